@@ -1,0 +1,46 @@
+"""Rows of ``flyway_schema_history`` as values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flywayx.model.migration import MigrationType
+from flywayx.model.version import Version
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One row of the Flyway history table, read or about to be written.
+
+    ``version`` is None for repeatables and SCHEMA markers. ``type`` is kept as the raw string so
+    that rows written by other editions (``UNDO_SQL``...) survive a round trip; ``mtype`` is its
+    enum when known.
+    """
+
+    installed_rank: int
+    version: Version | None
+    description: str
+    type: str
+    script: str
+    checksum: int | None
+    installed_by: str
+    execution_time: int
+    success: bool
+    installed_on: datetime | None = None
+
+    @property
+    def mtype(self) -> MigrationType | None:
+        try:
+            return MigrationType(self.type.upper())
+        except ValueError:
+            return None
+
+    @property
+    def is_synthetic(self) -> bool:
+        t = self.mtype
+        return t is not None and t.is_synthetic
+
+    @property
+    def is_repeatable(self) -> bool:
+        return self.version is None

@@ -1,0 +1,144 @@
+"""Flyway's ``MigrationVersion``: parsing, display text and numeric ordering.
+
+Rules (flyway-semantics.md §2): ``_`` becomes ``.`` (the display text, written to history); a dot
+separates parts only when an ASCII digit follows; each part is a signed integer that may use any
+Unicode decimal digits; trailing zero parts are ignored for comparison. ``current``, ``next``,
+``latest`` (and ``9223372036854775807``) are special markers.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from functools import total_ordering
+
+from flywayx.errors import VersionError
+
+_SPLIT = re.compile(r"\.(?=[0-9])")
+_PART = re.compile(r"[+-]?\d+\Z")  # \d: any Unicode decimal digit, as Java's BigInteger accepts
+
+
+class Special(Enum):
+    EMPTY = "EMPTY"
+    CURRENT = "CURRENT"
+    NEXT = "NEXT"
+    LATEST = "LATEST"
+
+
+_SPECIAL_TEXT = {
+    Special.EMPTY: "<< Empty Schema >>",
+    Special.CURRENT: "<< Current Version >>",
+    Special.NEXT: "<< Next Version >>",
+    Special.LATEST: "<< Latest Version >>",
+}
+
+
+@total_ordering
+class Version:
+    """An immutable Flyway version. Compare and hash by numeric parts, display by ``text``."""
+
+    __slots__ = ("_key", "parts", "raw", "special", "text")
+
+    def __init__(self, text: str, parts: tuple[int, ...], raw: str, special: Special | None = None):
+        self.text = text
+        self.parts = parts
+        self.raw = raw
+        self.special = special
+        self._key = _sort_key(parts, special)
+
+    @classmethod
+    def parse(cls, value: str) -> Version:
+        """Parse a version as ``MigrationVersion.fromVersion`` does; raise VersionError if invalid."""
+        lowered = value.lower()
+        if lowered == "current":
+            return CURRENT
+        if lowered == "next":
+            return NEXT
+        if lowered == "latest" or value == "9223372036854775807":
+            return LATEST
+        text = value.replace("_", ".")
+        pieces = _SPLIT.split(text)
+        if not all(_PART.match(p) for p in pieces):
+            raise VersionError(
+                f"Version may only contain 0..9 and . (dot). Invalid version: {text}",
+                hint="use digits separated by dots or underscores, e.g. 1.2.3 or 1_2_3",
+                version=value,
+            )
+        parts = [int(p) for p in pieces]
+        while len(parts) > 1 and parts[-1] == 0:
+            parts.pop()
+        return cls(text, tuple(parts), value)
+
+    @classmethod
+    def try_parse(cls, value: str) -> Version | None:
+        try:
+            return cls.parse(value)
+        except VersionError:
+            return None
+
+    @property
+    def is_special(self) -> bool:
+        return self.special is not None
+
+    @property
+    def version_string(self) -> str | None:
+        """``getVersion()``: None for EMPTY, the Long.MAX_VALUE digits for LATEST."""
+        if self.special is Special.EMPTY:
+            return None
+        if self.special is Special.LATEST:
+            return "9223372036854775807"
+        return self.text
+
+    @property
+    def name(self) -> str:
+        """``getName()``: ``latest``/``current``/``next`` for markers, else the display text."""
+        if self.special in (Special.LATEST, Special.CURRENT, Special.NEXT):
+            assert self.special is not None
+            return self.special.value.lower()
+        return self.text
+
+    def starts_with(self, prefix: Version) -> bool:
+        """True if ``prefix``'s untrimmed parts are a proper-or-equal leading run of ours."""
+        mine, theirs = _untrimmed(self.text), _untrimmed(prefix.text)
+        return len(theirs) <= len(mine) and mine[: len(theirs)] == theirs
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Version) and self._key == other._key
+
+    def __lt__(self, other: Version) -> bool:
+        return self._key < other._key
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __repr__(self) -> str:
+        return f"Version({self.text!r})"
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _untrimmed(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in _SPLIT.split(text))
+
+
+def _sort_key(parts: tuple[int, ...], special: Special | None) -> tuple[int, tuple[int, ...]]:
+    # Markers sort outside every normal version; NEXT sorts below normal versions as Flyway does
+    # when a normal version is compared with it.
+    rank = {Special.EMPTY: 0, Special.CURRENT: 1, Special.NEXT: 1, None: 2, Special.LATEST: 3}[special]
+    if special is None:
+        trimmed = list(parts)
+        while len(trimmed) > 1 and trimmed[-1] == 0:
+            trimmed.pop()
+        return rank, tuple(trimmed)
+    return rank, (0 if special is not Special.NEXT else 1,)
+
+
+def _marker(special: Special) -> Version:
+    return Version(_SPECIAL_TEXT[special], (), _SPECIAL_TEXT[special], special)
+
+
+EMPTY = _marker(Special.EMPTY)
+CURRENT = _marker(Special.CURRENT)
+NEXT = _marker(Special.NEXT)
+LATEST = _marker(Special.LATEST)
