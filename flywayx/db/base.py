@@ -1,0 +1,112 @@
+"""The one small Protocol every database speaks, with declared capabilities.
+
+Dialect differences live behind this interface; callers never write ``if mysql:``. Implementations:
+``flywayx.db.mysql`` (MySQL and MariaDB), ``flywayx.db.postgres``, ``flywayx.db.sqlite``; obtain
+one with ``flywayx.db.connect.connect``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from flywayx.model import HistoryRow
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """Declared, never probed at run time."""
+
+    transactional_ddl: bool
+    lock_kind: str  # "named" (GET_LOCK), "advisory" (pg), "file" (sqlite)
+    has_schemas: bool
+    quote: str  # identifier quote character
+
+
+class HistoryTable(Protocol):
+    """The Flyway history table ``schema.table`` on one connection."""
+
+    schema: str
+    table: str
+
+    def exists(self) -> bool: ...
+
+    def create(self, baseline: HistoryRow | None = None) -> None:
+        """Create with Flyway's exact DDL; with ``baseline`` the marker row is written too."""
+
+    def rows(self, after_rank: int = -1) -> list[HistoryRow]:
+        """All rows with installed_rank > after_rank, ordered by rank."""
+
+    def insert(self, row: HistoryRow) -> None:
+        """Insert a row; installed_on is left to the database default."""
+
+    def delete_failed(self, version: str | None, description: str | None) -> int:
+        """Repair step 1: delete success=false rows of a version (or repeatable description)."""
+
+    def update(self, installed_rank: int, description: str, type_: str, checksum: int | None) -> None:
+        """Repair step 3: align one row with the local file."""
+
+    def lock_rows(self) -> None:
+        """MySQL: ``SELECT * FROM t FOR UPDATE`` before an insert; elsewhere a no-op."""
+
+
+class Database(Protocol):
+    """An open connection with dialect knowledge. Not thread-safe; one per process."""
+
+    dialect: str  # "mysql", "mariadb", "postgresql", "sqlite"
+    capabilities: Capabilities
+
+    @property
+    def raw(self) -> Any:
+        """The DBAPI connection, for Python migrations (``def migrate(conn)``)."""
+
+    def quote(self, *names: str) -> str:
+        """Quote and join identifiers: ``quote('db', 't')`` -> `` `db`.`t` `` on MySQL."""
+
+    def server_version(self) -> str: ...
+
+    def current_user(self) -> str:
+        """For ``installed_by``: MySQL ``SUBSTRING_INDEX(USER(),'@',1)``, PG ``current_user``, SQLite ''."""
+
+    def current_schema(self) -> str | None: ...
+
+    def database_name(self) -> str:
+        """Catalog name for ``${flyway:database}`` and JSON ``database``."""
+
+    def schema_exists(self, schema: str) -> bool: ...
+
+    def create_schema(self, schema: str) -> None: ...
+
+    def schema_is_empty(self, schema: str) -> bool:
+        """Flyway's emptiness rule per dialect (§5.3 step 3)."""
+
+    def clean_schema(self, schema: str, drop: bool) -> None:
+        """Drop every object (or the whole schema when ``drop``)."""
+
+    def history(self, schema: str, table: str) -> HistoryTable: ...
+
+    def lock(self, schema: str, table: str, timeout: float) -> AbstractContextManager[None]:
+        """Flyway-compatible exclusive lock for migrating ``schema``; raise LockTimeout after timeout."""
+
+    def execute(self, sql: str) -> int:
+        """Run one statement, consuming any result sets; return the affected row count."""
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]: ...
+
+    def begin(self) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+    def restore_session(self, default_schema: str) -> None:
+        """Before each migration: reset session state as Flyway does (search_path / USE db)."""
+
+    def close(self) -> None: ...
+
+
+def iter_chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
