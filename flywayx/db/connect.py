@@ -1,0 +1,228 @@
+"""Opening connections, and the DBAPI plumbing every dialect shares.
+
+``connect`` is the one entry point: it picks the dialect module from the URL, retries as Flyway's
+``connectRetries`` does, runs ``initSql`` and returns a ``Database``. Drivers are imported inside the
+dialect functions only, so importing this module (``flywayx --version``) loads no driver.
+
+Failures to connect become ``ConnectionFailed`` with one line naming host, port, database and the
+server's reason; statement failures become ``StatementFailed``. Passwords never appear in either.
+
+Transactions: the connection runs in the driver's autocommit mode and ``begin()`` opens an explicit
+transaction that ``commit()``/``rollback()`` end. On PostgreSQL and SQLite that makes DDL part of
+the transaction. On MySQL/MariaDB DDL still commits implicitly (the server does that); statements
+outside ``begin()`` commit one by one, so a session never keeps a stale REPEATABLE READ snapshot of
+the history table while it waits for the migration lock.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flywayx.db.base import Capabilities, Database
+from flywayx.errors import ConnectionFailed, FlywayxError, UsageError
+from flywayx.model import DatabaseUrl
+from flywayx.model.redact import redact_text
+
+_sleep = time.sleep  # replaced in tests
+
+
+class StatementFailed(FlywayxError):
+    """The server rejected a statement. ``details``: ``sql``, ``code`` (vendor), ``sql_state``.
+
+    The apply layer catches this to record a failed migration; elsewhere it reaches the user as is.
+    """
+
+    error_code = "ERROR"
+
+
+class DbapiDatabase:
+    """What MySQL, PostgreSQL and SQLite connections share; subclasses add dialect knowledge."""
+
+    dialect: str
+    capabilities: Capabilities
+    _format_params = True  # driver wants %s placeholders (PyMySQL, psycopg); sqlite3 takes ?
+
+    def __init__(self, conn: Any, secrets: list[str]) -> None:
+        self._conn = conn
+        self._secrets = [s for s in secrets if s]
+        self._in_tx = False
+
+    @property
+    def raw(self) -> Any:
+        return self._conn
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._in_tx
+
+    def quote(self, *names: str) -> str:
+        q = self.capabilities.quote
+        return ".".join(q + n.replace(q, q + q) + q for n in names)
+
+    def execute(self, sql: str) -> int:
+        """Run one statement (no parameters), consume every result set, return the first row count."""
+        with self._cursor(sql) as cur:
+            cur.execute(sql)
+            count = cur.rowcount
+            next_result = getattr(cur, "nextset", None)  # sqlite3 has none: one result at most
+            while next_result is not None and next_result():
+                pass
+        return max(int(count), 0)
+
+    def run(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        """A data-changing statement with ``?`` parameters; return the affected row count."""
+        with self._cursor(sql) as cur:
+            cur.execute(self._native(sql), params) if params else cur.execute(sql)
+            return max(int(cur.rowcount), 0)
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a query. Parameters use ``?`` placeholders on every dialect."""
+        return [tuple(r) for r in self.query_named(sql, params, named=False)]
+
+    def query_named(self, sql: str, params: tuple[Any, ...] = (), named: bool = True) -> list[Any]:
+        """Rows as dicts keyed by **lower-cased** column name (Flyway's lookup rule)."""
+        text = self._native(sql) if params else sql
+        with self._cursor(sql) as cur:
+            cur.execute(text, params) if params else cur.execute(text)
+            if cur.description is None:
+                return []
+            rows = cur.fetchall()
+            if not named:
+                return list(rows)
+            cols = [d[0].lower() for d in cur.description]
+            return [dict(zip(cols, r, strict=True)) for r in rows]
+
+    def _native(self, sql: str) -> str:
+        return sql.replace("%", "%%").replace("?", "%s") if self._format_params else sql
+
+    @contextmanager
+    def _cursor(self, sql: str) -> Iterator[Any]:
+        try:
+            cur = self._conn.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
+        except self._driver_errors() as err:
+            raise self._statement_failed(err, sql) from None
+
+    def _statement_failed(self, err: Exception, sql: str) -> StatementFailed:
+        reason, code, state = self._describe(err)
+        reason = one_line(redact_text(reason, self._secrets))
+        tags = (f"error {code}" if code else "", f"SQLSTATE {state}" if state else "")
+        tag = ", ".join(x for x in tags if x)
+        return StatementFailed(f"{reason} ({tag})" if tag else reason, sql=sql, code=code, sql_state=state)
+
+    def _driver_errors(self) -> tuple[type[Exception], ...]:
+        raise NotImplementedError
+
+    def _describe(self, err: Exception) -> tuple[str, Any, str | None]:
+        """(message, vendor code, SQLSTATE) of a driver error."""
+        return str(err), None, None
+
+    def begin(self) -> None:
+        self.execute("BEGIN")
+        self._in_tx = True
+
+    def commit(self) -> None:
+        """End the open transaction; without one, nothing happens (as in autocommit JDBC)."""
+        if self._in_tx or self._server_in_transaction():
+            self._in_tx = False
+            self.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self._in_tx or self._server_in_transaction():
+            self._in_tx = False
+            self.execute("ROLLBACK")
+
+    def _server_in_transaction(self) -> bool:
+        """Whether the session has a transaction open, e.g. from a script's own ``BEGIN``."""
+        return True  # MySQL: COMMIT/ROLLBACK without a transaction is harmless, so always send
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A transaction around the block, or the caller's one if already open (no nesting)."""
+        if self._in_tx:
+            yield
+            return
+        self.begin()
+        try:
+            yield
+        except BaseException:
+            self.rollback()
+            raise
+        self.commit()
+
+    def close(self) -> None:
+        try:
+            self._conn.close()
+        except Exception:  # closing a dead connection is not an error worth reporting
+            return
+
+
+def one_line(text: str) -> str:
+    """Collapse a driver's multi-line message to one line."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def connect(url: DatabaseUrl, *, user: str | None, password: str | None, connect_retries: int = 0,
+            connect_retries_interval: int = 120, init_sql: str | None = None) -> Database:
+    """Open ``url``; ``user``/``password`` override the URL's. Raise ConnectionFailed or UsageError.
+
+    Retries ``connect_retries`` times, waiting 1 s, 2 s, 4 s... capped at ``connect_retries_interval``
+    (Flyway's schedule). ``init_sql`` runs once on the new connection.
+    """
+    opener = _opener(url.dialect)
+    user = user if user is not None else url.user
+    password = password if password is not None else url.password
+    attempt = 0
+    while True:
+        try:
+            db = opener(url, user, password)
+            break
+        except ConnectionFailed:
+            if attempt >= connect_retries:
+                raise
+            _sleep(min(2 ** attempt, max(connect_retries_interval, 1)))
+            attempt += 1
+    if init_sql:
+        try:
+            db.execute(init_sql)
+        except StatementFailed as err:
+            db.close()
+            raise ConnectionFailed(f"initSql failed: {err.message}", hint="check the init_sql setting",
+                                   sql=init_sql) from None
+    result: Database = db
+    return result
+
+
+def _opener(dialect: str) -> Any:
+    if dialect in ("mysql", "mariadb"):
+        from flywayx.db import mysql
+
+        return mysql.open_mysql
+    if dialect == "postgresql":
+        from flywayx.db import postgres
+
+        return postgres.open_postgres
+    if dialect == "sqlite":
+        from flywayx.db import sqlite
+
+        return sqlite.open_sqlite
+    raise UsageError(f"Unsupported database type '{dialect}'",
+                     hint="flywayx supports MySQL, MariaDB, PostgreSQL and SQLite URLs")
+
+
+def connection_failed(url: DatabaseUrl, reason: str, hint: str, secrets: list[str | None],
+                      default_port: int | None = None) -> ConnectionFailed:
+    """The one-line ConnectionFailed for ``url``: where, then why; secrets redacted."""
+    where = url.unix_socket or f"{url.host or 'localhost'}:{url.port or default_port}"
+    text = one_line(redact_text(reason, [s for s in secrets if s]))
+    return ConnectionFailed(
+        f"Unable to connect to {url.dialect} at {where}, database '{url.database or ''}': {text}",
+        hint=hint, url=url.redacted,
+    )

@@ -1,0 +1,153 @@
+"""Flyway's ``flyway_schema_history`` table: the SQL the dialects share.
+
+Reading and writing follow flyway-semantics.md §4.2/§4.3 to the letter: the same column list, the
+same ``WHERE installed_rank > ? ORDER BY installed_rank`` read, ``installed_on`` never written (the
+database default fills it), description cut to 200 and script to 1000 characters as Flyway cuts
+them. The DDL differs per dialect and lives in each dialect module, which subclasses
+``SqlHistoryTable`` and provides ``create_script``.
+
+Rows of types community Flyway rejects (``UNDO_SQL``, ``UNDO_JDBC``, anything else) are read as
+they are; ``HistoryRow.type`` keeps the raw string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from flywayx.db.connect import DbapiDatabase
+from flywayx.model import HistoryRow, Version
+
+WRITE_COLUMNS = ("installed_rank", "version", "description", "type", "script", "checksum",
+                 "installed_by", "execution_time", "success")
+READ_COLUMNS = ("installed_rank", "version", "description", "type", "script", "checksum",
+                "installed_on", "installed_by", "execution_time", "success")
+DESCRIPTION_MAX = 200
+SCRIPT_MAX = 1000
+
+
+def abbreviate_description(text: str) -> str:
+    """Flyway's ``AbbreviationUtils.abbreviateDescription``: 197 characters plus ``...``."""
+    return text if len(text) <= DESCRIPTION_MAX else text[: DESCRIPTION_MAX - 3] + "..."
+
+
+def abbreviate_script(text: str) -> str:
+    """Flyway's ``AbbreviationUtils.abbreviateScript``: ``...`` plus characters 3..999."""
+    return text if len(text) <= SCRIPT_MAX else "..." + text[3:SCRIPT_MAX]
+
+
+def row_from_mapping(m: Mapping[str, Any]) -> HistoryRow:
+    """A HistoryRow from a result row keyed by lower-cased column name."""
+    version = m["version"]
+    checksum = m["checksum"]
+    return HistoryRow(
+        installed_rank=int(m["installed_rank"]),
+        version=Version.parse(str(version)) if version is not None else None,
+        description=m["description"] or "",
+        type=str(m["type"]),
+        script=m["script"] or "",
+        checksum=int(checksum) if checksum is not None else None,
+        installed_by=m["installed_by"] or "",
+        execution_time=int(m["execution_time"] or 0),
+        success=bool(int(m["success"])),
+        installed_on=parse_installed_on(m["installed_on"]),
+    )
+
+
+def parse_installed_on(value: Any) -> datetime | None:
+    """A datetime as stored; SQLite's text (``2024-01-15 10:00:00.123``) is parsed, oddities give None."""
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value).strip())
+    except ValueError:
+        return None
+
+
+def _version_text(row: HistoryRow) -> str | None:
+    return row.version.text if row.version is not None else None
+
+
+class SqlHistoryTable:
+    """``HistoryTable`` over a ``DbapiDatabase``. Subclasses give the DDL and the row lock."""
+
+    def __init__(self, db: DbapiDatabase, schema: str, table: str, tablespace: str | None = None) -> None:
+        self.db = db
+        self.schema = schema
+        self.table = table
+        self.tablespace = tablespace
+
+    @property
+    def qualified(self) -> str:
+        """The quoted name, as Flyway prints it: `` `db`.`t` `` or ``"public"."t"``."""
+        return self.db.quote(self.schema, self.table)
+
+    def exists(self) -> bool:
+        raise NotImplementedError
+
+    def create_script(self, baseline: HistoryRow | None) -> list[tuple[str, tuple[Any, ...]]]:
+        """The statements (with ``?`` parameters) that create the table, baseline row included."""
+        raise NotImplementedError
+
+    def create(self, baseline: HistoryRow | None = None) -> None:
+        """Create with Flyway's DDL, in one transaction where DDL is transactional."""
+        with self.db.transaction():
+            for sql, params in self.create_script(baseline):
+                self.db.run(sql, params)
+
+    def baseline_insert(self, row: HistoryRow | None) -> list[tuple[str, tuple[Any, ...]]]:
+        """The INSERT of a baseline marker written with the table (values as given, not abbreviated)."""
+        if row is None:
+            return []
+        values = (row.installed_rank, _version_text(row), row.description, row.type, row.script, row.checksum,
+                  row.installed_by, row.execution_time, self.bool_value(row.success))
+        return [(self._insert_sql(), values)]
+
+    def _insert_sql(self) -> str:
+        cols = ", ".join(self._q(c) for c in WRITE_COLUMNS)
+        return f"INSERT INTO {self.qualified} ({cols}) VALUES ({', '.join('?' * len(WRITE_COLUMNS))})"
+
+    def rows(self, after_rank: int = -1) -> list[HistoryRow]:
+        sql = (f"SELECT {', '.join(self._q(c) for c in READ_COLUMNS)} FROM {self.qualified}"
+               f" WHERE {self._q('installed_rank')} > ? ORDER BY {self._q('installed_rank')}")
+        return [row_from_mapping(m) for m in self.db.query_named(self._read_prefix() + sql, (after_rank,))]
+
+    def _read_prefix(self) -> str:
+        return ""
+
+    def insert(self, row: HistoryRow) -> None:
+        """Insert ``row``; description and script are abbreviated as Flyway does."""
+        values = (row.installed_rank, _version_text(row), abbreviate_description(row.description), row.type,
+                  abbreviate_script(row.script), row.checksum, row.installed_by, row.execution_time,
+                  self.bool_value(row.success))
+        self.db.run(self._insert_sql(), values)
+
+    def delete_failed(self, version: str | None, description: str | None) -> int:
+        """Delete failed rows of ``version`` (display text) or, when None, of repeatable ``description``."""
+        if version is not None:
+            where, params = f"{self._q('version')} = ?", (version,)
+        elif description is not None:
+            where, params = f"{self._q('version')} IS NULL AND {self._q('description')} = ?", (description,)
+        else:
+            raise ValueError("delete_failed needs a version or a description")
+        sql = f"DELETE FROM {self.qualified} WHERE {self._q('success')} = {self.false_literal} AND {where}"
+        return self.db.run(sql, params)
+
+    def update(self, installed_rank: int, description: str, type_: str, checksum: int | None) -> None:
+        sql = (f"UPDATE {self.qualified} SET {self._q('description')} = ?, {self._q('type')} = ?, "
+               f"{self._q('checksum')} = ? WHERE {self._q('installed_rank')} = ?")
+        self.db.run(sql, (abbreviate_description(description), type_, checksum, installed_rank))
+
+    def lock_rows(self) -> None:
+        return None
+
+    @property
+    def false_literal(self) -> str:
+        return "0"
+
+    def bool_value(self, value: bool) -> Any:
+        return 1 if value else 0
+
+    def _q(self, name: str) -> str:
+        return self.db.quote(name)

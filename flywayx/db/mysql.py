@@ -1,0 +1,226 @@
+"""MySQL and MariaDB through PyMySQL.
+
+A ``mysql`` URL that reaches a MariaDB server is MariaDB (``SELECT VERSION()`` says so), as in
+Flyway. The two differ here only in the history table's constraint name (MariaDB leaves it empty)
+and in sequences, which only MariaDB has. The schema is the database (``USE db``).
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Any
+
+from flywayx.db.base import Capabilities
+from flywayx.db.connect import DbapiDatabase, connection_failed
+from flywayx.db.history import WRITE_COLUMNS, SqlHistoryTable
+from flywayx.db.locks import mysql_named_lock
+from flywayx.errors import ConnectionFailed
+from flywayx.model import DatabaseUrl, HistoryRow
+
+CAPABILITIES = Capabilities(transactional_ddl=False, lock_kind="named", has_schemas=True, quote="`")
+
+_HINTS = {
+    1045: "check the user and password",
+    1044: "grant the user access to this database, or use another user",
+    1049: "create the database first, or fix the database name in the URL",
+}
+_UNREACHABLE = "check that the server runs and that host and port are right"
+
+
+def open_mysql(url: DatabaseUrl, user: str | None, password: str | None) -> MySQLDatabase:
+    """Connect with PyMySQL; failures become ConnectionFailed naming host, port, database, reason."""
+    import pymysql
+
+    try:
+        conn = pymysql.connect(
+            host=url.host or "localhost", port=url.port or 3306, user=user or "", password=password or "",
+            database=url.database or None, unix_socket=url.unix_socket, charset="utf8mb4",
+            autocommit=True, connect_timeout=10,
+        )
+    except pymysql.MySQLError as err:
+        raise _failure(url, err, password) from None
+    return MySQLDatabase(conn, [password or ""])
+
+
+def _failure(url: DatabaseUrl, err: Exception, password: str | None) -> ConnectionFailed:
+    code = err.args[0] if err.args and isinstance(err.args[0], int) else None
+    reason = str(err.args[1]) if len(err.args) > 1 else str(err)
+    hint = _HINTS.get(code or 0, _UNREACHABLE)
+    if "Name or service not known" in reason or "nodename nor servname" in reason:
+        reason, hint = f"unknown host '{url.host}' ({reason})", "check the host name in the URL"
+    elif "Connection refused" in reason:
+        reason = f"connection refused ({reason})"
+    return connection_failed(url, reason, hint, [password], default_port=3306)
+
+
+class MySQLDatabase(DbapiDatabase):
+    """A MySQL or MariaDB session. Session settings captured at connect are restored before migrations."""
+
+    capabilities = CAPABILITIES
+
+    def __init__(self, conn: Any, secrets: list[str]) -> None:
+        super().__init__(conn, secrets)
+        self._version = str(self.query("SELECT VERSION()")[0][0])
+        self.dialect = "mariadb" if "mariadb" in self._version.lower() else "mysql"
+        fk, safe = self.query("SELECT @@foreign_key_checks, @@sql_safe_updates")[0]
+        self._original = (int(fk), int(safe))
+        self._user_vars_sql: str | bool | None = False  # False: not probed yet; None: not available
+
+    def _driver_errors(self) -> tuple[type[Exception], ...]:
+        import pymysql
+
+        return (pymysql.MySQLError,)
+
+    def _describe(self, err: Exception) -> tuple[str, Any, str | None]:
+        if len(err.args) >= 2 and isinstance(err.args[0], int):
+            return str(err.args[1]), err.args[0], None
+        return str(err), None, None
+
+    def server_version(self) -> str:
+        return self._version
+
+    def current_user(self) -> str:
+        return str(self.query("SELECT SUBSTRING_INDEX(USER(),'@',1)")[0][0])
+
+    def current_schema(self) -> str | None:
+        value = self.query("SELECT DATABASE()")[0][0]
+        return str(value) if value is not None else None
+
+    def database_name(self) -> str:
+        return self.current_schema() or ""
+
+    def schema_exists(self, schema: str) -> bool:
+        return bool(self.query("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", (schema,)))
+
+    def create_schema(self, schema: str) -> None:
+        self.execute(f"CREATE SCHEMA {self.quote(schema)}")
+
+    def schema_is_empty(self, schema: str) -> bool:
+        """No tables, views, constraints, triggers, routines or events (Flyway's ``MySQLSchema#doEmpty``)."""
+        probes = (
+            ("TABLES", "TABLE_SCHEMA"), ("TABLE_CONSTRAINTS", "CONSTRAINT_SCHEMA"),
+            ("TRIGGERS", "TRIGGER_SCHEMA"), ("ROUTINES", "ROUTINE_SCHEMA"), ("EVENTS", "EVENT_SCHEMA"),
+        )
+        union = " UNION ALL ".join(
+            f"SELECT 1 FROM information_schema.{view} WHERE {col} = ?" for view, col in probes
+        )
+        return not self.query(f"SELECT 1 FROM ({union}) found LIMIT 1", (schema,) * len(probes))
+
+    def clean_schema(self, schema: str, drop: bool) -> None:
+        """Drop the database, or empty it in Flyway's order: events, routines, views, tables, sequences."""
+        if drop:
+            self.execute(f"DROP DATABASE {self.quote(schema)}")
+            return
+        for (name,) in self.query("SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?"
+                                  " ORDER BY EVENT_NAME", (schema,)):
+            self.execute(f"DROP EVENT {self.quote(schema, name)}")
+        for name, kind in self.query("SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES"
+                                     " WHERE ROUTINE_SCHEMA = ? ORDER BY ROUTINE_NAME", (schema,)):
+            self.execute(f"DROP {kind} {self.quote(schema, name)}")
+        for name in self._tables(schema, "VIEW"):
+            self.execute(f"DROP VIEW {self.quote(schema, name)}")
+        self._drop_tables(schema)
+        for name in self._tables(schema, "SEQUENCE"):
+            self.execute(f"DROP SEQUENCE {self.quote(schema, name)}")
+
+    def _drop_tables(self, schema: str) -> None:
+        # Foreign keys between tables would otherwise dictate a drop order.
+        self.execute("SET foreign_key_checks = 0")
+        try:
+            for name in self._tables(schema, "BASE TABLE", "SYSTEM VERSIONED"):
+                self.execute(f"DROP TABLE {self.quote(schema, name)}")
+        finally:
+            self.execute(f"SET foreign_key_checks = {self._original[0]}")
+
+    def _tables(self, schema: str, *types: str) -> list[str]:
+        marks = ", ".join("?" * len(types))
+        rows = self.query(f"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?"
+                          f" AND TABLE_TYPE IN ({marks}) ORDER BY TABLE_NAME", (schema, *types))
+        return [str(r[0]) for r in rows]
+
+    def history(self, schema: str, table: str, tablespace: str | None = None) -> MySQLHistoryTable:
+        return MySQLHistoryTable(self, schema, table, tablespace)
+
+    def lock(self, schema: str, table: str, timeout: float) -> AbstractContextManager[None]:
+        return mysql_named_lock(self.query, schema, table, timeout)
+
+    def restore_session(self, default_schema: str) -> None:
+        """Reset user variables, ``foreign_key_checks``/``sql_safe_updates``, then ``USE`` the schema."""
+        self._reset_user_variables()
+        fk, safe = self._original
+        self.execute(f"SET foreign_key_checks = {fk:d}, sql_safe_updates = {safe:d}")
+        if default_schema and self.schema_exists(default_schema):
+            self.execute(f"USE {self.quote(default_schema)}")
+
+    def _reset_user_variables(self) -> None:
+        if self._user_vars_sql is False:
+            self._user_vars_sql = self._probe_user_variables()
+        if not isinstance(self._user_vars_sql, str):
+            return
+        names = [str(r[0]) for r in self.query(self._user_vars_sql)]
+        if names:
+            self.execute("SET " + ", ".join(f"@{self.quote(n)} = NULL" for n in names))
+
+    def _probe_user_variables(self) -> str | None:
+        candidates = (
+            "SELECT VARIABLE_NAME FROM information_schema.USER_VARIABLES",  # MariaDB plugin
+            "SELECT VARIABLE_NAME FROM performance_schema.user_variables_by_thread"
+            " WHERE THREAD_ID = PS_CURRENT_THREAD_ID() AND VARIABLE_VALUE IS NOT NULL",  # MySQL 8
+        )
+        for sql in candidates:
+            try:
+                self.query(sql)
+                return sql
+            except Exception:  # not available on this server; try the next source
+                continue
+        return None
+
+
+class MySQLHistoryTable(SqlHistoryTable):
+    """Flyway's MySQL/MariaDB history table; the baseline row comes with the table (CTAS)."""
+
+    db: MySQLDatabase
+
+    def exists(self) -> bool:
+        return bool(self.db.query("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?"
+                                  " AND TABLE_NAME = ?", (self.schema, self.table)))
+
+    def create_script(self, baseline: HistoryRow | None) -> list[tuple[str, tuple[Any, ...]]]:
+        pk = "" if self.db.dialect == "mariadb" else self.db.quote(self.table + "_pk")
+        tablespace = f' TABLESPACE "{self.tablespace}"' if self.tablespace else ""
+        ctas, params = self._ctas(baseline)
+        ddl = (
+            f"CREATE TABLE {self.qualified} (\n"
+            "    `installed_rank` INT NOT NULL,\n"
+            "    `version` VARCHAR(50),\n"
+            "    `description` VARCHAR(200) NOT NULL,\n"
+            "    `type` VARCHAR(20) NOT NULL,\n"
+            "    `script` VARCHAR(1000) NOT NULL,\n"
+            "    `checksum` INT,\n"
+            "    `installed_by` VARCHAR(100) NOT NULL,\n"
+            "    `installed_on` TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n"
+            "    `execution_time` INT NOT NULL,\n"
+            "    `success` BOOL NOT NULL,\n"
+            f"    CONSTRAINT {pk} PRIMARY KEY (`installed_rank`)\n"
+            f"){tablespace}{ctas}"
+        )
+        index = f"CREATE INDEX {self.db.quote(self.table + '_s_idx')} ON {self.qualified} (`success`)"
+        return [(ddl, params), (index, ())]
+
+    def _ctas(self, row: HistoryRow | None) -> tuple[str, tuple[Any, ...]]:
+        """Flyway's ``AS SELECT`` baseline clause; text values bound, so quotes in them are safe."""
+        if row is None:
+            return "", ()
+        values = dict(zip(WRITE_COLUMNS, (row.installed_rank, row.version.text if row.version else None,
+                                          row.description, row.type, row.script, row.checksum,
+                                          row.installed_by, row.execution_time, row.success), strict=True))
+        select = (f' AS SELECT {int(row.installed_rank)} as "installed_rank", ? as "version",'
+                  ' ? as "description", ? as "type", ? as "script", NULL as "checksum",'
+                  ' ? as "installed_by", CURRENT_TIMESTAMP as "installed_on",'
+                  f' {int(row.execution_time)} as "execution_time", {"TRUE" if row.success else "FALSE"}'
+                  ' as "success"')
+        return select, tuple(values[c] for c in ("version", "description", "type", "script", "installed_by"))
+
+    def lock_rows(self) -> None:
+        """``SELECT * FROM t FOR UPDATE``: call inside the transaction that inserts the row."""
+        self.db.query(f"SELECT * FROM {self.qualified} FOR UPDATE")

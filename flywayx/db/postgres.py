@@ -1,0 +1,215 @@
+"""PostgreSQL through psycopg 3.
+
+DDL is transactional, so ``begin()`` ... ``rollback()`` undoes a failed migration completely. The
+history table is read with Flyway's ``/*NO LOAD BALANCE*/`` prefix. ``currentSchema`` in the URL
+parameters sets the search path, as the JDBC driver does.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Any
+
+from flywayx.db.base import Capabilities
+from flywayx.db.connect import DbapiDatabase, connection_failed
+from flywayx.db.history import SqlHistoryTable
+from flywayx.db.locks import pg_advisory_lock
+from flywayx.errors import ConnectionFailed
+from flywayx.model import DatabaseUrl, HistoryRow
+
+CAPABILITIES = Capabilities(transactional_ddl=True, lock_kind="advisory", has_schemas=True, quote='"')
+
+_NOT_EXTENSION = "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.objid = {oid} AND d.deptype = 'e')"
+_RELATIONS = (
+    "SELECT c.relname, c.relkind FROM pg_catalog.pg_class c"
+    " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ?"
+    " AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND NOT c.relispartition AND "
+    + _NOT_EXTENSION.format(oid="c.oid")
+)
+_ROUTINES = (
+    "SELECT p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid), p.prokind"
+    " FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace"
+    " WHERE n.nspname = ? AND " + _NOT_EXTENSION.format(oid="p.oid")
+)
+# User types: not array types, not the row types of tables/views (typcategory A and C), not extensions'.
+_TYPES = (
+    "SELECT t.typname, t.typtype FROM pg_catalog.pg_type t"
+    " JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = ?"
+    " AND t.typcategory NOT IN ('A', 'C') AND " + _NOT_EXTENSION.format(oid="t.oid")
+)
+_COMPOSITES = (
+    "SELECT c.relname, 'c' FROM pg_catalog.pg_class c"
+    " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relkind = 'c'"
+    " AND " + _NOT_EXTENSION.format(oid="c.oid")
+)
+_DROP_RELATION = {"m": "MATERIALIZED VIEW", "v": "VIEW", "r": "TABLE", "p": "TABLE", "f": "FOREIGN TABLE",
+                  "S": "SEQUENCE"}
+_DROP_ROUTINE = {"p": "PROCEDURE", "a": "AGGREGATE"}
+
+
+def open_postgres(url: DatabaseUrl, user: str | None, password: str | None) -> PostgresDatabase:
+    """Connect with psycopg; failures become ConnectionFailed naming host, port, database, reason."""
+    import psycopg
+
+    params = dict(url.params)
+    try:
+        conn = psycopg.connect(
+            host=url.unix_socket or url.host or "localhost", port=url.port or 5432, user=user or None,
+            password=password or None, dbname=url.database or "postgres", autocommit=True,
+            connect_timeout=int(params.get("connectTimeout", "10")), application_name="flywayx",
+        )
+    except psycopg.Error as err:
+        raise _failure(url, str(err), password) from None
+    db = PostgresDatabase(conn, [password or ""])
+    if params.get("currentSchema"):
+        db.query("SELECT set_config('search_path', ?, false)", (params["currentSchema"],))
+        db.capture_session()
+    return db
+
+
+def _failure(url: DatabaseUrl, text: str, password: str | None) -> ConnectionFailed:
+    reason = text.split("FATAL:", 1)[1] if "FATAL:" in text else text
+    if "password authentication failed" in reason or ("role" in reason and "does not exist" in reason):
+        hint = "check the user and password"
+    elif "database" in reason and "does not exist" in reason:
+        hint = "create the database first, or fix the database name in the URL"
+    elif "could not translate host name" in reason:
+        hint = "check the host name in the URL"
+    else:
+        hint = "check that the server runs and that host and port are right"
+    return connection_failed(url, reason, hint, [password], default_port=5432)
+
+
+class PostgresDatabase(DbapiDatabase):
+    """A PostgreSQL session; role and search path captured at connect are restored before migrations."""
+
+    dialect = "postgresql"
+    capabilities = CAPABILITIES
+
+    def __init__(self, conn: Any, secrets: list[str]) -> None:
+        super().__init__(conn, secrets)
+        self.capture_session()
+
+    def capture_session(self) -> None:
+        """Remember the role and search path that ``restore_session`` returns to."""
+        role, path = self.query("SELECT CAST(current_user AS TEXT), current_setting('search_path')")[0]
+        self._role, self._search_path = str(role), str(path)
+
+    def _driver_errors(self) -> tuple[type[Exception], ...]:
+        import psycopg
+
+        return (psycopg.Error,)
+
+    def _describe(self, err: Exception) -> tuple[str, Any, str | None]:
+        diag = getattr(err, "diag", None)
+        primary = getattr(diag, "message_primary", None) if diag is not None else None
+        return primary or str(err), None, getattr(err, "sqlstate", None)
+
+    def _server_in_transaction(self) -> bool:
+        from psycopg.pq import TransactionStatus
+
+        return bool(self._conn.info.transaction_status != TransactionStatus.IDLE)
+
+    def server_version(self) -> str:
+        return str(self.query("SHOW server_version")[0][0])
+
+    def current_user(self) -> str:
+        return str(self.query("SELECT CAST(current_user AS TEXT)")[0][0])
+
+    def current_schema(self) -> str | None:
+        value = self.query("SELECT current_schema()")[0][0]
+        return str(value) if value is not None else None
+
+    def database_name(self) -> str:
+        return str(self.query("SELECT current_database()")[0][0])
+
+    def schema_exists(self, schema: str) -> bool:
+        return bool(self.query("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ?", (schema,)))
+
+    def create_schema(self, schema: str) -> None:
+        self.execute(f"CREATE SCHEMA {self.quote(schema)}")
+
+    def schema_is_empty(self, schema: str) -> bool:
+        """No relations, types or functions except those an extension owns."""
+        union = " UNION ALL ".join(f"SELECT 1 FROM ({q}) x" for q in (_RELATIONS, _ROUTINES, _TYPES))
+        return not self.query(f"SELECT 1 FROM ({union}) found LIMIT 1", (schema,) * 3)
+
+    def clean_schema(self, schema: str, drop: bool) -> None:
+        """``DROP SCHEMA ... CASCADE`` when ``drop``; else drop every non-extension object in it.
+
+        Emptying keeps the schema itself, so its owner and grants survive, as in Flyway.
+        """
+        if drop:
+            self.execute(f"DROP SCHEMA {self.quote(schema)} CASCADE")
+            return
+        extensions = ("SELECT e.extname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n"
+                      " ON n.oid = e.extnamespace WHERE n.nspname = ? ORDER BY 1")
+        for (name,) in self.query(extensions, (schema,)):
+            self.execute(f"DROP EXTENSION IF EXISTS {self.quote(name)} CASCADE")
+        for kind in ("m", "v", "r", "p", "f", "S"):
+            for name, _ in self.query(_RELATIONS + " AND c.relkind = ? ORDER BY 1", (schema, kind)):
+                self.execute(f"DROP {_DROP_RELATION[kind]} IF EXISTS {self.quote(schema, name)} CASCADE")
+        for name, args, kind in self.query(_ROUTINES + " ORDER BY 1, 2", (schema,)):
+            what = _DROP_ROUTINE.get(kind, "FUNCTION")
+            self.execute(f"DROP {what} IF EXISTS {self.quote(schema, name)}({args}) CASCADE")
+        for name, kind in self.query(_TYPES + " ORDER BY 1", (schema,)) + self.query(_COMPOSITES, (schema,)):
+            what = "DOMAIN" if kind == "d" else "TYPE"
+            self.execute(f"DROP {what} IF EXISTS {self.quote(schema, name)} CASCADE")
+
+    def history(self, schema: str, table: str, tablespace: str | None = None) -> PostgresHistoryTable:
+        return PostgresHistoryTable(self, schema, table, tablespace)
+
+    def lock(self, schema: str, table: str, timeout: float) -> AbstractContextManager[None]:
+        return pg_advisory_lock(self.query, schema, table, timeout)
+
+    def restore_session(self, default_schema: str) -> None:
+        """Back to the original role; search path = default schema then the original path (Flyway's rule)."""
+        if self.current_user() != self._role:
+            self.execute(f"SET ROLE {self.quote(self._role)}")
+        path = self._search_path
+        keep = (default_schema in ("", path) or path.startswith(default_schema + ",")
+                or not self.schema_exists(default_schema))
+        if not keep:
+            path = f"{self.quote(default_schema)},{path}" if path.strip() else self.quote(default_schema)
+        self.query("SELECT set_config('search_path', ?, false)", (path,))
+
+
+class PostgresHistoryTable(SqlHistoryTable):
+    """Flyway's PostgreSQL history table: table, [baseline insert], primary key, index."""
+
+    def exists(self) -> bool:
+        return bool(self.db.query(
+            "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p')", (self.schema, self.table)))
+
+    def create_script(self, baseline: HistoryRow | None) -> list[tuple[str, tuple[Any, ...]]]:
+        ts = f' TABLESPACE "{self.tablespace}"' if self.tablespace else ""
+        index_ts = f' USING INDEX TABLESPACE "{self.tablespace}"' if self.tablespace else ""
+        ddl = (
+            f"CREATE TABLE {self.qualified} (\n"
+            '    "installed_rank" INT NOT NULL,\n'
+            '    "version" VARCHAR(50),\n'
+            '    "description" VARCHAR(200) NOT NULL,\n'
+            '    "type" VARCHAR(20) NOT NULL,\n'
+            '    "script" VARCHAR(1000) NOT NULL,\n'
+            '    "checksum" INTEGER,\n'
+            '    "installed_by" VARCHAR(100) NOT NULL,\n'
+            '    "installed_on" TIMESTAMP NOT NULL DEFAULT now(),\n'
+            '    "execution_time" INTEGER NOT NULL,\n'
+            '    "success" BOOLEAN NOT NULL\n'
+            f"){ts}"
+        )
+        pk = (f"ALTER TABLE {self.qualified} ADD CONSTRAINT {self.db.quote(self.table + '_pk')}"
+              f' PRIMARY KEY ("installed_rank"){index_ts}')
+        index = f"CREATE INDEX {self.db.quote(self.table + '_s_idx')} ON {self.qualified} (\"success\"){ts}"
+        return [(ddl, ()), *self.baseline_insert(baseline), (pk, ()), (index, ())]
+
+    def _read_prefix(self) -> str:
+        return "/*NO LOAD BALANCE*/\n"
+
+    @property
+    def false_literal(self) -> str:
+        return "false"
+
+    def bool_value(self, value: bool) -> Any:
+        return value
