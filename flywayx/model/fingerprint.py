@@ -296,9 +296,11 @@ def _diff_table(e: Table, a: Table, path: str, ignore_order: bool) -> list[Drift
 
 
 def _show(value: Any) -> str:
-    """How a value appears in a drift line: tuples as ``(a, b)``, None as NULL, bools as words."""
+    """How a value appears in a drift line: tuples as ``(a, b)``, None as NULL, "" as '', bools as words."""
     if value is None:
         return "NULL"
+    if value == "":
+        return "''"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, tuple):
