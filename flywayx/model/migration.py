@@ -59,6 +59,7 @@ class ResourceName:
     suffix: str
     separator: str = "__"
     error: str | None = None
+    raw_description: str | None = None  # the description as written (``_`` kept); None: unknown
 
     @property
     def valid(self) -> bool:
@@ -67,7 +68,9 @@ class ResourceName:
     @property
     def rebuilt_filename(self) -> str:
         """Name used for ``${flyway:filename}``: prefix+version[+sep+raw description]+suffix."""
-        raw_desc = self.description.replace(" ", "_")
+        raw_desc = self.raw_description
+        if raw_desc is None:  # built by hand without the raw text: best effort
+            raw_desc = self.description.replace(" ", "_")
         if not self.description:
             return f"{self.prefix}{self.raw_version}{self.suffix}"
         return f"{self.prefix}{self.raw_version}{self.separator}{raw_desc}{self.suffix}"

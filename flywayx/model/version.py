@@ -94,13 +94,32 @@ class Version:
         """``getName()``: ``latest``/``current``/``next`` for markers, else the display text."""
         if self.special in (Special.LATEST, Special.CURRENT, Special.NEXT):
             assert self.special is not None
-            return self.special.value.lower()
+            return str(self.special.value).lower()
         return self.text
 
     def starts_with(self, prefix: Version) -> bool:
         """True if ``prefix``'s untrimmed parts are a proper-or-equal leading run of ours."""
         mine, theirs = _untrimmed(self.text), _untrimmed(prefix.text)
         return len(theirs) <= len(mine) and mine[: len(theirs)] == theirs
+
+    def compare_to(self, other: Version) -> int:
+        """Sign of Java's ``MigrationVersion.compareTo``, quirks included.
+
+        Unlike ``<`` (a total order for sorting), this reproduces Flyway exactly: any normal
+        version compared *to* NEXT is smaller, while NEXT on the left compares as the number -3.
+        """
+        if self.special in (Special.EMPTY, Special.CURRENT):
+            return 0 if other.special is self.special else -1
+        if self.special is Special.LATEST:
+            return 0 if other.special is Special.LATEST else 1
+        if other.special in (Special.EMPTY, Special.CURRENT):
+            return 1
+        if other.special is Special.LATEST:
+            return -1
+        if other.special is Special.NEXT:
+            return 0 if self.special is Special.NEXT else -1
+        mine = (-3,) if self.special is Special.NEXT else self.parts
+        return _cmp_padded(mine, other.parts)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Version) and self._key == other._key
@@ -116,6 +135,12 @@ class Version:
 
     def __str__(self) -> str:
         return self.text
+
+
+def _cmp_padded(a: tuple[int, ...], b: tuple[int, ...]) -> int:
+    width = max(len(a), len(b))
+    a, b = a + (0,) * (width - len(a)), b + (0,) * (width - len(b))
+    return (a > b) - (a < b)
 
 
 def _untrimmed(text: str) -> tuple[int, ...]:
