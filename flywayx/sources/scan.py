@@ -1,0 +1,430 @@
+"""Finding migrations on disk as Flyway 13 resolves them (flyway-semantics.md §1.4-1.6, §3, §6.4, §7).
+
+``scan(config, placeholders)`` walks every ``filesystem:`` location recursively (hidden directories
+skipped, files in path order) and returns a ScanResult: the resolved migrations (versioned and
+baseline by version, then repeatables by description), the SQL/``.py`` callbacks per event, the
+invalid names, and warnings. It raises only typed errors: duplicates, invalid names under
+``validate_migration_naming``, missing locations under ``fail_on_missing_locations``, unreadable
+or undecodable migration files, unresolvable placeholders in repeatables.
+
+Python migrations (``V1__x.py``, ``R__x.py``, a module with ``def migrate(conn)``) are recorded
+as type SCRIPT. Their checksum is computed exactly like a SQL file's -- the CRC of the file text,
+and for repeatables of the text after replacing ``FP__name__`` script placeholders -- because
+that is what Flyway's own ``ScriptMigrationResolver`` computes for a ``.py`` script, so Flyway
+and flywayx agree on the checksum of the same file. Other script types (``.sh``, ``.ps1`` ...)
+are reported as warnings: flywayx cannot run them.
+
+``placeholders`` is the effective map (user values merged with the ``flyway:*`` built-ins, see
+``placeholders.merge_placeholders``); ``flyway:filename`` is set here for each repeatable.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from flywayx.errors import ConfigError, DuplicateMigrationError, FlywayxError, MigrationNameError
+from flywayx.model.config import Config
+from flywayx.model.migration import Kind, Migration, MigrationType, ResourceName
+from flywayx.model.version import Version
+from flywayx.sources.checksum import checksum_of_text, read_migration_text
+from flywayx.sources.names import (
+    AliasName,
+    NamingConfig,
+    event_rank,
+    filename_without_suffix,
+    is_candidate,
+    parse_alias,
+    parse_resource_name,
+)
+from flywayx.sources.placeholders import replace_placeholders, with_filename
+
+PYTHON_SUFFIX = ".py"
+OTHER_SCRIPT_SUFFIXES = (".sh", ".bash", ".ps1", ".cmd", ".bat")
+SCRIPT_PLACEHOLDER_PREFIX, SCRIPT_PLACEHOLDER_SUFFIX = "FP__", "__"
+_SCRIPT_CONF_KEYS = ("executeInTransaction", "encoding", "placeholderReplacement", "shouldExecute")
+
+
+@dataclass(frozen=True)
+class InvalidName:
+    """A candidate file whose name Flyway rejects; ``message`` is Flyway's text."""
+
+    path: str
+    script: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """Everything found in the locations. ``migrations`` are in Flyway's resolved order."""
+
+    migrations: list[Migration] = field(default_factory=list)
+    callbacks: dict[str, list[Migration]] = field(default_factory=dict)
+    invalid: list[InvalidName] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def versioned(self) -> list[Migration]:
+        return [m for m in self.migrations if m.kind is Kind.VERSIONED]
+
+    @property
+    def baselines(self) -> list[Migration]:
+        return [m for m in self.migrations if m.kind is Kind.BASELINE]
+
+    @property
+    def repeatables(self) -> list[Migration]:
+        return [m for m in self.migrations if m.kind is Kind.REPEATABLE]
+
+
+@dataclass(frozen=True)
+class _File:
+    path: str  # absolute
+    script: str  # relative to its location, '/'-separated
+    location: str  # the location as configured
+
+
+@dataclass(frozen=True)
+class ScriptConfig:
+    """Settings from ``<script>.conf`` (§6.4); None means "not set, use the global setting"."""
+
+    execute_in_transaction: bool | None = None
+    encoding: str | None = None
+    placeholder_replacement: bool | None = None
+    should_execute: bool = True
+
+
+# --- locations ---------------------------------------------------------------------------------
+
+def location_path(location: str, working_directory: str | None = None) -> str:
+    """The directory of a ``filesystem:`` (or unprefixed) location; ``classpath:`` is refused."""
+    prefix, sep, rest = location.partition(":")
+    if sep and prefix.lower() == "classpath":
+        raise ConfigError(f"Unsupported location: {location} (flywayx has no Java classpath)",
+                          hint="use a directory: filesystem:<path>")
+    path = rest if sep and prefix.lower() == "filesystem" else location
+    if not os.path.isabs(path) and working_directory:
+        path = os.path.join(working_directory, path)
+    return os.path.abspath(path)
+
+
+def _location_dirs(location: str, config: Config, warnings: list[str]) -> list[str]:
+    path = location_path(location, config.working_directory)
+    found = sorted(p for p in glob.glob(path, recursive=True) if os.path.isdir(p)) \
+        if any(ch in path for ch in "*?") else ([path] if os.path.isdir(path) else [])
+    if found:
+        return found
+    if config.fail_on_missing_locations:
+        raise ConfigError(f"Failed to find filesystem location: {path} (NOT_FOUND)",
+                          hint="create the directory or fix 'locations'", location=location)
+    warnings.append(f"Skipping filesystem location: {path} (NOT_FOUND)")
+    return []
+
+
+def _walk(root: str, location: str, warnings: list[str]) -> Iterator[_File]:
+    """Files under ``root``: hidden directories skipped, symlink loops broken, errors warned."""
+    seen: set[tuple[int, int]] = set()
+
+    def on_error(err: OSError) -> None:
+        warnings.append(f"Unable to scan {err.filename}: {err.strerror or err}")
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=True):
+        st = os.stat(dirpath)
+        if (st.st_dev, st.st_ino) in seen:
+            warnings.append(f"Skipping {dirpath}: directory already scanned (symbolic link loop?)")
+            dirnames[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            full = os.path.join(dirpath, name)
+            if not os.path.isfile(full):
+                continue
+            yield _File(full, os.path.relpath(full, root).replace(os.sep, "/"), location)
+
+
+def find_files(locations: Sequence[str], config: Config, warnings: list[str]) -> list[_File]:
+    """Every file of every location, in location order then path order."""
+    files: list[_File] = []
+    for location in locations:
+        for root in _location_dirs(location, config, warnings):
+            files.extend(sorted(_walk(root, location, warnings), key=lambda f: f.script))
+    return files
+
+
+# --- per-script .conf --------------------------------------------------------------------------
+
+def _bool(key: str, value: str) -> bool:
+    if value.lower() not in ("true", "false"):
+        raise ConfigError(f"Invalid value for {key} (should be either true or false): {value}",
+                          hint="write true or false")
+    return value.lower() == "true"
+
+
+def _split_property(line: str) -> tuple[str, str]:
+    """Java properties: the key ends at the first ``=`` or ``:``."""
+    cut = min((i for i in (line.find("="), line.find(":")) if i >= 0), default=len(line))
+    return line[:cut].strip(), line[cut + 1 :].strip()
+
+
+def parse_script_config(text: str, source: str = "") -> ScriptConfig:
+    """Parse ``<script>.conf`` text (``key=value`` lines, ``#``/``!`` comments)."""
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped[0] in "#!":
+            continue
+        key, value = _split_property(stripped)
+        if key not in _SCRIPT_CONF_KEYS:
+            raise ConfigError(f"Unknown configuration property: {key}. Please check your script config "
+                              "files", hint=f"in {source}: allowed keys are {', '.join(_SCRIPT_CONF_KEYS)}")
+        values[key] = value
+    flags = {k: _bool(k, v) for k, v in values.items() if k != "encoding" and v}
+    return ScriptConfig(execute_in_transaction=flags.get("executeInTransaction"),
+                        encoding=values.get("encoding") or None,
+                        placeholder_replacement=flags.get("placeholderReplacement"),
+                        should_execute=flags.get("shouldExecute", True))
+
+
+def _script_config(path: str, config: Config) -> ScriptConfig:
+    conf = path + ".conf"
+    if not os.path.isfile(conf):
+        return ScriptConfig()
+    return parse_script_config(read_migration_text(conf, config.encoding), conf)
+
+
+# --- building migrations -----------------------------------------------------------------------
+
+@dataclass
+class _Collector:
+    """Mutable state of one scan; turned into a ScanResult at the end."""
+
+    config: Config
+    naming: NamingConfig
+    placeholders: Mapping[str, str]
+    releases: Sequence[Version]
+    migrations: list[Migration] = field(default_factory=list)
+    callbacks: list[Migration] = field(default_factory=list)
+    invalid: list[InvalidName] = field(default_factory=list)
+    alias_errors: list[FlywayxError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    take_migrations: bool = True
+    take_callbacks: bool = True
+
+    def wants(self, kind: Kind | None) -> bool:
+        return self.take_callbacks if kind is Kind.CALLBACK else self.take_migrations
+
+    def take(self, file: _File, name: ResourceName, alias_of: str | None = None) -> None:
+        """Build and keep the migration or callback, unless this pass does not collect its kind."""
+        if self.wants(name.kind):
+            target = self.callbacks if name.kind is Kind.CALLBACK else self.migrations
+            target.append(_migration(file, name, self, alias_of))
+
+
+def _checksums(file: _File, name: ResourceName, kind: Kind, conf: ScriptConfig,
+               col: _Collector) -> tuple[int, int | None]:
+    """(checksum, raw checksum) -- the raw one only for repeatables, as Flyway's equivalentChecksum."""
+    config = col.config
+    text = read_migration_text(file.path, conf.encoding or config.encoding, config.detect_encoding)
+    raw = checksum_of_text(text)
+    if kind is not Kind.REPEATABLE:
+        return raw, None
+    replacing = conf.placeholder_replacement
+    if not (config.placeholder_replacement if replacing is None else replacing):
+        return raw, raw
+    values = with_filename(col.placeholders, name.rebuilt_filename, config.placeholder_separator)
+    if file.path.endswith(PYTHON_SUFFIX):
+        prefix, suffix = SCRIPT_PLACEHOLDER_PREFIX, SCRIPT_PLACEHOLDER_SUFFIX
+    else:
+        prefix, suffix = config.placeholder_prefix, config.placeholder_suffix
+    replaced = replace_placeholders(text, values, prefix, suffix, config.placeholder_separator)
+    return checksum_of_text(replaced), raw
+
+
+def _migration(file: _File, name: ResourceName, col: _Collector, alias_of: str | None = None) -> Migration:
+    kind = name.kind
+    assert kind is not None
+    conf = _script_config(file.path, col.config)
+    python = file.path.endswith(PYTHON_SUFFIX)
+    if kind is Kind.CALLBACK:
+        checksum, raw = None, None
+    else:
+        checksum, raw = _checksums(file, name, kind, conf, col)
+    mtype = MigrationType.SCRIPT if python else (
+        MigrationType.SQL_BASELINE if kind is Kind.BASELINE else MigrationType.SQL)
+    return Migration(kind=kind, version=name.version, description=name.description, script=file.script,
+                     path=file.path, type=mtype, checksum=checksum, raw_checksum=raw, location=file.location,
+                     name=name, encoding=conf.encoding or col.config.encoding,
+                     execute_in_transaction=conf.execute_in_transaction,
+                     placeholder_replacement=conf.placeholder_replacement,
+                     should_execute=conf.should_execute, alias_of=alias_of)
+
+
+def _try_alias(file: _File, filename: str, col: _Collector) -> bool:
+    """Accept ``V_<version>_<seq>`` names; True when the file was taken as an alias."""
+    try:
+        alias: AliasName | None = parse_alias(filename, col.releases, prefix=col.naming.sql_prefix)
+    except MigrationNameError as err:
+        col.alias_errors.append(err)
+        return True
+    if alias is None:
+        return False
+    col.take(file, alias.resource_name(col.naming.sql_prefix, col.naming.separator), alias_of=filename)
+    col.warnings.append(f"{file.script} uses the alias name {filename}, which Flyway ignores; "
+                        f"'flywayx rename' renames it to {alias.flyway_filename(col.naming.sql_prefix)}")
+    return True
+
+
+def _add_sql(file: _File, filename: str, col: _Collector) -> None:
+    name = parse_resource_name(filename, prefixes=col.naming)
+    if not name.valid:
+        if col.take_migrations and not _try_alias(file, filename, col):
+            col.invalid.append(InvalidName(file.path, file.script, name.error or ""))
+        return
+    if name.kind is Kind.CALLBACK or is_candidate(filename, name.prefix, col.naming.suffixes):
+        col.take(file, name)
+    elif col.take_migrations:  # e.g. R.sql: the parser accepts it, the scanner never offers it
+        col.warnings.append(f"Skipping {file.script}: the name has nothing after the prefix")
+
+
+def _add_script(file: _File, filename: str, col: _Collector) -> None:
+    lowered = filename.lower()
+    if not lowered.endswith(PYTHON_SUFFIX):
+        if lowered.endswith(OTHER_SCRIPT_SUFFIXES) and parse_resource_name(
+                filename, prefixes=col.naming.with_suffixes(OTHER_SCRIPT_SUFFIXES)).valid:
+            col.warnings.append(f"Skipping {file.script}: flywayx runs only .py script migrations")
+        return
+    name = parse_resource_name(filename, prefixes=col.naming.with_suffixes((PYTHON_SUFFIX,)))
+    if not name.valid:
+        if col.take_migrations:
+            _try_alias(file, filename, col)  # other .py files (helpers, __init__.py) are not migrations
+    elif name.kind is Kind.CALLBACK:
+        col.take(file, name)
+    elif name.kind is Kind.BASELINE:
+        col.warnings.append(f"Skipping {file.script}: baseline migrations must be SQL")
+    elif is_candidate(filename, name.prefix, (PYTHON_SUFFIX,)):
+        col.take(file, name)
+
+
+def _add_file(file: _File, col: _Collector) -> None:
+    filename = os.path.basename(file.path)
+    if filename.lower().endswith(".conf"):
+        return  # per-script settings, read with their script
+    if is_candidate(filename, "", col.naming.suffixes):
+        _add_sql(file, filename, col)
+    elif filename.lower().endswith((PYTHON_SUFFIX, *OTHER_SCRIPT_SUFFIXES)):
+        _add_script(file, filename, col)
+
+
+
+# --- ordering, duplicates, the result ----------------------------------------------------------
+
+def java_order(text: str) -> bytes:
+    """Sort key equal to Java's ``String.compareTo`` (UTF-16 code units)."""
+    return text.encode("utf-16-be", "surrogatepass")
+
+
+def _resolved_order(m: Migration) -> tuple[object, ...]:
+    if m.version is not None:
+        return (0, m.version, m.kind is Kind.BASELINE, m.script)
+    return (1, java_order(m.description), m.script)
+
+
+def _offenders(group: Sequence[Migration]) -> str:
+    return "\n".join(f"-> {m.path} ({m.type.value})" for m in group)
+
+
+def check_duplicates(migrations: Sequence[Migration]) -> None:
+    """Raise DuplicateMigrationError (Flyway's message) for equal versions or descriptions.
+
+    Versions compare numerically (``1`` equals ``1.0``); a baseline migration only clashes with
+    other baseline migrations. Every clashing group is reported, one message after the other.
+    """
+    groups: dict[tuple[object, ...], list[Migration]] = {}
+    for m in migrations:
+        key: tuple[object, ...] = ("R", m.description) if m.version is None else (m.kind, m.version)
+        groups.setdefault(key, []).append(m)
+    messages = []
+    for key, group in groups.items():
+        if len(group) < 2:
+            continue
+        if key[0] == "R":
+            head = f"Found more than one repeatable migration with description {group[0].description}"
+        else:
+            head = f"Found more than one migration with version {group[0].version}"
+        messages.append(f"{head}\nOffenders:\n{_offenders(group)}")
+    if messages:
+        raise DuplicateMigrationError("\n".join(messages), hint="give each migration its own version "
+                                      "(or description, for repeatables) and delete or rename the others")
+
+
+def order_callbacks(callbacks: Sequence[Migration]) -> dict[str, list[Migration]]:
+    """Callbacks per event id, events in Flyway's order, each list by description ("" first).
+
+    Two scripts with the same name (without suffix) raise Flyway's "more than 1" error.
+    """
+    by_name: dict[str, Migration] = {}
+    for cb in callbacks:
+        assert cb.name is not None
+        key = filename_without_suffix(cb.name)
+        if key in by_name:
+            raise DuplicateMigrationError(
+                f"Found more than 1 SQL callback script called {key}!\nOffenders:\n"
+                f"-> {by_name[key].path}\n-> {cb.path}", hint="keep one script per callback name")
+        by_name[key] = cb
+    result: dict[str, list[Migration]] = {}
+    for cb in sorted(callbacks, key=lambda c: (event_rank(_event(c)), java_order(c.description), c.path)):
+        result.setdefault(_event(cb), []).append(cb)
+    return result
+
+
+def _event(callback: Migration) -> str:
+    assert callback.name is not None
+    return callback.name.prefix
+
+
+def _naming_problems(col: _Collector) -> None:
+    if col.alias_errors:
+        messages = [err.message for err in col.alias_errors]
+        raise MigrationNameError("\n".join(messages), hint=col.alias_errors[0].hint,
+                                 problems=messages)
+    if not col.invalid:
+        return
+    if col.config.validate_migration_naming:
+        listing = "\r\n".join(i.message for i in col.invalid)
+        raise MigrationNameError("Invalid SQL filenames found:\r\n" + listing,
+                                 hint="rename or remove these files, or set validateMigrationNaming=false "
+                                      "to skip them", invalid=[i.script for i in col.invalid])
+    col.warnings.append(f"{len(col.invalid)} SQL migrations were detected but not run because they did not "
+                        "follow the filename convention. Set 'validateMigrationNaming' to true to list them.")
+
+
+def _collect(locations: Sequence[str], col: _Collector) -> None:
+    for file in find_files(locations, col.config, col.warnings):
+        _add_file(file, col)
+
+
+def scan(config: Config, placeholders: Mapping[str, str] | None = None, *,
+         releases: Sequence[Version] = ()) -> ScanResult:
+    """Resolve every migration and callback in ``config.locations`` (see the module docstring).
+
+    ``releases`` are the declared release versions, used only to resolve compact alias names
+    (``V_410_B.sql``). Raises typed errors only.
+    """
+    col = _Collector(config, NamingConfig.from_config(config), placeholders or {}, releases)
+    separate = bool(config.callback_locations)
+    col.take_callbacks = not separate and not config.skip_default_callbacks
+    _collect(config.locations, col)
+    if separate and not config.skip_default_callbacks:
+        col.take_migrations, col.take_callbacks = False, True
+        _collect(config.callback_locations, col)
+    _naming_problems(col)
+    migrations = sorted(col.migrations, key=_resolved_order)
+    check_duplicates(migrations)
+    return ScanResult(migrations, order_callbacks(col.callbacks), col.invalid, col.warnings)
+
+
+def with_checksum(migration: Migration, checksum: int) -> Migration:
+    """A copy with another checksum (used by tests and by repair-style comparisons)."""
+    return replace(migration, checksum=checksum)
