@@ -1,0 +1,3 @@
+from flywayx.cli import main
+
+main()

@@ -1,0 +1,233 @@
+"""The click application: parse options, call one service function, render its result."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from flywayx import __version__
+from flywayx.errors import FlywayxError, UsageError
+from flywayx.model.redact import redact_text
+
+# click option name -> Flyway configuration key
+_COMMON: list[tuple[str, str, str]] = [
+    ("--url", "url", "Database URL: sqlite:///app.db, mysql://user@host/db, postgresql://…, or jdbc:…"),
+    ("--user", "user", "Database user."),
+    ("--password", "password", "Database password (prefer FLYWAY_PASSWORD or --ask-password)."),
+    ("--schemas", "schemas", "Comma-separated schemas; the first holds the history table."),
+    ("--default-schema", "defaultSchema", "Schema that holds the history table."),
+    ("--locations", "locations", "Comma-separated migration locations (filesystem:dir or dir)."),
+    ("--table", "table", "History table name (default flyway_schema_history)."),
+    ("--config-files", "configFiles", "Comma-separated config files (flyway.toml or flyway.conf)."),
+    ("--environment", "environment", "TOML environment to use (default 'default')."),
+    ("--encoding", "encoding", "Encoding of migration files (default UTF-8)."),
+    ("--releases", "releases", "releases.toml to use (default: at the root of the first location)."),
+    ("--lock-timeout", "lockTimeout", "Seconds to wait for another runner's lock (default 600)."),
+    ("--installed-by", "installedBy", "Name recorded in installed_by."),
+    ("--working-directory", "workingDirectory", "Directory relative locations resolve against."),
+]
+
+
+def _common(func: Callable[..., Any]) -> Callable[..., Any]:
+    for flag, _key, help_ in reversed(_COMMON):
+        func = click.option(flag, default=None, help=help_, expose_value=False, callback=_store, is_eager=True)(func)
+    func = click.option("--placeholder", "-p", multiple=True, expose_value=False, callback=_store_placeholders,
+                        metavar="NAME=VALUE", help="Set a placeholder (repeatable).")(func)
+    func = click.option("--ask-password", is_flag=True, expose_value=False, callback=_ask_password,
+                        help="Prompt for the password (not echoed).")(func)
+    func = click.option("--output-type", type=click.Choice(["text", "json"]), default=None, expose_value=False,
+                        callback=_store_output, help="json prints Flyway's JSON result on stdout.")(func)
+    return func
+
+
+def _overrides(ctx: click.Context) -> dict[str, str]:
+    root = ctx.find_root()
+    root.ensure_object(dict)
+    store: dict[str, str] = root.obj.setdefault("cli", {})
+    return store
+
+
+def _store(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is None:
+        return
+    flag = param.opts[0]
+    key = next(k for f, k, _ in _COMMON if f == flag)
+    if key == "password" and not os.environ.get("FLYWAYX_QUIET_PASSWORD_WARNING"):
+        click.echo("WARNING: a password on the command line is visible to other users (ps, shell history); "
+                   "prefer FLYWAY_PASSWORD, a config file or --ask-password", err=True)
+    _overrides(ctx)[key] = value
+
+
+def _store_placeholders(ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> None:
+    for item in values:
+        name, sep, val = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--placeholder")
+        _overrides(ctx)[f"placeholders.{name}"] = val
+
+
+def _ask_password(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        _overrides(ctx)["password"] = click.prompt("Password", hide_input=True, err=True)
+
+
+def _store_output(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        _overrides(ctx)["outputType"] = value
+
+
+def _set(ctx: click.Context, **values: Any) -> None:
+    """Record command options (Flyway keys) that were given."""
+    store = _overrides(ctx)
+    for key, value in values.items():
+        if value is None:
+            continue
+        store[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+# ---------------------------------------------------------------------------------------------------
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(__version__, "--version", prog_name="flywayx")
+@click.option("--quiet", "-q", is_flag=True, help="Only errors.")
+@click.option("--verbose", is_flag=True, help="More detail (per statement progress).")
+@_common
+@click.pass_context
+def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
+    """flywayx: Flyway-compatible migrations that understand release lines.
+
+    Options may also be given Flyway-style anywhere: -url=jdbc:mysql://host/db -locations=filesystem:sql
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["quiet"] = quiet
+    ctx.obj["verbose"] = verbose
+
+
+def config_from(ctx: click.Context) -> Any:
+    """Build the effective Config from files, environment and the command line (Flyway's precedence)."""
+    from flywayx.sources.config import load_config
+
+    root = ctx.find_root()
+    cli_values = dict(root.obj.get("flyway_args", {}))
+    cli_values.update(root.obj.get("cli", {}))
+    files = [f for f in cli_values.pop("configFiles", "").split(",") if f]
+    return load_config(cli=cli_values, env=dict(os.environ), cwd=Path.cwd(), home=Path.home(), config_files=files)
+
+
+def json_mode(ctx: click.Context) -> bool:
+    root = ctx.find_root()
+    values = {**root.obj.get("flyway_args", {}), **root.obj.get("cli", {})}
+    return values.get("outputType", "").lower() == "json"
+
+
+def emit_json(payload: dict[str, Any]) -> None:
+    click.echo(json.dumps(payload, indent=2, default=str))
+
+
+def say(ctx: click.Context, text: str) -> None:
+    if not ctx.find_root().obj.get("quiet"):
+        click.echo(text)
+
+
+def run(args: list[str], prog_name: str) -> int:
+    """Run the CLI; return the exit code. No traceback reaches the user."""
+    from flywayx.sources.config import split_flyway_args
+
+    from flywayx.cli import commands  # noqa: F401 - registers the commands on ``cli``
+
+    rest, flyway_args = split_flyway_args(args)
+    if "password" in flyway_args:
+        click.echo("WARNING: a password on the command line is visible to other users; prefer FLYWAY_PASSWORD",
+                   err=True)
+    as_json = flyway_args.get("outputType", "").lower() == "json" or _json_flag(rest)
+    secrets = [v for k, v in flyway_args.items() if k == "password"]
+    try:
+        cli.main(args=rest, prog_name=prog_name, standalone_mode=False, obj={"flyway_args": flyway_args})
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 1
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        if as_json:
+            emit_json({"error": {"errorCode": "CONFIGURATION", "message": exc.format_message(), "cause": None}})
+        else:
+            exc.show()
+        return 2
+    except FlywayxError as err:
+        return report_error(err, as_json, secrets)
+    except KeyboardInterrupt:
+        click.echo("ERROR: interrupted", err=True)
+        return 130
+    except Exception as err:  # noqa: BLE001 - the last line of defence: one line, never a traceback
+        if os.environ.get("FLYWAYX_DEBUG"):
+            raise
+        text = redact_text(f"{type(err).__name__}: {err}", secrets).splitlines()[0]
+        return report_error(FlywayxError(f"unexpected error: {text}",
+                                         hint="this is a bug in flywayx; rerun with FLYWAYX_DEBUG=1 and report it"),
+                            as_json, secrets)
+    return 0
+
+
+def _json_flag(args: list[str]) -> bool:
+    for i, a in enumerate(args):
+        if a == "--output-type=json" or (a == "--output-type" and i + 1 < len(args) and args[i + 1] == "json"):
+            return True
+    return False
+
+
+def report_error(err: FlywayxError, as_json: bool, secrets: list[str]) -> int:
+    message = redact_text(err.message, secrets)
+    if as_json:
+        payload: dict[str, Any] = {"errorCode": err.error_code, "message": message}
+        for key in ("conflicts", "reachable", "problems", "errors", "script", "line", "statement",
+                    "applied_statements"):
+            if key in err.details:
+                payload[key] = _jsonable(err.details[key])
+        payload["cause"] = None
+        emit_json({"error": payload})
+    else:
+        lines = message.splitlines() or [""]
+        click.echo(f"ERROR: {lines[0]}", err=True)
+        for extra in lines[1:]:
+            click.echo(f"  {extra}", err=True)
+        if err.hint:
+            click.echo(f"hint: {redact_text(err.hint, secrets)}", err=True)
+    return err.exit_code
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: _jsonable(getattr(value, k)) for k in value.__dataclass_fields__}
+    return value
+
+
+def progress_reporter(ctx: click.Context) -> Callable[[str, dict[str, Any]], None]:
+    """Per-migration progress on stderr, only on a TTY and never in JSON mode."""
+    quiet = ctx.find_root().obj.get("quiet") or json_mode(ctx) or not sys.stderr.isatty()
+    verbose = ctx.find_root().obj.get("verbose")
+
+    def report(event: str, data: dict[str, Any]) -> None:
+        if quiet:
+            return
+        m = data.get("migration")
+        if event == "migration.start" and m is not None:
+            what = f'version "{m.version} - {m.description}"' if m.version is not None \
+                else f'with repeatable migration "{m.description}"'
+            suffix = " [out of order]" if data.get("out_of_order") else ""
+            click.echo(f"Migrating {what}{suffix}", err=True)
+        elif event == "migration.done" and m is not None:
+            click.echo(f"  done in {data['ms'] / 1000:.3f}s ({data['statements']} statements)", err=True)
+        elif event == "statement.done" and verbose:
+            click.echo(f"  statement {data['done']}/{data['total']}", err=True)
+
+    return report

@@ -1,0 +1,178 @@
+"""Flyway's commands: migrate, info, validate, baseline, repair, clean, and explain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from flywayx.cli.app import _common, _set, cli, config_from, emit_json, json_mode, progress_reporter, say
+from flywayx.cli.render import color_enabled, flyway_table, info_rows
+
+
+@cli.command()
+@_common
+@click.option("--target", help="Migrate up to this version (latest, current, next, or a version; 'v?' if optional).")
+@click.option("--out-of-order/--no-out-of-order", default=None, help="Apply pending versions below the current one.")
+@click.option("--baseline-on-migrate/--no-baseline-on-migrate", default=None,
+              help="Baseline a non-empty schema without history first.")
+@click.option("--ignore-migration-patterns", help="Comma-separated type:state patterns validation ignores.")
+@click.option("--validate-on-migrate/--no-validate-on-migrate", default=None, help="Validate first (default on).")
+@click.option("--to", "to_release", help="Release to upgrade to (with releases.toml).")
+@click.option("--phase", type=click.Choice(["expand", "contract", "all"]), default=None,
+              help="Online upgrade: expand now, contract after the rolling upgrade.")
+@click.option("--resume", is_flag=True, help="MySQL/MariaDB: continue a failed migration at the failed statement.")
+@click.option("--backup", "backup_dir", type=click.Path(file_okay=False), help="Take a backup into DIR first.")
+@click.option("--dry-run", is_flag=True, help="Show what would run; change nothing.")
+@click.pass_context
+def migrate(ctx: click.Context, target: str | None, out_of_order: bool | None, baseline_on_migrate: bool | None,
+            ignore_migration_patterns: str | None, validate_on_migrate: bool | None, to_release: str | None,
+            phase: str | None, resume: bool, backup_dir: str | None, dry_run: bool) -> None:
+    """Apply pending migrations (Flyway's migrate), or upgrade to a release with --to."""
+    from flywayx import service
+
+    _set(ctx, target=target, outOfOrder=out_of_order, baselineOnMigrate=baseline_on_migrate,
+         ignoreMigrationPatterns=ignore_migration_patterns, validateOnMigrate=validate_on_migrate)
+    config = config_from(ctx)
+    options = service.MigrateOptions(resume=resume, dry_run=dry_run, backup_dir=backup_dir)
+    result = service.migrate(config, options, progress_reporter(ctx))
+    if json_mode(ctx):
+        emit_json(result.to_json())
+        return
+    schema = result.header.schema_name.split(", ")[0]
+    say(ctx, f"Current version of schema {schema}: {result.initial_version or '<< Empty Schema >>'}")
+    if not result.applied:
+        say(ctx, f"Schema {schema} is up to date. No migration necessary.")
+        return
+    secs = result.total_ms / 1000
+    say(ctx, f"Successfully applied {len(result.applied)} migration{'s' if len(result.applied) != 1 else ''} to "
+             f"schema {schema}, now at version v{result.target_version} "
+             f"(execution time {int(secs // 60):02d}:{secs % 60:06.3f}s)")
+
+
+@cli.command()
+@_common
+@click.option("--target", help="Show states relative to this target version.")
+@click.option("--out-of-order/--no-out-of-order", default=None)
+@click.pass_context
+def info(ctx: click.Context, target: str | None, out_of_order: bool | None) -> None:
+    """Show every migration with its state, like Flyway's info."""
+    from flywayx import service
+
+    _set(ctx, target=target, outOfOrder=out_of_order)
+    result = service.info(config_from(ctx))
+    if json_mode(ctx):
+        emit_json(result.to_json())
+        return
+    schema = result.header.schema_name.split(", ")[0]
+    say(ctx, f"Schema version: {result.schema_version or '<< Empty Schema >>'}")
+    if result.current_releases:
+        say(ctx, f"Release: {', '.join(result.current_releases)}")
+    if result.phase_state:
+        say(ctx, result.phase_state)
+    say(ctx, "")
+    import sys
+
+    headers, rows = info_rows(result.migrations, result.releases, color_enabled(sys.stdout))
+    say(ctx, flyway_table(headers, rows))
+    del schema
+
+
+@cli.command()
+@_common
+@click.option("--target")
+@click.option("--out-of-order/--no-out-of-order", default=None)
+@click.option("--ignore-migration-patterns")
+@click.pass_context
+def validate(ctx: click.Context, target: str | None, out_of_order: bool | None,
+             ignore_migration_patterns: str | None) -> None:
+    """Check applied migrations against local files (checksums, descriptions, missing, pending)."""
+    from flywayx import service
+
+    _set(ctx, target=target, outOfOrder=out_of_order, ignoreMigrationPatterns=ignore_migration_patterns)
+    result = service.validate(config_from(ctx))
+    if json_mode(ctx):
+        emit_json(result.to_json())  # Flyway exits 0 here even when validation failed
+        return
+    for w in result.warnings:
+        click.echo(f"WARNING: {w}", err=True)
+    if not result.successful:
+        raise service.validation_error([i.message for i in result.invalid])
+    say(ctx, f"Successfully validated {result.validate_count} migration{'s' if result.validate_count != 1 else ''}")
+
+
+@cli.command()
+@_common
+@click.option("--baseline-version", help="Version to tag the existing schema with (default 1).")
+@click.option("--baseline-description", help="Description of the baseline row.")
+@click.pass_context
+def baseline(ctx: click.Context, baseline_version: str | None, baseline_description: str | None) -> None:
+    """Start history on an existing database at a version."""
+    from flywayx import service
+
+    _set(ctx, baselineVersion=baseline_version, baselineDescription=baseline_description)
+    result = service.baseline(config_from(ctx))
+    if json_mode(ctx):
+        emit_json(result.to_json())
+    else:
+        say(ctx, result.message)
+
+
+@cli.command()
+@_common
+@click.pass_context
+def repair(ctx: click.Context) -> None:
+    """Remove failed rows, mark missing migrations deleted, realign checksums (Flyway's repair)."""
+    from flywayx import service
+
+    result = service.repair(config_from(ctx))
+    if json_mode(ctx):
+        emit_json(result.to_json())
+        return
+    actions = result.actions()
+    say(ctx, "Successfully repaired schema history table" + (f" ({', '.join(actions)})" if actions else
+                                                               " (nothing to repair)"))
+
+
+@cli.command()
+@_common
+@click.option("--clean-disabled", type=click.BOOL, default=None,
+              help="Clean is disabled unless --clean-disabled=false.")
+@click.pass_context
+def clean(ctx: click.Context, clean_disabled: bool | None) -> None:
+    """Drop every object in the configured schemas (disabled by default)."""
+    from flywayx import service
+
+    _set(ctx, cleanDisabled=clean_disabled)
+    result = service.clean(config_from(ctx))
+    if json_mode(ctx):
+        emit_json(result.to_json())
+        return
+    for w in result.warnings:
+        click.echo(f"WARNING: {w}", err=True)
+    say(ctx, f"Successfully cleaned schema(s): {', '.join(result.cleaned + result.dropped) or '(none)'}")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--dialect", type=click.Choice(["mysql", "mariadb", "postgresql", "sqlite"]), default="mariadb",
+              show_default=True)
+@_common
+@click.pass_context
+def explain(ctx: click.Context, files: tuple[str, ...], dialect: str) -> None:
+    """Show what each file is and the exact statements it will send."""
+    from flywayx.service import explain as explainer
+
+    config = config_from(ctx)
+    results = explainer.explain_files(list(files), dialect, config)
+    if json_mode(ctx):
+        emit_json({"files": results, "operation": "explain"})
+    else:
+        for r in results:
+            say(ctx, explainer.render_text(r))
+    if any("error" in r for r in results):
+        ctx.exit(1)
+
+
+def _noop(*_a: Any) -> None:
+    return None

@@ -1,0 +1,59 @@
+"""Rendering results for people: Flyway-like tables (tabulate), messages, colour when allowed."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from flywayx.model.info import MigrationInfo, State
+
+
+def color_enabled(stream: Any) -> bool:
+    """Colour only on a TTY and only when NO_COLOR is unset (https://no-color.org)."""
+    return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
+
+
+_STATE_COLOURS = {
+    State.SUCCESS: "32", State.BASELINE: "32", State.PENDING: "33", State.OUT_OF_ORDER: "36",
+    State.FAILED: "31", State.MISSING_FAILED: "31", State.FUTURE_FAILED: "31", State.OUTDATED: "33",
+    State.MISSING_SUCCESS: "35", State.FUTURE_SUCCESS: "35", State.IGNORED: "33",
+}
+
+
+def paint(text: str, state: State, enabled: bool) -> str:
+    code = _STATE_COLOURS.get(state)
+    return f"\033[{code}m{text}\033[0m" if enabled and code else text
+
+
+def flyway_table(headers: list[str], rows: list[list[str]]) -> str:
+    """A table drawn as Flyway draws ``info``: +---+ rules above, below the header and at the end."""
+    from tabulate import DataRow, Line, TableFormat, tabulate
+
+    fmt = TableFormat(lineabove=Line("+-", "-", "-+-", "-+"), linebelowheader=Line("+-", "-", "-+-", "-+"),
+                      linebetweenrows=None, linebelow=Line("+-", "-", "-+-", "-+"),
+                      headerrow=DataRow("| ", " | ", " |"), datarow=DataRow("| ", " | ", " |"),
+                      padding=0, with_header_hide=None)
+    if not rows:
+        rows = [["No migrations found"] + [""] * (len(headers) - 1)]
+    return str(tabulate(rows, headers=headers, tablefmt=fmt, disable_numparse=True))
+
+
+def info_rows(migrations: list[MigrationInfo], releases: dict[str, tuple[str | None, str | None]],
+              colour: bool) -> tuple[list[str], list[list[str]]]:
+    headers = ["Category", "Version", "Description", "Type", "Installed On", "State", "Undoable"]
+    with_releases = bool(releases)
+    if with_releases:
+        headers[2:2] = ["Release", "Line"]
+    rows = []
+    for m in migrations:
+        version = m.version.text if m.version is not None else ""
+        on = m.applied.installed_on if m.applied is not None else None
+        row = [m.category, version, m.description, m.type, on.strftime("%Y-%m-%d %H:%M:%S") if on else "",
+               paint(m.state.value, m.state, colour),
+               "No" if m.category in ("Versioned", "Baseline") else ""]
+        if with_releases:
+            rel, line = releases.get(version, (None, None))
+            row[2:2] = [rel or "", line or ""]
+        rows.append(row)
+    return headers, rows

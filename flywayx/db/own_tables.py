@@ -1,0 +1,181 @@
+"""flywayx's own tables beside ``flyway_schema_history`` (which stays Flyway's, byte for byte).
+
+- ``flywayx_runs``: one row per run (from/to release, phase, who, host, tool version, outcome, backup).
+- ``flywayx_applied``: one row per applied migration: content id, release, line, phase, statements.
+- ``flywayx_progress``: the in-flight migration on databases without transactional DDL: how many
+  statements are applied and a running hash over them, so ``migrate --resume`` continues at the failed
+  statement and refuses when the applied prefix was edited.
+
+Portable DDL (VARCHAR/INT only) so the same statements work on MySQL/MariaDB, PostgreSQL, SQLite;
+timestamps are written by flywayx as UTC ISO text.
+"""
+
+from __future__ import annotations
+
+import getpass
+import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from flywayx.db.base import Database
+
+if TYPE_CHECKING:
+    from flywayx.apply import Work
+
+RUNS = "flywayx_runs"
+APPLIED = "flywayx_applied"
+PROGRESS = "flywayx_progress"
+
+_DDL = {
+    RUNS: ("run_id VARCHAR(40) NOT NULL PRIMARY KEY, started_at VARCHAR(32) NOT NULL, finished_at VARCHAR(32),"
+           " from_release VARCHAR(100), to_release VARCHAR(100), phase VARCHAR(20), installed_by VARCHAR(100),"
+           " host VARCHAR(255), tool_version VARCHAR(40), outcome VARCHAR(20) NOT NULL, detail VARCHAR(2000),"
+           " backup VARCHAR(1000)"),
+    APPLIED: ("seq INT NOT NULL PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL,"
+              " script VARCHAR(1000) NOT NULL, content_id VARCHAR(64), release_name VARCHAR(100),"
+              " line_name VARCHAR(100), phase VARCHAR(20), run_id VARCHAR(40), statements INT NOT NULL,"
+              " statement_hash VARCHAR(64), success INT NOT NULL, applied_at VARCHAR(32) NOT NULL"),
+    PROGRESS: ("mkey VARCHAR(255) NOT NULL PRIMARY KEY, script VARCHAR(1000) NOT NULL, checksum INT,"
+               " run_id VARCHAR(40), statements_done INT NOT NULL, statement_hash VARCHAR(64) NOT NULL,"
+               " total INT NOT NULL, status VARCHAR(20) NOT NULL, updated_at VARCHAR(32) NOT NULL"),
+}
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """The recorded state of an interrupted migration."""
+
+    key: str
+    script: str
+    checksum: int | None
+    statements_done: int
+    statement_hash: str
+    total: int
+    status: str
+
+
+def migration_key(version: str | None, description: str) -> str:
+    return f"V:{version}" if version is not None else f"R:{description}"[:255]
+
+
+class OwnTables:
+    """Reads and writes flywayx's tables in ``schema`` on ``db``."""
+
+    def __init__(self, db: Database, schema: str) -> None:
+        self.db = db
+        self.schema = schema
+
+    def _t(self, name: str) -> str:
+        return self.db.quote(self.schema, name)
+
+    def exists(self) -> bool:
+        try:
+            self.db.query(f"SELECT COUNT(*) FROM {self._t(RUNS)}")
+            return True
+        except Exception:  # noqa: BLE001 - absent table; the failed query must not poison a PG txn
+            self.db.rollback()
+            return False
+
+    def ensure(self) -> None:
+        """Create any missing table (idempotent; call under the migration lock)."""
+        for name, cols in _DDL.items():
+            if not self._table_exists(name):
+                self.db.execute(f"CREATE TABLE {self._t(name)} ({cols})")
+        self.db.commit()
+
+    def _table_exists(self, name: str) -> bool:
+        try:
+            self.db.query(f"SELECT 1 FROM {self._t(name)} WHERE 1 = 0")
+            return True
+        except Exception:  # noqa: BLE001
+            self.db.rollback()
+            return False
+
+    # runs -----------------------------------------------------------------------------------------
+    def start_run(self, run_id: str, *, from_release: str | None, to_release: str | None, phase: str | None,
+                  tool_version: str, installed_by: str, backup: str | None = None) -> None:
+        self._exec(f"INSERT INTO {self._t(RUNS)} (run_id, started_at, from_release, to_release, phase,"
+                   " installed_by, host, tool_version, outcome, backup) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                   (run_id, now(), from_release, to_release, phase, installed_by or _os_user(),
+                    socket.gethostname(), tool_version, "running", backup))
+        self.db.commit()
+
+    def finish_run(self, run_id: str, outcome: str, detail: str | None = None) -> None:
+        self._exec(f"UPDATE {self._t(RUNS)} SET finished_at = ?, outcome = ?, detail = ? WHERE run_id = ?",
+                   (now(), outcome, (detail or "")[:2000], run_id))
+        self.db.commit()
+
+    def runs(self) -> list[dict[str, Any]]:
+        cols = ("run_id", "started_at", "finished_at", "from_release", "to_release", "phase", "installed_by",
+                "host", "tool_version", "outcome", "detail", "backup")
+        rows = self.db.query(f"SELECT {', '.join(cols)} FROM {self._t(RUNS)} ORDER BY started_at, run_id")
+        return [dict(zip(cols, r, strict=True)) for r in rows]
+
+    # applied --------------------------------------------------------------------------------------
+    def record_applied(self, work: Work, run_id: str | None, statements: int, digest: str) -> None:
+        self._insert_applied(work, run_id, statements, digest, success=True)
+        m = work.migration
+        self._exec(f"DELETE FROM {self._t(PROGRESS)} WHERE mkey = ?",
+                   (migration_key(m.version.text if m.version else None, m.description),))
+
+    def record_failed(self, work: Work, run_id: str | None, statements: int, digest: str) -> None:
+        self._insert_applied(work, run_id, statements, digest, success=False)
+        m = work.migration
+        self._exec(f"UPDATE {self._t(PROGRESS)} SET status = ?, updated_at = ? WHERE mkey = ?",
+                   ("failed", now(), migration_key(m.version.text if m.version else None, m.description)))
+
+    def _insert_applied(self, work: Work, run_id: str | None, statements: int, digest: str, *, success: bool) -> None:
+        m = work.migration
+        seq = (self.db.query(f"SELECT MAX(seq) FROM {self._t(APPLIED)}")[0][0] or 0) + 1
+        self._exec(f"INSERT INTO {self._t(APPLIED)} (seq, version, description, script, content_id, release_name,"
+                   " line_name, phase, run_id, statements, statement_hash, success, applied_at)"
+                   " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   (seq, m.version.text if m.version else None, m.description[:200], m.script[:1000],
+                    work.content_id, work.release, work.line, work.phase, run_id, statements, digest,
+                    1 if success else 0, now()))
+
+    def applied(self) -> list[dict[str, Any]]:
+        cols = ("seq", "version", "description", "script", "content_id", "release_name", "line_name", "phase",
+                "run_id", "statements", "statement_hash", "success", "applied_at")
+        rows = self.db.query(f"SELECT {', '.join(cols)} FROM {self._t(APPLIED)} ORDER BY seq")
+        return [dict(zip(cols, r, strict=True)) for r in rows]
+
+    # progress -------------------------------------------------------------------------------------
+    def start_progress(self, work: Work, run_id: str | None, done: int, digest: str) -> None:
+        m = work.migration
+        key = migration_key(m.version.text if m.version else None, m.description)
+        self._exec(f"DELETE FROM {self._t(PROGRESS)} WHERE mkey = ?", (key,))
+        self._exec(f"INSERT INTO {self._t(PROGRESS)} (mkey, script, checksum, run_id, statements_done,"
+                   " statement_hash, total, status, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                   (key, m.script[:1000], m.checksum, run_id, done, digest, len(work.statements or ()),
+                    "running", now()))
+        self.db.commit()
+
+    def progress(self, work: Work, done: int, digest: str) -> None:
+        m = work.migration
+        self._exec(f"UPDATE {self._t(PROGRESS)} SET statements_done = ?, statement_hash = ?, updated_at = ?"
+                   " WHERE mkey = ?",
+                   (done, digest, now(), migration_key(m.version.text if m.version else None, m.description)))
+
+    def pending_progress(self) -> list[Progress]:
+        rows = self.db.query(f"SELECT mkey, script, checksum, statements_done, statement_hash, total, status"
+                             f" FROM {self._t(PROGRESS)} ORDER BY mkey")
+        return [Progress(r[0], r[1], r[2], int(r[3]), r[4], int(r[5]), r[6]) for r in rows]
+
+    def clear_progress(self, key: str) -> None:
+        self._exec(f"DELETE FROM {self._t(PROGRESS)} WHERE mkey = ?", (key,))
+
+    def _exec(self, sql: str, params: tuple[Any, ...]) -> None:
+        self.db.query(sql, params)  # ``?`` placeholders on every dialect (Database.query's contract)
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no passwd entry in some containers
+        return ""

@@ -1,0 +1,237 @@
+"""Results of commands as values, with Flyway's JSON shapes (flyway-semantics.md §5.9).
+
+The CLI renders these; ``to_json()`` gives the object Flyway's ``-outputType=json`` prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from flywayx.model.info import MigrationInfo
+from flywayx.model.migration import Migration
+
+TOOL_VERSION = "0.1.0"
+
+
+def _stamp() -> str:
+    return datetime.now().isoformat(timespec="microseconds")
+
+
+def _installed_on_utc(m: MigrationInfo) -> str:
+    on = m.applied.installed_on if m.applied is not None else None
+    if on is None:
+        return ""
+    if on.tzinfo is None:
+        on = on.replace(tzinfo=UTC)
+    return on.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{on.microsecond // 1000:03d}Z"
+
+
+@dataclass
+class Header:
+    """What every result carries: database name, schema list, dialect."""
+
+    database: str
+    schema_name: str
+    database_type: str
+
+
+@dataclass
+class InfoReport:
+    header: Header
+    migrations: list[MigrationInfo]
+    schema_version: str | None
+    all_schemas_empty: bool
+    releases: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # version -> (release, line)
+    current_releases: list[str] = field(default_factory=list)
+    phase_state: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schemaVersion": self.schema_version,
+            "schemaName": self.header.schema_name,
+            "migrations": [_info_json(m) for m in self.migrations],
+            "allSchemasEmpty": self.all_schemas_empty,
+            "flywayVersion": TOOL_VERSION,
+            "database": self.header.database,
+            "warnings": [],
+            "operation": "info",
+            "currentReleases": self.current_releases,
+            "phaseState": self.phase_state,
+            "timestamp": _stamp(),
+            "exception": None,
+            "licenseFailed": False,
+        }
+
+
+def _info_json(m: MigrationInfo) -> dict[str, Any]:
+    applied = m.applied
+    return {
+        "category": m.category,
+        "version": m.version.text if m.version is not None else "",
+        "rawVersion": m.version.text if m.version is not None else "",
+        "description": m.description,
+        "type": m.type,
+        "installedOnUTC": _installed_on_utc(m),
+        "state": m.state.value,
+        "undoable": ("No" if m.version is not None and m.category not in ("", "Repeatable") else ""),
+        "filepath": m.resolved.path if m.resolved is not None else "",
+        "undoFilepath": "",
+        "installedBy": applied.installed_by if applied is not None else "",
+        "shouldExecuteExpression": None,
+        "executionTime": applied.execution_time if applied is not None else 0,
+    }
+
+
+@dataclass
+class AppliedItem:
+    migration: Migration
+    execution_time: int
+    release: str | None = None
+    line: str | None = None
+
+
+@dataclass
+class MigrateReport:
+    header: Header
+    initial_version: str | None
+    target_version: str | None
+    applied: list[AppliedItem]
+    warnings: list[str]
+    total_ms: int
+    success: bool = True
+    error: dict[str, Any] | None = None
+    to_release: str | None = None
+    phase: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "initialSchemaVersion": self.initial_version,
+            "targetSchemaVersion": self.target_version,
+            "schemaName": self.header.schema_name,
+            "migrations": [{
+                "category": "Versioned" if a.migration.version is not None else "Repeatable",
+                "version": a.migration.version.text if a.migration.version is not None else "",
+                "description": a.migration.description,
+                "type": a.migration.type.value,
+                "filepath": a.migration.path,
+                "executionTime": a.execution_time,
+            } for a in self.applied],
+            "migrationsExecuted": len(self.applied),
+            "success": self.success,
+            "flywayVersion": TOOL_VERSION,
+            "database": self.header.database,
+            "databaseType": self.header.database_type,
+            "warnings": self.warnings,
+            "operation": "migrate",
+            "timestamp": _stamp(),
+            "exception": None,
+            "licenseFailed": False,
+            "totalMigrationTime": self.total_ms,
+        }
+        if self.error is not None:
+            out["error"] = self.error
+        return out
+
+
+@dataclass
+class InvalidMigration:
+    version: str | None
+    description: str
+    filepath: str
+    error_code: str
+    message: str
+
+
+@dataclass
+class ValidateReport:
+    header: Header
+    invalid: list[InvalidMigration]
+    validate_count: int
+    warnings: list[str]
+
+    @property
+    def successful(self) -> bool:
+        return not self.invalid
+
+    def to_json(self) -> dict[str, Any]:
+        details = None if self.successful else {"errorCode": "VALIDATE_ERROR",
+                                                "errorMessage": "Migrations have failed validation"}
+        return {
+            "errorDetails": details,
+            "invalidMigrations": [{"version": i.version, "description": i.description, "filepath": i.filepath,
+                                   "errorDetails": {"errorCode": i.error_code, "errorMessage": i.message}}
+                                  for i in self.invalid],
+            "validationSuccessful": self.successful,
+            "validateCount": self.validate_count,
+            "warnings": self.warnings,
+            "flywayVersion": TOOL_VERSION,
+            "database": self.header.database,
+            "operation": "validate",
+        }
+
+
+@dataclass
+class RepairItem:
+    version: str | None
+    description: str
+    filepath: str
+
+
+@dataclass
+class RepairReport:
+    header: Header
+    removed: list[RepairItem]
+    deleted: list[RepairItem]
+    aligned: list[RepairItem]
+
+    def actions(self) -> list[str]:
+        out = []
+        if self.removed:
+            out.append("Removed failed migrations")
+        if self.deleted:
+            out.append("Marked missing migrations as deleted")
+        if self.aligned:
+            out.append("Aligned applied migration checksums")
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        def items(xs: list[RepairItem]) -> list[dict[str, Any]]:
+            return [{"version": x.version or "", "description": x.description, "filepath": x.filepath} for x in xs]
+        return {"repairActions": self.actions(), "migrationsRemoved": items(self.removed),
+                "migrationsDeleted": items(self.deleted), "migrationsAligned": items(self.aligned),
+                "flywayVersion": TOOL_VERSION, "database": self.header.database, "warnings": [],
+                "operation": "repair"}
+
+
+@dataclass
+class BaselineReport:
+    header: Header
+    baselined: bool
+    version: str
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"successfullyBaselined": self.baselined, "baselineVersion": self.version,
+                "flywayVersion": TOOL_VERSION, "database": self.header.database, "warnings": [],
+                "operation": "baseline"}
+
+
+@dataclass
+class CleanReport:
+    header: Header
+    cleaned: list[str]
+    dropped: list[str]
+    warnings: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"schemasCleaned": self.cleaned, "schemasDropped": self.dropped, "flywayVersion": TOOL_VERSION,
+                "database": self.header.database, "warnings": self.warnings, "operation": "clean"}
+
+
+def error_json(code: str, message: str, cause: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    err: dict[str, Any] = {"errorCode": code, "message": message}
+    err.update({k: v for k, v in extra.items() if v is not None})
+    err["cause"] = cause
+    return {"error": err}

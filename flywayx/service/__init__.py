@@ -1,0 +1,17 @@
+"""One function per command: gather -> plan -> apply -> result value. Never prints."""
+
+from flywayx.service.core import (
+    MigrateOptions,
+    baseline,
+    clean,
+    info,
+    load_statements,
+    migrate,
+    repair,
+    session,
+    validate,
+    validation_error,
+)
+
+__all__ = ["MigrateOptions", "baseline", "clean", "info", "load_statements", "migrate", "repair", "session",
+           "validate", "validation_error"]

@@ -1,0 +1,535 @@
+"""One function per command: gather -> plan -> apply -> result value. Never prints.
+
+This module is longer than most because it is the one place where the layers meet: opening a
+session (connection, schemas, placeholders, scanned migrations) and the command flows Flyway
+defines (flyway-semantics.md §5). Decisions live in ``plan/``; statements run in ``apply``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flywayx import apply
+from flywayx.db.base import Database, HistoryTable
+from flywayx.db.own_tables import OwnTables, migration_key
+from flywayx.errors import ConfigError, StateError, UsageError, ValidationError
+from flywayx.model import Config, HistoryRow, Kind, Migration, MigrationType, Statement, Version
+from flywayx.model.info import State
+from flywayx.model.patterns import IgnorePattern, parse_patterns
+from flywayx.model.results import (
+    TOOL_VERSION,
+    AppliedItem,
+    BaselineReport,
+    CleanReport,
+    Header,
+    InfoReport,
+    InvalidMigration,
+    MigrateReport,
+    RepairItem,
+    RepairReport,
+    ValidateReport,
+)
+from flywayx.plan.info import InfoOptions, InfoResult, compute_info
+from flywayx.plan.validate import ValidationIssue, validate_info
+from flywayx.sources.checksum import read_migration_text
+from flywayx.sources.placeholders import builtin_placeholders, merge_placeholders, replace_placeholders, with_filename
+from flywayx.sources.scan import ScanResult, scan
+from flywayx.sources.splitter import split
+
+Reporter = apply.Reporter
+
+
+@dataclass
+class Session:
+    """Everything a command needs, gathered once."""
+
+    config: Config
+    db: Database
+    schemas: list[str]
+    default_schema: str
+    history: HistoryTable
+    own: OwnTables
+    found: ScanResult
+    placeholders: dict[str, str]
+    installed_by: str
+    secrets: list[str] = field(default_factory=list)
+
+    @property
+    def dialect(self) -> str:
+        return self.db.dialect
+
+    def header(self) -> Header:
+        return Header(self.db.database_name(), ", ".join(self.schemas), self.db.dialect)
+
+    def rows(self) -> list[HistoryRow]:
+        return self.history.rows() if self.history.exists() else []
+
+    def info(self, *, target: str | None = None, out_of_order: bool | None = None) -> InfoResult:
+        opts = InfoOptions(target=self.config.target if target is None else target,
+                           out_of_order=self.config.out_of_order if out_of_order is None else out_of_order)
+        return compute_info(self.found.migrations, self.rows(), opts)
+
+
+def _connect(config: Config) -> Database:
+    from flywayx.db.connect import connect
+
+    if config.url is None:
+        raise UsageError("No database URL configured",
+                         hint="pass --url (e.g. sqlite:///app.db, mysql://user@host/db) or set url in flyway.toml")
+    return connect(config.url, user=config.user, password=config.password,
+                   connect_retries=config.connect_retries,
+                   connect_retries_interval=config.connect_retries_interval, init_sql=config.init_sql)
+
+
+def _schemas(config: Config, db: Database) -> tuple[list[str], str]:
+    schemas = list(config.schemas)
+    default = config.default_schema or (schemas[0] if schemas else None) or db.current_schema()
+    if not default:
+        raise ConfigError("Unable to determine schema for the schema history table. Set a default schema for "
+                          "the connection or specify one using the 'defaultSchema' property",
+                          hint="put the database name in the URL or pass --schemas")
+    if default not in schemas:
+        schemas.insert(0, default)
+    return schemas, default
+
+
+@contextmanager
+def session(config: Config) -> Iterator[Session]:
+    """Connect, pick schemas, fill placeholders, scan locations; close on exit."""
+    db = _connect(config)
+    try:
+        schemas, default = _schemas(config, db)
+        installed_by = config.installed_by or db.current_user()
+        builtins = builtin_placeholders(
+            default_schema=default, user=db.current_user(), database=db.database_name(),
+            timestamp=datetime.now(), working_directory=config.working_directory or os.getcwd(),
+            table=config.table, environment=config.environment, separator=config.placeholder_separator)
+        values = merge_placeholders(config.placeholder_map, builtins)
+        found = scan(config, values)
+        yield Session(config, db, schemas, default, db.history(default, config.table), OwnTables(db, default),
+                      found, values, installed_by, [s for s in (config.password,) if s])
+    finally:
+        db.close()
+
+
+# ---------------------------------------------------------------------------------------------------
+# statements
+
+
+def load_statements(m: Migration, config: Config, placeholders: dict[str, str], dialect: str) -> list[Statement]:
+    """Read, replace placeholders (unless disabled) and split one SQL migration or callback."""
+    text = read_migration_text(m.path, m.encoding, config.detect_encoding)
+    replace = m.placeholder_replacement if m.placeholder_replacement is not None else config.placeholder_replacement
+    if replace:
+        filename = m.name.rebuilt_filename if m.name is not None else Path(m.path).name
+        values = with_filename(placeholders, filename, config.placeholder_separator)
+        text = replace_placeholders(text, values, config.placeholder_prefix, config.placeholder_suffix,
+                                    config.placeholder_separator)
+    return split(text, dialect, path=m.script)
+
+
+def _work(s: Session, m: Migration, **extra: Any) -> apply.Work:
+    statements = None if m.is_python else load_statements(m, s.config, s.placeholders, s.dialect)
+    return apply.Work(m, statements, **extra)
+
+
+def _callbacks(s: Session, report: Reporter) -> apply.Callable[[str, Migration | None], None]:
+    def fire(event: str, _m: Migration | None) -> None:
+        if s.config.skip_default_callbacks:
+            return
+        for cb in s.found.callbacks.get(event, []):
+            report("callback", {"event": event, "script": cb.script})
+            for stmt in load_statements(cb, s.config, s.placeholders, s.dialect):
+                s.db.execute(stmt.sql)
+    return fire
+
+
+# ---------------------------------------------------------------------------------------------------
+# info / validate
+
+
+def info(config: Config) -> InfoReport:
+    with session(config) as s:
+        _callbacks(s, apply._quiet)("beforeInfo", None)
+        result = s.info()
+        current = result.current()
+        empty = all(_schema_empty(s, name) for name in s.schemas)
+        return InfoReport(s.header(), list(result.migrations),
+                          current.version.text if current and current.version else None, empty)
+
+
+def _schema_empty(s: Session, name: str) -> bool:
+    return not s.db.schema_exists(name) or s.db.schema_is_empty(name)
+
+
+def _patterns(config: Config, extra: Sequence[str] = ()) -> tuple[IgnorePattern, ...]:
+    return parse_patterns([*config.ignore_migration_patterns, *extra]) if (config.ignore_migration_patterns or extra) \
+        else ()
+
+
+def _validation(s: Session, extra_patterns: Sequence[str] = ()) -> tuple[list[ValidationIssue], int]:
+    if s.found.migrations and not s.db.schema_exists(s.default_schema) and "*:pending" not in extra_patterns:
+        return [ValidationIssue("SCHEMA_DOES_NOT_EXIST", f"Schema {s.default_schema} doesn't exist yet",
+                                None, "", "")], 0
+    result = s.info()
+    issues = validate_info(result, _patterns(s.config, extra_patterns))
+    return issues, len([m for m in result.migrations if m.resolved is not None])
+
+
+def validate(config: Config) -> ValidateReport:
+    with session(config) as s:
+        issues, count = _validation(s)
+        warnings = [] if s.found.migrations else ["No migrations found. Are your locations set up correctly?"]
+        invalid = [InvalidMigration(i.version, i.description, i.script, i.code, i.message) for i in issues]
+        return ValidateReport(s.header(), invalid, count, warnings + list(s.found.warnings))
+
+
+def validation_error(messages: Sequence[str]) -> ValidationError:
+    body = "\n".join(messages)
+    return ValidationError(f"Validate failed: Migrations have failed validation\n{body}",
+                           hint="run `flywayx info` to see each migration's state; `flywayx repair` realigns "
+                                "the history after an intended change", errors=list(messages))
+
+
+# ---------------------------------------------------------------------------------------------------
+# migrate
+
+
+@dataclass(frozen=True)
+class MigrateOptions:
+    resume: bool = False
+    dry_run: bool = False
+    backup_dir: str | None = None
+
+
+def migrate(config: Config, options: MigrateOptions = MigrateOptions(), report: Reporter = apply._quiet) -> MigrateReport:
+    """Flyway's migrate: validate, create schemas and history, apply pending migrations one by one."""
+    started = time.monotonic()
+    with session(config) as s:
+        fire = _callbacks(s, report)
+        if options.resume:
+            _prepare_resume(s)
+        if config.validate_on_migrate:
+            issues, _ = _validation(s, ["*:pending"])
+            if issues:
+                raise validation_error([i.message for i in issues])
+        initial = _prepare_history(s)
+        run_id = str(uuid.uuid4())
+        s.own.start_run(run_id, from_release=None, to_release=None, phase=None, tool_version=TOOL_VERSION,
+                        installed_by=s.installed_by)
+        try:
+            applied = _migrate_loop(s, fire, report, run_id, options)
+        except Exception as err:
+            _finish(s, run_id, "failed", str(err))
+            raise
+        _finish(s, run_id, "success", f"{len(applied)} applied")
+        current = s.info().current()
+        return MigrateReport(s.header(), initial, current.version.text if current and current.version else None,
+                             applied, list(s.found.warnings), int((time.monotonic() - started) * 1000))
+
+
+def _finish(s: Session, run_id: str, outcome: str, detail: str) -> None:
+    try:
+        s.db.rollback()
+        s.own.finish_run(run_id, outcome, detail)
+    except Exception:  # noqa: BLE001 - a dead connection must not hide the original error
+        return
+
+
+def _prepare_history(s: Session) -> str | None:
+    """Create schemas, the history table (or baseline) and flywayx's tables; return the initial version."""
+    created = _create_schemas(s) if s.config.create_schemas else []
+    with s.db.lock(s.default_schema, s.config.table, s.config.lock_timeout):
+        if not s.history.exists():
+            non_empty = [n for n in s.schemas if n not in created and not _schema_empty(s, n)]
+            if non_empty and not s.config.skip_executing_migrations:
+                if not s.config.baseline_on_migrate:
+                    raise StateError(
+                        f"Found non-empty schema(s) {', '.join(_q(s, n) for n in non_empty)} but no schema history "
+                        "table. Use baseline() or set baselineOnMigrate to true to initialize the schema history table.",
+                        hint="run `flywayx baseline` first, or pass --baseline-on-migrate")
+                s.history.create(_baseline_row(s))
+            else:
+                s.history.create()
+            if created:
+                _insert_marker(s, created)
+        s.own.ensure()
+        s.db.commit()
+    current = s.info().current()
+    return current.version.text if current and current.version else None
+
+
+def _q(s: Session, name: str) -> str:
+    return s.db.quote(name)
+
+
+def _create_schemas(s: Session) -> list[str]:
+    created = []
+    for name in s.schemas:
+        if not s.db.schema_exists(name):
+            s.db.create_schema(name)
+            created.append(name)
+    return created
+
+
+def _insert_marker(s: Session, created: list[str]) -> None:
+    rows = s.history.rows()
+    rank = rows[-1].installed_rank + 1 if rows else 0
+    s.history.insert(HistoryRow(rank, None, "<< Flyway Schema Creation >>", "SCHEMA",
+                                ",".join(_q(s, n) for n in created), None, s.installed_by, 0, True))
+
+
+def _baseline_row(s: Session) -> HistoryRow:
+    v = Version.parse(s.config.baseline_version)
+    return HistoryRow(1, v, s.config.baseline_description, "BASELINE", s.config.baseline_description, None,
+                      s.installed_by, 0, True)
+
+
+def _migrate_loop(s: Session, fire: Any, report: Reporter, run_id: str, options: MigrateOptions) -> list[AppliedItem]:
+    fire("beforeMigrate", None)
+    applied: list[AppliedItem] = []
+    versioned_done = False
+    opts = apply.ApplyOptions(s.installed_by, s.default_schema, s.config.execute_in_transaction,
+                              s.config.skip_executing_migrations, s.secrets, run_id, fire)
+    while True:
+        with s.db.lock(s.default_schema, s.config.table, s.config.lock_timeout):
+            result = s.info()
+            _refuse_failed(s, result)
+            pending = result.pending()
+            if not pending:
+                break
+            nxt = pending[0]
+            assert nxt.resolved is not None
+            if nxt.version is None and not versioned_done:
+                fire("afterVersioned", None)
+                fire("beforeRepeatables", None)
+                versioned_done = True
+            skip = _resume_skip(s, nxt.resolved) if options.resume else 0
+            work = _work(s, nxt.resolved, out_of_order=_is_out_of_order(result, nxt.resolved), skip_statements=skip)
+            done = apply.apply_one(s.db, s.history, s.own, work, opts, report)
+            applied.append(AppliedItem(nxt.resolved, done.execution_time))
+        if s.config.target.lower() == "next":
+            break
+    if not versioned_done:
+        fire("afterVersioned", None)
+    if applied:
+        fire("afterMigrateApplied", None)
+    fire("afterMigrate", None)
+    s.db.commit()
+    return applied
+
+
+def _is_out_of_order(result: InfoResult, m: Migration) -> bool:
+    current = result.current()
+    return m.version is not None and current is not None and current.version is not None and m.version < current.version
+
+
+def _refuse_failed(s: Session, result: InfoResult) -> None:
+    failed = [m for m in result.failed() if not (m.state is State.FUTURE_FAILED and
+                                                   any(p.state == "future" for p in _patterns(s.config)))]
+    if not failed:
+        return
+    m = failed[0]
+    what = f"migration to version {m.version}" if m.version is not None else f'repeatable migration ("{m.description}")'
+    raise StateError(f"Schema {_q(s, s.default_schema)} contains a failed {what} !",
+                     hint="fix the failed statement, then `flywayx migrate --resume` (MySQL/MariaDB) or "
+                          "`flywayx repair` and migrate again")
+
+
+# resume -------------------------------------------------------------------------------------------
+
+
+def _prepare_resume(s: Session) -> None:
+    """Turn a recorded failure into a resumable state: drop the failed row, keep the progress record."""
+    if not s.history.exists() or not s.own.exists():
+        raise StateError("Nothing to resume: no flywayx history in this schema",
+                         hint="run `flywayx migrate` without --resume")
+    progress = {p.key: p for p in s.own.pending_progress()}
+    failed = [r for r in s.history.rows() if not r.success]
+    if not failed:
+        raise StateError("Nothing to resume: no failed migration is recorded",
+                         hint="run `flywayx migrate` without --resume")
+    for row in failed:
+        key = migration_key(row.version.text if row.version else None, row.description)
+        if key not in progress:
+            raise StateError(f"Cannot resume {row.script}: flywayx has no statement record of its failed run",
+                             hint="restore the backup or remove the half-applied changes, then `flywayx repair`")
+        local = _local_for(s, row)
+        _check_prefix(s, local, progress[key].statements_done, progress[key].statement_hash)
+        s.history.delete_failed(row.version.text if row.version else None,
+                                None if row.version else row.description)
+    s.db.commit()
+
+
+def _local_for(s: Session, row: HistoryRow) -> Migration:
+    for m in s.found.migrations:
+        if (row.version is not None and m.version == row.version) or (row.version is None and
+                                                                      m.description == row.description):
+            return m
+    raise StateError(f"Cannot resume {row.script}: the migration file is gone",
+                     hint="restore the file, or run `flywayx repair` to mark it deleted")
+
+
+def _check_prefix(s: Session, m: Migration, done: int, digest: str) -> None:
+    statements = load_statements(m, s.config, s.placeholders, s.dialect)
+    if len(statements) < done or apply.prefix_digest(statements, done) != digest:
+        raise StateError(
+            f"Cannot resume {m.script}: the {done} statement(s) already applied were edited since the failed run",
+            hint="only the failed statement and those after it may change; restore the backup to start over")
+
+
+def _resume_skip(s: Session, m: Migration) -> int:
+    key = migration_key(m.version.text if m.version else None, m.description)
+    for p in s.own.pending_progress():
+        if p.key == key and p.status == "failed":
+            return p.statements_done
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------
+# baseline / repair / clean
+
+
+def baseline(config: Config) -> BaselineReport:
+    with session(config) as s:
+        created = _create_schemas(s) if config.create_schemas else []
+        version = Version.parse(config.baseline_version)
+        with s.db.lock(s.default_schema, config.table, config.lock_timeout):
+            message = _baseline_locked(s, version)
+            if created:
+                _insert_marker(s, created)
+            s.own.ensure()
+            s.db.commit()
+        return BaselineReport(s.header(), True, version.text, message)
+
+
+def _baseline_locked(s: Session, version: Version) -> str:
+    table = f"{_q(s, s.default_schema)}.{_q(s, s.config.table)}"
+    desc = s.config.baseline_description
+    if not s.history.exists():
+        s.history.create(_baseline_row(s))
+        return f"Successfully baselined schema with version: {version}"
+    rows = s.history.rows()
+    marker = next((r for r in rows[:2] if r.type.upper() == "BASELINE"), None)
+    if marker is not None:
+        if marker.version == version and marker.description == desc:
+            return f"Schema history table {table} already initialized with ({version},{desc}). Skipping."
+        raise StateError(f"Unable to baseline schema history table {table} with ({version},{desc}) as it has "
+                         f"already been baselined with ({marker.version},{marker.description})",
+                         hint="the database is already baselined; run `flywayx info`")
+    if any(r.type.upper() == "SCHEMA" for r in rows) and version == Version.parse("0"):
+        raise StateError(f"Unable to baseline schema history table {table} with version 0 as this version was "
+                         "used for schema creation", hint="choose another --baseline-version")
+    if any(not r.is_synthetic for r in rows):
+        raise StateError(f"Unable to baseline schema history table {table} as it already contains migrations",
+                         hint="baseline only applies to a database flywayx has not migrated yet")
+    if not rows:
+        raise StateError(f"Unable to baseline schema history table {table} as it already exists, and is empty.\n"
+                         "Delete the schema history table, and run baseline again.",
+                         hint="drop the empty history table and run baseline again")
+    s.history.insert(HistoryRow(rows[-1].installed_rank + 1, version, desc, "BASELINE", desc, None,
+                                s.installed_by, 0, True))
+    return f"Successfully baselined schema with version: {version}"
+
+
+def repair(config: Config) -> RepairReport:
+    with session(config) as s:
+        if not s.history.exists():
+            return RepairReport(s.header(), [], [], [])
+        with s.db.lock(s.default_schema, config.table, config.lock_timeout):
+            s.db.begin()
+            removed = _remove_failed(s)
+            deleted = _mark_deleted(s)
+            aligned = _align(s)
+            s.db.commit()
+        return RepairReport(s.header(), removed, deleted, aligned)
+
+
+def _item(m: Any) -> RepairItem:
+    return RepairItem(m.version.text if m.version else None, m.description,
+                      m.resolved.path if m.resolved is not None else "")
+
+
+def _remove_failed(s: Session) -> list[RepairItem]:
+    out = []
+    for m in s.info().failed():
+        assert m.applied is not None
+        row = m.applied
+        s.history.delete_failed(row.version.text if row.version else None, None if row.version else row.description)
+        if s.own.exists():
+            s.own.clear_progress(migration_key(row.version.text if row.version else None, row.description))
+        out.append(_item(m))
+    return out
+
+
+def _mark_deleted(s: Session) -> list[RepairItem]:
+    patterns = _patterns(s.config)
+    out = []
+    for m in s.info(target="latest", out_of_order=True).migrations:
+        row = m.applied
+        if row is None or not m.state.missing_or_future or row.is_synthetic or row.type.upper().startswith("UNDO"):
+            continue
+        if any(p.matches(versioned=m.version is not None, state=m.state.value) for p in patterns):
+            continue
+        rows = s.history.rows()
+        s.history.insert(HistoryRow(rows[-1].installed_rank + 1, row.version, row.description, "DELETE", row.script,
+                                    row.checksum, s.installed_by, 0, row.success))
+        out.append(_item(m))
+    return out
+
+
+def _align(s: Session) -> list[RepairItem]:
+    out = []
+    for m in s.info(target="latest", out_of_order=True).migrations:
+        row, local = m.applied, m.resolved
+        if row is None or local is None or row.is_synthetic or m.state in (State.UNDONE, State.IGNORED, State.DELETED):
+            continue
+        if row.version is None:
+            needs = row.checksum == local.raw_checksum and row.checksum != local.checksum
+        else:
+            needs = (row.checksum != local.checksum or row.description != local.description
+                     or row.type.upper() != local.type.value)
+        if needs:
+            s.history.update(row.installed_rank, local.description, local.type.value, local.checksum)
+            out.append(_item(m))
+    return out
+
+
+def clean(config: Config) -> CleanReport:
+    if config.clean_disabled:
+        raise StateError("Unable to execute clean as it has been disabled with the 'flyway.cleanDisabled' property.",
+                         hint="pass --clean-disabled=false (or set cleanDisabled = false) to allow it")
+    with session(config) as s:
+        _callbacks(s, apply._quiet)("beforeClean", None)
+        created = _schemas_created_by_flyway(s)
+        cleaned, dropped, warnings = [], [], []
+        for name in s.schemas:
+            if not s.db.schema_exists(name):
+                warnings.append(f"Unable to clean unknown schema: {_q(s, name)}")
+                continue
+            drop = name in created
+            s.db.clean_schema(name, drop)
+            (dropped if drop else cleaned).append(name)
+        _callbacks(s, apply._quiet)("afterClean", None)
+        return CleanReport(s.header(), cleaned, dropped, warnings)
+
+
+def _schemas_created_by_flyway(s: Session) -> set[str]:
+    if not s.history.exists():
+        return set()
+    names: set[str] = set()
+    for row in s.history.rows():
+        if row.type.upper() == "SCHEMA":
+            names.update(part.strip().strip('`"') for part in row.script.split(","))
+    return names
+
+
+__all__ = ["Kind", "MigrationType", "baseline", "clean", "info", "migrate", "repair", "validate"]

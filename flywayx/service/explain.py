@@ -1,0 +1,69 @@
+"""``flywayx explain``: what each file is and exactly what it will send. No database needed."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flywayx.errors import FlywayxError
+from flywayx.model import Config, Kind
+from flywayx.sources.checksum import checksum_of_text, read_migration_text
+from flywayx.sources.names import NamingConfig, parse_resource_name
+from flywayx.sources.placeholders import replace_placeholders, with_filename
+from flywayx.sources.splitter import split
+
+
+def explain_files(paths: list[str], dialect: str, config: Config) -> list[dict[str, Any]]:
+    """One dict per file: kind, version, description, checksum, statements — or the error."""
+    naming = NamingConfig.from_config(config)
+    return [_explain(p, dialect, config, naming) for p in paths]
+
+
+def _explain(path: str, dialect: str, config: Config, naming: NamingConfig) -> dict[str, Any]:
+    out: dict[str, Any] = {"file": path}
+    name = parse_resource_name(os.path.basename(path), prefixes=naming)
+    if not name.valid:
+        out["error"] = name.error
+        return out
+    out.update({"kind": name.kind.value if name.kind else None,
+                "version": name.version.text if name.version is not None else None,
+                "description": name.description})
+    try:
+        text = read_migration_text(path, config.encoding, config.detect_encoding)
+        out["checksum"] = checksum_of_text(text)
+        if path.endswith(".py"):
+            out["statements"] = []
+            out["python"] = True
+            return out
+        sql = text
+        if config.placeholder_replacement:
+            values = with_filename(config.placeholder_map, name.rebuilt_filename, config.placeholder_separator)
+            sql = replace_placeholders(text, values, config.placeholder_prefix, config.placeholder_suffix,
+                                       config.placeholder_separator)
+            if name.kind is Kind.REPEATABLE:
+                out["checksum"] = checksum_of_text(sql)
+        statements = split(sql, dialect, path=path)
+        out["statements"] = [{"line": s.line, "sql": s.sql} for s in statements]
+    except FlywayxError as err:
+        out["error"] = err.message
+    return out
+
+
+def render_text(result: dict[str, Any]) -> str:
+    head = f"{result['file']}"
+    if "error" in result and "kind" not in result:
+        return f"{head}\n  error: {result['error']}\n"
+    lines = [head, f"  kind: {result.get('kind')}  version: {result.get('version') or '-'}  "
+                   f"description: {result.get('description')!r}  checksum: {result.get('checksum')}"]
+    for key in ("content_id",):
+        if key in result:
+            lines.append(f"  {key}: {result[key]}")
+    if "error" in result:
+        lines.append(f"  error: {result['error']}")
+    for i, s in enumerate(result.get("statements", []), 1):
+        extra = "".join(f"  [{k}: {s[k]}]" for k in ("phase",) if k in s)
+        lines.append(f"  -- statement {i}, line {s['line']}{extra}")
+        lines.extend("    " + ln for ln in s["sql"].splitlines())
+    return "\n".join(lines) + "\n"
+
+
