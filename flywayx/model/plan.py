@@ -1,0 +1,126 @@
+"""Plans as values: what will run, in which order, and why.
+
+A ``Plan`` is produced by the planner (``flywayx.plan.interleave``) or by plain Flyway ordering, and
+is what ``info``, ``plan``, ``migrate --dry-run`` and ``migrate`` show or run. Plans are
+JSON-renderable through ``to_dict()`` with a stable key order.
+
+The planner's inputs are also defined here: ``Change`` (a resolved migration with its content id
+and footprint), ``LineRecord`` (a row of flywayx's per-line history) and ``Ordering`` (the per-line
+ordering policy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from flywayx.model.footprint import Footprint, Phase
+from flywayx.model.migration import Kind, Migration
+from flywayx.model.version import Version
+
+
+class Ordering(StrEnum):
+    """Per-line ordering policy for changes that arrive after later changes were applied.
+
+    ``strict``: never apply a change of this line out of canonical order (the plan fails instead).
+    ``interleave``: apply it late when it commutes with every later applied change.
+    """
+
+    STRICT = "strict"
+    INTERLEAVE = "interleave"
+
+
+@dataclass(frozen=True)
+class Change:
+    """A resolved migration with what the planner needs to compare it with others.
+
+    ``content_id`` identifies the change by content (same id = same change wherever it sits; None
+    when unknown). ``footprint`` defaults to unknown, which conflicts with everything.
+    """
+
+    migration: Migration
+    content_id: str | None = None
+    footprint: Footprint = field(default_factory=Footprint)
+
+    @property
+    def version(self) -> Version | None:
+        return self.migration.version
+
+    @property
+    def is_baseline(self) -> bool:
+        return self.migration.kind is Kind.BASELINE
+
+
+@dataclass(frozen=True)
+class LineRecord:
+    """What flywayx's per-line history knows about an applied version: its content id and release."""
+
+    version: Version
+    content_id: str | None = None
+    release: str | None = None
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    """One migration to run. ``reason`` says why it is in the plan, in words a user reads.
+
+    ``out_of_order`` is True when it runs after a change that the canonical order puts after it
+    (the planner has checked that the two commute).
+    """
+
+    migration: Migration
+    release: str | None
+    line: str | None
+    phase: Phase
+    reason: str
+    out_of_order: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        m = self.migration
+        return {
+            "version": m.version.text if m.version is not None else None,
+            "description": m.description,
+            "script": m.script,
+            "type": m.type.value,
+            "release": self.release,
+            "line": self.line,
+            "phase": self.phase.value,
+            "reason": self.reason,
+            "out_of_order": self.out_of_order,
+        }
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A change of the target's closure that will not run, and why (equivalent already applied...)."""
+
+    key: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"migration": self.key, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Ordered steps towards ``target`` (None: everything known) from ``from_releases``."""
+
+    steps: tuple[PlanStep, ...]
+    target: str | None
+    from_releases: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.steps
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "from_releases": list(self.from_releases),
+            "steps": [s.to_dict() for s in self.steps],
+            "skipped": [s.to_dict() for s in self.skipped],
+            "warnings": list(self.warnings),
+        }

@@ -1,0 +1,458 @@
+"""The interleave planner: from any applied state to any release, or a precise refusal (pure).
+
+``plan_migrate`` follows DESIGN.md "Planning":
+
+1. applied set: successful history rows mapped to changes by version (and, through flywayx's per-line
+   records, by content id when a file was renumbered); a ``BASELINE`` marker at a release's version
+   stands for that release's closure, at any other version for every version up to it (Flyway);
+2. reachability: every applied change must be in ``closure(target)`` or equivalent to a change there
+   (declared in ``[equivalent]`` or identical content id), else ``PlanError`` naming each such change
+   and the minimal releases whose closure covers the database;
+3. pending = closure(target) - applied - changes equivalent to an applied or earlier planned change;
+4. canonical order (``flywayx.plan.releases``);
+5. interleaving: a pending change that the canonical order puts before an applied change runs late
+   only if its line's policy is ``interleave`` and it commutes (``shared_objects == ()``, both
+   idempotent, or a ``[commutes]`` declaration) with every applied change after it. Otherwise
+   ``PlanError`` lists every conflicting pair with the objects both touch, and the releases that
+   would plan cleanly. Footprints are indexed by table/object, so the check is near linear.
+
+Nothing depends on input order: every output is sorted by canonical position or name.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from flywayx.errors import Conflict, DuplicateMigrationError, PlanError, ReleaseConfigError, UsageError
+from flywayx.model.footprint import UNKNOWN_OBJECT, Footprint, shared_objects, table_of
+from flywayx.model.history import HistoryRow
+from flywayx.model.migration import Kind, MigrationType
+from flywayx.model.plan import Change, LineRecord, Ordering, Plan, PlanStep, Skipped
+from flywayx.model.release import ReleaseGraph, ReleaseProblem
+from flywayx.model.version import Version
+from flywayx.plan.releases import ReleaseIndex, covering, index_releases, owner_of
+
+Pos = tuple[int, Version, int]
+
+
+@dataclass
+class _Item:
+    """A versioned change the planner knows: local (``change`` set) or applied but missing locally."""
+
+    key: str
+    version: Version
+    owner: str
+    line: str
+    pos: Pos
+    footprint: Footprint
+    content_id: str | None
+    change: Change | None = None
+    baseline: bool = False
+    peers: list[_Item] = field(default_factory=list)  # equivalence class, self included
+
+    @property
+    def label(self) -> str:
+        return f"{self.key} (release {self.owner}, line {self.line})"
+
+
+@dataclass
+class _World:
+    """Every known change, by identity, with equivalence classes and the applied state."""
+
+    index: ReleaseIndex
+    items: list[_Item]
+    by_version: dict[tuple[Version, bool], _Item]
+    applied: dict[int, _Item] = field(default_factory=dict)  # id(item) -> item
+    warnings: list[str] = field(default_factory=list)
+
+    def is_applied(self, item: _Item) -> bool:
+        return id(item) in self.applied
+
+
+def _make_item(index: ReleaseIndex, version: Version, owner: str, baseline: bool,
+               change: Change | None, content_id: str | None) -> _Item:
+    pos: Pos = (index.rank[owner], version, 0 if baseline else 1)
+    footprint = change.footprint if change is not None else Footprint()
+    return _Item(("B" if baseline else "") + version.text, version, owner, index.release(owner).line, pos,
+                 footprint, content_id, change, baseline)
+
+
+def _local_items(index: ReleaseIndex, changes: Sequence[Change]) -> list[_Item]:
+    items, nowhere = [], []
+    for c in changes:
+        m = c.migration
+        if m.kind not in (Kind.VERSIONED, Kind.BASELINE) or m.version is None:
+            continue
+        owner = owner_of(index.graph, m)
+        if owner is None:
+            problem = f"migration {m.version.text} belongs to no release"
+            nowhere.append(ReleaseProblem(m.path or m.script, None, problem))
+            continue
+        items.append(_make_item(index, m.version, owner, c.is_baseline, c, c.content_id))
+    if nowhere:
+        raise ReleaseConfigError(f"{len(nowhere)} migration(s) belong to no release, first: {nowhere[0]}",
+                                 hint="declare their releases in releases.toml", problems=nowhere)
+    return items
+
+
+def _link_peers(world: _World) -> None:
+    """Equivalence classes: declared ``[equivalent]`` pairs and identical content ids."""
+    parent: dict[int, _Item] = {id(i): i for i in world.items}
+
+    def find(i: _Item) -> _Item:
+        while parent[id(i)] is not i:
+            parent[id(i)] = parent[id(parent[id(i)])]
+            i = parent[id(i)]
+        return i
+
+    def union(a: _Item, b: _Item) -> None:
+        ra, rb = find(a), find(b)
+        if ra is not rb:
+            parent[id(max(ra, rb, key=lambda x: x.pos))] = min(ra, rb, key=lambda x: x.pos)
+
+    by_content: dict[str, _Item] = {}
+    for item in world.items:
+        if item.content_id is not None:
+            union(item, by_content.setdefault(item.content_id, item))
+    for e in world.index.graph.equivalents:
+        a, b = world.by_version.get((e.version, False)), world.by_version.get((e.other, False))
+        if a is not None and b is not None:
+            union(a, b)
+    classes: dict[int, list[_Item]] = {}
+    for item in world.items:
+        classes.setdefault(id(find(item)), []).append(item)
+    for members in classes.values():
+        for item in members:
+            item.peers = members
+
+
+def _build_world(graph: ReleaseGraph, changes: Sequence[Change], history: Sequence[HistoryRow]) -> _World:
+    extra = [r.version for r in history if r.version is not None and not r.version.is_special]
+    index = index_releases(graph, [c.migration for c in changes], extra)
+    items = sorted(_local_items(index, changes), key=lambda i: i.pos)
+    by_version: dict[tuple[Version, bool], _Item] = {}
+    for item in items:
+        if (item.version, item.baseline) in by_version:
+            raise DuplicateMigrationError(f"found more than one migration with version {item.version.text}",
+                                          version=item.version.text)
+        by_version[(item.version, item.baseline)] = item
+    return _World(index, items, by_version)
+
+
+def _ghost(world: _World, row: HistoryRow, record: LineRecord | None, baseline: bool) -> _Item:
+    """An applied change whose file is missing: unknown footprint, owner from the graph."""
+    assert row.version is not None
+    owner = world.index.graph.owner(row.version, inclusive=baseline)
+    if owner is None or owner not in world.index.rank:
+        owner_name, line, pos = "<none>", "<none>", (len(world.index.order), row.version, 1)
+        item = _Item(row.version.text, row.version, owner_name, line, pos, Footprint(), None)
+    else:
+        item = _make_item(world.index, row.version, owner, baseline, None,
+                          record.content_id if record else None)
+    world.warnings.append(f"applied migration {row.version.text} is not among the resolved migrations")
+    item.peers = [item]
+    return item
+
+
+def _mark_baseline_marker(world: _World, version: Version) -> None:
+    release = next((r for r in world.index.graph.releases if r.version == version), None)
+    scope = world.index.closure(release.name) if release is not None else None
+    for item in world.items:
+        if (item.owner in scope) if scope is not None else item.version <= version:
+            world.applied[id(item)] = item
+
+
+def _mark_applied(world: _World, history: Sequence[HistoryRow], records: Sequence[LineRecord]) -> None:
+    """Fill ``world.applied`` from successful history rows, honouring DELETE rows and baselines."""
+    by_record = {r.version: r for r in records}
+    by_content = {i.content_id: i for i in world.items if i.content_id is not None}
+    live: dict[tuple[Version, bool], HistoryRow] = {}
+    for row in sorted(history, key=lambda r: r.installed_rank):
+        if row.version is None or row.version.is_special or row.type.upper() == "SCHEMA":
+            continue
+        if not row.success:
+            world.warnings.append(f"history has a failed row for {row.version.text}; run repair or resume")
+        elif row.type.upper() == "DELETE":
+            live = {k: v for k, v in live.items() if k[0] != row.version}
+        elif row.type.upper() == "BASELINE":
+            _mark_baseline_marker(world, row.version)
+        else:
+            live[(row.version, row.type.upper().endswith("_BASELINE"))] = row
+    for (version, baseline), row in sorted(live.items(), key=lambda kv: kv[1].installed_rank):
+        item = world.by_version.get((version, baseline))
+        record = by_record.get(version)
+        if item is None and record is not None and record.content_id in by_content:
+            item = by_content[record.content_id]
+        world.applied[id(item) if item else id(row)] = item or _ghost(world, row, record, baseline)
+
+
+def _unreachable(world: _World, scope: frozenset[str]) -> list[_Item]:
+    def inside(item: _Item) -> bool:
+        return any(p.owner in scope for p in item.peers)
+
+    return sorted((a for a in world.applied.values() if not inside(a)), key=lambda a: a.pos)
+
+
+def _covering_releases(world: _World) -> set[str]:
+    rank = world.index.rank
+    return covering(world.index, (frozenset(p.owner for p in a.peers if p.owner in rank)
+                                  for a in world.applied.values()))
+
+
+def _effective_pos(item: _Item, scope: frozenset[str]) -> Pos:
+    """Where an applied change sits in the target's canonical order (its in-scope equivalent's place)."""
+    if item.owner in scope:
+        return item.pos
+    return min(p.pos for p in item.peers if p.owner in scope)
+
+
+@dataclass
+class _Outcome:
+    steps: list[tuple[_Item, bool, str]] = field(default_factory=list)  # item, late, reason
+    skipped: list[Skipped] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    strict: list[Conflict] = field(default_factory=list)
+
+
+def _baseline_choice(world: _World, scope: frozenset[str], out: _Outcome) -> set[int]:
+    """Ids of items that baselines settle: on an empty schema the last baseline migration in scope
+    stands for its release's closure; otherwise baseline migrations never run (Flyway)."""
+    bases = [i for i in world.items if i.baseline and i.owner in scope and not world.is_applied(i)]
+    if not bases:
+        return set()
+    settled = {id(b) for b in bases}
+    if world.applied:
+        out.skipped += [Skipped(b.key, "baseline migrations only run on an empty schema") for b in bases]
+        return settled
+    chosen = bases[-1]
+    covered = world.index.closure(chosen.owner)
+    for item in world.items:
+        if item is not chosen and item.owner in covered and item.owner in scope:
+            settled.add(id(item))
+            out.skipped.append(Skipped(item.key, f"covered by baseline migration {chosen.key}"))
+    settled.discard(id(chosen))
+    return settled
+
+
+def _pending(world: _World, scope: frozenset[str], out: _Outcome) -> list[_Item]:
+    settled = _baseline_choice(world, scope, out)
+    chosen: set[int] = set()
+    pending: list[_Item] = []
+    for item in world.items:
+        if item.owner not in scope or world.is_applied(item) or id(item) in settled:
+            continue
+        done = next((p for p in item.peers if world.is_applied(p)), None)
+        earlier = next((p for p in item.peers if id(p) in chosen), None)
+        if done is not None:
+            how = "identical content" if done.content_id == item.content_id else "declared equivalent"
+            out.skipped.append(Skipped(item.key, f"satisfied by applied {done.key} ({how})"))
+        elif earlier is not None:
+            out.skipped.append(Skipped(item.key, f"same change as {earlier.key}, planned earlier"))
+        else:
+            chosen.add(id(item))
+            pending.append(item)
+    return pending
+
+
+class _FootprintIndex:
+    """Applied changes by the table (or object) they touch, each list sorted by effective position."""
+
+    def __init__(self, applied: Iterable[tuple[Pos, _Item]]) -> None:
+        self.by_key: dict[str, tuple[list[Pos], list[_Item]]] = {}
+        self.anything: tuple[list[Pos], list[_Item]] = ([], [])
+        for pos, item in sorted(applied, key=lambda pi: pi[0]):
+            fp = item.footprint
+            objects = fp.reads | fp.writes
+            if UNKNOWN_OBJECT in objects:
+                self.anything[0].append(pos)
+                self.anything[1].append(item)
+            for key in {_key(o) for o in objects if o != UNKNOWN_OBJECT}:
+                bucket = self.by_key.setdefault(key, ([], []))
+                bucket[0].append(pos)
+                bucket[1].append(item)
+        self.all: tuple[list[Pos], list[_Item]] = ([], [])
+        for pos, item in sorted(applied, key=lambda pi: pi[0]):
+            self.all[0].append(pos)
+            self.all[1].append(item)
+
+    def after(self, pos: Pos, fp: Footprint) -> list[_Item]:
+        """Applied changes after ``pos`` that may interfere with ``fp`` (a superset; confirm each)."""
+        objects = fp.reads | fp.writes
+        if UNKNOWN_OBJECT in objects:
+            return _suffix(self.all, pos)
+        found = {id(i): i for i in _suffix(self.anything, pos)}
+        for key in {_key(o) for o in objects}:
+            if key in self.by_key:
+                found.update((id(i), i) for i in _suffix(self.by_key[key], pos))
+        return sorted(found.values(), key=lambda i: i.pos)
+
+    def count_after(self, pos: Pos) -> int:
+        return len(self.all[0]) - bisect_right(self.all[0], pos)
+
+
+def _key(obj: str) -> str:
+    return table_of(obj) or obj
+
+
+def _suffix(bucket: tuple[list[Pos], list[_Item]], pos: Pos) -> list[_Item]:
+    return bucket[1][bisect_right(bucket[0], pos):]
+
+
+def _declared(world: _World, a: _Item, b: _Item) -> bool:
+    pairs = {(r.version, r.other) for r in world.index.graph.resolutions}
+    return (a.version, b.version) in pairs or (b.version, a.version) in pairs
+
+
+def _interleave(world: _World, scope: frozenset[str], pending: list[_Item],
+                policy: Mapping[str, Ordering], target: str, out: _Outcome) -> None:
+    applied = [(_effective_pos(a, scope), a) for a in world.applied.values()]
+    last = max((p for p, _ in applied), default=None)
+    fx = _FootprintIndex(applied) if any(last is not None and p.pos < last for p in pending) else None
+    for item in pending:
+        if fx is None or last is None or item.pos > last:
+            out.steps.append((item, False, f"in {target}: release {item.owner}, line {item.line}"))
+            continue
+        later = fx.after(item.pos, item.footprint)
+        first = _suffix(fx.all, item.pos)[0]
+        if policy.get(item.line, Ordering.INTERLEAVE) is Ordering.STRICT:
+            out.strict.append(Conflict(item.key, first.key, ()))
+            continue
+        clashes = [(a, shared_objects(item.footprint, a.footprint)) for a in later
+                   if not _declared(world, item, a)]
+        bad = [Conflict(item.key, a.key, objs) for a, objs in clashes if objs]
+        out.conflicts += bad
+        if not bad:
+            n = fx.count_after(item.pos)
+            why = (f"out of order in {target}: canonically before applied {first.key}; "
+                   f"commutes with the {n} applied change(s) after it")
+            out.steps.append((item, True, why))
+
+
+def _normalise_policy(policy: Mapping[str, Ordering | str] | None) -> dict[str, Ordering]:
+    out: dict[str, Ordering] = {}
+    for line, value in (policy or {}).items():
+        try:
+            out[line] = Ordering(value)
+        except ValueError:
+            raise UsageError(f"unknown ordering policy {value!r} for line {line}",
+                             hint="use 'strict' or 'interleave'", line=line) from None
+    return out
+
+
+def _resolve_target(index: ReleaseIndex, target: str | None) -> str | None:
+    if target is None or target in index.releases:
+        return target
+    wanted = Version.try_parse(target)
+    match = next((r.name for r in index.graph.releases if wanted is not None and r.version == wanted), None)
+    if match is None:
+        index.closure(target)  # raises UsageError naming known releases
+    return match
+
+
+def _attempt(world: _World, target: str | None, policy: Mapping[str, Ordering]) -> _Outcome:
+    scope = world.index.closure(target)
+    out = _Outcome()
+    _interleave(world, scope, _pending(world, scope, out), policy, target or "latest", out)
+    return out
+
+
+def _raise_unreachable(world: _World, target: str | None, bad: list[_Item]) -> None:
+    covers = _covering_releases(world)
+    reachable = world.index.minimal(covers)
+    line = world.index.release(target).line if target is not None else None
+    on_line = world.index.minimal([r for r in covers if world.index.release(r).line == line])
+    hint = "no declared release covers the database; declare a merge or an [equivalent] in releases.toml"
+    if reachable:
+        hint = "releases whose closure covers the database: " + ", ".join(reachable)
+        hint += f"; on line {line}: {', '.join(on_line)}" if on_line and on_line != reachable else ""
+    first = bad[0]
+    raise PlanError(
+        f"cannot migrate to {target}: the database holds {len(bad)} change(s) that {target} does not "
+        f"include, first {first.label}",
+        hint=hint,
+        target=target,
+        unreachable=[{"version": a.key, "release": a.owner, "line": a.line} for a in bad],
+        reachable=reachable,
+        reachable_on_line=on_line,
+        conflicts=[],
+    )
+
+
+def _raise_conflicts(world: _World, target: str | None, out: _Outcome,
+                     policy: Mapping[str, Ordering]) -> None:
+    candidates = [r for r in world.index.order if r != target and r in _covering_releases(world)]
+    working = [r for r in candidates if _clean(_attempt(world, r, policy))]
+    pairs = out.conflicts or out.strict
+    first = pairs[0]
+    what = (f"both touch {', '.join(first.objects)}" if first.objects else
+            "its line's ordering policy is strict")
+    raise PlanError(
+        f"cannot migrate to {target or 'latest'}: {first.pending} would run after applied {first.applied} "
+        f"but {what}" + (f" ({len(out.conflicts) + len(out.strict)} problems)" if len(pairs) > 1 else ""),
+        hint=("releases that plan cleanly from here: " + ", ".join(working)) if working else
+        "once a pair is checked, declare it in [commutes] of releases.toml, or reorder the changes",
+        target=target,
+        conflicts=out.conflicts,
+        strict=out.strict,
+        reachable=working,
+    )
+
+
+def _clean(out: _Outcome) -> bool:
+    return not out.conflicts and not out.strict
+
+
+def plan_migrate(
+    graph: ReleaseGraph,
+    changes: Sequence[Change],
+    history: Sequence[HistoryRow],
+    target: str | None = None,
+    *,
+    line_records: Sequence[LineRecord] = (),
+    policy: Mapping[str, Ordering | str] | None = None,
+) -> Plan:
+    """Plan the way from the applied state to ``target`` (a release name or version; None = latest).
+
+    Returns a Plan (versioned steps in canonical order, late ones flagged ``out_of_order``, then
+    repeatables whose checksum changed) or raises PlanError with ``details['conflicts']``,
+    ``details['reachable']`` (and ``unreachable``/``strict``). ``policy`` maps a line key to
+    ``strict`` or ``interleave`` (default).
+    """
+    world = _build_world(graph, changes, history)
+    _link_peers(world)
+    _mark_applied(world, history, line_records)
+    policies = _normalise_policy(policy)
+    target = _resolve_target(world.index, target)
+    bad = _unreachable(world, world.index.closure(target))
+    if bad:
+        _raise_unreachable(world, target, bad)
+    out = _attempt(world, target, policies)
+    if not _clean(out):
+        _raise_conflicts(world, target, out, policies)
+    from_releases = world.index.minimal(_covering_releases(world)) if world.applied else []
+    steps = [PlanStep(i.change.migration, i.owner, i.line, i.footprint.phase, why, late)
+             for i, late, why in out.steps if i.change is not None]
+    steps += pending_repeatables(changes, history)
+    return Plan(tuple(steps), target, tuple(from_releases), tuple(world.warnings), tuple(out.skipped))
+
+
+def pending_repeatables(changes: Sequence[Change], history: Sequence[HistoryRow]) -> list[PlanStep]:
+    """Repeatable migrations that are new or whose checksum differs from their latest applied row,
+    ordered by description (Flyway's rule); they run after every versioned step."""
+    latest: dict[str, HistoryRow] = {}
+    for row in sorted(history, key=lambda r: r.installed_rank):
+        synthetic = row.mtype in (MigrationType.SCHEMA, MigrationType.DELETE)
+        if row.version is None and row.success and not synthetic:
+            latest[row.description] = row
+    steps = []
+    for c in sorted(changes, key=lambda c: c.migration.description):
+        m = c.migration
+        if m.kind is not Kind.REPEATABLE:
+            continue
+        last = latest.get(m.description)
+        if last is None or not m.checksum_matches(last.checksum):
+            why = "repeatable: new" if last is None else "repeatable: checksum changed"
+            steps.append(PlanStep(m, None, None, c.footprint.phase, why))
+    return steps

@@ -1,0 +1,340 @@
+"""Read and validate ``releases.toml``.
+
+``parse_releases`` turns text into a ``ReleaseGraph`` plus every problem found (never stopping at
+the first); ``check_migrations`` adds the problems that need the resolved migrations (migrations
+that belong nowhere, equivalences naming missing versions); ``load_releases`` reads a file, runs
+both and raises one ``ReleaseConfigError`` carrying ``details['problems']``.
+
+Format::
+
+    [lines]
+    depth = 2                     # release 4.5.3 is on line 4.5
+    [release."4.6.0"]
+    from = "4.5.2"                # branch point of a line's first release
+    [release."4.6.1"]
+    merges = ["4.5.3"]            # maintenance releases whose changes 4.6.1 includes
+    [equivalent]
+    "4.6.1.1" = "4.5.3.1"         # migration version -> the same change on another line
+    [commutes]
+    "4.5.3.2" = ["4.6.0.1"]       # declared resolution: 4.5.3.2 may run after 4.6.0.1
+
+``tomllib`` gives no positions, so line numbers come from scanning the text for table headers and
+keys (``_locate``); a problem whose key cannot be found points at the enclosing table.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from flywayx.errors import ConfigError, ReleaseConfigError
+from flywayx.model.migration import Kind, Migration
+from flywayx.model.release import (
+    Equivalence,
+    Release,
+    ReleaseGraph,
+    ReleaseProblem,
+    Resolution,
+    line_key,
+)
+from flywayx.model.version import Version
+
+FILE_NAME = "releases.toml"
+_TOP_KEYS = {"lines", "release", "equivalent", "commutes"}
+_RELEASE_KEYS = {"from", "merges"}
+_HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$")
+_ATOM = r"""(?:"(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_-]+)"""
+_KEY = re.compile(rf"^\s*({_ATOM}(?:\s*\.\s*{_ATOM})*)\s*=")
+_PART = re.compile(rf"\s*({_ATOM})\s*(?:\.|$)")
+
+
+class _Collector:
+    """Problems of one file, each located by a TOML key path."""
+
+    def __init__(self, file: str, text: str) -> None:
+        self.file = file
+        self.lines = _locate(text)
+        self.problems: list[ReleaseProblem] = []
+
+    def line(self, *path: str) -> int | None:
+        for n in range(len(path), 0, -1):
+            if path[:n] in self.lines:
+                return self.lines[path[:n]]
+        return None
+
+    def add(self, message: str, *path: str) -> None:
+        self.problems.append(ReleaseProblem(self.file, self.line(*path), message))
+
+
+def _split_key(text: str) -> tuple[str, ...]:
+    parts: list[str] = []
+    for m in _PART.finditer(text):
+        raw = m.group(1)
+        parts.append(raw[1:-1] if raw[0] in "\"'" else raw)
+    return tuple(parts)
+
+
+def _locate(text: str) -> dict[tuple[str, ...], int]:
+    """Key path -> 1-based line of its first appearance (table headers and ``key =`` lines)."""
+    found: dict[tuple[str, ...], int] = {}
+    table: tuple[str, ...] = ()
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header and not line.lstrip().startswith("[["):
+            table = _split_key(header.group(1))
+            found.setdefault(table, number)
+            continue
+        key = _KEY.match(line)
+        if key:
+            found.setdefault(table + _split_key(key.group(1)), number)
+    return found
+
+
+def _syntax_line(err: tomllib.TOMLDecodeError) -> int | None:
+    m = re.search(r"line (\d+)", str(err))
+    return int(m.group(1)) if m else None
+
+
+def _version(value: object, c: _Collector, what: str, *path: str) -> Version | None:
+    if not isinstance(value, str):
+        c.add(f"{what} must be a string, got {value!r}", *path)
+        return None
+    v = Version.try_parse(value)
+    if v is None or v.is_special:
+        c.add(f"{what} {value!r} is not a version (digits separated by dots)", *path)
+        return None
+    return v
+
+
+def _read_depth(doc: Mapping[str, Any], c: _Collector) -> int:
+    lines = doc.get("lines", {})
+    if not isinstance(lines, dict):
+        c.add("[lines] must be a table", "lines")
+        return 2
+    for key in sorted(set(lines) - {"depth"}):
+        c.add(f"unknown key {key!r} in [lines] (known: depth)", "lines", key)
+    depth = lines.get("depth", 2)
+    if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
+        c.add(f"[lines] depth must be a positive integer, got {depth!r}", "lines", "depth")
+        return 2
+    return depth
+
+
+def _names(value: object, c: _Collector, *path: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    c.add(f"{path[-1]} must be a release name or a list of them, got {value!r}", *path)
+    return ()
+
+
+def _read_release_tables(doc: Mapping[str, Any], c: _Collector) -> dict[str, dict[str, Any]]:
+    table = doc.get("release", {})
+    if not isinstance(table, dict):
+        c.add("release must be a table of [release.\"X\"] tables", "release")
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for name, body in table.items():
+        if not isinstance(body, dict):
+            c.add(f'[release."{name}"] must be a table', "release", name)
+            continue
+        for key in sorted(set(body) - _RELEASE_KEYS):
+            c.add(f'unknown key {key!r} in [release."{name}"] (known: from, merges)', "release", name, key)
+        out[name] = body
+    return out
+
+
+def _declared_versions(tables: Mapping[str, Any], c: _Collector) -> dict[str, Version]:
+    versions: dict[str, Version] = {}
+    seen: dict[Version, str] = {}
+    for name in tables:
+        v = _version(name, c, "release name", "release", name)
+        if v is None:
+            continue
+        if v in seen:
+            c.add(f"release {name!r} is the same version as release {seen[v]!r}", "release", name)
+            continue
+        seen[v] = name
+        versions[name] = v
+    return versions
+
+
+def _build_releases(
+    tables: Mapping[str, dict[str, Any]], versions: Mapping[str, Version], depth: int, c: _Collector
+) -> tuple[Release, ...]:
+    ordered = sorted(versions, key=lambda n: versions[n])
+    previous: dict[str, str] = {}
+    out: list[Release] = []
+    for index, name in enumerate(ordered):
+        body, line = tables[name], line_key(versions[name], depth)
+        branch = _names(body["from"], c, "release", name, "from") if "from" in body else ()
+        merges = _names(body.get("merges", []), c, "release", name, "merges")
+        for ref, key in [(b, "from") for b in branch] + [(m, "merges") for m in merges]:
+            if ref not in versions:
+                c.add(f'release "{name}" {key} unknown release "{ref}"', "release", name, key)
+        if len(branch) > 1:
+            c.add(f'release "{name}": from names one branch point, got {len(branch)}',
+                  "release", name, "from")
+        if line not in previous and not branch and index > 0:
+            c.add(f'release "{name}" is the first of line {line} but has no `from` (its branch point)',
+                  "release", name)
+        inline = (previous[line],) if line in previous else ()
+        known = tuple(dict.fromkeys(p for p in inline + branch[:1] + merges if p in versions and p != name))
+        out.append(Release(name, versions[name], line, known, branch[0] if branch else None, merges,
+                           source_line=c.line("release", name)))
+        previous[line] = name
+    return tuple(out)
+
+
+def _find_cycles(releases: Sequence[Release]) -> list[list[str]]:
+    """Each cycle once, as the release names along it (iterative DFS, deterministic order)."""
+    parents = {r.name: r.parents for r in releases}
+    state: dict[str, int] = {}
+    cycles: list[list[str]] = []
+    for root in sorted(parents):
+        if root in state:
+            continue
+        stack: list[tuple[str, int]] = [(root, 0)]
+        path: list[str] = []
+        while stack:
+            node, i = stack.pop()
+            if i == 0:
+                state[node], path = 1, [*path, node]
+            kids = parents[node]
+            if i < len(kids):
+                stack.append((node, i + 1))
+                kid = kids[i]
+                if state.get(kid) == 1:
+                    cycles.append(path[path.index(kid):])
+                elif kid not in state:
+                    stack.append((kid, 0))
+            else:
+                state[node] = 2
+                path = path[:-1]
+    return cycles
+
+
+def _read_pairs(doc: Mapping[str, Any], table: str, c: _Collector
+                ) -> list[tuple[Version, Version, int | None]]:
+    body = doc.get(table, {})
+    if not isinstance(body, dict):
+        c.add(f"[{table}] must be a table", table)
+        return []
+    pairs: list[tuple[Version, Version, int | None]] = []
+    for key, value in body.items():
+        left = _version(key, c, f"[{table}] key", table, key)
+        values = value if table == "commutes" and isinstance(value, list) else [value]
+        for item in values:
+            right = _version(item, c, f"[{table}] value", table, key)
+            if left is not None and right is not None:
+                if left == right:
+                    c.add(f"[{table}] {key!r} names itself", table, key)
+                else:
+                    pairs.append((left, right, c.line(table, key)))
+    return pairs
+
+
+def parse_releases(text: str, file: str = FILE_NAME) -> tuple[ReleaseGraph, list[ReleaseProblem]]:
+    """Parse ``releases.toml`` text; return the graph and every structural problem found.
+
+    Checks: TOML syntax, unknown keys, release names that are not versions or duplicate another,
+    ``from``/``merges`` naming unknown releases, a line's first release without ``from`` (except
+    the project's first release), cycles, malformed ``[equivalent]``/``[commutes]`` entries.
+    """
+    c = _Collector(file, text)
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        c.problems.append(ReleaseProblem(file, _syntax_line(err), f"invalid TOML: {err}"))
+        return ReleaseGraph((), source=file), c.problems
+    for key in sorted(set(doc) - _TOP_KEYS):
+        c.add(f"unknown table {key!r} (known: {', '.join(sorted(_TOP_KEYS))})", key)
+    depth = _read_depth(doc, c)
+    tables = _read_release_tables(doc, c)
+    releases = _build_releases(tables, _declared_versions(tables, c), depth, c)
+    for cycle in _find_cycles(releases):
+        path = " -> ".join([*cycle, cycle[0]])
+        c.add(f"release graph has a cycle: {path} (via previous, from, merges)", "release", cycle[0])
+    graph = ReleaseGraph(
+        releases,
+        depth,
+        tuple(Equivalence(a, b, n) for a, b, n in _read_pairs(doc, "equivalent", c)),
+        tuple(Resolution(a, b, n) for a, b, n in _read_pairs(doc, "commutes", c)),
+        source=file,
+    )
+    return graph, c.problems
+
+
+def check_migrations(graph: ReleaseGraph, migrations: Sequence[Migration]) -> list[ReleaseProblem]:
+    """Problems between the graph and the resolved migrations, sorted by file then line.
+
+    A versioned migration must belong to a release (see ``ReleaseGraph.owner``); every version named
+    by ``[equivalent]`` or ``[commutes]`` must be a resolved migration.
+    """
+    file = graph.source or FILE_NAME
+    problems: list[ReleaseProblem] = []
+    versions = {m.version for m in migrations if m.version is not None and m.kind is not Kind.CALLBACK}
+    for m in migrations:
+        if m.version is None or m.kind not in (Kind.VERSIONED, Kind.BASELINE):
+            continue
+        if graph.owner(m.version, inclusive=m.kind is Kind.BASELINE) is None:
+            line = line_key(m.version, graph.depth)
+            problems.append(ReleaseProblem(m.path or m.script, None, (
+                f"migration {m.version.text} belongs to no release: no declared release is a proper prefix "
+                f"of it and it does not sort after the last release of line {line}; declare its release")))
+    pairs = [("equivalent", e.version, e.other, e.source_line) for e in graph.equivalents]
+    pairs += [("commutes", r.version, r.other, r.source_line) for r in graph.resolutions]
+    for table, left, right, line_no in pairs:
+        missing = [v.text for v in (left, right) if v not in versions]
+        if missing:
+            problems.append(ReleaseProblem(file, line_no, (
+                f"[{table}] {left.text} = {right.text}: no migration with version {' or '.join(missing)}")))
+    return sorted(problems, key=lambda p: (p.file, p.line or 0, p.message))
+
+
+def raise_problems(problems: Sequence[ReleaseProblem], file: str) -> None:
+    """Raise one ReleaseConfigError listing every problem (no-op when there are none)."""
+    if not problems:
+        return
+    first = problems[0]
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    raise ReleaseConfigError(
+        f"{file} is invalid: {first}{more}",
+        hint="fix every problem listed; `flywayx graph` shows the releases as read",
+        problems=list(problems),
+        file=file,
+    )
+
+
+def find_releases_file(locations: Sequence[str], explicit: str | None = None) -> Path | None:
+    """``--releases FILE`` if given (must exist), else ``releases.toml`` at the root of the first
+    filesystem location, else None (plain Flyway behaviour)."""
+    if explicit is not None:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"releases file not found: {explicit}", hint="check --releases / releases=",
+                              file=explicit)
+        return path
+    if not locations:
+        return None
+    first = locations[0]
+    if first.startswith("classpath:"):
+        return None
+    candidate = Path(first.removeprefix("filesystem:")) / FILE_NAME
+    return candidate if candidate.is_file() else None
+
+
+def load_releases(path: Path, migrations: Sequence[Migration] = ()) -> ReleaseGraph:
+    """Read, parse and validate a releases file against the migrations; raise ReleaseConfigError
+    carrying every problem (structural and migration-related) at once."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"cannot read {path}: {err}", file=str(path)) from err
+    graph, problems = parse_releases(text, str(path))
+    raise_problems(problems + check_migrations(graph, migrations), str(path))
+    return graph
