@@ -23,9 +23,10 @@ class DatabaseUrl:
     port: int | None = None
     database: str | None = None
     user: str | None = None
-    password: str | None = None
+    # repr=False: the password (and the original text, which may hold it) must never be shown.
+    password: str | None = field(default=None, repr=False)
     params: tuple[tuple[str, str], ...] = ()
-    original: str = ""
+    original: str = field(default="", repr=False)
     unix_socket: str | None = None
 
     @property
@@ -42,7 +43,7 @@ class Config:
 
     url: DatabaseUrl | None = None
     user: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     schemas: tuple[str, ...] = ()
     default_schema: str | None = None
     locations: tuple[str, ...] = ("filesystem:sql",)
@@ -90,7 +91,9 @@ class Config:
     # flywayx's own keys
     releases_file: str | None = None
     lock_timeout: float = 600.0
-    extra: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    # Flyway keys flywayx accepts but does not use (driver, jdbcProperties.*, ...); repr=False
+    # because some (jdbcProperties.password) are secrets.
+    extra: tuple[tuple[str, str], ...] = field(default_factory=tuple, repr=False)
 
     @property
     def placeholder_map(self) -> dict[str, str]:
