@@ -98,7 +98,7 @@ def case_bytes(case: dict[str, Any]) -> bytes:
         return bytes.fromhex(case["bytes_hex"])
     expr = case["content_generator"].removeprefix("python:").strip()
     expr = re.sub(r"\s+\([^()]*\)$", "", expr)  # a trailing remark such as "(no newline)"
-    data = str(eval(expr, {"__builtins__": {}, "range": range})).encode("utf-8")  # noqa: S307 - our vectors
+    data = str(eval(expr, {"__builtins__": {}, "range": range})).encode("utf-8")  # our own vectors file
     assert hashlib.sha256(data).hexdigest() == case["bytes_sha256"], "generator does not rebuild the bytes"
     return data
 
@@ -198,8 +198,9 @@ def test_version_pair(case: dict[str, Any]) -> None:
 def naming(config_name: str) -> NamingConfig:
     assert DATA is not None
     c = DATA["resource_name_configs"][config_name]
-    return NamingConfig(c["sqlMigrationPrefix"], c["repeatableSqlMigrationPrefix"], c["baselineMigrationPrefix"],
-                        c["sqlMigrationSeparator"], tuple(c["sqlMigrationSuffixes"]))
+    return NamingConfig(c["sqlMigrationPrefix"], c["repeatableSqlMigrationPrefix"],
+                        c["baselineMigrationPrefix"], c["sqlMigrationSeparator"],
+                        tuple(c["sqlMigrationSuffixes"]))
 
 
 @pytest.mark.parametrize("case", cases("resource_names"))
