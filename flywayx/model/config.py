@@ -7,6 +7,7 @@ after this object exists.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 
@@ -32,9 +33,13 @@ class DatabaseUrl:
     @property
     def redacted(self) -> str:
         """The URL as given, with any password replaced by ``***``."""
-        from flywayx.model.redact import redact_url
+        from flywayx.model.redact import redact_text, redact_url
 
-        return redact_url(self.original)
+        # redact_url stops a userinfo password at '/', which parse_url allows (as SQLAlchemy
+        # does); so the password is also removed as written and as decoded.
+        written = re.match(r"^[A-Za-z][A-Za-z0-9+.:-]*?://[^:/?#@]*:(?P<pw>[^@?#]*)@", self.original)
+        secrets = sorted({written["pw"] if written else "", self.password or ""}, key=len, reverse=True)
+        return redact_text(redact_url(self.original), secrets)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ ACCEPTED_FORMS = (
     "postgresql[+psycopg]://user@host:5432/db, postgres://…, sqlite:///relative.db, "
     "sqlite:////absolute.db, sqlite:// (in memory), jdbc:mysql://host:3306/db?x=y, "
     "jdbc:mariadb://host:3306/db, jdbc:postgresql://host:5432/db?currentSchema=app, "
-    "jdbc:sqlite:/absolute.db, jdbc:sqlite:relative.db, jdbc:sqlite::memory:"
+    "jdbc:sqlite:/absolute.db, jdbc:sqlite:relative.db, jdbc:sqlite::memory:; "
+    "percent-encode '@', '?' and '#' in user names and passwords (%40, %3F, %23)"
 )
 
 # SQLAlchemy scheme name -> (dialect, drivers flywayx can use for it; "" = no driver named).
@@ -46,7 +47,11 @@ _NETWORK = re.compile(
         (?:\?(?P<query>[^#]*))?$""",
     re.X | re.S,
 )
+_PARAM_NAME = re.compile(r"^[A-Za-z0-9_.\-]+$")
 _SOCKET_PARAMS = ("unix_socket", "localSocket")
+# In messages a password parameter hides everything after it: in a malformed URL the value may
+# hold an unescaped '&' or '#', so where it ends cannot be known.
+_PASSWORD_PARAM = re.compile(r"(?i)(?P<key>[?&;](?:password|pwd|pass)=).*$", re.S)
 
 
 def parse_url(text: str) -> DatabaseUrl:
@@ -80,6 +85,7 @@ def shown(text: str) -> str:
     Works on malformed URLs too: everything between the first ``:`` of the userinfo and the
     *last* ``@`` is hidden, so a password holding an unescaped ``@`` does not leak.
     """
+    text = _PASSWORD_PARAM.sub(r"\g<key>***", text)
     head = re.match(r"^(?:jdbc:)?[A-Za-z][A-Za-z0-9+.-]*:(?://)?", text)
     start = head.end() if head else 0
     rest = text[start:]
@@ -165,17 +171,20 @@ def _parse_query(query: str | None, text: str, *, plus_is_space: bool) -> tuple[
         key, _, value = part.partition("=")
         if plus_is_space:
             key, value = key.replace("+", " "), value.replace("+", " ")
-        if not key:
-            raise _bad(text, f"URL parameter without a name: {shown(text)}")
-        params.append((_decode(key, text), _decode(value, text)))
+        name = _decode(key, text)
+        if not _PARAM_NAME.match(name):
+            # Not echoed: a stray '@' or '?' here usually means a password was not escaped.
+            raise _bad(text, f"Invalid URL parameter name in: {shown(text)}")
+        params.append((name, _decode(value, text)))
     return tuple(params)
 
 
 def _port(raw: str | None, text: str) -> int | None:
-    if raw is None or raw == "":
+    if raw is None:
         return None
+    # The raw text is not echoed: in a malformed URL it may be the start of a password.
     if not raw.isdigit() or not 0 < int(raw) < 65536:
-        raise _bad(text, f"Invalid port '{raw}' in database URL: {shown(text)}")
+        raise _bad(text, f"Invalid port in database URL: {shown(text)}")
     return int(raw)
 
 
