@@ -11,13 +11,15 @@ ordering policy).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from flywayx.model.footprint import Footprint, Phase
+from flywayx.model.footprint import UNKNOWN_OBJECT, Footprint, Phase
 from flywayx.model.migration import Kind, Migration
 from flywayx.model.version import Version
+
+UNKNOWN_FOOTPRINT = Footprint(Phase.UNKNOWN, writes=frozenset({UNKNOWN_OBJECT}))
 
 
 class Ordering(StrEnum):
@@ -41,7 +43,7 @@ class Change:
 
     migration: Migration
     content_id: str | None = None
-    footprint: Footprint = field(default_factory=Footprint)
+    footprint: Footprint = UNKNOWN_FOOTPRINT
 
     @property
     def version(self) -> Version | None:

@@ -29,7 +29,7 @@ from flywayx.errors import Conflict, DuplicateMigrationError, PlanError, Release
 from flywayx.model.footprint import UNKNOWN_OBJECT, Footprint, shared_objects, table_of
 from flywayx.model.history import HistoryRow
 from flywayx.model.migration import Kind, MigrationType
-from flywayx.model.plan import Change, LineRecord, Ordering, Plan, PlanStep, Skipped
+from flywayx.model.plan import UNKNOWN_FOOTPRINT, Change, LineRecord, Ordering, Plan, PlanStep, Skipped
 from flywayx.model.release import ReleaseGraph, ReleaseProblem
 from flywayx.model.version import Version
 from flywayx.plan.releases import ReleaseIndex, covering, index_releases, owner_of
@@ -74,7 +74,7 @@ class _World:
 def _make_item(index: ReleaseIndex, version: Version, owner: str, baseline: bool,
                change: Change | None, content_id: str | None) -> _Item:
     pos: Pos = (index.rank[owner], version, 0 if baseline else 1)
-    footprint = change.footprint if change is not None else Footprint()
+    footprint = change.footprint if change is not None else UNKNOWN_FOOTPRINT
     return _Item(("B" if baseline else "") + version.text, version, owner, index.release(owner).line, pos,
                  footprint, content_id, change, baseline)
 
@@ -147,7 +147,7 @@ def _ghost(world: _World, row: HistoryRow, record: LineRecord | None, baseline: 
     owner = world.index.graph.owner(row.version, inclusive=baseline)
     if owner is None or owner not in world.index.rank:
         owner_name, line, pos = "<none>", "<none>", (len(world.index.order), row.version, 1)
-        item = _Item(row.version.text, row.version, owner_name, line, pos, Footprint(), None)
+        item = _Item(row.version.text, row.version, owner_name, line, pos, UNKNOWN_FOOTPRINT, None)
     else:
         item = _make_item(world.index, row.version, owner, baseline, None,
                           record.content_id if record else None)
