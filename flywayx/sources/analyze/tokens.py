@@ -1,0 +1,149 @@
+"""A small, forgiving SQL lexer shared by the analyser and the content id.
+
+``tokenize(sql, dialect)`` returns every token, comments included, and never raises: an
+unterminated string or comment simply runs to the end of the text (the splitter reports those).
+Quoting follows each dialect: MySQL/MariaDB strings are ``'...'`` and ``"..."`` with backslash
+escapes, identifiers are backticks; PostgreSQL and SQLite quote identifiers with ``"..."`` (SQLite
+also ``[...]`` and backticks) and PostgreSQL has ``E'...'`` and dollar-quoted bodies. ``--`` starts a
+comment with or without a following space (as Flyway's parser does), ``#`` too on MySQL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+WORD, QID, STR, NUM, OP, VAR, COMMENT, EXEC = "word", "qid", "str", "num", "op", "var", "comment", "exec"
+
+_COMMON = {
+    "ws": r"\s+",
+    "comment": r"--[^\n]*|/\*(?!!\d{5})[\s\S]*?(?:\*/|\Z)",
+    "num": r"(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w$])|0[xX][0-9a-fA-F]+",
+    "word": r"[A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*",
+    "op": r"<=>|<>|!=|<=|>=|:=|::|\|\||&&|->>|->|[-+*/%=<>!~^&|,.;()\[\]{}?:@$\\]",
+}
+_MYSQL = {
+    "exec": r"/\*!\d{5}[\s\S]*?(?:\*/|\Z)",
+    "comment": r"#[^\n]*|" + _COMMON["comment"],
+    "str": r"'(?:[^'\\]|\\[\s\S]|'')*(?:'|\Z)|\"(?:[^\"\\]|\\[\s\S]|\"\")*(?:\"|\Z)",
+    "qid": r"`(?:[^`]|``)*(?:`|\Z)",
+    "var": r"@@?(?:[\w$.]+|`[^`]*`|'[^']*')",
+}
+_POSTGRES = {
+    "str": r"[eE]'(?:[^'\\]|\\[\s\S]|'')*(?:'|\Z)|'(?:[^']|'')*(?:'|\Z)|"
+    r"(?P<dq>\$(?:[A-Za-z_]\w*)?\$)[\s\S]*?(?:(?P=dq)|\Z)",
+    "qid": r"\"(?:[^\"]|\"\")*(?:\"|\Z)",
+    "var": r"\$\d+|:[A-Za-z_]\w*",
+}
+_SQLITE = {
+    "str": r"'(?:[^']|'')*(?:'|\Z)",
+    "qid": r"\"(?:[^\"]|\"\")*(?:\"|\Z)|`(?:[^`]|``)*(?:`|\Z)|\[[^\]]*(?:\]|\Z)",
+    "var": r"[?]\d*|[:@$][A-Za-z_]\w*",
+}
+
+def words(text: str) -> list[str]:
+    """Whitespace-separated words (keeps long keyword tables readable)."""
+    return text.split()
+
+
+# Words that are SQL keywords (folded by the content id, never taken for column names).
+KEYWORDS = frozenset(
+    words(
+        """
+        ACTION ADD AFTER ALGORITHM ALL ALTER ANALYZE AND ANY AS ASC AUTO_INCREMENT BEFORE BEGIN BETWEEN
+        BIGINT BINARY BIT BLOB BOOL BOOLEAN BOTH BTREE BY CALL CASCADE CASE CAST CHANGE CHAR CHARACTER
+        CHARSET CHECK COLLATE COLUMN COLUMNS COMMENT COMMIT CONSTRAINT CONTINUE CONVERT COPY CREATE
+        CROSS CURRENT_TIMESTAMP CURRENT_USER DATABASE DATE DATETIME DAY DEALLOCATE DECIMAL DECLARE
+        DEFAULT DEFINER DELAYED DELETE DELIMITER DESC DETERMINISTIC DISTINCT DIV DO DOUBLE DROP
+        DUPLICATE EACH ELSE ELSEIF ENCLOSED END ENGINE ENUM ESCAPE EVENT EXCEPT EXCLUSIVE EXECUTE EXISTS
+        EXIT FALSE FETCH FIRST FLOAT FOR FORCE FOREIGN FROM FULL FULLTEXT FUNCTION GENERATED GRANT GROUP
+        HANDLER HASH HAVING HIGH_PRIORITY IF IGNORE IN INDEX INFILE INNER INOUT INPLACE INSERT INSTANT
+        INT INTEGER INTERVAL INTO INVOKER IS ITERATE JOIN JSON KEY KEYS KILL LEADING LEAVE LEFT LIKE
+        LIMIT LOCK LONGBLOB LONGTEXT LOOP LOW_PRIORITY MEDIUMBLOB MEDIUMINT MEDIUMTEXT MOD MODIFY
+        NATURAL NO NONE NOT NULL NUMERIC ON OPTIMIZE OR ORDER OUT OUTER PARTITION PREPARE PRIMARY
+        PROCEDURE READ REAL REFERENCES REGEXP RENAME REPEAT REPLACE RESTRICT RETURN RETURNS REVOKE RIGHT
+        ROLLBACK ROW SCHEMA SECURITY SELECT SET SHARED SIGNAL SMALLINT SPATIAL SQL SQLEXCEPTION SQLSTATE
+        SQLWARNING START STORED STRAIGHT_JOIN TABLE TABLES TEMPORARY TEXT THEN TIME TIMESTAMP TINYBLOB
+        TINYINT TINYTEXT TO TRAILING TRANSACTION TRIGGER TRUE TRUNCATE UNION UNIQUE UNLOCK UNSIGNED
+        UNTIL UPDATE USE USING UTF8 UTF8MB4 VALUE VALUES VARBINARY VARCHAR VIEW VIRTUAL WHEN WHERE WHILE
+        WITH WRITE XOR YEAR ZEROFILL
+        """
+    )
+)
+
+_ORDER = ("ws", "exec", "comment", "str", "qid", "var", "num", "word", "op")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One lexeme: ``kind``, the exact ``text``, and ``up`` (upper-cased text of a word, else text)."""
+
+    kind: str
+    text: str
+    up: str
+    pos: int
+
+    @property
+    def name(self) -> str:
+        """The identifier this token spells, unquoted and lower-cased (words and quoted identifiers)."""
+        if self.kind == QID:
+            q = self.text[0]
+            inner = self.text[1:-1] if len(self.text) > 1 else ""
+            return inner.replace(q + q, q).lower() if q != "[" else inner.lower()
+        return self.text.lower()
+
+
+def family(dialect: str) -> str:
+    """Normalise a dialect name to ``mysql``, ``postgresql`` or ``sqlite``."""
+    d = dialect.lower()
+    if d in ("mysql", "mariadb"):
+        return "mysql"
+    if d in ("postgresql", "postgres", "pg"):
+        return "postgresql"
+    if d == "sqlite":
+        return "sqlite"
+    return "mysql"
+
+
+@cache
+def _pattern(fam: str) -> re.Pattern[str]:
+    extra = {"mysql": _MYSQL, "postgresql": _POSTGRES, "sqlite": _SQLITE}[fam]
+    parts = {**_COMMON, **extra}
+    return re.compile("|".join(f"(?P<{k}>{parts[k]})" for k in _ORDER if k in parts))
+
+
+def tokenize(sql: str, dialect: str) -> list[Token]:
+    """All tokens of ``sql`` except whitespace, comments included, in order."""
+    out: list[Token] = []
+    pat = _pattern(family(dialect))
+    pos, n = 0, len(sql)
+    while pos < n:
+        m = pat.match(sql, pos)
+        if m is None:  # a character no rule accepts: keep it as an operator, move on
+            out.append(Token(OP, sql[pos], sql[pos], pos))
+            pos += 1
+            continue
+        kind = m.lastgroup or OP
+        if kind == "dq":
+            kind = STR
+        text = m.group()
+        if kind != "ws":
+            out.append(Token(kind, text, text.upper() if kind == WORD else text, pos))
+        pos = m.end()
+    return out
+
+
+def code_tokens(tokens: list[Token]) -> list[Token]:
+    """The tokens without comments."""
+    return [t for t in tokens if t.kind != COMMENT]
+
+
+def leading_comments(tokens: list[Token]) -> list[str]:
+    """Text of the comments before the first code token."""
+    out: list[str] = []
+    for t in tokens:
+        if t.kind != COMMENT:
+            break
+        out.append(t.text)
+    return out
