@@ -23,7 +23,7 @@ from __future__ import annotations
 import glob
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from flywayx.errors import ConfigError, DuplicateMigrationError, FlywayxError, MigrationNameError
 from flywayx.model.config import Config
@@ -130,7 +130,11 @@ def _walk(root: str, location: str, warnings: list[str]) -> Iterator[_File]:
         warnings.append(f"Unable to scan {err.filename}: {err.strerror or err}")
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=True):
-        st = os.stat(dirpath)
+        try:
+            st = os.stat(dirpath)
+        except OSError as err:  # vanished or became unreadable since it was listed
+            on_error(err)
+            continue
         if (st.st_dev, st.st_ino) in seen:
             warnings.append(f"Skipping {dirpath}: directory already scanned (symbolic link loop?)")
             dirnames[:] = []
@@ -423,8 +427,3 @@ def scan(config: Config, placeholders: Mapping[str, str] | None = None, *,
     migrations = sorted(col.migrations, key=_resolved_order)
     check_duplicates(migrations)
     return ScanResult(migrations, order_callbacks(col.callbacks), col.invalid, col.warnings)
-
-
-def with_checksum(migration: Migration, checksum: int) -> Migration:
-    """A copy with another checksum (used by tests and by repair-style comparisons)."""
-    return replace(migration, checksum=checksum)
