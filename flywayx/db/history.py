@@ -3,8 +3,8 @@
 Reading and writing follow flyway-semantics.md §4.2/§4.3 to the letter: the same column list, the
 same ``WHERE installed_rank > ? ORDER BY installed_rank`` read, ``installed_on`` never written (the
 database default fills it), description cut to 200 and script to 1000 characters as Flyway cuts
-them. The DDL differs per dialect and lives in each dialect module, which subclasses
-``SqlHistoryTable`` and provides ``create_script``.
+them (``flywayx.model.abbrev``). The DDL differs per dialect and lives in each dialect module,
+which subclasses ``SqlHistoryTable`` and provides ``create_script``.
 
 Rows of types community Flyway rejects (``UNDO_SQL``, ``UNDO_JDBC``, anything else) are read as
 they are; ``HistoryRow.type`` keeps the raw string.
@@ -18,23 +18,12 @@ from typing import Any
 
 from flywayx.db.connect import DbapiDatabase
 from flywayx.model import HistoryRow, Version
+from flywayx.model.abbrev import abbreviate_description, abbreviate_script
 
 WRITE_COLUMNS = ("installed_rank", "version", "description", "type", "script", "checksum",
                  "installed_by", "execution_time", "success")
 READ_COLUMNS = ("installed_rank", "version", "description", "type", "script", "checksum",
                 "installed_on", "installed_by", "execution_time", "success")
-DESCRIPTION_MAX = 200
-SCRIPT_MAX = 1000
-
-
-def abbreviate_description(text: str) -> str:
-    """Flyway's ``AbbreviationUtils.abbreviateDescription``: 197 characters plus ``...``."""
-    return text if len(text) <= DESCRIPTION_MAX else text[: DESCRIPTION_MAX - 3] + "..."
-
-
-def abbreviate_script(text: str) -> str:
-    """Flyway's ``AbbreviationUtils.abbreviateScript``: ``...`` plus characters 3..999."""
-    return text if len(text) <= SCRIPT_MAX else "..." + text[3:SCRIPT_MAX]
 
 
 def row_from_mapping(m: Mapping[str, Any]) -> HistoryRow:
