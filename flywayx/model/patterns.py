@@ -57,10 +57,14 @@ class IgnorePattern:
 
 
 def parse_patterns(value: str | Iterable[str]) -> tuple[IgnorePattern, ...]:
-    """Parse a comma-separated setting (or its items); exactly "" means no patterns."""
+    """Parse the comma-separated setting (or its items, e.g. from TOML or a loader).
+
+    Like Java's ``String.split``, trailing empty items are dropped (``"*:missing,"`` is fine);
+    a value of exactly "" (or only empty items) means no patterns.
+    """
     items = value.split(",") if isinstance(value, str) else list(value)
-    if isinstance(value, str) and value == "":
-        return ()
+    while items and items[-1] == "":
+        items.pop()
     return tuple(IgnorePattern.parse(item) for item in items)
 
 

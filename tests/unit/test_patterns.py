@@ -17,7 +17,8 @@ def test_setting_is_comma_separated_trimmed_and_case_insensitive() -> None:
 
 def test_empty_setting_means_no_patterns() -> None:
     assert parse_patterns("") == ()
-    assert parse_patterns([]) == ()
+    assert parse_patterns([]) == parse_patterns([""]) == ()
+    assert parse_patterns("*:pending,") == parse_patterns(["*:pending"])  # Java's split drops the tail
 
 
 def test_missing_does_not_cover_failed_missing_but_star_does() -> None:
@@ -29,7 +30,7 @@ def test_missing_does_not_cover_failed_missing_but_star_does() -> None:
     ("pending", "Invalid pattern 'pending'. Pattern must be of the form <migration_type>:<migration_state>"),
     ("a:b:c", "Invalid pattern 'a:b:c'"),
     ("*:", "Invalid migration state ''. Valid states are: [*, missing, pending, ignored, future]"),
-    ("*:pending,", "Invalid pattern ''"),
+    (",*:pending", "Invalid pattern ''"),
 ])
 def test_invalid_patterns(value: str, message: str) -> None:
     with pytest.raises(ConfigError) as err:
