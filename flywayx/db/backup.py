@@ -126,7 +126,11 @@ def backup(url: DatabaseUrl, password: str | None, schemas: Sequence[str], dest_
         server = _server_version(conn, family)
     path = _new_path(dest_dir, family, url, names)
     dump = {"mysql": _dump_mysql, "postgresql": _dump_pg, "sqlite": _dump_sqlite}[family]
-    tool_version = dump(tools, url, secret, names, path)
+    try:
+        tool_version = dump(tools, url, secret, names, path)
+    except BaseException:
+        path.unlink(missing_ok=True)  # a dump that failed its check must not look like a backup
+        raise
     size, digest = _file_digest(path)
     info = BackupInfo(path, family, Path(tools[0]).name if tools else "sqlite3.backup", tool_version, server,
                       tuple(names), size, digest, started, _now(), fp.digest, url.redacted)
@@ -142,6 +146,7 @@ def restore(backup_path: Path, url: DatabaseUrl, password: str | None) -> None:
     against the saved fingerprint; either mismatch raises BackupFailed naming what differs.
     """
     family = _family(url)
+    tools = _tools(family, restore=True)
     info = BackupInfo.load(backup_path)
     if info.dialect != family:
         raise UsageError(f"backup {backup_path.name} is a {info.dialect} dump; the target is {family}")
@@ -150,7 +155,7 @@ def restore(backup_path: Path, url: DatabaseUrl, password: str | None) -> None:
                            hint="the file was changed or truncated after the backup; use another backup")
     secret = password if password is not None else url.password
     load = {"mysql": _restore_mysql, "postgresql": _restore_pg, "sqlite": _restore_sqlite}[family]
-    load(_tools(family, restore=True), url, secret, info.schemas, backup_path)
+    load(tools, url, secret, info.schemas, backup_path)
     _check_restored(info, url, secret)
 
 
