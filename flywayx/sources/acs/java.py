@@ -218,6 +218,9 @@ def parse_step_class(text: str) -> tuple[StepClass | None, list[Issue]]:
     rng = _literal_values(ms.get("getUpgradableVersionRange"))
     target = _literal_values(ms.get("getUpgradedVersion"))
     ifaces = tuple(x.strip().split(".")[-1] for x in (m.group("ifaces") or "").split(",") if x.strip())
+    prepare = _scripts(prep_body, constants, f"{name}.getPrepareScripts", issues)
+    cleanup = _scripts(clean_body, constants, f"{name}.getCleanupScripts", issues)
+    scripts = set(prepare.paths) | set(cleanup.paths)
     step = StepClass(
         name=name,
         superclass=(m.group("sup") or "").split(".")[-1] or None,
@@ -225,10 +228,10 @@ def parse_step_class(text: str) -> tuple[StepClass | None, list[Issue]]:
         is_abstract=bool(m.group("abstract")),
         version_range=rng,
         target=target[0] if target else None,
-        prepare=_scripts(prep_body, constants, f"{name}.getPrepareScripts", issues),
-        cleanup=_scripts(clean_body, constants, f"{name}.getCleanupScripts", issues),
+        prepare=prepare,
+        cleanup=cleanup,
         migration_calls=_migration_calls(ms.get("performDataMigration")),
-        java_scripts=tuple(dict.fromkeys(_RESOURCE.findall(outside))),
+        java_scripts=tuple(p for p in dict.fromkeys(_RESOURCE.findall(outside)) if p not in scripts),
         refresh_pool=_bool_return(ms.get("refreshPoolConnectionsAfterUpgrade")),
     )
     return step, issues

@@ -1,0 +1,34 @@
+// Hand-written test fixture.
+package com.cloud.upgrade.dao;
+
+import java.io.InputStream;
+import java.sql.Connection;
+
+public class Upgrade420to430 extends DbUpgradeAbstractImpl {
+    @Override
+    public String[] getUpgradableVersionRange() {
+        return new String[] {"4.2.0", "4.3.0"};
+    }
+
+    @Override
+    public String getUpgradedVersion() {
+        return "4.3.0";
+    }
+    @Override
+    public InputStream[] getPrepareScripts() {
+        final String scriptFile = "META-INF/db/schema-420to430.sql";
+        final InputStream script = Thread.currentThread().getContextClassLoader().getResourceAsStream(scriptFile);
+        return new InputStream[] {script};
+    }
+    @Override
+    public InputStream[] getCleanupScripts() {
+        final String scriptFile = "META-INF/db/schema-420to430-cleanup.sql";
+        final InputStream script = Thread.currentThread().getContextClassLoader().getResourceAsStream(scriptFile);
+        return new InputStream[]{script};
+    }
+    @Override
+    public void performDataMigration(Connection conn) {
+        fixGadgets(conn);
+        runFromJava(conn, "META-INF/db/gadget-seed.sql");
+    }
+}

@@ -1,0 +1,6 @@
+-- Hand-written test fixture in the ScriptRunner dialect.
+--;
+-- Schema upgrade
+--;
+UPDATE `cloud`.`widget` SET `name` = NULL;
+DELETE FROM `cloud`.`widget`

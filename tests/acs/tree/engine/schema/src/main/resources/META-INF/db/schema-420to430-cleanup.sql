@@ -1,0 +1,4 @@
+-- Hand-written test fixture in the ScriptRunner dialect.
+--;
+-- Schema upgrade
+--;

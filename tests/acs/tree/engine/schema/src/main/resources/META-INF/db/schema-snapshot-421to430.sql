@@ -1,0 +1,5 @@
+-- Hand-written test fixture in the ScriptRunner dialect.
+--;
+-- Schema upgrade
+--;
+UPDATE `cloud`.`widget` SET `name` = `name`;

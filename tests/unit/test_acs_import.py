@@ -1,0 +1,132 @@
+"""`import_acs` on the hand-written fake CloudStack tree (tests/acs/tree): every Java shape."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from flywayx.errors import ImportProblem
+from flywayx.sources.acs.checker import parse_hierarchy, resolve_step, upgrade_path
+from flywayx.sources.acs.java import parse_default_rule, parse_step_class
+from flywayx.sources.acs.project import JAVA_DIR, import_acs
+from flywayx.sources.releases import parse_releases
+
+TREE = Path(__file__).resolve().parent.parent / "acs" / "tree"
+OVERRIDES = TREE.parent / "overrides.toml"
+DAO = TREE / JAVA_DIR / "dao"
+
+
+def _steps() -> dict[str, object]:
+    rule, _ = parse_default_rule((DAO / "DbUpgrade.java").read_text())
+    classes = {}
+    for f in DAO.glob("Upgrade*.java"):
+        cls, issues = parse_step_class(f.read_text())
+        assert cls is not None and not issues, f
+        classes[cls.name] = cls
+    return {n: resolve_step(classes, n, rule)[0] for n in classes}
+
+
+def test_script_shapes_resolve_like_java() -> None:
+    steps = _steps()
+    s = steps["Upgrade410to420"]
+    assert s.prepare == ("META-INF/db/schema-410to420.sql", "META-INF/db/data-410to420.sql")  # several, constant
+    assert s.cleanup == ()  # null
+    assert steps["Upgrade420to421"].prepare == () and steps["Upgrade420to421"].cleanup == ()  # empty arrays
+    inherited = steps["Upgrade421to430"]  # only overrides the range
+    assert (inherited.target, inherited.prepare) == ("4.3.0", ("META-INF/db/schema-420to430.sql",))
+    assert inherited.migration_owner == "Upgrade420to430"
+    assert inherited.java_scripts == ("META-INF/db/gadget-seed.sql",)
+    default = steps["Upgrade430to440"]  # interface default rule for both getters
+    assert default.prepare == ("META-INF/db/schema-430to440.sql",)
+    assert default.cleanup == ("META-INF/db/schema-430to440-cleanup.sql",)
+    last = steps["Upgrade42100to42200"]
+    assert last.cleanup == ("META-INF/db/schema-42100to42200-cleanup.sql",) and last.cleanup_by_default
+    assert last.system_vm_template and not last.prepare_by_default
+
+
+def test_path_follows_checker_rules() -> None:
+    nodes, issues = parse_hierarchy((TREE / JAVA_DIR / "DatabaseUpgradeChecker.java").read_text())
+    assert not issues and "3.0.0" not in {n.version for n in nodes}  # commented-out line ignored
+    path = upgrade_path(nodes, _steps(), "4.0.0")  # type: ignore[arg-type]
+    assert [s.target for _, s in path] == ["4.1.0", "4.2.0", "4.2.1", "4.3.0", "4.4.0", "4.4.1", "4.5.0",
+                                           "4.21.0.0", "4.22.0.0"]
+    assert "UpgradeSnapshot421to430" not in {s.name for _, s in path}  # synthetic node: target already made
+    from_unknown = upgrade_path(nodes, _steps(), "4.3.5")  # type: ignore[arg-type]
+    assert from_unknown[0][0].version == "4.3.2"  # falls back to the nearest lower node
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> tuple[Path, object]:
+    out = tmp_path / "out"
+    return out, import_acs(TREE, out, overrides=OVERRIDES)
+
+
+def test_project_files(project: tuple[Path, object]) -> None:
+    out, report = project
+    names = sorted(p.name for p in out.iterdir())
+    for expected in ("B4.0.0__create_schema.sql", "V4.1.0.1__schema-40to410.sql",
+                     "V4.1.0.2__Upgrade40to41_data_migration.py", "V4.1.0.3__schema-40to410-cleanup.sql",
+                     "V4.2.0.1__schema-410to420+data-410to420.sql", "V4.3.0.2.1__gadget-seed.sql",
+                     "V4.4.0.3__schema-430to440-cleanup.sql", "V4.21.1.0.1__schema-42100to42110.sql",
+                     "beforeMigrate.sql", "releases.toml", "flyway.toml", "import-report.md", "import-report.json"):
+        assert expected in names
+    assert not any(n.startswith("V4.2.1.") for n in names)  # 420to421 has no scripts and no Java
+    assert not any(n.startswith("V4.3.0.3") for n in names)  # empty cleanup is not written
+    assert [n for n in names if n.startswith("R__")] == ["R__1_b_gadget_view.sql", "R__2_a_widget_view.sql"]
+    toml = (out / "flyway.toml").read_text()
+    assert 'schemas = ["cloud", "cloud_usage"]' in toml and "placeholderReplacement = false" in toml
+    stub = (out / "V4.1.0.2__Upgrade40to41_data_migration.py").read_text()
+    assert "def migrate(conn)" in stub and "addWidgetOwner" in stub
+    compile(stub, "stub", "exec")
+
+
+def test_release_graph(project: tuple[Path, object]) -> None:
+    out, _ = project
+    graph, problems = parse_releases((out / "releases.toml").read_text())
+    assert problems == []
+    text = (out / "releases.toml").read_text()
+    assert '[release."4.5.0"]  # Upgrade441to450 at node 4.4.1\nfrom = "4.4.1"' in text
+    assert '[release."4.4.0"]  # Upgrade430to440 at node 4.3.0\nfrom = "4.3.0"\nmerges = ["4.3.2"]' in text
+    assert 'merges = ["4.21.1.0"]' in text and '"4.22.0.0.1" = "4.21.1.0.1"' in text
+
+
+def test_report_lists_anomalies(project: tuple[Path, object]) -> None:
+    out, report = project
+    codes = {(i.code, i.subject) for i in report.issues}  # type: ignore[attr-defined]
+    assert ("orphan-file", "schema-30to40.sql") in codes
+    assert ("repointed-script", "Upgrade421to430") in codes
+    assert ("alias-node", "4.3.2") in codes
+    doc = json.loads((out / "import-report.json").read_text())
+    assert doc["counts"]["steps from 4.0.0"] == 9
+    assert "orphan-file" in (out / "import-report.md").read_text()
+
+
+def test_new_step_needs_no_code_change(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    shutil.copytree(TREE, tree)
+    dao = tree / JAVA_DIR / "dao"
+    text = (dao / "Upgrade42100to42200.java").read_text().replace("42100to42200", "42200to42300")
+    text = text.replace('"4.21.0.0", "4.22.0.0"', '"4.22.0.0", "4.23.0.0"').replace('return "4.22.0.0"', 'return "4.23.0.0"')
+    (dao / "Upgrade42200to42300.java").write_text(text)
+    db = tree / "engine/schema/src/main/resources/META-INF/db"
+    (db / "schema-42200to42300.sql").write_text("ALTER TABLE `cloud`.`sprocket` ADD COLUMN `x` int;\n")
+    (db / "schema-42200to42300-cleanup.sql").write_text("--;\n")
+    checker = tree / JAVA_DIR / "DatabaseUpgradeChecker.java"
+    checker.write_text(checker.read_text().replace(
+        ".build();", '.next("4.22.0.0", new Upgrade42200to42300())\n                .build();'))
+    out = tmp_path / "out"
+    import_acs(tree, out)
+    assert (out / "V4.23.0.0.1__schema-42200to42300.sql").is_file()
+    assert '[release."4.23.0.0"]' in (out / "releases.toml").read_text()
+
+
+def test_refuses_bad_source_and_nonempty_out(tmp_path: Path) -> None:
+    with pytest.raises(ImportProblem, match="not a CloudStack source tree"):
+        import_acs(tmp_path, tmp_path / "out")
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "x").write_text("x")
+    with pytest.raises(ImportProblem, match="not empty"):
+        import_acs(TREE, tmp_path / "busy")
