@@ -85,7 +85,8 @@ class Database(Protocol):
     def clean_schema(self, schema: str, drop: bool) -> None:
         """Drop every object (or the whole schema when ``drop``)."""
 
-    def history(self, schema: str, table: str) -> HistoryTable: ...
+    def history(self, schema: str, table: str, tablespace: str | None = None) -> HistoryTable:
+        """The history table ``schema.table``; ``tablespace`` is used only when creating it."""
 
     def lock(self, schema: str, table: str, timeout: float) -> AbstractContextManager[None]:
         """Flyway-compatible exclusive lock for migrating ``schema``; raise LockTimeout after timeout."""
