@@ -32,7 +32,10 @@ def _steps() -> dict[str, object]:
 def test_script_shapes_resolve_like_java() -> None:
     steps = _steps()
     s = steps["Upgrade410to420"]
-    assert s.prepare == ("META-INF/db/schema-410to420.sql", "META-INF/db/data-410to420.sql")  # several, constant
+    assert s.prepare == (
+        "META-INF/db/schema-410to420.sql",
+        "META-INF/db/data-410to420.sql",
+    )  # several, constant
     assert s.cleanup == ()  # null
     assert steps["Upgrade420to421"].prepare == () and steps["Upgrade420to421"].cleanup == ()  # empty arrays
     inherited = steps["Upgrade421to430"]  # only overrides the range
@@ -51,8 +54,17 @@ def test_path_follows_checker_rules() -> None:
     nodes, issues = parse_hierarchy((TREE / JAVA_DIR / "DatabaseUpgradeChecker.java").read_text())
     assert not issues and "3.0.0" not in {n.version for n in nodes}  # commented-out line ignored
     path = upgrade_path(nodes, _steps(), "4.0.0")  # type: ignore[arg-type]
-    assert [s.target for _, s in path] == ["4.1.0", "4.2.0", "4.2.1", "4.3.0", "4.4.0", "4.4.1", "4.5.0",
-                                           "4.21.0.0", "4.22.0.0"]
+    assert [s.target for _, s in path] == [
+        "4.1.0",
+        "4.2.0",
+        "4.2.1",
+        "4.3.0",
+        "4.4.0",
+        "4.4.1",
+        "4.5.0",
+        "4.21.0.0",
+        "4.22.0.0",
+    ]
     assert "UpgradeSnapshot421to430" not in {s.name for _, s in path}  # synthetic node: target already made
     from_unknown = upgrade_path(nodes, _steps(), "4.3.5")  # type: ignore[arg-type]
     assert from_unknown[0][0].version == "4.3.2"  # falls back to the nearest lower node
@@ -67,11 +79,21 @@ def project(tmp_path: Path) -> tuple[Path, object]:
 def test_project_files(project: tuple[Path, object]) -> None:
     out, report = project
     names = sorted(p.name for p in out.iterdir())
-    for expected in ("B4.0.0__create_schema.sql", "V4.1.0.1__schema-40to410.sql",
-                     "V4.1.0.2__Upgrade40to41_data_migration.py", "V4.1.0.3__schema-40to410-cleanup.sql",
-                     "V4.2.0.1__schema-410to420+data-410to420.sql", "V4.3.0.2.1__gadget-seed.sql",
-                     "V4.4.0.3__schema-430to440-cleanup.sql", "V4.21.1.0.1__schema-42100to42110.sql",
-                     "beforeMigrate.sql", "releases.toml", "flyway.toml", "import-report.md", "import-report.json"):
+    for expected in (
+        "B4.0.0__create_schema.sql",
+        "V4.1.0.1__schema-40to410.sql",
+        "V4.1.0.2__Upgrade40to41_data_migration.py",
+        "V4.1.0.3__schema-40to410-cleanup.sql",
+        "V4.2.0.1__schema-410to420+data-410to420.sql",
+        "V4.3.0.2.1__gadget-seed.sql",
+        "V4.4.0.3__schema-430to440-cleanup.sql",
+        "V4.21.1.0.1__schema-42100to42110.sql",
+        "beforeMigrate.sql",
+        "releases.toml",
+        "flyway.toml",
+        "import-report.md",
+        "import-report.json",
+    ):
         assert expected in names
     assert not any(n.startswith("V4.2.1.") for n in names)  # 420to421 has no scripts and no Java
     assert not any(n.startswith("V4.3.0.3") for n in names)  # empty cleanup is not written
@@ -109,14 +131,19 @@ def test_new_step_needs_no_code_change(tmp_path: Path) -> None:
     shutil.copytree(TREE, tree)
     dao = tree / JAVA_DIR / "dao"
     text = (dao / "Upgrade42100to42200.java").read_text().replace("42100to42200", "42200to42300")
-    text = text.replace('"4.21.0.0", "4.22.0.0"', '"4.22.0.0", "4.23.0.0"').replace('return "4.22.0.0"', 'return "4.23.0.0"')
+    text = text.replace('"4.21.0.0", "4.22.0.0"', '"4.22.0.0", "4.23.0.0"').replace(
+        'return "4.22.0.0"', 'return "4.23.0.0"'
+    )
     (dao / "Upgrade42200to42300.java").write_text(text)
     db = tree / "engine/schema/src/main/resources/META-INF/db"
     (db / "schema-42200to42300.sql").write_text("ALTER TABLE `cloud`.`sprocket` ADD COLUMN `x` int;\n")
     (db / "schema-42200to42300-cleanup.sql").write_text("--;\n")
     checker = tree / JAVA_DIR / "DatabaseUpgradeChecker.java"
-    checker.write_text(checker.read_text().replace(
-        ".build();", '.next("4.22.0.0", new Upgrade42200to42300())\n                .build();'))
+    checker.write_text(
+        checker.read_text().replace(
+            ".build();", '.next("4.22.0.0", new Upgrade42200to42300())\n                .build();'
+        )
+    )
     out = tmp_path / "out"
     import_acs(tree, out)
     assert (out / "V4.23.0.0.1__schema-42200to42300.sql").is_file()

@@ -31,6 +31,7 @@ class Converted:
     text: str
     statements: tuple[str, ...]
     dropped_tail: str
+    broken: tuple[int, ...] = ()  # indexes into ``statements`` written commented out
 
 
 def scriptrunner_statements(text: str) -> tuple[list[list[str]], list[str], str]:
@@ -102,8 +103,9 @@ class _Scanner:
         return i + 1
 
 
-def _render(fragments: list[str]) -> tuple[str, bool, bool]:
-    """Lay out one statement; returns (text, needs a DELIMITER block, ends inside a comment)."""
+def _render(fragments: list[str]) -> tuple[str, bool, bool, bool]:
+    """Lay out one statement; returns (text, needs a DELIMITER block, ends inside a comment,
+    ends inside a quote)."""
     scanner = _Scanner()
     out: list[str] = []
     for k, frag in enumerate(fragments):
@@ -112,14 +114,14 @@ def _render(fragments: list[str]) -> tuple[str, bool, bool]:
         if k + 1 < len(fragments):
             out.append("\n" if scanner.state == "normal" else "")
     body = "".join(out).strip("\n")
-    return body, scanner.bare_semicolon, scanner.state in ("line", "block")
+    return body, scanner.bare_semicolon, scanner.state in ("line", "block"), scanner.state in "'\"`"
 
 
 def _comment(line: str) -> str:
     for prefix in _COMMENT_PREFIXES:
         if line.startswith(prefix):
             rest = line[len(prefix) :].strip()
-            return f"-- {rest}".rstrip()
+            return f"-- {rest}" if rest.strip("-;") else ""
     return f"-- {line}"
 
 
@@ -136,9 +138,11 @@ def convert(text: str, subject: str = "?") -> tuple[Converted, list[Issue]]:
     by_index: dict[int, list[str]] = {}
     for entry in comments:
         idx, line = entry.split("\t", 1)
-        by_index.setdefault(int(idx), []).append(_comment(line))
+        if _comment(line):  # bare "--" / "--;" lines carry nothing and "--" alone is fragile
+            by_index.setdefault(int(idx), []).append(_comment(line))
     out: list[str] = []
     issues: list[Issue] = []
+    broken: list[int] = []
     for k, frags in enumerate(statements):
         out.extend(by_index.get(k, []))
         if not sent_text(frags).strip():
@@ -151,7 +155,20 @@ def convert(text: str, subject: str = "?") -> tuple[Converted, list[Issue]]:
                 )
             )
             continue
-        out.append(_emit(*_render(frags)))
+        body, semicolon, in_comment, in_quote = _render(frags)
+        if in_quote:  # the server would reject it too: keep it visible, never run it
+            issues.append(
+                Issue(
+                    "sql-broken-statement",
+                    subject,
+                    f"statement {k + 1} ends inside a string (ScriptRunner cut a '--' in it); commented out",
+                    "error",
+                )
+            )
+            broken.append(k)
+            out.extend("-- | " + line for line in body.splitlines())
+            continue
+        out.append(_emit(body, semicolon, in_comment))
     out.extend(by_index.get(len(statements), []))
     if tail.strip():
         issues.append(
@@ -164,4 +181,4 @@ def convert(text: str, subject: str = "?") -> tuple[Converted, list[Issue]]:
         out.append("-- ScriptRunner drops this unterminated tail; it is not run:")
         out.extend("-- | " + line for line in tail.splitlines())
     sent = tuple(sent_text(f) for f in statements if sent_text(f).strip())
-    return Converted("\n".join(out) + "\n", sent, tail), issues
+    return Converted("\n".join(out) + "\n", sent, tail, tuple(broken)), issues
