@@ -100,10 +100,21 @@ class SqliteDatabase(DbapiDatabase):
         return [str(r[0]) for r in rows if r[0] not in _IGNORED_TABLES]
 
     def clean_schema(self, schema: str, drop: bool) -> None:
-        """Drop every view, trigger and table; ``drop`` is ignored (a file's schema cannot be dropped)."""
-        for kind in ("view", "trigger", "table"):
-            for name in self._objects(schema, kind):
-                self.execute(f"DROP {kind.upper()} IF EXISTS {self.quote(schema, name)}")
+        """Drop every view, trigger and table; ``drop`` is ignored (a file's schema cannot be dropped).
+
+        With ``foreign_keys`` on, enforcement is paused (outside a transaction, where SQLite allows it)
+        so that dropping a referenced table does not fail on the rows that reference it.
+        """
+        enforcing = bool(self.query("PRAGMA foreign_keys")[0][0]) and not self._server_in_transaction()
+        if enforcing:
+            self.execute("PRAGMA foreign_keys = OFF")
+        try:
+            for kind in ("view", "trigger", "table"):
+                for name in self._objects(schema, kind):
+                    self.execute(f"DROP {kind.upper()} IF EXISTS {self.quote(schema, name)}")
+        finally:
+            if enforcing:
+                self.execute("PRAGMA foreign_keys = ON")
         if self.query(f"SELECT 1 FROM {self.quote(schema)}.sqlite_master WHERE name = 'sqlite_sequence'"):
             self.execute(f"DELETE FROM {self.quote(schema)}.sqlite_sequence")
 

@@ -565,3 +565,16 @@ def test_mysql_url_on_mariadb_server_is_mariadb(maria_env: Env) -> None:
     assert maria_env.db.dialect == "mariadb"
     ddl = maria_env.history().create_script(None)[0][0]
     assert "    CONSTRAINT  PRIMARY KEY (`installed_rank`)\n" in ddl
+
+
+def test_sqlite_clean_with_foreign_keys_enforced(tmp_path: Path) -> None:
+    url = DatabaseUrl("sqlite", database=str(tmp_path / "fk.db"), params=(("foreign_keys", "true"),))
+    db = connect(url, user=None, password=None)
+    db.execute("CREATE TABLE a_parent (id INT PRIMARY KEY)")
+    db.execute("CREATE TABLE z_child (id INT, p INT REFERENCES a_parent(id))")  # dropped after its parent
+    db.execute("INSERT INTO a_parent VALUES (1)")
+    db.execute("INSERT INTO z_child VALUES (1, 1)")
+    db.clean_schema("main", drop=False)
+    assert db.schema_is_empty("main")
+    assert db.query("PRAGMA foreign_keys") == [(1,)]
+    db.close()
