@@ -30,22 +30,24 @@ from typing import Any
 from flywayx.errors import ConfigError, UsageError
 from flywayx.model.config import Config
 from flywayx.sources import config_values as values
-from flywayx.sources.config_files import Setting, parse_conf, parse_toml, read_config_file
-from flywayx.sources.config_keys import (
-    BY_ENV,
-    BY_KEY,
-    CLI,
-    ENVIRONMENT,
-    JDBC_PROPERTY_ENV_NAMES,
-    spec_for,
+from flywayx.sources.config_files import Setting
+from flywayx.sources.config_keys import BY_KEY, CLI, ENVIRONMENT, spec_for
+from flywayx.sources.config_layers import (
+    CONF,
+    TOML,
+    choose_files,
+    cli_settings,
+    conf_encoding,
+    env_settings,
+    flyway_env_key,
+    load_file,
+    working_directory,
 )
 from flywayx.sources.urls import parse_url
 
-TOML, CONF = "toml", "conf"
+__all__ = ["choose_files", "flyway_env_key", "load_config", "split_flyway_args"]
+
 _PLACEHOLDER = BY_KEY["placeholders.*"]
-_ENV_NOT_SETTINGS = ("FLYWAY_CONFIG_FILES", "FLYWAY_CONFIG_FILE_ENCODING")
-_ENV_FAMILIES = (("FLYWAY_PLACEHOLDERS_", "placeholders"), ("FLYWAY_JDBC_PROPERTIES_", "jdbcProperties"))
-_CLI_ONLY = ("configFiles", "configFileEncoding", "workingDirectory", "outputFile")
 _PLACEHOLDER_KEY = re.compile(r"^((?:environments\.[^.]+\.)?flyway\.placeholders\.)(.+)$", re.S)
 _OPTION = re.compile(r"^-(?P<key>[A-Za-z][A-Za-z0-9_.\-]*)=(?P<value>.*)$", re.S)
 
@@ -87,129 +89,23 @@ def load_config(
     ``environments.prod.url``, ``configFiles``, ``workingDirectory``); ``config_files`` are
     loaded after ``-configFiles``. Raises ``ConfigError`` naming the file and line when known.
     """
-    working = _working_directory(cli, cwd)
+    working = working_directory(cli, cwd)
     mode, paths = choose_files(cli=cli, env=env, cwd=cwd, home=home, working=working, extra=config_files)
-    layers = [_load_file(path, mode, env, _conf_encoding(cli, env)) for path in paths]
-    effective = _effective(mode, layers, _env_settings(env, mode), _cli_settings(cli))
+    layers = [load_file(path, mode, env, conf_encoding(cli, env)) for path in paths]
+    effective = _effective(mode, layers, env_settings(env, mode), cli_settings(cli))
     fields = _typed_fields(effective, mode, env)
     return _finish(fields, cli, working)
 
 
 @dataclass(frozen=True)
 class _Entry:
-    """An effective value: its Flyway key, the name errors show, the raw setting."""
+    """An effective value: its Flyway key, the name errors show, the raw setting, and where it sat
+    (``flyway`` = top level or conf, ``environment`` = [environments.<env>], ``environment.flyway``)."""
 
     key: str
     shown: str
     setting: Setting
-
-
-# ---------------------------------------------------------------- which files
-def choose_files(
-    *, cli: Mapping[str, str], env: Mapping[str, str], cwd: Path, home: Path | None,
-    working: Path | None, extra: Sequence[str] = (),
-) -> tuple[str, list[Path]]:
-    """Decide TOML or .conf mode as Flyway does and list the files to read, lowest precedence first.
-
-    Explicitly named files (``-configFiles``, ``FLYWAY_CONFIG_FILES``, ``extra``) must exist.
-    """
-    base = working or cwd
-    named = [_absolute(p, base) for p in [*values.as_list(cli.get("configFiles", "")), *extra]]
-    from_env = [_absolute(p, base) for p in values.as_list(env.get("FLYWAY_CONFIG_FILES", ""))]
-    for path in [*named, *from_env]:
-        if not path.is_file():
-            hint = "the file is named by -configFiles or FLYWAY_CONFIG_FILES"
-            raise ConfigError(f"Unable to load config file: {path}", hint=hint)
-    mode = _mode(named, from_env, _defaults(TOML, home, cwd, working), _defaults(CONF, home, cwd, working))
-    files = [p for p in _defaults(mode, home, cwd, working) if p.is_file()]
-    explicit = [p for p in [*from_env, *named] if (p.suffix == ".toml") == (mode == TOML)]
-    return mode, files + explicit
-
-
-def _mode(named: list[Path], from_env: list[Path], toml: list[Path], conf: list[Path]) -> str:
-    for group, strict in ((named, True), (from_env, True), ([*toml, *conf], False)):
-        tomls = [p for p in group if p.suffix == ".toml" and p.is_file()]
-        confs = [p for p in group if p.suffix != ".toml" and p.is_file()]
-        if tomls and confs and strict:
-            raise ConfigError(
-                "Using both TOML configuration and CONF configuration is not supported. "
-                "Please remove the CONF configuration files.",
-                hint=f"TOML files: {', '.join(map(str, tomls))}; CONF files: {', '.join(map(str, confs))}",
-            )
-        if tomls:
-            return TOML
-        if confs:
-            return CONF
-    return TOML
-
-
-def _defaults(mode: str, home: Path | None, cwd: Path, working: Path | None) -> list[Path]:
-    names = ("flyway.toml", "flyway.user.toml") if mode == TOML else ("flyway.conf",)
-    folders = [d for d in (home, cwd, working) if d is not None]
-    return [folder / name for folder in folders for name in names]
-
-
-def _absolute(path: str, base: Path) -> Path:
-    return Path(os.path.join(base, os.path.expanduser(path)))
-
-
-def _working_directory(cli: Mapping[str, str], cwd: Path) -> Path | None:
-    given = cli.get("workingDirectory", "")
-    return Path(os.path.join(cwd, given)) if given else None
-
-
-def _conf_encoding(cli: Mapping[str, str], env: Mapping[str, str]) -> str:
-    return env.get("FLYWAY_CONFIG_FILE_ENCODING") or cli.get("configFileEncoding") or "UTF-8"
-
-
-def _load_file(path: Path, mode: str, env: Mapping[str, str], encoding: str) -> dict[str, Setting]:
-    if mode == TOML:
-        return parse_toml(read_config_file(path), str(path))
-    return parse_conf(read_config_file(path, encoding), env, str(path))
-
-
-# ---------------------------------------------------------------- environment and command line
-def _env_settings(env: Mapping[str, str], mode: str) -> dict[str, Setting]:
-    """``FLYWAY_*`` variables as ``flyway.<key>`` settings; in TOML mode also ``flyway_*`` and
-    ``environments_*`` (``_`` meaning ``.``), which win over the ``FLYWAY_*`` spelling."""
-    out: dict[str, Setting] = {}
-    for name in sorted(env):
-        key = flyway_env_key(name)
-        if key is not None:
-            out[f"flyway.{key}"] = Setting(env[name], f"environment variable {name}")
-    if mode == TOML:
-        for name in sorted(env):
-            if name.startswith(("flyway_", "environments_")):
-                out[name.replace("_", ".")] = Setting(env[name], f"environment variable {name}")
-    return out
-
-
-def flyway_env_key(name: str) -> str | None:
-    """The Flyway key an environment variable sets (``FLYWAY_OUT_OF_ORDER`` -> ``outOfOrder``), or None.
-
-    Only Flyway's own list of names counts (``ConfigUtils#convertKey``); others are ignored.
-    """
-    if name in _ENV_NOT_SETTINGS:
-        return None
-    if name in BY_ENV:
-        return BY_ENV[name].key
-    for prefix, family in _ENV_FAMILIES:
-        if name.startswith(prefix) and len(name) > len(prefix):
-            suffix = name[len(prefix) :]
-            if family == "jdbcProperties" and suffix in JDBC_PROPERTY_ENV_NAMES:
-                return f"{family}.{JDBC_PROPERTY_ENV_NAMES[suffix]}"
-            return f"{family}.{suffix.lower()}"
-    return None
-
-
-def _cli_settings(cli: Mapping[str, str]) -> dict[str, Setting]:
-    out: dict[str, Setting] = {}
-    for key, value in cli.items():
-        if key in _CLI_ONLY:
-            continue
-        full = key if key.startswith("environments.") else f"flyway.{key}"
-        out[full] = Setting(value, f"command line -{key}")
-    return out
+    place: str = "flyway"
 
 
 # ---------------------------------------------------------------- merging
@@ -255,14 +151,17 @@ def _toml_effective(
             f"Environment '{env_name}' not found. Check that this environment exists in your configuration.",
             top["environment"], hint=_known_environments(merged),
         )
-    chosen.update(active)
-    chosen.update({k[len(prefix) :]: s for k, s in named.items() if k.startswith(prefix)})
+    entries = {k: _Entry(k, prefix + k, s, ENVIRONMENT) for k, s in chosen.items()}
+    # -url / FLYWAY_URL: shown as Flyway names them, though they land in the environment.
+    entries.update({k: _Entry(k, f"flyway.{k}", s, ENVIRONMENT) for k, s in active.items()})
+    entries.update({k[len(prefix) :]: _Entry(k[len(prefix) :], k, s, ENVIRONMENT)
+                    for k, s in named.items() if k.startswith(prefix)})
     out = {k: _Entry(k, f"flyway.{k}", s) for k, s in top.items()}
-    for key, setting in chosen.items():
+    for key, entry in entries.items():
         if key.startswith("flyway."):
-            out[key[len("flyway.") :]] = _Entry(key[len("flyway.") :], prefix + key, setting)
+            out[key[len("flyway.") :]] = _Entry(key[len("flyway.") :], entry.shown, entry.setting, "override")
         else:
-            out[key] = _Entry(key, prefix + key, setting)
+            out[key] = entry
     return out
 
 
@@ -315,10 +214,9 @@ def _unknown_keys(effective: dict[str, _Entry], mode: str) -> list[ConfigError]:
     problems: list[ConfigError] = []
     for key, entry in sorted(effective.items()):
         spec = spec_for(key)
-        misplaced = mode == TOML and spec is not None and spec.level == ENVIRONMENT
-        misplaced = misplaced and entry.shown.startswith("flyway.")
+        misplaced = mode == TOML and spec is not None and _misplaced(spec.level, entry.place)
         if spec is None or spec.level == CLI or misplaced:
-            hint = _unknown_hint(key, misplaced)
+            hint = _unknown_hint(key, spec.level if spec and misplaced else None)
             problems.append(
                 values.problem(
                     f"Unknown configuration property: {entry.shown}. "
@@ -329,9 +227,16 @@ def _unknown_keys(effective: dict[str, _Entry], mode: str) -> list[ConfigError]:
     return problems
 
 
-def _unknown_hint(key: str, misplaced: bool) -> str | None:
-    if misplaced:
+def _misplaced(level: str, place: str) -> bool:
+    """A connection key in [flyway], or a [flyway] key directly in [environments.<name>]."""
+    return place != ENVIRONMENT if level == ENVIRONMENT else place == ENVIRONMENT
+
+
+def _unknown_hint(key: str, misplaced_level: str | None) -> str | None:
+    if misplaced_level == ENVIRONMENT:
         return f"{key} belongs in [environments.<name>], not in [flyway]"
+    if misplaced_level is not None:
+        return f"{key} belongs in [flyway] or [environments.<name>.flyway]"
     close = difflib.get_close_matches(key, list(BY_KEY), n=1)
     return f"did you mean {close[0]}?" if close else None
 
