@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from flywayx.sources.acs.adopt import VersionRow, current_release
 from flywayx.errors import StateError
+from flywayx.sources.acs.adopt import VersionRow, current_release
 from flywayx.sources.acs.convert import convert
 
 
