@@ -77,7 +77,7 @@ def project(tmp_path: Path) -> tuple[Path, object]:
 
 
 def test_project_files(project: tuple[Path, object]) -> None:
-    out, report = project
+    out, _report = project
     names = sorted(p.name for p in out.iterdir())
     for expected in (
         "B4.0.0__create_schema.sql",
@@ -107,7 +107,7 @@ def test_project_files(project: tuple[Path, object]) -> None:
 
 def test_release_graph(project: tuple[Path, object]) -> None:
     out, _ = project
-    graph, problems = parse_releases((out / "releases.toml").read_text())
+    _graph, problems = parse_releases((out / "releases.toml").read_text())
     assert problems == []
     text = (out / "releases.toml").read_text()
     assert '[release."4.5.0"]  # Upgrade441to450 at node 4.4.1\nfrom = "4.4.1"' in text
