@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from flywayx.db.base import Capabilities
-from flywayx.db.connect import DbapiDatabase, connection_failed
+from flywayx.db.connect import DbapiDatabase, StatementFailed, connection_failed
 from flywayx.db.history import WRITE_COLUMNS, SqlHistoryTable
 from flywayx.db.locks import mysql_named_lock
 from flywayx.errors import ConnectionFailed
@@ -138,6 +138,19 @@ class MySQLDatabase(DbapiDatabase):
                           f" AND TABLE_TYPE IN ({marks}) ORDER BY TABLE_NAME", (schema, *types))
         return [str(r[0]) for r in rows]
 
+    def ctas_allowed(self) -> bool:
+        """False where ``CREATE TABLE ... AS SELECT`` is refused: MySQL with ``enforce_gtid_consistency``
+        or Percona XtraDB Cluster's strict mode. Flyway then writes the baseline with an INSERT."""
+        refusals = (("enforce_gtid_consistency", ("ON", "1")), ("pxc_strict_mode", ("ENFORCING",)))
+        for variable, refusing in refusals:
+            try:
+                value = self.query(f"SELECT @@{variable}")[0][0]
+            except StatementFailed:  # the variable does not exist on this server
+                continue
+            if str(value).upper() in refusing:
+                return False
+        return True
+
     def history(self, schema: str, table: str, tablespace: str | None = None) -> MySQLHistoryTable:
         return MySQLHistoryTable(self, schema, table, tablespace)
 
@@ -188,7 +201,8 @@ class MySQLHistoryTable(SqlHistoryTable):
     def create_script(self, baseline: HistoryRow | None) -> list[tuple[str, tuple[Any, ...]]]:
         pk = "" if self.db.dialect == "mariadb" else self.db.quote(self.table + "_pk")
         tablespace = f' TABLESPACE "{self.tablespace}"' if self.tablespace else ""
-        ctas, params = self._ctas(baseline)
+        ctas_ok = baseline is not None and self.db.ctas_allowed()
+        ctas, params = self._ctas(baseline) if ctas_ok else ("", ())
         ddl = (
             f"CREATE TABLE {self.qualified} (\n"
             "    `installed_rank` INT NOT NULL,\n"
@@ -205,7 +219,8 @@ class MySQLHistoryTable(SqlHistoryTable):
             f"){tablespace}{ctas}"
         )
         index = f"CREATE INDEX {self.db.quote(self.table + '_s_idx')} ON {self.qualified} (`success`)"
-        return [(ddl, params), (index, ())]
+        inserts = [] if ctas_ok else self.baseline_insert(baseline)
+        return [(ddl, params), *inserts, (index, ())]
 
     def _ctas(self, row: HistoryRow | None) -> tuple[str, tuple[Any, ...]]:
         """Flyway's ``AS SELECT`` baseline clause; text values bound, so quotes in them are safe."""

@@ -71,10 +71,11 @@ BASE_TEXT = "<< Flyway Baseline >>"
 BASELINE = HistoryRow(1, Version.parse("1"), BASE_TEXT, "BASELINE", BASE_TEXT, None, "admin", 0, True)
 
 
-def _offline(cls: type, dialect: str) -> Any:
+def _offline(cls: type, dialect: str, ctas: bool = True) -> Any:
     """A Database object with no connection: enough to render DDL text."""
     db = cls.__new__(cls)
     db.dialect = dialect
+    db.ctas_allowed = lambda: ctas
     return db
 
 
@@ -102,6 +103,14 @@ def test_mysql_baseline_is_create_table_as_select() -> None:
         ' 0 as "execution_time", TRUE as "success"')
     assert params == ("1", "<< Flyway Baseline >>", "BASELINE", "<< Flyway Baseline >>", "admin")
     assert index.startswith("CREATE INDEX") and no_params == ()
+
+
+def test_mysql_baseline_is_an_insert_where_ctas_is_refused() -> None:
+    table = MySQLHistoryTable(_offline(MySQLDatabase, "mysql", ctas=False), "db", "flyway_schema_history")
+    steps = table.create_script(BASELINE)
+    assert "\n".join(sql + ";" for sql, _ in steps[:1] + steps[2:]) == MYSQL_DDL
+    assert steps[1][0].startswith("INSERT INTO `db`.`flyway_schema_history` (`installed_rank`, `version`")
+    assert steps[1][1] == (1, "1", BASE_TEXT, "BASELINE", BASE_TEXT, None, "admin", 0, 1)
 
 
 def test_mysql_tablespace() -> None:
