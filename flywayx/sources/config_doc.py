@@ -1,0 +1,64 @@
+"""Render the key reference of ``docs/configuration.md`` from ``config_reference()``.
+
+``python -m flywayx.sources.config_doc docs/configuration.md`` rewrites the part between the
+markers and leaves the prose around it alone.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from flywayx.sources.config_keys import CLI, ENVIRONMENT, FLYWAY, config_reference
+
+BEGIN = "<!-- BEGIN GENERATED: config_reference() -->"
+END = "<!-- END GENERATED -->"
+
+_SECTIONS = (
+    "Connection keys (TOML: `[environments.<name>]`)",
+    "Flyway keys (TOML: `[flyway]` or `[environments.<name>.flyway]`)",
+    "flywayx's own keys (TOML: `[flyway]`)",
+    "Command line only",
+)
+
+
+def _section_of(row: dict[str, str]) -> int:
+    if row["flywayx_only"]:
+        return 2
+    return {ENVIRONMENT: 0, FLYWAY: 1, CLI: 3}[row["level"]]
+
+
+def render_reference() -> str:
+    """The generated block, markers included; deterministic (table order is the key table's)."""
+    rows = config_reference()
+    out = [BEGIN, ""]
+    for section, title in enumerate(_SECTIONS):
+        out += [f"### {title}", "", "| key | type | default | env var | Config field | meaning |",
+                "|---|---|---|---|---|---|"]
+        for row in (r for r in rows if _section_of(r) == section):
+            cells = [_code(row["key"]), row["type"], _code(row["default"]), _code(row["env"]),
+                     _code(row["field"]), row["doc"]]
+            out.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+        out.append("")
+    out.append(END)
+    return "\n".join(out)
+
+
+def _code(text: str) -> str:
+    return f"`{text}`" if text else ""
+
+
+def rewrite(path: Path) -> None:
+    """Replace the generated block of ``path`` (or append one) with the current reference."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if BEGIN in text and END in text:
+        head, _, rest = text.partition(BEGIN)
+        _, _, tail = rest.partition(END)
+        text = head + render_reference() + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + render_reference() + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":  # pragma: no cover - a maintenance entry point
+    rewrite(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/configuration.md"))
