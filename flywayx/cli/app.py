@@ -140,7 +140,7 @@ def run(args: list[str], prog_name: str) -> int:
     """Run the CLI; return the exit code. No traceback reaches the user."""
     from flywayx.sources.config import split_flyway_args
 
-    from flywayx.cli import commands  # noqa: F401 - registers the commands on ``cli``
+    from flywayx.cli import commands, lines  # noqa: F401 - registers the commands on ``cli``
 
     rest, flyway_args = split_flyway_args(args)
     if "password" in flyway_args:

@@ -34,7 +34,8 @@ def migrate(ctx: click.Context, target: str | None, out_of_order: bool | None, b
     _set(ctx, target=target, outOfOrder=out_of_order, baselineOnMigrate=baseline_on_migrate,
          ignoreMigrationPatterns=ignore_migration_patterns, validateOnMigrate=validate_on_migrate)
     config = config_from(ctx)
-    options = service.MigrateOptions(resume=resume, dry_run=dry_run, backup_dir=backup_dir)
+    options = service.MigrateOptions(resume=resume, dry_run=dry_run, backup_dir=backup_dir,
+                                     to_release=to_release, phase=None if phase == "all" else phase)
     result = service.migrate(config, options, progress_reporter(ctx))
     if json_mode(ctx):
         emit_json(result.to_json())

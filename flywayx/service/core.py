@@ -162,8 +162,16 @@ def info(config: Config) -> InfoReport:
         result = s.info()
         current = result.current()
         empty = all(_schema_empty(s, name) for name in s.schemas)
-        return InfoReport(s.header(), list(result.migrations),
-                          current.version.text if current and current.version else None, empty)
+        report = InfoReport(s.header(), list(result.migrations),
+                            current.version.text if current and current.version else None, empty)
+        from flywayx.service import lines
+
+        graph = lines.release_graph(s)
+        if graph is not None:
+            report.releases = lines.release_columns(s, graph)
+            report.current_releases = lines.current(s, graph)
+            report.phase_state = lines.phase_state(s)
+        return report
 
 
 def _schema_empty(s: Session, name: str) -> bool:
@@ -208,6 +216,8 @@ class MigrateOptions:
     resume: bool = False
     dry_run: bool = False
     backup_dir: str | None = None
+    to_release: str | None = None
+    phase: str | None = None
 
 
 def migrate(config: Config, options: MigrateOptions = MigrateOptions(), report: Reporter = apply._quiet) -> MigrateReport:
@@ -217,6 +227,10 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(), report: 
         fire = _callbacks(s, report)
         if options.resume:
             _prepare_resume(s)
+        if options.to_release is not None or options.phase in ("expand", "contract"):
+            from flywayx.service import lines
+
+            return lines.migrate_to(s, options.to_release, options, options.phase, report)
         if config.validate_on_migrate:
             issues, _ = _validation(s, ["*:pending"])
             if issues:

@@ -1,0 +1,81 @@
+"""Release-line commands: plan and graph."""
+
+from __future__ import annotations
+
+import click
+
+from flywayx.cli.app import _common, cli, config_from, emit_json, json_mode, say
+
+
+@cli.command()
+@_common
+@click.option("--to", "to_release", help="Target release (default: everything known).")
+@click.option("--phase", type=click.Choice(["expand", "contract", "all"]), default=None)
+@click.option("--sql", "show_sql", is_flag=True, help="Also print the exact statements of each step.")
+@click.pass_context
+def plan(ctx: click.Context, to_release: str | None, phase: str | None, show_sql: bool) -> None:
+    """Show the ordered steps an upgrade will take, and why. Executes nothing."""
+    from flywayx import service
+    from flywayx.service import lines
+
+    with service.session(config_from(ctx)) as s:
+        full, steps, analysed = lines.plan_for(s, to_release, None if phase == "all" else phase)
+    if json_mode(ctx):
+        payload = full.to_dict()
+        payload["operation"] = "plan"
+        payload["phase"] = phase
+        payload["steps"] = [_step_json(st, analysed.statements, show_sql) for st in steps]
+        emit_json(payload)
+        return
+    origin = ", ".join(full.from_releases) or "an empty database"
+    say(ctx, f"Plan from {origin} to {full.target or 'latest'}: {len(steps)} step(s)"
+             + (f" ({phase} phase)" if phase and phase != "all" else ""))
+    for i, st in enumerate(steps, 1):
+        v = st.migration.version.text if st.migration.version is not None else "R"
+        late = "  [out of order]" if st.out_of_order else ""
+        say(ctx, f"{i:3}. {v:<14} {st.release or '-':<12} {st.phase.value:<9} {st.migration.description}"
+                 f"  — {st.reason}{late}")
+        if show_sql:
+            for stmt in analysed.statements.get(st.migration.script) or []:
+                say(ctx, "       " + stmt.sql.replace("\n", "\n       ") + ";")
+    for w in full.warnings:
+        click.echo(f"WARNING: {w}", err=True)
+
+
+def _step_json(st: object, statements: dict[str, object], show_sql: bool) -> dict[str, object]:
+    from flywayx.model.plan import PlanStep
+
+    assert isinstance(st, PlanStep)
+    out = st.to_dict()
+    if show_sql:
+        stmts = statements.get(st.migration.script) or []
+        out["statements"] = [{"line": s.line, "sql": s.sql} for s in stmts]  # type: ignore[attr-defined]
+    return out
+
+
+@cli.command()
+@_common
+@click.option("--format", "fmt", type=click.Choice(["text", "mermaid", "dot"]), default="text", show_default=True)
+@click.option("--to", "to_release", help="Highlight the releases on the path to this release.")
+@click.option("--offline", is_flag=True, help="Draw from releases.toml only; do not connect to a database.")
+@click.pass_context
+def graph(ctx: click.Context, fmt: str, to_release: str | None, offline: bool) -> None:
+    """Draw the release graph with the database's position (and the planned path with --to)."""
+    from flywayx.plan import graph as render
+
+    config = config_from(ctx)
+    if offline or config.url is None:
+        from flywayx.service.offline import offline_graph
+
+        g, now, path = offline_graph(config), [], []
+    else:
+        from flywayx import service
+        from flywayx.service import lines
+
+        with service.session(config) as s:
+            g, now, path = lines.graph_view(s, to_release)
+    text = {"text": render.render_text, "mermaid": render.render_mermaid, "dot": render.render_dot}[fmt](g, now, path)
+    if json_mode(ctx):
+        emit_json({"operation": "graph", "format": fmt, "graph": text, "current": now, "path": path})
+    else:
+        say(ctx, text)

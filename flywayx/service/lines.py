@@ -1,0 +1,214 @@
+"""Release-line commands: ``migrate --to``, ``plan``, ``graph`` and the release columns of ``info``.
+
+Gathers what the pure planner (``plan/interleave.py``) needs — the release graph, each migration's
+content id and footprint, the Flyway history and flywayx's per-line history — and walks the plan
+with ``apply``, one step per lock, re-planning under the lock so concurrent runners agree.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from flywayx import apply
+from flywayx.errors import StateError
+
+from flywayx.model.footprint import Footprint, Phase, shared_objects
+from flywayx.model.plan import Change, LineRecord, Plan, PlanStep
+from flywayx.model.release import ReleaseGraph
+from flywayx.model.results import TOOL_VERSION, AppliedItem, MigrateReport
+from flywayx.model.version import Version
+from flywayx.plan.interleave import plan_migrate
+from flywayx.plan.releases import current_releases
+from flywayx.service.core import MigrateOptions, Session, _finish, _prepare_history, _validation, load_statements
+from flywayx.service.core import validation_error as _validation_error
+from flywayx.sources.analyze import analyze_migration, make_context
+from flywayx.sources.checksum import read_migration_text
+from flywayx.sources.content_id import content_id, content_id_of_python
+from flywayx.sources.releases import find_releases_file, load_releases
+
+
+def release_graph(s: Session) -> ReleaseGraph | None:
+    """The validated graph, or None without a releases.toml (plain Flyway behaviour)."""
+    path = find_releases_file(list(s.config.locations), s.config.releases_file)
+    if path is None:
+        return None
+    return load_releases(path, [m for m in s.found.migrations])
+
+
+def require_graph(s: Session) -> ReleaseGraph:
+    graph = release_graph(s)
+    if graph is None:
+        raise StateError("No releases.toml found: release lines are not declared for these migrations",
+                         hint="create releases.toml at the root of the first location, or pass --releases FILE")
+    return graph
+
+
+@dataclass
+class Analysed:
+    """Changes with their statements, computed once per command."""
+
+    changes: list[Change]
+    statements: dict[str, list[Any] | None]
+
+
+def analyse(s: Session) -> Analysed:
+    """Content id and footprint of every versioned/baseline/repeatable migration."""
+    ctx = make_context(s.dialect, _server_version(s))
+    changes, statements = [], {}
+    for m in s.found.migrations:
+        if m.is_python:
+            source = read_migration_text(m.path, m.encoding)
+            changes.append(Change(m, content_id_of_python(source)))
+            statements[m.script] = None
+            continue
+        stmts = load_statements(m, s.config, s.placeholders, s.dialect)
+        _, combined = analyze_migration(stmts, s.dialect, context=ctx)
+        changes.append(Change(m, content_id(stmts, s.dialect), combined))
+        statements[m.script] = stmts
+    return Analysed(changes, statements)
+
+
+def _server_version(s: Session) -> str | None:
+    try:
+        return s.db.server_version()
+    except Exception:  # noqa: BLE001 - analysis works without it, only lock estimates are coarser
+        return None
+
+
+def line_records(s: Session) -> list[LineRecord]:
+    if not s.history.exists() or not s.own.exists():
+        return []
+    out = []
+    for row in s.own.applied():
+        if row["version"] and row["success"]:
+            out.append(LineRecord(Version.parse(row["version"]), row["content_id"], row["release_name"]))
+    return out
+
+
+def make_plan(s: Session, graph: ReleaseGraph, analysed: Analysed, target: str | None) -> Plan:
+    return plan_migrate(graph, analysed.changes, s.rows(), target, line_records=line_records(s))
+
+
+def select_phase(plan: Plan, phase: str | None, analysed: Analysed) -> list[PlanStep]:
+    """``expand``: the expand steps that depend on no pending contract step; ``contract``/None: all."""
+    if phase != "expand":
+        return list(plan.steps)
+    prints = {c.migration.script: c.footprint for c in analysed.changes}
+    blocked: list[Footprint] = []
+    chosen = []
+    for step in plan.steps:
+        fp = prints.get(step.migration.script, Footprint())
+        if step.phase is Phase.EXPAND and not any(shared_objects(b, fp) for b in blocked):
+            chosen.append(step)
+        else:
+            blocked.append(fp)
+    return chosen
+
+
+def migrate_to(s: Session, target: str | None, options: MigrateOptions, phase: str | None,
+               report: apply.Reporter) -> MigrateReport:
+    """Upgrade to release ``target`` along the plan (one step per lock, re-planned under the lock)."""
+    started = time.monotonic()
+    graph = require_graph(s)
+    analysed = analyse(s)
+    if s.config.validate_on_migrate:
+        issues, _ = _validation(s, ["*:pending", "*:ignored"])
+        issues = [i for i in issues if i.code not in ("RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED",)]
+        if issues:
+            raise _validation_error([i.message for i in issues])
+    plan = make_plan(s, graph, analysed, target)  # refuse impossible paths before touching anything
+    initial = _prepare_history(s)
+    run_id = str(uuid.uuid4())
+    s.own.start_run(run_id, from_release=",".join(plan.from_releases) or None, to_release=plan.target,
+                    phase=phase, tool_version=TOOL_VERSION, installed_by=s.installed_by)
+    try:
+        applied = _walk(s, graph, analysed, target, phase, run_id, report)
+    except Exception as err:
+        _finish(s, run_id, "failed", str(err))
+        raise
+    _finish(s, run_id, "expanded" if phase == "expand" else "success", f"{len(applied)} applied")
+    current = s.info(target="latest").current()
+    return MigrateReport(s.header(), initial, current.version.text if current and current.version else None,
+                         applied, list(plan.warnings), int((time.monotonic() - started) * 1000),
+                         to_release=plan.target, phase=phase)
+
+
+def _walk(s: Session, graph: ReleaseGraph, analysed: Analysed, target: str | None, phase: str | None,
+          run_id: str, report: apply.Reporter) -> list[AppliedItem]:
+    from flywayx.service.core import _callbacks
+
+    fire = _callbacks(s, report)
+    opts = apply.ApplyOptions(s.installed_by, s.default_schema, s.config.execute_in_transaction,
+                              s.config.skip_executing_migrations, s.secrets, run_id, fire)
+    by_script = {c.migration.script: c for c in analysed.changes}
+    fire("beforeMigrate", None)
+    applied: list[AppliedItem] = []
+    while True:
+        with s.db.lock(s.default_schema, s.config.table, s.config.lock_timeout):
+            steps = select_phase(make_plan(s, graph, analysed, target), phase, analysed)
+            if not steps:
+                break
+            step = steps[0]
+            change = by_script[step.migration.script]
+            work = apply.Work(step.migration, analysed.statements[step.migration.script], step.release, step.line,
+                              step.phase.value, change.content_id, step.out_of_order)
+            done = apply.apply_one(s.db, s.history, s.own, work, opts, report)
+            applied.append(AppliedItem(step.migration, done.execution_time, step.release, step.line))
+    if applied:
+        fire("afterMigrateApplied", None)
+    fire("afterMigrate", None)
+    s.db.commit()
+    return applied
+
+
+def plan_for(s: Session, target: str | None, phase: str | None) -> tuple[Plan, list[PlanStep], Analysed]:
+    graph = require_graph(s)
+    analysed = analyse(s)
+    plan = make_plan(s, graph, analysed, target)
+    return plan, select_phase(plan, phase, analysed), analysed
+
+
+def release_columns(s: Session, graph: ReleaseGraph) -> dict[str, tuple[str | None, str | None]]:
+    """version text -> (release, line) for info's extra columns."""
+    out: dict[str, tuple[str | None, str | None]] = {}
+    for m in s.found.migrations:
+        if m.version is None:
+            continue
+        owner = graph.owner(m.version, inclusive=m.kind.value == "baseline")
+        release = graph.get(owner) if owner else None
+        out[m.version.text] = (owner, release.line if release else (owner.split(" ")[0] if owner else None))
+    return out
+
+
+def current(s: Session, graph: ReleaseGraph) -> list[str]:
+    applied = [r.version for r in s.rows() if r.version is not None and r.success and r.type.upper() != "DELETE"]
+    status = current_releases(graph, s.found.migrations, applied)
+    return [f"{name} (line {line})" for line, name in status.items() if name]
+
+
+def phase_state(s: Session) -> str | None:
+    """"expanded to R, contract pending" when the last run was an expand phase."""
+    if not s.history.exists() or not s.own.exists():
+        return None
+    runs = [r for r in s.own.runs() if r["outcome"] in ("expanded", "success")]
+    if runs and runs[-1]["outcome"] == "expanded":
+        return f"expanded to {runs[-1]['to_release']}, contract pending"
+    return None
+
+
+
+
+def graph_view(s: Session, target: str | None) -> tuple[ReleaseGraph, list[str], list[str]]:
+    """The graph, the database's current releases and the releases the plan to ``target`` passes."""
+    graph = require_graph(s)
+    applied = [r.version for r in s.rows() if r.version is not None and r.success and r.type.upper() != "DELETE"]
+    status = current_releases(graph, s.found.migrations, applied)
+    now = [name for name in status.values() if name]
+    path: list[str] = []
+    if target is not None:
+        plan = make_plan(s, graph, analyse(s), target)
+        path = sorted({st.release for st in plan.steps if st.release})
+    return graph, now, path
