@@ -257,18 +257,23 @@ def _pending(world: _World, scope: frozenset[str], out: _Outcome) -> list[_Item]
 
 
 class _FootprintIndex:
-    """Applied changes by the table (or object) they touch, each list sorted by effective position."""
+    """Applied changes by the table (or object) they touch, each list sorted by effective position.
+
+    Two footprints can only interfere through objects of the same table (or the same non-table
+    object), so a pending change is compared with the applied changes in its keys' buckets plus
+    those touching anything (``*``, or a table named ``*`` as in ``index:*.i``).
+    """
 
     def __init__(self, applied: Iterable[tuple[Pos, _Item]]) -> None:
         self.by_key: dict[str, tuple[list[Pos], list[_Item]]] = {}
         self.anything: tuple[list[Pos], list[_Item]] = ([], [])
         for pos, item in sorted(applied, key=lambda pi: pi[0]):
-            fp = item.footprint
-            objects = fp.reads | fp.writes
-            if UNKNOWN_OBJECT in objects:
+            objects = item.footprint.reads | item.footprint.writes
+            if _touches_anything(objects):
                 self.anything[0].append(pos)
                 self.anything[1].append(item)
-            for key in {_key(o) for o in objects if o != UNKNOWN_OBJECT}:
+                continue
+            for key in {_key(o) for o in objects}:
                 bucket = self.by_key.setdefault(key, ([], []))
                 bucket[0].append(pos)
                 bucket[1].append(item)
@@ -280,7 +285,7 @@ class _FootprintIndex:
     def after(self, pos: Pos, fp: Footprint) -> list[_Item]:
         """Applied changes after ``pos`` that may interfere with ``fp`` (a superset; confirm each)."""
         objects = fp.reads | fp.writes
-        if UNKNOWN_OBJECT in objects:
+        if _touches_anything(objects):
             return _suffix(self.all, pos)
         found = {id(i): i for i in _suffix(self.anything, pos)}
         for key in {_key(o) for o in objects}:
@@ -294,6 +299,10 @@ class _FootprintIndex:
 
 def _key(obj: str) -> str:
     return table_of(obj) or obj
+
+
+def _touches_anything(objects: frozenset[str]) -> bool:
+    return UNKNOWN_OBJECT in objects or any((table_of(o) or "").rpartition(".")[2] == "*" for o in objects)
 
 
 def _suffix(bucket: tuple[list[Pos], list[_Item]], pos: Pos) -> list[_Item]:

@@ -91,9 +91,9 @@ def test_maintenance_change_arriving_late_runs_out_of_order_when_it_commutes() -
 
 def test_genuine_conflict_names_every_pair_and_objects_and_working_releases() -> None:
     changes = [*BASE[:2],
-               change("1.0.1.1", fp("column:t.c", "table:t", phase=Phase.CONTRACT)),
-               change("1.1.0.1", fp("column:t.c", "table:t")),
-               change("1.1.0.2", fp("rows:t column:t.c", "table:t", phase=Phase.DATA)),
+               change("1.0.1.1", fp("column:t.c", phase=Phase.CONTRACT)),
+               change("1.1.0.1", fp("column:t.c")),
+               change("1.1.0.2", fp("rows:t column:t.c", phase=Phase.DATA)),
                BASE[5]]
     with pytest.raises(PlanError) as caught:
         plan_migrate(graph(), changes, history("1.0.0.1", "1.0.0.2", "1.1.0.1", "1.1.0.2"), "1.1.1")
