@@ -284,7 +284,10 @@ def _typed(kind: str, entry: _Entry, value: Any) -> Any:
         return values.as_seconds(name, setting, value)
     text = values.as_text(name, setting, value)
     if kind == "url":
-        return parse_url(text) if text else None
+        try:
+            return parse_url(text) if text else None
+        except ConfigError as exc:  # add where the URL was set; parse_url cannot know
+            raise values.problem(exc.message, setting, hint=exc.hint, url=exc.details.get("url")) from None
     if kind == "output":
         if text.lower() not in ("json", "text", ""):
             message = f"'{text}' is an invalid value for the -outputType option. Use 'json'."
@@ -299,13 +302,18 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
+def _with_source(problem: ConfigError) -> str:
+    source = problem.details.get("source")
+    return f"{problem.message} (set in {source})" if source else problem.message
+
+
 def _raise_all(problems: list[ConfigError]) -> None:
     if not problems:
         return
     first = problems[0]
     if len(problems) == 1:
         raise first
-    others = "; ".join(p.message for p in problems[1:])
+    others = "; ".join(_with_source(p) for p in problems[1:])
     raise ConfigError(
         f"{first.message} (and {len(problems) - 1} more configuration problem(s))",
         hint=f"{first.hint + '; ' if first.hint else ''}also: {others}",

@@ -17,7 +17,7 @@ from flywayx.model.config import DatabaseUrl
 from flywayx.model.redact import redact_url
 
 ACCEPTED_FORMS = (
-    "accepted forms: mysql://user:pass@host:3306/db, mysql+pymysql://…, mariadb[+pymysql]://…, "
+    "accepted forms: mysql://user@host:3306/db, mysql+pymysql://…, mariadb[+pymysql]://…, "
     "postgresql[+psycopg]://user@host:5432/db, postgres://…, sqlite:///relative.db, "
     "sqlite:////absolute.db, sqlite:// (in memory), jdbc:mysql://host:3306/db?x=y, "
     "jdbc:mariadb://host:3306/db, jdbc:postgresql://host:5432/db?currentSchema=app, "

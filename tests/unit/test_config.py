@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flywayx.errors import ConfigError, FlywayxError, UsageError
 from flywayx.model.config import Config
@@ -606,3 +609,50 @@ def test_password_not_in_toml_errors(dirs: tuple[Path, Path]) -> None:
     (cwd / "flyway.toml").write_text(f'[environments.default]\npassword = "{SECRET}\n')
     error = raised(cwd, home)
     assert SECRET not in f"{error} {error.hint} {error.details}"
+
+
+# ---------------------------------------------------------------- robustness: only ConfigError, ever
+_TABLES = ["", "[flyway]", "[environments.default]", "[environments.default.flyway]", "[flyway.placeholders]",
+           "[environments.prod]", "[other]", "[flyway.postgresql.transactional]"]
+_TOML_KEYS = [k.key.replace(".*", ".x") for k in KEYS] + ["bogus", '"quoted.key"', "flyway", "environments"]
+_TOML_VALUES = ['"text"', '""', "true", "1", "-7", "1.5", '["a", "b"]', "[]", "{ a = 1 }", "1979-05-27",
+                "[1, [2]]", '"${env.X}"', '"$${a.b}"', '"!{x}"', '"${nope.y}"', '"jdbc:mysql://h/db"',
+                "[{a=1}]"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(lines=st.lists(st.one_of(st.sampled_from(_TABLES),
+                                st.builds("{} = {}".format, st.sampled_from(_TOML_KEYS),
+                                          st.sampled_from(_TOML_VALUES))), max_size=12),
+       env=st.dictionaries(st.sampled_from(["X", "FLYWAY_URL", "flyway_environment", "FLYWAY_OUT_OF_ORDER"]),
+                           st.sampled_from(["1", "true", "prod", "sqlite://", "x"]), max_size=3))
+def test_any_toml_loads_or_raises_config_error(lines: list[str], env: dict[str, str]) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cwd = Path(tmp)
+        (cwd / "flyway.toml").write_text("\n".join(lines) + "\n")
+        try:
+            load(cwd, None, env=env)
+        except ConfigError as error:
+            assert error.message and "\n" not in error.message.split(" (and ")[0]
+
+
+_CONF_PIECES = [*"=:\\ #!${}_Abt,", "\n", "flyway.", "flyway.url=", "flyway.table", "flyway.placeholders.",
+                "true", "sqlite://"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.lists(st.sampled_from(_CONF_PIECES), max_size=40).map("".join),
+       cli=st.dictionaries(st.sampled_from([k.key.replace(".*", ".n") for k in KEYS] + ["x"]),
+                           st.sampled_from(["", "true", "0", "abc", "a,b", "-1", "sqlite://", "${env.A}"]),
+                           max_size=4))
+def test_any_conf_and_cli_load_or_raise_config_error(text: str, cli: dict[str, str]) -> None:
+    import tempfile
+
+    cli = {k: v for k, v in cli.items() if k not in ("configFiles", "workingDirectory")}
+    with tempfile.TemporaryDirectory() as tmp:
+        cwd = Path(tmp)
+        (cwd / "flyway.conf").write_text(text)
+        with contextlib.suppress(ConfigError):
+            load(cwd, None, cli=cli)
