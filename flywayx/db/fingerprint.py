@@ -206,6 +206,8 @@ _MY_PARAMS = """SELECT SPECIFIC_NAME, PARAMETER_MODE, PARAMETER_NAME, DTD_IDENTI
 _MY_ROUTINES = """SELECT ROUTINE_NAME, ROUTINE_TYPE, DTD_IDENTIFIER, ROUTINE_DEFINITION, IS_DETERMINISTIC,
     SQL_DATA_ACCESS, SECURITY_TYPE, ROUTINE_COMMENT
     FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = %s"""
+_MY_EVENTS = """SELECT EVENT_NAME, EVENT_DEFINITION, EVENT_TYPE, EXECUTE_AT, INTERVAL_VALUE, INTERVAL_FIELD,
+    STATUS, ON_COMPLETION, EVENT_COMMENT FROM information_schema.EVENTS WHERE EVENT_SCHEMA = %s"""
 _MY_TRIGGERS = """SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_STATEMENT
     FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = %s"""
 
@@ -264,6 +266,16 @@ def _mysql_routines(conn: Any, schema: str) -> list[Routine]:
         sig = f"({args})" + (f" RETURNS {mysql_type(returns)}" if returns else "")
         out.append(Routine(name, kind, sig, normalise_sql(strip_qualifier(body or "", schema)),
                            _opts(deterministic=det, data_access=access, security=security, comment=comment)))
+    return out + _mysql_events(conn, schema)
+
+
+def _mysql_events(conn: Any, schema: str) -> list[Routine]:
+    """Scheduled events, as routines of kind EVENT whose signature is the schedule."""
+    out = []
+    for name, body, kind, at, every, unit, status, completion, comment in _query(conn, _MY_EVENTS, (schema,)):
+        schedule = f"AT {at}" if kind == "ONE TIME" else f"EVERY {every} {unit}"
+        out.append(Routine(name, "EVENT", schedule, normalise_sql(strip_qualifier(body or "", schema)),
+                           _opts(status=status, on_completion=completion, comment=comment)))
     return out
 
 

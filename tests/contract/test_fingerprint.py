@@ -36,6 +36,7 @@ MARIADB_DDL = [
          SELECT COUNT(*) FROM vm_instance WHERE account_id = aid;
        END""",
     "CREATE FUNCTION f_one() RETURNS INT DETERMINISTIC RETURN 1",
+    "CREATE EVENT ev_purge ON SCHEDULE EVERY 1 DAY DO DELETE FROM vm_instance WHERE state = 'Expunged'",
     """CREATE TRIGGER trg_vm BEFORE INSERT ON vm_instance FOR EACH ROW
        SET NEW.state = COALESCE(NEW.state, 'Starting')""",
     "CREATE TABLE flyway_schema_history (installed_rank INT PRIMARY KEY)",
@@ -122,8 +123,10 @@ def test_mariadb_fingerprint_holds_every_object_and_skips_history_tables(maria: 
     assert [c.name for c in account.checks] == ["chk_state"]
     assert [v.name for v in schema.views] == ["v_vm"]
     assert name not in schema.views[0].definition  # own-schema qualifiers are stripped
-    assert [(r.name, r.kind) for r in schema.routines] == [("f_one", "FUNCTION"), ("p_count", "PROCEDURE")]
-    assert schema.routines[1].body == "BEGIN SELECT COUNT(*) FROM vm_instance WHERE account_id = aid; END"
+    assert [(r.name, r.kind, r.signature) for r in schema.routines] == [
+        ("ev_purge", "EVENT", "EVERY 1 DAY"), ("f_one", "FUNCTION", "() RETURNS int"),
+        ("p_count", "PROCEDURE", "(IN aid bigint)")]
+    assert schema.routines[2].body == "BEGIN SELECT COUNT(*) FROM vm_instance WHERE account_id = aid; END"
     assert [(t.name, t.table, t.timing, t.event) for t in schema.triggers] == [
         ("trg_vm", "vm_instance", "BEFORE", "INSERT")]
 
@@ -162,6 +165,8 @@ MARIADB_EDITS = [
      ["view {s}.v_vm: definition select `vm_instance`.`id` AS `id`,`account`.`name` AS `name` from "
       "(`vm_instance` join `account` on(`account`.`id` = `vm_instance`.`account_id`))"
       " != select `vm_instance`.`id` AS `id` from `vm_instance`"]),
+    (["ALTER EVENT ev_purge ON SCHEDULE EVERY 2 HOUR"],
+     ["routine {s}.ev_purge: signature EVERY 1 DAY != EVERY 2 HOUR"]),
     (["ALTER TABLE flyway_schema_history ADD COLUMN z INT", "CREATE TABLE flywayx_other (x INT)"], []),
 ]
 
