@@ -31,7 +31,7 @@ from flywayx.errors import ConfigError, UsageError
 from flywayx.model.config import Config
 from flywayx.sources import config_values as values
 from flywayx.sources.config_files import Setting
-from flywayx.sources.config_keys import BY_KEY, CLI, ENVIRONMENT, spec_for
+from flywayx.sources.config_keys import BY_KEY, CLI, ENVIRONMENT, config_reference, spec_for
 from flywayx.sources.config_layers import (
     CONF,
     TOML,
@@ -45,7 +45,7 @@ from flywayx.sources.config_layers import (
 )
 from flywayx.sources.urls import parse_url
 
-__all__ = ["choose_files", "flyway_env_key", "load_config", "split_flyway_args"]
+__all__ = ["choose_files", "config_reference", "flyway_env_key", "load_config", "split_flyway_args"]
 
 _PLACEHOLDER = BY_KEY["placeholders.*"]
 _PLACEHOLDER_KEY = re.compile(r"^((?:environments\.[^.]+\.)?flyway\.placeholders\.)(.+)$", re.S)
