@@ -12,7 +12,9 @@ Objects are strings ``kind:name``, lower-cased, schema-qualified only when the s
     *              unknown: a statement that could touch anything
 
 Two footprints commute when neither writes an object the other reads or writes, where writing a
-``table:T`` also covers everything under T, and two appends to the same table commute. An
+``table:T`` also covers everything under T, reading ``table:T`` depends on every column, index and
+key of T, a table named ``*`` (``index:*.i``) may be any table, and two appends to the same table
+commute. An
 ``unknown`` footprint conflicts with everything unless declared (``-- flywayx:writes``).
 """
 
@@ -62,13 +64,27 @@ def table_of(obj: str) -> str | None:
     return None
 
 
+def _same_table(a: str | None, b: str | None) -> bool:
+    """Equal table names, where ``*`` (or ``schema.*``) stands for a table not named, e.g. the
+    table of a PostgreSQL ``DROP INDEX i``, which names only the index."""
+    if a is None or b is None:
+        return False
+    return a == b or "*" in (a.rpartition(".")[2], b.rpartition(".")[2])
+
+
 def _covers(written: str, other: str) -> bool:
     if UNKNOWN_OBJECT in (written, other):
         return True
     if written == other:
         return not written.startswith("append:")
     if written.startswith("table:"):
-        return table_of(other) == written[6:]
+        return _same_table(table_of(other), written[6:])
+    if other.startswith("table:") and not written.startswith(("rows:", "append:")):
+        # reading table:T depends on T's whole definition (a view, a FK target, INSERT without columns)
+        return _same_table(table_of(written), other[6:])
+    if written.startswith(("index:", "fk:")) and written.partition(":")[0] == other.partition(":")[0]:
+        return written.rpartition(".")[2] == other.rpartition(".")[2] and _same_table(
+            table_of(written), table_of(other))
     if written.startswith("append:") and other.startswith("rows:"):
         return written[7:] == other[5:]
     if written.startswith("rows:") and other.startswith("append:"):

@@ -146,7 +146,7 @@ def _versioned_comment(text: str, acc: Acc) -> None:
 
 def _call(c: Cursor, acc: Acc) -> None:
     """CALL p(...): reads the routine; what it writes is unknown unless declared."""
-    c.accept("CALL")
+    c.next()  # CALL / EXEC / EXECUTE / DO
     name = c.name()
     if name is None:
         acc.unknown("CALL without a routine name")
