@@ -70,24 +70,31 @@ def apply_one(db: Database, history: HistoryTable, own: OwnTables | None, work: 
     report("migration.start", {"migration": m, "out_of_order": work.out_of_order, "transactional": in_txn})
     db.begin()
     started = time.monotonic()
-    done = work.skip_statements
-    digest = _prefix_digest(work.statements, work.skip_statements)
+    p = _Progress(work.skip_statements, _prefix_digest(work.statements, work.skip_statements))
     try:
         _fire(opts, "beforeEachMigrate", m)
         if not opts.skip_executing:
-            done, digest = _run_body(db, own, work, opts, in_txn, report, done, digest)
+            _run_body(db, own, work, opts, in_txn, report, p)
         _fire(opts, "afterEachMigrate", m)
     except Exception as err:  # noqa: BLE001 - every failure is recorded, then re-raised typed
         elapsed = _ms(started)
-        _record_failure(db, history, own, work, opts, elapsed, in_txn, done, digest)
-        raise _as_failure(err, work, done, opts) from err
+        _record_failure(db, history, own, work, opts, elapsed, in_txn, p.done, p.digest)
+        raise _as_failure(err, work, p.done, opts) from err
     elapsed = _ms(started)
     _insert_row(history, m, opts, elapsed, success=True)
     if own is not None:
-        own.record_applied(work, opts.run_id, done, digest)
+        own.record_applied(work, opts.run_id, p.done, p.digest)
     db.commit()
-    report("migration.done", {"migration": m, "ms": elapsed, "statements": done})
-    return Applied(m, elapsed, done)
+    report("migration.done", {"migration": m, "ms": elapsed, "statements": p.done})
+    return Applied(m, elapsed, p.done)
+
+
+@dataclass
+class _Progress:
+    """Statements applied so far and the running hash over them (survives an exception)."""
+
+    done: int
+    digest: str
 
 
 def _transactional(db: Database, work: Work, opts: ApplyOptions) -> bool:
@@ -100,25 +107,28 @@ def _transactional(db: Database, work: Work, opts: ApplyOptions) -> bool:
 
 
 def _run_body(db: Database, own: OwnTables | None, work: Work, opts: ApplyOptions, in_txn: bool,
-              report: Reporter, done: int, digest: str) -> tuple[int, str]:
+              report: Reporter, p: _Progress) -> None:
     m = work.migration
     if work.statements is None:
         _run_python(db, m)
-        return 1, digest
-    if not in_txn and not db.capabilities.transactional_ddl and own is not None:
-        own.start_progress(work, opts.run_id, done, digest)
+        p.done = 1
+        return
+    tracked = not in_txn and not db.capabilities.transactional_ddl and own is not None
+    if tracked:
+        assert own is not None
+        own.start_progress(work, opts.run_id, p.done, p.digest)
     total = len(work.statements)
     for stmt in work.statements[work.skip_statements:]:
         _fire(opts, "beforeEachMigrateStatement", m)
         db.execute(stmt.sql)
-        done += 1
-        digest = _chain(digest, stmt)
-        if not in_txn and not db.capabilities.transactional_ddl and own is not None:
-            own.progress(work, done, digest)
+        p.done += 1
+        p.digest = _chain(p.digest, stmt)
+        if tracked:
+            assert own is not None
+            own.progress(work, p.done, p.digest)
             db.commit()  # MySQL: the DDL is already committed; keep the record exact and durable
         _fire(opts, "afterEachMigrateStatement", m)
-        report("statement.done", {"migration": m, "done": done, "total": total})
-    return done, digest
+        report("statement.done", {"migration": m, "done": p.done, "total": total})
 
 
 def _run_python(db: Database, m: Migration) -> None:
