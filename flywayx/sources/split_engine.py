@@ -74,15 +74,20 @@ class CopyStatement(Statement):
 
 
 class Engine:
-    """Splits one script; call ``run()`` once. ``pg_major`` gates PostgreSQL's ALTER TYPE rule."""
+    """Splits one script; call ``run()`` once. ``pg_major`` gates PostgreSQL's ALTER TYPE rule.
 
-    def __init__(self, text: str, dialect: str, pg_major: int | None = None) -> None:
+    ``fast=False`` turns the bulk shortcuts off (token-by-token only): the results must be the same,
+    which the tests check.
+    """
+
+    def __init__(self, text: str, dialect: str, pg_major: int | None = None, *, fast: bool = True) -> None:
         self.text = text
         self.dialect = dialect
         self.mysql = dialect in MYSQL_FAMILY
         self.mariadb = dialect == "mariadb"
         self.pg_major = pg_major
         self.plain = self.mysql and not needs_precise_bulk(text)
+        self.fast = fast
         self.pos = 0
         self.parens = 0
         self.block = 0
@@ -120,6 +125,8 @@ class Engine:
         text, n, mysql = self.text, len(self.text), self.mysql
         lex = lexer(self.dialect, self.delimiter, self.plain)
         tok, bulk_in, bulk_top = lex.token, lex.bulk_in, lex.bulk_top
+        if not self.fast:
+            bulk_in = bulk_top = None
         pos = rec = conf = stmt_pos = self.pos
         parens, block = self.parens, self.block
         has_tokens = nc = False
@@ -131,7 +138,7 @@ class Engine:
         batch: bool | None = None
         prev0: str | None = None
         stop_prev = ("END", "NOT") if self.mariadb else ("END",)
-        if parens == 0 and block == 0 and lex.trivia is not None:
+        if parens == 0 and block == 0 and lex.trivia is not None and self.fast:
             # Comments and whitespace before a statement change nothing but where its text starts.
             tm = lex.trivia(text, pos)
             e = pos if tm is None else tm.end()
@@ -192,6 +199,8 @@ class Engine:
                             end = self._new_delimiter(end, stmt_pos)
                             lex = lexer(self.dialect, self.delimiter, self.plain)
                             tok, bulk_in, bulk_top = lex.token, lex.bulk_in, lex.bulk_top
+                            if not self.fast:
+                                bulk_in = bulk_top = None
                             has_tokens = False
                             pos = rec = stmt_pos = end
                             parts = []
