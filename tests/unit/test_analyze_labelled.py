@@ -4,6 +4,7 @@ Each row: dialect | expected phase | expected lock ('-' for none) | SQL. MySQL r
 current server (MySQL 8.0.29+ / MariaDB 10.6+) unless the dialect says otherwise.
 """
 
+# ruff: noqa: E501  (the labelled statements are a data table, one statement per line)
 from __future__ import annotations
 
 import re
