@@ -21,12 +21,9 @@ from flywayx.sources.analyze.tokens import COMMENT, KEYWORDS, WORD, family, toke
 _TOKEN_SEP = " "
 _STATEMENT_SEP = "\n\x00\n"
 
-# MySQL keeps the case of table names on case-sensitive file systems, so only words that are
-# keywords are folded there.
-
-
 def normalized_statement(sql: str, dialect: str) -> str:
     """The canonical text of one statement: code tokens joined by single spaces, case folded."""
+    # MySQL keeps the case of table names on case-sensitive file systems: fold only keywords there.
     fold_all = family(dialect) != "mysql"
     parts: list[str] = []
     for tok in tokenize(sql, dialect):
