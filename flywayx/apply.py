@@ -21,26 +21,13 @@ from flywayx.errors import FlywayxError, MigrationFailed
 from flywayx.model import HistoryRow, Migration, Statement
 from flywayx.model.abbrev import abbreviate_description, abbreviate_script
 from flywayx.model.redact import redact_text
+from flywayx.model.work import Work
 
 Reporter = Callable[[str, dict[str, Any]], None]
 
 
 def _quiet(event: str, data: dict[str, Any]) -> None:
     """Default reporter: says nothing."""
-
-
-@dataclass
-class Work:
-    """One migration to apply with its statements (SQL) or ``None`` for a Python migration."""
-
-    migration: Migration
-    statements: Sequence[Statement] | None
-    release: str | None = None
-    line: str | None = None
-    phase: str = "unknown"
-    content_id: str | None = None
-    out_of_order: bool = False
-    skip_statements: int = 0  # --resume: statements already applied by a failed run
 
 
 @dataclass
@@ -76,7 +63,7 @@ def apply_one(db: Database, history: HistoryTable, own: OwnTables | None, work: 
         if not opts.skip_executing:
             _run_body(db, own, work, opts, in_txn, report, p)
         _fire(opts, "afterEachMigrate", m)
-    except Exception as err:  # noqa: BLE001 - every failure is recorded, then re-raised typed
+    except Exception as err:
         elapsed = _ms(started)
         _record_failure(db, history, own, work, opts, elapsed, in_txn, p.done, p.digest)
         raise _as_failure(err, work, p.done, opts) from err
@@ -164,7 +151,7 @@ def _record_failure(db: Database, history: HistoryTable, own: OwnTables | None, 
                     elapsed: int, in_txn: bool, done: int, digest: str) -> None:
     try:
         db.rollback()
-    except Exception:  # noqa: BLE001 - the connection may be gone; the failure below is what matters
+    except Exception:
         return
     if in_txn:
         return  # rolled back completely: Flyway writes no row
@@ -174,7 +161,7 @@ def _record_failure(db: Database, history: HistoryTable, own: OwnTables | None, 
         if own is not None:
             own.record_failed(work, opts.run_id, done, digest)
         db.commit()
-    except Exception:  # noqa: BLE001 - a lost connection leaves the progress table as the record
+    except Exception:
         return
 
 

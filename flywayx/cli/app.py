@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from flywayx import __version__
-from flywayx.errors import FlywayxError, UsageError
+from flywayx.errors import FlywayxError
 from flywayx.model.redact import redact_text
 
 # click option name -> Flyway configuration key
@@ -124,7 +124,7 @@ def config_from(ctx: click.Context) -> Any:
 def json_mode(ctx: click.Context) -> bool:
     root = ctx.find_root()
     values = {**root.obj.get("flyway_args", {}), **root.obj.get("cli", {})}
-    return values.get("outputType", "").lower() == "json"
+    return str(values.get("outputType", "")).lower() == "json"
 
 
 def emit_json(payload: dict[str, Any]) -> None:
@@ -138,9 +138,8 @@ def say(ctx: click.Context, text: str) -> None:
 
 def run(args: list[str], prog_name: str) -> int:
     """Run the CLI; return the exit code. No traceback reaches the user."""
-    from flywayx.sources.config import split_flyway_args
-
     from flywayx.cli import commands, lines  # noqa: F401 - registers the commands on ``cli``
+    from flywayx.sources.config import split_flyway_args
 
     rest, flyway_args = split_flyway_args(args)
     if "password" in flyway_args:
@@ -166,7 +165,7 @@ def run(args: list[str], prog_name: str) -> int:
     except KeyboardInterrupt:
         click.echo("ERROR: interrupted", err=True)
         return 130
-    except Exception as err:  # noqa: BLE001 - the last line of defence: one line, never a traceback
+    except Exception as err:
         if os.environ.get("FLYWAYX_DEBUG"):
             raise
         text = redact_text(f"{type(err).__name__}: {err}", secrets).splitlines()[0]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import click
 
 from flywayx.cli.app import _common, cli, config_from, emit_json, json_mode, say
@@ -42,14 +45,14 @@ def plan(ctx: click.Context, to_release: str | None, phase: str | None, show_sql
         click.echo(f"WARNING: {w}", err=True)
 
 
-def _step_json(st: object, statements: dict[str, object], show_sql: bool) -> dict[str, object]:
+def _step_json(st: object, statements: Mapping[str, Any], show_sql: bool) -> dict[str, object]:
     from flywayx.model.plan import PlanStep
 
     assert isinstance(st, PlanStep)
     out = st.to_dict()
     if show_sql:
         stmts = statements.get(st.migration.script) or []
-        out["statements"] = [{"line": s.line, "sql": s.sql} for s in stmts]  # type: ignore[attr-defined]
+        out["statements"] = [{"line": s.line, "sql": s.sql} for s in stmts]
     return out
 
 
@@ -67,7 +70,7 @@ def graph(ctx: click.Context, fmt: str, to_release: str | None, offline: bool) -
     if offline or config.url is None:
         from flywayx.service.offline import offline_graph
 
-        g, now, path = offline_graph(config), [], []
+        g, now, path = offline_graph(config), list[str](), list[str]()
     else:
         from flywayx import service
         from flywayx.service import lines

@@ -220,10 +220,7 @@ def _file_digest(path: Path) -> tuple[int, str]:
 
 def _new_path(dest: Path, family: str, url: DatabaseUrl, schemas: Sequence[str]) -> Path:
     """``<database or schemas>-<UTC time><ext>``, never overwriting an existing file."""
-    if family == "sqlite":
-        base = Path(url.database or "db").stem
-    else:
-        base = "+".join(schemas) or (url.database or "db")
+    base = Path(url.database or "db").stem if family == "sqlite" else "+".join(schemas) or (url.database or "db")
     if family == "postgresql" and url.database:
         base = url.database + ("-" + base if schemas else "")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -16,12 +16,10 @@ import getpass
 import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flywayx.db.base import Database
-
-if TYPE_CHECKING:
-    from flywayx.apply import Work
+from flywayx.model.work import Work
 
 RUNS = "flywayx_runs"
 APPLIED = "flywayx_applied"
@@ -77,7 +75,7 @@ class OwnTables:
         try:
             self.db.query(f"SELECT COUNT(*) FROM {self._t(RUNS)}")
             return True
-        except Exception:  # noqa: BLE001 - absent table; the failed query must not poison a PG txn
+        except Exception:
             self.db.rollback()
             return False
 
@@ -92,7 +90,7 @@ class OwnTables:
         try:
             self.db.query(f"SELECT 1 FROM {self._t(name)} WHERE 1 = 0")
             return True
-        except Exception:  # noqa: BLE001
+        except Exception:
             self.db.rollback()
             return False
 
@@ -177,5 +175,5 @@ class OwnTables:
 def _os_user() -> str:
     try:
         return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no passwd entry in some containers
+    except Exception:
         return ""

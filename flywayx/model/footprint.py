@@ -79,8 +79,9 @@ def _covers(written: str, other: str) -> bool:
         return not written.startswith("append:")
     if written.startswith("table:"):
         return _same_table(table_of(other), written[6:])
-    if other.startswith("table:") and not written.startswith(("rows:", "append:")):
-        # reading table:T depends on T's whole definition (a view, a FK target, INSERT without columns)
+    if other.startswith("table:") and not written.startswith(("rows:", "append:", "index:")):
+        # reading table:T depends on T's columns and constraints (a view, a FK target, INSERT without
+        # columns); an index changes how T is read, not what reading it yields
         return _same_table(table_of(written), other[6:])
     if written.startswith(("index:", "fk:")) and written.partition(":")[0] == other.partition(":")[0]:
         return written.rpartition(".")[2] == other.rpartition(".")[2] and _same_table(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,10 +37,16 @@ from flywayx.model.results import (
     RepairReport,
     ValidateReport,
 )
+from flywayx.model.work import Work
 from flywayx.plan.info import InfoOptions, InfoResult, compute_info
 from flywayx.plan.validate import ValidationIssue, validate_info
 from flywayx.sources.checksum import read_migration_text
-from flywayx.sources.placeholders import builtin_placeholders, merge_placeholders, replace_placeholders, with_filename
+from flywayx.sources.placeholders import (
+    builtin_placeholders,
+    merge_placeholders,
+    replace_placeholders,
+    with_filename,
+)
 from flywayx.sources.scan import ScanResult, scan
 from flywayx.sources.splitter import split
 
@@ -136,12 +142,12 @@ def load_statements(m: Migration, config: Config, placeholders: dict[str, str], 
     return split(text, dialect, path=m.script)
 
 
-def _work(s: Session, m: Migration, **extra: Any) -> apply.Work:
+def _work(s: Session, m: Migration, **extra: Any) -> Work:
     statements = None if m.is_python else load_statements(m, s.config, s.placeholders, s.dialect)
-    return apply.Work(m, statements, **extra)
+    return Work(m, statements, **extra)
 
 
-def _callbacks(s: Session, report: Reporter) -> apply.Callable[[str, Migration | None], None]:
+def _callbacks(s: Session, report: Reporter) -> Callable[[str, Migration | None], None]:
     def fire(event: str, _m: Migration | None) -> None:
         if s.config.skip_default_callbacks:
             return
@@ -220,7 +226,8 @@ class MigrateOptions:
     phase: str | None = None
 
 
-def migrate(config: Config, options: MigrateOptions = MigrateOptions(), report: Reporter = apply._quiet) -> MigrateReport:
+def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
+            report: Reporter = apply._quiet) -> MigrateReport:
     """Flyway's migrate: validate, create schemas and history, apply pending migrations one by one."""
     started = time.monotonic()
     with session(config) as s:
@@ -254,7 +261,7 @@ def _finish(s: Session, run_id: str, outcome: str, detail: str) -> None:
     try:
         s.db.rollback()
         s.own.finish_run(run_id, outcome, detail)
-    except Exception:  # noqa: BLE001 - a dead connection must not hide the original error
+    except Exception:
         return
 
 
@@ -268,7 +275,8 @@ def _prepare_history(s: Session) -> str | None:
                 if not s.config.baseline_on_migrate:
                     raise StateError(
                         f"Found non-empty schema(s) {', '.join(_q(s, n) for n in non_empty)} but no schema history "
-                        "table. Use baseline() or set baselineOnMigrate to true to initialize the schema history table.",
+                        "table. Use baseline() or set baselineOnMigrate to true to initialize the schema history "
+                        "table.",
                         hint="run `flywayx baseline` first, or pass --baseline-on-migrate")
                 s.history.create(_baseline_row(s))
             else:
@@ -524,7 +532,9 @@ def clean(config: Config) -> CleanReport:
     with session(config) as s:
         _callbacks(s, apply._quiet)("beforeClean", None)
         created = _schemas_created_by_flyway(s)
-        cleaned, dropped, warnings = [], [], []
+        cleaned: list[str] = []
+        dropped: list[str] = []
+        warnings: list[str] = []
         for name in s.schemas:
             if not s.db.schema_exists(name):
                 warnings.append(f"Unable to clean unknown schema: {_q(s, name)}")

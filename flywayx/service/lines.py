@@ -10,19 +10,26 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from flywayx import apply
 from flywayx.errors import StateError
-
+from flywayx.model import Statement
 from flywayx.model.footprint import Footprint, Phase, shared_objects
 from flywayx.model.plan import Change, LineRecord, Plan, PlanStep
 from flywayx.model.release import ReleaseGraph
 from flywayx.model.results import TOOL_VERSION, AppliedItem, MigrateReport
 from flywayx.model.version import Version
+from flywayx.model.work import Work
 from flywayx.plan.interleave import plan_migrate
 from flywayx.plan.releases import current_releases
-from flywayx.service.core import MigrateOptions, Session, _finish, _prepare_history, _validation, load_statements
+from flywayx.service.core import (
+    MigrateOptions,
+    Session,
+    _finish,
+    _prepare_history,
+    _validation,
+    load_statements,
+)
 from flywayx.service.core import validation_error as _validation_error
 from flywayx.sources.analyze import analyze_migration, make_context
 from flywayx.sources.checksum import read_migration_text
@@ -51,13 +58,14 @@ class Analysed:
     """Changes with their statements, computed once per command."""
 
     changes: list[Change]
-    statements: dict[str, list[Any] | None]
+    statements: dict[str, list[Statement] | None]
 
 
 def analyse(s: Session) -> Analysed:
     """Content id and footprint of every versioned/baseline/repeatable migration."""
     ctx = make_context(s.dialect, _server_version(s))
-    changes, statements = [], {}
+    changes: list[Change] = []
+    statements: dict[str, list[Statement] | None] = {}
     for m in s.found.migrations:
         if m.is_python:
             source = read_migration_text(m.path, m.encoding)
@@ -74,7 +82,7 @@ def analyse(s: Session) -> Analysed:
 def _server_version(s: Session) -> str | None:
     try:
         return s.db.server_version()
-    except Exception:  # noqa: BLE001 - analysis works without it, only lock estimates are coarser
+    except Exception:
         return None
 
 
@@ -153,7 +161,7 @@ def _walk(s: Session, graph: ReleaseGraph, analysed: Analysed, target: str | Non
                 break
             step = steps[0]
             change = by_script[step.migration.script]
-            work = apply.Work(step.migration, analysed.statements[step.migration.script], step.release, step.line,
+            work = Work(step.migration, analysed.statements[step.migration.script], step.release, step.line,
                               step.phase.value, change.content_id, step.out_of_order)
             done = apply.apply_one(s.db, s.history, s.own, work, opts, report)
             applied.append(AppliedItem(step.migration, done.execution_time, step.release, step.line))

@@ -1,0 +1,22 @@
+"""A migration ready to apply: its statements and where it sits in the release graph."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flywayx.model.migration import Migration, Statement
+
+
+@dataclass
+class Work:
+    """One migration to apply with its statements (SQL) or ``None`` for a Python migration."""
+
+    migration: Migration
+    statements: Sequence[Statement] | None
+    release: str | None = None
+    line: str | None = None
+    phase: str = "unknown"
+    content_id: str | None = None
+    out_of_order: bool = False
+    skip_statements: int = 0  # --resume: statements already applied by a failed run
