@@ -138,7 +138,7 @@ def say(ctx: click.Context, text: str) -> None:
 
 def run(args: list[str], prog_name: str) -> int:
     """Run the CLI; return the exit code. No traceback reaches the user."""
-    from flywayx.cli import commands, lines  # noqa: F401 - registers the commands on ``cli``
+    from flywayx.cli import commands, lines, online  # noqa: F401 - registers the commands on ``cli``
     from flywayx.sources.config import split_flyway_args
 
     rest, flyway_args = split_flyway_args(args)
@@ -148,7 +148,7 @@ def run(args: list[str], prog_name: str) -> int:
     as_json = flyway_args.get("outputType", "").lower() == "json" or _json_flag(rest)
     secrets = [v for k, v in flyway_args.items() if k == "password"]
     try:
-        cli.main(args=rest, prog_name=prog_name, standalone_mode=False, obj={"flyway_args": flyway_args})
+        code = cli.main(args=rest, prog_name=prog_name, standalone_mode=False, obj={"flyway_args": flyway_args})
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 1
@@ -172,7 +172,7 @@ def run(args: list[str], prog_name: str) -> int:
         return report_error(FlywayxError(f"unexpected error: {text}",
                                          hint="this is a bug in flywayx; rerun with FLYWAYX_DEBUG=1 and report it"),
                             as_json, secrets)
-    return 0
+    return code if isinstance(code, int) else 0  # standalone_mode=False returns ctx.exit(n)'s code
 
 
 def _json_flag(args: list[str]) -> bool:
