@@ -1,4 +1,9 @@
-"""``flywayx explain``: what each file is and exactly what it will send. No database needed."""
+"""``flywayx explain``: what each file is and exactly what it will send. No database needed.
+
+Each SQL file also gets its ``content_id`` and combined ``phase``; each statement its ``phase``,
+the objects it ``reads`` and ``writes`` (flywayx/model/footprint.py names), its ``lock`` impact
+(INSTANT/INPLACE/COPY on MySQL/MariaDB, the lock level on PostgreSQL, null when none or unknown)
+and the analyser's ``notes`` when it has any."""
 
 from __future__ import annotations
 
@@ -6,8 +11,11 @@ import os
 from typing import Any
 
 from flywayx.errors import FlywayxError
-from flywayx.model import Config, Kind
+from flywayx.model import Config, Kind, Statement
+from flywayx.model.footprint import Footprint
+from flywayx.sources.analyze import analyze_migration
 from flywayx.sources.checksum import checksum_of_text, read_migration_text
+from flywayx.sources.content_id import content_id
 from flywayx.sources.names import NamingConfig, parse_resource_name
 from flywayx.sources.placeholders import replace_placeholders, with_filename
 from flywayx.sources.splitter import split
@@ -43,9 +51,21 @@ def _explain(path: str, dialect: str, config: Config, naming: NamingConfig) -> d
             if name.kind is Kind.REPEATABLE:
                 out["checksum"] = checksum_of_text(sql)
         statements = split(sql, dialect, path=path)
-        out["statements"] = [{"line": s.line, "sql": s.sql} for s in statements]
+        out["content_id"] = content_id(statements, dialect)
+        prints, combined = analyze_migration(statements, dialect)
+        out["phase"] = combined.phase.value
+        out["statements"] = [_statement(s, fp) for s, fp in zip(statements, prints, strict=True)]
     except FlywayxError as err:
         out["error"] = err.message
+    return out
+
+
+def _statement(s: Statement, fp: Footprint) -> dict[str, Any]:
+    """A statement with its footprint: phase, objects read and written (sorted), lock impact."""
+    out: dict[str, Any] = {"line": s.line, "sql": s.sql, "phase": fp.phase.value,
+                           "reads": sorted(fp.reads), "writes": sorted(fp.writes), "lock": fp.lock}
+    if fp.notes:
+        out["notes"] = list(fp.notes)
     return out
 
 
@@ -55,14 +75,19 @@ def render_text(result: dict[str, Any]) -> str:
         return f"{head}\n  error: {result['error']}\n"
     lines = [head, f"  kind: {result.get('kind')}  version: {result.get('version') or '-'}  "
                    f"description: {result.get('description')!r}  checksum: {result.get('checksum')}"]
-    for key in ("content_id",):
+    for key in ("content_id", "phase"):
         if key in result:
             lines.append(f"  {key}: {result[key]}")
     if "error" in result:
         lines.append(f"  error: {result['error']}")
     for i, s in enumerate(result.get("statements", []), 1):
-        extra = "".join(f"  [{k}: {s[k]}]" for k in ("phase",) if k in s)
+        extra = "".join(f"  [{k}: {s[k]}]" for k in ("phase", "lock") if s.get(k))
         lines.append(f"  -- statement {i}, line {s['line']}{extra}")
+        for k in ("reads", "writes"):
+            if s.get(k):
+                lines.append(f"  -- {k}: {', '.join(s[k])}")
+        for n in s.get("notes", []):
+            lines.append(f"  -- note: {n}")
         lines.extend("    " + ln for ln in s["sql"].splitlines())
     return "\n".join(lines) + "\n"
 
