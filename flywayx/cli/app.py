@@ -58,10 +58,21 @@ def _store(ctx: click.Context, param: click.Parameter, value: str | None) -> Non
         return
     flag = param.opts[0]
     key = next(k for f, k, _ in _COMMON if f == flag)
-    if key == "password" and not os.environ.get("FLYWAYX_QUIET_PASSWORD_WARNING"):
-        click.echo("WARNING: a password on the command line is visible to other users (ps, shell history); "
-                   "prefer FLYWAY_PASSWORD, a config file or --ask-password", err=True)
+    warn_if_password(key, value)
     _overrides(ctx)[key] = value
+
+
+_PASSWORD_WARNING = ("WARNING: a password on the command line is visible to other users (ps, shell history); "
+                     "prefer FLYWAY_PASSWORD, a config file or --ask-password")
+
+
+def warn_if_password(key: str, value: str) -> None:
+    """Warn (once per value) when a password arrives on the command line, itself or inside a URL."""
+    from flywayx.model.redact import redact_url
+
+    in_url = key == "url" and redact_url(value) != value
+    if (key == "password" or in_url) and not os.environ.get("FLYWAYX_QUIET_PASSWORD_WARNING"):
+        click.echo(_PASSWORD_WARNING, err=True)
 
 
 def _store_placeholders(ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> None:
@@ -142,9 +153,9 @@ def run(args: list[str], prog_name: str) -> int:
     from flywayx.sources.config import split_flyway_args
 
     rest, flyway_args = split_flyway_args(args)
-    if "password" in flyway_args:
-        click.echo("WARNING: a password on the command line is visible to other users; prefer FLYWAY_PASSWORD",
-                   err=True)
+    for key in ("password", "url"):
+        if key in flyway_args:
+            warn_if_password(key, flyway_args[key])
     as_json = flyway_args.get("outputType", "").lower() == "json" or _json_flag(rest)
     secrets = [v for k, v in flyway_args.items() if k == "password"]
     try:

@@ -177,3 +177,24 @@ def explain(ctx: click.Context, files: tuple[str, ...], dialect: str) -> None:
 
 def _noop(*_a: Any) -> None:
     return None
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--dry-run", is_flag=True, help="Only show the renames.")
+@_common
+@click.pass_context
+def rename(ctx: click.Context, paths: tuple[str, ...], dry_run: bool) -> None:
+    """Rewrite seed-style alias names (V_4.1.0_A.sql) to Flyway names (V4.1.0.1__.sql)."""
+    from flywayx.service.offline import rename_aliases
+
+    config = config_from(ctx)
+    done = rename_aliases(config, list(paths), apply=not dry_run)
+    if json_mode(ctx):
+        emit_json({"operation": "rename", "dryRun": dry_run,
+                   "renames": [{"from": str(a), "to": str(b)} for a, b in done]})
+        return
+    for old, new in done:
+        say(ctx, f"{'would rename' if dry_run else 'renamed'} {old} -> {new}")
+    if not done:
+        say(ctx, "No alias names found.")
