@@ -143,12 +143,9 @@ class Engine:
             tm = lex.trivia(text, pos)
             e = pos if tm is None else tm.end()
             if e > pos:
-                seg = text[pos:e]
-                if "-" in seg or "#" in seg or seg.count("\n") >= 2:  # a comment or BLANK_LINES token
-                    has_tokens = True
+                rec, has_tokens = _trivia_start(text[pos:e], pos)
+                if has_tokens:
                     conf = e
-                else:
-                    rec = e
                 pos = stmt_pos = e
         while True:
             while nc and bulk_in is not None and bulk_top is not None:
@@ -249,15 +246,9 @@ class Engine:
                                 raise self.fail(_NPE, stmt_pos)
                             if ttext.upper() == "END":
                                 block -= 1
-                    if ttype == KW and (
-                        (ttext == "BEGIN" and stype == SP) or (ttext == "CASE" and prev0 != "END")
-                    ):
+                    if ttype == KW and ((ttext == "BEGIN" and stype == SP) or (ttext == "CASE" and prev0 != "END")):
                         block += 1
-                    if (
-                        block > 0
-                        and prev0 == "END"
-                        and (ttext is None or ttext.upper() not in _NOT_AFTER_END)
-                    ):
+                    if block > 0 and prev0 == "END" and (ttext is None or ttext.upper() not in _NOT_AFTER_END):
                         block -= 1
                 else:
                     block = self._adjust_block(ttext or "", prev0, block, stmt_pos)
@@ -383,6 +374,19 @@ class Engine:
                 self.pos = nxt
                 return text[start:pos]
             pos = nxt
+
+
+def _trivia_start(seg: str, pos: int) -> tuple[int, bool]:
+    """Where Flyway's recorder starts in leading ``seg`` (at ``pos``), and whether it held a token.
+
+    Whitespace before the first comment is a null token (the recorder restarts after it) unless it
+    holds two line ends: then it is a BLANK_LINES token starting after any leading spaces and CRs.
+    """
+    cut = min((i for i in (seg.find("-"), seg.find("#")) if i >= 0), default=len(seg))
+    lead = seg[:cut]
+    if lead.count("\n") >= 2:
+        return pos + len(lead) - len(lead.lstrip(" \r")), True
+    return pos + cut, cut < len(seg)
 
 
 def identifier_text(raw: str) -> str:
