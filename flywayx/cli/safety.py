@@ -1,0 +1,48 @@
+"""Safety commands: ``verify`` (live schema vs. recorded state) and ``restore`` (put a backup back)."""
+
+from __future__ import annotations
+
+import click
+
+from flywayx.cli.app import _common, cli, config_from, emit_json, json_mode, say
+
+
+@cli.command()
+@_common
+@click.pass_context
+def verify(ctx: click.Context) -> None:
+    """Compare the live schema with what its history says it should be; exit 1 on drift."""
+    from flywayx.service import safety
+
+    result = safety.verify(config_from(ctx))
+    if json_mode(ctx):
+        emit_json(result.to_json())
+    else:
+        for w in result.warnings:
+            click.echo(f"WARNING: {w}", err=True)
+        if result.ok:
+            say(ctx, f"Schema matches the state recorded at {result.recorded_at} "
+                     f"(digest {result.expected_digest[:12]})")
+        else:
+            click.echo(f"Schema drift: {len(result.drifts)} difference(s) from the state recorded at "
+                       f"{result.recorded_at}:")
+            for d in result.drifts:
+                click.echo(f"  {d}")
+    if not result.ok:
+        ctx.exit(1)
+
+
+@cli.command()
+@click.argument("backup_file", type=click.Path(dir_okay=False))
+@_common
+@click.pass_context
+def restore(ctx: click.Context, backup_file: str) -> None:
+    """Put back a backup taken by `migrate --backup DIR` (replaces the backed-up schemas)."""
+    from flywayx.service import safety
+
+    result = safety.restore(config_from(ctx), backup_file)
+    if json_mode(ctx):
+        emit_json(result.to_json())
+    else:
+        say(ctx, f"Restored {', '.join(result.schemas)} from {result.path} (taken {result.taken}); "
+                 "the restored schema matches the backup")

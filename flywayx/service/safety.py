@@ -1,0 +1,164 @@
+"""Never lose a database: backups before migrate, restore, and ``verify`` (live schema vs. history).
+
+- ``backup_before_migrate(s, dest)``: a checked dump (``flywayx.db.backup``) of the session's existing
+  schemas, taken before migrate changes anything; its path is recorded in ``flywayx_runs.backup``.
+- ``record_state(s, run_id)``: at the end of every successful migrate, the schema fingerprint and a
+  digest of the history it belongs to are stored in ``flywayx_schema_state`` (``own_tables``).
+- ``verify(config)``: compares the live schema with the last recorded state and lists every drift
+  (objects added, missing, changed by hand). A record whose history digest differs from today's
+  history is reported as stale: migrations ran without flywayx recording a state (plain Flyway).
+- ``restore(config, path)``: puts a backup back (``flywayx.db.backup.restore``) so the user can retry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flywayx.db.backup import BackupInfo
+from flywayx.db.backup import backup as take_backup
+from flywayx.db.backup import restore as put_back
+from flywayx.db.fingerprint import fingerprint
+from flywayx.errors import StateError, UsageError
+from flywayx.model import Config, HistoryRow
+from flywayx.model.config import DatabaseUrl
+from flywayx.model.fingerprint import Drift, SchemaFingerprint, diff
+from flywayx.model.results import Header
+from flywayx.service.core import Session, session
+
+
+def _url(config: Config) -> DatabaseUrl:
+    """The configured URL with a separately configured user folded in (clients need one URL)."""
+    if config.url is None:
+        raise UsageError("No database URL configured", hint="pass --url or set url in flyway.toml")
+    if config.user and not config.url.user:
+        return dataclasses.replace(config.url, user=config.user)
+    return config.url
+
+
+# ---------------------------------------------------------------------------------------------------
+# backup before migrate / restore
+
+
+def backup_before_migrate(s: Session, dest: str) -> BackupInfo | None:
+    """Dump the session's schemas that exist into ``dest``; None when none exists yet (nothing to lose).
+
+    Raises ToolMissing (client not installed), BackupFailed (incomplete dump) or ConnectionFailed;
+    migrate must stop on any of them before it changes the database.
+    """
+    existing = [n for n in s.schemas if s.db.schema_exists(n)]
+    s.db.rollback()  # end the read transaction: the dump runs on its own connection
+    if not existing:
+        return None
+    names = [] if s.dialect == "sqlite" else existing
+    return take_backup(_url(s.config), s.config.password, names, Path(dest))
+
+
+@dataclass(frozen=True)
+class RestoreReport:
+    path: str
+    dialect: str
+    schemas: tuple[str, ...]
+    taken: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"operation": "restore", "backup": self.path, "dialect": self.dialect,
+                "schemas": list(self.schemas), "backupTaken": self.taken, "success": True}
+
+
+def restore(config: Config, backup_path: str) -> RestoreReport:
+    """Replace the backed-up schemas with the dump at ``backup_path``, then check the result.
+
+    Refuses a dump that no longer matches its manifest; raises BackupFailed when the restored
+    schema differs from the fingerprint saved with the backup.
+    """
+    path = Path(backup_path)
+    if not path.is_file():
+        raise UsageError(f"backup file {backup_path} not found",
+                         hint="pass the dump file written by `migrate --backup DIR` (not its manifest)")
+    info = BackupInfo.load(path)
+    put_back(path, _url(config), config.password)
+    return RestoreReport(str(path), info.dialect, info.schemas, info.finished)
+
+
+# ---------------------------------------------------------------------------------------------------
+# recorded state and verify
+
+
+def history_digest(rows: list[HistoryRow]) -> str:
+    """A digest of what the history says was applied (rank, version, script, checksum, success)."""
+    h = hashlib.sha256()
+    for r in rows:
+        h.update(f"{r.installed_rank}|{r.version.text if r.version else ''}|{r.script}|{r.checksum}|"
+                 f"{int(r.success)}\n".encode())
+    return h.hexdigest()
+
+
+def live_fingerprint(s: Session) -> SchemaFingerprint:
+    """The live schema of the session's schemas, without Flyway's and flywayx's own tables."""
+    names = ["main"] if s.dialect == "sqlite" else [n for n in s.schemas if s.db.schema_exists(n)]
+    try:
+        return fingerprint(s.db.raw, s.dialect, names, exclude_tables=(s.config.table, "flywayx_*"))
+    finally:
+        s.db.rollback()  # fingerprinting only reads; leave no transaction open
+
+
+def record_state(s: Session, run_id: str | None) -> None:
+    """Store the live fingerprint with the digest of the history it belongs to (end of migrate)."""
+    fp = live_fingerprint(s)
+    rows = s.rows()
+    s.own.record_state(run_id, rows[-1].installed_rank if rows else 0, history_digest(rows), fp.digest,
+                       fp.to_json(indent=None))
+    s.db.commit()
+
+
+@dataclass
+class VerifyReport:
+    """``drifts`` empty means the live schema is what the history says it should be."""
+
+    header: Header
+    recorded_run: str | None
+    recorded_at: str
+    expected_digest: str
+    actual_digest: str
+    drifts: list[Drift]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.drifts
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "operation": "verify", "success": self.ok, "database": self.header.database,
+            "schemaName": self.header.schema_name, "recordedRun": self.recorded_run,
+            "recordedAt": self.recorded_at, "expectedDigest": self.expected_digest,
+            "actualDigest": self.actual_digest, "warnings": self.warnings,
+            "drift": [{"path": d.path, "kind": d.kind, "attribute": d.attribute, "expected": d.expected,
+                       "actual": d.actual, "text": str(d)} for d in self.drifts],
+        }
+
+
+def verify(config: Config) -> VerifyReport:
+    """Compare the live schema with the state recorded by the last successful migrate."""
+    with session(config) as s:
+        state = s.own.last_state() if s.history.exists() and s.own.exists() else None
+        if state is None:
+            raise StateError("Nothing to verify against: no schema state has been recorded here",
+                             hint="flywayx records the schema at the end of each `flywayx migrate`; run it first")
+        expected = SchemaFingerprint.from_json(state["fingerprint"])
+        actual = live_fingerprint(s)
+        warnings = []
+        if state["history_digest"] != history_digest(s.rows()):
+            warnings.append("the schema history changed since the state was recorded (migrations applied "
+                            "outside flywayx?); drift below may be those migrations — run `flywayx migrate` "
+                            "to record a new state")
+        return VerifyReport(s.header(), state["run_id"], state["recorded_at"], expected.digest, actual.digest,
+                            diff(expected, actual), warnings)
+
+
+__all__ = ["RestoreReport", "VerifyReport", "backup_before_migrate", "history_digest", "live_fingerprint",
+           "record_state", "restore", "verify"]
