@@ -5,6 +5,8 @@
 - ``flywayx_progress``: the in-flight migration on databases without transactional DDL: how many
   statements are applied and a running hash over them, so ``migrate --resume`` continues at the failed
   statement and refuses when the applied prefix was edited.
+- ``flywayx_schema_state``: the schema fingerprint recorded at the end of each successful migrate, with
+  a digest of the history it belongs to; ``flywayx verify`` compares the live schema with the latest.
 
 Portable DDL (VARCHAR/INT only) so the same statements work on MySQL/MariaDB, PostgreSQL, SQLite;
 timestamps are written by flywayx as UTC ISO text.
@@ -24,6 +26,7 @@ from flywayx.model.work import Work
 RUNS = "flywayx_runs"
 APPLIED = "flywayx_applied"
 PROGRESS = "flywayx_progress"
+STATE = "flywayx_schema_state"
 
 _DDL = {
     RUNS: ("run_id VARCHAR(40) NOT NULL PRIMARY KEY, started_at VARCHAR(32) NOT NULL, finished_at VARCHAR(32),"
@@ -37,7 +40,12 @@ _DDL = {
     PROGRESS: ("mkey VARCHAR(255) NOT NULL PRIMARY KEY, script VARCHAR(1000) NOT NULL, checksum INT,"
                " run_id VARCHAR(40), statements_done INT NOT NULL, statement_hash VARCHAR(64) NOT NULL,"
                " total INT NOT NULL, status VARCHAR(20) NOT NULL, updated_at VARCHAR(32) NOT NULL"),
+    STATE: ("seq INT NOT NULL PRIMARY KEY, run_id VARCHAR(40), recorded_at VARCHAR(32) NOT NULL,"
+            " history_rank INT NOT NULL, history_digest VARCHAR(64) NOT NULL, digest VARCHAR(64) NOT NULL,"
+            " fingerprint {big} NOT NULL"),
 }
+# the one column that outgrows VARCHAR: a fingerprint of a large schema (CloudStack: ~1 MB of JSON)
+_BIG_TEXT = {"mysql": "LONGTEXT", "mariadb": "LONGTEXT"}
 
 
 def now() -> str:
@@ -67,6 +75,7 @@ class OwnTables:
     def __init__(self, db: Database, schema: str) -> None:
         self.db = db
         self.schema = schema
+        self.pending_backup: str | None = None  # set by migrate --backup; start_run records it
 
     def _t(self, name: str) -> str:
         return self.db.quote(self.schema, name)
@@ -83,7 +92,8 @@ class OwnTables:
         """Create any missing table (idempotent; call under the migration lock)."""
         for name, cols in _DDL.items():
             if not self._table_exists(name):
-                self.db.execute(f"CREATE TABLE {self._t(name)} ({cols})")
+                big = _BIG_TEXT.get(self.db.dialect, "TEXT")
+                self.db.execute(f"CREATE TABLE {self._t(name)} ({cols.format(big=big)})")
         self.db.commit()
 
     def _table_exists(self, name: str) -> bool:
@@ -100,7 +110,7 @@ class OwnTables:
         self._exec(f"INSERT INTO {self._t(RUNS)} (run_id, started_at, from_release, to_release, phase,"
                    " installed_by, host, tool_version, outcome, backup) VALUES (?,?,?,?,?,?,?,?,?,?)",
                    (run_id, now(), from_release, to_release, phase, installed_by or _os_user(),
-                    socket.gethostname(), tool_version, "running", backup))
+                    socket.gethostname(), tool_version, "running", backup or self.pending_backup))
         self.db.commit()
 
     def finish_run(self, run_id: str, outcome: str, detail: str | None = None) -> None:
@@ -167,6 +177,26 @@ class OwnTables:
 
     def clear_progress(self, key: str) -> None:
         self._exec(f"DELETE FROM {self._t(PROGRESS)} WHERE mkey = ?", (key,))
+
+    # recorded schema state -----------------------------------------------------------------------
+    def record_state(self, run_id: str | None, history_rank: int, history_digest: str, digest: str,
+                     body: str) -> None:
+        """Append the fingerprint (JSON ``body``) the schema has after ``run_id``; creates the table
+        when a database migrated by an older flywayx lacks it."""
+        if not self._table_exists(STATE):
+            self.ensure()
+        seq = (self.db.query(f"SELECT MAX(seq) FROM {self._t(STATE)}")[0][0] or 0) + 1
+        self._exec(f"INSERT INTO {self._t(STATE)} (seq, run_id, recorded_at, history_rank, history_digest,"
+                   " digest, fingerprint) VALUES (?,?,?,?,?,?,?)",
+                   (seq, run_id, now(), history_rank, history_digest, digest, body))
+
+    def last_state(self) -> dict[str, Any] | None:
+        """The latest recorded state (keys as the columns), or None when none was recorded."""
+        if not self._table_exists(STATE):
+            return None
+        cols = ("seq", "run_id", "recorded_at", "history_rank", "history_digest", "digest", "fingerprint")
+        rows = self.db.query(f"SELECT {', '.join(cols)} FROM {self._t(STATE)} ORDER BY seq DESC")
+        return dict(zip(cols, rows[0], strict=True)) if rows else None
 
     def _exec(self, sql: str, params: tuple[Any, ...]) -> None:
         self.db.query(sql, params)  # ``?`` placeholders on every dialect (Database.query's contract)
