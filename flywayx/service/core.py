@@ -232,12 +232,19 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
     started = time.monotonic()
     with session(config) as s:
         fire = _callbacks(s, report)
+        if options.backup_dir is not None:
+            _backup_first(s, options.backup_dir)
         if options.resume:
             _prepare_resume(s)
+        else:
+            with s.db.lock(s.default_schema, s.config.table, s.config.lock_timeout):
+                refuse_interrupted(s)
         if options.to_release is not None or options.phase in ("expand", "contract"):
             from flywayx.service import lines
 
-            return lines.migrate_to(s, options.to_release, options, options.phase, report)
+            done = lines.migrate_to(s, options.to_release, options, options.phase, report)
+            done.warnings.extend(_record_state(s, None))
+            return done
         if config.validate_on_migrate:
             issues, _ = _validation(s, ["*:pending"])
             if issues:
@@ -252,9 +259,40 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
             _finish(s, run_id, "failed", str(err))
             raise
         _finish(s, run_id, "success", f"{len(applied)} applied")
+        warnings = list(s.found.warnings) + _record_state(s, run_id)
         current = s.info().current()
         return MigrateReport(s.header(), initial, current.version.text if current and current.version else None,
-                             applied, list(s.found.warnings), int((time.monotonic() - started) * 1000))
+                             applied, warnings, int((time.monotonic() - started) * 1000))
+
+
+def _backup_first(s: Session, dest: str) -> None:
+    """migrate --backup: a checked dump before anything changes; any failure stops the migrate."""
+    from flywayx.service import safety
+
+    taken = safety.backup_before_migrate(s, dest)
+    s.own.pending_backup = str(taken.path) if taken is not None else None
+
+
+def _record_state(s: Session, run_id: str | None) -> list[str]:
+    """Record the schema for `verify`; a failure here must not turn a successful migrate into an error."""
+    from flywayx.errors import FlywayxError
+    from flywayx.service import safety
+
+    if not s.history.exists():
+        return []
+    try:
+        safety.record_state(s, run_id)
+    except FlywayxError as err:
+        _finish_quietly(s)
+        return [f"could not record the schema state for `flywayx verify`: {err.message}"]
+    return []
+
+
+def _finish_quietly(s: Session) -> None:
+    try:
+        s.db.rollback()
+    except Exception:  # the connection may be gone; the warning says enough
+        return
 
 
 def _finish(s: Session, run_id: str, outcome: str, detail: str) -> None:
@@ -325,6 +363,8 @@ def _migrate_loop(s: Session, fire: Any, report: Reporter, run_id: str, options:
         with s.db.lock(s.default_schema, s.config.table, s.config.lock_timeout):
             result = s.info()
             _refuse_failed(s, result)
+            if not options.resume:
+                refuse_interrupted(s)
             pending = result.pending()
             if not pending:
                 break
@@ -369,26 +409,63 @@ def _refuse_failed(s: Session, result: InfoResult) -> None:
 # resume -------------------------------------------------------------------------------------------
 
 
+def refuse_interrupted(s: Session) -> None:
+    """Call under the migration lock: a ``running`` progress record then belongs to a dead process.
+
+    On MySQL/MariaDB its statements up to ``statements_done`` are applied, yet no history row says so;
+    starting the migration afresh would re-run them, so migrate stops and points at ``--resume``.
+    """
+    if not s.own.exists():
+        return
+    stale = [p for p in s.own.pending_progress() if p.status == "running"]
+    if not stale:
+        return
+    p = stale[0]
+    raise StateError(
+        f"Migration {p.script} was interrupted after {p.statements_done} of {p.total} statements: the process "
+        "running it stopped before writing its history row, so its changes are partly applied",
+        hint=f"run `flywayx migrate --resume` to continue at statement {p.statements_done + 1}, or restore the "
+             "backup (or undo those statements by hand) and run `flywayx repair`",
+        script=p.script, applied_statements=p.statements_done)
+
+
 def _prepare_resume(s: Session) -> None:
-    """Turn a recorded failure into a resumable state: drop the failed row, keep the progress record."""
+    """Turn a recorded failure or interruption into a resumable state (under the migration lock).
+
+    Failed rows: the prefix is checked and Flyway's ``success=0`` row dropped; the progress record
+    stays, so the migration continues at the failed statement. Interrupted runs (``running`` record,
+    no row): only the prefix is checked.
+    """
     if not s.history.exists() or not s.own.exists():
         raise StateError("Nothing to resume: no flywayx history in this schema",
                          hint="run `flywayx migrate` without --resume")
-    progress = {p.key: p for p in s.own.pending_progress()}
-    failed = [r for r in s.history.rows() if not r.success]
-    if not failed:
-        raise StateError("Nothing to resume: no failed migration is recorded",
-                         hint="run `flywayx migrate` without --resume")
-    for row in failed:
-        key = migration_key(row.version.text if row.version else None, row.description)
-        if key not in progress:
-            raise StateError(f"Cannot resume {row.script}: flywayx has no statement record of its failed run",
-                             hint="restore the backup or remove the half-applied changes, then `flywayx repair`")
-        local = _local_for(s, row)
-        _check_prefix(s, local, progress[key].statements_done, progress[key].statement_hash)
-        s.history.delete_failed(row.version.text if row.version else None,
-                                None if row.version else row.description)
-    s.db.commit()
+    with s.db.lock(s.default_schema, s.config.table, s.config.lock_timeout):
+        progress = {p.key: p for p in s.own.pending_progress()}
+        failed = [r for r in s.history.rows() if not r.success]
+        failed_keys = {migration_key(r.version.text if r.version else None, r.description) for r in failed}
+        interrupted = [p for k, p in progress.items() if p.status == "running" and k not in failed_keys]
+        if not failed and not interrupted:
+            raise StateError("Nothing to resume: no failed or interrupted migration is recorded",
+                             hint="run `flywayx migrate` without --resume")
+        for row in failed:
+            key = migration_key(row.version.text if row.version else None, row.description)
+            if key not in progress:
+                raise StateError(f"Cannot resume {row.script}: flywayx has no statement record of its failed run",
+                                 hint="restore the backup or remove the half-applied changes, then `flywayx repair`")
+            _check_prefix(s, _local_for(s, row), progress[key].statements_done, progress[key].statement_hash)
+            s.history.delete_failed(row.version.text if row.version else None,
+                                    None if row.version else row.description)
+        for p in interrupted:
+            _check_prefix(s, _local_for_key(s, p.key, p.script), p.statements_done, p.statement_hash)
+        s.db.commit()
+
+
+def _local_for_key(s: Session, key: str, script: str) -> Migration:
+    for m in s.found.migrations:
+        if migration_key(m.version.text if m.version else None, m.description) == key:
+            return m
+    raise StateError(f"Cannot resume {script}: the migration file is gone",
+                     hint="restore the file, or restore the backup and run `flywayx repair`")
 
 
 def _local_for(s: Session, row: HistoryRow) -> Migration:
@@ -411,7 +488,7 @@ def _check_prefix(s: Session, m: Migration, done: int, digest: str) -> None:
 def _resume_skip(s: Session, m: Migration) -> int:
     key = migration_key(m.version.text if m.version else None, m.description)
     for p in s.own.pending_progress():
-        if p.key == key and p.status == "failed":
+        if p.key == key and p.status in ("failed", "running"):
             return p.statements_done
     return 0
 
@@ -469,6 +546,7 @@ def repair(config: Config) -> RepairReport:
         with s.db.lock(s.default_schema, config.table, config.lock_timeout):
             s.db.begin()
             removed = _remove_failed(s)
+            _clear_interrupted(s)
             deleted = _mark_deleted(s)
             aligned = _align(s)
             s.db.commit()
@@ -490,6 +568,16 @@ def _remove_failed(s: Session) -> list[RepairItem]:
             s.own.clear_progress(migration_key(row.version.text if row.version else None, row.description))
         out.append(_item(m))
     return out
+
+
+def _clear_interrupted(s: Session) -> None:
+    """Under the lock every ``running`` progress record is a dead process's: repair is the operator
+    saying the partial changes were dealt with (restored or undone), so the records go."""
+    if not s.own.exists():
+        return
+    for p in s.own.pending_progress():
+        if p.status == "running":
+            s.own.clear_progress(p.key)
 
 
 def _mark_deleted(s: Session) -> list[RepairItem]:
