@@ -26,7 +26,10 @@ _SPLIT = re.compile(r"\.(?=[0-9])")
 
 def version_parts(version: Version) -> tuple[int, ...]:
     """The parts of a version as written, trailing zeros kept (``4.6.0`` -> ``(4, 6, 0)``)."""
-    return tuple(int(p) for p in _SPLIT.split(version.text))
+    text = version.text
+    if text.replace(".", "").isascii() and text.replace(".", "").isdigit() and ".." not in text:
+        return tuple(map(int, text.split(".")))  # the common case, without the regex
+    return tuple(int(p) for p in _SPLIT.split(text))
 
 
 def line_key(version: Version, depth: int) -> str:
@@ -118,6 +121,8 @@ class ReleaseGraph:
     resolutions: tuple[Resolution, ...] = ()
     source: str | None = None
     _by_name: dict[str, Release] = field(init=False, repr=False, compare=False, default_factory=dict)
+    _owners: dict[tuple[str, bool], str | None] = field(init=False, repr=False, compare=False,
+                                                             default_factory=dict)
 
     def __post_init__(self) -> None:
         self._by_name.update((r.name, r) for r in self.releases)
@@ -152,6 +157,12 @@ class ReleaseGraph:
         for baseline migrations); otherwise the line's unreleased head when the version sorts after
         the line's last declared release.
         """
+        key = (version.text, inclusive)  # by text: 4.6.1 and 4.6.1.0 are equal but owned differently
+        if key not in self._owners:
+            self._owners[key] = self._owner(version, inclusive)
+        return self._owners[key]
+
+    def _owner(self, version: Version, inclusive: bool) -> str | None:
         parts = version_parts(version)
         start = len(parts) if inclusive else len(parts) - 1
         for n in range(start, 0, -1):

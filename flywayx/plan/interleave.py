@@ -34,10 +34,10 @@ from flywayx.model.release import ReleaseGraph, ReleaseProblem
 from flywayx.model.version import Version
 from flywayx.plan.releases import ReleaseIndex, covering, index_releases, owner_of
 
-Pos = tuple[int, Version, int]
+Pos = tuple[int, tuple[int, ...], int]  # (release rank, version parts, baseline first)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Item:
     """A versioned change the planner knows: local (``change`` set) or applied but missing locally."""
 
@@ -66,6 +66,7 @@ class _World:
     by_version: dict[tuple[Version, bool], _Item]
     applied: dict[int, _Item] = field(default_factory=dict)  # id(item) -> item
     warnings: list[str] = field(default_factory=list)
+    resolutions: set[tuple[Version, Version]] = field(default_factory=set)  # both directions
 
     def is_applied(self, item: _Item) -> bool:
         return id(item) in self.applied
@@ -73,7 +74,7 @@ class _World:
 
 def _make_item(index: ReleaseIndex, version: Version, owner: str, baseline: bool,
                change: Change | None, content_id: str | None) -> _Item:
-    pos: Pos = (index.rank[owner], version, 0 if baseline else 1)
+    pos: Pos = (index.rank[owner], version.parts, 0 if baseline else 1)
     footprint = change.footprint if change is not None else UNKNOWN_FOOTPRINT
     return _Item(("B" if baseline else "") + version.text, version, owner, index.release(owner).line, pos,
                  footprint, content_id, change, baseline)
@@ -138,7 +139,8 @@ def _build_world(graph: ReleaseGraph, changes: Sequence[Change], history: Sequen
             raise DuplicateMigrationError(f"found more than one migration with version {item.version.text}",
                                           version=item.version.text)
         by_version[(item.version, item.baseline)] = item
-    return _World(index, items, by_version)
+    pairs = {(r.version, r.other) for r in graph.resolutions}
+    return _World(index, items, by_version, resolutions=pairs | {(b, a) for a, b in pairs})
 
 
 def _ghost(world: _World, row: HistoryRow, record: LineRecord | None, baseline: bool) -> _Item:
@@ -146,7 +148,7 @@ def _ghost(world: _World, row: HistoryRow, record: LineRecord | None, baseline: 
     assert row.version is not None
     owner = world.index.graph.owner(row.version, inclusive=baseline)
     if owner is None or owner not in world.index.rank:
-        owner_name, line, pos = "<none>", "<none>", (len(world.index.order), row.version, 1)
+        owner_name, line, pos = "<none>", "<none>", (len(world.index.order), row.version.parts, 1)
         item = _Item(row.version.text, row.version, owner_name, line, pos, UNKNOWN_FOOTPRINT, None)
     else:
         item = _make_item(world.index, row.version, owner, baseline, None,
@@ -257,52 +259,78 @@ def _pending(world: _World, scope: frozenset[str], out: _Outcome) -> list[_Item]
 
 
 class _FootprintIndex:
-    """Applied changes by the table (or object) they touch, each list sorted by effective position.
+    """Applied changes by what they touch, each list sorted by effective position.
 
-    Two footprints can only interfere through objects of the same table (or the same non-table
-    object), so a pending change is compared with the applied changes in its keys' buckets plus
-    those touching anything (``*``, or a table named ``*`` as in ``index:*.i``).
+    Two footprints can only interfere through objects of one table (or one non-table object), and
+    a ``column:T.c`` meets another column object only when it is the same column; anything else
+    in T (``table:T``, ``rows:T``, ``append:T``, indexes, keys) may meet every object of T. So a
+    pending change that touches T only through columns is compared with the applied changes on
+    the same columns plus those touching T more broadly; otherwise with everything on T. Changes
+    touching anything (``*``, or a table named ``*`` as in ``index:*.i``) meet everything.
+    Candidates are confirmed with ``shared_objects``; ``test_index_never_misses_an_interference``
+    checks that this filter never drops a real interference.
     """
 
     def __init__(self, applied: Iterable[tuple[Pos, _Item]]) -> None:
-        self.by_key: dict[str, tuple[list[Pos], list[_Item]]] = {}
-        self.anything: tuple[list[Pos], list[_Item]] = ([], [])
-        for pos, item in sorted(applied, key=lambda pi: pi[0]):
-            objects = item.footprint.reads | item.footprint.writes
-            if _touches_anything(objects):
-                self.anything[0].append(pos)
-                self.anything[1].append(item)
-                continue
-            for key in {_key(o) for o in objects}:
-                bucket = self.by_key.setdefault(key, ([], []))
-                bucket[0].append(pos)
-                bucket[1].append(item)
+        self.buckets: dict[str, tuple[list[Pos], list[_Item]]] = {}
         self.all: tuple[list[Pos], list[_Item]] = ([], [])
         for pos, item in sorted(applied, key=lambda pi: pi[0]):
             self.all[0].append(pos)
             self.all[1].append(item)
+            for key in _stored_keys(item.footprint):
+                bucket = self.buckets.setdefault(key, ([], []))
+                bucket[0].append(pos)
+                bucket[1].append(item)
 
     def after(self, pos: Pos, fp: Footprint) -> list[_Item]:
         """Applied changes after ``pos`` that may interfere with ``fp`` (a superset; confirm each)."""
-        objects = fp.reads | fp.writes
-        if _touches_anything(objects):
+        keys = _probe_keys(fp)
+        if keys is None:
             return _suffix(self.all, pos)
-        found = {id(i): i for i in _suffix(self.anything, pos)}
-        for key in {_key(o) for o in objects}:
-            if key in self.by_key:
-                found.update((id(i), i) for i in _suffix(self.by_key[key], pos))
+        found = {id(i): i for key in keys if key in self.buckets for i in _suffix(self.buckets[key], pos)}
         return sorted(found.values(), key=lambda i: i.pos)
+
+    def first_after(self, pos: Pos) -> _Item:
+        return self.all[1][bisect_right(self.all[0], pos)]
 
     def count_after(self, pos: Pos) -> int:
         return len(self.all[0]) - bisect_right(self.all[0], pos)
 
 
-def _key(obj: str) -> str:
-    return table_of(obj) or obj
+def _objects_by_table(fp: Footprint) -> dict[str, tuple[set[str], bool]] | None:
+    """Table (or non-table object) -> (its column objects, touched beyond columns); None: anything."""
+    out: dict[str, tuple[set[str], bool]] = {}
+    for obj in fp.reads | fp.writes:
+        table = table_of(obj)
+        if obj == UNKNOWN_OBJECT or (table or "").rpartition(".")[2] == "*":
+            return None
+        columns, broad = out.get(table or obj, (set(), False))
+        if obj.startswith("column:"):
+            columns.add(obj)
+        out[table or obj] = (columns, broad or not obj.startswith("column:"))
+    return out
 
 
-def _touches_anything(objects: frozenset[str]) -> bool:
-    return UNKNOWN_OBJECT in objects or any((table_of(o) or "").rpartition(".")[2] == "*" for o in objects)
+def _stored_keys(fp: Footprint) -> list[str]:
+    tables = _objects_by_table(fp)
+    if tables is None:
+        return ["*"]
+    keys = []
+    for table, (columns, broad) in tables.items():
+        keys.append("all:" + table)
+        keys += ["broad:" + table] if broad else []
+        keys += sorted(columns)
+    return keys
+
+
+def _probe_keys(fp: Footprint) -> list[str] | None:
+    tables = _objects_by_table(fp)
+    if tables is None:
+        return None
+    keys = ["*"]
+    for table, (columns, broad) in tables.items():
+        keys += ["all:" + table] if broad else ["broad:" + table, *sorted(columns)]
+    return keys
 
 
 def _suffix(bucket: tuple[list[Pos], list[_Item]], pos: Pos) -> list[_Item]:
@@ -310,8 +338,7 @@ def _suffix(bucket: tuple[list[Pos], list[_Item]], pos: Pos) -> list[_Item]:
 
 
 def _declared(world: _World, a: _Item, b: _Item) -> bool:
-    pairs = {(r.version, r.other) for r in world.index.graph.resolutions}
-    return (a.version, b.version) in pairs or (b.version, a.version) in pairs
+    return (a.version, b.version) in world.resolutions
 
 
 def _interleave(world: _World, scope: frozenset[str], pending: list[_Item],
@@ -324,7 +351,7 @@ def _interleave(world: _World, scope: frozenset[str], pending: list[_Item],
             out.steps.append((item, False, f"in {target}: release {item.owner}, line {item.line}"))
             continue
         later = fx.after(item.pos, item.footprint)
-        first = _suffix(fx.all, item.pos)[0]
+        first = fx.first_after(item.pos)
         if policy.get(item.line, Ordering.INTERLEAVE) is Ordering.STRICT:
             out.strict.append(Conflict(item.key, first.key, ()))
             continue

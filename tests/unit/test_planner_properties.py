@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from flywayx.errors import PlanError
 from flywayx.model import HistoryRow, Kind, Migration, MigrationType, Version
-from flywayx.model.footprint import UNKNOWN_OBJECT, Footprint, Phase
+from flywayx.model.footprint import UNKNOWN_OBJECT, Footprint, Phase, shared_objects
 from flywayx.model.plan import Change, Plan
 from flywayx.model.release import Release, ReleaseGraph, line_key
 from flywayx.plan.interleave import plan_migrate
@@ -211,3 +211,38 @@ def test_fresh_install_is_always_accepted_and_runs_each_change_once(sc: Scenario
         versions = [s.migration.version for s in plan.steps]
         assert len(versions) == len(set(versions))
         assert not any(s.out_of_order for s in plan.steps)
+
+
+OBJECTS = ["table:t", "table:u", "column:t.a", "column:t.b", "column:u.a", "rows:t", "append:t", "append:u",
+           "index:t.i", "index:*.i", "fk:u.f", "view:v", "routine:p", "table:s1.t", "column:s1.t.a", UNKNOWN_OBJECT]
+footprints = st.builds(
+    lambda r, w, i: Footprint(Phase.EXPAND, frozenset(r), frozenset(w), i),
+    st.sets(st.sampled_from(OBJECTS), max_size=3), st.sets(st.sampled_from(OBJECTS), max_size=3), st.booleans())
+PAIR_GRAPH = ReleaseGraph((
+    Release("1.0.0", Version.parse("1.0.0"), "1.0"),
+    Release("1.0.1", Version.parse("1.0.1"), "1.0", ("1.0.0",)),
+    Release("1.1.0", Version.parse("1.1.0"), "1.1", ("1.0.0",), "1.0.0"),
+    Release("1.1.1", Version.parse("1.1.1"), "1.1", ("1.1.0", "1.0.1"), None, ("1.0.1",)),
+))
+
+
+@settings(max_examples=300, deadline=None)
+@given(footprints, footprints, st.lists(footprints, max_size=3))
+def test_index_never_misses_an_interference(late: Footprint, applied: Footprint, others: list[Footprint]) -> None:
+    """A late change is refused exactly when shared_objects says it meets an applied change."""
+    def mk(version: str, footprint: Footprint) -> Change:
+        name = f"V{version}__x.sql"
+        return Change(Migration(Kind.VERSIONED, Version.parse(version), "x", name, name, MigrationType.SQL, 0),
+                      None, footprint)
+
+    later = [applied, *others]
+    changes = [mk("1.0.1.1", late)] + [mk(f"1.1.0.{i}", f) for i, f in enumerate(later, start=1)]
+    rows = [HistoryRow(i, Version.parse(f"1.1.0.{i}"), "x", "SQL", "x", 0, "t", 0, True)
+            for i in range(1, len(later) + 1)]
+    expected = [f"1.1.0.{i}" for i, f in enumerate(later, start=1) if shared_objects(late, f)]
+    try:
+        plan = plan_migrate(PAIR_GRAPH, changes, rows, "1.1.1")
+    except PlanError as err:
+        assert [c.applied for c in err.details["conflicts"]] == expected
+    else:
+        assert expected == [] and plan.steps[0].out_of_order
