@@ -17,6 +17,10 @@
    would plan cleanly. Footprints are indexed by table/object, so the check is near linear.
 
 Nothing depends on input order: every output is sorted by canonical position or name.
+
+This module is longer than the house limit (~400 lines) because the steps above share one
+private state (``_World``) and splitting them would expose it; the repeatables helper at the end
+could move to its own module when plain-Flyway ordering gets one.
 """
 
 from __future__ import annotations
