@@ -149,7 +149,7 @@ def say(ctx: click.Context, text: str) -> None:
 
 def run(args: list[str], prog_name: str) -> int:
     """Run the CLI; return the exit code. No traceback reaches the user."""
-    from flywayx.cli import commands, lines, online, safety  # noqa: F401 - registers the commands on ``cli``
+    from flywayx.cli import commands, extras, lines, online, safety  # noqa: F401 - registers the commands on ``cli``
     from flywayx.sources.config import split_flyway_args
 
     rest, flyway_args = split_flyway_args(args)
@@ -158,8 +158,9 @@ def run(args: list[str], prog_name: str) -> int:
             warn_if_password(key, flyway_args[key])
     as_json = flyway_args.get("outputType", "").lower() == "json" or _json_flag(rest)
     secrets = [v for k, v in flyway_args.items() if k == "password"]
+    obj: dict[str, Any] = {"flyway_args": flyway_args}
     try:
-        code = cli.main(args=rest, prog_name=prog_name, standalone_mode=False, obj={"flyway_args": flyway_args})
+        code = cli.main(args=rest, prog_name=prog_name, standalone_mode=False, obj=obj)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 1
@@ -172,6 +173,7 @@ def run(args: list[str], prog_name: str) -> int:
             exc.show()
         return 2
     except FlywayxError as err:
+        _erase_progress(obj)
         return report_error(err, as_json, secrets)
     except KeyboardInterrupt:
         click.echo("ERROR: interrupted", err=True)
@@ -184,6 +186,12 @@ def run(args: list[str], prog_name: str) -> int:
                                          hint="this is a bug in flywayx; rerun with FLYWAYX_DEBUG=1 and report it"),
                             as_json, secrets)
     return code if isinstance(code, int) else 0  # standalone_mode=False returns ctx.exit(n)'s code
+
+
+def _erase_progress(obj: dict[str, Any]) -> None:
+    bar = obj.get("progress_bar")
+    if bar is not None:
+        bar.clear()
 
 
 def _json_flag(args: list[str]) -> bool:
@@ -222,9 +230,16 @@ def _jsonable(value: Any) -> Any:
 
 
 def progress_reporter(ctx: click.Context) -> Callable[[str, dict[str, Any]], None]:
-    """Per-migration progress on stderr, only on a TTY and never in JSON mode."""
+    """Per-migration progress on stderr, only on a TTY and never in JSON mode.
+
+    Each migration gets a line; while its statements run, a bar with an ETA is redrawn in place
+    (``--verbose`` prints one line per statement instead, for logs).
+    """
+    from flywayx.cli.extras import ProgressBar
+
     quiet = ctx.find_root().obj.get("quiet") or json_mode(ctx) or not sys.stderr.isatty()
     verbose = ctx.find_root().obj.get("verbose")
+    bar: list[ProgressBar] = []
 
     def report(event: str, data: dict[str, Any]) -> None:
         if quiet:
@@ -235,9 +250,15 @@ def progress_reporter(ctx: click.Context) -> Callable[[str, dict[str, Any]], Non
                 else f'with repeatable migration "{m.description}"'
             suffix = " [out of order]" if data.get("out_of_order") else ""
             click.echo(f"Migrating {what}{suffix}", err=True)
+            bar[:] = [ProgressBar(sys.stderr)]
+            ctx.find_root().obj["progress_bar"] = bar[0]  # run() erases it before rendering an error
         elif event == "migration.done" and m is not None:
+            if bar:
+                bar.pop().clear()
             click.echo(f"  done in {data['ms'] / 1000:.3f}s ({data['statements']} statements)", err=True)
         elif event == "statement.done" and verbose:
             click.echo(f"  statement {data['done']}/{data['total']}", err=True)
+        elif event == "statement.done" and bar:
+            bar[0].update(data["done"], data["total"])
 
     return report
