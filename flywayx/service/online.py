@@ -205,8 +205,9 @@ def ptosc_command(statement: str, database: str = "DB") -> str | None:
     """The pt-online-schema-change command that runs an ``ALTER TABLE t ...`` online, or None
     when the statement is not a single-table ALTER pt-osc can take (it rebuilds a copy of the
     table with triggers, so writes never block on the ALTER itself)."""
-    m = re.match(r"\s*ALTER\s+(?:ONLINE\s+|IGNORE\s+)*TABLE\s+(`[^`]+`|[\w$.]+)\s+(.+)\Z", statement,
-                 re.IGNORECASE | re.DOTALL)
+    part = r"(?:`[^`]+`|[\w$]+)"
+    m = re.match(rf"\s*ALTER\s+(?:ONLINE\s+|IGNORE\s+)*TABLE\s+({part}(?:\.{part})?)\s+(.+)\Z",
+                 _code_of(statement), re.IGNORECASE | re.DOTALL)
     if m is None:
         return None
     name = m.group(1).replace("`", "")
@@ -241,7 +242,7 @@ def ptosc_findings(targets: Sequence[LintTarget], dialect: str, policy: LintPoli
             offer = ptosc_offer(stmt, fp, dialect)
             if offer is None:
                 continue
-            text = " ".join(stmt.sql.split())
+            text = _code_of(stmt.sql)
             out.append(Finding("online-alter", policy.severity_of("online-alter", Severity.INFO),
                                f"{t.path}:{stmt.line}: this ALTER copies the table and blocks writes",
                                offer, t.path, stmt.line, text if len(text) <= 200 else text[:197] + "..."))
