@@ -159,8 +159,16 @@ class Engine:
                     break
                 if m is None or m.end() == pos:
                     break
-                pos = conf = m.end()
+                pos = m.end()
                 paren = m.group(1)
+                if paren == ";":  # a top-level delimiter in a settled statement: no block rule fires
+                    if block == 0:
+                        self.parens, self.block, self.pos = parens, block, pos
+                        sql = text[rec : m.start(1)].strip(JAVA_TRIM)
+                        return self._make(stmt_pos, sql, stype, bool(can_tx), bool(batch))
+                    conf, prev0 = pos, ""
+                    continue
+                conf = pos
                 if paren is None:
                     break
                 parens += 1 if paren == "(" else -1

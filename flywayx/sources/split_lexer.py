@@ -126,17 +126,17 @@ def _plain_inert() -> str:
     return "|".join([r"[^'\"`()#/\-]++", *_strings_and_comments(), _quoted("`", False)])
 
 
-def _bulk(inert: str, inner: str) -> str:
-    """A run of ``inert`` tokens and balanced groups of ``inner`` ones, then the paren that stops it.
+def _bulk(inert: str, inner: str, stops: str) -> str:
+    """A run of ``inert`` tokens and balanced groups of ``inner`` ones, then the ``stops`` char ending it.
 
-    Group 1 is that paren, if any, so the caller tracks nesting without a token walk. The match may
-    be empty. Tokens inside parens never change state except through a DELIMITER keyword or a
-    ``/*`` comment, which ``inner`` stops at.
+    Group 1 is that paren (or, at top level, ``;``), if any, so the caller tracks nesting and ends
+    statements without a token walk. The match may be empty. Tokens inside parens never change
+    state except through a DELIMITER keyword or a ``/*`` comment, which ``inner`` stops at.
     """
     group = rf"\((?:{inner})*+\)"
     for _ in range(_NEST - 1):
         group = rf"\((?:{inner}|{group})*+\)"
-    return rf"(?:{inert}|{group})*+([()])?"
+    return rf"(?:{inert}|{group})*+([{stops}])?"
 
 
 def _bulk_lexer(token: Matcher, dialect: str, plain: bool) -> Lexer:
@@ -145,8 +145,8 @@ def _bulk_lexer(token: Matcher, dialect: str, plain: bool) -> Lexer:
         top_words += ("NOT",)
     inner = _plain_inert() if plain else _precise_inert(("DELIMITER",), False)
     top = _precise_inert(top_words, True)
-    in_match = re.compile(_bulk(inner, inner)).match
-    return Lexer(token, in_match, re.compile(_bulk(top, inner)).match, _trivia(True))
+    in_match = re.compile(_bulk(inner, inner, "()")).match
+    return Lexer(token, in_match, re.compile(_bulk(top, inner, "();")).match, _trivia(True))
 
 
 @functools.lru_cache(maxsize=64)

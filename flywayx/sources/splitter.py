@@ -40,14 +40,10 @@ _HINTS = {
         "a column named delimiter must be quoted with backticks"
     ),
 }
-_DEFAULT_HINT = (
-    "Check the statement at that position; Flyway's known parser limitations are listed at the URL"
-)
+_DEFAULT_HINT = "Check the statement at that position; Flyway's known parser limitations are listed at the URL"
 
 
-def split(
-    text: str, dialect: str, *, path: str | None = None, db_version: str | None = None
-) -> list[Statement]:
+def split(text: str, dialect: str, *, path: str | None = None, db_version: str | None = None) -> list[Statement]:
     """Statements of ``text`` in order, as Flyway's parser for ``dialect`` sends them.
 
     ``path`` names the script in error messages. ``db_version`` (e.g. ``"11.4"``) matters only
