@@ -21,7 +21,7 @@ from flywayx.model.results import TOOL_VERSION, AppliedItem, MigrateReport
 from flywayx.model.version import Version
 from flywayx.model.work import Work
 from flywayx.plan.interleave import plan_migrate
-from flywayx.plan.releases import current_releases
+from flywayx.plan.releases import current_releases, infer_releases
 from flywayx.service.core import (
     MigrateOptions,
     Session,
@@ -193,8 +193,11 @@ def release_columns(s: Session, graph: ReleaseGraph) -> dict[str, tuple[str | No
 
 def current(s: Session, graph: ReleaseGraph) -> list[str]:
     applied = [r.version for r in s.rows() if r.version is not None and r.success and r.type.upper() != "DELETE"]
-    status = current_releases(graph, s.found.migrations, applied)
-    return [f"{name} (line {line})" for line, name in status.items() if name]
+    matches = infer_releases(graph, s.found.migrations, applied)
+    exact = [m.release for m in matches if m.exact]
+    if exact or not matches:
+        return exact
+    return [f"{m.release} (partly: {len(m.missing)} of its migrations not applied)" for m in matches]
 
 
 def phase_state(s: Session) -> str | None:
