@@ -105,17 +105,27 @@ def _run_body(db: Database, own: OwnTables | None, work: Work, opts: ApplyOption
         assert own is not None
         own.start_progress(work, opts.run_id, p.done, p.digest)
     total = len(work.statements)
+    locked = False  # between LOCK TABLES and UNLOCK TABLES the server refuses writes to other tables
     for stmt in work.statements[work.skip_statements:]:
         _fire(opts, "beforeEachMigrateStatement", m)
         db.execute(stmt.sql)
         p.done += 1
         p.digest = _chain(p.digest, stmt)
-        if tracked:
+        locked = _lock_state(stmt.sql, locked)
+        if tracked and not locked:
             assert own is not None
             own.progress(work, p.done, p.digest)
             db.commit()  # MySQL: the DDL is already committed; keep the record exact and durable
         _fire(opts, "afterEachMigrateStatement", m)
         report("statement.done", {"migration": m, "done": p.done, "total": total})
+
+
+def _lock_state(sql: str, locked: bool) -> bool:
+    """Whether a MySQL ``LOCK TABLES`` is in force after ``sql`` (the progress record waits for UNLOCK)."""
+    head = " ".join(sql.split()[:2]).upper()
+    if head.startswith(("LOCK TABLE", "LOCK TABLES")):
+        return True
+    return False if head.startswith("UNLOCK TABLE") else locked
 
 
 def _run_python(db: Database, m: Migration) -> None:
