@@ -317,3 +317,17 @@ def acs_phase_table(corpus: Path) -> list[tuple[str, PhaseCount, PhaseCount | No
     empty = PhaseCount("-", {x.value: 0 for x in Phase}, "expand", "no prepare script")
     rows = [(acs_release(k.split("to")[1]), v.get("prepare") or empty, v.get("cleanup")) for k, v in steps.items()]
     return sorted(rows, key=lambda r: (version_key(r[0]), r[1].name))
+
+
+def render_acs_table(rows: Sequence[tuple[str, PhaseCount, PhaseCount | None]]) -> str:
+    """The per-release Markdown table of ``acs_phase_table`` (deterministic: docs are generated from it)."""
+    out = ["| release | step | prepare: expand / data / contract / unknown | prepare phase | cleanup phase "
+           "| why the cleanup is not contract |", "|---|---|---|---|---|---|"]
+    for release, prep, clean in rows:
+        c = prep.counts
+        step = prep.name.removeprefix("schema-").removesuffix(".sql")
+        cleanup = "-" if clean is None else clean.phase if sum(clean.counts.values()) else "empty"
+        why = "" if clean is None or clean.phase == "contract" else (clean.why or "").replace("|", "\\|")
+        out.append(f"| {release} | {step} | {c['expand']} / {c['data']} / {c['contract']} / {c['unknown']} "
+                   f"| {prep.phase} | {cleanup} | {why} |")
+    return "\n".join(out) + "\n"
