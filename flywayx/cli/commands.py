@@ -106,13 +106,20 @@ def validate(ctx: click.Context, target: str | None, out_of_order: bool | None,
 @_common
 @click.option("--baseline-version", help="Version to tag the existing schema with (default 1).")
 @click.option("--baseline-description", help="Description of the baseline row.")
+@click.option("--acs", is_flag=True, help="CloudStack: baseline at the release recorded in cloud.version.")
 @click.pass_context
-def baseline(ctx: click.Context, baseline_version: str | None, baseline_description: str | None) -> None:
+def baseline(ctx: click.Context, baseline_version: str | None, baseline_description: str | None,
+             acs: bool) -> None:
     """Start history on an existing database at a version."""
     from flywayx import service
 
     _set(ctx, baselineVersion=baseline_version, baselineDescription=baseline_description)
-    result = service.baseline(config_from(ctx))
+    if acs:
+        from flywayx.service import acs as acs_service
+
+        result = acs_service.baseline_acs(config_from(ctx))
+    else:
+        result = service.baseline(config_from(ctx))
     if json_mode(ctx):
         emit_json(result.to_json())
     else:

@@ -1,0 +1,37 @@
+"""CloudStack commands: ``flywayx import acs SOURCE OUT`` (``baseline --acs`` lives on ``baseline``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from flywayx.cli.app import cli, emit_json, json_mode, say
+
+
+@cli.group(name="import")
+def import_group() -> None:
+    """Turn another tool's upgrade scripts into a flywayx project."""
+
+
+@import_group.command(name="acs")
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--overrides", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="releases.toml-style overrides (the real corpus: acs/overrides.toml).")
+@click.pass_context
+def import_acs(ctx: click.Context, source: Path, out: Path, overrides: Path | None) -> None:
+    """Import a CloudStack source tree SOURCE into the new project directory OUT."""
+    from flywayx.service import acs
+
+    report = acs.import_project(source, out, overrides)
+    if json_mode(ctx):
+        emit_json({"operation": "import acs", "out": str(out), "counts": dict(report.counts),
+                   "errors": [e.message for e in report.errors]})
+        return
+    for name, value in report.counts.items():
+        say(ctx, f"{name:>22}: {value}")
+    for issue in report.errors:
+        click.echo(f"ERROR: {issue.subject}: {issue.message}", err=True)
+    say(ctx, f"Wrote {out} (report: {out / 'import-report.md'}).")
+    say(ctx, f"Next: flywayx --url mysql://USER@HOST/ --working-directory {out} migrate --to <release>")

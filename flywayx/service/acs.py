@@ -1,0 +1,74 @@
+"""CloudStack (ACS) commands: ``import acs`` and ``baseline --acs`` (adoption of a live database).
+
+Adoption reads ``cloud.version`` (CloudStack's rule: the newest ``Complete`` row, see
+``flywayx.sources.acs.adopt``) and records a Flyway ``BASELINE`` row whose version is that
+release's version. The release planner reads a BASELINE marker at a release's version as "the
+closure of that release is applied" (``plan/interleave.py``), so ``migrate --to R`` continues with
+exactly the steps CloudStack would run from there, including releases of other lines that the
+adopted release never merged (for instance 4.19.2.0 on a 4.20.0.0 database).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from pathlib import Path
+
+from flywayx.db.base import Database
+from flywayx.errors import StateError
+from flywayx.model import Config
+from flywayx.model.results import BaselineReport
+from flywayx.sources.acs.adopt import VersionRow, current_release
+from flywayx.sources.acs.project import import_acs
+from flywayx.sources.acs.report import ImportReport
+
+VERSION_TABLE = "version"
+
+
+def import_project(source: Path, out: Path, overrides: Path | None = None) -> ImportReport:
+    """Import the CloudStack tree ``source`` into the new flywayx project ``out`` (see docs/acs-import.md)."""
+    return import_acs(source, out, overrides=overrides)
+
+
+def _parse_updated(value: object) -> datetime | None:
+    return value if isinstance(value, datetime) else None
+
+
+def read_version_rows(db: Database, schema: str) -> list[VersionRow]:
+    """Rows of ``<schema>.version``; StateError when the table is absent (not a CloudStack database)."""
+    present = db.query("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                       (schema, VERSION_TABLE))
+    if not present or not int(present[0][0]):
+        raise StateError(f"{schema}.{VERSION_TABLE} does not exist: this is not a CloudStack database",
+                         hint="point --url/--schemas at the CloudStack database (schema cloud), "
+                              "or install from scratch with `flywayx migrate --to <release>`")
+    table = f"{db.quote(schema)}.{db.quote(VERSION_TABLE)}"
+    found = db.query(f"SELECT id, version, updated, step FROM {table}")
+    return [VersionRow(int(r[0]), str(r[1]), _parse_updated(r[2]), str(r[3] or "")) for r in found]
+
+
+def adoption_release(config: Config) -> tuple[str, str]:
+    """(release, version text) an existing CloudStack database is at; refuses unfinished upgrades."""
+    from flywayx.service.core import session
+    from flywayx.service.lines import require_graph
+
+    with session(config) as s:
+        release = current_release(read_version_rows(s.db, s.default_schema))
+        graph = require_graph(s)
+        known = graph.get(release)
+        if known is None or known.version is None:
+            raise StateError(f"CloudStack release {release} (from {s.default_schema}.version) is not in releases.toml",
+                             hint="import a CloudStack tree that knows this release (flywayx import acs)")
+        return release, known.version.text
+
+
+def baseline_acs(config: Config) -> BaselineReport:
+    """``flywayx baseline --acs``: baseline at the release recorded in ``cloud.version``."""
+    from flywayx.service.core import baseline
+
+    release, version = adoption_release(config)
+    adopted = dataclasses.replace(config, baseline_version=version,
+                                  baseline_description=f"<< CloudStack {release} >>")
+    report = baseline(adopted)
+    report.message = f"{report.message} (CloudStack release {release}, from cloud.version)"
+    return report
