@@ -149,7 +149,7 @@ def say(ctx: click.Context, text: str) -> None:
 
 def run(args: list[str], prog_name: str) -> int:
     """Run the CLI; return the exit code. No traceback reaches the user."""
-    from flywayx.cli import acs, commands, extras, lines, online, safety  # noqa: F401 - registers the commands on ``cli``
+    from flywayx.cli import acs, commands, extras, gitflow, lines, online, safety  # noqa: F401 - registers the commands on ``cli``
     from flywayx.sources.config import split_flyway_args
 
     rest, flyway_args = split_flyway_args(args)

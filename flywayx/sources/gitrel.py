@@ -196,3 +196,16 @@ def relative_dir(root: Path, directory: Path) -> str:
             hint="pass --repo pointing at the repository that holds the migrations",
         ) from err
     return rel.as_posix() if str(rel) != "." else ""
+
+
+def is_ancestor(repo: Path, ancestor: str, descendant: str) -> bool:
+    """``git merge-base --is-ancestor``: True when ``ancestor`` is in ``descendant``'s history."""
+    binary = os.environ.get("FLYWAYX_GIT", "git")
+    try:
+        done = subprocess.run([binary, "-C", str(repo), "merge-base", "--is-ancestor", ancestor, descendant],
+                              capture_output=True, check=False)
+    except FileNotFoundError as err:
+        raise ToolMissing(f"git is not installed (looked for {binary!r} on PATH)", tool="git") from err
+    if done.returncode not in (0, 1):
+        raise StateError(f"git merge-base failed in {repo}: {done.stderr.decode('utf-8', 'replace').strip()}")
+    return done.returncode == 0
