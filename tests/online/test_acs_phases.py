@@ -19,7 +19,7 @@ def test_per_release_expand_outweighs_contract_and_cleanups_are_contract_or_expl
     total = {k: sum(p.counts[k] for _, p, _ in rows) for k in ("expand", "contract", "data", "unknown")}
     assert total["expand"] > 5 * total["contract"] > 0
     assert total["unknown"] < total["expand"] / 4
-    cleanups = [c for _, _, c in rows if c is not None and sum(c.counts.values())]
+    cleanups = [c for _, _, c in rows if c is not None and any(c.counts.values())]
     assert len(cleanups) >= 20
     contract = [c for c in cleanups if c.phase == "contract"]
     assert len(contract) * 2 >= len(cleanups)
