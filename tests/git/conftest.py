@@ -1,0 +1,90 @@
+"""Real git repositories built by the tests, and the CLI run in-process.
+
+``Repo`` drives the ``git`` client with a fixed identity and a committer clock that ticks one
+minute per commit, so tag times (which decide "tagged before") are deterministic.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+
+class Repo:
+    """A scratch repository whose migrations live in ``sql/``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.clock = 1_700_000_000
+        path.mkdir(parents=True, exist_ok=True)
+        self.git("init", "-q", "-b", "main")
+        (path / "sql").mkdir()
+
+    @property
+    def sql(self) -> Path:
+        return self.path / "sql"
+
+    def git(self, *args: str) -> str:
+        self.clock += 60
+        env = {**os.environ, "GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.org",
+               "GIT_COMMITTER_NAME": "Dev", "GIT_COMMITTER_EMAIL": "dev@example.org",
+               "GIT_AUTHOR_DATE": f"@{self.clock} +0000", "GIT_COMMITTER_DATE": f"@{self.clock} +0000"}
+        done = subprocess.run(["git", "-C", str(self.path), *args], env=env, capture_output=True, text=True,
+                              check=True)
+        return done.stdout.strip()
+
+    def add(self, name: str, sql: str, message: str | None = None) -> str:
+        """Write sql/<name> and commit it; return the commit."""
+        (self.sql / name).write_text(sql + "\n", encoding="utf-8")
+        self.git("add", f"sql/{name}")
+        self.git("commit", "-q", "-m", message or f"add {name}")
+        return self.git("rev-parse", "HEAD")
+
+    def release(self, tag: str) -> None:
+        self.git("tag", "-a", tag, "-m", f"release {tag}")
+
+    def branch(self, name: str, start: str) -> None:
+        self.git("checkout", "-q", "-b", name, start)
+
+    def checkout(self, name: str) -> None:
+        self.git("checkout", "-q", name)
+
+    def merge(self, name: str) -> None:
+        self.git("merge", "-q", "--no-ff", "--no-edit", name)
+
+    def cherry_pick_as(self, commit: str, old: str, new: str) -> None:
+        """Cherry-pick a fix and rename its migration for this line (the content stays)."""
+        self.git("cherry-pick", "-x", commit)
+        self.git("mv", f"sql/{old}", f"sql/{new}")
+        self.git("commit", "-q", "-m", f"renumber {old} as {new}")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    return Repo(tmp_path / "project")
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def fx(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+    """Run the flywayx CLI in-process, as the console script does, capturing its output."""
+    from flywayx.cli.app import run
+
+    def call(*args: str) -> Result:
+        capsys.readouterr()
+        code = run(list(args), prog_name="flywayx")
+        got = capsys.readouterr()
+        return Result(code, got.out, got.err)
+
+    return call
