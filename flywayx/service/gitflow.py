@@ -266,7 +266,12 @@ def _cut_base(graph: ReleaseGraph, release: str, line: str, branch_from: str | N
     if last_mine is not None:
         raise UsageError(f"release {release} is on line {own_line}, which already has releases; "
                          f"the pending migrations are on line {line}", hint="cut it on its own branch")
-    return branch_from or (last_here.name if last_here else None), True
+    base = branch_from or (last_here.name if last_here else None)
+    base_release = graph.get(base) if base else None
+    if base_release is not None and v <= base_release.version:
+        raise UsageError(f"release {release} would start line {own_line} before its branch point {base}",
+                         hint="a new line's first release must sort after the release it branches from")
+    return base, True
 
 
 def release_cut(config: Config, release: str, *, merges: Sequence[str] = (), branch_from: str | None = None,
