@@ -1,0 +1,126 @@
+"""CloudStack end to end on MariaDB, from the real SQL corpus and generated Java fixtures.
+
+Schema fingerprints (tables, columns, indexes, FKs, views, routines of cloud and cloud_usage) are
+compared between (a) a flywayx fresh install, (b) CloudStack's own path to S, adoption with
+``baseline --acs`` and a flywayx upgrade, and (c) CloudStack's own path run with the ``mariadb``
+client (tests/acs_e2e/cloudstack_path.py).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flywayx.db.fingerprint import fingerprint
+from flywayx.model.fingerprint import SchemaFingerprint, diff
+from tests.acs_e2e.cloudstack_path import SCHEMAS, install
+from tests.acs_e2e.conftest import CloudPair
+from tests.contract.conftest import flywayx  # noqa: F401 - fixture
+
+pytestmark = [pytest.mark.mariadb, pytest.mark.acs]
+
+LATEST = "4.22.0.0"
+needs_client = pytest.mark.skipif(shutil.which("mariadb") is None, reason="the mariadb client is not installed")
+
+
+def _print(pair: CloudPair) -> SchemaFingerprint:
+    conn: Any = pair.connect()
+    try:
+        return fingerprint(conn, "mariadb", list(SCHEMAS))
+    finally:
+        conn.close()
+
+
+def _cloudstack(pair: CloudPair, source: Path, project: Path, release: str) -> None:
+    conn: Any = pair.connect()
+    try:
+        install(source, project, release, host=pair.host, port=pair.port, user=pair.user, conn=conn)
+    finally:
+        conn.close()
+
+
+def _fx(run: Any, pair: CloudPair, project: Path, *args: str) -> Any:
+    result = run("--url", pair.url, "--working-directory", str(project), *args)
+    assert result.code == 0, result.out + result.err
+    return result
+
+
+def _versions(pair: CloudPair) -> list[tuple[Any, ...]]:
+    conn: Any = pair.connect("cloud")
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT version, step FROM version ORDER BY id")
+            return list(cur.fetchall())
+    finally:
+        conn.close()
+
+
+@needs_client
+def test_fresh_install_matches_cloudstacks_own_path(acs_tree: tuple[Path, Path], cloud_pair: CloudPair,
+                                                     flywayx: Any) -> None:  # noqa: F811
+    source, project = acs_tree
+    _cloudstack(cloud_pair, source, project, LATEST)
+    reference = _print(cloud_pair)
+    assert len(reference.schemas[0].tables) > 300  # the whole chain ran, not an empty schema
+    cloud_pair.drop()
+    result = _fx(flywayx, cloud_pair, project, "migrate", "--to", LATEST)
+    assert "Successfully applied" in result.out
+    drift = diff(reference, _print(cloud_pair))
+    assert drift == [], "\n".join(str(d) for d in drift[:20])
+
+
+@needs_client
+@pytest.mark.parametrize("adopted", ["4.9.3.0", "4.20.0.0"])
+def test_adoption_then_upgrade_matches_cloudstack(acs_tree: tuple[Path, Path], cloud_pair: CloudPair,
+                                                  flywayx: Any, adopted: str) -> None:  # noqa: F811
+    source, project = acs_tree
+    _cloudstack(cloud_pair, source, project, LATEST)
+    reference = _print(cloud_pair)
+    cloud_pair.drop()
+    _cloudstack(cloud_pair, source, project, adopted)
+    assert _versions(cloud_pair)[-1] == (adopted, "Complete")
+    result = _fx(flywayx, cloud_pair, project, "baseline", "--acs")
+    assert adopted in result.out
+    plan = _fx(flywayx, cloud_pair, project, "plan", "--to", LATEST)
+    assert f"V{adopted}." not in plan.out  # the adopted release's own steps are not planned again
+    assert "B4.0.0" not in plan.out.split("step(s)")[1]
+    _fx(flywayx, cloud_pair, project, "migrate", "--to", LATEST)
+    drift = diff(reference, _print(cloud_pair))
+    assert drift == [], "\n".join(str(d) for d in drift[:20])
+
+
+def test_adoption_refuses_an_unfinished_upgrade(acs_tree: tuple[Path, Path], mariadb: Any,
+                                                flywayx: Any) -> None:  # noqa: F811
+    _, project = acs_tree
+    conn = mariadb.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE version (id bigint PRIMARY KEY, version char(40), updated datetime, step char(32))")
+        cur.execute("INSERT INTO version VALUES (1, '4.0.0', now(), 'Complete'), (2, '4.1.0', now(), 'Complete'),"
+                    " (3, '4.2.0', now(), 'Upgrade')")
+    conn.close()
+    result = flywayx("--url", mariadb.url, "--working-directory", str(project), "--schemas", mariadb.name, "--default-schema", mariadb.name,
+                     "baseline", "--acs")
+    assert result.code != 0
+    assert "4.2.0" in result.err and "Upgrade" in result.err and "4.1.0" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_adoption_baselines_at_the_release_of_the_newest_complete_row(acs_tree: tuple[Path, Path], mariadb: Any,
+                                                                      flywayx: Any) -> None:  # noqa: F811
+    _, project = acs_tree
+    conn = mariadb.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE version (id bigint PRIMARY KEY, version char(40), updated datetime, step char(32))")
+        cur.execute("INSERT INTO version VALUES (1, '4.0.0', now(), 'Complete'), (2, '4.9.3.0', now(), 'Complete')")
+    conn.close()
+    result = flywayx("--url", mariadb.url, "--working-directory", str(project), "--schemas", mariadb.name, "--default-schema", mariadb.name,
+                     "baseline", "--acs")
+    assert result.code == 0, result.err
+    conn = mariadb.connect()
+    with conn.cursor() as cur:
+        cur.execute("SELECT version, type, description FROM flyway_schema_history WHERE type = 'BASELINE'")
+        assert cur.fetchall() == (("4.9.3.0", "BASELINE", "<< CloudStack 4.9.3.0 >>"),)
+    conn.close()
