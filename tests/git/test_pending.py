@@ -154,3 +154,11 @@ def test_cut_refuses_a_release_before_the_line_head(project: Repo, fx: Fx) -> No
     r = fx("--locations", str(project.sql), "release", "cut", "4.5.9")
     assert r.code == 2
     assert r.err.splitlines()[0] == "ERROR: release 4.5.9 would start line 4.5 before its branch point 4.6.0"
+
+
+def test_new_with_an_explicit_line_and_a_python_migration(project: Repo, fx: Fx) -> None:
+    r = fx("--locations", str(project.sql), "new", "backfill zones", "--line", "4.7", "--python")
+    assert r.code == 0, r.err
+    path = Path(r.out.strip())
+    assert path.name.startswith("V4.7.") and path.name.endswith("__backfill_zones.py")
+    assert "def migrate(conn)" in path.read_text()
