@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 [ -x .venv/bin/flywayx ] || { python3 -m venv .venv && .venv/bin/pip install -q -e . 2>&1 | grep -v 'is ignored' || true; }
-rm -f demo.db
+rm -f demo.db demo.db.flywayx-lock
 export NO_COLOR=${NO_COLOR:-}
 set -x
 .venv/bin/flywayx --url sqlite:///demo.db --locations sql migrate --to 1.2.0
