@@ -1,0 +1,247 @@
+"""Fault-injection harness: real ``flywayx`` processes, real servers, SIGKILL at random moments.
+
+Used by ``test_crash.py`` (a few seeded trials) and ``bench/bench_soak.py`` (many). A trial:
+run ``flywayx migrate`` on a fresh database, kill it after a random delay, recover the way
+docs/operations.md tells an operator to (``migrate``; ``migrate --resume`` when migrate says the
+run was interrupted or failed mid-way), then compare the schema fingerprint, the history rows
+(without installed_on/execution_time) and the data row counts with an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+FLYWAYX = [sys.executable, "-m", "flywayx"]
+MARIADB_URL = os.environ.get("FLYWAYX_TEST_MARIADB_URL", "mysql://root@127.0.0.1:3306/")
+POSTGRES_URL = os.environ.get("FLYWAYX_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@dataclass
+class Proc:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def text(self) -> str:
+        return self.out + self.err
+
+
+def env() -> dict[str, str]:
+    e = dict(os.environ)
+    e.pop("FLYWAYX_DEBUG", None)
+    e["FLYWAYX_QUIET_PASSWORD_WARNING"] = "1"
+    return e
+
+
+def run(*args: str, cwd: Path | None = None, extra_env: dict[str, str] | None = None, timeout: float = 120) -> Proc:
+    """Run the console script as a user would; return exit code and both streams."""
+    p = subprocess.run([*FLYWAYX, *args], capture_output=True, text=True, cwd=cwd, timeout=timeout,
+                       env={**env(), **(extra_env or {})}, check=False)
+    return Proc(p.returncode, p.stdout, p.stderr)
+
+
+# ---------------------------------------------------------------------------------------------------
+# scratch databases (a harness needs many per test, so it makes its own)
+
+
+@dataclass
+class Db:
+    """A scratch database: flywayx URL, dialect family, schema holding the tables, raw connector."""
+
+    url: str
+    family: str
+    schema: str
+    connect: Callable[[], Any]
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        conn = self.connect()
+        try:
+            cur = conn.cursor()
+            cur.execute(sql)
+            return [tuple(r) for r in cur.fetchall()] if cur.description else []
+        finally:
+            conn.close()
+
+
+def _parts(url: str, port: int) -> tuple[str, int, str, str]:
+    u = urlsplit(url)
+    return u.hostname or "127.0.0.1", u.port or port, u.username or "root", u.password or ""
+
+
+@contextmanager
+def scratch(family: str, tmp: Path) -> Iterator[Db]:
+    """A fresh database of ``family`` (mariadb, postgresql, sqlite), dropped afterwards."""
+    name = "fxe_" + uuid.uuid4().hex[:10]
+    if family == "sqlite":
+        import sqlite3
+
+        path = tmp / f"{name}.db"
+        yield Db(f"sqlite:///{path}", family, "main", lambda: sqlite3.connect(path))
+        return
+    if family == "mariadb":
+        import pymysql
+
+        host, port, user, pw = _parts(MARIADB_URL, 3306)
+
+        def my(database: str | None = name) -> Any:
+            return pymysql.connect(host=host, port=port, user=user, password=pw, database=database,
+                                   autocommit=True)
+
+        admin = my(None)
+        admin.cursor().execute(f"CREATE DATABASE `{name}`")
+        try:
+            auth = f"{user}:{pw}@" if pw else f"{user}@"
+            yield Db(f"mysql://{auth}{host}:{port}/{name}", family, name, my)
+        finally:
+            admin.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
+            admin.close()
+        return
+    import psycopg
+
+    host, port, user, pw = _parts(POSTGRES_URL, 5432)
+    user = "postgres" if user == "root" else user
+
+    def pg(dbname: str = name) -> Any:
+        return psycopg.connect(host=host, port=port, user=user, password=pw, dbname=dbname, autocommit=True)
+
+    admin = pg(urlsplit(POSTGRES_URL).path.lstrip("/") or "postgres")
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        auth = f"{user}:{pw}@" if pw else f"{user}@"
+        yield Db(f"postgresql://{auth}{host}:{port}/{name}", family, "public", pg)
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+# ---------------------------------------------------------------------------------------------------
+# a small migration set with slow statements, so kills land inside migrations
+
+
+def write_migrations(root: Path, family: str, slow: float = 0.08) -> Path:
+    """V1..V3 plus a repeatable view: DDL, DML and sleeps; returns the location directory."""
+    sleep = {"mariadb": f"SELECT SLEEP({slow})", "postgresql": f"SELECT pg_sleep({slow})"}.get(family)
+    pause = f"{sleep};\n" if sleep else ""
+    loc = root / "sql"
+    loc.mkdir(parents=True, exist_ok=True)
+    (loc / "V1__accounts.sql").write_text(
+        "CREATE TABLE account (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL);\n" + pause
+        + "INSERT INTO account VALUES (1, 'admin');\n" + pause
+        + "INSERT INTO account VALUES (2, 'system');\n" + pause
+        + "CREATE TABLE domain (id INT PRIMARY KEY, path VARCHAR(100));\n" + pause)
+    (loc / "V2__hosts.sql").write_text(
+        "CREATE TABLE host (id INT PRIMARY KEY, name VARCHAR(40), account_id INT);\n" + pause
+        + "INSERT INTO host VALUES (1, 'h1', 1);\n" + pause
+        + "INSERT INTO host VALUES (2, 'h2', 2);\n" + pause
+        + "ALTER TABLE host ADD COLUMN state VARCHAR(20);\n" + pause
+        + "UPDATE host SET state = 'Up';\n" + pause
+        + "CREATE INDEX i_host_name ON host (name);\n" + pause)
+    (loc / "V3__events.sql").write_text(
+        "CREATE TABLE event (id INT PRIMARY KEY, host_id INT, what VARCHAR(40));\n" + pause
+        + "INSERT INTO event VALUES (1, 1, 'boot');\n" + pause
+        + "INSERT INTO domain VALUES (1, '/');\n" + pause)
+    (loc / "R__host_view.sql").write_text("CREATE VIEW v_host AS SELECT id, name, state FROM host;\n")
+    return loc
+
+
+DATA_TABLES = ("account", "domain", "host", "event")
+
+
+def snapshot(db: Db) -> dict[str, Any]:
+    """Schema fingerprint digest, history rows without time columns, and data row counts."""
+    from flywayx.db.fingerprint import fingerprint
+
+    conn = db.connect()
+    try:
+        # the scratch database's name differs per trial; compare schemas under one name
+        fp = fingerprint(conn, db.family, [db.schema]).renamed({db.schema: "target"})
+    finally:
+        conn.close()
+    t = f"`{db.schema}`.flyway_schema_history" if db.family == "mariadb" else "flyway_schema_history"
+    history = db.query(f"SELECT installed_rank, version, description, type, script, checksum, success FROM {t}"
+                       " ORDER BY installed_rank")
+    counts = {}
+    for table in DATA_TABLES:
+        try:
+            counts[table] = db.query(f"SELECT COUNT(*) FROM {table}")[0][0]
+        except Exception:  # an absent table counts as absent
+            counts[table] = None
+    return {"fingerprint": fp.digest, "history": [tuple(int(v) if isinstance(v, bool) else v for v in r)
+                                                  for r in history], "rows": counts}
+
+
+@dataclass
+class Trial:
+    delay: float
+    killed: bool
+    recovery: list[str]
+    converged: bool
+    detail: str = ""
+
+
+def kill_trial(db: Db, loc: Path, delay: float) -> Trial:
+    """Start migrate, SIGKILL it after ``delay`` seconds, recover; the caller compares snapshots."""
+    args = [*FLYWAYX, "--url", db.url, "--locations", str(loc), "--lock-timeout", "30", "migrate"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
+    try:
+        proc.wait(timeout=delay)
+        killed = False
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        killed = True
+    proc.communicate()
+    steps: list[str] = []
+    for _ in range(3):
+        r = run("--url", db.url, "--locations", str(loc), "--lock-timeout", "30", "migrate")
+        steps.append(f"migrate -> {r.code}")
+        if r.code == 0:
+            return Trial(delay, killed, steps, True)
+        if "--resume" not in r.err:
+            return Trial(delay, killed, steps, False, r.err.strip())
+        r = run("--url", db.url, "--locations", str(loc), "--lock-timeout", "30", "migrate", "--resume")
+        steps.append(f"migrate --resume -> {r.code}")
+        if r.code == 0:
+            return Trial(delay, killed, steps, True)
+        return Trial(delay, killed, steps, False, r.err.strip())
+    return Trial(delay, killed, steps, False, "no convergence")
+
+
+def reference(family: str, tmp: Path, loc: Path) -> tuple[dict[str, Any], float]:
+    """Snapshot and wall time of an uninterrupted run on a fresh database."""
+    with scratch(family, tmp) as db:
+        started = time.monotonic()
+        r = run("--url", db.url, "--locations", str(loc), "migrate")
+        took = time.monotonic() - started
+        assert r.code == 0, r.err
+        return snapshot(db), took
+
+
+def trials(family: str, tmp: Path, n: int, seed: int) -> list[tuple[Trial, dict[str, Any]]]:
+    """Run ``n`` seeded kill trials; each result with its snapshot after recovery."""
+    loc = write_migrations(tmp, family)
+    want, took = reference(family, tmp, loc)
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        with scratch(family, tmp) as db:
+            t = kill_trial(db, loc, rng.uniform(0.05, 0.85 * took))
+            got = snapshot(db) if t.converged else {}
+            t.converged = t.converged and got == want
+            if not t.converged and not t.detail:
+                t.detail = f"state differs: {got} != {want}"
+            out.append((t, got))
+    return out
