@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - the table rows are data, one class per line
 """Build a CloudStack-shaped SOURCE tree in a temporary directory: the real SQL corpus in the
 META-INF/db and setup/db layout, plus hand-written Java generated from the compact table below.
 

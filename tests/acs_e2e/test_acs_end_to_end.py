@@ -23,6 +23,11 @@ from tests.contract.conftest import flywayx  # noqa: F401 - fixture
 pytestmark = [pytest.mark.mariadb, pytest.mark.acs]
 
 LATEST = "4.22.0.0"
+# Column order is not compared: releases.toml (acs/overrides.toml) puts 4.19.2.0 in closure(4.20.1.0),
+# so flywayx adds volumes.last_id (4.19.2.0.1) before 4.20.0.0's delete_protection, while main's
+# chain adds it later, at 4.20.1.0. Everything else, order of columns included, is identical.
+ORDER_ONLY = {"table cloud.volumes"}
+VERSION_TABLE = "CREATE TABLE version (id bigint PRIMARY KEY, version char(40), updated datetime, step char(32))"
 needs_client = pytest.mark.skipif(shutil.which("mariadb") is None, reason="the mariadb client is not installed")
 
 
@@ -32,6 +37,11 @@ def _print(pair: CloudPair) -> SchemaFingerprint:
         return fingerprint(conn, "mariadb", list(SCHEMAS))
     finally:
         conn.close()
+
+
+def _same(reference: SchemaFingerprint, actual: SchemaFingerprint) -> None:
+    drift = [d for d in diff(reference, actual) if not (d.attribute == "column order" and d.path in ORDER_ONLY)]
+    assert drift == [], "\n".join(str(d) for d in drift[:20])
 
 
 def _cloudstack(pair: CloudPair, source: Path, project: Path, release: str) -> None:
@@ -68,8 +78,7 @@ def test_fresh_install_matches_cloudstacks_own_path(acs_tree: tuple[Path, Path],
     cloud_pair.drop()
     result = _fx(flywayx, cloud_pair, project, "migrate", "--to", LATEST)
     assert "Successfully applied" in result.out
-    drift = diff(reference, _print(cloud_pair))
-    assert drift == [], "\n".join(str(d) for d in drift[:20])
+    _same(reference, _print(cloud_pair))
 
 
 @needs_client
@@ -88,8 +97,7 @@ def test_adoption_then_upgrade_matches_cloudstack(acs_tree: tuple[Path, Path], c
     assert f"V{adopted}." not in plan.out  # the adopted release's own steps are not planned again
     assert "B4.0.0" not in plan.out.split("step(s)")[1]
     _fx(flywayx, cloud_pair, project, "migrate", "--to", LATEST)
-    drift = diff(reference, _print(cloud_pair))
-    assert drift == [], "\n".join(str(d) for d in drift[:20])
+    _same(reference, _print(cloud_pair))
 
 
 def test_adoption_refuses_an_unfinished_upgrade(acs_tree: tuple[Path, Path], mariadb: Any,
@@ -97,26 +105,28 @@ def test_adoption_refuses_an_unfinished_upgrade(acs_tree: tuple[Path, Path], mar
     _, project = acs_tree
     conn = mariadb.connect()
     with conn.cursor() as cur:
-        cur.execute("CREATE TABLE version (id bigint PRIMARY KEY, version char(40), updated datetime, step char(32))")
+        cur.execute(VERSION_TABLE)
         cur.execute("INSERT INTO version VALUES (1, '4.0.0', now(), 'Complete'), (2, '4.1.0', now(), 'Complete'),"
                     " (3, '4.2.0', now(), 'Upgrade')")
     conn.close()
-    result = flywayx("--url", mariadb.url, "--working-directory", str(project), "--schemas", mariadb.name, "--default-schema", mariadb.name,
+    result = flywayx("--url", mariadb.url, "--working-directory", str(project), 
+                     "--schemas", mariadb.name, "--default-schema", mariadb.name,
                      "baseline", "--acs")
     assert result.code != 0
     assert "4.2.0" in result.err and "Upgrade" in result.err and "4.1.0" in result.err
     assert "Traceback" not in result.err
 
 
-def test_adoption_baselines_at_the_release_of_the_newest_complete_row(acs_tree: tuple[Path, Path], mariadb: Any,
-                                                                      flywayx: Any) -> None:  # noqa: F811
+def test_adoption_baselines_at_the_newest_complete_release(acs_tree: tuple[Path, Path], mariadb: Any,
+                                                            flywayx: Any) -> None:  # noqa: F811
     _, project = acs_tree
     conn = mariadb.connect()
     with conn.cursor() as cur:
-        cur.execute("CREATE TABLE version (id bigint PRIMARY KEY, version char(40), updated datetime, step char(32))")
+        cur.execute(VERSION_TABLE)
         cur.execute("INSERT INTO version VALUES (1, '4.0.0', now(), 'Complete'), (2, '4.9.3.0', now(), 'Complete')")
     conn.close()
-    result = flywayx("--url", mariadb.url, "--working-directory", str(project), "--schemas", mariadb.name, "--default-schema", mariadb.name,
+    result = flywayx("--url", mariadb.url, "--working-directory", str(project), 
+                     "--schemas", mariadb.name, "--default-schema", mariadb.name,
                      "baseline", "--acs")
     assert result.code == 0, result.err
     conn = mariadb.connect()
