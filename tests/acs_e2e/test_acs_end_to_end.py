@@ -109,7 +109,7 @@ def test_adoption_refuses_an_unfinished_upgrade(acs_tree: tuple[Path, Path], mar
         cur.execute("INSERT INTO version VALUES (1, '4.0.0', now(), 'Complete'), (2, '4.1.0', now(), 'Complete'),"
                     " (3, '4.2.0', now(), 'Upgrade')")
     conn.close()
-    result = flywayx("--url", mariadb.url, "--working-directory", str(project), 
+    result = flywayx("--url", mariadb.url, "--working-directory", str(project),
                      "--schemas", mariadb.name, "--default-schema", mariadb.name,
                      "baseline", "--acs")
     assert result.code != 0
@@ -125,7 +125,7 @@ def test_adoption_baselines_at_the_newest_complete_release(acs_tree: tuple[Path,
         cur.execute(VERSION_TABLE)
         cur.execute("INSERT INTO version VALUES (1, '4.0.0', now(), 'Complete'), (2, '4.9.3.0', now(), 'Complete')")
     conn.close()
-    result = flywayx("--url", mariadb.url, "--working-directory", str(project), 
+    result = flywayx("--url", mariadb.url, "--working-directory", str(project),
                      "--schemas", mariadb.name, "--default-schema", mariadb.name,
                      "baseline", "--acs")
     assert result.code == 0, result.err
