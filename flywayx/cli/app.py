@@ -152,7 +152,10 @@ def run(args: list[str], prog_name: str) -> int:
     from flywayx.cli import acs, commands, extras, gitflow, lines, online, safety  # noqa: F401 - registers the commands on ``cli``
     from flywayx.sources.config import split_flyway_args
 
-    rest, flyway_args = split_flyway_args(args)
+    try:
+        rest, flyway_args = split_flyway_args(args)
+    except FlywayxError as err:  # e.g. an option given twice: one ERROR line, never a traceback
+        return report_error(err, _json_flag(args), [])
     for key in ("password", "url"):
         if key in flyway_args:
             warn_if_password(key, flyway_args[key])
