@@ -237,7 +237,7 @@ def test_pg_lock_excludes_flyway_transactional_lock(pg_pair: tuple[Any, Any, str
 def test_pg_timeout_names_the_holder(pg_pair: tuple[Any, Any, str]) -> None:
     a, b, schema = pg_pair
     pid = a.query("SELECT pg_backend_pid()")[0][0]
-    with a.lock(schema, TABLE, 1), pytest.raises(LockTimeout) as err, b.lock(schema, TABLE, 0.3):
+    with a.lock(schema, TABLE, 1), pytest.raises(LockTimeout) as err, b.lock(schema, TABLE, 1.5):
         pass
     assert f"backend pid {pid}" in err.value.message
     assert f"pg_terminate_backend({pid})" in err.value.message
