@@ -146,7 +146,7 @@ def migrate_to(s: Session, target: str | None, options: MigrateOptions, phase: s
 
 def _walk(s: Session, graph: ReleaseGraph, analysed: Analysed, target: str | None, phase: str | None,
           run_id: str, report: apply.Reporter) -> list[AppliedItem]:
-    from flywayx.service.core import _callbacks
+    from flywayx.service.core import _callbacks, refuse_interrupted
 
     fire = _callbacks(s, report)
     opts = apply.ApplyOptions(s.installed_by, s.default_schema, s.config.execute_in_transaction,
@@ -156,6 +156,7 @@ def _walk(s: Session, graph: ReleaseGraph, analysed: Analysed, target: str | Non
     applied: list[AppliedItem] = []
     while True:
         with s.db.lock(s.default_schema, s.config.table, s.config.lock_timeout):
+            refuse_interrupted(s)  # another runner may have been killed mid-migration since we started
             steps = select_phase(make_plan(s, graph, analysed, target), phase, analysed)
             if not steps:
                 break
