@@ -10,11 +10,13 @@ Each scratch fixture creates a uniquely named database and drops it afterwards.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -79,7 +81,7 @@ def mariadb() -> Iterator[MariaScratch]:
     host, port, user, pw = _parts(MARIADB_URL, 3306)
     try:
         admin = pymysql.connect(host=host, port=port, user=user, password=pw, autocommit=True)
-    except Exception as err:  # noqa: BLE001 - any connection failure means "server absent"
+    except Exception as err:
         _unavailable("MariaDB", err)
     name = "fx_" + uuid.uuid4().hex[:10]
     with admin.cursor() as cur:
@@ -103,7 +105,7 @@ def postgres() -> Iterator[PgScratch]:
     dbname = urlsplit(POSTGRES_URL).path.lstrip("/") or "postgres"
     try:
         admin = psycopg.connect(host=host, port=port, user=user, password=pw, dbname=dbname, autocommit=True)
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:
         _unavailable("PostgreSQL", err)
     name = "fx_" + uuid.uuid4().hex[:10]
     admin.execute(f'CREATE DATABASE "{name}"')
@@ -124,3 +126,29 @@ def acs_corpus() -> Path:
             pytest.fail(msg)
         pytest.skip(msg)
     return ACS_CORPUS
+
+
+@dataclass
+class CliResult:
+    """What one in-process CLI run produced: exit code, stdout, stderr."""
+
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def cli_run(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    """Run ``flywayx ARGS`` in-process exactly as the console script does; capture its output."""
+    from flywayx.cli.app import run
+
+    def call(*args: str) -> CliResult:
+        capsys.readouterr()
+        code = run(list(args), prog_name="flywayx")
+        got = capsys.readouterr()
+        return CliResult(code, got.out, got.err)
+
+    return call

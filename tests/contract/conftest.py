@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.conftest import CliResult
 
 
 @dataclass
@@ -61,25 +62,10 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
     return Target(db.url, dialect, query, execute, schema)
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
+Result = CliResult
 
 
 @pytest.fixture
-def flywayx(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
-    """Run the CLI in-process (as the console script would) and capture its output."""
-    from flywayx.cli.app import run
-
-    def call(*args: str) -> Result:
-        capsys.readouterr()
-        code = run(list(args), prog_name="flywayx")
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return call
+def flywayx(cli_run: Callable[..., CliResult]) -> Callable[..., CliResult]:
+    """The shared in-process CLI runner (tests/conftest.py) under the name these tests use."""
+    return cli_run

@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import CliResult
 
 
 class Repo:
@@ -69,22 +70,10 @@ def repo(tmp_path: Path) -> Repo:
     return Repo(tmp_path / "project")
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
+Result = CliResult
 
 
 @pytest.fixture
-def fx(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
-    """Run the flywayx CLI in-process, as the console script does, capturing its output."""
-    from flywayx.cli.app import run
-
-    def call(*args: str) -> Result:
-        capsys.readouterr()
-        code = run(list(args), prog_name="flywayx")
-        got = capsys.readouterr()
-        return Result(code, got.out, got.err)
-
-    return call
+def fx(cli_run: Callable[..., CliResult]) -> Callable[..., CliResult]:
+    """The shared in-process CLI runner (tests/conftest.py)."""
+    return cli_run

@@ -2,37 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.conftest import CliResult
 
-@dataclass
-class Ran:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
+Ran = CliResult
 
 
 @pytest.fixture
-def fx(capsys: pytest.CaptureFixture[str]) -> Callable[..., Ran]:
-    """Run ``flywayx ARGS`` in-process as the console script would; capture its output."""
-    from flywayx.cli.app import run
-
-    def call(*args: str) -> Ran:
-        capsys.readouterr()
-        code = run(list(args), prog_name="flywayx")
-        got = capsys.readouterr()
-        return Ran(code, got.out, got.err)
-
-    return call
+def fx(cli_run: Callable[..., CliResult]) -> Callable[..., CliResult]:
+    """The shared in-process CLI runner (tests/conftest.py)."""
+    return cli_run
 
 
 # Release 1.0.0 creates accounts; 1.1.0 adds email (expand), backfills it (data), drops the legacy
