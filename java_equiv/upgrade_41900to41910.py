@@ -1,0 +1,14 @@
+"""Port of Upgrade41900to41910.performDataMigration (4.19.1.0): index ``i_vm_stats__vm_id``.
+
+Created only when no index of that name exists; a re-run does nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from java_equiv._dbupgrade import add_index_if_needed
+
+
+def migrate(conn: Any) -> None:
+    add_index_if_needed(conn, "vm_stats", "vm_id")

@@ -1,0 +1,37 @@
+"""Port of Upgrade42000to42010.performDataMigration (4.20.1.0): 22 ``i_<table>__<cols>`` indexes.
+
+Each index is created unless one of its name exists (a re-run does nothing). The Java's one
+``renameIndexIfNeeded(user_ip_address, public_ip_address -> uk_public_ip_address)`` only tries
+the rename when ``public_ip_address`` does *not* exist, so it never renames anything; the port
+keeps that behaviour (java_equiv/_dbupgrade.py) so both paths leave the same schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from java_equiv._dbupgrade import add_index_if_needed, rename_index_if_needed
+
+# (table, columns...) in the Java's order; the rename sits between the 4th and 5th entries.
+BEFORE_RENAME = (
+    ("host", "mgmt_server_id"), ("host", "resource"), ("host", "resource_state"), ("host", "type"),
+)
+AFTER_RENAME = (
+    ("user_ip_address", "public_ip_address"), ("user_ip_address", "data_center_id"),
+    ("user_ip_address", "vlan_db_id"), ("user_ip_address", "removed"),
+    ("vlan", "vlan_type"), ("vlan", "data_center_id"), ("vlan", "removed"),
+    ("network_offering_details", "name"),
+    ("service_offering", "cpu"), ("service_offering", "speed"), ("service_offering", "ram_size"),
+    ("op_host_planner_reservation", "resource_usage"),
+    ("storage_pool", "pool_type"), ("storage_pool", "data_center_id", "status", "scope", "hypervisor"),
+    ("router_network_ref", "guest_type"), ("domain_router", "role"),
+    ("async_job", "instance_type", "job_status"), ("cluster", "managed_state"),
+)
+
+
+def migrate(conn: Any) -> None:
+    for table, *columns in BEFORE_RENAME:
+        add_index_if_needed(conn, table, *columns)
+    rename_index_if_needed(conn, "user_ip_address", "public_ip_address", "uk_public_ip_address")
+    for table, *columns in AFTER_RENAME:
+        add_index_if_needed(conn, table, *columns)
