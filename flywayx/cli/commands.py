@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from flywayx.cli.app import _common, _set, cli, config_from, emit_json, json_mode, progress_reporter, say
@@ -40,6 +38,7 @@ def migrate(ctx: click.Context, target: str | None, out_of_order: bool | None, b
     if json_mode(ctx):
         emit_json(result.to_json())
         return
+    _warn(result.warnings)
     schema = result.header.schema_name.split(", ")[0]
     say(ctx, f"Current version of schema {schema}: {result.initial_version or '<< Empty Schema >>'}")
     if not result.applied:
@@ -65,6 +64,7 @@ def info(ctx: click.Context, target: str | None, out_of_order: bool | None) -> N
     if json_mode(ctx):
         emit_json(result.to_json())
         return
+    _warn(result.warnings)
     schema = result.header.schema_name.split(", ")[0]
     say(ctx, f"Schema version: {result.schema_version or '<< Empty Schema >>'}")
     if result.current_releases:
@@ -182,10 +182,6 @@ def explain(ctx: click.Context, files: tuple[str, ...], dialect: str) -> None:
         ctx.exit(1)
 
 
-def _noop(*_a: Any) -> None:
-    return None
-
-
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--dry-run", is_flag=True, help="Only show the renames.")
@@ -205,3 +201,9 @@ def rename(ctx: click.Context, paths: tuple[str, ...], dry_run: bool) -> None:
         say(ctx, f"{'would rename' if dry_run else 'renamed'} {old} -> {new}")
     if not done:
         say(ctx, "No alias names found.")
+
+
+def _warn(warnings: list[str]) -> None:
+    """Scanner and run warnings (a skipped location, an ignored file) on stderr, as Flyway logs them."""
+    for w in warnings:
+        click.echo(f"WARNING: {w}", err=True)

@@ -46,6 +46,7 @@ class InfoReport:
     releases: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # version -> (release, line)
     current_releases: list[str] = field(default_factory=list)
     phase_state: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -55,7 +56,7 @@ class InfoReport:
             "allSchemasEmpty": self.all_schemas_empty,
             "flywayVersion": TOOL_VERSION,
             "database": self.header.database,
-            "warnings": [],
+            "warnings": self.warnings,
             "operation": "info",
             "currentReleases": self.current_releases,
             "phaseState": self.phase_state,

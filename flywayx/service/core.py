@@ -169,7 +169,8 @@ def info(config: Config) -> InfoReport:
         current = result.current()
         empty = all(_schema_empty(s, name) for name in s.schemas)
         report = InfoReport(s.header(), list(result.migrations),
-                            current.version.text if current and current.version else None, empty)
+                            current.version.text if current and current.version else None, empty,
+                            warnings=list(s.found.warnings))
         from flywayx.service import lines
 
         graph = lines.release_graph(s)

@@ -80,3 +80,10 @@ def test_flyway_style_and_click_style_options_agree(tmp_path: Path, capsys: pyte
 def test_console_script_version_and_module_entry() -> None:
     out = subprocess.run([sys.executable, "-m", "flywayx", "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("flywayx ")
+
+
+def test_a_missing_location_is_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nowhere"
+    code, _, err = cli(capsys, "--url", f"sqlite:///{tmp_path / 'x.db'}", "--locations", str(missing), "info")
+    assert code == 0
+    assert f"WARNING: Skipping filesystem location: {missing} (NOT_FOUND)" in err
