@@ -1,0 +1,54 @@
+"""Port of Upgrade41810to41900.performDataMigration (4.19.0.0), all but the decryption.
+
+Ported, in the Java's order:
+- ``migrateBackupDates``: ``backups.date`` (varchar) becomes ``old_date``, a new DATETIME ``date``
+  gets each parsed value, ``old_date`` is dropped; failures stop the step, as in the Java. The Java
+  stores a ``java.sql.Date``, so only the calendar date survives (time 00:00:00), in the
+  management server's time zone; here the time zone of the process running flywayx. A value no
+  format parses becomes NULL. If a previous run stopped half-way (``old_date`` present) the
+  rename and add are skipped so the run can finish.
+- ``addIndexes``: ``i_alert__archived__created``, ``i_alert__type__data_center_id__pod_id``,
+  ``i_event__resource_type__resource_id``.
+- ``addRemoverAccountIdForeignKeyToQuarantinedIps``: ``fk_quarantined_ips__remover_account_id``.
+
+Not ported: ``decryptConfigurationValuesFromAccountAndDomainScopesNotInSecureHiddenCategories``
+needs CloudStack's DBEncryptionUtil key (db.properties / key file); see docs/acs-java-steps.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from java_equiv._dates import parse_backup_date
+from java_equiv._db import execute, rows
+from java_equiv._dbupgrade import add_foreign_key, add_index_if_needed, column_exists
+
+LOG = logging.getLogger("flywayx.acs.41810to41900")
+
+MISSING = ("decryptConfigurationValuesFromAccountAndDomainScopesNotInSecureHiddenCategories",)
+
+INDEXES = (("alert", "archived", "created"), ("alert", "type", "data_center_id", "pod_id"),
+           ("event", "resource_type", "resource_id"))
+
+
+def migrate_backup_dates(conn: Any, cloud: str = "cloud") -> None:
+    table = f"`{cloud}`.`backups`"
+    if not column_exists(conn, table, "old_date"):
+        execute(conn, f"ALTER TABLE {table} CHANGE COLUMN `date` `old_date` varchar(255)")
+    if not column_exists(conn, table, "`date`"):
+        execute(conn, f"ALTER TABLE {table} ADD COLUMN `date` DATETIME")
+    for backup_id, text in rows(conn, f"SELECT `id`, `old_date` FROM {table}"):
+        day = parse_backup_date(text)
+        if day is None:
+            LOG.error("unable to parse date [%s] of backup %s; its date becomes NULL", text, backup_id)
+        execute(conn, f"UPDATE {table} SET `date` = %s WHERE `id` = %s", (day, backup_id))
+    execute(conn, f"ALTER TABLE {table} DROP COLUMN `old_date`")
+
+
+def migrate(conn: Any, *, cloud: str = "cloud") -> None:
+    """``cloud`` names the schema the Java hard-codes (tests use a scratch one)."""
+    migrate_backup_dates(conn, cloud)
+    for table, *columns in INDEXES:
+        add_index_if_needed(conn, table, *columns)
+    add_foreign_key(conn, "quarantined_ips", "remover_account_id", "account", "id", cloud=cloud)
