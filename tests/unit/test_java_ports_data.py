@@ -1,0 +1,39 @@
+"""Data-migration ports, each run twice on a scratch MariaDB holding just the tables it touches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from java_equiv import upgrade_42010to42100
+
+
+def _sql(conn: Any, sql: str, *args: object) -> Any:
+    with conn.cursor() as cur:
+        cur.execute(sql, args)
+        return cur.fetchall()
+
+
+def test_42010to42100_node_versions_and_scope_bitmask(mariadb: Any) -> None:
+    conn = mariadb.connect()
+    _sql(conn, "CREATE TABLE kubernetes_supported_version (id bigint PRIMARY KEY, semantic_version varchar(32))")
+    _sql(conn, "CREATE TABLE kubernetes_cluster (id bigint PRIMARY KEY, kubernetes_version_id bigint, "
+               "removed datetime)")
+    _sql(conn, "CREATE TABLE kubernetes_cluster_vm_map (id bigint PRIMARY KEY, cluster_id bigint, "
+               "kubernetes_node_version varchar(40))")
+    _sql(conn, "INSERT INTO kubernetes_supported_version VALUES (1, '1.28.4'), (2, '1.30.0')")
+    _sql(conn, "INSERT INTO kubernetes_cluster VALUES (10, 1, NULL), (11, 2, NULL), (12, 2, NOW())")
+    _sql(conn, "INSERT INTO kubernetes_cluster_vm_map VALUES (1, 10, NULL), (2, 10, NULL), (3, 11, NULL), "
+               "(4, 12, NULL)")
+    _sql(conn, "CREATE TABLE configuration (name varchar(255) PRIMARY KEY, scope varchar(255), value text)")
+    _sql(conn, "INSERT INTO configuration (name, scope) VALUES ('a', 'Global'), ('b', 'zone'), ('c', 'Account'), "
+               "('d', 'ManagementServer'), ('e', 'Nonsense'), ('f', NULL)")
+    for _ in range(2):
+        upgrade_42010to42100.migrate(conn, cloud=mariadb.name)
+        nodes = dict(_sql(conn, "SELECT id, kubernetes_node_version FROM kubernetes_cluster_vm_map"))
+        assert nodes == {1: "1.28.4", 2: "1.28.4", 3: "1.30.0", 4: None}  # removed cluster untouched
+        scopes = dict(_sql(conn, "SELECT name, scope FROM configuration"))
+        assert scopes == {"a": 1, "b": 2, "c": 128, "d": 16, "e": 0, "f": 0}
+    column = _sql(conn, "SELECT column_type, is_nullable, column_default, column_comment, ordinal_position "
+                        "FROM information_schema.columns WHERE table_schema=%s AND table_name='configuration' "
+                        "AND column_name='scope'", mariadb.name)
+    assert column == (("bigint(20)", "NO", "0", "Bitmask for scope(s) of this parameter", 3),)
