@@ -37,3 +37,53 @@ def test_42010to42100_node_versions_and_scope_bitmask(mariadb: Any) -> None:
                         "FROM information_schema.columns WHERE table_schema=%s AND table_name='configuration' "
                         "AND column_name='scope'", mariadb.name)
     assert column == (("bigint(20)", "NO", "0", "Bitmask for scope(s) of this parameter", 3),)
+
+
+def _charset(conn: Any, schema: str) -> Any:
+    return _sql(conn, "SELECT character_set_name, column_type, is_nullable FROM information_schema.columns "
+                      "WHERE table_schema=%s AND table_name='affinity_group' AND column_name='name'", schema)
+
+
+def test_41910to42000_affinity_group_name_to_utf8mb4(mariadb: Any) -> None:
+    from java_equiv import upgrade_41910to42000
+
+    conn = mariadb.connect()
+    _sql(conn, "CREATE TABLE affinity_group (id bigint PRIMARY KEY, name varchar(255) CHARACTER SET utf8mb3 "
+               "NOT NULL)")
+    _sql(conn, "INSERT INTO affinity_group VALUES (1, 'web'), (2, %s)", "x" * 191)
+    for _ in range(2):
+        upgrade_41910to42000.migrate(conn, cloud=mariadb.name)
+        assert _charset(conn, mariadb.name) == (("utf8mb4", "varchar(191)", "NO"),)
+    assert _sql(conn, "SELECT name FROM affinity_group WHERE id = 1") == (("web",),)
+
+
+def test_41910to42000_leaves_long_names_alone(mariadb: Any) -> None:
+    from java_equiv import upgrade_41910to42000
+
+    conn = mariadb.connect()
+    _sql(conn, "CREATE TABLE affinity_group (id bigint PRIMARY KEY, name varchar(255) CHARACTER SET utf8mb3 "
+               "NOT NULL)")
+    _sql(conn, "INSERT INTO affinity_group VALUES (1, %s)", "x" * 192)
+    upgrade_41910to42000.migrate(conn, cloud=mariadb.name)
+    assert _charset(conn, mariadb.name) == (("utf8mb3", "varchar(255)", "NO"),)
+
+
+def test_42100to42200_owners_from_volume_and_vm(mariadb: Any) -> None:
+    from java_equiv import upgrade_42100to42200
+
+    conn = mariadb.connect()
+    for table in ("volumes", "vm_instance"):
+        _sql(conn, f"CREATE TABLE {table} (id bigint PRIMARY KEY, account_id bigint, domain_id bigint)")
+    _sql(conn, "INSERT INTO volumes VALUES (1, 5, 50), (2, 6, 60)")
+    _sql(conn, "INSERT INTO vm_instance VALUES (7, 8, 80)")
+    _sql(conn, "CREATE TABLE snapshot_policy (id bigint PRIMARY KEY, volume_id bigint, account_id bigint, "
+               "domain_id bigint)")
+    _sql(conn, "CREATE TABLE backup_schedule (id bigint PRIMARY KEY, vm_id bigint, account_id bigint, "
+               "domain_id bigint)")
+    _sql(conn, "INSERT INTO snapshot_policy VALUES (1, 1, NULL, NULL), (2, 2, 99, NULL), (3, 42, NULL, NULL)")
+    _sql(conn, "INSERT INTO backup_schedule VALUES (1, 7, NULL, NULL)")
+    for _ in range(2):
+        upgrade_42100to42200.migrate(conn)
+        assert _sql(conn, "SELECT id, account_id, domain_id FROM snapshot_policy ORDER BY id") == (
+            (1, 5, 50), (2, 99, None), (3, None, None))  # already owned in part: untouched; no volume: untouched
+        assert _sql(conn, "SELECT id, account_id, domain_id FROM backup_schedule") == ((1, 8, 80),)
