@@ -1,0 +1,26 @@
+"""Port of Upgrade42100to42200.performDataMigration (4.22.0.0): owners of policies and schedules.
+
+A snapshot policy with neither ``account_id`` nor ``domain_id`` takes both from its volume; a
+backup schedule with neither takes both from its VM (``vm_instance``). Rows already owned are
+not touched, so a re-run changes nothing. Errors stop the step, as in the Java.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from java_equiv._db import execute, rows
+
+OWNERS = (
+    ("snapshot_policy", "volumes", "volume_id"),
+    ("backup_schedule", "vm_instance", "vm_id"),
+)
+
+
+def migrate(conn: Any) -> None:
+    for table, owner_table, link in OWNERS:
+        found = rows(conn, f"SELECT t.id, o.account_id, o.domain_id FROM {table} t, {owner_table} o "
+                           f"WHERE t.{link} = o.id AND (t.account_id IS NULL AND t.domain_id IS NULL)")
+        for row_id, account_id, domain_id in found:
+            execute(conn, f"UPDATE {table} SET account_id = %s, domain_id = %s WHERE id = %s",
+                    (account_id, domain_id, row_id))
