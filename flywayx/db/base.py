@@ -7,7 +7,6 @@ one with ``flywayx.db.connect.connect``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -106,8 +105,3 @@ class Database(Protocol):
         """Before each migration: reset session state as Flyway does (search_path / USE db)."""
 
     def close(self) -> None: ...
-
-
-def iter_chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]

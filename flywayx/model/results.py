@@ -230,9 +230,3 @@ class CleanReport:
         return {"schemasCleaned": self.cleaned, "schemasDropped": self.dropped, "flywayVersion": TOOL_VERSION,
                 "database": self.header.database, "warnings": self.warnings, "operation": "clean"}
 
-
-def error_json(code: str, message: str, cause: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
-    err: dict[str, Any] = {"errorCode": code, "message": message}
-    err.update({k: v for k, v in extra.items() if v is not None})
-    err["cause"] = cause
-    return {"error": err}

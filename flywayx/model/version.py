@@ -97,11 +97,6 @@ class Version:
             return str(self.special.value).lower()
         return self.text
 
-    def starts_with(self, prefix: Version) -> bool:
-        """True if ``prefix``'s untrimmed parts are a proper-or-equal leading run of ours."""
-        mine, theirs = _untrimmed(self.text), _untrimmed(prefix.text)
-        return len(theirs) <= len(mine) and mine[: len(theirs)] == theirs
-
     def compare_to(self, other: Version) -> int:
         """Sign of Java's ``MigrationVersion.compareTo``, quirks included.
 
@@ -141,10 +136,6 @@ def _cmp_padded(a: tuple[int, ...], b: tuple[int, ...]) -> int:
     width = max(len(a), len(b))
     a, b = a + (0,) * (width - len(a)), b + (0,) * (width - len(b))
     return (a > b) - (a < b)
-
-
-def _untrimmed(text: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in _SPLIT.split(text))
 
 
 def _sort_key(parts: tuple[int, ...], special: Special | None) -> tuple[int, tuple[int, ...]]:

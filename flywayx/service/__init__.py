@@ -1,13 +1,11 @@
 """One function per command: gather -> plan -> apply -> result value. Never prints."""
 
+from flywayx.service.admin import baseline, clean, repair
 from flywayx.service.core import (
     MigrateOptions,
-    baseline,
-    clean,
     info,
     load_statements,
     migrate,
-    repair,
     session,
     validate,
     validation_error,

@@ -64,7 +64,7 @@ def adoption_release(config: Config) -> tuple[str, str]:
 
 def baseline_acs(config: Config) -> BaselineReport:
     """``flywayx baseline --acs``: baseline at the release recorded in ``cloud.version``."""
-    from flywayx.service.core import baseline
+    from flywayx.service.admin import baseline
 
     release, version = adoption_release(config)
     adopted = dataclasses.replace(config, baseline_version=version,
