@@ -55,7 +55,8 @@ def apply_one(db: Database, history: HistoryTable, own: OwnTables | None, work: 
     db.restore_session(opts.default_schema)
     in_txn = _transactional(db, work, opts)
     report("migration.start", {"migration": m, "out_of_order": work.out_of_order, "transactional": in_txn})
-    db.begin()
+    if in_txn or not db.capabilities.transactional_ddl:
+        db.begin()  # non-transactional PostgreSQL statements (CREATE INDEX CONCURRENTLY…) refuse a BEGIN
     started = time.monotonic()
     p = _Progress(work.skip_statements, _prefix_digest(work.statements, work.skip_statements))
     try:

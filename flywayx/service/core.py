@@ -35,6 +35,7 @@ from flywayx.model.results import (
 )
 from flywayx.model.work import Work
 from flywayx.plan.info import InfoOptions, InfoResult, compute_info
+from flywayx.plan.mixed import check_mixed
 from flywayx.plan.validate import ValidationIssue, validate_info
 from flywayx.sources.checksum import read_migration_text
 from flywayx.sources.placeholders import (
@@ -135,7 +136,9 @@ def load_statements(m: Migration, config: Config, placeholders: dict[str, str], 
         values = with_filename(placeholders, filename, config.placeholder_separator)
         text = replace_placeholders(text, values, config.placeholder_prefix, config.placeholder_suffix,
                                     config.placeholder_separator)
-    return split(text, dialect, path=m.script)
+    statements = split(text, dialect, path=m.script)
+    check_mixed(statements, config.mixed, m.script)
+    return statements
 
 
 def _work(s: Session, m: Migration, **extra: Any) -> Work:

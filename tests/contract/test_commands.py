@@ -198,3 +198,17 @@ def test_placeholders_and_callbacks(target: Target, tmp_path: Path, flywayx: Cal
     assert ok.code == 0, ok.err
     assert target.query("SELECT COUNT(*) FROM things") == [(0,)]
     assert target.query("SELECT note FROM audit_log") == [("afterMigrate.sql",)]
+
+
+def test_mixed_transactional_statements_on_postgres(postgres: object, tmp_path: Path,
+                                                    flywayx: Callable[..., Result]) -> None:
+    url = postgres.url  # type: ignore[attr-defined]
+    loc = tmp_path / "m"
+    write(loc, "V1__t.sql", "CREATE TABLE t (id INT);\n")
+    write(loc, "V2__idx.sql", "CREATE INDEX CONCURRENTLY t_id ON t (id);\n")  # alone: runs outside a transaction
+    assert flywayx("--url", url, "--locations", str(loc), "migrate").code == 0
+    write(loc, "V3__both.sql", "CREATE TABLE u (id INT);\nCREATE INDEX CONCURRENTLY u_id ON u (id);\n")
+    refused = flywayx("--url", url, "--locations", str(loc), "migrate")
+    assert refused.code == 1
+    assert "Detected both transactional and non-transactional statements" in refused.err and "line 2" in refused.err
+    assert flywayx("--url", url, "--locations", str(loc), "-mixed=true", "migrate").code == 0
