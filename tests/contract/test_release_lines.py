@@ -92,3 +92,14 @@ def test_genuine_conflict_names_the_pair_and_the_column(target: Target, tmp_path
     assert [(c["pending"], c["applied"]) for c in conflicts] == [("1.0.1.1", "1.1.0.1")]
     assert any("accounts" in o for o in conflicts[0]["objects"])
     assert history(target) == before
+
+
+def test_database_migrated_by_plain_flyway_is_adopted(target: Target, tmp_path: Path,
+                                                      flywayx: Callable[..., Result]) -> None:
+    loc = example(tmp_path)
+    assert flywayx(*args(target, loc), "migrate", "--target", "1.1.0.1").code == 0  # plain Flyway semantics
+    info = flywayx(*args(target, loc), "info", "--output-type", "json").json()
+    assert info["currentReleases"] == ["1.1.0"]  # inferred from the applied set alone
+    done = flywayx(*args(target, loc), "migrate", "--to", "1.2.1", "--output-type", "json")
+    assert done.code == 0, done.out
+    assert [m["version"] for m in done.json()["migrations"]] == ["1.1.1.1", "1.2.0.1", "1.2.0.2"]
