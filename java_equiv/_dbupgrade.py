@@ -4,9 +4,9 @@ Contract, as in the Java: every helper *logs and swallows* a database error inst
 upgrade (an index that cannot be created, a key that is already gone). Only errors the server
 reports are swallowed; anything else (a bug, a lost connection object) propagates.
 
-Table names are used as given: unqualified names resolve in the connection's default database
-(``cloud`` in production, a scratch schema in tests), exactly as the Java's do. The one statement
-the Java qualifies, ``addForeignKey``'s ``ALTER TABLE `cloud`.…``, takes the schema as ``cloud``.
+The Java names tables unqualified and relies on the connection's default database being
+``cloud``; these helpers qualify every table with ``schema`` (default ``cloud``) instead, so they
+do the same on a connection with no default database, and tests can point them at a scratch schema.
 """
 
 from __future__ import annotations
@@ -42,52 +42,56 @@ def index_name(table: str, *columns: str) -> str:
     return "i_" + table + "__" + "__".join(columns)
 
 
-def index_exists(conn: Any, table: str, name: str) -> bool:
+def qualified(schema: str, table: str) -> str:
+    return f"`{schema}`.`{table}`"
+
+
+def index_exists(conn: Any, table: str, name: str, *, schema: str = "cloud") -> bool:
     try:
-        return bool(rows(conn, f"SHOW INDEXES FROM {table} WHERE Key_name = %s", (name,)))
+        return bool(rows(conn, f"SHOW INDEXES FROM {qualified(schema, table)} WHERE Key_name = %s", (name,)))
     except Exception as err:
         if not _server_error(err):
             raise
         return False
 
 
-def add_index_if_needed(conn: Any, table: str, *columns: str) -> bool:
+def add_index_if_needed(conn: Any, table: str, *columns: str, schema: str = "cloud") -> bool:
     """Create ``i_<table>__<cols>`` on ``columns`` unless an index of that name exists.
 
     Returns True when it was created now."""
     name = index_name(table, *columns)
-    if index_exists(conn, table, name):
+    if index_exists(conn, table, name, schema=schema):
         return False
-    return tolerant(conn, f"CREATE INDEX {name} ON {table} ({', '.join(columns)})")
+    return tolerant(conn, f"CREATE INDEX {name} ON {qualified(schema, table)} ({', '.join(columns)})")
 
 
-def rename_index_if_needed(conn: Any, table: str, old: str, new: str) -> bool:
+def rename_index_if_needed(conn: Any, table: str, old: str, new: str, *, schema: str = "cloud") -> bool:
     """The Java renames only when ``old`` does *not* exist (an inverted test in
     DbUpgradeUtils.renameIndexIfNeeded), so the rename always fails and is logged. Kept as is:
     the port must leave what CloudStack leaves."""
-    if index_exists(conn, table, old):
+    if index_exists(conn, table, old, schema=schema):
         return False
-    return tolerant(conn, f"ALTER TABLE {table} RENAME INDEX {old} TO {new}")
+    return tolerant(conn, f"ALTER TABLE {qualified(schema, table)} RENAME INDEX {old} TO {new}")
 
 
 def add_foreign_key(conn: Any, table: str, column: str, ref_table: str, ref_column: str,
-                    *, cloud: str = "cloud") -> bool:
+                    *, schema: str = "cloud") -> bool:
     """``fk_<table>__<column>``; fails (logged) when it exists already, as in the Java."""
     name = f"fk_{table}__{column}"
-    return tolerant(conn, f"ALTER TABLE `{cloud}`.`{table}` ADD CONSTRAINT `{name}` FOREIGN KEY `{name}`(`{column}`) "
-                          f"REFERENCES `{ref_table}`(`{ref_column}`)")
+    return tolerant(conn, f"ALTER TABLE {qualified(schema, table)} ADD CONSTRAINT `{name}` FOREIGN KEY `{name}`"
+                          f"(`{column}`) REFERENCES {qualified(schema, ref_table)}(`{ref_column}`)")
 
 
-def drop_keys_if_exist(conn: Any, table: str, keys: Iterable[str], foreign: bool) -> None:
+def drop_keys_if_exist(conn: Any, table: str, keys: Iterable[str], foreign: bool, *, schema: str = "cloud") -> None:
     kind = "FOREIGN KEY" if foreign else "KEY"
     for key in keys:
-        tolerant(conn, f"ALTER TABLE {table} DROP {kind} {key}")
+        tolerant(conn, f"ALTER TABLE {qualified(schema, table)} DROP {kind} {key}")
 
 
-def column_exists(conn: Any, table: str, column: str) -> bool:
+def column_exists(conn: Any, table: str, column: str, *, schema: str = "cloud") -> bool:
     """The Java probes with ``SELECT <column> FROM <table>``; a LIMIT keeps the probe cheap."""
     try:
-        rows(conn, f"SELECT {column} FROM {table} LIMIT 0")
+        rows(conn, f"SELECT `{column}` FROM {qualified(schema, table)} LIMIT 0")
     except Exception as err:
         if not _server_error(err):
             raise
@@ -95,10 +99,10 @@ def column_exists(conn: Any, table: str, column: str) -> bool:
     return True
 
 
-def column_type(conn: Any, table: str, column: str) -> str | None:
+def column_type(conn: Any, table: str, column: str, *, schema: str = "cloud") -> str | None:
     """``DESCRIBE``'s Type of the column (``varchar(255)``), None when unknown."""
     try:
-        found = rows(conn, f"DESCRIBE {table} {column}")
+        found = rows(conn, f"DESCRIBE {qualified(schema, table)} `{column}`")
     except Exception as err:
         if not _server_error(err):
             raise
@@ -106,18 +110,19 @@ def column_type(conn: Any, table: str, column: str) -> str | None:
     return str(found[0][1]) if found else None
 
 
-def add_column_if_not_exist(conn: Any, table: str, column: str, definition: str) -> None:
-    if not column_exists(conn, table, column):
-        tolerant(conn, f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+def add_column_if_not_exist(conn: Any, table: str, column: str, definition: str, *, schema: str = "cloud") -> None:
+    if not column_exists(conn, table, column, schema=schema):
+        tolerant(conn, f"ALTER TABLE {qualified(schema, table)} ADD COLUMN `{column}` {definition}")
 
 
-def change_column_if_exist(conn: Any, table: str, old: str, new: str, definition: str) -> None:
+def change_column_if_exist(conn: Any, table: str, old: str, new: str, definition: str, *,
+                           schema: str = "cloud") -> None:
     """Java's changeTableColumnIfNotExist: changes the column when ``old`` *does* exist."""
-    if column_exists(conn, table, old):
-        tolerant(conn, f"ALTER TABLE {table} CHANGE COLUMN {old} {new} {definition}")
+    if column_exists(conn, table, old, schema=schema):
+        tolerant(conn, f"ALTER TABLE {qualified(schema, table)} CHANGE COLUMN `{old}` `{new}` {definition}")
 
 
-def drop_columns_if_exist(conn: Any, table: str, columns: Iterable[str]) -> None:
+def drop_columns_if_exist(conn: Any, table: str, columns: Iterable[str], *, schema: str = "cloud") -> None:
     for column in columns:
-        if column_exists(conn, table, column):
-            tolerant(conn, f"ALTER TABLE {table} DROP COLUMN {column}")
+        if column_exists(conn, table, column, schema=schema):
+            tolerant(conn, f"ALTER TABLE {qualified(schema, table)} DROP COLUMN `{column}`")

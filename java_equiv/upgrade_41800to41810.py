@@ -27,13 +27,13 @@ RENAMED_FKS = (
 def fix_foreign_key_names(conn: Any, cloud: str = "cloud") -> None:
     for table, column, ref_table, old in RENAMED_FKS:
         keys = (old, f"fk_{table}__{column}")
-        drop_keys_if_exist(conn, f"{cloud}.{table}", keys, True)
-        drop_keys_if_exist(conn, f"{cloud}.{table}", keys, False)
-        add_foreign_key(conn, table, column, ref_table, "id", cloud=cloud)
+        drop_keys_if_exist(conn, table, keys, True, schema=cloud)
+        drop_keys_if_exist(conn, table, keys, False, schema=cloud)
+        add_foreign_key(conn, table, column, ref_table, "id", schema=cloud)
 
 
 def migrate(conn: Any, *, cloud: str = "cloud") -> None:
     """``cloud`` names the schema the Java hard-codes (tests use a scratch one)."""
     fix_foreign_key_names(conn, cloud)
-    add_foreign_key(conn, "autoscale_vmprofiles", "user_data_id", "user_data", "id", cloud=cloud)
-    add_index_if_needed(conn, "cluster_details", "name")
+    add_foreign_key(conn, "autoscale_vmprofiles", "user_data_id", "user_data", "id", schema=cloud)
+    add_index_if_needed(conn, "cluster_details", "name", schema=cloud)

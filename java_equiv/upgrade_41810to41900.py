@@ -34,9 +34,9 @@ INDEXES = (("alert", "archived", "created"), ("alert", "type", "data_center_id",
 
 def migrate_backup_dates(conn: Any, cloud: str = "cloud") -> None:
     table = f"`{cloud}`.`backups`"
-    if not column_exists(conn, table, "old_date"):
+    if not column_exists(conn, "backups", "old_date", schema=cloud):
         execute(conn, f"ALTER TABLE {table} CHANGE COLUMN `date` `old_date` varchar(255)")
-    if not column_exists(conn, table, "`date`"):
+    if not column_exists(conn, "backups", "date", schema=cloud):
         execute(conn, f"ALTER TABLE {table} ADD COLUMN `date` DATETIME")
     for backup_id, text in rows(conn, f"SELECT `id`, `old_date` FROM {table}"):
         day = parse_backup_date(text)
@@ -50,5 +50,5 @@ def migrate(conn: Any, *, cloud: str = "cloud") -> None:
     """``cloud`` names the schema the Java hard-codes (tests use a scratch one)."""
     migrate_backup_dates(conn, cloud)
     for table, *columns in INDEXES:
-        add_index_if_needed(conn, table, *columns)
-    add_foreign_key(conn, "quarantined_ips", "remover_account_id", "account", "id", cloud=cloud)
+        add_index_if_needed(conn, table, *columns, schema=cloud)
+    add_foreign_key(conn, "quarantined_ips", "remover_account_id", "account", "id", schema=cloud)

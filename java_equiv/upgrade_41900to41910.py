@@ -10,5 +10,6 @@ from typing import Any
 from java_equiv._dbupgrade import add_index_if_needed
 
 
-def migrate(conn: Any) -> None:
-    add_index_if_needed(conn, "vm_stats", "vm_id")
+def migrate(conn: Any, *, cloud: str = "cloud") -> None:
+    """``cloud`` names the schema the Java hard-codes (tests use a scratch one)."""
+    add_index_if_needed(conn, "vm_stats", "vm_id", schema=cloud)

@@ -29,9 +29,10 @@ AFTER_RENAME = (
 )
 
 
-def migrate(conn: Any) -> None:
+def migrate(conn: Any, *, cloud: str = "cloud") -> None:
+    """``cloud`` names the schema the Java hard-codes (tests use a scratch one)."""
     for table, *columns in BEFORE_RENAME:
-        add_index_if_needed(conn, table, *columns)
-    rename_index_if_needed(conn, "user_ip_address", "public_ip_address", "uk_public_ip_address")
+        add_index_if_needed(conn, table, *columns, schema=cloud)
+    rename_index_if_needed(conn, "user_ip_address", "public_ip_address", "uk_public_ip_address", schema=cloud)
     for table, *columns in AFTER_RENAME:
-        add_index_if_needed(conn, table, *columns)
+        add_index_if_needed(conn, table, *columns, schema=cloud)

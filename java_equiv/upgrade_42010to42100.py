@@ -34,21 +34,21 @@ def update_kubernetes_cluster_node_versions(conn: Any, cloud: str = "cloud") -> 
                           "WHERE id = %s", (version, node_id))
 
 
-def scope_update_sql() -> str:
+def scope_update_sql(cloud: str = "cloud") -> str:
     cases = " ".join(f"WHEN scope = '{name}' THEN {bit}" for name, bit in SCOPE_BITS)
-    return f"UPDATE configuration SET new_scope = CASE {cases} ELSE 0 END WHERE scope IS NOT NULL"
+    return f"UPDATE `{cloud}`.`configuration` SET new_scope = CASE {cases} ELSE 0 END WHERE scope IS NOT NULL"
 
 
-def migrate_configuration_scope_to_bitmask(conn: Any) -> None:
-    if column_type(conn, "configuration", "scope") != "varchar(255)":
+def migrate_configuration_scope_to_bitmask(conn: Any, cloud: str = "cloud") -> None:
+    if column_type(conn, "configuration", "scope", schema=cloud) != "varchar(255)":
         return
-    add_column_if_not_exist(conn, "configuration", "new_scope", "BIGINT DEFAULT 0")
-    execute(conn, scope_update_sql())
-    drop_columns_if_exist(conn, "configuration", ["scope"])
-    change_column_if_exist(conn, "configuration", "new_scope", "scope", SCOPE_COMMENT)
+    add_column_if_not_exist(conn, "configuration", "new_scope", "BIGINT DEFAULT 0", schema=cloud)
+    execute(conn, scope_update_sql(cloud))
+    drop_columns_if_exist(conn, "configuration", ["scope"], schema=cloud)
+    change_column_if_exist(conn, "configuration", "new_scope", "scope", SCOPE_COMMENT, schema=cloud)
 
 
 def migrate(conn: Any, *, cloud: str = "cloud") -> None:
     """``cloud`` names the schema the Java hard-codes (tests use a scratch one)."""
     update_kubernetes_cluster_node_versions(conn, cloud)
-    migrate_configuration_scope_to_bitmask(conn)
+    migrate_configuration_scope_to_bitmask(conn, cloud)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
+
+import pytest
 
 from java_equiv import upgrade_42010to42100
 
@@ -13,7 +16,20 @@ def _sql(conn: Any, sql: str, *args: object) -> Any:
         return cur.fetchall()
 
 
-def test_42010to42100_node_versions_and_scope_bitmask(mariadb: Any) -> None:
+@pytest.fixture
+def elsewhere(mariadb: Any) -> Iterator[Callable[[Any], None]]:
+    """Make another, empty schema the connection's default: the ports must name ``cloud``
+    themselves (CloudStack's emulation in tests/acs_e2e calls them without a default schema)."""
+    other = mariadb.name + "_x"
+    admin = mariadb.connect()
+    _sql(admin, f"CREATE DATABASE `{other}`")
+    try:
+        yield lambda conn: _sql(conn, f"USE `{other}`")
+    finally:
+        _sql(admin, f"DROP DATABASE `{other}`")
+
+
+def test_42010to42100_node_versions_and_scope_bitmask(mariadb: Any, elsewhere: Callable[[Any], None]) -> None:
     conn = mariadb.connect()
     _sql(conn, "CREATE TABLE kubernetes_supported_version (id bigint PRIMARY KEY, semantic_version varchar(32))")
     _sql(conn, "CREATE TABLE kubernetes_cluster (id bigint PRIMARY KEY, kubernetes_version_id bigint, "
@@ -27,11 +43,13 @@ def test_42010to42100_node_versions_and_scope_bitmask(mariadb: Any) -> None:
     _sql(conn, "CREATE TABLE configuration (name varchar(255) PRIMARY KEY, scope varchar(255), value text)")
     _sql(conn, "INSERT INTO configuration (name, scope) VALUES ('a', 'Global'), ('b', 'zone'), ('c', 'Account'), "
                "('d', 'ManagementServer'), ('e', 'Nonsense'), ('f', NULL)")
+    elsewhere(conn)
+    db = mariadb.name
     for _ in range(2):
         upgrade_42010to42100.migrate(conn, cloud=mariadb.name)
-        nodes = dict(_sql(conn, "SELECT id, kubernetes_node_version FROM kubernetes_cluster_vm_map"))
+        nodes = dict(_sql(conn, f"SELECT id, kubernetes_node_version FROM `{db}`.kubernetes_cluster_vm_map"))
         assert nodes == {1: "1.28.4", 2: "1.28.4", 3: "1.30.0", 4: None}  # removed cluster untouched
-        scopes = dict(_sql(conn, "SELECT name, scope FROM configuration"))
+        scopes = dict(_sql(conn, f"SELECT name, scope FROM `{db}`.configuration"))
         assert scopes == {"a": 1, "b": 2, "c": 128, "d": 16, "e": 0, "f": 0}
     column = _sql(conn, "SELECT column_type, is_nullable, column_default, column_comment, ordinal_position "
                         "FROM information_schema.columns WHERE table_schema=%s AND table_name='configuration' "
@@ -68,7 +86,7 @@ def test_41910to42000_leaves_long_names_alone(mariadb: Any) -> None:
     assert _charset(conn, mariadb.name) == (("utf8mb3", "varchar(255)", "NO"),)
 
 
-def test_42100to42200_owners_from_volume_and_vm(mariadb: Any) -> None:
+def test_42100to42200_owners_from_volume_and_vm(mariadb: Any, elsewhere: Callable[[Any], None]) -> None:
     from java_equiv import upgrade_42100to42200
 
     conn = mariadb.connect()
@@ -82,8 +100,10 @@ def test_42100to42200_owners_from_volume_and_vm(mariadb: Any) -> None:
                "domain_id bigint)")
     _sql(conn, "INSERT INTO snapshot_policy VALUES (1, 1, NULL, NULL), (2, 2, 99, NULL), (3, 42, NULL, NULL)")
     _sql(conn, "INSERT INTO backup_schedule VALUES (1, 7, NULL, NULL)")
+    elsewhere(conn)
+    db = mariadb.name
     for _ in range(2):
-        upgrade_42100to42200.migrate(conn)
-        assert _sql(conn, "SELECT id, account_id, domain_id FROM snapshot_policy ORDER BY id") == (
+        upgrade_42100to42200.migrate(conn, cloud=mariadb.name)
+        assert _sql(conn, f"SELECT id, account_id, domain_id FROM `{db}`.snapshot_policy ORDER BY id") == (
             (1, 5, 50), (2, 99, None), (3, None, None))  # already owned in part: untouched; no volume: untouched
-        assert _sql(conn, "SELECT id, account_id, domain_id FROM backup_schedule") == ((1, 8, 80),)
+        assert _sql(conn, f"SELECT id, account_id, domain_id FROM `{db}`.backup_schedule") == ((1, 8, 80),)

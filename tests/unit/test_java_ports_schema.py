@@ -35,8 +35,8 @@ def _fks(conn: Any, schema: str, table: str) -> dict[str, tuple[str, str, str]]:
 def test_41900to41910_indexes_vm_stats_once(mariadb: Any) -> None:
     conn = mariadb.connect()
     _sql(conn, "CREATE TABLE vm_stats (id bigint PRIMARY KEY, vm_id bigint, timestamp datetime)")
-    upgrade_41900to41910.migrate(conn)
-    upgrade_41900to41910.migrate(conn)
+    upgrade_41900to41910.migrate(conn, cloud=mariadb.name)
+    upgrade_41900to41910.migrate(conn, cloud=mariadb.name)
     assert _indexes(conn, mariadb.name, "vm_stats") == {"PRIMARY": ("id",), "i_vm_stats__vm_id": ("vm_id",)}
 
 
@@ -61,9 +61,9 @@ def test_42000to42010_adds_every_index_and_keeps_the_unique_key(mariadb: Any) ->
     conn = mariadb.connect()
     for table, columns in TABLES_42010.items():
         _sql(conn, f"CREATE TABLE `{table}` (id bigint PRIMARY KEY, {columns})")
-    upgrade_42000to42010.migrate(conn)
+    upgrade_42000to42010.migrate(conn, cloud=mariadb.name)
     first = {t: _indexes(conn, mariadb.name, t) for t in TABLES_42010}
-    upgrade_42000to42010.migrate(conn)
+    upgrade_42000to42010.migrate(conn, cloud=mariadb.name)
     assert {t: _indexes(conn, mariadb.name, t) for t in TABLES_42010} == first
     added = {name: cols for t in first.values() for name, cols in t.items() if name.startswith("i_")}
     assert len(added) == 22
@@ -78,7 +78,7 @@ def test_42000to42010_adds_every_index_and_keeps_the_unique_key(mariadb: Any) ->
 def test_42000to42010_missing_table_is_logged_not_fatal(mariadb: Any) -> None:
     conn = mariadb.connect()
     _sql(conn, "CREATE TABLE host (id bigint PRIMARY KEY, mgmt_server_id bigint)")
-    upgrade_42000to42010.migrate(conn)  # every other table is absent: the Java logs and goes on
+    upgrade_42000to42010.migrate(conn, cloud=mariadb.name)  # every other table is absent: the Java logs and goes on
     assert _indexes(conn, mariadb.name, "host") == {"PRIMARY": ("id",), "i_host__mgmt_server_id": ("mgmt_server_id",)}
 
 
