@@ -177,18 +177,25 @@ def run(args: list[str], prog_name: str) -> int:
         return 2
     except FlywayxError as err:
         _erase_progress(obj)
-        return report_error(err, as_json, secrets)
+        return report_error(err, as_json, _known_secrets(obj, secrets))
     except KeyboardInterrupt:
         click.echo("ERROR: interrupted", err=True)
         return 130
     except Exception as err:
         if os.environ.get("FLYWAYX_DEBUG"):
             raise
+        secrets = _known_secrets(obj, secrets)
         text = redact_text(f"{type(err).__name__}: {err}", secrets).splitlines()[0]
         return report_error(FlywayxError(f"unexpected error: {text}",
                                          hint="this is a bug in flywayx; rerun with FLYWAYX_DEBUG=1 and report it"),
                             as_json, secrets)
     return code if isinstance(code, int) else 0  # standalone_mode=False returns ctx.exit(n)'s code
+
+
+def _known_secrets(obj: dict[str, Any], secrets: list[str]) -> list[str]:
+    """Passwords from -password=, --password/--ask-password and FLYWAY_PASSWORD, for redaction."""
+    found = [*secrets, obj.get("cli", {}).get("password", ""), os.environ.get("FLYWAY_PASSWORD", "")]
+    return [s for s in found if s]
 
 
 def _erase_progress(obj: dict[str, Any]) -> None:
