@@ -106,3 +106,23 @@ def test_41800to41810_renames_fks_adds_fk_and_index(mariadb: Any) -> None:
             assert _fks(conn, mariadb.name, table) == {f"fk_{table}__{column}": (column, ref, "id")}
             assert set(_indexes(conn, mariadb.name, table)) == {"PRIMARY", f"fk_{table}__{column}"}
         assert _indexes(conn, mariadb.name, "cluster_details")["i_cluster_details__name"] == ("name",)
+
+
+def test_442to450_drops_keys_and_sizes_system_offerings(mariadb: Any) -> None:
+    from java_equiv import upgrade_442to450
+
+    conn = mariadb.connect()
+    _sql(conn, "CREATE TABLE storage_pool (id bigint PRIMARY KEY, uuid varchar(255), UNIQUE KEY id_2 (id), "
+               "UNIQUE KEY uuid (uuid))")
+    _sql(conn, "CREATE TABLE async_job (id bigint PRIMARY KEY)")
+    _sql(conn, "CREATE TABLE async_job_join_map (id bigint PRIMARY KEY, join_job_id bigint, "
+               "CONSTRAINT fk_async_job_join_map__join_job_id FOREIGN KEY (join_job_id) REFERENCES async_job(id), "
+               "CONSTRAINT fk_async_job_join_map__join_job_id_2 FOREIGN KEY (join_job_id) REFERENCES async_job(id))")
+    _sql(conn, "CREATE TABLE service_offering (id bigint PRIMARY KEY, vm_type varchar(32), ram_size int)")
+    _sql(conn, "INSERT INTO service_offering VALUES (3, 'domainrouter', 128), (9, 'domainrouter', 64), "
+               "(5, 'internalloadbalancervm', 128), (1, NULL, 512)")
+    for _ in range(2):
+        upgrade_442to450.migrate(conn, cloud=mariadb.name)
+        assert set(_indexes(conn, mariadb.name, "storage_pool")) == {"PRIMARY", "uuid"}
+        assert set(_fks(conn, mariadb.name, "async_job_join_map")) == {"fk_async_job_join_map__join_job_id_2"}
+        assert dict(_sql(conn, "SELECT id, ram_size FROM service_offering")) == {3: 256, 9: 64, 5: 256, 1: 512}

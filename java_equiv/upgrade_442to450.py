@@ -1,0 +1,38 @@
+"""Port of Upgrade442to450.performDataMigration (4.5.0), all but the encrypted setting.
+
+Ported, in the Java's order: drop key ``storage_pool.id_2`` and foreign key
+``async_job_join_map.fk_async_job_join_map__join_job_id`` (DbUpgradeUtils: already gone is
+logged, not fatal); set ``ram_size = 256`` on the first (lowest id) ``service_offering`` of
+``vm_type`` ``domainrouter`` and on the first of ``internalloadbalancervm`` — only those, user
+offerings come later. A re-run sets the same values.
+
+Not ported: ``updateMaxRouterSizeConfig`` writes ``router.ram.size = 256`` through
+DBEncryptionUtil.encrypt, which needs the management server's key (see docs/acs-java-steps.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from java_equiv._db import execute, rows
+from java_equiv._dbupgrade import drop_keys_if_exist
+
+MISSING = ("updateMaxRouterSizeConfig",)
+
+NEW_RAM_MB = 256
+
+
+def upgrade_system_offering_memory(conn: Any, vm_type: str, cloud: str = "cloud") -> None:
+    """The Java updates id 0 (no row) when there is no such offering; same here."""
+    found = rows(conn, f"SELECT id FROM `{cloud}`.`service_offering` WHERE vm_type = %s ORDER BY id LIMIT 1",
+                 (vm_type,))
+    offering = found[0][0] if found else 0
+    execute(conn, f"UPDATE `{cloud}`.`service_offering` SET ram_size = %s WHERE id = %s", (NEW_RAM_MB, offering))
+
+
+def migrate(conn: Any, *, cloud: str = "cloud") -> None:
+    """``cloud`` names the schema the Java hard-codes (tests use a scratch one)."""
+    drop_keys_if_exist(conn, "storage_pool", ["id_2"], False, schema=cloud)
+    drop_keys_if_exist(conn, "async_job_join_map", ["fk_async_job_join_map__join_job_id"], True, schema=cloud)
+    upgrade_system_offering_memory(conn, "domainrouter", cloud)
+    upgrade_system_offering_memory(conn, "internalloadbalancervm", cloud)
