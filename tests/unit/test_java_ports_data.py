@@ -107,3 +107,82 @@ def test_42100to42200_owners_from_volume_and_vm(mariadb: Any, elsewhere: Callabl
         assert _sql(conn, f"SELECT id, account_id, domain_id FROM `{db}`.snapshot_policy ORDER BY id") == (
             (1, 5, 50), (2, 99, None), (3, None, None))  # already owned in part: untouched; no volume: untouched
         assert _sql(conn, f"SELECT id, account_id, domain_id FROM `{db}`.backup_schedule") == ((1, 8, 80),)
+
+
+def test_41120to41200_new_uuid_per_management_server(mariadb: Any) -> None:
+    from java_equiv import upgrade_41120to41200
+
+    conn = mariadb.connect()
+    _sql(conn, "CREATE TABLE mshost (id bigint PRIMARY KEY, uuid varchar(40))")
+    _sql(conn, "INSERT INTO mshost VALUES (1, NULL), (2, 'old')")
+    upgrade_41120to41200.migrate(conn, cloud=mariadb.name)
+    first = dict(_sql(conn, "SELECT id, uuid FROM mshost"))
+    assert len(set(first.values())) == 2 and all(len(u) == 36 for u in first.values())
+    upgrade_41120to41200.migrate(conn, cloud=mariadb.name)  # as in the Java: new UUIDs again
+    second = dict(_sql(conn, "SELECT id, uuid FROM mshost"))
+    assert all(second[k] != first[k] and len(second[k]) == 36 for k in first)
+
+
+def test_41520to41600_first_keypair_uuid_and_annotation_rules(mariadb: Any) -> None:
+    from java_equiv import upgrade_41520to41600
+
+    conn = mariadb.connect()
+    _sql(conn, "CREATE TABLE ssh_keypairs (id bigint PRIMARY KEY, uuid varchar(40))")
+    _sql(conn, "INSERT INTO ssh_keypairs VALUES (3, NULL), (1, 'kept'), (2, NULL)")
+    _sql(conn, "CREATE TABLE role_permissions (id bigint AUTO_INCREMENT PRIMARY KEY, uuid varchar(40), "
+               "role_id bigint, rule varchar(255), permission varchar(255), sort_order int DEFAULT 0, "
+               "UNIQUE KEY (role_id, rule))")
+    _sql(conn, "INSERT INTO role_permissions (uuid, role_id, rule, permission) "
+               "VALUES ('u', 4, 'addAnnotation', 'DENY')")
+    upgrade_41520to41600.migrate(conn, cloud=mariadb.name)
+    keys = dict(_sql(conn, "SELECT id, uuid FROM ssh_keypairs"))
+    assert keys[1] == "kept" and keys[3] is None and len(keys[2]) == 36  # only the first one, as the Java
+    upgrade_41520to41600.migrate(conn, cloud=mariadb.name)
+    assert all(v is not None for v in dict(_sql(conn, "SELECT id, uuid FROM ssh_keypairs")).values())
+    perms = _sql(conn, "SELECT role_id, rule, permission FROM role_permissions ORDER BY role_id, rule")
+    expected = {(r, rule, "ALLOW") for r in (2, 3, 4) for rule in ("listAnnotations", "addAnnotation",
+                                                                     "removeAnnotation")}
+    expected = (expected - {(4, "addAnnotation", "ALLOW")}) | {(4, "addAnnotation", "DENY")}
+    assert set(perms) == expected and len(perms) == 9
+
+
+def test_41610to41700_dashes_datastore_cluster_uuids(mariadb: Any) -> None:
+    from java_equiv import upgrade_41610to41700
+
+    conn = mariadb.connect()
+    _sql(conn, "CREATE TABLE storage_pool (id bigint PRIMARY KEY, uuid varchar(255), removed datetime, "
+               "pool_type varchar(32))")
+    raw = "0123456789abcdef" "fedcba9876543210"
+    _sql(conn, "INSERT INTO storage_pool VALUES (1, %s, NULL, 'DatastoreCluster'), (2, %s, NOW(), "
+               "'DatastoreCluster'), (3, %s, NULL, 'NetworkFilesystem'), "
+               "(4, '11111111-2222-3333-4444-555555555555', NULL, 'DatastoreCluster')", raw, raw, raw)
+    for _ in range(2):
+        upgrade_41610to41700.migrate(conn, cloud=mariadb.name)
+        assert dict(_sql(conn, "SELECT id, uuid FROM storage_pool")) == {
+            1: "01234567-89ab-cdef-fedc-ba9876543210", 2: raw, 3: raw,
+            4: "11111111-2222-3333-4444-555555555555"}
+
+
+def test_41610to41700_long_tail_is_cut_to_64_bits() -> None:
+    from java_equiv.upgrade_41610to41700 import dashed_uuid
+
+    assert dashed_uuid("00000000000000ff" "1" + "0" * 16) == "00000000-0000-00ff-0000-000000000000"
+
+
+def test_41700to41710_storpool_pool_and_volume_types(mariadb: Any) -> None:
+    from java_equiv import upgrade_41700to41710
+
+    conn = mariadb.connect()
+    _sql(conn, "CREATE TABLE storage_pool (id bigint PRIMARY KEY, storage_provider_name varchar(255), "
+               "pool_type varchar(32), removed datetime)")
+    _sql(conn, "INSERT INTO storage_pool VALUES (1, 'StorPool', 'SharedMountPoint', NULL), "
+               "(2, 'StorPool', 'SharedMountPoint', NOW()), (3, 'DefaultPrimary', 'SharedMountPoint', NULL)")
+    _sql(conn, "CREATE TABLE volumes (id bigint PRIMARY KEY, pool_id bigint, pool_type varchar(32))")
+    _sql(conn, "INSERT INTO volumes VALUES (10, 1, 'SharedMountPoint'), (11, 2, 'SharedMountPoint'), "
+               "(12, 3, 'SharedMountPoint'), (13, NULL, NULL)")
+    for _ in range(2):
+        upgrade_41700to41710.migrate(conn, cloud=mariadb.name)
+        assert dict(_sql(conn, "SELECT id, pool_type FROM storage_pool")) == {
+            1: "StorPool", 2: "StorPool", 3: "SharedMountPoint"}
+        assert dict(_sql(conn, "SELECT id, pool_type FROM volumes")) == {
+            10: "StorPool", 11: "SharedMountPoint", 12: "SharedMountPoint", 13: None}
