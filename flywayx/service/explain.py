@@ -30,10 +30,11 @@ def explain_files(paths: list[str], dialect: str, config: Config) -> list[dict[s
 def _explain(path: str, dialect: str, config: Config, naming: NamingConfig) -> dict[str, Any]:
     out: dict[str, Any] = {"file": path}
     name = parse_resource_name(os.path.basename(path), prefixes=naming)
-    if not name.valid:
-        out["error"] = name.error
+    if not name.valid and not (name.error or "").startswith("Unrecognised migration name format"):
+        out["error"] = name.error  # looks like a migration but is misnamed: Flyway would skip it
         return out
-    out.update({"kind": name.kind.value if name.kind else None,
+    # a plain .sql file (no migration prefix) is still explained: kind "file", the statements it sends
+    out.update({"kind": name.kind.value if name.valid and name.kind else "file",
                 "version": name.version.text if name.version is not None else None,
                 "description": name.description})
     try:

@@ -87,3 +87,20 @@ def test_a_missing_location_is_a_warning(tmp_path: Path, capsys: pytest.CaptureF
     code, _, err = cli(capsys, "--url", f"sqlite:///{tmp_path / 'x.db'}", "--locations", str(missing), "info")
     assert code == 0
     assert f"WARNING: Skipping filesystem location: {missing} (NOT_FOUND)" in err
+
+
+def test_explain_splits_acs_files_as_the_splitter_does(acs_corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 2 acceptance: explain on every file of setup/db and META-INF/db/views shows Flyway's MariaDB split."""
+    from flywayx.sources.splitter import split
+
+    files = sorted((acs_corpus / "setup" / "db").glob("*.sql")) + \
+        sorted((acs_corpus / "META-INF" / "db" / "views").glob("*.sql"))
+    assert len(files) > 40
+    code, out, _ = cli(capsys, "explain", *map(str, files), "--dialect", "mariadb", "--output-type", "json",
+                       "-placeholderReplacement=false")
+    assert code == 0
+    results = json.loads(out)["files"]
+    for path, got in zip(files, results, strict=True):
+        expected = split(path.read_text(encoding="utf-8"), "mariadb")
+        assert got["kind"] == "file" and "error" not in got, got.get("error")
+        assert [(s["line"], s["sql"]) for s in got["statements"]] == [(s.line, s.sql) for s in expected], path.name
