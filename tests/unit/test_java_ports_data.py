@@ -186,3 +186,54 @@ def test_41700to41710_storpool_pool_and_volume_types(mariadb: Any) -> None:
             1: "StorPool", 2: "StorPool", 3: "SharedMountPoint"}
         assert dict(_sql(conn, "SELECT id, pool_type FROM volumes")) == {
             10: "StorPool", 11: "SharedMountPoint", 12: "SharedMountPoint", 13: None}
+
+
+def test_41000to41100_user_data_canonical_base64_or_null(mariadb: Any) -> None:
+    from java_equiv import upgrade_41000to41100
+
+    conn = mariadb.connect()
+    _sql(conn, "CREATE TABLE user_vm (id bigint PRIMARY KEY, user_data mediumtext)")
+    _sql(conn, "INSERT INTO user_vm VALUES (1, 'aGVsbG8='), (2, 'aGVsbG8'), (3, 'aGVs\nbG8='), (4, 'not base64!'), "
+               "(5, '_-8='), (6, NULL), (7, ''), (8, 'QR==')")
+    for _ in range(2):
+        upgrade_41000to41100.migrate(conn, cloud=mariadb.name)
+        assert dict(_sql(conn, "SELECT id, user_data FROM user_vm")) == {
+            1: "aGVsbG8=",   # already canonical: untouched
+            2: "aGVsbG8=",   # padding added
+            3: "aGVsbG8=",   # whitespace dropped
+            4: None,         # not base64: NULL, as the Java
+            5: "/+8=",       # URL-safe letters become the standard alphabet
+            6: None, 7: "",
+            8: "QQ==",       # leftover bits dropped by the lenient decoder
+        }
+
+
+def test_40to41_ingress_types_and_default_egress_rule(mariadb: Any) -> None:
+    from java_equiv import upgrade_40to41
+
+    conn = mariadb.connect()
+    _sql(conn, "CREATE TABLE firewall_rules (id bigint AUTO_INCREMENT PRIMARY KEY, uuid varchar(40), state char(32), "
+               "protocol char(16), purpose char(32), account_id bigint, domain_id bigint, network_id bigint, "
+               "xid char(40), created datetime, traffic_type char(32), ip_address_id bigint)")
+    _sql(conn, "CREATE TABLE firewall_rules_cidrs (id bigint AUTO_INCREMENT PRIMARY KEY, firewall_rule_id bigint, "
+               "source_cidr varchar(18))")
+    _sql(conn, "CREATE TABLE ntwk_service_map (network_id bigint, service varchar(255), provider varchar(255))")
+    _sql(conn, "CREATE TABLE networks (id bigint PRIMARY KEY, account_id bigint, domain_id bigint, "
+               "guest_type char(32), traffic_type varchar(32), vpc_id bigint, state varchar(32))")
+    _sql(conn, "INSERT INTO firewall_rules (protocol, purpose, ip_address_id, traffic_type) VALUES "
+               "('tcp', 'Firewall', 9, NULL), ('tcp', 'PortForwarding', 9, NULL)")
+    _sql(conn, "INSERT INTO networks VALUES (100, 2, 1, 'Isolated', 'Guest', NULL, 'Implemented'), "
+               "(101, 3, 1, 'Isolated', 'Guest', 7, 'Implemented'), (102, 4, 1, 'Shared', 'Guest', NULL, 'Shutdown')")
+    _sql(conn, "INSERT INTO ntwk_service_map VALUES (100, 'Firewall', 'VirtualRouter'), "
+               "(101, 'Firewall', 'VirtualRouter'), (102, 'Firewall', 'VirtualRouter'), (100, 'Dns', 'VirtualRouter')")
+    upgrade_40to41.migrate(conn, cloud=mariadb.name)
+    assert _sql(conn, "SELECT purpose, traffic_type FROM firewall_rules WHERE ip_address_id = 9 ORDER BY id") == (
+        ("Firewall", "Ingress"), ("PortForwarding", None))
+    egress = _sql(conn, "SELECT id, state, protocol, account_id, domain_id, network_id FROM firewall_rules "
+                        "WHERE traffic_type = 'Egress'")
+    assert [r[1:] for r in egress] == [("Active", "all", 2, 1, 100)]  # VPC and shared networks skipped
+    cidrs = _sql(conn, "SELECT firewall_rule_id, source_cidr FROM firewall_rules_cidrs")
+    assert cidrs == ((egress[0][0], "0.0.0.0/0"),)
+    upgrade_40to41.migrate(conn, cloud=mariadb.name)  # not idempotent, as the Java: one more rule, CIDR on the first
+    assert _sql(conn, "SELECT COUNT(*) FROM firewall_rules WHERE traffic_type = 'Egress'") == ((2,),)
+    assert _sql(conn, "SELECT firewall_rule_id FROM firewall_rules_cidrs") == ((egress[0][0],), (egress[0][0],))
