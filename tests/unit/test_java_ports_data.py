@@ -237,3 +237,59 @@ def test_40to41_ingress_types_and_default_egress_rule(mariadb: Any) -> None:
     upgrade_40to41.migrate(conn, cloud=mariadb.name)  # not idempotent, as the Java: one more rule, CIDR on the first
     assert _sql(conn, "SELECT COUNT(*) FROM firewall_rules WHERE traffic_type = 'Egress'") == ((2,),)
     assert _sql(conn, "SELECT firewall_rule_id FROM firewall_rules_cidrs") == ((egress[0][0],), (egress[0][0],))
+
+
+def _tables_430(conn: Any) -> None:
+    _sql(conn, "CREATE TABLE nic_secondary_ips (id bigint PRIMARY KEY, vmId bigint, network_id bigint, "
+               "account_id bigint, domain_id bigint, ip4_address char(40))")
+    _sql(conn, "CREATE TABLE vm_instance (id bigint PRIMARY KEY, account_id bigint, domain_id bigint)")
+    _sql(conn, "CREATE TABLE networks (id bigint PRIMARY KEY, guest_type char(32))")
+    _sql(conn, "CREATE TABLE user_ip_address (id bigint PRIMARY KEY, public_ip_address char(40), account_id bigint, "
+               "domain_id bigint)")
+    _sql(conn, "CREATE TABLE network_acl_item (id bigint PRIMARY KEY, cidr varchar(255))")
+    _sql(conn, "CREATE TABLE network_acl_item_cidrs (id bigint AUTO_INCREMENT PRIMARY KEY, "
+               "network_acl_item_id bigint, cidr varchar(255))")
+    _sql(conn, "CREATE TABLE template_store_ref (id bigint PRIMARY KEY)")
+    _sql(conn, "CREATE TABLE volume_store_ref (id bigint PRIMARY KEY, download_url varchar(255))")
+    _sql(conn, "CREATE TABLE vlan (id bigint PRIMARY KEY, vlan_id varchar(255))")
+
+
+def test_430to440_ips_cidrs_columns_and_vlan_uris(mariadb: Any) -> None:
+    from java_equiv import upgrade_430to440
+
+    conn = mariadb.connect()
+    _tables_430(conn)
+    _sql(conn, "INSERT INTO vm_instance VALUES (1, 7, 70), (2, 8, 80), (3, 5, 50)")
+    _sql(conn, "INSERT INTO networks VALUES (10, 'Shared'), (11, 'Isolated')")
+    _sql(conn, "INSERT INTO nic_secondary_ips VALUES (1, 1, 10, 2, 20, '10.0.0.5'), (2, 2, 11, 2, 20, '10.0.1.5'), "
+               "(3, 3, 10, 9, 5, '10.0.0.6')")  # id 3: VM account equals the IP's *domain* id: left alone
+    _sql(conn, "INSERT INTO user_ip_address VALUES (1, '10.0.0.5', 2, 20), (2, '10.0.1.5', 2, 20), "
+               "(3, '10.0.0.6', 9, 5)")
+    _sql(conn, "INSERT INTO network_acl_item VALUES (1, '10.0.0.0/8,192.168.0.0/16'), (2, '0.0.0.0/0'), "
+               "(3, 'a,,b,,')")
+    _sql(conn, "INSERT INTO vlan VALUES (1, '100'), (2, 'vlan://200'), (3, ''), (4, NULL), (5, 'untagged')")
+    upgrade_430to440.migrate(conn, cloud=mariadb.name)
+    assert _sql(conn, "SELECT id, account_id, domain_id FROM nic_secondary_ips ORDER BY id") == (
+        (1, 7, 70), (2, 8, 80), (3, 9, 5))
+    assert _sql(conn, "SELECT id, account_id, domain_id FROM user_ip_address ORDER BY id") == (
+        (1, 7, 70), (2, 2, 20), (3, 9, 5))  # only the Shared network's public IP follows
+    cidrs = _sql(conn, "SELECT network_acl_item_id, cidr FROM network_acl_item_cidrs ORDER BY id")
+    assert cidrs == ((1, "10.0.0.0/8"), (1, "192.168.0.0/16"), (2, "0.0.0.0/0"), (3, "a"), (3, ""), (3, "b"))
+    assert dict(_sql(conn, "SELECT id, vlan_id FROM vlan")) == {
+        1: "vlan://100", 2: "vlan://200", 3: "", 4: None, 5: "vlan://untagged"}
+    added = _sql(conn, "SELECT table_name, column_name, data_type FROM information_schema.columns "
+                       "WHERE table_schema=%s AND column_name LIKE 'download%%' ORDER BY table_name, ordinal_position",
+                 mariadb.name)
+    assert added == (("template_store_ref", "download_url_created", "datetime"),
+                     ("template_store_ref", "download_url", "varchar"),
+                     ("volume_store_ref", "download_url", "varchar"),
+                     ("volume_store_ref", "download_url_created", "datetime"))
+    upgrade_430to440.migrate(conn, cloud=mariadb.name)  # columns and URIs stay; CIDR rows double, as in the Java
+    assert _sql(conn, "SELECT COUNT(*) FROM network_acl_item_cidrs") == ((12,),)
+    assert dict(_sql(conn, "SELECT id, vlan_id FROM vlan"))[1] == "vlan://100"
+
+
+def test_430to440_java_split() -> None:
+    from java_equiv.upgrade_430to440 import java_split
+
+    assert java_split("") == [""] and java_split(",") == [] and java_split("a,b,") == ["a", "b"]
