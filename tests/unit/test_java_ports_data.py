@@ -293,3 +293,62 @@ def test_430to440_java_split() -> None:
     from java_equiv.upgrade_430to440 import java_split
 
     assert java_split("") == [""] and java_split(",") == [] and java_split("a,b,") == ["a", "b"]
+
+
+def _tables_420(conn: Any) -> None:
+    _sql(conn, "CREATE TABLE account (id bigint PRIMARY KEY, domain_id bigint, removed datetime)")
+    _sql(conn, "CREATE TABLE domain (id bigint PRIMARY KEY)")
+    _sql(conn, "CREATE TABLE service_offering (id bigint PRIMARY KEY, cpu int, ram_size int)")
+    _sql(conn, "CREATE TABLE vm_instance (id bigint PRIMARY KEY, account_id bigint, service_offering_id bigint, "
+               "removed datetime, vm_type varchar(32), state varchar(32), hypervisor_type varchar(32))")
+    _sql(conn, "CREATE TABLE volumes (id bigint PRIMARY KEY, account_id bigint, size bigint, path varchar(255), "
+               "state varchar(32), removed datetime, instance_id bigint)")
+    _sql(conn, "CREATE TABLE snapshots (id bigint PRIMARY KEY, account_id bigint, size bigint, removed datetime)")
+    _sql(conn, "CREATE TABLE vm_template (id bigint PRIMARY KEY, account_id bigint, removed datetime)")
+    _sql(conn, "CREATE TABLE template_store_ref (id bigint PRIMARY KEY, template_id bigint, size bigint, "
+               "download_state varchar(255), destroyed tinyint(1))")
+    _sql(conn, "CREATE TABLE resource_count (id bigint AUTO_INCREMENT PRIMARY KEY, account_id bigint, "
+               "domain_id bigint, type varchar(255), count bigint, UNIQUE KEY (account_id, type), "
+               "UNIQUE KEY (domain_id, type))")
+    _sql(conn, "CREATE TABLE configuration (name varchar(255) PRIMARY KEY, value varchar(4095))")
+    _sql(conn, "CREATE TABLE user_vm_details (id bigint AUTO_INCREMENT PRIMARY KEY, vm_id bigint, name varchar(255), "
+               "value varchar(1024), UNIQUE KEY (vm_id, name))")
+
+
+def test_420to421_resource_counts_and_overcommit_ratios(mariadb: Any) -> None:
+    from java_equiv import upgrade_420to421
+
+    conn = mariadb.connect()
+    _tables_420(conn)
+    _sql(conn, "INSERT INTO domain VALUES (1), (2)")
+    _sql(conn, "INSERT INTO account VALUES (10, 1, NULL), (11, 1, NULL), (12, 2, NOW())")
+    _sql(conn, "INSERT INTO service_offering VALUES (1, 2, 1024)")
+    _sql(conn, "INSERT INTO vm_instance VALUES (100, 10, 1, NULL, 'User', 'Running', 'VMware'), "
+               "(101, 10, 1, NULL, 'User', 'Destroyed', 'KVM'), (102, 11, 1, NULL, 'User', 'Stopped', 'KVM'), "
+               "(103, 10, 1, NOW(), 'User', 'Running', 'KVM')")
+    _sql(conn, "INSERT INTO volumes VALUES (1, 10, 100, '/p', 'Ready', NULL, 100), (2, 10, 7, NULL, 'Uploaded', NULL, "
+               "NULL), (3, 11, 50, NULL, 'Allocated', NULL, 102)")
+    _sql(conn, "INSERT INTO snapshots VALUES (1, 10, 30, NULL), (2, 10, 999, NOW())")
+    _sql(conn, "INSERT INTO vm_template VALUES (5, 10, NULL)")
+    _sql(conn, "INSERT INTO template_store_ref VALUES (1, 5, 400, 'DOWNLOADED', 0), (2, 5, 1, 'DOWNLOADING', 0)")
+    _sql(conn, "INSERT INTO resource_count (account_id, domain_id, type, count) VALUES (12, NULL, 'cpu', 4)")
+    _sql(conn, "INSERT INTO configuration VALUES ('cpu.overprovisioning.factor', '2'), "
+               "('mem.overprovisioning.factor', '1.5')")
+    _sql(conn, "INSERT INTO user_vm_details (vm_id, name, value) VALUES (102, 'cpuOvercommitRatio', '3')")
+    for _ in range(2):
+        upgrade_420to421.migrate(conn, cloud=mariadb.name)
+        accounts = {(a, t): c for a, t, c in _sql(conn, "SELECT account_id, type, count FROM resource_count "
+                                                        "WHERE account_id IS NOT NULL")}
+        assert accounts == {(10, "cpu"): 2, (10, "memory"): 1024, (10, "primary_storage"): 100,
+                            (10, "secondary_storage"): 7 + 30 + 400,
+                            (11, "cpu"): 2, (11, "memory"): 1024, (11, "primary_storage"): 50,
+                            (11, "secondary_storage"): 0, (12, "cpu"): 4}
+        domains = {(d, t): c for d, t, c in _sql(conn, "SELECT domain_id, type, count FROM resource_count "
+                                                       "WHERE domain_id IS NOT NULL")}
+        assert domains == {(1, "cpu"): 4, (1, "memory"): 2048, (1, "primary_storage"): 150,
+                           (1, "secondary_storage"): 437, (2, "cpu"): 4,  # removed account 12 still counts
+                           (2, "memory"): 0, (2, "primary_storage"): 0, (2, "secondary_storage"): 0}
+        details = {(v, n): val for v, n, val in _sql(conn, "SELECT vm_id, name, value FROM user_vm_details")}
+        assert details == {(100, "cpuOvercommitRatio"): "2", (100, "memoryOvercommitRatio"): "1.5",
+                           (101, "cpuOvercommitRatio"): "2", (101, "memoryOvercommitRatio"): "1",
+                           (102, "cpuOvercommitRatio"): "3"}
