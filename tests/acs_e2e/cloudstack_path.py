@@ -38,6 +38,11 @@ def _sql(project: Path, name: str) -> str:
     return (project / name).read_text(encoding="utf-8") + "\n"
 
 
+def _part(release: str, name: str) -> str:
+    """``V4.2.0.2.1__x.sql`` of release 4.2.0 -> ``2.1``: which part of the step a file is."""
+    return name.removeprefix(f"V{release}.").split("__", 1)[0]
+
+
 def _pipe(sql: str, host: str, port: int, user: str) -> None:
     cmd = ["mariadb", f"-h{host}", f"-P{port}", f"-u{user}", "--default-character-set=utf8mb4", "cloud"]
     done = subprocess.run(cmd, input=sql.encode("utf-8"), capture_output=True, check=False)
@@ -70,15 +75,17 @@ def install(source: Path, project: Path, release: str, *, host: str, port: int, 
     buffer.append(_sql(project, "beforeMigrate.sql"))
     for row in steps_to(source, project, release):
         for name in row["files"]:
-            if name.endswith(".py"):
+            part = _part(row["release"], name)
+            if part == "2":
                 _pipe("".join(buffer), host, port, user)
                 buffer = []
                 _run_python(project / name, conn)
-            elif ".1__" in name or ".2." in name:
+            elif part == "1" or part.startswith("2."):
                 buffer.append(_sql(project, name))
+        # the row as CloudStack writes it; flywayx's own V<R>.4 row step is not CloudStack's
         buffer.append(f"INSERT INTO `cloud`.`version` (version, updated, step) VALUES "
                       f"('{row['release']}', now(), 'Upgrade');\n")
-        buffer += [_sql(project, n) for n in row["files"] if ".3__" in n]
+        buffer += [_sql(project, n) for n in row["files"] if _part(row["release"], n) == "3"]
         buffer.append(f"UPDATE `cloud`.`version` SET step = 'Complete' WHERE version = '{row['release']}';\n")
     buffer += [_sql(project, f) for f in files if f.startswith("R__") and views]
     _pipe("".join(buffer), host, port, user)

@@ -16,6 +16,7 @@ import pytest
 
 from flywayx.db.fingerprint import fingerprint
 from flywayx.model.fingerprint import SchemaFingerprint, diff
+from flywayx.sources.acs.adopt import VersionRow, current_release
 from tests.acs_e2e.cloudstack_path import SCHEMAS, install
 from tests.acs_e2e.conftest import CloudPair
 from tests.contract.conftest import flywayx  # noqa: F401 - fixture
@@ -68,32 +69,53 @@ def _versions(pair: CloudPair) -> list[tuple[Any, ...]]:
         conn.close()
 
 
+def _management_server_release(pair: CloudPair) -> str:
+    """What CloudStack's management server reads at start-up: the newest ``Complete`` row."""
+    conn: Any = pair.connect("cloud")
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT id, version, updated, step FROM version")
+            return current_release(VersionRow(int(r[0]), str(r[1]), r[2], str(r[3])) for r in cur.fetchall())
+    finally:
+        conn.close()
+
+
+_REFERENCE: dict[str, SchemaFingerprint] = {}
+
+
+def _reference(pair: CloudPair, source: Path, project: Path) -> SchemaFingerprint:
+    """CloudStack's own path to LATEST, fingerprinted once per worker (the caller holds the lock)."""
+    if LATEST not in _REFERENCE:
+        pair.drop()
+        _cloudstack(pair, source, project, LATEST)
+        _REFERENCE[LATEST] = _print(pair)
+        assert len(_REFERENCE[LATEST].schemas[0].tables) > 300  # the whole chain ran, not an empty schema
+    pair.drop()
+    return _REFERENCE[LATEST]
+
+
 @needs_client
 def test_fresh_install_matches_cloudstacks_own_path(acs_tree: tuple[Path, Path], cloud_pair: CloudPair,
                                                      flywayx: Any) -> None:  # noqa: F811
     source, project = acs_tree
-    _cloudstack(cloud_pair, source, project, LATEST)
-    reference = _print(cloud_pair)
-    assert len(reference.schemas[0].tables) > 300  # the whole chain ran, not an empty schema
-    cloud_pair.drop()
+    reference = _reference(cloud_pair, source, project)
+    _fx(flywayx, cloud_pair, project, "migrate", "--to", "4.21.0.0")
+    assert _management_server_release(cloud_pair) == "4.21.0.0"
     result = _fx(flywayx, cloud_pair, project, "migrate", "--to", LATEST)
     assert "Successfully applied" in result.out
     _same(reference, _print(cloud_pair))
+    assert _management_server_release(cloud_pair) == LATEST
+    rows = [v for v, _ in _versions(cloud_pair)]
+    assert rows[0] == "4.0.0" and len(rows) == len(set(rows))
+    assert rows.index("4.9.3.0") < rows.index("4.10.0.0") < rows.index("4.21.0.0") < rows.index(LATEST)
 
 
 @needs_client
-@pytest.mark.parametrize("adopted", [
-    "4.9.3.0",
-    pytest.param("4.20.0.0", marks=pytest.mark.xfail(strict=True, reason=(
-        "known gap: acs/overrides.toml does not yet declare how 4.19.2.0's cleanup (merged into 4.20.1.0) "
-        "commutes with 4.20.0.0's prepare script, so the planner refuses the path with a named conflict"))),
-])
+@pytest.mark.parametrize("adopted", ["4.5.3", "4.9.3.0", "4.19.1.0", "4.20.0.0"])
 def test_adoption_then_upgrade_matches_cloudstack(acs_tree: tuple[Path, Path], cloud_pair: CloudPair,
                                                   flywayx: Any, adopted: str) -> None:  # noqa: F811
     source, project = acs_tree
-    _cloudstack(cloud_pair, source, project, LATEST)
-    reference = _print(cloud_pair)
-    cloud_pair.drop()
+    reference = _reference(cloud_pair, source, project)
     _cloudstack(cloud_pair, source, project, adopted, views=False)
     assert _versions(cloud_pair)[-1] == (adopted, "Complete")
     result = _fx(flywayx, cloud_pair, project, "baseline", "--acs")
@@ -103,6 +125,10 @@ def test_adoption_then_upgrade_matches_cloudstack(acs_tree: tuple[Path, Path], c
     assert "B4.0.0" not in plan.out.split("step(s)")[1]
     _fx(flywayx, cloud_pair, project, "migrate", "--to", LATEST)
     _same(reference, _print(cloud_pair))
+    assert _management_server_release(cloud_pair) == LATEST
+    rows = _versions(cloud_pair)
+    assert [r for r in rows if r[1] != "Complete"] == []
+    assert len({v for v, _ in rows}) == len(rows)  # CloudStack's rows kept, none written twice
 
 
 def test_adoption_refuses_an_unfinished_upgrade(acs_tree: tuple[Path, Path], mariadb: Any,

@@ -13,6 +13,7 @@ from flywayx.sources.acs.checker import parse_hierarchy, resolve_step, upgrade_p
 from flywayx.sources.acs.java import parse_default_rule, parse_step_class
 from flywayx.sources.acs.project import JAVA_DIR, import_acs
 from flywayx.sources.releases import parse_releases
+from flywayx.sources.splitter import split
 
 TREE = Path(__file__).resolve().parent.parent / "acs" / "tree"
 OVERRIDES = TREE.parent / "overrides.toml"
@@ -95,7 +96,8 @@ def test_project_files(project: tuple[Path, object]) -> None:
         "import-report.json",
     ):
         assert expected in names
-    assert not any(n.startswith("V4.2.1.") for n in names)  # 420to421 has no scripts and no Java
+    # 420to421 has no scripts and no Java: only its cloud.version row step
+    assert [n for n in names if n.startswith("V4.2.1.")] == ["V4.2.1.4__cloudstack_version.sql"]
     assert not any(n.startswith("V4.3.0.3") for n in names)  # empty cleanup is not written
     assert [n for n in names if n.startswith("R__")] == ["R__1_b_gadget_view.sql", "R__2_a_widget_view.sql"]
     toml = (out / "flyway.toml").read_text()
@@ -103,6 +105,18 @@ def test_project_files(project: tuple[Path, object]) -> None:
     stub = (out / "V4.1.0.2__Upgrade40to41_data_migration.py").read_text()
     assert "def migrate(conn)" in stub and "addWidgetOwner" in stub
     compile(stub, "stub", "exec")
+
+
+def test_every_step_writes_cloudstacks_version_row_last(project: tuple[Path, object]) -> None:
+    out, report = project
+    for row in report.steps:  # type: ignore[attr-defined]
+        marker = f"V{row.release}.4__cloudstack_version.sql"
+        assert marker in row.files and max(row.files, key=lambda n: n.split("__")[0]) == marker
+        sql = [s.sql for s in split((out / marker).read_text(), "mariadb")]
+        assert len(sql) == 1 and f"SELECT '{row.release}', now(), 'Complete'" in sql[0]
+        assert f"NOT EXISTS (SELECT 1 FROM `cloud`.`version` WHERE `version` = '{row.release}')" in sql[0]
+    aliases = {"4.3.1", "4.3.2"} & {r.release for r in report.steps}  # type: ignore[attr-defined]
+    assert aliases == set()  # alias nodes run no step, so CloudStack writes them no row
 
 
 def test_release_graph(project: tuple[Path, object]) -> None:

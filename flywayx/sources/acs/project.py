@@ -4,6 +4,7 @@ Layout written to ``out`` (all at its root, so ``--locations out`` finds them):
 ``flyway.toml`` (schemas cloud, cloud_usage; placeholder replacement off, since ACS scripts contain
 ``${accountName}``), ``releases.toml``, ``B4.0.0__…`` baseline, per step ``V<R>.1`` prepare,
 ``V<R>.2`` Python data migration, ``V<R>.2.<n>`` SQL that the Java runs, ``V<R>.3`` cleanup,
+``V<R>.4`` the ``cloud.version`` row (``version_row_sql``),
 ``beforeMigrate.sql`` (procedures), ``R__<nn>_<view>.sql`` (views in dependency order) and
 ``import-report.md`` / ``import-report.json``. Scripts with no statement are not written (listed
 in the report).
@@ -30,6 +31,7 @@ JAVA_DIR = Path("engine/schema/src/main/java/com/cloud/upgrade")
 DB_DIR = Path("engine/schema/src/main/resources/META-INF/db")
 SETUP_DIR = Path("setup/db")
 BASELINE = "4.0.0"
+VERSION_ROW_SUFFIX = 4  # V<R>.4: after prepare (.1), Java (.2, .2.<n>) and cleanup (.3)
 # cloudstack-setup-databases (and the developer profile) load templates.sql after the schema: later
 # steps insert rows referencing its guest_os categories, and their FKs fail without it.
 BASELINE_FILES = ("create-schema.sql", "create-schema-premium.sql", "templates.sql")
@@ -149,6 +151,24 @@ def python_migration(step: Step, release: str, status: str) -> str:
     )
 
 
+def version_row_sql(release: str) -> str:
+    """Text of ``V<R>.4__cloudstack_version.sql``: the ``cloud.version`` row CloudStack writes per step.
+
+    The management server takes the newest ``Complete`` row as the database's release and upgrades
+    again when it is older than its code (acs-corpus.md §9); this step, last of its release, keeps
+    that row in step with flywayx. It inserts only when the release has no row yet (an adopted
+    database already holds the rows CloudStack wrote), so re-running it changes nothing.
+    """
+    return (
+        "-- Written by flywayx import acs. CloudStack's management server reads the newest 'Complete'\n"
+        "-- row of cloud.version (VersionDaoImpl.getCurrentVersion); DatabaseUpgradeChecker writes one\n"
+        "-- per step after its cleanup, as this does after the step's other migrations.\n"
+        "INSERT INTO `cloud`.`version` (`version`, `updated`, `step`)\n"
+        f"SELECT '{release}', now(), 'Complete' FROM DUAL\n"
+        f"WHERE NOT EXISTS (SELECT 1 FROM `cloud`.`version` WHERE `version` = '{release}');\n"
+    )
+
+
 class _Writer:
     """Converts and writes SQL files, remembering statements for the duplicate check."""
 
@@ -215,6 +235,9 @@ def _write_step(w: _Writer, release: str, node: str, step: Step) -> StepRow:
         name = f"V{release}.2.{k}__{_slug((script,))}.sql"
         total += w.write_sql(name, (script,))
         files.append(name)
+    name = f"V{release}.{VERSION_ROW_SUFFIX}__cloudstack_version.sql"
+    w.write(name, version_row_sql(release))
+    files.append(name)
     return StepRow(release, node, step.name, step.prepare, step.cleanup, total, status, owner, tuple(sorted(files)))
 
 
