@@ -215,8 +215,8 @@ def report_error(err: FlywayxError, as_json: bool, secrets: list[str]) -> int:
     message = redact_text(err.message, secrets)
     if as_json:
         payload: dict[str, Any] = {"errorCode": err.error_code, "message": message}
-        for key in ("conflicts", "reachable", "problems", "errors", "script", "line", "statement",
-                    "applied_statements"):
+        for key in ("conflicts", "strict", "unreachable", "reachable", "reachable_on_line", "problems", "errors",
+                    "script", "line", "statement", "applied_statements"):
             if key in err.details:
                 payload[key] = _jsonable(err.details[key])
         payload["cause"] = None

@@ -120,6 +120,7 @@ class ReleaseGraph:
     equivalents: tuple[Equivalence, ...] = ()
     resolutions: tuple[Resolution, ...] = ()
     source: str | None = None
+    ordering: tuple[tuple[str, str], ...] = ()  # [lines.ordering]: line -> "strict" | "interleave"
     _by_name: dict[str, Release] = field(init=False, repr=False, compare=False, default_factory=dict)
     _owners: dict[tuple[str, bool], str | None] = field(init=False, repr=False, compare=False,
                                                              default_factory=dict)

@@ -97,7 +97,8 @@ def line_records(s: Session) -> list[LineRecord]:
 
 
 def make_plan(s: Session, graph: ReleaseGraph, analysed: Analysed, target: str | None) -> Plan:
-    return plan_migrate(graph, analysed.changes, s.rows(), target, line_records=line_records(s))
+    return plan_migrate(graph, analysed.changes, s.rows(), target, line_records=line_records(s),
+                        policy=dict(graph.ordering))
 
 
 def select_phase(plan: Plan, phase: str | None, analysed: Analysed) -> list[PlanStep]:

@@ -114,13 +114,30 @@ def _read_depth(doc: Mapping[str, Any], c: _Collector) -> int:
     if not isinstance(lines, dict):
         c.add("[lines] must be a table", "lines")
         return 2
-    for key in sorted(set(lines) - {"depth"}):
-        c.add(f"unknown key {key!r} in [lines] (known: depth)", "lines", key)
+    for key in sorted(set(lines) - {"depth", "ordering"}):
+        c.add(f"unknown key {key!r} in [lines] (known: depth, ordering)", "lines", key)
     depth = lines.get("depth", 2)
     if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
         c.add(f"[lines] depth must be a positive integer, got {depth!r}", "lines", "depth")
         return 2
     return depth
+
+
+def _read_ordering(doc: Mapping[str, Any], c: _Collector) -> tuple[tuple[str, str], ...]:
+    """``[lines.ordering]``: line key -> ``strict`` or ``interleave`` (the per-line ordering policy)."""
+    lines = doc.get("lines", {})
+    table = lines.get("ordering", {}) if isinstance(lines, dict) else {}
+    if not isinstance(table, dict):
+        c.add("[lines.ordering] must be a table of line = \"strict\" | \"interleave\"", "lines", "ordering")
+        return ()
+    out = []
+    for line, value in sorted(table.items()):
+        if value not in ("strict", "interleave"):
+            c.add(f"ordering of line {line!r} must be \"strict\" or \"interleave\", got {value!r}",
+                  "lines", "ordering", line)
+            continue
+        out.append((line, value))
+    return tuple(out)
 
 
 def _names(value: object, c: _Collector, *path: str) -> tuple[str, ...]:
@@ -259,12 +276,18 @@ def parse_releases(text: str, file: str = FILE_NAME) -> tuple[ReleaseGraph, list
     for cycle in _find_cycles(releases):
         path = " -> ".join([*cycle, cycle[0]])
         c.add(f"release graph has a cycle: {path} (via previous, from, merges)", "release", cycle[0])
+    ordering = _read_ordering(doc, c)
+    known_lines = {r.line for r in releases}
+    for line, _ in ordering:
+        if line not in known_lines:
+            c.add(f"[lines.ordering] names line {line!r}, which has no release", "lines", "ordering", line)
     graph = ReleaseGraph(
         releases,
         depth,
         tuple(Equivalence(a, b, n) for a, b, n in _read_pairs(doc, "equivalent", c)),
         tuple(Resolution(a, b, n) for a, b, n in _read_pairs(doc, "commutes", c)),
         source=file,
+        ordering=ordering,
     )
     return graph, c.problems
 

@@ -103,3 +103,26 @@ def test_database_migrated_by_plain_flyway_is_adopted(target: Target, tmp_path: 
     done = flywayx(*args(target, loc), "migrate", "--to", "1.2.1", "--output-type", "json")
     assert done.code == 0, done.out
     assert [m["version"] for m in done.json()["migrations"]] == ["1.1.1.1", "1.2.0.1", "1.2.0.2"]
+
+
+def test_a_strict_line_refuses_late_changes(target: Target, tmp_path: Path, flywayx: Callable[..., Result]) -> None:
+    loc = example(tmp_path)
+    toml = loc / "releases.toml"
+    toml.write_text(toml.read_text() + '\n[lines.ordering]\n"1.1" = "strict"\n', encoding="utf-8")
+    assert flywayx(*args(target, loc), "migrate", "--to", "1.2.0").code == 0
+    refused = flywayx(*args(target, loc), "migrate", "--to", "1.2.1", "--output-type", "json")
+    assert refused.code == 1
+    assert [s["pending"] for s in refused.json()["error"]["strict"]] == ["1.1.1.1"]
+
+
+def test_an_invalid_ordering_is_reported_with_its_line(tmp_path: Path, flywayx: Callable[..., Result]) -> None:
+    loc = example(tmp_path)
+    toml = loc / "releases.toml"
+    text = toml.read_text() + '\n[lines.ordering]\n"1.1" = "sometimes"\n"9.9" = "strict"\n'
+    toml.write_text(text, encoding="utf-8")
+    r = flywayx("--url", f"sqlite:///{tmp_path / 'x.db'}", "--locations", str(loc), "plan", "--output-type", "json")
+    assert r.code == 1
+    problems = r.json()["error"]["problems"]
+    messages = " | ".join(p["message"] for p in problems)
+    assert "must be \"strict\" or \"interleave\"" in messages and "'9.9', which has no release" in messages
+    assert all(p["line"] for p in problems)
