@@ -17,36 +17,37 @@ from java_equiv._db import DUPLICATE_COLUMN, execute, execute_unless, rows
 CANT_DROP = 1091  # column or key does not exist
 
 ADD_REDUNDANCY = (
-    "ALTER TABLE `cloud`.`vpc` ADD COLUMN `redundant` tinyint(1) DEFAULT 0",
-    "ALTER TABLE `cloud`.`vpc_offerings` ADD COLUMN `redundant_router_service` tinyint(1) DEFAULT 0",
-    "ALTER TABLE `cloud`.`networks` ADD COLUMN `redundant` tinyint(1) DEFAULT 0",
+    "ALTER TABLE `{c}`.`vpc` ADD COLUMN `redundant` tinyint(1) DEFAULT 0",
+    "ALTER TABLE `{c}`.`vpc_offerings` ADD COLUMN `redundant_router_service` tinyint(1) DEFAULT 0",
+    "ALTER TABLE `{c}`.`networks` ADD COLUMN `redundant` tinyint(1) DEFAULT 0",
 )
 
 
-def update_vm_instance_user_id(conn: Any) -> None:
-    for vm_id, account_id in rows(conn, "SELECT id, account_id FROM `cloud`.`vm_instance`"):
-        users = rows(conn, "SELECT id FROM `cloud`.`user` WHERE account_id = %s", (account_id,))
+def update_vm_instance_user_id(conn: Any, cloud: str = "cloud") -> None:
+    for vm_id, account_id in rows(conn, f"SELECT id, account_id FROM `{cloud}`.`vm_instance`"):
+        users = rows(conn, f"SELECT id FROM `{cloud}`.`user` WHERE account_id = %s", (account_id,))
         if users:
-            execute(conn, "UPDATE `cloud`.`vm_instance` SET user_id = %s WHERE id = %s", (users[0][0], vm_id))
+            execute(conn, f"UPDATE `{cloud}`.`vm_instance` SET user_id = %s WHERE id = %s", (users[0][0], vm_id))
 
 
-def add_redundancy_for_nw_and_vpc(conn: Any) -> None:
+def add_redundancy_for_nw_and_vpc(conn: Any, cloud: str = "cloud") -> None:
     for sql in ADD_REDUNDANCY:
-        execute_unless(conn, sql, DUPLICATE_COLUMN)
-    offerings = rows(conn, "SELECT DISTINCT nw.network_offering_id FROM `cloud`.`networks` nw JOIN "
-                           "`cloud`.`network_offerings` off ON nw.network_offering_id = off.id "
+        execute_unless(conn, sql.format(c=cloud), DUPLICATE_COLUMN)
+    offerings = rows(conn, f"SELECT DISTINCT nw.network_offering_id FROM `{cloud}`.`networks` nw JOIN "
+                           f"`{cloud}`.`network_offerings` off ON nw.network_offering_id = off.id "
                            "WHERE off.redundant_router_service = 1")
     for (offering,) in offerings:
-        execute(conn, "UPDATE `cloud`.`networks` SET redundant = 1 WHERE network_offering_id = %s", (offering,))
+        execute(conn, f"UPDATE `{cloud}`.`networks` SET redundant = 1 WHERE network_offering_id = %s", (offering,))
 
 
-def add_index_for_vm_instance(conn: Any) -> None:
-    execute_unless(conn, "ALTER TABLE `cloud`.`vm_instance` DROP KEY `i_vm_instance__instance_name`", CANT_DROP)
-    execute(conn, "ALTER TABLE `cloud`.`vm_instance` ADD INDEX `i_vm_instance__instance_name`(`instance_name`)")
+def add_index_for_vm_instance(conn: Any, cloud: str = "cloud") -> None:
+    execute_unless(conn, f"ALTER TABLE `{cloud}`.`vm_instance` DROP KEY `i_vm_instance__instance_name`", CANT_DROP)
+    execute(conn, f"ALTER TABLE `{cloud}`.`vm_instance` ADD INDEX `i_vm_instance__instance_name`(`instance_name`)")
 
 
-def migrate(conn: Any) -> None:
-    update_vm_instance_user_id(conn)
-    add_redundancy_for_nw_and_vpc(conn)
-    execute_unless(conn, "ALTER TABLE `cloud`.`domain_router` DROP COLUMN `is_priority_bumpup`", CANT_DROP)
-    add_index_for_vm_instance(conn)
+def migrate(conn: Any, *, cloud: str = "cloud") -> None:
+    """``cloud`` names the schema the Java hard-codes (tests use a scratch one)."""
+    update_vm_instance_user_id(conn, cloud)
+    add_redundancy_for_nw_and_vpc(conn, cloud)
+    execute_unless(conn, f"ALTER TABLE `{cloud}`.`domain_router` DROP COLUMN `is_priority_bumpup`", CANT_DROP)
+    add_index_for_vm_instance(conn, cloud)
