@@ -18,6 +18,7 @@ from flywayx.sources.checksum import checksum_of_text, read_migration_text
 from flywayx.sources.content_id import content_id
 from flywayx.sources.names import NamingConfig, parse_resource_name
 from flywayx.sources.placeholders import replace_placeholders, with_filename
+from flywayx.sources.scan import script_config
 from flywayx.sources.splitter import split
 
 
@@ -38,14 +39,16 @@ def _explain(path: str, dialect: str, config: Config, naming: NamingConfig) -> d
                 "version": name.version.text if name.version is not None else None,
                 "description": name.description})
     try:
-        text = read_migration_text(path, config.encoding, config.detect_encoding)
+        conf = script_config(path, config)
+        text = read_migration_text(path, conf.encoding or config.encoding, config.detect_encoding)
         out["checksum"] = checksum_of_text(text)
         if path.endswith(".py"):
             out["statements"] = []
             out["python"] = True
             return out
         sql = text
-        if config.placeholder_replacement:
+        replace = conf.placeholder_replacement
+        if replace if replace is not None else config.placeholder_replacement:
             values = with_filename(config.placeholder_map, name.rebuilt_filename, config.placeholder_separator)
             sql = replace_placeholders(text, values, config.placeholder_prefix, config.placeholder_suffix,
                                        config.placeholder_separator)

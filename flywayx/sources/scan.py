@@ -191,7 +191,8 @@ def parse_script_config(text: str, source: str = "") -> ScriptConfig:
                         should_execute=flags.get("shouldExecute", True))
 
 
-def _script_config(path: str, config: Config) -> ScriptConfig:
+def script_config(path: str, config: Config) -> ScriptConfig:
+    """The per-script ``<path>.conf`` settings, or the defaults when there is none."""
     conf = path + ".conf"
     if not os.path.isfile(conf):
         return ScriptConfig()
@@ -249,7 +250,7 @@ def _checksums(file: _File, name: ResourceName, kind: Kind, conf: ScriptConfig,
 def _migration(file: _File, name: ResourceName, col: _Collector, alias_of: str | None = None) -> Migration:
     kind = name.kind
     assert kind is not None
-    conf = _script_config(file.path, col.config)
+    conf = script_config(file.path, col.config)
     python = file.path.endswith(PYTHON_SUFFIX)
     if kind is Kind.CALLBACK:
         checksum, raw = None, None

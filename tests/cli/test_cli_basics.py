@@ -104,3 +104,14 @@ def test_explain_splits_acs_files_as_the_splitter_does(acs_corpus: Path, capsys:
         expected = split(path.read_text(encoding="utf-8"), "mariadb")
         assert got["kind"] == "file" and "error" not in got, got.get("error")
         assert [(s["line"], s["sql"]) for s in got["statements"]] == [(s.line, s.sql) for s in expected], path.name
+
+
+def test_explain_honours_a_per_script_conf(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "V1__literal.sql"
+    f.write_text("INSERT INTO t VALUES ('${accountName}');\n", encoding="utf-8")
+    code, _, _ = cli(capsys, "explain", str(f), "--output-type", "json")
+    assert code == 1  # unknown placeholder, as migrate would say
+    (tmp_path / "V1__literal.sql.conf").write_text("placeholderReplacement=false\n", encoding="utf-8")
+    code, out, _ = cli(capsys, "explain", str(f), "--output-type", "json")
+    assert code == 0
+    assert json.loads(out)["files"][0]["statements"][0]["sql"] == "INSERT INTO t VALUES ('${accountName}')"
