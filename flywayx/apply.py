@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,11 +18,12 @@ from typing import Any
 
 from flywayx.db.base import Database, HistoryTable
 from flywayx.db.own_tables import OwnTables
-from flywayx.errors import FlywayxError, MigrationFailed
+from flywayx.errors import FlywayxError, MigrationFailed, StateError
 from flywayx.model import HistoryRow, Migration, Statement
 from flywayx.model.abbrev import abbreviate_description, abbreviate_script
 from flywayx.model.redact import redact_text
 from flywayx.model.work import Work
+from flywayx.sources.analyze import analyze_statement
 
 Reporter = Callable[[str, dict[str, Any]], None]
 
@@ -59,30 +61,43 @@ def apply_one(db: Database, history: HistoryTable, own: OwnTables | None, work: 
         db.begin()  # non-transactional PostgreSQL statements (CREATE INDEX CONCURRENTLY…) refuse a BEGIN
     started = time.monotonic()
     p = _Progress(work.skip_statements, _prefix_digest(work.statements, work.skip_statements))
+    p.tracked = not in_txn and not db.capabilities.transactional_ddl and own is not None and not m.is_python
     try:
         _fire(opts, "beforeEachMigrate", m)
         if not opts.skip_executing:
-            _run_body(db, own, work, opts, in_txn, report, p)
+            _run_body(db, own, work, opts, report, p)
         _fire(opts, "afterEachMigrate", m)
+        _unlock(db, p)
     except Exception as err:
         elapsed = _ms(started)
-        _record_failure(db, history, own, work, opts, elapsed, in_txn, p.done, p.digest)
+        _record_failure(db, history, own, work, opts, elapsed, in_txn, p)
         raise _as_failure(err, work, p.done, opts) from err
     elapsed = _ms(started)
     _insert_row(history, m, opts, elapsed, success=True)
     if own is not None:
         own.record_applied(work, opts.run_id, p.done, p.digest)
-    db.commit()
+    db.commit()  # MySQL: the row, the progress record's removal and the trailing DML commit together
     report("migration.done", {"migration": m, "ms": elapsed, "statements": p.done})
     return Applied(m, elapsed, p.done)
 
 
 @dataclass
 class _Progress:
-    """Statements applied so far and the running hash over them (survives an exception)."""
+    """Statements applied so far and the running hash over them (survives an exception).
+
+    ``durable``/``durable_digest``: the statements whose effect no rollback can undo (up to the last
+    implicitly committing statement). ``locked``: a ``LOCK TABLES`` is in force.
+    """
 
     done: int
     digest: str
+    tracked: bool = False
+    durable: int = -1
+    durable_digest: str = ""
+    locked: bool = False
+
+    def __post_init__(self) -> None:
+        self.durable, self.durable_digest = self.done, self.digest
 
 
 def _transactional(db: Database, work: Work, opts: ApplyOptions) -> bool:
@@ -94,31 +109,76 @@ def _transactional(db: Database, work: Work, opts: ApplyOptions) -> bool:
     return wanted and all(s.transactional for s in work.statements or ())
 
 
-def _run_body(db: Database, own: OwnTables | None, work: Work, opts: ApplyOptions, in_txn: bool,
-              report: Reporter, p: _Progress) -> None:
+def _run_body(db: Database, own: OwnTables | None, work: Work, opts: ApplyOptions, report: Reporter,
+              p: _Progress) -> None:
+    """Run the statements. Tracked (MySQL/MariaDB): DML runs in one open transaction with the progress
+    record, so both commit together; before a statement that commits implicitly (DDL) the record is
+    updated to name it as in flight, and that statement's own implicit commit makes the record durable
+    before the server starts it. No explicit COMMIT per statement (issue 4), and at every kill point the
+    durable record says exactly which statements are applied, up to the one in flight (issue 6)."""
     m = work.migration
     if work.statements is None:
         _run_python(db, m)
         p.done = 1
         return
-    tracked = not in_txn and not db.capabilities.transactional_ddl and own is not None
-    if tracked:
+    if p.tracked:
         assert own is not None
         own.start_progress(work, opts.run_id, p.done, p.digest)
     total = len(work.statements)
-    locked = False  # between LOCK TABLES and UNLOCK TABLES the server refuses writes to other tables
     for stmt in work.statements[work.skip_statements:]:
         _fire(opts, "beforeEachMigrateStatement", m)
+        commits = p.tracked and implicit_commit(stmt.sql)
+        if commits and not p.locked:
+            assert own is not None
+            own.progress(work, p.done, p.digest, in_flight=_chain(p.digest, stmt))
         db.execute(stmt.sql)
         p.done += 1
         p.digest = _chain(p.digest, stmt)
-        locked = _lock_state(stmt.sql, locked)
-        if tracked and not locked:
-            assert own is not None
-            own.progress(work, p.done, p.digest)
-            db.commit()  # MySQL: the DDL is already committed; keep the record exact and durable
+        if commits:
+            _after_commit(db, stmt.sql, p)
+        elif p.locked:  # under LOCK TABLES each statement commits on its own (no transaction is open)
+            p.durable, p.durable_digest = p.done, p.digest
         _fire(opts, "afterEachMigrateStatement", m)
         report("statement.done", {"migration": m, "done": p.done, "total": total})
+
+
+def _after_commit(db: Database, sql: str, p: _Progress) -> None:
+    """After an implicitly committing statement: it and all before it are durable; reopen the transaction
+    for the DML that follows (not under LOCK TABLES, where a BEGIN would release the locks)."""
+    p.locked = _lock_state(sql, p.locked)
+    p.durable, p.durable_digest = p.done, p.digest
+    if not p.locked:
+        db.begin()
+
+
+def _unlock(db: Database, p: _Progress) -> None:
+    """A script that ends under LOCK TABLES: release them, or the history row cannot be written."""
+    if p.locked:
+        db.execute("UNLOCK TABLES")
+        p.locked = False
+        db.begin()
+
+
+_IN_TRANSACTION = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SELECT", "WITH", "VALUES", "TABLE", "(", "SET", "USE",
+                   "DO")
+_LEADING_NOISE = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|#[^\n]*(?:\n|\Z)|/\*(?!!)(?:[^*]|\*(?!/))*\*/)*")
+
+
+def implicit_commit(sql: str) -> bool:
+    """Whether a MySQL/MariaDB statement may commit (or must not run inside) the open transaction.
+
+    Conservative: only DML, SELECT, session ``SET``/``USE`` and ``DO`` count as transactional; anything
+    else (DDL, LOCK/UNLOCK TABLES, BEGIN/COMMIT, CALL, GRANT, LOAD, ``SET autocommit``/``PASSWORD``,
+    versioned ``/*!...*/`` statements) is treated as committing, which only costs a progress write."""
+    body = _LEADING_NOISE.sub("", sql, count=1)
+    head = body[:40].split(None, 1)[0].upper() if body.strip() else ""
+    head = "(" if head.startswith("(") else head.rstrip(";")
+    if head not in _IN_TRANSACTION:
+        return True
+    if head == "SET":
+        words = body[:200].upper()
+        return "AUTOCOMMIT" in words or "PASSWORD" in words
+    return False
 
 
 def _lock_state(sql: str, locked: bool) -> bool:
@@ -127,6 +187,91 @@ def _lock_state(sql: str, locked: bool) -> bool:
     if head.startswith(("LOCK TABLE", "LOCK TABLES")):
         return True
     return False if head.startswith("UNLOCK TABLE") else locked
+
+
+# resume after a kill while a DDL statement was in flight ------------------------------------------
+
+# the server's "already so" answers when a completed DDL statement is sent again: table/column/key/
+# constraint/routine/trigger/event/database exists, or the object to drop is gone
+IDEMPOTENT_ERRORS = frozenset({1050, 1060, 1061, 1091, 1022, 1826, 1051, 1304, 1359, 1537, 1007, 1008})
+_PROBED = ("CREATE", "DROP", "ALTER", "RENAME", "TRUNCATE", "GRANT", "REVOKE", "ANALYZE", "OPTIMIZE")
+
+
+def settle_in_flight(db: Database, statements: Sequence[Statement], done: int, default_schema: str) -> bool:
+    """An interrupted MySQL/MariaDB run left statement ``done + 1`` in flight: True when its effect is
+    present (it completed, or it was just run again here), False when it must run again.
+
+    In order: the catalog answers for CREATE/DROP TABLE, VIEW and INDEX (footprint objects looked up in
+    information_schema); statements with no lasting effect (SET, LOCK TABLES…) simply run again;
+    other DDL, and ``CALL IDEMPOTENT_*`` procedures, are sent again, where success or one of
+    ``IDEMPOTENT_ERRORS`` means done. Anything else raises StateError: re-running it could apply it
+    twice, and flywayx does not guess. Any other error of the re-run is left to the migration (False),
+    which then fails at that statement as usual. MariaDB (10.6+) and MySQL 8 DDL is atomic, so a
+    statement is either complete or absent."""
+    stmt = statements[done]
+    present = _catalog_says(db, stmt, default_schema)
+    if present is not None:
+        return present
+    fp = analyze_statement(stmt, db.dialect)
+    if fp.idempotent or not implicit_commit(stmt.sql):
+        return False
+    if _head(stmt.sql) not in _PROBED and not _idempotent_call(stmt.sql):
+        raise StateError(
+            f"Cannot tell whether statement {done + 1} (line {stmt.line}) completed: the process running it was "
+            "killed while the server executed it, and running it again could apply it twice",
+            hint="check its effect by hand; restore the backup, or complete the migration by hand and run "
+                 "`flywayx repair`", statement=stmt.sql, line=stmt.line, applied_statements=done)
+    db.restore_session(default_schema)
+    try:
+        db.execute(stmt.sql)
+    except FlywayxError as err:
+        return err.details.get("code") in IDEMPOTENT_ERRORS
+    return True
+
+
+def _head(sql: str) -> str:
+    body = _LEADING_NOISE.sub("", sql, count=1)
+    return body[:40].split(None, 1)[0].upper() if body.strip() else ""
+
+
+def _idempotent_call(sql: str) -> bool:
+    """``CALL [schema.]IDEMPOTENT_…(…)``: CloudStack's procedures that check before they change."""
+    body = _LEADING_NOISE.sub("", sql, count=1)
+    return re.match(r"CALL\s+(?:`?\w+`?\.)?`?IDEMPOTENT_", body, re.IGNORECASE) is not None
+
+
+_CATALOG = {"TABLE": ("table", "TABLES", "TABLE_NAME"), "VIEW": ("view", "TABLES", "TABLE_NAME"),
+            "INDEX": ("index", "STATISTICS", "INDEX_NAME")}
+
+
+def _catalog_says(db: Database, stmt: Statement, schema: str) -> bool | None:
+    """CREATE/DROP TABLE|VIEW|[UNIQUE] INDEX without IF [NOT] EXISTS / OR REPLACE: whether its effect
+    is in information_schema (None: not such a statement, or the objects disagree)."""
+    words = _LEADING_NOISE.sub("", stmt.sql, count=1).upper().split(None, 6)
+    if len(words) < 3 or words[0] not in ("CREATE", "DROP") or "IF" in words[:5] or "OR" in words[:2]:
+        return None
+    kind = words[2] if words[1] in ("UNIQUE", "FULLTEXT", "SPATIAL") else words[1]
+    if kind not in _CATALOG:
+        return None
+    prefix, view, column = _CATALOG[kind]
+    names = [w.split(":", 1)[1] for w in analyze_statement(stmt, db.dialect).writes if w.startswith(prefix + ":")]
+    if not names:
+        return None
+    found = {_exists(db, view, column, name, schema, kind == "INDEX") for name in names}
+    if len(found) != 1:
+        return None
+    exists = found.pop()
+    return exists if words[0] == "CREATE" else not exists
+
+
+def _exists(db: Database, view: str, column: str, name: str, schema: str, index: bool) -> bool:
+    parts = name.split(".")
+    obj = parts.pop()
+    table = parts.pop() if index else obj
+    owner = parts.pop() if parts else schema
+    sql = (f"SELECT COUNT(*) FROM information_schema.{view} WHERE LOWER(TABLE_SCHEMA) = ?"
+           f" AND LOWER(TABLE_NAME) = ? AND LOWER({column}) = ?")
+    return bool(db.query(sql, (owner.lower(), table.lower(), obj.lower()))[0][0])
 
 
 def _run_python(db: Database, m: Migration) -> None:
@@ -159,7 +304,11 @@ def prefix_digest(statements: Sequence[Statement], n: int) -> str:
 
 
 def _record_failure(db: Database, history: HistoryTable, own: OwnTables | None, work: Work, opts: ApplyOptions,
-                    elapsed: int, in_txn: bool, done: int, digest: str) -> None:
+                    elapsed: int, in_txn: bool, p: _Progress) -> None:
+    """Write Flyway's ``success=0`` row and the progress record; ``p`` is set to what stays applied."""
+    if p.tracked:
+        _record_tracked_failure(db, history, own, work, opts, elapsed, p)
+        return
     try:
         db.rollback()
     except Exception:
@@ -170,10 +319,44 @@ def _record_failure(db: Database, history: HistoryTable, own: OwnTables | None, 
         db.begin()
         _insert_row(history, work.migration, opts, elapsed, success=False)
         if own is not None:
-            own.record_failed(work, opts.run_id, done, digest)
+            own.record_failed(work, opts.run_id, p.done, p.digest)
         db.commit()
     except Exception:
         return
+
+
+def _record_tracked_failure(db: Database, history: HistoryTable, own: OwnTables | None, work: Work,
+                            opts: ApplyOptions, elapsed: int, p: _Progress) -> None:
+    """MySQL/MariaDB: statements before the failed one stay applied as far as the server kept them.
+
+    A failed statement is undone alone, so the open transaction (earlier DML, and the in-flight record
+    of a DDL the server did not start) still holds them and commits with the failure record. When the
+    server rolled the whole transaction back (deadlock), only the durable prefix counts."""
+    assert own is not None
+    try:
+        if p.locked:
+            db.execute("UNLOCK TABLES")  # statements under LOCK TABLES each committed on their own
+            p.locked = False
+            db.begin()
+        elif not _transaction_alive(db):
+            p.done, p.digest = p.durable, p.durable_digest
+            db.begin()
+        _insert_row(history, work.migration, opts, elapsed, success=False)
+        own.record_failed(work, opts.run_id, p.done, p.digest, tracked=True)
+        db.commit()
+    except Exception:
+        return
+
+
+def _transaction_alive(db: Database) -> bool:
+    """Whether the server still has this session's transaction open (MariaDB ``@@in_transaction``;
+    MySQL: an InnoDB transaction of this connection). Without one, uncommitted DML is gone."""
+    try:
+        return bool(db.query("SELECT @@in_transaction")[0][0])
+    except Exception:
+        rows = db.query("SELECT COUNT(*) FROM information_schema.INNODB_TRX"
+                        " WHERE trx_mysql_thread_id = CONNECTION_ID()")
+        return bool(rows[0][0])
 
 
 def _insert_row(history: HistoryTable, m: Migration, opts: ApplyOptions, elapsed: int, *, success: bool) -> None:

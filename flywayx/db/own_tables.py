@@ -4,7 +4,9 @@
 - ``flywayx_applied``: one row per applied migration: content id, release, line, phase, statements.
 - ``flywayx_progress``: the in-flight migration on databases without transactional DDL: how many
   statements are applied and a running hash over them, so ``migrate --resume`` continues at the failed
-  statement and refuses when the applied prefix was edited.
+  statement and refuses when the applied prefix was edited. ``inflight_hash`` (NULL when none) is the
+  running hash through statement ``statements_done + 1`` while the server may be running that DDL
+  statement: written just before it is sent, made durable by the DDL's own implicit commit.
 - ``flywayx_schema_state``: the schema fingerprint recorded at the end of each successful migrate, with
   a digest of the history it belongs to; ``flywayx verify`` compares the live schema with the latest.
 
@@ -39,7 +41,8 @@ _DDL = {
               " statement_hash VARCHAR(64), success INT NOT NULL, applied_at VARCHAR(32) NOT NULL"),
     PROGRESS: ("mkey VARCHAR(255) NOT NULL PRIMARY KEY, script VARCHAR(1000) NOT NULL, checksum INT,"
                " run_id VARCHAR(40), statements_done INT NOT NULL, statement_hash VARCHAR(64) NOT NULL,"
-               " total INT NOT NULL, status VARCHAR(20) NOT NULL, updated_at VARCHAR(32) NOT NULL"),
+               " total INT NOT NULL, status VARCHAR(20) NOT NULL, updated_at VARCHAR(32) NOT NULL,"
+               " inflight_hash VARCHAR(64)"),
     STATE: ("seq INT NOT NULL PRIMARY KEY, run_id VARCHAR(40), recorded_at VARCHAR(32) NOT NULL,"
             " history_rank INT NOT NULL, history_digest VARCHAR(64) NOT NULL, digest VARCHAR(64) NOT NULL,"
             " fingerprint {big} NOT NULL"),
@@ -63,6 +66,7 @@ class Progress:
     statement_hash: str
     total: int
     status: str
+    in_flight: str | None = None  # running hash through statement statements_done + 1, if it was in flight
 
 
 def migration_key(version: str | None, description: str) -> str:
@@ -76,6 +80,7 @@ class OwnTables:
         self.db = db
         self.schema = schema
         self.pending_backup: str | None = None  # set by migrate --backup; start_run records it
+        self._in_flight_column: bool | None = None  # None: not probed yet
 
     def _t(self, name: str) -> str:
         return self.db.quote(self.schema, name)
@@ -94,7 +99,20 @@ class OwnTables:
             if not self._table_exists(name):
                 big = _BIG_TEXT.get(self.db.dialect, "TEXT")
                 self.db.execute(f"CREATE TABLE {self._t(name)} ({cols.format(big=big)})")
+        if not self._has_in_flight_column():  # a table made by an older flywayx
+            self.db.execute(f"ALTER TABLE {self._t(PROGRESS)} ADD COLUMN inflight_hash VARCHAR(64)")
+            self._in_flight_column = True
         self.db.commit()
+
+    def _has_in_flight_column(self) -> bool:
+        if self._in_flight_column is None:
+            try:
+                self.db.query(f"SELECT inflight_hash FROM {self._t(PROGRESS)} WHERE 1 = 0")
+                self._in_flight_column = True
+            except Exception:
+                self.db.rollback()
+                self._in_flight_column = False
+        return self._in_flight_column
 
     def _table_exists(self, name: str) -> bool:
         try:
@@ -131,11 +149,16 @@ class OwnTables:
         self._exec(f"DELETE FROM {self._t(PROGRESS)} WHERE mkey = ?",
                    (migration_key(m.version.text if m.version else None, m.description),))
 
-    def record_failed(self, work: Work, run_id: str | None, statements: int, digest: str) -> None:
+    def record_failed(self, work: Work, run_id: str | None, statements: int, digest: str,
+                      *, tracked: bool = False) -> None:
+        """The failed run's row in flywayx_applied; with ``tracked`` the progress record is set to
+        exactly ``statements`` applied (nothing in flight), else only its status changes."""
         self._insert_applied(work, run_id, statements, digest, success=False)
-        m = work.migration
+        if tracked:
+            self.settle(_key(work), statements, digest, "failed")
+            return
         self._exec(f"UPDATE {self._t(PROGRESS)} SET status = ?, updated_at = ? WHERE mkey = ?",
-                   ("failed", now(), migration_key(m.version.text if m.version else None, m.description)))
+                   ("failed", now(), _key(work)))
 
     def _insert_applied(self, work: Work, run_id: str | None, statements: int, digest: str, *, success: bool) -> None:
         m = work.migration
@@ -155,25 +178,30 @@ class OwnTables:
 
     # progress -------------------------------------------------------------------------------------
     def start_progress(self, work: Work, run_id: str | None, done: int, digest: str) -> None:
+        """Write the ``running`` record; the caller's transaction (or the next DDL) commits it."""
         m = work.migration
-        key = migration_key(m.version.text if m.version else None, m.description)
+        key = _key(work)
         self._exec(f"DELETE FROM {self._t(PROGRESS)} WHERE mkey = ?", (key,))
         self._exec(f"INSERT INTO {self._t(PROGRESS)} (mkey, script, checksum, run_id, statements_done,"
                    " statement_hash, total, status, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
                    (key, m.script[:1000], m.checksum, run_id, done, digest, len(work.statements or ()),
                     "running", now()))
-        self.db.commit()
 
-    def progress(self, work: Work, done: int, digest: str) -> None:
-        m = work.migration
-        self._exec(f"UPDATE {self._t(PROGRESS)} SET statements_done = ?, statement_hash = ?, updated_at = ?"
-                   " WHERE mkey = ?",
-                   (done, digest, now(), migration_key(m.version.text if m.version else None, m.description)))
+    def progress(self, work: Work, done: int, digest: str, in_flight: str | None = None) -> None:
+        """``done`` statements applied; ``in_flight``: hash through the next one, about to be sent."""
+        self._exec(f"UPDATE {self._t(PROGRESS)} SET statements_done = ?, statement_hash = ?, inflight_hash = ?,"
+                   " updated_at = ? WHERE mkey = ?", (done, digest, in_flight, now(), _key(work)))
+
+    def settle(self, key: str, done: int, digest: str, status: str = "running") -> None:
+        """Resume decided what the in-flight statement did: ``done`` statements are applied, none in flight."""
+        self._exec(f"UPDATE {self._t(PROGRESS)} SET statements_done = ?, statement_hash = ?, inflight_hash = NULL,"
+                   " status = ?, updated_at = ? WHERE mkey = ?", (done, digest, status, now(), key))
 
     def pending_progress(self) -> list[Progress]:
-        rows = self.db.query(f"SELECT mkey, script, checksum, statements_done, statement_hash, total, status"
+        extra = ", inflight_hash" if self._has_in_flight_column() else ", NULL"
+        rows = self.db.query(f"SELECT mkey, script, checksum, statements_done, statement_hash, total, status{extra}"
                              f" FROM {self._t(PROGRESS)} ORDER BY mkey")
-        return [Progress(r[0], r[1], r[2], int(r[3]), r[4], int(r[5]), r[6]) for r in rows]
+        return [Progress(r[0], r[1], r[2], int(r[3]), r[4], int(r[5]), r[6], r[7]) for r in rows]
 
     def clear_progress(self, key: str) -> None:
         self._exec(f"DELETE FROM {self._t(PROGRESS)} WHERE mkey = ?", (key,))
@@ -200,6 +228,11 @@ class OwnTables:
 
     def _exec(self, sql: str, params: tuple[Any, ...]) -> None:
         self.db.query(sql, params)  # ``?`` placeholders on every dialect (Database.query's contract)
+
+
+def _key(work: Work) -> str:
+    m = work.migration
+    return migration_key(m.version.text if m.version else None, m.description)
 
 
 def _os_user() -> str:
