@@ -1,0 +1,129 @@
+"""SIGKILL `flywayx migrate` while MariaDB executes a slow DDL statement (issue 6).
+
+The server finishes (or, when told to, aborts) the statement after the client is gone, so the
+progress record cannot know its outcome from the client side. `migrate` must refuse and point at
+`--resume`; `migrate --resume` must decide what the server did (catalog for CREATE INDEX, a re-run
+answered "duplicate column" for ALTER ... ADD COLUMN), then reach exactly the state of an
+uninterrupted run: same schema, same history, every DML statement applied once.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e import harness
+
+pytestmark = pytest.mark.mariadb
+
+ALTER = "ALTER TABLE big ADD COLUMN flag INT NOT NULL DEFAULT 0, ALGORITHM=COPY"
+INDEX = "CREATE INDEX i_big_v ON big (v) ALGORITHM=COPY"
+
+
+def _project(tmp: Path) -> Path:
+    loc = tmp / "sql"
+    loc.mkdir()
+    (loc / "V1__big.sql").write_text(
+        "CREATE TABLE big (id INT PRIMARY KEY, v VARCHAR(40) NOT NULL);\n"
+        "INSERT INTO big SELECT seq, CONCAT('row-', seq) FROM seq_1_to_200000;\n"
+        "CREATE TABLE note (id INT NOT NULL);\n")
+    (loc / "V2__slow_ddl.sql").write_text(
+        "INSERT INTO note VALUES (1);\n"
+        f"{ALTER};\n"
+        "INSERT INTO note VALUES (2);\n"
+        f"{INDEX};\n"
+        "INSERT INTO note VALUES (3);\n"
+        "CREATE TABLE after_ddl (id INT);\n")
+    return loc
+
+
+def _server_thread(db: harness.Db, prefix: str) -> int | None:
+    rows = db.query(f"SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '{db.schema}'"
+                    f" AND INFO LIKE '{prefix.split(' (')[0]}%'")
+    return int(rows[0][0]) if rows else None
+
+
+def _kill_during(db: harness.Db, loc: Path, prefix: str) -> int:
+    """Start migrate, SIGKILL it once the server runs ``prefix``; return that server thread's id."""
+    args = [*harness.FLYWAYX, "--url", db.url, "--locations", str(loc), "migrate"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=harness.env())
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, "migrate ended before the slow DDL started"
+            thread = _server_thread(db, prefix)
+            if thread is not None:
+                return thread
+            time.sleep(0.005)
+        raise AssertionError(f"{prefix} never ran")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+
+
+def _wait_gone(db: harness.Db, thread: int) -> None:
+    deadline = time.monotonic() + 60
+    while db.query(f"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = {thread}")[0][0]:
+        assert time.monotonic() < deadline, "the server never finished the DDL statement"
+        time.sleep(0.02)
+
+
+def _state(db: harness.Db) -> dict[str, object]:
+    snap = harness.snapshot(db)
+    return {"fingerprint": snap["fingerprint"], "history": snap["history"],
+            "note": db.query("SELECT id FROM note ORDER BY id"), "big": db.query("SELECT COUNT(*) FROM big")}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+    tmp = tmp_path_factory.mktemp("inflight")
+    loc = _project(tmp)
+    with harness.scratch("mariadb", tmp) as ref:
+        done = harness.run("--url", ref.url, "--locations", str(loc), "migrate")
+        assert done.code == 0, done.err
+        return loc, _state(ref)
+
+
+@pytest.mark.parametrize("statement", [ALTER, INDEX], ids=["alter-add-column", "create-index"])
+@pytest.mark.parametrize("server", ["completes", "aborts"])
+def test_kill_while_the_server_runs_a_ddl(reference: tuple[Path, dict[str, object]], statement: str, server: str,
+                                         tmp_path: Path) -> None:
+    loc, want = reference
+    with harness.scratch("mariadb", tmp_path) as db:
+        thread = _kill_during(db, loc, statement)
+        if server == "aborts":
+            db.query(f"KILL QUERY {thread}")
+        _wait_gone(db, thread)
+        # the DML before the DDL committed with the in-flight record (the DDL's implicit commit)
+        assert db.query("SELECT id FROM note ORDER BY id") == [(1,)] if statement == ALTER else [(1,), (2,)]
+        first = harness.run("--url", db.url, "--locations", str(loc), "migrate")
+        assert first.code == 1 and "--resume" in first.err and "may have completed" in first.err, first.err
+        assert first.err.count("ERROR:") == 1 and "Traceback" not in first.text
+        resumed = harness.run("--url", db.url, "--locations", str(loc), "migrate", "--resume")
+        assert resumed.code == 0, resumed.err
+        assert _state(db) == want
+
+
+def test_statement_that_cannot_be_judged_is_refused(tmp_path: Path) -> None:
+    """A CALL left in flight may have done anything: --resume refuses instead of running it twice.
+
+    (The procedure's DDL commits the in-flight record; a procedure doing only DML would instead roll
+    back with the record, and a plain migrate would start V2 afresh.)"""
+    loc = tmp_path / "sql"
+    loc.mkdir()
+    (loc / "V1__proc.sql").write_text(
+        "CREATE TABLE hits (id INT);\n"
+        "CREATE PROCEDURE slow_hit() BEGIN CREATE TABLE made (id INT); DO SLEEP(1.5);"
+        " INSERT INTO hits VALUES (1); END;\n")
+    (loc / "V2__call.sql").write_text("CALL slow_hit();\nCREATE TABLE later (id INT);\n")
+    with harness.scratch("mariadb", tmp_path) as db:
+        thread = _kill_during(db, loc, "DO SLEEP")  # the server shows the statement inside the CALL
+        _wait_gone(db, thread)
+        resumed = harness.run("--url", db.url, "--locations", str(loc), "migrate", "--resume")
+        assert resumed.code == 1 and "Cannot tell whether statement 1" in resumed.err, resumed.err
+        assert db.query("SELECT COUNT(*) FROM hits") == [(1,)]  # not run a second time
+        assert "Traceback" not in resumed.text
