@@ -208,6 +208,9 @@ def _lock_state(sql: str, locked: bool) -> bool:
 # the server's "already so" answers when a completed DDL statement is sent again: table/column/key/
 # constraint/routine/trigger/event/database exists, or the object to drop is gone
 IDEMPOTENT_ERRORS = frozenset({1050, 1060, 1061, 1091, 1022, 1826, 1051, 1304, 1359, 1537, 1007, 1008})
+# an index or foreign key added without a name is added again, under a new name, by a second run
+_UNNAMED_ADD = re.compile(r"\bADD\s+(?:CONSTRAINT\s+)?(?:UNIQUE(?:\s+(?:INDEX|KEY))?|INDEX|KEY|FOREIGN\s+KEY)\s*\(",
+                          re.IGNORECASE)
 _PROBED = ("CREATE", "DROP", "ALTER", "RENAME", "TRUNCATE", "GRANT", "REVOKE", "ANALYZE", "OPTIMIZE")
 
 
@@ -218,8 +221,9 @@ def settle_in_flight(db: Database, statements: Sequence[Statement], done: int, d
     In order: the catalog answers for CREATE/DROP TABLE, VIEW and INDEX (footprint objects looked up in
     information_schema); statements with no lasting effect (SET, LOCK TABLES…) simply run again;
     other DDL, and ``CALL IDEMPOTENT_*`` procedures, are sent again, where success or one of
-    ``IDEMPOTENT_ERRORS`` means done. Anything else raises StateError: re-running it could apply it
-    twice, and flywayx does not guess. Any other error of the re-run is left to the migration (False),
+    ``IDEMPOTENT_ERRORS`` means done. Anything else (another CALL, LOAD, an index or foreign key added
+    without a name) raises StateError: re-running it could apply it twice, and flywayx does not guess.
+    Any other error of the re-run is left to the migration (False),
     which then fails at that statement as usual. MariaDB (10.6+) and MySQL 8 DDL is atomic, so a
     statement is either complete or absent."""
     stmt = statements[done]
@@ -229,7 +233,7 @@ def settle_in_flight(db: Database, statements: Sequence[Statement], done: int, d
     fp = analyze_statement(stmt, db.dialect)
     if fp.idempotent or not implicit_commit(stmt.sql):
         return False
-    if _head(stmt.sql) not in _PROBED and not _idempotent_call(stmt.sql):
+    if (_head(stmt.sql) not in _PROBED and not _idempotent_call(stmt.sql)) or _UNNAMED_ADD.search(stmt.sql):
         raise StateError(
             f"Cannot tell whether statement {done + 1} (line {stmt.line}) completed: the process running it was "
             "killed while the server executed it, and running it again could apply it twice",
