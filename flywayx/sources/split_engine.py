@@ -102,7 +102,8 @@ class Engine:
             stmt = self._statement()
             if stmt is None:
                 break
-            self.out.append(stmt)
+            if stmt.sql:  # only control characters (trimmed away as Java's trim does): nothing to send
+                self.out.append(stmt)
         return self.out
 
     def line_at(self, pos: int) -> int:
