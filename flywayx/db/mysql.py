@@ -237,5 +237,6 @@ class MySQLHistoryTable(SqlHistoryTable):
         return select, tuple(values[c] for c in ("version", "description", "type", "script", "installed_by"))
 
     def lock_rows(self) -> None:
-        """``SELECT * FROM t FOR UPDATE``: call inside the transaction that inserts the row."""
-        self.db.query(f"SELECT * FROM {self.qualified} FOR UPDATE")
+        """Lock every history row, as Flyway's ``SELECT * FROM t FOR UPDATE`` does, inside the transaction
+        that inserts the row; only the key is sent back (the lock is the same, the traffic is not)."""
+        self.db.query(f"SELECT installed_rank FROM {self.qualified} FOR UPDATE")

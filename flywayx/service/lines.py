@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from flywayx import apply
 from flywayx.errors import StateError
@@ -155,23 +156,33 @@ def _walk(s: Session, graph: ReleaseGraph, analysed: Analysed, target: str | Non
     by_script = {c.migration.script: c for c in analysed.changes}
     fire("beforeMigrate", None)
     applied: list[AppliedItem] = []
+    queue: list[PlanStep] = []
+    planned_at: tuple[Any, ...] | None = None  # the history state the queue was planned from
     while True:
         with s.db.lock(s.default_schema, s.config.table, s.config.lock_timeout):
             refuse_interrupted(s)  # another runner may have been killed mid-migration since we started
-            steps = select_phase(make_plan(s, graph, analysed, target), phase, analysed)
-            if not steps:
+            if _history_state(s) != planned_at:  # someone else changed the history: plan again
+                queue = select_phase(make_plan(s, graph, analysed, target), phase, analysed)
+            if not queue:
                 break
-            step = steps[0]
+            step = queue.pop(0)
             change = by_script[step.migration.script]
             work = Work(step.migration, analysed.statements[step.migration.script], step.release, step.line,
                               step.phase.value, change.content_id, step.out_of_order)
             done = apply.apply_one(s.db, s.history, s.own, work, opts, report)
             applied.append(AppliedItem(step.migration, done.execution_time, step.release, step.line))
+            planned_at = _history_state(s)  # our own row: the rest of the queue still holds
     if applied:
         fire("afterMigrateApplied", None)
     fire("afterMigrate", None)
     s.db.commit()
     return applied
+
+
+def _history_state(s: Session) -> tuple[Any, ...]:
+    """A cheap token of the history table's content (row count and highest rank)."""
+    table = s.db.quote(s.default_schema, s.config.table)
+    return tuple(s.db.query(f"SELECT COUNT(*), MAX(installed_rank) FROM {table}")[0])
 
 
 def plan_for(s: Session, target: str | None, phase: str | None) -> tuple[Plan, list[PlanStep], Analysed]:

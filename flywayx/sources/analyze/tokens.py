@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 WORD, QID, STR, NUM, OP, VAR, COMMENT, EXEC = "word", "qid", "str", "num", "op", "var", "comment", "exec"
 
@@ -114,9 +114,18 @@ def _pattern(fam: str) -> re.Pattern[str]:
 
 
 def tokenize(sql: str, dialect: str) -> list[Token]:
-    """All tokens of ``sql`` except whitespace, comments included, in order."""
+    """All tokens of ``sql`` except whitespace, comments included, in order.
+
+    Memoised: planning computes a content id and a footprint from the same statements, so each
+    statement would otherwise be tokenised twice.
+    """
+    return list(_tokenize(sql, family(dialect)))
+
+
+@lru_cache(maxsize=16384)
+def _tokenize(sql: str, fam: str) -> tuple[Token, ...]:
     out: list[Token] = []
-    pat = _pattern(family(dialect))
+    pat = _pattern(fam)
     pos, n = 0, len(sql)
     while pos < n:
         m = pat.match(sql, pos)
@@ -131,7 +140,7 @@ def tokenize(sql: str, dialect: str) -> list[Token]:
         if kind != "ws":
             out.append(Token(kind, text, text.upper() if kind == WORD else text, pos))
         pos = m.end()
-    return out
+    return tuple(out)
 
 
 def code_tokens(tokens: list[Token]) -> list[Token]:
