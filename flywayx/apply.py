@@ -23,7 +23,6 @@ from flywayx.model import HistoryRow, Migration, Statement
 from flywayx.model.abbrev import abbreviate_description, abbreviate_script
 from flywayx.model.redact import redact_text
 from flywayx.model.work import Work
-from flywayx.sources.analyze import analyze_statement
 
 Reporter = Callable[[str, dict[str, Any]], None]
 
@@ -230,6 +229,8 @@ def settle_in_flight(db: Database, statements: Sequence[Statement], done: int, d
     present = _catalog_says(db, stmt, default_schema)
     if present is not None:
         return present
+    from flywayx.sources.analyze import analyze_statement  # only when resuming: keeps start-up light
+
     fp = analyze_statement(stmt, db.dialect)
     if fp.idempotent or not implicit_commit(stmt.sql):
         return False
@@ -272,6 +273,8 @@ def _catalog_says(db: Database, stmt: Statement, schema: str) -> bool | None:
     if kind not in _CATALOG:
         return None
     prefix, view, column = _CATALOG[kind]
+    from flywayx.sources.analyze import analyze_statement
+
     names = [w.split(":", 1)[1] for w in analyze_statement(stmt, db.dialect).writes if w.startswith(prefix + ":")]
     if not names:
         return None
