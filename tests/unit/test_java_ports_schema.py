@@ -97,6 +97,9 @@ def test_41800to41810_renames_fks_adds_fk_and_index(mariadb: Any) -> None:
                "CONSTRAINT fk_volumes__passphrase_id FOREIGN KEY (passphrase_id) REFERENCES passphrase(id))")
     _sql(conn, "CREATE TABLE autoscale_vmprofiles (id bigint PRIMARY KEY, user_data_id bigint unsigned)")
     _sql(conn, "CREATE TABLE cluster_details (id bigint PRIMARY KEY, name varchar(255))")
+    _sql(conn, "CREATE TABLE guest_os_hypervisor (id bigint AUTO_INCREMENT PRIMARY KEY, uuid varchar(40), "
+               "hypervisor_type varchar(32), hypervisor_version varchar(32), guest_os_name varchar(255), "
+               "guest_os_id bigint, created datetime, removed datetime, is_user_defined tinyint(1) DEFAULT 0)")
     for _ in range(2):
         upgrade_41800to41810.migrate(conn, cloud=mariadb.name)
         for table, column, ref in (("user_vm", "user_data_id", "user_data"),
