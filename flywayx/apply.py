@@ -40,6 +40,7 @@ class ApplyOptions:
     secrets: list[str] = field(default_factory=list)
     run_id: str | None = None
     callbacks: Callable[[str, Migration | None], None] | None = None
+    each_statement: bool = True  # per-statement callbacks exist: send statements one by one
 
 
 @dataclass(frozen=True)
@@ -127,26 +128,78 @@ def _run_body(db: Database, own: OwnTables | None, work: Work, opts: ApplyOption
     if p.tracked:
         assert own is not None
         own.start_progress(work, opts.run_id, p.done, p.digest)
-    total = len(work.statements)
-    for stmt in work.statements[work.skip_statements:]:
-        _fire(opts, "beforeEachMigrateStatement", m)
-        commits = p.tracked and implicit_commit(stmt.sql)
-        if commits and not p.locked:
-            assert own is not None  # outside a transaction (after a DDL) this UPDATE commits on its own
-            own.progress(work, p.done, p.digest, in_flight=_chain(p.digest, stmt))
-        elif not commits:
+    statements, total = work.statements, len(work.statements)
+    batching = p.tracked and db.capabilities.batches and not opts.each_statement
+    i = work.skip_statements
+    while i < total:
+        end = max(_dml_run(statements, i), i + 1) if batching and not p.locked else i + 1
+        if end - i > 1:  # a run of DML: one round trip; the progress record still commits with it
+            _reopen(db, p)
+            completed, failure = db.run_batch([s.sql for s in statements[i:end]])
+            for stmt in statements[i:i + completed]:
+                _done(p, stmt, m, total, report)
+            if failure is not None:
+                raise failure
+        else:
+            _run_statement(db, own, work, opts, report, p, statements[i], batching)
+        i = end
+
+
+_BATCH_STATEMENTS, _BATCH_BYTES = 200, 1 << 20
+
+
+def _dml_run(statements: Sequence[Statement], i: int) -> int:
+    """End (exclusive) of the run of transactional statements from ``i`` that fits one batch."""
+    end, size = i, 0
+    while end < len(statements) and end - i < _BATCH_STATEMENTS and not implicit_commit(statements[end].sql):
+        size += len(statements[end].sql)
+        if size > _BATCH_BYTES and end > i:
+            break
+        end += 1
+    return end
+
+
+def _run_statement(db: Database, own: OwnTables | None, work: Work, opts: ApplyOptions, report: Reporter,
+                   p: _Progress, stmt: Statement, batching: bool) -> None:
+    m = work.migration
+    _fire(opts, "beforeEachMigrateStatement", m)
+    commits = p.tracked and implicit_commit(stmt.sql)
+    if commits and not p.locked:
+        assert own is not None  # outside a transaction (after a DDL) this UPDATE commits on its own
+        in_flight = _chain(p.digest, stmt)
+        if batching:  # the record and the statement in one round trip, still in that order
+            p.sending_ddl = True
+            record = own.progress_statement(work, p.done, p.digest, in_flight)
+            completed, failure = db.run_batch([record, stmt.sql])
+            if failure is not None:
+                p.sending_ddl = completed == 1  # else the record failed and the statement was never sent
+                raise failure
+        else:
+            own.progress(work, p.done, p.digest, in_flight)
+            p.sending_ddl = True
+            db.execute(stmt.sql)
+    else:
+        if not commits:
             _reopen(db, p)
         p.sending_ddl = commits
         db.execute(stmt.sql)
-        p.sending_ddl = False
+    p.sending_ddl = False
+    if commits:
         p.done += 1
         p.digest = _chain(p.digest, stmt)
-        if commits:
-            _after_commit(db, stmt.sql, p)
-        elif p.locked:  # under LOCK TABLES each statement commits on its own (no transaction is open)
-            p.durable, p.durable_digest = p.done, p.digest
-        _fire(opts, "afterEachMigrateStatement", m)
-        report("statement.done", {"migration": m, "done": p.done, "total": total})
+        _after_commit(db, stmt.sql, p)
+        report("statement.done", {"migration": m, "done": p.done, "total": len(work.statements or ())})
+    else:
+        _done(p, stmt, m, len(work.statements or ()), report)
+    _fire(opts, "afterEachMigrateStatement", m)
+
+
+def _done(p: _Progress, stmt: Statement, m: Migration, total: int, report: Reporter) -> None:
+    p.done += 1
+    p.digest = _chain(p.digest, stmt)
+    if p.locked:  # under LOCK TABLES each statement commits on its own (no transaction is open)
+        p.durable, p.durable_digest = p.done, p.digest
+    report("statement.done", {"migration": m, "done": p.done, "total": total})
 
 
 def _after_commit(db: Database, sql: str, p: _Progress) -> None:

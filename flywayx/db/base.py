@@ -7,6 +7,7 @@ one with ``flywayx.db.connect.connect``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -22,6 +23,7 @@ class Capabilities:
     lock_kind: str  # "named" (GET_LOCK), "advisory" (pg), "file" (sqlite)
     has_schemas: bool
     quote: str  # identifier quote character
+    batches: bool = False  # run_batch sends several statements in one round trip
 
 
 class HistoryTable(Protocol):
@@ -94,6 +96,12 @@ class Database(Protocol):
         """Run one statement, consuming any result sets; return the affected row count."""
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]: ...
+
+    def run_batch(self, statements: Sequence[str | tuple[str, tuple[Any, ...]]]) -> tuple[int, Exception | None]:
+        """Only where ``capabilities.batches``: send ``statements`` (each ``sql`` or ``(sql, ?-params)``)
+        in one round trip, in order, stopping at the first failure. Returns how many completed and the
+        failure (a StatementFailed naming the failed statement) or None. Each statement must produce
+        one result (no CALL, no comment-only text)."""
 
     def begin(self) -> None: ...
 

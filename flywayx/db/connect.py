@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -72,6 +72,15 @@ class DbapiDatabase:
             while next_result is not None and next_result():
                 pass
         return max(int(count), 0)
+
+    def run_batch(self, statements: Sequence[str | tuple[str, tuple[Any, ...]]]) -> tuple[int, Exception | None]:
+        """One statement at a time (dialects without multi-statement packets); see ``Database.run_batch``."""
+        for i, item in enumerate(statements):
+            try:
+                self.execute(item) if isinstance(item, str) else self.run(*item)
+            except StatementFailed as err:
+                return i, err
+        return len(statements), None
 
     def run(self, sql: str, params: tuple[Any, ...] = ()) -> int:
         """A data-changing statement with ``?`` parameters; return the affected row count."""

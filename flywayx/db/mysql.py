@@ -7,6 +7,7 @@ and in sequences, which only MariaDB has. The schema is the database (``USE db``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -14,10 +15,11 @@ from flywayx.db.base import Capabilities
 from flywayx.db.connect import DbapiDatabase, StatementFailed, connection_failed
 from flywayx.db.history import WRITE_COLUMNS, SqlHistoryTable
 from flywayx.db.locks import mysql_named_lock
-from flywayx.errors import ConnectionFailed
+from flywayx.errors import ConnectionFailed, StateError
 from flywayx.model import DatabaseUrl, HistoryRow
 
-CAPABILITIES = Capabilities(transactional_ddl=False, lock_kind="named", has_schemas=True, quote="`")
+CAPABILITIES = Capabilities(transactional_ddl=False, lock_kind="named", has_schemas=True, quote="`",
+                            batches=True)
 
 _HINTS = {
     1045: "check the user and password",
@@ -30,12 +32,14 @@ _UNREACHABLE = "check that the server runs and that host and port are right"
 def open_mysql(url: DatabaseUrl, user: str | None, password: str | None) -> MySQLDatabase:
     """Connect with PyMySQL; failures become ConnectionFailed naming host, port, database, reason."""
     import pymysql
+    from pymysql.constants import CLIENT
 
     try:
         conn = pymysql.connect(
             host=url.host or "localhost", port=url.port or 3306, user=user or "", password=password or "",
             database=url.database or None, unix_socket=url.unix_socket, charset="utf8mb4",
             autocommit=True, connect_timeout=10,
+            client_flag=CLIENT.MULTI_STATEMENTS,  # run_batch: a run of DML in one round trip
         )
     except pymysql.MySQLError as err:
         raise _failure(url, err, password) from None
@@ -78,6 +82,34 @@ class MySQLDatabase(DbapiDatabase):
 
     def server_version(self) -> str:
         return self._version
+
+    def run_batch(self, statements: Sequence[str | tuple[str, tuple[Any, ...]]]) -> tuple[int, Exception | None]:
+        """One multi-statement packet; the server stops at the first error, so the results read before
+        it say how many statements completed. ``\\n;\\n`` joins them: a statement's trailing ``--``
+        comment ends at the newline. For the CloudStack corpus this saves a round trip on each of
+        ~4,800 DML statements."""
+        import pymysql
+
+        texts = [s if isinstance(s, str) else self._inline(*s) for s in statements]
+        done = 0
+        cur = self._conn.cursor()
+        try:
+            cur.execute("\n;\n".join(texts))
+            done = 1
+            while cur.nextset():
+                done += 1
+        except pymysql.MySQLError as err:
+            return done, self._statement_failed(err, texts[done])
+        finally:
+            cur.close()
+        if done != len(texts):
+            raise StateError(f"a batch of {len(texts)} statements returned {done} results",
+                             hint="report this: a statement produced more than one result")
+        return done, None
+
+    def _inline(self, sql: str, params: tuple[Any, ...]) -> str:
+        """``sql`` with its ``?`` parameters as escaped literals (the driver's own escaping)."""
+        return self._native(sql) % tuple(self._conn.literal(v) for v in params)
 
     def current_user(self) -> str:
         return str(self.query("SELECT SUBSTRING_INDEX(USER(),'@',1)")[0][0])

@@ -189,8 +189,13 @@ class OwnTables:
 
     def progress(self, work: Work, done: int, digest: str, in_flight: str | None = None) -> None:
         """``done`` statements applied; ``in_flight``: hash through the next one, about to be sent."""
-        self._exec(f"UPDATE {self._t(PROGRESS)} SET statements_done = ?, statement_hash = ?, inflight_hash = ?,"
-                   " updated_at = ? WHERE mkey = ?", (done, digest, in_flight, now(), _key(work)))
+        self._exec(*self.progress_statement(work, done, digest, in_flight))
+
+    def progress_statement(self, work: Work, done: int, digest: str,
+                           in_flight: str | None = None) -> tuple[str, tuple[Any, ...]]:
+        """The UPDATE ``progress`` sends, as (sql with ``?``, params), to send in a batch before a DDL."""
+        return (f"UPDATE {self._t(PROGRESS)} SET statements_done = ?, statement_hash = ?, inflight_hash = ?,"
+                " updated_at = ? WHERE mkey = ?", (done, digest, in_flight, now(), _key(work)))
 
     def settle(self, key: str, done: int, digest: str, status: str = "running") -> None:
         """Resume decided what the in-flight statement did: ``done`` statements are applied, none in flight."""

@@ -157,6 +157,13 @@ def _callbacks(s: Session, report: Reporter) -> Callable[[str, Migration | None]
     return fire
 
 
+def apply_options(s: Session, run_id: str | None, fire: Callable[[str, Migration | None], None]) -> apply.ApplyOptions:
+    each = not s.config.skip_default_callbacks and any(
+        s.found.callbacks.get(e) for e in ("beforeEachMigrateStatement", "afterEachMigrateStatement"))
+    return apply.ApplyOptions(s.installed_by, s.default_schema, s.config.execute_in_transaction,
+                              s.config.skip_executing_migrations, s.secrets, run_id, fire, each_statement=each)
+
+
 # ---------------------------------------------------------------------------------------------------
 # info / validate
 
@@ -357,8 +364,7 @@ def _migrate_loop(s: Session, fire: Any, report: Reporter, run_id: str, options:
     fire("beforeMigrate", None)
     applied: list[AppliedItem] = []
     versioned_done = False
-    opts = apply.ApplyOptions(s.installed_by, s.default_schema, s.config.execute_in_transaction,
-                              s.config.skip_executing_migrations, s.secrets, run_id, fire)
+    opts = apply_options(s, run_id, fire)
     while True:
         with s.db.lock(s.default_schema, s.config.table, s.config.lock_timeout):
             result = s.info()

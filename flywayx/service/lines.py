@@ -148,11 +148,10 @@ def migrate_to(s: Session, target: str | None, options: MigrateOptions, phase: s
 
 def _walk(s: Session, graph: ReleaseGraph, analysed: Analysed, target: str | None, phase: str | None,
           run_id: str, report: apply.Reporter) -> list[AppliedItem]:
-    from flywayx.service.core import _callbacks, refuse_interrupted
+    from flywayx.service.core import _callbacks, apply_options, refuse_interrupted
 
     fire = _callbacks(s, report)
-    opts = apply.ApplyOptions(s.installed_by, s.default_schema, s.config.execute_in_transaction,
-                              s.config.skip_executing_migrations, s.secrets, run_id, fire)
+    opts = apply_options(s, run_id, fire)
     by_script = {c.migration.script: c for c in analysed.changes}
     fire("beforeMigrate", None)
     applied: list[AppliedItem] = []

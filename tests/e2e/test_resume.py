@@ -75,3 +75,39 @@ def test_resume_with_nothing_to_resume(tmp_path: Path) -> None:
         assert _migrate(db, loc).code == 0
         r = _migrate(db, loc, "--resume")
         assert r.code == 1 and "Nothing to resume" in r.err and "Traceback" not in r.text
+
+
+def _inserts(ids: range) -> str:
+    return "".join(f"INSERT INTO t1 VALUES ({i});\n" for i in ids)
+
+
+def test_a_failure_inside_a_run_of_dml_stops_at_that_statement(tmp_path: Path) -> None:
+    """Consecutive DML goes to MariaDB in one round trip; a failure in the middle must still name the
+    failed statement, keep exactly the statements before it, and resume there."""
+    broken = "CREATE TABLE t1 (id INT PRIMARY KEY);\n" + _inserts(range(1, 41)) + "INSERT INTO t1 VALUES (7);\n" \
+        + _inserts(range(41, 61)) + "CREATE TABLE t2 (id INT);\n"
+    loc = _project(tmp_path, broken)
+    with harness.scratch("mariadb", tmp_path) as db:
+        failed = _migrate(db, loc)
+        assert failed.code == 1 and "Duplicate entry '7'" in failed.err
+        assert "V2__more.sql line 42" in failed.err and "41 of 63 statements were applied" in failed.err
+        assert db.query("SELECT COUNT(*), MAX(id) FROM t1") == [(40, 40)]  # the 40 before it, nothing after
+        second = "(7);\nINSERT INTO t1 VALUES (41)"  # the failed statement, not the first (7)
+        (loc / "V2__more.sql").write_text(broken.replace(second, second.replace("(7)", "(700)")))
+        resumed = _migrate(db, loc, "--resume")
+        assert resumed.code == 0, resumed.err
+        assert db.query("SELECT COUNT(*), COUNT(DISTINCT id) FROM t1") == [(61, 61)]
+        got = harness.snapshot(db)
+    with harness.scratch("mariadb", tmp_path) as ref:
+        assert _migrate(ref, loc).code == 0
+        assert harness.snapshot(ref) == got
+
+
+def test_statement_callbacks_still_fire_for_every_statement(tmp_path: Path) -> None:
+    loc = _project(tmp_path, "CREATE TABLE t1 (id INT PRIMARY KEY);\n" + _inserts(range(1, 6)))
+    (loc / "beforeMigrate.sql").write_text("CREATE TABLE IF NOT EXISTS cb_log (id INT AUTO_INCREMENT PRIMARY KEY);\n")
+    (loc / "afterEachMigrateStatement.sql").write_text("INSERT INTO cb_log VALUES (NULL);\n")
+    with harness.scratch("mariadb", tmp_path) as db:
+        done = _migrate(db, loc)
+        assert done.code == 0, done.err
+        assert db.query("SELECT COUNT(*) FROM cb_log") == [(1 + 6,)]  # V1's statement and V2's six
