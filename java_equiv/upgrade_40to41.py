@@ -20,6 +20,8 @@ from java_equiv._db import execute, rows
 
 MISSING = ("updateRegionEntries",)
 
+SCHEMA_EFFECTS: tuple[str, ...] = ()
+
 
 def _add_default_egress(conn: Any, cloud: str, network_id: int) -> None:
     owner = rows(conn, f"SELECT account_id, domain_id FROM `{cloud}`.`networks` WHERE (guest_type='Isolated' "

@@ -19,6 +19,8 @@ from java_equiv._db import execute, rows
 
 MISSING = ("checkAndEnableDynamicRoles",)
 
+SCHEMA_EFFECTS: tuple[str, ...] = ()
+
 ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
 WHITESPACE = frozenset(" \t\r\n")
 

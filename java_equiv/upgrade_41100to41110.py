@@ -18,6 +18,8 @@ LOG = logging.getLogger("flywayx.acs.41100to41110")
 
 MISSING = ("markUnnecessarySecureConfigsAsUnsecure for non-empty (encrypted) values",)
 
+SCHEMA_EFFECTS: tuple[str, ...] = ()
+
 UNSECURE_ITEMS = ("ldap.basedn", "ldap.bind.principal", "ldap.email.attribute", "ldap.firstname.attribute",
                   "ldap.group.object", "ldap.group.user.uniquemember", "ldap.lastname.attribute",
                   "ldap.search.group.principle", "ldap.truststore", "ldap.user.object", "ldap.username.attribute")

@@ -10,6 +10,8 @@ from typing import Any
 
 from java_equiv._dbupgrade import tolerant
 
+SCHEMA_EFFECTS: tuple[str, ...] = ()
+
 LOG = logging.getLogger("flywayx.acs.41120to41200")
 
 

@@ -11,6 +11,8 @@ from typing import Any
 
 from java_equiv._db import execute, rows
 
+SCHEMA_EFFECTS: tuple[str, ...] = ()
+
 INSERT = ("INSERT INTO `{c}`.`role_permissions` (`uuid`, `role_id`, `rule`, `permission`, `sort_order`) "
           "VALUES (UUID(), %s, %s, %s, %s) ON DUPLICATE KEY UPDATE rule=rule")
 

@@ -16,6 +16,8 @@ from typing import Any
 from java_equiv._db import execute, rows
 from java_equiv._dbupgrade import tolerant
 
+SCHEMA_EFFECTS: tuple[str, ...] = ()
+
 ANNOTATION_RULES = ("listAnnotations", "addAnnotation", "removeAnnotation")
 ROLES = (2, 3, 4)  # RoleType ResourceAdmin, DomainAdmin, User
 

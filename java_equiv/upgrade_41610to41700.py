@@ -13,6 +13,8 @@ from typing import Any
 
 from java_equiv._db import execute, rows
 
+SCHEMA_EFFECTS: tuple[str, ...] = ()
+
 MASK64 = (1 << 64) - 1
 
 

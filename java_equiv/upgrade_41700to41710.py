@@ -12,6 +12,8 @@ from typing import Any
 
 from java_equiv._db import execute, rows
 
+SCHEMA_EFFECTS: tuple[str, ...] = ()
+
 
 def migrate(conn: Any, *, cloud: str = "cloud") -> None:
     """``cloud`` names the schema the Java hard-codes (tests use a scratch one)."""

@@ -28,6 +28,16 @@ LOG = logging.getLogger("flywayx.acs.41810to41900")
 
 MISSING = ("decryptConfigurationValuesFromAccountAndDomainScopesNotInSecureHiddenCategories",)
 
+SCHEMA_EFFECTS: tuple[str, ...] = (
+    "table cloud.alert index i_alert__archived__created",
+    "table cloud.alert index i_alert__type__data_center_id__pod_id",
+    "table cloud.backups",  # column order: `date` is re-added last
+    "table cloud.backups column date",
+    "table cloud.event index i_event__resource_type__resource_id",
+    "table cloud.quarantined_ips foreign key fk_quarantined_ips__remover_account_id",
+    "table cloud.quarantined_ips index fk_quarantined_ips__remover_account_id",
+)
+
 INDEXES = (("alert", "archived", "created"), ("alert", "type", "data_center_id", "pod_id"),
            ("event", "resource_type", "resource_id"))
 

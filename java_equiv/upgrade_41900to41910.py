@@ -9,6 +9,10 @@ from typing import Any
 
 from java_equiv._dbupgrade import add_index_if_needed
 
+SCHEMA_EFFECTS: tuple[str, ...] = (
+    "table cloud.vm_stats index i_vm_stats__vm_id",
+)
+
 
 def migrate(conn: Any, *, cloud: str = "cloud") -> None:
     """``cloud`` names the schema the Java hard-codes (tests use a scratch one)."""

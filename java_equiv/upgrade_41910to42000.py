@@ -14,6 +14,10 @@ from typing import Any
 from java_equiv._db import rows
 from java_equiv._dbupgrade import tolerant
 
+SCHEMA_EFFECTS: tuple[str, ...] = (
+    "table cloud.affinity_group column name",
+)
+
 LOG = logging.getLogger("flywayx.acs.41910to42000")
 
 MAX_INDEXED_UTF8MB4 = 191

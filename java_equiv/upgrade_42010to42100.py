@@ -18,6 +18,11 @@ from typing import Any
 from java_equiv._db import execute, rows
 from java_equiv._dbupgrade import add_column_if_not_exist, change_column_if_exist, column_type, drop_columns_if_exist
 
+SCHEMA_EFFECTS: tuple[str, ...] = (
+    "table cloud.configuration",  # column order: `scope` is re-added last
+    "table cloud.configuration column scope",
+)
+
 SCOPE_BITS = (("Global", 1), ("Zone", 2), ("Cluster", 4), ("StoragePool", 8), ("ManagementServer", 16),
               ("ImageStore", 32), ("Domain", 64), ("Account", 128))
 SCOPE_COMMENT = "BIGINT NOT NULL DEFAULT 0 COMMENT 'Bitmask for scope(s) of this parameter'"

@@ -18,6 +18,8 @@ from typing import Any
 
 from java_equiv._db import execute, rows
 
+SCHEMA_EFFECTS: tuple[str, ...] = ()
+
 RESOURCE_TYPES = ("cpu", "memory", "primary_storage", "secondary_storage")
 
 OFFERING_TOTALS = ("SELECT SUM(service_offering.cpu), SUM(service_offering.ram_size) FROM `{c}`.`vm_instance`, "

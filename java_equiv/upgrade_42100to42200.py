@@ -11,6 +11,8 @@ from typing import Any
 
 from java_equiv._db import execute, rows
 
+SCHEMA_EFFECTS: tuple[str, ...] = ()
+
 OWNERS = (
     ("snapshot_policy", "volumes", "volume_id"),
     ("backup_schedule", "vm_instance", "vm_id"),

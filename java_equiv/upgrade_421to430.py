@@ -16,6 +16,8 @@ from java_equiv._db import execute, rows
 
 MISSING = ("encryptImageStoreDetails",)
 
+SCHEMA_EFFECTS: tuple[str, ...] = ()
+
 SSVM_RAM_MB = 512
 
 

@@ -20,6 +20,12 @@ from typing import Any
 
 from java_equiv._db import column_exists, execute, rows
 
+SCHEMA_EFFECTS: tuple[str, ...] = (
+    "table cloud.template_store_ref column download_url",
+    "table cloud.template_store_ref column download_url_created",
+    "table cloud.volume_store_ref column download_url_created",
+)
+
 # characters java.net.URI accepts in "vlan://<value>" (authority and path); others make the Java fail
 URI_SAFE = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=@/%\[\]]*")
 

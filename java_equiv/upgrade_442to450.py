@@ -19,6 +19,11 @@ from java_equiv._dbupgrade import drop_keys_if_exist
 
 MISSING = ("updateMaxRouterSizeConfig",)
 
+SCHEMA_EFFECTS: tuple[str, ...] = (
+    "table cloud.async_job_join_map foreign key fk_async_job_join_map__join_job_id",
+    "table cloud.storage_pool index id_2",
+)
+
 NEW_RAM_MB = 256
 
 

@@ -20,6 +20,8 @@ from java_equiv._db import execute
 
 MISSING = ("encryptKeyInKeyStore", "encryptIpSecPresharedKeysOfRemoteAccessVpn", "encryptStoragePoolUserInfo")
 
+SCHEMA_EFFECTS: tuple[str, ...] = ()
+
 NIC_ADAPTER = (
     "INSERT INTO `{c}`.`user_vm_details` (vm_id, name, value, display) SELECT v.id, details.name, details.value, "
     "details.display FROM `{c}`.`vm_instance` AS v, `{c}`.`vm_template_details` AS details WHERE v.removed IS NULL "

@@ -14,6 +14,14 @@ from typing import Any
 
 from java_equiv._db import DUPLICATE_COLUMN, execute, execute_unless, rows
 
+SCHEMA_EFFECTS: tuple[str, ...] = (
+    "table cloud.domain_router column is_priority_bumpup",
+    "table cloud.networks column redundant",
+    "table cloud.vm_instance index i_vm_instance__instance_name",
+    "table cloud.vpc column redundant",
+    "table cloud.vpc_offerings column redundant_router_service",
+)
+
 CANT_DROP = 1091  # column or key does not exist
 
 ADD_REDUNDANCY = (

@@ -16,6 +16,13 @@ from typing import Any
 
 from java_equiv._db import DUPLICATE_COLUMN, execute, execute_unless, rows
 
+SCHEMA_EFFECTS: tuple[str, ...] = (
+    "table cloud.account column role_id",
+    "table cloud.account foreign key fk_account__role_id",
+    "table cloud.account index fk_account__role_id",
+    "table cloud_usage.account column role_id",
+)
+
 LOG = logging.getLogger("flywayx.acs.481to490")
 
 ADD_ROLE_ID = (

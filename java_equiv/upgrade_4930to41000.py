@@ -17,6 +17,8 @@ from typing import Any
 from java_equiv._db import execute
 from java_equiv._guest_os_memory import XENSERVER_MEMORY_MB
 
+SCHEMA_EFFECTS: tuple[str, ...] = ()
+
 MIB = 1024 * 1024
 INITIAL_CAPACITY = 70  # new HashMap<>(70)
 
