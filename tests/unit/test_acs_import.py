@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 from pathlib import Path
@@ -9,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from flywayx.errors import ImportProblem
+from flywayx.sources.acs import project as acs_project
 from flywayx.sources.acs.checker import parse_hierarchy, resolve_step, upgrade_path
 from flywayx.sources.acs.java import parse_default_rule, parse_step_class
-from flywayx.sources.acs.project import JAVA_DIR, import_acs
+from flywayx.sources.acs.project import JAVA_DIR, declared_effects, import_acs
+from flywayx.sources.acs.report import EFFECTS_HEADING, ImportReport, StepRow
 from flywayx.sources.releases import parse_releases
 from flywayx.sources.splitter import split
 
@@ -171,3 +174,74 @@ def test_refuses_bad_source_and_nonempty_out(tmp_path: Path) -> None:
     (tmp_path / "busy" / "x").write_text("x")
     with pytest.raises(ImportProblem, match="not empty"):
         import_acs(TREE, tmp_path / "busy")
+
+
+def test_report_lists_what_each_port_declares_it_adds(project: tuple[Path, object]) -> None:
+    out, report = project
+    doc = json.loads((out / "import-report.json").read_text())
+    ported = [s for s in doc["steps"] if s["java"] in ("ported", "partial")]
+    assert ported  # the fake tree has steps whose Java has a real port
+    for row in doc["steps"]:
+        if row in ported:
+            module = importlib.import_module("java_equiv.upgrade_" + row["java_owner"].removeprefix("Upgrade").lower())
+            assert row["schema_effects"] == list(module.SCHEMA_EFFECTS), row["step"]
+        else:  # no Java, or a stub: nothing added to the schema
+            assert row["schema_effects"] == [], row["step"]
+    md = (out / "import-report.md").read_text()
+    assert EFFECTS_HEADING in md
+    assert md.index("## Steps") < md.index(EFFECTS_HEADING) < md.index("## Anomalies")
+    assert not {i.code for i in report.issues} & {"java-effects-undeclared", "java-effects-unreadable"}  # type: ignore[attr-defined]
+
+
+def _row(release: str, step: str, effects: tuple[str, ...] | None) -> StepRow:
+    return StepRow(release, release, step, (), (), 0, "ported", step, (), effects)
+
+
+def test_effects_section_lists_release_step_and_object() -> None:
+    report = ImportReport("src", "out", steps=[
+        _row("4.6.0", "Upgrade452to460", ("table cloud.vpc column redundant", "table cloud.networks column redundant")),
+        _row("4.7.0", "Upgrade461to470", ()),
+        _row("4.9.0", "Upgrade481to490", None),
+    ])
+    md = report.to_markdown()
+    section = md[md.index(EFFECTS_HEADING):md.index("## Anomalies")]
+    assert "| release | step | object |" in section
+    assert "| 4.6.0 | Upgrade452to460 | table cloud.vpc column redundant |" in section
+    assert "| 4.6.0 | Upgrade452to460 | table cloud.networks column redundant |" in section
+    assert "Upgrade461to470" not in section  # data only: nothing to list
+    assert "do not declare" in section and "4.9.0 Upgrade481to490" in section
+    steps = json.loads(report.to_json())["steps"]
+    assert [s["schema_effects"] for s in steps] == [
+        ["table cloud.vpc column redundant", "table cloud.networks column redundant"], [], None]
+    empty = ImportReport("src", "out", steps=[_row("4.7.0", "Upgrade461to470", ())]).to_markdown()
+    assert "None: no ported step changes the schema." in empty and "| release | step | object |" not in empty
+
+
+def test_declared_effects_is_read_without_running_the_module() -> None:
+    head = "import sys\nsys.exit('must not run')\n"
+    assert declared_effects(head + "SCHEMA_EFFECTS: tuple[str, ...] = ('table cloud.a column b',)\n") == (
+        "table cloud.a column b",)
+    assert declared_effects(head + "SCHEMA_EFFECTS = ()\n") == ()
+    assert declared_effects(head + "MISSING = ('x',)\n") is None
+    for bad in ("SCHEMA_EFFECTS = ['a']", "SCHEMA_EFFECTS = (1,)", "SCHEMA_EFFECTS = tuple(X)",
+                "SCHEMA_EFFECTS: tuple[str, ...]"):
+        with pytest.raises(ValueError, match="literal tuple of strings"):
+            declared_effects(bad)
+
+
+def test_undeclared_or_unreadable_effects_are_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ports = tmp_path / "ports" / "h4_fake_ports"
+    ports.mkdir(parents=True)
+    (ports / "__init__.py").write_text("")
+    (ports / "upgrade_40to41.py").write_text("def migrate(conn):\n    pass\n")
+    (ports / "upgrade_42100to42200.py").write_text("SCHEMA_EFFECTS = tuple(['x'])\n\ndef migrate(conn):\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "ports"))
+    monkeypatch.setattr(acs_project, "PORTS", "h4_fake_ports")
+    report = import_acs(TREE, tmp_path / "out", overrides=OVERRIDES)
+    rows = {s.java_owner: s.schema_effects for s in report.steps if s.java_owner}
+    assert rows["Upgrade40to41"] is None and rows["Upgrade42100to42200"] is None
+    found = {(i.code, i.subject, i.severity) for i in report.issues}
+    assert ("java-effects-undeclared", "Upgrade40to41", "warning") in found
+    assert ("java-effects-unreadable", "Upgrade42100to42200", "error") in found
+    md = (tmp_path / "out" / "import-report.md").read_text()
+    assert "do not declare their effects (not listed above): 4.1.0 Upgrade40to41, 4.22.0.0 Upgrade42100to42200" in md

@@ -21,6 +21,9 @@ class StepRow:
     java: str  # "none" | "ported" | "partial" | "stub"
     java_owner: str | None
     files: tuple[str, ...]
+    # drift paths (as ``flywayx verify`` prints them) the Java port adds, changes or drops, from its
+    # SCHEMA_EFFECTS; () without a port or for a data-only one, None when the port does not say
+    schema_effects: tuple[str, ...] | None = ()
 
 
 @dataclass
@@ -54,6 +57,7 @@ class ImportReport:
                     "java": s.java,
                     "java_owner": s.java_owner,
                     "files": list(s.files),
+                    "schema_effects": None if s.schema_effects is None else list(s.schema_effects),
                 }
                 for s in self.steps
             ],
@@ -88,6 +92,7 @@ class ImportReport:
                 f"| {s.release} | {s.node} | {s.step} | {_names(s.prepare)} | {_names(s.cleanup)} "
                 f"| {s.statements} | {java} |"
             )
+        out += ["", *_effects_section(self.steps)]
         out += ["", "## Anomalies and issues", ""]
         codes = sorted({i.code for i in self.issues})
         for code in codes:
@@ -96,6 +101,30 @@ class ImportReport:
             out += [f"- **{i.severity}** `{i.subject}`: {i.message}" for i in items]
             out.append("")
         return "\n".join(out).rstrip() + "\n"
+
+
+EFFECTS_HEADING = "## Schema objects the Java ports add (an SQL-only run lacks them)"
+
+
+def _effects_section(steps: list[StepRow]) -> list[str]:
+    out = [
+        EFFECTS_HEADING,
+        "",
+        "What each ported Java step adds, changes or drops in the schema (its `SCHEMA_EFFECTS`), named as",
+        "`flywayx verify` names drift: a database upgraded by CloudStack's SQL alone differs exactly there.",
+        "",
+    ]
+    rows = [(s, e) for s in steps for e in s.schema_effects or ()]
+    if rows:
+        out += ["| release | step | object |", "|---|---|---|"]
+        out += [f"| {s.release} | {s.step} | {e} |" for s, e in rows]
+    else:
+        out.append("None: no ported step changes the schema.")
+    unknown = [s for s in steps if s.schema_effects is None]
+    if unknown:
+        out += ["", "Ports that do not declare their effects (not listed above): "
+                + ", ".join(f"{s.release} {s.java_owner}" for s in unknown) + "."]
+    return out
 
 
 def _names(paths: tuple[str, ...]) -> str:
