@@ -9,9 +9,11 @@ ports goes through one ``mariadb`` process, as ScriptRunner runs on one connecti
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,12 +60,18 @@ def _run_python(path: Path, conn: Any) -> None:
     module.migrate(conn)
 
 
+# around(step row, run): called for each step's Python migration with ``run`` running it, once all
+# SQL before it has been sent; for a test that looks at the database just before and after.
+Around = Callable[[dict[str, Any], Callable[[], None]], None]
+
+
 def install(source: Path, project: Path, release: str, *, host: str, port: int, user: str, conn: Any,
-            views: bool = True) -> float:
+            views: bool = True, around: Around | None = None) -> float:
     """Fresh install to ``release`` the way CloudStack does it; returns seconds spent.
 
     ``views=False`` for an older release: the views/ of main need columns that release lacks (that
-    release shipped its own views, which the corpus does not hold)."""
+    release shipped its own views, which the corpus does not hold). ``around``, when given, wraps
+    every Python port (see ``Around``)."""
     import time
 
     started = time.monotonic()
@@ -79,7 +87,10 @@ def install(source: Path, project: Path, release: str, *, host: str, port: int, 
             if part == "2":
                 _pipe("".join(buffer), host, port, user)
                 buffer = []
-                _run_python(project / name, conn)
+                if around is None:
+                    _run_python(project / name, conn)
+                else:
+                    around(row, functools.partial(_run_python, project / name, conn))
             elif part == "1" or part.startswith("2."):
                 buffer.append(_sql(project, name))
         # the row as CloudStack writes it; flywayx's own V<R>.4 row step is not CloudStack's
