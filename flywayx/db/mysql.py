@@ -109,7 +109,7 @@ class MySQLDatabase(DbapiDatabase):
 
     def _inline(self, sql: str, params: tuple[Any, ...]) -> str:
         """``sql`` with its ``?`` parameters as escaped literals (the driver's own escaping)."""
-        return self._native(sql) % tuple(self._conn.literal(v) for v in params)
+        return self._native(sql) % tuple(self._conn.escape(v) for v in params)
 
     def current_user(self) -> str:
         return str(self.query("SELECT SUBSTRING_INDEX(USER(),'@',1)")[0][0])

@@ -167,7 +167,7 @@ class OwnTables:
                    " line_name, phase, run_id, statements, statement_hash, success, applied_at)"
                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                    (seq, m.version.text if m.version else None, m.description[:200], m.script[:1000],
-                    work.content_id, work.release, work.line, work.phase, run_id, statements, digest,
+                    work.content_id, work.release, work.line, work.phase_name(), run_id, statements, digest,
                     1 if success else 0, now()))
 
     def applied(self) -> list[dict[str, Any]]:

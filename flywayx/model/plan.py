@@ -11,6 +11,7 @@ ordering policy).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -38,12 +39,19 @@ class Change:
     """A resolved migration with what the planner needs to compare it with others.
 
     ``content_id`` identifies the change by content (same id = same change wherever it sits; None
-    when unknown). ``footprint`` defaults to unknown, which conflicts with everything.
+    when unknown). The footprint defaults to unknown, which conflicts with everything; it may be
+    given as a function that computes it on first use (``service/analysis.py`` computes footprints
+    in the background, and a plain fresh install never asks for most of them before they are ready).
     """
 
     migration: Migration
     content_id: str | None = None
-    footprint: Footprint = UNKNOWN_FOOTPRINT
+    footprint_source: Footprint | Callable[[], Footprint] = UNKNOWN_FOOTPRINT
+
+    @property
+    def footprint(self) -> Footprint:
+        source = self.footprint_source
+        return source if isinstance(source, Footprint) else source()
 
     @property
     def version(self) -> Version | None:
@@ -68,15 +76,23 @@ class PlanStep:
     """One migration to run. ``reason`` says why it is in the plan, in words a user reads.
 
     ``out_of_order`` is True when it runs after a change that the canonical order puts after it
-    (the planner has checked that the two commute).
+    (the planner has checked that the two commute). ``phase`` comes from the change's footprint,
+    computed when first asked for.
     """
 
-    migration: Migration
+    change: Change
     release: str | None
     line: str | None
-    phase: Phase
     reason: str
     out_of_order: bool = False
+
+    @property
+    def migration(self) -> Migration:
+        return self.change.migration
+
+    @property
+    def phase(self) -> Phase:
+        return self.change.footprint.phase
 
     def to_dict(self) -> dict[str, Any]:
         m = self.migration

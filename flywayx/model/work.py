@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from flywayx.model.migration import Migration, Statement
@@ -16,7 +16,10 @@ class Work:
     statements: Sequence[Statement] | None
     release: str | None = None
     line: str | None = None
-    phase: str = "unknown"
+    phase: str | Callable[[], str] = "unknown"  # a function: computed when the history row is written
     content_id: str | None = None
     out_of_order: bool = False
     skip_statements: int = 0  # --resume: statements already applied by a failed run
+
+    def phase_name(self) -> str:
+        return self.phase if isinstance(self.phase, str) else self.phase()

@@ -50,11 +50,16 @@ class _Item:
     owner: str
     line: str
     pos: Pos
-    footprint: Footprint
     content_id: str | None
     change: Change | None = None
     baseline: bool = False
     peers: list[_Item] = field(default_factory=list)  # equivalence class, self included
+
+    @property
+    def footprint(self) -> Footprint:
+        """The change's (computed on first use: most plans never compare footprints); unknown
+        for an applied change whose file is missing."""
+        return self.change.footprint if self.change is not None else UNKNOWN_FOOTPRINT
 
     @property
     def label(self) -> str:
@@ -79,9 +84,8 @@ class _World:
 def _make_item(index: ReleaseIndex, version: Version, owner: str, baseline: bool,
                change: Change | None, content_id: str | None) -> _Item:
     pos: Pos = (index.rank[owner], version.parts, 0 if baseline else 1)
-    footprint = change.footprint if change is not None else UNKNOWN_FOOTPRINT
     return _Item(("B" if baseline else "") + version.text, version, owner, index.release(owner).line, pos,
-                 footprint, content_id, change, baseline)
+                 content_id, change, baseline)
 
 
 def _local_items(index: ReleaseIndex, changes: Sequence[Change]) -> list[_Item]:
@@ -153,7 +157,7 @@ def _ghost(world: _World, row: HistoryRow, record: LineRecord | None, baseline: 
     owner = world.index.graph.owner(row.version, inclusive=baseline)
     if owner is None or owner not in world.index.rank:
         owner_name, line, pos = "<none>", "<none>", (len(world.index.order), row.version.parts, 1)
-        item = _Item(row.version.text, row.version, owner_name, line, pos, UNKNOWN_FOOTPRINT, None)
+        item = _Item(row.version.text, row.version, owner_name, line, pos, None)
     else:
         item = _make_item(world.index, row.version, owner, baseline, None,
                           record.content_id if record else None)
@@ -472,7 +476,7 @@ def plan_migrate(
     if not _clean(out):
         _raise_conflicts(world, target, out, policies)
     from_releases = world.index.minimal(_covering_releases(world)) if world.applied else []
-    steps = [PlanStep(i.change.migration, i.owner, i.line, i.footprint.phase, why, late)
+    steps = [PlanStep(i.change, i.owner, i.line, why, late)
              for i, late, why in out.steps if i.change is not None]
     steps += pending_repeatables(changes, history)
     return Plan(tuple(steps), target, tuple(from_releases), tuple(world.warnings), tuple(out.skipped))
@@ -494,5 +498,5 @@ def pending_repeatables(changes: Sequence[Change], history: Sequence[HistoryRow]
         last = latest.get(m.description)
         if last is None or not m.checksum_matches(last.checksum):
             why = "repeatable: new" if last is None else "repeatable: checksum changed"
-            steps.append(PlanStep(m, None, None, c.footprint.phase, why))
+            steps.append(PlanStep(c, None, None, why))
     return steps

@@ -64,6 +64,7 @@ class Session:
     placeholders: dict[str, str]
     installed_by: str
     secrets: list[str] = field(default_factory=list)
+    cleanups: list[Callable[[], None]] = field(default_factory=list)  # run when the session closes
 
     @property
     def dialect(self) -> str:
@@ -117,8 +118,13 @@ def session(config: Config) -> Iterator[Session]:
             table=config.table, environment=config.environment, separator=config.placeholder_separator)
         values = merge_placeholders(config.placeholder_map, builtins)
         found = scan(config, values)
-        yield Session(config, db, schemas, default, db.history(default, config.table), OwnTables(db, default),
-                      found, values, installed_by, [s for s in (config.password,) if s])
+        s = Session(config, db, schemas, default, db.history(default, config.table), OwnTables(db, default),
+                    found, values, installed_by, [s for s in (config.password,) if s])
+        try:
+            yield s
+        finally:
+            for cleanup in s.cleanups:
+                cleanup()
     finally:
         db.close()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from flywayx.model.version import Version
 from flywayx.model.work import Work
 from flywayx.plan.interleave import plan_migrate
 from flywayx.plan.releases import current_releases, infer_releases
+from flywayx.service.analysis import Footprints, jobs_of
 from flywayx.service.core import (
     MigrateOptions,
     Session,
@@ -32,7 +34,6 @@ from flywayx.service.core import (
     load_statements,
 )
 from flywayx.service.core import validation_error as _validation_error
-from flywayx.sources.analyze import analyze_migration, make_context
 from flywayx.sources.checksum import read_migration_text
 from flywayx.sources.content_id import content_id, content_id_of_python
 from flywayx.sources.releases import find_releases_file, load_releases
@@ -63,20 +64,22 @@ class Analysed:
 
 
 def analyse(s: Session) -> Analysed:
-    """Content id and footprint of every versioned/baseline/repeatable migration."""
-    ctx = make_context(s.dialect, _server_version(s))
-    changes: list[Change] = []
+    """Content id of every versioned/baseline/repeatable migration now; footprints as they are
+    needed (``service/analysis.py``: in a background worker for large projects)."""
     statements: dict[str, list[Statement] | None] = {}
+    ids: dict[str, str] = {}
     for m in s.found.migrations:
         if m.is_python:
-            source = read_migration_text(m.path, m.encoding)
-            changes.append(Change(m, content_id_of_python(source)))
+            ids[m.script] = content_id_of_python(read_migration_text(m.path, m.encoding))
             statements[m.script] = None
             continue
         stmts = load_statements(m, s.config, s.placeholders, s.dialect)
-        _, combined = analyze_migration(stmts, s.dialect, context=ctx)
-        changes.append(Change(m, content_id(stmts, s.dialect), combined))
+        ids[m.script] = content_id(stmts, s.dialect)
         statements[m.script] = stmts
+    prints = Footprints(jobs_of(s.found.migrations, statements), s.dialect, _server_version(s))
+    s.cleanups.append(prints.close)
+    changes = [Change(m, ids[m.script], prints.of(m.script)) if statements[m.script] is not None
+               else Change(m, ids[m.script]) for m in s.found.migrations]
     return Analysed(changes, statements)
 
 
@@ -167,7 +170,7 @@ def _walk(s: Session, graph: ReleaseGraph, analysed: Analysed, target: str | Non
             step = queue.pop(0)
             change = by_script[step.migration.script]
             work = Work(step.migration, analysed.statements[step.migration.script], step.release, step.line,
-                              step.phase.value, change.content_id, step.out_of_order)
+                        _phase_of(step), change.content_id, step.out_of_order)
             done = apply.apply_one(s.db, s.history, s.own, work, opts, report)
             applied.append(AppliedItem(step.migration, done.execution_time, step.release, step.line))
             planned_at = _history_state(s)  # our own row: the rest of the queue still holds
@@ -176,6 +179,12 @@ def _walk(s: Session, graph: ReleaseGraph, analysed: Analysed, target: str | Non
     fire("afterMigrate", None)
     s.db.commit()
     return applied
+
+
+def _phase_of(step: PlanStep) -> Callable[[], str]:
+    """The step's phase, asked for only when its history row is written (footprints may still be
+    computed in the background while the first steps run)."""
+    return lambda: step.phase.value
 
 
 def _history_state(s: Session) -> tuple[Any, ...]:

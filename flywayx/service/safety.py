@@ -108,10 +108,10 @@ def live_fingerprint(s: Session) -> SchemaFingerprint:
 
 def record_state(s: Session, run_id: str | None) -> None:
     """Store the live fingerprint with the digest of the history it belongs to (end of migrate)."""
-    fp = live_fingerprint(s)
+    body = live_fingerprint(s).to_json(indent=None)  # the digest is the sha256 of this very text
     rows = s.rows()
-    s.own.record_state(run_id, rows[-1].installed_rank if rows else 0, history_digest(rows), fp.digest,
-                       fp.to_json(indent=None))
+    s.own.record_state(run_id, rows[-1].installed_rank if rows else 0, history_digest(rows),
+                       hashlib.sha256(body.encode("utf-8")).hexdigest(), body)
     s.db.commit()
 
 
