@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from flywayx.errors import ChecksumError
 from flywayx.model.migration import Statement
-from flywayx.sources.analyze.tokens import COMMENT, KEYWORDS, WORD, family, tokenize
+from flywayx.sources.analyze.tokens import code_texts, family
 
 # Separates tokens and statements in the hashed text; neither can occur inside a token.
 _TOKEN_SEP = " "
@@ -24,16 +24,7 @@ _STATEMENT_SEP = "\n\x00\n"
 def normalized_statement(sql: str, dialect: str) -> str:
     """The canonical text of one statement: code tokens joined by single spaces, case folded."""
     # MySQL keeps the case of table names on case-sensitive file systems: fold only keywords there.
-    fold_all = family(dialect) != "mysql"
-    parts: list[str] = []
-    for tok in tokenize(sql, dialect):
-        if tok.kind == COMMENT:
-            continue
-        if tok.kind == WORD and (fold_all or tok.up in KEYWORDS):
-            parts.append(tok.up)
-        else:
-            parts.append(tok.text)
-    return _TOKEN_SEP.join(parts)
+    return _TOKEN_SEP.join(code_texts(sql, dialect, fold_all=family(dialect) != "mysql"))
 
 
 def content_id(statements: Sequence[Statement], dialect: str) -> str:

@@ -159,6 +159,31 @@ def _tokenize(sql: str, fam: str) -> tuple[Token, ...]:
     return tuple(out)
 
 
+def code_texts(sql: str, dialect: str, *, fold_all: bool) -> list[str]:
+    """The text of every code token of ``sql`` (whitespace and comments dropped), words upper-cased
+    when ``fold_all`` or when they are keywords: what the content id hashes. The same lexing as
+    ``tokenize``, without building (or caching) tokens, which is most of its cost."""
+    out: list[str] = []
+    add = out.append
+    match = _pattern(family(dialect)).match
+    pos, n = 0, len(sql)
+    while pos < n:
+        m = match(sql, pos)
+        if m is None:
+            add(sql[pos])
+            pos += 1
+            continue
+        end, kind = m.end(), m.lastgroup
+        if kind == WORD:
+            text = sql[pos:end]
+            up = text.upper()
+            add(up if fold_all or up in KEYWORDS else text)
+        elif kind != "ws" and kind != COMMENT:
+            add(sql[pos:end])
+        pos = end
+    return out
+
+
 def code_tokens(tokens: list[Token]) -> list[Token]:
     """The tokens without comments."""
     return [t for t in tokens if t.kind != COMMENT]
