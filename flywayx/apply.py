@@ -438,12 +438,9 @@ def _transaction_alive(db: Database) -> bool:
 
 def _insert_row(db: Database, history: HistoryTable, m: Migration, opts: ApplyOptions, elapsed: int, *,
                 success: bool) -> None:
-    history.lock_rows()
     # the next rank only: re-reading every row for each migration cost ~1 s over CloudStack's ~170
-    top = db.query(f"SELECT MAX(installed_rank) FROM {db.quote(history.schema, history.table)}")[0][0]
-    rank = int(top) + 1 if top is not None else 1
     history.insert(HistoryRow(
-        installed_rank=rank,
+        installed_rank=history.next_rank(),
         version=m.version,
         description=abbreviate_description(m.description),
         type=m.type.value,

@@ -52,6 +52,9 @@ class HistoryTable(Protocol):
     def lock_rows(self) -> None:
         """MySQL: ``SELECT * FROM t FOR UPDATE`` before an insert; elsewhere a no-op."""
 
+    def next_rank(self) -> int:
+        """``lock_rows`` then the ``installed_rank`` the next row gets (highest + 1, or 1)."""
+
 
 class Database(Protocol):
     """An open connection with dialect knowledge. Not thread-safe; one per process."""

@@ -131,6 +131,11 @@ class SqlHistoryTable:
     def lock_rows(self) -> None:
         return None
 
+    def next_rank(self) -> int:
+        self.lock_rows()
+        top = self.db.query(f"SELECT MAX({self._q('installed_rank')}) FROM {self.qualified}")[0][0]
+        return int(top) + 1 if top is not None else 1
+
     @property
     def false_literal(self) -> str:
         return "0"

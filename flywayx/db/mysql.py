@@ -193,9 +193,12 @@ class MySQLDatabase(DbapiDatabase):
         """Reset user variables, ``foreign_key_checks``/``sql_safe_updates``, then ``USE`` the schema."""
         self._reset_user_variables()
         fk, safe = self._original
-        self.execute(f"SET foreign_key_checks = {fk:d}, sql_safe_updates = {safe:d}")
-        if default_schema and self.schema_exists(default_schema):
-            self.execute(f"USE {self.quote(default_schema)}")
+        batch = [f"SET foreign_key_checks = {fk:d}, sql_safe_updates = {safe:d}"]
+        if default_schema:
+            batch.append(f"USE {self.quote(default_schema)}")
+        done, failure = self.run_batch(batch)
+        if failure is not None and not (done == 1 and getattr(failure, "code", None) == 1049):
+            raise failure  # 1049: a migration dropped the schema; there is nothing to USE
 
     def _reset_user_variables(self) -> None:
         if self._user_vars_sql is False:
@@ -272,3 +275,8 @@ class MySQLHistoryTable(SqlHistoryTable):
         """Lock every history row, as Flyway's ``SELECT * FROM t FOR UPDATE`` does, inside the transaction
         that inserts the row; only the key is sent back (the lock is the same, the traffic is not)."""
         self.db.query(f"SELECT installed_rank FROM {self.qualified} FOR UPDATE")
+
+    def next_rank(self) -> int:
+        """The rows' lock and the next rank from one query (a round trip less per migration)."""
+        ranks = self.db.query(f"SELECT installed_rank FROM {self.qualified} FOR UPDATE")
+        return max((int(r[0]) for r in ranks), default=0) + 1

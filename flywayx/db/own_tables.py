@@ -81,17 +81,23 @@ class OwnTables:
         self.schema = schema
         self.pending_backup: str | None = None  # set by migrate --backup; start_run records it
         self._in_flight_column: bool | None = None  # None: not probed yet
+        self._seen = False  # the tables were found (exists)
 
     def _t(self, name: str) -> str:
         return self.db.quote(self.schema, name)
 
     def exists(self) -> bool:
+        """Whether flywayx's tables are there; once seen, remembered for the session (asked before
+        every step of a migrate; only ``clean`` drops them)."""
+        if self._seen:
+            return True
         try:
             self.db.query(f"SELECT COUNT(*) FROM {self._t(RUNS)}")
-            return True
         except Exception:
             self.db.rollback()
             return False
+        self._seen = True
+        return True
 
     def ensure(self) -> None:
         """Create any missing table (idempotent; call under the migration lock)."""
@@ -144,10 +150,20 @@ class OwnTables:
 
     # applied --------------------------------------------------------------------------------------
     def record_applied(self, work: Work, run_id: str | None, statements: int, digest: str) -> None:
-        self._insert_applied(work, run_id, statements, digest, success=True)
         m = work.migration
-        self._exec(f"DELETE FROM {self._t(PROGRESS)} WHERE mkey = ?",
-                   (migration_key(m.version.text if m.version else None, m.description),))
+        delete = (f"DELETE FROM {self._t(PROGRESS)} WHERE mkey = ?",
+                  (migration_key(m.version.text if m.version else None, m.description),))
+        if not self.db.capabilities.batches:
+            self._insert_applied(work, run_id, statements, digest, success=True)
+            self._exec(*delete)
+            return
+        # one round trip: the server numbers the row (we hold the migration lock) and drops the progress record
+        values = _applied_values(work, run_id, statements, digest, success=True)
+        insert = (f"INSERT INTO {self._t(APPLIED)} ({_APPLIED_COLUMNS}) SELECT COALESCE(MAX(seq), 0) + 1, "
+                  f"{', '.join('?' * len(values))} FROM {self._t(APPLIED)}")
+        _, failure = self.db.run_batch([(insert, values), delete])
+        if failure is not None:
+            raise failure
 
     def record_failed(self, work: Work, run_id: str | None, statements: int, digest: str,
                       *, tracked: bool = False) -> None:
@@ -161,14 +177,10 @@ class OwnTables:
                    ("failed", now(), _key(work)))
 
     def _insert_applied(self, work: Work, run_id: str | None, statements: int, digest: str, *, success: bool) -> None:
-        m = work.migration
         seq = (self.db.query(f"SELECT MAX(seq) FROM {self._t(APPLIED)}")[0][0] or 0) + 1
-        self._exec(f"INSERT INTO {self._t(APPLIED)} (seq, version, description, script, content_id, release_name,"
-                   " line_name, phase, run_id, statements, statement_hash, success, applied_at)"
-                   " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                   (seq, m.version.text if m.version else None, m.description[:200], m.script[:1000],
-                    work.content_id, work.release, work.line, work.phase_name(), run_id, statements, digest,
-                    1 if success else 0, now()))
+        values = _applied_values(work, run_id, statements, digest, success=success)
+        self._exec(f"INSERT INTO {self._t(APPLIED)} ({_APPLIED_COLUMNS}) VALUES (?{', ?' * len(values)})",
+                   (seq, *values))
 
     def applied(self) -> list[dict[str, Any]]:
         cols = ("seq", "version", "description", "script", "content_id", "release_name", "line_name", "phase",
@@ -181,11 +193,14 @@ class OwnTables:
         """Write the ``running`` record; the caller's transaction (or the next DDL) commits it."""
         m = work.migration
         key = _key(work)
-        self._exec(f"DELETE FROM {self._t(PROGRESS)} WHERE mkey = ?", (key,))
-        self._exec(f"INSERT INTO {self._t(PROGRESS)} (mkey, script, checksum, run_id, statements_done,"
-                   " statement_hash, total, status, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                   (key, m.script[:1000], m.checksum, run_id, done, digest, len(work.statements or ()),
-                    "running", now()))
+        _, failure = self.db.run_batch([
+            (f"DELETE FROM {self._t(PROGRESS)} WHERE mkey = ?", (key,)),
+            (f"INSERT INTO {self._t(PROGRESS)} (mkey, script, checksum, run_id, statements_done,"
+             " statement_hash, total, status, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+             (key, m.script[:1000], m.checksum, run_id, done, digest, len(work.statements or ()), "running", now())),
+        ])
+        if failure is not None:
+            raise failure
 
     def progress(self, work: Work, done: int, digest: str, in_flight: str | None = None) -> None:
         """``done`` statements applied; ``in_flight``: hash through the next one, about to be sent."""
@@ -233,6 +248,18 @@ class OwnTables:
 
     def _exec(self, sql: str, params: tuple[Any, ...]) -> None:
         self.db.query(sql, params)  # ``?`` placeholders on every dialect (Database.query's contract)
+
+
+_APPLIED_COLUMNS = ("seq, version, description, script, content_id, release_name, line_name, phase, run_id,"
+                    " statements, statement_hash, success, applied_at")
+
+
+def _applied_values(work: Work, run_id: str | None, statements: int, digest: str, *,
+                    success: bool) -> tuple[Any, ...]:
+    """A ``flywayx_applied`` row after its ``seq``."""
+    m = work.migration
+    return (m.version.text if m.version else None, m.description[:200], m.script[:1000], work.content_id,
+            work.release, work.line, work.phase_name(), run_id, statements, digest, 1 if success else 0, now())
 
 
 def _key(work: Work) -> str:

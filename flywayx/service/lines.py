@@ -163,7 +163,8 @@ def _walk(s: Session, graph: ReleaseGraph, analysed: Analysed, target: str | Non
     while True:
         with s.db.lock(s.default_schema, s.config.table, s.config.lock_timeout):
             refuse_interrupted(s)  # another runner may have been killed mid-migration since we started
-            if _history_state(s) != planned_at:  # someone else changed the history: plan again
+            state = _history_state(s)
+            if state != planned_at:  # someone else changed the history: plan again
                 queue = select_phase(make_plan(s, graph, analysed, target), phase, analysed)
             if not queue:
                 break
@@ -173,7 +174,7 @@ def _walk(s: Session, graph: ReleaseGraph, analysed: Analysed, target: str | Non
                         _phase_of(step), change.content_id, step.out_of_order)
             done = apply.apply_one(s.db, s.history, s.own, work, opts, report)
             applied.append(AppliedItem(step.migration, done.execution_time, step.release, step.line))
-            planned_at = _history_state(s)  # our own row: the rest of the queue still holds
+            planned_at = (state[0] + 1, (state[1] or 0) + 1)  # our own row: the rest of the queue still holds
     if applied:
         fire("afterMigrateApplied", None)
     fire("afterMigrate", None)
