@@ -7,8 +7,9 @@ default Egress rule (protocol ``all``, owner of the network) is inserted, and th
 ``protocol='all'`` rule of that network (lowest id) gets the source CIDR ``0.0.0.0/0``. Like the
 Java this is not idempotent: a second run adds another Egress rule and CIDR per network.
 
-Not ported: ``updateRegionEntries`` sets ``region.id`` from the management server's
-db.properties (``region.id``, default 1); see docs/acs-java-steps.md.
+``updateRegionEntries`` sets ``region.id`` of every ``region`` row to the management server's
+``region.id`` from db.properties (default 1 when the file or the key is absent, as in the Java);
+the file is read from ``CLOUDSTACK_CONF_DIR`` (java_equiv/_mgmt_conf.py). Runs first, as in the Java.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ import uuid
 from typing import Any
 
 from java_equiv._db import execute, rows
-
-MISSING = ("updateRegionEntries",)
+from java_equiv._mgmt_conf import properties
 
 SCHEMA_EFFECTS: tuple[str, ...] = ()
 
@@ -48,6 +48,15 @@ def upgrade_egress_firewall_rules(conn: Any, cloud: str = "cloud") -> None:
         _add_default_egress(conn, cloud, network_id)
 
 
+def update_region_entries(conn: Any, cloud: str = "cloud") -> int:
+    """The region id the management server is configured with (a non-number fails, as Integer.parseInt)."""
+    value = properties("db.properties").get("region.id")
+    region_id = int(value.strip()) if value is not None else 1
+    execute(conn, f"UPDATE `{cloud}`.`region` SET id = %s", (region_id,))
+    return region_id
+
+
 def migrate(conn: Any, *, cloud: str = "cloud") -> None:
     """``cloud`` names the schema the Java hard-codes (tests use a scratch one)."""
+    update_region_entries(conn, cloud)
     upgrade_egress_firewall_rules(conn, cloud)

@@ -218,6 +218,7 @@ def test_40to41_ingress_types_and_default_egress_rule(mariadb: Any) -> None:
     _sql(conn, "CREATE TABLE firewall_rules_cidrs (id bigint AUTO_INCREMENT PRIMARY KEY, firewall_rule_id bigint, "
                "source_cidr varchar(18))")
     _sql(conn, "CREATE TABLE ntwk_service_map (network_id bigint, service varchar(255), provider varchar(255))")
+    _sql(conn, "CREATE TABLE region (id int PRIMARY KEY)")  # updateRegionEntries (test_java_ports_mgmt_conf.py)
     _sql(conn, "CREATE TABLE networks (id bigint PRIMARY KEY, account_id bigint, domain_id bigint, "
                "guest_type char(32), traffic_type varchar(32), vpc_id bigint, state varchar(32))")
     _sql(conn, "INSERT INTO firewall_rules (protocol, purpose, ip_address_id, traffic_type) VALUES "
