@@ -18,27 +18,26 @@
 
 Nothing depends on input order: every output is sorted by canonical position or name.
 
-This module is longer than the house limit (~400 lines) because the steps above share one
-private state (``_World``) and splitting them would expose it; the repeatables helper at the end
-could move to its own module when plain-Flyway ordering gets one.
+The footprint index lives in ``flywayx.plan.footprint_index``, the wording of refusals in
+``flywayx.plan.interleave_errors``; the steps above stay here because they share one private
+state (``_World``).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from flywayx.errors import Conflict, DuplicateMigrationError, PlanError, ReleaseConfigError, UsageError
-from flywayx.model.footprint import UNKNOWN_OBJECT, Footprint, shared_objects, table_of
+from flywayx.errors import Conflict, DuplicateMigrationError, ReleaseConfigError, UsageError
+from flywayx.model.footprint import Footprint, shared_objects
 from flywayx.model.history import HistoryRow
 from flywayx.model.migration import Kind, MigrationType
 from flywayx.model.plan import UNKNOWN_FOOTPRINT, Change, LineRecord, Ordering, Plan, PlanStep, Skipped
 from flywayx.model.release import ReleaseGraph, ReleaseProblem
 from flywayx.model.version import Version
+from flywayx.plan.footprint_index import FootprintIndex, Pos
+from flywayx.plan.interleave_errors import conflict_error, unreachable_error
 from flywayx.plan.releases import ReleaseIndex, covering, index_releases, owner_of
-
-Pos = tuple[int, tuple[int, ...], int]  # (release rank, version parts, baseline first)
 
 
 @dataclass(slots=True)
@@ -266,85 +265,6 @@ def _pending(world: _World, scope: frozenset[str], out: _Outcome) -> list[_Item]
     return pending
 
 
-class _FootprintIndex:
-    """Applied changes by what they touch, each list sorted by effective position.
-
-    Two footprints can only interfere through objects of one table (or one non-table object), and
-    a ``column:T.c`` meets another column object only when it is the same column; anything else
-    in T (``table:T``, ``rows:T``, ``append:T``, indexes, keys) may meet every object of T. So a
-    pending change that touches T only through columns is compared with the applied changes on
-    the same columns plus those touching T more broadly; otherwise with everything on T. Changes
-    touching anything (``*``, or a table named ``*`` as in ``index:*.i``) meet everything.
-    Candidates are confirmed with ``shared_objects``; ``test_index_never_misses_an_interference``
-    checks that this filter never drops a real interference.
-    """
-
-    def __init__(self, applied: Iterable[tuple[Pos, _Item]]) -> None:
-        self.buckets: dict[str, tuple[list[Pos], list[_Item]]] = {}
-        self.all: tuple[list[Pos], list[_Item]] = ([], [])
-        for pos, item in sorted(applied, key=lambda pi: pi[0]):
-            self.all[0].append(pos)
-            self.all[1].append(item)
-            for key in _stored_keys(item.footprint):
-                bucket = self.buckets.setdefault(key, ([], []))
-                bucket[0].append(pos)
-                bucket[1].append(item)
-
-    def after(self, pos: Pos, fp: Footprint) -> list[_Item]:
-        """Applied changes after ``pos`` that may interfere with ``fp`` (a superset; confirm each)."""
-        keys = _probe_keys(fp)
-        if keys is None:
-            return _suffix(self.all, pos)
-        found = {id(i): i for key in keys if key in self.buckets for i in _suffix(self.buckets[key], pos)}
-        return sorted(found.values(), key=lambda i: i.pos)
-
-    def first_after(self, pos: Pos) -> _Item:
-        return self.all[1][bisect_right(self.all[0], pos)]
-
-    def count_after(self, pos: Pos) -> int:
-        return len(self.all[0]) - bisect_right(self.all[0], pos)
-
-
-def _objects_by_table(fp: Footprint) -> dict[str, tuple[set[str], bool]] | None:
-    """Table (or non-table object) -> (its column objects, touched beyond columns); None: anything."""
-    out: dict[str, tuple[set[str], bool]] = {}
-    for obj in fp.reads | fp.writes:
-        table = table_of(obj)
-        if obj == UNKNOWN_OBJECT or (table or "").rpartition(".")[2] == "*":
-            return None
-        columns, broad = out.get(table or obj, (set(), False))
-        if obj.startswith("column:"):
-            columns.add(obj)
-        out[table or obj] = (columns, broad or not obj.startswith("column:"))
-    return out
-
-
-def _stored_keys(fp: Footprint) -> list[str]:
-    tables = _objects_by_table(fp)
-    if tables is None:
-        return ["*"]
-    keys = []
-    for table, (columns, broad) in tables.items():
-        keys.append("all:" + table)
-        keys += ["broad:" + table] if broad else []
-        keys += sorted(columns)
-    return keys
-
-
-def _probe_keys(fp: Footprint) -> list[str] | None:
-    tables = _objects_by_table(fp)
-    if tables is None:
-        return None
-    keys = ["*"]
-    for table, (columns, broad) in tables.items():
-        keys += ["all:" + table] if broad else ["broad:" + table, *sorted(columns)]
-    return keys
-
-
-def _suffix(bucket: tuple[list[Pos], list[_Item]], pos: Pos) -> list[_Item]:
-    return bucket[1][bisect_right(bucket[0], pos):]
-
-
 def _declared(world: _World, a: _Item, b: _Item) -> bool:
     return (a.version, b.version) in world.resolutions
 
@@ -353,7 +273,7 @@ def _interleave(world: _World, scope: frozenset[str], pending: list[_Item],
                 policy: Mapping[str, Ordering], target: str, out: _Outcome) -> None:
     applied = [(_effective_pos(a, scope), a) for a in world.applied.values()]
     last = max((p for p, _ in applied), default=None)
-    fx = _FootprintIndex(applied) if any(last is not None and p.pos < last for p in pending) else None
+    fx = FootprintIndex(applied) if any(last is not None and p.pos < last for p in pending) else None
     for item in pending:
         if fx is None or last is None or item.pos > last:
             out.steps.append((item, False, f"in {target}: release {item.owner}, line {item.line}"))
@@ -404,44 +324,16 @@ def _attempt(world: _World, target: str | None, policy: Mapping[str, Ordering]) 
 
 def _raise_unreachable(world: _World, target: str | None, bad: list[_Item]) -> None:
     covers = _covering_releases(world)
-    reachable = world.index.minimal(covers)
     line = world.index.release(target).line if target is not None else None
     on_line = world.index.minimal([r for r in covers if world.index.release(r).line == line])
-    hint = "no declared release covers the database; declare a merge or an [equivalent] in releases.toml"
-    if reachable:
-        hint = "releases whose closure covers the database: " + ", ".join(reachable)
-        hint += f"; on line {line}: {', '.join(on_line)}" if on_line and on_line != reachable else ""
-    first = bad[0]
-    raise PlanError(
-        f"cannot migrate to {target}: the database holds {len(bad)} change(s) that {target} does not "
-        f"include, first {first.label}",
-        hint=hint,
-        target=target,
-        unreachable=[{"version": a.key, "release": a.owner, "line": a.line} for a in bad],
-        reachable=reachable,
-        reachable_on_line=on_line,
-        conflicts=[],
-    )
+    raise unreachable_error(target, bad, line, world.index.minimal(covers), on_line)
 
 
 def _raise_conflicts(world: _World, target: str | None, out: _Outcome,
                      policy: Mapping[str, Ordering]) -> None:
     candidates = [r for r in world.index.order if r != target and r in _covering_releases(world)]
     working = [r for r in candidates if _clean(_attempt(world, r, policy))]
-    pairs = out.conflicts or out.strict
-    first = pairs[0]
-    what = (f"both touch {', '.join(first.objects)}" if first.objects else
-            "its line's ordering policy is strict")
-    raise PlanError(
-        f"cannot migrate to {target or 'latest'}: {first.pending} would run after applied {first.applied} "
-        f"but {what}" + (f" ({len(out.conflicts) + len(out.strict)} problems)" if len(pairs) > 1 else ""),
-        hint=("releases that plan cleanly from here: " + ", ".join(working)) if working else
-        "once a pair is checked, declare it in [commutes] of releases.toml, or reorder the changes",
-        target=target,
-        conflicts=out.conflicts,
-        strict=out.strict,
-        reachable=working,
-    )
+    raise conflict_error(target, out.conflicts, out.strict, working)
 
 
 def _clean(out: _Outcome) -> bool:

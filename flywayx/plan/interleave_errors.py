@@ -1,0 +1,74 @@
+"""How the interleave planner words a refusal: the ``PlanError`` values it raises (pure).
+
+The planner (``flywayx.plan.interleave``) decides *that* it refuses and gathers the facts (which
+applied changes the target lacks, which pairs conflict, which releases would plan cleanly); the
+functions here turn those facts into one message, a hint and the structured details the CLI and
+JSON output show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from flywayx.errors import Conflict, PlanError
+
+
+class Refused(Protocol):
+    """An applied change the target does not include."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def owner(self) -> str: ...
+
+    @property
+    def line(self) -> str: ...
+
+    @property
+    def label(self) -> str: ...
+
+
+def unreachable_error(target: str | None, bad: Sequence[Refused], line: str | None,
+                      reachable: list[str], on_line: list[str]) -> PlanError:
+    """The database holds ``bad`` (non-empty, in canonical order), which ``target`` does not include.
+
+    ``reachable``: the minimal releases whose closure covers the database; ``on_line``: those on
+    the target's ``line``.
+    """
+    hint = "no declared release covers the database; declare a merge or an [equivalent] in releases.toml"
+    if reachable:
+        hint = "releases whose closure covers the database: " + ", ".join(reachable)
+        hint += f"; on line {line}: {', '.join(on_line)}" if on_line and on_line != reachable else ""
+    first = bad[0]
+    return PlanError(
+        f"cannot migrate to {target}: the database holds {len(bad)} change(s) that {target} does not "
+        f"include, first {first.label}",
+        hint=hint,
+        target=target,
+        unreachable=[{"version": a.key, "release": a.owner, "line": a.line} for a in bad],
+        reachable=reachable,
+        reachable_on_line=on_line,
+        conflicts=[],
+    )
+
+
+def conflict_error(target: str | None, conflicts: list[Conflict], strict: list[Conflict],
+                   working: list[str]) -> PlanError:
+    """Late changes cannot run: ``conflicts`` (pairs sharing objects) or, when there are none,
+    ``strict`` (late changes on a strict line); ``working``: other releases that plan cleanly."""
+    pairs = conflicts or strict
+    first = pairs[0]
+    what = (f"both touch {', '.join(first.objects)}" if first.objects else
+            "its line's ordering policy is strict")
+    return PlanError(
+        f"cannot migrate to {target or 'latest'}: {first.pending} would run after applied {first.applied} "
+        f"but {what}" + (f" ({len(conflicts) + len(strict)} problems)" if len(pairs) > 1 else ""),
+        hint=("releases that plan cleanly from here: " + ", ".join(working)) if working else
+        "once a pair is checked, declare it in [commutes] of releases.toml, or reorder the changes",
+        target=target,
+        conflicts=conflicts,
+        strict=strict,
+        reachable=working,
+    )
