@@ -16,20 +16,24 @@ are reported as warnings: flywayx cannot run them.
 
 ``placeholders`` is the effective map (user values merged with the ``flyway:*`` built-ins, see
 ``placeholders.merge_placeholders``); ``flyway:filename`` is set here for each repeatable.
+
+Walking the locations lives in ``flywayx.sources.locations``, per-script ``.conf`` settings in
+``flywayx.sources.script_conf`` (both re-exported here); this module turns file names into
+migrations and callbacks, orders them and checks for duplicates.
 """
 
 from __future__ import annotations
 
-import glob
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from flywayx.errors import ConfigError, DuplicateMigrationError, FlywayxError, MigrationNameError
+from flywayx.errors import DuplicateMigrationError, FlywayxError, MigrationNameError
 from flywayx.model.config import Config
 from flywayx.model.migration import Kind, Migration, MigrationType, ResourceName
 from flywayx.model.version import Version
 from flywayx.sources.checksum import checksum_of_text, read_migration_text
+from flywayx.sources.locations import FoundFile, find_files, location_path
 from flywayx.sources.names import (
     AliasName,
     NamingConfig,
@@ -40,11 +44,15 @@ from flywayx.sources.names import (
     parse_resource_name,
 )
 from flywayx.sources.placeholders import replace_placeholders, with_filename
+from flywayx.sources.script_conf import ScriptConfig, parse_script_config, script_config
+
+__all__ = ["OTHER_SCRIPT_SUFFIXES", "PYTHON_SUFFIX", "SCRIPT_PLACEHOLDER_PREFIX", "SCRIPT_PLACEHOLDER_SUFFIX",
+           "InvalidName", "ScanResult", "ScriptConfig", "check_duplicates", "find_files", "java_order",
+           "location_path", "order_callbacks", "parse_script_config", "scan", "script_config"]
 
 PYTHON_SUFFIX = ".py"
 OTHER_SCRIPT_SUFFIXES = (".sh", ".bash", ".ps1", ".cmd", ".bat")
 SCRIPT_PLACEHOLDER_PREFIX, SCRIPT_PLACEHOLDER_SUFFIX = "FP__", "__"
-_SCRIPT_CONF_KEYS = ("executeInTransaction", "encoding", "placeholderReplacement", "shouldExecute")
 
 
 @dataclass(frozen=True)
@@ -78,127 +86,6 @@ class ScanResult:
         return [m for m in self.migrations if m.kind is Kind.REPEATABLE]
 
 
-@dataclass(frozen=True)
-class _File:
-    path: str  # absolute
-    script: str  # relative to its location, '/'-separated
-    location: str  # the location as configured
-
-
-@dataclass(frozen=True)
-class ScriptConfig:
-    """Settings from ``<script>.conf`` (§6.4); None means "not set, use the global setting"."""
-
-    execute_in_transaction: bool | None = None
-    encoding: str | None = None
-    placeholder_replacement: bool | None = None
-    should_execute: bool = True
-
-
-# --- locations ---------------------------------------------------------------------------------
-
-def location_path(location: str, working_directory: str | None = None) -> str:
-    """The directory of a ``filesystem:`` (or unprefixed) location; ``classpath:`` is refused."""
-    prefix, sep, rest = location.partition(":")
-    if sep and prefix.lower() == "classpath":
-        raise ConfigError(f"Unsupported location: {location} (flywayx has no Java classpath)",
-                          hint="use a directory: filesystem:<path>")
-    path = rest if sep and prefix.lower() == "filesystem" else location
-    if not os.path.isabs(path) and working_directory:
-        path = os.path.join(working_directory, path)
-    return os.path.abspath(path)
-
-
-def _location_dirs(location: str, config: Config, warnings: list[str]) -> list[str]:
-    path = location_path(location, config.working_directory)
-    found = sorted(p for p in glob.glob(path, recursive=True) if os.path.isdir(p)) \
-        if any(ch in path for ch in "*?") else ([path] if os.path.isdir(path) else [])
-    if found:
-        return found
-    if config.fail_on_missing_locations:
-        raise ConfigError(f"Failed to find filesystem location: {path} (NOT_FOUND)",
-                          hint="create the directory or fix 'locations'", location=location)
-    warnings.append(f"Skipping filesystem location: {path} (NOT_FOUND)")
-    return []
-
-
-def _walk(root: str, location: str, warnings: list[str]) -> Iterator[_File]:
-    """Files under ``root``: hidden directories skipped, symlink loops broken, errors warned."""
-    seen: set[tuple[int, int]] = set()
-
-    def on_error(err: OSError) -> None:
-        warnings.append(f"Unable to scan {err.filename}: {err.strerror or err}")
-
-    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=True):
-        try:
-            st = os.stat(dirpath)
-        except OSError as err:  # vanished or became unreadable since it was listed
-            on_error(err)
-            continue
-        if (st.st_dev, st.st_ino) in seen:
-            warnings.append(f"Skipping {dirpath}: directory already scanned (symbolic link loop?)")
-            dirnames[:] = []
-            continue
-        seen.add((st.st_dev, st.st_ino))
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in filenames:
-            full = os.path.join(dirpath, name)
-            if not os.path.isfile(full):
-                continue
-            yield _File(full, os.path.relpath(full, root).replace(os.sep, "/"), location)
-
-
-def find_files(locations: Sequence[str], config: Config, warnings: list[str]) -> list[_File]:
-    """Every file of every location, in location order then path order."""
-    files: list[_File] = []
-    for location in locations:
-        for root in _location_dirs(location, config, warnings):
-            files.extend(sorted(_walk(root, location, warnings), key=lambda f: f.script))
-    return files
-
-
-# --- per-script .conf --------------------------------------------------------------------------
-
-def _bool(key: str, value: str) -> bool:
-    if value.lower() not in ("true", "false"):
-        raise ConfigError(f"Invalid value for {key} (should be either true or false): {value}",
-                          hint="write true or false")
-    return value.lower() == "true"
-
-
-def _split_property(line: str) -> tuple[str, str]:
-    """Java properties: the key ends at the first ``=`` or ``:``."""
-    cut = min((i for i in (line.find("="), line.find(":")) if i >= 0), default=len(line))
-    return line[:cut].strip(), line[cut + 1 :].strip()
-
-
-def parse_script_config(text: str, source: str = "") -> ScriptConfig:
-    """Parse ``<script>.conf`` text (``key=value`` lines, ``#``/``!`` comments)."""
-    values: dict[str, str] = {}
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped or stripped[0] in "#!":
-            continue
-        key, value = _split_property(stripped)
-        if key not in _SCRIPT_CONF_KEYS:
-            raise ConfigError(f"Unknown configuration property: {key}. Please check your script config "
-                              "files", hint=f"in {source}: allowed keys are {', '.join(_SCRIPT_CONF_KEYS)}")
-        values[key] = value
-    flags = {k: _bool(k, v) for k, v in values.items() if k != "encoding" and v}
-    return ScriptConfig(execute_in_transaction=flags.get("executeInTransaction"),
-                        encoding=values.get("encoding") or None,
-                        placeholder_replacement=flags.get("placeholderReplacement"),
-                        should_execute=flags.get("shouldExecute", True))
-
-
-def script_config(path: str, config: Config) -> ScriptConfig:
-    """The per-script ``<path>.conf`` settings, or the defaults when there is none."""
-    conf = path + ".conf"
-    if not os.path.isfile(conf):
-        return ScriptConfig()
-    return parse_script_config(read_migration_text(conf, config.encoding), conf)
-
-
 # --- building migrations -----------------------------------------------------------------------
 
 @dataclass
@@ -220,14 +107,14 @@ class _Collector:
     def wants(self, kind: Kind | None) -> bool:
         return self.take_callbacks if kind is Kind.CALLBACK else self.take_migrations
 
-    def take(self, file: _File, name: ResourceName, alias_of: str | None = None) -> None:
+    def take(self, file: FoundFile, name: ResourceName, alias_of: str | None = None) -> None:
         """Build and keep the migration or callback, unless this pass does not collect its kind."""
         if self.wants(name.kind):
             target = self.callbacks if name.kind is Kind.CALLBACK else self.migrations
             target.append(_migration(file, name, self, alias_of))
 
 
-def _checksums(file: _File, name: ResourceName, kind: Kind, conf: ScriptConfig,
+def _checksums(file: FoundFile, name: ResourceName, kind: Kind, conf: ScriptConfig,
                col: _Collector) -> tuple[int, int | None]:
     """(checksum, raw checksum) -- the raw one only for repeatables, as Flyway's equivalentChecksum."""
     config = col.config
@@ -247,7 +134,7 @@ def _checksums(file: _File, name: ResourceName, kind: Kind, conf: ScriptConfig,
     return checksum_of_text(replaced), raw
 
 
-def _migration(file: _File, name: ResourceName, col: _Collector, alias_of: str | None = None) -> Migration:
+def _migration(file: FoundFile, name: ResourceName, col: _Collector, alias_of: str | None = None) -> Migration:
     kind = name.kind
     assert kind is not None
     conf = script_config(file.path, col.config)
@@ -266,7 +153,7 @@ def _migration(file: _File, name: ResourceName, col: _Collector, alias_of: str |
                      should_execute=conf.should_execute, alias_of=alias_of)
 
 
-def _try_alias(file: _File, filename: str, col: _Collector) -> bool:
+def _try_alias(file: FoundFile, filename: str, col: _Collector) -> bool:
     """Accept ``V_<version>_<seq>`` names; True when the file was taken as an alias."""
     try:
         alias: AliasName | None = parse_alias(filename, col.releases, prefix=col.naming.sql_prefix)
@@ -281,7 +168,7 @@ def _try_alias(file: _File, filename: str, col: _Collector) -> bool:
     return True
 
 
-def _add_sql(file: _File, filename: str, col: _Collector) -> None:
+def _add_sql(file: FoundFile, filename: str, col: _Collector) -> None:
     name = parse_resource_name(filename, prefixes=col.naming)
     if not name.valid:
         if col.take_migrations and not _try_alias(file, filename, col):
@@ -293,7 +180,7 @@ def _add_sql(file: _File, filename: str, col: _Collector) -> None:
         col.warnings.append(f"Skipping {file.script}: the name has nothing after the prefix")
 
 
-def _add_script(file: _File, filename: str, col: _Collector) -> None:
+def _add_script(file: FoundFile, filename: str, col: _Collector) -> None:
     lowered = filename.lower()
     if not lowered.endswith(PYTHON_SUFFIX):
         if lowered.endswith(OTHER_SCRIPT_SUFFIXES) and parse_resource_name(
@@ -312,7 +199,7 @@ def _add_script(file: _File, filename: str, col: _Collector) -> None:
         col.take(file, name)
 
 
-def _add_file(file: _File, col: _Collector) -> None:
+def _add_file(file: FoundFile, col: _Collector) -> None:
     filename = os.path.basename(file.path)
     if filename.lower().endswith(".conf"):
         return  # per-script settings, read with their script

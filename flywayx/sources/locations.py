@@ -1,0 +1,87 @@
+"""Migration locations on disk: where a ``filesystem:`` location points and which files it holds.
+
+Used by ``flywayx.sources.scan``. A location is a directory (``filesystem:`` or unprefixed, relative
+to the working directory; ``*``/``?`` glob to several directories, ``**`` recursively);
+``classpath:`` is refused. Files are listed recursively in path order, hidden directories skipped,
+symbolic link loops broken; a missing location is a warning, or an error under
+``fail_on_missing_locations``.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from flywayx.errors import ConfigError
+from flywayx.model.config import Config
+
+
+@dataclass(frozen=True)
+class FoundFile:
+    """A file found in a location."""
+
+    path: str  # absolute
+    script: str  # relative to its location, '/'-separated
+    location: str  # the location as configured
+
+
+def location_path(location: str, working_directory: str | None = None) -> str:
+    """The directory of a ``filesystem:`` (or unprefixed) location; ``classpath:`` is refused."""
+    prefix, sep, rest = location.partition(":")
+    if sep and prefix.lower() == "classpath":
+        raise ConfigError(f"Unsupported location: {location} (flywayx has no Java classpath)",
+                          hint="use a directory: filesystem:<path>")
+    path = rest if sep and prefix.lower() == "filesystem" else location
+    if not os.path.isabs(path) and working_directory:
+        path = os.path.join(working_directory, path)
+    return os.path.abspath(path)
+
+
+def _location_dirs(location: str, config: Config, warnings: list[str]) -> list[str]:
+    path = location_path(location, config.working_directory)
+    found = sorted(p for p in glob.glob(path, recursive=True) if os.path.isdir(p)) \
+        if any(ch in path for ch in "*?") else ([path] if os.path.isdir(path) else [])
+    if found:
+        return found
+    if config.fail_on_missing_locations:
+        raise ConfigError(f"Failed to find filesystem location: {path} (NOT_FOUND)",
+                          hint="create the directory or fix 'locations'", location=location)
+    warnings.append(f"Skipping filesystem location: {path} (NOT_FOUND)")
+    return []
+
+
+def _walk(root: str, location: str, warnings: list[str]) -> Iterator[FoundFile]:
+    """Files under ``root``: hidden directories skipped, symlink loops broken, errors warned."""
+    seen: set[tuple[int, int]] = set()
+
+    def on_error(err: OSError) -> None:
+        warnings.append(f"Unable to scan {err.filename}: {err.strerror or err}")
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=True):
+        try:
+            st = os.stat(dirpath)
+        except OSError as err:  # vanished or became unreadable since it was listed
+            on_error(err)
+            continue
+        if (st.st_dev, st.st_ino) in seen:
+            warnings.append(f"Skipping {dirpath}: directory already scanned (symbolic link loop?)")
+            dirnames[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            full = os.path.join(dirpath, name)
+            if not os.path.isfile(full):
+                continue
+            yield FoundFile(full, os.path.relpath(full, root).replace(os.sep, "/"), location)
+
+
+def find_files(locations: Sequence[str], config: Config, warnings: list[str]) -> list[FoundFile]:
+    """Every file of every location, in location order then path order; warnings are appended."""
+    files: list[FoundFile] = []
+    for location in locations:
+        for root in _location_dirs(location, config, warnings):
+            files.extend(sorted(_walk(root, location, warnings), key=lambda f: f.script))
+    return files
