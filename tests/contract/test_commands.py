@@ -129,7 +129,7 @@ def test_baseline_of_a_non_empty_schema(target: Target, tmp_path: Path, flywayx:
     assert target.query("SELECT COUNT(*) FROM legacy") == [(0,)]
     b = flywayx(*args(target, loc), "baseline")
     assert b.code == 0
-    assert [r[:5] + (r[5], bool(r[8])) for r in rows(target)] == [
+    assert [(*r[:5], r[5], bool(r[8])) for r in rows(target)] == [
         (1, "1", "<< Flyway Baseline >>", "BASELINE", "<< Flyway Baseline >>", None, True)]
     info = flywayx(*args(target, loc), "info", "--output-type", "json")
     assert states(info) == [("1", "Baseline"), ("1", "Ignored (Baseline)"), ("2", "Pending")] or \
