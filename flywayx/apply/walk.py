@@ -4,6 +4,7 @@ Decides nothing: what to run and in which order comes from ``plan/``. What it gu
 migration's history row is written in the same transaction as its changes where the database has
 transactional DDL; elsewhere (MySQL/MariaDB) a failure leaves Flyway's ``success=0`` row and a
 progress record naming the failed statement, so ``repair`` or ``migrate --resume`` can continue.
+Settling a statement a killed run left in flight is ``settle.py``'s job.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from flywayx.db.base import Database, HistoryTable
 from flywayx.db.own_tables import OwnTables
-from flywayx.errors import FlywayxError, MigrationFailed, StateError
+from flywayx.errors import FlywayxError, MigrationFailed
 from flywayx.model import HistoryRow, Migration, Statement
 from flywayx.model.abbrev import abbreviate_description, abbreviate_script
 from flywayx.model.redact import redact_text
@@ -253,99 +254,6 @@ def _lock_state(sql: str, locked: bool) -> bool:
     if head.startswith(("LOCK TABLE", "LOCK TABLES")):
         return True
     return False if head.startswith("UNLOCK TABLE") else locked
-
-
-# resume after a kill while a DDL statement was in flight ------------------------------------------
-
-# the server's "already so" answers when a completed DDL statement is sent again: table/column/key/
-# constraint/routine/trigger/event/database exists, or the object to drop is gone
-IDEMPOTENT_ERRORS = frozenset({1050, 1060, 1061, 1091, 1022, 1826, 1051, 1304, 1359, 1537, 1007, 1008})
-# an index or foreign key added without a name is added again, under a new name, by a second run
-_UNNAMED_ADD = re.compile(r"\bADD\s+(?:CONSTRAINT\s+)?(?:UNIQUE(?:\s+(?:INDEX|KEY))?|INDEX|KEY|FOREIGN\s+KEY)\s*\(",
-                          re.IGNORECASE)
-_PROBED = ("CREATE", "DROP", "ALTER", "RENAME", "TRUNCATE", "GRANT", "REVOKE", "ANALYZE", "OPTIMIZE")
-
-
-def settle_in_flight(db: Database, statements: Sequence[Statement], done: int, default_schema: str) -> bool:
-    """An interrupted MySQL/MariaDB run left statement ``done + 1`` in flight: True when its effect is
-    present (it completed, or it was just run again here), False when it must run again.
-
-    In order: the catalog answers for CREATE/DROP TABLE, VIEW and INDEX (footprint objects looked up in
-    information_schema); statements with no lasting effect (SET, LOCK TABLES…) simply run again;
-    other DDL, and ``CALL IDEMPOTENT_*`` procedures, are sent again, where success or one of
-    ``IDEMPOTENT_ERRORS`` means done. Anything else (another CALL, LOAD, an index or foreign key added
-    without a name) raises StateError: re-running it could apply it twice, and flywayx does not guess.
-    Any other error of the re-run is left to the migration (False),
-    which then fails at that statement as usual. MariaDB (10.6+) and MySQL 8 DDL is atomic, so a
-    statement is either complete or absent."""
-    stmt = statements[done]
-    present = _catalog_says(db, stmt, default_schema)
-    if present is not None:
-        return present
-    from flywayx.sources.analyze import analyze_statement  # only when resuming: keeps start-up light
-
-    fp = analyze_statement(stmt, db.dialect)
-    if fp.idempotent or not implicit_commit(stmt.sql):
-        return False
-    if (_head(stmt.sql) not in _PROBED and not _idempotent_call(stmt.sql)) or _UNNAMED_ADD.search(stmt.sql):
-        raise StateError(
-            f"Cannot tell whether statement {done + 1} (line {stmt.line}) completed: the process running it was "
-            "killed while the server executed it, and running it again could apply it twice",
-            hint="check its effect by hand; restore the backup, or complete the migration by hand and run "
-                 "`flywayx repair`", statement=stmt.sql, line=stmt.line, applied_statements=done)
-    db.restore_session(default_schema)
-    try:
-        db.execute(stmt.sql)
-    except FlywayxError as err:
-        return err.details.get("code") in IDEMPOTENT_ERRORS
-    return True
-
-
-def _head(sql: str) -> str:
-    body = _LEADING_NOISE.sub("", sql, count=1)
-    return body[:40].split(None, 1)[0].upper() if body.strip() else ""
-
-
-def _idempotent_call(sql: str) -> bool:
-    """``CALL [schema.]IDEMPOTENT_…(…)``: CloudStack's procedures that check before they change."""
-    body = _LEADING_NOISE.sub("", sql, count=1)
-    return re.match(r"CALL\s+(?:`?\w+`?\.)?`?IDEMPOTENT_", body, re.IGNORECASE) is not None
-
-
-_CATALOG = {"TABLE": ("table", "TABLES", "TABLE_NAME"), "VIEW": ("view", "TABLES", "TABLE_NAME"),
-            "INDEX": ("index", "STATISTICS", "INDEX_NAME")}
-
-
-def _catalog_says(db: Database, stmt: Statement, schema: str) -> bool | None:
-    """CREATE/DROP TABLE|VIEW|[UNIQUE] INDEX without IF [NOT] EXISTS / OR REPLACE: whether its effect
-    is in information_schema (None: not such a statement, or the objects disagree)."""
-    words = _LEADING_NOISE.sub("", stmt.sql, count=1).upper().split(None, 6)
-    if len(words) < 3 or words[0] not in ("CREATE", "DROP") or "IF" in words[:5] or "OR" in words[:2]:
-        return None
-    kind = words[2] if words[1] in ("UNIQUE", "FULLTEXT", "SPATIAL") else words[1]
-    if kind not in _CATALOG:
-        return None
-    prefix, view, column = _CATALOG[kind]
-    from flywayx.sources.analyze import analyze_statement
-
-    names = [w.split(":", 1)[1] for w in analyze_statement(stmt, db.dialect).writes if w.startswith(prefix + ":")]
-    if not names:
-        return None
-    found = {_exists(db, view, column, name, schema, kind == "INDEX") for name in names}
-    if len(found) != 1:
-        return None
-    exists = found.pop()
-    return exists if words[0] == "CREATE" else not exists
-
-
-def _exists(db: Database, view: str, column: str, name: str, schema: str, index: bool) -> bool:
-    parts = name.split(".")
-    obj = parts.pop()
-    table = parts.pop() if index else obj
-    owner = parts.pop() if parts else schema
-    sql = (f"SELECT COUNT(*) FROM information_schema.{view} WHERE LOWER(TABLE_SCHEMA) = ?"
-           f" AND LOWER(TABLE_NAME) = ? AND LOWER({column}) = ?")
-    return bool(db.query(sql, (owner.lower(), table.lower(), obj.lower()))[0][0])
 
 
 def _run_python(db: Database, m: Migration) -> None:
