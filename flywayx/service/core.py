@@ -1,8 +1,9 @@
-"""The session every command opens, and Flyway's info, validate and migrate (with resume).
+"""The session every command opens, and Flyway's info, validate and migrate.
 
 A session gathers the connection, schemas, placeholders and scanned migrations once. The command
 flows follow flyway-semantics.md §5; decisions live in ``plan/``, statements run in ``apply``.
-baseline/repair/clean are in ``service/admin.py``; release lines in ``service/lines.py``.
+baseline/repair/clean are in ``service/admin.py``; release lines in ``service/lines.py``; ``--resume``
+and the guard against re-running a killed migration in ``service/resume.py``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 from flywayx import apply
 from flywayx.db.base import Database, HistoryTable
-from flywayx.db.own_tables import OwnTables, Progress, migration_key
+from flywayx.db.own_tables import OwnTables
 from flywayx.errors import ConfigError, StateError, UsageError, ValidationError
 from flywayx.model import Config, HistoryRow, Kind, Migration, MigrationType, Statement, Version
 from flywayx.model.info import State
@@ -242,16 +243,18 @@ class MigrateOptions:
 def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
             report: Reporter = apply._quiet) -> MigrateReport:
     """Flyway's migrate: validate, create schemas and history, apply pending migrations one by one."""
+    from flywayx.service import resume  # resume imports this module
+
     started = time.monotonic()
     with session(config) as s:
         fire = _callbacks(s, report)
         if options.backup_dir is not None:
             _backup_first(s, options.backup_dir)
         if options.resume:
-            _prepare_resume(s)
+            resume.prepare_resume(s)
         else:
             with s.db.lock(s.default_schema, s.config.table, s.config.lock_timeout):
-                refuse_interrupted(s)
+                resume.refuse_interrupted(s)
         if options.to_release is not None or options.phase in ("expand", "contract"):
             from flywayx.service import lines
 
@@ -367,6 +370,8 @@ def _baseline_row(s: Session) -> HistoryRow:
 
 
 def _migrate_loop(s: Session, fire: Any, report: Reporter, run_id: str, options: MigrateOptions) -> list[AppliedItem]:
+    from flywayx.service import resume
+
     fire("beforeMigrate", None)
     applied: list[AppliedItem] = []
     versioned_done = False
@@ -376,7 +381,7 @@ def _migrate_loop(s: Session, fire: Any, report: Reporter, run_id: str, options:
             result = s.info()
             _refuse_failed(s, result)
             if not options.resume:
-                refuse_interrupted(s)
+                resume.refuse_interrupted(s)
             pending = result.pending()
             if not pending:
                 break
@@ -386,7 +391,7 @@ def _migrate_loop(s: Session, fire: Any, report: Reporter, run_id: str, options:
                 fire("afterVersioned", None)
                 fire("beforeRepeatables", None)
                 versioned_done = True
-            skip = _resume_skip(s, nxt.resolved) if options.resume else 0
+            skip = resume.resume_skip(s, nxt.resolved) if options.resume else 0
             work = _work(s, nxt.resolved, out_of_order=_is_out_of_order(result, nxt.resolved), skip_statements=skip)
             done = apply.apply_one(s.db, s.history, s.own, work, opts, report)
             applied.append(AppliedItem(nxt.resolved, done.execution_time))
@@ -416,122 +421,6 @@ def _refuse_failed(s: Session, result: InfoResult) -> None:
     raise StateError(f"Schema {_q(s, s.default_schema)} contains a failed {what} !",
                      hint="fix the failed statement, then `flywayx migrate --resume` (MySQL/MariaDB) or "
                           "`flywayx repair` and migrate again")
-
-
-# resume -------------------------------------------------------------------------------------------
-
-
-def refuse_interrupted(s: Session) -> None:
-    """Call under the migration lock: a ``running`` progress record then belongs to a dead process.
-
-    On MySQL/MariaDB its statements up to ``statements_done`` are applied (and the next one may have
-    been in flight), yet no history row says so; starting the migration afresh would re-run them, so
-    migrate stops and points at ``--resume``.
-    """
-    if not s.own.exists():
-        return
-    stale = [p for p in s.own.pending_progress() if p.status == "running"]
-    if not stale:
-        return
-    p = stale[0]
-    flight = (f"; statement {p.statements_done + 1} was running on the server and may have completed "
-              "(--resume checks)" if p.in_flight else "")
-    raise StateError(
-        f"Migration {p.script} was interrupted after {p.statements_done} of {p.total} statements: the process "
-        f"running it stopped before writing its history row, so its changes are partly applied{flight}",
-        hint=f"run `flywayx migrate --resume` to continue at statement {p.statements_done + 1}, or restore the "
-             "backup (or undo those statements by hand) and run `flywayx repair`",
-        script=p.script, applied_statements=p.statements_done)
-
-
-def _prepare_resume(s: Session) -> None:
-    """Turn a recorded failure or interruption into a resumable state (under the migration lock).
-
-    Failed rows: the prefix is checked, Flyway's ``success=0`` row dropped and the progress record set
-    back to ``running`` in the same commit (a kill before the resumed run's first commit then reads as an
-    interruption, never as a fresh start); the migration continues at the failed statement. Interrupted
-    runs (``running`` record, no row): the prefix is checked, and a statement left in flight (a DDL the
-    server may have completed after the process died) is settled by ``apply.settle_in_flight``.
-    """
-    if not s.history.exists() or not s.own.exists():
-        raise StateError("Nothing to resume: no flywayx history in this schema",
-                         hint="run `flywayx migrate` without --resume")
-    with s.db.lock(s.default_schema, s.config.table, s.config.lock_timeout):
-        s.own.ensure()  # a progress table from an older flywayx gains its in-flight column
-        progress = {p.key: p for p in s.own.pending_progress()}
-        failed = [r for r in s.history.rows() if not r.success]
-        failed_keys = {migration_key(r.version.text if r.version else None, r.description) for r in failed}
-        interrupted = [p for k, p in progress.items() if p.status == "running" and k not in failed_keys]
-        if not failed and not interrupted:
-            raise StateError("Nothing to resume: no failed or interrupted migration is recorded",
-                             hint="run `flywayx migrate` without --resume")
-        s.db.begin()
-        for row in failed:
-            key = migration_key(row.version.text if row.version else None, row.description)
-            if key not in progress:
-                raise StateError(f"Cannot resume {row.script}: flywayx has no statement record of its failed run",
-                                 hint="restore the backup or remove the half-applied changes, then `flywayx repair`")
-            p = progress[key]
-            _check_prefix(s, _local_for(s, row), p.statements_done, p.statement_hash)
-            s.history.delete_failed(row.version.text if row.version else None,
-                                    None if row.version else row.description)
-            s.own.settle(key, p.statements_done, p.statement_hash)
-        s.db.commit()
-        for p in interrupted:
-            _resume_interrupted(s, p)
-
-
-def _resume_interrupted(s: Session, p: Progress) -> None:
-    """Check the applied prefix; settle a statement left in flight and record the outcome durably."""
-    statements = _check_prefix(s, _local_for_key(s, p.key, p.script), p.statements_done, p.statement_hash)
-    if p.in_flight is None:
-        return
-    done = p.statements_done
-    if len(statements) <= done or apply.prefix_digest(statements, done + 1) != p.in_flight:
-        raise StateError(
-            f"Cannot resume {p.script}: statement {done + 1} was running when the process died and has been "
-            "edited since, so flywayx cannot tell what the server did with it",
-            hint="restore that statement as it was and run `flywayx migrate --resume` again, or restore the backup")
-    if apply.settle_in_flight(s.db, statements, done, s.default_schema):
-        done += 1
-    s.db.rollback()
-    s.own.settle(p.key, done, apply.prefix_digest(statements, done))
-    s.db.commit()
-
-
-def _local_for_key(s: Session, key: str, script: str) -> Migration:
-    for m in s.found.migrations:
-        if migration_key(m.version.text if m.version else None, m.description) == key:
-            return m
-    raise StateError(f"Cannot resume {script}: the migration file is gone",
-                     hint="restore the file, or restore the backup and run `flywayx repair`")
-
-
-def _local_for(s: Session, row: HistoryRow) -> Migration:
-    for m in s.found.migrations:
-        if (row.version is not None and m.version == row.version) or (row.version is None and
-                                                                      m.description == row.description):
-            return m
-    raise StateError(f"Cannot resume {row.script}: the migration file is gone",
-                     hint="restore the file, or run `flywayx repair` to mark it deleted")
-
-
-def _check_prefix(s: Session, m: Migration, done: int, digest: str) -> list[Statement]:
-    """The migration's statements, after checking the first ``done`` are those that were applied."""
-    statements = load_statements(m, s.config, s.placeholders, s.dialect)
-    if len(statements) < done or apply.prefix_digest(statements, done) != digest:
-        raise StateError(
-            f"Cannot resume {m.script}: the {done} statement(s) already applied were edited since the failed run",
-            hint="only the failed statement and those after it may change; restore the backup to start over")
-    return statements
-
-
-def _resume_skip(s: Session, m: Migration) -> int:
-    key = migration_key(m.version.text if m.version else None, m.description)
-    for p in s.own.pending_progress():
-        if p.key == key and p.status in ("failed", "running"):
-            return p.statements_done
-    return 0
 
 
 __all__ = ["Kind", "MigrationType", "info", "migrate", "validate"]

@@ -151,7 +151,8 @@ def migrate_to(s: Session, target: str | None, options: MigrateOptions, phase: s
 
 def _walk(s: Session, graph: ReleaseGraph, analysed: Analysed, target: str | None, phase: str | None,
           run_id: str, report: apply.Reporter) -> list[AppliedItem]:
-    from flywayx.service.core import _callbacks, apply_options, refuse_interrupted
+    from flywayx.service.core import _callbacks, apply_options
+    from flywayx.service.resume import refuse_interrupted
 
     fire = _callbacks(s, report)
     opts = apply_options(s, run_id, fire)
