@@ -11,7 +11,8 @@ from flywayx.model import Config, HistoryRow, Version
 from flywayx.model.info import State
 from flywayx.model.results import BaselineReport, CleanReport, RepairItem, RepairReport
 from flywayx.service import core
-from flywayx.service.core import Session, _baseline_row, _create_schemas, _insert_marker, _patterns, _q, session
+from flywayx.service.core import Session, _patterns, session
+from flywayx.service.prepare import _baseline_row, _create_schemas, _insert_marker, _q
 
 
 def baseline(config: Config) -> BaselineReport:

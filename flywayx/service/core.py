@@ -3,7 +3,8 @@
 A session gathers the connection, schemas, placeholders and scanned migrations once. The command
 flows follow flyway-semantics.md §5; decisions live in ``plan/``, statements run in ``apply``.
 baseline/repair/clean are in ``service/admin.py``; release lines in ``service/lines.py``; ``--resume``
-and the guard against re-running a killed migration in ``service/resume.py``.
+and the guard against re-running a killed migration in ``service/resume.py``; creating the schemas and
+the history table before the first migration in ``service/prepare.py``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from flywayx import apply
 from flywayx.db.base import Database, HistoryTable
 from flywayx.db.own_tables import OwnTables
 from flywayx.errors import ConfigError, StateError, UsageError, ValidationError
-from flywayx.model import Config, HistoryRow, Kind, Migration, MigrationType, Statement, Version
+from flywayx.model import Config, HistoryRow, Kind, Migration, MigrationType, Statement
 from flywayx.model.info import State
 from flywayx.model.patterns import IgnorePattern, parse_patterns
 from flywayx.model.results import (
@@ -38,6 +39,7 @@ from flywayx.model.work import Work
 from flywayx.plan.info import InfoOptions, InfoResult, compute_info
 from flywayx.plan.mixed import check_mixed
 from flywayx.plan.validate import ValidationIssue, validate_info
+from flywayx.service.prepare import _prepare_history, _q, _schema_empty
 from flywayx.sources.checksum import read_migration_text
 from flywayx.sources.placeholders import (
     builtin_placeholders,
@@ -194,10 +196,6 @@ def info(config: Config) -> InfoReport:
         return report
 
 
-def _schema_empty(s: Session, name: str) -> bool:
-    return not s.db.schema_exists(name) or s.db.schema_is_empty(name)
-
-
 def _patterns(config: Config, extra: Sequence[str] = ()) -> tuple[IgnorePattern, ...]:
     return parse_patterns([*config.ignore_migration_patterns, *extra]) if (config.ignore_migration_patterns or extra) \
         else ()
@@ -317,56 +315,6 @@ def _finish(s: Session, run_id: str, outcome: str, detail: str) -> None:
         s.own.finish_run(run_id, outcome, detail)
     except Exception:
         return
-
-
-def _prepare_history(s: Session) -> str | None:
-    """Create schemas, the history table (or baseline) and flywayx's tables; return the initial version."""
-    created = _create_schemas(s) if s.config.create_schemas else []
-    with s.db.lock(s.default_schema, s.config.table, s.config.lock_timeout):
-        if not s.history.exists():
-            non_empty = [n for n in s.schemas if n not in created and not _schema_empty(s, n)]
-            if non_empty and not s.config.skip_executing_migrations:
-                if not s.config.baseline_on_migrate:
-                    raise StateError(
-                        f"Found non-empty schema(s) {', '.join(_q(s, n) for n in non_empty)} but no schema history "
-                        "table. Use baseline() or set baselineOnMigrate to true to initialize the schema history "
-                        "table.",
-                        hint="run `flywayx baseline` first, or pass --baseline-on-migrate")
-                s.history.create(_baseline_row(s))
-            else:
-                s.history.create()
-            if created:
-                _insert_marker(s, created)
-        s.own.ensure()
-        s.db.commit()
-    current = s.info().current()
-    return current.version.text if current and current.version else None
-
-
-def _q(s: Session, name: str) -> str:
-    return s.db.quote(name)
-
-
-def _create_schemas(s: Session) -> list[str]:
-    created = []
-    for name in s.schemas:
-        if not s.db.schema_exists(name):
-            s.db.create_schema(name)
-            created.append(name)
-    return created
-
-
-def _insert_marker(s: Session, created: list[str]) -> None:
-    rows = s.history.rows()
-    rank = rows[-1].installed_rank + 1 if rows else 0
-    s.history.insert(HistoryRow(rank, None, "<< Flyway Schema Creation >>", "SCHEMA",
-                                ",".join(_q(s, n) for n in created), None, s.installed_by, 0, True))
-
-
-def _baseline_row(s: Session) -> HistoryRow:
-    v = Version.parse(s.config.baseline_version)
-    return HistoryRow(1, v, s.config.baseline_description, "BASELINE", s.config.baseline_description, None,
-                      s.installed_by, 0, True)
 
 
 def _migrate_loop(s: Session, fire: Any, report: Reporter, run_id: str, options: MigrateOptions) -> list[AppliedItem]:

@@ -29,11 +29,11 @@ from flywayx.service.core import (
     MigrateOptions,
     Session,
     _finish,
-    _prepare_history,
     _validation,
     load_statements,
 )
 from flywayx.service.core import validation_error as _validation_error
+from flywayx.service.prepare import _prepare_history
 from flywayx.sources.checksum import read_migration_text
 from flywayx.sources.content_id import content_id, content_id_of_python
 from flywayx.sources.releases import find_releases_file, load_releases
