@@ -1,4 +1,4 @@
-"""Port of Upgrade410to420.performDataMigration (4.2.0): 36 of its 37 calls, in the Java's order.
+"""Port of Upgrade410to420.performDataMigration (4.2.0): its 37 calls, in the Java's order.
 
 The Java's SQL, every table qualified with ``cloud`` (keyword, for tests). Where the Java throws
 (a CloudRuntimeException, or an unchecked exception its code cannot avoid) the port raises
@@ -21,12 +21,10 @@ Schema (this module), each re-run ending in the same schema:
 Data: java_equiv/_410to420_zones.py (zones, clusters, VMware), _410to420_network.py (networks,
 external devices, VPCs), _410to420_storage.py (image stores); here ``createFullCloneFlag``
 (``vmware.create.full.clone``: false when a zone exists, else true) and ``upgradeResourceCount``
-(the same Java as Upgrade420to421's, so that port's function).
-
-Not ported (MISSING):
-- ``encryptSite2SitePSK`` (between fixRouterKeys and migrateDatafromIsoIdInVolumesTable):
-  encrypts ``s2s_customer_gateway.ipsec_psk`` with DBEncryptionUtil, which needs the management
-  server's key; the values stay as they are.
+(the same Java as Upgrade420to421's, so that port's function), and ``encryptSite2SitePSK``:
+each non-NULL ``s2s_customer_gateway.ipsec_psk`` goes through DBEncryptionUtil.encrypt
+(java_equiv/_dbencryption.py: the management server's key from ``CLOUDSTACK_CONF_DIR``; unchanged
+when the server does not encrypt). Like the Java it encrypts again on a re-run.
 """
 
 from __future__ import annotations
@@ -38,13 +36,12 @@ from typing import Any
 from java_equiv import _410to420_network as network
 from java_equiv import _410to420_storage as storage
 from java_equiv import _410to420_zones as zones
+from java_equiv import _dbencryption
 from java_equiv._db import execute, rows
 from java_equiv._dbupgrade import drop_keys_if_exist
 from java_equiv.upgrade_420to421 import upgrade_resource_count
 
 LOG = logging.getLogger("flywayx.acs.upgrade410to420")
-
-MISSING = ("encryptSite2SitePSK",)
 
 # What the port adds on CloudStack's real 4.1.0 -> 4.2.0 path, compared with not running it (the
 # fingerprints of both, after the 4.2.0 cleanup, and the same at 4.22.0.0): MySQL names each new
@@ -120,6 +117,14 @@ def create_full_clone_flag(conn: Any, c: str) -> None:
             ("false" if zones_found > 0 else "true", FULL_CLONE_DESCRIPTION))
 
 
+def encrypt_site2site_psk(conn: Any, c: str) -> None:
+    """Every row, one UPDATE each; a value is encrypted again if it already was (the Java does not check)."""
+    for gateway_id, psk in rows(conn, f"select id, ipsec_psk from `{c}`.`s2s_customer_gateway`"):
+        if psk is not None:
+            execute(conn, f"update `{c}`.`s2s_customer_gateway` set ipsec_psk=%s where id=%s",
+                    (_dbencryption.encrypt(psk), gateway_id))
+
+
 CALLS: tuple[tuple[str, Callable[[Any, str], None]], ...] = (
     ("movePrivateZoneToDedicatedResource", zones.move_private_zone_to_dedicated_resource),
     ("upgradeVmwareLabels", zones.upgrade_vmware_labels),
@@ -152,7 +157,7 @@ CALLS: tuple[tuple[str, Callable[[Any, str], None]], ...] = (
     ("migrateSwiftToImageStore", storage.migrate_swift_to_image_store),
     ("fixNiciraKeys", fix_nicira_keys),
     ("fixRouterKeys", fix_router_keys),
-    # encryptSite2SitePSK: MISSING (DBEncryptionUtil)
+    ("encryptSite2SitePSK", encrypt_site2site_psk),
     ("migrateDatafromIsoIdInVolumesTable", storage.migrate_datafrom_iso_id_in_volumes_table),
     ("setRAWformatForRBDVolumes", storage.set_raw_format_for_rbd_volumes),
     ("migrateVolumeOnSecondaryStorage", storage.migrate_volume_on_secondary_storage),

@@ -1,10 +1,12 @@
-"""Port of Upgrade41100to41110.performDataMigration (4.11.1.0), for values that need no key.
+"""Port of Upgrade41100to41110.performDataMigration (4.11.1.0): markUnnecessarySecureConfigsAsUnsecure.
 
-``markUnnecessarySecureConfigsAsUnsecure`` moves eleven LDAP settings from category ``Secure``
-to ``Advanced``, storing them decrypted. DBEncryptionUtil.decrypt returns a NULL or empty value
-unchanged, so those rows are ported exactly. A non-empty Secure value is encrypted with the
-management server's key: the port leaves that row as it is and logs it (MISSING); see
-docs/acs-java-steps.md. Rows already ``Advanced`` are not touched, so a re-run changes nothing.
+Eleven LDAP settings were ``Secure`` (stored encrypted) for no reason. For each, in the Java's
+order, a row still ``Secure`` gets its value decrypted with DBEncryptionUtil
+(java_equiv/_dbencryption.py: the management server's key from ``CLOUDSTACK_CONF_DIR``; NULL,
+empty, and every value on a server that does not encrypt, come back unchanged) and is stored as
+``Advanced``. A value that cannot be decrypted stops the step, as the Java's exception does (the
+settings before it are already done). A failed UPDATE is logged and the next setting follows, as
+in the Java. Rows already ``Advanced`` are not touched, so a re-run changes nothing.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from java_equiv._db import execute, rows
+from java_equiv import _dbencryption
+from java_equiv._db import rows
+from java_equiv._dbupgrade import tolerant
 
 LOG = logging.getLogger("flywayx.acs.41100to41110")
-
-MISSING = ("markUnnecessarySecureConfigsAsUnsecure for non-empty (encrypted) values",)
 
 SCHEMA_EFFECTS: tuple[str, ...] = ()
 
@@ -25,17 +27,19 @@ UNSECURE_ITEMS = ("ldap.basedn", "ldap.bind.principal", "ldap.email.attribute", 
                   "ldap.search.group.principle", "ldap.truststore", "ldap.user.object", "ldap.username.attribute")
 
 
-def migrate(conn: Any, *, cloud: str = "cloud") -> list[str]:
-    """Returns the names left Secure because their value needs CloudStack's key to decrypt."""
-    left: list[str] = []
+def uncrypt(conn: Any, name: str, cloud: str = "cloud") -> None:
+    LOG.info("updating setting '%s'", name)
+    found = rows(conn, f"SELECT conf.category, conf.value FROM `{cloud}`.`configuration` conf WHERE conf.name = %s",
+                 (name,))
+    if not found or found[0][0] != "Secure":
+        return
+    value = _dbencryption.decrypt(found[0][1])
+    if not tolerant(conn, f"UPDATE `{cloud}`.`configuration` SET category = 'Advanced', value = %s WHERE name = %s",
+                    (value, name)):
+        LOG.info("failed to update configuration item '%s'", name)
+
+
+def migrate(conn: Any, *, cloud: str = "cloud") -> None:
+    """``cloud`` names the schema the Java hard-codes (tests use a scratch one)."""
     for name in UNSECURE_ITEMS:
-        found = rows(conn, f"SELECT category, value FROM `{cloud}`.`configuration` WHERE name = %s", (name,))
-        if not found or found[0][0] != "Secure":
-            continue
-        if found[0][1]:
-            LOG.error("configuration %s is encrypted; decrypt it with CloudStack and mark it Advanced", name)
-            left.append(name)
-            continue
-        execute(conn, f"UPDATE `{cloud}`.`configuration` SET category = 'Advanced', value = %s WHERE name = %s",
-                (found[0][1], name))
-    return left
+        uncrypt(conn, name, cloud)
