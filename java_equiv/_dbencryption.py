@@ -6,9 +6,12 @@ unchanged when the server does not encrypt its database. Otherwise they use the 
 Where the key comes from (DbProperties, EncryptionSecretKeyChecker):
 
 - ``db.properties`` in the configuration directory (``CLOUDSTACK_CONF_DIR``, java_equiv/_mgmt_conf.py).
-  When it is not there the Java logs an error and goes on with no properties: no encryption. Here
-  a warning says so, naming the directory: on a server that does encrypt, point the variable at
-  its configuration, or values are written as a server without encryption writes them.
+  When it is not there the Java logs an error and goes on with no properties: no encryption. The
+  Java always runs on the management server, so for it "absent" means "not encrypted"; flywayx may
+  run elsewhere, where absent means "unknown". So ``encrypt``/``decrypt`` still hand values back
+  unchanged, but a port asks ``known(call)`` first and skips a key-bound call (values stay as they
+  are, a warning names the call and the directory): writing a plain value where the server expects
+  an encrypted one, or storing ciphertext as plain text, would break the management server.
 - ``db.cloud.encryption.type``: absent or ``none`` means no encryption. Otherwise a management key
   is read: ``file``, the first line of ``key`` beside db.properties; ``env``, the variable
   ``CLOUD_SECRET_KEY``; ``web``, one line from the first client to connect to TCP port 8097 (the
@@ -50,7 +53,7 @@ import re
 import socket
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, overload
 
 from cryptography.exceptions import InvalidTag
@@ -268,6 +271,8 @@ class _Server:
     use_encryption: bool
     properties: dict[str, str]
     db: CloudStackEncryptor | None = None
+    found: bool = True  # db.properties was there (else: whether values are encrypted is unknown)
+    skipped: set[str] = field(default_factory=set)  # key-bound calls already reported as skipped
 
 
 _SERVERS: dict[str, _Server] = {}
@@ -276,6 +281,21 @@ _SERVERS: dict[str, _Server] = {}
 def reset() -> None:
     """Forget loaded configuration and encryptors, as a new JVM would start without them."""
     _SERVERS.clear()
+
+
+def known(call: str) -> bool:
+    """Whether the Java call ``call`` (one that encrypts or decrypts) may run: only when the
+    management server's db.properties was found, encrypting or not. Otherwise it is skipped once
+    with a warning naming it, and the values it would change stay as they are."""
+    server = _server()
+    if server.found:
+        return True
+    if call not in server.skipped:
+        server.skipped.add(call)
+        LOG.warning("skipped: %s needs the management server's db.properties to know whether values are encrypted "
+                    "(set CLOUDSTACK_CONF_DIR to its configuration directory, then run the step's Python port again)",
+                    call)
+    return False
 
 
 def use_encryption() -> bool:
@@ -300,7 +320,7 @@ def _load() -> _Server:
         LOG.warning("no db.properties in %s: database values are neither encrypted nor decrypted, as on a "
                     "server without encryption (CLOUDSTACK_CONF_DIR names the management server's configuration)",
                     os.environ.get("CLOUDSTACK_CONF_DIR") or DEFAULT_CONF_DIR)
-        return _Server(False, {})
+        return _Server(False, {}, found=False)
     props = load_properties(path.read_text(encoding="latin-1"))
     kind = props.get(ENCRYPTION_TYPE)
     if kind is None or kind == "none":

@@ -119,6 +119,8 @@ def create_full_clone_flag(conn: Any, c: str) -> None:
 
 def encrypt_site2site_psk(conn: Any, c: str) -> None:
     """Every row, one UPDATE each; a value is encrypted again if it already was (the Java does not check)."""
+    if not _dbencryption.known("encryptSite2SitePSK"):
+        return
     for gateway_id, psk in rows(conn, f"select id, ipsec_psk from `{c}`.`s2s_customer_gateway`"):
         if psk is not None:
             execute(conn, f"update `{c}`.`s2s_customer_gateway` set ipsec_psk=%s where id=%s",

@@ -33,6 +33,8 @@ def uncrypt(conn: Any, name: str, cloud: str = "cloud") -> None:
                  (name,))
     if not found or found[0][0] != "Secure":
         return
+    if found[0][1] and not _dbencryption.known("markUnnecessarySecureConfigsAsUnsecure"):
+        return  # NULL or empty values need no key: those still move to Advanced
     value = _dbencryption.decrypt(found[0][1])
     if not tolerant(conn, f"UPDATE `{cloud}`.`configuration` SET category = 'Advanced', value = %s WHERE name = %s",
                     (value, name)):

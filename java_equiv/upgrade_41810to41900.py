@@ -59,6 +59,8 @@ def _java_map_order(ids: list[int]) -> list[int]:
 
 
 def decrypt_scoped_configuration_values(conn: Any, cloud: str = "cloud") -> None:
+    if not _dbencryption.known("decryptConfigurationValuesFromAccountAndDomainScopesNotInSecureHiddenCategories"):
+        return
     for table in SCOPED_DETAILS:
         found = dict(rows(conn, f"SELECT details.id, details.value FROM `{cloud}`.`{table}` details, "
                                 f"`{cloud}`.`configuration` c WHERE details.name = c.name AND c.category NOT IN "

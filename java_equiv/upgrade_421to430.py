@@ -22,6 +22,8 @@ SSVM_RAM_MB = 512
 
 
 def encrypt_image_store_details(conn: Any, cloud: str = "cloud") -> None:
+    if not _dbencryption.known("encryptImageStoreDetails"):
+        return
     table = f"`{cloud}`.`image_store_details`"
     for detail_id, value in rows(conn, f"select id, value from {table} where name = 'key' or name = 'secretkey'"):
         if value is not None:

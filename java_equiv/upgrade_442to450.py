@@ -27,6 +27,8 @@ NEW_RAM_MB = 256
 
 
 def update_max_router_size_config(conn: Any, cloud: str = "cloud") -> None:
+    if not _dbencryption.known("updateMaxRouterSizeConfig"):
+        return
     execute(conn, f"UPDATE `{cloud}`.`configuration` SET value=%s WHERE name='router.ram.size' AND category='Hidden'",
             (_dbencryption.encrypt(str(NEW_RAM_MB)),))
 

@@ -44,12 +44,16 @@ VMFS = (
 
 
 def encrypt_key_in_keystore(conn: Any, cloud: str = "cloud") -> None:
+    if not _dbencryption.known("encryptKeyInKeyStore"):
+        return
     for key_id, key in rows(conn, f"SELECT ks.id, ks.key FROM `{cloud}`.`keystore` ks WHERE ks.key IS NOT null"):
         execute(conn, f"UPDATE `{cloud}`.`keystore` ks SET ks.key = %s WHERE ks.id = %s",
                 (_dbencryption.encrypt(key), key_id))
 
 
 def encrypt_ipsec_preshared_keys_of_remote_access_vpn(conn: Any, cloud: str = "cloud") -> None:
+    if not _dbencryption.known("encryptIpSecPresharedKeysOfRemoteAccessVpn"):
+        return
     table = f"`{cloud}`.`remote_access_vpn`"
     for vpn_id, psk in rows(conn, f"SELECT id, ipsec_psk FROM {table}"):
         try:
@@ -60,6 +64,8 @@ def encrypt_ipsec_preshared_keys_of_remote_access_vpn(conn: Any, cloud: str = "c
 
 
 def encrypt_storage_pool_user_info(conn: Any, cloud: str = "cloud") -> None:
+    if not _dbencryption.known("encryptStoragePoolUserInfo"):
+        return
     table = f"`{cloud}`.`storage_pool`"
     for pool_id, user_info in rows(conn, f"SELECT id, user_info FROM {table} WHERE user_info IS NOT NULL"):
         execute(conn, f"UPDATE {table} SET user_info=%s WHERE id=%s", (_dbencryption.encrypt(user_info), pool_id))

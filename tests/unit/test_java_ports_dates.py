@@ -53,6 +53,10 @@ def _tables(conn: Any) -> None:
                "data_center_id bigint, pod_id bigint)")
     _sql(conn, "CREATE TABLE event (id bigint PRIMARY KEY, resource_type varchar(32), resource_id bigint)")
     _sql(conn, "CREATE TABLE quarantined_ips (id bigint PRIMARY KEY, remover_account_id bigint unsigned)")
+    _sql(conn, "CREATE TABLE configuration (category varchar(255), name varchar(255) PRIMARY KEY, "
+               "value varchar(4095))")
+    for table in ("account_details", "domain_details"):  # the step's first call reads them
+        _sql(conn, f"CREATE TABLE {table} (id bigint PRIMARY KEY, name varchar(255), value varchar(1024))")
 
 
 def test_41810to41900_converts_backup_dates_and_adds_keys(utc: None, mariadb: Any) -> None:

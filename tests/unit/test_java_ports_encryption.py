@@ -1,11 +1,13 @@
 """The DBEncryptionUtil calls of six ports on a scratch MariaDB, for a management server that
 encrypts (``file`` type with a key file), one that does not (``none``) and no configuration at
-all. Encrypted values are checked by decrypting them on a real JVM, and the values the decrypting
-ports read were encrypted on it."""
+all (then every key-bound call is skipped: whether values are encrypted is unknown). Encrypted
+values are checked by decrypting them on a real JVM, and the values the decrypting ports read were
+encrypted on it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +56,7 @@ def _configure(kind: str, where: Path, monkeypatch: pytest.MonkeyPatch, jvm: Jvm
     _dbencryption.reset()
 
 
-@pytest.fixture(params=["file", "none", "no-directory"])
+@pytest.fixture(params=["file", "none"])
 def server(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
            jvm: Jvm) -> Iterator[str]:
     """The management server's configuration directory; yields its encryption type."""
@@ -269,3 +271,50 @@ def test_41810to41900_stops_where_the_java_hashmap_reaches_a_bad_value(mariadb: 
     with pytest.raises(StepFails, match="account_details 17"):
         upgrade_41810to41900.migrate(conn, cloud=mariadb.name)
     assert dict(_sql(conn, "SELECT id, value FROM account_details")) == {1: "1", 2: good[1], 17: "never-encrypted"}
+
+
+SEEDS = [
+    ("CREATE TABLE s2s_customer_gateway (id bigint PRIMARY KEY, ipsec_psk varchar(256))",
+     "INSERT INTO s2s_customer_gateway VALUES (1, 'psk-one')", "SELECT ipsec_psk FROM s2s_customer_gateway"),
+    ("CREATE TABLE image_store_details (id bigint PRIMARY KEY, store_id bigint, name varchar(255), value varchar(255))",
+     "INSERT INTO image_store_details VALUES (1, 1, 'key', 'AKIA123')", "SELECT value FROM image_store_details"),
+    ("CREATE TABLE configuration (category varchar(255), name varchar(255) PRIMARY KEY, value varchar(4095))",
+     "INSERT INTO configuration VALUES ('Hidden', 'router.ram.size', '128'), ('Secure', 'ldap.basedn', 'ENC-ish')",
+     "SELECT category, value FROM configuration ORDER BY name"),
+    ("CREATE TABLE keystore (id bigint PRIMARY KEY, `key` text)", "INSERT INTO keystore VALUES (1, 'PRIVATE')",
+     "SELECT `key` FROM keystore"),
+    ("CREATE TABLE remote_access_vpn (id bigint PRIMARY KEY, ipsec_psk varchar(256))",
+     "INSERT INTO remote_access_vpn VALUES (1, 'vpn-psk')", "SELECT ipsec_psk FROM remote_access_vpn"),
+    ("CREATE TABLE storage_pool (id bigint PRIMARY KEY, user_info varchar(255))",
+     "INSERT INTO storage_pool VALUES (1, 'user:pw')", "SELECT user_info FROM storage_pool"),
+]
+
+KEY_BOUND: list[tuple[str, Callable[[Any, str], object]]] = [
+    ("encryptSite2SitePSK", upgrade_410to420.encrypt_site2site_psk),
+    ("encryptImageStoreDetails", upgrade_421to430.encrypt_image_store_details),
+    ("updateMaxRouterSizeConfig", upgrade_442to450.update_max_router_size_config),
+    ("encryptKeyInKeyStore", upgrade_450to451.encrypt_key_in_keystore),
+    ("encryptIpSecPresharedKeysOfRemoteAccessVpn", upgrade_450to451.encrypt_ipsec_preshared_keys_of_remote_access_vpn),
+    ("encryptStoragePoolUserInfo", upgrade_450to451.encrypt_storage_pool_user_info),
+    ("markUnnecessarySecureConfigsAsUnsecure", lambda conn, db: upgrade_41100to41110.uncrypt(conn, "ldap.basedn", db)),
+]
+
+
+@pytest.mark.parametrize(("call", "port"), KEY_BOUND, ids=[c for c, _ in KEY_BOUND])
+def test_without_the_servers_configuration_key_bound_calls_change_nothing(
+        mariadb: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+        call: str, port: Callable[[Any, str], object]) -> None:
+    """flywayx may run away from the management server: without its db.properties nobody knows whether
+    the database is encrypted, so a key-bound call is skipped (and says so) rather than guessing."""
+    monkeypatch.setenv("CLOUDSTACK_CONF_DIR", str(tmp_path / "nowhere"))
+    _dbencryption.reset()
+    conn = mariadb.connect()
+    for ddl, insert, _ in SEEDS:
+        _sql(conn, ddl)
+        _sql(conn, insert)
+    before = [_sql(conn, query) for _, _, query in SEEDS]
+    with caplog.at_level(logging.WARNING, logger="flywayx.acs.dbencryption"):
+        port(conn, mariadb.name)
+    assert [_sql(conn, query) for _, _, query in SEEDS] == before
+    assert f"skipped: {call} needs the management server's db.properties" in caplog.text
+    _dbencryption.reset()
