@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import signal
 import sys
 from collections.abc import Callable, Sequence
 
@@ -61,10 +62,13 @@ class Footprints:
         return self._result
 
     def close(self) -> None:
-        """Stop waiting for the worker (it exits when it finds the pipe closed) and reap it."""
+        """Reap the worker; one whose result was never asked for (the command ended early) is stopped."""
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+            if self._pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self._pid, signal.SIGKILL)
         if self._pid is not None:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self._pid, 0)

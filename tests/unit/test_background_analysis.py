@@ -1,0 +1,75 @@
+"""Footprints from the forked worker (service/analysis.py) are exactly the serial loop's."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from flywayx.model import Statement
+from flywayx.service.analysis import Footprints, footprints_now
+from flywayx.sources.splitter import split
+
+Jobs = list[tuple[str, list[Statement]]]
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the worker is forked on Linux only")
+
+
+def _jobs(corpus: Path) -> Jobs:
+    files = sorted(corpus.rglob("*.sql"))[:60]
+    return [(p.name, split(p.read_text(encoding="utf-8", errors="replace"), "mariadb")) for p in files]
+
+
+@pytest.fixture
+def jobs(acs_corpus: Path) -> Jobs:
+    found = _jobs(acs_corpus)
+    assert sum(len(stmts) for _, stmts in found) >= 1000  # large enough for a worker
+    return found
+
+
+def _worker_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLYWAYX_ANALYSIS_WORKER", "1")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
+
+
+def test_the_worker_gives_the_serial_result(jobs: Jobs, monkeypatch: pytest.MonkeyPatch) -> None:
+    _worker_allowed(monkeypatch)
+    prints = Footprints(jobs, "mariadb", "10.11.6-MariaDB")
+    assert prints._pid is not None  # it really forked
+    try:
+        assert prints.all() == footprints_now(jobs, "mariadb", "10.11.6-MariaDB")
+        assert prints.of(jobs[3][0])() == prints.all()[jobs[3][0]]
+    finally:
+        prints.close()
+    assert prints._pid is None  # reaped
+
+
+def test_a_worker_that_dies_is_replaced_by_the_serial_loop(jobs: Jobs, monkeypatch: pytest.MonkeyPatch) -> None:
+    _worker_allowed(monkeypatch)
+    prints = Footprints(jobs, "mariadb", None)
+    assert prints._pid is not None
+    os.kill(prints._pid, signal.SIGKILL)
+    assert prints.all() == footprints_now(jobs, "mariadb", None)
+    prints.close()
+
+
+def test_closing_early_stops_the_worker(jobs: Jobs, monkeypatch: pytest.MonkeyPatch) -> None:
+    _worker_allowed(monkeypatch)
+    prints = Footprints(jobs, "mariadb", None)
+    pid = prints._pid
+    assert pid is not None
+    prints.close()  # the command ended before any footprint was needed
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # already reaped: no zombie left behind
+
+
+def test_small_projects_and_the_switch_analyse_in_process(jobs: Jobs, monkeypatch: pytest.MonkeyPatch) -> None:
+    _worker_allowed(monkeypatch)
+    small = Footprints(jobs[:2], "mariadb", None)
+    assert small._pid is None and small.all() == footprints_now(jobs[:2], "mariadb", None)
+    monkeypatch.setenv("FLYWAYX_ANALYSIS_WORKER", "0")
+    off = Footprints(jobs, "mariadb", None)
+    assert off._pid is None
