@@ -20,10 +20,10 @@ def _sql(conn: Any, sql: str, *args: object) -> Any:
         return cur.fetchall()
 
 
-PARTIAL = ("Upgrade41800to41810",)
+PARTIAL: tuple[str, ...] = ()
 FULL = ("Upgrade40to41", "Upgrade41000to41100", "Upgrade420to421", "Upgrade4930to41000", "Upgrade430to440",
         "Upgrade410to420", "Upgrade421to430", "Upgrade442to450", "Upgrade450to451", "Upgrade41100to41110",
-        "Upgrade41810to41900",
+        "Upgrade41810to41900", "Upgrade41720to41800", "Upgrade41800to41810",
         "Upgrade41120to41200", "Upgrade41520to41600", "Upgrade41610to41700",
         "Upgrade41700to41710", "Upgrade41900to41910", "Upgrade41910to42000", "Upgrade42000to42010",
         "Upgrade42010to42100", "Upgrade42100to42200", "Upgrade452to460", "Upgrade41400to41500")

@@ -82,35 +82,6 @@ def test_42000to42010_missing_table_is_logged_not_fatal(mariadb: Any) -> None:
     assert _indexes(conn, mariadb.name, "host") == {"PRIMARY": ("id",), "i_host__mgmt_server_id": ("mgmt_server_id",)}
 
 
-def test_41800to41810_renames_fks_adds_fk_and_index(mariadb: Any) -> None:
-    from java_equiv import upgrade_41800to41810
-
-    conn = mariadb.connect()
-    for ref in ("user_data", "passphrase"):
-        _sql(conn, f"CREATE TABLE {ref} (id bigint unsigned PRIMARY KEY)")
-    # the badly named keys as 4.18.0.0 left them
-    _sql(conn, "CREATE TABLE user_vm (id bigint PRIMARY KEY, user_data_id bigint unsigned, "
-               "CONSTRAINT fk_user_data_id FOREIGN KEY (user_data_id) REFERENCES user_data(id))")
-    _sql(conn, "CREATE TABLE vm_template (id bigint PRIMARY KEY, user_data_id bigint unsigned, "
-               "KEY fk_user_data_id (user_data_id))")
-    _sql(conn, "CREATE TABLE volumes (id bigint PRIMARY KEY, passphrase_id bigint unsigned, "
-               "CONSTRAINT fk_volumes__passphrase_id FOREIGN KEY (passphrase_id) REFERENCES passphrase(id))")
-    _sql(conn, "CREATE TABLE autoscale_vmprofiles (id bigint PRIMARY KEY, user_data_id bigint unsigned)")
-    _sql(conn, "CREATE TABLE cluster_details (id bigint PRIMARY KEY, name varchar(255))")
-    _sql(conn, "CREATE TABLE guest_os_hypervisor (id bigint AUTO_INCREMENT PRIMARY KEY, uuid varchar(40), "
-               "hypervisor_type varchar(32), hypervisor_version varchar(32), guest_os_name varchar(255), "
-               "guest_os_id bigint, created datetime, removed datetime, is_user_defined tinyint(1) DEFAULT 0)")
-    for _ in range(2):
-        upgrade_41800to41810.migrate(conn, cloud=mariadb.name)
-        for table, column, ref in (("user_vm", "user_data_id", "user_data"),
-                                   ("vm_template", "user_data_id", "user_data"),
-                                   ("volumes", "passphrase_id", "passphrase"),
-                                   ("autoscale_vmprofiles", "user_data_id", "user_data")):
-            assert _fks(conn, mariadb.name, table) == {f"fk_{table}__{column}": (column, ref, "id")}
-            assert set(_indexes(conn, mariadb.name, table)) == {"PRIMARY", f"fk_{table}__{column}"}
-        assert _indexes(conn, mariadb.name, "cluster_details")["i_cluster_details__name"] == ("name",)
-
-
 def test_442to450_drops_keys_and_sizes_system_offerings(mariadb: Any) -> None:
     from java_equiv import upgrade_442to450
 
