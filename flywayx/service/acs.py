@@ -15,14 +15,27 @@ from datetime import datetime
 from pathlib import Path
 
 from flywayx.db.base import Database
-from flywayx.errors import StateError
+from flywayx.errors import StateError, UsageError
 from flywayx.model import Config
 from flywayx.model.results import BaselineReport
 from flywayx.sources.acs.adopt import VersionRow, current_release
-from flywayx.sources.acs.project import import_acs
+from flywayx.sources.acs.project import CLOUDSTACK_OVERRIDES, import_acs
 from flywayx.sources.acs.report import ImportReport
 
 VERSION_TABLE = "version"
+
+
+def overrides_file(value: str | None) -> Path | None:
+    """``--overrides``: a file, or ``cloudstack`` for the overrides of Apache CloudStack shipped with flywayx."""
+    if value is None:
+        return None
+    if value == "cloudstack":
+        return CLOUDSTACK_OVERRIDES
+    path = Path(value)
+    if not path.is_file():
+        raise UsageError(f"overrides file not found: {value}",
+                         hint="pass a releases.toml-style file, or `cloudstack` for the overrides shipped with flywayx")
+    return path
 
 
 def import_project(source: Path, out: Path, overrides: Path | None = None) -> ImportReport:

@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from flywayx.sources.acs.project import import_acs
+from flywayx.sources.acs.project import CLOUDSTACK_OVERRIDES, import_acs
 from tests.acs_e2e.java_fixture import write_source_tree
-from tests.conftest import ACS_CORPUS, MARIADB_URL, REQUIRE, ROOT
+from tests.conftest import ACS_CORPUS, MARIADB_URL, REQUIRE
 
 
 def corpus_or_skip() -> Path:
@@ -36,7 +36,7 @@ def acs_tree(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     acs_corpus = corpus_or_skip()
     base = tmp_path_factory.mktemp("acs")
     source = write_source_tree(acs_corpus, base / "source")
-    import_acs(source, base / "project", overrides=ROOT / "acs" / "overrides.toml")
+    import_acs(source, base / "project", overrides=CLOUDSTACK_OVERRIDES)
     return source, base / "project"
 
 

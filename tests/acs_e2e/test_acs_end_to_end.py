@@ -24,7 +24,7 @@ from tests.contract.conftest import flywayx  # noqa: F401 - fixture
 pytestmark = [pytest.mark.mariadb, pytest.mark.acs]
 
 LATEST = "4.22.0.0"
-# Column order is not compared: releases.toml (acs/overrides.toml) puts 4.19.2.0 in closure(4.20.1.0),
+# Column order is not compared: releases.toml (the cloudstack overrides) puts 4.19.2.0 in closure(4.20.1.0),
 # so flywayx adds volumes.last_id (4.19.2.0.1) before 4.20.0.0's delete_protection, while main's
 # chain adds it later, at 4.20.1.0. Everything else, order of columns included, is identical.
 ORDER_ONLY = {"table cloud.volumes"}

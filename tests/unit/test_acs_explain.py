@@ -18,8 +18,7 @@ from typing import Any
 
 import pytest
 
-from flywayx.sources.acs.project import import_acs
-from tests.conftest import ROOT
+from flywayx.sources.acs.project import CLOUDSTACK_OVERRIDES, import_acs
 from tests.unit.test_acs_convert import scriptrunner
 
 FROM = re.compile(r"^-- from (\S+)$", re.MULTILINE)
@@ -52,7 +51,7 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     base = tmp_path_factory.mktemp("acs_explain")
     source = write_source_tree(corpus_or_skip(), base / "source")
-    report = import_acs(source, base / "project", overrides=ROOT / "acs" / "overrides.toml")
+    report = import_acs(source, base / "project", overrides=CLOUDSTACK_OVERRIDES)
     assert report.errors == []
     return base / "project"
 
