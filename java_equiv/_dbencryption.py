@@ -293,7 +293,8 @@ def known(call: str) -> bool:
     if call not in server.skipped:
         server.skipped.add(call)
         LOG.warning("skipped: %s needs the management server's db.properties to know whether values are encrypted "
-                    "(set CLOUDSTACK_CONF_DIR to its configuration directory, then run the step's Python port again)",
+                    "(values left as they are; set CLOUDSTACK_CONF_DIR to its configuration directory "
+                    "before migrating, see docs/acs-java-steps.md)",
                     call)
     return False
 
