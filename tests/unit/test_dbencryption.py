@@ -15,18 +15,8 @@ from pathlib import Path
 import pytest
 
 from java_equiv import _dbencryption as dbe
-from tests.fixtures.jvm_crypt.jvm import VECTORS, Jvm, compile_jvm, unb64, write_server_conf
-
-MGMT_KEY = "management-key-7Q2"
-DB_SECRET = "db-secret-x9K4pL"
-
-
-@pytest.fixture(scope="module")
-def jvm(tmp_path_factory: pytest.TempPathFactory) -> Jvm:
-    found = compile_jvm(tmp_path_factory.mktemp("jvm"))
-    if found is None:
-        pytest.skip("no JDK (javac, java) to compare with")
-    return found
+from tests.fixtures.jvm_crypt.jvm import VECTORS, Jvm, unb64, write_server_conf
+from tests.unit.conftest import DB_SECRET, MGMT_KEY
 
 
 @pytest.fixture(autouse=True)

@@ -23,10 +23,8 @@ from java_equiv import (
     upgrade_41810to41900,
 )
 from java_equiv._java import StepFails
-from tests.fixtures.jvm_crypt.jvm import Jvm, compile_jvm, write_server_conf
-
-MGMT_KEY = "management-key-7Q2"
-DB_SECRET = "db-secret-x9K4pL"
+from tests.fixtures.jvm_crypt.jvm import Jvm, write_server_conf
+from tests.unit.conftest import DB_SECRET, MGMT_KEY
 
 
 def _sql(conn: Any, sql: str, *args: object) -> Any:
@@ -34,13 +32,6 @@ def _sql(conn: Any, sql: str, *args: object) -> Any:
         cur.execute(sql, args)
         return cur.fetchall()
 
-
-@pytest.fixture(scope="module")
-def jvm(tmp_path_factory: pytest.TempPathFactory) -> Jvm:
-    found = compile_jvm(tmp_path_factory.mktemp("jvm"))
-    if found is None:
-        pytest.skip("no JDK (javac, java) to compare with")
-    return found
 
 
 def _configure(kind: str, where: Path, monkeypatch: pytest.MonkeyPatch, jvm: Jvm) -> Iterator[str]:
