@@ -117,8 +117,7 @@ def postgres() -> Iterator[PgScratch]:
         admin.close()
 
 
-@pytest.fixture
-def acs_corpus() -> Path:
+def corpus_or_skip() -> Path:
     """The real CloudStack SQL corpus; required in CI, skipped (with the reason) elsewhere."""
     if not (ACS_CORPUS / "MANIFEST.txt").exists():
         msg = f"ACS corpus not found at {ACS_CORPUS} (set FLYWAYX_ACS_CORPUS)"
@@ -126,6 +125,12 @@ def acs_corpus() -> Path:
             pytest.fail(msg)
         pytest.skip(msg)
     return ACS_CORPUS
+
+
+@pytest.fixture
+def acs_corpus() -> Path:
+    """The real CloudStack SQL corpus (``corpus_or_skip``)."""
+    return corpus_or_skip()
 
 
 @dataclass

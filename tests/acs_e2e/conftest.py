@@ -15,17 +15,7 @@ import pytest
 
 from flywayx.sources.acs.project import CLOUDSTACK_OVERRIDES, import_acs
 from tests.acs_e2e.java_fixture import write_source_tree
-from tests.conftest import ACS_CORPUS, MARIADB_URL, REQUIRE
-
-
-def corpus_or_skip() -> Path:
-    """The corpus, as the ``acs_corpus`` fixture finds it (that fixture is function scoped)."""
-    if not (ACS_CORPUS / "MANIFEST.txt").exists():
-        msg = f"ACS corpus not found at {ACS_CORPUS} (set FLYWAYX_ACS_CORPUS)"
-        if REQUIRE:
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return ACS_CORPUS
+from tests.conftest import MARIADB_URL, corpus_or_skip
 
 LOCK = Path(tempfile.gettempdir()) / "flywayx-acs-cloud-schemas.lock"
 

@@ -46,8 +46,8 @@ def _expected(corpus: Path, text: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.acs_e2e.conftest import corpus_or_skip
     from tests.acs_e2e.java_fixture import write_source_tree
+    from tests.conftest import corpus_or_skip
 
     base = tmp_path_factory.mktemp("acs_explain")
     source = write_source_tree(corpus_or_skip(), base / "source")
