@@ -14,11 +14,11 @@ from flywayx.apply.walk import (
     Applied,
     ApplyOptions,
     Reporter,
-    _quiet,
     apply_one,
     implicit_commit,
     prefix_digest,
+    quiet,
 )
 
-__all__ = ["IDEMPOTENT_ERRORS", "Applied", "ApplyOptions", "Reporter", "_quiet", "apply_one", "implicit_commit",
-           "prefix_digest", "settle_in_flight"]
+__all__ = ["IDEMPOTENT_ERRORS", "Applied", "ApplyOptions", "Reporter", "apply_one", "implicit_commit",
+           "prefix_digest", "quiet", "settle_in_flight"]

@@ -28,7 +28,7 @@ from flywayx.model.work import Work
 Reporter = Callable[[str, dict[str, Any]], None]
 
 
-def _quiet(event: str, data: dict[str, Any]) -> None:
+def quiet(event: str, data: dict[str, Any]) -> None:
     """Default reporter: says nothing."""
 
 
@@ -52,7 +52,7 @@ class Applied:
 
 
 def apply_one(db: Database, history: HistoryTable, own: OwnTables | None, work: Work, opts: ApplyOptions,
-              report: Reporter = _quiet) -> Applied:
+              report: Reporter = quiet) -> Applied:
     """Apply one migration and record it; raise MigrationFailed (after recording the failure)."""
     m = work.migration
     db.restore_session(opts.default_schema)

@@ -55,6 +55,9 @@ class HistoryTable(Protocol):
     def next_rank(self) -> int:
         """``lock_rows`` then the ``installed_rank`` the next row gets (highest + 1, or 1)."""
 
+    def token(self) -> tuple[int | None, int]:
+        """A cheap token of the table's content: (highest rank, number of failed rows)."""
+
 
 class Database(Protocol):
     """An open connection with dialect knowledge. Not thread-safe; one per process."""

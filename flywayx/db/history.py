@@ -131,6 +131,15 @@ class SqlHistoryTable:
     def lock_rows(self) -> None:
         return None
 
+    def token(self) -> tuple[int | None, int]:
+        """(highest rank, failed rows): changes whenever a runner adds a row (the rank grows) or
+        removes one (repair and resume only remove failed rows). Both come from indexes, so the
+        cost does not grow with the history."""
+        top = self.db.query(f"SELECT MAX({self._q('installed_rank')}) FROM {self.qualified}")[0][0]
+        failed = self.db.query(f"SELECT COUNT(*) FROM {self.qualified} WHERE {self._q('success')} = "
+                               f"{self.false_literal}")[0][0]
+        return (int(top) if top is not None else None), int(failed)
+
     def next_rank(self) -> int:
         self.lock_rows()
         top = self.db.query(f"SELECT MAX({self._q('installed_rank')}) FROM {self.qualified}")[0][0]

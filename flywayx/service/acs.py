@@ -62,7 +62,7 @@ def read_version_rows(db: Database, schema: str) -> list[VersionRow]:
 
 def adoption_release(config: Config) -> tuple[str, str]:
     """(release, version text) an existing CloudStack database is at; refuses unfinished upgrades."""
-    from flywayx.service.core import session
+    from flywayx.service.kernel import session
     from flywayx.service.lines import require_graph
 
     with session(config) as s:

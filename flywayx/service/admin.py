@@ -10,29 +10,28 @@ from flywayx.errors import StateError
 from flywayx.model import Config, HistoryRow, Version
 from flywayx.model.info import State
 from flywayx.model.results import BaselineReport, CleanReport, RepairItem, RepairReport
-from flywayx.service import core
-from flywayx.service.core import Session, _patterns, session
-from flywayx.service.prepare import _baseline_row, _create_schemas, _insert_marker, _q
+from flywayx.service.kernel import Session, callbacks, ignore_patterns, session
+from flywayx.service.prepare import baseline_row, create_schemas, insert_marker
 
 
 def baseline(config: Config) -> BaselineReport:
     with session(config) as s:
-        created = _create_schemas(s) if config.create_schemas else []
+        created = create_schemas(s) if config.create_schemas else []
         version = Version.parse(config.baseline_version)
-        with s.db.lock(s.default_schema, config.table, config.lock_timeout):
+        with s.lock():
             message = _baseline_locked(s, version)
             if created:
-                _insert_marker(s, created)
+                insert_marker(s, created)
             s.own.ensure()
             s.db.commit()
         return BaselineReport(s.header(), True, version.text, message)
 
 
 def _baseline_locked(s: Session, version: Version) -> str:
-    table = f"{_q(s, s.default_schema)}.{_q(s, s.config.table)}"
+    table = f"{s.quoted(s.default_schema)}.{s.quoted(s.config.table)}"
     desc = s.config.baseline_description
     if not s.history.exists():
-        s.history.create(_baseline_row(s))
+        s.history.create(baseline_row(s))
         return f"Successfully baselined schema with version: {version}"
     rows = s.history.rows()
     marker = next((r for r in rows[:2] if r.type.upper() == "BASELINE"), None)
@@ -61,7 +60,7 @@ def repair(config: Config) -> RepairReport:
     with session(config) as s:
         if not s.history.exists():
             return RepairReport(s.header(), [], [], [])
-        with s.db.lock(s.default_schema, config.table, config.lock_timeout):
+        with s.lock():
             s.db.begin()
             removed = _remove_failed(s)
             _clear_interrupted(s)
@@ -99,7 +98,7 @@ def _clear_interrupted(s: Session) -> None:
 
 
 def _mark_deleted(s: Session) -> list[RepairItem]:
-    patterns = _patterns(s.config)
+    patterns = ignore_patterns(s.config)
     out = []
     for m in s.info(target="latest", out_of_order=True).migrations:
         row = m.applied
@@ -136,19 +135,19 @@ def clean(config: Config) -> CleanReport:
         raise StateError("Unable to execute clean as it has been disabled with the 'flyway.cleanDisabled' property.",
                          hint="pass --clean-disabled=false (or set cleanDisabled = false) to allow it")
     with session(config) as s:
-        core._callbacks(s, apply._quiet)("beforeClean", None)
+        callbacks(s, apply.quiet)("beforeClean", None)
         created = _schemas_created_by_flyway(s)
         cleaned: list[str] = []
         dropped: list[str] = []
         warnings: list[str] = []
         for name in s.schemas:
             if not s.db.schema_exists(name):
-                warnings.append(f"Unable to clean unknown schema: {_q(s, name)}")
+                warnings.append(f"Unable to clean unknown schema: {s.quoted(name)}")
                 continue
             drop = name in created
             s.db.clean_schema(name, drop)
             (dropped if drop else cleaned).append(name)
-        core._callbacks(s, apply._quiet)("afterClean", None)
+        callbacks(s, apply.quiet)("afterClean", None)
         return CleanReport(s.header(), cleaned, dropped, warnings)
 
 

@@ -1,39 +1,25 @@
-"""Release-line commands: ``migrate --to``, ``plan``, ``graph`` and the release columns of ``info``.
+"""Release lines: the graph, the analysed changes and the plan; ``plan``, ``graph`` and ``info``'s columns.
 
 Gathers what the pure planner (``plan/interleave.py``) needs — the release graph, each migration's
-content id and footprint, the Flyway history and flywayx's per-line history — and walks the plan
-with ``apply``, one step per lock, re-planning under the lock so concurrent runners agree.
+content id and footprint, the Flyway history and flywayx's per-line history. ``migrate --to`` runs
+the plan through the one engine (``service/steps.py`` ``ReleasePlan``, ``apply/run.py``).
 """
 
 from __future__ import annotations
 
-import time
-import uuid
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from flywayx import apply
 from flywayx.errors import StateError
-from flywayx.model import Statement
+from flywayx.model import HistoryRow, Statement
 from flywayx.model.footprint import Footprint, Phase, shared_objects
 from flywayx.model.plan import Change, LineRecord, Plan, PlanStep
 from flywayx.model.release import ReleaseGraph
-from flywayx.model.results import TOOL_VERSION, AppliedItem, MigrateReport
 from flywayx.model.version import Version
-from flywayx.model.work import Work
 from flywayx.plan.interleave import plan_migrate
 from flywayx.plan.releases import current_releases, infer_releases
 from flywayx.service.analysis import Footprints, jobs_of
-from flywayx.service.core import (
-    MigrateOptions,
-    Session,
-    _finish,
-    _validation,
-    load_statements,
-)
-from flywayx.service.core import validation_error as _validation_error
-from flywayx.service.prepare import _prepare_history
+from flywayx.service.kernel import Session, load_statements
 from flywayx.sources.checksum import read_migration_text
 from flywayx.sources.content_id import content_id, content_id_of_python
 from flywayx.sources.releases import find_releases_file, load_releases
@@ -100,9 +86,11 @@ def line_records(s: Session) -> list[LineRecord]:
     return out
 
 
-def make_plan(s: Session, graph: ReleaseGraph, analysed: Analysed, target: str | None) -> Plan:
-    return plan_migrate(graph, analysed.changes, s.rows(), target, line_records=line_records(s),
-                        policy=dict(graph.ordering))
+def make_plan(s: Session, graph: ReleaseGraph, analysed: Analysed, target: str | None,
+              rows: Sequence[HistoryRow] | None = None) -> Plan:
+    """The plan to ``target`` from ``rows`` (default: the history as it is now); raises PlanError."""
+    return plan_migrate(graph, analysed.changes, s.rows() if rows is None else rows, target,
+                        line_records=line_records(s), policy=dict(graph.ordering))
 
 
 def select_phase(plan: Plan, phase: str | None, analysed: Analysed) -> list[PlanStep]:
@@ -119,80 +107,6 @@ def select_phase(plan: Plan, phase: str | None, analysed: Analysed) -> list[Plan
         else:
             blocked.append(fp)
     return chosen
-
-
-def migrate_to(s: Session, target: str | None, options: MigrateOptions, phase: str | None,
-               report: apply.Reporter) -> MigrateReport:
-    """Upgrade to release ``target`` along the plan (one step per lock, re-planned under the lock)."""
-    started = time.monotonic()
-    graph = require_graph(s)
-    analysed = analyse(s)
-    if s.config.validate_on_migrate:
-        issues, _ = _validation(s, ["*:pending", "*:ignored"])
-        issues = [i for i in issues if i.code not in ("RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED",)]
-        if issues:
-            raise _validation_error([i.message for i in issues])
-    plan = make_plan(s, graph, analysed, target)  # refuse impossible paths before touching anything
-    initial = _prepare_history(s)
-    run_id = str(uuid.uuid4())
-    s.own.start_run(run_id, from_release=",".join(plan.from_releases) or None, to_release=plan.target,
-                    phase=phase, tool_version=TOOL_VERSION, installed_by=s.installed_by)
-    try:
-        applied = _walk(s, graph, analysed, target, phase, run_id, report)
-    except Exception as err:
-        _finish(s, run_id, "failed", str(err))
-        raise
-    _finish(s, run_id, "expanded" if phase == "expand" else "success", f"{len(applied)} applied")
-    current = s.info(target="latest").current()
-    return MigrateReport(s.header(), initial, current.version.text if current and current.version else None,
-                         applied, list(plan.warnings), int((time.monotonic() - started) * 1000),
-                         to_release=plan.target, phase=phase)
-
-
-def _walk(s: Session, graph: ReleaseGraph, analysed: Analysed, target: str | None, phase: str | None,
-          run_id: str, report: apply.Reporter) -> list[AppliedItem]:
-    from flywayx.service.core import _callbacks, apply_options
-    from flywayx.service.resume import refuse_interrupted
-
-    fire = _callbacks(s, report)
-    opts = apply_options(s, run_id, fire)
-    by_script = {c.migration.script: c for c in analysed.changes}
-    fire("beforeMigrate", None)
-    applied: list[AppliedItem] = []
-    queue: list[PlanStep] = []
-    planned_at: tuple[Any, ...] | None = None  # the history state the queue was planned from
-    while True:
-        with s.db.lock(s.default_schema, s.config.table, s.config.lock_timeout):
-            refuse_interrupted(s)  # another runner may have been killed mid-migration since we started
-            state = _history_state(s)
-            if state != planned_at:  # someone else changed the history: plan again
-                queue = select_phase(make_plan(s, graph, analysed, target), phase, analysed)
-            if not queue:
-                break
-            step = queue.pop(0)
-            change = by_script[step.migration.script]
-            work = Work(step.migration, analysed.statements[step.migration.script], step.release, step.line,
-                        _phase_of(step), change.content_id, step.out_of_order)
-            done = apply.apply_one(s.db, s.history, s.own, work, opts, report)
-            applied.append(AppliedItem(step.migration, done.execution_time, step.release, step.line))
-            planned_at = (state[0] + 1, (state[1] or 0) + 1)  # our own row: the rest of the queue still holds
-    if applied:
-        fire("afterMigrateApplied", None)
-    fire("afterMigrate", None)
-    s.db.commit()
-    return applied
-
-
-def _phase_of(step: PlanStep) -> Callable[[], str]:
-    """The step's phase, asked for only when its history row is written (footprints may still be
-    computed in the background while the first steps run)."""
-    return lambda: step.phase.value
-
-
-def _history_state(s: Session) -> tuple[Any, ...]:
-    """A cheap token of the history table's content (row count and highest rank)."""
-    table = s.db.quote(s.default_schema, s.config.table)
-    return tuple(s.db.query(f"SELECT COUNT(*), MAX(installed_rank) FROM {table}")[0])
 
 
 def plan_for(s: Session, target: str | None, phase: str | None) -> tuple[Plan, list[PlanStep], Analysed]:
@@ -231,8 +145,6 @@ def phase_state(s: Session) -> str | None:
     if runs and runs[-1]["outcome"] == "expanded":
         return f"expanded to {runs[-1]['to_release']}, contract pending"
     return None
-
-
 
 
 def graph_view(s: Session, target: str | None) -> tuple[ReleaseGraph, list[str], list[str]]:

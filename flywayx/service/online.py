@@ -34,7 +34,7 @@ from flywayx.model.lint import Finding, LintPolicy, LintTarget, Severity
 from flywayx.model.release import ReleaseGraph
 from flywayx.model.version import Version
 from flywayx.plan.lint import lint
-from flywayx.service.core import load_statements
+from flywayx.service.kernel import load_statements
 from flywayx.sources.analyze import analyze_migration, make_context
 from flywayx.sources.placeholders import builtin_placeholders, merge_placeholders
 from flywayx.sources.releases import find_releases_file, load_releases

@@ -13,7 +13,7 @@ from flywayx import apply
 from flywayx.db.own_tables import Progress, migration_key
 from flywayx.errors import StateError
 from flywayx.model import HistoryRow, Migration, Statement
-from flywayx.service.core import Session, load_statements
+from flywayx.service.kernel import Session, load_statements
 
 
 def refuse_interrupted(s: Session) -> None:
@@ -51,7 +51,7 @@ def prepare_resume(s: Session) -> None:
     if not s.history.exists() or not s.own.exists():
         raise StateError("Nothing to resume: no flywayx history in this schema",
                          hint="run `flywayx migrate` without --resume")
-    with s.db.lock(s.default_schema, s.config.table, s.config.lock_timeout):
+    with s.lock():
         s.own.ensure()  # a progress table from an older flywayx gains its in-flight column
         progress = {p.key: p for p in s.own.pending_progress()}
         failed = [r for r in s.history.rows() if not r.success]

@@ -27,7 +27,7 @@ from flywayx.model import Config, HistoryRow
 from flywayx.model.config import DatabaseUrl
 from flywayx.model.fingerprint import Drift, SchemaFingerprint, diff
 from flywayx.model.results import Header
-from flywayx.service.core import Session, session
+from flywayx.service.kernel import Session, session
 
 
 def _url(config: Config) -> DatabaseUrl:

@@ -1,0 +1,185 @@
+"""The session kernel every command shares: connection, schemas, placeholders, scanned migrations.
+
+``session(config)`` gathers all of it once and closes the connection on exit. The helpers here are
+what the command modules (``core``, ``admin``, ``lines``, ``steps``, ``resume``, ``prepare``, …) build
+on: reading one migration's statements, the callback dispatcher, the options the engine applies
+with, the ignore patterns. This module imports no other ``flywayx.service`` module (an
+import-linter contract keeps it at the bottom of ``service/``), so nothing here can close a cycle.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flywayx import apply
+from flywayx.db.base import Database, HistoryTable
+from flywayx.db.own_tables import OwnTables
+from flywayx.errors import ConfigError, UsageError
+from flywayx.model import Config, HistoryRow, Migration, Statement
+from flywayx.model.patterns import IgnorePattern, parse_patterns
+from flywayx.model.results import Header
+from flywayx.model.work import Work
+from flywayx.plan.info import InfoOptions, InfoResult, compute_info
+from flywayx.plan.mixed import check_mixed
+from flywayx.sources.checksum import read_migration_text
+from flywayx.sources.placeholders import (
+    builtin_placeholders,
+    merge_placeholders,
+    replace_placeholders,
+    with_filename,
+)
+from flywayx.sources.scan import ScanResult, scan
+from flywayx.sources.splitter import split
+
+Reporter = apply.Reporter
+Fire = Callable[[str, Migration | None], None]
+
+
+@dataclass
+class Session:
+    """Everything a command needs, gathered once."""
+
+    config: Config
+    db: Database
+    schemas: list[str]
+    default_schema: str
+    history: HistoryTable
+    own: OwnTables
+    found: ScanResult
+    placeholders: dict[str, str]
+    installed_by: str
+    secrets: list[str] = field(default_factory=list)
+    cleanups: list[Callable[[], None]] = field(default_factory=list)  # run when the session closes
+
+    @property
+    def dialect(self) -> str:
+        return self.db.dialect
+
+    def header(self) -> Header:
+        return Header(self.db.database_name(), ", ".join(self.schemas), self.db.dialect)
+
+    def rows(self) -> list[HistoryRow]:
+        return self.history.rows() if self.history.exists() else []
+
+    def info(self, *, target: str | None = None, out_of_order: bool | None = None,
+             rows: Sequence[HistoryRow] | None = None) -> InfoResult:
+        """Flyway's info over ``rows`` (default: the history as it is now)."""
+        opts = InfoOptions(target=self.config.target if target is None else target,
+                           out_of_order=self.config.out_of_order if out_of_order is None else out_of_order)
+        return compute_info(self.found.migrations, self.rows() if rows is None else rows, opts)
+
+    def lock(self) -> AbstractContextManager[None]:
+        """The migration lock of this schema's history table (Flyway-compatible)."""
+        return self.db.lock(self.default_schema, self.config.table, self.config.lock_timeout)
+
+    def quoted(self, name: str) -> str:
+        return self.db.quote(name)
+
+    def schema_empty(self, name: str) -> bool:
+        return not self.db.schema_exists(name) or self.db.schema_is_empty(name)
+
+
+def _connect(config: Config) -> Database:
+    from flywayx.db.connect import connect
+
+    if config.url is None:
+        raise UsageError("No database URL configured",
+                         hint="pass --url (e.g. sqlite:///app.db, mysql://user@host/db) or set url in flyway.toml")
+    return connect(config.url, user=config.user, password=config.password,
+                   connect_retries=config.connect_retries,
+                   connect_retries_interval=config.connect_retries_interval, init_sql=config.init_sql)
+
+
+def _schemas(config: Config, db: Database) -> tuple[list[str], str]:
+    schemas = list(config.schemas)
+    default = config.default_schema or (schemas[0] if schemas else None) or db.current_schema()
+    if not default:
+        raise ConfigError("Unable to determine schema for the schema history table. Set a default schema for "
+                          "the connection or specify one using the 'defaultSchema' property",
+                          hint="put the database name in the URL or pass --schemas")
+    if default not in schemas:
+        schemas.insert(0, default)
+    return schemas, default
+
+
+@contextmanager
+def session(config: Config) -> Iterator[Session]:
+    """Connect, pick schemas, fill placeholders, scan locations; close on exit."""
+    db = _connect(config)
+    try:
+        schemas, default = _schemas(config, db)
+        installed_by = config.installed_by or db.current_user()
+        builtins = builtin_placeholders(
+            default_schema=default, user=db.current_user(), database=db.database_name(),
+            timestamp=datetime.now(), working_directory=config.working_directory or os.getcwd(),
+            table=config.table, environment=config.environment, separator=config.placeholder_separator)
+        values = merge_placeholders(config.placeholder_map, builtins)
+        found = scan(config, values)
+        s = Session(config, db, schemas, default, db.history(default, config.table), OwnTables(db, default),
+                    found, values, installed_by, [s for s in (config.password,) if s])
+        try:
+            yield s
+        finally:
+            for cleanup in s.cleanups:
+                cleanup()
+    finally:
+        db.close()
+
+
+def load_statements(m: Migration, config: Config, placeholders: dict[str, str], dialect: str) -> list[Statement]:
+    """Read, replace placeholders (unless disabled) and split one SQL migration or callback."""
+    text = read_migration_text(m.path, m.encoding, config.detect_encoding)
+    replace = m.placeholder_replacement if m.placeholder_replacement is not None else config.placeholder_replacement
+    if replace:
+        filename = m.name.rebuilt_filename if m.name is not None else Path(m.path).name
+        values = with_filename(placeholders, filename, config.placeholder_separator)
+        text = replace_placeholders(text, values, config.placeholder_prefix, config.placeholder_suffix,
+                                    config.placeholder_separator)
+    statements = split(text, dialect, path=m.script)
+    check_mixed(statements, config.mixed, m.script)
+    return statements
+
+
+def statements_of(s: Session, m: Migration) -> list[Statement] | None:
+    """The statements ``m`` sends; None for a Python migration."""
+    return None if m.is_python else load_statements(m, s.config, s.placeholders, s.dialect)
+
+
+def work_for(s: Session, m: Migration, **extra: Any) -> Work:
+    """``m`` ready to apply: its statements loaded, ``extra`` as ``Work`` fields."""
+    return Work(m, statements_of(s, m), **extra)
+
+
+def callbacks(s: Session, report: Reporter) -> Fire:
+    """The dispatcher of SQL callbacks (``beforeMigrate.sql`` …): runs every script of an event."""
+    def fire(event: str, _m: Migration | None) -> None:
+        if s.config.skip_default_callbacks:
+            return
+        for cb in s.found.callbacks.get(event, []):
+            report("callback", {"event": event, "script": cb.script})
+            for stmt in load_statements(cb, s.config, s.placeholders, s.dialect):
+                s.db.execute(stmt.sql)
+    return fire
+
+
+def apply_options(s: Session, run_id: str | None, fire: Fire) -> apply.ApplyOptions:
+    each = not s.config.skip_default_callbacks and any(
+        s.found.callbacks.get(e) for e in ("beforeEachMigrateStatement", "afterEachMigrateStatement"))
+    return apply.ApplyOptions(s.installed_by, s.default_schema, s.config.execute_in_transaction,
+                              s.config.skip_executing_migrations, s.secrets, run_id, fire, each_statement=each)
+
+
+def ignore_patterns(config: Config, extra: Sequence[str] = ()) -> tuple[IgnorePattern, ...]:
+    """``ignoreMigrationPatterns`` plus ``extra`` (e.g. ``*:pending`` for migrate's validation)."""
+    return parse_patterns([*config.ignore_migration_patterns, *extra]) if (config.ignore_migration_patterns or extra) \
+        else ()
+
+
+__all__ = ["Fire", "Reporter", "Session", "apply_options", "callbacks", "ignore_patterns", "load_statements",
+           "session", "statements_of", "work_for"]
