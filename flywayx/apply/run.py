@@ -16,12 +16,15 @@ decides nothing.
   ``afterMigrateApplied`` when something ran, ``afterMigrate``; ``afterMigrateError`` on failure.
 - The run record in ``flywayx_runs``: started before the first step, finished with the outcome.
 - ``stop_after_one``: Flyway's ``target=next``.
+- ``dry_run``: the same loop over the same source, without the lock, the run record or any write:
+  each step and each callback is handed to the service's recorder instead of being run
+  (``migrate --dry-run`` shows exactly this sequence).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -83,6 +86,7 @@ class RunOptions:
     apply: ApplyOptions
     record: RunRecord
     stop_after_one: bool = False
+    dry_run: bool = False  # record what would run; write nothing, take no lock
 
 
 @dataclass
@@ -106,6 +110,10 @@ def run_steps(db: Database, history: HistoryTable, own: OwnTables, source: StepS
               report: Reporter = quiet) -> Ran:
     """Apply ``source``'s steps one per lock; record the run's outcome; re-raise a failure."""
     record = opts.record
+    if opts.dry_run:
+        ran = Ran()
+        _loop(db, history, own, source, opts, report, ran)
+        return ran
     own.start_run(record.run_id, from_release=record.from_release, to_release=record.to_release,
                   phase=record.phase, tool_version=record.tool_version, installed_by=record.installed_by)
     ran = Ran()
@@ -123,10 +131,12 @@ def _loop(db: Database, history: HistoryTable, own: OwnTables, source: StepSourc
           report: Reporter, ran: Ran) -> None:
     _fire(opts, "beforeMigrate", report)
     repeatables = False
-    expected = source.token
+    expected = token = source.token
+    lock = (lambda: nullcontext()) if opts.dry_run else opts.lock
     while True:
-        with opts.lock():
-            token = history_token(history)
+        with lock():
+            if not opts.dry_run:
+                token = history_token(history)
             if token != expected:  # another runner wrote to the history: read it again, choose again
                 source.refresh()
                 token = source.token or token
@@ -141,7 +151,7 @@ def _loop(db: Database, history: HistoryTable, own: OwnTables, source: StepSourc
             done = _apply(db, history, own, step, opts, report)
             ran.steps.append((step, done))
             source.done(step, done)
-            expected = _advance(token)
+            expected = token if opts.dry_run or token is None else _advance(token)
         if opts.stop_after_one:
             break
     if not repeatables:
@@ -149,16 +159,31 @@ def _loop(db: Database, history: HistoryTable, own: OwnTables, source: StepSourc
     if ran.steps:
         _fire(opts, "afterMigrateApplied", report)
     _fire(opts, "afterMigrate", report)
-    db.commit()
+    if not opts.dry_run:
+        db.commit()
 
 
 def _apply(db: Database, history: HistoryTable, own: OwnTables, step: Step, opts: RunOptions,
            report: Reporter) -> Applied:
+    if opts.dry_run:
+        return _dry(step, opts, report)
     try:
         return apply_one(db, history, own, step.work, opts.apply, report)
     except Exception:
         _fire(opts, "afterEachMigrateError", report, quietly=True, migration=step.migration)
         raise
+
+
+def _dry(step: Step, opts: RunOptions, report: Reporter) -> Applied:
+    """What ``apply_one`` would do, told to the recorder (callbacks) and the reporter (the step)."""
+    m, statements = step.migration, step.work.statements
+    _fire(opts, "beforeEachMigrate", report, migration=m)
+    report("migration.dry", {"step": step})
+    for _ in statements if opts.apply.each_statement and statements else ():
+        _fire(opts, "beforeEachMigrateStatement", report, migration=m)
+        _fire(opts, "afterEachMigrateStatement", report, migration=m)
+    _fire(opts, "afterEachMigrate", report, migration=m)
+    return Applied(m, 0, len(statements) if statements is not None else 1)
 
 
 def _fire(opts: RunOptions, event: str, report: Reporter, *, quietly: bool = False,

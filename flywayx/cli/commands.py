@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from flywayx.cli.app import _common, _set, cli, config_from, emit_json, json_mode, progress_reporter, say
@@ -21,11 +23,12 @@ from flywayx.cli.render import color_enabled, flyway_table, info_rows
               help="Online upgrade: expand now, contract after the rolling upgrade.")
 @click.option("--resume", is_flag=True, help="MySQL/MariaDB: continue a failed migration at the failed statement.")
 @click.option("--backup", "backup_dir", type=click.Path(file_okay=False), help="Take a backup into DIR first.")
-@click.option("--dry-run", is_flag=True, help="Show what would run; change nothing.")
+@click.option("--dry-run", is_flag=True, help="Show what would run (same checks and refusals); change nothing.")
+@click.option("--sql", "show_sql", is_flag=True, help="With --dry-run: also print every statement that would run.")
 @click.pass_context
 def migrate(ctx: click.Context, target: str | None, out_of_order: bool | None, baseline_on_migrate: bool | None,
             ignore_migration_patterns: str | None, validate_on_migrate: bool | None, to_release: str | None,
-            phase: str | None, resume: bool, backup_dir: str | None, dry_run: bool) -> None:
+            phase: str | None, resume: bool, backup_dir: str | None, dry_run: bool, show_sql: bool) -> None:
     """Apply pending migrations (Flyway's migrate), or upgrade to a release with --to."""
     from flywayx import service
 
@@ -33,14 +36,22 @@ def migrate(ctx: click.Context, target: str | None, out_of_order: bool | None, b
          ignoreMigrationPatterns=ignore_migration_patterns, validateOnMigrate=validate_on_migrate)
     config = config_from(ctx)
     options = service.MigrateOptions(resume=resume, dry_run=dry_run, backup_dir=backup_dir,
-                                     to_release=to_release, phase=None if phase == "all" else phase)
+                                     to_release=to_release, phase=None if phase == "all" else phase,
+                                     show_sql=show_sql)
     result = service.migrate(config, options, progress_reporter(ctx))
     if json_mode(ctx):
         emit_json(result.to_json())
         return
     _warn(result.warnings)
     schema = result.header.schema_name.split(", ")[0]
+    if result.dry_run:
+        _say_actions(ctx, result.actions, schema)
     say(ctx, f"Current version of schema {schema}: {result.initial_version or '<< Empty Schema >>'}")
+    if result.dry_run:
+        n = len(result.applied)
+        say(ctx, f"Dry run: would apply {n} migration{'s' if n != 1 else ''} to schema {schema}"
+                 + (f", reaching version v{result.target_version}" if n else "") + "; nothing was changed.")
+        return
     if not result.applied:
         say(ctx, f"Schema {schema} is up to date. No migration necessary.")
         return
@@ -107,9 +118,10 @@ def validate(ctx: click.Context, target: str | None, out_of_order: bool | None,
 @click.option("--baseline-version", help="Version to tag the existing schema with (default 1).")
 @click.option("--baseline-description", help="Description of the baseline row.")
 @click.option("--acs", is_flag=True, help="CloudStack: baseline at the release recorded in cloud.version.")
+@click.option("--dry-run", is_flag=True, help="Show what baseline would write (same checks); change nothing.")
 @click.pass_context
 def baseline(ctx: click.Context, baseline_version: str | None, baseline_description: str | None,
-             acs: bool) -> None:
+             acs: bool, dry_run: bool) -> None:
     """Start history on an existing database at a version."""
     from flywayx import service
 
@@ -117,25 +129,37 @@ def baseline(ctx: click.Context, baseline_version: str | None, baseline_descript
     if acs:
         from flywayx.service import acs as acs_service
 
-        result = acs_service.baseline_acs(config_from(ctx))
+        result = acs_service.baseline_acs(config_from(ctx), dry_run=dry_run)
     else:
-        result = service.baseline(config_from(ctx))
+        result = service.baseline(config_from(ctx), dry_run=dry_run)
     if json_mode(ctx):
         emit_json(result.to_json())
+        return
+    if dry_run:
+        _say_actions(ctx, result.actions)
+        say(ctx, f"Dry run: {result.message}; nothing was changed.")
     else:
         say(ctx, result.message)
 
 
 @cli.command()
 @_common
+@click.option("--dry-run", is_flag=True, help="Show what repair would change; change nothing.")
 @click.pass_context
-def repair(ctx: click.Context) -> None:
+def repair(ctx: click.Context, dry_run: bool) -> None:
     """Remove failed rows, mark missing migrations deleted, realign checksums (Flyway's repair)."""
     from flywayx import service
 
-    result = service.repair(config_from(ctx))
+    result = service.repair(config_from(ctx), dry_run=dry_run)
     if json_mode(ctx):
         emit_json(result.to_json())
+        return
+    if dry_run:
+        for verb, items in (("remove the failed row of", result.removed), ("mark deleted", result.deleted),
+                            ("realign with its file", result.aligned)):
+            for item in items:
+                say(ctx, f"Would {verb} {item.version or item.description} ({item.description})")
+        say(ctx, "Dry run: " + ("; ".join(result.actions()) or "nothing to repair") + "; nothing was changed.")
         return
     actions = result.actions()
     say(ctx, "Successfully repaired schema history table" + (f" ({', '.join(actions)})" if actions else
@@ -146,18 +170,24 @@ def repair(ctx: click.Context) -> None:
 @_common
 @click.option("--clean-disabled", type=click.BOOL, default=None,
               help="Clean is disabled unless --clean-disabled=false.")
+@click.option("--dry-run", is_flag=True, help="List what clean would drop; drop nothing.")
 @click.pass_context
-def clean(ctx: click.Context, clean_disabled: bool | None) -> None:
+def clean(ctx: click.Context, clean_disabled: bool | None, dry_run: bool) -> None:
     """Drop every object in the configured schemas (disabled by default)."""
     from flywayx import service
 
     _set(ctx, cleanDisabled=clean_disabled)
-    result = service.clean(config_from(ctx))
+    result = service.clean(config_from(ctx), dry_run=dry_run)
     if json_mode(ctx):
         emit_json(result.to_json())
         return
     for w in result.warnings:
         click.echo(f"WARNING: {w}", err=True)
+    if dry_run:
+        _say_actions(ctx, result.actions)
+        say(ctx, f"Dry run: would clean schema(s): {', '.join(result.cleaned + result.dropped) or '(none)'}; "
+                 "nothing was changed.")
+        return
     say(ctx, f"Successfully cleaned schema(s): {', '.join(result.cleaned + result.dropped) or '(none)'}")
 
 
@@ -201,6 +231,41 @@ def rename(ctx: click.Context, paths: tuple[str, ...], dry_run: bool) -> None:
         say(ctx, f"{'would rename' if dry_run else 'renamed'} {old} -> {new}")
     if not done:
         say(ctx, "No alias names found.")
+
+
+def _say_actions(ctx: click.Context, actions: list[dict[str, Any]], schema: str = "") -> None:
+    """A dry run's actions in order, one line each (statements indented under it)."""
+    say(ctx, "DRY RUN: nothing below is executed; no schema, history row, flywayx table or lock is touched.")
+    for a in actions:
+        say(ctx, "Would " + _dry_text(a, schema))
+        for st in a.get("statements", []):
+            say(ctx, "    " + st["sql"].replace("\n", "\n    ") + ";")
+
+
+def _dry_text(a: dict[str, Any], schema: str) -> str:
+    kind = a["action"]
+    if kind == "migrate":
+        what = (f'to version "{a["version"]} - {a["description"]}"' if a["version"] is not None
+                else f'with repeatable migration "{a["description"]}"')
+        late = " [out of order]" if a["outOfOrder"] else ""
+        skip = f" (resuming at statement {a['skipStatements'] + 1})" if a["skipStatements"] else ""
+        return f"migrate schema {schema} {what}{late}{skip}"
+    texts = {
+        "callback": lambda: f"run callback {a['script']} ({a['event']})",
+        "backup": lambda: f"back up {', '.join(a['schemas']) or 'the database'} into {a['directory']}",
+        "resume": lambda: f"resume {a['script']} after statement {a['statementsDone']} of {a['total']}",
+        "createSchema": lambda: f"create schema {a['schema']}",
+        "createHistoryTable": lambda: f"create the schema history table {a['schema']}.{a['table']}",
+        "insertHistoryRow": lambda: f"write a {a['type']} row ({a['version'] or ''} {a['description']})",
+        "createFlywayxTables": lambda: f"create flywayx's own tables in {a['schema']}",
+        "dropSchema": lambda: f"drop schema {a['schema']} ({len(a['objects'])} objects: {_few(a['objects'])})",
+        "cleanSchema": lambda: f"empty schema {a['schema']} ({len(a['objects'])} objects: {_few(a['objects'])})",
+    }
+    return texts[kind]()
+
+
+def _few(names: list[str]) -> str:
+    return ", ".join(names[:8]) + (", …" if len(names) > 8 else "") if names else "none"
 
 
 def _warn(warnings: list[str]) -> None:

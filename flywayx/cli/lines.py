@@ -19,10 +19,9 @@ from flywayx.cli.app import _common, cli, config_from, emit_json, json_mode, say
 def plan(ctx: click.Context, to_release: str | None, phase: str | None, show_sql: bool) -> None:
     """Show the ordered steps an upgrade will take, and why. Executes nothing."""
     from flywayx import service
-    from flywayx.service import lines
 
-    with service.session(config_from(ctx)) as s:
-        full, steps, analysed = lines.plan_for(s, to_release, None if phase == "all" else phase)
+    source = service.plan(config_from(ctx), to_release, None if phase == "all" else phase)
+    full, steps, analysed = source.plan, source.selected(), source.analysed
     if json_mode(ctx):
         payload = full.to_dict()
         payload["operation"] = "plan"

@@ -139,11 +139,17 @@ def backup(url: DatabaseUrl, password: str | None, schemas: Sequence[str], dest_
     return info
 
 
-def restore(backup_path: Path, url: DatabaseUrl, password: str | None) -> None:
+def client_tools(url: DatabaseUrl, *, restoring: bool = False) -> list[str]:
+    """The clients a backup (or restore) of ``url`` needs, found on PATH; ToolMissing when absent."""
+    return _tools(_family(url), restore=restoring)
+
+
+def restore(backup_path: Path, url: DatabaseUrl, password: str | None, *, dry_run: bool = False) -> BackupInfo:
     """Put the backup at ``backup_path`` back into the database at ``url``, replacing its schemas.
 
     Checks the dump against its manifest first (sha256) and, afterwards, the restored schema
     against the saved fingerprint; either mismatch raises BackupFailed naming what differs.
+    ``dry_run``: the checks before the restore only (clients, manifest, digest); nothing changes.
     """
     family = _family(url)
     tools = _tools(family, restore=True)
@@ -153,10 +159,13 @@ def restore(backup_path: Path, url: DatabaseUrl, password: str | None) -> None:
     if _file_digest(backup_path)[1] != info.sha256:
         raise BackupFailed(f"backup {backup_path} does not match its manifest (sha256 differs)",
                            hint="the file was changed or truncated after the backup; use another backup")
+    if dry_run:
+        return info
     secret = password if password is not None else url.password
     load = {"mysql": _restore_mysql, "postgresql": _restore_pg, "sqlite": _restore_sqlite}[family]
     load(tools, url, secret, info.schemas, backup_path)
     _check_restored(info, url, secret)
+    return info
 
 
 # ---------------------------------------------------------------- shared plumbing

@@ -179,11 +179,13 @@ def one_line(text: str) -> str:
 
 
 def connect(url: DatabaseUrl, *, user: str | None, password: str | None, connect_retries: int = 0,
-            connect_retries_interval: int = 120, init_sql: str | None = None) -> Database:
+            connect_retries_interval: int = 120, init_sql: str | None = None, read_only: bool = False) -> Database:
     """Open ``url``; ``user``/``password`` override the URL's. Raise ConnectionFailed or UsageError.
 
     Retries ``connect_retries`` times, waiting 1 s, 2 s, 4 s... capped at ``connect_retries_interval``
-    (Flyway's schedule). ``init_sql`` runs once on the new connection.
+    (Flyway's schedule). ``init_sql`` runs once on the new connection. ``read_only`` (``--dry-run``):
+    the server refuses any write of this session (MySQL/MariaDB, PostgreSQL: read-only transactions;
+    SQLite: the file opened read-only, and a file that does not exist is not created).
     """
     opener = _opener(url.dialect)
     user = user if user is not None else url.user
@@ -191,7 +193,7 @@ def connect(url: DatabaseUrl, *, user: str | None, password: str | None, connect
     attempt = 0
     while True:
         try:
-            db = opener(url, user, password)
+            db = opener(url, user, password, read_only=read_only)
             break
         except ConnectionFailed:
             if attempt >= connect_retries:

@@ -29,7 +29,8 @@ _HINTS = {
 _UNREACHABLE = "check that the server runs and that host and port are right"
 
 
-def open_mysql(url: DatabaseUrl, user: str | None, password: str | None) -> MySQLDatabase:
+def open_mysql(url: DatabaseUrl, user: str | None, password: str | None, *, read_only: bool = False
+               ) -> MySQLDatabase:
     """Connect with PyMySQL; failures become ConnectionFailed naming host, port, database, reason."""
     import pymysql
     from pymysql.constants import CLIENT
@@ -43,7 +44,10 @@ def open_mysql(url: DatabaseUrl, user: str | None, password: str | None) -> MySQ
         )
     except pymysql.MySQLError as err:
         raise _failure(url, err, password) from None
-    return MySQLDatabase(conn, [password or ""])
+    db = MySQLDatabase(conn, [password or ""])
+    if read_only:
+        db.execute("SET SESSION TRANSACTION READ ONLY")
+    return db
 
 
 def _failure(url: DatabaseUrl, err: Exception, password: str | None) -> ConnectionFailed:

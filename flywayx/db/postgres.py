@@ -47,7 +47,8 @@ _DROP_RELATION = {"m": "MATERIALIZED VIEW", "v": "VIEW", "r": "TABLE", "p": "TAB
 _DROP_ROUTINE = {"p": "PROCEDURE", "a": "AGGREGATE"}
 
 
-def open_postgres(url: DatabaseUrl, user: str | None, password: str | None) -> PostgresDatabase:
+def open_postgres(url: DatabaseUrl, user: str | None, password: str | None, *, read_only: bool = False
+                  ) -> PostgresDatabase:
     """Connect with psycopg; failures become ConnectionFailed naming host, port, database, reason."""
     import psycopg
 
@@ -64,6 +65,8 @@ def open_postgres(url: DatabaseUrl, user: str | None, password: str | None) -> P
     if params.get("currentSchema"):
         db.query("SELECT set_config('search_path', ?, false)", (params["currentSchema"],))
         db.capture_session()
+    if read_only:
+        db.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
     return db
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 
 from flywayx.db.base import Capabilities
@@ -28,8 +29,12 @@ CAPABILITIES = Capabilities(transactional_ddl=True, lock_kind="file", has_schema
 _IGNORED_TABLES = ("android_metadata", "sqlite_sequence")
 
 
-def open_sqlite(url: DatabaseUrl, user: str | None, password: str | None) -> SqliteDatabase:
-    """Open (or create) the database file; ConnectionFailed if its directory is missing."""
+def open_sqlite(url: DatabaseUrl, user: str | None, password: str | None, *, read_only: bool = False
+                ) -> SqliteDatabase:
+    """Open (or create) the database file; ConnectionFailed if its directory is missing.
+
+    ``read_only``: an existing file is opened read-only; a missing one is not created (an empty
+    in-memory database stands in for it, which is what a new file would be)."""
     import sqlite3
 
     path = url.database or ":memory:"
@@ -38,7 +43,7 @@ def open_sqlite(url: DatabaseUrl, user: str | None, password: str | None) -> Sql
         raise connection_failed(url, f"directory '{parent}' does not exist",
                                 "create the directory first, or fix the path in the URL", [password])
     try:
-        conn = sqlite3.connect(path, isolation_level=None)
+        conn = _read_only(sqlite3, path) if read_only else sqlite3.connect(path, isolation_level=None)
         conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")  # fails here if the file is not a database
     except sqlite3.Error as err:
         raise connection_failed(url, str(err), "check that the file is an SQLite database and readable",
@@ -47,6 +52,12 @@ def open_sqlite(url: DatabaseUrl, user: str | None, password: str | None) -> Sql
     if dict(url.params).get("foreign_keys", "").lower() == "true":
         db.execute("PRAGMA foreign_keys = ON")
     return db
+
+
+def _read_only(sqlite3: Any, path: str) -> Any:
+    if path == ":memory:" or not os.path.exists(path):
+        return sqlite3.connect(":memory:", isolation_level=None)
+    return sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None)
 
 
 class SqliteDatabase(DbapiDatabase):

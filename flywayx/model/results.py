@@ -105,6 +105,8 @@ class MigrateReport:
     error: dict[str, Any] | None = None
     to_release: str | None = None
     phase: str | None = None
+    dry_run: bool = False
+    actions: list[dict[str, Any]] = field(default_factory=list)  # --dry-run: what would run, in order
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -133,7 +135,15 @@ class MigrateReport:
         }
         if self.error is not None:
             out["error"] = self.error
-        return out
+        return _dry(out, self.dry_run, self.actions)
+
+
+def _dry(out: dict[str, Any], dry_run: bool, actions: list[dict[str, Any]]) -> dict[str, Any]:
+    """A dry run's JSON: Flyway's shape plus ``dryRun`` and the ``actions`` that would run."""
+    if dry_run:
+        out["dryRun"] = True
+        out["actions"] = actions
+    return out
 
 
 @dataclass
@@ -186,6 +196,7 @@ class RepairReport:
     removed: list[RepairItem]
     deleted: list[RepairItem]
     aligned: list[RepairItem]
+    dry_run: bool = False
 
     def actions(self) -> list[str]:
         out = []
@@ -200,10 +211,11 @@ class RepairReport:
     def to_json(self) -> dict[str, Any]:
         def items(xs: list[RepairItem]) -> list[dict[str, Any]]:
             return [{"version": x.version or "", "description": x.description, "filepath": x.filepath} for x in xs]
-        return {"repairActions": self.actions(), "migrationsRemoved": items(self.removed),
-                "migrationsDeleted": items(self.deleted), "migrationsAligned": items(self.aligned),
-                "flywayVersion": TOOL_VERSION, "database": self.header.database, "warnings": [],
-                "operation": "repair"}
+        out = {"repairActions": self.actions(), "migrationsRemoved": items(self.removed),
+               "migrationsDeleted": items(self.deleted), "migrationsAligned": items(self.aligned),
+               "flywayVersion": TOOL_VERSION, "database": self.header.database, "warnings": [],
+               "operation": "repair"}
+        return _dry(out, self.dry_run, [])
 
 
 @dataclass
@@ -212,11 +224,14 @@ class BaselineReport:
     baselined: bool
     version: str
     message: str
+    dry_run: bool = False
+    actions: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"successfullyBaselined": self.baselined, "baselineVersion": self.version,
-                "flywayVersion": TOOL_VERSION, "database": self.header.database, "warnings": [],
-                "operation": "baseline"}
+        out = {"successfullyBaselined": self.baselined, "baselineVersion": self.version,
+               "flywayVersion": TOOL_VERSION, "database": self.header.database, "warnings": [],
+               "operation": "baseline"}
+        return _dry(out, self.dry_run, self.actions)
 
 
 @dataclass
@@ -225,8 +240,11 @@ class CleanReport:
     cleaned: list[str]
     dropped: list[str]
     warnings: list[str]
+    dry_run: bool = False
+    actions: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"schemasCleaned": self.cleaned, "schemasDropped": self.dropped, "flywayVersion": TOOL_VERSION,
-                "database": self.header.database, "warnings": self.warnings, "operation": "clean"}
+        out = {"schemasCleaned": self.cleaned, "schemasDropped": self.dropped, "flywayVersion": TOOL_VERSION,
+               "database": self.header.database, "warnings": self.warnings, "operation": "clean"}
+        return _dry(out, self.dry_run, self.actions)
 

@@ -75,13 +75,13 @@ def adoption_release(config: Config) -> tuple[str, str]:
         return release, known.version.text
 
 
-def baseline_acs(config: Config) -> BaselineReport:
+def baseline_acs(config: Config, *, dry_run: bool = False) -> BaselineReport:
     """``flywayx baseline --acs``: baseline at the release recorded in ``cloud.version``."""
     from flywayx.service.admin import baseline
 
     release, version = adoption_release(config)
     adopted = dataclasses.replace(config, baseline_version=version,
                                   baseline_description=f"<< CloudStack {release} >>")
-    report = baseline(adopted)
+    report = baseline(adopted, dry_run=dry_run)
     report.message = f"{report.message} (CloudStack release {release}, from cloud.version)"
     return report

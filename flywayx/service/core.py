@@ -26,7 +26,7 @@ from flywayx.model.results import (
     MigrateReport,
     ValidateReport,
 )
-from flywayx.service import lines, resume, steps
+from flywayx.service import dryrun, lines, resume, steps
 from flywayx.service.kernel import Reporter, Session, apply_options, callbacks, session
 from flywayx.service.prepare import prepare_history
 from flywayx.service.validation import validation_error, validation_issues
@@ -71,27 +71,23 @@ class MigrateOptions:
     backup_dir: str | None = None
     to_release: str | None = None
     phase: str | None = None
+    show_sql: bool = False  # --dry-run --sql: the statements of every step and callback
 
 
 def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
             report: Reporter = apply.quiet) -> MigrateReport:
-    """Flyway's migrate (or ``--to``/``--phase``): validate, create schemas and history, run the steps."""
+    """Flyway's migrate (or ``--to``/``--phase``): validate, create schemas and history, run the steps.
+
+    ``options.dry_run``: the same choices and refusals, recorded instead of run (``service/dryrun.py``).
+    """
     started = time.monotonic()
-    with session(config) as s:
+    with session(config, read_only=options.dry_run) as s:
+        if options.dry_run:
+            recorder = dryrun.Recorder(s, options.show_sql)
+            return dryrun.migrate(s, choose(s, options, recorder), recorder, options.phase, started)
         if options.backup_dir is not None:
             _backup_first(s, options.backup_dir)
-        if options.resume:
-            resume.prepare_resume(s)
-        else:
-            with s.lock():
-                resume.refuse_interrupted(s)
-        source = steps.source_for(s, options.to_release, options.phase, options.resume)
-        if config.validate_on_migrate:
-            issues = source.validation()
-            if issues:
-                raise validation_error([i.message for i in issues])
-        if isinstance(source, steps.ReleasePlan):
-            _ = source.plan  # refuse impossible paths before touching anything
+        source = choose(s, options)
         prepare_history(s)
         if history_token(s.history) != source.token:
             source.refresh()
@@ -110,15 +106,75 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
                              phase=options.phase)
 
 
-def _run_options(s: Session, source: steps.FlywayOrder | steps.ReleasePlan, run_id: str,
-                 options: MigrateOptions, report: Reporter) -> RunOptions:
+def plan(config: Config, to_release: str | None, phase: str | None) -> steps.ReleasePlan:
+    """``flywayx plan``: the release plan ``migrate --to`` would run, after the same validation and
+    refusals (a plan that migrate would refuse is refused with migrate's error). Reads only."""
+    options = MigrateOptions(dry_run=True, to_release=to_release, phase=phase)
+    with session(config, read_only=True) as s:
+        source = choose(s, options, dryrun.Recorder(s, False), release=True)
+        assert isinstance(source, steps.ReleasePlan)
+        for step in source.selected():
+            _ = step.phase  # footprints now, while the background analysis is still there to ask
+        return source
+
+
+def choose(s: Session, options: MigrateOptions, recorder: dryrun.Recorder | None = None, *,
+           release: bool = False) -> steps.Source:
+    """Settle a resumed run, pick the step source, validate, plan: every refusal happens here, before
+    anything changes, and identically for a dry run (``recorder`` set: nothing is written).
+    ``release``: the release planner even without ``--to``/``--phase`` (``flywayx plan``)."""
+    dry = recorder is not None
+    if recorder is not None and options.backup_dir is not None:
+        recorder.add("backup", directory=options.backup_dir, **_backup_check(s))
+    failed: frozenset[int] = frozenset()
+    if options.resume:
+        if recorder is not None:
+            failed = _preview_resume(s, recorder)
+        else:
+            resume.prepare_resume(s)
+    elif dry:
+        resume.refuse_interrupted(s)
+    else:
+        with s.lock():
+            resume.refuse_interrupted(s)
+    source = steps.source_for(s, options.to_release, options.phase, options.resume, release=release)
+    if failed:  # the resumed failure's row goes before the run starts
+        source.refresh(rows=[r for r in source.rows if r.installed_rank not in failed])
+    if s.config.validate_on_migrate:
+        issues = source.validation()
+        if issues:
+            raise validation_error([i.message for i in issues])
+    if isinstance(source, steps.ReleasePlan):
+        _ = source.plan  # refuse impossible paths before touching anything
+    return source
+
+
+def _preview_resume(s: Session, recorder: dryrun.Recorder) -> frozenset[int]:
+    r = resume.resumption(s)
+    for row, p in r.failed:
+        recorder.add("resume", script=row.script, statementsDone=p.statements_done, total=p.total)
+    for p, _ in r.interrupted:
+        recorder.add("resume", script=p.script, statementsDone=p.statements_done, total=p.total,
+                     inFlight=p.in_flight is not None)
+    return r.failed_ranks
+
+
+def _backup_check(s: Session) -> dict[str, object]:
+    """What a dry run can check of ``--backup``: the client is installed; the schemas it would dump."""
+    from flywayx.service import safety
+
+    return {"schemas": safety.backup_preview(s)}
+
+
+def _run_options(s: Session, source: steps.Source, run_id: str, options: MigrateOptions,
+                 report: Reporter) -> RunOptions:
     from_release = to_release = None
     if isinstance(source, steps.ReleasePlan):
         from_release, to_release = ",".join(source.plan.from_releases) or None, source.plan.target
     record = RunRecord(run_id, TOOL_VERSION, s.installed_by, from_release, to_release, options.phase,
                        "expanded" if options.phase == "expand" else "success")
-    next_only = isinstance(source, steps.FlywayOrder) and s.config.target.lower() == "next"
-    return RunOptions(s.lock, apply_options(s, run_id, callbacks(s, report)), record, stop_after_one=next_only)
+    return RunOptions(s.lock, apply_options(s, run_id, callbacks(s, report)), record,
+                      stop_after_one=steps.one_step_only(s, source))
 
 
 def _backup_first(s: Session, dest: str) -> None:
@@ -144,4 +200,4 @@ def _record_state(s: Session, run_id: str | None) -> list[str]:
     return []
 
 
-__all__ = ["Kind", "MigrateOptions", "MigrationType", "info", "migrate", "validate"]
+__all__ = ["Kind", "MigrateOptions", "MigrationType", "info", "migrate", "plan", "validate"]

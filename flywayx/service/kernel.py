@@ -85,7 +85,7 @@ class Session:
         return not self.db.schema_exists(name) or self.db.schema_is_empty(name)
 
 
-def _connect(config: Config) -> Database:
+def _connect(config: Config, read_only: bool = False) -> Database:
     from flywayx.db.connect import connect
 
     if config.url is None:
@@ -93,7 +93,8 @@ def _connect(config: Config) -> Database:
                          hint="pass --url (e.g. sqlite:///app.db, mysql://user@host/db) or set url in flyway.toml")
     return connect(config.url, user=config.user, password=config.password,
                    connect_retries=config.connect_retries,
-                   connect_retries_interval=config.connect_retries_interval, init_sql=config.init_sql)
+                   connect_retries_interval=config.connect_retries_interval, init_sql=config.init_sql,
+                   read_only=read_only)
 
 
 def _schemas(config: Config, db: Database) -> tuple[list[str], str]:
@@ -109,9 +110,10 @@ def _schemas(config: Config, db: Database) -> tuple[list[str], str]:
 
 
 @contextmanager
-def session(config: Config) -> Iterator[Session]:
-    """Connect, pick schemas, fill placeholders, scan locations; close on exit."""
-    db = _connect(config)
+def session(config: Config, *, read_only: bool = False) -> Iterator[Session]:
+    """Connect, pick schemas, fill placeholders, scan locations; close on exit. ``read_only``: the
+    connection refuses writes (``--dry-run``; ``flywayx.db.connect.connect``)."""
+    db = _connect(config, read_only)
     try:
         schemas, default = _schemas(config, db)
         installed_by = config.installed_by or db.current_user()

@@ -109,13 +109,6 @@ def select_phase(plan: Plan, phase: str | None, analysed: Analysed) -> list[Plan
     return chosen
 
 
-def plan_for(s: Session, target: str | None, phase: str | None) -> tuple[Plan, list[PlanStep], Analysed]:
-    graph = require_graph(s)
-    analysed = analyse(s)
-    plan = make_plan(s, graph, analysed, target)
-    return plan, select_phase(plan, phase, analysed), analysed
-
-
 def release_columns(s: Session, graph: ReleaseGraph) -> dict[str, tuple[str | None, str | None]]:
     """version text -> (release, line) for info's extra columns."""
     out: dict[str, tuple[str | None, str | None]] = {}

@@ -7,29 +7,65 @@ The schemas (when ``createSchemas`` is on), the schema history table (or its bas
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from flywayx.errors import StateError
 from flywayx.model import HistoryRow, Version
 from flywayx.service.kernel import Session
 
 
+@dataclass(frozen=True)
+class Preparation:
+    """What ``prepare_history`` does on this database (``migrate --dry-run`` shows it)."""
+
+    schemas: tuple[str, ...]  # created by this run (createSchemas)
+    history: bool  # the history table is created
+    baseline: HistoryRow | None  # the baseline row baselineOnMigrate writes with it
+    marker: HistoryRow | None  # Flyway's schema-creation row
+    own_tables: bool  # flywayx's tables are created
+
+    @property
+    def rows(self) -> list[HistoryRow]:
+        """The history rows it writes, in order."""
+        return [r for r in (self.baseline, self.marker) if r is not None]
+
+
+def preparation(s: Session, created: Sequence[str]) -> Preparation:
+    """Decide what to create when ``created`` are the schemas this run creates; reads only.
+
+    Raises Flyway's refusal for a non-empty schema without history (unless baselineOnMigrate).
+    """
+    history = not s.history.exists()
+    baseline = None
+    if history:
+        non_empty = [n for n in s.schemas if n not in created and not s.schema_empty(n)]
+        if non_empty and not s.config.skip_executing_migrations:
+            if not s.config.baseline_on_migrate:
+                raise StateError(
+                    f"Found non-empty schema(s) {', '.join(s.quoted(n) for n in non_empty)} but no schema "
+                    "history table. Use baseline() or set baselineOnMigrate to true to initialize the schema "
+                    "history table.",
+                    hint="run `flywayx baseline` first, or pass --baseline-on-migrate")
+            baseline = baseline_row(s)
+    marker = _marker(s, created, [baseline] if baseline else []) if created and history else None
+    return Preparation(tuple(created), history, baseline, marker, not s.own.exists())
+
+
+def missing_schemas(s: Session) -> list[str]:
+    """The configured schemas a run would create (none unless createSchemas)."""
+    return [n for n in s.schemas if not s.db.schema_exists(n)] if s.config.create_schemas else []
+
+
 def prepare_history(s: Session) -> None:
-    """Create schemas, the history table (or baseline) and flywayx's tables (under the lock)."""
+    """Create schemas, the history table (or baseline) and flywayx's tables (decided under the lock)."""
     created = create_schemas(s) if s.config.create_schemas else []
     with s.lock():
-        if not s.history.exists():
-            non_empty = [n for n in s.schemas if n not in created and not s.schema_empty(n)]
-            if non_empty and not s.config.skip_executing_migrations:
-                if not s.config.baseline_on_migrate:
-                    raise StateError(
-                        f"Found non-empty schema(s) {', '.join(s.quoted(n) for n in non_empty)} but no schema "
-                        "history table. Use baseline() or set baselineOnMigrate to true to initialize the schema "
-                        "history table.",
-                        hint="run `flywayx baseline` first, or pass --baseline-on-migrate")
-                s.history.create(baseline_row(s))
-            else:
-                s.history.create()
-            if created:
-                insert_marker(s, created)
+        p = preparation(s, created)
+        if p.history:
+            s.history.create(p.baseline)
+        if p.marker is not None:
+            s.history.insert(p.marker)
         s.own.ensure()
         s.db.commit()
 
@@ -46,10 +82,13 @@ def create_schemas(s: Session) -> list[str]:
 
 def insert_marker(s: Session, created: list[str]) -> None:
     """Flyway's ``<< Flyway Schema Creation >>`` row for the schemas it created."""
-    rows = s.history.rows()
+    s.history.insert(_marker(s, created, s.history.rows()))
+
+
+def _marker(s: Session, created: Sequence[str], rows: Sequence[HistoryRow]) -> HistoryRow:
     rank = rows[-1].installed_rank + 1 if rows else 0
-    s.history.insert(HistoryRow(rank, None, "<< Flyway Schema Creation >>", "SCHEMA",
-                                ",".join(s.quoted(n) for n in created), None, s.installed_by, 0, True))
+    return HistoryRow(rank, None, "<< Flyway Schema Creation >>", "SCHEMA", ",".join(s.quoted(n) for n in created),
+                      None, s.installed_by, 0, True)
 
 
 def baseline_row(s: Session) -> HistoryRow:
@@ -59,4 +98,5 @@ def baseline_row(s: Session) -> HistoryRow:
                       s.installed_by, 0, True)
 
 
-__all__ = ["baseline_row", "create_schemas", "insert_marker", "prepare_history"]
+__all__ = ["Preparation", "baseline_row", "create_schemas", "insert_marker", "missing_schemas", "preparation",
+           "prepare_history"]

@@ -9,6 +9,8 @@ and tells ``migrate`` where to continue. A plain ``migrate`` meeting such a reco
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flywayx import apply
 from flywayx.db.own_tables import Progress, migration_key
 from flywayx.errors import StateError
@@ -39,6 +41,49 @@ def refuse_interrupted(s: Session) -> None:
         script=p.script, applied_statements=p.statements_done)
 
 
+@dataclass(frozen=True)
+class Resumption:
+    """What ``--resume`` continues: failed rows (with their progress records) and interrupted runs."""
+
+    failed: tuple[tuple[HistoryRow, Progress], ...]
+    interrupted: tuple[tuple[Progress, list[Statement]], ...]
+
+    @property
+    def failed_ranks(self) -> frozenset[int]:
+        return frozenset(row.installed_rank for row, _ in self.failed)
+
+
+def resumption(s: Session) -> Resumption:
+    """Check that there is something to resume and that its applied prefix is unchanged; reads only.
+
+    Raises StateError (nothing to resume, no statement record, the applied part or the in-flight
+    statement edited since) exactly as ``prepare_resume`` would, so ``--dry-run`` refuses the same way.
+    """
+    _require_history(s)
+    progress = {p.key: p for p in s.own.pending_progress()}
+    failed = [r for r in s.history.rows() if not r.success]
+    failed_keys = {migration_key(r.version.text if r.version else None, r.description) for r in failed}
+    interrupted = [p for k, p in progress.items() if p.status == "running" and k not in failed_keys]
+    if not failed and not interrupted:
+        raise StateError("Nothing to resume: no failed or interrupted migration is recorded",
+                         hint="run `flywayx migrate` without --resume")
+    pairs = []
+    for row in failed:
+        key = migration_key(row.version.text if row.version else None, row.description)
+        if key not in progress:
+            raise StateError(f"Cannot resume {row.script}: flywayx has no statement record of its failed run",
+                             hint="restore the backup or remove the half-applied changes, then `flywayx repair`")
+        _check_prefix(s, _local_for(s, row), progress[key].statements_done, progress[key].statement_hash)
+        pairs.append((row, progress[key]))
+    return Resumption(tuple(pairs), tuple((p, _check_in_flight(s, p)) for p in interrupted))
+
+
+def _require_history(s: Session) -> None:
+    if not s.history.exists() or not s.own.exists():
+        raise StateError("Nothing to resume: no flywayx history in this schema",
+                         hint="run `flywayx migrate` without --resume")
+
+
 def prepare_resume(s: Session) -> None:
     """Turn a recorded failure or interruption into a resumable state (under the migration lock).
 
@@ -48,45 +93,38 @@ def prepare_resume(s: Session) -> None:
     runs (``running`` record, no row): the prefix is checked, and a statement left in flight (a DDL the
     server may have completed after the process died) is settled by ``apply.settle_in_flight``.
     """
-    if not s.history.exists() or not s.own.exists():
-        raise StateError("Nothing to resume: no flywayx history in this schema",
-                         hint="run `flywayx migrate` without --resume")
+    _require_history(s)
     with s.lock():
         s.own.ensure()  # a progress table from an older flywayx gains its in-flight column
-        progress = {p.key: p for p in s.own.pending_progress()}
-        failed = [r for r in s.history.rows() if not r.success]
-        failed_keys = {migration_key(r.version.text if r.version else None, r.description) for r in failed}
-        interrupted = [p for k, p in progress.items() if p.status == "running" and k not in failed_keys]
-        if not failed and not interrupted:
-            raise StateError("Nothing to resume: no failed or interrupted migration is recorded",
-                             hint="run `flywayx migrate` without --resume")
+        r = resumption(s)
         s.db.begin()
-        for row in failed:
-            key = migration_key(row.version.text if row.version else None, row.description)
-            if key not in progress:
-                raise StateError(f"Cannot resume {row.script}: flywayx has no statement record of its failed run",
-                                 hint="restore the backup or remove the half-applied changes, then `flywayx repair`")
-            p = progress[key]
-            _check_prefix(s, _local_for(s, row), p.statements_done, p.statement_hash)
+        for row, p in r.failed:
             s.history.delete_failed(row.version.text if row.version else None,
                                     None if row.version else row.description)
-            s.own.settle(key, p.statements_done, p.statement_hash)
+            s.own.settle(p.key, p.statements_done, p.statement_hash)
         s.db.commit()
-        for p in interrupted:
-            _resume_interrupted(s, p)
+        for p, statements in r.interrupted:
+            _settle(s, p, statements)
 
 
-def _resume_interrupted(s: Session, p: Progress) -> None:
-    """Check the applied prefix; settle a statement left in flight and record the outcome durably."""
+def _check_in_flight(s: Session, p: Progress) -> list[Statement]:
+    """An interrupted run's statements, after checking its applied prefix and in-flight statement."""
     statements = _check_prefix(s, _local_for_key(s, p.key, p.script), p.statements_done, p.statement_hash)
-    if p.in_flight is None:
-        return
     done = p.statements_done
-    if len(statements) <= done or apply.prefix_digest(statements, done + 1) != p.in_flight:
+    if p.in_flight is not None and (len(statements) <= done or
+                                    apply.prefix_digest(statements, done + 1) != p.in_flight):
         raise StateError(
             f"Cannot resume {p.script}: statement {done + 1} was running when the process died and has been "
             "edited since, so flywayx cannot tell what the server did with it",
             hint="restore that statement as it was and run `flywayx migrate --resume` again, or restore the backup")
+    return statements
+
+
+def _settle(s: Session, p: Progress, statements: list[Statement]) -> None:
+    """Settle a statement left in flight and record the outcome durably."""
+    if p.in_flight is None:
+        return
+    done = p.statements_done
     if apply.settle_in_flight(s.db, statements, done, s.default_schema):
         done += 1
     s.db.rollback()

@@ -57,31 +57,44 @@ def backup_before_migrate(s: Session, dest: str) -> BackupInfo | None:
     return take_backup(_url(s.config), s.config.password, names, Path(dest))
 
 
+def backup_preview(s: Session) -> list[str]:
+    """``migrate --backup --dry-run``: the schemas the backup would dump, after checking that the
+    client is installed (ToolMissing otherwise, as the real run would fail)."""
+    from flywayx.db.backup import client_tools
+
+    client_tools(_url(s.config))
+    existing = [n for n in s.schemas if s.db.schema_exists(n)]
+    return [] if s.dialect == "sqlite" else existing
+
+
 @dataclass(frozen=True)
 class RestoreReport:
     path: str
     dialect: str
     schemas: tuple[str, ...]
     taken: str
+    dry_run: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"operation": "restore", "backup": self.path, "dialect": self.dialect,
-                "schemas": list(self.schemas), "backupTaken": self.taken, "success": True}
+        out = {"operation": "restore", "backup": self.path, "dialect": self.dialect,
+               "schemas": list(self.schemas), "backupTaken": self.taken, "success": True}
+        return {**out, "dryRun": True} if self.dry_run else out
 
 
-def restore(config: Config, backup_path: str) -> RestoreReport:
+def restore(config: Config, backup_path: str, *, dry_run: bool = False) -> RestoreReport:
     """Replace the backed-up schemas with the dump at ``backup_path``, then check the result.
 
     Refuses a dump that no longer matches its manifest; raises BackupFailed when the restored
-    schema differs from the fingerprint saved with the backup.
+    schema differs from the fingerprint saved with the backup. ``dry_run``: every check before
+    the restore (file, manifest, digest, dialect, clients), and nothing replaced.
     """
     path = Path(backup_path)
     if not path.is_file():
         raise UsageError(f"backup file {backup_path} not found",
                          hint="pass the dump file written by `migrate --backup DIR` (not its manifest)")
-    info = BackupInfo.load(path)
-    put_back(path, _url(config), config.password)
-    return RestoreReport(str(path), info.dialect, info.schemas, info.finished)
+    BackupInfo.load(path)
+    info = put_back(path, _url(config), config.password, dry_run=dry_run)
+    return RestoreReport(str(path), info.dialect, info.schemas, info.finished, dry_run)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -160,5 +173,5 @@ def verify(config: Config) -> VerifyReport:
                             diff(expected, actual), warnings)
 
 
-__all__ = ["RestoreReport", "VerifyReport", "backup_before_migrate", "history_digest", "live_fingerprint",
-           "record_state", "restore", "verify"]
+__all__ = ["RestoreReport", "VerifyReport", "backup_before_migrate", "backup_preview", "history_digest",
+           "live_fingerprint", "record_state", "restore", "verify"]

@@ -42,12 +42,16 @@ class _Reader:
         self.current: MigrationInfo | None = None
         self.latest: Version | None = None  # highest version applied (Flyway's current())
 
-    def read(self) -> None:
-        """The token before the rows: a row written in between shows as a changed token later."""
+    def read(self, rows: Sequence[HistoryRow] | None = None) -> None:
+        """Read the history: the token before the rows (a row written in between shows as a changed
+        token later). ``rows``: choose from these instead (``--dry-run``: the history as the run would
+        have it after its preparation, e.g. with the baseline row baselineOnMigrate writes)."""
         s = self.s
-        exists = s.history.exists()
-        self.token = history_token(s.history) if exists else None
-        self.rows = s.history.rows() if exists else []
+        if rows is None:
+            exists = s.history.exists()
+            self.token = history_token(s.history) if exists else None
+            rows = s.history.rows() if exists else []
+        self.rows = list(rows)
         self.info = s.info(rows=self.rows)
         self.current = self.info.current()
         self.latest = self.current.version if self.current is not None else None
@@ -71,8 +75,8 @@ class FlywayOrder(_Reader):
         self._checked = False  # the failed-row check ran on the history as last read
         self.refresh()
 
-    def refresh(self) -> None:
-        self.read()
+    def refresh(self, rows: Sequence[HistoryRow] | None = None) -> None:
+        self.read(rows)
         self._queue = deque(self.info.pending())
         self._checked = False
 
@@ -117,8 +121,8 @@ class ReleasePlan(_Reader):
         self._queue: deque[PlanStep] = deque()
         self.refresh()
 
-    def refresh(self) -> None:
-        self.read()
+    def refresh(self, rows: Sequence[HistoryRow] | None = None) -> None:
+        self.read(rows)
         self._plan = None
 
     @property
@@ -163,17 +167,21 @@ def _phase_of(step: PlanStep) -> Callable[[], str]:
     return lambda: step.phase.value
 
 
-def source_for(s: Session, to_release: str | None, phase: str | None, resume_run: bool
-               ) -> FlywayOrder | ReleasePlan:
-    """The step source of a migrate run: a release plan with ``--to``/``--phase``, else Flyway's order."""
-    if to_release is not None or phase in ("expand", "contract"):
+def source_for(s: Session, to_release: str | None, phase: str | None, resume_run: bool, *,
+               release: bool = False) -> FlywayOrder | ReleasePlan:
+    """The step source of a migrate run: a release plan with ``--to``/``--phase`` (or ``release``),
+    else Flyway's order."""
+    if release or to_release is not None or phase in ("expand", "contract"):
         graph = lines.require_graph(s)
         return ReleasePlan(s, graph, lines.analyse(s), to_release, phase)
     return FlywayOrder(s, resume_run=resume_run)
 
 
-def steps_of(source: FlywayOrder | ReleasePlan) -> Sequence[MigrationInfo] | Sequence[PlanStep]:
-    return source.pending() if isinstance(source, FlywayOrder) else source.selected()
+Source = FlywayOrder | ReleasePlan
 
 
-__all__ = ["FlywayOrder", "ReleasePlan", "source_for", "steps_of"]
+def one_step_only(s: Session, source: Source) -> bool:
+    """Flyway's ``target=next``: the run stops after one migration (plain order only)."""
+    return isinstance(source, FlywayOrder) and s.config.target.lower() == "next"
+
+__all__ = ["FlywayOrder", "ReleasePlan", "Source", "one_step_only", "source_for"]

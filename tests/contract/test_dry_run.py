@@ -1,0 +1,148 @@
+"""``--dry-run`` on every database: nothing changes anywhere, what it shows is what the real run does,
+and a refusal is the real run's refusal (same exit code, same message).
+
+Each check takes a full snapshot (``snapshot.py``: every catalog object and every row of every table,
+the schemas, SQLite's files) before and after the dry run.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from .conftest import Result, Target
+from .snapshot import snapshot
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "sql"
+
+
+def _project(tmp_path: Path) -> Path:
+    loc = tmp_path / "sql"
+    shutil.copytree(EXAMPLE, loc)
+    (loc / "beforeMigrate.sql").write_text("CREATE TABLE IF NOT EXISTS cb_log (event VARCHAR(40));\n",
+                                           encoding="utf-8")
+    return loc
+
+
+def _args(t: Target, loc: Path, *extra: str) -> list[str]:
+    return ["--url", t.url, "--locations", f"filesystem:{loc}", *extra]
+
+
+def _versions(r: Result) -> list[str]:
+    return [m["version"] or m["description"] for m in r.json()["migrations"]]
+
+
+def test_dry_runs_on_an_empty_database_create_nothing(target: Target, tmp_path: Path,
+                                                      flywayx: Callable[..., Result]) -> None:
+    loc = _project(tmp_path)
+    extra = [] if target.dialect == "sqlite" else ["--schemas", f"{target.schema},{target.schema}_dry"]
+    before = snapshot(target)
+    for command in (["migrate", "--dry-run", "--sql"], ["migrate", "--to", "1.2.0", "--dry-run"],
+                    ["migrate", "--phase", "expand", "--to", "1.2.0", "--dry-run"], ["baseline", "--dry-run"],
+                    ["migrate", "--backup", str(tmp_path / "backups"), "--dry-run"]):
+        r = flywayx(*_args(target, loc, *extra), *command)
+        assert r.code == 0, (command, r.err)
+        assert snapshot(target) == before, command
+    assert not (tmp_path / "backups").exists()
+    if target.dialect == "mariadb":
+        assert target.query(f"SELECT 1 FROM information_schema.schemata WHERE schema_name = '{target.schema}_dry'") \
+            == []
+    shown = flywayx(*_args(target, loc), "migrate", "--to", "1.2.0", "--dry-run", "--output-type", "json")
+    done = flywayx(*_args(target, loc), "migrate", "--to", "1.2.0", "--output-type", "json")
+    assert done.code == 0, done.err
+    assert shown.json()["dryRun"] is True and "dryRun" not in done.json()
+    assert _versions(shown) == _versions(done) == ["1.0.0.1", "1.0.0.2", "1.1.0.1", "1.2.0.1", "1.2.0.2",
+                                                   "book summary"]
+    actions = [a["action"] for a in shown.json()["actions"]]
+    assert actions[:3] == ["createHistoryTable", "createFlywayxTables", "callback"]
+
+
+def test_the_sql_a_dry_run_prints_is_what_runs(target: Target, tmp_path: Path,
+                                               flywayx: Callable[..., Result]) -> None:
+    loc = _project(tmp_path)
+    r = flywayx(*_args(target, loc), "migrate", "--to", "1.1.0", "--dry-run", "--sql")
+    assert r.code == 0, r.err
+    assert "Would run callback beforeMigrate.sql (beforeMigrate)" in r.out
+    assert "    CREATE TABLE IF NOT EXISTS cb_log (event VARCHAR(40));" in r.out
+    assert "    ALTER TABLE books ADD COLUMN isbn VARCHAR(17);" in r.out
+    assert r.out.index("create authors") < r.out.index("create books") < r.out.index("add book isbn")
+    assert "Dry run: would apply 4 migrations" in r.out and "nothing was changed" in r.out
+
+
+def test_dry_runs_on_a_migrated_database_change_nothing_and_refuse_as_the_real_run(
+        target: Target, tmp_path: Path, flywayx: Callable[..., Result]) -> None:
+    loc = _project(tmp_path)
+    assert flywayx(*_args(target, loc), "migrate", "--to", "1.2.0").code == 0
+    (loc / "V1.0.0.2__create_books.sql").write_text(  # an edit repair would realign
+        (loc / "V1.0.0.2__create_books.sql").read_text() + "\n-- reviewed\n", encoding="utf-8")
+    before = snapshot(target)
+    accepted = (["migrate", "--to", "1.2.1", "--dry-run", "--no-validate-on-migrate"], ["repair", "--dry-run"],
+                ["clean", "--clean-disabled=false", "--dry-run"],
+                ["migrate", "--dry-run", "--no-validate-on-migrate", "--out-of-order"])
+    for command in accepted:
+        r = flywayx(*_args(target, loc), *command)
+        assert r.code == 0, (command, r.out, r.err)
+        assert snapshot(target) == before, command
+    refused = (["migrate", "--to", "1.1.1"], ["migrate", "--to", "1.2.1"], ["baseline"], ["migrate", "--resume"],
+               ["migrate", "--to", "9.9.9"])
+    for command in refused:
+        dry = flywayx(*_args(target, loc), *command, "--dry-run")
+        assert snapshot(target) == before, command
+        real = flywayx(*_args(target, loc), *command)
+        assert dry.code == real.code != 0, (command, dry.err, real.err)
+        assert dry.err == real.err, command
+    assert snapshot(target) == before
+
+
+def test_repair_and_clean_dry_runs_list_what_the_real_run_does(target: Target, tmp_path: Path,
+                                                               flywayx: Callable[..., Result]) -> None:
+    loc = _project(tmp_path)
+    assert flywayx(*_args(target, loc), "migrate", "--to", "1.1.0").code == 0
+    (loc / "V1.1.0.1__add_book_isbn.sql").unlink()  # missing: repair marks it deleted
+    shown = flywayx(*_args(target, loc), "repair", "--dry-run", "--output-type", "json")
+    done = flywayx(*_args(target, loc), "repair", "--output-type", "json")
+    assert shown.json()["dryRun"] is True
+    assert shown.json()["migrationsDeleted"] == done.json()["migrationsDeleted"] != []
+    listed = flywayx(*_args(target, loc), "clean", "--clean-disabled=false", "--dry-run", "--output-type", "json")
+    objects = {o for a in listed.json()["actions"] if a["action"] in ("cleanSchema", "dropSchema")
+               for o in a["objects"]}
+    assert {"table authors", "table books", "table flyway_schema_history", "table cb_log"} <= objects
+    assert flywayx(*_args(target, loc), "clean", "--clean-disabled=false").code == 0
+    assert not set(snapshot(target).get("rows", {})) & {"authors", "books", "cb_log"}
+
+
+def test_restore_dry_run_checks_the_backup_and_replaces_nothing(target: Target, tmp_path: Path,
+                                                                flywayx: Callable[..., Result]) -> None:
+    loc = _project(tmp_path)
+    assert flywayx(*_args(target, loc), "migrate", "--to", "1.0.0").code == 0
+    assert flywayx(*_args(target, loc), "migrate", "--to", "1.2.0", "--backup", str(tmp_path / "bk")).code == 0
+    dump = next(p for p in (tmp_path / "bk").iterdir() if not p.name.endswith(".json"))
+    before = snapshot(target)
+    r = flywayx(*_args(target, loc), "restore", str(dump), "--dry-run")
+    assert r.code == 0, r.err
+    assert r.out.startswith("Dry run: would replace") and "nothing was changed" in r.out
+    assert snapshot(target) == before
+    with dump.open("ab") as fh:  # damaged after the backup: both refuse, with the same message
+        fh.write(b"\n-- tampered\n")
+    dry = flywayx(*_args(target, loc), "restore", str(dump), "--dry-run")
+    real = flywayx(*_args(target, loc), "restore", str(dump))
+    assert dry.code == real.code != 0 and dry.err == real.err and "sha256" in real.err
+    assert snapshot(target) == before
+
+
+def test_plan_refuses_what_migrate_refuses(target: Target, tmp_path: Path, flywayx: Callable[..., Result]) -> None:
+    """``plan`` runs migrate's validation: an edited applied migration fails both with one message."""
+    loc = _project(tmp_path)
+    assert flywayx(*_args(target, loc), "migrate", "--to", "1.1.0").code == 0
+    (loc / "V1.1.0.1__add_book_isbn.sql").write_text("ALTER TABLE books ADD COLUMN isbn VARCHAR(20);\n",
+                                                     encoding="utf-8")
+    before = snapshot(target)
+    planned = flywayx(*_args(target, loc), "plan", "--to", "1.2.1")
+    migrated = flywayx(*_args(target, loc), "migrate", "--to", "1.2.1")
+    assert planned.code == migrated.code == 1
+    assert planned.err == migrated.err and "checksum mismatch for migration version 1.1.0.1" in planned.err
+    assert snapshot(target) == before
+    assert flywayx(*_args(target, loc), "repair").code == 0  # the edit accepted: both go ahead
+    ok = flywayx(*_args(target, loc), "plan", "--to", "1.2.1")
+    assert ok.code == 0 and "Plan from 1.1.0 to 1.2.1: 3 step(s)" in ok.out, ok.out
