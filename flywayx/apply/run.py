@@ -28,10 +28,11 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from flywayx.apply.record import record_satisfied
 from flywayx.apply.walk import Applied, ApplyOptions, Reporter, apply_one, quiet
 from flywayx.db.base import Database, HistoryTable
 from flywayx.db.own_tables import OwnTables
-from flywayx.model import Migration
+from flywayx.model import HistoryRow, Migration
 from flywayx.model.work import Work
 
 Token = tuple[int | None, int]  # (highest installed_rank, failed rows) of the history table
@@ -39,14 +40,28 @@ Token = tuple[int | None, int]  # (highest installed_rank, failed rows) of the h
 
 @dataclass(frozen=True)
 class Step:
-    """One migration to apply, and why it is in the run (the words ``plan`` and ``--dry-run`` show)."""
+    """One migration to apply, and why it is in the run (the words ``plan`` and ``--dry-run`` show).
+
+    A step whose ``work.recorded_as`` is set is *recorded*, not run: its change is already in the
+    database (``plan/ledger.py``); ``retire`` is the row of the version it was renamed from.
+    """
 
     work: Work
     reason: str = ""
+    retire: HistoryRow | None = None
 
     @property
     def migration(self) -> Migration:
         return self.work.migration
+
+    @property
+    def recorded(self) -> bool:
+        return self.work.recorded_as is not None
+
+    @property
+    def rows(self) -> int:
+        """History rows the step writes."""
+        return 2 if self.retire is not None else 1
 
 
 class StepSource(Protocol):
@@ -101,9 +116,9 @@ def history_token(history: HistoryTable) -> Token:
     return history.token()
 
 
-def _advance(token: Token) -> Token:
-    """The token after this runner wrote one more successful row (ranks are the highest + 1)."""
-    return (token[0] or 0) + 1, token[1]
+def _advance(token: Token, rows: int) -> Token:
+    """The token after this runner wrote ``rows`` more successful rows (ranks are the highest + 1)."""
+    return (token[0] or 0) + rows, token[1]
 
 
 def run_steps(db: Database, history: HistoryTable, own: OwnTables, source: StepSource, opts: RunOptions,
@@ -144,19 +159,19 @@ def _loop(db: Database, history: HistoryTable, own: OwnTables, source: StepSourc
             step = source.next_step()
             if step is None:
                 break
-            if step.migration.version is None and not repeatables:
+            if step.migration.version is None and not repeatables and not step.recorded:
                 _fire(opts, "afterVersioned", report)
                 _fire(opts, "beforeRepeatables", report)
                 repeatables = True
             done = _apply(db, history, own, step, opts, report)
             ran.steps.append((step, done))
             source.done(step, done)
-            expected = token if opts.dry_run or token is None else _advance(token)
-        if opts.stop_after_one:
+            expected = token if opts.dry_run or token is None else _advance(token, step.rows)
+        if opts.stop_after_one and not step.recorded:
             break
     if not repeatables:
         _fire(opts, "afterVersioned", report)
-    if ran.steps:
+    if any(not step.recorded for step, _ in ran.steps):
         _fire(opts, "afterMigrateApplied", report)
     _fire(opts, "afterMigrate", report)
     if not opts.dry_run:
@@ -167,6 +182,8 @@ def _apply(db: Database, history: HistoryTable, own: OwnTables, step: Step, opts
            report: Reporter) -> Applied:
     if opts.dry_run:
         return _dry(step, opts, report)
+    if step.recorded:
+        return record_satisfied(db, history, own, step.work, opts.apply, report, step.retire)
     try:
         return apply_one(db, history, own, step.work, opts.apply, report)
     except Exception:
@@ -177,6 +194,9 @@ def _apply(db: Database, history: HistoryTable, own: OwnTables, step: Step, opts
 def _dry(step: Step, opts: RunOptions, report: Reporter) -> Applied:
     """What ``apply_one`` would do, told to the recorder (callbacks) and the reporter (the step)."""
     m, statements = step.migration, step.work.statements
+    if step.recorded:
+        report("migration.dry", {"step": step})
+        return Applied(m, 0, 0)
     _fire(opts, "beforeEachMigrate", report, migration=m)
     report("migration.dry", {"step": step})
     for _ in statements if opts.apply.each_statement and statements else ():

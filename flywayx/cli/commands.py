@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -47,11 +48,18 @@ def migrate(ctx: click.Context, target: str | None, out_of_order: bool | None, b
     if result.dry_run:
         _say_actions(ctx, result.actions, schema)
     say(ctx, f"Current version of schema {schema}: {result.initial_version or '<< Empty Schema >>'}")
+    recorded = len(result.recorded)
     if result.dry_run:
         n = len(result.applied)
         say(ctx, f"Dry run: would apply {n} migration{'s' if n != 1 else ''} to schema {schema}"
-                 + (f", reaching version v{result.target_version}" if n else "") + "; nothing was changed.")
+                 + (f", reaching version v{result.target_version}" if n else "")
+                 + (f", and record {recorded} already in the database" if recorded else "")
+                 + "; nothing was changed.")
         return
+    if recorded:
+        say(ctx, f"Recorded {recorded} migration{'s' if recorded != 1 else ''} as applied without running "
+                 f"{'them' if recorded != 1 else 'it'}: {'their changes are' if recorded != 1 else 'its change is'} "
+                 "already in the database")
     if not result.applied:
         say(ctx, f"Schema {schema} is up to date. No migration necessary.")
         return
@@ -117,19 +125,30 @@ def validate(ctx: click.Context, target: str | None, out_of_order: bool | None,
 @_common
 @click.option("--baseline-version", help="Version to tag the existing schema with (default 1).")
 @click.option("--baseline-description", help="Description of the baseline row.")
-@click.option("--acs", is_flag=True, help="CloudStack: baseline at the release recorded in cloud.version.")
+@click.option("--release", "release", help="Adopt the database at this release: record its whole closure as "
+                                              "applied (with releases.toml).")
+@click.option("--acs", is_flag=True, help="CloudStack: --release at the release recorded in cloud.version.")
 @click.option("--dry-run", is_flag=True, help="Show what baseline would write (same checks); change nothing.")
 @click.pass_context
 def baseline(ctx: click.Context, baseline_version: str | None, baseline_description: str | None,
-             acs: bool, dry_run: bool) -> None:
-    """Start history on an existing database at a version."""
+             release: str | None, acs: bool, dry_run: bool) -> None:
+    """Start history on an existing database at a version (or adopt it at a release)."""
     from flywayx import service
 
     _set(ctx, baselineVersion=baseline_version, baselineDescription=baseline_description)
+    if release is not None and (acs or baseline_version is not None):
+        from flywayx.errors import UsageError
+
+        raise UsageError("--release cannot be combined with --acs or --baseline-version",
+                         hint="--release R records R's migrations; --acs reads R from cloud.version")
     if acs:
         from flywayx.service import acs as acs_service
 
         result = acs_service.baseline_acs(config_from(ctx), dry_run=dry_run)
+    elif release is not None:
+        from flywayx.service.adopt import baseline_release
+
+        result = baseline_release(config_from(ctx), release, dry_run=dry_run)
     else:
         result = service.baseline(config_from(ctx), dry_run=dry_run)
     if json_mode(ctx):
@@ -137,7 +156,7 @@ def baseline(ctx: click.Context, baseline_version: str | None, baseline_descript
         return
     if dry_run:
         _say_actions(ctx, result.actions)
-        say(ctx, f"Dry run: {result.message}; nothing was changed.")
+        say(ctx, f"Dry run: {result.message[:1].lower()}{result.message[1:]}; nothing was changed.")
     else:
         say(ctx, result.message)
 
@@ -250,7 +269,7 @@ def _dry_text(a: dict[str, Any], schema: str) -> str:
         late = " [out of order]" if a["outOfOrder"] else ""
         skip = f" (resuming at statement {a['skipStatements'] + 1})" if a["skipStatements"] else ""
         return f"migrate schema {schema} {what}{late}{skip}"
-    texts = {
+    texts: dict[str, Callable[[], str]] = {
         "callback": lambda: f"run callback {a['script']} ({a['event']})",
         "backup": lambda: f"back up {', '.join(a['schemas']) or 'the database'} into {a['directory']}",
         "resume": lambda: f"resume {a['script']} after statement {a['statementsDone']} of {a['total']}",
@@ -258,6 +277,9 @@ def _dry_text(a: dict[str, Any], schema: str) -> str:
         "createHistoryTable": lambda: f"create the schema history table {a['schema']}.{a['table']}",
         "insertHistoryRow": lambda: f"write a {a['type']} row ({a['version'] or ''} {a['description']})",
         "createFlywayxTables": lambda: f"create flywayx's own tables in {a['schema']}",
+        "fillContentId": lambda: f"record the content id of applied {a['script']} (upgrade in place)",
+        "record": lambda: (f"record {a['version']} - {a['description']} as applied without running it: "
+                           f"{str(a['reason']).removeprefix('recorded, not run: ')}"),
         "dropSchema": lambda: f"drop schema {a['schema']} ({len(a['objects'])} objects: {_few(a['objects'])})",
         "cleanSchema": lambda: f"empty schema {a['schema']} ({len(a['objects'])} objects: {_few(a['objects'])})",
     }

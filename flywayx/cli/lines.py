@@ -19,14 +19,19 @@ from flywayx.cli.app import _common, cli, config_from, emit_json, json_mode, say
 def plan(ctx: click.Context, to_release: str | None, phase: str | None, show_sql: bool) -> None:
     """Show the ordered steps an upgrade will take, and why. Executes nothing."""
     from flywayx import service
+    from flywayx.service.steps import record_reason
 
-    source = service.plan(config_from(ctx), to_release, None if phase == "all" else phase)
-    full, steps, analysed = source.plan, source.selected(), source.analysed
+    view = service.plan(config_from(ctx), to_release, None if phase == "all" else phase)
+    full, steps = view.plan, view.steps
+    records = [("before", r) for r in view.before] + [("after", r) for r in view.after]
     if json_mode(ctx):
         payload = full.to_dict()
         payload["operation"] = "plan"
         payload["phase"] = phase
-        payload["steps"] = [_step_json(st, analysed.statements, show_sql) for st in steps]
+        payload["steps"] = [_step_json(st, view.statements, show_sql) for st in steps]
+        payload["records"] = [{"version": r.change.migration.version.text if r.change.migration.version else None,
+                               "description": r.change.migration.description, "release": r.release,
+                               "recordedAs": r.how, "satisfiedBy": r.by, "when": when} for when, r in records]
         emit_json(payload)
         return
     origin = ", ".join(full.from_releases) or "an empty database"
@@ -38,8 +43,14 @@ def plan(ctx: click.Context, to_release: str | None, phase: str | None, show_sql
         say(ctx, f"{i:3}. {v:<14} {st.release or '-':<12} {st.phase.value:<9} {st.migration.description}"
                  f"  — {st.reason}{late}")
         if show_sql:
-            for stmt in analysed.statements.get(st.migration.script) or []:
+            for stmt in view.statements.get(st.migration.script) or []:
                 say(ctx, "       " + stmt.sql.replace("\n", "\n       ") + ";")
+    if records:
+        say(ctx, f"Recorded as applied without running ({len(records)}): their changes are already in the database")
+    for when, r in records:
+        m = r.change.migration
+        say(ctx, f"     {m.version.text if m.version else 'R':<14} {r.release or '-':<12} {m.description}"
+                 f"  — {record_reason(r.how, r.by)} ({when} the steps)")
     for w in full.warnings:
         click.echo(f"WARNING: {w}", err=True)
 

@@ -1,7 +1,10 @@
 """flywayx's own tables beside ``flyway_schema_history`` (which stays Flyway's, byte for byte).
 
 - ``flywayx_runs``: one row per run (from/to release, phase, who, host, tool version, outcome, backup).
-- ``flywayx_applied``: one row per applied migration: content id, release, line, phase, statements.
+- ``flywayx_applied``: one row per applied migration: content id, release, line, phase, statements;
+  ``recorded_as`` says how a migration recorded without running is in the database (``adopted``,
+  ``identical``, ``equivalent``, ``baseline``, ``renamed``; NULL when it ran) and ``satisfied_by`` by
+  what (docs/history-tables.md, the contract).
 - ``flywayx_progress``: the in-flight migration on databases without transactional DDL: how many
   statements are applied and a running hash over them, so ``migrate --resume`` continues at the failed
   statement and refuses when the applied prefix was edited. ``inflight_hash`` (NULL when none) is the
@@ -38,7 +41,8 @@ _DDL = {
     APPLIED: ("seq INT NOT NULL PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL,"
               " script VARCHAR(1000) NOT NULL, content_id VARCHAR(64), release_name VARCHAR(100),"
               " line_name VARCHAR(100), phase VARCHAR(20), run_id VARCHAR(40), statements INT NOT NULL,"
-              " statement_hash VARCHAR(64), success INT NOT NULL, applied_at VARCHAR(32) NOT NULL"),
+              " statement_hash VARCHAR(64), success INT NOT NULL, applied_at VARCHAR(32) NOT NULL,"
+              " recorded_as VARCHAR(20), satisfied_by VARCHAR(255)"),
     PROGRESS: ("mkey VARCHAR(255) NOT NULL PRIMARY KEY, script VARCHAR(1000) NOT NULL, checksum INT,"
                " run_id VARCHAR(40), statements_done INT NOT NULL, statement_hash VARCHAR(64) NOT NULL,"
                " total INT NOT NULL, status VARCHAR(20) NOT NULL, updated_at VARCHAR(32) NOT NULL,"
@@ -47,6 +51,9 @@ _DDL = {
             " history_rank INT NOT NULL, history_digest VARCHAR(64) NOT NULL, digest VARCHAR(64) NOT NULL,"
             " fingerprint {big} NOT NULL"),
 }
+# columns added after a table's first version: (table, column, type), added by ``ensure``
+_ADDED = ((PROGRESS, "inflight_hash", "VARCHAR(64)"), (APPLIED, "recorded_as", "VARCHAR(20)"),
+          (APPLIED, "satisfied_by", "VARCHAR(255)"))
 # the one column that outgrows VARCHAR: a fingerprint of a large schema (CloudStack: ~1 MB of JSON)
 _BIG_TEXT = {"mysql": "LONGTEXT", "mariadb": "LONGTEXT"}
 
@@ -80,7 +87,7 @@ class OwnTables:
         self.db = db
         self.schema = schema
         self.pending_backup: str | None = None  # set by migrate --backup; start_run records it
-        self._in_flight_column: bool | None = None  # None: not probed yet
+        self._columns: dict[tuple[str, str], bool] = {}  # (table, column) -> present, once probed
         self._seen = False  # the tables were found (exists)
 
     def _t(self, name: str) -> str:
@@ -105,20 +112,21 @@ class OwnTables:
             if not self._table_exists(name):
                 big = _BIG_TEXT.get(self.db.dialect, "TEXT")
                 self.db.execute(f"CREATE TABLE {self._t(name)} ({cols.format(big=big)})")
-        if not self._has_in_flight_column():  # a table made by an older flywayx
-            self.db.execute(f"ALTER TABLE {self._t(PROGRESS)} ADD COLUMN inflight_hash VARCHAR(64)")
-            self._in_flight_column = True
+        for table, column, kind in _ADDED:  # a table made by an older flywayx
+            if not self._has_column(table, column):
+                self.db.execute(f"ALTER TABLE {self._t(table)} ADD COLUMN {column} {kind}")
+                self._columns[(table, column)] = True
         self.db.commit()
 
-    def _has_in_flight_column(self) -> bool:
-        if self._in_flight_column is None:
+    def _has_column(self, table: str, column: str) -> bool:
+        if (table, column) not in self._columns:
             try:
-                self.db.query(f"SELECT inflight_hash FROM {self._t(PROGRESS)} WHERE 1 = 0")
-                self._in_flight_column = True
+                self.db.query(f"SELECT {column} FROM {self._t(table)} WHERE 1 = 0")
+                self._columns[(table, column)] = True
             except Exception:
                 self.db.rollback()
-                self._in_flight_column = False
-        return self._in_flight_column
+                self._columns[(table, column)] = False
+        return self._columns[(table, column)]
 
     def _table_exists(self, name: str) -> bool:
         try:
@@ -184,9 +192,15 @@ class OwnTables:
 
     def applied(self) -> list[dict[str, Any]]:
         cols = ("seq", "version", "description", "script", "content_id", "release_name", "line_name", "phase",
-                "run_id", "statements", "statement_hash", "success", "applied_at")
-        rows = self.db.query(f"SELECT {', '.join(cols)} FROM {self._t(APPLIED)} ORDER BY seq")
+                "run_id", "statements", "statement_hash", "success", "applied_at", "recorded_as", "satisfied_by")
+        have = [c if c not in ("recorded_as", "satisfied_by") or self._has_column(APPLIED, c) else "NULL"
+                for c in cols]  # read-only (--dry-run) on a table an older flywayx made
+        rows = self.db.query(f"SELECT {', '.join(have)} FROM {self._t(APPLIED)} ORDER BY seq")
         return [dict(zip(cols, r, strict=True)) for r in rows]
+
+    def fill_content_id(self, seq: int, content_id: str) -> None:
+        """Upgrade in place: a row written before content ids were recorded in every mode gets its id."""
+        self._exec(f"UPDATE {self._t(APPLIED)} SET content_id = ? WHERE seq = ?", (content_id, seq))
 
     # progress -------------------------------------------------------------------------------------
     def start_progress(self, work: Work, run_id: str | None, done: int, digest: str) -> None:
@@ -218,7 +232,7 @@ class OwnTables:
                    " status = ?, updated_at = ? WHERE mkey = ?", (done, digest, status, now(), key))
 
     def pending_progress(self) -> list[Progress]:
-        extra = ", inflight_hash" if self._has_in_flight_column() else ", NULL"
+        extra = ", inflight_hash" if self._has_column(PROGRESS, "inflight_hash") else ", NULL"
         rows = self.db.query(f"SELECT mkey, script, checksum, statements_done, statement_hash, total, status{extra}"
                              f" FROM {self._t(PROGRESS)} ORDER BY mkey")
         return [Progress(r[0], r[1], r[2], int(r[3]), r[4], int(r[5]), r[6], r[7]) for r in rows]
@@ -251,7 +265,7 @@ class OwnTables:
 
 
 _APPLIED_COLUMNS = ("seq, version, description, script, content_id, release_name, line_name, phase, run_id,"
-                    " statements, statement_hash, success, applied_at")
+                    " statements, statement_hash, success, applied_at, recorded_as, satisfied_by")
 
 
 def _applied_values(work: Work, run_id: str | None, statements: int, digest: str, *,
@@ -259,7 +273,8 @@ def _applied_values(work: Work, run_id: str | None, statements: int, digest: str
     """A ``flywayx_applied`` row after its ``seq``."""
     m = work.migration
     return (m.version.text if m.version else None, m.description[:200], m.script[:1000], work.content_id,
-            work.release, work.line, work.phase_name(), run_id, statements, digest, 1 if success else 0, now())
+            work.release, work.line, work.phase_name(), run_id, statements, digest, 1 if success else 0, now(),
+            work.recorded_as, (work.satisfied_by or "")[:255] or None)
 
 
 def _key(work: Work) -> str:

@@ -93,6 +93,21 @@ class AppliedItem:
     line: str | None = None
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """A migration recorded as applied without running: its change is in the database (``how``/``by``)."""
+
+    migration: Migration
+    how: str
+    by: str
+    release: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        m = self.migration
+        return {"version": m.version.text if m.version is not None else "", "description": m.description,
+                "filepath": m.path, "release": self.release, "recordedAs": self.how, "satisfiedBy": self.by}
+
+
 @dataclass
 class MigrateReport:
     header: Header
@@ -107,6 +122,7 @@ class MigrateReport:
     phase: str | None = None
     dry_run: bool = False
     actions: list[dict[str, Any]] = field(default_factory=list)  # --dry-run: what would run, in order
+    recorded: list[Recorded] = field(default_factory=list)  # recorded as satisfied, not run (the contract)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -132,6 +148,7 @@ class MigrateReport:
             "exception": None,
             "licenseFailed": False,
             "totalMigrationTime": self.total_ms,
+            "recorded": [r.to_json() for r in self.recorded],
         }
         if self.error is not None:
             out["error"] = self.error

@@ -20,6 +20,8 @@ class Work:
     content_id: str | None = None
     out_of_order: bool = False
     skip_statements: int = 0  # --resume: statements already applied by a failed run
+    recorded_as: str | None = None  # recorded without running: how it is in the database (ledger.py)
+    satisfied_by: str | None = None  # ... and by what
 
     def phase_name(self) -> str:
         return self.phase if isinstance(self.phase, str) else self.phase()

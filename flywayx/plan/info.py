@@ -59,6 +59,25 @@ class InfoResult:
         return [m for m in self.migrations if m.applied is not None and m.state.failed]
 
 
+def current_version(rows: Sequence[HistoryRow]) -> Version | None:
+    """Flyway's ``current()`` version straight from history rows (no info computation): the highest
+    version of a row that is not a DELETE row, not undone and not deleted by a later DELETE row."""
+    best: Version | None = None
+    live: dict[Version, HistoryRow] = {}
+    for row in sorted(rows, key=lambda r: r.installed_rank):
+        if row.version is None or row.type.upper().startswith("UNDO"):
+            continue
+        if row.type.upper() == "DELETE":
+            if row.success:
+                live.pop(row.version, None)
+        else:
+            live[row.version] = row
+    for version in live:
+        if best is None or version > best:
+            best = version
+    return best
+
+
 def _counts_as_applied(m: MigrationInfo) -> bool:
     return (m.applied is not None and m.state is not State.DELETED and m.applied.type.upper() != "DELETE"
             and m.state is not State.UNDONE)

@@ -18,9 +18,8 @@
 
 Nothing depends on input order: every output is sorted by canonical position or name.
 
-The footprint index lives in ``flywayx.plan.footprint_index``, the wording of refusals in
-``flywayx.plan.interleave_errors``; the steps above stay here because they share one private
-state (``_World``).
+The world (changes, equivalence classes, applied set) lives in ``flywayx.plan.world``, the footprint
+index in ``flywayx.plan.footprint_index``, the wording of refusals in ``flywayx.plan.interleave_errors``.
 """
 
 from __future__ import annotations
@@ -28,189 +27,33 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from flywayx.errors import Conflict, DuplicateMigrationError, ReleaseConfigError, UsageError
-from flywayx.model.footprint import Footprint, shared_objects
+from flywayx.errors import Conflict, UsageError
+from flywayx.model.footprint import shared_objects
 from flywayx.model.history import HistoryRow
 from flywayx.model.migration import Kind, MigrationType
-from flywayx.model.plan import UNKNOWN_FOOTPRINT, Change, LineRecord, Ordering, Plan, PlanStep, Skipped
-from flywayx.model.release import ReleaseGraph, ReleaseProblem
+from flywayx.model.plan import Change, LineRecord, Ordering, Plan, PlanStep, Skipped
+from flywayx.model.release import ReleaseGraph
 from flywayx.model.version import Version
 from flywayx.plan.footprint_index import FootprintIndex, Pos
 from flywayx.plan.interleave_errors import conflict_error, unreachable_error
-from flywayx.plan.releases import ReleaseIndex, covering, index_releases, owner_of
+from flywayx.plan.releases import ReleaseIndex, covering
+from flywayx.plan.world import Item, World, build_world, link_peers, mark_applied
 
 
-@dataclass(slots=True)
-class _Item:
-    """A versioned change the planner knows: local (``change`` set) or applied but missing locally."""
-
-    key: str
-    version: Version
-    owner: str
-    line: str
-    pos: Pos
-    content_id: str | None
-    change: Change | None = None
-    baseline: bool = False
-    peers: list[_Item] = field(default_factory=list)  # equivalence class, self included
-
-    @property
-    def footprint(self) -> Footprint:
-        """The change's (computed on first use: most plans never compare footprints); unknown
-        for an applied change whose file is missing."""
-        return self.change.footprint if self.change is not None else UNKNOWN_FOOTPRINT
-
-    @property
-    def label(self) -> str:
-        return f"{self.key} (release {self.owner}, line {self.line})"
-
-
-@dataclass
-class _World:
-    """Every known change, by identity, with equivalence classes and the applied state."""
-
-    index: ReleaseIndex
-    items: list[_Item]
-    by_version: dict[tuple[Version, bool], _Item]
-    applied: dict[int, _Item] = field(default_factory=dict)  # id(item) -> item
-    warnings: list[str] = field(default_factory=list)
-    resolutions: set[tuple[Version, Version]] = field(default_factory=set)  # both directions
-
-    def is_applied(self, item: _Item) -> bool:
-        return id(item) in self.applied
-
-
-def _make_item(index: ReleaseIndex, version: Version, owner: str, baseline: bool,
-               change: Change | None, content_id: str | None) -> _Item:
-    pos: Pos = (index.rank[owner], version.parts, 0 if baseline else 1)
-    return _Item(("B" if baseline else "") + version.text, version, owner, index.release(owner).line, pos,
-                 content_id, change, baseline)
-
-
-def _local_items(index: ReleaseIndex, changes: Sequence[Change]) -> list[_Item]:
-    items, nowhere = [], []
-    for c in changes:
-        m = c.migration
-        if m.kind not in (Kind.VERSIONED, Kind.BASELINE) or m.version is None:
-            continue
-        owner = owner_of(index.graph, m)
-        if owner is None:
-            problem = f"migration {m.version.text} belongs to no release"
-            nowhere.append(ReleaseProblem(m.path or m.script, None, problem))
-            continue
-        items.append(_make_item(index, m.version, owner, c.is_baseline, c, c.content_id))
-    if nowhere:
-        raise ReleaseConfigError(f"{len(nowhere)} migration(s) belong to no release, first: {nowhere[0]}",
-                                 hint="declare their releases in releases.toml", problems=nowhere)
-    return items
-
-
-def _link_peers(world: _World) -> None:
-    """Equivalence classes: declared ``[equivalent]`` pairs and identical content ids."""
-    parent: dict[int, _Item] = {id(i): i for i in world.items}
-
-    def find(i: _Item) -> _Item:
-        while parent[id(i)] is not i:
-            parent[id(i)] = parent[id(parent[id(i)])]
-            i = parent[id(i)]
-        return i
-
-    def union(a: _Item, b: _Item) -> None:
-        ra, rb = find(a), find(b)
-        if ra is not rb:
-            parent[id(max(ra, rb, key=lambda x: x.pos))] = min(ra, rb, key=lambda x: x.pos)
-
-    by_content: dict[str, _Item] = {}
-    for item in world.items:
-        if item.content_id is not None:
-            union(item, by_content.setdefault(item.content_id, item))
-    for e in world.index.graph.equivalents:
-        a, b = world.by_version.get((e.version, False)), world.by_version.get((e.other, False))
-        if a is not None and b is not None:
-            union(a, b)
-    classes: dict[int, list[_Item]] = {}
-    for item in world.items:
-        classes.setdefault(id(find(item)), []).append(item)
-    for members in classes.values():
-        for item in members:
-            item.peers = members
-
-
-def _build_world(graph: ReleaseGraph, changes: Sequence[Change], history: Sequence[HistoryRow]) -> _World:
-    extra = [r.version for r in history if r.version is not None and not r.version.is_special]
-    index = index_releases(graph, [c.migration for c in changes], extra)
-    items = sorted(_local_items(index, changes), key=lambda i: i.pos)
-    by_version: dict[tuple[Version, bool], _Item] = {}
-    for item in items:
-        if (item.version, item.baseline) in by_version:
-            raise DuplicateMigrationError(f"found more than one migration with version {item.version.text}",
-                                          version=item.version.text)
-        by_version[(item.version, item.baseline)] = item
-    pairs = {(r.version, r.other) for r in graph.resolutions}
-    return _World(index, items, by_version, resolutions=pairs | {(b, a) for a, b in pairs})
-
-
-def _ghost(world: _World, row: HistoryRow, record: LineRecord | None, baseline: bool) -> _Item:
-    """An applied change whose file is missing: unknown footprint, owner from the graph."""
-    assert row.version is not None
-    owner = world.index.graph.owner(row.version, inclusive=baseline)
-    if owner is None or owner not in world.index.rank:
-        owner_name, line, pos = "<none>", "<none>", (len(world.index.order), row.version.parts, 1)
-        item = _Item(row.version.text, row.version, owner_name, line, pos, None)
-    else:
-        item = _make_item(world.index, row.version, owner, baseline, None,
-                          record.content_id if record else None)
-    world.warnings.append(f"applied migration {row.version.text} is not among the resolved migrations")
-    item.peers = [item]
-    return item
-
-
-def _mark_baseline_marker(world: _World, version: Version) -> None:
-    release = next((r for r in world.index.graph.releases if r.version == version), None)
-    scope = world.index.closure(release.name) if release is not None else None
-    for item in world.items:
-        if (item.owner in scope) if scope is not None else item.version <= version:
-            world.applied[id(item)] = item
-
-
-def _mark_applied(world: _World, history: Sequence[HistoryRow], records: Sequence[LineRecord]) -> None:
-    """Fill ``world.applied`` from successful history rows, honouring DELETE rows and baselines."""
-    by_record = {r.version: r for r in records}
-    by_content = {i.content_id: i for i in world.items if i.content_id is not None}
-    live: dict[tuple[Version, bool], HistoryRow] = {}
-    for row in sorted(history, key=lambda r: r.installed_rank):
-        if row.version is None or row.version.is_special or row.type.upper() == "SCHEMA":
-            continue
-        if not row.success:
-            world.warnings.append(f"history has a failed row for {row.version.text}; run repair or resume")
-        elif row.type.upper() == "DELETE":
-            live = {k: v for k, v in live.items() if k[0] != row.version}
-        elif row.type.upper() == "BASELINE":
-            _mark_baseline_marker(world, row.version)
-        else:
-            live[(row.version, row.type.upper().endswith("_BASELINE"))] = row
-    for (version, baseline), row in sorted(live.items(), key=lambda kv: kv[1].installed_rank):
-        item = world.by_version.get((version, baseline))
-        record = by_record.get(version)
-        if item is None and record is not None and record.content_id in by_content:
-            item = by_content[record.content_id]
-        world.applied[id(item) if item else id(row)] = item or _ghost(world, row, record, baseline)
-
-
-def _unreachable(world: _World, scope: frozenset[str]) -> list[_Item]:
-    def inside(item: _Item) -> bool:
+def _unreachable(world: World, scope: frozenset[str]) -> list[Item]:
+    def inside(item: Item) -> bool:
         return any(p.owner in scope for p in item.peers)
 
     return sorted((a for a in world.applied.values() if not inside(a)), key=lambda a: a.pos)
 
 
-def _covering_releases(world: _World) -> set[str]:
+def _covering_releases(world: World) -> set[str]:
     rank = world.index.rank
     return covering(world.index, (frozenset(p.owner for p in a.peers if p.owner in rank)
                                   for a in world.applied.values()))
 
 
-def _effective_pos(item: _Item, scope: frozenset[str]) -> Pos:
+def _effective_pos(item: Item, scope: frozenset[str]) -> Pos:
     """Where an applied change sits in the target's canonical order (its in-scope equivalent's place)."""
     if item.owner in scope:
         return item.pos
@@ -219,13 +62,13 @@ def _effective_pos(item: _Item, scope: frozenset[str]) -> Pos:
 
 @dataclass
 class _Outcome:
-    steps: list[tuple[_Item, bool, str]] = field(default_factory=list)  # item, late, reason
+    steps: list[tuple[Item, bool, str]] = field(default_factory=list)  # item, late, reason
     skipped: list[Skipped] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     strict: list[Conflict] = field(default_factory=list)
 
 
-def _baseline_choice(world: _World, scope: frozenset[str], out: _Outcome) -> set[int]:
+def _baseline_choice(world: World, scope: frozenset[str], out: _Outcome) -> set[int]:
     """Ids of items that baselines settle: on an empty schema the last baseline migration in scope
     stands for its release's closure; otherwise baseline migrations never run (Flyway)."""
     bases = [i for i in world.items if i.baseline and i.owner in scope and not world.is_applied(i)]
@@ -245,10 +88,10 @@ def _baseline_choice(world: _World, scope: frozenset[str], out: _Outcome) -> set
     return settled
 
 
-def _pending(world: _World, scope: frozenset[str], out: _Outcome) -> list[_Item]:
+def _pending(world: World, scope: frozenset[str], out: _Outcome) -> list[Item]:
     settled = _baseline_choice(world, scope, out)
     chosen: set[int] = set()
-    pending: list[_Item] = []
+    pending: list[Item] = []
     for item in world.items:
         if item.owner not in scope or world.is_applied(item) or id(item) in settled:
             continue
@@ -265,11 +108,11 @@ def _pending(world: _World, scope: frozenset[str], out: _Outcome) -> list[_Item]
     return pending
 
 
-def _declared(world: _World, a: _Item, b: _Item) -> bool:
+def _declared(world: World, a: Item, b: Item) -> bool:
     return (a.version, b.version) in world.resolutions
 
 
-def _interleave(world: _World, scope: frozenset[str], pending: list[_Item],
+def _interleave(world: World, scope: frozenset[str], pending: list[Item],
                 policy: Mapping[str, Ordering], target: str, out: _Outcome) -> None:
     applied = [(_effective_pos(a, scope), a) for a in world.applied.values()]
     last = max((p for p, _ in applied), default=None)
@@ -315,21 +158,21 @@ def _resolve_target(index: ReleaseIndex, target: str | None) -> str | None:
     return match
 
 
-def _attempt(world: _World, target: str | None, policy: Mapping[str, Ordering]) -> _Outcome:
+def _attempt(world: World, target: str | None, policy: Mapping[str, Ordering]) -> _Outcome:
     scope = world.index.closure(target)
     out = _Outcome()
     _interleave(world, scope, _pending(world, scope, out), policy, target or "latest", out)
     return out
 
 
-def _raise_unreachable(world: _World, target: str | None, bad: list[_Item]) -> None:
+def _raise_unreachable(world: World, target: str | None, bad: list[Item]) -> None:
     covers = _covering_releases(world)
     line = world.index.release(target).line if target is not None else None
     on_line = world.index.minimal([r for r in covers if world.index.release(r).line == line])
     raise unreachable_error(target, bad, line, world.index.minimal(covers), on_line)
 
 
-def _raise_conflicts(world: _World, target: str | None, out: _Outcome,
+def _raise_conflicts(world: World, target: str | None, out: _Outcome,
                      policy: Mapping[str, Ordering]) -> None:
     candidates = [r for r in world.index.order if r != target and r in _covering_releases(world)]
     working = [r for r in candidates if _clean(_attempt(world, r, policy))]
@@ -356,9 +199,9 @@ def plan_migrate(
     ``details['reachable']`` (and ``unreachable``/``strict``). ``policy`` maps a line key to
     ``strict`` or ``interleave`` (default).
     """
-    world = _build_world(graph, changes, history)
-    _link_peers(world)
-    _mark_applied(world, history, line_records)
+    world = build_world(graph, changes, history)
+    link_peers(world)
+    mark_applied(world, history, line_records)
     policies = _normalise_policy(policy)
     target = _resolve_target(world.index, target)
     bad = _unreachable(world, world.index.closure(target))

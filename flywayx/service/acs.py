@@ -1,16 +1,16 @@
 """CloudStack (ACS) commands: ``import acs`` and ``baseline --acs`` (adoption of a live database).
 
 Adoption reads ``cloud.version`` (CloudStack's rule: the newest ``Complete`` row, see
-``flywayx.sources.acs.adopt``) and records a Flyway ``BASELINE`` row whose version is that
-release's version. The release planner reads a BASELINE marker at a release's version as "the
-closure of that release is applied" (``plan/interleave.py``), so ``migrate --to R`` continues with
-exactly the steps CloudStack would run from there, including releases of other lines that the
-adopted release never merged (for instance 4.19.2.0 on a 4.20.0.0 database).
+``flywayx.sources.acs.adopt``) and is ``baseline --release R`` at that release (``service/adopt.py``):
+every migration of R's closure is recorded as applied, so ``migrate --to R'`` continues with exactly
+the steps CloudStack would run from there, including releases of other lines that the adopted
+release never merged (for instance 4.19.2.0 on a 4.20.0.0 database), and Flyway reads the history
+the same way. Databases adopted before this (a ``BASELINE`` row at R's version) are upgraded in place
+by the next migrate (``plan/ledger.py``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 from pathlib import Path
 
@@ -76,12 +76,9 @@ def adoption_release(config: Config) -> tuple[str, str]:
 
 
 def baseline_acs(config: Config, *, dry_run: bool = False) -> BaselineReport:
-    """``flywayx baseline --acs``: baseline at the release recorded in ``cloud.version``."""
-    from flywayx.service.admin import baseline
+    """``flywayx baseline --acs``: ``baseline --release R`` at the release recorded in ``cloud.version``."""
+    from flywayx.service.adopt import baseline_release
 
-    release, version = adoption_release(config)
-    adopted = dataclasses.replace(config, baseline_version=version,
-                                  baseline_description=f"<< CloudStack {release} >>")
-    report = baseline(adopted, dry_run=dry_run)
-    report.message = f"{report.message} (CloudStack release {release}, from cloud.version)"
-    return report
+    release, _ = adoption_release(config)
+    return baseline_release(config, release, dry_run=dry_run,
+                            note=f" (CloudStack release {release}, from cloud.version)")

@@ -12,21 +12,26 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from flywayx import apply
-from flywayx.apply.run import RunOptions, RunRecord, history_token, run_steps
+from flywayx.apply import Applied
+from flywayx.apply.run import RunOptions, RunRecord, Step, history_token, run_steps
 from flywayx.errors import FlywayxError
-from flywayx.model import Config, Kind, MigrationType
+from flywayx.model import Config, Kind, MigrationType, Statement
+from flywayx.model.plan import Plan, PlanStep
 from flywayx.model.results import (
     TOOL_VERSION,
     AppliedItem,
     InfoReport,
     InvalidMigration,
     MigrateReport,
+    Recorded,
     ValidateReport,
 )
-from flywayx.service import dryrun, lines, resume, steps
+from flywayx.plan.ledger import Record
+from flywayx.service import dryrun, lines, resume, steps, upgrade
 from flywayx.service.kernel import Reporter, Session, apply_options, callbacks, session
 from flywayx.service.prepare import prepare_history
 from flywayx.service.validation import validation_error, validation_issues
@@ -53,11 +58,28 @@ def info(config: Config) -> InfoReport:
 
 
 def validate(config: Config) -> ValidateReport:
+    """Flyway's validation. With a ``releases.toml``: of the history as the contract has it (rows the
+    next migrate writes — a renamed file, an equivalent change — count, with a warning), and a
+    migration of a release the database has not reached is not "not applied"."""
     with session(config) as s:
         issues, count = validation_issues(s)
         warnings = [] if s.found.migrations else ["No migrations found. Are your locations set up correctly?"]
+        graph = lines.release_graph(s)
+        if graph is not None:
+            source = steps.FlywayOrder(s, graph, lines.analyse(s))
+            issues = source.validation_of([])
+            warnings += _unwritten(source.start)
         invalid = [InvalidMigration(i.version, i.description, i.script, i.code, i.message) for i in issues]
         return ValidateReport(s.header(), invalid, count, warnings + list(s.found.warnings))
+
+
+def _unwritten(records: Iterable[Record]) -> list[str]:
+    """Rows the contract misses until the next migrate writes them (Flyway would not see them yet)."""
+    out = [f"{r.change.migration.script}: {steps.record_reason(r.how, r.by)}" for r in records]
+    if out:
+        out.append("run `flywayx migrate` (or `migrate --dry-run` to see it) to write these rows before Flyway "
+                   "reads this database")
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -89,24 +111,47 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
             _backup_first(s, options.backup_dir)
         source = choose(s, options)
         prepare_history(s)
+        upgrade.fill_content_ids(s, source.analysed)
         if history_token(s.history) != source.token:
             source.refresh()
-        initial = source.current_text()
+        initial = source.initial_text()
         run_id = str(uuid.uuid4())
         ran = run_steps(s.db, s.history, s.own, source, _run_options(s, source, run_id, options, report), report)
         warnings = list(s.found.warnings)
         if isinstance(source, steps.ReleasePlan):
             warnings += list(source.plan.warnings)
-        applied = [AppliedItem(step.migration, done.execution_time, step.work.release, step.work.line)
-                   for step, done in ran.steps]
         warnings += _record_state(s, run_id)
-        return MigrateReport(s.header(), initial, source.current_text(), applied, warnings,
+        return MigrateReport(s.header(), initial, source.current_text(), applied_items(ran.steps), warnings,
                              int((time.monotonic() - started) * 1000),
                              to_release=source.plan.target if isinstance(source, steps.ReleasePlan) else None,
-                             phase=options.phase)
+                             phase=options.phase, recorded=recorded_items(ran.steps))
 
 
-def plan(config: Config, to_release: str | None, phase: str | None) -> steps.ReleasePlan:
+def applied_items(ran: list[tuple[Step, Applied]]) -> list[AppliedItem]:
+    """The steps that ran (Flyway's ``migrations``)."""
+    return [AppliedItem(step.migration, done.execution_time, step.work.release, step.work.line)
+            for step, done in ran if not step.recorded]
+
+
+def recorded_items(ran: list[tuple[Step, Applied]]) -> list[Recorded]:
+    """The steps recorded as satisfied without running."""
+    return [Recorded(step.migration, step.work.recorded_as or "", step.work.satisfied_by or "", step.work.release)
+            for step, _ in ran if step.recorded]
+
+
+@dataclass(frozen=True)
+class PlanView:
+    """What ``flywayx plan`` shows: the plan, the steps this run takes, their statements, and the
+    rows recorded without running (``before`` the steps: renames, earlier equivalents; ``after``)."""
+
+    plan: Plan
+    steps: list[PlanStep]
+    statements: Mapping[str, Sequence[Statement] | None]
+    before: list[Record]
+    after: list[Record]
+
+
+def plan(config: Config, to_release: str | None, phase: str | None) -> PlanView:
     """``flywayx plan``: the release plan ``migrate --to`` would run, after the same validation and
     refusals (a plan that migrate would refuse is refused with migrate's error). Reads only."""
     options = MigrateOptions(dry_run=True, to_release=to_release, phase=phase)
@@ -115,7 +160,8 @@ def plan(config: Config, to_release: str | None, phase: str | None) -> steps.Rel
         assert isinstance(source, steps.ReleasePlan)
         for step in source.selected():
             _ = step.phase  # footprints now, while the background analysis is still there to ask
-        return source
+        before, after = source.records_due()
+        return PlanView(source.plan, source.selected(), source.analysed.statements, before, after)
 
 
 def choose(s: Session, options: MigrateOptions, recorder: dryrun.Recorder | None = None, *,

@@ -18,10 +18,11 @@ from typing import Any
 from flywayx.apply import Applied
 from flywayx.apply.run import RunOptions, RunRecord, Step, run_steps
 from flywayx.model import Migration
-from flywayx.model.results import TOOL_VERSION, AppliedItem, MigrateReport
+from flywayx.model.results import TOOL_VERSION, AppliedItem, MigrateReport, Recorded
 from flywayx.service.kernel import Session, apply_options, load_statements, statements_of
 from flywayx.service.prepare import Preparation, missing_schemas, preparation
 from flywayx.service.steps import ReleasePlan, Source, one_step_only
+from flywayx.service.upgrade import missing_content_ids
 
 
 class Recorder:
@@ -49,6 +50,12 @@ class Recorder:
 
     def step(self, step: Step) -> None:
         m, work = step.migration, step.work
+        if step.recorded:
+            retired = step.retire.version.text if step.retire is not None and step.retire.version else None
+            self.add("record", version=m.version.text if m.version is not None else None, description=m.description,
+                     script=m.script, release=work.release, recordedAs=work.recorded_as,
+                     satisfiedBy=work.satisfied_by, retires=retired, reason=step.reason)
+            return
         statements = work.statements if work.statements is not None else statements_of(self.s, m)
         extra = self._sql(statements) if statements is not None else (
             {"statements": [{"line": 0, "sql": f"-- Python migration {m.script}: migrate(conn)"}]}
@@ -78,19 +85,23 @@ def migrate(s: Session, source: Source, recorder: Recorder, phase: str | None, s
     """Walk ``source`` dry; ``recorder`` already holds what came before (backup, resume)."""
     prep = preparation(s, missing_schemas(s))  # refuses a non-empty schema as the real run would
     recorder.prepared(prep)
+    for _, script, _ in missing_content_ids(s, source.analysed):
+        recorder.add("fillContentId", script=script)
     if prep.history and prep.rows:
         source.refresh(rows=prep.rows)
-    initial = source.current_text()
+    initial = source.initial_text()
     options = RunOptions(s.lock, apply_options(s, None, recorder.fire), RunRecord("", TOOL_VERSION, s.installed_by),
                          stop_after_one=one_step_only(s, source), dry_run=True)
     ran = run_steps(s.db, s.history, s.own, source, options, recorder.report)
     s.db.rollback()  # end the read transaction: nothing was written
     warnings = list(s.found.warnings) + (list(source.plan.warnings) if isinstance(source, ReleasePlan) else [])
-    applied = [_item(step, done) for step, done in ran.steps]
+    applied = [_item(step, done) for step, done in ran.steps if not step.recorded]
+    recorded = [Recorded(step.migration, step.work.recorded_as or "", step.work.satisfied_by or "",
+                         step.work.release) for step, _ in ran.steps if step.recorded]
     target = source.plan.target if isinstance(source, ReleasePlan) else None
     return MigrateReport(s.header(), initial, source.current_text(), applied, warnings,
                          int((time.monotonic() - started) * 1000), to_release=target, phase=phase,
-                         dry_run=True, actions=recorder.actions)
+                         dry_run=True, actions=recorder.actions, recorded=recorded)
 
 
 def _item(step: Step, done: Applied) -> AppliedItem:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from flywayx.errors import StateError
-from flywayx.model import HistoryRow, Statement
+from flywayx.model import HistoryRow, Migration, Statement
 from flywayx.model.footprint import Footprint, Phase, shared_objects
 from flywayx.model.plan import Change, LineRecord, Plan, PlanStep
 from flywayx.model.release import ReleaseGraph
@@ -48,6 +49,15 @@ class Analysed:
     changes: list[Change]
     statements: dict[str, list[Statement] | None]
 
+    @cached_property
+    def by_script(self) -> dict[str, Change]:
+        return {c.migration.script: c for c in self.changes}
+
+
+def python_content_id(m: Migration) -> str:
+    """A Python migration's content id (its syntax tree)."""
+    return content_id_of_python(read_migration_text(m.path, m.encoding))
+
 
 def analyse(s: Session) -> Analysed:
     """Content id of every versioned/baseline/repeatable migration now; footprints as they are
@@ -56,7 +66,7 @@ def analyse(s: Session) -> Analysed:
     ids: dict[str, str] = {}
     for m in s.found.migrations:
         if m.is_python:
-            ids[m.script] = content_id_of_python(read_migration_text(m.path, m.encoding))
+            ids[m.script] = python_content_id(m)
             statements[m.script] = None
             continue
         stmts = load_statements(m, s.config, s.placeholders, s.dialect)

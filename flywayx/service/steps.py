@@ -1,10 +1,16 @@
-"""Step sources: what a migrate run applies, and in which order (the engine in ``apply/run.py`` runs them).
+"""Step sources: what a migrate run does, and in which order (the engine in ``apply/run.py`` runs them).
 
 - ``FlywayOrder``: plain Flyway — the pending migrations of ``info`` in info's order (versions
   ascending, out-of-order ones when ``outOfOrder`` is on, then repeatables by description), with
   ``--resume`` continuing a failed migration at its failed statement.
 - ``ReleasePlan``: ``--to R`` and ``--phase``: the steps of the release planner's plan
   (``plan/interleave.py``), only the expand steps for ``--phase expand``.
+
+With a ``releases.toml`` both keep the history contract (``plan/ledger.py``, docs/history-tables.md):
+a run starts with the rows the contract misses (renamed files, migrations in the database through
+an identical or equivalent change, a baseline, an adoption), then its own steps — in Flyway's order a
+migration whose change is already in the database is recorded instead of run — and ends with the
+rows its steps made due (a release now reached). Every mode records content ids.
 
 A source reads the history once (the token first, then the rows) and computes its choice once; the
 engine tells it when a step ran (``done``) and asks it to read again only when another runner
@@ -19,28 +25,43 @@ from collections.abc import Callable, Sequence
 
 from flywayx.apply import Applied
 from flywayx.apply.run import Step, Token, history_token
-from flywayx.model import HistoryRow, Version
+from flywayx.model import HistoryRow, Migration, Version
 from flywayx.model.info import MigrationInfo
-from flywayx.model.plan import Plan, PlanStep
+from flywayx.model.plan import Change, Plan, PlanStep
 from flywayx.model.release import ReleaseGraph
 from flywayx.model.work import Work
-from flywayx.plan.info import InfoResult
+from flywayx.plan.info import InfoResult, current_version
+from flywayx.plan.ledger import Ledger, Record
 from flywayx.plan.validate import ValidationIssue
 from flywayx.service import lines, resume
-from flywayx.service.kernel import Session, work_for
+from flywayx.service.kernel import Session, statements_of
 from flywayx.service.validation import refuse_failed, validation_issues
+from flywayx.sources.content_id import content_id
+
+_HOW = {"identical": "identical to applied {by}", "equivalent": "declared equivalent of applied {by}",
+        "baseline": "installed by baseline migration {by}", "adopted": "adopted ({by})",
+        "renamed": "renamed from applied {by} (its row is retired)"}
 
 
-class _Reader:
-    """What both sources share: the history as last read, and Flyway's info over it."""
+def record_reason(how: str, by: str) -> str:
+    return "recorded, not run: " + _HOW.get(how, how + " {by}").format(by=by)
 
-    def __init__(self, s: Session) -> None:
-        self.s = s
+
+class _Source:
+    """What both sources share: the history as last read, the contract's ledger over it, Flyway's info
+    over the history as the run's first records leave it, and the records due at the end."""
+
+    def __init__(self, s: Session, graph: ReleaseGraph | None, analysed: lines.Analysed | None) -> None:
+        self.s, self.graph, self.analysed = s, graph, analysed
         self.token: Token | None = None
         self.rows: list[HistoryRow] = []
+        self.ledger: Ledger | None = None
+        self.start: deque[Record] = deque()
+        self.end: deque[Record] | None = None  # computed when the steps are done
         self.info: InfoResult = InfoResult((), None)
-        self.current: MigrationInfo | None = None
         self.latest: Version | None = None  # highest version applied (Flyway's current())
+        self.initial: Version | None = None
+        self._checked = False  # the failed-row check ran on the history as last read
 
     def read(self, rows: Sequence[HistoryRow] | None = None) -> None:
         """Read the history: the token before the rows (a row written in between shows as a changed
@@ -52,71 +73,160 @@ class _Reader:
             self.token = history_token(s.history) if exists else None
             rows = s.history.rows() if exists else []
         self.rows = list(rows)
-        self.info = s.info(rows=self.rows)
-        self.current = self.info.current()
-        self.latest = self.current.version if self.current is not None else None
-
-    def current_text(self) -> str | None:
-        return self.latest.text if self.latest is not None else None
-
-    def ran(self, step: Step) -> None:
-        v = step.migration.version
-        if v is not None and (self.latest is None or v > self.latest):
-            self.latest = v
-
-
-class FlywayOrder(_Reader):
-    """Flyway's migrate loop as a step source (flyway-semantics.md §5.3 step 5)."""
-
-    def __init__(self, s: Session, *, resume_run: bool = False) -> None:
-        super().__init__(s)
-        self.resume_run = resume_run
-        self._queue: deque[MigrationInfo] = deque()
-        self._checked = False  # the failed-row check ran on the history as last read
-        self.refresh()
-
-    def refresh(self, rows: Sequence[HistoryRow] | None = None) -> None:
-        self.read(rows)
-        self._queue = deque(self.info.pending())
+        self.ledger, self.start, self.end = None, deque(), None
+        if self.graph is not None and self.analysed is not None:
+            self.ledger = Ledger(self.graph, self.analysed.changes, self.rows, lines.line_records(s))
+            self.start = deque(self.ledger.records())
+        self.info = s.info(rows=self.projected())
+        current = self.info.current()
+        self.latest = current.version if current is not None else None
+        self.initial = current_version(self.rows)  # before this run's records
         self._checked = False
 
-    def validation(self) -> list[ValidationIssue]:
-        """validateOnMigrate: Flyway's rules with ``*:pending`` ignored."""
-        return validation_issues(self.s, ["*:pending"], self.info)[0]
+    def projected(self) -> list[HistoryRow]:
+        """The history once the start records are written (what the steps are chosen from)."""
+        rows = list(self.rows)
+        rank = max((r.installed_rank for r in rows), default=0)
+        for rec in self.start:
+            m = rec.change.migration
+            if rec.retire is not None:
+                rank += 1
+                old = rec.retire
+                rows.append(HistoryRow(rank, old.version, old.description, "DELETE", old.script, old.checksum,
+                                       self.s.installed_by, 0, True))
+            rank += 1
+            rows.append(HistoryRow(rank, m.version, m.description, m.type.value, m.script, m.checksum,
+                                   self.s.installed_by, 0, True))
+        return rows
+
+    def current_text(self) -> str | None:
+        """Flyway's current version: after the steps handed out so far."""
+        return self.latest.text if self.latest is not None else None
+
+    def initial_text(self) -> str | None:
+        """Flyway's current version as the history was read (before any of this run's rows)."""
+        return self.initial.text if self.initial is not None else None
 
     def check(self) -> None:
         if not self._checked:  # failed rows only appear with a changed token (this run raises on its own)
             refuse_failed(self.s, self.info)
             self._checked = True
+
+    def record_step(self, rec: Record) -> Step:
+        change = rec.change
+        work = Work(change.migration, None, rec.release, rec.line, _phase_of(change), change.content_id,
+                    recorded_as=rec.how, satisfied_by=rec.by)
+        return Step(work, record_reason(rec.how, rec.by), rec.retire)
+
+    def before_and_after(self, main: Callable[[], Step | None]) -> Step | None:
+        """The start records, then ``main``'s steps, then the records those steps made due."""
+        if self.start:
+            return self.record_step(self.start[0])
+        step = main()
+        if step is not None:
+            return step
+        if self.end is None:
+            self.end = deque(self.ledger.records()) if self.ledger is not None else deque()
+        return self.record_step(self.end[0]) if self.end else None
+
+    def advance(self, step: Step) -> bool:
+        """Pop ``step`` if it was one of the records; True when it was. Marks it in the ledger."""
+        if self.ledger is not None:
+            change = self._change(step.migration)
+            if change is not None:
+                self.ledger.mark(change)
+        v = step.migration.version
+        if v is not None and (self.latest is None or v > self.latest):
+            self.latest = v
+        for queue in (self.start, self.end or deque()):
+            if queue and queue[0].change.migration is step.migration:
+                queue.popleft()
+                return True
+        return False
+
+    def _change(self, m: Migration) -> Change | None:
+        if self.analysed is None:
+            return None
+        return self.analysed.by_script.get(m.script)
+
+    def validation_of(self, patterns: Sequence[str]) -> list[ValidationIssue]:
+        """Flyway's rules over the projected history; with releases, migrations of releases the
+        database has not reached are not "missing" (they are what a later upgrade brings)."""
+        issues = validation_issues(self.s, patterns, self.info)[0]
+        if self.ledger is None:
+            return issues
+        reached = self.ledger.reached()
+        owner = {i.version.text: i.owner for i in self.ledger.world.items if not i.baseline}
+        return [i for i in issues if not (i.code == "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED"
+                                          and i.version is not None and owner.get(i.version) not in reached)]
+
+
+class FlywayOrder(_Source):
+    """Flyway's migrate loop as a step source (flyway-semantics.md §5.3 step 5)."""
+
+    def __init__(self, s: Session, graph: ReleaseGraph | None = None, analysed: lines.Analysed | None = None,
+                 *, resume_run: bool = False) -> None:
+        super().__init__(s, graph, analysed)
+        self.resume_run = resume_run
+        self._queue: deque[MigrationInfo] = deque()
+        self.refresh()
+
+    def refresh(self, rows: Sequence[HistoryRow] | None = None) -> None:
+        self.read(rows)
+        self._queue = deque(self.info.pending())
+
+    def validation(self) -> list[ValidationIssue]:
+        """validateOnMigrate: Flyway's rules with ``*:pending`` ignored."""
+        return self.validation_of(["*:pending"])
+
+    def check(self) -> None:
+        super().check()
         if not self.resume_run:
             resume.refuse_interrupted(self.s)
 
     def next_step(self) -> Step | None:
+        return self.before_and_after(self._main)
+
+    def _main(self) -> Step | None:
         if not self._queue:
             return None
         m = self._queue[0].resolved
         assert m is not None
+        change = self._change(m)
+        item = self.ledger.item(change) if self.ledger is not None and change is not None else None
+        why = self.ledger.why(item) if self.ledger is not None and item is not None else None
+        if change is not None and item is not None and why is not None:
+            return self.record_step(Record(change, why[0], why[1], item.owner, item.line))
         late = m.version is not None and self.latest is not None and m.version < self.latest
         skip = resume.resume_skip(self.s, m) if self.resume_run else 0
-        return Step(work_for(self.s, m, out_of_order=late, skip_statements=skip),
-                    "pending (out of order)" if late else "pending")
+        statements = statements_of(self.s, m)
+        work = Work(m, statements, item.owner if item else None, item.line if item else None,
+                    _phase_of(change) if change else "unknown", self._content_id(m, change, statements), late, skip)
+        return Step(work, "pending (out of order)" if late else "pending")
+
+    def _content_id(self, m: Migration, change: Change | None, statements: Sequence[object] | None) -> str | None:
+        if change is not None:
+            return change.content_id
+        if statements is None:
+            return lines.python_content_id(m)
+        return content_id(statements, self.s.dialect)  # type: ignore[arg-type]
 
     def done(self, step: Step, applied: Applied) -> None:
-        self._queue.popleft()
-        self.ran(step)
+        if not self.advance(step) and self._queue and self._queue[0].resolved is step.migration:
+            self._queue.popleft()
 
     def pending(self) -> list[MigrationInfo]:
         return list(self._queue)
 
 
-class ReleasePlan(_Reader):
+class ReleasePlan(_Source):
     """``migrate --to R`` / ``--phase``: the planner's steps, re-planned when the history changes."""
 
     def __init__(self, s: Session, graph: ReleaseGraph, analysed: lines.Analysed, target: str | None,
                  phase: str | None) -> None:
-        super().__init__(s)
-        self.graph, self.analysed, self.target, self.phase = graph, analysed, target, phase
-        self._by_script = {c.migration.script: c for c in analysed.changes}
+        super().__init__(s, graph, analysed)
+        self.target, self.phase = target, phase
+        self.analysed: lines.Analysed = analysed
         self._plan: Plan | None = None
         self._queue: deque[PlanStep] = deque()
         self.refresh()
@@ -129,7 +239,8 @@ class ReleasePlan(_Reader):
     def plan(self) -> Plan:
         """The plan from the history as last read (computed on first use; raises PlanError)."""
         if self._plan is None:
-            self._plan = lines.make_plan(self.s, self.graph, self.analysed, self.target, rows=self.rows)
+            assert self.graph is not None
+            self._plan = lines.make_plan(self.s, self.graph, self.analysed, self.target, rows=self.projected())
             self._queue = deque(lines.select_phase(self._plan, self.phase, self.analysed))
         return self._plan
 
@@ -138,43 +249,60 @@ class ReleasePlan(_Reader):
         _ = self.plan
         return list(self._queue)
 
+    def records_due(self) -> tuple[list[Record], list[Record]]:
+        """(records written first, records written after the steps) — for ``plan`` to show."""
+        assert self.graph is not None
+        after = self.projected()
+        rank = max((r.installed_rank for r in after), default=0)
+        for i, step in enumerate(self.selected(), start=1):
+            m = step.migration
+            after.append(HistoryRow(rank + i, m.version, m.description, m.type.value, m.script, m.checksum, "", 0,
+                                    True))
+        later = Ledger(self.graph, self.analysed.changes, after, lines.line_records(self.s)).records()
+        return list(self.start), later
+
     def validation(self) -> list[ValidationIssue]:
         """Flyway's rules, without the "not applied" findings the release plan accounts for."""
-        issues = validation_issues(self.s, ["*:pending", "*:ignored"], self.info)[0]
+        issues = self.validation_of(["*:pending", "*:ignored"])
         return [i for i in issues if i.code != "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED"]
 
     def check(self) -> None:
+        super().check()
         resume.refuse_interrupted(self.s)  # another runner may have been killed mid-migration
 
     def next_step(self) -> Step | None:
         _ = self.plan
+        return self.before_and_after(self._main)
+
+    def _main(self) -> Step | None:
         if not self._queue:
             return None
         step = self._queue[0]
-        change = self._by_script[step.migration.script]
+        change = step.change
         work = Work(step.migration, self.analysed.statements[step.migration.script], step.release, step.line,
-                    _phase_of(step), change.content_id, step.out_of_order)
+                    _phase_of(change), change.content_id, step.out_of_order)
         return Step(work, step.reason)
 
     def done(self, step: Step, applied: Applied) -> None:
-        self._queue.popleft()
-        self.ran(step)
+        if not self.advance(step) and self._queue and self._queue[0].migration is step.migration:
+            self._queue.popleft()
 
 
-def _phase_of(step: PlanStep) -> Callable[[], str]:
-    """The step's phase, asked for only when its history row is written (footprints may still be
+def _phase_of(change: Change) -> Callable[[], str]:
+    """The change's phase, asked for only when its history row is written (footprints may still be
     computed in the background while the first steps run)."""
-    return lambda: step.phase.value
+    return lambda: change.footprint.phase.value
 
 
 def source_for(s: Session, to_release: str | None, phase: str | None, resume_run: bool, *,
                release: bool = False) -> FlywayOrder | ReleasePlan:
     """The step source of a migrate run: a release plan with ``--to``/``--phase`` (or ``release``),
-    else Flyway's order."""
+    else Flyway's order (keeping the contract when a ``releases.toml`` exists)."""
     if release or to_release is not None or phase in ("expand", "contract"):
-        graph = lines.require_graph(s)
-        return ReleasePlan(s, graph, lines.analyse(s), to_release, phase)
-    return FlywayOrder(s, resume_run=resume_run)
+        required = lines.require_graph(s)
+        return ReleasePlan(s, required, lines.analyse(s), to_release, phase)
+    graph = lines.release_graph(s)
+    return FlywayOrder(s, graph, lines.analyse(s) if graph is not None else None, resume_run=resume_run)
 
 
 Source = FlywayOrder | ReleasePlan
@@ -184,4 +312,5 @@ def one_step_only(s: Session, source: Source) -> bool:
     """Flyway's ``target=next``: the run stops after one migration (plain order only)."""
     return isinstance(source, FlywayOrder) and s.config.target.lower() == "next"
 
-__all__ = ["FlywayOrder", "ReleasePlan", "Source", "one_step_only", "source_for"]
+
+__all__ = ["FlywayOrder", "ReleasePlan", "Source", "one_step_only", "record_reason", "source_for"]

@@ -1,0 +1,210 @@
+"""The release-lines history contract (docs/history-tables.md) on SQLite, MariaDB and PostgreSQL.
+
+After any sequence of flywayx commands on a project with ``releases.toml``: every migration of a
+release the database has reached appears in ``flyway_schema_history`` exactly once, executed or
+recorded as satisfied; ``validate`` passes; a plain ``migrate`` runs nothing the database already
+has; plain ``migrate`` and ``migrate --to`` mix in any order. Flyway's own view is checked with
+Flyway's rules (flywayx's port, pinned to Flyway's vectors) over the rows as stored, with the settings
+docs/moving-from-flyway.md gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from flywayx.model import Config, HistoryRow, Version
+from flywayx.model.patterns import parse_patterns
+from flywayx.plan.info import compute_info
+from flywayx.plan.validate import validate_info
+from flywayx.sources.scan import scan
+
+from .conftest import Result, Target
+from .snapshot import snapshot
+
+RELEASES = """[lines]
+depth = 2
+[release."1.0.0"]
+[release."1.0.1"]
+[release."1.1.0"]
+from = "1.0.0"
+[release."1.1.1"]
+merges = ["1.0.1"]
+[equivalent]
+"1.1.0.2" = "1.0.1.1"
+"""
+FILES = {  # 1.1.0.2 is 1.0.1.1's fix rewritten for the 1.1 line: running both fails (duplicate column)
+    "V1.0.0.1__t.sql": "CREATE TABLE t (id INT);\n",
+    "V1.0.1.1__c.sql": "ALTER TABLE t ADD COLUMN c INT;\n",
+    "V1.1.0.1__u.sql": "CREATE TABLE u (id INT);\n",
+    "V1.1.0.2__c_again.sql": "ALTER TABLE t ADD c INT;\n",
+    "V1.1.1.1__w.sql": "CREATE TABLE w (id INT);\n",
+}
+FILES_VERSIONS = [name[1:].split("__")[0] for name in FILES]
+
+
+def _project(tmp_path: Path) -> Path:
+    loc = tmp_path / "m"
+    loc.mkdir()
+    (loc / "releases.toml").write_text(RELEASES, encoding="utf-8")
+    for name, body in FILES.items():
+        (loc / name).write_text(body, encoding="utf-8")
+    return loc
+
+
+def _args(t: Target, loc: Path) -> list[str]:
+    return ["--url", t.url, "--locations", f"filesystem:{loc}"]
+
+
+def _rows(t: Target) -> list[HistoryRow]:
+    got = t.query("SELECT installed_rank, version, description, type, script, checksum, installed_by, "
+                  "execution_time, success FROM flyway_schema_history ORDER BY installed_rank")
+    return [HistoryRow(int(r[0]), Version.parse(str(r[1])) if r[1] is not None else None, r[2], r[3], r[4],
+                       int(r[5]) if r[5] is not None else None, r[6], int(r[7]), bool(r[8])) for r in got]
+
+
+def flyway_reads(t: Target, loc: Path) -> tuple[dict[str, str], list[str]]:
+    """Flyway's states and validation errors for the stored rows, outOfOrder=false,
+    ignoreMigrationPatterns=*:ignored,*:pending,*:future (docs/moving-from-flyway.md: a database at a
+    release other than the newest has migrations of other lines below it and releases above it)."""
+    migrations = scan(Config(locations=(f"filesystem:{loc}",)), {}).migrations
+    info = compute_info(migrations, _rows(t))
+    issues = validate_info(info, parse_patterns(["*:ignored", "*:pending", "*:future"]))
+    return {m.version.text: m.state.value for m in info.migrations if m.version is not None}, \
+        [i.message for i in issues]
+
+
+def _executed(r: Result) -> list[str]:
+    assert r.code == 0, r.err
+    return [m["version"] for m in r.json()["migrations"]]
+
+
+def _recorded(r: Result) -> list[tuple[str, str, str]]:
+    return [(m["version"], m["recordedAs"], m["satisfiedBy"]) for m in r.json()["recorded"]]
+
+
+def assert_contract(t: Target, loc: Path, flywayx: Callable[..., Result], closure: list[str]) -> None:
+    """The contract for a database whose reached releases' closure is ``closure``."""
+    versions = [str(r.version) for r in _rows(t) if r.version is not None and r.type != "DELETE"]
+    assert sorted(v for v in versions if v in closure) == sorted(closure)  # each exactly once
+    assert flywayx(*_args(t, loc), "validate").code == 0
+    info = {m["version"]: m["state"] for m in flywayx(*_args(t, loc), "info", "--output-type", "json").json()[
+        "migrations"]}
+    assert not [v for v in closure if info[v] == "Pending"]
+    states, errors = flyway_reads(t, loc)
+    assert errors == []
+    assert {states[v] for v in closure} <= {"Success", "Out of Order"}
+    again = flywayx(*_args(t, loc), "migrate", "--output-type", "json")
+    assert not set(_executed(again)) & set(closure)
+
+
+def test_an_equivalent_skipped_by_migrate_to_is_recorded(target: Target, tmp_path: Path,
+                                                          flywayx: Callable[..., Result]) -> None:
+    loc = _project(tmp_path)
+    assert _executed(flywayx(*_args(target, loc), "migrate", "--to", "1.0.1", "--output-type", "json")) == \
+        ["1.0.0.1", "1.0.1.1"]
+    done = flywayx(*_args(target, loc), "migrate", "--to", "1.1.0", "--output-type", "json")
+    assert _executed(done) == ["1.1.0.1"]
+    assert _recorded(done) == [("1.1.0.2", "equivalent", "1.0.1.1")]
+    row = next(r for r in _rows(target) if str(r.version) == "1.1.0.2")
+    assert (row.type, row.description, row.script, row.success) == ("SQL", "c again", "V1.1.0.2__c_again.sql", True)
+    assert_contract(target, loc, flywayx, ["1.0.0.1", "1.0.1.1", "1.1.0.1", "1.1.0.2"])
+    # validate's old hint, -outOfOrder=true: nothing of the database runs again (no duplicate column)
+    late = flywayx(*_args(target, loc), "migrate", "--out-of-order", "--output-type", "json")
+    assert _executed(late) == []
+
+
+def test_baseline_release_adopts_the_whole_closure(target: Target, tmp_path: Path,
+                                                   flywayx: Callable[..., Result]) -> None:
+    loc = _project(tmp_path)
+    target.execute("CREATE TABLE t (id INT, c INT)")
+    target.execute("CREATE TABLE u (id INT)")
+    before = snapshot(target)
+    shown = flywayx(*_args(target, loc), "baseline", "--release", "1.1.0", "--dry-run", "--output-type", "json")
+    assert shown.code == 0, shown.err
+    assert snapshot(target) == before
+    done = flywayx(*_args(target, loc), "baseline", "--release", "1.1.0", "--output-type", "json")
+    assert done.code == 0, done.err
+    assert [a["version"] for a in shown.json()["actions"] if a["action"] == "record"] == \
+        ["1.0.0.1", "1.0.1.1", "1.1.0.1", "1.1.0.2"]
+    assert [str(r.version) for r in _rows(target)] == ["1.0.0.1", "1.0.1.1", "1.1.0.1", "1.1.0.2"]
+    assert not [r for r in _rows(target) if r.type == "BASELINE"]
+    assert_contract(target, loc, flywayx, ["1.0.0.1", "1.0.1.1", "1.1.0.1", "1.1.0.2"])
+    recorded = target.query("SELECT version, recorded_as, satisfied_by FROM flywayx_applied ORDER BY seq")
+    assert recorded[:4] == [("1.0.0.1", "adopted", "baseline --release 1.1.0"),
+                            ("1.0.1.1", "equivalent", "1.1.0.2"),
+                            ("1.1.0.1", "adopted", "baseline --release 1.1.0"),
+                            ("1.1.0.2", "adopted", "baseline --release 1.1.0")]
+    refused = flywayx(*_args(target, loc), "baseline", "--release", "1.0.0")
+    assert refused.code == 1 and "already contains migrations" in refused.err
+
+
+def test_a_baseline_row_at_a_release_is_upgraded_in_place(target: Target, tmp_path: Path,
+                                                          flywayx: Callable[..., Result]) -> None:
+    """flywayx's adoption before the contract wrote one BASELINE row at the release's version; its own
+    migrations sort above it, so Flyway (and a plain migrate) saw them as pending."""
+    loc = _project(tmp_path)
+    target.execute("CREATE TABLE t (id INT, c INT)")
+    target.execute("CREATE TABLE u (id INT)")
+    assert flywayx(*_args(target, loc), "baseline", "--baseline-version", "1.1.0").code == 0
+    done = flywayx(*_args(target, loc), "migrate", "--output-type", "json")
+    assert _executed(done) == ["1.1.1.1"]
+    # versions at or below the BASELINE row stay Flyway's "Below Baseline"; those above get their rows
+    assert _recorded(done) == [("1.1.0.1", "adopted", "BASELINE row 1.1.0"),
+                               ("1.1.0.2", "adopted", "BASELINE row 1.1.0")]
+    assert_contract(target, loc, flywayx, ["1.1.0.1", "1.1.0.2", "1.1.1.1"])
+
+
+def test_plain_migrate_and_migrate_to_mix_in_any_order(target: Target, tmp_path: Path,
+                                                       flywayx: Callable[..., Result]) -> None:
+    loc = _project(tmp_path)
+    first = flywayx(*_args(target, loc), "migrate", "--target", "1.1.0.2", "--output-type", "json")
+    assert _executed(first) == ["1.0.0.1", "1.0.1.1", "1.1.0.1"]  # Flyway's order; 1.1.0.2 is in already
+    assert _recorded(first) == [("1.1.0.2", "equivalent", "1.0.1.1")]
+    assert _executed(flywayx(*_args(target, loc), "migrate", "--to", "1.1.1", "--output-type", "json")) == \
+        ["1.1.1.1"]
+    assert_contract(target, loc, flywayx, list(FILES_VERSIONS))
+
+
+def test_migrate_to_records_the_other_lines_equivalent_then_plain_migrate(
+        target: Target, tmp_path: Path, flywayx: Callable[..., Result]) -> None:
+    loc = _project(tmp_path)
+    to = flywayx(*_args(target, loc), "migrate", "--to", "1.1.0", "--output-type", "json")
+    assert _executed(to) == ["1.0.0.1", "1.1.0.1", "1.1.0.2"]
+    # release 1.0.1 is now in the database too (its fix through the 1.1 line's rewrite): recorded
+    assert _recorded(to) == [("1.0.1.1", "equivalent", "1.1.0.2")]
+    plain = flywayx(*_args(target, loc), "migrate", "--output-type", "json")
+    assert _executed(plain) == ["1.1.1.1"] and _recorded(plain) == []
+    states, errors = flyway_reads(target, loc)
+    assert errors == [] and states["1.0.1.1"] == "Out of Order"
+    assert_contract(target, loc, flywayx, list(FILES_VERSIONS))
+
+
+def test_a_release_cut_after_plain_migrate_is_recognised(target: Target, tmp_path: Path,
+                                                         flywayx: Callable[..., Result]) -> None:
+    """A pending migration applied by plain migrate, then frozen into a release by ``release cut``."""
+    loc = _project(tmp_path)
+    pending = loc / "V1.1.20261123193000000001__p.sql"
+    pending.write_text("CREATE TABLE p (id INT);\n", encoding="utf-8")
+    assert "1.1.20261123193000000001" in _executed(flywayx(*_args(target, loc), "migrate", "--output-type", "json"))
+    ids = target.query("SELECT content_id FROM flywayx_applied WHERE version = '1.1.20261123193000000001'")
+    assert ids and ids[0][0]  # every mode records content ids
+    pending.rename(loc / "V1.1.2.1__p.sql")
+    (loc / "releases.toml").write_text(RELEASES.replace("[equivalent]", '[release."1.1.2"]\n[equivalent]'))
+    assert flywayx(*_args(target, loc), "validate").code == 0  # the rename is known before it is recorded
+    done = flywayx(*_args(target, loc), "migrate", "--to", "1.1.2", "--output-type", "json")
+    assert _executed(done) == []
+    assert _recorded(done) == [("1.1.2.1", "renamed", "1.1.20261123193000000001")]
+    assert [(str(r.version), r.type) for r in _rows(target)][-2:] == [("1.1.20261123193000000001", "DELETE"),
+                                                                       ("1.1.2.1", "SQL")]
+    assert_contract(target, loc, flywayx, [*FILES_VERSIONS, "1.1.2.1"])
+
+
+def test_content_ids_missing_from_older_rows_are_filled(target: Target, tmp_path: Path,
+                                                        flywayx: Callable[..., Result]) -> None:
+    loc = _project(tmp_path)
+    assert flywayx(*_args(target, loc), "migrate", "--to", "1.0.1").code == 0
+    target.execute("UPDATE flywayx_applied SET content_id = NULL")  # as an older flywayx left them
+    assert flywayx(*_args(target, loc), "migrate", "--to", "1.0.1").code == 0
+    assert target.query("SELECT COUNT(*) FROM flywayx_applied WHERE content_id IS NULL") == [(0,)]
+
