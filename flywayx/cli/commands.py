@@ -174,8 +174,9 @@ def repair(ctx: click.Context, dry_run: bool) -> None:
         emit_json(result.to_json())
         return
     if dry_run:
-        for verb, items in (("remove the failed row of", result.removed), ("mark deleted", result.deleted),
-                            ("realign with its file", result.aligned)):
+        for verb, items in (("remove the failed row of", result.removed),
+                            ("record as applied (its change is in the database)", result.recorded),
+                            ("mark deleted", result.deleted), ("realign with its file", result.aligned)):
             for item in items:
                 say(ctx, f"Would {verb} {item.version or item.description} ({item.description})")
         say(ctx, "Dry run: " + ("; ".join(result.actions()) or "nothing to repair") + "; nothing was changed.")

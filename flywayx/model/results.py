@@ -214,11 +214,14 @@ class RepairReport:
     deleted: list[RepairItem]
     aligned: list[RepairItem]
     dry_run: bool = False
+    recorded: list[RepairItem] = field(default_factory=list)  # rows the release-lines contract was missing
 
     def actions(self) -> list[str]:
         out = []
         if self.removed:
             out.append("Removed failed migrations")
+        if self.recorded:
+            out.append("Recorded migrations already in the database")
         if self.deleted:
             out.append("Marked missing migrations as deleted")
         if self.aligned:
@@ -230,6 +233,7 @@ class RepairReport:
             return [{"version": x.version or "", "description": x.description, "filepath": x.filepath} for x in xs]
         out = {"repairActions": self.actions(), "migrationsRemoved": items(self.removed),
                "migrationsDeleted": items(self.deleted), "migrationsAligned": items(self.aligned),
+               "migrationsRecorded": items(self.recorded),
                "flywayVersion": TOOL_VERSION, "database": self.header.database, "warnings": [],
                "operation": "repair"}
         return _dry(out, self.dry_run, [])

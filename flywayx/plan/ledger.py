@@ -138,6 +138,23 @@ class Ledger:
             self.renamed.pop(id(item), None)
 
 
+def with_records(rows: Sequence[HistoryRow], records: Iterable[Record], installed_by: str) -> list[HistoryRow]:
+    """The history once ``records`` are written: a rename's DELETE row, then each record's own row."""
+    out = list(rows)
+    rank = max((r.installed_rank for r in out), default=0)
+    for rec in records:
+        m = rec.change.migration
+        if rec.retire is not None:
+            rank += 1
+            old = rec.retire
+            out.append(HistoryRow(rank, old.version, old.description, "DELETE", old.script, old.checksum,
+                                  installed_by, 0, True))
+        rank += 1
+        out.append(HistoryRow(rank, m.version, m.description, m.type.value, m.script, m.checksum, installed_by, 0,
+                              True))
+    return out
+
+
 def _live(rows: Sequence[HistoryRow]) -> dict[tuple[Version, bool], HistoryRow]:
     """Successful versioned rows still in force (a DELETE row retires the rows of its version)."""
     live: dict[tuple[Version, bool], HistoryRow] = {}
@@ -184,4 +201,4 @@ def _same_file(world: World, row: HistoryRow, rowed: set[int], taken: dict[int, 
     return found[0] if len(found) == 1 else None
 
 
-__all__ = ["Ledger", "Record"]
+__all__ = ["Ledger", "Record", "with_records"]

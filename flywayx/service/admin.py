@@ -6,13 +6,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flywayx import apply
+from flywayx.apply.record import record_satisfied
 from flywayx.db.own_tables import migration_key
 from flywayx.errors import StateError
 from flywayx.model import Config, HistoryRow, Version
 from flywayx.model.info import MigrationInfo, State
 from flywayx.model.results import BaselineReport, CleanReport, RepairItem, RepairReport
-from flywayx.service.kernel import Session, callbacks, ignore_patterns, session
+from flywayx.plan.ledger import Ledger, Record, with_records
+from flywayx.service import lines
+from flywayx.service.kernel import Session, apply_options, callbacks, ignore_patterns, session
 from flywayx.service.prepare import baseline_row, create_schemas, insert_marker, missing_schemas
+from flywayx.service.steps import record_work
 
 
 def baseline(config: Config, *, dry_run: bool = False) -> BaselineReport:
@@ -96,13 +100,18 @@ class RepairPlan:
     """What repair changes, decided from the history as it is (flyway-semantics.md §5.5)."""
 
     removed: list[MigrationInfo] = field(default_factory=list)  # failed rows deleted
+    recorded: list[Record] = field(default_factory=list)  # the contract's rows (a renamed file first of all)
     deleted: list[tuple[MigrationInfo, HistoryRow]] = field(default_factory=list)  # DELETE rows inserted
     aligned: list[MigrationInfo] = field(default_factory=list)  # rows updated to the local file
     interrupted: list[str] = field(default_factory=list)  # progress records of dead runs cleared
 
 
 def repair_plan(s: Session) -> RepairPlan:
-    """Flyway's three steps computed in order over the history each step leaves; reads only."""
+    """Flyway's three steps computed in order over the history each step leaves; reads only.
+
+    With a ``releases.toml`` the contract's missing rows (``plan/ledger.py``) are written before
+    missing migrations are marked deleted: a file renamed by ``release cut`` is the same migration
+    under its new version, not a missing one (marking it deleted would lose that it was applied)."""
     out = RepairPlan()
     rows = s.history.rows()
     out.removed = s.info(rows=rows).failed()
@@ -110,6 +119,10 @@ def repair_plan(s: Session) -> RepairPlan:
             for r in (m.applied for m in out.removed) if r is not None}
     rows = [r for r in rows if r.success or (r.version.text if r.version else None,
                                              None if r.version else r.description) not in gone]
+    graph = lines.release_graph(s)
+    if graph is not None:
+        out.recorded = Ledger(graph, lines.analyse(s).changes, rows, lines.line_records(s)).records()
+        rows = with_records(rows, out.recorded, s.installed_by)
     patterns = ignore_patterns(s.config)
     rank = max((r.installed_rank for r in rows), default=0)
     for m in s.info(target="latest", out_of_order=True, rows=rows).migrations:
@@ -151,8 +164,10 @@ def repair(config: Config, *, dry_run: bool = False) -> RepairReport:
                 s.db.begin()
                 _repair(s, plan)
                 s.db.commit()
+        recorded = [RepairItem(r.change.migration.version.text if r.change.migration.version else None,
+                               r.change.migration.description, r.change.migration.path) for r in plan.recorded]
         return RepairReport(s.header(), [_item(m) for m in plan.removed], [_item(m) for m, _ in plan.deleted],
-                            [_item(m) for m in plan.aligned], dry_run)
+                            [_item(m) for m in plan.aligned], dry_run, recorded)
 
 
 def _repair(s: Session, plan: RepairPlan) -> None:
@@ -165,12 +180,23 @@ def _repair(s: Session, plan: RepairPlan) -> None:
             s.own.clear_progress(migration_key(row.version.text if row.version else None, row.description))
     for key in plan.interrupted:  # repair is the operator saying a dead run's partial changes were dealt with
         s.own.clear_progress(key)
+    if plan.recorded:
+        s.db.commit()  # each record commits on its own (apply.record), then the rest goes on
+        s.own.ensure()
+        options = apply_options(s, None, _no_callbacks)
+        for rec in plan.recorded:
+            record_satisfied(s.db, s.history, s.own, record_work(rec), options, apply.quiet, rec.retire)
+        s.db.begin()
     for _, row in plan.deleted:
         s.history.insert(row)
     for m in plan.aligned:
         assert m.applied is not None and m.resolved is not None
         local = m.resolved
         s.history.update(m.applied.installed_rank, local.description, local.type.value, local.checksum)
+
+
+def _no_callbacks(event: str, migration: object) -> None:
+    """Recording runs no migration, so no migration callback fires."""
 
 
 def _item(m: MigrationInfo) -> RepairItem:

@@ -31,7 +31,7 @@ from flywayx.model.plan import Change, Plan, PlanStep
 from flywayx.model.release import ReleaseGraph
 from flywayx.model.work import Work
 from flywayx.plan.info import InfoResult, current_version
-from flywayx.plan.ledger import Ledger, Record
+from flywayx.plan.ledger import Ledger, Record, with_records
 from flywayx.plan.validate import ValidationIssue
 from flywayx.service import lines, resume
 from flywayx.service.kernel import Session, statements_of
@@ -45,6 +45,13 @@ _HOW = {"identical": "identical to applied {by}", "equivalent": "declared equiva
 
 def record_reason(how: str, by: str) -> str:
     return "recorded, not run: " + _HOW.get(how, how + " {by}").format(by=by)
+
+
+def record_work(rec: Record) -> Work:
+    """The ``Work`` that writes ``rec`` (``apply.record``): no statements, how and by what."""
+    change = rec.change
+    return Work(change.migration, None, rec.release, rec.line, _phase_of(change), change.content_id,
+                recorded_as=rec.how, satisfied_by=rec.by)
 
 
 class _Source:
@@ -85,19 +92,7 @@ class _Source:
 
     def projected(self) -> list[HistoryRow]:
         """The history once the start records are written (what the steps are chosen from)."""
-        rows = list(self.rows)
-        rank = max((r.installed_rank for r in rows), default=0)
-        for rec in self.start:
-            m = rec.change.migration
-            if rec.retire is not None:
-                rank += 1
-                old = rec.retire
-                rows.append(HistoryRow(rank, old.version, old.description, "DELETE", old.script, old.checksum,
-                                       self.s.installed_by, 0, True))
-            rank += 1
-            rows.append(HistoryRow(rank, m.version, m.description, m.type.value, m.script, m.checksum,
-                                   self.s.installed_by, 0, True))
-        return rows
+        return with_records(self.rows, self.start, self.s.installed_by)
 
     def current_text(self) -> str | None:
         """Flyway's current version: after the steps handed out so far."""
@@ -113,10 +108,7 @@ class _Source:
             self._checked = True
 
     def record_step(self, rec: Record) -> Step:
-        change = rec.change
-        work = Work(change.migration, None, rec.release, rec.line, _phase_of(change), change.content_id,
-                    recorded_as=rec.how, satisfied_by=rec.by)
-        return Step(work, record_reason(rec.how, rec.by), rec.retire)
+        return Step(record_work(rec), record_reason(rec.how, rec.by), rec.retire)
 
     def before_and_after(self, main: Callable[[], Step | None]) -> Step | None:
         """The start records, then ``main``'s steps, then the records those steps made due."""
@@ -313,4 +305,4 @@ def one_step_only(s: Session, source: Source) -> bool:
     return isinstance(source, FlywayOrder) and s.config.target.lower() == "next"
 
 
-__all__ = ["FlywayOrder", "ReleasePlan", "Source", "one_step_only", "record_reason", "source_for"]
+__all__ = ["FlywayOrder", "ReleasePlan", "Source", "one_step_only", "record_reason", "record_work", "source_for"]
