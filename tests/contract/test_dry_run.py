@@ -10,6 +10,9 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from tests.conftest import MariaScratch
 
 from .conftest import Result, Target
 from .snapshot import snapshot
@@ -146,3 +149,40 @@ def test_plan_refuses_what_migrate_refuses(target: Target, tmp_path: Path, flywa
     assert flywayx(*_args(target, loc), "repair").code == 0  # the edit accepted: both go ahead
     ok = flywayx(*_args(target, loc), "plan", "--to", "1.2.1")
     assert ok.code == 0 and "Plan from 1.1.0 to 1.2.1: 3 step(s)" in ok.out, ok.out
+
+
+def test_resume_dry_run_shows_where_it_continues(mariadb: MariaScratch, tmp_path: Path,
+                                                 flywayx: Callable[..., Result]) -> None:
+    """MySQL/MariaDB: a migration failed at its second statement; the dry run of ``--resume`` shows
+    it continuing there, and changes nothing (Flyway's success=0 row and the progress record stay)."""
+    url = mariadb.url
+    loc = tmp_path / "m"
+    loc.mkdir()
+    script = loc / "V1__two.sql"
+    script.write_text("CREATE TABLE a (id INT);\nINSERT INTO nowhere VALUES (1);\n", encoding="utf-8")
+    assert flywayx("--url", url, "--locations", str(loc), "migrate").code == 1
+    script.write_text("CREATE TABLE a (id INT);\nCREATE TABLE b (id INT);\n", encoding="utf-8")
+    t = Target(url, "mariadb", _query(mariadb), lambda sql: None, mariadb.name)
+    before = snapshot(t)
+    shown = flywayx("--url", url, "--locations", str(loc), "migrate", "--resume", "--dry-run",
+                    "--output-type", "json")
+    assert shown.code == 0, shown.out
+    actions = shown.json()["actions"]
+    assert actions[0] == {"action": "resume", "script": "V1__two.sql", "statementsDone": 1, "total": 2}
+    assert [(a["action"], a.get("skipStatements")) for a in actions if a["action"] == "migrate"] == [("migrate", 1)]
+    assert snapshot(t) == before
+    assert flywayx("--url", url, "--locations", str(loc), "migrate", "--resume").code == 0
+    assert t.query("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()"
+                   " AND table_name IN ('a', 'b')") == [(2,)]
+
+
+def _query(db: MariaScratch) -> Callable[[str], list[tuple[object, ...]]]:
+    def query(sql: str) -> list[tuple[object, ...]]:
+        conn: Any = db.connect()
+        try:
+            cur = conn.cursor()
+            cur.execute(sql)
+            return [tuple(r) for r in cur.fetchall()] if cur.description else []
+        finally:
+            conn.close()
+    return query
