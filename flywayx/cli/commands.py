@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from flywayx.cli.app import _common, _set, cli, config_from, emit_json, json_mode, progress_reporter, say
+from flywayx.cli.progress import flyway_time
 from flywayx.cli.render import color_enabled, flyway_table, info_rows
 
 
@@ -34,20 +35,21 @@ def migrate(ctx: click.Context, target: str | None, out_of_order: bool | None, b
     config = config_from(ctx)
     options = service.MigrateOptions(resume=resume, dry_run=dry_run, backup_dir=backup_dir,
                                      to_release=to_release, phase=None if phase == "all" else phase)
-    result = service.migrate(config, options, progress_reporter(ctx))
+    reporter = progress_reporter(ctx)
+    result = service.migrate(config, options, reporter)
     if json_mode(ctx):
         emit_json(result.to_json())
         return
     _warn(result.warnings)
-    schema = result.header.schema_name.split(", ")[0]
-    say(ctx, f"Current version of schema {schema}: {result.initial_version or '<< Empty Schema >>'}")
+    schema = reporter.schema or result.header.schema_name.split(", ")[0]
+    if not reporter.announced:
+        say(ctx, f"Current version of schema {schema}: {result.initial_version or '<< Empty Schema >>'}")
     if not result.applied:
         say(ctx, f"Schema {schema} is up to date. No migration necessary.")
         return
-    secs = result.total_ms / 1000
     say(ctx, f"Successfully applied {len(result.applied)} migration{'s' if len(result.applied) != 1 else ''} to "
              f"schema {schema}, now at version v{result.target_version} "
-             f"(execution time {int(secs // 60):02d}:{secs % 60:06.3f}s)")
+             f"(execution time {flyway_time(result.total_ms)})")
 
 
 @cli.command()

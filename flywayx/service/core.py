@@ -39,7 +39,7 @@ from flywayx.model.work import Work
 from flywayx.plan.info import InfoOptions, InfoResult, compute_info
 from flywayx.plan.mixed import check_mixed
 from flywayx.plan.validate import ValidationIssue, validate_info
-from flywayx.service.prepare import _prepare_history, _q, _schema_empty
+from flywayx.service.prepare import _prepare_history, _q, _schema_empty, announce
 from flywayx.sources.checksum import read_migration_text
 from flywayx.sources.placeholders import (
     builtin_placeholders,
@@ -264,6 +264,7 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
             if issues:
                 raise validation_error([i.message for i in issues])
         initial = _prepare_history(s)
+        announce(s, report, initial)
         run_id = str(uuid.uuid4())
         s.own.start_run(run_id, from_release=None, to_release=None, phase=None, tool_version=TOOL_VERSION,
                         installed_by=s.installed_by)

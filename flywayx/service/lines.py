@@ -33,7 +33,7 @@ from flywayx.service.core import (
     load_statements,
 )
 from flywayx.service.core import validation_error as _validation_error
-from flywayx.service.prepare import _prepare_history
+from flywayx.service.prepare import _prepare_history, announce
 from flywayx.sources.checksum import read_migration_text
 from flywayx.sources.content_id import content_id, content_id_of_python
 from flywayx.sources.releases import find_releases_file, load_releases
@@ -134,6 +134,7 @@ def migrate_to(s: Session, target: str | None, options: MigrateOptions, phase: s
             raise _validation_error([i.message for i in issues])
     plan = make_plan(s, graph, analysed, target)  # refuse impossible paths before touching anything
     initial = _prepare_history(s)
+    announce(s, report, initial)
     run_id = str(uuid.uuid4())
     s.own.start_run(run_id, from_release=",".join(plan.from_releases) or None, to_release=plan.target,
                     phase=phase, tool_version=TOOL_VERSION, installed_by=s.installed_by)

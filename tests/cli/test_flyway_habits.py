@@ -1,0 +1,169 @@
+"""A Flyway user's habits on the command line: options after the command, -q and -X, the log lines
+of migrate in a CI log and on a terminal, releases.toml errors, undo files, info filters.
+
+The output tests run the installed ``flywayx`` console script as a subprocess, so stdout is a pipe
+(or a pseudo-terminal) exactly as in a CI job or a shell.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CliResult, MariaScratch
+
+FLYWAYX = str(Path(sys.executable).parent / "flywayx")
+Fx = Callable[..., CliResult]
+
+
+@pytest.fixture
+def fx(cli_run: Fx) -> Fx:
+    """The in-process CLI (the same ``run`` the console script calls), for tests that need no pipe."""
+    return cli_run
+
+
+def project(tmp_path: Path, count: int = 3) -> Path:
+    sql = tmp_path / "sql"
+    sql.mkdir()
+    for i in range(1, count + 1):
+        (sql / f"V{i}__add_t{i}.sql").write_text(f"CREATE TABLE t{i} (id INT);\nINSERT INTO t{i} VALUES ({i});\n")
+    return sql
+
+
+def flywayx(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLYWAY")}
+    return subprocess.run([FLYWAYX, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
+
+
+# --- item 5: shared options after the command name, Flyway's -q and -X ------------------------------
+
+@pytest.mark.parametrize("flag", ["--verbose", "-q", "--quiet", "-X", "--debug"])
+def test_shared_flags_are_accepted_after_the_command(flag: str, tmp_path: Path, fx: Fx) -> None:
+    sql = project(tmp_path)
+    r = fx("migrate", "--url", f"sqlite:///{tmp_path / 'a.db'}", "--locations", str(sql), flag)
+    assert r.code == 0, r.err
+    assert "No such option" not in r.err
+
+
+def test_quiet_after_the_command_prints_nothing_but_json_still_works(tmp_path: Path, fx: Fx) -> None:
+    sql = project(tmp_path)
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    assert fx("--url", url, "--locations", str(sql), "migrate", "-q").out == ""
+    r = fx("info", "-q", "--url", url, "--locations", str(sql), "--output-type", "json")
+    assert [m["state"] for m in r.json()["migrations"]] == ["Success"] * 3
+
+
+def test_debug_shows_each_statement_and_implies_verbose(tmp_path: Path) -> None:
+    sql = project(tmp_path, 1)
+    done = flywayx("migrate", "-X", "--url", f"sqlite:///{tmp_path / 'a.db'}", "--locations", str(sql))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1:5] == [
+        'DEBUG: Starting migration of schema "main" to version "1 - add t1" ...',
+        'Migrating schema "main" to version "1 - add t1"',
+        "DEBUG: statement 1/2 of V1__add_t1.sql done",
+        "DEBUG: statement 2/2 of V1__add_t1.sql done"]
+    assert done.stdout.splitlines()[5].startswith(
+        'Successfully completed migration of schema "main" to version "1 - add t1" (execution time 00:0')
+
+
+# --- item 6: what Flyway prints, in a CI log and on a terminal ----------------------------------------
+
+def test_piped_output_has_flyways_lines_in_flyways_order(tmp_path: Path) -> None:
+    sql = project(tmp_path)
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    done = flywayx("migrate", "--url", url, "--locations", str(sql))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[:4] == ['Current version of schema "main": << Empty Schema >>',
+                         'Migrating schema "main" to version "1 - add t1"',
+                         'Migrating schema "main" to version "2 - add t2"',
+                         'Migrating schema "main" to version "3 - add t3"']
+    assert re.fullmatch(r'Successfully applied 3 migrations to schema "main", now at version v3 '
+                        r"\(execution time \d\d:\d\d\.\d{3}s\)", lines[4])
+    assert len(lines) == 5 and done.stderr == ""  # no progress bar in a log
+    again = flywayx("migrate", "--url", url, "--locations", str(sql))
+    assert again.stdout.splitlines() == ['Current version of schema "main": 3',
+                                         'Schema "main" is up to date. No migration necessary.']
+
+
+def test_verbose_adds_each_migrations_execution_time(tmp_path: Path) -> None:
+    sql = project(tmp_path, 2)
+    done = flywayx("--verbose", "migrate", "--url", f"sqlite:///{tmp_path / 'a.db'}", "--locations", str(sql))
+    timed = [line for line in done.stdout.splitlines() if line.startswith("Successfully completed migration")]
+    assert len(timed) == 2
+    assert re.fullmatch(r'Successfully completed migration of schema "main" to version "2 - add t2" '
+                        r"\(execution time \d\d:\d\d\.\d{3}s, 2 statements\)", timed[1])
+
+
+def test_mariadb_schema_is_quoted_as_flyway_quotes_it(tmp_path: Path, mariadb: MariaScratch) -> None:
+    sql = project(tmp_path, 1)
+    done = flywayx("migrate", "--url", mariadb.url, "--locations", str(sql))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[:2] == [f"Current version of schema `{mariadb.name}`: << Empty Schema >>",
+                                            f'Migrating schema `{mariadb.name}` to version "1 - add t1"']
+
+
+def test_out_of_order_is_marked(tmp_path: Path) -> None:
+    sql = project(tmp_path, 1)
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    (sql / "V3__late.sql").write_text("CREATE TABLE t3 (id INT);\n")
+    assert flywayx("migrate", "--url", url, "--locations", str(sql)).returncode == 0
+    (sql / "V2__early.sql").write_text("CREATE TABLE t2 (id INT);\n")
+    done = flywayx("migrate", "--url", url, "--locations", str(sql), "-outOfOrder=true")
+    assert done.stdout.splitlines()[:3] == [
+        'Current version of schema "main": 3',
+        'outOfOrder mode is active. Migration of schema "main" may not be reproducible.',
+        'Migrating schema "main" to version "2 - early" [out of order]']
+
+
+def test_on_a_terminal_the_lines_come_with_a_progress_bar(tmp_path: Path) -> None:
+    sql = project(tmp_path, 2)
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLYWAY")}
+    proc = subprocess.Popen([FLYWAYX, "migrate", "--url", f"sqlite:///{tmp_path / 'a.db'}", "--locations", str(sql)],
+                            stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
+    os.close(slave)
+    seen = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 60)
+        if not ready:
+            break
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert proc.wait(timeout=60) == 0
+    os.close(master)
+    text = seen.decode()
+    assert re.search(r"\[#*\.*\] \d/2 statements  ETA", text)  # the bar, redrawn in place
+    assert "\r\x1b[2K" in text  # and erased before the next line
+    assert 'Migrating schema "main" to version "2 - add t2"' in text
+    assert text.index("Current version of schema") < text.index("Migrating schema")
+
+
+# --- item 7: a releases.toml syntax error -------------------------------------------------------------
+
+def test_a_releases_toml_syntax_error_is_shown_alone_with_its_line(tmp_path: Path, fx: Fx) -> None:
+    sql = project(tmp_path)
+    (sql / "releases.toml").write_text('[lines]\ndepth = 1\n\n[release."1"]\n[release."2"\nfrom = "1"\n\n'
+                                       '[release."3"]\nfrom = "2\n')
+    for args in (["--url", f"sqlite:///{tmp_path / 'a.db'}", "info"], ["graph", "--offline"]):
+        r = fx("--locations", str(sql), *args)
+        assert r.code == 1
+        assert r.err.splitlines() == [
+            f"ERROR: {sql / 'releases.toml'} is invalid (2 problems):",
+            f"  {sql / 'releases.toml'}:5: invalid TOML: Expected ']' at the end of a table declaration",
+            f"  {sql / 'releases.toml'}:9: invalid TOML: Illegal character '\\n'",
+            'hint: fix the TOML syntax at each line listed: tables are written [release."4.6.1"], values in '
+            'double quotes (from = "4.6.0", merges = ["4.5.3"])']
