@@ -76,7 +76,7 @@ def info(ctx: click.Context, target: str | None, out_of_order: bool | None) -> N
     say(ctx, "")
     import sys
 
-    headers, rows = info_rows(result.migrations, result.releases, color_enabled(sys.stdout))
+    headers, rows = info_rows(result.migrations, result.releases, color_enabled(sys.stdout), result.undo)
     say(ctx, flyway_table(headers, rows))
     del schema
 

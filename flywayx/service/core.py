@@ -185,7 +185,8 @@ def info(config: Config) -> InfoReport:
         empty = all(_schema_empty(s, name) for name in s.schemas)
         report = InfoReport(s.header(), list(result.migrations),
                             current.version.text if current and current.version else None, empty,
-                            warnings=list(s.found.warnings))
+                            warnings=list(s.found.warnings),
+                            undo={u.version.text: u.path for u in s.found.undo if u.version is not None})
         from flywayx.service import lines
 
         graph = lines.release_graph(s)

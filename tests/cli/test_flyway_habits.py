@@ -167,3 +167,29 @@ def test_a_releases_toml_syntax_error_is_shown_alone_with_its_line(tmp_path: Pat
             f"  {sql / 'releases.toml'}:9: invalid TOML: Illegal character '\\n'",
             'hint: fix the TOML syntax at each line listed: tables are written [release."4.6.1"], values in '
             'double quotes (from = "4.6.0", merges = ["4.5.3"])']
+
+
+# --- item 8: Flyway Teams undo migrations ---------------------------------------------------------------
+
+def test_undo_files_are_known_never_run_and_shown_as_undoable(tmp_path: Path, fx: Fx) -> None:
+    import sqlite3
+
+    sql = project(tmp_path, 2)
+    (sql / "U1__add_t1.sql").write_text("DROP TABLE t1;\n")
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    r = fx("--url", url, "--locations", str(sql), "migrate", "-validateMigrationNaming=true")
+    assert r.code == 0, r.err
+    assert r.err == ""  # no "misnamed" warning, no error even with strict naming
+    assert [line for line in r.out.splitlines() if line.startswith("Migrating")] == [
+        'Migrating schema "main" to version "1 - add t1"', 'Migrating schema "main" to version "2 - add t2"']
+    with sqlite3.connect(tmp_path / "a.db") as conn:
+        assert conn.execute("SELECT id FROM t1").fetchall() == [(1,)]  # the undo never ran
+    r = fx("--url", url, "--locations", str(sql), "info")
+    assert r.err == ""
+    table = [[c.strip() for c in line.strip("|").split("|")] for line in r.out.splitlines() if line.startswith("| ")]
+    assert table[0][-1] == "Undoable"
+    assert [(row[1], row[-1]) for row in table[1:]] == [("1", "Yes"), ("2", "No")]
+    got = fx("--url", url, "--locations", str(sql), "info", "--output-type", "json").json()["migrations"]
+    assert [(m["version"], m["undoable"], Path(m["undoFilepath"]).name if m["undoFilepath"] else "")
+            for m in got] == [("1", "Yes", "U1__add_t1.sql"), ("2", "No", "")]
+    assert fx("--url", url, "--locations", str(sql), "validate").code == 0
