@@ -193,3 +193,24 @@ def test_undo_files_are_known_never_run_and_shown_as_undoable(tmp_path: Path, fx
     assert [(m["version"], m["undoable"], Path(m["undoFilepath"]).name if m["undoFilepath"] else "")
             for m in got] == [("1", "Yes", "U1__add_t1.sql"), ("2", "No", "")]
     assert fx("--url", url, "--locations", str(sql), "validate").code == 0
+
+
+# --- item 9: lint without --dialect -------------------------------------------------------------------------
+
+def test_lint_ci_as_the_docs_show_it_runs_without_a_dialect(tmp_path: Path) -> None:
+    sql = project(tmp_path, 1)
+    (sql / "V2__drop.sql").write_text("ALTER TABLE t1 DROP COLUMN id;\n")
+    done = flywayx("--locations", str(sql), "lint", "--ci")
+    assert done.returncode == 1, done.stderr  # the drop is a finding: CI fails on it, not on a missing dialect
+    assert "lint needs a dialect" not in done.stderr
+    assert done.stderr.splitlines()[0].startswith("note: no --dialect and no database URL: linting as mysql")
+    assert "2 migration(s) linted (mysql" in done.stdout
+
+
+def test_lint_takes_the_dialect_from_the_url_in_flyway_toml(tmp_path: Path) -> None:
+    sql = project(tmp_path, 1)
+    (tmp_path / "flyway.toml").write_text(f'[environments.default]\nurl = "jdbc:postgresql://127.0.0.1/app"\n'
+                                          f'[flyway]\nlocations = ["filesystem:{sql}"]\n')
+    done = flywayx("lint", "--ci", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 migration(s) linted (postgresql" in done.stdout and "note:" not in done.stderr
