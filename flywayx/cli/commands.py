@@ -56,13 +56,23 @@ def migrate(ctx: click.Context, target: str | None, out_of_order: bool | None, b
 @_common
 @click.option("--target", help="Show states relative to this target version.")
 @click.option("--out-of-order/--no-out-of-order", default=None)
+@click.option("--info-since-date", metavar="DATE", help="Only rows installed after DATE (dd/MM/yyyy HH:mm), "
+                                                        "and pending ones (Flyway's -infoSinceDate).")
+@click.option("--info-until-date", metavar="DATE", help="Only rows installed before DATE (-infoUntilDate).")
+@click.option("--info-since-version", metavar="V", help="Only versions >= V, and repeatables (-infoSinceVersion).")
+@click.option("--info-until-version", metavar="V", help="Only versions <= V (-infoUntilVersion).")
+@click.option("--info-of-state", metavar="STATES", help="Only these states, e.g. success,out_of_order (-infoOfState).")
 @click.pass_context
-def info(ctx: click.Context, target: str | None, out_of_order: bool | None) -> None:
+def info(ctx: click.Context, /, target: str | None, out_of_order: bool | None, **filters: str | None) -> None:
     """Show every migration with its state, like Flyway's info."""
     from flywayx import service
+    from flywayx.plan.info_filter import parse_filter
 
     _set(ctx, target=target, outOfOrder=out_of_order)
+    chosen = parse_filter(_info_filter_values(ctx, filters))  # bad values fail before connecting
     result = service.info(config_from(ctx))
+    if chosen.active:
+        result.migrations = chosen.apply(result.migrations)
     if json_mode(ctx):
         emit_json(result.to_json())
         return
@@ -203,6 +213,18 @@ def rename(ctx: click.Context, paths: tuple[str, ...], dry_run: bool) -> None:
         say(ctx, f"{'would rename' if dry_run else 'renamed'} {old} -> {new}")
     if not done:
         say(ctx, "No alias names found.")
+
+
+def _info_filter_values(ctx: click.Context, given: dict[str, str | None]) -> dict[str, str]:
+    """Flyway-style -infoSinceDate=… arguments, overridden by the click-style options."""
+    from flywayx.plan.info_filter import KEYS
+
+    values = {k: v for k, v in ctx.find_root().obj.get("flyway_args", {}).items() if k in KEYS}
+    for key in KEYS:
+        option = "".join("_" + c.lower() if c.isupper() else c for c in key)  # infoSinceDate -> info_since_date
+        if given.get(option) is not None:
+            values[key] = str(given[option])
+    return values
 
 
 def _warn(warnings: list[str]) -> None:

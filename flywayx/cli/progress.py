@@ -32,9 +32,9 @@ def flyway_time(ms: int) -> str:
 
 def migration_text(schema: str, m: Migration, out_of_order: bool = False) -> str:
     """``schema `app` to version "12 - add index"`` (or ``with repeatable migration "views"``)."""
-    what = f'version "{m.version.text} - {m.description}"' if m.version is not None \
+    what = f'to version "{m.version.text} - {m.description}"' if m.version is not None \
         else f'with repeatable migration "{m.description}"'
-    return f"schema {schema} to {what}" + (" [out of order]" if out_of_order else "")
+    return f"schema {schema} {what}" + (" [out of order]" if out_of_order else "")
 
 
 class MigrateOutput:
@@ -51,7 +51,8 @@ class MigrateOutput:
         if self.quiet:
             return
         handler = {"migrate.begin": self._begin, "migration.start": self._start, "migration.done": self._done,
-                   "statement.done": self._statement}.get(event)
+                   "statement.done": self._statement, "backup.done": self._backup,
+                   "backup.skipped": self._no_backup}.get(event)
         if handler is not None:
             handler(data)
 
@@ -61,6 +62,14 @@ class MigrateOutput:
         click.echo(f"Current version of schema {self.schema}: {data['version'] or '<< Empty Schema >>'}")
         if data.get("out_of_order"):
             click.echo(f"outOfOrder mode is active. Migration of schema {self.schema} may not be reproducible.")
+
+    def _backup(self, data: dict[str, Any]) -> None:
+        size = int(data["size"])
+        click.echo(f"Backup of {', '.join(data['schemas']) or 'the database'} written to {data['path']} "
+                   f"({size:,} bytes, {data['tool']}); put it back with: flywayx restore {data['path']}")
+
+    def _no_backup(self, data: dict[str, Any]) -> None:
+        click.echo(f"No backup taken into {data['dir']}: the schemas do not exist yet, there is nothing to lose")
 
     def _start(self, data: dict[str, Any]) -> None:
         m, late = data["migration"], bool(data.get("out_of_order"))

@@ -115,6 +115,7 @@ class MigrateReport:
     error: dict[str, Any] | None = None
     to_release: str | None = None
     phase: str | None = None
+    backup: str | None = None  # the dump migrate --backup wrote, if any
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -141,6 +142,8 @@ class MigrateReport:
             "licenseFailed": False,
             "totalMigrationTime": self.total_ms,
         }
+        if self.backup is not None:
+            out["backup"] = self.backup
         if self.error is not None:
             out["error"] = self.error
         return out

@@ -248,7 +248,7 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
     with session(config) as s:
         fire = _callbacks(s, report)
         if options.backup_dir is not None:
-            _backup_first(s, options.backup_dir)
+            _backup_first(s, options.backup_dir, report)
         if options.resume:
             resume.prepare_resume(s)
         else:
@@ -259,6 +259,7 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
 
             done = lines.migrate_to(s, options.to_release, options, options.phase, report)
             done.warnings.extend(_record_state(s, None))
+            done.backup = _absolute(s.own.pending_backup)
             return done
         if config.validate_on_migrate:
             issues, _ = _validation(s, ["*:pending"])
@@ -278,15 +279,26 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
         warnings = list(s.found.warnings) + _record_state(s, run_id)
         current = s.info().current()
         return MigrateReport(s.header(), initial, current.version.text if current and current.version else None,
-                             applied, warnings, int((time.monotonic() - started) * 1000))
+                             applied, warnings, int((time.monotonic() - started) * 1000),
+                             backup=_absolute(s.own.pending_backup))
 
 
-def _backup_first(s: Session, dest: str) -> None:
-    """migrate --backup: a checked dump before anything changes; any failure stops the migrate."""
+def _absolute(path: str | None) -> str | None:
+    return os.path.abspath(path) if path is not None else None
+
+
+def _backup_first(s: Session, dest: str, report: Reporter) -> None:
+    """migrate --backup: a checked dump before anything changes; any failure stops the migrate.
+    Reports ``backup.done`` (where the dump went) or ``backup.skipped`` (nothing exists yet)."""
     from flywayx.service import safety
 
     taken = safety.backup_before_migrate(s, dest)
     s.own.pending_backup = str(taken.path) if taken is not None else None
+    if taken is None:
+        report("backup.skipped", {"dir": dest})
+    else:
+        report("backup.done", {"path": os.path.abspath(taken.path), "size": taken.size, "tool": taken.tool,
+                               "schemas": list(taken.schemas)})
 
 
 def _record_state(s: Session, run_id: str | None) -> list[str]:

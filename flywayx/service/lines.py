@@ -197,10 +197,38 @@ def _history_state(s: Session) -> tuple[Any, ...]:
 
 
 def plan_for(s: Session, target: str | None, phase: str | None) -> tuple[Plan, list[PlanStep], Analysed]:
-    graph = require_graph(s)
+    """The plan to release ``target``; without releases.toml (and without ``target``) the pending
+    migrations in the order plain ``migrate`` applies them (``flyway_plan``)."""
+    graph = release_graph(s)
+    if graph is None and target is None:
+        analysed = analyse(s)
+        plan = flyway_plan(s, analysed)
+        return plan, select_phase(plan, phase, analysed), analysed
+    graph = graph or require_graph(s)
     analysed = analyse(s)
     plan = make_plan(s, graph, analysed, target)
     return plan, select_phase(plan, phase, analysed), analysed
+
+
+def flyway_plan(s: Session, analysed: Analysed) -> Plan:
+    """Flyway's order, as ``info`` computes it: pending versions ascending (out-of-order ones only
+    with outOfOrder), then new or changed repeatables by description; nothing else runs."""
+    result = s.info()
+    current = result.current()
+    at = current.version if current is not None else None
+    by_script = {c.migration.script: c for c in analysed.changes}
+    applied_repeatables = {r.description for r in s.rows() if r.version is None}
+    steps = []
+    for m in result.pending():
+        if m.resolved is None:
+            continue
+        if m.version is None:
+            why = "repeatable: checksum changed" if m.description in applied_repeatables else "repeatable: new"
+        else:
+            why = "pending (plain Flyway order: no releases.toml)"
+        late = m.version is not None and at is not None and m.version < at
+        steps.append(PlanStep(by_script[m.resolved.script], None, None, why, late))
+    return Plan(tuple(steps), None, (), tuple(s.found.warnings), from_version=at.text if at is not None else None)
 
 
 def release_columns(s: Session, graph: ReleaseGraph) -> dict[str, tuple[str | None, str | None]]:

@@ -27,6 +27,16 @@ def offline_graph(config: Config) -> ReleaseGraph:
     return graph
 
 
+def fresh_path(graph: ReleaseGraph, target: str) -> list[str]:
+    """The releases a fresh install of ``target`` takes migrations from: its closure (no database
+    to subtract). UsageError for an unknown release."""
+    from flywayx.plan.releases import index_releases
+
+    index = index_releases(graph)
+    name = next((r.name for r in graph.releases if r.name == target or r.version.text == target), target)
+    return sorted(index.closure(name), key=index.rank.__getitem__)
+
+
 def rename_aliases(config: Config, paths: list[str], *, apply: bool) -> list[tuple[Path, Path]]:
     """Plan (and unless ``apply`` is False, perform) alias renames in ``paths`` or the locations."""
     targets = paths or [loc.removeprefix("filesystem:") for loc in config.locations]

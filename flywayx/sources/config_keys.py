@@ -156,6 +156,11 @@ KEYS: tuple[KeySpec, ...] = (
     _k("workingDirectory", "working_directory", "str", C, None,
        "Directory for default config files and relative locations."),
     _k("outputFile", "output_file", "str", C, None, "Also write JSON output to this file."),
+    _k("infoSinceDate", None, "str", C, None, "info: rows installed after this date (dd/MM/yyyy HH:mm), and pending."),
+    _k("infoUntilDate", None, "str", C, None, "info: rows installed before this date (dd/MM/yyyy HH:mm)."),
+    _k("infoSinceVersion", None, "str", C, None, "info: versions at or above this one, and repeatables."),
+    _k("infoUntilVersion", None, "str", C, None, "info: versions at or below this one."),
+    _k("infoOfState", None, "str", C, None, "info: only these states (comma list: success,out_of_order,…)."),
     # --- flywayx's own ---
     _k("releases", "releases_file", "str", F, "FLYWAY_RELEASES", "Path of releases.toml.", flywayx_only=True),
     _k("lockTimeout", "lock_timeout", "float", F, "FLYWAY_LOCK_TIMEOUT",

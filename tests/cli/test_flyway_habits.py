@@ -214,3 +214,147 @@ def test_lint_takes_the_dialect_from_the_url_in_flyway_toml(tmp_path: Path) -> N
     done = flywayx("lint", "--ci", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 migration(s) linted (postgresql" in done.stdout and "note:" not in done.stderr
+
+
+# --- item 10: info filters, plan without releases.toml, graph --to, backup, wrong password ------------------
+
+@pytest.fixture
+def dated(tmp_path: Path, fx: Fx) -> tuple[Path, str]:
+    """Versions 1..3 applied on 01/01/2020, 01/06/2020 and 01/01/2021 (10:00), version 4 pending,
+    one repeatable applied."""
+    import sqlite3
+
+    sql = project(tmp_path, 4)
+    (sql / "R__view.sql").write_text("CREATE VIEW v AS SELECT 1 AS x;\n")
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    assert fx("--url", url, "--locations", str(sql), "migrate", "-target=3").code == 0
+    with sqlite3.connect(tmp_path / "a.db") as conn:
+        for version, day in (("1", "2020-01-01"), ("2", "2020-06-01"), ("3", "2021-01-01")):
+            conn.execute("UPDATE flyway_schema_history SET installed_on = ? WHERE version = ?",
+                         (f"{day} 10:00:00", version))
+        conn.execute("UPDATE flyway_schema_history SET installed_on = '2021-01-01 10:00:00' WHERE version IS NULL")
+    return sql, url
+
+
+def _shown(fx: Fx, sql: Path, url: str, *filters: str) -> list[tuple[str, str]]:
+    r = fx("--url", url, "--locations", str(sql), "info", *filters)
+    assert r.code == 0, r.err
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in r.out.splitlines() if line.startswith("| ")]
+    return [(row[1] or row[2], row[5]) for row in rows[1:]]
+
+
+def test_info_filters_as_flyway_applies_them(dated: tuple[Path, str], fx: Fx) -> None:
+    sql, url = dated
+    assert _shown(fx, sql, url) == [("1", "Success"), ("2", "Success"), ("3", "Success"), ("view", "Success"),
+                                    ("4", "Pending")]
+    assert _shown(fx, sql, url, "-infoSinceVersion=2") == [("2", "Success"), ("3", "Success"), ("view", "Success"),
+                                                           ("4", "Pending")]
+    assert _shown(fx, sql, url, "-infoUntilVersion=2") == [("1", "Success"), ("2", "Success")]
+    assert _shown(fx, sql, url, "-infoSinceDate=01/03/2020 00:00") == [("2", "Success"), ("3", "Success"),
+                                                                       ("view", "Success"), ("4", "Pending")]
+    assert _shown(fx, sql, url, "-infoUntilDate=01/01/2021 10:00") == [("1", "Success"), ("2", "Success")]
+    assert _shown(fx, sql, url, "-infoOfState=pending") == [("4", "Pending")]
+    assert _shown(fx, sql, url, "--info-of-state", "SUCCESS,Pending", "--info-since-version", "3") == [
+        ("3", "Success"), ("view", "Success"), ("4", "Pending")]
+    got = fx("--url", url, "--locations", str(sql), "info", "-infoOfState=success", "-infoUntilVersion=1",
+             "--output-type", "json").json()
+    assert [m["version"] for m in got["migrations"]] == ["1"] and got["schemaVersion"] == "3"
+
+
+@pytest.mark.parametrize(("flag", "message"), [
+    ("-infoSinceDate=2020-01-01", "ERROR: '2020-01-01' is an invalid value for the infoSinceDate option. The expected "
+                                  "format is 'dd/mm/yyyy hh:mm', like '13/10/2020 16:30'."),
+    ("-infoOfState=done", "ERROR: 'done' is not a migration state (-infoOfState)"),
+    ("-infoUntilVersion=x.y", "ERROR: 'x.y' is an invalid value for the infoUntilVersion option"),
+])
+def test_a_bad_info_filter_is_one_error_line(flag: str, message: str, tmp_path: Path, fx: Fx) -> None:
+    r = fx("--url", f"sqlite:///{tmp_path / 'a.db'}", "--locations", str(project(tmp_path, 1)), "info", flag)
+    assert r.code == 2
+    assert r.err.splitlines()[0].startswith(message) and r.err.splitlines()[1].startswith("hint: ")
+
+
+def test_plan_without_releases_toml_lists_pending_in_flyways_order(tmp_path: Path, fx: Fx) -> None:
+    sql = project(tmp_path, 3)
+    (sql / "R__a_view.sql").write_text("CREATE VIEW a AS SELECT 1 AS x;\n")
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    assert fx("--url", url, "--locations", str(sql), "migrate", "-target=1").code == 0
+    (sql / "R__b_view.sql").write_text("CREATE VIEW b AS SELECT 1 AS x;\n")
+    (sql / "R__a_view.sql").write_text("DROP VIEW a;\nCREATE VIEW a AS SELECT 2 AS x;\n")
+    r = fx("--url", url, "--locations", str(sql), "plan")
+    assert r.code == 0, r.err
+    assert r.out.splitlines()[0] == "Plan from schema version 1 to latest: 4 step(s)"
+    assert [line.split("—")[-1].strip() for line in r.out.splitlines()[1:]] == [
+        "pending (plain Flyway order: no releases.toml)", "pending (plain Flyway order: no releases.toml)",
+        "repeatable: checksum changed", "repeatable: new"]
+    assert [s["description"] for s in fx("--url", url, "--locations", str(sql), "plan", "--output-type",
+                                         "json").json()["steps"]] == ["add t2", "add t3", "a view", "b view"]
+    # what plan listed is what migrate runs
+    migrated = fx("--url", url, "--locations", str(sql), "migrate").out.splitlines()
+    assert [line for line in migrated if line.startswith("Migrating")] == [
+        'Migrating schema "main" to version "2 - add t2"', 'Migrating schema "main" to version "3 - add t3"',
+        'Migrating schema "main" with repeatable migration "a view"',
+        'Migrating schema "main" with repeatable migration "b view"']
+
+
+def test_graph_to_marks_the_target_and_explains_every_symbol(tmp_path: Path, fx: Fx) -> None:
+    sql = tmp_path / "sql"
+    sql.mkdir()
+    for n in range(4):
+        (sql / f"V1.{n}.1__t{n}.sql").write_text(f"CREATE TABLE t{n} (id INT);\n")
+    (sql / "releases.toml").write_text("[lines]\ndepth = 1\n" + "".join(f'[release."1.{n}"]\n' for n in range(4)))
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    assert fx("--url", url, "--locations", str(sql), "migrate", "--to", "1.0").code == 0
+    r = fx("--url", url, "--locations", str(sql), "graph", "--to", "1.2")
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()
+    assert lines[:5] == ["line 1", "  * 1.0", "  > 1.1", "  @ 1.2", "    1.3"]
+    legend = lines[lines.index("legend:") + 1:]
+    for symbol in ("*", ">", "@"):
+        assert any(entry.strip().startswith(symbol + " ") for entry in legend), symbol
+    assert "target: 1.2" in lines and "database is at: 1.0" in lines
+    offline = fx("--locations", str(sql), "graph", "--to", "1.2").out.splitlines()
+    assert offline[:5] == ["line 1", "  > 1.0", "  > 1.1", "  @ 1.2", "    1.3"]
+    reached = fx("--url", url, "--locations", str(sql), "graph", "--to", "1.0").out.splitlines()
+    assert reached[1] == "  * 1.0  <- target, already reached"
+
+
+def test_migrate_backup_says_where_the_dump_went(tmp_path: Path, mariadb: MariaScratch) -> None:
+    sql = project(tmp_path, 1)
+    backups = tmp_path / "backups"
+    done = flywayx("migrate", "--url", mariadb.url, "--locations", str(sql), "--backup", str(backups))
+    assert done.returncode == 0, done.stderr
+    [dump] = [p for p in backups.iterdir() if p.suffix == ".sql"]
+    first = done.stdout.splitlines()[0]
+    assert first.startswith(f"Backup of {mariadb.name} written to {dump} (")
+    assert first.endswith(f"put it back with: flywayx restore {dump}")
+    assert f"Current version of schema `{mariadb.name}`" in done.stdout.splitlines()[1]
+    as_json = flywayx("migrate", "--url", mariadb.url, "--locations", str(sql), "--backup", str(backups),
+                      "--output-type", "json")
+    import json
+
+    assert Path(json.loads(as_json.stdout)["backup"]).exists()
+
+
+@pytest.mark.parametrize("user", ["root", "nobody_fx_i16"])
+def test_a_wrong_password_gets_an_authentication_hint(user: str, mariadb: MariaScratch, tmp_path: Path) -> None:
+    url = f"mysql://{user}:surely-wrong@{mariadb.host}:{mariadb.port}/{mariadb.name}"
+    done = flywayx("info", "--url", url, "--locations", str(project(tmp_path, 1)))
+    assert done.returncode == 1
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("WARNING")]
+    assert lines[0].startswith("ERROR: Unable to connect to mysql at") and "Access denied" in lines[0]
+    assert lines[1].startswith("hint: the server is up but refused these credentials: check the user and the password")
+    assert "surely-wrong" not in done.stderr
+
+
+@pytest.mark.parametrize("libpq_text", [
+    'connection failed: connection to server at "127.0.0.1", port 5432 failed: FATAL:  password authentication '
+    'failed for user "app"',
+    'connection to server at "db", port 5432 failed: FATAL:  28P01: password authentication failed for user "app"',
+])
+def test_postgres_authentication_failures_get_the_authentication_hint(libpq_text: str) -> None:
+    # the local PostgreSQL trusts every connection, so libpq's own words (SQLSTATE 28P01) stand in for it
+    from flywayx.db.postgres import _failure
+    from flywayx.sources.urls import parse_url
+
+    err = _failure(parse_url("postgresql://app@127.0.0.1:5432/app"), libpq_text, "pw")
+    assert (err.hint or "").startswith("the server is up but refused these credentials")
