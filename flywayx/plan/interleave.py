@@ -40,6 +40,7 @@ from flywayx.model.version import Version
 from flywayx.plan.footprint_index import FootprintIndex, Pos
 from flywayx.plan.interleave_errors import absent_error, conflict_error, unreachable_error
 from flywayx.plan.releases import ReleaseIndex, covering, index_releases, owner_of
+from flywayx.plan.renames import recognise_cut_renames
 
 
 @dataclass(slots=True)
@@ -380,6 +381,7 @@ def plan_migrate(
     whose file is not here but which exist on another branch or in the history; a plan that would
     have to run one refuses (PlanError with ``details['absent']``).
     """
+    history = recognise_cut_renames(history, [c.migration for c in changes])
     world = _build_world(graph, changes, history, elsewhere or {})
     _link_peers(world)
     _mark_applied(world, history, line_records)
