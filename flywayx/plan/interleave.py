@@ -4,7 +4,9 @@
 
 1. applied set: successful history rows mapped to changes by version (and, through flywayx's per-line
    records, by content id when a file was renumbered); a ``BASELINE`` marker at a release's version
-   stands for that release's closure, at any other version for every version up to it (Flyway);
+   stands for that release's closure, at any other version for every version up to it (Flyway).
+   Migrations known ``elsewhere`` (on another branch, by content id; see ``service/known.py``) are
+   changes like the others: equivalent to local ones by content or declaration, never run from here;
 2. reachability: every applied change must be in ``closure(target)`` or equivalent to a change there
    (declared in ``[equivalent]`` or identical content id), else ``PlanError`` naming each such change
    and the minimal releases whose closure covers the database;
@@ -36,8 +38,9 @@ from flywayx.model.plan import UNKNOWN_FOOTPRINT, Change, LineRecord, Ordering, 
 from flywayx.model.release import ReleaseGraph, ReleaseProblem
 from flywayx.model.version import Version
 from flywayx.plan.footprint_index import FootprintIndex, Pos
-from flywayx.plan.interleave_errors import conflict_error, unreachable_error
+from flywayx.plan.interleave_errors import absent_error, conflict_error, unreachable_error
 from flywayx.plan.releases import ReleaseIndex, covering, index_releases, owner_of
+from flywayx.plan.renames import recognise_cut_renames
 
 
 @dataclass(slots=True)
@@ -56,9 +59,12 @@ class _Item:
 
     @property
     def footprint(self) -> Footprint:
-        """The change's (computed on first use: most plans never compare footprints); unknown
-        for an applied change whose file is missing."""
-        return self.change.footprint if self.change is not None else UNKNOWN_FOOTPRINT
+        """The change's (computed on first use: most plans never compare footprints). A change whose
+        file is not here has the footprint of a local change it is the same change as, else unknown."""
+        if self.change is not None:
+            return self.change.footprint
+        local = next((p for p in self.peers if p.change is not None), None)
+        return local.footprint if local is not None else UNKNOWN_FOOTPRINT
 
     @property
     def label(self) -> str:
@@ -136,16 +142,23 @@ def _link_peers(world: _World) -> None:
             item.peers = members
 
 
-def _build_world(graph: ReleaseGraph, changes: Sequence[Change], history: Sequence[HistoryRow]) -> _World:
+def _build_world(graph: ReleaseGraph, changes: Sequence[Change], history: Sequence[HistoryRow],
+                 elsewhere: Mapping[Version, str | None]) -> _World:
     extra = [r.version for r in history if r.version is not None and not r.version.is_special]
-    index = index_releases(graph, [c.migration for c in changes], extra)
-    items = sorted(_local_items(index, changes), key=lambda i: i.pos)
+    index = index_releases(graph, [c.migration for c in changes], [*extra, *elsewhere])
+    items = _local_items(index, changes)
     by_version: dict[tuple[Version, bool], _Item] = {}
     for item in items:
         if (item.version, item.baseline) in by_version:
             raise DuplicateMigrationError(f"found more than one migration with version {item.version.text}",
                                           version=item.version.text)
         by_version[(item.version, item.baseline)] = item
+    for version, cid in sorted(elsewhere.items()):
+        owner = graph.owner(version)
+        if (version, False) not in by_version and owner is not None and owner in index.rank:
+            by_version[(version, False)] = _make_item(index, version, owner, False, None, cid)
+            items.append(by_version[(version, False)])
+    items.sort(key=lambda i: i.pos)
     pairs = {(r.version, r.other) for r in graph.resolutions}
     return _World(index, items, by_version, resolutions=pairs | {(b, a) for a, b in pairs})
 
@@ -176,7 +189,10 @@ def _mark_baseline_marker(world: _World, version: Version) -> None:
 def _mark_applied(world: _World, history: Sequence[HistoryRow], records: Sequence[LineRecord]) -> None:
     """Fill ``world.applied`` from successful history rows, honouring DELETE rows and baselines."""
     by_record = {r.version: r for r in records}
-    by_content = {i.content_id: i for i in world.items if i.content_id is not None}
+    by_content: dict[str, _Item] = {}
+    for i in world.items:  # a renumbered file maps to the local change of that content, not another branch's
+        if i.content_id is not None and (i.content_id not in by_content or by_content[i.content_id].change is None):
+            by_content[i.content_id] = i
     live: dict[tuple[Version, bool], HistoryRow] = {}
     for row in sorted(history, key=lambda r: r.installed_rank):
         if row.version is None or row.version.is_special or row.type.upper() == "SCHEMA":
@@ -223,6 +239,7 @@ class _Outcome:
     skipped: list[Skipped] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     strict: list[Conflict] = field(default_factory=list)
+    absent: list[_Item] = field(default_factory=list)  # must run, but its file is not here
 
 
 def _baseline_choice(world: _World, scope: frozenset[str], out: _Outcome) -> set[int]:
@@ -254,11 +271,16 @@ def _pending(world: _World, scope: frozenset[str], out: _Outcome) -> list[_Item]
             continue
         done = next((p for p in item.peers if world.is_applied(p)), None)
         earlier = next((p for p in item.peers if id(p) in chosen), None)
+        here = next((p for p in item.peers if p.change is not None and p.owner in scope), None)
         if done is not None:
             how = "identical content" if done.content_id == item.content_id else "declared equivalent"
             out.skipped.append(Skipped(item.key, f"satisfied by applied {done.key} ({how})"))
         elif earlier is not None:
             out.skipped.append(Skipped(item.key, f"same change as {earlier.key}, planned earlier"))
+        elif item.change is None and here is not None:
+            out.skipped.append(Skipped(item.key, f"its file is not here; the same change runs as {here.key}"))
+        elif item.change is None:
+            out.absent.append(item)
         else:
             chosen.add(id(item))
             pending.append(item)
@@ -337,7 +359,7 @@ def _raise_conflicts(world: _World, target: str | None, out: _Outcome,
 
 
 def _clean(out: _Outcome) -> bool:
-    return not out.conflicts and not out.strict
+    return not out.conflicts and not out.strict and not out.absent
 
 
 def plan_migrate(
@@ -348,15 +370,19 @@ def plan_migrate(
     *,
     line_records: Sequence[LineRecord] = (),
     policy: Mapping[str, Ordering | str] | None = None,
+    elsewhere: Mapping[Version, str | None] | None = None,
 ) -> Plan:
     """Plan the way from the applied state to ``target`` (a release name or version; None = latest).
 
     Returns a Plan (versioned steps in canonical order, late ones flagged ``out_of_order``, then
     repeatables whose checksum changed) or raises PlanError with ``details['conflicts']``,
     ``details['reachable']`` (and ``unreachable``/``strict``). ``policy`` maps a line key to
-    ``strict`` or ``interleave`` (default).
+    ``strict`` or ``interleave`` (default). ``elsewhere``: versions (with content ids) of migrations
+    whose file is not here but which exist on another branch or in the history; a plan that would
+    have to run one refuses (PlanError with ``details['absent']``).
     """
-    world = _build_world(graph, changes, history)
+    history = recognise_cut_renames(history, [c.migration for c in changes])
+    world = _build_world(graph, changes, history, elsewhere or {})
     _link_peers(world)
     _mark_applied(world, history, line_records)
     policies = _normalise_policy(policy)
@@ -365,6 +391,8 @@ def plan_migrate(
     if bad:
         _raise_unreachable(world, target, bad)
     out = _attempt(world, target, policies)
+    if out.absent:
+        raise absent_error(target, out.absent)
     if not _clean(out):
         _raise_conflicts(world, target, out, policies)
     from_releases = world.index.minimal(_covering_releases(world)) if world.applied else []

@@ -83,8 +83,10 @@ def _file_id(filename: str, data: bytes, dialect: str) -> tuple[str | None, str 
     return name.version.text, (content_id(statements, dialect) if statements else None)
 
 
-def _tagged(root: Path, directory: str, tags: Sequence[gitrel.Tag], dialect: str
-            ) -> tuple[list[gitgraph.TaggedRelease], list[str]]:
+def tagged_trees(root: Path, directory: str, tags: Sequence[gitrel.Tag], dialect: str
+                 ) -> tuple[list[gitgraph.TaggedRelease], list[str]]:
+    """Each tag's migrations (version -> content id), read in one pass over the blobs; notes name the
+    files git holds that do not split (kept, without a content id)."""
     trees = {t.commit: gitrel.files_at(root, t.commit, directory) for t in tags}
     blobs = gitrel.read_blobs(root, (f.blob for files in trees.values() for f in files))
     ids: dict[tuple[str, str], tuple[str | None, str | None]] = {}
@@ -115,7 +117,7 @@ def read_git(config: Config, repo: str | None = None, tags: str | None = None, d
     directory = gitrel.relative_dir(root, where)
     found = gitrel.release_tags(root, tags or gitrel.DEFAULT_TAG_PATTERN)
     commits = tuple(gitrel.history(root, [t.commit for t in found]))
-    tagged, notes = _tagged(root, directory, found, dialect_of(config, dialect))
+    tagged, notes = tagged_trees(root, directory, found, dialect_of(config, dialect))
     if depth is None:
         _, graph, _ = _declared(config)
         depth = graph.depth if graph is not None else 2

@@ -24,6 +24,8 @@ from flywayx.model.version import Version
 from flywayx.model.work import Work
 from flywayx.plan.interleave import plan_migrate
 from flywayx.plan.releases import current_releases, infer_releases
+from flywayx.plan.validate import ValidationIssue
+from flywayx.service import known
 from flywayx.service.analysis import Footprints, jobs_of
 from flywayx.service.core import (
     MigrateOptions,
@@ -36,15 +38,32 @@ from flywayx.service.core import validation_error as _validation_error
 from flywayx.service.prepare import _prepare_history, announce
 from flywayx.sources.checksum import read_migration_text
 from flywayx.sources.content_id import content_id, content_id_of_python
-from flywayx.sources.releases import find_releases_file, load_releases
+from flywayx.sources.releases import Elsewhere, find_releases_file, load_releases
 
 
 def release_graph(s: Session) -> ReleaseGraph | None:
-    """The validated graph, or None without a releases.toml (plain Flyway behaviour)."""
+    """The validated graph, or None without a releases.toml (plain Flyway behaviour). Versions that
+    releases.toml names are checked against the migrations here and those known elsewhere."""
     path = find_releases_file(list(s.config.locations), s.config.releases_file)
     if path is None:
         return None
-    return load_releases(path, [m for m in s.found.migrations])
+    return load_releases(path, [m for m in s.found.migrations], lambda graph: known_elsewhere(s, graph))
+
+
+_KNOWN: dict[int, Elsewhere] = {}
+
+
+def _forget(key: int) -> None:
+    _KNOWN.pop(key, None)
+
+
+def known_elsewhere(s: Session, graph: ReleaseGraph) -> Elsewhere:
+    """Migrations whose file is not here (``service/known.py``), computed once per session."""
+    key = id(s)
+    if key not in _KNOWN:
+        _KNOWN[key] = known.elsewhere(s.config, graph, s.found.migrations, s.dialect, s.rows(), line_records(s))
+        s.cleanups.append(lambda: _forget(key))
+    return _KNOWN[key]
 
 
 def require_graph(s: Session) -> ReleaseGraph:
@@ -101,8 +120,17 @@ def line_records(s: Session) -> list[LineRecord]:
 
 
 def make_plan(s: Session, graph: ReleaseGraph, analysed: Analysed, target: str | None) -> Plan:
-    return plan_migrate(graph, analysed.changes, s.rows(), target, line_records=line_records(s),
-                        policy=dict(graph.ordering))
+    away = known_elsewhere(s, graph)
+    return plan_migrate(graph, analysed.changes, s.rows(), target,
+                        line_records=known.with_known_ids(line_records(s), away),
+                        policy=dict(graph.ordering), elsewhere=away.content_ids)
+
+
+def _shipped_elsewhere(s: Session, graph: ReleaseGraph, issue: ValidationIssue) -> bool:
+    """A "not resolved locally" migration of a release of another branch: the planner knows it
+    (by content id or a declared equivalence) and decides whether the path is possible."""
+    return issue.code == "APPLIED_VERSIONED_MIGRATION_NOT_RESOLVED" and issue.version is not None \
+        and known.from_another_branch(graph, Version.parse(issue.version), s.found.migrations)
 
 
 def select_phase(plan: Plan, phase: str | None, analysed: Analysed) -> list[PlanStep]:
@@ -129,7 +157,8 @@ def migrate_to(s: Session, target: str | None, options: MigrateOptions, phase: s
     analysed = analyse(s)
     if s.config.validate_on_migrate:
         issues, _ = _validation(s, ["*:pending", "*:ignored"])
-        issues = [i for i in issues if i.code not in ("RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED",)]
+        issues = [i for i in issues if i.code not in ("RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED",)
+                  and not _shipped_elsewhere(s, graph, i)]
         if issues:
             raise _validation_error([i.message for i in issues])
     plan = make_plan(s, graph, analysed, target)  # refuse impossible paths before touching anything
@@ -232,20 +261,23 @@ def flyway_plan(s: Session, analysed: Analysed) -> Plan:
 
 
 def release_columns(s: Session, graph: ReleaseGraph) -> dict[str, tuple[str | None, str | None]]:
-    """version text -> (release, line) for info's extra columns."""
+    """version text -> (release, line) for info's extra columns, for the migrations here and the
+    applied ones whose file is not (another branch's)."""
     out: dict[str, tuple[str | None, str | None]] = {}
-    for m in s.found.migrations:
-        if m.version is None:
+    versions = [(m.version, m.kind.value == "baseline") for m in s.found.migrations if m.version is not None]
+    versions += [(r.version, False) for r in s.rows() if r.version is not None and not r.version.is_special]
+    for version, baseline in versions:
+        if version.text in out:
             continue
-        owner = graph.owner(m.version, inclusive=m.kind.value == "baseline")
+        owner = graph.owner(version, inclusive=baseline)
         release = graph.get(owner) if owner else None
-        out[m.version.text] = (owner, release.line if release else (owner.split(" ")[0] if owner else None))
+        out[version.text] = (owner, release.line if release else (owner.split(" ")[0] if owner else None))
     return out
 
 
 def current(s: Session, graph: ReleaseGraph) -> list[str]:
     applied = [r.version for r in s.rows() if r.version is not None and r.success and r.type.upper() != "DELETE"]
-    matches = infer_releases(graph, s.found.migrations, applied)
+    matches = infer_releases(graph, s.found.migrations, applied, known_elsewhere(s, graph).content_ids)
     exact = [m.release for m in matches if m.exact]
     if exact or not matches:
         return exact
@@ -268,7 +300,7 @@ def graph_view(s: Session, target: str | None) -> tuple[ReleaseGraph, list[str],
     """The graph, the database's current releases and the releases the plan to ``target`` passes."""
     graph = require_graph(s)
     applied = [r.version for r in s.rows() if r.version is not None and r.success and r.type.upper() != "DELETE"]
-    status = current_releases(graph, s.found.migrations, applied)
+    status = current_releases(graph, s.found.migrations, applied, known_elsewhere(s, graph).content_ids)
     now = [name for name in status.values() if name]
     path: list[str] = []
     if target is not None:

@@ -28,10 +28,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flywayx.errors import ConfigError, StateError, UsageError
-from flywayx.model.release import version_parts
+from flywayx.model.release import PENDING_STAMP_DIGITS, version_parts
 from flywayx.model.version import Version
 
-STAMP_DIGITS = 20
+STAMP_DIGITS = PENDING_STAMP_DIGITS
 _WORD = re.compile(r"[^0-9A-Za-z]+")
 
 

@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flywayx.errors import ConfigError, ReleaseConfigError
+from flywayx.errors import ConfigError
 from flywayx.model.migration import Kind, Migration
 from flywayx.model.release import (
     Equivalence,
@@ -41,6 +42,10 @@ from flywayx.model.release import (
     line_key,
 )
 from flywayx.model.version import Version
+from flywayx.sources.release_problems import independent, raise_problems, syntax_problems
+
+__all__ = ["FILE_NAME", "Elsewhere", "check_migrations", "find_releases_file", "known_elsewhere", "load_releases",
+           "parse_releases", "raise_problems"]
 
 FILE_NAME = "releases.toml"
 _TOP_KEYS = {"lines", "release", "equivalent", "commutes"}
@@ -91,37 +96,6 @@ def _locate(text: str) -> dict[tuple[str, ...], int]:
         if key:
             found.setdefault(table + _split_key(key.group(1)), number)
     return found
-
-
-def _syntax_line(err: tomllib.TOMLDecodeError) -> int | None:
-    m = re.search(r"line (\d+)", str(err))
-    return int(m.group(1)) if m else None
-
-
-_SECTION = re.compile(r"^\s*\[")
-
-
-def _syntax_problems(text: str, file: str, whole: tomllib.TOMLDecodeError) -> list[ReleaseProblem]:
-    """Every TOML syntax error of the file, none caused by another: each table (a header line and
-    the lines up to the next one) is parsed on its own, so an error in one cannot hide or fake an
-    error in the next. When every table parses alone, the whole-file error (a table declared twice)
-    is the one to report."""
-    lines = text.splitlines(keepends=True)
-    starts = [0] + [i for i, line in enumerate(lines) if i and _SECTION.match(line)]
-    out: list[ReleaseProblem] = []
-    for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
-        try:
-            tomllib.loads("".join(lines[start:end]))
-        except tomllib.TOMLDecodeError as err:
-            local = _syntax_line(err)
-            out.append(ReleaseProblem(file, None if local is None else local + start,
-                                      f"invalid TOML: {_without_position(err)}"))
-    return out or [ReleaseProblem(file, _syntax_line(whole), f"invalid TOML: {_without_position(whole)}")]
-
-
-def _without_position(err: tomllib.TOMLDecodeError) -> str:
-    """tomllib's message without its "(at line L, column C)": the problem carries the line."""
-    return re.sub(r"\s*\(at line \d+, column \d+\)$", "", str(err)) or str(err)
 
 
 def _version(value: object, c: _Collector, what: str, *path: str) -> Version | None:
@@ -189,9 +163,6 @@ def _read_release_tables(doc: Mapping[str, Any], c: _Collector) -> dict[str, dic
             c.add(f'unknown key {key!r} in [release."{name}"] (known: from, merges)', "release", name, key)
         out[name] = body
     return out
-
-
-_DROPPED = ("release name ", "release '")  # the problems that drop a release table (_declared_versions)
 
 
 def _declared_versions(tables: Mapping[str, Any], c: _Collector) -> dict[str, Version]:
@@ -295,7 +266,7 @@ def parse_releases(text: str, file: str = FILE_NAME) -> tuple[ReleaseGraph, list
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        return ReleaseGraph((), source=file), _syntax_problems(text, file, err)
+        return ReleaseGraph((), source=file), syntax_problems(text, file, err)
     for key in sorted(set(doc) - _TOP_KEYS):
         c.add(f"unknown table {key!r} (known: {', '.join(sorted(_TOP_KEYS))})", key)
     depth = _read_depth(doc, c)
@@ -320,15 +291,30 @@ def parse_releases(text: str, file: str = FILE_NAME) -> tuple[ReleaseGraph, list
     return graph, c.problems
 
 
-def check_migrations(graph: ReleaseGraph, migrations: Sequence[Migration]) -> list[ReleaseProblem]:
+@dataclass(frozen=True)
+class Elsewhere:
+    """Migrations known outside the working tree: on another branch (the tagged trees of git's
+    release tags) or in the database's history. ``content_ids`` maps each such version to its
+    content id (None: unknown); ``releases_seen`` are the releases whose tagged tree git showed,
+    so a version of one of them that git does not list does not exist."""
+
+    content_ids: Mapping[Version, str | None] = field(default_factory=dict)
+    releases_seen: frozenset[str] = frozenset()
+
+
+def check_migrations(graph: ReleaseGraph, migrations: Sequence[Migration],
+                     elsewhere: Elsewhere | None = None) -> list[ReleaseProblem]:
     """Problems between the graph and the resolved migrations, sorted by file then line.
 
     A versioned migration must belong to a release (see ``ReleaseGraph.owner``); every version named
-    by ``[equivalent]`` or ``[commutes]`` must be a resolved migration.
+    by ``[equivalent]`` or ``[commutes]`` must be a resolved migration or a migration known
+    elsewhere (``known_elsewhere``): a fix cherry-picked from a maintenance branch names a file
+    that only that branch holds.
     """
     file = graph.source or FILE_NAME
     problems: list[ReleaseProblem] = []
     versions = {m.version for m in migrations if m.version is not None and m.kind is not Kind.CALLBACK}
+    local_owners = {graph.owner(v) for v in versions}
     for m in migrations:
         if m.version is None or m.kind not in (Kind.VERSIONED, Kind.BASELINE):
             continue
@@ -340,34 +326,27 @@ def check_migrations(graph: ReleaseGraph, migrations: Sequence[Migration]) -> li
     pairs = [("equivalent", e.version, e.other, e.source_line) for e in graph.equivalents]
     pairs += [("commutes", r.version, r.other, r.source_line) for r in graph.resolutions]
     for table, left, right, line_no in pairs:
-        missing = [v.text for v in (left, right) if v not in versions]
+        missing = [v.text for v in (left, right)
+                   if v not in versions and not known_elsewhere(graph, v, local_owners, elsewhere)]
         if missing:
             problems.append(ReleaseProblem(file, line_no, (
                 f"[{table}] {left.text} = {right.text}: no migration with version {' or '.join(missing)}")))
     return sorted(problems, key=lambda p: (p.file, p.line or 0, p.message))
 
 
-def raise_problems(problems: Sequence[ReleaseProblem], file: str) -> None:
-    """Raise one ReleaseConfigError listing every problem, each with file:line, one per line of
-    the message (no-op when there are none). The hint fits the kind of problem."""
-    if not problems:
-        return
-    if len(problems) == 1:
-        message = f"{file} is invalid: {problems[0]}"
-    else:
-        message = f"{file} is invalid ({len(problems)} problems):\n" + "\n".join(str(p) for p in problems)
-    raise ReleaseConfigError(message, hint=_hint(problems), problems=list(problems), file=file)
-
-
-def _hint(problems: Sequence[ReleaseProblem]) -> str:
-    if any(p.message.startswith("invalid TOML") for p in problems):
-        return ('fix the TOML syntax at each line listed: tables are written [release."4.6.1"], '
-                'values in double quotes (from = "4.6.0", merges = ["4.5.3"])')
-    if any("belongs to no release" in p.message or p.message.startswith(("[equivalent]", "[commutes]"))
-           for p in problems):
-        return ("declare the release each listed migration belongs to, or correct the version; "
-                "`flywayx graph --offline` draws the releases as declared")
-    return "fix each entry listed (the format is described in docs/release-lines.md)"
+def known_elsewhere(graph: ReleaseGraph, version: Version, local_owners: Collection[str | None],
+                    elsewhere: Elsewhere | None) -> bool:
+    """Whether a version that has no file here is a migration all the same: git or the history
+    knows it; or it belongs to a declared release none of whose migrations is here (a release of
+    another branch) and git, when it could read that release's tag, did not say otherwise."""
+    if elsewhere is not None and version in elsewhere.content_ids:
+        return True
+    owner = graph.owner(version)
+    if owner is None or graph.get(owner) is None:  # nowhere, or the unreleased head of a line: a typo
+        return False
+    if elsewhere is not None and owner in elsewhere.releases_seen:
+        return False  # git shows that release's tree and the version is not in it
+    return owner not in local_owners
 
 
 def find_releases_file(locations: Sequence[str], explicit: str | None = None) -> Path | None:
@@ -388,23 +367,16 @@ def find_releases_file(locations: Sequence[str], explicit: str | None = None) ->
     return candidate if candidate.is_file() else None
 
 
-def load_releases(path: Path, migrations: Sequence[Migration] = ()) -> ReleaseGraph:
-    """Read, parse and validate a releases file against the migrations; raise ReleaseConfigError
-    carrying every problem at once, none a consequence of another (``_independent``)."""
+def load_releases(path: Path, migrations: Sequence[Migration] = (),
+                  elsewhere: Callable[[ReleaseGraph], Elsewhere] | None = None) -> ReleaseGraph:
+    """Read, parse and validate a releases file against the migrations (and, through ``elsewhere``,
+    the migrations known outside the working tree); raise ReleaseConfigError carrying every problem
+    at once, none a consequence of another (``_independent``)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"cannot read {path}: {err}", file=str(path)) from err
     graph, problems = parse_releases(text, str(path))
-    raise_problems(problems + _independent(problems, check_migrations(graph, migrations)), str(path))
+    known = elsewhere(graph) if elsewhere is not None and not problems else None
+    raise_problems(problems + independent(problems, check_migrations(graph, migrations, known)), str(path))
     return graph
-
-
-def _independent(structural: Sequence[ReleaseProblem], fit: list[ReleaseProblem]) -> list[ReleaseProblem]:
-    """The migration problems that are not consequences of the structural ones: none after a syntax
-    error (there is no graph), and no "belongs to no release" once a release table was dropped."""
-    if any(p.message.startswith("invalid TOML") for p in structural):
-        return []
-    if any(p.message.startswith(_DROPPED) for p in structural):
-        return [p for p in fit if "belongs to no release" not in p.message]
-    return fit

@@ -186,3 +186,32 @@ def test_cut_orders_by_ancestry_not_by_the_stamps_clock(project: Repo, fx: Fx) -
     r = fx("--locations", str(project.sql), "release", "cut", "4.6.1")
     assert r.code == 0, r.err
     assert sorted(p.name for p in project.sql.glob("V4.6.1*")) == ["V4.6.1.1__add_ip.sql", "V4.6.1.2__index_ip.sql"]
+
+
+@pytest.mark.parametrize("first", [["migrate"], ["migrate", "--to", "4.6.next"]])
+def test_cut_is_a_no_op_for_a_database_that_ran_the_pending_files(first: list[str], project: Repo, fx: Fx,
+                                                                   tmp_path: Path) -> None:
+    write_new(project, "add ip", "ALTER TABLE host ADD COLUMN ip VARCHAR(40);", nonce=1)
+    write_new(project, "backfill", "UPDATE host SET ip = '0.0.0.0';", nonce=2)
+    dev = tmp_path / "dev.db"
+    url = ["--url", f"sqlite:///{dev}", "--locations", str(project.sql)]
+    r = fx(*url, *first)
+    assert r.code == 0, r.err
+    assert fx("--locations", str(project.sql), "release", "cut", "4.6.1").code == 0
+    for command in (["migrate"], ["migrate", "--to", "4.6.1"]):
+        r = fx(*url, *command)
+        assert r.code == 0, (command, r.err)
+        assert "Migrating" not in r.out and "is up to date" in r.out, (command, r.out)
+    assert fx(*url, "validate").code == 0
+    states = {m["version"]: m["state"] for m in fx(*url, "info", "--output-type", "json").json()["migrations"]}
+    assert states == {"4.6.0.1": "Success", "4.6.1.1": "Success", "4.6.1.2": "Success"}
+    # after the cut, a new pending change still applies on top, by either command
+    write_new(project, "zone", "CREATE TABLE zone (id INTEGER);", nonce=3)
+    r = fx(*url, *first)
+    assert [line for line in r.out.splitlines() if line.startswith("Migrating")] == [
+        'Migrating schema "main" to version "4.6.20261123193000000003 - zone"']
+    fresh = tmp_path / "fresh.db"
+    assert fx("--url", f"sqlite:///{fresh}", "--locations", str(project.sql), "migrate").code == 0
+    with sqlite3.connect(dev) as a, sqlite3.connect(fresh) as b:
+        schema = "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'flyway%' ORDER BY name"
+        assert a.execute(schema).fetchall() == b.execute(schema).fetchall()

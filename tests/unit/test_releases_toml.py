@@ -8,7 +8,7 @@ import pytest
 
 from flywayx.errors import ConfigError, ReleaseConfigError
 from flywayx.model import Kind, Migration, MigrationType, Version
-from flywayx.sources.releases import check_migrations, find_releases_file, load_releases, parse_releases
+from flywayx.sources.releases import Elsewhere, check_migrations, find_releases_file, load_releases, parse_releases
 
 GOOD = """\
 [lines]
@@ -122,13 +122,26 @@ def test_syntax_error_points_at_its_line() -> None:
 
 def test_migration_checks_name_the_file_and_the_equivalence_line() -> None:
     graph, _ = parse_releases(GOOD, "conf/releases.toml")
+    git_saw_461 = Elsewhere({}, frozenset({"4.6.1"}))  # git read tag 4.6.1: it has no 4.6.1.1
     problems = check_migrations(graph, [mig("4.5.2.1"), mig("4.5.3.1"), mig("4.6.0.1"), mig("4.7.0.1"),
-                                        mig("4.5.1.1"), mig("4.6.2.1")])
+                                        mig("4.5.1.1"), mig("4.6.2.1")], git_saw_461)
     texts = [str(p) for p in problems]
     assert "conf/releases.toml:12: [equivalent] 4.6.1.1 = 4.5.3.1: no migration with version 4.6.1.1" in texts
     assert "conf/releases.toml:15: [commutes] 4.5.3.2 = 4.6.0.1: no migration with version 4.5.3.2" in texts
     nowhere = [p for p in problems if "belongs to no release" in p.message]
     assert sorted(p.file for p in nowhere) == ["/p/sql/V4.5.1.1__change.sql", "/p/sql/V4.7.0.1__change.sql"]
+
+
+def test_an_equivalent_on_another_branch_is_known_from_git_or_taken_on_trust() -> None:
+    graph, _ = parse_releases(GOOD, "conf/releases.toml")
+    here = [mig("4.5.2.1"), mig("4.5.3.1"), mig("4.5.3.2"), mig("4.6.0.1")]  # no file of 4.6.1 here
+    assert check_migrations(graph, here, Elsewhere({Version.parse("4.6.1.1"): "cid"}, frozenset({"4.6.1"}))) == []
+    assert check_migrations(graph, here) == []  # no git to ask: 4.6.1's files are on another branch
+    [problem] = check_migrations(graph, here, Elsewhere({}, frozenset({"4.6.1"})))
+    assert problem.message == "[equivalent] 4.6.1.1 = 4.5.3.1: no migration with version 4.6.1.1"
+    # a release whose files are here cannot hide one: a version missing there is a typo
+    [typo] = check_migrations(graph, [*here[:2], here[3]])
+    assert typo.message.endswith("no migration with version 4.5.3.2")
 
 
 def test_baseline_migration_may_equal_its_release() -> None:
