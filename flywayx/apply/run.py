@@ -54,7 +54,8 @@ class Progress:
     ``durable``/``durable_digest``: the statements whose effect no rollback can undo (up to the last
     implicitly committing statement). ``locked``: a ``LOCK TABLES`` is in force. ``closed``: the
     last statement ended the transaction; the next DML (or the history row) opens one. ``own_txn``:
-    the script opened its own transaction (BEGIN/START TRANSACTION). ``sending``: a statement that may
+    the script opened its own transaction (BEGIN/START TRANSACTION); ``txn_start``: (done, digest)
+    before the statement that opened it, where a failure inside it sends ``--resume``. ``sending``: a statement that may
     commit was sent and has not returned; ``guarded``: a savepoint protects it; ``partial``: it failed
     after committing part of its work.
     """
@@ -67,6 +68,7 @@ class Progress:
     locked: bool = False
     closed: bool = False
     own_txn: bool = False
+    txn_start: tuple[int, str] = (0, "")
     sending: bool = False
     guarded: bool = False
     partial: bool = False
@@ -180,8 +182,8 @@ class Body:
         p = self.p
         record = self.own.progress_statement(self.work, p.done, p.digest, _chain(p.digest, self.statements[i]))
         pre: list[str | tuple[str, tuple[Any, ...]]] = [record]
-        if c.many_results:
-            pre += ["BEGIN", f"SAVEPOINT {SAVEPOINT}"]  # the CALL's work, and only it, can be undone
+        if c.many_results:  # the CALL's work, and only it, can be undone (inside the script's transaction too)
+            pre += [*([] if p.own_txn else ["BEGIN"]), f"SAVEPOINT {SAVEPOINT}"]
         elif c.head == "ROLLBACK" and not p.own_txn:
             pre.append("COMMIT")  # autocommit (the client) had committed what came before
         p.sending = True
@@ -199,7 +201,7 @@ class Body:
             return self._send([self.text(i)], 0, first=i)
         with interrupt.statement():
             try:
-                self.db.copy_in(self.statements[i].sql, data)
+                self.db.copy_in(self.text(i), data)
             except Exception as err:
                 return 0, err
         return 1, None
@@ -239,7 +241,11 @@ class Body:
         """After a statement that may commit: it and all before it are durable. The DML that follows
         reopens the transaction (``_reopen``); consecutive DDL needs none (a round trip saved each)."""
         p = self.p
+        if c.opens:
+            p.txn_start = (p.done, p.digest)
         self._done(i)
+        if c.many_results and p.own_txn:
+            return  # the script's transaction goes on (unless the procedure commits: then as with the client)
         if c.lock == "lock" and c.head in ("LOCK", "FLUSH"):
             p.locked = True
         elif c.lock == "unlock":

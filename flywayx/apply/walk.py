@@ -85,9 +85,9 @@ def _apply(db: Database, history: HistoryTable, own: OwnTables | None, work: Wor
         _unlock(db, p)
         _reopen(db, p)
     except Exception as err:
-        elapsed = _ms(started)
+        elapsed, failed_at = _ms(started), p.done
         _record_failure(db, history, own, work, opts, elapsed, in_txn, p)
-        raise failure(err, work, p, opts, in_txn) from err
+        raise failure(err, work, p, opts, in_txn, failed_at) from err
     elapsed = _ms(started)
     _insert_row(db, history, m, opts, elapsed, success=True)
     if own is not None:
@@ -185,13 +185,19 @@ def _record_tracked_failure(db: Database, history: HistoryTable, own: OwnTables 
                             opts: ApplyOptions, elapsed: int, p: Progress) -> None:
     """MySQL/MariaDB: statements before the failed one stay applied as far as the server kept them.
 
+    Inside a transaction the script opened itself, that transaction is rolled back (the client's session
+    would have ended without its COMMIT) and the record points at the statement that opened it.
     A failed statement is undone alone, so the open transaction (earlier DML, and the in-flight record
     of a DDL the server did not start) still holds them and commits with the failure record. When the
     server rolled the whole transaction back (deadlock), only the durable prefix counts."""
     assert own is not None
     try:
         undo_guarded(db, p)
-        if p.locked:
+        if p.own_txn:  # as the client's session would on disconnect: the script's open transaction is undone,
+            db.rollback()  # and --resume starts it again at its BEGIN / START TRANSACTION
+            (p.done, p.digest), p.own_txn = p.txn_start, False
+            db.begin()
+        elif p.locked:
             db.execute("UNLOCK TABLES")  # statements under LOCK TABLES each committed on their own
             p.locked = False
             db.begin()

@@ -153,10 +153,19 @@ def tokens(sql: str, server: Server = MARIADB) -> Iterator[Tok]:
 _LEADING = re.compile(r"(?:\s+|#[^\n]*|--[^\n]*|/\*(?![!+]|M!)(?:[^*]|\*(?!/))*\*/)*")
 
 
+_PSQL_LEAD = re.compile(r"(?:[ \t\r\n]+|--[^\n]*|\\(?:un)?restrict\b[^\n]*)*")
+_PSQL_KEY = re.compile(r"(?m)^\\(?:un)?restrict\b[^\n]*\n?")
+
+
 def client_text(sql: str, server: Server = MARIADB) -> str:
-    """The text to send for ``sql``, as the ``mysql``/``mariadb`` client sends it: a statement that starts
-    with a ``--comment`` line without a space after ``--`` (the server would read two minus signs;
-    Flyway sends it and fails) loses its leading comments. Anything else is sent as written."""
+    """The text to send for ``sql``, as the client sends it. MySQL/MariaDB: a statement that starts with
+    a ``--comment`` line without a space after ``--`` (the server would read two minus signs; Flyway
+    sends it and fails) loses its leading comments. PostgreSQL: pg_dump's ``\\restrict`` key lines (the
+    splitter reads them as comments) stay with psql. Anything else is sent as written."""
+    if server.dialect == "postgresql":
+        lead = _PSQL_LEAD.match(sql)
+        head = lead.group() if lead else ""
+        return _PSQL_KEY.sub("", head) + sql[len(head):] if "restrict" in head else sql
     if not server.mysql_family or "--" not in sql[:2000]:
         return sql
     lead = _LEADING.match(sql)

@@ -66,15 +66,20 @@ def _version_key(path: Path) -> tuple[int, ...]:
 
 
 def client_apply(db: harness.Db, location: Path) -> None:
-    """Every versioned migration in version order, then repeatables by name, as Flyway orders them."""
+    """The ``beforeMigrate`` callbacks, every versioned migration in version order, the repeatables by
+    name, the ``afterMigrate`` callbacks: what Flyway runs, one file at a time through the client."""
     versioned = sorted(location.glob("V*__*.sql"), key=_version_key)
-    for path in [*versioned, *sorted(location.glob("R__*.sql"))]:
+    before = sorted([*location.glob("beforeMigrate.sql"), *location.glob("beforeMigrate__*.sql")])
+    after = sorted([*location.glob("afterMigrate.sql"), *location.glob("afterMigrate__*.sql")])
+    for path in [*before, *versioned, *sorted(location.glob("R__*.sql")), *after]:
         done = client(db, path)
         assert done.returncode == 0, f"the client failed on {path.name}: {done.stderr}"
 
 
-def describe(db: harness.Db) -> str:
-    """Schema and data, as the dump tool writes them, normalised so two databases compare."""
+def describe(db: harness.Db, *, keys: bool = True) -> str:
+    """Schema and data, as the dump tool writes them, normalised so two databases compare. Without
+    ``keys`` the values of generated keys (each table's first column, sequence positions) are masked:
+    a failed run that was rolled back has consumed some (AUTO_INCREMENT and sequences never go back)."""
     w = where(db)
     if db.family == "mariadb":
         args = ["mariadb-dump", "-h", w.host, "-P", str(w.port), "-u", w.user, "--routines", "--events", "--triggers",
@@ -84,6 +89,10 @@ def describe(db: harness.Db) -> str:
         args = ["pg_dump", "-h", w.host, "-p", str(w.port), "-U", w.user, "--no-owner", "--no-privileges",
                 "--no-comments", *(f"--exclude-table={t}" for t in OWN_TABLES), w.database]
     out = subprocess.run(args, capture_output=True, text=True, env=_env(w), timeout=120, check=True).stdout
+    if not keys:
+        out = re.sub(r"(?m)^(INSERT INTO `[^`]+` VALUES \()-?\d+,", r"\1?,", out)
+        out = re.sub(r"(?m)^\d+\t", "?\t", out)
+        out = re.sub(r"(setval\('[^']+', )\d+", r"\1?", out)
     return _normalise(out, w.database, db.family)
 
 
@@ -91,7 +100,8 @@ def _normalise(dump: str, name: str, family: str) -> str:
     text = dump.replace(f"`{name}`", "`DB`").replace(f"'{name}'", "'DB'")
     text = re.sub(r"DEFINER=`[^`]*`@`[^`]*`", "DEFINER=?", text)
     text = re.sub(r" AUTO_INCREMENT=\d+", "", text)
-    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith(("-- ", "SET ", "SELECT pg_catalog"))]
+    noise = ("--", "SET ", "SELECT pg_catalog.set_config(", "\\restrict ", "\\unrestrict ")  # psql's per-dump keys
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith(noise)]
     return "\n".join(_sort_rows(lines, family))
 
 

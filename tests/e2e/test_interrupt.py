@@ -112,3 +112,33 @@ def test_interrupt_outside_a_migration(tmp_path: Path) -> None:
         assert got.code == 130 and got.err.count("ERROR:") == 1 and "Aborted" not in got.text, got.text
         assert "Interrupted by SIGINT (Ctrl-C) while no migration was running: nothing is partly applied" in got.err
         assert "hint: run the command again" in got.err
+
+
+def test_a_killed_run_reads_failed_in_info_unless_a_run_holds_the_lock(tmp_path: Path) -> None:
+    """SIGKILL cannot be handled: no history row is written. ``info`` still shows the partly applied
+    migration as Failed (from flywayx's progress record), never Pending, except while a run holds the
+    migration lock (then it is simply running)."""
+    loc = _project(tmp_path, "mariadb")
+    with harness.scratch("mariadb", tmp_path) as db:
+        got = _interrupt_at(db, ["--url", db.url, "--locations", str(loc), "-p", "pause=30", "migrate"],
+                            f"%{MARK}%", signal.SIGKILL)
+        assert got.code == -signal.SIGKILL
+        # the server runs the dead client's statement to its end (and keeps its lock) unless killed
+        for (thread,) in db.query(f"SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '{db.schema}' "
+                                  f"AND INFO LIKE '%{MARK}%' AND INFO NOT LIKE '%PROCESSLIST%'"):
+            db.query(f"KILL {thread}")
+        deadline = time.monotonic() + 30
+        while _running(db, f"%{MARK}%") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "Failed" in _state_of(db, loc, "2")
+        from flywayx.db.locks import mysql_lock_name
+
+        holder = db.connect()
+        try:
+            holder.cursor().execute(f"SELECT GET_LOCK('{mysql_lock_name(db.schema, 'flyway_schema_history')}', 10)")
+            assert "Pending" in _state_of(db, loc, "2")
+        finally:
+            holder.close()
+        resumed = harness.run("--url", db.url, "--locations", str(loc), "-p", "pause=0", "migrate", "--resume")
+        assert resumed.code == 0, resumed.err
+        assert "Success" in _state_of(db, loc, "2")

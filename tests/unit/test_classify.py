@@ -122,6 +122,9 @@ def test_client_text_drops_a_leading_comment_the_server_would_misread() -> None:
     assert client_text("-- fine\nSELECT 1") == "-- fine\nSELECT 1"
     assert client_text("--x\n/*!40101 SET NAMES utf8 */") == "/*!40101 SET NAMES utf8 */"
     assert client_text("--x\nSELECT 1", Server("postgresql")) == "--x\nSELECT 1"
+    # pg_dump 15.14+ writes psql's key lines; the splitter reads them as comments, psql keeps them
+    assert client_text("--\n\\restrict k3Y\n\nSET x = 1", Server("postgresql")) == "--\n\nSET x = 1"
+    assert client_text("SELECT $$\n\\restrict k$$", Server("postgresql")) == "SELECT $$\n\\restrict k$$"
 
 
 # the server is the oracle for the versioned-comment rule: `SELECT 1 /*!N +1 */` is 2 exactly when the
