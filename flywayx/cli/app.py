@@ -7,13 +7,16 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from flywayx import __version__
 from flywayx.errors import FlywayxError
 from flywayx.model.redact import redact_text
+
+if TYPE_CHECKING:
+    from flywayx.cli.progress import MigrateOutput
 
 # click option name -> Flyway configuration key
 _COMMON: list[tuple[str, str, str]] = [
@@ -35,8 +38,13 @@ _COMMON: list[tuple[str, str, str]] = [
 
 
 def _common(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every command accepts, before or after its name (``flywayx migrate -q`` and
+    ``flywayx -q migrate`` are the same)."""
     for flag, _key, help_ in reversed(_COMMON):
         func = click.option(flag, default=None, help=help_, expose_value=False, callback=_store, is_eager=True)(func)
+    for names, key, help_ in reversed(_LOUDNESS):
+        func = click.option(*names, key, is_flag=True, default=False, expose_value=False, callback=_store_flag,
+                            help=help_)(func)
     func = click.option("--placeholder", "-p", multiple=True, expose_value=False, callback=_store_placeholders,
                         metavar="NAME=VALUE", help="Set a placeholder (repeatable).")(func)
     func = click.option("--ask-password", is_flag=True, expose_value=False, callback=_ask_password,
@@ -44,6 +52,23 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--output-type", type=click.Choice(["text", "json"]), default=None, expose_value=False,
                         callback=_store_output, help="json prints Flyway's JSON result on stdout.")(func)
     return func
+
+
+_LOUDNESS: list[tuple[tuple[str, ...], str, str]] = [
+    (("-q", "--quiet"), "quiet", "Only warnings and errors (Flyway's -q)."),
+    (("--verbose",), "verbose", "More detail: each migration's execution time, per-statement progress."),
+    (("-X", "--debug"), "debug", "Debug output (Flyway's -X): --verbose plus each statement, and the stack trace "
+                                 "of an unexpected error."),
+]
+
+
+def _store_flag(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        root = ctx.find_root()
+        root.ensure_object(dict)
+        root.obj[str(param.name)] = True
+        if param.name == "debug":
+            root.obj["verbose"] = True
 
 
 def _overrides(ctx: click.Context) -> dict[str, str]:
@@ -107,18 +132,14 @@ def _set(ctx: click.Context, **values: Any) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(__version__, "--version", prog_name="flywayx")
-@click.option("--quiet", "-q", is_flag=True, help="Only errors.")
-@click.option("--verbose", is_flag=True, help="More detail (per statement progress).")
 @_common
 @click.pass_context
-def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
+def cli(ctx: click.Context) -> None:
     """flywayx: Flyway-compatible migrations that understand release lines.
 
     Options may also be given Flyway-style anywhere: -url=jdbc:mysql://host/db -locations=filesystem:sql
     """
     ctx.ensure_object(dict)
-    ctx.obj["quiet"] = quiet
-    ctx.obj["verbose"] = verbose
 
 
 def config_from(ctx: click.Context) -> Any:
@@ -185,6 +206,10 @@ def run(args: list[str], prog_name: str) -> int:
     except Exception as err:
         if os.environ.get("FLYWAYX_DEBUG"):
             raise
+        if obj.get("debug"):  # -X: the stack trace, as Flyway prints it in debug mode
+            import traceback
+
+            click.echo("DEBUG: " + "".join(traceback.format_exception(err)).rstrip(), err=True)
         secrets = _known_secrets(obj, secrets)
         text = redact_text(f"{type(err).__name__}: {err}", secrets).splitlines()[0]
         return report_error(FlywayxError(f"unexpected error: {text}",
@@ -269,43 +294,13 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def progress_reporter(ctx: click.Context) -> Callable[[str, dict[str, Any]], None]:
-    """Per-migration progress on stderr, only on a TTY and never in JSON mode.
+def progress_reporter(ctx: click.Context) -> MigrateOutput:
+    """The reporter of ``migrate``: Flyway's log lines on stdout, a progress bar on a TTY
+    (``flywayx.cli.progress.MigrateOutput``)."""
+    from flywayx.cli.progress import MigrateOutput
 
-    Each migration gets a line; while its statements run, a bar with an ETA is redrawn in place
-    (``--verbose`` prints one line per statement instead, for logs).
-    """
-    from flywayx.cli.extras import ProgressBar
-
-    silent = ctx.find_root().obj.get("quiet") or json_mode(ctx)
-    quiet = silent or not sys.stderr.isatty()
-    verbose = ctx.find_root().obj.get("verbose")
-    bar: list[ProgressBar] = []
-
-    def report(event: str, data: dict[str, Any]) -> None:
-        if event == "statement.warnings" and not silent:  # Flyway logs the server's warnings: so do we
-            if bar:
-                bar[0].clear()
-            where = f"{data['migration'].script} line {data['line']}"
-            for w in data["warnings"]:
-                click.echo(f"{'' if w.notice else 'WARNING: '}{w.text()} ({where})", err=True)
-        if quiet:
-            return
-        m = data.get("migration")
-        if event == "migration.start" and m is not None:
-            what = f'version "{m.version} - {m.description}"' if m.version is not None \
-                else f'with repeatable migration "{m.description}"'
-            suffix = " [out of order]" if data.get("out_of_order") else ""
-            click.echo(f"Migrating {what}{suffix}", err=True)
-            bar[:] = [ProgressBar(sys.stderr)]
-            ctx.find_root().obj["progress_bar"] = bar[0]  # run() erases it before rendering an error
-        elif event == "migration.done" and m is not None:
-            if bar:
-                bar.pop().clear()
-            click.echo(f"  done in {data['ms'] / 1000:.3f}s ({data['statements']} statements)", err=True)
-        elif event == "statement.done" and verbose:
-            click.echo(f"  statement {data['done']}/{data['total']}", err=True)
-        elif event == "statement.done" and bar:
-            bar[0].update(data["done"], data["total"])
-
-    return report
+    root = ctx.find_root().obj
+    out = MigrateOutput(quiet=bool(root.get("quiet")) or json_mode(ctx), verbose=bool(root.get("verbose")),
+                        debug=bool(root.get("debug")), tty=sys.stderr.isatty())
+    root["progress_bar"] = out  # run() erases a bar before rendering an error
+    return out

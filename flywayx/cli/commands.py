@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from flywayx.cli.app import _common, _set, cli, config_from, emit_json, json_mode, progress_reporter, say
+from flywayx.cli.progress import flyway_time
 from flywayx.cli.render import color_enabled, flyway_table, info_rows
 
 
@@ -34,33 +35,44 @@ def migrate(ctx: click.Context, target: str | None, out_of_order: bool | None, b
     config = config_from(ctx)
     options = service.MigrateOptions(resume=resume, dry_run=dry_run, backup_dir=backup_dir,
                                      to_release=to_release, phase=None if phase == "all" else phase)
-    result = service.migrate(config, options, progress_reporter(ctx))
+    reporter = progress_reporter(ctx)
+    result = service.migrate(config, options, reporter)
     if json_mode(ctx):
         emit_json(result.to_json())
         return
     _warn(result.warnings)
-    schema = result.header.schema_name.split(", ")[0]
-    say(ctx, f"Current version of schema {schema}: {result.initial_version or '<< Empty Schema >>'}")
+    schema = reporter.schema or result.header.schema_name.split(", ")[0]
+    if not reporter.announced:
+        say(ctx, f"Current version of schema {schema}: {result.initial_version or '<< Empty Schema >>'}")
     if not result.applied:
         say(ctx, f"Schema {schema} is up to date. No migration necessary.")
         return
-    secs = result.total_ms / 1000
     say(ctx, f"Successfully applied {len(result.applied)} migration{'s' if len(result.applied) != 1 else ''} to "
              f"schema {schema}, now at version v{result.target_version} "
-             f"(execution time {int(secs // 60):02d}:{secs % 60:06.3f}s)")
+             f"(execution time {flyway_time(result.total_ms)})")
 
 
 @cli.command()
 @_common
 @click.option("--target", help="Show states relative to this target version.")
 @click.option("--out-of-order/--no-out-of-order", default=None)
+@click.option("--info-since-date", metavar="DATE", help="Only rows installed after DATE (dd/MM/yyyy HH:mm), "
+                                                        "and pending ones (Flyway's -infoSinceDate).")
+@click.option("--info-until-date", metavar="DATE", help="Only rows installed before DATE (-infoUntilDate).")
+@click.option("--info-since-version", metavar="V", help="Only versions >= V, and repeatables (-infoSinceVersion).")
+@click.option("--info-until-version", metavar="V", help="Only versions <= V (-infoUntilVersion).")
+@click.option("--info-of-state", metavar="STATES", help="Only these states, e.g. success,out_of_order (-infoOfState).")
 @click.pass_context
-def info(ctx: click.Context, target: str | None, out_of_order: bool | None) -> None:
+def info(ctx: click.Context, /, target: str | None, out_of_order: bool | None, **filters: str | None) -> None:
     """Show every migration with its state, like Flyway's info."""
     from flywayx import service
+    from flywayx.plan.info_filter import parse_filter
 
     _set(ctx, target=target, outOfOrder=out_of_order)
+    chosen = parse_filter(_info_filter_values(ctx, filters))  # bad values fail before connecting
     result = service.info(config_from(ctx))
+    if chosen.active:
+        result.migrations = chosen.apply(result.migrations)
     if json_mode(ctx):
         emit_json(result.to_json())
         return
@@ -74,7 +86,7 @@ def info(ctx: click.Context, target: str | None, out_of_order: bool | None) -> N
     say(ctx, "")
     import sys
 
-    headers, rows = info_rows(result.migrations, result.releases, color_enabled(sys.stdout))
+    headers, rows = info_rows(result.migrations, result.releases, color_enabled(sys.stdout), result.undo)
     say(ctx, flyway_table(headers, rows))
     del schema
 
@@ -201,6 +213,18 @@ def rename(ctx: click.Context, paths: tuple[str, ...], dry_run: bool) -> None:
         say(ctx, f"{'would rename' if dry_run else 'renamed'} {old} -> {new}")
     if not done:
         say(ctx, "No alias names found.")
+
+
+def _info_filter_values(ctx: click.Context, given: dict[str, str | None]) -> dict[str, str]:
+    """Flyway-style -infoSinceDate=… arguments, overridden by the click-style options."""
+    from flywayx.plan.info_filter import KEYS
+
+    values = {k: v for k, v in ctx.find_root().obj.get("flyway_args", {}).items() if k in KEYS}
+    for key in KEYS:
+        option = "".join("_" + c.lower() if c.isupper() else c for c in key)  # infoSinceDate -> info_since_date
+        if given.get(option) is not None:
+            values[key] = str(given[option])
+    return values
 
 
 def _warn(warnings: list[str]) -> None:

@@ -247,6 +247,10 @@ def _opener(dialect: str) -> Any:
                      hint="flywayx supports MySQL, MariaDB, PostgreSQL and SQLite URLs")
 
 
+AUTH_HINT = ("the server is up but refused these credentials: check the user and the password "
+             "(--user; FLYWAY_PASSWORD or --ask-password; or the URL)")
+
+
 def connection_failed(url: DatabaseUrl, reason: str, hint: str, secrets: list[str | None],
                       default_port: int | None = None) -> ConnectionFailed:
     """The one-line ConnectionFailed for ``url``: where, then why; secrets redacted."""

@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from flywayx.db.base import Capabilities, DbWarning
-from flywayx.db.connect import DbapiDatabase, StatementFailed, connection_failed
+from flywayx.db.connect import AUTH_HINT, DbapiDatabase, StatementFailed, connection_failed
 from flywayx.db.history import WRITE_COLUMNS, SqlHistoryTable
 from flywayx.db.locks import mysql_named_lock
 from flywayx.errors import ConnectionFailed
@@ -22,7 +22,8 @@ CAPABILITIES = Capabilities(transactional_ddl=False, lock_kind="named", has_sche
                             batches=True)
 
 _HINTS = {
-    1045: "check the user and password",
+    1045: AUTH_HINT,  # ER_ACCESS_DENIED_ERROR: wrong password (or user)
+    1698: AUTH_HINT,  # ER_ACCESS_DENIED_NO_PASSWORD_ERROR (MariaDB): no such user, or it needs another auth
     1044: "grant the user access to this database, or use another user",
     1049: "create the database first, or fix the database name in the URL",
 }

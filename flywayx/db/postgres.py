@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from flywayx.db.base import Capabilities
-from flywayx.db.connect import DbapiDatabase, connection_failed
+from flywayx.db.connect import AUTH_HINT, DbapiDatabase, connection_failed
 from flywayx.db.history import SqlHistoryTable
 from flywayx.db.locks import pg_advisory_lock
 from flywayx.errors import ConnectionFailed
@@ -67,10 +67,18 @@ def open_postgres(url: DatabaseUrl, user: str | None, password: str | None) -> P
     return db
 
 
+# 28P01 invalid_password and 28000 invalid_authorization_specification, as libpq words them
+_AUTH_FAILED = ("password authentication failed", "28P01", "authentication failed for user")
+
+
 def _failure(url: DatabaseUrl, text: str, password: str | None) -> ConnectionFailed:
     reason = text.split("FATAL:", 1)[1] if "FATAL:" in text else text
-    if "password authentication failed" in reason or ("role" in reason and "does not exist" in reason):
-        hint = "check the user and password"
+    if any(s in reason for s in _AUTH_FAILED) or ("role" in reason and "does not exist" in reason):
+        hint = AUTH_HINT
+    elif "no password supplied" in reason:
+        hint = "the server asks for a password: set FLYWAY_PASSWORD, pass --ask-password, or put it in flyway.toml"
+    elif "pg_hba.conf" in reason:
+        hint = "the server's pg_hba.conf does not let this user connect from this host to this database"
     elif "database" in reason and "does not exist" in reason:
         hint = "create the database first, or fix the database name in the URL"
     elif "could not translate host name" in reason:

@@ -39,7 +39,7 @@ from flywayx.model.work import Work
 from flywayx.plan.info import InfoOptions, InfoResult, compute_info
 from flywayx.plan.mixed import check_mixed
 from flywayx.plan.validate import ValidationIssue, validate_info
-from flywayx.service.prepare import _prepare_history, _q, _schema_empty
+from flywayx.service.prepare import _prepare_history, _q, _schema_empty, announce
 from flywayx.sources.checksum import read_migration_text
 from flywayx.sources.placeholders import (
     builtin_placeholders,
@@ -188,7 +188,8 @@ def info(config: Config) -> InfoReport:
         empty = all(_schema_empty(s, name) for name in s.schemas)
         report = InfoReport(s.header(), list(result.migrations),
                             current.version.text if current and current.version else None, empty,
-                            warnings=list(s.found.warnings))
+                            warnings=list(s.found.warnings),
+                            undo={u.version.text: u.path for u in s.found.undo if u.version is not None})
         from flywayx.service import lines
 
         graph = lines.release_graph(s)
@@ -250,7 +251,7 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
     with session(config) as s:
         fire = _callbacks(s, report)
         if options.backup_dir is not None:
-            _backup_first(s, options.backup_dir)
+            _backup_first(s, options.backup_dir, report)
         if options.resume:
             resume.prepare_resume(s)
         else:
@@ -261,12 +262,14 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
 
             done = lines.migrate_to(s, options.to_release, options, options.phase, report)
             done.warnings.extend(_record_state(s, None))
+            done.backup = _absolute(s.own.pending_backup)
             return done
         if config.validate_on_migrate:
             issues, _ = _validation(s, ["*:pending"])
             if issues:
                 raise validation_error([i.message for i in issues])
         initial = _prepare_history(s)
+        announce(s, report, initial)
         run_id = str(uuid.uuid4())
         s.own.start_run(run_id, from_release=None, to_release=None, phase=None, tool_version=TOOL_VERSION,
                         installed_by=s.installed_by)
@@ -279,15 +282,26 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
         warnings = list(s.found.warnings) + _record_state(s, run_id)
         current = s.info().current()
         return MigrateReport(s.header(), initial, current.version.text if current and current.version else None,
-                             applied, warnings, int((time.monotonic() - started) * 1000))
+                             applied, warnings, int((time.monotonic() - started) * 1000),
+                             backup=_absolute(s.own.pending_backup))
 
 
-def _backup_first(s: Session, dest: str) -> None:
-    """migrate --backup: a checked dump before anything changes; any failure stops the migrate."""
+def _absolute(path: str | None) -> str | None:
+    return os.path.abspath(path) if path is not None else None
+
+
+def _backup_first(s: Session, dest: str, report: Reporter) -> None:
+    """migrate --backup: a checked dump before anything changes; any failure stops the migrate.
+    Reports ``backup.done`` (where the dump went) or ``backup.skipped`` (nothing exists yet)."""
     from flywayx.service import safety
 
     taken = safety.backup_before_migrate(s, dest)
     s.own.pending_backup = str(taken.path) if taken is not None else None
+    if taken is None:
+        report("backup.skipped", {"dir": dest})
+    else:
+        report("backup.done", {"path": os.path.abspath(taken.path), "size": taken.size, "tool": taken.tool,
+                               "schemas": list(taken.schemas)})
 
 
 def _record_state(s: Session, run_id: str | None) -> list[str]:

@@ -33,7 +33,7 @@ from flywayx.service.core import (
     load_statements,
 )
 from flywayx.service.core import validation_error as _validation_error
-from flywayx.service.prepare import _prepare_history
+from flywayx.service.prepare import _prepare_history, announce
 from flywayx.sources.checksum import read_migration_text
 from flywayx.sources.content_id import content_id, content_id_of_python
 from flywayx.sources.releases import find_releases_file, load_releases
@@ -134,6 +134,7 @@ def migrate_to(s: Session, target: str | None, options: MigrateOptions, phase: s
             raise _validation_error([i.message for i in issues])
     plan = make_plan(s, graph, analysed, target)  # refuse impossible paths before touching anything
     initial = _prepare_history(s)
+    announce(s, report, initial)
     run_id = str(uuid.uuid4())
     s.own.start_run(run_id, from_release=",".join(plan.from_releases) or None, to_release=plan.target,
                     phase=phase, tool_version=TOOL_VERSION, installed_by=s.installed_by)
@@ -196,10 +197,38 @@ def _history_state(s: Session) -> tuple[Any, ...]:
 
 
 def plan_for(s: Session, target: str | None, phase: str | None) -> tuple[Plan, list[PlanStep], Analysed]:
-    graph = require_graph(s)
+    """The plan to release ``target``; without releases.toml (and without ``target``) the pending
+    migrations in the order plain ``migrate`` applies them (``flyway_plan``)."""
+    graph = release_graph(s)
+    if graph is None and target is None:
+        analysed = analyse(s)
+        plan = flyway_plan(s, analysed)
+        return plan, select_phase(plan, phase, analysed), analysed
+    graph = graph or require_graph(s)
     analysed = analyse(s)
     plan = make_plan(s, graph, analysed, target)
     return plan, select_phase(plan, phase, analysed), analysed
+
+
+def flyway_plan(s: Session, analysed: Analysed) -> Plan:
+    """Flyway's order, as ``info`` computes it: pending versions ascending (out-of-order ones only
+    with outOfOrder), then new or changed repeatables by description; nothing else runs."""
+    result = s.info()
+    current = result.current()
+    at = current.version if current is not None else None
+    by_script = {c.migration.script: c for c in analysed.changes}
+    applied_repeatables = {r.description for r in s.rows() if r.version is None}
+    steps = []
+    for m in result.pending():
+        if m.resolved is None:
+            continue
+        if m.version is None:
+            why = "repeatable: checksum changed" if m.description in applied_repeatables else "repeatable: new"
+        else:
+            why = "pending (plain Flyway order: no releases.toml)"
+        late = m.version is not None and at is not None and m.version < at
+        steps.append(PlanStep(by_script[m.resolved.script], None, None, why, late))
+    return Plan(tuple(steps), None, (), tuple(s.found.warnings), from_version=at.text if at is not None else None)
 
 
 def release_columns(s: Session, graph: ReleaseGraph) -> dict[str, tuple[str | None, str | None]]:

@@ -7,7 +7,8 @@ The schemas (when ``createSchemas`` is on), the schema history table (or its bas
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from flywayx.errors import StateError
 from flywayx.model import HistoryRow, Version
@@ -42,6 +43,12 @@ def _prepare_history(s: Session) -> str | None:
         s.db.commit()
     current = s.info().current()
     return current.version.text if current and current.version else None
+
+
+def announce(s: Session, report: Callable[[str, dict[str, Any]], None], initial: str | None) -> None:
+    """Tell the reporter where the run starts (Flyway logs "Current version of schema ..." first)."""
+    report("migrate.begin", {"schema": _q(s, s.default_schema), "version": initial,
+                             "out_of_order": s.config.out_of_order})
 
 
 def _q(s: Session, name: str) -> str:

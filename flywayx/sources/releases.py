@@ -98,6 +98,32 @@ def _syntax_line(err: tomllib.TOMLDecodeError) -> int | None:
     return int(m.group(1)) if m else None
 
 
+_SECTION = re.compile(r"^\s*\[")
+
+
+def _syntax_problems(text: str, file: str, whole: tomllib.TOMLDecodeError) -> list[ReleaseProblem]:
+    """Every TOML syntax error of the file, none caused by another: each table (a header line and
+    the lines up to the next one) is parsed on its own, so an error in one cannot hide or fake an
+    error in the next. When every table parses alone, the whole-file error (a table declared twice)
+    is the one to report."""
+    lines = text.splitlines(keepends=True)
+    starts = [0] + [i for i, line in enumerate(lines) if i and _SECTION.match(line)]
+    out: list[ReleaseProblem] = []
+    for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
+        try:
+            tomllib.loads("".join(lines[start:end]))
+        except tomllib.TOMLDecodeError as err:
+            local = _syntax_line(err)
+            out.append(ReleaseProblem(file, None if local is None else local + start,
+                                      f"invalid TOML: {_without_position(err)}"))
+    return out or [ReleaseProblem(file, _syntax_line(whole), f"invalid TOML: {_without_position(whole)}")]
+
+
+def _without_position(err: tomllib.TOMLDecodeError) -> str:
+    """tomllib's message without its "(at line L, column C)": the problem carries the line."""
+    return re.sub(r"\s*\(at line \d+, column \d+\)$", "", str(err)) or str(err)
+
+
 def _version(value: object, c: _Collector, what: str, *path: str) -> Version | None:
     if not isinstance(value, str):
         c.add(f"{what} must be a string, got {value!r}", *path)
@@ -165,6 +191,9 @@ def _read_release_tables(doc: Mapping[str, Any], c: _Collector) -> dict[str, dic
     return out
 
 
+_DROPPED = ("release name ", "release '")  # the problems that drop a release table (_declared_versions)
+
+
 def _declared_versions(tables: Mapping[str, Any], c: _Collector) -> dict[str, Version]:
     versions: dict[str, Version] = {}
     seen: dict[Version, str] = {}
@@ -191,7 +220,7 @@ def _build_releases(
         branch = _names(body["from"], c, "release", name, "from") if "from" in body else ()
         merges = _names(body.get("merges", []), c, "release", name, "merges")
         for ref, key in [(b, "from") for b in branch] + [(m, "merges") for m in merges]:
-            if ref not in versions:
+            if ref not in versions and ref not in tables:  # a declared but invalid name is reported once
                 c.add(f'release "{name}" {key} unknown release "{ref}"', "release", name, key)
         if len(branch) > 1:
             c.add(f'release "{name}": from names one branch point, got {len(branch)}',
@@ -266,8 +295,7 @@ def parse_releases(text: str, file: str = FILE_NAME) -> tuple[ReleaseGraph, list
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        c.problems.append(ReleaseProblem(file, _syntax_line(err), f"invalid TOML: {err}"))
-        return ReleaseGraph((), source=file), c.problems
+        return ReleaseGraph((), source=file), _syntax_problems(text, file, err)
     for key in sorted(set(doc) - _TOP_KEYS):
         c.add(f"unknown table {key!r} (known: {', '.join(sorted(_TOP_KEYS))})", key)
     depth = _read_depth(doc, c)
@@ -320,17 +348,26 @@ def check_migrations(graph: ReleaseGraph, migrations: Sequence[Migration]) -> li
 
 
 def raise_problems(problems: Sequence[ReleaseProblem], file: str) -> None:
-    """Raise one ReleaseConfigError listing every problem (no-op when there are none)."""
+    """Raise one ReleaseConfigError listing every problem, each with file:line, one per line of
+    the message (no-op when there are none). The hint fits the kind of problem."""
     if not problems:
         return
-    first = problems[0]
-    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-    raise ReleaseConfigError(
-        f"{file} is invalid: {first}{more}",
-        hint="fix every problem listed; `flywayx graph` shows the releases as read",
-        problems=list(problems),
-        file=file,
-    )
+    if len(problems) == 1:
+        message = f"{file} is invalid: {problems[0]}"
+    else:
+        message = f"{file} is invalid ({len(problems)} problems):\n" + "\n".join(str(p) for p in problems)
+    raise ReleaseConfigError(message, hint=_hint(problems), problems=list(problems), file=file)
+
+
+def _hint(problems: Sequence[ReleaseProblem]) -> str:
+    if any(p.message.startswith("invalid TOML") for p in problems):
+        return ('fix the TOML syntax at each line listed: tables are written [release."4.6.1"], '
+                'values in double quotes (from = "4.6.0", merges = ["4.5.3"])')
+    if any("belongs to no release" in p.message or p.message.startswith(("[equivalent]", "[commutes]"))
+           for p in problems):
+        return ("declare the release each listed migration belongs to, or correct the version; "
+                "`flywayx graph --offline` draws the releases as declared")
+    return "fix each entry listed (the format is described in docs/release-lines.md)"
 
 
 def find_releases_file(locations: Sequence[str], explicit: str | None = None) -> Path | None:
@@ -353,11 +390,21 @@ def find_releases_file(locations: Sequence[str], explicit: str | None = None) ->
 
 def load_releases(path: Path, migrations: Sequence[Migration] = ()) -> ReleaseGraph:
     """Read, parse and validate a releases file against the migrations; raise ReleaseConfigError
-    carrying every problem (structural and migration-related) at once."""
+    carrying every problem at once, none a consequence of another (``_independent``)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"cannot read {path}: {err}", file=str(path)) from err
     graph, problems = parse_releases(text, str(path))
-    raise_problems(problems + check_migrations(graph, migrations), str(path))
+    raise_problems(problems + _independent(problems, check_migrations(graph, migrations)), str(path))
     return graph
+
+
+def _independent(structural: Sequence[ReleaseProblem], fit: list[ReleaseProblem]) -> list[ReleaseProblem]:
+    """The migration problems that are not consequences of the structural ones: none after a syntax
+    error (there is no graph), and no "belongs to no release" once a release table was dropped."""
+    if any(p.message.startswith("invalid TOML") for p in structural):
+        return []
+    if any(p.message.startswith(_DROPPED) for p in structural):
+        return [p for p in fit if "belongs to no release" not in p.message]
+    return fit

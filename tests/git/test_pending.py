@@ -162,3 +162,27 @@ def test_new_with_an_explicit_line_and_a_python_migration(project: Repo, fx: Fx)
     path = Path(r.out.strip())
     assert path.name.startswith("V4.7.") and path.name.endswith("__backfill_zones.py")
     assert "def migrate(conn)" in path.read_text()
+
+
+def test_cut_of_a_python_migration_keeps_one_suffix_and_its_description(project: Repo, fx: Fx) -> None:
+    r = fx("--locations", str(project.sql), "new", "backfill status", "--python")
+    assert r.code == 0, r.err
+    r = fx("--locations", str(project.sql), "release", "cut", "4.6.1")
+    assert r.code == 0, r.err
+    assert [p.name for p in project.sql.glob("V4.6.1*")] == ["V4.6.1.1__backfill_status.py"]
+    [m] = [m for m in scan(config(project), {}).migrations if m.version and m.version.text == "4.6.1.1"]
+    assert (m.description, m.type.value) == ("backfill status", "SCRIPT")
+
+
+def test_cut_orders_by_ancestry_not_by_the_stamps_clock(project: Repo, fx: Fx) -> None:
+    # the second change builds on the first, but was written on a machine whose clock was behind
+    first = write_new(project, "add ip", "ALTER TABLE host ADD COLUMN ip VARCHAR(40);", nonce=5)
+    gitflow_later = gitflow.new_migration(config(project), "index ip", now=datetime(2026, 11, 23, 19, 29, tzinfo=UTC),
+                                          nonce=1)
+    gitflow_later.write_text("CREATE INDEX i_host_ip ON host (ip);\n")
+    project.git("add", str(gitflow_later))
+    project.git("commit", "-q", "-m", "index ip")
+    assert gitflow_later.name < first.name  # its stamp sorts first
+    r = fx("--locations", str(project.sql), "release", "cut", "4.6.1")
+    assert r.code == 0, r.err
+    assert sorted(p.name for p in project.sql.glob("V4.6.1*")) == ["V4.6.1.1__add_ip.sql", "V4.6.1.2__index_ip.sql"]

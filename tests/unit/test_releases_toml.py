@@ -145,7 +145,9 @@ def test_load_raises_one_error_with_all_problems(tmp_path: Path) -> None:
     problems = caught.value.details["problems"]
     assert len(problems) == 3
     assert {p.line for p in problems if p.file == str(path)} == {2, 4}
-    assert caught.value.message.startswith(f"{path} is invalid:") and "(and 2 more)" in caught.value.message
+    lines = caught.value.message.splitlines()
+    assert lines[0] == f"{path} is invalid (3 problems):"
+    assert lines[1:] == [str(p) for p in problems]  # every problem shown, with file:line
     assert caught.value.exit_code == 1
 
 
@@ -166,3 +168,30 @@ def test_find_releases_file(tmp_path: Path) -> None:
     assert find_releases_file([], str(explicit)) == explicit
     with pytest.raises(ConfigError):
         find_releases_file([], str(tmp_path / "missing.toml"))
+
+
+def test_a_syntax_error_is_reported_alone_not_with_the_errors_it_causes(tmp_path: Path) -> None:
+    path = tmp_path / "releases.toml"
+    path.write_text('[lines]\ndepth = 2\n\n[release."1.0.0"]\n[release."1.0.1"\n[release."1.1.0"]\nfrom = "1.0.1"\n')
+    with pytest.raises(ReleaseConfigError) as caught:
+        load_releases(path, [mig(v) for v in ("1.0.0.1", "1.0.1.1", "1.1.0.1", "1.1.0.2")])
+    assert [str(p) for p in caught.value.details["problems"]] == [
+        f"{path}:5: invalid TOML: Expected ']' at the end of a table declaration"]
+    assert "graph" not in (caught.value.hint or "")  # graph reads the same file: no help there
+
+
+def test_two_syntax_errors_in_different_tables_are_both_reported(tmp_path: Path) -> None:
+    path = tmp_path / "releases.toml"
+    path.write_text('[release."1.0.0"]\n\n[release."1.1.0"]\nfrom = 1.0.0\n\n[release."1.2.0"\nfrom = "1.1.0"\n')
+    with pytest.raises(ReleaseConfigError) as caught:
+        load_releases(path, [])
+    assert [p.line for p in caught.value.details["problems"]] == [4, 6]
+
+
+def test_a_dropped_release_does_not_also_orphan_its_migrations(tmp_path: Path) -> None:
+    path = tmp_path / "releases.toml"
+    path.write_text('[release."1.0.0"]\n[release."1.x"]\nfrom = "1.0.0"\n[release."1.2.0"]\nfrom = "1.x"\n')
+    with pytest.raises(ReleaseConfigError) as caught:
+        load_releases(path, [mig("1.0.0.1"), mig("1.1.0.1")])
+    assert [p.message for p in caught.value.details["problems"]] == [
+        "release name '1.x' is not a version (digits separated by dots)"]
