@@ -61,14 +61,19 @@ def client(db: harness.Db, sql_file: Path) -> subprocess.CompletedProcess[str]:
 
 
 def _version_key(path: Path) -> tuple[int, ...]:
-    m = re.match(r"V([\d._]+)__", path.name)
+    m = re.match(r"[VB]([\d._]+)__", path.name)
     return tuple(int(p) for p in re.split(r"[._]", m.group(1)) if p) if m else (1 << 30,)
 
 
 def client_apply(db: harness.Db, location: Path) -> None:
-    """The ``beforeMigrate`` callbacks, every versioned migration in version order, the repeatables by
-    name, the ``afterMigrate`` callbacks: what Flyway runs, one file at a time through the client."""
+    """The ``beforeMigrate`` callbacks, the latest baseline migration (if any), every versioned migration
+    above it in version order, the repeatables by name, the ``afterMigrate`` callbacks: what Flyway runs
+    on a fresh database, one file at a time through the client."""
     versioned = sorted(location.glob("V*__*.sql"), key=_version_key)
+    baselines = sorted(location.glob("B*__*.sql"), key=_version_key)
+    if baselines:  # a fresh database starts from the latest baseline migration (Flyway's B prefix)
+        newest = _version_key(baselines[-1])
+        versioned = [baselines[-1], *(v for v in versioned if _version_key(v) > newest)]
     before = sorted([*location.glob("beforeMigrate.sql"), *location.glob("beforeMigrate__*.sql")])
     after = sorted([*location.glob("afterMigrate.sql"), *location.glob("afterMigrate__*.sql")])
     for path in [*before, *versioned, *sorted(location.glob("R__*.sql")), *after]:
