@@ -183,11 +183,12 @@ def run(args: list[str], prog_name: str) -> int:
     as_json = flyway_args.get("outputType", "").lower() == "json" or _json_flag(rest)
     secrets = [v for k, v in flyway_args.items() if k == "password"]
     obj: dict[str, Any] = {"flyway_args": flyway_args}
+    previous = _catch_signals()
     try:
         code = cli.main(args=rest, prog_name=prog_name, standalone_mode=False, obj=obj)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        return 1
+    except click.exceptions.Abort:  # end of input at a prompt (Ctrl-C is a signal, handled below)
+        return report_error(FlywayxError("Aborted: no input", hint="run the command again and answer the prompt"),
+                            as_json, [])
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
@@ -199,8 +200,8 @@ def run(args: list[str], prog_name: str) -> int:
     except FlywayxError as err:
         _erase_progress(obj)
         return report_error(err, as_json, _known_secrets(obj, secrets))
-    except KeyboardInterrupt:
-        click.echo("ERROR: interrupted", err=True)
+    except KeyboardInterrupt:  # a signal outside the main thread's handler
+        click.echo("ERROR: Interrupted", err=True)
         return 130
     except Exception as err:
         if os.environ.get("FLYWAYX_DEBUG"):
@@ -214,7 +215,36 @@ def run(args: list[str], prog_name: str) -> int:
         return report_error(FlywayxError(f"unexpected error: {text}",
                                          hint="this is a bug in flywayx; rerun with FLYWAYX_DEBUG=1 and report it"),
                             as_json, secrets)
+    finally:
+        _restore_signals(previous)
     return code if isinstance(code, int) else 0  # standalone_mode=False returns ctx.exit(n)'s code
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    """SIGINT/SIGTERM: a running migration stops at its statement and records it (``apply.interrupt``);
+    elsewhere the command stops at once with one ERROR line (never click's bare ``Aborted.``)."""
+    from flywayx.apply import interrupt
+
+    interrupt.handle(signum, frame)
+
+
+def _catch_signals() -> dict[int, Any]:
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {int(sig): signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+
+def _restore_signals(previous: dict[int, Any]) -> None:
+    import signal
+
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
+    interrupt = sys.modules.get("flywayx.apply.interrupt")
+    if interrupt is not None:
+        interrupt.reset()  # a signal that came after the last migration has nothing left to stop
 
 
 def _known_secrets(obj: dict[str, Any], secrets: list[str]) -> list[str]:

@@ -51,8 +51,8 @@ class MigrateOutput:
         if self.quiet:
             return
         handler = {"migrate.begin": self._begin, "migration.start": self._start, "migration.done": self._done,
-                   "statement.done": self._statement, "backup.done": self._backup,
-                   "backup.skipped": self._no_backup}.get(event)
+                   "statement.done": self._statement, "statement.warnings": self._warnings,
+                   "backup.done": self._backup, "backup.skipped": self._no_backup}.get(event)
         if handler is not None:
             handler(data)
 
@@ -94,6 +94,13 @@ class MigrateOutput:
             click.echo(f"DEBUG: statement {data['done']}/{data['total']} of {data['migration'].script} done")
         elif self.bar is not None:
             self.bar.update(int(data["done"]), int(data["total"]))
+
+    def _warnings(self, data: dict[str, Any]) -> None:
+        """The server's warnings and notices, as Flyway logs them (``WARNING: DB: …``; a notice at INFO)."""
+        self.clear()
+        where = f"{data['migration'].script} line {data['line']}"
+        for w in data["warnings"]:
+            click.echo(f"{'' if w.notice else 'WARNING: '}{w.text()} ({where})")
 
     def clear(self) -> None:
         """Erase the bar (before the next line, or before an error is shown)."""

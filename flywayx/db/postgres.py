@@ -96,7 +96,30 @@ class PostgresDatabase(DbapiDatabase):
 
     def __init__(self, conn: Any, secrets: list[str]) -> None:
         super().__init__(conn, secrets)
+        self._notices: list[tuple[str, int | None, str | None]] = []
+        conn.add_notice_handler(self._notice)
         self.capture_session()
+
+    def _notice(self, diag: Any) -> None:
+        self._notices.append((str(diag.message_primary or ""), None, diag.sqlstate))
+
+    def _drain_notices(self) -> list[tuple[str, int | None, str | None]]:
+        taken, self._notices = self._notices, []
+        return taken
+
+    def copy_in(self, sql: str, data: str) -> int:
+        """``COPY … FROM STDIN`` fed with ``data`` (the lines up to ``\\.``), as psql and Flyway do."""
+        with self._cursor(sql) as cur:
+            with cur.copy(sql) as copy:
+                copy.write(data)
+            return max(int(cur.rowcount), 0)
+
+    def cancel(self) -> None:
+        """PostgreSQL's cancel request (a separate socket; safe from a signal handler)."""
+        try:
+            self._conn.cancel()
+        except Exception:  # the statement then runs to its end; the interrupt is still honoured after it
+            return
 
     def capture_session(self) -> None:
         """Remember the role and search path that ``restore_session`` returns to."""

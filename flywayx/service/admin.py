@@ -62,6 +62,8 @@ def repair(config: Config) -> RepairReport:
         if not s.history.exists():
             return RepairReport(s.header(), [], [], [])
         with s.db.lock(s.default_schema, config.table, config.lock_timeout):
+            if s.own.exists():
+                s.own.ensure()  # whatever a killed first run left of flywayx's tables is completed first
             s.db.begin()
             removed = _remove_failed(s)
             _clear_interrupted(s)

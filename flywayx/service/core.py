@@ -79,10 +79,11 @@ class Session:
     def rows(self) -> list[HistoryRow]:
         return self.history.rows() if self.history.exists() else []
 
-    def info(self, *, target: str | None = None, out_of_order: bool | None = None) -> InfoResult:
+    def info(self, *, target: str | None = None, out_of_order: bool | None = None,
+             extra_rows: Sequence[HistoryRow] = ()) -> InfoResult:
         opts = InfoOptions(target=self.config.target if target is None else target,
                            out_of_order=self.config.out_of_order if out_of_order is None else out_of_order)
-        return compute_info(self.found.migrations, self.rows(), opts)
+        return compute_info(self.found.migrations, [*self.rows(), *extra_rows], opts)
 
 
 def _connect(config: Config) -> Database:
@@ -178,9 +179,11 @@ def apply_options(s: Session, run_id: str | None, fire: Callable[[str, Migration
 
 
 def info(config: Config) -> InfoReport:
+    from flywayx.service import resume  # resume imports this module
+
     with session(config) as s:
         _callbacks(s, apply._quiet)("beforeInfo", None)
-        result = s.info()
+        result = s.info(extra_rows=resume.interrupted_rows(s))  # a killed run's migration reads Failed
         current = result.current()
         empty = all(_schema_empty(s, name) for name in s.schemas)
         report = InfoReport(s.header(), list(result.migrations),

@@ -39,6 +39,7 @@ from flywayx.sources.analyze.dml import (
 from flywayx.sources.analyze.migration import settle_migration
 from flywayx.sources.analyze.objects import maintenance, revoke
 from flywayx.sources.analyze.tokens import EXEC, Token, code_tokens, family, leading_comments, tokenize, words
+from flywayx.sources.classify import classify
 
 __all__ = ["Context", "analyze_migration", "analyze_statement", "make_context"]
 
@@ -136,9 +137,9 @@ def _harmless(c: Cursor, acc: Acc) -> None:
 
 
 def _versioned_comment(text: str, acc: Acc) -> None:
-    """MySQL ``/*!40101 SET ... */``: harmless when it sets session state, else not understood."""
-    inner = text[9:].lstrip().upper()
-    if inner.startswith(("SET ", "SET@")):
+    """MySQL ``/*!40101 SET ... */``: harmless when it sets session state, else not understood
+    (the body read as the server reads it: ``sources.classify``)."""
+    if classify(text).head == "SET":
         acc.idempotent = True
     else:
         acc.unknown("versioned comment with a statement other than SET")

@@ -1,0 +1,315 @@
+"""The runner's statement layer: how one migration's statements reach the server.
+
+Every result of every statement is read (a CALL returns one result per SELECT of its procedure, then
+its own), and every statement is classified once as the server sees it (``sources/classify``):
+comments, and versioned ``/*!NNNNN … */`` comments by the server's version.
+
+Tracked migrations (MySQL/MariaDB, where DDL commits implicitly) keep an exact record:
+
+- DML runs in one open transaction with the progress record, so both commit together; consecutive
+  DML goes in one multi-statement packet (docs/decisions/migrate-speed.md).
+- Before a statement that may commit (DDL, CALL, LOCK TABLES, COMMIT …) the record is updated to name
+  it as in flight, in the same packet, so that statement's own commit makes the record durable.
+- A CALL (EXECUTE, a compound statement) runs in a transaction of its own behind a savepoint: if it
+  fails, what its procedure did is rolled back (as Flyway's transaction would), so ``--resume`` runs it
+  once more from a clean start; only work its procedure committed itself (DDL inside) stays, and the
+  failure says so. A completed CALL is counted, so ``--resume`` never runs it again.
+- Under ``LOCK TABLES`` no BEGIN is sent (it would release the locks) and nothing is written to
+  flywayx's tables (they are not locked); the statements commit one by one, as with the client.
+- A script's own BEGIN/START TRANSACTION … COMMIT/ROLLBACK is left to the script; a ROLLBACK outside
+  one undoes nothing, as in the client's autocommit mode.
+
+``--resume`` first runs again what rebuilds the session the failed run had built
+(``sources/session.plan_replay``). SIGINT/SIGTERM cancel the running statement (``interrupt``), which
+then fails like any other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from flywayx.apply import interrupt
+from flywayx.db.base import Database, DbWarning
+from flywayx.db.own_tables import OwnTables
+from flywayx.errors import MigrationFailed, StateError
+from flywayx.model import Migration, Statement
+from flywayx.model.work import Work
+from flywayx.sources.classify import Server, StatementClass, classify, client_text
+from flywayx.sources.session import Replay
+
+if TYPE_CHECKING:
+    from flywayx.apply.walk import ApplyOptions, Reporter
+
+SAVEPOINT = "flywayx_statement"
+
+
+@dataclass
+class Progress:
+    """Statements applied so far and the running hash over them (survives an exception).
+
+    ``durable``/``durable_digest``: the statements whose effect no rollback can undo (up to the last
+    implicitly committing statement). ``locked``: a ``LOCK TABLES`` is in force. ``closed``: the
+    last statement ended the transaction; the next DML (or the history row) opens one. ``own_txn``:
+    the script opened its own transaction (BEGIN/START TRANSACTION); ``txn_start``: (done, digest)
+    before the statement that opened it, where a failure inside it sends ``--resume``. ``sending``: a statement that may
+    commit was sent and has not returned; ``guarded``: a savepoint protects it; ``partial``: it failed
+    after committing part of its work.
+    """
+
+    done: int
+    digest: str
+    tracked: bool = False
+    durable: int = -1
+    durable_digest: str = ""
+    locked: bool = False
+    closed: bool = False
+    own_txn: bool = False
+    txn_start: tuple[int, str] = (0, "")
+    sending: bool = False
+    guarded: bool = False
+    partial: bool = False
+
+    def __post_init__(self) -> None:
+        self.durable, self.durable_digest = self.done, self.digest
+
+
+def server_of(db: Database) -> Server:
+    """The server statements are classified for (its version decides versioned comments)."""
+    if db.dialect not in ("mysql", "mariadb"):
+        return Server(db.dialect)
+    return Server.of(db.dialect, db.server_version())
+
+
+@dataclass
+class Body:
+    """One migration's statements on one connection."""
+
+    db: Database
+    own: OwnTables | None
+    work: Work
+    opts: ApplyOptions
+    report: Reporter
+    p: Progress
+    server: Server
+    replay: Replay
+
+    def __post_init__(self) -> None:
+        self.statements: Sequence[Statement] = self.work.statements or ()
+        self.classes: dict[int, StatementClass] = {}
+
+    def cls(self, i: int) -> StatementClass:
+        c = self.classes.get(i)
+        if c is None:
+            c = self.classes[i] = classify(self.statements[i].sql, self.server)
+        return c
+
+    def text(self, i: int) -> str:
+        return client_text(self.statements[i].sql, self.server)
+
+    # ------------------------------------------------------------------------------------------
+    def run(self) -> None:
+        """Run the statements from ``work.skip_statements`` on (after the session replay)."""
+        p, total = self.p, len(self.statements)
+        if self.replay.statements:
+            self._send([self.text(i) for i in self.replay.statements], None)
+        if p.tracked:
+            assert self.own is not None
+            self.own.start_progress(self.work, self.opts.run_id, p.done, p.digest)
+        if self.replay.lock is not None:
+            self._send([self.text(self.replay.lock)], None)
+            p.locked = p.closed = True
+        batching = p.tracked and self.db.capabilities.batches and not self.opts.each_statement
+        i = self.work.skip_statements
+        while i < total:
+            self._check_interrupt()
+            end = self._dml_end(i) if batching and not p.locked else i + 1
+            if end - i > 1:
+                self._run_dml(i, end)
+            else:
+                self._run_one(i)
+            i = end
+
+    def _check_interrupt(self) -> None:
+        signum = interrupt.requested()
+        if signum is not None:
+            raise StateError(f"interrupted by {interrupt.name(signum)} before this statement was sent")
+
+    _BATCH_STATEMENTS, _BATCH_BYTES = 200, 1 << 20
+
+    def _dml_end(self, i: int) -> int:
+        """End (exclusive) of the run of transactional statements from ``i`` that fits one packet."""
+        end, size = i, 0
+        while end < len(self.statements) and end - i < self._BATCH_STATEMENTS and _batchable(self.cls(end)) \
+                and not _copy_data(self.statements[end]):
+            size += len(self.statements[end].sql)
+            if size > self._BATCH_BYTES and end > i:
+                break
+            end += 1
+        return max(end, i + 1)
+
+    def _run_dml(self, i: int, end: int) -> None:
+        """A run of DML: one round trip; the progress record still commits with it."""
+        self._reopen()
+        completed, failure = self._send([self.text(j) for j in range(i, end)], 0, first=i)
+        for j in range(i, i + completed):
+            self._done(j)
+        if failure is not None:
+            raise failure
+
+    def _run_one(self, i: int) -> None:
+        p, c = self.p, self.cls(i) if self.p.tracked else _PLAIN
+        self._fire("beforeEachMigrateStatement")
+        if p.tracked and c.commits and not p.locked:
+            self._run_committing(i, c)
+        else:
+            if not c.commits:
+                self._reopen()
+            p.sending = c.commits
+            _, failure = self._send_statement(i)
+            if failure is not None:
+                raise failure
+            p.sending = False
+            self._after_commit(i, c) if c.commits else self._done(i)
+        self._fire("afterEachMigrateStatement")
+
+    def _run_committing(self, i: int, c: StatementClass) -> None:
+        """The in-flight record and the statement in one packet, in that order (see the module doc)."""
+        assert self.own is not None
+        p = self.p
+        record = self.own.progress_statement(self.work, p.done, p.digest, _chain(p.digest, self.statements[i]))
+        pre: list[str | tuple[str, tuple[Any, ...]]] = [record]
+        if c.many_results:  # the CALL's work, and only it, can be undone (inside the script's transaction too)
+            pre += [*([] if p.own_txn else ["BEGIN"]), f"SAVEPOINT {SAVEPOINT}"]
+        elif c.head == "ROLLBACK" and not p.own_txn:
+            pre.append("COMMIT")  # autocommit (the client) had committed what came before
+        p.sending = True
+        completed, failure = self._send([*pre, self.text(i)], len(pre), first=i - len(pre))
+        if failure is not None:
+            p.sending = completed >= len(pre)  # else the record failed and the statement was never sent
+            p.guarded = p.sending and c.many_results
+            raise failure
+        p.sending = False
+        self._after_commit(i, c)
+
+    def _send_statement(self, i: int) -> tuple[int, Exception | None]:
+        data = _copy_data(self.statements[i])
+        if data is None:
+            return self._send([self.text(i)], 0, first=i)
+        with interrupt.statement():
+            try:
+                self.db.copy_in(self.text(i), data)
+            except Exception as err:
+                return 0, err
+        return 1, None
+
+    def _send(self, batch: list[str | tuple[str, tuple[Any, ...]]], warnings_from: int | None,
+              first: int = 0) -> tuple[int, Exception | None]:
+        """``run_batch`` under the interrupt guard; warnings reported per statement (``first`` is the
+        statement index of the batch's first item)."""
+        with interrupt.statement():
+            completed, failure = self.db.run_batch(batch, warnings_from=warnings_from)
+        if warnings_from is not None:
+            self._warn(first)
+        if failure is not None and warnings_from is None:
+            raise StateError(f"Cannot rebuild the session: {failure}",
+                             hint="check the statements that set session state before the failed one")
+        return completed, failure
+
+    def _warn(self, first: int) -> None:
+        by_index: dict[int, list[DbWarning]] = {}
+        for w in self.db.take_warnings():
+            by_index.setdefault(first + w.index, []).append(w)
+        for j, found in sorted(by_index.items()):
+            stmt = self.statements[j]
+            self.report("statement.warnings", {"migration": self.work.migration, "statement": j + 1,
+                                               "line": stmt.line, "warnings": found})
+
+    def _done(self, i: int) -> None:
+        p = self.p
+        p.done += 1
+        p.digest = _chain(p.digest, self.statements[i])
+        if p.locked:  # under LOCK TABLES each statement commits on its own (no transaction is open)
+            p.durable, p.durable_digest = p.done, p.digest
+        self.report("statement.done", {"migration": self.work.migration, "done": p.done,
+                                       "total": len(self.statements)})
+
+    def _after_commit(self, i: int, c: StatementClass) -> None:
+        """After a statement that may commit: it and all before it are durable. The DML that follows
+        reopens the transaction (``_reopen``); consecutive DDL needs none (a round trip saved each)."""
+        p = self.p
+        if c.opens:
+            p.txn_start = (p.done, p.digest)
+        self._done(i)
+        if c.many_results and p.own_txn:
+            return  # the script's transaction goes on (unless the procedure commits: then as with the client)
+        if c.lock == "lock" and c.head in ("LOCK", "FLUSH"):
+            p.locked = True
+        elif c.lock == "unlock":
+            p.locked = False
+        p.durable, p.durable_digest = p.done, p.digest
+        p.own_txn, p.closed = c.opens, not c.opens
+
+    def _reopen(self) -> None:
+        """Open the transaction again before DML; never under LOCK TABLES (a BEGIN would release them)."""
+        if self.p.closed and not self.p.locked:
+            self.db.begin()
+            self.p.closed = False
+
+    def _fire(self, event: str) -> None:
+        if self.opts.callbacks is not None:
+            self.opts.callbacks(event, self.work.migration)
+
+
+_PLAIN = StatementClass(("?",), False)  # untracked: every statement simply runs in the migration's transaction
+
+
+def _batchable(c: StatementClass) -> bool:
+    return not c.commits and not c.empty and not c.many_results
+
+
+def _copy_data(stmt: Statement) -> str | None:
+    data = getattr(stmt, "copy_data", None)
+    return data if isinstance(data, str) else None
+
+
+def undo_guarded(db: Database, p: Progress) -> None:
+    """A CALL behind a savepoint failed: roll its work back. When the savepoint is gone, the procedure
+    committed part of its work itself (``p.partial``)."""
+    if not p.guarded:
+        return
+    p.guarded = False
+    try:
+        db.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
+    except Exception:  # SAVEPOINT does not exist: a statement inside the procedure committed
+        p.partial = True
+
+
+def run_python(db: Database, m: Migration) -> None:
+    """``def migrate(conn)`` of a Python migration, on the DBAPI connection."""
+    spec = importlib.util.spec_from_file_location(f"flywayx_migration_{abs(hash(m.path))}", m.path)
+    if spec is None or spec.loader is None:
+        raise MigrationFailed(f"Cannot load Python migration {m.script}", hint="check the file is a Python module")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    func = getattr(module, "migrate", None)
+    if not callable(func):
+        raise MigrationFailed(f"Python migration {m.script} has no function migrate(conn)",
+                              hint="define `def migrate(conn):` taking a DBAPI connection")
+    with interrupt.statement():
+        func(db.raw)
+
+
+def _chain(digest: str, stmt: Statement) -> str:
+    return hashlib.sha256((digest + "\x00" + stmt.sql).encode("utf-8")).hexdigest()
+
+
+def prefix_digest(statements: Sequence[Statement] | None, n: int) -> str:
+    """Running hash over the first n statements; resume compares it with the recorded one."""
+    digest = ""
+    for stmt in (statements or ())[:n]:
+        digest = _chain(digest, stmt)
+    return digest
