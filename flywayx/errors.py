@@ -128,3 +128,13 @@ class ToolMissing(FlywayxError):
     """An external client (mariadb-dump, pg_dump, git...) is not installed."""
 
     error_code = "TOOL_MISSING"
+
+
+class Interrupted(FlywayxError):
+    """SIGINT (Ctrl-C) or SIGTERM stopped the command; exit code 128 + the signal number."""
+
+    error_code = "INTERRUPTED"
+
+    def __init__(self, message: str, hint: str | None = None, *, signum: int = 2, **details: Any) -> None:
+        super().__init__(message, hint, **details)
+        self.exit_code = 128 + signum

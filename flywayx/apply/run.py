@@ -1,234 +1,315 @@
-"""The one engine: run an ordered list of steps under the migration lock, and record the run.
+"""The runner's statement layer: how one migration's statements reach the server.
 
-A *step source* (``service/steps.py``: Flyway's order, a release plan, an expand phase, a resumed
-run) chooses what runs and in which order; this module runs it the same way for every source. It
-decides nothing.
+Every result of every statement is read (a CALL returns one result per SELECT of its procedure, then
+its own), and every statement is classified once as the server sees it (``sources/classify``):
+comments, and versioned ``/*!NNNNN … */`` comments by the server's version.
 
-- One step per lock. Under the lock the runner compares a cheap token of the history table
-  (highest rank, failed rows) with the one the source planned from; only when another runner changed the
-  history does the source read it again and plan again (``refresh``). Otherwise the source advances
-  past the step it handed out (``done``), so a run costs one history read and one plan, not one per
-  migration, and concurrent runners still agree (each re-plans from what the other wrote).
-- ``check`` runs under the lock before every step (a runner killed mid-migration since we started).
-- Flyway's callbacks in Flyway's order (flyway-semantics.md §5.3): ``beforeMigrate``; around each
-  migration ``beforeEachMigrate`` … ``afterEachMigrate`` (``apply.walk``) or ``afterEachMigrateError``;
-  ``afterVersioned`` and ``beforeRepeatables`` once, before the first repeatable or at the end;
-  ``afterMigrateApplied`` when something ran, ``afterMigrate``; ``afterMigrateError`` on failure.
-- The run record in ``flywayx_runs``: started before the first step, finished with the outcome.
-- ``stop_after_one``: Flyway's ``target=next``.
-- ``dry_run``: the same loop over the same source, without the lock, the run record or any write:
-  each step and each callback is handed to the service's recorder instead of being run
-  (``migrate --dry-run`` shows exactly this sequence).
+Tracked migrations (MySQL/MariaDB, where DDL commits implicitly) keep an exact record:
+
+- DML runs in one open transaction with the progress record, so both commit together; consecutive
+  DML goes in one multi-statement packet (docs/decisions/migrate-speed.md).
+- Before a statement that may commit (DDL, CALL, LOCK TABLES, COMMIT …) the record is updated to name
+  it as in flight, in the same packet, so that statement's own commit makes the record durable.
+- A CALL (EXECUTE, a compound statement) runs in a transaction of its own behind a savepoint: if it
+  fails, what its procedure did is rolled back (as Flyway's transaction would), so ``--resume`` runs it
+  once more from a clean start; only work its procedure committed itself (DDL inside) stays, and the
+  failure says so. A completed CALL is counted, so ``--resume`` never runs it again.
+- Under ``LOCK TABLES`` no BEGIN is sent (it would release the locks) and nothing is written to
+  flywayx's tables (they are not locked); the statements commit one by one, as with the client.
+- A script's own BEGIN/START TRANSACTION … COMMIT/ROLLBACK is left to the script; a ROLLBACK outside
+  one undoes nothing, as in the client's autocommit mode.
+
+``--resume`` first runs again what rebuilds the session the failed run had built
+(``sources/session.plan_replay``). SIGINT/SIGTERM cancel the running statement (``interrupt``), which
+then fails like any other.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
-from typing import Protocol
+import hashlib
+import importlib.util
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from flywayx.apply.record import record_satisfied
-from flywayx.apply.walk import Applied, ApplyOptions, Reporter, apply_one, quiet
-from flywayx.db.base import Database, HistoryTable
+from flywayx.apply import interrupt
+from flywayx.db.base import Database, DbWarning
 from flywayx.db.own_tables import OwnTables
-from flywayx.model import HistoryRow, Migration
+from flywayx.errors import MigrationFailed, StateError
+from flywayx.model import Migration, Statement
 from flywayx.model.work import Work
+from flywayx.sources.classify import Server, StatementClass, classify, client_text
+from flywayx.sources.session import Replay
 
-Token = tuple[int | None, int]  # (highest installed_rank, failed rows) of the history table
+if TYPE_CHECKING:
+    from flywayx.apply.walk import ApplyOptions, Reporter
+
+SAVEPOINT = "flywayx_statement"
 
 
-@dataclass(frozen=True)
-class Step:
-    """One migration to apply, and why it is in the run (the words ``plan`` and ``--dry-run`` show).
+@dataclass
+class Progress:
+    """Statements applied so far and the running hash over them (survives an exception).
 
-    A step whose ``work.recorded_as`` is set is *recorded*, not run: its change is already in the
-    database (``plan/ledger.py``); ``retire`` is the row of the version it was renamed from.
+    ``durable``/``durable_digest``: the statements whose effect no rollback can undo (up to the last
+    implicitly committing statement). ``locked``: a ``LOCK TABLES`` is in force. ``closed``: the
+    last statement ended the transaction; the next DML (or the history row) opens one. ``own_txn``:
+    the script opened its own transaction (BEGIN/START TRANSACTION); ``txn_start``: (done, digest)
+    before the statement that opened it, where a failure inside it sends ``--resume``. ``sending``: a statement that may
+    commit was sent and has not returned; ``guarded``: a savepoint protects it; ``partial``: it failed
+    after committing part of its work.
     """
 
+    done: int
+    digest: str
+    tracked: bool = False
+    durable: int = -1
+    durable_digest: str = ""
+    locked: bool = False
+    closed: bool = False
+    own_txn: bool = False
+    txn_start: tuple[int, str] = (0, "")
+    sending: bool = False
+    guarded: bool = False
+    partial: bool = False
+
+    def __post_init__(self) -> None:
+        self.durable, self.durable_digest = self.done, self.digest
+
+
+def server_of(db: Database) -> Server:
+    """The server statements are classified for (its version decides versioned comments)."""
+    if db.dialect not in ("mysql", "mariadb"):
+        return Server(db.dialect)
+    return Server.of(db.dialect, db.server_version())
+
+
+@dataclass
+class Body:
+    """One migration's statements on one connection."""
+
+    db: Database
+    own: OwnTables | None
     work: Work
-    reason: str = ""
-    retire: HistoryRow | None = None
+    opts: ApplyOptions
+    report: Reporter
+    p: Progress
+    server: Server
+    replay: Replay
 
-    @property
-    def migration(self) -> Migration:
-        return self.work.migration
+    def __post_init__(self) -> None:
+        self.statements: Sequence[Statement] = self.work.statements or ()
+        self.classes: dict[int, StatementClass] = {}
 
-    @property
-    def recorded(self) -> bool:
-        return self.work.recorded_as is not None
+    def cls(self, i: int) -> StatementClass:
+        c = self.classes.get(i)
+        if c is None:
+            c = self.classes[i] = classify(self.statements[i].sql, self.server)
+        return c
 
-    @property
-    def rows(self) -> int:
-        """History rows the step writes."""
-        return 2 if self.retire is not None else 1
+    def text(self, i: int) -> str:
+        return client_text(self.statements[i].sql, self.server)
 
+    # ------------------------------------------------------------------------------------------
+    def run(self) -> None:
+        """Run the statements from ``work.skip_statements`` on (after the session replay)."""
+        p, total = self.p, len(self.statements)
+        if self.replay.statements:
+            self._send([self.text(i) for i in self.replay.statements], None)
+        if p.tracked:
+            assert self.own is not None
+            self.own.start_progress(self.work, self.opts.run_id, p.done, p.digest)
+        if self.replay.lock is not None:
+            self._send([self.text(self.replay.lock)], None)
+            p.locked = p.closed = True
+        batching = p.tracked and self.db.capabilities.batches and not self.opts.each_statement
+        i = self.work.skip_statements
+        while i < total:
+            self._check_interrupt()
+            end = self._dml_end(i) if batching and not p.locked else i + 1
+            if end - i > 1:
+                self._run_dml(i, end)
+            else:
+                self._run_one(i)
+            i = end
 
-class StepSource(Protocol):
-    """Chooses the steps of a run. ``token`` is the history token the current choice was made from."""
+    def _check_interrupt(self) -> None:
+        signum = interrupt.requested()
+        if signum is not None:
+            raise StateError(f"interrupted by {interrupt.name(signum)} before this statement was sent")
 
-    token: Token | None
+    _BATCH_STATEMENTS, _BATCH_BYTES = 200, 1 << 20
 
-    def refresh(self) -> None:
-        """Read the history again (token first, then rows) and choose again; may raise a refusal."""
-
-    def check(self) -> None:
-        """Under the lock, before each step: raise when no step may start (a dead runner's leftovers)."""
-
-    def next_step(self) -> Step | None:
-        """The next step, or None when the run is complete."""
-
-    def done(self, step: Step, applied: Applied) -> None:
-        """``step`` ran and wrote its history row: advance past it."""
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """What ``flywayx_runs`` says about the run."""
-
-    run_id: str
-    tool_version: str
-    installed_by: str
-    from_release: str | None = None
-    to_release: str | None = None
-    phase: str | None = None
-    outcome: str = "success"  # written when every step ran ("expanded" for an expand phase)
-
-
-@dataclass
-class RunOptions:
-    lock: Callable[[], AbstractContextManager[None]]
-    apply: ApplyOptions
-    record: RunRecord
-    stop_after_one: bool = False
-    dry_run: bool = False  # record what would run; write nothing, take no lock
-
-
-@dataclass
-class Ran:
-    """The steps a run applied, in order, with what each took."""
-
-    steps: list[tuple[Step, Applied]] = field(default_factory=list)
-
-
-def history_token(history: HistoryTable) -> Token:
-    """Changes whenever any runner adds or removes a history row (``HistoryTable.token``)."""
-    return history.token()
-
-
-def _advance(token: Token, rows: int) -> Token:
-    """The token after this runner wrote ``rows`` more successful rows (ranks are the highest + 1)."""
-    return (token[0] or 0) + rows, token[1]
-
-
-def run_steps(db: Database, history: HistoryTable, own: OwnTables, source: StepSource, opts: RunOptions,
-              report: Reporter = quiet) -> Ran:
-    """Apply ``source``'s steps one per lock; record the run's outcome; re-raise a failure."""
-    record = opts.record
-    if opts.dry_run:
-        ran = Ran()
-        _loop(db, history, own, source, opts, report, ran)
-        return ran
-    own.start_run(record.run_id, from_release=record.from_release, to_release=record.to_release,
-                  phase=record.phase, tool_version=record.tool_version, installed_by=record.installed_by)
-    ran = Ran()
-    try:
-        _loop(db, history, own, source, opts, report, ran)
-    except Exception as err:
-        _fire(opts, "afterMigrateError", report, quietly=True)
-        _finish(db, own, record.run_id, "failed", str(err))
-        raise
-    _finish(db, own, record.run_id, record.outcome, f"{len(ran.steps)} applied")
-    return ran
-
-
-def _loop(db: Database, history: HistoryTable, own: OwnTables, source: StepSource, opts: RunOptions,
-          report: Reporter, ran: Ran) -> None:
-    _fire(opts, "beforeMigrate", report)
-    repeatables = False
-    expected = token = source.token
-    lock = (lambda: nullcontext()) if opts.dry_run else opts.lock
-    while True:
-        with lock():
-            if not opts.dry_run:
-                token = history_token(history)
-            if token != expected:  # another runner wrote to the history: read it again, choose again
-                source.refresh()
-                token = source.token or token
-            source.check()
-            step = source.next_step()
-            if step is None:
+    def _dml_end(self, i: int) -> int:
+        """End (exclusive) of the run of transactional statements from ``i`` that fits one packet."""
+        end, size = i, 0
+        while end < len(self.statements) and end - i < self._BATCH_STATEMENTS and _batchable(self.cls(end)) \
+                and not _copy_data(self.statements[end]):
+            size += len(self.statements[end].sql)
+            if size > self._BATCH_BYTES and end > i:
                 break
-            if step.migration.version is None and not repeatables and not step.recorded:
-                _fire(opts, "afterVersioned", report)
-                _fire(opts, "beforeRepeatables", report)
-                repeatables = True
-            done = _apply(db, history, own, step, opts, report)
-            ran.steps.append((step, done))
-            source.done(step, done)
-            expected = token if opts.dry_run or token is None else _advance(token, step.rows)
-        if opts.stop_after_one and not step.recorded:
-            break
-    if not repeatables:
-        _fire(opts, "afterVersioned", report)
-    if any(not step.recorded for step, _ in ran.steps):
-        _fire(opts, "afterMigrateApplied", report)
-    _fire(opts, "afterMigrate", report)
-    if not opts.dry_run:
-        db.commit()
+            end += 1
+        return max(end, i + 1)
+
+    def _run_dml(self, i: int, end: int) -> None:
+        """A run of DML: one round trip; the progress record still commits with it."""
+        self._reopen()
+        completed, failure = self._send([self.text(j) for j in range(i, end)], 0, first=i)
+        for j in range(i, i + completed):
+            self._done(j)
+        if failure is not None:
+            raise failure
+
+    def _run_one(self, i: int) -> None:
+        p, c = self.p, self.cls(i) if self.p.tracked else _PLAIN
+        self._fire("beforeEachMigrateStatement")
+        if p.tracked and c.commits and not p.locked:
+            self._run_committing(i, c)
+        else:
+            if not c.commits:
+                self._reopen()
+            p.sending = c.commits
+            _, failure = self._send_statement(i)
+            if failure is not None:
+                raise failure
+            p.sending = False
+            self._after_commit(i, c) if c.commits else self._done(i)
+        self._fire("afterEachMigrateStatement")
+
+    def _run_committing(self, i: int, c: StatementClass) -> None:
+        """The in-flight record and the statement in one packet, in that order (see the module doc)."""
+        assert self.own is not None
+        p = self.p
+        record = self.own.progress_statement(self.work, p.done, p.digest, _chain(p.digest, self.statements[i]))
+        pre: list[str | tuple[str, tuple[Any, ...]]] = [record]
+        if c.many_results:  # the CALL's work, and only it, can be undone (inside the script's transaction too)
+            pre += [*([] if p.own_txn else ["BEGIN"]), f"SAVEPOINT {SAVEPOINT}"]
+        elif c.head == "ROLLBACK" and not p.own_txn:
+            pre.append("COMMIT")  # autocommit (the client) had committed what came before
+        p.sending = True
+        completed, failure = self._send([*pre, self.text(i)], len(pre), first=i - len(pre))
+        if failure is not None:
+            p.sending = completed >= len(pre)  # else the record failed and the statement was never sent
+            p.guarded = p.sending and c.many_results
+            raise failure
+        p.sending = False
+        self._after_commit(i, c)
+
+    def _send_statement(self, i: int) -> tuple[int, Exception | None]:
+        data = _copy_data(self.statements[i])
+        if data is None:
+            return self._send([self.text(i)], 0, first=i)
+        with interrupt.statement():
+            try:
+                self.db.copy_in(self.text(i), data)
+            except Exception as err:
+                return 0, err
+        return 1, None
+
+    def _send(self, batch: list[str | tuple[str, tuple[Any, ...]]], warnings_from: int | None,
+              first: int = 0) -> tuple[int, Exception | None]:
+        """``run_batch`` under the interrupt guard; warnings reported per statement (``first`` is the
+        statement index of the batch's first item)."""
+        with interrupt.statement():
+            completed, failure = self.db.run_batch(batch, warnings_from=warnings_from)
+        if warnings_from is not None:
+            self._warn(first)
+        if failure is not None and warnings_from is None:
+            raise StateError(f"Cannot rebuild the session: {failure}",
+                             hint="check the statements that set session state before the failed one")
+        return completed, failure
+
+    def _warn(self, first: int) -> None:
+        by_index: dict[int, list[DbWarning]] = {}
+        for w in self.db.take_warnings():
+            by_index.setdefault(first + w.index, []).append(w)
+        for j, found in sorted(by_index.items()):
+            stmt = self.statements[j]
+            self.report("statement.warnings", {"migration": self.work.migration, "statement": j + 1,
+                                               "line": stmt.line, "warnings": found})
+
+    def _done(self, i: int) -> None:
+        p = self.p
+        p.done += 1
+        p.digest = _chain(p.digest, self.statements[i])
+        if p.locked:  # under LOCK TABLES each statement commits on its own (no transaction is open)
+            p.durable, p.durable_digest = p.done, p.digest
+        self.report("statement.done", {"migration": self.work.migration, "done": p.done,
+                                       "total": len(self.statements)})
+
+    def _after_commit(self, i: int, c: StatementClass) -> None:
+        """After a statement that may commit: it and all before it are durable. The DML that follows
+        reopens the transaction (``_reopen``); consecutive DDL needs none (a round trip saved each)."""
+        p = self.p
+        if c.opens:
+            p.txn_start = (p.done, p.digest)
+        self._done(i)
+        if c.many_results and p.own_txn:
+            return  # the script's transaction goes on (unless the procedure commits: then as with the client)
+        if c.lock == "lock" and c.head in ("LOCK", "FLUSH"):
+            p.locked = True
+        elif c.lock == "unlock":
+            p.locked = False
+        p.durable, p.durable_digest = p.done, p.digest
+        p.own_txn, p.closed = c.opens, not c.opens
+
+    def _reopen(self) -> None:
+        """Open the transaction again before DML; never under LOCK TABLES (a BEGIN would release them)."""
+        if self.p.closed and not self.p.locked:
+            self.db.begin()
+            self.p.closed = False
+
+    def _fire(self, event: str) -> None:
+        if self.opts.callbacks is not None:
+            self.opts.callbacks(event, self.work.migration)
 
 
-def _apply(db: Database, history: HistoryTable, own: OwnTables, step: Step, opts: RunOptions,
-           report: Reporter) -> Applied:
-    if opts.dry_run:
-        return _dry(step, opts, report)
-    if step.recorded:
-        return record_satisfied(db, history, own, step.work, opts.apply, report, step.retire)
-    try:
-        return apply_one(db, history, own, step.work, opts.apply, report)
-    except Exception:
-        _fire(opts, "afterEachMigrateError", report, quietly=True, migration=step.migration)
-        raise
+_PLAIN = StatementClass(("?",), False)  # untracked: every statement simply runs in the migration's transaction
 
 
-def _dry(step: Step, opts: RunOptions, report: Reporter) -> Applied:
-    """What ``apply_one`` would do, told to the recorder (callbacks) and the reporter (the step)."""
-    m, statements = step.migration, step.work.statements
-    if step.recorded:
-        report("migration.dry", {"step": step})
-        return Applied(m, 0, 0)
-    _fire(opts, "beforeEachMigrate", report, migration=m)
-    report("migration.dry", {"step": step})
-    for _ in statements if opts.apply.each_statement and statements else ():
-        _fire(opts, "beforeEachMigrateStatement", report, migration=m)
-        _fire(opts, "afterEachMigrateStatement", report, migration=m)
-    _fire(opts, "afterEachMigrate", report, migration=m)
-    return Applied(m, 0, len(statements) if statements is not None else 1)
+def _batchable(c: StatementClass) -> bool:
+    return not c.commits and not c.empty and not c.many_results
 
 
-def _fire(opts: RunOptions, event: str, report: Reporter, *, quietly: bool = False,
-          migration: Migration | None = None) -> None:
-    """Run an event's callbacks. ``quietly``: an error callback that fails itself must not hide the
-    error being reported; its failure is reported as an event instead."""
-    fire = opts.apply.callbacks
-    if fire is None:
+def _copy_data(stmt: Statement) -> str | None:
+    data = getattr(stmt, "copy_data", None)
+    return data if isinstance(data, str) else None
+
+
+def undo_guarded(db: Database, p: Progress) -> None:
+    """A CALL behind a savepoint failed: roll its work back. When the savepoint is gone, the procedure
+    committed part of its work itself (``p.partial``)."""
+    if not p.guarded:
         return
-    if not quietly:
-        fire(event, migration)
-        return
+    p.guarded = False
     try:
-        fire(event, migration)
-    except Exception as err:
-        report("callback.failed", {"event": event, "error": str(err)})
+        db.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
+    except Exception:  # SAVEPOINT does not exist: a statement inside the procedure committed
+        p.partial = True
 
 
-def _finish(db: Database, own: OwnTables, run_id: str, outcome: str, detail: str) -> None:
-    """Close the run record; a connection already gone leaves the record ``running`` (never raises)."""
-    try:
-        db.rollback()
-        own.finish_run(run_id, outcome, detail)
-    except Exception:
-        return
+def run_python(db: Database, m: Migration) -> None:
+    """``def migrate(conn)`` of a Python migration, on the DBAPI connection."""
+    spec = importlib.util.spec_from_file_location(f"flywayx_migration_{abs(hash(m.path))}", m.path)
+    if spec is None or spec.loader is None:
+        raise MigrationFailed(f"Cannot load Python migration {m.script}", hint="check the file is a Python module")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    func = getattr(module, "migrate", None)
+    if not callable(func):
+        raise MigrationFailed(f"Python migration {m.script} has no function migrate(conn)",
+                              hint="define `def migrate(conn):` taking a DBAPI connection")
+    with interrupt.statement():
+        func(db.raw)
 
 
-__all__ = ["Ran", "RunOptions", "RunRecord", "Step", "StepSource", "Token", "history_token", "run_steps"]
+def _chain(digest: str, stmt: Statement) -> str:
+    return hashlib.sha256((digest + "\x00" + stmt.sql).encode("utf-8")).hexdigest()
+
+
+def prefix_digest(statements: Sequence[Statement] | None, n: int) -> str:
+    """Running hash over the first n statements; resume compares it with the recorded one."""
+    digest = ""
+    for stmt in (statements or ())[:n]:
+        digest = _chain(digest, stmt)
+    return digest

@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from flywayx.apply.walk import _LEADING_NOISE, implicit_commit
+from flywayx.apply.run import server_of
+from flywayx.apply.walk import session_replay
 from flywayx.db.base import Database
 from flywayx.errors import FlywayxError, StateError
 from flywayx.model import Statement
+from flywayx.sources.classify import Server, classify, client_text
 
 # the server's "already so" answers when a completed DDL statement is sent again: table/column/key/
 # constraint/routine/trigger/event/database exists, or the object to drop is gone
@@ -38,47 +40,55 @@ def settle_in_flight(db: Database, statements: Sequence[Statement], done: int, d
     which then fails at that statement as usual. MariaDB (10.6+) and MySQL 8 DDL is atomic, so a
     statement is either complete or absent."""
     stmt = statements[done]
-    present = _catalog_says(db, stmt, default_schema)
+    server = server_of(db)
+    present = _catalog_says(db, stmt, default_schema, server)
     if present is not None:
         return present
     from flywayx.sources.analyze import analyze_statement  # only when resuming: keeps start-up light
 
     fp = analyze_statement(stmt, db.dialect)
-    if fp.idempotent or not implicit_commit(stmt.sql):
+    c = classify(stmt.sql, server)
+    if fp.idempotent or not c.commits:
         return False
-    if (_head(stmt.sql) not in _PROBED and not _idempotent_call(stmt.sql)) or _UNNAMED_ADD.search(stmt.sql):
+    if (c.head not in _PROBED and not _idempotent_call(c.words)) or _UNNAMED_ADD.search(stmt.sql):
         raise StateError(
             f"Cannot tell whether statement {done + 1} (line {stmt.line}) completed: the process running it was "
             "killed while the server executed it, and running it again could apply it twice",
             hint="check its effect by hand; restore the backup, or complete the migration by hand and run "
                  "`flywayx repair`", statement=stmt.sql, line=stmt.line, applied_statements=done)
     db.restore_session(default_schema)
+    _rebuild_session(db, statements, done, server)
     try:
-        db.execute(stmt.sql)
+        db.execute(client_text(stmt.sql, server))
     except FlywayxError as err:
         return err.details.get("code") in IDEMPOTENT_ERRORS
     return True
 
 
-def _head(sql: str) -> str:
-    body = _LEADING_NOISE.sub("", sql, count=1)
-    return body[:40].split(None, 1)[0].upper() if body.strip() else ""
+def _rebuild_session(db: Database, statements: Sequence[Statement], done: int, server: Server) -> None:
+    """The session the first ``done`` statements built, before the statement runs again."""
+    replay = session_replay(statements, done, server, "the migration")
+    texts = [client_text(statements[i].sql, server) for i in replay.statements]
+    if texts:
+        _, failure = db.run_batch(texts)
+        if failure is not None:
+            raise failure
 
 
-def _idempotent_call(sql: str) -> bool:
+def _idempotent_call(words: tuple[str, ...]) -> bool:
     """``CALL [schema.]IDEMPOTENT_…(…)``: CloudStack's procedures that check before they change."""
-    body = _LEADING_NOISE.sub("", sql, count=1)
-    return re.match(r"CALL\s+(?:`?\w+`?\.)?`?IDEMPOTENT_", body, re.IGNORECASE) is not None
+    name = words[3] if len(words) > 3 and words[2] == "." else words[1] if len(words) > 1 else ""
+    return words[:1] == ("CALL",) and name.strip("`").upper().startswith("IDEMPOTENT_")
 
 
 _CATALOG = {"TABLE": ("table", "TABLES", "TABLE_NAME"), "VIEW": ("view", "TABLES", "TABLE_NAME"),
             "INDEX": ("index", "STATISTICS", "INDEX_NAME")}
 
 
-def _catalog_says(db: Database, stmt: Statement, schema: str) -> bool | None:
+def _catalog_says(db: Database, stmt: Statement, schema: str, server: Server) -> bool | None:
     """CREATE/DROP TABLE|VIEW|[UNIQUE] INDEX without IF [NOT] EXISTS / OR REPLACE: whether its effect
     is in information_schema (None: not such a statement, or the objects disagree)."""
-    words = _LEADING_NOISE.sub("", stmt.sql, count=1).upper().split(None, 6)
+    words = classify(stmt.sql, server).words[:6]
     if len(words) < 3 or words[0] not in ("CREATE", "DROP") or "IF" in words[:5] or "OR" in words[:2]:
         return None
     kind = words[2] if words[1] in ("UNIQUE", "FULLTEXT", "SPATIAL") else words[1]

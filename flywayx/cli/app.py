@@ -7,13 +7,16 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from flywayx import __version__
 from flywayx.errors import FlywayxError
 from flywayx.model.redact import redact_text
+
+if TYPE_CHECKING:
+    from flywayx.cli.progress import MigrateOutput
 
 # click option name -> Flyway configuration key
 _COMMON: list[tuple[str, str, str]] = [
@@ -35,8 +38,13 @@ _COMMON: list[tuple[str, str, str]] = [
 
 
 def _common(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every command accepts, before or after its name (``flywayx migrate -q`` and
+    ``flywayx -q migrate`` are the same)."""
     for flag, _key, help_ in reversed(_COMMON):
         func = click.option(flag, default=None, help=help_, expose_value=False, callback=_store, is_eager=True)(func)
+    for names, key, help_ in reversed(_LOUDNESS):
+        func = click.option(*names, key, is_flag=True, default=False, expose_value=False, callback=_store_flag,
+                            help=help_)(func)
     func = click.option("--placeholder", "-p", multiple=True, expose_value=False, callback=_store_placeholders,
                         metavar="NAME=VALUE", help="Set a placeholder (repeatable).")(func)
     func = click.option("--ask-password", is_flag=True, expose_value=False, callback=_ask_password,
@@ -44,6 +52,23 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--output-type", type=click.Choice(["text", "json"]), default=None, expose_value=False,
                         callback=_store_output, help="json prints Flyway's JSON result on stdout.")(func)
     return func
+
+
+_LOUDNESS: list[tuple[tuple[str, ...], str, str]] = [
+    (("-q", "--quiet"), "quiet", "Only warnings and errors (Flyway's -q)."),
+    (("--verbose",), "verbose", "More detail: each migration's execution time, per-statement progress."),
+    (("-X", "--debug"), "debug", "Debug output (Flyway's -X): --verbose plus each statement, and the stack trace "
+                                 "of an unexpected error."),
+]
+
+
+def _store_flag(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        root = ctx.find_root()
+        root.ensure_object(dict)
+        root.obj[str(param.name)] = True
+        if param.name == "debug":
+            root.obj["verbose"] = True
 
 
 def _overrides(ctx: click.Context) -> dict[str, str]:
@@ -107,18 +132,14 @@ def _set(ctx: click.Context, **values: Any) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(__version__, "--version", prog_name="flywayx")
-@click.option("--quiet", "-q", is_flag=True, help="Only errors.")
-@click.option("--verbose", is_flag=True, help="More detail (per statement progress).")
 @_common
 @click.pass_context
-def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
+def cli(ctx: click.Context) -> None:
     """flywayx: Flyway-compatible migrations that understand release lines.
 
     Options may also be given Flyway-style anywhere: -url=jdbc:mysql://host/db -locations=filesystem:sql
     """
     ctx.ensure_object(dict)
-    ctx.obj["quiet"] = quiet
-    ctx.obj["verbose"] = verbose
 
 
 def config_from(ctx: click.Context) -> Any:
@@ -162,11 +183,12 @@ def run(args: list[str], prog_name: str) -> int:
     as_json = flyway_args.get("outputType", "").lower() == "json" or _json_flag(rest)
     secrets = [v for k, v in flyway_args.items() if k == "password"]
     obj: dict[str, Any] = {"flyway_args": flyway_args}
+    previous = _catch_signals()
     try:
         code = cli.main(args=rest, prog_name=prog_name, standalone_mode=False, obj=obj)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        return 1
+    except click.exceptions.Abort:  # end of input at a prompt (Ctrl-C is a signal, handled below)
+        return report_error(FlywayxError("Aborted: no input", hint="run the command again and answer the prompt"),
+                            as_json, [])
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
@@ -178,18 +200,51 @@ def run(args: list[str], prog_name: str) -> int:
     except FlywayxError as err:
         _erase_progress(obj)
         return report_error(err, as_json, _known_secrets(obj, secrets))
-    except KeyboardInterrupt:
-        click.echo("ERROR: interrupted", err=True)
+    except KeyboardInterrupt:  # a signal outside the main thread's handler
+        click.echo("ERROR: Interrupted", err=True)
         return 130
     except Exception as err:
         if os.environ.get("FLYWAYX_DEBUG"):
             raise
+        if obj.get("debug"):  # -X: the stack trace, as Flyway prints it in debug mode
+            import traceback
+
+            click.echo("DEBUG: " + "".join(traceback.format_exception(err)).rstrip(), err=True)
         secrets = _known_secrets(obj, secrets)
         text = redact_text(f"{type(err).__name__}: {err}", secrets).splitlines()[0]
         return report_error(FlywayxError(f"unexpected error: {text}",
                                          hint="this is a bug in flywayx; rerun with FLYWAYX_DEBUG=1 and report it"),
                             as_json, secrets)
+    finally:
+        _restore_signals(previous)
     return code if isinstance(code, int) else 0  # standalone_mode=False returns ctx.exit(n)'s code
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    """SIGINT/SIGTERM: a running migration stops at its statement and records it (``apply.interrupt``);
+    elsewhere the command stops at once with one ERROR line (never click's bare ``Aborted.``)."""
+    from flywayx.apply import interrupt
+
+    interrupt.handle(signum, frame)
+
+
+def _catch_signals() -> dict[int, Any]:
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {int(sig): signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+
+def _restore_signals(previous: dict[int, Any]) -> None:
+    import signal
+
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
+    interrupt = sys.modules.get("flywayx.apply.interrupt")
+    if interrupt is not None:
+        interrupt.reset()  # a signal that came after the last migration has nothing left to stop
 
 
 def _known_secrets(obj: dict[str, Any], secrets: list[str]) -> list[str]:
@@ -239,36 +294,13 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def progress_reporter(ctx: click.Context) -> Callable[[str, dict[str, Any]], None]:
-    """Per-migration progress on stderr, only on a TTY and never in JSON mode.
+def progress_reporter(ctx: click.Context) -> MigrateOutput:
+    """The reporter of ``migrate``: Flyway's log lines on stdout, a progress bar on a TTY
+    (``flywayx.cli.progress.MigrateOutput``)."""
+    from flywayx.cli.progress import MigrateOutput
 
-    Each migration gets a line; while its statements run, a bar with an ETA is redrawn in place
-    (``--verbose`` prints one line per statement instead, for logs).
-    """
-    from flywayx.cli.extras import ProgressBar
-
-    quiet = ctx.find_root().obj.get("quiet") or json_mode(ctx) or not sys.stderr.isatty()
-    verbose = ctx.find_root().obj.get("verbose")
-    bar: list[ProgressBar] = []
-
-    def report(event: str, data: dict[str, Any]) -> None:
-        if quiet:
-            return
-        m = data.get("migration")
-        if event == "migration.start" and m is not None:
-            what = f'version "{m.version} - {m.description}"' if m.version is not None \
-                else f'with repeatable migration "{m.description}"'
-            suffix = " [out of order]" if data.get("out_of_order") else ""
-            click.echo(f"Migrating {what}{suffix}", err=True)
-            bar[:] = [ProgressBar(sys.stderr)]
-            ctx.find_root().obj["progress_bar"] = bar[0]  # run() erases it before rendering an error
-        elif event == "migration.done" and m is not None:
-            if bar:
-                bar.pop().clear()
-            click.echo(f"  done in {data['ms'] / 1000:.3f}s ({data['statements']} statements)", err=True)
-        elif event == "statement.done" and verbose:
-            click.echo(f"  statement {data['done']}/{data['total']}", err=True)
-        elif event == "statement.done" and bar:
-            bar[0].update(data["done"], data["total"])
-
-    return report
+    root = ctx.find_root().obj
+    out = MigrateOutput(quiet=bool(root.get("quiet")) or json_mode(ctx), verbose=bool(root.get("verbose")),
+                        debug=bool(root.get("debug")), tty=sys.stderr.isatty())
+    root["progress_bar"] = out  # run() erases a bar before rendering an error
+    return out

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import click
 
 from flywayx.cli.app import _common, _set, cli, config_from, emit_json, json_mode, progress_reporter, say
+from flywayx.cli.dryrun import say_actions
+from flywayx.cli.progress import flyway_time
 from flywayx.cli.render import color_enabled, flyway_table, info_rows
 
 
@@ -39,15 +38,17 @@ def migrate(ctx: click.Context, target: str | None, out_of_order: bool | None, b
     options = service.MigrateOptions(resume=resume, dry_run=dry_run, backup_dir=backup_dir,
                                      to_release=to_release, phase=None if phase == "all" else phase,
                                      show_sql=show_sql)
-    result = service.migrate(config, options, progress_reporter(ctx))
+    reporter = progress_reporter(ctx)
+    result = service.migrate(config, options, reporter)
     if json_mode(ctx):
         emit_json(result.to_json())
         return
     _warn(result.warnings)
-    schema = result.header.schema_name.split(", ")[0]
+    schema = reporter.schema or result.header.schema_name.split(", ")[0]
     if result.dry_run:
-        _say_actions(ctx, result.actions, schema)
-    say(ctx, f"Current version of schema {schema}: {result.initial_version or '<< Empty Schema >>'}")
+        say_actions(ctx, result.actions, schema)
+    if not reporter.announced:
+        say(ctx, f"Current version of schema {schema}: {result.initial_version or '<< Empty Schema >>'}")
     recorded = len(result.recorded)
     if result.dry_run:
         n = len(result.applied)
@@ -63,23 +64,32 @@ def migrate(ctx: click.Context, target: str | None, out_of_order: bool | None, b
     if not result.applied:
         say(ctx, f"Schema {schema} is up to date. No migration necessary.")
         return
-    secs = result.total_ms / 1000
     say(ctx, f"Successfully applied {len(result.applied)} migration{'s' if len(result.applied) != 1 else ''} to "
              f"schema {schema}, now at version v{result.target_version} "
-             f"(execution time {int(secs // 60):02d}:{secs % 60:06.3f}s)")
+             f"(execution time {flyway_time(result.total_ms)})")
 
 
 @cli.command()
 @_common
 @click.option("--target", help="Show states relative to this target version.")
 @click.option("--out-of-order/--no-out-of-order", default=None)
+@click.option("--info-since-date", metavar="DATE", help="Only rows installed after DATE (dd/MM/yyyy HH:mm), "
+                                                        "and pending ones (Flyway's -infoSinceDate).")
+@click.option("--info-until-date", metavar="DATE", help="Only rows installed before DATE (-infoUntilDate).")
+@click.option("--info-since-version", metavar="V", help="Only versions >= V, and repeatables (-infoSinceVersion).")
+@click.option("--info-until-version", metavar="V", help="Only versions <= V (-infoUntilVersion).")
+@click.option("--info-of-state", metavar="STATES", help="Only these states, e.g. success,out_of_order (-infoOfState).")
 @click.pass_context
-def info(ctx: click.Context, target: str | None, out_of_order: bool | None) -> None:
+def info(ctx: click.Context, /, target: str | None, out_of_order: bool | None, **filters: str | None) -> None:
     """Show every migration with its state, like Flyway's info."""
     from flywayx import service
+    from flywayx.plan.info_filter import parse_filter
 
     _set(ctx, target=target, outOfOrder=out_of_order)
+    chosen = parse_filter(_info_filter_values(ctx, filters))  # bad values fail before connecting
     result = service.info(config_from(ctx))
+    if chosen.active:
+        result.migrations = chosen.apply(result.migrations)
     if json_mode(ctx):
         emit_json(result.to_json())
         return
@@ -93,7 +103,7 @@ def info(ctx: click.Context, target: str | None, out_of_order: bool | None) -> N
     say(ctx, "")
     import sys
 
-    headers, rows = info_rows(result.migrations, result.releases, color_enabled(sys.stdout))
+    headers, rows = info_rows(result.migrations, result.releases, color_enabled(sys.stdout), result.undo)
     say(ctx, flyway_table(headers, rows))
     del schema
 
@@ -155,7 +165,7 @@ def baseline(ctx: click.Context, baseline_version: str | None, baseline_descript
         emit_json(result.to_json())
         return
     if dry_run:
-        _say_actions(ctx, result.actions)
+        say_actions(ctx, result.actions)
         say(ctx, f"Dry run: {result.message[:1].lower()}{result.message[1:]}; nothing was changed.")
     else:
         say(ctx, result.message)
@@ -204,7 +214,7 @@ def clean(ctx: click.Context, clean_disabled: bool | None, dry_run: bool) -> Non
     for w in result.warnings:
         click.echo(f"WARNING: {w}", err=True)
     if dry_run:
-        _say_actions(ctx, result.actions)
+        say_actions(ctx, result.actions)
         say(ctx, f"Dry run: would clean schema(s): {', '.join(result.cleaned + result.dropped) or '(none)'}; "
                  "nothing was changed.")
         return
@@ -253,42 +263,16 @@ def rename(ctx: click.Context, paths: tuple[str, ...], dry_run: bool) -> None:
         say(ctx, "No alias names found.")
 
 
-def _say_actions(ctx: click.Context, actions: list[dict[str, Any]], schema: str = "") -> None:
-    """A dry run's actions in order, one line each (statements indented under it)."""
-    say(ctx, "DRY RUN: nothing below is executed; no schema, history row, flywayx table or lock is touched.")
-    for a in actions:
-        say(ctx, "Would " + _dry_text(a, schema))
-        for st in a.get("statements", []):
-            say(ctx, "    " + st["sql"].replace("\n", "\n    ") + ";")
+def _info_filter_values(ctx: click.Context, given: dict[str, str | None]) -> dict[str, str]:
+    """Flyway-style -infoSinceDate=… arguments, overridden by the click-style options."""
+    from flywayx.plan.info_filter import KEYS
 
-
-def _dry_text(a: dict[str, Any], schema: str) -> str:
-    kind = a["action"]
-    if kind == "migrate":
-        what = (f'to version "{a["version"]} - {a["description"]}"' if a["version"] is not None
-                else f'with repeatable migration "{a["description"]}"')
-        late = " [out of order]" if a["outOfOrder"] else ""
-        skip = f" (resuming at statement {a['skipStatements'] + 1})" if a["skipStatements"] else ""
-        return f"migrate schema {schema} {what}{late}{skip}"
-    texts: dict[str, Callable[[], str]] = {
-        "callback": lambda: f"run callback {a['script']} ({a['event']})",
-        "backup": lambda: f"back up {', '.join(a['schemas']) or 'the database'} into {a['directory']}",
-        "resume": lambda: f"resume {a['script']} after statement {a['statementsDone']} of {a['total']}",
-        "createSchema": lambda: f"create schema {a['schema']}",
-        "createHistoryTable": lambda: f"create the schema history table {a['schema']}.{a['table']}",
-        "insertHistoryRow": lambda: f"write a {a['type']} row ({a['version'] or ''} {a['description']})",
-        "createFlywayxTables": lambda: f"create flywayx's own tables in {a['schema']}",
-        "fillContentId": lambda: f"record the content id of applied {a['script']} (upgrade in place)",
-        "record": lambda: (f"record {a['version']} - {a['description']} as applied without running it: "
-                           f"{str(a['reason']).removeprefix('recorded, not run: ')}"),
-        "dropSchema": lambda: f"drop schema {a['schema']} ({len(a['objects'])} objects: {_few(a['objects'])})",
-        "cleanSchema": lambda: f"empty schema {a['schema']} ({len(a['objects'])} objects: {_few(a['objects'])})",
-    }
-    return texts[kind]()
-
-
-def _few(names: list[str]) -> str:
-    return ", ".join(names[:8]) + (", …" if len(names) > 8 else "") if names else "none"
+    values = {k: v for k, v in ctx.find_root().obj.get("flyway_args", {}).items() if k in KEYS}
+    for key in KEYS:
+        option = "".join("_" + c.lower() if c.isupper() else c for c in key)  # infoSinceDate -> info_since_date
+        if given.get(option) is not None:
+            values[key] = str(given[option])
+    return values
 
 
 def _warn(warnings: list[str]) -> None:

@@ -34,7 +34,8 @@ def plan(ctx: click.Context, to_release: str | None, phase: str | None, show_sql
                                "recordedAs": r.how, "satisfiedBy": r.by, "when": when} for when, r in records]
         emit_json(payload)
         return
-    origin = ", ".join(full.from_releases) or "an empty database"
+    origin = ", ".join(full.from_releases) or (f"schema version {full.from_version}" if full.from_version
+                                                else "an empty database")
     say(ctx, f"Plan from {origin} to {full.target or 'latest'}: {len(steps)} step(s)"
              + (f" ({phase} phase)" if phase and phase != "all" else ""))
     for i, st in enumerate(steps, 1):
@@ -55,6 +56,16 @@ def plan(ctx: click.Context, to_release: str | None, phase: str | None, show_sql
         click.echo(f"WARNING: {w}", err=True)
 
 
+def _target_name(graph: Any, to_release: str | None) -> str | None:
+    """The declared release ``--to`` names (``4.6`` finds ``4.6.0`` as the planner does)."""
+    from flywayx.model.version import Version
+
+    if to_release is None or graph.get(to_release) is not None:
+        return to_release
+    wanted = Version.try_parse(to_release)
+    return next((r.name for r in graph.releases if wanted is not None and r.version == wanted), to_release)
+
+
 def _step_json(st: object, statements: Mapping[str, Any], show_sql: bool) -> dict[str, object]:
     from flywayx.model.plan import PlanStep
 
@@ -69,7 +80,8 @@ def _step_json(st: object, statements: Mapping[str, Any], show_sql: bool) -> dic
 @cli.command()
 @_common
 @click.option("--format", "fmt", type=click.Choice(["text", "mermaid", "dot"]), default="text", show_default=True)
-@click.option("--to", "to_release", help="Highlight the releases on the path to this release.")
+@click.option("--to", "to_release", help="Mark this release (@) and the releases the plan to it takes migrations "
+                                         "from (>).")
 @click.option("--offline", is_flag=True, help="Draw from releases.toml only; do not connect to a database.")
 @click.pass_context
 def graph(ctx: click.Context, fmt: str, to_release: str | None, offline: bool) -> None:
@@ -78,17 +90,21 @@ def graph(ctx: click.Context, fmt: str, to_release: str | None, offline: bool) -
 
     config = config_from(ctx)
     if offline or config.url is None:
-        from flywayx.service.offline import offline_graph
+        from flywayx.service.offline import fresh_path, offline_graph
 
-        g, now, path = offline_graph(config), list[str](), list[str]()
+        g, now = offline_graph(config), list[str]()
+        path = fresh_path(g, to_release) if to_release else []
     else:
         from flywayx import service
         from flywayx.service import lines
 
         with service.session(config) as s:
             g, now, path = lines.graph_view(s, to_release)
-    text = {"text": render.render_text, "mermaid": render.render_mermaid, "dot": render.render_dot}[fmt](g, now, path)
+    target = _target_name(g, to_release)
+    draw = {"text": render.render_text, "mermaid": render.render_mermaid, "dot": render.render_dot}[fmt]
+    text = draw(g, now, path, target)
     if json_mode(ctx):
-        emit_json({"operation": "graph", "format": fmt, "graph": text, "current": now, "path": path})
+        emit_json({"operation": "graph", "format": fmt, "graph": text, "current": now, "path": path,
+                   "target": target})
     else:
         say(ctx, text)

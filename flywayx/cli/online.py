@@ -12,7 +12,7 @@ from flywayx.cli.app import _common, cli, config_from, emit_json, json_mode, say
 @cli.command()
 @_common
 @click.option("--dialect", type=click.Choice(["mysql", "mariadb", "postgresql", "sqlite"]), default=None,
-              help="SQL dialect (default: the URL's).")
+              help="SQL dialect (default: the URL's, else mysql).")
 @click.option("--policy", "policy_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Lint policy file (default: lint.toml beside releases.toml or in the first location).")
 @click.option("--fail-on", type=click.Choice(["info", "warning", "error"]), default=None,
@@ -24,6 +24,9 @@ def lint(ctx: click.Context, dialect: str | None, policy_file: Path | None, fail
     from flywayx.service.online import lint_locations
 
     result = lint_locations(config_from(ctx), dialect, policy_file=policy_file, fail_on=fail_on, ci=ci)
+    if result.dialect_assumed and not json_mode(ctx):
+        click.echo(f"note: no --dialect and no database URL: linting as {result.dialect} "
+                   "(pass --dialect postgresql|sqlite|mariadb for another database)", err=True)
     if json_mode(ctx):
         emit_json(result.to_json())
     else:

@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from flywayx.model.info import MigrationInfo, State
+from flywayx.model.results import undoable
 
 
 def color_enabled(stream: Any) -> bool:
@@ -39,18 +40,21 @@ def flyway_table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def info_rows(migrations: list[MigrationInfo], releases: dict[str, tuple[str | None, str | None]],
-              colour: bool) -> tuple[list[str], list[list[str]]]:
+              colour: bool, undo: dict[str, str] | None = None) -> tuple[list[str], list[list[str]]]:
+    """Flyway's info table (``MigrationInfoDumper``): undo rows left out, Undoable "Yes" for a
+    version with an undo migration; plus Release and Line columns when releases are declared."""
     headers = ["Category", "Version", "Description", "Type", "Installed On", "State", "Undoable"]
     with_releases = bool(releases)
     if with_releases:
         headers[2:2] = ["Release", "Line"]
     rows = []
     for m in migrations:
+        if m.type.upper().startswith("UNDO"):
+            continue
         version = m.version.text if m.version is not None else ""
         on = m.applied.installed_on if m.applied is not None else None
         row = [m.category, version, m.description, m.type, on.strftime("%Y-%m-%d %H:%M:%S") if on else "",
-               paint(m.state.value, m.state, colour),
-               "No" if m.category in ("Versioned", "Baseline") else ""]
+               paint(m.state.value, m.state, colour), undoable(m, undo or {})]
         if with_releases:
             rel, line = releases.get(version, (None, None))
             row[2:2] = [rel or "", line or ""]

@@ -26,6 +26,32 @@ class Capabilities:
     batches: bool = False  # run_batch sends several statements in one round trip
 
 
+@dataclass(frozen=True)
+class DbWarning:
+    """A warning or notice the server sent with one of a migration's statements.
+
+    ``index``: the statement's position in the batch that produced it. ``code``/``state``: the
+    server's error code and SQLSTATE when known (a MySQL warning inside a multi-statement batch other
+    than its last statement is known only by count: the server keeps the last statement's list)."""
+
+    index: int
+    message: str
+    code: int | None = None
+    state: str | None = None
+
+    @property
+    def notice(self) -> bool:
+        """A PostgreSQL notice (SQLSTATE 00000): information, not a warning (Flyway logs it at INFO)."""
+        return self.state == "00000"
+
+    def text(self) -> str:
+        """Flyway's wording, ``DB: <message> (SQL State: <state> - Error Code: <code>)``, with what is known
+        (MySQL's SHOW WARNINGS gives no SQLSTATE; a PostgreSQL notice has no code)."""
+        tags = [f"SQL State: {self.state}"] if self.state and self.state != "00000" else []
+        tags += [f"Error Code: {self.code}"] if self.code is not None else []
+        return f"DB: {self.message}" + (f" ({' - '.join(tags)})" if tags else "")
+
+
 class HistoryTable(Protocol):
     """The Flyway history table ``schema.table`` on one connection."""
 
@@ -103,11 +129,26 @@ class Database(Protocol):
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]: ...
 
-    def run_batch(self, statements: Sequence[str | tuple[str, tuple[Any, ...]]]) -> tuple[int, Exception | None]:
-        """Only where ``capabilities.batches``: send ``statements`` (each ``sql`` or ``(sql, ?-params)``)
-        in one round trip, in order, stopping at the first failure. Returns how many completed and the
-        failure (a StatementFailed naming the failed statement) or None. Each statement must produce
-        one result (no CALL, no comment-only text)."""
+    def run_batch(self, statements: Sequence[str | tuple[str, tuple[Any, ...]]], *,
+                  warnings_from: int | None = None) -> tuple[int, Exception | None]:
+        """Send ``statements`` (each ``sql`` or ``(sql, ?-params)``) in order, stopping at the first
+        failure; where ``capabilities.batches`` in one round trip. Returns how many completed and the
+        failure (a StatementFailed naming the failed statement) or None. Every result of every
+        statement is read. Each statement but the last must produce exactly one result and have
+        some code (not only comments); the last may return several (a CALL, EXECUTE, a compound
+        statement). Warnings of the statements from index ``warnings_from`` on are kept for
+        ``take_warnings``."""
+
+    def take_warnings(self) -> list[DbWarning]:
+        """The warnings kept by ``run_batch`` since the last call, in order; the list is emptied."""
+
+    def copy_in(self, sql: str, data: str) -> int:
+        """PostgreSQL ``COPY … FROM STDIN`` with its inline ``data`` (what psql sends); elsewhere a
+        StatementFailed. Returns the rows copied."""
+
+    def cancel(self) -> None:
+        """Safe from a signal handler: ask the server to stop the statement this connection is running,
+        which then fails with the server's "interrupted" error. Never raises."""
 
     def begin(self) -> None: ...
 

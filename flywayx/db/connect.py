@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from flywayx.db.base import Capabilities, Database
+from flywayx.db.base import Capabilities, Database, DbWarning
 from flywayx.errors import ConnectionFailed, FlywayxError, UsageError
 from flywayx.model import DatabaseUrl
 from flywayx.model.redact import redact_text
@@ -50,6 +50,7 @@ class DbapiDatabase:
         self._conn = conn
         self._secrets = [s for s in secrets if s]
         self._in_tx = False
+        self._warnings: list[DbWarning] = []
 
     @property
     def raw(self) -> Any:
@@ -73,14 +74,34 @@ class DbapiDatabase:
                 pass
         return max(int(count), 0)
 
-    def run_batch(self, statements: Sequence[str | tuple[str, tuple[Any, ...]]]) -> tuple[int, Exception | None]:
+    def run_batch(self, statements: Sequence[str | tuple[str, tuple[Any, ...]]], *,
+                  warnings_from: int | None = None) -> tuple[int, Exception | None]:
         """One statement at a time (dialects without multi-statement packets); see ``Database.run_batch``."""
         for i, item in enumerate(statements):
+            self._drain_notices()
             try:
                 self.execute(item) if isinstance(item, str) else self.run(*item)
             except StatementFailed as err:
                 return i, err
+            finally:
+                notices = self._drain_notices()
+                if warnings_from is not None and i >= warnings_from:
+                    self._warnings.extend(DbWarning(i, *n) for n in notices)
         return len(statements), None
+
+    def _drain_notices(self) -> list[tuple[str, int | None, str | None]]:
+        """Notices the server sent since the last call: (message, code, SQLSTATE). None by default."""
+        return []
+
+    def take_warnings(self) -> list[DbWarning]:
+        taken, self._warnings = self._warnings, []
+        return taken
+
+    def copy_in(self, sql: str, data: str) -> int:
+        raise StatementFailed(f"COPY ... FROM STDIN is not supported on {self.dialect}", sql=sql)
+
+    def cancel(self) -> None:
+        return None
 
     def run(self, sql: str, params: tuple[Any, ...] = ()) -> int:
         """A data-changing statement with ``?`` parameters; return the affected row count."""
@@ -226,6 +247,10 @@ def _opener(dialect: str) -> Any:
         return sqlite.open_sqlite
     raise UsageError(f"Unsupported database type '{dialect}'",
                      hint="flywayx supports MySQL, MariaDB, PostgreSQL and SQLite URLs")
+
+
+AUTH_HINT = ("the server is up but refused these credentials: check the user and the password "
+             "(--user; FLYWAY_PASSWORD or --ask-password; or the URL)")
 
 
 def connection_failed(url: DatabaseUrl, reason: str, hint: str, secrets: list[str | None],

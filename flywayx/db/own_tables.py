@@ -4,7 +4,7 @@
 - ``flywayx_applied``: one row per applied migration: content id, release, line, phase, statements;
   ``recorded_as`` says how a migration recorded without running is in the database (``adopted``,
   ``identical``, ``equivalent``, ``baseline``, ``renamed``; NULL when it ran) and ``satisfied_by`` by
-  what (docs/history-tables.md, the contract).
+  what (the release-lines history contract, docs/history-tables.md).
 - ``flywayx_progress``: the in-flight migration on databases without transactional DDL: how many
   statements are applied and a running hash over them, so ``migrate --resume`` continues at the failed
   statement and refuses when the applied prefix was edited. ``inflight_hash`` (NULL when none) is the
@@ -12,6 +12,8 @@
   statement: written just before it is sent, made durable by the DDL's own implicit commit.
 - ``flywayx_schema_state``: the schema fingerprint recorded at the end of each successful migrate, with
   a digest of the history it belongs to; ``flywayx verify`` compares the live schema with the latest.
+- ``flywayx_layout``: one row per version of this layout applied (``LAYOUT``), so a later release can
+  change these tables safely: ``ensure`` brings any earlier or partial layout up to date in one step.
 
 Portable DDL (VARCHAR/INT only) so the same statements work on MySQL/MariaDB, PostgreSQL, SQLite;
 timestamps are written by flywayx as UTC ISO text.
@@ -26,36 +28,92 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flywayx.db.base import Database
+from flywayx.errors import StateError
 from flywayx.model.work import Work
 
 RUNS = "flywayx_runs"
 APPLIED = "flywayx_applied"
 PROGRESS = "flywayx_progress"
 STATE = "flywayx_schema_state"
+LAYOUT_TABLE = "flywayx_layout"
 
-_DDL = {
-    RUNS: ("run_id VARCHAR(40) NOT NULL PRIMARY KEY, started_at VARCHAR(32) NOT NULL, finished_at VARCHAR(32),"
-           " from_release VARCHAR(100), to_release VARCHAR(100), phase VARCHAR(20), installed_by VARCHAR(100),"
-           " host VARCHAR(255), tool_version VARCHAR(40), outcome VARCHAR(20) NOT NULL, detail VARCHAR(2000),"
-           " backup VARCHAR(1000)"),
-    APPLIED: ("seq INT NOT NULL PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL,"
-              " script VARCHAR(1000) NOT NULL, content_id VARCHAR(64), release_name VARCHAR(100),"
-              " line_name VARCHAR(100), phase VARCHAR(20), run_id VARCHAR(40), statements INT NOT NULL,"
-              " statement_hash VARCHAR(64), success INT NOT NULL, applied_at VARCHAR(32) NOT NULL,"
-              " recorded_as VARCHAR(20), satisfied_by VARCHAR(255)"),
-    PROGRESS: ("mkey VARCHAR(255) NOT NULL PRIMARY KEY, script VARCHAR(1000) NOT NULL, checksum INT,"
-               " run_id VARCHAR(40), statements_done INT NOT NULL, statement_hash VARCHAR(64) NOT NULL,"
-               " total INT NOT NULL, status VARCHAR(20) NOT NULL, updated_at VARCHAR(32) NOT NULL,"
-               " inflight_hash VARCHAR(64)"),
-    STATE: ("seq INT NOT NULL PRIMARY KEY, run_id VARCHAR(40), recorded_at VARCHAR(32) NOT NULL,"
-            " history_rank INT NOT NULL, history_digest VARCHAR(64) NOT NULL, digest VARCHAR(64) NOT NULL,"
-            " fingerprint {big} NOT NULL"),
-}
-# columns added after a table's first version: (table, column, type), added by ``ensure``
-_ADDED = ((PROGRESS, "inflight_hash", "VARCHAR(64)"), (APPLIED, "recorded_as", "VARCHAR(20)"),
-          (APPLIED, "satisfied_by", "VARCHAR(255)"))
+
+@dataclass(frozen=True)
+class Table:
+    """A table of the layout: created when missing (``{big}``: the dialect's large text type)."""
+
+    name: str
+    columns: str
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column a later layout added: added to the table when missing."""
+
+    table: str
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One version of the layout: what it adds to the previous one. Each change is applied only when
+    its table or column is missing, so any subset of an earlier run's work completes the step."""
+
+    version: int
+    description: str
+    changes: tuple[Table | Column, ...]
+
+
+# The layout of flywayx's tables, one step per version (as Sqitch versions its registry). A release
+# that needs a change appends a step here and never edits an earlier one; databases at any earlier
+# version (recorded in flywayx_layout, or none: made before the layout was versioned) are brought up to
+# the last step by ``OwnTables.ensure``.
+LAYOUT: tuple[Step, ...] = (
+    Step(1, "runs, applied migrations, statement progress", (
+        Table(RUNS, "run_id VARCHAR(40) NOT NULL PRIMARY KEY, started_at VARCHAR(32) NOT NULL, finished_at VARCHAR(32),"
+                    " from_release VARCHAR(100), to_release VARCHAR(100), phase VARCHAR(20), installed_by VARCHAR(100),"
+                    " host VARCHAR(255), tool_version VARCHAR(40), outcome VARCHAR(20) NOT NULL,"
+                    " detail VARCHAR(2000), backup VARCHAR(1000)"),
+        Table(APPLIED, "seq INT NOT NULL PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL,"
+                       " script VARCHAR(1000) NOT NULL, content_id VARCHAR(64), release_name VARCHAR(100),"
+                       " line_name VARCHAR(100), phase VARCHAR(20), run_id VARCHAR(40), statements INT NOT NULL,"
+                       " statement_hash VARCHAR(64), success INT NOT NULL, applied_at VARCHAR(32) NOT NULL"),
+        Table(PROGRESS, "mkey VARCHAR(255) NOT NULL PRIMARY KEY, script VARCHAR(1000) NOT NULL, checksum INT,"
+                        " run_id VARCHAR(40), statements_done INT NOT NULL, statement_hash VARCHAR(64) NOT NULL,"
+                        " total INT NOT NULL, status VARCHAR(20) NOT NULL, updated_at VARCHAR(32) NOT NULL"),
+    )),
+    Step(2, "the statement in flight when a run was killed", (
+        Column(PROGRESS, "inflight_hash", "VARCHAR(64)"),
+    )),
+    Step(3, "the schema fingerprint recorded for verify", (
+        Table(STATE, "seq INT NOT NULL PRIMARY KEY, run_id VARCHAR(40), recorded_at VARCHAR(32) NOT NULL,"
+                     " history_rank INT NOT NULL, history_digest VARCHAR(64) NOT NULL, digest VARCHAR(64) NOT NULL,"
+                     " fingerprint {big} NOT NULL"),
+    )),
+    Step(4, "migrations recorded as applied without running, how and by what", (
+        Column(APPLIED, "recorded_as", "VARCHAR(20)"),
+        Column(APPLIED, "satisfied_by", "VARCHAR(255)"),
+    )),
+)
+LAYOUT_VERSION = LAYOUT[-1].version
+_LAYOUT_DDL = Table(LAYOUT_TABLE, "version INT NOT NULL PRIMARY KEY, description VARCHAR(200) NOT NULL,"
+                                  " applied_at VARCHAR(32) NOT NULL, tool_version VARCHAR(40)")
 # the one column that outgrows VARCHAR: a fingerprint of a large schema (CloudStack: ~1 MB of JSON)
 _BIG_TEXT = {"mysql": "LONGTEXT", "mariadb": "LONGTEXT"}
+
+
+def _columns(table: str) -> list[str]:
+    """Every column the current layout gives ``table``."""
+    cols: list[str] = []
+    for step in LAYOUT:
+        for change in step.changes:
+            if isinstance(change, Table) and change.name == table:
+                cols += [c.strip().split()[0] for c in change.columns.split(",") if c.strip()[:1].isalpha()
+                         and not c.strip().upper().startswith(("PRIMARY", "CONSTRAINT"))]
+            elif isinstance(change, Column) and change.table == table:
+                cols.append(change.name)
+    return cols
 
 
 def now() -> str:
@@ -81,60 +139,104 @@ def migration_key(version: str | None, description: str) -> str:
 
 
 class OwnTables:
-    """Reads and writes flywayx's tables in ``schema`` on ``db``."""
+    """Reads and writes flywayx's tables in ``schema`` on ``db``.
+
+    Readers tolerate a partial or older layout (a missing table reads as empty); writers run after
+    ``ensure``, which every command that writes calls under the migration lock."""
 
     def __init__(self, db: Database, schema: str) -> None:
         self.db = db
         self.schema = schema
         self.pending_backup: str | None = None  # set by migrate --backup; start_run records it
-        self._columns: dict[tuple[str, str], bool] = {}  # (table, column) -> present, once probed
-        self._seen = False  # the tables were found (exists)
+        self._present: dict[str, bool] = {}  # table or table.column -> found (probed once per session)
+        self._complete = False  # ensure() has brought the layout to LAYOUT_VERSION in this session
 
     def _t(self, name: str) -> str:
         return self.db.quote(self.schema, name)
 
     def exists(self) -> bool:
-        """Whether flywayx's tables are there; once seen, remembered for the session (asked before
-        every step of a migrate; only ``clean`` drops them)."""
-        if self._seen:
-            return True
-        try:
-            self.db.query(f"SELECT COUNT(*) FROM {self._t(RUNS)}")
-        except Exception:
-            self.db.rollback()
-            return False
-        self._seen = True
-        return True
+        """Whether any of flywayx's tables is there (asked before every step of a migrate; a table once
+        seen is remembered for the session: only ``clean`` drops them)."""
+        return self._complete or any(self._has(name) for name in (RUNS, APPLIED, PROGRESS, STATE))
 
     def ensure(self) -> None:
-        """Create any missing table (idempotent; call under the migration lock)."""
-        for name, cols in _DDL.items():
-            if not self._table_exists(name):
-                big = _BIG_TEXT.get(self.db.dialect, "TEXT")
-                self.db.execute(f"CREATE TABLE {self._t(name)} ({cols.format(big=big)})")
-        for table, column, kind in _ADDED:  # a table made by an older flywayx
-            if not self._has_column(table, column):
-                self.db.execute(f"ALTER TABLE {self._t(table)} ADD COLUMN {column} {kind}")
-                self._columns[(table, column)] = True
+        """Create or upgrade flywayx's tables to the current layout as one idempotent step (call under
+        the migration lock): whatever subset exists and whichever older layout it has, the missing
+        tables and columns are added and every step is recorded in ``flywayx_layout``. Refuses a layout
+        newer than this flywayx knows. Usually one query: the layout is current and complete."""
+        if self._complete:
+            return
+        recorded, complete = self._current_layout()
+        if recorded is not None and recorded > LAYOUT_VERSION:
+            raise StateError(
+                f"flywayx's tables in {self.schema} have layout version {recorded}, newer than this flywayx knows "
+                f"({LAYOUT_VERSION})", hint="upgrade flywayx to the version that last migrated this database")
+        if not complete or recorded != LAYOUT_VERSION:
+            self._upgrade()
+        self._complete = True
+        for name in (RUNS, APPLIED, PROGRESS, STATE, LAYOUT_TABLE):
+            self._present[name] = True
+
+    def layout_version(self) -> int | None:
+        """The layout version recorded in ``flywayx_layout`` (None: not recorded)."""
+        try:
+            value = self.db.query(f"SELECT MAX(version) FROM {self._t(LAYOUT_TABLE)}")[0][0]
+        except Exception:
+            self.db.rollback()
+            return None
+        return int(value) if value is not None else None
+
+    def _current_layout(self) -> tuple[int | None, bool]:
+        """The recorded layout version, and whether every table and column of the current layout is
+        there (one query when both hold)."""
+        names = [RUNS, APPLIED, PROGRESS, STATE]
+        probe = " AND ".join(f"t{i}.{c} IS NULL" for i, name in enumerate(names) for c in _columns(name))
+        tables = ", ".join(f"{self._t(name)} t{i}" for i, name in enumerate(names))
+        try:
+            row = self.db.query(f"SELECT (SELECT MAX(version) FROM {self._t(LAYOUT_TABLE)}),"
+                                f" (SELECT COUNT(*) FROM {tables} WHERE 1 = 0 AND {probe})")[0]
+        except Exception:
+            self.db.rollback()
+            return self.layout_version(), False
+        return (int(row[0]) if row[0] is not None else None), True
+
+    def _upgrade(self) -> None:
+        """Apply every step (each change only where missing), then record the versions not recorded."""
+        from flywayx.model.results import TOOL_VERSION
+
+        self._create(_LAYOUT_DDL)
+        for step in LAYOUT:
+            for change in step.changes:
+                self._create(change) if isinstance(change, Table) else self._add(change)
+        known = {int(r[0]) for r in self.db.query(f"SELECT version FROM {self._t(LAYOUT_TABLE)}")}
+        for step in LAYOUT:
+            if step.version not in known:
+                self._exec(f"INSERT INTO {self._t(LAYOUT_TABLE)} (version, description, applied_at, tool_version)"
+                           " VALUES (?,?,?,?)", (step.version, step.description, now(), TOOL_VERSION))
         self.db.commit()
 
-    def _has_column(self, table: str, column: str) -> bool:
-        if (table, column) not in self._columns:
-            try:
-                self.db.query(f"SELECT {column} FROM {self._t(table)} WHERE 1 = 0")
-                self._columns[(table, column)] = True
-            except Exception:
-                self.db.rollback()
-                self._columns[(table, column)] = False
-        return self._columns[(table, column)]
+    def _create(self, table: Table) -> None:
+        big = _BIG_TEXT.get(self.db.dialect, "TEXT")
+        self.db.execute(f"CREATE TABLE IF NOT EXISTS {self._t(table.name)} ({table.columns.format(big=big)})")
+        self._present[table.name] = True
 
-    def _table_exists(self, name: str) -> bool:
-        try:
-            self.db.query(f"SELECT 1 FROM {self._t(name)} WHERE 1 = 0")
+    def _add(self, column: Column) -> None:
+        if not self._has(f"{column.table}.{column.name}"):
+            self.db.execute(f"ALTER TABLE {self._t(column.table)} ADD COLUMN {column.name} {column.type}")
+            self._present[f"{column.table}.{column.name}"] = True
+
+    def _has(self, what: str) -> bool:
+        """Whether a table (``name``) or a column (``table.column``) is there; a found one is remembered."""
+        if self._present.get(what):
             return True
+        table, _, column = what.partition(".")
+        try:
+            self.db.query(f"SELECT {column or 1} FROM {self._t(table)} WHERE 1 = 0")
         except Exception:
             self.db.rollback()
             return False
+        self._present[what] = True
+        return True
 
     # runs -----------------------------------------------------------------------------------------
     def start_run(self, run_id: str, *, from_release: str | None, to_release: str | None, phase: str | None,
@@ -151,6 +253,8 @@ class OwnTables:
         self.db.commit()
 
     def runs(self) -> list[dict[str, Any]]:
+        if not self._has(RUNS):
+            return []
         cols = ("run_id", "started_at", "finished_at", "from_release", "to_release", "phase", "installed_by",
                 "host", "tool_version", "outcome", "detail", "backup")
         rows = self.db.query(f"SELECT {', '.join(cols)} FROM {self._t(RUNS)} ORDER BY started_at, run_id")
@@ -191,10 +295,12 @@ class OwnTables:
                    (seq, *values))
 
     def applied(self) -> list[dict[str, Any]]:
+        if not self._has(APPLIED):
+            return []
         cols = ("seq", "version", "description", "script", "content_id", "release_name", "line_name", "phase",
                 "run_id", "statements", "statement_hash", "success", "applied_at", "recorded_as", "satisfied_by")
-        have = [c if c not in ("recorded_as", "satisfied_by") or self._has_column(APPLIED, c) else "NULL"
-                for c in cols]  # read-only (--dry-run) on a table an older flywayx made
+        have = [c if c not in ("recorded_as", "satisfied_by") or self._has(f"{APPLIED}.{c}") else "NULL"
+                for c in cols]  # read-only (--dry-run) on a table of an older layout
         rows = self.db.query(f"SELECT {', '.join(have)} FROM {self._t(APPLIED)} ORDER BY seq")
         return [dict(zip(cols, r, strict=True)) for r in rows]
 
@@ -232,12 +338,17 @@ class OwnTables:
                    " status = ?, updated_at = ? WHERE mkey = ?", (done, digest, status, now(), key))
 
     def pending_progress(self) -> list[Progress]:
-        extra = ", inflight_hash" if self._has_column(PROGRESS, "inflight_hash") else ", NULL"
+        """Recorded failed or interrupted migrations (none when the table is missing: none was recorded)."""
+        if not self._has(PROGRESS):
+            return []
+        extra = ", inflight_hash" if self._has(f"{PROGRESS}.inflight_hash") else ", NULL"
         rows = self.db.query(f"SELECT mkey, script, checksum, statements_done, statement_hash, total, status{extra}"
                              f" FROM {self._t(PROGRESS)} ORDER BY mkey")
         return [Progress(r[0], r[1], r[2], int(r[3]), r[4], int(r[5]), r[6], r[7]) for r in rows]
 
     def clear_progress(self, key: str) -> None:
+        if not self._has(PROGRESS):
+            return
         self._exec(f"DELETE FROM {self._t(PROGRESS)} WHERE mkey = ?", (key,))
 
     # recorded schema state -----------------------------------------------------------------------
@@ -245,7 +356,7 @@ class OwnTables:
                      body: str) -> None:
         """Append the fingerprint (JSON ``body``) the schema has after ``run_id``; creates the table
         when a database migrated by an older flywayx lacks it."""
-        if not self._table_exists(STATE):
+        if not self._has(STATE):
             self.ensure()
         seq = (self.db.query(f"SELECT MAX(seq) FROM {self._t(STATE)}")[0][0] or 0) + 1
         self._exec(f"INSERT INTO {self._t(STATE)} (seq, run_id, recorded_at, history_rank, history_digest,"
@@ -254,7 +365,7 @@ class OwnTables:
 
     def last_state(self) -> dict[str, Any] | None:
         """The latest recorded state (keys as the columns), or None when none was recorded."""
-        if not self._table_exists(STATE):
+        if not self._has(STATE):
             return None
         cols = ("seq", "run_id", "recorded_at", "history_rank", "history_digest", "digest", "fingerprint")
         rows = self.db.query(f"SELECT {', '.join(cols)} FROM {self._t(STATE)} ORDER BY seq DESC")

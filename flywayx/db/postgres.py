@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from flywayx.db.base import Capabilities
-from flywayx.db.connect import DbapiDatabase, connection_failed
+from flywayx.db.connect import AUTH_HINT, DbapiDatabase, connection_failed
 from flywayx.db.history import SqlHistoryTable
 from flywayx.db.locks import pg_advisory_lock
 from flywayx.errors import ConnectionFailed
@@ -70,10 +70,18 @@ def open_postgres(url: DatabaseUrl, user: str | None, password: str | None, *, r
     return db
 
 
+# 28P01 invalid_password and 28000 invalid_authorization_specification, as libpq words them
+_AUTH_FAILED = ("password authentication failed", "28P01", "authentication failed for user")
+
+
 def _failure(url: DatabaseUrl, text: str, password: str | None) -> ConnectionFailed:
     reason = text.split("FATAL:", 1)[1] if "FATAL:" in text else text
-    if "password authentication failed" in reason or ("role" in reason and "does not exist" in reason):
-        hint = "check the user and password"
+    if any(s in reason for s in _AUTH_FAILED) or ("role" in reason and "does not exist" in reason):
+        hint = AUTH_HINT
+    elif "no password supplied" in reason:
+        hint = "the server asks for a password: set FLYWAY_PASSWORD, pass --ask-password, or put it in flyway.toml"
+    elif "pg_hba.conf" in reason:
+        hint = "the server's pg_hba.conf does not let this user connect from this host to this database"
     elif "database" in reason and "does not exist" in reason:
         hint = "create the database first, or fix the database name in the URL"
     elif "could not translate host name" in reason:
@@ -91,7 +99,30 @@ class PostgresDatabase(DbapiDatabase):
 
     def __init__(self, conn: Any, secrets: list[str]) -> None:
         super().__init__(conn, secrets)
+        self._notices: list[tuple[str, int | None, str | None]] = []
+        conn.add_notice_handler(self._notice)
         self.capture_session()
+
+    def _notice(self, diag: Any) -> None:
+        self._notices.append((str(diag.message_primary or ""), None, diag.sqlstate))
+
+    def _drain_notices(self) -> list[tuple[str, int | None, str | None]]:
+        taken, self._notices = self._notices, []
+        return taken
+
+    def copy_in(self, sql: str, data: str) -> int:
+        """``COPY … FROM STDIN`` fed with ``data`` (the lines up to ``\\.``), as psql and Flyway do."""
+        with self._cursor(sql) as cur:
+            with cur.copy(sql) as copy:
+                copy.write(data)
+            return max(int(cur.rowcount), 0)
+
+    def cancel(self) -> None:
+        """PostgreSQL's cancel request (a separate socket; safe from a signal handler)."""
+        try:
+            self._conn.cancel()
+        except Exception:  # the statement then runs to its end; the interrupt is still honoured after it
+            return
 
     def capture_session(self) -> None:
         """Remember the role and search path that ``restore_session`` returns to."""

@@ -71,6 +71,13 @@ class SqliteDatabase(DbapiDatabase):
         super().__init__(conn, secrets)
         self.path = path
 
+    def cancel(self) -> None:
+        """``sqlite3_interrupt``: the running statement fails with "interrupted"."""
+        try:
+            self._conn.interrupt()
+        except Exception:  # a closed connection has nothing to interrupt
+            return
+
     def _driver_errors(self) -> tuple[type[Exception], ...]:
         import sqlite3
 

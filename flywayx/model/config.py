@@ -57,6 +57,7 @@ class Config:
     sql_migration_prefix: str = "V"
     repeatable_sql_migration_prefix: str = "R"
     baseline_migration_prefix: str = "B"
+    undo_sql_migration_prefix: str = "U"
     sql_migration_separator: str = "__"
     sql_migration_suffixes: tuple[str, ...] = (".sql",)
     encoding: str = "UTF-8"

@@ -39,6 +39,8 @@ UNKNOWN = "unknown"  # detail: why the statement is not understood
 PHASE_OVERRIDE = "phase-override"  # detail: the reason given in the directive
 RECREATED = "recreated"  # a drop undone by a later create in the same migration; detail: object
 CREATED_HERE = "created-here"  # a drop of an object created earlier in the same migration
+TIGHTEN = "tighten"  # a constraint the previous release's writes may violate; detail: "T.N (kind)"
+BEHAVIOUR = "behaviour"  # triggers disabled, row security or rules: what the old release sees or causes changes
 
 
 def note(tag: str, detail: str) -> str:

@@ -122,13 +122,17 @@ class Skipped:
 
 @dataclass(frozen=True)
 class Plan:
-    """Ordered steps towards ``target`` (None: everything known) from ``from_releases``."""
+    """Ordered steps towards ``target`` (None: everything known) from ``from_releases``.
+
+    A plan in plain Flyway order (no releases.toml) has no releases; ``from_version`` is then the
+    schema version it starts from (None: empty)."""
 
     steps: tuple[PlanStep, ...]
     target: str | None
     from_releases: tuple[str, ...]
     warnings: tuple[str, ...] = ()
     skipped: tuple[Skipped, ...] = ()
+    from_version: str | None = None
 
     @property
     def empty(self) -> bool:
@@ -138,6 +142,7 @@ class Plan:
         return {
             "target": self.target,
             "from_releases": list(self.from_releases),
+            "from_version": self.from_version,
             "steps": [s.to_dict() for s in self.steps],
             "skipped": [s.to_dict() for s in self.skipped],
             "warnings": list(self.warnings),

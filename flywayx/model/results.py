@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from flywayx.model.info import MigrationInfo
+from flywayx.model.info import MigrationInfo, State
 from flywayx.model.migration import Migration
 
 TOOL_VERSION = "0.1.0"
@@ -47,12 +47,13 @@ class InfoReport:
     current_releases: list[str] = field(default_factory=list)
     phase_state: str | None = None
     warnings: list[str] = field(default_factory=list)
+    undo: dict[str, str] = field(default_factory=dict)  # version text -> path of its undo migration
 
     def to_json(self) -> dict[str, Any]:
         return {
             "schemaVersion": self.schema_version,
             "schemaName": self.header.schema_name,
-            "migrations": [_info_json(m) for m in self.migrations],
+            "migrations": [_info_json(m, self.undo) for m in self.migrations],
             "allSchemasEmpty": self.all_schemas_empty,
             "flywayVersion": TOOL_VERSION,
             "database": self.header.database,
@@ -66,7 +67,16 @@ class InfoReport:
         }
 
 
-def _info_json(m: MigrationInfo) -> dict[str, Any]:
+def undoable(m: MigrationInfo, undo: dict[str, str]) -> str:
+    """Flyway's Undoable column: "Yes" when an undo migration of the version exists (and the row is
+    neither a delete, deleted, undone nor failed), "No" for other versioned rows, "" otherwise."""
+    if m.version is None or m.type.upper() == "DELETE" or m.type.upper().startswith("UNDO") \
+            or m.state in (State.DELETED, State.UNDONE):
+        return ""
+    return "Yes" if not m.state.failed and m.version.text in undo else "No"
+
+
+def _info_json(m: MigrationInfo, undo: dict[str, str]) -> dict[str, Any]:
     applied = m.applied
     return {
         "category": m.category,
@@ -76,9 +86,9 @@ def _info_json(m: MigrationInfo) -> dict[str, Any]:
         "type": m.type,
         "installedOnUTC": _installed_on_utc(m),
         "state": m.state.value,
-        "undoable": ("No" if m.version is not None and m.category not in ("", "Repeatable") else ""),
+        "undoable": undoable(m, undo),
         "filepath": m.resolved.path if m.resolved is not None else "",
-        "undoFilepath": "",
+        "undoFilepath": undo.get(m.version.text, "") if m.version is not None else "",
         "installedBy": applied.installed_by if applied is not None else "",
         "shouldExecuteExpression": None,
         "executionTime": applied.execution_time if applied is not None else 0,
@@ -120,6 +130,7 @@ class MigrateReport:
     error: dict[str, Any] | None = None
     to_release: str | None = None
     phase: str | None = None
+    backup: str | None = None  # the dump migrate --backup wrote, if any
     dry_run: bool = False
     actions: list[dict[str, Any]] = field(default_factory=list)  # --dry-run: what would run, in order
     recorded: list[Recorded] = field(default_factory=list)  # recorded as satisfied, not run (the contract)
@@ -150,6 +161,8 @@ class MigrateReport:
             "totalMigrationTime": self.total_ms,
             "recorded": [r.to_json() for r in self.recorded],
         }
+        if self.backup is not None:
+            out["backup"] = self.backup
         if self.error is not None:
             out["error"] = self.error
         return _dry(out, self.dry_run, self.actions)

@@ -31,7 +31,6 @@ class TaggedRelease:
 
     name: str
     commit: str
-    time: int = 0
     migrations: Mapping[str, str | None] = field(default_factory=dict)
 
     @property
@@ -280,32 +279,43 @@ def _compare_equivalents(declared: ReleaseGraph, derived: Derived) -> list[str]:
 
 
 def forgotten_fixes(derived: Derived, tagged: Sequence[TaggedRelease], graph: ReleaseGraph) -> list[str]:
-    """Maintenance fixes a newer line's release left out: M on an older line that R's line grew
-    from, tagged before R, neither in R's history nor present in R's tree (by version or content).
+    """Maintenance fixes a newer line never received, decided by ancestry and content alone.
 
-    ``graph`` (usually ``derived.graph()``) decides which release owns a migration. Reported once,
-    at the first release that lacks it.
+    For each line, its newest release R: every release M of an older line that R's line grew from
+    (a line of R's history) whose own migrations R neither descends from nor carries (by version
+    or content id) is a forgotten fix -- a database at M cannot upgrade to any release of R's line.
+    A release of the newer line that lacks M while a later one of its line has it is no problem,
+    whatever the tag dates say (tags made by a script share a second; clocks disagree).
+
+    ``graph`` (usually ``derived.graph()``) decides which release owns a migration. A fix is
+    reported once: not again for a line grown from a newest release that already lacks it.
     """
     by_name = {t.name: t for t in tagged}
-    lines = {r.name: r.line for r in derived.releases}
+    newest = _newest_of_lines(derived.releases)
     lacking: dict[str, set[str]] = {}
     out: list[str] = []
-    for r in sorted(derived.releases, key=lambda r: (len(derived.history[r.name]), Version.parse(r.name))):
-        t, hist = by_name[r.name], derived.history[r.name]
-        grew_from = {lines[h] for h in hist}
+    for r in sorted(newest, key=lambda r: (len(derived.history[r.name]), Version.parse(r.name))):
+        hist = derived.history[r.name]
+        grew_from = {x.line for x in derived.releases if x.name in hist}
         lacking[r.name] = set()
         for m in derived.releases:
-            mt = by_name[m.name]
-            older_line = Version.parse(m.line) < Version.parse(r.line)
-            if m.name in hist or not older_line or m.line not in grew_from or mt.time > t.time:
+            if m.name in hist or m.line not in grew_from or Version.parse(m.line) >= Version.parse(r.line):
                 continue
-            missing = _missing(mt, t, graph)
+            missing = _missing(by_name[m.name], by_name[r.name], graph)
             if missing:
                 lacking[r.name].add(m.name)
                 if not any(m.name in lacking.get(h, ()) for h in hist):
-                    out.append(f"release {r.name} lacks {', '.join(missing)} of {m.name} (tagged before it): "
-                               f"neither merged nor cherry-picked")
+                    out.append(f"release {r.name} lacks {', '.join(missing)} of {m.name}: neither merged nor "
+                               f"cherry-picked into line {r.line}")
     return out
+
+
+def _newest_of_lines(releases: Sequence[DerivedRelease]) -> list[DerivedRelease]:
+    newest: dict[str, DerivedRelease] = {}
+    for r in releases:
+        if r.line not in newest or Version.parse(newest[r.line].name) < Version.parse(r.name):
+            newest[r.line] = r
+    return list(newest.values())
 
 
 def _missing(m: TaggedRelease, r: TaggedRelease, graph: ReleaseGraph) -> list[str]:
@@ -353,4 +363,33 @@ def cut_conflicts(pending: Sequence[tuple[str, Footprint]],
             objects = shared_objects(fp, ofp)
             if objects:
                 out.append(Conflict(version, other, objects))
+    return out
+
+
+def ancestry_order(pending: Sequence[tuple[str, str | None]],
+                   commits: Sequence[tuple[str, tuple[str, ...]]]) -> list[str]:
+    """Pending versions ordered so that a migration added by an ancestor of the commit that added
+    another comes first (``pending``: version, adding commit or None when not committed;
+    ``commits``: children first, as ``git rev-list --topo-order --parents`` prints them).
+
+    Changes that git cannot order (parallel branches, uncommitted files, which come after every
+    committed one) keep version order, i.e. the order of their stamps.
+    """
+    marks = sorted({c for _, c in pending if c is not None})
+    tagged = [TaggedRelease(c, c) for c in marks]
+    reach = _reach(tagged, commits)
+    below = {c: reach.get(c, 0) & ~(1 << i) for i, c in enumerate(marks)}  # marks strictly below c
+    index = {c: i for i, c in enumerate(marks)}
+
+    def before(a: str | None, b: str | None) -> bool:
+        if a is None or b is None or a == b:
+            return a is not None and b is None
+        return bool(below[b] >> index[a] & 1)
+
+    todo = sorted(pending, key=lambda p: Version.parse(p[0]))
+    out: list[str] = []
+    while todo:
+        nxt = next(p for p in todo if not any(before(o[1], p[1]) for o in todo if o is not p))
+        todo.remove(nxt)
+        out.append(nxt[0])
     return out

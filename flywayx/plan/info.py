@@ -14,6 +14,7 @@ from flywayx.model.history import HistoryRow
 from flywayx.model.info import MigrationInfo, State
 from flywayx.model.migration import Kind, Migration
 from flywayx.model.version import CURRENT, EMPTY, LATEST, NEXT, Version
+from flywayx.plan.renames import recognise_cut_renames
 
 _BASELINE_TYPES = ("BASELINE", "SQL_BASELINE", "JDBC_BASELINE")
 
@@ -93,8 +94,9 @@ def _key(version: Version, baseline: bool) -> tuple[Version, bool]:
 
 def compute_info(migrations: Sequence[Migration], rows: Sequence[HistoryRow],
                  options: InfoOptions = InfoOptions()) -> InfoResult:
-    """Combine resolved migrations and history rows into Flyway's info list."""
-    rows = sorted(rows, key=lambda r: r.installed_rank)
+    """Combine resolved migrations and history rows into Flyway's info list (rows of pending
+    migrations renamed by ``release cut`` read as the frozen migrations: ``plan/renames.py``)."""
+    rows = sorted(recognise_cut_renames(rows, migrations), key=lambda r: r.installed_rank)
     ctx = _Context(out_of_order=options.out_of_order)
     live = _apply_deletes(rows, ctx)
     _scan_applied(live, ctx)

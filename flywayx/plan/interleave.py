@@ -4,7 +4,9 @@
 
 1. applied set: successful history rows mapped to changes by version (and, through flywayx's per-line
    records, by content id when a file was renumbered); a ``BASELINE`` marker at a release's version
-   stands for that release's closure, at any other version for every version up to it (Flyway);
+   stands for that release's closure, at any other version for every version up to it (Flyway).
+   Migrations known ``elsewhere`` (on another branch, by content id; see ``service/known.py``) are
+   changes like the others: equivalent to local ones by content or declaration, never run from here;
 2. reachability: every applied change must be in ``closure(target)`` or equivalent to a change there
    (declared in ``[equivalent]`` or identical content id), else ``PlanError`` naming each such change
    and the minimal releases whose closure covers the database;
@@ -35,8 +37,9 @@ from flywayx.model.plan import Change, LineRecord, Ordering, Plan, PlanStep, Ski
 from flywayx.model.release import ReleaseGraph
 from flywayx.model.version import Version
 from flywayx.plan.footprint_index import FootprintIndex, Pos
-from flywayx.plan.interleave_errors import conflict_error, unreachable_error
+from flywayx.plan.interleave_errors import absent_error, conflict_error, unreachable_error
 from flywayx.plan.releases import ReleaseIndex, covering
+from flywayx.plan.renames import recognise_cut_renames
 from flywayx.plan.world import Item, World, build_world, link_peers, mark_applied
 
 
@@ -66,6 +69,7 @@ class _Outcome:
     skipped: list[Skipped] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     strict: list[Conflict] = field(default_factory=list)
+    absent: list[Item] = field(default_factory=list)  # must run, but its file is not here
 
 
 def _baseline_choice(world: World, scope: frozenset[str], out: _Outcome) -> set[int]:
@@ -97,11 +101,16 @@ def _pending(world: World, scope: frozenset[str], out: _Outcome) -> list[Item]:
             continue
         done = next((p for p in item.peers if world.is_applied(p)), None)
         earlier = next((p for p in item.peers if id(p) in chosen), None)
+        here = next((p for p in item.peers if p.change is not None and p.owner in scope), None)
         if done is not None:
             how = "identical content" if done.content_id == item.content_id else "declared equivalent"
             out.skipped.append(Skipped(item.key, f"satisfied by applied {done.key} ({how})"))
         elif earlier is not None:
             out.skipped.append(Skipped(item.key, f"same change as {earlier.key}, planned earlier"))
+        elif item.change is None and here is not None:
+            out.skipped.append(Skipped(item.key, f"its file is not here; the same change runs as {here.key}"))
+        elif item.change is None:
+            out.absent.append(item)
         else:
             chosen.add(id(item))
             pending.append(item)
@@ -180,7 +189,7 @@ def _raise_conflicts(world: World, target: str | None, out: _Outcome,
 
 
 def _clean(out: _Outcome) -> bool:
-    return not out.conflicts and not out.strict
+    return not out.conflicts and not out.strict and not out.absent
 
 
 def plan_migrate(
@@ -191,15 +200,19 @@ def plan_migrate(
     *,
     line_records: Sequence[LineRecord] = (),
     policy: Mapping[str, Ordering | str] | None = None,
+    elsewhere: Mapping[Version, str | None] | None = None,
 ) -> Plan:
     """Plan the way from the applied state to ``target`` (a release name or version; None = latest).
 
     Returns a Plan (versioned steps in canonical order, late ones flagged ``out_of_order``, then
     repeatables whose checksum changed) or raises PlanError with ``details['conflicts']``,
     ``details['reachable']`` (and ``unreachable``/``strict``). ``policy`` maps a line key to
-    ``strict`` or ``interleave`` (default).
+    ``strict`` or ``interleave`` (default). ``elsewhere``: versions (with content ids) of migrations
+    whose file is not here but which exist on another branch or in the history; a plan that would
+    have to run one refuses (PlanError with ``details['absent']``).
     """
-    world = build_world(graph, changes, history)
+    history = recognise_cut_renames(history, [c.migration for c in changes])
+    world = build_world(graph, changes, history, elsewhere or {})
     link_peers(world)
     mark_applied(world, history, line_records)
     policies = _normalise_policy(policy)
@@ -208,6 +221,8 @@ def plan_migrate(
     if bad:
         _raise_unreachable(world, target, bad)
     out = _attempt(world, target, policies)
+    if out.absent:
+        raise absent_error(target, out.absent)
     if not _clean(out):
         _raise_conflicts(world, target, out, policies)
     from_releases = world.index.minimal(_covering_releases(world)) if world.applied else []

@@ -72,3 +72,14 @@ def conflict_error(target: str | None, conflicts: list[Conflict], strict: list[C
         strict=strict,
         reachable=working,
     )
+
+
+def absent_error(target: str | None, absent: Sequence[Refused]) -> PlanError:
+    """The plan must run ``absent`` (non-empty), whose files are on another branch only."""
+    names = ", ".join(i.label for i in absent)
+    releases = ", ".join(sorted({i.owner for i in absent}))
+    return PlanError(f"the plan to {target or 'latest'} needs {names}, whose file is not in this working tree "
+                     "(it was shipped on another branch) and no migration here is the same change",
+                     hint=f"run this upgrade from a checkout of {releases} (its tag), or upgrade to a release "
+                          "that includes an equivalent ([equivalent] in releases.toml)",
+                     absent=[i.key for i in absent])

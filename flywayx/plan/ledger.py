@@ -24,7 +24,7 @@ writes them under the lock, before its steps and again after them (``service/ste
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from flywayx.model.history import HistoryRow
@@ -60,8 +60,8 @@ class Ledger:
     current while a run writes rows."""
 
     def __init__(self, graph: ReleaseGraph, changes: Sequence[Change], rows: Sequence[HistoryRow],
-                 records: Sequence[LineRecord] = ()) -> None:
-        self.world: World = build_world(graph, changes, rows)
+                 records: Sequence[LineRecord] = (), elsewhere: Mapping[Version, str | None] | None = None) -> None:
+        self.world: World = build_world(graph, changes, rows, elsewhere)
         link_peers(self.world)
         mark_applied(self.world, rows, records)
         live = _live(rows)

@@ -2,10 +2,13 @@
 
 Rules (default severity):
   destructive (warning)              DROP TABLE/COLUMN/SCHEMA, TRUNCATE, dropped partitions lose data
-  backward-incompatible (warning)    renames, dropped defaults, dropped views/routines: the previous
+  backward-incompatible (warning)    renames, dropped defaults, dropped views/routines, revoked
+                                     privileges, disabled triggers, row security: the previous
                                      release's readers and writers break
   not-null-without-default (warning) NOT NULL added without a default: old writers' INSERTs fail
   type-narrowing (warning)           a type narrowed, or changed from an unknown previous type
+  constraint-tightening (warning)    a foreign key, CHECK, UNIQUE or primary key the previous release's
+                                     writes may violate: contract phase, existing rows validated first
   blocking-ddl (warning)             MySQL ALGORITHM=COPY, PostgreSQL table rewrite/scan under a
                                      blocking lock, index built without CONCURRENTLY (work on a table
                                      created earlier in the same migration is excused)
@@ -21,6 +24,7 @@ from collections.abc import Iterator, Sequence
 
 from flywayx.model.footprint import Footprint, Phase
 from flywayx.model.lint import (
+    BEHAVIOUR,
     CREATE_TABLE,
     DROP_COLUMN,
     DROP_DEFAULT,
@@ -33,6 +37,7 @@ from flywayx.model.lint import (
     RENAME,
     REWRITE,
     SCAN,
+    TIGHTEN,
     TRUNCATE,
     TYPE_CHANGE,
     Finding,
@@ -70,10 +75,16 @@ _NOTE_RULES: dict[str, tuple[str, Severity, str, str]] = {
               "use a constant default, or add the column nullable and backfill in batches"),
     SCAN: ("blocking-ddl", W, "scans table {d} while holding a blocking lock",
            "add the constraint NOT VALID, then VALIDATE CONSTRAINT in a later statement"),
+    TIGHTEN: ("constraint-tightening", W, "adds {d}: writes of the previous release may violate it",
+              "add it in the contract phase, after checking existing rows (PostgreSQL: ADD ... NOT VALID, then "
+              "VALIDATE CONSTRAINT; a unique index: CREATE UNIQUE INDEX CONCURRENTLY), or use the "
+              "add_foreign_key / add_check / add_index (unique) operation, which does this for you"),
+    BEHAVIOUR: ("backward-incompatible", W, "changes behaviour the previous release relies on ({d})",
+                "do it in the contract phase, after every server runs the new release"),
     INDEX_LOCK: ("blocking-ddl", W, "builds an index on {d} without CONCURRENTLY: writes block until done",
                  "use CREATE INDEX CONCURRENTLY in a migration with executeInTransaction=false"),
 }
-_INCOMPATIBLE_DROPS = ("view:", "routine:", "trigger:", "event:")
+_INCOMPATIBLE_DROPS = ("view:", "routine:", "trigger:", "event:", "role:", "sequence:", "type:")
 
 
 def lint(targets: Sequence[LintTarget], policy: LintPolicy | None = None) -> list[Finding]:

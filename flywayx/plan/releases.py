@@ -163,24 +163,31 @@ def _releases_covering(index: ReleaseIndex, owners: Mapping[Version, str], appli
                             for v in applied))
 
 
-def _owners(index: ReleaseIndex, migrations: Iterable[Migration]) -> dict[Version, str]:
+def _owners(index: ReleaseIndex, migrations: Iterable[Migration], elsewhere: Iterable[Version] = ()
+            ) -> dict[Version, str]:
+    """Versioned migration -> owning release, for the migrations here and those known elsewhere
+    (on another branch: their release is not complete without them)."""
     owners: dict[Version, str] = {}
     for m in migrations:
         owner = owner_of(index.graph, m)
         if owner is not None and m.version is not None and m.kind is Kind.VERSIONED:
             owners[m.version] = owner
+    for v in elsewhere:
+        away = index.graph.owner(v)
+        if away is not None and away in index.rank:
+            owners.setdefault(v, away)
     return owners
 
 
-def infer_releases(graph: ReleaseGraph, migrations: Sequence[Migration], applied: Iterable[Version]
-                   ) -> list[ReleaseMatch]:
+def infer_releases(graph: ReleaseGraph, migrations: Sequence[Migration], applied: Iterable[Version],
+                   elsewhere: Iterable[Version] = ()) -> list[ReleaseMatch]:
     """The minimal releases whose closure covers an applied set (a declared equivalent counts).
 
     For adopting a database migrated by plain Flyway: each match lists the closure versions the
     database lacks (``exact`` when none). Empty when no release covers it (or nothing is applied).
     """
     index = index_releases(graph, migrations)
-    owners = _owners(index, migrations)
+    owners = _owners(index, migrations, elsewhere)
     done = {v for v in applied if v in owners}
     if not done:
         return []
@@ -194,14 +201,15 @@ def infer_releases(graph: ReleaseGraph, migrations: Sequence[Migration], applied
     return out
 
 
-def current_releases(graph: ReleaseGraph, migrations: Sequence[Migration], applied: Iterable[Version]
-                     ) -> dict[str, str | None]:
+def current_releases(graph: ReleaseGraph, migrations: Sequence[Migration], applied: Iterable[Version],
+                     elsewhere: Iterable[Version] = ()) -> dict[str, str | None]:
     """Per line, the latest release (canonical order) whose whole closure is applied, else None.
 
-    A version counts as applied when it or a declared equivalent is. For ``info``.
+    A version counts as applied when it or a declared equivalent is; ``elsewhere`` are versions of
+    migrations whose file is not here (another branch's). For ``info`` and ``graph``.
     """
     index = index_releases(graph, migrations)
-    owners = _owners(index, migrations)
+    owners = _owners(index, migrations, elsewhere)
     classes = equivalence_classes(graph)
     satisfied = {x for v in applied for x in classes.get(v, frozenset({v}))}
     if not satisfied & owners.keys():

@@ -1,17 +1,18 @@
 """The planner's world (pure): every known change by identity, with equivalence classes and the applied state.
 
-``build_world`` indexes the local versioned and baseline migrations of a release graph; ``link_peers``
-joins changes that are the same change (identical content id, or a declared ``[equivalent]``);
-``mark_applied`` reads the history (and flywayx's per-line records) into the applied set: a row by
-version, a row whose file is gone by its recorded content id, a ``BASELINE`` marker at a release's
-version as that release's closure (at any other version as every version up to it), DELETE rows
-undoing earlier rows. The planner (``interleave.py``) and the history contract's bookkeeping
-(``ledger.py``) both read this world.
+``build_world`` indexes the local versioned and baseline migrations of a release graph, plus the
+migrations known ``elsewhere`` (another branch's, by content id); ``link_peers`` joins changes that
+are the same change (identical content id, or a declared ``[equivalent]``); ``mark_applied`` reads
+the history (and flywayx's per-line records) into the applied set: a row by version, a row whose file
+is gone by its recorded content id, a ``BASELINE`` marker at a release's version as that release's
+closure (at any other version as every version up to it), an applied baseline migration as its
+release's closure, DELETE rows undoing earlier rows. The planner (``interleave.py``) and the history
+contract's bookkeeping (``ledger.py``) both read this world.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from flywayx.errors import DuplicateMigrationError, ReleaseConfigError
@@ -41,9 +42,12 @@ class Item:
 
     @property
     def footprint(self) -> Footprint:
-        """The change's (computed on first use: most plans never compare footprints); unknown
-        for an applied change whose file is missing."""
-        return self.change.footprint if self.change is not None else UNKNOWN_FOOTPRINT
+        """The change's (computed on first use: most plans never compare footprints). A change whose
+        file is not here has the footprint of a local change it is the same change as, else unknown."""
+        if self.change is not None:
+            return self.change.footprint
+        local = next((p for p in self.peers if p.change is not None), None)
+        return local.footprint if local is not None else UNKNOWN_FOOTPRINT
 
     @property
     def label(self) -> str:
@@ -121,16 +125,24 @@ def link_peers(world: World) -> None:
             item.peers = members
 
 
-def build_world(graph: ReleaseGraph, changes: Sequence[Change], history: Sequence[HistoryRow]) -> World:
+def build_world(graph: ReleaseGraph, changes: Sequence[Change], history: Sequence[HistoryRow],
+                elsewhere: Mapping[Version, str | None] | None = None) -> World:
+    elsewhere = elsewhere or {}
     extra = [r.version for r in history if r.version is not None and not r.version.is_special]
-    index = index_releases(graph, [c.migration for c in changes], extra)
-    items = sorted(local_items(index, changes), key=lambda i: i.pos)
+    index = index_releases(graph, [c.migration for c in changes], [*extra, *elsewhere])
+    items = local_items(index, changes)
     by_version: dict[tuple[Version, bool], Item] = {}
     for item in items:
         if (item.version, item.baseline) in by_version:
             raise DuplicateMigrationError(f"found more than one migration with version {item.version.text}",
                                           version=item.version.text)
         by_version[(item.version, item.baseline)] = item
+    for version, cid in sorted(elsewhere.items()):
+        owner = graph.owner(version)
+        if (version, False) not in by_version and owner is not None and owner in index.rank:
+            by_version[(version, False)] = make_item(index, version, owner, False, None, cid)
+            items.append(by_version[(version, False)])
+    items.sort(key=lambda i: i.pos)
     pairs = {(r.version, r.other) for r in graph.resolutions}
     return World(index, items, by_version, resolutions=pairs | {(b, a) for a, b in pairs})
 
@@ -172,7 +184,10 @@ def mark_baseline_migration(world: World, item: Item) -> None:
 def mark_applied(world: World, history: Sequence[HistoryRow], records: Sequence[LineRecord]) -> None:
     """Fill ``world.applied`` from successful history rows, honouring DELETE rows and baselines."""
     by_record = {r.version: r for r in records}
-    by_content = {i.content_id: i for i in world.items if i.content_id is not None}
+    by_content: dict[str, Item] = {}
+    for i in world.items:  # a renumbered file maps to the local change of that content, not another branch's
+        if i.content_id is not None and (i.content_id not in by_content or by_content[i.content_id].change is None):
+            by_content[i.content_id] = i
     live: dict[tuple[Version, bool], HistoryRow] = {}
     for row in sorted(history, key=lambda r: r.installed_rank):
         if row.version is None or row.version.is_special or row.type.upper() == "SCHEMA":

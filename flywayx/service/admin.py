@@ -160,6 +160,8 @@ def repair(config: Config, *, dry_run: bool = False) -> RepairReport:
             plan = repair_plan(s)
         else:
             with s.lock():
+                if s.own.exists():
+                    s.own.ensure()  # whatever a killed first run left of flywayx's tables is completed first
                 plan = repair_plan(s)
                 s.db.begin()
                 _repair(s, plan)

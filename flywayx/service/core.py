@@ -2,7 +2,7 @@
 
 ``migrate`` gathers (the session), chooses (a step source from ``service/steps.py``: Flyway's order,
 or a release plan with ``--to``/``--phase``), validates the same way for every source, prepares
-the history table and hands the steps to the one engine (``apply/run.py``). baseline/repair/clean
+the history table and hands the steps to the one engine (``apply/engine.py``). baseline/repair/clean
 are in ``service/admin.py``; ``--resume`` in ``service/resume.py``; the session kernel in
 ``service/kernel.py``.
 """
@@ -10,6 +10,7 @@ are in ``service/admin.py``; ``--resume`` in ``service/resume.py``; the session 
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 from flywayx import apply
 from flywayx.apply import Applied
-from flywayx.apply.run import RunOptions, RunRecord, Step, history_token, run_steps
+from flywayx.apply.engine import RunOptions, RunRecord, Step, history_token, run_steps
 from flywayx.errors import FlywayxError
 from flywayx.model import Config, Kind, MigrationType, Statement
 from flywayx.model.plan import Plan, PlanStep
@@ -33,7 +34,7 @@ from flywayx.model.results import (
 from flywayx.plan.ledger import Record
 from flywayx.service import dryrun, lines, resume, steps, upgrade
 from flywayx.service.kernel import Reporter, Session, apply_options, callbacks, session
-from flywayx.service.prepare import prepare_history
+from flywayx.service.prepare import announce, prepare_history
 from flywayx.service.validation import validation_error, validation_issues
 
 # ---------------------------------------------------------------------------------------------------
@@ -43,12 +44,13 @@ from flywayx.service.validation import validation_error, validation_issues
 def info(config: Config) -> InfoReport:
     with session(config) as s:
         callbacks(s, apply.quiet)("beforeInfo", None)
-        result = s.info()
+        result = s.info(extra_rows=resume.interrupted_rows(s))  # a killed run's migration reads Failed
         current = result.current()
         empty = all(s.schema_empty(name) for name in s.schemas)
         report = InfoReport(s.header(), list(result.migrations),
                             current.version.text if current and current.version else None, empty,
-                            warnings=list(s.found.warnings))
+                            warnings=list(s.found.warnings),
+                            undo={u.version.text: u.path for u in s.found.undo if u.version is not None})
         graph = lines.release_graph(s)
         if graph is not None:
             report.releases = lines.release_columns(s, graph)
@@ -108,13 +110,14 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
             recorder = dryrun.Recorder(s, options.show_sql)
             return dryrun.migrate(s, choose(s, options, recorder), recorder, options.phase, started)
         if options.backup_dir is not None:
-            _backup_first(s, options.backup_dir)
+            _backup_first(s, options.backup_dir, report)
         source = choose(s, options)
         prepare_history(s)
         upgrade.fill_content_ids(s, source.analysed)
         if history_token(s.history) != source.token:
             source.refresh()
         initial = source.initial_text()
+        announce(s, report, initial)
         run_id = str(uuid.uuid4())
         ran = run_steps(s.db, s.history, s.own, source, _run_options(s, source, run_id, options, report), report)
         warnings = list(s.found.warnings)
@@ -124,7 +127,12 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
         return MigrateReport(s.header(), initial, source.current_text(), applied_items(ran.steps), warnings,
                              int((time.monotonic() - started) * 1000),
                              to_release=source.plan.target if isinstance(source, steps.ReleasePlan) else None,
-                             phase=options.phase, recorded=recorded_items(ran.steps))
+                             phase=options.phase, recorded=recorded_items(ran.steps),
+                             backup=_absolute(s.own.pending_backup))
+
+
+def _absolute(path: str | None) -> str | None:
+    return os.path.abspath(path) if path is not None else None
 
 
 def applied_items(ran: list[tuple[Step, Applied]]) -> list[AppliedItem]:
@@ -156,8 +164,12 @@ def plan(config: Config, to_release: str | None, phase: str | None) -> PlanView:
     refusals (a plan that migrate would refuse is refused with migrate's error). Reads only."""
     options = MigrateOptions(dry_run=True, to_release=to_release, phase=phase)
     with session(config, read_only=True) as s:
-        source = choose(s, options, dryrun.Recorder(s, False), release=True)
-        assert isinstance(source, steps.ReleasePlan)
+        plain = to_release is None and lines.release_graph(s) is None  # no releases.toml: Flyway's order
+        source = choose(s, options, dryrun.Recorder(s, False), release=not plain)
+        if isinstance(source, steps.FlywayOrder):
+            analysed = lines.analyse(s)
+            order = lines.flyway_plan(s, analysed)
+            return PlanView(order, lines.select_phase(order, phase, analysed), analysed.statements, [], [])
         for step in source.selected():
             _ = step.phase  # footprints now, while the background analysis is still there to ask
         before, after = source.records_due()
@@ -223,12 +235,18 @@ def _run_options(s: Session, source: steps.Source, run_id: str, options: Migrate
                       stop_after_one=steps.one_step_only(s, source))
 
 
-def _backup_first(s: Session, dest: str) -> None:
-    """migrate --backup: a checked dump before anything changes; any failure stops the migrate."""
+def _backup_first(s: Session, dest: str, report: Reporter) -> None:
+    """migrate --backup: a checked dump before anything changes; any failure stops the migrate.
+    Reports ``backup.done`` (where the dump went) or ``backup.skipped`` (nothing exists yet)."""
     from flywayx.service import safety
 
     taken = safety.backup_before_migrate(s, dest)
     s.own.pending_backup = str(taken.path) if taken is not None else None
+    if taken is None:
+        report("backup.skipped", {"dir": dest})
+    else:
+        report("backup.done", {"path": os.path.abspath(taken.path), "size": taken.size, "tool": taken.tool,
+                               "schemas": list(taken.schemas)})
 
 
 def _record_state(s: Session, run_id: str | None) -> list[str]:

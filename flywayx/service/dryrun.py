@@ -2,7 +2,7 @@
 
 The real run's own pieces decide what happens — the same step source (``service/steps.py``), the
 same validation and refusals (``core.choose``), the same preparation decision (``prepare.preparation``)
-and the same runner loop (``apply/run.py`` with ``dry_run``), which hands each step and each
+and the same runner loop (``apply/engine.py`` with ``dry_run``), which hands each step and each
 callback to the ``Recorder`` here instead of running it. Nothing is written anywhere: no schema, no
 history row, no flywayx table, no lock (the runner takes none in a dry run), no backup file.
 
@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from flywayx.apply import Applied
-from flywayx.apply.run import RunOptions, RunRecord, Step, run_steps
+from flywayx.apply.engine import RunOptions, RunRecord, Step, run_steps
 from flywayx.model import Migration
 from flywayx.model.results import TOOL_VERSION, AppliedItem, MigrateReport, Recorded
 from flywayx.service.kernel import Session, apply_options, load_statements, statements_of

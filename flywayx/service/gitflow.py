@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flywayx.errors import Conflict, FlywayxError, PlanError, StateError, UsageError
+from flywayx.errors import Conflict, FlywayxError, PlanError, StateError, ToolMissing, UsageError
 from flywayx.model import Config
 from flywayx.model.footprint import UNKNOWN_OBJECT, Footprint, Phase
 from flywayx.model.migration import Kind
@@ -26,11 +26,12 @@ from flywayx.plan import gitgraph
 from flywayx.sources import gitrel, pending
 from flywayx.sources.analyze import analyze_migration
 from flywayx.sources.content_id import content_id, content_id_of_python
-from flywayx.sources.names import parse_resource_name
+from flywayx.sources.names import DEFAULT_NAMING, parse_resource_name
 from flywayx.sources.releases import FILE_NAME, find_releases_file, parse_releases, raise_problems
 from flywayx.sources.scan import location_path, scan
 from flywayx.sources.splitter import split
 
+_NAMING = DEFAULT_NAMING.with_suffixes((".sql", ".py"))  # SQL and Python migrations, as scan finds them
 _HEADER = "# Derived from git tags by `flywayx releases from-git`; check it with `flywayx releases check`.\n"
 
 
@@ -72,7 +73,7 @@ class GitView:
 
 def _file_id(filename: str, data: bytes, dialect: str) -> tuple[str | None, str | None]:
     """(version, content id) of a versioned migration file; (None, None) for anything else."""
-    name = parse_resource_name(filename)
+    name = parse_resource_name(filename, prefixes=_NAMING)
     if not name.valid or name.kind is not Kind.VERSIONED or name.version is None:
         return None, None
     text = data.decode("utf-8", "replace")
@@ -82,8 +83,10 @@ def _file_id(filename: str, data: bytes, dialect: str) -> tuple[str | None, str 
     return name.version.text, (content_id(statements, dialect) if statements else None)
 
 
-def _tagged(root: Path, directory: str, tags: Sequence[gitrel.Tag], dialect: str
-            ) -> tuple[list[gitgraph.TaggedRelease], list[str]]:
+def tagged_trees(root: Path, directory: str, tags: Sequence[gitrel.Tag], dialect: str
+                 ) -> tuple[list[gitgraph.TaggedRelease], list[str]]:
+    """Each tag's migrations (version -> content id), read in one pass over the blobs; notes name the
+    files git holds that do not split (kept, without a content id)."""
     trees = {t.commit: gitrel.files_at(root, t.commit, directory) for t in tags}
     blobs = gitrel.read_blobs(root, (f.blob for files in trees.values() for f in files))
     ids: dict[tuple[str, str], tuple[str | None, str | None]] = {}
@@ -102,7 +105,7 @@ def _tagged(root: Path, directory: str, tags: Sequence[gitrel.Tag], dialect: str
             version, cid = ids[key]
             if version is not None:
                 migrations[version] = cid
-        out.append(gitgraph.TaggedRelease(t.release, t.commit, t.time, migrations))
+        out.append(gitgraph.TaggedRelease(t.release, t.commit, migrations))
     return out, notes
 
 
@@ -114,7 +117,7 @@ def read_git(config: Config, repo: str | None = None, tags: str | None = None, d
     directory = gitrel.relative_dir(root, where)
     found = gitrel.release_tags(root, tags or gitrel.DEFAULT_TAG_PATTERN)
     commits = tuple(gitrel.history(root, [t.commit for t in found]))
-    tagged, notes = _tagged(root, directory, found, dialect_of(config, dialect))
+    tagged, notes = tagged_trees(root, directory, found, dialect_of(config, dialect))
     if depth is None:
         _, graph, _ = _declared(config)
         depth = graph.depth if graph is not None else 2
@@ -291,15 +294,30 @@ def release_cut(config: Config, release: str, *, merges: Sequence[str] = (), bra
     _, problems = parse_releases(text + "\n" + table, str(path or FILE_NAME))
     raise_problems(problems, str(path or FILE_NAME))
     taken = [m.version for m in scan(config, {}).migrations if m.version is not None]
-    renames = pending.freeze_names([(p, v, _raw_desc(p), p.suffix) for p, v in files], release, taken)
+    renames = pending.freeze_names([(p, v, _raw_desc(p), p.suffix) for p, v in _git_order(config, files)],
+                                   release, taken)
     if not dry_run:
         pending.apply_renames(renames)
         pending.append_table(path or migrations_dir(config) / FILE_NAME, table, graph.depth)
     return CutReport(release, base if new_line else None, tuple(merges), tuple(renames), table, dry_run)
 
 
+def _git_order(config: Config, files: Sequence[tuple[Path, Version]]) -> list[tuple[Path, Version]]:
+    """The pending files in the order git gives them (``gitgraph.ancestry_order``); version order
+    outside a git repository."""
+    try:
+        root = gitrel.repo_root(migrations_dir(config))
+        added = {v.text: gitrel.added_by(root, p.resolve().relative_to(root.resolve()).as_posix()) for p, v in files}
+        commits = gitrel.history(root, [c for c in added.values() if c is not None])
+    except (StateError, ToolMissing, ValueError):
+        return sorted(files, key=lambda f: f[1])
+    by_version = {v.text: (p, v) for p, v in files}
+    return [by_version[v] for v in gitgraph.ancestry_order(sorted(added.items()), commits)]
+
+
 def _raw_desc(path: Path) -> str:
-    name = parse_resource_name(path.name)
+    """The description as written in the file name, without the suffix (``.sql`` or ``.py``)."""
+    name = parse_resource_name(path.name, prefixes=_NAMING)
     return name.raw_description or ""
 
 

@@ -68,11 +68,11 @@ class Session:
         return self.history.rows() if self.history.exists() else []
 
     def info(self, *, target: str | None = None, out_of_order: bool | None = None,
-             rows: Sequence[HistoryRow] | None = None) -> InfoResult:
-        """Flyway's info over ``rows`` (default: the history as it is now)."""
+             rows: Sequence[HistoryRow] | None = None, extra_rows: Sequence[HistoryRow] = ()) -> InfoResult:
+        """Flyway's info over ``rows`` (default: the history as it is now) plus ``extra_rows``."""
         opts = InfoOptions(target=self.config.target if target is None else target,
                            out_of_order=self.config.out_of_order if out_of_order is None else out_of_order)
-        return compute_info(self.found.migrations, self.rows() if rows is None else rows, opts)
+        return compute_info(self.found.migrations, [*(self.rows() if rows is None else rows), *extra_rows], opts)
 
     def lock(self) -> AbstractContextManager[None]:
         """The migration lock of this schema's history table (Flyway-compatible)."""

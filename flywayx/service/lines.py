@@ -1,8 +1,9 @@
 """Release lines: the graph, the analysed changes and the plan; ``plan``, ``graph`` and ``info``'s columns.
 
 Gathers what the pure planner (``plan/interleave.py``) needs — the release graph, each migration's
-content id and footprint, the Flyway history and flywayx's per-line history. ``migrate --to`` runs
-the plan through the one engine (``service/steps.py`` ``ReleasePlan``, ``apply/run.py``).
+content id and footprint, the Flyway history and flywayx's per-line history, the migrations known
+only on another branch (``service/known.py``). ``migrate --to`` runs the plan through the one engine
+(``service/steps.py`` ``ReleasePlan``, ``apply/engine.py``).
 """
 
 from __future__ import annotations
@@ -18,20 +19,40 @@ from flywayx.model.plan import Change, LineRecord, Plan, PlanStep
 from flywayx.model.release import ReleaseGraph
 from flywayx.model.version import Version
 from flywayx.plan.interleave import plan_migrate
+from flywayx.plan.ledger import Ledger
 from flywayx.plan.releases import current_releases, infer_releases
+from flywayx.plan.validate import ValidationIssue
+from flywayx.service import known
 from flywayx.service.analysis import Footprints, jobs_of
 from flywayx.service.kernel import Session, load_statements
 from flywayx.sources.checksum import read_migration_text
 from flywayx.sources.content_id import content_id, content_id_of_python
-from flywayx.sources.releases import find_releases_file, load_releases
+from flywayx.sources.releases import Elsewhere, find_releases_file, load_releases
 
 
 def release_graph(s: Session) -> ReleaseGraph | None:
-    """The validated graph, or None without a releases.toml (plain Flyway behaviour)."""
+    """The validated graph, or None without a releases.toml (plain Flyway behaviour). Versions that
+    releases.toml names are checked against the migrations here and those known elsewhere."""
     path = find_releases_file(list(s.config.locations), s.config.releases_file)
     if path is None:
         return None
-    return load_releases(path, [m for m in s.found.migrations])
+    return load_releases(path, [m for m in s.found.migrations], lambda graph: known_elsewhere(s, graph))
+
+
+_KNOWN: dict[int, Elsewhere] = {}
+
+
+def _forget(key: int) -> None:
+    _KNOWN.pop(key, None)
+
+
+def known_elsewhere(s: Session, graph: ReleaseGraph) -> Elsewhere:
+    """Migrations whose file is not here (``service/known.py``), computed once per session."""
+    key = id(s)
+    if key not in _KNOWN:
+        _KNOWN[key] = known.elsewhere(s.config, graph, s.found.migrations, s.dialect, s.rows(), line_records(s))
+        s.cleanups.append(lambda: _forget(key))
+    return _KNOWN[key]
 
 
 def require_graph(s: Session) -> ReleaseGraph:
@@ -99,8 +120,23 @@ def line_records(s: Session) -> list[LineRecord]:
 def make_plan(s: Session, graph: ReleaseGraph, analysed: Analysed, target: str | None,
               rows: Sequence[HistoryRow] | None = None) -> Plan:
     """The plan to ``target`` from ``rows`` (default: the history as it is now); raises PlanError."""
+    away = known_elsewhere(s, graph)
     return plan_migrate(graph, analysed.changes, s.rows() if rows is None else rows, target,
-                        line_records=line_records(s), policy=dict(graph.ordering))
+                        line_records=known.with_known_ids(line_records(s), away),
+                        policy=dict(graph.ordering), elsewhere=away.content_ids)
+
+
+def ledger(s: Session, graph: ReleaseGraph, analysed: Analysed, rows: Sequence[HistoryRow]) -> Ledger:
+    """The history contract's ledger over ``rows``, knowing what the planner knows (``plan/ledger.py``)."""
+    away = known_elsewhere(s, graph)
+    return Ledger(graph, analysed.changes, rows, known.with_known_ids(line_records(s), away), away.content_ids)
+
+
+def shipped_elsewhere(s: Session, graph: ReleaseGraph, issue: ValidationIssue) -> bool:
+    """A "not resolved locally" migration of a release of another branch: the planner knows it
+    (by content id or a declared equivalence) and decides whether the path is possible."""
+    return issue.code == "APPLIED_VERSIONED_MIGRATION_NOT_RESOLVED" and issue.version is not None \
+        and known.from_another_branch(graph, Version.parse(issue.version), s.found.migrations)
 
 
 def select_phase(plan: Plan, phase: str | None, analysed: Analysed) -> list[PlanStep]:
@@ -119,21 +155,45 @@ def select_phase(plan: Plan, phase: str | None, analysed: Analysed) -> list[Plan
     return chosen
 
 
-def release_columns(s: Session, graph: ReleaseGraph) -> dict[str, tuple[str | None, str | None]]:
-    """version text -> (release, line) for info's extra columns."""
-    out: dict[str, tuple[str | None, str | None]] = {}
-    for m in s.found.migrations:
-        if m.version is None:
+def flyway_plan(s: Session, analysed: Analysed) -> Plan:
+    """Flyway's order, as ``info`` computes it: pending versions ascending (out-of-order ones only
+    with outOfOrder), then new or changed repeatables by description; nothing else runs."""
+    result = s.info()
+    current = result.current()
+    at = current.version if current is not None else None
+    by_script = {c.migration.script: c for c in analysed.changes}
+    applied_repeatables = {r.description for r in s.rows() if r.version is None}
+    steps = []
+    for m in result.pending():
+        if m.resolved is None:
             continue
-        owner = graph.owner(m.version, inclusive=m.kind.value == "baseline")
+        if m.version is None:
+            why = "repeatable: checksum changed" if m.description in applied_repeatables else "repeatable: new"
+        else:
+            why = "pending (plain Flyway order: no releases.toml)"
+        late = m.version is not None and at is not None and m.version < at
+        steps.append(PlanStep(by_script[m.resolved.script], None, None, why, late))
+    return Plan(tuple(steps), None, (), tuple(s.found.warnings), from_version=at.text if at is not None else None)
+
+
+def release_columns(s: Session, graph: ReleaseGraph) -> dict[str, tuple[str | None, str | None]]:
+    """version text -> (release, line) for info's extra columns, for the migrations here and the
+    applied ones whose file is not (another branch's)."""
+    out: dict[str, tuple[str | None, str | None]] = {}
+    versions = [(m.version, m.kind.value == "baseline") for m in s.found.migrations if m.version is not None]
+    versions += [(r.version, False) for r in s.rows() if r.version is not None and not r.version.is_special]
+    for version, baseline in versions:
+        if version.text in out:
+            continue
+        owner = graph.owner(version, inclusive=baseline)
         release = graph.get(owner) if owner else None
-        out[m.version.text] = (owner, release.line if release else (owner.split(" ")[0] if owner else None))
+        out[version.text] = (owner, release.line if release else (owner.split(" ")[0] if owner else None))
     return out
 
 
 def current(s: Session, graph: ReleaseGraph) -> list[str]:
     applied = [r.version for r in s.rows() if r.version is not None and r.success and r.type.upper() != "DELETE"]
-    matches = infer_releases(graph, s.found.migrations, applied)
+    matches = infer_releases(graph, s.found.migrations, applied, known_elsewhere(s, graph).content_ids)
     exact = [m.release for m in matches if m.exact]
     if exact or not matches:
         return exact
@@ -150,11 +210,13 @@ def phase_state(s: Session) -> str | None:
     return None
 
 
+
+
 def graph_view(s: Session, target: str | None) -> tuple[ReleaseGraph, list[str], list[str]]:
     """The graph, the database's current releases and the releases the plan to ``target`` passes."""
     graph = require_graph(s)
     applied = [r.version for r in s.rows() if r.version is not None and r.success and r.type.upper() != "DELETE"]
-    status = current_releases(graph, s.found.migrations, applied)
+    status = current_releases(graph, s.found.migrations, applied, known_elsewhere(s, graph).content_ids)
     now = [name for name in status.values() if name]
     path: list[str] = []
     if target is not None:

@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flywayx.errors import ConfigError, UsageError
+from flywayx.errors import ConfigError
 from flywayx.model import Config, Kind, Migration, Statement
 from flywayx.model.footprint import Footprint, Phase
 from flywayx.model.lint import Finding, LintPolicy, LintTarget, Severity
@@ -55,6 +55,7 @@ class LintRun:
     dialect: str
     migrations: int
     skipped: list[str] = field(default_factory=list)  # Python migrations: not analysed
+    dialect_assumed: bool = False  # no --dialect and no URL: LINT_DEFAULT_DIALECT was used
 
     @property
     def failed(self) -> bool:
@@ -132,17 +133,20 @@ def parse_severity(value: Any, where: str) -> Severity:
 # ----------------------------------------------------------------------------------------------- lint
 
 
+LINT_DEFAULT_DIALECT = "mysql"  # MySQL/MariaDB: where DDL locks and implicit commits matter most
+
+
 def lint_locations(config: Config, dialect: str | None = None, *, policy_file: Path | None = None,
                    fail_on: str | None = None, ci: bool = False) -> LintRun:
     """Lint every SQL migration in ``config.locations`` without a database.
 
-    The dialect is ``dialect`` or the URL's; the policy comes from ``policy_file`` or
+    The dialect is ``dialect``, else the URL's (command line, environment or flyway.toml), else
+    ``LINT_DEFAULT_DIALECT`` (``LintRun.dialect_assumed``); the policy comes from ``policy_file`` or
     ``find_policy_file``; ``fail_on`` overrides the policy's threshold, and ``ci`` means
     ``fail_on=warning`` unless ``fail_on`` is given.
     """
-    dialect = dialect or (config.url.dialect if config.url is not None else None)
-    if dialect is None:
-        raise UsageError("lint needs a dialect", hint="pass --dialect mariadb|mysql|postgresql|sqlite, or --url")
+    chosen = dialect or (config.url.dialect if config.url is not None else None)
+    dialect = chosen or LINT_DEFAULT_DIALECT
     path = policy_file or find_policy_file(config)
     policy = load_policy(path) if path is not None else LintPolicy()
     threshold = fail_on or ("warning" if ci else None)
@@ -151,7 +155,8 @@ def lint_locations(config: Config, dialect: str | None = None, *, policy_file: P
     targets, skipped = lint_targets(config, dialect)
     findings = lint(targets, policy) + ptosc_findings(targets, dialect, policy)
     findings.sort(key=lambda f: (f.path, f.line, f.rule, f.message))
-    return LintRun(findings, policy, str(path) if path else None, dialect, len(targets), skipped)
+    return LintRun(findings, policy, str(path) if path else None, dialect, len(targets), skipped,
+                   dialect_assumed=chosen is None)
 
 
 def lint_targets(config: Config, dialect: str) -> tuple[list[LintTarget], list[str]]:

@@ -7,8 +7,9 @@ The schemas (when ``createSchemas`` is on), the schema history table (or its bas
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from flywayx.errors import StateError
 from flywayx.model import HistoryRow, Version
@@ -70,6 +71,12 @@ def prepare_history(s: Session) -> None:
         s.db.commit()
 
 
+def announce(s: Session, report: Callable[[str, dict[str, Any]], None], initial: str | None) -> None:
+    """Tell the reporter where the run starts (Flyway logs "Current version of schema ..." first)."""
+    report("migrate.begin", {"schema": s.quoted(s.default_schema), "version": initial,
+                             "out_of_order": s.config.out_of_order})
+
+
 def create_schemas(s: Session) -> list[str]:
     """Create the configured schemas that do not exist; return their names."""
     created = []
@@ -98,5 +105,5 @@ def baseline_row(s: Session) -> HistoryRow:
                       s.installed_by, 0, True)
 
 
-__all__ = ["Preparation", "baseline_row", "create_schemas", "insert_marker", "missing_schemas", "preparation",
-           "prepare_history"]
+__all__ = ["Preparation", "announce", "baseline_row", "create_schemas", "insert_marker", "missing_schemas",
+           "preparation", "prepare_history"]

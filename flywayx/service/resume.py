@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from flywayx import apply
 from flywayx.db.own_tables import Progress, migration_key
-from flywayx.errors import StateError
-from flywayx.model import HistoryRow, Migration, Statement
+from flywayx.errors import LockTimeout, StateError
+from flywayx.model import HistoryRow, Migration, Statement, Version
 from flywayx.service.kernel import Session, load_statements
 
 
@@ -39,6 +39,41 @@ def refuse_interrupted(s: Session) -> None:
         hint=f"run `flywayx migrate --resume` to continue at statement {p.statements_done + 1}, or restore the "
              "backup (or undo those statements by hand) and run `flywayx repair`",
         script=p.script, applied_statements=p.statements_done)
+
+
+def interrupted_rows(s: Session) -> list[HistoryRow]:
+    """For ``info``: each migration a killed run left partly applied (a ``running`` progress record, no
+    history row), as the ``success=0`` row a failure would have written, so it reads ``Failed``, not
+    ``Pending``. None while another process holds the migration lock: that run is still going."""
+    if not s.own.exists():
+        return []
+    running = [p for p in s.own.pending_progress() if p.status == "running"]
+    if not running:
+        return []
+    try:
+        with s.db.lock(s.default_schema, s.config.table, 0.0):
+            pass
+    except LockTimeout:
+        return []
+    rows = s.rows()
+    rank = max((r.installed_rank for r in rows), default=0)
+    out = []
+    for p in running:
+        kind, _, name = p.key.partition(":")
+        version = Version.parse(name) if kind == "V" else None
+        if any(r.version == version and (version is not None or r.description == name) for r in rows):
+            continue
+        rank += 1
+        out.append(HistoryRow(rank, version, name if version is None else _description(s, p.key, p.script), "SQL",
+                              p.script, p.checksum, "", 0, False))
+    return out
+
+
+def _description(s: Session, key: str, script: str) -> str:
+    for m in s.found.migrations:
+        if migration_key(m.version.text if m.version else None, m.description) == key:
+            return m.description
+    return script
 
 
 @dataclass(frozen=True)
@@ -156,6 +191,7 @@ def _check_prefix(s: Session, m: Migration, done: int, digest: str) -> list[Stat
         raise StateError(
             f"Cannot resume {m.script}: the {done} statement(s) already applied were edited since the failed run",
             hint="only the failed statement and those after it may change; restore the backup to start over")
+    apply.session_replay(statements, done, apply.server_of(s.db), m.script)  # refuse before changing anything
     return statements
 
 

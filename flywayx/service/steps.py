@@ -1,4 +1,4 @@
-"""Step sources: what a migrate run does, and in which order (the engine in ``apply/run.py`` runs them).
+"""Step sources: what a migrate run does, and in which order (the engine in ``apply/engine.py`` runs them).
 
 - ``FlywayOrder``: plain Flyway — the pending migrations of ``info`` in info's order (versions
   ascending, out-of-order ones when ``outOfOrder`` is on, then repeatables by description), with
@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 
 from flywayx.apply import Applied
-from flywayx.apply.run import Step, Token, history_token
+from flywayx.apply.engine import Step, Token, history_token
 from flywayx.model import HistoryRow, Migration, Version
 from flywayx.model.info import MigrationInfo
 from flywayx.model.plan import Change, Plan, PlanStep
@@ -82,7 +82,7 @@ class _Source:
         self.rows = list(rows)
         self.ledger, self.start, self.end = None, deque(), None
         if self.graph is not None and self.analysed is not None:
-            self.ledger = Ledger(self.graph, self.analysed.changes, self.rows, lines.line_records(s))
+            self.ledger = lines.ledger(s, self.graph, self.analysed, self.rows)
             self.start = deque(self.ledger.records())
         self.info = s.info(rows=self.projected())
         current = self.info.current()
@@ -250,13 +250,15 @@ class ReleasePlan(_Source):
             m = step.migration
             after.append(HistoryRow(rank + i, m.version, m.description, m.type.value, m.script, m.checksum, "", 0,
                                     True))
-        later = Ledger(self.graph, self.analysed.changes, after, lines.line_records(self.s)).records()
+        later = lines.ledger(self.s, self.graph, self.analysed, after).records()
         return list(self.start), later
 
     def validation(self) -> list[ValidationIssue]:
         """Flyway's rules, without the "not applied" findings the release plan accounts for."""
         issues = self.validation_of(["*:pending", "*:ignored"])
-        return [i for i in issues if i.code != "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED"]
+        assert self.graph is not None
+        return [i for i in issues if i.code != "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED"
+                and not lines.shipped_elsewhere(self.s, self.graph, i)]
 
     def check(self) -> None:
         super().check()

@@ -18,7 +18,8 @@ from flywayx.sources.config_values import as_list
 TOML, CONF = "toml", "conf"
 _ENV_NOT_SETTINGS = ("FLYWAY_CONFIG_FILES", "FLYWAY_CONFIG_FILE_ENCODING")
 _ENV_FAMILIES = (("FLYWAY_PLACEHOLDERS_", "placeholders"), ("FLYWAY_JDBC_PROPERTIES_", "jdbcProperties"))
-_CLI_ONLY = ("configFiles", "configFileEncoding", "workingDirectory", "outputFile")
+_CLI_ONLY = ("configFiles", "configFileEncoding", "workingDirectory", "outputFile",
+             "infoSinceDate", "infoUntilDate", "infoSinceVersion", "infoUntilVersion", "infoOfState")
 
 
 # ---------------------------------------------------------------- which files

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,12 +25,12 @@ DEFAULT_TAG_PATTERN = r"v?(?P<version>[0-9]+(?:\.[0-9]+)+)"
 @dataclass(frozen=True)
 class Tag:
     """A release tag: ``release`` is the version text taken from the tag name, ``commit`` the
-    commit it points at (annotated tags peeled), ``time`` that commit's committer time (epoch s)."""
+    commit it points at (annotated tags peeled). No time: releases are ordered by ancestry only
+    (tags made by a script share a second; clocks of machines disagree)."""
 
     name: str
     release: str
     commit: str
-    time: int
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def release_tags(repo: Path, pattern: str = DEFAULT_TAG_PATTERN) -> list[Tag]:
         release = release_of(name, regex)
         if release is None:
             continue
-        tag = Tag(name, release, peeled or obj, 0)
+        tag = Tag(name, release, peeled or obj)
         other = found.setdefault(release, tag)
         if other.commit != tag.commit:
             raise UsageError(
@@ -118,15 +118,7 @@ def release_tags(repo: Path, pattern: str = DEFAULT_TAG_PATTERN) -> list[Tag]:
             f"no tag in {repo} matches --tags {pattern!r}",
             hint="tag releases (git tag 4.5.3) or give the pattern your tags follow",
         )
-    times = commit_times(repo, sorted({t.commit for t in found.values()}))
-    tags = [Tag(t.name, t.release, t.commit, times[t.commit]) for t in found.values()]
-    return sorted(tags, key=lambda t: Version.parse(t.release))
-
-
-def commit_times(repo: Path, commits: Sequence[str]) -> dict[str, int]:
-    """Committer time (epoch seconds) of each commit."""
-    out = git(repo, "show", "-s", "--format=%H %ct", *commits).decode().split()
-    return {out[i]: int(out[i + 1]) for i in range(0, len(out), 2)}
+    return sorted(found.values(), key=lambda t: Version.parse(t.release))
 
 
 def head(repo: Path) -> str:

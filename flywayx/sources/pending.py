@@ -13,7 +13,10 @@ version
   6-digit random parts collide (one chance in a million per pair of same-second files).
 
 ``flywayx release cut X`` renames the pending migrations to ``V<X>.1__…``, ``V<X>.2__…`` in the
-order of their stamps (creation order; deterministic), see ``freeze_names``.
+order git gives them -- a migration added on top of another one comes after it, whatever the
+clocks of the two machines said -- and, where git cannot order them (parallel branches), in the
+order of their stamps; see ``freeze_names``. The content does not change, so the content id does
+not either: a database that ran the pending file has already run the frozen one.
 """
 
 from __future__ import annotations
@@ -25,10 +28,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flywayx.errors import ConfigError, StateError, UsageError
-from flywayx.model.release import version_parts
+from flywayx.model.release import PENDING_STAMP_DIGITS, version_parts
 from flywayx.model.version import Version
 
-STAMP_DIGITS = 20
+STAMP_DIGITS = PENDING_STAMP_DIGITS
 _WORD = re.compile(r"[^0-9A-Za-z]+")
 
 
@@ -83,13 +86,13 @@ class Rename:
 
 def freeze_names(pending: Sequence[tuple[Path, Version, str, str]], release: str,
                  taken: Sequence[Version] = ()) -> list[Rename]:
-    """New names for pending migrations ``(path, version, raw description, suffix)``: ``V<release>.<n>``
-    numbered from 1 (after any ``taken`` version ``<release>.<n>``) in version order."""
+    """New names for pending migrations ``(path, version, raw description, suffix)``, in the order
+    given: ``V<release>.<n>`` numbered from 1 (after any ``taken`` version ``<release>.<n>``)."""
     base = version_parts(Version.parse(release))
     used = [version_parts(v) for v in taken]
     start = max((p[len(base)] for p in used if len(p) == len(base) + 1 and p[:len(base)] == base), default=0)
     out = []
-    for n, (path, _version, desc, suffix) in enumerate(sorted(pending, key=lambda p: p[1]), start=start + 1):
+    for n, (path, _version, desc, suffix) in enumerate(pending, start=start + 1):
         name = f"V{release}.{n}__{desc}{suffix}" if desc else f"V{release}.{n}{suffix}"
         out.append(Rename(path, path.with_name(name)))
     return out

@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flywayx.errors import ConfigError, ReleaseConfigError
+from flywayx.errors import ConfigError
 from flywayx.model.migration import Kind, Migration
 from flywayx.model.release import (
     Equivalence,
@@ -41,6 +42,10 @@ from flywayx.model.release import (
     line_key,
 )
 from flywayx.model.version import Version
+from flywayx.sources.release_problems import independent, raise_problems, syntax_problems
+
+__all__ = ["FILE_NAME", "Elsewhere", "check_migrations", "find_releases_file", "known_elsewhere", "load_releases",
+           "parse_releases", "raise_problems"]
 
 FILE_NAME = "releases.toml"
 _TOP_KEYS = {"lines", "release", "equivalent", "commutes"}
@@ -91,11 +96,6 @@ def _locate(text: str) -> dict[tuple[str, ...], int]:
         if key:
             found.setdefault(table + _split_key(key.group(1)), number)
     return found
-
-
-def _syntax_line(err: tomllib.TOMLDecodeError) -> int | None:
-    m = re.search(r"line (\d+)", str(err))
-    return int(m.group(1)) if m else None
 
 
 def _version(value: object, c: _Collector, what: str, *path: str) -> Version | None:
@@ -191,7 +191,7 @@ def _build_releases(
         branch = _names(body["from"], c, "release", name, "from") if "from" in body else ()
         merges = _names(body.get("merges", []), c, "release", name, "merges")
         for ref, key in [(b, "from") for b in branch] + [(m, "merges") for m in merges]:
-            if ref not in versions:
+            if ref not in versions and ref not in tables:  # a declared but invalid name is reported once
                 c.add(f'release "{name}" {key} unknown release "{ref}"', "release", name, key)
         if len(branch) > 1:
             c.add(f'release "{name}": from names one branch point, got {len(branch)}',
@@ -266,8 +266,7 @@ def parse_releases(text: str, file: str = FILE_NAME) -> tuple[ReleaseGraph, list
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        c.problems.append(ReleaseProblem(file, _syntax_line(err), f"invalid TOML: {err}"))
-        return ReleaseGraph((), source=file), c.problems
+        return ReleaseGraph((), source=file), syntax_problems(text, file, err)
     for key in sorted(set(doc) - _TOP_KEYS):
         c.add(f"unknown table {key!r} (known: {', '.join(sorted(_TOP_KEYS))})", key)
     depth = _read_depth(doc, c)
@@ -292,15 +291,30 @@ def parse_releases(text: str, file: str = FILE_NAME) -> tuple[ReleaseGraph, list
     return graph, c.problems
 
 
-def check_migrations(graph: ReleaseGraph, migrations: Sequence[Migration]) -> list[ReleaseProblem]:
+@dataclass(frozen=True)
+class Elsewhere:
+    """Migrations known outside the working tree: on another branch (the tagged trees of git's
+    release tags) or in the database's history. ``content_ids`` maps each such version to its
+    content id (None: unknown); ``releases_seen`` are the releases whose tagged tree git showed,
+    so a version of one of them that git does not list does not exist."""
+
+    content_ids: Mapping[Version, str | None] = field(default_factory=dict)
+    releases_seen: frozenset[str] = frozenset()
+
+
+def check_migrations(graph: ReleaseGraph, migrations: Sequence[Migration],
+                     elsewhere: Elsewhere | None = None) -> list[ReleaseProblem]:
     """Problems between the graph and the resolved migrations, sorted by file then line.
 
     A versioned migration must belong to a release (see ``ReleaseGraph.owner``); every version named
-    by ``[equivalent]`` or ``[commutes]`` must be a resolved migration.
+    by ``[equivalent]`` or ``[commutes]`` must be a resolved migration or a migration known
+    elsewhere (``known_elsewhere``): a fix cherry-picked from a maintenance branch names a file
+    that only that branch holds.
     """
     file = graph.source or FILE_NAME
     problems: list[ReleaseProblem] = []
     versions = {m.version for m in migrations if m.version is not None and m.kind is not Kind.CALLBACK}
+    local_owners = {graph.owner(v) for v in versions}
     for m in migrations:
         if m.version is None or m.kind not in (Kind.VERSIONED, Kind.BASELINE):
             continue
@@ -312,25 +326,27 @@ def check_migrations(graph: ReleaseGraph, migrations: Sequence[Migration]) -> li
     pairs = [("equivalent", e.version, e.other, e.source_line) for e in graph.equivalents]
     pairs += [("commutes", r.version, r.other, r.source_line) for r in graph.resolutions]
     for table, left, right, line_no in pairs:
-        missing = [v.text for v in (left, right) if v not in versions]
+        missing = [v.text for v in (left, right)
+                   if v not in versions and not known_elsewhere(graph, v, local_owners, elsewhere)]
         if missing:
             problems.append(ReleaseProblem(file, line_no, (
                 f"[{table}] {left.text} = {right.text}: no migration with version {' or '.join(missing)}")))
     return sorted(problems, key=lambda p: (p.file, p.line or 0, p.message))
 
 
-def raise_problems(problems: Sequence[ReleaseProblem], file: str) -> None:
-    """Raise one ReleaseConfigError listing every problem (no-op when there are none)."""
-    if not problems:
-        return
-    first = problems[0]
-    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-    raise ReleaseConfigError(
-        f"{file} is invalid: {first}{more}",
-        hint="fix every problem listed; `flywayx graph` shows the releases as read",
-        problems=list(problems),
-        file=file,
-    )
+def known_elsewhere(graph: ReleaseGraph, version: Version, local_owners: Collection[str | None],
+                    elsewhere: Elsewhere | None) -> bool:
+    """Whether a version that has no file here is a migration all the same: git or the history
+    knows it; or it belongs to a declared release none of whose migrations is here (a release of
+    another branch) and git, when it could read that release's tag, did not say otherwise."""
+    if elsewhere is not None and version in elsewhere.content_ids:
+        return True
+    owner = graph.owner(version)
+    if owner is None or graph.get(owner) is None:  # nowhere, or the unreleased head of a line: a typo
+        return False
+    if elsewhere is not None and owner in elsewhere.releases_seen:
+        return False  # git shows that release's tree and the version is not in it
+    return owner not in local_owners
 
 
 def find_releases_file(locations: Sequence[str], explicit: str | None = None) -> Path | None:
@@ -351,13 +367,16 @@ def find_releases_file(locations: Sequence[str], explicit: str | None = None) ->
     return candidate if candidate.is_file() else None
 
 
-def load_releases(path: Path, migrations: Sequence[Migration] = ()) -> ReleaseGraph:
-    """Read, parse and validate a releases file against the migrations; raise ReleaseConfigError
-    carrying every problem (structural and migration-related) at once."""
+def load_releases(path: Path, migrations: Sequence[Migration] = (),
+                  elsewhere: Callable[[ReleaseGraph], Elsewhere] | None = None) -> ReleaseGraph:
+    """Read, parse and validate a releases file against the migrations (and, through ``elsewhere``,
+    the migrations known outside the working tree); raise ReleaseConfigError carrying every problem
+    at once, none a consequence of another (``_independent``)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"cannot read {path}: {err}", file=str(path)) from err
     graph, problems = parse_releases(text, str(path))
-    raise_problems(problems + check_migrations(graph, migrations), str(path))
+    known = elsewhere(graph) if elsewhere is not None and not problems else None
+    raise_problems(problems + independent(problems, check_migrations(graph, migrations, known)), str(path))
     return graph

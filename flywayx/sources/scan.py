@@ -3,9 +3,10 @@
 ``scan(config, placeholders)`` walks every ``filesystem:`` location recursively (hidden directories
 skipped, files in path order) and returns a ScanResult: the resolved migrations (versioned and
 baseline by version, then repeatables by description), the SQL/``.py`` callbacks per event, the
-invalid names, and warnings. It raises only typed errors: duplicates, invalid names under
-``validate_migration_naming``, missing locations under ``fail_on_missing_locations``, unreadable
-or undecodable migration files, unresolvable placeholders in repeatables.
+invalid names, warnings, and the Flyway Teams undo migrations (``U4__x.sql``: recognised, never
+run). It raises only typed errors: duplicates, invalid names under ``validate_migration_naming``,
+missing locations under ``fail_on_missing_locations``, unreadable or undecodable migration files,
+unresolvable placeholders in repeatables.
 
 Python migrations (``V1__x.py``, ``R__x.py``, a module with ``def migrate(conn)``) are recorded
 as type SCRIPT. Their checksum is computed exactly like a SQL file's -- the CRC of the file text,
@@ -24,6 +25,7 @@ migrations and callbacks, orders them and checks for duplicates.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -72,6 +74,7 @@ class ScanResult:
     callbacks: dict[str, list[Migration]] = field(default_factory=dict)
     invalid: list[InvalidName] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    undo: list[Migration] = field(default_factory=list)  # Flyway Teams undo files: known, never run
 
     @property
     def versioned(self) -> list[Migration]:
@@ -101,6 +104,7 @@ class _Collector:
     invalid: list[InvalidName] = field(default_factory=list)
     alias_errors: list[FlywayxError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    undo: list[Migration] = field(default_factory=list)
     take_migrations: bool = True
     take_callbacks: bool = True
 
@@ -168,9 +172,28 @@ def _try_alias(file: FoundFile, filename: str, col: _Collector) -> bool:
     return True
 
 
+def _try_undo(file: FoundFile, filename: str, col: _Collector, suffixes: Sequence[str]) -> bool:
+    """Accept a Flyway Teams undo migration (``U4__x.sql``, prefix ``undoSqlMigrationPrefix``): kept
+    apart from the migrations, so it is never run; ``info`` shows its version as undoable."""
+    prefix = col.config.undo_sql_migration_prefix
+    if not prefix or not filename.startswith(prefix):
+        return False
+    naming = NamingConfig(prefix, "\0", "\0", col.naming.separator, tuple(suffixes))
+    name = parse_resource_name(filename, prefixes=naming)
+    if not name.valid or name.kind is not Kind.VERSIONED or not is_candidate(filename, prefix, suffixes):
+        return False
+    if col.take_migrations:
+        python = filename.lower().endswith(PYTHON_SUFFIX)
+        undo = _migration(file, name, col)
+        col.undo.append(dataclasses.replace(undo, type=MigrationType.UNDO_SCRIPT if python else MigrationType.UNDO_SQL))
+    return True
+
+
 def _add_sql(file: FoundFile, filename: str, col: _Collector) -> None:
     name = parse_resource_name(filename, prefixes=col.naming)
     if not name.valid:
+        if _try_undo(file, filename, col, col.naming.suffixes):
+            return
         if col.take_migrations and not _try_alias(file, filename, col):
             col.invalid.append(InvalidName(file.path, file.script, name.error or ""))
         return
@@ -189,7 +212,7 @@ def _add_script(file: FoundFile, filename: str, col: _Collector) -> None:
         return
     name = parse_resource_name(filename, prefixes=col.naming.with_suffixes((PYTHON_SUFFIX,)))
     if not name.valid:
-        if col.take_migrations:
+        if col.take_migrations and not _try_undo(file, filename, col, (PYTHON_SUFFIX,)):
             _try_alias(file, filename, col)  # other .py files (helpers, __init__.py) are not migrations
     elif name.kind is Kind.CALLBACK:
         col.take(file, name)
@@ -314,4 +337,6 @@ def scan(config: Config, placeholders: Mapping[str, str] | None = None, *,
     _naming_problems(col)
     migrations = sorted(col.migrations, key=_resolved_order)
     check_duplicates(migrations)
-    return ScanResult(migrations, order_callbacks(col.callbacks), col.invalid, col.warnings)
+    undo = sorted(col.undo, key=_resolved_order)
+    check_duplicates(undo)
+    return ScanResult(migrations, order_callbacks(col.callbacks), col.invalid, col.warnings, undo)

@@ -227,7 +227,9 @@ class Engine:
                 elif kind == "qid":
                     ttype, ttext = ID, identifier_text(m.group())
                 elif kind == "mc":
-                    ttype = COMMENT
+                    # the server runs /*M!… */ (MariaDB) and /*!… */ without a 5-digit version, so the client
+                    # sends them; Flyway discards a statement made of them only (a deliberate difference)
+                    ttype = DIRECTIVE if mysql and text.startswith(("/*!", "/*M!"), start) else COMMENT
                     end, ttext = block_comment(text, start)
                 elif kind == "dir":
                     ttype, ttext = DIRECTIVE, m.group()[2:].removesuffix("*/")

@@ -78,6 +78,10 @@ def _token_pattern(dialect: str, delimiter: str) -> str:
         alts.append(r"(?P<dir>/\*!\d{5}[\s\S]*?(?:\*/|\Z))")
         hash_ok = f"(?!{re.escape(delimiter)})" if delimiter.startswith("#") else ""
         alts.append(rf"(?P<lc>--[^\n\r]*+|{hash_ok}#[^\n\r]*+)")
+    elif dialect == "postgresql":
+        # pg_dump (15.14+) writes psql's \restrict / \unrestrict key lines: psql keeps them to itself, so
+        # flywayx reads them as comments (Flyway sends them and fails)
+        alts.append(r"(?P<lc>--[^\n\r]*+|(?<![^\n\r])\\(?:un)?restrict\b[^\n\r]*+)")
     else:
         alts.append(r"(?P<lc>--[^\n\r]*+)")
     alts += [r"(?P<mc>/\*)", r"(?P<num>[0-9]++)"]

@@ -133,7 +133,8 @@ def test_statement_that_cannot_be_judged_is_refused(tmp_path: Path) -> None:
     ("INSERT INTO t VALUES (1)", False), ("  -- note\n/* c */ update t set a = 1", False),
     ("WITH x AS (SELECT 1) SELECT * FROM x", False), ("SET foreign_key_checks = 0", False),
     ("SET autocommit = 1", True), ("ALTER TABLE t ADD c INT", True), ("LOCK TABLES t WRITE", True),
-    ("CALL p()", True), ("/*!40101 SET NAMES utf8 */", True), ("COMMIT", True), ("GRANT ALL ON t TO u", True),
+    ("CALL p()", True), ("/*!40101 SET NAMES utf8 */", False), ("/*!40000 ALTER TABLE t DISABLE KEYS */", True),
+    ("COMMIT", True), ("GRANT ALL ON t TO u", True),
 ])
 def test_which_statements_run_inside_the_progress_transaction(sql: str, commits: bool) -> None:
     """Only DML, SELECT and session SET run in the transaction that carries the progress record;

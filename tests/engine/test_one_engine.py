@@ -1,4 +1,4 @@
-"""The one engine (``apply/run.py``): every step source runs through the same loop.
+"""The one engine (``apply/engine.py``): every step source runs through the same loop.
 
 - Flyway's callbacks fire in Flyway's order in plain mode and in ``--to`` mode alike, error events
   included (flyway-semantics.md §5.3, §7);

@@ -1,7 +1,8 @@
 """Real git repositories built by the tests, and the CLI run in-process.
 
 ``Repo`` drives the ``git`` client with a fixed identity and a committer clock that ticks one
-minute per commit, so tag times (which decide "tagged before") are deterministic.
+minute per git command (``tick=0``: every commit and tag in the same second, as a release script
+or CI makes them -- nothing may depend on the order of those times).
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from tests.conftest import CliResult
 class Repo:
     """A scratch repository whose migrations live in ``sql/``."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, tick: int = 60) -> None:
         self.path = path
         self.clock = 1_700_000_000
+        self.tick = tick
         path.mkdir(parents=True, exist_ok=True)
         self.git("init", "-q", "-b", "main")
         (path / "sql").mkdir()
@@ -31,7 +33,7 @@ class Repo:
         return self.path / "sql"
 
     def git(self, *args: str) -> str:
-        self.clock += 60
+        self.clock += self.tick
         env = {**os.environ, "GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.org",
                "GIT_COMMITTER_NAME": "Dev", "GIT_COMMITTER_EMAIL": "dev@example.org",
                "GIT_AUTHOR_DATE": f"@{self.clock} +0000", "GIT_COMMITTER_DATE": f"@{self.clock} +0000"}
@@ -68,6 +70,12 @@ class Repo:
 @pytest.fixture
 def repo(tmp_path: Path) -> Repo:
     return Repo(tmp_path / "project")
+
+
+@pytest.fixture
+def same_second_repo(tmp_path: Path) -> Repo:
+    """A repository whose commits and tags all carry the same committer second."""
+    return Repo(tmp_path / "project", tick=0)
 
 
 Result = CliResult

@@ -56,7 +56,7 @@ def test_write_then_check_finds_the_forgotten_maintenance_fix(history: Repo, fx:
     r = check(fx, history)
     assert r.code == 1
     assert r.out.splitlines() == [
-        "- release 4.7.2 lacks 4.6.3.1 of 4.6.3 (tagged before it): neither merged nor cherry-picked"]
+        "- release 4.7.2 lacks 4.6.3.1 of 4.6.3: neither merged nor cherry-picked into line 4.7"]
     assert "disagree in 1 place(s)" in r.err
 
 
@@ -140,3 +140,56 @@ def test_bad_tag_pattern(history: Repo, fx: Fx) -> None:
     r = derive(fx, history, "--tags", "(")
     assert r.code == 2
     assert r.err.splitlines()[0].startswith("ERROR: --tags '(' is not a regular expression")
+
+
+def test_tags_in_the_same_second_give_the_same_graph_and_the_same_one_finding(same_second_repo: Repo,
+                                                                              fx: Fx) -> None:
+    scenarios.build(same_second_repo)
+    times = set(same_second_repo.git("log", "--all", "--format=%ct").split())
+    assert len(times) == 1  # every commit and tag shares one second
+    assert derive(fx, same_second_repo, "--write").code == 0
+    assert body((same_second_repo.sql / "releases.toml").read_text()) == scenarios.EXPECTED
+    r = check(fx, same_second_repo)
+    assert r.out.splitlines() == [
+        "- release 4.7.2 lacks 4.6.3.1 of 4.6.3: neither merged nor cherry-picked into line 4.7"]
+
+
+def late_maintenance(repo: Repo) -> None:
+    """1.0.1 ships after 1.1.0 (made from 1.0.0) and 1.1.1 merges it: nothing is forgotten."""
+    repo.add("V1.0.0.1__a.sql", "CREATE TABLE a (id INTEGER);")
+    repo.release("1.0.0")
+    repo.branch("1.0", "1.0.0")
+    repo.checkout("main")
+    repo.add("V1.1.0.1__b.sql", "CREATE TABLE b (id INTEGER);")
+    repo.release("1.1.0")
+    repo.checkout("1.0")
+    repo.add("V1.0.1.1__fix.sql", "CREATE INDEX i_a ON a (id);")
+    repo.release("1.0.1")
+    repo.checkout("main")
+    repo.merge("1.0")
+    repo.add("V1.1.1.1__c.sql", "CREATE TABLE c (id INTEGER);")
+    repo.release("1.1.1")
+
+
+def test_a_late_maintenance_release_in_the_same_second_is_no_forgotten_fix(same_second_repo: Repo,
+                                                                            fx: Fx) -> None:
+    late_maintenance(same_second_repo)
+    r = derive(fx, same_second_repo, "--write")
+    assert r.code == 0, r.err
+    assert '[release."1.1.1"]\nmerges = ["1.0.1"]\n' in (same_second_repo.sql / "releases.toml").read_text()
+    r = check(fx, same_second_repo)
+    assert (r.code, r.out) == (0, "releases.toml agrees with git\n"), r.out + r.err
+
+
+def test_a_line_that_never_receives_a_fix_is_reported_at_its_newest_release(same_second_repo: Repo,
+                                                                             fx: Fx) -> None:
+    late_maintenance(same_second_repo)
+    same_second_repo.checkout("1.0")
+    same_second_repo.add("V1.0.2.1__fix2.sql", "CREATE INDEX i_a2 ON a (id);")
+    same_second_repo.release("1.0.2")
+    same_second_repo.checkout("main")
+    assert derive(fx, same_second_repo, "--write").code == 0
+    r = check(fx, same_second_repo)
+    assert r.code == 1
+    assert r.out.splitlines() == [
+        "- release 1.1.1 lacks 1.0.2.1 of 1.0.2: neither merged nor cherry-picked into line 1.1"]

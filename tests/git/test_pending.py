@@ -162,3 +162,59 @@ def test_new_with_an_explicit_line_and_a_python_migration(project: Repo, fx: Fx)
     path = Path(r.out.strip())
     assert path.name.startswith("V4.7.") and path.name.endswith("__backfill_zones.py")
     assert "def migrate(conn)" in path.read_text()
+
+
+def test_cut_of_a_python_migration_keeps_one_suffix_and_its_description(project: Repo, fx: Fx) -> None:
+    r = fx("--locations", str(project.sql), "new", "backfill status", "--python")
+    assert r.code == 0, r.err
+    r = fx("--locations", str(project.sql), "release", "cut", "4.6.1")
+    assert r.code == 0, r.err
+    assert [p.name for p in project.sql.glob("V4.6.1*")] == ["V4.6.1.1__backfill_status.py"]
+    [m] = [m for m in scan(config(project), {}).migrations if m.version and m.version.text == "4.6.1.1"]
+    assert (m.description, m.type.value) == ("backfill status", "SCRIPT")
+
+
+def test_cut_orders_by_ancestry_not_by_the_stamps_clock(project: Repo, fx: Fx) -> None:
+    # the second change builds on the first, but was written on a machine whose clock was behind
+    first = write_new(project, "add ip", "ALTER TABLE host ADD COLUMN ip VARCHAR(40);", nonce=5)
+    gitflow_later = gitflow.new_migration(config(project), "index ip", now=datetime(2026, 11, 23, 19, 29, tzinfo=UTC),
+                                          nonce=1)
+    gitflow_later.write_text("CREATE INDEX i_host_ip ON host (ip);\n")
+    project.git("add", str(gitflow_later))
+    project.git("commit", "-q", "-m", "index ip")
+    assert gitflow_later.name < first.name  # its stamp sorts first
+    r = fx("--locations", str(project.sql), "release", "cut", "4.6.1")
+    assert r.code == 0, r.err
+    assert sorted(p.name for p in project.sql.glob("V4.6.1*")) == ["V4.6.1.1__add_ip.sql", "V4.6.1.2__index_ip.sql"]
+
+
+@pytest.mark.parametrize("first", [["migrate"], ["migrate", "--to", "4.6.next"]])
+def test_cut_is_a_no_op_for_a_database_that_ran_the_pending_files(first: list[str], project: Repo, fx: Fx,
+                                                                   tmp_path: Path) -> None:
+    write_new(project, "add ip", "ALTER TABLE host ADD COLUMN ip VARCHAR(40);", nonce=1)
+    write_new(project, "backfill", "UPDATE host SET ip = '0.0.0.0';", nonce=2)
+    dev = tmp_path / "dev.db"
+    url = ["--url", f"sqlite:///{dev}", "--locations", str(project.sql)]
+    r = fx(*url, *first)
+    assert r.code == 0, r.err
+    assert fx("--locations", str(project.sql), "release", "cut", "4.6.1").code == 0
+    for command in (["migrate"], ["migrate", "--to", "4.6.1"]):
+        r = fx(*url, *command)
+        assert r.code == 0, (command, r.err)
+        assert "Migrating" not in r.out and "is up to date" in r.out, (command, r.out)
+    assert fx(*url, "validate").code == 0
+    states = {m["version"]: m["state"] for m in fx(*url, "info", "--output-type", "json").json()["migrations"]}
+    # the frozen versions get their own rows (the history contract: Flyway reads them as applied); the
+    # pending versions' rows stay, retired with Flyway's DELETE rows
+    assert states == {"4.6.0.1": "Success", "4.6.1.1": "Success", "4.6.1.2": "Success",
+                      "4.6.20261123193000000001": "Deleted", "4.6.20261123193000000002": "Deleted"}
+    # after the cut, a new pending change still applies on top, by either command
+    write_new(project, "zone", "CREATE TABLE zone (id INTEGER);", nonce=3)
+    r = fx(*url, *first)
+    assert [line for line in r.out.splitlines() if line.startswith("Migrating")] == [
+        'Migrating schema "main" to version "4.6.20261123193000000003 - zone"']
+    fresh = tmp_path / "fresh.db"
+    assert fx("--url", f"sqlite:///{fresh}", "--locations", str(project.sql), "migrate").code == 0
+    with sqlite3.connect(dev) as a, sqlite3.connect(fresh) as b:
+        schema = "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'flyway%' ORDER BY name"
+        assert a.execute(schema).fetchall() == b.execute(schema).fetchall()

@@ -80,10 +80,10 @@ def test_bad_policy_is_a_config_error(tmp_path: Path, fx: Callable[..., Ran]) ->
     assert load_policy(bad).fail_on is Severity.WARNING
 
 
-def test_lint_needs_a_dialect_and_reads_it_from_the_url(tmp_path: Path, fx: Callable[..., Ran]) -> None:
+def test_lint_reads_the_dialect_from_the_url_else_assumes_mysql(tmp_path: Path, fx: Callable[..., Ran]) -> None:
     root = write_project(tmp_path / "sql", PROJECT)
     missing = fx("--locations", str(root), "lint")
-    assert missing.code != 0 and "dialect" in missing.err
+    assert "linting as mysql" in missing.err and "(mysql" in missing.out
     via_url = fx("--url", f"sqlite:///{tmp_path / 'never-opened.db'}", "--locations", str(root), "lint",
                  "--output-type", "json")
     assert via_url.json()["dialect"] == "sqlite"

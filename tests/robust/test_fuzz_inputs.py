@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from flywayx.errors import FlywayxError
 from flywayx.sources.names import parse_resource_name
-from flywayx.sources.urls import parse_url
+from flywayx.sources.urls import ACCEPTED_FORMS, parse_url
 
 SCHEMES = ["mysql", "mariadb", "postgresql", "mysql+pymysql", "jdbc:mysql", "jdbc:postgresql", "oracle", "sqlite"]
 passwords = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=0x2FF, exclude_characters="'\""),
@@ -22,7 +22,9 @@ passwords = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=0x2FF
        host=st.sampled_from(["db", "127.0.0.1", "h:3306", "", "[::1]"]), tail=st.text(max_size=12))
 @settings(max_examples=300, deadline=None)
 def test_url_parsing_never_echoes_the_password(scheme: str, user: str, password: str, host: str, tail: str) -> None:
-    assume(not any(password in part or quote(password, safe="") in part for part in (tail, host, user, scheme)))
+    # a password that happens to be a word of the fixed hint (e.g. "psycop") is not an echo
+    assume(not any(password in part or quote(password, safe="") in part
+                   for part in (tail, host, user, scheme, ACCEPTED_FORMS)))
     for written in (password, quote(password, safe="")):
         text = f"{scheme}://{user}:{written}@{host}/{tail}"
         try:
@@ -58,4 +60,4 @@ def test_any_command_line_ends_with_an_exit_code_not_a_traceback(argv: list[str]
             code = int(exc.code or 0)
     assert isinstance(code, int)
     assert "Traceback" not in out.getvalue() + err.getvalue()
-    assert "unexpected error" not in err.getvalue(), (argv, err.getvalue())
+    assert "ERROR: unexpected error" not in err.getvalue(), (argv, err.getvalue())

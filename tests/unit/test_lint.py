@@ -53,8 +53,40 @@ def test_type_narrowing_known_and_unknown() -> None:
     assert "type-narrowing" in rules("CREATE TABLE t (a BIGINT);\nALTER TABLE t MODIFY a INT;")
 
 
+@pytest.mark.parametrize(("sql", "dialect"), [
+    ("ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES p (id);", "mariadb"),
+    ("ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES p (id) NOT VALID;", "postgresql"),
+    ("CREATE UNIQUE INDEX u ON t (a);", "postgresql"),
+    ("ALTER TABLE t ADD UNIQUE KEY u (a);", "mysql"),
+    ("ALTER TABLE t ADD CONSTRAINT ck CHECK (a > 0);", "mariadb"),
+])
+def test_constraint_tightening_says_contract_and_how(sql: str, dialect: str) -> None:
+    found = [f for f in lint([target(sql, dialect)]) if f.rule == "constraint-tightening"]
+    assert len(found) == 1
+    assert "NOT VALID" in found[0].fix and "contract" in found[0].fix
+
+
+def test_a_constraint_on_a_table_the_migration_creates_is_not_a_tightening() -> None:
+    sql = "CREATE TABLE t (a INT);\nALTER TABLE t ADD CONSTRAINT u UNIQUE (a);"
+    assert "constraint-tightening" not in rules(sql, "postgresql")
+    assert "mixed-phase-migration" not in rules(sql, "postgresql")
+
+
+@pytest.mark.parametrize(("sql", "dialect"), [
+    ("REVOKE INSERT ON t FROM app;", "postgresql"),
+    ("ALTER TABLE t DISABLE TRIGGER trg;", "postgresql"),
+    ("ALTER TABLE t ENABLE ROW LEVEL SECURITY;", "postgresql"),
+])
+def test_behaviour_changes_are_backward_incompatible(sql: str, dialect: str) -> None:
+    assert "backward-incompatible" in rules(sql, dialect)
+
+
+def test_truncate_is_destructive_contract() -> None:
+    assert {"destructive"} <= rules("TRUNCATE TABLE sessions;")
+
+
 def test_blocking_ddl_mysql_copy_and_pg_index() -> None:
-    assert "blocking-ddl" in rules("ALTER TABLE t ENGINE=InnoDB;")
+    assert "blocking-ddl" in rules("ALTER TABLE t ENGINE=MyISAM;")
     assert "blocking-ddl" not in rules("ALTER TABLE t ADD INDEX i (a);")
     assert "blocking-ddl" in rules("CREATE INDEX i ON t (a);", "postgresql")
     assert "blocking-ddl" not in rules("CREATE INDEX CONCURRENTLY i ON t (a);", "postgresql")

@@ -8,7 +8,7 @@ import pytest
 
 from flywayx.errors import ConfigError, ReleaseConfigError
 from flywayx.model import Kind, Migration, MigrationType, Version
-from flywayx.sources.releases import check_migrations, find_releases_file, load_releases, parse_releases
+from flywayx.sources.releases import Elsewhere, check_migrations, find_releases_file, load_releases, parse_releases
 
 GOOD = """\
 [lines]
@@ -122,13 +122,26 @@ def test_syntax_error_points_at_its_line() -> None:
 
 def test_migration_checks_name_the_file_and_the_equivalence_line() -> None:
     graph, _ = parse_releases(GOOD, "conf/releases.toml")
+    git_saw_461 = Elsewhere({}, frozenset({"4.6.1"}))  # git read tag 4.6.1: it has no 4.6.1.1
     problems = check_migrations(graph, [mig("4.5.2.1"), mig("4.5.3.1"), mig("4.6.0.1"), mig("4.7.0.1"),
-                                        mig("4.5.1.1"), mig("4.6.2.1")])
+                                        mig("4.5.1.1"), mig("4.6.2.1")], git_saw_461)
     texts = [str(p) for p in problems]
     assert "conf/releases.toml:12: [equivalent] 4.6.1.1 = 4.5.3.1: no migration with version 4.6.1.1" in texts
     assert "conf/releases.toml:15: [commutes] 4.5.3.2 = 4.6.0.1: no migration with version 4.5.3.2" in texts
     nowhere = [p for p in problems if "belongs to no release" in p.message]
     assert sorted(p.file for p in nowhere) == ["/p/sql/V4.5.1.1__change.sql", "/p/sql/V4.7.0.1__change.sql"]
+
+
+def test_an_equivalent_on_another_branch_is_known_from_git_or_taken_on_trust() -> None:
+    graph, _ = parse_releases(GOOD, "conf/releases.toml")
+    here = [mig("4.5.2.1"), mig("4.5.3.1"), mig("4.5.3.2"), mig("4.6.0.1")]  # no file of 4.6.1 here
+    assert check_migrations(graph, here, Elsewhere({Version.parse("4.6.1.1"): "cid"}, frozenset({"4.6.1"}))) == []
+    assert check_migrations(graph, here) == []  # no git to ask: 4.6.1's files are on another branch
+    [problem] = check_migrations(graph, here, Elsewhere({}, frozenset({"4.6.1"})))
+    assert problem.message == "[equivalent] 4.6.1.1 = 4.5.3.1: no migration with version 4.6.1.1"
+    # a release whose files are here cannot hide one: a version missing there is a typo
+    [typo] = check_migrations(graph, [*here[:2], here[3]])
+    assert typo.message.endswith("no migration with version 4.5.3.2")
 
 
 def test_baseline_migration_may_equal_its_release() -> None:
@@ -145,7 +158,9 @@ def test_load_raises_one_error_with_all_problems(tmp_path: Path) -> None:
     problems = caught.value.details["problems"]
     assert len(problems) == 3
     assert {p.line for p in problems if p.file == str(path)} == {2, 4}
-    assert caught.value.message.startswith(f"{path} is invalid:") and "(and 2 more)" in caught.value.message
+    lines = caught.value.message.splitlines()
+    assert lines[0] == f"{path} is invalid (3 problems):"
+    assert lines[1:] == [str(p) for p in problems]  # every problem shown, with file:line
     assert caught.value.exit_code == 1
 
 
@@ -166,3 +181,30 @@ def test_find_releases_file(tmp_path: Path) -> None:
     assert find_releases_file([], str(explicit)) == explicit
     with pytest.raises(ConfigError):
         find_releases_file([], str(tmp_path / "missing.toml"))
+
+
+def test_a_syntax_error_is_reported_alone_not_with_the_errors_it_causes(tmp_path: Path) -> None:
+    path = tmp_path / "releases.toml"
+    path.write_text('[lines]\ndepth = 2\n\n[release."1.0.0"]\n[release."1.0.1"\n[release."1.1.0"]\nfrom = "1.0.1"\n')
+    with pytest.raises(ReleaseConfigError) as caught:
+        load_releases(path, [mig(v) for v in ("1.0.0.1", "1.0.1.1", "1.1.0.1", "1.1.0.2")])
+    assert [str(p) for p in caught.value.details["problems"]] == [
+        f"{path}:5: invalid TOML: Expected ']' at the end of a table declaration"]
+    assert "graph" not in (caught.value.hint or "")  # graph reads the same file: no help there
+
+
+def test_two_syntax_errors_in_different_tables_are_both_reported(tmp_path: Path) -> None:
+    path = tmp_path / "releases.toml"
+    path.write_text('[release."1.0.0"]\n\n[release."1.1.0"]\nfrom = 1.0.0\n\n[release."1.2.0"\nfrom = "1.1.0"\n')
+    with pytest.raises(ReleaseConfigError) as caught:
+        load_releases(path, [])
+    assert [p.line for p in caught.value.details["problems"]] == [4, 6]
+
+
+def test_a_dropped_release_does_not_also_orphan_its_migrations(tmp_path: Path) -> None:
+    path = tmp_path / "releases.toml"
+    path.write_text('[release."1.0.0"]\n[release."1.x"]\nfrom = "1.0.0"\n[release."1.2.0"]\nfrom = "1.x"\n')
+    with pytest.raises(ReleaseConfigError) as caught:
+        load_releases(path, [mig("1.0.0.1"), mig("1.1.0.1")])
+    assert [p.message for p in caught.value.details["problems"]] == [
+        "release name '1.x' is not a version (digits separated by dots)"]

@@ -84,18 +84,29 @@ def test_callbacks_grouped_by_event_in_flyway_order(tree: Path) -> None:
     assert all(c.kind is Kind.CALLBACK and c.checksum is None for c in callbacks["beforeMigrate"])
 
 
+def test_undo_migrations_are_kept_apart_and_never_among_the_migrations(tree: Path) -> None:
+    write(tree, "U1__undo.sql")
+    write(tree, "U2__undo_py.py", "def migrate(conn):\n    pass\n")
+    result = scan(config(tree), {"tenant": "x"})
+    assert [(u.version.text if u.version else None, u.type.value) for u in result.undo] == [
+        ("1", "UNDO_SQL"), ("2", "UNDO_SCRIPT")]
+    assert not any(m.script.startswith("U") for m in result.migrations)
+    assert result.invalid == [i for i in result.invalid if not i.script.startswith("U")]
+
+
 def test_invalid_names_collected_or_fatal_with_validate_migration_naming(tree: Path) -> None:
     result = scan(config(tree), {"tenant": "x"})
     assert [(i.script, i.message) for i in result.invalid] == [
         ("V1_desc.sql", "Invalid versioned migration name format: V1_desc.sql "
                         "(could not recognise version number 1_desc)")]
     assert any("1 SQL migrations were detected but not run" in w for w in result.warnings)
-    write(tree, "U1__undo.sql")
+    write(tree, "Q1__nope.sql")
+    write(tree, "U1__undo.sql")  # a Flyway Teams undo migration: recognised, not invalid
     with pytest.raises(MigrationNameError) as err:
         scan(config(tree, validate_migration_naming=True), {"tenant": "x"})
     assert err.value.message == (
         "Invalid SQL filenames found:\r\n"
-        "Unrecognised migration name format: U1__undo.sql\r\n"
+        "Unrecognised migration name format: Q1__nope.sql\r\n"
         "Invalid versioned migration name format: V1_desc.sql (could not recognise version number 1_desc)")
 
 

@@ -38,11 +38,18 @@ def test_delimiter_on_the_next_line_and_missing_delimiter() -> None:
         split("SELECT 1;\nDELIMITER   \n", "mysql")
 
 
-def test_versioned_comment_needs_five_digits() -> None:
-    assert sqls("/*!40101 SET NAMES utf8 */;\n/*!4010 SET x */;\n/*! y */;\nSELECT 1;") == [
+def test_versioned_comments_the_server_runs_are_statements() -> None:
+    """Flyway sends ``/*!`` + 5 digits and discards the other executable comments; the server runs them
+    all (MariaDB: ``/*M!``), so flywayx sends them as the client does."""
+    assert sqls("/*!40101 SET NAMES utf8 */;\n/*!4010 SET x */;\n/*! y */;\n/*M!100100 SET z */;\n"
+                "/* plain */;\nSELECT 1;") == [
         "/*!40101 SET NAMES utf8 */",
+        "/*!4010 SET x */",
+        "/*! y */",
+        "/*M!100100 SET z */",
         "SELECT 1",
     ]
+    assert sqls("/*M!100100 SET z */;", "postgresql") == []
 
 
 def test_nested_comments_and_comments_kept_before_a_statement() -> None:

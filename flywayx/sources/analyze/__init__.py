@@ -37,7 +37,9 @@ from flywayx.sources.analyze.dml import (
     table_refs,
 )
 from flywayx.sources.analyze.migration import settle_migration
+from flywayx.sources.analyze.objects import maintenance, revoke
 from flywayx.sources.analyze.tokens import EXEC, Token, code_tokens, family, leading_comments, tokenize, words
+from flywayx.sources.classify import classify
 
 __all__ = ["Context", "analyze_migration", "analyze_statement", "make_context"]
 
@@ -47,9 +49,8 @@ Handler = Callable[[Cursor, Acc], None]
 _HARMLESS = frozenset(
     words(
         """
-        USE SET START BEGIN COMMIT ROLLBACK SAVEPOINT RELEASE LOCK UNLOCK SHOW DESCRIBE DESC EXPLAIN
-        ANALYZE PREPARE DEALLOCATE FLUSH PRAGMA VACUUM CHECKPOINT DISCARD RESET LISTEN NOTIFY CHECKSUM
-        OPTIMIZE REINDEX CLUSTER
+        USE SET START BEGIN COMMIT ROLLBACK SAVEPOINT RELEASE UNLOCK SHOW DESCRIBE DESC EXPLAIN
+        PREPARE DEALLOCATE FLUSH PRAGMA CHECKPOINT DISCARD RESET LISTEN NOTIFY CHECKSUM
         """
     )
 )
@@ -136,9 +137,9 @@ def _harmless(c: Cursor, acc: Acc) -> None:
 
 
 def _versioned_comment(text: str, acc: Acc) -> None:
-    """MySQL ``/*!40101 SET ... */``: harmless when it sets session state, else not understood."""
-    inner = text[9:].lstrip().upper()
-    if inner.startswith(("SET ", "SET@")):
+    """MySQL ``/*!40101 SET ... */``: harmless when it sets session state, else not understood
+    (the body read as the server reads it: ``sources.classify``)."""
+    if classify(text).head == "SET":
         acc.idempotent = True
     else:
         acc.unknown("versioned comment with a statement other than SET")
@@ -156,9 +157,48 @@ def _call(c: Cursor, acc: Acc) -> None:
 
 
 def _grant(c: Cursor, acc: Acc) -> None:
-    """GRANT/REVOKE: privileges, not schema; they commute with schema changes."""
+    """GRANT: privileges, not schema; they commute with schema changes."""
     acc.write("grant", "privileges")
     acc.idempotent = True
+
+
+def _bulk_load(c: Cursor, acc: Acc) -> None:
+    """PostgreSQL ``COPY t FROM ...`` and MySQL ``LOAD DATA ... INTO TABLE t`` write rows (data);
+    ``COPY t TO ...`` / ``COPY (query) TO`` only read."""
+    words = [t.up for t in c.toks]
+    if words[0] == "COPY":
+        c.next()
+        table = c.name() if c.up() != "(" else None
+        if "FROM" in words and table:
+            acc.write("rows", table)
+            acc.bump(Phase.DATA)
+        elif table:
+            acc.read("rows", table)
+        return
+    into = [k for k, w in enumerate(words) if w == "TABLE"]
+    table = Cursor(c.toks, into[0] + 1).name() if into else None
+    if table is None:
+        acc.unknown("LOAD without INTO TABLE")
+        return
+    acc.write("rows", table)
+    acc.bump(Phase.DATA)
+
+
+def _merge(c: Cursor, acc: Acc) -> None:
+    """MERGE INTO t USING s ...: inserts, updates or deletes rows of t (data)."""
+    c.next()
+    c.accept("INTO")
+    table = c.name()
+    if table is None:
+        acc.unknown("MERGE without a target table")
+        return
+    acc.write("rows", table)
+    rest = c.rest()
+    source = next((Cursor(rest, k + 1).name() for k, t in enumerate(rest) if t.up == "USING"), None)
+    if source:
+        acc.read("rows", source)
+    read_rows(acc, table_refs(rest))
+    acc.bump(Phase.DATA)
 
 
 def _apply_directives(acc: Acc, d: Directives) -> Footprint:
@@ -196,5 +236,15 @@ _HANDLERS: dict[str, Handler] = {
     "EXECUTE": _call,
     "DO": _call,
     "GRANT": _grant,
-    "REVOKE": _grant,
+    "REVOKE": revoke,
+    "REINDEX": maintenance,
+    "VACUUM": maintenance,
+    "ANALYZE": maintenance,
+    "CLUSTER": maintenance,
+    "OPTIMIZE": maintenance,
+    "LOCK": maintenance,
+    "REFRESH": maintenance,
+    "COPY": _bulk_load,
+    "LOAD": _bulk_load,
+    "MERGE": _merge,
 }

@@ -6,24 +6,16 @@ Named constraints other than keys (foreign keys, checks) are ``fk:T.N``; keys an
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from flywayx.model.footprint import Phase
-from flywayx.model.lint import (
-    DROP_COLUMN,
-    DROP_DEFAULT,
-    DROP_OBJECT,
-    NARROWING,
-    NOT_NULL,
-    RENAME,
-    TRUNCATE,
-    TYPE_CHANGE,
-)
 from flywayx.sources.analyze.builder import Acc
 from flywayx.sources.analyze.coltypes import ColumnDef, parse_column_def, widening
 from flywayx.sources.analyze.cursor import Cursor, names_in_list, split_commas
+from flywayx.sources.analyze.effects import apply_action
 from flywayx.sources.analyze.locks import lock_for
-from flywayx.sources.analyze.tokens import WORD, Token
+from flywayx.sources.analyze.objects import alter_other
+from flywayx.sources.analyze.tokens import OP, QID, WORD, Token
 
 
 @dataclass(frozen=True)
@@ -48,7 +40,7 @@ def analyze_alter(c: Cursor, acc: Acc) -> None:
     while c.accept_any("ONLINE", "OFFLINE", "IGNORE"):
         pass
     if not c.accept("TABLE"):
-        _alter_other(c, acc)
+        alter_other(c, acc)
         return
     exists = c.accept("IF", "EXISTS")
     c.accept("ONLY")
@@ -57,10 +49,10 @@ def analyze_alter(c: Cursor, acc: Acc) -> None:
         acc.unknown("ALTER TABLE without a table name")
         return
     c.accept("*")
-    actions = [a for item in split_commas(c.rest()) for a in parse_actions(item, table, acc.ctx.types)]
+    actions = _rebuilt(a for item in _items(c.rest()) for a in parse_actions(item, table, acc.ctx.types))
     requested = _requested_algorithm(actions)
     for action in actions:
-        apply_action(action, acc)
+        apply_action(action, acc)  # effects.py: objects and phase
         level, tag = lock_for(action, acc.ctx)
         if requested is None:
             acc.set_lock(level)
@@ -71,34 +63,36 @@ def analyze_alter(c: Cursor, acc: Acc) -> None:
     acc.idempotent = acc.idempotent or (exists and all(a.op == "drop-column" for a in actions))
 
 
+def _rebuilt(found: Iterable[Action]) -> list[Action]:
+    """An index dropped and added again in the same statement is redefined, not lost (DROP INDEX i,
+    ADD INDEX i (...)); a primary key dropped and added again is rebuilt in place, not copied."""
+    actions = list(found)
+    added = {a.new_name for a in actions if a.op == "add-index"}
+    has_pk = any(a.op == "add-pk" for a in actions)
+    out = []
+    for a in actions:
+        if a.op == "drop-index" and a.new_name in added:
+            continue
+        out.append(Action("rebuild", a.table) if a.op == "drop-pk" and has_pk else a)
+    return out
+
+
+def _items(tokens: list[Token]) -> list[list[Token]]:
+    """Comma-separated actions; a bare name continues the list before it (DROP PARTITION p1, p2)."""
+    items: list[list[Token]] = []
+    for item in split_commas(tokens):
+        if items and len(item) == 1 and item[0].kind in (WORD, QID) and item[0].up != "FORCE":
+            items[-1] = [*items[-1], Token(OP, ",", ",", item[0].pos), item[0]]
+        else:
+            items.append(item)
+    return items
+
+
 def _requested_algorithm(actions: list[Action]) -> str | None:
     for a in actions:
         if a.op == "algorithm" and a.new_name in ("INSTANT", "INPLACE", "COPY"):
             return a.new_name
     return None
-
-
-def _alter_other(c: Cursor, acc: Acc) -> None:
-    """ALTER VIEW/PROCEDURE/FUNCTION/EVENT/SEQUENCE/TYPE/...: a change to that one object."""
-    kinds = {"VIEW": "view", "PROCEDURE": "routine", "FUNCTION": "routine", "EVENT": "event",
-             "SEQUENCE": "sequence", "TYPE": "type", "SCHEMA": "schema", "DATABASE": "schema",
-             "INDEX": "index", "TRIGGER": "trigger", "USER": "role", "ROLE": "role"}
-    while c.up() in ("ALGORITHM", "DEFINER", "SQL", "SECURITY", "=", "UNDEFINED", "MERGE", "TEMPTABLE",
-                     "INVOKER") or c.up().startswith("'"):
-        c.next()
-    kw = c.up()
-    if kw not in kinds:
-        acc.unknown(f"ALTER {kw or '?'} is not analysed")
-        return
-    c.next()
-    name = c.name() or "?"
-    acc.write(kinds[kw], name if kw != "INDEX" else f"*.{name}")
-    rest = [t.up for t in c.rest()]
-    if kw == "TYPE" and "ADD" in rest:
-        return  # ALTER TYPE ... ADD VALUE: a new enum label, additive
-    if "RENAME" in rest:
-        acc.note(RENAME, f"{kinds[kw]} {name}")
-        acc.bump(Phase.CONTRACT)
 
 
 def parse_actions(item: list[Token], table: str, types: dict[str, str]) -> list[Action]:
@@ -112,15 +106,15 @@ def parse_actions(item: list[Token], table: str, types: dict[str, str]) -> list[
 
 def _add(c: Cursor, table: str, types: dict[str, str]) -> Action | list[Action]:
     name: str | None = None
-    if c.accept("CONSTRAINT") and c.up() not in ("PRIMARY", "UNIQUE", "FOREIGN", "CHECK"):
+    if c.accept("CONSTRAINT") and c.up() not in ("PRIMARY", "UNIQUE", "FOREIGN", "CHECK", "EXCLUDE"):
         name = c.name()
     kw = c.up()
     if kw in ("PRIMARY", "UNIQUE", "INDEX", "KEY", "FULLTEXT", "SPATIAL"):
         return _add_key(c, table, name)
-    if kw == "FOREIGN" or kw == "CHECK":
+    if kw in ("FOREIGN", "CHECK", "EXCLUDE"):
         return _add_constraint(c, table, name, kw)
     if kw == "PARTITION":
-        return Action("table-option", table)
+        return Action("add-partition", table)
     c.accept("COLUMN")
     flags = frozenset({"if-not-exists"}) if c.accept("IF", "NOT", "EXISTS") else frozenset()
     if c.up() == "(":  # MySQL: ADD COLUMN (a INT, b INT)
@@ -142,6 +136,10 @@ def _add_key(c: Cursor, table: str, name: str | None) -> Action:
     kind = kw.up if kw else ""
     c.accept_any("KEY", "INDEX")
     c.accept("IF", "NOT", "EXISTS")
+    if c.accept("USING", "INDEX"):  # PostgreSQL: a key from an index built before (CONCURRENTLY)
+        index = c.name()
+        return Action("add-pk" if kind == "PRIMARY" else "add-index", table, new_name=name or index or "?",
+                      flags=frozenset({kind.lower(), "using-index"}))
     if kind == "PRIMARY":
         cols = names_in_list(c.skip_group()) if c.up() == "(" else []
         return Action("add-pk", table, new_name="primary", columns=tuple(cols))
@@ -158,6 +156,8 @@ def _add_key(c: Cursor, table: str, name: str | None) -> Action:
 def _add_constraint(c: Cursor, table: str, name: str | None, kw: str) -> Action:
     c.accept("FOREIGN", "KEY")
     c.accept("CHECK")
+    if c.accept("EXCLUDE") and c.accept("USING"):
+        c.next()
     if kw == "FOREIGN" and c.is_name():
         name = name or c.name()
     group = c.skip_group()
@@ -165,7 +165,7 @@ def _add_constraint(c: Cursor, table: str, name: str | None, kw: str) -> Action:
     ref = c.name() if c.accept("REFERENCES") else None
     rest = [t.up for t in c.rest()]
     flags = frozenset({"not-valid"}) if "VALID" in rest and "NOT" in rest else frozenset()
-    op = "add-fk" if kw == "FOREIGN" else "add-check"
+    op = {"FOREIGN": "add-fk", "CHECK": "add-check", "EXCLUDE": "add-exclude"}[kw]
     return Action(op, table, new_name=name or f"{table.rsplit('.', 1)[-1]}_{op}", columns=tuple(cols),
                   ref_table=ref, flags=flags)
 
@@ -174,7 +174,7 @@ def _drop(c: Cursor, table: str, types: dict[str, str]) -> Action:
     kw = c.up()
     if c.accept("PRIMARY", "KEY"):
         return Action("drop-pk", table, new_name="primary")
-    if c.accept_any("INDEX", "KEY", "FOREIGN", "CONSTRAINT", "CHECK", "PARTITION"):
+    if c.accept_any("INDEX", "KEY", "FOREIGN", "CONSTRAINT", "CHECK", "PARTITION"):  # MySQL: DROP CHECK ck
         c.accept("KEY")
         c.accept("IF", "EXISTS")
         names = names_in_list(c.rest())
@@ -216,12 +216,17 @@ def _retype(op: str, table: str, old: str, new: str, coldef: ColumnDef, types: d
 
 
 def _alter_column(c: Cursor, table: str, types: dict[str, str]) -> Action:
-    if c.accept("INDEX"):
+    if c.accept("INDEX"):  # MySQL INVISIBLE / MariaDB IGNORED: no query breaks, plans may change
         return Action("table-option", table)
+    if c.accept("CONSTRAINT"):  # PostgreSQL: [NOT] DEFERRABLE, INITIALLY ...
+        return Action("alter-constraint", table, new_name=c.name())
     c.accept("COLUMN")
     col = c.name()
     if col is None:
         return Action("unknown", table)
+    found = _column_attribute(c, table, col)
+    if found is not None:
+        return found
     if c.accept("SET", "DEFAULT"):
         return Action("set-default", table, column=col)
     if c.accept("DROP", "DEFAULT"):
@@ -235,6 +240,21 @@ def _alter_column(c: Cursor, table: str, types: dict[str, str]) -> Action:
         using = next((k for k, t in enumerate(rest) if t.up in ("USING", "COLLATE")), len(rest))
         return _retype("modify-column", table, col, col, parse_column_def(rest[:using]), types)
     return Action("table-option", table, column=col)
+
+
+_COLUMN_ATTRIBUTES = (  # PostgreSQL ALTER COLUMN forms beyond type, default and nullability
+    (("SET", "STATISTICS"), "set-statistics"), (("SET", "STORAGE"), "set-storage"),
+    (("SET", "COMPRESSION"), "set-storage"), (("SET", "("), "set-statistics"), (("RESET", "("), "set-statistics"),
+    (("DROP", "IDENTITY"), "drop-identity"), (("ADD", "GENERATED"), "add-identity"),
+    (("SET", "GENERATED"), "add-identity"), (("DROP", "EXPRESSION"), "drop-expression"),
+)
+
+
+def _column_attribute(c: Cursor, table: str, col: str) -> Action | None:
+    for words, op in _COLUMN_ATTRIBUTES:
+        if all(c.up(k) == w for k, w in enumerate(words)):
+            return Action(op, table, column=col)
+    return None
 
 
 def _rename(c: Cursor, table: str, types: dict[str, str]) -> Action:
@@ -257,132 +277,50 @@ def _convert(c: Cursor, table: str, types: dict[str, str]) -> Action:
     return Action("convert-charset", table, new_name=charset.lower())
 
 
+_OPTION_OPS = {"ENGINE": "engine", "FORCE": "rebuild", "ROW_FORMAT": "rebuild", "KEY_BLOCK_SIZE": "rebuild",
+               "ORDER": "order-by", "ALGORITHM": "algorithm", "LOCK": "lock", "VALIDATE": "validate",
+               "OWNER": "table-option", "SET": "pg-set", "RESET": "pg-set", "ATTACH": "attach-partition",
+               "DETACH": "detach-partition", "CLUSTER": "pg-set", "REPLICA": "table-option", "INHERIT": "table-option",
+               "NO": "table-option", "OF": "table-option", "NOT": "table-option",
+               # MySQL/MariaDB partition maintenance (the data stays; DROP/TRUNCATE/EXCHANGE lose it)
+               "TRUNCATE": "truncate-partition", "EXCHANGE": "exchange-partition", "REORGANIZE": "repartition",
+               "COALESCE": "repartition", "REMOVE": "repartition", "PARTITION": "repartition",
+               "REBUILD": "repartition", "ANALYZE": "table-option", "CHECK": "table-option",
+               "OPTIMIZE": "rebuild", "REPAIR": "rebuild", "DISCARD": "table-option", "IMPORT": "table-option"}
+_PLAIN_OPTIONS = frozenset(("AUTO_INCREMENT", "COMMENT", "DEFAULT", "CHARACTER", "CHARSET", "COLLATE",
+                            "STATS_PERSISTENT", "STATS_AUTO_RECALC", "STATS_SAMPLE_PAGES", "PACK_KEYS", "CHECKSUM"))
+
+
 def _table_option(head: str, c: Cursor, table: str) -> Action:
     rest = [t.up for t in c.rest() if t.text != "="]
-    ops = {"ENGINE": "engine", "FORCE": "rebuild", "ROW_FORMAT": "rebuild", "ORDER": "order-by",
-           "ALGORITHM": "algorithm", "LOCK": "lock", "VALIDATE": "validate", "OWNER": "table-option",
-           "SET": "pg-set", "RESET": "pg-set", "ENABLE": "trigger-state", "DISABLE": "trigger-state",
-           "ATTACH": "attach-partition", "DETACH": "detach-partition", "CLUSTER": "pg-set",
-           "REPLICA": "table-option", "INHERIT": "table-option", "NO": "table-option"}
-    if head in ("AUTO_INCREMENT", "COMMENT", "DEFAULT", "CHARACTER", "CHARSET", "COLLATE", "STATS_PERSISTENT",
-                "STATS_AUTO_RECALC", "STATS_SAMPLE_PAGES", "PACK_KEYS", "CHECKSUM", "KEY_BLOCK_SIZE"):
+    if head in _PLAIN_OPTIONS:
         return Action("table-option", table)
-    op = ops.get(head, "unknown")
-    if head == "SET" and rest[:1] in (["TABLESPACE"], ["LOGGED"], ["UNLOGGED"], ["WITHOUT"], ["ACCESS"]):
+    if head in ("ENABLE", "DISABLE", "FORCE", "NO") and _switch(rest) is not None:
+        return Action(_switch(rest) or "", table, new_name=" ".join(rest[:3]).lower(), flags=frozenset({head.lower()}))
+    op = _OPTION_OPS.get(head, "unknown")
+    if head == "SET" and rest[:1] in (["TABLESPACE"], ["LOGGED"], ["UNLOGGED"], ["ACCESS"]):
         op = "rewrite"
-    if head == "SET" and rest[:1] == ["SCHEMA"]:
+    elif head == "SET" and rest[:2] == ["WITHOUT", "OIDS"]:
+        op = "table-option"
+    elif head == "SET" and rest[:1] == ["SCHEMA"]:
         op = "set-schema"
-    return Action(op, table, new_name=rest[0] if op in ("algorithm", "lock") and rest else None)
+    elif head == "ENGINE" and rest[:1] == ["INNODB"]:
+        op = "rebuild"  # the usual idiom rebuilds an InnoDB table in place (another engine: a copy)
+    flags = frozenset({"concurrently"}) if "CONCURRENTLY" in rest else frozenset()
+    return Action(op, table, new_name=rest[0] if op in ("algorithm", "lock") and rest else None, flags=flags)
+
+
+def _switch(rest: list[str]) -> str | None:
+    """ENABLE/DISABLE [ALWAYS|REPLICA] TRIGGER|RULE, [NO] FORCE|ENABLE ROW LEVEL SECURITY, MySQL KEYS."""
+    words = [w for w in rest[:3] if w not in ("ALWAYS", "REPLICA")]
+    if words[:1] == ["KEYS"]:
+        return "table-option"
+    if words[:1] in (["TRIGGER"], ["RULE"]):
+        return "trigger-state"
+    if words[:2] == ["ROW", "LEVEL"] or words[:1] == ["FORCE"]:
+        return "row-security"
+    return None
 
 
 _ACTIONS = {"ADD": _add, "DROP": _drop, "MODIFY": _modify, "CHANGE": _change, "ALTER": _alter_column,
             "RENAME": _rename, "CONVERT": _convert}
-_EXPAND_ONLY = frozenset({"table-option", "engine", "rebuild", "order-by", "algorithm", "lock", "validate",
-                          "pg-set", "trigger-state", "attach-partition", "rewrite", "drop-not-null",
-                          "set-default"})
-
-
-def apply_action(a: Action, acc: Acc) -> None:
-    """Record the objects an action touches and the phase it implies."""
-    t = a.table
-    if a.op in _EXPAND_ONLY:
-        acc.write("table", t) if a.column is None else acc.write("column", f"{t}.{a.column}")
-    elif a.op == "add-column":
-        _apply_add_column(a, acc)
-    elif a.op in ("add-index", "add-pk", "add-fk", "add-check"):
-        for col in a.columns:
-            acc.read("column", f"{t}.{col}")
-        acc.write("fk" if a.op in ("add-fk", "add-check") else "index", f"{t}.{a.new_name}")
-        if a.ref_table:
-            acc.read("table", a.ref_table)
-    elif a.op in ("drop-index", "drop-pk", "drop-fk", "drop-constraint"):
-        kinds = {"drop-fk": ("fk",), "drop-constraint": ("fk", "index")}.get(a.op, ("index",))
-        for kind in kinds:
-            acc.write(kind, f"{t}.{a.new_name}")
-        acc.note(DROP_OBJECT, f"{kinds[0]}:{t}.{a.new_name}")
-        acc.bump(Phase.CONTRACT)
-    else:
-        _apply_change(a, acc)
-
-
-def _apply_add_column(a: Action, acc: Acc) -> None:
-    acc.write("column", f"{a.table}.{a.column}")
-    if "if-not-exists" in a.flags:
-        acc.idempotent = True
-    if a.coldef is not None and not a.coldef.nullable_or_defaulted:
-        acc.note(NOT_NULL, f"{a.table}.{a.column}")
-        acc.bump(Phase.CONTRACT)
-    if a.coldef is not None and a.coldef.references:
-        acc.read("table", a.coldef.references)
-
-
-def _apply_change(a: Action, acc: Acc) -> None:
-    t, col = a.table, a.column
-    if a.op == "drop-column":
-        acc.write("column", f"{t}.{col}")
-        acc.note(DROP_COLUMN, f"{t}.{col}")
-        acc.bump(Phase.CONTRACT)
-    elif a.op in ("modify-column", "change-column"):
-        _apply_retype(a, acc)
-    elif a.op == "drop-default":
-        acc.write("column", f"{t}.{col}")
-        acc.note(DROP_DEFAULT, f"{t}.{col}")
-        acc.bump(Phase.CONTRACT)
-    elif a.op == "set-not-null":
-        acc.write("column", f"{t}.{col}")
-        acc.note(NOT_NULL, f"{t}.{col}")
-        acc.bump(Phase.CONTRACT)
-    elif a.op in ("rename-table", "set-schema"):
-        acc.write("table", t)
-        acc.write("table", a.new_name or "?")
-        acc.note(RENAME, f"table {t} -> {a.new_name}")
-        acc.bump(Phase.CONTRACT)
-    elif a.op == "rename-column":
-        acc.write("column", f"{t}.{col}")
-        acc.write("column", f"{t}.{a.new_name}")
-        acc.note(RENAME, f"column {t}.{col} -> {t}.{a.new_name}")
-        acc.bump(Phase.CONTRACT)
-    elif a.op == "rename-index":
-        acc.write("index", f"{t}.{col}")
-        acc.write("index", f"{t}.{a.new_name}")
-    else:
-        _apply_rest(a, acc)
-
-
-def _apply_rest(a: Action, acc: Acc) -> None:
-    t = a.table
-    if a.op == "convert-charset":
-        acc.write("table", t)
-        if a.new_name != "utf8mb4":
-            acc.note(NARROWING, f"{t} converted to character set {a.new_name or '?'}")
-            acc.bump(Phase.CONTRACT)
-    elif a.op == "drop-partition":
-        acc.write("rows", t)
-        acc.note(TRUNCATE, f"{t} (partition dropped)")
-        acc.bump(Phase.CONTRACT)
-    elif a.op == "detach-partition":
-        acc.write("table", t)
-        acc.bump(Phase.CONTRACT)
-    else:
-        acc.write("table", t)
-        acc.bump(Phase.UNKNOWN)
-        acc.note("unknown", f"ALTER TABLE {t}: an action flywayx does not analyse")
-
-
-def _apply_retype(a: Action, acc: Acc) -> None:
-    t, old, new = a.table, a.column, a.new_name
-    acc.write("column", f"{t}.{old}")
-    if new != old:
-        acc.write("column", f"{t}.{new}")
-        acc.note(RENAME, f"column {t}.{old} -> {t}.{new}")
-        acc.bump(Phase.CONTRACT)
-    coldef = a.coldef
-    if coldef is not None and coldef.not_null and not coldef.has_default and not coldef.auto_increment:
-        acc.note(NOT_NULL, f"{t}.{new}")
-        acc.bump(Phase.CONTRACT)
-    if a.widens is False and a.old_type is None:
-        acc.note(TYPE_CHANGE, f"{t}.{new} {coldef.type if coldef else '?'} (previous type unknown)")
-        acc.bump(Phase.CONTRACT)
-    elif a.widens is False:
-        acc.note(NARROWING, f"{t}.{new} {a.old_type} -> {coldef.type if coldef else '?'}")
-        acc.bump(Phase.CONTRACT)

@@ -134,6 +134,9 @@ def widening(old: str, new: str) -> bool | None:
     """True if ``old`` -> ``new`` only widens, False if it may narrow or reinterpret, None if equal."""
     if _norm(old) == _norm(new):
         return None
+    members = _members(old), _members(new)
+    if members[0] is not None and members[1] is not None:  # ENUM/SET: only appended members keep every value
+        return old.split("(")[0] == new.split("(")[0] and members[1][: len(members[0])] == members[0]
     ob, oa, ou = _split(old)
     nb, na, nu = _split(new)
     if ob in _INTS and nb in _INTS:
@@ -151,6 +154,13 @@ def widening(old: str, new: str) -> bool | None:
         p, s = _prec(na)
         return p - s >= len(str(256 ** _INTS[ob]))
     return False
+
+
+def _members(t: str) -> list[str] | None:
+    """The quoted members of an ``enum(...)``/``set(...)`` type, else None."""
+    if not t.startswith(("enum(", "set(")):
+        return None
+    return re.findall(r"'((?:[^']|'')*)'", t)
 
 
 def _norm(t: str) -> str:

@@ -10,13 +10,15 @@ from flywayx.model.lint import (
     DROP_TABLE,
     INDEX_LOCK,
     RENAME,
+    TIGHTEN,
     TRUNCATE,
 )
 from flywayx.sources.analyze.builder import Acc
 from flywayx.sources.analyze.coltypes import parse_column_def
 from flywayx.sources.analyze.cursor import Cursor, names_in_list, split_commas
 from flywayx.sources.analyze.dml import read_rows, table_refs
-from flywayx.sources.analyze.tokens import WORD, Token, words
+from flywayx.sources.analyze.objects import policy_or_rule
+from flywayx.sources.analyze.tokens import STR, WORD, Token, words
 
 # CREATE <kind> -> object kind in the footprint
 _OBJECT_KINDS = {
@@ -66,12 +68,14 @@ def analyze_create(c: Cursor, acc: Acc) -> None:
     if "REPLACE" in words:
         acc.idempotent = True
     kind = c.up()
-    if kind == "TABLE":
+    if kind in ("POLICY", "RULE"):
+        policy_or_rule(Cursor(c.toks), acc)
+    elif kind == "TABLE":
         _create_table(c, acc, temporary=bool({"TEMPORARY", "TEMP"} & set(words)))
     elif kind == "INDEX":
         _create_index(c, acc, unique="UNIQUE" in words)
     elif kind in _OBJECT_KINDS:
-        _create_object(c, acc, kind)
+        _create_object(c, acc, kind, replace="REPLACE" in words)
     else:
         acc.unknown(f"CREATE {kind or '?'} is not analysed")
 
@@ -85,6 +89,12 @@ def _create_table(c: Cursor, acc: Acc, temporary: bool) -> None:
         return
     acc.write("table", table)
     acc.note(CREATE_TABLE, table)
+    if c.accept("PARTITION", "OF"):  # PostgreSQL: a new partition locks its parent while it is attached
+        parent = c.name()
+        if parent:
+            acc.read("table", parent)
+            acc.set_lock("ACCESS EXCLUSIVE" if acc.family == "postgresql" else None)
+        return
     if c.accept("LIKE") or (c.up() == "(" and c.up(1) == "LIKE"):
         c.accept("(")
         c.accept("LIKE")
@@ -94,6 +104,8 @@ def _create_table(c: Cursor, acc: Acc, temporary: bool) -> None:
         return
     if c.up() == "(":
         _table_elements(acc, table, c.skip_group())
+        if acc.family == "postgresql" and any(r.startswith("table:") for r in acc.reads):
+            acc.set_lock("SHARE ROW EXCLUSIVE")  # a foreign key blocks writes to the table it references
     rest = c.rest()
     if any(t.up == "SELECT" for t in rest):
         read_rows(acc, table_refs(rest))
@@ -144,38 +156,53 @@ def _create_index(c: Cursor, acc: Acc, unique: bool) -> None:
     cols = names_in_list(c.skip_group())
     for col in cols:
         acc.read("column", f"{table}.{col}")
-    acc.write("index", f"{table}.{name or (cols[0] if cols else '?')}")
+    index = f"{table}.{name or (cols[0] if cols else '?')}"
+    acc.write("index", index)
     if acc.family == "mysql":
         acc.set_lock("INPLACE")
     elif acc.family == "postgresql":
         acc.set_lock("SHARE UPDATE EXCLUSIVE" if concurrently else "SHARE")
         if not concurrently:
             acc.note(INDEX_LOCK, table)
-    del unique  # uniqueness does not change the footprint or the phase
+    if unique:  # the previous release's writes may duplicate a key: only once it is gone
+        acc.note(TIGHTEN, f"{index} (unique key)")
+        acc.bump(Phase.CONTRACT)
 
 
-def _create_object(c: Cursor, acc: Acc, kw: str) -> None:
+def _create_object(c: Cursor, acc: Acc, kw: str, replace: bool = False) -> None:
     kind = _OBJECT_KINDS[kw]
     c.next()
     c.accept("VIEW")  # MATERIALIZED VIEW
     acc.idempotent = _if_not_exists(c) or acc.idempotent
-    name = c.name()
+    name = c.name() or (_account(c) if kind == "role" else None)
     if name is None:
         acc.unknown(f"CREATE {kw} without a name")
         return
     acc.write(kind, name)
     rest = c.rest()
+    pg = acc.family == "postgresql"
     if kind == "view":
         read_tables = set(table_refs(rest).values())
         for t in sorted(read_tables):
             acc.read("table", t)
+        acc.set_lock("ACCESS EXCLUSIVE" if pg and replace else None)  # replacing locks the view
     elif kind == "trigger":
         on = [k for k, t in enumerate(rest) if t.up == "ON"]
         target = Cursor(rest, on[0] + 1).name() if on else None
         if target:
             acc.read("table", target)
+        acc.set_lock("SHARE ROW EXCLUSIVE" if pg else None)
     if kw == "MATERIALIZED":
         read_rows(acc, table_refs(rest))
+
+
+def _account(c: Cursor) -> str | None:
+    """MySQL ``'user'@'host'`` (a string, then @ and another string or name)."""
+    t = c.peek()
+    if t is None or t.kind != STR:
+        return None
+    c.next()
+    return t.text.strip("'\"").lower()
 
 
 def analyze_drop(c: Cursor, acc: Acc) -> None:
@@ -192,6 +219,8 @@ def analyze_drop(c: Cursor, acc: Acc) -> None:
         acc.set_lock("ACCESS EXCLUSIVE" if acc.family == "postgresql" else None)
     elif kw == "INDEX":
         _drop_index(c, acc)
+    elif kw in ("POLICY", "RULE"):
+        policy_or_rule(Cursor(c.toks), acc)
     elif kw in _OBJECT_KINDS:
         c.next()
         c.accept("VIEW")
@@ -201,6 +230,8 @@ def analyze_drop(c: Cursor, acc: Acc) -> None:
             acc.write(kind, name)
             acc.note(DROP_SCHEMA if kind == "schema" else DROP_OBJECT, f"{kind}:{name}")
         acc.bump(Phase.CONTRACT)
+        if acc.family == "postgresql" and (kind in ("view", "sequence") or (kind == "trigger" and c.accept("ON"))):
+            acc.set_lock("ACCESS EXCLUSIVE")
     else:
         acc.unknown(f"DROP {kw or '?'} is not analysed")
 
@@ -238,6 +269,11 @@ def _drop_index(c: Cursor, acc: Acc) -> None:
 def analyze_rename(c: Cursor, acc: Acc) -> None:
     """MySQL ``RENAME TABLE a TO b [, c TO d]``."""
     c.accept("RENAME")
+    if c.accept("USER"):
+        acc.write("role", c.name() or "?")
+        acc.note(RENAME, "user: the previous release may still log in with the old name")
+        acc.bump(Phase.CONTRACT)
+        return
     if not c.accept_any("TABLE", "TABLES"):
         acc.unknown("RENAME of something other than a table")
         return
@@ -257,7 +293,7 @@ def analyze_truncate(c: Cursor, acc: Acc) -> None:
     for table in _name_list(c):
         acc.write("rows", table)
         acc.note(TRUNCATE, table)
-    acc.bump(Phase.DATA)
+    acc.bump(Phase.CONTRACT)  # rows the previous release still reads are gone
     acc.idempotent = True
     acc.set_lock("ACCESS EXCLUSIVE" if acc.family == "postgresql" else None)
 
@@ -275,3 +311,5 @@ def analyze_comment(c: Cursor, acc: Acc) -> None:
     else:
         acc.write("comment", f"{kind.lower()}.{name}")
     acc.idempotent = True
+    if acc.family == "postgresql" and kind in ("TABLE", "COLUMN", "VIEW", "INDEX", "MATERIALIZED", "SEQUENCE"):
+        acc.set_lock("SHARE UPDATE EXCLUSIVE")

@@ -255,8 +255,23 @@ def analyze_select(c: Cursor, acc: Acc, ctes: frozenset[str] = frozenset()) -> N
     rest = c.rest()
     read_rows(acc, table_refs(rest, ctes))
     acc.idempotent = True
+    _sequence_calls(acc, rest)
     if any(t.up == "INTO" for t in rest) and any(t.up in ("OUTFILE", "DUMPFILE") for t in rest):
         acc.note("unknown", "SELECT ... INTO OUTFILE writes a file on the server")
+
+
+_SEQUENCE_WRITERS = frozenset({"SETVAL", "NEXTVAL"})
+
+
+def _sequence_calls(acc: Acc, tokens: list[Token]) -> None:
+    """``SELECT setval('s', n)`` / ``nextval(s)`` move a sequence: a data change, not a read."""
+    for k, t in enumerate(tokens[:-2]):
+        if t.kind == WORD and t.up in _SEQUENCE_WRITERS and tokens[k + 1].text == "(":
+            arg = tokens[k + 2]
+            name = arg.text.strip("'").lower() if arg.kind != WORD and arg.kind != QID else arg.name
+            acc.write("sequence", name)
+            acc.idempotent = t.up == "SETVAL"
+            acc.bump(Phase.DATA)
 
 
 def skip_ctes(c: Cursor) -> frozenset[str]:

@@ -39,11 +39,13 @@ def _at_least(ctx: Context, mariadb: tuple[int, ...], mysql: tuple[int, ...]) ->
 
 
 _MYSQL_FIXED = {
-    "add-index": "INPLACE", "add-pk": "INPLACE", "drop-index": "INPLACE", "drop-fk": "INPLACE",
-    "drop-constraint": "INPLACE", "drop-pk": "COPY", "convert-charset": "COPY", "engine": "COPY",
-    "order-by": "COPY", "rebuild": "INPLACE", "table-option": "INSTANT", "set-default": "INSTANT",
-    "drop-default": "INSTANT", "drop-partition": "INPLACE", "algorithm": None, "lock": None,
-    "add-check": "INPLACE", "set-not-null": "INPLACE", "drop-not-null": "INPLACE",
+    "add-index": "INPLACE", "add-pk": "INPLACE", "drop-index": "INPLACE", "drop-pk": "COPY",
+    "convert-charset": "COPY", "engine": "COPY", "order-by": "COPY", "rebuild": "INPLACE",
+    "table-option": "INSTANT", "set-default": "INSTANT", "drop-default": "INSTANT", "algorithm": None,
+    "lock": None, "add-check": "COPY", "set-not-null": "INPLACE", "drop-not-null": "INPLACE",
+    # partition maintenance (MySQL's documented algorithms; MariaDB accepts no ALGORITHM clause here)
+    "add-partition": "INPLACE", "drop-partition": "INPLACE", "truncate-partition": "INPLACE",
+    "exchange-partition": "INPLACE", "repartition": "COPY",
 }
 
 
@@ -51,6 +53,8 @@ def mysql_algorithm(a: Action, ctx: Context) -> str | None:
     """The ALTER algorithm MySQL/MariaDB uses for ``a`` by default."""
     if a.op in _MYSQL_FIXED:
         return _MYSQL_FIXED[a.op]
+    if a.op in ("drop-fk", "drop-constraint"):  # MariaDB 10.6+ only edits the data dictionary
+        return "INSTANT" if ctx.mariadb and _at_least(ctx, (10, 6), (99,)) else "INPLACE"
     if a.op == "add-column":
         return _mysql_add_column(a, ctx)
     if a.op == "drop-column":
@@ -70,6 +74,8 @@ def _mysql_add_column(a: Action, ctx: Context) -> str:
     d = a.coldef
     if d is not None and (d.generated == "stored" or d.auto_increment or d.primary_key):
         return "COPY"
+    if d is not None and d.default_text.startswith("("):  # an expression default: every row is computed
+        return "COPY"
     at_end = d is None or d.position is None
     if at_end and _at_least(ctx, (10, 3), (8, 0, 12)):
         return "INSTANT"
@@ -83,17 +89,24 @@ def _mysql_retype(a: Action, ctx: Context) -> str:
         if a.coldef is not None and a.coldef.not_null:
             return "INPLACE"
         return "INSTANT" if _at_least(ctx, (10, 5), (8, 0, 28)) else "INPLACE"
-    if a.widens and a.old_type and a.coldef and _same_length_class(a.old_type, a.coldef.type):
+    if a.widens and a.old_type and a.coldef and a.old_type.startswith(("enum(", "set(")):
+        return "INSTANT"  # members appended at the end: metadata only
+    if a.widens and a.old_type and a.coldef and _varchar_in_place(a.old_type, a.coldef.type, ctx):
         return "INSTANT" if ctx.mariadb and _at_least(ctx, (10, 4), (99,)) else "INPLACE"
     return "COPY"
 
 
-def _same_length_class(old: str, new: str) -> bool:
-    """VARCHAR growth stays in place while the length prefix keeps its size (<256 or >=256 bytes)."""
+def _varchar_in_place(old: str, new: str, ctx: Context) -> bool:
+    """VARCHAR growth without a copy. MySQL: while the length prefix keeps its size (<256 or >=256
+    bytes, utf8mb4 counted as 4 bytes a character). MariaDB 10.4+: also from at most 127 bytes, whose
+    values InnoDB always stores with a one-byte length."""
     o, n = re.match(r"varchar\((\d+)\)", old), re.match(r"varchar\((\d+)\)", new)
     if not (o and n):
         return False
-    return (int(o.group(1)) * 4 < 256) == (int(n.group(1)) * 4 < 256)
+    before, after = int(o.group(1)) * 4, int(n.group(1)) * 4
+    if ctx.mariadb and _at_least(ctx, (10, 4), (99,)) and before <= 127:
+        return True
+    return (before < 256) == (after < 256)
 
 
 def pg_lock(a: Action, ctx: Context) -> tuple[str, str | None]:
@@ -111,8 +124,10 @@ def pg_lock(a: Action, ctx: Context) -> tuple[str, str | None]:
         return "ACCESS EXCLUSIVE", None if "not-valid" in a.flags else SCAN
     if op in ("add-pk", "add-index"):
         return "ACCESS EXCLUSIVE", None if "using-index" in a.flags else SCAN
-    if op in ("validate", "pg-set", "attach-partition"):
+    if op in ("validate", "pg-set", "attach-partition", "set-statistics"):
         return "SHARE UPDATE EXCLUSIVE", None
+    if op == "detach-partition":
+        return ("SHARE UPDATE EXCLUSIVE" if "concurrently" in a.flags else "ACCESS EXCLUSIVE"), None
     if op == "trigger-state":
         return "SHARE ROW EXCLUSIVE", None
     if op in ("rewrite", "engine", "rebuild"):

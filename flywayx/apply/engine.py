@@ -1,0 +1,234 @@
+"""The one engine: run an ordered list of steps under the migration lock, and record the run.
+
+A *step source* (``service/steps.py``: Flyway's order, a release plan, an expand phase, a resumed
+run) chooses what runs and in which order; this module runs it the same way for every source. It
+decides nothing.
+
+- One step per lock. Under the lock the runner compares a cheap token of the history table
+  (highest rank, failed rows) with the one the source planned from; only when another runner changed the
+  history does the source read it again and plan again (``refresh``). Otherwise the source advances
+  past the step it handed out (``done``), so a run costs one history read and one plan, not one per
+  migration, and concurrent runners still agree (each re-plans from what the other wrote).
+- ``check`` runs under the lock before every step (a runner killed mid-migration since we started).
+- Flyway's callbacks in Flyway's order (flyway-semantics.md §5.3): ``beforeMigrate``; around each
+  migration ``beforeEachMigrate`` … ``afterEachMigrate`` (``apply.walk``) or ``afterEachMigrateError``;
+  ``afterVersioned`` and ``beforeRepeatables`` once, before the first repeatable or at the end;
+  ``afterMigrateApplied`` when something ran, ``afterMigrate``; ``afterMigrateError`` on failure.
+- The run record in ``flywayx_runs``: started before the first step, finished with the outcome.
+- ``stop_after_one``: Flyway's ``target=next``.
+- ``dry_run``: the same loop over the same source, without the lock, the run record or any write:
+  each step and each callback is handed to the service's recorder instead of being run
+  (``migrate --dry-run`` shows exactly this sequence).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from flywayx.apply.record import record_satisfied
+from flywayx.apply.walk import Applied, ApplyOptions, Reporter, apply_one, quiet
+from flywayx.db.base import Database, HistoryTable
+from flywayx.db.own_tables import OwnTables
+from flywayx.model import HistoryRow, Migration
+from flywayx.model.work import Work
+
+Token = tuple[int | None, int]  # (highest installed_rank, failed rows) of the history table
+
+
+@dataclass(frozen=True)
+class Step:
+    """One migration to apply, and why it is in the run (the words ``plan`` and ``--dry-run`` show).
+
+    A step whose ``work.recorded_as`` is set is *recorded*, not run: its change is already in the
+    database (``plan/ledger.py``); ``retire`` is the row of the version it was renamed from.
+    """
+
+    work: Work
+    reason: str = ""
+    retire: HistoryRow | None = None
+
+    @property
+    def migration(self) -> Migration:
+        return self.work.migration
+
+    @property
+    def recorded(self) -> bool:
+        return self.work.recorded_as is not None
+
+    @property
+    def rows(self) -> int:
+        """History rows the step writes."""
+        return 2 if self.retire is not None else 1
+
+
+class StepSource(Protocol):
+    """Chooses the steps of a run. ``token`` is the history token the current choice was made from."""
+
+    token: Token | None
+
+    def refresh(self) -> None:
+        """Read the history again (token first, then rows) and choose again; may raise a refusal."""
+
+    def check(self) -> None:
+        """Under the lock, before each step: raise when no step may start (a dead runner's leftovers)."""
+
+    def next_step(self) -> Step | None:
+        """The next step, or None when the run is complete."""
+
+    def done(self, step: Step, applied: Applied) -> None:
+        """``step`` ran and wrote its history row: advance past it."""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What ``flywayx_runs`` says about the run."""
+
+    run_id: str
+    tool_version: str
+    installed_by: str
+    from_release: str | None = None
+    to_release: str | None = None
+    phase: str | None = None
+    outcome: str = "success"  # written when every step ran ("expanded" for an expand phase)
+
+
+@dataclass
+class RunOptions:
+    lock: Callable[[], AbstractContextManager[None]]
+    apply: ApplyOptions
+    record: RunRecord
+    stop_after_one: bool = False
+    dry_run: bool = False  # record what would run; write nothing, take no lock
+
+
+@dataclass
+class Ran:
+    """The steps a run applied, in order, with what each took."""
+
+    steps: list[tuple[Step, Applied]] = field(default_factory=list)
+
+
+def history_token(history: HistoryTable) -> Token:
+    """Changes whenever any runner adds or removes a history row (``HistoryTable.token``)."""
+    return history.token()
+
+
+def _advance(token: Token, rows: int) -> Token:
+    """The token after this runner wrote ``rows`` more successful rows (ranks are the highest + 1)."""
+    return (token[0] or 0) + rows, token[1]
+
+
+def run_steps(db: Database, history: HistoryTable, own: OwnTables, source: StepSource, opts: RunOptions,
+              report: Reporter = quiet) -> Ran:
+    """Apply ``source``'s steps one per lock; record the run's outcome; re-raise a failure."""
+    record = opts.record
+    if opts.dry_run:
+        ran = Ran()
+        _loop(db, history, own, source, opts, report, ran)
+        return ran
+    own.start_run(record.run_id, from_release=record.from_release, to_release=record.to_release,
+                  phase=record.phase, tool_version=record.tool_version, installed_by=record.installed_by)
+    ran = Ran()
+    try:
+        _loop(db, history, own, source, opts, report, ran)
+    except Exception as err:
+        _fire(opts, "afterMigrateError", report, quietly=True)
+        _finish(db, own, record.run_id, "failed", str(err))
+        raise
+    _finish(db, own, record.run_id, record.outcome, f"{len(ran.steps)} applied")
+    return ran
+
+
+def _loop(db: Database, history: HistoryTable, own: OwnTables, source: StepSource, opts: RunOptions,
+          report: Reporter, ran: Ran) -> None:
+    _fire(opts, "beforeMigrate", report)
+    repeatables = False
+    expected = token = source.token
+    lock = (lambda: nullcontext()) if opts.dry_run else opts.lock
+    while True:
+        with lock():
+            if not opts.dry_run:
+                token = history_token(history)
+            if token != expected:  # another runner wrote to the history: read it again, choose again
+                source.refresh()
+                token = source.token or token
+            source.check()
+            step = source.next_step()
+            if step is None:
+                break
+            if step.migration.version is None and not repeatables and not step.recorded:
+                _fire(opts, "afterVersioned", report)
+                _fire(opts, "beforeRepeatables", report)
+                repeatables = True
+            done = _apply(db, history, own, step, opts, report)
+            ran.steps.append((step, done))
+            source.done(step, done)
+            expected = token if opts.dry_run or token is None else _advance(token, step.rows)
+        if opts.stop_after_one and not step.recorded:
+            break
+    if not repeatables:
+        _fire(opts, "afterVersioned", report)
+    if any(not step.recorded for step, _ in ran.steps):
+        _fire(opts, "afterMigrateApplied", report)
+    _fire(opts, "afterMigrate", report)
+    if not opts.dry_run:
+        db.commit()
+
+
+def _apply(db: Database, history: HistoryTable, own: OwnTables, step: Step, opts: RunOptions,
+           report: Reporter) -> Applied:
+    if opts.dry_run:
+        return _dry(step, opts, report)
+    if step.recorded:
+        return record_satisfied(db, history, own, step.work, opts.apply, report, step.retire)
+    try:
+        return apply_one(db, history, own, step.work, opts.apply, report)
+    except Exception:
+        _fire(opts, "afterEachMigrateError", report, quietly=True, migration=step.migration)
+        raise
+
+
+def _dry(step: Step, opts: RunOptions, report: Reporter) -> Applied:
+    """What ``apply_one`` would do, told to the recorder (callbacks) and the reporter (the step)."""
+    m, statements = step.migration, step.work.statements
+    if step.recorded:
+        report("migration.dry", {"step": step})
+        return Applied(m, 0, 0)
+    _fire(opts, "beforeEachMigrate", report, migration=m)
+    report("migration.dry", {"step": step})
+    for _ in statements if opts.apply.each_statement and statements else ():
+        _fire(opts, "beforeEachMigrateStatement", report, migration=m)
+        _fire(opts, "afterEachMigrateStatement", report, migration=m)
+    _fire(opts, "afterEachMigrate", report, migration=m)
+    return Applied(m, 0, len(statements) if statements is not None else 1)
+
+
+def _fire(opts: RunOptions, event: str, report: Reporter, *, quietly: bool = False,
+          migration: Migration | None = None) -> None:
+    """Run an event's callbacks. ``quietly``: an error callback that fails itself must not hide the
+    error being reported; its failure is reported as an event instead."""
+    fire = opts.apply.callbacks
+    if fire is None:
+        return
+    if not quietly:
+        fire(event, migration)
+        return
+    try:
+        fire(event, migration)
+    except Exception as err:
+        report("callback.failed", {"event": event, "error": str(err)})
+
+
+def _finish(db: Database, own: OwnTables, run_id: str, outcome: str, detail: str) -> None:
+    """Close the run record; a connection already gone leaves the record ``running`` (never raises)."""
+    try:
+        db.rollback()
+        own.finish_run(run_id, outcome, detail)
+    except Exception:
+        return
+
+
+__all__ = ["Ran", "RunOptions", "RunRecord", "Step", "StepSource", "Token", "history_token", "run_steps"]

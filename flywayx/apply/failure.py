@@ -1,0 +1,70 @@
+"""The one error a failed or interrupted migration ends with: which statement, what stays applied, and
+the exact next command for this database.
+
+Where the migration ran in a transaction (PostgreSQL, SQLite) the failure rolled it back: nothing
+stays, no history row is written, and the next step is plain ``migrate``. Tracked MySQL/MariaDB
+migrations keep the statements before the failed one and resume at it (``migrate --resume``). Other
+non-transactional runs (``executeInTransaction=false`` on PostgreSQL, Python migrations on MySQL)
+keep what they did with no statement record: undo or finish it by hand, then ``repair``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flywayx.apply import interrupt
+from flywayx.apply.run import Progress
+from flywayx.errors import FlywayxError, Interrupted, MigrationFailed
+from flywayx.model.redact import redact_text
+from flywayx.model.work import Work
+
+if TYPE_CHECKING:
+    from flywayx.apply.walk import ApplyOptions
+
+
+def failure(err: Exception, work: Work, p: Progress, opts: ApplyOptions, in_txn: bool,
+            failed_at: int) -> FlywayxError:
+    """The error for ``err`` raised while applying ``work``: statement ``failed_at`` (0-based) failed,
+    ``p.done`` statements stay applied (fewer when a transaction was rolled back)."""
+    m = work.migration
+    signum = interrupt.honoured()
+    if signum is None and isinstance(err, MigrationFailed) and err.details.get("script"):
+        return err
+    statements = work.statements or ()
+    stmt = statements[failed_at] if failed_at < len(statements) else None
+    where = m.script + (f" line {stmt.line}" if stmt else "")
+    text = str(err).strip()
+    reason = redact_text(text.splitlines()[0] if text else type(err).__name__, opts.secrets)
+    label = f"version {m.version}" if m.version is not None else f'repeatable "{m.description}"'
+    details = {"migration": label, "script": m.script, "line": stmt.line if stmt else None,
+               "statement": stmt.sql if stmt else None, "applied_statements": p.done}
+    hint = _hint(work, p, in_txn, signum is not None, failed_at)
+    if signum is not None:
+        number = f" (statement {failed_at + 1} of {len(statements)})" if stmt else ""
+        return Interrupted(f"Migration {m.script} interrupted by {interrupt.name(signum)} at {where}{number}: {reason}",
+                           hint=hint, signum=signum, **details)
+    return MigrationFailed(f"Migration {m.script} failed at {where}: {reason}", hint=hint, **details)
+
+
+def _hint(work: Work, p: Progress, in_txn: bool, interrupted: bool, failed_at: int) -> str:
+    m, total, done = work.migration, len(work.statements or ()), p.done
+    if in_txn:
+        return ("nothing of it was applied: the whole migration was rolled back; run `flywayx migrate` to apply it "
+                "again" if interrupted else "nothing of it was applied: the whole migration was rolled back; fix it "
+                "and run `flywayx migrate` again")
+    if p.tracked:
+        applied = f"{done} of {total} statements were applied"
+        if done < failed_at:  # the script's own transaction (or the server, on a deadlock) rolled back the rest
+            applied += f" (statements {done + 1} to {failed_at} were rolled back with their transaction)"
+        if interrupted:
+            return f"{applied}; run `flywayx migrate --resume` to continue at statement {done + 1}"
+        partial = (" Its procedure committed part of its work before the failure (a statement inside it commits): "
+                   "check what it changed, since `--resume` runs it again from its start." if p.partial else "")
+        there = "there" if done == failed_at else f"at statement {done + 1}"
+        return (f"{applied}. Fix statement {failed_at + 1}, then run `flywayx migrate --resume` to continue {there} "
+                f"(or restore the backup and run `flywayx repair`).{partial}")
+    if m.is_python:
+        return ("what the Python migration changed before it stopped stays applied: undo it by hand, fix the "
+                "migration, then run `flywayx repair` and `flywayx migrate`")
+    return (f"{done} of {total} statements were applied and stay applied (the migration did not run in a "
+            "transaction): undo them or finish the migration by hand, then run `flywayx repair`")

@@ -1,0 +1,49 @@
+"""How a ``--dry-run`` is shown: each action the real run would take, one line each, in order
+(``migrate``, ``baseline``, ``clean``; the service layer lists them, ``service/dryrun.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from flywayx.cli.app import say
+
+
+def say_actions(ctx: click.Context, actions: list[dict[str, Any]], schema: str = "") -> None:
+    """A dry run's actions in order, one line each (statements indented under it)."""
+    say(ctx, "DRY RUN: nothing below is executed; no schema, history row, flywayx table or lock is touched.")
+    for a in actions:
+        say(ctx, "Would " + _dry_text(a, schema))
+        for st in a.get("statements", []):
+            say(ctx, "    " + st["sql"].replace("\n", "\n    ") + ";")
+
+
+def _dry_text(a: dict[str, Any], schema: str) -> str:
+    kind = a["action"]
+    if kind == "migrate":
+        what = (f'to version "{a["version"]} - {a["description"]}"' if a["version"] is not None
+                else f'with repeatable migration "{a["description"]}"')
+        late = " [out of order]" if a["outOfOrder"] else ""
+        skip = f" (resuming at statement {a['skipStatements'] + 1})" if a["skipStatements"] else ""
+        return f"migrate schema {schema} {what}{late}{skip}"
+    texts: dict[str, Callable[[], str]] = {
+        "callback": lambda: f"run callback {a['script']} ({a['event']})",
+        "backup": lambda: f"back up {', '.join(a['schemas']) or 'the database'} into {a['directory']}",
+        "resume": lambda: f"resume {a['script']} after statement {a['statementsDone']} of {a['total']}",
+        "createSchema": lambda: f"create schema {a['schema']}",
+        "createHistoryTable": lambda: f"create the schema history table {a['schema']}.{a['table']}",
+        "insertHistoryRow": lambda: f"write a {a['type']} row ({a['version'] or ''} {a['description']})",
+        "createFlywayxTables": lambda: f"create flywayx's own tables in {a['schema']}",
+        "fillContentId": lambda: f"record the content id of applied {a['script']} (upgrade in place)",
+        "record": lambda: (f"record {a['version']} - {a['description']} as applied without running it: "
+                           f"{str(a['reason']).removeprefix('recorded, not run: ')}"),
+        "dropSchema": lambda: f"drop schema {a['schema']} ({len(a['objects'])} objects: {_few(a['objects'])})",
+        "cleanSchema": lambda: f"empty schema {a['schema']} ({len(a['objects'])} objects: {_few(a['objects'])})",
+    }
+    return texts[kind]()
+
+
+def _few(names: list[str]) -> str:
+    return ", ".join(names[:8]) + (", …" if len(names) > 8 else "") if names else "none"

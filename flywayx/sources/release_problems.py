@@ -1,0 +1,80 @@
+"""How ``releases.toml`` problems are found when the TOML does not parse, chosen so that none is a
+consequence of another, and reported: one ``ReleaseConfigError`` listing every problem with its
+file:line and a hint that fits the kind of problem. Pure, apart from raising."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Sequence
+
+from flywayx.errors import ReleaseConfigError
+from flywayx.model.release import ReleaseProblem
+
+# The problems that drop a release table (sources.releases._declared_versions): its migrations then
+# belong nowhere, which is not worth a second report.
+DROPPED = ("release name ", "release '")
+
+
+def _syntax_line(err: tomllib.TOMLDecodeError) -> int | None:
+    m = re.search(r"line (\d+)", str(err))
+    return int(m.group(1)) if m else None
+
+
+_SECTION = re.compile(r"^\s*\[")
+
+
+def syntax_problems(text: str, file: str, whole: tomllib.TOMLDecodeError) -> list[ReleaseProblem]:
+    """Every TOML syntax error of the file, none caused by another: each table (a header line and
+    the lines up to the next one) is parsed on its own, so an error in one cannot hide or fake an
+    error in the next. When every table parses alone, the whole-file error (a table declared twice)
+    is the one to report."""
+    lines = text.splitlines(keepends=True)
+    starts = [0] + [i for i, line in enumerate(lines) if i and _SECTION.match(line)]
+    out: list[ReleaseProblem] = []
+    for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
+        try:
+            tomllib.loads("".join(lines[start:end]))
+        except tomllib.TOMLDecodeError as err:
+            local = _syntax_line(err)
+            out.append(ReleaseProblem(file, None if local is None else local + start,
+                                      f"invalid TOML: {_without_position(err)}"))
+    return out or [ReleaseProblem(file, _syntax_line(whole), f"invalid TOML: {_without_position(whole)}")]
+
+
+def _without_position(err: tomllib.TOMLDecodeError) -> str:
+    """tomllib's message without its "(at line L, column C)": the problem carries the line."""
+    return re.sub(r"\s*\(at line \d+, column \d+\)$", "", str(err)) or str(err)
+
+
+def raise_problems(problems: Sequence[ReleaseProblem], file: str) -> None:
+    """Raise one ReleaseConfigError listing every problem, each with file:line, one per line of
+    the message (no-op when there are none). The hint fits the kind of problem."""
+    if not problems:
+        return
+    if len(problems) == 1:
+        message = f"{file} is invalid: {problems[0]}"
+    else:
+        message = f"{file} is invalid ({len(problems)} problems):\n" + "\n".join(str(p) for p in problems)
+    raise ReleaseConfigError(message, hint=_hint(problems), problems=list(problems), file=file)
+
+
+def _hint(problems: Sequence[ReleaseProblem]) -> str:
+    if any(p.message.startswith("invalid TOML") for p in problems):
+        return ('fix the TOML syntax at each line listed: tables are written [release."4.6.1"], '
+                'values in double quotes (from = "4.6.0", merges = ["4.5.3"])')
+    if any("belongs to no release" in p.message or p.message.startswith(("[equivalent]", "[commutes]"))
+           for p in problems):
+        return ("declare the release each listed migration belongs to, or correct the version; "
+                "`flywayx graph --offline` draws the releases as declared")
+    return "fix each entry listed (the format is described in docs/release-lines.md)"
+
+
+def independent(structural: Sequence[ReleaseProblem], fit: list[ReleaseProblem]) -> list[ReleaseProblem]:
+    """The migration problems that are not consequences of the structural ones: none after a syntax
+    error (there is no graph), and no "belongs to no release" once a release table was dropped."""
+    if any(p.message.startswith("invalid TOML") for p in structural):
+        return []
+    if any(p.message.startswith(DROPPED) for p in structural):
+        return [p for p in fit if "belongs to no release" not in p.message]
+    return fit
