@@ -249,7 +249,8 @@ def _connection(url: DatabaseUrl, secret: str | None) -> Iterator[Any]:
             import pymysql
 
             conn: Any = pymysql.connect(host=url.host or "localhost", port=url.port or 3306, user=url.user,
-                                        password=secret or "", unix_socket=url.unix_socket, autocommit=True)
+                                        password=(secret or "").encode("utf-8"), unix_socket=url.unix_socket,
+                                        autocommit=True)  # UTF-8 bytes: PyMySQL would send latin-1
         elif family == "postgresql":
             import psycopg
 
