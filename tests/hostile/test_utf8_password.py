@@ -32,7 +32,7 @@ def utf8_user(tmp_path: Path) -> Iterator[tuple[harness.Db, str, str]]:
             cur = conn.cursor()
             cur.execute("CREATE USER %s@'%%' IDENTIFIED BY %s", (user, password))
             # the scratch database and the restore's scratch and previous databases beside it
-            cur.execute(f"GRANT ALL ON `{db.schema}%`.* TO %s@'%%'", (user,))
+            cur.execute(f"GRANT ALL ON `{db.schema}%%`.* TO %s@'%%'", (user,))
             yield db, user, password
         finally:
             conn.cursor().execute("DROP USER IF EXISTS %s@'%%'", (user,))
