@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import shutil
@@ -74,10 +75,8 @@ def tools(family_name: str, restore: bool = False) -> list[str]:
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     """Ask Linux to SIGKILL this child when flywayx dies (no-op elsewhere)."""
     if sys.platform.startswith("linux"):
-        try:
+        with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
 
 
 def spawn(cmd: list[str], *, env: dict[str, str] | None = None, stdin: Any = None, stdout: Any = None,

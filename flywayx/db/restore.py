@@ -155,19 +155,18 @@ def _restore_pg(tools: list[str], url: DatabaseUrl, secret: str | None, schemas:
     loader_cmd = [psql, "-X", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1", *clients.pg_args(url),
                   f"--dbname={clients.pg_database(url)}", f"--command={reset}", "--file=-"]
     source_cmd = [pg_restore, "--clean", "--if-exists", "--file=-", str(path)]
-    source_errors = tempfile.TemporaryFile()  # a file, not a pipe: pg_restore never blocks on it
-    source = clients.spawn(source_cmd, env=env, stdout=subprocess.PIPE, stderr=source_errors)
-    try:
-        loader = clients.spawn(loader_cmd, env=env, stdin=source.stdout, stdout=subprocess.DEVNULL)
-    except BaseException:
-        source.kill()
+    with tempfile.TemporaryFile() as source_errors:  # a file, not a pipe: pg_restore never blocks on it
+        source = clients.spawn(source_cmd, env=env, stdout=subprocess.PIPE, stderr=source_errors)
+        try:
+            loader = clients.spawn(loader_cmd, env=env, stdin=source.stdout, stdout=subprocess.DEVNULL)
+        except BaseException:
+            source.kill()
+            source.wait()
+            raise
+        assert source.stdout is not None
+        source.stdout.close()  # the loader holds the pipe now; pg_restore sees EPIPE if psql stops
+        _, loader_err = loader.communicate()
         source.wait()
-        raise
-    assert source.stdout is not None
-    source.stdout.close()  # the loader holds the pipe now; pg_restore sees EPIPE if psql stops
-    _, loader_err = loader.communicate()
-    source.wait()
-    with source_errors:
         source_errors.seek(0)
         source_err = source_errors.read()
     if loader.returncode != 0:

@@ -229,7 +229,8 @@ def _swap(conn: Any, scratch: str, target: str) -> None:
                 _create(conn, mode, ddl)
             _rows(conn, f"DROP DATABASE {q(previous)}")
             _rows(conn, f"DROP DATABASE {q(scratch)}")
-            raise BackupFailed(f"restore could not swap the backup into {target}: {err}; {target} is unchanged") from err
+            raise BackupFailed(f"restore could not swap the backup into {target}: {err}; {target} is unchanged"
+                               ) from err
         for view in _rows(conn, "SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = %s", (target,)):
             _rows(conn, f"DROP VIEW {q(view[0])}")
         for kind, name, _, _ in old.routines:

@@ -21,8 +21,8 @@ from typing import Any
 
 from flywayx.db.backup import BackupInfo
 from flywayx.db.backup import backup as take_backup
-from flywayx.db.restore import restore as put_back
 from flywayx.db.fingerprint import fingerprint
+from flywayx.db.restore import restore as put_back
 from flywayx.errors import StateError, UsageError
 from flywayx.model import Config, HistoryRow
 from flywayx.model.config import DatabaseUrl

@@ -22,8 +22,8 @@ import pymysql
 import pytest
 
 from flywayx.db.backup import BackupFailed, BackupInfo, backup
-from flywayx.db.restore import restore
 from flywayx.db.fingerprint import fingerprint
+from flywayx.db.restore import restore
 from flywayx.errors import ConnectionFailed, FlywayxError, ToolMissing
 from flywayx.model.config import DatabaseUrl
 from flywayx.model.fingerprint import diff
