@@ -123,8 +123,9 @@ def session(config: Config, *, read_only: bool = False) -> Iterator[Session]:
             table=config.table, environment=config.environment, separator=config.placeholder_separator)
         values = merge_placeholders(config.placeholder_map, builtins)
         found = scan(config, values)
-        s = Session(config, db, schemas, default, db.history(default, config.table), OwnTables(db, default),
-                    found, values, installed_by, [s for s in (config.password,) if s])
+        history = db.history(default, config.table, config.tablespace)
+        s = Session(config, db, schemas, default, history, OwnTables(db, default), found, values, installed_by,
+                    [s for s in (config.password,) if s])
         try:
             yield s
         finally:
