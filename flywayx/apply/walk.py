@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flywayx.apply import interrupt
+from flywayx.apply import indexes, interrupt
 from flywayx.apply.failure import failure
 from flywayx.apply.run import Body, Progress, prefix_digest, run_python, server_of, undo_guarded
 from flywayx.db.base import Database, HistoryTable
@@ -77,6 +77,7 @@ def _apply(db: Database, history: HistoryTable, own: OwnTables | None, work: Wor
     started = time.monotonic()
     p = Progress(work.skip_statements, prefix_digest(work.statements, work.skip_statements))
     p.tracked = not in_txn and not db.capabilities.transactional_ddl and own is not None and not m.is_python
+    invalid_before = indexes.watch(db, work.statements)
     try:
         _fire(opts, "beforeEachMigrate", m)
         if not opts.skip_executing:
@@ -86,6 +87,8 @@ def _apply(db: Database, history: HistoryTable, own: OwnTables | None, work: Wor
         _reopen(db, p)
     except Exception as err:
         elapsed, failed_at = _ms(started), p.done
+        for name in indexes.clean(db, invalid_before):
+            report("index.dropped", {"migration": m, "index": name})
         _record_failure(db, history, own, work, opts, elapsed, in_txn, p)
         raise failure(err, work, p, opts, in_txn, failed_at) from err
     elapsed = _ms(started)
