@@ -124,6 +124,16 @@ class PostgresDatabase(DbapiDatabase):
         except Exception:  # the statement then runs to its end; the interrupt is still honoured after it
             return
 
+    def invalid_indexes(self) -> frozenset[tuple[str, str]]:
+        rows = self.query("SELECT CAST(n.nspname AS TEXT), CAST(c.relname AS TEXT) FROM pg_index i"
+                          " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+                          " WHERE NOT i.indisvalid")
+        return frozenset((str(a), str(b)) for a, b in rows)
+
+    def drop_invalid_index(self, schema: str, name: str) -> None:
+        self.rollback()  # DROP INDEX CONCURRENTLY refuses to run inside a transaction block
+        self.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {self.quote(schema, name)}")
+
     def capture_session(self) -> None:
         """Remember the role and search path that ``restore_session`` returns to."""
         role, path = self.query("SELECT CAST(current_user AS TEXT), current_setting('search_path')")[0]

@@ -35,7 +35,7 @@ from flywayx.sources.placeholders import (
     with_filename,
 )
 from flywayx.sources.scan import ScanResult, scan
-from flywayx.sources.splitter import split
+from flywayx.statements.splitter import split
 
 Reporter = apply.Reporter
 Fire = Callable[[str, Migration | None], None]
