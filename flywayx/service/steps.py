@@ -143,14 +143,19 @@ class _Source:
 
     def validation_of(self, patterns: Sequence[str]) -> list[ValidationIssue]:
         """Flyway's rules over the projected history; with releases, migrations of releases the
-        database has not reached are not "missing" (they are what a later upgrade brings)."""
+        database has not reached are not "missing" (they are what a later upgrade brings), and neither
+        is a repeatable migration never applied (every mode's next run applies it; e.g. after
+        ``baseline --release R``, which records R's versioned migrations only)."""
         issues = validation_issues(self.s, patterns, self.info)[0]
         if self.ledger is None:
             return issues
         reached = self.ledger.reached()
         owner = {i.version.text: i.owner for i in self.ledger.world.items if not i.baseline}
-        return [i for i in issues if not (i.code == "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED"
-                                          and i.version is not None and owner.get(i.version) not in reached)]
+        unapplied = {m.description for m in self.info.migrations if m.version is None and m.applied is None}
+        return [i for i in issues
+                if not (i.code == "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED"
+                        and i.version is not None and owner.get(i.version) not in reached)
+                and not (i.code == "RESOLVED_REPEATABLE_MIGRATION_NOT_APPLIED" and i.description in unapplied)]
 
 
 class FlywayOrder(_Source):
