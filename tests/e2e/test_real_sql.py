@@ -180,8 +180,15 @@ DUMP_SESSION = ("/*!40103 SET @OLD_TIME_ZONE=@@TIME_ZONE */;\n/*!40103 SET TIME_
                 "CREATE TABLE ts (at TIMESTAMP NULL);\nINSERT INTO ts SELECT at FROM prereq;\n"
                 "INSERT INTO ts VALUES ('2024-01-01 00:00:00');\n/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;\n")
 
+# a public project's pattern: a value kept in @v, a helper procedure created, called and dropped, @v read after
+HELPER_CALLED = ("SET @tenant := 'acme';\nDROP PROCEDURE IF EXISTS make_t;\nDELIMITER $$\n"
+                 "CREATE PROCEDURE make_t()\nBEGIN\n    -- only when missing\n"
+                 "    CREATE TABLE IF NOT EXISTS t (name VARCHAR(10));\nEND $$\nDELIMITER ;\nCALL make_t();\n"
+                 "DROP PROCEDURE make_t;\nINSERT INTO t SELECT name FROM prereq;\nINSERT INTO t VALUES (@tenant);\n")
 
-@pytest.mark.parametrize("script", [CASE_3, DUMP_SESSION], ids=["user-variable", "dump-time-zone"])
+
+@pytest.mark.parametrize("script", [CASE_3, DUMP_SESSION, HELPER_CALLED],
+                         ids=["user-variable", "dump-time-zone", "after-a-helper-call"])
 def test_resume_rebuilds_the_session(cli_run: Cli, tmp_path: Path, script: str) -> None:
     """Case 3: after the fix, --resume "succeeded" and t held NULL (the dump's TIME_ZONE restore failed
     with error 1231): the session the first statements built is rebuilt before continuing."""
