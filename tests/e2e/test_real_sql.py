@@ -207,6 +207,28 @@ def test_resume_rebuilds_the_session(cli_run: Cli, tmp_path: Path, script: str) 
     assert "'acme'" in got or "'2024-01-01 00:00:00'" in got
 
 
+def test_resume_reads_a_callbacks_helper_from_the_database(cli_run: Cli, tmp_path: Path) -> None:
+    """The helper comes from a ``beforeMigrate`` callback: its body is read from the database. A plain body
+    sets nothing, so the resume goes on; one that runs dynamic SQL may set anything, so it is refused."""
+    helper = ("DROP PROCEDURE IF EXISTS ensure_t;\nDELIMITER $$\nCREATE PROCEDURE ensure_t()\nBEGIN\n"
+              "    CREATE TABLE IF NOT EXISTS t (name VARCHAR(10));{extra}\nEND $$\nDELIMITER ;\n")
+    script = ("SET @tenant := 'acme';\nCALL ensure_t();\nINSERT INTO t SELECT name FROM prereq;\n"
+              "INSERT INTO t VALUES (@tenant);\n")
+    for extra, resumes in (("", True), ("\n    SET @s := 'SELECT 1'; PREPARE q FROM @s; EXECUTE q;", False)):
+        loc = _folder(tmp_path / ("plain" if resumes else "dynamic"),
+                      {"beforeMigrate__helpers.sql": helper.format(extra=extra), "V1__session.sql": script})
+        with harness.scratch("mariadb", tmp_path) as db:
+            assert _migrate(cli_run, db, loc).code == 1
+            db.query("CREATE TABLE prereq (name VARCHAR(10))")
+            resumed = _migrate(cli_run, db, loc, "--resume")
+            if resumes:
+                assert resumed.code == 0, resumed.err
+                assert db.query("SELECT name FROM t") == [("acme",)]
+            else:
+                assert resumed.code == 1 and "@tenant, which CALL ENSURE_T at line 2 may have set" in resumed.err
+                assert db.query("SELECT COUNT(*) FROM t") == [(0,)]
+
+
 def test_resume_refuses_state_it_cannot_rebuild(cli_run: Cli, tmp_path: Path) -> None:
     script = ("INSERT INTO log VALUES (1);\nSET @n = (SELECT COUNT(*) FROM log);\nINSERT INTO log VALUES (2);\n"
               "INSERT INTO t SELECT x FROM prereq;\nINSERT INTO t VALUES (@n);\n")
