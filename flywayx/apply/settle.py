@@ -19,7 +19,7 @@ from flywayx.db import catalog
 from flywayx.db.base import Database
 from flywayx.errors import FlywayxError, StateError
 from flywayx.model import Statement
-from flywayx.sources.classify import Server, classify, client_text
+from flywayx.statements.classify import Server, classify, client_text
 
 # the server's "already so" answers when a completed DDL statement is sent again: table/column/key/
 # constraint/routine/trigger/event/database exists, or the object to drop is gone
@@ -44,7 +44,7 @@ def settle_in_flight(db: Database, statements: Sequence[Statement], done: int, d
         return choice == "done"
     stmt = statements[done]
     server = server_of(db)
-    from flywayx.sources.analyze import analyze_statement  # only when resuming: keeps start-up light
+    from flywayx.statements.analyze import analyze_statement  # only when resuming: keeps start-up light
 
     c = classify(stmt.sql, server)
     if analyze_statement(stmt, db.dialect).idempotent or (server.mysql_family and not c.commits):

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from flywayx.apply.ddl_effect import effect_of
+from flywayx.config.urls import parse_url
 from flywayx.db import catalog
 from flywayx.db.connect import connect
-from flywayx.sources.urls import parse_url
 
 BASE = "CREATE TABLE p (id INT PRIMARY KEY); CREATE TABLE t (id INT NOT NULL, a INT, b INT, pid INT)"
 MARIADB_CASES = [
