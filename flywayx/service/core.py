@@ -91,6 +91,7 @@ def _unwritten(records: Iterable[Record]) -> list[str]:
 @dataclass(frozen=True)
 class MigrateOptions:
     resume: bool = False
+    in_flight: str | None = None  # --resume --in-flight done|redo: the operator settles the statement
     dry_run: bool = False
     backup_dir: str | None = None
     to_release: str | None = None
@@ -128,7 +129,8 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
                              int((time.monotonic() - started) * 1000),
                              to_release=source.plan.target if isinstance(source, steps.ReleasePlan) else None,
                              phase=options.phase, recorded=recorded_items(ran.steps),
-                             backup=_absolute(s.own.pending_backup))
+                             backup=_absolute(s.own.pending_backup),
+                             waiting=source.waiting() if isinstance(source, steps.ReleasePlan) else [])
 
 
 def _absolute(path: str | None) -> str | None:
@@ -189,7 +191,7 @@ def choose(s: Session, options: MigrateOptions, recorder: dryrun.Recorder | None
         if recorder is not None:
             failed = _preview_resume(s, recorder)
         else:
-            resume.prepare_resume(s)
+            resume.prepare_resume(s, options.in_flight)
     elif dry:
         resume.refuse_interrupted(s)
     else:

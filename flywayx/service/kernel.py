@@ -27,6 +27,7 @@ from flywayx.model.results import Header
 from flywayx.model.work import Work
 from flywayx.plan.info import InfoOptions, InfoResult, compute_info
 from flywayx.plan.mixed import check_mixed
+from flywayx.sources.acs.session import effective_init_sql
 from flywayx.sources.checksum import read_migration_text
 from flywayx.sources.placeholders import (
     builtin_placeholders,
@@ -35,7 +36,7 @@ from flywayx.sources.placeholders import (
     with_filename,
 )
 from flywayx.sources.scan import ScanResult, scan
-from flywayx.sources.splitter import split
+from flywayx.statements.splitter import split
 
 Reporter = apply.Reporter
 Fire = Callable[[str, Migration | None], None]
@@ -93,7 +94,8 @@ def _connect(config: Config, read_only: bool = False) -> Database:
                          hint="pass --url (e.g. sqlite:///app.db, mysql://user@host/db) or set url in flyway.toml")
     return connect(config.url, user=config.user, password=config.password,
                    connect_retries=config.connect_retries,
-                   connect_retries_interval=config.connect_retries_interval, init_sql=config.init_sql,
+                   connect_retries_interval=config.connect_retries_interval,
+                   init_sql=effective_init_sql(config.init_sql, os.environ),
                    read_only=read_only)
 
 
@@ -123,8 +125,9 @@ def session(config: Config, *, read_only: bool = False) -> Iterator[Session]:
             table=config.table, environment=config.environment, separator=config.placeholder_separator)
         values = merge_placeholders(config.placeholder_map, builtins)
         found = scan(config, values)
-        s = Session(config, db, schemas, default, db.history(default, config.table), OwnTables(db, default),
-                    found, values, installed_by, [s for s in (config.password,) if s])
+        history = db.history(default, config.table, config.tablespace)
+        s = Session(config, db, schemas, default, history, OwnTables(db, default), found, values, installed_by,
+                    [s for s in (config.password,) if s])
         try:
             yield s
         finally:
