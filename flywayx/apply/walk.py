@@ -23,8 +23,8 @@ from flywayx.errors import Interrupted, StateError
 from flywayx.model import HistoryRow, Migration, Statement
 from flywayx.model.abbrev import abbreviate_description, abbreviate_script
 from flywayx.model.work import Work
-from flywayx.sources.classify import Server, classify
-from flywayx.sources.session import Replay, plan_replay
+from flywayx.statements.classify import Server, classify
+from flywayx.statements.session import Replay, plan_replay
 
 Reporter = Callable[[str, dict[str, Any]], None]
 
@@ -158,7 +158,7 @@ def _unlock(db: Database, p: Progress) -> None:
 
 def implicit_commit(sql: str, server: Server | None = None) -> bool:
     """Whether a MySQL/MariaDB statement may commit (or must not run inside) the open transaction
-    (``sources.classify``: comments and versioned comments read as the server reads them)."""
+    (``statements.classify``: comments and versioned comments read as the server reads them)."""
     return classify(sql, server or Server("mariadb")).commits
 
 

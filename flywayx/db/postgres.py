@@ -227,8 +227,9 @@ class PostgresHistoryTable(SqlHistoryTable):
             " WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p')", (self.schema, self.table)))
 
     def create_script(self, baseline: HistoryRow | None) -> list[tuple[str, tuple[Any, ...]]]:
-        ts = f' TABLESPACE "{self.tablespace}"' if self.tablespace else ""
-        index_ts = f' USING INDEX TABLESPACE "{self.tablespace}"' if self.tablespace else ""
+        space = self.db.quote(self.tablespace) if self.tablespace else ""
+        ts = f" TABLESPACE {space}" if space else ""
+        index_ts = f" USING INDEX TABLESPACE {space}" if space else ""
         ddl = (
             f"CREATE TABLE {self.qualified} (\n"
             '    "installed_rank" INT NOT NULL,\n'

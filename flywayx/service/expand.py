@@ -30,7 +30,7 @@ from flywayx.model.lint import INDEX_LOCK, Finding, LintTarget, note_tag
 from flywayx.model.plan import PlanStep
 from flywayx.model.results import Waiting
 from flywayx.plan.lint import lint
-from flywayx.sources.analyze import analyze_migration
+from flywayx.statements.analyze import analyze_migration
 
 _CREATE_INDEX = re.compile(r"(\A(?:\s|--[^\n]*\n|/\*.*?\*/)*CREATE\s+(?:UNIQUE\s+)?INDEX)(\s+)(?!CONCURRENTLY\b)",
                            re.IGNORECASE | re.DOTALL)

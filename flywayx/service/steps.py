@@ -36,7 +36,7 @@ from flywayx.plan.validate import ValidationIssue
 from flywayx.service import expand, lines, resume
 from flywayx.service.kernel import Session, statements_of
 from flywayx.service.validation import refuse_failed, validation_issues
-from flywayx.sources.content_id import content_id
+from flywayx.statements.content_id import content_id
 
 _HOW = {"identical": "identical to applied {by}", "equivalent": "declared equivalent of applied {by}",
         "baseline": "installed by baseline migration {by}", "adopted": "adopted ({by})",
