@@ -101,7 +101,7 @@ def compile_file(ops: OperationFile, dialect: str) -> Compiled:
     first = Part(first_phase, by_phase["expand"] + by_phase["data"],
                  Footprint(first_phase, frozenset(acc.reads["expand"] | acc.reads["data"]), frozenset(first_writes)))
     contract = None
-    if by_phase["contract"]:
+    if by_phase["contract"] or ops.contract_version is not None:  # declared: recorded, even with nothing to do
         if ops.contract_version is None:
             raise OperationError(f"{ops.path}: operations with contract work need contract_version",
                                  hint='add contract_version = "<a version no other migration uses>" at the top, '
