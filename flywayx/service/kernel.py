@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flywayx import apply
+from flywayx import apply, operations
 from flywayx.db.base import Database, HistoryTable
 from flywayx.db.own_tables import OwnTables
 from flywayx.errors import ConfigError, UsageError
@@ -138,8 +138,11 @@ def session(config: Config, *, read_only: bool = False) -> Iterator[Session]:
 
 
 def load_statements(m: Migration, config: Config, placeholders: dict[str, str], dialect: str) -> list[Statement]:
-    """Read, replace placeholders (unless disabled) and split one SQL migration or callback."""
+    """Read, replace placeholders (unless disabled) and split one SQL migration or callback; compile
+    an operations file's part (``flywayx.operations``: no placeholders, the SQL is generated)."""
     text = read_migration_text(m.path, m.encoding, config.detect_encoding)
+    if operations.is_operations(m.path):
+        return operations.statements(text, m.path, m.script, dialect)
     replace = m.placeholder_replacement if m.placeholder_replacement is not None else config.placeholder_replacement
     if replace:
         filename = m.name.rebuilt_filename if m.name is not None else Path(m.path).name
