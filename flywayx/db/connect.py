@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flywayx.db.base import Capabilities, Database, DbWarning
+from flywayx.db.cluster import ClusterInfo, probe
 from flywayx.errors import ConnectionFailed, FlywayxError, UsageError
 from flywayx.model import DatabaseUrl
 from flywayx.model.redact import redact_text
@@ -51,6 +52,16 @@ class DbapiDatabase:
         self._secrets = [s for s in secrets if s]
         self._in_tx = False
         self._warnings: list[DbWarning] = []
+        self._cluster: ClusterInfo | None = None
+
+    def cluster(self) -> ClusterInfo:
+        """What kind of server this is (``flywayx.db.cluster``), probed once per connection."""
+        if self._cluster is None:
+            self._cluster = probe(self, self._where_text())
+        return self._cluster
+
+    def _where_text(self) -> str:
+        return ""
 
     @property
     def raw(self) -> Any:

@@ -124,6 +124,12 @@ class PostgresDatabase(DbapiDatabase):
         except Exception:  # the statement then runs to its end; the interrupt is still honoured after it
             return
 
+    def _where_text(self) -> str:
+        try:
+            return f"{self._conn.info.host}:{self._conn.info.port}"
+        except Exception:  # a connection without the info attribute: messages then omit where
+            return ""
+
     def capture_session(self) -> None:
         """Remember the role and search path that ``restore_session`` returns to."""
         role, path = self.query("SELECT CAST(current_user AS TEXT), current_setting('search_path')")[0]

@@ -51,6 +51,9 @@ def info(config: Config) -> InfoReport:
                             current.version.text if current and current.version else None, empty,
                             warnings=list(s.found.warnings),
                             undo={u.version.text: u.path for u in s.found.undo if u.version is not None})
+        server = s.db.cluster()
+        if server.kind != "single" or server.read_only:  # a plain server's info stays Flyway's
+            report.cluster = server.describe()
         graph = lines.release_graph(s)
         if graph is not None:
             report.releases = lines.release_columns(s, graph)
@@ -106,6 +109,7 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
     """
     started = time.monotonic()
     with session(config, read_only=options.dry_run) as s:
+        s.require_writable()  # a dry run is refused where the run would be
         if options.dry_run:
             recorder = dryrun.Recorder(s, options.show_sql)
             return dryrun.migrate(s, choose(s, options, recorder), recorder, options.phase, started)
