@@ -31,6 +31,13 @@ from flywayx.model.redact import redact_text
 _sleep = time.sleep  # replaced in tests
 
 
+# MySQL/MariaDB client errors for a connection that died under a statement (server or node gone)
+LOST_CONNECTION = frozenset({2006, 2013, 2055, 4031})
+LOST_HINT = ("the connection to the server was lost (the server, or this Galera node, went down or was "
+             "restarted): run `flywayx info` on a healthy server (another Synced node of a cluster), then "
+             "`flywayx migrate` there; it says when `--resume` is needed for a migration left half done")
+
+
 class StatementFailed(FlywayxError):
     """The server rejected a statement. ``details``: ``sql``, ``code`` (vendor), ``sql_state``.
 
@@ -154,9 +161,12 @@ class DbapiDatabase:
     def _statement_failed(self, err: Exception, sql: str) -> StatementFailed:
         reason, code, state = self._describe(err)
         reason = one_line(redact_text(reason, self._secrets))
+        if not reason.strip():  # PyMySQL's InterfaceError(0, '') on a connection it already saw die
+            reason, code = "the connection to the server is closed", 2013
         tags = (f"error {code}" if code else "", f"SQLSTATE {state}" if state else "")
         tag = ", ".join(x for x in tags if x)
-        return StatementFailed(f"{reason} ({tag})" if tag else reason, sql=sql, code=code, sql_state=state)
+        hint = LOST_HINT if code in LOST_CONNECTION or "server closed the connection" in reason else None
+        return StatementFailed(f"{reason} ({tag})" if tag else reason, hint, sql=sql, code=code, sql_state=state)
 
     def _driver_errors(self) -> tuple[type[Exception], ...]:
         raise NotImplementedError

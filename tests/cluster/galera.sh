@@ -71,10 +71,13 @@ CNF
 }
 
 pid_of() { # node -> pid of a live mariadbd, or nothing
-  local f; f="$(node_dir "$1")/mysqld.pid"
-  [ -s "$f" ] || return 0
-  local p; p=$(cat "$f")
-  if kill -0 "$p" 2>/dev/null && grep -q mariadbd "/proc/$p/cmdline" 2>/dev/null; then echo "$p"; fi
+  # mysqld.pid is written by mariadbd only once a state transfer is done; launch.pid as soon as it starts
+  local f p
+  for f in "$(node_dir "$1")/mysqld.pid" "$(node_dir "$1")/launch.pid"; do
+    [ -s "$f" ] || continue
+    p=$(cat "$f")
+    if kill -0 "$p" 2>/dev/null && grep -q mariadbd "/proc/$p/cmdline" 2>/dev/null; then echo "$p"; return 0; fi
+  done
 }
 
 sql() { # node, statement
@@ -100,8 +103,7 @@ launch() { # node, extra mariadbd args...
   write_config "$n"
   rm -f "$d/mysqld.pid"
   setsid /usr/sbin/mariadbd --defaults-file="$d/my.cnf" "$@" </dev/null >>"$d/stdout.log" 2>&1 9>&- &
-  # the pid file appears once mariadbd is up enough to write it
-  local i; for i in $(seq 1 100); do [ -s "$d/mysqld.pid" ] && break; sleep 0.1; done
+  echo $! >"$d/launch.pid"  # setsid execs mariadbd in place (a background job is no group leader)
 }
 
 any_running() { local n; for n in "${NODES[@]}"; do [ -n "$(pid_of "$n")" ] && return 0; done; return 1; }
