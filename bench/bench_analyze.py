@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_analyze.py [corpus dir]
 
 For every statement (split with flywayx's Flyway-compatible splitter, MariaDB dialect):
-  focused  - flywayx.sources.analyze.analyze_statement; "understood" = phase is not UNKNOWN
+  focused  - flywayx.statements.analyze.analyze_statement; "understood" = phase is not UNKNOWN
   sqlglot  - sqlglot.parse_one(read="mysql"); "understood" = parsed without error into a typed
              expression (not the exp.Command fallback sqlglot uses for text it cannot parse)
 Prints statements, seconds and statements/second for each, and the understood fraction.
@@ -19,8 +19,8 @@ from pathlib import Path
 
 from flywayx.model.footprint import Phase
 from flywayx.model.migration import Statement
-from flywayx.sources.analyze import analyze_statement
-from flywayx.sources.splitter import split
+from flywayx.statements.analyze import analyze_statement
+from flywayx.statements.splitter import split
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "acs"
 

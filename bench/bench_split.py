@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flywayx.sources.splitter import split  # noqa: E402 - after the path set-up for a plain checkout
+from flywayx.statements.splitter import split  # noqa: E402 - after the path set-up for a plain checkout
 
 Splitter = Callable[[str], int]
 

@@ -190,7 +190,7 @@ def splitting(repeat: int) -> tuple[list[Row], str]:
     texts = [f.read_text(encoding="utf-8", errors="replace") for f in files]
     mib = sum(len(t.encode()) for t in texts) / 2**20
     rows: list[Row] = []
-    from flywayx.sources.splitter import split
+    from flywayx.statements.splitter import split
 
     count = sum(len(split(t, "mysql")) for t in texts)
     rows.append(("split ACS corpus", "flywayx", median_time(lambda: [split(t, "mysql") for t in texts], repeat),

@@ -15,7 +15,7 @@ import pytest
 
 from flywayx.errors import ParseError
 from flywayx.model.migration import Statement
-from flywayx.sources.splitter import KNOWN_PARSER_LIMITATIONS, split
+from flywayx.statements.splitter import KNOWN_PARSER_LIMITATIONS, split
 
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = Path(os.environ.get("FLYWAYX_VECTORS", ROOT.parent / "shared" / "compat" / "flyway-vectors.json"))

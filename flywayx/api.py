@@ -78,7 +78,7 @@ def config(*, url: str | None = None, locations: Iterable[str | Path] | str | No
 
     Raises ``ConfigError`` for an unknown key, a bad value or a URL flywayx cannot use.
     """
-    from flywayx.sources.config import load_config
+    from flywayx.config.load import load_config
 
     cli = _cli_values(url, locations, flyway_keys)
     return load_config(cli=cli, env=dict(env or {}), cwd=cwd or Path.cwd(), home=home,

@@ -1,7 +1,7 @@
 """The runner's statement layer: how one migration's statements reach the server.
 
 Every result of every statement is read (a CALL returns one result per SELECT of its procedure, then
-its own), and every statement is classified once as the server sees it (``sources/classify``):
+its own), and every statement is classified once as the server sees it (``statements/classify``):
 comments, and versioned ``/*!NNNNN … */`` comments by the server's version.
 
 Tracked migrations (MySQL/MariaDB, where DDL commits implicitly) keep an exact record:
@@ -20,7 +20,7 @@ Tracked migrations (MySQL/MariaDB, where DDL commits implicitly) keep an exact r
   one undoes nothing, as in the client's autocommit mode.
 
 ``--resume`` first runs again what rebuilds the session the failed run had built
-(``sources/session.plan_replay``). SIGINT/SIGTERM cancel the running statement (``interrupt``), which
+(``statements/session.plan_replay``). SIGINT/SIGTERM cancel the running statement (``interrupt``), which
 then fails like any other.
 """
 
@@ -38,8 +38,8 @@ from flywayx.db.own_tables import OwnTables
 from flywayx.errors import MigrationFailed, StateError
 from flywayx.model import Migration, Statement
 from flywayx.model.work import Work
-from flywayx.sources.classify import Server, StatementClass, classify, client_text
-from flywayx.sources.session import Replay
+from flywayx.statements.classify import Server, StatementClass, classify, client_text
+from flywayx.statements.session import Replay
 
 if TYPE_CHECKING:
     from flywayx.apply.walk import ApplyOptions, Reporter

@@ -16,7 +16,7 @@ from flywayx.apply.walk import session_replay
 from flywayx.db.base import Database
 from flywayx.errors import FlywayxError, StateError
 from flywayx.model import Statement
-from flywayx.sources.classify import Server, classify, client_text
+from flywayx.statements.classify import Server, classify, client_text
 
 # the server's "already so" answers when a completed DDL statement is sent again: table/column/key/
 # constraint/routine/trigger/event/database exists, or the object to drop is gone
@@ -44,7 +44,7 @@ def settle_in_flight(db: Database, statements: Sequence[Statement], done: int, d
     present = _catalog_says(db, stmt, default_schema, server)
     if present is not None:
         return present
-    from flywayx.sources.analyze import analyze_statement  # only when resuming: keeps start-up light
+    from flywayx.statements.analyze import analyze_statement  # only when resuming: keeps start-up light
 
     fp = analyze_statement(stmt, db.dialect)
     c = classify(stmt.sql, server)
@@ -95,7 +95,7 @@ def _catalog_says(db: Database, stmt: Statement, schema: str, server: Server) ->
     if kind not in _CATALOG:
         return None
     prefix, view, column = _CATALOG[kind]
-    from flywayx.sources.analyze import analyze_statement
+    from flywayx.statements.analyze import analyze_statement
 
     names = [w.split(":", 1)[1] for w in analyze_statement(stmt, db.dialect).writes if w.startswith(prefix + ":")]
     if not names:

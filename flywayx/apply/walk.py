@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flywayx.apply import interrupt
+from flywayx.apply import indexes, interrupt
 from flywayx.apply.failure import failure
 from flywayx.apply.run import Body, Progress, prefix_digest, run_python, server_of, undo_guarded
 from flywayx.db.base import Database, HistoryTable
@@ -23,8 +23,8 @@ from flywayx.errors import Interrupted, StateError
 from flywayx.model import HistoryRow, Migration, Statement
 from flywayx.model.abbrev import abbreviate_description, abbreviate_script
 from flywayx.model.work import Work
-from flywayx.sources.classify import Server, classify
-from flywayx.sources.session import Replay, plan_replay
+from flywayx.statements.classify import Server, classify
+from flywayx.statements.session import Replay, plan_replay
 
 Reporter = Callable[[str, dict[str, Any]], None]
 
@@ -77,6 +77,7 @@ def _apply(db: Database, history: HistoryTable, own: OwnTables | None, work: Wor
     started = time.monotonic()
     p = Progress(work.skip_statements, prefix_digest(work.statements, work.skip_statements))
     p.tracked = not in_txn and not db.capabilities.transactional_ddl and own is not None and not m.is_python
+    invalid_before = indexes.watch(db, work.statements)
     try:
         _fire(opts, "beforeEachMigrate", m)
         if not opts.skip_executing:
@@ -86,6 +87,8 @@ def _apply(db: Database, history: HistoryTable, own: OwnTables | None, work: Wor
         _reopen(db, p)
     except Exception as err:
         elapsed, failed_at = _ms(started), p.done
+        for name in indexes.clean(db, invalid_before):
+            report("index.dropped", {"migration": m, "index": name})
         _record_failure(db, history, own, work, opts, elapsed, in_txn, p)
         raise failure(err, work, p, opts, in_txn, failed_at) from err
     elapsed = _ms(started)
@@ -155,7 +158,7 @@ def _unlock(db: Database, p: Progress) -> None:
 
 def implicit_commit(sql: str, server: Server | None = None) -> bool:
     """Whether a MySQL/MariaDB statement may commit (or must not run inside) the open transaction
-    (``sources.classify``: comments and versioned comments read as the server reads them)."""
+    (``statements.classify``: comments and versioned comments read as the server reads them)."""
     return classify(sql, server or Server("mariadb")).commits
 
 

@@ -144,7 +144,7 @@ def cli(ctx: click.Context) -> None:
 
 def config_from(ctx: click.Context) -> Any:
     """Build the effective Config from files, environment and the command line (Flyway's precedence)."""
-    from flywayx.sources.config import load_config
+    from flywayx.config.load import load_config
 
     root = ctx.find_root()
     cli_values = dict(root.obj.get("flyway_args", {}))
@@ -171,7 +171,7 @@ def say(ctx: click.Context, text: str) -> None:
 def run(args: list[str], prog_name: str) -> int:
     """Run the CLI; return the exit code. No traceback reaches the user."""
     from flywayx.cli import acs, commands, extras, gitflow, lines, online, safety  # noqa: F401 - registers the commands on ``cli``
-    from flywayx.sources.config import split_flyway_args
+    from flywayx.config.load import split_flyway_args
 
     try:
         rest, flyway_args = split_flyway_args(args)

@@ -8,6 +8,7 @@ from flywayx.cli.app import _common, _set, cli, config_from, emit_json, json_mod
 from flywayx.cli.dryrun import say_actions
 from flywayx.cli.progress import flyway_time
 from flywayx.cli.render import color_enabled, flyway_table, info_rows
+from flywayx.model.results import Waiting
 
 
 @cli.command()
@@ -56,17 +57,34 @@ def migrate(ctx: click.Context, target: str | None, out_of_order: bool | None, b
                  + (f", reaching version v{result.target_version}" if n else "")
                  + (f", and record {recorded} already in the database" if recorded else "")
                  + "; nothing was changed.")
+        _say_waiting(ctx, result.waiting, result.to_release)
         return
     if recorded:
         say(ctx, f"Recorded {recorded} migration{'s' if recorded != 1 else ''} as applied without running "
                  f"{'them' if recorded != 1 else 'it'}: {'their changes are' if recorded != 1 else 'its change is'} "
                  "already in the database")
     if not result.applied:
+        if result.waiting:
+            say(ctx, f"Schema {schema}: nothing to expand; {len(result.waiting)} migration"
+                     f"{'s wait' if len(result.waiting) != 1 else ' waits'} for --phase contract.")
+            _say_waiting(ctx, result.waiting, result.to_release)
+            return
         say(ctx, f"Schema {schema} is up to date. No migration necessary.")
         return
     say(ctx, f"Successfully applied {len(result.applied)} migration{'s' if len(result.applied) != 1 else ''} to "
              f"schema {schema}, now at version v{result.target_version} "
              f"(execution time {flyway_time(result.total_ms)})")
+    _say_waiting(ctx, result.waiting, result.to_release)
+
+
+def _say_waiting(ctx: click.Context, waiting: list[Waiting], release: str | None) -> None:
+    """What ``--phase expand`` leaves for the contract phase, and the command that runs it."""
+    if not waiting:
+        return
+    to = f" --to {release}" if release else ""
+    say(ctx, f"Waiting for `flywayx migrate{to} --phase contract` (after every server runs the new release):")
+    for w in waiting:
+        say(ctx, f"  {w.script} ({w.phase}): {w.why}")
 
 
 @cli.command()

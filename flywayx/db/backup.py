@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -232,6 +233,7 @@ def _new_path(dest: Path, family: str, url: DatabaseUrl, schemas: Sequence[str])
     base = Path(url.database or "db").stem if family == "sqlite" else "+".join(schemas) or (url.database or "db")
     if family == "postgresql" and url.database:
         base = url.database + ("-" + base if schemas else "")
+    base = re.sub(r"[^A-Za-z0-9._+-]", "_", base).lstrip(".")[:100] or "db"  # names may hold / or quotes
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path, n = dest / f"{base}-{stamp}{_EXT[family]}", 1
     while path.exists():
@@ -249,7 +251,8 @@ def _connection(url: DatabaseUrl, secret: str | None) -> Iterator[Any]:
             import pymysql
 
             conn: Any = pymysql.connect(host=url.host or "localhost", port=url.port or 3306, user=url.user,
-                                        password=secret or "", unix_socket=url.unix_socket, autocommit=True)
+                                        password=(secret or "").encode("utf-8"), unix_socket=url.unix_socket,
+                                        autocommit=True)  # UTF-8 bytes: PyMySQL would send latin-1
         elif family == "postgresql":
             import psycopg
 
@@ -379,7 +382,7 @@ def _pg_database(url: DatabaseUrl) -> str:
 
 def _dump_pg(tools: list[str], url: DatabaseUrl, secret: str | None, schemas: list[str], path: Path) -> str:
     pg_dump, pg_restore = tools
-    only = [f"--schema={s}" for s in schemas]
+    only = [f"--schema={_pg_pattern(s)}" for s in schemas]
     db = _pg_database(url)
     _run([pg_dump, "--format=custom", *_pg_args(url), f"--file={path}", *only, f"--dbname={db}"],
          secret, env=_pg_env(secret))
@@ -387,6 +390,12 @@ def _dump_pg(tools: list[str], url: DatabaseUrl, secret: str | None, schemas: li
     if not any(ln and not ln.startswith(";") for ln in listing.splitlines()):
         raise BackupFailed(f"{path.name}: pg_restore lists no entries in the dump")
     return _run([pg_dump, "--version"], secret).strip()
+
+
+def _pg_pattern(schema: str) -> str:
+    """``schema`` as a pg_dump pattern matching exactly that name: double quotes make ``*``, ``?``,
+    ``.`` and upper case literal; a double quote inside is doubled."""
+    return '"' + schema.replace('"', '""') + '"'
 
 
 def _restore_pg(tools: list[str], url: DatabaseUrl, secret: str | None, schemas: tuple[str, ...],

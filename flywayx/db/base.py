@@ -154,6 +154,13 @@ class Database(Protocol):
         """Safe from a signal handler: ask the server to stop the statement this connection is running,
         which then fails with the server's "interrupted" error. Never raises."""
 
+    def invalid_indexes(self) -> frozenset[tuple[str, str]]:
+        """(schema, index) of every index a failed ``CREATE INDEX CONCURRENTLY`` left invalid
+        (PostgreSQL); empty where index builds are atomic."""
+
+    def drop_invalid_index(self, schema: str, name: str) -> None:
+        """Drop an index ``invalid_indexes`` named, without blocking writers (outside a transaction)."""
+
     def begin(self) -> None: ...
 
     def commit(self) -> None: ...

@@ -121,6 +121,12 @@ class DbapiDatabase:
     def cancel(self) -> None:
         return None
 
+    def invalid_indexes(self) -> frozenset[tuple[str, str]]:
+        return frozenset()
+
+    def drop_invalid_index(self, schema: str, name: str) -> None:
+        return None
+
     def run(self, sql: str, params: tuple[Any, ...] = ()) -> int:
         """A data-changing statement with ``?`` parameters; return the affected row count."""
         with self._cursor(sql) as cur:

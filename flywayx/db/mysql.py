@@ -39,8 +39,10 @@ def open_mysql(url: DatabaseUrl, user: str | None, password: str | None, *, read
     import pymysql
     from pymysql.constants import CLIENT
 
+    # PyMySQL encodes a str password as latin-1 (a non-latin-1 one fails, an accented one is sent as
+    # the wrong bytes); servers hash the UTF-8 text a user was created with, so send UTF-8 bytes.
     where = {"host": url.host or "localhost", "port": url.port or 3306, "user": user or "",
-             "password": password or "", "unix_socket": url.unix_socket}
+             "password": (password or "").encode("utf-8"), "unix_socket": url.unix_socket}
     try:
         conn = pymysql.connect(
             **where, database=url.database or None, charset="utf8mb4", autocommit=True, connect_timeout=10,
@@ -318,7 +320,7 @@ class MySQLHistoryTable(SqlHistoryTable):
 
     def create_script(self, baseline: HistoryRow | None) -> list[tuple[str, tuple[Any, ...]]]:
         pk = "" if self.db.dialect == "mariadb" else self.db.quote(self.table + "_pk")
-        tablespace = f' TABLESPACE "{self.tablespace}"' if self.tablespace else ""
+        tablespace = f" TABLESPACE {self.db.quote(self.tablespace)}" if self.tablespace else ""
         ctas_ok = baseline is not None and self.db.ctas_allowed()
         ctas, params = self._ctas(baseline) if ctas_ok else ("", ())
         ddl = (

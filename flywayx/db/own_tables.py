@@ -22,7 +22,9 @@ timestamps are written by flywayx as UTC ISO text.
 from __future__ import annotations
 
 import getpass
+import random
 import socket
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +38,7 @@ APPLIED = "flywayx_applied"
 PROGRESS = "flywayx_progress"
 STATE = "flywayx_schema_state"
 LAYOUT_TABLE = "flywayx_layout"
+_STATE_ATTEMPTS = 8  # record_state: tries at the next free seq when runners finish together
 
 
 @dataclass(frozen=True)
@@ -358,10 +361,21 @@ class OwnTables:
         when a database migrated by an older flywayx lacks it."""
         if not self._has(STATE):
             self.ensure()
-        seq = (self.db.query(f"SELECT MAX(seq) FROM {self._t(STATE)}")[0][0] or 0) + 1
-        self._exec(f"INSERT INTO {self._t(STATE)} (seq, run_id, recorded_at, history_rank, history_digest,"
-                   " digest, fingerprint) VALUES (?,?,?,?,?,?,?)",
-                   (seq, run_id, now(), history_rank, history_digest, digest, body))
+        # Runs record their state after the migration lock is released, so two runners finishing
+        # together can pick the same next ``seq``: the loser of that race (its INSERT hits the primary
+        # key) takes the next free number. Any other failure repeats too and is raised at the end.
+        for attempt in range(_STATE_ATTEMPTS):
+            seq = (self.db.query(f"SELECT MAX(seq) FROM {self._t(STATE)}")[0][0] or 0) + 1
+            try:
+                self._exec(f"INSERT INTO {self._t(STATE)} (seq, run_id, recorded_at, history_rank, history_digest,"
+                           " digest, fingerprint) VALUES (?,?,?,?,?,?,?)",
+                           (seq, run_id, now(), history_rank, history_digest, digest, body))
+                return
+            except Exception:
+                self.db.rollback()
+                if attempt == _STATE_ATTEMPTS - 1:
+                    raise
+                time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
 
     def last_state(self) -> dict[str, Any] | None:
         """The latest recorded state (keys as the columns), or None when none was recorded."""

@@ -1,6 +1,6 @@
 """The effective configuration of one run: Flyway's keys (snake_case) plus flywayx's own.
 
-Built by ``flywayx.sources.config.load_config`` from files, environment and command line with
+Built by ``flywayx.config.load.load_config`` from files, environment and command line with
 Flyway's precedence. Values here are already typed and defaulted; nothing reads the environment
 after this object exists.
 """

@@ -1,7 +1,7 @@
 """Lint values: findings, severities, policies, the input a lint run takes, and note tags.
 
 The analyser explains what it saw in ``Footprint.notes`` as ``"<tag>: <detail>"`` strings; the
-tags below are the contract between the analyser (``flywayx.sources.analyze``) and the linter
+tags below are the contract between the analyser (``flywayx.statements.analyze``) and the linter
 (``flywayx.plan.lint``), which cannot import each other.
 
 Release kinds (used by policies), for a release version with components c0.c1.c2...:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 
 from flywayx.model import Migration, Statement
 from flywayx.model.footprint import Footprint
-from flywayx.sources.analyze import analyze_migration, make_context
+from flywayx.statements.analyze import analyze_migration, make_context
 
 BACKGROUND_MIN_STATEMENTS = 1000
 

@@ -132,7 +132,8 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
                              int((time.monotonic() - started) * 1000),
                              to_release=source.plan.target if isinstance(source, steps.ReleasePlan) else None,
                              phase=options.phase, recorded=recorded_items(ran.steps),
-                             backup=_absolute(s.own.pending_backup))
+                             backup=_absolute(s.own.pending_backup),
+                             waiting=source.waiting() if isinstance(source, steps.ReleasePlan) else [])
 
 
 def _absolute(path: str | None) -> str | None:

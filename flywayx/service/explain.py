@@ -13,13 +13,13 @@ from typing import Any
 from flywayx.errors import FlywayxError
 from flywayx.model import Config, Kind, Statement
 from flywayx.model.footprint import Footprint
-from flywayx.sources.analyze import analyze_migration
 from flywayx.sources.checksum import checksum_of_text, read_migration_text
-from flywayx.sources.content_id import content_id
 from flywayx.sources.names import NamingConfig, parse_resource_name
 from flywayx.sources.placeholders import replace_placeholders, with_filename
 from flywayx.sources.scan import script_config
-from flywayx.sources.splitter import split
+from flywayx.statements.analyze import analyze_migration
+from flywayx.statements.content_id import content_id
+from flywayx.statements.splitter import split
 
 
 def explain_files(paths: list[str], dialect: str, config: Config) -> list[dict[str, Any]]:

@@ -24,12 +24,12 @@ from flywayx.model.release import ReleaseGraph, head_name, line_key
 from flywayx.model.version import Version
 from flywayx.plan import gitgraph
 from flywayx.sources import gitrel, pending
-from flywayx.sources.analyze import analyze_migration
-from flywayx.sources.content_id import content_id, content_id_of_python
 from flywayx.sources.names import DEFAULT_NAMING, parse_resource_name
 from flywayx.sources.releases import FILE_NAME, find_releases_file, parse_releases, raise_problems
 from flywayx.sources.scan import location_path, scan
-from flywayx.sources.splitter import split
+from flywayx.statements.analyze import analyze_migration
+from flywayx.statements.content_id import content_id, content_id_of_python
+from flywayx.statements.splitter import split
 
 _NAMING = DEFAULT_NAMING.with_suffixes((".sql", ".py"))  # SQL and Python migrations, as scan finds them
 _HEADER = "# Derived from git tags by `flywayx releases from-git`; check it with `flywayx releases check`.\n"

@@ -35,7 +35,7 @@ from flywayx.sources.placeholders import (
     with_filename,
 )
 from flywayx.sources.scan import ScanResult, scan
-from flywayx.sources.splitter import split
+from flywayx.statements.splitter import split
 
 Reporter = apply.Reporter
 Fire = Callable[[str, Migration | None], None]
@@ -132,8 +132,9 @@ def session(config: Config, *, read_only: bool = False) -> Iterator[Session]:
             table=config.table, environment=config.environment, separator=config.placeholder_separator)
         values = merge_placeholders(config.placeholder_map, builtins)
         found = scan(config, values)
-        s = Session(config, db, schemas, default, db.history(default, config.table), OwnTables(db, default),
-                    found, values, installed_by, [s for s in (config.password,) if s])
+        history = db.history(default, config.table, config.tablespace)
+        s = Session(config, db, schemas, default, history, OwnTables(db, default), found, values, installed_by,
+                    [s for s in (config.password,) if s])
         try:
             yield s
         finally:

@@ -26,8 +26,8 @@ from flywayx.service import known
 from flywayx.service.analysis import Footprints, jobs_of
 from flywayx.service.kernel import Session, load_statements
 from flywayx.sources.checksum import read_migration_text
-from flywayx.sources.content_id import content_id, content_id_of_python
 from flywayx.sources.releases import Elsewhere, find_releases_file, load_releases
+from flywayx.statements.content_id import content_id, content_id_of_python
 
 
 def release_graph(s: Session) -> ReleaseGraph | None:

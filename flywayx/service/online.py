@@ -36,10 +36,10 @@ from flywayx.model.version import Version
 from flywayx.plan.galera import galera_findings
 from flywayx.plan.lint import lint
 from flywayx.service.kernel import load_statements
-from flywayx.sources.analyze import analyze_migration, make_context
 from flywayx.sources.placeholders import builtin_placeholders, merge_placeholders
 from flywayx.sources.releases import find_releases_file, load_releases
 from flywayx.sources.scan import scan
+from flywayx.statements.analyze import analyze_migration, make_context
 
 POLICY_FILE = "lint.toml"
 PTOSC = "pt-online-schema-change"
@@ -312,7 +312,7 @@ def acs_phase_table(corpus: Path) -> list[tuple[str, PhaseCount, PhaseCount | No
     phase counts, converted from ScriptRunner's dialect first. Sorted by release."""
     from flywayx.sources.acs.checker import version_key
     from flywayx.sources.acs.convert import convert
-    from flywayx.sources.splitter import split
+    from flywayx.statements.splitter import split
 
     steps: dict[str, dict[str, PhaseCount]] = {}
     for f in sorted((corpus / "META-INF" / "db").glob("schema-*to*.sql")):

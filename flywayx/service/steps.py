@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 
 from flywayx.apply import Applied
 from flywayx.apply.engine import Step, Token, history_token
-from flywayx.model import HistoryRow, Migration, Version
+from flywayx.model import HistoryRow, Migration, Statement, Version
 from flywayx.model.info import MigrationInfo
 from flywayx.model.plan import Change, Plan, PlanStep
 from flywayx.model.release import ReleaseGraph
@@ -33,10 +33,10 @@ from flywayx.model.work import Work
 from flywayx.plan.info import InfoResult, current_version
 from flywayx.plan.ledger import Ledger, Record, with_records
 from flywayx.plan.validate import ValidationIssue
-from flywayx.service import lines, resume
+from flywayx.service import expand, lines, resume
 from flywayx.service.kernel import Session, statements_of
 from flywayx.service.validation import refuse_failed, validation_issues
-from flywayx.sources.content_id import content_id
+from flywayx.statements.content_id import content_id
 
 _HOW = {"identical": "identical to applied {by}", "equivalent": "declared equivalent of applied {by}",
         "baseline": "installed by baseline migration {by}", "adopted": "adopted ({by})",
@@ -221,6 +221,8 @@ class ReleasePlan(_Source):
         self.analysed: lines.Analysed = analysed
         self._plan: Plan | None = None
         self._queue: deque[PlanStep] = deque()
+        self._chosen: list[PlanStep] = []
+        self._sent: dict[str, list[Statement]] = {}  # --phase expand: index builds sent CONCURRENTLY
         self.refresh()
 
     def refresh(self, rows: Sequence[HistoryRow] | None = None) -> None:
@@ -233,8 +235,17 @@ class ReleasePlan(_Source):
         if self._plan is None:
             assert self.graph is not None
             self._plan = lines.make_plan(self.s, self.graph, self.analysed, self.target, rows=self.projected())
-            self._queue = deque(lines.select_phase(self._plan, self.phase, self.analysed))
+            self._chosen = lines.select_phase(self._plan, self.phase, self.analysed)
+            self._queue = deque(self._chosen)
+            if self.phase == "expand":
+                self._sent = expand.guard(self._queue, self.analysed.statements, self.s.dialect)
         return self._plan
+
+    def waiting(self) -> list[expand.Waiting]:
+        """``--phase expand``: the plan's steps this run leaves for ``--phase contract``, and why."""
+        if self.phase != "expand":
+            return []
+        return expand.waiting(self.plan.steps, self._chosen, self.analysed.statements, self.s.dialect)
 
     def selected(self) -> list[PlanStep]:
         """The steps this run will apply (the plan's, or its expand phase)."""
@@ -273,8 +284,10 @@ class ReleasePlan(_Source):
             return None
         step = self._queue[0]
         change = step.change
-        work = Work(step.migration, self.analysed.statements[step.migration.script], step.release, step.line,
-                    _phase_of(change), change.content_id, step.out_of_order)
+        script = step.migration.script
+        statements = self._sent.get(script, self.analysed.statements[script])
+        work = Work(step.migration, statements, step.release, step.line, _phase_of(change), change.content_id,
+                    step.out_of_order)
         return Step(work, step.reason)
 
     def done(self, step: Step, applied: Applied) -> None:

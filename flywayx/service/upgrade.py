@@ -12,7 +12,7 @@ from __future__ import annotations
 from flywayx.model import HistoryRow, Migration
 from flywayx.service import lines
 from flywayx.service.kernel import Session, statements_of
-from flywayx.sources.content_id import content_id
+from flywayx.statements.content_id import content_id
 
 
 def missing_content_ids(s: Session, analysed: lines.Analysed | None) -> list[tuple[int, str, str]]:

@@ -91,7 +91,7 @@ def test_a_missing_location_is_a_warning(tmp_path: Path, capsys: pytest.CaptureF
 
 def test_explain_splits_acs_files_as_the_splitter_does(acs_corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Issue 2 acceptance: explain on every file of setup/db and META-INF/db/views shows Flyway's MariaDB split."""
-    from flywayx.sources.splitter import split
+    from flywayx.statements.splitter import split
 
     files = sorted((acs_corpus / "setup" / "db").glob("*.sql")) + \
         sorted((acs_corpus / "META-INF" / "db" / "views").glob("*.sql"))

@@ -353,8 +353,8 @@ def test_a_wrong_password_gets_an_authentication_hint(user: str, mariadb: MariaS
 ])
 def test_postgres_authentication_failures_get_the_authentication_hint(libpq_text: str) -> None:
     # the local PostgreSQL trusts every connection, so libpq's own words (SQLSTATE 28P01) stand in for it
+    from flywayx.config.urls import parse_url
     from flywayx.db.postgres import _failure
-    from flywayx.sources.urls import parse_url
 
     err = _failure(parse_url("postgresql://app@127.0.0.1:5432/app"), libpq_text, "pw")
     assert (err.hint or "").startswith("the server is up but refused these credentials")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from flywayx.sources.splitter import split
+from flywayx.statements.splitter import split
 from tests.conftest import CliResult
 from tests.differential import generate, oracle
 from tests.e2e import harness

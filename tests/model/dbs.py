@@ -16,6 +16,7 @@ from flywayx.db.fingerprint import fingerprint
 from flywayx.model.fingerprint import SchemaFingerprint
 from tests.conftest import MARIADB_URL, POSTGRES_URL
 
+
 def own(table: str) -> bool:
     """Flyway's history table or one of flywayx's own tables (not an effect of a migration)."""
     return table == "flyway_schema_history" or table.startswith("flywayx_")

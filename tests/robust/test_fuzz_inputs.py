@@ -9,9 +9,9 @@ from urllib.parse import quote
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from flywayx.config.urls import ACCEPTED_FORMS, parse_url
 from flywayx.errors import FlywayxError
 from flywayx.sources.names import parse_resource_name
-from flywayx.sources.urls import ACCEPTED_FORMS, parse_url
 
 SCHEMES = ["mysql", "mariadb", "postgresql", "mysql+pymysql", "jdbc:mysql", "jdbc:postgresql", "oracle", "sqlite"]
 passwords = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=0x2FF, exclude_characters="'\""),

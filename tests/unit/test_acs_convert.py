@@ -93,7 +93,7 @@ def test_every_converted_file_sends_what_scriptrunner_sends(acs_corpus: Path) ->
 
 
 def test_converted_files_split_the_same_with_flywayx_splitter(acs_corpus: Path) -> None:
-    splitter = pytest.importorskip("flywayx.sources.splitter")
+    splitter = pytest.importorskip("flywayx.statements.splitter")
     for f in _corpus_files(acs_corpus)[:200]:
         text = f.read_text(encoding="utf-8")
         conv, _ = convert(text, f.name)

@@ -16,7 +16,7 @@ from flywayx.sources.acs.java import parse_default_rule, parse_step_class
 from flywayx.sources.acs.project import JAVA_DIR, declared_effects, import_acs
 from flywayx.sources.acs.report import EFFECTS_HEADING, ImportReport, StepRow
 from flywayx.sources.releases import parse_releases
-from flywayx.sources.splitter import split
+from flywayx.statements.splitter import split
 
 TREE = Path(__file__).resolve().parent.parent / "acs" / "tree"
 OVERRIDES = TREE.parent / "overrides.toml"

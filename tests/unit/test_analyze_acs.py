@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from flywayx.model.footprint import Phase
-from flywayx.sources.analyze import analyze_migration, make_context
-from flywayx.sources.splitter import split
+from flywayx.statements.analyze import analyze_migration, make_context
+from flywayx.statements.splitter import split
 
 pytestmark = pytest.mark.acs
 

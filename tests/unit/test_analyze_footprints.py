@@ -6,8 +6,8 @@ import pytest
 
 from flywayx.model.footprint import Phase, shared_objects
 from flywayx.model.migration import Statement
-from flywayx.sources.analyze import analyze_migration, analyze_statement, make_context
-from flywayx.sources.splitter import split
+from flywayx.statements.analyze import analyze_migration, analyze_statement, make_context
+from flywayx.statements.splitter import split
 
 
 def fp(sql: str, dialect: str = "mysql", server: str | None = None):  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ import pytest
 
 from flywayx.model.footprint import Footprint, Phase
 from flywayx.model.migration import Statement
-from flywayx.sources.analyze import analyze_statement, make_context
+from flywayx.statements.analyze import analyze_statement, make_context
 from tests.unit.labelled import ROWS, Row
 
 _MYSQL_PG = [r for r in ROWS if r.dialect in ("mysql", "mariadb", "postgresql")]

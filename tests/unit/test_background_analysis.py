@@ -11,7 +11,7 @@ import pytest
 
 from flywayx.model import Statement
 from flywayx.service.analysis import Footprints, footprints_now
-from flywayx.sources.splitter import split
+from flywayx.statements.splitter import split
 
 Jobs = list[tuple[str, list[Statement]]]
 

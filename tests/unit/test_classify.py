@@ -1,4 +1,4 @@
-"""The one statement classifier (flywayx/sources/classify.py): a table of cases, and the server's own
+"""The one statement classifier (flywayx/statements/classify.py): a table of cases, and the server's own
 reading of versioned comments as the oracle for the version rule."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from flywayx.sources.classify import Server, classify, client_text, parse_set, tokens
+from flywayx.statements.classify import Server, classify, client_text, parse_set, tokens
 
 MARIADB = Server.of("mariadb", "10.11.19-MariaDB-0+deb12u1")
 MYSQL8 = Server.of("mysql", "8.0.36")

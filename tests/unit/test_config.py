@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flywayx.config.files import parse_conf
+from flywayx.config.keys import KEYS, config_reference
+from flywayx.config.load import flyway_env_key, load_config, split_flyway_args
 from flywayx.errors import ConfigError, FlywayxError, UsageError
 from flywayx.model.config import Config
-from flywayx.sources.config import flyway_env_key, load_config, split_flyway_args
-from flywayx.sources.config_files import parse_conf
-from flywayx.sources.config_keys import KEYS, config_reference
 
 SECRET = "Pa55-w0rd-XyZ"
 
@@ -60,7 +60,7 @@ def test_every_key_maps_to_a_real_config_field() -> None:
 
 def test_generated_doc_is_current() -> None:
     """docs/configuration.md is generated from config_reference(); regenerate it when keys change."""
-    from flywayx.sources.config_doc import render_reference
+    from flywayx.config.doc import render_reference
 
     doc = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
     assert render_reference() in doc.read_text(encoding="utf-8")

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from flywayx.errors import ChecksumError
-from flywayx.sources.content_id import content_id, content_id_of_python
-from flywayx.sources.splitter import split
+from flywayx.statements.content_id import content_id, content_id_of_python
+from flywayx.statements.splitter import split
 
 BASE = "CREATE TABLE t (id INT, name VARCHAR(10));\nINSERT INTO t VALUES (1, 'a b');\n"
 
@@ -99,8 +99,8 @@ def test_ids_do_not_change_between_versions(text: str, dialect: str, expected: s
 
 def test_normalisation_is_the_analysers_token_stream(acs_corpus: Path) -> None:
     """The content id lexes without building tokens; it must see exactly the analyser's tokens."""
-    from flywayx.sources.analyze.tokens import COMMENT, KEYWORDS, WORD, tokenize
-    from flywayx.sources.content_id import normalized_statement
+    from flywayx.statements.analyze.tokens import COMMENT, KEYWORDS, WORD, tokenize
+    from flywayx.statements.content_id import normalized_statement
 
     def from_tokens(sql: str, dialect: str) -> str:
         fold_all = dialect != "mariadb"

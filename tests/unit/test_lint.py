@@ -7,8 +7,8 @@ import pytest
 from flywayx.model.lint import Finding, LintPolicy, LintTarget, Severity, is_maintenance, is_minor_zero
 from flywayx.model.version import Version
 from flywayx.plan.lint import lint
-from flywayx.sources.analyze import analyze_migration
-from flywayx.sources.splitter import split
+from flywayx.statements.analyze import analyze_migration
+from flywayx.statements.splitter import split
 
 
 def target(sql: str, dialect: str = "mysql", version: str = "4.6.0.1", path: str = "V.sql") -> LintTarget:

@@ -1,14 +1,14 @@
 """What ``--resume`` runs again to rebuild a migration's session, or the state it refuses to guess
-(flywayx/sources/session.py). Live resumes are in tests/e2e/test_real_sql.py."""
+(flywayx/statements/session.py). Live resumes are in tests/e2e/test_real_sql.py."""
 
 from __future__ import annotations
 
 import pytest
 
 from flywayx.model.migration import Statement
-from flywayx.sources.classify import Server
-from flywayx.sources.session import plan_replay
-from flywayx.sources.splitter import split
+from flywayx.statements.classify import Server
+from flywayx.statements.session import plan_replay
+from flywayx.statements.splitter import split
 
 MARIADB = Server.of("mariadb", "10.11.19-MariaDB")
 

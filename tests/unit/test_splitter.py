@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flywayx.errors import ParseError
-from flywayx.sources.split_engine import Engine
-from flywayx.sources.splitter import CopyStatement, split
+from flywayx.statements.split_engine import Engine
+from flywayx.statements.splitter import CopyStatement, split
 
 MYSQLS = ["mysql", "mariadb"]
 ALL = ["mysql", "mariadb", "postgresql", "sqlite"]

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from flywayx.model.migration import Statement
-from flywayx.sources.split_engine import Engine
-from flywayx.sources.splitter import split
+from flywayx.statements.split_engine import Engine
+from flywayx.statements.splitter import split
 
 CHECKED_DIRS = ("setup/db", "META-INF/db/views")
 _STRIP = re.compile(r"'(?:[^'\\]|\\.|'')*'|\"(?:[^\"\\]|\\.|\"\")*\"|`(?:[^`]|``)*`|--[^\n]*|#[^\n]*|/\*.*?\*/", re.S)

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flywayx.config.urls import parse_url, shown
 from flywayx.errors import ConfigError
-from flywayx.sources.urls import parse_url, shown
 
 # (url, dialect, host, port, database, user, password, params, unix_socket)
 GOOD = [

@@ -27,12 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flywayx.errors import ConfigError, UsageError
-from flywayx.model.config import Config
-from flywayx.sources import config_values as values
-from flywayx.sources.config_files import Setting
-from flywayx.sources.config_keys import BY_KEY, CLI, ENVIRONMENT, config_reference, spec_for
-from flywayx.sources.config_layers import (
+from flywayx.config import values
+from flywayx.config.files import Setting
+from flywayx.config.keys import BY_KEY, CLI, ENVIRONMENT, config_reference, spec_for
+from flywayx.config.layers import (
     CONF,
     TOML,
     choose_files,
@@ -43,7 +41,9 @@ from flywayx.sources.config_layers import (
     load_file,
     working_directory,
 )
-from flywayx.sources.urls import parse_url
+from flywayx.config.urls import parse_url
+from flywayx.errors import ConfigError, UsageError
+from flywayx.model.config import Config
 
 __all__ = ["choose_files", "config_reference", "flyway_env_key", "load_config", "split_flyway_args"]
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from flywayx.errors import ChecksumError
 from flywayx.model.migration import Statement
-from flywayx.sources.analyze.tokens import code_texts, family
+from flywayx.statements.analyze.tokens import code_texts, family
 
 # Separates tokens and statements in the hashed text; neither can occur inside a token.
 _TOKEN_SEP = " "

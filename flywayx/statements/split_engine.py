@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from flywayx.model.migration import Statement
-from flywayx.sources.split_lexer import (
+from flywayx.statements.split_lexer import (
     JAVA_TRIM,
     MYSQL_FAMILY,
     block_comment,

@@ -14,11 +14,11 @@ import re
 from typing import TYPE_CHECKING
 
 from flywayx.model.lint import REWRITE, SCAN
-from flywayx.sources.analyze.builder import Context
-from flywayx.sources.analyze.coltypes import VOLATILE
+from flywayx.statements.analyze.builder import Context
+from flywayx.statements.analyze.coltypes import VOLATILE
 
 if TYPE_CHECKING:
-    from flywayx.sources.analyze.alter import Action
+    from flywayx.statements.analyze.alter import Action
 
 _MYSQL_DEFAULT = (8, 0, 40)
 _MARIADB_DEFAULT = (10, 6)

@@ -1,6 +1,6 @@
 """Render the key reference of ``docs/configuration.md`` from ``config_reference()``.
 
-``python -m flywayx.sources.config_doc docs/configuration.md`` rewrites the part between the
+``python -m flywayx.config.doc docs/configuration.md`` rewrites the part between the
 markers and leaves the prose around it alone.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from flywayx.sources.config_keys import CLI, ENVIRONMENT, FLYWAY, config_reference
+from flywayx.config.keys import CLI, ENVIRONMENT, FLYWAY, config_reference
 
 BEGIN = "<!-- BEGIN GENERATED: config_reference() -->"
 END = "<!-- END GENERATED -->"

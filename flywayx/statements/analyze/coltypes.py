@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flywayx.sources.analyze.tokens import WORD, Token, words
+from flywayx.statements.analyze.tokens import WORD, Token, words
 
 _INTS = {"tinyint": 1, "smallint": 2, "int2": 2, "mediumint": 3, "int": 4, "integer": 4, "int4": 4,
          "serial": 4, "bigint": 8, "int8": 8, "bigserial": 8}

@@ -16,18 +16,18 @@ from collections.abc import Callable, Sequence
 from flywayx.model.footprint import UNKNOWN_OBJECT, Footprint, Phase, combine
 from flywayx.model.lint import PHASE_OVERRIDE, UNKNOWN
 from flywayx.model.migration import Statement
-from flywayx.sources.analyze.alter import analyze_alter
-from flywayx.sources.analyze.builder import Acc, Context
-from flywayx.sources.analyze.cursor import Cursor
-from flywayx.sources.analyze.ddl import (
+from flywayx.statements.analyze.alter import analyze_alter
+from flywayx.statements.analyze.builder import Acc, Context
+from flywayx.statements.analyze.cursor import Cursor
+from flywayx.statements.analyze.ddl import (
     analyze_comment,
     analyze_create,
     analyze_drop,
     analyze_rename,
     analyze_truncate,
 )
-from flywayx.sources.analyze.directives import Directives, parse_directives
-from flywayx.sources.analyze.dml import (
+from flywayx.statements.analyze.directives import Directives, parse_directives
+from flywayx.statements.analyze.dml import (
     analyze_delete,
     analyze_insert,
     analyze_select,
@@ -36,10 +36,10 @@ from flywayx.sources.analyze.dml import (
     skip_ctes,
     table_refs,
 )
-from flywayx.sources.analyze.migration import settle_migration
-from flywayx.sources.analyze.objects import maintenance, revoke
-from flywayx.sources.analyze.tokens import EXEC, Token, code_tokens, family, leading_comments, tokenize, words
-from flywayx.sources.classify import classify
+from flywayx.statements.analyze.migration import settle_migration
+from flywayx.statements.analyze.objects import maintenance, revoke
+from flywayx.statements.analyze.tokens import EXEC, Token, code_tokens, family, leading_comments, tokenize, words
+from flywayx.statements.classify import classify
 
 __all__ = ["Context", "analyze_migration", "analyze_statement", "make_context"]
 
@@ -138,7 +138,7 @@ def _harmless(c: Cursor, acc: Acc) -> None:
 
 def _versioned_comment(text: str, acc: Acc) -> None:
     """MySQL ``/*!40101 SET ... */``: harmless when it sets session state, else not understood
-    (the body read as the server reads it: ``sources.classify``)."""
+    (the body read as the server reads it: ``statements.classify``)."""
     if classify(text).head == "SET":
         acc.idempotent = True
     else:

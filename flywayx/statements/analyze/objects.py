@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from flywayx.model.footprint import Phase
 from flywayx.model.lint import BEHAVIOUR, DROP_OBJECT, RENAME, TIGHTEN
-from flywayx.sources.analyze.builder import Acc
-from flywayx.sources.analyze.cursor import Cursor
+from flywayx.statements.analyze.builder import Acc
+from flywayx.statements.analyze.cursor import Cursor
 
 _KINDS = {"VIEW": "view", "MATERIALIZED": "view", "PROCEDURE": "routine", "FUNCTION": "routine",
           "EVENT": "event", "SEQUENCE": "sequence", "TYPE": "type", "DOMAIN": "type", "SCHEMA": "schema",

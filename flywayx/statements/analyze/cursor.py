@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flywayx.sources.analyze.tokens import QID, WORD, Token
+from flywayx.statements.analyze.tokens import QID, WORD, Token
 
 _NAME_KINDS = (WORD, QID)
 

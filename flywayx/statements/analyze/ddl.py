@@ -13,12 +13,12 @@ from flywayx.model.lint import (
     TIGHTEN,
     TRUNCATE,
 )
-from flywayx.sources.analyze.builder import Acc
-from flywayx.sources.analyze.coltypes import parse_column_def
-from flywayx.sources.analyze.cursor import Cursor, names_in_list, split_commas
-from flywayx.sources.analyze.dml import read_rows, table_refs
-from flywayx.sources.analyze.objects import policy_or_rule
-from flywayx.sources.analyze.tokens import STR, WORD, Token, words
+from flywayx.statements.analyze.builder import Acc
+from flywayx.statements.analyze.coltypes import parse_column_def
+from flywayx.statements.analyze.cursor import Cursor, names_in_list, split_commas
+from flywayx.statements.analyze.dml import read_rows, table_refs
+from flywayx.statements.analyze.objects import policy_or_rule
+from flywayx.statements.analyze.tokens import STR, WORD, Token, words
 
 # CREATE <kind> -> object kind in the footprint
 _OBJECT_KINDS = {

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from flywayx.errors import ParseError
 from flywayx.model.migration import Statement
-from flywayx.sources.split_engine import CopyStatement, Engine, SplitFailure, column
-from flywayx.sources.split_lexer import DIALECTS
+from flywayx.statements.split_engine import CopyStatement, Engine, SplitFailure, column
+from flywayx.statements.split_lexer import DIALECTS
 
 __all__ = ["DIALECTS", "KNOWN_PARSER_LIMITATIONS", "CopyStatement", "split"]
 

@@ -28,10 +28,10 @@ from flywayx.model.lint import (
     TRUNCATE,
     TYPE_CHANGE,
 )
-from flywayx.sources.analyze.builder import Acc
+from flywayx.statements.analyze.builder import Acc
 
 if TYPE_CHECKING:
-    from flywayx.sources.analyze.alter import Action
+    from flywayx.statements.analyze.alter import Action
 
 _EXPAND_ONLY = frozenset({"table-option", "engine", "rebuild", "order-by", "algorithm", "lock", "validate",
                           "pg-set", "attach-partition", "rewrite", "drop-not-null", "set-default",

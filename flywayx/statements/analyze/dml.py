@@ -9,9 +9,9 @@ which can only add conflicts, never hide one.
 from __future__ import annotations
 
 from flywayx.model.footprint import Phase
-from flywayx.sources.analyze.builder import Acc
-from flywayx.sources.analyze.cursor import Cursor, names_in_list
-from flywayx.sources.analyze.tokens import KEYWORDS, QID, WORD, Token
+from flywayx.statements.analyze.builder import Acc
+from flywayx.statements.analyze.cursor import Cursor, names_in_list
+from flywayx.statements.analyze.tokens import KEYWORDS, QID, WORD, Token
 
 # FROM inside these calls is not a table list: EXTRACT(YEAR FROM d), TRIM(x FROM s) ...
 _FROM_FUNCS = frozenset({"EXTRACT", "TRIM", "SUBSTRING", "SUBSTR", "POSITION", "OVERLAY"})

@@ -1,7 +1,7 @@
 """Where configuration comes from: which files (TOML or .conf mode), FLYWAY_* variables, -key options.
 
 Each function returns flat ``{dotted key: Setting}`` layers or paths; merging and typing happen in
-``flywayx.sources.config``.
+``flywayx.config.load``.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from flywayx.config.files import Setting, parse_conf, parse_toml, read_config_file
+from flywayx.config.keys import BY_ENV, JDBC_PROPERTY_ENV_NAMES
+from flywayx.config.values import as_list
 from flywayx.errors import ConfigError
-from flywayx.sources.config_files import Setting, parse_conf, parse_toml, read_config_file
-from flywayx.sources.config_keys import BY_ENV, JDBC_PROPERTY_ENV_NAMES
-from flywayx.sources.config_values import as_list
 
 TOML, CONF = "toml", "conf"
 _ENV_NOT_SETTINGS = ("FLYWAY_CONFIG_FILES", "FLYWAY_CONFIG_FILE_ENCODING")

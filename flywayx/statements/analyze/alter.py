@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from flywayx.sources.analyze.builder import Acc
-from flywayx.sources.analyze.coltypes import ColumnDef, parse_column_def, widening
-from flywayx.sources.analyze.cursor import Cursor, names_in_list, split_commas
-from flywayx.sources.analyze.effects import apply_action
-from flywayx.sources.analyze.locks import lock_for
-from flywayx.sources.analyze.objects import alter_other
-from flywayx.sources.analyze.tokens import OP, QID, WORD, Token
+from flywayx.statements.analyze.builder import Acc
+from flywayx.statements.analyze.coltypes import ColumnDef, parse_column_def, widening
+from flywayx.statements.analyze.cursor import Cursor, names_in_list, split_commas
+from flywayx.statements.analyze.effects import apply_action
+from flywayx.statements.analyze.locks import lock_for
+from flywayx.statements.analyze.objects import alter_other
+from flywayx.statements.analyze.tokens import OP, QID, WORD, Token
 
 
 @dataclass(frozen=True)

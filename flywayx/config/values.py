@@ -1,6 +1,6 @@
 """Typing one configuration value: Flyway's boolean/integer rules, lists, and ``${resolver.key}``.
 
-Used by ``flywayx.sources.config``; pure functions of their arguments. Error messages are
+Used by ``flywayx.config.load``; pure functions of their arguments. Error messages are
 Flyway's own wording; a secret's value never appears in one.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from flywayx.config.files import Setting, Value
+from flywayx.config.keys import KeySpec
 from flywayx.errors import ConfigError
-from flywayx.sources.config_files import Setting, Value
-from flywayx.sources.config_keys import KeySpec
 
 _INT = re.compile(r"^[+-]?[0-9]+$")
 # ${name.key} or ${name.key:filter}; $${…} stands for a literal ${…}. Tighter than Flyway's own

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from flywayx.model.migration import Statement
-from flywayx.sources.classify import OP, SYSVAR, VAR, WORD, Assignment, Server, Tok, classify, parse_set, tokens
+from flywayx.statements.classify import OP, SYSVAR, VAR, WORD, Assignment, Server, Tok, classify, parse_set, tokens
 
 
 @dataclass(frozen=True)
