@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from flywayx.db.cluster import ClusterInfo
 from flywayx.model import HistoryRow
 
 
@@ -124,6 +125,9 @@ class Database(Protocol):
 
     def lock(self, schema: str, table: str, timeout: float) -> AbstractContextManager[None]:
         """Flyway-compatible exclusive lock for migrating ``schema``; raise LockTimeout after timeout."""
+
+    def cluster(self) -> ClusterInfo:
+        """Galera node, Group Replication member, replica, standby, read-only or single (probed once)."""
 
     def execute(self, sql: str) -> int:
         """Run one statement, consuming any result sets; return the affected row count."""
