@@ -32,7 +32,8 @@ waits for the contract phase, as lint's ``constraint-tightening`` rule asks of S
 
 The expand and data statements form the file's first part (its phase is ``expand`` when every data
 statement only fills columns the file itself adds — no release reads them yet — else ``data``); the
-contract statements its second part, recorded under ``contract_version``.
+contract statements its second part, recorded under ``contract_version`` (default: the file's version
+followed by ``.1``).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from flywayx.model.footprint import UNKNOWN_OBJECT, Footprint, Phase
 from flywayx.model.migration import Statement
 from flywayx.operations.ddl import Sql
 from flywayx.operations.shadow import Shadow, backfill, drop_triggers, orphan_check, sync_triggers, trigger_names
-from flywayx.operations.spec import ColumnSpec, Operation, OperationError, OperationFile, column_spec
+from flywayx.operations.spec import ColumnSpec, Operation, OperationError, OperationFile, column_spec, has_contract
 
 DEFAULT_BATCH = 1000
 
@@ -101,11 +102,7 @@ def compile_file(ops: OperationFile, dialect: str) -> Compiled:
     first = Part(first_phase, by_phase["expand"] + by_phase["data"],
                  Footprint(first_phase, frozenset(acc.reads["expand"] | acc.reads["data"]), frozenset(first_writes)))
     contract = None
-    if by_phase["contract"] or ops.contract_version is not None:  # declared: recorded, even with nothing to do
-        if ops.contract_version is None:
-            raise OperationError(f"{ops.path}: operations with contract work need contract_version",
-                                 hint='add contract_version = "<a version no other migration uses>" at the top, '
-                                      "e.g. this file's version followed by .1", path=ops.path)
+    if has_contract(ops):  # the same test as the scanner's: recorded even when this dialect has nothing to do
         contract = Part(Phase.CONTRACT, by_phase["contract"],
                         Footprint(Phase.CONTRACT, frozenset(acc.reads["contract"]), frozenset(acc.writes["contract"])))
     return Compiled(dialect, by_phase, first, contract)
@@ -186,7 +183,8 @@ def _set_not_null(op: Operation, acc: _Acc) -> None:
 def _not_null(acc: _Acc, t: str, c: str, typ: str) -> None:
     sql = acc.sql
     if sql.mysql:
-        acc.add("contract", f"ALTER TABLE {sql.q(t)} MODIFY {sql.column_spec(t, ColumnSpec(c, typ, nullable=False))}")
+        spec = sql.column_spec(t, ColumnSpec(c, typ, nullable=False))
+        acc.add("contract", f"ALTER TABLE {sql.q(t)} MODIFY {spec}{sql.online('modify')}")
     else:
         check = f"fx_{t}_{c}_not_null"[:63]
         acc.add("contract", sql.add_check(t, check, f"{sql.q(c)} IS NOT NULL"))
