@@ -94,7 +94,8 @@ def new(ctx: click.Context, description: str, line: str | None, python_: bool, o
     if args and operation is None:
         from flywayx.errors import UsageError
 
-        raise UsageError("--arg needs --op", hint="e.g. flywayx new 'rename email' --op rename_column --arg table=t ...")
+        raise UsageError("--arg needs --op",
+                         hint="e.g. flywayx new 'rename email' --op rename_column --arg table=t ...")
     path = gitflow.new_migration(config_from(ctx), description, line, repo=repo, python=python_,
                                  operation=operation, args=args)
     if json_mode(ctx):
