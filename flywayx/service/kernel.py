@@ -27,6 +27,7 @@ from flywayx.model.results import Header
 from flywayx.model.work import Work
 from flywayx.plan.info import InfoOptions, InfoResult, compute_info
 from flywayx.plan.mixed import check_mixed
+from flywayx.sources.acs.session import effective_init_sql
 from flywayx.sources.checksum import read_migration_text
 from flywayx.sources.placeholders import (
     builtin_placeholders,
@@ -93,7 +94,8 @@ def _connect(config: Config, read_only: bool = False) -> Database:
                          hint="pass --url (e.g. sqlite:///app.db, mysql://user@host/db) or set url in flyway.toml")
     return connect(config.url, user=config.user, password=config.password,
                    connect_retries=config.connect_retries,
-                   connect_retries_interval=config.connect_retries_interval, init_sql=config.init_sql,
+                   connect_retries_interval=config.connect_retries_interval,
+                   init_sql=effective_init_sql(config.init_sql, os.environ),
                    read_only=read_only)
 
 

@@ -143,14 +143,18 @@ class _Source:
 
     def validation_of(self, patterns: Sequence[str]) -> list[ValidationIssue]:
         """Flyway's rules over the projected history; with releases, migrations of releases the
-        database has not reached are not "missing" (they are what a later upgrade brings)."""
+        database has not reached are not "missing" (they are what a later upgrade brings), nor are
+        repeatables written for such a release (``[repeatables]``)."""
         issues = validation_issues(self.s, patterns, self.info)[0]
         if self.ledger is None:
             return issues
         reached = self.ledger.reached()
         owner = {i.version.text: i.owner for i in self.ledger.world.items if not i.baseline}
+        views = self.graph.repeatables_with if self.graph is not None else None
+        deferred = views is not None and views not in reached  # written for a release not reached yet
         return [i for i in issues if not (i.code == "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED"
-                                          and i.version is not None and owner.get(i.version) not in reached)]
+                                          and i.version is not None and owner.get(i.version) not in reached)
+                and not (deferred and i.code == "RESOLVED_REPEATABLE_MIGRATION_NOT_APPLIED")]
 
 
 class FlywayOrder(_Source):
