@@ -131,8 +131,14 @@ def _create_table(op: Operation, acc: _Acc) -> None:
 def _add_column(op: Operation, acc: _Acc) -> None:
     t, col = op.text("table"), column_spec(op.get("column"), op.where(), acc.path)
     acc.add("expand", acc.sql.add_column(t, col, op.get("after")))
-    acc.touch("expand", {f"column:{t}.{col.name}"}, {f"column:{t}.{op.get('after')}"} if op.get("after") else set())
+    acc.touch("expand", {f"column:{t}.{col.name}", *_order(acc, t)},
+              {f"column:{t}.{op.get('after')}"} if op.get("after") else set())
     acc.added.add(f"column:{t}.{col.name}".lower())
+
+
+def _order(acc: _Acc, table: str) -> set[str]:
+    """PostgreSQL appends a new column: the table's column order depends on the order applied."""
+    return set() if acc.sql.mysql else {f"order:{table}"}
 
 
 def _drop_column(op: Operation, acc: _Acc) -> None:
@@ -161,7 +167,7 @@ def _shadow(op: Operation, acc: _Acc, s: Shadow, typ: str) -> None:
     acc.add("data", backfill(t, s.new, s.up, op.get("key", "id"), op.get("batch", DEFAULT_BATCH),
                              f"{sql.q(s.new)} IS NULL AND {sql.q(s.old)} IS NOT NULL", sql), transactional=sql.mysql)
     triggers = {f"trigger:{n}" for n in trigger_names(s)}
-    acc.touch("expand", {f"column:{t}.{s.new}", *triggers}, {f"column:{t}.{s.old}"})
+    acc.touch("expand", {f"column:{t}.{s.new}", *triggers, *_order(acc, t)}, {f"column:{t}.{s.old}"})
     acc.touch("data", {f"column:{t}.{s.new}"}, {f"column:{t}.{s.old}", f"column:{t}.{op.get('key', 'id')}"})
     acc.added.add(f"column:{t}.{s.new}".lower())
     for stmt in drop_triggers(s, sql):
