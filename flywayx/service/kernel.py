@@ -76,8 +76,17 @@ class Session:
         return compute_info(self.found.migrations, [*(self.rows() if rows is None else rows), *extra_rows], opts)
 
     def lock(self) -> AbstractContextManager[None]:
-        """The migration lock of this schema's history table (Flyway-compatible)."""
+        """The migration lock of this schema's history table (Flyway-compatible; cluster-wide on Galera).
+        Every command that writes takes it first, so a server that must not be written through (a
+        replica, a read-only server, a Galera node not Synced: ``require_writable``) is refused here."""
+        self.require_writable()
         return self.db.lock(self.default_schema, self.config.table, self.config.lock_timeout)
+
+    def require_writable(self) -> None:
+        """Raise the one-line refusal when this server may not be migrated (``flywayx.db.cluster``)."""
+        refusal = self.db.cluster().refusal()
+        if refusal is not None:
+            raise refusal
 
     def quoted(self, name: str) -> str:
         return self.db.quote(name)
