@@ -48,6 +48,10 @@ def plan(ctx: click.Context, to_release: str | None, phase: str | None, show_sql
         if show_sql:
             for stmt in view.statements.get(st.migration.script) or []:
                 say(ctx, "       " + stmt.sql.replace("\n", "\n       ") + ";")
+    deferred = [k for k in full.skipped if k.reason.startswith("deferred:")]
+    if deferred:
+        say(ctx, f"Deferred ({len(deferred)}): {deferred[0].reason.removeprefix('deferred: ')}: "
+                 + ", ".join(k.key for k in deferred[:3]) + (", ..." if len(deferred) > 3 else ""))
     if records:
         say(ctx, f"Recorded as applied without running ({len(records)}): their changes are already in the database")
     for when, r in records:

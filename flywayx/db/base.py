@@ -82,8 +82,9 @@ class HistoryTable(Protocol):
     def next_rank(self) -> int:
         """``lock_rows`` then the ``installed_rank`` the next row gets (highest + 1, or 1)."""
 
-    def token(self) -> tuple[int | None, int]:
-        """A cheap token of the table's content: (highest rank, number of failed rows)."""
+    def token(self, also: str = "0") -> tuple[int | None, int, int]:
+        """A cheap token of the table's content in one query: (highest rank, number of failed rows, the
+        value of the scalar SQL expression ``also``)."""
 
 
 class Database(Protocol):

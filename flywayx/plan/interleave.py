@@ -228,7 +228,13 @@ def plan_migrate(
     from_releases = world.index.minimal(_covering_releases(world)) if world.applied else []
     steps = [PlanStep(i.change, i.owner, i.line, why, late)
              for i, late, why in out.steps if i.change is not None]
-    steps += pending_repeatables(changes, history)
+    repeatables = pending_repeatables(changes, history)
+    owner = graph.repeatables_with
+    if owner is not None and owner not in world.index.closure(target):
+        out.skipped += [Skipped(st.migration.script, f"deferred: repeatable migrations are written for release "
+                                f"{owner} and run once an upgrade reaches it") for st in repeatables]
+        repeatables = []
+    steps += repeatables
     return Plan(tuple(steps), target, tuple(from_releases), tuple(world.warnings), tuple(out.skipped))
 
 

@@ -20,7 +20,7 @@ from flywayx import apply
 from flywayx.apply import Applied
 from flywayx.apply.engine import RunOptions, RunRecord, Step, history_token, run_steps
 from flywayx.errors import FlywayxError
-from flywayx.model import Config, Kind, MigrationType, Statement
+from flywayx.model import Config, HistoryRow, Kind, MigrationType, Statement
 from flywayx.model.plan import Plan, PlanStep
 from flywayx.model.results import (
     TOOL_VERSION,
@@ -94,6 +94,7 @@ def _unwritten(records: Iterable[Record]) -> list[str]:
 @dataclass(frozen=True)
 class MigrateOptions:
     resume: bool = False
+    in_flight: str | None = None  # --resume --in-flight done|redo: the operator settles the statement
     dry_run: bool = False
     backup_dir: str | None = None
     to_release: str | None = None
@@ -118,8 +119,7 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
         source = choose(s, options)
         prepare_history(s)
         upgrade.fill_content_ids(s, source.analysed)
-        if history_token(s.history) != source.token:
-            source.refresh()
+        source.sync(history_token(s.history, s.own))
         initial = source.initial_text()
         announce(s, report, initial)
         run_id = str(uuid.uuid4())
@@ -127,7 +127,7 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
         warnings = list(s.found.warnings)
         if isinstance(source, steps.ReleasePlan):
             warnings += list(source.plan.warnings)
-        warnings += _record_state(s, run_id)
+        warnings += _record_state(s, run_id, source.history(), changed=bool(ran.steps))
         return MigrateReport(s.header(), initial, source.current_text(), applied_items(ran.steps), warnings,
                              int((time.monotonic() - started) * 1000),
                              to_release=source.plan.target if isinstance(source, steps.ReleasePlan) else None,
@@ -194,7 +194,7 @@ def choose(s: Session, options: MigrateOptions, recorder: dryrun.Recorder | None
         if recorder is not None:
             failed = _preview_resume(s, recorder)
         else:
-            resume.prepare_resume(s)
+            resume.prepare_resume(s, options.in_flight)
     elif dry:
         resume.refuse_interrupted(s)
     else:
@@ -263,14 +263,15 @@ def _backup_first(s: Session, dest: str, report: Reporter) -> None:
                                "schemas": list(taken.schemas)})
 
 
-def _record_state(s: Session, run_id: str | None) -> list[str]:
-    """Record the schema for `verify`; a failure here must not turn a successful migrate into an error."""
+def _record_state(s: Session, run_id: str | None, rows: list[HistoryRow], *, changed: bool) -> list[str]:
+    """Record the schema for `verify` (``rows``: the history as this run left it); a failure here must
+    not turn a successful migrate into an error."""
     from flywayx.service import safety
 
     if not s.history.exists():
         return []
     try:
-        safety.record_state(s, run_id)
+        safety.record_state(s, run_id, rows, changed=changed)
     except FlywayxError as err:
         with contextlib.suppress(Exception):  # the connection may be gone; the warning says enough
             s.db.rollback()
