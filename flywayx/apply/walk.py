@@ -47,9 +47,13 @@ class ApplyOptions:
 
 @dataclass(frozen=True)
 class Applied:
+    """What one step did: its time, its statements, and the history rows it wrote (in rank order; a
+    step source keeps them, so nothing this run wrote is read back)."""
+
     migration: Migration
     execution_time: int
     statements: int
+    rows: tuple[HistoryRow, ...] = ()
 
 
 def apply_one(db: Database, history: HistoryTable, own: OwnTables | None, work: Work, opts: ApplyOptions,
@@ -92,12 +96,12 @@ def _apply(db: Database, history: HistoryTable, own: OwnTables | None, work: Wor
         _record_failure(db, history, own, work, opts, elapsed, in_txn, p)
         raise failure(err, work, p, opts, in_txn, failed_at) from err
     elapsed = _ms(started)
-    _insert_row(db, history, m, opts, elapsed, success=True)
+    row = _insert_row(db, history, m, opts, elapsed, success=True)
     if own is not None:
         own.record_applied(work, opts.run_id, p.done, p.digest)
     db.commit()  # MySQL: the row, the progress record's removal and the trailing DML commit together
     report("migration.done", {"migration": m, "ms": elapsed, "statements": p.done})
-    return Applied(m, elapsed, p.done)
+    return Applied(m, elapsed, p.done, (row,))
 
 
 def _refuse_if_interrupted(work: Work) -> None:
@@ -239,9 +243,9 @@ def _transaction_alive(db: Database) -> bool:
 
 
 def _insert_row(db: Database, history: HistoryTable, m: Migration, opts: ApplyOptions, elapsed: int, *,
-                success: bool) -> None:
+                success: bool) -> HistoryRow:
     # the next rank only: re-reading every row for each migration cost ~1 s over CloudStack's ~170
-    history.insert(HistoryRow(
+    row = HistoryRow(
         installed_rank=history.next_rank(),
         version=m.version,
         description=abbreviate_description(m.description),
@@ -251,7 +255,9 @@ def _insert_row(db: Database, history: HistoryTable, m: Migration, opts: ApplyOp
         installed_by=opts.installed_by,
         execution_time=elapsed,
         success=success,
-    ))
+    )
+    history.insert(row)
+    return row
 
 
 def _fire(opts: ApplyOptions, event: str, m: Migration | None) -> None:

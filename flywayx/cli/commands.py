@@ -123,6 +123,8 @@ def info(ctx: click.Context, /, target: str | None, out_of_order: bool | None, *
         say(ctx, f"Release: {', '.join(result.current_releases)}")
     if result.phase_state:
         say(ctx, result.phase_state)
+    if result.cluster:
+        say(ctx, f"Server: {result.cluster}")
     say(ctx, "")
     import sys
 

@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from flywayx.db.cluster import ClusterInfo
 from flywayx.model import HistoryRow
 
 
@@ -81,8 +82,9 @@ class HistoryTable(Protocol):
     def next_rank(self) -> int:
         """``lock_rows`` then the ``installed_rank`` the next row gets (highest + 1, or 1)."""
 
-    def token(self) -> tuple[int | None, int]:
-        """A cheap token of the table's content: (highest rank, number of failed rows)."""
+    def token(self, also: str = "0") -> tuple[int | None, int, int]:
+        """A cheap token of the table's content in one query: (highest rank, number of failed rows, the
+        value of the scalar SQL expression ``also``)."""
 
 
 class Database(Protocol):
@@ -123,6 +125,9 @@ class Database(Protocol):
 
     def lock(self, schema: str, table: str, timeout: float) -> AbstractContextManager[None]:
         """Flyway-compatible exclusive lock for migrating ``schema``; raise LockTimeout after timeout."""
+
+    def cluster(self) -> ClusterInfo:
+        """Galera node, Group Replication member, replica, standby, read-only or single (probed once)."""
 
     def execute(self, sql: str) -> int:
         """Run one statement, consuming any result sets; return the affected row count."""

@@ -2,8 +2,11 @@
 
 - ``backup_before_migrate(s, dest)``: a checked dump (``flywayx.db.backup``) of the session's existing
   schemas, taken before migrate changes anything; its path is recorded in ``flywayx_runs.backup``.
-- ``record_state(s, run_id)``: at the end of every successful migrate, the schema fingerprint and a
-  digest of the history it belongs to are stored in ``flywayx_schema_state`` (``own_tables``).
+- ``record_state(s, run_id, rows)``: at the end of a successful migrate that changed the history (or
+  finds the last record belonging to another history), the schema fingerprint and a digest of the
+  history it belongs to are stored in ``flywayx_schema_state`` (``own_tables``). A migrate that
+  applied nothing to a history already recorded takes no fingerprint: the record stays the schema
+  the history produced, so ``verify`` still reports changes made by hand since.
 - ``verify(config)``: compares the live schema with the last recorded state and lists every drift
   (objects added, missing, changed by hand). A record whose history digest differs from today's
   history is reported as stale: migrations ran without flywayx recording a state (plain Flyway).
@@ -119,13 +122,20 @@ def live_fingerprint(s: Session) -> SchemaFingerprint:
         s.db.rollback()  # fingerprinting only reads; leave no transaction open
 
 
-def record_state(s: Session, run_id: str | None) -> None:
-    """Store the live fingerprint with the digest of the history it belongs to (end of migrate)."""
+def record_state(s: Session, run_id: str | None, rows: list[HistoryRow], *, changed: bool = True) -> bool:
+    """Store the live fingerprint with the digest of ``rows``, the history it belongs to (end of
+    migrate; the caller knows the history, nothing is read back). ``changed`` False (nothing was
+    applied): only when the last record belongs to another history. True when a state was recorded."""
+    digest = history_digest(rows)
+    if not changed:
+        last = s.own.last_state(fingerprint=False)
+        if last is not None and last["history_digest"] == digest:
+            return False
     body = live_fingerprint(s).to_json(indent=None)  # the digest is the sha256 of this very text
-    rows = s.rows()
-    s.own.record_state(run_id, rows[-1].installed_rank if rows else 0, history_digest(rows),
+    s.own.record_state(run_id, rows[-1].installed_rank if rows else 0, digest,
                        hashlib.sha256(body.encode("utf-8")).hexdigest(), body)
     s.db.commit()
+    return True
 
 
 @dataclass
