@@ -104,7 +104,8 @@ def test_operations_file_history_rows_carry_flyways_checksum_of_the_file(mariadb
         crc = zlib.crc32(line.encode("utf-8"), crc)
     signed = crc - (1 << 32) if crc >= 1 << 31 else crc
     rows = _one(mariadb, "SELECT version, script, type, checksum FROM flyway_schema_history ORDER BY installed_rank")
-    assert rows[1:] == (("2", "V2__rename.toml", "SCRIPT", signed), ("2.1", "V2__rename.toml#contract", "SCRIPT", signed))
+    assert rows[1:] == (("2", "V2__rename.toml", "SCRIPT", signed),
+                        ("2.1", "V2__rename.toml#contract", "SCRIPT", signed))
     assert [r[0] for r in _one(mariadb, "SELECT column_name FROM information_schema.columns WHERE table_schema = "
                                         "DATABASE() AND table_name = 'customer' ORDER BY ordinal_position")] == [
         "id", "full_name"]
