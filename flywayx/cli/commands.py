@@ -54,10 +54,10 @@ def migrate(ctx: click.Context, target: str | None, out_of_order: bool | None, b
         return
     _warn(result.warnings)
     schema = reporter.schema or result.header.schema_name.split(", ")[0]
+    if not reporter.announced:  # first, as Flyway prints it (also before what a dry run would do)
+        say(ctx, f"Current version of schema {schema}: {result.initial_version or '<< Empty Schema >>'}")
     if result.dry_run:
         say_actions(ctx, result.actions, schema)
-    if not reporter.announced:
-        say(ctx, f"Current version of schema {schema}: {result.initial_version or '<< Empty Schema >>'}")
     recorded = len(result.recorded)
     if result.dry_run:
         n = len(result.applied)
