@@ -6,6 +6,7 @@ import click
 
 from flywayx.cli.app import _common, _set, cli, config_from, emit_json, json_mode, progress_reporter, say
 from flywayx.cli.dryrun import say_actions
+from flywayx.cli.fleet import fleet_options
 from flywayx.cli.progress import flyway_time
 from flywayx.cli.render import color_enabled, flyway_table, info_rows
 from flywayx.model.results import Waiting
@@ -29,6 +30,7 @@ from flywayx.model.results import Waiting
 @click.option("--dry-run", is_flag=True, help="Show what would run (same checks and refusals); change nothing.")
 @click.option("--sql", "show_sql", is_flag=True, help="With --dry-run: also print every statement that would run.")
 @click.pass_context
+@fleet_options("migrate")
 def migrate(ctx: click.Context, target: str | None, out_of_order: bool | None, baseline_on_migrate: bool | None,
             ignore_migration_patterns: str | None, validate_on_migrate: bool | None, to_release: str | None,
             phase: str | None, resume: bool, in_flight: str | None, backup_dir: str | None, dry_run: bool,
@@ -103,6 +105,7 @@ def _say_waiting(ctx: click.Context, waiting: list[Waiting], release: str | None
 @click.option("--info-until-version", metavar="V", help="Only versions <= V (-infoUntilVersion).")
 @click.option("--info-of-state", metavar="STATES", help="Only these states, e.g. success,out_of_order (-infoOfState).")
 @click.pass_context
+@fleet_options("info")
 def info(ctx: click.Context, /, target: str | None, out_of_order: bool | None, **filters: str | None) -> None:
     """Show every migration with its state, like Flyway's info."""
     from flywayx import service
@@ -139,6 +142,7 @@ def info(ctx: click.Context, /, target: str | None, out_of_order: bool | None, *
 @click.option("--out-of-order/--no-out-of-order", default=None)
 @click.option("--ignore-migration-patterns")
 @click.pass_context
+@fleet_options("validate")
 def validate(ctx: click.Context, target: str | None, out_of_order: bool | None,
              ignore_migration_patterns: str | None) -> None:
     """Check applied migrations against local files (checksums, descriptions, missing, pending)."""

@@ -155,6 +155,9 @@ class Database(Protocol):
         """Safe from a signal handler: ask the server to stop the statement this connection is running,
         which then fails with the server's "interrupted" error. Never raises."""
 
+    def column_names(self, schema: str, table: str) -> list[str]:
+        """The columns of ``schema.table`` in their order (empty when the table does not exist)."""
+
     def invalid_indexes(self) -> frozenset[tuple[str, str]]:
         """(schema, index) of every index a failed ``CREATE INDEX CONCURRENTLY`` left invalid
         (PostgreSQL); empty where index builds are atomic."""

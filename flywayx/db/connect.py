@@ -125,6 +125,11 @@ class DbapiDatabase:
     def cancel(self) -> None:
         return None
 
+    def column_names(self, schema: str, table: str) -> list[str]:
+        rows = self.query("SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND "
+                          "table_name = ? ORDER BY ordinal_position", (schema, table))
+        return [str(r[0]) for r in rows]
+
     def invalid_indexes(self) -> frozenset[tuple[str, str]]:
         return frozenset()
 

@@ -8,8 +8,9 @@ change both keep working while an upgrade rolls (docs/online-upgrades.md, docs/d
   file is compiled), the sync triggers and the batched backfills.
 
 A file is one or two migrations: its first part (expand and data statements) under the file's own
-version, and — when ``contract_version`` is set — its contract part under that version, with the
-script name ``<file>#contract``. Both record the file's checksum (Flyway's CRC32 over its lines).
+version, and — when it has contract work or declares ``contract_version`` — its contract part under
+``contract_version`` (default: the file's version followed by ``.1``), script ``<file>#contract``.
+Both record the file's checksum (Flyway's CRC32 over its lines).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from functools import lru_cache
 
 from flywayx.model.migration import Statement
 from flywayx.operations.compile import Compiled, Part, compile_file
-from flywayx.operations.spec import OPERATIONS, OperationError, OperationFile, parse
+from flywayx.operations.spec import OPERATIONS, OperationError, OperationFile, contract_version_of, has_contract, parse
 
 SUFFIX = ".toml"
 CONTRACT_MARK = "#contract"
@@ -63,4 +64,5 @@ def statements(text: str, path: str, script: str, dialect: str) -> list[Statemen
 
 
 __all__ = ["CONTRACT_MARK", "OPERATIONS", "SUFFIX", "Compiled", "OperationError", "OperationFile", "Part",
-           "compiled", "contract_script", "is_contract_part", "is_operations", "parse", "part", "statements"]
+           "compiled", "contract_script", "contract_version_of", "has_contract", "is_contract_part", "is_operations",
+           "parse", "part", "statements"]

@@ -32,7 +32,8 @@ waits for the contract phase, as lint's ``constraint-tightening`` rule asks of S
 
 The expand and data statements form the file's first part (its phase is ``expand`` when every data
 statement only fills columns the file itself adds — no release reads them yet — else ``data``); the
-contract statements its second part, recorded under ``contract_version``.
+contract statements its second part, recorded under ``contract_version`` (default: the file's version
+followed by ``.1``).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from flywayx.model.footprint import UNKNOWN_OBJECT, Footprint, Phase
 from flywayx.model.migration import Statement
 from flywayx.operations.ddl import Sql
 from flywayx.operations.shadow import Shadow, backfill, drop_triggers, orphan_check, sync_triggers, trigger_names
-from flywayx.operations.spec import ColumnSpec, Operation, OperationError, OperationFile, column_spec
+from flywayx.operations.spec import ColumnSpec, Operation, OperationError, OperationFile, column_spec, has_contract
 
 DEFAULT_BATCH = 1000
 
@@ -101,11 +102,7 @@ def compile_file(ops: OperationFile, dialect: str) -> Compiled:
     first = Part(first_phase, by_phase["expand"] + by_phase["data"],
                  Footprint(first_phase, frozenset(acc.reads["expand"] | acc.reads["data"]), frozenset(first_writes)))
     contract = None
-    if by_phase["contract"] or ops.contract_version is not None:  # declared: recorded, even with nothing to do
-        if ops.contract_version is None:
-            raise OperationError(f"{ops.path}: operations with contract work need contract_version",
-                                 hint='add contract_version = "<a version no other migration uses>" at the top, '
-                                      "e.g. this file's version followed by .1", path=ops.path)
+    if has_contract(ops):  # the same test as the scanner's: recorded even when this dialect has nothing to do
         contract = Part(Phase.CONTRACT, by_phase["contract"],
                         Footprint(Phase.CONTRACT, frozenset(acc.reads["contract"]), frozenset(acc.writes["contract"])))
     return Compiled(dialect, by_phase, first, contract)
@@ -134,8 +131,14 @@ def _create_table(op: Operation, acc: _Acc) -> None:
 def _add_column(op: Operation, acc: _Acc) -> None:
     t, col = op.text("table"), column_spec(op.get("column"), op.where(), acc.path)
     acc.add("expand", acc.sql.add_column(t, col, op.get("after")))
-    acc.touch("expand", {f"column:{t}.{col.name}"}, {f"column:{t}.{op.get('after')}"} if op.get("after") else set())
+    acc.touch("expand", {f"column:{t}.{col.name}", *_order(acc, t)},
+              {f"column:{t}.{op.get('after')}"} if op.get("after") else set())
     acc.added.add(f"column:{t}.{col.name}".lower())
+
+
+def _order(acc: _Acc, table: str) -> set[str]:
+    """PostgreSQL appends a new column: the table's column order depends on the order applied."""
+    return set() if acc.sql.mysql else {f"order:{table}"}
 
 
 def _drop_column(op: Operation, acc: _Acc) -> None:
@@ -164,7 +167,7 @@ def _shadow(op: Operation, acc: _Acc, s: Shadow, typ: str) -> None:
     acc.add("data", backfill(t, s.new, s.up, op.get("key", "id"), op.get("batch", DEFAULT_BATCH),
                              f"{sql.q(s.new)} IS NULL AND {sql.q(s.old)} IS NOT NULL", sql), transactional=sql.mysql)
     triggers = {f"trigger:{n}" for n in trigger_names(s)}
-    acc.touch("expand", {f"column:{t}.{s.new}", *triggers}, {f"column:{t}.{s.old}"})
+    acc.touch("expand", {f"column:{t}.{s.new}", *triggers, *_order(acc, t)}, {f"column:{t}.{s.old}"})
     acc.touch("data", {f"column:{t}.{s.new}"}, {f"column:{t}.{s.old}", f"column:{t}.{op.get('key', 'id')}"})
     acc.added.add(f"column:{t}.{s.new}".lower())
     for stmt in drop_triggers(s, sql):
@@ -186,7 +189,8 @@ def _set_not_null(op: Operation, acc: _Acc) -> None:
 def _not_null(acc: _Acc, t: str, c: str, typ: str) -> None:
     sql = acc.sql
     if sql.mysql:
-        acc.add("contract", f"ALTER TABLE {sql.q(t)} MODIFY {sql.column_spec(t, ColumnSpec(c, typ, nullable=False))}")
+        spec = sql.column_spec(t, ColumnSpec(c, typ, nullable=False))
+        acc.add("contract", f"ALTER TABLE {sql.q(t)} MODIFY {spec}{sql.online('modify')}")
     else:
         check = f"fx_{t}_{c}_not_null"[:63]
         acc.add("contract", sql.add_check(t, check, f"{sql.q(c)} IS NOT NULL"))

@@ -1,6 +1,6 @@
 """Reading an operations file (``V5__rename_email.toml``) into typed operations. Pure; no SQLAlchemy.
 
-    contract_version = "5.1"     # required when an operation has contract work
+    contract_version = "5.1"     # optional: the contract part's version (default: the file's + ".1")
 
     [[operations]]
     op = "rename_column"
@@ -92,6 +92,20 @@ SCHEMAS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "raw_sql": ({"sql": _S, "phase": _S}, {"reads": _L, "writes": _L, "dialect": _S}),
 }
 OPERATIONS = tuple(SCHEMAS)
+CONTRACT_OPS = frozenset({"drop_column", "rename_column", "change_type", "set_not_null", "add_foreign_key", "add_check",
+                          "drop_table", "rename_table"})
+
+
+def has_contract(f: OperationFile) -> bool:
+    """Whether the file has a contract part: declared, or an operation with contract work (any dialect)."""
+    return f.contract_version is not None or any(
+        op.op in CONTRACT_OPS or (op.op == "add_index" and op.get("unique") is True)
+        or (op.op == "raw_sql" and op.get("phase") == "contract") for op in f.operations)
+
+
+def contract_version_of(f: OperationFile, version: str) -> str:
+    """The version the contract part is recorded under: declared, else the file's version + ``.1``."""
+    return f.contract_version or f"{version}.1"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,62}\Z")
 _COLUMN_KEYS = {"name", "type", "nullable", "default", "primary_key"}
 
@@ -212,5 +226,5 @@ def _check_meaning(op: Operation, where: str, path: str) -> None:
                              "column in sync with writes of the new release", path=path)
 
 
-__all__ = ["OPERATIONS", "PHASES", "ColumnSpec", "Operation", "OperationError", "OperationFile", "column_spec",
-           "parse"]
+__all__ = ["CONTRACT_OPS", "OPERATIONS", "PHASES", "ColumnSpec", "Operation", "OperationError", "OperationFile",
+           "column_spec", "contract_version_of", "has_contract", "parse"]

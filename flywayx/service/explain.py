@@ -79,10 +79,10 @@ def _explain_operations(path: str, dialect: str, config: Config, naming: NamingC
         compiled = operations.compiled(text, path, dialect)
         out["phases"] = {phase: [{"line": s.line, "sql": s.sql, "transactional": s.transactional} for s in stmts]
                          for phase, stmts in compiled.by_phase.items()}
-        contract_version = operations.parse(text, path).contract_version
         parts = [(out["version"], compiled.first)]
         if compiled.contract is not None:
-            parts.append((contract_version, compiled.contract))
+            declared = operations.parse(text, path).contract_version
+            parts.append((declared or (f"{out['version']}.1" if out["version"] else None), compiled.contract))
         out["parts"] = [{"version": v, "phase": p.phase.value, "statements": len(p.statements),
                          "reads": sorted(p.footprint.reads), "writes": sorted(p.footprint.writes)} for v, p in parts]
     except FlywayxError as err:

@@ -34,7 +34,7 @@ from flywayx.model.work import Work
 from flywayx.plan.info import InfoResult, current_version
 from flywayx.plan.ledger import Ledger, Record, with_records
 from flywayx.plan.validate import ValidationIssue
-from flywayx.service import expand, lines, resume
+from flywayx.service import expand, lines, placement, resume
 from flywayx.service.kernel import Session, statements_of
 from flywayx.service.validation import refuse_failed, validation_issues
 from flywayx.statements.content_id import content_id
@@ -323,6 +323,8 @@ class ReleasePlan(_Source):
         change = step.change
         script = step.migration.script
         statements = self._sent.get(script, self.analysed.statements[script])
+        if step.out_of_order and statements and self.s.dialect in ("mysql", "mariadb"):
+            statements = self._placed(step, statements)
         work = Work(step.migration, statements, step.release, step.line, _phase_of(change), change.content_id,
                     step.out_of_order)
         return Step(work, step.reason)
@@ -330,6 +332,17 @@ class ReleasePlan(_Source):
     def done(self, step: Step, applied: Applied) -> None:
         if not self.advance(step, applied) and self._queue and self._queue[0].migration is step.migration:
             self._queue.popleft()
+
+    def _placed(self, step: PlanStep, statements: Sequence[Statement]) -> list[Statement]:
+        """A late step's added columns where a fresh install has them (``service/placement.py``)."""
+        later: dict[str, set[str]] = {}
+        for m in step.runs_after:
+            for table, columns in placement.later_columns(self.analysed.statements.get(m.script) or ()).items():
+                later.setdefault(table, set()).update(columns)
+        if not later:
+            return list(statements)
+        db, schema = self.s.db, self.s.default_schema
+        return placement.place_late_columns(statements, later, lambda t: db.column_names(schema, t), db.quote)
 
 
 def _phase_of(change: Change) -> Callable[[], str]:

@@ -228,8 +228,8 @@ def _add_script(file: FoundFile, filename: str, col: _Collector) -> None:
 
 def _add_operations(file: FoundFile, filename: str, col: _Collector) -> None:
     """``V5__x.toml``: an operations file (``flywayx.operations``) is one versioned migration, and a
-    second one for its contract part when it declares ``contract_version``. Other ``.toml`` files
-    (releases.toml, lint.toml, flyway.toml) are not migrations."""
+    second one for its contract part (version ``contract_version``, default ``5.1``) when it has one.
+    Other ``.toml`` files (releases.toml, lint.toml, flyway.toml) are not migrations."""
     suffixes = (operations.SUFFIX,)
     name = parse_resource_name(filename, prefixes=col.naming.with_suffixes(suffixes))
     if not name.valid or name.kind is not Kind.VERSIONED or not is_candidate(filename, name.prefix, suffixes):
@@ -239,9 +239,11 @@ def _add_operations(file: FoundFile, filename: str, col: _Collector) -> None:
     first = _migration(file, name, col)
     col.migrations.append(first)
     text = read_migration_text(file.path, first.encoding or col.config.encoding, col.config.detect_encoding)
-    declared = operations.parse(text, file.script).contract_version
-    if declared is None:
+    parsed = operations.parse(text, file.script)
+    if not operations.has_contract(parsed):
         return
+    assert first.version is not None
+    declared = operations.contract_version_of(parsed, first.version.text)
     version = Version.try_parse(declared)
     if version is None:
         raise operations.OperationError(f"{file.script}: contract_version {declared!r} is not a version",

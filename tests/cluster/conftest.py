@@ -89,13 +89,15 @@ def one_cluster_test_at_a_time() -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def galera() -> Galera:
+    """The cluster, started if down (another checkout's CI run may have stopped it; ``start`` is idempotent
+    and costs a status check when every node is up)."""
     _script("galera.sh", "start")
     return Galera()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def replicas() -> None:
     _script("replicas.sh", "start")
 

@@ -26,11 +26,17 @@ port() { echo "331$1"; }
 ensure_installed() {
   [ -f "$PROVIDER" ] && command -v rsync >/dev/null && return 0
   command -v apt-get >/dev/null || die "galera-4 is not installed and apt-get is missing; hint: install galera-4 and rsync"
+  local failed="$BASE.install-failed"  # a failed install is not retried for an hour: callers fail at once
+  if [ -n "$(find "$failed" -mmin -60 2>/dev/null)" ]; then
+    die "apt-get install galera-4 rsync failed earlier ($(cat "$failed")); hint: install them by hand, then rm $failed"
+  fi
   echo "galera.sh: installing galera-4 and rsync" >&2
   export DEBIAN_FRONTEND=noninteractive
-  timeout 300 apt-get update -qq >/dev/null 2>&1 || true
-  timeout 300 apt-get install -y -qq galera-4 rsync >/dev/null 2>&1 \
-    || die "apt-get install galera-4 rsync failed; hint: run it by hand and look at its output"
+  timeout 180 apt-get update -qq >/dev/null 2>&1 || true
+  if ! timeout 300 apt-get install -y -qq galera-4 rsync >"$BASE.install.log" 2>&1; then
+    date -u +%FT%TZ >"$failed"
+    die "apt-get install galera-4 rsync failed; hint: see $BASE.install.log, install them by hand"
+  fi
   [ -f "$PROVIDER" ] || die "galera-4 installed but $PROVIDER is missing; hint: set FLYWAYX_GALERA_PROVIDER"
 }
 

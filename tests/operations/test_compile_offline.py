@@ -116,8 +116,8 @@ writes = ["column:customer.name"]
         assert c.contract is not None and c.contract.phase.value == "contract"
         assert "column:customer.fax" in c.contract.footprint.writes
         assert "column:customer.email" in c.first.footprint.writes
-        plain = [s for s in sql["expand"] + sql["contract"] if s.startswith(("CREATE TABLE", "ALTER TABLE", "DROP TABLE",
-                                                                             "CREATE INDEX", "CREATE VIEW"))]
+        kinds = ("CREATE TABLE", "ALTER TABLE", "DROP TABLE", "CREATE INDEX", "CREATE VIEW")
+        plain = [s for s in sql["expand"] + sql["contract"] if s.startswith(kinds)]
         for statement in plain:
             for part in statement.split("; "):
                 sqlglot.parse_one(part, read=glot)  # raises on SQL the dialect's grammar rejects
@@ -136,7 +136,6 @@ writes = ["column:customer.name"]
     ('[[operations]]\nop = "add_column"\ntable = "t"\ncolumn = { name = "c", type = "INT", nullable = false }\n',
      "NOT NULL without a default"),
     ('[[operations]]\nop = "drop_column"\ntable = "t; DROP TABLE x"\ncolumn = "c"\n', "is not a plain SQL name"),
-    ('[[operations]]\nop = "drop_column"\ntable = "t"\ncolumn = "c"\n', "need contract_version"),
     ('op = "x"\n', "unknown top-level key(s) op"),
     ("[[operations]\n", "not valid TOML"),
 ])
