@@ -9,6 +9,7 @@ Format::
 
     [lines]
     depth = 2                     # release 4.5.3 is on line 4.5
+    column_order = "any"          # default "exact": see plan/interleave.py (order:t)
     [release."4.6.0"]
     from = "4.5.2"                # branch point of a line's first release
     [release."4.6.1"]
@@ -108,6 +109,16 @@ def _version(value: object, c: _Collector, what: str, *path: str) -> Version | N
     return v
 
 
+def _read_column_order(doc: Mapping[str, Any], c: _Collector) -> str:
+    """``[lines] column_order = "exact" | "any"`` (default exact)."""
+    lines = doc.get("lines", {})
+    value = lines.get("column_order", "exact") if isinstance(lines, dict) else "exact"
+    if value not in ("exact", "any"):
+        c.add(f'[lines] column_order must be "exact" or "any", got {value!r}', "lines", "column_order")
+        return "exact"
+    return str(value)
+
+
 def _read_repeatables(doc: Mapping[str, Any], names: set[str], c: _Collector) -> str | None:
     """``[repeatables] release = "R"``: the repeatable migrations are written for release R's schema."""
     table = doc.get("repeatables", {})
@@ -128,8 +139,8 @@ def _read_depth(doc: Mapping[str, Any], c: _Collector) -> int:
     if not isinstance(lines, dict):
         c.add("[lines] must be a table", "lines")
         return 2
-    for key in sorted(set(lines) - {"depth", "ordering"}):
-        c.add(f"unknown key {key!r} in [lines] (known: depth, ordering)", "lines", key)
+    for key in sorted(set(lines) - {"depth", "ordering", "column_order"}):
+        c.add(f"unknown key {key!r} in [lines] (known: column_order, depth, ordering)", "lines", key)
     depth = lines.get("depth", 2)
     if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
         c.add(f"[lines] depth must be a positive integer, got {depth!r}", "lines", "depth")
@@ -306,6 +317,7 @@ def parse_releases(text: str, file: str = FILE_NAME) -> tuple[ReleaseGraph, list
         tuple(Resolution(a, b, n) for a, b, n in _read_pairs(doc, "commutes", c)),
         source=file,
         ordering=ordering,
+        column_order=_read_column_order(doc, c),
         repeatables_with=_read_repeatables(doc, {r.name for r in releases}, c),
     )
     return graph, c.problems
