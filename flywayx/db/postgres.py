@@ -203,7 +203,8 @@ class PostgresDatabase(DbapiDatabase):
     def history(self, schema: str, table: str, tablespace: str | None = None) -> PostgresHistoryTable:
         return PostgresHistoryTable(self, schema, table, tablespace)
 
-    def lock(self, schema: str, table: str, timeout: float) -> AbstractContextManager[None]:
+    def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False
+             ) -> AbstractContextManager[None]:
         return pg_advisory_lock(self.query, schema, table, timeout)
 
     def restore_session(self, default_schema: str) -> None:

@@ -78,6 +78,11 @@ class Session:
         """The migration lock of this schema's history table (Flyway-compatible)."""
         return self.db.lock(self.default_schema, self.config.table, self.config.lock_timeout)
 
+    def step_lock(self) -> AbstractContextManager[None]:
+        """The lock the migrate loop takes around each step: released with the next statement
+        (``Database.lock``'s ``lazy_release``), so a step costs no round trip of its own for it."""
+        return self.db.lock(self.default_schema, self.config.table, self.config.lock_timeout, lazy_release=True)
+
     def quoted(self, name: str) -> str:
         return self.db.quote(name)
 
