@@ -79,7 +79,7 @@ def _apply(db: Database, history: HistoryTable, own: OwnTables | None, work: Wor
     db.restore_session(opts.default_schema)
     in_txn = _transactional(db, work, opts)
     server = server_of(db)
-    replay = session_replay(work.statements, work.skip_statements, server, m.script)
+    replay = session_replay(work.statements, work.skip_statements, server, m.script, db)
     report("migration.start", {"migration": m, "out_of_order": work.out_of_order, "transactional": in_txn})
     if in_txn or not db.capabilities.transactional_ddl:
         db.begin()  # non-transactional PostgreSQL statements (CREATE INDEX CONCURRENTLY…) refuse a BEGIN
@@ -119,11 +119,13 @@ def _refuse_if_interrupted(work: Work) -> None:
                           signum=signum, script=work.migration.script)
 
 
-def session_replay(statements: Sequence[Statement] | None, k: int, server: Server, script: str) -> Replay:
-    """What rebuilds the session for resuming at statement ``k``; StateError naming what cannot be."""
+def session_replay(statements: Sequence[Statement] | None, k: int, server: Server, script: str,
+                   db: Database | None = None) -> Replay:
+    """What rebuilds the session for resuming at statement ``k``; StateError naming what cannot be.
+    ``db``: read the bodies of procedures the statements call but did not create from it."""
     if not statements or k <= 0:
         return Replay()
-    replay = plan_replay(statements, k, server)
+    replay = plan_replay(statements, k, server, _procedure_body(db) if db is not None else None)
     if replay.refusals:
         raise StateError(
             f"Cannot resume {script} at statement {k + 1}: the session its first {k} statement(s) built cannot "
@@ -132,6 +134,14 @@ def session_replay(statements: Sequence[Statement] | None, k: int, server: Serve
                  "change), or finish the migration by hand and run `flywayx repair`",
             script=script, applied_statements=k, state=list(replay.refusals))
     return replay
+
+
+def _procedure_body(db: Database) -> Callable[[str], str | None]:
+    def body(name: str) -> str | None:
+        rows = db.query("SELECT routine_definition FROM information_schema.routines WHERE routine_schema = "
+                        "DATABASE() AND routine_type = 'PROCEDURE' AND routine_name = ?", (name,))
+        return str(rows[0][0]) if rows and rows[0][0] is not None else None
+    return body
 
 
 def _transactional(db: Database, work: Work, opts: ApplyOptions) -> bool:

@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from flywayx.db.cluster import ClusterInfo
 from flywayx.model import HistoryRow
 
 
@@ -131,6 +132,9 @@ class Database(Protocol):
         """Flyway-compatible exclusive lock for migrating ``schema``; raise LockTimeout after timeout.
         ``lazy_release``: the release may go with the next statement (``later``), not on its own."""
 
+    def cluster(self) -> ClusterInfo:
+        """Galera node, Group Replication member, replica, standby, read-only or single (probed once)."""
+
     def execute(self, sql: str) -> int:
         """Run one statement, consuming any result sets; return the affected row count."""
 
@@ -161,6 +165,9 @@ class Database(Protocol):
     def cancel(self) -> None:
         """Safe from a signal handler: ask the server to stop the statement this connection is running,
         which then fails with the server's "interrupted" error. Never raises."""
+
+    def column_names(self, schema: str, table: str) -> list[str]:
+        """The columns of ``schema.table`` in their order (empty when the table does not exist)."""
 
     def invalid_indexes(self) -> frozenset[tuple[str, str]]:
         """(schema, index) of every index a failed ``CREATE INDEX CONCURRENTLY`` left invalid

@@ -32,8 +32,8 @@ from flywayx.model.results import (
     ValidateReport,
 )
 from flywayx.plan.ledger import Record
-from flywayx.service import dryrun, lines, resume, steps, upgrade
-from flywayx.service.kernel import Reporter, Session, apply_options, callbacks, session
+from flywayx.service import cluster, dryrun, lines, resume, steps, upgrade
+from flywayx.service.kernel import Reporter, Session, apply_options, callbacks, session, statements_of
 from flywayx.service.prepare import announce, prepare_history
 from flywayx.service.validation import validation_error, validation_issues
 
@@ -51,6 +51,9 @@ def info(config: Config) -> InfoReport:
                             current.version.text if current and current.version else None, empty,
                             warnings=list(s.found.warnings),
                             undo={u.version.text: u.path for u in s.found.undo if u.version is not None})
+        server = s.db.cluster()
+        if server.kind != "single" or server.read_only:  # a plain server's info stays Flyway's
+            report.cluster = server.describe()
         graph = lines.release_graph(s)
         if graph is not None:
             report.releases = lines.release_columns(s, graph)
@@ -91,6 +94,7 @@ def _unwritten(records: Iterable[Record]) -> list[str]:
 @dataclass(frozen=True)
 class MigrateOptions:
     resume: bool = False
+    in_flight: str | None = None  # --resume --in-flight done|redo: the operator settles the statement
     dry_run: bool = False
     backup_dir: str | None = None
     to_release: str | None = None
@@ -106,6 +110,7 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
     """
     started = time.monotonic()
     with session(config, read_only=options.dry_run) as s:
+        s.require_writable()  # a dry run is refused where the run would be
         if options.dry_run:
             recorder = dryrun.Recorder(s, options.show_sql)
             return dryrun.migrate(s, choose(s, options, recorder), recorder, options.phase, started)
@@ -189,7 +194,7 @@ def choose(s: Session, options: MigrateOptions, recorder: dryrun.Recorder | None
         if recorder is not None:
             failed = _preview_resume(s, recorder)
         else:
-            resume.prepare_resume(s)
+            resume.prepare_resume(s, options.in_flight)
     elif dry:
         resume.refuse_interrupted(s)
     else:
@@ -204,7 +209,16 @@ def choose(s: Session, options: MigrateOptions, recorder: dryrun.Recorder | None
             raise validation_error([i.message for i in issues])
     if isinstance(source, steps.ReleasePlan):
         _ = source.plan  # refuse impossible paths before touching anything
+    cluster.refuse_unsafe_for_galera(s, _pending_statements(s, source))
     return source
+
+
+def _pending_statements(s: Session, source: steps.Source) -> list[tuple[str, Sequence[Statement] | None]]:
+    """The statements of the migrations this run would apply, in order (for the cluster checks)."""
+    if isinstance(source, steps.ReleasePlan):
+        return [(st.migration.script, source.analysed.statements.get(st.migration.script))
+                for st in source.selected()]
+    return [(i.resolved.script, statements_of(s, i.resolved)) for i in source.pending() if i.resolved is not None]
 
 
 def _preview_resume(s: Session, recorder: dryrun.Recorder) -> frozenset[int]:

@@ -34,7 +34,7 @@ from flywayx.model.work import Work
 from flywayx.plan.info import InfoResult, current_version
 from flywayx.plan.ledger import Ledger, Record, with_records
 from flywayx.plan.validate import ValidationIssue
-from flywayx.service import expand, lines, resume
+from flywayx.service import expand, lines, placement, resume
 from flywayx.service.kernel import Session, statements_of
 from flywayx.service.validation import refuse_failed, validation_issues
 from flywayx.statements.content_id import content_id
@@ -171,14 +171,23 @@ class _Source:
 
     def validation_of(self, patterns: Sequence[str]) -> list[ValidationIssue]:
         """Flyway's rules over the projected history; with releases, migrations of releases the
-        database has not reached are not "missing" (they are what a later upgrade brings)."""
+        database has not reached are not "missing" (they are what a later upgrade brings), nor are
+        repeatables written for such a release (``[repeatables]``), nor a repeatable migration never
+        applied (every mode's next run applies it; e.g. after ``baseline --release R``, which records
+        R's versioned migrations only)."""
         issues = validation_issues(self.s, patterns, self.info)[0]
         if self.ledger is None:
             return issues
         reached = self.ledger.reached()
         owner = {i.version.text: i.owner for i in self.ledger.world.items if not i.baseline}
-        return [i for i in issues if not (i.code == "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED"
-                                          and i.version is not None and owner.get(i.version) not in reached)]
+        views = self.graph.repeatables_with if self.graph is not None else None
+        deferred = views is not None and views not in reached  # written for a release not reached yet
+        unapplied = {m.description for m in self.info.migrations if m.version is None and m.applied is None}
+        return [i for i in issues
+                if not (i.code == "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED"
+                        and i.version is not None and owner.get(i.version) not in reached)
+                and not (i.code == "RESOLVED_REPEATABLE_MIGRATION_NOT_APPLIED"
+                         and (deferred or i.description in unapplied))]
 
 
 class FlywayOrder(_Source):
@@ -314,6 +323,8 @@ class ReleasePlan(_Source):
         change = step.change
         script = step.migration.script
         statements = self._sent.get(script, self.analysed.statements[script])
+        if step.out_of_order and statements and self.s.dialect in ("mysql", "mariadb"):
+            statements = self._placed(step, statements)
         work = Work(step.migration, statements, step.release, step.line, _phase_of(change), change.content_id,
                     step.out_of_order)
         return Step(work, step.reason)
@@ -321,6 +332,17 @@ class ReleasePlan(_Source):
     def done(self, step: Step, applied: Applied) -> None:
         if not self.advance(step, applied) and self._queue and self._queue[0].migration is step.migration:
             self._queue.popleft()
+
+    def _placed(self, step: PlanStep, statements: Sequence[Statement]) -> list[Statement]:
+        """A late step's added columns where a fresh install has them (``service/placement.py``)."""
+        later: dict[str, set[str]] = {}
+        for m in step.runs_after:
+            for table, columns in placement.later_columns(self.analysed.statements.get(m.script) or ()).items():
+                later.setdefault(table, set()).update(columns)
+        if not later:
+            return list(statements)
+        db, schema = self.s.db, self.s.default_schema
+        return placement.place_late_columns(statements, later, lambda t: db.column_names(schema, t), db.quote)
 
 
 def _phase_of(change: Change) -> Callable[[], str]:

@@ -34,7 +34,7 @@ def test_six_concurrent_runners_leave_stderr_clean(family: str, tmp_path: Path) 
             procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                       env=harness.env()) for _ in range(6)]
             results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
-            for code, out, err in results:
+            for code, _out, err in results:
                 assert code == 0, err
                 assert err == "", err  # no warning of any kind from a correct run
             states = _state_rows(db)
