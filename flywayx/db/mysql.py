@@ -7,14 +7,9 @@ and in sequences, which only MariaDB has. The schema is the database (``USE db``
 
 from __future__ import annotations
 
-<<<<<<< HEAD
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
-=======
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
->>>>>>> main
+from dataclasses import dataclass, field
 from typing import Any
 
 from flywayx.db.base import Capabilities, DbWarning
@@ -318,17 +313,15 @@ class MySQLDatabase(DbapiDatabase):
     def history(self, schema: str, table: str, tablespace: str | None = None) -> MySQLHistoryTable:
         return MySQLHistoryTable(self, schema, table, tablespace)
 
-<<<<<<< HEAD
     def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False
              ) -> AbstractContextManager[None]:
-        return mysql_named_lock(self.query, schema, table, timeout, self.later if lazy_release else None)
-=======
-    def lock(self, schema: str, table: str, timeout: float) -> AbstractContextManager[None]:
         """Flyway's ``GET_LOCK``; on a Galera node or Group Replication member, under the cluster-wide row
         lock of ``flywayx.db.cluster_lock`` (once the schema exists: before that there is nothing to guard
-        but the schema's own creation, which the server serialises)."""
+        but the schema's own creation, which the server serialises). ``lazy_release`` (a single server
+        only): the release goes with the next statement (``later``)."""
         if not self.cluster().clustered or not self.schema_exists(schema):
-            return mysql_named_lock(self.query, schema, table, timeout)
+            return mysql_named_lock(self.query, schema, table, timeout,
+                                    self.later if lazy_release and not self.cluster().clustered else None)
         return self._cluster_lock(schema, table, timeout)
 
     @contextmanager
@@ -364,7 +357,6 @@ class MySQLDatabase(DbapiDatabase):
             lock.close()
         self._row_locks.clear()
         super().close()
->>>>>>> main
 
     def restore_session(self, default_schema: str) -> None:
         """Reset user variables, ``foreign_key_checks``/``sql_safe_updates``, then ``USE`` the schema: one
