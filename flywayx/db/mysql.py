@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from flywayx.db.base import Capabilities, DbWarning
@@ -19,6 +18,7 @@ from flywayx.db.cluster_lock import ClusterLock
 from flywayx.db.connect import AUTH_HINT, DbapiDatabase, StatementFailed, connection_failed
 from flywayx.db.history import WRITE_COLUMNS, SqlHistoryTable
 from flywayx.db.locks import mysql_named_lock
+from flywayx.db.mysql_packet import Sent, send
 from flywayx.errors import ConnectionFailed
 from flywayx.model import DatabaseUrl, HistoryRow
 
@@ -67,20 +67,6 @@ def _failure(url: DatabaseUrl, err: Exception, password: str | None) -> Connecti
     elif "Connection refused" in reason:
         reason = f"connection refused ({reason})"
     return connection_failed(url, reason, hint, [password], default_port=3306)
-
-
-@dataclass
-class Sent:
-    """What one packet did: statements of the caller's that completed, the failure (and whether it was
-    one of the queued statements'), the last statement's row count, rows and columns, warning counts."""
-
-    completed: int = 0
-    failure: StatementFailed | None = None
-    failed_later: bool = False
-    rowcount: int = 0
-    rows: list[tuple[Any, ...]] = field(default_factory=list)
-    columns: list[str] | None = None
-    warnings: dict[int, int] = field(default_factory=dict)
 
 
 class MySQLDatabase(DbapiDatabase):
@@ -173,40 +159,9 @@ class MySQLDatabase(DbapiDatabase):
         return self._conn
 
     def _packet(self, texts: list[str], *, rows: bool = False) -> Sent:
-        """Send the queued statements, then ``texts``, in one packet; read every result. ``completed``
-        and the warnings' indexes count ``texts`` only."""
-        import pymysql
-
+        """The queued statements, then ``texts``, in one packet (``flywayx.db.mysql_packet``)."""
         queued, self._later = self._later, []
-        allof = [*queued, *texts]
-        sent = Sent()
-        if not allof:
-            return sent
-        results, last = 0, len(allof) - 1
-        cur = self._conn.cursor()
-        try:
-            cur.execute("\n;\n".join(allof))
-            while True:
-                results += 1
-                index = min(results - 1, last) - len(queued)
-                if cur.warning_count and index >= 0:
-                    sent.warnings[index] = sent.warnings.get(index, 0) + cur.warning_count
-                if results - 1 >= last:
-                    sent.rowcount = max(int(cur.rowcount), 0) if results - 1 == last else sent.rowcount
-                    if rows and cur.description is not None and results - 1 == last:
-                        sent.columns = [d[0].lower() for d in cur.description]
-                        sent.rows = [tuple(r) for r in cur.fetchall()]
-                if not cur.nextset():
-                    break
-        except pymysql.MySQLError as err:
-            failed = min(results, last)
-            sent.failure, sent.failed_later = self._statement_failed(err, allof[failed]), failed < len(queued)
-            sent.completed = max(failed - len(queued), 0)
-            return sent
-        finally:
-            cur.close()
-        sent.completed = len(texts)
-        return sent
+        return send(self._conn, queued, texts, rows=rows, failed=self._statement_failed)
 
     def _keep_warnings(self, counts: dict[int, int], last: int) -> None:
         for index, count in sorted(counts.items()):
