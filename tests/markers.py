@@ -42,6 +42,7 @@ SLOW: tuple[str, ...] = (
     "tests/cli/test_cli_basics.py::test_explain_splits_acs_files_as_the_splitter_does",
     *(f"tests/cli/test_flyway_habits.py::{name}" for name in (
         "test_debug_shows_each_statement_and_implies_verbose",
+        "test_info_filters_as_flyway_applies_them",
         "test_lint_ci_as_the_docs_show_it_runs_without_a_dialect",
         "test_lint_takes_the_dialect_from_the_url_in_flyway_toml",
         "test_on_a_terminal_the_lines_come_with_a_progress_bar",
@@ -58,6 +59,13 @@ SLOW: tuple[str, ...] = (
     "tests/e2e/test_concurrent_runners.py::",
     "tests/engine/test_concurrent_release_runners.py::",
     "tests/engine/test_one_engine.py::test_a_run_reads_the_history_once",
+    "tests/docs/test_docs_commands.py::test_demo_shows_the_release_graph",
+    "tests/engine/test_linear_cost.py::",
+    "tests/hostile/test_odd_files.py::",
+    "tests/hostile/test_quiet_runners.py::",
+    "tests/hostile/test_restore.py::",
+    "tests/online/test_column_order.py::test_operations_add_column_declares_the_column_order_on_postgres_only",
+    "tests/operations/test_compile_offline.py::test_sqlalchemy_is_imported_only_when_an_operations_file_is_compiled",
     "tests/git/test_elsewhere.py::",
     *(f"tests/git/test_from_git.py::{name}" for name in (
         "test_a_merge_git_has_but_the_file_forgot",

@@ -14,10 +14,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flywayx.apply import interrupt
+from flywayx.apply import indexes, interrupt
 from flywayx.apply.failure import failure
 from flywayx.apply.run import Body, Progress, prefix_digest, run_python, server_of, undo_guarded
 from flywayx.db.base import Database, HistoryTable
+from flywayx.db.connect import one_line
 from flywayx.db.own_tables import OwnTables
 from flywayx.errors import Interrupted, StateError
 from flywayx.model import HistoryRow, Migration, Statement
@@ -47,9 +48,13 @@ class ApplyOptions:
 
 @dataclass(frozen=True)
 class Applied:
+    """What one step did: its time, its statements, and the history rows it wrote (in rank order; a
+    step source keeps them, so nothing this run wrote is read back)."""
+
     migration: Migration
     execution_time: int
     statements: int
+    rows: tuple[HistoryRow, ...] = ()
 
 
 def apply_one(db: Database, history: HistoryTable, own: OwnTables | None, work: Work, opts: ApplyOptions,
@@ -70,13 +75,14 @@ def _apply(db: Database, history: HistoryTable, own: OwnTables | None, work: Wor
     db.restore_session(opts.default_schema)
     in_txn = _transactional(db, work, opts)
     server = server_of(db)
-    replay = session_replay(work.statements, work.skip_statements, server, m.script)
+    replay = session_replay(work.statements, work.skip_statements, server, m.script, db)
     report("migration.start", {"migration": m, "out_of_order": work.out_of_order, "transactional": in_txn})
     if in_txn or not db.capabilities.transactional_ddl:
         db.begin()  # non-transactional PostgreSQL statements (CREATE INDEX CONCURRENTLY…) refuse a BEGIN
     started = time.monotonic()
     p = Progress(work.skip_statements, prefix_digest(work.statements, work.skip_statements))
     p.tracked = not in_txn and not db.capabilities.transactional_ddl and own is not None and not m.is_python
+    invalid_before = indexes.watch(db, work.statements)
     try:
         _fire(opts, "beforeEachMigrate", m)
         if not opts.skip_executing:
@@ -86,15 +92,20 @@ def _apply(db: Database, history: HistoryTable, own: OwnTables | None, work: Wor
         _reopen(db, p)
     except Exception as err:
         elapsed, failed_at = _ms(started), p.done
-        _record_failure(db, history, own, work, opts, elapsed, in_txn, p)
-        raise failure(err, work, p, opts, in_txn, failed_at) from err
+        for name in indexes.clean(db, invalid_before):
+            report("index.dropped", {"migration": m, "index": name})
+        unrecorded = _record_failure(db, history, own, work, opts, elapsed, in_txn, p)
+        error = failure(err, work, p, opts, in_txn, failed_at)
+        if unrecorded:
+            error.warn(unrecorded)
+        raise error from err
     elapsed = _ms(started)
-    _insert_row(db, history, m, opts, elapsed, success=True)
+    row = _insert_row(db, history, m, opts, elapsed, success=True)
     if own is not None:
         own.record_applied(work, opts.run_id, p.done, p.digest)
     db.commit()  # MySQL: the row, the progress record's removal and the trailing DML commit together
     report("migration.done", {"migration": m, "ms": elapsed, "statements": p.done})
-    return Applied(m, elapsed, p.done)
+    return Applied(m, elapsed, p.done, (row,))
 
 
 def _refuse_if_interrupted(work: Work) -> None:
@@ -106,11 +117,13 @@ def _refuse_if_interrupted(work: Work) -> None:
                           signum=signum, script=work.migration.script)
 
 
-def session_replay(statements: Sequence[Statement] | None, k: int, server: Server, script: str) -> Replay:
-    """What rebuilds the session for resuming at statement ``k``; StateError naming what cannot be."""
+def session_replay(statements: Sequence[Statement] | None, k: int, server: Server, script: str,
+                   db: Database | None = None) -> Replay:
+    """What rebuilds the session for resuming at statement ``k``; StateError naming what cannot be.
+    ``db``: read the bodies of procedures the statements call but did not create from it."""
     if not statements or k <= 0:
         return Replay()
-    replay = plan_replay(statements, k, server)
+    replay = plan_replay(statements, k, server, _procedure_body(db) if db is not None else None)
     if replay.refusals:
         raise StateError(
             f"Cannot resume {script} at statement {k + 1}: the session its first {k} statement(s) built cannot "
@@ -119,6 +132,14 @@ def session_replay(statements: Sequence[Statement] | None, k: int, server: Serve
                  "change), or finish the migration by hand and run `flywayx repair`",
             script=script, applied_statements=k, state=list(replay.refusals))
     return replay
+
+
+def _procedure_body(db: Database) -> Callable[[str], str | None]:
+    def body(name: str) -> str | None:
+        rows = db.query("SELECT routine_definition FROM information_schema.routines WHERE routine_schema = "
+                        "DATABASE() AND routine_type = 'PROCEDURE' AND routine_name = ?", (name,))
+        return str(rows[0][0]) if rows and rows[0][0] is not None else None
+    return body
 
 
 def _transactional(db: Database, work: Work, opts: ApplyOptions) -> bool:
@@ -148,7 +169,7 @@ def _reopen(db: Database, p: Progress) -> None:
 def _unlock(db: Database, p: Progress) -> None:
     """A script that ends under LOCK TABLES: release them, or the history row cannot be written."""
     if p.locked:
-        db.execute("UNLOCK TABLES")
+        db.unlock_tables()
         p.locked = False
         p.closed = True
 
@@ -160,29 +181,30 @@ def implicit_commit(sql: str, server: Server | None = None) -> bool:
 
 
 def _record_failure(db: Database, history: HistoryTable, own: OwnTables | None, work: Work, opts: ApplyOptions,
-                    elapsed: int, in_txn: bool, p: Progress) -> None:
-    """Write Flyway's ``success=0`` row and the progress record; ``p`` is set to what stays applied."""
+                    elapsed: int, in_txn: bool, p: Progress) -> str | None:
+    """Write Flyway's ``success=0`` row and the progress record; ``p`` is set to what stays applied.
+    Returns a warning when they could not be written (``unrecorded``), else None."""
     if p.tracked:
-        _record_tracked_failure(db, history, own, work, opts, elapsed, p)
-        return
+        return _record_tracked_failure(db, history, own, work, opts, elapsed, p)
     try:
         db.rollback()
-    except Exception:
-        return
+    except Exception as err:
+        return unrecorded(work, err)
     if in_txn:
-        return  # rolled back completely: Flyway writes no row
+        return None  # rolled back completely: Flyway writes no row
     try:
         db.begin()
         _insert_row(db, history, work.migration, opts, elapsed, success=False)
         if own is not None:
             own.record_failed(work, opts.run_id, p.done, p.digest)
         db.commit()
-    except Exception:
-        return
+    except Exception as err:
+        return unrecorded(work, err)
+    return None
 
 
 def _record_tracked_failure(db: Database, history: HistoryTable, own: OwnTables | None, work: Work,
-                            opts: ApplyOptions, elapsed: int, p: Progress) -> None:
+                            opts: ApplyOptions, elapsed: int, p: Progress) -> str | None:
     """MySQL/MariaDB: statements before the failed one stay applied as far as the server kept them.
 
     Inside a transaction the script opened itself, that transaction is rolled back (the client's session
@@ -198,37 +220,35 @@ def _record_tracked_failure(db: Database, history: HistoryTable, own: OwnTables 
             (p.done, p.digest), p.own_txn = p.txn_start, False
             db.begin()
         elif p.locked:
-            db.execute("UNLOCK TABLES")  # statements under LOCK TABLES each committed on their own
+            db.unlock_tables()  # statements under LOCK TABLES each committed on their own
             p.locked = False
             db.begin()
         elif p.closed or p.sending:  # the DDL's implicit commit (if any) kept everything before it
-            if p.closed or not _transaction_alive(db):
+            if p.closed or not db.transaction_alive():
                 db.begin()
-        elif not _transaction_alive(db):  # DML failed and the server dropped the whole transaction
+        elif not db.transaction_alive():  # DML failed and the server dropped the whole transaction
             p.done, p.digest = p.durable, p.durable_digest
             db.begin()
         _insert_row(db, history, work.migration, opts, elapsed, success=False)
         own.record_failed(work, opts.run_id, p.done, p.digest, tracked=True)
         db.commit()
-    except Exception:
-        return
+    except Exception as err:
+        return unrecorded(work, err)
+    return None
 
 
-def _transaction_alive(db: Database) -> bool:
-    """Whether the server still has this session's transaction open (MariaDB ``@@in_transaction``;
-    MySQL: an InnoDB transaction of this connection). Without one, uncommitted DML is gone."""
-    try:
-        return bool(db.query("SELECT @@in_transaction")[0][0])
-    except Exception:
-        rows = db.query("SELECT COUNT(*) FROM information_schema.INNODB_TRX"
-                        " WHERE trx_mysql_thread_id = CONNECTION_ID()")
-        return bool(rows[0][0])
+def unrecorded(work: Work, err: Exception) -> str:
+    """The warning for a failure row that could not be written (the connection is gone, the server
+    refuses). The migration's own error is still raised, with this warning: the history lacks its
+    ``success=0`` row, so ``info`` shows the migration pending and ``migrate`` runs it again."""
+    return (f"the failure of {work.migration.script} could not be recorded in the history table "
+            f"({type(err).__name__}: {one_line(str(err))})")
 
 
 def _insert_row(db: Database, history: HistoryTable, m: Migration, opts: ApplyOptions, elapsed: int, *,
-                success: bool) -> None:
+                success: bool) -> HistoryRow:
     # the next rank only: re-reading every row for each migration cost ~1 s over CloudStack's ~170
-    history.insert(HistoryRow(
+    row = HistoryRow(
         installed_rank=history.next_rank(),
         version=m.version,
         description=abbreviate_description(m.description),
@@ -238,7 +258,9 @@ def _insert_row(db: Database, history: HistoryTable, m: Migration, opts: ApplyOp
         installed_by=opts.installed_by,
         execution_time=elapsed,
         success=success,
-    ))
+    )
+    history.insert(row)
+    return row
 
 
 def _fire(opts: ApplyOptions, event: str, m: Migration | None) -> None:

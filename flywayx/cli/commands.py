@@ -6,8 +6,10 @@ import click
 
 from flywayx.cli.app import _common, _set, cli, config_from, emit_json, json_mode, progress_reporter, say
 from flywayx.cli.dryrun import say_actions
+from flywayx.cli.fleet import fleet_options
 from flywayx.cli.progress import flyway_time
 from flywayx.cli.render import color_enabled, flyway_table, info_rows
+from flywayx.model.results import Waiting
 
 
 @cli.command()
@@ -22,22 +24,29 @@ from flywayx.cli.render import color_enabled, flyway_table, info_rows
 @click.option("--phase", type=click.Choice(["expand", "contract", "all"]), default=None,
               help="Online upgrade: expand now, contract after the rolling upgrade.")
 @click.option("--resume", is_flag=True, help="MySQL/MariaDB: continue a failed migration at the failed statement.")
+@click.option("--in-flight", type=click.Choice(["done", "redo"]), default=None,
+              help="With --resume: the statement a killed or failed run left is done (skip it) or to redo.")
 @click.option("--backup", "backup_dir", type=click.Path(file_okay=False), help="Take a backup into DIR first.")
 @click.option("--dry-run", is_flag=True, help="Show what would run (same checks and refusals); change nothing.")
 @click.option("--sql", "show_sql", is_flag=True, help="With --dry-run: also print every statement that would run.")
+@click.option("--rsu", is_flag=True, help="Galera, with --phase expand: rolling schema upgrade, node by node.")
 @click.pass_context
+@fleet_options("migrate")
 def migrate(ctx: click.Context, target: str | None, out_of_order: bool | None, baseline_on_migrate: bool | None,
             ignore_migration_patterns: str | None, validate_on_migrate: bool | None, to_release: str | None,
-            phase: str | None, resume: bool, backup_dir: str | None, dry_run: bool, show_sql: bool) -> None:
+            phase: str | None, resume: bool, in_flight: str | None, backup_dir: str | None, dry_run: bool,
+            show_sql: bool, rsu: bool) -> None:
     """Apply pending migrations (Flyway's migrate), or upgrade to a release with --to."""
     from flywayx import service
 
     _set(ctx, target=target, outOfOrder=out_of_order, baselineOnMigrate=baseline_on_migrate,
          ignoreMigrationPatterns=ignore_migration_patterns, validateOnMigrate=validate_on_migrate)
+    if in_flight is not None and not resume:
+        raise click.UsageError("--in-flight only applies with --resume")
     config = config_from(ctx)
-    options = service.MigrateOptions(resume=resume, dry_run=dry_run, backup_dir=backup_dir,
+    options = service.MigrateOptions(resume=resume, in_flight=in_flight, dry_run=dry_run, backup_dir=backup_dir,
                                      to_release=to_release, phase=None if phase == "all" else phase,
-                                     show_sql=show_sql)
+                                     show_sql=show_sql, rsu=rsu)
     reporter = progress_reporter(ctx)
     result = service.migrate(config, options, reporter)
     if json_mode(ctx):
@@ -45,10 +54,10 @@ def migrate(ctx: click.Context, target: str | None, out_of_order: bool | None, b
         return
     _warn(result.warnings)
     schema = reporter.schema or result.header.schema_name.split(", ")[0]
+    if not reporter.announced:  # first, as Flyway prints it (also before what a dry run would do)
+        say(ctx, f"Current version of schema {schema}: {result.initial_version or '<< Empty Schema >>'}")
     if result.dry_run:
         say_actions(ctx, result.actions, schema)
-    if not reporter.announced:
-        say(ctx, f"Current version of schema {schema}: {result.initial_version or '<< Empty Schema >>'}")
     recorded = len(result.recorded)
     if result.dry_run:
         n = len(result.applied)
@@ -56,17 +65,34 @@ def migrate(ctx: click.Context, target: str | None, out_of_order: bool | None, b
                  + (f", reaching version v{result.target_version}" if n else "")
                  + (f", and record {recorded} already in the database" if recorded else "")
                  + "; nothing was changed.")
+        _say_waiting(ctx, result.waiting, result.to_release)
         return
     if recorded:
         say(ctx, f"Recorded {recorded} migration{'s' if recorded != 1 else ''} as applied without running "
                  f"{'them' if recorded != 1 else 'it'}: {'their changes are' if recorded != 1 else 'its change is'} "
                  "already in the database")
     if not result.applied:
+        if result.waiting:
+            say(ctx, f"Schema {schema}: nothing to expand; {len(result.waiting)} migration"
+                     f"{'s wait' if len(result.waiting) != 1 else ' waits'} for --phase contract.")
+            _say_waiting(ctx, result.waiting, result.to_release)
+            return
         say(ctx, f"Schema {schema} is up to date. No migration necessary.")
         return
     say(ctx, f"Successfully applied {len(result.applied)} migration{'s' if len(result.applied) != 1 else ''} to "
              f"schema {schema}, now at version v{result.target_version} "
              f"(execution time {flyway_time(result.total_ms)})")
+    _say_waiting(ctx, result.waiting, result.to_release)
+
+
+def _say_waiting(ctx: click.Context, waiting: list[Waiting], release: str | None) -> None:
+    """What ``--phase expand`` leaves for the contract phase, and the command that runs it."""
+    if not waiting:
+        return
+    to = f" --to {release}" if release else ""
+    say(ctx, f"Waiting for `flywayx migrate{to} --phase contract` (after every server runs the new release):")
+    for w in waiting:
+        say(ctx, f"  {w.script} ({w.phase}): {w.why}")
 
 
 @cli.command()
@@ -80,6 +106,7 @@ def migrate(ctx: click.Context, target: str | None, out_of_order: bool | None, b
 @click.option("--info-until-version", metavar="V", help="Only versions <= V (-infoUntilVersion).")
 @click.option("--info-of-state", metavar="STATES", help="Only these states, e.g. success,out_of_order (-infoOfState).")
 @click.pass_context
+@fleet_options("info")
 def info(ctx: click.Context, /, target: str | None, out_of_order: bool | None, **filters: str | None) -> None:
     """Show every migration with its state, like Flyway's info."""
     from flywayx import service
@@ -100,6 +127,8 @@ def info(ctx: click.Context, /, target: str | None, out_of_order: bool | None, *
         say(ctx, f"Release: {', '.join(result.current_releases)}")
     if result.phase_state:
         say(ctx, result.phase_state)
+    if result.cluster:
+        say(ctx, f"Server: {result.cluster}")
     say(ctx, "")
     import sys
 
@@ -114,6 +143,7 @@ def info(ctx: click.Context, /, target: str | None, out_of_order: bool | None, *
 @click.option("--out-of-order/--no-out-of-order", default=None)
 @click.option("--ignore-migration-patterns")
 @click.pass_context
+@fleet_options("validate")
 def validate(ctx: click.Context, target: str | None, out_of_order: bool | None,
              ignore_migration_patterns: str | None) -> None:
     """Check applied migrations against local files (checksums, descriptions, missing, pending)."""

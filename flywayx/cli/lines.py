@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from flywayx.cli.app import _common, cli, config_from, emit_json, json_mode, say
+from flywayx.cli.fleet import fleet_options
 
 
 @cli.command()
@@ -16,6 +17,7 @@ from flywayx.cli.app import _common, cli, config_from, emit_json, json_mode, say
 @click.option("--phase", type=click.Choice(["expand", "contract", "all"]), default=None)
 @click.option("--sql", "show_sql", is_flag=True, help="Also print the exact statements of each step.")
 @click.pass_context
+@fleet_options("plan")
 def plan(ctx: click.Context, to_release: str | None, phase: str | None, show_sql: bool) -> None:
     """Show the ordered steps an upgrade will take, and why. Executes nothing."""
     from flywayx import service
@@ -46,6 +48,10 @@ def plan(ctx: click.Context, to_release: str | None, phase: str | None, show_sql
         if show_sql:
             for stmt in view.statements.get(st.migration.script) or []:
                 say(ctx, "       " + stmt.sql.replace("\n", "\n       ") + ";")
+    deferred = [k for k in full.skipped if k.reason.startswith("deferred:")]
+    if deferred:
+        say(ctx, f"Deferred ({len(deferred)}): {deferred[0].reason.removeprefix('deferred: ')}: "
+                 + ", ".join(k.key for k in deferred[:3]) + (", ..." if len(deferred) > 3 else ""))
     if records:
         say(ctx, f"Recorded as applied without running ({len(records)}): their changes are already in the database")
     for when, r in records:

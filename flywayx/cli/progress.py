@@ -52,7 +52,8 @@ class MigrateOutput:
             return
         handler = {"migrate.begin": self._begin, "migration.start": self._start, "migration.done": self._done,
                    "statement.done": self._statement, "statement.warnings": self._warnings,
-                   "backup.done": self._backup, "backup.skipped": self._no_backup}.get(event)
+                   "backup.done": self._backup, "backup.skipped": self._no_backup,
+                   "index.dropped": self._index_dropped, "rsu.node": self._rsu}.get(event)
         if handler is not None:
             handler(data)
 
@@ -70,6 +71,15 @@ class MigrateOutput:
 
     def _no_backup(self, data: dict[str, Any]) -> None:
         click.echo(f"No backup taken into {data['dir']}: the schemas do not exist yet, there is nothing to lose")
+
+    def _rsu(self, data: dict[str, Any]) -> None:
+        where = "the runner's node, now" if data["last"] else "desynced, altered, resynced"
+        click.echo(f"Rolling schema upgrade of {data['script']}: node {data['node']} ({where})")
+
+    def _index_dropped(self, data: dict[str, Any]) -> None:
+        self.clear()
+        click.echo(f"Dropped invalid index {data['index']} left by the failed concurrent build in "
+                   f"{data['migration'].script}", err=True)
 
     def _start(self, data: dict[str, Any]) -> None:
         m, late = data["migration"], bool(data.get("out_of_order"))

@@ -124,6 +124,22 @@ class PostgresDatabase(DbapiDatabase):
         except Exception:  # the statement then runs to its end; the interrupt is still honoured after it
             return
 
+    def _where_text(self) -> str:
+        try:
+            return f"{self._conn.info.host}:{self._conn.info.port}"
+        except Exception:  # a connection without the info attribute: messages then omit where
+            return ""
+
+    def invalid_indexes(self) -> frozenset[tuple[str, str]]:
+        rows = self.query("SELECT CAST(n.nspname AS TEXT), CAST(c.relname AS TEXT) FROM pg_index i"
+                          " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+                          " WHERE NOT i.indisvalid")
+        return frozenset((str(a), str(b)) for a, b in rows)
+
+    def drop_invalid_index(self, schema: str, name: str) -> None:
+        self.rollback()  # DROP INDEX CONCURRENTLY refuses to run inside a transaction block
+        self.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {self.quote(schema, name)}")
+
     def capture_session(self) -> None:
         """Remember the role and search path that ``restore_session`` returns to."""
         role, path = self.query("SELECT CAST(current_user AS TEXT), current_setting('search_path')")[0]
@@ -217,8 +233,9 @@ class PostgresHistoryTable(SqlHistoryTable):
             " WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p')", (self.schema, self.table)))
 
     def create_script(self, baseline: HistoryRow | None) -> list[tuple[str, tuple[Any, ...]]]:
-        ts = f' TABLESPACE "{self.tablespace}"' if self.tablespace else ""
-        index_ts = f' USING INDEX TABLESPACE "{self.tablespace}"' if self.tablespace else ""
+        space = self.db.quote(self.tablespace) if self.tablespace else ""
+        ts = f" TABLESPACE {space}" if space else ""
+        index_ts = f" USING INDEX TABLESPACE {space}" if space else ""
         ddl = (
             f"CREATE TABLE {self.qualified} (\n"
             '    "installed_rank" INT NOT NULL,\n'

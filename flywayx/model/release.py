@@ -131,6 +131,9 @@ class ReleaseGraph:
     resolutions: tuple[Resolution, ...] = ()
     source: str | None = None
     ordering: tuple[tuple[str, str], ...] = ()  # [lines.ordering]: line -> "strict" | "interleave"
+    # [repeatables] release: the release whose schema the repeatable migrations are written for; a
+    # plan whose target does not include it defers them (plan/interleave.py)
+    repeatables_with: str | None = None
     _by_name: dict[str, Release] = field(init=False, repr=False, compare=False, default_factory=dict)
     _owners: dict[tuple[str, bool], str | None] = field(init=False, repr=False, compare=False,
                                                              default_factory=dict)

@@ -48,9 +48,12 @@ class InfoReport:
     phase_state: str | None = None
     warnings: list[str] = field(default_factory=list)
     undo: dict[str, str] = field(default_factory=dict)  # version text -> path of its undo migration
+    cluster: str | None = None  # what kind of server this is (flywayx.db.cluster), one line
 
     def to_json(self) -> dict[str, Any]:
+        extra = {"cluster": self.cluster} if self.cluster else {}
         return {
+            **extra,
             "schemaVersion": self.schema_version,
             "schemaName": self.header.schema_name,
             "migrations": [_info_json(m, self.undo) for m in self.migrations],
@@ -118,6 +121,19 @@ class Recorded:
                 "filepath": m.path, "release": self.release, "recordedAs": self.how, "satisfiedBy": self.by}
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """A step of the plan ``migrate --phase expand`` leaves for ``--phase contract``, and why."""
+
+    script: str
+    version: str | None
+    phase: str
+    why: str
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"script": self.script, "version": self.version, "phase": self.phase, "why": self.why}
+
+
 @dataclass
 class MigrateReport:
     header: Header
@@ -134,6 +150,7 @@ class MigrateReport:
     dry_run: bool = False
     actions: list[dict[str, Any]] = field(default_factory=list)  # --dry-run: what would run, in order
     recorded: list[Recorded] = field(default_factory=list)  # recorded as satisfied, not run (the contract)
+    waiting: list[Waiting] = field(default_factory=list)  # --phase expand: steps left for --phase contract
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -161,6 +178,8 @@ class MigrateReport:
             "totalMigrationTime": self.total_ms,
             "recorded": [r.to_json() for r in self.recorded],
         }
+        if self.phase == "expand":
+            out["waitingForContract"] = [w.to_json() for w in self.waiting]
         if self.backup is not None:
             out["backup"] = self.backup
         if self.error is not None:

@@ -80,7 +80,10 @@ def adoption(s: Session, release: str) -> tuple[str, list[Adopted]]:
            if st.migration.version is not None]
     rows = [_row(i, a.change) for i, a in enumerate(ran, start=1)]
     ran += [Adopted(r.change, r.release, r.line, r.how, r.by) for r in Ledger(graph, analysed.changes, rows).records()]
-    return target, sorted(ran, key=lambda a: (a.change.migration.version, not a.change.is_baseline))
+    # repeatables written for a release ([repeatables] in releases.toml) are in place once it is reached
+    views = [Adopted(st.change, st.release, st.line, "adopted", by) for st in plan.steps
+             if st.migration.version is None and graph.repeatables_with is not None]
+    return target, sorted(ran, key=lambda a: (a.change.migration.version, not a.change.is_baseline)) + views
 
 
 def _row(rank: int, change: Change) -> HistoryRow:

@@ -101,7 +101,8 @@ def migrate(s: Session, source: Source, recorder: Recorder, phase: str | None, s
     target = source.plan.target if isinstance(source, ReleasePlan) else None
     return MigrateReport(s.header(), initial, source.current_text(), applied, warnings,
                          int((time.monotonic() - started) * 1000), to_release=target, phase=phase,
-                         dry_run=True, actions=recorder.actions, recorded=recorded)
+                         dry_run=True, actions=recorder.actions, recorded=recorded,
+                         waiting=source.waiting() if isinstance(source, ReleasePlan) else [])
 
 
 def _item(step: Step, done: Applied) -> AppliedItem:

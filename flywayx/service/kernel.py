@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flywayx import apply
+from flywayx import apply, operations
 from flywayx.db.base import Database, HistoryTable
 from flywayx.db.own_tables import OwnTables
 from flywayx.errors import ConfigError, UsageError
@@ -27,6 +27,7 @@ from flywayx.model.results import Header
 from flywayx.model.work import Work
 from flywayx.plan.info import InfoOptions, InfoResult, compute_info
 from flywayx.plan.mixed import check_mixed
+from flywayx.sources.acs.session import effective_init_sql
 from flywayx.sources.checksum import read_migration_text
 from flywayx.sources.placeholders import (
     builtin_placeholders,
@@ -75,8 +76,17 @@ class Session:
         return compute_info(self.found.migrations, [*(self.rows() if rows is None else rows), *extra_rows], opts)
 
     def lock(self) -> AbstractContextManager[None]:
-        """The migration lock of this schema's history table (Flyway-compatible)."""
+        """The migration lock of this schema's history table (Flyway-compatible; cluster-wide on Galera).
+        Every command that writes takes it first, so a server that must not be written through (a
+        replica, a read-only server, a Galera node not Synced: ``require_writable``) is refused here."""
+        self.require_writable()
         return self.db.lock(self.default_schema, self.config.table, self.config.lock_timeout)
+
+    def require_writable(self) -> None:
+        """Raise the one-line refusal when this server may not be migrated (``flywayx.db.cluster``)."""
+        refusal = self.db.cluster().refusal()
+        if refusal is not None:
+            raise refusal
 
     def quoted(self, name: str) -> str:
         return self.db.quote(name)
@@ -93,7 +103,8 @@ def _connect(config: Config, read_only: bool = False) -> Database:
                          hint="pass --url (e.g. sqlite:///app.db, mysql://user@host/db) or set url in flyway.toml")
     return connect(config.url, user=config.user, password=config.password,
                    connect_retries=config.connect_retries,
-                   connect_retries_interval=config.connect_retries_interval, init_sql=config.init_sql,
+                   connect_retries_interval=config.connect_retries_interval,
+                   init_sql=effective_init_sql(config.init_sql, os.environ),
                    read_only=read_only)
 
 
@@ -123,8 +134,9 @@ def session(config: Config, *, read_only: bool = False) -> Iterator[Session]:
             table=config.table, environment=config.environment, separator=config.placeholder_separator)
         values = merge_placeholders(config.placeholder_map, builtins)
         found = scan(config, values)
-        s = Session(config, db, schemas, default, db.history(default, config.table), OwnTables(db, default),
-                    found, values, installed_by, [s for s in (config.password,) if s])
+        history = db.history(default, config.table, config.tablespace)
+        s = Session(config, db, schemas, default, history, OwnTables(db, default), found, values, installed_by,
+                    [s for s in (config.password,) if s])
         try:
             yield s
         finally:
@@ -135,8 +147,11 @@ def session(config: Config, *, read_only: bool = False) -> Iterator[Session]:
 
 
 def load_statements(m: Migration, config: Config, placeholders: dict[str, str], dialect: str) -> list[Statement]:
-    """Read, replace placeholders (unless disabled) and split one SQL migration or callback."""
+    """Read, replace placeholders (unless disabled) and split one SQL migration or callback; compile
+    an operations file's part (``flywayx.operations``: no placeholders, the SQL is generated)."""
     text = read_migration_text(m.path, m.encoding, config.detect_encoding)
+    if operations.is_operations(m.path):
+        return operations.statements(text, m.path, m.script, dialect)
     replace = m.placeholder_replacement if m.placeholder_replacement is not None else config.placeholder_replacement
     if replace:
         filename = m.name.rebuilt_filename if m.name is not None else Path(m.path).name

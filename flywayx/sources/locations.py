@@ -3,7 +3,9 @@
 Used by ``flywayx.sources.scan``. A location is a directory (``filesystem:`` or unprefixed, relative
 to the working directory; ``*``/``?`` glob to several directories, ``**`` recursively);
 ``classpath:`` is refused. Files are listed recursively in path order, hidden directories skipped,
-symbolic link loops broken; a missing location is a warning, or an error under
+symbolic link loops broken. Entries that are not readable regular files (dangling symbolic links,
+directories, FIFOs, sockets, files this user cannot read) are listed too, with ``problem`` saying why,
+so the scanner can refuse one whose name makes it a migration; a missing location is a warning, or an error under
 ``fail_on_missing_locations``.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import glob
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -25,6 +28,7 @@ class FoundFile:
     path: str  # absolute
     script: str  # relative to its location, '/'-separated
     location: str  # the location as configured
+    problem: str | None = None  # why it cannot be read as a file, "is a directory" (None: a readable file)
 
 
 def location_path(location: str, working_directory: str | None = None) -> str:
@@ -71,11 +75,30 @@ def _walk(root: str, location: str, warnings: list[str]) -> Iterator[FoundFile]:
             continue
         seen.add((st.st_dev, st.st_ino))
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in filenames:
+        for name in [*filenames, *dirnames]:
             full = os.path.join(dirpath, name)
-            if not os.path.isfile(full):
-                continue
-            yield FoundFile(full, os.path.relpath(full, root).replace(os.sep, "/"), location)
+            yield FoundFile(full, os.path.relpath(full, root).replace(os.sep, "/"), location, _problem(full))
+
+
+def _problem(path: str) -> str | None:
+    """Why ``path`` cannot be read as a migration file; None for a regular file this user can read.
+
+    Never opens the file: opening a FIFO would block until something writes to it."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return f"is a dangling symbolic link to {os.readlink(path)}" if os.path.islink(path) else "is gone"
+    except OSError as err:
+        return f"cannot be examined: {err.strerror or err}"
+    if stat.S_ISDIR(st.st_mode):
+        return "is a directory"
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode) \
+            else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file"
+        return f"is {kind}"
+    if not os.access(path, os.R_OK):
+        return "is not readable by this user (permission denied)"
+    return None
 
 
 def find_files(locations: Sequence[str], config: Config, warnings: list[str]) -> list[FoundFile]:

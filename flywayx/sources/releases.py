@@ -48,7 +48,7 @@ __all__ = ["FILE_NAME", "Elsewhere", "check_migrations", "find_releases_file", "
            "parse_releases", "raise_problems"]
 
 FILE_NAME = "releases.toml"
-_TOP_KEYS = {"lines", "release", "equivalent", "commutes"}
+_TOP_KEYS = {"lines", "release", "equivalent", "commutes", "repeatables"}
 _RELEASE_KEYS = {"from", "merges"}
 _HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$")
 _ATOM = r"""(?:"(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_-]+)"""
@@ -107,6 +107,21 @@ def _version(value: object, c: _Collector, what: str, *path: str) -> Version | N
         c.add(f"{what} {value!r} is not a version (digits separated by dots)", *path)
         return None
     return v
+
+
+def _read_repeatables(doc: Mapping[str, Any], names: set[str], c: _Collector) -> str | None:
+    """``[repeatables] release = "R"``: the repeatable migrations are written for release R's schema."""
+    table = doc.get("repeatables", {})
+    if not isinstance(table, dict):
+        c.add("[repeatables] must be a table", "repeatables")
+        return None
+    for key in sorted(set(table) - {"release"}):
+        c.add(f"unknown key {key!r} in [repeatables] (known: release)", "repeatables", key)
+    release = table.get("release")
+    if release is not None and release not in names:
+        c.add(f"[repeatables] release {release!r} is not a declared release", "repeatables", "release")
+        return None
+    return release if isinstance(release, str) else None
 
 
 def _read_depth(doc: Mapping[str, Any], c: _Collector) -> int:
@@ -287,6 +302,7 @@ def parse_releases(text: str, file: str = FILE_NAME) -> tuple[ReleaseGraph, list
         tuple(Resolution(a, b, n) for a, b, n in _read_pairs(doc, "commutes", c)),
         source=file,
         ordering=ordering,
+        repeatables_with=_read_repeatables(doc, {r.name for r in releases}, c),
     )
     return graph, c.problems
 

@@ -5,7 +5,9 @@ skipped, files in path order) and returns a ScanResult: the resolved migrations 
 baseline by version, then repeatables by description), the SQL/``.py`` callbacks per event, the
 invalid names, warnings, and the Flyway Teams undo migrations (``U4__x.sql``: recognised, never
 run). It raises only typed errors: duplicates, invalid names under ``validate_migration_naming``,
-missing locations under ``fail_on_missing_locations``, unreadable or undecodable migration files,
+missing locations under ``fail_on_missing_locations``, unreadable or undecodable migration files
+(an entry named like a migration or callback that is a dangling symbolic link, a directory, a FIFO or
+a file this user cannot read is an error naming its path, never skipped),
 unresolvable placeholders in repeatables.
 
 Python migrations (``V1__x.py``, ``R__x.py``, a module with ``def migrate(conn)``) are recorded
@@ -30,7 +32,8 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from flywayx.errors import DuplicateMigrationError, FlywayxError, MigrationNameError
+from flywayx import operations
+from flywayx.errors import ChecksumError, DuplicateMigrationError, FlywayxError, MigrationNameError
 from flywayx.model.config import Config
 from flywayx.model.migration import Kind, Migration, MigrationType, ResourceName
 from flywayx.model.version import Version
@@ -105,6 +108,7 @@ class _Collector:
     alias_errors: list[FlywayxError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     undo: list[Migration] = field(default_factory=list)
+    unreadable: list[FoundFile] = field(default_factory=list)  # named like a migration, not a readable file
     take_migrations: bool = True
     take_callbacks: bool = True
 
@@ -142,7 +146,7 @@ def _migration(file: FoundFile, name: ResourceName, col: _Collector, alias_of: s
     kind = name.kind
     assert kind is not None
     conf = script_config(file.path, col.config)
-    python = file.path.endswith(PYTHON_SUFFIX)
+    python = file.path.endswith(PYTHON_SUFFIX) or operations.is_operations(file.path)  # script migrations
     if kind is Kind.CALLBACK:
         checksum, raw = None, None
     else:
@@ -222,14 +226,57 @@ def _add_script(file: FoundFile, filename: str, col: _Collector) -> None:
         col.take(file, name)
 
 
+def _add_operations(file: FoundFile, filename: str, col: _Collector) -> None:
+    """``V5__x.toml``: an operations file (``flywayx.operations``) is one versioned migration, and a
+    second one for its contract part (version ``contract_version``, default ``5.1``) when it has one.
+    Other ``.toml`` files (releases.toml, lint.toml, flyway.toml) are not migrations."""
+    suffixes = (operations.SUFFIX,)
+    name = parse_resource_name(filename, prefixes=col.naming.with_suffixes(suffixes))
+    if not name.valid or name.kind is not Kind.VERSIONED or not is_candidate(filename, name.prefix, suffixes):
+        return
+    if not col.take_migrations:
+        return
+    first = _migration(file, name, col)
+    col.migrations.append(first)
+    text = read_migration_text(file.path, first.encoding or col.config.encoding, col.config.detect_encoding)
+    parsed = operations.parse(text, file.script)
+    if not operations.has_contract(parsed):
+        return
+    assert first.version is not None
+    declared = operations.contract_version_of(parsed, first.version.text)
+    version = Version.try_parse(declared)
+    if version is None:
+        raise operations.OperationError(f"{file.script}: contract_version {declared!r} is not a version",
+                                        hint='write it like a migration version, e.g. "5.1"', path=file.path)
+    col.migrations.append(dataclasses.replace(first, version=version, description=first.description + " (contract)",
+                                              script=operations.contract_script(first.script)))
+
+
+def _named_like_migration(filename: str, col: _Collector) -> bool:
+    """Whether the scanner would offer ``filename`` as a migration (V, U, R, B prefixes) or callback,
+    were it a file: SQL suffixes and ``.py``."""
+    suffixes = (*col.naming.suffixes, PYTHON_SUFFIX)
+    prefixes = (col.naming.sql_prefix, col.naming.repeatable_prefix, col.naming.baseline_prefix,
+                col.config.undo_sql_migration_prefix)
+    if any(p and is_candidate(filename, p, suffixes) for p in prefixes):
+        return True
+    return parse_resource_name(filename, prefixes=col.naming.with_suffixes(suffixes)).kind is Kind.CALLBACK
+
+
 def _add_file(file: FoundFile, col: _Collector) -> None:
     filename = os.path.basename(file.path)
+    if file.problem is not None:
+        if _named_like_migration(filename, col) and file.path not in {f.path for f in col.unreadable}:
+            col.unreadable.append(file)
+        return  # a directory is walked into; other odd entries are not migrations
     if filename.lower().endswith(".conf"):
         return  # per-script settings, read with their script
     if is_candidate(filename, "", col.naming.suffixes):
         _add_sql(file, filename, col)
     elif filename.lower().endswith((PYTHON_SUFFIX, *OTHER_SCRIPT_SUFFIXES)):
         _add_script(file, filename, col)
+    elif operations.is_operations(filename):
+        _add_operations(file, filename, col)
 
 
 
@@ -299,6 +346,18 @@ def _event(callback: Migration) -> str:
     return callback.name.prefix
 
 
+def _unreadable_problems(col: _Collector) -> None:
+    """Refuse every entry named like a migration that is not a readable regular file: skipping it
+    would let a release ship without one of its migrations."""
+    if not col.unreadable:
+        return
+    listed = "; ".join(f"{f.path} {f.problem}" for f in col.unreadable)
+    raise ChecksumError(f"Cannot read {'a migration' if len(col.unreadable) == 1 else 'migrations'}: {listed}",
+                        hint="a file named like a migration must be a readable regular file: restore it, fix "
+                             "its permissions or link, or move it out of the migration locations",
+                        paths=[f.path for f in col.unreadable])
+
+
 def _naming_problems(col: _Collector) -> None:
     if col.alias_errors:
         messages = [err.message for err in col.alias_errors]
@@ -334,6 +393,7 @@ def scan(config: Config, placeholders: Mapping[str, str] | None = None, *,
     if separate and not config.skip_default_callbacks:
         col.take_migrations, col.take_callbacks = False, True
         _collect(config.callback_locations, col)
+    _unreadable_problems(col)
     _naming_problems(col)
     migrations = sorted(col.migrations, key=_resolved_order)
     check_duplicates(migrations)

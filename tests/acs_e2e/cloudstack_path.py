@@ -4,7 +4,8 @@ Order as ``DatabaseUpgradeChecker`` runs it (acs-corpus.md §3.3, §5): the base
 the procedures, then per step of CloudStack's path (``checker.upgrade_path``, not flywayx's
 planner) the prepare script, the Java (the same Python port flywayx runs), a ``version`` row with
 step 'Upgrade', the cleanup script and the row set to 'Complete'; views last. SQL between two Java
-ports goes through one ``mariadb`` process, as ScriptRunner runs on one connection.
+ports goes through one ``mariadb`` process, as ScriptRunner runs on one connection; every session
+starts as CloudStack's does (``SESSION``, from db.properties' ``db.cloud.url.params``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ from typing import Any
 from flywayx.sources.acs.checker import upgrade_path
 from flywayx.sources.acs.project import read_tree
 
+from tests.acs_e2e.java_fixture import SQL_MODE
+
 SCHEMAS = ("cloud", "cloud_usage")
+# The session of CloudStack's upgrade connections (db.cloud.url.params), for the client and the ports.
+SESSION = f"SET SESSION sql_mode = '{SQL_MODE}', time_zone = '+00:00';\n"
 
 
 def steps_to(source: Path, project: Path, release: str) -> list[dict[str, Any]]:
@@ -47,7 +52,7 @@ def _part(release: str, name: str) -> str:
 
 def _pipe(sql: str, host: str, port: int, user: str) -> None:
     cmd = ["mariadb", f"-h{host}", f"-P{port}", f"-u{user}", "--default-character-set=utf8mb4", "cloud"]
-    done = subprocess.run(cmd, input=sql.encode("utf-8"), capture_output=True, check=False)
+    done = subprocess.run(cmd, input=(SESSION + sql).encode("utf-8"), capture_output=True, check=False)
     if done.returncode != 0:
         raise AssertionError(f"mariadb client failed: {done.stderr.decode(errors='replace')[:2000]}")
 
@@ -76,6 +81,7 @@ def install(source: Path, project: Path, release: str, *, host: str, port: int, 
 
     started = time.monotonic()
     with conn.cursor() as cur:
+        cur.execute(SESSION)
         for name in SCHEMAS:
             cur.execute(f"CREATE DATABASE {name}")
     files = sorted(p.name for p in project.iterdir())

@@ -208,6 +208,18 @@ def checker() -> str:
             f"{regs}\n                .build();\n    }}\n}}\n")
 
 
+# The management server's JDBC settings, in the shape of utils/conf/db.properties (the values are
+# CloudStack's: acs-corpus.md §4.1; the other keys are placeholders).
+SQL_MODE = "STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
+DB_PROPERTIES = f"""# Generated test fixture (tests/acs_e2e/java_fixture.py)
+db.cloud.username=cloud
+db.cloud.host=localhost
+db.cloud.url.params=prepStmtCacheSize=517&cachePrepStmts=true&sessionVariables=sql_mode='{SQL_MODE}'\\
+&serverTimezone=UTC
+db.usage.url.params=serverTimezone=UTC
+"""
+
+
 def write_source_tree(corpus: Path, dest: Path) -> Path:
     """Lay out ``dest`` as a CloudStack source tree: corpus SQL plus the generated Java."""
     shutil.copytree(corpus / "META-INF" / "db", dest / DB_DIR)
@@ -220,4 +232,6 @@ def write_source_tree(corpus: Path, dest: Path) -> Path:
     (dao / "DbUpgradeAbstractImpl.java").write_text(abstract, encoding="utf-8")
     for row in STEPS:
         (dao / f"{row[0]}.java").write_text(java_class(row), encoding="utf-8")
+    (dest / "utils" / "conf").mkdir(parents=True)
+    (dest / "utils" / "conf" / "db.properties").write_text(DB_PROPERTIES, encoding="utf-8")
     return dest

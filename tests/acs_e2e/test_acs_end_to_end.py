@@ -19,6 +19,7 @@ from flywayx.model.fingerprint import SchemaFingerprint, diff
 from flywayx.sources.acs.adopt import VersionRow, current_release
 from tests.acs_e2e.cloudstack_path import SCHEMAS, install
 from tests.acs_e2e.conftest import CloudPair
+from tests.acs_e2e.java_fixture import SQL_MODE
 from tests.contract.conftest import flywayx  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.acs]
@@ -80,6 +81,30 @@ def _management_server_release(pair: CloudPair) -> str:
         conn.close()
 
 
+def _views(pair: CloudPair) -> int:
+    conn: Any = pair.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT COUNT(*) FROM information_schema.VIEWS WHERE TABLE_SCHEMA = 'cloud'")
+            return int(cur.fetchone()[0])
+    finally:
+        conn.close()
+
+
+def _routine_modes(pair: CloudPair) -> list[str]:
+    conn: Any = pair.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT SQL_MODE FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN ('cloud', 'cloud_usage')")
+            return [str(r[0]) for r in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+def _views_at_latest(reference: SchemaFingerprint) -> int:
+    return len(reference.schemas[0].views)
+
+
 _REFERENCE: dict[str, SchemaFingerprint] = {}
 
 
@@ -99,12 +124,19 @@ def test_fresh_install_matches_cloudstacks_own_path(acs_tree: tuple[Path, Path],
                                                      flywayx: Any) -> None:  # noqa: F811
     source, project = acs_tree
     reference = _reference(cloud_pair, source, project)
+    # staged, as operators upgrade: the tree's views wait for its own release
+    staged = _fx(flywayx, cloud_pair, project, "migrate", "--to", "4.18.1.0")
+    assert "R__" not in staged.out and _views(cloud_pair) < _views_at_latest(reference)
+    assert _management_server_release(cloud_pair) == "4.18.1.0"
+    plan = _fx(flywayx, cloud_pair, project, "plan", "--to", "4.21.0.0")
+    assert "Deferred (35): repeatable migrations are written for release 4.22.0.0" in plan.out
     _fx(flywayx, cloud_pair, project, "migrate", "--to", "4.21.0.0")
     assert _management_server_release(cloud_pair) == "4.21.0.0"
     result = _fx(flywayx, cloud_pair, project, "migrate", "--to", LATEST)
     assert "Successfully applied" in result.out
     _same(reference, _print(cloud_pair))
     assert _management_server_release(cloud_pair) == LATEST
+    assert set(_routine_modes(cloud_pair)) == {SQL_MODE}  # db.properties' session, as CloudStack stores them
     rows = [v for v, _ in _versions(cloud_pair)]
     assert rows[0] == "4.0.0" and len(rows) == len(set(rows))
     assert rows.index("4.9.3.0") < rows.index("4.10.0.0") < rows.index("4.21.0.0") < rows.index(LATEST)
@@ -120,12 +152,15 @@ def test_adoption_then_upgrade_matches_cloudstack(acs_tree: tuple[Path, Path], c
     assert _versions(cloud_pair)[-1] == (adopted, "Complete")
     result = _fx(flywayx, cloud_pair, project, "baseline", "--acs")
     assert adopted in result.out
+    _fx(flywayx, cloud_pair, project, "validate")
     plan = _fx(flywayx, cloud_pair, project, "plan", "--to", LATEST)
     assert f"V{adopted}." not in plan.out  # the adopted release's own steps are not planned again
     assert "B4.0.0" not in plan.out.split("step(s)")[1]
     _fx(flywayx, cloud_pair, project, "migrate", "--to", LATEST)
     _same(reference, _print(cloud_pair))
     assert _management_server_release(cloud_pair) == LATEST
+    again = _fx(flywayx, cloud_pair, project, "migrate")
+    assert "is up to date. No migration necessary." in again.out, again.out
     rows = _versions(cloud_pair)
     assert [r for r in rows if r[1] != "Complete"] == []
     assert len({v for v, _ in rows}) == len(rows)  # CloudStack's rows kept, none written twice

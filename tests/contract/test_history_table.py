@@ -114,8 +114,12 @@ def test_mysql_baseline_is_an_insert_where_ctas_is_refused() -> None:
 
 
 def test_mysql_tablespace() -> None:
+    # Flyway writes TABLESPACE "ts1", a syntax error on MariaDB outside ANSI_QUOTES: flywayx quotes the
+    # identifier with backticks (a backtick inside doubled), as every other MySQL identifier
     table = MySQLHistoryTable(_offline(MySQLDatabase, "mysql"), "db", "flyway_schema_history", "ts1")
-    assert '`installed_rank`)\n) TABLESPACE "ts1";' in _script(table)
+    assert '`installed_rank`)\n) TABLESPACE `ts1`;' in _script(table)
+    odd = MySQLHistoryTable(_offline(MySQLDatabase, "mysql"), "db", "flyway_schema_history", 'a`b"c')
+    assert ') TABLESPACE `a``b"c`;' in _script(odd)
 
 
 def test_pg_ddl_is_flyways_with_baseline_insert_before_the_key() -> None:
@@ -133,6 +137,8 @@ def test_pg_tablespace() -> None:
     assert '"success" BOOLEAN NOT NULL\n) TABLESPACE "ts";' in text
     assert 'PRIMARY KEY ("installed_rank") USING INDEX TABLESPACE "ts";' in text
     assert 'ON "public"."flyway_schema_history" ("success") TABLESPACE "ts";' in text
+    odd = _script(PostgresHistoryTable(db, "public", "flyway_schema_history", 'a"; b'))
+    assert odd.count('TABLESPACE "a""; b"') == 3
 
 
 def test_sqlite_ddl_is_flyways() -> None:

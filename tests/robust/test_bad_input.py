@@ -166,3 +166,6 @@ def test_connection_killed_mid_migration(tmp_path: Path) -> None:
         assert [(h[1], h[6]) for h in history if h[1] == "1"] == [("1", 1)]
         assert not any(h[1] == "2" and h[6] for h in history)
         assert db.query(f"SHOW TABLES FROM `{db.schema}` LIKE 'c'") == []
+        # the failure row needs the killed connection: when it could not be written the error says so
+        recorded = any(h[1] == "2" for h in history)
+        assert ("warning: the failure of V2__slow.sql could not be recorded" in r.err) != recorded, r.err

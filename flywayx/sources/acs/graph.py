@@ -144,6 +144,15 @@ def render_toml(graph: Graph) -> str:
         f"depth = {DEPTH}  # 4.5.x and 4.9.x(.y) are lines: ACS went 4-part inside 4.9",
         "",
     ]
+    if graph.releases:
+        own = max(graph.releases, key=version_key)
+        out += [
+            "[repeatables]",
+            "# The R__ views are the source tree's. CloudStack re-creates its views only at the end of an",
+            "# upgrade to its own version; an upgrade that stops at an earlier release (--to) defers them.",
+            f'release = "{own}"',
+            "",
+        ]
     for spec in graph.ordered():
         out.append(f'[release."{spec.version}"]' + (f"  # {spec.note}" if spec.note else ""))
         if spec.from_:
