@@ -36,6 +36,7 @@ SERVER_ARGS = ("target", "env", "url", "kind", "family", "server", "server_fixtu
 # (load ~15; a whole file where most of its tests did). The fast loop leaves them out; CONTRIBUTING.md
 # has the timings. A new test that takes seconds belongs here (or gets @pytest.mark.slow).
 SLOW: tuple[str, ...] = (
+    "tests/acs_e2e/test_galera_lint.py::",
     "tests/api/test_extras.py::test_completion_completes_commands_and_options",
     "tests/api/test_pytest_plugin.py::test_locations_option_and_environment",
     "tests/cli/test_acs_cli.py::test_cloudstack_overrides_ship_with_flywayx",
@@ -61,11 +62,16 @@ SLOW: tuple[str, ...] = (
     "tests/engine/test_one_engine.py::test_a_run_reads_the_history_once",
     "tests/docs/test_docs_commands.py::test_demo_shows_the_release_graph",
     "tests/engine/test_linear_cost.py::",
+    "tests/hostile/test_releases_abuse.py::",
     "tests/hostile/test_odd_files.py::",
     "tests/hostile/test_quiet_runners.py::",
     "tests/hostile/test_restore.py::",
     "tests/online/test_column_order.py::test_operations_add_column_declares_the_column_order_on_postgres_only",
-    "tests/operations/test_compile_offline.py::test_sqlalchemy_is_imported_only_when_an_operations_file_is_compiled",
+    *(f"tests/operations/test_compile_offline.py::{name}" for name in (
+        "test_every_operation_compiles_for_both_dialects_into_its_phases",
+        "test_explain_shows_sql_per_phase",
+        "test_sqlalchemy_is_imported_only_when_an_operations_file_is_compiled",
+    )),
     "tests/git/test_elsewhere.py::",
     *(f"tests/git/test_from_git.py::{name}" for name in (
         "test_a_merge_git_has_but_the_file_forgot",
