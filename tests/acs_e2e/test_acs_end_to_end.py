@@ -142,17 +142,34 @@ def test_fresh_install_matches_cloudstacks_own_path(acs_tree: tuple[Path, Path],
     assert rows.index("4.9.3.0") < rows.index("4.10.0.0") < rows.index("4.21.0.0") < rows.index(LATEST)
 
 
+def _noop_row(pair: CloudPair, version: str) -> None:
+    """The row CloudStack's NoopDbUpgrade writes for a release without database changes."""
+    conn: Any = pair.connect("cloud")
+    try:
+        with conn.cursor() as cur:
+            cur.execute("INSERT INTO version (version, updated, step) VALUES (%s, now(), 'Complete')", (version,))
+    finally:
+        conn.close()
+
+
 @needs_client
-@pytest.mark.parametrize("adopted", ["4.5.3", "4.9.3.0", "4.19.1.0", "4.20.0.0"])
+@pytest.mark.parametrize(("adopted", "noop"), [("4.5.3", None), ("4.9.3.0", None), ("4.19.1.0", None),
+                                               ("4.20.0.0", None), ("4.20.1.0", "4.20.2.0")])
 def test_adoption_then_upgrade_matches_cloudstack(acs_tree: tuple[Path, Path], cloud_pair: CloudPair,
-                                                  flywayx: Any, adopted: str) -> None:  # noqa: F811
+                                                  flywayx: Any, adopted: str, noop: str | None) -> None:  # noqa: F811
     source, project = acs_tree
     reference = _reference(cloud_pair, source, project)
     _cloudstack(cloud_pair, source, project, adopted, views=False)
     assert _versions(cloud_pair)[-1] == (adopted, "Complete")
+    if noop is not None:  # a release CloudStack's hierarchy has no node for: it starts from `adopted`
+        _noop_row(cloud_pair, noop)
     result = _fx(flywayx, cloud_pair, project, "baseline", "--acs")
     assert adopted in result.out
+    if noop is not None:
+        assert f"cloud.version says {noop}, which has no node" in result.out
     _fx(flywayx, cloud_pair, project, "validate")
+    same = _fx(flywayx, cloud_pair, project, "migrate", "--to", adopted)
+    assert "is up to date. No migration necessary." in same.out, same.out
     plan = _fx(flywayx, cloud_pair, project, "plan", "--to", LATEST)
     assert f"V{adopted}." not in plan.out  # the adopted release's own steps are not planned again
     assert "B4.0.0" not in plan.out.split("step(s)")[1]
