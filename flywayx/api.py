@@ -87,7 +87,7 @@ def config(*, url: str | None = None, locations: Iterable[str | Path] | str | No
 
 def migrate(*, url: str | None = None, locations: Iterable[str | Path] | str | None = None,
             to: str | None = None, phase: str | None = None, dry_run: bool = False, resume: bool = False,
-            backup_dir: str | Path | None = None, on_event: Reporter | None = None,
+            in_flight: str | None = None, backup_dir: str | Path | None = None, on_event: Reporter | None = None,
             config_files: Iterable[str | Path] = (), env: Mapping[str, str] | None = None,
             home: Path | None = None, cwd: Path | None = None, **flyway_keys: Any) -> MigrateReport:
     """Apply pending migrations, as ``flywayx migrate`` does, and return the ``MigrateReport``.
@@ -95,13 +95,15 @@ def migrate(*, url: str | None = None, locations: Iterable[str | Path] | str | N
     ``to`` upgrades to a release of ``releases.toml`` (``migrate --to``); ``phase`` is ``"expand"`` or
     ``"contract"`` for an online upgrade. ``on_event(event, data)`` receives progress events
     (``migration.start``, ``migration.done``, ``statement.done``) as the CLI's progress display does.
+    ``in_flight`` (``"done"`` or ``"redo"``, with ``resume``) settles the statement a killed run left
+    in flight, as ``migrate --resume --in-flight`` does.
     Raises a ``FlywayxError`` subclass on failure; a failed migration is recorded in history first.
     """
     from flywayx import service
 
     cfg = config(url=url, locations=locations, config_files=config_files, env=env, home=home, cwd=cwd,
                  **flyway_keys)
-    options = service.MigrateOptions(resume=resume, dry_run=dry_run,
+    options = service.MigrateOptions(resume=resume, in_flight=in_flight, dry_run=dry_run,
                                      backup_dir=None if backup_dir is None else str(backup_dir),
                                      to_release=to, phase=None if phase == "all" else phase)
     if on_event is None:

@@ -1,18 +1,21 @@
-"""Resume after a kill while a DDL statement was in flight (MySQL/MariaDB).
+"""Resume after a kill while a statement was in flight (MySQL/MariaDB).
 
 An interrupted run's progress record names the statement the server was executing when the process
-died. ``settle_in_flight`` decides whether that statement's effect is present: it asks the catalog,
-or sends the statement again where the server's "already so" errors make a second run harmless, and
-refuses where a second run could apply it twice. ``service/resume.py`` calls it under the migration lock.
+died. ``settle_in_flight`` decides whether that statement's effect is present: it asks the catalog
+(``ddl_effect`` reads what the statement changes, ``db.catalog`` looks it up), or sends the statement
+again where a second run is harmless, and otherwise refuses with the command that settles it
+(``migrate --resume --in-flight done|redo``). ``service/resume.py`` calls it under the migration lock.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
+from typing import NoReturn
 
+from flywayx.apply.ddl_effect import Fact, effect_of
 from flywayx.apply.run import server_of
 from flywayx.apply.walk import session_replay
+from flywayx.db import catalog
 from flywayx.db.base import Database
 from flywayx.errors import FlywayxError, StateError
 from flywayx.model import Statement
@@ -21,41 +24,37 @@ from flywayx.statements.classify import Server, classify, client_text
 # the server's "already so" answers when a completed DDL statement is sent again: table/column/key/
 # constraint/routine/trigger/event/database exists, or the object to drop is gone
 IDEMPOTENT_ERRORS = frozenset({1050, 1060, 1061, 1091, 1022, 1826, 1051, 1304, 1359, 1537, 1007, 1008})
-# an index or foreign key added without a name is added again, under a new name, by a second run
-_UNNAMED_ADD = re.compile(r"\bADD\s+(?:CONSTRAINT\s+)?(?:UNIQUE(?:\s+(?:INDEX|KEY))?|INDEX|KEY|FOREIGN\s+KEY)\s*\(",
-                          re.IGNORECASE)
-_PROBED = ("CREATE", "DROP", "ALTER", "RENAME", "TRUNCATE", "GRANT", "REVOKE", "ANALYZE", "OPTIMIZE")
 
 
-def settle_in_flight(db: Database, statements: Sequence[Statement], done: int, default_schema: str) -> bool:
-    """An interrupted MySQL/MariaDB run left statement ``done + 1`` in flight: True when its effect is
-    present (it completed, or it was just run again here), False when it must run again.
+def settle_in_flight(db: Database, statements: Sequence[Statement], done: int, default_schema: str,
+                     script: str = "the migration", choice: str | None = None) -> bool:
+    """An interrupted run left statement ``done + 1`` in flight: True when its effect is present (it
+    completed, or it was just run again here), False when it must run again.
 
-    In order: the catalog answers for CREATE/DROP TABLE, VIEW and INDEX (footprint objects looked up in
-    information_schema); statements with no lasting effect (SET, LOCK TABLES…) simply run again;
-    other DDL, and ``CALL IDEMPOTENT_*`` procedures, are sent again, where success or one of
-    ``IDEMPOTENT_ERRORS`` means done. Anything else (another CALL, LOAD, an index or foreign key added
-    without a name) raises StateError: re-running it could apply it twice, and flywayx does not guess.
-    Any other error of the re-run is left to the migration (False),
-    which then fails at that statement as usual. MariaDB (10.6+) and MySQL 8 DDL is atomic, so a
-    statement is either complete or absent."""
+    ``choice`` is the operator's answer (``--in-flight done|redo``) and wins. Otherwise, in order:
+    statements with no lasting effect (SET, LOCK TABLES…) run again; a DDL statement whose effect the
+    catalog shows (``ddl_effect``: every object in its state after the statement -> done; every one
+    in its state before -> run again; a mix -> refused); statements a second run leaves as the first
+    (``IF [NOT] EXISTS``, ``OR REPLACE``, MODIFY…) and CloudStack's ``CALL IDEMPOTENT_*`` are sent
+    again, where success or one of ``IDEMPOTENT_ERRORS`` means done. Anything else (another CALL, LOAD,
+    an index, foreign key or check added without a name) raises StateError naming the statement, what
+    was found and the command that settles it: re-running could apply it twice, and flywayx does not
+    guess. DDL is atomic on MariaDB 10.6+, MySQL 8 and PostgreSQL: a statement is complete or absent."""
+    if choice is not None:
+        return choice == "done"
     stmt = statements[done]
     server = server_of(db)
-    present = _catalog_says(db, stmt, default_schema, server)
-    if present is not None:
-        return present
     from flywayx.statements.analyze import analyze_statement  # only when resuming: keeps start-up light
 
-    fp = analyze_statement(stmt, db.dialect)
     c = classify(stmt.sql, server)
-    if fp.idempotent or not c.commits:
+    if analyze_statement(stmt, db.dialect).idempotent or (server.mysql_family and not c.commits):
         return False
-    if (c.head not in _PROBED and not _idempotent_call(c.words)) or _UNNAMED_ADD.search(stmt.sql):
-        raise StateError(
-            f"Cannot tell whether statement {done + 1} (line {stmt.line}) completed: the process running it was "
-            "killed while the server executed it, and running it again could apply it twice",
-            hint="check its effect by hand; restore the backup, or complete the migration by hand and run "
-                 "`flywayx repair`", statement=stmt.sql, line=stmt.line, applied_statements=done)
+    effect = effect_of(client_text(stmt.sql, server), db.dialect)
+    if effect.facts:
+        return _judge(db, effect.facts, default_schema, stmt, done, script)
+    if not effect.repeatable and not _idempotent_call(c.words):
+        _refuse(stmt, done, script, (effect.unknown or "a statement") + " cannot be judged from the catalog, "
+                "and running it again could apply it twice")
     db.restore_session(default_schema)
     _rebuild_session(db, statements, done, server)
     try:
@@ -63,6 +62,28 @@ def settle_in_flight(db: Database, statements: Sequence[Statement], done: int, d
     except FlywayxError as err:
         return err.details.get("code") in IDEMPOTENT_ERRORS
     return True
+
+
+def _judge(db: Database, facts: Sequence[Fact], schema: str, stmt: Statement, done: int, script: str) -> bool:
+    """The catalog's answer for ``facts``: True (after), False (before), or a refusal (neither)."""
+    found = [(f, catalog.has(db, f.kind, f.schema or schema, f.name, f.table)) for f in facts]
+    if all(has == f.after for f, has in found):
+        return True
+    if all(has == f.before for f, has in found):
+        return False
+    seen = ", ".join(f"{f.describe()} {'present' if has else 'absent'}" for f, has in found)
+    _refuse(stmt, done, script, f"found {seen}: neither the state before it nor the state after it")
+
+
+def _refuse(stmt: Statement, done: int, script: str, found: str) -> NoReturn:
+    text = " ".join(stmt.sql.split())
+    shown = text if len(text) <= 120 else text[:117] + "..."
+    raise StateError(
+        f"Cannot tell whether statement {done + 1} of {script} (line {stmt.line}) completed: `{shown}` was "
+        f"running on the server when the process running it died; {found}",
+        hint="check its effect by hand, then run `flywayx migrate --resume --in-flight done` if it is in the "
+             "database, or `flywayx migrate --resume --in-flight redo` to run the statement again",
+        statement=stmt.sql, line=stmt.line, applied_statements=done)
 
 
 def _rebuild_session(db: Database, statements: Sequence[Statement], done: int, server: Server) -> None:
@@ -79,39 +100,3 @@ def _idempotent_call(words: tuple[str, ...]) -> bool:
     """``CALL [schema.]IDEMPOTENT_…(…)``: CloudStack's procedures that check before they change."""
     name = words[3] if len(words) > 3 and words[2] == "." else words[1] if len(words) > 1 else ""
     return words[:1] == ("CALL",) and name.strip("`").upper().startswith("IDEMPOTENT_")
-
-
-_CATALOG = {"TABLE": ("table", "TABLES", "TABLE_NAME"), "VIEW": ("view", "TABLES", "TABLE_NAME"),
-            "INDEX": ("index", "STATISTICS", "INDEX_NAME")}
-
-
-def _catalog_says(db: Database, stmt: Statement, schema: str, server: Server) -> bool | None:
-    """CREATE/DROP TABLE|VIEW|[UNIQUE] INDEX without IF [NOT] EXISTS / OR REPLACE: whether its effect
-    is in information_schema (None: not such a statement, or the objects disagree)."""
-    words = classify(stmt.sql, server).words[:6]
-    if len(words) < 3 or words[0] not in ("CREATE", "DROP") or "IF" in words[:5] or "OR" in words[:2]:
-        return None
-    kind = words[2] if words[1] in ("UNIQUE", "FULLTEXT", "SPATIAL") else words[1]
-    if kind not in _CATALOG:
-        return None
-    prefix, view, column = _CATALOG[kind]
-    from flywayx.statements.analyze import analyze_statement
-
-    names = [w.split(":", 1)[1] for w in analyze_statement(stmt, db.dialect).writes if w.startswith(prefix + ":")]
-    if not names:
-        return None
-    found = {_exists(db, view, column, name, schema, kind == "INDEX") for name in names}
-    if len(found) != 1:
-        return None
-    exists = found.pop()
-    return exists if words[0] == "CREATE" else not exists
-
-
-def _exists(db: Database, view: str, column: str, name: str, schema: str, index: bool) -> bool:
-    parts = name.split(".")
-    obj = parts.pop()
-    table = parts.pop() if index else obj
-    owner = parts.pop() if parts else schema
-    sql = (f"SELECT COUNT(*) FROM information_schema.{view} WHERE LOWER(TABLE_SCHEMA) = ?"
-           f" AND LOWER(TABLE_NAME) = ? AND LOWER({column}) = ?")
-    return bool(db.query(sql, (owner.lower(), table.lower(), obj.lower()))[0][0])

@@ -23,20 +23,25 @@ from flywayx.model.results import Waiting
 @click.option("--phase", type=click.Choice(["expand", "contract", "all"]), default=None,
               help="Online upgrade: expand now, contract after the rolling upgrade.")
 @click.option("--resume", is_flag=True, help="MySQL/MariaDB: continue a failed migration at the failed statement.")
+@click.option("--in-flight", type=click.Choice(["done", "redo"]), default=None,
+              help="With --resume: the statement a killed or failed run left is done (skip it) or to redo.")
 @click.option("--backup", "backup_dir", type=click.Path(file_okay=False), help="Take a backup into DIR first.")
 @click.option("--dry-run", is_flag=True, help="Show what would run (same checks and refusals); change nothing.")
 @click.option("--sql", "show_sql", is_flag=True, help="With --dry-run: also print every statement that would run.")
 @click.pass_context
 def migrate(ctx: click.Context, target: str | None, out_of_order: bool | None, baseline_on_migrate: bool | None,
             ignore_migration_patterns: str | None, validate_on_migrate: bool | None, to_release: str | None,
-            phase: str | None, resume: bool, backup_dir: str | None, dry_run: bool, show_sql: bool) -> None:
+            phase: str | None, resume: bool, in_flight: str | None, backup_dir: str | None, dry_run: bool,
+            show_sql: bool) -> None:
     """Apply pending migrations (Flyway's migrate), or upgrade to a release with --to."""
     from flywayx import service
 
     _set(ctx, target=target, outOfOrder=out_of_order, baselineOnMigrate=baseline_on_migrate,
          ignoreMigrationPatterns=ignore_migration_patterns, validateOnMigrate=validate_on_migrate)
+    if in_flight is not None and not resume:
+        raise click.UsageError("--in-flight only applies with --resume")
     config = config_from(ctx)
-    options = service.MigrateOptions(resume=resume, dry_run=dry_run, backup_dir=backup_dir,
+    options = service.MigrateOptions(resume=resume, in_flight=in_flight, dry_run=dry_run, backup_dir=backup_dir,
                                      to_release=to_release, phase=None if phase == "all" else phase,
                                      show_sql=show_sql)
     reporter = progress_reporter(ctx)

@@ -91,6 +91,7 @@ def _unwritten(records: Iterable[Record]) -> list[str]:
 @dataclass(frozen=True)
 class MigrateOptions:
     resume: bool = False
+    in_flight: str | None = None  # --resume --in-flight done|redo: the operator settles the statement
     dry_run: bool = False
     backup_dir: str | None = None
     to_release: str | None = None
@@ -190,7 +191,7 @@ def choose(s: Session, options: MigrateOptions, recorder: dryrun.Recorder | None
         if recorder is not None:
             failed = _preview_resume(s, recorder)
         else:
-            resume.prepare_resume(s)
+            resume.prepare_resume(s, options.in_flight)
     elif dry:
         resume.refuse_interrupted(s)
     else:

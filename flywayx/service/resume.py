@@ -119,7 +119,7 @@ def _require_history(s: Session) -> None:
                          hint="run `flywayx migrate` without --resume")
 
 
-def prepare_resume(s: Session) -> None:
+def prepare_resume(s: Session, in_flight: str | None = None) -> None:
     """Turn a recorded failure or interruption into a resumable state (under the migration lock).
 
     Failed rows: the prefix is checked, Flyway's ``success=0`` row dropped and the progress record set
@@ -127,19 +127,30 @@ def prepare_resume(s: Session) -> None:
     interruption, never as a fresh start); the migration continues at the failed statement. Interrupted
     runs (``running`` record, no row): the prefix is checked, and a statement left in flight (a DDL the
     server may have completed after the process died) is settled by ``apply.settle_in_flight``.
+
+    ``in_flight`` (``--in-flight done|redo``): the operator's answer for the statement left in flight
+    or, for a failed row, for the failed statement (``done``: its effect is in the database, continue
+    after it). Refused when no statement is in flight or failed.
     """
     _require_history(s)
     with s.lock():
         s.own.ensure()  # a progress table from an older flywayx gains its in-flight column
         r = resumption(s)
+        if in_flight is not None and not r.failed and not any(p.in_flight for p, _ in r.interrupted):
+            raise StateError(f"--in-flight {in_flight}: no statement was in flight or failed when the run stopped",
+                             hint="run `flywayx migrate --resume` without --in-flight")
         s.db.begin()
         for row, p in r.failed:
             s.history.delete_failed(row.version.text if row.version else None,
                                     None if row.version else row.description)
-            s.own.settle(p.key, p.statements_done, p.statement_hash)
+            done, digest = p.statements_done, p.statement_hash
+            if in_flight == "done" and done < p.total:  # the operator says the failed statement took effect
+                statements = load_statements(_local_for(s, row), s.config, s.placeholders, s.dialect)
+                done, digest = done + 1, apply.prefix_digest(statements, done + 1)
+            s.own.settle(p.key, done, digest)
         s.db.commit()
         for p, statements in r.interrupted:
-            _settle(s, p, statements)
+            _settle(s, p, statements, in_flight)
 
 
 def _check_in_flight(s: Session, p: Progress) -> list[Statement]:
@@ -155,12 +166,12 @@ def _check_in_flight(s: Session, p: Progress) -> list[Statement]:
     return statements
 
 
-def _settle(s: Session, p: Progress, statements: list[Statement]) -> None:
+def _settle(s: Session, p: Progress, statements: list[Statement], in_flight: str | None) -> None:
     """Settle a statement left in flight and record the outcome durably."""
     if p.in_flight is None:
         return
     done = p.statements_done
-    if apply.settle_in_flight(s.db, statements, done, s.default_schema):
+    if apply.settle_in_flight(s.db, statements, done, s.default_schema, p.script, in_flight):
         done += 1
     s.db.rollback()
     s.own.settle(p.key, done, apply.prefix_digest(statements, done))
