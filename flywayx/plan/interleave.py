@@ -141,8 +141,10 @@ def _interleave(world: World, scope: frozenset[str], pending: list[Item],
         out.conflicts += bad
         if not bad:
             n = fx.count_after(item.pos)
+            trusted = [a.key for a in later if _declared(world, item, a)]
             why = (f"out of order in {target}: canonically before applied {first.key}; "
-                   f"commutes with the {n} applied change(s) after it")
+                   f"commutes with the {n} applied change(s) after it"
+                   + (f" (declared, not proven: [commutes] with {', '.join(trusted)})" if trusted else ""))
             out.steps.append((item, True, why))
 
 
