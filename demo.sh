@@ -9,6 +9,8 @@ export NO_COLOR=${NO_COLOR:-}
 set -x
 .venv/bin/flywayx --url sqlite:///demo.db --locations sql migrate --to 1.2.0
 .venv/bin/flywayx --url sqlite:///demo.db --locations sql info
+.venv/bin/flywayx --url sqlite:///demo.db --locations sql graph --to 1.2.1
 .venv/bin/flywayx --url sqlite:///demo.db --locations sql plan --to 1.2.1
 .venv/bin/flywayx --url sqlite:///demo.db --locations sql migrate --to 1.2.1
 .venv/bin/flywayx --url sqlite:///demo.db --locations sql info
+.venv/bin/flywayx --url sqlite:///demo.db --locations sql graph

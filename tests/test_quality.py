@@ -42,6 +42,7 @@ _PRIVATE_IMPORTS_ALLOWED = {
     ("flywayx/cli/commands.py", "_common"), ("flywayx/cli/commands.py", "_set"),  # click option helpers
     ("flywayx/cli/gitflow.py", "_common"), ("flywayx/cli/lines.py", "_common"),
     ("flywayx/cli/online.py", "_common"), ("flywayx/cli/safety.py", "_common"),
+    ("flywayx/cli/fleet.py", "_set"),
 }
 
 

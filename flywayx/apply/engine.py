@@ -4,12 +4,14 @@ A *step source* (``service/steps.py``: Flyway's order, a release plan, an expand
 run) chooses what runs and in which order; this module runs it the same way for every source. It
 decides nothing.
 
-- One step per lock. Under the lock the runner compares a cheap token of the history table
-  (highest rank, failed rows) with the one the source planned from; only when another runner changed the
-  history does the source read it again and plan again (``refresh``). Otherwise the source advances
-  past the step it handed out (``done``), so a run costs one history read and one plan, not one per
-  migration, and concurrent runners still agree (each re-plans from what the other wrote).
-- ``check`` runs under the lock before every step (a runner killed mid-migration since we started).
+- One step per lock. Under the lock the runner reads a cheap token (highest history rank, failed
+  rows, interrupted runs' progress records: one indexed query) and compares it with the one the source
+  planned from; only when another runner changed the history does the source read it again and plan
+  again (``refresh``). Otherwise the source advances past the step it handed out (``done``, with the
+  rows the step wrote), so a run costs one history read and one plan, not one per migration, and
+  concurrent runners still agree (each re-plans from what the other wrote).
+- ``check`` runs under the lock before every step with the token just read (a runner killed
+  mid-migration since we started shows as a progress record in it).
 - Flyway's callbacks in Flyway's order (flyway-semantics.md §5.3): ``beforeMigrate``; around each
   migration ``beforeEachMigrate`` … ``afterEachMigrate`` (``apply.walk``) or ``afterEachMigrateError``;
   ``afterVersioned`` and ``beforeRepeatables`` once, before the first repeatable or at the end;
@@ -35,7 +37,7 @@ from flywayx.db.own_tables import OwnTables
 from flywayx.model import HistoryRow, Migration
 from flywayx.model.work import Work
 
-Token = tuple[int | None, int]  # (highest installed_rank, failed rows) of the history table
+Token = tuple[int | None, int, int]  # (highest installed_rank, failed rows, running progress records)
 
 
 @dataclass(frozen=True)
@@ -72,14 +74,15 @@ class StepSource(Protocol):
     def refresh(self) -> None:
         """Read the history again (token first, then rows) and choose again; may raise a refusal."""
 
-    def check(self) -> None:
-        """Under the lock, before each step: raise when no step may start (a dead runner's leftovers)."""
+    def check(self, token: Token | None) -> None:
+        """Under the lock, before each step: raise when no step may start (a dead runner's leftovers).
+        ``token``: as just read (None in a dry run, which reads what it needs itself)."""
 
     def next_step(self) -> Step | None:
         """The next step, or None when the run is complete."""
 
     def done(self, step: Step, applied: Applied) -> None:
-        """``step`` ran and wrote its history row: advance past it."""
+        """``step`` ran and wrote ``applied.rows``: advance past it."""
 
 
 @dataclass(frozen=True)
@@ -111,14 +114,15 @@ class Ran:
     steps: list[tuple[Step, Applied]] = field(default_factory=list)
 
 
-def history_token(history: HistoryTable) -> Token:
-    """Changes whenever any runner adds or removes a history row (``HistoryTable.token``)."""
-    return history.token()
+def history_token(history: HistoryTable, own: OwnTables) -> Token:
+    """Changes whenever any runner adds or removes a history row or leaves a ``running`` progress
+    record behind (``HistoryTable.token``, ``OwnTables.running_sql``): one query."""
+    return history.token(own.running_sql())
 
 
 def _advance(token: Token, rows: int) -> Token:
     """The token after this runner wrote ``rows`` more successful rows (ranks are the highest + 1)."""
-    return (token[0] or 0) + rows, token[1]
+    return (token[0] or 0) + rows, token[1], token[2]
 
 
 def run_steps(db: Database, history: HistoryTable, own: OwnTables, source: StepSource, opts: RunOptions,
@@ -151,11 +155,11 @@ def _loop(db: Database, history: HistoryTable, own: OwnTables, source: StepSourc
     while True:
         with lock():
             if not opts.dry_run:
-                token = history_token(history)
+                token = history_token(history, own)
             if token != expected:  # another runner wrote to the history: read it again, choose again
                 source.refresh()
                 token = source.token or token
-            source.check()
+            source.check(None if opts.dry_run else token)
             step = source.next_step()
             if step is None:
                 break

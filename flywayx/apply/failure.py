@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from flywayx.apply import interrupt
 from flywayx.apply.run import Progress
+from flywayx.db.connect import LOST_CONNECTION, StatementFailed
 from flywayx.errors import FlywayxError, Interrupted, MigrationFailed
 from flywayx.model.redact import redact_text
 from flywayx.model.work import Work
@@ -39,6 +40,11 @@ def failure(err: Exception, work: Work, p: Progress, opts: ApplyOptions, in_txn:
     details = {"migration": label, "script": m.script, "line": stmt.line if stmt else None,
                "statement": stmt.sql if stmt else None, "applied_statements": p.done}
     hint = _hint(work, p, in_txn, signum is not None, failed_at)
+    if signum is None and isinstance(err, StatementFailed) and err.details.get("code") in LOST_CONNECTION:
+        hint = (f"the connection was lost while statement {failed_at + 1} ran (the server, or its Galera node, went "
+                f"down); {p.done} statement(s) before it stay applied and it may have completed: run `flywayx "
+                "migrate` on a healthy server (another Synced node of a cluster), which says when `--resume` is "
+                "needed")
     if signum is not None:
         number = f" (statement {failed_at + 1} of {len(statements)})" if stmt else ""
         return Interrupted(f"Migration {m.script} interrupted by {interrupt.name(signum)} at {where}{number}: {reason}",

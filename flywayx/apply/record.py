@@ -16,6 +16,7 @@ from flywayx.apply.walk import Applied, ApplyOptions, Reporter
 from flywayx.db.base import Database, HistoryTable
 from flywayx.db.own_tables import OwnTables
 from flywayx.model import HistoryRow
+from flywayx.model.abbrev import abbreviate_description, abbreviate_script
 from flywayx.model.work import Work
 
 
@@ -26,12 +27,16 @@ def record_satisfied(db: Database, history: HistoryTable, own: OwnTables, work: 
     m = work.migration
     started = time.monotonic()
     db.begin()
+    rows: list[HistoryRow] = []
     try:
         if retire is not None:
-            history.insert(HistoryRow(history.next_rank(), retire.version, retire.description, "DELETE",
-                                      retire.script, retire.checksum, opts.installed_by, 0, True))
-        history.insert(HistoryRow(history.next_rank(), m.version, m.description, m.type.value, m.script,
-                                  m.checksum, opts.installed_by, 0, True))
+            rows.append(HistoryRow(history.next_rank(), retire.version, abbreviate_description(retire.description),
+                                   "DELETE", abbreviate_script(retire.script), retire.checksum, opts.installed_by,
+                                   0, True))
+            history.insert(rows[-1])
+        rows.append(HistoryRow(history.next_rank(), m.version, abbreviate_description(m.description), m.type.value,
+                               abbreviate_script(m.script), m.checksum, opts.installed_by, 0, True))
+        history.insert(rows[-1])
         own.record_applied(work, opts.run_id, 0, "")
         db.commit()
     except BaseException:
@@ -39,7 +44,7 @@ def record_satisfied(db: Database, history: HistoryTable, own: OwnTables, work: 
         raise
     report("migration.recorded", {"migration": m, "how": work.recorded_as, "by": work.satisfied_by,
                                   "ms": int((time.monotonic() - started) * 1000)})
-    return Applied(m, 0, 0)
+    return Applied(m, 0, 0, tuple(rows))
 
 
 def record_all(db: Database, history: HistoryTable, own: OwnTables, works: Sequence[Work], opts: ApplyOptions) -> None:

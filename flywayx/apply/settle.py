@@ -88,7 +88,7 @@ def _refuse(stmt: Statement, done: int, script: str, found: str) -> NoReturn:
 
 def _rebuild_session(db: Database, statements: Sequence[Statement], done: int, server: Server) -> None:
     """The session the first ``done`` statements built, before the statement runs again."""
-    replay = session_replay(statements, done, server, "the migration")
+    replay = session_replay(statements, done, server, "the migration", db)
     texts = [client_text(statements[i].sql, server) for i in replay.statements]
     if texts:
         _, failure = db.run_batch(texts)

@@ -47,9 +47,13 @@ class ApplyOptions:
 
 @dataclass(frozen=True)
 class Applied:
+    """What one step did: its time, its statements, and the history rows it wrote (in rank order; a
+    step source keeps them, so nothing this run wrote is read back)."""
+
     migration: Migration
     execution_time: int
     statements: int
+    rows: tuple[HistoryRow, ...] = ()
 
 
 def apply_one(db: Database, history: HistoryTable, own: OwnTables | None, work: Work, opts: ApplyOptions,
@@ -70,7 +74,7 @@ def _apply(db: Database, history: HistoryTable, own: OwnTables | None, work: Wor
     db.restore_session(opts.default_schema)
     in_txn = _transactional(db, work, opts)
     server = server_of(db)
-    replay = session_replay(work.statements, work.skip_statements, server, m.script)
+    replay = session_replay(work.statements, work.skip_statements, server, m.script, db)
     report("migration.start", {"migration": m, "out_of_order": work.out_of_order, "transactional": in_txn})
     if in_txn or not db.capabilities.transactional_ddl:
         db.begin()  # non-transactional PostgreSQL statements (CREATE INDEX CONCURRENTLY…) refuse a BEGIN
@@ -92,12 +96,12 @@ def _apply(db: Database, history: HistoryTable, own: OwnTables | None, work: Wor
         _record_failure(db, history, own, work, opts, elapsed, in_txn, p)
         raise failure(err, work, p, opts, in_txn, failed_at) from err
     elapsed = _ms(started)
-    _insert_row(db, history, m, opts, elapsed, success=True)
+    row = _insert_row(db, history, m, opts, elapsed, success=True)
     if own is not None:
         own.record_applied(work, opts.run_id, p.done, p.digest)
     db.commit()  # MySQL: the row, the progress record's removal and the trailing DML commit together
     report("migration.done", {"migration": m, "ms": elapsed, "statements": p.done})
-    return Applied(m, elapsed, p.done)
+    return Applied(m, elapsed, p.done, (row,))
 
 
 def _refuse_if_interrupted(work: Work) -> None:
@@ -109,11 +113,13 @@ def _refuse_if_interrupted(work: Work) -> None:
                           signum=signum, script=work.migration.script)
 
 
-def session_replay(statements: Sequence[Statement] | None, k: int, server: Server, script: str) -> Replay:
-    """What rebuilds the session for resuming at statement ``k``; StateError naming what cannot be."""
+def session_replay(statements: Sequence[Statement] | None, k: int, server: Server, script: str,
+                   db: Database | None = None) -> Replay:
+    """What rebuilds the session for resuming at statement ``k``; StateError naming what cannot be.
+    ``db``: read the bodies of procedures the statements call but did not create from it."""
     if not statements or k <= 0:
         return Replay()
-    replay = plan_replay(statements, k, server)
+    replay = plan_replay(statements, k, server, _procedure_body(db) if db is not None else None)
     if replay.refusals:
         raise StateError(
             f"Cannot resume {script} at statement {k + 1}: the session its first {k} statement(s) built cannot "
@@ -122,6 +128,14 @@ def session_replay(statements: Sequence[Statement] | None, k: int, server: Serve
                  "change), or finish the migration by hand and run `flywayx repair`",
             script=script, applied_statements=k, state=list(replay.refusals))
     return replay
+
+
+def _procedure_body(db: Database) -> Callable[[str], str | None]:
+    def body(name: str) -> str | None:
+        rows = db.query("SELECT routine_definition FROM information_schema.routines WHERE routine_schema = "
+                        "DATABASE() AND routine_type = 'PROCEDURE' AND routine_name = ?", (name,))
+        return str(rows[0][0]) if rows and rows[0][0] is not None else None
+    return body
 
 
 def _transactional(db: Database, work: Work, opts: ApplyOptions) -> bool:
@@ -229,9 +243,9 @@ def _transaction_alive(db: Database) -> bool:
 
 
 def _insert_row(db: Database, history: HistoryTable, m: Migration, opts: ApplyOptions, elapsed: int, *,
-                success: bool) -> None:
+                success: bool) -> HistoryRow:
     # the next rank only: re-reading every row for each migration cost ~1 s over CloudStack's ~170
-    history.insert(HistoryRow(
+    row = HistoryRow(
         installed_rank=history.next_rank(),
         version=m.version,
         description=abbreviate_description(m.description),
@@ -241,7 +255,9 @@ def _insert_row(db: Database, history: HistoryTable, m: Migration, opts: ApplyOp
         installed_by=opts.installed_by,
         execution_time=elapsed,
         success=success,
-    ))
+    )
+    history.insert(row)
+    return row
 
 
 def _fire(opts: ApplyOptions, event: str, m: Migration | None) -> None:

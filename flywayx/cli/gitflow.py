@@ -80,13 +80,24 @@ def check(ctx: click.Context, repo: str | None, tags: str | None, dialect: str |
 @click.argument("description")
 @click.option("--line", help="Release line (default: that of the highest release tag HEAD contains).")
 @click.option("--python", "python_", is_flag=True, help="Create a Python migration (def migrate(conn)).")
+@click.option("--op", "operation", metavar="OPERATION",
+              help="Create an operations file (.toml) with this operation, e.g. rename_column.")
+@click.option("--arg", "args", multiple=True, metavar="KEY=VALUE",
+              help="A key of the --op operation, e.g. --arg table=account (repeatable).")
 @_REPO
 @click.pass_context
-def new(ctx: click.Context, description: str, line: str | None, python_: bool, repo: str | None) -> None:
+def new(ctx: click.Context, description: str, line: str | None, python_: bool, operation: str | None,
+        args: tuple[str, ...], repo: str | None) -> None:
     """Create a pending migration for the line's next release, without choosing its version."""
     from flywayx.service import gitflow
 
-    path = gitflow.new_migration(config_from(ctx), description, line, repo=repo, python=python_)
+    if args and operation is None:
+        from flywayx.errors import UsageError
+
+        raise UsageError("--arg needs --op",
+                         hint="e.g. flywayx new 'rename email' --op rename_column --arg table=t ...")
+    path = gitflow.new_migration(config_from(ctx), description, line, repo=repo, python=python_,
+                                 operation=operation, args=args)
     if json_mode(ctx):
         emit_json({"operation": "new", "path": str(path)})
     else:

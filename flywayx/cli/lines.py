@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from flywayx.cli.app import _common, cli, config_from, emit_json, json_mode, say
+from flywayx.cli.fleet import fleet_options
 from flywayx.cli.plan_view import GROUP_REPEATABLES, repeatable_lines, summary_lines
 
 
@@ -17,6 +18,7 @@ from flywayx.cli.plan_view import GROUP_REPEATABLES, repeatable_lines, summary_l
 @click.option("--phase", type=click.Choice(["expand", "contract", "all"]), default=None)
 @click.option("--sql", "show_sql", is_flag=True, help="Also print the exact statements of each step.")
 @click.pass_context
+@fleet_options("plan")
 def plan(ctx: click.Context, to_release: str | None, phase: str | None, show_sql: bool) -> None:
     """Show the ordered steps an upgrade will take, and why. Executes nothing."""
     from flywayx import service

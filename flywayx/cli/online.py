@@ -18,12 +18,16 @@ from flywayx.cli.app import _common, cli, config_from, emit_json, json_mode, say
 @click.option("--fail-on", type=click.Choice(["info", "warning", "error"]), default=None,
               help="Exit 1 when a finding is at least this severe (default: the policy's, error).")
 @click.option("--ci", is_flag=True, help="CI mode: same as --fail-on warning unless --fail-on is given.")
+@click.option("--cluster", type=click.Choice(["galera"]), default=None,
+              help="Also find what this kind of cluster cannot run safely (LOCK TABLES, MyISAM writes, ...).")
 @click.pass_context
-def lint(ctx: click.Context, dialect: str | None, policy_file: Path | None, fail_on: str | None, ci: bool) -> None:
+def lint(ctx: click.Context, dialect: str | None, policy_file: Path | None, fail_on: str | None, ci: bool,
+         cluster: str | None) -> None:
     """Check migrations for changes that break the running release or block writes."""
     from flywayx.service.online import lint_locations
 
-    result = lint_locations(config_from(ctx), dialect, policy_file=policy_file, fail_on=fail_on, ci=ci)
+    result = lint_locations(config_from(ctx), dialect, policy_file=policy_file, fail_on=fail_on, ci=ci,
+                            cluster=cluster)
     if result.dialect_assumed and not json_mode(ctx):
         click.echo(f"note: no --dialect and no database URL: linting as {result.dialect} "
                    "(pass --dialect postgresql|sqlite|mariadb for another database)", err=True)
@@ -39,7 +43,8 @@ def lint(ctx: click.Context, dialect: str | None, policy_file: Path | None, fail
                  f"{', policy ' + result.policy_file if result.policy_file else ''}): "
                  f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info")
         for script in result.skipped:
-            say(ctx, f"not analysed (Python migration): {script}")
+            kind = "Python migration" if script.endswith(".py") else "operations file: its steps are generated"
+            say(ctx, f"not analysed ({kind}): {script}")
     if result.failed:
         if not json_mode(ctx):
             click.echo(f"ERROR: lint found problems at or above '{result.policy.fail_on.value}'", err=True)

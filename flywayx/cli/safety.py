@@ -35,18 +35,20 @@ def verify(ctx: click.Context) -> None:
 @cli.command()
 @click.argument("backup_file", type=click.Path(dir_okay=False))
 @_common
-@click.option("--dry-run", is_flag=True, help="Check the backup and the clients; replace nothing.")
+@click.option("--force", is_flag=True, help="Replace a target database (or schema) that is not empty.")
+@click.option("--dry-run", is_flag=True, help="Check the backup, the clients and the target; replace nothing.")
 @click.pass_context
-def restore(ctx: click.Context, backup_file: str, dry_run: bool) -> None:
-    """Put back a backup taken by `migrate --backup DIR` (replaces the backed-up schemas)."""
+def restore(ctx: click.Context, backup_file: str, force: bool, dry_run: bool) -> None:
+    """Put back a backup taken by `migrate --backup DIR`, atomically, into the database the URL names."""
     from flywayx.service import safety
 
-    result = safety.restore(config_from(ctx), backup_file, dry_run=dry_run)
+    result = safety.restore(config_from(ctx), backup_file, force=force, dry_run=dry_run)
+    where = ", ".join(result.targets) or ", ".join(result.schemas)
     if json_mode(ctx):
         emit_json(result.to_json())
     elif dry_run:
-        say(ctx, f"Dry run: would replace {', '.join(result.schemas)} with {result.path} (taken {result.taken}); "
+        say(ctx, f"Dry run: would replace {where} with {result.path} (taken {result.taken}); "
                  "the backup matches its manifest; nothing was changed.")
     else:
-        say(ctx, f"Restored {', '.join(result.schemas)} from {result.path} (taken {result.taken}); "
+        say(ctx, f"Restored {where} from {result.path} (taken {result.taken}); "
                  "the restored schema matches the backup")

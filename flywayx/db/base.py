@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from flywayx.db.cluster import ClusterInfo
 from flywayx.model import HistoryRow
 
 
@@ -81,8 +82,9 @@ class HistoryTable(Protocol):
     def next_rank(self) -> int:
         """``lock_rows`` then the ``installed_rank`` the next row gets (highest + 1, or 1)."""
 
-    def token(self) -> tuple[int | None, int]:
-        """A cheap token of the table's content: (highest rank, number of failed rows)."""
+    def token(self, also: str = "0") -> tuple[int | None, int, int]:
+        """A cheap token of the table's content in one query: (highest rank, number of failed rows, the
+        value of the scalar SQL expression ``also``)."""
 
 
 class Database(Protocol):
@@ -124,6 +126,9 @@ class Database(Protocol):
     def lock(self, schema: str, table: str, timeout: float) -> AbstractContextManager[None]:
         """Flyway-compatible exclusive lock for migrating ``schema``; raise LockTimeout after timeout."""
 
+    def cluster(self) -> ClusterInfo:
+        """Galera node, Group Replication member, replica, standby, read-only or single (probed once)."""
+
     def execute(self, sql: str) -> int:
         """Run one statement, consuming any result sets; return the affected row count."""
 
@@ -149,6 +154,9 @@ class Database(Protocol):
     def cancel(self) -> None:
         """Safe from a signal handler: ask the server to stop the statement this connection is running,
         which then fails with the server's "interrupted" error. Never raises."""
+
+    def column_names(self, schema: str, table: str) -> list[str]:
+        """The columns of ``schema.table`` in their order (empty when the table does not exist)."""
 
     def invalid_indexes(self) -> frozenset[tuple[str, str]]:
         """(schema, index) of every index a failed ``CREATE INDEX CONCURRENTLY`` left invalid

@@ -23,11 +23,19 @@ from contextlib import contextmanager
 from typing import Any
 
 from flywayx.db.base import Capabilities, Database, DbWarning
+from flywayx.db.cluster import ClusterInfo, probe
 from flywayx.errors import ConnectionFailed, FlywayxError, UsageError
 from flywayx.model import DatabaseUrl
 from flywayx.model.redact import redact_text
 
 _sleep = time.sleep  # replaced in tests
+
+
+# MySQL/MariaDB client errors for a connection that died under a statement (server or node gone)
+LOST_CONNECTION = frozenset({2006, 2013, 2055, 4031})
+LOST_HINT = ("the connection to the server was lost (the server, or this Galera node, went down or was "
+             "restarted): run `flywayx info` on a healthy server (another Synced node of a cluster), then "
+             "`flywayx migrate` there; it says when `--resume` is needed for a migration left half done")
 
 
 class StatementFailed(FlywayxError):
@@ -51,6 +59,16 @@ class DbapiDatabase:
         self._secrets = [s for s in secrets if s]
         self._in_tx = False
         self._warnings: list[DbWarning] = []
+        self._cluster: ClusterInfo | None = None
+
+    def cluster(self) -> ClusterInfo:
+        """What kind of server this is (``flywayx.db.cluster``), probed once per connection."""
+        if self._cluster is None:
+            self._cluster = probe(self, self._where_text())
+        return self._cluster
+
+    def _where_text(self) -> str:
+        return ""
 
     @property
     def raw(self) -> Any:
@@ -103,6 +121,11 @@ class DbapiDatabase:
     def cancel(self) -> None:
         return None
 
+    def column_names(self, schema: str, table: str) -> list[str]:
+        rows = self.query("SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND "
+                          "table_name = ? ORDER BY ordinal_position", (schema, table))
+        return [str(r[0]) for r in rows]
+
     def invalid_indexes(self) -> frozenset[tuple[str, str]]:
         return frozenset()
 
@@ -149,9 +172,12 @@ class DbapiDatabase:
     def _statement_failed(self, err: Exception, sql: str) -> StatementFailed:
         reason, code, state = self._describe(err)
         reason = one_line(redact_text(reason, self._secrets))
+        if not reason.strip():  # PyMySQL's InterfaceError(0, '') on a connection it already saw die
+            reason, code = "the connection to the server is closed", 2013
         tags = (f"error {code}" if code else "", f"SQLSTATE {state}" if state else "")
         tag = ", ".join(x for x in tags if x)
-        return StatementFailed(f"{reason} ({tag})" if tag else reason, sql=sql, code=code, sql_state=state)
+        hint = LOST_HINT if code in LOST_CONNECTION or "server closed the connection" in reason else None
+        return StatementFailed(f"{reason} ({tag})" if tag else reason, hint, sql=sql, code=code, sql_state=state)
 
     def _driver_errors(self) -> tuple[type[Exception], ...]:
         raise NotImplementedError

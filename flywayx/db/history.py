@@ -131,14 +131,16 @@ class SqlHistoryTable:
     def lock_rows(self) -> None:
         return None
 
-    def token(self) -> tuple[int | None, int]:
-        """(highest rank, failed rows): changes whenever a runner adds a row (the rank grows) or
-        removes one (repair and resume only remove failed rows). Both come from indexes, so the
-        cost does not grow with the history."""
-        top = self.db.query(f"SELECT MAX({self._q('installed_rank')}) FROM {self.qualified}")[0][0]
-        failed = self.db.query(f"SELECT COUNT(*) FROM {self.qualified} WHERE {self._q('success')} = "
-                               f"{self.false_literal}")[0][0]
-        return (int(top) if top is not None else None), int(failed)
+    def token(self, also: str = "0") -> tuple[int | None, int, int]:
+        """(highest rank, failed rows, ``also``) in one query: changes whenever a runner adds a row (the
+        rank grows) or removes one (repair and resume only remove failed rows). Both come from indexes,
+        so the cost does not grow with the history. ``also``: one more scalar SQL expression read in the
+        same round trip (the engine's count of interrupted runs, ``OwnTables.running_sql``)."""
+        q = self._q
+        row = self.db.query(f"SELECT (SELECT MAX({q('installed_rank')}) FROM {self.qualified}),"
+                            f" (SELECT COUNT(*) FROM {self.qualified} WHERE {q('success')} = {self.false_literal}),"
+                            f" {also}")[0]
+        return (int(row[0]) if row[0] is not None else None), int(row[1]), int(row[2] or 0)
 
     def next_rank(self) -> int:
         self.lock_rows()

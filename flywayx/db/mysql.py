@@ -7,11 +7,14 @@ and in sequences, which only MariaDB has. The schema is the database (``USE db``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from flywayx.db.base import Capabilities, DbWarning
+from flywayx.db.cluster import ClusterInfo
+from flywayx.db.cluster_lock import TABLE as CLUSTER_LOCK_TABLE
+from flywayx.db.cluster_lock import ClusterLock
 from flywayx.db.connect import AUTH_HINT, DbapiDatabase, StatementFailed, connection_failed
 from flywayx.db.history import WRITE_COLUMNS, SqlHistoryTable
 from flywayx.db.locks import mysql_named_lock
@@ -78,6 +81,7 @@ class MySQLDatabase(DbapiDatabase):
         self._original = (int(fk), int(safe))
         self._user_vars_sql: str | bool | None = False  # False: not probed yet; None: not available
         self.where: dict[str, Any] = {}  # host, port, user, password, unix_socket: cancel() connects again
+        self._row_locks: dict[tuple[str, str], ClusterLock] = {}
 
     def _driver_errors(self) -> tuple[type[Exception], ...]:
         import pymysql
@@ -172,8 +176,11 @@ class MySQLDatabase(DbapiDatabase):
             ("TABLES", "TABLE_SCHEMA"), ("TABLE_CONSTRAINTS", "CONSTRAINT_SCHEMA"),
             ("TRIGGERS", "TRIGGER_SCHEMA"), ("ROUTINES", "ROUTINE_SCHEMA"), ("EVENTS", "EVENT_SCHEMA"),
         )
+        # the cluster lock's table alone does not make a schema non-empty (it is created before the history)
         union = " UNION ALL ".join(
-            f"SELECT 1 FROM information_schema.{view} WHERE {col} = ?" for view, col in probes
+            f"SELECT 1 FROM information_schema.{view} WHERE {col} = ?"
+            + (f" AND TABLE_NAME <> '{CLUSTER_LOCK_TABLE}'" if view in ("TABLES", "TABLE_CONSTRAINTS") else "")
+            for view, col in probes
         )
         return not self.query(f"SELECT 1 FROM ({union}) found LIMIT 1", (schema,) * len(probes))
 
@@ -226,7 +233,46 @@ class MySQLDatabase(DbapiDatabase):
         return MySQLHistoryTable(self, schema, table, tablespace)
 
     def lock(self, schema: str, table: str, timeout: float) -> AbstractContextManager[None]:
-        return mysql_named_lock(self.query, schema, table, timeout)
+        """Flyway's ``GET_LOCK``; on a Galera node or Group Replication member, under the cluster-wide row
+        lock of ``flywayx.db.cluster_lock`` (once the schema exists: before that there is nothing to guard
+        but the schema's own creation, which the server serialises)."""
+        if not self.cluster().clustered or not self.schema_exists(schema):
+            return mysql_named_lock(self.query, schema, table, timeout)
+        return self._cluster_lock(schema, table, timeout)
+
+    @contextmanager
+    def _cluster_lock(self, schema: str, table: str, timeout: float) -> Iterator[None]:
+        key = (schema, table)
+        if key not in self._row_locks:
+            self._row_locks[key] = ClusterLock(self._lock_connection, schema, table, node=self.cluster().node)
+        with self._row_locks[key].hold(timeout), mysql_named_lock(self.query, schema, table, timeout):
+            yield
+
+    def _lock_connection(self) -> Any:
+        import pymysql
+
+        return pymysql.connect(**self.where, charset="utf8mb4", autocommit=True, connect_timeout=10)
+
+    def cluster(self) -> ClusterInfo:
+        """The probe of ``DbapiDatabase.cluster``; on Galera this connection's reads then wait for the
+        node to apply what the cluster committed before them (``wsrep_sync_wait``), so a runner that
+        takes the lock after another sees that runner's history rows."""
+        fresh = self._cluster is None
+        info = super().cluster()
+        if fresh and info.kind == "galera":
+            self.execute("SET SESSION wsrep_sync_wait = 1")
+        return info
+
+    def _where_text(self) -> str:
+        if self.where.get("unix_socket"):
+            return str(self.where["unix_socket"])
+        return f"{self.where.get('host', '')}:{self.where.get('port', '')}"
+
+    def close(self) -> None:
+        for lock in self._row_locks.values():
+            lock.close()
+        self._row_locks.clear()
+        super().close()
 
     def restore_session(self, default_schema: str) -> None:
         """Reset user variables, ``foreign_key_checks``/``sql_safe_updates``, then ``USE`` the schema."""

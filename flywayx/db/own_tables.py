@@ -307,6 +307,15 @@ class OwnTables:
         rows = self.db.query(f"SELECT {', '.join(have)} FROM {self._t(APPLIED)} ORDER BY seq")
         return [dict(zip(cols, r, strict=True)) for r in rows]
 
+    def without_content_id(self) -> list[tuple[int, str]]:
+        """(seq, version) of the successful versioned rows an older flywayx wrote without a content id
+        (only those rows are read: a migrate asks on every run)."""
+        if not self._has(APPLIED):
+            return []
+        rows = self.db.query(f"SELECT seq, version FROM {self._t(APPLIED)} WHERE content_id IS NULL"
+                             " AND success = 1 AND version IS NOT NULL ORDER BY seq")
+        return [(int(r[0]), str(r[1])) for r in rows]
+
     def fill_content_id(self, seq: int, content_id: str) -> None:
         """Upgrade in place: a row written before content ids were recorded in every mode gets its id."""
         self._exec(f"UPDATE {self._t(APPLIED)} SET content_id = ? WHERE seq = ?", (content_id, seq))
@@ -349,6 +358,13 @@ class OwnTables:
                              f" FROM {self._t(PROGRESS)} ORDER BY mkey")
         return [Progress(r[0], r[1], r[2], int(r[3]), r[4], int(r[5]), r[6], r[7]) for r in rows]
 
+    def running_sql(self) -> str:
+        """A scalar SQL expression: how many ``running`` progress records there are (a run killed
+        mid-migration leaves one). The engine reads it with the history token, in the same query."""
+        if not self._has(PROGRESS):
+            return "0"
+        return f"(SELECT COUNT(*) FROM {self._t(PROGRESS)} WHERE status = 'running')"
+
     def clear_progress(self, key: str) -> None:
         if not self._has(PROGRESS):
             return
@@ -377,12 +393,14 @@ class OwnTables:
                     raise
                 time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
 
-    def last_state(self) -> dict[str, Any] | None:
-        """The latest recorded state (keys as the columns), or None when none was recorded."""
+    def last_state(self, *, fingerprint: bool = True) -> dict[str, Any] | None:
+        """The latest recorded state (keys as the columns), or None when none was recorded. Only that
+        row is read; without ``fingerprint`` its (large) fingerprint column is not sent at all."""
         if not self._has(STATE):
             return None
-        cols = ("seq", "run_id", "recorded_at", "history_rank", "history_digest", "digest", "fingerprint")
-        rows = self.db.query(f"SELECT {', '.join(cols)} FROM {self._t(STATE)} ORDER BY seq DESC")
+        cols = ("seq", "run_id", "recorded_at", "history_rank", "history_digest", "digest",
+                *(("fingerprint",) if fingerprint else ()))
+        rows = self.db.query(f"SELECT {', '.join(cols)} FROM {self._t(STATE)} ORDER BY seq DESC LIMIT 1")
         return dict(zip(cols, rows[0], strict=True)) if rows else None
 
     def _exec(self, sql: str, params: tuple[Any, ...]) -> None:

@@ -124,6 +124,12 @@ class PostgresDatabase(DbapiDatabase):
         except Exception:  # the statement then runs to its end; the interrupt is still honoured after it
             return
 
+    def _where_text(self) -> str:
+        try:
+            return f"{self._conn.info.host}:{self._conn.info.port}"
+        except Exception:  # a connection without the info attribute: messages then omit where
+            return ""
+
     def invalid_indexes(self) -> frozenset[tuple[str, str]]:
         rows = self.query("SELECT CAST(n.nspname AS TEXT), CAST(c.relname AS TEXT) FROM pg_index i"
                           " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace"

@@ -101,6 +101,9 @@ class SqliteDatabase(DbapiDatabase):
     def database_name(self) -> str:
         return "main"
 
+    def column_names(self, schema: str, table: str) -> list[str]:
+        return [str(r[1]) for r in self.query(f"PRAGMA {self.quote(schema)}.table_info({self.quote(table)})")]
+
     def schema_exists(self, schema: str) -> bool:
         return any(row[1] == schema for row in self.query("PRAGMA database_list"))
 

@@ -8,6 +8,8 @@ Objects are strings ``kind:name``, lower-cased, schema-qualified only when the s
     fk:T.N         a foreign key constraint on T
     rows:T         existing rows of T (UPDATE/DELETE write them, SELECT/joins read them)
     append:T       new rows inserted into T (INSERT ... VALUES): appends commute with each other
+    order:T        the column order of T (PostgreSQL ADD COLUMN appends; two appends do not commute,
+                   as applying them in the other order leaves a table unlike a fresh install's)
     view:V, routine:P, trigger:G, event:E, schema:S, sequence:Q
     *              unknown: a statement that could touch anything
 
@@ -35,7 +37,7 @@ class Phase(str, Enum):
 _PHASE_RANK = {Phase.EXPAND: 0, Phase.DATA: 1, Phase.UNKNOWN: 2, Phase.CONTRACT: 3}
 
 UNKNOWN_OBJECT = "*"
-_UNDER_TABLE = ("column:", "index:", "fk:", "rows:", "append:")
+_UNDER_TABLE = ("column:", "index:", "fk:", "rows:", "append:", "order:")
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def table_of(obj: str) -> str | None:
     if kind == "table":
         return name
     if obj.startswith(_UNDER_TABLE):
-        return name.rsplit(".", 1)[0] if kind not in ("rows", "append") else name
+        return name.rsplit(".", 1)[0] if kind not in ("rows", "append", "order") else name
     return None
 
 

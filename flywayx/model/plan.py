@@ -85,6 +85,7 @@ class PlanStep:
     line: str | None
     reason: str
     out_of_order: bool = False
+    runs_after: tuple[Migration, ...] = ()  # a late step: the applied changes after it on the same tables
 
     @property
     def migration(self) -> Migration:

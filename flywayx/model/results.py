@@ -48,9 +48,12 @@ class InfoReport:
     phase_state: str | None = None
     warnings: list[str] = field(default_factory=list)
     undo: dict[str, str] = field(default_factory=dict)  # version text -> path of its undo migration
+    cluster: str | None = None  # what kind of server this is (flywayx.db.cluster), one line
 
     def to_json(self) -> dict[str, Any]:
+        extra = {"cluster": self.cluster} if self.cluster else {}
         return {
+            **extra,
             "schemaVersion": self.schema_version,
             "schemaName": self.header.schema_name,
             "migrations": [_info_json(m, self.undo) for m in self.migrations],

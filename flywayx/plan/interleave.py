@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from flywayx.errors import Conflict, UsageError
-from flywayx.model.footprint import shared_objects
+from flywayx.model.footprint import Footprint, shared_objects, table_of
 from flywayx.model.history import HistoryRow
 from flywayx.model.migration import Kind, MigrationType
 from flywayx.model.plan import Change, LineRecord, Ordering, Plan, PlanStep, Skipped
@@ -66,6 +66,7 @@ def _effective_pos(item: Item, scope: frozenset[str]) -> Pos:
 @dataclass
 class _Outcome:
     steps: list[tuple[Item, bool, str]] = field(default_factory=list)  # item, late, reason
+    later: dict[int, tuple[Item, ...]] = field(default_factory=dict)  # id(late item) -> applied after it
     skipped: list[Skipped] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     strict: list[Conflict] = field(default_factory=list)
@@ -146,6 +147,15 @@ def _interleave(world: World, scope: frozenset[str], pending: list[Item],
                    f"commutes with the {n} applied change(s) after it"
                    + (f" (declared, not proven: [commutes] with {', '.join(trusted)})" if trusted else ""))
             out.steps.append((item, True, why))
+            out.later[id(item)] = tuple(_same_tables(fx, item))
+
+
+def _same_tables(fx: FootprintIndex[Item], item: Item) -> list[Item]:
+    """The applied changes after ``item`` that touch a table whose columns ``item`` writes (where a late
+    ADD COLUMN is placed: ``service/placement.py``)."""
+    tables = {table_of(o) for o in item.footprint.writes if o.startswith("column:")}
+    probe = Footprint(writes=frozenset(f"table:{t}" for t in tables if t))
+    return fx.after(item.pos, probe) if probe.writes else []
 
 
 def _normalise_policy(policy: Mapping[str, Ordering | str] | None) -> dict[str, Ordering]:
@@ -228,7 +238,8 @@ def plan_migrate(
     if not _clean(out):
         _raise_conflicts(world, target, out, policies)
     from_releases = world.index.minimal(_covering_releases(world)) if world.applied else []
-    steps = [PlanStep(i.change, i.owner, i.line, why, late)
+    steps = [PlanStep(i.change, i.owner, i.line, why, late,
+                      tuple(a.change.migration for a in out.later.get(id(i), ()) if a.change is not None))
              for i, late, why in out.steps if i.change is not None]
     repeatables = pending_repeatables(changes, history)
     owner = graph.repeatables_with

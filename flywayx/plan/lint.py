@@ -111,13 +111,55 @@ def _statement_rules(fp: Footprint, created: set[str]) -> Iterator[tuple[str, Se
                    "drop it in a contract migration after every server runs the new release")
         elif tag in _NOTE_RULES and not (tag in (REWRITE, SCAN, INDEX_LOCK) and detail in created):
             rule, sev, msg, fix = _NOTE_RULES[tag]
-            yield rule, sev, msg.format(d=detail), fix
+            operation = suggest_operation(tag, detail, _types(fp))
+            yield rule, sev, msg.format(d=detail), fix + (f"; or declare it as an operation: {operation}"
+                                                          if operation else "")
     if fp.lock == "COPY" and not (fp.writes and all(_table(o) in created for o in fp.writes)):
         yield ("blocking-ddl", W, "runs with ALGORITHM=COPY: the table is copied and writes are blocked",
                "split it so each part is INPLACE/INSTANT, or run it with gh-ost/pt-online-schema-change")
     if fp.phase == Phase.UNKNOWN:
         yield ("unknown-statement", W, "flywayx cannot tell what this statement reads or writes",
                "declare it with '-- flywayx:writes table.column, ...' (and reads) in a leading comment")
+
+
+def _types(fp: Footprint) -> dict[str, str]:
+    """table.column -> the type a statement gives it (from its type-change notes)."""
+    out = {}
+    for text in fp.notes:
+        tag, detail = note_tag(text)
+        if tag in (TYPE_CHANGE, NARROWING):
+            column, _, rest = detail.partition(" ")
+            out[column] = rest.split(" (")[0].split(" -> ")[-1]
+    return out
+
+
+def suggest_operation(tag: str, detail: str, types: dict[str, str]) -> str | None:
+    """The ``flywayx new --op`` command declaring what an unsafe statement does, so flywayx writes its
+    expand and contract steps (flywayx/operations/); None when no operation fits."""
+    def new(op: str, **args: str) -> str:
+        given = " ".join(f"--arg {k}={v}" for k, v in args.items())
+        return f"flywayx new \"{op.replace('_', ' ')}\" --op {op} {given}"
+
+    if tag == RENAME and detail.startswith("column ") and " -> " in detail:
+        old, new_name = detail[len("column "):].split(" -> ", 1)
+        table, _, column = old.rpartition(".")
+        to = new_name.rpartition(".")[2]
+        return new("rename_column", table=table, **{"from": column, "to": to},
+                   type=f"'{types.get(new_name, '<its type>')}'")
+    if tag == RENAME and detail.startswith("table ") and " -> " in detail:
+        old, new_name = detail[len("table "):].split(" -> ", 1)
+        return new("rename_table", **{"from": old, "to": new_name})
+    if tag in (TYPE_CHANGE, NARROWING):
+        column, _, rest = detail.partition(" ")
+        table, _, name = column.rpartition(".")
+        return new("change_type", table=table, column=name, to=f"{name}_new",
+                   type=f"'{rest.split(' (')[0].split(' -> ')[-1]}'", old_type="'<its type>'")
+    if tag == NOT_NULL:
+        table, _, name = detail.rpartition(".")
+        return new("set_not_null", table=table, column=name)
+    if tag == INDEX_LOCK:
+        return new("add_index", table=detail, name="<name>", columns="'[\"<column>\"]'")
+    return None
 
 
 def _table(obj: str) -> str:

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 from flywayx import apply
 from flywayx.apply import Applied
-from flywayx.apply.engine import RunOptions, RunRecord, Step, history_token, run_steps
+from flywayx.apply.engine import Ran, RunOptions, RunRecord, Step, history_token, run_steps
 from flywayx.errors import FlywayxError
-from flywayx.model import Config, Kind, MigrationType, Statement
+from flywayx.model import Config, HistoryRow, Kind, MigrationType, Statement
 from flywayx.model.plan import Plan, PlanStep
 from flywayx.model.results import (
     TOOL_VERSION,
@@ -32,8 +32,8 @@ from flywayx.model.results import (
     ValidateReport,
 )
 from flywayx.plan.ledger import Record
-from flywayx.service import dryrun, lines, resume, steps, upgrade
-from flywayx.service.kernel import Reporter, Session, apply_options, callbacks, session
+from flywayx.service import cluster, dryrun, lines, resume, rsu, steps, upgrade
+from flywayx.service.kernel import Reporter, Session, apply_options, callbacks, session, statements_of
 from flywayx.service.prepare import announce, prepare_history
 from flywayx.service.validation import validation_error, validation_issues
 
@@ -51,6 +51,9 @@ def info(config: Config) -> InfoReport:
                             current.version.text if current and current.version else None, empty,
                             warnings=list(s.found.warnings),
                             undo={u.version.text: u.path for u in s.found.undo if u.version is not None})
+        server = s.db.cluster()
+        if server.kind != "single" or server.read_only:  # a plain server's info stays Flyway's
+            report.cluster = server.describe()
         graph = lines.release_graph(s)
         if graph is not None:
             report.releases = lines.release_columns(s, graph)
@@ -97,6 +100,7 @@ class MigrateOptions:
     to_release: str | None = None
     phase: str | None = None
     show_sql: bool = False  # --dry-run --sql: the statements of every step and callback
+    rsu: bool = False  # --phase expand --rsu: Galera rolling schema upgrade, node by node (service/rsu.py)
 
 
 def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
@@ -107,30 +111,52 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
     """
     started = time.monotonic()
     with session(config, read_only=options.dry_run) as s:
+        s.require_writable()  # a dry run is refused where the run would be
         if options.dry_run:
             recorder = dryrun.Recorder(s, options.show_sql)
-            return dryrun.migrate(s, choose(s, options, recorder), recorder, options.phase, started)
+            chosen = choose(s, options, recorder)
+            if options.rsu:
+                rsu.check(s, options.phase, _pending_statements(s, chosen))
+            return dryrun.migrate(s, chosen, recorder, options.phase, started)
         if options.backup_dir is not None:
             _backup_first(s, options.backup_dir, report)
         source = choose(s, options)
+        pending = _pending_statements(s, source) if options.rsu else []
+        if options.rsu:
+            rsu.check(s, options.phase, pending)
         prepare_history(s)
         upgrade.fill_content_ids(s, source.analysed)
-        if history_token(s.history) != source.token:
-            source.refresh()
+        source.sync(history_token(s.history, s.own))
         initial = source.initial_text()
         announce(s, report, initial)
         run_id = str(uuid.uuid4())
-        ran = run_steps(s.db, s.history, s.own, source, _run_options(s, source, run_id, options, report), report)
+        run_options = _run_options(s, source, run_id, options, report)
+        if options.rsu:
+            ran = _rolling(s, source, dict((k, v) for k, v in pending if v is not None), run_options, report)
+        else:
+            ran = run_steps(s.db, s.history, s.own, source, run_options, report)
         warnings = list(s.found.warnings)
         if isinstance(source, steps.ReleasePlan):
             warnings += list(source.plan.warnings)
-        warnings += _record_state(s, run_id)
+        warnings += _record_state(s, run_id, source.history(), changed=bool(ran.steps))
         return MigrateReport(s.header(), initial, source.current_text(), applied_items(ran.steps), warnings,
                              int((time.monotonic() - started) * 1000),
                              to_release=source.plan.target if isinstance(source, steps.ReleasePlan) else None,
                              phase=options.phase, recorded=recorded_items(ran.steps),
                              backup=_absolute(s.own.pending_backup),
                              waiting=source.waiting() if isinstance(source, steps.ReleasePlan) else [])
+
+
+def _rolling(s: Session, source: steps.Source, statements: dict[str, Sequence[Statement]], opts: RunOptions,
+             report: Reporter) -> Ran:
+    """The engine's run with each step applied to the other nodes first, then here, all in RSU mode."""
+    rolling = rsu.RollingSource(source, s, statements, report)
+    s.db.execute("SET SESSION wsrep_OSU_method = 'RSU'")
+    try:
+        return run_steps(s.db, s.history, s.own, rolling, opts, report)
+    finally:
+        with contextlib.suppress(Exception):  # the connection may be gone; the session ends with it
+            s.db.execute("SET SESSION wsrep_OSU_method = 'TOI'")
 
 
 def _absolute(path: str | None) -> str | None:
@@ -206,7 +232,16 @@ def choose(s: Session, options: MigrateOptions, recorder: dryrun.Recorder | None
             raise validation_error([i.message for i in issues])
     if isinstance(source, steps.ReleasePlan):
         _ = source.plan  # refuse impossible paths before touching anything
+    cluster.refuse_unsafe_for_galera(s, _pending_statements(s, source))
     return source
+
+
+def _pending_statements(s: Session, source: steps.Source) -> list[tuple[str, Sequence[Statement] | None]]:
+    """The statements of the migrations this run would apply, in order (for the cluster checks)."""
+    if isinstance(source, steps.ReleasePlan):
+        return [(st.migration.script, source.analysed.statements.get(st.migration.script))
+                for st in source.selected()]
+    return [(i.resolved.script, statements_of(s, i.resolved)) for i in source.pending() if i.resolved is not None]
 
 
 def _preview_resume(s: Session, recorder: dryrun.Recorder) -> frozenset[int]:
@@ -251,14 +286,15 @@ def _backup_first(s: Session, dest: str, report: Reporter) -> None:
                                "schemas": list(taken.schemas)})
 
 
-def _record_state(s: Session, run_id: str | None) -> list[str]:
-    """Record the schema for `verify`; a failure here must not turn a successful migrate into an error."""
+def _record_state(s: Session, run_id: str | None, rows: list[HistoryRow], *, changed: bool) -> list[str]:
+    """Record the schema for `verify` (``rows``: the history as this run left it); a failure here must
+    not turn a successful migrate into an error."""
     from flywayx.service import safety
 
     if not s.history.exists():
         return []
     try:
-        safety.record_state(s, run_id)
+        safety.record_state(s, run_id, rows, changed=changed)
     except FlywayxError as err:
         with contextlib.suppress(Exception):  # the connection may be gone; the warning says enough
             s.db.rollback()

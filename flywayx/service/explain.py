@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from flywayx import operations
 from flywayx.errors import FlywayxError
 from flywayx.model import Config, Kind, Statement
 from flywayx.model.footprint import Footprint
@@ -30,6 +31,8 @@ def explain_files(paths: list[str], dialect: str, config: Config) -> list[dict[s
 
 def _explain(path: str, dialect: str, config: Config, naming: NamingConfig) -> dict[str, Any]:
     out: dict[str, Any] = {"file": path}
+    if operations.is_operations(path):
+        return _explain_operations(path, dialect, config, naming, out)
     name = parse_resource_name(os.path.basename(path), prefixes=naming)
     if not name.valid and not (name.error or "").startswith("Unrecognised migration name format"):
         out["error"] = name.error  # looks like a migration but is misnamed: Flyway would skip it
@@ -64,6 +67,45 @@ def _explain(path: str, dialect: str, config: Config, naming: NamingConfig) -> d
     return out
 
 
+def _explain_operations(path: str, dialect: str, config: Config, naming: NamingConfig,
+                        out: dict[str, Any]) -> dict[str, Any]:
+    """An operations file: the SQL of each phase, and the migrations (parts) it is recorded as."""
+    name = parse_resource_name(os.path.basename(path), prefixes=naming.with_suffixes((operations.SUFFIX,)))
+    out.update({"kind": "operations", "version": name.version.text if name.version is not None else None,
+                "description": name.description})
+    try:
+        text = read_migration_text(path, config.encoding, config.detect_encoding)
+        out["checksum"] = checksum_of_text(text)
+        compiled = operations.compiled(text, path, dialect)
+        out["phases"] = {phase: [{"line": s.line, "sql": s.sql, "transactional": s.transactional} for s in stmts]
+                         for phase, stmts in compiled.by_phase.items()}
+        parts = [(out["version"], compiled.first)]
+        if compiled.contract is not None:
+            declared = operations.parse(text, path).contract_version
+            parts.append((declared or (f"{out['version']}.1" if out["version"] else None), compiled.contract))
+        out["parts"] = [{"version": v, "phase": p.phase.value, "statements": len(p.statements),
+                         "reads": sorted(p.footprint.reads), "writes": sorted(p.footprint.writes)} for v, p in parts]
+    except FlywayxError as err:
+        out["error"] = err.message
+    return out
+
+
+def _render_operations(result: dict[str, Any]) -> str:
+    lines = [result["file"], f"  kind: operations  version: {result.get('version') or '-'}  "
+                             f"description: {result.get('description')!r}  checksum: {result.get('checksum')}"]
+    if "error" in result:
+        lines.append(f"  error: {result['error']}")
+    for part in result.get("parts", []):
+        lines.append(f"  migration {part['version']}: phase {part['phase']}, {part['statements']} statement(s); "
+                     f"writes {', '.join(part['writes']) or '-'}")
+    for phase, stmts in result.get("phases", {}).items():
+        lines.append(f"  -- {phase} ({len(stmts)} statement(s))")
+        for s in stmts:
+            lines.append(f"  -- line {s['line']}{'' if s['transactional'] else '  [outside a transaction]'}")
+            lines.extend("    " + ln for ln in s["sql"].splitlines())
+    return "\n".join(lines) + "\n"
+
+
 def _statement(s: Statement, fp: Footprint) -> dict[str, Any]:
     """A statement with its footprint: phase, objects read and written (sorted), lock impact."""
     out: dict[str, Any] = {"line": s.line, "sql": s.sql, "phase": fp.phase.value,
@@ -74,6 +116,8 @@ def _statement(s: Statement, fp: Footprint) -> dict[str, Any]:
 
 
 def render_text(result: dict[str, Any]) -> str:
+    if result.get("kind") == "operations":
+        return _render_operations(result)
     head = f"{result['file']}"
     if "error" in result and "kind" not in result:
         return f"{head}\n  error: {result['error']}\n"

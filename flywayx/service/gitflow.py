@@ -232,15 +232,22 @@ def current_line(config: Config, repo: str | None = None, tags: str | None = Non
 
 
 def new_migration(config: Config, description: str, line: str | None = None, *, repo: str | None = None,
-                  python: bool = False, now: datetime | None = None, nonce: int | None = None) -> Path:
-    """Create a pending migration of ``line`` (default ``current_line``); return its path."""
+                  python: bool = False, now: datetime | None = None, nonce: int | None = None,
+                  operation: str | None = None, args: Sequence[str] = ()) -> Path:
+    """Create a pending migration of ``line`` (default ``current_line``); return its path. With
+    ``operation``: an operations file holding that operation, built from ``KEY=VALUE`` ``args``."""
+    content = None
+    if operation is not None:
+        from flywayx.operations.template import operation_file
+
+        content = operation_file(operation, args, description, f"new {operation}")
     chosen = line or current_line(config, repo)
     if Version.try_parse(chosen) is None:
         raise UsageError(f"--line {chosen!r} is not a version", hint="e.g. --line 4.6")
     when = now or datetime.now(UTC)
     draw = secrets.randbelow(1_000_000) if nonce is None else nonce
-    return pending.create_pending(migrations_dir(config), chosen, description, when, draw,
-                                  ".py" if python else ".sql")
+    suffix = ".toml" if operation is not None else ".py" if python else ".sql"
+    return pending.create_pending(migrations_dir(config), chosen, description, when, draw, suffix, content)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flywayx import apply
+from flywayx import apply, operations
 from flywayx.db.base import Database, HistoryTable
 from flywayx.db.own_tables import OwnTables
 from flywayx.errors import ConfigError, UsageError
@@ -76,8 +76,17 @@ class Session:
         return compute_info(self.found.migrations, [*(self.rows() if rows is None else rows), *extra_rows], opts)
 
     def lock(self) -> AbstractContextManager[None]:
-        """The migration lock of this schema's history table (Flyway-compatible)."""
+        """The migration lock of this schema's history table (Flyway-compatible; cluster-wide on Galera).
+        Every command that writes takes it first, so a server that must not be written through (a
+        replica, a read-only server, a Galera node not Synced: ``require_writable``) is refused here."""
+        self.require_writable()
         return self.db.lock(self.default_schema, self.config.table, self.config.lock_timeout)
+
+    def require_writable(self) -> None:
+        """Raise the one-line refusal when this server may not be migrated (``flywayx.db.cluster``)."""
+        refusal = self.db.cluster().refusal()
+        if refusal is not None:
+            raise refusal
 
     def quoted(self, name: str) -> str:
         return self.db.quote(name)
@@ -138,8 +147,11 @@ def session(config: Config, *, read_only: bool = False) -> Iterator[Session]:
 
 
 def load_statements(m: Migration, config: Config, placeholders: dict[str, str], dialect: str) -> list[Statement]:
-    """Read, replace placeholders (unless disabled) and split one SQL migration or callback."""
+    """Read, replace placeholders (unless disabled) and split one SQL migration or callback; compile
+    an operations file's part (``flywayx.operations``: no placeholders, the SQL is generated)."""
     text = read_migration_text(m.path, m.encoding, config.detect_encoding)
+    if operations.is_operations(m.path):
+        return operations.statements(text, m.path, m.script, dialect)
     replace = m.placeholder_replacement if m.placeholder_replacement is not None else config.placeholder_replacement
     if replace:
         filename = m.name.rebuilt_filename if m.name is not None else Path(m.path).name

@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from flywayx import operations
 from flywayx.errors import StateError
 from flywayx.model import HistoryRow, Migration, Statement
 from flywayx.model.footprint import Footprint, Phase, shared_objects
-from flywayx.model.plan import Change, LineRecord, Plan, PlanStep
+from flywayx.model.plan import UNKNOWN_FOOTPRINT, Change, LineRecord, Plan, PlanStep
 from flywayx.model.release import ReleaseGraph
 from flywayx.model.version import Version
 from flywayx.plan.interleave import plan_migrate
@@ -93,11 +94,19 @@ def analyse(s: Session) -> Analysed:
         stmts = load_statements(m, s.config, s.placeholders, s.dialect)
         ids[m.script] = content_id(stmts, s.dialect)
         statements[m.script] = stmts
-    prints = Footprints(jobs_of(s.found.migrations, statements), s.dialect, _server_version(s))
+    sql = [m for m in s.found.migrations if not operations.is_operations(m.path)]
+    prints = Footprints(jobs_of(sql, statements), s.dialect, _server_version(s))
     s.cleanups.append(prints.close)
-    changes = [Change(m, ids[m.script], prints.of(m.script)) if statements[m.script] is not None
-               else Change(m, ids[m.script]) for m in s.found.migrations]
+    changes = [Change(m, ids[m.script], _operations_footprint(s, m) if operations.is_operations(m.path)
+                      else prints.of(m.script) if statements[m.script] is not None else UNKNOWN_FOOTPRINT)
+               for m in s.found.migrations]
     return Analysed(changes, statements)
+
+
+def _operations_footprint(s: Session, m: Migration) -> Footprint:
+    """An operations file's part declares its footprint exactly: the planner never guesses it from SQL."""
+    text = read_migration_text(m.path, m.encoding, s.config.detect_encoding)
+    return operations.part(text, m.path, m.script, s.dialect).footprint
 
 
 def _server_version(s: Session) -> str | None:

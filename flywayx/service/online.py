@@ -27,12 +27,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from flywayx import operations
 from flywayx.errors import ConfigError
 from flywayx.model import Config, Kind, Migration, Statement
 from flywayx.model.footprint import Footprint, Phase
 from flywayx.model.lint import Finding, LintPolicy, LintTarget, Severity
 from flywayx.model.release import ReleaseGraph
 from flywayx.model.version import Version
+from flywayx.plan.galera import galera_findings
 from flywayx.plan.lint import lint
 from flywayx.service.kernel import load_statements
 from flywayx.sources.placeholders import builtin_placeholders, merge_placeholders
@@ -137,13 +139,13 @@ LINT_DEFAULT_DIALECT = "mysql"  # MySQL/MariaDB: where DDL locks and implicit co
 
 
 def lint_locations(config: Config, dialect: str | None = None, *, policy_file: Path | None = None,
-                   fail_on: str | None = None, ci: bool = False) -> LintRun:
+                   fail_on: str | None = None, ci: bool = False, cluster: str | None = None) -> LintRun:
     """Lint every SQL migration in ``config.locations`` without a database.
 
     The dialect is ``dialect``, else the URL's (command line, environment or flyway.toml), else
     ``LINT_DEFAULT_DIALECT`` (``LintRun.dialect_assumed``); the policy comes from ``policy_file`` or
     ``find_policy_file``; ``fail_on`` overrides the policy's threshold, and ``ci`` means
-    ``fail_on=warning`` unless ``fail_on`` is given.
+    ``fail_on=warning`` unless ``fail_on`` is given. ``cluster="galera"`` adds the Galera rules.
     """
     chosen = dialect or (config.url.dialect if config.url is not None else None)
     dialect = chosen or LINT_DEFAULT_DIALECT
@@ -154,6 +156,8 @@ def lint_locations(config: Config, dialect: str | None = None, *, policy_file: P
         policy = replace(policy, fail_on=parse_severity(threshold, "--fail-on"))
     targets, skipped = lint_targets(config, dialect)
     findings = lint(targets, policy) + ptosc_findings(targets, dialect, policy)
+    if cluster == "galera":  # what a Galera cluster cannot run safely (flywayx.plan.galera)
+        findings += galera_findings([(t.path, t.statements) for t in targets], policy=policy)
     findings.sort(key=lambda f: (f.path, f.line, f.rule, f.message))
     return LintRun(findings, policy, str(path) if path else None, dialect, len(targets), skipped,
                    dialect_assumed=chosen is None)
@@ -167,7 +171,7 @@ def lint_targets(config: Config, dialect: str) -> tuple[list[LintTarget], list[s
     ctx = make_context(dialect)
     targets, skipped = [], []
     for m in found.migrations:
-        if m.is_python:
+        if m.is_python or operations.is_operations(m.path):  # an operations file's steps are safe by construction
             skipped.append(m.script)
             continue
         stmts = load_statements(m, config, placeholders, dialect)

@@ -202,7 +202,7 @@ def _check_prefix(s: Session, m: Migration, done: int, digest: str) -> list[Stat
         raise StateError(
             f"Cannot resume {m.script}: the {done} statement(s) already applied were edited since the failed run",
             hint="only the failed statement and those after it may change; restore the backup to start over")
-    apply.session_replay(statements, done, apply.server_of(s.db), m.script)  # refuse before changing anything
+    apply.session_replay(statements, done, apply.server_of(s.db), m.script, s.db)  # refuse before changing anything
     return statements
 
 

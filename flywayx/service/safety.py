@@ -2,12 +2,16 @@
 
 - ``backup_before_migrate(s, dest)``: a checked dump (``flywayx.db.backup``) of the session's existing
   schemas, taken before migrate changes anything; its path is recorded in ``flywayx_runs.backup``.
-- ``record_state(s, run_id)``: at the end of every successful migrate, the schema fingerprint and a
-  digest of the history it belongs to are stored in ``flywayx_schema_state`` (``own_tables``).
+- ``record_state(s, run_id, rows)``: at the end of a successful migrate that changed the history (or
+  finds the last record belonging to another history), the schema fingerprint and a digest of the
+  history it belongs to are stored in ``flywayx_schema_state`` (``own_tables``). A migrate that
+  applied nothing to a history already recorded takes no fingerprint: the record stays the schema
+  the history produced, so ``verify`` still reports changes made by hand since.
 - ``verify(config)``: compares the live schema with the last recorded state and lists every drift
   (objects added, missing, changed by hand). A record whose history digest differs from today's
   history is reported as stale: migrations ran without flywayx recording a state (plain Flyway).
-- ``restore(config, path)``: puts a backup back (``flywayx.db.backup.restore``) so the user can retry.
+- ``restore(config, path)``: puts a backup back (``flywayx.db.restore``), atomically, into the database
+  the URL names, so the user can retry.
 """
 
 from __future__ import annotations
@@ -20,8 +24,8 @@ from typing import Any
 
 from flywayx.db.backup import BackupInfo
 from flywayx.db.backup import backup as take_backup
-from flywayx.db.backup import restore as put_back
 from flywayx.db.fingerprint import fingerprint
+from flywayx.db.restore import restore as put_back
 from flywayx.errors import StateError, UsageError
 from flywayx.model import Config, HistoryRow
 from flywayx.model.config import DatabaseUrl
@@ -74,27 +78,33 @@ class RestoreReport:
     schemas: tuple[str, ...]
     taken: str
     dry_run: bool = False
+    targets: tuple[str, ...] = ()  # where each of ``schemas`` went (MySQL database, PostgreSQL db.schema, file)
 
     def to_json(self) -> dict[str, Any]:
         out = {"operation": "restore", "backup": self.path, "dialect": self.dialect,
-               "schemas": list(self.schemas), "backupTaken": self.taken, "success": True}
+               "schemas": list(self.schemas), "targets": list(self.targets), "backupTaken": self.taken,
+               "success": True}
         return {**out, "dryRun": True} if self.dry_run else out
 
 
-def restore(config: Config, backup_path: str, *, dry_run: bool = False) -> RestoreReport:
-    """Replace the backed-up schemas with the dump at ``backup_path``, then check the result.
+def restore(config: Config, backup_path: str, *, force: bool = False, dry_run: bool = False) -> RestoreReport:
+    """Put the dump at ``backup_path`` into the database the URL names, atomically, then check it.
 
-    Refuses a dump that no longer matches its manifest; raises BackupFailed when the restored
-    schema differs from the fingerprint saved with the backup. ``dry_run``: every check before
-    the restore (file, manifest, digest, dialect, clients), and nothing replaced.
+    The manifest's database is only the default (MySQL: when the URL names none). Refuses a dump that
+    no longer matches its manifest, and a target that holds anything unless ``force``; raises
+    BackupFailed when the restored schema differs from the fingerprint saved with the backup.
+    ``dry_run``: every check before the restore (file, manifest, digest, dialect, clients, target),
+    and nothing replaced.
     """
     path = Path(backup_path)
     if not path.is_file():
         raise UsageError(f"backup file {backup_path} not found",
                          hint="pass the dump file written by `migrate --backup DIR` (not its manifest)")
     BackupInfo.load(path)
-    info = put_back(path, _url(config), config.password, dry_run=dry_run)
-    return RestoreReport(str(path), info.dialect, info.schemas, info.finished, dry_run)
+    done = put_back(path, _url(config), config.password, force=force, dry_run=dry_run)
+    info = done.info
+    return RestoreReport(str(path), info.dialect, info.schemas, info.finished, dry_run,
+                         tuple(done.targets[s] for s in info.schemas if s in done.targets))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -119,13 +129,20 @@ def live_fingerprint(s: Session) -> SchemaFingerprint:
         s.db.rollback()  # fingerprinting only reads; leave no transaction open
 
 
-def record_state(s: Session, run_id: str | None) -> None:
-    """Store the live fingerprint with the digest of the history it belongs to (end of migrate)."""
+def record_state(s: Session, run_id: str | None, rows: list[HistoryRow], *, changed: bool = True) -> bool:
+    """Store the live fingerprint with the digest of ``rows``, the history it belongs to (end of
+    migrate; the caller knows the history, nothing is read back). ``changed`` False (nothing was
+    applied): only when the last record belongs to another history. True when a state was recorded."""
+    digest = history_digest(rows)
+    if not changed:
+        last = s.own.last_state(fingerprint=False)
+        if last is not None and last["history_digest"] == digest:
+            return False
     body = live_fingerprint(s).to_json(indent=None)  # the digest is the sha256 of this very text
-    rows = s.rows()
-    s.own.record_state(run_id, rows[-1].installed_rank if rows else 0, history_digest(rows),
+    s.own.record_state(run_id, rows[-1].installed_rank if rows else 0, digest,
                        hashlib.sha256(body.encode("utf-8")).hexdigest(), body)
     s.db.commit()
+    return True
 
 
 @dataclass

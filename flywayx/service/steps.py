@@ -13,8 +13,9 @@ migration whose change is already in the database is recorded instead of run —
 rows its steps made due (a release now reached). Every mode records content ids.
 
 A source reads the history once (the token first, then the rows) and computes its choice once; the
-engine tells it when a step ran (``done``) and asks it to read again only when another runner
-changed the history (``refresh``). Both sources validate the same way before anything changes
+engine tells it when a step ran (``done``, with the rows the step wrote, which the source keeps:
+``history()`` is the table as this run leaves it, never read back) and asks it to read again only
+when another runner changed the history (``refresh``). Both sources validate the same way before anything changes
 (``validation``); ``plan`` and ``migrate --dry-run`` show what a source would hand out.
 """
 
@@ -33,7 +34,7 @@ from flywayx.model.work import Work
 from flywayx.plan.info import InfoResult, current_version
 from flywayx.plan.ledger import Ledger, Record, with_records
 from flywayx.plan.validate import ValidationIssue
-from flywayx.service import expand, lines, resume
+from flywayx.service import expand, lines, placement, resume
 from flywayx.service.kernel import Session, statements_of
 from flywayx.service.validation import refuse_failed, validation_issues
 from flywayx.statements.content_id import content_id
@@ -62,6 +63,7 @@ class _Source:
         self.s, self.graph, self.analysed = s, graph, analysed
         self.token: Token | None = None
         self.rows: list[HistoryRow] = []
+        self.written: list[HistoryRow] = []  # rows this run's steps wrote since the history was read
         self.ledger: Ledger | None = None
         self.start: deque[Record] = deque()
         self.end: deque[Record] | None = None  # computed when the steps are done
@@ -70,6 +72,10 @@ class _Source:
         self.initial: Version | None = None
         self._checked = False  # the failed-row check ran on the history as last read
 
+    def refresh(self, rows: Sequence[HistoryRow] | None = None) -> None:
+        """Read the history (or take ``rows``) and choose again."""
+        raise NotImplementedError
+
     def read(self, rows: Sequence[HistoryRow] | None = None) -> None:
         """Read the history: the token before the rows (a row written in between shows as a changed
         token later). ``rows``: choose from these instead (``--dry-run``: the history as the run would
@@ -77,9 +83,9 @@ class _Source:
         s = self.s
         if rows is None:
             exists = s.history.exists()
-            self.token = history_token(s.history) if exists else None
+            self.token = history_token(s.history, s.own) if exists else None
             rows = s.history.rows() if exists else []
-        self.rows = list(rows)
+        self.rows, self.written = list(rows), []
         self.ledger, self.start, self.end = None, deque(), None
         if self.graph is not None and self.analysed is not None:
             self.ledger = lines.ledger(s, self.graph, self.analysed, self.rows)
@@ -89,6 +95,20 @@ class _Source:
         self.latest = current.version if current is not None else None
         self.initial = current_version(self.rows)  # before this run's records
         self._checked = False
+
+    def sync(self, token: Token) -> None:
+        """The history is now at ``token`` (after migrate's preparation): read it again and choose again
+        only when it holds other rows than were read (a table just created empty holds none)."""
+        if token == self.token:
+            return
+        if self.token is None and not self.rows and token == (None, 0, 0):
+            self.token = token
+            return
+        self.refresh()
+
+    def history(self) -> list[HistoryRow]:
+        """The history table as the steps so far left it: as read, plus the rows they wrote."""
+        return [*self.rows, *self.written]
 
     def projected(self) -> list[HistoryRow]:
         """The history once the start records are written (what the steps are chosen from)."""
@@ -102,10 +122,16 @@ class _Source:
         """Flyway's current version as the history was read (before any of this run's rows)."""
         return self.initial.text if self.initial is not None else None
 
-    def check(self) -> None:
+    def check(self, token: Token | None) -> None:
         if not self._checked:  # failed rows only appear with a changed token (this run raises on its own)
             refuse_failed(self.s, self.info)
             self._checked = True
+
+    def refuse_interrupted(self, token: Token | None) -> None:
+        """A run killed mid-migration left a ``running`` progress record: stop (``resume``). The token
+        just read counts them, so the records themselves are read only when there is one."""
+        if token is None or token[2]:
+            resume.refuse_interrupted(self.s)
 
     def record_step(self, rec: Record) -> Step:
         return Step(record_work(rec), record_reason(rec.how, rec.by), rec.retire)
@@ -121,8 +147,10 @@ class _Source:
             self.end = deque(self.ledger.records()) if self.ledger is not None else deque()
         return self.record_step(self.end[0]) if self.end else None
 
-    def advance(self, step: Step) -> bool:
-        """Pop ``step`` if it was one of the records; True when it was. Marks it in the ledger."""
+    def advance(self, step: Step, applied: Applied) -> bool:
+        """Pop ``step`` if it was one of the records; True when it was. Marks it in the ledger; keeps
+        the rows it wrote."""
+        self.written.extend(applied.rows)
         if self.ledger is not None:
             change = self._change(step.migration)
             if change is not None:
@@ -144,7 +172,9 @@ class _Source:
     def validation_of(self, patterns: Sequence[str]) -> list[ValidationIssue]:
         """Flyway's rules over the projected history; with releases, migrations of releases the
         database has not reached are not "missing" (they are what a later upgrade brings), nor are
-        repeatables written for such a release (``[repeatables]``)."""
+        repeatables written for such a release (``[repeatables]``), nor a repeatable migration never
+        applied (every mode's next run applies it; e.g. after ``baseline --release R``, which records
+        R's versioned migrations only)."""
         issues = validation_issues(self.s, patterns, self.info)[0]
         if self.ledger is None:
             return issues
@@ -152,9 +182,12 @@ class _Source:
         owner = {i.version.text: i.owner for i in self.ledger.world.items if not i.baseline}
         views = self.graph.repeatables_with if self.graph is not None else None
         deferred = views is not None and views not in reached  # written for a release not reached yet
-        return [i for i in issues if not (i.code == "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED"
-                                          and i.version is not None and owner.get(i.version) not in reached)
-                and not (deferred and i.code == "RESOLVED_REPEATABLE_MIGRATION_NOT_APPLIED")]
+        unapplied = {m.description for m in self.info.migrations if m.version is None and m.applied is None}
+        return [i for i in issues
+                if not (i.code == "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED"
+                        and i.version is not None and owner.get(i.version) not in reached)
+                and not (i.code == "RESOLVED_REPEATABLE_MIGRATION_NOT_APPLIED"
+                         and (deferred or i.description in unapplied))]
 
 
 class FlywayOrder(_Source):
@@ -175,10 +208,10 @@ class FlywayOrder(_Source):
         """validateOnMigrate: Flyway's rules with ``*:pending`` ignored."""
         return self.validation_of(["*:pending"])
 
-    def check(self) -> None:
-        super().check()
+    def check(self, token: Token | None) -> None:
+        super().check(token)
         if not self.resume_run:
-            resume.refuse_interrupted(self.s)
+            self.refuse_interrupted(token)
 
     def next_step(self) -> Step | None:
         return self.before_and_after(self._main)
@@ -208,7 +241,7 @@ class FlywayOrder(_Source):
         return content_id(statements, self.s.dialect)  # type: ignore[arg-type]
 
     def done(self, step: Step, applied: Applied) -> None:
-        if not self.advance(step) and self._queue and self._queue[0].resolved is step.migration:
+        if not self.advance(step, applied) and self._queue and self._queue[0].resolved is step.migration:
             self._queue.popleft()
 
     def pending(self) -> list[MigrationInfo]:
@@ -275,9 +308,9 @@ class ReleasePlan(_Source):
         return [i for i in issues if i.code != "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED"
                 and not lines.shipped_elsewhere(self.s, self.graph, i)]
 
-    def check(self) -> None:
-        super().check()
-        resume.refuse_interrupted(self.s)  # another runner may have been killed mid-migration
+    def check(self, token: Token | None) -> None:
+        super().check(token)
+        self.refuse_interrupted(token)  # another runner may have been killed mid-migration
 
     def next_step(self) -> Step | None:
         _ = self.plan
@@ -290,13 +323,26 @@ class ReleasePlan(_Source):
         change = step.change
         script = step.migration.script
         statements = self._sent.get(script, self.analysed.statements[script])
+        if step.out_of_order and statements and self.s.dialect in ("mysql", "mariadb"):
+            statements = self._placed(step, statements)
         work = Work(step.migration, statements, step.release, step.line, _phase_of(change), change.content_id,
                     step.out_of_order)
         return Step(work, step.reason)
 
     def done(self, step: Step, applied: Applied) -> None:
-        if not self.advance(step) and self._queue and self._queue[0].migration is step.migration:
+        if not self.advance(step, applied) and self._queue and self._queue[0].migration is step.migration:
             self._queue.popleft()
+
+    def _placed(self, step: PlanStep, statements: Sequence[Statement]) -> list[Statement]:
+        """A late step's added columns where a fresh install has them (``service/placement.py``)."""
+        later: dict[str, set[str]] = {}
+        for m in step.runs_after:
+            for table, columns in placement.later_columns(self.analysed.statements.get(m.script) or ()).items():
+                later.setdefault(table, set()).update(columns)
+        if not later:
+            return list(statements)
+        db, schema = self.s.db, self.s.default_schema
+        return placement.place_late_columns(statements, later, lambda t: db.column_names(schema, t), db.quote)
 
 
 def _phase_of(change: Change) -> Callable[[], str]:

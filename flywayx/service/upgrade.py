@@ -19,24 +19,27 @@ def missing_content_ids(s: Session, analysed: lines.Analysed | None) -> list[tup
     """(seq, script, content id) of the ``flywayx_applied`` rows to fill; reads only."""
     if not s.history.exists() or not s.own.exists():
         return []
-    rows = [r for r in s.own.applied() if r["content_id"] is None and r["success"] and r["version"]]
+    rows = s.own.without_content_id()
     if not rows:
         return []
     history = {r.version.text: r for r in s.rows() if r.version is not None and r.success}
     local = {m.version.text: m for m in s.found.migrations if m.version is not None}
     out = []
-    for row in rows:
-        m, applied = local.get(row["version"]), history.get(row["version"])
+    for seq, version in rows:
+        m, applied = local.get(version), history.get(version)
         if m is None or applied is None or not _same(m, applied):
             continue
         cid = _content_id(s, m, analysed)
         if cid is not None:
-            out.append((int(row["seq"]), m.script, cid))
+            out.append((seq, m.script, cid))
     return out
 
 
 def fill_content_ids(s: Session, analysed: lines.Analysed | None) -> int:
-    """Write the missing ids (under the lock); the number of rows filled."""
+    """Write the missing ids (under the lock); the number of rows filled. Usually there are none: one
+    query, no lock."""
+    if not missing_content_ids(s, analysed):
+        return 0
     with s.lock():
         todo = missing_content_ids(s, analysed)
         for seq, _, cid in todo:

@@ -59,14 +59,16 @@ def is_pending_version(version: Version, depth: int) -> bool:
 
 
 def create_pending(directory: Path, line: str, description: str, now: datetime, nonce: int,
-                   suffix: str = ".sql") -> Path:
-    """Create an empty pending migration in ``directory``; never overwrites a file."""
+                   suffix: str = ".sql", content: str | None = None) -> Path:
+    """Create a pending migration in ``directory`` (empty, or holding ``content``); never overwrites a file."""
     name = f"V{pending_version(line, now, nonce)}__{slug(description)}{suffix}"
     path = directory / name
     body = (f"-- {description}\n-- Pending migration of line {line}: `flywayx release cut` gives it its final\n"
             "-- version. Write the SQL below; do not rename the file.\n")
     if suffix == ".py":
         body = f'"""{description} (pending migration of line {line})."""\n\n\ndef migrate(conn):\n    pass\n'
+    if content is not None:
+        body = content
     try:
         directory.mkdir(parents=True, exist_ok=True)
         with path.open("x", encoding="utf-8") as f:

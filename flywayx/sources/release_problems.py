@@ -49,9 +49,11 @@ def _without_position(err: tomllib.TOMLDecodeError) -> str:
 
 def raise_problems(problems: Sequence[ReleaseProblem], file: str) -> None:
     """Raise one ReleaseConfigError listing every problem, each with file:line, one per line of
-    the message (no-op when there are none). The hint fits the kind of problem."""
+    the message in the file's line order (no-op when there are none). The hint fits the kind of problem."""
     if not problems:
         return
+    # in reading order: the file's own lines first, top to bottom, then problems found in other files
+    problems = sorted(problems, key=lambda p: (p.file != file, p.line is None, p.line or 0))
     if len(problems) == 1:
         message = f"{file} is invalid: {problems[0]}"
     else:

@@ -32,6 +32,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from flywayx import operations
 from flywayx.errors import ChecksumError, DuplicateMigrationError, FlywayxError, MigrationNameError
 from flywayx.model.config import Config
 from flywayx.model.migration import Kind, Migration, MigrationType, ResourceName
@@ -145,7 +146,7 @@ def _migration(file: FoundFile, name: ResourceName, col: _Collector, alias_of: s
     kind = name.kind
     assert kind is not None
     conf = script_config(file.path, col.config)
-    python = file.path.endswith(PYTHON_SUFFIX)
+    python = file.path.endswith(PYTHON_SUFFIX) or operations.is_operations(file.path)  # script migrations
     if kind is Kind.CALLBACK:
         checksum, raw = None, None
     else:
@@ -225,6 +226,32 @@ def _add_script(file: FoundFile, filename: str, col: _Collector) -> None:
         col.take(file, name)
 
 
+def _add_operations(file: FoundFile, filename: str, col: _Collector) -> None:
+    """``V5__x.toml``: an operations file (``flywayx.operations``) is one versioned migration, and a
+    second one for its contract part (version ``contract_version``, default ``5.1``) when it has one.
+    Other ``.toml`` files (releases.toml, lint.toml, flyway.toml) are not migrations."""
+    suffixes = (operations.SUFFIX,)
+    name = parse_resource_name(filename, prefixes=col.naming.with_suffixes(suffixes))
+    if not name.valid or name.kind is not Kind.VERSIONED or not is_candidate(filename, name.prefix, suffixes):
+        return
+    if not col.take_migrations:
+        return
+    first = _migration(file, name, col)
+    col.migrations.append(first)
+    text = read_migration_text(file.path, first.encoding or col.config.encoding, col.config.detect_encoding)
+    parsed = operations.parse(text, file.script)
+    if not operations.has_contract(parsed):
+        return
+    assert first.version is not None
+    declared = operations.contract_version_of(parsed, first.version.text)
+    version = Version.try_parse(declared)
+    if version is None:
+        raise operations.OperationError(f"{file.script}: contract_version {declared!r} is not a version",
+                                        hint='write it like a migration version, e.g. "5.1"', path=file.path)
+    col.migrations.append(dataclasses.replace(first, version=version, description=first.description + " (contract)",
+                                              script=operations.contract_script(first.script)))
+
+
 def _named_like_migration(filename: str, col: _Collector) -> bool:
     """Whether the scanner would offer ``filename`` as a migration (V, U, R, B prefixes) or callback,
     were it a file: SQL suffixes and ``.py``."""
@@ -248,6 +275,8 @@ def _add_file(file: FoundFile, col: _Collector) -> None:
         _add_sql(file, filename, col)
     elif filename.lower().endswith((PYTHON_SUFFIX, *OTHER_SCRIPT_SUFFIXES)):
         _add_script(file, filename, col)
+    elif operations.is_operations(filename):
+        _add_operations(file, filename, col)
 
 
 

@@ -15,7 +15,10 @@ returns what to run again, in order, before statement ``k``, or the state that c
 - not rebuildable: a user variable set from a query, a clock, a random or connection-bound function
   (``SET @n = (SELECT COUNT(*) …)``, ``SELECT … INTO @v``, ``LAST_INSERT_ID()``, ``NOW()``), anything a
   ``CALL``/``EXECUTE``/compound statement may have set, a session variable set that way, a temporary
-  table still present. These refuse the resume only when they matter: a variable the remaining
+  table still present. A ``CALL`` of a procedure whose body has no user variable, ``CALL`` or dynamic
+  SQL sets nothing: one the migration created earlier (the common "add the column if it is missing"
+  helper: create, call, drop), or, when the caller can read the database's routines, one a callback or
+  an earlier migration created. These refuse the resume only when they matter: a variable the remaining
   statements read before setting it, any lost session variable, any temporary table.
 
 ``SET GLOBAL``/``PERSIST``, ``SET PASSWORD`` and ``SET DEFAULT ROLE`` changed the server, not the
@@ -26,7 +29,7 @@ it either when the migration runs in a later run).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from flywayx.model.migration import Statement
@@ -52,26 +55,32 @@ class _State:
     prepared: dict[str, str | None] = field(default_factory=dict)  # name -> why lost (None: rebuilt)
     temporary: dict[str, int] = field(default_factory=dict)  # table -> line
     opaque: str | None = None  # the last CALL/EXECUTE/compound statement, which may set anything
+    plain: set[str] = field(default_factory=set)  # procedures created here whose body sets no user variable
+    defined: set[str] = field(default_factory=set)  # procedures this migration created or dropped
     set_after_opaque: set[str] = field(default_factory=set)
     lock: int | None = None
 
 
-def plan_replay(statements: Sequence[Statement], k: int, server: Server) -> Replay:
-    """The replay for resuming at statement ``k`` (0-based) of ``statements`` on ``server``."""
+def plan_replay(statements: Sequence[Statement], k: int, server: Server,
+                routine: Callable[[str], str | None] | None = None) -> Replay:
+    """The replay for resuming at statement ``k`` (0-based) of ``statements`` on ``server``. ``routine``:
+    the body the database holds for a procedure name (None: unknown), for a ``CALL`` of a procedure the
+    migration did not create itself (a callback's or an earlier migration's helper)."""
     if k <= 0 or not server.mysql_family:
         return Replay()
     st = _State()
     for i, stmt in enumerate(statements[:k]):
-        _read(st, i, stmt, server)
+        _read(st, i, stmt, server, routine)
     refusals = _refusals(st, _read_first(statements[k:], server))
     return Replay(tuple(st.replay), st.lock, tuple(refusals))
 
 
-def _read(st: _State, i: int, stmt: Statement, server: Server) -> None:
+def _read(st: _State, i: int, stmt: Statement, server: Server,
+          routine: Callable[[str], str | None] | None = None) -> None:
     c = classify(stmt.sql, server)
     if c.empty:
         return
-    toks = list(tokens(stmt.sql, server)) if c.head in ("SET", "PREPARE", "CREATE", "DROP", "LOCK") or \
+    toks = list(tokens(stmt.sql, server)) if c.head in ("SET", "PREPARE", "CREATE", "DROP", "LOCK", "CALL") or \
         "@" in stmt.sql else None
     where = f"line {stmt.line}"
     if c.head == "SET" and toks is not None and toks[1:2] and toks[1].up != "STATEMENT":
@@ -83,12 +92,65 @@ def _read(st: _State, i: int, stmt: Statement, server: Server) -> None:
     elif c.lock is not None:
         st.lock = i if c.lock == "lock" and c.head == "LOCK" else None
     elif c.many_results:
-        st.opaque, st.set_after_opaque = f"{' '.join(c.words[:2])} at {where}", set()
+        if not (c.head == "CALL" and toks is not None and _sets_nothing(st, _called(toks), server, routine)):
+            st.opaque, st.set_after_opaque = f"{' '.join(c.words[:2])} at {where}", set()
     elif c.words[:2] in (("CREATE", "TEMPORARY"), ("DROP", "TEMPORARY"), ("DROP", "TABLE")):
         _read_temporary(st, toks or list(tokens(stmt.sql, server)), stmt.line)
+    if toks is not None and c.head in ("CREATE", "DROP"):
+        _read_procedure(st, toks)
     if toks is not None and c.head != "SET":
         for name in _assigned_by_query(toks):
             _lose(st, name, f"set by a query at {where}")
+
+
+_OPAQUE_WORDS = frozenset({"CALL", "EXECUTE", "PREPARE"})
+
+
+def _routine_name(toks: Sequence[Tok], start: int) -> tuple[str | None, int]:
+    """The unqualified routine name at ``toks[start:]`` (skipping ``IF [NOT] EXISTS``) and the index after it;
+    None for a schema-qualified name (it may be another schema's routine)."""
+    i = start
+    while i < len(toks) and toks[i].up in ("IF", "NOT", "EXISTS"):
+        i += 1
+    if i >= len(toks) or (i + 1 < len(toks) and toks[i + 1].text == "."):
+        return None, i
+    return toks[i].name, i + 1
+
+
+def _called(toks: Sequence[Tok]) -> str | None:
+    return _routine_name(toks, 1)[0] if toks[:1] and toks[0].up == "CALL" else None
+
+
+def _read_procedure(st: _State, toks: Sequence[Tok]) -> None:
+    """``CREATE PROCEDURE p …`` whose parameters and body hold no user variable, no ``CALL`` and no dynamic
+    SQL: calling ``p`` later in the script leaves the user variables as they were (its statements are read as
+    the script's own statements are). ``DROP PROCEDURE p`` forgets it."""
+    at = next((i for i, t in enumerate(toks[:8]) if t.up == "PROCEDURE"), None)
+    if at is None or toks[0].up not in ("CREATE", "DROP"):
+        return
+    name, after = _routine_name(toks, at + 1)
+    if name is None:
+        return
+    st.plain.discard(name)
+    st.defined.add(name)
+    if toks[0].up == "CREATE" and _plain(toks[after:]):
+        st.plain.add(name)
+
+
+def _plain(body: Sequence[Tok]) -> bool:
+    """Statements that leave the session's user variables alone: no ``@v``, no ``CALL``, no dynamic SQL."""
+    return not any(t.kind == VAR or (t.kind == WORD and t.up in _OPAQUE_WORDS) for t in body)
+
+
+def _sets_nothing(st: _State, name: str | None, server: Server, routine: Callable[[str], str | None] | None) -> bool:
+    """A ``CALL name`` leaves the user variables as they were: a procedure this migration created with a
+    plain body, or one it did not touch whose body, as the database holds it, is plain."""
+    if name is None:
+        return False
+    if name in st.defined:
+        return name in st.plain
+    body = routine(name) if routine is not None else None
+    return body is not None and _plain(list(tokens(body, server)))
 
 
 def _read_set(st: _State, i: int, toks: list[Tok], where: str) -> None:

@@ -21,9 +21,9 @@ from typing import Any
 import pymysql
 import pytest
 
-from flywayx.db import backup as backup_module
-from flywayx.db.backup import BackupFailed, BackupInfo, backup, restore
+from flywayx.db.backup import BackupFailed, BackupInfo, backup
 from flywayx.db.fingerprint import fingerprint
+from flywayx.db.restore import restore
 from flywayx.errors import ConnectionFailed, FlywayxError, ToolMissing
 from flywayx.model.config import DatabaseUrl
 from flywayx.model.fingerprint import diff
@@ -120,7 +120,7 @@ def test_mariadb_backup_damage_restore_gives_back_the_schema_and_rows(mariadb: A
         run_all(conn, ["DROP TRIGGER trg_vm", "ALTER TABLE vm_instance MODIFY foo VARCHAR(40)",
                        "DROP PROCEDURE p_count", "DELETE FROM account WHERE name = 'a'"])
         assert diff(original, fingerprint(conn, "mariadb", [mariadb.name])) != []
-    restore(info.path, maria_url(mariadb), None)
+    restore(info.path, maria_url(mariadb), None, force=True)
     with closing(mariadb.connect()) as conn:
         assert diff(original, fingerprint(conn, "mariadb", [mariadb.name])) == []
         assert rows(conn, "SELECT name FROM account ORDER BY id") == [("a",), ("b",)]
@@ -141,7 +141,7 @@ def test_postgres_backup_damage_restore_gives_back_the_schema_and_rows(postgres:
         assert listing.returncode == 0 and "TABLE public account" in listing.stdout
         run_all(conn, ["DROP TABLE vm_instance CASCADE", "ALTER TABLE account DROP CONSTRAINT chk_state",
                        "CREATE TABLE audit.extra (x int)", "DELETE FROM account"])
-    restore(info.path, pg_url(postgres), None)
+    restore(info.path, pg_url(postgres), None, force=True)
     with closing(postgres.connect()) as conn:
         assert diff(original, fingerprint(conn, "postgresql", ["audit", "public"])) == []
         assert rows(conn, "SELECT name FROM account ORDER BY id") == [("a",), ("b",)]
@@ -160,7 +160,7 @@ def test_sqlite_backup_damage_restore_gives_back_the_schema_and_rows(tmp_path: P
         assert copy.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     with closing(sqlite3.connect(path, isolation_level=None)) as conn:
         conn.executescript("DROP VIEW v_vm; DROP TABLE vm_instance; DELETE FROM account;")
-    restore(info.path, url, None)
+    restore(info.path, url, None, force=True)
     with closing(sqlite3.connect(path)) as conn:
         assert diff(original, fingerprint(conn, "sqlite", [])) == []
         assert conn.execute("SELECT name FROM account ORDER BY id").fetchall() == [("a",), ("b",)]
@@ -226,7 +226,8 @@ def maria_user(mariadb: Any) -> Iterator[tuple[str, str]]:
     with closing(mariadb.connect()) as conn, closing(conn.cursor()) as cur:
         for host in hosts:
             cur.execute("CREATE USER %s@%s IDENTIFIED BY %s", (user, host, password))
-            cur.execute(f"GRANT ALL ON `{mariadb.name}`.* TO %s@%s", (user, host))
+            # the database, and the restore's scratch and previous databases beside it
+            cur.execute(f"GRANT ALL ON `{mariadb.name}%%`.* TO %s@%s", (user, host))
     try:
         yield user, password
     finally:
@@ -241,19 +242,19 @@ def test_a_password_protected_user_never_shows_its_password(mariadb: Any, maria_
                                                             capfd: pytest.CaptureFixture[str]) -> None:
     user, password = maria_user
     seen: list[tuple[list[str], dict[str, str]]] = []
-    real_run = subprocess.run
 
-    def spy(cmd: list[str], **kw: Any) -> Any:
-        seen.append((list(cmd), dict(kw.get("env") or {})))
-        return real_run(cmd, **kw)
+    class Spy(subprocess.Popen):  # type: ignore[type-arg]  # every client start (run() uses Popen too)
+        def __init__(self, cmd: list[str], **kw: Any) -> None:
+            seen.append((list(cmd), dict(kw.get("env") or {})))
+            super().__init__(cmd, **kw)
 
-    monkeypatch.setattr(backup_module.subprocess, "run", spy)
+    monkeypatch.setattr(subprocess, "Popen", Spy)
     url = maria_url(mariadb, user)
     with closing(pymysql.connect(host=mariadb.host, port=mariadb.port, user=user, password=password,
                                  database=mariadb.name, autocommit=True)) as conn:
         run_all(conn, MARIADB_DDL)  # as the user, so that it owns (and may dump) the routines
     info = backup(url, password, [mariadb.name], tmp_path)  # succeeds: the client got the password
-    restore(info.path, url, password)
+    restore(info.path, url, password, force=True)
     errors: list[FlywayxError] = []
     for bad in (lambda: backup(url, password, ["no_such_db_" + user], tmp_path),  # client error
                 lambda: backup(url, password + "x", [mariadb.name], tmp_path)):  # wrong password

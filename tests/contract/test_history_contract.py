@@ -139,6 +139,28 @@ def test_baseline_release_adopts_the_whole_closure(target: Target, tmp_path: Pat
     assert refused.code == 1 and "already contains migrations" in refused.err
 
 
+def test_baseline_release_then_validate_passes_with_a_repeatable_not_yet_run(target: Target, tmp_path: Path,
+                                                                            flywayx: Callable[..., Result]) -> None:
+    """An adoption records the release's versioned migrations; a repeatable migration (a view) is what
+    the next migrate brings: validate passes before it, as it does for releases not yet reached."""
+    loc = _project(tmp_path)
+    (loc / "R__view_u.sql").write_text("CREATE OR REPLACE VIEW v_u AS SELECT id FROM u;\n"
+                                       if target.dialect != "sqlite" else
+                                       "DROP VIEW IF EXISTS v_u;\nCREATE VIEW v_u AS SELECT id FROM u;\n",
+                                       encoding="utf-8")
+    target.execute("CREATE TABLE t (id INT, c INT)")
+    target.execute("CREATE TABLE u (id INT)")
+    assert flywayx(*_args(target, loc), "baseline", "--release", "1.1.0").code == 0
+    checked = flywayx(*_args(target, loc), "validate")
+    assert checked.code == 0, checked.err
+    info = {m["description"]: m["state"] for m in flywayx(*_args(target, loc), "info", "--output-type",
+                                                           "json").json()["migrations"]}
+    assert info["view u"] == "Pending"
+    done = flywayx(*_args(target, loc), "migrate", "--to", "1.1.0", "--output-type", "json")
+    assert [m["description"] for m in done.json()["migrations"]] == ["view u"]
+    assert_contract(target, loc, flywayx, ["1.0.0.1", "1.0.1.1", "1.1.0.1", "1.1.0.2"])
+
+
 def test_a_baseline_row_at_a_release_is_upgraded_in_place(target: Target, tmp_path: Path,
                                                           flywayx: Callable[..., Result]) -> None:
     """flywayx's adoption before the contract wrote one BASELINE row at the release's version; its own

@@ -45,13 +45,15 @@ def _env(w: Where) -> dict[str, str]:
     return env
 
 
-def client(db: harness.Db, sql_file: Path) -> subprocess.CompletedProcess[str]:
-    """One file through the real client; the caller checks ``returncode``."""
+def client(db: harness.Db, sql_file: Path, *, comments: bool = False) -> subprocess.CompletedProcess[str]:
+    """One file through the real client; the caller checks ``returncode``. ``comments``: ``mariadb
+    --comments``, which sends comments to the server as Flyway's JDBC driver does (the client's default
+    strips ``--`` comments, also inside a routine's body, so the server stores the routine without them)."""
     w = where(db)
     if db.family == "mariadb":
         # the connection character set flywayx and Flyway's drivers use (this client's default is utf8mb3)
-        args = ["mariadb", "--default-character-set=utf8mb4", "-h", w.host, "-P", str(w.port), "-u", w.user,
-                w.database]
+        args = ["mariadb", *(["--comments"] if comments else []), "--default-character-set=utf8mb4", "-h", w.host,
+                "-P", str(w.port), "-u", w.user, w.database]
     else:
         args = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", w.host, "-p", str(w.port), "-U", w.user, "-d",
                 w.database]
@@ -65,7 +67,7 @@ def _version_key(path: Path) -> tuple[int, ...]:
     return tuple(int(p) for p in re.split(r"[._]", m.group(1)) if p) if m else (1 << 30,)
 
 
-def client_apply(db: harness.Db, location: Path) -> None:
+def client_apply(db: harness.Db, location: Path, *, comments: bool = False) -> None:
     """The ``beforeMigrate`` callbacks, the latest baseline migration (if any), every versioned migration
     above it in version order, the repeatables by name, the ``afterMigrate`` callbacks: what Flyway runs
     on a fresh database, one file at a time through the client."""
@@ -77,7 +79,7 @@ def client_apply(db: harness.Db, location: Path) -> None:
     before = sorted([*location.glob("beforeMigrate.sql"), *location.glob("beforeMigrate__*.sql")])
     after = sorted([*location.glob("afterMigrate.sql"), *location.glob("afterMigrate__*.sql")])
     for path in [*before, *versioned, *sorted(location.glob("R__*.sql")), *after]:
-        done = client(db, path)
+        done = client(db, path, comments=comments)
         assert done.returncode == 0, f"the client failed on {path.name}: {done.stderr}"
 
 

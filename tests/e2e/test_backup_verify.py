@@ -40,7 +40,9 @@ def test_backup_before_a_failing_migrate_then_restore_and_retry(family: str, tmp
         dumps = sorted(p for p in (tmp_path / "bk").iterdir() if not p.name.endswith(".json"))
         assert len(dumps) == 1
         assert str(dumps[0]) in [str(b) for b in _runs_backup(db)]  # the run history names the backup
-        restored = _cli(db, loc, "restore", str(dumps[0]))
+        refused = _cli(db, loc, "restore", str(dumps[0]))  # the database holds tables: --force needed
+        assert refused.code == 1 and "--force" in refused.err and "Traceback" not in refused.text
+        restored = _cli(db, loc, "restore", "--force", str(dumps[0]))
         assert restored.code == 0, restored.err
         history = harness.snapshot(db)["history"]
         assert [(r[1], r[6]) for r in history] == [("1", 1)]  # back to before the failed run

@@ -127,14 +127,68 @@ def test_a_dump_file_of_a_real_database(cli_run: Cli, tmp_path: Path) -> None:
     assert "TRIGGER TR BEFORE INSERT ON U" in described.upper() and "it\\'s; -- not a comment" in described
 
 
+HELPER = """DROP PROCEDURE IF EXISTS add_column_v1;
+DELIMITER //
+CREATE PROCEDURE add_column_v1(
+    p_table VARCHAR(64),
+    p_column VARCHAR(64),
+    p_type VARCHAR(64) -- e.g. 'VARCHAR(255) DEFAULT NULL'
+)
+BEGIN
+    -- only when the column is missing: the script may run on a database that has it
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                   WHERE table_schema = DATABASE() AND table_name = p_table AND column_name = p_column) THEN
+        SET @sql = CONCAT('ALTER TABLE ', p_table, ' ADD COLUMN ', p_column, ' ', p_type); /* built, then run */
+        PREPARE stmt FROM @sql;
+        EXECUTE stmt;
+        DEALLOCATE PREPARE stmt;
+    END IF;
+END //
+DELIMITER ;
+"""
+
+
+def test_comments_inside_a_routine_are_kept_as_flyway_keeps_them(cli_run: Cli, tmp_path: Path) -> None:
+    """A ``beforeMigrate`` callback defines a helper procedure whose parameter list and body carry ``--``
+    comments (a public Flyway project does this); migrations CALL it. Flyway's JDBC driver sends the
+    comments, so the server stores the routine as written: flywayx does the same, which is what
+    ``mariadb --comments`` gives (the client's default strips them; that is the only difference)."""
+    loc = _folder(tmp_path, {
+        "beforeMigrate__helpers.sql": HELPER,
+        "V1__t.sql": "CREATE TABLE t (id INT PRIMARY KEY);\nCALL add_column_v1('t', 'note', 'VARCHAR(20) NULL');\n",
+        "V2__again.sql": "CALL add_column_v1('t', 'note', 'VARCHAR(20) NULL');\n"
+                         "CALL add_column_v1('t', 'n', 'INT NOT NULL DEFAULT 0');\nINSERT INTO t (id) VALUES (1);\n",
+    })
+    with harness.scratch("mariadb", tmp_path) as ours, harness.scratch("mariadb", tmp_path) as theirs, \
+            harness.scratch("mariadb", tmp_path) as plain:
+        assert _migrate(cli_run, ours, loc).code == 0
+        oracle.client_apply(theirs, loc, comments=True)
+        oracle.client_apply(plain, loc)
+        got, want, stripped = oracle.describe(ours), oracle.describe(theirs), oracle.describe(plain)
+        body = ours.query("SELECT routine_definition FROM information_schema.routines "
+                          "WHERE routine_schema = DATABASE() AND routine_name = 'add_column_v1'")[0][0]
+    assert got == want
+    assert "-- only when the column is missing" in body and "/* built, then run */" in body
+    assert "p_type VARCHAR(64) -- e.g. 'VARCHAR(255) DEFAULT NULL'" in got
+    assert "-- e.g." not in stripped and "-- only when" not in stripped  # the client's default
+    assert "INSERT INTO `t` VALUES (1,NULL,0);" in got
+
+
 CASE_3 = ("SET @tenant := 'acme';\nCREATE TABLE t (name VARCHAR(10));\nINSERT INTO t SELECT name FROM prereq;\n"
           "INSERT INTO t VALUES (@tenant);\n")
 DUMP_SESSION = ("/*!40103 SET @OLD_TIME_ZONE=@@TIME_ZONE */;\n/*!40103 SET TIME_ZONE='+00:00' */;\n"
                 "CREATE TABLE ts (at TIMESTAMP NULL);\nINSERT INTO ts SELECT at FROM prereq;\n"
                 "INSERT INTO ts VALUES ('2024-01-01 00:00:00');\n/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;\n")
 
+# a public project's pattern: a value kept in @v, a helper procedure created, called and dropped, @v read after
+HELPER_CALLED = ("SET @tenant := 'acme';\nDROP PROCEDURE IF EXISTS make_t;\nDELIMITER $$\n"
+                 "CREATE PROCEDURE make_t()\nBEGIN\n    -- only when missing\n"
+                 "    CREATE TABLE IF NOT EXISTS t (name VARCHAR(10));\nEND $$\nDELIMITER ;\nCALL make_t();\n"
+                 "DROP PROCEDURE make_t;\nINSERT INTO t SELECT name FROM prereq;\nINSERT INTO t VALUES (@tenant);\n")
 
-@pytest.mark.parametrize("script", [CASE_3, DUMP_SESSION], ids=["user-variable", "dump-time-zone"])
+
+@pytest.mark.parametrize("script", [CASE_3, DUMP_SESSION, HELPER_CALLED],
+                         ids=["user-variable", "dump-time-zone", "after-a-helper-call"])
 def test_resume_rebuilds_the_session(cli_run: Cli, tmp_path: Path, script: str) -> None:
     """Case 3: after the fix, --resume "succeeded" and t held NULL (the dump's TIME_ZONE restore failed
     with error 1231): the session the first statements built is rebuilt before continuing."""
@@ -151,6 +205,28 @@ def test_resume_rebuilds_the_session(cli_run: Cli, tmp_path: Path, script: str) 
         oracle.client_apply(ref, loc)
         assert got == oracle.describe(ref)
     assert "'acme'" in got or "'2024-01-01 00:00:00'" in got
+
+
+def test_resume_reads_a_callbacks_helper_from_the_database(cli_run: Cli, tmp_path: Path) -> None:
+    """The helper comes from a ``beforeMigrate`` callback: its body is read from the database. A plain body
+    sets nothing, so the resume goes on; one that runs dynamic SQL may set anything, so it is refused."""
+    helper = ("DROP PROCEDURE IF EXISTS ensure_t;\nDELIMITER $$\nCREATE PROCEDURE ensure_t()\nBEGIN\n"
+              "    CREATE TABLE IF NOT EXISTS t (name VARCHAR(10));{extra}\nEND $$\nDELIMITER ;\n")
+    script = ("SET @tenant := 'acme';\nCALL ensure_t();\nINSERT INTO t SELECT name FROM prereq;\n"
+              "INSERT INTO t VALUES (@tenant);\n")
+    for extra, resumes in (("", True), ("\n    SET @s := 'SELECT 1'; PREPARE q FROM @s; EXECUTE q;", False)):
+        loc = _folder(tmp_path / ("plain" if resumes else "dynamic"),
+                      {"beforeMigrate__helpers.sql": helper.format(extra=extra), "V1__session.sql": script})
+        with harness.scratch("mariadb", tmp_path) as db:
+            assert _migrate(cli_run, db, loc).code == 1
+            db.query("CREATE TABLE prereq (name VARCHAR(10))")
+            resumed = _migrate(cli_run, db, loc, "--resume")
+            if resumes:
+                assert resumed.code == 0, resumed.err
+                assert db.query("SELECT name FROM t") == [("acme",)]
+            else:
+                assert resumed.code == 1 and "@tenant, which CALL ENSURE_T at line 2 may have set" in resumed.err
+                assert db.query("SELECT COUNT(*) FROM t") == [(0,)]
 
 
 def test_resume_refuses_state_it_cannot_rebuild(cli_run: Cli, tmp_path: Path) -> None:

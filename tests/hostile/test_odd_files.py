@@ -19,6 +19,7 @@ import pytest
 
 from tests.e2e import harness
 
+
 def _dangling(path: Path) -> None:
     path.symlink_to(path.parent / "gone.sql")
 

@@ -32,7 +32,7 @@ def utf8_user(tmp_path: Path) -> Iterator[tuple[harness.Db, str, str]]:
             cur = conn.cursor()
             cur.execute("CREATE USER %s@'%%' IDENTIFIED BY %s", (user, password))
             # the scratch database and the restore's scratch and previous databases beside it
-            cur.execute(f"GRANT ALL ON `{db.schema}%`.* TO %s@'%%'", (user,))
+            cur.execute(f"GRANT ALL ON `{db.schema}%%`.* TO %s@'%%'", (user,))
             yield db, user, password
         finally:
             conn.cursor().execute("DROP USER IF EXISTS %s@'%%'", (user,))
@@ -67,3 +67,26 @@ def test_non_ascii_password_authenticates_on_both_url_spellings(password: str, t
         finally:
             admin.cursor().execute("DROP USER IF EXISTS %s@'%%'", (user,))
             admin.close()
+
+
+def test_non_ascii_password_reaches_the_dump_and_restore_clients(utf8_user: tuple[harness.Db, str, str],
+                                                                 tmp_path: Path) -> None:
+    db, user, password = utf8_user
+    loc = tmp_path / "sql"
+    loc.mkdir()
+    (loc / "V1__base.sql").write_text("CREATE TABLE base (id INT PRIMARY KEY, note VARCHAR(20));\n"
+                                      "INSERT INTO base VALUES (1, 'ünïcødé');\n")
+    host = db.url.split("@", 1)[1]
+    env = {"FLYWAY_PASSWORD": password}
+    common = ["--url", f"mysql://{host}", "--user", user, "--locations", str(loc)]
+    assert harness.run(*common, "migrate", extra_env=env).code == 0
+    taken = harness.run(*common, "migrate", "--backup", str(tmp_path / "bk"), extra_env=env)  # mariadb-dump
+    assert taken.code == 0, taken.err
+    dump = next(p for p in (tmp_path / "bk").iterdir() if p.suffix == ".sql")
+    db.query("UPDATE base SET note = 'changed'")
+    back = harness.run(*common, "restore", "--force", str(dump), extra_env=env)  # the mariadb client
+    assert back.code == 0, back.err
+    assert db.query("SELECT id, note FROM base") == [(1, "ünïcødé")]
+    for r in (taken, back):
+        assert password not in r.text
+    assert password not in dump.read_text(encoding="utf-8") + dump.with_name(dump.name + ".manifest.json").read_text()

@@ -83,3 +83,54 @@ def test_other_dialects_and_the_first_statement_replay_nothing() -> None:
     statements = [Statement(1, "SET @a = 1"), Statement(2, "SELECT @a")]
     assert plan_replay(statements, 1, Server("postgresql")).statements == ()
     assert plan_replay(statements, 0, MARIADB).statements == ()
+
+
+HELPER_SCRIPT = """-- stop NOTE warnings while the helper runs
+SET @OLD_SQL_NOTES=@@SQL_NOTES, SQL_NOTES=0;
+DROP PROCEDURE IF EXISTS add_col;
+DELIMITER $$
+CREATE PROCEDURE add_col ()
+BEGIN
+    DECLARE n integer;
+    SELECT COUNT(1) INTO n FROM information_schema.columns
+    WHERE table_schema = database() AND table_name = 't' AND column_name = 'c';
+    IF n = 0 THEN
+        ALTER TABLE t ADD COLUMN c varchar(255) DEFAULT NULL; -- a comment
+    END IF;
+END $$
+DELIMITER ;
+CALL add_col;
+DROP PROCEDURE IF EXISTS add_col;
+SET SQL_NOTES=@OLD_SQL_NOTES;
+"""
+
+
+def test_a_call_of_a_helper_the_script_created_sets_nothing() -> None:
+    """A public project's pattern in every migration: save a session variable in @v, create a helper
+    procedure, call it, drop it, restore from @v. The helper's body sets no user variable, so a resume
+    after the CALL replays the SET and goes on."""
+    statements = split(HELPER_SCRIPT, "mariadb")
+    k = [i for i, s in enumerate(statements) if s.sql.startswith("DROP PROCEDURE")][1]  # the drop after the CALL
+    plan = plan_replay(statements, k, MARIADB)
+    assert plan.refusals == ()
+    assert [statements[i].sql.splitlines()[-1] for i in plan.statements] == ["SET @OLD_SQL_NOTES=@@SQL_NOTES, SQL_NOTES=0"]
+    dropped = HELPER_SCRIPT.replace("CALL add_col;\nDROP PROCEDURE IF EXISTS add_col;",
+                                    "DROP PROCEDURE IF EXISTS add_col;\nCALL add_col;")  # dropped, then a new one
+    assert "may have set" in _plan(dropped + "CREATE TABLE z (i INT);\nSET @y = @OLD_SQL_NOTES;\n",
+                                   "CREATE TABLE z")[2]
+
+
+@pytest.mark.parametrize(("body", "call"), [
+    ("SET @OLD_SQL_NOTES = 1;", "CALL add_col"),  # the body writes the variable read later
+    ("SELECT 1 INTO @x;", "CALL add_col"),
+    ("CALL other();", "CALL add_col"),  # another routine may set anything
+    ("PREPARE s FROM 'SET @OLD_SQL_NOTES = 1'; EXECUTE s;", "CALL add_col"),
+    ("SELECT 1;", "CALL elsewhere.add_col"),  # another schema's routine of that name
+    ("SELECT 1;", "CALL not_created_here"),
+])
+def test_a_call_that_may_set_a_variable_still_refuses(body: str, call: str) -> None:
+    script = ("SET @OLD_SQL_NOTES=@@SQL_NOTES, SQL_NOTES=0;\nDELIMITER $$\n"
+              f"CREATE PROCEDURE add_col () BEGIN {body} END $$\nDELIMITER ;\n{call};\n"
+              "CREATE TABLE z (i INT);\nSET SQL_NOTES=@OLD_SQL_NOTES;\n")
+    replayed, _, refused = _plan(script, "CREATE TABLE z")
+    assert "@old_sql_notes, which CALL" in refused and "may have set" in refused

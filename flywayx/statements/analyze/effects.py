@@ -89,6 +89,8 @@ def _apply_switch(a: Action, acc: Acc) -> None:
 
 def _apply_add_column(a: Action, acc: Acc) -> None:
     acc.write("column", f"{a.table}.{a.column}")
+    if acc.family == "postgresql":  # appended at the end: the order of two such columns is the order applied
+        acc.write("order", a.table)
     if "if-not-exists" in a.flags:
         acc.idempotent = True
     if a.coldef is not None and not a.coldef.nullable_or_defaulted:

@@ -1,0 +1,229 @@
+"""What backup and restore share: the database clients, private files, and raw connections.
+
+- ``family(url)``: ``mysql``, ``postgresql`` or ``sqlite`` (UsageError for other dialects).
+- ``tools(family, restore=...)``: absolute paths of the clients an operation needs, found on PATH
+  (ToolMissing with an install hint otherwise).
+- ``run(cmd, secret, ...)``: one client process; a non-zero exit is BackupFailed with the client's
+  first error lines, the password redacted. ``spawn`` starts one for a pipeline. Every client
+  is started so that it dies with flywayx (Linux ``PR_SET_PDEATHSIG``): a killed backup or restore
+  leaves no client behind to finish, half-way, what flywayx no longer supervises.
+- ``mysql_auth(secret)``: the password in a 0600 option file, never argv; ``pg_env``: ``PGPASSWORD``.
+- ``private_file(path)``: a new file, mode 0600, and ``private_dir(path)``: the directories
+  created mode 0700, whatever the umask (backups hold all the data).
+- ``connection(url, secret, database=...)``: a raw DBAPI connection (autocommit), passwords as UTF-8.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import quote
+
+from flywayx.errors import ConnectionFailed, FlywayxError, ToolMissing, UsageError
+from flywayx.model.config import DatabaseUrl
+from flywayx.model.redact import redact_text
+
+_FAMILY = {"mysql": "mysql", "mariadb": "mysql", "postgresql": "postgresql", "postgres": "postgresql",
+           "sqlite": "sqlite"}
+_HINT = {"mysql": "install it: apt-get install mariadb-client (or mysql-client)",
+         "postgresql": "install it: apt-get install postgresql-client"}
+# (dialect, restoring?) -> the clients needed, each as alternatives in order of preference
+_CLIENTS: dict[tuple[str, bool], list[tuple[str, ...]]] = {
+    ("mysql", False): [("mariadb-dump", "mysqldump")],
+    ("mysql", True): [("mariadb", "mysql")],
+    ("postgresql", False): [("pg_dump",), ("pg_restore",)],
+    ("postgresql", True): [("psql",), ("pg_restore",)],
+}
+
+
+class BackupFailed(FlywayxError):
+    """A dump or restore did not complete, or its result failed a check."""
+
+    error_code = "BACKUP_FAILED"
+
+
+def family(url: DatabaseUrl) -> str:
+    found = _FAMILY.get(url.dialect.lower())
+    if found is None:
+        raise UsageError(f"backups are not supported for {url.dialect!r} databases")
+    return found
+
+
+def tools(family_name: str, restore: bool = False) -> list[str]:
+    """Absolute paths of the clients the operation needs, first found of each alternative."""
+    found = []
+    for names in _CLIENTS.get((family_name, restore), []):
+        path = next((p for p in map(shutil.which, names) if p), None)
+        if path is None:
+            alt = f" (or {', '.join(names[1:])})" if len(names) > 1 else ""
+            raise ToolMissing(f"{names[0]}{alt} not found on PATH", hint=_HINT[family_name], tool=names[0])
+        found.append(path)
+    return found
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Ask Linux to SIGKILL this child when flywayx dies (no-op elsewhere)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+
+
+def spawn(cmd: list[str], *, env: dict[str, str] | None = None, stdin: Any = None, stdout: Any = None,
+          stderr: Any = subprocess.PIPE) -> subprocess.Popen[bytes]:
+    """Start a client (stderr piped) that dies with flywayx; ToolMissing when it cannot start."""
+    try:
+        return subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=stderr,
+                                env={**os.environ, **(env or {})}, preexec_fn=_die_with_parent)
+    except OSError as err:
+        raise ToolMissing(f"cannot run {Path(cmd[0]).name}: {err.strerror}", hint=None) from err
+
+
+def failed(cmd: list[str], code: int, stderr: bytes, secret: str | None) -> BackupFailed:
+    err_text = redact(stderr.decode("utf-8", "replace").strip(), secret)
+    return BackupFailed(f"{Path(cmd[0]).name} failed (exit {code}): {first_lines(err_text)}", stderr=err_text)
+
+
+def run(cmd: list[str], secret: str | None, *, env: dict[str, str] | None = None,
+        stdin: Any = None, stdout: Any = None) -> str:
+    """Run a client; return its stdout (when not redirected). Non-zero exit -> BackupFailed."""
+    try:
+        proc = subprocess.run(cmd, stdin=stdin, stdout=stdout if stdout is not None else subprocess.PIPE,
+                              stderr=subprocess.PIPE, env={**os.environ, **(env or {})}, check=False,
+                              preexec_fn=_die_with_parent)
+    except OSError as err:
+        raise ToolMissing(f"cannot run {Path(cmd[0]).name}: {err.strerror}", hint=None) from err
+    if proc.returncode != 0:
+        raise failed(cmd, proc.returncode, proc.stderr, secret)
+    return proc.stdout.decode("utf-8", "replace") if stdout is None else ""
+
+
+def redact(text: str, secret: str | None) -> str:
+    return redact_text(text, [secret, quote(secret, safe="")] if secret else [])
+
+
+def first_lines(text: str, n: int = 5) -> str:
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return "; ".join(lines[:n]) + (" ..." if len(lines) > n else "") if lines else "(no error output)"
+
+
+# ---------------------------------------------------------------- private files
+
+
+def private_dir(path: Path) -> None:
+    """Create ``path`` (and missing parents) with mode 0700; an existing directory is left as it is."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    path.mkdir(parents=True, exist_ok=True)
+    for created in missing:
+        os.chmod(created, 0o700)  # mkdir's mode is filtered by the umask; chmod is not
+
+
+def private_file(path: Path) -> IO[bytes]:
+    """A new file (never an existing one) open for writing, mode 0600 whatever the umask."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "wb")
+
+
+def write_private(path: Path, text: str) -> None:
+    with private_file(path) as fh:
+        fh.write(text.encode("utf-8"))
+
+
+# ---------------------------------------------------------------- connections and client options
+
+
+@contextmanager
+def connection(url: DatabaseUrl, secret: str | None, *, database: str | None = None) -> Iterator[Any]:
+    """A raw DBAPI connection (autocommit; closed on exit). MySQL: no default database unless
+    ``database``; PostgreSQL: the URL's database."""
+    kind = family(url)
+    try:
+        if kind == "mysql":
+            import pymysql
+
+            conn: Any = pymysql.connect(host=url.host or "localhost", port=url.port or 3306, user=url.user,
+                                        password=(secret or "").encode("utf-8"),  # PyMySQL would send latin-1
+                                        unix_socket=url.unix_socket, database=database, charset="utf8mb4",
+                                        autocommit=True)
+        elif kind == "postgresql":
+            import psycopg
+
+            conn = psycopg.connect(host=url.host, port=url.port, user=url.user, password=secret,
+                                   dbname=url.database, autocommit=True)
+        else:
+            conn = sqlite3.connect(sqlite_path(url))
+    except Exception as err:  # every driver's connection error becomes one typed error
+        where = url.redacted or url.dialect
+        raise ConnectionFailed(f"cannot connect to {where}: {redact(str(err), secret)}") from err
+    with closing(conn):
+        yield conn
+
+
+@contextmanager
+def mysql_auth(secret: str | None) -> Iterator[list[str]]:
+    """``--defaults-extra-file`` pointing at a 0600 temp file holding the password (MySQL clients
+    read option files first, so this must be the first argument); nothing without a password."""
+    if not secret:
+        yield []
+        return
+    escaped = secret.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    fd, name = tempfile.mkstemp(prefix="flywayx-", suffix=".cnf")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(f'[client]\npassword="{escaped}"\n')
+        yield [f"--defaults-extra-file={name}"]
+    finally:
+        os.unlink(name)
+
+
+def mysql_args(url: DatabaseUrl) -> list[str]:
+    args = [f"--host={url.host}"] if url.host else []
+    args += [f"--port={url.port}"] if url.port else []
+    args += [f"--user={url.user}"] if url.user else []
+    args += [f"--socket={url.unix_socket}"] if url.unix_socket else []
+    return [*args, "--default-character-set=utf8mb4"]
+
+
+def mysql_ident(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def pg_args(url: DatabaseUrl) -> list[str]:
+    """Connection options; ``--no-password`` so a missing password fails instead of prompting."""
+    args = ["--no-password"]
+    args += [f"--host={url.host or url.unix_socket}"] if url.host or url.unix_socket else []
+    args += [f"--port={url.port}"] if url.port else []
+    args += [f"--username={url.user}"] if url.user else []
+    return args
+
+
+def pg_env(secret: str | None) -> dict[str, str]:
+    return {"PGPASSWORD": secret} if secret else {}
+
+
+def pg_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def pg_database(url: DatabaseUrl) -> str:
+    if not url.database:
+        raise UsageError("the PostgreSQL URL names no database", hint="add /<database> to the URL")
+    return url.database
+
+
+def sqlite_path(url: DatabaseUrl) -> str:
+    if not url.database or url.database == ":memory:":
+        raise UsageError("an in-memory SQLite database cannot be backed up or restored",
+                         hint="use a file database")
+    return url.database

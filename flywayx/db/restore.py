@@ -1,0 +1,190 @@
+"""Restore a backup taken by ``flywayx.db.backup``: into the database the URL names, atomically.
+
+``restore(path, url, password, force=..., dry_run=...)`` checks the dump against its manifest
+(sha256, dialect), works out the target, refuses a target that holds anything unless ``force``,
+then puts the backup back so that, whatever happens to the process, the target is either what it
+was or the whole backup -- never half of each:
+
+- MySQL/MariaDB (``flywayx.db.restore_mysql``): the dump is loaded with ``mariadb`` into a scratch
+  database ``<target>__fx_restore``, checked against the fingerprint saved with the backup, then
+  swapped in: one ``RENAME TABLE`` moves every table of the target out to ``<target>__fx_previous``
+  and every table of the scratch database in (a single atomic statement); the views, triggers,
+  routines and events follow, then both side databases are dropped.
+- PostgreSQL: ``pg_restore`` turns the dump into SQL that ``psql --single-transaction`` runs after
+  ``DROP SCHEMA ... CASCADE; CREATE SCHEMA ...`` for each schema: one transaction, so a failure or
+  a kill rolls everything back.
+- SQLite: the dump's integrity is checked, then the backup API copies it over the target in one
+  write transaction (SQLite's journal makes the copy atomic).
+
+Target: MySQL -- the URL's database (a one-database backup may go under any name; the manifest's
+name is the default when the URL names none); PostgreSQL -- the backed-up schemas in the URL's
+database; SQLite -- the URL's file. The clients die with flywayx, so a killed restore leaves no
+client running to finish it unsupervised. Afterwards the restored schema is compared with the
+saved fingerprint (BackupFailed naming the drift).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import tempfile
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+from flywayx.db import clients
+from flywayx.db.backup import BackupInfo, file_digest, sqlite_copy
+from flywayx.db.clients import BackupFailed
+from flywayx.db.fingerprint import fingerprint
+from flywayx.db.restore_mysql import mysql_targets, occupied_mysql, restore_mysql
+from flywayx.errors import StateError, UsageError
+from flywayx.model.config import DatabaseUrl
+from flywayx.model.fingerprint import SchemaFingerprint, diff
+
+
+@dataclass(frozen=True)
+class Restored:
+    """What a restore did (or, dry, would do): the backup and where it went (source -> target)."""
+
+    info: BackupInfo
+    targets: dict[str, str]
+
+
+def restore(backup_path: Path, url: DatabaseUrl, password: str | None, *, force: bool = False,
+            dry_run: bool = False) -> Restored:
+    """Put the backup at ``backup_path`` into the database at ``url`` (see the module docstring).
+
+    Raises ToolMissing (client absent), BackupFailed (dump changed, a client failed, restored schema
+    differs), UsageError (dialect mismatch, no target), StateError (target not empty without
+    ``force``; an earlier restore interrupted during its swap). ``dry_run``: every check up to the
+    first change, nothing changed.
+    """
+    family = clients.family(url)
+    tools = clients.tools(family, restore=True)
+    info = BackupInfo.load(backup_path)
+    if info.dialect != family:
+        raise UsageError(f"backup {backup_path.name} is a {info.dialect} dump; the target is {family}")
+    if file_digest(backup_path)[1] != info.sha256:
+        raise BackupFailed(f"backup {backup_path} does not match its manifest (sha256 differs)",
+                           hint="the file was changed or truncated after the backup; use another backup")
+    secret = password if password is not None else url.password
+    targets = _targets(info, url)
+    occupied = _occupied(family, url, secret, targets)
+    if occupied and not force:
+        raise StateError(f"restore would replace {'; '.join(occupied)}",
+                         hint="pass --force to replace it with the backup (or name an empty database in the URL)")
+    if dry_run:
+        return Restored(info, targets)
+    if family == "mysql":
+        restore_mysql(tools, url, secret, backup_path, targets, _saved(info))
+    elif family == "postgresql":
+        _restore_pg(tools, url, secret, info.schemas, backup_path)
+    else:
+        _restore_sqlite(backup_path, url)
+    _check_restored(info, url, secret, targets)
+    return Restored(info, targets)
+
+
+def _targets(info: BackupInfo, url: DatabaseUrl) -> dict[str, str]:
+    if info.dialect == "mysql":
+        return mysql_targets(info.schemas, url.database)
+    if info.dialect == "postgresql":
+        database = clients.pg_database(url)
+        return {s: f"{database}.{s}" for s in info.schemas}
+    return {"main": clients.sqlite_path(url)}
+
+
+def _occupied(family: str, url: DatabaseUrl, secret: str | None, targets: dict[str, str]) -> list[str]:
+    """Each target that holds something, described ("database app (3 tables, 1 view)")."""
+    if family == "mysql":
+        with clients.connection(url, secret) as conn:
+            return occupied_mysql(conn, list(targets.values()))
+    if family == "postgresql":
+        with clients.connection(url, secret) as conn, closing(conn.cursor()) as cur:
+            found = []
+            for schema in targets:
+                cur.execute("SELECT (SELECT COUNT(*) FROM pg_class c WHERE c.relnamespace = n.oid),"
+                            " (SELECT COUNT(*) FROM pg_proc p WHERE p.pronamespace = n.oid)"
+                            " FROM pg_namespace n WHERE n.nspname = %s", (schema,))
+                row = cur.fetchone()
+                if row and (row[0] or row[1]):
+                    found.append(f"schema {schema} of database {url.database} ({row[0]} relations, "
+                                 f"{row[1]} routines)")
+            return found
+    path = Path(clients.sqlite_path(url))
+    if not path.exists() or path.stat().st_size == 0:
+        return []
+    with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+        count = conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
+    return [f"SQLite database {path} ({count} objects)"] if count else []
+
+
+def _saved(info: BackupInfo) -> SchemaFingerprint | None:
+    try:
+        return SchemaFingerprint.from_json(info.fingerprint_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None  # older backups without a saved fingerprint: the client's exit code is all we have
+
+
+def _check_restored(info: BackupInfo, url: DatabaseUrl, secret: str | None, targets: dict[str, str]) -> None:
+    saved = _saved(info)
+    if saved is None:
+        return
+    names = list(targets.values()) if info.dialect == "mysql" else list(info.schemas)
+    with clients.connection(url, secret) as conn:
+        now = fingerprint(conn, info.dialect, names)
+    if info.dialect == "mysql":
+        now = now.renamed({t: s for s, t in targets.items()})
+    drift = diff(saved, now)
+    if drift:
+        shown = "; ".join(str(d) for d in drift[:10]) + (" ..." if len(drift) > 10 else "")
+        raise BackupFailed(f"restored schema differs from the backup: {shown}", drift=[str(d) for d in drift])
+
+
+# ---------------------------------------------------------------- PostgreSQL
+
+
+def _restore_pg(tools: list[str], url: DatabaseUrl, secret: str | None, schemas: tuple[str, ...],
+                path: Path) -> None:
+    """``pg_restore -f -`` piped into ``psql --single-transaction``, after dropping and recreating
+    each schema in that same transaction: all of it commits, or none."""
+    psql, pg_restore = tools
+    ident = [clients.pg_ident(s) for s in schemas]
+    reset = " ".join(f"DROP SCHEMA IF EXISTS {i} CASCADE; CREATE SCHEMA {i};" for i in ident)
+    env = clients.pg_env(secret)
+    loader_cmd = [psql, "-X", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1", *clients.pg_args(url),
+                  f"--dbname={clients.pg_database(url)}", f"--command={reset}", "--file=-"]
+    source_cmd = [pg_restore, "--clean", "--if-exists", "--file=-", str(path)]
+    with tempfile.TemporaryFile() as source_errors:  # a file, not a pipe: pg_restore never blocks on it
+        source = clients.spawn(source_cmd, env=env, stdout=subprocess.PIPE, stderr=source_errors)
+        try:
+            loader = clients.spawn(loader_cmd, env=env, stdin=source.stdout, stdout=subprocess.DEVNULL)
+        except BaseException:
+            source.kill()
+            source.wait()
+            raise
+        assert source.stdout is not None
+        source.stdout.close()  # the loader holds the pipe now; pg_restore sees EPIPE if psql stops
+        _, loader_err = loader.communicate()
+        source.wait()
+        source_errors.seek(0)
+        source_err = source_errors.read()
+    if loader.returncode != 0:
+        raise clients.failed(loader_cmd, loader.returncode, loader_err, secret)
+    if source.returncode != 0:
+        raise clients.failed(source_cmd, source.returncode, source_err, secret)
+
+
+# ---------------------------------------------------------------- SQLite
+
+
+def _restore_sqlite(path: Path, url: DatabaseUrl) -> None:
+    """Check the dump, then copy it over the target in one write transaction."""
+    with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as dump:
+        result = [r[0] for r in dump.execute("PRAGMA integrity_check")]
+    if result != ["ok"]:
+        raise BackupFailed(f"SQLite integrity check of {path} failed: {'; '.join(map(str, result[:5]))}")
+    sqlite_copy(str(path), clients.sqlite_path(url))
+
+
+__all__ = ["Restored", "restore"]

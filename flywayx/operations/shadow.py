@@ -1,0 +1,109 @@
+"""Batched backfills and the triggers that keep an old and a new column in sync, per dialect.
+
+A *shadow column* carries a column's values under a new name or type while both releases run:
+the old release writes the old column, the new release the new one, and BEFORE INSERT/UPDATE
+triggers copy each write to the other column (``up``: old -> new, ``down``: new -> old):
+
+- INSERT: the new column given (not NULL) wins — only the new release knows it — else it is
+  computed from the old one;
+- UPDATE: whichever column the statement changed is copied to the other.
+
+A backfill walks the table by ranges of an integer key (``batch`` keys per statement), committing
+after each range, so no write waits for more than one range: MariaDB/MySQL in a ``BEGIN NOT ATOMIC``
+block, PostgreSQL in a ``DO`` block (outside a transaction, so ``COMMIT`` is allowed).
+Expressions are written with plain column names; in trigger bodies they are read from ``NEW``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flywayx.operations.ddl import Sql
+
+
+@dataclass(frozen=True)
+class Shadow:
+    table: str
+    old: str
+    new: str
+    up: str  # SQL expression computing new from old (plain column names)
+    down: str  # ... and old from new
+
+
+def _on_new(expression: str, columns: tuple[str, ...], sql: Sql) -> str:
+    """``expression`` with each column name read from the row being written (``NEW.c``)."""
+    for name in columns:
+        expression = re.sub(rf"(?<![\w.$`\"]){re.escape(name)}(?![\w$`\"])", f"NEW.{sql.q(name)}", expression)
+    return expression
+
+
+def trigger_names(s: Shadow) -> tuple[str, str]:
+    """(insert trigger, update trigger) names; PostgreSQL uses the first for both (and its function)."""
+    base = f"fx_{s.table}_{s.old}_{s.new}"[:56]
+    return f"{base}_ins", f"{base}_upd"
+
+
+def sync_triggers(s: Shadow, sql: Sql) -> list[str]:
+    """The statements creating the sync triggers (and PostgreSQL's trigger function)."""
+    cols = (s.old, s.new)
+    up, down = _on_new(s.up, cols, sql), _on_new(s.down, cols, sql)
+    t, old, new = sql.q(s.table), sql.q(s.old), sql.q(s.new)
+    ins, upd = trigger_names(s)
+    if sql.mysql:
+        changed_old, changed_new = f"NOT (NEW.{old} <=> OLD.{old})", f"NOT (NEW.{new} <=> OLD.{new})"
+        return [
+            f"CREATE TRIGGER {sql.q(ins)} BEFORE INSERT ON {t} FOR EACH ROW\nBEGIN\n"
+            f"  IF NEW.{new} IS NULL THEN SET NEW.{new} = {up}; ELSE SET NEW.{old} = {down}; END IF;\nEND",
+            f"CREATE TRIGGER {sql.q(upd)} BEFORE UPDATE ON {t} FOR EACH ROW\nBEGIN\n"
+            f"  IF {changed_old} THEN SET NEW.{new} = {up};\n"
+            f"  ELSEIF {changed_new} THEN SET NEW.{old} = {down}; END IF;\nEND",
+        ]
+    fn = sql.q(ins)
+    return [
+        f"CREATE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $fx$\nBEGIN\n"
+        f"  IF TG_OP = 'INSERT' THEN\n"
+        f"    IF NEW.{new} IS NULL THEN NEW.{new} := {up}; ELSE NEW.{old} := {down}; END IF;\n"
+        f"  ELSIF NEW.{old} IS DISTINCT FROM OLD.{old} THEN NEW.{new} := {up};\n"
+        f"  ELSIF NEW.{new} IS DISTINCT FROM OLD.{new} THEN NEW.{old} := {down};\n"
+        f"  END IF;\n  RETURN NEW;\nEND\n$fx$",
+        f"CREATE TRIGGER {fn} BEFORE INSERT OR UPDATE ON {t} FOR EACH ROW EXECUTE FUNCTION {fn}()",
+    ]
+
+
+def drop_triggers(s: Shadow, sql: Sql) -> list[str]:
+    ins, upd = trigger_names(s)
+    if sql.mysql:
+        return [f"DROP TRIGGER IF EXISTS {sql.q(ins)}", f"DROP TRIGGER IF EXISTS {sql.q(upd)}"]
+    return [f"DROP TRIGGER IF EXISTS {sql.q(ins)} ON {sql.q(s.table)}", f"DROP FUNCTION IF EXISTS {sql.q(ins)}()"]
+
+
+def backfill(table: str, column: str, expression: str, key: str, batch: int, where: str | None, sql: Sql) -> str:
+    """One block that sets ``column = expression`` range by range of ``key``, committing after each."""
+    k = sql.q(key)
+    cond = f"{k} >= fx_lo AND {k} < fx_lo + {batch}" + (f" AND ({where})" if where else "")
+    update = sql.update(table, column, expression, cond)
+    t = sql.q(table)
+    if sql.mysql:
+        return (f"BEGIN NOT ATOMIC\n  DECLARE fx_lo BIGINT DEFAULT (SELECT MIN({k}) FROM {t});\n"
+                f"  DECLARE fx_hi BIGINT DEFAULT (SELECT MAX({k}) FROM {t});\n"
+                f"  WHILE fx_lo <= fx_hi DO\n    {update};\n    COMMIT;\n    SET fx_lo = fx_lo + {batch};\n"
+                f"  END WHILE;\nEND")
+    return (f"DO $fx$\nDECLARE fx_lo bigint; fx_hi bigint;\nBEGIN\n"
+            f"  SELECT min({k}), max({k}) INTO fx_lo, fx_hi FROM {t};\n"
+            f"  WHILE fx_lo <= fx_hi LOOP\n    {update};\n    COMMIT;\n    fx_lo := fx_lo + {batch};\n"
+            f"  END LOOP;\nEND\n$fx$")
+
+
+def orphan_check(table: str, columns: list[str], ref: str, ref_columns: list[str], sql: Sql) -> str:
+    """MySQL/MariaDB: fail (SQLSTATE 45000) when a row of ``table`` references no row of ``ref``."""
+    join = " AND ".join(f"c.{sql.q(a)} = p.{sql.q(b)}" for a, b in zip(columns, ref_columns, strict=True))
+    given = " AND ".join(f"c.{sql.q(a)} IS NOT NULL" for a in columns)
+    missing = f"p.{sql.q(ref_columns[0])} IS NULL"
+    message = f"rows of {table} reference no row of {ref}: fix them before adding the foreign key"
+    return (f"BEGIN NOT ATOMIC\n  IF EXISTS (SELECT 1 FROM {sql.q(table)} c LEFT JOIN {sql.q(ref)} p ON {join}"
+            f" WHERE {given} AND {missing}) THEN\n"
+            f"    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{message}';\n  END IF;\nEND")
+
+
+__all__ = ["Shadow", "backfill", "drop_triggers", "orphan_check", "sync_triggers", "trigger_names"]

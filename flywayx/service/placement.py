@@ -1,0 +1,108 @@
+"""MySQL/MariaDB: a late ADD COLUMN takes the place a fresh install gives it (column-exact interleaving).
+
+A maintenance fix that adds ``customer.loyalty`` and runs after a newer release added
+``customer.segment`` would append ``loyalty`` after ``segment``; a fresh install has it before. When
+the planner runs such a step late (``PlanStep.runs_after``: the applied changes after it on the same
+tables), each ``ALTER TABLE t ADD [COLUMN] c …`` without ``FIRST``/``AFTER`` is sent with
+``AFTER <the column before the first column those later changes added>`` (``FIRST`` when that is the
+first column), read from the live table, so the table ends up equal to a fresh install's. PostgreSQL
+cannot place a column: there the analyser makes two such additions non-commuting (``order:t``)
+unless releases.toml declares them ``[commutes]``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from flywayx.model import Statement
+
+_NAME = r"(?:`(?:[^`]|``)+`|[\w$]+)"
+_LEAD = r"(?:\s|--[^\n]*\n|/\*.*?\*/)*"  # comments before the statement
+_HEAD = re.compile(rf"\A({_LEAD}ALTER\s+(?:ONLINE\s+|IGNORE\s+)*TABLE\s+)({_NAME}(?:\.{_NAME})?)(\s+)(.*)\Z",
+                   re.IGNORECASE | re.DOTALL)
+_ADD = re.compile(rf"\A\s*ADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?({_NAME})\s+", re.IGNORECASE)
+_NOT_COLUMN = {"INDEX", "KEY", "CONSTRAINT", "PRIMARY", "UNIQUE", "FOREIGN", "FULLTEXT", "SPATIAL", "PARTITION",
+               "CHECK", "PERIOD", "SYSTEM", "("}
+_PLACED = re.compile(r"\s(FIRST|AFTER\s+\S+)\s*\Z", re.IGNORECASE)
+
+
+def _bare(name: str) -> str:
+    return name.strip("`").replace("``", "`").rpartition(".")[2].strip("`").lower()
+
+
+def _clauses(text: str) -> list[str]:
+    """Top-level comma-separated parts of an ALTER's action list (quotes and parentheses respected)."""
+    parts, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"`":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
+
+
+def added_columns(sql: str) -> tuple[str, list[tuple[int, str, bool]]] | None:
+    """(table, [(clause index, column, placed)]) of an ALTER TABLE that adds columns; else None."""
+    head = _HEAD.match(sql)
+    if head is None:
+        return None
+    found = []
+    for i, clause in enumerate(_clauses(head.group(4))):
+        m = _ADD.match(clause)
+        if m is None or m.group(1).upper() in _NOT_COLUMN:
+            continue
+        found.append((i, _bare(m.group(1)), _PLACED.search(clause) is not None))
+    return (_bare(head.group(2)), found) if found else None
+
+
+def later_columns(statements: Sequence[Statement]) -> dict[str, set[str]]:
+    """table -> the columns these statements add to it."""
+    out: dict[str, set[str]] = {}
+    for stmt in statements:
+        got = added_columns(stmt.sql)
+        if got is not None:
+            out.setdefault(got[0], set()).update(c for _, c, _ in got[1])
+    return out
+
+
+def place_late_columns(statements: Sequence[Statement], later: dict[str, set[str]],
+                       columns_of: Callable[[str], list[str]], quote: Callable[[str], str]) -> list[Statement]:
+    """``statements`` with each unplaced added column of a table in ``later`` placed before the first of
+    ``later[table]`` in the live order (``columns_of``), as a fresh install orders them."""
+    order: dict[str, list[str]] = {}
+    out = []
+    for stmt in statements:
+        got = added_columns(stmt.sql)
+        if got is None or got[0] not in later:
+            out.append(stmt)
+            continue
+        table, adds = got
+        live = order.setdefault(table, [c.lower() for c in columns_of(table)])
+        head = _HEAD.match(stmt.sql)
+        assert head is not None
+        clauses = _clauses(head.group(4))
+        for i, column, placed in adds:
+            anchor = next((c for c in live if c in later[table]), None)
+            if placed or anchor is None:
+                live.append(column)
+                continue
+            at = live.index(anchor)
+            where = "FIRST" if at == 0 else f"AFTER {quote(live[at - 1])}"
+            clauses[i] = clauses[i].rstrip() + f" {where}"
+            live.insert(at, column)
+        text = head.group(1) + head.group(2) + head.group(3) + ",".join(clauses)
+        out.append(replace(stmt, sql=text))
+    return out
+
+
+__all__ = ["added_columns", "later_columns", "place_late_columns"]

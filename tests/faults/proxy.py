@@ -1,0 +1,171 @@
+"""A TCP proxy between flywayx and a real server that misbehaves on demand (pure Python, threads).
+
+``Proxy(host, port)`` listens on 127.0.0.1 (``proxy.port``) and forwards each accepted connection
+to the server, byte for byte, in both directions, until told otherwise:
+
+- ``stall()``: every open connection stops forwarding in both directions, and keeps both sockets
+  open: to the client the server is silent, to the server the client is (a broken network path,
+  not a closed one). ``stall(new=True)``: connections opened later stall too (from their first
+  byte, so even the handshake hangs).
+- ``hold_replies_after(marker)``: once a client sends bytes containing ``marker``, those bytes go
+  to the server and every reply from then on is held back: the server finished the statement, the
+  client never hears it. ``replied`` is set when the server's first held reply arrived.
+- ``cut()``: close every connection at once (both sides see a reset/EOF).
+- ``delay(seconds)``: each chunk waits that long before it is forwarded.
+- ``resume()``: forward again, held bytes first.
+
+``close()`` stops listening and closes everything (use it as a context manager).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import socket
+import threading
+import time
+from types import TracebackType
+
+
+class _Link:
+    """One client connection and its server connection."""
+
+    def __init__(self, client: socket.socket, server: socket.socket) -> None:
+        self.client, self.server = client, server
+        self.held: dict[str, list[bytes]] = {"up": [], "down": []}
+        self.stalled = False
+        self.hold_down = False
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+        for s in (self.client, self.server):
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
+
+
+class Proxy:
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
+        self._links: list[_Link] = []
+        self._lock = threading.Lock()
+        self._stall_new = False
+        self._marker: bytes | None = None
+        self._delay = 0.0
+        self._stop = threading.Event()
+        self.replied = threading.Event()  # a reply arrived after the marker and was held back
+        self.connections = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    # control ---------------------------------------------------------------------------------
+    def stall(self, new: bool = False) -> None:
+        with self._lock:
+            for link in self._links:
+                link.stalled = True
+            self._stall_new = new
+
+    def hold_replies_after(self, marker: bytes) -> None:
+        self.replied.clear()
+        self._marker = marker
+
+    def delay(self, seconds: float) -> None:
+        self._delay = seconds
+
+    def cut(self) -> None:
+        with self._lock:
+            links, self._links = self._links, []
+        for link in links:
+            link.close()
+
+    def resume(self) -> None:
+        with self._lock:
+            self._stall_new, self._marker = False, None
+            for link in self._links:
+                link.stalled = link.hold_down = False
+
+    def close(self) -> None:
+        self._stop.set()
+        self._listener.close()
+        self.cut()
+
+    def __enter__(self) -> Proxy:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, err: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    # forwarding ------------------------------------------------------------------------------
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(self.target, timeout=10)
+            except OSError:
+                client.close()
+                continue
+            server.settimeout(None)
+            link = _Link(client, server)
+            with self._lock:
+                link.stalled = self._stall_new
+                self._links.append(link)
+                self.connections += 1
+            threading.Thread(target=self._pump, args=(link,), daemon=True).start()
+
+    def _pump(self, link: _Link) -> None:
+        """Both directions of one link, from one thread (select over the two sockets)."""
+        ends = {link.client: ("up", link.server), link.server: ("down", link.client)}
+        while not link.closed and not self._stop.is_set():
+            try:
+                ready, _, _ = select.select(list(ends), [], [], 0.05)
+            except (OSError, ValueError):
+                return
+            self._flush(link)
+            for sock in ready:
+                way, other = ends[sock]
+                try:
+                    data = sock.recv(65536)
+                except OSError:
+                    data = b""
+                if not data:
+                    if not link.stalled:  # a real EOF passes through unless the path is "broken"
+                        link.close()
+                        return
+                    ends.pop(sock, None)
+                    continue
+                self._forward(link, way, other, data)
+
+    def _forward(self, link: _Link, way: str, other: socket.socket, data: bytes) -> None:
+        if way == "up" and self._marker is not None and self._marker in data:
+            link.hold_down = True
+        held = link.stalled or (way == "down" and link.hold_down)
+        if held:
+            link.held[way].append(data)
+            if way == "down" and link.hold_down:
+                self.replied.set()
+            return
+        if self._delay:
+            time.sleep(self._delay)
+        try:
+            other.sendall(data)
+        except OSError:
+            link.close()
+
+    def _flush(self, link: _Link) -> None:
+        """After ``resume``: what was held goes out first, in order."""
+        if link.stalled:
+            return
+        for way, other in (("up", link.server), ("down", link.client)):
+            if way == "down" and link.hold_down:
+                continue
+            while link.held[way]:
+                try:
+                    other.sendall(link.held[way].pop(0))
+                except OSError:
+                    link.close()
+                    return

@@ -1,0 +1,89 @@
+"""Interleaved ADD COLUMNs on one table end up column-exact (MySQL/MariaDB) or are refused (PostgreSQL).
+
+The hold-out scenario: maintenance release 2.4.1 adds ``customer.loyalty``, the newer line's 2.5.0
+adds ``customer.segment``. A database upgraded 2.4.0 -> 2.5.0 -> 2.5.1 (which merges 2.4.1) runs the
+maintenance fix late. On MariaDB the table must equal a fresh install of 2.5.1 (the server's own
+``SHOW CREATE TABLE`` of both is the oracle); on PostgreSQL, which cannot place a column, the plan
+is refused naming the table's column order, unless releases.toml declares the pair ``[commutes]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.online.conftest import Ran, write_project
+
+RELEASES = ('[release."2.4.0"]\n[release."2.4.1"]\n[release."2.5.0"]\nfrom = "2.4.0"\n'
+            '[release."2.5.1"]\nmerges = ["2.4.1"]\n')
+FILES = {
+    "V2.4.0.1__customer.sql": "CREATE TABLE customer (id INT PRIMARY KEY, name VARCHAR(50) NOT NULL);\n",
+    "V2.4.1.1__loyalty.sql": "ALTER TABLE customer ADD COLUMN loyalty INT NULL;\n",
+    "V2.5.0.1__segment.sql": "ALTER TABLE customer ADD COLUMN segment VARCHAR(20) NULL;\n",
+    "V2.5.1.1__note.sql": "ALTER TABLE customer ADD COLUMN note VARCHAR(40) NULL;\n",
+}
+
+
+def _one(db: Any, sql: str, database: str | None = None) -> Any:
+    conn: Any = db.connect(database) if database else db.connect()
+    try:
+        cur = conn.cursor()
+        cur.execute(sql)
+        return cur.fetchall()
+    finally:
+        conn.close()
+
+
+def test_mariadb_late_column_takes_its_fresh_install_place(mariadb: Any, tmp_path: Path,
+                                                           fx: Callable[..., Ran]) -> None:
+    project = write_project(tmp_path / "sql", {"releases.toml": RELEASES, **FILES})
+    base = ("--url", mariadb.url, "--locations", str(project))
+    assert fx(*base, "migrate", "--to", "2.5.0").code == 0
+    plan = fx(*base, "plan", "--to", "2.5.1", "--output-type", "json").json()
+    assert [(s["version"], s["out_of_order"]) for s in plan["steps"]] == [("2.4.1.1", True), ("2.5.1.1", False)]
+    dry = fx(*base, "migrate", "--to", "2.5.1", "--dry-run", "--sql")
+    assert "ALTER TABLE customer ADD COLUMN loyalty INT NULL AFTER `name`" in dry.out
+    upgraded = fx(*base, "migrate", "--to", "2.5.1")
+    assert upgraded.code == 0, upgraded.err
+
+    fresh = f"{mariadb.name}_fresh"
+    _one(mariadb, f"CREATE DATABASE {fresh}")
+    try:
+        url = mariadb.url.rsplit("/", 1)[0] + f"/{fresh}"
+        assert fx("--url", url, "--locations", str(project), "migrate", "--to", "2.5.1").code == 0
+        want = _one(mariadb, "SHOW CREATE TABLE customer", fresh)[0][1]
+        got = _one(mariadb, "SHOW CREATE TABLE customer")[0][1]
+    finally:
+        _one(mariadb, f"DROP DATABASE {fresh}")
+    assert got == want
+    assert "`name` varchar(50) NOT NULL,\n  `loyalty` int(11) DEFAULT NULL,\n  `segment`" in got
+
+
+def test_postgres_refuses_the_swap_unless_declared(postgres: Any, tmp_path: Path, fx: Callable[..., Ran]) -> None:
+    project = write_project(tmp_path / "sql", {"releases.toml": RELEASES, **FILES})
+    base = ("--url", postgres.url, "--locations", str(project))
+    assert fx(*base, "migrate", "--to", "2.5.0").code == 0
+    refused = fx(*base, "migrate", "--to", "2.5.1")
+    assert refused.code == 1
+    assert "2.4.1.1 would run after applied 2.5.0.1 but both touch order:customer" in refused.err
+    assert [r[0] for r in _one(postgres, "SELECT column_name FROM information_schema.columns WHERE table_name ="
+                                         " 'customer' ORDER BY ordinal_position")] == ["id", "name", "segment"]
+
+    (project / "releases.toml").write_text(RELEASES + '[commutes]\n"2.4.1.1" = ["2.5.0.1"]\n', encoding="utf-8")
+    ran = fx(*base, "migrate", "--to", "2.5.1")
+    assert ran.code == 0, ran.err
+    assert [r[0] for r in _one(postgres, "SELECT column_name FROM information_schema.columns WHERE table_name ="
+                                         " 'customer' ORDER BY ordinal_position")] == [
+        "id", "name", "segment", "loyalty", "note"]
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mariadb"])
+def test_operations_add_column_declares_the_column_order_on_postgres_only(dialect: str) -> None:
+    from flywayx.operations import compiled
+
+    text = '[[operations]]\nop = "add_column"\ntable = "customer"\ncolumn = { name = "loyalty", type = "INT" }\n'
+    writes = compiled(text, "V2.4.1.1__loyalty.toml", dialect).first.footprint.writes
+    assert ("order:customer" in writes) == (dialect == "postgresql")
