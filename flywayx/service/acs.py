@@ -19,7 +19,8 @@ from flywayx.errors import StateError, UsageError
 from flywayx.model import Config
 from flywayx.model.results import BaselineReport
 from flywayx.sources.acs.adopt import Hierarchy, VersionRow, adoption_start, current_release, read_hierarchy
-from flywayx.sources.acs.project import CLOUDSTACK_OVERRIDES, HIERARCHY_FILE, import_acs
+from flywayx.sources.acs.project import CLOUDSTACK_OVERRIDES, import_acs
+from flywayx.sources.acs.version_rows import HIERARCHY_FILE
 from flywayx.sources.acs.report import ImportReport
 
 VERSION_TABLE = "version"

@@ -171,6 +171,8 @@ def upgrade_path(
     if not known:
         return []
     end = version_key(to or steps[known[-1].step].target)
+    if version_key(start) >= min(end, version_key(steps[known[-1].step].target)):
+        return []  # at or past the target (or the latest version): CloudStack upgrades nothing
     node = start_node([n.version for n in known], start)
     begin = version_key(node if node is not None else start)
     path: list[tuple[Node, Step]] = []
