@@ -20,8 +20,8 @@ from flywayx.model import Config
 from flywayx.model.results import BaselineReport
 from flywayx.sources.acs.adopt import Hierarchy, VersionRow, adoption_start, current_release, read_hierarchy
 from flywayx.sources.acs.project import CLOUDSTACK_OVERRIDES, import_acs
-from flywayx.sources.acs.version_rows import HIERARCHY_FILE
 from flywayx.sources.acs.report import ImportReport
+from flywayx.sources.acs.version_rows import HIERARCHY_FILE
 
 VERSION_TABLE = "version"
 
