@@ -162,3 +162,32 @@ def test_a_failure_after_a_late_maintenance_release_leaves_the_newer_row(
     rows = [VersionRow(int(i), str(v), None, str(s)) for i, v, s in
             _query(cloud_pair, "SELECT id, version, step FROM version", "cloud")]
     assert current_release(rows) == "4.20.0.0"  # not 4.19.2.0: CloudStack would re-run Upgrade41910to42000
+
+
+@pytest.mark.parametrize(("rows", "written"), [
+    ([("4.19.1.0", "Complete")], True),
+    ([("4.19.1.0", "Complete"), ("4.20.0.0", "Complete")], False),    # a newer release is there
+    ([("4.19.1.0", "Complete"), ("4.20.0.0", "Upgrade")], True),      # only Complete rows count
+    ([("4.9.0", "Complete"), ("4.19.1.0-SNAPSHOT", "Complete")], True),
+    ([("4.22.0", "Complete")], False),                                  # 3-part, padded as compareTo does
+    ([("4.19.2.0", "Complete")], False),                                # already written: nothing twice
+])
+def test_the_row_sql_follows_cloudstacks_order_on_the_server(mariadb: Any, rows: list[tuple[str, str]],
+                                                            written: bool) -> None:
+    from flywayx.sources.acs.version_rows import version_row_sql
+
+    conn: Any = mariadb.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE version (id bigint AUTO_INCREMENT PRIMARY KEY, version char(40) UNIQUE, "
+                        "updated datetime, step char(32))")
+            cur.executemany("INSERT INTO version (version, updated, step) VALUES (%s, now(), %s)", rows)
+            sql = version_row_sql("4.19.2.0").replace("`cloud`.", "")
+            cur.execute("SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE'")
+            cur.execute("\n".join(line for line in sql.splitlines() if not line.startswith("--")))
+            cur.execute("SELECT COUNT(*) FROM version WHERE version = '4.19.2.0'")
+            assert cur.fetchone()[0] == (1 if written or ("4.19.2.0", "Complete") in rows else 0)
+            cur.execute("SELECT COUNT(*) FROM version")
+            assert cur.fetchone()[0] == len(rows) + (1 if written else 0)
+    finally:
+        conn.close()
