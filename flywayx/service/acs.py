@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flywayx.db.base import Database
-from flywayx.errors import StateError, UsageError
+from flywayx.errors import ImportProblem, StateError, UsageError
 from flywayx.model import Config
 from flywayx.model.results import BaselineReport
 from flywayx.sources.acs.adopt import Hierarchy, VersionRow, adoption_start, current_release, read_hierarchy
@@ -42,6 +42,22 @@ def overrides_file(value: str | None) -> Path | None:
 def import_project(source: Path, out: Path, overrides: Path | None = None) -> ImportReport:
     """Import the CloudStack tree ``source`` into the new flywayx project ``out`` (see docs/acs-import.md)."""
     return import_acs(source, out, overrides=overrides)
+
+
+PORT_PROBLEMS = ("java-stub", "java-effects-undeclared", "java-effects-unreadable")
+
+
+def require_ports(report: ImportReport) -> None:
+    """ImportProblem naming every step whose Java has no Python port (and the stub written for it),
+    or whose port does not declare ``SCHEMA_EFFECTS``; nothing when every port is there."""
+    missing = [i for i in report.issues if i.code in PORT_PROBLEMS]
+    if missing:
+        first = missing[0]
+        more = f" (and {len(missing) - 1} more, see import-report.md)" if len(missing) > 1 else ""
+        raise ImportProblem(f"{first.subject}: {first.message}{more}",
+                            hint="port each step's performDataMigration to java_equiv/ and declare its SCHEMA_EFFECTS "
+                                 "(docs/acs-java-steps.md, 'Writing a port'), then import again",
+                            missing=[f"{i.subject}: {i.message}" for i in missing])
 
 
 def _parse_updated(value: object) -> datetime | None:
