@@ -276,8 +276,9 @@ def _write_step(w: _Writer, release: str, node: str, step: Step, misread: dict[s
         w.write(name, python_migration(step, release, status))
         files.append(name)
         if status == "stub":
-            w.report.issues.append(Issue("java-stub", owner, f"release {release}: no Python port; stub written: {name}; "
-                                         f"write {PORTS}/{_port_module(owner)}.py (docs/acs-java-steps.md)"))
+            todo = f"write {PORTS}/{_port_module(owner)}.py (docs/acs-java-steps.md)"
+            w.report.issues.append(Issue("java-stub", owner,
+                                         f"release {release}: no Python port; stub written: {name}; {todo}"))
     for k, script in enumerate(step.java_scripts, start=1):
         name = f"V{release}.2.{k}__{_slug((script,))}.sql"
         total += w.write_sql(name, (script,))
