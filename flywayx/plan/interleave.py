@@ -190,7 +190,10 @@ def _raise_unreachable(world: World, target: str | None, bad: list[Item]) -> Non
     covers = _covering_releases(world)
     line = world.index.release(target).line if target is not None else None
     on_line = world.index.minimal([r for r in covers if world.index.release(r).line == line])
-    raise unreachable_error(target, bad, line, world.index.minimal(covers), on_line)
+    reachable = world.index.minimal(covers)
+    past = target is not None and any(target in world.index.closure(r) for r in reachable)
+    onward = world.index.minimal([r for r in covers if target in world.index.closure(r)]) if target else []
+    raise unreachable_error(target, bad, line, reachable, on_line, past=past, onward=onward)
 
 
 def _raise_conflicts(world: World, target: str | None, out: _Outcome,
