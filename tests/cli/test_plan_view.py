@@ -57,3 +57,14 @@ def test_a_late_step_says_it_rests_on_a_declaration(tmp_path: Path, cli_run: Run
     assert "not proven from the SQL: 1 step(s): 1.0.1.1" in out
     assert "(declared, not proven: [commutes] with 1.1.0.1)" in out
     assert "needs the old version stopped (--phase contract): 1 step(s) (0 contract, 1 data, 0 unknown)" in out
+
+
+def test_a_refusal_says_where_the_database_is_and_where_to_go(tmp_path: Path, cli_run: Run) -> None:
+    run = _project(tmp_path)
+    assert cli_run(*run, "migrate", "--to", "1.1.0").code == 0
+    other_line = cli_run(*run, "plan", "--to", "1.0.1")
+    assert other_line.code != 0
+    assert "hint: the database is at 1.1.0; 1.0.1's changes come with 1.1.1 (they include both)" in other_line.err
+    assert cli_run(*run, "migrate").code == 0
+    behind = cli_run(*run, "plan", "--to", "1.1.0")
+    assert "hint: the database is already past 1.1.0 (it is at 1.1.1); flywayx does not undo migrations" in behind.err
