@@ -41,7 +41,7 @@ _LOCK = re.compile(r"^(LOCK\s+TABLES?|UNLOCK\s+TABLES?|FLUSH\s+TABLES?\b.*\bWITH
 _CREATE = re.compile(r"^CREATE\s+(?:OR\s+REPLACE\s+)?(TEMPORARY\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?" + _NAME,
                      re.I)
 _ALTER = re.compile(r"^ALTER\s+(?:ONLINE\s+)?(?:IGNORE\s+)?TABLE\s+" + _NAME, re.I)
-_ENGINE = re.compile(r"\bENGINE\s*=?\s*`?(\w+)", re.I)
+_ENGINE = re.compile(r"(?<![\w.`])ENGINE\b\s*=?\s*`?(\w+)", re.I)  # the table option, not a column name
 _WRITE = (
     re.compile(r"^(?:INSERT|REPLACE)\s+(?:(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE)\s+)*(?:INTO\s+)?" + _NAME,
                re.I),

@@ -170,8 +170,8 @@ def _noop_row(pair: CloudPair, version: str) -> None:
 
 
 @needs_client
-@pytest.mark.parametrize(("adopted", "noop"), [("4.5.3", None), ("4.9.3.0", None), ("4.19.1.0", None),
-                                               ("4.20.0.0", None), ("4.20.1.0", "4.20.2.0")])
+@pytest.mark.parametrize(("adopted", "noop"), [("4.5.3", None), ("4.9.3.0", None), ("4.10.0.0", None),
+                                               ("4.19.1.0", None), ("4.20.0.0", None), ("4.20.1.0", "4.20.2.0")])
 def test_adoption_then_upgrade_matches_cloudstack(acs_tree: tuple[Path, Path], cloud_pair: CloudPair,
                                                   flywayx: Any, adopted: str, noop: str | None) -> None:  # noqa: F811
     source, project = acs_tree
@@ -196,6 +196,7 @@ def test_adoption_then_upgrade_matches_cloudstack(acs_tree: tuple[Path, Path], c
     if version_key(adopted) < version_key("4.20.1.0"):  # from before 4.19.2.0: the fresh install's order,
         assert _volumes(final) == _fresh_volumes(reference)  # 4.19.2.0's late last_id placed AFTER
     assert _management_server_release(cloud_pair) == LATEST
+    _fx(flywayx, cloud_pair, project, "validate")  # issue 13: it failed after every adoption + upgrade
     again = _fx(flywayx, cloud_pair, project, "migrate")
     assert "is up to date. No migration necessary." in again.out, again.out
     rows = _versions(cloud_pair)

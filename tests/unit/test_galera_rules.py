@@ -59,3 +59,9 @@ def test_rolling_upgrade_takes_only_changes_the_old_schema_rows_fit() -> None:
     for sql, why in refusals.items():
         got = _rsu("CREATE INDEX ok ON t (b)", sql)
         assert got is not None and got.startswith("line 2 (") and why in got, (sql, got)
+
+
+def test_a_column_named_like_the_engine_option_is_not_an_engine() -> None:
+    # CloudStack's schema-40to410.sql: "add column engine_state varchar(32) ... COMMENT 'the engine state'"
+    assert _rules("ALTER TABLE data_center ADD COLUMN engine_state VARCHAR(32) NOT NULL DEFAULT 'Disabled'",
+                  "UPDATE data_center SET engine_state = 'Enabled'", "CREATE TABLE e (engine INT PRIMARY KEY)") == []
