@@ -58,17 +58,13 @@ def plan(ctx: click.Context, to_release: str | None, phase: str | None, show_sql
         if show_sql:
             for stmt in view.statements.get(st.migration.script) or []:
                 say(ctx, "       " + stmt.sql.replace("\n", "\n       ") + ";")
-<<<<<<< HEAD
     if grouped:
         for line in repeatable_lines(steps, 1 + sum(1 for st in steps if st.migration.version is not None)):
             say(ctx, line)
-=======
     if view.waiting:
         say(ctx, f"Waiting for --phase contract ({len(view.waiting)}):")
         for wait in view.waiting:
             say(ctx, f"     {wait.script} ({wait.phase}): {wait.why}")
-    deferred = [k for k in full.skipped if k.reason.startswith("deferred:")]
->>>>>>> main
     if deferred:
         say(ctx, f"Deferred ({len(deferred)}): {deferred[0].reason.removeprefix('deferred: ')}: "
                  + ", ".join(k.key for k in deferred[:3]) + (", ..." if len(deferred) > 3 else ""))
