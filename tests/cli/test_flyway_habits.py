@@ -288,7 +288,8 @@ def test_plan_without_releases_toml_lists_pending_in_flyways_order(tmp_path: Pat
     r = fx("--url", url, "--locations", str(sql), "plan")
     assert r.code == 0, r.err
     assert r.out.splitlines()[0] == "Plan from schema version 1 to latest: 4 step(s)"
-    assert [line.split("—")[-1].strip() for line in r.out.splitlines()[1:]] == [
+    steps = r.out.splitlines()[r.out.splitlines().index("Steps") + 1:]  # after the operator's summary
+    assert [line.split("—")[-1].strip() for line in steps] == [
         "pending (plain Flyway order: no releases.toml)", "pending (plain Flyway order: no releases.toml)",
         "repeatable: checksum changed", "repeatable: new"]
     assert [s["description"] for s in fx("--url", url, "--locations", str(sql), "plan", "--output-type",
