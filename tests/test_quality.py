@@ -76,3 +76,13 @@ def test_no_private_names_cross_modules() -> None:
            for line, name in _private_imports(path)
            if (str(path.relative_to(ROOT)), name) not in _PRIVATE_IMPORTS_ALLOWED]
     assert not bad, "private names used across modules:\n" + "\n".join(bad)
+
+
+def test_every_test_directory_is_a_package() -> None:
+    """Without ``__init__.py`` pytest imports a directory's ``conftest.py`` and test modules by their bare
+    names, so two ``conftest.py`` (or two ``test_x.py``) clash, and ``from tests.conftest import …`` loads
+    a second copy of the module pytest already loaded."""
+    missing = sorted(str(d.relative_to(ROOT)) for d in {p.parent for p in (ROOT / "tests").rglob("*.py")}
+                     if not (d / "__init__.py").exists())
+    assert not missing, "directories under tests/ without __init__.py: " + ", ".join(missing)
+

@@ -273,7 +273,7 @@ def report_error(err: FlywayxError, as_json: bool, secrets: list[str]) -> int:
     if as_json:
         payload: dict[str, Any] = {"errorCode": err.error_code, "message": message}
         for key in ("conflicts", "strict", "unreachable", "reachable", "reachable_on_line", "problems", "errors",
-                    "script", "line", "statement", "applied_statements"):
+                    "script", "line", "statement", "applied_statements", "warnings"):
             if key in err.details:
                 payload[key] = _jsonable(err.details[key])
         payload["cause"] = None
@@ -285,6 +285,8 @@ def report_error(err: FlywayxError, as_json: bool, secrets: list[str]) -> int:
             click.echo(f"  {extra}", err=True)
         if err.hint:
             click.echo(f"hint: {redact_text(err.hint, secrets)}", err=True)
+        for warning in err.details.get("warnings", ()):
+            click.echo(f"warning: {redact_text(warning, secrets)}", err=True)
     return err.exit_code
 
 

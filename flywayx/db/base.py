@@ -176,6 +176,14 @@ class Database(Protocol):
     def drop_invalid_index(self, schema: str, name: str) -> None:
         """Drop an index ``invalid_indexes`` named, without blocking writers (outside a transaction)."""
 
+    def transaction_alive(self) -> bool:
+        """Whether the server still holds the transaction ``begin()`` opened. MySQL/MariaDB end it
+        themselves on a deadlock or a lock wait timeout (its uncommitted DML is then gone); elsewhere it
+        ends only when flywayx ends it."""
+
+    def unlock_tables(self) -> None:
+        """Release the table locks a script took with ``LOCK TABLES`` (MySQL/MariaDB); elsewhere nothing."""
+
     def begin(self) -> None: ...
 
     def commit(self) -> None: ...

@@ -230,6 +230,13 @@ class DbapiDatabase:
             self._in_tx = False
             self.execute("ROLLBACK")
 
+    def transaction_alive(self) -> bool:
+        """Where only flywayx ends a transaction (PostgreSQL, SQLite), it is alive while ``begin()`` holds."""
+        return self._in_tx
+
+    def unlock_tables(self) -> None:
+        """No ``LOCK TABLES`` outside MySQL/MariaDB: nothing to release."""
+
     def _server_in_transaction(self) -> bool:
         """Whether the session has a transaction open, e.g. from a script's own ``BEGIN``."""
         return True  # MySQL: COMMIT/ROLLBACK without a transaction is harmless, so always send

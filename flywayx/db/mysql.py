@@ -218,6 +218,18 @@ class MySQLDatabase(DbapiDatabase):
         """``sql`` with its ``?`` parameters as escaped literals (the driver's own escaping)."""
         return self._native(sql) % tuple(self._conn.escape(v) for v in params)
 
+    def transaction_alive(self) -> bool:
+        """MariaDB's ``@@in_transaction``; MySQL has none: an InnoDB transaction of this connection."""
+        try:
+            return bool(self.query("SELECT @@in_transaction")[0][0])
+        except Exception:
+            rows = self.query("SELECT COUNT(*) FROM information_schema.INNODB_TRX"
+                              " WHERE trx_mysql_thread_id = CONNECTION_ID()")
+            return bool(rows[0][0])
+
+    def unlock_tables(self) -> None:
+        self.execute("UNLOCK TABLES")
+
     def current_user(self) -> str:
         return str(self.query("SELECT SUBSTRING_INDEX(USER(),'@',1)")[0][0])
 

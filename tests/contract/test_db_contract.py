@@ -448,6 +448,31 @@ def test_commit_and_rollback_without_transaction_are_harmless(env: Env) -> None:
     assert env.db.query("SELECT 1") == [(1,)]
 
 
+def test_transaction_alive_follows_begin_commit_and_the_servers_implicit_commit(env: Env) -> None:
+    env.db.execute("CREATE TABLE ta (id INT)")
+    assert not env.db.transaction_alive()
+    env.db.begin()
+    env.db.execute("INSERT INTO ta VALUES (1)")
+    assert env.db.transaction_alive()
+    if env.kind == "mariadb":  # DDL commits the open transaction on the server: the answer follows it
+        env.db.execute("CREATE TABLE tb (id INT)")
+        assert not env.db.transaction_alive()
+        assert env.other().query("SELECT id FROM ta") == [(1,)]
+    env.db.commit()
+    assert not env.db.transaction_alive()
+
+
+def test_unlock_tables_releases_what_lock_tables_took(env: Env) -> None:
+    env.db.execute("CREATE TABLE la (id INT)")
+    env.db.execute("CREATE TABLE lb (id INT)")
+    if env.kind == "mariadb":
+        env.db.execute("LOCK TABLES la WRITE")
+        with pytest.raises(StatementFailed, match="was not locked with LOCK TABLES"):
+            env.db.query("SELECT id FROM lb")
+    env.db.unlock_tables()  # elsewhere there is nothing to release, and nothing happens
+    assert env.db.query("SELECT id FROM lb") == []
+
+
 def test_execute_returns_rowcount_and_parameters_use_question_marks(env: Env) -> None:
     env.db.execute("CREATE TABLE t (id INT, name VARCHAR(20))")
     assert env.db.execute("INSERT INTO t (id, name) VALUES (1, 'a%'), (2, 'b'), (3, 'c')") == 3
