@@ -37,15 +37,6 @@ def test_version_imports_no_driver() -> None:
     assert out.strip().endswith("LOADED []"), out
 
 
-# Private names imported across modules, known and owned elsewhere (remove an entry when it is fixed).
-_PRIVATE_IMPORTS_ALLOWED = {
-    ("flywayx/cli/commands.py", "_common"), ("flywayx/cli/commands.py", "_set"),  # click option helpers
-    ("flywayx/cli/gitflow.py", "_common"), ("flywayx/cli/lines.py", "_common"),
-    ("flywayx/cli/online.py", "_common"), ("flywayx/cli/safety.py", "_common"),
-    ("flywayx/cli/fleet.py", "_set"),
-}
-
-
 def _private_imports(path: Path) -> list[tuple[int, str]]:
     """``from flywayx.x import _name`` and ``module._name`` on an imported flywayx module."""
     import ast
@@ -73,8 +64,7 @@ def test_no_private_names_cross_modules() -> None:
     (lines.py reached into core.py's helpers). Shared code gets a public name in a shared module."""
     bad = [f"{path.relative_to(ROOT)}:{line}: {name}"
            for path in sorted((ROOT / "flywayx").rglob("*.py"))
-           for line, name in _private_imports(path)
-           if (str(path.relative_to(ROOT)), name) not in _PRIVATE_IMPORTS_ALLOWED]
+           for line, name in _private_imports(path)]
     assert not bad, "private names used across modules:\n" + "\n".join(bad)
 
 
