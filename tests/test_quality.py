@@ -27,6 +27,16 @@ def test_static_checks_pass(tool: str) -> None:
     assert result.returncode == 0, f"{tool} failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}"
 
 
+def test_tests_type_check() -> None:
+    """The tests are code too: ``mypy --strict`` over tests/ and compat/ (a wrong fixture type is a test
+    that checks something else than it says)."""
+    exe = BIN / "mypy"
+    if not exe.exists():
+        pytest.skip("mypy is not installed in this environment (pip install -e '.[test]')")
+    result = _run(str(exe), "--strict", "tests", "compat")
+    assert result.returncode == 0, f"mypy failed on the tests:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}"
+
+
 def test_version_imports_no_driver() -> None:
     """`flywayx --version` must not import SQLAlchemy or a database driver (start-up time)."""
     code = ("import sys; from flywayx.cli import main\n"
