@@ -118,6 +118,7 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
             chosen = choose(s, options, recorder)
             if options.rsu:
                 rsu.check(s, options.phase, _pending_statements(s, chosen))
+            announce(s, report, chosen.initial_text())  # where the run would start, as the real run says it
             return dryrun.migrate(s, chosen, recorder, options.phase, started)
         if options.backup_dir is not None:
             _backup_first(s, options.backup_dir, report)
