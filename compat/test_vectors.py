@@ -106,7 +106,7 @@ def case_bytes(case: dict[str, Any]) -> bytes:
 
 
 def _write(tmp_path: Path, case: dict[str, Any]) -> Path:
-    path = tmp_path / case["file_name"]
+    path = tmp_path / str(case["file_name"])
     path.write_bytes(case_bytes(case))
     return path
 

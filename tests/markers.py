@@ -104,6 +104,7 @@ SLOW: tuple[str, ...] = (
     )),
     "tests/robust/test_bad_input.py::",
     "tests/robust/test_fuzz_inputs.py::",
+    "tests/unit/test_acs_ports_required.py::",
     *(f"tests/unit/test_acs_convert.py::{name}" for name in (
         "test_converted_files_split_the_same_with_flywayx_splitter",
         "test_every_converted_file_sends_what_scriptrunner_sends",

@@ -7,13 +7,13 @@ from typing import Any
 
 import click
 
-from flywayx.cli.app import _common, cli, config_from, emit_json, json_mode, say
+from flywayx.cli.app import cli, common_options, config_from, emit_json, json_mode, say
 from flywayx.cli.fleet import fleet_options
 from flywayx.cli.plan_view import GROUP_REPEATABLES, repeatable_lines, summary_lines
 
 
 @cli.command()
-@_common
+@common_options
 @click.option("--to", "to_release", help="Target release (default: everything known).")
 @click.option("--phase", type=click.Choice(["expand", "contract", "all"]), default=None)
 @click.option("--sql", "show_sql", is_flag=True, help="Also print the exact statements of each step.")
@@ -100,7 +100,7 @@ def _step_json(st: object, statements: Mapping[str, Any], show_sql: bool) -> dic
 
 
 @cli.command()
-@_common
+@common_options
 @click.option("--format", "fmt", type=click.Choice(["text", "mermaid", "dot"]), default="text", show_default=True)
 @click.option("--to", "to_release", help="Mark this release (@) and the releases the plan to it takes migrations "
                                          "from (>).")

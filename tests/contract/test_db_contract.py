@@ -53,7 +53,7 @@ def _env(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
     url = _url(kind, request, tmp_path)
     db = connect(url, user=None, password=None)
     try:
-        yield Env(db, db.current_schema(), url, kind)
+        yield Env(db, db.current_schema() or "", url, kind)
     finally:
         db.close()
 
@@ -389,7 +389,7 @@ def test_restore_session_mysql(maria_env: Env) -> None:
 
 def test_restore_session_postgres(pg_env: Env) -> None:
     env = pg_env
-    role = "fx_role_" + env.url.database
+    role = f"fx_role_{env.url.database}"
     env.db.execute("CREATE SCHEMA app")
     env.db.execute(f"CREATE ROLE {role}")
     try:

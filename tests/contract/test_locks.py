@@ -84,7 +84,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> DatabaseUrl:
 
 
 @pytest.fixture
-def pair(url: DatabaseUrl) -> Iterator[tuple[Any, Any, str]]:
+def pair(url: DatabaseUrl) -> Iterator[tuple[Any, Any, str | None]]:
     a = connect(url, user=None, password=None)
     b = connect(url, user=None, password=None)
     try:
