@@ -297,7 +297,10 @@ def _record_state(s: Session, run_id: str | None, rows: list[HistoryRow], *, cha
     if not s.history.exists():
         return []
     try:
-        safety.record_state(s, run_id, rows, changed=changed)
+        # under the migration lock: another runner cannot be half-way through its migrations while
+        # this one reads the schema, and the next seq of flywayx_schema_state is this runner's alone
+        with s.lock():
+            safety.record_state(s, run_id, rows, changed=changed)
     except FlywayxError as err:
         with contextlib.suppress(Exception):  # the connection may be gone; the warning says enough
             s.db.rollback()

@@ -26,7 +26,6 @@ keys (``_locate``); a problem whose key cannot be found points at the enclosing 
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,14 +42,7 @@ from flywayx.model.release import (
     line_key,
 )
 from flywayx.model.version import Version
-from flywayx.sources.release_problems import (
-    MAX_NESTING,
-    independent,
-    nesting,
-    raise_problems,
-    syntax_problems,
-    too_deep,
-)
+from flywayx.sources.release_problems import independent, load_toml, raise_problems
 
 __all__ = ["FILE_NAME", "Elsewhere", "check_migrations", "find_releases_file", "known_elsewhere", "load_releases",
            "parse_releases", "raise_problems"]
@@ -302,15 +294,9 @@ def parse_releases(text: str, file: str = FILE_NAME) -> tuple[ReleaseGraph, list
     ``[equivalent]``/``[commutes]`` entries. Time and memory are linear in the size of the file.
     """
     c = _Collector(file, text)
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        return ReleaseGraph((), source=file), syntax_problems(text, file, err)
-    except RecursionError:
-        return ReleaseGraph((), source=file), [too_deep(text, file)]
-    depth = nesting(doc)
-    if depth > MAX_NESTING:
-        return ReleaseGraph((), source=file), [too_deep(text, file, depth)]
+    doc, stopped = load_toml(text, file)
+    if doc is None:
+        return ReleaseGraph((), source=file), stopped
     for key in sorted(set(doc) - _TOP_KEYS):
         c.add(f"unknown table {key!r} (known: {', '.join(sorted(_TOP_KEYS))})", key)
     depth = _read_depth(doc, c)
