@@ -177,7 +177,7 @@ def _loop(db: Database, history: HistoryTable, own: OwnTables, source: StepSourc
                 _fire(opts, "afterVersioned", report)
                 _fire(opts, "beforeRepeatables", report)
                 repeatables = True
-            done = _apply(db, history, own, step, opts, report)
+            done = _apply(db, history, own, step, opts, report, None if token is None else (token[0] or 0) + 1)
             ran.steps.append((step, done))
             source.done(step, done)
             expected = token if opts.dry_run or token is None else _advance(token, step.rows)
@@ -193,13 +193,14 @@ def _loop(db: Database, history: HistoryTable, own: OwnTables, source: StepSourc
 
 
 def _apply(db: Database, history: HistoryTable, own: OwnTables, step: Step, opts: RunOptions,
-           report: Reporter) -> Applied:
+           report: Reporter, rank: int | None) -> Applied:
+    """``rank``: the rank the step's row takes (the highest read under the lock, + 1)."""
     if opts.dry_run:
         return _dry(step, opts, report)
     if step.recorded:
         return record_satisfied(db, history, own, step.work, opts.apply, report, step.retire)
     try:
-        return apply_one(db, history, own, step.work, opts.apply, report)
+        return apply_one(db, history, own, step.work, opts.apply, report, rank)
     except Exception:
         _fire(opts, "afterEachMigrateError", report, quietly=True, migration=step.migration)
         raise

@@ -58,19 +58,24 @@ class Applied:
 
 
 def apply_one(db: Database, history: HistoryTable, own: OwnTables | None, work: Work, opts: ApplyOptions,
-              report: Reporter = quiet) -> Applied:
+              report: Reporter = quiet, rank: int | None = None) -> Applied:
     """Apply one migration and record it; raise MigrationFailed (after recording the failure).
+
+    The history row takes the next rank in its own INSERT and goes, with flywayx's row and the progress
+    record's removal, in the packet of the COMMIT (``Database.later``). ``rank``: the rank the caller
+    expects it to get (it holds the lock and read the highest rank under it); ``Applied.rows`` then
+    holds the row as written (without it, no rows: nothing is read back).
 
     ``--resume`` (``work.skip_statements``): the session the failed run had built is rebuilt first,
     or StateError (nothing recorded) names the state that cannot be. SIGINT/SIGTERM (``interrupt``)
     end it as a failure of the statement that was running, or of the next one."""
     with interrupt.migration(db):
         _refuse_if_interrupted(work)
-        return _apply(db, history, own, work, opts, report)
+        return _apply(db, history, own, work, opts, report, rank)
 
 
 def _apply(db: Database, history: HistoryTable, own: OwnTables | None, work: Work, opts: ApplyOptions,
-           report: Reporter) -> Applied:
+           report: Reporter, rank: int | None) -> Applied:
     m = work.migration
     db.restore_session(opts.default_schema)
     in_txn = _transactional(db, work, opts)
@@ -100,12 +105,13 @@ def _apply(db: Database, history: HistoryTable, own: OwnTables | None, work: Wor
             error.warn(unrecorded)
         raise error from err
     elapsed = _ms(started)
-    row = _insert_row(db, history, m, opts, elapsed, success=True)
+    row = _row(m, opts, elapsed, success=True, rank=rank or 0)
+    history.insert_next(row)
     if own is not None:
         own.record_applied(work, opts.run_id, p.done, p.digest)
-    db.commit()  # MySQL: the row, the progress record's removal and the trailing DML commit together
+    db.commit()  # MySQL: the rows, the progress record's removal and the trailing DML in one packet, one commit
     report("migration.done", {"migration": m, "ms": elapsed, "statements": p.done})
-    return Applied(m, elapsed, p.done, (row,))
+    return Applied(m, elapsed, p.done, (row,) if rank is not None else ())
 
 
 def _refuse_if_interrupted(work: Work) -> None:
@@ -248,8 +254,14 @@ def unrecorded(work: Work, err: Exception) -> str:
 def _insert_row(db: Database, history: HistoryTable, m: Migration, opts: ApplyOptions, elapsed: int, *,
                 success: bool) -> HistoryRow:
     # the next rank only: re-reading every row for each migration cost ~1 s over CloudStack's ~170
-    row = HistoryRow(
-        installed_rank=history.next_rank(),
+    row = _row(m, opts, elapsed, success=success, rank=history.next_rank())
+    history.insert(row)
+    return row
+
+
+def _row(m: Migration, opts: ApplyOptions, elapsed: int, *, success: bool, rank: int) -> HistoryRow:
+    return HistoryRow(
+        installed_rank=rank,
         version=m.version,
         description=abbreviate_description(m.description),
         type=m.type.value,
@@ -259,8 +271,6 @@ def _insert_row(db: Database, history: HistoryTable, m: Migration, opts: ApplyOp
         execution_time=elapsed,
         success=success,
     )
-    history.insert(row)
-    return row
 
 
 def _fire(opts: ApplyOptions, event: str, m: Migration | None) -> None:

@@ -96,6 +96,10 @@ class DbapiDatabase:
                 pass
         return max(int(count), 0)
 
+    def later(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        """Without multi-statement packets: run it now (``Database.later``)."""
+        self.run(sql, params)
+
     def run_batch(self, statements: Sequence[str | tuple[str, tuple[Any, ...]]], *,
                   warnings_from: int | None = None) -> tuple[int, Exception | None]:
         """One statement at a time (dialects without multi-statement packets); see ``Database.run_batch``."""

@@ -272,7 +272,7 @@ def _run_options(s: Session, source: steps.Source, run_id: str, options: Migrate
         from_release, to_release = ",".join(source.plan.from_releases) or None, source.plan.target
     record = RunRecord(run_id, TOOL_VERSION, s.installed_by, from_release, to_release, options.phase,
                        "expanded" if options.phase == "expand" else "success")
-    return RunOptions(s.lock, apply_options(s, run_id, callbacks(s, report)), record,
+    return RunOptions(s.step_lock, apply_options(s, run_id, callbacks(s, report)), record,
                       stop_after_one=steps.one_step_only(s, source))
 
 
