@@ -17,6 +17,7 @@ from flywayx.model.redact import redact_text
 
 if TYPE_CHECKING:
     from flywayx.cli.progress import MigrateOutput
+    from flywayx.model.config import Config
 
 # click option name -> Flyway configuration key
 _COMMON: list[tuple[str, str, str]] = [
@@ -144,7 +145,7 @@ def cli(ctx: click.Context) -> None:
     ctx.ensure_object(dict)
 
 
-def config_from(ctx: click.Context) -> Any:
+def config_from(ctx: click.Context) -> Config:
     """Build the effective Config from files, environment and the command line (Flyway's precedence)."""
     from flywayx.config.load import load_config
 
