@@ -226,6 +226,7 @@ def test_mysql_targets_follow_the_url() -> None:
         mysql_targets(["a", "b"], "elsewhere")
 
 
+@pytest.mark.mariadb
 def test_a_mariadb_dump_failing_half_way_leaves_the_database_intact(tmp_path: Path) -> None:
     import hashlib
 
