@@ -32,6 +32,8 @@ _COMMON: list[tuple[str, str, str]] = [
     ("--encoding", "encoding", "Encoding of migration files (default UTF-8)."),
     ("--releases", "releases", "releases.toml to use (default: at the root of the first location)."),
     ("--lock-timeout", "lockTimeout", "Seconds to wait for another runner's lock (default 600)."),
+    ("--connect-timeout", "connectTimeout", "Seconds to open the database session (default 10)."),
+    ("--socket-timeout", "socketTimeout", "Seconds to wait for any answer of the server (default: no limit)."),
     ("--installed-by", "installedBy", "Name recorded in installed_by."),
     ("--working-directory", "workingDirectory", "Directory relative locations resolve against."),
 ]

@@ -165,6 +165,12 @@ KEYS: tuple[KeySpec, ...] = (
     _k("releases", "releases_file", "str", F, "FLYWAY_RELEASES", "Path of releases.toml.", flywayx_only=True),
     _k("lockTimeout", "lock_timeout", "float", F, "FLYWAY_LOCK_TIMEOUT",
        "Seconds to wait for the migration lock.", flywayx_only=True),
+    _k("connectTimeout", "connect_timeout", "float", E, "FLYWAY_CONNECT_TIMEOUT",
+       "Seconds to open a session (TCP, TLS, handshake, login); else the URL's connectTimeout, else 10.",
+       flywayx_only=True),
+    _k("socketTimeout", "socket_timeout", "float", E, "FLYWAY_SOCKET_TIMEOUT",
+       "Seconds to wait for any answer of the server before the run ends (no limit by default); else the "
+       "URL's socketTimeout.", flywayx_only=True),
 )
 
 BY_KEY: dict[str, KeySpec] = {spec.key: spec for spec in KEYS}

@@ -19,9 +19,10 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
+from flywayx.db import timeouts
 from flywayx.db.base import Capabilities, Database, DbWarning
 from flywayx.db.cluster import ClusterInfo, probe
 from flywayx.errors import ConnectionFailed, FlywayxError, UsageError
@@ -59,6 +60,9 @@ class DbapiDatabase:
         self._secrets = [s for s in secrets if s]
         self._in_tx = False
         self._warnings: list[DbWarning] = []
+        self.limits = timeouts.Timeouts()  # set by the dialect's opener (db/timeouts.py)
+        self._watchdog: timeouts.Watchdog | None = None  # the socket limit where the driver has none
+        self._stall_handled = False
         self._cluster: ClusterInfo | None = None
 
     def cluster(self) -> ClusterInfo:
@@ -163,14 +167,35 @@ class DbapiDatabase:
         try:
             cur = self._conn.cursor()
             try:
-                yield cur
+                with self._watchdog.guard() if self._watchdog is not None else nullcontext():
+                    yield cur
             finally:
                 cur.close()
         except self._driver_errors() as err:
             raise self._statement_failed(err, sql) from None
 
+    def _timed_out(self, err: Exception) -> bool:
+        """Whether ``err`` is the socket limit firing (the watchdog's, or the driver's own)."""
+        return self._watchdog is not None and self._watchdog.fired
+
+    def _end_stalled_session(self) -> None:
+        """After the socket limit fired: end this session on the server from a new connection, so the
+        migration lock it holds is freed now (never raises; the idle expiry frees it otherwise)."""
+
+    def _stalled(self, sql: str, code: Any, state: str | None) -> StatementFailed:
+        if not self._stall_handled:
+            self._stall_handled = True
+            self._end_stalled_session()
+        return StatementFailed(
+            self.limits.stalled(), "check the server and the network to it, then run the command again (a "
+            "migrate says whether a migration was left half done and `--resume` is needed); raise "
+            "socketTimeout if statements legitimately run longer", sql=sql, code=code, sql_state=state,
+            timeout=self.limits.socket)
+
     def _statement_failed(self, err: Exception, sql: str) -> StatementFailed:
         reason, code, state = self._describe(err)
+        if self._timed_out(err) or self._stall_handled:
+            return self._stalled(sql, code, state)
         reason = one_line(redact_text(reason, self._secrets))
         if not reason.strip():  # PyMySQL's InterfaceError(0, '') on a connection it already saw die
             reason, code = "the connection to the server is closed", 2013
@@ -220,6 +245,8 @@ class DbapiDatabase:
         self.commit()
 
     def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.close()
         try:
             self._conn.close()
         except Exception:  # closing a dead connection is not an error worth reporting
@@ -232,21 +259,25 @@ def one_line(text: str) -> str:
 
 
 def connect(url: DatabaseUrl, *, user: str | None, password: str | None, connect_retries: int = 0,
-            connect_retries_interval: int = 120, init_sql: str | None = None, read_only: bool = False) -> Database:
+            connect_retries_interval: int = 120, init_sql: str | None = None, read_only: bool = False,
+            connect_timeout: float | None = None, socket_timeout: float | None = None) -> Database:
     """Open ``url``; ``user``/``password`` override the URL's. Raise ConnectionFailed or UsageError.
 
     Retries ``connect_retries`` times, waiting 1 s, 2 s, 4 s... capped at ``connect_retries_interval``
     (Flyway's schedule). ``init_sql`` runs once on the new connection. ``read_only`` (``--dry-run``):
     the server refuses any write of this session (MySQL/MariaDB, PostgreSQL: read-only transactions;
     SQLite: the file opened read-only, and a file that does not exist is not created).
+    ``connect_timeout``/``socket_timeout`` (seconds, or None: the URL's JDBC parameters, then the
+    defaults) bound opening the session and each wait for an answer (``db/timeouts.py``).
     """
     opener = _opener(url.dialect)
+    limits = timeouts.resolve(url.dialect, url.params, connect_timeout, socket_timeout)
     user = user if user is not None else url.user
     password = password if password is not None else url.password
     attempt = 0
     while True:
         try:
-            db = opener(url, user, password, read_only=read_only)
+            db = opener(url, user, password, read_only=read_only, limits=limits)
             break
         except ConnectionFailed:
             if attempt >= connect_retries:

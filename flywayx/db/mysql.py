@@ -18,6 +18,7 @@ from flywayx.db.cluster_lock import ClusterLock
 from flywayx.db.connect import AUTH_HINT, DbapiDatabase, StatementFailed, connection_failed
 from flywayx.db.history import WRITE_COLUMNS, SqlHistoryTable
 from flywayx.db.locks import mysql_named_lock
+from flywayx.db.timeouts import Timeouts
 from flywayx.errors import ConnectionFailed
 from flywayx.model import DatabaseUrl, HistoryRow
 
@@ -33,9 +34,13 @@ _HINTS = {
 _UNREACHABLE = "check that the server runs and that host and port are right"
 
 
-def open_mysql(url: DatabaseUrl, user: str | None, password: str | None, *, read_only: bool = False
-               ) -> MySQLDatabase:
-    """Connect with PyMySQL; failures become ConnectionFailed naming host, port, database, reason."""
+def open_mysql(url: DatabaseUrl, user: str | None, password: str | None, *, read_only: bool = False,
+               limits: Timeouts | None = None) -> MySQLDatabase:
+    """Connect with PyMySQL; failures become ConnectionFailed naming host, port, database, reason.
+
+    ``limits``: the connect limit bounds the TCP connect and every read of the handshake; the socket
+    limit is PyMySQL's read and write timeout from then on (db/timeouts.py)."""
+    limits = limits or Timeouts()
     import pymysql
     from pymysql.constants import CLIENT
 
@@ -44,14 +49,19 @@ def open_mysql(url: DatabaseUrl, user: str | None, password: str | None, *, read
     where = {"host": url.host or "localhost", "port": url.port or 3306, "user": user or "",
              "password": (password or "").encode("utf-8"), "unix_socket": url.unix_socket}
     try:
+        bound = min(max(limits.connect, 0.001), 31536000.0)
         conn = pymysql.connect(
-            **where, database=url.database or None, charset="utf8mb4", autocommit=True, connect_timeout=10,
+            **where, database=url.database or None, charset="utf8mb4", autocommit=True, connect_timeout=bound,
+            read_timeout=bound, write_timeout=bound,  # the handshake reads: a silent server ends here too
             client_flag=CLIENT.MULTI_STATEMENTS,  # run_batch: a run of DML in one round trip
         )
     except pymysql.MySQLError as err:
         raise _failure(url, err, password) from None
+    # from now on the socket limit (PyMySQL reads these before every socket operation; None: no limit)
+    conn._read_timeout = conn._write_timeout = limits.socket or None
     db = MySQLDatabase(conn, [password or ""])
     db.where = where
+    db.limits = limits
     if read_only:
         db.execute("SET SESSION TRANSACTION READ ONLY")
     return db
@@ -135,6 +145,24 @@ class MySQLDatabase(DbapiDatabase):
                 continue
             for _level, code, message in self.query("SHOW WARNINGS"):
                 self._warnings.append(DbWarning(index, str(message), int(code)))
+
+    def _timed_out(self, err: Exception) -> bool:
+        """PyMySQL's read/write timeout: ``(2013, 'Lost connection to MySQL server during query (timed out)')``."""
+        return self.limits.socket > 0 and "timed out" in str(err)
+
+    def _end_stalled_session(self) -> None:
+        """``KILL`` this session from a new connection (the server then frees its locks); best effort."""
+        import pymysql
+
+        try:
+            killer = pymysql.connect(**self.where, connect_timeout=min(self.limits.connect, 10.0),
+                                     read_timeout=self.limits.connect, autocommit=True)
+            try:
+                killer.cursor().execute(f"KILL {int(self._conn.thread_id())}")
+            finally:
+                killer.close()
+        except Exception:  # unreachable: the session ends after limits.idle_expiry seconds idle
+            return
 
     def cancel(self) -> None:
         """``KILL QUERY`` from a second connection (safe in a signal handler: the blocked read resumes
@@ -236,6 +264,8 @@ class MySQLDatabase(DbapiDatabase):
         """Flyway's ``GET_LOCK``; on a Galera node or Group Replication member, under the cluster-wide row
         lock of ``flywayx.db.cluster_lock`` (once the schema exists: before that there is nothing to guard
         but the schema's own creation, which the server serialises)."""
+        if self.limits.idle_expiry:  # a session cut off from us must not keep the lock (db/timeouts.py)
+            self.execute(f"SET SESSION wait_timeout = {self.limits.idle_expiry:d}")
         if not self.cluster().clustered or not self.schema_exists(schema):
             return mysql_named_lock(self.query, schema, table, timeout)
         return self._cluster_lock(schema, table, timeout)

@@ -7,6 +7,7 @@ parameters sets the search path, as the JDBC driver does.
 
 from __future__ import annotations
 
+import math
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -14,6 +15,7 @@ from flywayx.db.base import Capabilities
 from flywayx.db.connect import AUTH_HINT, DbapiDatabase, connection_failed
 from flywayx.db.history import SqlHistoryTable
 from flywayx.db.locks import pg_advisory_lock
+from flywayx.db.timeouts import Timeouts, Watchdog
 from flywayx.errors import ConnectionFailed
 from flywayx.model import DatabaseUrl, HistoryRow
 
@@ -47,21 +49,28 @@ _DROP_RELATION = {"m": "MATERIALIZED VIEW", "v": "VIEW", "r": "TABLE", "p": "TAB
 _DROP_ROUTINE = {"p": "PROCEDURE", "a": "AGGREGATE"}
 
 
-def open_postgres(url: DatabaseUrl, user: str | None, password: str | None, *, read_only: bool = False
-                  ) -> PostgresDatabase:
-    """Connect with psycopg; failures become ConnectionFailed naming host, port, database, reason."""
+def open_postgres(url: DatabaseUrl, user: str | None, password: str | None, *, read_only: bool = False,
+                  limits: Timeouts | None = None) -> PostgresDatabase:
+    """Connect with psycopg; failures become ConnectionFailed naming host, port, database, reason.
+
+    ``limits``: the connect limit is libpq's ``connect_timeout`` (whole seconds, at least 2: libpq's
+    floor); the socket limit is a ``Watchdog`` around every statement (libpq has none)."""
     import psycopg
 
+    limits = limits or Timeouts()
     params = dict(url.params)
     try:
         conn = psycopg.connect(
             host=url.unix_socket or url.host or "localhost", port=url.port or 5432, user=user or None,
             password=password or None, dbname=url.database or "postgres", autocommit=True,
-            connect_timeout=int(params.get("connectTimeout", "10")), application_name="flywayx",
+            connect_timeout=max(2, math.ceil(limits.connect)), application_name="flywayx",
         )
     except psycopg.Error as err:
         raise _failure(url, str(err), password) from None
     db = PostgresDatabase(conn, [password or ""])
+    db.limits, db.where = limits, (url, user, password)
+    if limits.socket > 0:
+        db.guard_socket()
     if params.get("currentSchema"):
         db.query("SELECT set_config('search_path', ?, false)", (params["currentSchema"],))
         db.capture_session()
@@ -100,6 +109,8 @@ class PostgresDatabase(DbapiDatabase):
     def __init__(self, conn: Any, secrets: list[str]) -> None:
         super().__init__(conn, secrets)
         self._notices: list[tuple[str, int | None, str | None]] = []
+        self._pid = 0
+        self.where: tuple[DatabaseUrl, str | None, str | None] | None = None  # what a new connection needs
         conn.add_notice_handler(self._notice)
         self.capture_session()
 
@@ -210,7 +221,33 @@ class PostgresDatabase(DbapiDatabase):
         return PostgresHistoryTable(self, schema, table, tablespace)
 
     def lock(self, schema: str, table: str, timeout: float) -> AbstractContextManager[None]:
+        """Flyway's advisory lock; with a socket limit, a session that stays idle longer than
+        ``limits.idle_expiry`` (cut off from us) is ended by the server, which frees the lock."""
+        if self.limits.idle_expiry:
+            for name in ("idle_session_timeout", "idle_in_transaction_session_timeout"):
+                self.query(f"SELECT set_config('{name}', ?, false)", (f"{self.limits.idle_expiry}s",))
         return pg_advisory_lock(self.query, schema, table, timeout)
+
+    def guard_socket(self) -> None:
+        """The socket limit: each statement is watched; one running past it gets its socket shut down."""
+        self._pid = int(self._conn.info.backend_pid)
+        self._watchdog = Watchdog(self.limits.socket, lambda: int(self._conn.pgconn.socket))
+
+    def _end_stalled_session(self) -> None:
+        """``pg_terminate_backend`` of this session from a new connection; best effort."""
+        import psycopg
+
+        if self.where is None:
+            return
+        url, user, password = self.where
+        try:
+            with psycopg.connect(host=url.unix_socket or url.host or "localhost", port=url.port or 5432,
+                                 user=user or None, password=password or None, dbname=url.database or "postgres",
+                                 autocommit=True, connect_timeout=max(2, math.ceil(self.limits.connect)),
+                                 application_name="flywayx") as killer:
+                killer.execute("SELECT pg_terminate_backend(%s)", (self._pid,))
+        except Exception:  # unreachable: the session ends after limits.idle_expiry seconds idle
+            return
 
     def restore_session(self, default_schema: str) -> None:
         """Back to the original role; search path = default schema then the original path (Flyway's rule)."""

@@ -22,6 +22,7 @@ from flywayx.db.base import Capabilities
 from flywayx.db.connect import DbapiDatabase, connection_failed
 from flywayx.db.history import SqlHistoryTable
 from flywayx.db.locks import file_lock
+from flywayx.db.timeouts import Timeouts
 from flywayx.errors import StateError
 from flywayx.model import DatabaseUrl, HistoryRow
 
@@ -29,12 +30,13 @@ CAPABILITIES = Capabilities(transactional_ddl=True, lock_kind="file", has_schema
 _IGNORED_TABLES = ("android_metadata", "sqlite_sequence")
 
 
-def open_sqlite(url: DatabaseUrl, user: str | None, password: str | None, *, read_only: bool = False
-                ) -> SqliteDatabase:
+def open_sqlite(url: DatabaseUrl, user: str | None, password: str | None, *, read_only: bool = False,
+                limits: Timeouts | None = None) -> SqliteDatabase:
     """Open (or create) the database file; ConnectionFailed if its directory is missing.
 
     ``read_only``: an existing file is opened read-only; a missing one is not created (an empty
-    in-memory database stands in for it, which is what a new file would be)."""
+    in-memory database stands in for it, which is what a new file would be). ``limits``: a file has
+    no network to time out; accepted for the common signature."""
     import sqlite3
 
     path = url.database or ":memory:"

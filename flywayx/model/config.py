@@ -97,6 +97,8 @@ class Config:
     # flywayx's own keys
     releases_file: str | None = None
     lock_timeout: float = 600.0
+    connect_timeout: float | None = None  # seconds; None: the URL's JDBC parameter, else 10 (db/timeouts.py)
+    socket_timeout: float | None = None  # seconds; None: the URL's JDBC parameter, else no limit
     # Flyway keys flywayx accepts but does not use (driver, jdbcProperties.*, ...); repr=False
     # because some (jdbcProperties.password) are secrets.
     extra: tuple[tuple[str, str], ...] = field(default_factory=tuple, repr=False)

@@ -118,6 +118,13 @@ def _pending(world: World, scope: frozenset[str], out: _Outcome) -> list[Item]:
     return pending
 
 
+def _shared(world: World, a: Item, b: Item) -> tuple[str, ...]:
+    """The objects through which two changes interfere; a table's column order (``order:t``) only when
+    releases.toml does not declare ``[lines] column_order = "any"``."""
+    objects = shared_objects(a.footprint, b.footprint)
+    return objects if world.column_order_matters else tuple(o for o in objects if not o.startswith("order:"))
+
+
 def _declared(world: World, a: Item, b: Item) -> bool:
     return (a.version, b.version) in world.resolutions
 
@@ -136,8 +143,7 @@ def _interleave(world: World, scope: frozenset[str], pending: list[Item],
         if policy.get(item.line, Ordering.INTERLEAVE) is Ordering.STRICT:
             out.strict.append(Conflict(item.key, first.key, ()))
             continue
-        clashes = [(a, shared_objects(item.footprint, a.footprint)) for a in later
-                   if not _declared(world, item, a)]
+        clashes = [(a, _shared(world, item, a)) for a in later if not _declared(world, item, a)]
         bad = [Conflict(item.key, a.key, objs) for a, objs in clashes if objs]
         out.conflicts += bad
         if not bad:

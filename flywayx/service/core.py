@@ -14,7 +14,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flywayx import apply
 from flywayx.apply import Applied
@@ -30,6 +30,7 @@ from flywayx.model.results import (
     MigrateReport,
     Recorded,
     ValidateReport,
+    Waiting,
 )
 from flywayx.plan.ledger import Record
 from flywayx.service import cluster, dryrun, lines, resume, rsu, steps, upgrade
@@ -185,6 +186,7 @@ class PlanView:
     statements: Mapping[str, Sequence[Statement] | None]
     before: list[Record]
     after: list[Record]
+    waiting: list[Waiting] = field(default_factory=list)  # --phase expand: steps left for --phase contract
 
 
 def plan(config: Config, to_release: str | None, phase: str | None) -> PlanView:
@@ -201,7 +203,8 @@ def plan(config: Config, to_release: str | None, phase: str | None) -> PlanView:
         for step in source.selected():
             _ = step.phase  # footprints now, while the background analysis is still there to ask
         before, after = source.records_due()
-        return PlanView(source.plan, source.selected(), source.analysed.statements, before, after)
+        statements = {**source.analysed.statements, **source.sent()}
+        return PlanView(source.plan, source.selected(), statements, before, after, source.waiting())
 
 
 def choose(s: Session, options: MigrateOptions, recorder: dryrun.Recorder | None = None, *,
@@ -294,7 +297,10 @@ def _record_state(s: Session, run_id: str | None, rows: list[HistoryRow], *, cha
     if not s.history.exists():
         return []
     try:
-        safety.record_state(s, run_id, rows, changed=changed)
+        # under the migration lock: another runner cannot be half-way through its migrations while
+        # this one reads the schema, and the next seq of flywayx_schema_state is this runner's alone
+        with s.lock():
+            safety.record_state(s, run_id, rows, changed=changed)
     except FlywayxError as err:
         with contextlib.suppress(Exception):  # the connection may be gone; the warning says enough
             s.db.rollback()

@@ -105,7 +105,8 @@ def _connect(config: Config, read_only: bool = False) -> Database:
                    connect_retries=config.connect_retries,
                    connect_retries_interval=config.connect_retries_interval,
                    init_sql=effective_init_sql(config.init_sql, os.environ),
-                   read_only=read_only)
+                   read_only=read_only, connect_timeout=config.connect_timeout,
+                   socket_timeout=config.socket_timeout)
 
 
 def _schemas(config: Config, db: Database) -> tuple[list[str], str]:

@@ -9,7 +9,9 @@ to the server, byte for byte, in both directions, until told otherwise:
   byte, so even the handshake hangs).
 - ``hold_replies_after(marker)``: once a client sends bytes containing ``marker``, those bytes go
   to the server and every reply from then on is held back: the server finished the statement, the
-  client never hears it. ``replied`` is set when the server's first held reply arrived.
+  client never hears it. ``replied`` is set when the server's first held reply arrived, ``marked``
+  is when the marker passed. ``stall_new=True``: from then on every connection stalls, new ones
+  too (the server is unreachable: not even a closed connection is passed on).
 - ``cut()``: close every connection at once (both sides see a reset/EOF).
 - ``delay(seconds)``: each chunk waits that long before it is forwarded.
 - ``resume()``: forward again, held bytes first.
@@ -54,10 +56,12 @@ class Proxy:
         self._lock = threading.Lock()
         self._stall_new = False
         self._marker: bytes | None = None
+        self._stall_new_on_marker = False
         self._delay = 0.0
         self._stop = threading.Event()
         self.replied = threading.Event()  # a reply arrived after the marker and was held back
         self.connections = 0
+        self.marked: float | None = None  # when the marker passed (time.monotonic)
         threading.Thread(target=self._accept, daemon=True).start()
 
     # control ---------------------------------------------------------------------------------
@@ -67,9 +71,12 @@ class Proxy:
                 link.stalled = True
             self._stall_new = new
 
-    def hold_replies_after(self, marker: bytes) -> None:
+    def hold_replies_after(self, marker: bytes, *, stall_new: bool = False) -> None:
+        """``stall_new``: from the moment the marker passes, connections opened later stall too (the
+        server is unreachable, not just this connection's path)."""
         self.replied.clear()
         self._marker = marker
+        self._stall_new_on_marker = stall_new
 
     def delay(self, seconds: float) -> None:
         self._delay = seconds
@@ -141,9 +148,12 @@ class Proxy:
                 self._forward(link, way, other, data)
 
     def _forward(self, link: _Link, way: str, other: socket.socket, data: bytes) -> None:
+        held = link.stalled or (way == "down" and link.hold_down)
         if way == "up" and self._marker is not None and self._marker in data:
             link.hold_down = True
-        held = link.stalled or (way == "down" and link.hold_down)
+            self.marked = time.monotonic()
+            if self._stall_new_on_marker:  # the whole path breaks: this link, the others, new ones
+                self.stall(new=True)
         if held:
             link.held[way].append(data)
             if way == "down" and link.hold_down:

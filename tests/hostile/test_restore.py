@@ -157,6 +157,7 @@ def test_a_restore_killed_while_loading_leaves_the_previous_database_intact(fami
         proc.communicate()
         time.sleep(0.5)  # the clients die with flywayx; give the server a moment to end their sessions
         assert _state(db) == before
+        assert not _running_with(str(dump))  # no pg_restore left behind to finish the job
         if family == "mariadb":  # the half-loaded scratch database is there, nothing is loading into it
             n = db.query(f"SELECT COUNT(*) FROM `{db.schema}__fx_restore`.big")[0][0]
             time.sleep(0.5)
@@ -168,6 +169,30 @@ def test_a_restore_killed_while_loading_leaves_the_previous_database_intact(fami
         if family == "mariadb":
             assert db.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE "
                             f"'{db.schema}\\_\\_fx%'") == []  # scratch and previous dropped
+
+
+def _running_with(arg: str) -> list[int]:
+    """Processes whose command line holds ``arg``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and arg.encode() in (proc / "cmdline").read_bytes().split(b"\0"):
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_mysql_targets_follow_the_url() -> None:
+    from flywayx.db.restore_mysql import mysql_targets
+    from flywayx.errors import UsageError
+
+    assert mysql_targets(["app"], "copy") == {"app": "copy"}  # one database: wherever the URL says
+    assert mysql_targets(["app"], None) == {"app": "app"}  # the manifest's name is the default
+    assert mysql_targets(["a", "b"], None) == {"a": "a", "b": "b"}
+    assert mysql_targets(["a", "b"], "b") == {"a": "a", "b": "b"}
+    with pytest.raises(UsageError, match="holds 2 databases"):
+        mysql_targets(["a", "b"], "elsewhere")
 
 
 def test_a_mariadb_dump_failing_half_way_leaves_the_database_intact(tmp_path: Path) -> None:

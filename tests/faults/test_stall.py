@@ -1,0 +1,99 @@
+"""A server that stops answering mid-run: the run ends within the configured timeout with one clear
+error, and the migration lock does not outlive it (freed at once when the server can still be
+reached, expiring otherwise); the next run then finishes the job.
+
+The run goes through ``tests/faults/proxy.py``: the packet carrying a marked statement reaches the
+server, and from then on nothing comes back (the server completed it; the client never hears).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from flywayx.db.timeouts import Timeouts
+from tests.e2e import harness
+from tests.faults.proxy import Proxy
+from tests.faults.test_inflight_kinds import _server, via
+
+FAMILIES = [pytest.param("mariadb", marks=pytest.mark.mariadb), pytest.param("postgresql", marks=pytest.mark.postgres)]
+SOCKET, CONNECT = 2.0, 2.0
+SLACK = 6.0  # process start, the shared machine's load
+
+
+def _project(tmp: Path) -> Path:
+    loc = tmp / "sql"
+    loc.mkdir()
+    (loc / "V1__a.sql").write_text("CREATE TABLE a (id INT);\nINSERT INTO a VALUES (1);\n")
+    (loc / "V2__b.sql").write_text("CREATE TABLE b (id INT);\nINSERT INTO b VALUES (42);\nCREATE TABLE c (id INT);\n")
+    return loc
+
+
+def _finish(db: harness.Db, loc: Path) -> float:
+    """Recover as an operator would; return how long the first command waited for the lock."""
+    started = time.monotonic()
+    r = harness.run("--url", db.url, "--locations", str(loc), "--lock-timeout", "60", "migrate")
+    waited = time.monotonic() - started
+    if db.family == "mariadb":  # DDL committed as it ran: the interrupted migration is resumed
+        assert r.code == 1 and "--resume" in r.err, r.err
+        r = harness.run("--url", db.url, "--locations", str(loc), "migrate", "--resume")
+    assert r.code == 0, r.err
+    assert db.query("SELECT id FROM b") == [(42,)] and db.query("SELECT COUNT(*) FROM c") == [(0,)]
+    return waited
+
+
+def _one_error(err: str) -> None:
+    assert err.count("ERROR:") == 1 and "hint:" in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_stalled_connection_ends_the_run_within_the_socket_timeout(family: str, tmp_path: Path) -> None:
+    loc = _project(tmp_path)
+    with harness.scratch(family, tmp_path) as db, Proxy(*_server(db.url)) as proxy:
+        proxy.hold_replies_after(b"VALUES (42)")
+        r = harness.run("--url", via(proxy, db.url), "--locations", str(loc), "--socket-timeout", str(SOCKET),
+                        "migrate", timeout=60)
+        ended = time.monotonic()
+        assert proxy.marked is not None
+        assert SOCKET * 0.9 <= ended - proxy.marked <= SOCKET + SLACK, ended - proxy.marked
+        assert r.code == 1 and f"no answer from the server within socketTimeout ({SOCKET:g} s)" in r.err, r.err
+        _one_error(r.err)
+        # the server is still reachable: the stalled session was ended from a new connection, so the
+        # lock is free at once (the proxy still holds the old connection open)
+        assert _finish(db, loc) < SLACK
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_unreachable_server_the_lock_expires(family: str, tmp_path: Path) -> None:
+    """The whole path breaks (new connections stall too): the run still ends, within the socket limit
+    plus one connect limit (its attempt to end the stalled session), and the server ends the idle
+    session that held the lock after ``Timeouts.idle_expiry``. Limits given JDBC-style in the URL."""
+    loc = _project(tmp_path)
+    unit = 1000 if family == "mariadb" else 1  # Connector/J: milliseconds; PgJDBC: seconds
+    with harness.scratch(family, tmp_path) as db, Proxy(*_server(db.url)) as proxy:
+        proxy.hold_replies_after(b"VALUES (42)", stall_new=True)
+        url = via(proxy, db.url) + f"?socketTimeout={SOCKET * unit:g}&connectTimeout={CONNECT * unit:g}"
+        r = harness.run("--url", url, "--locations", str(loc), "migrate", timeout=60)
+        assert proxy.marked is not None
+        took = time.monotonic() - proxy.marked
+        assert took <= SOCKET + CONNECT + SLACK, took
+        assert r.code == 1 and "socketTimeout" in r.err, r.err
+        _one_error(r.err)
+        waited = _finish(db, loc)
+        expiry = Timeouts(CONNECT, SOCKET).idle_expiry
+        assert expiry - SOCKET - 1 <= took + waited <= expiry + SLACK, (took, waited, expiry)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_silent_server_ends_the_connect_within_the_connect_timeout(family: str, tmp_path: Path) -> None:
+    """The TCP connect succeeds (to the proxy) but the server's greeting never comes."""
+    with harness.scratch(family, tmp_path) as db, Proxy(*_server(db.url)) as proxy:
+        proxy.stall(new=True)
+        started = time.monotonic()
+        r = harness.run("--url", via(proxy, db.url), "--connect-timeout", str(CONNECT), "info", timeout=60)
+        took = time.monotonic() - started
+        assert r.code == 1 and "Unable to connect" in r.err, r.err
+        _one_error(r.err)
+        assert took <= CONNECT + SLACK, took
