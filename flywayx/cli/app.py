@@ -12,34 +12,19 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from flywayx import __version__
+from flywayx.config.keys import COMMAND_LINE_OPTIONS, option_name
 from flywayx.errors import FlywayxError
 from flywayx.model.redact import redact_text
 
 if TYPE_CHECKING:
     from flywayx.cli.progress import MigrateOutput
+    from flywayx.model.config import Config
 
-# click option name -> Flyway configuration key
-_COMMON: list[tuple[str, str, str]] = [
-    ("--url", "url", "Database URL: sqlite:///app.db, mysql://user@host/db, postgresql://…, or jdbc:…"),
-    ("--user", "user", "Database user."),
-    ("--password", "password", "Database password (prefer FLYWAY_PASSWORD or --ask-password)."),
-    ("--schemas", "schemas", "Comma-separated schemas; the first holds the history table."),
-    ("--default-schema", "defaultSchema", "Schema that holds the history table."),
-    ("--locations", "locations", "Comma-separated migration locations (filesystem:dir or dir)."),
-    ("--table", "table", "History table name (default flyway_schema_history)."),
-    ("--config-files", "configFiles", "Comma-separated config files (flyway.toml or flyway.conf)."),
-    ("--environment", "environment", "TOML environment to use (default 'default')."),
-    ("--encoding", "encoding", "Encoding of migration files (default UTF-8)."),
-    ("--releases", "releases", "releases.toml to use (default: at the root of the first location)."),
-    ("--lock-timeout", "lockTimeout", "Seconds to wait for another runner's lock (default 600)."),
-    ("--connect-timeout", "connectTimeout", "Seconds to open the database session (default 10)."),
-    ("--socket-timeout", "socketTimeout", "Seconds to wait for any answer of the server (default: no limit)."),
-    ("--installed-by", "installedBy", "Name recorded in installed_by."),
-    ("--working-directory", "workingDirectory", "Directory relative locations resolve against."),
-]
+# The options every command accepts: flywayx.config.keys.COMMAND_LINE_OPTIONS, as (option, key, help).
+_COMMON: list[tuple[str, str, str]] = [(option_name(key), key, help_) for key, help_ in COMMAND_LINE_OPTIONS]
 
 
-def _common(func: Callable[..., Any]) -> Callable[..., Any]:
+def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The options every command accepts, before or after its name (``flywayx migrate -q`` and
     ``flywayx -q migrate`` are the same)."""
     for flag, _key, help_ in reversed(_COMMON):
@@ -120,7 +105,7 @@ def _store_output(ctx: click.Context, _param: click.Parameter, value: str | None
         _overrides(ctx)["outputType"] = value
 
 
-def _set(ctx: click.Context, **values: Any) -> None:
+def set_keys(ctx: click.Context, **values: Any) -> None:
     """Record command options (Flyway keys) that were given."""
     store = _overrides(ctx)
     for key, value in values.items():
@@ -134,7 +119,7 @@ def _set(ctx: click.Context, **values: Any) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(__version__, "--version", prog_name="flywayx")
-@_common
+@common_options
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """flywayx: Flyway-compatible migrations that understand release lines.
@@ -144,7 +129,7 @@ def cli(ctx: click.Context) -> None:
     ctx.ensure_object(dict)
 
 
-def config_from(ctx: click.Context) -> Any:
+def config_from(ctx: click.Context) -> Config:
     """Build the effective Config from files, environment and the command line (Flyway's precedence)."""
     from flywayx.config.load import load_config
 
@@ -273,7 +258,7 @@ def report_error(err: FlywayxError, as_json: bool, secrets: list[str]) -> int:
     if as_json:
         payload: dict[str, Any] = {"errorCode": err.error_code, "message": message}
         for key in ("conflicts", "strict", "unreachable", "reachable", "reachable_on_line", "problems", "errors",
-                    "script", "line", "statement", "applied_statements"):
+                    "script", "line", "statement", "applied_statements", "warnings"):
             if key in err.details:
                 payload[key] = _jsonable(err.details[key])
         payload["cause"] = None
@@ -285,6 +270,8 @@ def report_error(err: FlywayxError, as_json: bool, secrets: list[str]) -> int:
             click.echo(f"  {extra}", err=True)
         if err.hint:
             click.echo(f"hint: {redact_text(err.hint, secrets)}", err=True)
+        for warning in err.details.get("warnings", ()):
+            click.echo(f"warning: {redact_text(warning, secrets)}", err=True)
     return err.exit_code
 
 

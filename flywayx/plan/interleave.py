@@ -148,8 +148,10 @@ def _interleave(world: World, scope: frozenset[str], pending: list[Item],
         out.conflicts += bad
         if not bad:
             n = fx.count_after(item.pos)
+            trusted = [a.key for a in later if _declared(world, item, a)]
             why = (f"out of order in {target}: canonically before applied {first.key}; "
-                   f"commutes with the {n} applied change(s) after it")
+                   f"commutes with the {n} applied change(s) after it"
+                   + (f" (declared, not proven: [commutes] with {', '.join(trusted)})" if trusted else ""))
             out.steps.append((item, True, why))
             out.later[id(item)] = tuple(_same_tables(fx, item))
 
@@ -194,7 +196,10 @@ def _raise_unreachable(world: World, target: str | None, bad: list[Item]) -> Non
     covers = _covering_releases(world)
     line = world.index.release(target).line if target is not None else None
     on_line = world.index.minimal([r for r in covers if world.index.release(r).line == line])
-    raise unreachable_error(target, bad, line, world.index.minimal(covers), on_line)
+    reachable = world.index.minimal(covers)
+    past = target is not None and any(target in world.index.closure(r) for r in reachable)
+    onward = world.index.minimal([r for r in covers if target in world.index.closure(r)]) if target else []
+    raise unreachable_error(target, bad, line, reachable, on_line, past=past, onward=onward)
 
 
 def _raise_conflicts(world: World, target: str | None, out: _Outcome,

@@ -171,6 +171,37 @@ def test_a_restore_killed_while_loading_leaves_the_previous_database_intact(fami
                             f"'{db.schema}\\_\\_fx%'") == []  # scratch and previous dropped
 
 
+def test_a_sqlite_restore_killed_while_copying_leaves_the_previous_database_intact(tmp_path: Path) -> None:
+    import sqlite3
+
+    loc = _project(tmp_path)
+    with harness.scratch("sqlite", tmp_path) as db:
+        assert _cli(db.url, loc, "migrate").code == 0
+        with sqlite3.connect(db.url.removeprefix("sqlite:///")) as conn:
+            conn.execute("CREATE TABLE big (id INT PRIMARY KEY, pad VARCHAR(120))")
+            conn.execute(f"INSERT INTO big WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                         f"WHERE i < {ROWS * 3}) SELECT i, printf('%.100c', 'x') FROM n")
+        assert _cli(db.url, loc, "migrate", "--backup", str(tmp_path / "bk")).code == 0
+        dump = _dump(tmp_path / "bk")
+        db.query("DELETE FROM big WHERE id > 1000")
+        db.query("INSERT INTO base VALUES (2, 'after the backup')")
+        before = _state(db)
+        journal = Path(db.url.removeprefix("sqlite:///") + "-journal")
+        args = [*harness.FLYWAYX, "--url", db.url, "--locations", str(loc), "restore", "--force", str(dump)]
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=harness.env())
+        deadline = time.monotonic() + 60
+        while not journal.exists():  # the copy's write transaction has begun
+            assert proc.poll() is None, "the restore ended before the kill: raise FLYWAYX_RESTORE_KILL_ROWS"
+            assert time.monotonic() < deadline
+            time.sleep(0.002)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.communicate()
+        assert _state(db) == before  # SQLite rolls the hot journal back on the next open
+        assert _cli(db.url, loc, "restore", "--force", str(dump)).code == 0
+        assert _state(db)["big"] == [(ROWS * 3, ROWS * 3 * (ROWS * 3 + 1) // 2)]
+
+
 def _running_with(arg: str) -> list[int]:
     """Processes whose command line holds ``arg``."""
     found = []
@@ -195,6 +226,7 @@ def test_mysql_targets_follow_the_url() -> None:
         mysql_targets(["a", "b"], "elsewhere")
 
 
+@pytest.mark.mariadb
 def test_a_mariadb_dump_failing_half_way_leaves_the_database_intact(tmp_path: Path) -> None:
     import hashlib
 
