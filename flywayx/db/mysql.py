@@ -23,7 +23,7 @@ from flywayx.errors import ConnectionFailed
 from flywayx.model import DatabaseUrl, HistoryRow
 
 CAPABILITIES = Capabilities(transactional_ddl=False, lock_kind="named", has_schemas=True, quote="`",
-                            batches=True)
+                            batches=True, statement_record=True)
 
 _HINTS = {
     1045: AUTH_HINT,  # ER_ACCESS_DENIED_ERROR: wrong password (or user)
