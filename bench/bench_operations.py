@@ -25,8 +25,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flywayx.cli.app import run as flywayx_run  # noqa: E402
-from tests.online.two_apps import NEW_BASE, OLD_BASE, SCENARIOS, App, connect, longest_gap, seed_sql  # noqa: E402
-from tests.online.two_apps import project_files  # noqa: E402
+from tests.online.two_apps import (  # noqa: E402
+    NEW_BASE,
+    OLD_BASE,
+    SCENARIOS,
+    App,
+    connect,
+    longest_gap,
+    project_files,
+    seed_sql,
+)
 
 SERVERS = {"mariadb": ("mysql://root@127.0.0.1:3306/{db}", {"host": "127.0.0.1", "port": 3306, "user": "root",
                                                             "password": ""}),

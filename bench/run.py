@@ -230,7 +230,8 @@ def _sqlglot_row(texts: list[str]) -> Row:
 
 def other_scripts(quick: bool) -> list[tuple[str, str]]:
     args = {"bench_plan.py": ["--sizes", "1000,10000" if quick else "1000,10000,50000",
-                              "--repeat", "1" if quick else "3"]}
+                              "--repeat", "1" if quick else "3"],
+            "bench_releases.py": ["--sizes", "1000,5000" if quick else "1000,5000,10000,20000"]}
     out = []
     for script in sorted((ROOT / "bench").glob("bench_*.py")):
         cmd = [sys.executable, str(script), *args.get(script.name, [])]

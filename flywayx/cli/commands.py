@@ -29,12 +29,13 @@ from flywayx.model.results import Waiting
 @click.option("--backup", "backup_dir", type=click.Path(file_okay=False), help="Take a backup into DIR first.")
 @click.option("--dry-run", is_flag=True, help="Show what would run (same checks and refusals); change nothing.")
 @click.option("--sql", "show_sql", is_flag=True, help="With --dry-run: also print every statement that would run.")
+@click.option("--rsu", is_flag=True, help="Galera, with --phase expand: rolling schema upgrade, node by node.")
 @click.pass_context
 @fleet_options("migrate")
 def migrate(ctx: click.Context, target: str | None, out_of_order: bool | None, baseline_on_migrate: bool | None,
             ignore_migration_patterns: str | None, validate_on_migrate: bool | None, to_release: str | None,
             phase: str | None, resume: bool, in_flight: str | None, backup_dir: str | None, dry_run: bool,
-            show_sql: bool) -> None:
+            show_sql: bool, rsu: bool) -> None:
     """Apply pending migrations (Flyway's migrate), or upgrade to a release with --to."""
     from flywayx import service
 
@@ -45,7 +46,7 @@ def migrate(ctx: click.Context, target: str | None, out_of_order: bool | None, b
     config = config_from(ctx)
     options = service.MigrateOptions(resume=resume, in_flight=in_flight, dry_run=dry_run, backup_dir=backup_dir,
                                      to_release=to_release, phase=None if phase == "all" else phase,
-                                     show_sql=show_sql)
+                                     show_sql=show_sql, rsu=rsu)
     reporter = progress_reporter(ctx)
     result = service.migrate(config, options, reporter)
     if json_mode(ctx):
@@ -53,10 +54,10 @@ def migrate(ctx: click.Context, target: str | None, out_of_order: bool | None, b
         return
     _warn(result.warnings)
     schema = reporter.schema or result.header.schema_name.split(", ")[0]
+    if not reporter.announced:  # first, as Flyway prints it (also before what a dry run would do)
+        say(ctx, f"Current version of schema {schema}: {result.initial_version or '<< Empty Schema >>'}")
     if result.dry_run:
         say_actions(ctx, result.actions, schema)
-    if not reporter.announced:
-        say(ctx, f"Current version of schema {schema}: {result.initial_version or '<< Empty Schema >>'}")
     recorded = len(result.recorded)
     if result.dry_run:
         n = len(result.applied)

@@ -31,6 +31,8 @@ def plan(ctx: click.Context, to_release: str | None, phase: str | None, show_sql
         payload["operation"] = "plan"
         payload["phase"] = phase
         payload["steps"] = [_step_json(st, view.statements, show_sql) for st in steps]
+        if phase == "expand":
+            payload["waitingForContract"] = [w.to_json() for w in view.waiting]
         payload["records"] = [{"version": r.change.migration.version.text if r.change.migration.version else None,
                                "description": r.change.migration.description, "release": r.release,
                                "recordedAs": r.how, "satisfiedBy": r.by, "when": when} for when, r in records]
@@ -48,6 +50,10 @@ def plan(ctx: click.Context, to_release: str | None, phase: str | None, show_sql
         if show_sql:
             for stmt in view.statements.get(st.migration.script) or []:
                 say(ctx, "       " + stmt.sql.replace("\n", "\n       ") + ";")
+    if view.waiting:
+        say(ctx, f"Waiting for --phase contract ({len(view.waiting)}):")
+        for wait in view.waiting:
+            say(ctx, f"     {wait.script} ({wait.phase}): {wait.why}")
     deferred = [k for k in full.skipped if k.reason.startswith("deferred:")]
     if deferred:
         say(ctx, f"Deferred ({len(deferred)}): {deferred[0].reason.removeprefix('deferred: ')}: "

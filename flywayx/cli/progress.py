@@ -53,7 +53,7 @@ class MigrateOutput:
         handler = {"migrate.begin": self._begin, "migration.start": self._start, "migration.done": self._done,
                    "statement.done": self._statement, "statement.warnings": self._warnings,
                    "backup.done": self._backup, "backup.skipped": self._no_backup,
-                   "index.dropped": self._index_dropped}.get(event)
+                   "index.dropped": self._index_dropped, "rsu.node": self._rsu}.get(event)
         if handler is not None:
             handler(data)
 
@@ -71,6 +71,10 @@ class MigrateOutput:
 
     def _no_backup(self, data: dict[str, Any]) -> None:
         click.echo(f"No backup taken into {data['dir']}: the schemas do not exist yet, there is nothing to lose")
+
+    def _rsu(self, data: dict[str, Any]) -> None:
+        where = "the runner's node, now" if data["last"] else "desynced, altered, resynced"
+        click.echo(f"Rolling schema upgrade of {data['script']}: node {data['node']} ({where})")
 
     def _index_dropped(self, data: dict[str, Any]) -> None:
         self.clear()

@@ -13,7 +13,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from flywayx.errors import ConfigError
 
@@ -74,6 +74,20 @@ def parse_toml(text: str, source: str) -> dict[str, Setting]:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _syntax_error(str(exc), source) from None
+    except RecursionError:
+        raise _too_deep(source) from None
+    try:
+        return _settings(document, text, source)
+    except RecursionError:  # hostile nesting of tables (a 20,000-part dotted key, say)
+        raise _too_deep(source) from None
+
+
+def _too_deep(source: str) -> ConfigError:
+    return ConfigError("Error parsing config file: tables or arrays nested too deeply", hint=f"in {source}",
+                       source=source)
+
+
+def _settings(document: dict[str, Any], text: str, source: str) -> dict[str, Setting]:
     lines = _key_lines(text)
     settings: dict[str, Setting] = {}
     flyway = document.get("flyway", {})

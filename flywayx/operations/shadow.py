@@ -8,9 +8,16 @@ triggers copy each write to the other column (``up``: old -> new, ``down``: new 
   computed from the old one;
 - UPDATE: whichever column the statement changed is copied to the other.
 
-A backfill walks the table by ranges of an integer key (``batch`` keys per statement), committing
-after each range, so no write waits for more than one range: MariaDB/MySQL in a ``BEGIN NOT ATOMIC``
-block, PostgreSQL in a ``DO`` block (outside a transaction, so ``COMMIT`` is allowed).
+Rows written before the triggers exist keep the new column NULL and are filled by the copy, which
+only touches rows whose new column is NULL; so on MariaDB (one trigger per event) the UPDATE trigger
+is created before the INSERT trigger, never leaving a filled new column that an update made stale.
+
+A backfill walks the table by ranges of an integer key (``batch`` keys per statement, the next range
+starting at the next existing key, so gaps in the keys cost nothing), committing after each range,
+so no write waits for more than one range: MariaDB/MySQL in a ``BEGIN NOT ATOMIC``
+block under READ COMMITTED (no gap locks, so the running release's inserts never wait; the session's
+level is restored, also on failure), PostgreSQL in a ``DO`` block (outside a transaction, so
+``COMMIT`` is allowed).
 Expressions are written with plain column names; in trigger bodies they are read from ``NEW``.
 """
 
@@ -20,6 +27,7 @@ import re
 from dataclasses import dataclass
 
 from flywayx.operations.ddl import Sql
+from flywayx.operations.spec import OperationError
 
 
 @dataclass(frozen=True)
@@ -52,12 +60,14 @@ def sync_triggers(s: Shadow, sql: Sql) -> list[str]:
     ins, upd = trigger_names(s)
     if sql.mysql:
         changed_old, changed_new = f"NOT (NEW.{old} <=> OLD.{old})", f"NOT (NEW.{new} <=> OLD.{new})"
+        # the UPDATE trigger first: a row inserted while only the INSERT trigger existed would get the new
+        # column filled, and an update before the UPDATE trigger would leave it stale, unseen by the copy
         return [
-            f"CREATE TRIGGER {sql.q(ins)} BEFORE INSERT ON {t} FOR EACH ROW\nBEGIN\n"
-            f"  IF NEW.{new} IS NULL THEN SET NEW.{new} = {up}; ELSE SET NEW.{old} = {down}; END IF;\nEND",
             f"CREATE TRIGGER {sql.q(upd)} BEFORE UPDATE ON {t} FOR EACH ROW\nBEGIN\n"
             f"  IF {changed_old} THEN SET NEW.{new} = {up};\n"
             f"  ELSEIF {changed_new} THEN SET NEW.{old} = {down}; END IF;\nEND",
+            f"CREATE TRIGGER {sql.q(ins)} BEFORE INSERT ON {t} FOR EACH ROW\nBEGIN\n"
+            f"  IF NEW.{new} IS NULL THEN SET NEW.{new} = {up}; ELSE SET NEW.{old} = {down}; END IF;\nEND",
         ]
     fn = sql.q(ins)
     return [
@@ -78,25 +88,39 @@ def drop_triggers(s: Shadow, sql: Sql) -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {sql.q(ins)} ON {sql.q(s.table)}", f"DROP FUNCTION IF EXISTS {sql.q(ins)}()"]
 
 
+def _block(sql: Sql, what: str) -> None:
+    """MySQL (unlike MariaDB) has no anonymous ``BEGIN NOT ATOMIC`` block: refuse rather than send one."""
+    if sql.name == "mysql":
+        raise OperationError(f"{what} runs as a MariaDB BEGIN NOT ATOMIC block, which MySQL does not have",
+                             hint="run it on MariaDB or PostgreSQL, or write the step as raw_sql (a procedure)")
+
+
 def backfill(table: str, column: str, expression: str, key: str, batch: int, where: str | None, sql: Sql) -> str:
     """One block that sets ``column = expression`` range by range of ``key``, committing after each."""
+    _block(sql, f"the batched backfill of {table}.{column}")
     k = sql.q(key)
     cond = f"{k} >= fx_lo AND {k} < fx_lo + {batch}" + (f" AND ({where})" if where else "")
     update = sql.update(table, column, expression, cond)
     t = sql.q(table)
     if sql.mysql:
         return (f"BEGIN NOT ATOMIC\n  DECLARE fx_lo BIGINT DEFAULT (SELECT MIN({k}) FROM {t});\n"
+                f"  DECLARE fx_iso VARCHAR(40) DEFAULT @@session.tx_isolation;\n"
                 f"  DECLARE fx_hi BIGINT DEFAULT (SELECT MAX({k}) FROM {t});\n"
-                f"  WHILE fx_lo <= fx_hi DO\n    {update};\n    COMMIT;\n    SET fx_lo = fx_lo + {batch};\n"
-                f"  END WHILE;\nEND")
+                f"  DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN SET SESSION tx_isolation = fx_iso; RESIGNAL; END;\n"
+                f"  SET SESSION tx_isolation = 'READ-COMMITTED';  -- no gap locks: inserts never wait\n"
+                f"  WHILE fx_lo <= fx_hi DO\n    {update};\n    COMMIT;\n"
+                f"    SET fx_lo = (SELECT MIN({k}) FROM {t} WHERE {k} >= fx_lo + {batch});\n"
+                f"  END WHILE;\n  SET SESSION tx_isolation = fx_iso;\nEND")
     return (f"DO $fx$\nDECLARE fx_lo bigint; fx_hi bigint;\nBEGIN\n"
             f"  SELECT min({k}), max({k}) INTO fx_lo, fx_hi FROM {t};\n"
-            f"  WHILE fx_lo <= fx_hi LOOP\n    {update};\n    COMMIT;\n    fx_lo := fx_lo + {batch};\n"
+            f"  WHILE fx_lo <= fx_hi LOOP\n    {update};\n    COMMIT;\n"
+            f"    SELECT min({k}) INTO fx_lo FROM {t} WHERE {k} >= fx_lo + {batch};\n"
             f"  END LOOP;\nEND\n$fx$")
 
 
 def orphan_check(table: str, columns: list[str], ref: str, ref_columns: list[str], sql: Sql) -> str:
-    """MySQL/MariaDB: fail (SQLSTATE 45000) when a row of ``table`` references no row of ``ref``."""
+    """MariaDB: fail (SQLSTATE 45000) when a row of ``table`` references no row of ``ref``."""
+    _block(sql, f"the check of {table}'s rows before its foreign key")
     join = " AND ".join(f"c.{sql.q(a)} = p.{sql.q(b)}" for a, b in zip(columns, ref_columns, strict=True))
     given = " AND ".join(f"c.{sql.q(a)} IS NOT NULL" for a in columns)
     missing = f"p.{sql.q(ref_columns[0])} IS NULL"

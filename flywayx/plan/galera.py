@@ -41,7 +41,7 @@ _LOCK = re.compile(r"^(LOCK\s+TABLES?|UNLOCK\s+TABLES?|FLUSH\s+TABLES?\b.*\bWITH
 _CREATE = re.compile(r"^CREATE\s+(?:OR\s+REPLACE\s+)?(TEMPORARY\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?" + _NAME,
                      re.I)
 _ALTER = re.compile(r"^ALTER\s+(?:ONLINE\s+)?(?:IGNORE\s+)?TABLE\s+" + _NAME, re.I)
-_ENGINE = re.compile(r"\bENGINE\s*=?\s*`?(\w+)", re.I)
+_ENGINE = re.compile(r"(?<![\w.`])ENGINE\b\s*=?\s*`?(\w+)", re.I)  # the table option, not a column name
 _WRITE = (
     re.compile(r"^(?:INSERT|REPLACE)\s+(?:(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE)\s+)*(?:INTO\s+)?" + _NAME,
                re.I),
@@ -257,3 +257,82 @@ def _finding(path: str, s: Statement, rule: str, sev: Severity, msg: str, fix: s
 
 
 __all__ = ["DEFAULT_MAX_WS_SIZE", "GaleraFacts", "galera_findings"]
+
+
+# ------------------------------------------------------------------------------------------------ RSU
+
+_RSU_CREATE_INDEX = re.compile(r"^CREATE\s+(?:OR\s+REPLACE\s+)?(UNIQUE\s+)?INDEX\b", re.I)
+_RSU_VIEW = re.compile(r"^CREATE\s+(?:OR\s+REPLACE\s+)?(?:ALGORITHM\s*=\s*\w+\s+)?(?:DEFINER\s*=\s*\S+\s+)?"
+                       r"(?:SQL\s+SECURITY\s+\w+\s+)?VIEW\b", re.I)
+_RSU_ADD = re.compile(r"^ADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?(?!INDEX\b|KEY\b|UNIQUE\b|CONSTRAINT\b|"
+                      r"PRIMARY\b|FOREIGN\b|FULLTEXT\b|SPATIAL\b|PARTITION\b)", re.I)
+_RSU_ADD_INDEX = re.compile(r"^ADD\s+(?:INDEX|KEY|FULLTEXT|SPATIAL)\b", re.I)
+
+
+def _split_top(text: str) -> list[str]:
+    """``text`` split at the commas outside parentheses (the clauses of an ALTER TABLE)."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]
+
+
+def rsu_refusal(statements: Sequence[Statement]) -> str | None:
+    """Why ``statements`` cannot be applied node by node with a rolling schema upgrade (RSU), or None.
+
+    While the upgrade runs, some nodes have the new schema and some the old one, and row changes still
+    replicate between them (by column position). That is safe only for changes the old schema's rows
+    fit: new tables, new views, new non-unique indexes, and new columns added at the end of a table.
+    Everything else is named, with the reason: data changes, a column placed with FIRST/AFTER, unique
+    indexes and constraints (checked on some nodes only), and any change to existing columns or keys.
+    """
+    for s in statements:
+        text = _clean(s.sql).rstrip(";").strip()
+        why = _rsu_why(text)
+        if why is not None:
+            return f"line {s.line} ({' '.join(text.split())[:80]}): {why}"
+    return None
+
+
+def _rsu_why(text: str) -> str | None:
+    if not text:
+        return None
+    if _DML.match(text) or re.match(r"^(CALL|DO|SET)\b", text, re.I):
+        return ("it is not a schema change: row changes replicate at once, also to the nodes still on the old "
+                "schema; run this migration with the default TOI (without --rsu)")
+    create = _CREATE.match(text)
+    if create:
+        if create.group(1) or not re.search(r"\bSELECT\b", _top_level(text, create.end()), re.I):
+            return None
+        return "CREATE TABLE … SELECT copies rows: run it with TOI"
+    index = _RSU_CREATE_INDEX.match(text)
+    if index:
+        return ("a unique index would be checked on the upgraded nodes only: add it with TOI in the contract phase"
+                if index.group(1) else None)
+    if _RSU_VIEW.match(text):
+        return None
+    alter = _ALTER.match(text)
+    if alter is None:
+        return "flywayx cannot tell that this statement is safe while nodes differ: run it with TOI"
+    for clause in _split_top(text[alter.end():]):
+        if re.match(r"^(ALGORITHM|LOCK)\s*=", clause, re.I):
+            continue
+        if _RSU_ADD_INDEX.match(clause):
+            continue
+        if _RSU_ADD.match(clause):
+            if re.search(r"\b(FIRST|AFTER)\b", _top_level(clause, 0), re.I):
+                return ("the column is placed with FIRST/AFTER: rows replicate by column position, so nodes with "
+                        "the old and the new column order would mix up values; add it at the end")
+            if re.search(r"\b(UNIQUE|PRIMARY\s+KEY|REFERENCES|AUTO_INCREMENT)\b", clause, re.I):
+                return "the new column carries a key or constraint the old nodes do not check: run it with TOI"
+            continue
+        return ("it changes existing columns, keys or options: rows replicated between the old and the new "
+                "schema would not apply the same; run it with TOI")
+    return None
+
+
+__all__ += ["rsu_refusal"]

@@ -98,7 +98,7 @@ class Ledger:
         return ("identical" if peer.content_id == item.content_id else "equivalent"), peer.key
 
     def _covered(self, item: Item) -> tuple[str, str]:
-        base = next((b for b in self._bases if item.owner in self.world.index.closure(b.owner)), None)
+        base = next((b for b in self._bases if self.world.index.includes(b.owner, item.owner)), None)
         if base is not None:
             return "baseline", base.key
         return "adopted", f"BASELINE row {self.baseline.text}"
@@ -111,7 +111,7 @@ class Ledger:
         """Releases whose whole closure is in the database."""
         missing = {i.owner for i in self.world.items if not i.baseline and not self.in_database(i)}
         index = self.world.index
-        return frozenset(r for r in index.order if not (index.closures[r] & missing))
+        return index.complete(missing)
 
     def records(self, scope: Iterable[str] | None = None) -> list[Record]:
         """The rows the contract misses: every rename, and within ``scope`` (default: the reached

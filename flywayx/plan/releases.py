@@ -11,7 +11,7 @@ of release T applies the migrations of ``closure(T)`` in this order.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from flywayx.errors import ReleaseConfigError, UsageError
@@ -22,13 +22,19 @@ from flywayx.model.version import Version
 
 @dataclass(frozen=True)
 class ReleaseIndex:
-    """A release graph made ready for planning. ``order`` is canonical; ``rank`` its inverse."""
+    """A release graph made ready for planning. ``order`` is canonical; ``rank`` its inverse.
+
+    Nothing here is quadratic: a closure (or the set of descendants) is computed when asked, by a
+    walk over parents (children), and only the last ``_KEPT`` of each are kept, so 10,000 releases
+    in one chain need memory for 10,000 releases, not for 50 million closure entries. Questions
+    about every release at once (``complete``) are answered in one pass in canonical order."""
 
     graph: ReleaseGraph
     releases: Mapping[str, Release]
     order: tuple[str, ...]
     rank: Mapping[str, int]
-    closures: Mapping[str, frozenset[str]]
+    _children: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
+    _closures: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
     _descendants: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def release(self, name: str) -> Release:
@@ -38,27 +44,70 @@ class ReleaseIndex:
         """Release names whose migrations ``name`` includes; None means every release."""
         if name is None:
             return frozenset(self.order)
-        if name not in self.closures:
+        if name not in self.rank:
             known = ", ".join(self.order[-8:])
             raise UsageError(f"unknown release {name!r}", hint=f"known releases include: {known}",
                              release=name)
-        return self.closures[name]
+        found = self._closures.get(name)
+        if found is None:
+            found = _walk(name, lambda r: self.releases[r].parents, self.rank)
+            _keep(self._closures, name, found)
+        return found
+
+    def includes(self, name: str, member: str) -> bool:
+        """Whether ``member`` is in ``closure(name)``."""
+        return member in self.closure(name)
 
     def descendants(self, name: str) -> frozenset[str]:
         """Releases whose closure includes ``name`` (itself included)."""
-        if not self._descendants:
-            acc: dict[str, set[str]] = {r: set() for r in self.order}
-            for r, members in self.closures.items():
-                for m in members:
-                    acc[m].add(r)
-            self._descendants.update((k, frozenset(v)) for k, v in acc.items())
-        return self._descendants.get(name, frozenset())
+        if name not in self.rank:
+            return frozenset()
+        found = self._descendants.get(name)
+        if found is None:
+            if not self._children:
+                self._children.update((r, []) for r in self.order)
+                for r in self.order:
+                    for p in self.releases[r].parents:
+                        if p in self._children:
+                            self._children[p].append(r)
+            found = _walk(name, self._children.__getitem__, self.rank)
+            _keep(self._descendants, name, found)
+        return found
+
+    def complete(self, missing: Collection[str]) -> frozenset[str]:
+        """The releases whose closure holds none of ``missing``: one pass in canonical order (a
+        release is complete when it is not missing and its parents are complete)."""
+        done: set[str] = set()
+        for r in self.order:
+            if r not in missing and all(p in done for p in self.releases[r].parents if p in self.rank):
+                done.add(r)
+        return frozenset(done)
 
     def minimal(self, names: Collection[str]) -> list[str]:
         """The names none of whose closures holds another of the names, in canonical order."""
         chosen = set(names)
-        keep = [n for n in chosen if not any(o != n and o in self.closures[n] for o in chosen)]
+        keep = [n for n in chosen if not any(o != n and self.includes(n, o) for o in chosen)]
         return sorted(keep, key=self.rank.__getitem__)
+
+
+_KEPT = 64  # closures and descendant sets kept per index (a bounded cache keeps memory linear)
+
+
+def _walk(start: str, step: Callable[[str], Iterable[str]], known: Mapping[str, int]) -> frozenset[str]:
+    """Every release reachable from ``start`` through ``step`` (itself included), iteratively."""
+    seen, todo = {start}, [start]
+    while todo:
+        for nxt in step(todo.pop()):
+            if nxt in known and nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return frozenset(seen)
+
+
+def _keep(cache: dict[str, frozenset[str]], name: str, value: frozenset[str]) -> None:
+    if len(cache) >= _KEPT:
+        cache.pop(next(iter(cache)))  # the oldest
+    cache[name] = value
 
 
 def owner_of(graph: ReleaseGraph, migration: Migration) -> str | None:
@@ -110,11 +159,7 @@ def index_releases(graph: ReleaseGraph, migrations: Iterable[Migration] = (),
     releases = {r.name: r for r in graph.releases}
     releases.update((h.name, h) for h in _heads(graph, owners))
     order = _topological(releases)
-    closures: dict[str, frozenset[str]] = {}
-    for name in order:
-        parents = (closures[p] for p in releases[name].parents if p in closures)
-        closures[name] = frozenset({name}).union(*parents)
-    return ReleaseIndex(graph, releases, order, {n: i for i, n in enumerate(order)}, closures)
+    return ReleaseIndex(graph, releases, order, {n: i for i, n in enumerate(order)})
 
 
 def canonical_key(index: ReleaseIndex, owner: str, version: Version) -> tuple[int, Version]:
@@ -195,7 +240,7 @@ def infer_releases(graph: ReleaseGraph, migrations: Sequence[Migration], applied
     satisfied = {x for v in done for x in classes.get(v, frozenset({v}))}
     out = []
     for name in index.minimal(_releases_covering(index, owners, done)):
-        scope = index.closures[name]
+        scope = index.closure(name)
         missing = sorted(v for v, o in owners.items() if o in scope and v not in satisfied)
         out.append(ReleaseMatch(name, tuple(v.text for v in missing)))
     return out
@@ -214,10 +259,10 @@ def current_releases(graph: ReleaseGraph, migrations: Sequence[Migration], appli
     satisfied = {x for v in applied for x in classes.get(v, frozenset({v}))}
     if not satisfied & owners.keys():
         return {line: None for line in graph.lines}
-    missing_in: set[str] = {o for v, o in owners.items() if v not in satisfied}
+    complete = index.complete({o for v, o in owners.items() if v not in satisfied})
     status: dict[str, str | None] = {line: None for line in graph.lines}
     for name in index.order:
         release = index.releases[name]
-        if release.declared and not (index.closures[name] & missing_in):
+        if release.declared and name in complete:
             status[release.line] = name
     return status

@@ -14,11 +14,11 @@ import os
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flywayx import apply
 from flywayx.apply import Applied
-from flywayx.apply.engine import RunOptions, RunRecord, Step, history_token, run_steps
+from flywayx.apply.engine import Ran, RunOptions, RunRecord, Step, history_token, run_steps
 from flywayx.errors import FlywayxError
 from flywayx.model import Config, HistoryRow, Kind, MigrationType, Statement
 from flywayx.model.plan import Plan, PlanStep
@@ -30,9 +30,10 @@ from flywayx.model.results import (
     MigrateReport,
     Recorded,
     ValidateReport,
+    Waiting,
 )
 from flywayx.plan.ledger import Record
-from flywayx.service import cluster, dryrun, lines, resume, steps, upgrade
+from flywayx.service import cluster, dryrun, lines, resume, rsu, steps, upgrade
 from flywayx.service.kernel import Reporter, Session, apply_options, callbacks, session, statements_of
 from flywayx.service.prepare import announce, prepare_history
 from flywayx.service.validation import validation_error, validation_issues
@@ -100,6 +101,7 @@ class MigrateOptions:
     to_release: str | None = None
     phase: str | None = None
     show_sql: bool = False  # --dry-run --sql: the statements of every step and callback
+    rsu: bool = False  # --phase expand --rsu: Galera rolling schema upgrade, node by node (service/rsu.py)
 
 
 def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
@@ -113,17 +115,27 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
         s.require_writable()  # a dry run is refused where the run would be
         if options.dry_run:
             recorder = dryrun.Recorder(s, options.show_sql)
-            return dryrun.migrate(s, choose(s, options, recorder), recorder, options.phase, started)
+            chosen = choose(s, options, recorder)
+            if options.rsu:
+                rsu.check(s, options.phase, _pending_statements(s, chosen))
+            return dryrun.migrate(s, chosen, recorder, options.phase, started)
         if options.backup_dir is not None:
             _backup_first(s, options.backup_dir, report)
         source = choose(s, options)
+        pending = _pending_statements(s, source) if options.rsu else []
+        if options.rsu:
+            rsu.check(s, options.phase, pending)
         prepare_history(s)
         upgrade.fill_content_ids(s, source.analysed)
         source.sync(history_token(s.history, s.own))
         initial = source.initial_text()
         announce(s, report, initial)
         run_id = str(uuid.uuid4())
-        ran = run_steps(s.db, s.history, s.own, source, _run_options(s, source, run_id, options, report), report)
+        run_options = _run_options(s, source, run_id, options, report)
+        if options.rsu:
+            ran = _rolling(s, source, dict((k, v) for k, v in pending if v is not None), run_options, report)
+        else:
+            ran = run_steps(s.db, s.history, s.own, source, run_options, report)
         warnings = list(s.found.warnings)
         if isinstance(source, steps.ReleasePlan):
             warnings += list(source.plan.warnings)
@@ -134,6 +146,18 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
                              phase=options.phase, recorded=recorded_items(ran.steps),
                              backup=_absolute(s.own.pending_backup),
                              waiting=source.waiting() if isinstance(source, steps.ReleasePlan) else [])
+
+
+def _rolling(s: Session, source: steps.Source, statements: dict[str, Sequence[Statement]], opts: RunOptions,
+             report: Reporter) -> Ran:
+    """The engine's run with each step applied to the other nodes first, then here, all in RSU mode."""
+    rolling = rsu.RollingSource(source, s, statements, report)
+    s.db.execute("SET SESSION wsrep_OSU_method = 'RSU'")
+    try:
+        return run_steps(s.db, s.history, s.own, rolling, opts, report)
+    finally:
+        with contextlib.suppress(Exception):  # the connection may be gone; the session ends with it
+            s.db.execute("SET SESSION wsrep_OSU_method = 'TOI'")
 
 
 def _absolute(path: str | None) -> str | None:
@@ -162,6 +186,7 @@ class PlanView:
     statements: Mapping[str, Sequence[Statement] | None]
     before: list[Record]
     after: list[Record]
+    waiting: list[Waiting] = field(default_factory=list)  # --phase expand: steps left for --phase contract
 
 
 def plan(config: Config, to_release: str | None, phase: str | None) -> PlanView:
@@ -178,7 +203,8 @@ def plan(config: Config, to_release: str | None, phase: str | None) -> PlanView:
         for step in source.selected():
             _ = step.phase  # footprints now, while the background analysis is still there to ask
         before, after = source.records_due()
-        return PlanView(source.plan, source.selected(), source.analysed.statements, before, after)
+        statements = {**source.analysed.statements, **source.sent()}
+        return PlanView(source.plan, source.selected(), statements, before, after, source.waiting())
 
 
 def choose(s: Session, options: MigrateOptions, recorder: dryrun.Recorder | None = None, *,

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from flywayx import operations
 from flywayx.errors import Conflict, FlywayxError, PlanError, StateError, ToolMissing, UsageError
 from flywayx.model import Config
-from flywayx.model.footprint import UNKNOWN_OBJECT, Footprint, Phase
+from flywayx.model.footprint import UNKNOWN_OBJECT, Footprint, Phase, combine
 from flywayx.model.migration import Kind
 from flywayx.model.release import ReleaseGraph, head_name, line_key
 from flywayx.model.version import Version
@@ -31,7 +32,7 @@ from flywayx.statements.analyze import analyze_migration
 from flywayx.statements.content_id import content_id, content_id_of_python
 from flywayx.statements.splitter import split
 
-_NAMING = DEFAULT_NAMING.with_suffixes((".sql", ".py"))  # SQL and Python migrations, as scan finds them
+_NAMING = DEFAULT_NAMING.with_suffixes((".sql", ".py", operations.SUFFIX))  # the migrations scan finds
 _HEADER = "# Derived from git tags by `flywayx releases from-git`; check it with `flywayx releases check`.\n"
 
 
@@ -186,15 +187,19 @@ def releases_check(config: Config, repo: str | None = None, tags: str | None = N
 def _footprint(path: Path, dialect: str) -> Footprint:
     if path.suffix == ".py":
         return Footprint(Phase.UNKNOWN, writes=frozenset({UNKNOWN_OBJECT}))
+    if operations.is_operations(str(path)):  # both parts: what the file does, declared
+        compiled = operations.compiled(path.read_text(encoding="utf-8"), str(path), dialect)
+        return combine([compiled.first.footprint, *([compiled.contract.footprint] if compiled.contract else [])])
     statements = split(path.read_text(encoding="utf-8"), dialect, path=str(path))
     return analyze_migration(statements, dialect)[1]
 
 
 def _pending_files(config: Config, graph: ReleaseGraph) -> list[tuple[Path, Version, str]]:
     """(path, version, owning head) of every migration that belongs to an unreleased head."""
-    out = []
+    out, seen = [], set()
     for m in scan(config, {}).migrations:
-        if m.kind is Kind.VERSIONED and m.version is not None:
+        if m.kind is Kind.VERSIONED and m.version is not None and m.path not in seen:
+            seen.add(m.path)  # an operations file's contract part is the same file: renamed once
             owner = graph.owner(m.version)
             if owner is not None and graph.get(owner) is None:
                 out.append((Path(m.path), m.version, owner))
@@ -323,7 +328,7 @@ def _git_order(config: Config, files: Sequence[tuple[Path, Version]]) -> list[tu
 
 
 def _raw_desc(path: Path) -> str:
-    """The description as written in the file name, without the suffix (``.sql`` or ``.py``)."""
+    """The description as written in the file name, without the suffix (``.sql``, ``.py``, ``.toml``)."""
     name = parse_resource_name(path.name, prefixes=_NAMING)
     return name.raw_description or ""
 

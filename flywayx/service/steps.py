@@ -278,6 +278,11 @@ class ReleasePlan(_Source):
                 self._sent = expand.guard(self._queue, self.analysed.statements, self.s.dialect)
         return self._plan
 
+    def sent(self) -> dict[str, list[Statement]]:
+        """Statements sent instead of a file's own (``--phase expand``: index builds ``CONCURRENTLY``)."""
+        _ = self.plan
+        return dict(self._sent)
+
     def waiting(self) -> list[expand.Waiting]:
         """``--phase expand``: the plan's steps this run leaves for ``--phase contract``, and why."""
         if self.phase != "expand":

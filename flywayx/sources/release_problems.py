@@ -24,6 +24,33 @@ def _syntax_line(err: tomllib.TOMLDecodeError) -> int | None:
 _SECTION = re.compile(r"^\s*\[")
 
 
+# Deeper than this is abuse: releases.toml itself needs three levels ([release."X"] merges = [...]).
+MAX_NESTING = 16
+TOO_DEEP = "nested too deeply"
+
+
+def too_deep(text: str, file: str, depth: int | None = None) -> ReleaseProblem:
+    """The one problem reported for a file whose tables, arrays or inline tables nest deeper than
+    ``MAX_NESTING`` (``depth`` None: so deep that the TOML parser itself gave up)."""
+    lines = text.splitlines() or [""]
+    worst = max(range(len(lines)), key=lambda i: lines[i].count("[") + lines[i].count("{") + lines[i].count("."))
+    found = f"{depth} levels" if depth is not None else "beyond what the TOML parser can read"
+    return ReleaseProblem(file, worst + 1, f"{TOO_DEEP}: tables and arrays nest {found} (at most {MAX_NESTING})")
+
+
+def nesting(value: object) -> int:
+    """How deep tables and arrays nest in a parsed TOML document (iterative: any depth is safe)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return deepest
+
+
 def syntax_problems(text: str, file: str, whole: tomllib.TOMLDecodeError) -> list[ReleaseProblem]:
     """Every TOML syntax error of the file, none caused by another: each table (a header line and
     the lines up to the next one) is parsed on its own, so an error in one cannot hide or fake an
@@ -35,6 +62,9 @@ def syntax_problems(text: str, file: str, whole: tomllib.TOMLDecodeError) -> lis
     for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
         try:
             tomllib.loads("".join(lines[start:end]))
+        except RecursionError:
+            out.append(too_deep("".join(lines[start:end]), file))
+            continue
         except tomllib.TOMLDecodeError as err:
             local = _syntax_line(err)
             out.append(ReleaseProblem(file, None if local is None else local + start,
@@ -49,9 +79,11 @@ def _without_position(err: tomllib.TOMLDecodeError) -> str:
 
 def raise_problems(problems: Sequence[ReleaseProblem], file: str) -> None:
     """Raise one ReleaseConfigError listing every problem, each with file:line, one per line of
-    the message (no-op when there are none). The hint fits the kind of problem."""
+    the message in the file's line order (no-op when there are none). The hint fits the kind of problem."""
     if not problems:
         return
+    # in reading order: the file's own lines first, top to bottom, then problems found in other files
+    problems = sorted(problems, key=lambda p: (p.file != file, p.line is None, p.line or 0))
     if len(problems) == 1:
         message = f"{file} is invalid: {problems[0]}"
     else:
@@ -73,7 +105,7 @@ def _hint(problems: Sequence[ReleaseProblem]) -> str:
 def independent(structural: Sequence[ReleaseProblem], fit: list[ReleaseProblem]) -> list[ReleaseProblem]:
     """The migration problems that are not consequences of the structural ones: none after a syntax
     error (there is no graph), and no "belongs to no release" once a release table was dropped."""
-    if any(p.message.startswith("invalid TOML") for p in structural):
+    if any(p.message.startswith(("invalid TOML", TOO_DEEP)) for p in structural):
         return []
     if any(p.message.startswith(DROPPED) for p in structural):
         return [p for p in fit if "belongs to no release" not in p.message]

@@ -42,7 +42,14 @@ from flywayx.model.release import (
     line_key,
 )
 from flywayx.model.version import Version
-from flywayx.sources.release_problems import independent, raise_problems, syntax_problems
+from flywayx.sources.release_problems import (
+    MAX_NESTING,
+    independent,
+    nesting,
+    raise_problems,
+    syntax_problems,
+    too_deep,
+)
 
 __all__ = ["FILE_NAME", "Elsewhere", "check_migrations", "find_releases_file", "known_elsewhere", "load_releases",
            "parse_releases", "raise_problems"]
@@ -206,7 +213,11 @@ def _build_releases(
         branch = _names(body["from"], c, "release", name, "from") if "from" in body else ()
         merges = _names(body.get("merges", []), c, "release", name, "merges")
         for ref, key in [(b, "from") for b in branch] + [(m, "merges") for m in merges]:
-            if ref not in versions and ref not in tables:  # a declared but invalid name is reported once
+            if ref == name:
+                why = (f'merges itself (remove "{name}" from its merges)' if key == "merges"
+                       else "branches from itself (its `from` must name an earlier release)")
+                c.add(f'release "{name}" {why}', "release", name, key)
+            elif ref not in versions and ref not in tables:  # a declared but invalid name is reported once
                 c.add(f'release "{name}" {key} unknown release "{ref}"', "release", name, key)
         if len(branch) > 1:
             c.add(f'release "{name}": from names one branch point, got {len(branch)}',
@@ -273,15 +284,22 @@ def _read_pairs(doc: Mapping[str, Any], table: str, c: _Collector
 def parse_releases(text: str, file: str = FILE_NAME) -> tuple[ReleaseGraph, list[ReleaseProblem]]:
     """Parse ``releases.toml`` text; return the graph and every structural problem found.
 
-    Checks: TOML syntax, unknown keys, release names that are not versions or duplicate another,
-    ``from``/``merges`` naming unknown releases, a line's first release without ``from`` (except
-    the project's first release), cycles, malformed ``[equivalent]``/``[commutes]`` entries.
+    Checks: TOML syntax, nesting deeper than ``MAX_NESTING`` (one problem, never a RecursionError),
+    unknown keys, release names that are not versions or duplicate another, ``from``/``merges``
+    naming unknown releases or the release itself, a line's first release without ``from`` (except
+    the project's first release), cycles (each named by its releases), malformed
+    ``[equivalent]``/``[commutes]`` entries. Time and memory are linear in the size of the file.
     """
     c = _Collector(file, text)
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         return ReleaseGraph((), source=file), syntax_problems(text, file, err)
+    except RecursionError:
+        return ReleaseGraph((), source=file), [too_deep(text, file)]
+    depth = nesting(doc)
+    if depth > MAX_NESTING:
+        return ReleaseGraph((), source=file), [too_deep(text, file, depth)]
     for key in sorted(set(doc) - _TOP_KEYS):
         c.add(f"unknown table {key!r} (known: {', '.join(sorted(_TOP_KEYS))})", key)
     depth = _read_depth(doc, c)

@@ -143,7 +143,7 @@ def test_fresh_install_matches_cloudstacks_own_path(acs_tree: tuple[Path, Path],
 
 
 @needs_client
-@pytest.mark.parametrize("adopted", ["4.5.3", "4.9.3.0", "4.19.1.0", "4.20.0.0"])
+@pytest.mark.parametrize("adopted", ["4.5.3", "4.9.3.0", "4.10.0.0", "4.19.1.0", "4.20.0.0"])
 def test_adoption_then_upgrade_matches_cloudstack(acs_tree: tuple[Path, Path], cloud_pair: CloudPair,
                                                   flywayx: Any, adopted: str) -> None:  # noqa: F811
     source, project = acs_tree
@@ -159,6 +159,7 @@ def test_adoption_then_upgrade_matches_cloudstack(acs_tree: tuple[Path, Path], c
     _fx(flywayx, cloud_pair, project, "migrate", "--to", LATEST)
     _same(reference, _print(cloud_pair))
     assert _management_server_release(cloud_pair) == LATEST
+    _fx(flywayx, cloud_pair, project, "validate")  # issue 13: it failed after every adoption + upgrade
     again = _fx(flywayx, cloud_pair, project, "migrate")
     assert "is up to date. No migration necessary." in again.out, again.out
     rows = _versions(cloud_pair)

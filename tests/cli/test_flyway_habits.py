@@ -89,6 +89,8 @@ def test_piped_output_has_flyways_lines_in_flyways_order(tmp_path: Path) -> None
     assert re.fullmatch(r'Successfully applied 3 migrations to schema "main", now at version v3 '
                         r"\(execution time \d\d:\d\d\.\d{3}s\)", lines[4])
     assert len(lines) == 5 and done.stderr == ""  # no progress bar in a log
+    shown = flywayx("migrate", "--url", f"sqlite:///{tmp_path / 'b.db'}", "--locations", str(sql), "--dry-run")
+    assert shown.stdout.splitlines()[0] == "Current version of schema main: << Empty Schema >>"  # first here too
     again = flywayx("migrate", "--url", url, "--locations", str(sql))
     assert again.stdout.splitlines() == ['Current version of schema "main": 3',
                                          'Schema "main" is up to date. No migration necessary.']

@@ -5,6 +5,7 @@
 #   galera.sh stop             stop every node by its own pid file (idempotent)
 #   galera.sh status           one line per node: pid, port, wsrep state, cluster size
 #   galera.sh start-node N     start node N alone (it rejoins the running cluster)
+#   galera.sh stop-node N      stop node N alone (SIGTERM, by its pid file)
 #   galera.sh kill-node N      SIGKILL node N's mariadbd (fault tests)
 #   galera.sh wipe             stop, then delete the data directory
 #
@@ -68,6 +69,7 @@ wsrep_cluster_name=flywayx-test
 wsrep_cluster_address=gcomm://127.0.0.1:4571,127.0.0.1:4572,127.0.0.1:4573
 wsrep_node_name=node$n
 wsrep_node_address=127.0.0.1:457$n
+wsrep_node_incoming_address=127.0.0.1:$(port "$n")
 wsrep_provider_options="gmcast.listen_addr=tcp://127.0.0.1:457$n;ist.recv_addr=127.0.0.1:458$n;gcache.size=32M;evs.suspect_timeout=PT3S;evs.inactive_timeout=PT6S;evs.install_timeout=PT5S"
 wsrep_sst_method=rsync
 wsrep_sst_receive_address=127.0.0.1:459$n
@@ -166,7 +168,8 @@ case "${1:-}" in
   stop) for n in 3 2 1; do stop_node "$n"; done ;;
   status) status ;;
   start-node) ensure_installed; start_node "${2:?node number}" ;;
+  stop-node) stop_node "${2:?node number}" ;;
   kill-node) p=$(pid_of "${2:?node number}"); [ -n "$p" ] && kill -KILL "$p"; true ;;
   wipe) for n in 3 2 1; do stop_node "$n"; done; rm -rf "$BASE" ;;
-  *) echo "usage: $0 start|stop|status|start-node N|kill-node N|wipe" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|start-node N|stop-node N|kill-node N|wipe" >&2; exit 2 ;;
 esac

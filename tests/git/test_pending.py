@@ -218,3 +218,15 @@ def test_cut_is_a_no_op_for_a_database_that_ran_the_pending_files(first: list[st
     with sqlite3.connect(dev) as a, sqlite3.connect(fresh) as b:
         schema = "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'flyway%' ORDER BY name"
         assert a.execute(schema).fetchall() == b.execute(schema).fetchall()
+
+
+def test_cut_of_an_operations_file_renames_it_once_and_its_contract_part_follows(project: Repo, fx: Fx) -> None:
+    r = fx("--locations", str(project.sql), "new", "drop fax", "--op", "drop_column", "--arg", "table=host",
+           "--arg", "column=fax")
+    assert r.code == 0, r.err
+    r = fx("--locations", str(project.sql), "release", "cut", "4.6.1")
+    assert r.code == 0, r.err
+    assert [p.name for p in project.sql.glob("V4.6.1*")] == ["V4.6.1.1__drop_fax.toml"]
+    parts = sorted((m.version.text, m.script) for m in scan(config(project), {}).migrations
+                   if m.version and m.version.text.startswith("4.6.1"))
+    assert parts == [("4.6.1.1", "V4.6.1.1__drop_fax.toml"), ("4.6.1.1.1", "V4.6.1.1__drop_fax.toml#contract")]

@@ -47,6 +47,11 @@ def maria_names() -> Iterator[tuple[harness.Db, str, str]]:
             db.query("DROP DATABASE IF EXISTS `" + schema.replace("`", "``") + "`")
 
 
+def _maria_tables(db: harness.Db, schema: str) -> set[str]:
+    literal = "'" + schema.replace("\\", "\\\\").replace("'", "''") + "'"
+    return {r[0] for r in db.query(f"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = {literal}")}
+
+
 def test_mariadb_hostile_schema_table_and_tablespace(maria_names: tuple[harness.Db, str, str],
                                                      tmp_path: Path) -> None:
     db, schema, canary = maria_names
@@ -58,10 +63,14 @@ def test_mariadb_hostile_schema_table_and_tablespace(maria_names: tuple[harness.
     _ok(harness.run(*args, "migrate"))
     for command in ("info", "validate", "verify", "repair", "migrate"):
         _ok(harness.run(*args, command))
-    found = db.query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
-                     "'" + schema.replace("\\", "\\\\").replace("'", "''") + "' ORDER BY TABLE_NAME")
-    assert {r[0] for r in found} >= {table, "base"}
+    assert _maria_tables(db, schema) >= {table, "base"}
     assert db.query("SELECT COUNT(*) FROM canary") == [(0,)]  # still there
+    _ok(harness.run(*args, "migrate", "--backup", str(tmp_path / "bk")))  # mariadb-dump --databases <name>
+    dump = next(p for p in (tmp_path / "bk").iterdir() if p.suffix == ".sql")
+    assert "/" not in dump.name[:-4] and "`" not in dump.name and '"' not in dump.name
+    _ok(harness.run(*args, "restore", "--force", str(dump)))  # scratch <name>__fx_restore, then the swap
+    assert _maria_tables(db, schema) >= {table, "base"}
+    assert db.query("SELECT COUNT(*) FROM canary") == [(0,)]
     _ok(harness.run(*args, "-cleanDisabled=false", "clean"))
     assert db.query("SELECT COUNT(*) FROM canary") == [(0,)]
 
@@ -94,5 +103,10 @@ def test_postgres_hostile_schema_table_and_tablespace(pg_db: harness.Db, tmp_pat
     for command in ("info", "validate", "verify", "repair", "migrate"):
         _ok(harness.run(*args, command))
     assert _pg_tables(pg_db, schema) >= {table, "base"}
+    _ok(harness.run(*args, "migrate", "--backup", str(tmp_path / "bk")))  # pg_dump --schema="<quoted>"
+    dump = next(p for p in (tmp_path / "bk").iterdir() if p.suffix == ".dump")
+    _ok(harness.run(*args, "restore", "--force", str(dump)))
+    assert _pg_tables(pg_db, schema) >= {table, "base"}
+    assert _pg_tables(pg_db, "public") == {"canary"}
     _ok(harness.run(*args, "-cleanDisabled=false", "clean"))
     assert _pg_tables(pg_db, "public") == {"canary"}

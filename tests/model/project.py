@@ -10,7 +10,10 @@ of four kinds, each with one *effect* that the model can see in a database:
 - an ``[equivalent]`` of a fix on another line: the same column added with other text
   (``ALTER TABLE tab_M ADD col_N INT``), declared equivalent;
 - a cherry-pick: a fix copied byte for byte into another line under a new version (identical content);
-- a conflicting fix: another line adds the same column name with another type, undeclared.
+- a conflicting fix: another line adds the same column name with another type, undeclared;
+
+and, in half the projects, a repeatable migration (``R__model_view.sql``, a view: no effect the model counts,
+but ``validate`` and ``info`` must account for it, e.g. after ``baseline --release``).
 
 ``read_project`` reads the files back (releases.toml with ``tomllib``, effects with regular
 expressions), independently of flywayx's planner: releases, closures, and each migration's effect.
@@ -152,6 +155,8 @@ def projects(draw: st.DrawFn) -> Project:
         if options and draw(st.booleans()):
             merges.append(draw(st.sampled_from(options)))
     files = _migrations(draw, rels, graph)
+    if draw(st.booleans()):  # a repeatable migration (a view): belongs to no release, runs with every migrate
+        files.sql["R__model_view.sql"] = "DROP VIEW IF EXISTS v_model;\nCREATE VIEW v_model AS SELECT 1 AS one;\n"
     return Project(_toml(rels, files.equivalents), files.sql)
 
 

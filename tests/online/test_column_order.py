@@ -87,3 +87,28 @@ def test_operations_add_column_declares_the_column_order_on_postgres_only(dialec
     text = '[[operations]]\nop = "add_column"\ntable = "customer"\ncolumn = { name = "loyalty", type = "INT" }\n'
     writes = compiled(text, "V2.4.1.1__loyalty.toml", dialect).first.footprint.writes
     assert ("order:customer" in writes) == (dialect == "postgresql")
+
+
+def test_operations_file_history_rows_carry_flyways_checksum_of_the_file(mariadb: Any, tmp_path: Path,
+                                                                         fx: Callable[..., Ran]) -> None:
+    import zlib
+
+    text = ('# rename\r\n[[operations]]\nop = "rename_column"\ntable = "customer"\nfrom = "name"\nto = "full_name"\n'
+            'type = "VARCHAR(50)"\n')
+    project = write_project(tmp_path / "sql", {"V1__customer.sql": FILES["V2.4.0.1__customer.sql"],
+                                               "V2__rename.toml": text})
+    base = ("--url", mariadb.url, "--locations", str(project))
+    assert fx(*base, "migrate").code == 0
+    crc = 0
+    for line in text.splitlines():  # Flyway: CRC32 fed line by line, without the line breaks
+        crc = zlib.crc32(line.encode("utf-8"), crc)
+    signed = crc - (1 << 32) if crc >= 1 << 31 else crc
+    rows = _one(mariadb, "SELECT version, script, type, checksum FROM flyway_schema_history ORDER BY installed_rank")
+    assert rows[1:] == (("2", "V2__rename.toml", "SCRIPT", signed),
+                        ("2.1", "V2__rename.toml#contract", "SCRIPT", signed))
+    assert [r[0] for r in _one(mariadb, "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                                        "DATABASE() AND table_name = 'customer' ORDER BY ordinal_position")] == [
+        "id", "full_name"]
+    (project / "V2__rename.toml").write_text(text.replace("VARCHAR(50)", "VARCHAR(60)"), encoding="utf-8")
+    changed = fx(*base, "validate")
+    assert changed.code == 1 and "checksum mismatch" in changed.err.lower()

@@ -60,6 +60,8 @@ def test_expand_of_a_mixed_file_says_what_waits_for_contract(server: str, tmp_pa
                                               "phase": "contract",
                                               "why": "line 2: ALTER TABLE items DROP COLUMN old_code"}]
     assert _versions(db) == ["1.0.0.1"]  # nothing of the mixed file ran
+    planned = fx(*base, "plan", "--to", "1.1.0", "--phase", "expand")
+    assert "Waiting for --phase contract (1):" in planned.out and "V1.1.0.1__swap.sql (contract)" in planned.out
 
     contract = fx(*base, "migrate", "--to", "1.1.0", "--phase", "contract")
     assert contract.code == 0, contract.err
@@ -80,6 +82,8 @@ def test_postgres_index_alone_in_its_migration_is_built_concurrently(postgres: A
     dry = fx(*base, "migrate", "--to", "1.1.0", "--phase", "expand", "--dry-run", "--sql")
     assert dry.code == 0, dry.err
     assert "CREATE INDEX CONCURRENTLY idx_items_name ON items (name)" in dry.out
+    planned = fx(*base, "plan", "--to", "1.1.0", "--phase", "expand", "--sql")
+    assert "CREATE INDEX CONCURRENTLY idx_items_name ON items (name)" in planned.out
 
     ran = fx(*base, "migrate", "--to", "1.1.0", "--phase", "expand")
     assert ran.code == 0, ran.err

@@ -20,7 +20,17 @@ from typing import Any
 import pytest
 
 from tests.online.conftest import Ran, write_project
-from tests.online.two_apps import NEW_BASE, OLD_BASE, SCENARIOS, App, connect, longest_gap, project_files, same, seed_sql
+from tests.online.two_apps import (
+    NEW_BASE,
+    OLD_BASE,
+    SCENARIOS,
+    App,
+    connect,
+    longest_gap,
+    project_files,
+    same,
+    seed_sql,
+)
 
 ROWS = int(os.environ.get("FLYWAYX_TWO_APP_ROWS", "20000"))
 BOTH_LIVE_SECONDS = 0.4
@@ -78,11 +88,14 @@ def test_old_and_new_app_keep_working_through_expand_data_and_contract(
 
     new_rows = dict(_query(dialect, params, scenario.final_read, (NEW_BASE,)))
     assert set(new_rows) == set(new_result.written), "the new app's rows: none lost, none added"
-    assert all(same(new_rows[i], v) for i, v in new_result.written.items())
+    wrong = {i: (new_rows[i], v) for i, v in new_result.written.items() if not same(new_rows[i], v)}
+    assert wrong == {}, f"new app rows (found, written): {dict(list(wrong.items())[:5])}"
     old_rows = {i: v for i, v in _query(dialect, params, scenario.final_read_old or scenario.final_read, (OLD_BASE,))
                 if i < NEW_BASE}
     assert set(old_rows) == set(old_result.written), "the old app's rows: none lost, none added"
-    assert all(same(old_rows[i], scenario.final_of_old(v)) for i, v in old_result.written.items())
+    wrong = {i: (old_rows[i], v) for i, v in old_result.written.items()
+             if not same(old_rows[i], scenario.final_of_old(v))}
+    assert wrong == {}, f"old app rows (found, written): {dict(list(wrong.items())[:5])}"
     check = scenario.check_sql(dialect)
     if check is not None:
         assert _query(dialect, params, check) == [(1,)], check

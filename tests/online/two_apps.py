@@ -14,6 +14,7 @@ value each row must end with under the final schema.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import random
 import time
@@ -270,7 +271,7 @@ def longest_gap(marks: list[float], start: float, end: float) -> float:
     before = [m for m in marks if m < start][-1:]
     after = [m for m in marks if m > end][:1]
     points = before + inside + after
-    return max((b - a for a, b in zip(points, points[1:], strict=False)), default=0.0)
+    return max((b - a for a, b in itertools.pairwise(points)), default=0.0)
 
 
 def wait_iterations(app: App, count: int, timeout: float = 30.0) -> None:

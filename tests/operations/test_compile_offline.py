@@ -189,3 +189,11 @@ def test_sqlalchemy_is_imported_only_when_an_operations_file_is_compiled(tmp_pat
     ops = subprocess.run([sys.executable, "-c", probe, "explain", str(tmp_path / "V2__c.toml")],
                          capture_output=True, text=True, check=False)
     assert "SQLALCHEMY True" in ops.stderr, ops.stderr
+
+
+def test_mysql_without_anonymous_blocks_is_refused_for_backfills_but_not_for_plain_ddl() -> None:
+    with pytest.raises(OperationError, match="MySQL does not have"):
+        compiled(RENAME, "V5__x.toml", "mysql")  # the copy of existing rows is a MariaDB block
+    plain = compiled('[[operations]]\nop = "add_column"\ntable = "t"\ncolumn = { name = "c", type = "INT" }\n',
+                     "V6__c.toml", "mysql")
+    assert plain.first.statements[0].sql == "ALTER TABLE t ADD COLUMN c INT, ALGORITHM=INPLACE, LOCK=NONE"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flywayx.model.migration import Statement
-from flywayx.plan.galera import GaleraFacts, galera_findings
+from flywayx.plan.galera import GaleraFacts, galera_findings, rsu_refusal
 
 
 def _rules(*sql: str, facts: GaleraFacts | None = None) -> list[tuple[str, int]]:
@@ -39,3 +39,29 @@ def test_ddl_ends_a_write_set_and_the_marker_silences_a_statement() -> None:
     assert _rules("INSERT INTO t VALUES (1), (2)", "INSERT INTO t VALUES (3), (4)", facts=facts) == [
         ("galera-large-transaction", 1)]
     assert _rules("LOCK TABLES t WRITE -- flywayx:galera-ok") == []
+
+
+def _rsu(*sql: str) -> str | None:
+    return rsu_refusal([Statement(i + 1, s) for i, s in enumerate(sql)])
+
+
+def test_rolling_upgrade_takes_only_changes_the_old_schema_rows_fit() -> None:
+    assert _rsu("CREATE TABLE n (id INT PRIMARY KEY)", "CREATE INDEX i ON t (a)", "CREATE VIEW v AS SELECT 1",
+                "ALTER TABLE t ADD COLUMN c INT NULL, ADD INDEX ic (c), ALGORITHM=INPLACE") is None
+    refusals = {
+        "UPDATE t SET a = 1": "not a schema change",
+        "ALTER TABLE t ADD COLUMN c INT FIRST": "FIRST/AFTER",
+        "CREATE UNIQUE INDEX u ON t (a)": "unique index",
+        "ALTER TABLE t ADD COLUMN c INT UNIQUE": "key or constraint",
+        "ALTER TABLE t MODIFY a BIGINT": "changes existing columns",
+        "CREATE TABLE c AS SELECT * FROM t": "copies rows",
+    }
+    for sql, why in refusals.items():
+        got = _rsu("CREATE INDEX ok ON t (b)", sql)
+        assert got is not None and got.startswith("line 2 (") and why in got, (sql, got)
+
+
+def test_a_column_named_like_the_engine_option_is_not_an_engine() -> None:
+    # CloudStack's schema-40to410.sql: "add column engine_state varchar(32) ... COMMENT 'the engine state'"
+    assert _rules("ALTER TABLE data_center ADD COLUMN engine_state VARCHAR(32) NOT NULL DEFAULT 'Disabled'",
+                  "UPDATE data_center SET engine_state = 'Enabled'", "CREATE TABLE e (engine INT PRIMARY KEY)") == []

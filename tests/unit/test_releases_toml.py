@@ -208,3 +208,13 @@ def test_a_dropped_release_does_not_also_orphan_its_migrations(tmp_path: Path) -
         load_releases(path, [mig("1.0.0.1"), mig("1.1.0.1")])
     assert [p.message for p in caught.value.details["problems"]] == [
         "release name '1.x' is not a version (digits separated by dots)"]
+
+
+def test_problems_are_listed_in_the_files_line_order(tmp_path: Path) -> None:
+    """An unknown key found while reading a later table is listed after an earlier table's bad parent."""
+    path = tmp_path / "releases.toml"
+    path.write_text('[release."1.0.0"]\n[release."2.0.0"]\nfrom = "9.9.9"\n[release."2.1.0"]\nfrom = "2.0.0"\n'
+                    'mergez = ["1.0.0"]\n')
+    with pytest.raises(ReleaseConfigError) as caught:
+        load_releases(path, [mig("1.0.0.1")])
+    assert [p.line for p in caught.value.details["problems"]] == [3, 6]
