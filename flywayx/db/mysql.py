@@ -17,7 +17,7 @@ from flywayx.db.cluster_lock import TABLE as CLUSTER_LOCK_TABLE
 from flywayx.db.cluster_lock import ClusterLock
 from flywayx.db.connect import AUTH_HINT, DbapiDatabase, StatementFailed, connection_failed
 from flywayx.db.history import WRITE_COLUMNS, SqlHistoryTable
-from flywayx.db.locks import mysql_named_lock
+from flywayx.db.locks import MYSQL_GET_LOCK_WAIT, mysql_named_lock
 from flywayx.db.timeouts import Timeouts
 from flywayx.errors import ConnectionFailed
 from flywayx.model import DatabaseUrl, HistoryRow
@@ -146,6 +146,10 @@ class MySQLDatabase(DbapiDatabase):
             for _level, code, message in self.query("SHOW WARNINGS"):
                 self._warnings.append(DbWarning(index, str(message), int(code)))
 
+    def _lock_wait(self) -> float:
+        """Seconds one GET_LOCK may wait on the server: half the socket limit when there is one."""
+        return min(MYSQL_GET_LOCK_WAIT, self.limits.socket / 2) if self.limits.socket > 0 else MYSQL_GET_LOCK_WAIT
+
     def _timed_out(self, err: Exception) -> bool:
         """PyMySQL's read/write timeout: ``(2013, 'Lost connection to MySQL server during query (timed out)')``."""
         return self.limits.socket > 0 and "timed out" in str(err)
@@ -267,7 +271,7 @@ class MySQLDatabase(DbapiDatabase):
         if self.limits.idle_expiry:  # a session cut off from us must not keep the lock (db/timeouts.py)
             self.execute(f"SET SESSION wait_timeout = {self.limits.idle_expiry:d}")
         if not self.cluster().clustered or not self.schema_exists(schema):
-            return mysql_named_lock(self.query, schema, table, timeout)
+            return mysql_named_lock(self.query, schema, table, timeout, self._lock_wait())
         return self._cluster_lock(schema, table, timeout)
 
     @contextmanager
@@ -275,7 +279,8 @@ class MySQLDatabase(DbapiDatabase):
         key = (schema, table)
         if key not in self._row_locks:
             self._row_locks[key] = ClusterLock(self._lock_connection, schema, table, node=self.cluster().node)
-        with self._row_locks[key].hold(timeout), mysql_named_lock(self.query, schema, table, timeout):
+        with self._row_locks[key].hold(timeout), mysql_named_lock(self.query, schema, table, timeout,
+                                                                  self._lock_wait()):
             yield
 
     def _lock_connection(self) -> Any:

@@ -62,6 +62,7 @@ class Proxy:
         self._stop = threading.Event()
         self.replied = threading.Event()  # a reply arrived after the marker and was held back
         self.connections = 0
+        self.accepted: list[float] = []  # when each connection came in (time.monotonic)
         self.marked: float | None = None  # when the marker passed (time.monotonic)
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -124,6 +125,7 @@ class Proxy:
                 link.stalled = self._stall_new
                 self._links.append(link)
                 self.connections += 1
+                self.accepted.append(time.monotonic())
             threading.Thread(target=self._pump, args=(link,), daemon=True).start()
 
     def _pump(self, link: _Link) -> None:
