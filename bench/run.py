@@ -6,7 +6,9 @@
 Sections: CLI start-up; ``info``-style status on SQLite with applied migrations (``flywayx info``,
 ``yoyo list``, ``alembic current``, ``sqitch status``); statement splitting of the CloudStack corpus
 (flywayx vs ``sqlparse.split`` vs ``sqlglot`` tokenising+parsing); then the output of every other
-``bench/bench_*.py`` script (planning at 1k/10k/50k migrations, analysis). Each timing is the median of
+``bench/bench_*.py`` script (planning at 1k/10k/50k migrations, analysis; ``bench_speed.py``: the per-migration
+overhead beside the ``mariadb`` client, ``psql`` and yoyo, 10,000-migration runs, ``plan``, ``explain``). Each
+timing is the median of
 repeated runs; the machine and exact peer versions head the report. Peers that are not installed are
 reported as such, never silently dropped. Peers: ``pip install yoyo-migrations alembic``; Sqitch:
 ``apt-get install sqitch libdbd-sqlite3-perl``.
@@ -231,11 +233,12 @@ def _sqlglot_row(texts: list[str]) -> Row:
 def other_scripts(quick: bool) -> list[tuple[str, str]]:
     args = {"bench_plan.py": ["--sizes", "1000,10000" if quick else "1000,10000,50000",
                               "--repeat", "1" if quick else "3"],
-            "bench_releases.py": ["--sizes", "1000,5000" if quick else "1000,5000,10000,20000"]}
+            "bench_releases.py": ["--sizes", "1000,5000" if quick else "1000,5000,10000,20000"],
+            "bench_speed.py": ["--quick", "--repeat", "1"] if quick else ["--repeat", "3"]}
     out = []
     for script in sorted((ROOT / "bench").glob("bench_*.py")):
         cmd = [sys.executable, str(script), *args.get(script.name, [])]
-        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1800)
         text = done.stdout.strip() or done.stderr.strip()[-2000:]
         out.append((f"{script.name} {' '.join(args.get(script.name, []))}".strip(),
                     text if done.returncode == 0 else f"(exit {done.returncode})\n{text}"))

@@ -1,7 +1,7 @@
 """Flyway's golden ``statement_splitting`` vectors: flywayx must split every script exactly as Flyway 13.
 
 Data-driven: every vector in the file runs, whatever its count. The file is
-``../shared/compat/flyway-vectors.json`` beside the project (``FLYWAYX_VECTORS`` overrides it).
+``compat/flyway-vectors.json`` in the repository (``FLYWAYX_VECTORS`` overrides it).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from flywayx.model.migration import Statement
 from flywayx.statements.splitter import KNOWN_PARSER_LIMITATIONS, split
 
 ROOT = Path(__file__).resolve().parent.parent
-VECTORS = Path(os.environ.get("FLYWAYX_VECTORS", ROOT.parent / "shared" / "compat" / "flyway-vectors.json"))
+VECTORS = Path(os.environ.get("FLYWAYX_VECTORS", ROOT / "compat" / "flyway-vectors.json"))
 SCRIPT_NAME = "V1__test.sql"  # the resource name the vectors were computed with
 
 

@@ -1,9 +1,10 @@
-"""Flyway 13 golden vectors (../shared/compat/flyway-vectors.json) against flywayx.
+"""Flyway 13 golden vectors (compat/flyway-vectors.json, computed by Flyway's own code) against flywayx.
 
 Data-driven: every case of every section below is one test, so cases added to the JSON later (same
 shapes) are tested without touching this file. ``statement_splitting`` and ``lock_ids`` are
-tested elsewhere. ``FLYWAYX_VECTORS`` points at another copy of the file; when the file is absent
-the tests skip (and fail under ``FLYWAYX_REQUIRE_DBS=1``, as in CI).
+tested elsewhere. The file is in the repository, so every clone runs them; ``FLYWAYX_VECTORS``
+points at another copy (a newer vector set); when that file is absent the tests skip (and fail under
+``FLYWAYX_REQUIRE_DBS=1``, as in CI).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from flywayx.sources.placeholders import replace_placeholders
 from flywayx.sources.scan import scan
 
 ROOT = Path(__file__).resolve().parent.parent
-VECTORS = Path(os.environ.get("FLYWAYX_VECTORS", ROOT.parent / "shared" / "compat" / "flyway-vectors.json"))
+VECTORS = Path(os.environ.get("FLYWAYX_VECTORS", ROOT / "compat" / "flyway-vectors.json"))
 REQUIRE = os.environ.get("FLYWAYX_REQUIRE_DBS") == "1"
 JAVA_ERROR = "FlywayException: "
 
@@ -105,7 +106,7 @@ def case_bytes(case: dict[str, Any]) -> bytes:
 
 
 def _write(tmp_path: Path, case: dict[str, Any]) -> Path:
-    path = tmp_path / case["file_name"]
+    path = tmp_path / str(case["file_name"])
     path.write_bytes(case_bytes(case))
     return path
 

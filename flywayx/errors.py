@@ -27,6 +27,11 @@ class FlywayxError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def warn(self, text: str) -> None:
+        """Add a warning shown after the message and hint (``warning: …``): something that went wrong
+        while handling this error, e.g. a failure row that could not be written."""
+        self.details.setdefault("warnings", []).append(text)
+
 
 class UsageError(FlywayxError):
     """The command line or configuration is wrong (exit code 2)."""

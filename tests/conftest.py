@@ -6,6 +6,7 @@ Servers are chosen by environment variables (documented in README):
   FLYWAYX_REQUIRE_DBS=1      a missing server fails the test instead of skipping it (set by CI)
   FLYWAYX_ACS_CORPUS         default ../shared/corpus/acs beside the project
 Each scratch fixture creates a uniquely named database and drops it afterwards.
+Markers (db, mariadb, postgres, cluster, slow) are added from what each test uses: tests/markers.py.
 """
 
 from __future__ import annotations
@@ -21,11 +22,27 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests import markers
+
 ROOT = Path(__file__).resolve().parent.parent
 MARIADB_URL = os.environ.get("FLYWAYX_TEST_MARIADB_URL", "mysql://root@127.0.0.1:3306/")
 POSTGRES_URL = os.environ.get("FLYWAYX_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REQUIRE = os.environ.get("FLYWAYX_REQUIRE_DBS") == "1"
 ACS_CORPUS = Path(os.environ.get("FLYWAYX_ACS_CORPUS", ROOT.parent / "shared" / "corpus" / "acs"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        markers.mark(item)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    markers.CURRENT[:] = [item]
+    try:
+        yield
+    finally:
+        markers.CURRENT.clear()
 
 
 def _unavailable(what: str, err: Exception) -> None:
@@ -78,6 +95,7 @@ def mariadb() -> Iterator[MariaScratch]:
     """A fresh MariaDB/MySQL database (schema); dropped after the test."""
     import pymysql
 
+    markers.require_marker("mariadb")
     host, port, user, pw = _parts(MARIADB_URL, 3306)
     try:
         admin = pymysql.connect(host=host, port=port, user=user, password=pw, autocommit=True)
@@ -100,6 +118,7 @@ def postgres() -> Iterator[PgScratch]:
     """A fresh PostgreSQL database; dropped after the test."""
     import psycopg
 
+    markers.require_marker("postgres")
     host, port, user, pw = _parts(POSTGRES_URL, 5432)
     user = user if user != "root" else "postgres"
     dbname = urlsplit(POSTGRES_URL).path.lstrip("/") or "postgres"

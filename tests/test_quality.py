@@ -27,6 +27,16 @@ def test_static_checks_pass(tool: str) -> None:
     assert result.returncode == 0, f"{tool} failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}"
 
 
+def test_tests_type_check() -> None:
+    """The tests are code too: ``mypy --strict`` over tests/ and compat/ (a wrong fixture type is a test
+    that checks something else than it says)."""
+    exe = BIN / "mypy"
+    if not exe.exists():
+        pytest.skip("mypy is not installed in this environment (pip install -e '.[test]')")
+    result = _run(str(exe), "--strict", "tests", "compat")
+    assert result.returncode == 0, f"mypy failed on the tests:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}"
+
+
 def test_version_imports_no_driver() -> None:
     """`flywayx --version` must not import SQLAlchemy or a database driver (start-up time)."""
     code = ("import sys; from flywayx.cli import main\n"
@@ -35,15 +45,6 @@ def test_version_imports_no_driver() -> None:
             "print('LOADED', bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("LOADED []"), out
-
-
-# Private names imported across modules, known and owned elsewhere (remove an entry when it is fixed).
-_PRIVATE_IMPORTS_ALLOWED = {
-    ("flywayx/cli/commands.py", "_common"), ("flywayx/cli/commands.py", "_set"),  # click option helpers
-    ("flywayx/cli/gitflow.py", "_common"), ("flywayx/cli/lines.py", "_common"),
-    ("flywayx/cli/online.py", "_common"), ("flywayx/cli/safety.py", "_common"),
-    ("flywayx/cli/fleet.py", "_set"),
-}
 
 
 def _private_imports(path: Path) -> list[tuple[int, str]]:
@@ -73,6 +74,15 @@ def test_no_private_names_cross_modules() -> None:
     (lines.py reached into core.py's helpers). Shared code gets a public name in a shared module."""
     bad = [f"{path.relative_to(ROOT)}:{line}: {name}"
            for path in sorted((ROOT / "flywayx").rglob("*.py"))
-           for line, name in _private_imports(path)
-           if (str(path.relative_to(ROOT)), name) not in _PRIVATE_IMPORTS_ALLOWED]
+           for line, name in _private_imports(path)]
     assert not bad, "private names used across modules:\n" + "\n".join(bad)
+
+
+def test_every_test_directory_is_a_package() -> None:
+    """Without ``__init__.py`` pytest imports a directory's ``conftest.py`` and test modules by their bare
+    names, so two ``conftest.py`` (or two ``test_x.py``) clash, and ``from tests.conftest import …`` loads
+    a second copy of the module pytest already loaded."""
+    missing = sorted(str(d.relative_to(ROOT)) for d in {p.parent for p in (ROOT / "tests").rglob("*.py")}
+                     if not (d / "__init__.py").exists())
+    assert not missing, "directories under tests/ without __init__.py: " + ", ".join(missing)
+

@@ -25,6 +25,7 @@ decides nothing.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -33,10 +34,13 @@ from typing import Protocol
 from flywayx.apply.record import record_satisfied
 from flywayx.apply.walk import Applied, ApplyOptions, Reporter, apply_one, quiet
 from flywayx.db.base import Database, HistoryTable
+from flywayx.db.connect import one_line
 from flywayx.db.own_tables import OwnTables
+from flywayx.errors import FlywayxError
 from flywayx.model import HistoryRow, Migration
 from flywayx.model.work import Work
 
+LOG = logging.getLogger(__name__)
 Token = tuple[int | None, int, int]  # (highest installed_rank, failed rows, running progress records)
 
 
@@ -140,9 +144,15 @@ def run_steps(db: Database, history: HistoryTable, own: OwnTables, source: StepS
         _loop(db, history, own, source, opts, report, ran)
     except Exception as err:
         _fire(opts, "afterMigrateError", report, quietly=True)
-        _finish(db, own, record.run_id, "failed", str(err))
+        unclosed = _finish(db, own, record.run_id, "failed", str(err))
+        if unclosed and isinstance(err, FlywayxError):
+            err.warn(unclosed)
+        elif unclosed:
+            LOG.warning("WARNING: %s", unclosed)
         raise
-    _finish(db, own, record.run_id, record.outcome, f"{len(ran.steps)} applied")
+    unclosed = _finish(db, own, record.run_id, record.outcome, f"{len(ran.steps)} applied")
+    if unclosed:
+        LOG.warning("WARNING: %s", unclosed)
     return ran
 
 
@@ -167,7 +177,7 @@ def _loop(db: Database, history: HistoryTable, own: OwnTables, source: StepSourc
                 _fire(opts, "afterVersioned", report)
                 _fire(opts, "beforeRepeatables", report)
                 repeatables = True
-            done = _apply(db, history, own, step, opts, report)
+            done = _apply(db, history, own, step, opts, report, None if token is None else (token[0] or 0) + 1)
             ran.steps.append((step, done))
             source.done(step, done)
             expected = token if opts.dry_run or token is None else _advance(token, step.rows)
@@ -183,13 +193,14 @@ def _loop(db: Database, history: HistoryTable, own: OwnTables, source: StepSourc
 
 
 def _apply(db: Database, history: HistoryTable, own: OwnTables, step: Step, opts: RunOptions,
-           report: Reporter) -> Applied:
+           report: Reporter, rank: int | None) -> Applied:
+    """``rank``: the rank the step's row takes (the highest read under the lock, + 1)."""
     if opts.dry_run:
         return _dry(step, opts, report)
     if step.recorded:
         return record_satisfied(db, history, own, step.work, opts.apply, report, step.retire)
     try:
-        return apply_one(db, history, own, step.work, opts.apply, report)
+        return apply_one(db, history, own, step.work, opts.apply, report, rank)
     except Exception:
         _fire(opts, "afterEachMigrateError", report, quietly=True, migration=step.migration)
         raise
@@ -226,13 +237,16 @@ def _fire(opts: RunOptions, event: str, report: Reporter, *, quietly: bool = Fal
         report("callback.failed", {"event": event, "error": str(err)})
 
 
-def _finish(db: Database, own: OwnTables, run_id: str, outcome: str, detail: str) -> None:
-    """Close the run record; a connection already gone leaves the record ``running`` (never raises)."""
+def _finish(db: Database, own: OwnTables, run_id: str, outcome: str, detail: str) -> str | None:
+    """Close the run record. Never raises: a connection already gone leaves the record ``running`` and
+    the warning saying so is returned (the caller adds it to the run's error, or logs it)."""
     try:
         db.rollback()
         own.finish_run(run_id, outcome, detail)
-    except Exception:
-        return
+    except Exception as err:
+        return (f"run {run_id} could not be closed in flywayx_runs and stays 'running' "
+                f"({type(err).__name__}: {one_line(str(err))})")
+    return None
 
 
 __all__ = ["Ran", "RunOptions", "RunRecord", "Step", "StepSource", "Token", "history_token", "run_steps"]

@@ -18,6 +18,7 @@ from flywayx.apply import indexes, interrupt
 from flywayx.apply.failure import failure
 from flywayx.apply.run import Body, Progress, prefix_digest, run_python, server_of, undo_guarded
 from flywayx.db.base import Database, HistoryTable
+from flywayx.db.connect import one_line
 from flywayx.db.own_tables import OwnTables
 from flywayx.errors import Interrupted, StateError
 from flywayx.model import HistoryRow, Migration, Statement
@@ -57,19 +58,24 @@ class Applied:
 
 
 def apply_one(db: Database, history: HistoryTable, own: OwnTables | None, work: Work, opts: ApplyOptions,
-              report: Reporter = quiet) -> Applied:
+              report: Reporter = quiet, rank: int | None = None) -> Applied:
     """Apply one migration and record it; raise MigrationFailed (after recording the failure).
+
+    The history row takes the next rank in its own INSERT and goes, with flywayx's row and the progress
+    record's removal, in the packet of the COMMIT (``Database.later``). ``rank``: the rank the caller
+    expects it to get (it holds the lock and read the highest rank under it); ``Applied.rows`` then
+    holds the row as written (without it, no rows: nothing is read back).
 
     ``--resume`` (``work.skip_statements``): the session the failed run had built is rebuilt first,
     or StateError (nothing recorded) names the state that cannot be. SIGINT/SIGTERM (``interrupt``)
     end it as a failure of the statement that was running, or of the next one."""
     with interrupt.migration(db):
         _refuse_if_interrupted(work)
-        return _apply(db, history, own, work, opts, report)
+        return _apply(db, history, own, work, opts, report, rank)
 
 
 def _apply(db: Database, history: HistoryTable, own: OwnTables | None, work: Work, opts: ApplyOptions,
-           report: Reporter) -> Applied:
+           report: Reporter, rank: int | None) -> Applied:
     m = work.migration
     db.restore_session(opts.default_schema)
     in_txn = _transactional(db, work, opts)
@@ -97,15 +103,19 @@ def _apply(db: Database, history: HistoryTable, own: OwnTables | None, work: Wor
         elapsed, failed_at = _ms(started), p.done
         for name in indexes.clean(db, invalid_before):
             report("index.dropped", {"migration": m, "index": name})
-        _record_failure(db, history, own, work, opts, elapsed, in_txn, p)
-        raise failure(err, work, p, opts, in_txn, failed_at) from err
+        unrecorded = _record_failure(db, history, own, work, opts, elapsed, in_txn, p)
+        error = failure(err, work, p, opts, in_txn, failed_at)
+        if unrecorded:
+            error.warn(unrecorded)
+        raise error from err
     elapsed = _ms(started)
-    row = _insert_row(db, history, m, opts, elapsed, success=True)
+    row = _row(m, opts, elapsed, success=True, rank=rank or 0)
+    history.insert_next(row)
     if own is not None:
         own.record_applied(work, opts.run_id, p.done, p.digest)
-    db.commit()  # MySQL: the row, the progress record's removal and the trailing DML commit together
+    db.commit()  # MySQL: the rows, the progress record's removal and the trailing DML in one packet, one commit
     report("migration.done", {"migration": m, "ms": elapsed, "statements": p.done})
-    return Applied(m, elapsed, p.done, (row,))
+    return Applied(m, elapsed, p.done, (row,) if rank is not None else ())
 
 
 def _refuse_if_interrupted(work: Work) -> None:
@@ -169,7 +179,7 @@ def _reopen(db: Database, p: Progress) -> None:
 def _unlock(db: Database, p: Progress) -> None:
     """A script that ends under LOCK TABLES: release them, or the history row cannot be written."""
     if p.locked:
-        db.execute("UNLOCK TABLES")
+        db.unlock_tables()
         p.locked = False
         p.closed = True
 
@@ -181,29 +191,30 @@ def implicit_commit(sql: str, server: Server | None = None) -> bool:
 
 
 def _record_failure(db: Database, history: HistoryTable, own: OwnTables | None, work: Work, opts: ApplyOptions,
-                    elapsed: int, in_txn: bool, p: Progress) -> None:
-    """Write Flyway's ``success=0`` row and the progress record; ``p`` is set to what stays applied."""
+                    elapsed: int, in_txn: bool, p: Progress) -> str | None:
+    """Write Flyway's ``success=0`` row and the progress record; ``p`` is set to what stays applied.
+    Returns a warning when they could not be written (``unrecorded``), else None."""
     if p.tracked:
-        _record_tracked_failure(db, history, own, work, opts, elapsed, p)
-        return
+        return _record_tracked_failure(db, history, own, work, opts, elapsed, p)
     try:
         db.rollback()
-    except Exception:
-        return
+    except Exception as err:
+        return unrecorded(work, err)
     if in_txn:
-        return  # rolled back completely: Flyway writes no row
+        return None  # rolled back completely: Flyway writes no row
     try:
         db.begin()
         _insert_row(db, history, work.migration, opts, elapsed, success=False)
         if own is not None:
             own.record_failed(work, opts.run_id, p.done, p.digest)
         db.commit()
-    except Exception:
-        return
+    except Exception as err:
+        return unrecorded(work, err)
+    return None
 
 
 def _record_tracked_failure(db: Database, history: HistoryTable, own: OwnTables | None, work: Work,
-                            opts: ApplyOptions, elapsed: int, p: Progress) -> None:
+                            opts: ApplyOptions, elapsed: int, p: Progress) -> str | None:
     """MySQL/MariaDB: statements before the failed one stay applied as far as the server kept them.
 
     Inside a transaction the script opened itself, that transaction is rolled back (the client's session
@@ -219,38 +230,42 @@ def _record_tracked_failure(db: Database, history: HistoryTable, own: OwnTables 
             (p.done, p.digest), p.own_txn = p.txn_start, False
             db.begin()
         elif p.locked:
-            db.execute("UNLOCK TABLES")  # statements under LOCK TABLES each committed on their own
+            db.unlock_tables()  # statements under LOCK TABLES each committed on their own
             p.locked = False
             db.begin()
         elif p.closed or p.sending:  # the DDL's implicit commit (if any) kept everything before it
-            if p.closed or not _transaction_alive(db):
+            if p.closed or not db.transaction_alive():
                 db.begin()
-        elif not _transaction_alive(db):  # DML failed and the server dropped the whole transaction
+        elif not db.transaction_alive():  # DML failed and the server dropped the whole transaction
             p.done, p.digest = p.durable, p.durable_digest
             db.begin()
         _insert_row(db, history, work.migration, opts, elapsed, success=False)
         own.record_failed(work, opts.run_id, p.done, p.digest, tracked=True)
         db.commit()
-    except Exception:
-        return
+    except Exception as err:
+        return unrecorded(work, err)
+    return None
 
 
-def _transaction_alive(db: Database) -> bool:
-    """Whether the server still has this session's transaction open (MariaDB ``@@in_transaction``;
-    MySQL: an InnoDB transaction of this connection). Without one, uncommitted DML is gone."""
-    try:
-        return bool(db.query("SELECT @@in_transaction")[0][0])
-    except Exception:
-        rows = db.query("SELECT COUNT(*) FROM information_schema.INNODB_TRX"
-                        " WHERE trx_mysql_thread_id = CONNECTION_ID()")
-        return bool(rows[0][0])
+def unrecorded(work: Work, err: Exception) -> str:
+    """The warning for a failure row that could not be written (the connection is gone, the server
+    refuses). The migration's own error is still raised, with this warning: the history lacks its
+    ``success=0`` row, so ``info`` shows the migration pending and ``migrate`` runs it again."""
+    return (f"the failure of {work.migration.script} could not be recorded in the history table "
+            f"({type(err).__name__}: {one_line(str(err))})")
 
 
 def _insert_row(db: Database, history: HistoryTable, m: Migration, opts: ApplyOptions, elapsed: int, *,
                 success: bool) -> HistoryRow:
     # the next rank only: re-reading every row for each migration cost ~1 s over CloudStack's ~170
-    row = HistoryRow(
-        installed_rank=history.next_rank(),
+    row = _row(m, opts, elapsed, success=success, rank=history.next_rank())
+    history.insert(row)
+    return row
+
+
+def _row(m: Migration, opts: ApplyOptions, elapsed: int, *, success: bool, rank: int) -> HistoryRow:
+    return HistoryRow(
+        installed_rank=rank,
         version=m.version,
         description=abbreviate_description(m.description),
         type=m.type.value,
@@ -260,8 +275,6 @@ def _insert_row(db: Database, history: HistoryTable, m: Migration, opts: ApplyOp
         execution_time=elapsed,
         success=success,
     )
-    history.insert(row)
-    return row
 
 
 def _fire(opts: ApplyOptions, event: str, m: Migration | None) -> None:

@@ -20,12 +20,17 @@ def import_group() -> None:
 @click.option("--overrides", metavar="FILE|cloudstack",
               help="releases.toml-style overrides; `cloudstack`: the ones for Apache CloudStack that ship with "
                    "flywayx.")
+@click.option("--require-ports", is_flag=True,
+              help="Fail when a step's Java has no Python port in java_equiv/ (or its port declares no "
+                   "SCHEMA_EFFECTS), naming the class and the stub written for it.")
 @click.pass_context
-def import_acs(ctx: click.Context, source: Path, out: Path, overrides: str | None) -> None:
+def import_acs(ctx: click.Context, source: Path, out: Path, overrides: str | None, require_ports: bool) -> None:
     """Import a CloudStack source tree SOURCE into the new project directory OUT."""
     from flywayx.service import acs
 
     report = acs.import_project(source, out, acs.overrides_file(overrides))
+    if require_ports:
+        acs.require_ports(report)
     if json_mode(ctx):
         emit_json({"operation": "import acs", "out": str(out), "counts": dict(report.counts),
                    "errors": [e.message for e in report.errors]})

@@ -39,7 +39,7 @@ _COMMON: list[tuple[str, str, str]] = [
 ]
 
 
-def _common(func: Callable[..., Any]) -> Callable[..., Any]:
+def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The options every command accepts, before or after its name (``flywayx migrate -q`` and
     ``flywayx -q migrate`` are the same)."""
     for flag, _key, help_ in reversed(_COMMON):
@@ -120,7 +120,7 @@ def _store_output(ctx: click.Context, _param: click.Parameter, value: str | None
         _overrides(ctx)["outputType"] = value
 
 
-def _set(ctx: click.Context, **values: Any) -> None:
+def set_keys(ctx: click.Context, **values: Any) -> None:
     """Record command options (Flyway keys) that were given."""
     store = _overrides(ctx)
     for key, value in values.items():
@@ -134,7 +134,7 @@ def _set(ctx: click.Context, **values: Any) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(__version__, "--version", prog_name="flywayx")
-@_common
+@common_options
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """flywayx: Flyway-compatible migrations that understand release lines.
@@ -273,7 +273,7 @@ def report_error(err: FlywayxError, as_json: bool, secrets: list[str]) -> int:
     if as_json:
         payload: dict[str, Any] = {"errorCode": err.error_code, "message": message}
         for key in ("conflicts", "strict", "unreachable", "reachable", "reachable_on_line", "problems", "errors",
-                    "script", "line", "statement", "applied_statements"):
+                    "script", "line", "statement", "applied_statements", "warnings"):
             if key in err.details:
                 payload[key] = _jsonable(err.details[key])
         payload["cause"] = None
@@ -285,6 +285,8 @@ def report_error(err: FlywayxError, as_json: bool, secrets: list[str]) -> int:
             click.echo(f"  {extra}", err=True)
         if err.hint:
             click.echo(f"hint: {redact_text(err.hint, secrets)}", err=True)
+        for warning in err.details.get("warnings", ()):
+            click.echo(f"warning: {redact_text(warning, secrets)}", err=True)
     return err.exit_code
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from flywayx.cli.app import _common, _set, cli, config_from, emit_json, json_mode, progress_reporter, say
+from flywayx.cli.app import cli, common_options, config_from, emit_json, json_mode, progress_reporter, say, set_keys
 from flywayx.cli.dryrun import say_actions
 from flywayx.cli.fleet import fleet_options
 from flywayx.cli.progress import flyway_time
@@ -13,7 +13,7 @@ from flywayx.model.results import Waiting
 
 
 @cli.command()
-@_common
+@common_options
 @click.option("--target", help="Migrate up to this version (latest, current, next, or a version; 'v?' if optional).")
 @click.option("--out-of-order/--no-out-of-order", default=None, help="Apply pending versions below the current one.")
 @click.option("--baseline-on-migrate/--no-baseline-on-migrate", default=None,
@@ -39,7 +39,7 @@ def migrate(ctx: click.Context, target: str | None, out_of_order: bool | None, b
     """Apply pending migrations (Flyway's migrate), or upgrade to a release with --to."""
     from flywayx import service
 
-    _set(ctx, target=target, outOfOrder=out_of_order, baselineOnMigrate=baseline_on_migrate,
+    set_keys(ctx, target=target, outOfOrder=out_of_order, baselineOnMigrate=baseline_on_migrate,
          ignoreMigrationPatterns=ignore_migration_patterns, validateOnMigrate=validate_on_migrate)
     if in_flight is not None and not resume:
         raise click.UsageError("--in-flight only applies with --resume")
@@ -96,7 +96,7 @@ def _say_waiting(ctx: click.Context, waiting: list[Waiting], release: str | None
 
 
 @cli.command()
-@_common
+@common_options
 @click.option("--target", help="Show states relative to this target version.")
 @click.option("--out-of-order/--no-out-of-order", default=None)
 @click.option("--info-since-date", metavar="DATE", help="Only rows installed after DATE (dd/MM/yyyy HH:mm), "
@@ -112,7 +112,7 @@ def info(ctx: click.Context, /, target: str | None, out_of_order: bool | None, *
     from flywayx import service
     from flywayx.plan.info_filter import parse_filter
 
-    _set(ctx, target=target, outOfOrder=out_of_order)
+    set_keys(ctx, target=target, outOfOrder=out_of_order)
     chosen = parse_filter(_info_filter_values(ctx, filters))  # bad values fail before connecting
     result = service.info(config_from(ctx))
     if chosen.active:
@@ -138,7 +138,7 @@ def info(ctx: click.Context, /, target: str | None, out_of_order: bool | None, *
 
 
 @cli.command()
-@_common
+@common_options
 @click.option("--target")
 @click.option("--out-of-order/--no-out-of-order", default=None)
 @click.option("--ignore-migration-patterns")
@@ -149,7 +149,7 @@ def validate(ctx: click.Context, target: str | None, out_of_order: bool | None,
     """Check applied migrations against local files (checksums, descriptions, missing, pending)."""
     from flywayx import service
 
-    _set(ctx, target=target, outOfOrder=out_of_order, ignoreMigrationPatterns=ignore_migration_patterns)
+    set_keys(ctx, target=target, outOfOrder=out_of_order, ignoreMigrationPatterns=ignore_migration_patterns)
     result = service.validate(config_from(ctx))
     if json_mode(ctx):
         emit_json(result.to_json())  # Flyway exits 0 here even when validation failed
@@ -162,7 +162,7 @@ def validate(ctx: click.Context, target: str | None, out_of_order: bool | None,
 
 
 @cli.command()
-@_common
+@common_options
 @click.option("--baseline-version", help="Version to tag the existing schema with (default 1).")
 @click.option("--baseline-description", help="Description of the baseline row.")
 @click.option("--release", "release", help="Adopt the database at this release: record its whole closure as "
@@ -175,7 +175,7 @@ def baseline(ctx: click.Context, baseline_version: str | None, baseline_descript
     """Start history on an existing database at a version (or adopt it at a release)."""
     from flywayx import service
 
-    _set(ctx, baselineVersion=baseline_version, baselineDescription=baseline_description)
+    set_keys(ctx, baselineVersion=baseline_version, baselineDescription=baseline_description)
     if release is not None and (acs or baseline_version is not None):
         from flywayx.errors import UsageError
 
@@ -202,7 +202,7 @@ def baseline(ctx: click.Context, baseline_version: str | None, baseline_descript
 
 
 @cli.command()
-@_common
+@common_options
 @click.option("--dry-run", is_flag=True, help="Show what repair would change; change nothing.")
 @click.pass_context
 def repair(ctx: click.Context, dry_run: bool) -> None:
@@ -227,7 +227,7 @@ def repair(ctx: click.Context, dry_run: bool) -> None:
 
 
 @cli.command()
-@_common
+@common_options
 @click.option("--clean-disabled", type=click.BOOL, default=None,
               help="Clean is disabled unless --clean-disabled=false.")
 @click.option("--dry-run", is_flag=True, help="List what clean would drop; drop nothing.")
@@ -236,7 +236,7 @@ def clean(ctx: click.Context, clean_disabled: bool | None, dry_run: bool) -> Non
     """Drop every object in the configured schemas (disabled by default)."""
     from flywayx import service
 
-    _set(ctx, cleanDisabled=clean_disabled)
+    set_keys(ctx, cleanDisabled=clean_disabled)
     result = service.clean(config_from(ctx), dry_run=dry_run)
     if json_mode(ctx):
         emit_json(result.to_json())
@@ -255,7 +255,7 @@ def clean(ctx: click.Context, clean_disabled: bool | None, dry_run: bool) -> Non
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--dialect", type=click.Choice(["mysql", "mariadb", "postgresql", "sqlite"]), default="mariadb",
               show_default=True)
-@_common
+@common_options
 @click.pass_context
 def explain(ctx: click.Context, files: tuple[str, ...], dialect: str) -> None:
     """Show what each file is and the exact statements it will send."""
@@ -275,7 +275,7 @@ def explain(ctx: click.Context, files: tuple[str, ...], dialect: str) -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--dry-run", is_flag=True, help="Only show the renames.")
-@_common
+@common_options
 @click.pass_context
 def rename(ctx: click.Context, paths: tuple[str, ...], dry_run: bool) -> None:
     """Rewrite seed-style alias names (V_4.1.0_A.sql) to Flyway names (V4.1.0.1__.sql)."""

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from flywayx.cli.app import _set, config_from, emit_json, json_mode, say
+from flywayx.cli.app import config_from, emit_json, json_mode, say, set_keys
 from flywayx.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -69,7 +69,7 @@ def run_fleet_command(ctx: click.Context, command: str, path: Path, jobs: int, f
         raise UsageError(f"--{extra[0].replace('_', '-')} does not go with --fleet",
                          hint=f"run it on one target (without --fleet); with --fleet, {command} takes "
                               f"{', '.join('--' + k.replace('_', '-') for k in sorted(_PASSED[command]))}")
-    _set(ctx, **{_SETTINGS[k]: v for k, v in kwargs.items() if k in _SETTINGS})
+    set_keys(ctx, **{_SETTINGS[k]: v for k, v in kwargs.items() if k in _SETTINGS})
     targets = load_fleet(path)
     phase = kwargs.get("phase")
     opts = FleetOptions(command, jobs, fail_fast, canary, kwargs.get("to_release"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from flywayx.cli.app import _common, cli, config_from, emit_json, json_mode, say
+from flywayx.cli.app import cli, common_options, config_from, emit_json, json_mode, say
 
 _REPO = click.option("--repo", metavar="DIR", help="The git repository (default: the one holding the migrations).")
 _TAGS = click.option("--tags", metavar="REGEX",
@@ -20,7 +20,7 @@ def releases() -> None:
 
 
 @releases.command("from-git")
-@_common
+@common_options
 @_REPO
 @_TAGS
 @_DIALECT
@@ -47,7 +47,7 @@ def from_git(ctx: click.Context, repo: str | None, tags: str | None, dialect: st
 
 
 @releases.command("check")
-@_common
+@common_options
 @_REPO
 @_TAGS
 @_DIALECT
@@ -76,7 +76,7 @@ def check(ctx: click.Context, repo: str | None, tags: str | None, dialect: str |
 
 
 @cli.command("new")
-@_common
+@common_options
 @click.argument("description")
 @click.option("--line", help="Release line (default: that of the highest release tag HEAD contains).")
 @click.option("--python", "python_", is_flag=True, help="Create a Python migration (def migrate(conn)).")
@@ -110,7 +110,7 @@ def release() -> None:
 
 
 @release.command("cut")
-@_common
+@common_options
 @click.argument("name")
 @click.option("--merges", multiple=True, metavar="RELEASE", help="A maintenance release this one includes (repeat).")
 @click.option("--from", "branch_from", metavar="RELEASE",

@@ -7,12 +7,13 @@ from typing import Any
 
 import click
 
-from flywayx.cli.app import _common, cli, config_from, emit_json, json_mode, say
+from flywayx.cli.app import cli, common_options, config_from, emit_json, json_mode, say
 from flywayx.cli.fleet import fleet_options
+from flywayx.cli.plan_view import GROUP_REPEATABLES, repeatable_lines, summary_lines
 
 
 @cli.command()
-@_common
+@common_options
 @click.option("--to", "to_release", help="Target release (default: everything known).")
 @click.option("--phase", type=click.Choice(["expand", "contract", "all"]), default=None)
 @click.option("--sql", "show_sql", is_flag=True, help="Also print the exact statements of each step.")
@@ -40,9 +41,16 @@ def plan(ctx: click.Context, to_release: str | None, phase: str | None, show_sql
         return
     origin = ", ".join(full.from_releases) or (f"schema version {full.from_version}" if full.from_version
                                                 else "an empty database")
+    deferred = [k for k in full.skipped if k.reason.startswith("deferred:")]
     say(ctx, f"Plan from {origin} to {full.target or 'latest'}: {len(steps)} step(s)"
              + (f" ({phase} phase)" if phase and phase != "all" else ""))
+    for line in summary_lines(steps, origin, full.target or "latest", deferred=len(deferred)):
+        say(ctx, line)
+    say(ctx, "Steps")
+    grouped = not show_sql and sum(1 for st in steps if st.migration.version is None) > GROUP_REPEATABLES
     for i, st in enumerate(steps, 1):
+        if grouped and st.migration.version is None:
+            continue
         v = st.migration.version.text if st.migration.version is not None else "R"
         late = "  [out of order]" if st.out_of_order else ""
         say(ctx, f"{i:3}. {v:<14} {st.release or '-':<12} {st.phase.value:<9} {st.migration.description}"
@@ -50,11 +58,13 @@ def plan(ctx: click.Context, to_release: str | None, phase: str | None, show_sql
         if show_sql:
             for stmt in view.statements.get(st.migration.script) or []:
                 say(ctx, "       " + stmt.sql.replace("\n", "\n       ") + ";")
+    if grouped:
+        for line in repeatable_lines(steps, 1 + sum(1 for st in steps if st.migration.version is not None)):
+            say(ctx, line)
     if view.waiting:
         say(ctx, f"Waiting for --phase contract ({len(view.waiting)}):")
         for wait in view.waiting:
             say(ctx, f"     {wait.script} ({wait.phase}): {wait.why}")
-    deferred = [k for k in full.skipped if k.reason.startswith("deferred:")]
     if deferred:
         say(ctx, f"Deferred ({len(deferred)}): {deferred[0].reason.removeprefix('deferred: ')}: "
                  + ", ".join(k.key for k in deferred[:3]) + (", ..." if len(deferred) > 3 else ""))
@@ -90,7 +100,7 @@ def _step_json(st: object, statements: Mapping[str, Any], show_sql: bool) -> dic
 
 
 @cli.command()
-@_common
+@common_options
 @click.option("--format", "fmt", type=click.Choice(["text", "mermaid", "dot"]), default="text", show_default=True)
 @click.option("--to", "to_release", help="Mark this release (@) and the releases the plan to it takes migrations "
                                          "from (>).")

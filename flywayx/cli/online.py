@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from flywayx.cli.app import _common, cli, config_from, emit_json, json_mode, say
+from flywayx.cli.app import cli, common_options, config_from, emit_json, json_mode, say
 
 
 @cli.command()
-@_common
+@common_options
 @click.option("--dialect", type=click.Choice(["mysql", "mariadb", "postgresql", "sqlite"]), default=None,
               help="SQL dialect (default: the URL's, else mysql).")
 @click.option("--policy", "policy_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),

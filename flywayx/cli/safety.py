@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from flywayx.cli.app import _common, cli, config_from, emit_json, json_mode, say
+from flywayx.cli.app import cli, common_options, config_from, emit_json, json_mode, say
 
 
 @cli.command()
-@_common
+@common_options
 @click.pass_context
 def verify(ctx: click.Context) -> None:
     """Compare the live schema with what its history says it should be; exit 1 on drift."""
@@ -34,7 +34,7 @@ def verify(ctx: click.Context) -> None:
 
 @cli.command()
 @click.argument("backup_file", type=click.Path(dir_okay=False))
-@_common
+@common_options
 @click.option("--force", is_flag=True, help="Replace a target database (or schema) that is not empty.")
 @click.option("--dry-run", is_flag=True, help="Check the backup, the clients and the target; replace nothing.")
 @click.pass_context

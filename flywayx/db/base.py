@@ -73,6 +73,10 @@ class HistoryTable(Protocol):
     def insert(self, row: HistoryRow) -> None:
         """Insert a row; installed_on is left to the database default."""
 
+    def insert_next(self, row: HistoryRow) -> None:
+        """Insert ``row`` with the next rank, which the server takes in the same statement (the caller
+        holds the migration lock); sent with the next statement (``Database.later``)."""
+
     def delete_failed(self, version: str | None, description: str | None) -> int:
         """Repair step 1: delete success=false rows of a version (or repeatable description)."""
 
@@ -126,8 +130,10 @@ class Database(Protocol):
     def history(self, schema: str, table: str, tablespace: str | None = None) -> HistoryTable:
         """The history table ``schema.table``; ``tablespace`` is used only when creating it."""
 
-    def lock(self, schema: str, table: str, timeout: float) -> AbstractContextManager[None]:
-        """Flyway-compatible exclusive lock for migrating ``schema``; raise LockTimeout after timeout."""
+    def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False
+             ) -> AbstractContextManager[None]:
+        """Flyway-compatible exclusive lock for migrating ``schema``; raise LockTimeout after timeout.
+        ``lazy_release``: the release may go with the next statement (``later``), not on its own."""
 
     def cluster(self) -> ClusterInfo:
         """Galera node, Group Replication member, replica, standby, read-only or single (probed once)."""
@@ -136,6 +142,11 @@ class Database(Protocol):
         """Run one statement, consuming any result sets; return the affected row count."""
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]: ...
+
+    def later(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        """A statement whose result nobody needs (``?`` parameters): where ``capabilities.batches``, sent
+        in the packet of the next statement, before it; elsewhere now. A failure is raised by that
+        next statement's call."""
 
     def run_batch(self, statements: Sequence[str | tuple[str, tuple[Any, ...]]], *,
                   warnings_from: int | None = None) -> tuple[int, Exception | None]:
@@ -167,6 +178,14 @@ class Database(Protocol):
 
     def drop_invalid_index(self, schema: str, name: str) -> None:
         """Drop an index ``invalid_indexes`` named, without blocking writers (outside a transaction)."""
+
+    def transaction_alive(self) -> bool:
+        """Whether the server still holds the transaction ``begin()`` opened. MySQL/MariaDB end it
+        themselves on a deadlock or a lock wait timeout (its uncommitted DML is then gone); elsewhere it
+        ends only when flywayx ends it."""
+
+    def unlock_tables(self) -> None:
+        """Release the table locks a script took with ``LOCK TABLES`` (MySQL/MariaDB); elsewhere nothing."""
 
     def begin(self) -> None: ...
 

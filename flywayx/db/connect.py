@@ -96,6 +96,10 @@ class DbapiDatabase:
                 pass
         return max(int(count), 0)
 
+    def later(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        """Without multi-statement packets: run it now (``Database.later``)."""
+        self.run(sql, params)
+
     def run_batch(self, statements: Sequence[str | tuple[str, tuple[Any, ...]]], *,
                   warnings_from: int | None = None) -> tuple[int, Exception | None]:
         """One statement at a time (dialects without multi-statement packets); see ``Database.run_batch``."""
@@ -225,6 +229,13 @@ class DbapiDatabase:
         if self._in_tx or self._server_in_transaction():
             self._in_tx = False
             self.execute("ROLLBACK")
+
+    def transaction_alive(self) -> bool:
+        """Where only flywayx ends a transaction (PostgreSQL, SQLite), it is alive while ``begin()`` holds."""
+        return self._in_tx
+
+    def unlock_tables(self) -> None:
+        """No ``LOCK TABLES`` outside MySQL/MariaDB: nothing to release."""
 
     def _server_in_transaction(self) -> bool:
         """Whether the session has a transaction open, e.g. from a script's own ``BEGIN``."""

@@ -107,10 +107,23 @@ class SqlHistoryTable:
 
     def insert(self, row: HistoryRow) -> None:
         """Insert ``row``; description and script are abbreviated as Flyway does."""
-        values = (row.installed_rank, _version_text(row), abbreviate_description(row.description), row.type,
-                  abbreviate_script(row.script), row.checksum, row.installed_by, row.execution_time,
-                  self.bool_value(row.success))
-        self.db.run(self._insert_sql(), values)
+        self.db.run(self._insert_sql(), self._values(row))
+
+    def insert_next(self, row: HistoryRow) -> None:
+        """Insert ``row`` as the next rank (highest + 1, taken by the server in the same statement;
+        ``row.installed_rank`` is not used), sent with the next statement (``Database.later``)."""
+        sql, values = self._numbered_insert(self._values(row)[1:])
+        self.db.later(sql, values)
+
+    def _numbered_insert(self, values: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+        cols = ", ".join(self._q(c) for c in WRITE_COLUMNS)
+        rank = f"(SELECT COALESCE(MAX({self._q('installed_rank')}), 0) + 1 FROM {self.qualified})"
+        return f"INSERT INTO {self.qualified} ({cols}) VALUES ({rank}, {', '.join('?' * len(values))})", values
+
+    def _values(self, row: HistoryRow) -> tuple[Any, ...]:
+        return (row.installed_rank, _version_text(row), abbreviate_description(row.description), row.type,
+                abbreviate_script(row.script), row.checksum, row.installed_by, row.execution_time,
+                self.bool_value(row.success))
 
     def delete_failed(self, version: str | None, description: str | None) -> int:
         """Delete failed rows of ``version`` (display text) or, when None, of repeatable ``description``."""

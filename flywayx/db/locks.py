@@ -73,9 +73,11 @@ def _timeout_error(what: str, timeout: float, holder: str | None) -> LockTimeout
 
 @contextmanager
 def mysql_named_lock(query: Query, schema: str, table: str, timeout: float,
+                     release_later: Callable[[str, tuple[Any, ...]], None] | None = None,
                      max_wait: float = MYSQL_GET_LOCK_WAIT) -> Iterator[None]:
     """Hold Flyway's ``GET_LOCK`` for ``schema.table`` on this connection while the block runs.
-
+    ``release_later``: queue the release to go with the connection's next statement (``Database.later``;
+    the migrate loop's next ``GET_LOCK``: waiting runners still get the lock in between).
     ``max_wait``: the longest one ``GET_LOCK`` call waits on the server; below the connection's
     socket limit, so waiting for a busy lock is never taken for a server that stopped answering."""
     name = mysql_lock_name(schema, table)
@@ -91,7 +93,10 @@ def mysql_named_lock(query: Query, schema: str, table: str, timeout: float,
     try:
         yield
     finally:
-        _release(query, "SELECT RELEASE_LOCK(?)", (name,))
+        if release_later is not None:
+            release_later("DO RELEASE_LOCK(?)", (name,))
+        else:
+            _release(query, "SELECT RELEASE_LOCK(?)", (name,))
 
 
 def _mysql_holder(query: Query, name: str) -> str | None:

@@ -18,6 +18,7 @@ from flywayx.db.cluster_lock import ClusterLock
 from flywayx.db.connect import AUTH_HINT, DbapiDatabase, StatementFailed, connection_failed
 from flywayx.db.history import WRITE_COLUMNS, SqlHistoryTable
 from flywayx.db.locks import MYSQL_GET_LOCK_WAIT, mysql_named_lock
+from flywayx.db.mysql_packet import Sent, send
 from flywayx.db.timeouts import Timeouts
 from flywayx.errors import ConnectionFailed
 from flywayx.model import DatabaseUrl, HistoryRow
@@ -85,6 +86,7 @@ class MySQLDatabase(DbapiDatabase):
 
     def __init__(self, conn: Any, secrets: list[str]) -> None:
         super().__init__(conn, secrets)
+        self._later: list[str] = []  # sent with the next statement (``later``)
         self._version = str(self.query("SELECT VERSION()")[0][0])
         self.dialect = "mariadb" if "mariadb" in self._version.lower() else "mysql"
         fk, safe = self.query("SELECT @@foreign_key_checks, @@sql_safe_updates")[0]
@@ -113,29 +115,63 @@ class MySQLDatabase(DbapiDatabase):
         (a CALL, say) any number. ``\\n;\\n`` joins them: a statement's trailing ``--`` comment ends
         at the newline. For the CloudStack corpus this saves a round trip on each of ~4,800 DML
         statements. Warnings: the server keeps the text of the last statement's only (SHOW WARNINGS,
-        one more round trip when there are some); earlier statements' are known by count."""
-        import pymysql
-
+        one more round trip when there are some); earlier statements' are known by count. Statements
+        queued with ``later`` go first in the same packet; a failure of one of them is raised."""
         texts = [s if isinstance(s, str) else self._inline(*s) for s in statements]
-        last, results, counts = len(texts) - 1, 0, dict[int, int]()
-        cur = self._conn.cursor()
-        try:
-            cur.execute("\n;\n".join(texts))
-            while True:
-                results += 1
-                if cur.warning_count:
-                    index = min(results - 1, last)
-                    counts[index] = counts.get(index, 0) + cur.warning_count
-                if not cur.nextset():
-                    break
-        except pymysql.MySQLError as err:
-            failed = min(results, last)
-            return failed, self._statement_failed(err, texts[failed])
-        finally:
-            cur.close()
+        sent = self._packet(texts)
+        if sent.failure is not None and sent.failed_later:
+            raise sent.failure
         if warnings_from is not None:
-            self._keep_warnings({i: n for i, n in counts.items() if i >= warnings_from}, last)
-        return len(texts), None
+            self._keep_warnings({i: n for i, n in sent.warnings.items() if i >= warnings_from}, len(texts) - 1)
+        return sent.completed, sent.failure
+
+    def later(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        """Queue ``sql`` (``?`` parameters) to go in the packet of the next statement sent: bookkeeping
+        that needs no answer (BEGIN, the progress, history and flywayx rows of a migration, the
+        release of the migration lock) costs no round trip of its own. The server runs the queue
+        first, in order; nothing is reordered, only sent later (docs/decisions/round-trips.md)."""
+        self._later.append(self._inline(sql, params) if params else sql)
+
+    def begin(self) -> None:
+        """``BEGIN`` goes with the next statement (``later``)."""
+        self.later("BEGIN")
+        self._in_tx = True
+
+    def execute(self, sql: str) -> int:
+        if not self._later:
+            return super().execute(sql)
+        sent = self._packet([sql])
+        if sent.failure is not None:
+            raise sent.failure
+        return sent.rowcount
+
+    def run(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        return self.execute(self._inline(sql, params)) if self._later else super().run(sql, params)
+
+    def query_named(self, sql: str, params: tuple[Any, ...] = (), named: bool = True) -> list[Any]:
+        if not self._later:
+            return super().query_named(sql, params, named)
+        sent = self._packet([self._inline(sql, params) if params else sql], rows=True)
+        if sent.failure is not None:
+            raise sent.failure
+        if not named or sent.columns is None:
+            return list(sent.rows)
+        return [dict(zip(sent.columns, r, strict=True)) for r in sent.rows]
+
+    @property
+    def raw(self) -> Any:
+        """The connection, once the queued statements are sent (a Python migration or a fingerprint
+        reads it directly)."""
+        if self._later:
+            sent = self._packet([])
+            if sent.failure is not None:
+                raise sent.failure
+        return self._conn
+
+    def _packet(self, texts: list[str], *, rows: bool = False) -> Sent:
+        """The queued statements, then ``texts``, in one packet (``flywayx.db.mysql_packet``)."""
+        queued, self._later = self._later, []
+        return send(self._conn, queued, texts, rows=rows, failed=self._statement_failed)
 
     def _keep_warnings(self, counts: dict[int, int], last: int) -> None:
         for index, count in sorted(counts.items()):
@@ -185,6 +221,18 @@ class MySQLDatabase(DbapiDatabase):
     def _inline(self, sql: str, params: tuple[Any, ...]) -> str:
         """``sql`` with its ``?`` parameters as escaped literals (the driver's own escaping)."""
         return self._native(sql) % tuple(self._conn.escape(v) for v in params)
+
+    def transaction_alive(self) -> bool:
+        """MariaDB's ``@@in_transaction``; MySQL has none: an InnoDB transaction of this connection."""
+        try:
+            return bool(self.query("SELECT @@in_transaction")[0][0])
+        except Exception:
+            rows = self.query("SELECT COUNT(*) FROM information_schema.INNODB_TRX"
+                              " WHERE trx_mysql_thread_id = CONNECTION_ID()")
+            return bool(rows[0][0])
+
+    def unlock_tables(self) -> None:
+        self.execute("UNLOCK TABLES")
 
     def current_user(self) -> str:
         return str(self.query("SELECT SUBSTRING_INDEX(USER(),'@',1)")[0][0])
@@ -264,14 +312,18 @@ class MySQLDatabase(DbapiDatabase):
     def history(self, schema: str, table: str, tablespace: str | None = None) -> MySQLHistoryTable:
         return MySQLHistoryTable(self, schema, table, tablespace)
 
-    def lock(self, schema: str, table: str, timeout: float) -> AbstractContextManager[None]:
+    def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False
+             ) -> AbstractContextManager[None]:
         """Flyway's ``GET_LOCK``; on a Galera node or Group Replication member, under the cluster-wide row
         lock of ``flywayx.db.cluster_lock`` (once the schema exists: before that there is nothing to guard
-        but the schema's own creation, which the server serialises)."""
+        but the schema's own creation, which the server serialises). ``lazy_release`` (a single server
+        only): the release goes with the next statement (``later``)."""
         if self.limits.idle_expiry:  # a session cut off from us must not keep the lock (db/timeouts.py)
-            self.execute(f"SET SESSION wait_timeout = {self.limits.idle_expiry:d}")
+            self.later(f"SET SESSION wait_timeout = {self.limits.idle_expiry:d}")  # in GET_LOCK's packet
         if not self.cluster().clustered or not self.schema_exists(schema):
-            return mysql_named_lock(self.query, schema, table, timeout, self._lock_wait())
+            return mysql_named_lock(self.query, schema, table, timeout,
+                                    self.later if lazy_release and not self.cluster().clustered else None,
+                                    max_wait=self._lock_wait())
         return self._cluster_lock(schema, table, timeout)
 
     @contextmanager
@@ -280,7 +332,7 @@ class MySQLDatabase(DbapiDatabase):
         if key not in self._row_locks:
             self._row_locks[key] = ClusterLock(self._lock_connection, schema, table, node=self.cluster().node)
         with self._row_locks[key].hold(timeout), mysql_named_lock(self.query, schema, table, timeout,
-                                                                  self._lock_wait()):
+                                                                  max_wait=self._lock_wait()):
             yield
 
     def _lock_connection(self) -> Any:
@@ -310,24 +362,23 @@ class MySQLDatabase(DbapiDatabase):
         super().close()
 
     def restore_session(self, default_schema: str) -> None:
-        """Reset user variables, ``foreign_key_checks``/``sql_safe_updates``, then ``USE`` the schema."""
-        self._reset_user_variables()
+        """Reset user variables, ``foreign_key_checks``/``sql_safe_updates``, then ``USE`` the schema: one
+        packet that also reads the user variables set, whose reset goes with the next statement."""
+        if self._user_vars_sql is False:
+            self._user_vars_sql = self._probe_user_variables()
+        names_sql = self._user_vars_sql if isinstance(self._user_vars_sql, str) else None
         fk, safe = self._original
         batch = [f"SET foreign_key_checks = {fk:d}, sql_safe_updates = {safe:d}"]
         if default_schema:
             batch.append(f"USE {self.quote(default_schema)}")
-        done, failure = self.run_batch(batch)
-        if failure is not None and not (done == 1 and getattr(failure, "code", None) == 1049):
-            raise failure  # 1049: a migration dropped the schema; there is nothing to USE
-
-    def _reset_user_variables(self) -> None:
-        if self._user_vars_sql is False:
-            self._user_vars_sql = self._probe_user_variables()
-        if not isinstance(self._user_vars_sql, str):
-            return
-        names = [str(r[0]) for r in self.query(self._user_vars_sql)]
+        sent = self._packet([*batch, *([names_sql] if names_sql else [])], rows=True)
+        if sent.failure is not None:
+            if sent.failed_later or not (sent.completed == 1 and getattr(sent.failure, "code", None) == 1049):
+                raise sent.failure  # 1049: a migration dropped the schema; there is nothing to USE
+            sent.rows = self.query(names_sql) if names_sql else []
+        names = [str(r[0]) for r in sent.rows] if names_sql else []
         if names:
-            self.execute("SET " + ", ".join(f"@{self.quote(n)} = NULL" for n in names))
+            self.later("SET " + ", ".join(f"@{self.quote(n)} = NULL" for n in names))
 
     def _probe_user_variables(self) -> str | None:
         candidates = (
@@ -390,6 +441,14 @@ class MySQLHistoryTable(SqlHistoryTable):
                   f' {int(row.execution_time)} as "execution_time", {"TRUE" if row.success else "FALSE"}'
                   ' as "success"')
         return select, tuple(values[c] for c in ("version", "description", "type", "script", "installed_by"))
+
+    def _numbered_insert(self, values: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+        """MySQL refuses the target table in a VALUES subquery; INSERT … SELECT reads it, and under
+        REPEATABLE READ locks the highest row and the gap after it (shared next-key locks) until the
+        commit, so a concurrent insert of the same rank waits, as with ``next_rank``'s FOR UPDATE."""
+        cols = ", ".join(self._q(c) for c in WRITE_COLUMNS)
+        return (f"INSERT INTO {self.qualified} ({cols}) SELECT COALESCE(MAX(`installed_rank`), 0) + 1, "
+                f"{', '.join('?' * len(values))} FROM {self.qualified}", values)
 
     def lock_rows(self) -> None:
         """Lock every history row, as Flyway's ``SELECT * FROM t FOR UPDATE`` does, inside the transaction

@@ -265,20 +265,25 @@ class OwnTables:
 
     # applied --------------------------------------------------------------------------------------
     def record_applied(self, work: Work, run_id: str | None, statements: int, digest: str) -> None:
+        """The ``flywayx_applied`` row, numbered by the server (the caller holds the migration lock), and
+        the progress record's removal: both go with the next statement (``Database.later``: on
+        MySQL/MariaDB in the packet of the migration's COMMIT)."""
         m = work.migration
-        delete = (f"DELETE FROM {self._t(PROGRESS)} WHERE mkey = ?",
-                  (migration_key(m.version.text if m.version else None, m.description),))
-        if not self.db.capabilities.batches:
-            self._insert_applied(work, run_id, statements, digest, success=True)
-            self._exec(*delete)
-            return
-        # one round trip: the server numbers the row (we hold the migration lock) and drops the progress record
         values = _applied_values(work, run_id, statements, digest, success=True)
-        insert = (f"INSERT INTO {self._t(APPLIED)} ({_APPLIED_COLUMNS}) SELECT COALESCE(MAX(seq), 0) + 1, "
-                  f"{', '.join('?' * len(values))} FROM {self._t(APPLIED)}")
-        _, failure = self.db.run_batch([(insert, values), delete])
-        if failure is not None:
-            raise failure
+        self.db.later(*self._numbered_insert(values))
+        self.db.later(f"DELETE FROM {self._t(PROGRESS)} WHERE mkey = ?",
+                      (migration_key(m.version.text if m.version else None, m.description),))
+
+    def _numbered_insert(self, values: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+        """INSERT of a ``flywayx_applied`` row whose ``seq`` the server takes (highest + 1) in the same
+        statement. MySQL refuses a subquery on the target table in VALUES, but reads it in INSERT … SELECT;
+        elsewhere VALUES keeps the parameters typed by their columns."""
+        table, marks = self._t(APPLIED), ", ".join("?" * len(values))
+        if self.db.dialect in ("mysql", "mariadb"):
+            return (f"INSERT INTO {table} ({_APPLIED_COLUMNS}) SELECT COALESCE(MAX(seq), 0) + 1, {marks} FROM {table}",
+                    values)
+        return (f"INSERT INTO {table} ({_APPLIED_COLUMNS}) VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM {table}),"
+                f" {marks})", values)
 
     def record_failed(self, work: Work, run_id: str | None, statements: int, digest: str,
                       *, tracked: bool = False) -> None:
@@ -322,17 +327,15 @@ class OwnTables:
 
     # progress -------------------------------------------------------------------------------------
     def start_progress(self, work: Work, run_id: str | None, done: int, digest: str) -> None:
-        """Write the ``running`` record; the caller's transaction (or the next DDL) commits it."""
+        """Write the ``running`` record; the caller's transaction (or the next DDL) commits it. It goes
+        with the migration's first statement (``Database.later``)."""
         m = work.migration
         key = _key(work)
-        _, failure = self.db.run_batch([
-            (f"DELETE FROM {self._t(PROGRESS)} WHERE mkey = ?", (key,)),
-            (f"INSERT INTO {self._t(PROGRESS)} (mkey, script, checksum, run_id, statements_done,"
-             " statement_hash, total, status, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
-             (key, m.script[:1000], m.checksum, run_id, done, digest, len(work.statements or ()), "running", now())),
-        ])
-        if failure is not None:
-            raise failure
+        self.db.later(f"DELETE FROM {self._t(PROGRESS)} WHERE mkey = ?", (key,))
+        self.db.later(f"INSERT INTO {self._t(PROGRESS)} (mkey, script, checksum, run_id, statements_done,"
+                      " statement_hash, total, status, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                      (key, m.script[:1000], m.checksum, run_id, done, digest, len(work.statements or ()), "running",
+                       now()))
 
     def progress(self, work: Work, done: int, digest: str, in_flight: str | None = None) -> None:
         """``done`` statements applied; ``in_flight``: hash through the next one, about to be sent."""

@@ -110,6 +110,7 @@ class PostgresDatabase(DbapiDatabase):
     def __init__(self, conn: Any, secrets: list[str]) -> None:
         super().__init__(conn, secrets)
         self._notices: list[tuple[str, int | None, str | None]] = []
+        self._later: list[str] = []  # ``later``: sent with the COMMIT
         self._pid = 0
         self.where: tuple[DatabaseUrl, str | None, str | None] | None = None  # what a new connection needs
         conn.add_notice_handler(self._notice)
@@ -221,12 +222,15 @@ class PostgresDatabase(DbapiDatabase):
     def history(self, schema: str, table: str, tablespace: str | None = None) -> PostgresHistoryTable:
         return PostgresHistoryTable(self, schema, table, tablespace)
 
-    def lock(self, schema: str, table: str, timeout: float) -> AbstractContextManager[None]:
+    def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False
+             ) -> AbstractContextManager[None]:
         """Flyway's advisory lock; with a socket limit, a session that stays idle longer than
-        ``limits.idle_expiry`` (cut off from us) is ended by the server, which frees the lock."""
+        ``limits.idle_expiry`` (cut off from us) is ended by the server, which frees the lock (both
+        settings in one statement)."""
         if self.limits.idle_expiry:
-            for name in ("idle_session_timeout", "idle_in_transaction_session_timeout"):
-                self.query(f"SELECT set_config('{name}', ?, false)", (f"{self.limits.idle_expiry}s",))
+            expiry = f"{self.limits.idle_expiry}s"
+            self.query("SELECT set_config('idle_session_timeout', ?, false),"
+                       " set_config('idle_in_transaction_session_timeout', ?, false)", (expiry, expiry))
         return pg_advisory_lock(self.query, schema, table, timeout)
 
     def guard_socket(self) -> None:
@@ -251,15 +255,79 @@ class PostgresDatabase(DbapiDatabase):
             return
 
     def restore_session(self, default_schema: str) -> None:
-        """Back to the original role; search path = default schema then the original path (Flyway's rule)."""
-        if self.current_user() != self._role:
-            self.execute(f"SET ROLE {self.quote(self._role)}")
+        """Back to the original role; search path = default schema then the original path (Flyway's rule).
+        One statement: the role is set back unconditionally (``SET ROLE`` to the role the session had),
+        the schema's existence is asked by the same statement."""
         path = self._search_path
-        keep = (default_schema in ("", path) or path.startswith(default_schema + ",")
-                or not self.schema_exists(default_schema))
-        if not keep:
-            path = f"{self.quote(default_schema)},{path}" if path.strip() else self.quote(default_schema)
-        self.query("SELECT set_config('search_path', ?, false)", (path,))
+        target = "?"
+        params: tuple[str, ...] = (path,)
+        if not (default_schema in ("", path) or path.startswith(default_schema + ",")):
+            ahead = f"{self.quote(default_schema)},{path}" if path.strip() else self.quote(default_schema)
+            target = "CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ?) THEN ? ELSE ? END"
+            params = (default_schema, ahead, path)
+        self.query(f"SELECT set_config('role', ?, false), set_config('search_path', {target}, false)",
+                   (self._role, *params))
+
+    # --- bookkeeping sent with the COMMIT (``later``) ---------------------------------------------------
+    def later(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        """Queue a statement of the open transaction (history and flywayx rows) to go with its COMMIT in
+        one simple-protocol query, parameters bound client-side; a query of flywayx's own sends the
+        queue first in its packet. A rollback discards it (it belonged to the transaction); the
+        migration's own statements never travel with it (``execute`` sends the queue alone first)."""
+        self._later.append(self._literal(sql, params))
+
+    def _literal(self, sql: str, params: tuple[Any, ...]) -> str:
+        if not params:
+            return sql
+        import psycopg
+
+        return psycopg.ClientCursor(self._conn).mogrify(self._native(sql), params)
+
+    def _send_queued(self, last: str | None) -> list[Any]:
+        """The queue, then ``last``, as one query; the rows of the last statement (when it has any)."""
+        texts, self._later = [*self._later, *([last] if last else [])], []
+        if not texts:
+            return []
+        joined = ";\n".join(texts)
+        with self._cursor(joined) as cur:
+            cur.execute(joined)
+            while cur.nextset():
+                pass
+            return list(cur.fetchall()) if cur.description is not None else []
+
+    def execute(self, sql: str) -> int:
+        if self._later:
+            self._send_queued(None)
+        return super().execute(sql)
+
+    def run(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        if self._later:
+            self._send_queued(None)
+        return super().run(sql, params)
+
+    def query_named(self, sql: str, params: tuple[Any, ...] = (), named: bool = True) -> list[Any]:
+        if not self._later or named:
+            if self._later:
+                self._send_queued(None)
+            return super().query_named(sql, params, named)
+        return [tuple(r) for r in self._send_queued(self._literal(sql, params))]
+
+    def commit(self) -> None:
+        if self._later:
+            self._in_tx = False
+            self._send_queued("COMMIT")
+            return
+        super().commit()
+
+    def rollback(self) -> None:
+        self._later = []
+        super().rollback()
+
+    @property
+    def raw(self) -> Any:
+        if self._later:
+            self._send_queued(None)
+        return self._conn
 
 
 class PostgresHistoryTable(SqlHistoryTable):

@@ -144,7 +144,8 @@ class SqliteDatabase(DbapiDatabase):
     def history(self, schema: str, table: str, tablespace: str | None = None) -> SqliteHistoryTable:
         return SqliteHistoryTable(self, schema, table, tablespace)
 
-    def lock(self, schema: str, table: str, timeout: float) -> AbstractContextManager[None]:
+    def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False
+             ) -> AbstractContextManager[None]:
         return file_lock(self.path, timeout)
 
     def restore_session(self, default_schema: str) -> None:

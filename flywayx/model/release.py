@@ -131,6 +131,9 @@ class ReleaseGraph:
     resolutions: tuple[Resolution, ...] = ()
     source: str | None = None
     ordering: tuple[tuple[str, str], ...] = ()  # [lines.ordering]: line -> "strict" | "interleave"
+    # [lines] column_order: "exact" (two changes appending columns to one table do not commute where
+    # the database cannot place a column) or "any" (the project does not care about column order)
+    column_order: str = "exact"
     # [repeatables] release: the release whose schema the repeatable migrations are written for; a
     # plan whose target does not include it defers them (plan/interleave.py)
     repeatables_with: str | None = None

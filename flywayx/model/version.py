@@ -15,6 +15,7 @@ from functools import total_ordering
 from flywayx.errors import VersionError
 
 _SPLIT = re.compile(r"\.(?=[0-9])")
+_LATEST_NUMBER = "9223372036854775807"  # Long.MAX_VALUE: Flyway's LATEST
 _PART = re.compile(r"[+-]?\d+\Z")  # \d: any Unicode decimal digit, as Java's BigInteger accepts
 
 
@@ -49,14 +50,17 @@ class Version:
     @classmethod
     def parse(cls, value: str) -> Version:
         """Parse a version as ``MigrationVersion.fromVersion`` does; raise VersionError if invalid."""
+        text = value.replace("_", ".")
+        pieces = text.split(".")
+        if text.isascii() and all(map(str.isdigit, pieces)) and value != _LATEST_NUMBER:
+            return cls._of(text, pieces, value)  # the usual 1.2.3: ASCII digits, every dot before a digit
         lowered = value.lower()
         if lowered == "current":
             return CURRENT
         if lowered == "next":
             return NEXT
-        if lowered == "latest" or value == "9223372036854775807":
+        if lowered == "latest" or value == _LATEST_NUMBER:
             return LATEST
-        text = value.replace("_", ".")
         pieces = _SPLIT.split(text)
         if not all(_PART.match(p) for p in pieces):
             raise VersionError(
@@ -64,10 +68,14 @@ class Version:
                 hint="use digits separated by dots or underscores, e.g. 1.2.3 or 1_2_3",
                 version=value,
             )
-        parts = [int(p) for p in pieces]
+        return cls._of(text, pieces, value)
+
+    @classmethod
+    def _of(cls, text: str, pieces: list[str], raw: str) -> Version:
+        parts = tuple(map(int, pieces))
         while len(parts) > 1 and parts[-1] == 0:
-            parts.pop()
-        return cls(text, tuple(parts), value)
+            parts = parts[:-1]
+        return cls(text, parts, raw)
 
     @classmethod
     def try_parse(cls, value: str) -> Version | None:
@@ -141,13 +149,17 @@ def _cmp_padded(a: tuple[int, ...], b: tuple[int, ...]) -> int:
 def _sort_key(parts: tuple[int, ...], special: Special | None) -> tuple[int, tuple[int, ...]]:
     # Markers sort outside every normal version; NEXT sorts below normal versions as Flyway does
     # when a normal version is compared with it.
-    rank = {Special.EMPTY: 0, Special.CURRENT: 1, Special.NEXT: 1, None: 2, Special.LATEST: 3}[special]
     if special is None:
+        if len(parts) < 2 or parts[-1] != 0:
+            return 2, parts
         trimmed = list(parts)
         while len(trimmed) > 1 and trimmed[-1] == 0:
             trimmed.pop()
-        return rank, tuple(trimmed)
-    return rank, (0 if special is not Special.NEXT else 1,)
+        return 2, tuple(trimmed)
+    return _SPECIAL_RANK[special], (0 if special is not Special.NEXT else 1,)
+
+
+_SPECIAL_RANK = {Special.EMPTY: 0, Special.CURRENT: 1, Special.NEXT: 1, Special.LATEST: 3}
 
 
 def _marker(special: Special) -> Version:

@@ -262,8 +262,17 @@ def _raw_sql(op: Operation, acc: _Acc) -> None:
         return
     phase = op.text("phase")
     acc.add(phase, op.text("sql").strip().rstrip(";"))
-    writes = set(op.get("writes") or [UNKNOWN_OBJECT])
-    acc.touch(phase, writes, set(op.get("reads") or []))
+    writes = {_object(w) for w in op.get("writes") or [UNKNOWN_OBJECT]}
+    acc.touch(phase, writes, {_object(r) for r in op.get("reads") or []})
+
+
+def _object(name: object) -> str:
+    """A declared object as the footprint names it: ``t`` a table, ``t.c`` a column, ``kind:name`` as
+    written (the forms of ``-- flywayx:writes``)."""
+    text = str(name).strip().lower()
+    if ":" in text or text == UNKNOWN_OBJECT:
+        return text
+    return f"column:{text}" if "." in text else f"table:{text}"
 
 
 def _dialect_matches(wanted: str, dialect: str) -> bool:

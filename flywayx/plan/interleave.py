@@ -118,6 +118,13 @@ def _pending(world: World, scope: frozenset[str], out: _Outcome) -> list[Item]:
     return pending
 
 
+def _shared(world: World, a: Item, b: Item) -> tuple[str, ...]:
+    """The objects through which two changes interfere; a table's column order (``order:t``) only when
+    releases.toml does not declare ``[lines] column_order = "any"``."""
+    objects = shared_objects(a.footprint, b.footprint)
+    return objects if world.column_order_matters else tuple(o for o in objects if not o.startswith("order:"))
+
+
 def _declared(world: World, a: Item, b: Item) -> bool:
     return (a.version, b.version) in world.resolutions
 
@@ -136,14 +143,15 @@ def _interleave(world: World, scope: frozenset[str], pending: list[Item],
         if policy.get(item.line, Ordering.INTERLEAVE) is Ordering.STRICT:
             out.strict.append(Conflict(item.key, first.key, ()))
             continue
-        clashes = [(a, shared_objects(item.footprint, a.footprint)) for a in later
-                   if not _declared(world, item, a)]
+        clashes = [(a, _shared(world, item, a)) for a in later if not _declared(world, item, a)]
         bad = [Conflict(item.key, a.key, objs) for a, objs in clashes if objs]
         out.conflicts += bad
         if not bad:
             n = fx.count_after(item.pos)
+            trusted = [a.key for a in later if _declared(world, item, a)]
             why = (f"out of order in {target}: canonically before applied {first.key}; "
-                   f"commutes with the {n} applied change(s) after it")
+                   f"commutes with the {n} applied change(s) after it"
+                   + (f" (declared, not proven: [commutes] with {', '.join(trusted)})" if trusted else ""))
             out.steps.append((item, True, why))
             out.later[id(item)] = tuple(_same_tables(fx, item))
 
@@ -188,7 +196,10 @@ def _raise_unreachable(world: World, target: str | None, bad: list[Item]) -> Non
     covers = _covering_releases(world)
     line = world.index.release(target).line if target is not None else None
     on_line = world.index.minimal([r for r in covers if world.index.release(r).line == line])
-    raise unreachable_error(target, bad, line, world.index.minimal(covers), on_line)
+    reachable = world.index.minimal(covers)
+    past = target is not None and any(target in world.index.closure(r) for r in reachable)
+    onward = world.index.minimal([r for r in covers if target in world.index.closure(r)]) if target else []
+    raise unreachable_error(target, bad, line, reachable, on_line, past=past, onward=onward)
 
 
 def _raise_conflicts(world: World, target: str | None, out: _Outcome,

@@ -31,16 +31,26 @@ class Refused(Protocol):
 
 
 def unreachable_error(target: str | None, bad: Sequence[Refused], line: str | None,
-                      reachable: list[str], on_line: list[str]) -> PlanError:
+                      reachable: list[str], on_line: list[str], *, past: bool = False,
+                      onward: Sequence[str] = ()) -> PlanError:
     """The database holds ``bad`` (non-empty, in canonical order), which ``target`` does not include.
 
     ``reachable``: the minimal releases whose closure covers the database; ``on_line``: those on
-    the target's ``line``.
+    the target's ``line``; ``past``: ``target`` is already included in one of them (the database is
+    past it: the hint says so rather than offering the release the database is at); ``onward``: the
+    minimal releases that include both the database and ``target``.
     """
     hint = "no declared release covers the database; declare a merge or an [equivalent] in releases.toml"
-    if reachable:
-        hint = "releases whose closure covers the database: " + ", ".join(reachable)
-        hint += f"; on line {line}: {', '.join(on_line)}" if on_line and on_line != reachable else ""
+    if reachable and past:
+        hint = (f"the database is already past {target} (it is at {', '.join(reachable)}); flywayx does not undo "
+                f"migrations: to go back, restore a backup taken before them")
+    elif reachable and onward:
+        hint = (f"the database is at {', '.join(reachable)}; {target}'s changes come with "
+                + ", ".join(onward) + " (they include both)")
+    elif reachable:
+        hint = (f"the database is at {', '.join(reachable)}; no declared release includes both it and {target}: "
+                f"declare one that merges {target} in releases.toml")
+        hint += f" (on line {line}: {', '.join(on_line)})" if on_line and on_line != reachable else ""
     first = bad[0]
     return PlanError(
         f"cannot migrate to {target}: the database holds {len(bad)} change(s) that {target} does not "

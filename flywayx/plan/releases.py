@@ -162,11 +162,6 @@ def index_releases(graph: ReleaseGraph, migrations: Iterable[Migration] = (),
     return ReleaseIndex(graph, releases, order, {n: i for i, n in enumerate(order)})
 
 
-def canonical_key(index: ReleaseIndex, owner: str, version: Version) -> tuple[int, Version]:
-    """Sort key of a migration in canonical order."""
-    return (index.rank[owner], version)
-
-
 def canonical_order(index: ReleaseIndex, migrations: Iterable[Migration], target: str | None = None
                     ) -> list[tuple[str, Migration]]:
     """(release, migration) for the versioned/baseline migrations of ``closure(target)``, canonically

@@ -64,6 +64,7 @@ class World:
     applied: dict[int, Item] = field(default_factory=dict)  # id(item) -> item
     warnings: list[str] = field(default_factory=list)
     resolutions: set[tuple[Version, Version]] = field(default_factory=set)  # both directions
+    column_order_matters: bool = True  # releases.toml [lines] column_order = "any" turns it off
 
     def is_applied(self, item: Item) -> bool:
         return id(item) in self.applied
@@ -144,7 +145,8 @@ def build_world(graph: ReleaseGraph, changes: Sequence[Change], history: Sequenc
             items.append(by_version[(version, False)])
     items.sort(key=lambda i: i.pos)
     pairs = {(r.version, r.other) for r in graph.resolutions}
-    return World(index, items, by_version, resolutions=pairs | {(b, a) for a, b in pairs})
+    return World(index, items, by_version, resolutions=pairs | {(b, a) for a, b in pairs},
+                 column_order_matters=graph.column_order != "any")
 
 
 def ghost(world: World, row: HistoryRow, record: LineRecord | None, baseline: bool) -> Item:

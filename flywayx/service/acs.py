@@ -15,12 +15,13 @@ from datetime import datetime
 from pathlib import Path
 
 from flywayx.db.base import Database
-from flywayx.errors import StateError, UsageError
+from flywayx.errors import ImportProblem, StateError, UsageError
 from flywayx.model import Config
 from flywayx.model.results import BaselineReport
-from flywayx.sources.acs.adopt import VersionRow, current_release
+from flywayx.sources.acs.adopt import Hierarchy, VersionRow, adoption_start, current_release, read_hierarchy
 from flywayx.sources.acs.project import CLOUDSTACK_OVERRIDES, import_acs
 from flywayx.sources.acs.report import ImportReport
+from flywayx.sources.acs.version_rows import HIERARCHY_FILE
 
 VERSION_TABLE = "version"
 
@@ -43,6 +44,22 @@ def import_project(source: Path, out: Path, overrides: Path | None = None) -> Im
     return import_acs(source, out, overrides=overrides)
 
 
+PORT_PROBLEMS = ("java-stub", "java-effects-undeclared", "java-effects-unreadable")
+
+
+def require_ports(report: ImportReport) -> None:
+    """ImportProblem naming every step whose Java has no Python port (and the stub written for it),
+    or whose port does not declare ``SCHEMA_EFFECTS``; nothing when every port is there."""
+    missing = [i for i in report.issues if i.code in PORT_PROBLEMS]
+    if missing:
+        first = missing[0]
+        more = f" (and {len(missing) - 1} more, see import-report.md)" if len(missing) > 1 else ""
+        raise ImportProblem(f"{first.subject}: {first.message}{more}",
+                            hint="port each step's performDataMigration to java_equiv/ and declare its SCHEMA_EFFECTS "
+                                 "(docs/acs-java-steps.md, 'Writing a port'), then import again",
+                            missing=[f"{i.subject}: {i.message}" for i in missing])
+
+
 def _parse_updated(value: object) -> datetime | None:
     return value if isinstance(value, datetime) else None
 
@@ -60,25 +77,39 @@ def read_version_rows(db: Database, schema: str) -> list[VersionRow]:
     return [VersionRow(int(r[0]), str(r[1]), _parse_updated(r[2]), str(r[3] or "")) for r in found]
 
 
-def adoption_release(config: Config) -> tuple[str, str]:
-    """(release, version text) an existing CloudStack database is at; refuses unfinished upgrades."""
+def _hierarchy(graph_source: str | None) -> Hierarchy | None:
+    """``cloudstack-hierarchy.toml`` beside ``releases.toml``; None for an older import without it."""
+    if graph_source is None:
+        return None
+    path = Path(graph_source).with_name(HIERARCHY_FILE)
+    try:
+        return read_hierarchy(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, ValueError) as err:  # tomllib's error is a ValueError
+        raise StateError(f"cannot read {path}: {err}",
+                         hint="re-import the CloudStack tree (flywayx import acs)") from None
+
+
+def adoption_release(config: Config) -> tuple[str, str, str]:
+    """(release to adopt, the version ``cloud.version`` holds, why they differ or ""); refuses
+    unfinished upgrades and versions CloudStack's code of this tree would not upgrade."""
     from flywayx.service.kernel import session
     from flywayx.service.lines import require_graph
 
     with session(config) as s:
-        release = current_release(read_version_rows(s.db, s.default_schema))
+        version = current_release(read_version_rows(s.db, s.default_schema))
         graph = require_graph(s)
-        known = graph.get(release)
-        if known is None or known.version is None:
-            raise StateError(f"CloudStack release {release} (from {s.default_schema}.version) is not in releases.toml",
-                             hint="import a CloudStack tree that knows this release (flywayx import acs)")
-        return release, known.version.text
+        names = {r.name for r in graph.releases}
+        release, why = adoption_start(version, names, _hierarchy(graph.source))
+        return release, version, why
 
 
 def baseline_acs(config: Config, *, dry_run: bool = False) -> BaselineReport:
-    """``flywayx baseline --acs``: ``baseline --release R`` at the release recorded in ``cloud.version``."""
+    """``flywayx baseline --acs``: ``baseline --release R`` at the release CloudStack would upgrade
+    the database from (the one ``cloud.version`` names, or the node ``getPath`` falls back to)."""
     from flywayx.service.adopt import baseline_release
 
-    release, _ = adoption_release(config)
-    return baseline_release(config, release, dry_run=dry_run,
-                            note=f" (CloudStack release {release}, from cloud.version)")
+    release, _, why = adoption_release(config)
+    note = f" (CloudStack release {release}, from cloud.version)" if not why else f" ({why})"
+    return baseline_release(config, release, dry_run=dry_run, note=note)

@@ -118,6 +118,7 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
             chosen = choose(s, options, recorder)
             if options.rsu:
                 rsu.check(s, options.phase, _pending_statements(s, chosen))
+            announce(s, report, chosen.initial_text())  # where the run would start, as the real run says it
             return dryrun.migrate(s, chosen, recorder, options.phase, started)
         if options.backup_dir is not None:
             _backup_first(s, options.backup_dir, report)
@@ -271,7 +272,7 @@ def _run_options(s: Session, source: steps.Source, run_id: str, options: Migrate
         from_release, to_release = ",".join(source.plan.from_releases) or None, source.plan.target
     record = RunRecord(run_id, TOOL_VERSION, s.installed_by, from_release, to_release, options.phase,
                        "expanded" if options.phase == "expand" else "success")
-    return RunOptions(s.lock, apply_options(s, run_id, callbacks(s, report)), record,
+    return RunOptions(s.step_lock, apply_options(s, run_id, callbacks(s, report)), record,
                       stop_after_one=steps.one_step_only(s, source))
 
 
@@ -297,7 +298,10 @@ def _record_state(s: Session, run_id: str | None, rows: list[HistoryRow], *, cha
     if not s.history.exists():
         return []
     try:
-        safety.record_state(s, run_id, rows, changed=changed)
+        # under the migration lock: another runner cannot be half-way through its migrations while
+        # this one reads the schema, and the next seq of flywayx_schema_state is this runner's alone
+        with s.lock():
+            safety.record_state(s, run_id, rows, changed=changed)
     except FlywayxError as err:
         with contextlib.suppress(Exception):  # the connection may be gone; the warning says enough
             s.db.rollback()

@@ -82,6 +82,12 @@ class Session:
         self.require_writable()
         return self.db.lock(self.default_schema, self.config.table, self.config.lock_timeout)
 
+    def step_lock(self) -> AbstractContextManager[None]:
+        """The lock the migrate loop takes around each step: released with the next statement
+        (``Database.lock``'s ``lazy_release``), so a step costs no round trip of its own for it."""
+        self.require_writable()
+        return self.db.lock(self.default_schema, self.config.table, self.config.lock_timeout, lazy_release=True)
+
     def require_writable(self) -> None:
         """Raise the one-line refusal when this server may not be migrated (``flywayx.db.cluster``)."""
         refusal = self.db.cluster().refusal()

@@ -8,6 +8,9 @@ tables), each ``ALTER TABLE t ADD [COLUMN] c …`` without ``FIRST``/``AFTER`` i
 first column), read from the live table, so the table ends up equal to a fresh install's. PostgreSQL
 cannot place a column: there the analyser makes two such additions non-commuting (``order:t``)
 unless releases.toml declares them ``[commutes]``.
+
+CloudStack's scripts add columns through ``CALL IDEMPOTENT_ADD_COLUMN('db.table', 'column',
+'definition')``; such a call is placed the same way, by appending the placement to its definition.
 """
 
 from __future__ import annotations
@@ -51,8 +54,27 @@ def _clauses(text: str) -> list[str]:
     return parts
 
 
+# A procedure call that adds one column: CALL [`db`.]`IDEMPOTENT_ADD_COLUMN`('db.table', 'column',
+# 'definition'), the helper of Apache CloudStack's upgrade scripts, which runs ALTER TABLE <table> ADD
+# COLUMN <column> <definition>; a placement goes at the end of the definition.
+_CALL = re.compile(rf"\A({_LEAD}CALL\s+(?:{_NAME}\.)?`?IDEMPOTENT_ADD_COLUMN`?\s*\(\s*)'([^']+)'(\s*,\s*)'([^']+)'"
+                   r"(\s*,\s*)'((?:[^']|'')*)'(\s*\)\s*)\Z", re.IGNORECASE | re.DOTALL)
+
+
+def _call(sql: str) -> tuple[str, str, bool] | None:
+    """(table, column, placed) of an ``IDEMPOTENT_ADD_COLUMN`` call; else None."""
+    m = _CALL.match(sql)
+    if m is None:
+        return None
+    return _bare(m.group(2)), _bare(m.group(4)), _PLACED.search(" " + m.group(6).strip()) is not None
+
+
 def added_columns(sql: str) -> tuple[str, list[tuple[int, str, bool]]] | None:
-    """(table, [(clause index, column, placed)]) of an ALTER TABLE that adds columns; else None."""
+    """(table, [(clause index, column, placed)]) of an ALTER TABLE (or an ``IDEMPOTENT_ADD_COLUMN``
+    call) that adds columns; else None."""
+    call = _call(sql)
+    if call is not None:
+        return call[0], [(0, call[1], call[2])]
     head = _HEAD.match(sql)
     if head is None:
         return None
@@ -88,6 +110,10 @@ def place_late_columns(statements: Sequence[Statement], later: dict[str, set[str
             continue
         table, adds = got
         live = order.setdefault(table, [c.lower() for c in columns_of(table)])
+        call = _CALL.match(stmt.sql)
+        if call is not None:
+            out.append(_place_call(stmt, call, live, later[table], adds[0], quote))
+            continue
         head = _HEAD.match(stmt.sql)
         assert head is not None
         clauses = _clauses(head.group(4))
@@ -103,6 +129,25 @@ def place_late_columns(statements: Sequence[Statement], later: dict[str, set[str
         text = head.group(1) + head.group(2) + head.group(3) + ",".join(clauses)
         out.append(replace(stmt, sql=text))
     return out
+
+
+def _place_call(stmt: Statement, call: re.Match[str], live: list[str], later: set[str],
+                add: tuple[int, str, bool], quote: Callable[[str], str]) -> Statement:
+    """The call with ``AFTER``/``FIRST`` appended to its definition argument (quotes doubled)."""
+    _, column, placed = add
+    anchor = next((c for c in live if c in later), None)
+    if column in live:  # the call changes nothing: the column is there
+        return stmt
+    if placed or anchor is None:
+        live.append(column)
+        return stmt
+    at = live.index(anchor)
+    where = "FIRST" if at == 0 else f"AFTER {quote(live[at - 1])}"
+    live.insert(at, column)
+    definition = call.group(6).rstrip() + " " + where.replace("'", "''")
+    text = (call.group(1) + f"'{call.group(2)}'" + call.group(3) + f"'{call.group(4)}'" + call.group(5)
+            + f"'{definition}'" + call.group(7))
+    return replace(stmt, sql=text)
 
 
 __all__ = ["added_columns", "later_columns", "place_late_columns"]

@@ -341,8 +341,12 @@ class ReleasePlan(_Source):
     def _placed(self, step: PlanStep, statements: Sequence[Statement]) -> list[Statement]:
         """A late step's added columns where a fresh install has them (``service/placement.py``)."""
         later: dict[str, set[str]] = {}
-        for m in step.runs_after:
-            for table, columns in placement.later_columns(self.analysed.statements.get(m.script) or ()).items():
+        after = [m.script for m in step.runs_after]
+        if not after and step.migration.version is not None:  # footprints could not tell (procedure calls):
+            v = step.migration.version                          # every applied change of a later version
+            after = [r.script for r in self.rows if r.success and r.version is not None and r.version > v]
+        for script in after:
+            for table, columns in placement.later_columns(self.analysed.statements.get(script) or ()).items():
                 later.setdefault(table, set()).update(columns)
         if not later:
             return list(statements)

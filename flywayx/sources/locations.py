@@ -75,9 +75,11 @@ def _walk(root: str, location: str, warnings: list[str]) -> Iterator[FoundFile]:
             continue
         seen.add((st.st_dev, st.st_ino))
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        rel = os.path.relpath(dirpath, root).replace(os.sep, "/")  # once per directory, not per file
+        head = "" if rel == "." else rel + "/"
         for name in [*filenames, *dirnames]:
             full = os.path.join(dirpath, name)
-            yield FoundFile(full, os.path.relpath(full, root).replace(os.sep, "/"), location, _problem(full))
+            yield FoundFile(full, head + name, location, _problem(full))
 
 
 def _problem(path: str) -> str | None:

@@ -76,10 +76,30 @@ class NamingConfig:
 
     def prefixes(self) -> list[tuple[str, Kind]]:
         """(prefix, kind) pairs, longest first; equal lengths keep the order V, R, events, B."""
-        pairs = [(self.sql_prefix, Kind.VERSIONED), (self.repeatable_prefix, Kind.REPEATABLE)]
-        pairs += [(event, Kind.CALLBACK) for event in CALLBACK_EVENTS]
-        pairs.append((self.baseline_prefix, Kind.BASELINE))
-        return sorted(pairs, key=lambda pair: -len(pair[0]))  # sorted() is stable
+        return list(_prefix_table(self)[0])
+
+
+_Pairs = tuple[tuple[str, Kind], ...]
+
+
+def _prefix_table(naming: NamingConfig) -> tuple[_Pairs, dict[str, _Pairs], tuple[tuple[str, int], ...]]:
+    """``naming``'s (prefix, kind) pairs in match order, and the same pairs by the first character a
+    name must start with (an empty prefix matches every name, so it is in every list): a name is
+    compared with a few prefixes, not all 46; the suffixes lower-cased, with their lengths. Computed
+    once per ``NamingConfig`` and kept on it."""
+    table: tuple[_Pairs, dict[str, _Pairs], tuple[tuple[str, int], ...]] | None = naming.__dict__.get("_table")
+    if table is not None:
+        return table
+    pairs = [(naming.sql_prefix, Kind.VERSIONED), (naming.repeatable_prefix, Kind.REPEATABLE)]
+    pairs += [(event, Kind.CALLBACK) for event in CALLBACK_EVENTS]
+    pairs.append((naming.baseline_prefix, Kind.BASELINE))
+    ordered = tuple(sorted(pairs, key=lambda pair: -len(pair[0])))  # sorted() is stable
+    firsts = {p[0] for p, _ in ordered if p}
+    by_first = {c: tuple(pk for pk in ordered if not pk[0] or pk[0][0] == c) for c in firsts}
+    by_first[""] = tuple(pk for pk in ordered if not pk[0])
+    table = (ordered, by_first, tuple((suffix.lower(), len(suffix)) for suffix in naming.suffixes))
+    object.__setattr__(naming, "_table", table)  # a cache, not a field: equality and hash ignore it
+    return table
 
 
 DEFAULT_NAMING = NamingConfig()
@@ -97,15 +117,6 @@ def is_candidate(filename: str, prefix: str, suffixes: Sequence[str]) -> bool:
     return any(lowered.endswith(s.lower()) and len(filename) > len(prefix) + len(s) for s in suffixes)
 
 
-def _strip_suffix(filename: str, suffixes: Sequence[str]) -> tuple[str, str]:
-    lowered = filename.lower()
-    for suffix in suffixes:
-        if lowered.endswith(suffix.lower()):
-            cut = len(filename) - len(suffix)
-            return filename[:cut], filename[cut:]
-    return filename, ""
-
-
 def _invalid(filename: str, message: str) -> ResourceName:
     return ResourceName(filename=filename, prefix="", kind=None, raw_version="", version=None,
                         description="", suffix="", error=message)
@@ -113,8 +124,14 @@ def _invalid(filename: str, message: str) -> ResourceName:
 
 def parse_resource_name(filename: str, *, prefixes: NamingConfig = DEFAULT_NAMING) -> ResourceName:
     """Parse ``filename`` (no directory part); invalid names come back with ``error`` set."""
-    stem, suffix = _strip_suffix(filename, prefixes.suffixes)
-    match = next(((p, k) for p, k in prefixes.prefixes() if stem.startswith(p)), None)
+    by_first, suffixes = _prefix_table(prefixes)[1:]
+    stem, suffix = filename, ""
+    lowered = filename.lower()
+    for lowered_suffix, size in suffixes:
+        if lowered.endswith(lowered_suffix):
+            stem, suffix = filename[:len(filename) - size], filename[len(filename) - size:]
+            break
+    match = next((pk for pk in by_first.get(stem[:1]) or by_first[""] if stem.startswith(pk[0])), None)
     if match is None:
         return _invalid(filename, f"Unrecognised migration name format: {filename}")
     prefix, kind = match
@@ -122,26 +139,24 @@ def parse_resource_name(filename: str, *, prefixes: NamingConfig = DEFAULT_NAMIN
     left, found, raw_desc = stem[len(prefix):].partition(sep)
     if not found:
         left, raw_desc = stem[len(prefix):], ""
-    example = raw_desc or "description"
-    versioned = kind in (Kind.VERSIONED, Kind.BASELINE)
     version: Version | None = None
-    error = None
-    if not versioned and left:
-        error = (f"Invalid repeatable migration / callback name format: {filename} (It cannot contain "
-                 f"a version and should look like this: {prefix}{sep}{example}{suffix})")
-    elif versioned and not left:
-        error = (f"Invalid versioned migration name format: {filename} (It must contain a version "
-                 f"and should look like this: {prefix}1.2{sep}{example}{suffix})")
-    elif versioned:
-        version = Version.try_parse(left)
+    if kind is Kind.VERSIONED or kind is Kind.BASELINE:
+        version = Version.try_parse(left) if left else None
         if version is None:
-            error = (f"Invalid versioned migration name format: {filename} "
-                     f"(could not recognise version number {left})")
-    if error is not None:
-        return _invalid(filename, error)
-    return ResourceName(filename=filename, prefix=prefix, kind=kind, raw_version=left, version=version,
-                        description=raw_desc.replace("_", " "), suffix=suffix, separator=sep,
-                        raw_description=raw_desc)
+            return _invalid(filename, _version_error(filename, prefix, left, sep, raw_desc, suffix))
+    elif left:
+        return _invalid(filename, f"Invalid repeatable migration / callback name format: {filename} (It cannot "
+                                  f"contain a version and should look like this: {prefix}{sep}"
+                                  f"{raw_desc or 'description'}{suffix})")
+    return ResourceName(filename, prefix, kind, left, version, raw_desc.replace("_", " "), suffix, sep, None,
+                        raw_desc)
+
+
+def _version_error(filename: str, prefix: str, left: str, sep: str, raw_desc: str, suffix: str) -> str:
+    if not left:
+        return (f"Invalid versioned migration name format: {filename} (It must contain a version "
+                f"and should look like this: {prefix}1.2{sep}{raw_desc or 'description'}{suffix})")
+    return f"Invalid versioned migration name format: {filename} (could not recognise version number {left})"
 
 
 def filename_without_suffix(name: ResourceName) -> str:

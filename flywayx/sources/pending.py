@@ -52,12 +52,6 @@ def pending_version(line: str, now: datetime, nonce: int) -> str:
     return f"{line}.{stamp}{nonce:06d}"
 
 
-def is_pending_version(version: Version, depth: int) -> bool:
-    """True for a version made by ``pending_version`` (line parts, then one 20-digit stamp)."""
-    parts = version.text.split(".")
-    return len(parts) == depth + 1 and len(parts[-1]) == STAMP_DIGITS and parts[-1].isdigit()
-
-
 def create_pending(directory: Path, line: str, description: str, now: datetime, nonce: int,
                    suffix: str = ".sql", content: str | None = None) -> Path:
     """Create a pending migration in ``directory`` (empty, or holding ``content``); never overwrites a file."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Sequence
+from typing import Any
 
 from flywayx.errors import ReleaseConfigError
 from flywayx.model.release import ReleaseProblem
@@ -49,6 +50,21 @@ def nesting(value: object) -> int:
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item)
     return deepest
+
+
+def load_toml(text: str, file: str) -> tuple[dict[str, Any] | None, list[ReleaseProblem]]:
+    """The parsed document and no problem, or None and the problems that stop it: syntax errors
+    (``syntax_problems``), or nesting deeper than ``MAX_NESTING`` (one problem, never a RecursionError)."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        return None, syntax_problems(text, file, err)
+    except RecursionError:
+        return None, [too_deep(text, file)]
+    depth = nesting(doc)
+    if depth > MAX_NESTING:
+        return None, [too_deep(text, file, depth)]
+    return doc, []
 
 
 def syntax_problems(text: str, file: str, whole: tomllib.TOMLDecodeError) -> list[ReleaseProblem]:

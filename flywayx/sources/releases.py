@@ -9,6 +9,7 @@ Format::
 
     [lines]
     depth = 2                     # release 4.5.3 is on line 4.5
+    column_order = "any"          # default "exact": see plan/interleave.py (order:t)
     [release."4.6.0"]
     from = "4.5.2"                # branch point of a line's first release
     [release."4.6.1"]
@@ -25,7 +26,6 @@ keys (``_locate``); a problem whose key cannot be found points at the enclosing 
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,14 +42,7 @@ from flywayx.model.release import (
     line_key,
 )
 from flywayx.model.version import Version
-from flywayx.sources.release_problems import (
-    MAX_NESTING,
-    independent,
-    nesting,
-    raise_problems,
-    syntax_problems,
-    too_deep,
-)
+from flywayx.sources.release_problems import independent, load_toml, raise_problems
 
 __all__ = ["FILE_NAME", "Elsewhere", "check_migrations", "find_releases_file", "known_elsewhere", "load_releases",
            "parse_releases", "raise_problems"]
@@ -116,6 +109,16 @@ def _version(value: object, c: _Collector, what: str, *path: str) -> Version | N
     return v
 
 
+def _read_column_order(doc: Mapping[str, Any], c: _Collector) -> str:
+    """``[lines] column_order = "exact" | "any"`` (default exact)."""
+    lines = doc.get("lines", {})
+    value = lines.get("column_order", "exact") if isinstance(lines, dict) else "exact"
+    if value not in ("exact", "any"):
+        c.add(f'[lines] column_order must be "exact" or "any", got {value!r}', "lines", "column_order")
+        return "exact"
+    return str(value)
+
+
 def _read_repeatables(doc: Mapping[str, Any], names: set[str], c: _Collector) -> str | None:
     """``[repeatables] release = "R"``: the repeatable migrations are written for release R's schema."""
     table = doc.get("repeatables", {})
@@ -136,8 +139,8 @@ def _read_depth(doc: Mapping[str, Any], c: _Collector) -> int:
     if not isinstance(lines, dict):
         c.add("[lines] must be a table", "lines")
         return 2
-    for key in sorted(set(lines) - {"depth", "ordering"}):
-        c.add(f"unknown key {key!r} in [lines] (known: depth, ordering)", "lines", key)
+    for key in sorted(set(lines) - {"depth", "ordering", "column_order"}):
+        c.add(f"unknown key {key!r} in [lines] (known: column_order, depth, ordering)", "lines", key)
     depth = lines.get("depth", 2)
     if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
         c.add(f"[lines] depth must be a positive integer, got {depth!r}", "lines", "depth")
@@ -291,15 +294,9 @@ def parse_releases(text: str, file: str = FILE_NAME) -> tuple[ReleaseGraph, list
     ``[equivalent]``/``[commutes]`` entries. Time and memory are linear in the size of the file.
     """
     c = _Collector(file, text)
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        return ReleaseGraph((), source=file), syntax_problems(text, file, err)
-    except RecursionError:
-        return ReleaseGraph((), source=file), [too_deep(text, file)]
-    depth = nesting(doc)
-    if depth > MAX_NESTING:
-        return ReleaseGraph((), source=file), [too_deep(text, file, depth)]
+    doc, stopped = load_toml(text, file)
+    if doc is None:
+        return ReleaseGraph((), source=file), stopped
     for key in sorted(set(doc) - _TOP_KEYS):
         c.add(f"unknown table {key!r} (known: {', '.join(sorted(_TOP_KEYS))})", key)
     depth = _read_depth(doc, c)
@@ -320,6 +317,7 @@ def parse_releases(text: str, file: str = FILE_NAME) -> tuple[ReleaseGraph, list
         tuple(Resolution(a, b, n) for a, b, n in _read_pairs(doc, "commutes", c)),
         source=file,
         ordering=ordering,
+        column_order=_read_column_order(doc, c),
         repeatables_with=_read_repeatables(doc, {r.name for r in releases}, c),
     )
     return graph, c.problems

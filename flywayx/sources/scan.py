@@ -111,6 +111,7 @@ class _Collector:
     unreadable: list[FoundFile] = field(default_factory=list)  # named like a migration, not a readable file
     take_migrations: bool = True
     take_callbacks: bool = True
+    listed: set[str] = field(default_factory=set)  # every path the walk found (``script_config``)
 
     def wants(self, kind: Kind | None) -> bool:
         return self.take_callbacks if kind is Kind.CALLBACK else self.take_migrations
@@ -145,7 +146,7 @@ def _checksums(file: FoundFile, name: ResourceName, kind: Kind, conf: ScriptConf
 def _migration(file: FoundFile, name: ResourceName, col: _Collector, alias_of: str | None = None) -> Migration:
     kind = name.kind
     assert kind is not None
-    conf = script_config(file.path, col.config)
+    conf = script_config(file.path, col.config, col.listed)
     python = file.path.endswith(PYTHON_SUFFIX) or operations.is_operations(file.path)  # script migrations
     if kind is Kind.CALLBACK:
         checksum, raw = None, None
@@ -375,7 +376,9 @@ def _naming_problems(col: _Collector) -> None:
 
 
 def _collect(locations: Sequence[str], col: _Collector) -> None:
-    for file in find_files(locations, col.config, col.warnings):
+    files = find_files(locations, col.config, col.warnings)
+    col.listed = {f.path for f in files}
+    for file in files:
         _add_file(file, col)
 
 

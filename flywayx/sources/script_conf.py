@@ -8,6 +8,7 @@ allowed); ``script_config`` reads the file, if there is one.
 from __future__ import annotations
 
 import os
+from collections.abc import Container
 from dataclasses import dataclass
 
 from flywayx.errors import ConfigError
@@ -59,9 +60,13 @@ def parse_script_config(text: str, source: str = "") -> ScriptConfig:
                         should_execute=flags.get("shouldExecute", True))
 
 
-def script_config(path: str, config: Config) -> ScriptConfig:
-    """The per-script ``<path>.conf`` settings, or the defaults when there is none."""
+def script_config(path: str, config: Config, listed: Container[str] | None = None) -> ScriptConfig:
+    """The per-script ``<path>.conf`` settings, or the defaults when there is none. ``listed``: every
+    path the caller found in the script's directory (a scan has them): a ``.conf`` not among them is
+    not looked for on disk."""
     conf = path + ".conf"
+    if listed is not None and conf not in listed:
+        return ScriptConfig()
     if not os.path.isfile(conf):
         return ScriptConfig()
     return parse_script_config(read_migration_text(conf, config.encoding), conf)

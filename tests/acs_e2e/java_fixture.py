@@ -200,8 +200,8 @@ def java_class(row: tuple) -> str:  # type: ignore[type-arg]
     return "".join(parts) + "}\n"
 
 
-def checker() -> str:
-    regs = "\n".join(f'                .next("{v}", new {c}())' for v, c in NODES)
+def checker(nodes: tuple[tuple[str, str], ...] = NODES) -> str:
+    regs = "\n".join(f'                .next("{v}", new {c}())' for v, c in nodes)
     return (HEAD + "package com.cloud.upgrade;\n\nimport com.cloud.upgrade.dao.*;\n\n"
             "public class DatabaseUpgradeChecker {\n    private final DatabaseVersionHierarchy hierarchy;\n\n"
             "    public DatabaseUpgradeChecker() {\n        hierarchy = DatabaseVersionHierarchy.builder()\n"

@@ -17,6 +17,7 @@ import pytest
 from flywayx.db.fingerprint import fingerprint
 from flywayx.model.fingerprint import SchemaFingerprint, diff
 from flywayx.sources.acs.adopt import VersionRow, current_release
+from flywayx.sources.acs.checker import version_key
 from tests.acs_e2e.cloudstack_path import SCHEMAS, install
 from tests.acs_e2e.conftest import CloudPair
 from tests.acs_e2e.java_fixture import SQL_MODE
@@ -25,9 +26,11 @@ from tests.contract.conftest import flywayx  # noqa: F401 - fixture
 pytestmark = [pytest.mark.mariadb, pytest.mark.acs]
 
 LATEST = "4.22.0.0"
-# Column order is not compared: releases.toml (the cloudstack overrides) puts 4.19.2.0 in closure(4.20.1.0),
-# so flywayx adds volumes.last_id (4.19.2.0.1) before 4.20.0.0's delete_protection, while main's
-# chain adds it later, at 4.20.1.0. Everything else, order of columns included, is identical.
+# Column order is compared apart: releases.toml (the cloudstack overrides) puts 4.19.2.0 in
+# closure(4.20.1.0), so flywayx adds volumes.last_id (4.19.2.0.1) before 4.20.0.0's delete_protection,
+# as CloudStack's 4.19 branch does, while main's chain adds it later, at 4.20.1.0. Every flywayx path
+# from before 4.19.2.0 must give the fresh install's order (``_fresh_volumes``); everything else,
+# order of columns included, is identical to CloudStack's own path.
 ORDER_ONLY = {"table cloud.volumes"}
 VERSION_TABLE = "CREATE TABLE version (id bigint PRIMARY KEY, version char(40), updated datetime, step char(32))"
 needs_client = pytest.mark.skipif(shutil.which("mariadb") is None, reason="the mariadb client is not installed")
@@ -91,6 +94,18 @@ def _views(pair: CloudPair) -> int:
         conn.close()
 
 
+def _volumes(fingerprint: SchemaFingerprint) -> list[str]:
+    table = next(t for t in fingerprint.schemas[0].tables if t.name == "volumes")
+    return [c.name for c in table.columns]
+
+
+def _fresh_volumes(reference: SchemaFingerprint) -> list[str]:
+    """CloudStack's own order with last_id where 4.19.2.0 puts it: just before delete_protection."""
+    cols = [c for c in _volumes(reference) if c != "last_id"]
+    at = cols.index("delete_protection")
+    return cols[:at] + ["last_id"] + cols[at:]
+
+
 def _routine_modes(pair: CloudPair) -> list[str]:
     conn: Any = pair.connect()
     try:
@@ -134,7 +149,9 @@ def test_fresh_install_matches_cloudstacks_own_path(acs_tree: tuple[Path, Path],
     assert _management_server_release(cloud_pair) == "4.21.0.0"
     result = _fx(flywayx, cloud_pair, project, "migrate", "--to", LATEST)
     assert "Successfully applied" in result.out
-    _same(reference, _print(cloud_pair))
+    final = _print(cloud_pair)
+    _same(reference, final)
+    assert _volumes(final) == _fresh_volumes(reference)
     assert _management_server_release(cloud_pair) == LATEST
     assert set(_routine_modes(cloud_pair)) == {SQL_MODE}  # db.properties' session, as CloudStack stores them
     rows = [v for v, _ in _versions(cloud_pair)]
@@ -142,22 +159,42 @@ def test_fresh_install_matches_cloudstacks_own_path(acs_tree: tuple[Path, Path],
     assert rows.index("4.9.3.0") < rows.index("4.10.0.0") < rows.index("4.21.0.0") < rows.index(LATEST)
 
 
+def _noop_row(pair: CloudPair, version: str) -> None:
+    """The row CloudStack's NoopDbUpgrade writes for a release without database changes."""
+    conn: Any = pair.connect("cloud")
+    try:
+        with conn.cursor() as cur:
+            cur.execute("INSERT INTO version (version, updated, step) VALUES (%s, now(), 'Complete')", (version,))
+    finally:
+        conn.close()
+
+
 @needs_client
-@pytest.mark.parametrize("adopted", ["4.5.3", "4.9.3.0", "4.10.0.0", "4.19.1.0", "4.20.0.0"])
+@pytest.mark.parametrize(("adopted", "noop"), [("4.5.3", None), ("4.9.3.0", None), ("4.10.0.0", None),
+                                               ("4.19.1.0", None), ("4.20.0.0", None), ("4.20.1.0", "4.20.2.0")])
 def test_adoption_then_upgrade_matches_cloudstack(acs_tree: tuple[Path, Path], cloud_pair: CloudPair,
-                                                  flywayx: Any, adopted: str) -> None:  # noqa: F811
+                                                  flywayx: Any, adopted: str, noop: str | None) -> None:  # noqa: F811
     source, project = acs_tree
     reference = _reference(cloud_pair, source, project)
     _cloudstack(cloud_pair, source, project, adopted, views=False)
     assert _versions(cloud_pair)[-1] == (adopted, "Complete")
+    if noop is not None:  # a release CloudStack's hierarchy has no node for: it starts from `adopted`
+        _noop_row(cloud_pair, noop)
     result = _fx(flywayx, cloud_pair, project, "baseline", "--acs")
     assert adopted in result.out
+    if noop is not None:
+        assert f"cloud.version says {noop}, which has no node" in result.out
     _fx(flywayx, cloud_pair, project, "validate")
+    same = _fx(flywayx, cloud_pair, project, "migrate", "--to", adopted)
+    assert "is up to date. No migration necessary." in same.out, same.out
     plan = _fx(flywayx, cloud_pair, project, "plan", "--to", LATEST)
     assert f"V{adopted}." not in plan.out  # the adopted release's own steps are not planned again
     assert "B4.0.0" not in plan.out.split("step(s)")[1]
     _fx(flywayx, cloud_pair, project, "migrate", "--to", LATEST)
-    _same(reference, _print(cloud_pair))
+    final = _print(cloud_pair)
+    _same(reference, final)
+    if version_key(adopted) < version_key("4.20.1.0"):  # from before 4.19.2.0: the fresh install's order,
+        assert _volumes(final) == _fresh_volumes(reference)  # 4.19.2.0's late last_id placed AFTER
     assert _management_server_release(cloud_pair) == LATEST
     _fx(flywayx, cloud_pair, project, "validate")  # issue 13: it failed after every adoption + upgrade
     again = _fx(flywayx, cloud_pair, project, "migrate")

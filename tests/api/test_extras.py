@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from flywayx.cli.extras import ProgressBar, render_bar
+from flywayx.cli.progress import ProgressBar, render_bar
 
 VENV_BIN = Path(sys.executable).parent
 

@@ -97,4 +97,4 @@ def test_import_flywayx_loads_no_driver_and_no_click() -> None:
 
 def test_unknown_attribute_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError):
-        _ = flywayx.no_such_function  # type: ignore[attr-defined]
+        _ = flywayx.no_such_function

@@ -90,7 +90,10 @@ def test_piped_output_has_flyways_lines_in_flyways_order(tmp_path: Path) -> None
                         r"\(execution time \d\d:\d\d\.\d{3}s\)", lines[4])
     assert len(lines) == 5 and done.stderr == ""  # no progress bar in a log
     shown = flywayx("migrate", "--url", f"sqlite:///{tmp_path / 'b.db'}", "--locations", str(sql), "--dry-run")
-    assert shown.stdout.splitlines()[0] == "Current version of schema main: << Empty Schema >>"  # first here too
+    assert shown.stdout.splitlines()[:2] == ['Current version of schema "main": << Empty Schema >>',  # first here too
+                                             "DRY RUN: nothing below is executed; no schema, history row, flywayx "
+                                             "table or lock is touched."]
+    assert 'Would migrate schema "main" to version "1 - add t1"' in shown.stdout  # quoted as the real run quotes it
     again = flywayx("migrate", "--url", url, "--locations", str(sql))
     assert again.stdout.splitlines() == ['Current version of schema "main": 3',
                                          'Schema "main" is up to date. No migration necessary.']
@@ -285,7 +288,8 @@ def test_plan_without_releases_toml_lists_pending_in_flyways_order(tmp_path: Pat
     r = fx("--url", url, "--locations", str(sql), "plan")
     assert r.code == 0, r.err
     assert r.out.splitlines()[0] == "Plan from schema version 1 to latest: 4 step(s)"
-    assert [line.split("—")[-1].strip() for line in r.out.splitlines()[1:]] == [
+    steps = r.out.splitlines()[r.out.splitlines().index("Steps") + 1:]  # after the operator's summary
+    assert [line.split("—")[-1].strip() for line in steps] == [
         "pending (plain Flyway order: no releases.toml)", "pending (plain Flyway order: no releases.toml)",
         "repeatable: checksum changed", "repeatable: new"]
     assert [s["description"] for s in fx("--url", url, "--locations", str(sql), "plan", "--output-type",

@@ -13,7 +13,7 @@ import secrets
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -256,8 +256,10 @@ def test_a_password_protected_user_never_shows_its_password(mariadb: Any, maria_
     info = backup(url, password, [mariadb.name], tmp_path)  # succeeds: the client got the password
     restore(info.path, url, password, force=True)
     errors: list[FlywayxError] = []
-    for bad in (lambda: backup(url, password, ["no_such_db_" + user], tmp_path),  # client error
-                lambda: backup(url, password + "x", [mariadb.name], tmp_path)):  # wrong password
+    attempts: list[Callable[[], object]] = [
+        lambda: backup(url, password, ["no_such_db_" + user], tmp_path),  # client error
+        lambda: backup(url, password + "x", [mariadb.name], tmp_path)]  # wrong password
+    for bad in attempts:
         with pytest.raises((BackupFailed, ConnectionFailed)) as err:
             bad()
         errors.append(err.value)

@@ -53,7 +53,7 @@ def _env(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
     url = _url(kind, request, tmp_path)
     db = connect(url, user=None, password=None)
     try:
-        yield Env(db, db.current_schema(), url, kind)
+        yield Env(db, db.current_schema() or "", url, kind)
     finally:
         db.close()
 
@@ -389,7 +389,7 @@ def test_restore_session_mysql(maria_env: Env) -> None:
 
 def test_restore_session_postgres(pg_env: Env) -> None:
     env = pg_env
-    role = "fx_role_" + env.url.database
+    role = f"fx_role_{env.url.database}"
     env.db.execute("CREATE SCHEMA app")
     env.db.execute(f"CREATE ROLE {role}")
     try:
@@ -446,6 +446,31 @@ def test_commit_and_rollback_without_transaction_are_harmless(env: Env) -> None:
     env.db.commit()
     env.db.rollback()
     assert env.db.query("SELECT 1") == [(1,)]
+
+
+def test_transaction_alive_follows_begin_commit_and_the_servers_implicit_commit(env: Env) -> None:
+    env.db.execute("CREATE TABLE ta (id INT)")
+    assert not env.db.transaction_alive()
+    env.db.begin()
+    env.db.execute("INSERT INTO ta VALUES (1)")
+    assert env.db.transaction_alive()
+    if env.kind == "mariadb":  # DDL commits the open transaction on the server: the answer follows it
+        env.db.execute("CREATE TABLE tb (id INT)")
+        assert not env.db.transaction_alive()
+        assert env.other().query("SELECT id FROM ta") == [(1,)]
+    env.db.commit()
+    assert not env.db.transaction_alive()
+
+
+def test_unlock_tables_releases_what_lock_tables_took(env: Env) -> None:
+    env.db.execute("CREATE TABLE la (id INT)")
+    env.db.execute("CREATE TABLE lb (id INT)")
+    if env.kind == "mariadb":
+        env.db.execute("LOCK TABLES la WRITE")
+        with pytest.raises(StatementFailed, match="was not locked with LOCK TABLES"):
+            env.db.query("SELECT id FROM lb")
+    env.db.unlock_tables()  # elsewhere there is nothing to release, and nothing happens
+    assert env.db.query("SELECT id FROM lb") == []
 
 
 def test_execute_returns_rowcount_and_parameters_use_question_marks(env: Env) -> None:

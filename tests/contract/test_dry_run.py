@@ -122,14 +122,17 @@ def test_restore_dry_run_checks_the_backup_and_replaces_nothing(target: Target, 
     assert flywayx(*_args(target, loc), "migrate", "--to", "1.2.0", "--backup", str(tmp_path / "bk")).code == 0
     dump = next(p for p in (tmp_path / "bk").iterdir() if not p.name.endswith(".json"))
     before = snapshot(target)
-    r = flywayx(*_args(target, loc), "restore", str(dump), "--dry-run")
+    unforced = [flywayx(*_args(target, loc), "restore", str(dump), *dry) for dry in (["--dry-run"], [])]
+    assert unforced[0].code == unforced[1].code == 1 and unforced[0].err == unforced[1].err  # not empty: --force
+    assert "--force" in unforced[0].err and snapshot(target) == before
+    r = flywayx(*_args(target, loc), "restore", str(dump), "--force", "--dry-run")
     assert r.code == 0, r.err
     assert r.out.startswith("Dry run: would replace") and "nothing was changed" in r.out
     assert snapshot(target) == before
     with dump.open("ab") as fh:  # damaged after the backup: both refuse, with the same message
         fh.write(b"\n-- tampered\n")
-    dry = flywayx(*_args(target, loc), "restore", str(dump), "--dry-run")
-    real = flywayx(*_args(target, loc), "restore", str(dump))
+    dry = flywayx(*_args(target, loc), "restore", str(dump), "--force", "--dry-run")
+    real = flywayx(*_args(target, loc), "restore", str(dump), "--force")
     assert dry.code == real.code != 0 and dry.err == real.err and "sha256" in real.err
     assert snapshot(target) == before
 

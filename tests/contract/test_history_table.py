@@ -71,7 +71,7 @@ BASE_TEXT = "<< Flyway Baseline >>"
 BASELINE = HistoryRow(1, Version.parse("1"), BASE_TEXT, "BASELINE", BASE_TEXT, None, "admin", 0, True)
 
 
-def _offline(cls: type, dialect: str, ctas: bool = True) -> Any:
+def _offline(cls: Any, dialect: str, ctas: bool = True) -> Any:
     """A Database object with no connection: enough to render DDL text."""
     db = cls.__new__(cls)
     db.dialect = dialect
@@ -216,5 +216,5 @@ def test_lock_rows_is_a_no_op_where_ddl_is_transactional(tmp_path: Any) -> None:
     h = db.history("main", "flyway_schema_history")
     h.create()
     h.lock_rows()
-    assert not db.in_transaction
+    assert not db.transaction_alive()
     db.close()

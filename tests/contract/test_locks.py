@@ -24,7 +24,7 @@ from flywayx.db.locks import PG_LOCK_MAGIC, java_string_hash, mysql_lock_name, p
 from flywayx.errors import LockTimeout
 from flywayx.model import DatabaseUrl
 
-VECTORS = Path(os.environ.get("FLYWAYX_VECTORS", Path(__file__).resolve().parents[3] / "shared" / "compat"
+VECTORS = Path(os.environ.get("FLYWAYX_VECTORS", Path(__file__).resolve().parents[2] / "compat"
                               / "flyway-vectors.json"))
 TABLE = "flyway_schema_history"
 
@@ -84,7 +84,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> DatabaseUrl:
 
 
 @pytest.fixture
-def pair(url: DatabaseUrl) -> Iterator[tuple[Any, Any, str]]:
+def pair(url: DatabaseUrl) -> Iterator[tuple[Any, Any, str | None]]:
     a = connect(url, user=None, password=None)
     b = connect(url, user=None, password=None)
     try:

@@ -95,6 +95,7 @@ def _pg_source(db: harness.Db) -> None:
         db.query(stmt)
 
 
+@pytest.mark.postgres
 def test_a_pg_dump_file_of_a_real_database(cli_run: Cli, tmp_path: Path) -> None:
     """pg_dump's plain output (COPY … FROM stdin, $$ bodies, set_config of search_path) applied by flywayx
     and by psql gives the same database."""

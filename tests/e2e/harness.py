@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from tests.markers import require_marker
+
 FLYWAYX = [sys.executable, "-m", "flywayx"]
 MARIADB_URL = os.environ.get("FLYWAYX_TEST_MARIADB_URL", "mysql://root@127.0.0.1:3306/")
 POSTGRES_URL = os.environ.get("FLYWAYX_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -85,6 +87,8 @@ def _parts(url: str, port: int) -> tuple[str, int, str, str]:
 def scratch(family: str, tmp: Path) -> Iterator[Db]:
     """A fresh database of ``family`` (mariadb, postgresql, sqlite), dropped afterwards."""
     name = "fxe_" + uuid.uuid4().hex[:10]
+    if family != "sqlite":
+        require_marker(family)
     if family == "sqlite":
         import sqlite3
 

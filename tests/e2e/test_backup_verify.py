@@ -51,6 +51,7 @@ def test_backup_before_a_failing_migrate_then_restore_and_retry(family: str, tmp
         assert db.query("SELECT COUNT(*) FROM base")[0][0] == 2
 
 
+@pytest.mark.mariadb
 def test_backup_with_the_client_missing_changes_nothing(mariadb_env: dict[str, str], tmp_path: Path) -> None:
     loc = _project(tmp_path)
     with harness.scratch("mariadb", tmp_path) as db:

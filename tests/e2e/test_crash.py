@@ -57,7 +57,8 @@ def _wait_for_marker(db: harness.Db, proc: subprocess.Popen[bytes]) -> None:
 
 
 def _history(db: harness.Db) -> list[tuple[object, ...]]:
-    return harness.snapshot(db)["history"]
+    rows: list[tuple[object, ...]] = harness.snapshot(db)["history"]
+    return rows
 
 
 @pytest.mark.parametrize("point", ["mid-statement", "between-statements", "before-history-row"])

@@ -60,6 +60,7 @@ def _state_of(db: harness.Db, loc: Path, version: str) -> str:
     return next(line for line in info.out.splitlines() if f"| {version} " in line or f"| {version}  " in line)
 
 
+@pytest.mark.mariadb
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_mariadb_interrupt_is_an_exact_failure_and_resumes(tmp_path: Path, sig: int) -> None:
     loc = _project(tmp_path, "mariadb")
@@ -83,6 +84,7 @@ def test_mariadb_interrupt_is_an_exact_failure_and_resumes(tmp_path: Path, sig: 
         assert harness.snapshot(ref) == got_state
 
 
+@pytest.mark.postgres
 def test_postgresql_interrupt_rolls_back_and_says_so(tmp_path: Path) -> None:
     loc = _project(tmp_path, "postgresql")
     with harness.scratch("postgresql", tmp_path) as db:
@@ -96,6 +98,7 @@ def test_postgresql_interrupt_rolls_back_and_says_so(tmp_path: Path) -> None:
         assert again.code == 0, again.err
 
 
+@pytest.mark.mariadb
 def test_interrupt_outside_a_migration(tmp_path: Path) -> None:
     """Waiting for another runner's lock: nothing is partly applied; one ERROR line, no ``Aborted.``."""
     loc = _project(tmp_path, "mariadb")
@@ -114,6 +117,7 @@ def test_interrupt_outside_a_migration(tmp_path: Path) -> None:
         assert "hint: run the command again" in got.err
 
 
+@pytest.mark.mariadb
 def test_a_killed_run_reads_failed_in_info_unless_a_run_holds_the_lock(tmp_path: Path) -> None:
     """SIGKILL cannot be handled: no history row is written. ``info`` still shows the partly applied
     migration as Failed (from flywayx's progress record), never Pending, except while a run holds the

@@ -52,6 +52,7 @@ INSERT INTO t (note) VALUES ('after');
 """
 
 
+@pytest.mark.mariadb
 @pytest.mark.parametrize("callbacks", [False, True], ids=["batched", "one-by-one"])
 def test_calls_returning_0_1_2_result_sets_run_once(cli_run: Cli, tmp_path: Path, callbacks: bool) -> None:
     """Case 1: a CALL whose procedure returns result sets aborted the migration (then ran again on every
@@ -63,6 +64,7 @@ def test_calls_returning_0_1_2_result_sets_run_once(cli_run: Cli, tmp_path: Path
     assert dump.count("INSERT INTO `t` VALUES") == 5
 
 
+@pytest.mark.mariadb
 def test_a_failing_call_is_named_undone_and_resumed_once(cli_run: Cli, tmp_path: Path) -> None:
     """The procedure inserts a row, returns a result set, then fails: the failure names the CALL,
     the row it inserted is rolled back with it, and --resume runs the CALL once."""
@@ -87,6 +89,7 @@ DUMP_TABLES = ("CREATE TABLE t (id INT PRIMARY KEY, n VARCHAR(40));\nCREATE TABL
                "INSERT INTO t VALUES (1, 'a');\n")
 
 
+@pytest.mark.mariadb
 def test_lock_tables_after_a_comment_holds_the_lock_as_the_client_does(cli_run: Cli, tmp_path: Path) -> None:
     """Case 2: ``LOCK TABLES`` after a comment (every mysqldump file): flywayx wrote its progress record
     under the lock (error 1100), and without a DDL inside the block its BEGIN released the lock. Under
@@ -107,6 +110,7 @@ def test_lock_tables_after_a_comment_holds_the_lock_as_the_client_does(cli_run: 
         assert db.query("SELECT COUNT(*) FROM u") == [(0,)]
 
 
+@pytest.mark.mariadb
 def test_a_dump_file_of_a_real_database(cli_run: Cli, tmp_path: Path) -> None:
     """Every unedited ``mariadb-dump`` file: versioned comments, LOCK TABLES, DELIMITER ;; triggers and
     routines, views; applied by flywayx and by the client, the databases are the same."""
@@ -148,6 +152,7 @@ DELIMITER ;
 """
 
 
+@pytest.mark.mariadb
 def test_comments_inside_a_routine_are_kept_as_flyway_keeps_them(cli_run: Cli, tmp_path: Path) -> None:
     """A ``beforeMigrate`` callback defines a helper procedure whose parameter list and body carry ``--``
     comments (a public Flyway project does this); migrations CALL it. Flyway's JDBC driver sends the
@@ -187,6 +192,7 @@ HELPER_CALLED = ("SET @tenant := 'acme';\nDROP PROCEDURE IF EXISTS make_t;\nDELI
                  "DROP PROCEDURE make_t;\nINSERT INTO t SELECT name FROM prereq;\nINSERT INTO t VALUES (@tenant);\n")
 
 
+@pytest.mark.mariadb
 @pytest.mark.parametrize("script", [CASE_3, DUMP_SESSION, HELPER_CALLED],
                          ids=["user-variable", "dump-time-zone", "after-a-helper-call"])
 def test_resume_rebuilds_the_session(cli_run: Cli, tmp_path: Path, script: str) -> None:
@@ -207,6 +213,7 @@ def test_resume_rebuilds_the_session(cli_run: Cli, tmp_path: Path, script: str) 
     assert "'acme'" in got or "'2024-01-01 00:00:00'" in got
 
 
+@pytest.mark.mariadb
 def test_resume_reads_a_callbacks_helper_from_the_database(cli_run: Cli, tmp_path: Path) -> None:
     """The helper comes from a ``beforeMigrate`` callback: its body is read from the database. A plain body
     sets nothing, so the resume goes on; one that runs dynamic SQL may set anything, so it is refused."""
@@ -229,6 +236,7 @@ def test_resume_reads_a_callbacks_helper_from_the_database(cli_run: Cli, tmp_pat
                 assert db.query("SELECT COUNT(*) FROM t") == [(0,)]
 
 
+@pytest.mark.mariadb
 def test_resume_refuses_state_it_cannot_rebuild(cli_run: Cli, tmp_path: Path) -> None:
     script = ("INSERT INTO log VALUES (1);\nSET @n = (SELECT COUNT(*) FROM log);\nINSERT INTO log VALUES (2);\n"
               "INSERT INTO t SELECT x FROM prereq;\nINSERT INTO t VALUES (@n);\n")
@@ -258,6 +266,7 @@ def test_a_rolled_back_failure_gives_no_resume_or_repair_advice(cli_run: Cli, tm
         assert "resume" not in hint and "repair" not in hint and "were applied" not in hint
 
 
+@pytest.mark.mariadb
 def test_server_warnings_are_reported_as_flyway_does(cli_run: Cli, tmp_path: Path) -> None:
     loc = _folder(tmp_path, {"V1__warn.sql": "CREATE TABLE t (id INT PRIMARY KEY);\nDROP TABLE IF EXISTS nosuch;\n"
                                              "INSERT IGNORE INTO t VALUES (1), (1);\nINSERT INTO t VALUES (2);\n"})

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.e2e import harness
+
+pytestmark = pytest.mark.mariadb
 
 BROKEN = ("CREATE TABLE t1 (id INT PRIMARY KEY);\n"
           "INSERT INTO t1 VALUES (1);\n"

@@ -139,9 +139,10 @@ def test_statements_and_rows_per_migration_do_not_grow_with_the_history(
         per_step.append((run.statements - base.statements) / 25)
         fetched.append(run.fetched - history)
     assert per_step[0] == per_step[1] == per_step[2], per_step
-    # SQLite: token, BEGIN, the 2 statements, next rank, history row, flywayx row (2), progress, COMMIT;
+    # SQLite: token, BEGIN, the 2 statements, the history row and flywayx's (each numbered in its INSERT),
+    # the progress record's removal, COMMIT;
     # the few statements a run sends once (its run record, the state for verify) spread over the 25
-    assert per_step[0] < 10.5, per_step
+    assert per_step[0] < 8.5, per_step
     assert max(fetched) - min(fetched) <= 1, fetched
 
 

@@ -52,6 +52,7 @@ def _maria_tables(db: harness.Db, schema: str) -> set[str]:
     return {r[0] for r in db.query(f"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = {literal}")}
 
 
+@pytest.mark.mariadb
 def test_mariadb_hostile_schema_table_and_tablespace(maria_names: tuple[harness.Db, str, str],
                                                      tmp_path: Path) -> None:
     db, schema, canary = maria_names
@@ -89,6 +90,7 @@ def _pg_tables(db: harness.Db, schema: str) -> set[str]:
     return {r[0] for r in rows}
 
 
+@pytest.mark.postgres
 def test_postgres_hostile_schema_table_and_tablespace(pg_db: harness.Db, tmp_path: Path) -> None:
     loc = _project(tmp_path)
     drop = "; DROP TABLE public.canary; -- x"

@@ -157,6 +157,7 @@ def test_a_restore_killed_while_loading_leaves_the_previous_database_intact(fami
         proc.communicate()
         time.sleep(0.5)  # the clients die with flywayx; give the server a moment to end their sessions
         assert _state(db) == before
+        assert not _running_with(str(dump))  # no pg_restore left behind to finish the job
         if family == "mariadb":  # the half-loaded scratch database is there, nothing is loading into it
             n = db.query(f"SELECT COUNT(*) FROM `{db.schema}__fx_restore`.big")[0][0]
             time.sleep(0.5)
@@ -170,6 +171,62 @@ def test_a_restore_killed_while_loading_leaves_the_previous_database_intact(fami
                             f"'{db.schema}\\_\\_fx%'") == []  # scratch and previous dropped
 
 
+def test_a_sqlite_restore_killed_while_copying_leaves_the_previous_database_intact(tmp_path: Path) -> None:
+    import sqlite3
+
+    loc = _project(tmp_path)
+    with harness.scratch("sqlite", tmp_path) as db:
+        assert _cli(db.url, loc, "migrate").code == 0
+        with sqlite3.connect(db.url.removeprefix("sqlite:///")) as conn:
+            conn.execute("CREATE TABLE big (id INT PRIMARY KEY, pad VARCHAR(120))")
+            conn.execute(f"INSERT INTO big WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                         f"WHERE i < {ROWS * 3}) SELECT i, printf('%.100c', 'x') FROM n")
+        assert _cli(db.url, loc, "migrate", "--backup", str(tmp_path / "bk")).code == 0
+        dump = _dump(tmp_path / "bk")
+        db.query("DELETE FROM big WHERE id > 1000")
+        db.query("INSERT INTO base VALUES (2, 'after the backup')")
+        before = _state(db)
+        journal = Path(db.url.removeprefix("sqlite:///") + "-journal")
+        args = [*harness.FLYWAYX, "--url", db.url, "--locations", str(loc), "restore", "--force", str(dump)]
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=harness.env())
+        deadline = time.monotonic() + 60
+        while not journal.exists():  # the copy's write transaction has begun
+            assert proc.poll() is None, "the restore ended before the kill: raise FLYWAYX_RESTORE_KILL_ROWS"
+            assert time.monotonic() < deadline
+            time.sleep(0.002)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.communicate()
+        assert _state(db) == before  # SQLite rolls the hot journal back on the next open
+        assert _cli(db.url, loc, "restore", "--force", str(dump)).code == 0
+        assert _state(db)["big"] == [(ROWS * 3, ROWS * 3 * (ROWS * 3 + 1) // 2)]
+
+
+def _running_with(arg: str) -> list[int]:
+    """Processes whose command line holds ``arg``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and arg.encode() in (proc / "cmdline").read_bytes().split(b"\0"):
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_mysql_targets_follow_the_url() -> None:
+    from flywayx.db.restore_mysql import mysql_targets
+    from flywayx.errors import UsageError
+
+    assert mysql_targets(["app"], "copy") == {"app": "copy"}  # one database: wherever the URL says
+    assert mysql_targets(["app"], None) == {"app": "app"}  # the manifest's name is the default
+    assert mysql_targets(["a", "b"], None) == {"a": "a", "b": "b"}
+    assert mysql_targets(["a", "b"], "b") == {"a": "a", "b": "b"}
+    with pytest.raises(UsageError, match="holds 2 databases"):
+        mysql_targets(["a", "b"], "elsewhere")
+
+
+@pytest.mark.mariadb
 def test_a_mariadb_dump_failing_half_way_leaves_the_database_intact(tmp_path: Path) -> None:
     import hashlib
 

@@ -18,6 +18,8 @@ import pytest
 
 from tests.e2e import harness
 
+pytestmark = pytest.mark.mariadb
+
 # latin-1 letters (sent as the wrong bytes when encoded as latin-1) and letters beyond latin-1
 PASSWORDS = ["pässwörd-Ünïcødé", "ключ-密码-🔑-ß"]
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from flywayx.db.fingerprint import fingerprint
 from flywayx.model.fingerprint import SchemaFingerprint
 from tests.conftest import MARIADB_URL, POSTGRES_URL
+from tests.markers import require_marker
 
 
 def own(table: str) -> bool:
@@ -28,6 +29,8 @@ class Db:
     def __init__(self, dialect: str, folder: Path) -> None:
         self.dialect = dialect
         self.name = "fxm_" + uuid.uuid4().hex[:10]
+        if dialect != "sqlite":
+            require_marker(dialect)
         if dialect == "sqlite":
             self.path = folder / f"{self.name}.db"
             self.url = f"sqlite:///{self.path}"

@@ -152,7 +152,9 @@ def projects(draw: st.DrawFn) -> Project:
         if name.endswith(".0"):
             continue
         options = [o for o, _, _ in rels[:i] if _line(o) != _line(name) and o not in graph.closure(name)]
-        if options and draw(st.booleans()):
+        if not options:
+            continue
+        if draw(st.booleans()):
             merges.append(draw(st.sampled_from(options)))
     files = _migrations(draw, rels, graph)
     if draw(st.booleans()):  # a repeatable migration (a view): belongs to no release, runs with every migrate

@@ -8,6 +8,7 @@ Default budget: about a minute on SQLite and half a minute for both servers on a
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
@@ -24,7 +25,7 @@ def _run(dialect: str, examples: int, steps: int, *, fixed: bool = False) -> Non
     """``fixed``: the same sample every run (derandomized), for the short server runs."""
     STATS.clear()
     machine = type(f"{dialect.title()}ReleaseMachine", (ReleaseMachine,), {"dialect": dialect})
-    repeat = {"derandomize": True, "database": None} if fixed and not LONG else {}
+    repeat: dict[str, Any] = {"derandomize": True, "database": None} if fixed and not LONG else {}
     run_state_machine_as_test(machine, settings=settings(
         max_examples=LONG or examples, stateful_step_count=steps * (2 if LONG else 1), deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],

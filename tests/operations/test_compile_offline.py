@@ -197,3 +197,13 @@ def test_mysql_without_anonymous_blocks_is_refused_for_backfills_but_not_for_pla
     plain = compiled('[[operations]]\nop = "add_column"\ntable = "t"\ncolumn = { name = "c", type = "INT" }\n',
                      "V6__c.toml", "mysql")
     assert plain.first.statements[0].sql == "ALTER TABLE t ADD COLUMN c INT, ALGORITHM=INPLACE, LOCK=NONE"
+
+
+def test_raw_sql_declares_its_footprint_in_the_directive_forms() -> None:
+    text = ('[[operations]]\nop = "raw_sql"\nphase = "data"\nsql = "UPDATE a SET b = 1;"\n'
+            'writes = ["a.b", "rows:a"]\nreads = ["C"]\n')
+    part = compiled(text, "V1__x.toml", "postgresql").first
+    assert part.footprint.writes == {"column:a.b", "rows:a"} and part.footprint.reads == {"table:c"}
+    assert part.phase.value == "data" and part.statements[0].sql == "UPDATE a SET b = 1"
+    undeclared = compiled(text.replace('writes = ["a.b", "rows:a"]\n', ""), "V1__y.toml", "postgresql").first
+    assert undeclared.footprint.writes == {"*"}  # conflicts with everything: the planner never guesses

@@ -41,6 +41,7 @@ def _leaks(text: str, password: str) -> bool:
     return any(form in text for form in {password, quote(password, safe=""), quote(password)})
 
 
+@pytest.mark.mariadb
 def test_password_never_shown(account: tuple[harness.Db, str, str], tmp_path: Path) -> None:
     db, user, password = account
     host, port, _u, _p = harness._parts(harness.MARIADB_URL, 3306)

@@ -6,6 +6,7 @@ import importlib
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ OVERRIDES = TREE.parent / "overrides.toml"
 DAO = TREE / JAVA_DIR / "dao"
 
 
-def _steps() -> dict[str, object]:
+def _steps() -> dict[str, Any]:
     rule, _ = parse_default_rule((DAO / "DbUpgrade.java").read_text())
     classes = {}
     for f in DAO.glob("Upgrade*.java"):
@@ -57,7 +58,7 @@ def test_script_shapes_resolve_like_java() -> None:
 def test_path_follows_checker_rules() -> None:
     nodes, issues = parse_hierarchy((TREE / JAVA_DIR / "DatabaseUpgradeChecker.java").read_text())
     assert not issues and "3.0.0" not in {n.version for n in nodes}  # commented-out line ignored
-    path = upgrade_path(nodes, _steps(), "4.0.0")  # type: ignore[arg-type]
+    path = upgrade_path(nodes, _steps(), "4.0.0")
     assert [s.target for _, s in path] == [
         "4.1.0",
         "4.2.0",
@@ -70,7 +71,7 @@ def test_path_follows_checker_rules() -> None:
         "4.22.0.0",
     ]
     assert "UpgradeSnapshot421to430" not in {s.name for _, s in path}  # synthetic node: target already made
-    from_unknown = upgrade_path(nodes, _steps(), "4.3.5")  # type: ignore[arg-type]
+    from_unknown = upgrade_path(nodes, _steps(), "4.3.5")
     assert from_unknown[0][0].version == "4.3.2"  # falls back to the nearest lower node
 
 

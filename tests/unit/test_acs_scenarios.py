@@ -186,7 +186,8 @@ LINEAR = ["4.0.0", "4.1.0", "4.2.0", "4.2.1", "4.3.0", "4.4.0", "4.5.0", "4.5.1"
 
 
 def _linear_toml() -> str:
-    out, last_of = [], {}
+    out: list[str] = []
+    last_of: dict[str, str] = {}
     for name in LINEAR:
         line = ".".join(name.split(".")[:2])
         out.append(f'[release."{name}"]')

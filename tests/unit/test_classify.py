@@ -1,9 +1,7 @@
-"""The one statement classifier (flywayx/statements/classify.py): a table of cases, and the server's own
-reading of versioned comments as the oracle for the version rule."""
+"""The one statement classifier (flywayx/statements/classify.py): a table of cases. The server's own
+reading of versioned comments, the oracle for the version rule, is tests/on_server/test_classify_on_server.py."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import pytest
 
@@ -125,26 +123,3 @@ def test_client_text_drops_a_leading_comment_the_server_would_misread() -> None:
     # pg_dump 15.14+ writes psql's key lines; the splitter reads them as comments, psql keeps them
     assert client_text("--\n\\restrict k3Y\n\nSET x = 1", Server("postgresql")) == "--\n\nSET x = 1"
     assert client_text("SELECT $$\n\\restrict k$$", Server("postgresql")) == "SELECT $$\n\\restrict k$$"
-
-
-# the server is the oracle for the versioned-comment rule: `SELECT 1 /*!N +1 */` is 2 exactly when the
-# body runs; the same text through ``tokens`` must say the same
-VERSIONS = ["40101", "50003", "50699", "50700", "80016", "99999", "100000", "101119", "101120", "999999", ""]
-
-
-def test_versioned_comments_are_read_as_the_server_reads_them(mariadb: Any) -> None:
-    conn: Any = mariadb.connect()
-    try:
-        version = conn.cursor()
-        version.execute("SELECT VERSION()")
-        server = Server.of("mysql", version.fetchone()[0])
-        for marker in ("/*!", "/*M!"):
-            for v in VERSIONS:
-                sql = f"SELECT 1 {marker}{v} +1 */"
-                cur = conn.cursor()
-                cur.execute(sql)
-                ran = cur.fetchone()[0] == 2
-                ours = [t.text for t in tokens(sql, server)] == ["SELECT", "1", "+", "1"]
-                assert ours == ran, sql
-    finally:
-        conn.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -48,7 +49,7 @@ CLOUD = Schema(
 FP = SchemaFingerprint("mysql", (CLOUD,))
 
 
-def with_vm(**changes: object) -> SchemaFingerprint:
+def with_vm(**changes: Any) -> SchemaFingerprint:
     vm = replace(VM, **changes)
     return replace(FP, schemas=(replace(CLOUD, tables=(CLOUD.tables[0], vm)),))
 

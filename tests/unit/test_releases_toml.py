@@ -91,7 +91,7 @@ merges = ["1.0.1"]
 frm = "1.0.0"
 """
     found = messages(text)
-    assert (3, "unknown key 'colour' in [lines] (known: depth, ordering)") in found
+    assert (3, "unknown key 'colour' in [lines] (known: column_order, depth, ordering)") in found
     assert (8, 'release "1.1.0" from unknown release "1.0.9"') in found
     assert (11, 'release "2.0.0" is the first of line 2.0 but has no `from` (its branch point)') in found
     assert any(line == 12 and "'x.y' is not a version" in msg for line, msg in found)

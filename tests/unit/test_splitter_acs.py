@@ -1,8 +1,8 @@
 """The real CloudStack corpus split the way Flyway's MariaDB parser splits it (acs-corpus.md §4).
 
 Without Flyway at hand, these pin what a user would check: the real ``mariadb`` client sends the
-same number of statements for ``setup/db`` and ``views/`` (it runs ``USE`` itself and does not
-echo it), statements are verbatim, in order, with nothing but delimiters and comments between
+same number of statements for ``setup/db`` and ``views/`` (tests/on_server/test_splitter_acs_on_server.py),
+statements are verbatim, in order, with nothing but delimiters and comments between
 them, no statement hides an unquoted delimiter, and the fast path equals the token walk.
 Where Flyway and the client differ (procedures written without DELIMITER), Flyway's result is
 asserted.
@@ -11,13 +11,7 @@ asserted.
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import uuid
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 from flywayx.model.migration import Statement
 from flywayx.statements.split_engine import Engine
@@ -25,10 +19,10 @@ from flywayx.statements.splitter import split
 
 CHECKED_DIRS = ("setup/db", "META-INF/db/views")
 _STRIP = re.compile(r"'(?:[^'\\]|\\.|'')*'|\"(?:[^\"\\]|\\.|\"\")*\"|`(?:[^`]|``)*`|--[^\n]*|#[^\n]*|/\*.*?\*/", re.S)
-_USE_LINE = re.compile(r"^\s*use\s", re.I | re.M)
+USE_LINE = re.compile(r"^\s*use\s", re.I | re.M)
 
 
-def _files(corpus: Path, *dirs: str) -> list[Path]:
+def corpus_files(corpus: Path, *dirs: str) -> list[Path]:
     return sorted(p for d in dirs for p in (corpus / d).glob("*.sql"))
 
 
@@ -42,7 +36,7 @@ def _is_stored_program(sql: str) -> bool:
 
 
 def test_statements_are_verbatim_in_order_with_only_delimiters_and_comments_between(acs_corpus: Path) -> None:
-    for path in _files(acs_corpus, *CHECKED_DIRS, "META-INF/db/procedures"):
+    for path in corpus_files(acs_corpus, *CHECKED_DIRS, "META-INF/db/procedures"):
         text = path.read_text(encoding="utf-8")
         pos, gaps = 0, []
         for stmt in _split_file(path):
@@ -58,7 +52,7 @@ def test_statements_are_verbatim_in_order_with_only_delimiters_and_comments_betw
 
 
 def test_no_statement_holds_an_unquoted_delimiter(acs_corpus: Path) -> None:
-    for path in _files(acs_corpus, *CHECKED_DIRS):
+    for path in corpus_files(acs_corpus, *CHECKED_DIRS):
         for stmt in _split_file(path):
             if _is_stored_program(stmt.sql):
                 continue  # create-database.sql: a BEGIN...END body under DELIMITER $$
@@ -68,7 +62,7 @@ def test_no_statement_holds_an_unquoted_delimiter(acs_corpus: Path) -> None:
 
 def test_procedures_without_delimiter_stay_whole_as_in_flyway(acs_corpus: Path) -> None:
     """Flyway's stored-program rule keeps each body whole; the mariadb client would cut it at ';'."""
-    files = _files(acs_corpus, "META-INF/db/procedures")
+    files = corpus_files(acs_corpus, "META-INF/db/procedures")
     assert len(files) == 16
     for path in files:
         stmts = _split_file(path)
@@ -81,32 +75,3 @@ def test_fast_path_equals_token_walk_on_every_corpus_file(acs_corpus: Path) -> N
     for path in sorted(acs_corpus.rglob("*.sql")):
         text = path.read_text(encoding="utf-8")
         assert Engine(text, "mariadb").run() == Engine(text, "mariadb", fast=False).run(), path.name
-
-
-def _client_statement_count(db: Any, user: str, password: str, text: str) -> int:
-    cmd = ["mariadb", f"-u{user}", f"-p{password}", f"-h{db.host}", f"-P{db.port}", "--batch", "--force", "-v"]
-    done = subprocess.run(cmd, input=text, capture_output=True, text=True, timeout=120, check=False)
-    return done.stdout.count("--------------\n") // 2
-
-
-@pytest.mark.mariadb
-def test_statement_counts_match_the_mariadb_client(acs_corpus: Path, mariadb: Any) -> None:
-    """Each file goes through ``mariadb --batch -v`` as a user with no privileges at all, so the
-    corpus's DROP DATABASE / CREATE USER statements fail harmlessly on a shared server."""
-    if shutil.which("mariadb") is None:
-        pytest.skip("mariadb client not installed")
-    user, password = "fx_split_" + uuid.uuid4().hex[:8], uuid.uuid4().hex
-    admin: Any = mariadb.connect()
-    with admin.cursor() as cur:
-        cur.execute("CREATE USER %s@'%%' IDENTIFIED BY %s", (user, password))
-        cur.execute("CREATE USER %s@'localhost' IDENTIFIED BY %s", (user, password))
-    try:
-        for path in _files(acs_corpus, *CHECKED_DIRS):
-            text = path.read_text(encoding="utf-8")
-            client = _client_statement_count(mariadb, user, password, text)
-            uses = len(_USE_LINE.findall(text))  # the client runs USE itself and does not echo it
-            assert len(split(text, "mariadb")) == client + uses, path.name
-    finally:
-        with admin.cursor() as cur:
-            cur.execute("DROP USER IF EXISTS %s@'%%', %s@'localhost'", (user, user))
-        admin.close()

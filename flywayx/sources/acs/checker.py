@@ -140,19 +140,41 @@ def resolve_step(
     return step, issues
 
 
+def version_parts(version: str) -> tuple[int, ...] | None:
+    """``CloudStackVersion.parse``: 3 or 4 numeric parts after a ``-suffix`` is cut; None otherwise.
+    Unpadded, because ``CloudStackVersion.equals`` compares them unpadded (4.9.0.0 is not 4.9.0)."""
+    text = version.strip().split("-")[0]
+    if not re.fullmatch(r"\d+\.\d+\.\d+(\.\d+)?", text):
+        return None
+    return tuple(int(p) for p in text.split("."))
+
+
+def start_node(versions: list[str], db_version: str) -> str | None:
+    """The hierarchy node CloudStack's ``getPath`` starts from for ``db_version``: the node equal to
+    it (``contains``, unpadded equality), else the last registered node strictly below it
+    (``getRecentVersion``, padded comparison); None when no node is below it."""
+    wanted = version_parts(db_version)
+    if wanted is None:
+        return None
+    if any(version_parts(v) == wanted for v in versions):
+        return next(v for v in versions if version_parts(v) == wanted)
+    below = [v for v in versions if version_key(v) < version_key(db_version)]
+    return below[-1] if below else None
+
+
 def upgrade_path(
     nodes: tuple[Node, ...], steps: Mapping[str, Step], start: str, to: str | None = None
 ) -> list[tuple[Node, Step]]:
     """The steps CloudStack runs from database version ``start`` (``getPath``); ``to`` defaults
-    to the last node's target. Unknown versions fall back to the nearest lower node."""
+    to the last node's target. A version that is no node starts at ``start_node``'s."""
     known = [n for n in nodes if n.step in steps]
     if not known:
         return []
     end = version_key(to or steps[known[-1].step].target)
-    begin = version_key(start)
-    if all(version_key(n.version) != begin for n in known):
-        lower = [version_key(n.version) for n in known if version_key(n.version) < begin]
-        begin = max(lower) if lower else begin
+    if version_key(start) >= min(end, version_key(steps[known[-1].step].target)):
+        return []  # at or past the target (or the latest version): CloudStack upgrades nothing
+    node = start_node([n.version for n in known], start)
+    begin = version_key(node if node is not None else start)
     path: list[tuple[Node, Step]] = []
     produced: set[tuple[int, ...]] = set()
     for n in known:

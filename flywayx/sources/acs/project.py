@@ -28,6 +28,7 @@ from flywayx.sources.acs.issues import Issue
 from flywayx.sources.acs.java import DefaultRule, StepClass, parse_default_rule, parse_step_class
 from flywayx.sources.acs.report import ImportReport, StepRow
 from flywayx.sources.acs.session import default_init_sql, init_sql_from_properties
+from flywayx.sources.acs.version_rows import HIERARCHY_FILE, misread_rows, render_hierarchy, version_row_sql
 from flywayx.sources.acs.views import order_views
 
 JAVA_DIR = Path("engine/schema/src/main/java/com/cloud/upgrade")
@@ -212,24 +213,6 @@ def python_migration(step: Step, release: str, status: str) -> str:
     )
 
 
-def version_row_sql(release: str) -> str:
-    """Text of ``V<R>.4__cloudstack_version.sql``: the ``cloud.version`` row CloudStack writes per step.
-
-    The management server takes the newest ``Complete`` row as the database's release and upgrades
-    again when it is older than its code (acs-corpus.md §9); this step, last of its release, keeps
-    that row in step with flywayx. It inserts only when the release has no row yet (an adopted
-    database already holds the rows CloudStack wrote), so re-running it changes nothing.
-    """
-    return (
-        "-- Written by flywayx import acs. CloudStack's management server reads the newest 'Complete'\n"
-        "-- row of cloud.version (VersionDaoImpl.getCurrentVersion); DatabaseUpgradeChecker writes one\n"
-        "-- per step after its cleanup, as this does after the step's other migrations.\n"
-        "INSERT INTO `cloud`.`version` (`version`, `updated`, `step`)\n"
-        f"SELECT '{release}', now(), 'Complete' FROM DUAL\n"
-        f"WHERE NOT EXISTS (SELECT 1 FROM `cloud`.`version` WHERE `version` = '{release}');\n"
-    )
-
-
 class _Writer:
     """Converts and writes SQL files, remembering statements for the duplicate check."""
 
@@ -276,7 +259,7 @@ def _slug(paths: tuple[str, ...]) -> str:
     return "+".join(p.rsplit("/", 1)[-1].removesuffix(".sql") for p in paths)
 
 
-def _write_step(w: _Writer, release: str, node: str, step: Step) -> StepRow:
+def _write_step(w: _Writer, release: str, node: str, step: Step, misread: dict[str, str]) -> StepRow:
     files: list[str] = []
     total = 0
     for suffix, scripts in (("1", step.prepare), ("3", step.cleanup)):
@@ -293,14 +276,19 @@ def _write_step(w: _Writer, release: str, node: str, step: Step) -> StepRow:
         w.write(name, python_migration(step, release, status))
         files.append(name)
         if status == "stub":
-            w.report.issues.append(Issue("java-stub", owner, f"release {release}: no Python port; stub written"))
+            todo = f"write {PORTS}/{_port_module(owner)}.py (docs/acs-java-steps.md)"
+            w.report.issues.append(Issue("java-stub", owner,
+                                         f"release {release}: no Python port; stub written: {name}; {todo}"))
     for k, script in enumerate(step.java_scripts, start=1):
         name = f"V{release}.2.{k}__{_slug((script,))}.sql"
         total += w.write_sql(name, (script,))
         files.append(name)
     name = f"V{release}.{VERSION_ROW_SUFFIX}__cloudstack_version.sql"
-    w.write(name, version_row_sql(release))
-    files.append(name)
+    if release in misread:
+        w.report.issues.append(Issue("version-row-not-written", release, misread[release], "info"))
+    else:
+        w.write(name, version_row_sql(release))
+        files.append(name)
     return StepRow(release, node, step.name, step.prepare, step.cleanup, total, status, owner, tuple(sorted(files)),
                    effects)
 
@@ -349,13 +337,16 @@ def import_acs(source: Path, out: Path, *, overrides: Path | None = None) -> Imp
     graph = _graph(tree, path, overrides, report.issues)
     out.mkdir(parents=True, exist_ok=True)
     w = _Writer(source, out, report)
+    misread = misread_rows(tree.nodes, tree.steps, path)
     _baseline(w, source)
     for spec in graph.ordered():
         if spec.step is not None:
-            report.steps.append(_write_step(w, spec.version, spec.node or spec.step.version_range[0], spec.step))
+            report.steps.append(_write_step(w, spec.version, spec.node or spec.step.version_range[0], spec.step,
+                                            misread))
     _write_repeatables(w, source)
     _anomalies(tree, path, w, source)
     w.write("releases.toml", render_toml(graph))
+    w.write(HIERARCHY_FILE, render_hierarchy(tree.nodes, tree.steps))
     w.write("flyway.toml", _flyway_toml(source, report))
     _count(report, tree, path, graph, w)
     report.files.sort()

@@ -16,7 +16,7 @@ import pytest
 
 from java_equiv import _dbencryption as dbe
 from tests.fixtures.jvm_crypt.jvm import VECTORS, Jvm, unb64, write_server_conf
-from tests.unit.conftest import DB_SECRET, MGMT_KEY
+from tests.java_ports.conftest import DB_SECRET, MGMT_KEY
 
 
 @pytest.fixture(autouse=True)

@@ -94,7 +94,7 @@ def test_442to450_drops_keys_and_sizes_system_offerings(mariadb: Any) -> None:
                "CONSTRAINT fk_async_job_join_map__join_job_id_2 FOREIGN KEY (join_job_id) REFERENCES async_job(id))")
     _sql(conn, "CREATE TABLE service_offering (id bigint PRIMARY KEY, vm_type varchar(32), ram_size int)")
     _sql(conn, "CREATE TABLE configuration (category varchar(255), name varchar(255) PRIMARY KEY, "
-               "value varchar(4095))")  # router.ram.size: tests/unit/test_java_ports_encryption.py
+               "value varchar(4095))")  # router.ram.size: tests/java_ports/test_java_ports_encryption.py
     _sql(conn, "INSERT INTO service_offering VALUES (3, 'domainrouter', 128), (9, 'domainrouter', 64), "
                "(5, 'internalloadbalancervm', 128), (1, NULL, 512)")
     for _ in range(2):

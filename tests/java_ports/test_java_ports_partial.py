@@ -1,6 +1,6 @@
 """The MISSING declaration the importer reads to mark a step partial, checked against the docs
 table for every port; and the key-free calls of the 4.3.0 and 4.5.1 ports on a scratch MariaDB, run
-twice (their DBEncryptionUtil calls: tests/unit/test_java_ports_encryption.py)."""
+twice (their DBEncryptionUtil calls: tests/java_ports/test_java_ports_encryption.py)."""
 
 from __future__ import annotations
 

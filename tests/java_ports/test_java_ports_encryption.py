@@ -24,7 +24,7 @@ from java_equiv import (
 )
 from java_equiv._java import StepFails
 from tests.fixtures.jvm_crypt.jvm import Jvm, write_server_conf
-from tests.unit.conftest import DB_SECRET, MGMT_KEY
+from tests.java_ports.conftest import DB_SECRET, MGMT_KEY
 
 
 def _sql(conn: Any, sql: str, *args: object) -> Any:

@@ -1,0 +1,70 @@
+"""One multi-statement packet on a PyMySQL connection (``CLIENT.MULTI_STATEMENTS``), every result read.
+
+``send(conn, queued, texts)`` sends the statements ``MySQLDatabase.later`` queued, then ``texts``, joined
+by ``\\n;\\n`` (a statement's trailing ``--`` comment ends at the newline), and reads every result: the
+server stops at the first error, so the results read before it say which statement failed. Each
+statement but the last gives one result; the last (a CALL) may give several. Counts and warning indexes
+in the returned ``Sent`` are of ``texts`` only; ``failed_later`` says a queued statement failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flywayx.errors import FlywayxError
+
+
+@dataclass
+class Sent:
+    """What one packet did: statements of ``texts`` that completed, the failure (and whether it was a
+    queued statement's), the last statement's row count, rows and columns, warning counts by index."""
+
+    completed: int = 0
+    failure: FlywayxError | None = None
+    failed_later: bool = False
+    rowcount: int = 0
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    columns: list[str] | None = None
+    warnings: dict[int, int] = field(default_factory=dict)
+
+
+def send(conn: Any, queued: list[str], texts: list[str], *, rows: bool,
+         failed: Callable[[Exception, str], FlywayxError]) -> Sent:
+    """Send ``queued`` then ``texts`` in one packet (see the module doc); ``rows``: keep the last
+    statement's rows. ``failed`` turns a driver error and the statement's text into the error to report."""
+    import pymysql
+
+    allof = [*queued, *texts]
+    sent = Sent()
+    if not allof:
+        return sent
+    results, last = 0, len(allof) - 1
+    cur = conn.cursor()
+    try:
+        cur.execute("\n;\n".join(allof))
+        while True:
+            results += 1
+            index = min(results - 1, last) - len(queued)
+            if cur.warning_count and index >= 0:
+                sent.warnings[index] = sent.warnings.get(index, 0) + cur.warning_count
+            if results - 1 == last:
+                sent.rowcount = max(int(cur.rowcount), 0)
+                if rows and cur.description is not None:
+                    sent.columns = [d[0].lower() for d in cur.description]
+                    sent.rows = [tuple(r) for r in cur.fetchall()]
+            if not cur.nextset():
+                break
+    except pymysql.MySQLError as err:
+        at = min(results, last)
+        sent.failure, sent.failed_later = failed(err, allof[at]), at < len(queued)
+        sent.completed = max(at - len(queued), 0)
+        return sent
+    finally:
+        cur.close()
+    sent.completed = len(texts)
+    return sent
+
+
+__all__ = ["Sent", "send"]

@@ -1,0 +1,38 @@
+"""CloudStack's ``IDEMPOTENT_ADD_COLUMN`` calls take a fresh install's place when they run late."""
+
+from __future__ import annotations
+
+from flywayx.model import Statement
+from flywayx.service.placement import added_columns, place_late_columns
+
+CALL = "CALL `cloud`.`IDEMPOTENT_ADD_COLUMN`('cloud.volumes', 'last_id', 'bigint(20) unsigned DEFAULT NULL')"
+LIVE = ["id", "name", "removed", "delete_protection"]
+
+
+def _placed(sql: str, live: list[str]) -> str:
+    out = place_late_columns([Statement(1, sql)], {"volumes": {"delete_protection"}}, lambda t: live,
+                             lambda n: f"`{n}`")
+    return out[0].sql
+
+
+def test_the_call_is_read_as_adding_one_column() -> None:
+    assert added_columns(CALL) == ("volumes", [(0, "last_id", False)])
+    placed = CALL.replace("NULL')", "NULL AFTER `x`')")
+    assert added_columns(placed) == ("volumes", [(0, "last_id", True)])
+    assert added_columns("CALL `cloud`.`IDEMPOTENT_ADD_KEY`('i', 'cloud.volumes', '(name)')") is None
+
+
+def test_a_late_call_goes_before_the_columns_added_after_it() -> None:
+    assert _placed(CALL, LIVE) == CALL.replace("DEFAULT NULL')", "DEFAULT NULL AFTER `removed`')")
+    assert _placed(CALL, ["delete_protection", "id"]).endswith("DEFAULT NULL FIRST')")
+
+
+def test_a_call_for_a_column_already_there_or_placed_is_sent_as_written() -> None:
+    assert _placed(CALL, [*LIVE, "last_id"]) == CALL
+    placed = CALL.replace("NULL')", "NULL AFTER `id`')")
+    assert _placed(placed, LIVE) == placed
+
+
+def test_quotes_in_the_definition_survive() -> None:
+    call = "CALL IDEMPOTENT_ADD_COLUMN('cloud.volumes', 'last_id', 'bigint COMMENT ''last one''')"
+    assert _placed(call, LIVE).endswith("COMMENT ''last one'' AFTER `removed`')")
