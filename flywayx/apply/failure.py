@@ -2,10 +2,11 @@
 the exact next command for this database.
 
 Where the migration ran in a transaction (PostgreSQL, SQLite) the failure rolled it back: nothing
-stays, no history row is written, and the next step is plain ``migrate``. Tracked MySQL/MariaDB
-migrations keep the statements before the failed one and resume at it (``migrate --resume``). Other
-non-transactional runs (``executeInTransaction=false`` on PostgreSQL, Python migrations on MySQL)
-keep what they did with no statement record: undo or finish it by hand, then ``repair``.
+stays, no history row is written, and the next step is plain ``migrate``. Tracked migrations
+(MySQL/MariaDB, and PostgreSQL with ``executeInTransaction=false``) keep the statements before the
+failed one and resume at it (``migrate --resume``). Other non-transactional runs (Python migrations,
+SQLite outside a transaction) keep what they did with no statement record: undo or finish it by
+hand, then ``repair``. A statement that outlived ``socketTimeout`` says so.
 """
 
 from __future__ import annotations
@@ -40,7 +41,13 @@ def failure(err: Exception, work: Work, p: Progress, opts: ApplyOptions, in_txn:
     details = {"migration": label, "script": m.script, "line": stmt.line if stmt else None,
                "statement": stmt.sql if stmt else None, "applied_statements": p.done}
     hint = _hint(work, p, in_txn, signum is not None, failed_at)
-    if signum is None and isinstance(err, StatementFailed) and err.details.get("code") in LOST_CONNECTION:
+    if signum is None and isinstance(err, StatementFailed) and err.details.get("timeout"):
+        kept = ("the whole migration was rolled back (when the server ends the session)" if in_txn else
+                f"{p.done} statement(s) before it stay applied and it may have completed")
+        hint = (f"the server stopped answering while statement {failed_at + 1} ran; {kept}: check the server and "
+                "the network to it, then run `flywayx migrate`, which says when `--resume` is needed (raise "
+                "socketTimeout if statements legitimately run longer)")
+    elif signum is None and isinstance(err, StatementFailed) and err.details.get("code") in LOST_CONNECTION:
         hint = (f"the connection was lost while statement {failed_at + 1} ran (the server, or its Galera node, went "
                 f"down); {p.done} statement(s) before it stay applied and it may have completed: run `flywayx "
                 "migrate` on a healthy server (another Synced node of a cluster), which says when `--resume` is "

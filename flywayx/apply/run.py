@@ -104,7 +104,10 @@ class Body:
     def cls(self, i: int) -> StatementClass:
         c = self.classes.get(i)
         if c is None:
-            c = self.classes[i] = classify(self.statements[i].sql, self.server)
+            c = classify(self.statements[i].sql, self.server)
+            if self.p.tracked and not self.server.mysql_family and not c.empty:
+                c = StatementClass(c.words, True)  # PostgreSQL outside a transaction: each statement commits
+            self.classes[i] = c
         return c
 
     def text(self, i: int) -> str:
@@ -187,7 +190,13 @@ class Body:
         elif c.head == "ROLLBACK" and not p.own_txn:
             pre.append("COMMIT")  # autocommit (the client) had committed what came before
         p.sending = True
-        completed, failure = self._send([*pre, self.text(i)], len(pre), first=i - len(pre))
+        if _copy_data(self.statements[i]) is not None:  # PostgreSQL COPY: the record first, then the rows
+            completed, failure = self.db.run_batch([record])
+            if failure is None:
+                completed, failure = self._send_statement(i)
+                completed += len(pre)
+        else:
+            completed, failure = self._send([*pre, self.text(i)], len(pre), first=i - len(pre))
         if failure is not None:
             p.sending = completed >= len(pre)  # else the record failed and the statement was never sent
             p.guarded = p.sending and c.many_results

@@ -86,7 +86,11 @@ def _apply(db: Database, history: HistoryTable, own: OwnTables | None, work: Wor
         db.begin()  # non-transactional PostgreSQL statements (CREATE INDEX CONCURRENTLY…) refuse a BEGIN
     started = time.monotonic()
     p = Progress(work.skip_statements, prefix_digest(work.statements, work.skip_statements))
-    p.tracked = not in_txn and not db.capabilities.transactional_ddl and own is not None and not m.is_python
+    # MySQL/MariaDB always; PostgreSQL when the migration runs outside a transaction (executeInTransaction
+    # =false, CREATE INDEX CONCURRENTLY): each statement then commits on its own (run.py)
+    p.tracked = not in_txn and db.capabilities.statement_record and own is not None and not m.is_python
+    if p.tracked and db.capabilities.transactional_ddl:
+        p.closed = True  # no BEGIN was sent: nothing is open until the history row's transaction
     invalid_before = indexes.watch(db, work.statements)
     try:
         _fire(opts, "beforeEachMigrate", m)

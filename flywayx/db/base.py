@@ -25,6 +25,9 @@ class Capabilities:
     has_schemas: bool
     quote: str  # identifier quote character
     batches: bool = False  # run_batch sends several statements in one round trip
+    # a migration outside a transaction keeps flywayx_progress (statements done, the one in flight), so a
+    # failure or a kill resumes with ``migrate --resume``: needs flywayx's tables and a catalog to ask
+    statement_record: bool = False
 
 
 @dataclass(frozen=True)

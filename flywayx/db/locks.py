@@ -73,14 +73,17 @@ def _timeout_error(what: str, timeout: float, holder: str | None) -> LockTimeout
 
 @contextmanager
 def mysql_named_lock(query: Query, schema: str, table: str, timeout: float,
-                     release_later: Callable[[str, tuple[Any, ...]], None] | None = None) -> Iterator[None]:
+                     release_later: Callable[[str, tuple[Any, ...]], None] | None = None,
+                     max_wait: float = MYSQL_GET_LOCK_WAIT) -> Iterator[None]:
     """Hold Flyway's ``GET_LOCK`` for ``schema.table`` on this connection while the block runs.
     ``release_later``: queue the release to go with the connection's next statement (``Database.later``;
-    the migrate loop's next ``GET_LOCK``: waiting runners still get the lock in between)."""
+    the migrate loop's next ``GET_LOCK``: waiting runners still get the lock in between).
+    ``max_wait``: the longest one ``GET_LOCK`` call waits on the server; below the connection's
+    socket limit, so waiting for a busy lock is never taken for a server that stopped answering."""
     name = mysql_lock_name(schema, table)
     deadline = _clock() + timeout
     while True:
-        wait = max(0.0, min(MYSQL_GET_LOCK_WAIT, deadline - _clock()))
+        wait = max(0.0, min(max_wait, deadline - _clock()))
         got = query("SELECT GET_LOCK(?, ?)", (name, wait))[0][0]
         if got == 1:
             break

@@ -17,14 +17,14 @@ from flywayx.db.cluster_lock import TABLE as CLUSTER_LOCK_TABLE
 from flywayx.db.cluster_lock import ClusterLock
 from flywayx.db.connect import AUTH_HINT, DbapiDatabase, StatementFailed, connection_failed
 from flywayx.db.history import WRITE_COLUMNS, SqlHistoryTable
-from flywayx.db.locks import mysql_named_lock
+from flywayx.db.locks import MYSQL_GET_LOCK_WAIT, mysql_named_lock
 from flywayx.db.mysql_packet import Sent, send
 from flywayx.db.timeouts import Timeouts
 from flywayx.errors import ConnectionFailed
 from flywayx.model import DatabaseUrl, HistoryRow
 
 CAPABILITIES = Capabilities(transactional_ddl=False, lock_kind="named", has_schemas=True, quote="`",
-                            batches=True)
+                            batches=True, statement_record=True)
 
 _HINTS = {
     1045: AUTH_HINT,  # ER_ACCESS_DENIED_ERROR: wrong password (or user)
@@ -182,6 +182,10 @@ class MySQLDatabase(DbapiDatabase):
             for _level, code, message in self.query("SHOW WARNINGS"):
                 self._warnings.append(DbWarning(index, str(message), int(code)))
 
+    def _lock_wait(self) -> float:
+        """Seconds one GET_LOCK may wait on the server: half the socket limit when there is one."""
+        return min(MYSQL_GET_LOCK_WAIT, self.limits.socket / 2) if self.limits.socket > 0 else MYSQL_GET_LOCK_WAIT
+
     def _timed_out(self, err: Exception) -> bool:
         """PyMySQL's read/write timeout: ``(2013, 'Lost connection to MySQL server during query (timed out)')``."""
         return self.limits.socket > 0 and "timed out" in str(err)
@@ -318,7 +322,8 @@ class MySQLDatabase(DbapiDatabase):
             self.later(f"SET SESSION wait_timeout = {self.limits.idle_expiry:d}")  # in GET_LOCK's packet
         if not self.cluster().clustered or not self.schema_exists(schema):
             return mysql_named_lock(self.query, schema, table, timeout,
-                                    self.later if lazy_release and not self.cluster().clustered else None)
+                                    self.later if lazy_release and not self.cluster().clustered else None,
+                                    max_wait=self._lock_wait())
         return self._cluster_lock(schema, table, timeout)
 
     @contextmanager
@@ -326,7 +331,8 @@ class MySQLDatabase(DbapiDatabase):
         key = (schema, table)
         if key not in self._row_locks:
             self._row_locks[key] = ClusterLock(self._lock_connection, schema, table, node=self.cluster().node)
-        with self._row_locks[key].hold(timeout), mysql_named_lock(self.query, schema, table, timeout):
+        with self._row_locks[key].hold(timeout), mysql_named_lock(self.query, schema, table, timeout,
+                                                                  max_wait=self._lock_wait()):
             yield
 
     def _lock_connection(self) -> Any:

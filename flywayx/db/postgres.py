@@ -19,7 +19,8 @@ from flywayx.db.timeouts import Timeouts, Watchdog
 from flywayx.errors import ConnectionFailed
 from flywayx.model import DatabaseUrl, HistoryRow
 
-CAPABILITIES = Capabilities(transactional_ddl=True, lock_kind="advisory", has_schemas=True, quote='"')
+CAPABILITIES = Capabilities(transactional_ddl=True, lock_kind="advisory", has_schemas=True, quote='"',
+                            statement_record=True)
 
 _NOT_EXTENSION = "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.objid = {oid} AND d.deptype = 'e')"
 _RELATIONS = (

@@ -57,10 +57,12 @@ class Proxy:
         self._stall_new = False
         self._marker: bytes | None = None
         self._stall_new_on_marker = False
+        self._then: bytes | None = None
         self._delay = 0.0
         self._stop = threading.Event()
         self.replied = threading.Event()  # a reply arrived after the marker and was held back
         self.connections = 0
+        self.accepted: list[float] = []  # when each connection came in (time.monotonic)
         self.marked: float | None = None  # when the marker passed (time.monotonic)
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -71,11 +73,12 @@ class Proxy:
                 link.stalled = True
             self._stall_new = new
 
-    def hold_replies_after(self, marker: bytes, *, stall_new: bool = False) -> None:
-        """``stall_new``: from the moment the marker passes, connections opened later stall too (the
-        server is unreachable, not just this connection's path)."""
+    def hold_replies_after(self, marker: bytes, *, then: bytes | None = None, stall_new: bool = False) -> None:
+        """``then``: the marker arms, and the first later packet containing ``then`` triggers (e.g. the
+        COMMIT after a given statement). ``stall_new``: from the moment it triggers, connections opened
+        later stall too (the server is unreachable, not just this connection's path)."""
         self.replied.clear()
-        self._marker = marker
+        self._marker, self._then = marker, then
         self._stall_new_on_marker = stall_new
 
     def delay(self, seconds: float) -> None:
@@ -122,6 +125,7 @@ class Proxy:
                 link.stalled = self._stall_new
                 self._links.append(link)
                 self.connections += 1
+                self.accepted.append(time.monotonic())
             threading.Thread(target=self._pump, args=(link,), daemon=True).start()
 
     def _pump(self, link: _Link) -> None:
@@ -149,7 +153,9 @@ class Proxy:
 
     def _forward(self, link: _Link, way: str, other: socket.socket, data: bytes) -> None:
         held = link.stalled or (way == "down" and link.hold_down)
-        if way == "up" and self._marker is not None and self._marker in data:
+        if way == "up" and self._marker is not None and self._marker in data and self._then is not None:
+            self._marker, self._then = self._then, None  # armed: the next marker triggers
+        elif way == "up" and self._marker is not None and self._marker in data:
             link.hold_down = True
             self.marked = time.monotonic()
             if self._stall_new_on_marker:  # the whole path breaks: this link, the others, new ones
