@@ -25,8 +25,9 @@ engines of existing tables, their row counts and the node's limits. Pure: no dri
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from flywayx.model.lint import Finding, LintPolicy, Severity
 from flywayx.model.migration import Statement
@@ -50,7 +51,26 @@ _WRITE = (
     re.compile(r"^LOAD\s+(?:DATA|XML)\b.*?\bINTO\s+TABLE\s+" + _NAME, re.I | re.S),
 )
 _DML = re.compile(r"^(INSERT|REPLACE|UPDATE|DELETE|LOAD)\b", re.I)
+_DML_WORDS = frozenset({"INSERT", "REPLACE", "UPDATE", "DELETE", "LOAD"})
 _NOISE = re.compile(r"'(?:[^'\\]|\\.|'')*'|\"(?:[^\"\\]|\\.)*\"|/\*(?!M?!).*?\*/|--[^\n]*|#[^\n]*", re.S)
+
+
+class Verdict(Protocol):
+    """The shared classifier's answer for one statement (``flywayx.statements.classify.StatementClass``):
+    passed in by ``service/`` so that "is this LOCK TABLES / DML / nothing the server runs" is decided
+    once, the same way the runner decides it."""
+
+    @property
+    def lock(self) -> str | None: ...
+
+    @property
+    def head(self) -> str: ...
+
+    @property
+    def empty(self) -> bool: ...
+
+
+Classifier = Callable[[str], Verdict]
 
 
 @dataclass(frozen=True)
@@ -130,9 +150,13 @@ class _Checker:
         self.facts = facts
         self.engines = {k.lower(): v for k, v in facts.engines.items()}  # as the server spells them
 
-    def statement(self, s: Statement) -> Iterator[tuple[str, Severity, str, str]]:
+    def statement(self, s: Statement, verdict: Verdict | None = None) -> Iterator[tuple[str, Severity, str, str]]:
         text = _clean(s.sql)
-        if _LOCK.match(text):
+        if verdict is not None and verdict.empty:  # nothing this server runs (a skipped versioned comment)
+            return
+        table_lock = (verdict.lock == "lock" or (verdict.lock == "unlock" and verdict.head == "UNLOCK")) \
+            if verdict is not None else _LOCK.match(text) is not None
+        if table_lock:
             yield ("galera-lock-tables", E, "LOCK/UNLOCK TABLES is not replicated by Galera: the other nodes "
                    "keep writing the tables this node locked",
                    "remove it: the migration lock already keeps other runners out, and each DML statement "
@@ -206,8 +230,10 @@ class _Checker:
 
 
 def galera_findings(targets: Sequence[tuple[str, Sequence[Statement]]], facts: GaleraFacts | None = None,
-                    policy: LintPolicy | None = None) -> list[Finding]:
-    """Every Galera finding in ``targets`` (``(path, statements)`` in the order they run), sorted."""
+                    policy: LintPolicy | None = None, classify: Classifier | None = None) -> list[Finding]:
+    """Every Galera finding in ``targets`` (``(path, statements)`` in the order they run), sorted.
+    ``classify``: the shared statement classifier (table locks, DML, empty statements); without it the
+    rules fall back to their own patterns."""
     pol = policy or LintPolicy()
     checker = _Checker(facts or GaleraFacts())
     found: list[Finding] = []
@@ -216,10 +242,12 @@ def galera_findings(targets: Sequence[tuple[str, Sequence[Statement]]], facts: G
         for s in statements:
             if ALLOW in s.sql:
                 continue
-            for rule, sev, msg, fix in checker.statement(s):
+            verdict = classify(s.sql) if classify is not None else None
+            for rule, sev, msg, fix in checker.statement(s, verdict):
                 found.append(_finding(path, s, rule, pol.severity_of(rule, sev), msg, fix))
             text = _clean(s.sql)
-            if _DML.match(text):
+            dml = verdict.head in _DML_WORDS if verdict is not None else _DML.match(text) is not None
+            if dml:
                 rows, size = checker.weight(text)
                 txn = txn if txn.first is not None else _Txn(s)
                 txn.rows, txn.size = txn.rows + rows, txn.size + size
@@ -256,7 +284,7 @@ def _finding(path: str, s: Statement, rule: str, sev: Severity, msg: str, fix: s
                    statement=short)
 
 
-__all__ = ["DEFAULT_MAX_WS_SIZE", "GaleraFacts", "galera_findings"]
+__all__ = ["DEFAULT_MAX_WS_SIZE", "Classifier", "GaleraFacts", "Verdict", "galera_findings"]
 
 
 # ------------------------------------------------------------------------------------------------ RSU

@@ -10,8 +10,15 @@ from collections.abc import Sequence
 from flywayx.errors import StateError
 from flywayx.model import Statement
 from flywayx.model.lint import Severity
-from flywayx.plan.galera import DEFAULT_MAX_WS_SIZE, GaleraFacts, galera_findings
+from flywayx.plan.galera import DEFAULT_MAX_WS_SIZE, Classifier, GaleraFacts, galera_findings
 from flywayx.service.kernel import Session
+from flywayx.statements.classify import Server, classify
+
+
+def classifier(dialect: str, version: str | None = None) -> Classifier:
+    """The shared statement classifier for ``dialect`` (and the server's version, when known)."""
+    server = Server.of(dialect, version)
+    return lambda sql: classify(sql, server)
 
 
 def galera_facts(s: Session) -> GaleraFacts:
@@ -33,7 +40,8 @@ def refuse_unsafe_for_galera(s: Session, pending: Sequence[tuple[str, Sequence[S
     if s.db.cluster().kind != "galera":
         return
     targets = [(script, statements) for script, statements in pending if statements]
-    errors = [f for f in galera_findings(targets, galera_facts(s)) if f.severity is Severity.ERROR]
+    found = galera_findings(targets, galera_facts(s), classify=classifier(s.dialect, s.db.server_version()))
+    errors = [f for f in found if f.severity is Severity.ERROR]
     if not errors:
         return
     first = errors[0]

@@ -36,6 +36,7 @@ from flywayx.model.release import ReleaseGraph
 from flywayx.model.version import Version
 from flywayx.plan.galera import galera_findings
 from flywayx.plan.lint import lint
+from flywayx.service.cluster import classifier
 from flywayx.service.kernel import load_statements
 from flywayx.sources.placeholders import builtin_placeholders, merge_placeholders
 from flywayx.sources.releases import find_releases_file, load_releases
@@ -157,7 +158,8 @@ def lint_locations(config: Config, dialect: str | None = None, *, policy_file: P
     targets, skipped = lint_targets(config, dialect)
     findings = lint(targets, policy) + ptosc_findings(targets, dialect, policy)
     if cluster == "galera":  # what a Galera cluster cannot run safely (flywayx.plan.galera)
-        findings += galera_findings([(t.path, t.statements) for t in targets], policy=policy)
+        findings += galera_findings([(t.path, t.statements) for t in targets], policy=policy,
+                                    classify=classifier(dialect))
     findings.sort(key=lambda f: (f.path, f.line, f.rule, f.message))
     return LintRun(findings, policy, str(path) if path else None, dialect, len(targets), skipped,
                    dialect_assumed=chosen is None)

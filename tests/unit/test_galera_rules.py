@@ -65,3 +65,14 @@ def test_a_column_named_like_the_engine_option_is_not_an_engine() -> None:
     # CloudStack's schema-40to410.sql: "add column engine_state varchar(32) ... COMMENT 'the engine state'"
     assert _rules("ALTER TABLE data_center ADD COLUMN engine_state VARCHAR(32) NOT NULL DEFAULT 'Disabled'",
                   "UPDATE data_center SET engine_state = 'Enabled'", "CREATE TABLE e (engine INT PRIMARY KEY)") == []
+
+
+def test_with_the_shared_classifier_table_locks_and_skipped_comments_are_the_servers_view() -> None:
+    from flywayx.service.cluster import classifier
+
+    statements = [Statement(1, "FLUSH TABLES WITH READ LOCK"), Statement(2, "UNLOCK TABLES"),
+                  Statement(3, "/*!99999 LOCK TABLES t WRITE */"), Statement(4, "BEGIN"),
+                  Statement(5, "/*M!100100 LOCK TABLES t WRITE */")]
+    found = galera_findings([("V1__x.sql", statements)], classify=classifier("mariadb", "10.11.19-MariaDB"))
+    assert [(f.rule, f.line) for f in found] == [("galera-lock-tables", 1), ("galera-lock-tables", 2),
+                                                  ("galera-lock-tables", 5)]
