@@ -1,7 +1,7 @@
 """Fleet throughput: ``flywayx migrate --fleet`` over many databases at ``-j 1, 2, 4, 8``, and a Galera
 cluster's migrate time against a single server.
 
-    .venv/bin/python bench/bench_fleet.py --full     # 200 databases x 50 migrations (tens of minutes)
+    .venv/bin/python bench/bench_fleet.py --full     # 200 x 50 at -j 1,2,4,8; Galera vs single at 20 x 50
     .venv/bin/python bench/bench_fleet.py --dbs 20   # a quick look
     .venv/bin/python bench/bench_fleet.py            # print the last --full result (bench/run.py does this)
 
@@ -10,7 +10,8 @@ Each database gets the same 50 migrations: a table, then inserts, with an added 
 user runs it (``--output-type json``; process start-up included). Throughput is migrations applied per
 second; the server saturates where more jobs stop adding throughput. The single server is the MariaDB at
 ``FLYWAYX_TEST_MARIADB_URL``; the cluster is ``tests/cluster/galera.sh``'s (node 1), when it runs. A
-``--full`` run writes ``bench/results/fleet.txt``, which a run without arguments prints.
+``--full`` run writes ``bench/results/fleet.txt`` line by line (Galera comparison first), which a run
+without arguments prints.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -79,30 +81,32 @@ def run_fleet(server: str, loc: Path, dbs: int, jobs: int, work: Path) -> tuple[
     return seconds, counts
 
 
-def measure(dbs: int, migrations: int, jobs: list[int], galera_dbs: int) -> str:
-    lines = [f"fleet: {dbs} databases x {migrations} migrations ({dbs * migrations} migrations per run), "
-             f"single MariaDB server, 2 cores shared", "",
-             "| -j | seconds | migrations/s | speed-up vs -j 1 | result |", "|---|---|---|---|---|"]
+def measure(dbs: int, migrations: int, jobs: list[int], galera_dbs: int, emit: Callable[[str], None]) -> None:
+    """The Galera comparison first (shorter), then the -j series; each line is emitted as it is measured."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         loc = project(work, migrations)
+        emit(f"Galera (3 nodes on this machine, tests/cluster/galera.sh) vs the single server: {galera_dbs} "
+             f"databases x {migrations} migrations\n")
+        emit("| server | -j | seconds | migrations/s |")
+        emit("|---|---|---|---|")
+        if reachable(GALERA):
+            for j in (1, 4):
+                for server, label in ((SINGLE, "single"), (GALERA, "galera node 1")):
+                    secs, _ = run_fleet(server, loc, galera_dbs, j, work)
+                    emit(f"| {label} | {j} | {secs:.1f} | {galera_dbs * migrations / secs:.0f} |")
+        else:
+            emit("| galera | - | n/a | cluster not running (tests/cluster/galera.sh start) |")
+        emit(f"\nfleet: {dbs} databases x {migrations} migrations ({dbs * migrations} migrations per run), "
+             "single MariaDB server\n")
+        emit("| -j | seconds | migrations/s | speed-up vs -j 1 | result |")
+        emit("|---|---|---|---|---|")
         base = None
         for j in jobs:
             secs, counts = run_fleet(SINGLE, loc, dbs, j, work)
             base = base or secs
-            lines.append(f"| {j} | {secs:.1f} | {dbs * migrations / secs:.0f} | {base / secs:.2f}x | "
-                         f"{', '.join(f'{n} {k}' for k, n in sorted(counts.items()))} |")
-        lines += ["", f"Galera (3 nodes on this machine, tests/cluster/galera.sh) vs the single server: "
-                      f"{galera_dbs} databases x {migrations} migrations", "",
-                  "| server | -j | seconds | migrations/s |", "|---|---|---|---|"]
-        if not reachable(GALERA):
-            lines.append("| galera | - | n/a | cluster not running (tests/cluster/galera.sh start) |")
-            return "\n".join(lines)
-        for server, label in ((SINGLE, "single"), (GALERA, "galera node 1")):
-            for j in (1, 4):
-                secs, _ = run_fleet(server, loc, galera_dbs, j, work)
-                lines.append(f"| {label} | {j} | {secs:.1f} | {galera_dbs * migrations / secs:.0f} |")
-    return "\n".join(lines)
+            emit(f"| {j} | {secs:.1f} | {dbs * migrations / secs:.0f} | {base / secs:.2f}x | "
+                 f"{', '.join(f'{n} {k}' for k, n in sorted(counts.items()))} |")
 
 
 def main() -> int:
@@ -124,13 +128,23 @@ def main() -> int:
         print(f"MariaDB at {SINGLE} not reachable")
         return 1
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    text = measure(dbs, args.migrations, [int(j) for j in args.jobs.split(",")],
-                   args.galera_dbs or (50 if args.full else max(dbs // 4, 1)))
-    text = f"measured {started} by bench/bench_fleet.py{' --full' if args.full else ''}\n\n{text}"
-    print(text)
+    load = os.getloadavg()[0]
+    lines = [f"measured {started} by bench/bench_fleet.py{' --full' if args.full else ''} (load average "
+             f"{load:.1f} on 2 cores shared with other work: the absolute figures are pessimistic)", ""]
     if args.full:
         SAVED.parent.mkdir(exist_ok=True)
-        SAVED.write_text(text + "\n", encoding="utf-8")
+        SAVED.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def emit(line: str) -> None:
+        print(line, flush=True)
+        if args.full:  # kept line by line: a long run stopped part-way keeps what it measured
+            with SAVED.open("a", encoding="utf-8") as out:
+                out.write(line + "\n")
+
+    for line in lines:
+        print(line)
+    measure(dbs, args.migrations, [int(j) for j in args.jobs.split(",")],
+            args.galera_dbs or (20 if args.full else max(dbs // 4, 1)), emit)
     return 0
 
 

@@ -66,6 +66,8 @@ SLOW: tuple[str, ...] = (
     "tests/hostile/test_odd_files.py::",
     "tests/hostile/test_quiet_runners.py::",
     "tests/hostile/test_restore.py::",
+    "tests/hostile/test_identifiers.py::",
+    "tests/hostile/test_utf8_password.py::",
     "tests/online/test_column_order.py::test_operations_add_column_declares_the_column_order_on_postgres_only",
     *(f"tests/operations/test_compile_offline.py::{name}" for name in (
         "test_every_operation_compiles_for_both_dialects_into_its_phases",

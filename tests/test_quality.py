@@ -86,3 +86,18 @@ def test_every_test_directory_is_a_package() -> None:
                      if not (d / "__init__.py").exists())
     assert not missing, "directories under tests/ without __init__.py: " + ", ".join(missing)
 
+
+
+def test_docs_cited_by_the_code_are_in_the_repository() -> None:
+    """A docstring that cites ``flyway-semantics.md §9`` or ``docs/operations.md`` sends a reader to a file
+    of this repository (docs/, docs/design/, docs/decisions/), never to a note they cannot open.
+    ``import-report.md`` is the report ``flywayx import acs`` writes, not a document."""
+    import re
+
+    known = {p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").rglob("*.md")}
+    names = {p.rsplit("/", 1)[-1] for p in known}
+    missing = sorted({f"{path.relative_to(ROOT)}: {cited}"
+                      for root in ("flywayx", "java_equiv") for path in (ROOT / root).rglob("*.py")
+                      for cited in re.findall(r"[\w./-]+\.md\b", path.read_text(encoding="utf-8"))
+                      if cited != "import-report.md" and cited not in known and cited not in names})
+    assert not missing, "cited but not in the repository:\n" + "\n".join(missing)

@@ -12,31 +12,16 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from flywayx import __version__
+from flywayx.config.keys import COMMAND_LINE_OPTIONS, option_name
 from flywayx.errors import FlywayxError
 from flywayx.model.redact import redact_text
 
 if TYPE_CHECKING:
     from flywayx.cli.progress import MigrateOutput
+    from flywayx.model.config import Config
 
-# click option name -> Flyway configuration key
-_COMMON: list[tuple[str, str, str]] = [
-    ("--url", "url", "Database URL: sqlite:///app.db, mysql://user@host/db, postgresql://…, or jdbc:…"),
-    ("--user", "user", "Database user."),
-    ("--password", "password", "Database password (prefer FLYWAY_PASSWORD or --ask-password)."),
-    ("--schemas", "schemas", "Comma-separated schemas; the first holds the history table."),
-    ("--default-schema", "defaultSchema", "Schema that holds the history table."),
-    ("--locations", "locations", "Comma-separated migration locations (filesystem:dir or dir)."),
-    ("--table", "table", "History table name (default flyway_schema_history)."),
-    ("--config-files", "configFiles", "Comma-separated config files (flyway.toml or flyway.conf)."),
-    ("--environment", "environment", "TOML environment to use (default 'default')."),
-    ("--encoding", "encoding", "Encoding of migration files (default UTF-8)."),
-    ("--releases", "releases", "releases.toml to use (default: at the root of the first location)."),
-    ("--lock-timeout", "lockTimeout", "Seconds to wait for another runner's lock (default 600)."),
-    ("--connect-timeout", "connectTimeout", "Seconds to open the database session (default 10)."),
-    ("--socket-timeout", "socketTimeout", "Seconds to wait for any answer of the server (default: no limit)."),
-    ("--installed-by", "installedBy", "Name recorded in installed_by."),
-    ("--working-directory", "workingDirectory", "Directory relative locations resolve against."),
-]
+# The options every command accepts: flywayx.config.keys.COMMAND_LINE_OPTIONS, as (option, key, help).
+_COMMON: list[tuple[str, str, str]] = [(option_name(key), key, help_) for key, help_ in COMMAND_LINE_OPTIONS]
 
 
 def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -144,7 +129,7 @@ def cli(ctx: click.Context) -> None:
     ctx.ensure_object(dict)
 
 
-def config_from(ctx: click.Context) -> Any:
+def config_from(ctx: click.Context) -> Config:
     """Build the effective Config from files, environment and the command line (Flyway's precedence)."""
     from flywayx.config.load import load_config
 

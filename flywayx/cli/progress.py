@@ -68,7 +68,7 @@ class MigrateOutput:
     def _backup(self, data: dict[str, Any]) -> None:
         size = int(data["size"])
         click.echo(f"Backup of {', '.join(data['schemas']) or 'the database'} written to {data['path']} "
-                   f"({size:,} bytes, {data['tool']}); put it back with: flywayx restore {data['path']}")
+                   f"({size:,} bytes, {data['tool']}); put it back with: flywayx restore --force {data['path']}")
 
     def _no_backup(self, data: dict[str, Any]) -> None:
         click.echo(f"No backup taken into {data['dir']}: the schemas do not exist yet, there is nothing to lose")

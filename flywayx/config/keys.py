@@ -10,6 +10,7 @@ env var names, ``EnvironmentModel`` for which keys are per environment).
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 
 from flywayx.model.config import Config
@@ -220,3 +221,31 @@ def config_reference() -> list[dict[str, str]]:
             }
         )
     return rows
+
+
+# The options every command accepts, as (key, help), in the order ``--help`` lists them. Each is the key in
+# kebab case (``defaultSchema`` -> ``--default-schema``, ``option_name``) and stores its value under the key,
+# so the option, the ``-key=value`` form, the environment variable and the file setting are one key.
+COMMAND_LINE_OPTIONS: tuple[tuple[str, str], ...] = (
+    ("url", "Database URL: sqlite:///app.db, mysql://user@host/db, postgresql://…, or jdbc:…"),
+    ("user", "Database user."),
+    ("password", "Database password (prefer FLYWAY_PASSWORD or --ask-password)."),
+    ("schemas", "Comma-separated schemas; the first holds the history table."),
+    ("defaultSchema", "Schema that holds the history table."),
+    ("locations", "Comma-separated migration locations (filesystem:dir or dir)."),
+    ("table", "History table name (default flyway_schema_history)."),
+    ("configFiles", "Comma-separated config files (flyway.toml or flyway.conf)."),
+    ("environment", "TOML environment to use (default 'default')."),
+    ("encoding", "Encoding of migration files (default UTF-8)."),
+    ("releases", "releases.toml to use (default: at the root of the first location)."),
+    ("lockTimeout", "Seconds to wait for another runner's lock (default 600)."),
+    ("connectTimeout", "Seconds to open the database session (default 10)."),
+    ("socketTimeout", "Seconds to wait for any answer of the server (default: no limit)."),
+    ("installedBy", "Name recorded in installed_by."),
+    ("workingDirectory", "Directory relative locations resolve against."),
+)
+
+
+def option_name(key: str) -> str:
+    """The command-line option of a key: ``--`` and the key in kebab case."""
+    return "--" + re.sub(r"(?<=[a-z0-9])([A-Z])", r"-\1", key).lower()

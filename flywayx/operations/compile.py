@@ -23,6 +23,8 @@ add_foreign_key                                                                 
 add_check                                                                                  VALIDATE; MySQL/MariaDB as is
 drop_table                                                                                 DROP TABLE
 rename_table        a view under the new name                                              the table takes the new name
+                    (MySQL: the table is renamed, a view                                   (MySQL: the view goes)
+                    keeps the old name)
 backfill                                                   batched UPDATE
 raw_sql             as declared                            as declared                     as declared
 ==================  =====================================  ==============================  =============================
@@ -238,15 +240,32 @@ def _drop_table(op: Operation, acc: _Acc) -> None:
 
 def _rename_table(op: Operation, acc: _Acc) -> None:
     sql, old, new = acc.sql, op.text("from"), op.text("to")
+    if sql.mysql:
+        _rename_table_mysql(acc, old, new)
+        return
     acc.add("expand", f"CREATE VIEW {sql.q(new)} AS SELECT * FROM {sql.q(old)}")
     acc.touch("expand", {f"view:{new}"}, {f"table:{old}"})
-    if sql.mysql:  # one atomic RENAME swaps the view out and the table in
-        parked = f"fx_{new}_view"[:64]
-        acc.add("contract", f"RENAME TABLE {sql.q(new)} TO {sql.q(parked)}, {sql.q(old)} TO {sql.q(new)}")
-        acc.add("contract", f"DROP VIEW {sql.q(parked)}")
-    else:  # one query: one transaction
-        acc.add("contract", f"DROP VIEW {sql.q(new)}; ALTER TABLE {sql.q(old)} RENAME TO {sql.q(new)}")
+    # one query: one transaction; a query waiting on the view finds the table under that name
+    acc.add("contract", f"DROP VIEW {sql.q(new)}; ALTER TABLE {sql.q(old)} RENAME TO {sql.q(new)}")
     acc.touch("contract", {f"table:{old}", f"table:{new}", f"view:{new}"})
+
+
+def _rename_table_mysql(acc: _Acc, old: str, new: str) -> None:
+    """MariaDB/MySQL: the table takes its new name in expand, in one RENAME that also puts a view under
+    the old name — while only the old release runs, using the table directly. Swapping a view's base
+    table while the view is being read fails those reads (MariaDB reports the view invalid when its
+    lock on the base table loses to the RENAME), so no view is ever read during a RENAME: the old
+    release reads the view afterwards, and contract only drops it."""
+    sql = acc.sql
+    via, parked = f"fx_{old}_view"[:64], f"fx_{new}_view"[:64]
+    acc.add("expand", f"CREATE VIEW {sql.q(new)} AS SELECT * FROM {sql.q(old)}")
+    acc.add("expand", f"CREATE VIEW {sql.q(via)} AS SELECT * FROM {sql.q(new)}")
+    acc.add("expand", f"RENAME TABLE {sql.q(new)} TO {sql.q(parked)}, {sql.q(old)} TO {sql.q(new)}, "
+                      f"{sql.q(via)} TO {sql.q(old)}")
+    acc.add("expand", f"DROP VIEW {sql.q(parked)}")
+    acc.touch("expand", {f"table:{old}", f"table:{new}", f"view:{old}", f"view:{new}"})
+    acc.add("contract", f"DROP VIEW {sql.q(old)}")
+    acc.touch("contract", {f"view:{old}"})
 
 
 def _backfill(op: Operation, acc: _Acc) -> None:

@@ -216,6 +216,7 @@ def clean(config: Config, *, dry_run: bool = False) -> CleanReport:
         raise StateError("Unable to execute clean as it has been disabled with the 'flyway.cleanDisabled' property.",
                          hint="pass --clean-disabled=false (or set cleanDisabled = false) to allow it")
     with session(config, read_only=dry_run) as s:
+        s.require_writable()  # dropping objects on a replica or a desynced node makes it diverge
         fire = _Listed(s) if dry_run else callbacks(s, apply.quiet)
         fire("beforeClean", None)
         created = _schemas_created_by_flyway(s)

@@ -1,5 +1,7 @@
 """SQL statements: how a script splits into statements and what each statement is and does.
 
+- ``dialects``: each dialect's lexical facts (quotes, escapes, comments, dollar quotes, Flyway's peek
+  depth), frozen in one table that the splitter's and the analyser's lexers are built from.
 - ``splitter`` (with ``split_engine`` and ``split_lexer``): split a script exactly as Flyway 13 does.
 - ``classify``: what a statement is as the server sees it (versioned comments, ``SET``, delimiters).
 - ``session``: the session state a MySQL/MariaDB migration builds, replayed by ``migrate --resume``.

@@ -13,17 +13,19 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flywayx.statements.dialects import DIALECTS as LEXICAL
+
 Matcher = Callable[[str, int], "re.Match[str] | None"]
 
 # Java's Character.isWhitespace (no-break spaces excluded) and String.trim (chars <= U+0020).
 JAVA_WS = "\t\n\x0b\x0c\r\x1c-\x1f \u1680\u2000-\u2006\u2008-\u200a\u2028\u2029\u205f\u3000"
 JAVA_TRIM = "".join(chr(i) for i in range(33))
 
-MYSQL_FAMILY = frozenset({"mysql", "mariadb"})
-DIALECTS = frozenset({"mysql", "mariadb", "postgresql", "sqlite"})
+MYSQL_FAMILY = frozenset(name for name, f in LEXICAL.items() if f.family == "mysql")
+DIALECTS = frozenset(LEXICAL)
 
 # Flyway peeks this many characters ahead; a delimiter longer than that is never recognised.
-PEEK_DEPTH = {"mysql": 8, "mariadb": 8, "postgresql": 3, "sqlite": 3}
+PEEK_DEPTH = {name: f.peek_depth for name, f in LEXICAL.items()}
 
 _KP = r"[\w$]"  # PeekingReader.isKeywordPart: '_', '$', letter or digit
 
@@ -60,25 +62,26 @@ class Lexer:
 
 
 def _token_pattern(dialect: str, delimiter: str) -> str:
-    mysql = dialect in MYSQL_FAMILY
+    f = LEXICAL[dialect]  # the dialect's lexical facts (statements/dialects.py)
     kp = _keyword_part(delimiter)
-    ident_q = "`" if mysql else '"'
+    ident_q = f.identifier_quote
     alts: list[str] = []
-    if mysql:
-        alts.append(rf"(?P<dq>{_quoted(chr(34), True)})")
-    if dialect == "postgresql":
+    if f.double_quoted_strings:
+        alts.append(rf"(?P<dq>{_quoted(chr(34), f.backslash_escapes)})")
+    if f.dollar_quotes:
         alts.append(r"(?P<dollar>\$)")
-    alts.append(rf"(?P<sq>{_quoted(chr(39), mysql)})")
+    alts.append(rf"(?P<sq>{_quoted(chr(39), f.backslash_escapes)})")
     alts += [r"(?P<lp>\()", r"(?P<rp>\))"]
     qids = [_quoted(ident_q, False) + _dots(ident_q, kp)]
-    if dialect == "sqlite":
-        qids.append(_quoted("`", False) + _dots("`", kp))
+    # Flyway's SQLite parser reads `...` as an identifier but not [...] (the analyser reads both)
+    qids += [_quoted(q, False) + _dots(q, kp) for q in f.other_identifier_quotes if q != "["]
     alts.append("(?P<qid>" + "|".join(qids) + ")")
-    if mysql:
+    if f.versioned_comments:
         alts.append(r"(?P<dir>/\*!\d{5}[\s\S]*?(?:\*/|\Z))")
+    if f.hash_comments:
         hash_ok = f"(?!{re.escape(delimiter)})" if delimiter.startswith("#") else ""
         alts.append(rf"(?P<lc>--[^\n\r]*+|{hash_ok}#[^\n\r]*+)")
-    elif dialect == "postgresql":
+    elif f.psql_key_lines:
         # pg_dump (15.14+) writes psql's \restrict / \unrestrict key lines: psql keeps them to itself, so
         # flywayx reads them as comments (Flyway sends them and fails)
         alts.append(r"(?P<lc>--[^\n\r]*+|(?<![^\n\r])\\(?:un)?restrict\b[^\n\r]*+)")

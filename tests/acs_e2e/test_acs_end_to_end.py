@@ -204,6 +204,22 @@ def test_adoption_then_upgrade_matches_cloudstack(acs_tree: tuple[Path, Path], c
     assert len({v for v, _ in rows}) == len(rows)  # CloudStack's rows kept, none written twice
 
 
+@needs_client
+def test_adoption_at_the_trees_own_release_leaves_nothing_to_run(acs_tree: tuple[Path, Path], cloud_pair: CloudPair,
+                                                                flywayx: Any) -> None:  # noqa: F811
+    """CloudStack brought the database to the tree's release and created its views: after adoption,
+    validate passes and a plain migrate runs nothing, the views included."""
+    source, project = acs_tree
+    _cloudstack(cloud_pair, source, project, LATEST)
+    before = _print(cloud_pair)
+    result = _fx(flywayx, cloud_pair, project, "baseline", "--acs")
+    assert f"CloudStack release {LATEST}, from cloud.version" in result.out
+    _fx(flywayx, cloud_pair, project, "validate")
+    again = _fx(flywayx, cloud_pair, project, "migrate")
+    assert "is up to date. No migration necessary." in again.out, again.out
+    assert diff(before, _print(cloud_pair)) == []
+
+
 def test_adoption_refuses_an_unfinished_upgrade(acs_tree: tuple[Path, Path], mariadb: Any,
                                                 flywayx: Any) -> None:  # noqa: F811
     _, project = acs_tree

@@ -332,7 +332,7 @@ def test_migrate_backup_says_where_the_dump_went(tmp_path: Path, mariadb: MariaS
     [dump] = [p for p in backups.iterdir() if p.suffix == ".sql"]
     first = done.stdout.splitlines()[0]
     assert first.startswith(f"Backup of {mariadb.name} written to {dump} (")
-    assert first.endswith(f"put it back with: flywayx restore {dump}")
+    assert first.endswith(f"put it back with: flywayx restore --force {dump}")
     assert f"Current version of schema `{mariadb.name}`" in done.stdout.splitlines()[1]
     as_json = flywayx("migrate", "--url", mariadb.url, "--locations", str(sql), "--backup", str(backups),
                       "--output-type", "json")

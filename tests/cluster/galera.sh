@@ -43,11 +43,12 @@ ensure_installed() {
 
 write_config() { # node
   local n=$1 d; d=$(node_dir "$n")
-  mkdir -p "$d/data"
+  mkdir -p "$d/data" "$d/tmp"
   cat >"$d/my.cnf" <<CNF
 [mysqld]
 user=$RUN_USER
 datadir=$d/data
+tmpdir=$d/tmp
 socket=$d/mysqld.sock
 pid-file=$d/mysqld.pid
 log-error=$d/error.log

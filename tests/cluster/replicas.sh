@@ -24,11 +24,12 @@ my() { mariadb -uroot -h127.0.0.1 -P"$1" --connect-timeout=2 -N -B -e "$2"; }
 # --- MariaDB ---------------------------------------------------------------------------------------
 
 my_cnf() { # name port extra-lines
-  local d="$BASE/$1"; mkdir -p "$d/data"
+  local d="$BASE/$1"; mkdir -p "$d/data" "$d/tmp"
   cat >"$d/my.cnf" <<CNF
 [mysqld]
 user=$MY_USER
 datadir=$d/data
+tmpdir=$d/tmp
 socket=$d/mysqld.sock
 pid-file=$d/mysqld.pid
 log-error=$d/error.log

@@ -77,6 +77,11 @@ def test_async_replica_and_read_only_server_are_refused_the_primary_migrates(rep
              "asynchronous replica", f"{source}:3321")
     _refused(harness.run("--url", f"mysql://root@127.0.0.1:3323/{replica_db}", "--locations", loc, "migrate"),
              "read-only (read_only=ON)")
+    sql(3323, f"CREATE TABLE `{replica_db}`.keep (id INT PRIMARY KEY)")
+    _refused(harness.run("--url", f"mysql://root@127.0.0.1:3323/{replica_db}", "--locations", loc,
+                         "clean", "--clean-disabled=false"), "read-only")
+    assert sql(3323, f"SHOW TABLES FROM `{replica_db}`") == [["keep"]]
+    sql(3323, f"DROP TABLE `{replica_db}`.keep")
     assert sql(3323, f"SHOW TABLES FROM `{replica_db}`") == []
     info = harness.run("--url", f"mysql://root@127.0.0.1:3322/{replica_db}", "--locations", loc, "info")
     assert "Server: asynchronous replica of 127.0.0.1:3321" in info.out, info.text

@@ -12,7 +12,6 @@ final schema has the operation's effect (the server's catalog says so).
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,10 +29,10 @@ from tests.online.two_apps import (
     project_files,
     same,
     seed_sql,
+    wait_iterations,
 )
 
 ROWS = int(os.environ.get("FLYWAYX_TWO_APP_ROWS", "20000"))
-BOTH_LIVE_SECONDS = 0.4
 
 
 def _params(db: Any, dialect: str) -> dict[str, Any]:
@@ -67,20 +66,21 @@ def test_old_and_new_app_keep_working_through_expand_data_and_contract(
     _query(dialect, params, seed_sql(dialect, ROWS))
 
     old = App(dialect, params, scenario.old, OLD_BASE, ROWS)
-    time.sleep(0.2)
+    wait_iterations(old, 3)
     expand = cli_run(*base, "migrate", "--to", "1.1.0", "--phase", "expand")
     assert expand.code == 0, expand.err
     new = App(dialect, params, scenario.new, NEW_BASE, ROWS)
-    time.sleep(BOTH_LIVE_SECONDS)  # both releases live
+    wait_iterations(new, 5)  # both releases live
+    wait_iterations(old, 5)
     old_result = old.finish()
     contract = cli_run(*base, "migrate", "--to", "1.1.0", "--phase", "contract")
-    time.sleep(0.1)
+    wait_iterations(new, 3)
     new_result = new.finish()
 
     assert contract.code == 0, contract.err
     assert old_result.errors == [], old_result.errors[:3]
     assert new_result.errors == [], new_result.errors[:3]
-    assert old_result.iterations >= 5 and new_result.iterations >= 5
+    assert old_result.iterations >= 8 and new_result.iterations >= 8
     versions = [r[0] for r in _query(dialect, params, "SELECT version FROM flyway_schema_history WHERE success = "
                                                       + ("1" if dialect == "mariadb" else "TRUE")
                                                       + " AND version IS NOT NULL ORDER BY installed_rank")]

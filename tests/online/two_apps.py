@@ -215,7 +215,7 @@ def _check(cur: Any, sql: str, params: tuple[Any, ...], want: Any, what: str, re
 
 
 def run_app(dialect: str, params: dict[str, Any], app: AppSql, base: int, seed_rows: int, stop: Any,
-            out: Any, max_seconds: float) -> None:
+            out: Any, max_seconds: float, count: Any = None) -> None:
     """The app's loop, in its own process; puts one AppResult on ``out``."""
     res = AppResult()
     rng = random.Random(base)
@@ -237,6 +237,8 @@ def run_app(dialect: str, params: dict[str, Any], app: AppSql, base: int, seed_r
             res.written[i] = second
             res.iterations += 1
             res.marks.append(time.monotonic())
+            if count is not None:
+                count.value = res.iterations
             if res.errors:
                 break
         conn.close()
@@ -253,8 +255,9 @@ class App:
         ctx = multiprocessing.get_context("fork")
         self.stop = ctx.Event()
         self.out: Any = ctx.Queue()
+        self.count: Any = ctx.Value("i", 0)
         self.proc = ctx.Process(target=run_app, args=(dialect, params, app, base, seed_rows, self.stop, self.out,
-                                                      max_seconds), daemon=True)
+                                                      max_seconds, self.count), daemon=True)
         self.started = time.monotonic()
         self.proc.start()
 
@@ -274,10 +277,13 @@ def longest_gap(marks: list[float], start: float, end: float) -> float:
     return max((b - a for a, b in itertools.pairwise(points)), default=0.0)
 
 
-def wait_iterations(app: App, count: int, timeout: float = 30.0) -> None:
-    """Give the app time for roughly ``count`` iterations (it reports only at the end)."""
-    time.sleep(min(timeout, 0.02 * count))
+def wait_iterations(app: App, more: int, timeout: float = 60.0) -> None:
+    """Wait until the app has completed ``more`` iterations beyond those done now (or it stopped)."""
+    goal = app.count.value + more
+    deadline = time.monotonic() + timeout
+    while app.count.value < goal and app.proc.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 __all__ = ["NEW_BASE", "OLD_BASE", "SCENARIOS", "App", "AppResult", "Scenario", "connect", "longest_gap",
-           "project_files", "same", "seed_sql"]
+           "project_files", "same", "seed_sql", "wait_iterations"]

@@ -2,16 +2,19 @@
 
 ``tokenize(sql, dialect)`` returns every token, comments included, and never raises: an
 unterminated string or comment simply runs to the end of the text (the splitter reports those).
-Quoting follows each dialect: MySQL/MariaDB strings are ``'...'`` and ``"..."`` with backslash
-escapes, identifiers are backticks; PostgreSQL and SQLite quote identifiers with ``"..."`` (SQLite
-also ``[...]`` and backticks) and PostgreSQL has ``E'...'`` and dollar-quoted bodies. ``--`` starts a
-comment with or without a following space (as Flyway's parser does), ``#`` too on MySQL.
+Quoting follows each dialect's lexical facts (``statements/dialects.py``): MySQL/MariaDB strings are
+``'...'`` and ``"..."`` with backslash escapes, identifiers are backticks; PostgreSQL and SQLite quote
+identifiers with ``"..."`` (SQLite also ``[...]`` and backticks) and PostgreSQL has ``E'...'`` and
+dollar-quoted bodies. ``--`` starts a comment with or without a following space (as Flyway's parser
+does), ``#`` too on MySQL.
 """
 
 from __future__ import annotations
 
 import re
 from functools import cache, lru_cache
+
+from flywayx.statements.dialects import LexicalFacts, facts
 
 WORD, QID, STR, NUM, OP, VAR, COMMENT, EXEC = "word", "qid", "str", "num", "op", "var", "comment", "exec"
 
@@ -22,24 +25,45 @@ _COMMON = {
     "word": r"[A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*",
     "op": r"<=>|<>|!=|<=|>=|:=|::|\|\||&&|->>|->|[-+*/%=<>!~^&|,.;()\[\]{}?:@$\\]",
 }
-_MYSQL = {
-    "exec": r"/\*!\d{5}[\s\S]*?(?:\*/|\Z)",
-    "comment": r"#[^\n]*|" + _COMMON["comment"],
-    "str": r"'(?:[^'\\]|\\[\s\S]|'')*(?:'|\Z)|\"(?:[^\"\\]|\\[\s\S]|\"\")*(?:\"|\Z)",
-    "qid": r"`(?:[^`]|``)*(?:`|\Z)",
-    "var": r"@@?(?:[\w$.]+|`[^`]*`|'[^']*')",
+# Bind parameters and variables: a dialect's syntax, not a lexical fact of its reader.
+_VARIABLES = {
+    "mysql": r"@@?(?:[\w$.]+|`[^`]*`|'[^']*')",
+    "postgresql": r"\$\d+|:[A-Za-z_]\w*",
+    "sqlite": r"[?]\d*|[:@$][A-Za-z_]\w*",
 }
-_POSTGRES = {
-    "str": r"[eE]'(?:[^'\\]|\\[\s\S]|'')*(?:'|\Z)|'(?:[^']|'')*(?:'|\Z)|"
-    r"(?P<dq>\$(?:[A-Za-z_]\w*)?\$)[\s\S]*?(?:(?P=dq)|\Z)",
-    "qid": r"\"(?:[^\"]|\"\")*(?:\"|\Z)",
-    "var": r"\$\d+|:[A-Za-z_]\w*",
-}
-_SQLITE = {
-    "str": r"'(?:[^']|'')*(?:'|\Z)",
-    "qid": r"\"(?:[^\"]|\"\")*(?:\"|\Z)|`(?:[^`]|``)*(?:`|\Z)|\[[^\]]*(?:\]|\Z)",
-    "var": r"[?]\d*|[:@$][A-Za-z_]\w*",
-}
+_QUOTE = {"'": "'", '"': '\\"', "`": "`"}  # as written inside a pattern
+
+
+def _literal(q: str, backslash: bool) -> str:
+    """A literal or identifier opened by ``q``: ``qq`` escapes, ``\\`` too when ``backslash``; may be unclosed."""
+    e = _QUOTE[q]
+    if backslash:
+        return rf"{e}(?:[^{e}\\]|\\[\s\S]|{e}{e})*(?:{e}|\Z)"
+    return rf"{e}(?:[^{e}]|{e}{e})*(?:{e}|\Z)"
+
+
+def _identifier(q: str) -> str:
+    return r"\[[^\]]*(?:\]|\Z)" if q == "[" else _literal(q, False)
+
+
+def _dialect_parts(f: LexicalFacts) -> dict[str, str]:
+    """The patterns that differ per dialect, built from its lexical facts (``statements/dialects.py``)."""
+    parts: dict[str, str] = {}
+    if f.versioned_comments:
+        parts["exec"] = r"/\*!\d{5}[\s\S]*?(?:\*/|\Z)"
+    if f.hash_comments:
+        parts["comment"] = r"#[^\n]*|" + _COMMON["comment"]
+    strings = ["[eE]" + _literal("'", True)] if f.escape_strings else []
+    strings.append(_literal("'", f.backslash_escapes))
+    if f.double_quoted_strings:
+        strings.append(_literal('"', f.backslash_escapes))
+    if f.dollar_quotes:
+        strings.append(r"(?P<dq>\$(?:[A-Za-z_]\w*)?\$)[\s\S]*?(?:(?P=dq)|\Z)")
+    parts["str"] = "|".join(strings)
+    parts["qid"] = "|".join(_identifier(q) for q in (f.identifier_quote, *f.other_identifier_quotes))
+    parts["var"] = _VARIABLES[f.family]
+    return parts
+
 
 def words(text: str) -> list[str]:
     """Whitespace-separated words (keeps long keyword tables readable)."""
@@ -111,21 +135,13 @@ class Token:
 
 
 def family(dialect: str) -> str:
-    """Normalise a dialect name to ``mysql``, ``postgresql`` or ``sqlite``."""
-    d = dialect.lower()
-    if d in ("mysql", "mariadb"):
-        return "mysql"
-    if d in ("postgresql", "postgres", "pg"):
-        return "postgresql"
-    if d == "sqlite":
-        return "sqlite"
-    return "mysql"
+    """Normalise a dialect name to ``mysql``, ``postgresql`` or ``sqlite`` (``statements/dialects.py``)."""
+    return facts(dialect).family
 
 
 @cache
 def _pattern(fam: str) -> re.Pattern[str]:
-    extra = {"mysql": _MYSQL, "postgresql": _POSTGRES, "sqlite": _SQLITE}[fam]
-    parts = {**_COMMON, **extra}
+    parts = {**_COMMON, **_dialect_parts(facts(fam))}
     return re.compile("|".join(f"(?P<{k}>{parts[k]})" for k in _ORDER if k in parts))
 
 
