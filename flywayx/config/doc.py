@@ -1,7 +1,8 @@
 """Render the key reference of ``docs/configuration.md`` from ``config_reference()``.
 
 ``python -m flywayx.config.doc docs/configuration.md`` rewrites the part between the
-markers and leaves the prose around it alone.
+markers and leaves the prose around it alone. It only rewrites a page that exists and holds the
+markers: anything else (``--help``, a mistyped path) prints the usage and writes nothing.
 """
 
 from __future__ import annotations
@@ -60,5 +61,24 @@ def rewrite(path: Path) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+USAGE = ("usage: python -m flywayx.config.doc [PAGE]\n"
+         "Rewrite the generated key reference of PAGE (default docs/configuration.md), a page that\n"
+         f"already holds the markers {BEGIN} ... {END}.")
+
+
+def main(argv: list[str]) -> int:
+    """The maintenance entry point; returns the exit code (2 for a usage error, nothing written)."""
+    if len(argv) > 1 or any(a.startswith("-") for a in argv):
+        print(USAGE, file=sys.stdout if argv[:1] in (["-h"], ["--help"]) else sys.stderr)
+        return 0 if argv[:1] in (["-h"], ["--help"]) and len(argv) == 1 else 2
+    page = Path(argv[0] if argv else "docs/configuration.md")
+    text = page.read_text(encoding="utf-8") if page.is_file() else ""
+    if BEGIN not in text or END not in text:
+        print(f"ERROR: {page} is not a page holding the generated key reference\n{USAGE}", file=sys.stderr)
+        return 2
+    rewrite(page)
+    return 0
+
+
 if __name__ == "__main__":  # pragma: no cover - a maintenance entry point
-    rewrite(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/configuration.md"))
+    sys.exit(main(sys.argv[1:]))
