@@ -9,6 +9,15 @@ order and with one shared context, exactly as the serial loop does — while thi
 applies; the first use of a footprint waits for the worker. For CloudStack's corpus (6,766
 statements) that takes the analyser's ~0.5 s off the critical path of a migration.
 
+With the analysis cache (``sources/analysis_cache.py``) a migration analysed before in the same
+context is not analysed again: its entry records, for every known column type (and
+``foreign_key_checks``) its analysis read or wrote, the value before and after (``Tracked``). When the
+context agrees on the values before, the footprint is taken and the values after are set, exactly
+as analysing it again would; otherwise it is analysed and the entry rewritten. So the order-dependent
+analysis stays exact while a warm run analyses nothing. Entries are written by whichever process
+computes the footprints (the worker or this one), and only here: an entry always holds statements,
+content id and footprints together.
+
 The worker only computes and writes one pickled result to a pipe; it never touches the database
 connection it inherits, and leaves with ``os._exit`` so nothing of the parent is flushed or closed
 twice. If it fails, or the platform has no ``fork``, the footprints are computed here instead, so
@@ -22,32 +31,109 @@ import os
 import pickle
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from flywayx.model import Migration, Statement
 from flywayx.model.footprint import Footprint
-from flywayx.statements.analyze import analyze_migration, make_context
+from flywayx.sources.analysis_cache import AnalysisCache
+from flywayx.statements.analyze import Context, analyze_migration, make_context
+from flywayx.statements.analyze.builder import Tracked
+from flywayx.statements.codec import dump_footprint, dump_statements, load_footprint
 
 BACKGROUND_MIN_STATEMENTS = 1000
 
 Jobs = Sequence[tuple[str, Sequence[Statement]]]  # (script, statements) in migration order
 
 
-def footprints_now(jobs: Jobs, dialect: str, server_version: str | None) -> dict[str, Footprint]:
-    """Each script's combined footprint, one analysis context carried through in order."""
+@dataclass(frozen=True)
+class Slot:
+    """A migration's place in the cache: its key, its content id, and the entry found (None: none)."""
+
+    key: str
+    content_id: str
+    entry: Mapping[str, Any] | None = None
+
+
+Slots = Mapping[str, Slot]  # script -> slot
+
+
+def footprints_now(jobs: Jobs, dialect: str, server_version: str | None, cache: AnalysisCache | None = None,
+                   slots: Slots | None = None) -> dict[str, Footprint]:
+    """Each script's combined footprint, one analysis context carried through in order; taken from
+    ``cache`` where its entry (``slots``) was analysed from the same context, stored where not."""
     ctx = make_context(dialect, server_version)
-    return {script: analyze_migration(stmts, dialect, context=ctx)[1] for script, stmts in jobs}
+    out: dict[str, Footprint] = {}
+    for script, stmts in jobs:
+        slot = slots.get(script) if slots is not None and cache is not None else None
+        reused = reuse(slot.entry, ctx) if slot is not None else None
+        out[script] = reused[1] if reused is not None else analyse_tracked(stmts, dialect, ctx, cache, slot)[1]
+    if cache is not None:
+        cache.close()
+    return out
+
+
+def reuse(entry: Mapping[str, Any] | None, ctx: Context) -> tuple[list[Any], Footprint] | None:
+    """(per-statement footprints as stored, the combined footprint) of a cache entry analysed from a
+    context that agrees with ``ctx``, whose state it then moves on; None when it cannot be used."""
+    prints = entry.get("prints") if entry is not None else None
+    if not isinstance(prints, dict):
+        return None
+    before, after, parts = prints.get("before"), prints.get("after"), prints.get("parts")
+    if not (isinstance(before, dict) and isinstance(after, dict) and _is_state(before) and _is_state(after)
+            and isinstance(parts, list)):
+        return None
+    types = ctx.types
+    if any(types.get(k) != v for k, v in before.items()):
+        return None
+    try:
+        combined = load_footprint(prints.get("combined"))
+    except ValueError:
+        return None
+    for k, v in after.items():
+        if v is None:
+            types.pop(k, None)
+        else:
+            types[k] = v
+    return parts, combined
+
+
+def _is_state(value: dict[Any, Any]) -> bool:
+    return all(isinstance(k, str) and (v is None or isinstance(v, str))
+                                           for k, v in value.items())
+
+
+def analyse_tracked(stmts: Sequence[Statement], dialect: str, ctx: Context, cache: AnalysisCache | None,
+                    slot: Slot | None) -> tuple[list[Footprint], Footprint]:
+    """Analyse ``stmts`` from ``ctx`` (moving it on) and store the entry of ``slot`` in ``cache``."""
+    raw = ctx.types
+    tracked = Tracked(raw)
+    ctx.types = tracked
+    try:
+        parts, combined = analyze_migration(stmts, dialect, context=ctx)
+    finally:
+        ctx.types = raw
+    if cache is not None and slot is not None:
+        cache.put(slot.key, {
+            "statements": dump_statements(list(stmts)), "content_id": slot.content_id,
+            "prints": {"before": tracked.before, "after": {k: raw.get(k) for k in tracked.before},
+                       "parts": [dump_footprint(p) for p in parts], "combined": dump_footprint(combined)}})
+    return parts, combined
 
 
 class Footprints:
     """Footprints by script, computed by a forked worker when that pays, else on first use."""
 
-    def __init__(self, jobs: Jobs, dialect: str, server_version: str | None) -> None:
-        self._args = (list(jobs), dialect, server_version)
+    def __init__(self, jobs: Jobs, dialect: str, server_version: str | None, cache: AnalysisCache | None = None,
+                 slots: Slots | None = None) -> None:
+        self._args = (list(jobs), dialect, server_version, cache, slots)
         self._result: dict[str, Footprint] | None = None
         self._pid: int | None = None
         self._fd: int | None = None
-        if _worth_a_worker(sum(len(stmts) for _, stmts in jobs)):
+        fresh = [stmts for script, stmts in jobs if cache is None or slots is None or script not in slots
+                 or slots[script].entry is None]
+        if _worth_a_worker(sum(len(stmts) for stmts in fresh)):
             self._start()
 
     def of(self, script: str) -> Callable[[], Footprint]:

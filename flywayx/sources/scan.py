@@ -78,6 +78,8 @@ class ScanResult:
     invalid: list[InvalidName] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     undo: list[Migration] = field(default_factory=list)  # Flyway Teams undo files: known, never run
+    # path -> the text read for the checksum, so a run reads each file once (``kernel.statements_of``)
+    texts: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def versioned(self) -> list[Migration]:
@@ -112,6 +114,7 @@ class _Collector:
     take_migrations: bool = True
     take_callbacks: bool = True
     listed: set[str] = field(default_factory=set)  # every path the walk found (``script_config``)
+    texts: dict[str, str] = field(default_factory=dict)  # path -> text read for the checksum
 
     def wants(self, kind: Kind | None) -> bool:
         return self.take_callbacks if kind is Kind.CALLBACK else self.take_migrations
@@ -128,6 +131,7 @@ def _checksums(file: FoundFile, name: ResourceName, kind: Kind, conf: ScriptConf
     """(checksum, raw checksum) -- the raw one only for repeatables, as Flyway's equivalentChecksum."""
     config = col.config
     text = read_migration_text(file.path, conf.encoding or config.encoding, config.detect_encoding)
+    col.texts[file.path] = text
     raw = checksum_of_text(text)
     if kind is not Kind.REPEATABLE:
         return raw, None
@@ -402,4 +406,4 @@ def scan(config: Config, placeholders: Mapping[str, str] | None = None, *,
     check_duplicates(migrations)
     undo = sorted(col.undo, key=_resolved_order)
     check_duplicates(undo)
-    return ScanResult(migrations, order_callbacks(col.callbacks), col.invalid, col.warnings, undo)
+    return ScanResult(migrations, order_callbacks(col.callbacks), col.invalid, col.warnings, undo, col.texts)
