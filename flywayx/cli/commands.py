@@ -182,7 +182,7 @@ def baseline(ctx: click.Context, baseline_version: str | None, baseline_descript
         raise UsageError("--release cannot be combined with --acs or --baseline-version",
                          hint="--release R records R's migrations; --acs reads R from cloud.version")
     if acs:
-        from flywayx.service import acs as acs_service
+        from flywayx_cloudstack import service as acs_service
 
         result = acs_service.baseline_acs(config_from(ctx), dry_run=dry_run)
     elif release is not None:

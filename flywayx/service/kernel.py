@@ -27,7 +27,6 @@ from flywayx.model.results import Header
 from flywayx.model.work import Work
 from flywayx.plan.info import InfoOptions, InfoResult, compute_info
 from flywayx.plan.mixed import check_mixed
-from flywayx.sources.acs.session import effective_init_sql
 from flywayx.sources.checksum import read_migration_text
 from flywayx.sources.placeholders import (
     builtin_placeholders,
@@ -37,6 +36,7 @@ from flywayx.sources.placeholders import (
 )
 from flywayx.sources.scan import ScanResult, scan
 from flywayx.statements.splitter import split
+from flywayx_cloudstack.session import effective_init_sql
 
 Reporter = apply.Reporter
 Fire = Callable[[str, Migration | None], None]

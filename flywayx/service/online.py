@@ -313,9 +313,9 @@ def acs_phase_table(corpus: Path) -> list[tuple[str, PhaseCount, PhaseCount | No
     """Per CloudStack upgrade step of the corpus (META-INF/db/schema-XtoY[-cleanup].sql, the
     importer's V<R>.1 and V<R>.3): the release Y, the prepare script's and the cleanup script's
     phase counts, converted from ScriptRunner's dialect first. Sorted by release."""
-    from flywayx.sources.acs.checker import version_key
-    from flywayx.sources.acs.convert import convert
     from flywayx.statements.splitter import split
+    from flywayx_cloudstack.checker import version_key
+    from flywayx_cloudstack.convert import convert
 
     steps: dict[str, dict[str, PhaseCount]] = {}
     for f in sorted((corpus / "META-INF" / "db").glob("schema-*to*.sql")):

@@ -26,7 +26,7 @@ def import_group() -> None:
 @click.pass_context
 def import_acs(ctx: click.Context, source: Path, out: Path, overrides: str | None, require_ports: bool) -> None:
     """Import a CloudStack source tree SOURCE into the new project directory OUT."""
-    from flywayx.service import acs
+    from flywayx_cloudstack import service as acs
 
     report = acs.import_project(source, out, acs.overrides_file(overrides))
     if require_ports:
