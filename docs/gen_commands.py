@@ -20,7 +20,6 @@ OUT = Path(__file__).resolve().parent / "commands.md"
 def _app() -> click.Group:
     """The root group with every command module of flywayx.cli imported (each registers its commands)."""
     import flywayx.cli
-    import flywayx_cloudstack.cli  # noqa: F401 - until the plugin entry point
     from flywayx.cli import app
 
     for module in sorted(pkgutil.iter_modules(flywayx.cli.__path__), key=lambda m: m.name):

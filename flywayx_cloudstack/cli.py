@@ -1,4 +1,5 @@
-"""CloudStack commands: ``flywayx import acs SOURCE OUT`` (``baseline --acs`` lives on ``baseline``)."""
+"""CloudStack's importer command, ``flywayx import acs SOURCE OUT`` (``plugin.py`` hands it to flywayx;
+``baseline --acs`` is the plugin's baseline adapter)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,10 @@ from pathlib import Path
 
 import click
 
-from flywayx.cli.app import cli, emit_json, json_mode, say
+from flywayx.cli.app import emit_json, json_mode, say
 
 
-@cli.group(name="import")
-def import_group() -> None:
-    """Turn another tool's upgrade scripts into a flywayx project."""
-
-
-@import_group.command(name="acs")
+@click.command(name="acs")
 @click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--overrides", metavar="FILE|cloudstack",

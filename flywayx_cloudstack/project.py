@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import java_equiv
 from flywayx.errors import ConfigError, ImportProblem
 from flywayx_cloudstack import anomalies
 from flywayx_cloudstack.checker import Node, Step, parse_hierarchy, resolve_step, upgrade_path
@@ -39,7 +40,9 @@ VERSION_ROW_SUFFIX = 4  # V<R>.4: after prepare (.1), Java (.2, .2.<n>) and clea
 # cloudstack-setup-databases (and the developer profile) load templates.sql after the schema: later
 # steps insert rows referencing its guest_os categories, and their FKs fail without it.
 BASELINE_FILES = ("create-schema.sql", "create-schema-premium.sql", "templates.sql")
-PORTS = "java_equiv"  # the package of the Python ports, one module upgrade_<range> per step class
+# The package of the Python ports, one module upgrade_<range> per step class: imported here, by name, so
+# that the import contracts see the plugin's use of it (the generated V<R>.2 migrations import it too).
+PORTS = java_equiv.__name__
 # What the Java of Apache CloudStack (main @ 3d6cafe) cannot tell about its releases, written by
 # flywayx's maintainers; `import acs --overrides cloudstack` applies it.
 CLOUDSTACK_OVERRIDES = Path(__file__).with_name("cloudstack-overrides.toml")
