@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_speed import plan_project  # noqa: E402  (the same project as bench_speed's rows)
+from bench_speed import plan_project  # the same project as bench_speed's rows
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -52,7 +52,8 @@ def timed(cmd: Sequence[str], ok: tuple[int, ...] = (0,)) -> tuple[float, float]
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def three_ways(cmd: Sequence[str], caches: Path, repeat: int, ok: tuple[int, ...] = (0,)) -> dict[str, tuple[float, float]]:
+def three_ways(cmd: Sequence[str], caches: Path, repeat: int,
+               ok: tuple[int, ...] = (0,)) -> dict[str, tuple[float, float]]:
     """Median (wall, CPU) without the cache, with an empty one, and with the one the cold run filled."""
     runs: dict[str, list[tuple[float, float]]] = {"no cache": [], "cold": [], "warm": []}
     for i in range(repeat):
