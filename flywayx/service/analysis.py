@@ -68,7 +68,13 @@ def footprints_now(jobs: Jobs, dialect: str, server_version: str | None, cache: 
     for script, stmts in jobs:
         slot = slots.get(script) if slots is not None and cache is not None else None
         reused = reuse(slot.entry, ctx) if slot is not None else None
-        out[script] = reused[1] if reused is not None else analyse_tracked(stmts, dialect, ctx, cache, slot)[1]
+        if reused is not None:
+            out[script] = reused[1]
+            continue
+        done = analyse_tracked(stmts, dialect, ctx)
+        if cache is not None and slot is not None:
+            store(cache, slot, stmts, done)
+        out[script] = done.combined
     if cache is not None:
         cache.close()
     return out
@@ -104,9 +110,19 @@ def _is_state(value: dict[Any, Any]) -> bool:
                                            for k, v in value.items())
 
 
-def analyse_tracked(stmts: Sequence[Statement], dialect: str, ctx: Context, cache: AnalysisCache | None,
-                    slot: Slot | None) -> tuple[list[Footprint], Footprint]:
-    """Analyse ``stmts`` from ``ctx`` (moving it on) and store the entry of ``slot`` in ``cache``."""
+@dataclass(frozen=True)
+class Tracing:
+    """One migration's analysis: its footprints, and the context values it read (``before``) and left
+    (``after``), which its cache entry records."""
+
+    parts: list[Footprint]
+    combined: Footprint
+    before: dict[str, str | None]
+    after: dict[str, str | None]
+
+
+def analyse_tracked(stmts: Sequence[Statement], dialect: str, ctx: Context) -> Tracing:
+    """Analyse ``stmts`` from ``ctx``, moving it on, recording what the analysis read and wrote of it."""
     raw = ctx.types
     tracked = Tracked(raw)
     ctx.types = tracked
@@ -114,12 +130,16 @@ def analyse_tracked(stmts: Sequence[Statement], dialect: str, ctx: Context, cach
         parts, combined = analyze_migration(stmts, dialect, context=ctx)
     finally:
         ctx.types = raw
-    if cache is not None and slot is not None:
-        cache.put(slot.key, {
-            "statements": dump_statements(list(stmts)), "content_id": slot.content_id,
-            "prints": {"before": tracked.before, "after": {k: raw.get(k) for k in tracked.before},
-                       "parts": [dump_footprint(p) for p in parts], "combined": dump_footprint(combined)}})
-    return parts, combined
+    return Tracing(parts, combined, tracked.before, {k: raw.get(k) for k in tracked.before})
+
+
+def store(cache: AnalysisCache, slot: Slot, stmts: Sequence[Statement], done: Tracing) -> None:
+    """Write the cache entry of one analysed migration: statements, content id, footprints, and the
+    context it was analysed from (``Tracing``)."""
+    cache.put(slot.key, {
+        "statements": dump_statements(list(stmts)), "content_id": slot.content_id,
+        "prints": {"before": done.before, "after": done.after,
+                   "parts": [dump_footprint(p) for p in done.parts], "combined": dump_footprint(done.combined)}})
 
 
 class Footprints:

@@ -15,7 +15,7 @@ from flywayx import operations
 from flywayx.errors import FlywayxError
 from flywayx.model import Config, Kind, Statement
 from flywayx.model.footprint import Footprint
-from flywayx.service.analysis import Slot, analyse_tracked, reuse
+from flywayx.service.analysis import Slot, analyse_tracked, reuse, store
 from flywayx.sources.analysis_cache import AnalysisCache, open_cache
 from flywayx.sources.checksum import checksum_of_text, read_migration_text
 from flywayx.sources.names import NamingConfig, parse_resource_name
@@ -53,11 +53,12 @@ def _analysed(sql: str, dialect: str, path: str, cache: AnalysisCache | None) ->
                         "statements": [_statement(s, load_footprint(fp))
                                        for s, fp in zip(statements, parts, strict=True)]}
     statements = split(sql, dialect, path=path)
-    cid = content_id(statements, dialect)
-    slot = Slot(key, cid) if key is not None else None
-    prints, combined = analyse_tracked(statements, dialect, make_context(dialect), cache, slot)
-    return {"content_id": cid, "phase": combined.phase.value,
-            "statements": [_statement(s, fp) for s, fp in zip(statements, prints, strict=True)]}
+    done = analyse_tracked(statements, dialect, make_context(dialect))
+    cid = content_id(statements, dialect, lexed=True)  # the analysis just tokenised them
+    if cache is not None and key is not None:
+        store(cache, Slot(key, cid), statements, done)
+    return {"content_id": cid, "phase": done.combined.phase.value,
+            "statements": [_statement(s, fp) for s, fp in zip(statements, done.parts, strict=True)]}
 
 
 def _explain(path: str, dialect: str, config: Config, naming: NamingConfig,
