@@ -15,28 +15,23 @@ context is not analysed again: its entry records, for every known column type (a
 context agrees on the values before, the footprint is taken and the values after are set, exactly
 as analysing it again would; otherwise it is analysed and the entry rewritten. So the order-dependent
 analysis stays exact while a warm run analyses nothing. Entries are written by whichever process
-computes the footprints (the worker or this one), and only here: an entry always holds statements,
-content id and footprints together.
+computes the footprints (the worker or this one; ``explain`` uses ``store`` too): an entry always
+holds statements, content id and footprints together.
 
-The worker only computes and writes one pickled result to a pipe; it never touches the database
-connection it inherits, and leaves with ``os._exit`` so nothing of the parent is flushed or closed
-twice. If it fails, or the platform has no ``fork``, the footprints are computed here instead, so
-the result never depends on whether the worker ran.
+The worker is a ``forks.Forked``: it only computes and writes one pickled result to a pipe. If it
+fails, or the platform has no ``fork``, the footprints are computed here instead, so the result
+never depends on whether the worker ran.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import pickle
-import signal
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from flywayx.model import Migration, Statement
 from flywayx.model.footprint import Footprint
+from flywayx.service.forks import Forked, cpus_for_workers
 from flywayx.sources.analysis_cache import AnalysisCache
 from flywayx.statements.analyze import Context, analyze_migration, make_context
 from flywayx.statements.analyze.builder import Tracked
@@ -149,12 +144,15 @@ class Footprints:
                  slots: Slots | None = None) -> None:
         self._args = (list(jobs), dialect, server_version, cache, slots)
         self._result: dict[str, Footprint] | None = None
-        self._pid: int | None = None
-        self._fd: int | None = None
+        self._worker: Forked[dict[str, Footprint]] | None = None
         fresh = [stmts for script, stmts in jobs if cache is None or slots is None or script not in slots
                  or slots[script].entry is None]
         if _worth_a_worker(sum(len(stmts) for stmts in fresh)):
-            self._start()
+            self._worker = Forked(lambda: footprints_now(*self._args))
+
+    @property
+    def _pid(self) -> int | None:
+        return self._worker.pid if self._worker is not None else None
 
     def of(self, script: str) -> Callable[[], Footprint]:
         """A function giving ``script``'s footprint (for ``Change``), waiting for the worker if needed."""
@@ -162,70 +160,18 @@ class Footprints:
 
     def all(self) -> dict[str, Footprint]:
         if self._result is None:
-            self._result = self._collect() if self._fd is not None else None
-            if self._result is None:
-                self._result = footprints_now(*self._args)
+            got = self._worker.result() if self._worker is not None else None
+            self._result = got if isinstance(got, dict) else footprints_now(*self._args)
         return self._result
 
     def close(self) -> None:
         """Reap the worker; one whose result was never asked for (the command ended early) is stopped."""
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-            if self._pid is not None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(self._pid, signal.SIGKILL)
-        if self._pid is not None:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(self._pid, 0)
-            self._pid = None
-
-    def _start(self) -> None:
-        read_end, write_end = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(read_end)
-            os.close(write_end)
-            return
-        if pid == 0:  # the worker: compute, write, leave without running any of the parent's cleanup
-            code = 1
-            try:
-                os.close(read_end)
-                data = pickle.dumps(footprints_now(*self._args), protocol=pickle.HIGHEST_PROTOCOL)
-                with os.fdopen(write_end, "wb") as out:
-                    out.write(data)
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(write_end)
-        self._pid, self._fd = pid, read_end
-
-    def _collect(self) -> dict[str, Footprint] | None:
-        assert self._fd is not None
-        chunks = []
-        with os.fdopen(self._fd, "rb") as pipe:
-            self._fd = None
-            while chunk := pipe.read(1 << 20):
-                chunks.append(chunk)
-        self.close()
-        try:
-            result = pickle.loads(b"".join(chunks))
-        except Exception:  # the worker died before writing everything: compute here
-            return None
-        return result if isinstance(result, dict) else None
+        if self._worker is not None:
+            self._worker.close()
 
 
 def _worth_a_worker(statements: int) -> bool:
-    if statements < BACKGROUND_MIN_STATEMENTS or not sys.platform.startswith("linux"):
-        return False
-    if os.environ.get("FLYWAYX_ANALYSIS_WORKER", "1") == "0":
-        return False
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cpus = os.cpu_count() or 1
-    return cpus > 1
+    return statements >= BACKGROUND_MIN_STATEMENTS and cpus_for_workers() > 1
 
 
 def jobs_of(migrations: Sequence[Migration], statements: dict[str, list[Statement] | None]) -> list[

@@ -16,6 +16,7 @@ from flywayx.errors import FlywayxError
 from flywayx.model import Config, Kind, Statement
 from flywayx.model.footprint import Footprint
 from flywayx.service.analysis import Slot, analyse_tracked, reuse, store
+from flywayx.service.forks import spread
 from flywayx.sources.analysis_cache import AnalysisCache, open_cache
 from flywayx.sources.checksum import checksum_of_text, read_migration_text
 from flywayx.sources.names import NamingConfig, parse_resource_name
@@ -33,10 +34,22 @@ def explain_files(paths: list[str], dialect: str, config: Config) -> list[dict[s
     naming = NamingConfig.from_config(config)
     cache = open_cache(config.cache_dir, config.cache, os.environ)
     try:
-        return [_explain(p, dialect, config, naming, cache) for p in paths]
+        return spread(lambda p: _explain(p, dialect, config, naming, cache), paths, [_size(p) for p in paths],
+                      SPREAD_MIN_BYTES)
     finally:
         if cache is not None:
             cache.close()
+
+
+# Below this many bytes of SQL, a second process costs more than it saves (fork, pickling the results).
+SPREAD_MIN_BYTES = 512 * 1024
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def _analysed(sql: str, dialect: str, path: str, cache: AnalysisCache | None) -> dict[str, Any]:
