@@ -25,6 +25,7 @@ never depends on whether the worker ran.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -75,15 +76,16 @@ def footprints_now(jobs: Jobs, dialect: str, server_version: str | None, cache: 
     return out
 
 
-def reuse(entry: Mapping[str, Any] | None, ctx: Context) -> tuple[list[Any], Footprint] | None:
-    """(per-statement footprints as stored, the combined footprint) of a cache entry analysed from a
-    context that agrees with ``ctx``, whose state it then moves on; None when it cannot be used."""
+def reuse(entry: Mapping[str, Any] | None, ctx: Context) -> tuple[str, Footprint] | None:
+    """(per-statement footprints as stored: a JSON text, decoded only by who needs them; the combined
+    footprint) of a cache entry analysed from a context that agrees with ``ctx``, whose state it then
+    moves on; None when it cannot be used."""
     prints = entry.get("prints") if entry is not None else None
     if not isinstance(prints, dict):
         return None
     before, after, parts = prints.get("before"), prints.get("after"), prints.get("parts")
     if not (isinstance(before, dict) and isinstance(after, dict) and _is_state(before) and _is_state(after)
-            and isinstance(parts, list)):
+            and isinstance(parts, str)):
         return None
     types = ctx.types
     if any(types.get(k) != v for k, v in before.items()):
@@ -134,7 +136,8 @@ def store(cache: AnalysisCache, slot: Slot, stmts: Sequence[Statement], done: Tr
     cache.put(slot.key, {
         "statements": dump_statements(list(stmts)), "content_id": slot.content_id,
         "prints": {"before": done.before, "after": done.after,
-                   "parts": [dump_footprint(p) for p in done.parts], "combined": dump_footprint(done.combined)}})
+                   "parts": json.dumps([dump_footprint(p) for p in done.parts], separators=(",", ":")),
+                   "combined": dump_footprint(done.combined)}})
 
 
 class Footprints:
