@@ -31,7 +31,7 @@ def plan(ctx: click.Context, to_release: str | None, phase: str | None, show_sql
     origin = ", ".join(full.from_releases) or (f"schema version {full.from_version}" if full.from_version
                                                 else "an empty database")
     deferred = [k for k in full.skipped if k.reason.startswith("deferred:")]
-    summary = summarize(steps, origin, full.target or "latest", deferred=len(deferred))
+    summary = summarize(steps, origin, full.target or "latest", deferred=full.skipped)
     if json_mode(ctx):
         payload = full.to_dict()
         payload["operation"] = "plan"

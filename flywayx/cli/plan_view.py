@@ -37,6 +37,8 @@ def summary_lines(summary: OperatorSummary) -> list[str]:
         f"  needs the old version stopped (--phase contract): {summary.offline} step(s)"
         f" ({phases.get('contract', 0)} contract, {phases.get('data', 0)} data, {phases.get('unknown', 0)} unknown)",
     ]
+    if summary.deferred:
+        lines.append(f"  waiting for a later release: {summary.deferred} repeatable(s): {summary.deferred_why}")
     if summary.declared:
         lines.append(f"  rests on declarations in releases.toml ([commutes]/[equivalent]), not proven from the SQL: "
                      f"{len(summary.declared)} step(s): {', '.join(summary.declared)}")

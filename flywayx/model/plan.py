@@ -167,9 +167,11 @@ class OperatorSummary:
     phases: tuple[tuple[str, int], ...]  # phase word -> versioned steps (expand, data, contract, unknown)
     declared: tuple[str, ...]  # versions (or scripts) of the steps admitted by a declaration
     backup: str | None
+    deferred_why: str = ""  # why the deferred repeatables wait ([repeatables] in releases.toml)
 
     def to_dict(self) -> dict[str, Any]:
         return {"from": self.origin, "to": self.target, "steps": self.steps, "repeatables": self.repeatables,
-                "deferredRepeatables": self.deferred, "stepsPerRelease": dict(self.per_release),
+                "deferredRepeatables": self.deferred, "deferredWhy": self.deferred_why,
+                "stepsPerRelease": dict(self.per_release),
                 "online": self.online, "needsDowntime": self.offline, "phases": dict(self.phases),
                 "declaredNotProven": list(self.declared), "backup": self.backup}

@@ -166,9 +166,9 @@ def operator_summary(s: Session, source: steps.Source, backup_dir: str | None) -
     if isinstance(source, steps.ReleasePlan):
         chosen, plan = source.selected(), source.plan
         origin, target = ", ".join(plan.from_releases), plan.target or "latest"
-        deferred = sum(1 for k in plan.skipped if k.reason.startswith("deferred:"))
+        deferred = plan.skipped
     else:
-        chosen, target, deferred = source.preview(), s.config.target or "latest", 0
+        chosen, target, deferred = source.preview(), s.config.target or "latest", ()
         origin = ", ".join(lines.current(s, source.graph)) if source.graph is not None else ""
     if not chosen:
         return None

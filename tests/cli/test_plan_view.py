@@ -108,3 +108,14 @@ def test_migrate_json_carries_the_summary_and_plain_flyway_prints_none(tmp_path:
     out = cli_run("--url", f"sqlite:///{tmp_path / 'p.db'}", "--locations", f"filesystem:{plain}", "migrate")
     assert out.out.splitlines()[0] == 'Current version of schema "main": << Empty Schema >>', out.out + out.err
     assert "Summary" not in out.out
+
+
+def test_repeatables_written_for_a_later_release_are_named_as_waiting(tmp_path: Path, cli_run: Run) -> None:
+    run = _project(tmp_path)
+    toml = tmp_path / "sql" / "releases.toml"
+    toml.write_text('[repeatables]\nrelease = "1.1.1"\n\n' + RELEASES)
+    out = cli_run(*run, "migrate", "--to", "1.1.0").out.splitlines()
+    assert "  from an empty database to 1.1.0: 2 step(s), 0 repeatable(s), 5 deferred" in out
+    assert "  waiting for a later release: 5 repeatable(s): repeatable migrations are written for release 1.1.1 " \
+           "and run once an upgrade reaches it" in out
+    assert not any(line.startswith("Migrating schema") and "repeatable" in line for line in out)
