@@ -101,10 +101,33 @@ def restore(config: Config, backup_path: str, *, force: bool = False, dry_run: b
         raise UsageError(f"backup file {backup_path} not found",
                          hint="pass the dump file written by `migrate --backup DIR` (not its manifest)")
     BackupInfo.load(path)
+    if not dry_run:
+        _require_writable(config)
     done = put_back(path, _url(config), config.password, force=force, dry_run=dry_run)
     info = done.info
     return RestoreReport(str(path), info.dialect, info.schemas, info.finished, dry_run,
                          tuple(done.targets[s] for s in info.schemas if s in done.targets))
+
+
+def _require_writable(config: Config) -> None:
+    """Refuse a restore through a server that must not be written, exactly as ``migrate`` refuses it
+    (a replica, a standby, a read-only server, a Galera node not Synced: ``ClusterInfo.refusal``)."""
+    url = _url(config)
+    if url.dialect == "sqlite":
+        return
+    from flywayx.db.connect import connect
+
+    mysql = url.dialect in ("mysql", "mariadb")
+    probe_url = dataclasses.replace(url, database=None) if mysql else url  # the target may not exist
+    db = connect(probe_url, user=config.user, password=config.password, read_only=True,
+                 connect_timeout=config.connect_timeout, socket_timeout=config.socket_timeout)
+    try:
+        refusal = db.cluster().refusal()
+    finally:
+        db.close()
+    if refusal is not None:
+        message = refusal.message.replace("refusing to migrate through it", "refusing to restore through it")
+        raise StateError(message.replace("refusing to migrate it", "refusing to restore into it"), hint=refusal.hint)
 
 
 # ---------------------------------------------------------------------------------------------------
