@@ -79,11 +79,12 @@ class RestoreReport:
     taken: str
     dry_run: bool = False
     targets: tuple[str, ...] = ()  # where each of ``schemas`` went (MySQL database, PostgreSQL db.schema, file)
+    recovered: tuple[str, ...] = ()  # killed restores' swaps finished or rolled back first (what was done)
 
     def to_json(self) -> dict[str, Any]:
         out = {"operation": "restore", "backup": self.path, "dialect": self.dialect,
                "schemas": list(self.schemas), "targets": list(self.targets), "backupTaken": self.taken,
-               "success": True}
+               "recovered": list(self.recovered), "success": True}
         return {**out, "dryRun": True} if self.dry_run else out
 
 
@@ -105,8 +106,9 @@ def restore(config: Config, backup_path: str, *, force: bool = False, dry_run: b
         _require_writable(config)
     done = put_back(path, _url(config), config.password, force=force, dry_run=dry_run)
     info = done.info
+    recovered = tuple(r.describe(dry_run) for r in done.recovered)
     return RestoreReport(str(path), info.dialect, info.schemas, info.finished, dry_run,
-                         tuple(done.targets[s] for s in info.schemas if s in done.targets))
+                         tuple(done.targets[s] for s in info.schemas if s in done.targets), recovered)
 
 
 def _require_writable(config: Config) -> None:
