@@ -64,6 +64,7 @@ SLOW: tuple[str, ...] = (
     "tests/engine/test_linear_cost.py::",
     "tests/hostile/test_releases_abuse.py::",
     "tests/hostile/test_odd_files.py::",
+    "tests/hostile/test_unreadable_config.py::",
     "tests/hostile/test_quiet_runners.py::",
     "tests/hostile/test_restore.py::",
     "tests/hostile/test_identifiers.py::",
