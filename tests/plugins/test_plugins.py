@@ -12,11 +12,13 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from flywayx.plugins import load
+from tests.conftest import CliResult
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,6 +72,20 @@ def test_a_plugin_that_fails_to_load_costs_one_warning_line(tmp_path: Path) -> N
     ]
     assert "Traceback" not in helped.stderr
     assert "  import " in helped.stdout  # CloudStack's plugin still loads
+    chosen = _flywayx(tmp_path, "import", "--help", site=site, only="cloudstack")
+    assert chosen.returncode == 0 and chosen.stderr == ""  # the broken ones are not even tried
+    assert "  acs " in chosen.stdout
+
+
+def test_cloudstack_keeps_baseline_acs_where_it_was(cli_run: Callable[..., CliResult]) -> None:
+    helped = cli_run("baseline", "--help")
+    assert helped.code == 0
+    options = [line.split()[0] for line in helped.out.splitlines() if line.startswith("  --")]
+    assert options[options.index("--release"):options.index("--dry-run") + 1] == ["--release", "--acs", "--dry-run"]
+    both = cli_run("baseline", "--acs", "--release", "4.20.0.0")
+    assert both.code == 2
+    assert both.err.splitlines() == ["ERROR: --release cannot be combined with --acs or --baseline-version",
+                                     "hint: --release R records R's migrations; --acs reads R from cloud.version"]
 
 
 @pytest.mark.slow  # five flywayx processes: about 2 s on a quiet machine
