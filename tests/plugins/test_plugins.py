@@ -62,19 +62,39 @@ def test_the_core_works_with_no_plugin(tmp_path: Path) -> None:
 
 
 def test_a_plugin_that_fails_to_load_costs_one_warning_line(tmp_path: Path) -> None:
-    site = _install(tmp_path, broken="flywayx_no_such_plugin:plugin", stray="json:dumps")
+    site = _install(tmp_path, broken="flywayx_no_such_plugin:plugin", stray="json:dumps",
+                    raising="flywayx_raising_plugin:plugin")
+    (site / "flywayx_raising_plugin.py").write_text(
+        "from flywayx.plugins import Plugin\n\n\n"
+        "def importers():\n    raise RuntimeError('importer module gone\\nsecond line')\n\n\n"
+        "plugin = Plugin(name='raising', importers=importers)\n")
     helped = _flywayx(tmp_path, "--help", site=site)
     assert helped.returncode == 0
     assert helped.stderr.splitlines() == [
         "WARNING: plugin broken (flywayx_no_such_plugin:plugin) not loaded: ModuleNotFoundError: "
         "No module named 'flywayx_no_such_plugin'",
         "WARNING: plugin stray (json:dumps) not loaded: it is a function, not a flywayx.plugins.Plugin",
+        "WARNING: plugin raising: its importers are left out: RuntimeError: importer module gone second line",
     ]
     assert "Traceback" not in helped.stderr
     assert "  import " in helped.stdout  # CloudStack's plugin still loads
     chosen = _flywayx(tmp_path, "import", "--help", site=site, only="cloudstack")
     assert chosen.returncode == 0 and chosen.stderr == ""  # the broken ones are not even tried
     assert "  acs " in chosen.stdout
+
+
+def test_the_session_runs_cloudstacks_settings_through_the_plugin_hook(tmp_path: Path) -> None:
+    """The core's hook chain reaches CloudStack's: an imported initSql (it bears the marker) becomes
+    the operator's db.properties session when CLOUDSTACK_CONF_DIR is set; any other is left alone."""
+    from flywayx.plugins import session_init_sql
+
+    (tmp_path / "db.properties").write_text("db.cloud.url.params=sessionVariables=sql_mode='ANSI'&serverTimezone=UTC\n")
+    env = {"CLOUDSTACK_CONF_DIR": str(tmp_path)}
+    imported = "/* cloudstack db.properties */ SET SESSION sql_mode = 'TRADITIONAL'"
+    assert session_init_sql(imported, env) == \
+        "/* cloudstack db.properties */ SET SESSION sql_mode = 'ANSI', time_zone = '+00:00'"
+    assert session_init_sql("SET NAMES utf8mb4", env) == "SET NAMES utf8mb4"
+    assert session_init_sql(None, env) is None
 
 
 def test_cloudstack_keeps_baseline_acs_where_it_was(cli_run: Callable[..., CliResult]) -> None:
