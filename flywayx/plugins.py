@@ -131,8 +131,11 @@ def installed() -> tuple[Plugin, ...]:
 
 
 def baseline_adapters() -> tuple[BaselineAdapter, ...]:
-    """Every plugin's baseline adapters, in plugin order."""
-    return tuple(a for p in installed() for a in p.baseline_adapters)
+    """Every plugin's baseline adapters, in plugin order; of two with the same flag, the first."""
+    found: dict[str, BaselineAdapter] = {}
+    for adapter in (a for p in installed() for a in p.baseline_adapters):
+        found.setdefault(adapter.param, adapter)
+    return tuple(found.values())
 
 
 def session_init_sql(configured: str | None, env: Mapping[str, str]) -> str | None:
