@@ -17,7 +17,9 @@ all. Reading checks each line (the body's hash, the key it is filed under, then 
 it is used): a truncated, corrupted or foreign pack or line reads as absent, so the caller recomputes
 it and the next pack holds a good copy; an entry is never trusted. Every failure to read or write
 (read-only disk, full disk, no home directory, a pack deleted under a reader) only costs the
-speed-up: the cache is never needed for a correct answer. Directories are 0700, packs 0600.
+speed-up: the cache is never needed for a correct answer. Directories are 0700, packs 0600; a
+cache directory another user owns or can write to is neither read nor written (``private``): the
+statements of an entry are what ``migrate`` sends.
 
 Bounded: a pack a run used is touched (its mtime) at most once a day. A shard with more than
 ``MAX_PACKS`` packs is merged into one when a run writes to it, and at most once a day (a
@@ -39,7 +41,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MAX_AGE_DAYS", "MAX_ENTRIES", "AnalysisCache", "code_stamp", "default_cache_dir", "open_cache", "read_pack"]
+__all__ = ["MAX_AGE_DAYS", "MAX_ENTRIES", "AnalysisCache", "code_stamp", "default_cache_dir", "open_cache", "private",
+           "read_pack"]
 
 FORMAT = "analysis-v2"
 _MAGIC = b"flywayx-analysis-pack 2"
@@ -154,8 +157,12 @@ class AnalysisCache:
         self.root.parent.parent.mkdir(parents=True, exist_ok=True)
         for d in (self.root.parent, self.root):
             d.mkdir(mode=0o700, exist_ok=True)
+        if not private(self.root):
+            raise PermissionError(f"{self.root} is not private to this user: not used")
 
     def _packs(self, shard: str) -> list[str]:
+        if not private(self.root):
+            return []
         try:
             names = os.listdir(self.root)
         except OSError:
@@ -233,6 +240,20 @@ class AnalysisCache:
                 if name.startswith(".tmp-") and now - os.stat(path).st_mtime > 3600:
                     os.unlink(path)
         return dropped
+
+
+def private(directory: Path) -> bool:
+    """Whether only this user can put files in ``directory``: its owner, and no group or other write
+    bit. The statements of a cached entry are what ``migrate`` sends, so a directory anyone else
+    could write to is neither read nor written (a missing one is private: it is created 0700)."""
+    try:
+        st = os.stat(directory)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    owner = os.getuid() if hasattr(os, "getuid") else st.st_uid
+    return st.st_uid == owner and not st.st_mode & 0o022
 
 
 def read_pack(path: str) -> tuple[float, list[bytes]]:

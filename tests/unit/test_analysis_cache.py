@@ -8,6 +8,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -59,7 +60,7 @@ def plan(cli_run: Callable[..., object], tmp_path: Path) -> Callable[..., str]:
 
     def run(*extra: str, output: str = "json") -> str:
         result = cli_run("--url", f"sqlite:///{tmp_path / 'x.db'}", "--locations", str(loc), "-p", "who=me",
-                         *extra, "plan", "--to", "1.1.0", "--output-type", output)
+                         "plan", "--to", "1.1.0", *extra, "--output-type", output)
         assert result.code == 0, result.err  # type: ignore[attr-defined]
         return str(result.out)  # type: ignore[attr-defined]
     return run
@@ -197,7 +198,7 @@ def test_concurrent_writers_never_leave_half_a_pack(tmp_path: Path) -> None:
         got = cache.get(cache.entry_key(f"SELECT {i}", "mysql"))
         assert got is not None and got["writer"] in range(4)
     assert not list(tmp_path.rglob(".tmp-*"))
-    assert len(list(tmp_path.rglob("*.pack"))) <= 2 * 8  # merged as they grow: at most MAX_PACKS a shard, for 2..3 shards
+    assert len(list(tmp_path.rglob("*.pack"))) <= 3 * 9  # merged as they grow: at most 9 packs in each of 3 shards
 
 
 def test_concurrent_runs_answer_alike(tmp_path: Path) -> None:
@@ -267,3 +268,26 @@ def test_reused_footprints_equal_fresh_ones_in_any_order(acs_corpus: Path, tmp_p
         assert footprints_now(order, "mariadb", "10.11.6-MariaDB", cache, slots) == \
             footprints_now(order, "mariadb", "10.11.6-MariaDB")
     assert any(s.entry is not None for s in slots.values())  # the last order did reuse entries
+
+
+def test_a_cache_others_can_write_to_is_not_used(plan: Callable[..., str], tmp_path: Path) -> None:
+    """An entry's statements are what migrate sends: a forged entry (hashes made consistent) is taken
+    from a private cache, so a cache directory another user could write to is never read."""
+    cache = tmp_path / "cache"
+    plan("--cache-dir", str(cache))
+    for pack in list(cache.rglob("*.pack")):
+        lines = pack.read_bytes().split(b"\n")
+        forged = []
+        for ln in lines[1:-1]:
+            body = re.sub(rb"(TABLE|INTO|UPDATE) t\b", rb"\1 evil", ln[130:])
+            forged.append(ln[:65] + hashlib.sha256(body).hexdigest().encode() + b" " + body)
+        fake = pack.parent / f"{pack.name[0]}-forged.pack"
+        fake.write_bytes(b"\n".join([lines[0], *forged]) + b"\n")
+        os.utime(fake, (time.time() + 5, time.time() + 5))  # the newest pack of its shard
+    honest = plan("--no-cache", "--sql", output="text")
+    assert "evil" in plan("--cache-dir", str(cache), "--sql", output="text")  # a private cache is trusted
+    os.chmod(cache / "analysis-v2", 0o777)
+    try:
+        assert plan("--cache-dir", str(cache), "--sql", output="text") == honest
+    finally:
+        os.chmod(cache / "analysis-v2", 0o700)
