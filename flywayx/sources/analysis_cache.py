@@ -24,7 +24,9 @@ statements of an entry are what ``migrate`` sends.
 Bounded: a pack a run used is touched (its mtime) at most once a day. A shard with more than
 ``MAX_PACKS`` packs is merged into one when a run writes to it, and at most once a day (a
 ``last-prune`` mark) every shard is pruned: packs unused for ``MAX_AGE_DAYS`` days are deleted, and
-a shard beyond ``MAX_ENTRIES / 16`` entries keeps those of its most recently used packs. Temporary
+a shard beyond ``MAX_ENTRIES / 16`` entries or ``MAX_BYTES / 16`` bytes keeps those of its most
+recently used packs (a run reads and holds every pack of a shard it asks for, so the bound is also
+what a run may read: 128 MB at most, 8 MB for 10,000 small migrations). Temporary
 files older than an hour (a writer that was killed) are deleted. The directory can be deleted at
 any time.
 """
@@ -47,7 +49,8 @@ __all__ = ["MAX_AGE_DAYS", "MAX_ENTRIES", "AnalysisCache", "code_stamp", "defaul
 FORMAT = "analysis-v2"
 _MAGIC = b"flywayx-analysis-pack 2"
 MAX_AGE_DAYS = 30
-MAX_ENTRIES = 160_000
+MAX_ENTRIES = 96_000
+MAX_BYTES = 128 << 20
 MAX_PACKS = 8
 SHARDS = "0123456789abcdef"
 _DAY = 86400.0
@@ -196,10 +199,12 @@ class AnalysisCache:
 
     def merge(self, shard: str, max_entries: int | None = None, now: float | None = None) -> int:
         """Merge the shard's packs into one, dropping bad lines, packs unused for ``MAX_AGE_DAYS``
-        days and, beyond ``max_entries``, the entries of the least recently used packs; return how
-        many entries were dropped. A pack another runner deletes meanwhile is simply not merged."""
+        days and, beyond ``max_entries`` or the shard's share of ``MAX_BYTES``, the entries of the
+        least recently used packs; return how many entries were dropped. A pack another runner deletes
+        meanwhile is simply not merged."""
         now = time.time() if now is None else now
         limit = MAX_ENTRIES // len(SHARDS) if max_entries is None else max_entries
+        room = MAX_BYTES // len(SHARDS)
         packs = [(path, *read_pack(path)) for path in self._packs(shard)]
         kept: dict[str, bytes] = {}
         dropped = 0
@@ -208,10 +213,12 @@ class AnalysisCache:
                 key = line[:64].decode("ascii", "replace")
                 if key in kept:
                     continue
-                if now - mtime > MAX_AGE_DAYS * _DAY or len(kept) >= limit or _decode(line, key) is None:
+                if now - mtime > MAX_AGE_DAYS * _DAY or len(kept) >= limit or len(line) > room \
+                        or _decode(line, key) is None:
                     dropped += 1
                     continue
                 kept[key] = line
+                room -= len(line)
         merged = self._write_pack(shard, [kept[k] for k in sorted(kept)]) if kept else None
         for path, _, _ in packs:
             if path != merged:
