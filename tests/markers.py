@@ -116,7 +116,7 @@ SLOW: tuple[str, ...] = (
     "tests/unit/test_analyze_acs.py::test_every_file_analyses_and_unknowns_are_only_calls",
     *(f"tests/unit/test_analysis_cache.py::{name}" for name in (
         "test_concurrent_runs_answer_alike",
-        "test_concurrent_writers_never_leave_half_an_entry",
+        "test_concurrent_writers_never_leave_half_a_pack",
         "test_reused_footprints_equal_fresh_ones_in_any_order",
     )),
     *(f"tests/unit/test_background_analysis.py::{name}" for name in (
