@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from flywayx.apply.ddl_effect import Fact, effect_of
 from flywayx.apply.run import server_of
 from flywayx.apply.walk import session_replay
 from flywayx.db import catalog
@@ -20,6 +20,9 @@ from flywayx.db.base import Database
 from flywayx.errors import FlywayxError, StateError
 from flywayx.model import Statement
 from flywayx.statements.classify import Server, classify, client_text
+
+if TYPE_CHECKING:
+    from flywayx.apply.ddl_effect import Fact
 
 # the server's "already so" answers when a completed DDL statement is sent again: table/column/key/
 # constraint/routine/trigger/event/database exists, or the object to drop is gone
@@ -47,7 +50,8 @@ def judge_in_flight(db: Database, statements: Sequence[Statement], done: int, de
                                f"{'took effect' if choice == 'done' else 'must run again'}")
     stmt = statements[done]
     server = server_of(db)
-    from flywayx.statements.analyze import analyze_statement  # only when resuming: keeps start-up light
+    from flywayx.apply.ddl_effect import effect_of  # only when resuming: the analyser costs every start-up
+    from flywayx.statements.analyze import analyze_statement  # ~0.1 s of imports
 
     c = classify(stmt.sql, server)
     if analyze_statement(stmt, db.dialect).idempotent or (server.mysql_family and not c.commits):

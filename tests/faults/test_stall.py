@@ -21,7 +21,7 @@ from tests.faults.proxy import Proxy
 from tests.faults.test_inflight_kinds import _server, via
 
 FAMILIES = [pytest.param("mariadb", marks=pytest.mark.mariadb), pytest.param("postgresql", marks=pytest.mark.postgres)]
-SOCKET, CONNECT = 2.0, 2.0
+SOCKET, CONNECT = 1.0, 1.0  # short: the waits below are multiples of these
 SLACK = 6.0  # process start, the shared machine's load
 
 
