@@ -88,12 +88,19 @@ def test_unreachable_server_the_lock_expires(family: str, tmp_path: Path) -> Non
         assert expiry - SOCKET - 1 <= took + waited <= expiry + SLACK, (took, waited, expiry)
 
 
+@pytest.mark.parametrize("how", ["option", "jdbcProperties"])
 @pytest.mark.parametrize("family", FAMILIES)
-def test_silent_server_ends_the_connect_within_the_connect_timeout(family: str, tmp_path: Path) -> None:
-    """The TCP connect succeeds (to the proxy) but the server's greeting never comes."""
+def test_silent_server_ends_the_connect_within_the_connect_timeout(family: str, how: str, tmp_path: Path) -> None:
+    """The TCP connect succeeds (to the proxy) but the server's greeting never comes. The limit given
+    as flywayx's option, or as a Flyway user gives a JDBC driver property in flyway.toml (in the
+    driver's unit: Connector/J milliseconds, PgJDBC seconds)."""
+    unit = 1000 if family == "mariadb" else 1
+    (tmp_path / "flyway.toml").write_text(f'[environments.default.jdbcProperties]\nconnectTimeout = "{CONNECT * unit:g}"\n'
+                                          if how == "jdbcProperties" else "")
+    limit = ["--connect-timeout", str(CONNECT)] if how == "option" else []
     with harness.scratch(family, tmp_path) as db, Proxy(*_server(db.url)) as proxy:
         proxy.stall(new=True)
-        r = harness.run("--url", via(proxy, db.url), "--connect-timeout", str(CONNECT), "info", timeout=60)
+        r = harness.run("--url", via(proxy, db.url), *limit, "info", timeout=60, cwd=tmp_path)
         took = time.monotonic() - proxy.accepted[0]  # from the TCP connect (not the process start) to its end
         assert r.code == 1 and "Unable to connect" in r.err, r.err
         _one_error(r.err)
