@@ -33,10 +33,11 @@ def _project(tmp: Path) -> Path:
     return loc
 
 
-def _finish(db: harness.Db, loc: Path) -> float:
-    """Recover as an operator would; return how long the first command waited for the lock."""
+def _finish(db: harness.Db, loc: Path, lock_timeout: float = 60) -> float:
+    """Recover as an operator would; return how long the first command took (its lock wait included).
+    A lock still held makes it fail after ``lock_timeout`` seconds, whatever the machine's load."""
     started = time.monotonic()
-    r = harness.run("--url", db.url, "--locations", str(loc), "--lock-timeout", "60", "migrate")
+    r = harness.run("--url", db.url, "--locations", str(loc), "--lock-timeout", f"{lock_timeout:g}", "migrate")
     waited = time.monotonic() - started
     if db.family == "mariadb":  # DDL committed as it ran: the interrupted migration is resumed
         assert r.code == 1 and "--resume" in r.err, r.err
@@ -63,8 +64,9 @@ def test_stalled_connection_ends_the_run_within_the_socket_timeout(family: str, 
         assert r.code == 1 and f"no answer from the server within socketTimeout ({SOCKET:g} s)" in r.err, r.err
         _one_error(r.err)
         # the server is still reachable: the stalled session was ended from a new connection, so the
-        # lock is free at once (the proxy still holds the old connection open)
-        assert _finish(db, loc) < SLACK
+        # lock is free at once (the proxy still holds the old connection open): a lock timeout far
+        # below the idle expiry is enough (a process start on a loaded machine is not the measure)
+        _finish(db, loc, lock_timeout=2)
 
 
 @pytest.mark.parametrize("family", FAMILIES)
