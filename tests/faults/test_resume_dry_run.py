@@ -20,7 +20,7 @@ import pytest
 
 from tests.e2e import harness
 from tests.faults.proxy import Proxy
-from tests.faults.test_inflight_kinds import _server, via
+from tests.faults.test_inflight_kinds import _server, until_finished, via
 
 pytestmark = pytest.mark.mariadb
 
@@ -58,6 +58,7 @@ def _kill_after_reply(db: harness.Db, loc: Path) -> None:
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=harness.env())
         try:
             assert proxy.replied.wait(60), proc.communicate(timeout=1)
+            until_finished(db, DDL)  # the server has completed it, not just answered the record before it
         finally:
             proc.send_signal(signal.SIGKILL)
             proc.communicate()
