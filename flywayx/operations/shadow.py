@@ -91,8 +91,10 @@ def drop_triggers(s: Shadow, sql: Sql) -> list[str]:
 def _block(sql: Sql, what: str) -> None:
     """MySQL (unlike MariaDB) has no anonymous ``BEGIN NOT ATOMIC`` block: refuse rather than send one."""
     if sql.name == "mysql":
-        raise OperationError(f"{what} runs as a MariaDB BEGIN NOT ATOMIC block, which MySQL does not have",
-                             hint="run it on MariaDB or PostgreSQL, or write the step as raw_sql (a procedure)")
+        raise OperationError(f"MySQL is not supported for this operation: {what} needs a MariaDB BEGIN NOT ATOMIC "
+                             "block, which MySQL does not have",
+                             hint="run the file against MariaDB or PostgreSQL, or write this step as raw_sql calling "
+                                  "a stored procedure (docs/online-upgrades.md, \"MySQL\")")
 
 
 def backfill(table: str, column: str, expression: str, key: str, batch: int, where: str | None, sql: Sql) -> str:
@@ -118,6 +120,49 @@ def backfill(table: str, column: str, expression: str, key: str, batch: int, whe
             f"  END LOOP;\nEND\n$fx$")
 
 
+_NOT_COLUMNS = frozenset({
+    "and", "or", "not", "is", "null", "true", "false", "unknown", "in", "between", "like", "rlike", "regexp",
+    "escape", "case", "when", "then", "else", "end", "div", "mod", "xor", "binary", "collate", "interval",
+    "exists", "any", "all", "some", "distinct", "as", "cast", "convert", "date", "time", "timestamp"
+})
+
+
+def expression_columns(expression: str) -> tuple[str, ...]:
+    """The column names a CHECK expression reads: its bare words that are neither SQL keywords nor
+    function names (followed by ``(``), outside string literals; backquoted names as written."""
+    code = re.sub(r"'(?:[^'\\]|\\.|'')*'", "''", expression)
+    quoted = re.findall(r"`([^`]+)`", code)
+    code = re.sub(r"`[^`]+`", " ", code)
+    bare = [m.group(1) for m in re.finditer(r"(?<![\w.$@])([A-Za-z_][\w$]*)(?![\w$])(?!\s*\()", code)
+            if m.group(1).lower() not in _NOT_COLUMNS and not re.fullmatch(r"\d", m.group(1))]
+    return tuple(dict.fromkeys([*quoted, *bare]))
+
+
+def check_trigger_names(table: str, name: str) -> tuple[str, str]:
+    base = f"fx_{table}_{name}"[:56]
+    return f"{base}_ins", f"{base}_upd"
+
+
+def check_triggers(table: str, name: str, expression: str, columns: tuple[str, ...], sql: Sql) -> list[str]:
+    """MariaDB: a CHECK constraint kept by BEFORE INSERT/UPDATE triggers, which reject a row whose
+    ``expression`` is false with the error a CHECK raises (4025, SQLSTATE 23000), then the existing
+    rows checked (SQLSTATE 45000 when one is false). Creating a trigger waits only for the writes in
+    flight; adding the CHECK itself copies the table. ``CREATE OR REPLACE``: a run that failed on
+    existing rows can be repeated once they are fixed."""
+    _block(sql, f"the check of {table}'s rows before enforcing {name}")
+    on_new = _on_new(expression, columns, sql)
+    message = f"CONSTRAINT `{name}` failed for `{table}`"
+    body = (f"FOR EACH ROW\nBEGIN\n  IF NOT ({on_new}) THEN\n"
+            f"    SIGNAL SQLSTATE '23000' SET MYSQL_ERRNO = 4025, MESSAGE_TEXT = '{message}';\n  END IF;\nEND")
+    ins, upd = check_trigger_names(table, name)
+    t = sql.q(table)
+    fix = f"rows of {table} violate {name}: fix them, then run the contract step again"
+    return [f"CREATE OR REPLACE TRIGGER {sql.q(ins)} BEFORE INSERT ON {t} {body}",
+            f"CREATE OR REPLACE TRIGGER {sql.q(upd)} BEFORE UPDATE ON {t} {body}",
+            f"BEGIN NOT ATOMIC\n  IF EXISTS (SELECT 1 FROM {t} WHERE NOT ({expression})) THEN\n"
+            f"    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{fix}';\n  END IF;\nEND"]
+
+
 def orphan_check(table: str, columns: list[str], ref: str, ref_columns: list[str], sql: Sql) -> str:
     """MariaDB: fail (SQLSTATE 45000) when a row of ``table`` references no row of ``ref``."""
     _block(sql, f"the check of {table}'s rows before its foreign key")
@@ -130,4 +175,5 @@ def orphan_check(table: str, columns: list[str], ref: str, ref_columns: list[str
             f"    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{message}';\n  END IF;\nEND")
 
 
-__all__ = ["Shadow", "backfill", "drop_triggers", "orphan_check", "sync_triggers", "trigger_names"]
+__all__ = ["Shadow", "backfill", "check_trigger_names", "check_triggers", "drop_triggers", "expression_columns",
+           "orphan_check", "sync_triggers", "trigger_names"]

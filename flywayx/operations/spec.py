@@ -85,7 +85,7 @@ SCHEMAS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "add_index": ({"table": _S, "name": _S, "columns": _L}, {"unique": _B}),
     "add_foreign_key": ({"table": _S, "name": _S, "columns": _L, "ref_table": _S, "ref_columns": _L},
                         {"on_delete": _S}),
-    "add_check": ({"table": _S, "name": _S, "expression": _S}, {}),
+    "add_check": ({"table": _S, "name": _S, "expression": _S}, {"enforce": _S}),
     "drop_table": ({"table": _S}, {}),
     "rename_table": ({"from": _S, "to": _S}, {}),
     "backfill": ({"table": _S, "column": _S, "expression": _S}, {"key": _S, "batch": _I, "where": _S}),
@@ -111,27 +111,52 @@ _COLUMN_KEYS = {"name", "type", "nullable", "default", "primary_key"}
 
 
 def parse(text: str, path: str) -> OperationFile:
-    """The operations of ``text`` (the file at ``path``), checked; raises OperationError."""
+    """The operations of ``text`` (the file at ``path``), checked; raises the first OperationError."""
+    parsed, problems = check(text, path)
+    if problems:
+        raise problems[0]
+    assert parsed is not None
+    return parsed
+
+
+def check(text: str, path: str) -> tuple[OperationFile | None, list[OperationError]]:
+    """Every problem of the file — each with its ``line`` in ``details``, at most one per operation —
+    and the parsed file when there is none (``flywayx lint`` reports them all)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise OperationError(f"{path}: not valid TOML: {err}", hint="see docs/online-upgrades.md for the format",
-                             path=path) from None
+        at = re.search(r"at line (\d+)", str(err))
+        return None, [OperationError(f"{path}: not valid TOML: {err}", hint="see docs/online-upgrades.md for the "
+                                     "format", path=path, line=int(at.group(1)) if at else 1)]
+    problems = []
     unknown = sorted(set(data) - {"contract_version", "operations"})
     if unknown:
-        raise OperationError(f"{path}: unknown top-level key(s) {', '.join(unknown)}",
-                             hint="an operations file has contract_version and [[operations]] tables", path=path)
-    items = data.get("operations")
-    if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
-        raise OperationError(f"{path}: no [[operations]] tables", path=path,
-                             hint='start each operation with [[operations]] and op = "..."')
-    lines = _header_lines(text)
-    ops = tuple(_operation(item, n, lines[n - 1] if n <= len(lines) else 0, path) for n, item in
-                enumerate(items, start=1))
+        problems.append(OperationError(f"{path}: unknown top-level key(s) {', '.join(unknown)}", path=path, line=1,
+                                       hint="an operations file has contract_version and [[operations]] tables"))
     contract = data.get("contract_version")
     if contract is not None and not isinstance(contract, str):
-        raise OperationError(f"{path}: contract_version must be a string such as \"5.1\"", path=path)
-    return OperationFile(path, ops, contract, text)
+        problems.append(OperationError(f"{path}: contract_version must be a string such as \"5.1\"", path=path,
+                                       line=_key_line(text, "contract_version"), hint='e.g. contract_version = "5.1"'))
+    items = data.get("operations")
+    if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
+        return None, [*problems, OperationError(f"{path}: no [[operations]] tables", path=path, line=1,
+                                                hint='start each operation with [[operations]] and op = "..."')]
+    lines = _header_lines(text)
+    ops = []
+    for n, item in enumerate(items, start=1):
+        line = lines[n - 1] if n <= len(lines) else 0
+        try:
+            ops.append(_operation(item, n, line, path))
+        except OperationError as err:
+            err.details.setdefault("line", line)
+            problems.append(err)
+    if problems:
+        return None, problems
+    return OperationFile(path, tuple(ops), contract, text), []
+
+
+def _key_line(text: str, key: str) -> int:
+    return next((i for i, ln in enumerate(text.splitlines(), start=1) if ln.strip().startswith(key)), 1)
 
 
 def _header_lines(text: str) -> list[int]:
@@ -219,6 +244,9 @@ def _check_meaning(op: Operation, where: str, path: str) -> None:
     if op.op == "create_table":
         for c in op.args["columns"]:
             column_spec(c, where, path)
+    if op.op == "add_check" and op.args.get("enforce", "check") not in ("check", "trigger"):
+        raise OperationError(f"{where}: add_check.enforce must be \"check\" or \"trigger\"", path=path,
+                             hint='"trigger" (MySQL/MariaDB): triggers reject the rows, the table is not copied')
     if op.op == "raw_sql" and op.args["phase"] not in PHASES:
         raise OperationError(f"{where}: raw_sql.phase must be one of {', '.join(PHASES)}", path=path)
     if op.op == "change_type" and "down" not in op.args and "old_type" not in op.args:
@@ -227,4 +255,4 @@ def _check_meaning(op: Operation, where: str, path: str) -> None:
 
 
 __all__ = ["CONTRACT_OPS", "OPERATIONS", "PHASES", "ColumnSpec", "Operation", "OperationError", "OperationFile",
-           "column_spec", "contract_version_of", "has_contract", "parse"]
+           "check", "column_spec", "contract_version_of", "has_contract", "parse"]

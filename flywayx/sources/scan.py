@@ -78,6 +78,7 @@ class ScanResult:
     invalid: list[InvalidName] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     undo: list[Migration] = field(default_factory=list)  # Flyway Teams undo files: known, never run
+    operation_errors: list[FlywayxError] = field(default_factory=list)  # only with keep_operation_errors
 
     @property
     def versioned(self) -> list[Migration]:
@@ -109,6 +110,7 @@ class _Collector:
     warnings: list[str] = field(default_factory=list)
     undo: list[Migration] = field(default_factory=list)
     unreadable: list[FoundFile] = field(default_factory=list)  # named like a migration, not a readable file
+    operation_errors: list[FlywayxError] = field(default_factory=list)  # operations files that do not parse
     take_migrations: bool = True
     take_callbacks: bool = True
     listed: set[str] = field(default_factory=set)  # every path the walk found (``script_config``)
@@ -240,7 +242,11 @@ def _add_operations(file: FoundFile, filename: str, col: _Collector) -> None:
     first = _migration(file, name, col)
     col.migrations.append(first)
     text = read_migration_text(file.path, first.encoding or col.config.encoding, col.config.detect_encoding)
-    parsed = operations.parse(text, file.script)
+    try:
+        parsed = operations.parse(text, file.script)
+    except operations.OperationError as err:
+        col.operation_errors.append(err)
+        return
     if not operations.has_contract(parsed):
         return
     assert first.version is not None
@@ -383,11 +389,13 @@ def _collect(locations: Sequence[str], col: _Collector) -> None:
 
 
 def scan(config: Config, placeholders: Mapping[str, str] | None = None, *,
-         releases: Sequence[Version] = ()) -> ScanResult:
+         releases: Sequence[Version] = (), keep_operation_errors: bool = False) -> ScanResult:
     """Resolve every migration and callback in ``config.locations`` (see the module docstring).
 
     ``releases`` are the declared release versions, used only to resolve compact alias names
-    (``V_410_B.sql``). Raises typed errors only.
+    (``V_410_B.sql``). Raises typed errors only: an operations file that does not parse raises its
+    first problem, unless ``keep_operation_errors`` (``flywayx lint``, which reports them all) keeps
+    them in ``ScanResult.operation_errors``.
     """
     col = _Collector(config, NamingConfig.from_config(config), placeholders or {}, releases)
     separate = bool(config.callback_locations)
@@ -398,8 +406,11 @@ def scan(config: Config, placeholders: Mapping[str, str] | None = None, *,
         _collect(config.callback_locations, col)
     _unreadable_problems(col)
     _naming_problems(col)
+    if col.operation_errors and not keep_operation_errors:
+        raise col.operation_errors[0]
     migrations = sorted(col.migrations, key=_resolved_order)
     check_duplicates(migrations)
     undo = sorted(col.undo, key=_resolved_order)
     check_duplicates(undo)
-    return ScanResult(migrations, order_callbacks(col.callbacks), col.invalid, col.warnings, undo)
+    return ScanResult(migrations, order_callbacks(col.callbacks), col.invalid, col.warnings, undo,
+                      col.operation_errors)
