@@ -157,7 +157,7 @@ def say(ctx: click.Context, text: str) -> None:
 
 def run(args: list[str], prog_name: str) -> int:
     """Run the CLI; return the exit code. No traceback reaches the user."""
-    from flywayx.cli import acs, commands, extras, gitflow, lines, online, safety  # noqa: F401 - registers the commands on ``cli``
+    from flywayx.cli import commands, extras, gitflow, lines, online, plugins, safety  # noqa: F401 - registers the commands on ``cli``
     from flywayx.config.load import split_flyway_args
 
     try:

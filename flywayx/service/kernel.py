@@ -27,7 +27,7 @@ from flywayx.model.results import Header
 from flywayx.model.work import Work
 from flywayx.plan.info import InfoOptions, InfoResult, compute_info
 from flywayx.plan.mixed import check_mixed
-from flywayx.sources.acs.session import effective_init_sql
+from flywayx.plugins import session_init_sql
 from flywayx.sources.checksum import read_migration_text
 from flywayx.sources.placeholders import (
     builtin_placeholders,
@@ -110,7 +110,7 @@ def _connect(config: Config, read_only: bool = False) -> Database:
     return connect(config.url, user=config.user, password=config.password,
                    connect_retries=config.connect_retries,
                    connect_retries_interval=config.connect_retries_interval,
-                   init_sql=effective_init_sql(config.init_sql, os.environ),
+                   init_sql=session_init_sql(config.init_sql, os.environ),
                    read_only=read_only, connect_timeout=config.connect_timeout,
                    socket_timeout=config.socket_timeout)
 
