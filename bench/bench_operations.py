@@ -43,7 +43,7 @@ SERVERS = {"mariadb": ("mysql://root@127.0.0.1:3306/{db}", {"host": "127.0.0.1",
                                                                         "user": "postgres", "password": ""})}
 
 
-IDLE_SECONDS = 3.0
+IDLE_SECONDS = 3.0  # --idle
 
 
 def _admin(dialect: str, sql: str) -> None:
@@ -67,7 +67,7 @@ def _flywayx(*args: str) -> float:
     return time.monotonic() - started
 
 
-def measure(dialect: str, operation: str, rows: int) -> dict[str, Any]:
+def measure(dialect: str, operation: str, rows: int, idle: float = IDLE_SECONDS) -> dict[str, Any]:
     name = f"i18bench_{os.getpid()}_{operation}"
     url, params = SERVERS[dialect]
     params = {**params, ("database" if dialect == "mariadb" else "dbname"): name}
@@ -86,7 +86,7 @@ def measure(dialect: str, operation: str, rows: int) -> dict[str, Any]:
             old = App(dialect, params, scenario.old, OLD_BASE, rows, max_seconds=3600)
             time.sleep(0.5)
             idle_from = time.monotonic()
-            time.sleep(IDLE_SECONDS)  # the noise floor: the same app, no migration running
+            time.sleep(idle)  # the noise floor: the same app, no migration running
             t0 = time.monotonic()
             expand = _flywayx(*base, "migrate", "--to", "1.1.0", "--phase", "expand")
             t1 = time.monotonic()
@@ -113,6 +113,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--ops", default=",".join(sorted(SCENARIOS)))
     parser.add_argument("--servers", default="mariadb,postgresql")
+    parser.add_argument("--idle", type=float, default=IDLE_SECONDS,
+                        help="seconds the old app runs alone before expand: the noise floor's window")
     args = parser.parse_args()
     print(f"rows: {args.rows:,}\n")
     print("| operation | database | expand (s) | longest stall during expand (ms) | contract (s) "
@@ -120,7 +122,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     for operation in args.ops.split(","):
         for dialect in args.servers.split(","):
-            r = measure(dialect, operation, args.rows)
+            r = measure(dialect, operation, args.rows, args.idle)
             print(f"| {operation} | {'MariaDB' if dialect == 'mariadb' else 'PostgreSQL'} | {r['expand_s']:.2f} "
                   f"| {r['expand_stall_ms']:.0f} | {r['contract_s']:.2f} | {r['contract_stall_ms']:.0f} "
                   f"| {r['idle_stall_ms']:.0f} | {r['load']:.1f} | {r['errors']}"

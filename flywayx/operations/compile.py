@@ -60,6 +60,7 @@ from flywayx.operations.shadow import (
 from flywayx.operations.spec import ColumnSpec, Operation, OperationError, OperationFile, column_spec, has_contract
 
 DEFAULT_BATCH = 1000
+DEFAULT_PAUSE = 1.0  # after each batch, wait as long as it took (bench/bench_operations.py, docs/benchmarks.md)
 
 
 @dataclass
@@ -207,7 +208,8 @@ def _shadow(op: Operation, acc: _Acc, s: Shadow, typ: str) -> None:
     for stmt in sync_triggers(s, sql):
         acc.add("expand", stmt)
     acc.add("data", backfill(t, s.new, s.up, op.get("key", "id"), op.get("batch", DEFAULT_BATCH),
-                             f"{sql.q(s.new)} IS NULL AND {sql.q(s.old)} IS NOT NULL", sql), transactional=sql.mysql)
+                             f"{sql.q(s.new)} IS NULL AND {sql.q(s.old)} IS NOT NULL", sql,
+                             op.get("pause", DEFAULT_PAUSE)), transactional=sql.mysql)
     triggers = {f"trigger:{n}" for n in trigger_names(s)}
     acc.touch("expand", {f"column:{t}.{s.new}", *triggers, *_order(acc, t)}, {f"column:{t}.{s.old}"})
     acc.touch("data", {f"column:{t}.{s.new}"}, {f"column:{t}.{s.old}", f"column:{t}.{op.get('key', 'id')}"})
@@ -322,7 +324,7 @@ def _rename_table_mysql(acc: _Acc, old: str, new: str) -> None:
 def _backfill(op: Operation, acc: _Acc) -> None:
     t, c = op.text("table"), op.text("column")
     acc.add("data", backfill(t, c, op.text("expression"), op.get("key", "id"), op.get("batch", DEFAULT_BATCH),
-                             op.get("where"), acc.sql), transactional=acc.sql.mysql)
+                             op.get("where"), acc.sql, op.get("pause", DEFAULT_PAUSE)), transactional=acc.sql.mysql)
     acc.touch("data", {f"column:{t}.{c}"}, {f"table:{t}"})
 
 

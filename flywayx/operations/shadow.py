@@ -13,8 +13,9 @@ only touches rows whose new column is NULL; so on MariaDB (one trigger per event
 is created before the INSERT trigger, never leaving a filled new column that an update made stale.
 
 A backfill walks the table by ranges of an integer key (``batch`` keys per statement, the next range
-starting at the next existing key, so gaps in the keys cost nothing), committing after each range,
-so no write waits for more than one range: MariaDB/MySQL in a ``BEGIN NOT ATOMIC``
+starting at the next existing key, so gaps in the keys cost nothing), committing after each range
+and pausing after it (``pause`` times the range's duration), so no write waits for more than one
+range nor queues behind the copy's log writes: MariaDB/MySQL in a ``BEGIN NOT ATOMIC``
 block under READ COMMITTED (no gap locks, so the running release's inserts never wait; the session's
 level is restored, also on failure), PostgreSQL in a ``DO`` block (outside a transaction, so
 ``COMMIT`` is allowed).
@@ -97,25 +98,30 @@ def _block(sql: Sql, what: str) -> None:
                                   "a stored procedure (docs/online-upgrades.md, \"MySQL\")")
 
 
-def backfill(table: str, column: str, expression: str, key: str, batch: int, where: str | None, sql: Sql) -> str:
-    """One block that sets ``column = expression`` range by range of ``key``, committing after each."""
+def backfill(table: str, column: str, expression: str, key: str, batch: int, where: str | None, sql: Sql,
+             pause: float = 1.0) -> str:
+    """One block that sets ``column = expression`` range by range of ``key``, committing after each and
+    then waiting ``pause`` times as long as the range took (1: the copy works at most half the time), so
+    the commits of the running applications do not queue behind the copy's log writes."""
     _block(sql, f"the batched backfill of {table}.{column}")
     k = sql.q(key)
     cond = f"{k} >= fx_lo AND {k} < fx_lo + {batch}" + (f" AND ({where})" if where else "")
     update = sql.update(table, column, expression, cond)
     t = sql.q(table)
     if sql.mysql:
+        rest = (f"    DO SLEEP(TIMESTAMPDIFF(MICROSECOND, fx_t, SYSDATE(6)) * {pause:g} / 1000000);\n" if pause else "")
         return (f"BEGIN NOT ATOMIC\n  DECLARE fx_lo BIGINT DEFAULT (SELECT MIN({k}) FROM {t});\n"
                 f"  DECLARE fx_iso VARCHAR(40) DEFAULT @@session.tx_isolation;\n"
-                f"  DECLARE fx_hi BIGINT DEFAULT (SELECT MAX({k}) FROM {t});\n"
+                f"  DECLARE fx_hi BIGINT DEFAULT (SELECT MAX({k}) FROM {t});\n  DECLARE fx_t DATETIME(6);\n"
                 f"  DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN SET SESSION tx_isolation = fx_iso; RESIGNAL; END;\n"
                 f"  SET SESSION tx_isolation = 'READ-COMMITTED';  -- no gap locks: inserts never wait\n"
-                f"  WHILE fx_lo <= fx_hi DO\n    {update};\n    COMMIT;\n"
+                f"  WHILE fx_lo <= fx_hi DO\n    SET fx_t = SYSDATE(6);\n    {update};\n    COMMIT;\n{rest}"
                 f"    SET fx_lo = (SELECT MIN({k}) FROM {t} WHERE {k} >= fx_lo + {batch});\n"
                 f"  END WHILE;\n  SET SESSION tx_isolation = fx_iso;\nEND")
-    return (f"DO $fx$\nDECLARE fx_lo bigint; fx_hi bigint;\nBEGIN\n"
+    rest = f"    PERFORM pg_sleep(extract(epoch FROM clock_timestamp() - fx_t) * {pause:g});\n" if pause else ""
+    return (f"DO $fx$\nDECLARE fx_lo bigint; fx_hi bigint; fx_t timestamptz;\nBEGIN\n"
             f"  SELECT min({k}), max({k}) INTO fx_lo, fx_hi FROM {t};\n"
-            f"  WHILE fx_lo <= fx_hi LOOP\n    {update};\n    COMMIT;\n"
+            f"  WHILE fx_lo <= fx_hi LOOP\n    fx_t := clock_timestamp();\n    {update};\n    COMMIT;\n{rest}"
             f"    SELECT min({k}) INTO fx_lo FROM {t} WHERE {k} >= fx_lo + {batch};\n"
             f"  END LOOP;\nEND\n$fx$")
 

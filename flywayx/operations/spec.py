@@ -71,16 +71,17 @@ class OperationFile:
     text: str = field(default="", repr=False)
 
 
-_S, _B, _I, _L, _C = "str", "bool", "int", "list", "column"
+_S, _B, _I, _L, _C, _N = "str", "bool", "int", "list", "column", "number"
 # op -> (required keys, optional keys); each key with its value type
 SCHEMAS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "create_table": ({"table": _S, "columns": _L}, {}),
     "add_column": ({"table": _S, "column": _C}, {"after": _S}),
     "drop_column": ({"table": _S, "column": _S}, {}),
     "rename_column": ({"table": _S, "from": _S, "to": _S, "type": _S},
-                      {"nullable": _B, "key": _S, "batch": _I}),
+                      {"nullable": _B, "key": _S, "batch": _I, "pause": _N}),
     "change_type": ({"table": _S, "column": _S, "type": _S, "to": _S},
-                    {"old_type": _S, "up": _S, "down": _S, "nullable": _B, "key": _S, "batch": _I}),
+                    {"old_type": _S, "up": _S, "down": _S, "nullable": _B, "key": _S, "batch": _I,
+                     "pause": _N}),
     "set_not_null": ({"table": _S, "column": _S}, {"type": _S}),
     "add_index": ({"table": _S, "name": _S, "columns": _L}, {"unique": _B}),
     "add_foreign_key": ({"table": _S, "name": _S, "columns": _L, "ref_table": _S, "ref_columns": _L},
@@ -88,7 +89,8 @@ SCHEMAS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "add_check": ({"table": _S, "name": _S, "expression": _S}, {"enforce": _S}),
     "drop_table": ({"table": _S}, {}),
     "rename_table": ({"from": _S, "to": _S}, {}),
-    "backfill": ({"table": _S, "column": _S, "expression": _S}, {"key": _S, "batch": _I, "where": _S}),
+    "backfill": ({"table": _S, "column": _S, "expression": _S},
+                 {"key": _S, "batch": _I, "where": _S, "pause": _N}),
     "raw_sql": ({"sql": _S, "phase": _S}, {"reads": _L, "writes": _L, "dialect": _S}),
 }
 OPERATIONS = tuple(SCHEMAS)
@@ -193,10 +195,11 @@ def _check_value(where: str, kind: str, value: Any, path: str) -> None:
     ok = {"str": isinstance(value, str) and value.strip() != "", "bool": isinstance(value, bool),
           "int": isinstance(value, int) and not isinstance(value, bool) and value > 0,
           "list": isinstance(value, list) and bool(value),
+          "number": isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 100,
           "column": isinstance(value, dict)}[kind]
     if not ok:
         words = {"str": "a non-empty string", "bool": "true or false", "int": "a positive integer",
-                 "list": "a non-empty list", "column": "a table { name = ..., type = ... }"}
+                 "list": "a non-empty list", "number": "a number from 0 to 100", "column": "a table { name = ..., type = ... }"}
         raise OperationError(f"{where} must be {words[kind]}", path=path)
 
 
