@@ -199,7 +199,8 @@ def _check_value(where: str, kind: str, value: Any, path: str) -> None:
           "column": isinstance(value, dict)}[kind]
     if not ok:
         words = {"str": "a non-empty string", "bool": "true or false", "int": "a positive integer",
-                 "list": "a non-empty list", "number": "a number from 0 to 100", "column": "a table { name = ..., type = ... }"}
+                 "list": "a non-empty list", "number": "a number from 0 to 100",
+                 "column": "a table { name = ..., type = ... }"}
         raise OperationError(f"{where} must be {words[kind]}", path=path)
 
 
