@@ -73,3 +73,31 @@ def test_small_projects_and_the_switch_analyse_in_process(jobs: Jobs, monkeypatc
     monkeypatch.setenv("FLYWAYX_ANALYSIS_WORKER", "0")
     off = Footprints(jobs, "mariadb", None)
     assert off._pid is None
+
+
+def _square_noting_pid(x: int) -> tuple[int, int]:
+    return x * x, os.getpid()
+
+
+def test_spread_maps_in_order_over_forked_children(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flywayx.service.forks import spread
+
+    _worker_allowed(monkeypatch)
+    items = list(range(40))
+    got = spread(_square_noting_pid, items, [1] * 40, min_weight=10)
+    assert [v for v, _ in got] == [x * x for x in items]
+    assert len({pid for _, pid in got}) == 2  # half of it ran in a child
+    assert len({pid for _, pid in spread(_square_noting_pid, items, [1] * 40, min_weight=100)}) == 1
+
+
+def test_a_failing_child_group_is_computed_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flywayx.service.forks import spread
+
+    _worker_allowed(monkeypatch)
+    parent = os.getpid()
+
+    def fragile(x: int) -> int:
+        if os.getpid() != parent:
+            raise RuntimeError("a child that dies")
+        return -x
+    assert spread(fragile, list(range(10)), [5] * 10, min_weight=1) == [-x for x in range(10)]
