@@ -152,13 +152,14 @@ def lint_locations(config: Config, dialect: str | None = None, *, policy_file: P
     ``fail_on=warning`` unless ``fail_on`` is given. ``cluster="galera"`` adds the Galera rules.
     """
     chosen = dialect or (config.url.dialect if config.url is not None else None)
+    either = dialect is None and (chosen or LINT_DEFAULT_DIALECT) == "mysql"  # a mysql:// URL may be MariaDB
     dialect = chosen or LINT_DEFAULT_DIALECT
     path = policy_file or find_policy_file(config)
     policy = load_policy(path) if path is not None else LintPolicy()
     threshold = fail_on or ("warning" if ci else None)
     if threshold is not None:
         policy = replace(policy, fail_on=parse_severity(threshold, "--fail-on"))
-    targets, skipped, (checked, from_operations) = lint_targets(config, dialect)
+    targets, skipped, (checked, from_operations) = lint_targets(config, dialect, mysql_or_mariadb=either)
     findings = lint(targets, policy) + ptosc_findings(targets, dialect, policy)
     findings += [replace(f, severity=policy.severity_of(f.rule, f.severity)) for f in from_operations
                  if f.rule not in policy.disabled]
@@ -170,10 +171,13 @@ def lint_locations(config: Config, dialect: str | None = None, *, policy_file: P
                    dialect_assumed=chosen is None)
 
 
-def lint_targets(config: Config, dialect: str) -> tuple[list[LintTarget], list[str], tuple[int, list[Finding]]]:
+def lint_targets(config: Config, dialect: str, *, mysql_or_mariadb: bool = False
+                 ) -> tuple[list[LintTarget], list[str], tuple[int, list[Finding]]]:
     """One LintTarget per SQL versioned/baseline/repeatable migration, in Flyway's order; the Python
     migrations skipped; how many operations files were checked and their findings
-    (flywayx/operations/lint.py, and the phase each ``raw_sql`` declares checked against the analyser's)."""
+    (flywayx/operations/lint.py, and the phase each ``raw_sql`` declares checked against the analyser's).
+    ``mysql_or_mariadb``: the server may be either (a ``mysql://`` URL, no ``--dialect``): operations files
+    are checked for MariaDB, and what MySQL would refuse is a warning."""
     placeholders = _offline_placeholders(config)
     found = scan(config, placeholders, keep_operation_errors=True)
     graph = _graph_or_none(config, found.migrations) if not found.operation_errors else None
@@ -182,7 +186,9 @@ def lint_targets(config: Config, dialect: str) -> tuple[list[LintTarget], list[s
     for m in found.migrations:
         if operations.is_operations(m.path):
             if not operations.is_contract_part(m.script):
-                from_operations += _lint_operations(m, config, dialect)
+                from_operations += _lint_operations(m, config, "mariadb" if mysql_or_mariadb else dialect)
+                if mysql_or_mariadb:
+                    from_operations += _mysql_refusals(m, config)
                 checked += 1
             continue
         if m.is_python:
@@ -195,6 +201,16 @@ def lint_targets(config: Config, dialect: str) -> tuple[list[LintTarget], list[s
 
 
 _PHASE_RANK = {Phase.EXPAND: 0, Phase.DATA: 1, Phase.CONTRACT: 2}
+
+
+def _mysql_refusals(m: Migration, config: Config) -> list[Finding]:
+    """What MySQL (not MariaDB) would refuse in an operations file, as warnings."""
+    from flywayx.operations.lint import lint_file
+
+    text = read_migration_text(m.path, m.encoding or config.encoding, config.detect_encoding)
+    return [replace(f, severity=Severity.WARNING, message=f.message.replace(
+                "MySQL is not supported", "if the server is MySQL, not MariaDB: MySQL is not supported", 1))
+            for f in lint_file(text, m.script, "mysql")[1] if "MySQL is not supported" in f.message]
 
 
 def _lint_operations(m: Migration, config: Config, dialect: str) -> list[Finding]:

@@ -121,3 +121,16 @@ def test_mysql_refuses_the_steps_that_need_a_mariadb_block_with_one_line_and_a_h
     assert "MariaDB or PostgreSQL" in found[0]["fix"]
     explained = cli_run("explain", "--dialect", "mysql", str(tmp_path / "sql" / "V1.1.0.1__r.toml"))
     assert "error: " in explained.out and "BEGIN NOT ATOMIC" in explained.out
+
+
+def test_a_mysql_url_may_be_mariadb_so_what_only_mysql_refuses_is_a_warning(
+        tmp_path: Path, cli_run: Callable[..., CliResult]) -> None:
+    rename = ('[[operations]]\nop = "rename_column"\ntable = "item"\nfrom = "email"\nto = "mail"\n'
+              'type = "VARCHAR(100)"\n')
+    _lint(tmp_path, cli_run, {"V1.1.0.1__r.toml": rename}, dialect="mariadb")
+    ran = cli_run("--url", "mysql://root@127.0.0.1:1/nowhere", "--locations", str(tmp_path / "sql"), "lint",
+                  "--output-type", "json")  # lint needs no database: nothing listens on port 1
+    assert ran.code == 0, ran.err
+    found = ran.json()["findings"]
+    assert _where(found) == [("V1.1.0.1__r.toml", 1, "operations-file", "warning")]
+    assert "if the server is MySQL, not MariaDB" in found[0]["message"]
