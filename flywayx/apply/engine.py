@@ -163,6 +163,9 @@ def _loop(db: Database, history: HistoryTable, own: OwnTables, source: StepSourc
     expected = token = source.token
     lock = (lambda: nullcontext()) if opts.dry_run else opts.lock
     while True:
+        if not opts.dry_run:  # the token and the session reset travel behind the lock (MySQL, PostgreSQL)
+            db.prefetch(history.token_sql(own.running_sql()))
+            db.restore_session(opts.apply.default_schema, ahead=True)
         with lock():
             if not opts.dry_run:
                 token = history_token(history, own)

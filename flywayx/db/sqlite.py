@@ -148,7 +148,7 @@ class SqliteDatabase(DbapiDatabase):
              ) -> AbstractContextManager[None]:
         return file_lock(self.path, timeout)
 
-    def restore_session(self, default_schema: str) -> None:
+    def restore_session(self, default_schema: str, *, ahead: bool = False) -> None:
         """Nothing to restore: SQLite has no session schema or role."""
         return None
 

@@ -25,13 +25,14 @@ never depends on whether the worker ran.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import json
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from flywayx.model import Migration, Statement
 from flywayx.model.footprint import Footprint
-from flywayx.service.forks import Forked, cpus_for_workers
+from flywayx.service.forks import Forked, cpus_for_workers, spread_groups
 from flywayx.sources.analysis_cache import AnalysisCache
 from flywayx.statements.analyze import Context, analyze_migration, make_context
 from flywayx.statements.analyze.builder import Tracked
@@ -55,10 +56,13 @@ Slots = Mapping[str, Slot]  # script -> slot
 
 
 def footprints_now(jobs: Jobs, dialect: str, server_version: str | None, cache: AnalysisCache | None = None,
-                   slots: Slots | None = None) -> dict[str, Footprint]:
+                   slots: Slots | None = None, *, over_cores: bool = False) -> dict[str, Footprint]:
     """Each script's combined footprint, one analysis context carried through in order; taken from
-    ``cache`` where its entry (``slots``) was analysed from the same context, stored where not."""
+    ``cache`` where its entry (``slots``) was analysed from the same context, stored where not.
+    ``over_cores``: the migrations without an entry are first analysed in parallel from guessed
+    contexts (``guesses``); a guess is taken only where the real context agrees with it."""
     ctx = make_context(dialect, server_version)
+    guessed = guesses(jobs, dialect, server_version, slots if cache is not None else None) if over_cores else {}
     out: dict[str, Footprint] = {}
     for script, stmts in jobs:
         slot = slots.get(script) if slots is not None and cache is not None else None
@@ -66,7 +70,12 @@ def footprints_now(jobs: Jobs, dialect: str, server_version: str | None, cache: 
         if reused is not None:
             out[script] = reused[1]
             continue
-        done = analyse_tracked(stmts, dialect, ctx)
+        guess = guessed.get(script)
+        if guess is not None and _agrees(guess.before, ctx.types):
+            _move(guess.after, ctx.types)
+            done = guess
+        else:
+            done = analyse_tracked(stmts, dialect, ctx)
         if cache is not None and slot is not None:
             store(cache, slot, stmts, done)
         out[script] = done.combined
@@ -75,28 +84,51 @@ def footprints_now(jobs: Jobs, dialect: str, server_version: str | None, cache: 
     return out
 
 
-def reuse(entry: Mapping[str, Any] | None, ctx: Context) -> tuple[list[Any], Footprint] | None:
-    """(per-statement footprints as stored, the combined footprint) of a cache entry analysed from a
-    context that agrees with ``ctx``, whose state it then moves on; None when it cannot be used."""
-    prints = entry.get("prints") if entry is not None else None
-    if not isinstance(prints, dict):
-        return None
-    before, after, parts = prints.get("before"), prints.get("after"), prints.get("parts")
-    if not (isinstance(before, dict) and isinstance(after, dict) and _is_state(before) and _is_state(after)
-            and isinstance(parts, list)):
-        return None
-    types = ctx.types
-    if any(types.get(k) != v for k, v in before.items()):
-        return None
-    try:
-        combined = load_footprint(prints.get("combined"))
-    except ValueError:
-        return None
+def guesses(jobs: Jobs, dialect: str, server_version: str | None, slots: Slots | None) -> dict[str, Tracing]:
+    """The analysis of every migration without a cache entry, spread over the cores: each core takes
+    a contiguous run of them and carries its own context through it from a fresh one. The first run's
+    analyses are exact; a later one's are right wherever the real context agrees on what they read
+    (``Tracing.before``), which ``footprints_now`` checks, analysing again where it does not."""
+    todo = [(script, stmts) for script, stmts in jobs
+            if slots is None or script not in slots or slots[script].entry is None]
+
+    def run(group: Sequence[tuple[str, Sequence[Statement]]]) -> list[Tracing]:
+        ctx = make_context(dialect, server_version)
+        return [analyse_tracked(stmts, dialect, ctx) for _, stmts in group]
+    done = spread_groups(run, todo, [len(stmts) for _, stmts in todo], 2 * BACKGROUND_MIN_STATEMENTS)
+    return {script: tracing for (script, _), tracing in zip(todo, done, strict=True)}
+
+
+def _agrees(before: Mapping[str, str | None], types: MutableMapping[str, str]) -> bool:
+    return all(types.get(k) == v for k, v in before.items())
+
+
+def _move(after: Mapping[str, str | None], types: MutableMapping[str, str]) -> None:
     for k, v in after.items():
         if v is None:
             types.pop(k, None)
         else:
             types[k] = v
+
+
+def reuse(entry: Mapping[str, Any] | None, ctx: Context) -> tuple[str, Footprint] | None:
+    """(per-statement footprints as stored: a JSON text, decoded only by who needs them; the combined
+    footprint) of a cache entry analysed from a context that agrees with ``ctx``, whose state it then
+    moves on; None when it cannot be used."""
+    prints = entry.get("prints") if entry is not None else None
+    if not isinstance(prints, dict):
+        return None
+    before, after, parts = prints.get("before"), prints.get("after"), prints.get("parts")
+    if not (isinstance(before, dict) and isinstance(after, dict) and _is_state(before) and _is_state(after)
+            and isinstance(parts, str)):
+        return None
+    if not _agrees(before, ctx.types):
+        return None
+    try:
+        combined = load_footprint(prints.get("combined"))
+    except ValueError:
+        return None
+    _move(after, ctx.types)
     return parts, combined
 
 
@@ -134,7 +166,8 @@ def store(cache: AnalysisCache, slot: Slot, stmts: Sequence[Statement], done: Tr
     cache.put(slot.key, {
         "statements": dump_statements(list(stmts)), "content_id": slot.content_id,
         "prints": {"before": done.before, "after": done.after,
-                   "parts": [dump_footprint(p) for p in done.parts], "combined": dump_footprint(done.combined)}})
+                   "parts": json.dumps([dump_footprint(p) for p in done.parts], separators=(",", ":")),
+                   "combined": dump_footprint(done.combined)}})
 
 
 class Footprints:
@@ -148,7 +181,7 @@ class Footprints:
         fresh = [stmts for script, stmts in jobs if cache is None or slots is None or script not in slots
                  or slots[script].entry is None]
         if _worth_a_worker(sum(len(stmts) for stmts in fresh)):
-            self._worker = Forked(lambda: footprints_now(*self._args))
+            self._worker = Forked(lambda: footprints_now(*self._args, over_cores=True))
 
     @property
     def _pid(self) -> int | None:

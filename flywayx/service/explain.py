@@ -8,6 +8,7 @@ and the analyser's ``notes`` when it has any."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from typing import Any
 
@@ -60,8 +61,8 @@ def _analysed(sql: str, dialect: str, path: str, cache: AnalysisCache | None) ->
     if entry is not None and reused is not None and isinstance(entry.get("content_id"), str):
         with contextlib.suppress(ValueError, TypeError):
             statements = load_statements(entry.get("statements"))
-            parts = reused[0]
-            if len(parts) == len(statements):
+            parts = json.loads(reused[0])
+            if isinstance(parts, list) and len(parts) == len(statements):
                 return {"content_id": entry["content_id"], "phase": reused[1].phase.value,
                         "statements": [_statement(s, load_footprint(fp))
                                        for s, fp in zip(statements, parts, strict=True)]}

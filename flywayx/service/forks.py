@@ -5,7 +5,8 @@ with ``os._exit`` (nothing of the parent is flushed or closed twice; it never to
 connection). ``result()`` waits for it; None when the child failed, so the caller computes the value
 itself and the answer never depends on whether a child ran. ``spread(fn, items, weights)`` maps ``fn``
 over ``items`` in one child per extra core, in contiguous groups of about equal weight, this process
-doing the last group, and returns the results in order. Only on Linux with two or more usable CPUs,
+doing the last group, and returns the results in order; ``spread_groups`` hands each group whole to
+its function. Only on Linux with two or more usable CPUs,
 and never when ``FLYWAYX_ANALYSIS_WORKER=0``.
 """
 
@@ -22,7 +23,7 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-__all__ = ["Forked", "cpus_for_workers", "spread"]
+__all__ = ["Forked", "cpus_for_workers", "spread", "spread_groups"]
 
 
 def cpus_for_workers() -> int:
@@ -107,20 +108,29 @@ def _groups(weights: Sequence[int], n: int) -> list[range]:
 def spread(fn: Callable[[T], R], items: Sequence[T], weights: Sequence[int], min_weight: int) -> list[R]:
     """``[fn(x) for x in items]``, spread over the usable cores when the total weight is at least
     ``min_weight``; a group whose child fails is computed here."""
+    return spread_groups(lambda group: [fn(x) for x in group], items, weights, min_weight)
+
+
+def spread_groups(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], weights: Sequence[int],
+                  min_weight: int) -> list[R]:
+    """``fn`` over contiguous groups of ``items`` (one group per usable core, about equal weight; one
+    group when the total weight is below ``min_weight``), each giving one result per item, joined in
+    order. ``fn`` sees each group whole, so it may carry state from one item to the next."""
     cpus = cpus_for_workers()
     if cpus < 2 or sum(weights) < min_weight or len(items) < 2:
-        return [fn(x) for x in items]
-    groups = _groups(weights, min(cpus, len(items)))
-    def group(g: range) -> Callable[[], list[R]]:
-        return lambda: [fn(items[i]) for i in g]
+        return fn(items)
+    groups = [items[g.start:g.stop] for g in _groups(weights, min(cpus, len(items)))]
+
+    def group(g: Sequence[T]) -> Callable[[], list[R]]:
+        return lambda: fn(g)
 
     children = [Forked(group(g)) for g in groups[:-1]]
     try:
-        out: list[R] = [fn(items[i]) for i in groups[-1]]
+        out: list[R] = fn(groups[-1])
         done: list[R] = []
         for g, child in zip(groups[:-1], children, strict=True):
             got = child.result()
-            done += got if got is not None and len(got) == len(g) else [fn(items[i]) for i in g]
+            done += got if got is not None and len(got) == len(g) else fn(g)
         return done + out
     finally:
         for child in children:

@@ -135,7 +135,7 @@ def cached_analysis(s: Session, m: Migration, server: str | None) -> tuple[list[
         stmts = split(text, s.dialect, path=m.script)
         cid = content_id(stmts, s.dialect)
     check_mixed(stmts, s.config.mixed, m.script)
-    return stmts, cid, Slot(key, cid, entry)
+    return stmts, cid, Slot(key, cid, {"prints": entry.get("prints")} if entry is not None else None)
 
 
 def _operations_footprint(s: Session, m: Migration) -> Footprint:

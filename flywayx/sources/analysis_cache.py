@@ -77,6 +77,7 @@ class AnalysisCache:
 
     def __init__(self, directory: Path | str) -> None:
         self.root = Path(directory) / FORMAT
+        self._prefix = str(self.root) + os.sep  # entry paths are built as strings: 10,000 a run
         self.stamp = code_stamp()
         self.wrote = 0
         self._made: set[str] = set()
@@ -86,12 +87,13 @@ class AnalysisCache:
         head = f"{self.stamp}\0{dialect}\0{server_version or ''}\0".encode()
         return hashlib.sha256(head + text.encode("utf-8", "surrogatepass")).hexdigest()
 
-    def _path(self, key: str) -> Path:
-        return self.root / key[:2] / key[2:]
+    def entry_path(self, key: str) -> str:
+        """Where the entry of ``key`` lives."""
+        return f"{self._prefix}{key[:2]}{os.sep}{key[2:]}"
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The stored value of ``key``, or None when absent or not a valid entry for this key."""
-        path = self._path(key)
+        path = self.entry_path(key)
         try:
             with open(path, "rb") as f:
                 data = f.read()
@@ -117,7 +119,7 @@ class AnalysisCache:
             try:
                 with os.fdopen(fd, "wb") as out:
                     out.write(data)
-                os.replace(tmp, self._path(key))
+                os.replace(tmp, self.entry_path(key))
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)

@@ -140,8 +140,8 @@ def test_an_entry_is_checked_against_its_key(tmp_path: Path) -> None:
     a, b = cache.entry_key("SELECT 1", "mysql"), cache.entry_key("SELECT 2", "mysql")
     cache.put(a, {"content_id": "A"})
     assert cache.get(a) == {"content_id": "A"}
-    cache._path(b).parent.mkdir(parents=True, exist_ok=True)
-    cache._path(b).write_bytes(cache._path(a).read_bytes())  # a valid entry under the wrong name
+    Path(cache.entry_path(b)).parent.mkdir(parents=True, exist_ok=True)
+    Path(cache.entry_path(b)).write_bytes(Path(cache.entry_path(a)).read_bytes())  # a valid entry under the wrong name
     assert cache.get(b) is None
     assert cache.entry_key("SELECT 1", "postgresql") != a != cache.entry_key("SELECT 1", "mysql", "8.0.36")
 
@@ -192,15 +192,15 @@ def test_pruning_removes_unused_and_excess_entries(tmp_path: Path) -> None:
         cache.put(k, {"k": k})
     now = time.time()
     old = now - (MAX_AGE_DAYS + 1) * 86400
-    os.utime(cache._path(keys[0]), (old, old))
+    os.utime(cache.entry_path(keys[0]), (old, old))
     for i, k in enumerate(keys[1:], 1):
-        os.utime(cache._path(k), (now - 100 * i, now - 100 * i))
+        os.utime(cache.entry_path(k), (now - 100 * i, now - 100 * i))
     assert cache.prune(now, max_entries=3) == 3  # the stale one, then the two least recently used
     assert [k for k in keys if cache.get(k) is not None] == keys[1:4]
     cache.prune_if_due(now)  # the first of the day runs
-    os.utime(cache._path(keys[1]), (old, old))
+    os.utime(cache.entry_path(keys[1]), (old, old))
     assert cache.prune_if_due(now + 60) == 0  # not twice a day
-    assert cache._path(keys[1]).exists()
+    assert Path(cache.entry_path(keys[1])).exists()
     assert cache.prune_if_due(now + 86400 + 60) == 1
 
 
