@@ -236,7 +236,8 @@ def other_scripts(quick: bool) -> list[tuple[str, str]]:
             "bench_releases.py": ["--sizes", "1000,5000" if quick else "1000,5000,10000,20000"],
             # the 1,000,000-row figures are a longer run of their own (kept below the KEPT marker)
             "bench_operations.py": ["--rows", "20000" if quick else "100000"],
-            "bench_speed.py": ["--markdown", *(["--quick", "--repeat", "1"] if quick else ["--repeat", "3"])]}
+            "bench_speed.py": ["--markdown", *(["--quick", "--repeat", "1"] if quick else ["--repeat", "3"])],
+            "bench_cache.py": ["--quick"] if quick else ["--repeat", "3"]}
     out = []
     for script in sorted((ROOT / "bench").glob("bench_*.py")):
         cmd = [sys.executable, str(script), *args.get(script.name, [])]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from flywayx import __version__
-from flywayx.config.keys import COMMAND_LINE_OPTIONS, option_name
+from flywayx.config.keys import COMMAND_LINE_OPTIONS, is_flag_key, option_name
 from flywayx.errors import FlywayxError
 from flywayx.model.redact import redact_text
 
@@ -27,7 +27,11 @@ _COMMON: list[tuple[str, str, str]] = [(option_name(key), key, help_) for key, h
 def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The options every command accepts, before or after its name (``flywayx migrate -q`` and
     ``flywayx -q migrate`` are the same)."""
-    for flag, _key, help_ in reversed(_COMMON):
+    for flag, key, help_ in reversed(_COMMON):
+        if is_flag_key(key):  # --cache / --no-cache
+            func = click.option(f"{flag}/--no-{flag[2:]}", key, default=None, help=help_, expose_value=False,
+                                callback=_store_bool, is_eager=True)(func)
+            continue
         func = click.option(flag, default=None, help=help_, expose_value=False, callback=_store, is_eager=True)(func)
     for names, key, help_ in reversed(_LOUDNESS):
         func = click.option(*names, key, is_flag=True, default=False, expose_value=False, callback=_store_flag,
@@ -63,6 +67,11 @@ def _overrides(ctx: click.Context) -> dict[str, str]:
     root.ensure_object(dict)
     store: dict[str, str] = root.obj.setdefault("cli", {})
     return store
+
+
+def _store_bool(ctx: click.Context, param: click.Parameter, value: bool | None) -> None:
+    if value is not None:
+        _overrides(ctx)[str(param.name)] = "true" if value else "false"
 
 
 def _store(ctx: click.Context, param: click.Parameter, value: str | None) -> None:

@@ -133,10 +133,12 @@ class Database(Protocol):
     def history(self, schema: str, table: str, tablespace: str | None = None) -> HistoryTable:
         """The history table ``schema.table``; ``tablespace`` is used only when creating it."""
 
-    def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False
+    def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False, probe: bool = False
              ) -> AbstractContextManager[None]:
         """Flyway-compatible exclusive lock for migrating ``schema``; raise LockTimeout after timeout.
-        ``lazy_release``: the release may go with the next statement (``later``), not on its own."""
+        ``lazy_release``: the release may go with the next statement (``later``), not on its own.
+        ``probe`` (read-only commands asking whether a runner is at work): LockTimeout when another
+        runner holds it, and nothing created or written on the way (no cluster lock table, no row)."""
 
     def cluster(self) -> ClusterInfo:
         """Galera node, Group Replication member, replica, standby, read-only or single (probed once)."""

@@ -315,7 +315,7 @@ class MySQLDatabase(DbapiDatabase):
     def history(self, schema: str, table: str, tablespace: str | None = None) -> MySQLHistoryTable:
         return MySQLHistoryTable(self, schema, table, tablespace)
 
-    def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False
+    def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False, probe: bool = False
              ) -> AbstractContextManager[None]:
         """Flyway's ``GET_LOCK``; on a Galera node or Group Replication member, under the cluster-wide row
         lock of ``flywayx.db.cluster_lock`` (once the schema exists: before that there is nothing to guard
@@ -327,14 +327,20 @@ class MySQLDatabase(DbapiDatabase):
             return mysql_named_lock(self.query, schema, table, timeout,
                                     self.later if lazy_release and not self.cluster().clustered else None,
                                     max_wait=self._lock_wait())
+        if probe:  # read-only: a live row of another runner, or the node's GET_LOCK, says it is taken
+            self._cluster_row(schema, table).require_free()
+            return mysql_named_lock(self.query, schema, table, timeout, max_wait=self._lock_wait())
         return self._cluster_lock(schema, table, timeout)
 
-    @contextmanager
-    def _cluster_lock(self, schema: str, table: str, timeout: float) -> Iterator[None]:
+    def _cluster_row(self, schema: str, table: str) -> ClusterLock:
         key = (schema, table)
         if key not in self._row_locks:
             self._row_locks[key] = ClusterLock(self._lock_connection, schema, table, node=self.cluster().node)
-        with self._row_locks[key].hold(timeout), mysql_named_lock(self.query, schema, table, timeout,
+        return self._row_locks[key]
+
+    @contextmanager
+    def _cluster_lock(self, schema: str, table: str, timeout: float) -> Iterator[None]:
+        with self._cluster_row(schema, table).hold(timeout), mysql_named_lock(self.query, schema, table, timeout,
                                                                   max_wait=self._lock_wait()):
             yield
 

@@ -225,7 +225,7 @@ class PostgresDatabase(DbapiDatabase):
     def history(self, schema: str, table: str, tablespace: str | None = None) -> PostgresHistoryTable:
         return PostgresHistoryTable(self, schema, table, tablespace)
 
-    def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False
+    def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False, probe: bool = False
              ) -> AbstractContextManager[None]:
         """Flyway's advisory lock; with a socket limit, a session that stays idle longer than
         ``limits.idle_expiry`` (cut off from us) is ended by the server, which frees the lock (both

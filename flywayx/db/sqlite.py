@@ -144,7 +144,7 @@ class SqliteDatabase(DbapiDatabase):
     def history(self, schema: str, table: str, tablespace: str | None = None) -> SqliteHistoryTable:
         return SqliteHistoryTable(self, schema, table, tablespace)
 
-    def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False
+    def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False, probe: bool = False
              ) -> AbstractContextManager[None]:
         return file_lock(self.path, timeout)
 

@@ -12,11 +12,13 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from flywayx.plugins import load
+from tests.conftest import CliResult
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,16 +62,50 @@ def test_the_core_works_with_no_plugin(tmp_path: Path) -> None:
 
 
 def test_a_plugin_that_fails_to_load_costs_one_warning_line(tmp_path: Path) -> None:
-    site = _install(tmp_path, broken="flywayx_no_such_plugin:plugin", stray="json:dumps")
+    site = _install(tmp_path, broken="flywayx_no_such_plugin:plugin", stray="json:dumps",
+                    raising="flywayx_raising_plugin:plugin")
+    (site / "flywayx_raising_plugin.py").write_text(
+        "from flywayx.plugins import Plugin\n\n\n"
+        "def importers():\n    raise RuntimeError('importer module gone\\nsecond line')\n\n\n"
+        "plugin = Plugin(name='raising', importers=importers)\n")
     helped = _flywayx(tmp_path, "--help", site=site)
     assert helped.returncode == 0
     assert helped.stderr.splitlines() == [
         "WARNING: plugin broken (flywayx_no_such_plugin:plugin) not loaded: ModuleNotFoundError: "
         "No module named 'flywayx_no_such_plugin'",
         "WARNING: plugin stray (json:dumps) not loaded: it is a function, not a flywayx.plugins.Plugin",
+        "WARNING: plugin raising: its importers are left out: RuntimeError: importer module gone second line",
     ]
     assert "Traceback" not in helped.stderr
     assert "  import " in helped.stdout  # CloudStack's plugin still loads
+    chosen = _flywayx(tmp_path, "import", "--help", site=site, only="cloudstack")
+    assert chosen.returncode == 0 and chosen.stderr == ""  # the broken ones are not even tried
+    assert "  acs " in chosen.stdout
+
+
+def test_the_session_runs_cloudstacks_settings_through_the_plugin_hook(tmp_path: Path) -> None:
+    """The core's hook chain reaches CloudStack's: an imported initSql (it bears the marker) becomes
+    the operator's db.properties session when CLOUDSTACK_CONF_DIR is set; any other is left alone."""
+    from flywayx.plugins import session_init_sql
+
+    (tmp_path / "db.properties").write_text("db.cloud.url.params=sessionVariables=sql_mode='ANSI'&serverTimezone=UTC\n")
+    env = {"CLOUDSTACK_CONF_DIR": str(tmp_path)}
+    imported = "/* cloudstack db.properties */ SET SESSION sql_mode = 'TRADITIONAL'"
+    assert session_init_sql(imported, env) == \
+        "/* cloudstack db.properties */ SET SESSION sql_mode = 'ANSI', time_zone = '+00:00'"
+    assert session_init_sql("SET NAMES utf8mb4", env) == "SET NAMES utf8mb4"
+    assert session_init_sql(None, env) is None
+
+
+def test_cloudstack_keeps_baseline_acs_where_it_was(cli_run: Callable[..., CliResult]) -> None:
+    helped = cli_run("baseline", "--help")
+    assert helped.code == 0
+    options = [line.split()[0] for line in helped.out.splitlines() if line.startswith("  --")]
+    assert options[options.index("--release"):options.index("--dry-run") + 1] == ["--release", "--acs", "--dry-run"]
+    both = cli_run("baseline", "--acs", "--release", "4.20.0.0")
+    assert both.code == 2
+    assert both.err.splitlines() == ["ERROR: --release cannot be combined with --acs or --baseline-version",
+                                     "hint: --release R records R's migrations; --acs reads R from cloud.version"]
 
 
 @pytest.mark.slow  # five flywayx processes: about 2 s on a quiet machine
