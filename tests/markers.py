@@ -75,6 +75,10 @@ SLOW: tuple[str, ...] = (
         "test_explain_shows_sql_per_phase",
         "test_sqlalchemy_is_imported_only_when_an_operations_file_is_compiled",
     )),
+    *(f"tests/faults/{name}.py::" for name in (  # kills, stalls and restores through real servers
+        "test_first_run_kills", "test_inflight_kinds", "test_postgres_kills", "test_random_kills",
+        "test_restore_swap_kills", "test_resume_dry_run", "test_stall",
+    )),
     "tests/git/test_elsewhere.py::",
     *(f"tests/git/test_from_git.py::{name}" for name in (
         "test_a_merge_git_has_but_the_file_forgot",
