@@ -176,3 +176,9 @@ def cli_run(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
         return CliResult(code, got.out, got.err)
 
     return call
+
+
+@pytest.fixture
+def flywayx(cli_run: Callable[..., CliResult]) -> Callable[..., CliResult]:
+    """``cli_run`` under the name most scenario tests use: ``flywayx("--url", url, "migrate")``."""
+    return cli_run

@@ -1,4 +1,5 @@
-"""Static checks are part of the suite: ruff, mypy --strict and the import layers (import-linter)."""
+"""Static checks are part of the suite: ruff (on the product and on the tests), mypy --strict and the import
+layers (import-linter)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def test_static_checks_pass(tool: str) -> None:
     exe = BIN / tool
     if not exe.exists():
         pytest.skip(f"{tool} is not installed in this environment (pip install -e '.[test]')")
-    args = {"ruff": [str(exe), "check", "flywayx", "java_equiv"], "mypy": [str(exe)],
+    args = {"ruff": [str(exe), "check", "flywayx", "java_equiv", "tests", "bench", "compat"], "mypy": [str(exe)],
             "lint-imports": [str(exe)]}[tool]
     result = _run(*args)
     assert result.returncode == 0, f"{tool} failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}"

@@ -20,7 +20,6 @@ from typing import Any
 
 from flywayx.sources.acs.checker import upgrade_path
 from flywayx.sources.acs.project import read_tree
-
 from tests.acs_e2e.java_fixture import SQL_MODE
 
 SCHEMAS = ("cloud", "cloud_usage")

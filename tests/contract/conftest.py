@@ -63,9 +63,3 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
 
 
 Result = CliResult
-
-
-@pytest.fixture
-def flywayx(cli_run: Callable[..., CliResult]) -> Callable[..., CliResult]:
-    """The shared in-process CLI runner (tests/conftest.py) under the name these tests use."""
-    return cli_run
