@@ -31,7 +31,7 @@ SERVER_NAMES = {"mariadb": "mariadb", "mysql": "mariadb", "postgres": "postgres"
 SERVER_FIXTURES = {"mariadb": "mariadb", "postgres": "postgres", "maria_env": "mariadb", "pg_env": "postgres"}
 # Parameters (of tests or of parametrized fixtures) whose value names the server the test runs on.
 # ``dialect`` is not one: unit tests parametrize the splitter and analyser by dialect without a server.
-SERVER_ARGS = ("target", "env", "url", "kind", "family", "server", "server_fixture", "needs")
+SERVER_ARGS = ("database", "target", "env", "url", "kind", "family", "server", "server_fixture", "needs")
 # Node-id prefixes of the tests that took more than 1 s each on 2 cores shared with seven other test runs
 # (load ~15; a whole file where most of its tests did). The fast loop leaves them out; CONTRIBUTING.md
 # has the timings. A new test that takes seconds belongs here (or gets @pytest.mark.slow).

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import MariaScratch
+from tests.databases import ScratchDb
 
 from .conftest import Result, Target
 from .snapshot import snapshot
@@ -154,7 +154,7 @@ def test_plan_refuses_what_migrate_refuses(target: Target, tmp_path: Path, flywa
     assert ok.code == 0 and "Plan from 1.1.0 to 1.2.1: 3 step(s)" in ok.out, ok.out
 
 
-def test_resume_dry_run_shows_where_it_continues(mariadb: MariaScratch, tmp_path: Path,
+def test_resume_dry_run_shows_where_it_continues(mariadb: ScratchDb, tmp_path: Path,
                                                  flywayx: Callable[..., Result]) -> None:
     """MySQL/MariaDB: a migration failed at its second statement; the dry run of ``--resume`` shows
     it continuing there, and changes nothing (Flyway's success=0 row and the progress record stay)."""
@@ -179,7 +179,7 @@ def test_resume_dry_run_shows_where_it_continues(mariadb: MariaScratch, tmp_path
                    " AND table_name IN ('a', 'b')") == [(2,)]
 
 
-def _query(db: MariaScratch) -> Callable[[str], list[tuple[object, ...]]]:
+def _query(db: ScratchDb) -> Callable[[str], list[tuple[object, ...]]]:
     def query(sql: str) -> list[tuple[object, ...]]:
         conn: Any = db.connect()
         try:

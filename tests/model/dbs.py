@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from flywayx.db.fingerprint import fingerprint
 from flywayx.model.fingerprint import SchemaFingerprint
-from tests.conftest import MARIADB_URL, POSTGRES_URL
+from tests.databases import MARIADB_URL, POSTGRES_URL
 from tests.markers import require_marker
 
 
