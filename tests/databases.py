@@ -30,10 +30,13 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from tests import markers
+
+if TYPE_CHECKING:
+    import pytest
 
 MARIADB_URL = os.environ.get("FLYWAYX_TEST_MARIADB_URL", "mysql://root@127.0.0.1:3306/")
 POSTGRES_URL = os.environ.get("FLYWAYX_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -79,7 +82,7 @@ CAPABILITIES = {
 }
 
 
-def requires(*names: str) -> Any:
+def requires(*names: str) -> pytest.MarkDecorator:
     """Mark a test as needing capabilities: the ``database`` fixture skips the dialects that lack one."""
     import pytest
 
@@ -193,6 +196,13 @@ def _parts(url: str, port: int, user: str) -> tuple[str, int, str, str]:
     u = urlsplit(url)
     found = u.username or user
     return u.hostname or "127.0.0.1", u.port or port, user if found == "root" else found, u.password or ""
+
+
+def server_address(dialect: str) -> tuple[str, int]:
+    """Host and port of the test server of ``dialect`` (mariadb, postgres), for URLs a test writes itself."""
+    if FAMILY[dialect] == "mariadb":
+        return _parts(MARIADB_URL, 3306, "root")[:2]
+    return _parts(POSTGRES_URL, 5432, "postgres")[:2]
 
 
 def _admin(dialect: str) -> Any:

@@ -147,9 +147,17 @@ def servers_of(item: pytest.Item) -> set[str]:
     direct = callspec.params if callspec else {}  # a parametrize argument named like a fixture shadows it
     found = {server for name, server in SERVER_FIXTURES.items() if name in names and name not in direct}
     for arg, value in (callspec.params.items() if callspec else ()):
-        if arg in SERVER_ARGS and isinstance(value, str) and value in SERVER_NAMES:
+        if arg in SERVER_ARGS and isinstance(value, str) and value in SERVER_NAMES and \
+                (arg != "database" or _is_database_fixture(item)):
             found.add(SERVER_NAMES[value])
     return found
+
+
+def _is_database_fixture(item: pytest.Item) -> bool:
+    """``database`` is the fixture of tests/conftest.py (parametrized, or narrowed with ``indirect=True``), not a
+    test's own parameter of that name (tests/unit/test_urls.py parses URLs whose database is "postgres")."""
+    defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {}).get("database", ())
+    return bool(defs) and getattr(defs[-1].func, "__module__", "") == "tests.conftest"
 
 
 def mark(item: pytest.Item) -> None:
