@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from tabulate import tabulate  # noqa: E402
 
 from flywayx.cli.app import run  # noqa: E402
-from flywayx.sources.acs.project import CLOUDSTACK_OVERRIDES, import_acs  # noqa: E402
+from flywayx_cloudstack.project import CLOUDSTACK_OVERRIDES, import_acs  # noqa: E402
 from tests.acs_e2e.cloudstack_path import install  # noqa: E402
 from tests.acs_e2e.conftest import LOCK, CloudPair  # noqa: E402
 from tests.acs_e2e.java_fixture import write_source_tree  # noqa: E402

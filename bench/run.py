@@ -234,7 +234,8 @@ def other_scripts(quick: bool) -> list[tuple[str, str]]:
     args = {"bench_plan.py": ["--sizes", "1000,10000" if quick else "1000,10000,50000",
                               "--repeat", "1" if quick else "3"],
             "bench_releases.py": ["--sizes", "1000,5000" if quick else "1000,5000,10000,20000"],
-            "bench_speed.py": ["--quick", "--repeat", "1"] if quick else ["--repeat", "3"]}
+            "bench_speed.py": ["--quick", "--repeat", "1"] if quick else ["--repeat", "3"],
+            "bench_cache.py": ["--quick"] if quick else ["--repeat", "3"]}
     out = []
     for script in sorted((ROOT / "bench").glob("bench_*.py")):
         cmd = [sys.executable, str(script), *args.get(script.name, [])]

@@ -28,6 +28,25 @@ ROOT = Path(__file__).resolve().parent.parent
 ACS_CORPUS = Path(os.environ.get("FLYWAYX_ACS_CORPUS", ROOT.parent / "shared" / "corpus" / "acs"))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The analysis cache of the whole test session (its subprocesses too) is a temporary directory:
+    tests never read or fill the user's ~/.cache/flywayx, and they run with the cache on, as users do."""
+    if "FLYWAYX_CACHE_DIR" not in os.environ:
+        import tempfile
+
+        os.environ["FLYWAYX_CACHE_DIR"] = _SESSION_CACHE[0] = tempfile.mkdtemp(prefix="flywayx-test-cache-")
+
+
+_SESSION_CACHE = [""]  # the cache directory this process made (removed at the end)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _SESSION_CACHE[0]:
+        import shutil
+
+        shutil.rmtree(_SESSION_CACHE[0], ignore_errors=True)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         markers.mark(item)

@@ -64,6 +64,7 @@ SLOW: tuple[str, ...] = (
     "tests/engine/test_linear_cost.py::",
     "tests/hostile/test_releases_abuse.py::",
     "tests/hostile/test_odd_files.py::",
+    "tests/hostile/test_unreadable_config.py::",
     "tests/hostile/test_quiet_runners.py::",
     "tests/hostile/test_restore.py::",
     "tests/hostile/test_identifiers.py::",
@@ -113,7 +114,13 @@ SLOW: tuple[str, ...] = (
     )),
     "tests/unit/test_acs_explain.py::test_explain_shows_what_scriptrunner_sends_for_every_converted_file",
     "tests/unit/test_analyze_acs.py::test_every_file_analyses_and_unknowns_are_only_calls",
+    *(f"tests/unit/test_analysis_cache.py::{name}" for name in (
+        "test_concurrent_runs_answer_alike",
+        "test_concurrent_writers_never_leave_half_an_entry",
+        "test_reused_footprints_equal_fresh_ones_in_any_order",
+    )),
     *(f"tests/unit/test_background_analysis.py::{name}" for name in (
+        "test_analysis_spread_over_cores_is_the_serial_analysis",
         "test_a_worker_that_dies_is_replaced_by_the_serial_loop",
         "test_the_worker_gives_the_serial_result",
     )),

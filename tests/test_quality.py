@@ -22,7 +22,8 @@ def test_static_checks_pass(tool: str) -> None:
     exe = BIN / tool
     if not exe.exists():
         pytest.skip(f"{tool} is not installed in this environment (pip install -e '.[test]')")
-    args = {"ruff": [str(exe), "check", "flywayx", "java_equiv", "tests", "bench", "compat"], "mypy": [str(exe)],
+    args = {"ruff": [str(exe), "check", "flywayx", "flywayx_cloudstack", "java_equiv", "tests", "bench", "compat"],
+            "mypy": [str(exe)],
             "lint-imports": [str(exe)]}[tool]
     result = _run(*args)
     assert result.returncode == 0, f"{tool} failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}"
@@ -74,7 +75,8 @@ def test_no_private_names_cross_modules() -> None:
     """A module's ``_name`` is its own: importing it elsewhere is how service/'s 5-file cycle grew
     (lines.py reached into core.py's helpers). Shared code gets a public name in a shared module."""
     bad = [f"{path.relative_to(ROOT)}:{line}: {name}"
-           for path in sorted((ROOT / "flywayx").rglob("*.py"))
+           for package in ("flywayx", "flywayx_cloudstack")
+           for path in sorted((ROOT / package).rglob("*.py"))
            for line, name in _private_imports(path)]
     assert not bad, "private names used across modules:\n" + "\n".join(bad)
 
@@ -98,7 +100,8 @@ def test_docs_cited_by_the_code_are_in_the_repository() -> None:
     known = {p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").rglob("*.md")}
     names = {p.rsplit("/", 1)[-1] for p in known}
     missing = sorted({f"{path.relative_to(ROOT)}: {cited}"
-                      for root in ("flywayx", "java_equiv") for path in (ROOT / root).rglob("*.py")
+                      for root in ("flywayx", "flywayx_cloudstack", "java_equiv")
+                      for path in (ROOT / root).rglob("*.py")
                       for cited in re.findall(r"[\w./-]+\.md\b", path.read_text(encoding="utf-8"))
                       if cited != "import-report.md" and cited not in known and cited not in names})
     assert not missing, "cited but not in the repository:\n" + "\n".join(missing)

@@ -143,7 +143,7 @@ def run_steps(db: Database, history: HistoryTable, own: OwnTables, source: StepS
     try:
         _loop(db, history, own, source, opts, report, ran)
     except Exception as err:
-        _fire(opts, "afterMigrateError", report, quietly=True)
+        _fire(opts, "afterMigrateError", report, quietly=True, failure=err)
         unclosed = _finish(db, own, record.run_id, "failed", str(err))
         if unclosed and isinstance(err, FlywayxError):
             err.warn(unclosed)
@@ -163,6 +163,9 @@ def _loop(db: Database, history: HistoryTable, own: OwnTables, source: StepSourc
     expected = token = source.token
     lock = (lambda: nullcontext()) if opts.dry_run else opts.lock
     while True:
+        if not opts.dry_run:  # the token and the session reset travel behind the lock (MySQL, PostgreSQL)
+            db.prefetch(history.token_sql(own.running_sql()))
+            db.restore_session(opts.apply.default_schema, ahead=True)
         with lock():
             if not opts.dry_run:
                 token = history_token(history, own)
@@ -201,8 +204,8 @@ def _apply(db: Database, history: HistoryTable, own: OwnTables, step: Step, opts
         return record_satisfied(db, history, own, step.work, opts.apply, report, step.retire)
     try:
         return apply_one(db, history, own, step.work, opts.apply, report, rank)
-    except Exception:
-        _fire(opts, "afterEachMigrateError", report, quietly=True, migration=step.migration)
+    except Exception as err:
+        _fire(opts, "afterEachMigrateError", report, quietly=True, migration=step.migration, failure=err)
         raise
 
 
@@ -222,9 +225,10 @@ def _dry(step: Step, opts: RunOptions, report: Reporter) -> Applied:
 
 
 def _fire(opts: RunOptions, event: str, report: Reporter, *, quietly: bool = False,
-          migration: Migration | None = None) -> None:
+          migration: Migration | None = None, failure: BaseException | None = None) -> None:
     """Run an event's callbacks. ``quietly``: an error callback that fails itself must not hide the
-    error being reported; its failure is reported as an event instead."""
+    error being reported (``failure``): its own failure becomes a warning of that error (``warning:``
+    after the error's hint, ``warnings`` in JSON), and a reporter event."""
     fire = opts.apply.callbacks
     if fire is None:
         return
@@ -234,6 +238,11 @@ def _fire(opts: RunOptions, event: str, report: Reporter, *, quietly: bool = Fal
     try:
         fire(event, migration)
     except Exception as err:
+        text = f"the {event} callback failed too: {one_line(str(err))}"
+        if isinstance(failure, FlywayxError):
+            failure.warn(text)
+        else:
+            LOG.warning("WARNING: %s", text)
         report("callback.failed", {"event": event, "error": str(err)})
 
 

@@ -14,10 +14,10 @@ import click
 
 from flywayx import __version__
 from flywayx.config.keys import (
-    BY_KEY,
     COMMAND_LINE_OPTIONS,
     COMMAND_OPTIONS,
     CommandOption,
+    is_flag_key,
     option_name,
     parameter_name,
 )
@@ -35,7 +35,11 @@ _COMMON: list[tuple[str, str, str]] = [(option_name(key), key, help_) for key, h
 def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The options every command accepts, before or after its name (``flywayx migrate -q`` and
     ``flywayx -q migrate`` are the same)."""
-    for flag, _key, help_ in reversed(_COMMON):
+    for flag, key, help_ in reversed(_COMMON):
+        if is_flag_key(key):  # --cache / --no-cache
+            func = click.option(f"{flag}/--no-{flag[2:]}", key, default=None, help=help_, expose_value=False,
+                                callback=_store_bool, is_eager=True)(func)
+            continue
         func = click.option(flag, default=None, help=help_, expose_value=False, callback=_store, is_eager=True)(func)
     for names, key, help_ in reversed(_LOUDNESS):
         func = click.option(*names, key, is_flag=True, default=False, expose_value=False, callback=_store_flag,
@@ -71,6 +75,11 @@ def _overrides(ctx: click.Context) -> dict[str, str]:
     root.ensure_object(dict)
     store: dict[str, str] = root.obj.setdefault("cli", {})
     return store
+
+
+def _store_bool(ctx: click.Context, param: click.Parameter, value: bool | None) -> None:
+    if value is not None:
+        _overrides(ctx)[str(param.name)] = "true" if value else "false"
 
 
 def _store(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
@@ -143,7 +152,7 @@ def key_options(command: str) -> Callable[[F], F]:
 def _key_option(option: CommandOption) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     flag = option_name(option.key)
     kw: dict[str, Any] = {"default": None, "help": option.help or None, "metavar": option.metavar}
-    if BY_KEY[option.key].kind != "bool":
+    if not is_flag_key(option.key):
         return click.option(flag, **kw)
     if option.switch:
         return click.option(f"{flag}/--no-{flag[2:]}", **kw)
@@ -202,7 +211,7 @@ def say(ctx: click.Context, text: str) -> None:
 
 def run(args: list[str], prog_name: str) -> int:
     """Run the CLI; return the exit code. No traceback reaches the user."""
-    from flywayx.cli import acs, commands, extras, gitflow, lines, online, safety  # noqa: F401 - registers the commands on ``cli``
+    from flywayx.cli import commands, extras, gitflow, lines, online, plugins, safety  # noqa: F401 - registers the commands on ``cli``
     from flywayx.config.load import split_flyway_args
 
     try:

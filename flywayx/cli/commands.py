@@ -155,22 +155,25 @@ def validate(ctx: click.Context) -> None:
 @key_options("baseline")
 @click.option("--release", "release", help="Adopt the database at this release: record its whole closure as "
                                               "applied (with releases.toml).")
-@click.option("--acs", is_flag=True, help="CloudStack: --release at the release recorded in cloud.version.")
 @click.option("--dry-run", is_flag=True, help="Show what baseline would write (same checks); change nothing.")
 @click.pass_context
-def baseline(ctx: click.Context, release: str | None, acs: bool, dry_run: bool) -> None:
+def baseline(ctx: click.Context, /, release: str | None, dry_run: bool, **adapters: bool) -> None:
     """Start history on an existing database at a version (or adopt it at a release)."""
-    from flywayx import service
+    from flywayx import plugins, service
+    from flywayx.errors import UsageError
 
-    if release is not None and (acs or "baseline_version" in ctx.meta[GIVEN_KEY_OPTIONS]):
-        from flywayx.errors import UsageError
-
-        raise UsageError("--release cannot be combined with --acs or --baseline-version",
-                         hint="--release R records R's migrations; --acs reads R from cloud.version")
-    if acs:
-        from flywayx.service import acs as acs_service
-
-        result = acs_service.baseline_acs(config_from(ctx), dry_run=dry_run)
+    known = plugins.baseline_adapters()  # each adds its flag (--acs): flywayx/cli/plugins.py
+    chosen = [a for a in known if adapters.get(a.param)]
+    if release is not None and (chosen or "baseline_version" in ctx.meta[GIVEN_KEY_OPTIONS]):
+        flags = " or ".join([*(f"--{a.flag}" for a in known), "--baseline-version"])
+        reads = "".join(f"; --{a.flag} {a.reads}" for a in known)
+        raise UsageError(f"--release cannot be combined with {flags}",
+                         hint=f"--release R records R's migrations{reads}")
+    if len(chosen) > 1:
+        raise UsageError(f"--{chosen[0].flag} cannot be combined with --{chosen[1].flag}",
+                         hint="each reads the release to adopt from a different product's tables: pass one")
+    if chosen:
+        result = chosen[0].adopt(config_from(ctx), dry_run)
     elif release is not None:
         from flywayx.service.adopt import baseline_release
 

@@ -1,10 +1,10 @@
 """The operator's view of a plan: a summary first, then the steps, repeatables grouped.
 
-``summary_lines`` answers what an operator asks before an upgrade: from where to where, how many
-steps per release, what can run while the old version serves (``--phase expand``) and what needs it
-stopped, which steps rest on a maintainer's declaration in ``releases.toml`` rather than on what
-flywayx proved from the SQL, and what backup ``migrate`` takes. ``PHASES`` explains the phase words
-the step lines use. Pure: text from the plan's steps.
+``summary_lines`` renders the operator's summary (``flywayx.plan.summary``) that ``plan`` and
+``migrate`` print before anything else: from where to where, how many steps per release, what can
+run while the old version serves (``--phase expand``) and what needs it stopped, which steps rest on
+a maintainer's declaration in ``releases.toml`` rather than on what flywayx proved from the SQL, and
+what backup ``migrate`` takes. ``PHASES`` explains the phase words the step lines use. Pure text.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from flywayx.model.plan import PlanStep
+from flywayx.model.plan import OperatorSummary, PlanStep
 
 PHASES = {
     "expand": "adds only what the running version ignores; can run while it serves",
@@ -20,42 +20,32 @@ PHASES = {
     "contract": "removes or changes what the running version uses; stop it first",
     "unknown": "flywayx cannot tell what it touches (a Java port, a procedure call); treated as contract",
 }
-DECLARED = "declared, not proven"
 GROUP_REPEATABLES = 3  # more repeatables than this are shown as one line (all of them with --sql)
+NO_BACKUP = "none is taken unless migrate gets --backup DIR (a dump of every schema first)"
 
 
-def _per_release(steps: Sequence[PlanStep]) -> str:
-    counts = Counter(st.release or "-" for st in steps if st.migration.version is not None)
-    return ", ".join(f"{release}: {n}" for release, n in counts.items()) or "none"
-
-
-def summary_lines(steps: Sequence[PlanStep], origin: str, target: str, *, backup: str | None = None,
-                  deferred: int = 0) -> list[str]:
+def summary_lines(summary: OperatorSummary) -> list[str]:
     """The summary block (each line without a trailing newline)."""
-    versioned = [st for st in steps if st.migration.version is not None]
-    repeatables = [st for st in steps if st.migration.version is None]
-    phases = Counter(st.phase.value for st in versioned)
-    declared = [st for st in steps if DECLARED in st.reason]
+    phases = dict(summary.phases)
+    per_release = ", ".join(f"{release}: {n}" for release, n in summary.per_release) or "none"
     lines = [
         "Summary",
-        f"  from {origin} to {target}: {len(versioned)} step(s), {len(repeatables)} repeatable(s)"
-        + (f", {deferred} deferred" if deferred else ""),
-        f"  steps per release: {_per_release(steps)}",
-        f"  online (--phase expand, the old version keeps serving): {phases['expand']} step(s)",
-        f"  needs the old version stopped (--phase contract): {len(versioned) - phases['expand']} step(s)"
-        f" ({phases['contract']} contract, {phases['data']} data, {phases['unknown']} unknown)",
+        f"  from {summary.origin} to {summary.target}: {summary.steps} step(s), {summary.repeatables} repeatable(s)"
+        + (f", {summary.deferred} deferred" if summary.deferred else ""),
+        f"  steps per release: {per_release}",
+        f"  online (--phase expand, the old version keeps serving): {summary.online} step(s)",
+        f"  needs the old version stopped (--phase contract): {summary.offline} step(s)"
+        f" ({phases.get('contract', 0)} contract, {phases.get('data', 0)} data, {phases.get('unknown', 0)} unknown)",
     ]
-    if declared:
-        keys = ", ".join(st.migration.version.text if st.migration.version else st.migration.script
-                         for st in declared)
+    if summary.deferred:
+        lines.append(f"  waiting for a later release: {summary.deferred} repeatable(s): {summary.deferred_why}")
+    if summary.declared:
         lines.append(f"  rests on declarations in releases.toml ([commutes]/[equivalent]), not proven from the SQL: "
-                     f"{len(declared)} step(s): {keys}")
+                     f"{len(summary.declared)} step(s): {', '.join(summary.declared)}")
     else:
         lines.append("  rests on declarations in releases.toml: none")
-    lines.append(f"  backup: {backup}" if backup else
-                 "  backup: none is taken unless migrate gets --backup DIR (a dump of every schema first)")
-    used = sorted({st.phase.value for st in versioned})
-    lines += ["Phase words:"] + [f"  {p}: {PHASES[p]}" for p in used if p in PHASES]
+    lines.append(f"  backup: {summary.backup or NO_BACKUP}")
+    lines += ["Phase words:"] + [f"  {p}: {PHASES[p]}" for p in sorted(phases) if p in PHASES]
     return lines
 
 

@@ -7,6 +7,9 @@ Flyway logs on stdout, in this order (flyway-semantics.md §5.3 "Log lines")::
     Migrating schema `app` to version "13 - backfill" [out of order]
     Successfully applied 2 migrations to schema `app`, now at version v13 (execution time 00:01.204s)
 
+With a ``releases.toml``, the operator's summary of what the run will do (``cli/plan_view.py``) comes
+before them (also for ``--dry-run``), unless there is nothing to apply.
+
 ``MigrateOutput`` prints the first two kinds as the run goes (the summary is the command's), the
 same whether stdout is a terminal or a CI log. On a terminal a bar over the statements of the
 running migration is redrawn in place on stderr. ``--verbose`` adds each migration's execution time
@@ -54,7 +57,8 @@ class MigrateOutput:
         handler = {"migrate.begin": self._begin, "migration.start": self._start, "migration.done": self._done,
                    "statement.done": self._statement, "statement.warnings": self._warnings,
                    "backup.done": self._backup, "backup.skipped": self._no_backup,
-                   "index.dropped": self._index_dropped, "rsu.node": self._rsu}.get(event)
+                   "index.dropped": self._index_dropped, "rsu.node": self._rsu,
+                   "migrate.summary": self._summary}.get(event)
         if handler is not None:
             handler(data)
 
@@ -64,6 +68,13 @@ class MigrateOutput:
         click.echo(f"Current version of schema {self.schema}: {data['version'] or '<< Empty Schema >>'}")
         if data.get("out_of_order"):
             click.echo(f"outOfOrder mode is active. Migration of schema {self.schema} may not be reproducible.")
+
+    def _summary(self, data: dict[str, Any]) -> None:
+        """The operator's summary, before the first step (and before the backup it announces)."""
+        from flywayx.cli.plan_view import summary_lines
+
+        for line in summary_lines(data["summary"]):
+            click.echo(line)
 
     def _backup(self, data: dict[str, Any]) -> None:
         size = int(data["size"])

@@ -46,7 +46,10 @@ def restore(ctx: click.Context, backup_file: str, force: bool, dry_run: bool) ->
     where = ", ".join(result.targets) or ", ".join(result.schemas)
     if json_mode(ctx):
         emit_json(result.to_json())
-    elif dry_run:
+        return
+    for line in result.recovered:
+        say(ctx, line[0].upper() + line[1:])
+    if dry_run:
         say(ctx, f"Dry run: would replace {where} with {result.path} (taken {result.taken}); "
                  "the backup matches its manifest; nothing was changed.")
     else:

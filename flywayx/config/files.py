@@ -181,7 +181,17 @@ def read_config_file(path: Path, encoding: str = "utf-8") -> str:
     """The text of one config file; ``ConfigError`` (Flyway's message) if it cannot be read."""
     try:
         return path.read_text(encoding=encoding)
+    except PermissionError:
+        raise unreadable(path) from None
     except (OSError, UnicodeDecodeError, LookupError) as exc:
         raise ConfigError(
             f"Unable to load config file: {path}", hint=f"{type(exc).__name__}: {exc}", source=str(path)
         ) from None
+
+
+def unreadable(path: Path) -> ConfigError:
+    """The error for a config file this user may not read (the file, or a folder above it)."""
+    return ConfigError(f"Unable to load config file: {path}: permission denied",
+                       hint="this user cannot read the file or a folder above it: fix the permissions "
+                            "(chmod/chown), or move the file away if it is not meant for this user",
+                       source=str(path))

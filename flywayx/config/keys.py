@@ -172,6 +172,12 @@ KEYS: tuple[KeySpec, ...] = (
     _k("socketTimeout", "socket_timeout", "float", E, "FLYWAY_SOCKET_TIMEOUT",
        "Seconds to wait for any answer of the server before the run ends (no limit by default); else the "
        "URL's socketTimeout.", flywayx_only=True),
+    _k("cacheDir", "cache_dir", "str", F, "FLYWAYX_CACHE_DIR",
+       "Directory of the analysis cache (statements, content ids, footprints by file content); default "
+       "$XDG_CACHE_HOME/flywayx, else ~/.cache/flywayx.", flywayx_only=True),
+    _k("cache", "cache", "bool", F, "FLYWAYX_CACHE",
+       "Reuse and store analyses in the cache; --no-cache (or false) analyses every file afresh and "
+       "writes nothing.", flywayx_only=True),
 )
 
 BY_KEY: dict[str, KeySpec] = {spec.key: spec for spec in KEYS}
@@ -227,7 +233,8 @@ def config_reference() -> list[dict[str, str]]:
 
 # The options every command accepts, as (key, help), in the order ``--help`` lists them. Each is the key in
 # kebab case (``defaultSchema`` -> ``--default-schema``, ``option_name``) and stores its value under the key,
-# so the option, the ``-key=value`` form, the environment variable and the file setting are one key.
+# so the option, the ``-key=value`` form, the environment variable and the file setting are one key. A bool
+# key is a flag pair: ``--cache`` / ``--no-cache`` store true / false.
 COMMAND_LINE_OPTIONS: tuple[tuple[str, str], ...] = (
     ("url", "Database URL: sqlite:///app.db, mysql://user@host/db, postgresql://…, or jdbc:…"),
     ("user", "Database user."),
@@ -245,6 +252,8 @@ COMMAND_LINE_OPTIONS: tuple[tuple[str, str], ...] = (
     ("socketTimeout", "Seconds to wait for any answer of the server (default: no limit)."),
     ("installedBy", "Name recorded in installed_by."),
     ("workingDirectory", "Directory relative locations resolve against."),
+    ("cacheDir", "Directory of the analysis cache (default ~/.cache/flywayx)."),
+    ("cache", "Use the analysis cache (default); --no-cache analyses every file afresh."),
 )
 
 
@@ -300,6 +309,11 @@ def command_line_option(key: str) -> str:
 def parameter_name(key: str) -> str:
     """The Python parameter click gives an option of ``key``: ``outOfOrder`` -> ``out_of_order``."""
     return option_name(key)[2:].replace("-", "_")
+
+
+def is_flag_key(key: str) -> bool:
+    """Whether the command-line option of ``key`` is a flag pair (a bool key)."""
+    return BY_KEY[key].kind == "bool"
 
 
 def option_name(key: str) -> str:

@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from flywayx.config.files import Setting, parse_conf, parse_toml, read_config_file
+from flywayx.config.files import Setting, parse_conf, parse_toml, read_config_file, unreadable
 from flywayx.config.keys import BY_ENV, JDBC_PROPERTY_ENV_NAMES
 from flywayx.config.values import as_list
 from flywayx.errors import ConfigError
@@ -35,19 +35,19 @@ def choose_files(
     named = [_absolute(p, base) for p in [*as_list(cli.get("configFiles", "")), *extra]]
     from_env = [_absolute(p, base) for p in as_list(env.get("FLYWAY_CONFIG_FILES", ""))]
     for path in [*named, *from_env]:
-        if not path.is_file():
+        if not _is_file(path):
             hint = "the file is named by -configFiles or FLYWAY_CONFIG_FILES"
             raise ConfigError(f"Unable to load config file: {path}", hint=hint)
     mode = _mode(named, from_env, _defaults(TOML, home, cwd, working), _defaults(CONF, home, cwd, working))
-    files = [p for p in _defaults(mode, home, cwd, working) if p.is_file()]
+    files = [p for p in _defaults(mode, home, cwd, working) if _is_file(p)]
     explicit = [p for p in [*from_env, *named] if (p.suffix == ".toml") == (mode == TOML)]
     return mode, files + explicit
 
 
 def _mode(named: list[Path], from_env: list[Path], toml: list[Path], conf: list[Path]) -> str:
     for group, strict in ((named, True), (from_env, True), ([*toml, *conf], False)):
-        tomls = [p for p in group if p.suffix == ".toml" and p.is_file()]
-        confs = [p for p in group if p.suffix != ".toml" and p.is_file()]
+        tomls = [p for p in group if p.suffix == ".toml" and _is_file(p)]
+        confs = [p for p in group if p.suffix != ".toml" and _is_file(p)]
         if tomls and confs and strict:
             raise ConfigError(
                 "Using both TOML configuration and CONF configuration is not supported. "
@@ -59,6 +59,15 @@ def _mode(named: list[Path], from_env: list[Path], toml: list[Path], conf: list[
         if confs:
             return CONF
     return TOML
+
+
+def _is_file(path: Path) -> bool:
+    """Whether ``path`` is a file; a folder on the way this user may not enter is an error naming it
+    (never "no such file": the user's settings would be ignored without a word)."""
+    try:
+        return path.is_file()
+    except PermissionError:
+        raise unreadable(path) from None
 
 
 def _defaults(mode: str, home: Path | None, cwd: Path, working: Path | None) -> list[Path]:

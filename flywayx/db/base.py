@@ -93,6 +93,9 @@ class HistoryTable(Protocol):
         """A cheap token of the table's content in one query: (highest rank, number of failed rows, the
         value of the scalar SQL expression ``also``)."""
 
+    def token_sql(self, also: str = "0") -> str:
+        """The query ``token`` sends."""
+
 
 class Database(Protocol):
     """An open connection with dialect knowledge. Not thread-safe; one per process."""
@@ -130,10 +133,12 @@ class Database(Protocol):
     def history(self, schema: str, table: str, tablespace: str | None = None) -> HistoryTable:
         """The history table ``schema.table``; ``tablespace`` is used only when creating it."""
 
-    def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False
+    def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False, probe: bool = False
              ) -> AbstractContextManager[None]:
         """Flyway-compatible exclusive lock for migrating ``schema``; raise LockTimeout after timeout.
-        ``lazy_release``: the release may go with the next statement (``later``), not on its own."""
+        ``lazy_release``: the release may go with the next statement (``later``), not on its own.
+        ``probe`` (read-only commands asking whether a runner is at work): LockTimeout when another
+        runner holds it, and nothing created or written on the way (no cluster lock table, no row)."""
 
     def cluster(self) -> ClusterInfo:
         """Galera node, Group Replication member, replica, standby, read-only or single (probed once)."""
@@ -147,6 +152,13 @@ class Database(Protocol):
         """A statement whose result nobody needs (``?`` parameters): where ``capabilities.batches``, sent
         in the packet of the next statement, before it; elsewhere now. A failure is raised by that
         next statement's call."""
+
+    def prefetch(self, sql: str) -> None:
+        """A read (or session setting) giving one result that flywayx will ``query`` soon: where it saves a
+        round trip, sent behind the next query of flywayx's own (the migration lock's), in its packet,
+        and its rows kept for a ``query`` of exactly this text asked before anything else is sent; an
+        answer from before any other statement of this session is the answer the query would get
+        (docs/decisions/round-trips.md). Elsewhere nothing: the query runs when asked."""
 
     def run_batch(self, statements: Sequence[str | tuple[str, tuple[Any, ...]]], *,
                   warnings_from: int | None = None) -> tuple[int, Exception | None]:
@@ -193,7 +205,8 @@ class Database(Protocol):
 
     def rollback(self) -> None: ...
 
-    def restore_session(self, default_schema: str) -> None:
-        """Before each migration: reset session state as Flyway does (search_path / USE db)."""
+    def restore_session(self, default_schema: str, *, ahead: bool = False) -> None:
+        """Before each migration: reset session state as Flyway does (search_path / USE db). ``ahead``:
+        only ``prefetch`` the reset, so the next call (with nothing sent in between) costs no round trip."""
 
     def close(self) -> None: ...

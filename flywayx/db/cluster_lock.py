@@ -65,6 +65,15 @@ def lock_ttl() -> float:
     return value if value >= 1.0 else DEFAULT_TTL
 
 
+def sql_string(text: str) -> str:
+    """``text`` as a MySQL string literal that means the same whatever the sql_mode (NO_BACKSLASH_ESCAPES
+    or not): quotes doubled; a backslash, which only one of the modes reads as an escape, written as
+    CHAR(92 USING utf8mb4) in a CONCAT."""
+    parts = text.split("\\")
+    quoted = ["'" + p.replace("'", "''") + "'" for p in parts]
+    return quoted[0] if len(quoted) == 1 else "CONCAT(" + ", CHAR(92 USING utf8mb4), ".join(quoted) + ")"
+
+
 def _q(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
@@ -165,8 +174,22 @@ class ClusterLock:
             return None
         holder, node, ago, left = rows[0]
         return (f"runner {holder} through node {node or '?'}, last heartbeat {ago} s ago, lapses in "
-                f"{max(int(left), 0)} s unless renewed; DELETE FROM {self.table} WHERE lock_name = '{self.name}' "
-                "frees it by hand")
+                f"{max(int(left), 0)} s unless renewed; DELETE FROM {self.table} WHERE lock_name = "
+                f"{sql_string(self.name)} frees it by hand")
+
+    def require_free(self) -> None:
+        """Read-only: LockTimeout when another runner holds the row (unexpired); nothing is created
+        (no table yet means no runner has ever held it)."""
+        try:
+            _, rows = self._sql(f"SELECT 1 FROM {self.table} WHERE lock_name = %s AND expires_at >= UTC_TIMESTAMP(6)",
+                                (self.name,))
+        except Exception as err:
+            if getattr(err, "args", (None,))[0] == 1146:  # ER_NO_SUCH_TABLE
+                return
+            raise
+        if rows:
+            raise LockTimeout(f"the cluster migration lock '{self.name}' is held by "
+                              f"{self.describe_holder() or 'another runner'}", lock=self.name, timeout=0.0)
 
     def heartbeat(self) -> bool:
         """Renew the lock; False when it is no longer this runner's."""

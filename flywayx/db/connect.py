@@ -64,6 +64,7 @@ class DbapiDatabase:
         self._watchdog: timeouts.Watchdog | None = None  # the socket limit where the driver has none
         self._stall_handled = False
         self._cluster: ClusterInfo | None = None
+        self._fetched: dict[str, list[Any]] = {}  # rows of ``prefetch``ed reads, until the next statement
 
     def cluster(self) -> ClusterInfo:
         """What kind of server this is (``flywayx.db.cluster``), probed once per connection."""
@@ -99,6 +100,9 @@ class DbapiDatabase:
     def later(self, sql: str, params: tuple[Any, ...] = ()) -> None:
         """Without multi-statement packets: run it now (``Database.later``)."""
         self.run(sql, params)
+
+    def prefetch(self, sql: str) -> None:
+        """Where a query cannot carry others: nothing; ``query`` sends ``sql`` when asked (``Database.prefetch``)."""
 
     def run_batch(self, statements: Sequence[str | tuple[str, tuple[Any, ...]]], *,
                   warnings_from: int | None = None) -> tuple[int, Exception | None]:
@@ -168,6 +172,7 @@ class DbapiDatabase:
 
     @contextmanager
     def _cursor(self, sql: str) -> Iterator[Any]:
+        self._fetched.clear()  # a prefetched read answers only a query asked before anything else is sent
         try:
             cur = self._conn.cursor()
             try:

@@ -149,11 +149,15 @@ class SqlHistoryTable:
         rank grows) or removes one (repair and resume only remove failed rows). Both come from indexes,
         so the cost does not grow with the history. ``also``: one more scalar SQL expression read in the
         same round trip (the engine's count of interrupted runs, ``OwnTables.running_sql``)."""
-        q = self._q
-        row = self.db.query(f"SELECT (SELECT MAX({q('installed_rank')}) FROM {self.qualified}),"
-                            f" (SELECT COUNT(*) FROM {self.qualified} WHERE {q('success')} = {self.false_literal}),"
-                            f" {also}")[0]
+        row = self.db.query(self.token_sql(also))[0]
         return (int(row[0]) if row[0] is not None else None), int(row[1]), int(row[2] or 0)
+
+    def token_sql(self, also: str = "0") -> str:
+        """The query ``token`` sends (the engine ``prefetch``es it with the lock)."""
+        q = self._q
+        return (f"SELECT (SELECT MAX({q('installed_rank')}) FROM {self.qualified}),"
+                f" (SELECT COUNT(*) FROM {self.qualified} WHERE {q('success')} = {self.false_literal}),"
+                f" {also}")
 
     def next_rank(self) -> int:
         self.lock_rows()

@@ -116,10 +116,13 @@ def _mysql_holder(query: Query, name: str) -> str | None:
 
 
 @contextmanager
-def pg_advisory_lock(query: Query, schema: str, table: str, timeout: float) -> Iterator[None]:
+def pg_advisory_lock(query: Query, schema: str, table: str, timeout: float,
+                     release_later: Callable[[str, tuple[Any, ...]], None] | None = None) -> Iterator[None]:
     """Hold Flyway's advisory key for ``schema.table`` as a session lock while the block runs.
 
     Polls ``pg_try_advisory_lock`` every 100 ms, backing off to 1 s, until ``timeout``.
+    ``release_later``: queue the release to go with the connection's next statement (the migrate loop's
+    next lock query), as ``mysql_named_lock`` does.
     """
     key = pg_lock_key(schema, table)
     deadline = _clock() + timeout
@@ -132,7 +135,10 @@ def pg_advisory_lock(query: Query, schema: str, table: str, timeout: float) -> I
     try:
         yield
     finally:
-        _release(query, "SELECT pg_advisory_unlock(?)", (key,))
+        if release_later is not None:
+            release_later("SELECT pg_advisory_unlock(?)", (key,))
+        else:
+            _release(query, "SELECT pg_advisory_unlock(?)", (key,))
 
 
 def _pg_holder(query: Query, key: int) -> str | None:

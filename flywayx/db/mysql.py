@@ -16,12 +16,13 @@ from flywayx.db.cluster import ClusterInfo
 from flywayx.db.cluster_lock import TABLE as CLUSTER_LOCK_TABLE
 from flywayx.db.cluster_lock import ClusterLock
 from flywayx.db.connect import AUTH_HINT, DbapiDatabase, StatementFailed, connection_failed
-from flywayx.db.history import WRITE_COLUMNS, SqlHistoryTable
 from flywayx.db.locks import MYSQL_GET_LOCK_WAIT, mysql_named_lock
+from flywayx.db.mysql_history import MySQLHistoryTable
 from flywayx.db.mysql_packet import Sent, send
+from flywayx.db.mysql_session import kill, probe_user_variables, reset_statements
 from flywayx.db.timeouts import Timeouts
 from flywayx.errors import ConnectionFailed
-from flywayx.model import DatabaseUrl, HistoryRow
+from flywayx.model import DatabaseUrl
 
 CAPABILITIES = Capabilities(transactional_ddl=False, lock_kind="named", has_schemas=True, quote="`",
                             batches=True, statement_record=True)
@@ -87,6 +88,7 @@ class MySQLDatabase(DbapiDatabase):
     def __init__(self, conn: Any, secrets: list[str]) -> None:
         super().__init__(conn, secrets)
         self._later: list[str] = []  # sent with the next statement (``later``)
+        self._ahead: list[str] = []  # sent behind the next query (``prefetch``)
         self._version = str(self.query("SELECT VERSION()")[0][0])
         self.dialect = "mariadb" if "mariadb" in self._version.lower() else "mysql"
         fk, safe = self.query("SELECT @@foreign_key_checks, @@sql_safe_updates")[0]
@@ -148,10 +150,20 @@ class MySQLDatabase(DbapiDatabase):
     def run(self, sql: str, params: tuple[Any, ...] = ()) -> int:
         return self.execute(self._inline(sql, params)) if self._later else super().run(sql, params)
 
+    def prefetch(self, sql: str) -> None:
+        """``sql`` (a read, or a session setting, giving one result) goes behind the next query of
+        flywayx's own (a ``SELECT``: the lock's), in its packet; its rows answer ``query`` of exactly this
+        text until anything else is sent (``Database.prefetch``)."""
+        self._ahead.append(sql)
+
     def query_named(self, sql: str, params: tuple[Any, ...] = (), named: bool = True) -> list[Any]:
-        if not self._later:
+        text = self._inline(sql, params) if params else sql
+        kept = None if named else self._fetched.pop(text, None)
+        if kept is not None:
+            return list(kept)
+        if not self._later and not self._ahead:
             return super().query_named(sql, params, named)
-        sent = self._packet([self._inline(sql, params) if params else sql], rows=True)
+        sent = self._packet([text], rows=True)
         if sent.failure is not None:
             raise sent.failure
         if not named or sent.columns is None:
@@ -171,7 +183,17 @@ class MySQLDatabase(DbapiDatabase):
     def _packet(self, texts: list[str], *, rows: bool = False) -> Sent:
         """The queued statements, then ``texts``, in one packet (``flywayx.db.mysql_packet``)."""
         queued, self._later = self._later, []
-        return send(self._conn, queued, texts, rows=rows, failed=self._statement_failed)
+        ahead: list[str] = []
+        if rows and len(texts) == 1 and texts[0].lstrip()[:6].upper() == "SELECT":
+            ahead, self._ahead = self._ahead, []
+        self._fetched.clear()
+        sent = send(self._conn, queued, texts, rows=rows, failed=self._statement_failed, after=ahead)
+        if sent.failure is None:
+            for sql, got in zip(ahead, sent.after, strict=True):
+                if got is None:
+                    break  # it failed: whoever wants it asks again and sees the error
+                self._fetched[sql] = got
+        return sent
 
     def _keep_warnings(self, counts: dict[int, int], last: int) -> None:
         for index, count in sorted(counts.items()):
@@ -192,31 +214,12 @@ class MySQLDatabase(DbapiDatabase):
 
     def _end_stalled_session(self) -> None:
         """``KILL`` this session from a new connection (the server then frees its locks); best effort."""
-        import pymysql
-
-        try:
-            killer = pymysql.connect(**self.where, connect_timeout=min(self.limits.connect, 10.0),
-                                     read_timeout=self.limits.connect, autocommit=True)
-            try:
-                killer.cursor().execute(f"KILL {int(self._conn.thread_id())}")
-            finally:
-                killer.close()
-        except Exception:  # unreachable: the session ends after limits.idle_expiry seconds idle
-            return
+        kill(self.where, self._conn.thread_id(), query_only=False, timeout=min(self.limits.connect, 10.0))
 
     def cancel(self) -> None:
         """``KILL QUERY`` from a second connection (safe in a signal handler: the blocked read resumes
         and receives the server's error 1317)."""
-        import pymysql
-
-        try:
-            killer = pymysql.connect(**self.where, connect_timeout=5, autocommit=True)
-            try:
-                killer.cursor().execute(f"KILL QUERY {int(self._conn.thread_id())}")
-            finally:
-                killer.close()
-        except Exception:  # the statement then runs to its end; the interrupt is still honoured after it
-            return
+        kill(self.where, self._conn.thread_id(), query_only=True, timeout=5)
 
     def _inline(self, sql: str, params: tuple[Any, ...]) -> str:
         """``sql`` with its ``?`` parameters as escaped literals (the driver's own escaping)."""
@@ -312,7 +315,7 @@ class MySQLDatabase(DbapiDatabase):
     def history(self, schema: str, table: str, tablespace: str | None = None) -> MySQLHistoryTable:
         return MySQLHistoryTable(self, schema, table, tablespace)
 
-    def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False
+    def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False, probe: bool = False
              ) -> AbstractContextManager[None]:
         """Flyway's ``GET_LOCK``; on a Galera node or Group Replication member, under the cluster-wide row
         lock of ``flywayx.db.cluster_lock`` (once the schema exists: before that there is nothing to guard
@@ -324,14 +327,20 @@ class MySQLDatabase(DbapiDatabase):
             return mysql_named_lock(self.query, schema, table, timeout,
                                     self.later if lazy_release and not self.cluster().clustered else None,
                                     max_wait=self._lock_wait())
+        if probe:  # read-only: a live row of another runner, or the node's GET_LOCK, says it is taken
+            self._cluster_row(schema, table).require_free()
+            return mysql_named_lock(self.query, schema, table, timeout, max_wait=self._lock_wait())
         return self._cluster_lock(schema, table, timeout)
 
-    @contextmanager
-    def _cluster_lock(self, schema: str, table: str, timeout: float) -> Iterator[None]:
+    def _cluster_row(self, schema: str, table: str) -> ClusterLock:
         key = (schema, table)
         if key not in self._row_locks:
             self._row_locks[key] = ClusterLock(self._lock_connection, schema, table, node=self.cluster().node)
-        with self._row_locks[key].hold(timeout), mysql_named_lock(self.query, schema, table, timeout,
+        return self._row_locks[key]
+
+    @contextmanager
+    def _cluster_lock(self, schema: str, table: str, timeout: float) -> Iterator[None]:
+        with self._cluster_row(schema, table).hold(timeout), mysql_named_lock(self.query, schema, table, timeout,
                                                                   max_wait=self._lock_wait()):
             yield
 
@@ -361,103 +370,30 @@ class MySQLDatabase(DbapiDatabase):
         self._row_locks.clear()
         super().close()
 
-    def restore_session(self, default_schema: str) -> None:
-        """Reset user variables, ``foreign_key_checks``/``sql_safe_updates``, then ``USE`` the schema: one
-        packet that also reads the user variables set, whose reset goes with the next statement."""
+    def restore_session(self, default_schema: str, *, ahead: bool = False) -> None:
+        """Reset ``foreign_key_checks``/``sql_safe_updates``, ``USE`` the schema and read the user
+        variables set, whose reset goes with the next statement (``mysql_session``): one packet, or
+        none when an earlier call with ``ahead`` sent it behind the lock's query (``prefetch``)."""
         if self._user_vars_sql is False:
-            self._user_vars_sql = self._probe_user_variables()
+            self._user_vars_sql = probe_user_variables(self.query)
         names_sql = self._user_vars_sql if isinstance(self._user_vars_sql, str) else None
-        fk, safe = self._original
-        batch = [f"SET foreign_key_checks = {fk:d}, sql_safe_updates = {safe:d}"]
-        if default_schema:
-            batch.append(f"USE {self.quote(default_schema)}")
-        sent = self._packet([*batch, *([names_sql] if names_sql else [])], rows=True)
-        if sent.failure is not None:
-            if sent.failed_later or not (sent.completed == 1 and getattr(sent.failure, "code", None) == 1049):
-                raise sent.failure  # 1049: a migration dropped the schema; there is nothing to USE
-            sent.rows = self.query(names_sql) if names_sql else []
-        names = [str(r[0]) for r in sent.rows] if names_sql else []
+        batch = reset_statements(self._original, self.quote(default_schema) if default_schema else None, names_sql)
+        if ahead:
+            for sql in batch:
+                self.prefetch(sql)
+            return
+        if all(sql in self._fetched for sql in batch):
+            rows = [self._fetched.pop(sql) for sql in batch][-1]
+        else:
+            rows = self._reset(batch, names_sql)
+        names = [str(r[0]) for r in rows] if names_sql else []
         if names:
             self.later("SET " + ", ".join(f"@{self.quote(n)} = NULL" for n in names))
 
-    def _probe_user_variables(self) -> str | None:
-        candidates = (
-            "SELECT VARIABLE_NAME FROM information_schema.USER_VARIABLES",  # MariaDB plugin
-            "SELECT VARIABLE_NAME FROM performance_schema.user_variables_by_thread"
-            " WHERE THREAD_ID = PS_CURRENT_THREAD_ID() AND VARIABLE_VALUE IS NOT NULL",  # MySQL 8
-        )
-        for sql in candidates:
-            try:
-                self.query(sql)
-                return sql
-            except Exception:  # not available on this server; try the next source
-                continue
-        return None
-
-
-class MySQLHistoryTable(SqlHistoryTable):
-    """Flyway's MySQL/MariaDB history table; the baseline row comes with the table (CTAS)."""
-
-    db: MySQLDatabase
-
-    def exists(self) -> bool:
-        return bool(self.db.query("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?"
-                                  " AND TABLE_NAME = ?", (self.schema, self.table)))
-
-    def create_script(self, baseline: HistoryRow | None) -> list[tuple[str, tuple[Any, ...]]]:
-        pk = "" if self.db.dialect == "mariadb" else self.db.quote(self.table + "_pk")
-        tablespace = f" TABLESPACE {self.db.quote(self.tablespace)}" if self.tablespace else ""
-        ctas_ok = baseline is not None and self.db.ctas_allowed()
-        ctas, params = self._ctas(baseline) if ctas_ok else ("", ())
-        ddl = (
-            f"CREATE TABLE {self.qualified} (\n"
-            "    `installed_rank` INT NOT NULL,\n"
-            "    `version` VARCHAR(50),\n"
-            "    `description` VARCHAR(200) NOT NULL,\n"
-            "    `type` VARCHAR(20) NOT NULL,\n"
-            "    `script` VARCHAR(1000) NOT NULL,\n"
-            "    `checksum` INT,\n"
-            "    `installed_by` VARCHAR(100) NOT NULL,\n"
-            "    `installed_on` TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n"
-            "    `execution_time` INT NOT NULL,\n"
-            "    `success` BOOL NOT NULL,\n"
-            f"    CONSTRAINT {pk} PRIMARY KEY (`installed_rank`)\n"
-            f"){tablespace}{ctas}"
-        )
-        index = f"CREATE INDEX {self.db.quote(self.table + '_s_idx')} ON {self.qualified} (`success`)"
-        inserts = [] if ctas_ok else self.baseline_insert(baseline)
-        return [(ddl, params), *inserts, (index, ())]
-
-    def _ctas(self, row: HistoryRow | None) -> tuple[str, tuple[Any, ...]]:
-        """Flyway's ``AS SELECT`` baseline clause; text values bound, so quotes in them are safe."""
-        if row is None:
-            return "", ()
-        values = dict(zip(WRITE_COLUMNS, (row.installed_rank, row.version.text if row.version else None,
-                                          row.description, row.type, row.script, row.checksum,
-                                          row.installed_by, row.execution_time, row.success), strict=True))
-        select = (f' AS SELECT {int(row.installed_rank)} as "installed_rank", ? as "version",'
-                  ' ? as "description", ? as "type", ? as "script", NULL as "checksum",'
-                  ' ? as "installed_by", CURRENT_TIMESTAMP as "installed_on",'
-                  f' {int(row.execution_time)} as "execution_time", {"TRUE" if row.success else "FALSE"}'
-                  ' as "success"')
-        return select, tuple(values[c] for c in ("version", "description", "type", "script", "installed_by"))
-
-    def _numbered_insert(self, values: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
-        """MySQL refuses the target table in a VALUES subquery; INSERT … SELECT reads it, and under
-        REPEATABLE READ locks the highest row and the gap after it (shared next-key locks) until the
-        commit, so a concurrent insert of the same rank waits, as with ``next_rank``'s FOR UPDATE."""
-        cols = ", ".join(self._q(c) for c in WRITE_COLUMNS)
-        return (f"INSERT INTO {self.qualified} ({cols}) SELECT COALESCE(MAX(`installed_rank`), 0) + 1, "
-                f"{', '.join('?' * len(values))} FROM {self.qualified}", values)
-
-    def lock_rows(self) -> None:
-        """Lock every history row, as Flyway's ``SELECT * FROM t FOR UPDATE`` does, inside the transaction
-        that inserts the row; only the key is sent back (the lock is the same, the traffic is not)."""
-        self.db.query(f"SELECT installed_rank FROM {self.qualified} FOR UPDATE")
-
-    def next_rank(self) -> int:
-        """The next rank, locking the highest row (and the gap after it) in one query: a concurrent
-        insert, or Flyway's ``SELECT * … FOR UPDATE``, waits for this transaction. Reading only the
-        highest key keeps the cost per migration flat however long the history grows."""
-        top = self.db.query(f"SELECT MAX(installed_rank) FROM {self.qualified} FOR UPDATE")[0][0]
-        return int(top) + 1 if top is not None else 1
+    def _reset(self, batch: list[str], names_sql: str | None) -> list[tuple[Any, ...]]:
+        sent = self._packet(batch, rows=True)
+        if sent.failure is not None:
+            if sent.failed_later or not (sent.completed == 1 and getattr(sent.failure, "code", None) == 1049):
+                raise sent.failure  # 1049: a migration dropped the schema; there is nothing to USE
+            return self.query(names_sql) if names_sql else []
+        return sent.rows

@@ -5,11 +5,15 @@ by ``\\n;\\n`` (a statement's trailing ``--`` comment ends at the newline), and 
 server stops at the first error, so the results read before it say which statement failed. Each
 statement but the last gives one result; the last (a CALL) may give several. Counts and warning indexes
 in the returned ``Sent`` are of ``texts`` only; ``failed_later`` says a queued statement failed.
+
+``after``: reads sent behind ``texts`` in the same packet (``MySQLDatabase.prefetch``), each giving one
+result; their rows are returned in ``Sent.after`` (None for one that failed or was not reached). Their
+failure is not the packet's: ``texts`` completed, and whoever wanted the rows asks again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,35 +32,36 @@ class Sent:
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     columns: list[str] | None = None
     warnings: dict[int, int] = field(default_factory=dict)
+    after: list[list[tuple[Any, ...]] | None] = field(default_factory=list)
 
 
 def send(conn: Any, queued: list[str], texts: list[str], *, rows: bool,
-         failed: Callable[[Exception, str], FlywayxError]) -> Sent:
-    """Send ``queued`` then ``texts`` in one packet (see the module doc); ``rows``: keep the last
-    statement's rows. ``failed`` turns a driver error and the statement's text into the error to report."""
+         failed: Callable[[Exception, str], FlywayxError], after: Sequence[str] = ()) -> Sent:
+    """Send ``queued``, ``texts``, then ``after`` in one packet (see the module doc); ``rows``: keep the
+    last text's rows. ``failed`` turns a driver error and the statement's text into the error to report.
+    ``after`` is only sent behind a last text that gives one result (not a CALL)."""
     import pymysql
 
     allof = [*queued, *texts]
-    sent = Sent()
+    sent = Sent(after=[None] * len(after))
     if not allof:
         return sent
     results, last = 0, len(allof) - 1
     cur = conn.cursor()
     try:
-        cur.execute("\n;\n".join(allof))
+        cur.execute("\n;\n".join([*allof, *after]))
         while True:
             results += 1
-            index = min(results - 1, last) - len(queued)
-            if cur.warning_count and index >= 0:
-                sent.warnings[index] = sent.warnings.get(index, 0) + cur.warning_count
-            if results - 1 == last:
-                sent.rowcount = max(int(cur.rowcount), 0)
-                if rows and cur.description is not None:
-                    sent.columns = [d[0].lower() for d in cur.description]
-                    sent.rows = [tuple(r) for r in cur.fetchall()]
+            if after and results - 1 > last:  # one of ``after`` (behind a last text of one result)
+                sent.after[results - 2 - last] = [tuple(r) for r in cur.fetchall()] if cur.description else []
+            else:
+                _take(cur, sent, results, last, len(queued), rows)
             if not cur.nextset():
                 break
     except pymysql.MySQLError as err:
+        if after and results > last:  # ``texts`` completed; a read of ``after`` failed
+            sent.completed = len(texts)
+            return sent
         at = min(results, last)
         sent.failure, sent.failed_later = failed(err, allof[at]), at < len(queued)
         sent.completed = max(at - len(queued), 0)
@@ -65,6 +70,18 @@ def send(conn: Any, queued: list[str], texts: list[str], *, rows: bool,
         cur.close()
     sent.completed = len(texts)
     return sent
+
+
+def _take(cur: Any, sent: Sent, results: int, last: int, queued: int, rows: bool) -> None:
+    """Warnings of the ``results``-th result, and the count, rows and columns of the last statement's."""
+    index = min(results - 1, last) - queued
+    if cur.warning_count and index >= 0:
+        sent.warnings[index] = sent.warnings.get(index, 0) + cur.warning_count
+    if results - 1 == last:
+        sent.rowcount = max(int(cur.rowcount), 0)
+        if rows and cur.description is not None:
+            sent.columns = [d[0].lower() for d in cur.description]
+            sent.rows = [tuple(r) for r in cur.fetchall()]
 
 
 __all__ = ["Sent", "send"]

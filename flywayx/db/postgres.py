@@ -8,16 +8,17 @@ parameters sets the search path, as the JDBC driver does.
 from __future__ import annotations
 
 import math
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from flywayx.db.base import Capabilities
 from flywayx.db.connect import AUTH_HINT, DbapiDatabase, connection_failed
-from flywayx.db.history import SqlHistoryTable
 from flywayx.db.locks import pg_advisory_lock
+from flywayx.db.postgres_history import PostgresHistoryTable
 from flywayx.db.timeouts import Timeouts, Watchdog
 from flywayx.errors import ConnectionFailed
-from flywayx.model import DatabaseUrl, HistoryRow
+from flywayx.model import DatabaseUrl
 
 CAPABILITIES = Capabilities(transactional_ddl=True, lock_kind="advisory", has_schemas=True, quote='"',
                             statement_record=True)
@@ -111,6 +112,8 @@ class PostgresDatabase(DbapiDatabase):
         super().__init__(conn, secrets)
         self._notices: list[tuple[str, int | None, str | None]] = []
         self._later: list[str] = []  # ``later``: sent with the COMMIT
+        self._ahead: list[str] = []  # ``prefetch``: sent behind the next query
+        self._release: list[str] = []  # the lock's release: sent before the next statement
         self._pid = 0
         self.where: tuple[DatabaseUrl, str | None, str | None] | None = None  # what a new connection needs
         conn.add_notice_handler(self._notice)
@@ -222,7 +225,7 @@ class PostgresDatabase(DbapiDatabase):
     def history(self, schema: str, table: str, tablespace: str | None = None) -> PostgresHistoryTable:
         return PostgresHistoryTable(self, schema, table, tablespace)
 
-    def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False
+    def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False, probe: bool = False
              ) -> AbstractContextManager[None]:
         """Flyway's advisory lock; with a socket limit, a session that stays idle longer than
         ``limits.idle_expiry`` (cut off from us) is ended by the server, which frees the lock (both
@@ -231,7 +234,7 @@ class PostgresDatabase(DbapiDatabase):
             expiry = f"{self.limits.idle_expiry}s"
             self.query("SELECT set_config('idle_session_timeout', ?, false),"
                        " set_config('idle_in_transaction_session_timeout', ?, false)", (expiry, expiry))
-        return pg_advisory_lock(self.query, schema, table, timeout)
+        return pg_advisory_lock(self.query, schema, table, timeout, self._release_later if lazy_release else None)
 
     def guard_socket(self) -> None:
         """The socket limit: each statement is watched; one running past it gets its socket shut down."""
@@ -254,19 +257,24 @@ class PostgresDatabase(DbapiDatabase):
         except Exception:  # unreachable: the session ends after limits.idle_expiry seconds idle
             return
 
-    def restore_session(self, default_schema: str) -> None:
+    def restore_session(self, default_schema: str, *, ahead: bool = False) -> None:
         """Back to the original role; search path = default schema then the original path (Flyway's rule).
         One statement: the role is set back unconditionally (``SET ROLE`` to the role the session had),
-        the schema's existence is asked by the same statement."""
+        the schema's existence is asked by the same statement. ``ahead``: ``prefetch`` it only (it then
+        travels with the lock's query and the next call, with nothing sent in between, sends nothing)."""
         path = self._search_path
         target = "?"
         params: tuple[str, ...] = (path,)
         if not (default_schema in ("", path) or path.startswith(default_schema + ",")):
-            ahead = f"{self.quote(default_schema)},{path}" if path.strip() else self.quote(default_schema)
+            first = f"{self.quote(default_schema)},{path}" if path.strip() else self.quote(default_schema)
             target = "CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ?) THEN ? ELSE ? END"
-            params = (default_schema, ahead, path)
-        self.query(f"SELECT set_config('role', ?, false), set_config('search_path', {target}, false)",
-                   (self._role, *params))
+            params = (default_schema, first, path)
+        sql = self._literal(f"SELECT set_config('role', ?, false), set_config('search_path', {target}, false)",
+                            (self._role, *params))
+        if ahead:
+            self.prefetch(sql)
+        elif self._fetched.pop(sql, None) is None:
+            self.query(sql)
 
     # --- bookkeeping sent with the COMMIT (``later``) ---------------------------------------------------
     def later(self, sql: str, params: tuple[Any, ...] = ()) -> None:
@@ -283,17 +291,67 @@ class PostgresDatabase(DbapiDatabase):
 
         return psycopg.ClientCursor(self._conn).mogrify(self._native(sql), params)
 
+    def prefetch(self, sql: str) -> None:
+        """``sql`` (a read giving one result) goes behind the next query of flywayx's own (a ``SELECT``: the
+        lock's) in its simple-protocol query; its rows answer ``query`` of exactly this text until anything
+        else is sent (``Database.prefetch``)."""
+        self._ahead.append(sql)
+
+    def _release_later(self, sql: str, params: tuple[Any, ...]) -> None:
+        """The lock's release goes first in the next statement's query (``_cursor``, ``_send_many``); unlike
+        ``later``, a rollback keeps it (it is no part of a transaction)."""
+        self._release.append(self._literal(sql, params))
+
+    def _releasing(self) -> list[str]:
+        """The queued release, taken when no transaction is open (inside an aborted one it would fail: it
+        then waits for the statement after the ROLLBACK; closing the connection releases it too)."""
+        if not self._release or self._server_in_transaction():
+            return []
+        taken, self._release = self._release, []
+        return taken
+
     def _send_queued(self, last: str | None) -> list[Any]:
         """The queue, then ``last``, as one query; the rows of the last statement (when it has any)."""
         texts, self._later = [*self._later, *([last] if last else [])], []
-        if not texts:
+        results = self._send_many(texts)
+        return (results[-1] or []) if results else []
+
+    def _send_many(self, texts: list[str]) -> list[list[Any] | None]:
+        """The lock's release (when queued), then ``texts``, as one simple-protocol query; the rows of each
+        of ``texts`` (None for a statement without rows). The server runs them as one implicit transaction
+        (the advisory lock is the session's: a rollback does not undo taking or releasing it)."""
+        released = self._releasing()
+        if not released and not texts:
             return []
-        joined = ";\n".join(texts)
+        joined = ";\n".join([*released, *texts])
+        out: list[list[Any] | None] = []
         with self._cursor(joined) as cur:
             cur.execute(joined)
-            while cur.nextset():
-                pass
-            return list(cur.fetchall()) if cur.description is not None else []
+            while True:
+                out.append([tuple(r) for r in cur.fetchall()] if cur.description is not None else None)
+                if not cur.nextset():
+                    break
+        return out[len(released):]
+
+    def _with_ahead(self, text: str) -> list[Any]:
+        """The ``later`` queue, the query ``text``, then what was ``prefetch``ed, in one query."""
+        queued, self._later = self._later, []
+        ahead: list[str] = []
+        if text.lstrip()[:6].upper() == "SELECT":
+            ahead, self._ahead = self._ahead, []
+        results = self._send_many([*queued, text, *ahead])
+        for sql, rows in zip(ahead, results[len(queued) + 1:], strict=True):
+            self._fetched[sql] = rows or []
+        return results[len(queued)] or []
+
+    @contextmanager
+    def _cursor(self, sql: str) -> Iterator[Any]:
+        released = self._releasing()
+        if released:
+            with super()._cursor(";\n".join(released)) as cur:
+                cur.execute(";\n".join(released))
+        with super()._cursor(sql) as cur:
+            yield cur
 
     def execute(self, sql: str) -> int:
         if self._later:
@@ -306,11 +364,15 @@ class PostgresDatabase(DbapiDatabase):
         return super().run(sql, params)
 
     def query_named(self, sql: str, params: tuple[Any, ...] = (), named: bool = True) -> list[Any]:
-        if not self._later or named:
-            if self._later:
-                self._send_queued(None)
-            return super().query_named(sql, params, named)
-        return [tuple(r) for r in self._send_queued(self._literal(sql, params))]
+        if not named and self._fetched:
+            kept = self._fetched.pop(self._literal(sql, params), None)
+            if kept is not None:
+                return list(kept)
+        if not named and (self._later or self._ahead or self._release):
+            return self._with_ahead(self._literal(sql, params))
+        if self._later:
+            self._send_queued(None)
+        return super().query_named(sql, params, named)
 
     def commit(self) -> None:
         if self._later:
@@ -325,48 +387,6 @@ class PostgresDatabase(DbapiDatabase):
 
     @property
     def raw(self) -> Any:
-        if self._later:
+        if self._later or self._release:
             self._send_queued(None)
         return self._conn
-
-
-class PostgresHistoryTable(SqlHistoryTable):
-    """Flyway's PostgreSQL history table: table, [baseline insert], primary key, index."""
-
-    def exists(self) -> bool:
-        return bool(self.db.query(
-            "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-            " WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p')", (self.schema, self.table)))
-
-    def create_script(self, baseline: HistoryRow | None) -> list[tuple[str, tuple[Any, ...]]]:
-        space = self.db.quote(self.tablespace) if self.tablespace else ""
-        ts = f" TABLESPACE {space}" if space else ""
-        index_ts = f" USING INDEX TABLESPACE {space}" if space else ""
-        ddl = (
-            f"CREATE TABLE {self.qualified} (\n"
-            '    "installed_rank" INT NOT NULL,\n'
-            '    "version" VARCHAR(50),\n'
-            '    "description" VARCHAR(200) NOT NULL,\n'
-            '    "type" VARCHAR(20) NOT NULL,\n'
-            '    "script" VARCHAR(1000) NOT NULL,\n'
-            '    "checksum" INTEGER,\n'
-            '    "installed_by" VARCHAR(100) NOT NULL,\n'
-            '    "installed_on" TIMESTAMP NOT NULL DEFAULT now(),\n'
-            '    "execution_time" INTEGER NOT NULL,\n'
-            '    "success" BOOLEAN NOT NULL\n'
-            f"){ts}"
-        )
-        pk = (f"ALTER TABLE {self.qualified} ADD CONSTRAINT {self.db.quote(self.table + '_pk')}"
-              f' PRIMARY KEY ("installed_rank"){index_ts}')
-        index = f"CREATE INDEX {self.db.quote(self.table + '_s_idx')} ON {self.qualified} (\"success\"){ts}"
-        return [(ddl, ()), *self.baseline_insert(baseline), (pk, ()), (index, ())]
-
-    def _read_prefix(self) -> str:
-        return "/*NO LOAD BALANCE*/\n"
-
-    @property
-    def false_literal(self) -> str:
-        return "false"
-
-    def bool_value(self, value: bool) -> Any:
-        return value

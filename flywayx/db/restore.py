@@ -36,7 +36,7 @@ from flywayx.db import clients
 from flywayx.db.backup import BackupInfo, file_digest, sqlite_copy
 from flywayx.db.clients import BackupFailed
 from flywayx.db.fingerprint import fingerprint
-from flywayx.db.restore_mysql import mysql_targets, occupied_mysql, restore_mysql
+from flywayx.db.restore_mysql import Interrupted, interrupted_mysql, mysql_targets, occupied_mysql, restore_mysql
 from flywayx.errors import StateError, UsageError
 from flywayx.model.config import DatabaseUrl
 from flywayx.model.fingerprint import SchemaFingerprint, diff
@@ -44,10 +44,12 @@ from flywayx.model.fingerprint import SchemaFingerprint, diff
 
 @dataclass(frozen=True)
 class Restored:
-    """What a restore did (or, dry, would do): the backup and where it went (source -> target)."""
+    """What a restore did (or, dry, would do): the backup and where it went (source -> target), and
+    the swaps of killed restores it finished or rolled back first (MySQL/MariaDB)."""
 
     info: BackupInfo
     targets: dict[str, str]
+    recovered: tuple[Interrupted, ...] = ()
 
 
 def restore(backup_path: Path, url: DatabaseUrl, password: str | None, *, force: bool = False,
@@ -69,20 +71,27 @@ def restore(backup_path: Path, url: DatabaseUrl, password: str | None, *, force:
                            hint="the file was changed or truncated after the backup; use another backup")
     secret = password if password is not None else url.password
     targets = _targets(info, url)
-    occupied = _occupied(family, url, secret, targets)
+    recovered: tuple[Interrupted, ...] = ()
+    if family == "mysql":  # a killed restore's swap: finished or rolled back from its journal first
+        recovered = tuple(interrupted_mysql(url, secret, list(targets.values()), dry_run=dry_run))
+        if recovered and not dry_run and all(r.swapped and r.sha256 == info.sha256 for r in recovered) and \
+                len(recovered) == len(targets):
+            _check_restored(info, url, secret, targets)  # that restore was of this very backup: it is done
+            return Restored(info, targets, recovered)
+    occupied = [] if dry_run and recovered else _occupied(family, url, secret, targets)
     if occupied and not force:
         raise StateError(f"restore would replace {'; '.join(occupied)}",
                          hint="pass --force to replace it with the backup (or name an empty database in the URL)")
     if dry_run:
-        return Restored(info, targets)
+        return Restored(info, targets, recovered)
     if family == "mysql":
-        restore_mysql(tools, url, secret, backup_path, targets, _saved(info))
+        restore_mysql(tools, url, secret, backup_path, targets, _saved(info), info.sha256)
     elif family == "postgresql":
         _restore_pg(tools, url, secret, info.schemas, backup_path)
     else:
         _restore_sqlite(backup_path, url)
     _check_restored(info, url, secret, targets)
-    return Restored(info, targets)
+    return Restored(info, targets, recovered)
 
 
 def _targets(info: BackupInfo, url: DatabaseUrl) -> dict[str, str]:

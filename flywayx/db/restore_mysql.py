@@ -14,14 +14,25 @@ For each backed-up database ``source`` going to ``target`` (``mysql_targets``):
    events, each with the ``sql_mode`` it was defined under), the database's default character set
    follows the backup's, and both side databases are dropped.
 
-If the RENAME fails, the target's triggers are put back and nothing else changed. A process killed
-between the RENAME and the end of step 3 (milliseconds of DDL) leaves ``<target>__fx_previous``
-behind; the next restore refuses to start until an operator has looked at it (``occupied_mysql``).
-The user needs CREATE and DROP on the two side databases.
+If the RENAME fails, the target's triggers are put back and nothing else changed.
+
+A process killed during step 3 leaves ``<target>__fx_previous`` behind, and in it a journal (table
+``__fx_restore_journal``, written before anything of the target changes) holding every statement
+needed to go either way: the target's old triggers, and the backup's views, triggers, routines,
+events and character set. The next ``restore`` into that database (``interrupted_mysql``) reads it:
+killed before the RENAME, the old triggers are put back and the side databases dropped (the target
+is as it was); killed after it, the swap is finished from the journal (every step may be repeated).
+Either way nothing is lost: until the journal says done, the old tables are in ``__fx_previous`` and
+the backup's are in the target or the scratch database. A ``__fx_previous`` without a journal holding
+tables (a restore of an older flywayx) is refused for an operator to look at. The user needs CREATE
+and DROP on the two side databases.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -38,6 +49,8 @@ from flywayx.model.config import DatabaseUrl
 from flywayx.model.fingerprint import SchemaFingerprint, diff
 
 SCRATCH, PREVIOUS = "__fx_restore", "__fx_previous"
+JOURNAL = "__fx_restore_journal"
+KILL_AT = "FLYWAYX_TEST_KILL_AT"  # test hook: SIGKILL this process at the named point of the swap
 _TABLE_TYPES = ("BASE TABLE", "SEQUENCE", "SYSTEM VERSIONED")
 _REWRITTEN = (b"CREATE DATABASE", b"USE ", b"ALTER DATABASE")
 
@@ -71,13 +84,13 @@ def _exists(conn: Any, database: str) -> bool:
 
 def occupied_mysql(conn: Any, targets: Sequence[str]) -> list[str]:
     """Each target database that holds something, described. StateError when an earlier restore
-    was killed during its swap (its ``__fx_previous`` database is still there)."""
+    was killed during its swap and left no journal to finish it from (``interrupted_mysql`` first)."""
     found = []
     for target in targets:
         previous = side(target, PREVIOUS)
         if _exists(conn, previous):
             raise StateError(f"an earlier restore into {target} was interrupted during its swap: the database as it "
-                             f"was before that restore is in {previous}",
+                             f"was before that restore is in {previous}, and no journal says how far it got",
                              hint=f"check {target} and {previous}, keep what you need, then DROP DATABASE "
                                   f"{clients.mysql_ident(previous)} and run restore again")
         counts = _rows(conn, "SELECT (SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s),"
@@ -90,8 +103,89 @@ def occupied_mysql(conn: Any, targets: Sequence[str]) -> list[str]:
     return found
 
 
+@dataclass(frozen=True)
+class Interrupted:
+    """A swap a killed restore left behind: where, which backup (sha256), and whether its RENAME ran."""
+
+    target: str
+    sha256: str
+    swapped: bool
+
+    def describe(self, dry_run: bool = False) -> str:
+        """What was (``dry_run``: would be) done about it, for the user."""
+        if self.swapped:
+            did = "restore would finish it" if dry_run else "finished it"
+            return (f"a restore into {self.target} was killed after its swap: {did} from its journal "
+                    f"(the backup with sha256 {self.sha256[:12]}... is in {self.target})")
+        did = "restore would roll it back" if dry_run else "rolled it back"
+        return (f"a restore into {self.target} was killed before its swap: {did} from its journal "
+                f"({self.target} is as it was before that restore)")
+
+
+def interrupted_mysql(url: DatabaseUrl, secret: str | None, targets: Sequence[str], *,
+                      dry_run: bool = False) -> list[Interrupted]:
+    """Find the swaps killed restores left in ``targets`` (a ``__fx_previous`` database with a journal)
+    and, unless ``dry_run``, finish each (killed after its RENAME) or roll it back (killed before).
+    A ``__fx_previous`` without journal and without tables (killed before the journal was written) is
+    dropped: nothing had changed yet. Anything else is left for ``occupied_mysql`` to refuse."""
+    found = []
+    with clients.connection(url, secret) as conn:
+        for target in targets:
+            previous = side(target, PREVIOUS)
+            if not _exists(conn, previous):
+                continue
+            journal = _read_journal(conn, previous)
+            if journal is None:
+                if not _table_names(conn, previous) and not dry_run:
+                    _rows(conn, f"DROP DATABASE {clients.mysql_ident(previous)}")
+                continue
+            swapped, split = _swapped(conn, target, journal)
+            if split:  # a RENAME TABLE is atomic: half of it cannot be
+                raise StateError(f"an interrupted restore into {target} left its tables split between {target}, "
+                                 f"{side(target, SCRATCH)} and {previous}", hint="check the three databases by hand")
+            if not dry_run:
+                with _session(conn):
+                    (_finish if swapped else _roll_back)(conn, target, journal)
+            found.append(Interrupted(target, str(journal["sha256"]), swapped))
+    return found
+
+
+def _swapped(conn: Any, target: str, journal: dict[str, Any]) -> tuple[bool, bool]:
+    """(whether the journal's RENAME ran, whether the tables are found split, which it cannot do).
+    The old tables are in ``__fx_previous`` only after it; without old tables, the backup's have left
+    the scratch database (which ``_roll_back`` drops only after the journal)."""
+    old, new = set(journal["old_tables"]), set(journal["new_tables"])
+    if old:
+        there = old & _table_names(conn, side(target, PREVIOUS))
+        return there == old, bool(there) and there != old
+    left = new - _table_names(conn, side(target, SCRATCH))
+    return left == new, bool(left) and left != new
+
+
+def _table_names(conn: Any, db: str) -> set[str]:
+    return {str(r[0]) for r in _rows(conn, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s"
+                                           f" AND TABLE_TYPE IN ({', '.join(['%s'] * len(_TABLE_TYPES))})",
+                                     (db, *_TABLE_TYPES))}
+
+
+def _read_journal(conn: Any, previous: str) -> dict[str, Any] | None:
+    if JOURNAL in _table_names(conn, previous):
+        rows = _rows(conn, f"SELECT body FROM {clients.mysql_ident(previous)}.{clients.mysql_ident(JOURNAL)}"
+                           " WHERE id = 1")
+        if rows:
+            data: dict[str, Any] = json.loads(rows[0][0])
+            return data
+    return None
+
+
+def _kill_at(point: str) -> None:
+    """Test hook (``FLYWAYX_TEST_KILL_AT=<point>``): die here as a SIGKILL would kill us."""
+    if os.environ.get(KILL_AT) == point:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def restore_mysql(tools: list[str], url: DatabaseUrl, secret: str | None, dump: Path, targets: dict[str, str],
-                  saved: SchemaFingerprint | None) -> None:
+                  saved: SchemaFingerprint | None, sha256: str = "") -> None:
     """Steps 1-3 of the module docstring for every source -> target of ``targets``."""
     scratch = {source: side(target, SCRATCH) for source, target in targets.items()}
     with clients.connection(url, secret) as conn:
@@ -114,7 +208,7 @@ def restore_mysql(tools: list[str], url: DatabaseUrl, secret: str | None, dump: 
         raise
     with clients.connection(url, secret) as conn:
         for source, target in targets.items():
-            _swap(conn, scratch[source], target)
+            _swap(conn, scratch[source], target, sha256)
 
 
 def _load(client: str, url: DatabaseUrl, secret: str | None, dump: Path, scratch: dict[str, str]) -> None:
@@ -203,50 +297,80 @@ def _create(conn: Any, sql_mode: str, ddl: str, time_zone: str | None = None) ->
     _rows(conn, ddl)  # no parameters: PyMySQL leaves % in the DDL alone
 
 
-def _swap(conn: Any, scratch: str, target: str) -> None:
+def _swap(conn: Any, scratch: str, target: str, sha256: str) -> None:
     """Step 3 of the module docstring for one database."""
     q = clients.mysql_ident
     new, old = _objects(conn, scratch), _objects(conn, target)
     charset, collation = _rows(conn, "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM"
                                      " information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (scratch,))[0]
     previous = side(target, PREVIOUS)
+    journal = {"sha256": sha256, "target": target, "charset": charset, "collation": collation,
+               "old_tables": old.tables, "old_triggers": old.triggers, "old_routines": old.routines,
+               "old_events": old.events, "new_tables": new.tables, "new_views": new.views,
+               "new_triggers": new.triggers, "new_routines": new.routines, "new_events": new.events}
     with _session(conn):
         _rows(conn, f"CREATE DATABASE IF NOT EXISTS {q(target)} CHARACTER SET {charset} COLLATE {collation}")
         _rows(conn, f"CREATE DATABASE {q(previous)}")
+        _rows(conn, f"CREATE TABLE {q(previous)}.{q(JOURNAL)} (id INT PRIMARY KEY, body LONGTEXT NOT NULL)"
+                    " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+        _rows(conn, f"INSERT INTO {q(previous)}.{q(JOURNAL)} VALUES (1, %s)", (json.dumps(journal),))
+        _kill_at("restore-journal-written")
         _rows(conn, f"USE {q(scratch)}")
         for name, _, _ in new.triggers:
             _rows(conn, f"DROP TRIGGER {q(name)}")
         _rows(conn, f"USE {q(target)}")
         for name, _, _ in old.triggers:
             _rows(conn, f"DROP TRIGGER {q(name)}")
+        _kill_at("restore-triggers-dropped")
         moves = [f"{q(target)}.{q(t)} TO {q(previous)}.{q(t)}" for t in old.tables]
         moves += [f"{q(scratch)}.{q(t)} TO {q(target)}.{q(t)}" for t in new.tables]
         try:
             if moves:
                 _rows(conn, "RENAME TABLE " + ", ".join(moves))  # the one atomic step
         except Exception as err:
-            for _, mode, ddl in old.triggers:
-                _create(conn, mode, ddl)
-            _rows(conn, f"DROP DATABASE {q(previous)}")
-            _rows(conn, f"DROP DATABASE {q(scratch)}")
+            _roll_back(conn, target, journal)
             raise BackupFailed(f"restore could not swap the backup into {target}: {err}; {target} is unchanged"
                                ) from err
-        for view in _rows(conn, "SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = %s", (target,)):
-            _rows(conn, f"DROP VIEW {q(view[0])}")
-        for kind, name, _, _ in old.routines:
-            _rows(conn, f"DROP {kind} {q(name)}")
-        for name, _, _, _ in old.events:
-            _rows(conn, f"DROP EVENT {q(name)}")
-        _rows(conn, f"ALTER DATABASE {q(target)} CHARACTER SET {charset} COLLATE {collation}")
-        _create_views(conn, new.views)
-        for _, mode, ddl in new.triggers:
+        _kill_at("restore-swapped")
+        _finish(conn, target, journal)
+
+
+def _roll_back(conn: Any, target: str, journal: dict[str, Any]) -> None:
+    """Undo a swap whose RENAME did not run: the target's triggers back, the side databases dropped."""
+    q = clients.mysql_ident
+    _rows(conn, f"USE {q(target)}")
+    present = {str(r[0]) for r in _rows(conn, "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS"
+                                              " WHERE TRIGGER_SCHEMA = %s", (target,))}
+    for name, mode, ddl in journal["old_triggers"]:
+        if name not in present:
             _create(conn, mode, ddl)
-        for _, _, mode, ddl in new.routines:
-            _create(conn, mode, ddl)
-        for _, mode, zone, ddl in new.events:
-            _create(conn, mode, ddl, zone)
-        _rows(conn, f"DROP DATABASE {q(previous)}")
-        _rows(conn, f"DROP DATABASE {q(scratch)}")
+    _rows(conn, f"DROP DATABASE {q(side(target, PREVIOUS))}")  # the journal: the target is whole again
+    _rows(conn, f"DROP DATABASE IF EXISTS {q(side(target, SCRATCH))}")  # else the next restore drops it
+
+
+def _finish(conn: Any, target: str, journal: dict[str, Any]) -> None:
+    """The rest of the swap after its RENAME, from the journal; every step may run again after a kill."""
+    q = clients.mysql_ident
+    _rows(conn, f"USE {q(target)}")
+    for view in _rows(conn, "SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = %s", (target,)):
+        _rows(conn, f"DROP VIEW IF EXISTS {q(view[0])}")
+    for kind, name, _, _ in [*journal["old_routines"], *journal["new_routines"]]:
+        _rows(conn, f"DROP {kind} IF EXISTS {q(name)}")
+    for name, _, _, _ in [*journal["old_events"], *journal["new_events"]]:
+        _rows(conn, f"DROP EVENT IF EXISTS {q(name)}")
+    for name, _, _ in journal["new_triggers"]:
+        _rows(conn, f"DROP TRIGGER IF EXISTS {q(name)}")
+    _kill_at("restore-finishing")
+    _rows(conn, f"ALTER DATABASE {q(target)} CHARACTER SET {journal['charset']} COLLATE {journal['collation']}")
+    _create_views(conn, journal["new_views"])
+    for _, mode, ddl in journal["new_triggers"]:
+        _create(conn, mode, ddl)
+    for _, _, mode, ddl in journal["new_routines"]:
+        _create(conn, mode, ddl)
+    for _, mode, zone, ddl in journal["new_events"]:
+        _create(conn, mode, ddl, zone)
+    _rows(conn, f"DROP DATABASE IF EXISTS {q(side(target, SCRATCH))}")
+    _rows(conn, f"DROP DATABASE {q(side(target, PREVIOUS))}")  # the journal goes last
 
 
 def _create_views(conn: Any, views: list[str]) -> None:
@@ -265,4 +389,5 @@ def _create_views(conn: Any, views: list[str]) -> None:
         pending = failed
 
 
-__all__ = ["PREVIOUS", "SCRATCH", "mysql_targets", "occupied_mysql", "restore_mysql", "side"]
+__all__ = ["JOURNAL", "KILL_AT", "PREVIOUS", "SCRATCH", "Interrupted", "interrupted_mysql", "mysql_targets",
+           "occupied_mysql", "restore_mysql", "side"]

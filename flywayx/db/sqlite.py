@@ -144,11 +144,11 @@ class SqliteDatabase(DbapiDatabase):
     def history(self, schema: str, table: str, tablespace: str | None = None) -> SqliteHistoryTable:
         return SqliteHistoryTable(self, schema, table, tablespace)
 
-    def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False
+    def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False, probe: bool = False
              ) -> AbstractContextManager[None]:
         return file_lock(self.path, timeout)
 
-    def restore_session(self, default_schema: str) -> None:
+    def restore_session(self, default_schema: str, *, ahead: bool = False) -> None:
         """Nothing to restore: SQLite has no session schema or role."""
         return None
 

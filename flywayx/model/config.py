@@ -99,6 +99,8 @@ class Config:
     lock_timeout: float = 600.0
     connect_timeout: float | None = None  # seconds; None: the URL's JDBC parameter, else 10 (db/timeouts.py)
     socket_timeout: float | None = None  # seconds; None: the URL's JDBC parameter, else no limit
+    cache_dir: str | None = None  # the analysis cache; None: $XDG_CACHE_HOME/flywayx or ~/.cache/flywayx
+    cache: bool = True  # reuse and store analyses in the cache (--no-cache: off)
     # Flyway keys flywayx accepts but does not use (driver, jdbcProperties.*, ...); repr=False
     # because some (jdbcProperties.password) are secrets.
     extra: tuple[tuple[str, str], ...] = field(default_factory=tuple, repr=False)

@@ -148,3 +148,30 @@ class Plan:
             "skipped": [s.to_dict() for s in self.skipped],
             "warnings": list(self.warnings),
         }
+
+
+@dataclass(frozen=True)
+class OperatorSummary:
+    """What an operator asks before an upgrade (``flywayx.plan.summary.summarize`` computes it):
+    steps and repeatables, per release, online and needing downtime, admitted by a declaration in
+    releases.toml rather than proven from the SQL; ``backup`` says what migrate takes (None: none)."""
+
+    origin: str
+    target: str
+    steps: int
+    repeatables: int
+    deferred: int
+    per_release: tuple[tuple[str, int], ...]
+    online: int  # expand steps: the old version keeps serving
+    offline: int  # every other versioned step: contract, data, unknown
+    phases: tuple[tuple[str, int], ...]  # phase word -> versioned steps (expand, data, contract, unknown)
+    declared: tuple[str, ...]  # versions (or scripts) of the steps admitted by a declaration
+    backup: str | None
+    deferred_why: str = ""  # why the deferred repeatables wait ([repeatables] in releases.toml)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"from": self.origin, "to": self.target, "steps": self.steps, "repeatables": self.repeatables,
+                "deferredRepeatables": self.deferred, "deferredWhy": self.deferred_why,
+                "stepsPerRelease": dict(self.per_release),
+                "online": self.online, "needsDowntime": self.offline, "phases": dict(self.phases),
+                "declaredNotProven": list(self.declared), "backup": self.backup}

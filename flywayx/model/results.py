@@ -11,6 +11,7 @@ from typing import Any
 
 from flywayx.model.info import MigrationInfo, State
 from flywayx.model.migration import Migration
+from flywayx.model.plan import OperatorSummary
 
 TOOL_VERSION = "0.1.0"
 
@@ -151,6 +152,7 @@ class MigrateReport:
     actions: list[dict[str, Any]] = field(default_factory=list)  # --dry-run: what would run, in order
     recorded: list[Recorded] = field(default_factory=list)  # recorded as satisfied, not run (the contract)
     waiting: list[Waiting] = field(default_factory=list)  # --phase expand: steps left for --phase contract
+    summary: OperatorSummary | None = None  # what the run would do, for the operator (plan/summary.py)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -182,6 +184,8 @@ class MigrateReport:
             out["waitingForContract"] = [w.to_json() for w in self.waiting]
         if self.backup is not None:
             out["backup"] = self.backup
+        if self.summary is not None:
+            out["summary"] = self.summary.to_dict()
         if self.error is not None:
             out["error"] = self.error
         return _dry(out, self.dry_run, self.actions)

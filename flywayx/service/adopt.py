@@ -11,7 +11,7 @@ releases R does not contain.
 
 Flyway's baseline rules stay: a history that already holds migrations is refused, unless it is
 exactly this adoption (then nothing is done). ``baseline --acs`` is this command at the release
-CloudStack's ``cloud.version`` names (``service/acs.py``).
+CloudStack's ``cloud.version`` names (``flywayx_cloudstack/service.py``).
 """
 
 from __future__ import annotations

@@ -9,46 +9,183 @@ order and with one shared context, exactly as the serial loop does — while thi
 applies; the first use of a footprint waits for the worker. For CloudStack's corpus (6,766
 statements) that takes the analyser's ~0.5 s off the critical path of a migration.
 
-The worker only computes and writes one pickled result to a pipe; it never touches the database
-connection it inherits, and leaves with ``os._exit`` so nothing of the parent is flushed or closed
-twice. If it fails, or the platform has no ``fork``, the footprints are computed here instead, so
-the result never depends on whether the worker ran.
+With the analysis cache (``sources/analysis_cache.py``) a migration analysed before in the same
+context is not analysed again: its entry records, for every known column type (and
+``foreign_key_checks``) its analysis read or wrote, the value before and after (``Tracked``). When the
+context agrees on the values before, the footprint is taken and the values after are set, exactly
+as analysing it again would; otherwise it is analysed and the entry rewritten. So the order-dependent
+analysis stays exact while a warm run analyses nothing. Entries are written by whichever process
+computes the footprints (the worker or this one; ``explain`` uses ``store`` too): an entry always
+holds statements, content id and footprints together.
+
+The worker is a ``forks.Forked``: it only computes and writes one pickled result to a pipe. If it
+fails, or the platform has no ``fork``, the footprints are computed here instead, so the result
+never depends on whether the worker ran.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import pickle
-import signal
-import sys
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from flywayx.model import Migration, Statement
 from flywayx.model.footprint import Footprint
-from flywayx.statements.analyze import analyze_migration, make_context
+from flywayx.service.forks import Forked, cpus_for_workers, spread_groups
+from flywayx.sources.analysis_cache import AnalysisCache
+from flywayx.statements.analyze import Context, analyze_migration, make_context
+from flywayx.statements.analyze.builder import Tracked
+from flywayx.statements.codec import dump_footprint, dump_statements, load_footprint
 
 BACKGROUND_MIN_STATEMENTS = 1000
 
 Jobs = Sequence[tuple[str, Sequence[Statement]]]  # (script, statements) in migration order
 
 
-def footprints_now(jobs: Jobs, dialect: str, server_version: str | None) -> dict[str, Footprint]:
-    """Each script's combined footprint, one analysis context carried through in order."""
+@dataclass(frozen=True)
+class Slot:
+    """A migration's place in the cache: its key, its content id, and the entry found (None: none)."""
+
+    key: str
+    content_id: str
+    entry: Mapping[str, Any] | None = None
+
+
+Slots = Mapping[str, Slot]  # script -> slot
+
+
+def footprints_now(jobs: Jobs, dialect: str, server_version: str | None, cache: AnalysisCache | None = None,
+                   slots: Slots | None = None, *, over_cores: bool = False) -> dict[str, Footprint]:
+    """Each script's combined footprint, one analysis context carried through in order; taken from
+    ``cache`` where its entry (``slots``) was analysed from the same context, stored where not.
+    ``over_cores``: the migrations without an entry are first analysed in parallel from guessed
+    contexts (``guesses``); a guess is taken only where the real context agrees with it."""
     ctx = make_context(dialect, server_version)
-    return {script: analyze_migration(stmts, dialect, context=ctx)[1] for script, stmts in jobs}
+    guessed = guesses(jobs, dialect, server_version, slots if cache is not None else None) if over_cores else {}
+    out: dict[str, Footprint] = {}
+    for script, stmts in jobs:
+        slot = slots.get(script) if slots is not None and cache is not None else None
+        reused = reuse(slot.entry, ctx) if slot is not None else None
+        if reused is not None:
+            out[script] = reused[1]
+            continue
+        guess = guessed.get(script)
+        if guess is not None and _agrees(guess.before, ctx.types):
+            _move(guess.after, ctx.types)
+            done = guess
+        else:
+            done = analyse_tracked(stmts, dialect, ctx)
+        if cache is not None and slot is not None:
+            store(cache, slot, stmts, done)
+        out[script] = done.combined
+    if cache is not None:
+        cache.close()
+    return out
+
+
+def guesses(jobs: Jobs, dialect: str, server_version: str | None, slots: Slots | None) -> dict[str, Tracing]:
+    """The analysis of every migration without a cache entry, spread over the cores: each core takes
+    a contiguous run of them and carries its own context through it from a fresh one. The first run's
+    analyses are exact; a later one's are right wherever the real context agrees on what they read
+    (``Tracing.before``), which ``footprints_now`` checks, analysing again where it does not."""
+    todo = [(script, stmts) for script, stmts in jobs
+            if slots is None or script not in slots or slots[script].entry is None]
+
+    def run(group: Sequence[tuple[str, Sequence[Statement]]]) -> list[Tracing]:
+        ctx = make_context(dialect, server_version)
+        return [analyse_tracked(stmts, dialect, ctx) for _, stmts in group]
+    done = spread_groups(run, todo, [len(stmts) for _, stmts in todo], 2 * BACKGROUND_MIN_STATEMENTS)
+    return {script: tracing for (script, _), tracing in zip(todo, done, strict=True)}
+
+
+def _agrees(before: Mapping[str, str | None], types: MutableMapping[str, str]) -> bool:
+    return all(types.get(k) == v for k, v in before.items())
+
+
+def _move(after: Mapping[str, str | None], types: MutableMapping[str, str]) -> None:
+    for k, v in after.items():
+        if v is None:
+            types.pop(k, None)
+        else:
+            types[k] = v
+
+
+def reuse(entry: Mapping[str, Any] | None, ctx: Context) -> tuple[str, Footprint] | None:
+    """(per-statement footprints as stored: a JSON text, decoded only by who needs them; the combined
+    footprint) of a cache entry analysed from a context that agrees with ``ctx``, whose state it then
+    moves on; None when it cannot be used."""
+    prints = entry.get("prints") if entry is not None else None
+    if not isinstance(prints, dict):
+        return None
+    before, after, parts = prints.get("before"), prints.get("after"), prints.get("parts")
+    if not (isinstance(before, dict) and isinstance(after, dict) and _is_state(before) and _is_state(after)
+            and isinstance(parts, str)):
+        return None
+    if not _agrees(before, ctx.types):
+        return None
+    try:
+        combined = load_footprint(prints.get("combined"))
+    except ValueError:
+        return None
+    _move(after, ctx.types)
+    return parts, combined
+
+
+def _is_state(value: dict[Any, Any]) -> bool:
+    return all(isinstance(k, str) and (v is None or isinstance(v, str))
+                                           for k, v in value.items())
+
+
+@dataclass(frozen=True)
+class Tracing:
+    """One migration's analysis: its footprints, and the context values it read (``before``) and left
+    (``after``), which its cache entry records."""
+
+    parts: list[Footprint]
+    combined: Footprint
+    before: dict[str, str | None]
+    after: dict[str, str | None]
+
+
+def analyse_tracked(stmts: Sequence[Statement], dialect: str, ctx: Context) -> Tracing:
+    """Analyse ``stmts`` from ``ctx``, moving it on, recording what the analysis read and wrote of it."""
+    raw = ctx.types
+    tracked = Tracked(raw)
+    ctx.types = tracked
+    try:
+        parts, combined = analyze_migration(stmts, dialect, context=ctx)
+    finally:
+        ctx.types = raw
+    return Tracing(parts, combined, tracked.before, {k: raw.get(k) for k in tracked.before})
+
+
+def store(cache: AnalysisCache, slot: Slot, stmts: Sequence[Statement], done: Tracing) -> None:
+    """Write the cache entry of one analysed migration: statements, content id, footprints, and the
+    context it was analysed from (``Tracing``)."""
+    cache.put(slot.key, {
+        "statements": dump_statements(list(stmts)), "content_id": slot.content_id,
+        "prints": {"before": done.before, "after": done.after,
+                   "parts": json.dumps([dump_footprint(p) for p in done.parts], separators=(",", ":")),
+                   "combined": dump_footprint(done.combined)}})
 
 
 class Footprints:
     """Footprints by script, computed by a forked worker when that pays, else on first use."""
 
-    def __init__(self, jobs: Jobs, dialect: str, server_version: str | None) -> None:
-        self._args = (list(jobs), dialect, server_version)
+    def __init__(self, jobs: Jobs, dialect: str, server_version: str | None, cache: AnalysisCache | None = None,
+                 slots: Slots | None = None) -> None:
+        self._args = (list(jobs), dialect, server_version, cache, slots)
         self._result: dict[str, Footprint] | None = None
-        self._pid: int | None = None
-        self._fd: int | None = None
-        if _worth_a_worker(sum(len(stmts) for _, stmts in jobs)):
-            self._start()
+        self._worker: Forked[dict[str, Footprint]] | None = None
+        fresh = [stmts for script, stmts in jobs if cache is None or slots is None or script not in slots
+                 or slots[script].entry is None]
+        if _worth_a_worker(sum(len(stmts) for stmts in fresh)):
+            self._worker = Forked(lambda: footprints_now(*self._args, over_cores=True))
+
+    @property
+    def _pid(self) -> int | None:
+        return self._worker.pid if self._worker is not None else None
 
     def of(self, script: str) -> Callable[[], Footprint]:
         """A function giving ``script``'s footprint (for ``Change``), waiting for the worker if needed."""
@@ -56,70 +193,18 @@ class Footprints:
 
     def all(self) -> dict[str, Footprint]:
         if self._result is None:
-            self._result = self._collect() if self._fd is not None else None
-            if self._result is None:
-                self._result = footprints_now(*self._args)
+            got = self._worker.result() if self._worker is not None else None
+            self._result = got if isinstance(got, dict) else footprints_now(*self._args)
         return self._result
 
     def close(self) -> None:
         """Reap the worker; one whose result was never asked for (the command ended early) is stopped."""
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-            if self._pid is not None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(self._pid, signal.SIGKILL)
-        if self._pid is not None:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(self._pid, 0)
-            self._pid = None
-
-    def _start(self) -> None:
-        read_end, write_end = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(read_end)
-            os.close(write_end)
-            return
-        if pid == 0:  # the worker: compute, write, leave without running any of the parent's cleanup
-            code = 1
-            try:
-                os.close(read_end)
-                data = pickle.dumps(footprints_now(*self._args), protocol=pickle.HIGHEST_PROTOCOL)
-                with os.fdopen(write_end, "wb") as out:
-                    out.write(data)
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(write_end)
-        self._pid, self._fd = pid, read_end
-
-    def _collect(self) -> dict[str, Footprint] | None:
-        assert self._fd is not None
-        chunks = []
-        with os.fdopen(self._fd, "rb") as pipe:
-            self._fd = None
-            while chunk := pipe.read(1 << 20):
-                chunks.append(chunk)
-        self.close()
-        try:
-            result = pickle.loads(b"".join(chunks))
-        except Exception:  # the worker died before writing everything: compute here
-            return None
-        return result if isinstance(result, dict) else None
+        if self._worker is not None:
+            self._worker.close()
 
 
 def _worth_a_worker(statements: int) -> bool:
-    if statements < BACKGROUND_MIN_STATEMENTS or not sys.platform.startswith("linux"):
-        return False
-    if os.environ.get("FLYWAYX_ANALYSIS_WORKER", "1") == "0":
-        return False
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cpus = os.cpu_count() or 1
-    return cpus > 1
+    return statements >= BACKGROUND_MIN_STATEMENTS and cpus_for_workers() > 1
 
 
 def jobs_of(migrations: Sequence[Migration], statements: dict[str, list[Statement] | None]) -> list[

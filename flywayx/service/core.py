@@ -21,7 +21,7 @@ from flywayx.apply import Applied
 from flywayx.apply.engine import Ran, RunOptions, RunRecord, Step, history_token, run_steps
 from flywayx.errors import FlywayxError
 from flywayx.model import Config, HistoryRow, Kind, MigrationType, Statement
-from flywayx.model.plan import Plan, PlanStep
+from flywayx.model.plan import OperatorSummary, Plan, PlanStep
 from flywayx.model.results import (
     TOOL_VERSION,
     AppliedItem,
@@ -33,6 +33,7 @@ from flywayx.model.results import (
     Waiting,
 )
 from flywayx.plan.ledger import Record
+from flywayx.plan.summary import summarize
 from flywayx.service import cluster, dryrun, lines, resume, rsu, steps, upgrade
 from flywayx.service.kernel import Reporter, Session, apply_options, callbacks, session, statements_of
 from flywayx.service.prepare import announce, prepare_history
@@ -118,11 +119,19 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
             chosen = choose(s, options, recorder)
             if options.rsu:
                 rsu.check(s, options.phase, _pending_statements(s, chosen))
+            summary = operator_summary(s, chosen, options.backup_dir)
+            _say_summary(report, summary)
             announce(s, report, chosen.initial_text())  # where the run would start, as the real run says it
-            return dryrun.migrate(s, chosen, recorder, options.phase, started)
-        if options.backup_dir is not None:
+            dry = dryrun.migrate(s, chosen, recorder, options.phase, started)
+            dry.summary = summary
+            return dry
+        if options.backup_dir is not None and options.resume:  # settling a resumed run writes: dump first
             _backup_first(s, options.backup_dir, report)
         source = choose(s, options)
+        summary = operator_summary(s, source, options.backup_dir)
+        _say_summary(report, summary)  # before the backup and the first step: what the run will do
+        if options.backup_dir is not None and not options.resume:  # a refused run takes no backup
+            _backup_first(s, options.backup_dir, report)
         pending = _pending_statements(s, source) if options.rsu else []
         if options.rsu:
             rsu.check(s, options.phase, pending)
@@ -146,7 +155,33 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
                              to_release=source.plan.target if isinstance(source, steps.ReleasePlan) else None,
                              phase=options.phase, recorded=recorded_items(ran.steps),
                              backup=_absolute(s.own.pending_backup),
-                             waiting=source.waiting() if isinstance(source, steps.ReleasePlan) else [])
+                             waiting=source.waiting() if isinstance(source, steps.ReleasePlan) else [],
+                             summary=summary)
+
+
+def operator_summary(s: Session, source: steps.Source, backup_dir: str | None) -> OperatorSummary | None:
+    """What the run will do, for the operator (``plan/summary.py``): None when it applies nothing
+    (the up-to-date line says it all) and for a project without a ``releases.toml`` (plain Flyway's
+    output stays Flyway's)."""
+    if isinstance(source, steps.ReleasePlan):
+        chosen, plan = source.selected(), source.plan
+        origin, target = ", ".join(plan.from_releases), plan.target or "latest"
+        deferred = plan.skipped
+    else:
+        chosen, target, deferred = source.preview(), s.config.target or "latest", ()
+        origin = ", ".join(lines.current(s, source.graph)) if source.graph is not None else ""
+    if not chosen:
+        return None
+    at = source.initial_text()
+    origin = origin or (f"schema version {at}" if at else "an empty database")
+    backup = (f"into {backup_dir}, a dump of every schema before the first change (put it back with "
+              "`flywayx restore`)") if backup_dir is not None else None
+    return summarize(chosen, origin, target, backup=backup, deferred=deferred)
+
+
+def _say_summary(report: Reporter, summary: OperatorSummary | None) -> None:
+    if summary is not None:
+        report("migrate.summary", {"summary": summary})
 
 
 def _rolling(s: Session, source: steps.Source, statements: dict[str, Sequence[Statement]], opts: RunOptions,

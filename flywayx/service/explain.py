@@ -7,6 +7,8 @@ and the analyser's ``notes`` when it has any."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 from typing import Any
 
@@ -14,22 +16,67 @@ from flywayx import operations
 from flywayx.errors import FlywayxError
 from flywayx.model import Config, Kind, Statement
 from flywayx.model.footprint import Footprint
+from flywayx.service.analysis import Slot, analyse_tracked, reuse, store
+from flywayx.service.forks import spread
+from flywayx.sources.analysis_cache import AnalysisCache, open_cache
 from flywayx.sources.checksum import checksum_of_text, read_migration_text
 from flywayx.sources.names import NamingConfig, parse_resource_name
 from flywayx.sources.placeholders import replace_placeholders, with_filename
 from flywayx.sources.scan import script_config
-from flywayx.statements.analyze import analyze_migration
+from flywayx.statements.analyze import make_context
+from flywayx.statements.codec import load_footprint, load_statements
 from flywayx.statements.content_id import content_id
 from flywayx.statements.splitter import split
 
 
 def explain_files(paths: list[str], dialect: str, config: Config) -> list[dict[str, Any]]:
-    """One dict per file: kind, version, description, checksum, statements — or the error."""
+    """One dict per file: kind, version, description, checksum, statements — or the error. Each file is
+    analysed on its own (a fresh analysis context), through the analysis cache unless it is off."""
     naming = NamingConfig.from_config(config)
-    return [_explain(p, dialect, config, naming) for p in paths]
+    cache = open_cache(config.cache_dir, config.cache, os.environ)
+    try:
+        return spread(lambda p: _explain(p, dialect, config, naming, cache), paths, [_size(p) for p in paths],
+                      SPREAD_MIN_BYTES)
+    finally:
+        if cache is not None:
+            cache.close()
 
 
-def _explain(path: str, dialect: str, config: Config, naming: NamingConfig) -> dict[str, Any]:
+# Below this many bytes of SQL, a second process costs more than it saves (fork, pickling the results).
+SPREAD_MIN_BYTES = 512 * 1024
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def _analysed(sql: str, dialect: str, path: str, cache: AnalysisCache | None) -> dict[str, Any]:
+    """content_id, phase and statements of one file's SQL; from its cache entry when there is one."""
+    key = cache.entry_key(sql, dialect) if cache is not None else None
+    entry = cache.get(key) if cache is not None and key is not None else None
+    reused = reuse(entry, make_context(dialect)) if entry is not None else None
+    if entry is not None and reused is not None and isinstance(entry.get("content_id"), str):
+        with contextlib.suppress(ValueError, TypeError):
+            statements = load_statements(entry.get("statements"))
+            parts = json.loads(reused[0])
+            if isinstance(parts, list) and len(parts) == len(statements):
+                return {"content_id": entry["content_id"], "phase": reused[1].phase.value,
+                        "statements": [_statement(s, load_footprint(fp))
+                                       for s, fp in zip(statements, parts, strict=True)]}
+    statements = split(sql, dialect, path=path)
+    done = analyse_tracked(statements, dialect, make_context(dialect))
+    cid = content_id(statements, dialect, lexed=True)  # the analysis just tokenised them
+    if cache is not None and key is not None:
+        store(cache, Slot(key, cid), statements, done)
+    return {"content_id": cid, "phase": done.combined.phase.value,
+            "statements": [_statement(s, fp) for s, fp in zip(statements, done.parts, strict=True)]}
+
+
+def _explain(path: str, dialect: str, config: Config, naming: NamingConfig,
+             cache: AnalysisCache | None) -> dict[str, Any]:
     out: dict[str, Any] = {"file": path}
     if operations.is_operations(path):
         return _explain_operations(path, dialect, config, naming, out)
@@ -57,11 +104,7 @@ def _explain(path: str, dialect: str, config: Config, naming: NamingConfig) -> d
                                        config.placeholder_separator)
             if name.kind is Kind.REPEATABLE:
                 out["checksum"] = checksum_of_text(sql)
-        statements = split(sql, dialect, path=path)
-        out["content_id"] = content_id(statements, dialect)
-        prints, combined = analyze_migration(statements, dialect)
-        out["phase"] = combined.phase.value
-        out["statements"] = [_statement(s, fp) for s, fp in zip(statements, prints, strict=True)]
+        out.update(_analysed(sql, dialect, path, cache))
     except FlywayxError as err:
         out["error"] = err.message
     return out

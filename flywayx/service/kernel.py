@@ -27,7 +27,8 @@ from flywayx.model.results import Header
 from flywayx.model.work import Work
 from flywayx.plan.info import InfoOptions, InfoResult, compute_info
 from flywayx.plan.mixed import check_mixed
-from flywayx.sources.acs.session import effective_init_sql
+from flywayx.plugins import session_init_sql
+from flywayx.sources.analysis_cache import AnalysisCache, open_cache
 from flywayx.sources.checksum import read_migration_text
 from flywayx.sources.placeholders import (
     builtin_placeholders,
@@ -57,6 +58,8 @@ class Session:
     installed_by: str
     secrets: list[str] = field(default_factory=list)
     cleanups: list[Callable[[], None]] = field(default_factory=list)  # run when the session closes
+    cache: AnalysisCache | None = None  # the analysis cache (``--cache-dir``), None with ``--no-cache``
+    statements: dict[str, tuple[str, list[Statement]]] = field(default_factory=dict)  # script -> (path, split)
 
     @property
     def dialect(self) -> str:
@@ -110,7 +113,7 @@ def _connect(config: Config, read_only: bool = False) -> Database:
     return connect(config.url, user=config.user, password=config.password,
                    connect_retries=config.connect_retries,
                    connect_retries_interval=config.connect_retries_interval,
-                   init_sql=effective_init_sql(config.init_sql, os.environ),
+                   init_sql=session_init_sql(config.init_sql, os.environ),
                    read_only=read_only, connect_timeout=config.connect_timeout,
                    socket_timeout=config.socket_timeout)
 
@@ -143,7 +146,7 @@ def session(config: Config, *, read_only: bool = False) -> Iterator[Session]:
         found = scan(config, values)
         history = db.history(default, config.table, config.tablespace)
         s = Session(config, db, schemas, default, history, OwnTables(db, default), found, values, installed_by,
-                    [s for s in (config.password,) if s])
+                    [s for s in (config.password,) if s], cache=open_cache(config.cache_dir, config.cache, os.environ))
         try:
             yield s
         finally:
@@ -153,26 +156,44 @@ def session(config: Config, *, read_only: bool = False) -> Iterator[Session]:
         db.close()
 
 
-def load_statements(m: Migration, config: Config, placeholders: dict[str, str], dialect: str) -> list[Statement]:
-    """Read, replace placeholders (unless disabled) and split one SQL migration or callback; compile
-    an operations file's part (``flywayx.operations``: no placeholders, the SQL is generated)."""
-    text = read_migration_text(m.path, m.encoding, config.detect_encoding)
-    if operations.is_operations(m.path):
-        return operations.statements(text, m.path, m.script, dialect)
+def sql_text(m: Migration, config: Config, placeholders: dict[str, str], text: str | None = None) -> str:
+    """The text of a SQL migration or callback as it is split: read (unless ``text``, the file's text,
+    is given), placeholders replaced unless disabled."""
+    if text is None:
+        text = read_migration_text(m.path, m.encoding, config.detect_encoding)
     replace = m.placeholder_replacement if m.placeholder_replacement is not None else config.placeholder_replacement
     if replace:
         filename = m.name.rebuilt_filename if m.name is not None else Path(m.path).name
         values = with_filename(placeholders, filename, config.placeholder_separator)
         text = replace_placeholders(text, values, config.placeholder_prefix, config.placeholder_suffix,
                                     config.placeholder_separator)
-    statements = split(text, dialect, path=m.script)
+    return text
+
+
+def load_statements(m: Migration, config: Config, placeholders: dict[str, str], dialect: str,
+                    text: str | None = None) -> list[Statement]:
+    """Read, replace placeholders (unless disabled) and split one SQL migration or callback; compile
+    an operations file's part (``flywayx.operations``: no placeholders, the SQL is generated).
+    ``text``: the file's text when the caller has it already (``ScanResult.texts``)."""
+    if operations.is_operations(m.path):
+        text = read_migration_text(m.path, m.encoding, config.detect_encoding) if text is None else text
+        return operations.statements(text, m.path, m.script, dialect)
+    statements = split(sql_text(m, config, placeholders, text), dialect, path=m.script)
     check_mixed(statements, config.mixed, m.script)
     return statements
 
 
 def statements_of(s: Session, m: Migration) -> list[Statement] | None:
-    """The statements ``m`` sends; None for a Python migration."""
-    return None if m.is_python else load_statements(m, s.config, s.placeholders, s.dialect)
+    """The statements ``m`` sends; None for a Python migration. Split once per run: what the analysis
+    (``lines.analyse``) split already is taken from ``Session.statements``."""
+    if m.is_python:
+        return None
+    known = s.statements.get(m.script)
+    if known is not None and known[0] == m.path:
+        return known[1]
+    stmts = load_statements(m, s.config, s.placeholders, s.dialect, s.found.texts.get(m.path))
+    s.statements[m.script] = (m.path, stmts)
+    return stmts
 
 
 def work_for(s: Session, m: Migration, **extra: Any) -> Work:
@@ -206,4 +227,4 @@ def ignore_patterns(config: Config, extra: Sequence[str] = ()) -> tuple[IgnorePa
 
 
 __all__ = ["Fire", "Reporter", "Session", "apply_options", "callbacks", "ignore_patterns", "load_statements",
-           "session", "statements_of", "work_for"]
+           "session", "sql_text", "statements_of", "work_for"]

@@ -21,14 +21,17 @@ from flywayx.model.release import ReleaseGraph
 from flywayx.model.version import Version
 from flywayx.plan.interleave import plan_migrate
 from flywayx.plan.ledger import Ledger
+from flywayx.plan.mixed import check_mixed
 from flywayx.plan.releases import current_releases, infer_releases
 from flywayx.plan.validate import ValidationIssue
 from flywayx.service import known
-from flywayx.service.analysis import Footprints, jobs_of
-from flywayx.service.kernel import Session, load_statements
+from flywayx.service.analysis import Footprints, Slot, jobs_of
+from flywayx.service.kernel import Session, load_statements, sql_text
 from flywayx.sources.checksum import read_migration_text
 from flywayx.sources.releases import Elsewhere, find_releases_file, load_releases
+from flywayx.statements.codec import load_statements as load_statements_json
 from flywayx.statements.content_id import content_id, content_id_of_python
+from flywayx.statements.splitter import split
 
 
 def release_graph(s: Session) -> ReleaseGraph | None:
@@ -83,24 +86,56 @@ def python_content_id(m: Migration) -> str:
 
 def analyse(s: Session) -> Analysed:
     """Content id of every versioned/baseline/repeatable migration now; footprints as they are
-    needed (``service/analysis.py``: in a background worker for large projects)."""
+    needed (``service/analysis.py``: in a background worker for large projects). Each file is read
+    and split once (its text comes from the scan); with the analysis cache, a file analysed before
+    is not split again (``cached_analysis``)."""
     statements: dict[str, list[Statement] | None] = {}
     ids: dict[str, str] = {}
+    slots: dict[str, Slot] = {}
+    server = _server_version(s)
     for m in s.found.migrations:
         if m.is_python:
             ids[m.script] = python_content_id(m)
             statements[m.script] = None
-            continue
-        stmts = load_statements(m, s.config, s.placeholders, s.dialect)
-        ids[m.script] = content_id(stmts, s.dialect)
-        statements[m.script] = stmts
+        elif operations.is_operations(m.path):
+            statements[m.script] = stmts = load_statements(m, s.config, s.placeholders, s.dialect)
+            ids[m.script] = content_id(stmts, s.dialect)
+        else:
+            stmts, ids[m.script], slot = cached_analysis(s, m, server)
+            statements[m.script] = stmts
+            s.statements[m.script] = (m.path, stmts)
+            if slot is not None:
+                slots[m.script] = slot
     sql = [m for m in s.found.migrations if not operations.is_operations(m.path)]
-    prints = Footprints(jobs_of(sql, statements), s.dialect, _server_version(s))
+    prints = Footprints(jobs_of(sql, statements), s.dialect, server, s.cache, slots)
     s.cleanups.append(prints.close)
     changes = [Change(m, ids[m.script], _operations_footprint(s, m) if operations.is_operations(m.path)
                       else prints.of(m.script) if statements[m.script] is not None else UNKNOWN_FOOTPRINT)
                for m in s.found.migrations]
     return Analysed(changes, statements)
+
+
+def cached_analysis(s: Session, m: Migration, server: str | None) -> tuple[list[Statement], str, Slot | None]:
+    """(statements, content id, cache slot) of a SQL migration: from its cache entry when there is a
+    valid one, else split and hashed here (its footprint and entry follow in ``Footprints``)."""
+    text = sql_text(m, s.config, s.placeholders, s.found.texts.get(m.path))
+    if s.cache is None:
+        stmts = split(text, s.dialect, path=m.script)
+        check_mixed(stmts, s.config.mixed, m.script)
+        return stmts, content_id(stmts, s.dialect), None
+    key = s.cache.entry_key(text, s.dialect, server)
+    entry = s.cache.get(key)
+    try:
+        if entry is None or not isinstance(entry.get("content_id"), str):
+            raise ValueError("no entry")
+        stmts = load_statements_json(entry.get("statements"))
+        cid = str(entry["content_id"])
+    except ValueError:
+        entry = None
+        stmts = split(text, s.dialect, path=m.script)
+        cid = content_id(stmts, s.dialect)
+    check_mixed(stmts, s.config.mixed, m.script)
+    return stmts, cid, Slot(key, cid, {"prints": entry.get("prints")} if entry is not None else None)
 
 
 def _operations_footprint(s: Session, m: Migration) -> Footprint:

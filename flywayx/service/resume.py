@@ -51,7 +51,7 @@ def interrupted_rows(s: Session) -> list[HistoryRow]:
     if not running:
         return []
     try:
-        with s.db.lock(s.default_schema, s.config.table, 0.0):
+        with s.db.lock(s.default_schema, s.config.table, 0.0, probe=True):
             pass
     except LockTimeout:
         return []

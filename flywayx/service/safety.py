@@ -79,11 +79,12 @@ class RestoreReport:
     taken: str
     dry_run: bool = False
     targets: tuple[str, ...] = ()  # where each of ``schemas`` went (MySQL database, PostgreSQL db.schema, file)
+    recovered: tuple[str, ...] = ()  # killed restores' swaps finished or rolled back first (what was done)
 
     def to_json(self) -> dict[str, Any]:
         out = {"operation": "restore", "backup": self.path, "dialect": self.dialect,
                "schemas": list(self.schemas), "targets": list(self.targets), "backupTaken": self.taken,
-               "success": True}
+               "recovered": list(self.recovered), "success": True}
         return {**out, "dryRun": True} if self.dry_run else out
 
 
@@ -101,10 +102,34 @@ def restore(config: Config, backup_path: str, *, force: bool = False, dry_run: b
         raise UsageError(f"backup file {backup_path} not found",
                          hint="pass the dump file written by `migrate --backup DIR` (not its manifest)")
     BackupInfo.load(path)
+    if not dry_run:
+        _require_writable(config)
     done = put_back(path, _url(config), config.password, force=force, dry_run=dry_run)
     info = done.info
+    recovered = tuple(r.describe(dry_run) for r in done.recovered)
     return RestoreReport(str(path), info.dialect, info.schemas, info.finished, dry_run,
-                         tuple(done.targets[s] for s in info.schemas if s in done.targets))
+                         tuple(done.targets[s] for s in info.schemas if s in done.targets), recovered)
+
+
+def _require_writable(config: Config) -> None:
+    """Refuse a restore through a server that must not be written, exactly as ``migrate`` refuses it
+    (a replica, a standby, a read-only server, a Galera node not Synced: ``ClusterInfo.refusal``)."""
+    url = _url(config)
+    if url.dialect == "sqlite":
+        return
+    from flywayx.db.connect import connect
+
+    mysql = url.dialect in ("mysql", "mariadb")
+    probe_url = dataclasses.replace(url, database=None) if mysql else url  # the target may not exist
+    db = connect(probe_url, user=config.user, password=config.password, read_only=True,
+                 connect_timeout=config.connect_timeout, socket_timeout=config.socket_timeout)
+    try:
+        refusal = db.cluster().refusal()
+    finally:
+        db.close()
+    if refusal is not None:
+        message = refusal.message.replace("refusing to migrate through it", "refusing to restore through it")
+        raise StateError(message.replace("refusing to migrate it", "refusing to restore into it"), hint=refusal.hint)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -247,6 +247,26 @@ class FlywayOrder(_Source):
     def pending(self) -> list[MigrationInfo]:
         return list(self._queue)
 
+    def preview(self) -> list[PlanStep]:
+        """The migrations this run would apply, as plan steps, the ones it would only record left
+        out (the operator's summary; empty without a ``releases.toml``: plain Flyway prints none)."""
+        if self.analysed is None or self.ledger is None:
+            return []
+        out, seen = [], {r.description for r in self.rows if r.version is None}
+        for info in self._queue:
+            change = self._change(info.resolved) if info.resolved is not None else None
+            if change is None:
+                continue
+            item = self.ledger.item(change)
+            if item is not None and self.ledger.why(item) is not None:
+                continue
+            late = change.version is not None and self.latest is not None and change.version < self.latest
+            why = "pending (out of order)" if late else "pending"
+            if change.version is None:
+                why = "repeatable: checksum changed" if change.migration.description in seen else "repeatable: new"
+            out.append(PlanStep(change, item.owner if item else None, item.line if item else None, why, late))
+        return out
+
 
 class ReleasePlan(_Source):
     """``migrate --to R`` / ``--phase``: the planner's steps, re-planned when the history changes."""

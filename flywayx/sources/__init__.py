@@ -5,7 +5,7 @@
 - ``releases`` (with ``release_problems``): the release graph of ``releases.toml``.
 - ``gitrel``, ``pending``: release tags, ancestry and pending migrations from a git repository.
 - ``rename``: rewrite seed-style alias names to Flyway names.
-- ``acs``: the CloudStack importer.
 
-Configuration lives in ``flywayx.config``; splitting and analysing statements in ``flywayx.statements``.
+Configuration lives in ``flywayx.config``; splitting and analysing statements in ``flywayx.statements``;
+the CloudStack importer is a plugin (``flywayx_cloudstack``, docs/plugins.md).
 """

@@ -407,7 +407,10 @@ def load_releases(path: Path, migrations: Sequence[Migration] = (),
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"cannot read {path}: {err}", file=str(path)) from err
+        hint = ("this user cannot read the file or a folder above it: fix the permissions (chmod/chown)"
+                if isinstance(err, PermissionError) else "releases.toml must be a readable UTF-8 text file")
+        raise ConfigError(f"cannot read {path}: {err.strerror if isinstance(err, OSError) else err}",
+                          hint=hint, file=str(path)) from None
     graph, problems = parse_releases(text, str(path))
     known = elsewhere(graph) if elsewhere is not None and not problems else None
     raise_problems(problems + independent(problems, check_migrations(graph, migrations, known)), str(path))

@@ -21,8 +21,8 @@ are reported as warnings: flywayx cannot run them.
 ``placeholders.merge_placeholders``); ``flyway:filename`` is set here for each repeatable.
 
 Walking the locations lives in ``flywayx.sources.locations``, per-script ``.conf`` settings in
-``flywayx.sources.script_conf`` (both re-exported here); this module turns file names into
-migrations and callbacks, orders them and checks for duplicates.
+``flywayx.sources.script_conf`` (both re-exported here); Flyway's order and its duplicate
+checks in ``flywayx.sources.order``; this module turns file names into migrations and callbacks.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from flywayx import operations
-from flywayx.errors import ChecksumError, DuplicateMigrationError, FlywayxError, MigrationNameError
+from flywayx.errors import ChecksumError, FlywayxError, MigrationNameError
 from flywayx.model.config import Config
 from flywayx.model.migration import Kind, Migration, MigrationType, ResourceName
 from flywayx.model.version import Version
@@ -42,12 +42,11 @@ from flywayx.sources.locations import FoundFile, find_files, location_path
 from flywayx.sources.names import (
     AliasName,
     NamingConfig,
-    event_rank,
-    filename_without_suffix,
     is_candidate,
     parse_alias,
     parse_resource_name,
 )
+from flywayx.sources.order import check_duplicates, java_order, order_callbacks, resolved_order
 from flywayx.sources.placeholders import replace_placeholders, with_filename
 from flywayx.sources.script_conf import ScriptConfig, parse_script_config, script_config
 
@@ -78,6 +77,8 @@ class ScanResult:
     invalid: list[InvalidName] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     undo: list[Migration] = field(default_factory=list)  # Flyway Teams undo files: known, never run
+    # path -> the text read for the checksum, so a run reads each file once (``kernel.statements_of``)
+    texts: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def versioned(self) -> list[Migration]:
@@ -112,6 +113,7 @@ class _Collector:
     take_migrations: bool = True
     take_callbacks: bool = True
     listed: set[str] = field(default_factory=set)  # every path the walk found (``script_config``)
+    texts: dict[str, str] = field(default_factory=dict)  # path -> text read for the checksum
 
     def wants(self, kind: Kind | None) -> bool:
         return self.take_callbacks if kind is Kind.CALLBACK else self.take_migrations
@@ -128,6 +130,7 @@ def _checksums(file: FoundFile, name: ResourceName, kind: Kind, conf: ScriptConf
     """(checksum, raw checksum) -- the raw one only for repeatables, as Flyway's equivalentChecksum."""
     config = col.config
     text = read_migration_text(file.path, conf.encoding or config.encoding, config.detect_encoding)
+    col.texts[file.path] = text
     raw = checksum_of_text(text)
     if kind is not Kind.REPEATABLE:
         return raw, None
@@ -281,71 +284,7 @@ def _add_file(file: FoundFile, col: _Collector) -> None:
 
 
 
-# --- ordering, duplicates, the result ----------------------------------------------------------
-
-def java_order(text: str) -> bytes:
-    """Sort key equal to Java's ``String.compareTo`` (UTF-16 code units)."""
-    return text.encode("utf-16-be", "surrogatepass")
-
-
-def _resolved_order(m: Migration) -> tuple[object, ...]:
-    if m.version is not None:
-        return (0, m.version, m.kind is Kind.BASELINE, m.script)
-    return (1, java_order(m.description), m.script)
-
-
-def _offenders(group: Sequence[Migration]) -> str:
-    return "\n".join(f"-> {m.path} ({m.type.value})" for m in group)
-
-
-def check_duplicates(migrations: Sequence[Migration]) -> None:
-    """Raise DuplicateMigrationError (Flyway's message) for equal versions or descriptions.
-
-    Versions compare numerically (``1`` equals ``1.0``); a baseline migration only clashes with
-    other baseline migrations. Every clashing group is reported, one message after the other.
-    """
-    groups: dict[tuple[object, ...], list[Migration]] = {}
-    for m in migrations:
-        key: tuple[object, ...] = ("R", m.description) if m.version is None else (m.kind, m.version)
-        groups.setdefault(key, []).append(m)
-    messages = []
-    for key, group in groups.items():
-        if len(group) < 2:
-            continue
-        if key[0] == "R":
-            head = f"Found more than one repeatable migration with description {group[0].description}"
-        else:
-            head = f"Found more than one migration with version {group[0].version}"
-        messages.append(f"{head}\nOffenders:\n{_offenders(group)}")
-    if messages:
-        raise DuplicateMigrationError("\n".join(messages), hint="give each migration its own version "
-                                      "(or description, for repeatables) and delete or rename the others")
-
-
-def order_callbacks(callbacks: Sequence[Migration]) -> dict[str, list[Migration]]:
-    """Callbacks per event id, events in Flyway's order, each list by description ("" first).
-
-    Two scripts with the same name (without suffix) raise Flyway's "more than 1" error.
-    """
-    by_name: dict[str, Migration] = {}
-    for cb in callbacks:
-        assert cb.name is not None
-        key = filename_without_suffix(cb.name)
-        if key in by_name:
-            raise DuplicateMigrationError(
-                f"Found more than 1 SQL callback script called {key}!\nOffenders:\n"
-                f"-> {by_name[key].path}\n-> {cb.path}", hint="keep one script per callback name")
-        by_name[key] = cb
-    result: dict[str, list[Migration]] = {}
-    for cb in sorted(callbacks, key=lambda c: (event_rank(_event(c)), java_order(c.description), c.path)):
-        result.setdefault(_event(cb), []).append(cb)
-    return result
-
-
-def _event(callback: Migration) -> str:
-    assert callback.name is not None
-    return callback.name.prefix
-
+# --- the result ----------------------------------------------------------------------------
 
 def _unreadable_problems(col: _Collector) -> None:
     """Refuse every entry named like a migration that is not a readable regular file: skipping it
@@ -398,8 +337,8 @@ def scan(config: Config, placeholders: Mapping[str, str] | None = None, *,
         _collect(config.callback_locations, col)
     _unreadable_problems(col)
     _naming_problems(col)
-    migrations = sorted(col.migrations, key=_resolved_order)
+    migrations = sorted(col.migrations, key=resolved_order)
     check_duplicates(migrations)
-    undo = sorted(col.undo, key=_resolved_order)
+    undo = sorted(col.undo, key=resolved_order)
     check_duplicates(undo)
-    return ScanResult(migrations, order_callbacks(col.callbacks), col.invalid, col.warnings, undo)
+    return ScanResult(migrations, order_callbacks(col.callbacks), col.invalid, col.warnings, undo, col.texts)

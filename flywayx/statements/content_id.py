@@ -15,25 +15,31 @@ from collections.abc import Sequence
 
 from flywayx.errors import ChecksumError
 from flywayx.model.migration import Statement
-from flywayx.statements.analyze.tokens import code_texts, family
+from flywayx.statements.analyze.tokens import COMMENT, KEYWORDS, WORD, code_texts, family, tokenize
 
 # Separates tokens and statements in the hashed text; neither can occur inside a token.
 _TOKEN_SEP = " "
 _STATEMENT_SEP = "\n\x00\n"
 
-def normalized_statement(sql: str, dialect: str) -> str:
-    """The canonical text of one statement: code tokens joined by single spaces, case folded."""
+def normalized_statement(sql: str, dialect: str, *, lexed: bool = False) -> str:
+    """The canonical text of one statement: code tokens joined by single spaces, case folded.
+    ``lexed``: the analyser has just tokenised ``sql`` (``tokenize`` keeps the tokens): fold those
+    rather than lex the text again; the result is the same."""
     # MySQL keeps the case of table names on case-sensitive file systems: fold only keywords there.
-    return _TOKEN_SEP.join(code_texts(sql, dialect, fold_all=family(dialect) != "mysql"))
+    fold_all = family(dialect) != "mysql"
+    if lexed:
+        return _TOKEN_SEP.join(t.up if t.kind == WORD and (fold_all or t.up in KEYWORDS) else t.text
+                               for t in tokenize(sql, dialect) if t.kind != COMMENT)
+    return _TOKEN_SEP.join(code_texts(sql, dialect, fold_all=fold_all))
 
 
-def content_id(statements: Sequence[Statement], dialect: str) -> str:
+def content_id(statements: Sequence[Statement], dialect: str, *, lexed: bool = False) -> str:
     """SHA-256 hex of the normalised statements, in order; empty statements are skipped.
 
     Reformatting, re-indenting or commenting a migration keeps its id; changing a literal, a name,
-    an operator or the order of statements changes it.
+    an operator or the order of statements changes it. ``lexed``: see ``normalized_statement``.
     """
-    texts = (normalized_statement(s.sql, dialect) for s in statements)
+    texts = (normalized_statement(s.sql, dialect, lexed=lexed) for s in statements)
     joined = _STATEMENT_SEP.join(t for t in texts if t)
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()
 

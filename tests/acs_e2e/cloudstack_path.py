@@ -18,8 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flywayx.sources.acs.checker import upgrade_path
-from flywayx.sources.acs.project import read_tree
+from flywayx_cloudstack.checker import upgrade_path
+from flywayx_cloudstack.project import read_tree
 from tests.acs_e2e.java_fixture import SQL_MODE
 
 SCHEMAS = ("cloud", "cloud_usage")

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from flywayx.sources.acs.project import CLOUDSTACK_OVERRIDES, import_acs
+from flywayx_cloudstack.project import CLOUDSTACK_OVERRIDES, import_acs
 from tests.acs_e2e.java_fixture import write_source_tree
 from tests.conftest import corpus_or_skip
 from tests.databases import MARIADB_URL

@@ -16,8 +16,8 @@ import pytest
 
 from flywayx.db.fingerprint import fingerprint
 from flywayx.model.fingerprint import SchemaFingerprint, diff
-from flywayx.sources.acs.adopt import VersionRow, current_release
-from flywayx.sources.acs.checker import version_key
+from flywayx_cloudstack.adopt import VersionRow, current_release
+from flywayx_cloudstack.checker import version_key
 from tests.acs_e2e.cloudstack_path import SCHEMAS, install
 from tests.acs_e2e.conftest import CloudPair
 from tests.acs_e2e.java_fixture import SQL_MODE

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from flywayx.sources.acs.adopt import VersionRow, current_release
-from flywayx.sources.acs.checker import upgrade_path, version_key
-from flywayx.sources.acs.project import read_tree
+from flywayx_cloudstack.adopt import VersionRow, current_release
+from flywayx_cloudstack.checker import upgrade_path, version_key
+from flywayx_cloudstack.project import read_tree
 from tests.acs_e2e.conftest import CloudPair
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.acs]
@@ -173,7 +173,7 @@ def test_a_failure_after_a_late_maintenance_release_leaves_the_newer_row(
 ])
 def test_the_row_sql_follows_cloudstacks_order_on_the_server(mariadb: Any, rows: list[tuple[str, str]],
                                                             written: bool) -> None:
-    from flywayx.sources.acs.version_rows import version_row_sql
+    from flywayx_cloudstack.version_rows import version_row_sql
 
     conn: Any = mariadb.connect()
     try:

@@ -18,7 +18,7 @@ import pytest
 
 from flywayx.db.fingerprint import fingerprint
 from flywayx.model.fingerprint import diff
-from flywayx.sources.acs.project import _port_module
+from flywayx_cloudstack.project import _port_module
 from tests.acs_e2e.cloudstack_path import SCHEMAS, install, steps_to
 from tests.acs_e2e.conftest import CloudPair
 

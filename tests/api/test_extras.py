@@ -43,10 +43,11 @@ def test_completion_offers_every_option_of_the_key_table(command: str) -> None:
     from click.shell_completion import ShellComplete
 
     from flywayx.cli import commands
+    from flywayx.cli.app import cli
     from flywayx.cli.extras import COMPLETE_VAR
 
-    offered = {c.value for c in ShellComplete(commands.cli, {}, "flywayx", COMPLETE_VAR).get_completions([command],
-                                                                                                      "--")}
+    assert commands.migrate.name == "migrate"  # importing the module registered the commands on ``cli``
+    offered = {c.value for c in ShellComplete(cli, {}, "flywayx", COMPLETE_VAR).get_completions([command], "--")}
     expected = {option_name(key) for key, _ in COMMAND_LINE_OPTIONS}
     for option in COMMAND_OPTIONS[command]:
         expected.add(option_name(option.key))

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.cluster
 
 
 def _project(tmp_path: Path) -> Path:
+    tmp_path.mkdir(exist_ok=True)
     (tmp_path / "V1__create.sql").write_text("CREATE TABLE item (id INT PRIMARY KEY, name VARCHAR(20));\n")
     (tmp_path / "V2__fill.sql").write_text("INSERT INTO item VALUES (1, 'one');\n")
     return tmp_path
@@ -96,6 +97,33 @@ def test_async_replica_and_read_only_server_are_refused_the_primary_migrates(rep
             break
         time.sleep(0.2)
     assert sql(3322, history) == sql(3321, history)
+
+
+def _backup(url: str, loc: str, where: Path) -> Path:
+    p = harness.run("--url", url, "--locations", loc, "migrate", "--backup", str(where))
+    assert p.code == 0, p.text
+    return next(f for f in where.iterdir() if not f.name.endswith(".json"))
+
+
+def test_restore_is_refused_on_a_replica_a_read_only_server_and_a_desynced_node(
+        replica_db: str, galera: Galera, galera_db: str, tmp_path: Path) -> None:
+    """``restore`` writes as much as ``migrate``: the same servers refuse it, before anything is written."""
+    loc = str(_project(tmp_path / "sql"))
+    dump = _backup(f"mysql://root@127.0.0.1:3321/{replica_db}", loc, tmp_path / "bk")
+    for port, words in ((3322, ("asynchronous replica", "refusing to restore")), (3323, ("read-only",))):
+        _refused(harness.run("--url", f"mysql://root@127.0.0.1:{port}/{replica_db}", "restore", "--force",
+                             str(dump)), *words)
+    assert sql(3323, f"SHOW TABLES FROM `{replica_db}`") == []
+    assert sql(3323, f"SHOW DATABASES LIKE '{replica_db}\\_\\_fx%'") == []  # no scratch database either
+    galera_dump = _backup(galera.url(1, galera_db), loc, tmp_path / "gbk")
+    galera.sql(1, "DROP TABLE item", galera_db)
+    galera.sql(3, "SET GLOBAL wsrep_desync = ON")
+    try:
+        _refused(harness.run("--url", galera.url(3, galera_db), "restore", "--force", str(galera_dump)),
+                 "node3", "not Synced")
+    finally:
+        galera.sql(3, "SET GLOBAL wsrep_desync = OFF")
+    assert "item" not in [r[0] for r in galera.sql(1, f"SHOW TABLES FROM `{galera_db}`")]  # not restored
 
 
 def test_postgresql_standby_is_refused(replicas: None, tmp_path: Path) -> None:

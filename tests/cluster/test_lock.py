@@ -96,3 +96,32 @@ def test_a_killed_holder_does_not_block_the_others(galera: Galera, galera_db: st
                         extra_env=TTL)
     assert p.code == 0, p.text
     assert_converged(galera, galera_db, count)
+
+
+def test_info_after_a_killed_runner_writes_nothing(galera: Galera, galera_db: str, tmp_path: Path) -> None:
+    """``info`` asks whether a runner is still at work (to show a killed run's migration as Failed); on a
+    cluster that question must not create the lock table, nor take over or delete a lapsed row."""
+    loc = tmp_path / "sql"
+    loc.mkdir()
+    (loc / "V1__a.sql").write_text("CREATE TABLE a (id INT);\n")
+    (loc / "V2__b.sql").write_text("CREATE TABLE k (id INT);\nDO SLEEP(8);\nCREATE TABLE t2 (id INT);\n")
+    holder = _spawn(galera.url(1, galera_db), loc)
+    deadline = time.monotonic() + 30
+    while galera.sql(2, f"SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{galera_db}' "
+                        "AND TABLE_NAME = 'k'") != [["1"]]:
+        assert time.monotonic() < deadline, "the runner never reached V2"
+        time.sleep(0.1)
+    time.sleep(0.5)  # inside V2's DO SLEEP: the progress record says statement 1 is done
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.wait()
+    time.sleep(float(TTL["FLYWAYX_CLUSTER_LOCK_TTL"]) + 1)  # the dead runner's row has lapsed
+    row = galera.sql(2, "SELECT * FROM flywayx_lock", galera_db)
+    assert len(row) == 1
+    info = harness.run("--url", galera.url(2, galera_db), "--locations", str(loc), "info", extra_env=TTL)
+    assert info.code == 0, info.text
+    assert "Failed" in info.out, info.out  # the killed run's migration, no longer pending
+    assert galera.sql(2, "SELECT * FROM flywayx_lock", galera_db) == row  # neither taken over nor deleted
+    galera.sql(2, "DROP TABLE flywayx_lock", galera_db)
+    info = harness.run("--url", galera.url(3, galera_db), "--locations", str(loc), "info", extra_env=TTL)
+    assert info.code == 0, info.text
+    assert galera.sql(1, f"SHOW TABLES FROM `{galera_db}` LIKE 'flywayx_lock'") == []  # not created

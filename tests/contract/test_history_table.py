@@ -15,8 +15,10 @@ import pytest
 
 from flywayx.db.connect import StatementFailed, connect
 from flywayx.db.history import SqlHistoryTable, row_from_mapping
-from flywayx.db.mysql import MySQLDatabase, MySQLHistoryTable
-from flywayx.db.postgres import PostgresDatabase, PostgresHistoryTable
+from flywayx.db.mysql import MySQLDatabase
+from flywayx.db.mysql_history import MySQLHistoryTable
+from flywayx.db.postgres import PostgresDatabase
+from flywayx.db.postgres_history import PostgresHistoryTable
 from flywayx.db.sqlite import SqliteDatabase, SqliteHistoryTable
 from flywayx.model import DatabaseUrl, HistoryRow, Version
 

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -64,6 +65,31 @@ def test_a_failure_fires_the_error_events(mode: list[str], tmp_path: Path,
     # the failed migration's own beforeEachMigrate rolled back with it (SQLite runs it in its transaction)
     assert _log(db) == ["beforeMigrate", "beforeEachMigrate", "afterEachMigrate", "afterEachMigrateError",
                         "afterMigrateError"]
+
+
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_an_error_callback_that_fails_itself_is_shown_with_the_error(output: str, tmp_path: Path,
+                                                                      cli_run: Callable[..., CliResult]) -> None:
+    loc = tmp_path / "m"
+    loc.mkdir()
+    (loc / "V1__a.sql").write_text("CREATE TABLE a (id INT);\nINSERT INTO nope VALUES (1);\n", encoding="utf-8")
+    (loc / "afterMigrateError.sql").write_text("INSERT INTO missing_log VALUES (1);\n", encoding="utf-8")
+    (loc / "afterEachMigrateError.sql").write_text("INSERT INTO missing_each VALUES (1);\n", encoding="utf-8")
+    r = cli_run("--url", f"sqlite:///{tmp_path / 'x.db'}", "--locations", str(loc), "migrate",
+                *(["--output-type", "json"] if output == "json" else []))
+    assert r.code == 1 and "Traceback" not in r.out + r.err
+    if output == "text":
+        lines = r.err.strip().splitlines()
+        assert lines[0].startswith("ERROR: Migration V1__a.sql failed") and "nope" in lines[0], r.err
+        assert lines[1].startswith("hint: ")
+        assert lines[2:] == ["warning: the afterEachMigrateError callback failed too: no such table: missing_each"
+                             " (error SQLITE_ERROR)",
+                             "warning: the afterMigrateError callback failed too: no such table: missing_log"
+                             " (error SQLITE_ERROR)"], r.err
+    else:
+        warnings = json.loads(r.out)["error"]["warnings"]
+        assert [w.split(":")[0] for w in warnings] == ["the afterEachMigrateError callback failed too",
+                                                      "the afterMigrateError callback failed too"], warnings
 
 
 def test_a_run_reads_the_history_once(tmp_path: Path, cli_run: Callable[..., CliResult],

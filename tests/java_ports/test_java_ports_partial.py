@@ -32,7 +32,7 @@ FULL = ("Upgrade40to41", "Upgrade41000to41100", "Upgrade420to421", "Upgrade4930t
 @pytest.mark.parametrize("step", PARTIAL + FULL)
 def test_importer_sees_each_port_as_docs_say(step: str) -> None:
     """The generated V<R>.2 migration calls the port; MISSING makes the importer report it partial."""
-    from flywayx.sources.acs.project import _port_status
+    from flywayx_cloudstack.project import _port_status
 
     assert _port_status(step) == ("partial" if step in PARTIAL else "ported")
     assert ("**partial" if step in PARTIAL else "**ported and tested**") in _row(step)

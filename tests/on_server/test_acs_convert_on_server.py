@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from flywayx.sources.acs.convert import convert
+from flywayx_cloudstack.convert import convert
 
 SAMPLE = [
     "procedures/cloud.idempotent_add_column.sql",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flywayx.service.online import acs_phase_table, acs_release
+from flywayx_cloudstack.phases import acs_phase_table, acs_release
 from tests.online.write_acs_doc import BEGIN, DOC, END, generated
 
 

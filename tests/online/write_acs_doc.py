@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from flywayx.service.online import acs_phase_table, render_acs_table
+from flywayx_cloudstack.phases import acs_phase_table, render_acs_table
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "online-upgrades.md"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from flywayx.errors import StateError
-from flywayx.sources.acs.adopt import Hierarchy, adoption_start, read_hierarchy
-from flywayx.sources.acs.checker import start_node
+from flywayx_cloudstack.adopt import Hierarchy, adoption_start, read_hierarchy
+from flywayx_cloudstack.checker import start_node
 from tests.acs_e2e.java_fixture import NODES
 
 HIERARCHY = Hierarchy(tuple(v for v, _ in NODES), "4.22.0.0")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from flywayx.errors import StateError
-from flywayx.sources.acs.adopt import VersionRow, current_release
-from flywayx.sources.acs.convert import convert
+from flywayx_cloudstack.adopt import VersionRow, current_release
+from flywayx_cloudstack.convert import convert
 
 
 def scriptrunner(text: str) -> list[str]:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from flywayx.sources.acs.project import CLOUDSTACK_OVERRIDES, import_acs
+from flywayx_cloudstack.project import CLOUDSTACK_OVERRIDES, import_acs
 from tests.unit.test_acs_convert import scriptrunner
 
 FROM = re.compile(r"^-- from (\S+)$", re.MULTILINE)

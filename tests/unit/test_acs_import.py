@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 
 from flywayx.errors import ImportProblem
-from flywayx.sources.acs import project as acs_project
-from flywayx.sources.acs.checker import parse_hierarchy, resolve_step, upgrade_path
-from flywayx.sources.acs.java import parse_default_rule, parse_step_class
-from flywayx.sources.acs.project import JAVA_DIR, declared_effects, import_acs
-from flywayx.sources.acs.report import EFFECTS_HEADING, ImportReport, StepRow
 from flywayx.sources.releases import parse_releases
 from flywayx.statements.splitter import split
+from flywayx_cloudstack import project as acs_project
+from flywayx_cloudstack.checker import parse_hierarchy, resolve_step, upgrade_path
+from flywayx_cloudstack.java import parse_default_rule, parse_step_class
+from flywayx_cloudstack.project import JAVA_DIR, declared_effects, import_acs
+from flywayx_cloudstack.report import EFFECTS_HEADING, ImportReport, StepRow
 
 TREE = Path(__file__).resolve().parent.parent / "acs" / "tree"
 OVERRIDES = TREE.parent / "overrides.toml"

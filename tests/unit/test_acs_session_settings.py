@@ -1,4 +1,4 @@
-"""CloudStack's upgrade session from db.properties (flywayx/sources/acs/session.py), without a server."""
+"""CloudStack's upgrade session from db.properties (flywayx_cloudstack/session.py), without a server."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from flywayx.errors import ConfigError
-from flywayx.sources.acs.session import MARKER, effective_init_sql, init_sql_from_properties, read_properties
+from flywayx_cloudstack.session import MARKER, effective_init_sql, init_sql_from_properties, read_properties
 
 MODE = "STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
 PROPERTIES = f"""# comment

@@ -73,3 +73,52 @@ def test_small_projects_and_the_switch_analyse_in_process(jobs: Jobs, monkeypatc
     monkeypatch.setenv("FLYWAYX_ANALYSIS_WORKER", "0")
     off = Footprints(jobs, "mariadb", None)
     assert off._pid is None
+
+
+def _square_noting_pid(x: int) -> tuple[int, int]:
+    return x * x, os.getpid()
+
+
+def test_spread_maps_in_order_over_forked_children(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flywayx.service.forks import spread
+
+    _worker_allowed(monkeypatch)
+    items = list(range(40))
+    got = spread(_square_noting_pid, items, [1] * 40, min_weight=10)
+    assert [v for v, _ in got] == [x * x for x in items]
+    assert len({pid for _, pid in got}) == 2  # half of it ran in a child
+    assert len({pid for _, pid in spread(_square_noting_pid, items, [1] * 40, min_weight=100)}) == 1
+
+
+def test_a_failing_child_group_is_computed_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flywayx.service.forks import spread
+
+    _worker_allowed(monkeypatch)
+    parent = os.getpid()
+
+    def fragile(x: int) -> int:
+        if os.getpid() != parent:
+            raise RuntimeError("a child that dies")
+        return -x
+    assert spread(fragile, list(range(10)), [5] * 10, min_weight=1) == [-x for x in range(10)]
+
+
+def test_analysis_spread_over_cores_is_the_serial_analysis(acs_corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Later runs of migrations are analysed in a child from a fresh context; where a guess read a
+    column type the real context knows otherwise, it is analysed again: the result is the serial one."""
+    from flywayx.service.analysis import analyse_tracked, guesses
+    from flywayx.statements.analyze import make_context
+
+    _worker_allowed(monkeypatch)
+    files = sorted(acs_corpus.rglob("*.sql"))
+    jobs = [(p.name, split(p.read_text(encoding="utf-8", errors="replace"), "mariadb")) for p in files]
+    assert sum(len(s) for _, s in jobs) >= 4000  # enough to spread
+    serial = footprints_now(jobs, "mariadb", "10.11.6-MariaDB")
+    assert footprints_now(jobs, "mariadb", "10.11.6-MariaDB", over_cores=True) == serial
+    guessed = guesses(jobs, "mariadb", "10.11.6-MariaDB", None)
+    ctx = make_context("mariadb", "10.11.6-MariaDB")
+    wrong = 0
+    for script, stmts in jobs:  # both kinds of guess occur: the check above covered both paths
+        exact = analyse_tracked(stmts, "mariadb", ctx)
+        wrong += guessed[script].before != exact.before
+    assert 0 < wrong < len(jobs) // 2

@@ -6,7 +6,7 @@ Named constraints other than keys (foreign keys, checks) are ``fk:T.N``; keys an
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, field
 
 from flywayx.statements.analyze.builder import Acc
@@ -95,7 +95,7 @@ def _requested_algorithm(actions: list[Action]) -> str | None:
     return None
 
 
-def parse_actions(item: list[Token], table: str, types: dict[str, str]) -> list[Action]:
+def parse_actions(item: list[Token], table: str, types: MutableMapping[str, str]) -> list[Action]:
     """Parse one comma-separated ALTER TABLE action (one or, for ``ADD (a, b)``, several)."""
     c = Cursor(item)
     head = (c.next() or Token(WORD, "", "", 0)).up
@@ -104,7 +104,7 @@ def parse_actions(item: list[Token], table: str, types: dict[str, str]) -> list[
     return found if isinstance(found, list) else [found]
 
 
-def _add(c: Cursor, table: str, types: dict[str, str]) -> Action | list[Action]:
+def _add(c: Cursor, table: str, types: MutableMapping[str, str]) -> Action | list[Action]:
     name: str | None = None
     if c.accept("CONSTRAINT") and c.up() not in ("PRIMARY", "UNIQUE", "FOREIGN", "CHECK", "EXCLUDE"):
         name = c.name()
@@ -122,7 +122,7 @@ def _add(c: Cursor, table: str, types: dict[str, str]) -> Action | list[Action]:
     return _add_column(c, table, types, flags)
 
 
-def _add_column(c: Cursor, table: str, types: dict[str, str], flags: frozenset[str]) -> Action:
+def _add_column(c: Cursor, table: str, types: MutableMapping[str, str], flags: frozenset[str]) -> Action:
     col = c.name()
     if col is None:
         return Action("unknown", table)
@@ -170,7 +170,7 @@ def _add_constraint(c: Cursor, table: str, name: str | None, kw: str) -> Action:
                   ref_table=ref, flags=flags)
 
 
-def _drop(c: Cursor, table: str, types: dict[str, str]) -> Action:
+def _drop(c: Cursor, table: str, types: MutableMapping[str, str]) -> Action:
     kw = c.up()
     if c.accept("PRIMARY", "KEY"):
         return Action("drop-pk", table, new_name="primary")
@@ -190,7 +190,7 @@ def _drop(c: Cursor, table: str, types: dict[str, str]) -> Action:
     return Action("drop-column", table, column=col, flags=flags)
 
 
-def _modify(c: Cursor, table: str, types: dict[str, str]) -> Action:
+def _modify(c: Cursor, table: str, types: MutableMapping[str, str]) -> Action:
     c.accept("COLUMN")
     c.accept("IF", "EXISTS")
     col = c.name()
@@ -199,7 +199,7 @@ def _modify(c: Cursor, table: str, types: dict[str, str]) -> Action:
     return _retype("modify-column", table, col, col, parse_column_def(c.rest()), types)
 
 
-def _change(c: Cursor, table: str, types: dict[str, str]) -> Action:
+def _change(c: Cursor, table: str, types: MutableMapping[str, str]) -> Action:
     c.accept("COLUMN")
     c.accept("IF", "EXISTS")
     old, new = c.name(), c.name()
@@ -208,14 +208,14 @@ def _change(c: Cursor, table: str, types: dict[str, str]) -> Action:
     return _retype("change-column", table, old, new, parse_column_def(c.rest()), types)
 
 
-def _retype(op: str, table: str, old: str, new: str, coldef: ColumnDef, types: dict[str, str]) -> Action:
+def _retype(op: str, table: str, old: str, new: str, coldef: ColumnDef, types: MutableMapping[str, str]) -> Action:
     old_type = types.pop(f"{table}.{old}", None)
     types[f"{table}.{new}"] = coldef.type
     widens = widening(old_type, coldef.type) if old_type is not None else False
     return Action(op, table, column=old, new_name=new, coldef=coldef, old_type=old_type, widens=widens)
 
 
-def _alter_column(c: Cursor, table: str, types: dict[str, str]) -> Action:
+def _alter_column(c: Cursor, table: str, types: MutableMapping[str, str]) -> Action:
     if c.accept("INDEX"):  # MySQL INVISIBLE / MariaDB IGNORED: no query breaks, plans may change
         return Action("table-option", table)
     if c.accept("CONSTRAINT"):  # PostgreSQL: [NOT] DEFERRABLE, INITIALLY ...
@@ -257,7 +257,7 @@ def _column_attribute(c: Cursor, table: str, col: str) -> Action | None:
     return None
 
 
-def _rename(c: Cursor, table: str, types: dict[str, str]) -> Action:
+def _rename(c: Cursor, table: str, types: MutableMapping[str, str]) -> Action:
     kw = c.accept_any("COLUMN", "INDEX", "KEY", "CONSTRAINT")
     if kw is None:
         c.accept_any("TO", "AS")
@@ -271,7 +271,7 @@ def _rename(c: Cursor, table: str, types: dict[str, str]) -> Action:
     return Action(op, table, column=old, new_name=new)
 
 
-def _convert(c: Cursor, table: str, types: dict[str, str]) -> Action:
+def _convert(c: Cursor, table: str, types: MutableMapping[str, str]) -> Action:
     ups = [t.up if t.kind == WORD else t.name for t in c.rest()]
     charset = next((ups[k + 1] for k, w in enumerate(ups[:-1]) if w in ("SET", "CHARSET")), "")
     return Action("convert-charset", table, new_name=charset.lower())

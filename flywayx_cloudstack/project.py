@@ -19,17 +19,18 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import java_equiv
 from flywayx.errors import ConfigError, ImportProblem
-from flywayx.sources.acs import anomalies
-from flywayx.sources.acs.checker import Node, Step, parse_hierarchy, resolve_step, upgrade_path
-from flywayx.sources.acs.convert import convert
-from flywayx.sources.acs.graph import Graph, apply_overrides, build_graph, render_toml
-from flywayx.sources.acs.issues import Issue
-from flywayx.sources.acs.java import DefaultRule, StepClass, parse_default_rule, parse_step_class
-from flywayx.sources.acs.report import ImportReport, StepRow
-from flywayx.sources.acs.session import default_init_sql, init_sql_from_properties
-from flywayx.sources.acs.version_rows import HIERARCHY_FILE, misread_rows, render_hierarchy, version_row_sql
-from flywayx.sources.acs.views import order_views
+from flywayx_cloudstack import anomalies
+from flywayx_cloudstack.checker import Node, Step, parse_hierarchy, resolve_step, upgrade_path
+from flywayx_cloudstack.convert import convert
+from flywayx_cloudstack.graph import Graph, apply_overrides, build_graph, render_toml
+from flywayx_cloudstack.issues import Issue
+from flywayx_cloudstack.java import DefaultRule, StepClass, parse_default_rule, parse_step_class
+from flywayx_cloudstack.report import ImportReport, StepRow
+from flywayx_cloudstack.session import default_init_sql, init_sql_from_properties
+from flywayx_cloudstack.version_rows import HIERARCHY_FILE, misread_rows, render_hierarchy, version_row_sql
+from flywayx_cloudstack.views import order_views
 
 JAVA_DIR = Path("engine/schema/src/main/java/com/cloud/upgrade")
 DB_DIR = Path("engine/schema/src/main/resources/META-INF/db")
@@ -39,7 +40,9 @@ VERSION_ROW_SUFFIX = 4  # V<R>.4: after prepare (.1), Java (.2, .2.<n>) and clea
 # cloudstack-setup-databases (and the developer profile) load templates.sql after the schema: later
 # steps insert rows referencing its guest_os categories, and their FKs fail without it.
 BASELINE_FILES = ("create-schema.sql", "create-schema-premium.sql", "templates.sql")
-PORTS = "java_equiv"  # the package of the Python ports, one module upgrade_<range> per step class
+# The package of the Python ports, one module upgrade_<range> per step class: imported here, by name, so
+# that the import contracts see the plugin's use of it (the generated V<R>.2 migrations import it too).
+PORTS = java_equiv.__name__
 # What the Java of Apache CloudStack (main @ 3d6cafe) cannot tell about its releases, written by
 # flywayx's maintainers; `import acs --overrides cloudstack` applies it.
 CLOUDSTACK_OVERRIDES = Path(__file__).with_name("cloudstack-overrides.toml")

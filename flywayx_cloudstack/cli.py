@@ -1,4 +1,5 @@
-"""CloudStack commands: ``flywayx import acs SOURCE OUT`` (``baseline --acs`` lives on ``baseline``)."""
+"""CloudStack's importer command, ``flywayx import acs SOURCE OUT`` (``plugin.py`` hands it to flywayx;
+``baseline --acs`` is the plugin's baseline adapter)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,10 @@ from pathlib import Path
 
 import click
 
-from flywayx.cli.app import cli, emit_json, json_mode, say
+from flywayx.cli.app import emit_json, json_mode, say
 
 
-@cli.group(name="import")
-def import_group() -> None:
-    """Turn another tool's upgrade scripts into a flywayx project."""
-
-
-@import_group.command(name="acs")
+@click.command(name="acs")
 @click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--overrides", metavar="FILE|cloudstack",
@@ -26,7 +22,7 @@ def import_group() -> None:
 @click.pass_context
 def import_acs(ctx: click.Context, source: Path, out: Path, overrides: str | None, require_ports: bool) -> None:
     """Import a CloudStack source tree SOURCE into the new project directory OUT."""
-    from flywayx.service import acs
+    from flywayx_cloudstack import service as acs
 
     report = acs.import_project(source, out, acs.overrides_file(overrides))
     if require_ports:

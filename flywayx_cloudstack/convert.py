@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flywayx.sources.acs.issues import Issue
+from flywayx_cloudstack.issues import Issue
 
 _COMMENT_PREFIXES = ("--", "//", "#")
 _DELIMITERS = ("$$", "//", ";;", "$$$")

@@ -11,7 +11,7 @@ import heapq
 import re
 from collections.abc import Mapping
 
-from flywayx.sources.acs.issues import Issue
+from flywayx_cloudstack.issues import Issue
 
 
 def view_name(file_name: str) -> str:

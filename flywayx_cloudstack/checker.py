@@ -13,8 +13,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from flywayx.sources.acs.issues import Issue
-from flywayx.sources.acs.java import DefaultRule, Scripts, StepClass, strip_comments
+from flywayx_cloudstack.issues import Issue
+from flywayx_cloudstack.java import DefaultRule, Scripts, StepClass, strip_comments
 
 _NEXT = re.compile(r'\.next\(\s*"([^"]+)"\s*,\s*new\s+(\w+)\s*\(\s*\)\s*\)')
 _BASES = frozenset({"DbUpgradeAbstractImpl", "LegacyDbUpgrade", "Object"})

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from flywayx.sources.acs.checker import Node, Step, version_key
-from flywayx.sources.acs.issues import Issue
+from flywayx_cloudstack.checker import Node, Step, version_key
+from flywayx_cloudstack.issues import Issue
 
 _PAIR = re.compile(r"(\d+)to(\d+)")
 

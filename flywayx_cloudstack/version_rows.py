@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flywayx.sources.acs.checker import Node, Step, start_node, version_key
+from flywayx_cloudstack.checker import Node, Step, start_node, version_key
 
 HIERARCHY_FILE = "cloudstack-hierarchy.toml"  # the checker's nodes, for baseline --acs (adopt.py)
 

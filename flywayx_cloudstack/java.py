@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from flywayx.sources.acs.issues import Issue
+from flywayx_cloudstack.issues import Issue
 
 ScriptMode = Literal["explicit", "none", "inherit", "default"]
 

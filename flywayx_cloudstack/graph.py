@@ -16,8 +16,8 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 
-from flywayx.sources.acs.checker import Node, Step, version_key
-from flywayx.sources.acs.issues import Issue
+from flywayx_cloudstack.checker import Node, Step, version_key
+from flywayx_cloudstack.issues import Issue
 
 DEPTH = 2
 

@@ -1,7 +1,7 @@
 """CloudStack (ACS) commands: ``import acs`` and ``baseline --acs`` (adoption of a live database).
 
 Adoption reads ``cloud.version`` (CloudStack's rule: the newest ``Complete`` row, see
-``flywayx.sources.acs.adopt``) and is ``baseline --release R`` at that release (``service/adopt.py``):
+``flywayx_cloudstack.adopt``) and is ``baseline --release R`` at that release (``service/adopt.py``):
 every migration of R's closure is recorded as applied, so ``migrate --to R'`` continues with exactly
 the steps CloudStack would run from there, including releases of other lines that the adopted
 release never merged (for instance 4.19.2.0 on a 4.20.0.0 database), and Flyway reads the history
@@ -18,10 +18,10 @@ from flywayx.db.base import Database
 from flywayx.errors import ImportProblem, StateError, UsageError
 from flywayx.model import Config
 from flywayx.model.results import BaselineReport
-from flywayx.sources.acs.adopt import Hierarchy, VersionRow, adoption_start, current_release, read_hierarchy
-from flywayx.sources.acs.project import CLOUDSTACK_OVERRIDES, import_acs
-from flywayx.sources.acs.report import ImportReport
-from flywayx.sources.acs.version_rows import HIERARCHY_FILE
+from flywayx_cloudstack.adopt import Hierarchy, VersionRow, adoption_start, current_release, read_hierarchy
+from flywayx_cloudstack.project import CLOUDSTACK_OVERRIDES, import_acs
+from flywayx_cloudstack.report import ImportReport
+from flywayx_cloudstack.version_rows import HIERARCHY_FILE
 
 VERSION_TABLE = "version"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from flywayx.sources.acs.issues import Issue
+from flywayx_cloudstack.issues import Issue
 
 
 @dataclass(frozen=True)

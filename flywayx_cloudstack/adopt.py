@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flywayx.errors import StateError
-from flywayx.sources.acs.checker import start_node, version_key, version_parts
+from flywayx_cloudstack.checker import start_node, version_key, version_parts
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,151 @@
+"""Plugins: packages that add a product's commands, baseline adapters and session settings to flywayx.
+
+A plugin is a ``Plugin`` value named by an entry point of the group ``flywayx.plugins`` (``GROUP``)
+in its distribution's metadata, for instance in its ``pyproject.toml``::
+
+    [project.entry-points."flywayx.plugins"]
+    cloudstack = "flywayx_cloudstack.plugin:plugin"
+
+``installed()`` loads every such entry point once per process. A plugin that fails to load (its
+module raises on import, the name is not a ``Plugin``) costs one ``WARNING:`` line on stderr and is
+left out; flywayx works the same without it. ``FLYWAYX_PLUGINS`` (``SELECT_ENV``) restricts the
+plugins loaded to the comma-separated names it lists; set to the empty string it loads none.
+
+What a plugin can add (docs/plugins.md has the whole contract and a worked example):
+
+- ``commands``: click commands added to ``flywayx`` itself; ``importers``: click commands under
+  ``flywayx import`` (the group exists only when a plugin brings one). Both are functions that
+  return the commands, called when the command line is built, so loading a plugin imports no click.
+- ``baseline_adapters``: a flag of ``flywayx baseline`` (``--acs``) that adopts an existing database
+  at the release or version the product recorded in it (``BaselineAdapter``).
+- ``init_sql``: a function ``(initSql as configured, environment) -> initSql`` applied to every new
+  connection's ``initSql``, in plugin order (CloudStack's session settings from ``db.properties``).
+
+Migration kinds are not a hook: a plugin's importer writes ordinary migrations (SQL, ``V…py``
+modules calling the plugin's own Python package, Flyway script configuration), which the core
+scans, plans and runs like any other. The core never imports a plugin (import-linter contract in
+pyproject.toml); this module imports nothing of flywayx above ``model``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from flywayx.model.config import Config
+from flywayx.model.results import BaselineReport
+
+if TYPE_CHECKING:
+    import click
+
+
+class EntryPoint(Protocol):
+    """What ``load`` needs of an ``importlib.metadata.EntryPoint``."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> str: ...
+    def load(self) -> object: ...
+
+GROUP = "flywayx.plugins"
+SELECT_ENV = "FLYWAYX_PLUGINS"
+
+InitSql = Callable[[str | None, Mapping[str, str]], str | None]
+
+
+def _no_commands() -> Sequence[click.Command]:
+    return ()
+
+
+@dataclass(frozen=True)
+class BaselineAdapter:
+    """``flywayx baseline --<flag>``: adopt the database at what the product recorded in it.
+
+    ``adopt(config, dry_run)`` returns the same ``BaselineReport`` as ``baseline`` does (usually by
+    calling ``flywayx.service.adopt.baseline_release`` or ``flywayx.service.baseline``). ``reads``
+    completes the usage error when the flag is combined with ``--release``: "--acs reads R from
+    cloud.version"."""
+
+    flag: str
+    help: str
+    reads: str
+    adopt: Callable[[Config, bool], BaselineReport]
+
+    @property
+    def param(self) -> str:
+        """The click parameter name of ``--flag``."""
+        return self.flag.replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Plugin:
+    """What one plugin adds to flywayx; every part is optional."""
+
+    name: str
+    commands: Callable[[], Sequence[click.Command]] = _no_commands
+    importers: Callable[[], Sequence[click.Command]] = _no_commands
+    baseline_adapters: Sequence[BaselineAdapter] = field(default_factory=tuple)
+    init_sql: InitSql | None = None
+
+
+def warn(text: str) -> None:
+    """One ``WARNING:`` line on stderr, whatever the text holds (a plugin's error may span lines)."""
+    print("WARNING: " + " ".join(text.split()), file=sys.stderr)
+
+
+def load(points: Iterable[EntryPoint], selected: str | None = None) -> tuple[Plugin, ...]:
+    """The plugins of ``points`` that load, in name order; ``selected`` as ``FLYWAYX_PLUGINS`` says."""
+    wanted = None if selected is None else {n.strip() for n in selected.split(",") if n.strip()}
+    found: list[Plugin] = []
+    for point in sorted(points, key=lambda p: p.name):
+        if wanted is not None and point.name not in wanted:
+            continue
+        try:
+            plugin = point.load()
+        except Exception as err:  # a plugin's own bug: one line, and flywayx goes on without it
+            warn(f"plugin {point.name} ({point.value}) not loaded: {type(err).__name__}: {err}")
+            continue
+        if not isinstance(plugin, Plugin):
+            warn(f"plugin {point.name} ({point.value}) not loaded: it is a {type(plugin).__name__}, "
+                 "not a flywayx.plugins.Plugin")
+            continue
+        found.append(plugin)
+    return tuple(found)
+
+
+@functools.cache
+def installed() -> tuple[Plugin, ...]:
+    """The plugins installed in this environment (loaded once per process). With ``FLYWAYX_PLUGINS``
+    empty not even the metadata is read (importing ``importlib.metadata`` alone costs ~30 ms of CPU)."""
+    selected = os.environ.get(SELECT_ENV)
+    if selected is not None and not selected.strip():
+        return ()
+    from importlib.metadata import entry_points
+
+    return load(entry_points(group=GROUP), selected)
+
+
+def baseline_adapters() -> tuple[BaselineAdapter, ...]:
+    """Every plugin's baseline adapters, in plugin order; of two with the same flag, the first."""
+    found: dict[str, BaselineAdapter] = {}
+    for adapter in (a for p in installed() for a in p.baseline_adapters):
+        found.setdefault(adapter.param, adapter)
+    return tuple(found.values())
+
+
+def session_init_sql(configured: str | None, env: Mapping[str, str]) -> str | None:
+    """The ``initSql`` a new connection runs: ``configured`` passed through every plugin's hook."""
+    value = configured
+    for plugin in installed():
+        if plugin.init_sql is not None:
+            value = plugin.init_sql(value, env)
+    return value
+
+
+__all__ = ["GROUP", "SELECT_ENV", "BaselineAdapter", "InitSql", "Plugin", "baseline_adapters", "installed", "load",
+           "session_init_sql", "warn"]

@@ -1,0 +1,245 @@
+"""The analysis cache (sources/analysis_cache.py): a warm run answers exactly as a cold one, a changed
+file or a changed earlier migration is analysed again, a damaged or foreign entry is recomputed, and
+concurrent runners never see half an entry."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from flywayx.sources.analysis_cache import MAX_AGE_DAYS, AnalysisCache
+
+RELEASES = """[lines]
+depth = 2
+
+[release."1.0.0"]
+[release."1.0.1"]
+[release."1.1.0"]
+from = "1.0.0"
+"""
+
+
+def project(root: Path) -> Path:
+    """Two lines; the second migration widens a column the first created (a context dependency)."""
+    loc = root / "sql"
+    loc.mkdir()
+    (loc / "releases.toml").write_text(RELEASES)
+    (loc / "V1.0.0.1__t.sql").write_text("CREATE TABLE t (id INT, c VARCHAR(10));\n")
+    (loc / "V1.0.0.2__widen.sql").write_text("-- widen\nALTER TABLE t MODIFY c VARCHAR(20);\n")
+    (loc / "V1.0.1.1__fix.sql").write_text("INSERT INTO t VALUES (1, '${who}');\nUPDATE t SET c = 'x';\n")
+    (loc / "V1.1.0.1__d.sql").write_text("ALTER TABLE t ADD COLUMN d INT;\nCREATE INDEX ix ON t (d);\n")
+    return loc
+
+
+def entries(cache: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in sorted(cache.rglob("*")) if p.is_file() and p.name != "last-prune"}
+
+
+@pytest.fixture
+def plan(cli_run: Callable[..., object], tmp_path: Path) -> Callable[..., str]:
+    loc = project(tmp_path)
+
+    def run(*extra: str, output: str = "json") -> str:
+        result = cli_run("--url", f"sqlite:///{tmp_path / 'x.db'}", "--locations", str(loc), "-p", "who=me",
+                         *extra, "plan", "--to", "1.1.0", "--output-type", output)
+        assert result.code == 0, result.err  # type: ignore[attr-defined]
+        return str(result.out)  # type: ignore[attr-defined]
+    return run
+
+
+def test_a_warm_plan_is_the_cold_plan(plan: Callable[..., str], tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    fresh = plan("--no-cache"), plan("--no-cache", output="text")
+    assert not cache.exists()
+    cold = plan("--cache-dir", str(cache)), plan("--cache-dir", str(cache), output="text")
+    stored = entries(cache)
+    assert len(stored) == 4  # one entry per SQL migration
+    warm = plan("--cache-dir", str(cache)), plan("--cache-dir", str(cache), output="text")
+    assert fresh == cold == warm
+    assert entries(cache) == stored  # the warm runs analysed nothing and wrote nothing
+
+
+def test_cache_files_are_private(plan: Callable[..., str], tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    plan("--cache-dir", str(cache))
+    dirs = [cache, *(p for p in cache.rglob("*") if p.is_dir())]
+    assert all(stat.S_IMODE(d.stat().st_mode) == 0o700 for d in dirs)
+    assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in entries(cache))
+
+
+def test_the_environment_variable_names_the_cache(plan: Callable[..., str], tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLYWAYX_CACHE_DIR", str(tmp_path / "env-cache"))
+    plan()
+    assert len(entries(tmp_path / "env-cache")) == 4
+
+
+def _phases(out: str) -> dict[str, str]:
+    return {s["version"]: s["phase"] for s in json.loads(out)["steps"]}
+
+
+def test_a_changed_file_and_what_follows_it_are_analysed_again(plan: Callable[..., str], tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    assert _phases(plan("--cache-dir", str(cache)))["1.0.0.2"] == "expand"  # VARCHAR(10) -> (20) widens
+    # The column is now created wider: the unchanged second file narrows it. Its entry was analysed
+    # from another context, so it must not be reused.
+    (tmp_path / "sql" / "V1.0.0.1__t.sql").write_text("CREATE TABLE t (id INT, c VARCHAR(50));\n")
+    warm = plan("--cache-dir", str(cache))
+    assert _phases(warm)["1.0.0.2"] == "contract"
+    assert warm == plan("--no-cache")
+    (tmp_path / "sql" / "V1.1.0.1__d.sql").write_text("DROP TABLE t;\n")
+    assert _phases(plan("--cache-dir", str(cache)))["1.1.0.1"] == "contract"
+
+
+def test_a_new_placeholder_value_is_another_entry(plan: Callable[..., str], tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    plan("--cache-dir", str(cache), output="text")
+    assert len(entries(cache)) == 4
+    plan("--cache-dir", str(cache), "-p", "who=you", output="text")
+    assert len(entries(cache)) == 5
+
+
+def _damage(path: Path, how: str, other: Path) -> None:
+    data = path.read_bytes()
+    if how == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif how == "flipped":
+        at = len(data) - 20
+        path.write_bytes(data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1:])
+    elif how == "empty":
+        path.write_bytes(b"")
+    elif how == "foreign":  # a complete, valid entry of another file
+        path.write_bytes(other.read_bytes())
+    else:
+        path.write_bytes(b"\x80\x04not json at all")
+
+
+@pytest.mark.parametrize("how", ["truncated", "flipped", "empty", "foreign", "garbage"])
+def test_a_damaged_entry_is_recomputed(plan: Callable[..., str], tmp_path: Path, how: str) -> None:
+    cache = tmp_path / "cache"
+    cold = plan("--cache-dir", str(cache), output="text")
+    stored = entries(cache)
+    victims = list(stored)
+    for i, path in enumerate(victims):
+        _damage(path, how, victims[(i + 1) % len(victims)])
+    assert plan("--cache-dir", str(cache), output="text") == cold
+    assert entries(cache) == stored  # rewritten whole
+
+
+def test_an_entry_is_checked_against_its_key(tmp_path: Path) -> None:
+    cache = AnalysisCache(tmp_path)
+    a, b = cache.entry_key("SELECT 1", "mysql"), cache.entry_key("SELECT 2", "mysql")
+    cache.put(a, {"content_id": "A"})
+    assert cache.get(a) == {"content_id": "A"}
+    Path(cache.entry_path(b)).parent.mkdir(parents=True, exist_ok=True)
+    Path(cache.entry_path(b)).write_bytes(Path(cache.entry_path(a)).read_bytes())  # a valid entry under the wrong name
+    assert cache.get(b) is None
+    assert cache.entry_key("SELECT 1", "postgresql") != a != cache.entry_key("SELECT 1", "mysql", "8.0.36")
+
+
+def test_an_unwritable_cache_only_costs_speed(plan: Callable[..., str], tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the cache directory should be")
+    assert plan("--cache-dir", str(blocker)) == plan("--no-cache")
+
+
+def _writer(root: str, key: str, n: int, seed: int) -> int:
+    cache = AnalysisCache(root)
+    bad = 0
+    for i in range(n):
+        cache.put(key, {"writer": seed, "i": i, "pad": "x" * (1000 + (seed * 7919 + i) % 50000)})
+        got = cache.get(key)
+        if got is None or set(got) != {"writer", "i", "pad"}:
+            bad += 1
+    return bad
+
+
+def test_concurrent_writers_never_leave_half_an_entry(tmp_path: Path) -> None:
+    cache = AnalysisCache(tmp_path)
+    key = cache.entry_key("CREATE TABLE t (id INT)", "mysql")
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        bad = pool.starmap(_writer, [(str(tmp_path), key, 150, seed) for seed in range(4)])
+    assert bad == [0, 0, 0, 0]
+    final = cache.get(key)
+    assert final is not None and final["writer"] in range(4)
+    assert not [p for p in tmp_path.rglob(".tmp-*")]
+
+
+def test_concurrent_runs_answer_alike(tmp_path: Path) -> None:
+    loc = project(tmp_path)
+    cmd = [sys.executable, "-m", "flywayx", "--url", f"sqlite:///{tmp_path / 'x.db'}", "--locations", str(loc),
+           "-p", "who=me", "--cache-dir", str(tmp_path / "cache"), "plan", "--to", "1.1.0", "--output-type", "json"]
+    runs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)]
+    outs = [r.communicate(timeout=120) for r in runs]
+    assert all(r.returncode == 0 for r in runs), [e for _, e in outs]
+    assert len({o for o, _ in outs}) == 1
+    assert len(entries(tmp_path / "cache")) == 4
+
+
+def test_pruning_removes_unused_and_excess_entries(tmp_path: Path) -> None:
+    cache = AnalysisCache(tmp_path)
+    keys = [cache.entry_key(f"SELECT {i}", "mysql") for i in range(6)]
+    for k in keys:
+        cache.put(k, {"k": k})
+    now = time.time()
+    old = now - (MAX_AGE_DAYS + 1) * 86400
+    os.utime(cache.entry_path(keys[0]), (old, old))
+    for i, k in enumerate(keys[1:], 1):
+        os.utime(cache.entry_path(k), (now - 100 * i, now - 100 * i))
+    assert cache.prune(now, max_entries=3) == 3  # the stale one, then the two least recently used
+    assert [k for k in keys if cache.get(k) is not None] == keys[1:4]
+    cache.prune_if_due(now)  # the first of the day runs
+    os.utime(cache.entry_path(keys[1]), (old, old))
+    assert cache.prune_if_due(now + 60) == 0  # not twice a day
+    assert Path(cache.entry_path(keys[1])).exists()
+    assert cache.prune_if_due(now + 86400 + 60) == 1
+
+
+def test_explain_warm_is_explain_cold(cli_run: Callable[..., object], tmp_path: Path) -> None:
+    loc = project(tmp_path)
+    files = [str(p) for p in sorted(loc.glob("*.sql"))]
+
+    def explain(*extra: str) -> str:
+        result = cli_run("explain", "--dialect", "mysql", "-p", "who=me", *extra, *files, "--output-type", "json")
+        return str(result.out)  # type: ignore[attr-defined]
+    cache = str(tmp_path / "cache")
+    fresh = explain("--no-cache")
+    assert explain("--cache-dir", cache) == fresh
+    stored = entries(tmp_path / "cache")
+    assert len(stored) == 4
+    assert explain("--cache-dir", cache) == fresh
+    assert entries(tmp_path / "cache") == stored
+
+
+def test_reused_footprints_equal_fresh_ones_in_any_order(acs_corpus: Path, tmp_path: Path) -> None:
+    """The cache replays the order-dependent analysis exactly: over subsets and orders of CloudStack's
+    upgrade scripts sharing one cache, every footprint equals the one computed without a cache."""
+    import random
+
+    from flywayx.service.analysis import Slot, footprints_now
+    from flywayx.statements.content_id import content_id
+    from flywayx.statements.splitter import split
+
+    files = sorted(acs_corpus.rglob("schema-*.sql"))[:40]
+    texts = {p.name: p.read_text(encoding="utf-8", errors="replace") for p in files}
+    jobs = [(name, split(text, "mariadb")) for name, text in texts.items()]
+    cache = AnalysisCache(tmp_path)
+    rng = random.Random(19)
+    orders = [jobs, jobs, list(reversed(jobs)), rng.sample(jobs, 25), jobs[10:], rng.sample(jobs, len(jobs))]
+    for order in orders:
+        slots = {}
+        for name, stmts in order:
+            key = cache.entry_key(texts[name], "mariadb", "10.11.6-MariaDB")
+            slots[name] = Slot(key, content_id(stmts, "mariadb"), cache.get(key))
+        assert footprints_now(order, "mariadb", "10.11.6-MariaDB", cache, slots) == \
+            footprints_now(order, "mariadb", "10.11.6-MariaDB")
+    assert any(s.entry is not None for s in slots.values())  # the last order did reuse entries
