@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from tests import markers
-from tests.databases import CAPABILITIES, DIALECTS, FAMILY, REQUIRE, ScratchDb, scratch
+from tests.databases import CAPABILITIES, DIALECTS, FAMILY, INSTALLED, REQUIRE, ScratchDb, scratch
 
 ROOT = Path(__file__).resolve().parent.parent
 ACS_CORPUS = Path(os.environ.get("FLYWAYX_ACS_CORPUS", ROOT.parent / "shared" / "corpus" / "acs"))
@@ -65,7 +65,10 @@ def _scratch(request: pytest.FixtureRequest, dialect: str, tmp_path: Path) -> It
     lacking = CAPABILITIES[FAMILY[dialect]].lacks(tuple(
         name for mark in request.node.iter_markers("requires") for name in mark.args))
     if lacking:
-        pytest.skip(f"{dialect} lacks {', '.join(lacking)} (tests/databases.py CAPABILITIES)")
+        msg = f"{dialect} lacks {', '.join(lacking)} (tests/databases.py CAPABILITIES)"
+        if REQUIRE and set(lacking) & INSTALLED:  # a program CI installs is missing: as a missing server, fail
+            pytest.fail(msg + "; install the client programs (FLYWAYX_REQUIRE_DBS=1 turns this skip into a failure)")
+        pytest.skip(msg)
     with scratch(dialect, tmp_path) as db:
         yield db
 

@@ -11,11 +11,11 @@ PostgreSQL, dropped afterwards. The fixtures of tests/conftest.py hand it out:
   tests/faults, bench/).
 
 What a dialect can do is declared once, in ``CAPABILITIES``. A test that needs a capability says so with
-``@requires("transactional_ddl")`` (several names: all needed); the ``database`` fixture skips the dialects
+``@requires("transactional_ddl")`` (several names: all needed); the database fixtures skip the dialects
 that lack one, with the reason. A server that is not reachable skips the test, or fails it when
-``FLYWAYX_REQUIRE_DBS=1`` (CI). Markers (``db``, ``mariadb``, ``postgres``) follow from the fixtures and
-the ``database`` parameter (tests/markers.py); a helper that creates a server database checks the running
-test carries its marker (``markers.require_marker``).
+``FLYWAYX_REQUIRE_DBS=1`` (CI); so does a missing client program (``INSTALLED`` capabilities). Markers
+(``db``, ``mariadb``, ``postgres``) follow from the fixtures and the ``database`` parameter (tests/markers.py);
+creating a server database checks that the running test carries its marker (``markers.require_marker``).
 
 This module imports pytest only inside a test (bench/ uses ``scratch`` outside pytest).
 """
@@ -72,6 +72,7 @@ class Capabilities:
 
 
 CAPABILITY_NAMES = frozenset(Capabilities.__dataclass_fields__)
+INSTALLED = frozenset({"backup_client"})  # capabilities that depend on installed programs, not on the dialect
 CAPABILITIES = {
     "sqlite": Capabilities(server=False, transactional_ddl=True, column_placement=False, concurrently=False,
                            online_ddl=False, backup_client=True),  # the file is copied, no program needed

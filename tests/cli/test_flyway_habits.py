@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CliResult
-from tests.databases import ScratchDb
+from tests.databases import ScratchDb, requires
 
 FLYWAYX = str(Path(sys.executable).parent / "flywayx")
 Fx = Callable[..., CliResult]
@@ -325,6 +325,7 @@ def test_graph_to_marks_the_target_and_explains_every_symbol(tmp_path: Path, fx:
     assert reached[1] == "  * 1.0  <- target, already reached"
 
 
+@requires("backup_client")
 def test_migrate_backup_says_where_the_dump_went(tmp_path: Path, mariadb: ScratchDb) -> None:
     sql = project(tmp_path, 1)
     backups = tmp_path / "backups"

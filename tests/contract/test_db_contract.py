@@ -373,6 +373,12 @@ def test_restore_session_sqlite_is_harmless(database: ScratchDb, db: Any) -> Non
     assert db.current_schema() == "main"
 
 
+def test_the_tests_declare_the_capabilities_flywayx_declares(database: ScratchDb, db: Any) -> None:
+    """tests/databases.py CAPABILITIES (what the tests skip and branch on) agree with the dialect's own."""
+    assert database.caps.transactional_ddl == db.capabilities.transactional_ddl
+    assert database.caps.server == db.capabilities.has_schemas
+
+
 def test_rollback_undoes_ddl_only_where_ddl_is_transactional(database: ScratchDb, db: Any) -> None:
     db.execute("CREATE TABLE kept (id INT)")
     db.begin()
@@ -416,7 +422,7 @@ def test_transaction_alive_follows_begin_commit_and_the_servers_implicit_commit(
     db.begin()
     db.execute("INSERT INTO ta VALUES (1)")
     assert db.transaction_alive()
-    if database.dialect == "mariadb":  # DDL commits the open transaction on the server: the answer follows it
+    if not database.caps.transactional_ddl:  # DDL commits the open transaction on the server: the answer follows it
         db.execute("CREATE TABLE tb (id INT)")
         assert not db.transaction_alive()
         assert database.open().query("SELECT id FROM ta") == [(1,)]

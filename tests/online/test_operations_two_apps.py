@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.databases import ScratchDb, requires
 from tests.online.conftest import Ran, write_project
 from tests.online.two_apps import (
     NEW_BASE,
@@ -51,13 +52,12 @@ def _query(dialect: str, params: dict[str, Any], sql: str, args: tuple[Any, ...]
         conn.close()
 
 
-@pytest.mark.parametrize("server", ["mariadb", "postgres"])
+@requires("server")
 @pytest.mark.parametrize("operation", sorted(SCENARIOS))
 def test_old_and_new_app_keep_working_through_expand_data_and_contract(
-        operation: str, server: str, tmp_path: Path, cli_run: Callable[..., Ran],
-        request: pytest.FixtureRequest) -> None:
-    db = request.getfixturevalue(server)
-    dialect = "mariadb" if server == "mariadb" else "postgresql"
+        operation: str, database: ScratchDb, tmp_path: Path, cli_run: Callable[..., Ran]) -> None:
+    db = database
+    dialect = database.dialect
     scenario = SCENARIOS[operation]
     project = write_project(tmp_path / "sql", project_files(scenario))
     base = ("--url", db.url, "--locations", str(project))
