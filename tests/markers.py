@@ -3,8 +3,8 @@
 ``mark(item)`` (called for every collected test by tests/conftest.py) adds:
 
 - ``mariadb`` / ``postgres`` when the test requests the ``mariadb`` / ``postgres`` fixture, directly or
-  through another fixture, or when one of its parameters named in ``SERVER_ARGS`` is a server name (a
-  fixture parametrized over sqlite/mariadb/postgres marks only its server cases);
+  through another fixture, or when one of its parameters named in ``SERVER_ARGS`` is a server name (the
+  ``database`` fixture, parametrized over sqlite/mariadb/postgres, marks only its server cases);
 - ``cluster`` for every test in ``tests/cluster/``;
 - ``db`` whenever one of those three is present (by hand or as above);
 - ``slow`` for the tests in ``SLOW`` (measured above 1 s each on 2 shared cores) and every test that
@@ -12,9 +12,9 @@
 
 A test in tests/unit that earns ``db`` stops the collection: tests/unit is the server-free ring.
 
-``require_marker(kind)`` is called by every helper that creates a scratch database on a server
-(tests/conftest.py's fixtures, tests/e2e/harness.py, tests/model/dbs.py): a test that reaches a
-server without the marker fails with the marker to add, so the fast loop stays free of servers.
+``require_marker(kind)`` is called whenever a scratch database is created on a server
+(``tests.databases.create``, behind the fixtures and ``scratch()``): a test that reaches a server
+without the marker fails with the marker to add, so the fast loop stays free of servers.
 Outside pytest (bench/ uses the harness) it does nothing.
 """
 
@@ -28,10 +28,10 @@ if TYPE_CHECKING:  # pytest is imported only when a test runs: bench/ imports th
 SERVER_NAMES = {"mariadb": "mariadb", "mysql": "mariadb", "postgres": "postgres", "postgresql": "postgres"}
 # Fixtures that hold a scratch database on a server, by the server they need (a fixture that requests one
 # of these by name is covered already; list only those that reach one through ``getfixturevalue``).
-SERVER_FIXTURES = {"mariadb": "mariadb", "postgres": "postgres", "maria_env": "mariadb", "pg_env": "postgres"}
+SERVER_FIXTURES = {"mariadb": "mariadb", "postgres": "postgres"}
 # Parameters (of tests or of parametrized fixtures) whose value names the server the test runs on.
 # ``dialect`` is not one: unit tests parametrize the splitter and analyser by dialect without a server.
-SERVER_ARGS = ("database", "target", "env", "url", "kind", "family", "server", "server_fixture", "needs")
+SERVER_ARGS = ("database", "kind", "family", "server", "needs")
 # Node-id prefixes of the tests that took more than 1 s each on 2 cores shared with seven other test runs
 # (load ~15; a whole file where most of its tests did). The fast loop leaves them out; CONTRIBUTING.md
 # has the timings. A new test that takes seconds belongs here (or gets @pytest.mark.slow).

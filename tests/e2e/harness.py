@@ -51,6 +51,18 @@ def run(*args: str, cwd: Path | None = None, extra_env: dict[str, str] | None = 
     return Proc(p.returncode, p.stdout, p.stderr)
 
 
+def running(db: ScratchDb, like: str) -> bool:
+    """Whether a session on ``db`` is running a statement ``LIKE like`` (the server is shared: only this
+    database's sessions count, and not the query that asks)."""
+    if db.dialect == "mariadb":
+        sql = (f"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = '{db.schema}' "
+               f"AND INFO LIKE '{like}' AND INFO NOT LIKE '%PROCESSLIST%'")
+    else:
+        sql = (f"SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
+               f"AND query LIKE '{like}' AND query NOT LIKE '%pg_stat_activity%'")
+    return bool(db.query(sql)[0][0])
+
+
 # ---------------------------------------------------------------------------------------------------
 # a small migration set with slow statements, so kills land inside migrations
 

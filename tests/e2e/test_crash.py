@@ -43,16 +43,11 @@ def _project(tmp: Path, family: str, point: str) -> Path:
 
 def _wait_for_marker(db: ScratchDb, proc: subprocess.Popen[bytes]) -> None:
     """Poll until this database's session runs the marked pause (the server is shared: filter by db)."""
-    if db.dialect == "mariadb":
-        sql = (f"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = '{db.schema}' "
-               f"AND INFO LIKE '%SLEEP(%{MARK}%' AND INFO NOT LIKE '%PROCESSLIST%'")
-    else:
-        sql = (f"SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
-               f"AND query LIKE '%pg_sleep(%{MARK}%' AND query NOT LIKE '%pg_stat_activity%'")
+    like = f"%SLEEP(%{MARK}%" if db.dialect == "mariadb" else f"%pg_sleep(%{MARK}%"
     deadline = time.monotonic() + 30  # the server finishes the marked pause (2 s) after the kill
     while time.monotonic() < deadline:
         assert proc.poll() is None, "migrate ended before reaching the kill point"
-        if db.query(sql)[0][0]:
+        if harness.running(db, like):
             return
         time.sleep(0.02)
     raise AssertionError("kill point never reached")

@@ -29,23 +29,13 @@ def _project(tmp: Path, family: str) -> Path:
     return loc
 
 
-def _running(db: ScratchDb, sql_like: str) -> bool:
-    if db.dialect == "mariadb":
-        sql = (f"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = '{db.schema}' "
-               f"AND INFO LIKE '{sql_like}' AND INFO NOT LIKE '%PROCESSLIST%'")
-    else:
-        sql = (f"SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
-               f"AND query LIKE '{sql_like}' AND query NOT LIKE '%pg_stat_activity%'")
-    return bool(db.query(sql)[0][0])
-
-
 def _interrupt_at(db: ScratchDb, args: list[str], sql_like: str, sig: int) -> harness.Proc:
     """Start the console script, send ``sig`` once the server runs ``sql_like``, return what it said."""
     proc = subprocess.Popen([*harness.FLYWAYX, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=harness.env())
     try:
         deadline = time.monotonic() + 60
-        while not _running(db, sql_like):
+        while not harness.running(db, sql_like):
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "the statement to interrupt never ran"
             time.sleep(0.05)
@@ -134,7 +124,7 @@ def test_a_killed_run_reads_failed_in_info_unless_a_run_holds_the_lock(tmp_path:
                                   f"AND INFO LIKE '%{MARK}%' AND INFO NOT LIKE '%PROCESSLIST%'"):
             db.query(f"KILL {thread}")
         deadline = time.monotonic() + 30
-        while _running(db, f"%{MARK}%") and time.monotonic() < deadline:
+        while harness.running(db, f"%{MARK}%") and time.monotonic() < deadline:
             time.sleep(0.05)
         assert "Failed" in _state_of(db, loc, "2")
         from flywayx.db.locks import mysql_lock_name
