@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flywayx.cli.app import run as flywayx_run  # noqa: E402
+from tests.databases import scratch  # noqa: E402
 from tests.online.two_apps import (  # noqa: E402
     NEW_BASE,
     OLD_BASE,
@@ -35,22 +36,6 @@ from tests.online.two_apps import (  # noqa: E402
     project_files,
     seed_sql,
 )
-
-SERVERS = {"mariadb": ("mysql://root@127.0.0.1:3306/{db}", {"host": "127.0.0.1", "port": 3306, "user": "root",
-                                                            "password": ""}),
-           "postgresql": ("postgresql://postgres@127.0.0.1:5432/{db}", {"host": "127.0.0.1", "port": 5432,
-                                                                        "user": "postgres", "password": ""})}
-
-
-def _admin(dialect: str, sql: str) -> None:
-    params = dict(SERVERS[dialect][1])
-    if dialect == "postgresql":
-        params["dbname"] = "postgres"
-    conn = connect(dialect, params)
-    try:
-        conn.cursor().execute(sql)
-    finally:
-        conn.close()
 
 
 def _flywayx(*args: str) -> float:
@@ -64,36 +49,29 @@ def _flywayx(*args: str) -> float:
 
 
 def measure(dialect: str, operation: str, rows: int) -> dict[str, Any]:
-    name = f"i18bench_{operation}"
-    url, params = SERVERS[dialect]
-    params = {**params, ("database" if dialect == "mariadb" else "dbname"): name}
-    _admin(dialect, f"DROP DATABASE IF EXISTS {name}")
-    _admin(dialect, f"CREATE DATABASE {name}")
     scenario = SCENARIOS[operation]
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            for file, text in project_files(scenario).items():
-                (Path(tmp) / file).write_text(text, encoding="utf-8")
-            base = ("--url", url.format(db=name), "--locations", tmp, "-q")
-            _flywayx(*base, "migrate", "--to", "1.0.0")
-            conn = connect(dialect, params)
-            conn.cursor().execute(seed_sql(dialect, rows))
-            conn.close()
-            old = App(dialect, params, scenario.old, OLD_BASE, rows, max_seconds=3600)
-            time.sleep(0.5)
-            t0 = time.monotonic()
-            expand = _flywayx(*base, "migrate", "--to", "1.1.0", "--phase", "expand")
-            t1 = time.monotonic()
-            new = App(dialect, params, scenario.new, NEW_BASE, rows, max_seconds=3600)
-            time.sleep(0.5)
-            old_result = old.finish()
-            t2 = time.monotonic()
-            contract = _flywayx(*base, "migrate", "--to", "1.1.0", "--phase", "contract")
-            t3 = time.monotonic()
-            time.sleep(0.3)
-            new_result = new.finish()
-    finally:
-        _admin(dialect, f"DROP DATABASE IF EXISTS {name}")
+    with tempfile.TemporaryDirectory() as tmp, scratch(dialect, Path(tmp), "i18bench_") as db:
+        params = db.connect_params()
+        for file, text in project_files(scenario).items():
+            (Path(tmp) / file).write_text(text, encoding="utf-8")
+        base = ("--url", db.url, "--locations", tmp, "-q")
+        _flywayx(*base, "migrate", "--to", "1.0.0")
+        conn = connect(dialect, params)
+        conn.cursor().execute(seed_sql(dialect, rows))
+        conn.close()
+        old = App(dialect, params, scenario.old, OLD_BASE, rows, max_seconds=3600)
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        expand = _flywayx(*base, "migrate", "--to", "1.1.0", "--phase", "expand")
+        t1 = time.monotonic()
+        new = App(dialect, params, scenario.new, NEW_BASE, rows, max_seconds=3600)
+        time.sleep(0.5)
+        old_result = old.finish()
+        t2 = time.monotonic()
+        contract = _flywayx(*base, "migrate", "--to", "1.1.0", "--phase", "contract")
+        t3 = time.monotonic()
+        time.sleep(0.3)
+        new_result = new.finish()
     return {"operation": operation, "dialect": dialect, "expand_s": expand, "contract_s": contract,
             "expand_stall_ms": longest_gap(old_result.marks, t0, t1) * 1000,
             "contract_stall_ms": longest_gap(new_result.marks, t2, t3) * 1000,

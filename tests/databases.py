@@ -110,6 +110,13 @@ class ScratchDb:
     path: Path | None = None  # the file of a SQLite database
     caps: Capabilities = field(default=CAPABILITIES["sqlite"], repr=False)
 
+    def connect_params(self, database: str | None = None) -> dict[str, Any]:
+        """The keyword arguments of the server's driver (``pymysql.connect``, ``psycopg.connect``) for this
+        database, or for ``database``."""
+        name = "database" if self.dialect == "mariadb" else "dbname"
+        return {"host": self.host, "port": self.port, "user": self.user, "password": self.password,
+                name: database or self.name}
+
     def connect(self, database: str | None = None) -> Any:
         """A new driver connection (autocommit on the servers) to this database, or to ``database``."""
         if self.dialect == "sqlite":
@@ -117,12 +124,10 @@ class ScratchDb:
         if self.dialect == "mariadb":
             import pymysql
 
-            return pymysql.connect(host=self.host, port=self.port, user=self.user, password=self.password,
-                                   database=database or self.name, autocommit=True)
+            return pymysql.connect(**self.connect_params(database), autocommit=True)
         import psycopg
 
-        return psycopg.connect(host=self.host, port=self.port, user=self.user, password=self.password,
-                               dbname=database or self.name, autocommit=True)
+        return psycopg.connect(**self.connect_params(database), autocommit=True)
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         """The rows of one statement on a new connection (none for a statement without a result)."""
