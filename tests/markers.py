@@ -75,6 +75,10 @@ SLOW: tuple[str, ...] = (
         "test_explain_shows_sql_per_phase",
         "test_sqlalchemy_is_imported_only_when_an_operations_file_is_compiled",
     )),
+    *(f"tests/faults/{name}.py::" for name in (  # kills, stalls and restores through real servers
+        "test_first_run_kills", "test_inflight_kinds", "test_postgres_kills", "test_random_kills",
+        "test_restore_swap_kills", "test_resume_dry_run", "test_stall",
+    )),
     "tests/git/test_elsewhere.py::",
     *(f"tests/git/test_from_git.py::{name}" for name in (
         "test_a_merge_git_has_but_the_file_forgot",
@@ -116,7 +120,7 @@ SLOW: tuple[str, ...] = (
     "tests/unit/test_analyze_acs.py::test_every_file_analyses_and_unknowns_are_only_calls",
     *(f"tests/unit/test_analysis_cache.py::{name}" for name in (
         "test_concurrent_runs_answer_alike",
-        "test_concurrent_writers_never_leave_half_an_entry",
+        "test_concurrent_writers_never_leave_half_a_pack",
         "test_reused_footprints_equal_fresh_ones_in_any_order",
     )),
     *(f"tests/unit/test_background_analysis.py::{name}" for name in (

@@ -172,13 +172,14 @@ def migrated(family: str, tmp: Path, loc: Path, read: Callable[[ScratchDb], T]) 
         return read(db)
 
 
-def reference(family: str, tmp: Path, loc: Path) -> tuple[dict[str, Any], float]:
+def reference(family: str, tmp: Path, loc: Path, *, timed: bool = True) -> tuple[dict[str, Any], float]:
     """Snapshot and wall time of an uninterrupted run on a fresh database. The time is the second of
     two runs: the first run of a fresh clone also compiles every module (no ``__pycache__`` yet), and
     kill delays drawn from that longer time all fell after the end of the real runs (a PostgreSQL
-    kill test failed on a fresh clone with no trial killed)."""
+    kill test failed on a fresh clone with no trial killed). ``timed=False``: one run, for a caller
+    that needs only the snapshot (its time is then the cold one)."""
     took = 0.0
-    for _ in range(2):
+    for _ in range(2 if timed else 1):
         with scratch(family, tmp, "fxe_") as db:
             started = time.monotonic()
             r = run("--url", db.url, "--locations", str(loc), "migrate")

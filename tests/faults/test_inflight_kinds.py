@@ -98,12 +98,26 @@ def recover(db: ScratchDb, loc: Path, want: dict[str, Any], statement: int) -> N
     assert state(db) == want
 
 
+def until_finished(db: ScratchDb, statement: str, timeout: float = 120) -> None:
+    """Wait until the server has finished everything sent to ``db`` (no session of it in a query:
+    the held-back run sends nothing more), ``statement`` included.
+
+    The first held reply is not enough: the in-flight record and the DDL travel in one packet, and
+    the record's OK comes back while the DDL still runs (for seconds, under load); a kill then would
+    let the server abort the DDL when it notices the client gone, the opposite of this case."""
+    deadline = time.monotonic() + timeout
+    while db.query("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID()"
+                   f" AND DB = '{db.schema}' AND COMMAND = 'Query'")[0][0]:
+        assert time.monotonic() < deadline, f"the server is still running {statement}"
+        time.sleep(0.02)
+
+
 def _kill_after_reply(db: ScratchDb, loc: Path, ddl: str, resume: bool) -> None:
     """Run migrate through the proxy; SIGKILL it once the server has completed ``ddl`` (its reply is
     held back, so flywayx never learns it)."""
     with Proxy(db.host, db.port) as proxy:
         proxy.hold_replies_after(ddl.encode())
-        kill_once_replied(proxy, db.url, loc, *(["--resume"] if resume else []))
+        kill_once_replied(proxy, db.url, loc, *(["--resume"] if resume else []), then=lambda: until_finished(db, ddl))
     # the server has the change, and the DML before it (committed with the in-flight record)
     assert db.query("SELECT COUNT(*) FROM note")[0][0] == KINDS.index(ddl) + 1, ddl
 

@@ -24,7 +24,7 @@ LAST = "INSERT INTO event VALUES (1, 1, 'boot')"
 @pytest.mark.parametrize("point", ["after-commit", "before-commit"])
 def test_kill_around_the_commit_converges(point: str, tmp_path: Path) -> None:
     loc = harness.write_migrations(tmp_path, "postgresql", slow=0)
-    want, _ = harness.reference("postgresql", tmp_path, loc)
+    want, _ = harness.reference("postgresql", tmp_path, loc, timed=False)
     with databases.scratch("postgresql", tmp_path) as db, Proxy(db.host, db.port) as proxy:
         if point == "after-commit":
             proxy.hold_replies_after(LAST.encode(), then=b"COMMIT")

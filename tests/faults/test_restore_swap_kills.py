@@ -136,21 +136,18 @@ def test_killed_after_the_rename_a_second_restore_finishes_the_swap(point: str, 
 
 
 @pytest.mark.parametrize("point", BEFORE_RENAME)
-def test_killed_before_the_rename_the_swap_rolls_back_to_the_old_database(point: str, prepared: Any) -> None:
-    db, dump, _backed_up, live = prepared
+def test_killed_before_the_rename_the_swap_rolls_back_then_a_second_restore_restores(point: str,
+                                                                                     prepared: Any) -> None:
+    db, dump, backed_up, live = prepared
     _killed_restore(db, dump, point)
     assert db.query("SELECT id, note FROM base ORDER BY id") == [(1, "one"), (2, "after the backup")]
-    url = parse_url(db.url)
-    found = interrupted_mysql(url, None, [db.schema])  # what `restore` does first, alone: the roll-back
+    dry = harness.run("--url", db.url, "restore", "--dry-run", "--force", str(dump))
+    assert dry.code == 0 and "killed before its swap: restore would roll it back" in dry.out, dry.text
+    found = interrupted_mysql(parse_url(db.url), None, [db.schema])  # what `restore` does first, alone
     assert [(f.target, f.swapped) for f in found] == [(db.schema, False)]
     assert _state(db) == live  # the old database, trigger included, exactly as it was
     assert _side_databases(db) == []
-
-
-@pytest.mark.parametrize("point", BEFORE_RENAME)
-def test_killed_before_the_rename_a_second_restore_rolls_back_then_restores(point: str, prepared: Any) -> None:
-    db, dump, backed_up, _live = prepared
-    _killed_restore(db, dump, point)
+    _killed_restore(db, dump, point)  # again, and this time the next restore rolls back and restores
     again = harness.run("--url", db.url, "--output-type", "json", "restore", "--force", str(dump))
     assert again.code == 0, again.text
     assert [r.split(":")[0] for r in json.loads(again.out)["recovered"]] == [

@@ -254,3 +254,27 @@ def test_a_mariadb_dump_failing_half_way_leaves_the_database_intact(tmp_path: Pa
         assert _state(db) == before
         assert db.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE "
                         f"'{db.schema}\\_\\_fx%'") == []
+
+
+@pytest.mark.parametrize("family", ["mariadb", "postgresql"])
+def test_a_restore_that_does_not_match_the_saved_fingerprint_changes_nothing(family: str, tmp_path: Path) -> None:
+    """The check against the fingerprint saved with the backup comes before anything is replaced
+    (PostgreSQL: inside the restore's transaction, before its COMMIT; MariaDB: on the scratch database,
+    before the swap). Here the saved fingerprint names a column the dump does not have, as if the dump
+    had lost it: refused with the difference named, and the database exactly as it was."""
+    loc = _project(tmp_path)
+    bk = tmp_path / "bk"
+    with databases.scratch(family, tmp_path) as db:
+        assert _cli(db.url, loc, "migrate").code == 0
+        assert _cli(db.url, loc, "migrate", "--backup", str(bk)).code == 0
+        dump = _dump(bk)
+        saved = dump.with_name(dump.name + ".fingerprint.json")
+        assert '"note"' in saved.read_text()
+        saved.write_text(saved.read_text().replace('"note"', '"note_lost"'))
+        db.query("INSERT INTO base VALUES (2, 'after the backup')")
+        before = _state(db)
+        refused = _cli(db.url, loc, "restore", "--force", str(dump))
+        assert refused.code == 1 and "Traceback" not in refused.text, refused.text
+        assert refused.err.startswith("ERROR: ") and "note_lost" in refused.err, refused.err
+        assert "nothing was changed" in refused.err or "unchanged" in refused.err, refused.err
+        assert _state(db) == before
