@@ -169,7 +169,7 @@ def operator_summary(s: Session, source: steps.Source, backup_dir: str | None) -
         deferred = plan.skipped
     else:
         chosen, target, deferred = source.preview(), s.config.target or "latest", ()
-        origin = ", ".join(lines.current(s, source.graph)) if source.graph is not None else ""
+        origin = ", ".join(lines.current(s, source.graph)) if chosen and source.graph is not None else ""
     if not chosen:
         return None
     at = source.initial_text()
@@ -254,7 +254,7 @@ def choose(s: Session, options: MigrateOptions, recorder: dryrun.Recorder | None
     failed: frozenset[int] = frozenset()
     if options.resume:
         if recorder is not None:
-            failed = _preview_resume(s, recorder)
+            failed = _preview_resume(s, recorder, options.in_flight)
         else:
             resume.prepare_resume(s, options.in_flight)
     elif dry:
@@ -283,13 +283,10 @@ def _pending_statements(s: Session, source: steps.Source) -> list[tuple[str, Seq
     return [(i.resolved.script, statements_of(s, i.resolved)) for i in source.pending() if i.resolved is not None]
 
 
-def _preview_resume(s: Session, recorder: dryrun.Recorder) -> frozenset[int]:
-    r = resume.resumption(s)
-    for row, p in r.failed:
-        recorder.add("resume", script=row.script, statementsDone=p.statements_done, total=p.total)
-    for p, _ in r.interrupted:
-        recorder.add("resume", script=p.script, statementsDone=p.statements_done, total=p.total,
-                     inFlight=p.in_flight is not None)
+def _preview_resume(s: Session, recorder: dryrun.Recorder, in_flight: str | None) -> frozenset[int]:
+    r, entries = resume.preview(s, in_flight)
+    for entry in entries:
+        recorder.add("resume", **entry)
     return r.failed_ranks
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from flywayx import operations
@@ -17,7 +18,7 @@ from flywayx.errors import FlywayxError
 from flywayx.model import Config, Kind, Statement
 from flywayx.model.footprint import Footprint
 from flywayx.service.analysis import Slot, analyse_tracked, reuse, store
-from flywayx.service.forks import spread
+from flywayx.service.forks import spread_groups
 from flywayx.sources.analysis_cache import AnalysisCache, open_cache
 from flywayx.sources.checksum import checksum_of_text, read_migration_text
 from flywayx.sources.names import NamingConfig, parse_resource_name
@@ -35,8 +36,12 @@ def explain_files(paths: list[str], dialect: str, config: Config) -> list[dict[s
     naming = NamingConfig.from_config(config)
     cache = open_cache(config.cache_dir, config.cache, os.environ)
     try:
-        return spread(lambda p: _explain(p, dialect, config, naming, cache), paths, [_size(p) for p in paths],
-                      SPREAD_MIN_BYTES)
+        def group(files: Sequence[str]) -> list[dict[str, Any]]:
+            done = [_explain(p, dialect, config, naming, cache) for p in files]
+            if cache is not None:
+                cache.flush()  # a forked child's entries are written by the child
+            return done
+        return spread_groups(group, paths, [_size(p) for p in paths], SPREAD_MIN_BYTES)
     finally:
         if cache is not None:
             cache.close()
