@@ -40,11 +40,20 @@ class Shadow:
     down: str  # ... and old from new
 
 
+_LITERAL = re.compile(r"('(?:[^'\\]|\\.|'')*')")
+
+
 def _on_new(expression: str, columns: tuple[str, ...], sql: Sql) -> str:
-    """``expression`` with each column name read from the row being written (``NEW.c``)."""
-    for name in columns:
-        expression = re.sub(rf"(?<![\w.$`\"]){re.escape(name)}(?![\w$`\"])", f"NEW.{sql.q(name)}", expression)
-    return expression
+    """``expression`` with each column name read from the row being written (``NEW.c``): bare names,
+    and names in backquotes; never inside a string literal."""
+    pieces = _LITERAL.split(expression)
+    for k in range(0, len(pieces), 2):  # odd pieces are the literals
+        code = pieces[k]
+        for name in columns:
+            code = re.sub(rf"(?<![\w.$`\"]){re.escape(name)}(?![\w$`\"])", f"NEW.{sql.q(name)}", code)
+            code = re.sub(rf"(?<![\w.])`{re.escape(name)}`", f"NEW.{sql.q(name)}", code)
+        pieces[k] = code
+    return "".join(pieces)
 
 
 def trigger_names(s: Shadow) -> tuple[str, str]:
