@@ -43,7 +43,7 @@ _CLIENTS: dict[tuple[str, bool], list[tuple[str, ...]]] = {
     ("mysql", False): [("mariadb-dump", "mysqldump")],
     ("mysql", True): [("mariadb", "mysql")],
     ("postgresql", False): [("pg_dump",), ("pg_restore",)],
-    ("postgresql", True): [("psql",), ("pg_restore",)],
+    ("postgresql", True): [("pg_restore",)],
 }
 
 

@@ -260,7 +260,7 @@ def choose(s: Session, options: MigrateOptions, recorder: dryrun.Recorder | None
     failed: frozenset[int] = frozenset()
     if options.resume:
         if recorder is not None:
-            failed = _preview_resume(s, recorder)
+            failed = _preview_resume(s, recorder, options.in_flight)
         else:
             resume.prepare_resume(s, options.in_flight)
     elif dry:
@@ -289,13 +289,10 @@ def _pending_statements(s: Session, source: steps.Source) -> list[tuple[str, Seq
     return [(i.resolved.script, statements_of(s, i.resolved)) for i in source.pending() if i.resolved is not None]
 
 
-def _preview_resume(s: Session, recorder: dryrun.Recorder) -> frozenset[int]:
-    r = resume.resumption(s)
-    for row, p in r.failed:
-        recorder.add("resume", script=row.script, statementsDone=p.statements_done, total=p.total)
-    for p, _ in r.interrupted:
-        recorder.add("resume", script=p.script, statementsDone=p.statements_done, total=p.total,
-                     inFlight=p.in_flight is not None)
+def _preview_resume(s: Session, recorder: dryrun.Recorder, in_flight: str | None) -> frozenset[int]:
+    r, entries = resume.preview(s, in_flight)
+    for entry in entries:
+        recorder.add("resume", **entry)
     return r.failed_ranks
 
 

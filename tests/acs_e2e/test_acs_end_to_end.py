@@ -21,7 +21,6 @@ from flywayx_cloudstack.checker import version_key
 from tests.acs_e2e.cloudstack_path import SCHEMAS, install
 from tests.acs_e2e.conftest import CloudPair
 from tests.acs_e2e.java_fixture import SQL_MODE
-from tests.contract.conftest import flywayx  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.acs]
 
@@ -103,14 +102,15 @@ def _fresh_volumes(reference: SchemaFingerprint) -> list[str]:
     """CloudStack's own order with last_id where 4.19.2.0 puts it: just before delete_protection."""
     cols = [c for c in _volumes(reference) if c != "last_id"]
     at = cols.index("delete_protection")
-    return cols[:at] + ["last_id"] + cols[at:]
+    return [*cols[:at], "last_id", *cols[at:]]
 
 
 def _routine_modes(pair: CloudPair) -> list[str]:
     conn: Any = pair.connect()
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT SQL_MODE FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN ('cloud', 'cloud_usage')")
+            cur.execute("SELECT SQL_MODE FROM information_schema.ROUTINES"
+                        " WHERE ROUTINE_SCHEMA IN ('cloud', 'cloud_usage')")
             return [str(r[0]) for r in cur.fetchall()]
     finally:
         conn.close()
@@ -138,7 +138,7 @@ def _reference(pair: CloudPair, source: Path, project: Path, release: str = LATE
 
 @needs_client
 def test_fresh_install_matches_cloudstacks_own_path(acs_tree: tuple[Path, Path], cloud_pair: CloudPair,
-                                                     flywayx: Any) -> None:  # noqa: F811
+                                                     flywayx: Any) -> None:
     source, project = acs_tree
     # fresh installs of each stop, by CloudStack's own path (4.18.1.0: the last release whose
     # scripts still create the views; 4.21.0.0: after CloudStack moved them into views/)
@@ -196,8 +196,7 @@ ADOPTIONS = [("4.5.3", None, True), ("4.9.3.0", None, True), ("4.10.0.0", None, 
 @pytest.mark.parametrize(("adopted", "noop", "to"), ADOPTIONS,
                          ids=[(a[1] or a[0]) + ("" if a[2] else "-plain") for a in ADOPTIONS])
 def test_adoption_then_upgrade_matches_cloudstack(acs_tree: tuple[Path, Path], cloud_pair: CloudPair,
-                                                  flywayx: Any, adopted: str, noop: str | None,  # noqa: F811
-                                                  to: bool) -> None:
+                                                  flywayx: Any, adopted: str, noop: str | None, to: bool) -> None:
     source, project = acs_tree
     reference = _reference(cloud_pair, source, project)
     _cloudstack(cloud_pair, source, project, adopted, views=False)
@@ -234,7 +233,7 @@ def test_adoption_then_upgrade_matches_cloudstack(acs_tree: tuple[Path, Path], c
 
 @needs_client
 def test_adoption_at_the_trees_own_release_leaves_nothing_to_run(acs_tree: tuple[Path, Path], cloud_pair: CloudPair,
-                                                                flywayx: Any) -> None:  # noqa: F811
+                                                                flywayx: Any) -> None:
     """CloudStack brought the database to the tree's release and created its views: after adoption,
     validate passes and a plain migrate runs nothing, the views included."""
     source, project = acs_tree
@@ -249,7 +248,7 @@ def test_adoption_at_the_trees_own_release_leaves_nothing_to_run(acs_tree: tuple
 
 
 def test_adoption_refuses_an_unfinished_upgrade(acs_tree: tuple[Path, Path], mariadb: Any,
-                                                flywayx: Any) -> None:  # noqa: F811
+                                                flywayx: Any) -> None:
     _, project = acs_tree
     conn = mariadb.connect()
     with conn.cursor() as cur:
@@ -266,7 +265,7 @@ def test_adoption_refuses_an_unfinished_upgrade(acs_tree: tuple[Path, Path], mar
 
 
 def test_adoption_baselines_at_the_newest_complete_release(acs_tree: tuple[Path, Path], mariadb: Any,
-                                                            flywayx: Any) -> None:  # noqa: F811
+                                                            flywayx: Any) -> None:
     _, project = acs_tree
     conn = mariadb.connect()
     with conn.cursor() as cur:
