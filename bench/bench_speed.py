@@ -1,4 +1,4 @@
-"""Speed where users feel it (issue 19), each row side by side in one run.
+"""Speed where users feel it (issue 19): runs against databases, each row side by side in one run.
 
 Rows (each measurement the median of ``--repeat`` runs, the tools taken in turn — A B C A B C … — so a
 slow minute on a shared machine hits them alike; every process timed whole, start-up included):
@@ -9,34 +9,40 @@ slow minute on a shared machine hits them alike; every process timed whole, star
 - a generated 400-migration MariaDB project shaped like a real one (tables, ``ALTER``s, indexes,
   multi-row ``INSERT``s, ``UPDATE``s, a stored procedure every 25 migrations): flywayx vs the client;
 - fresh ``migrate`` of 1,000 and 10,000 small migrations on SQLite (time per migration, and its ratio);
-- ``migrate``, ``info`` and ``validate`` with nothing to do at 10,000 applied (SQLite);
-- ``plan --to`` over 10,000 migrations in 50 releases on 10 lines, twice (first and second run);
-- ``explain`` over the CloudStack corpus, in MB/s.
+- ``migrate``, ``info`` and ``validate`` with nothing to do at 10,000 applied (SQLite).
+
+``plan`` and ``explain`` (the database-free side) are ``bench/bench_cache.py``'s rows.
+
+``--markdown`` prints the issue's table (work, flywayx, yardstick, ratio, goal, met) for
+docs/benchmarks.md (``bench/run.py``); each flywayx cell also gives the CPU seconds the process used
+(user + system: on a shared machine, wall time includes waiting for a core). The load average is
+printed before and after.
 
 SQLite databases live in ``--sqlite-dir`` (default: /dev/shm when present, so a row measures flywayx,
 not the disk's flush latency; pass a disk directory to include it). Servers: FLYWAYX_TEST_MARIADB_URL,
 FLYWAYX_TEST_POSTGRES_URL (as the tests); databases named ``bench_speed_*`` are created and dropped.
+yoyo rows need ``pip install yoyo-migrations`` (the ``bench`` extra); without it they say so.
 
-Run: ``.venv/bin/python bench/bench_speed.py [--repeat 3] [--quick]``
+Run: ``.venv/bin/python bench/bench_speed.py [--repeat 3] [--quick] [--markdown]``
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-CORPUS = Path(os.environ.get("FLYWAYX_ACS_CORPUS", ROOT.parent / "shared" / "corpus" / "acs"))
 MARIADB = urlparse(os.environ.get("FLYWAYX_TEST_MARIADB_URL", "mysql://root@127.0.0.1:3306/"))
 POSTGRES = urlparse(os.environ.get("FLYWAYX_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
 Row = tuple[str, str, float | None, str]
@@ -46,28 +52,35 @@ def flywayx(*args: str) -> list[str]:
     return [str(BIN / "flywayx"), *args]
 
 
+CPU: dict[str, list[float]] = {}  # CPU seconds of each flywayx row's runs, by row (``timed``'s ``cpu``)
+
+
 def timed(cmd: Sequence[str], before: Callable[[], object] | None = None, stdin: Path | None = None,
-          ok: tuple[int, ...] = (0,)) -> float:
+          ok: tuple[int, ...] = (0,), cpu: str | None = None) -> float:
     """Wall seconds of one run of ``cmd`` (``before`` runs first, untimed); another exit status than
-    ``ok`` stops the bench."""
+    ``ok`` stops the bench. ``cpu``: record the process's CPU seconds under this row."""
     if before is not None:
         before()
     with open(stdin, "rb") if stdin else open(os.devnull, "rb") as feed:
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         done = subprocess.run(list(cmd), stdin=feed, capture_output=True)
         took = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode not in ok:
         raise RuntimeError(f"{' '.join(cmd[:3])} … failed: {done.stderr.decode(errors='replace')[-400:]}")
+    if cpu is not None:
+        CPU.setdefault(cpu, []).append(after.ru_utime - used.ru_utime + after.ru_stime - used.ru_stime)
     return took
 
 
-def side_by_side(tools: dict[str, tuple[Sequence[str], Callable[[], object] | None, Path | None]],
+def side_by_side(what: str, tools: Mapping[str, tuple[Sequence[str], Callable[[], object] | None, Path | None]],
                  repeat: int) -> dict[str, float]:
-    """Median wall time of each tool, run in turn ``repeat`` times."""
+    """Median wall time of each tool, run in turn ``repeat`` times (flywayx's CPU kept under ``what``)."""
     times: dict[str, list[float]] = {name: [] for name in tools}
     for _ in range(repeat):
         for name, (cmd, before, stdin) in tools.items():
-            times[name].append(timed(cmd, before, stdin))
+            times[name].append(timed(cmd, before, stdin, cpu=what if name == "flywayx" else None))
     return {name: statistics.median(t) for name, t in times.items()}
 
 
@@ -161,22 +174,25 @@ def server_rows(root: Path, repeat: int) -> list[Row]:
     if yoyo:
         tools["yoyo"] = ([yoyo, "apply", "--batch", "--no-config-file", "--database", _my_url(db), str(yo)],
                          _my_fresh(db), None)
-    for name, secs in side_by_side(tools, repeat).items():
-        rows.append(("300 small migrations, MariaDB", name, secs, "one stream" if "client" in name else ""))
+    what = "300 small migrations, MariaDB"
+    for name, secs in side_by_side(what, tools, repeat).items():
+        rows.append((what, name, secs, "one stream" if "client" in name else ""))
     db = "bench_speed_pg"
     tools = {"flywayx": (flywayx("--url", _pg_url(db), "--locations", str(loc), "-q", "migrate"), _pg_fresh(db), None),
              "psql": (_pg_client(db, "-f", str(stream)), _pg_fresh(db), None)}
     if yoyo:
         tools["yoyo"] = ([yoyo, "apply", "--batch", "--no-config-file", "--database",
                           _pg_url(db).replace("postgresql://", "postgresql+psycopg://"), str(yo)], _pg_fresh(db), None)
-    for name, secs in side_by_side(tools, repeat).items():
-        rows.append(("300 small migrations, PostgreSQL", name, secs, "one stream" if name == "psql" else ""))
+    what = "300 small migrations, PostgreSQL"
+    for name, secs in side_by_side(what, tools, repeat).items():
+        rows.append((what, name, secs, "one stream" if name == "psql" else ""))
     real, real_stream = realistic_project(root, 400)
     db = "bench_speed_real"
     tools = {"flywayx": (flywayx("--url", _my_url(db), "--locations", str(real), "-q", "migrate"), _my_fresh(db), None),
              "mariadb client": (_my_client(db), _my_fresh(db), real_stream)}
-    for name, secs in side_by_side(tools, repeat).items():
-        rows.append(("400-migration generated project, MariaDB", name, secs, "one stream" if "client" in name else ""))
+    what = "400-migration generated project, MariaDB"
+    for name, secs in side_by_side(what, tools, repeat).items():
+        rows.append((what, name, secs, "one stream" if "client" in name else ""))
     subprocess.run(_my_client("-e", "DROP DATABASE IF EXISTS bench_speed_my; DROP DATABASE IF EXISTS bench_speed_real"))
     admin = (POSTGRES.path or "/postgres").lstrip("/") or "postgres"
     subprocess.run(_pg_client(admin, "-c", "DROP DATABASE IF EXISTS bench_speed_pg"), capture_output=True)
@@ -200,20 +216,21 @@ def sqlite_rows(root: Path, work: Path, sizes: Sequence[int], repeat: int) -> li
             for f in work.glob(db.name + "*"):
                 f.unlink()
         url = f"sqlite:///{db}"
-        secs = statistics.median(timed(flywayx("--url", url, "--locations", str(loc), "-q", "migrate"), clean)
-                                 for _ in range(1 if n >= 10000 else repeat))
+        what = f"fresh migrate, {n:,} small migrations, SQLite"
+        secs = statistics.median(timed(flywayx("--url", url, "--locations", str(loc), "-q", "migrate"), clean,
+                                       cpu=what) for _ in range(1 if n >= 10000 else repeat))
         per[n] = secs / n
-        rows.append((f"fresh migrate, {n:,} small migrations, SQLite", "flywayx", secs,
-                     f"{secs / n * 1000:.2f} ms a migration"))
+        rows.append((what, "flywayx", secs, f"{secs / n * 1000:.2f} ms a migration"))
     if len(sizes) > 1:
         small, big = min(sizes), max(sizes)
         rows.append((f"time a migration at {big:,} / at {small:,}", "flywayx", None,
                      f"{per[big] / per[small]:.2f}x (goal ≤ 1.2x)"))
         loc, url = root / f"ins{big}", f"sqlite:///{work / f'fresh{big}.db'}"
         for command in ("migrate", "info", "validate"):
-            secs = statistics.median(timed(flywayx("--url", url, "--locations", str(loc), "-q", command))
+            what = f"`{command}` with nothing to do, {big:,} applied"
+            secs = statistics.median(timed(flywayx("--url", url, "--locations", str(loc), "-q", command), cpu=what)
                                      for _ in range(repeat))
-            rows.append((f"`{command}` with nothing to do, {big:,} applied", "flywayx", secs, "goal < 1 s"))
+            rows.append((what, "flywayx", secs, "goal < 1 s"))
     return rows
 
 
@@ -244,28 +261,6 @@ def plan_project(root: Path, n: int) -> tuple[Path, str]:
     return loc, names[-1]
 
 
-def plan_rows(root: Path, work: Path, n: int) -> list[Row]:
-    loc, target = plan_project(root, n)
-    cmd = flywayx("--url", f"sqlite:///{work / 'plan.db'}", "--locations", str(loc), "-q", "plan", "--to", target)
-    first = timed(cmd)
-    second = statistics.median(timed(cmd) for _ in range(3))
-    return [(f"`plan --to` over {n:,} migrations, 50 releases, 10 lines", "flywayx", first, "first run (goal ≤ 1.0 s)"),
-            (f"`plan --to` over {n:,} migrations, 50 releases, 10 lines", "flywayx (again)", second,
-             "second run (goal ≤ 0.3 s)")]
-
-
-def explain_rows(repeat: int) -> list[Row]:
-    files = sorted(CORPUS.rglob("*.sql")) if CORPUS.is_dir() else []
-    if not files:
-        return [("`explain` over the CloudStack corpus", "flywayx", None, f"corpus not found at {CORPUS}")]
-    size = sum(f.stat().st_size for f in files) / 1e6
-    # exit 1: some corpus files are reported as not migrations, which is explain's answer, not a failure
-    secs = statistics.median(timed(flywayx("explain", "--dialect", "mysql", *map(str, files)), ok=(0, 1))
-                             for _ in range(repeat))
-    return [("`explain` over the CloudStack corpus", "flywayx", secs,
-             f"{len(files)} files, {size:.1f} MB: {size / secs:.1f} MB/s (goal ≥ 5 MB/s)")]
-
-
 def table(rows: list[Row]) -> str:
     base = {what: secs for what, tool, secs, _ in rows if tool == "flywayx" and secs}
     out = [f"{'measurement':<58} {'tool':<16} {'median':>9} {'vs flywayx':>10}  note", "-" * 116]
@@ -277,24 +272,65 @@ def table(rows: list[Row]) -> str:
     return "\n".join(out)
 
 
+def _cell(secs: float, what: str) -> str:
+    cpu = CPU.get(what)
+    return f"{secs:.2f} s" + (f" (CPU {statistics.median(cpu):.2f} s)" if cpu else "")
+
+
+def _versus(what: str, fx: float, tool: str, secs: float) -> tuple[str, str, bool]:
+    """(ratio, goal, met) of flywayx against one yardstick of a row (issue 19's goals)."""
+    if tool == "yoyo":
+        return f"yoyo {secs / fx:.1f}x slower", "yoyo ≥ 10x slower", secs / fx >= 10
+    limit = 1.5 if what.startswith("400") else 1.3
+    return f"{fx / secs:.2f}x", f"≤ {limit}x", fx / secs <= limit
+
+
+def markdown(rows: list[Row]) -> str:
+    """The issue's table: one line per (work, yardstick), flywayx's wall (and CPU) time, the goal."""
+    out = ["| work | flywayx | yardstick | ratio | goal | met |", "|---|---|---|---|---|---|"]
+    fx = {what: secs for what, tool, secs, _ in rows if tool == "flywayx" and secs is not None}
+    for what, tool, secs, note in rows:
+        if secs is None:  # the per-migration ratio of the fresh runs
+            growth = float(note.split("x")[0])
+            out.append(f"| {what} | | | {growth:.2f}x | ≤ 1.2x | {'yes' if growth <= 1.2 else 'no'} |")
+        elif tool == "flywayx" and not any(w == what and t != "flywayx" for w, t, _, _ in rows):
+            limit = 20.0 if what.startswith("fresh migrate, 10,000") else 1.0 if "nothing to do" in what else None
+            goal = f"< {limit:g} s" if limit else ""
+            met = ("yes" if secs < limit else "no") if limit else ""
+            out.append(f"| {what} | {_cell(secs, what)} | | {note} | {goal} | {met} |")
+        elif tool != "flywayx" and what in fx:
+            ratio, goal, ok = _versus(what, fx[what], tool, secs)
+            yard = f"{tool}{' (' + note + ')' if note else ''}: {secs:.2f} s"
+            out.append(f"| {what} | {_cell(fx[what], what)} | {yard} | {ratio} | {goal} | {'yes' if ok else 'no'} |")
+    return "\n".join(out)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="1,000 instead of 10,000 at the large sizes")
     parser.add_argument("--sqlite-dir", default="/dev/shm" if os.path.isdir("/dev/shm") else None)
     parser.add_argument("--skip-servers", action="store_true")
+    parser.add_argument("--markdown", action="store_true", help="the issue's table, for docs/benchmarks.md")
     args = parser.parse_args()
     big = 1000 if args.quick else 10000
     rows: list[Row] = []
+    before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory(dir=args.sqlite_dir) as work:
         root = Path(tmp)
         if not args.skip_servers:
             rows += server_rows(root, args.repeat)
         rows += sqlite_rows(root, Path(work), sorted({1000, big}), args.repeat)
-        rows += plan_rows(root, Path(work), big)
-        rows += explain_rows(args.repeat)
-    print(f"each row: median of {args.repeat} runs, tools in turn; SQLite in {args.sqlite_dir or 'a temporary dir'}")
-    print(table(rows))
+    after = os.getloadavg()
+    load = (f"load average (1, 5, 15 min) {before[0]:.1f}, {before[1]:.1f}, {before[2]:.1f} before, "
+            f"{after[0]:.1f}, {after[1]:.1f}, {after[2]:.1f} after")
+    where = f"SQLite in {args.sqlite_dir or 'a temporary dir'}"
+    if args.markdown:
+        print(f"Each time: the median of {args.repeat} runs, tools taken in turn; {where}; {load}.\n")
+        print(markdown(rows))
+    else:
+        print(f"each row: median of {args.repeat} runs, tools in turn; {where}; {load}")
+        print(table(rows))
     return 0
 
 

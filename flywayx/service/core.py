@@ -169,7 +169,7 @@ def operator_summary(s: Session, source: steps.Source, backup_dir: str | None) -
         deferred = plan.skipped
     else:
         chosen, target, deferred = source.preview(), s.config.target or "latest", ()
-        origin = ", ".join(lines.current(s, source.graph)) if source.graph is not None else ""
+        origin = ", ".join(lines.current(s, source.graph)) if chosen and source.graph is not None else ""
     if not chosen:
         return None
     at = source.initial_text()

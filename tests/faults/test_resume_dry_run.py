@@ -18,9 +18,11 @@ from typing import Any
 
 import pytest
 
+from tests import databases
+from tests.databases import ScratchDb
 from tests.e2e import harness
-from tests.faults.proxy import Proxy
-from tests.faults.test_inflight_kinds import _server, until_finished, via
+from tests.faults.proxy import Proxy, kill_once_replied
+from tests.faults.test_inflight_kinds import until_finished
 
 pytestmark = pytest.mark.mariadb
 
@@ -35,12 +37,12 @@ def _project(tmp: Path) -> Path:
     return loc
 
 
-def _state(db: harness.Db) -> dict[str, Any]:
+def _state(db: ScratchDb) -> dict[str, Any]:
     snap = harness.snapshot(db)
     return {**snap, "progress": db.query("SELECT mkey, statements_done, status, inflight_hash FROM flywayx_progress")}
 
 
-def _dry(db: harness.Db, loc: Path) -> tuple[str, dict[str, Any]]:
+def _dry(db: ScratchDb, loc: Path) -> tuple[str, dict[str, Any]]:
     text = harness.run("--url", db.url, "--locations", str(loc), "migrate", "--resume", "--dry-run")
     assert text.code == 0, text.text
     js = harness.run("--url", db.url, "--locations", str(loc), "--output-type", "json", "migrate", "--resume",
@@ -51,20 +53,14 @@ def _dry(db: harness.Db, loc: Path) -> tuple[str, dict[str, Any]]:
     return text.out, resumed[0]
 
 
-def _kill_after_reply(db: harness.Db, loc: Path) -> None:
-    with Proxy(*_server(db.url)) as proxy:
+def _kill_after_reply(db: ScratchDb, loc: Path) -> None:
+    with Proxy(db.host, db.port) as proxy:
         proxy.hold_replies_after(DDL.encode())
-        proc = subprocess.Popen([*harness.FLYWAYX, "--url", via(proxy, db.url), "--locations", str(loc), "migrate"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=harness.env())
-        try:
-            assert proxy.replied.wait(60), proc.communicate(timeout=1)
-            until_finished(db, DDL)  # the server has completed it, not just answered the record before it
-        finally:
-            proc.send_signal(signal.SIGKILL)
-            proc.communicate()
+        # the server has completed it, not just answered the record before it
+        kill_once_replied(proxy, db.url, loc, then=lambda: until_finished(db, DDL))
 
 
-def _kill_while_waiting(db: harness.Db, loc: Path) -> None:
+def _kill_while_waiting(db: ScratchDb, loc: Path) -> None:
     blocker = db.connect()
     try:
         cur = blocker.cursor()
@@ -94,10 +90,8 @@ def _kill_while_waiting(db: harness.Db, loc: Path) -> None:
 @pytest.mark.parametrize("outcome", ["completed", "aborted"])
 def test_dry_run_resume_shows_the_catalog_decision_and_resume_follows_it(outcome: str, tmp_path: Path) -> None:
     loc = _project(tmp_path)
-    with harness.scratch("mariadb", tmp_path) as ref:
-        assert harness.run("--url", ref.url, "--locations", str(loc), "migrate").code == 0
-        want = harness.snapshot(ref)
-    with harness.scratch("mariadb", tmp_path) as db:
+    want = harness.migrated("mariadb", tmp_path, loc, harness.snapshot)
+    with databases.scratch("mariadb", tmp_path) as db:
         assert harness.run("--url", db.url, "--locations", str(loc), "migrate", "--target", "1").code == 0
         (_kill_after_reply if outcome == "completed" else _kill_while_waiting)(db, loc)
         columns = {c for (c,) in db.query(f"SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA ="

@@ -16,9 +16,10 @@ import pytest
 
 from flywayx.db.locks import mysql_lock_name
 from flywayx.db.timeouts import Timeouts
+from tests import databases
+from tests.databases import ScratchDb
 from tests.e2e import harness
-from tests.faults.proxy import Proxy
-from tests.faults.test_inflight_kinds import _server, via
+from tests.faults.proxy import Proxy, via
 
 FAMILIES = [pytest.param("mariadb", marks=pytest.mark.mariadb), pytest.param("postgresql", marks=pytest.mark.postgres)]
 SOCKET, CONNECT = 1.0, 1.0  # short: the waits below are multiples of these
@@ -33,13 +34,13 @@ def _project(tmp: Path) -> Path:
     return loc
 
 
-def _finish(db: harness.Db, loc: Path, lock_timeout: float = 60) -> float:
+def _finish(db: ScratchDb, loc: Path, lock_timeout: float = 60) -> float:
     """Recover as an operator would; return how long the first command took (its lock wait included).
     A lock still held makes it fail after ``lock_timeout`` seconds, whatever the machine's load."""
     started = time.monotonic()
     r = harness.run("--url", db.url, "--locations", str(loc), "--lock-timeout", f"{lock_timeout:g}", "migrate")
     waited = time.monotonic() - started
-    if db.family == "mariadb":  # DDL committed as it ran: the interrupted migration is resumed
+    if not db.caps.transactional_ddl:  # DDL committed as it ran: the interrupted migration is resumed
         assert r.code == 1 and "--resume" in r.err, r.err
         r = harness.run("--url", db.url, "--locations", str(loc), "migrate", "--resume")
     assert r.code == 0, r.err
@@ -54,7 +55,7 @@ def _one_error(err: str) -> None:
 @pytest.mark.parametrize("family", FAMILIES)
 def test_stalled_connection_ends_the_run_within_the_socket_timeout(family: str, tmp_path: Path) -> None:
     loc = _project(tmp_path)
-    with harness.scratch(family, tmp_path) as db, Proxy(*_server(db.url)) as proxy:
+    with databases.scratch(family, tmp_path) as db, Proxy(db.host, db.port) as proxy:
         proxy.hold_replies_after(b"VALUES (42)")
         r = harness.run("--url", via(proxy, db.url), "--locations", str(loc), "--socket-timeout", str(SOCKET),
                         "migrate", timeout=60)
@@ -76,7 +77,7 @@ def test_unreachable_server_the_lock_expires(family: str, tmp_path: Path) -> Non
     session that held the lock after ``Timeouts.idle_expiry``. Limits given JDBC-style in the URL."""
     loc = _project(tmp_path)
     unit = 1000 if family == "mariadb" else 1  # Connector/J: milliseconds; PgJDBC: seconds
-    with harness.scratch(family, tmp_path) as db, Proxy(*_server(db.url)) as proxy:
+    with databases.scratch(family, tmp_path) as db, Proxy(db.host, db.port) as proxy:
         proxy.hold_replies_after(b"VALUES (42)", stall_new=True)
         url = via(proxy, db.url) + f"?socketTimeout={SOCKET * unit:g}&connectTimeout={CONNECT * unit:g}"
         r = harness.run("--url", url, "--locations", str(loc), "migrate", timeout=60)
@@ -97,10 +98,10 @@ def test_silent_server_ends_the_connect_within_the_connect_timeout(family: str, 
     as flywayx's option, or as a Flyway user gives a JDBC driver property in flyway.toml (in the
     driver's unit: Connector/J milliseconds, PgJDBC seconds)."""
     unit = 1000 if family == "mariadb" else 1
-    (tmp_path / "flyway.toml").write_text(f'[environments.default.jdbcProperties]\nconnectTimeout = "{CONNECT * unit:g}"\n'
-                                          if how == "jdbcProperties" else "")
+    toml = f'[environments.default.jdbcProperties]\nconnectTimeout = "{CONNECT * unit:g}"\n'
+    (tmp_path / "flyway.toml").write_text(toml if how == "jdbcProperties" else "")
     limit = ["--connect-timeout", str(CONNECT)] if how == "option" else []
-    with harness.scratch(family, tmp_path) as db, Proxy(*_server(db.url)) as proxy:
+    with databases.scratch(family, tmp_path) as db, Proxy(db.host, db.port) as proxy:
         proxy.stall(new=True)
         r = harness.run("--url", via(proxy, db.url), *limit, "info", timeout=60, cwd=tmp_path)
         took = time.monotonic() - proxy.accepted[0]  # from the TCP connect (not the process start) to its end
@@ -114,7 +115,7 @@ def test_waiting_for_a_busy_lock_is_not_a_silent_server(tmp_path: Path) -> None:
     """GET_LOCK waits on the server, silently; with a socket limit shorter than Flyway's 10 s wait per
     call, the runner polls in shorter calls: another runner's lock is waited for, not taken for a stall."""
     loc = _project(tmp_path)
-    with harness.scratch("mariadb", tmp_path) as db:
+    with databases.scratch("mariadb", tmp_path) as db:
         holder = db.connect()
         holder.cursor().execute("SELECT GET_LOCK(%s, 0)", (mysql_lock_name(db.schema, "flyway_schema_history"),))
         release = threading.Timer(3 * SOCKET, holder.close)  # the other runner ends: its lock goes with it

