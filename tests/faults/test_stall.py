@@ -134,13 +134,13 @@ def test_a_restore_through_a_stalled_connection_ends_within_the_socket_timeout(t
     """PostgreSQL restore: the server stops answering while the data loads; the restore ends within the
     socket limit with one error, and the database is as it was (the load's transaction never commits)."""
     loc = _project(tmp_path)
-    with harness.scratch("postgresql", tmp_path) as db:
+    with databases.scratch("postgresql", tmp_path) as db:
         assert harness.run("--url", db.url, "--locations", str(loc), "migrate").code == 0
         bk = tmp_path / "bk"
         assert harness.run("--url", db.url, "--locations", str(loc), "migrate", "--backup", str(bk)).code == 0
         dump = next(p for p in bk.iterdir() if p.name.endswith(".dump"))
         db.query("INSERT INTO b VALUES (43)")
-        with Proxy(*_server(db.url)) as proxy:
+        with Proxy(db.host, db.port) as proxy:
             proxy.hold_replies_after(b"COPY public.b ")
             r = harness.run("--url", via(proxy, db.url), "--socket-timeout", str(SOCKET), "restore", "--force",
                             str(dump), timeout=60)
