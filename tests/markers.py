@@ -124,6 +124,7 @@ SLOW: tuple[str, ...] = (
         "test_reused_footprints_equal_fresh_ones_in_any_order",
     )),
     *(f"tests/unit/test_background_analysis.py::{name}" for name in (
+        "test_a_forked_child_does_not_outlive_its_parent",
         "test_analysis_spread_over_cores_is_the_serial_analysis",
         "test_a_worker_that_dies_is_replaced_by_the_serial_loop",
         "test_the_worker_gives_the_serial_result",

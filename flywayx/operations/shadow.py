@@ -14,9 +14,8 @@ is created before the INSERT trigger, never leaving a filled new column that an 
 
 A backfill walks the table by ranges of an integer key (``batch`` keys per statement, the next range
 starting at the next existing key, so gaps in the keys cost nothing), committing after each range
-and pausing after it (``pause`` times the range's duration; on MariaDB also while the redo log is
-more than half full), so no write waits for more than one range nor queues behind the copy's log
-writes: MariaDB/MySQL in a ``BEGIN NOT ATOMIC``
+and pausing after it (``pause`` times the range's duration), so no write waits for more than one
+range nor queues behind the copy's log writes: MariaDB/MySQL in a ``BEGIN NOT ATOMIC``
 block under READ COMMITTED (no gap locks, so the running release's inserts never wait; the session's
 level is restored, also on failure), PostgreSQL in a ``DO`` block (outside a transaction, so
 ``COMMIT`` is allowed).
@@ -41,11 +40,20 @@ class Shadow:
     down: str  # ... and old from new
 
 
+_LITERAL = re.compile(r"('(?:[^'\\]|\\.|'')*')")
+
+
 def _on_new(expression: str, columns: tuple[str, ...], sql: Sql) -> str:
-    """``expression`` with each column name read from the row being written (``NEW.c``)."""
-    for name in columns:
-        expression = re.sub(rf"(?<![\w.$`\"]){re.escape(name)}(?![\w$`\"])", f"NEW.{sql.q(name)}", expression)
-    return expression
+    """``expression`` with each column name read from the row being written (``NEW.c``): bare names,
+    and names in backquotes; never inside a string literal."""
+    pieces = _LITERAL.split(expression)
+    for k in range(0, len(pieces), 2):  # odd pieces are the literals
+        code = pieces[k]
+        for name in columns:
+            code = re.sub(rf"(?<![\w.$`\"]){re.escape(name)}(?![\w$`\"])", f"NEW.{sql.q(name)}", code)
+            code = re.sub(rf"(?<![\w.])`{re.escape(name)}`", f"NEW.{sql.q(name)}", code)
+        pieces[k] = code
+    return "".join(pieces)
 
 
 def trigger_names(s: Shadow) -> tuple[str, str]:
@@ -99,14 +107,6 @@ def _block(sql: Sql, what: str) -> None:
                                   "a stored procedure (docs/online-upgrades.md, \"MySQL\")")
 
 
-_STATUS = "(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = '{}')"
-# MariaDB: while the redo log is more than half full, InnoDB is about to flush synchronously and every
-# writer would wait; the copy waits instead (50 ms at a time, at most 1 s per batch). NULL on MySQL.
-_REDO_WAIT = (f"    SET fx_w = 0;\n    WHILE fx_w < 20 AND {_STATUS.format('INNODB_CHECKPOINT_AGE')} * 2 > "
-              f"{_STATUS.format('INNODB_CHECKPOINT_MAX_AGE')} DO\n      DO SLEEP(0.05);\n      SET fx_w = fx_w + 1;\n"
-              f"    END WHILE;\n")
-
-
 def backfill(table: str, column: str, expression: str, key: str, batch: int, where: str | None, sql: Sql,
              pause: float = 1.0) -> str:
     """One block that sets ``column = expression`` range by range of ``key``, committing after each and
@@ -118,12 +118,10 @@ def backfill(table: str, column: str, expression: str, key: str, batch: int, whe
     update = sql.update(table, column, expression, cond)
     t = sql.q(table)
     if sql.mysql:
-        rest = (f"    DO SLEEP(TIMESTAMPDIFF(MICROSECOND, fx_t, SYSDATE(6)) * {pause:g} / 1000000);\n{_REDO_WAIT}"
-                if pause else "")
+        rest = (f"    DO SLEEP(TIMESTAMPDIFF(MICROSECOND, fx_t, SYSDATE(6)) * {pause:g} / 1000000);\n" if pause else "")
         return (f"BEGIN NOT ATOMIC\n  DECLARE fx_lo BIGINT DEFAULT (SELECT MIN({k}) FROM {t});\n"
                 f"  DECLARE fx_iso VARCHAR(40) DEFAULT @@session.tx_isolation;\n"
                 f"  DECLARE fx_hi BIGINT DEFAULT (SELECT MAX({k}) FROM {t});\n  DECLARE fx_t DATETIME(6);\n"
-                f"  DECLARE fx_w INT DEFAULT 0;\n"
                 f"  DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN SET SESSION tx_isolation = fx_iso; RESIGNAL; END;\n"
                 f"  SET SESSION tx_isolation = 'READ-COMMITTED';  -- no gap locks: inserts never wait\n"
                 f"  WHILE fx_lo <= fx_hi DO\n    SET fx_t = SYSDATE(6);\n    {update};\n    COMMIT;\n{rest}"

@@ -214,8 +214,9 @@ def _mysql_refusals(m: Migration, config: Config) -> list[Finding]:
 
 
 def _lint_operations(m: Migration, config: Config, dialect: str) -> list[Finding]:
-    """An operations file's findings, and each ``raw_sql`` whose SQL does more than its declared phase
-    allows (a DROP declared ``expand`` would run while the previous release still reads the table)."""
+    """An operations file's findings; each ``raw_sql`` linted as SQL is (blocking DDL, destructive
+    statements ...), and refused when its SQL does more than its declared phase allows (a DROP declared
+    ``expand`` would run while the previous release still reads the table)."""
     from flywayx.operations.lint import lint_file
 
     text = read_migration_text(m.path, m.encoding or config.encoding, config.detect_encoding)
@@ -226,7 +227,9 @@ def _lint_operations(m: Migration, config: Config, dialect: str) -> list[Finding
         if op.op != "raw_sql" or (op.get("dialect") and not operations.dialect_matches(op.text("dialect"), dialect)):
             continue
         declared = Phase(op.text("phase"))
-        _, seen = analyze_migration(split(op.text("sql"), dialect, path=m.script), dialect)
+        stmts = [replace(st, line=op.line) for st in split(op.text("sql"), dialect, path=m.script)]
+        parts, seen = analyze_migration(stmts, dialect)
+        findings += lint([LintTarget(m.script, m.version, tuple(stmts), tuple(parts))])
         if seen.phase in _PHASE_RANK and _PHASE_RANK[seen.phase] > _PHASE_RANK[declared]:
             line = f"{m.script}:{op.line}"
             findings.append(Finding("unsafe-operation", Severity.ERROR, f"{line}: raw_sql declares phase "

@@ -14,10 +14,13 @@ from tests.online.conftest import Ran, write_project
 
 PROJECT = {
     "releases.toml": '[release."1.0.0"]\n[release."1.1.0"]\nfrom = "1.0.0"\n',
-    "V1.0.0.1__items.sql": "CREATE TABLE items (id INT PRIMARY KEY, qty INT NULL, status VARCHAR(10) NULL);\n"
-                           "INSERT INTO items VALUES (1, 5, 'open'), (2, -3, 'open'), (3, NULL, 'shut');\n",
+    "V1.0.0.1__items.sql": "CREATE TABLE items (id INT PRIMARY KEY, qty INT NULL, status VARCHAR(10) NULL,"
+                           " `order` INT NULL);\n"
+                           "INSERT INTO items VALUES (1, 5, 'open', 1), (2, -3, 'open', 1), (3, NULL, 'shut', NULL);\n",
+    # a reserved word in backquotes, and a literal that is also a column's name (left alone)
     "V1.1.0.1__checks.toml": '[[operations]]\nop = "add_check"\ntable = "items"\nname = "ck_items_qty"\n'
-                             'expression = "qty >= 0 AND status IN (\'open\', \'shut\')"\nenforce = "trigger"\n',
+                             'expression = "qty >= 0 AND status IN (\'open\', \'shut\', \'qty\') AND '
+                             '(`order` IS NULL OR `order` > 0)"\nenforce = "trigger"\n',
 }
 
 
@@ -48,8 +51,9 @@ def test_a_check_kept_by_triggers_rejects_bad_writes_and_waits_for_bad_rows_to_b
     again = fx(*base, "migrate", "--to", "1.1.0", "--phase", "contract")
     assert again.code == 0, again.err
 
-    assert _run(mariadb, "INSERT INTO items VALUES (4, -1, 'open')") == 4025
-    assert _run(mariadb, "INSERT INTO items VALUES (4, 1, 'gone')") == 4025
+    assert _run(mariadb, "INSERT INTO items VALUES (4, -1, 'open', 1)") == 4025
+    assert _run(mariadb, "INSERT INTO items VALUES (4, 1, 'gone', 1)") == 4025
+    assert _run(mariadb, "INSERT INTO items VALUES (4, 1, 'open', 0)") == 4025
     assert _run(mariadb, "UPDATE items SET qty = -9 WHERE id = 1") == 4025
-    assert _run(mariadb, "INSERT INTO items VALUES (4, NULL, 'open')") is None  # NULL passes, as in a CHECK
+    assert _run(mariadb, "INSERT INTO items VALUES (4, NULL, 'qty', NULL)") is None  # NULL passes, as in a CHECK
     assert _run(mariadb, "UPDATE items SET qty = 7 WHERE id = 3") is None

@@ -224,3 +224,14 @@ def test_raw_sql_declares_its_footprint_in_the_directive_forms() -> None:
     assert part.phase.value == "data" and part.statements[0].sql == "UPDATE a SET b = 1"
     undeclared = compiled(text.replace('writes = ["a.b", "rows:a"]\n', ""), "V1__y.toml", "postgresql").first
     assert undeclared.footprint.writes == {"*"}  # conflicts with everything: the planner never guesses
+
+
+def test_trigger_bodies_read_columns_from_the_new_row_but_never_rewrite_string_literals() -> None:
+    check = ('[[operations]]\nop = "add_check"\ntable = "t"\nname = "ck"\nenforce = "trigger"\n'
+             'expression = "status IN (\'status\', \'open\') AND `order` > LENGTH(status)"\n')
+    body = compiled(check, "V7__ck.toml", "mariadb").by_phase["contract"][0].sql
+    assert "IF NOT (NEW.status IN ('status', 'open') AND NEW.`order` > LENGTH(NEW.status)) THEN" in body
+    change = ('[[operations]]\nop = "change_type"\ntable = "t"\ncolumn = "qty"\nto = "qty_s"\ntype = "TEXT"\n'
+              'up = "CONCAT(qty, \' qty\')"\nold_type = "INT"\n')
+    sync = compiled(change, "V8__ct.toml", "mariadb").by_phase["expand"][1].sql
+    assert "SET NEW.qty_s = CONCAT(NEW.qty, ' qty')" in sync

@@ -82,12 +82,19 @@ def test_raw_sql_declared_expand_that_drops_is_an_error_and_a_correct_file_is_cl
            'writes = ["t2"]\n')
     ran, found = _lint(tmp_path, cli_run, {"V1.1.0.1__x.toml": bad}, dialect="postgresql")
     assert ran.code == 1
-    assert _where(found) == [("V1.1.0.1__x.toml", 1, "unsafe-operation", "error")]
-    assert "declares phase expand but its SQL is contract work" in found[0]["message"]
-    assert found[0]["fix"] == 'declare phase = "contract"'
+    assert _where(found) == [("V1.1.0.1__x.toml", 1, "destructive", "warning"),  # raw SQL is linted as SQL is
+                             ("V1.1.0.1__x.toml", 1, "unsafe-operation", "error")]
+    assert "declares phase expand but its SQL is contract work" in found[1]["message"]
+    assert found[1]["fix"] == 'declare phase = "contract"'
+    copy = ('[[operations]]\nop = "raw_sql"\nphase = "expand"\nwrites = ["item.total"]\n'
+            'sql = "ALTER TABLE item ADD COLUMN total INT GENERATED ALWAYS AS (qty * 2) STORED"\n')
+    (tmp_path / "sql" / "V1.1.0.1__x.toml").unlink()
+    ran, found = _lint(tmp_path, cli_run, {"V1.1.0.1__z.toml": copy})
+    assert _where(found) == [("V1.1.0.1__z.toml", 1, "blocking-ddl", "warning")]
+    assert "ALGORITHM=COPY" in found[0]["message"]
+    (tmp_path / "sql" / "V1.1.0.1__z.toml").unlink()
     good = ('[[operations]]\nop = "rename_column"\ntable = "item"\nfrom = "email"\nto = "mail"\n'
             'type = "VARCHAR(100)"\n')
-    (tmp_path / "sql" / "V1.1.0.1__x.toml").unlink()
     for dialect in ("mariadb", "postgresql"):
         ran, found = _lint(tmp_path, cli_run, {"V1.1.0.1__y.toml": good}, dialect=dialect)
         assert ran.code == 0 and found == [], found
