@@ -35,6 +35,8 @@ def pytest_configure(config: pytest.Config) -> None:
         import tempfile
 
         os.environ["FLYWAYX_CACHE_DIR"] = _SESSION_CACHE[0] = tempfile.mkdtemp(prefix="flywayx-test-cache-")
+        # tests that run flywayx as a user would drop every FLYWAY* variable: its default place too
+        os.environ["XDG_CACHE_HOME"] = _SESSION_CACHE[0]
 
 
 _SESSION_CACHE = [""]  # the cache directory this process made (removed at the end)

@@ -348,9 +348,12 @@ class MySQLDatabase(DbapiDatabase):
     def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False, probe: bool = False
              ) -> AbstractContextManager[None]:
         """Flyway's ``GET_LOCK``; on a Galera node or Group Replication member, under the cluster-wide row
-        lock of ``flywayx.db.cluster_lock`` (once the schema exists: before that there is nothing to guard
-        but the schema's own creation, which the server serialises). ``lazy_release`` (a single server
-        only): the release goes with the next statement (``later``)."""
+        lock of ``flywayx.db.cluster_lock``. The row lives in the schema: every writing command creates a
+        missing schema first (``create_schema``: one cluster-wide statement, marked so that the runner
+        first holding this lock writes the schema-creation row), so only a run that does not create it
+        (``createSchemas=false``, which then fails for want of it) gets the node's ``GET_LOCK`` alone.
+        ``lazy_release`` (a single server only): the release goes with the next statement (``later``).
+        ``probe``: see ``Database.lock``."""
         if self.limits.idle_expiry:  # a session cut off from us must not keep the lock (db/timeouts.py)
             self.later(f"SET SESSION wait_timeout = {self.limits.idle_expiry:d}")  # in GET_LOCK's packet
         if not self.cluster().clustered or not self.schema_exists(schema):

@@ -37,6 +37,7 @@ from flywayx.db.clients import BackupFailed
 from flywayx.db.fingerprint import fingerprint
 from flywayx.db.restore_mysql import Interrupted, interrupted_mysql, mysql_targets, occupied_mysql, restore_mysql
 from flywayx.db.restore_pg import restore_pg
+from flywayx.db.timeouts import Timeouts
 from flywayx.errors import StateError, UsageError
 from flywayx.model.config import DatabaseUrl
 from flywayx.model.fingerprint import SchemaFingerprint, diff
@@ -53,13 +54,14 @@ class Restored:
 
 
 def restore(backup_path: Path, url: DatabaseUrl, password: str | None, *, force: bool = False,
-            dry_run: bool = False) -> Restored:
+            dry_run: bool = False, limits: Timeouts | None = None) -> Restored:
     """Put the backup at ``backup_path`` into the database at ``url`` (see the module docstring).
 
     Raises ToolMissing (client absent), BackupFailed (dump changed, a client failed, restored schema
     differs), UsageError (dialect mismatch, no target), StateError (target not empty without
     ``force``; an earlier restore interrupted during its swap). ``dry_run``: every check up to the
-    first change, nothing changed.
+    first change, nothing changed. ``limits``: the connect and socket limits (PostgreSQL's load is
+    bounded by them; default: the URL's JDBC parameters).
     """
     family = clients.family(url)
     tools = clients.tools(family, restore=True)
@@ -87,7 +89,7 @@ def restore(backup_path: Path, url: DatabaseUrl, password: str | None, *, force:
     if family == "mysql":
         restore_mysql(tools, url, secret, backup_path, targets, _saved(info), info.sha256)
     elif family == "postgresql":
-        restore_pg(tools[0], url, secret, info.schemas, backup_path, _saved(info))
+        restore_pg(tools[0], url, secret, info.schemas, backup_path, _saved(info), limits)
     else:
         _restore_sqlite(backup_path, url)
     _check_restored(info, url, secret, targets)

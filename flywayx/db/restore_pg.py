@@ -21,13 +21,14 @@ from __future__ import annotations
 import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import closing, suppress
+from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from flywayx.db import clients
+from flywayx.db import clients, timeouts
 from flywayx.db.clients import BackupFailed
 from flywayx.db.fingerprint import fingerprint
+from flywayx.db.timeouts import Timeouts
 from flywayx.model.config import DatabaseUrl
 from flywayx.model.fingerprint import SchemaFingerprint, diff
 
@@ -36,42 +37,93 @@ _CHUNK = 1 << 20
 
 
 def restore_pg(pg_restore: str, url: DatabaseUrl, secret: str | None, schemas: Sequence[str], path: Path,
-               saved: SchemaFingerprint | None) -> None:
-    """Replace ``schemas`` of the URL's database with the dump at ``path`` (module docstring)."""
+               saved: SchemaFingerprint | None, limits: Timeouts | None = None) -> None:
+    """Replace ``schemas`` of the URL's database with the dump at ``path`` (module docstring). With a
+    socket limit, each wait for the server is bounded (a ``Watchdog`` shuts the socket down): a
+    server that stops answering ends the restore with nothing changed."""
+    limits = limits or timeouts.resolve(url.dialect, url.params, None, None)
     cmd = [pg_restore, "--clean", "--if-exists", "--file=-", str(path)]
     reset = " ".join(f"DROP SCHEMA IF EXISTS {i} CASCADE; CREATE SCHEMA {i};" for i in map(clients.pg_ident, schemas))
     with tempfile.TemporaryFile() as errors:  # a file, not a pipe: pg_restore never blocks on it
         source = clients.spawn(cmd, env=clients.pg_env(secret), stdout=subprocess.PIPE, stderr=errors)
         assert source.stdout is not None
         try:
-            with clients.connection(url, secret) as conn:
+            with clients.connection(url, secret, limits=limits) as conn:
                 conn.autocommit = False
+                dog = timeouts.Watchdog(limits.socket, conn.fileno)
                 try:
                     with closing(conn.cursor()) as cur:
-                        cur.execute(reset.encode())
-                        _send(cur, source.stdout)
+                        _guarded(dog, cur.execute, reset.encode())
+                        _send(_Guarded(cur, dog), source.stdout)
                         source.stdout.close()
                         if source.wait() != 0:
                             errors.seek(0)
                             raise clients.failed(cmd, source.returncode, errors.read(), secret)
-                        cur.execute(b"RESET ALL")  # fingerprint under the settings the backup's was taken with
-                    _check(conn, schemas, saved)
-                    conn.commit()
+                        _guarded(dog, cur.execute, b"RESET ALL")  # the settings the backup's fingerprint had
+                    with dog.guard():
+                        _check(conn, schemas, saved)
+                        conn.commit()
                 except BackupFailed:
                     _rollback(conn)
                     raise
                 except Exception as err:
                     _rollback(conn)
+                    if dog.fired:
+                        raise BackupFailed(f"restore stopped: {limits.stalled()}; nothing was changed (the server "
+                                           "rolls the transaction back)",
+                                           hint="check the server and the network path to it, then restore "
+                                                "again; raise socketTimeout if the load legitimately waits "
+                                                "longer") from None
                     errors.seek(0)
                     stderr = errors.read()
                     if source.poll() not in (None, 0):
                         raise clients.failed(cmd, source.returncode, stderr, secret) from err
                     raise BackupFailed(f"restore failed: {clients.first_lines(clients.redact(str(err), secret))}; "
                                        f"nothing was changed (the transaction was rolled back)") from err
+                finally:
+                    dog.close()
         finally:
             if source.poll() is None:
                 source.kill()
                 source.wait()
+
+
+def _guarded(dog: timeouts.Watchdog, call: Any, *args: Any) -> Any:
+    with dog.guard():
+        return call(*args)
+
+
+class _Guarded:
+    """A cursor whose waits for the server are each bounded by the watchdog (``execute``, and each
+    write and the end of a COPY)."""
+
+    def __init__(self, cur: Any, dog: timeouts.Watchdog) -> None:
+        self.cur, self.dog = cur, dog
+
+    def execute(self, query: bytes) -> None:
+        _guarded(self.dog, self.cur.execute, query)
+
+    @contextmanager
+    def copy(self, statement: bytes) -> Iterator[Any]:
+        with self.dog.guard():
+            copy_cm = self.cur.copy(statement)
+            copy = copy_cm.__enter__()
+        try:
+            yield _GuardedCopy(copy, self.dog)
+        except BaseException as err:
+            with self.dog.guard():
+                copy_cm.__exit__(type(err), err, err.__traceback__)
+            raise
+        with self.dog.guard():
+            copy_cm.__exit__(None, None, None)
+
+
+class _GuardedCopy:
+    def __init__(self, copy: Any, dog: timeouts.Watchdog) -> None:
+        self.copy, self.dog = copy, dog
+
+    def write(self, data: bytes) -> None:
+        _guarded(self.dog, self.copy.write, data)
 
 
 def _rollback(conn: Any) -> None:

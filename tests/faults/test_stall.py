@@ -127,3 +127,26 @@ def test_waiting_for_a_busy_lock_is_not_a_silent_server(tmp_path: Path) -> None:
             release.join()
         assert r.code == 0, r.err
         assert db.query("SELECT id FROM b") == [(42,)]
+
+
+@pytest.mark.postgres
+def test_a_restore_through_a_stalled_connection_ends_within_the_socket_timeout(tmp_path: Path) -> None:
+    """PostgreSQL restore: the server stops answering while the data loads; the restore ends within the
+    socket limit with one error, and the database is as it was (the load's transaction never commits)."""
+    loc = _project(tmp_path)
+    with databases.scratch("postgresql", tmp_path) as db:
+        assert harness.run("--url", db.url, "--locations", str(loc), "migrate").code == 0
+        bk = tmp_path / "bk"
+        assert harness.run("--url", db.url, "--locations", str(loc), "migrate", "--backup", str(bk)).code == 0
+        dump = next(p for p in bk.iterdir() if p.name.endswith(".dump"))
+        db.query("INSERT INTO b VALUES (43)")
+        with Proxy(db.host, db.port) as proxy:
+            proxy.hold_replies_after(b"COPY public.b ")
+            r = harness.run("--url", via(proxy, db.url), "--socket-timeout", str(SOCKET), "restore", "--force",
+                            str(dump), timeout=60)
+            ended = time.monotonic()
+            assert proxy.marked is not None, r.text
+            assert ended - proxy.marked <= SOCKET + SLACK, ended - proxy.marked
+        assert r.code == 1 and "socketTimeout" in r.err and "nothing was changed" in r.err, r.text
+        _one_error(r.err)
+        assert sorted(db.query("SELECT id FROM b")) == [(42,), (43,)]

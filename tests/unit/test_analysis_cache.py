@@ -291,3 +291,11 @@ def test_a_cache_others_can_write_to_is_not_used(plan: Callable[..., str], tmp_p
         assert plan("--cache-dir", str(cache), "--sql", output="text") == honest
     finally:
         os.chmod(cache / "analysis-v2", 0o700)
+
+
+def test_the_default_place_follows_xdg() -> None:
+    from flywayx.sources.analysis_cache import default_cache_dir
+
+    assert default_cache_dir({"XDG_CACHE_HOME": "/var/cache/me"}) == Path("/var/cache/me/flywayx")
+    assert default_cache_dir({"XDG_CACHE_HOME": "relative"}) == Path.home() / ".cache" / "flywayx"  # as the spec says
+    assert default_cache_dir({}) == Path.home() / ".cache" / "flywayx"
