@@ -19,7 +19,8 @@ Versions at or below the applied baseline need no row: Flyway reads them as "Bel
 
 A release is *reached* when every migration of its closure is in the database. ``Ledger.records``
 lists the rows the contract is missing within reached releases (plus every rename); a migrate run
-writes them under the lock, before its steps and again after them (``service/steps.py``).
+writes them under the lock, before its steps and again after them, or after the steps that ran
+when one fails (``service/steps.py``, ``apply/engine.py``).
 """
 
 from __future__ import annotations

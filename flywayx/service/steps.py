@@ -10,7 +10,8 @@ With a ``releases.toml`` both keep the history contract (``plan/ledger.py``, doc
 a run starts with the rows the contract misses (renamed files, migrations in the database through
 an identical or equivalent change, a baseline, an adoption), then its own steps — in Flyway's order a
 migration whose change is already in the database is recorded instead of run — and ends with the
-rows its steps made due (a release now reached). Every mode records content ids.
+rows its steps made due (a release now reached; when a step fails, the rows the steps before it made
+due are written before the failure is reported). Every mode records content ids.
 
 A source reads the history once (the token first, then the rows) and computes its choice once; the
 engine tells it when a step ran (``done``, with the rows the step wrote, which the source keeps:
