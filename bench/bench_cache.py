@@ -8,7 +8,9 @@ first as after ``pip install``):
   on SQLite: ``--no-cache``; cold (a new empty cache directory each run); warm (the same directory
   again); goal ≤ 1.0 s cold, ≤ 0.3 s warm;
 - ``explain --dialect mysql`` over every ``.sql`` file of the CloudStack corpus, the same three ways,
-  in MB/s (goal ≥ 5 MB/s).
+  in MB/s (goal ≥ 5 MB/s);
+- in one process: Flyway name parsing per file name, and the whole scan (walk, names, reading,
+  checksums) per file, over the same N files (issue 19's baseline: 130 µs a name, 3.3 s a 10k scan).
 
 Each row also gives the CPU seconds the process used (user + system): on a machine shared with
 other work, wall time includes waiting for a core, CPU time does not. The load average is printed
@@ -86,6 +88,38 @@ def explain_rows(root: Path, repeat: int) -> list[Row]:
             for how, (wall, cpu) in found.items()]
 
 
+SCAN_CHILD = """
+import os, sys, time
+from flywayx.model.config import Config
+from flywayx.sources.names import NamingConfig, parse_resource_name
+from flywayx.sources.scan import scan
+loc = sys.argv[1]
+names = [n for n in os.listdir(loc) if n.endswith(".sql")]
+naming = NamingConfig.from_config(Config())
+best_names = best_scan = float("inf")
+for _ in range(3):
+    start = time.process_time()
+    for n in names:
+        parse_resource_name(n, prefixes=naming)
+    best_names = min(best_names, time.process_time() - start)
+    start = time.process_time()
+    found = scan(Config(locations=(loc,)))
+    best_scan = min(best_scan, time.process_time() - start)
+print(best_names / len(names) * 1e6, best_scan, len(found.migrations))
+"""
+
+
+def scan_rows(root: Path) -> list[Row]:
+    """Name parsing and scanning, CPU time in one process (best of 3)."""
+    loc = root / "plan"
+    done = subprocess.run([sys.executable, "-c", SCAN_CHILD, str(loc)], capture_output=True, text=True, check=True)
+    per_name, scan_secs, n = done.stdout.split()
+    return [(f"Flyway name parsing, {int(n):,} names", "CPU", 0.0, float(per_name) / 1e6,
+             f"{float(per_name):.1f} µs a name (issue's baseline 130 µs)"),
+            (f"scan (walk, names, read, checksum), {int(n):,} files", "CPU", float(scan_secs), float(scan_secs),
+             f"{float(scan_secs) / int(n) * 1e6:.0f} µs a file (issue's baseline: 3.3 s for 10k)")]
+
+
 def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -100,7 +134,7 @@ def main() -> int:
     compileall.compile_dir(str(ROOT / "flywayx"), quiet=1)
     started = load()
     with tempfile.TemporaryDirectory() as tmp:
-        rows = plan_rows(Path(tmp), n, repeat) + explain_rows(Path(tmp), repeat)
+        rows = plan_rows(Path(tmp), n, repeat) + scan_rows(Path(tmp)) + explain_rows(Path(tmp), repeat)
     print(f"each row: median of {repeat} run(s); load average before: {started}, after: {load()} "
           f"({os.cpu_count()} cores)")
     print(f"{'measurement':<62} {'cache':<9} {'wall':>8} {'CPU':>8}  note")

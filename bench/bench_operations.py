@@ -15,6 +15,7 @@ migration holds. Prints a Markdown table (errors must be 0). Not run by CI: minu
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -42,6 +43,9 @@ SERVERS = {"mariadb": ("mysql://root@127.0.0.1:3306/{db}", {"host": "127.0.0.1",
                                                                         "user": "postgres", "password": ""})}
 
 
+IDLE_SECONDS = 3.0  # --idle
+
+
 def _admin(dialect: str, sql: str) -> None:
     params = dict(SERVERS[dialect][1])
     if dialect == "postgresql":
@@ -63,8 +67,8 @@ def _flywayx(*args: str) -> float:
     return time.monotonic() - started
 
 
-def measure(dialect: str, operation: str, rows: int) -> dict[str, Any]:
-    name = f"i18bench_{operation}"
+def measure(dialect: str, operation: str, rows: int, idle: float = IDLE_SECONDS) -> dict[str, Any]:
+    name = f"i18bench_{os.getpid()}_{operation}"
     url, params = SERVERS[dialect]
     params = {**params, ("database" if dialect == "mariadb" else "dbname"): name}
     _admin(dialect, f"DROP DATABASE IF EXISTS {name}")
@@ -81,6 +85,8 @@ def measure(dialect: str, operation: str, rows: int) -> dict[str, Any]:
             conn.close()
             old = App(dialect, params, scenario.old, OLD_BASE, rows, max_seconds=3600)
             time.sleep(0.5)
+            idle_from = time.monotonic()
+            time.sleep(idle)  # the noise floor: the same app, no migration running
             t0 = time.monotonic()
             expand = _flywayx(*base, "migrate", "--to", "1.1.0", "--phase", "expand")
             t1 = time.monotonic()
@@ -95,6 +101,7 @@ def measure(dialect: str, operation: str, rows: int) -> dict[str, Any]:
     finally:
         _admin(dialect, f"DROP DATABASE IF EXISTS {name}")
     return {"operation": operation, "dialect": dialect, "expand_s": expand, "contract_s": contract,
+            "idle_stall_ms": longest_gap(old_result.marks, idle_from, t0) * 1000, "load": os.getloadavg()[0],
             "expand_stall_ms": longest_gap(old_result.marks, t0, t1) * 1000,
             "contract_stall_ms": longest_gap(new_result.marks, t2, t3) * 1000,
             "errors": len(old_result.errors) + len(new_result.errors),
@@ -106,17 +113,20 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--ops", default=",".join(sorted(SCENARIOS)))
     parser.add_argument("--servers", default="mariadb,postgresql")
+    parser.add_argument("--idle", type=float, default=IDLE_SECONDS,
+                        help="seconds the old app runs alone before expand: the noise floor's window")
     args = parser.parse_args()
     print(f"rows: {args.rows:,}\n")
     print("| operation | database | expand (s) | longest stall during expand (ms) | contract (s) "
-          "| longest stall during contract (ms) | app errors |")
-    print("|---|---|---|---|---|---|---|")
+          "| longest stall during contract (ms) | idle stall (ms) | load | app errors |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for operation in args.ops.split(","):
         for dialect in args.servers.split(","):
-            r = measure(dialect, operation, args.rows)
+            r = measure(dialect, operation, args.rows, args.idle)
             print(f"| {operation} | {'MariaDB' if dialect == 'mariadb' else 'PostgreSQL'} | {r['expand_s']:.2f} "
                   f"| {r['expand_stall_ms']:.0f} | {r['contract_s']:.2f} | {r['contract_stall_ms']:.0f} "
-                  f"| {r['errors']}{' (' + r['first_error'][:60] + ')' if r['errors'] else ''} |", flush=True)
+                  f"| {r['idle_stall_ms']:.0f} | {r['load']:.1f} | {r['errors']}"
+                  f"{' (' + r['first_error'][:60] + ')' if r['errors'] else ''} |", flush=True)
 
 
 if __name__ == "__main__":

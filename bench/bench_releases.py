@@ -18,7 +18,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-PER_LINE = 100
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.fixtures.release_lines import write_release_lines
 
 CHILD = """
 import json, resource, sys, time
@@ -36,26 +38,9 @@ print(json.dumps({"codes": codes, "seconds": took, "peak_kb": resource.getrusage
 """
 
 
-def write_project(n: int, root: Path) -> str:
-    """N releases and a migration every tenth release under ``root``; returns the last release."""
-    root.mkdir(parents=True, exist_ok=True)
-    parts = ["[lines]\ndepth = 2\n"]
-    name = ""
-    for i in range(n):
-        line, k = divmod(i, PER_LINE)
-        name = f"1.{line}.{k}"
-        body = f'from = "1.{line - 1}.50"\n' if k == 0 and line > 0 else ""
-        body += f'merges = ["1.{line - 1}.{k}"]\n' if k % 10 == 5 and line > 0 else ""
-        parts.append(f'[release."{name}"]\n{body}')
-        if k % 10 == 0:
-            (root / f"V{name}.1__change_{i}.sql").write_text(f"CREATE TABLE t{i} (id INT);\n")
-    (root / "releases.toml").write_text("\n".join(parts))
-    return name
-
-
 def measure(n: int, work: Path) -> dict[str, float]:
     loc = work / f"p{n}"
-    last = write_project(n, loc)
+    last = write_release_lines(n, loc)
     url = f"sqlite:///{work / f'db{n}.sqlite'}"
     out = subprocess.run([sys.executable, "-c", CHILD, url, str(loc), last], capture_output=True, text=True,
                          check=True, timeout=1800)

@@ -309,6 +309,22 @@ def _write_repeatables(w: _Writer, source: Path) -> None:
         w.write_sql(f"R__{k:0{width}d}_{stem}.sql", (f"views/{name}",))
 
 
+_VIEW_DDL = re.compile(r"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:ALGORITHM\s*=\s*\w+\s+)?(?:DEFINER\s*=\s*\S+\s+)?"
+                       r"(?:SQL\s+SECURITY\s+\w+\s+)?VIEW\b", re.IGNORECASE)
+
+
+def last_view_release(source: Path, graph: Graph) -> str | None:
+    """The last release whose upgrade scripts create a view: after it CloudStack keeps its views in
+    ``views/`` (one set per release) and creates them only at the end of an upgrade."""
+    last = None
+    for spec in graph.ordered():
+        scripts = (*spec.step.prepare, *spec.step.cleanup) if spec.step is not None else ()
+        files = [source / DB_DIR / name.removeprefix("META-INF/db/") for name in scripts]
+        if any(_VIEW_DDL.search(_read(f)) for f in files if f.is_file()):
+            last = spec.version
+    return last
+
+
 def _baseline(w: _Writer, source: Path) -> None:
     resources = tuple(f for f in BASELINE_FILES if (source / SETUP_DIR / f).is_file())
     if len(resources) < len(BASELINE_FILES):
@@ -348,7 +364,7 @@ def import_acs(source: Path, out: Path, *, overrides: Path | None = None) -> Imp
                                             misread))
     _write_repeatables(w, source)
     _anomalies(tree, path, w, source)
-    w.write("releases.toml", render_toml(graph))
+    w.write("releases.toml", render_toml(graph, last_view_release(source, graph)))
     w.write(HIERARCHY_FILE, render_hierarchy(tree.nodes, tree.steps))
     w.write("flyway.toml", _flyway_toml(source, report))
     _count(report, tree, path, graph, w)

@@ -5,7 +5,8 @@ Servers are chosen by environment variables (documented in README):
   FLYWAYX_TEST_POSTGRES_URL  default postgresql://postgres@127.0.0.1:5432/postgres
   FLYWAYX_REQUIRE_DBS=1      a missing server fails the test instead of skipping it (set by CI)
   FLYWAYX_ACS_CORPUS         default ../shared/corpus/acs beside the project
-Each scratch fixture creates a uniquely named database and drops it afterwards.
+The database fixtures (``database``, ``mariadb``, ``postgres``) hand out the one database-under-test type,
+``tests.databases.ScratchDb``: a uniquely named database, dropped afterwards, with its dialect's capabilities.
 Markers (db, mariadb, postgres, cluster, slow) are added from what each test uses: tests/markers.py.
 """
 
@@ -13,21 +14,17 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
 from tests import markers
+from tests.databases import CAPABILITIES, DIALECTS, FAMILY, INSTALLED, REQUIRE, ScratchDb, scratch
 
 ROOT = Path(__file__).resolve().parent.parent
-MARIADB_URL = os.environ.get("FLYWAYX_TEST_MARIADB_URL", "mysql://root@127.0.0.1:3306/")
-POSTGRES_URL = os.environ.get("FLYWAYX_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-REQUIRE = os.environ.get("FLYWAYX_REQUIRE_DBS") == "1"
 ACS_CORPUS = Path(os.environ.get("FLYWAYX_ACS_CORPUS", ROOT.parent / "shared" / "corpus" / "acs"))
 
 
@@ -38,6 +35,8 @@ def pytest_configure(config: pytest.Config) -> None:
         import tempfile
 
         os.environ["FLYWAYX_CACHE_DIR"] = _SESSION_CACHE[0] = tempfile.mkdtemp(prefix="flywayx-test-cache-")
+        # tests that run flywayx as a user would drop every FLYWAY* variable: its default place too
+        os.environ["XDG_CACHE_HOME"] = _SESSION_CACHE[0]
 
 
 _SESSION_CACHE = [""]  # the cache directory this process made (removed at the end)
@@ -64,95 +63,36 @@ def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
         markers.CURRENT.clear()
 
 
-def _unavailable(what: str, err: Exception) -> None:
-    msg = f"{what} not reachable ({type(err).__name__}: {err}); set the URL variable or start the server"
-    if REQUIRE:
-        pytest.fail(msg)
-    pytest.skip(msg)
+def _scratch(request: pytest.FixtureRequest, dialect: str, tmp_path: Path) -> Iterator[ScratchDb]:
+    lacking = CAPABILITIES[FAMILY[dialect]].lacks(tuple(
+        name for mark in request.node.iter_markers("requires") for name in mark.args))
+    if lacking:
+        msg = f"{dialect} lacks {', '.join(lacking)} (tests/databases.py CAPABILITIES)"
+        if REQUIRE and set(lacking) & INSTALLED:  # a program CI installs is missing: as a missing server, fail
+            pytest.fail(msg + "; install the client programs (FLYWAYX_REQUIRE_DBS=1 turns this skip into a failure)")
+        pytest.skip(msg)
+    with scratch(dialect, tmp_path) as db:
+        yield db
 
 
-@dataclass(frozen=True)
-class ScratchDb:
-    """A fresh empty database. ``url`` is an SQLAlchemy-style URL flywayx accepts."""
-
-    url: str
-    name: str
-    host: str
-    port: int
-    user: str
-    password: str
-
-    def connect(self, database: str | None = None) -> object:
-        raise NotImplementedError
-
-
-@dataclass(frozen=True)
-class MariaScratch(ScratchDb):
-    def connect(self, database: str | None = None) -> object:
-        import pymysql
-
-        return pymysql.connect(host=self.host, port=self.port, user=self.user, password=self.password,
-                               database=database or self.name, autocommit=True)
-
-
-@dataclass(frozen=True)
-class PgScratch(ScratchDb):
-    def connect(self, database: str | None = None) -> object:
-        import psycopg
-
-        return psycopg.connect(host=self.host, port=self.port, user=self.user, password=self.password,
-                               dbname=database or self.name, autocommit=True)
-
-
-def _parts(url: str, default_port: int) -> tuple[str, int, str, str]:
-    u = urlsplit(url)
-    return u.hostname or "127.0.0.1", u.port or default_port, u.username or "root", u.password or ""
+@pytest.fixture(params=DIALECTS)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ScratchDb]:
+    """A fresh database of each dialect in turn (sqlite, mariadb, postgres); dropped after the test.
+    ``@requires(capability)`` skips the dialects without it; ``parametrize("database", [...], indirect=True)``
+    picks dialects by name."""
+    yield from _scratch(request, request.param, tmp_path)
 
 
 @pytest.fixture
-def mariadb() -> Iterator[MariaScratch]:
+def mariadb(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ScratchDb]:
     """A fresh MariaDB/MySQL database (schema); dropped after the test."""
-    import pymysql
-
-    markers.require_marker("mariadb")
-    host, port, user, pw = _parts(MARIADB_URL, 3306)
-    try:
-        admin = pymysql.connect(host=host, port=port, user=user, password=pw, autocommit=True)
-    except Exception as err:
-        _unavailable("MariaDB", err)
-    name = "fx_" + uuid.uuid4().hex[:10]
-    with admin.cursor() as cur:
-        cur.execute(f"CREATE DATABASE `{name}`")
-    auth = f"{user}:{pw}@" if pw else f"{user}@"
-    try:
-        yield MariaScratch(f"mysql+pymysql://{auth}{host}:{port}/{name}", name, host, port, user, pw)
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        admin.close()
+    yield from _scratch(request, "mariadb", tmp_path)
 
 
 @pytest.fixture
-def postgres() -> Iterator[PgScratch]:
+def postgres(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ScratchDb]:
     """A fresh PostgreSQL database; dropped after the test."""
-    import psycopg
-
-    markers.require_marker("postgres")
-    host, port, user, pw = _parts(POSTGRES_URL, 5432)
-    user = user if user != "root" else "postgres"
-    dbname = urlsplit(POSTGRES_URL).path.lstrip("/") or "postgres"
-    try:
-        admin = psycopg.connect(host=host, port=port, user=user, password=pw, dbname=dbname, autocommit=True)
-    except Exception as err:
-        _unavailable("PostgreSQL", err)
-    name = "fx_" + uuid.uuid4().hex[:10]
-    admin.execute(f'CREATE DATABASE "{name}"')
-    auth = f"{user}:{pw}@" if pw else f"{user}@"
-    try:
-        yield PgScratch(f"postgresql://{auth}{host}:{port}/{name}", name, host, port, user, pw)
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    yield from _scratch(request, "postgres", tmp_path)
 
 
 def corpus_or_skip() -> Path:
@@ -195,3 +135,9 @@ def cli_run(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
         return CliResult(code, got.out, got.err)
 
     return call
+
+
+@pytest.fixture
+def flywayx(cli_run: Callable[..., CliResult]) -> Callable[..., CliResult]:
+    """``cli_run`` under the name most scenario tests use: ``flywayx("--url", url, "migrate")``."""
+    return cli_run

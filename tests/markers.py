@@ -3,8 +3,8 @@
 ``mark(item)`` (called for every collected test by tests/conftest.py) adds:
 
 - ``mariadb`` / ``postgres`` when the test requests the ``mariadb`` / ``postgres`` fixture, directly or
-  through another fixture, or when one of its parameters named in ``SERVER_ARGS`` is a server name (a
-  fixture parametrized over sqlite/mariadb/postgres marks only its server cases);
+  through another fixture, or when one of its parameters named in ``SERVER_ARGS`` is a server name (the
+  ``database`` fixture, parametrized over sqlite/mariadb/postgres, marks only its server cases);
 - ``cluster`` for every test in ``tests/cluster/``;
 - ``db`` whenever one of those three is present (by hand or as above);
 - ``slow`` for the tests in ``SLOW`` (measured above 1 s each on 2 shared cores) and every test that
@@ -12,9 +12,9 @@
 
 A test in tests/unit that earns ``db`` stops the collection: tests/unit is the server-free ring.
 
-``require_marker(kind)`` is called by every helper that creates a scratch database on a server
-(tests/conftest.py's fixtures, tests/e2e/harness.py, tests/model/dbs.py): a test that reaches a
-server without the marker fails with the marker to add, so the fast loop stays free of servers.
+``require_marker(kind)`` is called whenever a scratch database is created on a server
+(``tests.databases.create``, behind the fixtures and ``scratch()``): a test that reaches a server
+without the marker fails with the marker to add, so the fast loop stays free of servers.
 Outside pytest (bench/ uses the harness) it does nothing.
 """
 
@@ -28,10 +28,10 @@ if TYPE_CHECKING:  # pytest is imported only when a test runs: bench/ imports th
 SERVER_NAMES = {"mariadb": "mariadb", "mysql": "mariadb", "postgres": "postgres", "postgresql": "postgres"}
 # Fixtures that hold a scratch database on a server, by the server they need (a fixture that requests one
 # of these by name is covered already; list only those that reach one through ``getfixturevalue``).
-SERVER_FIXTURES = {"mariadb": "mariadb", "postgres": "postgres", "maria_env": "mariadb", "pg_env": "postgres"}
+SERVER_FIXTURES = {"mariadb": "mariadb", "postgres": "postgres"}
 # Parameters (of tests or of parametrized fixtures) whose value names the server the test runs on.
 # ``dialect`` is not one: unit tests parametrize the splitter and analyser by dialect without a server.
-SERVER_ARGS = ("target", "env", "url", "kind", "family", "server", "server_fixture", "needs")
+SERVER_ARGS = ("database", "kind", "family", "server", "needs")
 # Node-id prefixes of the tests that took more than 1 s each on 2 cores shared with seven other test runs
 # (load ~15; a whole file where most of its tests did). The fast loop leaves them out; CONTRIBUTING.md
 # has the timings. A new test that takes seconds belongs here (or gets @pytest.mark.slow).
@@ -75,6 +75,10 @@ SLOW: tuple[str, ...] = (
         "test_explain_shows_sql_per_phase",
         "test_sqlalchemy_is_imported_only_when_an_operations_file_is_compiled",
     )),
+    *(f"tests/faults/{name}.py::" for name in (  # kills, stalls and restores through real servers
+        "test_first_run_kills", "test_inflight_kinds", "test_postgres_kills", "test_random_kills",
+        "test_restore_swap_kills", "test_resume_dry_run", "test_stall",
+    )),
     "tests/git/test_elsewhere.py::",
     *(f"tests/git/test_from_git.py::{name}" for name in (
         "test_a_merge_git_has_but_the_file_forgot",
@@ -116,10 +120,11 @@ SLOW: tuple[str, ...] = (
     "tests/unit/test_analyze_acs.py::test_every_file_analyses_and_unknowns_are_only_calls",
     *(f"tests/unit/test_analysis_cache.py::{name}" for name in (
         "test_concurrent_runs_answer_alike",
-        "test_concurrent_writers_never_leave_half_an_entry",
+        "test_concurrent_writers_never_leave_half_a_pack",
         "test_reused_footprints_equal_fresh_ones_in_any_order",
     )),
     *(f"tests/unit/test_background_analysis.py::{name}" for name in (
+        "test_a_forked_child_does_not_outlive_its_parent",
         "test_analysis_spread_over_cores_is_the_serial_analysis",
         "test_a_worker_that_dies_is_replaced_by_the_serial_loop",
         "test_the_worker_gives_the_serial_result",
@@ -154,9 +159,17 @@ def servers_of(item: pytest.Item) -> set[str]:
     direct = callspec.params if callspec else {}  # a parametrize argument named like a fixture shadows it
     found = {server for name, server in SERVER_FIXTURES.items() if name in names and name not in direct}
     for arg, value in (callspec.params.items() if callspec else ()):
-        if arg in SERVER_ARGS and isinstance(value, str) and value in SERVER_NAMES:
+        if arg in SERVER_ARGS and isinstance(value, str) and value in SERVER_NAMES and \
+                (arg != "database" or _is_database_fixture(item)):
             found.add(SERVER_NAMES[value])
     return found
+
+
+def _is_database_fixture(item: pytest.Item) -> bool:
+    """``database`` is the fixture of tests/conftest.py (parametrized, or narrowed with ``indirect=True``), not a
+    test's own parameter of that name (tests/unit/test_urls.py parses URLs whose database is "postgres")."""
+    defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {}).get("database", ())
+    return bool(defs) and getattr(defs[-1].func, "__module__", "") == "tests.conftest"
 
 
 def mark(item: pytest.Item) -> None:

@@ -1,4 +1,5 @@
-"""Static checks are part of the suite: ruff, mypy --strict and the import layers (import-linter)."""
+"""Static checks are part of the suite: ruff (on the product and on the tests), mypy --strict and the import
+layers (import-linter)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ def test_static_checks_pass(tool: str) -> None:
     exe = BIN / tool
     if not exe.exists():
         pytest.skip(f"{tool} is not installed in this environment (pip install -e '.[test]')")
-    args = {"ruff": [str(exe), "check", "flywayx", "flywayx_cloudstack", "java_equiv"], "mypy": [str(exe)],
+    args = {"ruff": [str(exe), "check", "flywayx", "flywayx_cloudstack", "java_equiv", "tests", "bench", "compat"],
+            "mypy": [str(exe)],
             "lint-imports": [str(exe)]}[tool]
     result = _run(*args)
     assert result.returncode == 0, f"{tool} failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}"
@@ -98,7 +100,8 @@ def test_docs_cited_by_the_code_are_in_the_repository() -> None:
     known = {p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").rglob("*.md")}
     names = {p.rsplit("/", 1)[-1] for p in known}
     missing = sorted({f"{path.relative_to(ROOT)}: {cited}"
-                      for root in ("flywayx", "flywayx_cloudstack", "java_equiv") for path in (ROOT / root).rglob("*.py")
+                      for root in ("flywayx", "flywayx_cloudstack", "java_equiv")
+                      for path in (ROOT / root).rglob("*.py")
                       for cited in re.findall(r"[\w./-]+\.md\b", path.read_text(encoding="utf-8"))
                       if cited != "import-report.md" and cited not in known and cited not in names})
     assert not missing, "cited but not in the repository:\n" + "\n".join(missing)

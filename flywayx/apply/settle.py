@@ -10,9 +10,9 @@ again where a second run is harmless, and otherwise refuses with the command tha
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NoReturn
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from flywayx.apply.ddl_effect import Fact, effect_of
 from flywayx.apply.run import server_of
 from flywayx.apply.walk import session_replay
 from flywayx.db import catalog
@@ -21,9 +21,50 @@ from flywayx.errors import FlywayxError, StateError
 from flywayx.model import Statement
 from flywayx.statements.classify import Server, classify, client_text
 
+if TYPE_CHECKING:
+    from flywayx.apply.ddl_effect import Fact
+
 # the server's "already so" answers when a completed DDL statement is sent again: table/column/key/
 # constraint/routine/trigger/event/database exists, or the object to drop is gone
 IDEMPOTENT_ERRORS = frozenset({1050, 1060, 1061, 1091, 1022, 1826, 1051, 1304, 1359, 1537, 1007, 1008})
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What ``--resume`` does with the statement left in flight, decided without changing anything:
+    ``done`` (its effect is there: continue after it), ``redo`` (not there, or no lasting effect: run
+    it again), ``send`` (sent again, where success or an "already so" error means done), ``refuse``
+    (``error`` says why and how to settle it). ``finding``: what was found, for the user."""
+
+    action: str
+    finding: str
+    error: StateError | None = None
+
+
+def judge_in_flight(db: Database, statements: Sequence[Statement], done: int, default_schema: str,
+                    script: str = "the migration", choice: str | None = None) -> Verdict:
+    """The read-only half of ``settle_in_flight``: its decision for statement ``done + 1``, from the
+    operator's ``choice``, the statement's kind and the catalog; nothing is sent but catalog reads."""
+    if choice is not None:
+        return Verdict(choice, f"--in-flight {choice}: the operator says it "
+                               f"{'took effect' if choice == 'done' else 'must run again'}")
+    stmt = statements[done]
+    server = server_of(db)
+    from flywayx.apply.ddl_effect import effect_of  # only when resuming: the analyser costs every start-up
+    from flywayx.statements.analyze import analyze_statement  # ~0.1 s of imports
+
+    c = classify(stmt.sql, server)
+    if analyze_statement(stmt, db.dialect).idempotent or (server.mysql_family and not c.commits):
+        return Verdict("redo", "running it again changes nothing it did not (idempotent, or no lasting effect)")
+    effect = effect_of(client_text(stmt.sql, server), db.dialect)
+    if effect.facts:
+        return _judge(db, effect.facts, default_schema, stmt, done, script)
+    if not effect.repeatable and not _idempotent_call(c.words):
+        return Verdict("refuse", "cannot be judged from the catalog", _refusal(
+            stmt, done, script, (effect.unknown or "a statement") + " cannot be judged from the catalog, and "
+            "running it again could apply it twice"))
+    return Verdict("send", "a second run leaves it as the first: it is sent again (success, or the server's "
+                           "\"already so\" error, means done)")
 
 
 def settle_in_flight(db: Database, statements: Sequence[Statement], done: int, default_schema: str,
@@ -40,21 +81,13 @@ def settle_in_flight(db: Database, statements: Sequence[Statement], done: int, d
     an index, foreign key or check added without a name) raises StateError naming the statement, what
     was found and the command that settles it: re-running could apply it twice, and flywayx does not
     guess. DDL is atomic on MariaDB 10.6+, MySQL 8 and PostgreSQL: a statement is complete or absent."""
-    if choice is not None:
-        return choice == "done"
-    stmt = statements[done]
+    verdict = judge_in_flight(db, statements, done, default_schema, script, choice)
+    if verdict.error is not None:
+        raise verdict.error
+    if verdict.action != "send":
+        return verdict.action == "done"
     server = server_of(db)
-    from flywayx.statements.analyze import analyze_statement  # only when resuming: keeps start-up light
-
-    c = classify(stmt.sql, server)
-    if analyze_statement(stmt, db.dialect).idempotent or (server.mysql_family and not c.commits):
-        return False
-    effect = effect_of(client_text(stmt.sql, server), db.dialect)
-    if effect.facts:
-        return _judge(db, effect.facts, default_schema, stmt, done, script)
-    if not effect.repeatable and not _idempotent_call(c.words):
-        _refuse(stmt, done, script, (effect.unknown or "a statement") + " cannot be judged from the catalog, "
-                "and running it again could apply it twice")
+    stmt = statements[done]
     db.restore_session(default_schema)
     _rebuild_session(db, statements, done, server)
     try:
@@ -64,21 +97,22 @@ def settle_in_flight(db: Database, statements: Sequence[Statement], done: int, d
     return True
 
 
-def _judge(db: Database, facts: Sequence[Fact], schema: str, stmt: Statement, done: int, script: str) -> bool:
-    """The catalog's answer for ``facts``: True (after), False (before), or a refusal (neither)."""
+def _judge(db: Database, facts: Sequence[Fact], schema: str, stmt: Statement, done: int, script: str) -> Verdict:
+    """The catalog's answer for ``facts``: done (after), redo (before), or a refusal (neither)."""
     found = [(f, catalog.has(db, f.kind, f.schema or schema, f.name, f.table)) for f in facts]
-    if all(has == f.after for f, has in found):
-        return True
-    if all(has == f.before for f, has in found):
-        return False
     seen = ", ".join(f"{f.describe()} {'present' if has else 'absent'}" for f, has in found)
-    _refuse(stmt, done, script, f"found {seen}: neither the state before it nor the state after it")
+    if all(has == f.after for f, has in found):
+        return Verdict("done", f"the catalog shows its effect ({seen})")
+    if all(has == f.before for f, has in found):
+        return Verdict("redo", f"the catalog shows the state before it ({seen})")
+    return Verdict("refuse", f"found {seen}", _refusal(
+        stmt, done, script, f"found {seen}: neither the state before it nor the state after it"))
 
 
-def _refuse(stmt: Statement, done: int, script: str, found: str) -> NoReturn:
+def _refusal(stmt: Statement, done: int, script: str, found: str) -> StateError:
     text = " ".join(stmt.sql.split())
     shown = text if len(text) <= 120 else text[:117] + "..."
-    raise StateError(
+    return StateError(
         f"Cannot tell whether statement {done + 1} of {script} (line {stmt.line}) completed: `{shown}` was "
         f"running on the server when the process running it died; {found}",
         hint="check its effect by hand, then run `flywayx migrate --resume --in-flight done` if it is in the "

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from flywayx import __version__
-from flywayx.config.keys import COMMAND_LINE_OPTIONS, is_flag_key, option_name
+from flywayx.config.keys import (
+    COMMAND_LINE_OPTIONS,
+    COMMAND_OPTIONS,
+    CommandOption,
+    is_flag_key,
+    option_name,
+    parameter_name,
+)
 from flywayx.errors import FlywayxError
 from flywayx.model.redact import redact_text
 
@@ -112,6 +120,43 @@ def _ask_password(ctx: click.Context, _param: click.Parameter, value: bool) -> N
 def _store_output(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
     if value is not None:
         _overrides(ctx)["outputType"] = value
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+GIVEN_KEY_OPTIONS = "flywayx.key_options"  # ctx.meta: parameter names of the key options given on the command line
+
+
+def key_options(command: str) -> Callable[[F], F]:
+    """The options of ``command`` that set a configuration key, from ``flywayx.config.keys.COMMAND_OPTIONS``:
+    each stores its value under its key (as ``-key=value`` would) before the command runs, so the command reads
+    it from ``config_from(ctx)``. Goes right below ``common_options``."""
+    options = COMMAND_OPTIONS[command]
+
+    def wrap(f: F) -> F:
+        @functools.wraps(f)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            ctx = click.get_current_context()
+            values = {o.key: kwargs.pop(parameter_name(o.key)) for o in options}
+            ctx.meta[GIVEN_KEY_OPTIONS] = [parameter_name(k) for k, v in values.items() if v is not None]
+            set_keys(ctx, **values)
+            return f(*args, **kwargs)
+
+        decorated: Callable[..., Any] = inner
+        for option in reversed(options):
+            decorated = _key_option(option)(decorated)
+        return decorated  # type: ignore[return-value]
+
+    return wrap
+
+
+def _key_option(option: CommandOption) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    flag = option_name(option.key)
+    kw: dict[str, Any] = {"default": None, "help": option.help or None, "metavar": option.metavar}
+    if not is_flag_key(option.key):
+        return click.option(flag, **kw)
+    if option.switch:
+        return click.option(f"{flag}/--no-{flag[2:]}", **kw)
+    return click.option(flag, type=click.BOOL, **kw)
 
 
 def set_keys(ctx: click.Context, **values: Any) -> None:

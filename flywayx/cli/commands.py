@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import click
 
-from flywayx.cli.app import cli, common_options, config_from, emit_json, json_mode, progress_reporter, say, set_keys
+from flywayx.cli.app import (
+    GIVEN_KEY_OPTIONS,
+    cli,
+    common_options,
+    config_from,
+    emit_json,
+    json_mode,
+    key_options,
+    progress_reporter,
+    say,
+)
 from flywayx.cli.dryrun import say_actions
 from flywayx.cli.fleet import fleet_options
 from flywayx.cli.progress import flyway_time
@@ -14,12 +24,7 @@ from flywayx.model.results import Waiting
 
 @cli.command()
 @common_options
-@click.option("--target", help="Migrate up to this version (latest, current, next, or a version; 'v?' if optional).")
-@click.option("--out-of-order/--no-out-of-order", default=None, help="Apply pending versions below the current one.")
-@click.option("--baseline-on-migrate/--no-baseline-on-migrate", default=None,
-              help="Baseline a non-empty schema without history first.")
-@click.option("--ignore-migration-patterns", help="Comma-separated type:state patterns validation ignores.")
-@click.option("--validate-on-migrate/--no-validate-on-migrate", default=None, help="Validate first (default on).")
+@key_options("migrate")
 @click.option("--to", "to_release", help="Release to upgrade to (with releases.toml).")
 @click.option("--phase", type=click.Choice(["expand", "contract", "all"]), default=None,
               help="Online upgrade: expand now, contract after the rolling upgrade.")
@@ -32,15 +37,11 @@ from flywayx.model.results import Waiting
 @click.option("--rsu", is_flag=True, help="Galera, with --phase expand: rolling schema upgrade, node by node.")
 @click.pass_context
 @fleet_options("migrate")
-def migrate(ctx: click.Context, target: str | None, out_of_order: bool | None, baseline_on_migrate: bool | None,
-            ignore_migration_patterns: str | None, validate_on_migrate: bool | None, to_release: str | None,
-            phase: str | None, resume: bool, in_flight: str | None, backup_dir: str | None, dry_run: bool,
-            show_sql: bool, rsu: bool) -> None:
+def migrate(ctx: click.Context, to_release: str | None, phase: str | None, resume: bool, in_flight: str | None,
+            backup_dir: str | None, dry_run: bool, show_sql: bool, rsu: bool) -> None:
     """Apply pending migrations (Flyway's migrate), or upgrade to a release with --to."""
     from flywayx import service
 
-    set_keys(ctx, target=target, outOfOrder=out_of_order, baselineOnMigrate=baseline_on_migrate,
-         ignoreMigrationPatterns=ignore_migration_patterns, validateOnMigrate=validate_on_migrate)
     if in_flight is not None and not resume:
         raise click.UsageError("--in-flight only applies with --resume")
     config = config_from(ctx)
@@ -97,23 +98,15 @@ def _say_waiting(ctx: click.Context, waiting: list[Waiting], release: str | None
 
 @cli.command()
 @common_options
-@click.option("--target", help="Show states relative to this target version.")
-@click.option("--out-of-order/--no-out-of-order", default=None)
-@click.option("--info-since-date", metavar="DATE", help="Only rows installed after DATE (dd/MM/yyyy HH:mm), "
-                                                        "and pending ones (Flyway's -infoSinceDate).")
-@click.option("--info-until-date", metavar="DATE", help="Only rows installed before DATE (-infoUntilDate).")
-@click.option("--info-since-version", metavar="V", help="Only versions >= V, and repeatables (-infoSinceVersion).")
-@click.option("--info-until-version", metavar="V", help="Only versions <= V (-infoUntilVersion).")
-@click.option("--info-of-state", metavar="STATES", help="Only these states, e.g. success,out_of_order (-infoOfState).")
+@key_options("info")
 @click.pass_context
 @fleet_options("info")
-def info(ctx: click.Context, /, target: str | None, out_of_order: bool | None, **filters: str | None) -> None:
+def info(ctx: click.Context) -> None:
     """Show every migration with its state, like Flyway's info."""
     from flywayx import service
     from flywayx.plan.info_filter import parse_filter
 
-    set_keys(ctx, target=target, outOfOrder=out_of_order)
-    chosen = parse_filter(_info_filter_values(ctx, filters))  # bad values fail before connecting
+    chosen = parse_filter(_info_filter_values(ctx))  # bad values fail before connecting
     result = service.info(config_from(ctx))
     if chosen.active:
         result.migrations = chosen.apply(result.migrations)
@@ -139,17 +132,13 @@ def info(ctx: click.Context, /, target: str | None, out_of_order: bool | None, *
 
 @cli.command()
 @common_options
-@click.option("--target")
-@click.option("--out-of-order/--no-out-of-order", default=None)
-@click.option("--ignore-migration-patterns")
+@key_options("validate")
 @click.pass_context
 @fleet_options("validate")
-def validate(ctx: click.Context, target: str | None, out_of_order: bool | None,
-             ignore_migration_patterns: str | None) -> None:
+def validate(ctx: click.Context) -> None:
     """Check applied migrations against local files (checksums, descriptions, missing, pending)."""
     from flywayx import service
 
-    set_keys(ctx, target=target, outOfOrder=out_of_order, ignoreMigrationPatterns=ignore_migration_patterns)
     result = service.validate(config_from(ctx))
     if json_mode(ctx):
         emit_json(result.to_json())  # Flyway exits 0 here even when validation failed
@@ -163,22 +152,19 @@ def validate(ctx: click.Context, target: str | None, out_of_order: bool | None,
 
 @cli.command()
 @common_options
-@click.option("--baseline-version", help="Version to tag the existing schema with (default 1).")
-@click.option("--baseline-description", help="Description of the baseline row.")
+@key_options("baseline")
 @click.option("--release", "release", help="Adopt the database at this release: record its whole closure as "
                                               "applied (with releases.toml).")
 @click.option("--dry-run", is_flag=True, help="Show what baseline would write (same checks); change nothing.")
 @click.pass_context
-def baseline(ctx: click.Context, /, baseline_version: str | None, baseline_description: str | None,
-             release: str | None, dry_run: bool, **adapters: bool) -> None:
+def baseline(ctx: click.Context, /, release: str | None, dry_run: bool, **adapters: bool) -> None:
     """Start history on an existing database at a version (or adopt it at a release)."""
     from flywayx import plugins, service
     from flywayx.errors import UsageError
 
-    set_keys(ctx, baselineVersion=baseline_version, baselineDescription=baseline_description)
     known = plugins.baseline_adapters()  # each adds its flag (--acs): flywayx/cli/plugins.py
     chosen = [a for a in known if adapters.get(a.param)]
-    if release is not None and (chosen or baseline_version is not None):
+    if release is not None and (chosen or "baseline_version" in ctx.meta[GIVEN_KEY_OPTIONS]):
         flags = " or ".join([*(f"--{a.flag}" for a in known), "--baseline-version"])
         reads = "".join(f"; --{a.flag} {a.reads}" for a in known)
         raise UsageError(f"--release cannot be combined with {flags}",
@@ -231,15 +217,13 @@ def repair(ctx: click.Context, dry_run: bool) -> None:
 
 @cli.command()
 @common_options
-@click.option("--clean-disabled", type=click.BOOL, default=None,
-              help="Clean is disabled unless --clean-disabled=false.")
+@key_options("clean")
 @click.option("--dry-run", is_flag=True, help="List what clean would drop; drop nothing.")
 @click.pass_context
-def clean(ctx: click.Context, clean_disabled: bool | None, dry_run: bool) -> None:
+def clean(ctx: click.Context, dry_run: bool) -> None:
     """Drop every object in the configured schemas (disabled by default)."""
     from flywayx import service
 
-    set_keys(ctx, cleanDisabled=clean_disabled)
     result = service.clean(config_from(ctx), dry_run=dry_run)
     if json_mode(ctx):
         emit_json(result.to_json())
@@ -296,16 +280,13 @@ def rename(ctx: click.Context, paths: tuple[str, ...], dry_run: bool) -> None:
         say(ctx, "No alias names found.")
 
 
-def _info_filter_values(ctx: click.Context, given: dict[str, str | None]) -> dict[str, str]:
-    """Flyway-style -infoSinceDate=… arguments, overridden by the click-style options."""
+def _info_filter_values(ctx: click.Context) -> dict[str, str]:
+    """Flyway-style -infoSinceDate=… arguments, overridden by the click-style options (``key_options``)."""
     from flywayx.plan.info_filter import KEYS
 
-    values = {k: v for k, v in ctx.find_root().obj.get("flyway_args", {}).items() if k in KEYS}
-    for key in KEYS:
-        option = "".join("_" + c.lower() if c.isupper() else c for c in key)  # infoSinceDate -> info_since_date
-        if given.get(option) is not None:
-            values[key] = str(given[option])
-    return values
+    root = ctx.find_root().obj
+    given = {**root.get("flyway_args", {}), **root.get("cli", {})}
+    return {k: str(v) for k, v in given.items() if k in KEYS}
 
 
 def _warn(warnings: list[str]) -> None:

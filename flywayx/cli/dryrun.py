@@ -31,7 +31,7 @@ def _dry_text(a: dict[str, Any], schema: str) -> str:
     texts: dict[str, Callable[[], str]] = {
         "callback": lambda: f"run callback {a['script']} ({a['event']})",
         "backup": lambda: f"back up {', '.join(a['schemas']) or 'the database'} into {a['directory']}",
-        "resume": lambda: f"resume {a['script']} after statement {a['statementsDone']} of {a['total']}",
+        "resume": lambda: _resume_text(a),
         "createSchema": lambda: f"create schema {a['schema']}",
         "createHistoryTable": lambda: f"create the schema history table {a['schema']}.{a['table']}",
         "insertHistoryRow": lambda: f"write a {a['type']} row ({a['version'] or ''} {a['description']})",
@@ -43,6 +43,24 @@ def _dry_text(a: dict[str, Any], schema: str) -> str:
         "cleanSchema": lambda: f"empty schema {a['schema']} ({len(a['objects'])} objects: {_few(a['objects'])})",
     }
     return texts[kind]()
+
+
+_DECISIONS = {"done": "it took effect: resume continues after it, at statement {next}",
+              "redo": "resume runs it again",
+              "send": "resume sends it again"}
+
+
+def _resume_text(a: dict[str, Any]) -> str:
+    """One resumed migration; for the statement left in flight (or failed), what resume decided and why."""
+    text = f"resume {a['script']} after statement {a['statementsDone']} of {a['total']}"
+    if "decision" not in a:
+        return text
+    sql = str(a.get("sql", ""))
+    shown = f" `{sql if len(sql) <= 100 else sql[:97] + '...'}`" if sql else ""
+    where = f" (line {a['line']})" if a.get("line") else ""
+    state = "was in flight when the run stopped" if a.get("inFlight") else "failed"
+    decision = _DECISIONS[str(a["decision"])].format(next=int(a["statement"]) + 1)
+    return f"{text}; statement {a['statement']}{where}{shown} {state}: {a['finding']}; {decision}"
 
 
 def _few(names: list[str]) -> str:

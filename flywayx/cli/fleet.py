@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from flywayx.cli.app import config_from, emit_json, json_mode, say, set_keys
+from flywayx.cli.app import GIVEN_KEY_OPTIONS, config_from, emit_json, json_mode, say
 from flywayx.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -25,8 +25,6 @@ _PASSED = {"migrate": {"target", "out_of_order", "baseline_on_migrate", "ignore_
                        "validate_on_migrate", "to_release", "phase"},
            "info": {"target", "out_of_order"}, "validate": {"target", "out_of_order", "ignore_migration_patterns"},
            "plan": {"to_release", "phase"}}
-_SETTINGS = {"target": "target", "out_of_order": "outOfOrder", "baseline_on_migrate": "baselineOnMigrate",
-             "ignore_migration_patterns": "ignoreMigrationPatterns", "validate_on_migrate": "validateOnMigrate"}
 
 
 def fleet_options(command: str) -> Callable[[F], F]:
@@ -64,12 +62,12 @@ def run_fleet_command(ctx: click.Context, command: str, path: Path, jobs: int, f
                       kwargs: dict[str, Any]) -> None:
     from flywayx.service.fleet import FleetOptions, load_fleet, run_fleet
 
-    extra = sorted(k for k, v in kwargs.items() if v not in (None, False, ()) and k not in _PASSED[command])
+    given = [k for k, v in kwargs.items() if v not in (None, False, ())] + ctx.meta.get(GIVEN_KEY_OPTIONS, [])
+    extra = sorted(k for k in given if k not in _PASSED[command])
     if extra:
         raise UsageError(f"--{extra[0].replace('_', '-')} does not go with --fleet",
                          hint=f"run it on one target (without --fleet); with --fleet, {command} takes "
                               f"{', '.join('--' + k.replace('_', '-') for k in sorted(_PASSED[command]))}")
-    set_keys(ctx, **{_SETTINGS[k]: v for k, v in kwargs.items() if k in _SETTINGS})
     targets = load_fleet(path)
     phase = kwargs.get("phase")
     opts = FleetOptions(command, jobs, fail_fast, canary, kwargs.get("to_release"),

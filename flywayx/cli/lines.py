@@ -10,7 +10,6 @@ import click
 from flywayx.cli.app import cli, common_options, config_from, emit_json, json_mode, say
 from flywayx.cli.fleet import fleet_options
 from flywayx.cli.plan_view import GROUP_REPEATABLES, repeatable_lines, summary_lines
-from flywayx.plan.summary import summarize
 
 
 @cli.command()
@@ -28,10 +27,8 @@ def plan(ctx: click.Context, to_release: str | None, phase: str | None, show_sql
     view = service.plan(config_from(ctx), to_release, None if phase == "all" else phase)
     full, steps = view.plan, view.steps
     records = [("before", r) for r in view.before] + [("after", r) for r in view.after]
-    origin = ", ".join(full.from_releases) or (f"schema version {full.from_version}" if full.from_version
-                                                else "an empty database")
     deferred = [k for k in full.skipped if k.reason.startswith("deferred:")]
-    summary = summarize(steps, origin, full.target or "latest", deferred=full.skipped)
+    summary = view.summary
     if json_mode(ctx):
         payload = full.to_dict()
         payload["operation"] = "plan"
@@ -45,7 +42,7 @@ def plan(ctx: click.Context, to_release: str | None, phase: str | None, show_sql
                                "recordedAs": r.how, "satisfiedBy": r.by, "when": when} for when, r in records]
         emit_json(payload)
         return
-    say(ctx, f"Plan from {origin} to {full.target or 'latest'}: {len(steps)} step(s)"
+    say(ctx, f"Plan from {summary.origin} to {summary.target}: {len(steps)} step(s)"
              + (f" ({phase} phase)" if phase and phase != "all" else ""))
     for line in summary_lines(summary):
         say(ctx, line)

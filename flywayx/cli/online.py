@@ -43,8 +43,7 @@ def lint(ctx: click.Context, dialect: str | None, policy_file: Path | None, fail
                  f"{', policy ' + result.policy_file if result.policy_file else ''}): "
                  f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info")
         for script in result.skipped:
-            kind = "Python migration" if script.endswith(".py") else "operations file: its steps are generated"
-            say(ctx, f"not analysed ({kind}): {script}")
+            say(ctx, f"not analysed (Python migration): {script}")
     if result.failed:
         if not json_mode(ctx):
             click.echo(f"ERROR: lint found problems at or above '{result.policy.fail_on.value}'", err=True)

@@ -34,11 +34,12 @@ def render_reference() -> str:
     rows = config_reference()
     out = [BEGIN, ""]
     for section, title in enumerate(_SECTIONS):
-        out += [f"### {title}", "", "| key | type | default | env var | Config field | meaning |",
-                "|---|---|---|---|---|---|"]
+        out += [f"### {title}", "", "| key | type | default | env var | option | Config field | meaning |",
+                "|---|---|---|---|---|---|---|"]
         for row in (r for r in rows if _section_of(r) == section):
+            option, _, commands = row["option"].partition(" ")
             cells = [_code(row["key"]), row["type"], _code(row["default"]), _code(row["env"]),
-                     _code(row["field"]), row["doc"]]
+                     f"{_code(option)} {commands}".strip(), _code(row["field"]), row["doc"]]
             out.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
         out.append("")
     out.append(END)

@@ -211,7 +211,8 @@ def default_of(spec: KeySpec) -> str:
 
 
 def config_reference() -> list[dict[str, str]]:
-    """Every key as a row for docs: key, field, type, default, env, where (toml/conf placement), doc."""
+    """Every key as a row for docs: key, field, type, default, env, where (toml/conf placement), the command-line
+    option that sets it, doc."""
     rows: list[dict[str, str]] = []
     for spec in KEYS:
         rows.append(
@@ -223,6 +224,7 @@ def config_reference() -> list[dict[str, str]]:
                 "env": spec.env or "",
                 "level": spec.level,
                 "flywayx_only": "yes" if spec.flywayx_only else "",
+                "option": command_line_option(spec.key),
                 "doc": spec.doc,
             }
         )
@@ -253,6 +255,60 @@ COMMAND_LINE_OPTIONS: tuple[tuple[str, str], ...] = (
     ("cacheDir", "Directory of the analysis cache (default ~/.cache/flywayx)."),
     ("cache", "Use the analysis cache (default); --no-cache analyses every file afresh."),
 )
+
+
+@dataclass(frozen=True)
+class CommandOption:
+    """An option of one command that sets a key: ``--`` and the key in kebab case (``option_name``), its value
+    stored under the key. A ``bool`` key is a ``--x/--no-x`` switch unless ``switch`` is false: then it takes
+    ``true`` or ``false`` (``--clean-disabled=false``, as Flyway's ``-cleanDisabled=false``)."""
+
+    key: str
+    help: str = ""
+    metavar: str | None = None
+    switch: bool = True
+
+
+# The options of a command that set a key, by command, in the order ``--help`` lists them (after the options
+# every command accepts). The command's other options (``--dry-run``, ``--to``...) are not keys.
+COMMAND_OPTIONS: dict[str, tuple[CommandOption, ...]] = {
+    "migrate": (
+        CommandOption("target", "Migrate up to this version (latest, current, next, or a version; 'v?' if optional)."),
+        CommandOption("outOfOrder", "Apply pending versions below the current one."),
+        CommandOption("baselineOnMigrate", "Baseline a non-empty schema without history first."),
+        CommandOption("ignoreMigrationPatterns", "Comma-separated type:state patterns validation ignores."),
+        CommandOption("validateOnMigrate", "Validate first (default on)."),
+    ),
+    "info": (
+        CommandOption("target", "Show states relative to this target version."),
+        CommandOption("outOfOrder"),
+        CommandOption("infoSinceDate", "Only rows installed after DATE (dd/MM/yyyy HH:mm), and pending ones (Flyway's "
+                      "-infoSinceDate).", "DATE"),
+        CommandOption("infoUntilDate", "Only rows installed before DATE (-infoUntilDate).", "DATE"),
+        CommandOption("infoSinceVersion", "Only versions >= V, and repeatables (-infoSinceVersion).", "V"),
+        CommandOption("infoUntilVersion", "Only versions <= V (-infoUntilVersion).", "V"),
+        CommandOption("infoOfState", "Only these states, e.g. success,out_of_order (-infoOfState).", "STATES"),
+    ),
+    "validate": (CommandOption("target"), CommandOption("outOfOrder"), CommandOption("ignoreMigrationPatterns")),
+    "baseline": (
+        CommandOption("baselineVersion", "Version to tag the existing schema with (default 1)."),
+        CommandOption("baselineDescription", "Description of the baseline row."),
+    ),
+    "clean": (CommandOption("cleanDisabled", "Clean is disabled unless --clean-disabled=false.", switch=False),),
+}
+
+
+def command_line_option(key: str) -> str:
+    """Where ``key`` is a ``--option``: ``--url (every command)``, ``--target (migrate, info, validate)``, or ""."""
+    if key in dict(COMMAND_LINE_OPTIONS):
+        return f"{option_name(key)} (every command)"
+    commands = [command for command, options in COMMAND_OPTIONS.items() if any(o.key == key for o in options)]
+    return f"{option_name(key)} ({', '.join(commands)})" if commands else ""
+
+
+def parameter_name(key: str) -> str:
+    """The Python parameter click gives an option of ``key``: ``outOfOrder`` -> ``out_of_order``."""
+    return option_name(key)[2:].replace("-", "_")
 
 
 def is_flag_key(key: str) -> bool:

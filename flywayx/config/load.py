@@ -19,6 +19,7 @@ them the same way; the directory of the file that named them plays no part).
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 import re
@@ -43,7 +44,7 @@ from flywayx.config.layers import (
 )
 from flywayx.config.urls import parse_url
 from flywayx.errors import ConfigError, UsageError
-from flywayx.model.config import Config
+from flywayx.model.config import Config, DatabaseUrl
 
 __all__ = ["choose_files", "config_reference", "flyway_env_key", "load_config", "split_flyway_args"]
 
@@ -203,7 +204,24 @@ def _typed_fields(effective: dict[str, _Entry], mode: str, env: Mapping[str, str
     _raise_all(problems)
     fields["placeholders"] = tuple(sorted(placeholders.items()))
     fields["extra"] = tuple(sorted(extra))
+    if fields.get("url") is not None:
+        fields["url"] = _with_jdbc_timeouts(fields["url"], fields["extra"])
     return fields
+
+
+_DRIVER_TIMEOUTS = ("connectTimeout", "socketTimeout")
+
+
+def _with_jdbc_timeouts(url: DatabaseUrl, extra: tuple[tuple[str, str], ...]) -> DatabaseUrl:
+    """``jdbcProperties.connectTimeout``/``socketTimeout`` are the driver's properties, as the same
+    parameters in the URL are (in the driver's unit: Connector/J milliseconds, PgJDBC seconds): they
+    join the URL's parameters, where ``db/timeouts.py`` reads them; a parameter in the URL wins, as a
+    JDBC driver lets it."""
+    given = {k.split(".", 1)[1].lower(): v for k, v in extra if k.startswith("jdbcProperties.")}
+    present = {k.lower() for k, _ in url.params}
+    added = tuple((name, given[name.lower()]) for name in _DRIVER_TIMEOUTS
+                  if name.lower() in given and name.lower() not in present)
+    return dataclasses.replace(url, params=url.params + added) if added else url
 
 
 def _keys_of(problems: list[ConfigError]) -> set[str]:

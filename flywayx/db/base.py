@@ -124,6 +124,14 @@ class Database(Protocol):
 
     def create_schema(self, schema: str) -> None: ...
 
+    def creation_claimed(self, schema: str) -> bool | None:
+        """Whether ``schema`` carries the mark ``create_schema`` leaves until its history exists (a
+        flywayx runner created it and no runner has written the schema-creation row yet); None where
+        the dialect leaves no mark (the run then knows only what it created itself)."""
+
+    def release_creation_claim(self, schema: str) -> None:
+        """Remove that mark, once the schema-creation row is written (no-op without marks)."""
+
     def schema_is_empty(self, schema: str) -> bool:
         """Flyway's emptiness rule per dialect (§5.3 step 3)."""
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import math
 import os
 import shutil
 import signal
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
+from flywayx.db import timeouts
 from flywayx.errors import ConnectionFailed, FlywayxError, ToolMissing, UsageError
 from flywayx.model.config import DatabaseUrl
 from flywayx.model.redact import redact_text
@@ -43,7 +45,7 @@ _CLIENTS: dict[tuple[str, bool], list[tuple[str, ...]]] = {
     ("mysql", False): [("mariadb-dump", "mysqldump")],
     ("mysql", True): [("mariadb", "mysql")],
     ("postgresql", False): [("pg_dump",), ("pg_restore",)],
-    ("postgresql", True): [("psql",), ("pg_restore",)],
+    ("postgresql", True): [("pg_restore",)],
 }
 
 
@@ -144,10 +146,14 @@ def write_private(path: Path, text: str) -> None:
 
 
 @contextmanager
-def connection(url: DatabaseUrl, secret: str | None, *, database: str | None = None) -> Iterator[Any]:
+def connection(url: DatabaseUrl, secret: str | None, *, database: str | None = None,
+               limits: timeouts.Timeouts | None = None) -> Iterator[Any]:
     """A raw DBAPI connection (autocommit; closed on exit). MySQL: no default database unless
-    ``database``; PostgreSQL: the URL's database."""
+    ``database``; PostgreSQL: the URL's database. ``limits`` (default: the URL's JDBC parameters, else
+    10 s to connect): opening the session is bounded by the connect limit; on MySQL each answer by the
+    socket limit (PostgreSQL: the caller guards its waits with a ``timeouts.Watchdog``)."""
     kind = family(url)
+    limits = limits or timeouts.resolve(url.dialect, url.params, None, None)
     try:
         if kind == "mysql":
             import pymysql
@@ -155,12 +161,14 @@ def connection(url: DatabaseUrl, secret: str | None, *, database: str | None = N
             conn: Any = pymysql.connect(host=url.host or "localhost", port=url.port or 3306, user=url.user,
                                         password=(secret or "").encode("utf-8"),  # PyMySQL would send latin-1
                                         unix_socket=url.unix_socket, database=database, charset="utf8mb4",
-                                        autocommit=True)
+                                        autocommit=True, connect_timeout=limits.connect,
+                                        read_timeout=limits.socket or None, write_timeout=limits.socket or None)
         elif kind == "postgresql":
             import psycopg
 
             conn = psycopg.connect(host=url.host, port=url.port, user=url.user, password=secret,
-                                   dbname=url.database, autocommit=True)
+                                   dbname=url.database, autocommit=True,
+                                   connect_timeout=max(2, math.ceil(limits.connect)))
         else:
             conn = sqlite3.connect(sqlite_path(url))
     except Exception as err:  # every driver's connection error becomes one typed error

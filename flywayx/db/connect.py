@@ -66,6 +66,13 @@ class DbapiDatabase:
         self._cluster: ClusterInfo | None = None
         self._fetched: dict[str, list[Any]] = {}  # rows of ``prefetch``ed reads, until the next statement
 
+    def creation_claimed(self, schema: str) -> bool | None:
+        """No creation mark by default (``Database.creation_claimed``)."""
+        return None
+
+    def release_creation_claim(self, schema: str) -> None:
+        return None
+
     def cluster(self) -> ClusterInfo:
         """What kind of server this is (``flywayx.db.cluster``), probed once per connection."""
         if self._cluster is None:

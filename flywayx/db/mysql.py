@@ -34,6 +34,7 @@ _HINTS = {
     1049: "create the database first, or fix the database name in the URL",
 }
 _UNREACHABLE = "check that the server runs and that host and port are right"
+_CREATION_CLAIM = "flywayx: created by migrate, schema history pending"  # see create_schema
 
 
 def open_mysql(url: DatabaseUrl, user: str | None, password: str | None, *, read_only: bool = False,
@@ -96,6 +97,7 @@ class MySQLDatabase(DbapiDatabase):
         self._user_vars_sql: str | bool | None = False  # False: not probed yet; None: not available
         self.where: dict[str, Any] = {}  # host, port, user, password, unix_socket: cancel() connects again
         self._row_locks: dict[tuple[str, str], ClusterLock] = {}
+        self._comments: bool | None = None  # schema comments (MariaDB 10.5+), probed once
 
     def _driver_errors(self) -> tuple[type[Exception], ...]:
         import pymysql
@@ -251,7 +253,35 @@ class MySQLDatabase(DbapiDatabase):
         return bool(self.query("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", (schema,)))
 
     def create_schema(self, schema: str) -> None:
-        self.execute(f"CREATE SCHEMA {self.quote(schema)}")
+        """``CREATE SCHEMA``, marked (MariaDB: the schema's comment, set by the same atomic statement)
+        as created by flywayx with its history still to come. Runners racing on a new schema -- on
+        two Galera nodes, or one server -- then agree under the migration lock on who writes Flyway's
+        schema-creation row: whoever first finds the mark and no history (``creation_claimed``), not
+        the one whose CREATE won, which may get the lock last. ``IF NOT EXISTS``: losing that race is
+        no error. MySQL has no schema comments: the plain statement, and no mark."""
+        if self._schema_comments():
+            self.execute(f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)} COMMENT '{_CREATION_CLAIM}'")
+        else:
+            self.execute(f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)}")
+
+    def _schema_comments(self) -> bool:
+        if self._comments is None:
+            try:
+                self.query("SELECT SCHEMA_COMMENT FROM information_schema.SCHEMATA LIMIT 0")
+                self._comments = True
+            except StatementFailed:  # MySQL: no SCHEMA_COMMENT column, no COMMENT clause
+                self._comments = False
+        return self._comments
+
+    def creation_claimed(self, schema: str) -> bool | None:
+        if not self._schema_comments():
+            return None
+        rows = self.query("SELECT SCHEMA_COMMENT FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", (schema,))
+        return bool(rows) and rows[0][0] == _CREATION_CLAIM
+
+    def release_creation_claim(self, schema: str) -> None:
+        if self.creation_claimed(schema):
+            self.execute(f"ALTER SCHEMA {self.quote(schema)} COMMENT ''")
 
     def schema_is_empty(self, schema: str) -> bool:
         """No tables, views, constraints, triggers, routines or events (Flyway's ``MySQLSchema#doEmpty``)."""
@@ -318,9 +348,12 @@ class MySQLDatabase(DbapiDatabase):
     def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False, probe: bool = False
              ) -> AbstractContextManager[None]:
         """Flyway's ``GET_LOCK``; on a Galera node or Group Replication member, under the cluster-wide row
-        lock of ``flywayx.db.cluster_lock`` (once the schema exists: before that there is nothing to guard
-        but the schema's own creation, which the server serialises). ``lazy_release`` (a single server
-        only): the release goes with the next statement (``later``)."""
+        lock of ``flywayx.db.cluster_lock``. The row lives in the schema: every writing command creates a
+        missing schema first (``create_schema``: one cluster-wide statement, marked so that the runner
+        first holding this lock writes the schema-creation row), so only a run that does not create it
+        (``createSchemas=false``, which then fails for want of it) gets the node's ``GET_LOCK`` alone.
+        ``lazy_release`` (a single server only): the release goes with the next statement (``later``).
+        ``probe``: see ``Database.lock``."""
         if self.limits.idle_expiry:  # a session cut off from us must not keep the lock (db/timeouts.py)
             self.later(f"SET SESSION wait_timeout = {self.limits.idle_expiry:d}")  # in GET_LOCK's packet
         if not self.cluster().clustered or not self.schema_exists(schema):

@@ -10,9 +10,10 @@ was or the whole backup -- never half of each:
   swapped in: one ``RENAME TABLE`` moves every table of the target out to ``<target>__fx_previous``
   and every table of the scratch database in (a single atomic statement); the views, triggers,
   routines and events follow, then both side databases are dropped.
-- PostgreSQL: ``pg_restore`` turns the dump into SQL that ``psql --single-transaction`` runs after
-  ``DROP SCHEMA ... CASCADE; CREATE SCHEMA ...`` for each schema: one transaction, so a failure or
-  a kill rolls everything back.
+- PostgreSQL (``flywayx.db.restore_pg``): ``pg_restore`` turns the dump into SQL that flywayx runs
+  over its own connection in one transaction, after ``DROP SCHEMA ... CASCADE; CREATE SCHEMA ...``
+  for each schema, and checks against the saved fingerprint *before* the commit: a failure, a
+  difference or a kill rolls everything back.
 - SQLite: the dump's integrity is checked, then the backup API copies it over the target in one
   write transaction (SQLite's journal makes the copy atomic).
 
@@ -26,8 +27,6 @@ saved fingerprint (BackupFailed naming the drift).
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import tempfile
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +36,8 @@ from flywayx.db.backup import BackupInfo, file_digest, sqlite_copy
 from flywayx.db.clients import BackupFailed
 from flywayx.db.fingerprint import fingerprint
 from flywayx.db.restore_mysql import Interrupted, interrupted_mysql, mysql_targets, occupied_mysql, restore_mysql
+from flywayx.db.restore_pg import restore_pg
+from flywayx.db.timeouts import Timeouts
 from flywayx.errors import StateError, UsageError
 from flywayx.model.config import DatabaseUrl
 from flywayx.model.fingerprint import SchemaFingerprint, diff
@@ -53,13 +54,14 @@ class Restored:
 
 
 def restore(backup_path: Path, url: DatabaseUrl, password: str | None, *, force: bool = False,
-            dry_run: bool = False) -> Restored:
+            dry_run: bool = False, limits: Timeouts | None = None) -> Restored:
     """Put the backup at ``backup_path`` into the database at ``url`` (see the module docstring).
 
     Raises ToolMissing (client absent), BackupFailed (dump changed, a client failed, restored schema
     differs), UsageError (dialect mismatch, no target), StateError (target not empty without
     ``force``; an earlier restore interrupted during its swap). ``dry_run``: every check up to the
-    first change, nothing changed.
+    first change, nothing changed. ``limits``: the connect and socket limits (PostgreSQL's load is
+    bounded by them; default: the URL's JDBC parameters).
     """
     family = clients.family(url)
     tools = clients.tools(family, restore=True)
@@ -87,7 +89,7 @@ def restore(backup_path: Path, url: DatabaseUrl, password: str | None, *, force:
     if family == "mysql":
         restore_mysql(tools, url, secret, backup_path, targets, _saved(info), info.sha256)
     elif family == "postgresql":
-        _restore_pg(tools, url, secret, info.schemas, backup_path)
+        restore_pg(tools[0], url, secret, info.schemas, backup_path, _saved(info), limits)
     else:
         _restore_sqlite(backup_path, url)
     _check_restored(info, url, secret, targets)
@@ -148,40 +150,6 @@ def _check_restored(info: BackupInfo, url: DatabaseUrl, secret: str | None, targ
     if drift:
         shown = "; ".join(str(d) for d in drift[:10]) + (" ..." if len(drift) > 10 else "")
         raise BackupFailed(f"restored schema differs from the backup: {shown}", drift=[str(d) for d in drift])
-
-
-# ---------------------------------------------------------------- PostgreSQL
-
-
-def _restore_pg(tools: list[str], url: DatabaseUrl, secret: str | None, schemas: tuple[str, ...],
-                path: Path) -> None:
-    """``pg_restore -f -`` piped into ``psql --single-transaction``, after dropping and recreating
-    each schema in that same transaction: all of it commits, or none."""
-    psql, pg_restore = tools
-    ident = [clients.pg_ident(s) for s in schemas]
-    reset = " ".join(f"DROP SCHEMA IF EXISTS {i} CASCADE; CREATE SCHEMA {i};" for i in ident)
-    env = clients.pg_env(secret)
-    loader_cmd = [psql, "-X", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1", *clients.pg_args(url),
-                  f"--dbname={clients.pg_database(url)}", f"--command={reset}", "--file=-"]
-    source_cmd = [pg_restore, "--clean", "--if-exists", "--file=-", str(path)]
-    with tempfile.TemporaryFile() as source_errors:  # a file, not a pipe: pg_restore never blocks on it
-        source = clients.spawn(source_cmd, env=env, stdout=subprocess.PIPE, stderr=source_errors)
-        try:
-            loader = clients.spawn(loader_cmd, env=env, stdin=source.stdout, stdout=subprocess.DEVNULL)
-        except BaseException:
-            source.kill()
-            source.wait()
-            raise
-        assert source.stdout is not None
-        source.stdout.close()  # the loader holds the pipe now; pg_restore sees EPIPE if psql stops
-        _, loader_err = loader.communicate()
-        source.wait()
-        source_errors.seek(0)
-        source_err = source_errors.read()
-    if loader.returncode != 0:
-        raise clients.failed(loader_cmd, loader.returncode, loader_err, secret)
-    if source.returncode != 0:
-        raise clients.failed(source_cmd, source.returncode, source_err, secret)
 
 
 # ---------------------------------------------------------------- SQLite

@@ -6,7 +6,9 @@ Where the values come from, first found wins:
    ``FLYWAY_CONNECT_TIMEOUT``, ``flyway.connectTimeout`` …);
 2. the URL's JDBC parameters, in the unit of the JDBC driver that reads them: MySQL/MariaDB
    Connector/J **milliseconds** (``jdbc:mysql://h/db?connectTimeout=5000&socketTimeout=30000``),
-   PgJDBC **seconds** (``jdbc:postgresql://h/db?connectTimeout=5&socketTimeout=30``);
+   PgJDBC **seconds** (``jdbc:postgresql://h/db?connectTimeout=5&socketTimeout=30``); Flyway's
+   ``jdbcProperties.connectTimeout``/``socketTimeout`` are the same driver properties, folded into
+   the URL's parameters by ``config.load`` (a parameter in the URL wins);
 3. defaults: connect 10 s; socket 0, no limit (JDBC's default: a long ALTER may run for hours).
 
 ``connect`` bounds opening the session: TCP, TLS, the server's greeting and authentication.

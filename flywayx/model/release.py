@@ -137,6 +137,7 @@ class ReleaseGraph:
     # [repeatables] release: the release whose schema the repeatable migrations are written for; a
     # plan whose target does not include it defers them (plan/interleave.py)
     repeatables_with: str | None = None
+    repeatables_note: str = ""  # [repeatables] note: said with the deferral (what stopping before it means)
     _by_name: dict[str, Release] = field(init=False, repr=False, compare=False, default_factory=dict)
     _owners: dict[tuple[str, bool], str | None] = field(init=False, repr=False, compare=False,
                                                              default_factory=dict)

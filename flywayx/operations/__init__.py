@@ -18,7 +18,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from flywayx.model.migration import Statement
-from flywayx.operations.compile import Compiled, Part, compile_file
+from flywayx.operations.compile import Compiled, Part, compile_file, dialect_matches
 from flywayx.operations.spec import OPERATIONS, OperationError, OperationFile, contract_version_of, has_contract, parse
 
 SUFFIX = ".toml"
@@ -64,5 +64,5 @@ def statements(text: str, path: str, script: str, dialect: str) -> list[Statemen
 
 
 __all__ = ["CONTRACT_MARK", "OPERATIONS", "SUFFIX", "Compiled", "OperationError", "OperationFile", "Part",
-           "compiled", "contract_script", "contract_version_of", "has_contract", "is_contract_part", "is_operations",
-           "parse", "part", "statements"]
+           "compiled", "contract_script", "contract_version_of", "dialect_matches", "has_contract", "is_contract_part",
+           "is_operations", "parse", "part", "statements"]

@@ -46,10 +46,21 @@ from dataclasses import dataclass, field
 from flywayx.model.footprint import UNKNOWN_OBJECT, Footprint, Phase
 from flywayx.model.migration import Statement
 from flywayx.operations.ddl import Sql
-from flywayx.operations.shadow import Shadow, backfill, drop_triggers, orphan_check, sync_triggers, trigger_names
+from flywayx.operations.shadow import (
+    Shadow,
+    backfill,
+    check_trigger_names,
+    check_triggers,
+    drop_triggers,
+    expression_columns,
+    orphan_check,
+    sync_triggers,
+    trigger_names,
+)
 from flywayx.operations.spec import ColumnSpec, Operation, OperationError, OperationFile, column_spec, has_contract
 
 DEFAULT_BATCH = 1000
+DEFAULT_PAUSE = 1.0  # after each batch, wait as long as it took (bench/bench_operations.py, docs/benchmarks.md)
 
 
 @dataclass
@@ -62,10 +73,15 @@ class _Acc:
     reads: dict[str, set[str]] = field(default_factory=lambda: {"expand": set(), "data": set(), "contract": set()})
     writes: dict[str, set[str]] = field(default_factory=lambda: {"expand": set(), "data": set(), "contract": set()})
     added: set[str] = field(default_factory=set)  # column:t.c the file adds (data on them is still expand)
+    notes: dict[str, list[tuple[int, str]]] = field(default_factory=lambda: {"expand": [], "data": [], "contract": []})
     line: int = 0
 
     def add(self, phase: str, sql: str, *, transactional: bool = True) -> None:
         self.statements[phase].append(Statement(self.line, sql, ";", transactional))
+
+    def note(self, phase: str, text: str) -> None:
+        """What a step costs the running applications when it is not online (said by explain and lint)."""
+        self.notes[phase].append((self.line, text))
 
     def touch(self, phase: str, writes: set[str], reads: set[str] | None = None) -> None:
         self.writes[phase] |= {w.lower() for w in writes}
@@ -83,20 +99,44 @@ class Part:
 
 @dataclass(frozen=True)
 class Compiled:
-    """The file compiled for one dialect: statements per phase, and the one or two parts to run."""
+    """The file compiled for one dialect: statements per phase, and the one or two parts to run.
+    ``notes``: per phase, (line, text) for each step that is not online on this dialect."""
 
     dialect: str
     by_phase: dict[str, tuple[Statement, ...]]
     first: Part
     contract: Part | None
+    notes: dict[str, tuple[tuple[int, str], ...]] = field(default_factory=dict)
 
 
 def compile_file(ops: OperationFile, dialect: str) -> Compiled:
-    """Compile every operation for ``dialect``; raises OperationError."""
+    """Compile every operation for ``dialect``; raises the first OperationError."""
+    result, problems = compile_checked(ops, dialect)
+    if problems:
+        raise problems[0]
+    assert result is not None
+    return result
+
+
+def compile_checked(ops: OperationFile, dialect: str) -> tuple[Compiled | None, list[OperationError]]:
+    """Compile every operation for ``dialect``: the result, or every operation's problem (with its line)."""
     acc = _Acc(Sql(dialect), ops.path)
+    problems = []
     for op in ops.operations:
         acc.line = op.line
-        _COMPILERS[op.op](op, acc)
+        try:
+            _COMPILERS[op.op](op, acc)
+        except OperationError as err:
+            err.details.setdefault("line", op.line)
+            if not err.message.startswith(f"{acc.path}: "):
+                err.message = f"{acc.path}: {op.where()}: {err.message}"
+            problems.append(err)
+    if problems:
+        return None, problems
+    return _result(ops, acc), []
+
+
+def _result(ops: OperationFile, acc: _Acc) -> Compiled:
     by_phase = {p: tuple(_transactionality(acc, p)) for p in acc.statements}
     data_is_additive = all(w in acc.added for w in acc.writes["data"])
     first_phase = Phase.EXPAND if data_is_additive else Phase.DATA
@@ -107,7 +147,8 @@ def compile_file(ops: OperationFile, dialect: str) -> Compiled:
     if has_contract(ops):  # the same test as the scanner's: recorded even when this dialect has nothing to do
         contract = Part(Phase.CONTRACT, by_phase["contract"],
                         Footprint(Phase.CONTRACT, frozenset(acc.reads["contract"]), frozenset(acc.writes["contract"])))
-    return Compiled(dialect, by_phase, first, contract)
+    notes = {p: tuple(n) for p, n in acc.notes.items() if n}
+    return Compiled(acc.sql.name, by_phase, first, contract, notes)
 
 
 def _transactionality(acc: _Acc, phase: str) -> list[Statement]:
@@ -167,7 +208,8 @@ def _shadow(op: Operation, acc: _Acc, s: Shadow, typ: str) -> None:
     for stmt in sync_triggers(s, sql):
         acc.add("expand", stmt)
     acc.add("data", backfill(t, s.new, s.up, op.get("key", "id"), op.get("batch", DEFAULT_BATCH),
-                             f"{sql.q(s.new)} IS NULL AND {sql.q(s.old)} IS NOT NULL", sql), transactional=sql.mysql)
+                             f"{sql.q(s.new)} IS NULL AND {sql.q(s.old)} IS NOT NULL", sql,
+                             op.get("pause", DEFAULT_PAUSE)), transactional=sql.mysql)
     triggers = {f"trigger:{n}" for n in trigger_names(s)}
     acc.touch("expand", {f"column:{t}.{s.new}", *triggers, *_order(acc, t)}, {f"column:{t}.{s.old}"})
     acc.touch("data", {f"column:{t}.{s.new}"}, {f"column:{t}.{s.old}", f"column:{t}.{op.get('key', 'id')}"})
@@ -183,7 +225,7 @@ def _shadow(op: Operation, acc: _Acc, s: Shadow, typ: str) -> None:
 def _set_not_null(op: Operation, acc: _Acc) -> None:
     t, c = op.text("table"), op.text("column")
     if acc.sql.mysql and not op.get("type"):
-        raise OperationError(f"{acc.path}: {op.where()}: set_not_null on MySQL/MariaDB needs the column's type",
+        raise OperationError("set_not_null on MySQL/MariaDB needs the column's type",
                              hint='add type = "VARCHAR(255)" (MODIFY restates the whole column)', path=acc.path)
     _not_null(acc, t, c, op.get("type") or "")
 
@@ -226,9 +268,20 @@ def _add_foreign_key(op: Operation, acc: _Acc) -> None:
 
 
 def _add_check(op: Operation, acc: _Acc) -> None:
-    t, name = op.text("table"), op.text("name")
-    acc.add("contract", acc.sql.add_check(t, name, op.text("expression")))
-    if not acc.sql.mysql:
+    """PostgreSQL: NOT VALID, then VALIDATE (online). MySQL/MariaDB cannot add a CHECK without copying
+    the table (MariaDB 10.11 refuses INPLACE and INSTANT; writes wait for the copy): said as a note,
+    unless ``enforce = "trigger"`` asks for triggers that reject the same rows while writes go on."""
+    t, name, expression = op.text("table"), op.text("name"), op.text("expression")
+    if acc.sql.mysql and op.get("enforce") == "trigger":
+        for stmt in check_triggers(t, name, expression, expression_columns(expression), acc.sql):
+            acc.add("contract", stmt)
+        acc.touch("contract", {f"trigger:{n}" for n in check_trigger_names(t, name)}, {f"table:{t}"})
+        return
+    acc.add("contract", acc.sql.add_check(t, name, expression))
+    if acc.sql.mysql:
+        acc.note("contract", f"add_check {name}: MySQL/MariaDB copy table {t} to add a CHECK constraint; writes "
+                             f"to {t} wait until the copy ends (enforce = \"trigger\" keeps them flowing)")
+    else:
         acc.add("contract", acc.sql.validate(t, name))
     acc.touch("contract", {f"fk:{t}.{name}"}, {f"table:{t}"})
 
@@ -271,13 +324,13 @@ def _rename_table_mysql(acc: _Acc, old: str, new: str) -> None:
 def _backfill(op: Operation, acc: _Acc) -> None:
     t, c = op.text("table"), op.text("column")
     acc.add("data", backfill(t, c, op.text("expression"), op.get("key", "id"), op.get("batch", DEFAULT_BATCH),
-                             op.get("where"), acc.sql), transactional=acc.sql.mysql)
+                             op.get("where"), acc.sql, op.get("pause", DEFAULT_PAUSE)), transactional=acc.sql.mysql)
     acc.touch("data", {f"column:{t}.{c}"}, {f"table:{t}"})
 
 
 def _raw_sql(op: Operation, acc: _Acc) -> None:
     only = op.get("dialect")
-    if only is not None and not _dialect_matches(only, acc.sql.name):
+    if only is not None and not dialect_matches(only, acc.sql.name):
         return
     phase = op.text("phase")
     acc.add(phase, op.text("sql").strip().rstrip(";"))
@@ -294,7 +347,7 @@ def _object(name: object) -> str:
     return f"column:{text}" if "." in text else f"table:{text}"
 
 
-def _dialect_matches(wanted: str, dialect: str) -> bool:
+def dialect_matches(wanted: str, dialect: str) -> bool:
     family = {"mysql": "mysql", "mariadb": "mysql", "postgresql": "postgresql", "postgres": "postgresql"}
     return family.get(wanted.lower(), wanted.lower()) == family.get(dialect, dialect)
 
@@ -306,4 +359,4 @@ _COMPILERS: dict[str, Callable[[Operation, _Acc], None]] = {
     "drop_table": _drop_table, "rename_table": _rename_table, "backfill": _backfill, "raw_sql": _raw_sql,
 }
 
-__all__ = ["Compiled", "Part", "compile_file"]
+__all__ = ["Compiled", "Part", "compile_checked", "compile_file", "dialect_matches"]

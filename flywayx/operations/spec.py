@@ -71,24 +71,26 @@ class OperationFile:
     text: str = field(default="", repr=False)
 
 
-_S, _B, _I, _L, _C = "str", "bool", "int", "list", "column"
+_S, _B, _I, _L, _C, _N = "str", "bool", "int", "list", "column", "number"
 # op -> (required keys, optional keys); each key with its value type
 SCHEMAS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "create_table": ({"table": _S, "columns": _L}, {}),
     "add_column": ({"table": _S, "column": _C}, {"after": _S}),
     "drop_column": ({"table": _S, "column": _S}, {}),
     "rename_column": ({"table": _S, "from": _S, "to": _S, "type": _S},
-                      {"nullable": _B, "key": _S, "batch": _I}),
+                      {"nullable": _B, "key": _S, "batch": _I, "pause": _N}),
     "change_type": ({"table": _S, "column": _S, "type": _S, "to": _S},
-                    {"old_type": _S, "up": _S, "down": _S, "nullable": _B, "key": _S, "batch": _I}),
+                    {"old_type": _S, "up": _S, "down": _S, "nullable": _B, "key": _S, "batch": _I,
+                     "pause": _N}),
     "set_not_null": ({"table": _S, "column": _S}, {"type": _S}),
     "add_index": ({"table": _S, "name": _S, "columns": _L}, {"unique": _B}),
     "add_foreign_key": ({"table": _S, "name": _S, "columns": _L, "ref_table": _S, "ref_columns": _L},
                         {"on_delete": _S}),
-    "add_check": ({"table": _S, "name": _S, "expression": _S}, {}),
+    "add_check": ({"table": _S, "name": _S, "expression": _S}, {"enforce": _S}),
     "drop_table": ({"table": _S}, {}),
     "rename_table": ({"from": _S, "to": _S}, {}),
-    "backfill": ({"table": _S, "column": _S, "expression": _S}, {"key": _S, "batch": _I, "where": _S}),
+    "backfill": ({"table": _S, "column": _S, "expression": _S},
+                 {"key": _S, "batch": _I, "where": _S, "pause": _N}),
     "raw_sql": ({"sql": _S, "phase": _S}, {"reads": _L, "writes": _L, "dialect": _S}),
 }
 OPERATIONS = tuple(SCHEMAS)
@@ -111,27 +113,52 @@ _COLUMN_KEYS = {"name", "type", "nullable", "default", "primary_key"}
 
 
 def parse(text: str, path: str) -> OperationFile:
-    """The operations of ``text`` (the file at ``path``), checked; raises OperationError."""
+    """The operations of ``text`` (the file at ``path``), checked; raises the first OperationError."""
+    parsed, problems = check(text, path)
+    if problems:
+        raise problems[0]
+    assert parsed is not None
+    return parsed
+
+
+def check(text: str, path: str) -> tuple[OperationFile | None, list[OperationError]]:
+    """Every problem of the file — each with its ``line`` in ``details``, at most one per operation —
+    and the parsed file when there is none (``flywayx lint`` reports them all)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise OperationError(f"{path}: not valid TOML: {err}", hint="see docs/online-upgrades.md for the format",
-                             path=path) from None
+        at = re.search(r"at line (\d+)", str(err))
+        return None, [OperationError(f"{path}: not valid TOML: {err}", hint="see docs/online-upgrades.md for the "
+                                     "format", path=path, line=int(at.group(1)) if at else 1)]
+    problems = []
     unknown = sorted(set(data) - {"contract_version", "operations"})
     if unknown:
-        raise OperationError(f"{path}: unknown top-level key(s) {', '.join(unknown)}",
-                             hint="an operations file has contract_version and [[operations]] tables", path=path)
-    items = data.get("operations")
-    if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
-        raise OperationError(f"{path}: no [[operations]] tables", path=path,
-                             hint='start each operation with [[operations]] and op = "..."')
-    lines = _header_lines(text)
-    ops = tuple(_operation(item, n, lines[n - 1] if n <= len(lines) else 0, path) for n, item in
-                enumerate(items, start=1))
+        problems.append(OperationError(f"{path}: unknown top-level key(s) {', '.join(unknown)}", path=path, line=1,
+                                       hint="an operations file has contract_version and [[operations]] tables"))
     contract = data.get("contract_version")
     if contract is not None and not isinstance(contract, str):
-        raise OperationError(f"{path}: contract_version must be a string such as \"5.1\"", path=path)
-    return OperationFile(path, ops, contract, text)
+        problems.append(OperationError(f"{path}: contract_version must be a string such as \"5.1\"", path=path,
+                                       line=_key_line(text, "contract_version"), hint='e.g. contract_version = "5.1"'))
+    items = data.get("operations")
+    if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
+        return None, [*problems, OperationError(f"{path}: no [[operations]] tables", path=path, line=1,
+                                                hint='start each operation with [[operations]] and op = "..."')]
+    lines = _header_lines(text)
+    ops = []
+    for n, item in enumerate(items, start=1):
+        line = lines[n - 1] if n <= len(lines) else 0
+        try:
+            ops.append(_operation(item, n, line, path))
+        except OperationError as err:
+            err.details.setdefault("line", line)
+            problems.append(err)
+    if problems:
+        return None, problems
+    return OperationFile(path, tuple(ops), contract, text), []
+
+
+def _key_line(text: str, key: str) -> int:
+    return next((i for i, ln in enumerate(text.splitlines(), start=1) if ln.strip().startswith(key)), 1)
 
 
 def _header_lines(text: str) -> list[int]:
@@ -168,10 +195,12 @@ def _check_value(where: str, kind: str, value: Any, path: str) -> None:
     ok = {"str": isinstance(value, str) and value.strip() != "", "bool": isinstance(value, bool),
           "int": isinstance(value, int) and not isinstance(value, bool) and value > 0,
           "list": isinstance(value, list) and bool(value),
+          "number": isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 100,
           "column": isinstance(value, dict)}[kind]
     if not ok:
         words = {"str": "a non-empty string", "bool": "true or false", "int": "a positive integer",
-                 "list": "a non-empty list", "column": "a table { name = ..., type = ... }"}
+                 "list": "a non-empty list", "number": "a number from 0 to 100",
+                 "column": "a table { name = ..., type = ... }"}
         raise OperationError(f"{where} must be {words[kind]}", path=path)
 
 
@@ -219,6 +248,9 @@ def _check_meaning(op: Operation, where: str, path: str) -> None:
     if op.op == "create_table":
         for c in op.args["columns"]:
             column_spec(c, where, path)
+    if op.op == "add_check" and op.args.get("enforce", "check") not in ("check", "trigger"):
+        raise OperationError(f"{where}: add_check.enforce must be \"check\" or \"trigger\"", path=path,
+                             hint='"trigger" (MySQL/MariaDB): triggers reject the rows, the table is not copied')
     if op.op == "raw_sql" and op.args["phase"] not in PHASES:
         raise OperationError(f"{where}: raw_sql.phase must be one of {', '.join(PHASES)}", path=path)
     if op.op == "change_type" and "down" not in op.args and "old_type" not in op.args:
@@ -227,4 +259,4 @@ def _check_meaning(op: Operation, where: str, path: str) -> None:
 
 
 __all__ = ["CONTRACT_OPS", "OPERATIONS", "PHASES", "ColumnSpec", "Operation", "OperationError", "OperationFile",
-           "column_spec", "contract_version_of", "has_contract", "parse"]
+           "check", "column_spec", "contract_version_of", "has_contract", "parse"]

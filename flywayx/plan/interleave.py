@@ -253,8 +253,9 @@ def plan_migrate(
     repeatables = pending_repeatables(changes, history)
     owner = graph.repeatables_with
     if owner is not None and owner not in world.index.closure(target):
+        note = f"; {graph.repeatables_note}" if graph.repeatables_note else ""
         out.skipped += [Skipped(st.migration.script, f"deferred: repeatable migrations are written for release "
-                                f"{owner} and run once an upgrade reaches it") for st in repeatables]
+                                f"{owner} and run once an upgrade reaches it{note}") for st in repeatables]
         repeatables = []
     steps += repeatables
     return Plan(tuple(steps), target, tuple(from_releases), tuple(world.warnings), tuple(out.skipped))

@@ -15,7 +15,14 @@ from flywayx.model.results import BaselineReport, CleanReport, RepairItem, Repai
 from flywayx.plan.ledger import Ledger, Record, with_records
 from flywayx.service import lines
 from flywayx.service.kernel import Session, apply_options, callbacks, ignore_patterns, session
-from flywayx.service.prepare import baseline_row, create_schemas, insert_marker, missing_schemas
+from flywayx.service.prepare import (
+    baseline_row,
+    create_schemas,
+    created_by_flywayx,
+    insert_marker,
+    missing_schemas,
+    release_claims,
+)
 from flywayx.service.steps import record_work
 
 
@@ -36,10 +43,12 @@ def baseline(config: Config, *, dry_run: bool = False) -> BaselineReport:
                 s.history.create(row)
             elif row is not None:
                 s.history.insert(row)
+            created = created_by_flywayx(s, created)
             if created:
                 insert_marker(s, created)
             s.own.ensure()
             s.db.commit()
+            release_claims(s)
         return BaselineReport(s.header(), True, version.text, message)
 
 

@@ -30,7 +30,7 @@ from flywayx.plan.interleave import plan_migrate
 from flywayx.plan.ledger import Ledger
 from flywayx.service import lines
 from flywayx.service.kernel import Session, apply_options, session
-from flywayx.service.prepare import create_schemas, insert_marker, missing_schemas
+from flywayx.service.prepare import create_schemas, created_by_flywayx, insert_marker, missing_schemas, release_claims
 from flywayx.service.steps import record_reason
 
 
@@ -59,10 +59,12 @@ def baseline_release(config: Config, release: str, *, dry_run: bool = False, not
             if skipped is None:
                 _write(s, target, adopted)
             message = skipped or f"Successfully adopted release {target}: {len(adopted)} migrations recorded as applied"
+            created = created_by_flywayx(s, created)
             if created:
                 insert_marker(s, created)
             s.own.ensure()
             s.db.commit()
+            release_claims(s)
         return BaselineReport(s.header(), True, target, message + note)
 
 

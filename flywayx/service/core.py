@@ -119,7 +119,7 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
             chosen = choose(s, options, recorder)
             if options.rsu:
                 rsu.check(s, options.phase, _pending_statements(s, chosen))
-            summary = operator_summary(s, chosen, options.backup_dir)
+            summary = _due(operator_summary(s, chosen, options.backup_dir))
             _say_summary(report, summary)
             announce(s, report, chosen.initial_text())  # where the run would start, as the real run says it
             dry = dryrun.migrate(s, chosen, recorder, options.phase, started)
@@ -128,7 +128,7 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
         if options.backup_dir is not None and options.resume:  # settling a resumed run writes: dump first
             _backup_first(s, options.backup_dir, report)
         source = choose(s, options)
-        summary = operator_summary(s, source, options.backup_dir)
+        summary = _due(operator_summary(s, source, options.backup_dir))
         _say_summary(report, summary)  # before the backup and the first step: what the run will do
         if options.backup_dir is not None and not options.resume:  # a refused run takes no backup
             _backup_first(s, options.backup_dir, report)
@@ -159,24 +159,29 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
                              summary=summary)
 
 
-def operator_summary(s: Session, source: steps.Source, backup_dir: str | None) -> OperatorSummary | None:
-    """What the run will do, for the operator (``plan/summary.py``): None when it applies nothing
-    (the up-to-date line says it all) and for a project without a ``releases.toml`` (plain Flyway's
-    output stays Flyway's)."""
+def operator_summary(s: Session, source: steps.Source, backup_dir: str | None,
+                     chosen: Sequence[PlanStep] | None = None) -> OperatorSummary:
+    """What a run of ``source`` will do, for the operator (``plan/summary.py``); ``chosen``: the steps
+    when not the source's own (``plan`` in Flyway's order). ``migrate`` prints it unless nothing is due."""
     if isinstance(source, steps.ReleasePlan):
-        chosen, plan = source.selected(), source.plan
-        origin, target = ", ".join(plan.from_releases), plan.target or "latest"
-        deferred = plan.skipped
+        plan = source.plan
+        chosen = source.selected() if chosen is None else chosen
+        origin, target, deferred = ", ".join(plan.from_releases), plan.target or "latest", plan.skipped
     else:
-        chosen, target, deferred = source.preview(), s.config.target or "latest", ()
-        origin = ", ".join(lines.current(s, source.graph)) if source.graph is not None else ""
-    if not chosen:
-        return None
+        chosen = source.preview() if chosen is None else chosen
+        target, deferred = s.config.target or "latest", ()
+        origin = ", ".join(lines.current(s, source.graph)) if chosen and source.graph is not None else ""
     at = source.initial_text()
     origin = origin or (f"schema version {at}" if at else "an empty database")
     backup = (f"into {backup_dir}, a dump of every schema before the first change (put it back with "
               "`flywayx restore`)") if backup_dir is not None else None
     return summarize(chosen, origin, target, backup=backup, deferred=deferred)
+
+
+def _due(summary: OperatorSummary) -> OperatorSummary | None:
+    """The summary ``migrate`` prints: none when nothing is due (the up-to-date line says it all) or
+    without a ``releases.toml`` (a plain Flyway project's output stays Flyway's: ``preview`` is empty)."""
+    return summary if summary.steps or summary.repeatables else None
 
 
 def _say_summary(report: Reporter, summary: OperatorSummary | None) -> None:
@@ -222,6 +227,7 @@ class PlanView:
     statements: Mapping[str, Sequence[Statement] | None]
     before: list[Record]
     after: list[Record]
+    summary: OperatorSummary  # what the operator reads first (the same as migrate prints)
     waiting: list[Waiting] = field(default_factory=list)  # --phase expand: steps left for --phase contract
 
 
@@ -235,12 +241,12 @@ def plan(config: Config, to_release: str | None, phase: str | None) -> PlanView:
         if isinstance(source, steps.FlywayOrder):
             analysed = lines.analyse(s)
             order = lines.flyway_plan(s, analysed)
-            return PlanView(order, lines.select_phase(order, phase, analysed), analysed.statements, [], [])
-        for step in source.selected():
-            _ = step.phase  # footprints now, while the background analysis is still there to ask
+            chosen = lines.select_phase(order, phase, analysed)
+            return PlanView(order, chosen, analysed.statements, [], [], operator_summary(s, source, None, chosen))
+        summary = operator_summary(s, source, None)  # footprints now, while the background analysis is there
         before, after = source.records_due()
         statements = {**source.analysed.statements, **source.sent()}
-        return PlanView(source.plan, source.selected(), statements, before, after, source.waiting())
+        return PlanView(source.plan, source.selected(), statements, before, after, summary, source.waiting())
 
 
 def choose(s: Session, options: MigrateOptions, recorder: dryrun.Recorder | None = None, *,
@@ -254,7 +260,7 @@ def choose(s: Session, options: MigrateOptions, recorder: dryrun.Recorder | None
     failed: frozenset[int] = frozenset()
     if options.resume:
         if recorder is not None:
-            failed = _preview_resume(s, recorder)
+            failed = _preview_resume(s, recorder, options.in_flight)
         else:
             resume.prepare_resume(s, options.in_flight)
     elif dry:
@@ -283,13 +289,10 @@ def _pending_statements(s: Session, source: steps.Source) -> list[tuple[str, Seq
     return [(i.resolved.script, statements_of(s, i.resolved)) for i in source.pending() if i.resolved is not None]
 
 
-def _preview_resume(s: Session, recorder: dryrun.Recorder) -> frozenset[int]:
-    r = resume.resumption(s)
-    for row, p in r.failed:
-        recorder.add("resume", script=row.script, statementsDone=p.statements_done, total=p.total)
-    for p, _ in r.interrupted:
-        recorder.add("resume", script=p.script, statementsDone=p.statements_done, total=p.total,
-                     inFlight=p.in_flight is not None)
+def _preview_resume(s: Session, recorder: dryrun.Recorder, in_flight: str | None) -> frozenset[int]:
+    r, entries = resume.preview(s, in_flight)
+    for entry in entries:
+        recorder.add("resume", **entry)
     return r.failed_ranks
 
 

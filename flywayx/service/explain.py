@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from flywayx import operations
@@ -17,13 +18,13 @@ from flywayx.errors import FlywayxError
 from flywayx.model import Config, Kind, Statement
 from flywayx.model.footprint import Footprint
 from flywayx.service.analysis import Slot, analyse_tracked, reuse, store
-from flywayx.service.forks import spread
+from flywayx.service.forks import spread_groups
 from flywayx.sources.analysis_cache import AnalysisCache, open_cache
 from flywayx.sources.checksum import checksum_of_text, read_migration_text
 from flywayx.sources.names import NamingConfig, parse_resource_name
 from flywayx.sources.placeholders import replace_placeholders, with_filename
 from flywayx.sources.scan import script_config
-from flywayx.statements.analyze import make_context
+from flywayx.statements.analyze import analyze_statement, make_context
 from flywayx.statements.codec import load_footprint, load_statements
 from flywayx.statements.content_id import content_id
 from flywayx.statements.splitter import split
@@ -35,8 +36,12 @@ def explain_files(paths: list[str], dialect: str, config: Config) -> list[dict[s
     naming = NamingConfig.from_config(config)
     cache = open_cache(config.cache_dir, config.cache, os.environ)
     try:
-        return spread(lambda p: _explain(p, dialect, config, naming, cache), paths, [_size(p) for p in paths],
-                      SPREAD_MIN_BYTES)
+        def group(files: Sequence[str]) -> list[dict[str, Any]]:
+            done = [_explain(p, dialect, config, naming, cache) for p in files]
+            if cache is not None:
+                cache.flush()  # a forked child's entries are written by the child
+            return done
+        return spread_groups(group, paths, [_size(p) for p in paths], SPREAD_MIN_BYTES)
     finally:
         if cache is not None:
             cache.close()
@@ -120,8 +125,12 @@ def _explain_operations(path: str, dialect: str, config: Config, naming: NamingC
         text = read_migration_text(path, config.encoding, config.detect_encoding)
         out["checksum"] = checksum_of_text(text)
         compiled = operations.compiled(text, path, dialect)
-        out["phases"] = {phase: [{"line": s.line, "sql": s.sql, "transactional": s.transactional} for s in stmts]
+        ctx = make_context(dialect)
+        out["phases"] = {phase: [{"line": s.line, "sql": s.sql, "transactional": s.transactional,
+                                  "lock": analyze_statement(s, dialect, context=ctx).lock} for s in stmts]
                          for phase, stmts in compiled.by_phase.items()}
+        out["notOnline"] = [{"phase": phase, "line": line, "note": note}
+                            for phase, notes in compiled.notes.items() for line, note in notes]
         parts = [(out["version"], compiled.first)]
         if compiled.contract is not None:
             declared = operations.parse(text, path).contract_version
@@ -141,10 +150,13 @@ def _render_operations(result: dict[str, Any]) -> str:
     for part in result.get("parts", []):
         lines.append(f"  migration {part['version']}: phase {part['phase']}, {part['statements']} statement(s); "
                      f"writes {', '.join(part['writes']) or '-'}")
+    for n in result.get("notOnline", []):
+        lines.append(f"  not online ({n['phase']}, line {n['line']}): {n['note']}")
     for phase, stmts in result.get("phases", {}).items():
         lines.append(f"  -- {phase} ({len(stmts)} statement(s))")
         for s in stmts:
-            lines.append(f"  -- line {s['line']}{'' if s['transactional'] else '  [outside a transaction]'}")
+            lock = f"  [lock: {s['lock']}]" if s.get("lock") else ""
+            lines.append(f"  -- line {s['line']}{lock}{'' if s['transactional'] else '  [outside a transaction]'}")
             lines.extend("    " + ln for ln in s["sql"].splitlines())
     return "\n".join(lines) + "\n"
 

@@ -43,6 +43,7 @@ class Forked(Generic[T]):
         self.pid: int | None = None
         self._fd: int | None = None
         read_end, write_end = os.pipe()
+        parent = os.getpid()
         try:
             pid = os.fork()
         except OSError:
@@ -52,6 +53,7 @@ class Forked(Generic[T]):
         if pid == 0:  # the child: compute, write, leave without running any of the parent's cleanup
             code = 1
             try:
+                _die_with_parent(parent)
                 os.close(read_end)
                 data = pickle.dumps(fn(), protocol=pickle.HIGHEST_PROTOCOL)
                 with os.fdopen(write_end, "wb") as out:
@@ -90,6 +92,18 @@ class Forked(Generic[T]):
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self.pid, 0)
             self.pid = None
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: this process is killed when the one that forked it ends, so a child whose parent was
+    killed (or stopped it early, ``close``) never runs on alone: a worker's own children included."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent ended before the line above: leave now
+        os._exit(1)
 
 
 def _groups(weights: Sequence[int], n: int) -> list[range]:

@@ -162,7 +162,8 @@ def sql_text(m: Migration, config: Config, placeholders: dict[str, str], text: s
     if text is None:
         text = read_migration_text(m.path, m.encoding, config.detect_encoding)
     replace = m.placeholder_replacement if m.placeholder_replacement is not None else config.placeholder_replacement
-    if replace:
+    prefix, suffix = config.placeholder_prefix, config.placeholder_suffix
+    if replace and not (prefix and suffix and prefix not in text):  # without the prefix nothing changes
         filename = m.name.rebuilt_filename if m.name is not None else Path(m.path).name
         values = with_filename(placeholders, filename, config.placeholder_separator)
         text = replace_placeholders(text, values, config.placeholder_prefix, config.placeholder_suffix,

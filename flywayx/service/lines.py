@@ -98,8 +98,9 @@ def analyse(s: Session) -> Analysed:
             ids[m.script] = python_content_id(m)
             statements[m.script] = None
         elif operations.is_operations(m.path):
-            statements[m.script] = stmts = load_statements(m, s.config, s.placeholders, s.dialect)
-            ids[m.script] = content_id(stmts, s.dialect)
+            stmts = load_statements(m, s.config, s.placeholders, s.dialect, s.found.texts.get(m.path))
+            statements[m.script], ids[m.script] = stmts, content_id(stmts, s.dialect)
+            s.statements[m.script] = (m.path, stmts)
         else:
             stmts, ids[m.script], slot = cached_analysis(s, m, server)
             statements[m.script] = stmts

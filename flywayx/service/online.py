@@ -39,10 +39,12 @@ from flywayx.plan.galera import galera_findings
 from flywayx.plan.lint import lint
 from flywayx.service.cluster import classifier
 from flywayx.service.kernel import load_statements
+from flywayx.sources.checksum import read_migration_text
 from flywayx.sources.placeholders import builtin_placeholders, merge_placeholders
 from flywayx.sources.releases import find_releases_file, load_releases
 from flywayx.sources.scan import scan
 from flywayx.statements.analyze import analyze_migration, make_context
+from flywayx.statements.splitter import split
 
 POLICY_FILE = "lint.toml"
 PTOSC = "pt-online-schema-change"
@@ -150,37 +152,92 @@ def lint_locations(config: Config, dialect: str | None = None, *, policy_file: P
     ``fail_on=warning`` unless ``fail_on`` is given. ``cluster="galera"`` adds the Galera rules.
     """
     chosen = dialect or (config.url.dialect if config.url is not None else None)
+    either = dialect is None and (chosen or LINT_DEFAULT_DIALECT) == "mysql"  # a mysql:// URL may be MariaDB
     dialect = chosen or LINT_DEFAULT_DIALECT
     path = policy_file or find_policy_file(config)
     policy = load_policy(path) if path is not None else LintPolicy()
     threshold = fail_on or ("warning" if ci else None)
     if threshold is not None:
         policy = replace(policy, fail_on=parse_severity(threshold, "--fail-on"))
-    targets, skipped = lint_targets(config, dialect)
+    targets, skipped, (checked, from_operations) = lint_targets(config, dialect, mysql_or_mariadb=either)
     findings = lint(targets, policy) + ptosc_findings(targets, dialect, policy)
+    findings += [replace(f, severity=policy.severity_of(f.rule, f.severity)) for f in from_operations
+                 if f.rule not in policy.disabled]
     if cluster == "galera":  # what a Galera cluster cannot run safely (flywayx.plan.galera)
         findings += galera_findings([(t.path, t.statements) for t in targets], policy=policy,
                                     classify=classifier(dialect))
     findings.sort(key=lambda f: (f.path, f.line, f.rule, f.message))
-    return LintRun(findings, policy, str(path) if path else None, dialect, len(targets), skipped,
+    return LintRun(findings, policy, str(path) if path else None, dialect, len(targets) + checked, skipped,
                    dialect_assumed=chosen is None)
 
 
-def lint_targets(config: Config, dialect: str) -> tuple[list[LintTarget], list[str]]:
-    """One LintTarget per SQL versioned/baseline/repeatable migration, in Flyway's order."""
+def lint_targets(config: Config, dialect: str, *, mysql_or_mariadb: bool = False
+                 ) -> tuple[list[LintTarget], list[str], tuple[int, list[Finding]]]:
+    """One LintTarget per SQL versioned/baseline/repeatable migration, in Flyway's order; the Python
+    migrations skipped; how many operations files were checked and their findings
+    (flywayx/operations/lint.py, and the phase each ``raw_sql`` declares checked against the analyser's).
+    ``mysql_or_mariadb``: the server may be either (a ``mysql://`` URL, no ``--dialect``): operations files
+    are checked for MariaDB, and what MySQL would refuse is a warning."""
     placeholders = _offline_placeholders(config)
-    found = scan(config, placeholders)
-    graph = _graph_or_none(config, found.migrations)
+    found = scan(config, placeholders, keep_operation_errors=True)
+    graph = _graph_or_none(config, found.migrations) if not found.operation_errors else None
     ctx = make_context(dialect)
-    targets, skipped = [], []
+    targets, skipped, from_operations, checked = [], [], [], 0
     for m in found.migrations:
-        if m.is_python or operations.is_operations(m.path):  # an operations file's steps are safe by construction
+        if operations.is_operations(m.path):
+            if not operations.is_contract_part(m.script):
+                from_operations += _lint_operations(m, config, "mariadb" if mysql_or_mariadb else dialect)
+                if mysql_or_mariadb:
+                    from_operations += _mysql_refusals(m, config)
+                checked += 1
+            continue
+        if m.is_python:
             skipped.append(m.script)
             continue
         stmts = load_statements(m, config, placeholders, dialect)
         parts, _ = analyze_migration(stmts, dialect, context=ctx)
         targets.append(LintTarget(m.script, m.version, tuple(stmts), tuple(parts), _release_of(m, graph)))
-    return targets, skipped
+    return targets, skipped, (checked, from_operations)
+
+
+_PHASE_RANK = {Phase.EXPAND: 0, Phase.DATA: 1, Phase.CONTRACT: 2}
+
+
+def _mysql_refusals(m: Migration, config: Config) -> list[Finding]:
+    """What MySQL (not MariaDB) would refuse in an operations file, as warnings."""
+    from flywayx.operations.lint import lint_file
+
+    text = read_migration_text(m.path, m.encoding or config.encoding, config.detect_encoding)
+    return [replace(f, severity=Severity.WARNING, message=f.message.replace(
+                "MySQL is not supported", "if the server is MySQL, not MariaDB: MySQL is not supported", 1))
+            for f in lint_file(text, m.script, "mysql")[1] if "MySQL is not supported" in f.message]
+
+
+def _lint_operations(m: Migration, config: Config, dialect: str) -> list[Finding]:
+    """An operations file's findings; each ``raw_sql`` linted as SQL is (blocking DDL, destructive
+    statements ...), and refused when its SQL does more than its declared phase allows (a DROP declared
+    ``expand`` would run while the previous release still reads the table)."""
+    from flywayx.operations.lint import lint_file
+
+    text = read_migration_text(m.path, m.encoding or config.encoding, config.detect_encoding)
+    compiled, findings = lint_file(text, m.script, dialect)
+    if compiled is None:
+        return findings
+    for op in operations.parse(text, m.script).operations:
+        if op.op != "raw_sql" or (op.get("dialect") and not operations.dialect_matches(op.text("dialect"), dialect)):
+            continue
+        declared = Phase(op.text("phase"))
+        stmts = [replace(st, line=op.line) for st in split(op.text("sql"), dialect, path=m.script)]
+        parts, seen = analyze_migration(stmts, dialect)
+        findings += lint([LintTarget(m.script, m.version, tuple(stmts), tuple(parts))])
+        if seen.phase in _PHASE_RANK and _PHASE_RANK[seen.phase] > _PHASE_RANK[declared]:
+            line = f"{m.script}:{op.line}"
+            findings.append(Finding("unsafe-operation", Severity.ERROR, f"{line}: raw_sql declares phase "
+                                    f"{declared.value} but its SQL is {seen.phase.value} work "
+                                    f"({'; '.join(seen.notes[:2]) or 'by its statements'})",
+                                    f'declare phase = "{seen.phase.value}"', m.script, op.line,
+                                    " ".join(op.text("sql").split())[:200]))
+    return sorted(findings, key=lambda f: (f.line, f.rule, f.message))
 
 
 def _offline_placeholders(config: Config) -> dict[str, str]:

@@ -38,6 +38,7 @@ def preparation(s: Session, created: Sequence[str]) -> Preparation:
     Raises Flyway's refusal for a non-empty schema without history (unless baselineOnMigrate).
     """
     history = not s.history.exists()
+    created = created_by_flywayx(s, created)
     baseline = None
     if history:
         non_empty = [n for n in s.schemas if n not in created and not s.schema_empty(n)]
@@ -69,6 +70,27 @@ def prepare_history(s: Session) -> None:
             s.history.insert(p.marker)
         s.own.ensure()
         s.db.commit()
+        release_claims(s)
+
+
+def created_by_flywayx(s: Session, created: Sequence[str]) -> list[str]:
+    """Under the lock: the schemas whose schema-creation row is still to be written. Where the dialect
+    marks a schema it creates (``Database.creation_claimed``), the mark decides: the runner that finds
+    it first writes the row, whichever runner's CREATE made the schema; elsewhere ``created``, what
+    this run created itself."""
+    out = []
+    for name in s.schemas:
+        mark = s.db.creation_claimed(name) if s.db.schema_exists(name) else None
+        if mark or (mark is None and name in created):
+            out.append(name)
+    return out
+
+
+def release_claims(s: Session) -> None:
+    """Once the schema-creation row is written (and committed), drop the creation marks."""
+    for name in s.schemas:
+        if s.db.schema_exists(name):
+            s.db.release_creation_claim(name)
 
 
 def announce(s: Session, report: Callable[[str, dict[str, Any]], None], initial: str | None) -> None:
@@ -105,5 +127,5 @@ def baseline_row(s: Session) -> HistoryRow:
                       s.installed_by, 0, True)
 
 
-__all__ = ["Preparation", "announce", "baseline_row", "create_schemas", "insert_marker", "missing_schemas",
-           "preparation", "prepare_history"]
+__all__ = ["Preparation", "announce", "baseline_row", "create_schemas", "created_by_flywayx", "insert_marker",
+           "missing_schemas", "preparation", "prepare_history", "release_claims"]

@@ -153,6 +153,38 @@ def prepare_resume(s: Session, in_flight: str | None = None) -> None:
             _settle(s, p, statements, in_flight)
 
 
+def preview(s: Session, in_flight: str | None = None) -> tuple[Resumption, list[dict[str, object]]]:
+    """``migrate --resume --dry-run``: what ``prepare_resume`` would decide, read-only. One entry per
+    resumed migration (script, statements done, total; for a statement left in flight or failed: its
+    number, text, what the catalog shows and the decision ``done``/``redo``/``send``). Raises what
+    ``prepare_resume`` would raise, a statement the catalog cannot settle included."""
+    r = resumption(s)
+    if in_flight is not None and not r.failed and not any(p.in_flight for p, _ in r.interrupted):
+        raise StateError(f"--in-flight {in_flight}: no statement was in flight or failed when the run stopped",
+                         hint="run `flywayx migrate --resume` without --in-flight")
+    out: list[dict[str, object]] = []
+    for row, p in r.failed:
+        entry: dict[str, object] = {"script": row.script, "statementsDone": p.statements_done, "total": p.total}
+        if in_flight is not None and p.statements_done < p.total:
+            entry.update(statement=p.statements_done + 1, decision=in_flight,
+                         finding=f"--in-flight {in_flight}: the operator says the failed statement "
+                                 f"{'took effect' if in_flight == 'done' else 'must run again'}")
+        out.append(entry)
+    for p, statements in r.interrupted:
+        entry = {"script": p.script, "statementsDone": p.statements_done, "total": p.total,
+                 "inFlight": p.in_flight is not None}
+        if p.in_flight is not None:
+            verdict = apply.judge_in_flight(s.db, statements, p.statements_done, s.default_schema, p.script, in_flight)
+            s.db.rollback()  # catalog reads only: end the read transaction
+            if verdict.error is not None:
+                raise verdict.error
+            stmt = statements[p.statements_done]
+            entry.update(statement=p.statements_done + 1, line=stmt.line, sql=" ".join(stmt.sql.split()),
+                         decision=verdict.action, finding=verdict.finding)
+        out.append(entry)
+    return r, out
+
+
 def _check_in_flight(s: Session, p: Progress) -> list[Statement]:
     """An interrupted run's statements, after checking its applied prefix and in-flight statement."""
     statements = _check_prefix(s, _local_for_key(s, p.key, p.script), p.statements_done, p.statement_hash)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flywayx.db import timeouts
 from flywayx.db.backup import BackupInfo
 from flywayx.db.backup import backup as take_backup
 from flywayx.db.fingerprint import fingerprint
@@ -104,7 +105,9 @@ def restore(config: Config, backup_path: str, *, force: bool = False, dry_run: b
     BackupInfo.load(path)
     if not dry_run:
         _require_writable(config)
-    done = put_back(path, _url(config), config.password, force=force, dry_run=dry_run)
+    url = _url(config)
+    limits = timeouts.resolve(url.dialect, url.params, config.connect_timeout, config.socket_timeout)
+    done = put_back(path, url, config.password, force=force, dry_run=dry_run, limits=limits)
     info = done.info
     recovered = tuple(r.describe(dry_run) for r in done.recovered)
     return RestoreReport(str(path), info.dialect, info.schemas, info.finished, dry_run,

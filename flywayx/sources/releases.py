@@ -119,19 +119,24 @@ def _read_column_order(doc: Mapping[str, Any], c: _Collector) -> str:
     return str(value)
 
 
-def _read_repeatables(doc: Mapping[str, Any], names: set[str], c: _Collector) -> str | None:
-    """``[repeatables] release = "R"``: the repeatable migrations are written for release R's schema."""
+def _read_repeatables(doc: Mapping[str, Any], names: set[str], c: _Collector) -> tuple[str | None, str]:
+    """``[repeatables] release = "R"``: the repeatable migrations are written for release R's schema;
+    ``note``: what an operator should know about stopping before R (said where they are deferred)."""
     table = doc.get("repeatables", {})
     if not isinstance(table, dict):
         c.add("[repeatables] must be a table", "repeatables")
-        return None
-    for key in sorted(set(table) - {"release"}):
-        c.add(f"unknown key {key!r} in [repeatables] (known: release)", "repeatables", key)
+        return None, ""
+    for key in sorted(set(table) - {"release", "note"}):
+        c.add(f"unknown key {key!r} in [repeatables] (known: release, note)", "repeatables", key)
+    note = table.get("note", "")
+    if not isinstance(note, str):
+        c.add("[repeatables] note must be a string", "repeatables", "note")
+        note = ""
     release = table.get("release")
     if release is not None and release not in names:
         c.add(f"[repeatables] release {release!r} is not a declared release", "repeatables", "release")
-        return None
-    return release if isinstance(release, str) else None
+        return None, note
+    return (release if isinstance(release, str) else None), note
 
 
 def _read_depth(doc: Mapping[str, Any], c: _Collector) -> int:
@@ -310,6 +315,7 @@ def parse_releases(text: str, file: str = FILE_NAME) -> tuple[ReleaseGraph, list
     for line, _ in ordering:
         if line not in known_lines:
             c.add(f"[lines.ordering] names line {line!r}, which has no release", "lines", "ordering", line)
+    repeatables = _read_repeatables(doc, {r.name for r in releases}, c)
     graph = ReleaseGraph(
         releases,
         depth,
@@ -318,7 +324,8 @@ def parse_releases(text: str, file: str = FILE_NAME) -> tuple[ReleaseGraph, list
         source=file,
         ordering=ordering,
         column_order=_read_column_order(doc, c),
-        repeatables_with=_read_repeatables(doc, {r.name for r in releases}, c),
+        repeatables_with=repeatables[0],
+        repeatables_note=repeatables[1],
     )
     return graph, c.problems
 

@@ -79,6 +79,7 @@ class ScanResult:
     undo: list[Migration] = field(default_factory=list)  # Flyway Teams undo files: known, never run
     # path -> the text read for the checksum, so a run reads each file once (``kernel.statements_of``)
     texts: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    operation_errors: list[FlywayxError] = field(default_factory=list)  # only with keep_operation_errors
 
     @property
     def versioned(self) -> list[Migration]:
@@ -110,6 +111,7 @@ class _Collector:
     warnings: list[str] = field(default_factory=list)
     undo: list[Migration] = field(default_factory=list)
     unreadable: list[FoundFile] = field(default_factory=list)  # named like a migration, not a readable file
+    operation_errors: list[FlywayxError] = field(default_factory=list)  # operations files that do not parse
     take_migrations: bool = True
     take_callbacks: bool = True
     listed: set[str] = field(default_factory=set)  # every path the walk found (``script_config``)
@@ -243,7 +245,11 @@ def _add_operations(file: FoundFile, filename: str, col: _Collector) -> None:
     first = _migration(file, name, col)
     col.migrations.append(first)
     text = read_migration_text(file.path, first.encoding or col.config.encoding, col.config.detect_encoding)
-    parsed = operations.parse(text, file.script)
+    try:
+        parsed = operations.parse(text, file.script)
+    except operations.OperationError as err:
+        col.operation_errors.append(err)
+        return
     if not operations.has_contract(parsed):
         return
     assert first.version is not None
@@ -322,11 +328,13 @@ def _collect(locations: Sequence[str], col: _Collector) -> None:
 
 
 def scan(config: Config, placeholders: Mapping[str, str] | None = None, *,
-         releases: Sequence[Version] = ()) -> ScanResult:
+         releases: Sequence[Version] = (), keep_operation_errors: bool = False) -> ScanResult:
     """Resolve every migration and callback in ``config.locations`` (see the module docstring).
 
     ``releases`` are the declared release versions, used only to resolve compact alias names
-    (``V_410_B.sql``). Raises typed errors only.
+    (``V_410_B.sql``). Raises typed errors only: an operations file that does not parse raises its
+    first problem, unless ``keep_operation_errors`` (``flywayx lint``, which reports them all) keeps
+    them in ``ScanResult.operation_errors``.
     """
     col = _Collector(config, NamingConfig.from_config(config), placeholders or {}, releases)
     separate = bool(config.callback_locations)
@@ -337,8 +345,11 @@ def scan(config: Config, placeholders: Mapping[str, str] | None = None, *,
         _collect(config.callback_locations, col)
     _unreadable_problems(col)
     _naming_problems(col)
+    if col.operation_errors and not keep_operation_errors:
+        raise col.operation_errors[0]
     migrations = sorted(col.migrations, key=resolved_order)
     check_duplicates(migrations)
     undo = sorted(col.undo, key=resolved_order)
     check_duplicates(undo)
-    return ScanResult(migrations, order_callbacks(col.callbacks), col.invalid, col.warnings, undo, col.texts)
+    return ScanResult(migrations, order_callbacks(col.callbacks), col.invalid, col.warnings, undo, col.texts,
+                      col.operation_errors)

@@ -15,7 +15,8 @@ import pytest
 
 from flywayx_cloudstack.project import CLOUDSTACK_OVERRIDES, import_acs
 from tests.acs_e2e.java_fixture import write_source_tree
-from tests.conftest import MARIADB_URL, corpus_or_skip
+from tests.conftest import corpus_or_skip
+from tests.databases import MARIADB_URL
 
 LOCK = Path(tempfile.gettempdir()) / "flywayx-acs-cloud-schemas.lock"
 

@@ -21,7 +21,6 @@ from flywayx_cloudstack.checker import version_key
 from tests.acs_e2e.cloudstack_path import SCHEMAS, install
 from tests.acs_e2e.conftest import CloudPair
 from tests.acs_e2e.java_fixture import SQL_MODE
-from tests.contract.conftest import flywayx  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.acs]
 
@@ -103,14 +102,15 @@ def _fresh_volumes(reference: SchemaFingerprint) -> list[str]:
     """CloudStack's own order with last_id where 4.19.2.0 puts it: just before delete_protection."""
     cols = [c for c in _volumes(reference) if c != "last_id"]
     at = cols.index("delete_protection")
-    return cols[:at] + ["last_id"] + cols[at:]
+    return [*cols[:at], "last_id", *cols[at:]]
 
 
 def _routine_modes(pair: CloudPair) -> list[str]:
     conn: Any = pair.connect()
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT SQL_MODE FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN ('cloud', 'cloud_usage')")
+            cur.execute("SELECT SQL_MODE FROM information_schema.ROUTINES"
+                        " WHERE ROUTINE_SCHEMA IN ('cloud', 'cloud_usage')")
             return [str(r[0]) for r in cur.fetchall()]
     finally:
         conn.close()
@@ -123,29 +123,38 @@ def _views_at_latest(reference: SchemaFingerprint) -> int:
 _REFERENCE: dict[str, SchemaFingerprint] = {}
 
 
-def _reference(pair: CloudPair, source: Path, project: Path) -> SchemaFingerprint:
-    """CloudStack's own path to LATEST, fingerprinted once per worker (the caller holds the lock)."""
-    if LATEST not in _REFERENCE:
+def _reference(pair: CloudPair, source: Path, project: Path, release: str = LATEST) -> SchemaFingerprint:
+    """A fresh install of ``release`` by CloudStack's own path, fingerprinted once per worker (the
+    caller holds the lock). The tree's views only for its own release: an older release shipped its
+    own views/, which the corpus does not hold, and its scripts' views are what it has here."""
+    if release not in _REFERENCE:
         pair.drop()
-        _cloudstack(pair, source, project, LATEST)
-        _REFERENCE[LATEST] = _print(pair)
-        assert len(_REFERENCE[LATEST].schemas[0].tables) > 300  # the whole chain ran, not an empty schema
+        _cloudstack(pair, source, project, release, views=release == LATEST)
+        _REFERENCE[release] = _print(pair)
+        assert len(_REFERENCE[release].schemas[0].tables) > 250  # the whole chain ran, not an empty schema
     pair.drop()
-    return _REFERENCE[LATEST]
+    return _REFERENCE[release]
 
 
 @needs_client
 def test_fresh_install_matches_cloudstacks_own_path(acs_tree: tuple[Path, Path], cloud_pair: CloudPair,
-                                                     flywayx: Any) -> None:  # noqa: F811
+                                                     flywayx: Any) -> None:
     source, project = acs_tree
+    # fresh installs of each stop, by CloudStack's own path (4.18.1.0: the last release whose
+    # scripts still create the views; 4.21.0.0: after CloudStack moved them into views/)
+    stops = {r: _reference(cloud_pair, source, project, r) for r in ("4.18.1.0", "4.21.0.0")}
     reference = _reference(cloud_pair, source, project)
-    # staged, as operators upgrade: the tree's views wait for its own release
+    # staged, as operators upgrade: the tree's views wait for its own release, and each stop has
+    # the views (tables, routines ...) a fresh install of that release has, no more, no fewer
     staged = _fx(flywayx, cloud_pair, project, "migrate", "--to", "4.18.1.0")
     assert "R__" not in staged.out and _views(cloud_pair) < _views_at_latest(reference)
+    assert "  from an empty database to 4.18.1.0: " in staged.out and ", 35 deferred" in staged.out
+    _same(stops["4.18.1.0"], _print(cloud_pair))
     assert _management_server_release(cloud_pair) == "4.18.1.0"
     plan = _fx(flywayx, cloud_pair, project, "plan", "--to", "4.21.0.0")
     assert "Deferred (35): repeatable migrations are written for release 4.22.0.0" in plan.out
     _fx(flywayx, cloud_pair, project, "migrate", "--to", "4.21.0.0")
+    _same(stops["4.21.0.0"], _print(cloud_pair))
     assert _management_server_release(cloud_pair) == "4.21.0.0"
     result = _fx(flywayx, cloud_pair, project, "migrate", "--to", LATEST)
     assert "Successfully applied" in result.out
@@ -169,11 +178,25 @@ def _noop_row(pair: CloudPair, version: str) -> None:
         conn.close()
 
 
+# Where adoption takes a different road: a maintenance release shipped after the next major (4.5.3,
+# 4.9.3.0), the first release after one (4.10.0.0), releases around the 4.19.2.0 maintenance release
+# (4.19.1.0, 4.20.0.0), and versions CloudStack's hierarchy has no node for (the row of a release
+# without database changes on top of the node CloudStack falls back to): 4.20.2.0 and 4.18.2.0 take
+# the closest lower node, 4.8.2 the padding quirk (node 4.8.2.0 compares equal, so not below, and
+# equals() misses it: CloudStack starts at 4.8.1). 4.19.3.0 is left out: it falls back to 4.19.1.0
+# like 4.20.2.0 to 4.20.1.0, and the path from 4.19.1.0 is the case above (the choice of node is
+# tests/unit/test_acs_adoption_start.py's). The 4.8.2 and one 4.20.0.0 case upgrade with a plain `migrate`
+# (Flyway's order over the contract), the others with `migrate --to`.
+ADOPTIONS = [("4.5.3", None, True), ("4.9.3.0", None, True), ("4.10.0.0", None, True), ("4.19.1.0", None, True),
+             ("4.20.0.0", None, True), ("4.20.1.0", "4.20.2.0", True), ("4.18.1.0", "4.18.2.0", True),
+             ("4.8.1", "4.8.2", False), ("4.20.0.0", None, False)]
+
+
 @needs_client
-@pytest.mark.parametrize(("adopted", "noop"), [("4.5.3", None), ("4.9.3.0", None), ("4.10.0.0", None),
-                                               ("4.19.1.0", None), ("4.20.0.0", None), ("4.20.1.0", "4.20.2.0")])
+@pytest.mark.parametrize(("adopted", "noop", "to"), ADOPTIONS,
+                         ids=[(a[1] or a[0]) + ("" if a[2] else "-plain") for a in ADOPTIONS])
 def test_adoption_then_upgrade_matches_cloudstack(acs_tree: tuple[Path, Path], cloud_pair: CloudPair,
-                                                  flywayx: Any, adopted: str, noop: str | None) -> None:  # noqa: F811
+                                                  flywayx: Any, adopted: str, noop: str | None, to: bool) -> None:
     source, project = acs_tree
     reference = _reference(cloud_pair, source, project)
     _cloudstack(cloud_pair, source, project, adopted, views=False)
@@ -183,18 +206,22 @@ def test_adoption_then_upgrade_matches_cloudstack(acs_tree: tuple[Path, Path], c
     result = _fx(flywayx, cloud_pair, project, "baseline", "--acs")
     assert adopted in result.out
     if noop is not None:
-        assert f"cloud.version says {noop}, which has no node" in result.out
+        assert f"cloud.version says {noop}" in result.out and f"adopting release {adopted}" in result.out
     _fx(flywayx, cloud_pair, project, "validate")
     same = _fx(flywayx, cloud_pair, project, "migrate", "--to", adopted)
     assert "is up to date. No migration necessary." in same.out, same.out
     plan = _fx(flywayx, cloud_pair, project, "plan", "--to", LATEST)
     assert f"V{adopted}." not in plan.out  # the adopted release's own steps are not planned again
     assert "B4.0.0" not in plan.out.split("step(s)")[1]
-    _fx(flywayx, cloud_pair, project, "migrate", "--to", LATEST)
+    upgrade = _fx(flywayx, cloud_pair, project, "migrate", *(("--to", LATEST) if to else ()))
+    assert f'to version "{adopted}.' not in upgrade.out and "Successfully applied" in upgrade.out  # nothing re-run
     final = _print(cloud_pair)
     _same(reference, final)
-    if version_key(adopted) < version_key("4.20.1.0"):  # from before 4.19.2.0: the fresh install's order,
-        assert _volumes(final) == _fresh_volumes(reference)  # 4.19.2.0's late last_id placed AFTER
+    # from before 4.19.2.0 with --to: the fresh install's order, 4.19.2.0's late last_id placed AFTER. A plain
+    # migrate from 4.20.0.0 skips 4.19.2.0 (Flyway's order: below the database's version) and gets last_id
+    # from 4.20.1.0's script, as CloudStack's own path does, so main's order.
+    if to and version_key(adopted) < version_key("4.20.1.0"):
+        assert _volumes(final) == _fresh_volumes(reference)
     assert _management_server_release(cloud_pair) == LATEST
     _fx(flywayx, cloud_pair, project, "validate")  # issue 13: it failed after every adoption + upgrade
     again = _fx(flywayx, cloud_pair, project, "migrate")
@@ -206,7 +233,7 @@ def test_adoption_then_upgrade_matches_cloudstack(acs_tree: tuple[Path, Path], c
 
 @needs_client
 def test_adoption_at_the_trees_own_release_leaves_nothing_to_run(acs_tree: tuple[Path, Path], cloud_pair: CloudPair,
-                                                                flywayx: Any) -> None:  # noqa: F811
+                                                                flywayx: Any) -> None:
     """CloudStack brought the database to the tree's release and created its views: after adoption,
     validate passes and a plain migrate runs nothing, the views included."""
     source, project = acs_tree
@@ -221,7 +248,7 @@ def test_adoption_at_the_trees_own_release_leaves_nothing_to_run(acs_tree: tuple
 
 
 def test_adoption_refuses_an_unfinished_upgrade(acs_tree: tuple[Path, Path], mariadb: Any,
-                                                flywayx: Any) -> None:  # noqa: F811
+                                                flywayx: Any) -> None:
     _, project = acs_tree
     conn = mariadb.connect()
     with conn.cursor() as cur:
@@ -238,7 +265,7 @@ def test_adoption_refuses_an_unfinished_upgrade(acs_tree: tuple[Path, Path], mar
 
 
 def test_adoption_baselines_at_the_newest_complete_release(acs_tree: tuple[Path, Path], mariadb: Any,
-                                                            flywayx: Any) -> None:  # noqa: F811
+                                                            flywayx: Any) -> None:
     _, project = acs_tree
     conn = mariadb.connect()
     with conn.cursor() as cur:

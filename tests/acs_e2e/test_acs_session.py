@@ -13,7 +13,6 @@ import pytest
 
 from tests.acs_e2e.conftest import CloudPair
 from tests.acs_e2e.java_fixture import SQL_MODE
-from tests.contract.conftest import flywayx  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.acs]
 
@@ -42,7 +41,7 @@ def _server_default_mode(pair: CloudPair) -> str:
 
 
 def test_procedures_are_stored_with_cloudstacks_sql_mode(acs_tree: tuple[Path, Path], cloud_pair: CloudPair,
-                                                         flywayx: Any) -> None:  # noqa: F811
+                                                         flywayx: Any) -> None:
     _, project = acs_tree
     result = flywayx("--url", cloud_pair.url, "--working-directory", str(project), "migrate", "--to", "4.0.0")
     assert result.code == 0, result.out + result.err
@@ -53,7 +52,7 @@ def test_procedures_are_stored_with_cloudstacks_sql_mode(acs_tree: tuple[Path, P
 
 
 def test_the_operators_db_properties_wins(acs_tree: tuple[Path, Path], cloud_pair: CloudPair, flywayx: Any,
-                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _, project = acs_tree
     (tmp_path / "db.properties").write_text(
         "# /etc/cloudstack/management/db.properties of an operator\n"
@@ -66,7 +65,7 @@ def test_the_operators_db_properties_wins(acs_tree: tuple[Path, Path], cloud_pai
 
 
 def test_an_explicit_init_sql_is_left_alone(acs_tree: tuple[Path, Path], cloud_pair: CloudPair, flywayx: Any,
-                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _, project = acs_tree
     monkeypatch.setenv("CLOUDSTACK_CONF_DIR", str(tmp_path / "absent"))  # would fail if it were read
     result = flywayx("--url", cloud_pair.url, "--working-directory", str(project),
@@ -76,7 +75,7 @@ def test_an_explicit_init_sql_is_left_alone(acs_tree: tuple[Path, Path], cloud_p
 
 
 def test_an_unreadable_conf_dir_is_one_error_line(acs_tree: tuple[Path, Path], flywayx: Any, tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     _, project = acs_tree
     monkeypatch.setenv("CLOUDSTACK_CONF_DIR", str(tmp_path / "nowhere"))
     result = flywayx("--url", "mysql://nobody@127.0.0.1:1/", "--working-directory", str(project), "info")

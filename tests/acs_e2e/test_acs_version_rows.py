@@ -24,7 +24,6 @@ from flywayx_cloudstack.adopt import VersionRow, current_release
 from flywayx_cloudstack.checker import upgrade_path, version_key
 from flywayx_cloudstack.project import read_tree
 from tests.acs_e2e.conftest import CloudPair
-from tests.contract.conftest import flywayx  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.acs]
 
@@ -128,7 +127,7 @@ def walk_schema(cloud_pair: CloudPair) -> Any:
 
 @pytest.mark.parametrize("stages", [(LATEST,), ("4.20.0.0", LATEST)], ids=["straight", "via-4.20.0.0"])
 def test_every_state_of_every_path_leads_cloudstack_right(acs_tree: tuple[Path, Path], walk_schema: CloudPair,
-                                                          flywayx: Any, tmp_path: Path,  # noqa: F811
+                                                          flywayx: Any, tmp_path: Path,
                                                           stages: tuple[str, ...]) -> None:
     source, project = acs_tree
     walked = _walk_project(project, tmp_path)
@@ -145,7 +144,7 @@ def test_every_state_of_every_path_leads_cloudstack_right(acs_tree: tuple[Path, 
 
 
 def test_a_failure_after_a_late_maintenance_release_leaves_the_newer_row(
-        acs_tree: tuple[Path, Path], cloud_pair: CloudPair, flywayx: Any, tmp_path: Path) -> None:  # noqa: F811
+        acs_tree: tuple[Path, Path], cloud_pair: CloudPair, flywayx: Any, tmp_path: Path) -> None:
     """The issue's case: from 4.20.0.0, 4.19.2.0 arrives late, then 4.20.1.0's step fails."""
     _, project = acs_tree
     copy = tmp_path / "project"

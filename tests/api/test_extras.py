@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from flywayx.cli.progress import ProgressBar, render_bar
+from flywayx.config.keys import BY_KEY, COMMAND_LINE_OPTIONS, COMMAND_OPTIONS, option_name
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -33,6 +34,26 @@ def test_completion_completes_commands_and_options() -> None:
     env.update(COMP_WORDS="flywayx migrate --pha", COMP_CWORD="2")
     out = subprocess.run([str(flywayx)], env=env, capture_output=True, text=True, check=True).stdout
     assert "plain,--phase" in out.splitlines()
+
+
+@pytest.mark.parametrize("command", sorted(COMMAND_OPTIONS))
+def test_completion_offers_every_option_of_the_key_table(command: str) -> None:
+    """The options completion offers after ``flywayx COMMAND --`` are the key table's: those every command
+    takes (COMMAND_LINE_OPTIONS) and the command's own (COMMAND_OPTIONS), ``--no-x`` for a switch."""
+    from click.shell_completion import ShellComplete
+
+    from flywayx.cli import commands
+    from flywayx.cli.app import cli
+    from flywayx.cli.extras import COMPLETE_VAR
+
+    assert commands.migrate.name == "migrate"  # importing the module registered the commands on ``cli``
+    offered = {c.value for c in ShellComplete(cli, {}, "flywayx", COMPLETE_VAR).get_completions([command], "--")}
+    expected = {option_name(key) for key, _ in COMMAND_LINE_OPTIONS}
+    for option in COMMAND_OPTIONS[command]:
+        expected.add(option_name(option.key))
+        if BY_KEY[option.key].kind == "bool" and option.switch:
+            expected.add("--no-" + option_name(option.key)[2:])
+    assert expected <= offered, sorted(expected - offered)
 
 
 def test_unknown_shell_is_a_usage_error() -> None:

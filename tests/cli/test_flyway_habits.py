@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CliResult, MariaScratch
+from tests.conftest import CliResult
+from tests.databases import ScratchDb, requires
 
 FLYWAYX = str(Path(sys.executable).parent / "flywayx")
 Fx = Callable[..., CliResult]
@@ -108,7 +109,7 @@ def test_verbose_adds_each_migrations_execution_time(tmp_path: Path) -> None:
                         r"\(execution time \d\d:\d\d\.\d{3}s, 2 statements\)", timed[1])
 
 
-def test_mariadb_schema_is_quoted_as_flyway_quotes_it(tmp_path: Path, mariadb: MariaScratch) -> None:
+def test_mariadb_schema_is_quoted_as_flyway_quotes_it(tmp_path: Path, mariadb: ScratchDb) -> None:
     sql = project(tmp_path, 1)
     done = flywayx("migrate", "--url", mariadb.url, "--locations", str(sql))
     assert done.returncode == 0, done.stderr
@@ -324,7 +325,8 @@ def test_graph_to_marks_the_target_and_explains_every_symbol(tmp_path: Path, fx:
     assert reached[1] == "  * 1.0  <- target, already reached"
 
 
-def test_migrate_backup_says_where_the_dump_went(tmp_path: Path, mariadb: MariaScratch) -> None:
+@requires("backup_client")
+def test_migrate_backup_says_where_the_dump_went(tmp_path: Path, mariadb: ScratchDb) -> None:
     sql = project(tmp_path, 1)
     backups = tmp_path / "backups"
     done = flywayx("migrate", "--url", mariadb.url, "--locations", str(sql), "--backup", str(backups))
@@ -342,7 +344,7 @@ def test_migrate_backup_says_where_the_dump_went(tmp_path: Path, mariadb: MariaS
 
 
 @pytest.mark.parametrize("user", ["root", "nobody_fx_i16"])
-def test_a_wrong_password_gets_an_authentication_hint(user: str, mariadb: MariaScratch, tmp_path: Path) -> None:
+def test_a_wrong_password_gets_an_authentication_hint(user: str, mariadb: ScratchDb, tmp_path: Path) -> None:
     url = f"mysql://{user}:surely-wrong@{mariadb.host}:{mariadb.port}/{mariadb.name}"
     done = flywayx("info", "--url", url, "--locations", str(project(tmp_path, 1)))
     assert done.returncode == 1

@@ -20,6 +20,8 @@ NODES=(1 2 3)
 RUN_USER=mysql
 id "$RUN_USER" >/dev/null 2>&1 || RUN_USER=root
 
+# shellcheck source=servers.sh
+. "$(dirname "$0")/servers.sh"
 die() { echo "galera.sh: ERROR: $*" >&2; exit 1; }
 node_dir() { echo "$BASE/node$1"; }
 port() { echo "331$1"; }
@@ -42,26 +44,8 @@ ensure_installed() {
 }
 
 write_config() { # node
-  local n=$1 d; d=$(node_dir "$n")
-  mkdir -p "$d/data" "$d/tmp"
-  cat >"$d/my.cnf" <<CNF
-[mysqld]
-user=$RUN_USER
-datadir=$d/data
-tmpdir=$d/tmp
-socket=$d/mysqld.sock
-pid-file=$d/mysqld.pid
-log-error=$d/error.log
-port=$(port "$n")
-bind-address=127.0.0.1
-skip-name-resolve
-character-set-server=utf8mb4
-collation-server=utf8mb4_general_ci
-performance_schema=OFF
-innodb_buffer_pool_size=32M
-innodb_log_file_size=16M
-max_connections=100
-binlog_format=ROW
+  local n=$1
+  mariadb_cnf "$(node_dir "$n")" "$RUN_USER" "$(port "$n")" 32M 100 "binlog_format=ROW
 default_storage_engine=InnoDB
 innodb_autoinc_lock_mode=2
 wsrep_on=ON
@@ -71,22 +55,15 @@ wsrep_cluster_address=gcomm://127.0.0.1:4571,127.0.0.1:4572,127.0.0.1:4573
 wsrep_node_name=node$n
 wsrep_node_address=127.0.0.1:457$n
 wsrep_node_incoming_address=127.0.0.1:$(port "$n")
-wsrep_provider_options="gmcast.listen_addr=tcp://127.0.0.1:457$n;ist.recv_addr=127.0.0.1:458$n;gcache.size=32M;evs.suspect_timeout=PT3S;evs.inactive_timeout=PT6S;evs.install_timeout=PT5S"
+wsrep_provider_options=\"gmcast.listen_addr=tcp://127.0.0.1:457$n;ist.recv_addr=127.0.0.1:458$n;gcache.size=32M;evs.suspect_timeout=PT3S;evs.inactive_timeout=PT6S;evs.install_timeout=PT5S\"
 wsrep_sst_method=rsync
 wsrep_sst_receive_address=127.0.0.1:459$n
-wsrep_slave_threads=2
-CNF
-  chown -R "$RUN_USER" "$d"
+wsrep_slave_threads=2"
 }
 
 pid_of() { # node -> pid of a live mariadbd, or nothing
   # mysqld.pid is written by mariadbd only once a state transfer is done; launch.pid as soon as it starts
-  local f p
-  for f in "$(node_dir "$1")/mysqld.pid" "$(node_dir "$1")/launch.pid"; do
-    [ -s "$f" ] || continue
-    p=$(cat "$f")
-    if kill -0 "$p" 2>/dev/null && grep -q mariadbd "/proc/$p/cmdline" 2>/dev/null; then echo "$p"; return 0; fi
-  done
+  live_pid mariadbd "$(node_dir "$1")/mysqld.pid" "$(node_dir "$1")/launch.pid"
 }
 
 sql() { # node, statement
@@ -137,12 +114,7 @@ start_node() { # node
 }
 
 stop_node() { # node
-  local n=$1 p i; p=$(pid_of "$n")
-  [ -n "$p" ] || return 0
-  kill -TERM "$p" 2>/dev/null || true
-  for i in $(seq 1 300); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.1; done
-  echo "galera.sh: node $n did not stop in 30 s, killing it" >&2
-  kill -KILL "$p" 2>/dev/null || true
+  stop_pid "$(pid_of "$1")" TERM "galera.sh: node $1"
 }
 
 status() {
@@ -155,10 +127,7 @@ status() {
   return $rc
 }
 
-# one invocation at a time (test workers may call start together)
-mkdir -p "$(dirname "$BASE")"
-exec 9>"$BASE.lock"
-flock -w 600 9 || die "another $(basename "$0") has held $BASE.lock for 10 minutes"
+one_at_a_time "$BASE"
 
 case "${1:-}" in
   start)

@@ -18,42 +18,19 @@ PGBIN="${FLYWAYX_PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V 
 MY_USER=mysql; id "$MY_USER" >/dev/null 2>&1 || MY_USER=root
 PG_USER=postgres
 
+# shellcheck source=servers.sh
+. "$(dirname "$0")/servers.sh"
 die() { echo "replicas.sh: ERROR: $*" >&2; exit 1; }
 my() { mariadb -uroot -h127.0.0.1 -P"$1" --connect-timeout=2 -N -B -e "$2"; }
 
 # --- MariaDB ---------------------------------------------------------------------------------------
 
-my_cnf() { # name port extra-lines
-  local d="$BASE/$1"; mkdir -p "$d/data" "$d/tmp"
-  cat >"$d/my.cnf" <<CNF
-[mysqld]
-user=$MY_USER
-datadir=$d/data
-tmpdir=$d/tmp
-socket=$d/mysqld.sock
-pid-file=$d/mysqld.pid
-log-error=$d/error.log
-port=$2
-bind-address=127.0.0.1
-skip-name-resolve
-character-set-server=utf8mb4
-collation-server=utf8mb4_general_ci
-performance_schema=OFF
-innodb_buffer_pool_size=16M
-innodb_log_file_size=16M
-max_connections=60
-$3
-CNF
-  chown -R "$MY_USER" "$d"
-}
-
-my_pid() { local f="$BASE/$1/mysqld.pid"; [ -s "$f" ] || return 0; local p; p=$(cat "$f")
-  if kill -0 "$p" 2>/dev/null && grep -q mariadbd "/proc/$p/cmdline" 2>/dev/null; then echo "$p"; fi; }
+my_pid() { live_pid mariadbd "$BASE/$1/mysqld.pid"; }
 
 my_start() { # name port extra
   local d="$BASE/$1"
   [ -n "$(my_pid "$1")" ] && return 0
-  my_cnf "$1" "$2" "$3"
+  mariadb_cnf "$d" "$MY_USER" "$2" 16M 60 "$3"
   if [ ! -d "$d/data/mysql" ]; then
     mariadb-install-db --defaults-file="$d/my.cnf" --auth-root-authentication-method=normal --skip-test-db \
       >"$d/install.log" 2>&1 || die "mariadb-install-db for $1 failed; hint: see $d/install.log"
@@ -84,8 +61,7 @@ MASTER_PASSWORD='', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1; START SLA
 
 # --- PostgreSQL ------------------------------------------------------------------------------------
 
-pg_pid() { local f="$BASE/$1/postmaster.pid"; [ -s "$f" ] || return 0; local p; p=$(head -n1 "$f")
-  if kill -0 "$p" 2>/dev/null && grep -q postgres "/proc/$p/cmdline" 2>/dev/null; then echo "$p"; fi; }
+pg_pid() { live_pid postgres "$BASE/$1/postmaster.pid"; }
 
 as_pg() { if [ "$(id -un)" = "$PG_USER" ]; then "$@"; else runuser -u "$PG_USER" -- "$@"; fi; }
 
@@ -117,13 +93,6 @@ start_postgres() {
     || die "the server on 5442 is not in recovery; hint: see $BASE/pgstandby.log"
 }
 
-stop_pid() { # pid signal
-  [ -n "$1" ] || return 0
-  kill "-$2" "$1" 2>/dev/null || true
-  local i; for i in $(seq 1 300); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$1" 2>/dev/null || true
-}
-
 stop_all() {
   stop_pid "$(pg_pid pgstandby)" INT; stop_pid "$(pg_pid pgprimary)" INT
   local n; for n in readonly replica primary; do stop_pid "$(my_pid "$n")" TERM; done
@@ -140,10 +109,7 @@ status() {
   return $rc
 }
 
-# one invocation at a time (test workers may call start together)
-mkdir -p "$(dirname "$BASE")"
-exec 9>"$BASE.lock"
-flock -w 600 9 || die "another $(basename "$0") has held $BASE.lock for 10 minutes"
+one_at_a_time "$BASE"
 
 case "${1:-}" in
   start) mkdir -p "$BASE"; start_mariadb; start_postgres; status ;;

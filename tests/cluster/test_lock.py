@@ -125,3 +125,30 @@ def test_info_after_a_killed_runner_writes_nothing(galera: Galera, galera_db: st
     info = harness.run("--url", galera.url(3, galera_db), "--locations", str(loc), "info", extra_env=TTL)
     assert info.code == 0, info.text
     assert galera.sql(1, f"SHOW TABLES FROM `{galera_db}` LIKE 'flywayx_lock'") == []  # not created
+
+
+def test_first_runs_through_three_nodes_on_a_missing_database_create_it_once(galera: Galera, tmp_path: Path) -> None:
+    """The database does not exist yet: the runners race to create it. Each migration once, every runner
+    exits 0, and exactly one ``<< Flyway Schema Creation >>`` row at rank 0 (written by whichever runner
+    first holds the cluster lock and finds the creation mark, not necessarily the one whose CREATE won)."""
+    import uuid
+
+    count = 6
+    name = "i20c_" + uuid.uuid4().hex[:8]
+    loc = write_project(tmp_path / "sql", count)
+    try:
+        runners = [_spawn(galera.url(node, ""), loc, f"-schemas={name}") for node in (1, 2, 3, 1, 2, 3)]
+        outputs = [(r.wait(timeout=240), *r.communicate()) for r in runners]
+        for code, out, err in outputs:
+            assert code == 0, out + err
+        history = galera.sql(2, "SELECT installed_rank, version, type FROM flyway_schema_history "
+                                "ORDER BY installed_rank", name)
+        assert history[0] == ["0", "NULL", "SCHEMA"], history
+        assert [r[1] for r in history[1:]] == [str(v) for v in range(1, count + 1)], history
+        assert galera.sql(3, f"SELECT SCHEMA_COMMENT FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '{name}'"
+                          ) == [[""]]  # the creation mark is gone once the row is written
+        for node in (1, 2, 3):
+            rows = galera.sql(node, "SELECT v, COUNT(*) FROM applied GROUP BY v ORDER BY v", name)
+            assert rows == [[str(v), "1"] for v in range(2, count + 1)], f"node {node}: {rows}"
+    finally:
+        galera.sql(1, f"DROP DATABASE IF EXISTS `{name}`")

@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .conftest import Target
+from tests.databases import ScratchDb
 
 
-def snapshot(t: Target) -> dict[str, Any]:
+def snapshot(t: ScratchDb) -> dict[str, Any]:
     if t.dialect == "sqlite":
         path = Path(t.url.removeprefix("sqlite:///"))
         files = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in path.parent.glob(path.name + "*"))
@@ -31,13 +31,13 @@ def snapshot(t: Target) -> dict[str, Any]:
     return out
 
 
-def _q(t: Target, name: str) -> str:
+def _q(t: ScratchDb, name: str) -> str:
     if t.dialect == "mariadb":
         return f"`{t.schema}`.`{name}`"
     return f'"{t.schema}"."{name}"' if t.dialect == "postgresql" else f'"{name}"'
 
 
-def _catalog(t: Target) -> list[tuple[Any, ...]]:
+def _catalog(t: ScratchDb) -> list[tuple[Any, ...]]:
     """(kind, name, detail...) for every object, sorted: tables, columns, indexes, views, routines."""
     if t.dialect == "sqlite":
         return sorted(t.query("SELECT type, name, tbl_name, sql FROM sqlite_master"), key=repr)

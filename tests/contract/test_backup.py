@@ -27,6 +27,7 @@ from flywayx.db.restore import restore
 from flywayx.errors import ConnectionFailed, FlywayxError, ToolMissing
 from flywayx.model.config import DatabaseUrl
 from flywayx.model.fingerprint import diff
+from tests.databases import requires
 
 # Small schemas with one of each kind of object the dumps must carry (self-contained on purpose:
 # test modules do not import each other).
@@ -108,6 +109,7 @@ def assert_manifest(info: BackupInfo, schemas: tuple[str, ...], digest: str) -> 
 
 
 @pytest.mark.mariadb
+@requires("backup_client")
 def test_mariadb_backup_damage_restore_gives_back_the_schema_and_rows(mariadb: Any, tmp_path: Path) -> None:
     with closing(mariadb.connect()) as conn:
         run_all(conn, [*MARIADB_DDL, "INSERT INTO account (name) VALUES ('a'), ('b')",
@@ -128,6 +130,7 @@ def test_mariadb_backup_damage_restore_gives_back_the_schema_and_rows(mariadb: A
 
 
 @pytest.mark.postgres
+@requires("backup_client")
 def test_postgres_backup_damage_restore_gives_back_the_schema_and_rows(postgres: Any, tmp_path: Path) -> None:
     with closing(postgres.connect()) as conn:
         run_all(conn, [*POSTGRES_DDL, "CREATE SCHEMA audit", "CREATE TABLE audit.log (id int PRIMARY KEY)",

@@ -18,8 +18,9 @@ from flywayx.model.patterns import parse_patterns
 from flywayx.plan.info import compute_info
 from flywayx.plan.validate import validate_info
 from flywayx.sources.scan import scan
+from tests.conftest import CliResult as Result
+from tests.databases import ScratchDb
 
-from .conftest import Result, Target
 from .snapshot import snapshot
 
 RELEASES = """[lines]
@@ -52,18 +53,18 @@ def _project(tmp_path: Path) -> Path:
     return loc
 
 
-def _args(t: Target, loc: Path) -> list[str]:
+def _args(t: ScratchDb, loc: Path) -> list[str]:
     return ["--url", t.url, "--locations", f"filesystem:{loc}"]
 
 
-def _rows(t: Target) -> list[HistoryRow]:
+def _rows(t: ScratchDb) -> list[HistoryRow]:
     got = t.query("SELECT installed_rank, version, description, type, script, checksum, installed_by, "
                   "execution_time, success FROM flyway_schema_history ORDER BY installed_rank")
     return [HistoryRow(int(r[0]), Version.parse(str(r[1])) if r[1] is not None else None, r[2], r[3], r[4],
                        int(r[5]) if r[5] is not None else None, r[6], int(r[7]), bool(r[8])) for r in got]
 
 
-def flyway_reads(t: Target, loc: Path) -> tuple[dict[str, str], list[str]]:
+def flyway_reads(t: ScratchDb, loc: Path) -> tuple[dict[str, str], list[str]]:
     """Flyway's states and validation errors for the stored rows, outOfOrder=false,
     ignoreMigrationPatterns=*:ignored,*:pending,*:future (docs/moving-from-flyway.md: a database at a
     release other than the newest has migrations of other lines below it and releases above it)."""
@@ -83,7 +84,7 @@ def _recorded(r: Result) -> list[tuple[str, str, str]]:
     return [(m["version"], m["recordedAs"], m["satisfiedBy"]) for m in r.json()["recorded"]]
 
 
-def assert_contract(t: Target, loc: Path, flywayx: Callable[..., Result], closure: list[str]) -> None:
+def assert_contract(t: ScratchDb, loc: Path, flywayx: Callable[..., Result], closure: list[str]) -> None:
     """The contract for a database whose reached releases' closure is ``closure``."""
     versions = [str(r.version) for r in _rows(t) if r.version is not None and r.type != "DELETE"]
     assert sorted(v for v in versions if v in closure) == sorted(closure)  # each exactly once
@@ -98,135 +99,135 @@ def assert_contract(t: Target, loc: Path, flywayx: Callable[..., Result], closur
     assert not set(_executed(again)) & set(closure)
 
 
-def test_an_equivalent_skipped_by_migrate_to_is_recorded(target: Target, tmp_path: Path,
+def test_an_equivalent_skipped_by_migrate_to_is_recorded(database: ScratchDb, tmp_path: Path,
                                                           flywayx: Callable[..., Result]) -> None:
     loc = _project(tmp_path)
-    assert _executed(flywayx(*_args(target, loc), "migrate", "--to", "1.0.1", "--output-type", "json")) == \
+    assert _executed(flywayx(*_args(database, loc), "migrate", "--to", "1.0.1", "--output-type", "json")) == \
         ["1.0.0.1", "1.0.1.1"]
-    done = flywayx(*_args(target, loc), "migrate", "--to", "1.1.0", "--output-type", "json")
+    done = flywayx(*_args(database, loc), "migrate", "--to", "1.1.0", "--output-type", "json")
     assert _executed(done) == ["1.1.0.1"]
     assert _recorded(done) == [("1.1.0.2", "equivalent", "1.0.1.1")]
-    row = next(r for r in _rows(target) if str(r.version) == "1.1.0.2")
+    row = next(r for r in _rows(database) if str(r.version) == "1.1.0.2")
     assert (row.type, row.description, row.script, row.success) == ("SQL", "c again", "V1.1.0.2__c_again.sql", True)
-    assert_contract(target, loc, flywayx, ["1.0.0.1", "1.0.1.1", "1.1.0.1", "1.1.0.2"])
+    assert_contract(database, loc, flywayx, ["1.0.0.1", "1.0.1.1", "1.1.0.1", "1.1.0.2"])
     # validate's old hint, -outOfOrder=true: nothing of the database runs again (no duplicate column)
-    late = flywayx(*_args(target, loc), "migrate", "--out-of-order", "--output-type", "json")
+    late = flywayx(*_args(database, loc), "migrate", "--out-of-order", "--output-type", "json")
     assert _executed(late) == []
 
 
-def test_baseline_release_adopts_the_whole_closure(target: Target, tmp_path: Path,
+def test_baseline_release_adopts_the_whole_closure(database: ScratchDb, tmp_path: Path,
                                                    flywayx: Callable[..., Result]) -> None:
     loc = _project(tmp_path)
-    target.execute("CREATE TABLE t (id INT, c INT)")
-    target.execute("CREATE TABLE u (id INT)")
-    before = snapshot(target)
-    shown = flywayx(*_args(target, loc), "baseline", "--release", "1.1.0", "--dry-run", "--output-type", "json")
+    database.execute("CREATE TABLE t (id INT, c INT)")
+    database.execute("CREATE TABLE u (id INT)")
+    before = snapshot(database)
+    shown = flywayx(*_args(database, loc), "baseline", "--release", "1.1.0", "--dry-run", "--output-type", "json")
     assert shown.code == 0, shown.err
-    assert snapshot(target) == before
-    done = flywayx(*_args(target, loc), "baseline", "--release", "1.1.0", "--output-type", "json")
+    assert snapshot(database) == before
+    done = flywayx(*_args(database, loc), "baseline", "--release", "1.1.0", "--output-type", "json")
     assert done.code == 0, done.err
     assert [a["version"] for a in shown.json()["actions"] if a["action"] == "record"] == \
         ["1.0.0.1", "1.0.1.1", "1.1.0.1", "1.1.0.2"]
-    assert [str(r.version) for r in _rows(target)] == ["1.0.0.1", "1.0.1.1", "1.1.0.1", "1.1.0.2"]
-    assert not [r for r in _rows(target) if r.type == "BASELINE"]
-    assert_contract(target, loc, flywayx, ["1.0.0.1", "1.0.1.1", "1.1.0.1", "1.1.0.2"])
-    recorded = target.query("SELECT version, recorded_as, satisfied_by FROM flywayx_applied ORDER BY seq")
+    assert [str(r.version) for r in _rows(database)] == ["1.0.0.1", "1.0.1.1", "1.1.0.1", "1.1.0.2"]
+    assert not [r for r in _rows(database) if r.type == "BASELINE"]
+    assert_contract(database, loc, flywayx, ["1.0.0.1", "1.0.1.1", "1.1.0.1", "1.1.0.2"])
+    recorded = database.query("SELECT version, recorded_as, satisfied_by FROM flywayx_applied ORDER BY seq")
     assert recorded[:4] == [("1.0.0.1", "adopted", "baseline --release 1.1.0"),
                             ("1.0.1.1", "equivalent", "1.1.0.2"),
                             ("1.1.0.1", "adopted", "baseline --release 1.1.0"),
                             ("1.1.0.2", "adopted", "baseline --release 1.1.0")]
-    refused = flywayx(*_args(target, loc), "baseline", "--release", "1.0.0")
+    refused = flywayx(*_args(database, loc), "baseline", "--release", "1.0.0")
     assert refused.code == 1 and "already contains migrations" in refused.err
 
 
-def test_baseline_release_then_validate_passes_with_a_repeatable_not_yet_run(target: Target, tmp_path: Path,
+def test_baseline_release_then_validate_passes_with_a_repeatable_not_yet_run(database: ScratchDb, tmp_path: Path,
                                                                             flywayx: Callable[..., Result]) -> None:
     """An adoption records the release's versioned migrations; a repeatable migration (a view) is what
     the next migrate brings: validate passes before it, as it does for releases not yet reached."""
     loc = _project(tmp_path)
     (loc / "R__view_u.sql").write_text("CREATE OR REPLACE VIEW v_u AS SELECT id FROM u;\n"
-                                       if target.dialect != "sqlite" else
+                                       if database.dialect != "sqlite" else
                                        "DROP VIEW IF EXISTS v_u;\nCREATE VIEW v_u AS SELECT id FROM u;\n",
                                        encoding="utf-8")
-    target.execute("CREATE TABLE t (id INT, c INT)")
-    target.execute("CREATE TABLE u (id INT)")
-    assert flywayx(*_args(target, loc), "baseline", "--release", "1.1.0").code == 0
-    checked = flywayx(*_args(target, loc), "validate")
+    database.execute("CREATE TABLE t (id INT, c INT)")
+    database.execute("CREATE TABLE u (id INT)")
+    assert flywayx(*_args(database, loc), "baseline", "--release", "1.1.0").code == 0
+    checked = flywayx(*_args(database, loc), "validate")
     assert checked.code == 0, checked.err
-    info = {m["description"]: m["state"] for m in flywayx(*_args(target, loc), "info", "--output-type",
+    info = {m["description"]: m["state"] for m in flywayx(*_args(database, loc), "info", "--output-type",
                                                            "json").json()["migrations"]}
     assert info["view u"] == "Pending"
-    done = flywayx(*_args(target, loc), "migrate", "--to", "1.1.0", "--output-type", "json")
+    done = flywayx(*_args(database, loc), "migrate", "--to", "1.1.0", "--output-type", "json")
     assert [m["description"] for m in done.json()["migrations"]] == ["view u"]
-    assert_contract(target, loc, flywayx, ["1.0.0.1", "1.0.1.1", "1.1.0.1", "1.1.0.2"])
+    assert_contract(database, loc, flywayx, ["1.0.0.1", "1.0.1.1", "1.1.0.1", "1.1.0.2"])
 
 
-def test_a_baseline_row_at_a_release_is_upgraded_in_place(target: Target, tmp_path: Path,
+def test_a_baseline_row_at_a_release_is_upgraded_in_place(database: ScratchDb, tmp_path: Path,
                                                           flywayx: Callable[..., Result]) -> None:
     """flywayx's adoption before the contract wrote one BASELINE row at the release's version; its own
     migrations sort above it, so Flyway (and a plain migrate) saw them as pending."""
     loc = _project(tmp_path)
-    target.execute("CREATE TABLE t (id INT, c INT)")
-    target.execute("CREATE TABLE u (id INT)")
-    assert flywayx(*_args(target, loc), "baseline", "--baseline-version", "1.1.0").code == 0
-    done = flywayx(*_args(target, loc), "migrate", "--output-type", "json")
+    database.execute("CREATE TABLE t (id INT, c INT)")
+    database.execute("CREATE TABLE u (id INT)")
+    assert flywayx(*_args(database, loc), "baseline", "--baseline-version", "1.1.0").code == 0
+    done = flywayx(*_args(database, loc), "migrate", "--output-type", "json")
     assert _executed(done) == ["1.1.1.1"]
     # versions at or below the BASELINE row stay Flyway's "Below Baseline"; those above get their rows
     assert _recorded(done) == [("1.1.0.1", "adopted", "BASELINE row 1.1.0"),
                                ("1.1.0.2", "adopted", "BASELINE row 1.1.0")]
-    assert_contract(target, loc, flywayx, ["1.1.0.1", "1.1.0.2", "1.1.1.1"])
+    assert_contract(database, loc, flywayx, ["1.1.0.1", "1.1.0.2", "1.1.1.1"])
 
 
-def test_plain_migrate_and_migrate_to_mix_in_any_order(target: Target, tmp_path: Path,
+def test_plain_migrate_and_migrate_to_mix_in_any_order(database: ScratchDb, tmp_path: Path,
                                                        flywayx: Callable[..., Result]) -> None:
     loc = _project(tmp_path)
-    first = flywayx(*_args(target, loc), "migrate", "--target", "1.1.0.2", "--output-type", "json")
+    first = flywayx(*_args(database, loc), "migrate", "--target", "1.1.0.2", "--output-type", "json")
     assert _executed(first) == ["1.0.0.1", "1.0.1.1", "1.1.0.1"]  # Flyway's order; 1.1.0.2 is in already
     assert _recorded(first) == [("1.1.0.2", "equivalent", "1.0.1.1")]
-    assert _executed(flywayx(*_args(target, loc), "migrate", "--to", "1.1.1", "--output-type", "json")) == \
+    assert _executed(flywayx(*_args(database, loc), "migrate", "--to", "1.1.1", "--output-type", "json")) == \
         ["1.1.1.1"]
-    assert_contract(target, loc, flywayx, list(FILES_VERSIONS))
+    assert_contract(database, loc, flywayx, list(FILES_VERSIONS))
 
 
 def test_migrate_to_records_the_other_lines_equivalent_then_plain_migrate(
-        target: Target, tmp_path: Path, flywayx: Callable[..., Result]) -> None:
+        database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]) -> None:
     loc = _project(tmp_path)
-    to = flywayx(*_args(target, loc), "migrate", "--to", "1.1.0", "--output-type", "json")
+    to = flywayx(*_args(database, loc), "migrate", "--to", "1.1.0", "--output-type", "json")
     assert _executed(to) == ["1.0.0.1", "1.1.0.1", "1.1.0.2"]
     # release 1.0.1 is now in the database too (its fix through the 1.1 line's rewrite): recorded
     assert _recorded(to) == [("1.0.1.1", "equivalent", "1.1.0.2")]
-    plain = flywayx(*_args(target, loc), "migrate", "--output-type", "json")
+    plain = flywayx(*_args(database, loc), "migrate", "--output-type", "json")
     assert _executed(plain) == ["1.1.1.1"] and _recorded(plain) == []
-    states, errors = flyway_reads(target, loc)
+    states, errors = flyway_reads(database, loc)
     assert errors == [] and states["1.0.1.1"] == "Out of Order"
-    assert_contract(target, loc, flywayx, list(FILES_VERSIONS))
+    assert_contract(database, loc, flywayx, list(FILES_VERSIONS))
 
 
-def test_a_release_cut_after_plain_migrate_is_recognised(target: Target, tmp_path: Path,
+def test_a_release_cut_after_plain_migrate_is_recognised(database: ScratchDb, tmp_path: Path,
                                                          flywayx: Callable[..., Result]) -> None:
     """A pending migration applied by plain migrate, then frozen into a release by ``release cut``."""
     loc = _project(tmp_path)
     pending = loc / "V1.1.20261123193000000001__p.sql"
     pending.write_text("CREATE TABLE p (id INT);\n", encoding="utf-8")
-    assert "1.1.20261123193000000001" in _executed(flywayx(*_args(target, loc), "migrate", "--output-type", "json"))
-    ids = target.query("SELECT content_id FROM flywayx_applied WHERE version = '1.1.20261123193000000001'")
+    assert "1.1.20261123193000000001" in _executed(flywayx(*_args(database, loc), "migrate", "--output-type", "json"))
+    ids = database.query("SELECT content_id FROM flywayx_applied WHERE version = '1.1.20261123193000000001'")
     assert ids and ids[0][0]  # every mode records content ids
     pending.rename(loc / "V1.1.2.1__p.sql")
     (loc / "releases.toml").write_text(RELEASES.replace("[equivalent]", '[release."1.1.2"]\n[equivalent]'))
-    assert flywayx(*_args(target, loc), "validate").code == 0  # the rename is known before it is recorded
-    done = flywayx(*_args(target, loc), "migrate", "--to", "1.1.2", "--output-type", "json")
+    assert flywayx(*_args(database, loc), "validate").code == 0  # the rename is known before it is recorded
+    done = flywayx(*_args(database, loc), "migrate", "--to", "1.1.2", "--output-type", "json")
     assert _executed(done) == []
     assert _recorded(done) == [("1.1.2.1", "renamed", "1.1.20261123193000000001")]
-    assert [(str(r.version), r.type) for r in _rows(target)][-2:] == [("1.1.20261123193000000001", "DELETE"),
+    assert [(str(r.version), r.type) for r in _rows(database)][-2:] == [("1.1.20261123193000000001", "DELETE"),
                                                                        ("1.1.2.1", "SQL")]
-    assert_contract(target, loc, flywayx, [*FILES_VERSIONS, "1.1.2.1"])
+    assert_contract(database, loc, flywayx, [*FILES_VERSIONS, "1.1.2.1"])
 
 
-def test_content_ids_missing_from_older_rows_are_filled(target: Target, tmp_path: Path,
+def test_content_ids_missing_from_older_rows_are_filled(database: ScratchDb, tmp_path: Path,
                                                         flywayx: Callable[..., Result]) -> None:
     loc = _project(tmp_path)
-    assert flywayx(*_args(target, loc), "migrate", "--to", "1.0.1").code == 0
-    target.execute("UPDATE flywayx_applied SET content_id = NULL")  # as an older flywayx left them
-    assert flywayx(*_args(target, loc), "migrate", "--to", "1.0.1").code == 0
-    assert target.query("SELECT COUNT(*) FROM flywayx_applied WHERE content_id IS NULL") == [(0,)]
+    assert flywayx(*_args(database, loc), "migrate", "--to", "1.0.1").code == 0
+    database.execute("UPDATE flywayx_applied SET content_id = NULL")  # as an older flywayx left them
+    assert flywayx(*_args(database, loc), "migrate", "--to", "1.0.1").code == 0
+    assert database.query("SELECT COUNT(*) FROM flywayx_applied WHERE content_id IS NULL") == [(0,)]
 

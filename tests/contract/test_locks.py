@@ -23,6 +23,7 @@ from flywayx.db.connect import connect
 from flywayx.db.locks import PG_LOCK_MAGIC, java_string_hash, mysql_lock_name, pg_lock_key
 from flywayx.errors import LockTimeout
 from flywayx.model import DatabaseUrl
+from tests.databases import ScratchDb
 
 VECTORS = Path(os.environ.get("FLYWAYX_VECTORS", Path(__file__).resolve().parents[2] / "compat"
                               / "flyway-vectors.json"))
@@ -65,22 +66,10 @@ def test_java_string_hash(text: str, expected: int) -> None:
 
 # --- helpers -------------------------------------------------------------------------------------------
 
-def _maria_url(scratch: Any) -> DatabaseUrl:
-    return DatabaseUrl("mysql", host=scratch.host, port=scratch.port, database=scratch.name,
-                       user=scratch.user, password=scratch.password or None)
-
-
-def _pg_url(scratch: Any) -> DatabaseUrl:
-    return DatabaseUrl("postgresql", host=scratch.host, port=scratch.port, database=scratch.name,
-                       user=scratch.user, password=scratch.password or None)
-
-
-@pytest.fixture(params=["mariadb", "postgres", "sqlite"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> DatabaseUrl:
-    if request.param == "sqlite":
-        return DatabaseUrl("sqlite", database=str(tmp_path / "locks.db"))
-    scratch = request.getfixturevalue(request.param)
-    return _maria_url(scratch) if request.param == "mariadb" else _pg_url(scratch)
+@pytest.fixture
+def url(database: ScratchDb) -> DatabaseUrl:
+    u: DatabaseUrl = database.database_url()
+    return u
 
 
 @pytest.fixture
@@ -149,7 +138,7 @@ def test_lock_is_reusable_and_released_on_error(pair: tuple[Any, Any, str]) -> N
 
 @pytest.fixture
 def maria_pair(mariadb: Any) -> Iterator[tuple[Any, Any, str]]:
-    url = _maria_url(mariadb)
+    url = mariadb.database_url()
     a, b = connect(url, user=None, password=None), connect(url, user=None, password=None)
     try:
         yield a, b, mariadb.name
@@ -213,7 +202,7 @@ def test_mariadb_closed_holder_frees_the_lock(maria_pair: tuple[Any, Any, str]) 
 
 @pytest.fixture
 def pg_pair(postgres: Any) -> Iterator[tuple[Any, Any, str]]:
-    url = _pg_url(postgres)
+    url = postgres.database_url()
     a, b = connect(url, user=None, password=None), connect(url, user=None, password=None)
     try:
         yield a, b, "public"

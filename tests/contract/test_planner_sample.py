@@ -9,19 +9,16 @@ and PostgreSQL; the schema and the data of the shared table must equal a fresh i
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import CliResult as Result
+from tests.databases import ScratchDb, scratch
 from tests.unit.test_planner_properties import Scenario, scenarios
-
-from .conftest import Result
 
 
 def write_project(sc: Scenario, root: Path) -> Path:
@@ -45,55 +42,32 @@ def write_project(sc: Scenario, root: Path) -> Path:
     return root
 
 
-def snapshot(conn: Any, dialect: str, schema: str) -> tuple[list[tuple[str, str]], list[int]]:
-    cur = conn.cursor()
-    cur.execute("SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = %s "
-                "AND table_name NOT LIKE 'flyway%%'", (schema,))
-    cols = sorted((str(t), str(c)) for t, c in cur.fetchall())
-    cur.execute("SELECT v FROM s ORDER BY v")
-    return cols, [int(v) for (v,) in cur.fetchall()]
-
-
-@contextmanager
-def two_databases(server: Any, dialect: str) -> Iterator[list[tuple[str, Any, str]]]:
-    """Two fresh databases on the server of ``server`` (a scratch fixture): (url, connection, schema)."""
-    admin = server.connect()
-    names = [f"fx_{uuid.uuid4().hex[:10]}" for _ in range(2)]
-    q = "`" if dialect == "mariadb" else '"'
-    cur = admin.cursor()
-    for n in names:
-        cur.execute(f"CREATE DATABASE {q}{n}{q}")
-    conns = [server.connect(n) for n in names]
-    base = server.url.rsplit("/", 1)[0]
-    try:
-        yield [(f"{base}/{n}", c, n if dialect == "mariadb" else "public") for n, c in zip(names, conns, strict=True)]
-    finally:
-        for c in conns:
-            c.close()
-        for n in names:
-            cur.execute(f"DROP DATABASE IF EXISTS {q}{n}{q}" + (" WITH (FORCE)" if dialect != "mariadb" else ""))
-        admin.close()
+def snapshot(db: ScratchDb) -> tuple[list[tuple[str, str]], list[int]]:
+    cols = sorted((str(t), str(c)) for t, c in db.query(
+        "SELECT table_name, column_name FROM information_schema.columns"
+        f" WHERE table_schema = '{db.schema}' AND table_name NOT LIKE 'flyway%'"))
+    return cols, [int(v) for (v,) in db.query("SELECT v FROM s ORDER BY v")]
 
 
 SAMPLE = settings(max_examples=4, deadline=None, derandomize=True,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
-@pytest.mark.parametrize("server_fixture", ["mariadb", "postgres"])
+@pytest.mark.parametrize("server", ["mariadb", "postgres"])
 @SAMPLE
 @given(sc=scenarios(), data=st.data())
 def test_accepted_upgrades_equal_fresh_installs_on_servers(
-        server_fixture: str, sc: Scenario, data: st.DataObject, tmp_path_factory: pytest.TempPathFactory,
-        request: pytest.FixtureRequest, flywayx: Callable[..., Result]) -> None:
-    server = request.getfixturevalue(server_fixture)
-    dialect = "mariadb" if server_fixture == "mariadb" else "postgresql"
+        server: str, sc: Scenario, data: st.DataObject, tmp_path_factory: pytest.TempPathFactory,
+        flywayx: Callable[..., Result]) -> None:
     start, target = data.draw(st.sampled_from(sc.names)), data.draw(st.sampled_from(sc.names))
     loc = write_project(sc, tmp_path_factory.mktemp("project"))
-    with two_databases(server, dialect) as ((fresh_url, fresh, fs), (up_url, upgraded, us)):
-        assert flywayx("--url", fresh_url, "--locations", str(loc), "migrate", "--to", target).code == 0
-        assert flywayx("--url", up_url, "--locations", str(loc), "migrate", "--to", start).code == 0
-        second = flywayx("--url", up_url, "--locations", str(loc), "migrate", "--to", target, "--output-type", "json")
+    folder = tmp_path_factory.mktemp("db")
+    with scratch(server, folder) as fresh, scratch(server, folder) as upgraded:
+        assert flywayx("--url", fresh.url, "--locations", str(loc), "migrate", "--to", target).code == 0
+        assert flywayx("--url", upgraded.url, "--locations", str(loc), "migrate", "--to", start).code == 0
+        second = flywayx("--url", upgraded.url, "--locations", str(loc), "migrate", "--to", target,
+                         "--output-type", "json")
         if second.code != 0:  # a refusal must name its reason and leave the database as it was
             assert second.json()["error"]["errorCode"] == "PLAN_IMPOSSIBLE", second.out
             return
-        assert snapshot(upgraded, dialect, us) == snapshot(fresh, dialect, fs), (start, target)
+        assert snapshot(upgraded) == snapshot(fresh), (start, target)

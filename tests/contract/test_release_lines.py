@@ -12,8 +12,8 @@ from typing import Any
 
 from flywayx.db.fingerprint import fingerprint
 from flywayx.model.fingerprint import diff
-
-from .conftest import Result, Target
+from tests.conftest import CliResult as Result
+from tests.databases import ScratchDb
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "sql"
 
@@ -24,30 +24,30 @@ def example(tmp_path: Path) -> Path:
     return loc
 
 
-def args(t: Target, loc: Path) -> list[str]:
+def args(t: ScratchDb, loc: Path) -> list[str]:
     return ["--url", t.url, "--locations", f"filesystem:{loc}"]
 
 
-def history(t: Target) -> list[tuple[Any, ...]]:
+def history(t: ScratchDb) -> list[tuple[Any, ...]]:
     return t.query("SELECT installed_rank, version, type, success FROM flyway_schema_history ORDER BY installed_rank")
 
 
 def test_plan_is_what_migrate_does_and_interleaving_is_flyway_readable(
-        target: Target, tmp_path: Path, flywayx: Callable[..., Result]) -> None:
+        database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]) -> None:
     loc = example(tmp_path)
-    assert flywayx(*args(target, loc), "migrate", "--to", "1.2.0").code == 0
-    assert "1.1.1.1" not in [r[1] for r in history(target)]
-    planned = flywayx(*args(target, loc), "plan", "--to", "1.2.1", "--output-type", "json")
+    assert flywayx(*args(database, loc), "migrate", "--to", "1.2.0").code == 0
+    assert "1.1.1.1" not in [r[1] for r in history(database)]
+    planned = flywayx(*args(database, loc), "plan", "--to", "1.2.1", "--output-type", "json")
     assert planned.code == 0, planned.err
     steps = planned.json()["steps"]
     assert [(s["version"], s["release"], s["out_of_order"]) for s in steps] == [("1.1.1.1", "1.1.1", True)]
-    done = flywayx(*args(target, loc), "migrate", "--to", "1.2.1", "--output-type", "json")
+    done = flywayx(*args(database, loc), "migrate", "--to", "1.2.1", "--output-type", "json")
     assert done.code == 0, done.out
     assert [m["version"] for m in done.json()["migrations"]] == [s["version"] for s in steps]
     # Flyway reads this history: the late row is "Out of Order", which validate accepts.
-    info = flywayx(*args(target, loc), "info", "--output-type", "json").json()
+    info = flywayx(*args(database, loc), "info", "--output-type", "json").json()
     assert {m["version"]: m["state"] for m in info["migrations"]}["1.1.1.1"] == "Out of Order"
-    assert flywayx(*args(target, loc), "validate").code == 0
+    assert flywayx(*args(database, loc), "validate").code == 0
     assert info["currentReleases"] == ["1.2.1"]
 
 
@@ -62,19 +62,19 @@ def test_interleaved_upgrade_equals_fresh_install(tmp_path: Path, flywayx: Calla
 
 
 def test_impossible_path_is_refused_before_touching_the_database(
-        target: Target, tmp_path: Path, flywayx: Callable[..., Result]) -> None:
+        database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]) -> None:
     loc = example(tmp_path)
-    assert flywayx(*args(target, loc), "migrate", "--to", "1.2.0").code == 0
-    before = history(target)
-    refused = flywayx(*args(target, loc), "migrate", "--to", "1.1.1", "--output-type", "json")
+    assert flywayx(*args(database, loc), "migrate", "--to", "1.2.0").code == 0
+    before = history(database)
+    refused = flywayx(*args(database, loc), "migrate", "--to", "1.1.1", "--output-type", "json")
     assert refused.code == 1
     err = refused.json()["error"]
     assert err["errorCode"] == "PLAN_IMPOSSIBLE"
     assert "1.2.0.1" in err["message"] and err["reachable"] == ["1.2.0"]
-    assert history(target) == before
+    assert history(database) == before
 
 
-def test_genuine_conflict_names_the_pair_and_the_column(target: Target, tmp_path: Path,
+def test_genuine_conflict_names_the_pair_and_the_column(database: ScratchDb, tmp_path: Path,
                                                        flywayx: Callable[..., Result]) -> None:
     loc = tmp_path / "m"
     loc.mkdir()
@@ -84,33 +84,34 @@ def test_genuine_conflict_names_the_pair_and_the_column(target: Target, tmp_path
     (loc / "V1.0.0.1__accounts.sql").write_text("CREATE TABLE accounts (id INT PRIMARY KEY, name VARCHAR(40));\n")
     (loc / "V1.0.1.1__widen_name.sql").write_text("UPDATE accounts SET name = 'x' WHERE name IS NULL;\n")
     (loc / "V1.1.0.1__rename_name.sql").write_text("ALTER TABLE accounts RENAME COLUMN name TO full_name;\n")
-    assert flywayx(*args(target, loc), "migrate", "--to", "1.1.0").code == 0
-    before = history(target)
-    refused = flywayx(*args(target, loc), "migrate", "--to", "1.1.1", "--output-type", "json")
+    assert flywayx(*args(database, loc), "migrate", "--to", "1.1.0").code == 0
+    before = history(database)
+    refused = flywayx(*args(database, loc), "migrate", "--to", "1.1.1", "--output-type", "json")
     assert refused.code == 1, refused.out
     conflicts = refused.json()["error"]["conflicts"]
     assert [(c["pending"], c["applied"]) for c in conflicts] == [("1.0.1.1", "1.1.0.1")]
     assert any("accounts" in o for o in conflicts[0]["objects"])
-    assert history(target) == before
+    assert history(database) == before
 
 
-def test_database_migrated_by_plain_flyway_is_adopted(target: Target, tmp_path: Path,
+def test_database_migrated_by_plain_flyway_is_adopted(database: ScratchDb, tmp_path: Path,
                                                       flywayx: Callable[..., Result]) -> None:
     loc = example(tmp_path)
-    assert flywayx(*args(target, loc), "migrate", "--target", "1.1.0.1").code == 0  # plain Flyway semantics
-    info = flywayx(*args(target, loc), "info", "--output-type", "json").json()
+    assert flywayx(*args(database, loc), "migrate", "--target", "1.1.0.1").code == 0  # plain Flyway semantics
+    info = flywayx(*args(database, loc), "info", "--output-type", "json").json()
     assert info["currentReleases"] == ["1.1.0"]  # inferred from the applied set alone
-    done = flywayx(*args(target, loc), "migrate", "--to", "1.2.1", "--output-type", "json")
+    done = flywayx(*args(database, loc), "migrate", "--to", "1.2.1", "--output-type", "json")
     assert done.code == 0, done.out
     assert [m["version"] for m in done.json()["migrations"]] == ["1.1.1.1", "1.2.0.1", "1.2.0.2"]
 
 
-def test_a_strict_line_refuses_late_changes(target: Target, tmp_path: Path, flywayx: Callable[..., Result]) -> None:
+def test_a_strict_line_refuses_late_changes(database: ScratchDb, tmp_path: Path,
+                                            flywayx: Callable[..., Result]) -> None:
     loc = example(tmp_path)
     toml = loc / "releases.toml"
     toml.write_text(toml.read_text() + '\n[lines.ordering]\n"1.1" = "strict"\n', encoding="utf-8")
-    assert flywayx(*args(target, loc), "migrate", "--to", "1.2.0").code == 0
-    refused = flywayx(*args(target, loc), "migrate", "--to", "1.2.1", "--output-type", "json")
+    assert flywayx(*args(database, loc), "migrate", "--to", "1.2.0").code == 0
+    refused = flywayx(*args(database, loc), "migrate", "--to", "1.2.1", "--output-type", "json")
     assert refused.code == 1
     assert [s["pending"] for s in refused.json()["error"]["strict"]] == ["1.1.1.1"]
 

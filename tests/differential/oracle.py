@@ -14,8 +14,8 @@ import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
+from tests.databases import ScratchDb
 from tests.e2e import harness
 
 OWN_TABLES = ("flyway_schema_history", "flywayx_runs", "flywayx_applied", "flywayx_progress",
@@ -31,11 +31,8 @@ class Where:
     database: str
 
 
-def where(db: harness.Db) -> Where:
-    u = urlsplit(db.url)
-    database = u.path.lstrip("/")
-    return Where(u.hostname or "127.0.0.1", u.port or (3306 if db.family == "mariadb" else 5432),
-                 u.username or "root", u.password or "", database)
+def where(db: ScratchDb) -> Where:
+    return Where(db.host, db.port, db.user, db.password, db.name)
 
 
 def _env(w: Where) -> dict[str, str]:
@@ -45,12 +42,12 @@ def _env(w: Where) -> dict[str, str]:
     return env
 
 
-def client(db: harness.Db, sql_file: Path, *, comments: bool = False) -> subprocess.CompletedProcess[str]:
+def client(db: ScratchDb, sql_file: Path, *, comments: bool = False) -> subprocess.CompletedProcess[str]:
     """One file through the real client; the caller checks ``returncode``. ``comments``: ``mariadb
     --comments``, which sends comments to the server as Flyway's JDBC driver does (the client's default
     strips ``--`` comments, also inside a routine's body, so the server stores the routine without them)."""
     w = where(db)
-    if db.family == "mariadb":
+    if db.dialect == "mariadb":
         # the connection character set flywayx and Flyway's drivers use (this client's default is utf8mb3)
         args = ["mariadb", *(["--comments"] if comments else []), "--default-character-set=utf8mb4", "-h", w.host,
                 "-P", str(w.port), "-u", w.user, w.database]
@@ -67,7 +64,7 @@ def _version_key(path: Path) -> tuple[int, ...]:
     return tuple(int(p) for p in re.split(r"[._]", m.group(1)) if p) if m else (1 << 30,)
 
 
-def client_apply(db: harness.Db, location: Path, *, comments: bool = False) -> None:
+def client_apply(db: ScratchDb, location: Path, *, comments: bool = False) -> None:
     """The ``beforeMigrate`` callbacks, the latest baseline migration (if any), every versioned migration
     above it in version order, the repeatables by name, the ``afterMigrate`` callbacks: what Flyway runs
     on a fresh database, one file at a time through the client."""
@@ -83,12 +80,12 @@ def client_apply(db: harness.Db, location: Path, *, comments: bool = False) -> N
         assert done.returncode == 0, f"the client failed on {path.name}: {done.stderr}"
 
 
-def describe(db: harness.Db, *, keys: bool = True) -> str:
+def describe(db: ScratchDb, *, keys: bool = True) -> str:
     """Schema and data, as the dump tool writes them, normalised so two databases compare. Without
     ``keys`` the values of generated keys (each table's first column, sequence positions) are masked:
     a failed run that was rolled back has consumed some (AUTO_INCREMENT and sequences never go back)."""
     w = where(db)
-    if db.family == "mariadb":
+    if db.dialect == "mariadb":
         args = ["mariadb-dump", "-h", w.host, "-P", str(w.port), "-u", w.user, "--routines", "--events", "--triggers",
                 "--skip-comments", "--skip-dump-date", "--skip-extended-insert", "--order-by-primary",
                 "--no-create-db", *(f"--ignore-table={w.database}.{t}" for t in OWN_TABLES), w.database]
@@ -100,7 +97,7 @@ def describe(db: harness.Db, *, keys: bool = True) -> str:
         out = re.sub(r"(?m)^(INSERT INTO `[^`]+` VALUES \()-?\d+,", r"\1?,", out)
         out = re.sub(r"(?m)^\d+\t", "?\t", out)
         out = re.sub(r"(setval\('[^']+', )\d+", r"\1?", out)
-    return _normalise(out, w.database, db.family)
+    return _normalise(out, w.database, db.dialect)
 
 
 def _normalise(dump: str, name: str, family: str) -> str:

@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 
 from flywayx.statements.splitter import split
+from tests import databases
 from tests.conftest import CliResult
+from tests.databases import ScratchDb
 from tests.differential import generate, oracle
 from tests.e2e import harness
 
@@ -30,7 +32,7 @@ START = int(os.environ.get("FLYWAYX_DIFF_SEED", "1000"))
 CASES = [(family, seed) for family, seeds in DEFAULT.items() for seed in [*seeds, *range(START, START + EXTRA)]]
 
 
-def _migrate(cli: Cli, db: harness.Db, loc: Path, *extra: str) -> CliResult:
+def _migrate(cli: Cli, db: ScratchDb, loc: Path, *extra: str) -> CliResult:
     return cli("--url", db.url, "--locations", str(loc), "migrate", *extra)
 
 
@@ -40,7 +42,7 @@ def test_flywayx_applies_what_the_client_applies(cli_run: Cli, tmp_path: Path, f
     loc = folder.write(tmp_path / "clean")
     for m in folder.migrations:  # the generator's own check: Flyway's parser sees the statements it wrote
         assert len(split(m.render(), family)) == len(m.statements()), m.name
-    with harness.scratch(family, tmp_path) as ours, harness.scratch(family, tmp_path) as theirs:
+    with databases.scratch(family, tmp_path) as ours, databases.scratch(family, tmp_path) as theirs:
         done = _migrate(cli_run, ours, loc)
         assert done.code == 0, done.err
         oracle.client_apply(theirs, loc)
@@ -55,7 +57,7 @@ def _inject_a_failure(cli: Cli, tmp: Path, folder: generate.Folder, rng: random.
     m = rng.randrange(len(folder.migrations))
     statements = folder.migrations[m].statements()
     j = rng.randrange(len(statements))
-    with harness.scratch(folder.family, tmp) as db:
+    with databases.scratch(folder.family, tmp) as db:
         loc = folder.write(tmp / "injected", fail=(m, j))
         line = split((loc / folder.migrations[m].name).read_text(), folder.family)[j].line
         failed = _migrate(cli, db, loc)
@@ -77,7 +79,7 @@ def _inject_a_failure(cli: Cli, tmp: Path, folder: generate.Folder, rng: random.
         assert oracle.describe(db, keys=False) == want  # a rolled-back run consumed generated keys
 
 
-def _pg_source(db: harness.Db) -> None:
+def _pg_source(db: ScratchDb) -> None:
     for stmt in [
         "CREATE TYPE mood AS ENUM ('sad', 'ok')",
         "CREATE TABLE person (id SERIAL PRIMARY KEY, name TEXT NOT NULL, m mood, tags TEXT[], born DATE,"
@@ -99,7 +101,7 @@ def _pg_source(db: harness.Db) -> None:
 def test_a_pg_dump_file_of_a_real_database(cli_run: Cli, tmp_path: Path) -> None:
     """pg_dump's plain output (COPY … FROM stdin, $$ bodies, set_config of search_path) applied by flywayx
     and by psql gives the same database."""
-    with harness.scratch("postgresql", tmp_path) as src:
+    with databases.scratch("postgresql", tmp_path) as src:
         _pg_source(src)
         w = oracle.where(src)
         dump = subprocess.run(["pg_dump", "-h", w.host, "-p", str(w.port), "-U", w.user, "--no-owner",
@@ -109,7 +111,7 @@ def test_a_pg_dump_file_of_a_real_database(cli_run: Cli, tmp_path: Path) -> None
     loc = tmp_path / "sql"
     loc.mkdir()
     (loc / "V1__dump.sql").write_text(dump)
-    with harness.scratch("postgresql", tmp_path) as ours, harness.scratch("postgresql", tmp_path) as theirs:
+    with databases.scratch("postgresql", tmp_path) as ours, databases.scratch("postgresql", tmp_path) as theirs:
         done = _migrate(cli_run, ours, loc)
         assert done.code == 0, done.err
         oracle.client_apply(theirs, loc)

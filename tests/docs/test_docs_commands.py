@@ -3,7 +3,9 @@
 Each ```bash block runs with ``bash -euo pipefail`` in a fresh directory holding a copy of the example
 project (``sql/``, ``demo.sh``) and a ``.venv`` link to this project's virtualenv, with its ``bin`` first
 on PATH, against SQLite. A block preceded by ``<!-- needs: mariadb -->`` runs against a scratch
-database on the local MariaDB (the ``mariadb`` fixture), its URL substituted for the one shown.
+database on the local MariaDB (the ``mariadb`` fixture), its URL substituted for the one shown; one
+preceded by ``<!-- needs: golang_migrate -->`` runs with docs/plugins.md's example plugin installed and
+a golang-migrate project and database beside it (tests/plugins/golang.py).
 Lines that install flywayx or run this test suite are replaced by the environment already prepared
 (listed in ``PREPARED``), so the test neither reaches the network nor runs itself.
 """
@@ -18,6 +20,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.plugins.golang import EXAMPLE, golang_migrate_project, install
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -58,15 +62,19 @@ def test_the_docs_show_commands() -> None:
 def test_shell_block_runs(where: str, needs: str | None, body: str, tmp_path: Path,
                           request: pytest.FixtureRequest) -> None:
     script = _prepared(body)
+    workdir = _workdir(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLYWAY")}
     if needs == "mariadb":
         db = request.getfixturevalue("mariadb")
         script = SHOWN_MARIADB_URL.sub(db.url.rstrip("/"), script)
+    elif needs == "golang_migrate":  # docs/plugins.md's worked example, installed, and what golang-migrate left
+        golang_migrate_project(workdir / "db" / "migrations", workdir / "app.db")
+        env["PYTHONPATH"] = os.pathsep.join([str(install(tmp_path / "plugin", example=EXAMPLE)), str(ROOT)])
     elif needs is not None:
-        pytest.fail(f"{where}: unknown requirement {needs!r} (known: mariadb)")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLYWAY")}
+        pytest.fail(f"{where}: unknown requirement {needs!r} (known: mariadb, golang_migrate)")
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
     env["NO_COLOR"] = "1"
-    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=_workdir(tmp_path), env=env,
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=workdir, env=env,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, f"{where} failed ({done.returncode}):\n{script}\n--- stdout\n{done.stdout}" \
                                  f"\n--- stderr\n{done.stderr}"

@@ -15,19 +15,15 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, TypeVar
 
-from tests.markers import require_marker
+from tests.databases import ScratchDb, scratch
 
 FLYWAYX = [sys.executable, "-m", "flywayx"]
-MARIADB_URL = os.environ.get("FLYWAYX_TEST_MARIADB_URL", "mysql://root@127.0.0.1:3306/")
-POSTGRES_URL = os.environ.get("FLYWAYX_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+T = TypeVar("T")
 
 
 @dataclass
@@ -55,80 +51,16 @@ def run(*args: str, cwd: Path | None = None, extra_env: dict[str, str] | None = 
     return Proc(p.returncode, p.stdout, p.stderr)
 
 
-# ---------------------------------------------------------------------------------------------------
-# scratch databases (a harness needs many per test, so it makes its own)
-
-
-@dataclass
-class Db:
-    """A scratch database: flywayx URL, dialect family, schema holding the tables, raw connector."""
-
-    url: str
-    family: str
-    schema: str
-    connect: Callable[[], Any]
-
-    def query(self, sql: str) -> list[tuple[Any, ...]]:
-        conn = self.connect()
-        try:
-            cur = conn.cursor()
-            cur.execute(sql)
-            return [tuple(r) for r in cur.fetchall()] if cur.description else []
-        finally:
-            conn.close()
-
-
-def _parts(url: str, port: int) -> tuple[str, int, str, str]:
-    u = urlsplit(url)
-    return u.hostname or "127.0.0.1", u.port or port, u.username or "root", u.password or ""
-
-
-@contextmanager
-def scratch(family: str, tmp: Path) -> Iterator[Db]:
-    """A fresh database of ``family`` (mariadb, postgresql, sqlite), dropped afterwards."""
-    name = "fxe_" + uuid.uuid4().hex[:10]
-    if family != "sqlite":
-        require_marker(family)
-    if family == "sqlite":
-        import sqlite3
-
-        path = tmp / f"{name}.db"
-        yield Db(f"sqlite:///{path}", family, "main", lambda: sqlite3.connect(path))
-        return
-    if family == "mariadb":
-        import pymysql
-
-        host, port, user, pw = _parts(MARIADB_URL, 3306)
-
-        def my(database: str | None = name) -> Any:
-            return pymysql.connect(host=host, port=port, user=user, password=pw, database=database,
-                                   autocommit=True)
-
-        admin = my(None)
-        admin.cursor().execute(f"CREATE DATABASE `{name}`")
-        try:
-            auth = f"{user}:{pw}@" if pw else f"{user}@"
-            yield Db(f"mysql://{auth}{host}:{port}/{name}", family, name, my)
-        finally:
-            admin.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
-            admin.close()
-        return
-    import psycopg
-
-    host, port, user, pw = _parts(POSTGRES_URL, 5432)
-    user = "postgres" if user == "root" else user
-
-    def pg(dbname: str = name) -> Any:
-        return psycopg.connect(host=host, port=port, user=user, password=pw, dbname=dbname, autocommit=True)
-
-    admin = pg(urlsplit(POSTGRES_URL).path.lstrip("/") or "postgres")
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        auth = f"{user}:{pw}@" if pw else f"{user}@"
-        yield Db(f"postgresql://{auth}{host}:{port}/{name}", family, "public", pg)
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+def running(db: ScratchDb, like: str) -> bool:
+    """Whether a session on ``db`` is running a statement ``LIKE like`` (the server is shared: only this
+    database's sessions count, and not the query that asks)."""
+    if db.dialect == "mariadb":
+        sql = (f"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = '{db.schema}' "
+               f"AND INFO LIKE '{like}' AND INFO NOT LIKE '%PROCESSLIST%'")
+    else:
+        sql = (f"SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
+               f"AND query LIKE '{like}' AND query NOT LIKE '%pg_stat_activity%'")
+    return bool(db.query(sql)[0][0])
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -164,17 +96,17 @@ def write_migrations(root: Path, family: str, slow: float = 0.08) -> Path:
 DATA_TABLES = ("account", "domain", "host", "event")
 
 
-def snapshot(db: Db) -> dict[str, Any]:
+def snapshot(db: ScratchDb) -> dict[str, Any]:
     """Schema fingerprint digest, history rows without time columns, and data row counts."""
     from flywayx.db.fingerprint import fingerprint
 
     conn = db.connect()
     try:
         # the scratch database's name differs per trial; compare schemas under one name
-        fp = fingerprint(conn, db.family, [db.schema]).renamed({db.schema: "target"})
+        fp = fingerprint(conn, db.dialect, [db.schema]).renamed({db.schema: "target"})
     finally:
         conn.close()
-    t = f"`{db.schema}`.flyway_schema_history" if db.family == "mariadb" else "flyway_schema_history"
+    t = db.qualified("flyway_schema_history")
     history = db.query(f"SELECT installed_rank, version, description, type, script, checksum, success FROM {t}"
                        " ORDER BY installed_rank")
     counts = {}
@@ -203,7 +135,7 @@ def _in_flight_ddl(err: str) -> bool:
     return any(f"(error {code})" in err for code in (1050, 1060, 1061, 1091)) and "were applied" in err
 
 
-def kill_trial(db: Db, loc: Path, delay: float) -> Trial:
+def kill_trial(db: ScratchDb, loc: Path, delay: float) -> Trial:
     """Start migrate, SIGKILL it after ``delay`` seconds, recover; the caller compares snapshots."""
     args = [*FLYWAYX, "--url", db.url, "--locations", str(loc), "--lock-timeout", "30", "migrate"]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
@@ -231,14 +163,24 @@ def kill_trial(db: Db, loc: Path, delay: float) -> Trial:
     return Trial(delay, killed, steps, False, "no convergence")
 
 
-def reference(family: str, tmp: Path, loc: Path) -> tuple[dict[str, Any], float]:
+def migrated(family: str, tmp: Path, loc: Path, read: Callable[[ScratchDb], T]) -> T:
+    """``read`` of a fresh database of ``family`` after one uninterrupted ``migrate`` of ``loc``: the state a
+    killed and recovered run must reach."""
+    with scratch(family, tmp, "fxe_") as db:
+        done = run("--url", db.url, "--locations", str(loc), "migrate")
+        assert done.code == 0, done.err
+        return read(db)
+
+
+def reference(family: str, tmp: Path, loc: Path, *, timed: bool = True) -> tuple[dict[str, Any], float]:
     """Snapshot and wall time of an uninterrupted run on a fresh database. The time is the second of
     two runs: the first run of a fresh clone also compiles every module (no ``__pycache__`` yet), and
     kill delays drawn from that longer time all fell after the end of the real runs (a PostgreSQL
-    kill test failed on a fresh clone with no trial killed)."""
+    kill test failed on a fresh clone with no trial killed). ``timed=False``: one run, for a caller
+    that needs only the snapshot (its time is then the cold one)."""
     took = 0.0
-    for _ in range(2):
-        with scratch(family, tmp) as db:
+    for _ in range(2 if timed else 1):
+        with scratch(family, tmp, "fxe_") as db:
             started = time.monotonic()
             r = run("--url", db.url, "--locations", str(loc), "migrate")
             took = time.monotonic() - started
@@ -254,7 +196,7 @@ def trials(family: str, tmp: Path, n: int, seed: int) -> list[tuple[Trial, dict[
     rng = random.Random(seed)
     out = []
     for _ in range(n):
-        with scratch(family, tmp) as db:
+        with scratch(family, tmp, "fxe_") as db:
             t = kill_trial(db, loc, rng.uniform(0.05, 0.85 * took))
             got = snapshot(db) if t.converged else {}
             t.converged = t.converged and got == want

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import databases
+from tests.databases import ScratchDb
 from tests.e2e import harness
 
 FAMILIES = ["mariadb", "postgresql", "sqlite"]
@@ -20,19 +22,19 @@ def _project(tmp: Path) -> Path:
     return loc
 
 
-def _cli(db: harness.Db, loc: Path, *args: str, **kw: object) -> harness.Proc:
+def _cli(db: ScratchDb, loc: Path, *args: str, **kw: object) -> harness.Proc:
     return harness.run("--url", db.url, "--locations", str(loc), *args, **kw)  # type: ignore[arg-type]
 
 
-def _runs_backup(db: harness.Db) -> list[object]:
-    t = f"`{db.schema}`.flywayx_runs" if db.family == "mariadb" else "flywayx_runs"
+def _runs_backup(db: ScratchDb) -> list[object]:
+    t = f"`{db.schema}`.flywayx_runs" if db.dialect == "mariadb" else "flywayx_runs"
     return [r[0] for r in db.query(f"SELECT backup FROM {t} ORDER BY started_at")]
 
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_backup_before_a_failing_migrate_then_restore_and_retry(family: str, tmp_path: Path) -> None:
     loc = _project(tmp_path)
-    with harness.scratch(family, tmp_path) as db:
+    with databases.scratch(family, tmp_path) as db:
         assert _cli(db, loc, "migrate").code == 0
         (loc / "V2__bad.sql").write_text("CREATE TABLE extra (id INT);\nINSERT INTO missing VALUES (1);\n")
         failed = _cli(db, loc, "migrate", "--backup", str(tmp_path / "bk"))
@@ -54,7 +56,7 @@ def test_backup_before_a_failing_migrate_then_restore_and_retry(family: str, tmp
 @pytest.mark.mariadb
 def test_backup_with_the_client_missing_changes_nothing(mariadb_env: dict[str, str], tmp_path: Path) -> None:
     loc = _project(tmp_path)
-    with harness.scratch("mariadb", tmp_path) as db:
+    with databases.scratch("mariadb", tmp_path) as db:
         r = _cli(db, loc, "migrate", "--backup", str(tmp_path / "bk"), extra_env=mariadb_env)
         assert r.code != 0 and "Traceback" not in r.text and r.err.count("ERROR:") == 1
         assert "mariadb-dump" in r.err and "not found" in r.err
@@ -72,7 +74,7 @@ def mariadb_env(tmp_path: Path) -> dict[str, str]:
 @pytest.mark.parametrize("family", FAMILIES)
 def test_verify_reports_hand_made_drift(family: str, tmp_path: Path) -> None:
     loc = _project(tmp_path)
-    with harness.scratch(family, tmp_path) as db:
+    with databases.scratch(family, tmp_path) as db:
         none_yet = _cli(db, loc, "verify")
         assert none_yet.code == 1 and "Nothing to verify" in none_yet.err
         assert _cli(db, loc, "migrate").code == 0

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from tests import databases
 from tests.e2e import harness
 
 
 @pytest.mark.parametrize("family", ["mariadb", "postgresql", "sqlite"])
 def test_eight_runners_on_an_empty_database(family: str, tmp_path: Path) -> None:
     loc = harness.write_migrations(tmp_path, family, slow=0.02)
-    with harness.scratch(family, tmp_path) as db:
+    with databases.scratch(family, tmp_path) as db:
         args = [*harness.FLYWAYX, "--url", db.url, "--locations", str(loc), "--lock-timeout", "60", "migrate"]
         procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=harness.env())
                  for _ in range(8)]

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import databases
+from tests.databases import ScratchDb
 from tests.e2e import harness
 
 FAMILIES = ["mariadb", "postgresql"]
@@ -39,24 +41,19 @@ def _project(tmp: Path, family: str, point: str) -> Path:
     return loc
 
 
-def _wait_for_marker(db: harness.Db, proc: subprocess.Popen[bytes]) -> None:
+def _wait_for_marker(db: ScratchDb, proc: subprocess.Popen[bytes]) -> None:
     """Poll until this database's session runs the marked pause (the server is shared: filter by db)."""
-    if db.family == "mariadb":
-        sql = (f"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = '{db.schema}' "
-               f"AND INFO LIKE '%SLEEP(%{MARK}%' AND INFO NOT LIKE '%PROCESSLIST%'")
-    else:
-        sql = (f"SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
-               f"AND query LIKE '%pg_sleep(%{MARK}%' AND query NOT LIKE '%pg_stat_activity%'")
+    like = f"%SLEEP(%{MARK}%" if db.dialect == "mariadb" else f"%pg_sleep(%{MARK}%"
     deadline = time.monotonic() + 30  # the server finishes the marked pause (2 s) after the kill
     while time.monotonic() < deadline:
         assert proc.poll() is None, "migrate ended before reaching the kill point"
-        if db.query(sql)[0][0]:
+        if harness.running(db, like):
             return
         time.sleep(0.02)
     raise AssertionError("kill point never reached")
 
 
-def _history(db: harness.Db) -> list[tuple[object, ...]]:
+def _history(db: ScratchDb) -> list[tuple[object, ...]]:
     rows: list[tuple[object, ...]] = harness.snapshot(db)["history"]
     return rows
 
@@ -65,10 +62,10 @@ def _history(db: harness.Db) -> list[tuple[object, ...]]:
 @pytest.mark.parametrize("family", FAMILIES)
 def test_kill_at_named_point_then_recover(family: str, point: str, tmp_path: Path) -> None:
     loc = _project(tmp_path, family, point)
-    with harness.scratch(family, tmp_path) as ref:
+    with databases.scratch(family, tmp_path) as ref:
         assert harness.run("--url", ref.url, "--locations", str(loc), "-p", "pause=0", "migrate").code == 0
         want = harness.snapshot(ref)
-    with harness.scratch(family, tmp_path) as db:
+    with databases.scratch(family, tmp_path) as db:
         args = [*harness.FLYWAYX, "--url", db.url, "--locations", str(loc), "-p", "pause=2", "migrate"]
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=harness.env())
         try:

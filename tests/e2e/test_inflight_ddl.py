@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import databases
+from tests.databases import ScratchDb
 from tests.e2e import harness
 
 pytestmark = pytest.mark.mariadb
@@ -41,13 +43,13 @@ def _project(tmp: Path) -> Path:
     return loc
 
 
-def _server_thread(db: harness.Db, prefix: str) -> int | None:
+def _server_thread(db: ScratchDb, prefix: str) -> int | None:
     rows = db.query(f"SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '{db.schema}'"
                     f" AND INFO LIKE '{prefix.split(' (')[0]}%'")
     return int(rows[0][0]) if rows else None
 
 
-def _kill_during(db: harness.Db, loc: Path, prefix: str) -> int:
+def _kill_during(db: ScratchDb, loc: Path, prefix: str) -> int:
     """Start migrate, SIGKILL it once the server runs ``prefix``; return that server thread's id."""
     args = [*harness.FLYWAYX, "--url", db.url, "--locations", str(loc), "migrate"]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=harness.env())
@@ -65,14 +67,14 @@ def _kill_during(db: harness.Db, loc: Path, prefix: str) -> int:
         proc.communicate()
 
 
-def _wait_gone(db: harness.Db, thread: int) -> None:
+def _wait_gone(db: ScratchDb, thread: int) -> None:
     deadline = time.monotonic() + 60
     while db.query(f"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = {thread}")[0][0]:
         assert time.monotonic() < deadline, "the server never finished the DDL statement"
         time.sleep(0.02)
 
 
-def _state(db: harness.Db) -> dict[str, object]:
+def _state(db: ScratchDb) -> dict[str, object]:
     snap = harness.snapshot(db)
     return {"fingerprint": snap["fingerprint"], "history": snap["history"],
             "note": db.query("SELECT id FROM note ORDER BY id"), "big": db.query("SELECT COUNT(*) FROM big")}
@@ -82,10 +84,7 @@ def _state(db: harness.Db) -> dict[str, object]:
 def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
     tmp = tmp_path_factory.mktemp("inflight")
     loc = _project(tmp)
-    with harness.scratch("mariadb", tmp) as ref:
-        done = harness.run("--url", ref.url, "--locations", str(loc), "migrate")
-        assert done.code == 0, done.err
-        return loc, _state(ref)
+    return loc, harness.migrated("mariadb", tmp, loc, _state)
 
 
 @pytest.mark.parametrize("statement", [ALTER, INDEX], ids=["alter-add-column", "create-index"])
@@ -93,7 +92,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
 def test_kill_while_the_server_runs_a_ddl(reference: tuple[Path, dict[str, object]], statement: str, server: str,
                                          tmp_path: Path) -> None:
     loc, want = reference
-    with harness.scratch("mariadb", tmp_path) as db:
+    with databases.scratch("mariadb", tmp_path) as db:
         thread = _kill_during(db, loc, statement)
         if server == "aborts":
             db.query(f"KILL QUERY {thread}")
@@ -120,7 +119,7 @@ def test_statement_that_cannot_be_judged_is_refused(tmp_path: Path) -> None:
         "CREATE PROCEDURE slow_hit() BEGIN CREATE TABLE made (id INT); DO SLEEP(1.5);"
         " INSERT INTO hits VALUES (1); END;\n")
     (loc / "V2__call.sql").write_text("CALL slow_hit();\nCREATE TABLE later (id INT);\n")
-    with harness.scratch("mariadb", tmp_path) as db:
+    with databases.scratch("mariadb", tmp_path) as db:
         thread = _kill_during(db, loc, "DO SLEEP")  # the server shows the statement inside the CALL
         _wait_gone(db, thread)
         resumed = harness.run("--url", db.url, "--locations", str(loc), "migrate", "--resume")

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import databases
+from tests.databases import ScratchDb
 from tests.e2e import harness
 
 MARK = "fx_interrupt_here"
@@ -27,23 +29,13 @@ def _project(tmp: Path, family: str) -> Path:
     return loc
 
 
-def _running(db: harness.Db, sql_like: str) -> bool:
-    if db.family == "mariadb":
-        sql = (f"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = '{db.schema}' "
-               f"AND INFO LIKE '{sql_like}' AND INFO NOT LIKE '%PROCESSLIST%'")
-    else:
-        sql = (f"SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
-               f"AND query LIKE '{sql_like}' AND query NOT LIKE '%pg_stat_activity%'")
-    return bool(db.query(sql)[0][0])
-
-
-def _interrupt_at(db: harness.Db, args: list[str], sql_like: str, sig: int) -> harness.Proc:
+def _interrupt_at(db: ScratchDb, args: list[str], sql_like: str, sig: int) -> harness.Proc:
     """Start the console script, send ``sig`` once the server runs ``sql_like``, return what it said."""
     proc = subprocess.Popen([*harness.FLYWAYX, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=harness.env())
     try:
         deadline = time.monotonic() + 60
-        while not _running(db, sql_like):
+        while not harness.running(db, sql_like):
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "the statement to interrupt never ran"
             time.sleep(0.05)
@@ -55,7 +47,7 @@ def _interrupt_at(db: harness.Db, args: list[str], sql_like: str, sig: int) -> h
     return harness.Proc(proc.returncode, out, err)
 
 
-def _state_of(db: harness.Db, loc: Path, version: str) -> str:
+def _state_of(db: ScratchDb, loc: Path, version: str) -> str:
     info = harness.run("--url", db.url, "--locations", str(loc), "info")
     return next(line for line in info.out.splitlines() if f"| {version} " in line or f"| {version}  " in line)
 
@@ -64,7 +56,7 @@ def _state_of(db: harness.Db, loc: Path, version: str) -> str:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_mariadb_interrupt_is_an_exact_failure_and_resumes(tmp_path: Path, sig: int) -> None:
     loc = _project(tmp_path, "mariadb")
-    with harness.scratch("mariadb", tmp_path) as db:
+    with databases.scratch("mariadb", tmp_path) as db:
         args = ["--url", db.url, "--locations", str(loc), "-p", "pause=30", "migrate"]
         got = _interrupt_at(db, args, f"%{MARK}%", sig)
         name = "SIGINT (Ctrl-C)" if sig == signal.SIGINT else "SIGTERM"
@@ -79,7 +71,7 @@ def test_mariadb_interrupt_is_an_exact_failure_and_resumes(tmp_path: Path, sig: 
         assert resumed.code == 0, resumed.err
         assert db.query("SELECT COUNT(*) FROM a") == [(1,)]
         got_state = harness.snapshot(db)
-    with harness.scratch("mariadb", tmp_path) as ref:
+    with databases.scratch("mariadb", tmp_path) as ref:
         assert harness.run("--url", ref.url, "--locations", str(loc), "-p", "pause=0", "migrate").code == 0
         assert harness.snapshot(ref) == got_state
 
@@ -87,7 +79,7 @@ def test_mariadb_interrupt_is_an_exact_failure_and_resumes(tmp_path: Path, sig: 
 @pytest.mark.postgres
 def test_postgresql_interrupt_rolls_back_and_says_so(tmp_path: Path) -> None:
     loc = _project(tmp_path, "postgresql")
-    with harness.scratch("postgresql", tmp_path) as db:
+    with databases.scratch("postgresql", tmp_path) as db:
         args = ["--url", db.url, "--locations", str(loc), "-p", "pause=30", "migrate"]
         got = _interrupt_at(db, args, f"%{MARK}%", signal.SIGINT)
         assert got.code == 130 and got.err.count("ERROR:") == 1 and "Aborted" not in got.text
@@ -102,7 +94,7 @@ def test_postgresql_interrupt_rolls_back_and_says_so(tmp_path: Path) -> None:
 def test_interrupt_outside_a_migration(tmp_path: Path) -> None:
     """Waiting for another runner's lock: nothing is partly applied; one ERROR line, no ``Aborted.``."""
     loc = _project(tmp_path, "mariadb")
-    with harness.scratch("mariadb", tmp_path) as db:
+    with databases.scratch("mariadb", tmp_path) as db:
         from flywayx.db.locks import mysql_lock_name
 
         holder = db.connect()
@@ -123,7 +115,7 @@ def test_a_killed_run_reads_failed_in_info_unless_a_run_holds_the_lock(tmp_path:
     migration as Failed (from flywayx's progress record), never Pending, except while a run holds the
     migration lock (then it is simply running)."""
     loc = _project(tmp_path, "mariadb")
-    with harness.scratch("mariadb", tmp_path) as db:
+    with databases.scratch("mariadb", tmp_path) as db:
         got = _interrupt_at(db, ["--url", db.url, "--locations", str(loc), "-p", "pause=30", "migrate"],
                             f"%{MARK}%", signal.SIGKILL)
         assert got.code == -signal.SIGKILL
@@ -132,7 +124,7 @@ def test_a_killed_run_reads_failed_in_info_unless_a_run_holds_the_lock(tmp_path:
                                   f"AND INFO LIKE '%{MARK}%' AND INFO NOT LIKE '%PROCESSLIST%'"):
             db.query(f"KILL {thread}")
         deadline = time.monotonic() + 30
-        while _running(db, f"%{MARK}%") and time.monotonic() < deadline:
+        while harness.running(db, f"%{MARK}%") and time.monotonic() < deadline:
             time.sleep(0.05)
         assert "Failed" in _state_of(db, loc, "2")
         from flywayx.db.locks import mysql_lock_name

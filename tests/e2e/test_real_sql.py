@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from tests import databases
 from tests.conftest import CliResult
+from tests.databases import ScratchDb
 from tests.differential import oracle
-from tests.e2e import harness
 
 Cli = Callable[..., CliResult]
 
@@ -23,13 +24,13 @@ def _folder(tmp: Path, files: dict[str, str]) -> Path:
     return loc
 
 
-def _migrate(cli: Cli, db: harness.Db, loc: Path, *extra: str) -> CliResult:
+def _migrate(cli: Cli, db: ScratchDb, loc: Path, *extra: str) -> CliResult:
     return cli("--url", db.url, "--locations", str(loc), "migrate", *extra)
 
 
 def _same_as_the_client(cli: Cli, tmp: Path, loc: Path, family: str = "mariadb") -> str:
     """Apply ``loc`` with flywayx and with the client into two fresh databases; both describe the same."""
-    with harness.scratch(family, tmp) as ours, harness.scratch(family, tmp) as theirs:
+    with databases.scratch(family, tmp) as ours, databases.scratch(family, tmp) as theirs:
         done = _migrate(cli, ours, loc)
         assert done.code == 0, done.err
         oracle.client_apply(theirs, loc)
@@ -73,7 +74,7 @@ def test_a_failing_call_is_named_undone_and_resumed_once(cli_run: Cli, tmp_path:
             "INSERT INTO t (note) SELECT note FROM prereq; END;\n"
             "INSERT INTO t (note) VALUES ('before');\nCALL p();\nINSERT INTO t (note) VALUES ('after');\n")
     loc = _folder(tmp_path, {"V1__call.sql": body})
-    with harness.scratch("mariadb", tmp_path) as db:
+    with databases.scratch("mariadb", tmp_path) as db:
         failed = _migrate(cli_run, db, loc)
         assert failed.code == 1 and "V1__call.sql line 4" in failed.err and "prereq" in failed.err
         assert "3 of 5 statements were applied" in failed.err and "--resume" in failed.err
@@ -99,7 +100,7 @@ def test_lock_tables_after_a_comment_holds_the_lock_as_the_client_does(cli_run: 
     _same_as_the_client(cli_run, tmp_path, ok)
     refused = _folder(tmp_path / "refused", {"V1__tables.sql": DUMP_TABLES,
                                              "V2__data.sql": block + "INSERT INTO u VALUES (1);\nUNLOCK TABLES;\n"})
-    with harness.scratch("mariadb", tmp_path) as db, harness.scratch("mariadb", tmp_path) as theirs:
+    with databases.scratch("mariadb", tmp_path) as db, databases.scratch("mariadb", tmp_path) as theirs:
         assert _migrate(cli_run, db, refused).code == 1
         ours = [ln for ln in cli_run("--url", db.url, "--locations", str(refused), "info").out.splitlines()
                 if "data" in ln]
@@ -114,7 +115,7 @@ def test_lock_tables_after_a_comment_holds_the_lock_as_the_client_does(cli_run: 
 def test_a_dump_file_of_a_real_database(cli_run: Cli, tmp_path: Path) -> None:
     """Every unedited ``mariadb-dump`` file: versioned comments, LOCK TABLES, DELIMITER ;; triggers and
     routines, views; applied by flywayx and by the client, the databases are the same."""
-    with harness.scratch("mariadb", tmp_path) as src:
+    with databases.scratch("mariadb", tmp_path) as src:
         for stmt in (DUMP_TABLES + "INSERT INTO t VALUES (2, 'it''s; -- not a comment');\n"
                      "CREATE VIEW v AS SELECT id, UPPER(n) AS n FROM t;\n").split(";\n"):
             if stmt.strip():
@@ -164,8 +165,8 @@ def test_comments_inside_a_routine_are_kept_as_flyway_keeps_them(cli_run: Cli, t
         "V2__again.sql": "CALL add_column_v1('t', 'note', 'VARCHAR(20) NULL');\n"
                          "CALL add_column_v1('t', 'n', 'INT NOT NULL DEFAULT 0');\nINSERT INTO t (id) VALUES (1);\n",
     })
-    with harness.scratch("mariadb", tmp_path) as ours, harness.scratch("mariadb", tmp_path) as theirs, \
-            harness.scratch("mariadb", tmp_path) as plain:
+    with databases.scratch("mariadb", tmp_path) as ours, databases.scratch("mariadb", tmp_path) as theirs, \
+            databases.scratch("mariadb", tmp_path) as plain:
         assert _migrate(cli_run, ours, loc).code == 0
         oracle.client_apply(theirs, loc, comments=True)
         oracle.client_apply(plain, loc)
@@ -199,14 +200,14 @@ def test_resume_rebuilds_the_session(cli_run: Cli, tmp_path: Path, script: str) 
     """Case 3: after the fix, --resume "succeeded" and t held NULL (the dump's TIME_ZONE restore failed
     with error 1231): the session the first statements built is rebuilt before continuing."""
     loc = _folder(tmp_path, {"V1__session.sql": script})
-    with harness.scratch("mariadb", tmp_path) as db:
+    with databases.scratch("mariadb", tmp_path) as db:
         failed = _migrate(cli_run, db, loc)
         assert failed.code == 1 and "prereq" in failed.err
         db.query("CREATE TABLE prereq (name VARCHAR(10), at TIMESTAMP NULL)")
         resumed = _migrate(cli_run, db, loc, "--resume")
         assert resumed.code == 0, resumed.err
         got = oracle.describe(db)
-    with harness.scratch("mariadb", tmp_path) as ref:
+    with databases.scratch("mariadb", tmp_path) as ref:
         ref.query("CREATE TABLE prereq (name VARCHAR(10), at TIMESTAMP NULL)")
         oracle.client_apply(ref, loc)
         assert got == oracle.describe(ref)
@@ -224,7 +225,7 @@ def test_resume_reads_a_callbacks_helper_from_the_database(cli_run: Cli, tmp_pat
     for extra, resumes in (("", True), ("\n    SET @s := 'SELECT 1'; PREPARE q FROM @s; EXECUTE q;", False)):
         loc = _folder(tmp_path / ("plain" if resumes else "dynamic"),
                       {"beforeMigrate__helpers.sql": helper.format(extra=extra), "V1__session.sql": script})
-        with harness.scratch("mariadb", tmp_path) as db:
+        with databases.scratch("mariadb", tmp_path) as db:
             assert _migrate(cli_run, db, loc).code == 1
             db.query("CREATE TABLE prereq (name VARCHAR(10))")
             resumed = _migrate(cli_run, db, loc, "--resume")
@@ -242,7 +243,7 @@ def test_resume_refuses_state_it_cannot_rebuild(cli_run: Cli, tmp_path: Path) ->
               "INSERT INTO t SELECT x FROM prereq;\nINSERT INTO t VALUES (@n);\n")
     loc = _folder(tmp_path, {"V1__log.sql": "CREATE TABLE log (id INT);\nCREATE TABLE t (x INT);\n",
                              "V2__count.sql": script})
-    with harness.scratch("mariadb", tmp_path) as db:
+    with databases.scratch("mariadb", tmp_path) as db:
         assert _migrate(cli_run, db, loc).code == 1
         db.query("CREATE TABLE prereq (x INT)")
         refused = _migrate(cli_run, db, loc, "--resume")
@@ -258,7 +259,7 @@ def test_resume_refuses_state_it_cannot_rebuild(cli_run: Cli, tmp_path: Path) ->
 def test_a_rolled_back_failure_gives_no_resume_or_repair_advice(cli_run: Cli, tmp_path: Path, family: str) -> None:
     """Case 6: the transaction rolled everything back: there is nothing to resume or repair."""
     loc = _folder(tmp_path, {"V1__two.sql": "CREATE TABLE a (id INT);\nINSERT INTO nope VALUES (1);\n"})
-    with harness.scratch(family, tmp_path) as db:
+    with databases.scratch(family, tmp_path) as db:
         failed = _migrate(cli_run, db, loc)
         assert failed.code == 1 and failed.err.count("ERROR:") == 1
         hint = failed.err.split("hint:", 1)[1]
@@ -270,7 +271,7 @@ def test_a_rolled_back_failure_gives_no_resume_or_repair_advice(cli_run: Cli, tm
 def test_server_warnings_are_reported_as_flyway_does(cli_run: Cli, tmp_path: Path) -> None:
     loc = _folder(tmp_path, {"V1__warn.sql": "CREATE TABLE t (id INT PRIMARY KEY);\nDROP TABLE IF EXISTS nosuch;\n"
                                              "INSERT IGNORE INTO t VALUES (1), (1);\nINSERT INTO t VALUES (2);\n"})
-    with harness.scratch("mariadb", tmp_path) as db:
+    with databases.scratch("mariadb", tmp_path) as db:
         done = _migrate(cli_run, db, loc)
         assert done.code == 0, done.err
     assert "WARNING: DB: Unknown table" in done.out and "(Error Code: 1051) (V1__warn.sql line 2)" in done.out

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import databases
+from tests.databases import ScratchDb
 from tests.e2e import harness
 
 pytestmark = pytest.mark.mariadb
@@ -25,13 +27,13 @@ def _project(tmp: Path, v2: str) -> Path:
     return loc
 
 
-def _migrate(db: harness.Db, loc: Path, *extra: str) -> harness.Proc:
+def _migrate(db: ScratchDb, loc: Path, *extra: str) -> harness.Proc:
     return harness.run("--url", db.url, "--locations", str(loc), "migrate", *extra)
 
 
 def test_failure_then_fix_then_resume_matches_a_clean_run(tmp_path: Path) -> None:
     loc = _project(tmp_path, BROKEN)
-    with harness.scratch("mariadb", tmp_path) as db:
+    with databases.scratch("mariadb", tmp_path) as db:
         failed = _migrate(db, loc)
         assert failed.code == 1 and "Traceback" not in failed.text
         assert failed.err.count("ERROR:") == 1
@@ -45,7 +47,7 @@ def test_failure_then_fix_then_resume_matches_a_clean_run(tmp_path: Path) -> Non
         assert resumed.code == 0, resumed.err
         got = harness.snapshot(db)
         assert db.query("SELECT id FROM t1 ORDER BY id") == [(1,), (2,)]  # statement 2 ran once, not twice
-    with harness.scratch("mariadb", tmp_path) as ref:
+    with databases.scratch("mariadb", tmp_path) as ref:
         assert _migrate(ref, loc).code == 0
         want = harness.snapshot(ref)
     assert got == want
@@ -53,7 +55,7 @@ def test_failure_then_fix_then_resume_matches_a_clean_run(tmp_path: Path) -> Non
 
 def test_resume_refuses_an_edited_applied_prefix(tmp_path: Path) -> None:
     loc = _project(tmp_path, BROKEN)
-    with harness.scratch("mariadb", tmp_path) as db:
+    with databases.scratch("mariadb", tmp_path) as db:
         assert _migrate(db, loc).code == 1
         (loc / "V2__more.sql").write_text(FIXED.replace("INSERT INTO t1 VALUES (1);", "INSERT INTO t1 VALUES (9);"))
         refused = _migrate(db, loc, "--resume")
@@ -64,7 +66,7 @@ def test_resume_refuses_an_edited_applied_prefix(tmp_path: Path) -> None:
 
 def test_repair_still_behaves_as_flyway(tmp_path: Path) -> None:
     loc = _project(tmp_path, BROKEN)
-    with harness.scratch("mariadb", tmp_path) as db:
+    with databases.scratch("mariadb", tmp_path) as db:
         assert _migrate(db, loc).code == 1
         fixed = harness.run("--url", db.url, "--locations", str(loc), "repair")
         assert fixed.code == 0 and "Successfully repaired" in fixed.out, fixed.out
@@ -75,7 +77,7 @@ def test_repair_still_behaves_as_flyway(tmp_path: Path) -> None:
 
 def test_resume_with_nothing_to_resume(tmp_path: Path) -> None:
     loc = _project(tmp_path, FIXED)
-    with harness.scratch("mariadb", tmp_path) as db:
+    with databases.scratch("mariadb", tmp_path) as db:
         assert _migrate(db, loc).code == 0
         r = _migrate(db, loc, "--resume")
         assert r.code == 1 and "Nothing to resume" in r.err and "Traceback" not in r.text
@@ -91,7 +93,7 @@ def test_a_failure_inside_a_run_of_dml_stops_at_that_statement(tmp_path: Path) -
     broken = "CREATE TABLE t1 (id INT PRIMARY KEY);\n" + _inserts(range(1, 41)) + "INSERT INTO t1 VALUES (7);\n" \
         + _inserts(range(41, 61)) + "CREATE TABLE t2 (id INT);\n"
     loc = _project(tmp_path, broken)
-    with harness.scratch("mariadb", tmp_path) as db:
+    with databases.scratch("mariadb", tmp_path) as db:
         failed = _migrate(db, loc)
         assert failed.code == 1 and "Duplicate entry '7'" in failed.err
         assert "V2__more.sql line 42" in failed.err and "41 of 63 statements were applied" in failed.err
@@ -102,7 +104,7 @@ def test_a_failure_inside_a_run_of_dml_stops_at_that_statement(tmp_path: Path) -
         assert resumed.code == 0, resumed.err
         assert db.query("SELECT COUNT(*), COUNT(DISTINCT id) FROM t1") == [(61, 61)]
         got = harness.snapshot(db)
-    with harness.scratch("mariadb", tmp_path) as ref:
+    with databases.scratch("mariadb", tmp_path) as ref:
         assert _migrate(ref, loc).code == 0
         assert harness.snapshot(ref) == got
 
@@ -111,7 +113,7 @@ def test_statement_callbacks_still_fire_for_every_statement(tmp_path: Path) -> N
     loc = _project(tmp_path, "CREATE TABLE t1 (id INT PRIMARY KEY);\n" + _inserts(range(1, 6)))
     (loc / "beforeMigrate.sql").write_text("CREATE TABLE IF NOT EXISTS cb_log (id INT AUTO_INCREMENT PRIMARY KEY);\n")
     (loc / "afterEachMigrateStatement.sql").write_text("INSERT INTO cb_log VALUES (NULL);\n")
-    with harness.scratch("mariadb", tmp_path) as db:
+    with databases.scratch("mariadb", tmp_path) as db:
         done = _migrate(db, loc)
         assert done.code == 0, done.err
         assert db.query("SELECT COUNT(*) FROM cb_log") == [(1 + 6,)]  # V1's statement and V2's six

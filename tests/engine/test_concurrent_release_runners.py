@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import databases
 from tests.e2e import harness
 
 RELEASES = """[lines]
@@ -39,7 +40,7 @@ def test_concurrent_runners_on_release_lines(family: str, tmp_path: Path) -> Non
     (loc / "releases.toml").write_text(RELEASES, encoding="utf-8")
     for name, body in FILES.items():
         (loc / name).write_text(body, encoding="utf-8")
-    with harness.scratch(family, tmp_path) as db:
+    with databases.scratch(family, tmp_path) as db:
         base = [*harness.FLYWAYX, "--url", db.url, "--locations", str(loc), "--lock-timeout", "120"]
         assert harness.run("--url", db.url, "--locations", str(loc), "migrate", "--to", "1.1.0").code == 0
         commands = [["migrate", "--to", "1.1.1"]] * 4 + [["migrate"]]

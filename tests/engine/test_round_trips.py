@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CliResult, ScratchDb
+from tests.conftest import CliResult
+from tests.databases import ScratchDb
 
 
 def _write(loc: Path, first: int, last: int) -> None:

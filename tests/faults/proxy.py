@@ -17,16 +17,24 @@ to the server, byte for byte, in both directions, until told otherwise:
 - ``resume()``: forward again, held bytes first.
 
 ``close()`` stops listening and closes everything (use it as a context manager).
+
+``via(proxy, url)`` is ``url`` through the proxy; ``kill_once_replied`` runs ``flywayx migrate`` that way
+and SIGKILLs it the moment the proxy holds the server's answer (the kill harness of tests/faults).
 """
 
 from __future__ import annotations
 
 import contextlib
 import select
+import signal
 import socket
+import subprocess
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
+from urllib.parse import urlsplit
 
 
 class _Link:
@@ -185,3 +193,29 @@ class Proxy:
                 except OSError:
                     link.close()
                     return
+
+
+def via(proxy: Proxy, url: str) -> str:
+    """``url`` with the proxy's address in place of the server's."""
+    u = urlsplit(url)
+    return url.replace(f"@{u.hostname}:{u.port}", f"@127.0.0.1:{proxy.port}")
+
+
+def kill_once_replied(proxy: Proxy, url: str, loc: Path, *args: str, env: dict[str, str] | None = None,
+                      then: Callable[[], None] | None = None) -> None:
+    """Run ``flywayx --url URL --locations LOC migrate ARGS`` through ``proxy`` (told what to hold with
+    ``hold_replies_after`` first) and SIGKILL it once the server has answered: the server finished the
+    statement, flywayx never heard it. ``then`` runs between the answer and the kill (to wait for more)."""
+    from tests.e2e import harness
+
+    command = [*harness.FLYWAYX, "--url", via(proxy, url), "--locations", str(loc), "migrate", *args]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**harness.env(), **(env or {})})
+    try:
+        if not proxy.replied.wait(60):
+            raise AssertionError(f"the server never answered what the proxy waited for: {proc.communicate(timeout=1)}")
+        if then is not None:
+            then()
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()

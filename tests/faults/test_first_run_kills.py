@@ -11,16 +11,14 @@ every run must get past the leftovers, and the last one must reach the clean run
 
 from __future__ import annotations
 
-import signal
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from flywayx.db.own_tables import LAYOUT
+from tests import databases
 from tests.e2e import harness
-from tests.faults.proxy import Proxy
-from tests.faults.test_inflight_kinds import _server, via
+from tests.faults.proxy import Proxy, kill_once_replied
 
 FAMILIES = [pytest.param("mariadb", marks=pytest.mark.mariadb), pytest.param("postgresql", marks=pytest.mark.postgres)]
 
@@ -37,19 +35,12 @@ def _steps(q: str) -> list[str]:
 @pytest.mark.parametrize("family", FAMILIES)
 def test_first_run_killed_at_each_step_of_the_own_tables(family: str, tmp_path: Path) -> None:
     loc = harness.write_migrations(tmp_path, family, slow=0)
-    want, _ = harness.reference(family, tmp_path, loc)
-    with harness.scratch(family, tmp_path) as db:
+    want, _ = harness.reference(family, tmp_path, loc, timed=False)
+    with databases.scratch(family, tmp_path) as db:
         for marker in _steps("`" if family == "mariadb" else '"'):
-            with Proxy(*_server(db.url)) as proxy:
+            with Proxy(db.host, db.port) as proxy:
                 proxy.hold_replies_after(marker.encode())
-                proc = subprocess.Popen([*harness.FLYWAYX, "--url", via(proxy, db.url), "--locations", str(loc),
-                                         "migrate"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=harness.env())
-                try:
-                    if not proxy.replied.wait(60):
-                        raise AssertionError(f"never sent {marker}: {proc.communicate(timeout=1)}")
-                finally:
-                    proc.send_signal(signal.SIGKILL)
-                    proc.communicate()
+                kill_once_replied(proxy, db.url, loc)
         done = harness.run("--url", db.url, "--locations", str(loc), "migrate")
         assert done.code == 0, done.err
         assert harness.snapshot(db) == want

@@ -17,12 +17,13 @@ import subprocess
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
+from tests import databases
+from tests.databases import ScratchDb
 from tests.e2e import harness
-from tests.faults.proxy import Proxy
+from tests.faults.proxy import Proxy, kill_once_replied
 
 pytestmark = pytest.mark.mariadb
 
@@ -72,7 +73,7 @@ def project(tmp: Path) -> Path:
     return loc
 
 
-def state(db: harness.Db) -> dict[str, Any]:
+def state(db: ScratchDb) -> dict[str, Any]:
     snap = harness.snapshot(db)
     return {"fingerprint": snap["fingerprint"], "history": snap["history"],
             "note": db.query("SELECT id FROM note ORDER BY id"),
@@ -83,18 +84,10 @@ def state(db: harness.Db) -> dict[str, Any]:
 def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("kinds")
     loc = project(tmp)
-    with harness.scratch("mariadb", tmp) as ref:
-        done = harness.run("--url", ref.url, "--locations", str(loc), "migrate")
-        assert done.code == 0, done.err
-        return loc, state(ref)
+    return loc, harness.migrated("mariadb", tmp, loc, state)
 
 
-def via(proxy: Proxy, url: str) -> str:
-    u = urlsplit(url)
-    return url.replace(f"@{u.hostname}:{u.port}", f"@127.0.0.1:{proxy.port}")
-
-
-def recover(db: harness.Db, loc: Path, want: dict[str, Any], statement: int) -> None:
+def recover(db: ScratchDb, loc: Path, want: dict[str, Any], statement: int) -> None:
     """What docs/operations.md tells the operator: migrate refuses, naming the statement in flight;
     --resume settles it from the catalog and finishes."""
     first = harness.run("--url", db.url, "--locations", str(loc), "migrate")
@@ -105,20 +98,26 @@ def recover(db: harness.Db, loc: Path, want: dict[str, Any], statement: int) -> 
     assert state(db) == want
 
 
-def _kill_after_reply(db: harness.Db, loc: Path, ddl: str, resume: bool) -> None:
+def until_finished(db: ScratchDb, statement: str, timeout: float = 120) -> None:
+    """Wait until the server has finished everything sent to ``db`` (no session of it in a query:
+    the held-back run sends nothing more), ``statement`` included.
+
+    The first held reply is not enough: the in-flight record and the DDL travel in one packet, and
+    the record's OK comes back while the DDL still runs (for seconds, under load); a kill then would
+    let the server abort the DDL when it notices the client gone, the opposite of this case."""
+    deadline = time.monotonic() + timeout
+    while db.query("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID()"
+                   f" AND DB = '{db.schema}' AND COMMAND = 'Query'")[0][0]:
+        assert time.monotonic() < deadline, f"the server is still running {statement}"
+        time.sleep(0.02)
+
+
+def _kill_after_reply(db: ScratchDb, loc: Path, ddl: str, resume: bool) -> None:
     """Run migrate through the proxy; SIGKILL it once the server has completed ``ddl`` (its reply is
     held back, so flywayx never learns it)."""
-    with Proxy(*_server(db.url)) as proxy:
+    with Proxy(db.host, db.port) as proxy:
         proxy.hold_replies_after(ddl.encode())
-        args = ["--url", via(proxy, db.url), "--locations", str(loc), "migrate", *(["--resume"] if resume else [])]
-        proc = subprocess.Popen([*harness.FLYWAYX, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env=harness.env())
-        try:
-            if not proxy.replied.wait(60):
-                raise AssertionError(f"{ddl} never completed: {proc.communicate(timeout=1)}")
-        finally:
-            proc.send_signal(signal.SIGKILL)
-            proc.communicate()
+        kill_once_replied(proxy, db.url, loc, *(["--resume"] if resume else []), then=lambda: until_finished(db, ddl))
     # the server has the change, and the DML before it (committed with the in-flight record)
     assert db.query("SELECT COUNT(*) FROM note")[0][0] == KINDS.index(ddl) + 1, ddl
 
@@ -132,7 +131,7 @@ def test_kill_right_after_the_server_completed_each_kind(reference: tuple[Path, 
     flight (the server had completed it), goes on, and is killed right after the next kind. (The
     ALTERs of `host` are the next test's.)"""
     loc, want = reference
-    with harness.scratch("mariadb", tmp_path) as db:
+    with databases.scratch("mariadb", tmp_path) as db:
         for k, ddl in enumerate(k for k in KINDS if k not in ON_HOST):
             _kill_after_reply(db, loc, ddl, resume=k > 0)
         recover(db, loc, want, 2 * len(KINDS))
@@ -147,7 +146,7 @@ def test_kill_while_each_kind_waits_and_the_server_aborts_it(reference: tuple[Pa
     next --resume goes on to the next ALTER of `host`. Each statement: both answers, for real."""
     loc, want = reference
     waited: list[str] = []
-    with harness.scratch("mariadb", tmp_path) as db:
+    with databases.scratch("mariadb", tmp_path) as db:
         assert harness.run("--url", db.url, "--locations", str(loc), "migrate", "--target", "1").code == 0
         for _ in range(len(KINDS)):
             blocker = db.connect()
@@ -168,7 +167,7 @@ def test_kill_while_each_kind_waits_and_the_server_aborts_it(reference: tuple[Pa
         assert state(db) == want
 
 
-def _kill_while_waiting(db: harness.Db, loc: Path, resume: bool) -> str | None:
+def _kill_while_waiting(db: ScratchDb, loc: Path, resume: bool) -> str | None:
     """Run migrate; SIGKILL it while one of its DDL statements waits for the metadata lock (the server
     then aborts it) and return that statement; None when the run finished without waiting."""
     args = [*harness.FLYWAYX, "--url", db.url, "--locations", str(loc), "migrate", *(["--resume"] if resume else [])]
@@ -195,7 +194,3 @@ def _kill_while_waiting(db: harness.Db, loc: Path, resume: bool) -> str | None:
         time.sleep(0.02)
     return waiting
 
-
-def _server(url: str) -> tuple[str, int]:
-    u = urlsplit(url)
-    return u.hostname or "127.0.0.1", u.port or 3306

@@ -8,15 +8,13 @@ last statement) reach the server and holds the answer back, then the process is 
 
 from __future__ import annotations
 
-import signal
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests import databases
 from tests.e2e import harness
-from tests.faults.proxy import Proxy
-from tests.faults.test_inflight_kinds import _server, via
+from tests.faults.proxy import Proxy, kill_once_replied
 
 pytestmark = pytest.mark.postgres
 
@@ -26,19 +24,13 @@ LAST = "INSERT INTO event VALUES (1, 1, 'boot')"
 @pytest.mark.parametrize("point", ["after-commit", "before-commit"])
 def test_kill_around_the_commit_converges(point: str, tmp_path: Path) -> None:
     loc = harness.write_migrations(tmp_path, "postgresql", slow=0)
-    want, _ = harness.reference("postgresql", tmp_path, loc)
-    with harness.scratch("postgresql", tmp_path) as db, Proxy(*_server(db.url)) as proxy:
+    want, _ = harness.reference("postgresql", tmp_path, loc, timed=False)
+    with databases.scratch("postgresql", tmp_path) as db, Proxy(db.host, db.port) as proxy:
         if point == "after-commit":
             proxy.hold_replies_after(LAST.encode(), then=b"COMMIT")
         else:
             proxy.hold_replies_after(LAST.encode())
-        proc = subprocess.Popen([*harness.FLYWAYX, "--url", via(proxy, db.url), "--locations", str(loc), "migrate"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=harness.env())
-        try:
-            assert proxy.replied.wait(60), proc.communicate(timeout=1)
-        finally:
-            proc.send_signal(signal.SIGKILL)
-            proc.communicate()
+        kill_once_replied(proxy, db.url, loc)
         proxy.close()
         versions = [r[1] for r in harness.snapshot(db)["history"]] if point == "after-commit" else None
         assert versions is None or versions[-1] == "3", versions  # V3 committed before the kill
@@ -64,22 +56,15 @@ def test_non_transactional_migration_killed_after_each_ddl_resumes(tmp_path: Pat
     (loc / "V1__a.sql").write_text("CREATE TABLE a (id INT);\nINSERT INTO a VALUES (1);\n")
     (loc / "V2__x.sql").write_text("".join(f"{s};\n" for s in NON_TRANSACTIONAL))
     (loc / "V2__x.sql.conf").write_text("executeInTransaction=false\n")
-    with harness.scratch("postgresql", tmp_path) as ref:
+    with databases.scratch("postgresql", tmp_path) as ref:
         assert harness.run("--url", ref.url, "--locations", str(loc), "migrate", extra_env=MIXED).code == 0
         want = harness.snapshot(ref), ref.query("SELECT * FROM x ORDER BY 1"), ref.query("SELECT * FROM y")
     ddl = [s for s in NON_TRANSACTIONAL if not s.startswith("INSERT")]
-    with harness.scratch("postgresql", tmp_path) as db:
+    with databases.scratch("postgresql", tmp_path) as db:
         for k, statement in enumerate(ddl):
-            with Proxy(*_server(db.url)) as proxy:
+            with Proxy(db.host, db.port) as proxy:
                 proxy.hold_replies_after(statement.encode())
-                args = ["--url", via(proxy, db.url), "--locations", str(loc), "migrate", *(["--resume"] if k else [])]
-                proc = subprocess.Popen([*harness.FLYWAYX, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        env={**harness.env(), **MIXED})
-                try:
-                    assert proxy.replied.wait(60), proc.communicate(timeout=1)
-                finally:
-                    proc.send_signal(signal.SIGKILL)
-                    proc.communicate()
+                kill_once_replied(proxy, db.url, loc, *(["--resume"] if k else []), env=MIXED)
         n = NON_TRANSACTIONAL.index(ddl[-1]) + 1
         first = harness.run("--url", db.url, "--locations", str(loc), "migrate", extra_env=MIXED)
         assert first.code == 1 and f"statement {n} was running" in first.err, first.err

@@ -26,6 +26,8 @@ from typing import Any
 
 import pytest
 
+from tests import databases
+from tests.databases import ScratchDb
 from tests.e2e import harness
 from tests.faults.randmig import generate
 
@@ -37,10 +39,10 @@ FAMILIES = [pytest.param(f, marks=pytest.mark.mariadb if f == "mariadb" else pyt
             for f in os.environ.get("FLYWAYX_SOAK_FAMILIES", "mariadb,postgresql").split(",")]
 
 
-def state(db: harness.Db) -> dict[str, Any]:
+def state(db: ScratchDb) -> dict[str, Any]:
     """Fingerprint, history without times, and every row of every table of the migrations."""
     snap = harness.snapshot(db)
-    if db.family == "mariadb":
+    if db.dialect == "mariadb":
         names = db.query(f"SELECT table_name FROM information_schema.tables WHERE table_schema = '{db.schema}'"
                          " AND table_type = 'BASE TABLE' AND table_name NOT LIKE 'flyway%' ORDER BY 1")
     else:
@@ -58,7 +60,7 @@ class Trial:
     detail: str = ""
 
 
-def _run_killed(db: harness.Db, loc: Path, resume: bool, delay: float) -> tuple[int | None, str]:
+def _run_killed(db: ScratchDb, loc: Path, resume: bool, delay: float) -> tuple[int | None, str]:
     """Start the command; SIGKILL it after ``delay`` s. (None, '') when killed, else (code, stderr)."""
     args = [*harness.FLYWAYX, "--url", db.url, "--locations", str(loc), "--lock-timeout", "60", "migrate",
             *(["--resume"] if resume else [])]
@@ -72,7 +74,7 @@ def _run_killed(db: harness.Db, loc: Path, resume: bool, delay: float) -> tuple[
     return proc.returncode, proc.communicate()[1]
 
 
-def _recover(db: harness.Db, loc: Path, t: Trial) -> None:
+def _recover(db: ScratchDb, loc: Path, t: Trial) -> None:
     for _ in range(4):
         r = harness.run("--url", db.url, "--locations", str(loc), "--lock-timeout", "60", "migrate")
         t.steps.append(f"migrate -> {r.code}")
@@ -90,7 +92,7 @@ def _recover(db: harness.Db, loc: Path, t: Trial) -> None:
     t.detail = "no convergence after 4 rounds"
 
 
-def trial(db: harness.Db, loc: Path, rng: random.Random, took: float, seed: int) -> Trial:
+def trial(db: ScratchDb, loc: Path, rng: random.Random, took: float, seed: int) -> Trial:
     t = Trial(seed)
     resume = False
     for _ in range(rng.randint(1, 3)):
@@ -114,7 +116,7 @@ def _reference(family: str, tmp: Path, loc: Path) -> tuple[dict[str, Any], float
     """The clean run's state, and its duration measured on a second, warm run."""
     took = 0.0
     for _ in range(2):
-        with harness.scratch(family, tmp) as ref:
+        with databases.scratch(family, tmp) as ref:
             started = time.monotonic()
             r = harness.run("--url", ref.url, "--locations", str(loc), "migrate")
             took = time.monotonic() - started
@@ -142,7 +144,7 @@ def test_random_kills_converge_to_the_clean_run(family: str, tmp_path: Path) -> 
         loc = _write(tmp_path, seed, family)
         want, took = _reference(family, tmp_path, loc)
         for _ in range(min(PER_SET, n - first)):
-            with harness.scratch(family, tmp_path) as db:
+            with databases.scratch(family, tmp_path) as db:
                 t = trial(db, loc, rng, took, seed)
                 killed += any("killed" in s for s in t.steps)
                 if t.converged and state(db) != want:

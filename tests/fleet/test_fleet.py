@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import MARIADB_URL, POSTGRES_URL, PgScratch
+from tests.databases import MARIADB_URL, POSTGRES_URL, ScratchDb
 from tests.e2e import harness
 
 pytestmark = pytest.mark.mariadb
@@ -104,7 +104,7 @@ def test_fail_fast_and_canary_start_no_further_target(tenants: tuple[str, list[s
         assert my(f"SHOW TABLES FROM `{n}`") == []
 
 
-def test_postgresql_schema_per_tenant_info_validate_plan(postgres: PgScratch, tmp_path: Path) -> None:
+def test_postgresql_schema_per_tenant_info_validate_plan(postgres: ScratchDb, tmp_path: Path) -> None:
     url = postgres.url
     loc = _project(tmp_path, 3)
     host = urlsplit(POSTGRES_URL).hostname

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from tests import databases
+from tests.databases import ScratchDb
 from tests.e2e import harness
 
 MARIA_DROP = "; DROP TABLE {canary}; -- x"
@@ -35,9 +37,9 @@ def _ok(proc: harness.Proc) -> harness.Proc:
 
 
 @pytest.fixture
-def maria_names() -> Iterator[tuple[harness.Db, str, str]]:
+def maria_names() -> Iterator[tuple[ScratchDb, str, str]]:
     """A scratch MariaDB database holding the canary, and a hostile schema name (dropped afterwards)."""
-    with harness.scratch("mariadb", Path("/nonexistent")) as db:
+    with databases.scratch("mariadb", Path("/nonexistent")) as db:
         db.query("CREATE TABLE canary (id INT)")
         canary = f"`{db.schema}`.canary"
         schema = f"fx15b_{db.schema[-6:]}`{MARIA_DROP.format(canary=canary)}\"'"
@@ -47,13 +49,13 @@ def maria_names() -> Iterator[tuple[harness.Db, str, str]]:
             db.query("DROP DATABASE IF EXISTS `" + schema.replace("`", "``") + "`")
 
 
-def _maria_tables(db: harness.Db, schema: str) -> set[str]:
+def _maria_tables(db: ScratchDb, schema: str) -> set[str]:
     literal = "'" + schema.replace("\\", "\\\\").replace("'", "''") + "'"
     return {r[0] for r in db.query(f"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = {literal}")}
 
 
 @pytest.mark.mariadb
-def test_mariadb_hostile_schema_table_and_tablespace(maria_names: tuple[harness.Db, str, str],
+def test_mariadb_hostile_schema_table_and_tablespace(maria_names: tuple[ScratchDb, str, str],
                                                      tmp_path: Path) -> None:
     db, schema, canary = maria_names
     loc = _project(tmp_path)
@@ -77,13 +79,13 @@ def test_mariadb_hostile_schema_table_and_tablespace(maria_names: tuple[harness.
 
 
 @pytest.fixture
-def pg_db(tmp_path: Path) -> Iterator[harness.Db]:
-    with harness.scratch("postgresql", tmp_path) as db:
+def pg_db(tmp_path: Path) -> Iterator[ScratchDb]:
+    with databases.scratch("postgresql", tmp_path) as db:
         db.query("CREATE TABLE public.canary (id INT)")
         yield db
 
 
-def _pg_tables(db: harness.Db, schema: str) -> set[str]:
+def _pg_tables(db: ScratchDb, schema: str) -> set[str]:
     conn: Any = db.connect()
     with closing(conn):
         rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)).fetchall()
@@ -91,7 +93,7 @@ def _pg_tables(db: harness.Db, schema: str) -> set[str]:
 
 
 @pytest.mark.postgres
-def test_postgres_hostile_schema_table_and_tablespace(pg_db: harness.Db, tmp_path: Path) -> None:
+def test_postgres_hostile_schema_table_and_tablespace(pg_db: ScratchDb, tmp_path: Path) -> None:
     loc = _project(tmp_path)
     drop = "; DROP TABLE public.canary; -- x"
     schema, table = f'app"{drop}\'', f'hist"{drop}'

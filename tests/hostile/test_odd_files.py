@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import databases
+from tests.databases import ScratchDb
 from tests.e2e import harness
 
 
@@ -57,9 +59,9 @@ def _assert_refused(proc: harness.Proc, path: Path, reason: str) -> None:
     assert len(lines) == 2 and lines[1].startswith("hint: "), proc.err
 
 
-def _tables(db: harness.Db) -> list[str]:
+def _tables(db: ScratchDb) -> list[str]:
     sql = {"mariadb": "SHOW TABLES", "sqlite": "SELECT name FROM sqlite_master WHERE type = 'table'",
-           "postgresql": "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"}[db.family]
+           "postgresql": "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"}[db.dialect]
     return [r[0] for r in db.query(sql)]
 
 
@@ -68,7 +70,7 @@ def test_odd_entry_named_like_a_migration_is_refused(case: str, tmp_path: Path) 
     name, make, reason = ODD[case]
     loc = _project(tmp_path)
     make(loc / name)
-    with harness.scratch("sqlite", tmp_path) as db:
+    with databases.scratch("sqlite", tmp_path) as db:
         for command in ("info", "validate", "migrate"):
             _assert_refused(harness.run("--url", db.url, "--locations", str(loc), command, timeout=30),
                             loc / name, reason)
@@ -80,7 +82,7 @@ def test_every_odd_entry_is_named_at_once_and_nothing_runs(family: str, tmp_path
     loc = _project(tmp_path)
     for name, make, _ in ODD.values():
         make(loc / name)
-    with harness.scratch(family, tmp_path) as db:
+    with databases.scratch(family, tmp_path) as db:
         r = harness.run("--url", db.url, "--locations", str(loc), "migrate", timeout=30)
         first = r.err.strip().splitlines()[0]
         _assert_refused(r, loc / "V2__dir.sql", "is a directory")
@@ -95,7 +97,7 @@ def test_odd_entries_not_named_like_migrations_are_ignored(tmp_path: Path) -> No
     (loc / "notes" / "V2__nested.sql").write_text("CREATE TABLE nested (id INT);\n")
     (loc / "README.md").symlink_to(tmp_path / "nowhere.md")
     os.mkfifo(loc / "pipe")
-    with harness.scratch("sqlite", tmp_path) as db:
+    with databases.scratch("sqlite", tmp_path) as db:
         r = harness.run("--url", db.url, "--locations", str(loc), "migrate", timeout=30)
         assert r.code == 0, r.text
         assert [row[4] for row in harness.snapshot(db)["history"]] == ["V1__base.sql", "notes/V2__nested.sql"]

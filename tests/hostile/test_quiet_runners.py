@@ -15,13 +15,15 @@ from pathlib import Path
 
 import pytest
 
+from tests import databases
+from tests.databases import ScratchDb
 from tests.e2e import harness
 
 ROUNDS = int(os.environ.get("FLYWAYX_QUIET_RUNNERS_ROUNDS", "1"))
 
 
-def _state_rows(db: harness.Db) -> list[tuple[object, ...]]:
-    t = f"`{db.schema}`.flywayx_schema_state" if db.family == "mariadb" else "flywayx_schema_state"
+def _state_rows(db: ScratchDb) -> list[tuple[object, ...]]:
+    t = f"`{db.schema}`.flywayx_schema_state" if db.dialect == "mariadb" else "flywayx_schema_state"
     return db.query(f"SELECT seq, run_id FROM {t} ORDER BY seq")
 
 
@@ -29,7 +31,7 @@ def _state_rows(db: harness.Db) -> list[tuple[object, ...]]:
 def test_six_concurrent_runners_leave_stderr_clean(family: str, tmp_path: Path) -> None:
     loc = harness.write_migrations(tmp_path, family, slow=0.01)
     for _ in range(ROUNDS):
-        with harness.scratch(family, tmp_path) as db:
+        with databases.scratch(family, tmp_path) as db:
             args = [*harness.FLYWAYX, "--url", db.url, "--locations", str(loc), "--lock-timeout", "60", "migrate"]
             procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                       env=harness.env()) for _ in range(6)]

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e import harness
+from tests.fixtures.release_lines import write_release_lines
 
 SIZES = [int(n) for n in os.environ.get("FLYWAYX_RELEASES_SIZES", "300,1500,4500").split(",")]
 LIMIT_MB = 200
@@ -94,26 +95,9 @@ print(json.dumps({"codes": codes, "peak_kb": resource.getrusage(resource.RUSAGE_
 """
 
 
-def _many(n: int, root: Path) -> str:
-    """Lines of 100 releases, each line branching from the previous one's release 50 and every tenth
-    release merging the previous line's; a migration every tenth release. Returns the last release."""
-    root.mkdir(parents=True)
-    parts, name = ["[lines]\ndepth = 2\n"], ""
-    for i in range(n):
-        line, k = divmod(i, 100)
-        name = f"1.{line}.{k}"
-        body = f'from = "1.{line - 1}.50"\n' if k == 0 and line > 0 else ""
-        body += f'merges = ["1.{line - 1}.{k}"]\n' if k % 10 == 5 and line > 0 else ""
-        parts.append(f'[release."{name}"]\n{body}')
-        if k % 10 == 0:
-            (root / f"V{name}.1__c{i}.sql").write_text(f"CREATE TABLE t{i} (id INT);\n")
-    (root / "releases.toml").write_text("\n".join(parts))
-    return name
-
-
 def _peak_mb(n: int, tmp: Path) -> float:
     loc = tmp / f"p{n}"
-    last = _many(n, loc)
+    last = write_release_lines(n, loc)
     out = subprocess.run([sys.executable, "-c", CHILD, f"sqlite:///{tmp / f'{n}.db'}", str(loc), last],
                          capture_output=True, text=True, timeout=600, check=False, env=harness.env())
     assert out.returncode == 0, out.stderr[-3000:]

@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 
+from tests import databases
+from tests.databases import ScratchDb
 from tests.e2e import harness
 
 ROWS = int(os.environ.get("FLYWAYX_RESTORE_KILL_ROWS", "120000"))
@@ -45,7 +47,7 @@ def _dump(bk: Path) -> Path:
     return dumps[0]
 
 
-def _state(db: harness.Db) -> dict[str, Any]:
+def _state(db: ScratchDb) -> dict[str, Any]:
     """What an operator would compare: schema fingerprint, history, row counts and contents."""
     snap = harness.snapshot(db)
     base = db.query("SELECT id, note FROM base ORDER BY id")
@@ -53,7 +55,7 @@ def _state(db: harness.Db) -> dict[str, Any]:
     return {"fp": snap["fingerprint"], "history": snap["history"], "base": base, "big": big}
 
 
-def _has(db: harness.Db, table: str) -> bool:
+def _has(db: ScratchDb, table: str) -> bool:
     try:
         db.query(f"SELECT 1 FROM {table} WHERE 1 = 0")
         return True
@@ -65,7 +67,7 @@ def _has(db: harness.Db, table: str) -> bool:
 def test_backup_files_are_private_whatever_the_umask(family: str, tmp_path: Path) -> None:
     loc = _project(tmp_path)
     bk = tmp_path / "backups" / "nightly"
-    with harness.scratch(family, tmp_path) as db:
+    with databases.scratch(family, tmp_path) as db:
         assert _cli(db.url, loc, "migrate").code == 0
         args = [*harness.FLYWAYX, "--url", db.url, "--locations", str(loc), "migrate", "--backup", str(bk)]
         p = subprocess.run(args, capture_output=True, text=True, env=harness.env(), timeout=120, check=False,
@@ -85,8 +87,8 @@ def test_restore_goes_where_the_url_points_and_needs_force_for_a_non_empty_targe
     loc = _project(tmp_path)
     bk = tmp_path / "bk"
     with ExitStack() as stack:
-        source = stack.enter_context(harness.scratch(family, tmp_path))
-        other = stack.enter_context(harness.scratch(family, tmp_path))
+        source = stack.enter_context(databases.scratch(family, tmp_path))
+        other = stack.enter_context(databases.scratch(family, tmp_path))
         assert _cli(source.url, loc, "migrate").code == 0
         assert _cli(source.url, loc, "migrate", "--backup", str(bk)).code == 0
         dump = _dump(bk)
@@ -114,8 +116,8 @@ def test_restore_goes_where_the_url_points_and_needs_force_for_a_non_empty_targe
         assert [r[0] for r in source.query("SELECT id FROM v_base")] == [1]
 
 
-def _big(db: harness.Db) -> None:
-    if db.family == "mariadb":
+def _big(db: ScratchDb) -> None:
+    if db.dialect == "mariadb":
         db.query("CREATE TABLE big (id INT PRIMARY KEY, pad VARCHAR(120))")
         db.query(f"INSERT INTO big SELECT seq, REPEAT('x', 100) FROM seq_1_to_{ROWS}")
     else:
@@ -123,9 +125,9 @@ def _big(db: harness.Db) -> None:
         db.query(f"INSERT INTO big SELECT g, repeat('x', 100) FROM generate_series(1, {ROWS}) g")
 
 
-def _loading(db: harness.Db, proc: subprocess.Popen[str]) -> bool:
+def _loading(db: ScratchDb, proc: subprocess.Popen[str]) -> bool:
     """Whether the restore is loading the data now (the server shows the load in progress)."""
-    if db.family == "mariadb":
+    if db.dialect == "mariadb":
         scratch = db.schema + "__fx_restore"
         return bool(db.query("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
                              f"'{scratch}' AND TABLE_NAME = 'big'"))
@@ -137,7 +139,7 @@ def _loading(db: harness.Db, proc: subprocess.Popen[str]) -> bool:
 def test_a_restore_killed_while_loading_leaves_the_previous_database_intact(family: str, tmp_path: Path) -> None:
     loc = _project(tmp_path)
     bk = tmp_path / "bk"
-    with harness.scratch(family, tmp_path) as db:
+    with databases.scratch(family, tmp_path) as db:
         assert _cli(db.url, loc, "migrate").code == 0
         _big(db)
         assert _cli(db.url, loc, "migrate", "--backup", str(bk)).code == 0
@@ -175,7 +177,7 @@ def test_a_sqlite_restore_killed_while_copying_leaves_the_previous_database_inta
     import sqlite3
 
     loc = _project(tmp_path)
-    with harness.scratch("sqlite", tmp_path) as db:
+    with databases.scratch("sqlite", tmp_path) as db:
         assert _cli(db.url, loc, "migrate").code == 0
         with sqlite3.connect(db.url.removeprefix("sqlite:///")) as conn:
             conn.execute("CREATE TABLE big (id INT PRIMARY KEY, pad VARCHAR(120))")
@@ -232,7 +234,7 @@ def test_a_mariadb_dump_failing_half_way_leaves_the_database_intact(tmp_path: Pa
 
     loc = _project(tmp_path)
     bk = tmp_path / "bk"
-    with harness.scratch("mariadb", tmp_path) as db:
+    with databases.scratch("mariadb", tmp_path) as db:
         assert _cli(db.url, loc, "migrate").code == 0
         db.query("CREATE TABLE zz_last (id INT)")
         assert _cli(db.url, loc, "migrate", "--backup", str(bk)).code == 0
@@ -252,3 +254,27 @@ def test_a_mariadb_dump_failing_half_way_leaves_the_database_intact(tmp_path: Pa
         assert _state(db) == before
         assert db.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE "
                         f"'{db.schema}\\_\\_fx%'") == []
+
+
+@pytest.mark.parametrize("family", ["mariadb", "postgresql"])
+def test_a_restore_that_does_not_match_the_saved_fingerprint_changes_nothing(family: str, tmp_path: Path) -> None:
+    """The check against the fingerprint saved with the backup comes before anything is replaced
+    (PostgreSQL: inside the restore's transaction, before its COMMIT; MariaDB: on the scratch database,
+    before the swap). Here the saved fingerprint names a column the dump does not have, as if the dump
+    had lost it: refused with the difference named, and the database exactly as it was."""
+    loc = _project(tmp_path)
+    bk = tmp_path / "bk"
+    with databases.scratch(family, tmp_path) as db:
+        assert _cli(db.url, loc, "migrate").code == 0
+        assert _cli(db.url, loc, "migrate", "--backup", str(bk)).code == 0
+        dump = _dump(bk)
+        saved = dump.with_name(dump.name + ".fingerprint.json")
+        assert '"note"' in saved.read_text()
+        saved.write_text(saved.read_text().replace('"note"', '"note_lost"'))
+        db.query("INSERT INTO base VALUES (2, 'after the backup')")
+        before = _state(db)
+        refused = _cli(db.url, loc, "restore", "--force", str(dump))
+        assert refused.code == 1 and "Traceback" not in refused.text, refused.text
+        assert refused.err.startswith("ERROR: ") and "note_lost" in refused.err, refused.err
+        assert "nothing was changed" in refused.err or "unchanged" in refused.err, refused.err
+        assert _state(db) == before

@@ -16,6 +16,8 @@ from urllib.parse import quote
 
 import pytest
 
+from tests import databases
+from tests.databases import ScratchDb
 from tests.e2e import harness
 
 pytestmark = pytest.mark.mariadb
@@ -25,8 +27,8 @@ PASSWORDS = ["pässwörd-Ünïcødé", "ключ-密码-🔑-ß"]
 
 
 @pytest.fixture
-def utf8_user(tmp_path: Path) -> Iterator[tuple[harness.Db, str, str]]:
-    with harness.scratch("mariadb", tmp_path) as db:
+def utf8_user(tmp_path: Path) -> Iterator[tuple[ScratchDb, str, str]]:
+    with databases.scratch("mariadb", tmp_path) as db:
         user = "fx15b_" + secrets.token_hex(4)
         password = secrets.choice(PASSWORDS) + secrets.token_hex(2)
         conn = db.connect()
@@ -46,7 +48,7 @@ def test_non_ascii_password_authenticates_on_both_url_spellings(password: str, t
     loc = tmp_path / "sql"
     loc.mkdir()
     (loc / "V1__base.sql").write_text("CREATE TABLE base (id INT PRIMARY KEY);\n")
-    with harness.scratch("mariadb", tmp_path) as db:
+    with databases.scratch("mariadb", tmp_path) as db:
         user = "fx15b_" + secrets.token_hex(4)
         admin = db.connect()
         try:
@@ -71,7 +73,7 @@ def test_non_ascii_password_authenticates_on_both_url_spellings(password: str, t
             admin.close()
 
 
-def test_non_ascii_password_reaches_the_dump_and_restore_clients(utf8_user: tuple[harness.Db, str, str],
+def test_non_ascii_password_reaches_the_dump_and_restore_clients(utf8_user: tuple[ScratchDb, str, str],
                                                                  tmp_path: Path) -> None:
     db, user, password = utf8_user
     loc = tmp_path / "sql"

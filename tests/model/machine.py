@@ -39,8 +39,9 @@ from flywayx.model.patterns import parse_patterns
 from flywayx.plan.info import compute_info
 from flywayx.plan.validate import validate_info
 from flywayx.sources.scan import scan
+from tests.databases import ScratchDb, create, drop
 
-from .dbs import Db
+from . import dbs
 from .project import Effect, Model, Project, projects, read_project, vkey
 
 FLYWAY_PATTERNS = ["*:ignored", "*:pending", "*:future"]  # docs/moving-from-flyway.md
@@ -87,8 +88,8 @@ class ReleaseMachine(RuleBasedStateMachine):
         super().__init__()
         self.tmp = Path(tempfile.mkdtemp(prefix="fxmodel-"))
         self.loc = self.tmp / "m"
-        self.db = Db(self.dialect, self.tmp)
-        self.oracle: Db | None = None
+        self.db = create(self.dialect, self.tmp, "fxm_")
+        self.oracle: ScratchDb | None = None
         self.model: Model | None = None
         self.known: dict[str, Effect] = {}  # every version ever seen -> its effect (renamed files keep theirs)
         self.cuts = 0
@@ -96,7 +97,7 @@ class ReleaseMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         for db in (self.db, self.oracle):
             if db is not None:
-                db.drop()
+                drop(db)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     # helpers ------------------------------------------------------------------------------------------
@@ -112,12 +113,12 @@ class ReleaseMachine(RuleBasedStateMachine):
         return sorted(self.m.releases, key=vkey)
 
     def unchanged(self, before: dict[str, Any], what: str) -> None:
-        assert self.db.snapshot() == before, f"{what} changed the database"
+        assert dbs.snapshot(self.db) == before, f"{what} changed the database"
 
     def refused_cleanly(self, r: Run, before: dict[str, Any], what: str) -> None:
         """A refused real run may have created an empty SQLite file (connecting does), nothing else."""
         assert r.code != 0 and r.error, (what, r.code, r.out, r.err)
-        after = self.db.snapshot()
+        after = dbs.snapshot(self.db)
         assert {**after, "files": []} == {**before, "files": []}, f"{what} changed the database"
 
     # rules --------------------------------------------------------------------------------------------
@@ -133,7 +134,7 @@ class ReleaseMachine(RuleBasedStateMachine):
     def reachable(self) -> list[str]:
         """Releases whose closure holds every effect in the database (the model's guess at what
         ``migrate --to`` accepts; a conflict can still refuse)."""
-        present = set(self.db.effects()) if self.db.has_history() else set()
+        present = set(dbs.effects(self.db)) if dbs.has_history(self.db) else set()
         return [r for r in self.releases()
                 if present <= {self.m.migrations[v] for v in self.m.closure_versions(r)}]
 
@@ -141,7 +142,7 @@ class ReleaseMachine(RuleBasedStateMachine):
     def migrate_to(self, data: st.DataObject, dry: bool, likely: int) -> None:
         options = (self.reachable() if likely else []) or self.releases()
         target = data.draw(st.sampled_from(options))
-        before = self.db.snapshot()
+        before = dbs.snapshot(self.db)
         if dry:
             shown = self.fx("migrate", "--to", target, "--dry-run", "--output-type", "json")
             self.unchanged(before, "migrate --to --dry-run")
@@ -173,7 +174,7 @@ class ReleaseMachine(RuleBasedStateMachine):
     @rule(data=st.data(), dry=st.booleans(), partly=st.booleans())
     def migrate_plain(self, data: st.DataObject, dry: bool, partly: bool = False) -> None:
         target = ["--target", data.draw(st.sampled_from(sorted(self.m.migrations, key=vkey)))] if partly else []
-        before = self.db.snapshot()
+        before = dbs.snapshot(self.db)
         if dry:
             shown = self.fx("migrate", *target, "--dry-run", "--output-type", "json")
             self.unchanged(before, "migrate --dry-run")
@@ -188,20 +189,20 @@ class ReleaseMachine(RuleBasedStateMachine):
         if done.code != 0:  # Flyway's order across all lines can meet a genuine conflict (an undeclared rewrite)
             assert dry is False or shown.code == 0
             self.genuine_conflict(done)
-            if any(not ok for *_, ok in self.db.history()):  # MySQL/MariaDB keep Flyway's success=0 row
+            if any(not ok for *_, ok in dbs.history(self.db)):  # MySQL/MariaDB keep Flyway's success=0 row
                 assert self.fx("repair").code == 0
 
-    @precondition(lambda self: self.model is not None and not self.db.has_history())
+    @precondition(lambda self: self.model is not None and not dbs.has_history(self.db))
     @rule(data=st.data())
     def baseline_release(self, data: st.DataObject) -> None:
         target = data.draw(st.sampled_from(self.releases()))
-        if not self.db.effects():
+        if not dbs.effects(self.db):
             self.install_by_hand(target)
-        before = self.db.snapshot()
+        before = dbs.snapshot(self.db)
         args = ["baseline", "--release", target]
         shown = self.fx(*args, "--dry-run")
         self.unchanged(before, "baseline --release --dry-run")
-        adopting = not self.db.has_history()
+        adopting = not dbs.has_history(self.db)
         done = self.fx(*args)
         assert (shown.code == 0) == (done.code == 0), (shown.err, done.err)
         assert done.code == 0 or not adopting, done.err
@@ -242,12 +243,12 @@ class ReleaseMachine(RuleBasedStateMachine):
     @rule()
     def start_over(self) -> None:
         """A new empty database for the same project (more paths from scratch)."""
-        self.db.drop()
-        self.db = Db(self.dialect, self.tmp)
+        drop(self.db)
+        self.db = create(self.dialect, self.tmp, "fxm_")
 
     @rule(dry=st.booleans())
     def repair(self, dry: bool) -> None:
-        before = self.db.snapshot()
+        before = dbs.snapshot(self.db)
         r = self.fx("repair", *(["--dry-run"] if dry else []), "--output-type", "json")
         assert r.code == 0, r.err
         if dry:
@@ -258,10 +259,10 @@ class ReleaseMachine(RuleBasedStateMachine):
     # invariants ---------------------------------------------------------------------------------------
     @invariant()
     def contract(self) -> None:
-        if self.model is None or not self.db.has_history():
+        if self.model is None or not dbs.has_history(self.db):
             return
         live = self.live_rows()
-        effects = self.db.effects()
+        effects = dbs.effects(self.db)
         assert all(n == 1 for n in effects.values()), f"an effect applied twice: {effects}"
         expected = Counter(self.known[v] for v in live if v in self.known)
         assert set(effects) == set(expected), ("the schema is not what the history says",
@@ -284,7 +285,7 @@ class ReleaseMachine(RuleBasedStateMachine):
     def live_rows(self) -> dict[str, int]:
         """version -> number of live successful rows (a DELETE row retires its version's rows)."""
         live: dict[str, int] = {}
-        for _, version, _, kind, _, _, success in self.db.history():
+        for _, version, _, kind, _, _, success in dbs.history(self.db):
             if version is None or not success:
                 continue
             if kind == "DELETE":
@@ -303,7 +304,7 @@ class ReleaseMachine(RuleBasedStateMachine):
         states = {m["version"]: m["state"] for m in info["migrations"] if m["version"]}
         assert not [v for v in closure if states.get(v) == "Pending"], states
         rows = [HistoryRow(rank, Version.parse(v) if v else None, desc, kind, script, checksum, "", 0, ok)
-                for rank, v, desc, kind, script, checksum, ok in self.db.history()]
+                for rank, v, desc, kind, script, checksum, ok in dbs.history(self.db)]
         migrations = scan(Config(locations=(f"filesystem:{self.loc}",)), {}).migrations
         flyway = compute_info(migrations, rows)
         read = {m.version.text: m.state.value for m in flyway.migrations if m.version is not None}
@@ -314,13 +315,13 @@ class ReleaseMachine(RuleBasedStateMachine):
     # oracles ------------------------------------------------------------------------------------------
     def fresh_install_equals(self, target: str) -> None:
         if self.oracle is not None:
-            self.oracle.drop()
-        self.oracle = Db(self.dialect, self.tmp)
+            drop(self.oracle)
+        self.oracle = create(self.dialect, self.tmp, "fxm_")
         fresh = self.fx("migrate", "--to", target, url=self.oracle.url)
         assert fresh.code == 0, fresh.err
         drift = diff(self.oracle.fingerprint(), self.db.fingerprint(), ignore_column_order=True)
         assert drift == [], [str(d) for d in drift]
-        assert self.oracle.effects() == self.db.effects()
+        assert dbs.effects(self.oracle) == dbs.effects(self.db)
 
     def genuine_conflict(self, r: Run) -> None:
         """A plain migrate failed. Flyway's order runs every line's migrations by version, so it can
@@ -328,7 +329,7 @@ class ReleaseMachine(RuleBasedStateMachine):
         another type) or a migration whose line's earlier releases it skipped as below the current
         version (a table not there). It must never fail by running a change that is already there."""
         message = r.error
-        present = self.db.effects()
+        present = dbs.effects(self.db)
         failing = [v for v, f in self.m.files.items() if f"Migration {f} failed" in message]
         assert failing, message
         effect = self.m.migrations[failing[0]]
@@ -349,7 +350,7 @@ class ReleaseMachine(RuleBasedStateMachine):
             if effect not in done:
                 done.add(effect)
                 statements.append((self.loc / self.m.files[version]).read_text(encoding="utf-8").strip().rstrip(";"))
-        self.db.execute(statements)
+        dbs.execute_all(self.db, statements)
 
     def canonical(self, target: str) -> list[str]:
         """closure(target) in canonical order: releases topologically, ties by version (as the docs define)."""

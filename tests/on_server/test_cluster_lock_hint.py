@@ -41,7 +41,7 @@ def test_the_hint_deletes_only_that_lock_row(mariadb: Any) -> None:
     assert lock.try_acquire()
     other = connect()
     try:
-        other.cursor().execute(f"INSERT INTO flywayx_lock SELECT 'neighbour', holder, node, acquired_at, heartbeat_at,"
+        other.cursor().execute("INSERT INTO flywayx_lock SELECT 'neighbour', holder, node, acquired_at, heartbeat_at,"
                                " expires_at FROM flywayx_lock")
         described = lock.describe_holder()
         assert described is not None

@@ -13,8 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
+from tests.databases import ScratchDb, requires
 from tests.online.conftest import Ran, write_project
 
 BASE = {
@@ -39,10 +38,10 @@ def _versions(db: Any) -> list[str]:
                                     " ORDER BY installed_rank")]
 
 
-@pytest.mark.parametrize("server", ["mariadb", "postgres"])
-def test_expand_of_a_mixed_file_says_what_waits_for_contract(server: str, tmp_path: Path, fx: Callable[..., Ran],
-                                                               request: pytest.FixtureRequest) -> None:
-    db = request.getfixturevalue(server)
+@requires("server")
+def test_expand_of_a_mixed_file_says_what_waits_for_contract(database: ScratchDb, tmp_path: Path,
+                                                               fx: Callable[..., Ran]) -> None:
+    db = database
     project = write_project(tmp_path / "sql", {**BASE, "V1.1.0.1__swap.sql":
                                                "ALTER TABLE items ADD COLUMN code VARCHAR(10) NULL;\n"
                                                "ALTER TABLE items DROP COLUMN old_code;\n"})

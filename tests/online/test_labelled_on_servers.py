@@ -33,8 +33,9 @@ MARIADB_FIXTURE = {
           " KEY i_a (a), KEY i_c (c), CONSTRAINT fk_t_u FOREIGN KEY (user_id) REFERENCES users (id),"
           " CONSTRAINT ck_a CHECK (a > -100))",
           "INSERT INTO t (a, b, c, p_id, user_id) VALUES (1, 'x', 'y', 1, 1), (2, 'y', 'z', 1, 1)"],
-    "pt": ["CREATE TABLE pt (id INT NOT NULL, y INT NOT NULL, v VARCHAR(10), PRIMARY KEY (id, y)) PARTITION BY RANGE (y)"
-           " (PARTITION p2019 VALUES LESS THAN (2020), PARTITION p2020 VALUES LESS THAN (2021))"],
+    "pt": ["CREATE TABLE pt (id INT NOT NULL, y INT NOT NULL, v VARCHAR(10), PRIMARY KEY (id, y))"
+           " PARTITION BY RANGE (y) (PARTITION p2019 VALUES LESS THAN (2020),"
+           " PARTITION p2020 VALUES LESS THAN (2021))"],
     "h": ["CREATE TABLE h (id INT PRIMARY KEY, v INT) PARTITION BY HASH (id) PARTITIONS 4"],
     "x": ["CREATE TABLE x (id INT NOT NULL, y INT NOT NULL, v VARCHAR(10), PRIMARY KEY (id, y))"],
 }
@@ -42,10 +43,12 @@ _NEEDS = {"t": ("users", "p")}
 _SCRATCH = "t1, t2, t3, t4, t5, t6, t7, t8, t9, t_renamed, events, t, x, pt, h, p, users"
 
 PG_FIXTURE = """
-CREATE TABLE accounts (id bigserial PRIMARY KEY, name text NOT NULL, email text, a int, b int, active boolean DEFAULT true, tenant_id int, created timestamptz, code varchar(10), closed boolean)
+CREATE TABLE accounts (id bigserial PRIMARY KEY, name text NOT NULL, email text, a int, b int,
+    active boolean DEFAULT true, tenant_id int, created timestamptz, code varchar(10), closed boolean)
 CREATE INDEX idx_a ON accounts (a)
 CREATE UNIQUE INDEX uq_accounts_code ON accounts (code)
-CREATE TABLE orders (id serial PRIMARY KEY, account_id bigint, qty int, ref text, total numeric(10,2), status text, created timestamptz DEFAULT now(), note varchar(20))
+CREATE TABLE orders (id serial PRIMARY KEY, account_id bigint, qty int, ref text, total numeric(10,2), status text,
+    created timestamptz DEFAULT now(), note varchar(20))
 ALTER TABLE orders ADD CONSTRAINT fk_o_a FOREIGN KEY (account_id) REFERENCES accounts (id) DEFERRABLE NOT VALID
 ALTER TABLE orders ADD CONSTRAINT ck_qty_old CHECK (qty > -1000)
 CREATE TABLE lines (order_id int, x numeric)
@@ -69,7 +72,14 @@ _NOT_SUPPORTED = (1845, 1846)  # ALGORITHM=... is not supported (for this operat
 
 
 def _statements(text: str) -> list[str]:
-    return [s for s in text.strip().splitlines() if s.strip()]
+    """One statement a line; an indented line continues the statement above it."""
+    out: list[str] = []
+    for line in text.strip().splitlines():
+        if line.startswith(" ") and out:
+            out[-1] += " " + line.strip()
+        elif line.strip():
+            out.append(line)
+    return out
 
 
 # --------------------------------------------------------------------------------------------- MariaDB
@@ -154,7 +164,8 @@ _TARGETS = [
     r"^TRUNCATE (?:TABLE )?(\w+)", r"^DROP (?:TABLE|VIEW|SEQUENCE|MATERIALIZED VIEW|INDEX)(?: IF EXISTS)? (\w+)",
     r"^LOCK TABLE (\w+)", r"^REFRESH MATERIALIZED VIEW (\w+)", r"^CREATE OR REPLACE VIEW (\w+)",
     r"^COMMENT ON (?:TABLE|COLUMN) (\w+)", r"^REINDEX TABLE (\w+)", r"^CLUSTER (\w+)", r"^ANALYZE (\w+)",
-    r"^CREATE TABLE \w+ PARTITION OF (\w+)", r"^CREATE POLICY \w+ ON (\w+)", r"^CREATE (?:OR REPLACE )?RULE .*?\bTO (\w+)",
+    r"^CREATE TABLE \w+ PARTITION OF (\w+)", r"^CREATE POLICY \w+ ON (\w+)",
+    r"^CREATE (?:OR REPLACE )?RULE .*?\bTO (\w+)",
 ]
 
 

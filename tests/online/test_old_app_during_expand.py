@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.databases import ScratchDb, requires
 from tests.online.conftest import Ran
 
 SEED_ROWS = 100_000
@@ -79,11 +80,11 @@ def _applied(db: Any) -> list[str]:
         conn.close()
 
 
-@pytest.mark.parametrize("server", ["mariadb", "postgres"])
+@requires("server")
 def test_old_release_keeps_working_through_expand_new_release_after_contract(
-        server: str, project: Path, fx: Callable[..., Ran], request: pytest.FixtureRequest) -> None:
-    db = request.getfixturevalue(server)
-    dialect = "mariadb" if server == "mariadb" else "postgresql"
+        database: ScratchDb, project: Path, fx: Callable[..., Ran]) -> None:
+    db = database
+    dialect = database.dialect
     base = ("--url", db.url, "--locations", str(project))
     assert fx(*base, "migrate", "--to", "1.0.0").code == 0
     _seed(db, dialect)

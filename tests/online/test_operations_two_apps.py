@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.databases import ScratchDb, requires
 from tests.online.conftest import Ran, write_project
 from tests.online.two_apps import (
     NEW_BASE,
@@ -35,12 +36,6 @@ from tests.online.two_apps import (
 ROWS = int(os.environ.get("FLYWAYX_TWO_APP_ROWS", "20000"))
 
 
-def _params(db: Any, dialect: str) -> dict[str, Any]:
-    if dialect == "mariadb":
-        return {"host": db.host, "port": db.port, "user": db.user, "password": db.password, "database": db.name}
-    return {"host": db.host, "port": db.port, "user": db.user, "password": db.password, "dbname": db.name}
-
-
 def _query(dialect: str, params: dict[str, Any], sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     conn = connect(dialect, params)
     try:
@@ -51,17 +46,16 @@ def _query(dialect: str, params: dict[str, Any], sql: str, args: tuple[Any, ...]
         conn.close()
 
 
-@pytest.mark.parametrize("server", ["mariadb", "postgres"])
+@requires("server")
 @pytest.mark.parametrize("operation", sorted(SCENARIOS))
 def test_old_and_new_app_keep_working_through_expand_data_and_contract(
-        operation: str, server: str, tmp_path: Path, cli_run: Callable[..., Ran],
-        request: pytest.FixtureRequest) -> None:
-    db = request.getfixturevalue(server)
-    dialect = "mariadb" if server == "mariadb" else "postgresql"
+        operation: str, database: ScratchDb, tmp_path: Path, cli_run: Callable[..., Ran]) -> None:
+    db = database
+    dialect = database.dialect
     scenario = SCENARIOS[operation]
     project = write_project(tmp_path / "sql", project_files(scenario))
     base = ("--url", db.url, "--locations", str(project))
-    params = _params(db, dialect)
+    params = db.connect_params()
     assert cli_run(*base, "migrate", "--to", "1.0.0").code == 0
     _query(dialect, params, seed_sql(dialect, ROWS))
 

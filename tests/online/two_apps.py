@@ -148,6 +148,15 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              "SELECT id, qty FROM item WHERE id >= %s",
              final_check="SELECT COUNT(*) FROM information_schema.table_constraints WHERE table_schema = {schema}"
                          " AND constraint_name = 'ck_item_qty'"),
+    Scenario("add_check_trigger", '[[operations]]\nop = "add_check"\ntable = "item"\nname = "ck_item_qty"\n'
+             'expression = "qty >= 0"\nenforce = "trigger"\n',
+             _column_app("qty", _qty, lambda i: None if i % 7 == 0 else i % 100),
+             _column_app("qty", _qty, lambda i: None if i % 7 == 0 else i % 100),
+             "SELECT id, qty FROM item WHERE id >= %s",
+             final_check={"mariadb": "SELECT COUNT(*) - 1 FROM information_schema.triggers WHERE trigger_schema = "
+                                     "{schema} AND trigger_name LIKE 'fx_item_ck_item_qty_%'",
+                          "postgresql": "SELECT COUNT(*) FROM information_schema.table_constraints WHERE "
+                                        "table_schema = {schema} AND constraint_name = 'ck_item_qty'"}),
     Scenario("drop_table", '[[operations]]\nop = "drop_table"\ntable = "old_log"\n',
              _name_app(extra="INSERT INTO old_log (id, msg) VALUES (%s, 'old')"), _name_app(),
              "SELECT id, name FROM item WHERE id >= %s",

@@ -138,6 +138,10 @@ writes = ["column:customer.name"]
     ('[[operations]]\nop = "drop_column"\ntable = "t; DROP TABLE x"\ncolumn = "c"\n', "is not a plain SQL name"),
     ('op = "x"\n', "unknown top-level key(s) op"),
     ("[[operations]\n", "not valid TOML"),
+    ('[[operations]]\nop = "backfill"\ntable = "t"\ncolumn = "c"\nexpression = "0"\npause = -1\n',
+     "pause must be a number from 0 to 100"),
+    ('[[operations]]\nop = "add_check"\ntable = "t"\nname = "ck"\nexpression = "c > 0"\nenforce = "later"\n',
+     'enforce must be "check" or "trigger"'),
 ])
 def test_bad_files_are_refused_with_the_reason(body: str, message: str) -> None:
     with pytest.raises(OperationError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -199,6 +203,19 @@ def test_mysql_without_anonymous_blocks_is_refused_for_backfills_but_not_for_pla
     assert plain.first.statements[0].sql == "ALTER TABLE t ADD COLUMN c INT, ALGORITHM=INPLACE, LOCK=NONE"
 
 
+@pytest.mark.parametrize("dialect", ["mariadb", "postgresql"])
+def test_a_batched_copy_pauses_after_each_batch_as_long_as_it_took_unless_told_otherwise(dialect: str) -> None:
+    sleep = "DO SLEEP(TIMESTAMPDIFF(MICROSECOND, fx_t, SYSDATE(6)) * {} / 1000000)" if dialect == "mariadb" else (
+        "PERFORM pg_sleep(extract(epoch FROM clock_timestamp() - fx_t) * {})")
+    block = compiled(RENAME, "V5__x.toml", dialect).by_phase["data"][0].sql
+    assert sleep.format(1) in block
+    assert block.index("COMMIT;") < block.index(sleep.format(1))
+    faster = compiled(RENAME + "pause = 0.25\n", "V5__x.toml", dialect).by_phase["data"][0].sql
+    assert sleep.format(0.25) in faster
+    none = compiled(RENAME + "pause = 0\n", "V5__x.toml", dialect).by_phase["data"][0].sql
+    assert "SLEEP" not in none.upper() and "COMMIT;" in none
+
+
 def test_raw_sql_declares_its_footprint_in_the_directive_forms() -> None:
     text = ('[[operations]]\nop = "raw_sql"\nphase = "data"\nsql = "UPDATE a SET b = 1;"\n'
             'writes = ["a.b", "rows:a"]\nreads = ["C"]\n')
@@ -207,3 +224,14 @@ def test_raw_sql_declares_its_footprint_in_the_directive_forms() -> None:
     assert part.phase.value == "data" and part.statements[0].sql == "UPDATE a SET b = 1"
     undeclared = compiled(text.replace('writes = ["a.b", "rows:a"]\n', ""), "V1__y.toml", "postgresql").first
     assert undeclared.footprint.writes == {"*"}  # conflicts with everything: the planner never guesses
+
+
+def test_trigger_bodies_read_columns_from_the_new_row_but_never_rewrite_string_literals() -> None:
+    check = ('[[operations]]\nop = "add_check"\ntable = "t"\nname = "ck"\nenforce = "trigger"\n'
+             'expression = "status IN (\'status\', \'open\') AND `order` > LENGTH(status)"\n')
+    body = compiled(check, "V7__ck.toml", "mariadb").by_phase["contract"][0].sql
+    assert "IF NOT (NEW.status IN ('status', 'open') AND NEW.`order` > LENGTH(NEW.status)) THEN" in body
+    change = ('[[operations]]\nop = "change_type"\ntable = "t"\ncolumn = "qty"\nto = "qty_s"\ntype = "TEXT"\n'
+              'up = "CONCAT(qty, \' qty\')"\nold_type = "INT"\n')
+    sync = compiled(change, "V8__ct.toml", "mariadb").by_phase["expand"][1].sql
+    assert "SET NEW.qty_s = CONCAT(NEW.qty, ' qty')" in sync

@@ -19,18 +19,9 @@ import pytest
 
 from flywayx.plugins import load
 from tests.conftest import CliResult
+from tests.plugins.golang import EXAMPLE, golang_migrate_project, install
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _install(tmp_path: Path, **entries: str) -> Path:
-    """A site directory holding one distribution whose ``flywayx.plugins`` entry points are ``entries``."""
-    info = tmp_path / "site" / "flywayx_test_plugins-0.1.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: flywayx-test-plugins\nVersion: 0.1\n")
-    lines = "".join(f"{name} = {value}\n" for name, value in entries.items())
-    (info / "entry_points.txt").write_text(f"[flywayx.plugins]\n{lines}")
-    return info.parent
 
 
 def _flywayx(cwd: Path, *args: str, site: Path | None = None, only: str | None = None,
@@ -62,7 +53,7 @@ def test_the_core_works_with_no_plugin(tmp_path: Path) -> None:
 
 
 def test_a_plugin_that_fails_to_load_costs_one_warning_line(tmp_path: Path) -> None:
-    site = _install(tmp_path, broken="flywayx_no_such_plugin:plugin", stray="json:dumps",
+    site = install(tmp_path, broken="flywayx_no_such_plugin:plugin", stray="json:dumps",
                     raising="flywayx_raising_plugin:plugin")
     (site / "flywayx_raising_plugin.py").write_text(
         "from flywayx.plugins import Plugin\n\n\n"
@@ -110,20 +101,12 @@ def test_cloudstack_keeps_baseline_acs_where_it_was(cli_run: Callable[..., CliRe
 
 @pytest.mark.slow  # five flywayx processes: about 2 s on a quiet machine
 def test_the_worked_example_imports_and_adopts_a_golang_migrate_project(tmp_path: Path) -> None:
-    site = _install(tmp_path, example="tests.plugins.example:plugin")
+    site = install(tmp_path, example=EXAMPLE)
     source = tmp_path / "migrations"
-    source.mkdir()
-    (source / "000001_create_users.up.sql").write_text("CREATE TABLE users (id INTEGER PRIMARY KEY);\n")
-    (source / "000001_create_users.down.sql").write_text("DROP TABLE users;\n")
-    (source / "000002_add_email.up.sql").write_text("ALTER TABLE users ADD COLUMN email TEXT;\n")
+    golang_migrate_project(source, tmp_path / "app.db")
     imported = _flywayx(tmp_path, "import", "golang-migrate", str(source), "project", site=site)
     assert imported.returncode == 0, imported.stderr
     assert sorted(p.name for p in (tmp_path / "project").iterdir()) == ["V1__create_users.sql", "V2__add_email.sql"]
-    # the database golang-migrate left at version 1
-    with sqlite3.connect(tmp_path / "app.db") as db:
-        db.executescript("CREATE TABLE users (id INTEGER PRIMARY KEY);"
-                         "CREATE TABLE schema_migrations (version BIGINT NOT NULL PRIMARY KEY, dirty BOOLEAN NOT NULL);"
-                         "INSERT INTO schema_migrations VALUES (1, 0);")
     options = ("-url=sqlite:///app.db", "-locations=filesystem:project")
     adopted = _flywayx(tmp_path, *options, "baseline", "--golang-migrate", site=site)
     assert adopted.returncode == 0, adopted.stderr

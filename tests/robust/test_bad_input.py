@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import databases
 from tests.e2e import harness
 
 Setup = Callable[[Path, Path], list[str]]  # (project dir, location) -> extra CLI arguments
@@ -130,7 +131,7 @@ def test_wrong_password_on_mariadb(tmp_path: Path) -> None:
     loc = tmp_path / "sql"
     loc.mkdir()
     _write(loc, "V1__a.sql", "CREATE TABLE a (id INT);")
-    host, port, _user, _pw = harness._parts(harness.MARIADB_URL, 3306)
+    host, port = databases.server_address("mariadb")
     r = harness.run("--url", f"mysql://nobody_fx:S3cretWrong@{host}:{port}/nodb", "--locations", str(loc), "migrate")
     _assert_one_clean_error(r)
     assert "S3cretWrong" not in r.text
@@ -147,7 +148,7 @@ def test_connection_killed_mid_migration(tmp_path: Path) -> None:
     loc.mkdir()
     _write(loc, "V1__a.sql", "CREATE TABLE a (id INT);\n")
     _write(loc, "V2__slow.sql", "CREATE TABLE b (id INT);\nSELECT SLEEP(5) AS fx_victim;\nCREATE TABLE c (id INT);\n")
-    with harness.scratch("mariadb", tmp_path) as db:
+    with databases.scratch("mariadb", tmp_path) as db:
         args = [*harness.FLYWAYX, "--url", db.url, "--locations", str(loc), "migrate"]
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=harness.env())
         victim: list[tuple[object, ...]] = []

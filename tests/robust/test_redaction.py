@@ -16,16 +16,18 @@ from urllib.parse import quote
 
 import pytest
 
+from tests import databases
+from tests.databases import ScratchDb
 from tests.e2e import harness
 
 
 @pytest.fixture
-def account(tmp_path: Path) -> Iterator[tuple[harness.Db, str, str]]:
+def account(tmp_path: Path) -> Iterator[tuple[ScratchDb, str, str]]:
     """A scratch database plus a user who owns it: (db, user, password)."""
     alphabet = string.ascii_letters + string.digits + "!#%+,-.:;=?_~@/"
     password = "Pw" + "".join(secrets.choice(alphabet) for _ in range(18))
     user = "fxu_" + uuid.uuid4().hex[:8]
-    with harness.scratch("mariadb", tmp_path) as db:
+    with databases.scratch("mariadb", tmp_path) as db:
         db.query(f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'")
         db.query(f"CREATE USER '{user}'@'localhost' IDENTIFIED BY '{password}'")
         for host in ("%", "localhost"):
@@ -42,9 +44,9 @@ def _leaks(text: str, password: str) -> bool:
 
 
 @pytest.mark.mariadb
-def test_password_never_shown(account: tuple[harness.Db, str, str], tmp_path: Path) -> None:
+def test_password_never_shown(account: tuple[ScratchDb, str, str], tmp_path: Path) -> None:
     db, user, password = account
-    host, port, _u, _p = harness._parts(harness.MARIADB_URL, 3306)
+    host, port = databases.server_address("mariadb")
     loc = tmp_path / "sql"
     loc.mkdir()
     (loc / "V1__a.sql").write_text("CREATE TABLE a (id INT);\n")

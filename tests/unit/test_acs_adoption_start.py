@@ -52,7 +52,7 @@ def test_versions_cloudstack_would_not_upgrade_either_are_refused(db_version: st
 
 
 def test_without_the_hierarchy_file_an_unknown_version_asks_for_a_new_import() -> None:
-    with pytest.raises(StateError, match="not in releases.toml") as info:
+    with pytest.raises(StateError, match=r"not in releases\.toml") as info:
         adoption_start("4.20.2.0", RELEASES, None)
     assert info.value.hint is not None and "cloudstack-hierarchy.toml" in info.value.hint
 

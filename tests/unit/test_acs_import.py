@@ -246,3 +246,19 @@ def test_undeclared_or_unreadable_effects_are_reported(tmp_path: Path, monkeypat
     assert ("java-effects-unreadable", "Upgrade42100to42200", "error") in found
     md = (tmp_path / "out" / "import-report.md").read_text()
     assert "do not declare their effects (not listed above): 4.1.0 Upgrade40to41, 4.22.0.0 Upgrade42100to42200" in md
+
+
+def test_the_deferred_views_note_names_the_last_release_whose_scripts_create_views(tmp_path: Path) -> None:
+    """CloudStack moved its views from the upgrade scripts into views/ (4.19.0.0): a database staged
+    past the last release whose scripts create them has those views, not its release's views/."""
+    tree = tmp_path / "tree"
+    shutil.copytree(TREE, tree)
+    script = tree / acs_project.DB_DIR / "schema-430to440.sql"
+    script.write_text(script.read_text() + "\nCREATE OR REPLACE VIEW `cloud`.`w_view` AS SELECT 1 AS x;\n")
+    import_acs(tree, tmp_path / "out", overrides=OVERRIDES)
+    graph, problems = parse_releases((tmp_path / "out" / "releases.toml").read_text())
+    assert problems == [] and graph.repeatables_with == "4.22.0.0"
+    assert "create views only up to 4.4.0" in graph.repeatables_note
+    assert "a database stopped after 4.4.0 and before 4.22.0.0 may lack views" in graph.repeatables_note
+    import_acs(TREE, tmp_path / "plain", overrides=OVERRIDES)  # no script creates a view: nothing to say
+    assert parse_releases((tmp_path / "plain" / "releases.toml").read_text())[0].repeatables_note == ""

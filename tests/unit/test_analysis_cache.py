@@ -4,9 +4,11 @@ concurrent runners never see half an entry."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from flywayx.sources.analysis_cache import MAX_AGE_DAYS, AnalysisCache
+from flywayx.sources.analysis_cache import MAX_AGE_DAYS, AnalysisCache, read_pack
 
 RELEASES = """[lines]
 depth = 2
@@ -41,7 +43,15 @@ def project(root: Path) -> Path:
 
 
 def entries(cache: Path) -> dict[Path, bytes]:
-    return {p: p.read_bytes() for p in sorted(cache.rglob("*")) if p.is_file() and p.name != "last-prune"}
+    """Every pack file and its bytes."""
+    return {p: p.read_bytes() for p in sorted(cache.rglob("*.pack"))}
+
+
+def entry_count(cache: Path) -> int:
+    """Distinct keys of the intact entries in every pack (as a reader finds them)."""
+    keys = {line[:64].decode("ascii", "replace") for p in cache.rglob("*.pack") for line in read_pack(str(p))[1]}
+    reader = AnalysisCache(cache)
+    return sum(reader.get(k) is not None for k in keys)
 
 
 @pytest.fixture
@@ -50,7 +60,7 @@ def plan(cli_run: Callable[..., object], tmp_path: Path) -> Callable[..., str]:
 
     def run(*extra: str, output: str = "json") -> str:
         result = cli_run("--url", f"sqlite:///{tmp_path / 'x.db'}", "--locations", str(loc), "-p", "who=me",
-                         *extra, "plan", "--to", "1.1.0", "--output-type", output)
+                         "plan", "--to", "1.1.0", *extra, "--output-type", output)
         assert result.code == 0, result.err  # type: ignore[attr-defined]
         return str(result.out)  # type: ignore[attr-defined]
     return run
@@ -62,7 +72,7 @@ def test_a_warm_plan_is_the_cold_plan(plan: Callable[..., str], tmp_path: Path) 
     assert not cache.exists()
     cold = plan("--cache-dir", str(cache)), plan("--cache-dir", str(cache), output="text")
     stored = entries(cache)
-    assert len(stored) == 4  # one entry per SQL migration
+    assert entry_count(cache) == 4  # one entry per SQL migration
     warm = plan("--cache-dir", str(cache)), plan("--cache-dir", str(cache), output="text")
     assert fresh == cold == warm
     assert entries(cache) == stored  # the warm runs analysed nothing and wrote nothing
@@ -80,7 +90,7 @@ def test_the_environment_variable_names_the_cache(plan: Callable[..., str], tmp_
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FLYWAYX_CACHE_DIR", str(tmp_path / "env-cache"))
     plan()
-    assert len(entries(tmp_path / "env-cache")) == 4
+    assert entry_count(tmp_path / "env-cache") == 4
 
 
 def _phases(out: str) -> dict[str, str]:
@@ -103,9 +113,9 @@ def test_a_changed_file_and_what_follows_it_are_analysed_again(plan: Callable[..
 def test_a_new_placeholder_value_is_another_entry(plan: Callable[..., str], tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     plan("--cache-dir", str(cache), output="text")
-    assert len(entries(cache)) == 4
+    assert entry_count(cache) == 4
     plan("--cache-dir", str(cache), "-p", "who=you", output="text")
-    assert len(entries(cache)) == 5
+    assert entry_count(cache) == 5
 
 
 def _damage(path: Path, how: str, other: Path) -> None:
@@ -117,7 +127,7 @@ def _damage(path: Path, how: str, other: Path) -> None:
         path.write_bytes(data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1:])
     elif how == "empty":
         path.write_bytes(b"")
-    elif how == "foreign":  # a complete, valid entry of another file
+    elif how == "foreign":  # a complete, valid pack of other entries
         path.write_bytes(other.read_bytes())
     else:
         path.write_bytes(b"\x80\x04not json at all")
@@ -131,18 +141,25 @@ def test_a_damaged_entry_is_recomputed(plan: Callable[..., str], tmp_path: Path,
     victims = list(stored)
     for i, path in enumerate(victims):
         _damage(path, how, victims[(i + 1) % len(victims)])
+    assert entry_count(cache) < 4  # the damage is real
     assert plan("--cache-dir", str(cache), output="text") == cold
-    assert entries(cache) == stored  # rewritten whole
+    assert entry_count(cache) == 4  # recomputed and written again
+    after = entries(cache)
+    assert plan("--cache-dir", str(cache), output="text") == cold
+    assert entries(cache) == after  # and now used: nothing more to write
 
 
 def test_an_entry_is_checked_against_its_key(tmp_path: Path) -> None:
     cache = AnalysisCache(tmp_path)
     a, b = cache.entry_key("SELECT 1", "mysql"), cache.entry_key("SELECT 2", "mysql")
     cache.put(a, {"content_id": "A"})
-    assert cache.get(a) == {"content_id": "A"}
-    Path(cache.entry_path(b)).parent.mkdir(parents=True, exist_ok=True)
-    Path(cache.entry_path(b)).write_bytes(Path(cache.entry_path(a)).read_bytes())  # a valid entry under the wrong name
-    assert cache.get(b) is None
+    cache.flush()
+    assert AnalysisCache(tmp_path).get(a) == {"content_id": "A"}
+    # a's intact line filed under b (its own body still says a): a pack in b's shard
+    (line,) = read_pack(str(next(tmp_path.rglob("*.pack"))))[1]
+    pack = tmp_path / "analysis-v2" / f"{b[0]}-forged.pack"
+    pack.write_bytes(b"flywayx-analysis-pack 2\n" + b.encode() + line[64:] + b"\n")
+    assert AnalysisCache(tmp_path).get(b) is None
     assert cache.entry_key("SELECT 1", "postgresql") != a != cache.entry_key("SELECT 1", "mysql", "8.0.36")
 
 
@@ -152,26 +169,36 @@ def test_an_unwritable_cache_only_costs_speed(plan: Callable[..., str], tmp_path
     assert plan("--cache-dir", str(blocker)) == plan("--no-cache")
 
 
-def _writer(root: str, key: str, n: int, seed: int) -> int:
-    cache = AnalysisCache(root)
+def _writer(root: str, n: int, seed: int) -> int:
+    """Write ``n`` packs into the shared cache, checking after each that every pack there is whole."""
     bad = 0
     for i in range(n):
+        cache = AnalysisCache(root)
+        key = cache.entry_key(f"SELECT {i % 3}", "mysql")  # the same few keys for every writer
+        cache.get(key)
         cache.put(key, {"writer": seed, "i": i, "pad": "x" * (1000 + (seed * 7919 + i) % 50000)})
-        got = cache.get(key)
-        if got is None or set(got) != {"writer", "i", "pad"}:
-            bad += 1
+        cache.flush()
+        for pack in Path(root).rglob("*.pack"):
+            try:
+                data = pack.read_bytes()
+            except FileNotFoundError:
+                continue  # merged away by another writer meanwhile
+            lines = data.split(b"\n")
+            bad += not (lines[0] == b"flywayx-analysis-pack 2" and lines[-1] == b"" and all(
+                hashlib.sha256(ln[130:]).hexdigest().encode() == ln[65:129] for ln in lines[1:-1]))
     return bad
 
 
-def test_concurrent_writers_never_leave_half_an_entry(tmp_path: Path) -> None:
-    cache = AnalysisCache(tmp_path)
-    key = cache.entry_key("CREATE TABLE t (id INT)", "mysql")
+def test_concurrent_writers_never_leave_half_a_pack(tmp_path: Path) -> None:
     with multiprocessing.get_context("spawn").Pool(4) as pool:
-        bad = pool.starmap(_writer, [(str(tmp_path), key, 150, seed) for seed in range(4)])
+        bad = pool.starmap(_writer, [(str(tmp_path), 40, seed) for seed in range(4)])
     assert bad == [0, 0, 0, 0]
-    final = cache.get(key)
-    assert final is not None and final["writer"] in range(4)
-    assert not [p for p in tmp_path.rglob(".tmp-*")]
+    cache = AnalysisCache(tmp_path)
+    for i in range(3):
+        got = cache.get(cache.entry_key(f"SELECT {i}", "mysql"))
+        assert got is not None and got["writer"] in range(4)
+    assert not list(tmp_path.rglob(".tmp-*"))
+    assert len(list(tmp_path.rglob("*.pack"))) <= 3 * 9  # merged as they grow: at most 9 packs in each of 3 shards
 
 
 def test_concurrent_runs_answer_alike(tmp_path: Path) -> None:
@@ -182,26 +209,24 @@ def test_concurrent_runs_answer_alike(tmp_path: Path) -> None:
     outs = [r.communicate(timeout=120) for r in runs]
     assert all(r.returncode == 0 for r in runs), [e for _, e in outs]
     assert len({o for o, _ in outs}) == 1
-    assert len(entries(tmp_path / "cache")) == 4
+    assert entry_count(tmp_path / "cache") == 4
 
 
 def test_pruning_removes_unused_and_excess_entries(tmp_path: Path) -> None:
     cache = AnalysisCache(tmp_path)
-    keys = [cache.entry_key(f"SELECT {i}", "mysql") for i in range(6)]
-    for k in keys:
-        cache.put(k, {"k": k})
+    keys = [k for k in (cache.entry_key(f"SELECT {i}", "mysql") for i in range(200)) if k[0] == "a"][:6]
     now = time.time()
-    old = now - (MAX_AGE_DAYS + 1) * 86400
-    os.utime(cache.entry_path(keys[0]), (old, old))
-    for i, k in enumerate(keys[1:], 1):
-        os.utime(cache.entry_path(k), (now - 100 * i, now - 100 * i))
+    for age, k in zip([MAX_AGE_DAYS + 1, 0.001, 0.002, 0.003, 0.004, 0.005], keys, strict=True):
+        cache.put(k, {"k": k})
+        cache.flush()  # one pack each
+        pack = max(tmp_path.rglob("a-*.pack"), key=lambda p: p.stat().st_mtime_ns)
+        os.utime(pack, (now - age * 86400, now - age * 86400))
     assert cache.prune(now, max_entries=3) == 3  # the stale one, then the two least recently used
-    assert [k for k in keys if cache.get(k) is not None] == keys[1:4]
+    fresh = AnalysisCache(tmp_path)
+    assert [k for k in keys if fresh.get(k) is not None] == keys[1:4]
+    assert len(list(tmp_path.rglob("a-*.pack"))) == 1
     cache.prune_if_due(now)  # the first of the day runs
-    os.utime(cache.entry_path(keys[1]), (old, old))
     assert cache.prune_if_due(now + 60) == 0  # not twice a day
-    assert Path(cache.entry_path(keys[1])).exists()
-    assert cache.prune_if_due(now + 86400 + 60) == 1
 
 
 def test_explain_warm_is_explain_cold(cli_run: Callable[..., object], tmp_path: Path) -> None:
@@ -215,7 +240,7 @@ def test_explain_warm_is_explain_cold(cli_run: Callable[..., object], tmp_path: 
     fresh = explain("--no-cache")
     assert explain("--cache-dir", cache) == fresh
     stored = entries(tmp_path / "cache")
-    assert len(stored) == 4
+    assert entry_count(tmp_path / "cache") == 4
     assert explain("--cache-dir", cache) == fresh
     assert entries(tmp_path / "cache") == stored
 
@@ -243,3 +268,34 @@ def test_reused_footprints_equal_fresh_ones_in_any_order(acs_corpus: Path, tmp_p
         assert footprints_now(order, "mariadb", "10.11.6-MariaDB", cache, slots) == \
             footprints_now(order, "mariadb", "10.11.6-MariaDB")
     assert any(s.entry is not None for s in slots.values())  # the last order did reuse entries
+
+
+def test_a_cache_others_can_write_to_is_not_used(plan: Callable[..., str], tmp_path: Path) -> None:
+    """An entry's statements are what migrate sends: a forged entry (hashes made consistent) is taken
+    from a private cache, so a cache directory another user could write to is never read."""
+    cache = tmp_path / "cache"
+    plan("--cache-dir", str(cache))
+    for pack in list(cache.rglob("*.pack")):
+        lines = pack.read_bytes().split(b"\n")
+        forged = []
+        for ln in lines[1:-1]:
+            body = re.sub(rb"(TABLE|INTO|UPDATE) t\b", rb"\1 evil", ln[130:])
+            forged.append(ln[:65] + hashlib.sha256(body).hexdigest().encode() + b" " + body)
+        fake = pack.parent / f"{pack.name[0]}-forged.pack"
+        fake.write_bytes(b"\n".join([lines[0], *forged]) + b"\n")
+        os.utime(fake, (time.time() + 5, time.time() + 5))  # the newest pack of its shard
+    honest = plan("--no-cache", "--sql", output="text")
+    assert "evil" in plan("--cache-dir", str(cache), "--sql", output="text")  # a private cache is trusted
+    os.chmod(cache / "analysis-v2", 0o777)
+    try:
+        assert plan("--cache-dir", str(cache), "--sql", output="text") == honest
+    finally:
+        os.chmod(cache / "analysis-v2", 0o700)
+
+
+def test_the_default_place_follows_xdg() -> None:
+    from flywayx.sources.analysis_cache import default_cache_dir
+
+    assert default_cache_dir({"XDG_CACHE_HOME": "/var/cache/me"}) == Path("/var/cache/me/flywayx")
+    assert default_cache_dir({"XDG_CACHE_HOME": "relative"}) == Path.home() / ".cache" / "flywayx"  # as the spec says
+    assert default_cache_dir({}) == Path.home() / ".cache" / "flywayx"

@@ -122,3 +122,40 @@ def test_analysis_spread_over_cores_is_the_serial_analysis(acs_corpus: Path, mon
         exact = analyse_tracked(stmts, "mariadb", ctx)
         wrong += guessed[script].before != exact.before
     assert 0 < wrong < len(jobs) // 2
+
+
+def test_a_forked_child_does_not_outlive_its_parent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker killed (or stopped early) takes its own children with it: nothing runs on alone."""
+    import time
+
+    from flywayx.service.forks import Forked
+
+    _worker_allowed(monkeypatch)
+    note = tmp_path / "grandchild"
+
+    def grandchild() -> int:
+        note.write_text(str(os.getpid()))
+        time.sleep(30)
+        return 0
+
+    def child() -> int:
+        inner = Forked(grandchild)
+        return inner.result() or 0
+
+    worker = Forked(child)
+    for _ in range(200):
+        if note.exists() and note.read_text():
+            break
+        time.sleep(0.05)
+    pid = int(note.read_text())
+    worker.close()  # stops the worker, as a command that ends early does
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
+            break  # dead, waiting for init to reap it
+        time.sleep(0.05)
+    else:
+        pytest.fail("the worker's child outlived it")

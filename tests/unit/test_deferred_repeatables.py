@@ -38,3 +38,13 @@ def test_an_unknown_release_or_key_is_a_problem_with_its_line() -> None:
     assert any("[repeatables] release '9.9' is not a declared release" in t for t in text)
     assert any("unknown key 'when' in [repeatables]" in t for t in text)
     assert all(p.line is not None for p in problems)
+
+
+def test_a_note_is_said_with_the_deferral() -> None:
+    toml = DEFERRING + 'note = "stopping at 1.1.0 keeps the old views"\n'
+    got, problems = parse_releases(toml)
+    assert problems == [] and got.repeatables_note == "stopping at 1.1.0 keeps the old views"
+    plan = plan_migrate(graph(toml), BASE + VIEWS, [], "1.1.0")
+    assert all(s.reason.endswith("; stopping at 1.1.0 keeps the old views") for s in plan.skipped)
+    _, bad = parse_releases(DEFERRING + "note = 3\n")
+    assert [p.message for p in bad] == ["[repeatables] note must be a string"]

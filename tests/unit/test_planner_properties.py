@@ -119,7 +119,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     return Scenario(graph, changes, sql)
 
 
-class Db:
+class Simulated:
     """An in-memory SQLite database plus the history rows a real run would have written."""
 
     def __init__(self) -> None:
@@ -146,8 +146,8 @@ class Db:
         return out
 
 
-def fresh(sc: Scenario, target: str) -> Db:
-    db = Db()
+def fresh(sc: Scenario, target: str) -> Simulated:
+    db = Simulated()
     db.apply(sc, plan_migrate(sc.graph, sc.changes, [], target))
     return db
 
@@ -163,7 +163,7 @@ def refusal(sc: Scenario, history: list[HistoryRow], target: str, seed: int) -> 
     return None
 
 
-def migrate_or_refuse(sc: Scenario, db: Db, target: str) -> bool:
+def migrate_or_refuse(sc: Scenario, db: Simulated, target: str) -> bool:
     """Apply the plan to ``target``; on refusal check it is deterministic and return False."""
     try:
         plan = plan_migrate(sc.graph, sc.changes, db.history, target)

@@ -113,7 +113,8 @@ def test_a_call_of_a_helper_the_script_created_sets_nothing() -> None:
     k = [i for i, s in enumerate(statements) if s.sql.startswith("DROP PROCEDURE")][1]  # the drop after the CALL
     plan = plan_replay(statements, k, MARIADB)
     assert plan.refusals == ()
-    assert [statements[i].sql.splitlines()[-1] for i in plan.statements] == ["SET @OLD_SQL_NOTES=@@SQL_NOTES, SQL_NOTES=0"]
+    replayed = [statements[i].sql.splitlines()[-1] for i in plan.statements]
+    assert replayed == ["SET @OLD_SQL_NOTES=@@SQL_NOTES, SQL_NOTES=0"]
     dropped = HELPER_SCRIPT.replace("CALL add_col;\nDROP PROCEDURE IF EXISTS add_col;",
                                     "DROP PROCEDURE IF EXISTS add_col;\nCALL add_col;")  # dropped, then a new one
     assert "may have set" in _plan(dropped + "CREATE TABLE z (i INT);\nSET @y = @OLD_SQL_NOTES;\n",
@@ -132,5 +133,5 @@ def test_a_call_that_may_set_a_variable_still_refuses(body: str, call: str) -> N
     script = ("SET @OLD_SQL_NOTES=@@SQL_NOTES, SQL_NOTES=0;\nDELIMITER $$\n"
               f"CREATE PROCEDURE add_col () BEGIN {body} END $$\nDELIMITER ;\n{call};\n"
               "CREATE TABLE z (i INT);\nSET SQL_NOTES=@OLD_SQL_NOTES;\n")
-    replayed, _, refused = _plan(script, "CREATE TABLE z")
+    _, _, refused = _plan(script, "CREATE TABLE z")
     assert "@old_sql_notes, which CALL" in refused and "may have set" in refused

@@ -113,8 +113,8 @@ def _add(c: Cursor, table: str, types: MutableMapping[str, str]) -> Action | lis
         return _add_key(c, table, name)
     if kw in ("FOREIGN", "CHECK", "EXCLUDE"):
         return _add_constraint(c, table, name, kw)
-    if kw == "PARTITION":
-        return Action("add-partition", table)
+    if kw == "PARTITION":  # HASH/KEY: ADD PARTITION PARTITIONS n redistributes every row (writes wait)
+        return Action("repartition" if c.up(1) == "PARTITIONS" else "add-partition", table)
     c.accept("COLUMN")
     flags = frozenset({"if-not-exists"}) if c.accept("IF", "NOT", "EXISTS") else frozenset()
     if c.up() == "(":  # MySQL: ADD COLUMN (a INT, b INT)
@@ -251,6 +251,8 @@ _COLUMN_ATTRIBUTES = (  # PostgreSQL ALTER COLUMN forms beyond type, default and
 
 
 def _column_attribute(c: Cursor, table: str, col: str) -> Action | None:
+    if c.up() == "SET" and c.up(1) == "GENERATED" and c.up(2) == "ALWAYS":  # given ids are refused from now on
+        return Action("identity-always", table, column=col)
     for words, op in _COLUMN_ATTRIBUTES:
         if all(c.up(k) == w for k, w in enumerate(words)):
             return Action(op, table, column=col)
@@ -272,6 +274,12 @@ def _rename(c: Cursor, table: str, types: MutableMapping[str, str]) -> Action:
 
 
 def _convert(c: Cursor, table: str, types: MutableMapping[str, str]) -> Action:
+    """CONVERT TO CHARACTER SET; MariaDB 10.7+: CONVERT PARTITION p TO TABLE t (the rows leave) and
+    CONVERT TABLE t TO PARTITION ... (table t becomes a partition: its name is gone)."""
+    if c.accept("PARTITION"):
+        return Action("convert-partition", table, new_name=c.name())
+    if c.accept("TABLE"):
+        return Action("convert-table", table, new_name=c.name())
     ups = [t.up if t.kind == WORD else t.name for t in c.rest()]
     charset = next((ups[k + 1] for k, w in enumerate(ups[:-1]) if w in ("SET", "CHARSET")), "")
     return Action("convert-charset", table, new_name=charset.lower())
@@ -285,7 +293,7 @@ _OPTION_OPS = {"ENGINE": "engine", "FORCE": "rebuild", "ROW_FORMAT": "rebuild", 
                # MySQL/MariaDB partition maintenance (the data stays; DROP/TRUNCATE/EXCHANGE lose it)
                "TRUNCATE": "truncate-partition", "EXCHANGE": "exchange-partition", "REORGANIZE": "repartition",
                "COALESCE": "repartition", "REMOVE": "repartition", "PARTITION": "repartition",
-               "REBUILD": "repartition", "ANALYZE": "table-option", "CHECK": "table-option",
+               "REBUILD": "repartition", "ANALYZE": "maintenance", "CHECK": "maintenance",
                "OPTIMIZE": "rebuild", "REPAIR": "rebuild", "DISCARD": "table-option", "IMPORT": "table-option"}
 _PLAIN_OPTIONS = frozenset(("AUTO_INCREMENT", "COMMENT", "DEFAULT", "CHARACTER", "CHARSET", "COLLATE",
                             "STATS_PERSISTENT", "STATS_AUTO_RECALC", "STATS_SAMPLE_PAGES", "PACK_KEYS", "CHECKSUM"))

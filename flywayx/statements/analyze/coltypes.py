@@ -139,6 +139,10 @@ def widening(old: str, new: str) -> bool | None:
         return old.split("(")[0] == new.split("(")[0] and members[1][: len(members[0])] == members[0]
     ob, oa, ou = _split(old)
     nb, na, nu = _split(new)
+    if members[0] is not None and nb in _TEXTS:  # ENUM/SET -> text: every value fits when the longest does
+        longest = max(map(len, members[0]), default=0) if old.startswith("enum(") else (
+            sum(map(len, members[0])) + len(members[0]) - 1)
+        return _length(_TEXTS, nb, na) >= longest
     if ob in _INTS and nb in _INTS:
         grow = _INTS[nb] > _INTS[ob] or (_INTS[nb] == _INTS[ob] and ou == nu)
         return grow and (ou == nu or (ou and not nu and _INTS[nb] > _INTS[ob]))

@@ -21,6 +21,7 @@ from flywayx.model.lint import (
     DROP_COLUMN,
     DROP_DEFAULT,
     DROP_OBJECT,
+    DROP_TABLE,
     NARROWING,
     NOT_NULL,
     RENAME,
@@ -36,11 +37,12 @@ if TYPE_CHECKING:
 _EXPAND_ONLY = frozenset({"table-option", "engine", "rebuild", "order-by", "algorithm", "lock", "validate",
                           "pg-set", "attach-partition", "rewrite", "drop-not-null", "set-default",
                           "set-statistics", "set-storage", "add-identity", "drop-expression", "alter-constraint",
-                          "add-partition", "repartition"})
+                          "add-partition", "repartition", "maintenance"})
 _CONSTRAINTS = {"add-fk": "foreign key", "add-check": "check", "add-exclude": "exclusion constraint",
                 "add-pk": "primary key"}
 _LOSES_ROWS = {"drop-partition": "partition dropped", "truncate-partition": "partition truncated",
-               "exchange-partition": "partition exchanged", "detach-partition": "partition detached"}
+               "exchange-partition": "partition exchanged", "detach-partition": "partition detached",
+               "convert-partition": "partition converted to a table"}
 
 
 def apply_action(a: Action, acc: Acc) -> None:
@@ -144,6 +146,15 @@ def _apply_rest(a: Action, acc: Acc) -> None:
         acc.write("rows", t)
         acc.note(TRUNCATE, f"{t} ({_LOSES_ROWS[a.op]})")
         acc.bump(Phase.CONTRACT)
+    elif a.op == "convert-table":  # the table's rows join t; the table itself is gone
+        acc.write("rows", t)
+        acc.write("table", a.new_name or "?")
+        acc.note(DROP_TABLE, f"{a.new_name} (converted into a partition of {t})")
+        acc.bump(Phase.CONTRACT)
+    elif a.op == "identity-always":
+        acc.write("column", f"{t}.{a.column}")
+        acc.note(BEHAVIOUR, f"{t}.{a.column}: GENERATED ALWAYS refuses the ids INSERTs give")
+        acc.bump(Phase.CONTRACT)
     else:
         acc.write("table", t)
         acc.bump(Phase.UNKNOWN)
@@ -160,6 +171,9 @@ def _apply_retype(a: Action, acc: Acc) -> None:
     coldef = a.coldef
     if coldef is not None and coldef.not_null and not coldef.has_default and not coldef.auto_increment:
         acc.note(NOT_NULL, f"{t}.{new}")
+        acc.bump(Phase.CONTRACT)
+    if coldef is not None and coldef.generated is not None:  # the previous expression is not known here
+        acc.note(BEHAVIOUR, f"{t}.{new}: generated column redefined, its values may change")
         acc.bump(Phase.CONTRACT)
     if a.widens is False and a.old_type is None:
         acc.note(TYPE_CHANGE, f"{t}.{new} {coldef.type if coldef else '?'} (previous type unknown)")

@@ -45,7 +45,8 @@ _MYSQL_FIXED = {
     "lock": None, "add-check": "COPY", "set-not-null": "INPLACE", "drop-not-null": "INPLACE",
     # partition maintenance (MySQL's documented algorithms; MariaDB accepts no ALGORITHM clause here)
     "add-partition": "INPLACE", "drop-partition": "INPLACE", "truncate-partition": "INPLACE",
-    "exchange-partition": "INPLACE", "repartition": "COPY",
+    "exchange-partition": "INPLACE", "repartition": "COPY", "convert-partition": "INPLACE",
+    "convert-table": "INPLACE", "maintenance": None,  # ANALYZE/CHECK PARTITION: no ALTER algorithm
 }
 
 
@@ -85,11 +86,14 @@ def _mysql_add_column(a: Action, ctx: Context) -> str:
 
 
 def _mysql_retype(a: Action, ctx: Context) -> str:
+    if a.coldef is not None and a.coldef.generated is not None:  # a new expression: stored values recomputed
+        return "COPY" if a.coldef.generated == "stored" else "INSTANT"
     if a.widens is None and a.old_type is not None:  # same type: rename, default, nullability
         if a.coldef is not None and a.coldef.not_null:
             return "INPLACE"
         return "INSTANT" if _at_least(ctx, (10, 5), (8, 0, 28)) else "INPLACE"
-    if a.widens and a.old_type and a.coldef and a.old_type.startswith(("enum(", "set(")):
+    if a.widens and a.old_type and a.coldef and a.old_type.startswith(("enum(", "set(")) and (
+            a.coldef.type.startswith(("enum(", "set("))):
         return "INSTANT"  # members appended at the end: metadata only
     if a.widens and a.old_type and a.coldef and _varchar_in_place(a.old_type, a.coldef.type, ctx):
         return "INSTANT" if ctx.mariadb and _at_least(ctx, (10, 4), (99,)) else "INPLACE"

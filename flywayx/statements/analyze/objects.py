@@ -52,7 +52,10 @@ def alter_other(c: Cursor, acc: Acc) -> None:
     rest = [t.up for t in c.rest()]
     renamed = "RENAME" in rest or rest[:2] == ["SET", "SCHEMA"]
     if acc.family == "postgresql" and kind in _PG_ALTER_LOCK:
-        acc.set_lock("ACCESS EXCLUSIVE" if renamed and kind == "sequence" else _PG_ALTER_LOCK[kind])
+        level = "ACCESS EXCLUSIVE" if renamed and kind == "sequence" else _PG_ALTER_LOCK[kind]
+        if kw == "MATERIALIZED" and rest[:2] in (["SET", "("], ["RESET", "("]):  # storage parameters (seen on PG 15)
+            level = "SHARE UPDATE EXCLUSIVE"
+        acc.set_lock(level)
     if kind == "type":
         _alter_type(name, rest, acc, domain=kw == "DOMAIN")
     elif kind == "sequence" and "RESTART" in rest and not renamed:
