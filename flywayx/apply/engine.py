@@ -88,6 +88,10 @@ class StepSource(Protocol):
     def done(self, step: Step, applied: Applied) -> None:
         """``step`` ran and wrote ``applied.rows``: advance past it."""
 
+    def due_after_failure(self) -> list[Step]:
+        """A step failed: the records the steps that did run made due (the history contract's rows,
+        ``plan/ledger.py``), written before the failure is reported; none when nothing ran."""
+
 
 @dataclass(frozen=True)
 class RunRecord:
@@ -144,6 +148,7 @@ def run_steps(db: Database, history: HistoryTable, own: OwnTables, source: StepS
         _loop(db, history, own, source, opts, report, ran)
     except Exception as err:
         _fire(opts, "afterMigrateError", report, quietly=True, failure=err)
+        _record_due(db, history, own, source, opts, report, ran, err)
         unclosed = _finish(db, own, record.run_id, "failed", str(err))
         if unclosed and isinstance(err, FlywayxError):
             err.warn(unclosed)
@@ -193,6 +198,29 @@ def _loop(db: Database, history: HistoryTable, own: OwnTables, source: StepSourc
     _fire(opts, "afterMigrate", report)
     if not opts.dry_run:
         db.commit()
+
+
+def _record_due(db: Database, history: HistoryTable, own: OwnTables, source: StepSource, opts: RunOptions,
+                report: Reporter, ran: Ran, failure: Exception) -> None:
+    """After a failed step: write the rows the steps that ran made due (e.g. another line's declared
+    equivalent of a change that ran, its release now reached), which the run would have written at
+    its end or at their turn. Never raises: a failure here becomes a warning of the run's error."""
+    if not any(not step.recorded for step, _ in ran.steps):
+        return  # nothing ran: a refusal or a first failure changes nothing more
+    try:
+        db.rollback()
+        with opts.lock():
+            source.refresh()  # the history as it is now, under the lock (another runner may have written)
+            for step in source.due_after_failure():
+                done = _apply(db, history, own, step, opts, report, None)
+                ran.steps.append((step, done))
+                source.done(step, done)
+    except Exception as err:
+        text = f"the rows this run's migrations made due could not be written: {one_line(str(err))}"
+        if isinstance(failure, FlywayxError):
+            failure.warn(text)
+        else:
+            LOG.warning("WARNING: %s", text)
 
 
 def _apply(db: Database, history: HistoryTable, own: OwnTables, step: Step, opts: RunOptions,

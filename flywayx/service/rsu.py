@@ -113,6 +113,9 @@ class RollingSource:
     def done(self, step: Step, applied: Any) -> None:
         self.inner.done(step, applied)
 
+    def due_after_failure(self) -> list[Step]:
+        return self.inner.due_after_failure()
+
     def next_step(self) -> Step | None:
         step = self.inner.next_step()
         script = step.migration.script if step is not None else None

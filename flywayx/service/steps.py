@@ -147,6 +147,10 @@ class _Source:
             self.end = deque(self.ledger.records()) if self.ledger is not None else deque()
         return self.record_step(self.end[0]) if self.end else None
 
+    def due_after_failure(self) -> list[Step]:
+        """The records due now (a release the steps reached): a step failed, no end will write them."""
+        return [self.record_step(r) for r in self.ledger.records()] if self.ledger is not None else []
+
     def advance(self, step: Step, applied: Applied) -> bool:
         """Pop ``step`` if it was one of the records; True when it was. Marks it in the ledger; keeps
         the rows it wrote."""

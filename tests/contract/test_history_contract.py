@@ -231,3 +231,31 @@ def test_content_ids_missing_from_older_rows_are_filled(database: ScratchDb, tmp
     assert flywayx(*_args(database, loc), "migrate", "--to", "1.0.1").code == 0
     assert database.query("SELECT COUNT(*) FROM flywayx_applied WHERE content_id IS NULL") == [(0,)]
 
+
+
+def test_a_failed_plain_migrate_still_records_what_its_steps_made_due(
+        database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]) -> None:
+    """Found by the model test: Flyway's order ran 1.0.1.1, which put the 1.1 line's rewrite of it in the
+    database (release 1.1.0 reached), then failed at 1.0.1.2 before 1.1.0.1's turn. The run must still
+    write 1.1.0.1's row: no later step would, and Flyway would read it as pending and run it again."""
+    loc = tmp_path / "m"
+    loc.mkdir()
+    (loc / "releases.toml").write_text('[lines]\ndepth = 2\n[release."1.0.0"]\n[release."1.0.1"]\n'
+                                       '[release."1.1.0"]\nfrom = "1.0.0"\n[equivalent]\n"1.1.0.1" = "1.0.1.1"\n',
+                                       encoding="utf-8")
+    for name, body in {"V1.0.0.1__t.sql": "CREATE TABLE t (id INT);\n",
+                       "V1.0.1.1__c.sql": "ALTER TABLE t ADD COLUMN c INT;\n",
+                       "V1.0.1.2__broken.sql": "INSERT INTO missing (id) VALUES (1);\n",
+                       "V1.1.0.1__c_again.sql": "ALTER TABLE t ADD c INT;\n"}.items():
+        (loc / name).write_text(body, encoding="utf-8")
+    failed = flywayx(*_args(database, loc), "migrate")
+    assert failed.code != 0 and "V1.0.1.2__broken.sql" in failed.err
+    live = [(str(r.version), r.type) for r in _rows(database) if r.success]
+    assert live == [("1.0.0.1", "SQL"), ("1.0.1.1", "SQL"), ("1.1.0.1", "SQL")]
+    ids = database.query("SELECT recorded_as, satisfied_by FROM flywayx_applied WHERE version = '1.1.0.1'")
+    assert ids == [("equivalent", "1.0.1.1")]
+    (loc / "V1.0.1.2__broken.sql").write_text("CREATE TABLE missing (id INT);\n", encoding="utf-8")
+    if any(not r.success for r in _rows(database)):  # MySQL/MariaDB keep Flyway's failed row
+        assert flywayx(*_args(database, loc), "repair").code == 0
+    assert flywayx(*_args(database, loc), "migrate", "--to", "1.0.1").code == 0
+    assert_contract(database, loc, flywayx, ["1.0.0.1", "1.0.1.1", "1.0.1.2", "1.1.0.1"])
