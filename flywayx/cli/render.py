@@ -30,8 +30,8 @@ def paint(text: str, state: State, enabled: bool) -> str:
 def flyway_table(headers: list[str], rows: list[list[str]]) -> str:
     """A table drawn as Flyway draws ``info``: +---+ rules above, below the header and at the end.
 
-    Plain cells (printable ASCII, colour codes allowed) are laid out here, ~20x faster than tabulate
-    (``info`` at 10,000 applied: 0.6 s); anything else (wide characters, line breaks) is left to
+    Plain cells (printable ASCII, colour codes allowed) are laid out here with ~1/7 of tabulate's CPU
+    time (10,000 rows: 0.05 s against 0.36 s); anything else (wide characters, line breaks) is left to
     tabulate. Both give the same text (tests/unit/test_render_table.py)."""
     if not rows:
         rows = [["No migrations found"] + [""] * (len(headers) - 1)]
