@@ -37,7 +37,7 @@ def main() -> None:
     if "--repeat" in args:
         at = args.index("--repeat")
         repeat = int(args[at + 1])
-        del args[at:at + 2]
+        del args[at : at + 2]
     corpus = Path(args[0]) if args else ROOT.parent / "shared" / "corpus" / "acs"
     base = Path(tempfile.mkdtemp(prefix="bench_acs_"))
     source = write_source_tree(corpus, base / "source")
@@ -53,22 +53,29 @@ def main() -> None:
         for _ in range(repeat):
             pair.drop()
             conn = pair.connect()
-            client.append(install(source, base / "project", LATEST, host=pair.host, port=pair.port, user=pair.user,
-                                  conn=conn))
+            client.append(
+                install(source, base / "project", LATEST, host=pair.host, port=pair.port, user=pair.user, conn=conn)
+            )
             conn.close()  # type: ignore[attr-defined]
             pair.drop()
             t0 = time.monotonic()
-            codes.append(run(["-q", "--url", pair.url, "--working-directory", str(base / "project"), "migrate",
-                              "--to", LATEST], prog_name="flywayx"))
+            codes.append(
+                run(
+                    ["-q", "--url", pair.url, "--working-directory", str(base / "project"), "migrate", "--to", LATEST],
+                    prog_name="flywayx",
+                )
+            )
             fx.append(time.monotonic() - t0)
         pair.drop()
     t_client, t_fx = statistics.median(client), statistics.median(fx)
     failed = any(codes)
     verdict = "FAILED" if failed else ("ok" if t_fx <= 1.15 * t_client else "over 1.15x target")
     runs = lambda xs: " ".join(f"{x:.2f}" for x in xs)  # noqa: E731
-    rows = [["import acs", f"{t_import:.2f}", "", "", ""],
-            [f"mariadb client, 4.0.0 -> {LATEST}", f"{t_client:.2f}", "1.00", "", runs(client)],
-            [f"flywayx migrate --to {LATEST}", f"{t_fx:.2f}", f"{t_fx / t_client:.2f}", verdict, runs(fx)]]
+    rows = [
+        ["import acs", f"{t_import:.2f}", "", "", ""],
+        [f"mariadb client, 4.0.0 -> {LATEST}", f"{t_client:.2f}", "1.00", "", runs(client)],
+        [f"flywayx migrate --to {LATEST}", f"{t_fx:.2f}", f"{t_fx / t_client:.2f}", verdict, runs(fx)],
+    ]
     print(tabulate(rows, headers=["what", f"median s ({repeat} runs)", "x client", "vs target", "each run"]))
 
 

@@ -54,8 +54,9 @@ def timed(cmd: Sequence[str], ok: tuple[int, ...] = (0,)) -> tuple[float, float]
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def three_ways(cmd: Sequence[str], caches: Path, repeat: int,
-               ok: tuple[int, ...] = (0,)) -> dict[str, tuple[float, float]]:
+def three_ways(
+    cmd: Sequence[str], caches: Path, repeat: int, ok: tuple[int, ...] = (0,)
+) -> dict[str, tuple[float, float]]:
     """Median (wall, CPU) without the cache, with an empty one, and with the one the cold run filled."""
     runs: dict[str, list[tuple[float, float]]] = {"no cache": [], "cold": [], "warm": []}
     for i in range(repeat):
@@ -68,8 +69,17 @@ def three_ways(cmd: Sequence[str], caches: Path, repeat: int,
 
 def plan_rows(root: Path, n: int, repeat: int) -> list[Row]:
     loc, target = plan_project(root, n)
-    cmd = [str(BIN / "flywayx"), "--url", f"sqlite:///{root / 'plan.db'}", "--locations", str(loc), "-q",
-           "plan", "--to", target]
+    cmd = [
+        str(BIN / "flywayx"),
+        "--url",
+        f"sqlite:///{root / 'plan.db'}",
+        "--locations",
+        str(loc),
+        "-q",
+        "plan",
+        "--to",
+        target,
+    ]
     goals = {"cold": "goal ≤ 1.0 s", "warm": "goal ≤ 0.3 s", "no cache": ""}
     what = f"`plan --to` over {n:,} migrations, 50 releases, 10 lines"
     return [(what, how, wall, cpu, goals[how]) for how, (wall, cpu) in three_ways(cmd, root / "caches", repeat).items()]
@@ -84,8 +94,10 @@ def explain_rows(root: Path, repeat: int) -> list[Row]:
     # exit 1: some corpus files are reported as not migrations, which is explain's answer, not a failure
     found = three_ways(cmd, root / "explain-caches", repeat, ok=(0, 1))
     what = f"`explain` over the CloudStack corpus ({len(files)} files, {size:.1f} MB)"
-    return [(what, how, wall, cpu, f"{size / wall:.1f} MB/s ({size / cpu:.1f} MB/s of CPU); goal ≥ 5 MB/s")
-            for how, (wall, cpu) in found.items()]
+    return [
+        (what, how, wall, cpu, f"{size / wall:.1f} MB/s ({size / cpu:.1f} MB/s of CPU); goal ≥ 5 MB/s")
+        for how, (wall, cpu) in found.items()
+    ]
 
 
 SCAN_CHILD = """
@@ -114,10 +126,22 @@ def scan_rows(root: Path) -> list[Row]:
     loc = root / "plan"
     done = subprocess.run([sys.executable, "-c", SCAN_CHILD, str(loc)], capture_output=True, text=True, check=True)
     per_name, scan_secs, n = done.stdout.split()
-    return [(f"Flyway name parsing, {int(n):,} names", "CPU", 0.0, float(per_name) / 1e6,
-             f"{float(per_name):.1f} µs a name (issue's baseline 130 µs)"),
-            (f"scan (walk, names, read, checksum), {int(n):,} files", "CPU", float(scan_secs), float(scan_secs),
-             f"{float(scan_secs) / int(n) * 1e6:.0f} µs a file (issue's baseline: 3.3 s for 10k)")]
+    return [
+        (
+            f"Flyway name parsing, {int(n):,} names",
+            "CPU",
+            0.0,
+            float(per_name) / 1e6,
+            f"{float(per_name):.1f} µs a name (issue's baseline 130 µs)",
+        ),
+        (
+            f"scan (walk, names, read, checksum), {int(n):,} files",
+            "CPU",
+            float(scan_secs),
+            float(scan_secs),
+            f"{float(scan_secs) / int(n) * 1e6:.0f} µs a file (issue's baseline: 3.3 s for 10k)",
+        ),
+    ]
 
 
 def load() -> str:
@@ -135,8 +159,9 @@ def main() -> int:
     started = load()
     with tempfile.TemporaryDirectory() as tmp:
         rows = plan_rows(Path(tmp), n, repeat) + scan_rows(Path(tmp)) + explain_rows(Path(tmp), repeat)
-    print(f"each row: median of {repeat} run(s); load average before: {started}, after: {load()} "
-          f"({os.cpu_count()} cores)")
+    print(
+        f"each row: median of {repeat} run(s); load average before: {started}, after: {load()} ({os.cpu_count()} cores)"
+    )
     print(f"{'measurement':<62} {'cache':<9} {'wall':>8} {'CPU':>8}  note")
     print("-" * 120)
     for what, how, wall, cpu, note in rows:

@@ -40,17 +40,36 @@ def project(root: Path, migrations: int) -> Path:
     loc.mkdir(parents=True)
     (loc / "V1__items.sql").write_text("CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(40));\n")
     for v in range(2, migrations + 1):
-        body = f"ALTER TABLE items ADD COLUMN c{v} INT NULL;\n" if v % 10 == 0 else \
-            f"INSERT INTO items (id, name) VALUES ({v}, 'tenant row {v}');\n"
+        body = (
+            f"ALTER TABLE items ADD COLUMN c{v} INT NULL;\n"
+            if v % 10 == 0
+            else f"INSERT INTO items (id, name) VALUES ({v}, 'tenant row {v}');\n"
+        )
         (loc / f"V{v}__step_{v}.sql").write_text(body)
     return loc
 
 
 def _sql(url: str, statement: str) -> str:
     u = urlsplit(url)
-    return subprocess.run(["mariadb", "-u", u.username or "root", "-h", u.hostname or "127.0.0.1",
-                           "-P", str(u.port or 3306), "-N", "-B", "-e", statement], capture_output=True, text=True,
-                          check=True, timeout=600).stdout
+    return subprocess.run(
+        [
+            "mariadb",
+            "-u",
+            u.username or "root",
+            "-h",
+            u.hostname or "127.0.0.1",
+            "-P",
+            str(u.port or 3306),
+            "-N",
+            "-B",
+            "-e",
+            statement,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    ).stdout
 
 
 def reachable(url: str) -> bool:
@@ -68,12 +87,30 @@ def run_fleet(server: str, loc: Path, dbs: int, jobs: int, work: Path) -> tuple[
     _sql(server, "".join(f"CREATE DATABASE `{n}`;" for n in names))
     u = urlsplit(server)
     fleet = work / f"{prefix}.toml"
-    fleet.write_text("targets = [\n" + "".join(
-        f'  "mysql://{u.username or "root"}@{u.hostname}:{u.port or 3306}/{n}",\n' for n in names) + "]\n")
+    fleet.write_text(
+        "targets = [\n"
+        + "".join(f'  "mysql://{u.username or "root"}@{u.hostname}:{u.port or 3306}/{n}",\n' for n in names)
+        + "]\n"
+    )
     try:
         started = time.perf_counter()
-        done = subprocess.run([*FLYWAYX, "--locations", str(loc), "--output-type", "json", "migrate", "--fleet",
-                               str(fleet), "-j", str(jobs)], capture_output=True, text=True, timeout=7200)
+        done = subprocess.run(
+            [
+                *FLYWAYX,
+                "--locations",
+                str(loc),
+                "--output-type",
+                "json",
+                "migrate",
+                "--fleet",
+                str(fleet),
+                "-j",
+                str(jobs),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=7200,
+        )
         seconds = time.perf_counter() - started
         counts = json.loads(done.stdout)["counts"] if done.stdout.strip().startswith("{") else {"error": 1}
     finally:
@@ -86,8 +123,10 @@ def measure(dbs: int, migrations: int, jobs: list[int], galera_dbs: int, emit: C
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         loc = project(work, migrations)
-        emit(f"Galera (3 nodes on this machine, tests/cluster/galera.sh) vs the single server: {galera_dbs} "
-             f"databases x {migrations} migrations\n")
+        emit(
+            f"Galera (3 nodes on this machine, tests/cluster/galera.sh) vs the single server: {galera_dbs} "
+            f"databases x {migrations} migrations\n"
+        )
         emit("| server | -j | seconds | migrations/s |")
         emit("|---|---|---|---|")
         if reachable(GALERA):
@@ -97,16 +136,20 @@ def measure(dbs: int, migrations: int, jobs: list[int], galera_dbs: int, emit: C
                     emit(f"| {label} | {j} | {secs:.1f} | {galera_dbs * migrations / secs:.0f} |")
         else:
             emit("| galera | - | n/a | cluster not running (tests/cluster/galera.sh start) |")
-        emit(f"\nfleet: {dbs} databases x {migrations} migrations ({dbs * migrations} migrations per run), "
-             "single MariaDB server\n")
+        emit(
+            f"\nfleet: {dbs} databases x {migrations} migrations ({dbs * migrations} migrations per run), "
+            "single MariaDB server\n"
+        )
         emit("| -j | seconds | migrations/s | speed-up vs -j 1 | result |")
         emit("|---|---|---|---|---|")
         base = None
         for j in jobs:
             secs, counts = run_fleet(SINGLE, loc, dbs, j, work)
             base = base or secs
-            emit(f"| {j} | {secs:.1f} | {dbs * migrations / secs:.0f} | {base / secs:.2f}x | "
-                 f"{', '.join(f'{n} {k}' for k, n in sorted(counts.items()))} |")
+            emit(
+                f"| {j} | {secs:.1f} | {dbs * migrations / secs:.0f} | {base / secs:.2f}x | "
+                f"{', '.join(f'{n} {k}' for k, n in sorted(counts.items()))} |"
+            )
 
 
 def main() -> int:
@@ -129,8 +172,11 @@ def main() -> int:
         return 1
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load = os.getloadavg()[0]
-    lines = [f"measured {started} by bench/bench_fleet.py{' --full' if args.full else ''} (load average "
-             f"{load:.1f} on 2 cores shared with other work: the absolute figures are pessimistic)", ""]
+    lines = [
+        f"measured {started} by bench/bench_fleet.py{' --full' if args.full else ''} (load average "
+        f"{load:.1f} on 2 cores shared with other work: the absolute figures are pessimistic)",
+        "",
+    ]
     if args.full:
         SAVED.parent.mkdir(exist_ok=True)
         SAVED.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -143,8 +189,13 @@ def main() -> int:
 
     for line in lines:
         print(line)
-    measure(dbs, args.migrations, [int(j) for j in args.jobs.split(",")],
-            args.galera_dbs or (20 if args.full else max(dbs // 4, 1)), emit)
+    measure(
+        dbs,
+        args.migrations,
+        [int(j) for j in args.jobs.split(",")],
+        args.galera_dbs or (20 if args.full else max(dbs // 4, 1)),
+        emit,
+    )
     return 0
 
 

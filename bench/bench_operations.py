@@ -37,10 +37,16 @@ from tests.online.two_apps import (  # noqa: E402
     seed_sql,
 )
 
-SERVERS = {"mariadb": ("mysql://root@127.0.0.1:3306/{db}", {"host": "127.0.0.1", "port": 3306, "user": "root",
-                                                            "password": ""}),
-           "postgresql": ("postgresql://postgres@127.0.0.1:5432/{db}", {"host": "127.0.0.1", "port": 5432,
-                                                                        "user": "postgres", "password": ""})}
+SERVERS = {
+    "mariadb": (
+        "mysql://root@127.0.0.1:3306/{db}",
+        {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""},
+    ),
+    "postgresql": (
+        "postgresql://postgres@127.0.0.1:5432/{db}",
+        {"host": "127.0.0.1", "port": 5432, "user": "postgres", "password": ""},
+    ),
+}
 
 
 IDLE_SECONDS = 3.0  # --idle
@@ -100,12 +106,18 @@ def measure(dialect: str, operation: str, rows: int, idle: float = IDLE_SECONDS)
             new_result = new.finish()
     finally:
         _admin(dialect, f"DROP DATABASE IF EXISTS {name}")
-    return {"operation": operation, "dialect": dialect, "expand_s": expand, "contract_s": contract,
-            "idle_stall_ms": longest_gap(old_result.marks, idle_from, t0) * 1000, "load": os.getloadavg()[0],
-            "expand_stall_ms": longest_gap(old_result.marks, t0, t1) * 1000,
-            "contract_stall_ms": longest_gap(new_result.marks, t2, t3) * 1000,
-            "errors": len(old_result.errors) + len(new_result.errors),
-            "first_error": (old_result.errors + new_result.errors + [""])[0]}
+    return {
+        "operation": operation,
+        "dialect": dialect,
+        "expand_s": expand,
+        "contract_s": contract,
+        "idle_stall_ms": longest_gap(old_result.marks, idle_from, t0) * 1000,
+        "load": os.getloadavg()[0],
+        "expand_stall_ms": longest_gap(old_result.marks, t0, t1) * 1000,
+        "contract_stall_ms": longest_gap(new_result.marks, t2, t3) * 1000,
+        "errors": len(old_result.errors) + len(new_result.errors),
+        "first_error": (old_result.errors + new_result.errors + [""])[0],
+    }
 
 
 def main() -> None:
@@ -113,20 +125,29 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--ops", default=",".join(sorted(SCENARIOS)))
     parser.add_argument("--servers", default="mariadb,postgresql")
-    parser.add_argument("--idle", type=float, default=IDLE_SECONDS,
-                        help="seconds the old app runs alone before expand: the noise floor's window")
+    parser.add_argument(
+        "--idle",
+        type=float,
+        default=IDLE_SECONDS,
+        help="seconds the old app runs alone before expand: the noise floor's window",
+    )
     args = parser.parse_args()
     print(f"rows: {args.rows:,}\n")
-    print("| operation | database | expand (s) | longest stall during expand (ms) | contract (s) "
-          "| longest stall during contract (ms) | idle stall (ms) | load | app errors |")
+    print(
+        "| operation | database | expand (s) | longest stall during expand (ms) | contract (s) "
+        "| longest stall during contract (ms) | idle stall (ms) | load | app errors |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for operation in args.ops.split(","):
         for dialect in args.servers.split(","):
             r = measure(dialect, operation, args.rows, args.idle)
-            print(f"| {operation} | {'MariaDB' if dialect == 'mariadb' else 'PostgreSQL'} | {r['expand_s']:.2f} "
-                  f"| {r['expand_stall_ms']:.0f} | {r['contract_s']:.2f} | {r['contract_stall_ms']:.0f} "
-                  f"| {r['idle_stall_ms']:.0f} | {r['load']:.1f} | {r['errors']}"
-                  f"{' (' + r['first_error'][:60] + ')' if r['errors'] else ''} |", flush=True)
+            print(
+                f"| {operation} | {'MariaDB' if dialect == 'mariadb' else 'PostgreSQL'} | {r['expand_s']:.2f} "
+                f"| {r['expand_stall_ms']:.0f} | {r['contract_s']:.2f} | {r['contract_stall_ms']:.0f} "
+                f"| {r['idle_stall_ms']:.0f} | {r['load']:.1f} | {r['errors']}"
+                f"{' (' + r['first_error'][:60] + ')' if r['errors'] else ''} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -64,8 +64,10 @@ def build_changes(graph: ReleaseGraph, n: int, rng: random.Random) -> list[Chang
 
 def history_at(graph: ReleaseGraph, changes: list[Change], release: str) -> list[HistoryRow]:
     plan = plan_migrate(graph, changes, [], release)
-    return [HistoryRow(i, s.migration.version, "c", "SQL", s.migration.script, 0, "bench", 0, True)
-            for i, s in enumerate(plan.steps, start=1)]
+    return [
+        HistoryRow(i, s.migration.version, "c", "SQL", s.migration.script, 0, "bench", 0, True)
+        for i, s in enumerate(plan.steps, start=1)
+    ]
 
 
 def timed(fn: object, repeat: int) -> tuple[float, object]:
@@ -86,8 +88,10 @@ def main() -> None:
     args = parser.parse_args()
     graph = build_graph()
     last, before = f"1.{LINES - 1}.{PER_LINE - 1}", f"1.{LINES - 1}.{PER_LINE - 2}"
-    print(f"{'migrations':>10} {'releases':>8} {'fresh ms':>9} {'steps':>6} {'upgrade ms':>10} "
-          f"{'applied':>7} {'steps':>6} {'late':>5}")
+    print(
+        f"{'migrations':>10} {'releases':>8} {'fresh ms':>9} {'steps':>6} {'upgrade ms':>10} "
+        f"{'applied':>7} {'steps':>6} {'late':>5}"
+    )
     for n in (int(s) for s in args.sizes.split(",")):
         changes = build_changes(graph, n, random.Random(n))
         fresh_ms, fresh = timed(lambda c=changes: plan_migrate(graph, c, [], last), args.repeat)
@@ -97,8 +101,10 @@ def main() -> None:
             gc.freeze()
         up_ms, up = timed(lambda c=changes, h=rows: plan_migrate(graph, c, h, last), args.repeat)
         late = sum(s.out_of_order for s in up.steps)  # type: ignore[attr-defined]
-        print(f"{len(changes):>10} {len(graph.releases):>8} {fresh_ms:>9.1f} {len(fresh.steps):>6} "  # type: ignore[attr-defined]
-              f"{up_ms:>10.1f} {len(rows):>7} {len(up.steps):>6} {late:>5}")  # type: ignore[attr-defined]
+        print(
+            f"{len(changes):>10} {len(graph.releases):>8} {fresh_ms:>9.1f} {len(fresh.steps):>6} "  # type: ignore[attr-defined]
+            f"{up_ms:>10.1f} {len(rows):>7} {len(up.steps):>6} {late:>5}"
+        )  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

@@ -42,8 +42,9 @@ def measure(n: int, work: Path) -> dict[str, float]:
     loc = work / f"p{n}"
     last = write_release_lines(n, loc)
     url = f"sqlite:///{work / f'db{n}.sqlite'}"
-    out = subprocess.run([sys.executable, "-c", CHILD, url, str(loc), last], capture_output=True, text=True,
-                         check=True, timeout=1800)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, url, str(loc), last], capture_output=True, text=True, check=True, timeout=1800
+    )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     if result["codes"] != [0, 0]:
         raise SystemExit(f"flywayx failed at {n} releases: {result} {out.stderr[-2000:]}")

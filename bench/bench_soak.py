@@ -39,13 +39,26 @@ def main() -> int:
         failed = [t for t, _ in results if not t.converged]
         gap = sum(t.in_flight_ddl for t in failed)
         bad += len(failed) - gap
-        rows.append([family, len(results), sum(t.killed for t, _ in results), len(results) - len(failed),
-                     len(failed) - gap, gap, "; ".join(f"{k}: {v}" for k, v in sorted(recoveries.items())),
-                     f"{took:.0f}s"])
+        rows.append(
+            [
+                family,
+                len(results),
+                sum(t.killed for t, _ in results),
+                len(results) - len(failed),
+                len(failed) - gap,
+                gap,
+                "; ".join(f"{k}: {v}" for k, v in sorted(recoveries.items())),
+                f"{took:.0f}s",
+            ]
+        )
         for t in failed:
             print(f"{family}: delay {t.delay:.2f}s {t.recovery}: {t.detail[:300]}", file=sys.stderr)
-    print(tabulate(rows, headers=["family", "trials", "killed", "converged", "diverged", "in-flight DDL",
-                                        "recovery paths", "time"]))
+    print(
+        tabulate(
+            rows,
+            headers=["family", "trials", "killed", "converged", "diverged", "in-flight DDL", "recovery paths", "time"],
+        )
+    )
     return 1 if bad else 0
 
 

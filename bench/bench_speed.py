@@ -55,8 +55,13 @@ def flywayx(*args: str) -> list[str]:
 CPU: dict[str, list[float]] = {}  # CPU seconds of each flywayx row's runs, by row (``timed``'s ``cpu``)
 
 
-def timed(cmd: Sequence[str], before: Callable[[], object] | None = None, stdin: Path | None = None,
-          ok: tuple[int, ...] = (0,), cpu: str | None = None) -> float:
+def timed(
+    cmd: Sequence[str],
+    before: Callable[[], object] | None = None,
+    stdin: Path | None = None,
+    ok: tuple[int, ...] = (0,),
+    cpu: str | None = None,
+) -> float:
     """Wall seconds of one run of ``cmd`` (``before`` runs first, untimed); another exit status than
     ``ok`` stops the bench. ``cpu``: record the process's CPU seconds under this row."""
     if before is not None:
@@ -74,8 +79,9 @@ def timed(cmd: Sequence[str], before: Callable[[], object] | None = None, stdin:
     return took
 
 
-def side_by_side(what: str, tools: Mapping[str, tuple[Sequence[str], Callable[[], object] | None, Path | None]],
-                 repeat: int) -> dict[str, float]:
+def side_by_side(
+    what: str, tools: Mapping[str, tuple[Sequence[str], Callable[[], object] | None, Path | None]], repeat: int
+) -> dict[str, float]:
     """Median wall time of each tool, run in turn ``repeat`` times (flywayx's CPU kept under ``what``)."""
     times: dict[str, list[float]] = {name: [] for name in tools}
     for _ in range(repeat):
@@ -86,9 +92,19 @@ def side_by_side(what: str, tools: Mapping[str, tuple[Sequence[str], Callable[[]
 
 # --- servers -----------------------------------------------------------------------------------------
 
+
 def _my_client(*extra: str) -> list[str]:
-    return ["mariadb", "-u", MARIADB.username or "root", "-h", MARIADB.hostname or "127.0.0.1",
-            "-P", str(MARIADB.port or 3306), *([f"-p{MARIADB.password}"] if MARIADB.password else []), *extra]
+    return [
+        "mariadb",
+        "-u",
+        MARIADB.username or "root",
+        "-h",
+        MARIADB.hostname or "127.0.0.1",
+        "-P",
+        str(MARIADB.port or 3306),
+        *([f"-p{MARIADB.password}"] if MARIADB.password else []),
+        *extra,
+    ]
 
 
 def _my_url(db: str) -> str:
@@ -102,8 +118,22 @@ def _my_fresh(db: str) -> Callable[[], object]:
 
 
 def _pg_client(db: str, *extra: str) -> list[str]:
-    return ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", POSTGRES.hostname or "127.0.0.1",
-            "-p", str(POSTGRES.port or 5432), "-U", POSTGRES.username or "postgres", "-d", db, *extra]
+    return [
+        "psql",
+        "-X",
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-h",
+        POSTGRES.hostname or "127.0.0.1",
+        "-p",
+        str(POSTGRES.port or 5432),
+        "-U",
+        POSTGRES.username or "postgres",
+        "-d",
+        db,
+        *extra,
+    ]
 
 
 def _pg_url(db: str) -> str:
@@ -117,6 +147,7 @@ def _pg_fresh(db: str) -> Callable[[], object]:
         admin = (POSTGRES.path or "/postgres").lstrip("/") or "postgres"
         subprocess.run(_pg_client(admin, "-c", f"DROP DATABASE IF EXISTS {db}"), check=True, capture_output=True)
         subprocess.run(_pg_client(admin, "-c", f"CREATE DATABASE {db}"), check=True, capture_output=True)
+
     return fresh
 
 
@@ -127,8 +158,10 @@ def small_project(root: Path, n: int) -> tuple[Path, Path, Path]:
     yo.mkdir()
     stream = []
     for i in range(1, n + 1):
-        body = (f"CREATE TABLE t{i} (id INT PRIMARY KEY, v VARCHAR(20));\n"
-                f"INSERT INTO t{i} VALUES (1, 'a');\nINSERT INTO t{i} VALUES (2, 'b');\n")
+        body = (
+            f"CREATE TABLE t{i} (id INT PRIMARY KEY, v VARCHAR(20));\n"
+            f"INSERT INTO t{i} VALUES (1, 'a');\nINSERT INTO t{i} VALUES (2, 'b');\n"
+        )
         (loc / f"V{i}__small_{i}.sql").write_text(body)
         (yo / f"{i:05d}_small.sql").write_text(body)
         stream.append(body)
@@ -143,21 +176,29 @@ def realistic_project(root: Path, n: int) -> tuple[Path, Path]:
     stream, tables = [], 0
     for i in range(1, n + 1):
         if i % 25 == 0:
-            body = (f"DELIMITER $$\nCREATE PROCEDURE p{i}()\nBEGIN\n  UPDATE t{tables} SET note = 'p{i}' "
-                    f"WHERE id < 3;\n  SELECT COUNT(*) FROM t{tables};\nEND$$\nDELIMITER ;\nCALL p{i}();\n")
+            body = (
+                f"DELIMITER $$\nCREATE PROCEDURE p{i}()\nBEGIN\n  UPDATE t{tables} SET note = 'p{i}' "
+                f"WHERE id < 3;\n  SELECT COUNT(*) FROM t{tables};\nEND$$\nDELIMITER ;\nCALL p{i}();\n"
+            )
         elif i % 5 == 1 or tables == 0:
             tables += 1
             values = ", ".join(f"({k}, 'row {k}', NOW())" for k in range(1, 21))
-            body = (f"CREATE TABLE t{tables} (\n  id INT NOT NULL PRIMARY KEY,\n  name VARCHAR(64) NOT NULL,\n"
-                    f"  created DATETIME NULL,\n  note VARCHAR(255) NULL\n) ENGINE=InnoDB;\n"
-                    f"INSERT INTO t{tables} (id, name, created) VALUES {values};\n")
+            body = (
+                f"CREATE TABLE t{tables} (\n  id INT NOT NULL PRIMARY KEY,\n  name VARCHAR(64) NOT NULL,\n"
+                f"  created DATETIME NULL,\n  note VARCHAR(255) NULL\n) ENGINE=InnoDB;\n"
+                f"INSERT INTO t{tables} (id, name, created) VALUES {values};\n"
+            )
         elif i % 5 == 2:
             body = f"ALTER TABLE t{tables} ADD COLUMN c{i} INT NULL DEFAULT 0;\nUPDATE t{tables} SET c{i} = id * 2;\n"
         elif i % 5 == 3:
             body = f"CREATE INDEX ix_{i} ON t{tables} (name);\n"
         else:
-            body = "".join(f"INSERT INTO t{tables} (id, name) VALUES ({100 + i * 10 + k}, 'late {k}');\n"
-                           for k in range(5)) + f"UPDATE t{tables} SET note = 'touched' WHERE id % 2 = 0;\n"
+            body = (
+                "".join(
+                    f"INSERT INTO t{tables} (id, name) VALUES ({100 + i * 10 + k}, 'late {k}');\n" for k in range(5)
+                )
+                + f"UPDATE t{tables} SET note = 'touched' WHERE id % 2 = 0;\n"
+            )
         (loc / f"V{i}__step_{i}.sql").write_text(body)
         stream.append(body)
     (root / "real.sql").write_text("".join(stream))
@@ -169,27 +210,47 @@ def server_rows(root: Path, repeat: int) -> list[Row]:
     loc, yo, stream = small_project(root, 300)
     yoyo = shutil.which("yoyo", path=str(BIN)) or shutil.which("yoyo")
     db = "bench_speed_my"
-    tools = {"flywayx": (flywayx("--url", _my_url(db), "--locations", str(loc), "-q", "migrate"), _my_fresh(db), None),
-             "mariadb client": (_my_client(db), _my_fresh(db), stream)}
+    tools = {
+        "flywayx": (flywayx("--url", _my_url(db), "--locations", str(loc), "-q", "migrate"), _my_fresh(db), None),
+        "mariadb client": (_my_client(db), _my_fresh(db), stream),
+    }
     if yoyo:
-        tools["yoyo"] = ([yoyo, "apply", "--batch", "--no-config-file", "--database", _my_url(db), str(yo)],
-                         _my_fresh(db), None)
+        tools["yoyo"] = (
+            [yoyo, "apply", "--batch", "--no-config-file", "--database", _my_url(db), str(yo)],
+            _my_fresh(db),
+            None,
+        )
     what = "300 small migrations, MariaDB"
     for name, secs in side_by_side(what, tools, repeat).items():
         rows.append((what, name, secs, "one stream" if "client" in name else ""))
     db = "bench_speed_pg"
-    tools = {"flywayx": (flywayx("--url", _pg_url(db), "--locations", str(loc), "-q", "migrate"), _pg_fresh(db), None),
-             "psql": (_pg_client(db, "-f", str(stream)), _pg_fresh(db), None)}
+    tools = {
+        "flywayx": (flywayx("--url", _pg_url(db), "--locations", str(loc), "-q", "migrate"), _pg_fresh(db), None),
+        "psql": (_pg_client(db, "-f", str(stream)), _pg_fresh(db), None),
+    }
     if yoyo:
-        tools["yoyo"] = ([yoyo, "apply", "--batch", "--no-config-file", "--database",
-                          _pg_url(db).replace("postgresql://", "postgresql+psycopg://"), str(yo)], _pg_fresh(db), None)
+        tools["yoyo"] = (
+            [
+                yoyo,
+                "apply",
+                "--batch",
+                "--no-config-file",
+                "--database",
+                _pg_url(db).replace("postgresql://", "postgresql+psycopg://"),
+                str(yo),
+            ],
+            _pg_fresh(db),
+            None,
+        )
     what = "300 small migrations, PostgreSQL"
     for name, secs in side_by_side(what, tools, repeat).items():
         rows.append((what, name, secs, "one stream" if name == "psql" else ""))
     real, real_stream = realistic_project(root, 400)
     db = "bench_speed_real"
-    tools = {"flywayx": (flywayx("--url", _my_url(db), "--locations", str(real), "-q", "migrate"), _my_fresh(db), None),
-             "mariadb client": (_my_client(db), _my_fresh(db), real_stream)}
+    tools = {
+        "flywayx": (flywayx("--url", _my_url(db), "--locations", str(real), "-q", "migrate"), _my_fresh(db), None),
+        "mariadb client": (_my_client(db), _my_fresh(db), real_stream),
+    }
     what = "400-migration generated project, MariaDB"
     for name, secs in side_by_side(what, tools, repeat).items():
         rows.append((what, name, secs, "one stream" if "client" in name else ""))
@@ -200,6 +261,7 @@ def server_rows(root: Path, repeat: int) -> list[Row]:
 
 
 # --- SQLite and files --------------------------------------------------------------------------------
+
 
 def sqlite_rows(root: Path, work: Path, sizes: Sequence[int], repeat: int) -> list[Row]:
     rows: list[Row] = []
@@ -215,21 +277,31 @@ def sqlite_rows(root: Path, work: Path, sizes: Sequence[int], repeat: int) -> li
         def clean(db: Path = db) -> None:
             for f in work.glob(db.name + "*"):
                 f.unlink()
+
         url = f"sqlite:///{db}"
         what = f"fresh migrate, {n:,} small migrations, SQLite"
-        secs = statistics.median(timed(flywayx("--url", url, "--locations", str(loc), "-q", "migrate"), clean,
-                                       cpu=what) for _ in range(1 if n >= 10000 else repeat))
+        secs = statistics.median(
+            timed(flywayx("--url", url, "--locations", str(loc), "-q", "migrate"), clean, cpu=what)
+            for _ in range(1 if n >= 10000 else repeat)
+        )
         per[n] = secs / n
         rows.append((what, "flywayx", secs, f"{secs / n * 1000:.2f} ms a migration"))
     if len(sizes) > 1:
         small, big = min(sizes), max(sizes)
-        rows.append((f"time a migration at {big:,} / at {small:,}", "flywayx", None,
-                     f"{per[big] / per[small]:.2f}x (goal ≤ 1.2x)"))
+        rows.append(
+            (
+                f"time a migration at {big:,} / at {small:,}",
+                "flywayx",
+                None,
+                f"{per[big] / per[small]:.2f}x (goal ≤ 1.2x)",
+            )
+        )
         loc, url = root / f"ins{big}", f"sqlite:///{work / f'fresh{big}.db'}"
         for command in ("migrate", "info", "validate"):
             what = f"`{command}` with nothing to do, {big:,} applied"
-            secs = statistics.median(timed(flywayx("--url", url, "--locations", str(loc), "-q", command), cpu=what)
-                                     for _ in range(repeat))
+            secs = statistics.median(
+                timed(flywayx("--url", url, "--locations", str(loc), "-q", command), cpu=what) for _ in range(repeat)
+            )
             rows.append((what, "flywayx", secs, "goal < 1 s"))
     return rows
 
@@ -257,7 +329,8 @@ def plan_project(root: Path, n: int) -> tuple[Path, str]:
         for i in range(1, per + 1):
             t = f"t_{name.replace('.', '_')}_{i % 20}"
             (loc / f"V{name}.{i}__c.sql").write_text(
-                f"CREATE TABLE IF NOT EXISTS {t} (id INT);\nALTER TABLE {t} ADD COLUMN c{i} INT;\n")
+                f"CREATE TABLE IF NOT EXISTS {t} (id INT);\nALTER TABLE {t} ADD COLUMN c{i} INT;\n"
+            )
     return loc, names[-1]
 
 
@@ -322,8 +395,10 @@ def main() -> int:
             rows += server_rows(root, args.repeat)
         rows += sqlite_rows(root, Path(work), sorted({1000, big}), args.repeat)
     after = os.getloadavg()
-    load = (f"load average (1, 5, 15 min) {before[0]:.1f}, {before[1]:.1f}, {before[2]:.1f} before, "
-            f"{after[0]:.1f}, {after[1]:.1f}, {after[2]:.1f} after")
+    load = (
+        f"load average (1, 5, 15 min) {before[0]:.1f}, {before[1]:.1f}, {before[2]:.1f} before, "
+        f"{after[0]:.1f}, {after[1]:.1f}, {after[2]:.1f} after"
+    )
     where = f"SQLite in {args.sqlite_dir or 'a temporary dir'}"
     if args.markdown:
         print(f"Each time: the median of {args.repeat} runs, tools taken in turn; {where}; {load}.\n")

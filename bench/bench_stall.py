@@ -34,8 +34,10 @@ EXPAND = {
     "V1.1.0.1__add_column.sql": "ALTER TABLE big ADD COLUMN c INT NULL, ALGORITHM=INSTANT;\n",
     "V1.1.0.2__add_index.sql": "CREATE INDEX idx_big_b ON big (b) ALGORITHM=INPLACE LOCK=NONE;\n",
 }
-NAIVE = [("add nullable column", "ALTER TABLE big ADD COLUMN c INT NULL, ALGORITHM=COPY"),
-         ("add index", "ALTER TABLE big ADD INDEX idx_big_b (b), ALGORITHM=COPY")]
+NAIVE = [
+    ("add nullable column", "ALTER TABLE big ADD COLUMN c INT NULL, ALGORITHM=COPY"),
+    ("add index", "ALTER TABLE big ADD INDEX idx_big_b (b), ALGORITHM=COPY"),
+]
 
 
 class Writer:
@@ -101,8 +103,13 @@ def main() -> None:
     args = ap.parse_args()
     u = urlsplit(args.server)
     name = "fx_bench_" + uuid.uuid4().hex[:8]
-    db: dict[str, Any] = {"host": u.hostname or "127.0.0.1", "port": u.port or 3306, "user": u.username or "root",
-          "password": u.password or "", "database": name}
+    db: dict[str, Any] = {
+        "host": u.hostname or "127.0.0.1",
+        "port": u.port or 3306,
+        "user": u.username or "root",
+        "password": u.password or "",
+        "database": name,
+    }
     admin = pymysql.connect(autocommit=True, **{k: v for k, v in db.items() if k != "database"})
     url = f"mysql://{db['user']}{':' + db['password'] if db['password'] else ''}@{db['host']}:{db['port']}/{name}"
     table = []
@@ -113,8 +120,13 @@ def main() -> None:
         with admin.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
     print(f"rows: {args.rows:,}")
-    print(tabulate(table, headers=["way", "change", "seconds", "longest write stall (ms)", "writes during",
-                                   "writer errors"], floatfmt=".3f"))
+    print(
+        tabulate(
+            table,
+            headers=["way", "change", "seconds", "longest write stall (ms)", "writes during", "writer errors"],
+            floatfmt=".3f",
+        )
+    )
 
 
 def run_flywayx(admin: Any, db: dict[str, Any], url: str, rows: int) -> list[list[Any]]:
@@ -133,6 +145,7 @@ def run_flywayx(admin: Any, db: dict[str, Any], url: str, rows: int) -> list[lis
             cur.execute(f"INSERT INTO big (a, b) SELECT seq, MD5(seq) FROM seq_1_to_{rows}")
         for name, text in EXPAND.items():
             (loc / name).write_text(text)
+
         def expand() -> None:
             if run([*base, "migrate", "--to", "1.1.0", "--phase", "expand"], "flywayx") != 0:
                 raise SystemExit("flywayx migrate --phase expand failed")
@@ -149,6 +162,7 @@ def run_naive(admin: Any, db: dict[str, Any], rows: int) -> list[list[Any]]:
     fresh(admin, db, rows)
     out = []
     for label, sql in NAIVE:
+
         def change(sql: str = sql) -> None:
             with pymysql.connect(autocommit=True, **db) as conn, conn.cursor() as cur:
                 cur.execute(sql)

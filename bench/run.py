@@ -50,6 +50,7 @@ def median_time(fn: Callable[[], object], repeat: int) -> float:
 def _run(cmd: list[str], cwd: Path) -> Callable[[], object]:
     def call() -> object:
         return subprocess.run(cmd, cwd=cwd, capture_output=True, check=True)
+
     return call
 
 
@@ -60,12 +61,18 @@ def _tool(name: str) -> str | None:
 
 # --- machine and versions ----------------------------------------------------------------------------
 
+
 def machine() -> list[str]:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in _read("/proc/cpuinfo").splitlines()
-                if ln.startswith("model name")), platform.processor() or "unknown CPU")
+    cpu = next(
+        (ln.split(":", 1)[1].strip() for ln in _read("/proc/cpuinfo").splitlines() if ln.startswith("model name")),
+        platform.processor() or "unknown CPU",
+    )
     mem = next((ln.split()[1] for ln in _read("/proc/meminfo").splitlines() if ln.startswith("MemTotal")), "")
-    return [f"- CPU: {cpu}, {os.cpu_count()} logical cores" + (f", {int(mem) // 1024} MiB RAM" if mem else ""),
-            f"- OS: {platform.platform()}", f"- Python: {platform.python_version()} ({sys.executable})"]
+    return [
+        f"- CPU: {cpu}, {os.cpu_count()} logical cores" + (f", {int(mem) // 1024} MiB RAM" if mem else ""),
+        f"- OS: {platform.platform()}",
+        f"- Python: {platform.python_version()} ({sys.executable})",
+    ]
 
 
 def _read(path: str) -> str:
@@ -83,12 +90,14 @@ def versions() -> dict[str, str | None]:
         except metadata.PackageNotFoundError:
             found[dist] = None
     sqitch = shutil.which("sqitch")
-    found["sqitch"] = subprocess.run([sqitch, "--version"], capture_output=True, text=True).stdout.split()[-1] \
-        if sqitch else None
+    found["sqitch"] = (
+        subprocess.run([sqitch, "--version"], capture_output=True, text=True).stdout.split()[-1] if sqitch else None
+    )
     return found
 
 
 # --- projects of N applied migrations for each tool --------------------------------------------------
+
 
 def flywayx_project(root: Path, n: int) -> list[str]:
     (root / "sql").mkdir()
@@ -123,7 +132,8 @@ def alembic_project(root: Path, n: int) -> list[str] | None:
         (root / "a" / "versions" / f"r{i:05d}.py").write_text(
             f"from alembic import op\nrevision = 'r{i:05d}'\ndown_revision = {down}\nbranch_labels = None\n"
             f"depends_on = None\n\ndef upgrade():\n    op.execute('CREATE TABLE t{i} (id INTEGER PRIMARY KEY)')\n\n"
-            "def downgrade():\n    pass\n")
+            "def downgrade():\n    pass\n"
+        )
     subprocess.run([alembic, "upgrade", "head"], cwd=root, check=True, capture_output=True)
     return [alembic, "current"]
 
@@ -134,12 +144,15 @@ def sqitch_project(root: Path, n: int) -> list[str] | None:
         return None
     s = root / "s"
     s.mkdir()
-    subprocess.run([sqitch, "init", "bench", "--engine", "sqlite", "--target", "db:sqlite:s.db"], cwd=s,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sqitch, "init", "bench", "--engine", "sqlite", "--target", "db:sqlite:s.db"],
+        cwd=s,
+        check=True,
+        capture_output=True,
+    )
     plan = ["%syntax-version=1.0.0", "%project=bench", ""]
     for i in range(1, n + 1):
-        for kind, sql in (("deploy", f"CREATE TABLE t{i} (id INTEGER PRIMARY KEY);"), ("revert", ""),
-                          ("verify", "")):
+        for kind, sql in (("deploy", f"CREATE TABLE t{i} (id INTEGER PRIMARY KEY);"), ("revert", ""), ("verify", "")):
             (s / kind / f"c{i}.sql").write_text(sql + "\n")
         plan.append(f"c{i} 2024-01-01T00:00:00Z bench <bench@example.org> # c{i}")
     (s / "sqitch.plan").write_text("\n".join(plan) + "\n")
@@ -151,13 +164,16 @@ def sqitch_project(root: Path, n: int) -> list[str] | None:
 
 # --- sections ---------------------------------------------------------------------------------------
 
+
 def startup(repeat: int) -> list[Row]:
     rows: list[Row] = []
-    candidates = [("flywayx", [str(BIN / "flywayx"), "--version"], "fast path: no click, no driver"),
-                  ("flywayx", [str(BIN / "flywayx"), "--help"], "click and every command loaded"),
-                  ("yoyo", [_tool("yoyo") or "", "--help"], "yoyo has no --version"),
-                  ("alembic", [_tool("alembic") or "", "--version"], ""),
-                  ("sqitch", [shutil.which("sqitch") or "", "--version"], "")]
+    candidates = [
+        ("flywayx", [str(BIN / "flywayx"), "--version"], "fast path: no click, no driver"),
+        ("flywayx", [str(BIN / "flywayx"), "--help"], "click and every command loaded"),
+        ("yoyo", [_tool("yoyo") or "", "--help"], "yoyo has no --version"),
+        ("alembic", [_tool("alembic") or "", "--version"], ""),
+        ("sqitch", [shutil.which("sqitch") or "", "--version"], ""),
+    ]
     for tool, cmd, note in candidates:
         what = f"start-up `{cmd[-1]}`"
         if not cmd[0]:
@@ -169,8 +185,12 @@ def startup(repeat: int) -> list[Row]:
 
 def status(n: int, repeat: int) -> list[Row]:
     rows: list[Row] = []
-    builders = [("flywayx", flywayx_project, "`flywayx info`"), ("yoyo", yoyo_project, "`yoyo list`"),
-                ("alembic", alembic_project, "`alembic current`"), ("sqitch", sqitch_project, "`sqitch status`")]
+    builders = [
+        ("flywayx", flywayx_project, "`flywayx info`"),
+        ("yoyo", yoyo_project, "`yoyo list`"),
+        ("alembic", alembic_project, "`alembic current`"),
+        ("sqitch", sqitch_project, "`sqitch status`"),
+    ]
     for tool, build, what in builders:
         with tempfile.TemporaryDirectory() as tmp:
             try:
@@ -195,14 +215,26 @@ def splitting(repeat: int) -> tuple[list[Row], str]:
     from flywayx.statements.splitter import split
 
     count = sum(len(split(t, "mysql")) for t in texts)
-    rows.append(("split ACS corpus", "flywayx", median_time(lambda: [split(t, "mysql") for t in texts], repeat),
-                 f"{count} statements (Flyway's MySQL rules: DELIMITER, comments, quotes)"))
+    rows.append(
+        (
+            "split ACS corpus",
+            "flywayx",
+            median_time(lambda: [split(t, "mysql") for t in texts], repeat),
+            f"{count} statements (Flyway's MySQL rules: DELIMITER, comments, quotes)",
+        )
+    )
     try:
         import sqlparse
 
         n = sum(len(sqlparse.split(t)) for t in texts)
-        rows.append(("split ACS corpus", "sqlparse", median_time(lambda: [sqlparse.split(t) for t in texts], 1),
-                     f"{n} statements; `sqlparse.split` (no DELIMITER support); one run"))
+        rows.append(
+            (
+                "split ACS corpus",
+                "sqlparse",
+                median_time(lambda: [sqlparse.split(t) for t in texts], 1),
+                f"{n} statements; `sqlparse.split` (no DELIMITER support); one run",
+            )
+        )
     except ImportError:
         rows.append(("split ACS corpus", "sqlparse", None, "not installed"))
     rows.append(_sqlglot_row(texts))
@@ -226,29 +258,39 @@ def _sqlglot_row(texts: list[str]) -> Row:
 
     start = time.perf_counter()
     n = parse_all()
-    return ("split ACS corpus", "sqlglot", time.perf_counter() - start,
-            f"{n} statements from the files it could parse; `sqlglot.parse(read='mysql')` parses fully; one run")
+    return (
+        "split ACS corpus",
+        "sqlglot",
+        time.perf_counter() - start,
+        f"{n} statements from the files it could parse; `sqlglot.parse(read='mysql')` parses fully; one run",
+    )
 
 
 def other_scripts(quick: bool) -> list[tuple[str, str]]:
-    args = {"bench_plan.py": ["--sizes", "1000,10000" if quick else "1000,10000,50000",
-                              "--repeat", "1" if quick else "3"],
-            "bench_releases.py": ["--sizes", "1000,5000" if quick else "1000,5000,10000,20000"],
-            # the 1,000,000-row figures are a longer run of their own (kept below the KEPT marker)
-            "bench_operations.py": ["--rows", "20000" if quick else "100000"],
-            "bench_speed.py": ["--markdown", *(["--quick", "--repeat", "1"] if quick else ["--repeat", "3"])],
-            "bench_cache.py": ["--quick"] if quick else ["--repeat", "3"]}
+    args = {
+        "bench_plan.py": ["--sizes", "1000,10000" if quick else "1000,10000,50000", "--repeat", "1" if quick else "3"],
+        "bench_releases.py": ["--sizes", "1000,5000" if quick else "1000,5000,10000,20000"],
+        # the 1,000,000-row figures are a longer run of their own (kept below the KEPT marker)
+        "bench_operations.py": ["--rows", "20000" if quick else "100000"],
+        "bench_speed.py": ["--markdown", *(["--quick", "--repeat", "1"] if quick else ["--repeat", "3"])],
+        "bench_cache.py": ["--quick"] if quick else ["--repeat", "3"],
+    }
     out = []
     for script in sorted((ROOT / "bench").glob("bench_*.py")):
         cmd = [sys.executable, str(script), *args.get(script.name, [])]
         done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1800)
         text = done.stdout.strip() or done.stderr.strip()[-2000:]
-        out.append((f"{script.name} {' '.join(args.get(script.name, []))}".strip(),
-                    text if done.returncode == 0 else f"(exit {done.returncode})\n{text}"))
+        out.append(
+            (
+                f"{script.name} {' '.join(args.get(script.name, []))}".strip(),
+                text if done.returncode == 0 else f"(exit {done.returncode})\n{text}",
+            )
+        )
     return out
 
 
 # --- report -----------------------------------------------------------------------------------------
+
 
 def table(rows: list[Row]) -> list[str]:
     """One line per (row, tool); the ratio is the peer's time over flywayx's time for the same row."""
@@ -265,13 +307,20 @@ def table(rows: list[Row]) -> list[str]:
 def verdicts(rows: list[Row]) -> list[str]:
     """Where flywayx is not ahead, say so plainly (peer ratio below 1 means the peer was faster)."""
     base = {what: secs for what, tool, secs, _ in rows if tool == "flywayx" and secs}
-    slower = [f"- {what}: {tool} is faster ({secs * 1000:.0f} ms vs {base[what] * 1000:.0f} ms)"
-              for what, tool, secs, _ in rows if tool != "flywayx" and secs and what in base and secs < base[what]]
+    slower = [
+        f"- {what}: {tool} is faster ({secs * 1000:.0f} ms vs {base[what] * 1000:.0f} ms)"
+        for what, tool, secs, _ in rows
+        if tool != "flywayx" and secs and what in base and secs < base[what]
+    ]
     if not slower:
         return ["- flywayx is ahead of every peer measured in every row above."]
-    return [*slower, "", "Why: every flywayx command but `--version` loads click, the Flyway configuration reader",
-            "(files, environment, precedence) and the release-line machinery, and `info` scans, checksums and",
-            "validates every file against history; a peer that does less work per call finishes sooner."]
+    return [
+        *slower,
+        "",
+        "Why: every flywayx command but `--version` loads click, the Flyway configuration reader",
+        "(files, environment, precedence) and the release-line machinery, and `info` scans, checksums and",
+        "validates every file against history; a peer that does less work per call finishes sooner.",
+    ]
 
 
 def write(sections: dict[str, object], quick: bool, elapsed: float) -> str:
@@ -279,21 +328,40 @@ def write(sections: dict[str, object], quick: bool, elapsed: float) -> str:
     assert isinstance(v, dict)
     rows = [r for key in ("startup", "status", "split") for r in sections[key]]  # type: ignore[attr-defined]
     parts = [
-        "# Benchmarks", "",
-        "<!-- GENERATED by bench/run.py; do not edit by hand. -->", "",
+        "# Benchmarks",
+        "",
+        "<!-- GENERATED by bench/run.py; do not edit by hand. -->",
+        "",
         f"Generated by `python bench/run.py{' --quick' if quick else ''}` in {elapsed:.0f} s. Times are medians "
-        f"of {sections['repeat']} runs unless the note says otherwise; \"vs flywayx\" is the peer's time divided "
-        "by flywayx's (above 1: flywayx is faster).", "",
-        "## Machine", "", *machine(), f"- Load average (1, 5, 15 min) at the start: {sections['load']}", "",
-        "## Versions", "", *(f"- {k}: {val or 'not installed'}" for k, val in v.items()), "",
-        "## Side by side", "", *table(rows), "",
+        f'of {sections["repeat"]} runs unless the note says otherwise; "vs flywayx" is the peer\'s time divided '
+        "by flywayx's (above 1: flywayx is faster).",
+        "",
+        "## Machine",
+        "",
+        *machine(),
+        f"- Load average (1, 5, 15 min) at the start: {sections['load']}",
+        "",
+        "## Versions",
+        "",
+        *(f"- {k}: {val or 'not installed'}" for k, val in v.items()),
+        "",
+        "## Side by side",
+        "",
+        *table(rows),
+        "",
         f"Status rows use {sections['n']} applied migrations on SQLite, one `CREATE TABLE` each, and time "
-        "each tool's own command-line program as a user runs it (process start-up included).", "",
-        f"Splitting: {sections['split_note']}", "",
-        "## Where flywayx is not ahead", "", *verdicts(rows), "",
+        "each tool's own command-line program as a user runs it (process start-up included).",
+        "",
+        f"Splitting: {sections['split_note']}",
+        "",
+        "## Where flywayx is not ahead",
+        "",
+        *verdicts(rows),
+        "",
         "The comparisons are not of equal work: `sqlparse.split` does not understand MySQL's `DELIMITER`",
         "(stored procedures split wrongly), `sqlglot` builds a full syntax tree, and `flywayx info` also",
-        "scans, checksums and validates every migration file, which `alembic current` does not do.", "",
+        "scans, checksums and validates every migration file, which `alembic current` does not do.",
+        "",
     ]
     for name, text in sections["scripts"]:  # type: ignore[attr-defined]
         if name.startswith("bench_speed.py") and str(text).startswith("Each time"):  # a markdown table
@@ -320,8 +388,7 @@ def _as_installed() -> None:
     recompiles its sources, which a real install never does.
     """
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "flywayx")], check=True,
-                   capture_output=True)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "flywayx")], check=True, capture_output=True)
 
 
 def main() -> int:
@@ -333,8 +400,12 @@ def main() -> int:
     _as_installed()
     started = time.perf_counter()
     load = os.getloadavg()
-    sections: dict[str, object] = {"versions": versions(), "repeat": repeat, "n": n,
-                                   "load": ", ".join(f"{x:.1f}" for x in load)}
+    sections: dict[str, object] = {
+        "versions": versions(),
+        "repeat": repeat,
+        "n": n,
+        "load": ", ".join(f"{x:.1f}" for x in load),
+    }
     sections["startup"] = startup(repeat)
     sections["status"] = status(n, repeat)
     sections["split"], sections["split_note"] = splitting(1 if args.quick else 3)

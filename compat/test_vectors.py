@@ -42,12 +42,24 @@ JAVA_ERROR = "FlywayException: "
 
 # Flyway's MigrationState names and display names (the ignore-pattern vectors key by name).
 STATE_DISPLAY = {
-    "PENDING": "Pending", "ABOVE_TARGET": "Above Target", "BELOW_BASELINE": "Below Baseline",
-    "BASELINE_IGNORED": "Ignored (Baseline)", "BASELINE": "Baseline", "IGNORED": "Ignored",
-    "MISSING_SUCCESS": "Missing", "MISSING_FAILED": "Failed (Missing)", "SUCCESS": "Success",
-    "UNDONE": "Undone", "AVAILABLE": "Available", "FAILED": "Failed", "OUT_OF_ORDER": "Out of Order",
-    "FUTURE_SUCCESS": "Future", "FUTURE_FAILED": "Failed (Future)", "OUTDATED": "Outdated",
-    "SUPERSEDED": "Superseded", "DELETED": "Deleted",
+    "PENDING": "Pending",
+    "ABOVE_TARGET": "Above Target",
+    "BELOW_BASELINE": "Below Baseline",
+    "BASELINE_IGNORED": "Ignored (Baseline)",
+    "BASELINE": "Baseline",
+    "IGNORED": "Ignored",
+    "MISSING_SUCCESS": "Missing",
+    "MISSING_FAILED": "Failed (Missing)",
+    "SUCCESS": "Success",
+    "UNDONE": "Undone",
+    "AVAILABLE": "Available",
+    "FAILED": "Failed",
+    "OUT_OF_ORDER": "Out of Order",
+    "FUTURE_SUCCESS": "Future",
+    "FUTURE_FAILED": "Failed (Future)",
+    "OUTDATED": "Outdated",
+    "SUPERSEDED": "Superseded",
+    "DELETED": "Deleted",
 }
 # The multi-resource vector names a checksum case that the shared subset file leaves out; its
 # content is the one of flyway-semantics.md §3.5 ("SELECT 1;" with no line break).
@@ -90,10 +102,11 @@ def _vectors_present() -> None:
 def java_message(error: str) -> str:
     """The message of a Java exception string, without class name and cause."""
     text = error.split(" | cause:")[0]
-    return text[len(JAVA_ERROR):] if text.startswith(JAVA_ERROR) else text
+    return text[len(JAVA_ERROR) :] if text.startswith(JAVA_ERROR) else text
 
 
 # --- checksums ---------------------------------------------------------------------------------
+
 
 def case_bytes(case: dict[str, Any]) -> bytes:
     if case.get("bytes_hex") is not None:
@@ -130,9 +143,12 @@ def test_checksum(case: dict[str, Any], tmp_path: Path) -> None:
 
 def _check_repeatable(case: dict[str, Any], tmp_path: Path, text: str) -> None:
     """A repeatable case goes through the real scanner: flyway:filename and all."""
-    config = Config(locations=(f"filesystem:{tmp_path}",), encoding=case["encoding"],
-                    detect_encoding=case["detect_encoding"],
-                    placeholder_replacement=case.get("repeatable_placeholder_replacement", True))
+    config = Config(
+        locations=(f"filesystem:{tmp_path}",),
+        encoding=case["encoding"],
+        detect_encoding=case["detect_encoding"],
+        placeholder_replacement=case.get("repeatable_placeholder_replacement", True),
+    )
     result = scan(config, case["placeholders"])
     [migration] = result.migrations
     assert migration.checksum == case["checksum"]
@@ -156,6 +172,7 @@ def test_checksum_multi_resource(case: dict[str, Any]) -> None:
 
 # --- versions ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("case", cases("versions"))
 def test_version(case: dict[str, Any]) -> None:
     if not case["valid"]:
@@ -165,7 +182,11 @@ def test_version(case: dict[str, Any]) -> None:
         return
     v = Version.parse(case["input"])
     assert (v.text, v.version_string, v.name, v.raw) == (
-        case["display_text"], case["get_version"], case["get_name"], case["raw_version"])
+        case["display_text"],
+        case["get_version"],
+        case["get_name"],
+        case["raw_version"],
+    )
     assert (v.special.name if v.special else None) == case["special"]
     if case["parts_after_trailing_zero_trim"] is not None:
         assert list(v.parts) == case["parts_after_trailing_zero_trim"]
@@ -197,12 +218,17 @@ def test_version_pair(case: dict[str, Any]) -> None:
 
 # --- names -------------------------------------------------------------------------------------
 
+
 def naming(config_name: str) -> NamingConfig:
     assert DATA is not None
     c = DATA["resource_name_configs"][config_name]
-    return NamingConfig(c["sqlMigrationPrefix"], c["repeatableSqlMigrationPrefix"],
-                        c["baselineMigrationPrefix"], c["sqlMigrationSeparator"],
-                        tuple(c["sqlMigrationSuffixes"]))
+    return NamingConfig(
+        c["sqlMigrationPrefix"],
+        c["repeatableSqlMigrationPrefix"],
+        c["baselineMigrationPrefix"],
+        c["sqlMigrationSeparator"],
+        tuple(c["sqlMigrationSuffixes"]),
+    )
 
 
 @pytest.mark.parametrize("case", cases("resource_names"))
@@ -215,11 +241,17 @@ def test_resource_name(case: dict[str, Any]) -> None:
         assert name.error == case["error"]
         return
     assert name.kind is not None
-    got = {"prefix": name.prefix, "kind": name.kind.value, "raw_version": name.raw_version,
-           "version": name.version.text if name.version else None, "description": name.description,
-           "suffix": name.suffix, "flyway_filename_placeholder": name.rebuilt_filename,
-           "filename_without_suffix": filename_without_suffix(name),
-           "special_version": name.version.special.name if name.version and name.version.special else None}
+    got = {
+        "prefix": name.prefix,
+        "kind": name.kind.value,
+        "raw_version": name.raw_version,
+        "version": name.version.text if name.version else None,
+        "description": name.description,
+        "suffix": name.suffix,
+        "flyway_filename_placeholder": name.rebuilt_filename,
+        "filename_without_suffix": filename_without_suffix(name),
+        "special_version": name.version.special.name if name.version and name.version.special else None,
+    }
     assert got == {k: case[k] for k in got}
 
 
@@ -235,6 +267,7 @@ def test_java_migration_class_name(case: dict[str, Any]) -> None:
 
 
 # --- patterns, placeholders, abbreviation ------------------------------------------------------
+
 
 @pytest.mark.parametrize("case", cases("ignore_migration_patterns"))
 def test_ignore_migration_pattern(case: dict[str, Any]) -> None:

@@ -54,8 +54,9 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _cli_values(url: str | None, locations: Iterable[str | Path] | str | None,
-                keys: Mapping[str, Any]) -> dict[str, str]:
+def _cli_values(
+    url: str | None, locations: Iterable[str | Path] | str | None, keys: Mapping[str, Any]
+) -> dict[str, str]:
     values: dict[str, str] = {}
     if url is not None:
         values["url"] = url
@@ -71,9 +72,16 @@ def _cli_values(url: str | None, locations: Iterable[str | Path] | str | None,
     return values
 
 
-def config(*, url: str | None = None, locations: Iterable[str | Path] | str | None = None,
-           config_files: Iterable[str | Path] = (), env: Mapping[str, str] | None = None,
-           home: Path | None = None, cwd: Path | None = None, **flyway_keys: Any) -> Config:
+def config(
+    *,
+    url: str | None = None,
+    locations: Iterable[str | Path] | str | None = None,
+    config_files: Iterable[str | Path] = (),
+    env: Mapping[str, str] | None = None,
+    home: Path | None = None,
+    cwd: Path | None = None,
+    **flyway_keys: Any,
+) -> Config:
     """The effective ``Config`` for these arguments (Flyway's precedence: files < ``env`` < arguments).
 
     Raises ``ConfigError`` for an unknown key, a bad value or a URL flywayx cannot use.
@@ -81,15 +89,28 @@ def config(*, url: str | None = None, locations: Iterable[str | Path] | str | No
     from flywayx.config.load import load_config
 
     cli = _cli_values(url, locations, flyway_keys)
-    return load_config(cli=cli, env=dict(env or {}), cwd=cwd or Path.cwd(), home=home,
-                       config_files=[str(f) for f in config_files])
+    return load_config(
+        cli=cli, env=dict(env or {}), cwd=cwd or Path.cwd(), home=home, config_files=[str(f) for f in config_files]
+    )
 
 
-def migrate(*, url: str | None = None, locations: Iterable[str | Path] | str | None = None,
-            to: str | None = None, phase: str | None = None, dry_run: bool = False, resume: bool = False,
-            in_flight: str | None = None, backup_dir: str | Path | None = None, on_event: Reporter | None = None,
-            config_files: Iterable[str | Path] = (), env: Mapping[str, str] | None = None,
-            home: Path | None = None, cwd: Path | None = None, **flyway_keys: Any) -> MigrateReport:
+def migrate(
+    *,
+    url: str | None = None,
+    locations: Iterable[str | Path] | str | None = None,
+    to: str | None = None,
+    phase: str | None = None,
+    dry_run: bool = False,
+    resume: bool = False,
+    in_flight: str | None = None,
+    backup_dir: str | Path | None = None,
+    on_event: Reporter | None = None,
+    config_files: Iterable[str | Path] = (),
+    env: Mapping[str, str] | None = None,
+    home: Path | None = None,
+    cwd: Path | None = None,
+    **flyway_keys: Any,
+) -> MigrateReport:
     """Apply pending migrations, as ``flywayx migrate`` does, and return the ``MigrateReport``.
 
     ``to`` upgrades to a release of ``releases.toml`` (``migrate --to``); ``phase`` is ``"expand"`` or
@@ -101,30 +122,49 @@ def migrate(*, url: str | None = None, locations: Iterable[str | Path] | str | N
     """
     from flywayx import service
 
-    cfg = config(url=url, locations=locations, config_files=config_files, env=env, home=home, cwd=cwd,
-                 **flyway_keys)
-    options = service.MigrateOptions(resume=resume, in_flight=in_flight, dry_run=dry_run,
-                                     backup_dir=None if backup_dir is None else str(backup_dir),
-                                     to_release=to, phase=None if phase == "all" else phase)
+    cfg = config(url=url, locations=locations, config_files=config_files, env=env, home=home, cwd=cwd, **flyway_keys)
+    options = service.MigrateOptions(
+        resume=resume,
+        in_flight=in_flight,
+        dry_run=dry_run,
+        backup_dir=None if backup_dir is None else str(backup_dir),
+        to_release=to,
+        phase=None if phase == "all" else phase,
+    )
     if on_event is None:
         return service.migrate(cfg, options)
     return service.migrate(cfg, options, on_event)
 
 
-def info(*, url: str | None = None, locations: Iterable[str | Path] | str | None = None,
-         config_files: Iterable[str | Path] = (), env: Mapping[str, str] | None = None,
-         home: Path | None = None, cwd: Path | None = None, **flyway_keys: Any) -> InfoReport:
+def info(
+    *,
+    url: str | None = None,
+    locations: Iterable[str | Path] | str | None = None,
+    config_files: Iterable[str | Path] = (),
+    env: Mapping[str, str] | None = None,
+    home: Path | None = None,
+    cwd: Path | None = None,
+    **flyway_keys: Any,
+) -> InfoReport:
     """Every migration with its state, as ``flywayx info`` shows it. Changes nothing."""
     from flywayx import service
 
-    return service.info(config(url=url, locations=locations, config_files=config_files, env=env, home=home,
-                               cwd=cwd, **flyway_keys))
+    return service.info(
+        config(url=url, locations=locations, config_files=config_files, env=env, home=home, cwd=cwd, **flyway_keys)
+    )
 
 
-def validate(*, url: str | None = None, locations: Iterable[str | Path] | str | None = None,
-             raise_on_error: bool = True, config_files: Iterable[str | Path] = (),
-             env: Mapping[str, str] | None = None, home: Path | None = None, cwd: Path | None = None,
-             **flyway_keys: Any) -> ValidateReport:
+def validate(
+    *,
+    url: str | None = None,
+    locations: Iterable[str | Path] | str | None = None,
+    raise_on_error: bool = True,
+    config_files: Iterable[str | Path] = (),
+    env: Mapping[str, str] | None = None,
+    home: Path | None = None,
+    cwd: Path | None = None,
+    **flyway_keys: Any,
+) -> ValidateReport:
     """Validate applied migrations against the files, as ``flywayx validate`` does.
 
     With ``raise_on_error`` (the default) an invalid database raises ``ValidationError`` carrying every
@@ -133,8 +173,9 @@ def validate(*, url: str | None = None, locations: Iterable[str | Path] | str | 
     """
     from flywayx import service
 
-    report = service.validate(config(url=url, locations=locations, config_files=config_files, env=env,
-                                     home=home, cwd=cwd, **flyway_keys))
+    report = service.validate(
+        config(url=url, locations=locations, config_files=config_files, env=env, home=home, cwd=cwd, **flyway_keys)
+    )
     if raise_on_error and not report.successful:
         raise service.validation_error([i.message for i in report.invalid])
     return report

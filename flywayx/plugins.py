@@ -52,6 +52,7 @@ class EntryPoint(Protocol):
     def value(self) -> str: ...
     def load(self) -> object: ...
 
+
 GROUP = "flywayx.plugins"
 SELECT_ENV = "FLYWAYX_PLUGINS"
 
@@ -111,8 +112,10 @@ def load(points: Iterable[EntryPoint], selected: str | None = None) -> tuple[Plu
             warn(f"plugin {point.name} ({point.value}) not loaded: {type(err).__name__}: {err}")
             continue
         if not isinstance(plugin, Plugin):
-            warn(f"plugin {point.name} ({point.value}) not loaded: it is a {type(plugin).__name__}, "
-                 "not a flywayx.plugins.Plugin")
+            warn(
+                f"plugin {point.name} ({point.value}) not loaded: it is a {type(plugin).__name__}, "
+                "not a flywayx.plugins.Plugin"
+            )
             continue
         found.append(plugin)
     return tuple(found)
@@ -147,5 +150,15 @@ def session_init_sql(configured: str | None, env: Mapping[str, str]) -> str | No
     return value
 
 
-__all__ = ["GROUP", "SELECT_ENV", "BaselineAdapter", "InitSql", "Plugin", "baseline_adapters", "installed", "load",
-           "session_init_sql", "warn"]
+__all__ = [
+    "GROUP",
+    "SELECT_ENV",
+    "BaselineAdapter",
+    "InitSql",
+    "Plugin",
+    "baseline_adapters",
+    "installed",
+    "load",
+    "session_init_sql",
+    "warn",
+]

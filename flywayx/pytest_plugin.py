@@ -68,6 +68,7 @@ def flywayx_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Migra
     url = _setting(request.config, "--flywayx-url", "FLYWAYX_TEST_URL") or f"sqlite:///{tmp_path / 'flywayx.db'}"
     root = Path(str(request.config.rootpath))
     resolved = [loc if Path(loc).is_absolute() or ":" in loc else str(root / loc) for loc in locations]
-    report = api.migrate(url=url, locations=resolved, to=_setting(request.config, "--flywayx-to", "FLYWAYX_TO"),
-                         cwd=root)
+    report = api.migrate(
+        url=url, locations=resolved, to=_setting(request.config, "--flywayx-to", "FLYWAYX_TO"), cwd=root
+    )
     yield MigratedDb(url, report)

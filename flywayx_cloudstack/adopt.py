@@ -83,33 +83,46 @@ def adoption_start(db_version: str, releases: Collection[str], hierarchy: Hierar
     if db_version in releases:
         return db_version, ""
     if version_parts(db_version) is None:
-        raise StateError(f"cloud.version names {db_version!r}, which is not a CloudStack version",
-                         hint="CloudStack versions have 3 or 4 numbers (4.9.0, 4.20.1.0); fix the row or restore "
-                              "a backup")
+        raise StateError(
+            f"cloud.version names {db_version!r}, which is not a CloudStack version",
+            hint="CloudStack versions have 3 or 4 numbers (4.9.0, 4.20.1.0); fix the row or restore a backup",
+        )
     if hierarchy is None:
-        raise StateError(f"CloudStack release {db_version} (from cloud.version) is not in releases.toml",
-                         hint="re-import the CloudStack tree with this flywayx (flywayx import acs): it also writes "
-                              "cloudstack-hierarchy.toml, from which versions without a release are placed")
+        raise StateError(
+            f"CloudStack release {db_version} (from cloud.version) is not in releases.toml",
+            hint="re-import the CloudStack tree with this flywayx (flywayx import acs): it also writes "
+            "cloudstack-hierarchy.toml, from which versions without a release are placed",
+        )
     latest = hierarchy.latest
     if version_key(db_version) > version_key(latest):
-        raise StateError(f"cloud.version says {db_version}, newer than this import's release {latest}: CloudStack "
-                         f"{latest} refuses such a database too",
-                         hint="import the CloudStack tree of that release or a newer one")
+        raise StateError(
+            f"cloud.version says {db_version}, newer than this import's release {latest}: CloudStack "
+            f"{latest} refuses such a database too",
+            hint="import the CloudStack tree of that release or a newer one",
+        )
     if version_key(db_version) == version_key(latest):
-        return latest, (f"cloud.version says {db_version}; CloudStack compares it equal to {latest}, its latest "
-                        "version, and upgrades nothing")
+        return latest, (
+            f"cloud.version says {db_version}; CloudStack compares it equal to {latest}, its latest "
+            "version, and upgrades nothing"
+        )
     node = start_node(list(hierarchy.nodes), db_version)
     if node is None or node not in releases:
-        raise StateError(f"CloudStack upgrades a {db_version} database from {node or 'nothing'}, which is before "
-                         "this import's first release",
-                         hint="upgrade it with CloudStack to a release the import holds first (4.0.0 or later)")
+        raise StateError(
+            f"CloudStack upgrades a {db_version} database from {node or 'nothing'}, which is before "
+            "this import's first release",
+            hint="upgrade it with CloudStack to a release the import holds first (4.0.0 or later)",
+        )
     same = next((n for n in hierarchy.nodes if version_key(n) == version_key(db_version)), None)
     if same is not None:
-        why = (f"cloud.version says {db_version}; DatabaseUpgradeChecker's node is {same}, which "
-               f"CloudStackVersion.equals does not match (it does not pad), so CloudStack upgrades it from "
-               f"{node}, the last node below, and re-runs the steps from there: adopting release {node}")
+        why = (
+            f"cloud.version says {db_version}; DatabaseUpgradeChecker's node is {same}, which "
+            f"CloudStackVersion.equals does not match (it does not pad), so CloudStack upgrades it from "
+            f"{node}, the last node below, and re-runs the steps from there: adopting release {node}"
+        )
     else:
-        why = (f"cloud.version says {db_version}, which has no node in DatabaseUpgradeChecker's hierarchy "
-               f"(a release without database changes); CloudStack upgrades it from {node}, the closest lower "
-               f"version it knows: adopting release {node}")
+        why = (
+            f"cloud.version says {db_version}, which has no node in DatabaseUpgradeChecker's hierarchy "
+            f"(a release without database changes); CloudStack upgrades it from {node}, the closest lower "
+            f"version it knows: adopting release {node}"
+        )
     return node, why

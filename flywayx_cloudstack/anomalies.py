@@ -90,9 +90,7 @@ def file_usage(
             continue
         name = path.rsplit("/", 1)[-1]
         if path in dead:
-            users = sorted(
-                s.name for s in unregistered.values() if path in (*s.prepare, *s.cleanup, *s.java_scripts)
-            )
+            users = sorted(s.name for s in unregistered.values() if path in (*s.prepare, *s.cleanup, *s.java_scripts))
             issues.append(Issue("dead-file", name, f"used only by unregistered {', '.join(users)}"))
         else:
             issues.append(Issue("orphan-file", name, "no step class references it"))

@@ -107,9 +107,7 @@ def _scripts(
     return (path,), True
 
 
-def resolve_step(
-    classes: Mapping[str, StepClass], name: str, rule: DefaultRule
-) -> tuple[Step | None, list[Issue]]:
+def resolve_step(classes: Mapping[str, StepClass], name: str, rule: DefaultRule) -> tuple[Step | None, list[Issue]]:
     """Resolve ``name`` through its superclass chain; None (with an error) if it cannot be."""
     chain = _chain(classes, name)
     if not chain:

@@ -49,9 +49,7 @@ def line_of(version: str) -> tuple[int, ...]:
 
 
 def _line_predecessor(version: str, releases: list[str]) -> str | None:
-    earlier = [
-        r for r in releases if line_of(r) == line_of(version) and version_key(r) < version_key(version)
-    ]
+    earlier = [r for r in releases if line_of(r) == line_of(version) and version_key(r) < version_key(version)]
     return max(earlier, key=version_key) if earlier else None
 
 
@@ -91,9 +89,7 @@ def build_graph(
     for n in live:
         releases.setdefault(n.version, ReleaseSpec(n.version, note=f"alias node -> {n.step}"))
     for n, step in path:
-        releases[step.target] = ReleaseSpec(
-            step.target, step, n.version, note=f"{step.name} at node {n.version}"
-        )
+        releases[step.target] = ReleaseSpec(step.target, step, n.version, note=f"{step.name} at node {n.version}")
     names = sorted(releases, key=version_key)
     issues: list[Issue] = []
     for spec in releases.values():
@@ -124,9 +120,7 @@ def apply_overrides(graph: Graph, text: str, extra_steps: dict[str, Step]) -> li
         spec.merges = sorted(set(spec.merges) | {str(m) for m in body.get("merges", [])}, key=version_key)
         for name in [spec.from_, *spec.merges]:
             if name is not None and name not in graph.releases and name not in doc.get("release", {}):
-                issues.append(
-                    Issue("overrides-unknown-release", version, f"names unknown release {name}", "error")
-                )
+                issues.append(Issue("overrides-unknown-release", version, f"names unknown release {name}", "error"))
     graph.equivalent.update({str(k): str(v) for k, v in doc.get("equivalent", {}).items()})
     graph.commutes.update({str(k): [str(x) for x in v] for k, v in doc.get("commutes", {}).items()})
     return issues
@@ -154,10 +148,12 @@ def render_toml(graph: Graph, views_until: str | None = None) -> str:
             f'release = "{own}"',
         ]
         if views_until is not None and version_key(views_until) < version_key(own):
-            out.append(f'note = "the upgrade scripts create views only up to {views_until}; later releases keep '
-                       f'theirs in views/, created at the end of an upgrade, so a database stopped after '
-                       f'{views_until} and before {own} may lack views or columns of the views/ of its own release '
-                       f'(this tree holds those of {own} only)"')
+            out.append(
+                f'note = "the upgrade scripts create views only up to {views_until}; later releases keep '
+                f"theirs in views/, created at the end of an upgrade, so a database stopped after "
+                f"{views_until} and before {own} may lack views or columns of the views/ of its own release "
+                f'(this tree holds those of {own} only)"'
+            )
         out.append("")
     for spec in graph.ordered():
         out.append(f'[release."{spec.version}"]' + (f"  # {spec.note}" if spec.note else ""))
@@ -167,9 +163,7 @@ def render_toml(graph: Graph, views_until: str | None = None) -> str:
             out.append(f"merges = {_q(spec.merges)}")
     if graph.equivalent:
         out += ["", "[equivalent]"]
-        out += [
-            f'"{k}" = "{v}"' for k, v in sorted(graph.equivalent.items(), key=lambda kv: version_key(kv[0]))
-        ]
+        out += [f'"{k}" = "{v}"' for k, v in sorted(graph.equivalent.items(), key=lambda kv: version_key(kv[0]))]
     if graph.commutes:
         out += ["", "[commutes]"]
         out += [f'"{k}" = {_q(v)}' for k, v in sorted(graph.commutes.items())]

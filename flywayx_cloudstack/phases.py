@@ -47,13 +47,18 @@ def acs_phase_table(corpus: Path) -> list[tuple[str, PhaseCount, PhaseCount | No
 
 def render_acs_table(rows: Sequence[tuple[str, PhaseCount, PhaseCount | None]]) -> str:
     """The per-release Markdown table of ``acs_phase_table`` (deterministic: docs are generated from it)."""
-    out = ["| release | step | prepare: expand / data / contract / unknown | prepare phase | cleanup phase "
-           "| why the cleanup is not contract |", "|---|---|---|---|---|---|"]
+    out = [
+        "| release | step | prepare: expand / data / contract / unknown | prepare phase | cleanup phase "
+        "| why the cleanup is not contract |",
+        "|---|---|---|---|---|---|",
+    ]
     for release, prep, clean in rows:
         c = prep.counts
         step = prep.name.removeprefix("schema-").removesuffix(".sql")
         cleanup = "-" if clean is None else clean.phase if sum(clean.counts.values()) else "empty"
         why = "" if clean is None or clean.phase == "contract" else (clean.why or "").replace("|", "\\|")
-        out.append(f"| {release} | {step} | {c['expand']} / {c['data']} / {c['contract']} / {c['unknown']} "
-                   f"| {prep.phase} | {cleanup} | {why} |")
+        out.append(
+            f"| {release} | {step} | {c['expand']} / {c['data']} / {c['contract']} / {c['unknown']} "
+            f"| {prep.phase} | {cleanup} | {why} |"
+        )
     return "\n".join(out) + "\n"

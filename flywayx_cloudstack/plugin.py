@@ -45,7 +45,13 @@ def init_sql(configured: str | None, env: Mapping[str, str]) -> str | None:
 plugin = Plugin(
     name="cloudstack",
     importers=importers,
-    baseline_adapters=(BaselineAdapter("acs", help="CloudStack: --release at the release recorded in cloud.version.",
-                                       reads="reads R from cloud.version", adopt=adopt),),
+    baseline_adapters=(
+        BaselineAdapter(
+            "acs",
+            help="CloudStack: --release at the release recorded in cloud.version.",
+            reads="reads R from cloud.version",
+            adopt=adopt,
+        ),
+    ),
     init_sql=init_sql,
 )

@@ -188,8 +188,14 @@ def _port_effects(owner: str, release: str, issues: list[Issue]) -> tuple[str, .
         issues.append(Issue("java-effects-unreadable", owner, f"release {release}: {err}", "error"))
         return None
     if effects is None:
-        issues.append(Issue("java-effects-undeclared", owner, f"release {release}: the port does not declare "
-                            "SCHEMA_EFFECTS; the report cannot say what it adds to the schema"))
+        issues.append(
+            Issue(
+                "java-effects-undeclared",
+                owner,
+                f"release {release}: the port does not declare "
+                "SCHEMA_EFFECTS; the report cannot say what it adds to the schema",
+            )
+        )
     return effects
 
 
@@ -280,8 +286,9 @@ def _write_step(w: _Writer, release: str, node: str, step: Step, misread: dict[s
         files.append(name)
         if status == "stub":
             todo = f"write {PORTS}/{_port_module(owner)}.py (docs/acs-java-steps.md)"
-            w.report.issues.append(Issue("java-stub", owner,
-                                         f"release {release}: no Python port; stub written: {name}; {todo}"))
+            w.report.issues.append(
+                Issue("java-stub", owner, f"release {release}: no Python port; stub written: {name}; {todo}")
+            )
     for k, script in enumerate(step.java_scripts, start=1):
         name = f"V{release}.2.{k}__{_slug((script,))}.sql"
         total += w.write_sql(name, (script,))
@@ -292,8 +299,9 @@ def _write_step(w: _Writer, release: str, node: str, step: Step, misread: dict[s
     else:
         w.write(name, version_row_sql(release))
         files.append(name)
-    return StepRow(release, node, step.name, step.prepare, step.cleanup, total, status, owner, tuple(sorted(files)),
-                   effects)
+    return StepRow(
+        release, node, step.name, step.prepare, step.cleanup, total, status, owner, tuple(sorted(files)), effects
+    )
 
 
 def _write_repeatables(w: _Writer, source: Path) -> None:
@@ -309,8 +317,11 @@ def _write_repeatables(w: _Writer, source: Path) -> None:
         w.write_sql(f"R__{k:0{width}d}_{stem}.sql", (f"views/{name}",))
 
 
-_VIEW_DDL = re.compile(r"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:ALGORITHM\s*=\s*\w+\s+)?(?:DEFINER\s*=\s*\S+\s+)?"
-                       r"(?:SQL\s+SECURITY\s+\w+\s+)?VIEW\b", re.IGNORECASE)
+_VIEW_DDL = re.compile(
+    r"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:ALGORITHM\s*=\s*\w+\s+)?(?:DEFINER\s*=\s*\S+\s+)?"
+    r"(?:SQL\s+SECURITY\s+\w+\s+)?VIEW\b",
+    re.IGNORECASE,
+)
 
 
 def last_view_release(source: Path, graph: Graph) -> str | None:
@@ -360,8 +371,9 @@ def import_acs(source: Path, out: Path, *, overrides: Path | None = None) -> Imp
     _baseline(w, source)
     for spec in graph.ordered():
         if spec.step is not None:
-            report.steps.append(_write_step(w, spec.version, spec.node or spec.step.version_range[0], spec.step,
-                                            misread))
+            report.steps.append(
+                _write_step(w, spec.version, spec.node or spec.step.version_range[0], spec.step, misread)
+            )
     _write_repeatables(w, source)
     _anomalies(tree, path, w, source)
     w.write("releases.toml", render_toml(graph, last_view_release(source, graph)))
@@ -379,8 +391,13 @@ def _flyway_toml(source: Path, report: ImportReport) -> str:
     warning in the report, when the tree has none)."""
     found = next((source / p for p in DB_PROPERTIES if (source / p).is_file()), None)
     if found is None:
-        report.issues.append(Issue("session-default", "db.properties", "no utils/conf/db.properties in the tree: "
-                                   "the session of CloudStack's shipped db.properties is used"))
+        report.issues.append(
+            Issue(
+                "session-default",
+                "db.properties",
+                "no utils/conf/db.properties in the tree: the session of CloudStack's shipped db.properties is used",
+            )
+        )
         sql, origin = default_init_sql(), "CloudStack's default"
     else:
         origin = str(found.relative_to(source))

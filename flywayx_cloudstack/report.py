@@ -122,8 +122,12 @@ def _effects_section(steps: list[StepRow]) -> list[str]:
         out.append("None: no ported step changes the schema.")
     unknown = [s for s in steps if s.schema_effects is None]
     if unknown:
-        out += ["", "Ports that do not declare their effects (not listed above): "
-                + ", ".join(f"{s.release} {s.java_owner}" for s in unknown) + "."]
+        out += [
+            "",
+            "Ports that do not declare their effects (not listed above): "
+            + ", ".join(f"{s.release} {s.java_owner}" for s in unknown)
+            + ".",
+        ]
     return out
 
 

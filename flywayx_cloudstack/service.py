@@ -34,8 +34,10 @@ def overrides_file(value: str | None) -> Path | None:
         return CLOUDSTACK_OVERRIDES
     path = Path(value)
     if not path.is_file():
-        raise UsageError(f"overrides file not found: {value}",
-                         hint="pass a releases.toml-style file, or `cloudstack` for the overrides shipped with flywayx")
+        raise UsageError(
+            f"overrides file not found: {value}",
+            hint="pass a releases.toml-style file, or `cloudstack` for the overrides shipped with flywayx",
+        )
     return path
 
 
@@ -54,10 +56,12 @@ def require_ports(report: ImportReport) -> None:
     if missing:
         first = missing[0]
         more = f" (and {len(missing) - 1} more, see import-report.md)" if len(missing) > 1 else ""
-        raise ImportProblem(f"{first.subject}: {first.message}{more}",
-                            hint="port each step's performDataMigration to java_equiv/ and declare its SCHEMA_EFFECTS "
-                                 "(docs/acs-java-steps.md, 'Writing a port'), then import again",
-                            missing=[f"{i.subject}: {i.message}" for i in missing])
+        raise ImportProblem(
+            f"{first.subject}: {first.message}{more}",
+            hint="port each step's performDataMigration to java_equiv/ and declare its SCHEMA_EFFECTS "
+            "(docs/acs-java-steps.md, 'Writing a port'), then import again",
+            missing=[f"{i.subject}: {i.message}" for i in missing],
+        )
 
 
 def _parse_updated(value: object) -> datetime | None:
@@ -66,12 +70,16 @@ def _parse_updated(value: object) -> datetime | None:
 
 def read_version_rows(db: Database, schema: str) -> list[VersionRow]:
     """Rows of ``<schema>.version``; StateError when the table is absent (not a CloudStack database)."""
-    present = db.query("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                       (schema, VERSION_TABLE))
+    present = db.query(
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        (schema, VERSION_TABLE),
+    )
     if not present or not int(present[0][0]):
-        raise StateError(f"{schema}.{VERSION_TABLE} does not exist: this is not a CloudStack database",
-                         hint="point --url/--schemas at the CloudStack database (schema cloud), "
-                              "or install from scratch with `flywayx migrate --to <release>`")
+        raise StateError(
+            f"{schema}.{VERSION_TABLE} does not exist: this is not a CloudStack database",
+            hint="point --url/--schemas at the CloudStack database (schema cloud), "
+            "or install from scratch with `flywayx migrate --to <release>`",
+        )
     table = f"{db.quote(schema)}.{db.quote(VERSION_TABLE)}"
     found = db.query(f"SELECT id, version, updated, step FROM {table}")
     return [VersionRow(int(r[0]), str(r[1]), _parse_updated(r[2]), str(r[3] or "")) for r in found]
@@ -87,8 +95,9 @@ def _hierarchy(graph_source: str | None) -> Hierarchy | None:
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError, ValueError) as err:  # tomllib's error is a ValueError
-        raise StateError(f"cannot read {path}: {err}",
-                         hint="re-import the CloudStack tree (flywayx import acs)") from None
+        raise StateError(
+            f"cannot read {path}: {err}", hint="re-import the CloudStack tree (flywayx import acs)"
+        ) from None
 
 
 def adoption_release(config: Config) -> tuple[str, str, str]:

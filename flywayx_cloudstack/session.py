@@ -26,8 +26,10 @@ CONF_ENV = "CLOUDSTACK_CONF_DIR"
 PARAMS_KEY = "db.cloud.url.params"
 # What utils/conf/db.properties of apache/cloudstack main (3d6cafe) sets; used only when a source
 # tree has no db.properties (the importer then says so in its report).
-DEFAULT_PARAMS = ("sessionVariables=sql_mode='STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
-                  "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'&serverTimezone=UTC")
+DEFAULT_PARAMS = (
+    "sessionVariables=sql_mode='STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+    "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'&serverTimezone=UTC"
+)
 _UTC = {"utc", "gmt", "z", "etc/utc", "+00:00"}
 _SAFE = re.compile(r"^[A-Za-z0-9_,:+\-/ ]*$")
 
@@ -89,8 +91,10 @@ def init_sql(settings: Mapping[str, str], origin: str) -> str:
     """``SET SESSION`` for ``settings``; ConfigError when a value could inject SQL."""
     bad = [k for k, v in settings.items() if not _SAFE.match(v) or not re.match(r"^[a-z_]+$", k)]
     if bad:
-        raise ConfigError(f"{origin}: unusable session variable {bad[0]!r} in {PARAMS_KEY}",
-                          hint="sql_mode and time zone values hold letters, digits, commas, ':', '+', '-' and '/'")
+        raise ConfigError(
+            f"{origin}: unusable session variable {bad[0]!r} in {PARAMS_KEY}",
+            hint="sql_mode and time zone values hold letters, digits, commas, ':', '+', '-' and '/'",
+        )
     assignments = ", ".join(f"{k} = '{v}'" for k, v in settings.items())
     return f"{MARKER} SET SESSION {assignments}" if assignments else ""
 
@@ -99,8 +103,10 @@ def init_sql_from_properties(text: str, origin: str) -> str:
     """``initSql`` for the ``db.properties`` text ``text`` (``origin`` names it in errors)."""
     params = read_properties(text).get(PARAMS_KEY)
     if params is None:
-        raise ConfigError(f"{origin} has no {PARAMS_KEY}",
-                          hint="CloudStack's db.properties sets the cloud database's JDBC parameters there")
+        raise ConfigError(
+            f"{origin} has no {PARAMS_KEY}",
+            hint="CloudStack's db.properties sets the cloud database's JDBC parameters there",
+        )
     return init_sql(session_settings(params), origin)
 
 
@@ -119,7 +125,9 @@ def effective_init_sql(configured: str | None, env: Mapping[str, str]) -> str | 
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as err:
-        raise ConfigError(f"{CONF_ENV} is set but {path} cannot be read: {err.strerror}",
-                          hint=f"point {CONF_ENV} at the directory holding CloudStack's db.properties, or unset it "
-                               "to use the session written by flywayx import acs") from None
+        raise ConfigError(
+            f"{CONF_ENV} is set but {path} cannot be read: {err.strerror}",
+            hint=f"point {CONF_ENV} at the directory holding CloudStack's db.properties, or unset it "
+            "to use the session written by flywayx import acs",
+        ) from None
     return init_sql_from_properties(text, str(path))

@@ -47,7 +47,6 @@ def order_views(texts: Mapping[str, str]) -> tuple[list[str], list[Issue]]:
                     heapq.heappush(ready, g)
     rest = sorted(set(texts) - set(order))
     issues = [
-        Issue("view-cycle", f, "views depend on each other in a cycle; kept in name order", "error")
-        for f in rest
+        Issue("view-cycle", f, "views depend on each other in a cycle; kept in name order", "error") for f in rest
     ]
     return order + rest, issues

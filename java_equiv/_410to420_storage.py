@@ -91,15 +91,26 @@ def migrate_snapshot_store_ref(conn: Any, c: str) -> None:
 
 
 def update_primary_store(conn: Any, c: str) -> None:
-    execute(conn, f"update `{c}`.`storage_pool` set storage_provider_name = %s , scope = %s where "
-                  "pool_type = 'Filesystem' or pool_type = 'LVM'", (DEFAULT_PRIMARY, "HOST"))
-    execute(conn, f"update `{c}`.`storage_pool` set storage_provider_name = %s , scope = %s where "
-                  "pool_type != 'Filesystem' and pool_type != 'LVM'", (DEFAULT_PRIMARY, "CLUSTER"))
+    execute(
+        conn,
+        f"update `{c}`.`storage_pool` set storage_provider_name = %s , scope = %s where "
+        "pool_type = 'Filesystem' or pool_type = 'LVM'",
+        (DEFAULT_PRIMARY, "HOST"),
+    )
+    execute(
+        conn,
+        f"update `{c}`.`storage_pool` set storage_provider_name = %s , scope = %s where "
+        "pool_type != 'Filesystem' and pool_type != 'LVM'",
+        (DEFAULT_PRIMARY, "CLUSTER"),
+    )
 
 
 def fix_22x_kvm_snapshots(conn: Any, c: str) -> None:
-    for snapshot_id, path in rows(conn, f"select id, backup_snap_id from `{c}`.`snapshots` where hypervisor_type='KVM' "
-                                        "and removed is null and backup_snap_id is not null"):
+    for snapshot_id, path in rows(
+        conn,
+        f"select id, backup_snap_id from `{c}`.`snapshots` where hypervisor_type='KVM' "
+        "and removed is null and backup_snap_id is not null",
+    ):
         index = str(path).find("snapshots/")
         if index > 1:
             execute(conn, f"UPDATE `{c}`.`snapshots` set backup_snap_id=%s where id = %s", (path[index:], snapshot_id))
@@ -114,12 +125,17 @@ def migrate_secondary_storage_to_image_store(conn: Any, c: str) -> None:
     others = sum(int(rows(conn, f"select count(*) from `{c}`.`{t}`")[0][0]) for t in ("s3", "swift"))
     role = "ImageCache" if others > 0 else "Image"
     for host_id, key, url, zone, parent, total, created, removed in rows(
-            conn, f"select id, uuid, url, data_center_id, parent, total_size, created, removed from `{c}`.`host` "
-                  "where type = 'SecondaryStorage'"):
-        execute(conn, f"INSERT INTO `{c}`.`image_store` (id, uuid, name, image_provider_name, protocol, url, "
-                      "data_center_id, scope, role, parent, total_size, created, removed) values(%s, %s, %s, 'NFS', "
-                      "'nfs', %s, %s, 'ZONE', %s, %s, %s, %s, %s)",
-                (host_id, key, key, url, zone or 0, role, parent, total, java_date(created), java_date(removed)))
+        conn,
+        f"select id, uuid, url, data_center_id, parent, total_size, created, removed from `{c}`.`host` "
+        "where type = 'SecondaryStorage'",
+    ):
+        execute(
+            conn,
+            f"INSERT INTO `{c}`.`image_store` (id, uuid, name, image_provider_name, protocol, url, "
+            "data_center_id, scope, role, parent, total_size, created, removed) values(%s, %s, %s, 'NFS', "
+            "'nfs', %s, %s, 'ZONE', %s, %s, %s, %s, %s)",
+            (host_id, key, key, url, zone or 0, role, parent, total, java_date(created), java_date(removed)),
+        )
     execute(conn, f"UPDATE `{c}`.`host` SET removed = now() WHERE type = 'SecondaryStorage' and removed is null")
 
 
@@ -134,15 +150,23 @@ def _store(conn: Any, c: str, key: str | None, previous: int | None) -> int:
 
 def _details(conn: Any, c: str, store: int, details: dict[str, Any]) -> None:
     for name in hashmap_order(list(details), string_hash):
-        execute(conn, f"INSERT INTO `{c}`.`image_store_details` (store_id, name, value) values(%s, %s, %s)",
-                (store, name, details[name]))
+        execute(
+            conn,
+            f"INSERT INTO `{c}`.`image_store_details` (store_id, name, value) values(%s, %s, %s)",
+            (store, name, details[name]),
+        )
 
 
 def _s3_details(row: tuple[Any, ...]) -> dict[str, Any]:
     """The Java's detail map of one ``s3`` row (ApiConstants names), in put order."""
     _, _, access, secret, endpoint, bucket, https, connect, retry, socket, _ = row
-    details = {"accesskey": access, "secretkey": secret, "bucket": bucket, "endpoint": endpoint,
-               "usehttps": "true" if https is not None and int(https) != 0 else "false"}
+    details = {
+        "accesskey": access,
+        "secretkey": secret,
+        "bucket": bucket,
+        "endpoint": endpoint,
+        "usehttps": "true" if https is not None and int(https) != 0 else "false",
+    }
     for name, value in (("connectiontimeout", connect), ("maxerrorretry", retry), ("sockettimeout", socket)):
         if value is not None:
             details[name] = str(value)
@@ -152,18 +176,29 @@ def _s3_details(row: tuple[Any, ...]) -> dict[str, Any]:
 def migrate_s3_to_image_store(conn: Any, c: str) -> None:
     stores: dict[int, int] = {}
     store: int | None = None
-    for row in rows(conn, f"select id, uuid, access_key, secret_key, end_point, bucket, https, connection_timeout, "
-                          f"max_error_retry, socket_timeout, created from `{c}`.`s3`"):
+    for row in rows(
+        conn,
+        f"select id, uuid, access_key, secret_key, end_point, bucket, https, connection_timeout, "
+        f"max_error_retry, socket_timeout, created from `{c}`.`s3`",
+    ):
         details = _s3_details(row)
-        execute(conn, f"INSERT INTO `{c}`.`image_store` (uuid, name, image_provider_name, protocol, scope, role, "
-                      "created) values(%s, %s, 'S3', %s, 'REGION', 'Image', %s)",
-                (row[1], row[1], "https" if details["usehttps"] == "true" else "http", java_date(row[10])))
+        execute(
+            conn,
+            f"INSERT INTO `{c}`.`image_store` (uuid, name, image_provider_name, protocol, scope, role, "
+            "created) values(%s, %s, 'S3', %s, 'REGION', 'Image', %s)",
+            (row[1], row[1], "https" if details["usehttps"] == "true" else "http", java_date(row[10])),
+        )
         store = _store(conn, c, row[1], store)
         _details(conn, c, store, details)
         stores[int(row[0])] = store
-    _refuse_template_refs(conn, c, "s3", f"select template_s3_ref.s3_id, template_s3_ref.template_id from "
-                                         f"`{c}`.`template_s3_ref`, `{c}`.`vm_template` where vm_template.id = "
-                                         "template_s3_ref.template_id")
+    _refuse_template_refs(
+        conn,
+        c,
+        "s3",
+        f"select template_s3_ref.s3_id, template_s3_ref.template_id from "
+        f"`{c}`.`template_s3_ref`, `{c}`.`vm_template` where vm_template.id = "
+        "template_s3_ref.template_id",
+    )
     _snapshot_refs(conn, c, "s3", stores)
 
 
@@ -171,10 +206,14 @@ def migrate_swift_to_image_store(conn: Any, c: str) -> None:
     stores: dict[int, int] = {}
     store: int | None = None
     for swift_id, key, url, account, user, secret, created in rows(
-            conn, f"select id, uuid, url, account, username, swift.key, created from `{c}`.`swift`"):
-        execute(conn, f"INSERT INTO `{c}`.`image_store` (uuid, name, image_provider_name, protocol, url, scope, role, "
-                      "created) values(%s, %s, 'Swift', 'http', %s, 'REGION', 'Image', %s)",
-                (key, key, url, java_date(created)))
+        conn, f"select id, uuid, url, account, username, swift.key, created from `{c}`.`swift`"
+    ):
+        execute(
+            conn,
+            f"INSERT INTO `{c}`.`image_store` (uuid, name, image_provider_name, protocol, url, scope, role, "
+            "created) values(%s, %s, 'Swift', 'http', %s, 'REGION', 'Image', %s)",
+            (key, key, url, java_date(created)),
+        )
         store = _store(conn, c, key, store)
         _details(conn, c, store, {"account": account, "username": user, "key": secret})
         stores[int(swift_id)] = store
@@ -185,29 +224,38 @@ def migrate_swift_to_image_store(conn: Any, c: str) -> None:
 def _refuse_template_refs(conn: Any, c: str, kind: str, sql: str) -> None:
     found = rows(conn, sql)
     if found:
-        raise StepFails(f"template {found[0][1]} is on {kind} store {found[0][0]}: CloudStack's Java binds 7 values "
-                        "to its 5-parameter template_store_ref insert and fails "
-                        f"(\"Unable to migrate template_{kind}_ref\")")
+        raise StepFails(
+            f"template {found[0][1]} is on {kind} store {found[0][0]}: CloudStack's Java binds 7 values "
+            "to its 5-parameter template_store_ref insert and fails "
+            f'("Unable to migrate template_{kind}_ref")'
+        )
 
 
 def _snapshot_refs(conn: Any, c: str, kind: str, stores: dict[int, int]) -> None:
     """S3 keeps NULL size/parent; the Swift copy reads them with ``getLong`` (NULL -> 0)."""
     for store_ref, snapshot_id, created, size, parent, path, volume_id, *_ in rows(
-            conn, STORE_SNAPSHOTS.format(c=c, store=kind)):
+        conn, STORE_SNAPSHOTS.format(c=c, store=kind)
+    ):
         if store_ref not in stores:
             raise StepFails(f"snapshot {snapshot_id}: {kind} store {store_ref} not migrated (the Java's NPE)")
         if kind == "swift":
             size, parent = size or 0, parent or 0
-        execute(conn, INSERT_STORE_SNAPSHOT.format(c=c),
-                (stores[store_ref], snapshot_id, java_date(created), size, parent, path, volume_id))
+        execute(
+            conn,
+            INSERT_STORE_SNAPSHOT.format(c=c),
+            (stores[store_ref], snapshot_id, java_date(created), size, parent, path, volume_id),
+        )
 
 
 def migrate_datafrom_iso_id_in_volumes_table(conn: Any, c: str) -> None:
     try:
         if rows(conn, f"SELECT iso_id1 From `{c}`.`volumes` LIMIT 1"):
             execute(conn, f"ALTER TABLE `{c}`.`volumes` DROP COLUMN `iso_id`")
-            execute(conn, f"ALTER TABLE `{c}`.`volumes` CHANGE COLUMN `iso_id1` `iso_id` bigint(20) unsigned COMMENT "
-                          "'The id of the iso from which the volume was created'")
+            execute(
+                conn,
+                f"ALTER TABLE `{c}`.`volumes` CHANGE COLUMN `iso_id1` `iso_id` bigint(20) unsigned COMMENT "
+                "'The id of the iso from which the volume was created'",
+            )
     except Exception as err:
         if not (err.args and isinstance(err.args[0], int)):  # only the server's answers are ignored
             raise
@@ -215,8 +263,11 @@ def migrate_datafrom_iso_id_in_volumes_table(conn: Any, c: str) -> None:
 
 
 def set_raw_format_for_rbd_volumes(conn: Any, c: str) -> None:
-    execute(conn, f"UPDATE `{c}`.`volumes` SET format = 'RAW' WHERE pool_id IN(SELECT id FROM `{c}`.`storage_pool` "
-                  "WHERE pool_type = 'RBD')")
+    execute(
+        conn,
+        f"UPDATE `{c}`.`volumes` SET format = 'RAW' WHERE pool_id IN(SELECT id FROM `{c}`.`storage_pool` "
+        "WHERE pool_type = 'RBD')",
+    )
 
 
 def migrate_volume_on_secondary_storage(conn: Any, c: str) -> None:

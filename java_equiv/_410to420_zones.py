@@ -43,44 +43,64 @@ def _uuid() -> str:
 
 def _domain_group(conn: Any, c: str, domain_id: int, domain_name: str) -> tuple[int, str]:
     """(affinity group id, the domain name the Java now holds) for one dedicated domain."""
-    found = rows(conn, f"SELECT affinity_group.id FROM `{c}`.`affinity_group` INNER JOIN "
-                       f"`{c}`.`affinity_group_domain_map` ON affinity_group.id=affinity_group_domain_map."
-                       "affinity_group_id WHERE affinity_group.type = 'ExplicitDedication' AND "
-                       "affinity_group.acl_type = 'Domain'  AND  (affinity_group_domain_map.domain_id = %s)",
-                 (domain_id,))
+    found = rows(
+        conn,
+        f"SELECT affinity_group.id FROM `{c}`.`affinity_group` INNER JOIN "
+        f"`{c}`.`affinity_group_domain_map` ON affinity_group.id=affinity_group_domain_map."
+        "affinity_group_id WHERE affinity_group.type = 'ExplicitDedication' AND "
+        "affinity_group.acl_type = 'Domain'  AND  (affinity_group_domain_map.domain_id = %s)",
+        (domain_id,),
+    )
     if found:
         return int(found[0][0]), domain_name
     names = rows(conn, f"SELECT name FROM `{c}`.`domain` where id = %s", (domain_id,))
     if names:
         domain_name = java_str(names[0][0])
     key = _uuid()
-    execute(conn, f"INSERT INTO `{c}`.`affinity_group` (`name`, `type`, `uuid`, `description`, `domain_id`, "
-                  "`account_id`, `acl_type`) VALUES (%s, %s, %s, %s, 1, 1, 'Domain')",
-            ("DedicatedGrp-domain-" + domain_name, EXPLICIT, key, "dedicated resources group"))
+    execute(
+        conn,
+        f"INSERT INTO `{c}`.`affinity_group` (`name`, `type`, `uuid`, `description`, `domain_id`, "
+        "`account_id`, `acl_type`) VALUES (%s, %s, %s, %s, 1, 1, 'Domain')",
+        ("DedicatedGrp-domain-" + domain_name, EXPLICIT, key, "dedicated resources group"),
+    )
     ids = rows(conn, f"SELECT affinity_group.id FROM `{c}`.`affinity_group` where uuid = %s", (key,))
     group_id = int(ids[0][0]) if ids else 0
-    execute(conn, f"INSERT INTO `{c}`.`affinity_group_domain_map` (`domain_id`, `affinity_group_id`) VALUES (%s, %s)",
-            (domain_id, group_id))
+    execute(
+        conn,
+        f"INSERT INTO `{c}`.`affinity_group_domain_map` (`domain_id`, `affinity_group_id`) VALUES (%s, %s)",
+        (domain_id, group_id),
+    )
     return group_id, domain_name
 
 
 def move_private_zone_to_dedicated_resource(conn: Any, c: str) -> None:
     domain_name = ""  # the Java keeps the last name read, across domains
-    for (domain_id,) in rows(conn, f"SELECT distinct(`domain_id`) FROM `{c}`.`data_center` "
-                                   "WHERE `domain_id` IS NOT NULL AND removed IS NULL"):
+    for (domain_id,) in rows(
+        conn, f"SELECT distinct(`domain_id`) FROM `{c}`.`data_center` WHERE `domain_id` IS NOT NULL AND removed IS NULL"
+    ):
         group_id, domain_name = _domain_group(conn, c, domain_id, domain_name)
-        for (zone_id,) in rows(conn, f"SELECT `id` FROM `{c}`.`data_center` WHERE `domain_id` = %s AND removed IS NULL",
-                               (domain_id,)):
-            execute(conn, f"INSERT INTO `{c}`.`dedicated_resources` (`uuid`,`data_center_id`, `domain_id`, "
-                          "`affinity_group_id`) VALUES (%s, %s, %s, %s)", (_uuid(), zone_id, domain_id, group_id))
+        for (zone_id,) in rows(
+            conn, f"SELECT `id` FROM `{c}`.`data_center` WHERE `domain_id` = %s AND removed IS NULL", (domain_id,)
+        ):
+            execute(
+                conn,
+                f"INSERT INTO `{c}`.`dedicated_resources` (`uuid`,`data_center_id`, `domain_id`, "
+                "`affinity_group_id`) VALUES (%s, %s, %s, %s)",
+                (_uuid(), zone_id, domain_id, group_id),
+            )
 
 
 def upgrade_vmware_labels(conn: Any, c: str) -> None:
-    found = rows(conn, f"select name,value from `{c}`.`configuration` where category='Hidden' and value is not NULL "
-                       "and name REGEXP 'vmware*.vswitch'")
+    found = rows(
+        conn,
+        f"select name,value from `{c}`.`configuration` where category='Hidden' and value is not NULL "
+        "and name REGEXP 'vmware*.vswitch'",
+    )
     if found:
-        raise StepFails(f"upgradeVmwareLabels: setting {found[0][0]!r} matches; CloudStack's Java binds its traffic "
-                        "type to a statement without parameters and fails (\"Unable to set vmware traffic labels\")")
+        raise StepFails(
+            f"upgradeVmwareLabels: setting {found[0][0]!r} matches; CloudStack's Java binds its traffic "
+            'type to a statement without parameters and fails ("Unable to set vmware traffic labels")'
+        )
 
 
 def _vcenter_and_datacenter(url: str | None, cluster_id: int) -> tuple[str, str]:
@@ -122,8 +142,11 @@ def persist_legacy_zones(conn: Any, c: str) -> None:
     non_legacy: list[int] = []
     zones_of: dict[str, list[int]] = {}  # the Java's dcToZoneMap, keys in first-put order
     for (zone_id,) in rows(conn, f"select id from `{c}`.`data_center` where removed is NULL"):
-        clusters = rows(conn, f"select id, hypervisor_type from `{c}`.`cluster` where removed is NULL "
-                              "AND data_center_id=%s", (zone_id,))
+        clusters = rows(
+            conn,
+            f"select id, hypervisor_type from `{c}`.`cluster` where removed is NULL AND data_center_id=%s",
+            (zone_id,),
+        )
         found = _zone_datacenters(conn, c, clusters) if clusters else None
         if found is None:
             continue
@@ -148,23 +171,33 @@ def _map_vmware_datacenter(conn: Any, c: str, zone_id: int) -> None:
     if not clusters:
         raise StepFails(f"zone {zone_id} has no cluster left; CloudStack's Java fails reading it")
     found: dict[str, Any] = {}
-    for name, value in rows(conn, f"select name, value from `{c}`.`cluster_details` where cluster_id=%s",
-                            (clusters[0][0],)):
+    for name, value in rows(
+        conn, f"select name, value from `{c}`.`cluster_details` where cluster_id=%s", (clusters[0][0],)
+    ):
         if str(name).lower() in ("username", "password", "url"):
             found[str(name).lower()] = value
     vcenter, datacenter = _vcenter_and_datacenter(found.get("url"), int(clusters[0][0]))
     guid = f"{datacenter}@{vcenter}"
-    execute(conn, f"INSERT INTO `{c}`.`vmware_data_center` (uuid, name, guid, vcenter_host, username, password) "
-                  "values(%s, %s, %s, %s, %s, %s)",
-            (_uuid(), datacenter, guid, vcenter, found.get("username"), found.get("password")))
+    execute(
+        conn,
+        f"INSERT INTO `{c}`.`vmware_data_center` (uuid, name, guid, vcenter_host, username, password) "
+        "values(%s, %s, %s, %s, %s, %s)",
+        (_uuid(), datacenter, guid, vcenter, found.get("username"), found.get("password")),
+    )
     ids = rows(conn, f"SELECT id FROM `{c}`.`vmware_data_center` where guid=%s", (guid,))
-    execute(conn, f"INSERT INTO `{c}`.`vmware_data_center_zone_map` (zone_id, vmware_data_center_id) values(%s, %s)",
-            (zone_id, ids[0][0] if ids else -1))
+    execute(
+        conn,
+        f"INSERT INTO `{c}`.`vmware_data_center_zone_map` (zone_id, vmware_data_center_id) values(%s, %s)",
+        (zone_id, ids[0][0] if ids else -1),
+    )
 
 
 def _configuration_parameter(conn: Any, c: str, category: str, name: str) -> str:
-    found = rows(conn, f"select value from `{c}`.`configuration` where category=%s and value is not NULL and name = %s",
-                 (category, name))
+    found = rows(
+        conn,
+        f"select value from `{c}`.`configuration` where category=%s and value is not NULL and name = %s",
+        (category, name),
+    )
     return str(found[0][0]) if found else "false"
 
 

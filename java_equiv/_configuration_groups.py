@@ -66,7 +66,8 @@ def is_blank(text: str | None) -> bool:
 def equals_ignore_case(a: str, b: str) -> bool:
     """``String.equalsIgnoreCase``: same length, and each char pair equal after upper or lower casing."""
     return len(a) == len(b) and all(
-        x == y or x.upper() == y.upper() or x.lower() == y.lower() for x, y in zip(a, b, strict=True))
+        x == y or x.upper() == y.upper() or x.lower() == y.lower() for x, y in zip(a, b, strict=True)
+    )
 
 
 def _keywords(keywords: str | None) -> list[str]:
@@ -77,8 +78,11 @@ def _keywords(keywords: str | None) -> list[str]:
 
 def subgroup_by_name(conn: Any, word: str, *, cloud: str = "cloud") -> tuple[int, int] | None:
     """(group_id, subgroup_id) of a subgroup whose name is LIKE ``word``; random among several, as the DAO."""
-    found = rows(conn, f"SELECT group_id, id FROM `{cloud}`.`configuration_subgroup` WHERE name LIKE %s "
-                       "ORDER BY RAND() LIMIT 1", (word,))
+    found = rows(
+        conn,
+        f"SELECT group_id, id FROM `{cloud}`.`configuration_subgroup` WHERE name LIKE %s ORDER BY RAND() LIMIT 1",
+        (word,),
+    )
     return (int(found[0][0]), int(found[0][1])) if found else None
 
 
@@ -86,8 +90,9 @@ def subgroup_by_keyword(conn: Any, word: str, *, cloud: str = "cloud") -> tuple[
     """(group_id, subgroup_id) by keyword: an equal keyword anywhere first, then a keyword the word starts with."""
     if is_blank(word):
         return None
-    found = rows(conn, f"SELECT group_id, id, keywords FROM `{cloud}`.`configuration_subgroup` "
-                       "WHERE keywords IS NOT NULL")
+    found = rows(
+        conn, f"SELECT group_id, id, keywords FROM `{cloud}`.`configuration_subgroup` WHERE keywords IS NOT NULL"
+    )
     subgroups = [((int(group_id), int(sub_id)), _keywords(keywords)) for group_id, sub_id, keywords in found]
     for ids, keywords in subgroups:
         if any(equals_ignore_case(word, k) for k in keywords):
@@ -122,8 +127,11 @@ def update_configuration_groups(conn: Any, *, cloud: str = "cloud") -> None:
         try:
             group_id, subgroup_id = group_and_subgroup(conn, name, cloud=cloud)
             if group_id != DEFAULT_ID and subgroup_id != DEFAULT_ID:
-                execute(conn, f"UPDATE `{cloud}`.`configuration` SET group_id = %s, subgroup_id = %s WHERE name = %s",
-                        (group_id, subgroup_id, name))
+                execute(
+                    conn,
+                    f"UPDATE `{cloud}`.`configuration` SET group_id = %s, subgroup_id = %s WHERE name = %s",
+                    (group_id, subgroup_id, name),
+                )
                 filed += 1
         except Exception as err:
             if not (err.args and isinstance(err.args[0], int)):  # only what the server reports, as _dbupgrade

@@ -44,7 +44,8 @@ def _java_to_string(m: re.Match[str]) -> dt.date | None:
         return None
     hour, minute, second = (int(m.group(i)) for i in (3, 4, 5))
     naive = dt.datetime.combine(_lenient(year, MONTHS.index(month_name) + 1, day), dt.time()) + dt.timedelta(
-        hours=hour, minutes=minute, seconds=second)
+        hours=hour, minutes=minute, seconds=second
+    )
     if zone in UTC_NAMES:  # other zone names are read as local time (approximation, see module doc)
         return naive.replace(tzinfo=dt.UTC).astimezone().date()
     return naive.date()

@@ -35,8 +35,7 @@ def execute_unless(conn: Any, sql: str, *errnos: int) -> bool:
 def column_exists(conn: Any, schema: str, table: str, column: str) -> bool:
     found = rows(
         conn,
-        "SELECT 1 FROM information_schema.columns WHERE table_schema = %s "
-        "AND table_name = %s AND column_name = %s",
+        "SELECT 1 FROM information_schema.columns WHERE table_schema = %s AND table_name = %s AND column_name = %s",
         (schema, table, column),
     )
     return bool(found)

@@ -161,7 +161,7 @@ def jasypt_base64(text: str) -> bytes:
     out = bytearray(last - groups)
     try:
         for i in range(groups):
-            c1, c2, c3, c4 = data[4 * i:4 * i + 4]
+            c1, c2, c3, c4 = data[4 * i : 4 * i + 4]
             b1, b2 = _SEXTET.get(c1, -1), _SEXTET.get(c2, -1)
             out[3 * i] = (b1 << 2 | b2 >> 4) & 0xFF
             if c3 == "=":
@@ -292,10 +292,12 @@ def known(call: str) -> bool:
         return True
     if call not in server.skipped:
         server.skipped.add(call)
-        LOG.warning("skipped: %s needs the management server's db.properties to know whether values are encrypted "
-                    "(values left as they are; set CLOUDSTACK_CONF_DIR to its configuration directory "
-                    "before migrating, see docs/acs-java-steps.md)",
-                    call)
+        LOG.warning(
+            "skipped: %s needs the management server's db.properties to know whether values are encrypted "
+            "(values left as they are; set CLOUDSTACK_CONF_DIR to its configuration directory "
+            "before migrating, see docs/acs-java-steps.md)",
+            call,
+        )
     return False
 
 
@@ -318,9 +320,11 @@ def _server() -> _Server:
 def _load() -> _Server:
     path = conf_file("db.properties")
     if path is None:
-        LOG.warning("no db.properties in %s: database values are neither encrypted nor decrypted, as on a "
-                    "server without encryption (CLOUDSTACK_CONF_DIR names the management server's configuration)",
-                    os.environ.get("CLOUDSTACK_CONF_DIR") or DEFAULT_CONF_DIR)
+        LOG.warning(
+            "no db.properties in %s: database values are neither encrypted nor decrypted, as on a "
+            "server without encryption (CLOUDSTACK_CONF_DIR names the management server's configuration)",
+            os.environ.get("CLOUDSTACK_CONF_DIR") or DEFAULT_CONF_DIR,
+        )
         return _Server(False, {}, found=False)
     props = load_properties(path.read_text(encoding="latin-1"))
     kind = props.get(ENCRYPTION_TYPE)
@@ -364,11 +368,13 @@ def first_line(text: str) -> str | None:
 
 
 def _key_from_web() -> str:
-    LOG.warning("%s=web: waiting for the management key on TCP port %d (send it as one line)",
-                ENCRYPTION_TYPE, WEB_PORT)
+    LOG.warning(
+        "%s=web: waiting for the management key on TCP port %d (send it as one line)", ENCRYPTION_TYPE, WEB_PORT
+    )
     dual = socket.has_dualstack_ipv6()
-    with socket.create_server(("", WEB_PORT), family=socket.AF_INET6 if dual else socket.AF_INET,
-                              dualstack_ipv6=dual) as server:
+    with socket.create_server(
+        ("", WEB_PORT), family=socket.AF_INET6 if dual else socket.AF_INET, dualstack_ipv6=dual
+    ) as server:
         client, _ = server.accept()
         with client, client.makefile("rb") as stream:
             line = stream.readline().decode("utf-8", errors="replace")

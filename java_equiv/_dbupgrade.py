@@ -74,12 +74,16 @@ def rename_index_if_needed(conn: Any, table: str, old: str, new: str, *, schema:
     return tolerant(conn, f"ALTER TABLE {qualified(schema, table)} RENAME INDEX {old} TO {new}")
 
 
-def add_foreign_key(conn: Any, table: str, column: str, ref_table: str, ref_column: str,
-                    *, schema: str = "cloud") -> bool:
+def add_foreign_key(
+    conn: Any, table: str, column: str, ref_table: str, ref_column: str, *, schema: str = "cloud"
+) -> bool:
     """``fk_<table>__<column>``; fails (logged) when it exists already, as in the Java."""
     name = f"fk_{table}__{column}"
-    return tolerant(conn, f"ALTER TABLE {qualified(schema, table)} ADD CONSTRAINT `{name}` FOREIGN KEY `{name}`"
-                          f"(`{column}`) REFERENCES {qualified(schema, ref_table)}(`{ref_column}`)")
+    return tolerant(
+        conn,
+        f"ALTER TABLE {qualified(schema, table)} ADD CONSTRAINT `{name}` FOREIGN KEY `{name}`"
+        f"(`{column}`) REFERENCES {qualified(schema, ref_table)}(`{ref_column}`)",
+    )
 
 
 def drop_keys_if_exist(conn: Any, table: str, keys: Iterable[str], foreign: bool, *, schema: str = "cloud") -> None:
@@ -115,8 +119,9 @@ def add_column_if_not_exist(conn: Any, table: str, column: str, definition: str,
         tolerant(conn, f"ALTER TABLE {qualified(schema, table)} ADD COLUMN `{column}` {definition}")
 
 
-def change_column_if_exist(conn: Any, table: str, old: str, new: str, definition: str, *,
-                           schema: str = "cloud") -> None:
+def change_column_if_exist(
+    conn: Any, table: str, old: str, new: str, definition: str, *, schema: str = "cloud"
+) -> None:
     """Java's changeTableColumnIfNotExist: changes the column when ``old`` *does* exist."""
     if column_exists(conn, table, old, schema=schema):
         tolerant(conn, f"ALTER TABLE {qualified(schema, table)} CHANGE COLUMN `{old}` `{new}` {definition}")

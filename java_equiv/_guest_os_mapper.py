@@ -48,9 +48,25 @@ Mapping = tuple[str, str, str]
 
 # HypervisorType.getType: case-insensitive; "Parralels" (sic) is registered as "parallels" only;
 # anything unknown is None.
-_HYPERVISOR_TYPES = {name.lower(): name for name in (
-    "None", "XenServer", "KVM", "VMware", "Hyperv", "VirtualBox", "BareMetal", "Simulator", "Ovm", "Ovm3",
-    "LXC", "Custom", "External", "Any")}
+_HYPERVISOR_TYPES = {
+    name.lower(): name
+    for name in (
+        "None",
+        "XenServer",
+        "KVM",
+        "VMware",
+        "Hyperv",
+        "VirtualBox",
+        "BareMetal",
+        "Simulator",
+        "Ovm",
+        "Ovm3",
+        "LXC",
+        "Custom",
+        "External",
+        "Any",
+    )
+}
 _HYPERVISOR_TYPES["parallels"] = "Parralels"
 
 _VERSION = re.compile(r"(?:[0-9]+\.){2}(?:[0-9]+\.)?[0-9]+")
@@ -100,9 +116,12 @@ def vmware_parent_version(version: str | None) -> str | None:
 
 def get_guest_os_id(conn: Any, category_id: int, display_name: str, *, cloud: str = "cloud") -> int:
     """The newest system, not removed guest OS of that category and display name; 0 when none."""
-    found = rows(conn, f"SELECT id FROM {_t(cloud, 'guest_os')} WHERE category_id = %s AND display_name = %s "
-                       "AND is_user_defined = 0 AND removed IS NULL ORDER BY created DESC LIMIT 1",
-                 (category_id, display_name))
+    found = rows(
+        conn,
+        f"SELECT id FROM {_t(cloud, 'guest_os')} WHERE category_id = %s AND display_name = %s "
+        "AND is_user_defined = 0 AND removed IS NULL ORDER BY created DESC LIMIT 1",
+        (category_id, display_name),
+    )
     if not found:
         LOG.debug("no guest OS with category id %s and display name %s", category_id, display_name)
         return 0
@@ -112,9 +131,13 @@ def get_guest_os_id(conn: Any, category_id: int, display_name: str, *, cloud: st
 def get_guest_os_id_from_hypervisor_mapping(conn: Any, mapping: Mapping, *, cloud: str = "cloud") -> int:
     """The guest OS of the newest system, not removed mapping with that type, version and name; 0 when none."""
     hypervisor, version, name = mapping
-    found = rows(conn, f"SELECT guest_os_id FROM {_t(cloud, 'guest_os_hypervisor')} WHERE guest_os_name = %s "
-                       "AND hypervisor_type = %s AND hypervisor_version = %s AND is_user_defined = 0 "
-                       "AND removed IS NULL ORDER BY created DESC LIMIT 1", (name, hypervisor, version))
+    found = rows(
+        conn,
+        f"SELECT guest_os_id FROM {_t(cloud, 'guest_os_hypervisor')} WHERE guest_os_name = %s "
+        "AND hypervisor_type = %s AND hypervisor_version = %s AND is_user_defined = 0 "
+        "AND removed IS NULL ORDER BY created DESC LIMIT 1",
+        (name, hypervisor, version),
+    )
     if not found:
         LOG.warning("no guest OS hypervisor mapping for %s", mapping)
         return 0
@@ -122,14 +145,18 @@ def get_guest_os_id_from_hypervisor_mapping(conn: Any, mapping: Mapping, *, clou
 
 
 def _mapping_of(conn: Any, guest_os_id: int, hypervisor: str, version: str, cloud: str) -> int | None:
-    found = rows(conn, f"SELECT id FROM {_t(cloud, 'guest_os_hypervisor')} WHERE guest_os_id = %s "
-                       "AND hypervisor_type = %s AND hypervisor_version = %s AND removed IS NULL ORDER BY id LIMIT 1",
-                 (guest_os_id, hypervisor, version or "default"))
+    found = rows(
+        conn,
+        f"SELECT id FROM {_t(cloud, 'guest_os_hypervisor')} WHERE guest_os_id = %s "
+        "AND hypervisor_type = %s AND hypervisor_version = %s AND removed IS NULL ORDER BY id LIMIT 1",
+        (guest_os_id, hypervisor, version or "default"),
+    )
     return int(found[0][0]) if found else None
 
 
-def find_mapping_by_os_id(conn: Any, guest_os_id: int, hypervisor: str, version: str, *,
-                          cloud: str = "cloud") -> int | None:
+def find_mapping_by_os_id(
+    conn: Any, guest_os_id: int, hypervisor: str, version: str, *, cloud: str = "cloud"
+) -> int | None:
     """GuestOSHypervisorDao.findByOsIdAndHypervisor: the id of the mapping, None when there is none."""
     found = _mapping_of(conn, guest_os_id, hypervisor, version, cloud)
     if found is not None or hypervisor != "VMware":
@@ -140,8 +167,12 @@ def find_mapping_by_os_id(conn: Any, guest_os_id: int, hypervisor: str, version:
 
 def list_by_display_name(conn: Any, display_name: str, *, cloud: str = "cloud") -> list[tuple[int, bool]]:
     """(id, is_user_defined) of every not-removed guest OS with that display name, any category."""
-    found = rows(conn, f"SELECT id, is_user_defined FROM {_t(cloud, 'guest_os')} WHERE display_name = %s "
-                       "AND removed IS NULL ORDER BY id", (display_name,))
+    found = rows(
+        conn,
+        f"SELECT id, is_user_defined FROM {_t(cloud, 'guest_os')} WHERE display_name = %s "
+        "AND removed IS NULL ORDER BY id",
+        (display_name,),
+    )
     return [(int(i), bool(u)) for i, u in found]
 
 
@@ -150,17 +181,24 @@ def list_by_display_name(conn: Any, display_name: str, *, cloud: str = "cloud") 
 
 def add_guest_os(conn: Any, category_id: int, display_name: str, *, cloud: str = "cloud") -> bool:
     """Persist a new guest OS (system defined, displayed)."""
-    execute(conn, f"INSERT INTO {_t(cloud, 'guest_os')} (uuid, category_id, display_name, created, "
-                  "is_user_defined, display) VALUES (UUID(), %s, %s, UTC_TIMESTAMP(), 0, 1)",
-            (category_id, display_name))
+    execute(
+        conn,
+        f"INSERT INTO {_t(cloud, 'guest_os')} (uuid, category_id, display_name, created, "
+        "is_user_defined, display) VALUES (UUID(), %s, %s, UTC_TIMESTAMP(), 0, 1)",
+        (category_id, display_name),
+    )
     return True
 
 
 def _insert_mapping(conn: Any, mapping: Mapping, guest_os_id: int, cloud: str) -> None:
     hypervisor, version, name = mapping
-    execute(conn, f"INSERT INTO {_t(cloud, 'guest_os_hypervisor')} (uuid, hypervisor_type, hypervisor_version, "
-                  "guest_os_name, guest_os_id, created, is_user_defined) "
-                  "VALUES (UUID(), %s, %s, %s, %s, UTC_TIMESTAMP(), 0)", (hypervisor, version, name, guest_os_id))
+    execute(
+        conn,
+        f"INSERT INTO {_t(cloud, 'guest_os_hypervisor')} (uuid, hypervisor_type, hypervisor_version, "
+        "guest_os_name, guest_os_id, created, is_user_defined) "
+        "VALUES (UUID(), %s, %s, %s, %s, UTC_TIMESTAMP(), 0)",
+        (hypervisor, version, name, guest_os_id),
+    )
 
 
 def _add_mapping(conn: Any, mapping: Mapping, guest_os_id: int, cloud: str) -> None:
@@ -169,8 +207,9 @@ def _add_mapping(conn: Any, mapping: Mapping, guest_os_id: int, cloud: str) -> N
         _insert_mapping(conn, mapping, guest_os_id, cloud)
 
 
-def add_guest_os_and_hypervisor_mappings(conn: Any, category_id: int, display_name: str,
-                                         mappings: Iterable[Mapping] | None, *, cloud: str = "cloud") -> None:
+def add_guest_os_and_hypervisor_mappings(
+    conn: Any, category_id: int, display_name: str, mappings: Iterable[Mapping] | None, *, cloud: str = "cloud"
+) -> None:
     """Find the guest OS (adding it when missing; marking it system defined when found) and insert
     every mapping for it."""
     guest_os_id = get_guest_os_id(conn, category_id, display_name, cloud=cloud)
@@ -178,25 +217,33 @@ def add_guest_os_and_hypervisor_mappings(conn: Any, category_id: int, display_na
         add_guest_os(conn, category_id, display_name, cloud=cloud)
         guest_os_id = get_guest_os_id(conn, category_id, display_name, cloud=cloud)
     else:  # updateToSystemDefined; the lookup only finds system rows, so this changes nothing
-        execute(conn, f"UPDATE {_t(cloud, 'guest_os')} SET is_user_defined = 0 WHERE id = %s AND removed IS NULL",
-                (guest_os_id,))
+        execute(
+            conn,
+            f"UPDATE {_t(cloud, 'guest_os')} SET is_user_defined = 0 WHERE id = %s AND removed IS NULL",
+            (guest_os_id,),
+        )
     for mapping in mappings or ():
         _add_mapping(conn, mapping, guest_os_id, cloud)
 
 
-def add_guest_os_hypervisor_mapping(conn: Any, mapping: Mapping, category_id: int, display_name: str, *,
-                                    cloud: str = "cloud") -> None:
+def add_guest_os_hypervisor_mapping(
+    conn: Any, mapping: Mapping, category_id: int, display_name: str, *, cloud: str = "cloud"
+) -> None:
     """Insert ``mapping`` for an existing guest OS; nothing (logged) when the guest OS is not there."""
     guest_os_id = get_guest_os_id(conn, category_id, display_name, cloud=cloud)
     if guest_os_id == 0:
-        LOG.error("no guest OS for category %s and name %s, not mapping it to %s/%s",
-                  category_id, display_name, mapping[0], mapping[1])
+        LOG.error(
+            "no guest OS for category %s and name %s, not mapping it to %s/%s",
+            category_id,
+            display_name,
+            mapping[0],
+            mapping[1],
+        )
         return
     _add_mapping(conn, mapping, guest_os_id, cloud)
 
 
-def update_guest_os_name(conn: Any, category_id: int, old_name: str, new_name: str, *,
-                         cloud: str = "cloud") -> None:
+def update_guest_os_name(conn: Any, category_id: int, old_name: str, new_name: str, *, cloud: str = "cloud") -> None:
     guest_os_id = get_guest_os_id(conn, category_id, old_name, cloud=cloud)
     if guest_os_id == 0:
         LOG.debug("no guest OS with category id %s and display name %s to rename", category_id, old_name)
@@ -211,12 +258,16 @@ def update_guest_os_name_from_mapping(conn: Any, new_name: str, mapping: Mapping
     guest_os_id = get_guest_os_id_from_hypervisor_mapping(conn, mapping, cloud=cloud)
     if guest_os_id == 0:
         return
-    execute(conn, f"UPDATE {_t(cloud, 'guest_os')} SET display_name = %s WHERE id = %s AND removed IS NULL",
-            (new_name, guest_os_id))
+    execute(
+        conn,
+        f"UPDATE {_t(cloud, 'guest_os')} SET display_name = %s WHERE id = %s AND removed IS NULL",
+        (new_name, guest_os_id),
+    )
 
 
-def update_guest_os_id_in_hypervisor_mapping(conn: Any, category_id: int, display_name: str, mapping: Mapping, *,
-                                             cloud: str = "cloud") -> None:
+def update_guest_os_id_in_hypervisor_mapping(
+    conn: Any, category_id: int, display_name: str, mapping: Mapping, *, cloud: str = "cloud"
+) -> None:
     """Point the system mappings equal to ``mapping`` at the guest OS of that category and name.
 
     The Java runs this UPDATE on the upgrade's connection and logs a failure instead of raising."""
@@ -230,13 +281,18 @@ def update_guest_os_id_in_hypervisor_mapping(conn: Any, category_id: int, displa
         LOG.debug("no guest OS with category id %s and display name %s", category_id, display_name)
         return
     hypervisor, version, name = mapping
-    tolerant(conn, f"UPDATE {_t(cloud, 'guest_os_hypervisor')} SET guest_os_id = %s WHERE guest_os_id = %s "
-                   "AND hypervisor_type = %s AND hypervisor_version = %s AND guest_os_name = %s "
-                   "AND is_user_defined = 0 AND removed IS NULL", (new_id, old_id, hypervisor, version, name))
+    tolerant(
+        conn,
+        f"UPDATE {_t(cloud, 'guest_os_hypervisor')} SET guest_os_id = %s WHERE guest_os_id = %s "
+        "AND hypervisor_type = %s AND hypervisor_version = %s AND guest_os_name = %s "
+        "AND is_user_defined = 0 AND removed IS NULL",
+        (new_id, old_id, hypervisor, version, name),
+    )
 
 
-def update_guest_os_name_in_hypervisor_mapping(conn: Any, category_id: int, display_name: str, mapping: Mapping, *,
-                                               cloud: str = "cloud") -> None:
+def update_guest_os_name_in_hypervisor_mapping(
+    conn: Any, category_id: int, display_name: str, mapping: Mapping, *, cloud: str = "cloud"
+) -> None:
     """Set the hypervisor's guest OS name of that guest OS's mapping for the mapping's type and version.
 
     Raises LookupError when the guest OS exists but has no such mapping: the Java then dereferences
@@ -245,29 +301,39 @@ def update_guest_os_name_in_hypervisor_mapping(conn: Any, category_id: int, disp
         return
     guest_os_id = get_guest_os_id(conn, category_id, display_name, cloud=cloud)
     if guest_os_id == 0:
-        LOG.error("no guest OS for category %s and name %s, not mapping it to %s/%s",
-                  category_id, display_name, mapping[0], mapping[1])
+        LOG.error(
+            "no guest OS for category %s and name %s, not mapping it to %s/%s",
+            category_id,
+            display_name,
+            mapping[0],
+            mapping[1],
+        )
         return
     hypervisor, version, name = mapping
     mapping_id = find_mapping_by_os_id(conn, guest_os_id, hypervisor, version, cloud=cloud)
     if mapping_id is None:
-        raise LookupError(f"guest OS {guest_os_id} ({display_name}) has no {hypervisor} {version} mapping to rename; "
-                          "CloudStack's updateGuestOsNameInHypervisorMapping fails here (NullPointerException)")
-    execute(conn, f"UPDATE {_t(cloud, 'guest_os_hypervisor')} SET guest_os_name = %s WHERE id = %s",
-            (name, mapping_id))
+        raise LookupError(
+            f"guest OS {guest_os_id} ({display_name}) has no {hypervisor} {version} mapping to rename; "
+            "CloudStack's updateGuestOsNameInHypervisorMapping fails here (NullPointerException)"
+        )
+    execute(conn, f"UPDATE {_t(cloud, 'guest_os_hypervisor')} SET guest_os_name = %s WHERE id = %s", (name, mapping_id))
 
 
-def copy_guest_os_hypervisor_mappings(conn: Any, hypervisor: str, src_version: str, dest_version: str,
-                                      *, cloud: str = "cloud") -> bool:
+def copy_guest_os_hypervisor_mappings(
+    conn: Any, hypervisor: str, src_version: str, dest_version: str, *, cloud: str = "cloud"
+) -> bool:
     """Copy every ``hypervisor``/``src_version`` mapping, removed ones included, to ``dest_version``;
     False (logged) when the hypervisor or versions are invalid or there is nothing to copy, as the
     Java returns. Nothing checks for an existing target row: a second run copies again."""
     if hypervisor in ("None", "Any") or _blank(src_version) or _blank(dest_version):
         LOG.warning("unable to copy guest OS mappings: invalid hypervisor or version")
         return False
-    found = rows(conn, f"SELECT guest_os_id, guest_os_name FROM {_t(cloud, 'guest_os_hypervisor')} "
-                       "WHERE hypervisor_type = %s AND hypervisor_version = %s ORDER BY id",
-                 (hypervisor, src_version))
+    found = rows(
+        conn,
+        f"SELECT guest_os_id, guest_os_name FROM {_t(cloud, 'guest_os_hypervisor')} "
+        "WHERE hypervisor_type = %s AND hypervisor_version = %s ORDER BY id",
+        (hypervisor, src_version),
+    )
     if not found:
         LOG.warning("no guest OS mappings for %s %s to copy", hypervisor, src_version)
         return False
@@ -316,9 +382,13 @@ def make_normative(conn: Any, survivor: int, guest_os_ids: Iterable[int], *, clo
     for old in sorted(set(guest_os_ids)):
         if old == survivor:
             continue
-        mappings = rows(conn, f"SELECT hypervisor_type, hypervisor_version, guest_os_name "
-                              f"FROM {_t(cloud, 'guest_os_hypervisor')} WHERE guest_os_id = %s AND removed IS NULL "
-                              "ORDER BY id", (old,))
+        mappings = rows(
+            conn,
+            f"SELECT hypervisor_type, hypervisor_version, guest_os_name "
+            f"FROM {_t(cloud, 'guest_os_hypervisor')} WHERE guest_os_id = %s AND removed IS NULL "
+            "ORDER BY id",
+            (old,),
+        )
         for stored_type, version, name in mappings:
             hypervisor = hypervisor_type_name(stored_type)
             if find_mapping_by_os_id(conn, survivor, hypervisor, version, cloud=cloud) is None:
@@ -335,9 +405,12 @@ def survivor_of(duplicates: Sequence[tuple[int, bool]]) -> int:
 def merge_duplicates(conn: Any, *, cloud: str = "cloud") -> None:
     """For each display name that more than one not-removed guest OS carries (any category), keep
     one (``survivor_of``) and make it normative for the others."""
-    names = rows(conn, "SELECT display_name FROM (SELECT display_name, count(1) AS count "
-                       f"FROM {_t(cloud, 'guest_os')} go1 WHERE removed IS NULL GROUP BY display_name "
-                       "HAVING count > 1) tab0")
+    names = rows(
+        conn,
+        "SELECT display_name FROM (SELECT display_name, count(1) AS count "
+        f"FROM {_t(cloud, 'guest_os')} go1 WHERE removed IS NULL GROUP BY display_name "
+        "HAVING count > 1) tab0",
+    )
     LOG.debug("merging %d sets of duplicate guest OSes", len(names))
     for (name,) in names:
         duplicates = list_by_display_name(conn, name, cloud=cloud)

@@ -88,7 +88,7 @@ def _unescape(text: str) -> str:
             continue
         nxt = text[i + 1]
         if nxt == "u" and i + 6 <= len(text):
-            out.append(chr(int(text[i + 2:i + 6], 16)))
+            out.append(chr(int(text[i + 2 : i + 6], 16)))
             i += 6
             continue
         out.append(_ESCAPES.get(nxt, nxt))

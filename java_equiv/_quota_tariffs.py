@@ -32,18 +32,40 @@ LOG = logging.getLogger("flywayx.acs.41720to41800.quota")
 # UsageTypes.listUsageTypes() of the CloudStack the chain is ported from (type, name), in its order.
 # CPU_SPEED (15), vCPU (16) and MEMORY (17) are not listed: step 2 converts them instead.
 USAGE_TYPES: tuple[tuple[int, str], ...] = (
-    (1, "RUNNING_VM"), (2, "ALLOCATED_VM"), (3, "IP_ADDRESS"), (4, "NETWORK_BYTES_SENT"),
-    (5, "NETWORK_BYTES_RECEIVED"), (6, "VOLUME"), (7, "TEMPLATE"), (8, "ISO"), (9, "SNAPSHOT"),
-    (10, "SECURITY_GROUP"), (11, "LOAD_BALANCER_POLICY"), (12, "PORT_FORWARDING_RULE"),
-    (13, "NETWORK_OFFERING"), (14, "VPN_USERS"), (21, "VM_DISK_IO_READ"), (22, "VM_DISK_IO_WRITE"),
-    (23, "VM_DISK_BYTES_READ"), (24, "VM_DISK_BYTES_WRITE"), (25, "VM_SNAPSHOT"), (26, "VOLUME_SECONDARY"),
-    (27, "VM_SNAPSHOT_ON_PRIMARY"), (28, "BACKUP"), (29, "BUCKET"), (30, "NETWORK"), (31, "VPC"),
+    (1, "RUNNING_VM"),
+    (2, "ALLOCATED_VM"),
+    (3, "IP_ADDRESS"),
+    (4, "NETWORK_BYTES_SENT"),
+    (5, "NETWORK_BYTES_RECEIVED"),
+    (6, "VOLUME"),
+    (7, "TEMPLATE"),
+    (8, "ISO"),
+    (9, "SNAPSHOT"),
+    (10, "SECURITY_GROUP"),
+    (11, "LOAD_BALANCER_POLICY"),
+    (12, "PORT_FORWARDING_RULE"),
+    (13, "NETWORK_OFFERING"),
+    (14, "VPN_USERS"),
+    (21, "VM_DISK_IO_READ"),
+    (22, "VM_DISK_IO_WRITE"),
+    (23, "VM_DISK_BYTES_READ"),
+    (24, "VM_DISK_BYTES_WRITE"),
+    (25, "VM_SNAPSHOT"),
+    (26, "VOLUME_SECONDARY"),
+    (27, "VM_SNAPSHOT_ON_PRIMARY"),
+    (28, "BACKUP"),
+    (29, "BUCKET"),
+    (30, "NETWORK"),
+    (31, "VPC"),
 )
 
 # The activation rule each old type becomes; the tariff's currency_value is appended as text.
 RUNNING_VM_RULES: tuple[tuple[int, str], ...] = (
-    (15, "((value.computingResources ? (value.computingResources.cpuSpeed * value.computingResources.cpuNumber)"
-         " : 0) / 100) * "),
+    (
+        15,
+        "((value.computingResources ? (value.computingResources.cpuSpeed * value.computingResources.cpuNumber)"
+        " : 0) / 100) * ",
+    ),
     (16, "(value.computingResources ? value.computingResources.cpuNumber : 0) * "),
     (17, "(value.computingResources ? value.computingResources.memory : 0) * "),
 )
@@ -55,8 +77,12 @@ def _tariff_days(conn: Any, usage: str, usage_type: int, previous: bool) -> dict
     ``previous``: the tariffs in effect when 4.18's script ran (their name is still the usage
     name); otherwise every tariff not removed."""
     which = "usage_name = name" if previous else "removed IS NULL"
-    found = rows(conn, f"SELECT id, effective_on FROM `{usage}`.`quota_tariff` WHERE {which} AND usage_type = %s "
-                       "ORDER BY effective_on, updated_on", (usage_type,))
+    found = rows(
+        conn,
+        f"SELECT id, effective_on FROM `{usage}`.`quota_tariff` WHERE {which} AND usage_type = %s "
+        "ORDER BY effective_on, updated_on",
+        (usage_type,),
+    )
     return {int(tariff_id): java_date(effective_on) for tariff_id, effective_on in found}
 
 
@@ -89,30 +115,44 @@ def convert_quota_tariffs_to_new_paradigm(conn: Any, *, cloud: str = "cloud", cl
         for previous in (True, False):
             days = _tariff_days(conn, cloud_usage, usage_type, previous)
             if len(days) < 2:
-                LOG.info("quota tariffs of type %s (%s): %d %s, nothing to convert", usage_name, usage_type,
-                         len(days), "in effect" if previous else "not removed")
+                LOG.info(
+                    "quota tariffs of type %s (%s): %d %s, nothing to convert",
+                    usage_name,
+                    usage_type,
+                    len(days),
+                    "in effect" if previous else "not removed",
+                )
                 continue
             also_removed = ", removed = %s" if previous else ""
             for tariff_id, end in _end_dates(days):
-                LOG.info("quota tariff %s (%s): end_date%s = %s", tariff_id, usage_name,
-                         " and removed" if previous else "", end)
+                LOG.info(
+                    "quota tariff %s (%s): end_date%s = %s",
+                    tariff_id,
+                    usage_name,
+                    " and removed" if previous else "",
+                    end,
+                )
                 params: tuple[object, ...] = (end, end, tariff_id) if previous else (end, tariff_id)
-                execute(conn, f"UPDATE `{cloud_usage}`.`quota_tariff` SET end_date = %s{also_removed} WHERE id = %s",
-                        params)
+                execute(
+                    conn, f"UPDATE `{cloud_usage}`.`quota_tariff` SET end_date = %s{also_removed} WHERE id = %s", params
+                )
 
 
 def _running_vm_insert_sql(usage: str) -> str:
     cases = " ".join(f"WHEN usage_type = {old} THEN CONCAT('{rule}', currency_value)" for old, rule in RUNNING_VM_RULES)
-    return (f"INSERT INTO `{usage}`.`quota_tariff` (usage_type, usage_name, usage_unit, usage_discriminator, "
-            "currency_value, effective_on, updated_on, updated_by, uuid, name, description, removed, end_date, "
-            "activation_rule) "
-            "SELECT 1, 'RUNNING_VM', usage_unit, '', 0, effective_on, updated_on, updated_by, UUID(), name, "
-            f"description, removed, end_date, CASE {cases} END "
-            f"FROM `{usage}`.`quota_tariff` WHERE usage_type IN (15, 16, 17) AND currency_value > 0.0")
+    return (
+        f"INSERT INTO `{usage}`.`quota_tariff` (usage_type, usage_name, usage_unit, usage_discriminator, "
+        "currency_value, effective_on, updated_on, updated_by, uuid, name, description, removed, end_date, "
+        "activation_rule) "
+        "SELECT 1, 'RUNNING_VM', usage_unit, '', 0, effective_on, updated_on, updated_by, UUID(), name, "
+        f"description, removed, end_date, CASE {cases} END "
+        f"FROM `{usage}`.`quota_tariff` WHERE usage_type IN (15, 16, 17) AND currency_value > 0.0"
+    )
 
 
-def convert_vm_resources_quota_types_to_running_vm_quota_type(conn: Any, *, cloud: str = "cloud",
-                                                              cloud_usage: str = "cloud_usage") -> None:
+def convert_vm_resources_quota_types_to_running_vm_quota_type(
+    conn: Any, *, cloud: str = "cloud", cloud_usage: str = "cloud_usage"
+) -> None:
     """Every CPU_SPEED/vCPU/MEMORY tariff with a price above 0, removed or not, is copied as a
     RUNNING_VM tariff (type 1, price 0, discriminator '', a new uuid; name, description, dates and
     ``removed`` kept) whose activation rule multiplies the VM's cpuSpeed*cpuNumber/100, cpuNumber or
@@ -125,6 +165,9 @@ def convert_vm_resources_quota_types_to_running_vm_quota_type(conn: Any, *, clou
     del cloud  # the Java names only cloud_usage
     added = execute(conn, _running_vm_insert_sql(cloud_usage))
     LOG.info("%d CPU_SPEED/vCPU/MEMORY quota tariffs copied as RUNNING_VM tariffs", added)
-    gone = execute(conn, f"UPDATE `{cloud_usage}`.`quota_tariff` SET removed = now() "
-                         "WHERE usage_type IN (15, 16, 17) AND removed IS NULL")
+    gone = execute(
+        conn,
+        f"UPDATE `{cloud_usage}`.`quota_tariff` SET removed = now() "
+        "WHERE usage_type IN (15, 16, 17) AND removed IS NULL",
+    )
     LOG.info("%d CPU_SPEED/vCPU/MEMORY quota tariffs removed", gone)

@@ -24,26 +24,45 @@ SCHEMA_EFFECTS: tuple[str, ...] = ()
 
 
 def _add_default_egress(conn: Any, cloud: str, network_id: int) -> None:
-    owner = rows(conn, f"SELECT account_id, domain_id FROM `{cloud}`.`networks` WHERE (guest_type='Isolated' "
-                       "OR guest_type='Virtual') AND traffic_type='Guest' AND vpc_id IS NULL AND "
-                       "(state='implemented' OR state='Shutdown') AND id = %s", (network_id,))
+    owner = rows(
+        conn,
+        f"SELECT account_id, domain_id FROM `{cloud}`.`networks` WHERE (guest_type='Isolated' "
+        "OR guest_type='Virtual') AND traffic_type='Guest' AND vpc_id IS NULL AND "
+        "(state='implemented' OR state='Shutdown') AND id = %s",
+        (network_id,),
+    )
     if not owner:
         return
-    execute(conn, f"INSERT INTO `{cloud}`.`firewall_rules` (uuid, state, protocol, purpose, account_id, domain_id, "
-                  "network_id, xid, created, traffic_type) VALUES (%s, 'Active', 'all', 'Firewall', %s, %s, %s, %s, "
-                  "now(), 'Egress')", (str(uuid.uuid4()), owner[0][0], owner[0][1], network_id, str(uuid.uuid4())))
-    rule = rows(conn, f"SELECT id FROM `{cloud}`.`firewall_rules` WHERE protocol='all' AND network_id = %s "
-                      "ORDER BY id LIMIT 1", (network_id,))
+    execute(
+        conn,
+        f"INSERT INTO `{cloud}`.`firewall_rules` (uuid, state, protocol, purpose, account_id, domain_id, "
+        "network_id, xid, created, traffic_type) VALUES (%s, 'Active', 'all', 'Firewall', %s, %s, %s, %s, "
+        "now(), 'Egress')",
+        (str(uuid.uuid4()), owner[0][0], owner[0][1], network_id, str(uuid.uuid4())),
+    )
+    rule = rows(
+        conn,
+        f"SELECT id FROM `{cloud}`.`firewall_rules` WHERE protocol='all' AND network_id = %s ORDER BY id LIMIT 1",
+        (network_id,),
+    )
     if rule:
-        execute(conn, f"INSERT INTO `{cloud}`.`firewall_rules_cidrs` (firewall_rule_id, source_cidr) "
-                      "VALUES (%s, '0.0.0.0/0')", (rule[0][0],))
+        execute(
+            conn,
+            f"INSERT INTO `{cloud}`.`firewall_rules_cidrs` (firewall_rule_id, source_cidr) VALUES (%s, '0.0.0.0/0')",
+            (rule[0][0],),
+        )
 
 
 def upgrade_egress_firewall_rules(conn: Any, cloud: str = "cloud") -> None:
-    execute(conn, f"UPDATE `{cloud}`.`firewall_rules` SET traffic_type='Ingress' WHERE purpose='Firewall' "
-                  "AND ip_address_id IS NOT NULL AND traffic_type IS NULL")
-    networks = rows(conn, f"SELECT network_id FROM `{cloud}`.`ntwk_service_map` WHERE service='Firewall' "
-                          "AND provider='VirtualRouter'")
+    execute(
+        conn,
+        f"UPDATE `{cloud}`.`firewall_rules` SET traffic_type='Ingress' WHERE purpose='Firewall' "
+        "AND ip_address_id IS NOT NULL AND traffic_type IS NULL",
+    )
+    networks = rows(
+        conn,
+        f"SELECT network_id FROM `{cloud}`.`ntwk_service_map` WHERE service='Firewall' AND provider='VirtualRouter'",
+    )
     for (network_id,) in networks:
         _add_default_egress(conn, cloud, network_id)
 

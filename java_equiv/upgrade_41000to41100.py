@@ -59,16 +59,24 @@ LOG = logging.getLogger("flywayx.acs.upgrade41000to41100")
 def check_and_enable_dynamic_roles(conn: Any, cloud: str = "cloud") -> bool:
     """True when dynamic roles were switched on (no commands, as the Java decides)."""
     if properties("commands.properties"):
-        LOG.warning("the static commands.properties API checker is deprecated: migrate to dynamic roles "
-                    "(CloudStack's migrate-dynamicroles.py)")
+        LOG.warning(
+            "the static commands.properties API checker is deprecated: migrate to dynamic roles "
+            "(CloudStack's migrate-dynamicroles.py)"
+        )
         return False
     try:
-        execute(conn, f"INSERT INTO `{cloud}`.`configuration` (category, instance, name, default_value, value) "
-                      "VALUES ('Advanced', 'DEFAULT', 'dynamic.apichecker.enabled', 'false', 'true') "
-                      "ON DUPLICATE KEY UPDATE value='true'")
+        execute(
+            conn,
+            f"INSERT INTO `{cloud}`.`configuration` (category, instance, name, default_value, value) "
+            "VALUES ('Advanced', 'DEFAULT', 'dynamic.apichecker.enabled', 'false', 'true') "
+            "ON DUPLICATE KEY UPDATE value='true'",
+        )
     except Exception as err:  # the Java logs and goes on
-        LOG.error("failed to set dynamic.apichecker.enabled to true (%s): run CloudStack's "
-                  "migrate-dynamicroles.py to move to dynamic roles by hand", err)
+        LOG.error(
+            "failed to set dynamic.apichecker.enabled to true (%s): run CloudStack's "
+            "migrate-dynamicroles.py to move to dynamic roles by hand",
+            err,
+        )
         return False
     return True
 

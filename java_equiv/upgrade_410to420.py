@@ -64,12 +64,23 @@ SCHEMA_EFFECTS: tuple[str, ...] = (
     "table cloud.host_details index fk_host_details__host_id",
 )
 
-DHCP_KEYS = ("fk_external_dhcp_devices_nsp_id", "fk_external_dhcp_devices_host_id", "fk_external_dhcp_devices_pod_id",
-             "fk_external_dhcp_devices_physical_network_id")
-PXE_KEYS = (*DHCP_KEYS, "fk_external_pxe_devices_nsp_id", "fk_external_pxe_devices_host_id",
-            "fk_external_pxe_devices_physical_network_id")
-BAREMETAL_FKS = (("nsp_id", "physical_network_service_providers"), ("host_id", "host"),
-                 ("physical_network_id", "physical_network"))
+DHCP_KEYS = (
+    "fk_external_dhcp_devices_nsp_id",
+    "fk_external_dhcp_devices_host_id",
+    "fk_external_dhcp_devices_pod_id",
+    "fk_external_dhcp_devices_physical_network_id",
+)
+PXE_KEYS = (
+    *DHCP_KEYS,
+    "fk_external_pxe_devices_nsp_id",
+    "fk_external_pxe_devices_host_id",
+    "fk_external_pxe_devices_physical_network_id",
+)
+BAREMETAL_FKS = (
+    ("nsp_id", "physical_network_service_providers"),
+    ("host_id", "host"),
+    ("physical_network_id", "physical_network"),
+)
 FULL_CLONE_DESCRIPTION = "If set to true, creates VMs as full clones on ESX hypervisor"
 
 
@@ -86,18 +97,27 @@ def add_index_for_alert(conn: Any, c: str) -> None:
 def fix_baremetal_foreign_keys(conn: Any, c: str) -> None:
     drop_keys_if_exist(conn, "baremetal_dhcp_devices", DHCP_KEYS, True, schema=c)
     drop_keys_if_exist(conn, "baremetal_pxe_devices", PXE_KEYS, True, schema=c)
-    for table, prefix in (("baremetal_dhcp_devices", "fk_external_dhcp_devices"),
-                          ("baremetal_pxe_devices", "fk_external_pxe_devices")):
+    for table, prefix in (
+        ("baremetal_dhcp_devices", "fk_external_dhcp_devices"),
+        ("baremetal_pxe_devices", "fk_external_pxe_devices"),
+    ):
         for column, referenced in BAREMETAL_FKS:
-            execute(conn, f"ALTER TABLE `{c}`.`{table}` ADD CONSTRAINT `{prefix}_{column}` FOREIGN KEY (`{column}`) "
-                          f"REFERENCES `{c}`.`{referenced}` (`id`) ON DELETE CASCADE")
+            execute(
+                conn,
+                f"ALTER TABLE `{c}`.`{table}` ADD CONSTRAINT `{prefix}_{column}` FOREIGN KEY (`{column}`) "
+                f"REFERENCES `{c}`.`{referenced}` (`id`) ON DELETE CASCADE",
+            )
 
 
-def _replace_foreign_key(conn: Any, c: str, table: str, name: str, column: str, referenced: str,
-                         ref_column: str) -> None:
+def _replace_foreign_key(
+    conn: Any, c: str, table: str, name: str, column: str, referenced: str, ref_column: str
+) -> None:
     drop_keys_if_exist(conn, table, (name,), True, schema=c)
-    execute(conn, f"ALTER TABLE `{c}`.`{table}` ADD CONSTRAINT `{name}` FOREIGN KEY (`{column}`) "
-                  f"REFERENCES `{c}`.`{referenced}` (`{ref_column}`) ON DELETE CASCADE")
+    execute(
+        conn,
+        f"ALTER TABLE `{c}`.`{table}` ADD CONSTRAINT `{name}` FOREIGN KEY (`{column}`) "
+        f"REFERENCES `{c}`.`{referenced}` (`{ref_column}`) ON DELETE CASCADE",
+    )
 
 
 def fix_nicira_keys(conn: Any, c: str) -> None:
@@ -105,16 +125,20 @@ def fix_nicira_keys(conn: Any, c: str) -> None:
 
 
 def fix_router_keys(conn: Any, c: str) -> None:
-    _replace_foreign_key(conn, c, "router_network_ref", "fk_router_network_ref__router_id", "router_id",
-                         "domain_router", "id")
+    _replace_foreign_key(
+        conn, c, "router_network_ref", "fk_router_network_ref__router_id", "router_id", "domain_router", "id"
+    )
 
 
 def create_full_clone_flag(conn: Any, c: str) -> None:
     execute(conn, f"delete from `{c}`.`configuration` where name='vmware.create.full.clone'")
     zones_found = int(rows(conn, f"select count(*) from `{c}`.`data_center`")[0][0])
-    execute(conn, f"insert into `{c}`.`configuration` (`category`, `instance`, `component`, `name`, `value`, "
-                  "`description`) VALUES ('Advanced', 'DEFAULT', 'UserVmManager', 'vmware.create.full.clone' , %s, %s)",
-            ("false" if zones_found > 0 else "true", FULL_CLONE_DESCRIPTION))
+    execute(
+        conn,
+        f"insert into `{c}`.`configuration` (`category`, `instance`, `component`, `name`, `value`, "
+        "`description`) VALUES ('Advanced', 'DEFAULT', 'UserVmManager', 'vmware.create.full.clone' , %s, %s)",
+        ("false" if zones_found > 0 else "true", FULL_CLONE_DESCRIPTION),
+    )
 
 
 def encrypt_site2site_psk(conn: Any, c: str) -> None:
@@ -123,8 +147,11 @@ def encrypt_site2site_psk(conn: Any, c: str) -> None:
         return
     for gateway_id, psk in rows(conn, f"select id, ipsec_psk from `{c}`.`s2s_customer_gateway`"):
         if psk is not None:
-            execute(conn, f"update `{c}`.`s2s_customer_gateway` set ipsec_psk=%s where id=%s",
-                    (_dbencryption.encrypt(psk), gateway_id))
+            execute(
+                conn,
+                f"update `{c}`.`s2s_customer_gateway` set ipsec_psk=%s where id=%s",
+                (_dbencryption.encrypt(psk), gateway_id),
+            )
 
 
 CALLS: tuple[tuple[str, Callable[[Any, str], None]], ...] = (
@@ -145,8 +172,10 @@ CALLS: tuple[tuple[str, Callable[[Any, str], None]], ...] = (
     ("addHostDetailsIndex", add_host_details_index),
     ("updateNetworksForPrivateGateways", network.update_networks_for_private_gateways),
     ("correctExternalNetworkDevicesSetup", network.correct_external_network_devices_setup),
-    ("removeFirewallServiceFromSharedNetworkOfferingWithSGService",
-     network.remove_firewall_service_from_sg_shared_offering),
+    (
+        "removeFirewallServiceFromSharedNetworkOfferingWithSGService",
+        network.remove_firewall_service_from_sg_shared_offering,
+    ),
     ("fix22xKVMSnapshots", storage.fix_22x_kvm_snapshots),
     ("setKVMSnapshotFlag", storage.set_kvm_snapshot_flag),
     ("addIndexForAlert", add_index_for_alert),

@@ -22,22 +22,34 @@ LOG = logging.getLogger("flywayx.acs.41100to41110")
 
 SCHEMA_EFFECTS: tuple[str, ...] = ()
 
-UNSECURE_ITEMS = ("ldap.basedn", "ldap.bind.principal", "ldap.email.attribute", "ldap.firstname.attribute",
-                  "ldap.group.object", "ldap.group.user.uniquemember", "ldap.lastname.attribute",
-                  "ldap.search.group.principle", "ldap.truststore", "ldap.user.object", "ldap.username.attribute")
+UNSECURE_ITEMS = (
+    "ldap.basedn",
+    "ldap.bind.principal",
+    "ldap.email.attribute",
+    "ldap.firstname.attribute",
+    "ldap.group.object",
+    "ldap.group.user.uniquemember",
+    "ldap.lastname.attribute",
+    "ldap.search.group.principle",
+    "ldap.truststore",
+    "ldap.user.object",
+    "ldap.username.attribute",
+)
 
 
 def uncrypt(conn: Any, name: str, cloud: str = "cloud") -> None:
     LOG.info("updating setting '%s'", name)
-    found = rows(conn, f"SELECT conf.category, conf.value FROM `{cloud}`.`configuration` conf WHERE conf.name = %s",
-                 (name,))
+    found = rows(
+        conn, f"SELECT conf.category, conf.value FROM `{cloud}`.`configuration` conf WHERE conf.name = %s", (name,)
+    )
     if not found or found[0][0] != "Secure":
         return
     if found[0][1] and not _dbencryption.known("markUnnecessarySecureConfigsAsUnsecure"):
         return  # NULL or empty values need no key: those still move to Advanced
     value = _dbencryption.decrypt(found[0][1])
-    if not tolerant(conn, f"UPDATE `{cloud}`.`configuration` SET category = 'Advanced', value = %s WHERE name = %s",
-                    (value, name)):
+    if not tolerant(
+        conn, f"UPDATE `{cloud}`.`configuration` SET category = 'Advanced', value = %s WHERE name = %s", (value, name)
+    ):
         LOG.info("failed to update configuration item '%s'", name)
 
 

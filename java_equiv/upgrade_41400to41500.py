@@ -13,20 +13,49 @@ from java_equiv._db import execute, rows
 
 SCHEMA_EFFECTS: tuple[str, ...] = ()
 
-INSERT = ("INSERT INTO `{c}`.`role_permissions` (`uuid`, `role_id`, `rule`, `permission`, `sort_order`) "
-          "VALUES (UUID(), %s, %s, %s, %s) ON DUPLICATE KEY UPDATE rule=rule")
+INSERT = (
+    "INSERT INTO `{c}`.`role_permissions` (`uuid`, `role_id`, `rule`, `permission`, `sort_order`) "
+    "VALUES (UUID(), %s, %s, %s, %s) ON DUPLICATE KEY UPDATE rule=rule"
+)
 
-READ_ONLY_ADMIN = (("list*", "ALLOW"), ("getUploadParamsFor*", "DENY"), ("get*", "ALLOW"),
-                   ("cloudianIsEnabled", "ALLOW"), ("queryAsyncJobResult", "ALLOW"), ("quotaIsEnabled", "ALLOW"),
-                   ("quotaTariffList", "ALLOW"), ("quotaSummary", "ALLOW"), ("*", "DENY"))
-READ_ONLY_USER_EXTRA = ("cloudianIsEnabled", "queryAsyncJobResult", "quotaIsEnabled", "quotaTariffList",
-                        "quotaSummary")
-_SUPPORT = ("startVirtualMachine", "stopVirtualMachine", "rebootVirtualMachine", "startKubernetesCluster",
-            "stopKubernetesCluster", "createVolume", "attachVolume", "detachVolume", "uploadVolume", "attachIso",
-            "detachIso", "registerTemplate", "registerIso")
-SUPPORT_ADMIN_EXTRA = ("prepareHostForMaintenance", "cancelHostMaintenance", "enableStorageMaintenance",
-                       "cancelStorageMaintenance", "createServiceOffering", "createDiskOffering",
-                       "createNetworkOffering", "createVPCOffering", *_SUPPORT)
+READ_ONLY_ADMIN = (
+    ("list*", "ALLOW"),
+    ("getUploadParamsFor*", "DENY"),
+    ("get*", "ALLOW"),
+    ("cloudianIsEnabled", "ALLOW"),
+    ("queryAsyncJobResult", "ALLOW"),
+    ("quotaIsEnabled", "ALLOW"),
+    ("quotaTariffList", "ALLOW"),
+    ("quotaSummary", "ALLOW"),
+    ("*", "DENY"),
+)
+READ_ONLY_USER_EXTRA = ("cloudianIsEnabled", "queryAsyncJobResult", "quotaIsEnabled", "quotaTariffList", "quotaSummary")
+_SUPPORT = (
+    "startVirtualMachine",
+    "stopVirtualMachine",
+    "rebootVirtualMachine",
+    "startKubernetesCluster",
+    "stopKubernetesCluster",
+    "createVolume",
+    "attachVolume",
+    "detachVolume",
+    "uploadVolume",
+    "attachIso",
+    "detachIso",
+    "registerTemplate",
+    "registerIso",
+)
+SUPPORT_ADMIN_EXTRA = (
+    "prepareHostForMaintenance",
+    "cancelHostMaintenance",
+    "enableStorageMaintenance",
+    "cancelStorageMaintenance",
+    "createServiceOffering",
+    "createDiskOffering",
+    "createNetworkOffering",
+    "createVPCOffering",
+    *_SUPPORT,
+)
 SUPPORT_USER_EXTRA = (*_SUPPORT, "getUploadParamsFor*")
 
 
@@ -45,8 +74,12 @@ def _grant(conn: Any, role: int, rules: list[tuple[str, str]], cloud: str = "clo
 
 
 def _allowed(conn: Any, role: int, cloud: str = "cloud") -> list[str]:
-    return _rules(conn, f"SELECT rule FROM `{cloud}`.`role_permissions` WHERE role_id = %s AND permission = 'ALLOW' "
-                        "ORDER BY sort_order", (role,))
+    return _rules(
+        conn,
+        f"SELECT rule FROM `{cloud}`.`role_permissions` WHERE role_id = %s AND permission = 'ALLOW' "
+        "ORDER BY sort_order",
+        (role,),
+    )
 
 
 def read_only_user_rules(conn: Any, cloud: str = "cloud") -> list[str]:
@@ -65,8 +98,10 @@ def migrate(conn: Any, *, cloud: str = "cloud") -> None:
     ro_user = role_id(conn, "Read-Only User - Default", cloud)
     if ro_user is not None:
         _grant(conn, ro_user, [(r, "ALLOW") for r in read_only_user_rules(conn, cloud)] + [("*", "DENY")], cloud)
-    for name, source, extra in (("Support Admin - Default", ro_admin, SUPPORT_ADMIN_EXTRA),
-                                ("Support User - Default", ro_user, SUPPORT_USER_EXTRA)):
+    for name, source, extra in (
+        ("Support Admin - Default", ro_admin, SUPPORT_ADMIN_EXTRA),
+        ("Support User - Default", ro_user, SUPPORT_USER_EXTRA),
+    ):
         role = role_id(conn, name, cloud)
         if role is not None and source is not None:
             rules = _allowed(conn, source, cloud) + list(extra)

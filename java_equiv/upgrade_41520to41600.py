@@ -31,11 +31,18 @@ def generate_uuid_for_first_ssh_keypair(conn: Any, cloud: str = "cloud") -> None
 def populate_annotation_permissions(conn: Any, cloud: str = "cloud") -> None:
     for role in ROLES:
         for rule in ANNOTATION_RULES:
-            if rows(conn, f"SELECT permission FROM `{cloud}`.`role_permissions` WHERE role_id = %s AND rule = %s",
-                    (role, rule)):
+            if rows(
+                conn,
+                f"SELECT permission FROM `{cloud}`.`role_permissions` WHERE role_id = %s AND rule = %s",
+                (role, rule),
+            ):
                 continue
-            tolerant(conn, f"INSERT IGNORE INTO `{cloud}`.`role_permissions` (uuid, role_id, rule, permission) "
-                           "VALUES (UUID(), %s, %s, 'ALLOW')", (role, rule))
+            tolerant(
+                conn,
+                f"INSERT IGNORE INTO `{cloud}`.`role_permissions` (uuid, role_id, rule, permission) "
+                "VALUES (UUID(), %s, %s, 'ALLOW')",
+                (role, rule),
+            )
 
 
 def migrate(conn: Any, *, cloud: str = "cloud") -> None:

@@ -28,8 +28,11 @@ def dashed_uuid(raw: str) -> str:
 
 def migrate(conn: Any, *, cloud: str = "cloud") -> None:
     """``cloud`` names the schema the Java hard-codes (tests use a scratch one)."""
-    pools = rows(conn, f"SELECT id, uuid FROM `{cloud}`.`storage_pool` WHERE uuid NOT LIKE '%%-%%-%%-%%' "
-                       "AND removed IS NULL AND pool_type = 'DatastoreCluster'")
+    pools = rows(
+        conn,
+        f"SELECT id, uuid FROM `{cloud}`.`storage_pool` WHERE uuid NOT LIKE '%%-%%-%%-%%' "
+        "AND removed IS NULL AND pool_type = 'DatastoreCluster'",
+    )
     fixed = [(dashed_uuid(str(uuid)), pool_id) for pool_id, uuid in pools]
     for uuid, pool_id in fixed:
         execute(conn, f"UPDATE `{cloud}`.`storage_pool` SET uuid = %s WHERE id = %s", (uuid, pool_id))

@@ -17,10 +17,18 @@ SCHEMA_EFFECTS: tuple[str, ...] = ()
 
 def migrate(conn: Any, *, cloud: str = "cloud") -> None:
     """``cloud`` names the schema the Java hard-codes (tests use a scratch one)."""
-    execute(conn, f"UPDATE `{cloud}`.`storage_pool` SET pool_type = 'StorPool' "
-                  "WHERE storage_provider_name = 'StorPool' AND pool_type = 'SharedMountPoint'")
-    pools = [r[0] for r in rows(conn, f"SELECT id FROM `{cloud}`.`storage_pool` "
-                                      "WHERE storage_provider_name = 'StorPool' AND removed IS NULL")]
+    execute(
+        conn,
+        f"UPDATE `{cloud}`.`storage_pool` SET pool_type = 'StorPool' "
+        "WHERE storage_provider_name = 'StorPool' AND pool_type = 'SharedMountPoint'",
+    )
+    pools = [
+        r[0]
+        for r in rows(
+            conn,
+            f"SELECT id FROM `{cloud}`.`storage_pool` WHERE storage_provider_name = 'StorPool' AND removed IS NULL",
+        )
+    ]
     if not pools:
         return
     marks = ", ".join(["%s"] * len(pools))

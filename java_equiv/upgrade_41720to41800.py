@@ -52,15 +52,31 @@ RENAME_FROM_MAPPING = ("OpenSUSE Linux (32 bit)", (VMW, "6.7.3", "opensuseGuest"
 
 # updateGuestOsMappings, in the Java's order: (kind, category id, display name, mappings)
 GUEST_OS_MAPPINGS: tuple[Call, ...] = (
-    (OS, 5, "SUSE Linux Enterprise Desktop 12 SP3 (64-bit)",
-     _on(XEN, "SUSE Linux Enterprise Desktop 12 SP3 (64-bit)", "8.1.0")),
-    (OS, 5, "SUSE Linux Enterprise Desktop 12 SP4 (64-bit)",
-     _on(XEN, "SUSE Linux Enterprise Desktop 12 SP4 (64-bit)", "8.1.0")),
-    (OS, 5, "SUSE Linux Enterprise Server 12 SP4 (64-bit)",
-     _on(XEN, "SUSE Linux Enterprise Server 12 SP4 (64-bit)", "8.1.0")
-     + _on(XEN, "NeoKylin Linux Server 7", "8.1.0")),
-    (OS, 9, "Scientific Linux 7",
-     _on(XEN, "Scientific Linux 7", "8.1.0") + _on(XEN, "NeoKylin Linux Server 7", "8.1.0")),
+    (
+        OS,
+        5,
+        "SUSE Linux Enterprise Desktop 12 SP3 (64-bit)",
+        _on(XEN, "SUSE Linux Enterprise Desktop 12 SP3 (64-bit)", "8.1.0"),
+    ),
+    (
+        OS,
+        5,
+        "SUSE Linux Enterprise Desktop 12 SP4 (64-bit)",
+        _on(XEN, "SUSE Linux Enterprise Desktop 12 SP4 (64-bit)", "8.1.0"),
+    ),
+    (
+        OS,
+        5,
+        "SUSE Linux Enterprise Server 12 SP4 (64-bit)",
+        _on(XEN, "SUSE Linux Enterprise Server 12 SP4 (64-bit)", "8.1.0")
+        + _on(XEN, "NeoKylin Linux Server 7", "8.1.0"),
+    ),
+    (
+        OS,
+        9,
+        "Scientific Linux 7",
+        _on(XEN, "Scientific Linux 7", "8.1.0") + _on(XEN, "NeoKylin Linux Server 7", "8.1.0"),
+    ),
     (OS, 9, "NeoKylin Linux Server 7", _on(XEN, "NeoKylin Linux Server 7", "8.1.0")),
     (MAP, 1, "CentOS 8", _on(XEN, "CentOS 8", "8.1.0")),
     (MAP, 2, "Debian GNU/Linux 10 (32-bit)", _on(XEN, "Debian Buster 10", "8.1.0")),

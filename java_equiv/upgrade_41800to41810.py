@@ -75,8 +75,12 @@ GUEST_OS_MAPPINGS: tuple[Call, ...] = (
     (RENAME, 1, "AlmaLinux 9", _on(VMW, "almalinux_64Guest", "8.0.0.1")),
     (RENAME, 1, "Oracle Linux 9", _on(VMW, "oracleLinux9_64Guest", "8.0.0.1")),
     (RENAME, 1, "Rocky Linux 9", _on(VMW, "rockylinux_64Guest", "8.0.0.1")),
-    (RENAME, 1, "Red Hat Enterprise Linux 9",
-     _on(VMW, "rhel9_64Guest", "7.0", "7.0.1.0", "7.0.2.0", "7.0.3.0", "8.0", "8.0.0.1")),
+    (
+        RENAME,
+        1,
+        "Red Hat Enterprise Linux 9",
+        _on(VMW, "rhel9_64Guest", "7.0", "7.0.1.0", "7.0.2.0", "7.0.3.0", "8.0", "8.0.0.1"),
+    ),
     (OS, 7, "macOS 13 (64-bit)", _on(VMW, "darwin22_64Guest", "8.0")),
     (OS, 7, "macOS 14 (64-bit)", _on(VMW, "darwin23_64Guest", "8.0")),
     (OS, 2, "Debian GNU/Linux 12 (64-bit)", _on(VMW, "debian12_64Guest", "8.0")),
@@ -107,8 +111,10 @@ def merge_duplicate_guest_oses(conn: Any, *, cloud: str = "cloud") -> None:
     nines = [i for i, _ in list_by_display_name(conn, "Red Hat Enterprise Linux 9", cloud=cloud)]
     nine_dot_zero = list_by_display_name(conn, "Red Hat Enterprise Linux 9.0", cloud=cloud)
     if not nine_dot_zero:  # the Java's listByDisplayName(...).get(0) throws
-        raise LookupError("no guest OS 'Red Hat Enterprise Linux 9.0' to merge 'Red Hat Enterprise Linux 9' into; "
-                          "CloudStack's mergeDuplicateGuestOSes fails here (IndexOutOfBoundsException)")
+        raise LookupError(
+            "no guest OS 'Red Hat Enterprise Linux 9.0' to merge 'Red Hat Enterprise Linux 9' into; "
+            "CloudStack's mergeDuplicateGuestOSes fails here (IndexOutOfBoundsException)"
+        )
     make_normative(conn, nine_dot_zero[0][0], nines, cloud=cloud)
 
 

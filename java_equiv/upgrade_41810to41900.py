@@ -41,8 +41,11 @@ SCHEMA_EFFECTS: tuple[str, ...] = (
     "table cloud.quarantined_ips index fk_quarantined_ips__remover_account_id",
 )
 
-INDEXES = (("alert", "archived", "created"), ("alert", "type", "data_center_id", "pod_id"),
-           ("event", "resource_type", "resource_id"))
+INDEXES = (
+    ("alert", "archived", "created"),
+    ("alert", "type", "data_center_id", "pod_id"),
+    ("event", "resource_type", "resource_id"),
+)
 
 
 SCOPED_DETAILS = ("account_details", "domain_details")
@@ -62,9 +65,14 @@ def decrypt_scoped_configuration_values(conn: Any, cloud: str = "cloud") -> None
     if not _dbencryption.known("decryptConfigurationValuesFromAccountAndDomainScopesNotInSecureHiddenCategories"):
         return
     for table in SCOPED_DETAILS:
-        found = dict(rows(conn, f"SELECT details.id, details.value FROM `{cloud}`.`{table}` details, "
-                                f"`{cloud}`.`configuration` c WHERE details.name = c.name AND c.category NOT IN "
-                                "('Hidden', 'Secure') AND details.value <> '' ORDER BY details.id"))
+        found = dict(
+            rows(
+                conn,
+                f"SELECT details.id, details.value FROM `{cloud}`.`{table}` details, "
+                f"`{cloud}`.`configuration` c WHERE details.name = c.name AND c.category NOT IN "
+                "('Hidden', 'Secure') AND details.value <> '' ORDER BY details.id",
+            )
+        )
         for detail_id in _java_map_order(list(found)):
             try:
                 value = _dbencryption.decrypt(found[detail_id])

@@ -9,9 +9,7 @@ from typing import Any
 
 from java_equiv._dbupgrade import add_index_if_needed
 
-SCHEMA_EFFECTS: tuple[str, ...] = (
-    "table cloud.vm_stats index i_vm_stats__vm_id",
-)
+SCHEMA_EFFECTS: tuple[str, ...] = ("table cloud.vm_stats index i_vm_stats__vm_id",)
 
 
 def migrate(conn: Any, *, cloud: str = "cloud") -> None:

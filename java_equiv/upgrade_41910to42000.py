@@ -14,9 +14,7 @@ from typing import Any
 from java_equiv._db import rows
 from java_equiv._dbupgrade import tolerant
 
-SCHEMA_EFFECTS: tuple[str, ...] = (
-    "table cloud.affinity_group column name",
-)
+SCHEMA_EFFECTS: tuple[str, ...] = ("table cloud.affinity_group column name",)
 
 LOG = logging.getLogger("flywayx.acs.41910to42000")
 
@@ -36,5 +34,8 @@ def migrate(conn: Any, *, cloud: str = "cloud") -> None:
     if longest > MAX_INDEXED_UTF8MB4:
         LOG.warning("affinity group names longer than %d bytes: name keeps its character set", MAX_INDEXED_UTF8MB4)
         return
-    tolerant(conn, f"ALTER TABLE `{cloud}`.`affinity_group` MODIFY `name` VARCHAR({MAX_INDEXED_UTF8MB4}) "
-                   "CHARACTER SET utf8mb4 NOT NULL")
+    tolerant(
+        conn,
+        f"ALTER TABLE `{cloud}`.`affinity_group` MODIFY `name` VARCHAR({MAX_INDEXED_UTF8MB4}) "
+        "CHARACTER SET utf8mb4 NOT NULL",
+    )

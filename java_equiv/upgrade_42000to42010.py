@@ -42,18 +42,30 @@ SCHEMA_EFFECTS: tuple[str, ...] = (
 
 # (table, columns...) in the Java's order; the rename sits between the 4th and 5th entries.
 BEFORE_RENAME = (
-    ("host", "mgmt_server_id"), ("host", "resource"), ("host", "resource_state"), ("host", "type"),
+    ("host", "mgmt_server_id"),
+    ("host", "resource"),
+    ("host", "resource_state"),
+    ("host", "type"),
 )
 AFTER_RENAME = (
-    ("user_ip_address", "public_ip_address"), ("user_ip_address", "data_center_id"),
-    ("user_ip_address", "vlan_db_id"), ("user_ip_address", "removed"),
-    ("vlan", "vlan_type"), ("vlan", "data_center_id"), ("vlan", "removed"),
+    ("user_ip_address", "public_ip_address"),
+    ("user_ip_address", "data_center_id"),
+    ("user_ip_address", "vlan_db_id"),
+    ("user_ip_address", "removed"),
+    ("vlan", "vlan_type"),
+    ("vlan", "data_center_id"),
+    ("vlan", "removed"),
     ("network_offering_details", "name"),
-    ("service_offering", "cpu"), ("service_offering", "speed"), ("service_offering", "ram_size"),
+    ("service_offering", "cpu"),
+    ("service_offering", "speed"),
+    ("service_offering", "ram_size"),
     ("op_host_planner_reservation", "resource_usage"),
-    ("storage_pool", "pool_type"), ("storage_pool", "data_center_id", "status", "scope", "hypervisor"),
-    ("router_network_ref", "guest_type"), ("domain_router", "role"),
-    ("async_job", "instance_type", "job_status"), ("cluster", "managed_state"),
+    ("storage_pool", "pool_type"),
+    ("storage_pool", "data_center_id", "status", "scope", "hypervisor"),
+    ("router_network_ref", "guest_type"),
+    ("domain_router", "role"),
+    ("async_job", "instance_type", "job_status"),
+    ("cluster", "managed_state"),
 )
 
 

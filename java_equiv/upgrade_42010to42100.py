@@ -23,20 +23,34 @@ SCHEMA_EFFECTS: tuple[str, ...] = (
     "table cloud.configuration column scope",
 )
 
-SCOPE_BITS = (("Global", 1), ("Zone", 2), ("Cluster", 4), ("StoragePool", 8), ("ManagementServer", 16),
-              ("ImageStore", 32), ("Domain", 64), ("Account", 128))
+SCOPE_BITS = (
+    ("Global", 1),
+    ("Zone", 2),
+    ("Cluster", 4),
+    ("StoragePool", 8),
+    ("ManagementServer", 16),
+    ("ImageStore", 32),
+    ("Domain", 64),
+    ("Account", 128),
+)
 SCOPE_COMMENT = "BIGINT NOT NULL DEFAULT 0 COMMENT 'Bitmask for scope(s) of this parameter'"
 
 
 def update_kubernetes_cluster_node_versions(conn: Any, cloud: str = "cloud") -> None:
-    clusters = rows(conn, f"SELECT c.id, v.semantic_version FROM `{cloud}`.`kubernetes_cluster` c "
-                          f"JOIN `{cloud}`.`kubernetes_supported_version` v ON (c.kubernetes_version_id = v.id) "
-                          "WHERE c.removed IS NULL")
+    clusters = rows(
+        conn,
+        f"SELECT c.id, v.semantic_version FROM `{cloud}`.`kubernetes_cluster` c "
+        f"JOIN `{cloud}`.`kubernetes_supported_version` v ON (c.kubernetes_version_id = v.id) "
+        "WHERE c.removed IS NULL",
+    )
     for cluster_id, version in clusters:
         nodes = rows(conn, f"SELECT id FROM `{cloud}`.`kubernetes_cluster_vm_map` WHERE cluster_id = %s", (cluster_id,))
         for (node_id,) in nodes:
-            execute(conn, f"UPDATE `{cloud}`.`kubernetes_cluster_vm_map` SET kubernetes_node_version = %s "
-                          "WHERE id = %s", (version, node_id))
+            execute(
+                conn,
+                f"UPDATE `{cloud}`.`kubernetes_cluster_vm_map` SET kubernetes_node_version = %s WHERE id = %s",
+                (version, node_id),
+            )
 
 
 def scope_update_sql(cloud: str = "cloud") -> str:

@@ -22,13 +22,17 @@ SCHEMA_EFFECTS: tuple[str, ...] = ()
 
 RESOURCE_TYPES = ("cpu", "memory", "primary_storage", "secondary_storage")
 
-OFFERING_TOTALS = ("SELECT SUM(service_offering.cpu), SUM(service_offering.ram_size) FROM `{c}`.`vm_instance`, "
-                   "`{c}`.`service_offering` WHERE vm_instance.service_offering_id = service_offering.id "
-                   "AND vm_instance.account_id = %s AND vm_instance.removed IS NULL AND vm_instance.vm_type='User' "
-                   "AND state NOT IN ('Destroyed', 'Error', 'Expunging')")
-VOLUME_TOTAL = ("SELECT SUM(size) FROM `{c}`.`volumes` WHERE account_id = %s AND (path IS NOT NULL OR state IN "
-                "('Allocated')) AND removed IS NULL AND instance_id IN (SELECT id FROM `{c}`.`vm_instance` "
-                "WHERE vm_type='User')")
+OFFERING_TOTALS = (
+    "SELECT SUM(service_offering.cpu), SUM(service_offering.ram_size) FROM `{c}`.`vm_instance`, "
+    "`{c}`.`service_offering` WHERE vm_instance.service_offering_id = service_offering.id "
+    "AND vm_instance.account_id = %s AND vm_instance.removed IS NULL AND vm_instance.vm_type='User' "
+    "AND state NOT IN ('Destroyed', 'Error', 'Expunging')"
+)
+VOLUME_TOTAL = (
+    "SELECT SUM(size) FROM `{c}`.`volumes` WHERE account_id = %s AND (path IS NOT NULL OR state IN "
+    "('Allocated')) AND removed IS NULL AND instance_id IN (SELECT id FROM `{c}`.`vm_instance` "
+    "WHERE vm_type='User')"
+)
 SECONDARY_TOTALS = (
     "SELECT SUM(size) FROM `{c}`.`volumes` WHERE account_id = %s AND path IS NULL AND state NOT IN ('Allocated') "
     "AND removed IS NULL",
@@ -37,11 +41,15 @@ SECONDARY_TOTALS = (
     "AND template_store_ref.template_id = vm_template.id AND download_state = 'DOWNLOADED' AND destroyed = false "
     "AND removed IS NULL",
 )
-DOMAIN_SUMS = ("SELECT account.domain_id, SUM(resource_count.count) FROM `{c}`.`account` LEFT JOIN "
-               "`{c}`.`resource_count` ON account.id = resource_count.account_id WHERE resource_count.type = %s "
-               "GROUP BY account.domain_id")
-UPSERT = ("INSERT INTO `{c}`.`resource_count` ({owner}, type, count) VALUES (%s, %s, %s) "
-          "ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), count = %s")
+DOMAIN_SUMS = (
+    "SELECT account.domain_id, SUM(resource_count.count) FROM `{c}`.`account` LEFT JOIN "
+    "`{c}`.`resource_count` ON account.id = resource_count.account_id WHERE resource_count.type = %s "
+    "GROUP BY account.domain_id"
+)
+UPSERT = (
+    "INSERT INTO `{c}`.`resource_count` ({owner}, type, count) VALUES (%s, %s, %s) "
+    "ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), count = %s"
+)
 
 
 def _number(conn: Any, sql: str, account_id: int) -> list[int]:
@@ -77,8 +85,11 @@ def _setting(conn: Any, cloud: str, name: str) -> str:
 def update_overprovisioning_per_vm(conn: Any, cloud: str = "cloud") -> None:
     cpu = _setting(conn, cloud, "cpu.overprovisioning.factor")
     mem = _setting(conn, cloud, "mem.overprovisioning.factor")
-    vms = rows(conn, f"SELECT id, hypervisor_type FROM `{cloud}`.`vm_instance` WHERE removed IS NULL AND id NOT IN "
-                     f"(SELECT vm_id FROM `{cloud}`.`user_vm_details` WHERE name='cpuOvercommitRatio')")
+    vms = rows(
+        conn,
+        f"SELECT id, hypervisor_type FROM `{cloud}`.`vm_instance` WHERE removed IS NULL AND id NOT IN "
+        f"(SELECT vm_id FROM `{cloud}`.`user_vm_details` WHERE name='cpuOvercommitRatio')",
+    )
     insert = f"INSERT IGNORE INTO `{cloud}`.`user_vm_details` (vm_id, name, value) VALUES (%s, %s, %s)"
     for vm_id, hypervisor in vms:
         if hypervisor is None:

@@ -22,9 +22,15 @@ OWNERS = (
 def migrate(conn: Any, *, cloud: str = "cloud") -> None:
     """``cloud`` names the schema the Java hard-codes (tests use a scratch one)."""
     for table, owner_table, link in OWNERS:
-        found = rows(conn, f"SELECT t.id, o.account_id, o.domain_id FROM `{cloud}`.`{table}` t, "
-                           f"`{cloud}`.`{owner_table}` o WHERE t.{link} = o.id "
-                           "AND (t.account_id IS NULL AND t.domain_id IS NULL)")
+        found = rows(
+            conn,
+            f"SELECT t.id, o.account_id, o.domain_id FROM `{cloud}`.`{table}` t, "
+            f"`{cloud}`.`{owner_table}` o WHERE t.{link} = o.id "
+            "AND (t.account_id IS NULL AND t.domain_id IS NULL)",
+        )
         for row_id, account_id, domain_id in found:
-            execute(conn, f"UPDATE `{cloud}`.`{table}` SET account_id = %s, domain_id = %s WHERE id = %s",
-                    (account_id, domain_id, row_id))
+            execute(
+                conn,
+                f"UPDATE `{cloud}`.`{table}` SET account_id = %s, domain_id = %s WHERE id = %s",
+                (account_id, domain_id, row_id),
+            )

@@ -31,10 +31,14 @@ def encrypt_image_store_details(conn: Any, cloud: str = "cloud") -> None:
 
 
 def upgrade_memory_of_ssvm_offering(conn: Any, cloud: str = "cloud") -> None:
-    found = rows(conn, f"SELECT id FROM `{cloud}`.`service_offering` WHERE vm_type = 'secondarystoragevm' "
-                       "ORDER BY id LIMIT 1")
-    execute(conn, f"UPDATE `{cloud}`.`service_offering` SET ram_size = %s WHERE id = %s",
-            (SSVM_RAM_MB, found[0][0] if found else 0))
+    found = rows(
+        conn, f"SELECT id FROM `{cloud}`.`service_offering` WHERE vm_type = 'secondarystoragevm' ORDER BY id LIMIT 1"
+    )
+    execute(
+        conn,
+        f"UPDATE `{cloud}`.`service_offering` SET ram_size = %s WHERE id = %s",
+        (SSVM_RAM_MB, found[0][0] if found else 0),
+    )
 
 
 def migrate(conn: Any, *, cloud: str = "cloud") -> None:

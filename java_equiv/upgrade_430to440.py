@@ -31,8 +31,9 @@ URI_SAFE = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=@/%\[\]]*")
 
 
 def secondary_ips_account_and_domain_ids(conn: Any, cloud: str) -> None:
-    ips = rows(conn, "SELECT id, vmId, network_id, account_id, domain_id, ip4_address "
-                     f"FROM `{cloud}`.`nic_secondary_ips`")
+    ips = rows(
+        conn, f"SELECT id, vmId, network_id, account_id, domain_id, ip4_address FROM `{cloud}`.`nic_secondary_ips`"
+    )
     for ip_id, vm_id, network_id, account_id, domain_id, address in ips:
         vm = rows(conn, f"SELECT account_id, domain_id FROM `{cloud}`.`vm_instance` WHERE id = %s", (vm_id or 0,))
         if not vm:
@@ -40,12 +41,18 @@ def secondary_ips_account_and_domain_ids(conn: Any, cloud: str) -> None:
         vm_account, vm_domain = vm[0][0] or 0, vm[0][1] or 0
         if vm_account in (account_id or 0, domain_id or 0):
             continue
-        execute(conn, f"UPDATE `{cloud}`.`nic_secondary_ips` SET account_id = %s, domain_id = %s WHERE id = %s",
-                (vm_account, vm_domain, ip_id))
+        execute(
+            conn,
+            f"UPDATE `{cloud}`.`nic_secondary_ips` SET account_id = %s, domain_id = %s WHERE id = %s",
+            (vm_account, vm_domain, ip_id),
+        )
         guest = rows(conn, f"SELECT guest_type FROM `{cloud}`.`networks` WHERE id = %s", (network_id or 0,))
         if guest and guest[0][0] == "Shared":
-            execute(conn, f"UPDATE `{cloud}`.`user_ip_address` SET account_id = %s, domain_id = %s "
-                          "WHERE public_ip_address = %s", (vm_account, vm_domain, address))
+            execute(
+                conn,
+                f"UPDATE `{cloud}`.`user_ip_address` SET account_id = %s, domain_id = %s WHERE public_ip_address = %s",
+                (vm_account, vm_domain, address),
+            )
 
 
 def java_split(text: str) -> list[str]:
@@ -63,8 +70,11 @@ def move_cidrs_to_their_own_table(conn: Any, cloud: str) -> None:
         if cidrs is None:
             raise ValueError(f"network_acl_item {item_id} has no cidr (CloudStack's step fails here too)")
         for cidr in java_split(str(cidrs)):
-            execute(conn, f"INSERT INTO `{cloud}`.`network_acl_item_cidrs` (network_acl_item_id, cidr) VALUES (%s, %s)",
-                    (item_id, cidr))
+            execute(
+                conn,
+                f"INSERT INTO `{cloud}`.`network_acl_item_cidrs` (network_acl_item_id, cidr) VALUES (%s, %s)",
+                (item_id, cidr),
+            )
 
 
 def add_extract_template_and_volume_columns(conn: Any, cloud: str) -> None:

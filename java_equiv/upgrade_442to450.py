@@ -29,14 +29,18 @@ NEW_RAM_MB = 256
 def update_max_router_size_config(conn: Any, cloud: str = "cloud") -> None:
     if not _dbencryption.known("updateMaxRouterSizeConfig"):
         return
-    execute(conn, f"UPDATE `{cloud}`.`configuration` SET value=%s WHERE name='router.ram.size' AND category='Hidden'",
-            (_dbencryption.encrypt(str(NEW_RAM_MB)),))
+    execute(
+        conn,
+        f"UPDATE `{cloud}`.`configuration` SET value=%s WHERE name='router.ram.size' AND category='Hidden'",
+        (_dbencryption.encrypt(str(NEW_RAM_MB)),),
+    )
 
 
 def upgrade_system_offering_memory(conn: Any, vm_type: str, cloud: str = "cloud") -> None:
     """The Java updates id 0 (no row) when there is no such offering; same here."""
-    found = rows(conn, f"SELECT id FROM `{cloud}`.`service_offering` WHERE vm_type = %s ORDER BY id LIMIT 1",
-                 (vm_type,))
+    found = rows(
+        conn, f"SELECT id FROM `{cloud}`.`service_offering` WHERE vm_type = %s ORDER BY id LIMIT 1", (vm_type,)
+    )
     offering = found[0][0] if found else 0
     execute(conn, f"UPDATE `{cloud}`.`service_offering` SET ram_size = %s WHERE id = %s", (NEW_RAM_MB, offering))
 

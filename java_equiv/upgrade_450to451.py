@@ -47,8 +47,11 @@ def encrypt_key_in_keystore(conn: Any, cloud: str = "cloud") -> None:
     if not _dbencryption.known("encryptKeyInKeyStore"):
         return
     for key_id, key in rows(conn, f"SELECT ks.id, ks.key FROM `{cloud}`.`keystore` ks WHERE ks.key IS NOT null"):
-        execute(conn, f"UPDATE `{cloud}`.`keystore` ks SET ks.key = %s WHERE ks.id = %s",
-                (_dbencryption.encrypt(key), key_id))
+        execute(
+            conn,
+            f"UPDATE `{cloud}`.`keystore` ks SET ks.key = %s WHERE ks.id = %s",
+            (_dbencryption.encrypt(key), key_id),
+        )
 
 
 def encrypt_ipsec_preshared_keys_of_remote_access_vpn(conn: Any, cloud: str = "cloud") -> None:

@@ -41,9 +41,12 @@ def update_vm_instance_user_id(conn: Any, cloud: str = "cloud") -> None:
 def add_redundancy_for_nw_and_vpc(conn: Any, cloud: str = "cloud") -> None:
     for sql in ADD_REDUNDANCY:
         execute_unless(conn, sql.format(c=cloud), DUPLICATE_COLUMN)
-    offerings = rows(conn, f"SELECT DISTINCT nw.network_offering_id FROM `{cloud}`.`networks` nw JOIN "
-                           f"`{cloud}`.`network_offerings` off ON nw.network_offering_id = off.id "
-                           "WHERE off.redundant_router_service = 1")
+    offerings = rows(
+        conn,
+        f"SELECT DISTINCT nw.network_offering_id FROM `{cloud}`.`networks` nw JOIN "
+        f"`{cloud}`.`network_offerings` off ON nw.network_offering_id = off.id "
+        "WHERE off.redundant_router_service = 1",
+    )
     for (offering,) in offerings:
         execute(conn, f"UPDATE `{cloud}`.`networks` SET redundant = 1 WHERE network_offering_id = %s", (offering,))
 

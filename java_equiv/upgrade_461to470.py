@@ -11,9 +11,7 @@ from typing import Any
 
 from java_equiv._db import DUPLICATE_COLUMN, execute_unless
 
-SCHEMA_EFFECTS: tuple[str, ...] = (
-    "table cloud_usage.cloud_usage column quota_calculated",
-)
+SCHEMA_EFFECTS: tuple[str, ...] = ("table cloud_usage.cloud_usage column quota_calculated",)
 
 LOG = logging.getLogger("flywayx.acs.461to470")
 

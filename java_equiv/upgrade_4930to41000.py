@@ -37,7 +37,7 @@ def java_string_hash(text: str) -> int:
     h = 0
     data = text.encode("utf-16-be")
     for i in range(0, len(data), 2):
-        h = (31 * h + int.from_bytes(data[i:i + 2], "big")) & 0xFFFFFFFF
+        h = (31 * h + int.from_bytes(data[i : i + 2], "big")) & 0xFFFFFFFF
     return h
 
 
@@ -67,8 +67,10 @@ def java_hashmap_order(keys: Sequence[str], initial: int = INITIAL_CAPACITY) -> 
 
 def populate_guest_os_details(conn: Any, cloud: str = "cloud") -> None:
     limits = {name: (low, high) for name, low, high in XENSERVER_MEMORY_MB}
-    insert = (f"INSERT INTO `{cloud}`.`guest_os_details` (guest_os_id, name, value, display) "
-              f"SELECT id, %s, %s, 0 FROM `{cloud}`.`guest_os` WHERE display_name = %s")
+    insert = (
+        f"INSERT INTO `{cloud}`.`guest_os_details` (guest_os_id, name, value, display) "
+        f"SELECT id, %s, %s, 0 FROM `{cloud}`.`guest_os` WHERE display_name = %s"
+    )
     for name in java_hashmap_order([n for n, _, _ in XENSERVER_MEMORY_MB]):
         low, high = limits[name]
         execute(conn, insert, ("xenserver.dynamicMin", str(low * MIB), name))

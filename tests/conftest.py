@@ -64,8 +64,9 @@ def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
 
 
 def _scratch(request: pytest.FixtureRequest, dialect: str, tmp_path: Path) -> Iterator[ScratchDb]:
-    lacking = CAPABILITIES[FAMILY[dialect]].lacks(tuple(
-        name for mark in request.node.iter_markers("requires") for name in mark.args))
+    lacking = CAPABILITIES[FAMILY[dialect]].lacks(
+        tuple(name for mark in request.node.iter_markers("requires") for name in mark.args)
+    )
     if lacking:
         msg = f"{dialect} lacks {', '.join(lacking)} (tests/databases.py CAPABILITIES)"
         if REQUIRE and set(lacking) & INSTALLED:  # a program CI installs is missing: as a missing server, fail

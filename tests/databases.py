@@ -44,8 +44,13 @@ REQUIRE = os.environ.get("FLYWAYX_REQUIRE_DBS") == "1"
 
 DIALECTS = ("sqlite", "mariadb", "postgres")  # fixture ids and marker names
 # the dialect names flywayx itself uses (DatabaseUrl.dialect, fingerprint); the ids above map onto them
-FAMILY = {"sqlite": "sqlite", "mariadb": "mariadb", "mysql": "mariadb", "postgres": "postgresql",
-          "postgresql": "postgresql"}
+FAMILY = {
+    "sqlite": "sqlite",
+    "mariadb": "mariadb",
+    "mysql": "mariadb",
+    "postgres": "postgresql",
+    "postgresql": "postgresql",
+}
 
 
 def _on_path(*programs: str) -> bool:
@@ -74,12 +79,30 @@ class Capabilities:
 CAPABILITY_NAMES = frozenset(Capabilities.__dataclass_fields__)
 INSTALLED = frozenset({"backup_client"})  # capabilities that depend on installed programs, not on the dialect
 CAPABILITIES = {
-    "sqlite": Capabilities(server=False, transactional_ddl=True, column_placement=False, concurrently=False,
-                           online_ddl=False, backup_client=True),  # the file is copied, no program needed
-    "mariadb": Capabilities(server=True, transactional_ddl=False, column_placement=True, concurrently=False,
-                            online_ddl=True, backup_client=_on_path("mariadb-dump", "mysqldump")),
-    "postgresql": Capabilities(server=True, transactional_ddl=True, column_placement=False, concurrently=True,
-                               online_ddl=False, backup_client=_on_path("pg_dump") and _on_path("pg_restore")),
+    "sqlite": Capabilities(
+        server=False,
+        transactional_ddl=True,
+        column_placement=False,
+        concurrently=False,
+        online_ddl=False,
+        backup_client=True,
+    ),  # the file is copied, no program needed
+    "mariadb": Capabilities(
+        server=True,
+        transactional_ddl=False,
+        column_placement=True,
+        concurrently=False,
+        online_ddl=True,
+        backup_client=_on_path("mariadb-dump", "mysqldump"),
+    ),
+    "postgresql": Capabilities(
+        server=True,
+        transactional_ddl=True,
+        column_placement=False,
+        concurrently=True,
+        online_ddl=False,
+        backup_client=_on_path("pg_dump") and _on_path("pg_restore"),
+    ),
 }
 
 
@@ -114,8 +137,13 @@ class ScratchDb:
         """The keyword arguments of the server's driver (``pymysql.connect``, ``psycopg.connect``) for this
         database, or for ``database``."""
         name = "database" if self.dialect == "mariadb" else "dbname"
-        return {"host": self.host, "port": self.port, "user": self.user, "password": self.password,
-                name: database or self.name}
+        return {
+            "host": self.host,
+            "port": self.port,
+            "user": self.user,
+            "password": self.password,
+            name: database or self.name,
+        }
 
     def connect(self, database: str | None = None) -> Any:
         """A new driver connection (autocommit on the servers) to this database, or to ``database``."""
@@ -159,8 +187,14 @@ class ScratchDb:
 
         if self.dialect == "sqlite":
             return DatabaseUrl("sqlite", database=str(self.path))
-        return DatabaseUrl("mysql" if self.dialect == "mariadb" else "postgresql", host=self.host, port=self.port,
-                           database=self.name, user=self.user, password=self.password or None)
+        return DatabaseUrl(
+            "mysql" if self.dialect == "mariadb" else "postgresql",
+            host=self.host,
+            port=self.port,
+            database=self.name,
+            user=self.user,
+            password=self.password or None,
+        )
 
     def open(self) -> Any:
         """flywayx's own ``Database`` on this database (the caller closes it)."""
@@ -175,8 +209,10 @@ class ScratchDb:
                 return []
             rows = self.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
         else:
-            rows = self.query("SELECT table_name FROM information_schema.tables "
-                              f"WHERE table_schema = '{self.schema}' AND table_type = 'BASE TABLE'")
+            rows = self.query(
+                "SELECT table_name FROM information_schema.tables "
+                f"WHERE table_schema = '{self.schema}' AND table_type = 'BASE TABLE'"
+            )
         return sorted(str(r[0]) for r in rows)
 
     def fingerprint(self) -> Any:
@@ -222,8 +258,14 @@ def _admin(dialect: str) -> Any:
         import psycopg
 
         host, port, user, pw = _parts(POSTGRES_URL, 5432, "postgres")
-        return psycopg.connect(host=host, port=port, user=user, password=pw, autocommit=True,
-                               dbname=urlsplit(POSTGRES_URL).path.lstrip("/") or "postgres")
+        return psycopg.connect(
+            host=host,
+            port=port,
+            user=user,
+            password=pw,
+            autocommit=True,
+            dbname=urlsplit(POSTGRES_URL).path.lstrip("/") or "postgres",
+        )
     except Exception as err:
         _unavailable("MariaDB" if dialect == "mariadb" else "PostgreSQL", err)
         raise
@@ -248,8 +290,9 @@ def create(dialect: str, folder: Path, prefix: str = "fx_") -> ScratchDb:
     with closing(_admin(family)) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     auth = f"{user}:{pw}@" if pw else f"{user}@"
-    return ScratchDb(family, f"postgresql://{auth}{host}:{port}/{name}", name, "public", host, port, user, pw,
-                     caps=caps)
+    return ScratchDb(
+        family, f"postgresql://{auth}{host}:{port}/{name}", name, "public", host, port, user, pw, caps=caps
+    )
 
 
 def drop(db: ScratchDb) -> None:

@@ -41,21 +41,27 @@ SLOW: tuple[str, ...] = (
     "tests/api/test_pytest_plugin.py::test_locations_option_and_environment",
     "tests/cli/test_acs_cli.py::test_cloudstack_overrides_ship_with_flywayx",
     "tests/cli/test_cli_basics.py::test_explain_splits_acs_files_as_the_splitter_does",
-    *(f"tests/cli/test_flyway_habits.py::{name}" for name in (
-        "test_debug_shows_each_statement_and_implies_verbose",
-        "test_info_filters_as_flyway_applies_them",
-        "test_lint_ci_as_the_docs_show_it_runs_without_a_dialect",
-        "test_lint_takes_the_dialect_from_the_url_in_flyway_toml",
-        "test_on_a_terminal_the_lines_come_with_a_progress_bar",
-        "test_out_of_order_is_marked",
-        "test_piped_output_has_flyways_lines_in_flyways_order",
-        "test_verbose_adds_each_migrations_execution_time",
-    )),
+    *(
+        f"tests/cli/test_flyway_habits.py::{name}"
+        for name in (
+            "test_debug_shows_each_statement_and_implies_verbose",
+            "test_info_filters_as_flyway_applies_them",
+            "test_lint_ci_as_the_docs_show_it_runs_without_a_dialect",
+            "test_lint_takes_the_dialect_from_the_url_in_flyway_toml",
+            "test_on_a_terminal_the_lines_come_with_a_progress_bar",
+            "test_out_of_order_is_marked",
+            "test_piped_output_has_flyways_lines_in_flyways_order",
+            "test_verbose_adds_each_migrations_execution_time",
+        )
+    ),
     "tests/contract/test_history_contract.py::test_plain_migrate_and_migrate_to_mix_in_any_order",
-    *(f"tests/docs/test_docs_commands.py::{name}" for name in (
-        "test_shell_block_runs",
-        "test_site_builds_with_warnings_as_errors",
-    )),
+    *(
+        f"tests/docs/test_docs_commands.py::{name}"
+        for name in (
+            "test_shell_block_runs",
+            "test_site_builds_with_warnings_as_errors",
+        )
+    ),
     "tests/e2e/test_backup_verify.py::",
     "tests/e2e/test_concurrent_runners.py::",
     "tests/engine/test_concurrent_release_runners.py::",
@@ -70,81 +76,119 @@ SLOW: tuple[str, ...] = (
     "tests/hostile/test_identifiers.py::",
     "tests/hostile/test_utf8_password.py::",
     "tests/online/test_column_order.py::test_operations_add_column_declares_the_column_order_on_postgres_only",
-    *(f"tests/operations/test_compile_offline.py::{name}" for name in (
-        "test_every_operation_compiles_for_both_dialects_into_its_phases",
-        "test_explain_shows_sql_per_phase",
-        "test_sqlalchemy_is_imported_only_when_an_operations_file_is_compiled",
-    )),
-    *(f"tests/faults/{name}.py::" for name in (  # kills, stalls and restores through real servers
-        "test_first_run_kills", "test_inflight_kinds", "test_postgres_kills", "test_random_kills",
-        "test_restore_swap_kills", "test_resume_dry_run", "test_stall",
-    )),
+    *(
+        f"tests/operations/test_compile_offline.py::{name}"
+        for name in (
+            "test_every_operation_compiles_for_both_dialects_into_its_phases",
+            "test_explain_shows_sql_per_phase",
+            "test_sqlalchemy_is_imported_only_when_an_operations_file_is_compiled",
+        )
+    ),
+    *(
+        f"tests/faults/{name}.py::"
+        for name in (  # kills, stalls and restores through real servers
+            "test_first_run_kills",
+            "test_inflight_kinds",
+            "test_postgres_kills",
+            "test_random_kills",
+            "test_restore_swap_kills",
+            "test_resume_dry_run",
+            "test_stall",
+        )
+    ),
     "tests/git/test_elsewhere.py::",
-    *(f"tests/git/test_from_git.py::{name}" for name in (
-        "test_a_merge_git_has_but_the_file_forgot",
-        "test_bad_tag_pattern",
-        "test_check_compares_meaning_not_text",
-        "test_check_finds_a_declared_merge_that_git_lacks",
-        "test_check_lists_every_kind_of_difference",
-        "test_check_reports_a_missing_equivalence_once",
-        "test_derived_text_round_trips_through_the_parser",
-        "test_from_git_prints_the_graph_of_three_lines",
-        "test_git_missing",
-        "test_tag_pattern_selects_releases",
-        "test_tags_in_the_same_second_give_the_same_graph_and_the_same_one_finding",
-        "test_write_then_check_finds_the_forgotten_maintenance_fix",
-    )),
+    *(
+        f"tests/git/test_from_git.py::{name}"
+        for name in (
+            "test_a_merge_git_has_but_the_file_forgot",
+            "test_bad_tag_pattern",
+            "test_check_compares_meaning_not_text",
+            "test_check_finds_a_declared_merge_that_git_lacks",
+            "test_check_lists_every_kind_of_difference",
+            "test_check_reports_a_missing_equivalence_once",
+            "test_derived_text_round_trips_through_the_parser",
+            "test_from_git_prints_the_graph_of_three_lines",
+            "test_git_missing",
+            "test_tag_pattern_selects_releases",
+            "test_tags_in_the_same_second_give_the_same_graph_and_the_same_one_finding",
+            "test_write_then_check_finds_the_forgotten_maintenance_fix",
+        )
+    ),
     "tests/git/test_git_invariant.py::",
-    *(f"tests/git/test_pending.py::{name}" for name in (
-        "test_a_real_conflict_surfaces_when_the_branches_merge",
-        "test_cut_is_a_no_op_for_a_database_that_ran_the_pending_files",
-        "test_one_branch_building_on_its_own_change_is_no_conflict",
-        "test_parallel_new_never_collides_and_both_apply",
-        "test_release_cut_freezes_pending_in_stamp_order",
-    )),
+    *(
+        f"tests/git/test_pending.py::{name}"
+        for name in (
+            "test_a_real_conflict_surfaces_when_the_branches_merge",
+            "test_cut_is_a_no_op_for_a_database_that_ran_the_pending_files",
+            "test_one_branch_building_on_its_own_change_is_no_conflict",
+            "test_parallel_new_never_collides_and_both_apply",
+            "test_release_cut_freezes_pending_in_stamp_order",
+        )
+    ),
     "tests/java_ports/test_java_ports_410to420.py::test_hashmap_orders_match_a_real_jvm",
     "tests/java_ports/test_java_ports_guest_os.py::",
     "tests/model/test_release_model.py::",
-    *(f"tests/online/test_acs_phases.py::{name}" for name in (
-        "test_docs_table_is_current",
-        "test_per_release_expand_outweighs_contract_and_cleanups_are_contract_or_explained",
-    )),
+    *(
+        f"tests/online/test_acs_phases.py::{name}"
+        for name in (
+            "test_docs_table_is_current",
+            "test_per_release_expand_outweighs_contract_and_cleanups_are_contract_or_explained",
+        )
+    ),
     "tests/robust/test_bad_input.py::",
     "tests/robust/test_fuzz_inputs.py::",
     "tests/unit/test_acs_ports_required.py::",
-    *(f"tests/unit/test_acs_convert.py::{name}" for name in (
-        "test_converted_files_split_the_same_with_flywayx_splitter",
-        "test_every_converted_file_sends_what_scriptrunner_sends",
-    )),
+    *(
+        f"tests/unit/test_acs_convert.py::{name}"
+        for name in (
+            "test_converted_files_split_the_same_with_flywayx_splitter",
+            "test_every_converted_file_sends_what_scriptrunner_sends",
+        )
+    ),
     "tests/unit/test_acs_explain.py::test_explain_shows_what_scriptrunner_sends_for_every_converted_file",
     "tests/unit/test_analyze_acs.py::test_every_file_analyses_and_unknowns_are_only_calls",
-    *(f"tests/unit/test_analysis_cache.py::{name}" for name in (
-        "test_concurrent_runs_answer_alike",
-        "test_concurrent_writers_never_leave_half_a_pack",
-        "test_reused_footprints_equal_fresh_ones_in_any_order",
-    )),
-    *(f"tests/unit/test_background_analysis.py::{name}" for name in (
-        "test_a_forked_child_does_not_outlive_its_parent",
-        "test_analysis_spread_over_cores_is_the_serial_analysis",
-        "test_a_worker_that_dies_is_replaced_by_the_serial_loop",
-        "test_the_worker_gives_the_serial_result",
-    )),
-    *(f"tests/unit/test_config.py::{name}" for name in (
-        "test_any_conf_and_cli_load_or_raise_config_error",
-        "test_any_toml_loads_or_raises_config_error",
-    )),
+    *(
+        f"tests/unit/test_analysis_cache.py::{name}"
+        for name in (
+            "test_concurrent_runs_answer_alike",
+            "test_concurrent_writers_never_leave_half_a_pack",
+            "test_reused_footprints_equal_fresh_ones_in_any_order",
+        )
+    ),
+    *(
+        f"tests/unit/test_background_analysis.py::{name}"
+        for name in (
+            "test_a_forked_child_does_not_outlive_its_parent",
+            "test_analysis_spread_over_cores_is_the_serial_analysis",
+            "test_a_worker_that_dies_is_replaced_by_the_serial_loop",
+            "test_the_worker_gives_the_serial_result",
+        )
+    ),
+    *(
+        f"tests/unit/test_config.py::{name}"
+        for name in (
+            "test_any_conf_and_cli_load_or_raise_config_error",
+            "test_any_toml_loads_or_raises_config_error",
+        )
+    ),
     "tests/unit/test_content_id.py::test_normalisation_is_the_analysers_token_stream",
     "tests/unit/test_fingerprint_diff.py::test_diff_is_empty_exactly_when_the_json_is_equal",
-    *(f"tests/unit/test_placeholders.py::{name}" for name in (
-        "test_replacement_never_crashes_and_never_creates_placeholders",
-        "test_text_without_prefix_is_unchanged",
-    )),
+    *(
+        f"tests/unit/test_placeholders.py::{name}"
+        for name in (
+            "test_replacement_never_crashes_and_never_creates_placeholders",
+            "test_text_without_prefix_is_unchanged",
+        )
+    ),
     "tests/unit/test_planner_properties.py::",
-    *(f"tests/unit/test_splitter.py::{name}" for name in (
-        "test_fast_path_agrees_with_token_by_token_walk",
-        "test_split_only_ever_raises_parse_error_and_lines_never_go_back",
-        "test_statements_joined_with_semicolons_are_recovered",
-    )),
+    *(
+        f"tests/unit/test_splitter.py::{name}"
+        for name in (
+            "test_fast_path_agrees_with_token_by_token_walk",
+            "test_split_only_ever_raises_parse_error_and_lines_never_go_back",
+            "test_statements_joined_with_semicolons_are_recovered",
+        )
+    ),
     "tests/unit/test_splitter_acs.py::test_fast_path_equals_token_walk_on_every_corpus_file",
     "tests/unit/test_urls.py::test_password_never_in_error_property",
 )
@@ -158,9 +202,13 @@ def servers_of(item: pytest.Item) -> set[str]:
     callspec = getattr(item, "callspec", None)
     direct = callspec.params if callspec else {}  # a parametrize argument named like a fixture shadows it
     found = {server for name, server in SERVER_FIXTURES.items() if name in names and name not in direct}
-    for arg, value in (callspec.params.items() if callspec else ()):
-        if arg in SERVER_ARGS and isinstance(value, str) and value in SERVER_NAMES and \
-                (arg != "database" or _is_database_fixture(item)):
+    for arg, value in callspec.params.items() if callspec else ():
+        if (
+            arg in SERVER_ARGS
+            and isinstance(value, str)
+            and value in SERVER_NAMES
+            and (arg != "database" or _is_database_fixture(item))
+        ):
             found.add(SERVER_NAMES[value])
     return found
 
@@ -185,8 +233,10 @@ def mark(item: pytest.Item) -> None:
     if item.nodeid.startswith("tests/unit/") and item.get_closest_marker("db"):
         import pytest
 
-        raise pytest.UsageError(f"{item.nodeid} needs a server: tests/unit is the server-free ring, move it out "
-                         "(tests/on_server/ holds the unit-level checks against a real server)")
+        raise pytest.UsageError(
+            f"{item.nodeid} needs a server: tests/unit is the server-free ring, move it out "
+            "(tests/on_server/ holds the unit-level checks against a real server)"
+        )
 
 
 def require_marker(kind: str) -> None:
@@ -195,6 +245,8 @@ def require_marker(kind: str) -> None:
     if CURRENT and CURRENT[0].get_closest_marker(marker) is None:
         import pytest
 
-        pytest.fail(f"{CURRENT[0].nodeid} uses a {marker} server but is not marked: add "
-                    f"@pytest.mark.{marker} (or request the `{marker}` fixture) so `-m 'not db'` leaves it out",
-                    pytrace=False)
+        pytest.fail(
+            f"{CURRENT[0].nodeid} uses a {marker} server but is not marked: add "
+            f"@pytest.mark.{marker} (or request the `{marker}` fixture) so `-m 'not db'` leaves it out",
+            pytrace=False,
+        )

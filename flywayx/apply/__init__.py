@@ -17,5 +17,18 @@ from flywayx.apply.run import prefix_digest, server_of
 from flywayx.apply.settle import IDEMPOTENT_ERRORS, Verdict, judge_in_flight, settle_in_flight
 from flywayx.apply.walk import Applied, ApplyOptions, Reporter, apply_one, implicit_commit, quiet, session_replay
 
-__all__ = ["IDEMPOTENT_ERRORS", "Applied", "ApplyOptions", "Reporter", "Verdict", "apply_one", "implicit_commit",
-           "judge_in_flight", "prefix_digest", "quiet", "server_of", "session_replay", "settle_in_flight"]
+__all__ = [
+    "IDEMPOTENT_ERRORS",
+    "Applied",
+    "ApplyOptions",
+    "Reporter",
+    "Verdict",
+    "apply_one",
+    "implicit_commit",
+    "judge_in_flight",
+    "prefix_digest",
+    "quiet",
+    "server_of",
+    "session_replay",
+    "settle_in_flight",
+]

@@ -53,13 +53,51 @@ class Effect:
 _ROUTINES = {"PROCEDURE": "procedure", "FUNCTION": "function", "TRIGGER": "trigger", "EVENT": "event"}
 _RELATIONS = ("TABLE", "VIEW", "SEQUENCE")
 # ALTER TABLE clauses a second run leaves as the first did
-_REPEATABLE_CLAUSES = frozenset({
-    "MODIFY", "ALGORITHM", "LOCK", "ENGINE", "COMMENT", "AUTO_INCREMENT", "DEFAULT", "CHARACTER", "CHARSET",
-    "COLLATE", "CONVERT", "ROW_FORMAT", "FORCE", "ORDER", "KEY_BLOCK_SIZE", "STATS_PERSISTENT",
-    "STATS_AUTO_RECALC", "STATS_SAMPLE_PAGES", "PACK_KEYS", "CHECKSUM", "DELAY_KEY_WRITE", "ENABLE", "DISABLE",
-    "AVG_ROW_LENGTH", "MAX_ROWS", "MIN_ROWS", "PAGE_CHECKSUM", "TRANSACTIONAL", "OWNER", "VALIDATE", "SET",
-    "RESET", "CLUSTER", "INHERIT", "NO", "REPLICA", "OF", "NOT", "WITH", "WITHOUT", "ENCRYPTED",
-})
+_REPEATABLE_CLAUSES = frozenset(
+    {
+        "MODIFY",
+        "ALGORITHM",
+        "LOCK",
+        "ENGINE",
+        "COMMENT",
+        "AUTO_INCREMENT",
+        "DEFAULT",
+        "CHARACTER",
+        "CHARSET",
+        "COLLATE",
+        "CONVERT",
+        "ROW_FORMAT",
+        "FORCE",
+        "ORDER",
+        "KEY_BLOCK_SIZE",
+        "STATS_PERSISTENT",
+        "STATS_AUTO_RECALC",
+        "STATS_SAMPLE_PAGES",
+        "PACK_KEYS",
+        "CHECKSUM",
+        "DELAY_KEY_WRITE",
+        "ENABLE",
+        "DISABLE",
+        "AVG_ROW_LENGTH",
+        "MAX_ROWS",
+        "MIN_ROWS",
+        "PAGE_CHECKSUM",
+        "TRANSACTIONAL",
+        "OWNER",
+        "VALIDATE",
+        "SET",
+        "RESET",
+        "CLUSTER",
+        "INHERIT",
+        "NO",
+        "REPLICA",
+        "OF",
+        "NOT",
+        "WITH",
+        "WITHOUT",
+        "ENCRYPTED",
+    }
+)
 
 
 class _Toks:
@@ -112,7 +150,7 @@ class _Toks:
         """The rest, split at top-level commas."""
         out: list[list[Token]] = [[]]
         depth = 0
-        for tok in self.t[self.i:]:
+        for tok in self.t[self.i :]:
             if tok.up == "(":
                 depth += 1
             elif tok.up == ")":
@@ -143,8 +181,21 @@ def effect_of(sql: str, dialect: str) -> Effect:
         t.take("IGNORE")
         if t.take("TABLE"):
             return _alter_table(t)
-        if t.peek() in ("VIEW", "PROCEDURE", "FUNCTION", "EVENT", "SEQUENCE", "INDEX", "TRIGGER", "DATABASE",
-                        "SCHEMA", "DEFINER", "ALGORITHM", "SQL", "MATERIALIZED"):
+        if t.peek() in (
+            "VIEW",
+            "PROCEDURE",
+            "FUNCTION",
+            "EVENT",
+            "SEQUENCE",
+            "INDEX",
+            "TRIGGER",
+            "DATABASE",
+            "SCHEMA",
+            "DEFINER",
+            "ALGORITHM",
+            "SQL",
+            "MATERIALIZED",
+        ):
             return _alter_object(t)
         return Effect(unknown="an ALTER of this kind")
     if head in ("GRANT", "REVOKE", "TRUNCATE", "ANALYZE", "OPTIMIZE", "COMMENT", "FLUSH", "REPAIR"):
@@ -160,15 +211,22 @@ def _alter_object(t: _Toks) -> Effect:
     t.take("VIEW")  # MATERIALIZED VIEW
     t.take("IF", "EXISTS")
     schema, name = t.qualified()
-    words = [tok.up for tok in t.t[t.i:]]
+    words = [tok.up for tok in t.t[t.i :]]
     if name is None or "RENAME" not in words:
         return Effect(repeatable=True)
     at = words.index("RENAME")
-    if words[at + 1:at + 2] != ["TO"] or at + 2 >= len(words):
+    if words[at + 1 : at + 2] != ["TO"] or at + 2 >= len(words):
         return Effect(unknown=f"an ALTER {kind} … RENAME of a part")
     new = t.t[t.i + at + 2].name
-    what = {"INDEX": "index", "PROCEDURE": "procedure", "FUNCTION": "function", "TRIGGER": "trigger",
-            "EVENT": "event", "SCHEMA": "schema", "DATABASE": "schema"}.get(kind, "relation")
+    what = {
+        "INDEX": "index",
+        "PROCEDURE": "procedure",
+        "FUNCTION": "function",
+        "TRIGGER": "trigger",
+        "EVENT": "event",
+        "SCHEMA": "schema",
+        "DATABASE": "schema",
+    }.get(kind, "relation")
     return Effect([Fact(what, name, None, schema, True, False), Fact(what, new, None, schema, False, True)])
 
 
@@ -253,8 +311,12 @@ def _rename_tables(t: _Toks) -> Effect:
         now[a], now[b] = False, True
         if not t.take(","):
             break
-    return Effect([Fact("relation", name, None, schema, before=before[(schema, name)], after=now[(schema, name)])
-                   for schema, name in before])
+    return Effect(
+        [
+            Fact("relation", name, None, schema, before=before[(schema, name)], after=now[(schema, name)])
+            for schema, name in before
+        ]
+    )
 
 
 def _alter_table(t: _Toks) -> Effect:
@@ -305,8 +367,15 @@ def _clause(c: _Toks, table: str, schema: str | None, effect: Effect) -> None:
         _drop_clause(c, table, schema, effect)
     elif word == "RENAME":
         c.i += 1
-        kind = "column" if c.take("COLUMN") else "index" if c.take("INDEX") or c.take("KEY") else \
-            "constraint" if c.take("CONSTRAINT") else "column"
+        kind = (
+            "column"
+            if c.take("COLUMN")
+            else "index"
+            if c.take("INDEX") or c.take("KEY")
+            else "constraint"
+            if c.take("CONSTRAINT")
+            else "column"
+        )
         old = c.name()
         c.take("TO")
         new = c.name()
@@ -368,7 +437,7 @@ def _add(c: _Toks, table: str, schema: str | None, effect: Effect) -> None:
         return
     if c.peek() == "(":  # ADD (a INT, b INT)
         inner = _Toks.__new__(_Toks)
-        inner.t, inner.i = c.t[c.i + 1:], 0
+        inner.t, inner.i = c.t[c.i + 1 :], 0
         for item in inner.clauses():
             name = item[0].name if item and item[0].kind in (WORD, QID) else None
             if name:
@@ -386,8 +455,14 @@ def _drop_clause(c: _Toks, table: str, schema: str | None, effect: Effect) -> No
     if word == "PRIMARY":
         effect.facts.append(Fact("primary", "PRIMARY", table, schema, True, False))
         return
-    kind = {"INDEX": "index", "KEY": "index", "FOREIGN": "constraint", "CONSTRAINT": "constraint",
-            "CHECK": "constraint", "COLUMN": "column"}.get(word)
+    kind = {
+        "INDEX": "index",
+        "KEY": "index",
+        "FOREIGN": "constraint",
+        "CONSTRAINT": "constraint",
+        "CHECK": "constraint",
+        "COLUMN": "column",
+    }.get(word)
     if kind is not None:
         c.i += 1
         c.take("KEY")

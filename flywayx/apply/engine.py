@@ -133,16 +133,23 @@ def _advance(token: Token, rows: int) -> Token:
     return (token[0] or 0) + rows, token[1], token[2]
 
 
-def run_steps(db: Database, history: HistoryTable, own: OwnTables, source: StepSource, opts: RunOptions,
-              report: Reporter = quiet) -> Ran:
+def run_steps(
+    db: Database, history: HistoryTable, own: OwnTables, source: StepSource, opts: RunOptions, report: Reporter = quiet
+) -> Ran:
     """Apply ``source``'s steps one per lock; record the run's outcome; re-raise a failure."""
     record = opts.record
     if opts.dry_run:
         ran = Ran()
         _loop(db, history, own, source, opts, report, ran)
         return ran
-    own.start_run(record.run_id, from_release=record.from_release, to_release=record.to_release,
-                  phase=record.phase, tool_version=record.tool_version, installed_by=record.installed_by)
+    own.start_run(
+        record.run_id,
+        from_release=record.from_release,
+        to_release=record.to_release,
+        phase=record.phase,
+        tool_version=record.tool_version,
+        installed_by=record.installed_by,
+    )
     ran = Ran()
     try:
         _loop(db, history, own, source, opts, report, ran)
@@ -161,8 +168,15 @@ def run_steps(db: Database, history: HistoryTable, own: OwnTables, source: StepS
     return ran
 
 
-def _loop(db: Database, history: HistoryTable, own: OwnTables, source: StepSource, opts: RunOptions,
-          report: Reporter, ran: Ran) -> None:
+def _loop(
+    db: Database,
+    history: HistoryTable,
+    own: OwnTables,
+    source: StepSource,
+    opts: RunOptions,
+    report: Reporter,
+    ran: Ran,
+) -> None:
     _fire(opts, "beforeMigrate", report)
     repeatables = False
     expected = token = source.token
@@ -200,8 +214,16 @@ def _loop(db: Database, history: HistoryTable, own: OwnTables, source: StepSourc
         db.commit()
 
 
-def _record_due(db: Database, history: HistoryTable, own: OwnTables, source: StepSource, opts: RunOptions,
-                report: Reporter, ran: Ran, failure: Exception) -> None:
+def _record_due(
+    db: Database,
+    history: HistoryTable,
+    own: OwnTables,
+    source: StepSource,
+    opts: RunOptions,
+    report: Reporter,
+    ran: Ran,
+    failure: Exception,
+) -> None:
     """After a failed step: write the rows the steps that ran made due (e.g. another line's declared
     equivalent of a change that ran, its release now reached), which the run would have written at
     its end or at their turn. Never raises: a failure here becomes a warning of the run's error."""
@@ -223,8 +245,15 @@ def _record_due(db: Database, history: HistoryTable, own: OwnTables, source: Ste
             LOG.warning("WARNING: %s", text)
 
 
-def _apply(db: Database, history: HistoryTable, own: OwnTables, step: Step, opts: RunOptions,
-           report: Reporter, rank: int | None) -> Applied:
+def _apply(
+    db: Database,
+    history: HistoryTable,
+    own: OwnTables,
+    step: Step,
+    opts: RunOptions,
+    report: Reporter,
+    rank: int | None,
+) -> Applied:
     """``rank``: the rank the step's row takes (the highest read under the lock, + 1)."""
     if opts.dry_run:
         return _dry(step, opts, report)
@@ -252,8 +281,15 @@ def _dry(step: Step, opts: RunOptions, report: Reporter) -> Applied:
     return Applied(m, 0, len(statements) if statements is not None else 1)
 
 
-def _fire(opts: RunOptions, event: str, report: Reporter, *, quietly: bool = False,
-          migration: Migration | None = None, failure: BaseException | None = None) -> None:
+def _fire(
+    opts: RunOptions,
+    event: str,
+    report: Reporter,
+    *,
+    quietly: bool = False,
+    migration: Migration | None = None,
+    failure: BaseException | None = None,
+) -> None:
     """Run an event's callbacks. ``quietly``: an error callback that fails itself must not hide the
     error being reported (``failure``): its own failure becomes a warning of that error (``warning:``
     after the error's hint, ``warnings`` in JSON), and a reporter event."""
@@ -281,8 +317,10 @@ def _finish(db: Database, own: OwnTables, run_id: str, outcome: str, detail: str
         db.rollback()
         own.finish_run(run_id, outcome, detail)
     except Exception as err:
-        return (f"run {run_id} could not be closed in flywayx_runs and stays 'running' "
-                f"({type(err).__name__}: {one_line(str(err))})")
+        return (
+            f"run {run_id} could not be closed in flywayx_runs and stays 'running' "
+            f"({type(err).__name__}: {one_line(str(err))})"
+        )
     return None
 
 

@@ -24,8 +24,7 @@ if TYPE_CHECKING:
     from flywayx.apply.walk import ApplyOptions
 
 
-def failure(err: Exception, work: Work, p: Progress, opts: ApplyOptions, in_txn: bool,
-            failed_at: int) -> FlywayxError:
+def failure(err: Exception, work: Work, p: Progress, opts: ApplyOptions, in_txn: bool, failed_at: int) -> FlywayxError:
     """The error for ``err`` raised while applying ``work``: statement ``failed_at`` (0-based) failed,
     ``p.done`` statements stay applied (fewer when a transaction was rolled back)."""
     m = work.migration
@@ -38,46 +37,75 @@ def failure(err: Exception, work: Work, p: Progress, opts: ApplyOptions, in_txn:
     text = str(err).strip()
     reason = redact_text(text.splitlines()[0] if text else type(err).__name__, opts.secrets)
     label = f"version {m.version}" if m.version is not None else f'repeatable "{m.description}"'
-    details = {"migration": label, "script": m.script, "line": stmt.line if stmt else None,
-               "statement": stmt.sql if stmt else None, "applied_statements": p.done}
+    details = {
+        "migration": label,
+        "script": m.script,
+        "line": stmt.line if stmt else None,
+        "statement": stmt.sql if stmt else None,
+        "applied_statements": p.done,
+    }
     hint = _hint(work, p, in_txn, signum is not None, failed_at)
     if signum is None and isinstance(err, StatementFailed) and err.details.get("timeout"):
-        kept = ("the whole migration was rolled back (when the server ends the session)" if in_txn else
-                f"{p.done} statement(s) before it stay applied and it may have completed")
-        hint = (f"the server stopped answering while statement {failed_at + 1} ran; {kept}: check the server and "
-                "the network to it, then run `flywayx migrate`, which says when `--resume` is needed (raise "
-                "socketTimeout if statements legitimately run longer)")
+        kept = (
+            "the whole migration was rolled back (when the server ends the session)"
+            if in_txn
+            else f"{p.done} statement(s) before it stay applied and it may have completed"
+        )
+        hint = (
+            f"the server stopped answering while statement {failed_at + 1} ran; {kept}: check the server and "
+            "the network to it, then run `flywayx migrate`, which says when `--resume` is needed (raise "
+            "socketTimeout if statements legitimately run longer)"
+        )
     elif signum is None and isinstance(err, StatementFailed) and err.details.get("code") in LOST_CONNECTION:
-        hint = (f"the connection was lost while statement {failed_at + 1} ran (the server, or its Galera node, went "
-                f"down); {p.done} statement(s) before it stay applied and it may have completed: run `flywayx "
-                "migrate` on a healthy server (another Synced node of a cluster), which says when `--resume` is "
-                "needed")
+        hint = (
+            f"the connection was lost while statement {failed_at + 1} ran (the server, or its Galera node, went "
+            f"down); {p.done} statement(s) before it stay applied and it may have completed: run `flywayx "
+            "migrate` on a healthy server (another Synced node of a cluster), which says when `--resume` is "
+            "needed"
+        )
     if signum is not None:
         number = f" (statement {failed_at + 1} of {len(statements)})" if stmt else ""
-        return Interrupted(f"Migration {m.script} interrupted by {interrupt.name(signum)} at {where}{number}: {reason}",
-                           hint=hint, signum=signum, **details)
+        return Interrupted(
+            f"Migration {m.script} interrupted by {interrupt.name(signum)} at {where}{number}: {reason}",
+            hint=hint,
+            signum=signum,
+            **details,
+        )
     return MigrationFailed(f"Migration {m.script} failed at {where}: {reason}", hint=hint, **details)
 
 
 def _hint(work: Work, p: Progress, in_txn: bool, interrupted: bool, failed_at: int) -> str:
     m, total, done = work.migration, len(work.statements or ()), p.done
     if in_txn:
-        return ("nothing of it was applied: the whole migration was rolled back; run `flywayx migrate` to apply it "
-                "again" if interrupted else "nothing of it was applied: the whole migration was rolled back; fix it "
-                "and run `flywayx migrate` again")
+        return (
+            "nothing of it was applied: the whole migration was rolled back; run `flywayx migrate` to apply it again"
+            if interrupted
+            else "nothing of it was applied: the whole migration was rolled back; fix it "
+            "and run `flywayx migrate` again"
+        )
     if p.tracked:
         applied = f"{done} of {total} statements were applied"
         if done < failed_at:  # the script's own transaction (or the server, on a deadlock) rolled back the rest
             applied += f" (statements {done + 1} to {failed_at} were rolled back with their transaction)"
         if interrupted:
             return f"{applied}; run `flywayx migrate --resume` to continue at statement {done + 1}"
-        partial = (" Its procedure committed part of its work before the failure (a statement inside it commits): "
-                   "check what it changed, since `--resume` runs it again from its start." if p.partial else "")
+        partial = (
+            " Its procedure committed part of its work before the failure (a statement inside it commits): "
+            "check what it changed, since `--resume` runs it again from its start."
+            if p.partial
+            else ""
+        )
         there = "there" if done == failed_at else f"at statement {done + 1}"
-        return (f"{applied}. Fix statement {failed_at + 1}, then run `flywayx migrate --resume` to continue {there} "
-                f"(or restore the backup and run `flywayx repair`).{partial}")
+        return (
+            f"{applied}. Fix statement {failed_at + 1}, then run `flywayx migrate --resume` to continue {there} "
+            f"(or restore the backup and run `flywayx repair`).{partial}"
+        )
     if m.is_python:
-        return ("what the Python migration changed before it stopped stays applied: undo it by hand, fix the "
-                "migration, then run `flywayx repair` and `flywayx migrate`")
-    return (f"{done} of {total} statements were applied and stay applied (the migration did not run in a "
-            "transaction): undo them or finish the migration by hand, then run `flywayx repair`")
+        return (
+            "what the Python migration changed before it stopped stays applied: undo it by hand, fix the "
+            "migration, then run `flywayx repair` and `flywayx migrate`"
+        )
+    return (
+        f"{done} of {total} statements were applied and stay applied (the migration did not run in a "
+        "transaction): undo them or finish the migration by hand, then run `flywayx repair`"
+    )

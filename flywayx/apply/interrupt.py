@@ -48,8 +48,11 @@ def handle(signum: int, _frame: object = None) -> None:
         for s in active:
             s.signum = None
         _stop[:] = [signum]
-        raise Interrupted(f"Interrupted by {name(signum)} while no migration was running: "
-                          "nothing is partly applied", hint="run the command again", signum=signum)
+        raise Interrupted(
+            f"Interrupted by {name(signum)} while no migration was running: nothing is partly applied",
+            hint="run the command again",
+            signum=signum,
+        )
     for s in active:
         s.signum = signum
         if s.in_statement and s.db is not None:

@@ -20,8 +20,15 @@ from flywayx.model.abbrev import abbreviate_description, abbreviate_script
 from flywayx.model.work import Work
 
 
-def record_satisfied(db: Database, history: HistoryTable, own: OwnTables, work: Work, opts: ApplyOptions,
-                     report: Reporter, retire: HistoryRow | None = None) -> Applied:
+def record_satisfied(
+    db: Database,
+    history: HistoryTable,
+    own: OwnTables,
+    work: Work,
+    opts: ApplyOptions,
+    report: Reporter,
+    retire: HistoryRow | None = None,
+) -> Applied:
     """Write ``work``'s history row (and flywayx's record) without running it; ``retire``: the row of
     the version it was renamed from, deleted first."""
     m = work.migration
@@ -30,20 +37,48 @@ def record_satisfied(db: Database, history: HistoryTable, own: OwnTables, work: 
     rows: list[HistoryRow] = []
     try:
         if retire is not None:
-            rows.append(HistoryRow(history.next_rank(), retire.version, abbreviate_description(retire.description),
-                                   "DELETE", abbreviate_script(retire.script), retire.checksum, opts.installed_by,
-                                   0, True))
+            rows.append(
+                HistoryRow(
+                    history.next_rank(),
+                    retire.version,
+                    abbreviate_description(retire.description),
+                    "DELETE",
+                    abbreviate_script(retire.script),
+                    retire.checksum,
+                    opts.installed_by,
+                    0,
+                    True,
+                )
+            )
             history.insert(rows[-1])
-        rows.append(HistoryRow(history.next_rank(), m.version, abbreviate_description(m.description), m.type.value,
-                               abbreviate_script(m.script), m.checksum, opts.installed_by, 0, True))
+        rows.append(
+            HistoryRow(
+                history.next_rank(),
+                m.version,
+                abbreviate_description(m.description),
+                m.type.value,
+                abbreviate_script(m.script),
+                m.checksum,
+                opts.installed_by,
+                0,
+                True,
+            )
+        )
         history.insert(rows[-1])
         own.record_applied(work, opts.run_id, 0, "")
         db.commit()
     except BaseException:
         db.rollback()
         raise
-    report("migration.recorded", {"migration": m, "how": work.recorded_as, "by": work.satisfied_by,
-                                  "ms": int((time.monotonic() - started) * 1000)})
+    report(
+        "migration.recorded",
+        {
+            "migration": m,
+            "how": work.recorded_as,
+            "by": work.satisfied_by,
+            "ms": int((time.monotonic() - started) * 1000),
+        },
+    )
     return Applied(m, 0, 0, tuple(rows))
 
 
@@ -55,8 +90,11 @@ def record_all(db: Database, history: HistoryTable, own: OwnTables, works: Seque
         rank = history.next_rank()
         for i, work in enumerate(works):
             m = work.migration
-            history.insert(HistoryRow(rank + i, m.version, m.description, m.type.value, m.script, m.checksum,
-                                      opts.installed_by, 0, True))
+            history.insert(
+                HistoryRow(
+                    rank + i, m.version, m.description, m.type.value, m.script, m.checksum, opts.installed_by, 0, True
+                )
+            )
             own.record_applied(work, opts.run_id, 0, "")
         db.commit()
     except BaseException:

@@ -146,8 +146,12 @@ class Body:
     def _dml_end(self, i: int) -> int:
         """End (exclusive) of the run of transactional statements from ``i`` that fits one packet."""
         end, size = i, 0
-        while end < len(self.statements) and end - i < self._BATCH_STATEMENTS and _batchable(self.cls(end)) \
-                and not _copy_data(self.statements[end]):
+        while (
+            end < len(self.statements)
+            and end - i < self._BATCH_STATEMENTS
+            and _batchable(self.cls(end))
+            and not _copy_data(self.statements[end])
+        ):
             size += len(self.statements[end].sql)
             if size > self._BATCH_BYTES and end > i:
                 break
@@ -215,8 +219,9 @@ class Body:
                 return 0, err
         return 1, None
 
-    def _send(self, batch: list[str | tuple[str, tuple[Any, ...]]], warnings_from: int | None,
-              first: int = 0) -> tuple[int, Exception | None]:
+    def _send(
+        self, batch: list[str | tuple[str, tuple[Any, ...]]], warnings_from: int | None, first: int = 0
+    ) -> tuple[int, Exception | None]:
         """``run_batch`` under the interrupt guard; warnings reported per statement (``first`` is the
         statement index of the batch's first item)."""
         with interrupt.statement():
@@ -224,8 +229,10 @@ class Body:
         if warnings_from is not None:
             self._warn(first)
         if failure is not None and warnings_from is None:
-            raise StateError(f"Cannot rebuild the session: {failure}",
-                             hint="check the statements that set session state before the failed one")
+            raise StateError(
+                f"Cannot rebuild the session: {failure}",
+                hint="check the statements that set session state before the failed one",
+            )
         return completed, failure
 
     def _warn(self, first: int) -> None:
@@ -234,8 +241,10 @@ class Body:
             by_index.setdefault(first + w.index, []).append(w)
         for j, found in sorted(by_index.items()):
             stmt = self.statements[j]
-            self.report("statement.warnings", {"migration": self.work.migration, "statement": j + 1,
-                                               "line": stmt.line, "warnings": found})
+            self.report(
+                "statement.warnings",
+                {"migration": self.work.migration, "statement": j + 1, "line": stmt.line, "warnings": found},
+            )
 
     def _done(self, i: int) -> None:
         p = self.p
@@ -243,8 +252,7 @@ class Body:
         p.digest = _chain(p.digest, self.statements[i])
         if p.locked:  # under LOCK TABLES each statement commits on its own (no transaction is open)
             p.durable, p.durable_digest = p.done, p.digest
-        self.report("statement.done", {"migration": self.work.migration, "done": p.done,
-                                       "total": len(self.statements)})
+        self.report("statement.done", {"migration": self.work.migration, "done": p.done, "total": len(self.statements)})
 
     def _after_commit(self, i: int, c: StatementClass) -> None:
         """After a statement that may commit: it and all before it are durable. The DML that follows
@@ -306,8 +314,10 @@ def run_python(db: Database, m: Migration) -> None:
     spec.loader.exec_module(module)
     func = getattr(module, "migrate", None)
     if not callable(func):
-        raise MigrationFailed(f"Python migration {m.script} has no function migrate(conn)",
-                              hint="define `def migrate(conn):` taking a DBAPI connection")
+        raise MigrationFailed(
+            f"Python migration {m.script} has no function migrate(conn)",
+            hint="define `def migrate(conn):` taking a DBAPI connection",
+        )
     with interrupt.statement():
         func(db.raw)
 

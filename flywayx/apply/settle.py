@@ -41,13 +41,21 @@ class Verdict:
     error: StateError | None = None
 
 
-def judge_in_flight(db: Database, statements: Sequence[Statement], done: int, default_schema: str,
-                    script: str = "the migration", choice: str | None = None) -> Verdict:
+def judge_in_flight(
+    db: Database,
+    statements: Sequence[Statement],
+    done: int,
+    default_schema: str,
+    script: str = "the migration",
+    choice: str | None = None,
+) -> Verdict:
     """The read-only half of ``settle_in_flight``: its decision for statement ``done + 1``, from the
     operator's ``choice``, the statement's kind and the catalog; nothing is sent but catalog reads."""
     if choice is not None:
-        return Verdict(choice, f"--in-flight {choice}: the operator says it "
-                               f"{'took effect' if choice == 'done' else 'must run again'}")
+        return Verdict(
+            choice,
+            f"--in-flight {choice}: the operator says it {'took effect' if choice == 'done' else 'must run again'}",
+        )
     stmt = statements[done]
     server = server_of(db)
     from flywayx.apply.ddl_effect import effect_of  # only when resuming: the analyser costs every start-up
@@ -60,15 +68,32 @@ def judge_in_flight(db: Database, statements: Sequence[Statement], done: int, de
     if effect.facts:
         return _judge(db, effect.facts, default_schema, stmt, done, script)
     if not effect.repeatable and not _idempotent_call(c.words):
-        return Verdict("refuse", "cannot be judged from the catalog", _refusal(
-            stmt, done, script, (effect.unknown or "a statement") + " cannot be judged from the catalog, and "
-            "running it again could apply it twice"))
-    return Verdict("send", "a second run leaves it as the first: it is sent again (success, or the server's "
-                           "\"already so\" error, means done)")
+        return Verdict(
+            "refuse",
+            "cannot be judged from the catalog",
+            _refusal(
+                stmt,
+                done,
+                script,
+                (effect.unknown or "a statement") + " cannot be judged from the catalog, and "
+                "running it again could apply it twice",
+            ),
+        )
+    return Verdict(
+        "send",
+        "a second run leaves it as the first: it is sent again (success, or the server's "
+        '"already so" error, means done)',
+    )
 
 
-def settle_in_flight(db: Database, statements: Sequence[Statement], done: int, default_schema: str,
-                     script: str = "the migration", choice: str | None = None) -> bool:
+def settle_in_flight(
+    db: Database,
+    statements: Sequence[Statement],
+    done: int,
+    default_schema: str,
+    script: str = "the migration",
+    choice: str | None = None,
+) -> bool:
     """An interrupted run left statement ``done + 1`` in flight: True when its effect is present (it
     completed, or it was just run again here), False when it must run again.
 
@@ -105,8 +130,11 @@ def _judge(db: Database, facts: Sequence[Fact], schema: str, stmt: Statement, do
         return Verdict("done", f"the catalog shows its effect ({seen})")
     if all(has == f.before for f, has in found):
         return Verdict("redo", f"the catalog shows the state before it ({seen})")
-    return Verdict("refuse", f"found {seen}", _refusal(
-        stmt, done, script, f"found {seen}: neither the state before it nor the state after it"))
+    return Verdict(
+        "refuse",
+        f"found {seen}",
+        _refusal(stmt, done, script, f"found {seen}: neither the state before it nor the state after it"),
+    )
 
 
 def _refusal(stmt: Statement, done: int, script: str, found: str) -> StateError:
@@ -116,8 +144,11 @@ def _refusal(stmt: Statement, done: int, script: str, found: str) -> StateError:
         f"Cannot tell whether statement {done + 1} of {script} (line {stmt.line}) completed: `{shown}` was "
         f"running on the server when the process running it died; {found}",
         hint="check its effect by hand, then run `flywayx migrate --resume --in-flight done` if it is in the "
-             "database, or `flywayx migrate --resume --in-flight redo` to run the statement again",
-        statement=stmt.sql, line=stmt.line, applied_statements=done)
+        "database, or `flywayx migrate --resume --in-flight redo` to run the statement again",
+        statement=stmt.sql,
+        line=stmt.line,
+        applied_statements=done,
+    )
 
 
 def _rebuild_session(db: Database, statements: Sequence[Statement], done: int, server: Server) -> None:

@@ -57,8 +57,15 @@ class Applied:
     rows: tuple[HistoryRow, ...] = ()
 
 
-def apply_one(db: Database, history: HistoryTable, own: OwnTables | None, work: Work, opts: ApplyOptions,
-              report: Reporter = quiet, rank: int | None = None) -> Applied:
+def apply_one(
+    db: Database,
+    history: HistoryTable,
+    own: OwnTables | None,
+    work: Work,
+    opts: ApplyOptions,
+    report: Reporter = quiet,
+    rank: int | None = None,
+) -> Applied:
     """Apply one migration and record it; raise MigrationFailed (after recording the failure).
 
     The history row takes the next rank in its own INSERT and goes, with flywayx's row and the progress
@@ -74,8 +81,15 @@ def apply_one(db: Database, history: HistoryTable, own: OwnTables | None, work: 
         return _apply(db, history, own, work, opts, report, rank)
 
 
-def _apply(db: Database, history: HistoryTable, own: OwnTables | None, work: Work, opts: ApplyOptions,
-           report: Reporter, rank: int | None) -> Applied:
+def _apply(
+    db: Database,
+    history: HistoryTable,
+    own: OwnTables | None,
+    work: Work,
+    opts: ApplyOptions,
+    report: Reporter,
+    rank: int | None,
+) -> Applied:
     m = work.migration
     db.restore_session(opts.default_schema)
     in_txn = _transactional(db, work, opts)
@@ -122,13 +136,17 @@ def _refuse_if_interrupted(work: Work) -> None:
     """A signal came between two migrations: stop before this one changes anything."""
     signum = interrupt.honoured()
     if signum is not None:
-        raise Interrupted(f"Interrupted by {interrupt.name(signum)} before {work.migration.script} started: "
-                          "nothing of it is applied", hint="run `flywayx migrate` to apply it and the rest",
-                          signum=signum, script=work.migration.script)
+        raise Interrupted(
+            f"Interrupted by {interrupt.name(signum)} before {work.migration.script} started: nothing of it is applied",
+            hint="run `flywayx migrate` to apply it and the rest",
+            signum=signum,
+            script=work.migration.script,
+        )
 
 
-def session_replay(statements: Sequence[Statement] | None, k: int, server: Server, script: str,
-                   db: Database | None = None) -> Replay:
+def session_replay(
+    statements: Sequence[Statement] | None, k: int, server: Server, script: str, db: Database | None = None
+) -> Replay:
     """What rebuilds the session for resuming at statement ``k``; StateError naming what cannot be.
     ``db``: read the bodies of procedures the statements call but did not create from it."""
     if not statements or k <= 0:
@@ -139,16 +157,23 @@ def session_replay(statements: Sequence[Statement] | None, k: int, server: Serve
             f"Cannot resume {script} at statement {k + 1}: the session its first {k} statement(s) built cannot "
             f"be rebuilt on a new connection: {'; '.join(replay.refusals)}",
             hint="make the statements from the failed one on set what they read themselves (only they may "
-                 "change), or finish the migration by hand and run `flywayx repair`",
-            script=script, applied_statements=k, state=list(replay.refusals))
+            "change), or finish the migration by hand and run `flywayx repair`",
+            script=script,
+            applied_statements=k,
+            state=list(replay.refusals),
+        )
     return replay
 
 
 def _procedure_body(db: Database) -> Callable[[str], str | None]:
     def body(name: str) -> str | None:
-        rows = db.query("SELECT routine_definition FROM information_schema.routines WHERE routine_schema = "
-                        "DATABASE() AND routine_type = 'PROCEDURE' AND routine_name = ?", (name,))
+        rows = db.query(
+            "SELECT routine_definition FROM information_schema.routines WHERE routine_schema = "
+            "DATABASE() AND routine_type = 'PROCEDURE' AND routine_name = ?",
+            (name,),
+        )
         return str(rows[0][0]) if rows and rows[0][0] is not None else None
+
     return body
 
 
@@ -190,8 +215,16 @@ def implicit_commit(sql: str, server: Server | None = None) -> bool:
     return classify(sql, server or Server("mariadb")).commits
 
 
-def _record_failure(db: Database, history: HistoryTable, own: OwnTables | None, work: Work, opts: ApplyOptions,
-                    elapsed: int, in_txn: bool, p: Progress) -> str | None:
+def _record_failure(
+    db: Database,
+    history: HistoryTable,
+    own: OwnTables | None,
+    work: Work,
+    opts: ApplyOptions,
+    elapsed: int,
+    in_txn: bool,
+    p: Progress,
+) -> str | None:
     """Write Flyway's ``success=0`` row and the progress record; ``p`` is set to what stays applied.
     Returns a warning when they could not be written (``unrecorded``), else None."""
     if p.tracked:
@@ -213,8 +246,15 @@ def _record_failure(db: Database, history: HistoryTable, own: OwnTables | None, 
     return None
 
 
-def _record_tracked_failure(db: Database, history: HistoryTable, own: OwnTables | None, work: Work,
-                            opts: ApplyOptions, elapsed: int, p: Progress) -> str | None:
+def _record_tracked_failure(
+    db: Database,
+    history: HistoryTable,
+    own: OwnTables | None,
+    work: Work,
+    opts: ApplyOptions,
+    elapsed: int,
+    p: Progress,
+) -> str | None:
     """MySQL/MariaDB: statements before the failed one stay applied as far as the server kept them.
 
     Inside a transaction the script opened itself, that transaction is rolled back (the client's session
@@ -251,12 +291,15 @@ def unrecorded(work: Work, err: Exception) -> str:
     """The warning for a failure row that could not be written (the connection is gone, the server
     refuses). The migration's own error is still raised, with this warning: the history lacks its
     ``success=0`` row, so ``info`` shows the migration pending and ``migrate`` runs it again."""
-    return (f"the failure of {work.migration.script} could not be recorded in the history table "
-            f"({type(err).__name__}: {one_line(str(err))})")
+    return (
+        f"the failure of {work.migration.script} could not be recorded in the history table "
+        f"({type(err).__name__}: {one_line(str(err))})"
+    )
 
 
-def _insert_row(db: Database, history: HistoryTable, m: Migration, opts: ApplyOptions, elapsed: int, *,
-                success: bool) -> HistoryRow:
+def _insert_row(
+    db: Database, history: HistoryTable, m: Migration, opts: ApplyOptions, elapsed: int, *, success: bool
+) -> HistoryRow:
     # the next rank only: re-reading every row for each migration cost ~1 s over CloudStack's ~170
     row = _row(m, opts, elapsed, success=success, rank=history.next_rank())
     history.insert(row)

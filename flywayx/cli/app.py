@@ -37,27 +37,56 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
     ``flywayx -q migrate`` are the same)."""
     for flag, key, help_ in reversed(_COMMON):
         if is_flag_key(key):  # --cache / --no-cache
-            func = click.option(f"{flag}/--no-{flag[2:]}", key, default=None, help=help_, expose_value=False,
-                                callback=_store_bool, is_eager=True)(func)
+            func = click.option(
+                f"{flag}/--no-{flag[2:]}",
+                key,
+                default=None,
+                help=help_,
+                expose_value=False,
+                callback=_store_bool,
+                is_eager=True,
+            )(func)
             continue
         func = click.option(flag, default=None, help=help_, expose_value=False, callback=_store, is_eager=True)(func)
     for names, key, help_ in reversed(_LOUDNESS):
-        func = click.option(*names, key, is_flag=True, default=False, expose_value=False, callback=_store_flag,
-                            help=help_)(func)
-    func = click.option("--placeholder", "-p", multiple=True, expose_value=False, callback=_store_placeholders,
-                        metavar="NAME=VALUE", help="Set a placeholder (repeatable).")(func)
-    func = click.option("--ask-password", is_flag=True, expose_value=False, callback=_ask_password,
-                        help="Prompt for the password (not echoed).")(func)
-    func = click.option("--output-type", type=click.Choice(["text", "json"]), default=None, expose_value=False,
-                        callback=_store_output, help="json prints Flyway's JSON result on stdout.")(func)
+        func = click.option(
+            *names, key, is_flag=True, default=False, expose_value=False, callback=_store_flag, help=help_
+        )(func)
+    func = click.option(
+        "--placeholder",
+        "-p",
+        multiple=True,
+        expose_value=False,
+        callback=_store_placeholders,
+        metavar="NAME=VALUE",
+        help="Set a placeholder (repeatable).",
+    )(func)
+    func = click.option(
+        "--ask-password",
+        is_flag=True,
+        expose_value=False,
+        callback=_ask_password,
+        help="Prompt for the password (not echoed).",
+    )(func)
+    func = click.option(
+        "--output-type",
+        type=click.Choice(["text", "json"]),
+        default=None,
+        expose_value=False,
+        callback=_store_output,
+        help="json prints Flyway's JSON result on stdout.",
+    )(func)
     return func
 
 
 _LOUDNESS: list[tuple[tuple[str, ...], str, str]] = [
     (("-q", "--quiet"), "quiet", "Only warnings and errors (Flyway's -q)."),
     (("--verbose",), "verbose", "More detail: each migration's execution time, per-statement progress."),
-    (("-X", "--debug"), "debug", "Debug output (Flyway's -X): --verbose plus each statement, and the stack trace "
-                                 "of an unexpected error."),
+    (
+        ("-X", "--debug"),
+        "debug",
+        "Debug output (Flyway's -X): --verbose plus each statement, and the stack trace of an unexpected error.",
+    ),
 ]
 
 
@@ -91,8 +120,10 @@ def _store(ctx: click.Context, param: click.Parameter, value: str | None) -> Non
     _overrides(ctx)[key] = value
 
 
-_PASSWORD_WARNING = ("WARNING: a password on the command line is visible to other users (ps, shell history); "
-                     "prefer FLYWAY_PASSWORD, a config file or --ask-password")
+_PASSWORD_WARNING = (
+    "WARNING: a password on the command line is visible to other users (ps, shell history); "
+    "prefer FLYWAY_PASSWORD, a config file or --ask-password"
+)
 
 
 def warn_if_password(key: str, value: str) -> None:
@@ -228,8 +259,9 @@ def run(args: list[str], prog_name: str) -> int:
     try:
         code = cli.main(args=rest, prog_name=prog_name, standalone_mode=False, obj=obj)
     except click.exceptions.Abort:  # end of input at a prompt (Ctrl-C is a signal, handled below)
-        return report_error(FlywayxError("Aborted: no input", hint="run the command again and answer the prompt"),
-                            as_json, [])
+        return report_error(
+            FlywayxError("Aborted: no input", hint="run the command again and answer the prompt"), as_json, []
+        )
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
@@ -253,9 +285,13 @@ def run(args: list[str], prog_name: str) -> int:
             click.echo("DEBUG: " + "".join(traceback.format_exception(err)).rstrip(), err=True)
         secrets = _known_secrets(obj, secrets)
         text = redact_text(f"{type(err).__name__}: {err}", secrets).splitlines()[0]
-        return report_error(FlywayxError(f"unexpected error: {text}",
-                                         hint="this is a bug in flywayx; rerun with FLYWAYX_DEBUG=1 and report it"),
-                            as_json, secrets)
+        return report_error(
+            FlywayxError(
+                f"unexpected error: {text}", hint="this is a bug in flywayx; rerun with FLYWAYX_DEBUG=1 and report it"
+            ),
+            as_json,
+            secrets,
+        )
     finally:
         _restore_signals(previous)
     return code if isinstance(code, int) else 0  # standalone_mode=False returns ctx.exit(n)'s code
@@ -311,8 +347,20 @@ def report_error(err: FlywayxError, as_json: bool, secrets: list[str]) -> int:
     message = redact_text(err.message, secrets)
     if as_json:
         payload: dict[str, Any] = {"errorCode": err.error_code, "message": message}
-        for key in ("conflicts", "strict", "unreachable", "reachable", "reachable_on_line", "problems", "errors",
-                    "script", "line", "statement", "applied_statements", "warnings"):
+        for key in (
+            "conflicts",
+            "strict",
+            "unreachable",
+            "reachable",
+            "reachable_on_line",
+            "problems",
+            "errors",
+            "script",
+            "line",
+            "statement",
+            "applied_statements",
+            "warnings",
+        ):
             if key in err.details:
                 payload[key] = _jsonable(err.details[key])
         payload["cause"] = None
@@ -343,7 +391,11 @@ def progress_reporter(ctx: click.Context) -> MigrateOutput:
     from flywayx.cli.progress import MigrateOutput
 
     root = ctx.find_root().obj
-    out = MigrateOutput(quiet=bool(root.get("quiet")) or json_mode(ctx), verbose=bool(root.get("verbose")),
-                        debug=bool(root.get("debug")), tty=sys.stderr.isatty())
+    out = MigrateOutput(
+        quiet=bool(root.get("quiet")) or json_mode(ctx),
+        verbose=bool(root.get("verbose")),
+        debug=bool(root.get("debug")),
+        tty=sys.stderr.isatty(),
+    )
     root["progress_bar"] = out  # run() erases a bar before rendering an error
     return out

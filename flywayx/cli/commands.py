@@ -26,28 +26,52 @@ from flywayx.model.results import Waiting
 @common_options
 @key_options("migrate")
 @click.option("--to", "to_release", help="Release to upgrade to (with releases.toml).")
-@click.option("--phase", type=click.Choice(["expand", "contract", "all"]), default=None,
-              help="Online upgrade: expand now, contract after the rolling upgrade.")
+@click.option(
+    "--phase",
+    type=click.Choice(["expand", "contract", "all"]),
+    default=None,
+    help="Online upgrade: expand now, contract after the rolling upgrade.",
+)
 @click.option("--resume", is_flag=True, help="MySQL/MariaDB: continue a failed migration at the failed statement.")
-@click.option("--in-flight", type=click.Choice(["done", "redo"]), default=None,
-              help="With --resume: the statement a killed or failed run left is done (skip it) or to redo.")
+@click.option(
+    "--in-flight",
+    type=click.Choice(["done", "redo"]),
+    default=None,
+    help="With --resume: the statement a killed or failed run left is done (skip it) or to redo.",
+)
 @click.option("--backup", "backup_dir", type=click.Path(file_okay=False), help="Take a backup into DIR first.")
 @click.option("--dry-run", is_flag=True, help="Show what would run (same checks and refusals); change nothing.")
 @click.option("--sql", "show_sql", is_flag=True, help="With --dry-run: also print every statement that would run.")
 @click.option("--rsu", is_flag=True, help="Galera, with --phase expand: rolling schema upgrade, node by node.")
 @click.pass_context
 @fleet_options("migrate")
-def migrate(ctx: click.Context, to_release: str | None, phase: str | None, resume: bool, in_flight: str | None,
-            backup_dir: str | None, dry_run: bool, show_sql: bool, rsu: bool) -> None:
+def migrate(
+    ctx: click.Context,
+    to_release: str | None,
+    phase: str | None,
+    resume: bool,
+    in_flight: str | None,
+    backup_dir: str | None,
+    dry_run: bool,
+    show_sql: bool,
+    rsu: bool,
+) -> None:
     """Apply pending migrations (Flyway's migrate), or upgrade to a release with --to."""
     from flywayx import service
 
     if in_flight is not None and not resume:
         raise click.UsageError("--in-flight only applies with --resume")
     config = config_from(ctx)
-    options = service.MigrateOptions(resume=resume, in_flight=in_flight, dry_run=dry_run, backup_dir=backup_dir,
-                                     to_release=to_release, phase=None if phase == "all" else phase,
-                                     show_sql=show_sql, rsu=rsu)
+    options = service.MigrateOptions(
+        resume=resume,
+        in_flight=in_flight,
+        dry_run=dry_run,
+        backup_dir=backup_dir,
+        to_release=to_release,
+        phase=None if phase == "all" else phase,
+        show_sql=show_sql,
+        rsu=rsu,
+    )
     reporter = progress_reporter(ctx)
     result = service.migrate(config, options, reporter)
     if json_mode(ctx):
@@ -62,27 +86,39 @@ def migrate(ctx: click.Context, to_release: str | None, phase: str | None, resum
     recorded = len(result.recorded)
     if result.dry_run:
         n = len(result.applied)
-        say(ctx, f"Dry run: would apply {n} migration{'s' if n != 1 else ''} to schema {schema}"
-                 + (f", reaching version v{result.target_version}" if n else "")
-                 + (f", and record {recorded} already in the database" if recorded else "")
-                 + "; nothing was changed.")
+        say(
+            ctx,
+            f"Dry run: would apply {n} migration{'s' if n != 1 else ''} to schema {schema}"
+            + (f", reaching version v{result.target_version}" if n else "")
+            + (f", and record {recorded} already in the database" if recorded else "")
+            + "; nothing was changed.",
+        )
         _say_waiting(ctx, result.waiting, result.to_release)
         return
     if recorded:
-        say(ctx, f"Recorded {recorded} migration{'s' if recorded != 1 else ''} as applied without running "
-                 f"{'them' if recorded != 1 else 'it'}: {'their changes are' if recorded != 1 else 'its change is'} "
-                 "already in the database")
+        say(
+            ctx,
+            f"Recorded {recorded} migration{'s' if recorded != 1 else ''} as applied without running "
+            f"{'them' if recorded != 1 else 'it'}: {'their changes are' if recorded != 1 else 'its change is'} "
+            "already in the database",
+        )
     if not result.applied:
         if result.waiting:
-            say(ctx, f"Schema {schema}: nothing to expand; {len(result.waiting)} migration"
-                     f"{'s wait' if len(result.waiting) != 1 else ' waits'} for --phase contract.")
+            say(
+                ctx,
+                f"Schema {schema}: nothing to expand; {len(result.waiting)} migration"
+                f"{'s wait' if len(result.waiting) != 1 else ' waits'} for --phase contract.",
+            )
             _say_waiting(ctx, result.waiting, result.to_release)
             return
         say(ctx, f"Schema {schema} is up to date. No migration necessary.")
         return
-    say(ctx, f"Successfully applied {len(result.applied)} migration{'s' if len(result.applied) != 1 else ''} to "
-             f"schema {schema}, now at version v{result.target_version} "
-             f"(execution time {flyway_time(result.total_ms)})")
+    say(
+        ctx,
+        f"Successfully applied {len(result.applied)} migration{'s' if len(result.applied) != 1 else ''} to "
+        f"schema {schema}, now at version v{result.target_version} "
+        f"(execution time {flyway_time(result.total_ms)})",
+    )
     _say_waiting(ctx, result.waiting, result.to_release)
 
 
@@ -153,8 +189,11 @@ def validate(ctx: click.Context) -> None:
 @cli.command()
 @common_options
 @key_options("baseline")
-@click.option("--release", "release", help="Adopt the database at this release: record its whole closure as "
-                                              "applied (with releases.toml).")
+@click.option(
+    "--release",
+    "release",
+    help="Adopt the database at this release: record its whole closure as applied (with releases.toml).",
+)
 @click.option("--dry-run", is_flag=True, help="Show what baseline would write (same checks); change nothing.")
 @click.pass_context
 def baseline(ctx: click.Context, /, release: str | None, dry_run: bool, **adapters: bool) -> None:
@@ -167,11 +206,14 @@ def baseline(ctx: click.Context, /, release: str | None, dry_run: bool, **adapte
     if release is not None and (chosen or "baseline_version" in ctx.meta[GIVEN_KEY_OPTIONS]):
         flags = " or ".join([*(f"--{a.flag}" for a in known), "--baseline-version"])
         reads = "".join(f"; --{a.flag} {a.reads}" for a in known)
-        raise UsageError(f"--release cannot be combined with {flags}",
-                         hint=f"--release R records R's migrations{reads}")
+        raise UsageError(
+            f"--release cannot be combined with {flags}", hint=f"--release R records R's migrations{reads}"
+        )
     if len(chosen) > 1:
-        raise UsageError(f"--{chosen[0].flag} cannot be combined with --{chosen[1].flag}",
-                         hint="each reads the release to adopt from a different product's tables: pass one")
+        raise UsageError(
+            f"--{chosen[0].flag} cannot be combined with --{chosen[1].flag}",
+            hint="each reads the release to adopt from a different product's tables: pass one",
+        )
     if chosen:
         result = chosen[0].adopt(config_from(ctx), dry_run)
     elif release is not None:
@@ -203,16 +245,22 @@ def repair(ctx: click.Context, dry_run: bool) -> None:
         emit_json(result.to_json())
         return
     if dry_run:
-        for verb, items in (("remove the failed row of", result.removed),
-                            ("record as applied (its change is in the database)", result.recorded),
-                            ("mark deleted", result.deleted), ("realign with its file", result.aligned)):
+        for verb, items in (
+            ("remove the failed row of", result.removed),
+            ("record as applied (its change is in the database)", result.recorded),
+            ("mark deleted", result.deleted),
+            ("realign with its file", result.aligned),
+        ):
             for item in items:
                 say(ctx, f"Would {verb} {item.version or item.description} ({item.description})")
         say(ctx, "Dry run: " + ("; ".join(result.actions()) or "nothing to repair") + "; nothing was changed.")
         return
     actions = result.actions()
-    say(ctx, "Successfully repaired schema history table" + (f" ({', '.join(actions)})" if actions else
-                                                               " (nothing to repair)"))
+    say(
+        ctx,
+        "Successfully repaired schema history table"
+        + (f" ({', '.join(actions)})" if actions else " (nothing to repair)"),
+    )
 
 
 @cli.command()
@@ -232,16 +280,20 @@ def clean(ctx: click.Context, dry_run: bool) -> None:
         click.echo(f"WARNING: {w}", err=True)
     if dry_run:
         say_actions(ctx, result.actions)
-        say(ctx, f"Dry run: would clean schema(s): {', '.join(result.cleaned + result.dropped) or '(none)'}; "
-                 "nothing was changed.")
+        say(
+            ctx,
+            f"Dry run: would clean schema(s): {', '.join(result.cleaned + result.dropped) or '(none)'}; "
+            "nothing was changed.",
+        )
         return
     say(ctx, f"Successfully cleaned schema(s): {', '.join(result.cleaned + result.dropped) or '(none)'}")
 
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
-@click.option("--dialect", type=click.Choice(["mysql", "mariadb", "postgresql", "sqlite"]), default="mariadb",
-              show_default=True)
+@click.option(
+    "--dialect", type=click.Choice(["mysql", "mariadb", "postgresql", "sqlite"]), default="mariadb", show_default=True
+)
 @common_options
 @click.pass_context
 def explain(ctx: click.Context, files: tuple[str, ...], dialect: str) -> None:
@@ -271,8 +323,9 @@ def rename(ctx: click.Context, paths: tuple[str, ...], dry_run: bool) -> None:
     config = config_from(ctx)
     done = rename_aliases(config, list(paths), apply=not dry_run)
     if json_mode(ctx):
-        emit_json({"operation": "rename", "dryRun": dry_run,
-                   "renames": [{"from": str(a), "to": str(b)} for a, b in done]})
+        emit_json(
+            {"operation": "rename", "dryRun": dry_run, "renames": [{"from": str(a), "to": str(b)} for a, b in done]}
+        )
         return
     for old, new in done:
         say(ctx, f"{'would rename' if dry_run else 'renamed'} {old} -> {new}")

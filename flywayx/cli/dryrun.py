@@ -23,8 +23,11 @@ def say_actions(ctx: click.Context, actions: list[dict[str, Any]], schema: str =
 def _dry_text(a: dict[str, Any], schema: str) -> str:
     kind = a["action"]
     if kind == "migrate":
-        what = (f'to version "{a["version"]} - {a["description"]}"' if a["version"] is not None
-                else f'with repeatable migration "{a["description"]}"')
+        what = (
+            f'to version "{a["version"]} - {a["description"]}"'
+            if a["version"] is not None
+            else f'with repeatable migration "{a["description"]}"'
+        )
         late = " [out of order]" if a["outOfOrder"] else ""
         skip = f" (resuming at statement {a['skipStatements'] + 1})" if a["skipStatements"] else ""
         return f"migrate schema {schema} {what}{late}{skip}"
@@ -37,17 +40,21 @@ def _dry_text(a: dict[str, Any], schema: str) -> str:
         "insertHistoryRow": lambda: f"write a {a['type']} row ({a['version'] or ''} {a['description']})",
         "createFlywayxTables": lambda: f"create flywayx's own tables in {a['schema']}",
         "fillContentId": lambda: f"record the content id of applied {a['script']} (upgrade in place)",
-        "record": lambda: (f"record {a['version']} - {a['description']} as applied without running it: "
-                           f"{str(a['reason']).removeprefix('recorded, not run: ')}"),
+        "record": lambda: (
+            f"record {a['version']} - {a['description']} as applied without running it: "
+            f"{str(a['reason']).removeprefix('recorded, not run: ')}"
+        ),
         "dropSchema": lambda: f"drop schema {a['schema']} ({len(a['objects'])} objects: {_few(a['objects'])})",
         "cleanSchema": lambda: f"empty schema {a['schema']} ({len(a['objects'])} objects: {_few(a['objects'])})",
     }
     return texts[kind]()
 
 
-_DECISIONS = {"done": "it took effect: resume continues after it, at statement {next}",
-              "redo": "resume runs it again",
-              "send": "resume sends it again"}
+_DECISIONS = {
+    "done": "it took effect: resume continues after it, at statement {next}",
+    "redo": "resume runs it again",
+    "send": "resume sends it again",
+}
 
 
 def _resume_text(a: dict[str, Any]) -> str:

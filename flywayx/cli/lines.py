@@ -37,13 +37,24 @@ def plan(ctx: click.Context, to_release: str | None, phase: str | None, show_sql
         payload["summary"] = summary.to_dict()
         if phase == "expand":
             payload["waitingForContract"] = [w.to_json() for w in view.waiting]
-        payload["records"] = [{"version": r.change.migration.version.text if r.change.migration.version else None,
-                               "description": r.change.migration.description, "release": r.release,
-                               "recordedAs": r.how, "satisfiedBy": r.by, "when": when} for when, r in records]
+        payload["records"] = [
+            {
+                "version": r.change.migration.version.text if r.change.migration.version else None,
+                "description": r.change.migration.description,
+                "release": r.release,
+                "recordedAs": r.how,
+                "satisfiedBy": r.by,
+                "when": when,
+            }
+            for when, r in records
+        ]
         emit_json(payload)
         return
-    say(ctx, f"Plan from {summary.origin} to {summary.target}: {len(steps)} step(s)"
-             + (f" ({phase} phase)" if phase and phase != "all" else ""))
+    say(
+        ctx,
+        f"Plan from {summary.origin} to {summary.target}: {len(steps)} step(s)"
+        + (f" ({phase} phase)" if phase and phase != "all" else ""),
+    )
     for line in summary_lines(summary):
         say(ctx, line)
     say(ctx, "Steps")
@@ -53,8 +64,11 @@ def plan(ctx: click.Context, to_release: str | None, phase: str | None, show_sql
             continue
         v = st.migration.version.text if st.migration.version is not None else "R"
         late = "  [out of order]" if st.out_of_order else ""
-        say(ctx, f"{i:3}. {v:<14} {st.release or '-':<12} {st.phase.value:<9} {st.migration.description}"
-                 f"  — {st.reason}{late}")
+        say(
+            ctx,
+            f"{i:3}. {v:<14} {st.release or '-':<12} {st.phase.value:<9} {st.migration.description}"
+            f"  — {st.reason}{late}",
+        )
         if show_sql:
             for stmt in view.statements.get(st.migration.script) or []:
                 say(ctx, "       " + stmt.sql.replace("\n", "\n       ") + ";")
@@ -66,14 +80,21 @@ def plan(ctx: click.Context, to_release: str | None, phase: str | None, show_sql
         for wait in view.waiting:
             say(ctx, f"     {wait.script} ({wait.phase}): {wait.why}")
     if deferred:
-        say(ctx, f"Deferred ({len(deferred)}): {deferred[0].reason.removeprefix('deferred: ')}: "
-                 + ", ".join(k.key for k in deferred[:3]) + (", ..." if len(deferred) > 3 else ""))
+        say(
+            ctx,
+            f"Deferred ({len(deferred)}): {deferred[0].reason.removeprefix('deferred: ')}: "
+            + ", ".join(k.key for k in deferred[:3])
+            + (", ..." if len(deferred) > 3 else ""),
+        )
     if records:
         say(ctx, f"Recorded as applied without running ({len(records)}): their changes are already in the database")
     for when, r in records:
         m = r.change.migration
-        say(ctx, f"     {m.version.text if m.version else 'R':<14} {r.release or '-':<12} {m.description}"
-                 f"  — {record_reason(r.how, r.by)} ({when} the steps)")
+        say(
+            ctx,
+            f"     {m.version.text if m.version else 'R':<14} {r.release or '-':<12} {m.description}"
+            f"  — {record_reason(r.how, r.by)} ({when} the steps)",
+        )
     for w in full.warnings:
         click.echo(f"WARNING: {w}", err=True)
 
@@ -102,8 +123,9 @@ def _step_json(st: object, statements: Mapping[str, Any], show_sql: bool) -> dic
 @cli.command()
 @common_options
 @click.option("--format", "fmt", type=click.Choice(["text", "mermaid", "dot"]), default="text", show_default=True)
-@click.option("--to", "to_release", help="Mark this release (@) and the releases the plan to it takes migrations "
-                                         "from (>).")
+@click.option(
+    "--to", "to_release", help="Mark this release (@) and the releases the plan to it takes migrations from (>)."
+)
 @click.option("--offline", is_flag=True, help="Draw from releases.toml only; do not connect to a database.")
 @click.pass_context
 def graph(ctx: click.Context, fmt: str, to_release: str | None, offline: bool) -> None:
@@ -126,7 +148,6 @@ def graph(ctx: click.Context, fmt: str, to_release: str | None, offline: bool) -
     draw = {"text": render.render_text, "mermaid": render.render_mermaid, "dot": render.render_dot}[fmt]
     text = draw(g, now, path, target)
     if json_mode(ctx):
-        emit_json({"operation": "graph", "format": fmt, "graph": text, "current": now, "path": path,
-                   "target": target})
+        emit_json({"operation": "graph", "format": fmt, "graph": text, "current": now, "path": path, "target": target})
     else:
         say(ctx, text)

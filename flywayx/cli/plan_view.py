@@ -40,8 +40,10 @@ def summary_lines(summary: OperatorSummary) -> list[str]:
     if summary.deferred:
         lines.append(f"  waiting for a later release: {summary.deferred} repeatable(s): {summary.deferred_why}")
     if summary.declared:
-        lines.append(f"  rests on declarations in releases.toml ([commutes]/[equivalent]), not proven from the SQL: "
-                     f"{len(summary.declared)} step(s): {', '.join(summary.declared)}")
+        lines.append(
+            f"  rests on declarations in releases.toml ([commutes]/[equivalent]), not proven from the SQL: "
+            f"{len(summary.declared)} step(s): {', '.join(summary.declared)}"
+        )
     else:
         lines.append("  rests on declarations in releases.toml: none")
     lines.append(f"  backup: {summary.backup or NO_BACKUP}")

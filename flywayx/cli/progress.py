@@ -36,8 +36,11 @@ def flyway_time(ms: int) -> str:
 
 def migration_text(schema: str, m: Migration, out_of_order: bool = False) -> str:
     """``schema `app` to version "12 - add index"`` (or ``with repeatable migration "views"``)."""
-    what = f'to version "{m.version.text} - {m.description}"' if m.version is not None \
+    what = (
+        f'to version "{m.version.text} - {m.description}"'
+        if m.version is not None
         else f'with repeatable migration "{m.description}"'
+    )
     return f"schema {schema} {what}" + (" [out of order]" if out_of_order else "")
 
 
@@ -54,11 +57,18 @@ class MigrateOutput:
     def __call__(self, event: str, data: dict[str, Any]) -> None:
         if self.quiet:
             return
-        handler = {"migrate.begin": self._begin, "migration.start": self._start, "migration.done": self._done,
-                   "statement.done": self._statement, "statement.warnings": self._warnings,
-                   "backup.done": self._backup, "backup.skipped": self._no_backup,
-                   "index.dropped": self._index_dropped, "rsu.node": self._rsu,
-                   "migrate.summary": self._summary}.get(event)
+        handler = {
+            "migrate.begin": self._begin,
+            "migration.start": self._start,
+            "migration.done": self._done,
+            "statement.done": self._statement,
+            "statement.warnings": self._warnings,
+            "backup.done": self._backup,
+            "backup.skipped": self._no_backup,
+            "index.dropped": self._index_dropped,
+            "rsu.node": self._rsu,
+            "migrate.summary": self._summary,
+        }.get(event)
         if handler is not None:
             handler(data)
 
@@ -78,8 +88,10 @@ class MigrateOutput:
 
     def _backup(self, data: dict[str, Any]) -> None:
         size = int(data["size"])
-        click.echo(f"Backup of {', '.join(data['schemas']) or 'the database'} written to {data['path']} "
-                   f"({size:,} bytes, {data['tool']}); put it back with: flywayx restore --force {data['path']}")
+        click.echo(
+            f"Backup of {', '.join(data['schemas']) or 'the database'} written to {data['path']} "
+            f"({size:,} bytes, {data['tool']}); put it back with: flywayx restore --force {data['path']}"
+        )
 
     def _no_backup(self, data: dict[str, Any]) -> None:
         click.echo(f"No backup taken into {data['dir']}: the schemas do not exist yet, there is nothing to lose")
@@ -90,8 +102,10 @@ class MigrateOutput:
 
     def _index_dropped(self, data: dict[str, Any]) -> None:
         self.clear()
-        click.echo(f"Dropped invalid index {data['index']} left by the failed concurrent build in "
-                   f"{data['migration'].script}", err=True)
+        click.echo(
+            f"Dropped invalid index {data['index']} left by the failed concurrent build in {data['migration'].script}",
+            err=True,
+        )
 
     def _start(self, data: dict[str, Any]) -> None:
         m, late = data["migration"], bool(data.get("out_of_order"))
@@ -107,8 +121,10 @@ class MigrateOutput:
         self.clear()
         if self.verbose and self.running is not None:
             m, late = self.running
-            click.echo(f"Successfully completed migration of {migration_text(self.schema or '?', m, late)} "
-                       f"(execution time {flyway_time(int(data['ms']))}, {data['statements']} statements)")
+            click.echo(
+                f"Successfully completed migration of {migration_text(self.schema or '?', m, late)} "
+                f"(execution time {flyway_time(int(data['ms']))}, {data['statements']} statements)"
+            )
         self.running = None
 
     def _statement(self, data: dict[str, Any]) -> None:
@@ -138,8 +154,9 @@ class ProgressBar:
     statements' mean time so far. ``clear()`` erases the line before normal output continues.
     """
 
-    def __init__(self, stream: TextIO, width: int = 30, interval: float = 0.1,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, stream: TextIO, width: int = 30, interval: float = 0.1, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.stream, self.width, self.interval, self.clock = stream, width, interval, clock
         self.started = clock()
         self.drawn_at = float("-inf")
@@ -170,5 +187,8 @@ def render_bar(done: int, total: int, elapsed: float, width: int = 30) -> str:
 
 def _clock(seconds: float) -> str:
     whole = round(seconds)
-    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}" if whole >= 3600 \
+    return (
+        f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+        if whole >= 3600
         else f"{whole // 60}:{whole % 60:02d}"
+    )

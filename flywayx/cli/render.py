@@ -16,9 +16,17 @@ def color_enabled(stream: Any) -> bool:
 
 
 _STATE_COLOURS = {
-    State.SUCCESS: "32", State.BASELINE: "32", State.PENDING: "33", State.OUT_OF_ORDER: "36",
-    State.FAILED: "31", State.MISSING_FAILED: "31", State.FUTURE_FAILED: "31", State.OUTDATED: "33",
-    State.MISSING_SUCCESS: "35", State.FUTURE_SUCCESS: "35", State.IGNORED: "33",
+    State.SUCCESS: "32",
+    State.BASELINE: "32",
+    State.PENDING: "33",
+    State.OUT_OF_ORDER: "36",
+    State.FAILED: "31",
+    State.MISSING_FAILED: "31",
+    State.FUTURE_FAILED: "31",
+    State.OUTDATED: "33",
+    State.MISSING_SUCCESS: "35",
+    State.FUTURE_SUCCESS: "35",
+    State.IGNORED: "33",
 }
 
 
@@ -63,8 +71,10 @@ def _plain_table(headers: list[str], rows: list[list[str]]) -> str | None:
     rule = "+-" + "-+-".join("-" * w for w in width) + "-+"
     head = "| " + " | ".join(h.ljust(w) for h, w in zip(headers, width, strict=True)) + " |"
     lines = [rule, head, rule]
-    lines += ["| " + " | ".join(t.ljust(w + codes) for (t, codes), w in zip(cells, width, strict=True)) + " |"
-              for cells in table]
+    lines += [
+        "| " + " | ".join(t.ljust(w + codes) for (t, codes), w in zip(cells, width, strict=True)) + " |"
+        for cells in table
+    ]
     lines.append(rule)
     return "\n".join(lines)
 
@@ -72,15 +82,25 @@ def _plain_table(headers: list[str], rows: list[list[str]]) -> str | None:
 def _tabulated(headers: list[str], rows: list[list[str]]) -> str:
     from tabulate import DataRow, Line, TableFormat, tabulate
 
-    fmt = TableFormat(lineabove=Line("+-", "-", "-+-", "-+"), linebelowheader=Line("+-", "-", "-+-", "-+"),
-                      linebetweenrows=None, linebelow=Line("+-", "-", "-+-", "-+"),
-                      headerrow=DataRow("| ", " | ", " |"), datarow=DataRow("| ", " | ", " |"),
-                      padding=0, with_header_hide=None)
+    fmt = TableFormat(
+        lineabove=Line("+-", "-", "-+-", "-+"),
+        linebelowheader=Line("+-", "-", "-+-", "-+"),
+        linebetweenrows=None,
+        linebelow=Line("+-", "-", "-+-", "-+"),
+        headerrow=DataRow("| ", " | ", " |"),
+        datarow=DataRow("| ", " | ", " |"),
+        padding=0,
+        with_header_hide=None,
+    )
     return str(tabulate(rows, headers=headers, tablefmt=fmt, disable_numparse=True))
 
 
-def info_rows(migrations: list[MigrationInfo], releases: dict[str, tuple[str | None, str | None]],
-              colour: bool, undo: dict[str, str] | None = None) -> tuple[list[str], list[list[str]]]:
+def info_rows(
+    migrations: list[MigrationInfo],
+    releases: dict[str, tuple[str | None, str | None]],
+    colour: bool,
+    undo: dict[str, str] | None = None,
+) -> tuple[list[str], list[list[str]]]:
     """Flyway's info table (``MigrationInfoDumper``): undo rows left out, Undoable "Yes" for a
     version with an undo migration; plus Release and Line columns when releases are declared."""
     headers = ["Category", "Version", "Description", "Type", "Installed On", "State", "Undoable"]
@@ -93,8 +113,15 @@ def info_rows(migrations: list[MigrationInfo], releases: dict[str, tuple[str | N
             continue
         version = m.version.text if m.version is not None else ""
         on = m.applied.installed_on if m.applied is not None else None
-        row = [m.category, version, m.description, m.type, on.strftime("%Y-%m-%d %H:%M:%S") if on else "",
-               paint(m.state.value, m.state, colour), undoable(m, undo or {})]
+        row = [
+            m.category,
+            version,
+            m.description,
+            m.type,
+            on.strftime("%Y-%m-%d %H:%M:%S") if on else "",
+            paint(m.state.value, m.state, colour),
+            undoable(m, undo or {}),
+        ]
         if with_releases:
             rel, line = releases.get(version, (None, None))
             row[2:2] = [rel or "", line or ""]

@@ -21,11 +21,13 @@ def verify(ctx: click.Context) -> None:
         for w in result.warnings:
             click.echo(f"WARNING: {w}", err=True)
         if result.ok:
-            say(ctx, f"Schema matches the state recorded at {result.recorded_at} "
-                     f"(digest {result.expected_digest[:12]})")
+            say(
+                ctx, f"Schema matches the state recorded at {result.recorded_at} (digest {result.expected_digest[:12]})"
+            )
         else:
-            click.echo(f"Schema drift: {len(result.drifts)} difference(s) from the state recorded at "
-                       f"{result.recorded_at}:")
+            click.echo(
+                f"Schema drift: {len(result.drifts)} difference(s) from the state recorded at {result.recorded_at}:"
+            )
             for d in result.drifts:
                 click.echo(f"  {d}")
     if not result.ok:
@@ -50,8 +52,10 @@ def restore(ctx: click.Context, backup_file: str, force: bool, dry_run: bool) ->
     for line in result.recovered:
         say(ctx, line[0].upper() + line[1:])
     if dry_run:
-        say(ctx, f"Dry run: would replace {where} with {result.path} (taken {result.taken}); "
-                 "the backup matches its manifest; nothing was changed.")
+        say(
+            ctx,
+            f"Dry run: would replace {where} with {result.path} (taken {result.taken}); "
+            "the backup matches its manifest; nothing was changed.",
+        )
     else:
-        say(ctx, f"Restored {where} from {result.path} (taken {result.taken}); "
-                 "the restored schema matches the backup")
+        say(ctx, f"Restored {where} from {result.path} (taken {result.taken}); the restored schema matches the backup")

@@ -34,12 +34,23 @@ def render_reference() -> str:
     rows = config_reference()
     out = [BEGIN, ""]
     for section, title in enumerate(_SECTIONS):
-        out += [f"### {title}", "", "| key | type | default | env var | option | Config field | meaning |",
-                "|---|---|---|---|---|---|---|"]
+        out += [
+            f"### {title}",
+            "",
+            "| key | type | default | env var | option | Config field | meaning |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for row in (r for r in rows if _section_of(r) == section):
             option, _, commands = row["option"].partition(" ")
-            cells = [_code(row["key"]), row["type"], _code(row["default"]), _code(row["env"]),
-                     f"{_code(option)} {commands}".strip(), _code(row["field"]), row["doc"]]
+            cells = [
+                _code(row["key"]),
+                row["type"],
+                _code(row["default"]),
+                _code(row["env"]),
+                f"{_code(option)} {commands}".strip(),
+                _code(row["field"]),
+                row["doc"],
+            ]
             out.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
         out.append("")
     out.append(END)
@@ -62,9 +73,11 @@ def rewrite(path: Path) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-USAGE = ("usage: python -m flywayx.config.doc [PAGE]\n"
-         "Rewrite the generated key reference of PAGE (default docs/configuration.md), a page that\n"
-         f"already holds the markers {BEGIN} ... {END}.")
+USAGE = (
+    "usage: python -m flywayx.config.doc [PAGE]\n"
+    "Rewrite the generated key reference of PAGE (default docs/configuration.md), a page that\n"
+    f"already holds the markers {BEGIN} ... {END}."
+)
 
 
 def main(argv: list[str]) -> int:

@@ -83,8 +83,9 @@ def parse_toml(text: str, source: str) -> dict[str, Setting]:
 
 
 def _too_deep(source: str) -> ConfigError:
-    return ConfigError("Error parsing config file: tables or arrays nested too deeply", hint=f"in {source}",
-                       source=source)
+    return ConfigError(
+        "Error parsing config file: tables or arrays nested too deeply", hint=f"in {source}", source=source
+    )
 
 
 def _settings(document: dict[str, Any], text: str, source: str) -> dict[str, Setting]:
@@ -106,16 +107,16 @@ def _syntax_error(message: str, source: str) -> ConfigError:
     reason = re.sub(r"\s*\(at .*\)$", "", message)
     at = f" at [line {where[1]}, column {where[2]}]" if where else ""
     return ConfigError(
-        f"Error parsing config file{at}: {reason}", hint=f"in {source}", source=source,
+        f"Error parsing config file{at}: {reason}",
+        hint=f"in {source}",
+        source=source,
         line=int(where[1]) if where else None,
     )
 
 
 def _require_table(value: object, path: str, source: str) -> None:
     if not isinstance(value, dict):
-        raise ConfigError(
-            f"Error parsing config file: `{path}` must be a table", hint=f"in {source}", source=source
-        )
+        raise ConfigError(f"Error parsing config file: `{path}` must be a table", hint=f"in {source}", source=source)
 
 
 def _flatten(
@@ -136,7 +137,8 @@ def _toml_value(value: object, path: str, source: str) -> Value:
         if any(isinstance(item, dict | list) for item in value):
             raise ConfigError(
                 f"Error parsing config file due to a mismatched data type, caused by `{path}` namespace",
-                hint=f"use an array of strings; in {source}", source=source,
+                hint=f"use an array of strings; in {source}",
+                source=source,
             )
         return [_scalar_text(item) for item in value]
     if isinstance(value, datetime.date | datetime.time):
@@ -191,7 +193,9 @@ def read_config_file(path: Path, encoding: str = "utf-8") -> str:
 
 def unreadable(path: Path) -> ConfigError:
     """The error for a config file this user may not read (the file, or a folder above it)."""
-    return ConfigError(f"Unable to load config file: {path}: permission denied",
-                       hint="this user cannot read the file or a folder above it: fix the permissions "
-                            "(chmod/chown), or move the file away if it is not meant for this user",
-                       source=str(path))
+    return ConfigError(
+        f"Unable to load config file: {path}: permission denied",
+        hint="this user cannot read the file or a folder above it: fix the permissions "
+        "(chmod/chown), or move the file away if it is not meant for this user",
+        source=str(path),
+    )

@@ -18,14 +18,28 @@ from flywayx.errors import ConfigError
 TOML, CONF = "toml", "conf"
 _ENV_NOT_SETTINGS = ("FLYWAY_CONFIG_FILES", "FLYWAY_CONFIG_FILE_ENCODING")
 _ENV_FAMILIES = (("FLYWAY_PLACEHOLDERS_", "placeholders"), ("FLYWAY_JDBC_PROPERTIES_", "jdbcProperties"))
-_CLI_ONLY = ("configFiles", "configFileEncoding", "workingDirectory", "outputFile",
-             "infoSinceDate", "infoUntilDate", "infoSinceVersion", "infoUntilVersion", "infoOfState")
+_CLI_ONLY = (
+    "configFiles",
+    "configFileEncoding",
+    "workingDirectory",
+    "outputFile",
+    "infoSinceDate",
+    "infoUntilDate",
+    "infoSinceVersion",
+    "infoUntilVersion",
+    "infoOfState",
+)
 
 
 # ---------------------------------------------------------------- which files
 def choose_files(
-    *, cli: Mapping[str, str], env: Mapping[str, str], cwd: Path, home: Path | None,
-    working: Path | None, extra: Sequence[str] = (),
+    *,
+    cli: Mapping[str, str],
+    env: Mapping[str, str],
+    cwd: Path,
+    home: Path | None,
+    working: Path | None,
+    extra: Sequence[str] = (),
 ) -> tuple[str, list[Path]]:
     """Decide TOML or .conf mode as Flyway does and list the files to read, lowest precedence first.
 

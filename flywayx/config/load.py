@@ -150,13 +150,19 @@ def _toml_effective(
     if env_name != "default" and not exists:
         raise values.problem(
             f"Environment '{env_name}' not found. Check that this environment exists in your configuration.",
-            top["environment"], hint=_known_environments(merged),
+            top["environment"],
+            hint=_known_environments(merged),
         )
     entries = {k: _Entry(k, prefix + k, s, ENVIRONMENT) for k, s in chosen.items()}
     # -url / FLYWAY_URL: shown as Flyway names them, though they land in the environment.
     entries.update({k: _Entry(k, f"flyway.{k}", s, ENVIRONMENT) for k, s in active.items()})
-    entries.update({k[len(prefix) :]: _Entry(k[len(prefix) :], k, s, ENVIRONMENT)
-                    for k, s in named.items() if k.startswith(prefix)})
+    entries.update(
+        {
+            k[len(prefix) :]: _Entry(k[len(prefix) :], k, s, ENVIRONMENT)
+            for k, s in named.items()
+            if k.startswith(prefix)
+        }
+    )
     out = {k: _Entry(k, f"flyway.{k}", s) for k, s in top.items()}
     for key, entry in entries.items():
         if key.startswith("flyway."):
@@ -219,8 +225,11 @@ def _with_jdbc_timeouts(url: DatabaseUrl, extra: tuple[tuple[str, str], ...]) ->
     JDBC driver lets it."""
     given = {k.split(".", 1)[1].lower(): v for k, v in extra if k.startswith("jdbcProperties.")}
     present = {k.lower() for k, _ in url.params}
-    added = tuple((name, given[name.lower()]) for name in _DRIVER_TIMEOUTS
-                  if name.lower() in given and name.lower() not in present)
+    added = tuple(
+        (name, given[name.lower()])
+        for name in _DRIVER_TIMEOUTS
+        if name.lower() in given and name.lower() not in present
+    )
     return dataclasses.replace(url, params=url.params + added) if added else url
 
 
@@ -239,7 +248,9 @@ def _unknown_keys(effective: dict[str, _Entry], mode: str) -> list[ConfigError]:
                 values.problem(
                     f"Unknown configuration property: {entry.shown}. "
                     "Please check your conf files or commandline parameters",
-                    entry.setting, hint=hint, key=key,
+                    entry.setting,
+                    hint=hint,
+                    key=key,
                 )
             )
     return problems

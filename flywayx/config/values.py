@@ -73,7 +73,8 @@ def as_text(name: str, setting: Setting, value: Value) -> str:
     if isinstance(value, list):
         raise problem(
             f"Error parsing config file due to a mismatched data type, caused by `{name}` namespace",
-            setting, hint="use a single value, not an array",
+            setting,
+            hint="use a single value, not an array",
         )
     return _text(value)
 
@@ -119,9 +120,7 @@ def _resolve_text(
     return _RESOLVER.sub(replace, text)
 
 
-def _lookup(
-    name: str, key: str, setting: Setting, env: Mapping[str, str], placeholders: Mapping[str, str]
-) -> str:
+def _lookup(name: str, key: str, setting: Setting, env: Mapping[str, str], placeholders: Mapping[str, str]) -> str:
     if name.lower() == "env":
         if key not in env:
             raise problem(f"Unable to resolve environment variable: '{key}'", setting)
@@ -138,7 +137,10 @@ def _filter(value: str, keep: str) -> str:
     if not keep:
         return value
     return "".join(
-        c for c in value
-        if ("D" in keep and c.isdigit()) or ("A" in keep and c.isalpha())
-        or ("d" in keep and c.isascii() and c.isdigit()) or ("a" in keep and c.isascii() and c.isalpha())
+        c
+        for c in value
+        if ("D" in keep and c.isdigit())
+        or ("A" in keep and c.isalpha())
+        or ("d" in keep and c.isascii() and c.isdigit())
+        or ("a" in keep and c.isascii() and c.isalpha())
     )

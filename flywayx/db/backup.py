@@ -66,8 +66,7 @@ class BackupInfo:
         return self.path.with_name(self.path.name + ".fingerprint.json")
 
     def to_json(self) -> str:
-        data = {**asdict(self), "path": self.path.name, "schemas": list(self.schemas),
-                "format": MANIFEST_FORMAT}
+        data = {**asdict(self), "path": self.path.name, "schemas": list(self.schemas), "format": MANIFEST_FORMAT}
         return json.dumps(data, sort_keys=True, indent=1) + "\n"
 
     @classmethod
@@ -79,8 +78,10 @@ class BackupInfo:
             data.pop("format", None)
             return cls(**{**data, "path": dump, "schemas": tuple(data["schemas"])})
         except (OSError, ValueError, TypeError, KeyError) as err:
-            raise BackupFailed(f"cannot read backup manifest {manifest}: {err}",
-                               hint="restore needs the .manifest.json written beside the dump") from err
+            raise BackupFailed(
+                f"cannot read backup manifest {manifest}: {err}",
+                hint="restore needs the .manifest.json written beside the dump",
+            ) from err
 
 
 def backup(url: DatabaseUrl, password: str | None, schemas: Sequence[str], dest_dir: Path) -> BackupInfo:
@@ -110,8 +111,20 @@ def backup(url: DatabaseUrl, password: str | None, schemas: Sequence[str], dest_
         path.unlink(missing_ok=True)  # a dump that failed its check must not look like a backup
         raise
     size, digest = file_digest(path)
-    info = BackupInfo(path, family, Path(tools[0]).name if tools else "sqlite3.backup", tool_version, server,
-                      tuple(names), size, digest, started, _now(), fp.digest, url.redacted)
+    info = BackupInfo(
+        path,
+        family,
+        Path(tools[0]).name if tools else "sqlite3.backup",
+        tool_version,
+        server,
+        tuple(names),
+        size,
+        digest,
+        started,
+        _now(),
+        fp.digest,
+        url.redacted,
+    )
     clients.write_private(info.fingerprint_path, fp.to_json() + "\n")
     clients.write_private(info.manifest_path, info.to_json())
     return info
@@ -161,8 +174,10 @@ def _resolve_schemas(conn: Any, family: str, url: DatabaseUrl, schemas: Sequence
             raise UsageError("no schema to back up", hint="name the schemas or put a database in the URL")
         return [url.database]
     with closing(conn.cursor()) as cur:
-        cur.execute("SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
-                    "AND nspname <> 'information_schema' ORDER BY nspname")
+        cur.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
+            "AND nspname <> 'information_schema' ORDER BY nspname"
+        )
         return [r[0] for r in cur.fetchall()]
 
 
@@ -177,16 +192,16 @@ def _server_version(conn: Any, family: str) -> str:
 # ---------------------------------------------------------------- MySQL / MariaDB
 
 
-def _dump_mysql(tools: list[str], url: DatabaseUrl, secret: str | None, schemas: list[str],
-                path: Path) -> str:
+def _dump_mysql(tools: list[str], url: DatabaseUrl, secret: str | None, schemas: list[str], path: Path) -> str:
     opts = ["--single-transaction", "--routines", "--triggers", "--events", "--hex-blob", "--no-tablespaces"]
     with clients.mysql_auth(secret) as auth, path.open("r+b") as out:
-        clients.run([tools[0], *auth, *clients.mysql_args(url), *opts, "--databases", *schemas], secret,
-                    stdout=out)
+        clients.run([tools[0], *auth, *clients.mysql_args(url), *opts, "--databases", *schemas], secret, stdout=out)
     last = (_tail(path).rstrip().splitlines() or [""])[-1]
     if not last.startswith("-- Dump completed"):
-        raise BackupFailed(f"{path.name} has no '-- Dump completed' trailer: the dump stopped early",
-                           hint="check disk space and the server log, then run the backup again")
+        raise BackupFailed(
+            f"{path.name} has no '-- Dump completed' trailer: the dump stopped early",
+            hint="check disk space and the server log, then run the backup again",
+        )
     return clients.run([tools[0], "--version"], secret).strip()
 
 
@@ -203,8 +218,11 @@ def _dump_pg(tools: list[str], url: DatabaseUrl, secret: str | None, schemas: li
     pg_dump, pg_restore = tools
     only = [f"--schema={_pg_pattern(s)}" for s in schemas]
     db = clients.pg_database(url)
-    clients.run([pg_dump, "--format=custom", *clients.pg_args(url), f"--file={path}", *only, f"--dbname={db}"],
-                secret, env=clients.pg_env(secret))
+    clients.run(
+        [pg_dump, "--format=custom", *clients.pg_args(url), f"--file={path}", *only, f"--dbname={db}"],
+        secret,
+        env=clients.pg_env(secret),
+    )
     listing = clients.run([pg_restore, "--list", str(path)], secret)
     if not any(ln and not ln.startswith(";") for ln in listing.splitlines()):
         raise BackupFailed(f"{path.name}: pg_restore lists no entries in the dump")
@@ -233,8 +251,7 @@ def sqlite_copy(src_path: str, dst_path: str) -> None:
         raise BackupFailed(f"SQLite integrity check of {dst_path} failed: {'; '.join(map(str, result[:5]))}")
 
 
-def _dump_sqlite(tools: list[str], url: DatabaseUrl, secret: str | None, schemas: list[str],
-                 path: Path) -> str:
+def _dump_sqlite(tools: list[str], url: DatabaseUrl, secret: str | None, schemas: list[str], path: Path) -> str:
     sqlite_copy(clients.sqlite_path(url), str(path))
     return f"sqlite3 backup API {sqlite3.sqlite_version}"
 

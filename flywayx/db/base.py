@@ -141,8 +141,9 @@ class Database(Protocol):
     def history(self, schema: str, table: str, tablespace: str | None = None) -> HistoryTable:
         """The history table ``schema.table``; ``tablespace`` is used only when creating it."""
 
-    def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False, probe: bool = False
-             ) -> AbstractContextManager[None]:
+    def lock(
+        self, schema: str, table: str, timeout: float, *, lazy_release: bool = False, probe: bool = False
+    ) -> AbstractContextManager[None]:
         """Flyway-compatible exclusive lock for migrating ``schema``; raise LockTimeout after timeout.
         ``lazy_release``: the release may go with the next statement (``later``), not on its own.
         ``probe`` (read-only commands asking whether a runner is at work): LockTimeout when another
@@ -168,8 +169,9 @@ class Database(Protocol):
         answer from before any other statement of this session is the answer the query would get
         (docs/decisions/round-trips.md). Elsewhere nothing: the query runs when asked."""
 
-    def run_batch(self, statements: Sequence[str | tuple[str, tuple[Any, ...]]], *,
-                  warnings_from: int | None = None) -> tuple[int, Exception | None]:
+    def run_batch(
+        self, statements: Sequence[str | tuple[str, tuple[Any, ...]]], *, warnings_from: int | None = None
+    ) -> tuple[int, Exception | None]:
         """Send ``statements`` (each ``sql`` or ``(sql, ?-params)``) in order, stopping at the first
         failure; where ``capabilities.batches`` in one round trip. Returns how many completed and the
         failure (a StatementFailed naming the failed statement) or None. Every result of every

@@ -15,49 +15,63 @@ _IS = "information_schema"
 _MYSQL = {
     "relation": f"SELECT COUNT(*) FROM {_IS}.TABLES WHERE LOWER(TABLE_SCHEMA) = ? AND LOWER(TABLE_NAME) = ?",
     "column": f"SELECT COUNT(*) FROM {_IS}.COLUMNS WHERE LOWER(TABLE_SCHEMA) = ? AND LOWER(COLUMN_NAME) = ?"
-              " AND LOWER(TABLE_NAME) = ?",
+    " AND LOWER(TABLE_NAME) = ?",
     "index": f"SELECT COUNT(*) FROM {_IS}.STATISTICS WHERE LOWER(TABLE_SCHEMA) = ? AND LOWER(INDEX_NAME) = ?",
     "primary": f"SELECT COUNT(*) FROM {_IS}.TABLE_CONSTRAINTS WHERE LOWER(TABLE_SCHEMA) = ? AND ? = 'primary'"
-               " AND CONSTRAINT_TYPE = 'PRIMARY KEY'",
+    " AND CONSTRAINT_TYPE = 'PRIMARY KEY'",
     "constraint": f"SELECT COUNT(*) FROM {_IS}.TABLE_CONSTRAINTS WHERE LOWER(CONSTRAINT_SCHEMA) = ?"
-                  " AND LOWER(CONSTRAINT_NAME) = ?",
+    " AND LOWER(CONSTRAINT_NAME) = ?",
     "procedure": f"SELECT COUNT(*) FROM {_IS}.ROUTINES WHERE LOWER(ROUTINE_SCHEMA) = ? AND LOWER(ROUTINE_NAME) = ?"
-                 " AND ROUTINE_TYPE = 'PROCEDURE'",
+    " AND ROUTINE_TYPE = 'PROCEDURE'",
     "function": f"SELECT COUNT(*) FROM {_IS}.ROUTINES WHERE LOWER(ROUTINE_SCHEMA) = ? AND LOWER(ROUTINE_NAME) = ?"
-                " AND ROUTINE_TYPE = 'FUNCTION'",
+    " AND ROUTINE_TYPE = 'FUNCTION'",
     "trigger": f"SELECT COUNT(*) FROM {_IS}.TRIGGERS WHERE LOWER(TRIGGER_SCHEMA) = ? AND LOWER(TRIGGER_NAME) = ?",
     "event": f"SELECT COUNT(*) FROM {_IS}.EVENTS WHERE LOWER(EVENT_SCHEMA) = ? AND LOWER(EVENT_NAME) = ?",
     "schema": f"SELECT COUNT(*) FROM {_IS}.SCHEMATA WHERE ? = ? AND LOWER(SCHEMA_NAME) = ?",
 }
-_MYSQL_TABLE = {"index": " AND LOWER(TABLE_NAME) = ?", "primary": " AND LOWER(TABLE_NAME) = ?",
-                "constraint": " AND LOWER(TABLE_NAME) = ?", "trigger": " AND LOWER(EVENT_OBJECT_TABLE) = ?"}
+_MYSQL_TABLE = {
+    "index": " AND LOWER(TABLE_NAME) = ?",
+    "primary": " AND LOWER(TABLE_NAME) = ?",
+    "constraint": " AND LOWER(TABLE_NAME) = ?",
+    "trigger": " AND LOWER(EVENT_OBJECT_TABLE) = ?",
+}
 
 _NS = "JOIN pg_catalog.pg_namespace n ON n.oid = {rel}.{col} WHERE LOWER(n.nspname) = ?"
 _PG = {
-    "relation": "SELECT COUNT(*) FROM pg_catalog.pg_class c " + _NS.format(rel="c", col="relnamespace")
-                + " AND LOWER(c.relname) = ? AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')",
+    "relation": "SELECT COUNT(*) FROM pg_catalog.pg_class c "
+    + _NS.format(rel="c", col="relnamespace")
+    + " AND LOWER(c.relname) = ? AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')",
     "column": "SELECT COUNT(*) FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
-              + _NS.format(rel="c", col="relnamespace")
-              + " AND LOWER(a.attname) = ? AND a.attnum > 0 AND NOT a.attisdropped AND LOWER(c.relname) = ?",
-    "index": "SELECT COUNT(*) FROM pg_catalog.pg_class c " + _NS.format(rel="c", col="relnamespace")
-             + " AND LOWER(c.relname) = ? AND c.relkind IN ('i', 'I')",
+    + _NS.format(rel="c", col="relnamespace")
+    + " AND LOWER(a.attname) = ? AND a.attnum > 0 AND NOT a.attisdropped AND LOWER(c.relname) = ?",
+    "index": "SELECT COUNT(*) FROM pg_catalog.pg_class c "
+    + _NS.format(rel="c", col="relnamespace")
+    + " AND LOWER(c.relname) = ? AND c.relkind IN ('i', 'I')",
     "primary": "SELECT COUNT(*) FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid "
-               + _NS.format(rel="c", col="relnamespace") + " AND ? = 'primary' AND k.contype = 'p'",
+    + _NS.format(rel="c", col="relnamespace")
+    + " AND ? = 'primary' AND k.contype = 'p'",
     "constraint": "SELECT COUNT(*) FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid "
-                  + _NS.format(rel="c", col="relnamespace") + " AND LOWER(k.conname) = ?",
-    "procedure": "SELECT COUNT(*) FROM pg_catalog.pg_proc p " + _NS.format(rel="p", col="pronamespace")
-                 + " AND LOWER(p.proname) = ? AND p.prokind = 'p'",
-    "function": "SELECT COUNT(*) FROM pg_catalog.pg_proc p " + _NS.format(rel="p", col="pronamespace")
-                + " AND LOWER(p.proname) = ? AND p.prokind IN ('f', 'a', 'w')",
+    + _NS.format(rel="c", col="relnamespace")
+    + " AND LOWER(k.conname) = ?",
+    "procedure": "SELECT COUNT(*) FROM pg_catalog.pg_proc p "
+    + _NS.format(rel="p", col="pronamespace")
+    + " AND LOWER(p.proname) = ? AND p.prokind = 'p'",
+    "function": "SELECT COUNT(*) FROM pg_catalog.pg_proc p "
+    + _NS.format(rel="p", col="pronamespace")
+    + " AND LOWER(p.proname) = ? AND p.prokind IN ('f', 'a', 'w')",
     "trigger": "SELECT COUNT(*) FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_class c ON c.oid = g.tgrelid "
-               + _NS.format(rel="c", col="relnamespace") + " AND LOWER(g.tgname) = ? AND NOT g.tgisinternal",
+    + _NS.format(rel="c", col="relnamespace")
+    + " AND LOWER(g.tgname) = ? AND NOT g.tgisinternal",
     "event": "SELECT COUNT(*) FROM pg_catalog.pg_event_trigger e WHERE ? = ? AND LOWER(e.evtname) = ?",
     "schema": "SELECT COUNT(*) FROM pg_catalog.pg_namespace n WHERE ? = ? AND LOWER(n.nspname) = ?",
 }
-_PG_TABLE = {"primary": " AND LOWER(c.relname) = ?", "constraint": " AND LOWER(c.relname) = ?",
-             "trigger": " AND LOWER(c.relname) = ?",
-             "index": " AND c.oid IN (SELECT i.indexrelid FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class t"
-                      " ON t.oid = i.indrelid WHERE LOWER(t.relname) = ?)"}
+_PG_TABLE = {
+    "primary": " AND LOWER(c.relname) = ?",
+    "constraint": " AND LOWER(c.relname) = ?",
+    "trigger": " AND LOWER(c.relname) = ?",
+    "index": " AND c.oid IN (SELECT i.indexrelid FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class t"
+    " ON t.oid = i.indrelid WHERE LOWER(t.relname) = ?)",
+}
 
 
 def has(db: Database, kind: str, schema: str, name: str, table: str | None = None) -> bool:

@@ -36,10 +36,17 @@ from flywayx.errors import ConnectionFailed, FlywayxError, ToolMissing, UsageErr
 from flywayx.model.config import DatabaseUrl
 from flywayx.model.redact import redact_text
 
-_FAMILY = {"mysql": "mysql", "mariadb": "mysql", "postgresql": "postgresql", "postgres": "postgresql",
-           "sqlite": "sqlite"}
-_HINT = {"mysql": "install it: apt-get install mariadb-client (or mysql-client)",
-         "postgresql": "install it: apt-get install postgresql-client"}
+_FAMILY = {
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "postgresql": "postgresql",
+    "postgres": "postgresql",
+    "sqlite": "sqlite",
+}
+_HINT = {
+    "mysql": "install it: apt-get install mariadb-client (or mysql-client)",
+    "postgresql": "install it: apt-get install postgresql-client",
+}
 # (dialect, restoring?) -> the clients needed, each as alternatives in order of preference
 _CLIENTS: dict[tuple[str, bool], list[tuple[str, ...]]] = {
     ("mysql", False): [("mariadb-dump", "mysqldump")],
@@ -81,12 +88,24 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
             ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
 
 
-def spawn(cmd: list[str], *, env: dict[str, str] | None = None, stdin: Any = None, stdout: Any = None,
-          stderr: Any = subprocess.PIPE) -> subprocess.Popen[bytes]:
+def spawn(
+    cmd: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    stdin: Any = None,
+    stdout: Any = None,
+    stderr: Any = subprocess.PIPE,
+) -> subprocess.Popen[bytes]:
     """Start a client (stderr piped) that dies with flywayx; ToolMissing when it cannot start."""
     try:
-        return subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=stderr,
-                                env={**os.environ, **(env or {})}, preexec_fn=_die_with_parent)
+        return subprocess.Popen(
+            cmd,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            env={**os.environ, **(env or {})},
+            preexec_fn=_die_with_parent,
+        )
     except OSError as err:
         raise ToolMissing(f"cannot run {Path(cmd[0]).name}: {err.strerror}", hint=None) from err
 
@@ -96,13 +115,20 @@ def failed(cmd: list[str], code: int, stderr: bytes, secret: str | None) -> Back
     return BackupFailed(f"{Path(cmd[0]).name} failed (exit {code}): {first_lines(err_text)}", stderr=err_text)
 
 
-def run(cmd: list[str], secret: str | None, *, env: dict[str, str] | None = None,
-        stdin: Any = None, stdout: Any = None) -> str:
+def run(
+    cmd: list[str], secret: str | None, *, env: dict[str, str] | None = None, stdin: Any = None, stdout: Any = None
+) -> str:
     """Run a client; return its stdout (when not redirected). Non-zero exit -> BackupFailed."""
     try:
-        proc = subprocess.run(cmd, stdin=stdin, stdout=stdout if stdout is not None else subprocess.PIPE,
-                              stderr=subprocess.PIPE, env={**os.environ, **(env or {})}, check=False,
-                              preexec_fn=_die_with_parent)
+        proc = subprocess.run(
+            cmd,
+            stdin=stdin,
+            stdout=stdout if stdout is not None else subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, **(env or {})},
+            check=False,
+            preexec_fn=_die_with_parent,
+        )
     except OSError as err:
         raise ToolMissing(f"cannot run {Path(cmd[0]).name}: {err.strerror}", hint=None) from err
     if proc.returncode != 0:
@@ -146,8 +172,9 @@ def write_private(path: Path, text: str) -> None:
 
 
 @contextmanager
-def connection(url: DatabaseUrl, secret: str | None, *, database: str | None = None,
-               limits: timeouts.Timeouts | None = None) -> Iterator[Any]:
+def connection(
+    url: DatabaseUrl, secret: str | None, *, database: str | None = None, limits: timeouts.Timeouts | None = None
+) -> Iterator[Any]:
     """A raw DBAPI connection (autocommit; closed on exit). MySQL: no default database unless
     ``database``; PostgreSQL: the URL's database. ``limits`` (default: the URL's JDBC parameters, else
     10 s to connect): opening the session is bounded by the connect limit; on MySQL each answer by the
@@ -158,17 +185,31 @@ def connection(url: DatabaseUrl, secret: str | None, *, database: str | None = N
         if kind == "mysql":
             import pymysql
 
-            conn: Any = pymysql.connect(host=url.host or "localhost", port=url.port or 3306, user=url.user,
-                                        password=(secret or "").encode("utf-8"),  # PyMySQL would send latin-1
-                                        unix_socket=url.unix_socket, database=database, charset="utf8mb4",
-                                        autocommit=True, connect_timeout=limits.connect,
-                                        read_timeout=limits.socket or None, write_timeout=limits.socket or None)
+            conn: Any = pymysql.connect(
+                host=url.host or "localhost",
+                port=url.port or 3306,
+                user=url.user,
+                password=(secret or "").encode("utf-8"),  # PyMySQL would send latin-1
+                unix_socket=url.unix_socket,
+                database=database,
+                charset="utf8mb4",
+                autocommit=True,
+                connect_timeout=limits.connect,
+                read_timeout=limits.socket or None,
+                write_timeout=limits.socket or None,
+            )
         elif kind == "postgresql":
             import psycopg
 
-            conn = psycopg.connect(host=url.host, port=url.port, user=url.user, password=secret,
-                                   dbname=url.database, autocommit=True,
-                                   connect_timeout=max(2, math.ceil(limits.connect)))
+            conn = psycopg.connect(
+                host=url.host,
+                port=url.port,
+                user=url.user,
+                password=secret,
+                dbname=url.database,
+                autocommit=True,
+                connect_timeout=max(2, math.ceil(limits.connect)),
+            )
         else:
             conn = sqlite3.connect(sqlite_path(url))
     except Exception as err:  # every driver's connection error becomes one typed error
@@ -232,6 +273,5 @@ def pg_database(url: DatabaseUrl) -> str:
 
 def sqlite_path(url: DatabaseUrl) -> str:
     if not url.database or url.database == ":memory:":
-        raise UsageError("an in-memory SQLite database cannot be backed up or restored",
-                         hint="use a file database")
+        raise UsageError("an in-memory SQLite database cannot be backed up or restored", hint="use a file database")
     return url.database

@@ -53,11 +53,15 @@ class ClusterInfo:
     def describe(self) -> str:
         """One line for ``info``: e.g. ``Galera node node1: Synced, Primary component of 3 nodes``."""
         if self.kind == "galera":
-            text = f"Galera node {self.node or '?'}: {self.state or '?'}, {self.status or '?'} component of " \
-                   f"{self.size if self.size is not None else '?'} nodes"
+            text = (
+                f"Galera node {self.node or '?'}: {self.state or '?'}, {self.status or '?'} component of "
+                f"{self.size if self.size is not None else '?'} nodes"
+            )
         elif self.kind == "group-replication":
-            text = f"Group Replication member {self.node or '?'}: {self.state or '?'}, {self.status or '?'} " \
-                   f"of {self.size if self.size is not None else '?'} members"
+            text = (
+                f"Group Replication member {self.node or '?'}: {self.state or '?'}, {self.status or '?'} "
+                f"of {self.size if self.size is not None else '?'} members"
+            )
         elif self.kind == "replica":
             text = f"asynchronous replica of {self.source or '?'} (replication threads running)"
         elif self.kind == "standby":
@@ -70,35 +74,50 @@ class ClusterInfo:
         """The error a write through this server gets, or None when it may be migrated."""
         at = f" at {self.where}" if self.where else ""
         if self.kind == "galera" and self.status is not None and self.status != "Primary":
-            return StateError(f"Galera node {self.node or ''}{at} is in a {self.status} component (no quorum): "
-                              "refusing to migrate through it",
-                              hint="point --url at a node of the Primary component (SHOW STATUS LIKE "
-                                   "'wsrep_cluster_status' says Primary), or restore quorum first")
+            return StateError(
+                f"Galera node {self.node or ''}{at} is in a {self.status} component (no quorum): "
+                "refusing to migrate through it",
+                hint="point --url at a node of the Primary component (SHOW STATUS LIKE "
+                "'wsrep_cluster_status' says Primary), or restore quorum first",
+            )
         if self.kind == "galera" and self.state != "Synced":
-            return StateError(f"Galera node {self.node or ''}{at} is {self.state or 'not ready'}, not Synced: "
-                              "refusing to migrate through it",
-                              hint="wait until SHOW STATUS LIKE 'wsrep_local_state_comment' says Synced (a joining "
-                                   "or desynced node lags the cluster), or point --url at a Synced node")
+            return StateError(
+                f"Galera node {self.node or ''}{at} is {self.state or 'not ready'}, not Synced: "
+                "refusing to migrate through it",
+                hint="wait until SHOW STATUS LIKE 'wsrep_local_state_comment' says Synced (a joining "
+                "or desynced node lags the cluster), or point --url at a Synced node",
+            )
         if self.kind == "group-replication" and self.state != "ONLINE":
-            return StateError(f"Group Replication member {self.node or ''}{at} is {self.state}, not ONLINE: "
-                              "refusing to migrate through it",
-                              hint="point --url at an ONLINE member (performance_schema.replication_group_members)")
+            return StateError(
+                f"Group Replication member {self.node or ''}{at} is {self.state}, not ONLINE: "
+                "refusing to migrate through it",
+                hint="point --url at an ONLINE member (performance_schema.replication_group_members)",
+            )
         if self.kind == "group-replication" and self.status == "SECONDARY":
-            return StateError(f"Group Replication member {self.node or ''}{at} is a SECONDARY of a single-primary "
-                              "group: refusing to migrate through it", hint="point --url at the group's PRIMARY")
+            return StateError(
+                f"Group Replication member {self.node or ''}{at} is a SECONDARY of a single-primary "
+                "group: refusing to migrate through it",
+                hint="point --url at the group's PRIMARY",
+            )
         if self.kind == "replica":
-            return StateError(f"the server{at} is an asynchronous replica of {self.source or 'another server'} "
-                              "(its replication threads are running): refusing to migrate it",
-                              hint="migrate its primary; the replica receives the change through replication "
-                                   "(a change written here would diverge from the primary)")
+            return StateError(
+                f"the server{at} is an asynchronous replica of {self.source or 'another server'} "
+                "(its replication threads are running): refusing to migrate it",
+                hint="migrate its primary; the replica receives the change through replication "
+                "(a change written here would diverge from the primary)",
+            )
         if self.kind == "standby":
-            return StateError(f"the PostgreSQL server{at} is a standby in recovery (pg_is_in_recovery() is true): "
-                              "refusing to migrate it",
-                              hint="migrate the primary; the standby replays its changes")
+            return StateError(
+                f"the PostgreSQL server{at} is a standby in recovery (pg_is_in_recovery() is true): "
+                "refusing to migrate it",
+                hint="migrate the primary; the standby replays its changes",
+            )
         if self.read_only:
-            return StateError(f"the server{at} is read-only ({self.read_only}=ON): refusing to migrate it",
-                              hint="migrate the primary (a read-only server is usually a replica or a failed-over "
-                                   "old primary), or turn read-only off if this is the writable server")
+            return StateError(
+                f"the server{at} is read-only ({self.read_only}=ON): refusing to migrate it",
+                hint="migrate the primary (a read-only server is usually a replica or a failed-over "
+                "old primary), or turn read-only off if this is the writable server",
+            )
         return None
 
 
@@ -123,24 +142,45 @@ def _pairs(rows: list[tuple[Any, ...]] | None) -> dict[str, str]:
 
 
 def _probe_mysql(db: _Queries, where: str) -> ClusterInfo:
-    variables = _pairs(_try(db, "SHOW GLOBAL VARIABLES WHERE Variable_name IN "
-                                "('wsrep_on', 'wsrep_node_name', 'read_only', 'super_read_only')"))
-    read_only = next((name for name in ("super_read_only", "read_only")
-                      if variables.get(name, "OFF").upper() in ("ON", "1")), None)
+    variables = _pairs(
+        _try(
+            db,
+            "SHOW GLOBAL VARIABLES WHERE Variable_name IN "
+            "('wsrep_on', 'wsrep_node_name', 'read_only', 'super_read_only')",
+        )
+    )
+    read_only = next(
+        (name for name in ("super_read_only", "read_only") if variables.get(name, "OFF").upper() in ("ON", "1")), None
+    )
     if variables.get("wsrep_on", "OFF").upper() in ("ON", "1"):
-        status = _pairs(_try(db, "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_local_state_comment', "
-                                 "'wsrep_cluster_size', 'wsrep_cluster_status')"))
+        status = _pairs(
+            _try(
+                db,
+                "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_local_state_comment', "
+                "'wsrep_cluster_size', 'wsrep_cluster_status')",
+            )
+        )
         size = status.get("wsrep_cluster_size")
-        return ClusterInfo("galera", variables.get("wsrep_node_name"), status.get("wsrep_local_state_comment"),
-                           int(size) if size and size.isdigit() else None, status.get("wsrep_cluster_status"),
-                           read_only, where=where)
-    group = _try(db, "SELECT m.MEMBER_HOST, m.MEMBER_STATE, m.MEMBER_ROLE, (SELECT COUNT(*) FROM "
-                     "performance_schema.replication_group_members) "
-                     "FROM performance_schema.replication_group_members m WHERE m.MEMBER_ID = @@server_uuid")
+        return ClusterInfo(
+            "galera",
+            variables.get("wsrep_node_name"),
+            status.get("wsrep_local_state_comment"),
+            int(size) if size and size.isdigit() else None,
+            status.get("wsrep_cluster_status"),
+            read_only,
+            where=where,
+        )
+    group = _try(
+        db,
+        "SELECT m.MEMBER_HOST, m.MEMBER_STATE, m.MEMBER_ROLE, (SELECT COUNT(*) FROM "
+        "performance_schema.replication_group_members) "
+        "FROM performance_schema.replication_group_members m WHERE m.MEMBER_ID = @@server_uuid",
+    )
     if group:
         host, state, role, size = group[0]
-        return ClusterInfo("group-replication", str(host), str(state), int(size), str(role) if role else None,
-                           read_only, where=where)
+        return ClusterInfo(
+            "group-replication", str(host), str(state), int(size), str(role) if role else None, read_only, where=where
+        )
     source = _replica_source(db)
     if source is not None:
         return ClusterInfo("replica", read_only=read_only, source=source, where=where)
@@ -155,8 +195,10 @@ def _replica_source(db: _Queries) -> str | None:
         except Exception:  # not this server's spelling, or no privilege to see it
             continue
         for row in rows:
-            running = [str(row.get(k) or "") for k in ("replica_io_running", "replica_sql_running",
-                                                       "slave_io_running", "slave_sql_running")]
+            running = [
+                str(row.get(k) or "")
+                for k in ("replica_io_running", "replica_sql_running", "slave_io_running", "slave_sql_running")
+            ]
             if any(v.lower() in ("yes", "connecting") for v in running):
                 host = row.get("source_host") or row.get("master_host") or "?"
                 port = row.get("source_port") or row.get("master_port") or "?"

@@ -81,8 +81,9 @@ def _q(name: str) -> str:
 class ClusterLock:
     """The row lock for ``schema.table``'s migrations, on its own connection (kept between holds)."""
 
-    def __init__(self, connect: Callable[[], Any], schema: str, table: str, *, node: str | None = None,
-                 ttl: float | None = None) -> None:
+    def __init__(
+        self, connect: Callable[[], Any], schema: str, table: str, *, node: str | None = None, ttl: float | None = None
+    ) -> None:
         self._connect = connect
         self.node = node
         self.schema = schema
@@ -126,14 +127,16 @@ class ClusterLock:
     # acquire / release ----------------------------------------------------------------------------
 
     def ensure_table(self) -> None:
-        self._sql(f"CREATE TABLE IF NOT EXISTS {self.table} (\n"
-                  "    lock_name VARCHAR(100) NOT NULL PRIMARY KEY,\n"
-                  "    holder VARCHAR(255) NOT NULL,\n"
-                  "    node VARCHAR(100),\n"
-                  "    acquired_at DATETIME(6) NOT NULL,\n"
-                  "    heartbeat_at DATETIME(6) NOT NULL,\n"
-                  "    expires_at DATETIME(6) NOT NULL\n"
-                  ") ENGINE=InnoDB")
+        self._sql(
+            f"CREATE TABLE IF NOT EXISTS {self.table} (\n"
+            "    lock_name VARCHAR(100) NOT NULL PRIMARY KEY,\n"
+            "    holder VARCHAR(255) NOT NULL,\n"
+            "    node VARCHAR(100),\n"
+            "    acquired_at DATETIME(6) NOT NULL,\n"
+            "    heartbeat_at DATETIME(6) NOT NULL,\n"
+            "    expires_at DATETIME(6) NOT NULL\n"
+            ") ENGINE=InnoDB"
+        )
 
     def try_acquire(self) -> bool:
         """One attempt: True when this runner now holds the lock."""
@@ -144,7 +147,8 @@ class ClusterLock:
             count, _ = self._sql(
                 f"INSERT INTO {self.table} (lock_name, holder, node, acquired_at, heartbeat_at, expires_at) "
                 f"VALUES (%s, %s, %s, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), {expires})",
-                (self.name, self.holder, self.node))
+                (self.name, self.holder, self.node),
+            )
             return count == 1
         except pymysql.err.IntegrityError:
             pass  # a row is there: is it expired?
@@ -156,7 +160,9 @@ class ClusterLock:
             count, _ = self._sql(
                 f"UPDATE {self.table} SET holder = %s, node = %s, acquired_at = UTC_TIMESTAMP(6), "
                 f"heartbeat_at = UTC_TIMESTAMP(6), expires_at = {expires} "
-                "WHERE lock_name = %s AND expires_at < UTC_TIMESTAMP(6)", (self.holder, self.node, self.name))
+                "WHERE lock_name = %s AND expires_at < UTC_TIMESTAMP(6)",
+                (self.holder, self.node, self.name),
+            )
         except pymysql.err.OperationalError as err:
             if err.args and err.args[0] in _DEADLOCK:
                 return False
@@ -165,42 +171,54 @@ class ClusterLock:
 
     def describe_holder(self) -> str | None:
         try:
-            _, rows = self._sql(f"SELECT holder, node, TIMESTAMPDIFF(SECOND, heartbeat_at, UTC_TIMESTAMP(6)), "
-                                f"TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(6), expires_at) FROM {self.table} "
-                                "WHERE lock_name = %s", (self.name,))
+            _, rows = self._sql(
+                f"SELECT holder, node, TIMESTAMPDIFF(SECOND, heartbeat_at, UTC_TIMESTAMP(6)), "
+                f"TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(6), expires_at) FROM {self.table} "
+                "WHERE lock_name = %s",
+                (self.name,),
+            )
         except Exception:  # best effort: the timeout is the error
             return None
         if not rows:
             return None
         holder, node, ago, left = rows[0]
-        return (f"runner {holder} through node {node or '?'}, last heartbeat {ago} s ago, lapses in "
-                f"{max(int(left), 0)} s unless renewed; DELETE FROM {self.table} WHERE lock_name = "
-                f"{sql_string(self.name)} frees it by hand")
+        return (
+            f"runner {holder} through node {node or '?'}, last heartbeat {ago} s ago, lapses in "
+            f"{max(int(left), 0)} s unless renewed; DELETE FROM {self.table} WHERE lock_name = "
+            f"{sql_string(self.name)} frees it by hand"
+        )
 
     def require_free(self) -> None:
         """Read-only: LockTimeout when another runner holds the row (unexpired); nothing is created
         (no table yet means no runner has ever held it)."""
         try:
-            _, rows = self._sql(f"SELECT 1 FROM {self.table} WHERE lock_name = %s AND expires_at >= UTC_TIMESTAMP(6)",
-                                (self.name,))
+            _, rows = self._sql(
+                f"SELECT 1 FROM {self.table} WHERE lock_name = %s AND expires_at >= UTC_TIMESTAMP(6)", (self.name,)
+            )
         except Exception as err:
             if getattr(err, "args", (None,))[0] == 1146:  # ER_NO_SUCH_TABLE
                 return
             raise
         if rows:
-            raise LockTimeout(f"the cluster migration lock '{self.name}' is held by "
-                              f"{self.describe_holder() or 'another runner'}", lock=self.name, timeout=0.0)
+            raise LockTimeout(
+                f"the cluster migration lock '{self.name}' is held by {self.describe_holder() or 'another runner'}",
+                lock=self.name,
+                timeout=0.0,
+            )
 
     def heartbeat(self) -> bool:
         """Renew the lock; False when it is no longer this runner's."""
         count, _ = self._sql(
             f"UPDATE {self.table} SET heartbeat_at = UTC_TIMESTAMP(6), "
             f"expires_at = UTC_TIMESTAMP(6) + INTERVAL {int(self.ttl * 1000)} * 1000 MICROSECOND "
-            "WHERE lock_name = %s AND holder = %s", (self.name, self.holder))
+            "WHERE lock_name = %s AND holder = %s",
+            (self.name, self.holder),
+        )
         if count == 1:
             return True
-        _, rows = self._sql(f"SELECT 1 FROM {self.table} WHERE lock_name = %s AND holder = %s",
-                            (self.name, self.holder))
+        _, rows = self._sql(
+            f"SELECT 1 FROM {self.table} WHERE lock_name = %s AND holder = %s", (self.name, self.holder)
+        )
         return bool(rows)  # an UPDATE within the same microsecond changes nothing yet still holds
 
     def release(self) -> None:
@@ -222,8 +240,9 @@ class ClusterLock:
             self._beat = None
 
     @contextmanager
-    def hold(self, timeout: float, clock: Callable[[], float] = time.monotonic,
-             sleep: Callable[[float], None] = time.sleep) -> Iterator[None]:
+    def hold(
+        self, timeout: float, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
+    ) -> Iterator[None]:
         """Hold the lock while the block runs; wait up to ``timeout`` s for it, then LockTimeout."""
         self.ensure_table()
         deadline = clock() + timeout
@@ -233,8 +252,10 @@ class ClusterLock:
                     f"Could not acquire the cluster migration lock '{self.name}' within {timeout:g} s; held by "
                     f"{self.describe_holder() or 'another runner'}",
                     hint="another runner is migrating this schema through another node: wait for it, or raise "
-                         "lock_timeout; a killed runner's lock lapses by itself after its time to live",
-                    lock=self.name, timeout=timeout)
+                    "lock_timeout; a killed runner's lock lapses by itself after its time to live",
+                    lock=self.name,
+                    timeout=timeout,
+                )
             sleep(POLL)
         self._lost = False
         self._stop = threading.Event()
@@ -258,10 +279,12 @@ class ClusterLock:
 
     def _finish(self) -> None:
         if self._lost:
-            raise StateError(f"the cluster migration lock '{self.name}' lapsed while this runner held it (no "
-                             f"heartbeat for {self.ttl:g} s) and another runner took it",
-                             hint="run `flywayx info` on a Synced node to see what each runner applied, then "
-                                  "migrate again; raise FLYWAYX_CLUSTER_LOCK_TTL if the nodes are slow")
+            raise StateError(
+                f"the cluster migration lock '{self.name}' lapsed while this runner held it (no "
+                f"heartbeat for {self.ttl:g} s) and another runner took it",
+                hint="run `flywayx info` on a Synced node to see what each runner applied, then "
+                "migrate again; raise FLYWAYX_CLUSTER_LOCK_TTL if the nodes are slow",
+            )
         self.release()
 
 

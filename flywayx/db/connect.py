@@ -34,9 +34,11 @@ _sleep = time.sleep  # replaced in tests
 
 # MySQL/MariaDB client errors for a connection that died under a statement (server or node gone)
 LOST_CONNECTION = frozenset({2006, 2013, 2055, 4031})
-LOST_HINT = ("the connection to the server was lost (the server, or this Galera node, went down or was "
-             "restarted): run `flywayx info` on a healthy server (another Synced node of a cluster), then "
-             "`flywayx migrate` there; it says when `--resume` is needed for a migration left half done")
+LOST_HINT = (
+    "the connection to the server was lost (the server, or this Galera node, went down or was "
+    "restarted): run `flywayx info` on a healthy server (another Synced node of a cluster), then "
+    "`flywayx migrate` there; it says when `--resume` is needed for a migration left half done"
+)
 
 
 class StatementFailed(FlywayxError):
@@ -111,8 +113,9 @@ class DbapiDatabase:
     def prefetch(self, sql: str) -> None:
         """Where a query cannot carry others: nothing; ``query`` sends ``sql`` when asked (``Database.prefetch``)."""
 
-    def run_batch(self, statements: Sequence[str | tuple[str, tuple[Any, ...]]], *,
-                  warnings_from: int | None = None) -> tuple[int, Exception | None]:
+    def run_batch(
+        self, statements: Sequence[str | tuple[str, tuple[Any, ...]]], *, warnings_from: int | None = None
+    ) -> tuple[int, Exception | None]:
         """One statement at a time (dialects without multi-statement packets); see ``Database.run_batch``."""
         for i, item in enumerate(statements):
             self._drain_notices()
@@ -141,8 +144,11 @@ class DbapiDatabase:
         return None
 
     def column_names(self, schema: str, table: str) -> list[str]:
-        rows = self.query("SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND "
-                          "table_name = ? ORDER BY ordinal_position", (schema, table))
+        rows = self.query(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND "
+            "table_name = ? ORDER BY ordinal_position",
+            (schema, table),
+        )
         return [str(r[0]) for r in rows]
 
     def invalid_indexes(self) -> frozenset[tuple[str, str]]:
@@ -203,10 +209,15 @@ class DbapiDatabase:
             self._stall_handled = True
             self._end_stalled_session()
         return StatementFailed(
-            self.limits.stalled(), "check the server and the network to it, then run the command again (a "
+            self.limits.stalled(),
+            "check the server and the network to it, then run the command again (a "
             "migrate says whether a migration was left half done and `--resume` is needed); raise "
-            "socketTimeout if statements legitimately run longer", sql=sql, code=code, sql_state=state,
-            timeout=self.limits.socket)
+            "socketTimeout if statements legitimately run longer",
+            sql=sql,
+            code=code,
+            sql_state=state,
+            timeout=self.limits.socket,
+        )
 
     def _statement_failed(self, err: Exception, sql: str) -> StatementFailed:
         reason, code, state = self._describe(err)
@@ -281,9 +292,18 @@ def one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def connect(url: DatabaseUrl, *, user: str | None, password: str | None, connect_retries: int = 0,
-            connect_retries_interval: int = 120, init_sql: str | None = None, read_only: bool = False,
-            connect_timeout: float | None = None, socket_timeout: float | None = None) -> Database:
+def connect(
+    url: DatabaseUrl,
+    *,
+    user: str | None,
+    password: str | None,
+    connect_retries: int = 0,
+    connect_retries_interval: int = 120,
+    init_sql: str | None = None,
+    read_only: bool = False,
+    connect_timeout: float | None = None,
+    socket_timeout: float | None = None,
+) -> Database:
     """Open ``url``; ``user``/``password`` override the URL's. Raise ConnectionFailed or UsageError.
 
     Retries ``connect_retries`` times, waiting 1 s, 2 s, 4 s... capped at ``connect_retries_interval``
@@ -305,15 +325,16 @@ def connect(url: DatabaseUrl, *, user: str | None, password: str | None, connect
         except ConnectionFailed:
             if attempt >= connect_retries:
                 raise
-            _sleep(min(2 ** attempt, max(connect_retries_interval, 1)))
+            _sleep(min(2**attempt, max(connect_retries_interval, 1)))
             attempt += 1
     if init_sql:
         try:
             db.execute(init_sql)
         except StatementFailed as err:
             db.close()
-            raise ConnectionFailed(f"initSql failed: {err.message}", hint="check the init_sql setting",
-                                   sql=init_sql) from None
+            raise ConnectionFailed(
+                f"initSql failed: {err.message}", hint="check the init_sql setting", sql=init_sql
+            ) from None
     result: Database = db
     return result
 
@@ -331,20 +352,25 @@ def _opener(dialect: str) -> Any:
         from flywayx.db import sqlite
 
         return sqlite.open_sqlite
-    raise UsageError(f"Unsupported database type '{dialect}'",
-                     hint="flywayx supports MySQL, MariaDB, PostgreSQL and SQLite URLs")
+    raise UsageError(
+        f"Unsupported database type '{dialect}'", hint="flywayx supports MySQL, MariaDB, PostgreSQL and SQLite URLs"
+    )
 
 
-AUTH_HINT = ("the server is up but refused these credentials: check the user and the password "
-             "(--user; FLYWAY_PASSWORD or --ask-password; or the URL)")
+AUTH_HINT = (
+    "the server is up but refused these credentials: check the user and the password "
+    "(--user; FLYWAY_PASSWORD or --ask-password; or the URL)"
+)
 
 
-def connection_failed(url: DatabaseUrl, reason: str, hint: str, secrets: list[str | None],
-                      default_port: int | None = None) -> ConnectionFailed:
+def connection_failed(
+    url: DatabaseUrl, reason: str, hint: str, secrets: list[str | None], default_port: int | None = None
+) -> ConnectionFailed:
     """The one-line ConnectionFailed for ``url``: where, then why; secrets redacted."""
     where = url.unix_socket or f"{url.host or 'localhost'}:{url.port or default_port}"
     text = one_line(redact_text(reason, [s for s in secrets if s]))
     return ConnectionFailed(
         f"Unable to connect to {url.dialect} at {where}, database '{url.database or ''}': {text}",
-        hint=hint, url=url.redacted,
+        hint=hint,
+        url=url.redacted,
     )

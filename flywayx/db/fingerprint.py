@@ -26,16 +26,29 @@ from flywayx.db.fingerprint_sqlite import read_sqlite
 from flywayx.errors import UsageError
 from flywayx.model.fingerprint import SchemaFingerprint
 
-__all__ = ["DEFAULT_EXCLUDE", "fingerprint", "mysql_charset", "mysql_default", "mysql_extra", "mysql_type",
-           "pg_trigger_type"]
+__all__ = [
+    "DEFAULT_EXCLUDE",
+    "fingerprint",
+    "mysql_charset",
+    "mysql_default",
+    "mysql_extra",
+    "mysql_type",
+    "pg_trigger_type",
+]
 
 DEFAULT_EXCLUDE = ("flyway_schema_history", "flywayx_*")
-_FAMILY = {"mysql": "mysql", "mariadb": "mysql", "postgresql": "postgresql", "postgres": "postgresql",
-           "sqlite": "sqlite"}
+_FAMILY = {
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "postgresql": "postgresql",
+    "postgres": "postgresql",
+    "sqlite": "sqlite",
+}
 
 
-def fingerprint(conn: Any, dialect: str, schemas: Sequence[str], *,
-                exclude_tables: Sequence[str] = DEFAULT_EXCLUDE) -> SchemaFingerprint:
+def fingerprint(
+    conn: Any, dialect: str, schemas: Sequence[str], *, exclude_tables: Sequence[str] = DEFAULT_EXCLUDE
+) -> SchemaFingerprint:
     """Fingerprint ``schemas`` (MySQL databases, PostgreSQL schemas, SQLite ``main``/attached names).
 
     ``conn`` is a PyMySQL, psycopg 3 or sqlite3 connection; ``dialect`` one of mysql, mariadb,
@@ -46,8 +59,7 @@ def fingerprint(conn: Any, dialect: str, schemas: Sequence[str], *,
     """
     family = _FAMILY.get(dialect.lower())
     if family is None:
-        raise UsageError(f"cannot fingerprint dialect {dialect!r}",
-                         hint="use mysql, mariadb, postgresql or sqlite")
+        raise UsageError(f"cannot fingerprint dialect {dialect!r}", hint="use mysql, mariadb, postgresql or sqlite")
     names = list(schemas) or (["main"] if family == "sqlite" else [])
     if not names:
         raise UsageError("no schema to fingerprint", hint="name at least one schema")

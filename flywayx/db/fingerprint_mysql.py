@@ -111,15 +111,19 @@ def read_mysql(conn: Any, schema: str, skip: Excluder) -> Schema:
     cols, stats, fks = (grouped(query(conn, sql, p)) for sql in (_MY_COLUMNS, _MY_STATS, _MY_FKS))
     checks = grouped(query(conn, _mysql_checks_sql(conn), p))
     tables = [_mysql_table(h, cols[h[0]], stats[h[0]], fks[h[0]], checks[h[0]], mariadb) for h in heads]
-    return schema_of(schema, tables, _mysql_views(conn, schema), _mysql_routines(conn, schema),
-                   _mysql_triggers(conn, schema, skip))
+    return schema_of(
+        schema, tables, _mysql_views(conn, schema), _mysql_routines(conn, schema), _mysql_triggers(conn, schema, skip)
+    )
 
 
 def _mysql_checks_sql(conn: Any) -> str:
     """MariaDB's CHECK_CONSTRAINTS names the table; MySQL 8's must be joined to TABLE_CONSTRAINTS;
     servers without the view (MySQL < 8.0.16) have no enforced checks to read."""
-    has = query(conn, "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
-                       "'information_schema' AND TABLE_NAME = 'CHECK_CONSTRAINTS'")
+    has = query(
+        conn,
+        "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
+        "'information_schema' AND TABLE_NAME = 'CHECK_CONSTRAINTS'",
+    )
     names = {str(r[0]).upper() for r in has}
     if "TABLE_NAME" in names:
         return _MY_CHECKS_MARIADB
@@ -128,25 +132,40 @@ def _mysql_checks_sql(conn: Any) -> str:
     return "SELECT NULL, NULL, NULL FROM DUAL WHERE %s IS NULL"
 
 
-def _mysql_table(head: tuple[Any, ...], cols: Rows, stats: Rows, fks: Rows, checks: Rows,
-                 mariadb: bool) -> Table:
+def _mysql_table(head: tuple[Any, ...], cols: Rows, stats: Rows, fks: Rows, checks: Rows, mariadb: bool) -> Table:
     name, engine, collation, comment = head
     columns = tuple(
-        Column(c[0], mysql_type(c[1]), c[2] == "YES", mysql_default(c[3], mariadb), mysql_extra(c[4]),
-               mysql_charset(c[5]), mysql_charset(c[6]), c[7] or "")
+        Column(
+            c[0],
+            mysql_type(c[1]),
+            c[2] == "YES",
+            mysql_default(c[3], mariadb),
+            mysql_extra(c[4]),
+            mysql_charset(c[5]),
+            mysql_charset(c[6]),
+            c[7] or "",
+        )
         for c in cols
     )
     pk = tuple(r[4] for r in stats if r[0] == "PRIMARY")
     idx = to_indexes([r for r in stats if r[0] != "PRIMARY"])
-    return Table(name, columns, pk, idx, to_fks(fks),
-                 to_checks(checks),
-                 options(engine=engine, collation=mysql_charset(collation), comment=comment))
+    return Table(
+        name,
+        columns,
+        pk,
+        idx,
+        to_fks(fks),
+        to_checks(checks),
+        options(engine=engine, collation=mysql_charset(collation), comment=comment),
+    )
 
 
 def _mysql_views(conn: Any, schema: str) -> list[View]:
     rows = query(conn, _MY_VIEWS, (schema,))
-    return [View(n, normalise_sql(strip_qualifier(d or "", schema)), options(check_option=c, security=s))
-            for n, d, c, s in rows]
+    return [
+        View(n, normalise_sql(strip_qualifier(d or "", schema)), options(check_option=c, security=s))
+        for n, d, c, s in rows
+    ]
 
 
 def _mysql_routines(conn: Any, schema: str) -> list[Routine]:
@@ -156,8 +175,15 @@ def _mysql_routines(conn: Any, schema: str) -> list[Routine]:
     for name, kind, returns, body, det, access, security, comment in rows:
         args = ", ".join(" ".join(x for x in (m, n, mysql_type(t or "")) if x) for m, n, t in params[name])
         sig = f"({args})" + (f" RETURNS {mysql_type(returns)}" if returns else "")
-        out.append(Routine(name, kind, sig, normalise_sql(strip_qualifier(body or "", schema)),
-                           options(deterministic=det, data_access=access, security=security, comment=comment)))
+        out.append(
+            Routine(
+                name,
+                kind,
+                sig,
+                normalise_sql(strip_qualifier(body or "", schema)),
+                options(deterministic=det, data_access=access, security=security, comment=comment),
+            )
+        )
     return out + _mysql_events(conn, schema)
 
 
@@ -166,13 +192,22 @@ def _mysql_events(conn: Any, schema: str) -> list[Routine]:
     out = []
     for name, body, kind, at, every, unit, status, completion, comment in query(conn, _MY_EVENTS, (schema,)):
         schedule = f"AT {at}" if kind == "ONE TIME" else f"EVERY {every} {unit}"
-        out.append(Routine(name, "EVENT", schedule, normalise_sql(strip_qualifier(body or "", schema)),
-                           options(status=status, on_completion=completion, comment=comment)))
+        out.append(
+            Routine(
+                name,
+                "EVENT",
+                schedule,
+                normalise_sql(strip_qualifier(body or "", schema)),
+                options(status=status, on_completion=completion, comment=comment),
+            )
+        )
     return out
 
 
 def _mysql_triggers(conn: Any, schema: str, skip: Excluder) -> list[Trigger]:
     rows = query(conn, _MY_TRIGGERS, (schema,))
-    return [Trigger(n, t, tm, ev, normalise_sql(strip_qualifier(b or "", schema)))
-            for n, t, tm, ev, b in rows if not skip(t)]
-
+    return [
+        Trigger(n, t, tm, ev, normalise_sql(strip_qualifier(b or "", schema)))
+        for n, t, tm, ev, b in rows
+        if not skip(t)
+    ]

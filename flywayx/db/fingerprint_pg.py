@@ -32,33 +32,57 @@ _PG_COLS = """ARRAY(SELECT a.attname FROM unnest({0}) WITH ORDINALITY k(num, ord
     JOIN pg_attribute a ON a.attrelid = {1} AND a.attnum = k.num ORDER BY k.ord)"""
 _PG_TABLES = """SELECT c.relname, c.relkind, obj_description(c.oid, 'pg_class') FROM pg_class c
     JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind IN ('r', 'p')"""
-_PG_COLUMNS = """SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
+_PG_COLUMNS = (
+    """SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
     pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated, co.collname,
     col_description(c.oid, a.attnum)
-    FROM pg_attribute a """ + _PG_REL.format("a.attrelid") + """
+    FROM pg_attribute a """
+    + _PG_REL.format("a.attrelid")
+    + """
     JOIN pg_type t ON t.oid = a.atttypid
     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
     LEFT JOIN pg_collation co ON co.oid = a.attcollation AND a.attcollation <> t.typcollation
     WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
     ORDER BY c.relname, a.attnum"""
-_PG_PK = ("SELECT c.relname, " + _PG_COLS.format("con.conkey", "con.conrelid") + " FROM pg_constraint con "
-          + _PG_REL.format("con.conrelid") + " WHERE con.contype = 'p'")
-_PG_INDEXES = """SELECT c.relname, i.relname, ix.indisunique, am.amname,
+)
+_PG_PK = (
+    "SELECT c.relname, "
+    + _PG_COLS.format("con.conkey", "con.conrelid")
+    + " FROM pg_constraint con "
+    + _PG_REL.format("con.conrelid")
+    + " WHERE con.contype = 'p'"
+)
+_PG_INDEXES = (
+    """SELECT c.relname, i.relname, ix.indisunique, am.amname,
     pg_get_expr(ix.indpred, ix.indrelid, true),
     ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true)
                  || CASE WHEN ix.indoption[k - 1] & 1 = 1 THEN ' DESC' ELSE '' END
           FROM generate_series(1, ix.indnkeyatts) k ORDER BY k)
-    FROM pg_index ix """ + _PG_REL.format("ix.indrelid") + """
+    FROM pg_index ix """
+    + _PG_REL.format("ix.indrelid")
+    + """
     JOIN pg_class i ON i.oid = ix.indexrelid JOIN pg_am am ON am.oid = i.relam
     WHERE NOT ix.indisprimary"""
-_PG_FKS = ("SELECT c.relname, con.conname, " + _PG_COLS.format("con.conkey", "con.conrelid") + """,
+)
+_PG_FKS = (
+    "SELECT c.relname, con.conname, "
+    + _PG_COLS.format("con.conkey", "con.conrelid")
+    + """,
     CASE WHEN rn.nspname = n.nspname THEN rc.relname ELSE rn.nspname || '.' || rc.relname END,
-    """ + _PG_COLS.format("con.confkey", "con.confrelid") + """, con.confdeltype, con.confupdtype
-    FROM pg_constraint con """ + _PG_REL.format("con.conrelid") + """
+    """
+    + _PG_COLS.format("con.confkey", "con.confrelid")
+    + """, con.confdeltype, con.confupdtype
+    FROM pg_constraint con """
+    + _PG_REL.format("con.conrelid")
+    + """
     JOIN pg_class rc ON rc.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-    WHERE con.contype = 'f'""")
-_PG_CHECKS = ("SELECT c.relname, con.conname, pg_get_constraintdef(con.oid, true) FROM pg_constraint con "
-              + _PG_REL.format("con.conrelid") + " WHERE con.contype = 'c'")
+    WHERE con.contype = 'f'"""
+)
+_PG_CHECKS = (
+    "SELECT c.relname, con.conname, pg_get_constraintdef(con.oid, true) FROM pg_constraint con "
+    + _PG_REL.format("con.conrelid")
+    + " WHERE con.contype = 'c'"
+)
 _PG_VIEWS = """SELECT c.relname, c.relkind, pg_get_viewdef(c.oid, true) FROM pg_class c
     JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind IN ('v', 'm')"""
 _PG_ROUTINES = """SELECT p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', p.prokind,
@@ -67,8 +91,11 @@ _PG_ROUTINES = """SELECT p.proname || '(' || pg_get_function_identity_arguments(
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
     WHERE n.nspname = %s
       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')"""
-_PG_TRIGGERS = ("SELECT tg.tgname, c.relname, tg.tgtype, pg_get_triggerdef(tg.oid, true) FROM pg_trigger tg "
-                + _PG_REL.format("tg.tgrelid") + " WHERE NOT tg.tgisinternal")
+_PG_TRIGGERS = (
+    "SELECT tg.tgname, c.relname, tg.tgtype, pg_get_triggerdef(tg.oid, true) FROM pg_trigger tg "
+    + _PG_REL.format("tg.tgrelid")
+    + " WHERE NOT tg.tgisinternal"
+)
 
 
 def read_pg(conn: Any, schema: str, skip: Excluder) -> Schema:
@@ -76,11 +103,13 @@ def read_pg(conn: Any, schema: str, skip: Excluder) -> Schema:
     query(conn, "SELECT set_config('search_path', quote_ident(%s), false)", (schema,))
     try:
         heads = [r for r in query(conn, _PG_TABLES, (schema,)) if not skip(r[0])]
-        parts = [grouped(query(conn, sql, (schema,)))
-                 for sql in (_PG_COLUMNS, _PG_PK, _PG_INDEXES, _PG_FKS, _PG_CHECKS)]
+        parts = [
+            grouped(query(conn, sql, (schema,))) for sql in (_PG_COLUMNS, _PG_PK, _PG_INDEXES, _PG_FKS, _PG_CHECKS)
+        ]
         tables = [_pg_table(h, *(p[h[0]] for p in parts)) for h in heads]
-        return schema_of(schema, tables, _pg_views(conn, schema), _pg_routines(conn, schema),
-                       _pg_triggers(conn, schema, skip))
+        return schema_of(
+            schema, tables, _pg_views(conn, schema), _pg_routines(conn, schema), _pg_triggers(conn, schema, skip)
+        )
     finally:
         query(conn, "SELECT set_config('search_path', %s, false)", (saved,))
 
@@ -92,10 +121,18 @@ def _pg_table(head: tuple[Any, ...], cols: Rows, pk: Rows, idx: Rows, fks: Rows,
         for n, t, nullable, default, ident, gen, coll, cmt in cols
     )
     indexes = to_indexes([(n, u, m, pred, c) for n, u, m, pred, cs in idx for c in cs])
-    fk_rows = [(n, c, rt, rc, _PG_RULE[d], _PG_RULE[u])
-               for n, cs, rt, rcs, d, u in fks for c, rc in zip(cs, rcs, strict=True)]
-    return Table(name, columns, tuple(pk[0][0]) if pk else (), indexes, to_fks(fk_rows), to_checks(checks),
-                 options(partitioned="yes" if relkind == "p" else None, comment=comment))
+    fk_rows = [
+        (n, c, rt, rc, _PG_RULE[d], _PG_RULE[u]) for n, cs, rt, rcs, d, u in fks for c, rc in zip(cs, rcs, strict=True)
+    ]
+    return Table(
+        name,
+        columns,
+        tuple(pk[0][0]) if pk else (),
+        indexes,
+        to_fks(fk_rows),
+        to_checks(checks),
+        options(partitioned="yes" if relkind == "p" else None, comment=comment),
+    )
 
 
 def _pg_extra(identity: str, generated: str) -> str:
@@ -112,8 +149,9 @@ def _pg_views(conn: Any, schema: str) -> list[View]:
 def _pg_routines(conn: Any, schema: str) -> list[Routine]:
     out = []
     for name, kind, args, res, src, lang, vol, secdef in query(conn, _PG_ROUTINES, (schema,)):
-        opts = options(language=lang, volatility=_PG_VOLATILITY.get(vol, vol),
-                     security_definer="yes" if secdef else None)
+        opts = options(
+            language=lang, volatility=_PG_VOLATILITY.get(vol, vol), security_definer="yes" if secdef else None
+        )
         sig = f"({args})" + (f" RETURNS {res}" if res else "")
         out.append(Routine(name, _PG_KIND.get(kind) or str(kind), sig, normalise_sql(src), opts))
     return out
@@ -130,4 +168,3 @@ def pg_trigger_type(tgtype: int) -> tuple[str, str]:
     bits = ((4, "INSERT"), (8, "DELETE"), (16, "UPDATE"), (32, "TRUNCATE"))
     events = [e for bit, e in bits if tgtype & bit]
     return timing, " OR ".join(events)
-

@@ -51,13 +51,17 @@ def options(**kv: Any) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((k, str(v)) for k, v in kv.items() if v not in (None, "")))
 
 
-def schema_of(name: str, tables: list[Table], views: list[View], routines: list[Routine],
-              triggers: list[Trigger]) -> Schema:
+def schema_of(
+    name: str, tables: list[Table], views: list[View], routines: list[Routine], triggers: list[Trigger]
+) -> Schema:
     """A Schema with every member list sorted by name."""
-    return Schema(name, tuple(sorted(tables, key=lambda t: t.name)),
-                  tuple(sorted(views, key=lambda v: v.name)),
-                  tuple(sorted(routines, key=lambda r: (r.name, r.kind))),
-                  tuple(sorted(triggers, key=lambda t: (t.name, t.table))))
+    return Schema(
+        name,
+        tuple(sorted(tables, key=lambda t: t.name)),
+        tuple(sorted(views, key=lambda v: v.name)),
+        tuple(sorted(routines, key=lambda r: (r.name, r.kind))),
+        tuple(sorted(triggers, key=lambda t: (t.name, t.table))),
+    )
 
 
 def to_indexes(rows: Rows) -> tuple[Index, ...]:
@@ -84,5 +88,6 @@ def to_fks(rows: Rows) -> tuple[ForeignKey, ...]:
         cols[name].append(col)
         refs[name].append(ref_col or "")
         head[name] = (ref_table, (on_delete or "NO ACTION").upper(), (on_update or "NO ACTION").upper())
-    return tuple(ForeignKey(n, tuple(cols[n]), head[n][0], tuple(refs[n]), head[n][1], head[n][2])
-                 for n in sorted(cols))
+    return tuple(
+        ForeignKey(n, tuple(cols[n]), head[n][0], tuple(refs[n]), head[n][1], head[n][2]) for n in sorted(cols)
+    )

@@ -15,7 +15,8 @@ from flywayx.model.fingerprint import Column, ForeignKey, Index, Schema, Table, 
 
 _SQLITE_TRIGGER = re.compile(
     r"(?is)^CREATE\s+(?:TEMP(?:ORARY)?\s+)?TRIGGER\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:\S+)\s+"
-    r"(BEFORE|AFTER|INSTEAD\s+OF)?\s*(DELETE|INSERT|UPDATE)\b")
+    r"(BEFORE|AFTER|INSTEAD\s+OF)?\s*(DELETE|INSERT|UPDATE)\b"
+)
 
 
 def _q(name: str) -> str:
@@ -23,13 +24,14 @@ def _q(name: str) -> str:
 
 
 def read_sqlite(conn: Any, schema: str, skip: Excluder) -> Schema:
-    rows = query(conn, f"SELECT type, name, tbl_name, sql FROM {_q(schema)}.sqlite_master "
-                        "WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")
-    tables = [_sqlite_table(conn, schema, n, sql or "")
-              for kind, n, _, sql in rows if kind == "table" and not skip(n)]
+    rows = query(
+        conn,
+        f"SELECT type, name, tbl_name, sql FROM {_q(schema)}.sqlite_master "
+        "WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+    )
+    tables = [_sqlite_table(conn, schema, n, sql or "") for kind, n, _, sql in rows if kind == "table" and not skip(n)]
     views = [View(n, normalise_sql(sql)) for kind, n, _, sql in rows if kind == "view"]
-    triggers = [_sqlite_trigger(n, t, sql or "")
-                for kind, n, t, sql in rows if kind == "trigger" and not skip(t)]
+    triggers = [_sqlite_trigger(n, t, sql or "") for kind, n, t, sql in rows if kind == "trigger" and not skip(t)]
     return schema_of(schema, tables, views, [], triggers)
 
 
@@ -38,14 +40,19 @@ def _sqlite_table(conn: Any, schema: str, name: str, sql: str) -> Table:
     auto = re.search(r"(?i)\bAUTOINCREMENT\b", sql) is not None
     gen = {2: "generated virtual", 3: "generated stored"}
     columns = tuple(
-        Column(n, " ".join(t.upper().split()), not notnull and pk == 0, d,
-               "autoincrement" if auto and pk else gen.get(hidden, ""))
-        for _, n, t, notnull, d, pk, hidden in info if hidden != 1
+        Column(
+            n,
+            " ".join(t.upper().split()),
+            not notnull and pk == 0,
+            d,
+            "autoincrement" if auto and pk else gen.get(hidden, ""),
+        )
+        for _, n, t, notnull, d, pk, hidden in info
+        if hidden != 1
     )
     pk = tuple(r[1] for r in sorted((r for r in info if r[5]), key=lambda r: r[5]))
-    tail = sql[sql.rfind(")"):].upper()
-    opts = options(without_rowid="yes" if "WITHOUT ROWID" in tail else None,
-                 strict="yes" if "STRICT" in tail else None)
+    tail = sql[sql.rfind(")") :].upper()
+    opts = options(without_rowid="yes" if "WITHOUT ROWID" in tail else None, strict="yes" if "STRICT" in tail else None)
     indexes, fks = _sqlite_indexes(conn, schema, name), _sqlite_fks(conn, schema, name)
     return Table(name, columns, pk, indexes, fks, (), opts)
 

@@ -20,10 +20,29 @@ from flywayx.db.connect import DbapiDatabase
 from flywayx.model import HistoryRow, Version
 from flywayx.model.abbrev import abbreviate_description, abbreviate_script
 
-WRITE_COLUMNS = ("installed_rank", "version", "description", "type", "script", "checksum",
-                 "installed_by", "execution_time", "success")
-READ_COLUMNS = ("installed_rank", "version", "description", "type", "script", "checksum",
-                "installed_on", "installed_by", "execution_time", "success")
+WRITE_COLUMNS = (
+    "installed_rank",
+    "version",
+    "description",
+    "type",
+    "script",
+    "checksum",
+    "installed_by",
+    "execution_time",
+    "success",
+)
+READ_COLUMNS = (
+    "installed_rank",
+    "version",
+    "description",
+    "type",
+    "script",
+    "checksum",
+    "installed_on",
+    "installed_by",
+    "execution_time",
+    "success",
+)
 
 
 def row_from_mapping(m: Mapping[str, Any]) -> HistoryRow:
@@ -89,8 +108,17 @@ class SqlHistoryTable:
         """The INSERT of a baseline marker written with the table (values as given, not abbreviated)."""
         if row is None:
             return []
-        values = (row.installed_rank, _version_text(row), row.description, row.type, row.script, row.checksum,
-                  row.installed_by, row.execution_time, self.bool_value(row.success))
+        values = (
+            row.installed_rank,
+            _version_text(row),
+            row.description,
+            row.type,
+            row.script,
+            row.checksum,
+            row.installed_by,
+            row.execution_time,
+            self.bool_value(row.success),
+        )
         return [(self._insert_sql(), values)]
 
     def _insert_sql(self) -> str:
@@ -98,8 +126,10 @@ class SqlHistoryTable:
         return f"INSERT INTO {self.qualified} ({cols}) VALUES ({', '.join('?' * len(WRITE_COLUMNS))})"
 
     def rows(self, after_rank: int = -1) -> list[HistoryRow]:
-        sql = (f"SELECT {', '.join(self._q(c) for c in READ_COLUMNS)} FROM {self.qualified}"
-               f" WHERE {self._q('installed_rank')} > ? ORDER BY {self._q('installed_rank')}")
+        sql = (
+            f"SELECT {', '.join(self._q(c) for c in READ_COLUMNS)} FROM {self.qualified}"
+            f" WHERE {self._q('installed_rank')} > ? ORDER BY {self._q('installed_rank')}"
+        )
         return [row_from_mapping(m) for m in self.db.query_named(self._read_prefix() + sql, (after_rank,))]
 
     def _read_prefix(self) -> str:
@@ -121,9 +151,17 @@ class SqlHistoryTable:
         return f"INSERT INTO {self.qualified} ({cols}) VALUES ({rank}, {', '.join('?' * len(values))})", values
 
     def _values(self, row: HistoryRow) -> tuple[Any, ...]:
-        return (row.installed_rank, _version_text(row), abbreviate_description(row.description), row.type,
-                abbreviate_script(row.script), row.checksum, row.installed_by, row.execution_time,
-                self.bool_value(row.success))
+        return (
+            row.installed_rank,
+            _version_text(row),
+            abbreviate_description(row.description),
+            row.type,
+            abbreviate_script(row.script),
+            row.checksum,
+            row.installed_by,
+            row.execution_time,
+            self.bool_value(row.success),
+        )
 
     def delete_failed(self, version: str | None, description: str | None) -> int:
         """Delete failed rows of ``version`` (display text) or, when None, of repeatable ``description``."""
@@ -137,8 +175,10 @@ class SqlHistoryTable:
         return self.db.run(sql, params)
 
     def update(self, installed_rank: int, description: str, type_: str, checksum: int | None) -> None:
-        sql = (f"UPDATE {self.qualified} SET {self._q('description')} = ?, {self._q('type')} = ?, "
-               f"{self._q('checksum')} = ? WHERE {self._q('installed_rank')} = ?")
+        sql = (
+            f"UPDATE {self.qualified} SET {self._q('description')} = ?, {self._q('type')} = ?, "
+            f"{self._q('checksum')} = ? WHERE {self._q('installed_rank')} = ?"
+        )
         self.db.run(sql, (abbreviate_description(description), type_, checksum, installed_rank))
 
     def lock_rows(self) -> None:
@@ -155,9 +195,11 @@ class SqlHistoryTable:
     def token_sql(self, also: str = "0") -> str:
         """The query ``token`` sends (the engine ``prefetch``es it with the lock)."""
         q = self._q
-        return (f"SELECT (SELECT MAX({q('installed_rank')}) FROM {self.qualified}),"
-                f" (SELECT COUNT(*) FROM {self.qualified} WHERE {q('success')} = {self.false_literal}),"
-                f" {also}")
+        return (
+            f"SELECT (SELECT MAX({q('installed_rank')}) FROM {self.qualified}),"
+            f" (SELECT COUNT(*) FROM {self.qualified} WHERE {q('success')} = {self.false_literal}),"
+            f" {also}"
+        )
 
     def next_rank(self) -> int:
         self.lock_rows()

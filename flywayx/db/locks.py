@@ -67,14 +67,21 @@ def _timeout_error(what: str, timeout: float, holder: str | None) -> LockTimeout
         f"Could not acquire the migration lock {what} within {timeout:g} s{held}",
         hint="another flywayx or Flyway run is migrating this schema: wait for it, or raise lock_timeout; "
         "if its process is gone the server frees the lock when the connection closes",
-        lock=what, holder=holder, timeout=timeout,
+        lock=what,
+        holder=holder,
+        timeout=timeout,
     )
 
 
 @contextmanager
-def mysql_named_lock(query: Query, schema: str, table: str, timeout: float,
-                     release_later: Callable[[str, tuple[Any, ...]], None] | None = None,
-                     max_wait: float = MYSQL_GET_LOCK_WAIT) -> Iterator[None]:
+def mysql_named_lock(
+    query: Query,
+    schema: str,
+    table: str,
+    timeout: float,
+    release_later: Callable[[str, tuple[Any, ...]], None] | None = None,
+    max_wait: float = MYSQL_GET_LOCK_WAIT,
+) -> Iterator[None]:
     """Hold Flyway's ``GET_LOCK`` for ``schema.table`` on this connection while the block runs.
     ``release_later``: queue the release to go with the connection's next statement (``Database.later``;
     the migrate loop's next ``GET_LOCK``: waiting runners still get the lock in between).
@@ -105,8 +112,7 @@ def _mysql_holder(query: Query, name: str) -> str | None:
         conn_id = query("SELECT IS_USED_LOCK(?)", (name,))[0][0]
         if conn_id is None:
             return None
-        rows = query("SELECT USER, HOST, COMMAND, TIME FROM information_schema.PROCESSLIST WHERE ID = ?",
-                     (conn_id,))
+        rows = query("SELECT USER, HOST, COMMAND, TIME FROM information_schema.PROCESSLIST WHERE ID = ?", (conn_id,))
     except Exception:  # naming the holder is best effort; the timeout is the error
         return None
     if not rows:
@@ -116,8 +122,13 @@ def _mysql_holder(query: Query, name: str) -> str | None:
 
 
 @contextmanager
-def pg_advisory_lock(query: Query, schema: str, table: str, timeout: float,
-                     release_later: Callable[[str, tuple[Any, ...]], None] | None = None) -> Iterator[None]:
+def pg_advisory_lock(
+    query: Query,
+    schema: str,
+    table: str,
+    timeout: float,
+    release_later: Callable[[str, tuple[Any, ...]], None] | None = None,
+) -> Iterator[None]:
     """Hold Flyway's advisory key for ``schema.table`` as a session lock while the block runs.
 
     Polls ``pg_try_advisory_lock`` every 100 ms, backing off to 1 s, until ``timeout``.
@@ -154,8 +165,10 @@ def _pg_holder(query: Query, key: int) -> str | None:
     if not rows:
         return None
     pid, user, app, addr, state = rows[0]
-    return (f"backend pid {pid} ({user}@{addr or 'local'}, application '{app}', {state}); "
-            f"SELECT pg_terminate_backend({pid}) ends it")
+    return (
+        f"backend pid {pid} ({user}@{addr or 'local'}, application '{app}', {state}); "
+        f"SELECT pg_terminate_backend({pid}) ends it"
+    )
 
 
 def _release(query: Query, sql: str, params: tuple[Any, ...]) -> None:

@@ -24,8 +24,9 @@ from flywayx.db.timeouts import Timeouts
 from flywayx.errors import ConnectionFailed
 from flywayx.model import DatabaseUrl
 
-CAPABILITIES = Capabilities(transactional_ddl=False, lock_kind="named", has_schemas=True, quote="`",
-                            batches=True, statement_record=True)
+CAPABILITIES = Capabilities(
+    transactional_ddl=False, lock_kind="named", has_schemas=True, quote="`", batches=True, statement_record=True
+)
 
 _HINTS = {
     1045: AUTH_HINT,  # ER_ACCESS_DENIED_ERROR: wrong password (or user)
@@ -37,8 +38,9 @@ _UNREACHABLE = "check that the server runs and that host and port are right"
 _CREATION_CLAIM = "flywayx: created by migrate, schema history pending"  # see create_schema
 
 
-def open_mysql(url: DatabaseUrl, user: str | None, password: str | None, *, read_only: bool = False,
-               limits: Timeouts | None = None) -> MySQLDatabase:
+def open_mysql(
+    url: DatabaseUrl, user: str | None, password: str | None, *, read_only: bool = False, limits: Timeouts | None = None
+) -> MySQLDatabase:
     """Connect with PyMySQL; failures become ConnectionFailed naming host, port, database, reason.
 
     ``limits``: the connect limit bounds the TCP connect and every read of the handshake; the socket
@@ -49,13 +51,23 @@ def open_mysql(url: DatabaseUrl, user: str | None, password: str | None, *, read
 
     # PyMySQL encodes a str password as latin-1 (a non-latin-1 one fails, an accented one is sent as
     # the wrong bytes); servers hash the UTF-8 text a user was created with, so send UTF-8 bytes.
-    where = {"host": url.host or "localhost", "port": url.port or 3306, "user": user or "",
-             "password": (password or "").encode("utf-8"), "unix_socket": url.unix_socket}
+    where = {
+        "host": url.host or "localhost",
+        "port": url.port or 3306,
+        "user": user or "",
+        "password": (password or "").encode("utf-8"),
+        "unix_socket": url.unix_socket,
+    }
     try:
         bound = min(max(limits.connect, 0.001), 31536000.0)
         conn = pymysql.connect(
-            **where, database=url.database or None, charset="utf8mb4", autocommit=True, connect_timeout=bound,
-            read_timeout=bound, write_timeout=bound,  # the handshake reads: a silent server ends here too
+            **where,
+            database=url.database or None,
+            charset="utf8mb4",
+            autocommit=True,
+            connect_timeout=bound,
+            read_timeout=bound,
+            write_timeout=bound,  # the handshake reads: a silent server ends here too
             client_flag=CLIENT.MULTI_STATEMENTS,  # run_batch: a run of DML in one round trip
         )
     except pymysql.MySQLError as err:
@@ -112,8 +124,9 @@ class MySQLDatabase(DbapiDatabase):
     def server_version(self) -> str:
         return self._version
 
-    def run_batch(self, statements: Sequence[str | tuple[str, tuple[Any, ...]]], *,
-                  warnings_from: int | None = None) -> tuple[int, Exception | None]:
+    def run_batch(
+        self, statements: Sequence[str | tuple[str, tuple[Any, ...]]], *, warnings_from: int | None = None
+    ) -> tuple[int, Exception | None]:
         """One multi-statement packet; the server stops at the first error, so the results read before
         it say how many statements completed: each statement but the last gives one result, the last
         (a CALL, say) any number. ``\\n;\\n`` joins them: a statement's trailing ``--`` comment ends
@@ -200,8 +213,12 @@ class MySQLDatabase(DbapiDatabase):
     def _keep_warnings(self, counts: dict[int, int], last: int) -> None:
         for index, count in sorted(counts.items()):
             if index != last:
-                self._warnings.append(DbWarning(index, f"{count} warning(s), text not available: the statement "
-                                                       "ran inside a multi-statement batch"))
+                self._warnings.append(
+                    DbWarning(
+                        index,
+                        f"{count} warning(s), text not available: the statement ran inside a multi-statement batch",
+                    )
+                )
                 continue
             for _level, code, message in self.query("SHOW WARNINGS"):
                 self._warnings.append(DbWarning(index, str(message), int(code)))
@@ -232,8 +249,9 @@ class MySQLDatabase(DbapiDatabase):
         try:
             return bool(self.query("SELECT @@in_transaction")[0][0])
         except Exception:
-            rows = self.query("SELECT COUNT(*) FROM information_schema.INNODB_TRX"
-                              " WHERE trx_mysql_thread_id = CONNECTION_ID()")
+            rows = self.query(
+                "SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_mysql_thread_id = CONNECTION_ID()"
+            )
             return bool(rows[0][0])
 
     def unlock_tables(self) -> None:
@@ -286,8 +304,11 @@ class MySQLDatabase(DbapiDatabase):
     def schema_is_empty(self, schema: str) -> bool:
         """No tables, views, constraints, triggers, routines or events (Flyway's ``MySQLSchema#doEmpty``)."""
         probes = (
-            ("TABLES", "TABLE_SCHEMA"), ("TABLE_CONSTRAINTS", "CONSTRAINT_SCHEMA"),
-            ("TRIGGERS", "TRIGGER_SCHEMA"), ("ROUTINES", "ROUTINE_SCHEMA"), ("EVENTS", "EVENT_SCHEMA"),
+            ("TABLES", "TABLE_SCHEMA"),
+            ("TABLE_CONSTRAINTS", "CONSTRAINT_SCHEMA"),
+            ("TRIGGERS", "TRIGGER_SCHEMA"),
+            ("ROUTINES", "ROUTINE_SCHEMA"),
+            ("EVENTS", "EVENT_SCHEMA"),
         )
         # the cluster lock's table alone does not make a schema non-empty (it is created before the history)
         union = " UNION ALL ".join(
@@ -302,11 +323,15 @@ class MySQLDatabase(DbapiDatabase):
         if drop:
             self.execute(f"DROP DATABASE {self.quote(schema)}")
             return
-        for (name,) in self.query("SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?"
-                                  " ORDER BY EVENT_NAME", (schema,)):
+        for (name,) in self.query(
+            "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY EVENT_NAME", (schema,)
+        ):
             self.execute(f"DROP EVENT {self.quote(schema, name)}")
-        for name, kind in self.query("SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES"
-                                     " WHERE ROUTINE_SCHEMA = ? ORDER BY ROUTINE_NAME", (schema,)):
+        for name, kind in self.query(
+            "SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES"
+            " WHERE ROUTINE_SCHEMA = ? ORDER BY ROUTINE_NAME",
+            (schema,),
+        ):
             self.execute(f"DROP {kind} {self.quote(schema, name)}")
         for name in self._tables(schema, "VIEW"):
             self.execute(f"DROP VIEW {self.quote(schema, name)}")
@@ -325,8 +350,11 @@ class MySQLDatabase(DbapiDatabase):
 
     def _tables(self, schema: str, *types: str) -> list[str]:
         marks = ", ".join("?" * len(types))
-        rows = self.query(f"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?"
-                          f" AND TABLE_TYPE IN ({marks}) ORDER BY TABLE_NAME", (schema, *types))
+        rows = self.query(
+            f"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?"
+            f" AND TABLE_TYPE IN ({marks}) ORDER BY TABLE_NAME",
+            (schema, *types),
+        )
         return [str(r[0]) for r in rows]
 
     def ctas_allowed(self) -> bool:
@@ -345,8 +373,9 @@ class MySQLDatabase(DbapiDatabase):
     def history(self, schema: str, table: str, tablespace: str | None = None) -> MySQLHistoryTable:
         return MySQLHistoryTable(self, schema, table, tablespace)
 
-    def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False, probe: bool = False
-             ) -> AbstractContextManager[None]:
+    def lock(
+        self, schema: str, table: str, timeout: float, *, lazy_release: bool = False, probe: bool = False
+    ) -> AbstractContextManager[None]:
         """Flyway's ``GET_LOCK``; on a Galera node or Group Replication member, under the cluster-wide row
         lock of ``flywayx.db.cluster_lock``. The row lives in the schema: every writing command creates a
         missing schema first (``create_schema``: one cluster-wide statement, marked so that the runner
@@ -357,9 +386,14 @@ class MySQLDatabase(DbapiDatabase):
         if self.limits.idle_expiry:  # a session cut off from us must not keep the lock (db/timeouts.py)
             self.later(f"SET SESSION wait_timeout = {self.limits.idle_expiry:d}")  # in GET_LOCK's packet
         if not self.cluster().clustered or not self.schema_exists(schema):
-            return mysql_named_lock(self.query, schema, table, timeout,
-                                    self.later if lazy_release and not self.cluster().clustered else None,
-                                    max_wait=self._lock_wait())
+            return mysql_named_lock(
+                self.query,
+                schema,
+                table,
+                timeout,
+                self.later if lazy_release and not self.cluster().clustered else None,
+                max_wait=self._lock_wait(),
+            )
         if probe:  # read-only: a live row of another runner, or the node's GET_LOCK, says it is taken
             self._cluster_row(schema, table).require_free()
             return mysql_named_lock(self.query, schema, table, timeout, max_wait=self._lock_wait())
@@ -373,8 +407,10 @@ class MySQLDatabase(DbapiDatabase):
 
     @contextmanager
     def _cluster_lock(self, schema: str, table: str, timeout: float) -> Iterator[None]:
-        with self._cluster_row(schema, table).hold(timeout), mysql_named_lock(self.query, schema, table, timeout,
-                                                                  max_wait=self._lock_wait()):
+        with (
+            self._cluster_row(schema, table).hold(timeout),
+            mysql_named_lock(self.query, schema, table, timeout, max_wait=self._lock_wait()),
+        ):
             yield
 
     def _lock_connection(self) -> Any:

@@ -17,8 +17,12 @@ class MySQLHistoryTable(SqlHistoryTable):
     db: MySQLDatabase
 
     def exists(self) -> bool:
-        return bool(self.db.query("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?"
-                                  " AND TABLE_NAME = ?", (self.schema, self.table)))
+        return bool(
+            self.db.query(
+                "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+                (self.schema, self.table),
+            )
+        )
 
     def create_script(self, baseline: HistoryRow | None) -> list[tuple[str, tuple[Any, ...]]]:
         pk = "" if self.db.dialect == "mariadb" else self.db.quote(self.table + "_pk")
@@ -48,14 +52,30 @@ class MySQLHistoryTable(SqlHistoryTable):
         """Flyway's ``AS SELECT`` baseline clause; text values bound, so quotes in them are safe."""
         if row is None:
             return "", ()
-        values = dict(zip(WRITE_COLUMNS, (row.installed_rank, row.version.text if row.version else None,
-                                          row.description, row.type, row.script, row.checksum,
-                                          row.installed_by, row.execution_time, row.success), strict=True))
-        select = (f' AS SELECT {int(row.installed_rank)} as "installed_rank", ? as "version",'
-                  ' ? as "description", ? as "type", ? as "script", NULL as "checksum",'
-                  ' ? as "installed_by", CURRENT_TIMESTAMP as "installed_on",'
-                  f' {int(row.execution_time)} as "execution_time", {"TRUE" if row.success else "FALSE"}'
-                  ' as "success"')
+        values = dict(
+            zip(
+                WRITE_COLUMNS,
+                (
+                    row.installed_rank,
+                    row.version.text if row.version else None,
+                    row.description,
+                    row.type,
+                    row.script,
+                    row.checksum,
+                    row.installed_by,
+                    row.execution_time,
+                    row.success,
+                ),
+                strict=True,
+            )
+        )
+        select = (
+            f' AS SELECT {int(row.installed_rank)} as "installed_rank", ? as "version",'
+            ' ? as "description", ? as "type", ? as "script", NULL as "checksum",'
+            ' ? as "installed_by", CURRENT_TIMESTAMP as "installed_on",'
+            f' {int(row.execution_time)} as "execution_time", {"TRUE" if row.success else "FALSE"}'
+            ' as "success"'
+        )
         return select, tuple(values[c] for c in ("version", "description", "type", "script", "installed_by"))
 
     def _numbered_insert(self, values: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
@@ -63,8 +83,11 @@ class MySQLHistoryTable(SqlHistoryTable):
         REPEATABLE READ locks the highest row and the gap after it (shared next-key locks) until the
         commit, so a concurrent insert of the same rank waits, as with ``next_rank``'s FOR UPDATE."""
         cols = ", ".join(self._q(c) for c in WRITE_COLUMNS)
-        return (f"INSERT INTO {self.qualified} ({cols}) SELECT COALESCE(MAX(`installed_rank`), 0) + 1, "
-                f"{', '.join('?' * len(values))} FROM {self.qualified}", values)
+        return (
+            f"INSERT INTO {self.qualified} ({cols}) SELECT COALESCE(MAX(`installed_rank`), 0) + 1, "
+            f"{', '.join('?' * len(values))} FROM {self.qualified}",
+            values,
+        )
 
     def lock_rows(self) -> None:
         """Lock every history row, as Flyway's ``SELECT * FROM t FOR UPDATE`` does, inside the transaction

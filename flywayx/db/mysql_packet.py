@@ -35,8 +35,15 @@ class Sent:
     after: list[list[tuple[Any, ...]] | None] = field(default_factory=list)
 
 
-def send(conn: Any, queued: list[str], texts: list[str], *, rows: bool,
-         failed: Callable[[Exception, str], FlywayxError], after: Sequence[str] = ()) -> Sent:
+def send(
+    conn: Any,
+    queued: list[str],
+    texts: list[str],
+    *,
+    rows: bool,
+    failed: Callable[[Exception, str], FlywayxError],
+    after: Sequence[str] = (),
+) -> Sent:
     """Send ``queued``, ``texts``, then ``after`` in one packet (see the module doc); ``rows``: keep the
     last text's rows. ``failed`` turns a driver error and the statement's text into the error to report.
     ``after`` is only sent behind a last text that gives one result (not a CALL)."""

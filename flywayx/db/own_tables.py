@@ -73,35 +73,60 @@ class Step:
 # version (recorded in flywayx_layout, or none: made before the layout was versioned) are brought up to
 # the last step by ``OwnTables.ensure``.
 LAYOUT: tuple[Step, ...] = (
-    Step(1, "runs, applied migrations, statement progress", (
-        Table(RUNS, "run_id VARCHAR(40) NOT NULL PRIMARY KEY, started_at VARCHAR(32) NOT NULL, finished_at VARCHAR(32),"
-                    " from_release VARCHAR(100), to_release VARCHAR(100), phase VARCHAR(20), installed_by VARCHAR(100),"
-                    " host VARCHAR(255), tool_version VARCHAR(40), outcome VARCHAR(20) NOT NULL,"
-                    " detail VARCHAR(2000), backup VARCHAR(1000)"),
-        Table(APPLIED, "seq INT NOT NULL PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL,"
-                       " script VARCHAR(1000) NOT NULL, content_id VARCHAR(64), release_name VARCHAR(100),"
-                       " line_name VARCHAR(100), phase VARCHAR(20), run_id VARCHAR(40), statements INT NOT NULL,"
-                       " statement_hash VARCHAR(64), success INT NOT NULL, applied_at VARCHAR(32) NOT NULL"),
-        Table(PROGRESS, "mkey VARCHAR(255) NOT NULL PRIMARY KEY, script VARCHAR(1000) NOT NULL, checksum INT,"
-                        " run_id VARCHAR(40), statements_done INT NOT NULL, statement_hash VARCHAR(64) NOT NULL,"
-                        " total INT NOT NULL, status VARCHAR(20) NOT NULL, updated_at VARCHAR(32) NOT NULL"),
-    )),
-    Step(2, "the statement in flight when a run was killed", (
-        Column(PROGRESS, "inflight_hash", "VARCHAR(64)"),
-    )),
-    Step(3, "the schema fingerprint recorded for verify", (
-        Table(STATE, "seq INT NOT NULL PRIMARY KEY, run_id VARCHAR(40), recorded_at VARCHAR(32) NOT NULL,"
-                     " history_rank INT NOT NULL, history_digest VARCHAR(64) NOT NULL, digest VARCHAR(64) NOT NULL,"
-                     " fingerprint {big} NOT NULL"),
-    )),
-    Step(4, "migrations recorded as applied without running, how and by what", (
-        Column(APPLIED, "recorded_as", "VARCHAR(20)"),
-        Column(APPLIED, "satisfied_by", "VARCHAR(255)"),
-    )),
+    Step(
+        1,
+        "runs, applied migrations, statement progress",
+        (
+            Table(
+                RUNS,
+                "run_id VARCHAR(40) NOT NULL PRIMARY KEY, started_at VARCHAR(32) NOT NULL, finished_at VARCHAR(32),"
+                " from_release VARCHAR(100), to_release VARCHAR(100), phase VARCHAR(20), installed_by VARCHAR(100),"
+                " host VARCHAR(255), tool_version VARCHAR(40), outcome VARCHAR(20) NOT NULL,"
+                " detail VARCHAR(2000), backup VARCHAR(1000)",
+            ),
+            Table(
+                APPLIED,
+                "seq INT NOT NULL PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL,"
+                " script VARCHAR(1000) NOT NULL, content_id VARCHAR(64), release_name VARCHAR(100),"
+                " line_name VARCHAR(100), phase VARCHAR(20), run_id VARCHAR(40), statements INT NOT NULL,"
+                " statement_hash VARCHAR(64), success INT NOT NULL, applied_at VARCHAR(32) NOT NULL",
+            ),
+            Table(
+                PROGRESS,
+                "mkey VARCHAR(255) NOT NULL PRIMARY KEY, script VARCHAR(1000) NOT NULL, checksum INT,"
+                " run_id VARCHAR(40), statements_done INT NOT NULL, statement_hash VARCHAR(64) NOT NULL,"
+                " total INT NOT NULL, status VARCHAR(20) NOT NULL, updated_at VARCHAR(32) NOT NULL",
+            ),
+        ),
+    ),
+    Step(2, "the statement in flight when a run was killed", (Column(PROGRESS, "inflight_hash", "VARCHAR(64)"),)),
+    Step(
+        3,
+        "the schema fingerprint recorded for verify",
+        (
+            Table(
+                STATE,
+                "seq INT NOT NULL PRIMARY KEY, run_id VARCHAR(40), recorded_at VARCHAR(32) NOT NULL,"
+                " history_rank INT NOT NULL, history_digest VARCHAR(64) NOT NULL, digest VARCHAR(64) NOT NULL,"
+                " fingerprint {big} NOT NULL",
+            ),
+        ),
+    ),
+    Step(
+        4,
+        "migrations recorded as applied without running, how and by what",
+        (
+            Column(APPLIED, "recorded_as", "VARCHAR(20)"),
+            Column(APPLIED, "satisfied_by", "VARCHAR(255)"),
+        ),
+    ),
 )
 LAYOUT_VERSION = LAYOUT[-1].version
-_LAYOUT_DDL = Table(LAYOUT_TABLE, "version INT NOT NULL PRIMARY KEY, description VARCHAR(200) NOT NULL,"
-                                  " applied_at VARCHAR(32) NOT NULL, tool_version VARCHAR(40)")
+_LAYOUT_DDL = Table(
+    LAYOUT_TABLE,
+    "version INT NOT NULL PRIMARY KEY, description VARCHAR(200) NOT NULL,"
+    " applied_at VARCHAR(32) NOT NULL, tool_version VARCHAR(40)",
+)
 # the one column that outgrows VARCHAR: a fingerprint of a large schema (CloudStack: ~1 MB of JSON)
 _BIG_TEXT = {"mysql": "LONGTEXT", "mariadb": "LONGTEXT"}
 
@@ -112,8 +137,11 @@ def _columns(table: str) -> list[str]:
     for step in LAYOUT:
         for change in step.changes:
             if isinstance(change, Table) and change.name == table:
-                cols += [c.strip().split()[0] for c in change.columns.split(",") if c.strip()[:1].isalpha()
-                         and not c.strip().upper().startswith(("PRIMARY", "CONSTRAINT"))]
+                cols += [
+                    c.strip().split()[0]
+                    for c in change.columns.split(",")
+                    if c.strip()[:1].isalpha() and not c.strip().upper().startswith(("PRIMARY", "CONSTRAINT"))
+                ]
             elif isinstance(change, Column) and change.table == table:
                 cols.append(change.name)
     return cols
@@ -173,7 +201,9 @@ class OwnTables:
         if recorded is not None and recorded > LAYOUT_VERSION:
             raise StateError(
                 f"flywayx's tables in {self.schema} have layout version {recorded}, newer than this flywayx knows "
-                f"({LAYOUT_VERSION})", hint="upgrade flywayx to the version that last migrated this database")
+                f"({LAYOUT_VERSION})",
+                hint="upgrade flywayx to the version that last migrated this database",
+            )
         if not complete or recorded != LAYOUT_VERSION:
             self._upgrade()
         self._complete = True
@@ -196,8 +226,10 @@ class OwnTables:
         probe = " AND ".join(f"t{i}.{c} IS NULL" for i, name in enumerate(names) for c in _columns(name))
         tables = ", ".join(f"{self._t(name)} t{i}" for i, name in enumerate(names))
         try:
-            row = self.db.query(f"SELECT (SELECT MAX(version) FROM {self._t(LAYOUT_TABLE)}),"
-                                f" (SELECT COUNT(*) FROM {tables} WHERE 1 = 0 AND {probe})")[0]
+            row = self.db.query(
+                f"SELECT (SELECT MAX(version) FROM {self._t(LAYOUT_TABLE)}),"
+                f" (SELECT COUNT(*) FROM {tables} WHERE 1 = 0 AND {probe})"
+            )[0]
         except Exception:
             self.db.rollback()
             return self.layout_version(), False
@@ -214,8 +246,11 @@ class OwnTables:
         known = {int(r[0]) for r in self.db.query(f"SELECT version FROM {self._t(LAYOUT_TABLE)}")}
         for step in LAYOUT:
             if step.version not in known:
-                self._exec(f"INSERT INTO {self._t(LAYOUT_TABLE)} (version, description, applied_at, tool_version)"
-                           " VALUES (?,?,?,?)", (step.version, step.description, now(), TOOL_VERSION))
+                self._exec(
+                    f"INSERT INTO {self._t(LAYOUT_TABLE)} (version, description, applied_at, tool_version)"
+                    " VALUES (?,?,?,?)",
+                    (step.version, step.description, now(), TOOL_VERSION),
+                )
         self.db.commit()
 
     def _create(self, table: Table) -> None:
@@ -242,24 +277,59 @@ class OwnTables:
         return True
 
     # runs -----------------------------------------------------------------------------------------
-    def start_run(self, run_id: str, *, from_release: str | None, to_release: str | None, phase: str | None,
-                  tool_version: str, installed_by: str, backup: str | None = None) -> None:
-        self._exec(f"INSERT INTO {self._t(RUNS)} (run_id, started_at, from_release, to_release, phase,"
-                   " installed_by, host, tool_version, outcome, backup) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                   (run_id, now(), from_release, to_release, phase, installed_by or _os_user(),
-                    socket.gethostname(), tool_version, "running", backup or self.pending_backup))
+    def start_run(
+        self,
+        run_id: str,
+        *,
+        from_release: str | None,
+        to_release: str | None,
+        phase: str | None,
+        tool_version: str,
+        installed_by: str,
+        backup: str | None = None,
+    ) -> None:
+        self._exec(
+            f"INSERT INTO {self._t(RUNS)} (run_id, started_at, from_release, to_release, phase,"
+            " installed_by, host, tool_version, outcome, backup) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                run_id,
+                now(),
+                from_release,
+                to_release,
+                phase,
+                installed_by or _os_user(),
+                socket.gethostname(),
+                tool_version,
+                "running",
+                backup or self.pending_backup,
+            ),
+        )
         self.db.commit()
 
     def finish_run(self, run_id: str, outcome: str, detail: str | None = None) -> None:
-        self._exec(f"UPDATE {self._t(RUNS)} SET finished_at = ?, outcome = ?, detail = ? WHERE run_id = ?",
-                   (now(), outcome, (detail or "")[:2000], run_id))
+        self._exec(
+            f"UPDATE {self._t(RUNS)} SET finished_at = ?, outcome = ?, detail = ? WHERE run_id = ?",
+            (now(), outcome, (detail or "")[:2000], run_id),
+        )
         self.db.commit()
 
     def runs(self) -> list[dict[str, Any]]:
         if not self._has(RUNS):
             return []
-        cols = ("run_id", "started_at", "finished_at", "from_release", "to_release", "phase", "installed_by",
-                "host", "tool_version", "outcome", "detail", "backup")
+        cols = (
+            "run_id",
+            "started_at",
+            "finished_at",
+            "from_release",
+            "to_release",
+            "phase",
+            "installed_by",
+            "host",
+            "tool_version",
+            "outcome",
+            "detail",
+            "backup",
+        )
         rows = self.db.query(f"SELECT {', '.join(cols)} FROM {self._t(RUNS)} ORDER BY started_at, run_id")
         return [dict(zip(cols, r, strict=True)) for r in rows]
 
@@ -271,8 +341,10 @@ class OwnTables:
         m = work.migration
         values = _applied_values(work, run_id, statements, digest, success=True)
         self.db.later(*self._numbered_insert(values))
-        self.db.later(f"DELETE FROM {self._t(PROGRESS)} WHERE mkey = ?",
-                      (migration_key(m.version.text if m.version else None, m.description),))
+        self.db.later(
+            f"DELETE FROM {self._t(PROGRESS)} WHERE mkey = ?",
+            (migration_key(m.version.text if m.version else None, m.description),),
+        )
 
     def _numbered_insert(self, values: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
         """INSERT of a ``flywayx_applied`` row whose ``seq`` the server takes (highest + 1) in the same
@@ -280,35 +352,59 @@ class OwnTables:
         elsewhere VALUES keeps the parameters typed by their columns."""
         table, marks = self._t(APPLIED), ", ".join("?" * len(values))
         if self.db.dialect in ("mysql", "mariadb"):
-            return (f"INSERT INTO {table} ({_APPLIED_COLUMNS}) SELECT COALESCE(MAX(seq), 0) + 1, {marks} FROM {table}",
-                    values)
-        return (f"INSERT INTO {table} ({_APPLIED_COLUMNS}) VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM {table}),"
-                f" {marks})", values)
+            return (
+                f"INSERT INTO {table} ({_APPLIED_COLUMNS}) SELECT COALESCE(MAX(seq), 0) + 1, {marks} FROM {table}",
+                values,
+            )
+        return (
+            f"INSERT INTO {table} ({_APPLIED_COLUMNS}) VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM {table}),"
+            f" {marks})",
+            values,
+        )
 
-    def record_failed(self, work: Work, run_id: str | None, statements: int, digest: str,
-                      *, tracked: bool = False) -> None:
+    def record_failed(
+        self, work: Work, run_id: str | None, statements: int, digest: str, *, tracked: bool = False
+    ) -> None:
         """The failed run's row in flywayx_applied; with ``tracked`` the progress record is set to
         exactly ``statements`` applied (nothing in flight), else only its status changes."""
         self._insert_applied(work, run_id, statements, digest, success=False)
         if tracked:
             self.settle(_key(work), statements, digest, "failed")
             return
-        self._exec(f"UPDATE {self._t(PROGRESS)} SET status = ?, updated_at = ? WHERE mkey = ?",
-                   ("failed", now(), _key(work)))
+        self._exec(
+            f"UPDATE {self._t(PROGRESS)} SET status = ?, updated_at = ? WHERE mkey = ?", ("failed", now(), _key(work))
+        )
 
     def _insert_applied(self, work: Work, run_id: str | None, statements: int, digest: str, *, success: bool) -> None:
         seq = (self.db.query(f"SELECT MAX(seq) FROM {self._t(APPLIED)}")[0][0] or 0) + 1
         values = _applied_values(work, run_id, statements, digest, success=success)
-        self._exec(f"INSERT INTO {self._t(APPLIED)} ({_APPLIED_COLUMNS}) VALUES (?{', ?' * len(values)})",
-                   (seq, *values))
+        self._exec(
+            f"INSERT INTO {self._t(APPLIED)} ({_APPLIED_COLUMNS}) VALUES (?{', ?' * len(values)})", (seq, *values)
+        )
 
     def applied(self) -> list[dict[str, Any]]:
         if not self._has(APPLIED):
             return []
-        cols = ("seq", "version", "description", "script", "content_id", "release_name", "line_name", "phase",
-                "run_id", "statements", "statement_hash", "success", "applied_at", "recorded_as", "satisfied_by")
-        have = [c if c not in ("recorded_as", "satisfied_by") or self._has(f"{APPLIED}.{c}") else "NULL"
-                for c in cols]  # read-only (--dry-run) on a table of an older layout
+        cols = (
+            "seq",
+            "version",
+            "description",
+            "script",
+            "content_id",
+            "release_name",
+            "line_name",
+            "phase",
+            "run_id",
+            "statements",
+            "statement_hash",
+            "success",
+            "applied_at",
+            "recorded_as",
+            "satisfied_by",
+        )
+        have = [
+            c if c not in ("recorded_as", "satisfied_by") or self._has(f"{APPLIED}.{c}") else "NULL" for c in cols
+        ]  # read-only (--dry-run) on a table of an older layout
         rows = self.db.query(f"SELECT {', '.join(have)} FROM {self._t(APPLIED)} ORDER BY seq")
         return [dict(zip(cols, r, strict=True)) for r in rows]
 
@@ -317,8 +413,10 @@ class OwnTables:
         (only those rows are read: a migrate asks on every run)."""
         if not self._has(APPLIED):
             return []
-        rows = self.db.query(f"SELECT seq, version FROM {self._t(APPLIED)} WHERE content_id IS NULL"
-                             " AND success = 1 AND version IS NOT NULL ORDER BY seq")
+        rows = self.db.query(
+            f"SELECT seq, version FROM {self._t(APPLIED)} WHERE content_id IS NULL"
+            " AND success = 1 AND version IS NOT NULL ORDER BY seq"
+        )
         return [(int(r[0]), str(r[1])) for r in rows]
 
     def fill_content_id(self, seq: int, content_id: str) -> None:
@@ -332,33 +430,43 @@ class OwnTables:
         m = work.migration
         key = _key(work)
         self.db.later(f"DELETE FROM {self._t(PROGRESS)} WHERE mkey = ?", (key,))
-        self.db.later(f"INSERT INTO {self._t(PROGRESS)} (mkey, script, checksum, run_id, statements_done,"
-                      " statement_hash, total, status, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                      (key, m.script[:1000], m.checksum, run_id, done, digest, len(work.statements or ()), "running",
-                       now()))
+        self.db.later(
+            f"INSERT INTO {self._t(PROGRESS)} (mkey, script, checksum, run_id, statements_done,"
+            " statement_hash, total, status, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            (key, m.script[:1000], m.checksum, run_id, done, digest, len(work.statements or ()), "running", now()),
+        )
 
     def progress(self, work: Work, done: int, digest: str, in_flight: str | None = None) -> None:
         """``done`` statements applied; ``in_flight``: hash through the next one, about to be sent."""
         self._exec(*self.progress_statement(work, done, digest, in_flight))
 
-    def progress_statement(self, work: Work, done: int, digest: str,
-                           in_flight: str | None = None) -> tuple[str, tuple[Any, ...]]:
+    def progress_statement(
+        self, work: Work, done: int, digest: str, in_flight: str | None = None
+    ) -> tuple[str, tuple[Any, ...]]:
         """The UPDATE ``progress`` sends, as (sql with ``?``, params), to send in a batch before a DDL."""
-        return (f"UPDATE {self._t(PROGRESS)} SET statements_done = ?, statement_hash = ?, inflight_hash = ?,"
-                " updated_at = ? WHERE mkey = ?", (done, digest, in_flight, now(), _key(work)))
+        return (
+            f"UPDATE {self._t(PROGRESS)} SET statements_done = ?, statement_hash = ?, inflight_hash = ?,"
+            " updated_at = ? WHERE mkey = ?",
+            (done, digest, in_flight, now(), _key(work)),
+        )
 
     def settle(self, key: str, done: int, digest: str, status: str = "running") -> None:
         """Resume decided what the in-flight statement did: ``done`` statements are applied, none in flight."""
-        self._exec(f"UPDATE {self._t(PROGRESS)} SET statements_done = ?, statement_hash = ?, inflight_hash = NULL,"
-                   " status = ?, updated_at = ? WHERE mkey = ?", (done, digest, status, now(), key))
+        self._exec(
+            f"UPDATE {self._t(PROGRESS)} SET statements_done = ?, statement_hash = ?, inflight_hash = NULL,"
+            " status = ?, updated_at = ? WHERE mkey = ?",
+            (done, digest, status, now(), key),
+        )
 
     def pending_progress(self) -> list[Progress]:
         """Recorded failed or interrupted migrations (none when the table is missing: none was recorded)."""
         if not self._has(PROGRESS):
             return []
         extra = ", inflight_hash" if self._has(f"{PROGRESS}.inflight_hash") else ", NULL"
-        rows = self.db.query(f"SELECT mkey, script, checksum, statements_done, statement_hash, total, status{extra}"
-                             f" FROM {self._t(PROGRESS)} ORDER BY mkey")
+        rows = self.db.query(
+            f"SELECT mkey, script, checksum, statements_done, statement_hash, total, status{extra}"
+            f" FROM {self._t(PROGRESS)} ORDER BY mkey"
+        )
         return [Progress(r[0], r[1], r[2], int(r[3]), r[4], int(r[5]), r[6], r[7]) for r in rows]
 
     def running_sql(self) -> str:
@@ -374,8 +482,7 @@ class OwnTables:
         self._exec(f"DELETE FROM {self._t(PROGRESS)} WHERE mkey = ?", (key,))
 
     # recorded schema state -----------------------------------------------------------------------
-    def record_state(self, run_id: str | None, history_rank: int, history_digest: str, digest: str,
-                     body: str) -> None:
+    def record_state(self, run_id: str | None, history_rank: int, history_digest: str, digest: str, body: str) -> None:
         """Append the fingerprint (JSON ``body``) the schema has after ``run_id``; creates the table
         when a database migrated by an older flywayx lacks it."""
         if not self._has(STATE):
@@ -386,9 +493,11 @@ class OwnTables:
         for attempt in range(_STATE_ATTEMPTS):
             seq = (self.db.query(f"SELECT MAX(seq) FROM {self._t(STATE)}")[0][0] or 0) + 1
             try:
-                self._exec(f"INSERT INTO {self._t(STATE)} (seq, run_id, recorded_at, history_rank, history_digest,"
-                           " digest, fingerprint) VALUES (?,?,?,?,?,?,?)",
-                           (seq, run_id, now(), history_rank, history_digest, digest, body))
+                self._exec(
+                    f"INSERT INTO {self._t(STATE)} (seq, run_id, recorded_at, history_rank, history_digest,"
+                    " digest, fingerprint) VALUES (?,?,?,?,?,?,?)",
+                    (seq, run_id, now(), history_rank, history_digest, digest, body),
+                )
                 return
             except Exception:
                 self.db.rollback()
@@ -401,8 +510,15 @@ class OwnTables:
         row is read; without ``fingerprint`` its (large) fingerprint column is not sent at all."""
         if not self._has(STATE):
             return None
-        cols = ("seq", "run_id", "recorded_at", "history_rank", "history_digest", "digest",
-                *(("fingerprint",) if fingerprint else ()))
+        cols = (
+            "seq",
+            "run_id",
+            "recorded_at",
+            "history_rank",
+            "history_digest",
+            "digest",
+            *(("fingerprint",) if fingerprint else ()),
+        )
         rows = self.db.query(f"SELECT {', '.join(cols)} FROM {self._t(STATE)} ORDER BY seq DESC LIMIT 1")
         return dict(zip(cols, rows[0], strict=True)) if rows else None
 
@@ -410,17 +526,31 @@ class OwnTables:
         self.db.query(sql, params)  # ``?`` placeholders on every dialect (Database.query's contract)
 
 
-_APPLIED_COLUMNS = ("seq, version, description, script, content_id, release_name, line_name, phase, run_id,"
-                    " statements, statement_hash, success, applied_at, recorded_as, satisfied_by")
+_APPLIED_COLUMNS = (
+    "seq, version, description, script, content_id, release_name, line_name, phase, run_id,"
+    " statements, statement_hash, success, applied_at, recorded_as, satisfied_by"
+)
 
 
-def _applied_values(work: Work, run_id: str | None, statements: int, digest: str, *,
-                    success: bool) -> tuple[Any, ...]:
+def _applied_values(work: Work, run_id: str | None, statements: int, digest: str, *, success: bool) -> tuple[Any, ...]:
     """A ``flywayx_applied`` row after its ``seq``."""
     m = work.migration
-    return (m.version.text if m.version else None, m.description[:200], m.script[:1000], work.content_id,
-            work.release, work.line, work.phase_name(), run_id, statements, digest, 1 if success else 0, now(),
-            work.recorded_as, (work.satisfied_by or "")[:255] or None)
+    return (
+        m.version.text if m.version else None,
+        m.description[:200],
+        m.script[:1000],
+        work.content_id,
+        work.release,
+        work.line,
+        work.phase_name(),
+        run_id,
+        statements,
+        digest,
+        1 if success else 0,
+        now(),
+        work.recorded_as,
+        (work.satisfied_by or "")[:255] or None,
+    )
 
 
 def _key(work: Work) -> str:

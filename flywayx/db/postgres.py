@@ -20,8 +20,9 @@ from flywayx.db.timeouts import Timeouts, Watchdog
 from flywayx.errors import ConnectionFailed
 from flywayx.model import DatabaseUrl
 
-CAPABILITIES = Capabilities(transactional_ddl=True, lock_kind="advisory", has_schemas=True, quote='"',
-                            statement_record=True)
+CAPABILITIES = Capabilities(
+    transactional_ddl=True, lock_kind="advisory", has_schemas=True, quote='"', statement_record=True
+)
 
 _NOT_EXTENSION = "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.objid = {oid} AND d.deptype = 'e')"
 _RELATIONS = (
@@ -46,13 +47,20 @@ _COMPOSITES = (
     " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relkind = 'c'"
     " AND " + _NOT_EXTENSION.format(oid="c.oid")
 )
-_DROP_RELATION = {"m": "MATERIALIZED VIEW", "v": "VIEW", "r": "TABLE", "p": "TABLE", "f": "FOREIGN TABLE",
-                  "S": "SEQUENCE"}
+_DROP_RELATION = {
+    "m": "MATERIALIZED VIEW",
+    "v": "VIEW",
+    "r": "TABLE",
+    "p": "TABLE",
+    "f": "FOREIGN TABLE",
+    "S": "SEQUENCE",
+}
 _DROP_ROUTINE = {"p": "PROCEDURE", "a": "AGGREGATE"}
 
 
-def open_postgres(url: DatabaseUrl, user: str | None, password: str | None, *, read_only: bool = False,
-                  limits: Timeouts | None = None) -> PostgresDatabase:
+def open_postgres(
+    url: DatabaseUrl, user: str | None, password: str | None, *, read_only: bool = False, limits: Timeouts | None = None
+) -> PostgresDatabase:
     """Connect with psycopg; failures become ConnectionFailed naming host, port, database, reason.
 
     ``limits``: the connect limit is libpq's ``connect_timeout`` (whole seconds, at least 2: libpq's
@@ -63,9 +71,14 @@ def open_postgres(url: DatabaseUrl, user: str | None, password: str | None, *, r
     params = dict(url.params)
     try:
         conn = psycopg.connect(
-            host=url.unix_socket or url.host or "localhost", port=url.port or 5432, user=user or None,
-            password=password or None, dbname=url.database or "postgres", autocommit=True,
-            connect_timeout=max(2, math.ceil(limits.connect)), application_name="flywayx",
+            host=url.unix_socket or url.host or "localhost",
+            port=url.port or 5432,
+            user=user or None,
+            password=password or None,
+            dbname=url.database or "postgres",
+            autocommit=True,
+            connect_timeout=max(2, math.ceil(limits.connect)),
+            application_name="flywayx",
         )
     except psycopg.Error as err:
         raise _failure(url, str(err), password) from None
@@ -147,9 +160,11 @@ class PostgresDatabase(DbapiDatabase):
             return ""
 
     def invalid_indexes(self) -> frozenset[tuple[str, str]]:
-        rows = self.query("SELECT CAST(n.nspname AS TEXT), CAST(c.relname AS TEXT) FROM pg_index i"
-                          " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
-                          " WHERE NOT i.indisvalid")
+        rows = self.query(
+            "SELECT CAST(n.nspname AS TEXT), CAST(c.relname AS TEXT) FROM pg_index i"
+            " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE NOT i.indisvalid"
+        )
         return frozenset((str(a), str(b)) for a, b in rows)
 
     def drop_invalid_index(self, schema: str, name: str) -> None:
@@ -208,8 +223,10 @@ class PostgresDatabase(DbapiDatabase):
         if drop:
             self.execute(f"DROP SCHEMA {self.quote(schema)} CASCADE")
             return
-        extensions = ("SELECT e.extname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n"
-                      " ON n.oid = e.extnamespace WHERE n.nspname = ? ORDER BY 1")
+        extensions = (
+            "SELECT e.extname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n"
+            " ON n.oid = e.extnamespace WHERE n.nspname = ? ORDER BY 1"
+        )
         for (name,) in self.query(extensions, (schema,)):
             self.execute(f"DROP EXTENSION IF EXISTS {self.quote(name)} CASCADE")
         for kind in ("m", "v", "r", "p", "f", "S"):
@@ -225,15 +242,19 @@ class PostgresDatabase(DbapiDatabase):
     def history(self, schema: str, table: str, tablespace: str | None = None) -> PostgresHistoryTable:
         return PostgresHistoryTable(self, schema, table, tablespace)
 
-    def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False, probe: bool = False
-             ) -> AbstractContextManager[None]:
+    def lock(
+        self, schema: str, table: str, timeout: float, *, lazy_release: bool = False, probe: bool = False
+    ) -> AbstractContextManager[None]:
         """Flyway's advisory lock; with a socket limit, a session that stays idle longer than
         ``limits.idle_expiry`` (cut off from us) is ended by the server, which frees the lock (both
         settings in one statement)."""
         if self.limits.idle_expiry:
             expiry = f"{self.limits.idle_expiry}s"
-            self.query("SELECT set_config('idle_session_timeout', ?, false),"
-                       " set_config('idle_in_transaction_session_timeout', ?, false)", (expiry, expiry))
+            self.query(
+                "SELECT set_config('idle_session_timeout', ?, false),"
+                " set_config('idle_in_transaction_session_timeout', ?, false)",
+                (expiry, expiry),
+            )
         return pg_advisory_lock(self.query, schema, table, timeout, self._release_later if lazy_release else None)
 
     def guard_socket(self) -> None:
@@ -249,10 +270,16 @@ class PostgresDatabase(DbapiDatabase):
             return
         url, user, password = self.where
         try:
-            with psycopg.connect(host=url.unix_socket or url.host or "localhost", port=url.port or 5432,
-                                 user=user or None, password=password or None, dbname=url.database or "postgres",
-                                 autocommit=True, connect_timeout=max(2, math.ceil(self.limits.connect)),
-                                 application_name="flywayx") as killer:
+            with psycopg.connect(
+                host=url.unix_socket or url.host or "localhost",
+                port=url.port or 5432,
+                user=user or None,
+                password=password or None,
+                dbname=url.database or "postgres",
+                autocommit=True,
+                connect_timeout=max(2, math.ceil(self.limits.connect)),
+                application_name="flywayx",
+            ) as killer:
                 killer.execute("SELECT pg_terminate_backend(%s)", (self._pid,))
         except Exception:  # unreachable: the session ends after limits.idle_expiry seconds idle
             return
@@ -269,8 +296,9 @@ class PostgresDatabase(DbapiDatabase):
             first = f"{self.quote(default_schema)},{path}" if path.strip() else self.quote(default_schema)
             target = "CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ?) THEN ? ELSE ? END"
             params = (default_schema, first, path)
-        sql = self._literal(f"SELECT set_config('role', ?, false), set_config('search_path', {target}, false)",
-                            (self._role, *params))
+        sql = self._literal(
+            f"SELECT set_config('role', ?, false), set_config('search_path', {target}, false)", (self._role, *params)
+        )
         if ahead:
             self.prefetch(sql)
         elif self._fetched.pop(sql, None) is None:
@@ -331,7 +359,7 @@ class PostgresDatabase(DbapiDatabase):
                 out.append([tuple(r) for r in cur.fetchall()] if cur.description is not None else None)
                 if not cur.nextset():
                     break
-        return out[len(released):]
+        return out[len(released) :]
 
     def _with_ahead(self, text: str) -> list[Any]:
         """The ``later`` queue, the query ``text``, then what was ``prefetch``ed, in one query."""
@@ -340,7 +368,7 @@ class PostgresDatabase(DbapiDatabase):
         if text.lstrip()[:6].upper() == "SELECT":
             ahead, self._ahead = self._ahead, []
         results = self._send_many([*queued, text, *ahead])
-        for sql, rows in zip(ahead, results[len(queued) + 1:], strict=True):
+        for sql, rows in zip(ahead, results[len(queued) + 1 :], strict=True):
             self._fetched[sql] = rows or []
         return results[len(queued)] or []
 

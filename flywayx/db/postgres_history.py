@@ -12,9 +12,13 @@ class PostgresHistoryTable(SqlHistoryTable):
     """Flyway's PostgreSQL history table: table, [baseline insert], primary key, index."""
 
     def exists(self) -> bool:
-        return bool(self.db.query(
-            "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-            " WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p')", (self.schema, self.table)))
+        return bool(
+            self.db.query(
+                "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p')",
+                (self.schema, self.table),
+            )
+        )
 
     def create_script(self, baseline: HistoryRow | None) -> list[tuple[str, tuple[Any, ...]]]:
         space = self.db.quote(self.tablespace) if self.tablespace else ""
@@ -34,9 +38,11 @@ class PostgresHistoryTable(SqlHistoryTable):
             '    "success" BOOLEAN NOT NULL\n'
             f"){ts}"
         )
-        pk = (f"ALTER TABLE {self.qualified} ADD CONSTRAINT {self.db.quote(self.table + '_pk')}"
-              f' PRIMARY KEY ("installed_rank"){index_ts}')
-        index = f"CREATE INDEX {self.db.quote(self.table + '_s_idx')} ON {self.qualified} (\"success\"){ts}"
+        pk = (
+            f"ALTER TABLE {self.qualified} ADD CONSTRAINT {self.db.quote(self.table + '_pk')}"
+            f' PRIMARY KEY ("installed_rank"){index_ts}'
+        )
+        index = f'CREATE INDEX {self.db.quote(self.table + "_s_idx")} ON {self.qualified} ("success"){ts}'
         return [(ddl, ()), *self.baseline_insert(baseline), (pk, ()), (index, ())]
 
     def _read_prefix(self) -> str:

@@ -53,8 +53,15 @@ class Restored:
     recovered: tuple[Interrupted, ...] = ()
 
 
-def restore(backup_path: Path, url: DatabaseUrl, password: str | None, *, force: bool = False,
-            dry_run: bool = False, limits: Timeouts | None = None) -> Restored:
+def restore(
+    backup_path: Path,
+    url: DatabaseUrl,
+    password: str | None,
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+    limits: Timeouts | None = None,
+) -> Restored:
     """Put the backup at ``backup_path`` into the database at ``url`` (see the module docstring).
 
     Raises ToolMissing (client absent), BackupFailed (dump changed, a client failed, restored schema
@@ -69,21 +76,29 @@ def restore(backup_path: Path, url: DatabaseUrl, password: str | None, *, force:
     if info.dialect != family:
         raise UsageError(f"backup {backup_path.name} is a {info.dialect} dump; the target is {family}")
     if file_digest(backup_path)[1] != info.sha256:
-        raise BackupFailed(f"backup {backup_path} does not match its manifest (sha256 differs)",
-                           hint="the file was changed or truncated after the backup; use another backup")
+        raise BackupFailed(
+            f"backup {backup_path} does not match its manifest (sha256 differs)",
+            hint="the file was changed or truncated after the backup; use another backup",
+        )
     secret = password if password is not None else url.password
     targets = _targets(info, url)
     recovered: tuple[Interrupted, ...] = ()
     if family == "mysql":  # a killed restore's swap: finished or rolled back from its journal first
         recovered = tuple(interrupted_mysql(url, secret, list(targets.values()), dry_run=dry_run))
-        if recovered and not dry_run and all(r.swapped and r.sha256 == info.sha256 for r in recovered) and \
-                len(recovered) == len(targets):
+        if (
+            recovered
+            and not dry_run
+            and all(r.swapped and r.sha256 == info.sha256 for r in recovered)
+            and len(recovered) == len(targets)
+        ):
             _check_restored(info, url, secret, targets)  # that restore was of this very backup: it is done
             return Restored(info, targets, recovered)
     occupied = [] if dry_run and recovered else _occupied(family, url, secret, targets)
     if occupied and not force:
-        raise StateError(f"restore would replace {'; '.join(occupied)}",
-                         hint="pass --force to replace it with the backup (or name an empty database in the URL)")
+        raise StateError(
+            f"restore would replace {'; '.join(occupied)}",
+            hint="pass --force to replace it with the backup (or name an empty database in the URL)",
+        )
     if dry_run:
         return Restored(info, targets, recovered)
     if family == "mysql":
@@ -114,13 +129,15 @@ def _occupied(family: str, url: DatabaseUrl, secret: str | None, targets: dict[s
         with clients.connection(url, secret) as conn, closing(conn.cursor()) as cur:
             found = []
             for schema in targets:
-                cur.execute("SELECT (SELECT COUNT(*) FROM pg_class c WHERE c.relnamespace = n.oid),"
-                            " (SELECT COUNT(*) FROM pg_proc p WHERE p.pronamespace = n.oid)"
-                            " FROM pg_namespace n WHERE n.nspname = %s", (schema,))
+                cur.execute(
+                    "SELECT (SELECT COUNT(*) FROM pg_class c WHERE c.relnamespace = n.oid),"
+                    " (SELECT COUNT(*) FROM pg_proc p WHERE p.pronamespace = n.oid)"
+                    " FROM pg_namespace n WHERE n.nspname = %s",
+                    (schema,),
+                )
                 row = cur.fetchone()
                 if row and (row[0] or row[1]):
-                    found.append(f"schema {schema} of database {url.database} ({row[0]} relations, "
-                                 f"{row[1]} routines)")
+                    found.append(f"schema {schema} of database {url.database} ({row[0]} relations, {row[1]} routines)")
             return found
     path = Path(clients.sqlite_path(url))
     if not path.exists() or path.stat().st_size == 0:

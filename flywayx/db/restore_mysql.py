@@ -66,9 +66,11 @@ def mysql_targets(schemas: Sequence[str], url_database: str | None) -> dict[str,
     if len(schemas) == 1:
         return {schemas[0]: url_database or schemas[0]}
     if url_database and url_database not in schemas:
-        raise UsageError(f"the backup holds {len(schemas)} databases ({', '.join(schemas)}); each is restored "
-                         f"under its own name, not into {url_database}",
-                         hint="use a URL without a database (or naming one of them)")
+        raise UsageError(
+            f"the backup holds {len(schemas)} databases ({', '.join(schemas)}); each is restored "
+            f"under its own name, not into {url_database}",
+            hint="use a URL without a database (or naming one of them)",
+        )
     return {s: s for s in schemas}
 
 
@@ -89,17 +91,21 @@ def occupied_mysql(conn: Any, targets: Sequence[str]) -> list[str]:
     for target in targets:
         previous = side(target, PREVIOUS)
         if _exists(conn, previous):
-            raise StateError(f"an earlier restore into {target} was interrupted during its swap: the database as it "
-                             f"was before that restore is in {previous}, and no journal says how far it got",
-                             hint=f"check {target} and {previous}, keep what you need, then DROP DATABASE "
-                                  f"{clients.mysql_ident(previous)} and run restore again")
-        counts = _rows(conn, "SELECT (SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s),"
-                             " (SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = %s),"
-                             " (SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = %s)",
-                       (target,) * 3)[0]
+            raise StateError(
+                f"an earlier restore into {target} was interrupted during its swap: the database as it "
+                f"was before that restore is in {previous}, and no journal says how far it got",
+                hint=f"check {target} and {previous}, keep what you need, then DROP DATABASE "
+                f"{clients.mysql_ident(previous)} and run restore again",
+            )
+        counts = _rows(
+            conn,
+            "SELECT (SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s),"
+            " (SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = %s),"
+            " (SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = %s)",
+            (target,) * 3,
+        )[0]
         if any(counts):
-            found.append(f"database {target} ({counts[0]} tables and views, {counts[1]} routines, "
-                         f"{counts[2]} events)")
+            found.append(f"database {target} ({counts[0]} tables and views, {counts[1]} routines, {counts[2]} events)")
     return found
 
 
@@ -115,15 +121,20 @@ class Interrupted:
         """What was (``dry_run``: would be) done about it, for the user."""
         if self.swapped:
             did = "restore would finish it" if dry_run else "finished it"
-            return (f"a restore into {self.target} was killed after its swap: {did} from its journal "
-                    f"(the backup with sha256 {self.sha256[:12]}... is in {self.target})")
+            return (
+                f"a restore into {self.target} was killed after its swap: {did} from its journal "
+                f"(the backup with sha256 {self.sha256[:12]}... is in {self.target})"
+            )
         did = "restore would roll it back" if dry_run else "rolled it back"
-        return (f"a restore into {self.target} was killed before its swap: {did} from its journal "
-                f"({self.target} is as it was before that restore)")
+        return (
+            f"a restore into {self.target} was killed before its swap: {did} from its journal "
+            f"({self.target} is as it was before that restore)"
+        )
 
 
-def interrupted_mysql(url: DatabaseUrl, secret: str | None, targets: Sequence[str], *,
-                      dry_run: bool = False) -> list[Interrupted]:
+def interrupted_mysql(
+    url: DatabaseUrl, secret: str | None, targets: Sequence[str], *, dry_run: bool = False
+) -> list[Interrupted]:
     """Find the swaps killed restores left in ``targets`` (a ``__fx_previous`` database with a journal)
     and, unless ``dry_run``, finish each (killed after its RENAME) or roll it back (killed before).
     A ``__fx_previous`` without journal and without tables (killed before the journal was written) is
@@ -141,8 +152,11 @@ def interrupted_mysql(url: DatabaseUrl, secret: str | None, targets: Sequence[st
                 continue
             swapped, split = _swapped(conn, target, journal)
             if split:  # a RENAME TABLE is atomic: half of it cannot be
-                raise StateError(f"an interrupted restore into {target} left its tables split between {target}, "
-                                 f"{side(target, SCRATCH)} and {previous}", hint="check the three databases by hand")
+                raise StateError(
+                    f"an interrupted restore into {target} left its tables split between {target}, "
+                    f"{side(target, SCRATCH)} and {previous}",
+                    hint="check the three databases by hand",
+                )
             if not dry_run:
                 with _session(conn):
                     (_finish if swapped else _roll_back)(conn, target, journal)
@@ -163,15 +177,22 @@ def _swapped(conn: Any, target: str, journal: dict[str, Any]) -> tuple[bool, boo
 
 
 def _table_names(conn: Any, db: str) -> set[str]:
-    return {str(r[0]) for r in _rows(conn, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s"
-                                           f" AND TABLE_TYPE IN ({', '.join(['%s'] * len(_TABLE_TYPES))})",
-                                     (db, *_TABLE_TYPES))}
+    return {
+        str(r[0])
+        for r in _rows(
+            conn,
+            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s"
+            f" AND TABLE_TYPE IN ({', '.join(['%s'] * len(_TABLE_TYPES))})",
+            (db, *_TABLE_TYPES),
+        )
+    }
 
 
 def _read_journal(conn: Any, previous: str) -> dict[str, Any] | None:
     if JOURNAL in _table_names(conn, previous):
-        rows = _rows(conn, f"SELECT body FROM {clients.mysql_ident(previous)}.{clients.mysql_ident(JOURNAL)}"
-                           " WHERE id = 1")
+        rows = _rows(
+            conn, f"SELECT body FROM {clients.mysql_ident(previous)}.{clients.mysql_ident(JOURNAL)} WHERE id = 1"
+        )
         if rows:
             data: dict[str, Any] = json.loads(rows[0][0])
             return data
@@ -184,8 +205,15 @@ def _kill_at(point: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def restore_mysql(tools: list[str], url: DatabaseUrl, secret: str | None, dump: Path, targets: dict[str, str],
-                  saved: SchemaFingerprint | None, sha256: str = "") -> None:
+def restore_mysql(
+    tools: list[str],
+    url: DatabaseUrl,
+    secret: str | None,
+    dump: Path,
+    targets: dict[str, str],
+    saved: SchemaFingerprint | None,
+    sha256: str = "",
+) -> None:
     """Steps 1-3 of the module docstring for every source -> target of ``targets``."""
     scratch = {source: side(target, SCRATCH) for source, target in targets.items()}
     with clients.connection(url, secret) as conn:
@@ -198,9 +226,12 @@ def restore_mysql(tools: list[str], url: DatabaseUrl, secret: str | None, dump: 
                 loaded = fingerprint(conn, "mysql", list(scratch.values()))
                 drift = diff(saved, loaded.renamed({s: src for src, s in scratch.items()}))
                 if drift:
-                    raise BackupFailed(f"the backup loaded into {', '.join(scratch.values())} differs from the "
-                                       f"schema saved with it: {'; '.join(map(str, drift[:5]))}; the target is "
-                                       "unchanged", hint="the dump or the server lost something: use another backup")
+                    raise BackupFailed(
+                        f"the backup loaded into {', '.join(scratch.values())} differs from the "
+                        f"schema saved with it: {'; '.join(map(str, drift[:5]))}; the target is "
+                        "unchanged",
+                        hint="the dump or the server lost something: use another backup",
+                    )
     except BaseException:
         with clients.connection(url, secret) as conn:
             for name in scratch.values():
@@ -223,8 +254,9 @@ def _load(client: str, url: DatabaseUrl, secret: str | None, dump: Path, scratch
                 with dump.open("rb") as fh, proc.stdin:
                     for line in fh:
                         stripped = line.lstrip()
-                        if stripped.startswith(_REWRITTEN) or (stripped.startswith(b"/*!")
-                                                               and b"ALTER DATABASE" in line):
+                        if stripped.startswith(_REWRITTEN) or (
+                            stripped.startswith(b"/*!") and b"ALTER DATABASE" in line
+                        ):
                             for old, new in renames:
                                 line = line.replace(old, new)
                         proc.stdin.write(line)
@@ -255,25 +287,36 @@ def _objects(conn: Any, db: str) -> _Objects:
     if not _exists(conn, db):
         return out
     _rows(conn, f"USE {clients.mysql_ident(db)}")  # SHOW CREATE then leaves names unqualified
-    for name, kind in _rows(conn, "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES"
-                                  " WHERE TABLE_SCHEMA = %s ORDER BY TABLE_NAME", (db,)):
+    for name, kind in _rows(
+        conn,
+        "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s ORDER BY TABLE_NAME",
+        (db,),
+    ):
         if kind == "VIEW":
             out.views.append(str(_rows(conn, f"SHOW CREATE VIEW {clients.mysql_ident(name)}")[0][1]))
         elif kind in _TABLE_TYPES:
             out.tables.append(str(name))
-    for (name,) in _rows(conn, "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = %s"
-                               " ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER",
-                         (db,)):
+    for (name,) in _rows(
+        conn,
+        "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = %s"
+        " ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER",
+        (db,),
+    ):
         row = _rows(conn, f"SHOW CREATE TRIGGER {clients.mysql_ident(name)}")[0]
         out.triggers.append((str(name), str(row[1]), str(row[2])))
-    for kind, name in _rows(conn, "SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES"
-                                  " WHERE ROUTINE_SCHEMA = %s ORDER BY ROUTINE_TYPE, ROUTINE_NAME", (db,)):
+    for kind, name in _rows(
+        conn,
+        "SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES"
+        " WHERE ROUTINE_SCHEMA = %s ORDER BY ROUTINE_TYPE, ROUTINE_NAME",
+        (db,),
+    ):
         row = _rows(conn, f"SHOW CREATE {kind} {clients.mysql_ident(name)}")[0]
         if row[2] is None:
             raise BackupFailed(f"cannot read the definition of {kind.lower()} {db}.{name} (no privilege)")
         out.routines.append((str(kind), str(name), str(row[1]), str(row[2])))
-    for (name,) in _rows(conn, "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = %s"
-                               " ORDER BY EVENT_NAME", (db,)):
+    for (name,) in _rows(
+        conn, "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = %s ORDER BY EVENT_NAME", (db,)
+    ):
         row = _rows(conn, f"SHOW CREATE EVENT {clients.mysql_ident(name)}")[0]
         out.events.append((str(name), str(row[1]), str(row[2]), str(row[3])))
     return out
@@ -301,18 +344,36 @@ def _swap(conn: Any, scratch: str, target: str, sha256: str) -> None:
     """Step 3 of the module docstring for one database."""
     q = clients.mysql_ident
     new, old = _objects(conn, scratch), _objects(conn, target)
-    charset, collation = _rows(conn, "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM"
-                                     " information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (scratch,))[0]
+    charset, collation = _rows(
+        conn,
+        "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM"
+        " information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
+        (scratch,),
+    )[0]
     previous = side(target, PREVIOUS)
-    journal = {"sha256": sha256, "target": target, "charset": charset, "collation": collation,
-               "old_tables": old.tables, "old_triggers": old.triggers, "old_routines": old.routines,
-               "old_events": old.events, "new_tables": new.tables, "new_views": new.views,
-               "new_triggers": new.triggers, "new_routines": new.routines, "new_events": new.events}
+    journal = {
+        "sha256": sha256,
+        "target": target,
+        "charset": charset,
+        "collation": collation,
+        "old_tables": old.tables,
+        "old_triggers": old.triggers,
+        "old_routines": old.routines,
+        "old_events": old.events,
+        "new_tables": new.tables,
+        "new_views": new.views,
+        "new_triggers": new.triggers,
+        "new_routines": new.routines,
+        "new_events": new.events,
+    }
     with _session(conn):
         _rows(conn, f"CREATE DATABASE IF NOT EXISTS {q(target)} CHARACTER SET {charset} COLLATE {collation}")
         _rows(conn, f"CREATE DATABASE {q(previous)}")
-        _rows(conn, f"CREATE TABLE {q(previous)}.{q(JOURNAL)} (id INT PRIMARY KEY, body LONGTEXT NOT NULL)"
-                    " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+        _rows(
+            conn,
+            f"CREATE TABLE {q(previous)}.{q(JOURNAL)} (id INT PRIMARY KEY, body LONGTEXT NOT NULL)"
+            " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+        )
         _rows(conn, f"INSERT INTO {q(previous)}.{q(JOURNAL)} VALUES (1, %s)", (json.dumps(journal),))
         _kill_at("restore-journal-written")
         _rows(conn, f"USE {q(scratch)}")
@@ -329,8 +390,9 @@ def _swap(conn: Any, scratch: str, target: str, sha256: str) -> None:
                 _rows(conn, "RENAME TABLE " + ", ".join(moves))  # the one atomic step
         except Exception as err:
             _roll_back(conn, target, journal)
-            raise BackupFailed(f"restore could not swap the backup into {target}: {err}; {target} is unchanged"
-                               ) from err
+            raise BackupFailed(
+                f"restore could not swap the backup into {target}: {err}; {target} is unchanged"
+            ) from err
         _kill_at("restore-swapped")
         _finish(conn, target, journal)
 
@@ -339,8 +401,12 @@ def _roll_back(conn: Any, target: str, journal: dict[str, Any]) -> None:
     """Undo a swap whose RENAME did not run: the target's triggers back, the side databases dropped."""
     q = clients.mysql_ident
     _rows(conn, f"USE {q(target)}")
-    present = {str(r[0]) for r in _rows(conn, "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS"
-                                              " WHERE TRIGGER_SCHEMA = %s", (target,))}
+    present = {
+        str(r[0])
+        for r in _rows(
+            conn, "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = %s", (target,)
+        )
+    }
     for name, mode, ddl in journal["old_triggers"]:
         if name not in present:
             _create(conn, mode, ddl)
@@ -389,5 +455,15 @@ def _create_views(conn: Any, views: list[str]) -> None:
         pending = failed
 
 
-__all__ = ["JOURNAL", "KILL_AT", "PREVIOUS", "SCRATCH", "Interrupted", "interrupted_mysql", "mysql_targets",
-           "occupied_mysql", "restore_mysql", "side"]
+__all__ = [
+    "JOURNAL",
+    "KILL_AT",
+    "PREVIOUS",
+    "SCRATCH",
+    "Interrupted",
+    "interrupted_mysql",
+    "mysql_targets",
+    "occupied_mysql",
+    "restore_mysql",
+    "side",
+]

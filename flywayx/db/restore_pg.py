@@ -36,8 +36,15 @@ _DATA_HEADER = b"-- Data for Name: "
 _CHUNK = 1 << 20
 
 
-def restore_pg(pg_restore: str, url: DatabaseUrl, secret: str | None, schemas: Sequence[str], path: Path,
-               saved: SchemaFingerprint | None, limits: Timeouts | None = None) -> None:
+def restore_pg(
+    pg_restore: str,
+    url: DatabaseUrl,
+    secret: str | None,
+    schemas: Sequence[str],
+    path: Path,
+    saved: SchemaFingerprint | None,
+    limits: Timeouts | None = None,
+) -> None:
     """Replace ``schemas`` of the URL's database with the dump at ``path`` (module docstring). With a
     socket limit, each wait for the server is bounded (a ``Watchdog`` shuts the socket down): a
     server that stops answering ends the restore with nothing changed."""
@@ -69,17 +76,21 @@ def restore_pg(pg_restore: str, url: DatabaseUrl, secret: str | None, schemas: S
                 except Exception as err:
                     _rollback(conn)
                     if dog.fired:
-                        raise BackupFailed(f"restore stopped: {limits.stalled()}; nothing was changed (the server "
-                                           "rolls the transaction back)",
-                                           hint="check the server and the network path to it, then restore "
-                                                "again; raise socketTimeout if the load legitimately waits "
-                                                "longer") from None
+                        raise BackupFailed(
+                            f"restore stopped: {limits.stalled()}; nothing was changed (the server "
+                            "rolls the transaction back)",
+                            hint="check the server and the network path to it, then restore "
+                            "again; raise socketTimeout if the load legitimately waits "
+                            "longer",
+                        ) from None
                     errors.seek(0)
                     stderr = errors.read()
                     if source.poll() not in (None, 0):
                         raise clients.failed(cmd, source.returncode, stderr, secret) from err
-                    raise BackupFailed(f"restore failed: {clients.first_lines(clients.redact(str(err), secret))}; "
-                                       f"nothing was changed (the transaction was rolled back)") from err
+                    raise BackupFailed(
+                        f"restore failed: {clients.first_lines(clients.redact(str(err), secret))}; "
+                        f"nothing was changed (the transaction was rolled back)"
+                    ) from err
                 finally:
                     dog.close()
         finally:
@@ -137,9 +148,12 @@ def _check(conn: Any, schemas: Sequence[str], saved: SchemaFingerprint | None) -
     drift = diff(saved, fingerprint(conn, "postgresql", list(schemas)))
     if drift:
         shown = "; ".join(str(d) for d in drift[:10]) + (" ..." if len(drift) > 10 else "")
-        raise BackupFailed(f"the restored schema differs from the backup: {shown}; nothing was changed (checked "
-                           "before the commit, the transaction was rolled back)", drift=[str(d) for d in drift],
-                           hint="the dump or the server lost something: use another backup")
+        raise BackupFailed(
+            f"the restored schema differs from the backup: {shown}; nothing was changed (checked "
+            "before the commit, the transaction was rolled back)",
+            drift=[str(d) for d in drift],
+            hint="the dump or the server lost something: use another backup",
+        )
 
 
 def _send(cur: Any, script: Iterable[bytes]) -> None:

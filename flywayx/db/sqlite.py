@@ -30,8 +30,9 @@ CAPABILITIES = Capabilities(transactional_ddl=True, lock_kind="file", has_schema
 _IGNORED_TABLES = ("android_metadata", "sqlite_sequence")
 
 
-def open_sqlite(url: DatabaseUrl, user: str | None, password: str | None, *, read_only: bool = False,
-                limits: Timeouts | None = None) -> SqliteDatabase:
+def open_sqlite(
+    url: DatabaseUrl, user: str | None, password: str | None, *, read_only: bool = False, limits: Timeouts | None = None
+) -> SqliteDatabase:
     """Open (or create) the database file; ConnectionFailed if its directory is missing.
 
     ``read_only``: an existing file is opened read-only; a missing one is not created (an empty
@@ -42,14 +43,19 @@ def open_sqlite(url: DatabaseUrl, user: str | None, password: str | None, *, rea
     path = url.database or ":memory:"
     parent = os.path.dirname(os.path.abspath(path))
     if path != ":memory:" and not os.path.isdir(parent):
-        raise connection_failed(url, f"directory '{parent}' does not exist",
-                                "create the directory first, or fix the path in the URL", [password])
+        raise connection_failed(
+            url,
+            f"directory '{parent}' does not exist",
+            "create the directory first, or fix the path in the URL",
+            [password],
+        )
     try:
         conn = _read_only(sqlite3, path) if read_only else sqlite3.connect(path, isolation_level=None)
         conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")  # fails here if the file is not a database
     except sqlite3.Error as err:
-        raise connection_failed(url, str(err), "check that the file is an SQLite database and readable",
-                                [password]) from None
+        raise connection_failed(
+            url, str(err), "check that the file is an SQLite database and readable", [password]
+        ) from None
     db = SqliteDatabase(conn, [password or ""], path)
     if dict(url.params).get("foreign_keys", "").lower() == "true":
         db.execute("PRAGMA foreign_keys = ON")
@@ -110,16 +116,21 @@ class SqliteDatabase(DbapiDatabase):
         return any(row[1] == schema for row in self.query("PRAGMA database_list"))
 
     def create_schema(self, schema: str) -> None:
-        raise StateError(f"SQLite does not support creating schemas. Schema not created: {schema}",
-                         hint="use the schema 'main', or ATTACH the database yourself in init_sql")
+        raise StateError(
+            f"SQLite does not support creating schemas. Schema not created: {schema}",
+            hint="use the schema 'main', or ATTACH the database yourself in init_sql",
+        )
 
     def schema_is_empty(self, schema: str) -> bool:
         """No tables other than ``android_metadata``, ``sqlite_sequence`` and SQLite's own ``sqlite_*``."""
         return not self._objects(schema, "table")
 
     def _objects(self, schema: str, kind: str) -> list[str]:
-        rows = self.query(f"SELECT name FROM {self.quote(schema)}.sqlite_master WHERE type = ?"
-                          " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name", (kind,))
+        rows = self.query(
+            f"SELECT name FROM {self.quote(schema)}.sqlite_master WHERE type = ?"
+            " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+            (kind,),
+        )
         return [str(r[0]) for r in rows if r[0] not in _IGNORED_TABLES]
 
     def clean_schema(self, schema: str, drop: bool) -> None:
@@ -144,8 +155,9 @@ class SqliteDatabase(DbapiDatabase):
     def history(self, schema: str, table: str, tablespace: str | None = None) -> SqliteHistoryTable:
         return SqliteHistoryTable(self, schema, table, tablespace)
 
-    def lock(self, schema: str, table: str, timeout: float, *, lazy_release: bool = False, probe: bool = False
-             ) -> AbstractContextManager[None]:
+    def lock(
+        self, schema: str, table: str, timeout: float, *, lazy_release: bool = False, probe: bool = False
+    ) -> AbstractContextManager[None]:
         return file_lock(self.path, timeout)
 
     def restore_session(self, default_schema: str, *, ahead: bool = False) -> None:
@@ -157,8 +169,12 @@ class SqliteHistoryTable(SqlHistoryTable):
     """Flyway's SQLite history table (``installed_on`` is UTC text with milliseconds)."""
 
     def exists(self) -> bool:
-        return bool(self.db.query(f"SELECT 1 FROM {self.db.quote(self.schema)}.sqlite_master"
-                                  " WHERE type = 'table' AND name = ?", (self.table,)))
+        return bool(
+            self.db.query(
+                f"SELECT 1 FROM {self.db.quote(self.schema)}.sqlite_master WHERE type = 'table' AND name = ?",
+                (self.table,),
+            )
+        )
 
     def create_script(self, baseline: HistoryRow | None) -> list[tuple[str, tuple[Any, ...]]]:
         ddl = (
@@ -175,6 +191,8 @@ class SqliteHistoryTable(SqlHistoryTable):
             '    "success" BOOLEAN NOT NULL\n'
             ")"
         )
-        index = (f"CREATE INDEX {self.db.quote(self.schema, self.table + '_s_idx')}"
-                 f" ON {self.db.quote(self.table)} (\"success\")")
+        index = (
+            f"CREATE INDEX {self.db.quote(self.schema, self.table + '_s_idx')}"
+            f' ON {self.db.quote(self.table)} ("success")'
+        )
         return [(ddl, ()), *self.baseline_insert(baseline), (index, ())]

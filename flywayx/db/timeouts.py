@@ -56,12 +56,15 @@ class Timeouts:
 
     def stalled(self) -> str:
         """The reason a statement ended when the socket limit fired."""
-        return (f"no answer from the server within socketTimeout ({self.socket:g} s); the connection was "
-                "closed (the server, or the network path to it, stopped answering)")
+        return (
+            f"no answer from the server within socketTimeout ({self.socket:g} s); the connection was "
+            "closed (the server, or the network path to it, stopped answering)"
+        )
 
 
-def resolve(dialect: str, params: tuple[tuple[str, str], ...], connect: float | None,
-            socket_: float | None) -> Timeouts:
+def resolve(
+    dialect: str, params: tuple[tuple[str, str], ...], connect: float | None, socket_: float | None
+) -> Timeouts:
     """The limits for a URL of ``dialect`` with JDBC ``params``, and flywayx's keys (seconds)."""
     unit = 0.001 if dialect in ("mysql", "mariadb") else 1.0
     given = dict(params)
@@ -87,9 +90,11 @@ def resolve(dialect: str, params: tuple[tuple[str, str], ...], connect: float | 
 
 def _bad(origin: str, value: str, unit: float) -> ConfigError:
     what = "milliseconds" if unit < 1 else "seconds"
-    return ConfigError(f"Invalid {origin}: '{value}' is not a number of {what} >= 0",
-                       hint="e.g. connectTimeout=5 and socketTimeout=30 (seconds) in flyway.toml, or "
-                            f"?socketTimeout={30000 if unit < 1 else 30} in the URL ({what})")
+    return ConfigError(
+        f"Invalid {origin}: '{value}' is not a number of {what} >= 0",
+        hint="e.g. connectTimeout=5 and socketTimeout=30 (seconds) in flyway.toml, or "
+        f"?socketTimeout={30000 if unit < 1 else 30} in the URL ({what})",
+    )
 
 
 class Watchdog:

@@ -146,8 +146,9 @@ class SchemaFingerprint:
         """The same fingerprint with schemas (and cross-schema FK targets) renamed."""
         out = []
         for s in self.schemas:
-            tables = tuple(replace(t, foreign_keys=tuple(_rename_fk(f, names) for f in t.foreign_keys))
-                           for t in s.tables)
+            tables = tuple(
+                replace(t, foreign_keys=tuple(_rename_fk(f, names) for f in t.foreign_keys)) for t in s.tables
+            )
             out.append(replace(s, name=names.get(s.name, s.name), tables=tables))
         return replace(self, schemas=tuple(sorted(out, key=lambda s: s.name)))
 
@@ -223,8 +224,7 @@ class Drift:
         return f"{self.path}: {self.kind}"
 
 
-def diff(expected: SchemaFingerprint, actual: SchemaFingerprint, *,
-         ignore_column_order: bool = False) -> list[Drift]:
+def diff(expected: SchemaFingerprint, actual: SchemaFingerprint, *, ignore_column_order: bool = False) -> list[Drift]:
     """Every object missing from, added to or changed in ``actual`` relative to ``expected``.
 
     Schemas pair by name; when exactly one schema on each side is left unpaired they are compared
@@ -249,8 +249,9 @@ def diff(expected: SchemaFingerprint, actual: SchemaFingerprint, *,
 
 def _diff_schema(e: Schema, a: Schema, ignore_order: bool) -> list[Drift]:
     s = e.name
-    out = _diff_named(e.tables, a.tables, lambda n: f"table {s}.{n}",
-                      lambda x, y, p: _diff_table(x, y, p, ignore_order))
+    out = _diff_named(
+        e.tables, a.tables, lambda n: f"table {s}.{n}", lambda x, y, p: _diff_table(x, y, p, ignore_order)
+    )
     out += _diff_named(e.views, a.views, lambda n: f"view {s}.{n}", _diff_fields)
     out += _diff_named(e.routines, a.routines, lambda n: f"routine {s}.{n}", _diff_fields)
     out += _diff_named(e.triggers, a.triggers, lambda n: f"trigger {s}.{n}", _diff_fields, _trigger_key)
@@ -261,9 +262,13 @@ def _trigger_key(t: Any) -> str:
     return f"{t.name} on {t.table}"
 
 
-def _diff_named(expected: Iterable[Any], actual: Iterable[Any], path: Callable[[str], str],
-                inner: Callable[[Any, Any, str], list[Drift]],
-                key: Callable[[Any], str] = lambda o: str(o.name)) -> list[Drift]:
+def _diff_named(
+    expected: Iterable[Any],
+    actual: Iterable[Any],
+    path: Callable[[str], str],
+    inner: Callable[[Any, Any, str], list[Drift]],
+    key: Callable[[Any], str] = lambda o: str(o.name),
+) -> list[Drift]:
     e = {key(o): o for o in expected}
     a = {key(o): o for o in actual}
     out = [Drift(path(k), "missing") for k in e if k not in a]
@@ -312,8 +317,7 @@ def _show(value: Any) -> str:
 
 # ---------------------------------------------------------------- text normalisation (shared by readers)
 
-_TOKENS = re.compile(r"""'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*"|`(?:[^`]|``)*`|\s+|[^'"`\s]+|.""",
-                     re.DOTALL)
+_TOKENS = re.compile(r"""'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*"|`(?:[^`]|``)*`|\s+|[^'"`\s]+|.""", re.DOTALL)
 
 
 def normalise_sql(text: str | None) -> str:
@@ -342,7 +346,7 @@ def strip_qualifier(text: str, schema: str, quote: str = "`") -> str:
             i += 2
             continue
         if not quote and tok.startswith(own + ".") and not tok.startswith("'"):
-            tok = tok[len(own) + 1:]
+            tok = tok[len(own) + 1 :]
         out.append(tok)
         i += 1
     return "".join(out)

@@ -87,7 +87,8 @@ def _covers(written: str, other: str) -> bool:
         return _same_table(table_of(written), other[6:])
     if written.startswith(("index:", "fk:")) and written.partition(":")[0] == other.partition(":")[0]:
         return written.rpartition(".")[2] == other.rpartition(".")[2] and _same_table(
-            table_of(written), table_of(other))
+            table_of(written), table_of(other)
+        )
     if written.startswith("append:") and other.startswith("rows:"):
         return written[7:] == other[5:]
     if written.startswith("rows:") and other.startswith("append:"):

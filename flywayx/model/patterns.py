@@ -34,16 +34,22 @@ class IgnorePattern:
         """Parse one pattern; raise ConfigError with Flyway's message when invalid."""
         parts = pattern.split(":")
         if len(parts) != 2:
-            raise ConfigError(f"Invalid pattern '{pattern}'. Pattern must be of the form "
-                              f"<migration_type>:<migration_state> See {PATTERNS_URL} for full details",
-                              hint="e.g. -ignoreMigrationPatterns='*:missing,versioned:future'")
+            raise ConfigError(
+                f"Invalid pattern '{pattern}'. Pattern must be of the form "
+                f"<migration_type>:<migration_state> See {PATTERNS_URL} for full details",
+                hint="e.g. -ignoreMigrationPatterns='*:missing,versioned:future'",
+            )
         kind, state = parts[0].strip().lower(), parts[1].strip().lower()
         if kind not in VALID_TYPES:
-            raise ConfigError(f"Invalid migration type '{parts[0]}'. Valid types are: "
-                              f"{_listing(VALID_TYPES)}", hint="use *, versioned or repeatable")
+            raise ConfigError(
+                f"Invalid migration type '{parts[0]}'. Valid types are: {_listing(VALID_TYPES)}",
+                hint="use *, versioned or repeatable",
+            )
         if state not in VALID_STATES:
-            raise ConfigError(f"Invalid migration state '{parts[1]}'. Valid states are: "
-                              f"{_listing(VALID_STATES)}", hint="use *, missing, pending, ignored or future")
+            raise ConfigError(
+                f"Invalid migration state '{parts[1]}'. Valid states are: {_listing(VALID_STATES)}",
+                hint="use *, missing, pending, ignored or future",
+            )
         return cls(kind, state)
 
     def matches(self, *, versioned: bool, state: str) -> bool:

@@ -170,8 +170,17 @@ class OperatorSummary:
     deferred_why: str = ""  # why the deferred repeatables wait ([repeatables] in releases.toml)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"from": self.origin, "to": self.target, "steps": self.steps, "repeatables": self.repeatables,
-                "deferredRepeatables": self.deferred, "deferredWhy": self.deferred_why,
-                "stepsPerRelease": dict(self.per_release),
-                "online": self.online, "needsDowntime": self.offline, "phases": dict(self.phases),
-                "declaredNotProven": list(self.declared), "backup": self.backup}
+        return {
+            "from": self.origin,
+            "to": self.target,
+            "steps": self.steps,
+            "repeatables": self.repeatables,
+            "deferredRepeatables": self.deferred,
+            "deferredWhy": self.deferred_why,
+            "stepsPerRelease": dict(self.per_release),
+            "online": self.online,
+            "needsDowntime": self.offline,
+            "phases": dict(self.phases),
+            "declaredNotProven": list(self.declared),
+            "backup": self.backup,
+        }

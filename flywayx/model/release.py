@@ -139,8 +139,7 @@ class ReleaseGraph:
     repeatables_with: str | None = None
     repeatables_note: str = ""  # [repeatables] note: said with the deferral (what stopping before it means)
     _by_name: dict[str, Release] = field(init=False, repr=False, compare=False, default_factory=dict)
-    _owners: dict[tuple[str, bool], str | None] = field(init=False, repr=False, compare=False,
-                                                             default_factory=dict)
+    _owners: dict[tuple[str, bool], str | None] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self._by_name.update((r.name, r) for r in self.releases)

@@ -74,8 +74,12 @@ class InfoReport:
 def undoable(m: MigrationInfo, undo: dict[str, str]) -> str:
     """Flyway's Undoable column: "Yes" when an undo migration of the version exists (and the row is
     neither a delete, deleted, undone nor failed), "No" for other versioned rows, "" otherwise."""
-    if m.version is None or m.type.upper() == "DELETE" or m.type.upper().startswith("UNDO") \
-            or m.state in (State.DELETED, State.UNDONE):
+    if (
+        m.version is None
+        or m.type.upper() == "DELETE"
+        or m.type.upper().startswith("UNDO")
+        or m.state in (State.DELETED, State.UNDONE)
+    ):
         return ""
     return "Yes" if not m.state.failed and m.version.text in undo else "No"
 
@@ -118,8 +122,14 @@ class Recorded:
 
     def to_json(self) -> dict[str, Any]:
         m = self.migration
-        return {"version": m.version.text if m.version is not None else "", "description": m.description,
-                "filepath": m.path, "release": self.release, "recordedAs": self.how, "satisfiedBy": self.by}
+        return {
+            "version": m.version.text if m.version is not None else "",
+            "description": m.description,
+            "filepath": m.path,
+            "release": self.release,
+            "recordedAs": self.how,
+            "satisfiedBy": self.by,
+        }
 
 
 @dataclass(frozen=True)
@@ -159,14 +169,17 @@ class MigrateReport:
             "initialSchemaVersion": self.initial_version,
             "targetSchemaVersion": self.target_version,
             "schemaName": self.header.schema_name,
-            "migrations": [{
-                "category": "Versioned" if a.migration.version is not None else "Repeatable",
-                "version": a.migration.version.text if a.migration.version is not None else "",
-                "description": a.migration.description,
-                "type": a.migration.type.value,
-                "filepath": a.migration.path,
-                "executionTime": a.execution_time,
-            } for a in self.applied],
+            "migrations": [
+                {
+                    "category": "Versioned" if a.migration.version is not None else "Repeatable",
+                    "version": a.migration.version.text if a.migration.version is not None else "",
+                    "description": a.migration.description,
+                    "type": a.migration.type.value,
+                    "filepath": a.migration.path,
+                    "executionTime": a.execution_time,
+                }
+                for a in self.applied
+            ],
             "migrationsExecuted": len(self.applied),
             "success": self.success,
             "flywayVersion": TOOL_VERSION,
@@ -220,13 +233,22 @@ class ValidateReport:
         return not self.invalid
 
     def to_json(self) -> dict[str, Any]:
-        details = None if self.successful else {"errorCode": "VALIDATE_ERROR",
-                                                "errorMessage": "Migrations have failed validation"}
+        details = (
+            None
+            if self.successful
+            else {"errorCode": "VALIDATE_ERROR", "errorMessage": "Migrations have failed validation"}
+        )
         return {
             "errorDetails": details,
-            "invalidMigrations": [{"version": i.version, "description": i.description, "filepath": i.filepath,
-                                   "errorDetails": {"errorCode": i.error_code, "errorMessage": i.message}}
-                                  for i in self.invalid],
+            "invalidMigrations": [
+                {
+                    "version": i.version,
+                    "description": i.description,
+                    "filepath": i.filepath,
+                    "errorDetails": {"errorCode": i.error_code, "errorMessage": i.message},
+                }
+                for i in self.invalid
+            ],
             "validationSuccessful": self.successful,
             "validateCount": self.validate_count,
             "warnings": self.warnings,
@@ -267,11 +289,18 @@ class RepairReport:
     def to_json(self) -> dict[str, Any]:
         def items(xs: list[RepairItem]) -> list[dict[str, Any]]:
             return [{"version": x.version or "", "description": x.description, "filepath": x.filepath} for x in xs]
-        out = {"repairActions": self.actions(), "migrationsRemoved": items(self.removed),
-               "migrationsDeleted": items(self.deleted), "migrationsAligned": items(self.aligned),
-               "migrationsRecorded": items(self.recorded),
-               "flywayVersion": TOOL_VERSION, "database": self.header.database, "warnings": [],
-               "operation": "repair"}
+
+        out = {
+            "repairActions": self.actions(),
+            "migrationsRemoved": items(self.removed),
+            "migrationsDeleted": items(self.deleted),
+            "migrationsAligned": items(self.aligned),
+            "migrationsRecorded": items(self.recorded),
+            "flywayVersion": TOOL_VERSION,
+            "database": self.header.database,
+            "warnings": [],
+            "operation": "repair",
+        }
         return _dry(out, self.dry_run, [])
 
 
@@ -285,9 +314,14 @@ class BaselineReport:
     actions: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        out = {"successfullyBaselined": self.baselined, "baselineVersion": self.version,
-               "flywayVersion": TOOL_VERSION, "database": self.header.database, "warnings": [],
-               "operation": "baseline"}
+        out = {
+            "successfullyBaselined": self.baselined,
+            "baselineVersion": self.version,
+            "flywayVersion": TOOL_VERSION,
+            "database": self.header.database,
+            "warnings": [],
+            "operation": "baseline",
+        }
         return _dry(out, self.dry_run, self.actions)
 
 
@@ -301,7 +335,12 @@ class CleanReport:
     actions: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        out = {"schemasCleaned": self.cleaned, "schemasDropped": self.dropped, "flywayVersion": TOOL_VERSION,
-               "database": self.header.database, "warnings": self.warnings, "operation": "clean"}
+        out = {
+            "schemasCleaned": self.cleaned,
+            "schemasDropped": self.dropped,
+            "flywayVersion": TOOL_VERSION,
+            "database": self.header.database,
+            "warnings": self.warnings,
+            "operation": "clean",
+        }
         return _dry(out, self.dry_run, self.actions)
-

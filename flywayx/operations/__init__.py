@@ -63,6 +63,22 @@ def statements(text: str, path: str, script: str, dialect: str) -> list[Statemen
     return list(part(text, path, script, dialect).statements)
 
 
-__all__ = ["CONTRACT_MARK", "OPERATIONS", "SUFFIX", "Compiled", "OperationError", "OperationFile", "Part",
-           "compiled", "contract_script", "contract_version_of", "dialect_matches", "has_contract", "is_contract_part",
-           "is_operations", "parse", "part", "statements"]
+__all__ = [
+    "CONTRACT_MARK",
+    "OPERATIONS",
+    "SUFFIX",
+    "Compiled",
+    "OperationError",
+    "OperationFile",
+    "Part",
+    "compiled",
+    "contract_script",
+    "contract_version_of",
+    "dialect_matches",
+    "has_contract",
+    "is_contract_part",
+    "is_operations",
+    "parse",
+    "part",
+    "statements",
+]

@@ -141,12 +141,18 @@ def _result(ops: OperationFile, acc: _Acc) -> Compiled:
     data_is_additive = all(w in acc.added for w in acc.writes["data"])
     first_phase = Phase.EXPAND if data_is_additive else Phase.DATA
     first_writes = acc.writes["expand"] | acc.writes["data"]
-    first = Part(first_phase, by_phase["expand"] + by_phase["data"],
-                 Footprint(first_phase, frozenset(acc.reads["expand"] | acc.reads["data"]), frozenset(first_writes)))
+    first = Part(
+        first_phase,
+        by_phase["expand"] + by_phase["data"],
+        Footprint(first_phase, frozenset(acc.reads["expand"] | acc.reads["data"]), frozenset(first_writes)),
+    )
     contract = None
     if has_contract(ops):  # the same test as the scanner's: recorded even when this dialect has nothing to do
-        contract = Part(Phase.CONTRACT, by_phase["contract"],
-                        Footprint(Phase.CONTRACT, frozenset(acc.reads["contract"]), frozenset(acc.writes["contract"])))
+        contract = Part(
+            Phase.CONTRACT,
+            by_phase["contract"],
+            Footprint(Phase.CONTRACT, frozenset(acc.reads["contract"]), frozenset(acc.writes["contract"])),
+        )
     notes = {p: tuple(n) for p, n in acc.notes.items() if n}
     return Compiled(acc.sql.name, by_phase, first, contract, notes)
 
@@ -174,8 +180,11 @@ def _create_table(op: Operation, acc: _Acc) -> None:
 def _add_column(op: Operation, acc: _Acc) -> None:
     t, col = op.text("table"), column_spec(op.get("column"), op.where(), acc.path)
     acc.add("expand", acc.sql.add_column(t, col, op.get("after")))
-    acc.touch("expand", {f"column:{t}.{col.name}", *_order(acc, t)},
-              {f"column:{t}.{op.get('after')}"} if op.get("after") else set())
+    acc.touch(
+        "expand",
+        {f"column:{t}.{col.name}", *_order(acc, t)},
+        {f"column:{t}.{op.get('after')}"} if op.get("after") else set(),
+    )
     acc.added.add(f"column:{t}.{col.name}".lower())
 
 
@@ -207,9 +216,20 @@ def _shadow(op: Operation, acc: _Acc, s: Shadow, typ: str) -> None:
     acc.add("expand", sql.add_column(t, ColumnSpec(s.new, typ), after=s.old))
     for stmt in sync_triggers(s, sql):
         acc.add("expand", stmt)
-    acc.add("data", backfill(t, s.new, s.up, op.get("key", "id"), op.get("batch", DEFAULT_BATCH),
-                             f"{sql.q(s.new)} IS NULL AND {sql.q(s.old)} IS NOT NULL", sql,
-                             op.get("pause", DEFAULT_PAUSE)), transactional=sql.mysql)
+    acc.add(
+        "data",
+        backfill(
+            t,
+            s.new,
+            s.up,
+            op.get("key", "id"),
+            op.get("batch", DEFAULT_BATCH),
+            f"{sql.q(s.new)} IS NULL AND {sql.q(s.old)} IS NOT NULL",
+            sql,
+            op.get("pause", DEFAULT_PAUSE),
+        ),
+        transactional=sql.mysql,
+    )
     triggers = {f"trigger:{n}" for n in trigger_names(s)}
     acc.touch("expand", {f"column:{t}.{s.new}", *triggers, *_order(acc, t)}, {f"column:{t}.{s.old}"})
     acc.touch("data", {f"column:{t}.{s.new}"}, {f"column:{t}.{s.old}", f"column:{t}.{op.get('key', 'id')}"})
@@ -225,8 +245,11 @@ def _shadow(op: Operation, acc: _Acc, s: Shadow, typ: str) -> None:
 def _set_not_null(op: Operation, acc: _Acc) -> None:
     t, c = op.text("table"), op.text("column")
     if acc.sql.mysql and not op.get("type"):
-        raise OperationError("set_not_null on MySQL/MariaDB needs the column's type",
-                             hint='add type = "VARCHAR(255)" (MODIFY restates the whole column)', path=acc.path)
+        raise OperationError(
+            "set_not_null on MySQL/MariaDB needs the column's type",
+            hint='add type = "VARCHAR(255)" (MODIFY restates the whole column)',
+            path=acc.path,
+        )
     _not_null(acc, t, c, op.get("type") or "")
 
 
@@ -279,8 +302,11 @@ def _add_check(op: Operation, acc: _Acc) -> None:
         return
     acc.add("contract", acc.sql.add_check(t, name, expression))
     if acc.sql.mysql:
-        acc.note("contract", f"add_check {name}: MySQL/MariaDB copy table {t} to add a CHECK constraint; writes "
-                             f"to {t} wait until the copy ends (enforce = \"trigger\" keeps them flowing)")
+        acc.note(
+            "contract",
+            f"add_check {name}: MySQL/MariaDB copy table {t} to add a CHECK constraint; writes "
+            f'to {t} wait until the copy ends (enforce = "trigger" keeps them flowing)',
+        )
     else:
         acc.add("contract", acc.sql.validate(t, name))
     acc.touch("contract", {f"fk:{t}.{name}"}, {f"table:{t}"})
@@ -313,8 +339,10 @@ def _rename_table_mysql(acc: _Acc, old: str, new: str) -> None:
     via, parked = f"fx_{old}_view"[:64], f"fx_{new}_view"[:64]
     acc.add("expand", f"CREATE VIEW {sql.q(new)} AS SELECT * FROM {sql.q(old)}")
     acc.add("expand", f"CREATE VIEW {sql.q(via)} AS SELECT * FROM {sql.q(new)}")
-    acc.add("expand", f"RENAME TABLE {sql.q(new)} TO {sql.q(parked)}, {sql.q(old)} TO {sql.q(new)}, "
-                      f"{sql.q(via)} TO {sql.q(old)}")
+    acc.add(
+        "expand",
+        f"RENAME TABLE {sql.q(new)} TO {sql.q(parked)}, {sql.q(old)} TO {sql.q(new)}, {sql.q(via)} TO {sql.q(old)}",
+    )
     acc.add("expand", f"DROP VIEW {sql.q(parked)}")
     acc.touch("expand", {f"table:{old}", f"table:{new}", f"view:{old}", f"view:{new}"})
     acc.add("contract", f"DROP VIEW {sql.q(old)}")
@@ -323,8 +351,20 @@ def _rename_table_mysql(acc: _Acc, old: str, new: str) -> None:
 
 def _backfill(op: Operation, acc: _Acc) -> None:
     t, c = op.text("table"), op.text("column")
-    acc.add("data", backfill(t, c, op.text("expression"), op.get("key", "id"), op.get("batch", DEFAULT_BATCH),
-                             op.get("where"), acc.sql, op.get("pause", DEFAULT_PAUSE)), transactional=acc.sql.mysql)
+    acc.add(
+        "data",
+        backfill(
+            t,
+            c,
+            op.text("expression"),
+            op.get("key", "id"),
+            op.get("batch", DEFAULT_BATCH),
+            op.get("where"),
+            acc.sql,
+            op.get("pause", DEFAULT_PAUSE),
+        ),
+        transactional=acc.sql.mysql,
+    )
     acc.touch("data", {f"column:{t}.{c}"}, {f"table:{t}"})
 
 
@@ -353,10 +393,19 @@ def dialect_matches(wanted: str, dialect: str) -> bool:
 
 
 _COMPILERS: dict[str, Callable[[Operation, _Acc], None]] = {
-    "create_table": _create_table, "add_column": _add_column, "drop_column": _drop_column,
-    "rename_column": _rename_column, "change_type": _change_type, "set_not_null": _set_not_null,
-    "add_index": _add_index, "add_foreign_key": _add_foreign_key, "add_check": _add_check,
-    "drop_table": _drop_table, "rename_table": _rename_table, "backfill": _backfill, "raw_sql": _raw_sql,
+    "create_table": _create_table,
+    "add_column": _add_column,
+    "drop_column": _drop_column,
+    "rename_column": _rename_column,
+    "change_type": _change_type,
+    "set_not_null": _set_not_null,
+    "add_index": _add_index,
+    "add_foreign_key": _add_foreign_key,
+    "add_check": _add_check,
+    "drop_table": _drop_table,
+    "rename_table": _rename_table,
+    "backfill": _backfill,
+    "raw_sql": _raw_sql,
 }
 
 __all__ = ["Compiled", "Part", "compile_checked", "compile_file", "dialect_matches"]

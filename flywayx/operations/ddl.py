@@ -28,8 +28,10 @@ def _dialect(name: str) -> Any:
         return postgresql.dialect()  # type: ignore[no-untyped-call]
     if name in ("mysql", "mariadb"):
         return mysql.dialect(is_mariadb=name == "mariadb")
-    raise OperationError(f"operations files compile for MySQL/MariaDB and PostgreSQL, not {name}",
-                         hint="write this migration as SQL for this database")
+    raise OperationError(
+        f"operations files compile for MySQL/MariaDB and PostgreSQL, not {name}",
+        hint="write this migration as SQL for this database",
+    )
 
 
 class Sql:
@@ -64,8 +66,14 @@ class Sql:
                 return self.spec
 
         default = text(spec.default) if spec.default is not None else None
-        return Column(spec.name, Written(spec.type), nullable=spec.nullable and not spec.primary_key,
-                      primary_key=spec.primary_key, autoincrement=False, server_default=default)
+        return Column(
+            spec.name,
+            Written(spec.type),
+            nullable=spec.nullable and not spec.primary_key,
+            primary_key=spec.primary_key,
+            autoincrement=False,
+            server_default=default,
+        )
 
     def _table(self, name: str, columns: Sequence[ColumnSpec] = ()) -> Any:
         from sqlalchemy import MetaData, Table
@@ -107,19 +115,28 @@ class Sql:
         from sqlalchemy.schema import CreateIndex
 
         t = self._table(table, [ColumnSpec(c, "INT") for c in columns])
-        sql = self._compile(CreateIndex(Index(name, *(t.c[c] for c in columns), unique=unique,
-                                              postgresql_concurrently=True)))
+        sql = self._compile(
+            CreateIndex(Index(name, *(t.c[c] for c in columns), unique=unique, postgresql_concurrently=True))
+        )
         return sql + (" ALGORITHM=INPLACE LOCK=NONE" if self.mysql else "")
 
-    def add_foreign_key(self, table: str, name: str, columns: Sequence[str], ref_table: str,
-                        ref_columns: Sequence[str], on_delete: str | None) -> str:
+    def add_foreign_key(
+        self,
+        table: str,
+        name: str,
+        columns: Sequence[str],
+        ref_table: str,
+        ref_columns: Sequence[str],
+        on_delete: str | None,
+    ) -> str:
         from sqlalchemy import ForeignKeyConstraint, MetaData, Table
         from sqlalchemy.schema import AddConstraint
 
         meta = MetaData()
         Table(ref_table, meta, *(self._column(ColumnSpec(c, "INT")) for c in ref_columns))
-        fk = ForeignKeyConstraint(list(columns), [f"{ref_table}.{c}" for c in ref_columns], name=name,
-                                  ondelete=on_delete)
+        fk = ForeignKeyConstraint(
+            list(columns), [f"{ref_table}.{c}" for c in ref_columns], name=name, ondelete=on_delete
+        )
         Table(table, meta, *(self._column(ColumnSpec(c, "INT")) for c in columns), fk)
         return self._compile(AddConstraint(fk)) + ("" if self.mysql else " NOT VALID")
 

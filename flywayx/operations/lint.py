@@ -37,9 +37,19 @@ def lint_file(text: str, path: str, dialect: str) -> tuple[Compiled | None, list
     result, problems = compile_checked(parsed, dialect)
     found = combos + [_problem(path, err, blocks) for err in problems]
     if result is not None:
-        found += [_finding(path, line, "blocking-ddl", W, note, "run this step in a maintenance window, or choose "
-                           "the online form the note names", blocks)
-                  for notes in result.notes.values() for line, note in notes]
+        found += [
+            _finding(
+                path,
+                line,
+                "blocking-ddl",
+                W,
+                note,
+                "run this step in a maintenance window, or choose the online form the note names",
+                blocks,
+            )
+            for notes in result.notes.values()
+            for line, note in notes
+        ]
     return result, sorted(found, key=lambda f: (f.line, f.rule, f.message))
 
 
@@ -49,21 +59,36 @@ def _blocks(text: str) -> dict[int, str]:
     heads = [i for i, ln in enumerate(lines) if ln.strip().startswith("[[operations]]")] + [len(lines)]
     out = {}
     for a, b in itertools.pairwise(heads):
-        body = " ".join(ln.split("#")[0].strip() for ln in lines[a + 1:b] if ln.split("#")[0].strip())
+        body = " ".join(ln.split("#")[0].strip() for ln in lines[a + 1 : b] if ln.split("#")[0].strip())
         out[a + 1] = body if len(body) <= 200 else body[:197] + "..."
     return out
 
 
 def _problem(path: str, err: FlywayxError, blocks: dict[int, str]) -> Finding:
-    message = re.sub(r"^operation (\d+) \((\w+, )?line \d+\): ", r"operation \1: ",
-                     err.message.removeprefix(f"{path}: "))
-    return _finding(path, int(err.details.get("line") or 1), "operations-file", E, message,
-                    err.hint or "see docs/online-upgrades.md for the operations and their keys", blocks)
+    message = re.sub(
+        r"^operation (\d+) \((\w+, )?line \d+\): ", r"operation \1: ", err.message.removeprefix(f"{path}: ")
+    )
+    return _finding(
+        path,
+        int(err.details.get("line") or 1),
+        "operations-file",
+        E,
+        message,
+        err.hint or "see docs/online-upgrades.md for the operations and their keys",
+        blocks,
+    )
 
 
 def _finding(path: str, line: int, rule: str, sev: Severity, msg: str, fix: str, blocks: dict[int, str]) -> Finding:
-    return Finding(rule=rule, severity=sev, message=f"{path}:{line}: {msg}", fix=fix, path=path, line=line,
-                   statement=blocks.get(line, "(operations file)"))
+    return Finding(
+        rule=rule,
+        severity=sev,
+        message=f"{path}:{line}: {msg}",
+        fix=fix,
+        path=path,
+        line=line,
+        statement=blocks.get(line, "(operations file)"),
+    )
 
 
 # ------------------------------------------------------------------------------ operations that clash
@@ -108,28 +133,49 @@ def _combinations(f: OperationFile) -> Iterator[Combo]:
         yield from _column_clashes(op, dropped, added)
         yield from _table_clashes(op, renamed, gone)
         if op.op == "raw_sql" and not op.get("writes"):
-            yield (op.line, "unsafe-operation", W, f"raw_sql ({op.get('phase')}) declares no writes: release-line "
-                   "planning assumes it touches everything, so it never commutes with another change",
-                   'declare them: writes = ["table", "table.column"] (and reads)')
+            yield (
+                op.line,
+                "unsafe-operation",
+                W,
+                f"raw_sql ({op.get('phase')}) declares no writes: release-line "
+                "planning assumes it touches everything, so it never commutes with another change",
+                'declare them: writes = ["table", "table.column"] (and reads)',
+            )
     for op in f.operations:
         if op.op == "set_not_null":
             yield from _not_null_clash(f, op, added)
 
 
-def _column_clashes(op: Operation, dropped: dict[tuple[str, str], Operation],
-                    added: dict[tuple[str, str], Operation]) -> Iterator[Combo]:
+def _column_clashes(
+    op: Operation, dropped: dict[tuple[str, str], Operation], added: dict[tuple[str, str], Operation]
+) -> Iterator[Combo]:
     drop, add = _dropped(op), _added(op)
     if drop is not None and drop in dropped:
-        yield (op.line, "unsafe-operation", E, f"{op.op} drops {'.'.join(drop)}, which "
-               f"{dropped[drop].where()} already drops: the contract step would fail",
-               "keep one operation per column change")
+        yield (
+            op.line,
+            "unsafe-operation",
+            E,
+            f"{op.op} drops {'.'.join(drop)}, which "
+            f"{dropped[drop].where()} already drops: the contract step would fail",
+            "keep one operation per column change",
+        )
     if add is not None and add in added:
-        yield (op.line, "unsafe-operation", E, f"{op.op} adds {'.'.join(add)}, which {added[add].where()} already "
-               "adds: the expand step would fail", "keep one operation adding the column")
+        yield (
+            op.line,
+            "unsafe-operation",
+            E,
+            f"{op.op} adds {'.'.join(add)}, which {added[add].where()} already adds: the expand step would fail",
+            "keep one operation adding the column",
+        )
     if op.op == "backfill" and (op.text("table").lower(), op.text("column").lower()) in dropped:
-        yield (op.line, "unsafe-operation", W, f"backfill of {op.text('table')}.{op.text('column')}, which "
-               f"{dropped[(op.text('table').lower(), op.text('column').lower())].where()} drops in contract",
-               "backfill the column that stays (the new one), or drop the backfill")
+        yield (
+            op.line,
+            "unsafe-operation",
+            W,
+            f"backfill of {op.text('table')}.{op.text('column')}, which "
+            f"{dropped[(op.text('table').lower(), op.text('column').lower())].where()} drops in contract",
+            "backfill the column that stays (the new one), or drop the backfill",
+        )
     if drop is not None:
         dropped.setdefault(drop, op)
     if add is not None:
@@ -139,16 +185,32 @@ def _column_clashes(op: Operation, dropped: dict[tuple[str, str], Operation],
 def _table_clashes(op: Operation, renamed: dict[str, Operation], gone: dict[str, Operation]) -> Iterator[Combo]:
     tables = _tables(op)
     for name in sorted(tables & set(renamed)):
-        yield (op.line, "unsafe-operation", E, f"{op.op} names {name} after {renamed[name].where()} renamed the "
-               "table: between expand and contract one of its names is a view (MySQL/MariaDB and PostgreSQL differ)",
-               "put rename_table last among the operations on that table, or in a file of its own")
+        yield (
+            op.line,
+            "unsafe-operation",
+            E,
+            f"{op.op} names {name} after {renamed[name].where()} renamed the "
+            "table: between expand and contract one of its names is a view (MySQL/MariaDB and PostgreSQL differ)",
+            "put rename_table last among the operations on that table, or in a file of its own",
+        )
     if op.op == "add_foreign_key" and op.text("ref_table").lower() in gone:
-        yield (op.line, "unsafe-operation", E, f"add_foreign_key references {op.text('ref_table')}, which "
-               f"{gone[op.text('ref_table').lower()].where()} drops", "reference a table that stays")
+        yield (
+            op.line,
+            "unsafe-operation",
+            E,
+            f"add_foreign_key references {op.text('ref_table')}, which "
+            f"{gone[op.text('ref_table').lower()].where()} drops",
+            "reference a table that stays",
+        )
     elif op.op != "drop_table":
         for name in sorted(tables & set(gone)):
-            yield (op.line, "unsafe-operation", W, f"{op.op} works on {name}, which {gone[name].where()} drops",
-                   "drop the operation, or the drop_table")
+            yield (
+                op.line,
+                "unsafe-operation",
+                W,
+                f"{op.op} works on {name}, which {gone[name].where()} drops",
+                "drop the operation, or the drop_table",
+            )
     if op.op == "rename_table":
         renamed.update({op.text("from").lower(): op, op.text("to").lower(): op})
     if op.op == "drop_table":
@@ -163,12 +225,18 @@ def _not_null_clash(f: OperationFile, op: Operation, added: dict[tuple[str, str]
     if source is None or source.op != "add_column":
         return
     col = column_spec(source.get("column"), source.where(), f.path)
-    filled = any(o.op == "backfill" and (o.text("table").lower(), o.text("column").lower()) == key
-                 for o in f.operations)
+    filled = any(
+        o.op == "backfill" and (o.text("table").lower(), o.text("column").lower()) == key for o in f.operations
+    )
     if col.default is None and not filled:
-        yield (op.line, "unsafe-operation", E, f"set_not_null of {'.'.join(key)}, which {source.where()} adds "
-               "without a default and nothing backfills: existing rows stay NULL and the contract step fails",
-               "give the column a default, or add a backfill operation for it")
+        yield (
+            op.line,
+            "unsafe-operation",
+            E,
+            f"set_not_null of {'.'.join(key)}, which {source.where()} adds "
+            "without a default and nothing backfills: existing rows stay NULL and the contract step fails",
+            "give the column a default, or add a backfill operation for it",
+        )
 
 
 __all__ = ["lint_file"]

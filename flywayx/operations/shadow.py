@@ -101,14 +101,17 @@ def drop_triggers(s: Shadow, sql: Sql) -> list[str]:
 def _block(sql: Sql, what: str) -> None:
     """MySQL (unlike MariaDB) has no anonymous ``BEGIN NOT ATOMIC`` block: refuse rather than send one."""
     if sql.name == "mysql":
-        raise OperationError(f"MySQL is not supported for this operation: {what} needs a MariaDB BEGIN NOT ATOMIC "
-                             "block, which MySQL does not have",
-                             hint="run the file against MariaDB or PostgreSQL, or write this step as raw_sql calling "
-                                  "a stored procedure (docs/online-upgrades.md, \"MySQL\")")
+        raise OperationError(
+            f"MySQL is not supported for this operation: {what} needs a MariaDB BEGIN NOT ATOMIC "
+            "block, which MySQL does not have",
+            hint="run the file against MariaDB or PostgreSQL, or write this step as raw_sql calling "
+            'a stored procedure (docs/online-upgrades.md, "MySQL")',
+        )
 
 
-def backfill(table: str, column: str, expression: str, key: str, batch: int, where: str | None, sql: Sql,
-             pause: float = 1.0) -> str:
+def backfill(
+    table: str, column: str, expression: str, key: str, batch: int, where: str | None, sql: Sql, pause: float = 1.0
+) -> str:
     """One block that sets ``column = expression`` range by range of ``key``, committing after each and
     then waiting ``pause`` times as long as the range took (1: the copy works at most half the time), so
     the commits of the running applications do not queue behind the copy's log writes."""
@@ -118,28 +121,67 @@ def backfill(table: str, column: str, expression: str, key: str, batch: int, whe
     update = sql.update(table, column, expression, cond)
     t = sql.q(table)
     if sql.mysql:
-        rest = (f"    DO SLEEP(TIMESTAMPDIFF(MICROSECOND, fx_t, SYSDATE(6)) * {pause:g} / 1000000);\n" if pause else "")
-        return (f"BEGIN NOT ATOMIC\n  DECLARE fx_lo BIGINT DEFAULT (SELECT MIN({k}) FROM {t});\n"
-                f"  DECLARE fx_iso VARCHAR(40) DEFAULT @@session.tx_isolation;\n"
-                f"  DECLARE fx_hi BIGINT DEFAULT (SELECT MAX({k}) FROM {t});\n  DECLARE fx_t DATETIME(6);\n"
-                f"  DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN SET SESSION tx_isolation = fx_iso; RESIGNAL; END;\n"
-                f"  SET SESSION tx_isolation = 'READ-COMMITTED';  -- no gap locks: inserts never wait\n"
-                f"  WHILE fx_lo <= fx_hi DO\n    SET fx_t = SYSDATE(6);\n    {update};\n    COMMIT;\n{rest}"
-                f"    SET fx_lo = (SELECT MIN({k}) FROM {t} WHERE {k} >= fx_lo + {batch});\n"
-                f"  END WHILE;\n  SET SESSION tx_isolation = fx_iso;\nEND")
+        rest = f"    DO SLEEP(TIMESTAMPDIFF(MICROSECOND, fx_t, SYSDATE(6)) * {pause:g} / 1000000);\n" if pause else ""
+        return (
+            f"BEGIN NOT ATOMIC\n  DECLARE fx_lo BIGINT DEFAULT (SELECT MIN({k}) FROM {t});\n"
+            f"  DECLARE fx_iso VARCHAR(40) DEFAULT @@session.tx_isolation;\n"
+            f"  DECLARE fx_hi BIGINT DEFAULT (SELECT MAX({k}) FROM {t});\n  DECLARE fx_t DATETIME(6);\n"
+            f"  DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN SET SESSION tx_isolation = fx_iso; RESIGNAL; END;\n"
+            f"  SET SESSION tx_isolation = 'READ-COMMITTED';  -- no gap locks: inserts never wait\n"
+            f"  WHILE fx_lo <= fx_hi DO\n    SET fx_t = SYSDATE(6);\n    {update};\n    COMMIT;\n{rest}"
+            f"    SET fx_lo = (SELECT MIN({k}) FROM {t} WHERE {k} >= fx_lo + {batch});\n"
+            f"  END WHILE;\n  SET SESSION tx_isolation = fx_iso;\nEND"
+        )
     rest = f"    PERFORM pg_sleep(extract(epoch FROM clock_timestamp() - fx_t) * {pause:g});\n" if pause else ""
-    return (f"DO $fx$\nDECLARE fx_lo bigint; fx_hi bigint; fx_t timestamptz;\nBEGIN\n"
-            f"  SELECT min({k}), max({k}) INTO fx_lo, fx_hi FROM {t};\n"
-            f"  WHILE fx_lo <= fx_hi LOOP\n    fx_t := clock_timestamp();\n    {update};\n    COMMIT;\n{rest}"
-            f"    SELECT min({k}) INTO fx_lo FROM {t} WHERE {k} >= fx_lo + {batch};\n"
-            f"  END LOOP;\nEND\n$fx$")
+    return (
+        f"DO $fx$\nDECLARE fx_lo bigint; fx_hi bigint; fx_t timestamptz;\nBEGIN\n"
+        f"  SELECT min({k}), max({k}) INTO fx_lo, fx_hi FROM {t};\n"
+        f"  WHILE fx_lo <= fx_hi LOOP\n    fx_t := clock_timestamp();\n    {update};\n    COMMIT;\n{rest}"
+        f"    SELECT min({k}) INTO fx_lo FROM {t} WHERE {k} >= fx_lo + {batch};\n"
+        f"  END LOOP;\nEND\n$fx$"
+    )
 
 
-_NOT_COLUMNS = frozenset({
-    "and", "or", "not", "is", "null", "true", "false", "unknown", "in", "between", "like", "rlike", "regexp",
-    "escape", "case", "when", "then", "else", "end", "div", "mod", "xor", "binary", "collate", "interval",
-    "exists", "any", "all", "some", "distinct", "as", "cast", "convert", "date", "time", "timestamp"
-})
+_NOT_COLUMNS = frozenset(
+    {
+        "and",
+        "or",
+        "not",
+        "is",
+        "null",
+        "true",
+        "false",
+        "unknown",
+        "in",
+        "between",
+        "like",
+        "rlike",
+        "regexp",
+        "escape",
+        "case",
+        "when",
+        "then",
+        "else",
+        "end",
+        "div",
+        "mod",
+        "xor",
+        "binary",
+        "collate",
+        "interval",
+        "exists",
+        "any",
+        "all",
+        "some",
+        "distinct",
+        "as",
+        "cast",
+        "convert",
+        "date",
+        "time",
+        "timestamp",
+    }
+)
 
 
 def expression_columns(expression: str) -> tuple[str, ...]:
@@ -148,8 +190,11 @@ def expression_columns(expression: str) -> tuple[str, ...]:
     code = re.sub(r"'(?:[^'\\]|\\.|'')*'", "''", expression)
     quoted = re.findall(r"`([^`]+)`", code)
     code = re.sub(r"`[^`]+`", " ", code)
-    bare = [m.group(1) for m in re.finditer(r"(?<![\w.$@])([A-Za-z_][\w$]*)(?![\w$])(?!\s*\()", code)
-            if m.group(1).lower() not in _NOT_COLUMNS and not re.fullmatch(r"\d", m.group(1))]
+    bare = [
+        m.group(1)
+        for m in re.finditer(r"(?<![\w.$@])([A-Za-z_][\w$]*)(?![\w$])(?!\s*\()", code)
+        if m.group(1).lower() not in _NOT_COLUMNS and not re.fullmatch(r"\d", m.group(1))
+    ]
     return tuple(dict.fromkeys([*quoted, *bare]))
 
 
@@ -167,15 +212,19 @@ def check_triggers(table: str, name: str, expression: str, columns: tuple[str, .
     _block(sql, f"the check of {table}'s rows before enforcing {name}")
     on_new = _on_new(expression, columns, sql)
     message = f"CONSTRAINT `{name}` failed for `{table}`"
-    body = (f"FOR EACH ROW\nBEGIN\n  IF NOT ({on_new}) THEN\n"
-            f"    SIGNAL SQLSTATE '23000' SET MYSQL_ERRNO = 4025, MESSAGE_TEXT = '{message}';\n  END IF;\nEND")
+    body = (
+        f"FOR EACH ROW\nBEGIN\n  IF NOT ({on_new}) THEN\n"
+        f"    SIGNAL SQLSTATE '23000' SET MYSQL_ERRNO = 4025, MESSAGE_TEXT = '{message}';\n  END IF;\nEND"
+    )
     ins, upd = check_trigger_names(table, name)
     t = sql.q(table)
     fix = f"rows of {table} violate {name}: fix them, then run the contract step again"
-    return [f"CREATE OR REPLACE TRIGGER {sql.q(ins)} BEFORE INSERT ON {t} {body}",
-            f"CREATE OR REPLACE TRIGGER {sql.q(upd)} BEFORE UPDATE ON {t} {body}",
-            f"BEGIN NOT ATOMIC\n  IF EXISTS (SELECT 1 FROM {t} WHERE NOT ({expression})) THEN\n"
-            f"    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{fix}';\n  END IF;\nEND"]
+    return [
+        f"CREATE OR REPLACE TRIGGER {sql.q(ins)} BEFORE INSERT ON {t} {body}",
+        f"CREATE OR REPLACE TRIGGER {sql.q(upd)} BEFORE UPDATE ON {t} {body}",
+        f"BEGIN NOT ATOMIC\n  IF EXISTS (SELECT 1 FROM {t} WHERE NOT ({expression})) THEN\n"
+        f"    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{fix}';\n  END IF;\nEND",
+    ]
 
 
 def orphan_check(table: str, columns: list[str], ref: str, ref_columns: list[str], sql: Sql) -> str:
@@ -185,10 +234,21 @@ def orphan_check(table: str, columns: list[str], ref: str, ref_columns: list[str
     given = " AND ".join(f"c.{sql.q(a)} IS NOT NULL" for a in columns)
     missing = f"p.{sql.q(ref_columns[0])} IS NULL"
     message = f"rows of {table} reference no row of {ref}: fix them before adding the foreign key"
-    return (f"BEGIN NOT ATOMIC\n  IF EXISTS (SELECT 1 FROM {sql.q(table)} c LEFT JOIN {sql.q(ref)} p ON {join}"
-            f" WHERE {given} AND {missing}) THEN\n"
-            f"    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{message}';\n  END IF;\nEND")
+    return (
+        f"BEGIN NOT ATOMIC\n  IF EXISTS (SELECT 1 FROM {sql.q(table)} c LEFT JOIN {sql.q(ref)} p ON {join}"
+        f" WHERE {given} AND {missing}) THEN\n"
+        f"    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{message}';\n  END IF;\nEND"
+    )
 
 
-__all__ = ["Shadow", "backfill", "check_trigger_names", "check_triggers", "drop_triggers", "expression_columns",
-           "orphan_check", "sync_triggers", "trigger_names"]
+__all__ = [
+    "Shadow",
+    "backfill",
+    "check_trigger_names",
+    "check_triggers",
+    "drop_triggers",
+    "expression_columns",
+    "orphan_check",
+    "sync_triggers",
+    "trigger_names",
+]

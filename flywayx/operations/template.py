@@ -27,9 +27,14 @@ def operation_file(op: str, args: Sequence[str], description: str, name: str) ->
     """The checked text of an operations file with one ``op`` built from ``KEY=VALUE`` args."""
     if op not in OPERATIONS:
         raise OperationError(f"unknown operation {op!r}", hint=f"use one of {', '.join(OPERATIONS)}")
-    lines = [f"# {description}", "# Operations file: flywayx compiles it into expand, data and contract steps",
-             "# (docs/online-upgrades.md). `flywayx explain` shows the SQL of each phase.", "",
-             "[[operations]]", f'op = "{op}"']
+    lines = [
+        f"# {description}",
+        "# Operations file: flywayx compiles it into expand, data and contract steps",
+        "# (docs/online-upgrades.md). `flywayx explain` shows the SQL of each phase.",
+        "",
+        "[[operations]]",
+        f'op = "{op}"',
+    ]
     for arg in args:
         key, sep, raw = arg.partition("=")
         if not sep or not key.strip():

@@ -110,4 +110,4 @@ def _probe_keys(fp: Footprint) -> list[str] | None:
 
 
 def _suffix(bucket: tuple[list[Pos], list[T]], pos: Pos) -> list[T]:
-    return bucket[1][bisect_right(bucket[0], pos):]
+    return bucket[1][bisect_right(bucket[0], pos) :]

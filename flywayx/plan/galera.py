@@ -39,13 +39,13 @@ ALLOW = "flywayx:galera-ok"  # a comment in a statement that a reviewer has chec
 
 _NAME = r"((?:`[^`]+`|\w+)(?:\s*\.\s*(?:`[^`]+`|\w+))?)"
 _LOCK = re.compile(r"^(LOCK\s+TABLES?|UNLOCK\s+TABLES?|FLUSH\s+TABLES?\b.*\bWITH\s+READ\s+LOCK)\b", re.I | re.S)
-_CREATE = re.compile(r"^CREATE\s+(?:OR\s+REPLACE\s+)?(TEMPORARY\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?" + _NAME,
-                     re.I)
+_CREATE = re.compile(r"^CREATE\s+(?:OR\s+REPLACE\s+)?(TEMPORARY\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?" + _NAME, re.I)
 _ALTER = re.compile(r"^ALTER\s+(?:ONLINE\s+)?(?:IGNORE\s+)?TABLE\s+" + _NAME, re.I)
 _ENGINE = re.compile(r"(?<![\w.`])ENGINE\b\s*=?\s*`?(\w+)", re.I)  # the table option, not a column name
 _WRITE = (
-    re.compile(r"^(?:INSERT|REPLACE)\s+(?:(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE)\s+)*(?:INTO\s+)?" + _NAME,
-               re.I),
+    re.compile(
+        r"^(?:INSERT|REPLACE)\s+(?:(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE)\s+)*(?:INTO\s+)?" + _NAME, re.I
+    ),
     re.compile(r"^UPDATE\s+(?:(?:LOW_PRIORITY|IGNORE)\s+)*" + _NAME, re.I),
     re.compile(r"^DELETE\s+(?:(?:LOW_PRIORITY|QUICK|IGNORE)\s+)*FROM\s+" + _NAME, re.I),
     re.compile(r"^LOAD\s+(?:DATA|XML)\b.*?\bINTO\s+TABLE\s+" + _NAME, re.I | re.S),
@@ -116,8 +116,8 @@ def _first_group(text: str, start: int) -> str:
     for i in range(open_at, len(text)):
         depth += {"(": 1, ")": -1}.get(text[i], 0)
         if depth == 0:
-            return text[open_at + 1:i]
-    return text[open_at + 1:]
+            return text[open_at + 1 : i]
+    return text[open_at + 1 :]
 
 
 def _values_rows(text: str) -> int:
@@ -126,7 +126,7 @@ def _values_rows(text: str) -> int:
     if m is None:
         return 0
     rows, depth = 0, 0
-    for ch in text[m.end():]:
+    for ch in text[m.end() :]:
         if ch == "(":
             if depth == 0:
                 rows += 1
@@ -154,13 +154,20 @@ class _Checker:
         text = _clean(s.sql)
         if verdict is not None and verdict.empty:  # nothing this server runs (a skipped versioned comment)
             return
-        table_lock = (verdict.lock == "lock" or (verdict.lock == "unlock" and verdict.head == "UNLOCK")) \
-            if verdict is not None else _LOCK.match(text) is not None
+        table_lock = (
+            (verdict.lock == "lock" or (verdict.lock == "unlock" and verdict.head == "UNLOCK"))
+            if verdict is not None
+            else _LOCK.match(text) is not None
+        )
         if table_lock:
-            yield ("galera-lock-tables", E, "LOCK/UNLOCK TABLES is not replicated by Galera: the other nodes "
-                   "keep writing the tables this node locked",
-                   "remove it: the migration lock already keeps other runners out, and each DML statement "
-                   "runs in a transaction")
+            yield (
+                "galera-lock-tables",
+                E,
+                "LOCK/UNLOCK TABLES is not replicated by Galera: the other nodes "
+                "keep writing the tables this node locked",
+                "remove it: the migration lock already keeps other runners out, and each DML statement "
+                "runs in a transaction",
+            )
             return
         create = _CREATE.match(text)
         if create:
@@ -172,21 +179,29 @@ class _Checker:
             if to:
                 self.engines[_bare(alter.group(1))] = to.group(1)
                 if to.group(1).lower() not in TRANSACTIONAL:
-                    yield ("galera-non-innodb", E, f"converts {_bare(alter.group(1))} to {to.group(1)}: Galera "
-                           "replicates only InnoDB rows", "keep the table InnoDB")
+                    yield (
+                        "galera-non-innodb",
+                        E,
+                        f"converts {_bare(alter.group(1))} to {to.group(1)}: Galera replicates only InnoDB rows",
+                        "keep the table InnoDB",
+                    )
             return
         table = self.written(text)
         engine = self.engines.get(table or "")
         if table and engine and engine.lower() not in TRANSACTIONAL:
-            yield ("galera-non-innodb", E, f"writes to {table}, a {engine} table: Galera does not replicate its "
-                   "rows, so the other nodes never get them",
-                   f"convert it first (ALTER TABLE {table} ENGINE=InnoDB) in an earlier migration")
+            yield (
+                "galera-non-innodb",
+                E,
+                f"writes to {table}, a {engine} table: Galera does not replicate its "
+                "rows, so the other nodes never get them",
+                f"convert it first (ALTER TABLE {table} ENGINE=InnoDB) in an earlier migration",
+            )
 
     def _create(self, text: str, m: re.Match[str]) -> Iterator[tuple[str, Severity, str, str]]:
         if m.group(1):  # a TEMPORARY table lives on this node and this session only
             return
         name = _bare(m.group(2))
-        rest = text[m.end():]
+        rest = text[m.end() :]
         if re.match(r"\s*(?:\(\s*)?LIKE\b", rest, re.I):
             return
         top = _top_level(rest, 0)
@@ -196,16 +211,30 @@ class _Checker:
         columns = _first_group(rest, 0) if rest.lstrip().startswith("(") else ""
         keyed = re.search(r"\bPRIMARY\s+KEY\b", columns, re.I) is not None
         if engine not in TRANSACTIONAL:
-            yield ("galera-non-innodb", E, f"creates {name} as a {engine_m.group(1) if engine_m else engine} table: "
-                   "Galera replicates only InnoDB rows", "use ENGINE=InnoDB (or leave ENGINE out)")
+            yield (
+                "galera-non-innodb",
+                E,
+                f"creates {name} as a {engine_m.group(1) if engine_m else engine} table: "
+                "Galera replicates only InnoDB rows",
+                "use ENGINE=InnoDB (or leave ENGINE out)",
+            )
         elif re.search(r"\bSELECT\b", top, re.I):
             if not keyed:
-                yield ("galera-create-select", E, f"CREATE TABLE {name} … SELECT makes a table without a primary key: "
-                       "Galera replicates its rows without a key to certify and apply them by",
-                       f"create {name} first with its columns and a PRIMARY KEY, then INSERT INTO {name} SELECT …")
+                yield (
+                    "galera-create-select",
+                    E,
+                    f"CREATE TABLE {name} … SELECT makes a table without a primary key: "
+                    "Galera replicates its rows without a key to certify and apply them by",
+                    f"create {name} first with its columns and a PRIMARY KEY, then INSERT INTO {name} SELECT …",
+                )
         elif not keyed:
-            yield ("galera-no-primary-key", W, f"creates {name} without a primary key: every row change on it "
-                   "replicates slowly and may apply differently on each node", "add a PRIMARY KEY")
+            yield (
+                "galera-no-primary-key",
+                W,
+                f"creates {name} without a primary key: every row change on it "
+                "replicates slowly and may apply differently on each node",
+                "add a PRIMARY KEY",
+            )
 
     def written(self, text: str) -> str | None:
         for pattern in _WRITE:
@@ -229,8 +258,12 @@ class _Checker:
         return 0, len(text.encode())
 
 
-def galera_findings(targets: Sequence[tuple[str, Sequence[Statement]]], facts: GaleraFacts | None = None,
-                    policy: LintPolicy | None = None, classify: Classifier | None = None) -> list[Finding]:
+def galera_findings(
+    targets: Sequence[tuple[str, Sequence[Statement]]],
+    facts: GaleraFacts | None = None,
+    policy: LintPolicy | None = None,
+    classify: Classifier | None = None,
+) -> list[Finding]:
     """Every Galera finding in ``targets`` (``(path, statements)`` in the order they run), sorted.
     ``classify``: the shared statement classifier (table locks, DML, empty statements); without it the
     rules fall back to their own patterns."""
@@ -270,18 +303,26 @@ def _too_big(path: str, txn: _Txn, facts: GaleraFacts, pol: LintPolicy) -> list[
     if not over:
         return []
     rule = "galera-large-transaction"
-    return [_finding(path, txn.first, rule, pol.severity_of(rule, E),
-                     f"one transaction here writes {' and '.join(over)}: the node rejects it at commit",
-                     "split it into batches that commit on their own (e.g. UPDATE … LIMIT 10000 repeated, or "
-                     "INSERT in chunks, each in its own migration or separated by a DDL), or raise the limit on "
-                     "every node")]
+    return [
+        _finding(
+            path,
+            txn.first,
+            rule,
+            pol.severity_of(rule, E),
+            f"one transaction here writes {' and '.join(over)}: the node rejects it at commit",
+            "split it into batches that commit on their own (e.g. UPDATE … LIMIT 10000 repeated, or "
+            "INSERT in chunks, each in its own migration or separated by a DDL), or raise the limit on "
+            "every node",
+        )
+    ]
 
 
 def _finding(path: str, s: Statement, rule: str, sev: Severity, msg: str, fix: str) -> Finding:
     text = " ".join(s.sql.split())
     short = text if len(text) <= 200 else text[:197] + "..."
-    return Finding(rule=rule, severity=sev, message=f"{path}:{s.line}: {msg}", fix=fix, path=path, line=s.line,
-                   statement=short)
+    return Finding(
+        rule=rule, severity=sev, message=f"{path}:{s.line}: {msg}", fix=fix, path=path, line=s.line, statement=short
+    )
 
 
 __all__ = ["DEFAULT_MAX_WS_SIZE", "Classifier", "GaleraFacts", "Verdict", "galera_findings"]
@@ -290,10 +331,16 @@ __all__ = ["DEFAULT_MAX_WS_SIZE", "Classifier", "GaleraFacts", "Verdict", "galer
 # ------------------------------------------------------------------------------------------------ RSU
 
 _RSU_CREATE_INDEX = re.compile(r"^CREATE\s+(?:OR\s+REPLACE\s+)?(UNIQUE\s+)?INDEX\b", re.I)
-_RSU_VIEW = re.compile(r"^CREATE\s+(?:OR\s+REPLACE\s+)?(?:ALGORITHM\s*=\s*\w+\s+)?(?:DEFINER\s*=\s*\S+\s+)?"
-                       r"(?:SQL\s+SECURITY\s+\w+\s+)?VIEW\b", re.I)
-_RSU_ADD = re.compile(r"^ADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?(?!INDEX\b|KEY\b|UNIQUE\b|CONSTRAINT\b|"
-                      r"PRIMARY\b|FOREIGN\b|FULLTEXT\b|SPATIAL\b|PARTITION\b)", re.I)
+_RSU_VIEW = re.compile(
+    r"^CREATE\s+(?:OR\s+REPLACE\s+)?(?:ALGORITHM\s*=\s*\w+\s+)?(?:DEFINER\s*=\s*\S+\s+)?"
+    r"(?:SQL\s+SECURITY\s+\w+\s+)?VIEW\b",
+    re.I,
+)
+_RSU_ADD = re.compile(
+    r"^ADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?(?!INDEX\b|KEY\b|UNIQUE\b|CONSTRAINT\b|"
+    r"PRIMARY\b|FOREIGN\b|FULLTEXT\b|SPATIAL\b|PARTITION\b)",
+    re.I,
+)
 _RSU_ADD_INDEX = re.compile(r"^ADD\s+(?:INDEX|KEY|FULLTEXT|SPATIAL)\b", re.I)
 
 
@@ -330,8 +377,10 @@ def _rsu_why(text: str) -> str | None:
     if not text:
         return None
     if _DML.match(text) or re.match(r"^(CALL|DO|SET)\b", text, re.I):
-        return ("it is not a schema change: row changes replicate at once, also to the nodes still on the old "
-                "schema; run this migration with the default TOI (without --rsu)")
+        return (
+            "it is not a schema change: row changes replicate at once, also to the nodes still on the old "
+            "schema; run this migration with the default TOI (without --rsu)"
+        )
     create = _CREATE.match(text)
     if create:
         if create.group(1) or not re.search(r"\bSELECT\b", _top_level(text, create.end()), re.I):
@@ -339,27 +388,34 @@ def _rsu_why(text: str) -> str | None:
         return "CREATE TABLE … SELECT copies rows: run it with TOI"
     index = _RSU_CREATE_INDEX.match(text)
     if index:
-        return ("a unique index would be checked on the upgraded nodes only: add it with TOI in the contract phase"
-                if index.group(1) else None)
+        return (
+            "a unique index would be checked on the upgraded nodes only: add it with TOI in the contract phase"
+            if index.group(1)
+            else None
+        )
     if _RSU_VIEW.match(text):
         return None
     alter = _ALTER.match(text)
     if alter is None:
         return "flywayx cannot tell that this statement is safe while nodes differ: run it with TOI"
-    for clause in _split_top(text[alter.end():]):
+    for clause in _split_top(text[alter.end() :]):
         if re.match(r"^(ALGORITHM|LOCK)\s*=", clause, re.I):
             continue
         if _RSU_ADD_INDEX.match(clause):
             continue
         if _RSU_ADD.match(clause):
             if re.search(r"\b(FIRST|AFTER)\b", _top_level(clause, 0), re.I):
-                return ("the column is placed with FIRST/AFTER: rows replicate by column position, so nodes with "
-                        "the old and the new column order would mix up values; add it at the end")
+                return (
+                    "the column is placed with FIRST/AFTER: rows replicate by column position, so nodes with "
+                    "the old and the new column order would mix up values; add it at the end"
+                )
             if re.search(r"\b(UNIQUE|PRIMARY\s+KEY|REFERENCES|AUTO_INCREMENT)\b", clause, re.I):
                 return "the new column carries a key or constraint the old nodes do not check: run it with TOI"
             continue
-        return ("it changes existing columns, keys or options: rows replicated between the old and the new "
-                "schema would not apply the same; run it with TOI")
+        return (
+            "it changes existing columns, keys or options: rows replicated between the old and the new "
+            "schema would not apply the same; run it with TOI"
+        )
     return None
 
 

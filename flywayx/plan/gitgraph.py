@@ -99,8 +99,9 @@ def _nearest(names: frozenset[str], history: Mapping[str, frozenset[str]]) -> li
     return sorted((n for n in names if not any(n in history[o] for o in names if o != n)), key=Version.parse)
 
 
-def _first_parent_tag(t: TaggedRelease, tagged: Sequence[TaggedRelease],
-                      parents: Mapping[str, tuple[str, ...]]) -> str | None:
+def _first_parent_tag(
+    t: TaggedRelease, tagged: Sequence[TaggedRelease], parents: Mapping[str, tuple[str, ...]]
+) -> str | None:
     """The highest release tagged on the first-parent chain below ``t`` (same commit: lower versions)."""
     at: dict[str, list[TaggedRelease]] = {}
     for o in tagged:
@@ -116,8 +117,7 @@ def _first_parent_tag(t: TaggedRelease, tagged: Sequence[TaggedRelease],
     return None
 
 
-def derive(tagged: Sequence[TaggedRelease], commits: Sequence[tuple[str, tuple[str, ...]]],
-           depth: int = 2) -> Derived:
+def derive(tagged: Sequence[TaggedRelease], commits: Sequence[tuple[str, tuple[str, ...]]], depth: int = 2) -> Derived:
     """Derive the release graph from tags, commit ancestry (children first, as ``git rev-list
     --topo-order --parents`` prints it) and the content ids of each tag's migrations."""
     tagged = sorted(tagged, key=lambda t: t.version)
@@ -137,8 +137,10 @@ def derive(tagged: Sequence[TaggedRelease], commits: Sequence[tuple[str, tuple[s
         if prev is not None and prev not in mine:
             notes.append(f"tag {t.name} does not descend from {prev}, the previous release of line {line}")
         if base is None and out:
-            notes.append(f"tag {t.name} is the first of line {line} but descends from no release tag; "
-                         "releases.toml needs its `from`")
+            notes.append(
+                f"tag {t.name} is the first of line {line} but descends from no release tag; "
+                "releases.toml needs its `from`"
+            )
         covered = (history[base] | {base}) if base is not None else frozenset()
         merges = tuple(p for p in _nearest(mine, history) if p not in covered)
         out.append(DerivedRelease(t.name, line, base if prev is None else None, merges, prev))
@@ -147,8 +149,15 @@ def derive(tagged: Sequence[TaggedRelease], commits: Sequence[tuple[str, tuple[s
     return Derived(depth, tuple(out), equivalents, tuple(notes), history)
 
 
-def _branch_point(t: TaggedRelease, tagged: Sequence[TaggedRelease], parents: Mapping[str, tuple[str, ...]],
-                  mine: frozenset[str], history: Mapping[str, frozenset[str]], line: str, depth: int) -> str | None:
+def _branch_point(
+    t: TaggedRelease,
+    tagged: Sequence[TaggedRelease],
+    parents: Mapping[str, tuple[str, ...]],
+    mine: frozenset[str],
+    history: Mapping[str, frozenset[str]],
+    line: str,
+    depth: int,
+) -> str | None:
     """The first-parent chain's nearest release of another line, else the highest nearest parent."""
     fp = _first_parent_tag(t, tagged, parents)
     if fp is not None and fp in mine and line_key(Version.parse(fp), depth) != line:
@@ -189,8 +198,7 @@ def render_release_table(name: str, branch_from: str | None = None, merges: Sequ
     return "\n".join(lines) + "\n"
 
 
-def render_toml(derived: Derived, commutes: Mapping[str, Sequence[str]] | None = None,
-                header: str = "") -> str:
+def render_toml(derived: Derived, commutes: Mapping[str, Sequence[str]] | None = None, header: str = "") -> str:
     """``releases.toml`` text for a derived graph; ``commutes`` (declared by people, never derived)
     is carried over as given."""
     parts = [header] if header else []
@@ -252,11 +260,15 @@ def compare(declared: ReleaseGraph, derived: Derived) -> list[str]:
         parent_lost = set().union(*(reported.get(p, (set(), set()))[0] for p in mine[name]))
         parent_extra = set().union(*(reported.get(p, (set(), set()))[1] for p in git_hist[name]))
         for n in _top(lost - parent_lost, git_hist):
-            out.append(f"releases.toml says {name} includes {n}, but tag {name} does not contain tag {n} "
-                       f"(merge {n} into the {declared_line(declared, name)} line, or drop it from releases.toml)")
+            out.append(
+                f"releases.toml says {name} includes {n}, but tag {name} does not contain tag {n} "
+                f"(merge {n} into the {declared_line(declared, name)} line, or drop it from releases.toml)"
+            )
         for n in _top(extra - parent_extra, git_hist):
-            out.append(f"tag {name} contains tag {n}, but releases.toml does not say {name} includes {n} "
-                       f'(add merges = ["{n}"] or the right `from` to [release."{name}"])')
+            out.append(
+                f"tag {name} contains tag {n}, but releases.toml does not say {name} includes {n} "
+                f'(add merges = ["{n}"] or the right `from` to [release."{name}"])'
+            )
     out += _compare_equivalents(declared, derived)
     return out
 
@@ -269,12 +281,17 @@ def declared_line(graph: ReleaseGraph, name: str) -> str:
 def _compare_equivalents(declared: ReleaseGraph, derived: Derived) -> list[str]:
     have = {frozenset((e.version.text, e.other.text)) for e in declared.equivalents}
     want = {frozenset(p): p for p in derived.equivalents}
-    out = [f'[equivalent] "{a}" = "{b}" is missing: the two migrations have the same content id'
-           for key, (a, b) in sorted(want.items(), key=lambda i: Version.parse(i[1][0])) if key not in have]
+    out = [
+        f'[equivalent] "{a}" = "{b}" is missing: the two migrations have the same content id'
+        for key, (a, b) in sorted(want.items(), key=lambda i: Version.parse(i[1][0]))
+        if key not in have
+    ]
     for e in declared.equivalents:
         if frozenset((e.version.text, e.other.text)) not in want:
-            out.append(f'[equivalent] "{e.version.text}" = "{e.other.text}" is not a cherry-pick git can see '
-                       "(different content ids); keep it only if the rewrite is deliberate")
+            out.append(
+                f'[equivalent] "{e.version.text}" = "{e.other.text}" is not a cherry-pick git can see '
+                "(different content ids); keep it only if the rewrite is deliberate"
+            )
     return out
 
 
@@ -305,8 +322,10 @@ def forgotten_fixes(derived: Derived, tagged: Sequence[TaggedRelease], graph: Re
             if missing:
                 lacking[r.name].add(m.name)
                 if not any(m.name in lacking.get(h, ()) for h in hist):
-                    out.append(f"release {r.name} lacks {', '.join(missing)} of {m.name}: neither merged nor "
-                               f"cherry-picked into line {r.line}")
+                    out.append(
+                        f"release {r.name} lacks {', '.join(missing)} of {m.name}: neither merged nor "
+                        f"cherry-picked into line {r.line}"
+                    )
     return out
 
 
@@ -336,14 +355,13 @@ class PendingChange:
     footprint: Footprint
 
 
-def parallel_conflicts(pending: Sequence[PendingChange],
-                       is_ancestor: Callable[[str, str], bool]) -> list[Conflict]:
+def parallel_conflicts(pending: Sequence[PendingChange], is_ancestor: Callable[[str, str], bool]) -> list[Conflict]:
     """Pairs of pending migrations added on parallel branches (neither adding commit an ancestor of
     the other) that touch the same objects: their authors never saw each other's change."""
     out: list[Conflict] = []
     ordered = sorted(pending, key=lambda p: Version.parse(p.version))
     for i, a in enumerate(ordered):
-        for b in ordered[i + 1:]:
+        for b in ordered[i + 1 :]:
             if a.commit is None or b.commit is None or a.commit == b.commit:
                 continue
             if is_ancestor(a.commit, b.commit) or is_ancestor(b.commit, a.commit):
@@ -354,8 +372,7 @@ def parallel_conflicts(pending: Sequence[PendingChange],
     return out
 
 
-def cut_conflicts(pending: Sequence[tuple[str, Footprint]],
-                  merged: Sequence[tuple[str, Footprint]]) -> list[Conflict]:
+def cut_conflicts(pending: Sequence[tuple[str, Footprint]], merged: Sequence[tuple[str, Footprint]]) -> list[Conflict]:
     """Pending migrations that touch an object a merged maintenance migration also touches."""
     out: list[Conflict] = []
     for version, fp in sorted(pending, key=lambda p: Version.parse(p[0])):
@@ -366,8 +383,9 @@ def cut_conflicts(pending: Sequence[tuple[str, Footprint]],
     return out
 
 
-def ancestry_order(pending: Sequence[tuple[str, str | None]],
-                   commits: Sequence[tuple[str, tuple[str, ...]]]) -> list[str]:
+def ancestry_order(
+    pending: Sequence[tuple[str, str | None]], commits: Sequence[tuple[str, tuple[str, ...]]]
+) -> list[str]:
     """Pending versions ordered so that a migration added by an ancestor of the commit that added
     another comes first (``pending``: version, adding commit or None when not committed;
     ``commits``: children first, as ``git rev-list --topo-order --parents`` prints them).

@@ -26,8 +26,9 @@ _LEGEND = {
 }
 
 
-def render_text(graph: ReleaseGraph, current: Collection[str] = (), path: Collection[str] = (),
-                target: str | None = None) -> str:
+def render_text(
+    graph: ReleaseGraph, current: Collection[str] = (), path: Collection[str] = (), target: str | None = None
+) -> str:
     """One block per line, each release marked (``*`` where the database is, ``@`` the target,
     ``>`` a release the plan takes migrations from), then a legend of every symbol shown."""
     lines, used = [], []
@@ -55,8 +56,9 @@ def _legend(used: Collection[str], current: Collection[str], target: str | None)
         out.append(f"database is at: {', '.join(sorted(current))}")
     if target is not None:
         out.append(f"target: {target}")
-    entries = [f"  {symbol}  {text}" if len(symbol) == 1 else f"  {text}"
-               for symbol, text in _LEGEND.items() if symbol in used]
+    entries = [
+        f"  {symbol}  {text}" if len(symbol) == 1 else f"  {text}" for symbol, text in _LEGEND.items() if symbol in used
+    ]
     if entries:
         out += ["legend:", *entries]
     return out if len(out) > 1 else []
@@ -66,8 +68,9 @@ def _id(name: str) -> str:
     return "r_" + name.replace(".", "_").replace(" ", "_").replace("-", "_")
 
 
-def render_mermaid(graph: ReleaseGraph, current: Collection[str] = (), path: Collection[str] = (),
-                   target: str | None = None) -> str:
+def render_mermaid(
+    graph: ReleaseGraph, current: Collection[str] = (), path: Collection[str] = (), target: str | None = None
+) -> str:
     out = ["graph LR"]
     for r in sorted(graph.releases, key=lambda r: r.version):
         out.append(f'  {_id(r.name)}["{r.name}"]')
@@ -86,8 +89,9 @@ def render_mermaid(graph: ReleaseGraph, current: Collection[str] = (), path: Col
     return "\n".join(out)
 
 
-def render_dot(graph: ReleaseGraph, current: Collection[str] = (), path: Collection[str] = (),
-               target: str | None = None) -> str:
+def render_dot(
+    graph: ReleaseGraph, current: Collection[str] = (), path: Collection[str] = (), target: str | None = None
+) -> str:
     out = ["digraph releases {", "  rankdir=LR;", '  node [shape=box, style="rounded,filled", fillcolor=white];']
     for line in graph.lines:
         out.append(f'  subgraph "cluster_{line}" {{ label="line {line}";')

@@ -80,8 +80,12 @@ def current_version(rows: Sequence[HistoryRow]) -> Version | None:
 
 
 def _counts_as_applied(m: MigrationInfo) -> bool:
-    return (m.applied is not None and m.state is not State.DELETED and m.applied.type.upper() != "DELETE"
-            and m.state is not State.UNDONE)
+    return (
+        m.applied is not None
+        and m.state is not State.DELETED
+        and m.applied.type.upper() != "DELETE"
+        and m.state is not State.UNDONE
+    )
 
 
 def is_baseline_row(row: HistoryRow) -> bool:
@@ -92,8 +96,9 @@ def _key(version: Version, baseline: bool) -> tuple[Version, bool]:
     return version, baseline
 
 
-def compute_info(migrations: Sequence[Migration], rows: Sequence[HistoryRow],
-                 options: InfoOptions = InfoOptions()) -> InfoResult:
+def compute_info(
+    migrations: Sequence[Migration], rows: Sequence[HistoryRow], options: InfoOptions = InfoOptions()
+) -> InfoResult:
     """Combine resolved migrations and history rows into Flyway's info list (rows of pending
     migrations renamed by ``release cut`` read as the frozen migrations: ``plan/renames.py``)."""
     rows = sorted(recognise_cut_renames(rows, migrations), key=lambda r: r.installed_rank)
@@ -103,11 +108,16 @@ def compute_info(migrations: Sequence[Migration], rows: Sequence[HistoryRow],
     versioned = [m for m in migrations if m.version is not None and m.kind is not Kind.CALLBACK]
     repeatables = [m for m in migrations if m.version is None and m.kind is Kind.REPEATABLE]
     ctx.last_resolved = max((m.version for m in versioned if m.version), default=EMPTY)
-    applied_keys = {_key(r.version, is_baseline_row(r)): r for r in live
-                    if r.version is not None and r.installed_rank not in ctx.deleted}
-    pending_b = [m.version for m in versioned
-                 if m.kind is Kind.BASELINE and m.version is not None
-                 and (m.version, True) not in applied_keys]
+    applied_keys = {
+        _key(r.version, is_baseline_row(r)): r
+        for r in live
+        if r.version is not None and r.installed_rank not in ctx.deleted
+    }
+    pending_b = [
+        m.version
+        for m in versioned
+        if m.kind is Kind.BASELINE and m.version is not None and (m.version, True) not in applied_keys
+    ]
     ctx.pending_baseline = max(pending_b, default=EMPTY)
     ctx.target = _resolve_target(options.target, versioned, live, ctx)
     infos = _applied_infos(live, versioned, repeatables, ctx)
@@ -128,8 +138,10 @@ def _apply_deletes(rows: list[HistoryRow], ctx: _Context) -> list[HistoryRow]:
         target = _latest_match(out, row, ctx)
         if row.version is not None:
             if target is None:
-                raise StateError(f"Corrupted schema history: multiple delete entries for version {row.version}",
-                                 hint="inspect the DELETE rows of the history table")
+                raise StateError(
+                    f"Corrupted schema history: multiple delete entries for version {row.version}",
+                    hint="inspect the DELETE rows of the history table",
+                )
             ctx.deleted.add(target.installed_rank)
         else:
             if target is not None:
@@ -184,8 +196,9 @@ def _resolve_target(text: str, versioned: list[Migration], rows: list[HistoryRow
     return parsed
 
 
-def _applied_infos(rows: list[HistoryRow], versioned: list[Migration], repeatables: list[Migration],
-                   ctx: _Context) -> list[MigrationInfo]:
+def _applied_infos(
+    rows: list[HistoryRow], versioned: list[Migration], repeatables: list[Migration], ctx: _Context
+) -> list[MigrationInfo]:
     by_key = {_key(m.version, m.kind is Kind.BASELINE): m for m in versioned if m.version is not None}
     by_desc = {m.description: m for m in repeatables}
     out = []
@@ -228,8 +241,13 @@ def _applied_state(row: HistoryRow, local: Migration | None, ctx: _Context) -> S
     return State.SUCCESS
 
 
-def _resolved_only(versioned: list[Migration], repeatables: list[Migration], rows: list[HistoryRow],
-                   applied_keys: dict[tuple[Version, bool], HistoryRow], ctx: _Context) -> list[MigrationInfo]:
+def _resolved_only(
+    versioned: list[Migration],
+    repeatables: list[Migration],
+    rows: list[HistoryRow],
+    applied_keys: dict[tuple[Version, bool], HistoryRow],
+    ctx: _Context,
+) -> list[MigrationInfo]:
     out = []
     for m in versioned:
         assert m.version is not None
@@ -271,8 +289,12 @@ def _apply_next_target(infos: list[MigrationInfo]) -> list[MigrationInfo]:
     """target=next: only the first pending versioned migration stays pending."""
     pending = sorted((i for i in infos if i.state is State.PENDING and i.version is not None), key=_sort_key)
     keep = pending[0] if pending else None
-    return [i if i.state is not State.PENDING or i.version is None or i is keep
-            else MigrationInfo(State.ABOVE_TARGET, i.resolved, i.applied) for i in infos]
+    return [
+        i
+        if i.state is not State.PENDING or i.version is None or i is keep
+        else MigrationInfo(State.ABOVE_TARGET, i.resolved, i.applied)
+        for i in infos
+    ]
 
 
 def java_string_key(s: str) -> bytes:

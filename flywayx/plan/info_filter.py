@@ -41,11 +41,13 @@ class InfoFilter:
     def matches(self, m: MigrationInfo) -> bool:
         on = _local(m.applied.installed_on) if m.applied is not None else None
         version = m.version
-        return ((self.since_date is None or on is None or on > self.since_date)
-                and (self.until_date is None or (on is not None and on < self.until_date))
-                and (self.since_version is None or version is None or version >= self.since_version)
-                and (self.until_version is None or (version is not None and version <= self.until_version))
-                and (not self.states or m.state in self.states))
+        return (
+            (self.since_date is None or on is None or on > self.since_date)
+            and (self.until_date is None or (on is not None and on < self.until_date))
+            and (self.since_version is None or version is None or version >= self.since_version)
+            and (self.until_version is None or (version is not None and version <= self.until_version))
+            and (not self.states or m.state in self.states)
+        )
 
     def apply(self, migrations: Sequence[MigrationInfo]) -> list[MigrationInfo]:
         return [m for m in migrations if self.matches(m)]
@@ -77,9 +79,11 @@ def _date(key: str, text: str | None) -> datetime | None:
     try:
         return datetime.strptime(text, _DATE_FORMAT)
     except ValueError:
-        raise UsageError(f"'{text}' is an invalid value for the {key} option. The expected format is "
-                         "'dd/mm/yyyy hh:mm', like '13/10/2020 16:30'.",
-                         hint=f'e.g. -{key}="13/10/2020 16:30"') from None
+        raise UsageError(
+            f"'{text}' is an invalid value for the {key} option. The expected format is "
+            "'dd/mm/yyyy hh:mm', like '13/10/2020 16:30'.",
+            hint=f'e.g. -{key}="13/10/2020 16:30"',
+        ) from None
 
 
 def _version(key: str, text: str | None) -> Version | None:
@@ -88,8 +92,7 @@ def _version(key: str, text: str | None) -> Version | None:
     try:
         return Version.parse(text)
     except VersionError as err:
-        raise UsageError(f"'{text}' is an invalid value for the {key} option: {err}",
-                         hint=f"e.g. -{key}=1.1") from None
+        raise UsageError(f"'{text}' is an invalid value for the {key} option: {err}", hint=f"e.g. -{key}=1.1") from None
 
 
 def _states(text: str | None) -> frozenset[State]:

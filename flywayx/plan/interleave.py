@@ -52,8 +52,9 @@ def _unreachable(world: World, scope: frozenset[str]) -> list[Item]:
 
 def _covering_releases(world: World) -> set[str]:
     rank = world.index.rank
-    return covering(world.index, (frozenset(p.owner for p in a.peers if p.owner in rank)
-                                  for a in world.applied.values()))
+    return covering(
+        world.index, (frozenset(p.owner for p in a.peers if p.owner in rank) for a in world.applied.values())
+    )
 
 
 def _effective_pos(item: Item, scope: frozenset[str]) -> Pos:
@@ -129,8 +130,9 @@ def _declared(world: World, a: Item, b: Item) -> bool:
     return (a.version, b.version) in world.resolutions
 
 
-def _interleave(world: World, scope: frozenset[str], pending: list[Item],
-                policy: Mapping[str, Ordering], target: str, out: _Outcome) -> None:
+def _interleave(
+    world: World, scope: frozenset[str], pending: list[Item], policy: Mapping[str, Ordering], target: str, out: _Outcome
+) -> None:
     applied = [(_effective_pos(a, scope), a) for a in world.applied.values()]
     last = max((p for p, _ in applied), default=None)
     fx = FootprintIndex(applied) if any(last is not None and p.pos < last for p in pending) else None
@@ -149,9 +151,11 @@ def _interleave(world: World, scope: frozenset[str], pending: list[Item],
         if not bad:
             n = fx.count_after(item.pos)
             trusted = [a.key for a in later if _declared(world, item, a)]
-            why = (f"out of order in {target}: canonically before applied {first.key}; "
-                   f"commutes with the {n} applied change(s) after it"
-                   + (f" (declared, not proven: [commutes] with {', '.join(trusted)})" if trusted else ""))
+            why = (
+                f"out of order in {target}: canonically before applied {first.key}; "
+                f"commutes with the {n} applied change(s) after it"
+                + (f" (declared, not proven: [commutes] with {', '.join(trusted)})" if trusted else "")
+            )
             out.steps.append((item, True, why))
             out.later[id(item)] = tuple(_same_tables(fx, item))
 
@@ -170,8 +174,9 @@ def _normalise_policy(policy: Mapping[str, Ordering | str] | None) -> dict[str, 
         try:
             out[line] = Ordering(value)
         except ValueError:
-            raise UsageError(f"unknown ordering policy {value!r} for line {line}",
-                             hint="use 'strict' or 'interleave'", line=line) from None
+            raise UsageError(
+                f"unknown ordering policy {value!r} for line {line}", hint="use 'strict' or 'interleave'", line=line
+            ) from None
     return out
 
 
@@ -202,8 +207,7 @@ def _raise_unreachable(world: World, target: str | None, bad: list[Item]) -> Non
     raise unreachable_error(target, bad, line, reachable, on_line, past=past, onward=onward)
 
 
-def _raise_conflicts(world: World, target: str | None, out: _Outcome,
-                     policy: Mapping[str, Ordering]) -> None:
+def _raise_conflicts(world: World, target: str | None, out: _Outcome, policy: Mapping[str, Ordering]) -> None:
     candidates = [r for r in world.index.order if r != target and r in _covering_releases(world)]
     working = [r for r in candidates if _clean(_attempt(world, r, policy))]
     raise conflict_error(target, out.conflicts, out.strict, working)
@@ -247,15 +251,30 @@ def plan_migrate(
     if not _clean(out):
         _raise_conflicts(world, target, out, policies)
     from_releases = world.index.minimal(_covering_releases(world)) if world.applied else []
-    steps = [PlanStep(i.change, i.owner, i.line, why, late,
-                      tuple(a.change.migration for a in out.later.get(id(i), ()) if a.change is not None))
-             for i, late, why in out.steps if i.change is not None]
+    steps = [
+        PlanStep(
+            i.change,
+            i.owner,
+            i.line,
+            why,
+            late,
+            tuple(a.change.migration for a in out.later.get(id(i), ()) if a.change is not None),
+        )
+        for i, late, why in out.steps
+        if i.change is not None
+    ]
     repeatables = pending_repeatables(changes, history)
     owner = graph.repeatables_with
     if owner is not None and owner not in world.index.closure(target):
         note = f"; {graph.repeatables_note}" if graph.repeatables_note else ""
-        out.skipped += [Skipped(st.migration.script, f"deferred: repeatable migrations are written for release "
-                                f"{owner} and run once an upgrade reaches it{note}") for st in repeatables]
+        out.skipped += [
+            Skipped(
+                st.migration.script,
+                f"deferred: repeatable migrations are written for release "
+                f"{owner} and run once an upgrade reaches it{note}",
+            )
+            for st in repeatables
+        ]
         repeatables = []
     steps += repeatables
     return Plan(tuple(steps), target, tuple(from_releases), tuple(world.warnings), tuple(out.skipped))

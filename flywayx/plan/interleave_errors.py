@@ -30,9 +30,16 @@ class Refused(Protocol):
     def label(self) -> str: ...
 
 
-def unreachable_error(target: str | None, bad: Sequence[Refused], line: str | None,
-                      reachable: list[str], on_line: list[str], *, past: bool = False,
-                      onward: Sequence[str] = ()) -> PlanError:
+def unreachable_error(
+    target: str | None,
+    bad: Sequence[Refused],
+    line: str | None,
+    reachable: list[str],
+    on_line: list[str],
+    *,
+    past: bool = False,
+    onward: Sequence[str] = (),
+) -> PlanError:
     """The database holds ``bad`` (non-empty, in canonical order), which ``target`` does not include.
 
     ``reachable``: the minimal releases whose closure covers the database; ``on_line``: those on
@@ -42,14 +49,21 @@ def unreachable_error(target: str | None, bad: Sequence[Refused], line: str | No
     """
     hint = "no declared release covers the database; declare a merge or an [equivalent] in releases.toml"
     if reachable and past:
-        hint = (f"the database is already past {target} (it is at {', '.join(reachable)}); flywayx does not undo "
-                f"migrations: to go back, restore a backup taken before them")
+        hint = (
+            f"the database is already past {target} (it is at {', '.join(reachable)}); flywayx does not undo "
+            f"migrations: to go back, restore a backup taken before them"
+        )
     elif reachable and onward:
-        hint = (f"the database is at {', '.join(reachable)}; {target}'s changes come with "
-                + ", ".join(onward) + " (they include both)")
+        hint = (
+            f"the database is at {', '.join(reachable)}; {target}'s changes come with "
+            + ", ".join(onward)
+            + " (they include both)"
+        )
     elif reachable:
-        hint = (f"the database is at {', '.join(reachable)}; no declared release includes both it and {target}: "
-                f"declare one that merges {target} in releases.toml")
+        hint = (
+            f"the database is at {', '.join(reachable)}; no declared release includes both it and {target}: "
+            f"declare one that merges {target} in releases.toml"
+        )
         hint += f" (on line {line}: {', '.join(on_line)})" if on_line and on_line != reachable else ""
     first = bad[0]
     return PlanError(
@@ -64,19 +78,20 @@ def unreachable_error(target: str | None, bad: Sequence[Refused], line: str | No
     )
 
 
-def conflict_error(target: str | None, conflicts: list[Conflict], strict: list[Conflict],
-                   working: list[str]) -> PlanError:
+def conflict_error(
+    target: str | None, conflicts: list[Conflict], strict: list[Conflict], working: list[str]
+) -> PlanError:
     """Late changes cannot run: ``conflicts`` (pairs sharing objects) or, when there are none,
     ``strict`` (late changes on a strict line); ``working``: other releases that plan cleanly."""
     pairs = conflicts or strict
     first = pairs[0]
-    what = (f"both touch {', '.join(first.objects)}" if first.objects else
-            "its line's ordering policy is strict")
+    what = f"both touch {', '.join(first.objects)}" if first.objects else "its line's ordering policy is strict"
     return PlanError(
         f"cannot migrate to {target or 'latest'}: {first.pending} would run after applied {first.applied} "
         f"but {what}" + (f" ({len(conflicts) + len(strict)} problems)" if len(pairs) > 1 else ""),
-        hint=("releases that plan cleanly from here: " + ", ".join(working)) if working else
-        "once a pair is checked, declare it in [commutes] of releases.toml, or reorder the changes",
+        hint=("releases that plan cleanly from here: " + ", ".join(working))
+        if working
+        else "once a pair is checked, declare it in [commutes] of releases.toml, or reorder the changes",
         target=target,
         conflicts=conflicts,
         strict=strict,
@@ -88,8 +103,10 @@ def absent_error(target: str | None, absent: Sequence[Refused]) -> PlanError:
     """The plan must run ``absent`` (non-empty), whose files are on another branch only."""
     names = ", ".join(i.label for i in absent)
     releases = ", ".join(sorted({i.owner for i in absent}))
-    return PlanError(f"the plan to {target or 'latest'} needs {names}, whose file is not in this working tree "
-                     "(it was shipped on another branch) and no migration here is the same change",
-                     hint=f"run this upgrade from a checkout of {releases} (its tag), or upgrade to a release "
-                          "that includes an equivalent ([equivalent] in releases.toml)",
-                     absent=[i.key for i in absent])
+    return PlanError(
+        f"the plan to {target or 'latest'} needs {names}, whose file is not in this working tree "
+        "(it was shipped on another branch) and no migration here is the same change",
+        hint=f"run this upgrade from a checkout of {releases} (its tag), or upgrade to a release "
+        "that includes an equivalent ([equivalent] in releases.toml)",
+        absent=[i.key for i in absent],
+    )

@@ -60,8 +60,14 @@ class Ledger:
     """The applied state of one history, answering the contract's questions; ``mark`` keeps it
     current while a run writes rows."""
 
-    def __init__(self, graph: ReleaseGraph, changes: Sequence[Change], rows: Sequence[HistoryRow],
-                 records: Sequence[LineRecord] = (), elsewhere: Mapping[Version, str | None] | None = None) -> None:
+    def __init__(
+        self,
+        graph: ReleaseGraph,
+        changes: Sequence[Change],
+        rows: Sequence[HistoryRow],
+        records: Sequence[LineRecord] = (),
+        elsewhere: Mapping[Version, str | None] | None = None,
+    ) -> None:
         self.world: World = build_world(graph, changes, rows, elsewhere)
         link_peers(self.world)
         mark_applied(self.world, rows, records)
@@ -148,11 +154,15 @@ def with_records(rows: Sequence[HistoryRow], records: Iterable[Record], installe
         if rec.retire is not None:
             rank += 1
             old = rec.retire
-            out.append(HistoryRow(rank, old.version, old.description, "DELETE", old.script, old.checksum,
-                                  installed_by, 0, True))
+            out.append(
+                HistoryRow(
+                    rank, old.version, old.description, "DELETE", old.script, old.checksum, installed_by, 0, True
+                )
+            )
         rank += 1
-        out.append(HistoryRow(rank, m.version, m.description, m.type.value, m.script, m.checksum, installed_by, 0,
-                              True))
+        out.append(
+            HistoryRow(rank, m.version, m.description, m.type.value, m.script, m.checksum, installed_by, 0, True)
+        )
     return out
 
 
@@ -170,8 +180,9 @@ def _live(rows: Sequence[HistoryRow]) -> dict[tuple[Version, bool], HistoryRow]:
     return live
 
 
-def _renames(world: World, live: dict[tuple[Version, bool], HistoryRow], rowed: set[int],
-             records: Sequence[LineRecord]) -> dict[int, HistoryRow]:
+def _renames(
+    world: World, live: dict[tuple[Version, bool], HistoryRow], rowed: set[int], records: Sequence[LineRecord]
+) -> dict[int, HistoryRow]:
     """Local migrations whose applied row sits under an old version with no file any more."""
     content = {r.version: r.content_id for r in records if r.content_id}
     out: dict[int, HistoryRow] = {}
@@ -184,21 +195,28 @@ def _renames(world: World, live: dict[tuple[Version, bool], HistoryRow], rowed: 
     return out
 
 
-def _same_content(world: World, content_id: str | None, rowed: set[int], taken: dict[int, HistoryRow]
-                  ) -> Item | None:
+def _same_content(world: World, content_id: str | None, rowed: set[int], taken: dict[int, HistoryRow]) -> Item | None:
     if content_id is None:
         return None
-    return next((i for i in world.items if i.content_id == content_id and id(i) not in rowed and id(i) not in taken),
-                None)
+    return next(
+        (i for i in world.items if i.content_id == content_id and id(i) not in rowed and id(i) not in taken), None
+    )
 
 
 def _same_file(world: World, row: HistoryRow, rowed: set[int], taken: dict[int, HistoryRow]) -> Item | None:
     """A row without a content id (written by Flyway, or by flywayx before ids were recorded): the one
     local migration, without a row, with its checksum, description and type."""
-    found = [i for i in world.items if i.change is not None and id(i) not in rowed and id(i) not in taken
-             and i.change.migration.checksum == row.checksum and row.checksum is not None
-             and i.change.migration.description == row.description
-             and i.change.migration.type.value == row.type.upper()]
+    found = [
+        i
+        for i in world.items
+        if i.change is not None
+        and id(i) not in rowed
+        and id(i) not in taken
+        and i.change.migration.checksum == row.checksum
+        and row.checksum is not None
+        and i.change.migration.description == row.description
+        and i.change.migration.type.value == row.type.upper()
+    ]
     return found[0] if len(found) == 1 else None
 
 

@@ -21,4 +21,6 @@ def check_mixed(statements: Sequence[Statement], mixed: bool, script: str) -> No
         "Detected both transactional and non-transactional statements within the same migration (even though "
         f"mixed is false). Offending statement found at line {bad.line}: {bad.sql} [non-transactional]",
         hint=f"move the non-transactional statement of {script} into a migration of its own, or set mixed=true",
-        script=script, line=bad.line)
+        script=script,
+        line=bad.line,
+    )

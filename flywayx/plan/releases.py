@@ -46,8 +46,7 @@ class ReleaseIndex:
             return frozenset(self.order)
         if name not in self.rank:
             known = ", ".join(self.order[-8:])
-            raise UsageError(f"unknown release {name!r}", hint=f"known releases include: {known}",
-                             release=name)
+            raise UsageError(f"unknown release {name!r}", hint=f"known releases include: {known}", release=name)
         found = self._closures.get(name)
         if found is None:
             found = _walk(name, lambda r: self.releases[r].parents, self.rank)
@@ -151,8 +150,9 @@ def _topological(releases: Mapping[str, Release]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def index_releases(graph: ReleaseGraph, migrations: Iterable[Migration] = (),
-                   extra: Iterable[Version] = ()) -> ReleaseIndex:
+def index_releases(
+    graph: ReleaseGraph, migrations: Iterable[Migration] = (), extra: Iterable[Version] = ()
+) -> ReleaseIndex:
     """Index the graph plus the unreleased heads that ``migrations`` (or ``extra`` versions, e.g.
     applied versions missing locally) belong to."""
     owners = {owner_of(graph, m) for m in migrations} | {graph.owner(v) for v in extra}
@@ -162,8 +162,9 @@ def index_releases(graph: ReleaseGraph, migrations: Iterable[Migration] = (),
     return ReleaseIndex(graph, releases, order, {n: i for i, n in enumerate(order)})
 
 
-def canonical_order(index: ReleaseIndex, migrations: Iterable[Migration], target: str | None = None
-                    ) -> list[tuple[str, Migration]]:
+def canonical_order(
+    index: ReleaseIndex, migrations: Iterable[Migration], target: str | None = None
+) -> list[tuple[str, Migration]]:
     """(release, migration) for the versioned/baseline migrations of ``closure(target)``, canonically
     ordered. Migrations that belong nowhere are left out (validation reports them)."""
     scope = index.closure(target)
@@ -195,16 +196,17 @@ def covering(index: ReleaseIndex, homes: Iterable[frozenset[str]]) -> set[str]:
     return out
 
 
-def _releases_covering(index: ReleaseIndex, owners: Mapping[Version, str], applied: Iterable[Version]
-                       ) -> set[str]:
+def _releases_covering(index: ReleaseIndex, owners: Mapping[Version, str], applied: Iterable[Version]) -> set[str]:
     """Releases whose closure holds every applied version or a declared equivalent of it."""
     classes = equivalence_classes(index.graph)
-    return covering(index, (frozenset(owners[x] for x in classes.get(v, frozenset({v})) if x in owners)
-                            for v in applied))
+    return covering(
+        index, (frozenset(owners[x] for x in classes.get(v, frozenset({v})) if x in owners) for v in applied)
+    )
 
 
-def _owners(index: ReleaseIndex, migrations: Iterable[Migration], elsewhere: Iterable[Version] = ()
-            ) -> dict[Version, str]:
+def _owners(
+    index: ReleaseIndex, migrations: Iterable[Migration], elsewhere: Iterable[Version] = ()
+) -> dict[Version, str]:
     """Versioned migration -> owning release, for the migrations here and those known elsewhere
     (on another branch: their release is not complete without them)."""
     owners: dict[Version, str] = {}
@@ -219,8 +221,9 @@ def _owners(index: ReleaseIndex, migrations: Iterable[Migration], elsewhere: Ite
     return owners
 
 
-def infer_releases(graph: ReleaseGraph, migrations: Sequence[Migration], applied: Iterable[Version],
-                   elsewhere: Iterable[Version] = ()) -> list[ReleaseMatch]:
+def infer_releases(
+    graph: ReleaseGraph, migrations: Sequence[Migration], applied: Iterable[Version], elsewhere: Iterable[Version] = ()
+) -> list[ReleaseMatch]:
     """The minimal releases whose closure covers an applied set (a declared equivalent counts).
 
     For adopting a database migrated by plain Flyway: each match lists the closure versions the
@@ -241,8 +244,9 @@ def infer_releases(graph: ReleaseGraph, migrations: Sequence[Migration], applied
     return out
 
 
-def current_releases(graph: ReleaseGraph, migrations: Sequence[Migration], applied: Iterable[Version],
-                     elsewhere: Iterable[Version] = ()) -> dict[str, str | None]:
+def current_releases(
+    graph: ReleaseGraph, migrations: Sequence[Migration], applied: Iterable[Version], elsewhere: Iterable[Version] = ()
+) -> dict[str, str | None]:
     """Per line, the latest release (canonical order) whose whole closure is applied, else None.
 
     A version counts as applied when it or a declared equivalent is; ``elsewhere`` are versions of

@@ -30,8 +30,14 @@ def recognise_cut_renames(rows: Sequence[HistoryRow], migrations: Sequence[Migra
         return list(rows)
     local = {m.version for m in migrations if m.version is not None}
     applied = {r.version for r in rows if r.version is not None}
-    candidates = [m for m in migrations if m.kind is Kind.VERSIONED and m.version is not None
-                  and m.version not in applied and not is_pending_stamp(m.version)]
+    candidates = [
+        m
+        for m in migrations
+        if m.kind is Kind.VERSIONED
+        and m.version is not None
+        and m.version not in applied
+        and not is_pending_stamp(m.version)
+    ]
     renamed: dict[int, HistoryRow] = {}
     for row in stamps:
         if row.version in local:

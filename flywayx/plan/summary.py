@@ -19,17 +19,31 @@ DECLARED = "declared, not proven"  # the words the planner puts in a step's reas
 PHASE_ORDER = ("expand", "data", "contract", "unknown")
 
 
-def summarize(steps: Sequence[PlanStep], origin: str, target: str, *, backup: str | None = None,
-              deferred: Sequence[Skipped] = ()) -> OperatorSummary:
+def summarize(
+    steps: Sequence[PlanStep], origin: str, target: str, *, backup: str | None = None, deferred: Sequence[Skipped] = ()
+) -> OperatorSummary:
     """The summary of ``steps`` (the run's, in order) from ``origin`` to ``target``; ``deferred``: the
     plan's skipped changes, of which the repeatables a later release runs are counted."""
     waiting = [k.reason.removeprefix("deferred: ") for k in deferred if k.reason.startswith("deferred:")]
     versioned = [st for st in steps if st.migration.version is not None]
     phases = Counter(st.phase.value for st in versioned)
     per_release = Counter(st.release or "-" for st in versioned)
-    declared = tuple(st.migration.version.text if st.migration.version else st.migration.script
-                     for st in steps if DECLARED in st.reason)
-    return OperatorSummary(origin, target, len(versioned), len(steps) - len(versioned), len(waiting),
-                           tuple(per_release.items()), phases["expand"], len(versioned) - phases["expand"],
-                           tuple((p, phases[p]) for p in PHASE_ORDER if phases[p]), declared, backup,
-                           waiting[0] if waiting else "")
+    declared = tuple(
+        st.migration.version.text if st.migration.version else st.migration.script
+        for st in steps
+        if DECLARED in st.reason
+    )
+    return OperatorSummary(
+        origin,
+        target,
+        len(versioned),
+        len(steps) - len(versioned),
+        len(waiting),
+        tuple(per_release.items()),
+        phases["expand"],
+        len(versioned) - phases["expand"],
+        tuple((p, phases[p]) for p in PHASE_ORDER if phases[p]),
+        declared,
+        backup,
+        waiting[0] if waiting else "",
+    )

@@ -32,11 +32,19 @@ class ValidationIssue:
 def validate_info(info: InfoResult, patterns: Sequence[Pattern]) -> list[ValidationIssue]:
     """Every validation error, in info order; empty means valid."""
     issues = []
-    future_ignored = any(p.matches(versioned=True, state=State.FUTURE_SUCCESS.value)
-                         and p.matches(versioned=False, state=State.FUTURE_SUCCESS.value) for p in patterns)
-    baseline = max((r.applied.version for r in info.migrations
-                    if r.applied is not None and r.applied.version is not None and is_baseline_row(r.applied)),
-                   default=None)  # once: asking per migration made validate quadratic (12 s at 10,000)
+    future_ignored = any(
+        p.matches(versioned=True, state=State.FUTURE_SUCCESS.value)
+        and p.matches(versioned=False, state=State.FUTURE_SUCCESS.value)
+        for p in patterns
+    )
+    baseline = max(
+        (
+            r.applied.version
+            for r in info.migrations
+            if r.applied is not None and r.applied.version is not None and is_baseline_row(r.applied)
+        ),
+        default=None,
+    )  # once: asking per migration made validate quadratic (12 s at 10,000)
     for m in info.migrations:
         issue = _check(m, patterns, future_ignored, baseline)
         if issue is not None:
@@ -52,8 +60,9 @@ def _pending_ignored(m: MigrationInfo, patterns: Sequence[Pattern]) -> bool:
     return any(p.matches(versioned=m.version is not None, state=State.PENDING.value) for p in patterns)
 
 
-def _check(m: MigrationInfo, patterns: Sequence[Pattern], future_ignored: bool,
-           baseline: Version | None) -> ValidationIssue | None:
+def _check(
+    m: MigrationInfo, patterns: Sequence[Pattern], future_ignored: bool, baseline: Version | None
+) -> ValidationIssue | None:
     if m.state in (State.UNDONE, State.ABOVE_TARGET, State.DELETED):
         return None
     if _ignored(m, patterns):
@@ -61,47 +70,73 @@ def _check(m: MigrationInfo, patterns: Sequence[Pattern], future_ignored: bool,
     versioned = m.version is not None
     if m.state.failed and not (m.state is State.FUTURE_FAILED and future_ignored):
         if versioned:
-            return _issue(m, "FAILED_VERSIONED_MIGRATION",
-                          f"Detected failed migration to version {m.version} ({m.description}).\n{_REPAIR}")
-        return _issue(m, "FAILED_REPEATABLE_MIGRATION",
-                      f"Detected failed repeatable migration: {m.description}.\n{_REPAIR}")
+            return _issue(
+                m,
+                "FAILED_VERSIONED_MIGRATION",
+                f"Detected failed migration to version {m.version} ({m.description}).\n{_REPAIR}",
+            )
+        return _issue(
+            m, "FAILED_REPEATABLE_MIGRATION", f"Detected failed repeatable migration: {m.description}.\n{_REPAIR}"
+        )
     synthetic = m.applied is not None and (m.applied.is_synthetic or m.applied.type.upper().startswith("UNDO"))
-    if (m.applied is not None and m.resolved is None and not synthetic
-            and m.state is not State.SUPERSEDED and not m.state.failed):
+    if (
+        m.applied is not None
+        and m.resolved is None
+        and not synthetic
+        and m.state is not State.SUPERSEDED
+        and not m.state.failed
+    ):
         what = str(m.version) if versioned else m.description
         kind = "VERSIONED" if versioned else "REPEATABLE"
         label = "" if versioned else "repeatable "
-        return _issue(m, f"APPLIED_{kind}_MIGRATION_NOT_RESOLVED",
-                      f"Detected applied {label}migration not resolved locally: {what}.\n"
-                      "If you removed this migration intentionally, run repair to mark the migration as deleted.")
+        return _issue(
+            m,
+            f"APPLIED_{kind}_MIGRATION_NOT_RESOLVED",
+            f"Detected applied {label}migration not resolved locally: {what}.\n"
+            "If you removed this migration intentionally, run repair to mark the migration as deleted.",
+        )
     return _check_resolved(m, patterns, baseline)
 
 
-def _check_resolved(m: MigrationInfo, patterns: Sequence[Pattern], baseline: Version | None
-                    ) -> ValidationIssue | None:
+def _check_resolved(m: MigrationInfo, patterns: Sequence[Pattern], baseline: Version | None) -> ValidationIssue | None:
     versioned = m.version is not None
     baseline_type = m.type.upper() in ("SQL_BASELINE", "JDBC_BASELINE", "BASELINE")
     if m.state is State.IGNORED and not baseline_type:
         if versioned:
-            return _issue(m, "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED",
-                          f"Detected resolved migration not applied to database: {m.version}.\n"
-                          "To ignore this migration, set -ignoreMigrationPatterns='*:ignored'. "
-                          "To allow executing this migration, set -outOfOrder=true.")
-        return _issue(m, "RESOLVED_REPEATABLE_MIGRATION_NOT_APPLIED",
-                      f"Detected resolved repeatable migration not applied to database: {m.description}.\n"
-                      "To ignore this migration, set -ignoreMigrationPatterns='*:ignored'.")
+            return _issue(
+                m,
+                "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED",
+                f"Detected resolved migration not applied to database: {m.version}.\n"
+                "To ignore this migration, set -ignoreMigrationPatterns='*:ignored'. "
+                "To allow executing this migration, set -outOfOrder=true.",
+            )
+        return _issue(
+            m,
+            "RESOLVED_REPEATABLE_MIGRATION_NOT_APPLIED",
+            f"Detected resolved repeatable migration not applied to database: {m.description}.\n"
+            "To ignore this migration, set -ignoreMigrationPatterns='*:ignored'.",
+        )
     pending_ok = _pending_ignored(m, patterns)
     if m.state is State.PENDING and not pending_ok:
-        what = f"migration not applied to database: {m.version}" if versioned \
+        what = (
+            f"migration not applied to database: {m.version}"
+            if versioned
             else f"repeatable migration not applied to database: {m.description}"
-        code = "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED" if versioned \
-            else "RESOLVED_REPEATABLE_MIGRATION_NOT_APPLIED"
-        return _issue(m, code, f"Detected resolved {what}.\n"
-                      "To fix this error, either run migrate, or set -ignoreMigrationPatterns='*:pending'.")
+        )
+        code = "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED" if versioned else "RESOLVED_REPEATABLE_MIGRATION_NOT_APPLIED"
+        return _issue(
+            m,
+            code,
+            f"Detected resolved {what}.\n"
+            "To fix this error, either run migrate, or set -ignoreMigrationPatterns='*:pending'.",
+        )
     if m.state is State.OUTDATED and not pending_ok:
-        return _issue(m, "OUTDATED_REPEATABLE_MIGRATION",
-                      "Detected outdated resolved repeatable migration that should be re-applied to "
-                      f"database: {m.description}.\nRun migrate to execute this migration.")
+        return _issue(
+            m,
+            "OUTDATED_REPEATABLE_MIGRATION",
+            "Detected outdated resolved repeatable migration that should be re-applied to "
+            f"database: {m.description}.\nRun migrate to execute this migration.",
+        )
     return _check_mismatch(m, pending_ok, baseline)
 
 
@@ -125,11 +160,14 @@ def _check_mismatch(m: MigrationInfo, pending_ok: bool, baseline: Version | None
 
 
 def _mismatch(m: MigrationInfo, code: str, what: str, ident: str, applied: str, resolved: str) -> ValidationIssue:
-    return _issue(m, code, f"Migration {what} mismatch for migration {ident}\n"
-                  f"-> Applied to database : {applied}\n-> Resolved locally    : {resolved}\n"
-                  "Either revert the changes to the migration, or run repair to update the schema history.")
+    return _issue(
+        m,
+        code,
+        f"Migration {what} mismatch for migration {ident}\n"
+        f"-> Applied to database : {applied}\n-> Resolved locally    : {resolved}\n"
+        "Either revert the changes to the migration, or run repair to update the schema history.",
+    )
 
 
 def _issue(m: MigrationInfo, code: str, message: str) -> ValidationIssue:
-    return ValidationIssue(code, message, str(m.version) if m.version is not None else None,
-                           m.description, m.script)
+    return ValidationIssue(code, message, str(m.version) if m.version is not None else None, m.description, m.script)

@@ -70,11 +70,20 @@ class World:
         return id(item) in self.applied
 
 
-def make_item(index: ReleaseIndex, version: Version, owner: str, baseline: bool,
-              change: Change | None, content_id: str | None) -> Item:
+def make_item(
+    index: ReleaseIndex, version: Version, owner: str, baseline: bool, change: Change | None, content_id: str | None
+) -> Item:
     pos: Pos = (index.rank[owner], version.parts, 0 if baseline else 1)
-    return Item(("B" if baseline else "") + version.text, version, owner, index.release(owner).line, pos,
-                content_id, change, baseline)
+    return Item(
+        ("B" if baseline else "") + version.text,
+        version,
+        owner,
+        index.release(owner).line,
+        pos,
+        content_id,
+        change,
+        baseline,
+    )
 
 
 def local_items(index: ReleaseIndex, changes: Sequence[Change]) -> list[Item]:
@@ -90,8 +99,11 @@ def local_items(index: ReleaseIndex, changes: Sequence[Change]) -> list[Item]:
             continue
         items.append(make_item(index, m.version, owner, c.is_baseline, c, c.content_id))
     if nowhere:
-        raise ReleaseConfigError(f"{len(nowhere)} migration(s) belong to no release, first: {nowhere[0]}",
-                                 hint="declare their releases in releases.toml", problems=nowhere)
+        raise ReleaseConfigError(
+            f"{len(nowhere)} migration(s) belong to no release, first: {nowhere[0]}",
+            hint="declare their releases in releases.toml",
+            problems=nowhere,
+        )
     return items
 
 
@@ -126,8 +138,12 @@ def link_peers(world: World) -> None:
             item.peers = members
 
 
-def build_world(graph: ReleaseGraph, changes: Sequence[Change], history: Sequence[HistoryRow],
-                elsewhere: Mapping[Version, str | None] | None = None) -> World:
+def build_world(
+    graph: ReleaseGraph,
+    changes: Sequence[Change],
+    history: Sequence[HistoryRow],
+    elsewhere: Mapping[Version, str | None] | None = None,
+) -> World:
     elsewhere = elsewhere or {}
     extra = [r.version for r in history if r.version is not None and not r.version.is_special]
     index = index_releases(graph, [c.migration for c in changes], [*extra, *elsewhere])
@@ -135,8 +151,9 @@ def build_world(graph: ReleaseGraph, changes: Sequence[Change], history: Sequenc
     by_version: dict[tuple[Version, bool], Item] = {}
     for item in items:
         if (item.version, item.baseline) in by_version:
-            raise DuplicateMigrationError(f"found more than one migration with version {item.version.text}",
-                                          version=item.version.text)
+            raise DuplicateMigrationError(
+                f"found more than one migration with version {item.version.text}", version=item.version.text
+            )
         by_version[(item.version, item.baseline)] = item
     for version, cid in sorted(elsewhere.items()):
         owner = graph.owner(version)
@@ -145,8 +162,13 @@ def build_world(graph: ReleaseGraph, changes: Sequence[Change], history: Sequenc
             items.append(by_version[(version, False)])
     items.sort(key=lambda i: i.pos)
     pairs = {(r.version, r.other) for r in graph.resolutions}
-    return World(index, items, by_version, resolutions=pairs | {(b, a) for a, b in pairs},
-                 column_order_matters=graph.column_order != "any")
+    return World(
+        index,
+        items,
+        by_version,
+        resolutions=pairs | {(b, a) for a, b in pairs},
+        column_order_matters=graph.column_order != "any",
+    )
 
 
 def ghost(world: World, row: HistoryRow, record: LineRecord | None, baseline: bool) -> Item:
@@ -157,8 +179,7 @@ def ghost(world: World, row: HistoryRow, record: LineRecord | None, baseline: bo
         owner_name, line, pos = "<none>", "<none>", (len(world.index.order), row.version.parts, 1)
         item = Item(row.version.text, row.version, owner_name, line, pos, None)
     else:
-        item = make_item(world.index, row.version, owner, baseline, None,
-                         record.content_id if record else None)
+        item = make_item(world.index, row.version, owner, baseline, None, record.content_id if record else None)
     world.warnings.append(f"applied migration {row.version.text} is not among the resolved migrations")
     item.peers = [item]
     return item

@@ -34,8 +34,7 @@ def baseline(config: Config, *, dry_run: bool = False) -> BaselineReport:
             created = missing_schemas(s)
             message, row = _baseline_decision(s, version)
             message = message if row is None else f"Would baseline schema with version: {version}"
-            return BaselineReport(s.header(), True, version.text, message, True,
-                                  _baseline_actions(s, created, row))
+            return BaselineReport(s.header(), True, version.text, message, True, _baseline_actions(s, created, row))
         created = create_schemas(s) if config.create_schemas else []
         with s.lock():
             message, row = _baseline_decision(s, version)
@@ -64,21 +63,29 @@ def _baseline_decision(s: Session, version: Version) -> tuple[str, HistoryRow | 
     if marker is not None:
         if marker.version == version and marker.description == desc:
             return f"Schema history table {table} already initialized with ({version},{desc}). Skipping.", None
-        raise StateError(f"Unable to baseline schema history table {table} with ({version},{desc}) as it has "
-                         f"already been baselined with ({marker.version},{marker.description})",
-                         hint="the database is already baselined; run `flywayx info`")
+        raise StateError(
+            f"Unable to baseline schema history table {table} with ({version},{desc}) as it has "
+            f"already been baselined with ({marker.version},{marker.description})",
+            hint="the database is already baselined; run `flywayx info`",
+        )
     if any(r.type.upper() == "SCHEMA" for r in rows) and version == Version.parse("0"):
-        raise StateError(f"Unable to baseline schema history table {table} with version 0 as this version was "
-                         "used for schema creation", hint="choose another --baseline-version")
+        raise StateError(
+            f"Unable to baseline schema history table {table} with version 0 as this version was "
+            "used for schema creation",
+            hint="choose another --baseline-version",
+        )
     if any(not r.is_synthetic for r in rows):
-        raise StateError(f"Unable to baseline schema history table {table} as it already contains migrations",
-                         hint="baseline only applies to a database flywayx has not migrated yet")
+        raise StateError(
+            f"Unable to baseline schema history table {table} as it already contains migrations",
+            hint="baseline only applies to a database flywayx has not migrated yet",
+        )
     if not rows:
-        raise StateError(f"Unable to baseline schema history table {table} as it already exists, and is empty.\n"
-                         "Delete the schema history table, and run baseline again.",
-                         hint="drop the empty history table and run baseline again")
-    return done, HistoryRow(rows[-1].installed_rank + 1, version, desc, "BASELINE", desc, None, s.installed_by, 0,
-                            True)
+        raise StateError(
+            f"Unable to baseline schema history table {table} as it already exists, and is empty.\n"
+            "Delete the schema history table, and run baseline again.",
+            hint="drop the empty history table and run baseline again",
+        )
+    return done, HistoryRow(rows[-1].installed_rank + 1, version, desc, "BASELINE", desc, None, s.installed_by, 0, True)
 
 
 def _baseline_actions(s: Session, created: list[str], row: HistoryRow | None) -> list[dict[str, Any]]:
@@ -88,16 +95,22 @@ def _baseline_actions(s: Session, created: list[str], row: HistoryRow | None) ->
     if row is not None:
         actions.append(_row_action(row))
     if created:
-        actions.append(_row_action(HistoryRow(0, None, "<< Flyway Schema Creation >>", "SCHEMA", "", None, "", 0,
-                                              True)))
+        actions.append(
+            _row_action(HistoryRow(0, None, "<< Flyway Schema Creation >>", "SCHEMA", "", None, "", 0, True))
+        )
     if not s.own.exists():
         actions.append({"action": "createFlywayxTables", "schema": s.default_schema})
     return actions
 
 
 def _row_action(row: HistoryRow) -> dict[str, Any]:
-    return {"action": "insertHistoryRow", "type": row.type, "version": row.version.text if row.version else None,
-            "description": row.description, "rank": row.installed_rank}
+    return {
+        "action": "insertHistoryRow",
+        "type": row.type,
+        "version": row.version.text if row.version else None,
+        "description": row.description,
+        "rank": row.installed_rank,
+    }
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -124,10 +137,16 @@ def repair_plan(s: Session) -> RepairPlan:
     out = RepairPlan()
     rows = s.history.rows()
     out.removed = s.info(rows=rows).failed()
-    gone = {(r.version.text if r.version else None, None if r.version else r.description)
-            for r in (m.applied for m in out.removed) if r is not None}
-    rows = [r for r in rows if r.success or (r.version.text if r.version else None,
-                                             None if r.version else r.description) not in gone]
+    gone = {
+        (r.version.text if r.version else None, None if r.version else r.description)
+        for r in (m.applied for m in out.removed)
+        if r is not None
+    }
+    rows = [
+        r
+        for r in rows
+        if r.success or (r.version.text if r.version else None, None if r.version else r.description) not in gone
+    ]
     graph = lines.release_graph(s)
     if graph is not None:
         out.recorded = Ledger(graph, lines.analyse(s).changes, rows, lines.line_records(s)).records()
@@ -141,8 +160,22 @@ def repair_plan(s: Session) -> RepairPlan:
         if any(p.matches(versioned=m.version is not None, state=m.state.value) for p in patterns):
             continue
         rank += 1
-        out.deleted.append((m, HistoryRow(rank, row.version, row.description, "DELETE", row.script, row.checksum,
-                                          s.installed_by, 0, row.success)))
+        out.deleted.append(
+            (
+                m,
+                HistoryRow(
+                    rank,
+                    row.version,
+                    row.description,
+                    "DELETE",
+                    row.script,
+                    row.checksum,
+                    s.installed_by,
+                    0,
+                    row.success,
+                ),
+            )
+        )
     rows += [d for _, d in out.deleted]
     out.aligned = [m for m in s.info(target="latest", out_of_order=True, rows=rows).migrations if _misaligned(m)]
     if s.own.exists():
@@ -156,8 +189,9 @@ def _misaligned(m: MigrationInfo) -> bool:
         return False
     if row.version is None:
         return row.checksum == local.raw_checksum and row.checksum != local.checksum
-    return (row.checksum != local.checksum or row.description != local.description
-            or row.type.upper() != local.type.value)
+    return (
+        row.checksum != local.checksum or row.description != local.description or row.type.upper() != local.type.value
+    )
 
 
 def repair(config: Config, *, dry_run: bool = False) -> RepairReport:
@@ -175,10 +209,22 @@ def repair(config: Config, *, dry_run: bool = False) -> RepairReport:
                 s.db.begin()
                 _repair(s, plan)
                 s.db.commit()
-        recorded = [RepairItem(r.change.migration.version.text if r.change.migration.version else None,
-                               r.change.migration.description, r.change.migration.path) for r in plan.recorded]
-        return RepairReport(s.header(), [_item(m) for m in plan.removed], [_item(m) for m, _ in plan.deleted],
-                            [_item(m) for m in plan.aligned], dry_run, recorded)
+        recorded = [
+            RepairItem(
+                r.change.migration.version.text if r.change.migration.version else None,
+                r.change.migration.description,
+                r.change.migration.path,
+            )
+            for r in plan.recorded
+        ]
+        return RepairReport(
+            s.header(),
+            [_item(m) for m in plan.removed],
+            [_item(m) for m, _ in plan.deleted],
+            [_item(m) for m in plan.aligned],
+            dry_run,
+            recorded,
+        )
 
 
 def _repair(s: Session, plan: RepairPlan) -> None:
@@ -211,8 +257,9 @@ def _no_callbacks(event: str, migration: object) -> None:
 
 
 def _item(m: MigrationInfo) -> RepairItem:
-    return RepairItem(m.version.text if m.version else None, m.description,
-                      m.resolved.path if m.resolved is not None else "")
+    return RepairItem(
+        m.version.text if m.version else None, m.description, m.resolved.path if m.resolved is not None else ""
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -222,8 +269,10 @@ def _item(m: MigrationInfo) -> RepairItem:
 def clean(config: Config, *, dry_run: bool = False) -> CleanReport:
     """Flyway's clean; ``dry_run``: the schemas and objects it would drop, nothing dropped."""
     if config.clean_disabled:
-        raise StateError("Unable to execute clean as it has been disabled with the 'flyway.cleanDisabled' property.",
-                         hint="pass --clean-disabled=false (or set cleanDisabled = false) to allow it")
+        raise StateError(
+            "Unable to execute clean as it has been disabled with the 'flyway.cleanDisabled' property.",
+            hint="pass --clean-disabled=false (or set cleanDisabled = false) to allow it",
+        )
     with session(config, read_only=dry_run) as s:
         s.require_writable()  # dropping objects on a replica or a desynced node makes it diverge
         fire = _Listed(s) if dry_run else callbacks(s, apply.quiet)
@@ -239,8 +288,9 @@ def clean(config: Config, *, dry_run: bool = False) -> CleanReport:
                 continue
             drop = name in created
             if dry_run:
-                actions.append({"action": "dropSchema" if drop else "cleanSchema", "schema": name,
-                                "objects": _objects(s, name)})
+                actions.append(
+                    {"action": "dropSchema" if drop else "cleanSchema", "schema": name, "objects": _objects(s, name)}
+                )
             else:
                 s.db.clean_schema(name, drop)
             (dropped if drop else cleaned).append(name)
@@ -262,8 +312,9 @@ class _Listed:
         if self.s.config.skip_default_callbacks:
             return
         into = self.before if event.startswith("before") else self.after
-        into += [{"action": "callback", "event": event, "script": cb.script}
-                 for cb in self.s.found.callbacks.get(event, [])]
+        into += [
+            {"action": "callback", "event": event, "script": cb.script} for cb in self.s.found.callbacks.get(event, [])
+        ]
 
 
 def _objects(s: Session, schema: str) -> list[str]:
@@ -290,5 +341,3 @@ def _schemas_created_by_flyway(s: Session) -> set[str]:
         if row.type.upper() == "SCHEMA":
             names.update(part.strip().strip('`"') for part in row.script.split(","))
     return names
-
-

@@ -51,8 +51,9 @@ def baseline_release(config: Config, release: str, *, dry_run: bool = False, not
         target, adopted = adoption(s, release)
         if dry_run:
             message = _decide(s, target, adopted) or f"Would adopt release {target}: {len(adopted)} migrations"
-            return BaselineReport(s.header(), True, target, message + note, True,
-                                  _actions(s, missing_schemas(s), target, adopted))
+            return BaselineReport(
+                s.header(), True, target, message + note, True, _actions(s, missing_schemas(s), target, adopted)
+            )
         created = create_schemas(s) if config.create_schemas else []
         with s.lock():
             skipped = _decide(s, target, adopted)
@@ -78,13 +79,17 @@ def adoption(s: Session, release: str) -> tuple[str, list[Adopted]]:
     plan = plan_migrate(graph, analysed.changes, [], release, policy=dict(graph.ordering))
     target = plan.target or release
     by = f"baseline --release {target}"
-    ran = [Adopted(st.change, st.release, st.line, "adopted", by) for st in plan.steps
-           if st.migration.version is not None]
+    ran = [
+        Adopted(st.change, st.release, st.line, "adopted", by) for st in plan.steps if st.migration.version is not None
+    ]
     rows = [_row(i, a.change) for i, a in enumerate(ran, start=1)]
     ran += [Adopted(r.change, r.release, r.line, r.how, r.by) for r in Ledger(graph, analysed.changes, rows).records()]
     # repeatables written for a release ([repeatables] in releases.toml) are in place once it is reached
-    views = [Adopted(st.change, st.release, st.line, "adopted", by) for st in plan.steps
-             if st.migration.version is None and graph.repeatables_with is not None]
+    views = [
+        Adopted(st.change, st.release, st.line, "adopted", by)
+        for st in plan.steps
+        if st.migration.version is None and graph.repeatables_with is not None
+    ]
     return target, sorted(ran, key=lambda a: (a.change.migration.version, not a.change.is_baseline)) + views
 
 
@@ -103,17 +108,30 @@ def _decide(s: Session, target: str, adopted: list[Adopted]) -> str | None:
         return None
     if applied == {a.change.migration.version for a in adopted}:
         return f"Schema history table {table} already holds release {target}'s migrations. Skipping."
-    raise StateError(f"Unable to baseline schema history table {table} as it already contains migrations",
-                     hint=f"baseline --release adopts a database flywayx has not migrated yet; to reach {target}, "
-                          f"run `flywayx migrate --to {target}`")
+    raise StateError(
+        f"Unable to baseline schema history table {table} as it already contains migrations",
+        hint=f"baseline --release adopts a database flywayx has not migrated yet; to reach {target}, "
+        f"run `flywayx migrate --to {target}`",
+    )
 
 
 def _write(s: Session, target: str, adopted: list[Adopted]) -> None:
     if not s.history.exists():
         s.history.create()
     s.own.ensure()
-    works = [Work(a.change.migration, None, a.release, a.line, "unknown", a.change.content_id,
-                  recorded_as=a.how, satisfied_by=a.by) for a in adopted]
+    works = [
+        Work(
+            a.change.migration,
+            None,
+            a.release,
+            a.line,
+            "unknown",
+            a.change.content_id,
+            recorded_as=a.how,
+            satisfied_by=a.by,
+        )
+        for a in adopted
+    ]
     record_all(s.db, s.history, s.own, works, apply_options(s, str(uuid.uuid4()), _no_callbacks))
 
 
@@ -129,9 +147,18 @@ def _actions(s: Session, created: list[str], target: str, adopted: list[Adopted]
         actions.append({"action": "createFlywayxTables", "schema": s.default_schema})
     for a in adopted:
         m = a.change.migration
-        actions.append({"action": "record", "version": m.version.text if m.version else None,
-                        "description": m.description, "script": m.script, "release": a.release,
-                        "recordedAs": a.how, "satisfiedBy": a.by, "reason": record_reason(a.how, a.by)})
+        actions.append(
+            {
+                "action": "record",
+                "version": m.version.text if m.version else None,
+                "description": m.description,
+                "script": m.script,
+                "release": a.release,
+                "recordedAs": a.how,
+                "satisfiedBy": a.by,
+                "reason": record_reason(a.how, a.by),
+            }
+        )
     return actions
 
 

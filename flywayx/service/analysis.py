@@ -55,8 +55,15 @@ class Slot:
 Slots = Mapping[str, Slot]  # script -> slot
 
 
-def footprints_now(jobs: Jobs, dialect: str, server_version: str | None, cache: AnalysisCache | None = None,
-                   slots: Slots | None = None, *, over_cores: bool = False) -> dict[str, Footprint]:
+def footprints_now(
+    jobs: Jobs,
+    dialect: str,
+    server_version: str | None,
+    cache: AnalysisCache | None = None,
+    slots: Slots | None = None,
+    *,
+    over_cores: bool = False,
+) -> dict[str, Footprint]:
     """Each script's combined footprint, one analysis context carried through in order; taken from
     ``cache`` where its entry (``slots``) was analysed from the same context, stored where not.
     ``over_cores``: the migrations without an entry are first analysed in parallel from guessed
@@ -89,12 +96,14 @@ def guesses(jobs: Jobs, dialect: str, server_version: str | None, slots: Slots |
     a contiguous run of them and carries its own context through it from a fresh one. The first run's
     analyses are exact; a later one's are right wherever the real context agrees on what they read
     (``Tracing.before``), which ``footprints_now`` checks, analysing again where it does not."""
-    todo = [(script, stmts) for script, stmts in jobs
-            if slots is None or script not in slots or slots[script].entry is None]
+    todo = [
+        (script, stmts) for script, stmts in jobs if slots is None or script not in slots or slots[script].entry is None
+    ]
 
     def run(group: Sequence[tuple[str, Sequence[Statement]]]) -> list[Tracing]:
         ctx = make_context(dialect, server_version)
         return [analyse_tracked(stmts, dialect, ctx) for _, stmts in group]
+
     done = spread_groups(run, todo, [len(stmts) for _, stmts in todo], 2 * BACKGROUND_MIN_STATEMENTS)
     return {script: tracing for (script, _), tracing in zip(todo, done, strict=True)}
 
@@ -119,8 +128,13 @@ def reuse(entry: Mapping[str, Any] | None, ctx: Context) -> tuple[str, Footprint
     if not isinstance(prints, dict):
         return None
     before, after, parts = prints.get("before"), prints.get("after"), prints.get("parts")
-    if not (isinstance(before, dict) and isinstance(after, dict) and _is_state(before) and _is_state(after)
-            and isinstance(parts, str)):
+    if not (
+        isinstance(before, dict)
+        and isinstance(after, dict)
+        and _is_state(before)
+        and _is_state(after)
+        and isinstance(parts, str)
+    ):
         return None
     if not _agrees(before, ctx.types):
         return None
@@ -133,8 +147,7 @@ def reuse(entry: Mapping[str, Any] | None, ctx: Context) -> tuple[str, Footprint
 
 
 def _is_state(value: dict[Any, Any]) -> bool:
-    return all(isinstance(k, str) and (v is None or isinstance(v, str))
-                                           for k, v in value.items())
+    return all(isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in value.items())
 
 
 @dataclass(frozen=True)
@@ -163,23 +176,40 @@ def analyse_tracked(stmts: Sequence[Statement], dialect: str, ctx: Context) -> T
 def store(cache: AnalysisCache, slot: Slot, stmts: Sequence[Statement], done: Tracing) -> None:
     """Write the cache entry of one analysed migration: statements, content id, footprints, and the
     context it was analysed from (``Tracing``)."""
-    cache.put(slot.key, {
-        "statements": dump_statements(list(stmts)), "content_id": slot.content_id,
-        "prints": {"before": done.before, "after": done.after,
-                   "parts": json.dumps([dump_footprint(p) for p in done.parts], separators=(",", ":")),
-                   "combined": dump_footprint(done.combined)}})
+    cache.put(
+        slot.key,
+        {
+            "statements": dump_statements(list(stmts)),
+            "content_id": slot.content_id,
+            "prints": {
+                "before": done.before,
+                "after": done.after,
+                "parts": json.dumps([dump_footprint(p) for p in done.parts], separators=(",", ":")),
+                "combined": dump_footprint(done.combined),
+            },
+        },
+    )
 
 
 class Footprints:
     """Footprints by script, computed by a forked worker when that pays, else on first use."""
 
-    def __init__(self, jobs: Jobs, dialect: str, server_version: str | None, cache: AnalysisCache | None = None,
-                 slots: Slots | None = None) -> None:
+    def __init__(
+        self,
+        jobs: Jobs,
+        dialect: str,
+        server_version: str | None,
+        cache: AnalysisCache | None = None,
+        slots: Slots | None = None,
+    ) -> None:
         self._args = (list(jobs), dialect, server_version, cache, slots)
         self._result: dict[str, Footprint] | None = None
         self._worker: Forked[dict[str, Footprint]] | None = None
-        fresh = [stmts for script, stmts in jobs if cache is None or slots is None or script not in slots
-                 or slots[script].entry is None]
+        fresh = [
+            stmts
+            for script, stmts in jobs
+            if cache is None or slots is None or script not in slots or slots[script].entry is None
+        ]
         if _worth_a_worker(sum(len(stmts) for stmts in fresh)):
             self._worker = Forked(lambda: footprints_now(*self._args, over_cores=True))
 
@@ -207,7 +237,8 @@ def _worth_a_worker(statements: int) -> bool:
     return statements >= BACKGROUND_MIN_STATEMENTS and cpus_for_workers() > 1
 
 
-def jobs_of(migrations: Sequence[Migration], statements: dict[str, list[Statement] | None]) -> list[
-        tuple[str, Sequence[Statement]]]:
+def jobs_of(
+    migrations: Sequence[Migration], statements: dict[str, list[Statement] | None]
+) -> list[tuple[str, Sequence[Statement]]]:
     """The analysable migrations (SQL) with their statements, in migration order."""
     return [(m.script, stmts) for m in migrations if (stmts := statements.get(m.script)) is not None]

@@ -25,8 +25,10 @@ def galera_facts(s: Session) -> GaleraFacts:
     """Engines, row estimates and average row sizes of the default schema's tables; the node's limits."""
     engines, rows, sizes = {}, {}, {}
     for name, engine, count, avg in s.db.query(
-            "SELECT TABLE_NAME, ENGINE, TABLE_ROWS, AVG_ROW_LENGTH FROM information_schema.TABLES "
-            "WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'", (s.default_schema,)):
+        "SELECT TABLE_NAME, ENGINE, TABLE_ROWS, AVG_ROW_LENGTH FROM information_schema.TABLES "
+        "WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'",
+        (s.default_schema,),
+    ):
         key = str(name).lower()
         engines[key] = str(engine or "InnoDB")
         rows[key], sizes[key] = int(count or 0), int(avg or 0)
@@ -46,8 +48,8 @@ def refuse_unsafe_for_galera(s: Session, pending: Sequence[tuple[str, Sequence[S
         return
     first = errors[0]
     more = f" (and {len(errors) - 1} more: `flywayx lint --cluster galera` lists them)" if len(errors) > 1 else ""
-    raise StateError(f"refusing to migrate through Galera node {s.db.cluster().node or ''}: {first.message} "
-                     f"[{first.rule}]{more}",
-                     hint=f"{first.fix}; nothing was run (mark a statement a reviewer has checked with "
-                          "-- flywayx:galera-ok)",
-                     findings=[f.message for f in errors])
+    raise StateError(
+        f"refusing to migrate through Galera node {s.db.cluster().node or ''}: {first.message} [{first.rule}]{more}",
+        hint=f"{first.fix}; nothing was run (mark a statement a reviewer has checked with -- flywayx:galera-ok)",
+        findings=[f.message for f in errors],
+    )

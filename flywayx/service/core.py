@@ -49,10 +49,14 @@ def info(config: Config) -> InfoReport:
         result = s.info(extra_rows=resume.interrupted_rows(s))  # a killed run's migration reads Failed
         current = result.current()
         empty = all(s.schema_empty(name) for name in s.schemas)
-        report = InfoReport(s.header(), list(result.migrations),
-                            current.version.text if current and current.version else None, empty,
-                            warnings=list(s.found.warnings),
-                            undo={u.version.text: u.path for u in s.found.undo if u.version is not None})
+        report = InfoReport(
+            s.header(),
+            list(result.migrations),
+            current.version.text if current and current.version else None,
+            empty,
+            warnings=list(s.found.warnings),
+            undo={u.version.text: u.path for u in s.found.undo if u.version is not None},
+        )
         server = s.db.cluster()
         if server.kind != "single" or server.read_only:  # a plain server's info stays Flyway's
             report.cluster = server.describe()
@@ -84,8 +88,10 @@ def _unwritten(records: Iterable[Record]) -> list[str]:
     """Rows the contract misses until the next migrate writes them (Flyway would not see them yet)."""
     out = [f"{r.change.migration.script}: {steps.record_reason(r.how, r.by)}" for r in records]
     if out:
-        out.append("run `flywayx migrate` (or `migrate --dry-run` to see it) to write these rows before Flyway "
-                   "reads this database")
+        out.append(
+            "run `flywayx migrate` (or `migrate --dry-run` to see it) to write these rows before Flyway "
+            "reads this database"
+        )
     return out
 
 
@@ -105,8 +111,9 @@ class MigrateOptions:
     rsu: bool = False  # --phase expand --rsu: Galera rolling schema upgrade, node by node (service/rsu.py)
 
 
-def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
-            report: Reporter = apply.quiet) -> MigrateReport:
+def migrate(
+    config: Config, options: MigrateOptions = MigrateOptions(), report: Reporter = apply.quiet
+) -> MigrateReport:
     """Flyway's migrate (or ``--to``/``--phase``): validate, create schemas and history, run the steps.
 
     ``options.dry_run``: the same choices and refusals, recorded instead of run (``service/dryrun.py``).
@@ -150,17 +157,25 @@ def migrate(config: Config, options: MigrateOptions = MigrateOptions(),
         if isinstance(source, steps.ReleasePlan):
             warnings += list(source.plan.warnings)
         warnings += _record_state(s, run_id, source.history(), changed=bool(ran.steps))
-        return MigrateReport(s.header(), initial, source.current_text(), applied_items(ran.steps), warnings,
-                             int((time.monotonic() - started) * 1000),
-                             to_release=source.plan.target if isinstance(source, steps.ReleasePlan) else None,
-                             phase=options.phase, recorded=recorded_items(ran.steps),
-                             backup=_absolute(s.own.pending_backup),
-                             waiting=source.waiting() if isinstance(source, steps.ReleasePlan) else [],
-                             summary=summary)
+        return MigrateReport(
+            s.header(),
+            initial,
+            source.current_text(),
+            applied_items(ran.steps),
+            warnings,
+            int((time.monotonic() - started) * 1000),
+            to_release=source.plan.target if isinstance(source, steps.ReleasePlan) else None,
+            phase=options.phase,
+            recorded=recorded_items(ran.steps),
+            backup=_absolute(s.own.pending_backup),
+            waiting=source.waiting() if isinstance(source, steps.ReleasePlan) else [],
+            summary=summary,
+        )
 
 
-def operator_summary(s: Session, source: steps.Source, backup_dir: str | None,
-                     chosen: Sequence[PlanStep] | None = None) -> OperatorSummary:
+def operator_summary(
+    s: Session, source: steps.Source, backup_dir: str | None, chosen: Sequence[PlanStep] | None = None
+) -> OperatorSummary:
     """What a run of ``source`` will do, for the operator (``plan/summary.py``); ``chosen``: the steps
     when not the source's own (``plan`` in Flyway's order). ``migrate`` prints it unless nothing is due."""
     if isinstance(source, steps.ReleasePlan):
@@ -173,8 +188,11 @@ def operator_summary(s: Session, source: steps.Source, backup_dir: str | None,
         origin = ", ".join(lines.current(s, source.graph)) if chosen and source.graph is not None else ""
     at = source.initial_text()
     origin = origin or (f"schema version {at}" if at else "an empty database")
-    backup = (f"into {backup_dir}, a dump of every schema before the first change (put it back with "
-              "`flywayx restore`)") if backup_dir is not None else None
+    backup = (
+        (f"into {backup_dir}, a dump of every schema before the first change (put it back with `flywayx restore`)")
+        if backup_dir is not None
+        else None
+    )
     return summarize(chosen, origin, target, backup=backup, deferred=deferred)
 
 
@@ -189,8 +207,9 @@ def _say_summary(report: Reporter, summary: OperatorSummary | None) -> None:
         report("migrate.summary", {"summary": summary})
 
 
-def _rolling(s: Session, source: steps.Source, statements: dict[str, Sequence[Statement]], opts: RunOptions,
-             report: Reporter) -> Ran:
+def _rolling(
+    s: Session, source: steps.Source, statements: dict[str, Sequence[Statement]], opts: RunOptions, report: Reporter
+) -> Ran:
     """The engine's run with each step applied to the other nodes first, then here, all in RSU mode."""
     rolling = rsu.RollingSource(source, s, statements, report)
     s.db.execute("SET SESSION wsrep_OSU_method = 'RSU'")
@@ -207,14 +226,20 @@ def _absolute(path: str | None) -> str | None:
 
 def applied_items(ran: list[tuple[Step, Applied]]) -> list[AppliedItem]:
     """The steps that ran (Flyway's ``migrations``)."""
-    return [AppliedItem(step.migration, done.execution_time, step.work.release, step.work.line)
-            for step, done in ran if not step.recorded]
+    return [
+        AppliedItem(step.migration, done.execution_time, step.work.release, step.work.line)
+        for step, done in ran
+        if not step.recorded
+    ]
 
 
 def recorded_items(ran: list[tuple[Step, Applied]]) -> list[Recorded]:
     """The steps recorded as satisfied without running."""
-    return [Recorded(step.migration, step.work.recorded_as or "", step.work.satisfied_by or "", step.work.release)
-            for step, _ in ran if step.recorded]
+    return [
+        Recorded(step.migration, step.work.recorded_as or "", step.work.satisfied_by or "", step.work.release)
+        for step, _ in ran
+        if step.recorded
+    ]
 
 
 @dataclass(frozen=True)
@@ -249,8 +274,9 @@ def plan(config: Config, to_release: str | None, phase: str | None) -> PlanView:
         return PlanView(source.plan, source.selected(), statements, before, after, summary, source.waiting())
 
 
-def choose(s: Session, options: MigrateOptions, recorder: dryrun.Recorder | None = None, *,
-           release: bool = False) -> steps.Source:
+def choose(
+    s: Session, options: MigrateOptions, recorder: dryrun.Recorder | None = None, *, release: bool = False
+) -> steps.Source:
     """Settle a resumed run, pick the step source, validate, plan: every refusal happens here, before
     anything changes, and identically for a dry run (``recorder`` set: nothing is written).
     ``release``: the release planner even without ``--to``/``--phase`` (``flywayx plan``)."""
@@ -284,8 +310,7 @@ def choose(s: Session, options: MigrateOptions, recorder: dryrun.Recorder | None
 def _pending_statements(s: Session, source: steps.Source) -> list[tuple[str, Sequence[Statement] | None]]:
     """The statements of the migrations this run would apply, in order (for the cluster checks)."""
     if isinstance(source, steps.ReleasePlan):
-        return [(st.migration.script, source.analysed.statements.get(st.migration.script))
-                for st in source.selected()]
+        return [(st.migration.script, source.analysed.statements.get(st.migration.script)) for st in source.selected()]
     return [(i.resolved.script, statements_of(s, i.resolved)) for i in source.pending() if i.resolved is not None]
 
 
@@ -303,15 +328,27 @@ def _backup_check(s: Session) -> dict[str, object]:
     return {"schemas": safety.backup_preview(s)}
 
 
-def _run_options(s: Session, source: steps.Source, run_id: str, options: MigrateOptions,
-                 report: Reporter) -> RunOptions:
+def _run_options(
+    s: Session, source: steps.Source, run_id: str, options: MigrateOptions, report: Reporter
+) -> RunOptions:
     from_release = to_release = None
     if isinstance(source, steps.ReleasePlan):
         from_release, to_release = ",".join(source.plan.from_releases) or None, source.plan.target
-    record = RunRecord(run_id, TOOL_VERSION, s.installed_by, from_release, to_release, options.phase,
-                       "expanded" if options.phase == "expand" else "success")
-    return RunOptions(s.step_lock, apply_options(s, run_id, callbacks(s, report)), record,
-                      stop_after_one=steps.one_step_only(s, source))
+    record = RunRecord(
+        run_id,
+        TOOL_VERSION,
+        s.installed_by,
+        from_release,
+        to_release,
+        options.phase,
+        "expanded" if options.phase == "expand" else "success",
+    )
+    return RunOptions(
+        s.step_lock,
+        apply_options(s, run_id, callbacks(s, report)),
+        record,
+        stop_after_one=steps.one_step_only(s, source),
+    )
 
 
 def _backup_first(s: Session, dest: str, report: Reporter) -> None:
@@ -324,8 +361,15 @@ def _backup_first(s: Session, dest: str, report: Reporter) -> None:
     if taken is None:
         report("backup.skipped", {"dir": dest})
     else:
-        report("backup.done", {"path": os.path.abspath(taken.path), "size": taken.size, "tool": taken.tool,
-                               "schemas": list(taken.schemas)})
+        report(
+            "backup.done",
+            {
+                "path": os.path.abspath(taken.path),
+                "size": taken.size,
+                "tool": taken.tool,
+                "schemas": list(taken.schemas),
+            },
+        )
 
 
 def _record_state(s: Session, run_id: str | None, rows: list[HistoryRow], *, changed: bool) -> list[str]:

@@ -52,17 +52,41 @@ class Recorder:
         m, work = step.migration, step.work
         if step.recorded:
             retired = step.retire.version.text if step.retire is not None and step.retire.version else None
-            self.add("record", version=m.version.text if m.version is not None else None, description=m.description,
-                     script=m.script, release=work.release, recordedAs=work.recorded_as,
-                     satisfiedBy=work.satisfied_by, retires=retired, reason=step.reason)
+            self.add(
+                "record",
+                version=m.version.text if m.version is not None else None,
+                description=m.description,
+                script=m.script,
+                release=work.release,
+                recordedAs=work.recorded_as,
+                satisfiedBy=work.satisfied_by,
+                retires=retired,
+                reason=step.reason,
+            )
             return
         statements = work.statements if work.statements is not None else statements_of(self.s, m)
-        extra = self._sql(statements) if statements is not None else (
-            {"statements": [{"line": 0, "sql": f"-- Python migration {m.script}: migrate(conn)"}]}
-            if self.show_sql else {})
-        self.add("migrate", version=m.version.text if m.version is not None else None, description=m.description,
-                 script=m.script, type=m.type.value, release=work.release, line=work.line, reason=step.reason,
-                 outOfOrder=work.out_of_order, skipStatements=work.skip_statements, **extra)
+        extra = (
+            self._sql(statements)
+            if statements is not None
+            else (
+                {"statements": [{"line": 0, "sql": f"-- Python migration {m.script}: migrate(conn)"}]}
+                if self.show_sql
+                else {}
+            )
+        )
+        self.add(
+            "migrate",
+            version=m.version.text if m.version is not None else None,
+            description=m.description,
+            script=m.script,
+            type=m.type.value,
+            release=work.release,
+            line=work.line,
+            reason=step.reason,
+            outOfOrder=work.out_of_order,
+            skipStatements=work.skip_statements,
+            **extra,
+        )
 
     def prepared(self, p: Preparation) -> None:
         for name in p.schemas:
@@ -70,8 +94,13 @@ class Recorder:
         if p.history:
             self.add("createHistoryTable", table=self.s.history.table, schema=self.s.default_schema)
         for row in p.rows:
-            self.add("insertHistoryRow", type=row.type, version=row.version.text if row.version else None,
-                     description=row.description, rank=row.installed_rank)
+            self.add(
+                "insertHistoryRow",
+                type=row.type,
+                version=row.version.text if row.version else None,
+                description=row.description,
+                rank=row.installed_rank,
+            )
         if p.own_tables:
             self.add("createFlywayxTables", schema=self.s.default_schema)
 
@@ -90,19 +119,37 @@ def migrate(s: Session, source: Source, recorder: Recorder, phase: str | None, s
     if prep.history and prep.rows:
         source.refresh(rows=prep.rows)
     initial = source.initial_text()
-    options = RunOptions(s.lock, apply_options(s, None, recorder.fire), RunRecord("", TOOL_VERSION, s.installed_by),
-                         stop_after_one=one_step_only(s, source), dry_run=True)
+    options = RunOptions(
+        s.lock,
+        apply_options(s, None, recorder.fire),
+        RunRecord("", TOOL_VERSION, s.installed_by),
+        stop_after_one=one_step_only(s, source),
+        dry_run=True,
+    )
     ran = run_steps(s.db, s.history, s.own, source, options, recorder.report)
     s.db.rollback()  # end the read transaction: nothing was written
     warnings = list(s.found.warnings) + (list(source.plan.warnings) if isinstance(source, ReleasePlan) else [])
     applied = [_item(step, done) for step, done in ran.steps if not step.recorded]
-    recorded = [Recorded(step.migration, step.work.recorded_as or "", step.work.satisfied_by or "",
-                         step.work.release) for step, _ in ran.steps if step.recorded]
+    recorded = [
+        Recorded(step.migration, step.work.recorded_as or "", step.work.satisfied_by or "", step.work.release)
+        for step, _ in ran.steps
+        if step.recorded
+    ]
     target = source.plan.target if isinstance(source, ReleasePlan) else None
-    return MigrateReport(s.header(), initial, source.current_text(), applied, warnings,
-                         int((time.monotonic() - started) * 1000), to_release=target, phase=phase,
-                         dry_run=True, actions=recorder.actions, recorded=recorded,
-                         waiting=source.waiting() if isinstance(source, ReleasePlan) else [])
+    return MigrateReport(
+        s.header(),
+        initial,
+        source.current_text(),
+        applied,
+        warnings,
+        int((time.monotonic() - started) * 1000),
+        to_release=target,
+        phase=phase,
+        dry_run=True,
+        actions=recorder.actions,
+        recorded=recorded,
+        waiting=source.waiting() if isinstance(source, ReleasePlan) else [],
+    )
 
 
 def _item(step: Step, done: Applied) -> AppliedItem:

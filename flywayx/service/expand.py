@@ -32,12 +32,17 @@ from flywayx.model.results import Waiting
 from flywayx.plan.lint import lint
 from flywayx.statements.analyze import analyze_migration
 
-_CREATE_INDEX = re.compile(r"(\A(?:\s|--[^\n]*\n|/\*.*?\*/)*CREATE\s+(?:UNIQUE\s+)?INDEX)(\s+)(?!CONCURRENTLY\b)",
-                           re.IGNORECASE | re.DOTALL)
+_CREATE_INDEX = re.compile(
+    r"(\A(?:\s|--[^\n]*\n|/\*.*?\*/)*CREATE\s+(?:UNIQUE\s+)?INDEX)(\s+)(?!CONCURRENTLY\b)", re.IGNORECASE | re.DOTALL
+)
 
 
-def waiting(plan_steps: Sequence[PlanStep], chosen: Sequence[PlanStep],
-            statements: Mapping[str, Sequence[Statement] | None], dialect: str) -> list[Waiting]:
+def waiting(
+    plan_steps: Sequence[PlanStep],
+    chosen: Sequence[PlanStep],
+    statements: Mapping[str, Sequence[Statement] | None],
+    dialect: str,
+) -> list[Waiting]:
     """The plan's steps not in ``chosen``: a data or contract step names its first statement of that
     phase; an expand step waits because it touches what an earlier waiting step changes."""
     taken = {s.migration.script for s in chosen}
@@ -47,8 +52,11 @@ def waiting(plan_steps: Sequence[PlanStep], chosen: Sequence[PlanStep],
         if m.script in taken:
             continue
         phase = step.phase
-        why = "depends on an earlier step that waits" if phase is Phase.EXPAND else _first_of(
-            statements.get(m.script), phase, dialect)
+        why = (
+            "depends on an earlier step that waits"
+            if phase is Phase.EXPAND
+            else _first_of(statements.get(m.script), phase, dialect)
+        )
         out.append(Waiting(m.script, m.version.text if m.version else None, phase.value, why))
     return out
 
@@ -68,8 +76,9 @@ def _one_line(sql: str) -> str:
     return " ".join(" ".join(lines).split())
 
 
-def guard(chosen: Sequence[PlanStep], statements: Mapping[str, Sequence[Statement] | None],
-          dialect: str) -> dict[str, list[Statement]]:
+def guard(
+    chosen: Sequence[PlanStep], statements: Mapping[str, Sequence[Statement] | None], dialect: str
+) -> dict[str, list[Statement]]:
     """Refuse (PlanError) an expand step with blocking DDL; return the statements to send instead for
     the steps whose PostgreSQL index builds run ``CONCURRENTLY`` (script -> statements)."""
     rewritten: dict[str, list[Statement]] = {}
@@ -92,8 +101,11 @@ def guard(chosen: Sequence[PlanStep], statements: Mapping[str, Sequence[Statemen
             index = dialect == "postgresql" and line in by_line and _index_build(by_line[line])
             fixes.append(_INDEX_FIX.format(script=step.migration.script) if index else f.fix)
     if refusals:
-        raise PlanError("--phase expand refuses DDL that blocks the running release's writes: " + "; ".join(refusals),
-                        hint=_hint(fixes), blocking=refusals)
+        raise PlanError(
+            "--phase expand refuses DDL that blocks the running release's writes: " + "; ".join(refusals),
+            hint=_hint(fixes),
+            blocking=refusals,
+        )
     return rewritten
 
 
@@ -106,8 +118,9 @@ def _index_build(fp: Footprint) -> bool:
     return any(note_tag(n)[0] == INDEX_LOCK for n in fp.notes)
 
 
-def _may_build_concurrently(m: Migration, stmts: Sequence[Statement], parts: Sequence[Footprint],
-                            blocking: Mapping[int, Finding]) -> bool:
+def _may_build_concurrently(
+    m: Migration, stmts: Sequence[Statement], parts: Sequence[Footprint], blocking: Mapping[int, Finding]
+) -> bool:
     by_line = {s.line: fp for s, fp in zip(stmts, parts, strict=False)}
     if not all(_index_build(by_line[line]) for line in blocking if line in by_line):
         return False
@@ -120,8 +133,10 @@ def concurrently(stmt: Statement) -> Statement:
     return replace(stmt, sql=_CREATE_INDEX.sub(r"\1 CONCURRENTLY\2", stmt.sql, count=1), transactional=False)
 
 
-_INDEX_FIX = ("move the CREATE INDEX into a migration of its own, or set executeInTransaction=false in "
-              "{script}.conf: --phase expand then builds it CONCURRENTLY")
+_INDEX_FIX = (
+    "move the CREATE INDEX into a migration of its own, or set executeInTransaction=false in "
+    "{script}.conf: --phase expand then builds it CONCURRENTLY"
+)
 
 
 def _hint(fixes: Sequence[str]) -> str:

@@ -36,11 +36,13 @@ def explain_files(paths: list[str], dialect: str, config: Config) -> list[dict[s
     naming = NamingConfig.from_config(config)
     cache = open_cache(config.cache_dir, config.cache, os.environ)
     try:
+
         def group(files: Sequence[str]) -> list[dict[str, Any]]:
             done = [_explain(p, dialect, config, naming, cache) for p in files]
             if cache is not None:
                 cache.flush()  # a forked child's entries are written by the child
             return done
+
         return spread_groups(group, paths, [_size(p) for p in paths], SPREAD_MIN_BYTES)
     finally:
         if cache is not None:
@@ -68,20 +70,26 @@ def _analysed(sql: str, dialect: str, path: str, cache: AnalysisCache | None) ->
             statements = load_statements(entry.get("statements"))
             parts = json.loads(reused[0])
             if isinstance(parts, list) and len(parts) == len(statements):
-                return {"content_id": entry["content_id"], "phase": reused[1].phase.value,
-                        "statements": [_statement(s, load_footprint(fp))
-                                       for s, fp in zip(statements, parts, strict=True)]}
+                return {
+                    "content_id": entry["content_id"],
+                    "phase": reused[1].phase.value,
+                    "statements": [_statement(s, load_footprint(fp)) for s, fp in zip(statements, parts, strict=True)],
+                }
     statements = split(sql, dialect, path=path)
     done = analyse_tracked(statements, dialect, make_context(dialect))
     cid = content_id(statements, dialect, lexed=True)  # the analysis just tokenised them
     if cache is not None and key is not None:
         store(cache, Slot(key, cid), statements, done)
-    return {"content_id": cid, "phase": done.combined.phase.value,
-            "statements": [_statement(s, fp) for s, fp in zip(statements, done.parts, strict=True)]}
+    return {
+        "content_id": cid,
+        "phase": done.combined.phase.value,
+        "statements": [_statement(s, fp) for s, fp in zip(statements, done.parts, strict=True)],
+    }
 
 
-def _explain(path: str, dialect: str, config: Config, naming: NamingConfig,
-             cache: AnalysisCache | None) -> dict[str, Any]:
+def _explain(
+    path: str, dialect: str, config: Config, naming: NamingConfig, cache: AnalysisCache | None
+) -> dict[str, Any]:
     out: dict[str, Any] = {"file": path}
     if operations.is_operations(path):
         return _explain_operations(path, dialect, config, naming, out)
@@ -90,9 +98,13 @@ def _explain(path: str, dialect: str, config: Config, naming: NamingConfig,
         out["error"] = name.error  # looks like a migration but is misnamed: Flyway would skip it
         return out
     # a plain .sql file (no migration prefix) is still explained: kind "file", the statements it sends
-    out.update({"kind": name.kind.value if name.valid and name.kind else "file",
-                "version": name.version.text if name.version is not None else None,
-                "description": name.description})
+    out.update(
+        {
+            "kind": name.kind.value if name.valid and name.kind else "file",
+            "version": name.version.text if name.version is not None else None,
+            "description": name.description,
+        }
+    )
     try:
         conf = script_config(path, config)
         text = read_migration_text(path, conf.encoding or config.encoding, config.detect_encoding)
@@ -105,8 +117,9 @@ def _explain(path: str, dialect: str, config: Config, naming: NamingConfig,
         replace = conf.placeholder_replacement
         if replace if replace is not None else config.placeholder_replacement:
             values = with_filename(config.placeholder_map, name.rebuilt_filename, config.placeholder_separator)
-            sql = replace_placeholders(text, values, config.placeholder_prefix, config.placeholder_suffix,
-                                       config.placeholder_separator)
+            sql = replace_placeholders(
+                text, values, config.placeholder_prefix, config.placeholder_suffix, config.placeholder_separator
+            )
             if name.kind is Kind.REPEATABLE:
                 out["checksum"] = checksum_of_text(sql)
         out.update(_analysed(sql, dialect, path, cache))
@@ -115,41 +128,72 @@ def _explain(path: str, dialect: str, config: Config, naming: NamingConfig,
     return out
 
 
-def _explain_operations(path: str, dialect: str, config: Config, naming: NamingConfig,
-                        out: dict[str, Any]) -> dict[str, Any]:
+def _explain_operations(
+    path: str, dialect: str, config: Config, naming: NamingConfig, out: dict[str, Any]
+) -> dict[str, Any]:
     """An operations file: the SQL of each phase, and the migrations (parts) it is recorded as."""
     name = parse_resource_name(os.path.basename(path), prefixes=naming.with_suffixes((operations.SUFFIX,)))
-    out.update({"kind": "operations", "version": name.version.text if name.version is not None else None,
-                "description": name.description})
+    out.update(
+        {
+            "kind": "operations",
+            "version": name.version.text if name.version is not None else None,
+            "description": name.description,
+        }
+    )
     try:
         text = read_migration_text(path, config.encoding, config.detect_encoding)
         out["checksum"] = checksum_of_text(text)
         compiled = operations.compiled(text, path, dialect)
         ctx = make_context(dialect)
-        out["phases"] = {phase: [{"line": s.line, "sql": s.sql, "transactional": s.transactional,
-                                  "lock": analyze_statement(s, dialect, context=ctx).lock} for s in stmts]
-                         for phase, stmts in compiled.by_phase.items()}
-        out["notOnline"] = [{"phase": phase, "line": line, "note": note}
-                            for phase, notes in compiled.notes.items() for line, note in notes]
+        out["phases"] = {
+            phase: [
+                {
+                    "line": s.line,
+                    "sql": s.sql,
+                    "transactional": s.transactional,
+                    "lock": analyze_statement(s, dialect, context=ctx).lock,
+                }
+                for s in stmts
+            ]
+            for phase, stmts in compiled.by_phase.items()
+        }
+        out["notOnline"] = [
+            {"phase": phase, "line": line, "note": note}
+            for phase, notes in compiled.notes.items()
+            for line, note in notes
+        ]
         parts = [(out["version"], compiled.first)]
         if compiled.contract is not None:
             declared = operations.parse(text, path).contract_version
             parts.append((declared or (f"{out['version']}.1" if out["version"] else None), compiled.contract))
-        out["parts"] = [{"version": v, "phase": p.phase.value, "statements": len(p.statements),
-                         "reads": sorted(p.footprint.reads), "writes": sorted(p.footprint.writes)} for v, p in parts]
+        out["parts"] = [
+            {
+                "version": v,
+                "phase": p.phase.value,
+                "statements": len(p.statements),
+                "reads": sorted(p.footprint.reads),
+                "writes": sorted(p.footprint.writes),
+            }
+            for v, p in parts
+        ]
     except FlywayxError as err:
         out["error"] = err.message
     return out
 
 
 def _render_operations(result: dict[str, Any]) -> str:
-    lines = [result["file"], f"  kind: operations  version: {result.get('version') or '-'}  "
-                             f"description: {result.get('description')!r}  checksum: {result.get('checksum')}"]
+    lines = [
+        result["file"],
+        f"  kind: operations  version: {result.get('version') or '-'}  "
+        f"description: {result.get('description')!r}  checksum: {result.get('checksum')}",
+    ]
     if "error" in result:
         lines.append(f"  error: {result['error']}")
     for part in result.get("parts", []):
-        lines.append(f"  migration {part['version']}: phase {part['phase']}, {part['statements']} statement(s); "
-                     f"writes {', '.join(part['writes']) or '-'}")
+        lines.append(
+            f"  migration {part['version']}: phase {part['phase']}, {part['statements']} statement(s); "
+            f"writes {', '.join(part['writes']) or '-'}"
+        )
     for n in result.get("notOnline", []):
         lines.append(f"  not online ({n['phase']}, line {n['line']}): {n['note']}")
     for phase, stmts in result.get("phases", {}).items():
@@ -163,8 +207,14 @@ def _render_operations(result: dict[str, Any]) -> str:
 
 def _statement(s: Statement, fp: Footprint) -> dict[str, Any]:
     """A statement with its footprint: phase, objects read and written (sorted), lock impact."""
-    out: dict[str, Any] = {"line": s.line, "sql": s.sql, "phase": fp.phase.value,
-                           "reads": sorted(fp.reads), "writes": sorted(fp.writes), "lock": fp.lock}
+    out: dict[str, Any] = {
+        "line": s.line,
+        "sql": s.sql,
+        "phase": fp.phase.value,
+        "reads": sorted(fp.reads),
+        "writes": sorted(fp.writes),
+        "lock": fp.lock,
+    }
     if fp.notes:
         out["notes"] = list(fp.notes)
     return out
@@ -176,8 +226,11 @@ def render_text(result: dict[str, Any]) -> str:
     head = f"{result['file']}"
     if "error" in result and "kind" not in result:
         return f"{head}\n  error: {result['error']}\n"
-    lines = [head, f"  kind: {result.get('kind')}  version: {result.get('version') or '-'}  "
-                   f"description: {result.get('description')!r}  checksum: {result.get('checksum')}"]
+    lines = [
+        head,
+        f"  kind: {result.get('kind')}  version: {result.get('version') or '-'}  "
+        f"description: {result.get('description')!r}  checksum: {result.get('checksum')}",
+    ]
     for key in ("content_id", "phase"):
         if key in result:
             lines.append(f"  {key}: {result[key]}")
@@ -193,5 +246,3 @@ def render_text(result: dict[str, Any]) -> str:
             lines.append(f"  -- note: {n}")
         lines.extend("    " + ln for ln in s["sql"].splitlines())
     return "\n".join(lines) + "\n"
-
-

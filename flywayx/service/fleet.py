@@ -77,8 +77,16 @@ class TargetResult:
         return self.status in ("failed", "invalid")
 
     def to_json(self) -> dict[str, Any]:
-        return {"target": self.target.name, "status": self.status, "from": self.before, "to": self.after,
-                "count": self.count, "seconds": round(self.seconds, 3), "error": self.error, "hint": self.hint}
+        return {
+            "target": self.target.name,
+            "status": self.status,
+            "from": self.before,
+            "to": self.after,
+            "count": self.count,
+            "seconds": round(self.seconds, 3),
+            "error": self.error,
+            "hint": self.hint,
+        }
 
 
 @dataclass
@@ -101,9 +109,17 @@ class FleetReport:
         return out
 
     def to_json(self) -> dict[str, Any]:
-        return {"operation": "fleet", "command": self.command, "jobs": self.jobs, "canary": self.canary,
-                "seconds": round(self.seconds, 3), "failed": self.failed, "stopped": self.stopped,
-                "counts": self.counts(), "targets": [r.to_json() for r in self.results]}
+        return {
+            "operation": "fleet",
+            "command": self.command,
+            "jobs": self.jobs,
+            "canary": self.canary,
+            "seconds": round(self.seconds, 3),
+            "failed": self.failed,
+            "stopped": self.stopped,
+            "counts": self.counts(),
+            "targets": [r.to_json() for r in self.results],
+        }
 
 
 # --------------------------------------------------------------------------------------------- targets
@@ -119,8 +135,10 @@ def load_fleet(path: Path) -> list[Target]:
         raise ConfigError(f"cannot read fleet file {path}: {err}", hint="fix the TOML syntax") from None
     unknown = sorted(set(data) - {"targets", "target", "query"})
     if unknown:
-        raise ConfigError(f"fleet file {path}: unknown key(s) {', '.join(unknown)}",
-                          hint="a fleet file has `targets`, `[[target]]` and `[[query]]` only")
+        raise ConfigError(
+            f"fleet file {path}: unknown key(s) {', '.join(unknown)}",
+            hint="a fleet file has `targets`, `[[target]]` and `[[query]]` only",
+        )
     found = [_target({"url": u} if isinstance(u, str) else u, path) for u in _list(data.get("targets", []), path)]
     found += [_target(t, path) for t in _list(data.get("target", []), path)]
     for q in _list(data.get("query", []), path):
@@ -128,10 +146,12 @@ def load_fleet(path: Path) -> list[Target]:
     names = [t.name for t in found]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        raise ConfigError(f"fleet file {path}: target {twice[0]} is listed twice",
-                          hint="each target once (give a `name` to tell apart two schemas of one database)")
+        raise ConfigError(
+            f"fleet file {path}: target {twice[0]} is listed twice",
+            hint="each target once (give a `name` to tell apart two schemas of one database)",
+        )
     if not found:
-        raise ConfigError(f"fleet file {path} lists no target", hint="add `targets = [\"url\", …]` or a [[query]]")
+        raise ConfigError(f"fleet file {path} lists no target", hint='add `targets = ["url", …]` or a [[query]]')
     return found
 
 
@@ -143,7 +163,7 @@ def _list(value: Any, path: Path) -> list[Any]:
 
 def _target(entry: Any, path: Path) -> Target:
     if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
-        raise ConfigError(f"fleet file {path}: a target needs a `url` string", hint="e.g. url = \"mysql://…/db\"")
+        raise ConfigError(f"fleet file {path}: a target needs a `url` string", hint='e.g. url = "mysql://…/db"')
     url = parse_url(entry["url"])  # refuses a malformed URL now, before any target runs
     schemas = entry.get("schemas", [])
     schemas = [s.strip() for s in schemas.split(",")] if isinstance(schemas, str) else list(schemas)
@@ -155,8 +175,10 @@ def _query_targets(q: Any, path: Path) -> Iterator[Target]:
     from flywayx.db.connect import connect
 
     if not isinstance(q, dict) or not all(isinstance(q.get(k), str) for k in ("url", "sql", "target")):
-        raise ConfigError(f"fleet file {path}: a [[query]] needs `url`, `sql` and `target` strings",
-                          hint="see docs/operations.md#fleets")
+        raise ConfigError(
+            f"fleet file {path}: a [[query]] needs `url`, `sql` and `target` strings",
+            hint="see docs/operations.md#fleets",
+        )
     source = parse_url(q["url"])
     db = connect(source, user=source.user, password=source.password)
     try:
@@ -166,19 +188,30 @@ def _query_targets(q: Any, path: Path) -> Iterator[Target]:
     for row in rows:
         values = [str(v) for v in row]
         try:
-            entry = {"url": q["target"].format(*values), "schemas": str(q.get("schemas", "")).format(*values),
-                     "name": str(q.get("name", "")).format(*values)}
+            entry = {
+                "url": q["target"].format(*values),
+                "schemas": str(q.get("schemas", "")).format(*values),
+                "name": str(q.get("name", "")).format(*values),
+            }
         except (IndexError, KeyError, ValueError) as err:
-            raise ConfigError(f"fleet file {path}: the [[query]] template does not fit its rows ({err})",
-                              hint="{0} is the first column of a row, {1} the second, …") from None
+            raise ConfigError(
+                f"fleet file {path}: the [[query]] template does not fit its rows ({err})",
+                hint="{0} is the first column of a row, {1} the second, …",
+            ) from None
         yield _target(entry, path)
 
 
 def target_config(base: Config, t: Target) -> Config:
     """The command's configuration with the target's URL, credentials and schemas."""
     url = parse_url(t.url)
-    return replace(base, url=url, user=url.user or base.user, password=url.password or base.password,
-                   schemas=t.schemas or base.schemas, default_schema=None if t.schemas else base.default_schema)
+    return replace(
+        base,
+        url=url,
+        user=url.user or base.user,
+        password=url.password or base.password,
+        schemas=t.schemas or base.schemas,
+        default_schema=None if t.schemas else base.default_schema,
+    )
 
 
 # ------------------------------------------------------------------------------------------------- run
@@ -200,7 +233,7 @@ def run_fleet(base: Config, targets: list[Target], opts: FleetOptions, progress:
     results: dict[int, TargetResult] = {}
     stop: list[str] = []
     order = list(enumerate(targets))
-    canary, rest = order[:opts.canary], order[opts.canary:]
+    canary, rest = order[: opts.canary], order[opts.canary :]
     jobs = max(1, opts.jobs)
     for batch, is_canary in ((canary, True), (rest, False)):
         if stop or not batch:
@@ -210,12 +243,25 @@ def run_fleet(base: Config, targets: list[Target], opts: FleetOptions, progress:
             stop.append(f"a canary target failed: the other {len(rest)} target(s) were not started")
     for i, t in order:
         results.setdefault(i, TargetResult(t, "skipped"))
-    return FleetReport(opts.command, jobs, [results[i] for i, _ in order], time.monotonic() - started,
-                       opts.canary, stop[0] if stop else None)
+    return FleetReport(
+        opts.command,
+        jobs,
+        [results[i] for i, _ in order],
+        time.monotonic() - started,
+        opts.canary,
+        stop[0] if stop else None,
+    )
 
 
-def _run_batch(base: Config, batch: list[tuple[int, Target]], opts: FleetOptions, progress: Progress,
-               results: dict[int, TargetResult], stop: list[str], jobs: int) -> None:
+def _run_batch(
+    base: Config,
+    batch: list[tuple[int, Target]],
+    opts: FleetOptions,
+    progress: Progress,
+    results: dict[int, TargetResult],
+    stop: list[str],
+    jobs: int,
+) -> None:
     waiting = list(batch)
     running: dict[Future[TargetResult], int] = {}
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="flywayx-fleet") as pool:
@@ -247,8 +293,9 @@ def run_target(base: Config, t: Target, opts: FleetOptions, progress: Progress) 
         config = target_config(base, t)
         result = _COMMAND[opts.command](config, t, opts, progress)
     except FlywayxError as err:
-        result = TargetResult(t, "failed", error=err.message.splitlines()[0] if err.message else type(err).__name__,
-                              hint=err.hint)
+        result = TargetResult(
+            t, "failed", error=err.message.splitlines()[0] if err.message else type(err).__name__, hint=err.hint
+        )
     except Exception as err:  # a driver or OS error this target met: isolate it like any failure
         result = TargetResult(t, "failed", error=f"{type(err).__name__}: {err}".splitlines()[0])
     result.seconds = time.monotonic() - started
@@ -272,8 +319,13 @@ def _migrate(config: Config, t: Target, opts: FleetOptions, progress: Progress) 
             progress("migration.done", t, {"migration": data["migration"], "index": applied[0], "of": pending})
 
     done = core.migrate(config, options, report)
-    return TargetResult(t, "migrated" if done.applied or done.recorded else "at goal", done.initial_version,
-                        done.target_version, len(done.applied))
+    return TargetResult(
+        t,
+        "migrated" if done.applied or done.recorded else "at goal",
+        done.initial_version,
+        done.target_version,
+        len(done.applied),
+    )
 
 
 def _info(config: Config, t: Target, opts: FleetOptions, progress: Progress) -> TargetResult:
@@ -287,8 +339,13 @@ def _validate(config: Config, t: Target, opts: FleetOptions, progress: Progress)
     if report.successful:
         return TargetResult(t, "valid")
     first = report.invalid[0]
-    return TargetResult(t, "invalid", count=len(report.invalid), error=first.message.splitlines()[0],
-                        hint="run `flywayx validate` on this target for every finding")
+    return TargetResult(
+        t,
+        "invalid",
+        count=len(report.invalid),
+        error=first.message.splitlines()[0],
+        hint="run `flywayx validate` on this target for every finding",
+    )
 
 
 def _plan(config: Config, t: Target, opts: FleetOptions, progress: Progress) -> TargetResult:
@@ -298,7 +355,20 @@ def _plan(config: Config, t: Target, opts: FleetOptions, progress: Progress) -> 
 
 
 _COMMAND: dict[str, Callable[[Config, Target, FleetOptions, Progress], TargetResult]] = {
-    "migrate": _migrate, "info": _info, "validate": _validate, "plan": _plan}
+    "migrate": _migrate,
+    "info": _info,
+    "validate": _validate,
+    "plan": _plan,
+}
 
-__all__ = ["COMMANDS", "FleetOptions", "FleetReport", "Target", "TargetResult", "load_fleet", "run_fleet",
-           "run_target", "target_config"]
+__all__ = [
+    "COMMANDS",
+    "FleetOptions",
+    "FleetReport",
+    "Target",
+    "TargetResult",
+    "load_fleet",
+    "run_fleet",
+    "run_target",
+    "target_config",
+]

@@ -125,15 +125,16 @@ def spread(fn: Callable[[T], R], items: Sequence[T], weights: Sequence[int], min
     return spread_groups(lambda group: [fn(x) for x in group], items, weights, min_weight)
 
 
-def spread_groups(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], weights: Sequence[int],
-                  min_weight: int) -> list[R]:
+def spread_groups(
+    fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], weights: Sequence[int], min_weight: int
+) -> list[R]:
     """``fn`` over contiguous groups of ``items`` (one group per usable core, about equal weight; one
     group when the total weight is below ``min_weight``), each giving one result per item, joined in
     order. ``fn`` sees each group whole, so it may carry state from one item to the next."""
     cpus = cpus_for_workers()
     if cpus < 2 or sum(weights) < min_weight or len(items) < 2:
         return fn(items)
-    groups = [items[g.start:g.stop] for g in _groups(weights, min(cpus, len(items)))]
+    groups = [items[g.start : g.stop] for g in _groups(weights, min(cpus, len(items)))]
 
     def group(g: Sequence[T]) -> Callable[[], list[R]]:
         return lambda: fn(g)

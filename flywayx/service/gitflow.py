@@ -84,8 +84,9 @@ def _file_id(filename: str, data: bytes, dialect: str) -> tuple[str | None, str 
     return name.version.text, (content_id(statements, dialect) if statements else None)
 
 
-def tagged_trees(root: Path, directory: str, tags: Sequence[gitrel.Tag], dialect: str
-                 ) -> tuple[list[gitgraph.TaggedRelease], list[str]]:
+def tagged_trees(
+    root: Path, directory: str, tags: Sequence[gitrel.Tag], dialect: str
+) -> tuple[list[gitgraph.TaggedRelease], list[str]]:
     """Each tag's migrations (version -> content id), read in one pass over the blobs; notes name the
     files git holds that do not split (kept, without a content id)."""
     trees = {t.commit: gitrel.files_at(root, t.commit, directory) for t in tags}
@@ -110,8 +111,13 @@ def tagged_trees(root: Path, directory: str, tags: Sequence[gitrel.Tag], dialect
     return out, notes
 
 
-def read_git(config: Config, repo: str | None = None, tags: str | None = None, dialect: str | None = None,
-             depth: int | None = None) -> GitView:
+def read_git(
+    config: Config,
+    repo: str | None = None,
+    tags: str | None = None,
+    dialect: str | None = None,
+    depth: int | None = None,
+) -> GitView:
     """Tags, ancestry and tag trees of the repository holding the migrations, and git's graph."""
     where = migrations_dir(config)
     root = gitrel.repo_root(Path(repo) if repo else where)
@@ -136,8 +142,14 @@ class FromGit:
     notes: tuple[str, ...]
 
 
-def releases_from_git(config: Config, repo: str | None = None, tags: str | None = None,
-                      dialect: str | None = None, depth: int | None = None, write: bool = False) -> FromGit:
+def releases_from_git(
+    config: Config,
+    repo: str | None = None,
+    tags: str | None = None,
+    dialect: str | None = None,
+    depth: int | None = None,
+    write: bool = False,
+) -> FromGit:
     """``releases.toml`` as git says; ``[commutes]`` of an existing file is kept (git cannot know it)."""
     view = read_git(config, repo, tags, dialect, depth)
     path, graph, _ = _declared(config)
@@ -169,8 +181,9 @@ class CheckReport:
         return not (self.differences or self.forgotten or self.conflicts)
 
 
-def releases_check(config: Config, repo: str | None = None, tags: str | None = None,
-                   dialect: str | None = None) -> CheckReport:
+def releases_check(
+    config: Config, repo: str | None = None, tags: str | None = None, dialect: str | None = None
+) -> CheckReport:
     """Compare the declared releases.toml with git (see ``CheckReport``)."""
     path, graph, _ = _declared(config)
     if graph is None or path is None:
@@ -178,9 +191,11 @@ def releases_check(config: Config, repo: str | None = None, tags: str | None = N
     view = read_git(config, repo, tags, dialect, graph.depth)
     differences = gitgraph.compare(graph, view.derived)
     forgotten = gitgraph.forgotten_fixes(view.derived, view.tagged, view.derived.graph())
-    conflicts = [f"pending {c.pending} and {c.applied} were written on parallel branches and both touch "
-                 f"{', '.join(c.objects)}: rebase one on the other and re-test it"
-                 for c in _parallel(config, view.root, graph, dialect_of(config, dialect))]
+    conflicts = [
+        f"pending {c.pending} and {c.applied} were written on parallel branches and both touch "
+        f"{', '.join(c.objects)}: rebase one on the other and re-test it"
+        for c in _parallel(config, view.root, graph, dialect_of(config, dialect))
+    ]
     return CheckReport(tuple(differences), tuple(forgotten), tuple(conflicts), view.notes)
 
 
@@ -232,13 +247,24 @@ def current_line(config: Config, repo: str | None = None, tags: str | None = Non
         return line_key(Version.parse(max(reachable, key=lambda t: Version.parse(t.release)).release), depth)
     if graph is not None and graph.releases:
         return graph.releases[-1].line
-    raise UsageError("cannot tell which release line this is: no release tag and no releases.toml",
-                     hint="pass --line (e.g. --line 4.6)")
+    raise UsageError(
+        "cannot tell which release line this is: no release tag and no releases.toml",
+        hint="pass --line (e.g. --line 4.6)",
+    )
 
 
-def new_migration(config: Config, description: str, line: str | None = None, *, repo: str | None = None,
-                  python: bool = False, now: datetime | None = None, nonce: int | None = None,
-                  operation: str | None = None, args: Sequence[str] = ()) -> Path:
+def new_migration(
+    config: Config,
+    description: str,
+    line: str | None = None,
+    *,
+    repo: str | None = None,
+    python: bool = False,
+    now: datetime | None = None,
+    nonce: int | None = None,
+    operation: str | None = None,
+    args: Sequence[str] = (),
+) -> Path:
     """Create a pending migration of ``line`` (default ``current_line``); return its path. With
     ``operation``: an operations file holding that operation, built from ``KEY=VALUE`` ``args``."""
     content = None
@@ -279,18 +305,31 @@ def _cut_base(graph: ReleaseGraph, release: str, line: str, branch_from: str | N
             raise UsageError(f"release {release} does not come after {last_here.name}, the last release of {line}")
         return (last_here.name if last_here else None), False
     if last_mine is not None:
-        raise UsageError(f"release {release} is on line {own_line}, which already has releases; "
-                         f"the pending migrations are on line {line}", hint="cut it on its own branch")
+        raise UsageError(
+            f"release {release} is on line {own_line}, which already has releases; "
+            f"the pending migrations are on line {line}",
+            hint="cut it on its own branch",
+        )
     base = branch_from or (last_here.name if last_here else None)
     base_release = graph.get(base) if base else None
     if base_release is not None and v <= base_release.version:
-        raise UsageError(f"release {release} would start line {own_line} before its branch point {base}",
-                         hint="a new line's first release must sort after the release it branches from")
+        raise UsageError(
+            f"release {release} would start line {own_line} before its branch point {base}",
+            hint="a new line's first release must sort after the release it branches from",
+        )
     return base, True
 
 
-def release_cut(config: Config, release: str, *, merges: Sequence[str] = (), branch_from: str | None = None,
-                line: str | None = None, dialect: str | None = None, dry_run: bool = False) -> CutReport:
+def release_cut(
+    config: Config,
+    release: str,
+    *,
+    merges: Sequence[str] = (),
+    branch_from: str | None = None,
+    line: str | None = None,
+    dialect: str | None = None,
+    dry_run: bool = False,
+) -> CutReport:
     """Freeze the pending migrations of ``line`` into ``release`` (see the module docstring)."""
     path, graph, text = _declared(config)
     if graph is None:
@@ -306,8 +345,9 @@ def release_cut(config: Config, release: str, *, merges: Sequence[str] = (), bra
     _, problems = parse_releases(text + "\n" + table, str(path or FILE_NAME))
     raise_problems(problems, str(path or FILE_NAME))
     taken = [m.version for m in scan(config, {}).migrations if m.version is not None]
-    renames = pending.freeze_names([(p, v, _raw_desc(p), p.suffix) for p, v in _git_order(config, files)],
-                                   release, taken)
+    renames = pending.freeze_names(
+        [(p, v, _raw_desc(p), p.suffix) for p, v in _git_order(config, files)], release, taken
+    )
     if not dry_run:
         pending.apply_renames(renames)
         pending.append_table(path or migrations_dir(config) / FILE_NAME, table, graph.depth)
@@ -344,23 +384,29 @@ def _pending_line(config: Config, graph: ReleaseGraph, line: str | None) -> str:
     raise UsageError(f"pending migrations on several lines ({', '.join(heads)})", hint="pass --line")
 
 
-def _refuse_conflicts(config: Config, graph: ReleaseGraph, files: Sequence[Path], base: str | None,
-                      merges: Sequence[str], dialect: str) -> None:
+def _refuse_conflicts(
+    config: Config, graph: ReleaseGraph, files: Sequence[Path], base: str | None, merges: Sequence[str], dialect: str
+) -> None:
     """PlanError when a pending migration touches what a merged maintenance migration touches."""
     if not merges:
         return
     hist = gitgraph.closures(graph)
     known = ({base} | hist.get(base, frozenset())) if base else set()
     incoming = set().union(*({m} | hist.get(m, frozenset()) for m in merges)) - known
-    merged = [(m.version.text, _footprint(Path(m.path), dialect)) for m in scan(config, {}).migrations
-              if m.kind is Kind.VERSIONED and m.version is not None and graph.owner(m.version) in incoming]
+    merged = [
+        (m.version.text, _footprint(Path(m.path), dialect))
+        for m in scan(config, {}).migrations
+        if m.kind is Kind.VERSIONED and m.version is not None and graph.owner(m.version) in incoming
+    ]
     mine = [(p.name, _footprint(p, dialect)) for p in files]
     conflicts = gitgraph.cut_conflicts([(_version_of(n), fp) for n, fp in mine], merged)
     if conflicts:
         lines = [f"{c.pending} and {c.applied} both touch {', '.join(c.objects)}" for c in conflicts]
-        raise PlanError("pending migrations conflict with merged maintenance releases:\n" + "\n".join(lines),
-                        hint="rewrite the pending migration on top of the maintenance fix, then cut again",
-                        conflicts=conflicts)
+        raise PlanError(
+            "pending migrations conflict with merged maintenance releases:\n" + "\n".join(lines),
+            hint="rewrite the pending migration on top of the maintenance fix, then cut again",
+            conflicts=conflicts,
+        )
 
 
 def _version_of(filename: str) -> str:

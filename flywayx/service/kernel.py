@@ -71,11 +71,19 @@ class Session:
     def rows(self) -> list[HistoryRow]:
         return self.history.rows() if self.history.exists() else []
 
-    def info(self, *, target: str | None = None, out_of_order: bool | None = None,
-             rows: Sequence[HistoryRow] | None = None, extra_rows: Sequence[HistoryRow] = ()) -> InfoResult:
+    def info(
+        self,
+        *,
+        target: str | None = None,
+        out_of_order: bool | None = None,
+        rows: Sequence[HistoryRow] | None = None,
+        extra_rows: Sequence[HistoryRow] = (),
+    ) -> InfoResult:
         """Flyway's info over ``rows`` (default: the history as it is now) plus ``extra_rows``."""
-        opts = InfoOptions(target=self.config.target if target is None else target,
-                           out_of_order=self.config.out_of_order if out_of_order is None else out_of_order)
+        opts = InfoOptions(
+            target=self.config.target if target is None else target,
+            out_of_order=self.config.out_of_order if out_of_order is None else out_of_order,
+        )
         return compute_info(self.found.migrations, [*(self.rows() if rows is None else rows), *extra_rows], opts)
 
     def lock(self) -> AbstractContextManager[None]:
@@ -108,23 +116,32 @@ def _connect(config: Config, read_only: bool = False) -> Database:
     from flywayx.db.connect import connect
 
     if config.url is None:
-        raise UsageError("No database URL configured",
-                         hint="pass --url (e.g. sqlite:///app.db, mysql://user@host/db) or set url in flyway.toml")
-    return connect(config.url, user=config.user, password=config.password,
-                   connect_retries=config.connect_retries,
-                   connect_retries_interval=config.connect_retries_interval,
-                   init_sql=session_init_sql(config.init_sql, os.environ),
-                   read_only=read_only, connect_timeout=config.connect_timeout,
-                   socket_timeout=config.socket_timeout)
+        raise UsageError(
+            "No database URL configured",
+            hint="pass --url (e.g. sqlite:///app.db, mysql://user@host/db) or set url in flyway.toml",
+        )
+    return connect(
+        config.url,
+        user=config.user,
+        password=config.password,
+        connect_retries=config.connect_retries,
+        connect_retries_interval=config.connect_retries_interval,
+        init_sql=session_init_sql(config.init_sql, os.environ),
+        read_only=read_only,
+        connect_timeout=config.connect_timeout,
+        socket_timeout=config.socket_timeout,
+    )
 
 
 def _schemas(config: Config, db: Database) -> tuple[list[str], str]:
     schemas = list(config.schemas)
     default = config.default_schema or (schemas[0] if schemas else None) or db.current_schema()
     if not default:
-        raise ConfigError("Unable to determine schema for the schema history table. Set a default schema for "
-                          "the connection or specify one using the 'defaultSchema' property",
-                          hint="put the database name in the URL or pass --schemas")
+        raise ConfigError(
+            "Unable to determine schema for the schema history table. Set a default schema for "
+            "the connection or specify one using the 'defaultSchema' property",
+            hint="put the database name in the URL or pass --schemas",
+        )
     if default not in schemas:
         schemas.insert(0, default)
     return schemas, default
@@ -139,14 +156,31 @@ def session(config: Config, *, read_only: bool = False) -> Iterator[Session]:
         schemas, default = _schemas(config, db)
         installed_by = config.installed_by or db.current_user()
         builtins = builtin_placeholders(
-            default_schema=default, user=db.current_user(), database=db.database_name(),
-            timestamp=datetime.now(), working_directory=config.working_directory or os.getcwd(),
-            table=config.table, environment=config.environment, separator=config.placeholder_separator)
+            default_schema=default,
+            user=db.current_user(),
+            database=db.database_name(),
+            timestamp=datetime.now(),
+            working_directory=config.working_directory or os.getcwd(),
+            table=config.table,
+            environment=config.environment,
+            separator=config.placeholder_separator,
+        )
         values = merge_placeholders(config.placeholder_map, builtins)
         found = scan(config, values)
         history = db.history(default, config.table, config.tablespace)
-        s = Session(config, db, schemas, default, history, OwnTables(db, default), found, values, installed_by,
-                    [s for s in (config.password,) if s], cache=open_cache(config.cache_dir, config.cache, os.environ))
+        s = Session(
+            config,
+            db,
+            schemas,
+            default,
+            history,
+            OwnTables(db, default),
+            found,
+            values,
+            installed_by,
+            [s for s in (config.password,) if s],
+            cache=open_cache(config.cache_dir, config.cache, os.environ),
+        )
         try:
             yield s
         finally:
@@ -166,13 +200,15 @@ def sql_text(m: Migration, config: Config, placeholders: dict[str, str], text: s
     if replace and not (prefix and suffix and prefix not in text):  # without the prefix nothing changes
         filename = m.name.rebuilt_filename if m.name is not None else Path(m.path).name
         values = with_filename(placeholders, filename, config.placeholder_separator)
-        text = replace_placeholders(text, values, config.placeholder_prefix, config.placeholder_suffix,
-                                    config.placeholder_separator)
+        text = replace_placeholders(
+            text, values, config.placeholder_prefix, config.placeholder_suffix, config.placeholder_separator
+        )
     return text
 
 
-def load_statements(m: Migration, config: Config, placeholders: dict[str, str], dialect: str,
-                    text: str | None = None) -> list[Statement]:
+def load_statements(
+    m: Migration, config: Config, placeholders: dict[str, str], dialect: str, text: str | None = None
+) -> list[Statement]:
     """Read, replace placeholders (unless disabled) and split one SQL migration or callback; compile
     an operations file's part (``flywayx.operations``: no placeholders, the SQL is generated).
     ``text``: the file's text when the caller has it already (``ScanResult.texts``)."""
@@ -204,6 +240,7 @@ def work_for(s: Session, m: Migration, **extra: Any) -> Work:
 
 def callbacks(s: Session, report: Reporter) -> Fire:
     """The dispatcher of SQL callbacks (``beforeMigrate.sql`` …): runs every script of an event."""
+
     def fire(event: str, _m: Migration | None) -> None:
         if s.config.skip_default_callbacks:
             return
@@ -211,21 +248,45 @@ def callbacks(s: Session, report: Reporter) -> Fire:
             report("callback", {"event": event, "script": cb.script})
             for stmt in load_statements(cb, s.config, s.placeholders, s.dialect):
                 s.db.execute(stmt.sql)
+
     return fire
 
 
 def apply_options(s: Session, run_id: str | None, fire: Fire) -> apply.ApplyOptions:
     each = not s.config.skip_default_callbacks and any(
-        s.found.callbacks.get(e) for e in ("beforeEachMigrateStatement", "afterEachMigrateStatement"))
-    return apply.ApplyOptions(s.installed_by, s.default_schema, s.config.execute_in_transaction,
-                              s.config.skip_executing_migrations, s.secrets, run_id, fire, each_statement=each)
+        s.found.callbacks.get(e) for e in ("beforeEachMigrateStatement", "afterEachMigrateStatement")
+    )
+    return apply.ApplyOptions(
+        s.installed_by,
+        s.default_schema,
+        s.config.execute_in_transaction,
+        s.config.skip_executing_migrations,
+        s.secrets,
+        run_id,
+        fire,
+        each_statement=each,
+    )
 
 
 def ignore_patterns(config: Config, extra: Sequence[str] = ()) -> tuple[IgnorePattern, ...]:
     """``ignoreMigrationPatterns`` plus ``extra`` (e.g. ``*:pending`` for migrate's validation)."""
-    return parse_patterns([*config.ignore_migration_patterns, *extra]) if (config.ignore_migration_patterns or extra) \
+    return (
+        parse_patterns([*config.ignore_migration_patterns, *extra])
+        if (config.ignore_migration_patterns or extra)
         else ()
+    )
 
 
-__all__ = ["Fire", "Reporter", "Session", "apply_options", "callbacks", "ignore_patterns", "load_statements",
-           "session", "sql_text", "statements_of", "work_for"]
+__all__ = [
+    "Fire",
+    "Reporter",
+    "Session",
+    "apply_options",
+    "callbacks",
+    "ignore_patterns",
+    "load_statements",
+    "session",
+    "sql_text",
+    "statements_of",
+    "work_for",
+]

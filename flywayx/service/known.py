@@ -57,8 +57,14 @@ def from_git(config: Config, graph: ReleaseGraph, migrations: Sequence[Migration
     return Elsewhere(ids, frozenset(t.name for t in tagged))
 
 
-def elsewhere(config: Config, graph: ReleaseGraph, migrations: Sequence[Migration], dialect: str,
-              rows: Sequence[HistoryRow], records: Sequence[LineRecord] = ()) -> Elsewhere:
+def elsewhere(
+    config: Config,
+    graph: ReleaseGraph,
+    migrations: Sequence[Migration],
+    dialect: str,
+    rows: Sequence[HistoryRow],
+    records: Sequence[LineRecord] = (),
+) -> Elsewhere:
     """Git's knowledge (``from_git``) plus the applied versions of file-less releases, with the
     content id flywayx recorded for them (else git's). An applied version of a release whose other
     files are here is not "elsewhere": its file was deleted, which validation reports."""
@@ -81,8 +87,12 @@ def from_another_branch(graph: ReleaseGraph, version: Version, migrations: Seque
 def with_known_ids(records: Sequence[LineRecord], known: Elsewhere) -> list[LineRecord]:
     """The per-line records, completed with the content id of applied versions whose file is not
     here and for which flywayx recorded none (a database migrated by plain migrate or by Flyway)."""
-    out = [r if r.content_id or known.content_ids.get(r.version) is None
-           else LineRecord(r.version, known.content_ids[r.version], r.release) for r in records]
+    out = [
+        r
+        if r.content_id or known.content_ids.get(r.version) is None
+        else LineRecord(r.version, known.content_ids[r.version], r.release)
+        for r in records
+    ]
     have = {r.version for r in out}
     out += [LineRecord(v, cid) for v, cid in known.content_ids.items() if cid is not None and v not in have]
     return out

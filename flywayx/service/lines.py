@@ -62,8 +62,10 @@ def known_elsewhere(s: Session, graph: ReleaseGraph) -> Elsewhere:
 def require_graph(s: Session) -> ReleaseGraph:
     graph = release_graph(s)
     if graph is None:
-        raise StateError("No releases.toml found: release lines are not declared for these migrations",
-                         hint="create releases.toml at the root of the first location, or pass --releases FILE")
+        raise StateError(
+            "No releases.toml found: release lines are not declared for these migrations",
+            hint="create releases.toml at the root of the first location, or pass --releases FILE",
+        )
     return graph
 
 
@@ -110,9 +112,18 @@ def analyse(s: Session) -> Analysed:
     sql = [m for m in s.found.migrations if not operations.is_operations(m.path)]
     prints = Footprints(jobs_of(sql, statements), s.dialect, server, s.cache, slots)
     s.cleanups.append(prints.close)
-    changes = [Change(m, ids[m.script], _operations_footprint(s, m) if operations.is_operations(m.path)
-                      else prints.of(m.script) if statements[m.script] is not None else UNKNOWN_FOOTPRINT)
-               for m in s.found.migrations]
+    changes = [
+        Change(
+            m,
+            ids[m.script],
+            _operations_footprint(s, m)
+            if operations.is_operations(m.path)
+            else prints.of(m.script)
+            if statements[m.script] is not None
+            else UNKNOWN_FOOTPRINT,
+        )
+        for m in s.found.migrations
+    ]
     return Analysed(changes, statements)
 
 
@@ -162,13 +173,20 @@ def line_records(s: Session) -> list[LineRecord]:
     return out
 
 
-def make_plan(s: Session, graph: ReleaseGraph, analysed: Analysed, target: str | None,
-              rows: Sequence[HistoryRow] | None = None) -> Plan:
+def make_plan(
+    s: Session, graph: ReleaseGraph, analysed: Analysed, target: str | None, rows: Sequence[HistoryRow] | None = None
+) -> Plan:
     """The plan to ``target`` from ``rows`` (default: the history as it is now); raises PlanError."""
     away = known_elsewhere(s, graph)
-    return plan_migrate(graph, analysed.changes, s.rows() if rows is None else rows, target,
-                        line_records=known.with_known_ids(line_records(s), away),
-                        policy=dict(graph.ordering), elsewhere=away.content_ids)
+    return plan_migrate(
+        graph,
+        analysed.changes,
+        s.rows() if rows is None else rows,
+        target,
+        line_records=known.with_known_ids(line_records(s), away),
+        policy=dict(graph.ordering),
+        elsewhere=away.content_ids,
+    )
 
 
 def ledger(s: Session, graph: ReleaseGraph, analysed: Analysed, rows: Sequence[HistoryRow]) -> Ledger:
@@ -180,8 +198,11 @@ def ledger(s: Session, graph: ReleaseGraph, analysed: Analysed, rows: Sequence[H
 def shipped_elsewhere(s: Session, graph: ReleaseGraph, issue: ValidationIssue) -> bool:
     """A "not resolved locally" migration of a release of another branch: the planner knows it
     (by content id or a declared equivalence) and decides whether the path is possible."""
-    return issue.code == "APPLIED_VERSIONED_MIGRATION_NOT_RESOLVED" and issue.version is not None \
+    return (
+        issue.code == "APPLIED_VERSIONED_MIGRATION_NOT_RESOLVED"
+        and issue.version is not None
         and known.from_another_branch(graph, Version.parse(issue.version), s.found.migrations)
+    )
 
 
 def select_phase(plan: Plan, phase: str | None, analysed: Analysed) -> list[PlanStep]:
@@ -246,15 +267,13 @@ def current(s: Session, graph: ReleaseGraph) -> list[str]:
 
 
 def phase_state(s: Session) -> str | None:
-    """"expanded to R, contract pending" when the last run was an expand phase."""
+    """ "expanded to R, contract pending" when the last run was an expand phase."""
     if not s.history.exists() or not s.own.exists():
         return None
     runs = [r for r in s.own.runs() if r["outcome"] in ("expanded", "success")]
     if runs and runs[-1]["outcome"] == "expanded":
         return f"expanded to {runs[-1]['to_release']}, contract pending"
     return None
-
-
 
 
 def graph_view(s: Session, target: str | None) -> tuple[ReleaseGraph, list[str], list[str]]:

@@ -69,11 +69,28 @@ class LintRun:
 
     def to_json(self) -> dict[str, Any]:
         counts = {s.value: sum(1 for f in self.findings if f.severity is s) for s in Severity}
-        return {"operation": "lint", "dialect": self.dialect, "policyFile": self.policy_file,
-                "failOn": self.policy.fail_on.value, "migrations": self.migrations, "counts": counts,
-                "failed": self.failed, "skipped": self.skipped,
-                "findings": [{"rule": f.rule, "severity": f.severity.value, "message": f.message, "fix": f.fix,
-                              "path": f.path, "line": f.line, "statement": f.statement} for f in self.findings]}
+        return {
+            "operation": "lint",
+            "dialect": self.dialect,
+            "policyFile": self.policy_file,
+            "failOn": self.policy.fail_on.value,
+            "migrations": self.migrations,
+            "counts": counts,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "findings": [
+                {
+                    "rule": f.rule,
+                    "severity": f.severity.value,
+                    "message": f.message,
+                    "fix": f.fix,
+                    "path": f.path,
+                    "line": f.line,
+                    "statement": f.statement,
+                }
+                for f in self.findings
+            ],
+        }
 
 
 # --------------------------------------------------------------------------------------------- policy
@@ -91,7 +108,7 @@ def find_policy_file(config: Config) -> Path | None:
 
 
 def _location_dir(location: str) -> str:
-    return location[len("filesystem:"):] if location.startswith("filesystem:") else location
+    return location[len("filesystem:") :] if location.startswith("filesystem:") else location
 
 
 def load_policy(path: Path) -> LintPolicy:
@@ -108,8 +125,10 @@ def policy_from_table(table: Any, where: str) -> LintPolicy:
         raise ConfigError(f"{where}: [lint] must be a table")
     unknown = sorted(set(table) - _POLICY_KEYS)
     if unknown:
-        raise ConfigError(f"{where}: unknown [lint] key(s) {', '.join(unknown)}",
-                          hint=f"known keys: {', '.join(sorted(_POLICY_KEYS))}")
+        raise ConfigError(
+            f"{where}: unknown [lint] key(s) {', '.join(unknown)}",
+            hint=f"known keys: {', '.join(sorted(_POLICY_KEYS))}",
+        )
     pol = LintPolicy()
     for key in ("maintenance_expand_only", "contract_only_in_minor_zero"):
         if key in table:
@@ -132,8 +151,7 @@ def parse_severity(value: Any, where: str) -> Severity:
     try:
         return Severity(str(value).lower())
     except ValueError:
-        raise ConfigError(f"{where}: {value!r} is not a severity",
-                          hint="use info, warning or error") from None
+        raise ConfigError(f"{where}: {value!r} is not a severity", hint="use info, warning or error") from None
 
 
 # ----------------------------------------------------------------------------------------------- lint
@@ -142,8 +160,15 @@ def parse_severity(value: Any, where: str) -> Severity:
 LINT_DEFAULT_DIALECT = "mysql"  # MySQL/MariaDB: where DDL locks and implicit commits matter most
 
 
-def lint_locations(config: Config, dialect: str | None = None, *, policy_file: Path | None = None,
-                   fail_on: str | None = None, ci: bool = False, cluster: str | None = None) -> LintRun:
+def lint_locations(
+    config: Config,
+    dialect: str | None = None,
+    *,
+    policy_file: Path | None = None,
+    fail_on: str | None = None,
+    ci: bool = False,
+    cluster: str | None = None,
+) -> LintRun:
     """Lint every SQL migration in ``config.locations`` without a database.
 
     The dialect is ``dialect``, else the URL's (command line, environment or flyway.toml), else
@@ -161,18 +186,30 @@ def lint_locations(config: Config, dialect: str | None = None, *, policy_file: P
         policy = replace(policy, fail_on=parse_severity(threshold, "--fail-on"))
     targets, skipped, (checked, from_operations) = lint_targets(config, dialect, mysql_or_mariadb=either)
     findings = lint(targets, policy) + ptosc_findings(targets, dialect, policy)
-    findings += [replace(f, severity=policy.severity_of(f.rule, f.severity)) for f in from_operations
-                 if f.rule not in policy.disabled]
+    findings += [
+        replace(f, severity=policy.severity_of(f.rule, f.severity))
+        for f in from_operations
+        if f.rule not in policy.disabled
+    ]
     if cluster == "galera":  # what a Galera cluster cannot run safely (flywayx.plan.galera)
-        findings += galera_findings([(t.path, t.statements) for t in targets], policy=policy,
-                                    classify=classifier(dialect))
+        findings += galera_findings(
+            [(t.path, t.statements) for t in targets], policy=policy, classify=classifier(dialect)
+        )
     findings.sort(key=lambda f: (f.path, f.line, f.rule, f.message))
-    return LintRun(findings, policy, str(path) if path else None, dialect, len(targets) + checked, skipped,
-                   dialect_assumed=chosen is None)
+    return LintRun(
+        findings,
+        policy,
+        str(path) if path else None,
+        dialect,
+        len(targets) + checked,
+        skipped,
+        dialect_assumed=chosen is None,
+    )
 
 
-def lint_targets(config: Config, dialect: str, *, mysql_or_mariadb: bool = False
-                 ) -> tuple[list[LintTarget], list[str], tuple[int, list[Finding]]]:
+def lint_targets(
+    config: Config, dialect: str, *, mysql_or_mariadb: bool = False
+) -> tuple[list[LintTarget], list[str], tuple[int, list[Finding]]]:
     """One LintTarget per SQL versioned/baseline/repeatable migration, in Flyway's order; the Python
     migrations skipped; how many operations files were checked and their findings
     (flywayx/operations/lint.py, and the phase each ``raw_sql`` declares checked against the analyser's).
@@ -208,9 +245,17 @@ def _mysql_refusals(m: Migration, config: Config) -> list[Finding]:
     from flywayx.operations.lint import lint_file
 
     text = read_migration_text(m.path, m.encoding or config.encoding, config.detect_encoding)
-    return [replace(f, severity=Severity.WARNING, message=f.message.replace(
-                "MySQL is not supported", "if the server is MySQL, not MariaDB: MySQL is not supported", 1))
-            for f in lint_file(text, m.script, "mysql")[1] if "MySQL is not supported" in f.message]
+    return [
+        replace(
+            f,
+            severity=Severity.WARNING,
+            message=f.message.replace(
+                "MySQL is not supported", "if the server is MySQL, not MariaDB: MySQL is not supported", 1
+            ),
+        )
+        for f in lint_file(text, m.script, "mysql")[1]
+        if "MySQL is not supported" in f.message
+    ]
 
 
 def _lint_operations(m: Migration, config: Config, dialect: str) -> list[Finding]:
@@ -232,20 +277,34 @@ def _lint_operations(m: Migration, config: Config, dialect: str) -> list[Finding
         findings += lint([LintTarget(m.script, m.version, tuple(stmts), tuple(parts))])
         if seen.phase in _PHASE_RANK and _PHASE_RANK[seen.phase] > _PHASE_RANK[declared]:
             line = f"{m.script}:{op.line}"
-            findings.append(Finding("unsafe-operation", Severity.ERROR, f"{line}: raw_sql declares phase "
-                                    f"{declared.value} but its SQL is {seen.phase.value} work "
-                                    f"({'; '.join(seen.notes[:2]) or 'by its statements'})",
-                                    f'declare phase = "{seen.phase.value}"', m.script, op.line,
-                                    " ".join(op.text("sql").split())[:200]))
+            findings.append(
+                Finding(
+                    "unsafe-operation",
+                    Severity.ERROR,
+                    f"{line}: raw_sql declares phase "
+                    f"{declared.value} but its SQL is {seen.phase.value} work "
+                    f"({'; '.join(seen.notes[:2]) or 'by its statements'})",
+                    f'declare phase = "{seen.phase.value}"',
+                    m.script,
+                    op.line,
+                    " ".join(op.text("sql").split())[:200],
+                )
+            )
     return sorted(findings, key=lambda f: (f.line, f.rule, f.message))
 
 
 def _offline_placeholders(config: Config) -> dict[str, str]:
     schema = config.default_schema or (config.schemas[0] if config.schemas else None)
-    builtins = builtin_placeholders(default_schema=schema, user=config.user, database=schema,
-                                    timestamp=datetime(2000, 1, 1), working_directory=config.working_directory
-                                    or os.getcwd(), table=config.table, environment=config.environment,
-                                    separator=config.placeholder_separator)
+    builtins = builtin_placeholders(
+        default_schema=schema,
+        user=config.user,
+        database=schema,
+        timestamp=datetime(2000, 1, 1),
+        working_directory=config.working_directory or os.getcwd(),
+        table=config.table,
+        environment=config.environment,
+        separator=config.placeholder_separator,
+    )
     return merge_placeholders(config.placeholder_map, builtins)
 
 
@@ -275,8 +334,11 @@ def ptosc_command(statement: str, database: str = "DB") -> str | None:
     when the statement is not a single-table ALTER pt-osc can take (it rebuilds a copy of the
     table with triggers, so writes never block on the ALTER itself)."""
     part = r"(?:`[^`]+`|[\w$]+)"
-    m = re.match(rf"\s*ALTER\s+(?:ONLINE\s+|IGNORE\s+)*TABLE\s+({part}(?:\.{part})?)\s+(.+)\Z",
-                 _code_of(statement), re.IGNORECASE | re.DOTALL)
+    m = re.match(
+        rf"\s*ALTER\s+(?:ONLINE\s+|IGNORE\s+)*TABLE\s+({part}(?:\.{part})?)\s+(.+)\Z",
+        _code_of(statement),
+        re.IGNORECASE | re.DOTALL,
+    )
     if m is None:
         return None
     name = m.group(1).replace("`", "")
@@ -312,9 +374,17 @@ def ptosc_findings(targets: Sequence[LintTarget], dialect: str, policy: LintPoli
             if offer is None:
                 continue
             text = _code_of(stmt.sql)
-            out.append(Finding("online-alter", policy.severity_of("online-alter", Severity.INFO),
-                               f"{t.path}:{stmt.line}: this ALTER copies the table and blocks writes",
-                               offer, t.path, stmt.line, text if len(text) <= 200 else text[:197] + "..."))
+            out.append(
+                Finding(
+                    "online-alter",
+                    policy.severity_of("online-alter", Severity.INFO),
+                    f"{t.path}:{stmt.line}: this ALTER copies the table and blocks writes",
+                    offer,
+                    t.path,
+                    stmt.line,
+                    text if len(text) <= 200 else text[:197] + "...",
+                )
+            )
     return out
 
 

@@ -23,11 +23,25 @@ from flywayx.model import Statement
 
 _NAME = r"(?:`(?:[^`]|``)+`|[\w$]+)"
 _LEAD = r"(?:\s|--[^\n]*\n|/\*.*?\*/)*"  # comments before the statement
-_HEAD = re.compile(rf"\A({_LEAD}ALTER\s+(?:ONLINE\s+|IGNORE\s+)*TABLE\s+)({_NAME}(?:\.{_NAME})?)(\s+)(.*)\Z",
-                   re.IGNORECASE | re.DOTALL)
+_HEAD = re.compile(
+    rf"\A({_LEAD}ALTER\s+(?:ONLINE\s+|IGNORE\s+)*TABLE\s+)({_NAME}(?:\.{_NAME})?)(\s+)(.*)\Z", re.IGNORECASE | re.DOTALL
+)
 _ADD = re.compile(rf"\A\s*ADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?({_NAME})\s+", re.IGNORECASE)
-_NOT_COLUMN = {"INDEX", "KEY", "CONSTRAINT", "PRIMARY", "UNIQUE", "FOREIGN", "FULLTEXT", "SPATIAL", "PARTITION",
-               "CHECK", "PERIOD", "SYSTEM", "("}
+_NOT_COLUMN = {
+    "INDEX",
+    "KEY",
+    "CONSTRAINT",
+    "PRIMARY",
+    "UNIQUE",
+    "FOREIGN",
+    "FULLTEXT",
+    "SPATIAL",
+    "PARTITION",
+    "CHECK",
+    "PERIOD",
+    "SYSTEM",
+    "(",
+}
 _PLACED = re.compile(r"\s(FIRST|AFTER\s+\S+)\s*\Z", re.IGNORECASE)
 
 
@@ -57,8 +71,11 @@ def _clauses(text: str) -> list[str]:
 # A procedure call that adds one column: CALL [`db`.]`IDEMPOTENT_ADD_COLUMN`('db.table', 'column',
 # 'definition'), the helper of Apache CloudStack's upgrade scripts, which runs ALTER TABLE <table> ADD
 # COLUMN <column> <definition>; a placement goes at the end of the definition.
-_CALL = re.compile(rf"\A({_LEAD}CALL\s+(?:{_NAME}\.)?`?IDEMPOTENT_ADD_COLUMN`?\s*\(\s*)'([^']+)'(\s*,\s*)'([^']+)'"
-                   r"(\s*,\s*)'((?:[^']|'')*)'(\s*\)\s*)\Z", re.IGNORECASE | re.DOTALL)
+_CALL = re.compile(
+    rf"\A({_LEAD}CALL\s+(?:{_NAME}\.)?`?IDEMPOTENT_ADD_COLUMN`?\s*\(\s*)'([^']+)'(\s*,\s*)'([^']+)'"
+    r"(\s*,\s*)'((?:[^']|'')*)'(\s*\)\s*)\Z",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def _call(sql: str) -> tuple[str, str, bool] | None:
@@ -97,8 +114,12 @@ def later_columns(statements: Sequence[Statement]) -> dict[str, set[str]]:
     return out
 
 
-def place_late_columns(statements: Sequence[Statement], later: dict[str, set[str]],
-                       columns_of: Callable[[str], list[str]], quote: Callable[[str], str]) -> list[Statement]:
+def place_late_columns(
+    statements: Sequence[Statement],
+    later: dict[str, set[str]],
+    columns_of: Callable[[str], list[str]],
+    quote: Callable[[str], str],
+) -> list[Statement]:
     """``statements`` with each unplaced added column of a table in ``later`` placed before the first of
     ``later[table]`` in the live order (``columns_of``), as a fresh install orders them."""
     order: dict[str, list[str]] = {}
@@ -131,8 +152,14 @@ def place_late_columns(statements: Sequence[Statement], later: dict[str, set[str
     return out
 
 
-def _place_call(stmt: Statement, call: re.Match[str], live: list[str], later: set[str],
-                add: tuple[int, str, bool], quote: Callable[[str], str]) -> Statement:
+def _place_call(
+    stmt: Statement,
+    call: re.Match[str],
+    live: list[str],
+    later: set[str],
+    add: tuple[int, str, bool],
+    quote: Callable[[str], str],
+) -> Statement:
     """The call with ``AFTER``/``FIRST`` appended to its definition argument (quotes doubled)."""
     _, column, placed = add
     anchor = next((c for c in live if c in later), None)
@@ -145,8 +172,15 @@ def _place_call(stmt: Statement, call: re.Match[str], live: list[str], later: se
     where = "FIRST" if at == 0 else f"AFTER {quote(live[at - 1])}"
     live.insert(at, column)
     definition = call.group(6).rstrip() + " " + where.replace("'", "''")
-    text = (call.group(1) + f"'{call.group(2)}'" + call.group(3) + f"'{call.group(4)}'" + call.group(5)
-            + f"'{definition}'" + call.group(7))
+    text = (
+        call.group(1)
+        + f"'{call.group(2)}'"
+        + call.group(3)
+        + f"'{call.group(4)}'"
+        + call.group(5)
+        + f"'{definition}'"
+        + call.group(7)
+    )
     return replace(stmt, sql=text)
 
 

@@ -48,7 +48,8 @@ def preparation(s: Session, created: Sequence[str]) -> Preparation:
                     f"Found non-empty schema(s) {', '.join(s.quoted(n) for n in non_empty)} but no schema "
                     "history table. Use baseline() or set baselineOnMigrate to true to initialize the schema "
                     "history table.",
-                    hint="run `flywayx baseline` first, or pass --baseline-on-migrate")
+                    hint="run `flywayx baseline` first, or pass --baseline-on-migrate",
+                )
             baseline = baseline_row(s)
     marker = _marker(s, created, [baseline] if baseline else []) if created and history else None
     return Preparation(tuple(created), history, baseline, marker, not s.own.exists())
@@ -95,8 +96,10 @@ def release_claims(s: Session) -> None:
 
 def announce(s: Session, report: Callable[[str, dict[str, Any]], None], initial: str | None) -> None:
     """Tell the reporter where the run starts (Flyway logs "Current version of schema ..." first)."""
-    report("migrate.begin", {"schema": s.quoted(s.default_schema), "version": initial,
-                             "out_of_order": s.config.out_of_order})
+    report(
+        "migrate.begin",
+        {"schema": s.quoted(s.default_schema), "version": initial, "out_of_order": s.config.out_of_order},
+    )
 
 
 def create_schemas(s: Session) -> list[str]:
@@ -116,16 +119,36 @@ def insert_marker(s: Session, created: list[str]) -> None:
 
 def _marker(s: Session, created: Sequence[str], rows: Sequence[HistoryRow]) -> HistoryRow:
     rank = rows[-1].installed_rank + 1 if rows else 0
-    return HistoryRow(rank, None, "<< Flyway Schema Creation >>", "SCHEMA", ",".join(s.quoted(n) for n in created),
-                      None, s.installed_by, 0, True)
+    return HistoryRow(
+        rank,
+        None,
+        "<< Flyway Schema Creation >>",
+        "SCHEMA",
+        ",".join(s.quoted(n) for n in created),
+        None,
+        s.installed_by,
+        0,
+        True,
+    )
 
 
 def baseline_row(s: Session) -> HistoryRow:
     """The ``BASELINE`` marker at ``baselineVersion`` (rank 1, as Flyway writes it with the table)."""
     v = Version.parse(s.config.baseline_version)
-    return HistoryRow(1, v, s.config.baseline_description, "BASELINE", s.config.baseline_description, None,
-                      s.installed_by, 0, True)
+    return HistoryRow(
+        1, v, s.config.baseline_description, "BASELINE", s.config.baseline_description, None, s.installed_by, 0, True
+    )
 
 
-__all__ = ["Preparation", "announce", "baseline_row", "create_schemas", "created_by_flywayx", "insert_marker",
-           "missing_schemas", "preparation", "prepare_history", "release_claims"]
+__all__ = [
+    "Preparation",
+    "announce",
+    "baseline_row",
+    "create_schemas",
+    "created_by_flywayx",
+    "insert_marker",
+    "missing_schemas",
+    "preparation",
+    "prepare_history",
+    "release_claims",
+]

@@ -31,14 +31,19 @@ def refuse_interrupted(s: Session) -> None:
     if not stale:
         return
     p = stale[0]
-    flight = (f"; statement {p.statements_done + 1} was running on the server and may have completed "
-              "(--resume checks)" if p.in_flight else "")
+    flight = (
+        f"; statement {p.statements_done + 1} was running on the server and may have completed (--resume checks)"
+        if p.in_flight
+        else ""
+    )
     raise StateError(
         f"Migration {p.script} was interrupted after {p.statements_done} of {p.total} statements: the process "
         f"running it stopped before writing its history row, so its changes are partly applied{flight}",
         hint=f"run `flywayx migrate --resume` to continue at statement {p.statements_done + 1}, or restore the "
-             "backup (or undo those statements by hand) and run `flywayx repair`",
-        script=p.script, applied_statements=p.statements_done)
+        "backup (or undo those statements by hand) and run `flywayx repair`",
+        script=p.script,
+        applied_statements=p.statements_done,
+    )
 
 
 def interrupted_rows(s: Session) -> list[HistoryRow]:
@@ -64,8 +69,19 @@ def interrupted_rows(s: Session) -> list[HistoryRow]:
         if any(r.version == version and (version is not None or r.description == name) for r in rows):
             continue
         rank += 1
-        out.append(HistoryRow(rank, version, name if version is None else _description(s, p.key, p.script), "SQL",
-                              p.script, p.checksum, "", 0, False))
+        out.append(
+            HistoryRow(
+                rank,
+                version,
+                name if version is None else _description(s, p.key, p.script),
+                "SQL",
+                p.script,
+                p.checksum,
+                "",
+                0,
+                False,
+            )
+        )
     return out
 
 
@@ -100,14 +116,18 @@ def resumption(s: Session) -> Resumption:
     failed_keys = {migration_key(r.version.text if r.version else None, r.description) for r in failed}
     interrupted = [p for k, p in progress.items() if p.status == "running" and k not in failed_keys]
     if not failed and not interrupted:
-        raise StateError("Nothing to resume: no failed or interrupted migration is recorded",
-                         hint="run `flywayx migrate` without --resume")
+        raise StateError(
+            "Nothing to resume: no failed or interrupted migration is recorded",
+            hint="run `flywayx migrate` without --resume",
+        )
     pairs = []
     for row in failed:
         key = migration_key(row.version.text if row.version else None, row.description)
         if key not in progress:
-            raise StateError(f"Cannot resume {row.script}: flywayx has no statement record of its failed run",
-                             hint="restore the backup or remove the half-applied changes, then `flywayx repair`")
+            raise StateError(
+                f"Cannot resume {row.script}: flywayx has no statement record of its failed run",
+                hint="restore the backup or remove the half-applied changes, then `flywayx repair`",
+            )
         _check_prefix(s, _local_for(s, row), progress[key].statements_done, progress[key].statement_hash)
         pairs.append((row, progress[key]))
     return Resumption(tuple(pairs), tuple((p, _check_in_flight(s, p)) for p in interrupted))
@@ -115,8 +135,9 @@ def resumption(s: Session) -> Resumption:
 
 def _require_history(s: Session) -> None:
     if not s.history.exists() or not s.own.exists():
-        raise StateError("Nothing to resume: no flywayx history in this schema",
-                         hint="run `flywayx migrate` without --resume")
+        raise StateError(
+            "Nothing to resume: no flywayx history in this schema", hint="run `flywayx migrate` without --resume"
+        )
 
 
 def prepare_resume(s: Session, in_flight: str | None = None) -> None:
@@ -137,12 +158,13 @@ def prepare_resume(s: Session, in_flight: str | None = None) -> None:
         s.own.ensure()  # a progress table from an older flywayx gains its in-flight column
         r = resumption(s)
         if in_flight is not None and not r.failed and not any(p.in_flight for p, _ in r.interrupted):
-            raise StateError(f"--in-flight {in_flight}: no statement was in flight or failed when the run stopped",
-                             hint="run `flywayx migrate --resume` without --in-flight")
+            raise StateError(
+                f"--in-flight {in_flight}: no statement was in flight or failed when the run stopped",
+                hint="run `flywayx migrate --resume` without --in-flight",
+            )
         s.db.begin()
         for row, p in r.failed:
-            s.history.delete_failed(row.version.text if row.version else None,
-                                    None if row.version else row.description)
+            s.history.delete_failed(row.version.text if row.version else None, None if row.version else row.description)
             done, digest = p.statements_done, p.statement_hash
             if in_flight == "done" and done < p.total:  # the operator says the failed statement took effect
                 statements = load_statements(_local_for(s, row), s.config, s.placeholders, s.dialect)
@@ -160,27 +182,41 @@ def preview(s: Session, in_flight: str | None = None) -> tuple[Resumption, list[
     ``prepare_resume`` would raise, a statement the catalog cannot settle included."""
     r = resumption(s)
     if in_flight is not None and not r.failed and not any(p.in_flight for p, _ in r.interrupted):
-        raise StateError(f"--in-flight {in_flight}: no statement was in flight or failed when the run stopped",
-                         hint="run `flywayx migrate --resume` without --in-flight")
+        raise StateError(
+            f"--in-flight {in_flight}: no statement was in flight or failed when the run stopped",
+            hint="run `flywayx migrate --resume` without --in-flight",
+        )
     out: list[dict[str, object]] = []
     for row, p in r.failed:
         entry: dict[str, object] = {"script": row.script, "statementsDone": p.statements_done, "total": p.total}
         if in_flight is not None and p.statements_done < p.total:
-            entry.update(statement=p.statements_done + 1, decision=in_flight,
-                         finding=f"--in-flight {in_flight}: the operator says the failed statement "
-                                 f"{'took effect' if in_flight == 'done' else 'must run again'}")
+            entry.update(
+                statement=p.statements_done + 1,
+                decision=in_flight,
+                finding=f"--in-flight {in_flight}: the operator says the failed statement "
+                f"{'took effect' if in_flight == 'done' else 'must run again'}",
+            )
         out.append(entry)
     for p, statements in r.interrupted:
-        entry = {"script": p.script, "statementsDone": p.statements_done, "total": p.total,
-                 "inFlight": p.in_flight is not None}
+        entry = {
+            "script": p.script,
+            "statementsDone": p.statements_done,
+            "total": p.total,
+            "inFlight": p.in_flight is not None,
+        }
         if p.in_flight is not None:
             verdict = apply.judge_in_flight(s.db, statements, p.statements_done, s.default_schema, p.script, in_flight)
             s.db.rollback()  # catalog reads only: end the read transaction
             if verdict.error is not None:
                 raise verdict.error
             stmt = statements[p.statements_done]
-            entry.update(statement=p.statements_done + 1, line=stmt.line, sql=" ".join(stmt.sql.split()),
-                         decision=verdict.action, finding=verdict.finding)
+            entry.update(
+                statement=p.statements_done + 1,
+                line=stmt.line,
+                sql=" ".join(stmt.sql.split()),
+                decision=verdict.action,
+                finding=verdict.finding,
+            )
         out.append(entry)
     return r, out
 
@@ -189,12 +225,14 @@ def _check_in_flight(s: Session, p: Progress) -> list[Statement]:
     """An interrupted run's statements, after checking its applied prefix and in-flight statement."""
     statements = _check_prefix(s, _local_for_key(s, p.key, p.script), p.statements_done, p.statement_hash)
     done = p.statements_done
-    if p.in_flight is not None and (len(statements) <= done or
-                                    apply.prefix_digest(statements, done + 1) != p.in_flight):
+    if p.in_flight is not None and (
+        len(statements) <= done or apply.prefix_digest(statements, done + 1) != p.in_flight
+    ):
         raise StateError(
             f"Cannot resume {p.script}: statement {done + 1} was running when the process died and has been "
             "edited since, so flywayx cannot tell what the server did with it",
-            hint="restore that statement as it was and run `flywayx migrate --resume` again, or restore the backup")
+            hint="restore that statement as it was and run `flywayx migrate --resume` again, or restore the backup",
+        )
     return statements
 
 
@@ -214,17 +252,22 @@ def _local_for_key(s: Session, key: str, script: str) -> Migration:
     for m in s.found.migrations:
         if migration_key(m.version.text if m.version else None, m.description) == key:
             return m
-    raise StateError(f"Cannot resume {script}: the migration file is gone",
-                     hint="restore the file, or restore the backup and run `flywayx repair`")
+    raise StateError(
+        f"Cannot resume {script}: the migration file is gone",
+        hint="restore the file, or restore the backup and run `flywayx repair`",
+    )
 
 
 def _local_for(s: Session, row: HistoryRow) -> Migration:
     for m in s.found.migrations:
-        if (row.version is not None and m.version == row.version) or (row.version is None and
-                                                                      m.description == row.description):
+        if (row.version is not None and m.version == row.version) or (
+            row.version is None and m.description == row.description
+        ):
             return m
-    raise StateError(f"Cannot resume {row.script}: the migration file is gone",
-                     hint="restore the file, or run `flywayx repair` to mark it deleted")
+    raise StateError(
+        f"Cannot resume {row.script}: the migration file is gone",
+        hint="restore the file, or run `flywayx repair` to mark it deleted",
+    )
 
 
 def _check_prefix(s: Session, m: Migration, done: int, digest: str) -> list[Statement]:
@@ -233,7 +276,8 @@ def _check_prefix(s: Session, m: Migration, done: int, digest: str) -> list[Stat
     if len(statements) < done or apply.prefix_digest(statements, done) != digest:
         raise StateError(
             f"Cannot resume {m.script}: the {done} statement(s) already applied were edited since the failed run",
-            hint="only the failed statement and those after it may change; restore the backup to start over")
+            hint="only the failed statement and those after it may change; restore the backup to start over",
+        )
     apply.session_replay(statements, done, apply.server_of(s.db), m.script, s.db)  # refuse before changing anything
     return statements
 

@@ -43,21 +43,29 @@ class Node:
 def check(s: Session, phase: str | None, scripts: Sequence[tuple[str, Sequence[Statement] | None]]) -> None:
     """Refuse ``--rsu`` where it cannot run, before anything changes."""
     if phase != "expand":
-        raise UsageError("--rsu goes with --phase expand", hint="a rolling schema upgrade applies expand changes only; "
-                         "run the contract phase with the default TOI")
+        raise UsageError(
+            "--rsu goes with --phase expand",
+            hint="a rolling schema upgrade applies expand changes only; run the contract phase with the default TOI",
+        )
     info = s.db.cluster()
     if info.kind != "galera":
-        raise StateError(f"--rsu needs a Galera cluster; this is a {info.describe()}",
-                         hint="leave --rsu out: on a single server every DDL already runs once")
+        raise StateError(
+            f"--rsu needs a Galera cluster; this is a {info.describe()}",
+            hint="leave --rsu out: on a single server every DDL already runs once",
+        )
     for script, statements in scripts:
         if statements is None:
-            raise StateError(f"--rsu cannot apply {script} node by node: flywayx does not know its statements "
-                             "(a Python migration)", hint="run this migration without --rsu")
+            raise StateError(
+                f"--rsu cannot apply {script} node by node: flywayx does not know its statements (a Python migration)",
+                hint="run this migration without --rsu",
+            )
         why = rsu_refusal(statements)
         if why is not None:
-            raise StateError(f"--rsu refused: {script} is not replication-compatible, {why}",
-                             hint="apply this migration without --rsu (TOI), or split the compatible changes "
-                                  "(new tables, columns at the end, non-unique indexes) into their own migration")
+            raise StateError(
+                f"--rsu refused: {script} is not replication-compatible, {why}",
+                hint="apply this migration without --rsu (TOI), or split the compatible changes "
+                "(new tables, columns at the end, non-unique indexes) into their own migration",
+            )
 
 
 def nodes(s: Session) -> list[Node]:
@@ -71,8 +79,9 @@ def nodes(s: Session) -> list[Node]:
         host, _, port = address.strip().rpartition(":")
         if not host or not port.isdigit():
             continue
-        peer = connect(replace(url, host=host.strip("[]"), port=int(port)), user=s.config.user,
-                       password=s.config.password)
+        peer = connect(
+            replace(url, host=host.strip("[]"), port=int(port)), user=s.config.user, password=s.config.password
+        )
         try:
             name = str(peer.query("SELECT @@wsrep_node_name")[0][0])
         finally:
@@ -80,9 +89,11 @@ def nodes(s: Session) -> list[Node]:
         found.append(Node(host.strip("[]"), int(port), name))
     others = [n for n in found if n.name != own]
     if len(others) == len(found):
-        raise StateError(f"--rsu: the runner's node {own} is not among the cluster's incoming addresses "
-                         f"({', '.join(f'{n.host}:{n.port}' for n in found) or 'none'})",
-                         hint="set wsrep_node_incoming_address on each node, or run without --rsu")
+        raise StateError(
+            f"--rsu: the runner's node {own} is not among the cluster's incoming addresses "
+            f"({', '.join(f'{n.host}:{n.port}' for n in found) or 'none'})",
+            hint="set wsrep_node_incoming_address on each node, or run without --rsu",
+        )
     return others
 
 
@@ -90,8 +101,7 @@ class RollingSource:
     """Wraps a step source: before a step is handed to the engine, its DDL is applied to every other node
     with RSU (the engine then applies it on the runner's node, whose session is in RSU mode too)."""
 
-    def __init__(self, inner: Source, s: Session, statements: dict[str, Sequence[Statement]],
-                 report: Reporter) -> None:
+    def __init__(self, inner: Source, s: Session, statements: dict[str, Sequence[Statement]], report: Reporter) -> None:
         self.inner, self.s, self.statements, self.report = inner, s, statements, report
         self.peers = nodes(s)
         self._done: set[str] = set()
@@ -129,8 +139,9 @@ class RollingSource:
     def _upgrade(self, node: Node, script: str, statements: Sequence[Statement]) -> None:
         url = self.s.config.url
         assert url is not None
-        peer = connect(replace(url, host=node.host, port=node.port), user=self.s.config.user,
-                       password=self.s.config.password)
+        peer = connect(
+            replace(url, host=node.host, port=node.port), user=self.s.config.user, password=self.s.config.password
+        )
         try:
             _wait_synced(peer, node, "before")
             peer.execute("SET SESSION wsrep_OSU_method = 'RSU'")
@@ -140,11 +151,12 @@ class RollingSource:
                     peer.execute(st.sql)
                 except StatementFailed as err:
                     if err.details.get("code") not in ALREADY:
-                        raise StateError(f"--rsu: {script} line {st.line} failed on node {node.name} "
-                                         f"({node.host}:{node.port}): {err.message}",
-                                         hint="the nodes before it have the change, the rest do not: fix the cause "
-                                              "and run the same command again (a node that has a change skips it)"
-                                         ) from None
+                        raise StateError(
+                            f"--rsu: {script} line {st.line} failed on node {node.name} "
+                            f"({node.host}:{node.port}): {err.message}",
+                            hint="the nodes before it have the change, the rest do not: fix the cause "
+                            "and run the same command again (a node that has a change skips it)",
+                        ) from None
             peer.execute("SET SESSION wsrep_OSU_method = 'TOI'")
             _wait_synced(peer, node, "after")
         finally:
@@ -159,9 +171,11 @@ def _wait_synced(db: Any, node: Node, when: str, clock: Callable[[], float] = ti
         if state and str(state[0][1]) == "Synced":
             return
         if clock() >= deadline:
-            raise StateError(f"--rsu: node {node.name} is {state[0][1] if state else '?'}, not Synced, {when} its "
-                             f"upgrade (waited {SYNC_TIMEOUT:g} s)", hint="check the node's error log; rerun when it "
-                             "is Synced")
+            raise StateError(
+                f"--rsu: node {node.name} is {state[0][1] if state else '?'}, not Synced, {when} its "
+                f"upgrade (waited {SYNC_TIMEOUT:g} s)",
+                hint="check the node's error log; rerun when it is Synced",
+            )
         time.sleep(0.2)
 
 

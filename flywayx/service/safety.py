@@ -83,9 +83,16 @@ class RestoreReport:
     recovered: tuple[str, ...] = ()  # killed restores' swaps finished or rolled back first (what was done)
 
     def to_json(self) -> dict[str, Any]:
-        out = {"operation": "restore", "backup": self.path, "dialect": self.dialect,
-               "schemas": list(self.schemas), "targets": list(self.targets), "backupTaken": self.taken,
-               "recovered": list(self.recovered), "success": True}
+        out = {
+            "operation": "restore",
+            "backup": self.path,
+            "dialect": self.dialect,
+            "schemas": list(self.schemas),
+            "targets": list(self.targets),
+            "backupTaken": self.taken,
+            "recovered": list(self.recovered),
+            "success": True,
+        }
         return {**out, "dryRun": True} if self.dry_run else out
 
 
@@ -100,8 +107,10 @@ def restore(config: Config, backup_path: str, *, force: bool = False, dry_run: b
     """
     path = Path(backup_path)
     if not path.is_file():
-        raise UsageError(f"backup file {backup_path} not found",
-                         hint="pass the dump file written by `migrate --backup DIR` (not its manifest)")
+        raise UsageError(
+            f"backup file {backup_path} not found",
+            hint="pass the dump file written by `migrate --backup DIR` (not its manifest)",
+        )
     BackupInfo.load(path)
     if not dry_run:
         _require_writable(config)
@@ -110,8 +119,15 @@ def restore(config: Config, backup_path: str, *, force: bool = False, dry_run: b
     done = put_back(path, url, config.password, force=force, dry_run=dry_run, limits=limits)
     info = done.info
     recovered = tuple(r.describe(dry_run) for r in done.recovered)
-    return RestoreReport(str(path), info.dialect, info.schemas, info.finished, dry_run,
-                         tuple(done.targets[s] for s in info.schemas if s in done.targets), recovered)
+    return RestoreReport(
+        str(path),
+        info.dialect,
+        info.schemas,
+        info.finished,
+        dry_run,
+        tuple(done.targets[s] for s in info.schemas if s in done.targets),
+        recovered,
+    )
 
 
 def _require_writable(config: Config) -> None:
@@ -124,8 +140,14 @@ def _require_writable(config: Config) -> None:
 
     mysql = url.dialect in ("mysql", "mariadb")
     probe_url = dataclasses.replace(url, database=None) if mysql else url  # the target may not exist
-    db = connect(probe_url, user=config.user, password=config.password, read_only=True,
-                 connect_timeout=config.connect_timeout, socket_timeout=config.socket_timeout)
+    db = connect(
+        probe_url,
+        user=config.user,
+        password=config.password,
+        read_only=True,
+        connect_timeout=config.connect_timeout,
+        socket_timeout=config.socket_timeout,
+    )
     try:
         refusal = db.cluster().refusal()
     finally:
@@ -143,8 +165,10 @@ def history_digest(rows: list[HistoryRow]) -> str:
     """A digest of what the history says was applied (rank, version, script, checksum, success)."""
     h = hashlib.sha256()
     for r in rows:
-        h.update(f"{r.installed_rank}|{r.version.text if r.version else ''}|{r.script}|{r.checksum}|"
-                 f"{int(r.success)}\n".encode())
+        h.update(
+            f"{r.installed_rank}|{r.version.text if r.version else ''}|{r.script}|{r.checksum}|"
+            f"{int(r.success)}\n".encode()
+        )
     return h.hexdigest()
 
 
@@ -167,8 +191,9 @@ def record_state(s: Session, run_id: str | None, rows: list[HistoryRow], *, chan
         if last is not None and last["history_digest"] == digest:
             return False
     body = live_fingerprint(s).to_json(indent=None)  # the digest is the sha256 of this very text
-    s.own.record_state(run_id, rows[-1].installed_rank if rows else 0, digest,
-                       hashlib.sha256(body.encode("utf-8")).hexdigest(), body)
+    s.own.record_state(
+        run_id, rows[-1].installed_rank if rows else 0, digest, hashlib.sha256(body.encode("utf-8")).hexdigest(), body
+    )
     s.db.commit()
     return True
 
@@ -191,12 +216,26 @@ class VerifyReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "operation": "verify", "success": self.ok, "database": self.header.database,
-            "schemaName": self.header.schema_name, "recordedRun": self.recorded_run,
-            "recordedAt": self.recorded_at, "expectedDigest": self.expected_digest,
-            "actualDigest": self.actual_digest, "warnings": self.warnings,
-            "drift": [{"path": d.path, "kind": d.kind, "attribute": d.attribute, "expected": d.expected,
-                       "actual": d.actual, "text": str(d)} for d in self.drifts],
+            "operation": "verify",
+            "success": self.ok,
+            "database": self.header.database,
+            "schemaName": self.header.schema_name,
+            "recordedRun": self.recorded_run,
+            "recordedAt": self.recorded_at,
+            "expectedDigest": self.expected_digest,
+            "actualDigest": self.actual_digest,
+            "warnings": self.warnings,
+            "drift": [
+                {
+                    "path": d.path,
+                    "kind": d.kind,
+                    "attribute": d.attribute,
+                    "expected": d.expected,
+                    "actual": d.actual,
+                    "text": str(d),
+                }
+                for d in self.drifts
+            ],
         }
 
 
@@ -205,18 +244,38 @@ def verify(config: Config) -> VerifyReport:
     with session(config) as s:
         state = s.own.last_state() if s.history.exists() and s.own.exists() else None
         if state is None:
-            raise StateError("Nothing to verify against: no schema state has been recorded here",
-                             hint="flywayx records the schema at the end of each `flywayx migrate`; run it first")
+            raise StateError(
+                "Nothing to verify against: no schema state has been recorded here",
+                hint="flywayx records the schema at the end of each `flywayx migrate`; run it first",
+            )
         expected = SchemaFingerprint.from_json(state["fingerprint"])
         actual = live_fingerprint(s)
         warnings = []
         if state["history_digest"] != history_digest(s.rows()):
-            warnings.append("the schema history changed since the state was recorded (migrations applied "
-                            "outside flywayx?); drift below may be those migrations — run `flywayx migrate` "
-                            "to record a new state")
-        return VerifyReport(s.header(), state["run_id"], state["recorded_at"], expected.digest, actual.digest,
-                            diff(expected, actual), warnings)
+            warnings.append(
+                "the schema history changed since the state was recorded (migrations applied "
+                "outside flywayx?); drift below may be those migrations — run `flywayx migrate` "
+                "to record a new state"
+            )
+        return VerifyReport(
+            s.header(),
+            state["run_id"],
+            state["recorded_at"],
+            expected.digest,
+            actual.digest,
+            diff(expected, actual),
+            warnings,
+        )
 
 
-__all__ = ["RestoreReport", "VerifyReport", "backup_before_migrate", "backup_preview", "history_digest",
-           "live_fingerprint", "record_state", "restore", "verify"]
+__all__ = [
+    "RestoreReport",
+    "VerifyReport",
+    "backup_before_migrate",
+    "backup_preview",
+    "history_digest",
+    "live_fingerprint",
+    "record_state",
+    "restore",
+    "verify",
+]

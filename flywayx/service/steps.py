@@ -40,9 +40,13 @@ from flywayx.service.kernel import Session, statements_of
 from flywayx.service.validation import refuse_failed, validation_issues
 from flywayx.statements.content_id import content_id
 
-_HOW = {"identical": "identical to applied {by}", "equivalent": "declared equivalent of applied {by}",
-        "baseline": "installed by baseline migration {by}", "adopted": "adopted ({by})",
-        "renamed": "renamed from applied {by} (its row is retired)"}
+_HOW = {
+    "identical": "identical to applied {by}",
+    "equivalent": "declared equivalent of applied {by}",
+    "baseline": "installed by baseline migration {by}",
+    "adopted": "adopted ({by})",
+    "renamed": "renamed from applied {by} (its row is retired)",
+}
 
 
 def record_reason(how: str, by: str) -> str:
@@ -52,8 +56,16 @@ def record_reason(how: str, by: str) -> str:
 def record_work(rec: Record) -> Work:
     """The ``Work`` that writes ``rec`` (``apply.record``): no statements, how and by what."""
     change = rec.change
-    return Work(change.migration, None, rec.release, rec.line, _phase_of(change), change.content_id,
-                recorded_as=rec.how, satisfied_by=rec.by)
+    return Work(
+        change.migration,
+        None,
+        rec.release,
+        rec.line,
+        _phase_of(change),
+        change.content_id,
+        recorded_as=rec.how,
+        satisfied_by=rec.by,
+    )
 
 
 class _Source:
@@ -188,18 +200,29 @@ class _Source:
         views = self.graph.repeatables_with if self.graph is not None else None
         deferred = views is not None and views not in reached  # written for a release not reached yet
         unapplied = {m.description for m in self.info.migrations if m.version is None and m.applied is None}
-        return [i for i in issues
-                if not (i.code == "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED"
-                        and i.version is not None and owner.get(i.version) not in reached)
-                and not (i.code == "RESOLVED_REPEATABLE_MIGRATION_NOT_APPLIED"
-                         and (deferred or i.description in unapplied))]
+        return [
+            i
+            for i in issues
+            if not (
+                i.code == "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED"
+                and i.version is not None
+                and owner.get(i.version) not in reached
+            )
+            and not (i.code == "RESOLVED_REPEATABLE_MIGRATION_NOT_APPLIED" and (deferred or i.description in unapplied))
+        ]
 
 
 class FlywayOrder(_Source):
     """Flyway's migrate loop as a step source (flyway-semantics.md §5.3 step 5)."""
 
-    def __init__(self, s: Session, graph: ReleaseGraph | None = None, analysed: lines.Analysed | None = None,
-                 *, resume_run: bool = False) -> None:
+    def __init__(
+        self,
+        s: Session,
+        graph: ReleaseGraph | None = None,
+        analysed: lines.Analysed | None = None,
+        *,
+        resume_run: bool = False,
+    ) -> None:
         super().__init__(s, graph, analysed)
         self.resume_run = resume_run
         self._queue: deque[MigrationInfo] = deque()
@@ -234,8 +257,16 @@ class FlywayOrder(_Source):
         late = m.version is not None and self.latest is not None and m.version < self.latest
         skip = resume.resume_skip(self.s, m) if self.resume_run else 0
         statements = statements_of(self.s, m)
-        work = Work(m, statements, item.owner if item else None, item.line if item else None,
-                    _phase_of(change) if change else "unknown", self._content_id(m, change, statements), late, skip)
+        work = Work(
+            m,
+            statements,
+            item.owner if item else None,
+            item.line if item else None,
+            _phase_of(change) if change else "unknown",
+            self._content_id(m, change, statements),
+            late,
+            skip,
+        )
         return Step(work, "pending (out of order)" if late else "pending")
 
     def _content_id(self, m: Migration, change: Change | None, statements: Sequence[object] | None) -> str | None:
@@ -276,8 +307,9 @@ class FlywayOrder(_Source):
 class ReleasePlan(_Source):
     """``migrate --to R`` / ``--phase``: the planner's steps, re-planned when the history changes."""
 
-    def __init__(self, s: Session, graph: ReleaseGraph, analysed: lines.Analysed, target: str | None,
-                 phase: str | None) -> None:
+    def __init__(
+        self, s: Session, graph: ReleaseGraph, analysed: lines.Analysed, target: str | None, phase: str | None
+    ) -> None:
         super().__init__(s, graph, analysed)
         self.target, self.phase = target, phase
         self.analysed: lines.Analysed = analysed
@@ -326,8 +358,9 @@ class ReleasePlan(_Source):
         rank = max((r.installed_rank for r in after), default=0)
         for i, step in enumerate(self.selected(), start=1):
             m = step.migration
-            after.append(HistoryRow(rank + i, m.version, m.description, m.type.value, m.script, m.checksum, "", 0,
-                                    True))
+            after.append(
+                HistoryRow(rank + i, m.version, m.description, m.type.value, m.script, m.checksum, "", 0, True)
+            )
         later = lines.ledger(self.s, self.graph, self.analysed, after).records()
         return list(self.start), later
 
@@ -335,8 +368,12 @@ class ReleasePlan(_Source):
         """Flyway's rules, without the "not applied" findings the release plan accounts for."""
         issues = self.validation_of(["*:pending", "*:ignored"])
         assert self.graph is not None
-        return [i for i in issues if i.code != "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED"
-                and not lines.shipped_elsewhere(self.s, self.graph, i)]
+        return [
+            i
+            for i in issues
+            if i.code != "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED"
+            and not lines.shipped_elsewhere(self.s, self.graph, i)
+        ]
 
     def check(self, token: Token | None) -> None:
         super().check(token)
@@ -355,8 +392,9 @@ class ReleasePlan(_Source):
         statements = self._sent.get(script, self.analysed.statements[script])
         if step.out_of_order and statements and self.s.dialect in ("mysql", "mariadb"):
             statements = self._placed(step, statements)
-        work = Work(step.migration, statements, step.release, step.line, _phase_of(change), change.content_id,
-                    step.out_of_order)
+        work = Work(
+            step.migration, statements, step.release, step.line, _phase_of(change), change.content_id, step.out_of_order
+        )
         return Step(work, step.reason)
 
     def done(self, step: Step, applied: Applied) -> None:
@@ -368,7 +406,7 @@ class ReleasePlan(_Source):
         later: dict[str, set[str]] = {}
         after = [m.script for m in step.runs_after]
         if not after and step.migration.version is not None:  # footprints could not tell (procedure calls):
-            v = step.migration.version                          # every applied change of a later version
+            v = step.migration.version  # every applied change of a later version
             after = [r.script for r in self.rows if r.success and r.version is not None and r.version > v]
         for script in after:
             for table, columns in placement.later_columns(self.analysed.statements.get(script) or ()).items():
@@ -385,8 +423,9 @@ def _phase_of(change: Change) -> Callable[[], str]:
     return lambda: change.footprint.phase.value
 
 
-def source_for(s: Session, to_release: str | None, phase: str | None, resume_run: bool, *,
-               release: bool = False) -> FlywayOrder | ReleasePlan:
+def source_for(
+    s: Session, to_release: str | None, phase: str | None, resume_run: bool, *, release: bool = False
+) -> FlywayOrder | ReleasePlan:
     """The step source of a migrate run: a release plan with ``--to``/``--phase`` (or ``release``),
     else Flyway's order (keeping the contract when a ``releases.toml`` exists)."""
     if release or to_release is not None or phase in ("expand", "contract"):

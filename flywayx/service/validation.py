@@ -15,13 +15,15 @@ from flywayx.plan.validate import ValidationIssue, validate_info
 from flywayx.service.kernel import Session, ignore_patterns
 
 
-def validation_issues(s: Session, extra_patterns: Sequence[str] = (),
-                      result: InfoResult | None = None) -> tuple[list[ValidationIssue], int]:
+def validation_issues(
+    s: Session, extra_patterns: Sequence[str] = (), result: InfoResult | None = None
+) -> tuple[list[ValidationIssue], int]:
     """Every validation issue and the number of resolved migrations checked; ``result`` is the info
     to check (computed from the history when not given)."""
     if s.found.migrations and not s.db.schema_exists(s.default_schema) and "*:pending" not in extra_patterns:
-        return [ValidationIssue("SCHEMA_DOES_NOT_EXIST", f"Schema {s.default_schema} doesn't exist yet",
-                                None, "", "")], 0
+        return [
+            ValidationIssue("SCHEMA_DOES_NOT_EXIST", f"Schema {s.default_schema} doesn't exist yet", None, "", "")
+        ], 0
     result = s.info() if result is None else result
     issues = validate_info(result, ignore_patterns(s.config, extra_patterns))
     return issues, len([m for m in result.migrations if m.resolved is not None])
@@ -29,9 +31,12 @@ def validation_issues(s: Session, extra_patterns: Sequence[str] = (),
 
 def validation_error(messages: Sequence[str]) -> ValidationError:
     body = "\n".join(messages)
-    return ValidationError(f"Validate failed: Migrations have failed validation\n{body}",
-                           hint="run `flywayx info` to see each migration's state; `flywayx repair` realigns "
-                                "the history after an intended change", errors=list(messages))
+    return ValidationError(
+        f"Validate failed: Migrations have failed validation\n{body}",
+        hint="run `flywayx info` to see each migration's state; `flywayx repair` realigns "
+        "the history after an intended change",
+        errors=list(messages),
+    )
 
 
 def refuse_failed(s: Session, result: InfoResult) -> None:
@@ -42,9 +47,11 @@ def refuse_failed(s: Session, result: InfoResult) -> None:
         return
     m = failed[0]
     what = f"migration to version {m.version}" if m.version is not None else f'repeatable migration ("{m.description}")'
-    raise StateError(f"Schema {s.quoted(s.default_schema)} contains a failed {what} !",
-                     hint="fix the failed statement, then `flywayx migrate --resume` (MySQL/MariaDB) or "
-                          "`flywayx repair` and migrate again")
+    raise StateError(
+        f"Schema {s.quoted(s.default_schema)} contains a failed {what} !",
+        hint="fix the failed statement, then `flywayx migrate --resume` (MySQL/MariaDB) or "
+        "`flywayx repair` and migrate again",
+    )
 
 
 __all__ = ["refuse_failed", "validation_error", "validation_issues"]

@@ -43,8 +43,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MAX_AGE_DAYS", "MAX_ENTRIES", "AnalysisCache", "code_stamp", "default_cache_dir", "open_cache", "private",
-           "read_pack"]
+__all__ = [
+    "MAX_AGE_DAYS",
+    "MAX_ENTRIES",
+    "AnalysisCache",
+    "code_stamp",
+    "default_cache_dir",
+    "open_cache",
+    "private",
+    "read_pack",
+]
 
 FORMAT = "analysis-v2"
 _MAGIC = b"flywayx-analysis-pack 2"
@@ -213,8 +221,12 @@ class AnalysisCache:
                 key = line[:64].decode("ascii", "replace")
                 if key in kept:
                     continue
-                if now - mtime > MAX_AGE_DAYS * _DAY or len(kept) >= limit or len(line) > room \
-                        or _decode(line, key) is None:
+                if (
+                    now - mtime > MAX_AGE_DAYS * _DAY
+                    or len(kept) >= limit
+                    or len(line) > room
+                    or _decode(line, key) is None
+                ):
                     dropped += 1
                     continue
                 kept[key] = line

@@ -21,8 +21,10 @@ from collections.abc import Iterable
 from flywayx.errors import ChecksumError
 
 BOM = "\ufeff"
-_ENCODING_HINT = ("Please ensure you have configured the correct file encoding with 'flyway.encoding' "
-                  "or enable 'flyway.detectEncoding' to let Flyway detect it for you")
+_ENCODING_HINT = (
+    "Please ensure you have configured the correct file encoding with 'flyway.encoding' "
+    "or enable 'flyway.detectEncoding' to let Flyway detect it for you"
+)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -67,8 +69,7 @@ def combined_checksum(checksums: Iterable[int]) -> int:
 
 
 def _unreadable(filename: str, message: str, hint: str) -> ChecksumError:
-    return ChecksumError(f"Unable to calculate checksum of {filename}\n{message}", hint=hint,
-                         filename=filename)
+    return ChecksumError(f"Unable to calculate checksum of {filename}\n{message}", hint=hint, filename=filename)
 
 
 def decode_strict(data: bytes, encoding: str, filename: str) -> str:
@@ -76,14 +77,18 @@ def decode_strict(data: bytes, encoding: str, filename: str) -> str:
     try:
         codecs.lookup(encoding)
     except LookupError as exc:
-        raise ChecksumError(f"Unknown encoding '{encoding}' for {filename}",
-                            hint="set 'encoding' to a known charset such as UTF-8 or ISO-8859-1",
-                            filename=filename) from exc
+        raise ChecksumError(
+            f"Unknown encoding '{encoding}' for {filename}",
+            hint="set 'encoding' to a known charset such as UTF-8 or ISO-8859-1",
+            filename=filename,
+        ) from exc
     try:
         return data.decode(encoding, errors="strict")
     except UnicodeDecodeError as exc:
-        hint = (f"byte 0x{data[exc.start]:02x} at offset {exc.start} is not valid {encoding}; "
-                "re-save the file in that encoding or set 'encoding' (per script: <script>.conf)")
+        hint = (
+            f"byte 0x{data[exc.start]:02x} at offset {exc.start} is not valid {encoding}; "
+            "re-save the file in that encoding or set 'encoding' (per script: <script>.conf)"
+        )
         raise _unreadable(filename, _ENCODING_HINT, hint) from exc
 
 
@@ -115,12 +120,14 @@ def read_bytes(path: str | os.PathLike[str]) -> bytes:
             return handle.read()
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise _unreadable(filename, f"Cannot read {os.fspath(path)}: {reason}",
-                          "check that the file exists and is readable by this user") from exc
+        raise _unreadable(
+            filename,
+            f"Cannot read {os.fspath(path)}: {reason}",
+            "check that the file exists and is readable by this user",
+        ) from exc
 
 
-def read_migration_text(path: str | os.PathLike[str], encoding: str = "UTF-8",
-                        detect_encoding: bool = False) -> str:
+def read_migration_text(path: str | os.PathLike[str], encoding: str = "UTF-8", detect_encoding: bool = False) -> str:
     """Decoded text of a migration file (BOM kept: the checksum strips it, SQL splitting may too).
 
     Raises ChecksumError for unreadable files, bytes that do not decode in ``encoding``, and
@@ -131,12 +138,14 @@ def read_migration_text(path: str | os.PathLike[str], encoding: str = "UTF-8",
     chosen = detect_file_encoding(data) if detect_encoding else encoding
     text = decode_strict(data, chosen, filename)
     if "\x00" in text:
-        raise _unreadable(filename, f"{os.fspath(path)} looks like a binary file (it contains a NUL byte)",
-                          "only text files can be migrations; move it out of the migration locations")
+        raise _unreadable(
+            filename,
+            f"{os.fspath(path)} looks like a binary file (it contains a NUL byte)",
+            "only text files can be migrations; move it out of the migration locations",
+        )
     return text
 
 
-def checksum_of_file(path: str | os.PathLike[str], encoding: str = "UTF-8",
-                     detect_encoding: bool = False) -> int:
+def checksum_of_file(path: str | os.PathLike[str], encoding: str = "UTF-8", detect_encoding: bool = False) -> int:
     """Flyway's checksum of a file on disk."""
     return checksum_of_text(read_migration_text(path, encoding, detect_encoding))

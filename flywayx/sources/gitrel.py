@@ -194,8 +194,11 @@ def is_ancestor(repo: Path, ancestor: str, descendant: str) -> bool:
     """``git merge-base --is-ancestor``: True when ``ancestor`` is in ``descendant``'s history."""
     binary = os.environ.get("FLYWAYX_GIT", "git")
     try:
-        done = subprocess.run([binary, "-C", str(repo), "merge-base", "--is-ancestor", ancestor, descendant],
-                              capture_output=True, check=False)
+        done = subprocess.run(
+            [binary, "-C", str(repo), "merge-base", "--is-ancestor", ancestor, descendant],
+            capture_output=True,
+            check=False,
+        )
     except FileNotFoundError as err:
         raise ToolMissing(f"git is not installed (looked for {binary!r} on PATH)", tool="git") from err
     if done.returncode not in (0, 1):

@@ -35,8 +35,10 @@ def location_path(location: str, working_directory: str | None = None) -> str:
     """The directory of a ``filesystem:`` (or unprefixed) location; ``classpath:`` is refused."""
     prefix, sep, rest = location.partition(":")
     if sep and prefix.lower() == "classpath":
-        raise ConfigError(f"Unsupported location: {location} (flywayx has no Java classpath)",
-                          hint="use a directory: filesystem:<path>")
+        raise ConfigError(
+            f"Unsupported location: {location} (flywayx has no Java classpath)",
+            hint="use a directory: filesystem:<path>",
+        )
     path = rest if sep and prefix.lower() == "filesystem" else location
     if not os.path.isabs(path) and working_directory:
         path = os.path.join(working_directory, path)
@@ -45,13 +47,19 @@ def location_path(location: str, working_directory: str | None = None) -> str:
 
 def _location_dirs(location: str, config: Config, warnings: list[str]) -> list[str]:
     path = location_path(location, config.working_directory)
-    found = sorted(p for p in glob.glob(path, recursive=True) if os.path.isdir(p)) \
-        if any(ch in path for ch in "*?") else ([path] if os.path.isdir(path) else [])
+    found = (
+        sorted(p for p in glob.glob(path, recursive=True) if os.path.isdir(p))
+        if any(ch in path for ch in "*?")
+        else ([path] if os.path.isdir(path) else [])
+    )
     if found:
         return found
     if config.fail_on_missing_locations:
-        raise ConfigError(f"Failed to find filesystem location: {path} (NOT_FOUND)",
-                          hint="create the directory or fix 'locations'", location=location)
+        raise ConfigError(
+            f"Failed to find filesystem location: {path} (NOT_FOUND)",
+            hint="create the directory or fix 'locations'",
+            location=location,
+        )
     warnings.append(f"Skipping filesystem location: {path} (NOT_FOUND)")
     return []
 
@@ -95,8 +103,15 @@ def _problem(path: str) -> str | None:
     if stat.S_ISDIR(st.st_mode):
         return "is a directory"
     if not stat.S_ISREG(st.st_mode):
-        kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode) \
-            else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file"
+        kind = (
+            "a FIFO"
+            if stat.S_ISFIFO(st.st_mode)
+            else "a socket"
+            if stat.S_ISSOCK(st.st_mode)
+            else "a device"
+            if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+            else "not a regular file"
+        )
         return f"is {kind}"
     if not os.access(path, os.R_OK):
         return "is not readable by this user (permission denied)"

@@ -29,18 +29,48 @@ from flywayx.model.version import Version
 # The "operation finish" events of clean/validate/undo/repair/baseline all reuse the id
 # afterInfoOperationFinish in Flyway, so each id appears once here.
 CALLBACK_EVENTS: tuple[str, ...] = (
-    "beforeClean", "afterClean", "afterCleanError",
-    "beforeMigrate", "beforeEachMigrate", "beforeEachMigrateStatement", "afterEachMigrateStatement",
-    "afterEachMigrateStatementError", "afterEachMigrate", "afterEachMigrateError",
-    "beforeRepeatables", "afterVersioned", "afterMigrateApplied", "afterMigrate", "afterMigrateError",
-    "beforeUndo", "beforeEachUndo", "beforeEachUndoStatement", "afterEachUndoStatement",
-    "afterEachUndoStatementError", "afterEachUndo", "afterEachUndoError", "afterUndo", "afterUndoError",
-    "beforeValidate", "afterValidate", "afterValidateError",
-    "beforeBaseline", "afterBaseline", "afterBaselineError",
-    "beforeRepair", "afterRepair", "afterRepairError",
-    "beforeInfo", "afterInfo", "afterInfoError",
-    "afterMigrateOperationFinish", "afterInfoOperationFinish",
-    "createSchema", "beforeCreateSchema", "beforeConnect", "afterConnect",
+    "beforeClean",
+    "afterClean",
+    "afterCleanError",
+    "beforeMigrate",
+    "beforeEachMigrate",
+    "beforeEachMigrateStatement",
+    "afterEachMigrateStatement",
+    "afterEachMigrateStatementError",
+    "afterEachMigrate",
+    "afterEachMigrateError",
+    "beforeRepeatables",
+    "afterVersioned",
+    "afterMigrateApplied",
+    "afterMigrate",
+    "afterMigrateError",
+    "beforeUndo",
+    "beforeEachUndo",
+    "beforeEachUndoStatement",
+    "afterEachUndoStatement",
+    "afterEachUndoStatementError",
+    "afterEachUndo",
+    "afterEachUndoError",
+    "afterUndo",
+    "afterUndoError",
+    "beforeValidate",
+    "afterValidate",
+    "afterValidateError",
+    "beforeBaseline",
+    "afterBaseline",
+    "afterBaselineError",
+    "beforeRepair",
+    "afterRepair",
+    "afterRepairError",
+    "beforeInfo",
+    "afterInfo",
+    "afterInfoError",
+    "afterMigrateOperationFinish",
+    "afterInfoOperationFinish",
+    "createSchema",
+    "beforeCreateSchema",
+    "beforeConnect",
+    "afterConnect",
 )
 _EVENT_RANK = {event: i for i, event in enumerate(CALLBACK_EVENTS)}
 
@@ -71,8 +101,9 @@ class NamingConfig:
         )
 
     def with_suffixes(self, suffixes: Sequence[str]) -> NamingConfig:
-        return NamingConfig(self.sql_prefix, self.repeatable_prefix, self.baseline_prefix,
-                            self.separator, tuple(suffixes))
+        return NamingConfig(
+            self.sql_prefix, self.repeatable_prefix, self.baseline_prefix, self.separator, tuple(suffixes)
+        )
 
     def prefixes(self) -> list[tuple[str, Kind]]:
         """(prefix, kind) pairs, longest first; equal lengths keep the order V, R, events, B."""
@@ -118,8 +149,9 @@ def is_candidate(filename: str, prefix: str, suffixes: Sequence[str]) -> bool:
 
 
 def _invalid(filename: str, message: str) -> ResourceName:
-    return ResourceName(filename=filename, prefix="", kind=None, raw_version="", version=None,
-                        description="", suffix="", error=message)
+    return ResourceName(
+        filename=filename, prefix="", kind=None, raw_version="", version=None, description="", suffix="", error=message
+    )
 
 
 def parse_resource_name(filename: str, *, prefixes: NamingConfig = DEFAULT_NAMING) -> ResourceName:
@@ -129,33 +161,37 @@ def parse_resource_name(filename: str, *, prefixes: NamingConfig = DEFAULT_NAMIN
     lowered = filename.lower()
     for lowered_suffix, size in suffixes:
         if lowered.endswith(lowered_suffix):
-            stem, suffix = filename[:len(filename) - size], filename[len(filename) - size:]
+            stem, suffix = filename[: len(filename) - size], filename[len(filename) - size :]
             break
     match = next((pk for pk in by_first.get(stem[:1]) or by_first[""] if stem.startswith(pk[0])), None)
     if match is None:
         return _invalid(filename, f"Unrecognised migration name format: {filename}")
     prefix, kind = match
     sep = prefixes.separator
-    left, found, raw_desc = stem[len(prefix):].partition(sep)
+    left, found, raw_desc = stem[len(prefix) :].partition(sep)
     if not found:
-        left, raw_desc = stem[len(prefix):], ""
+        left, raw_desc = stem[len(prefix) :], ""
     version: Version | None = None
     if kind is Kind.VERSIONED or kind is Kind.BASELINE:
         version = Version.try_parse(left) if left else None
         if version is None:
             return _invalid(filename, _version_error(filename, prefix, left, sep, raw_desc, suffix))
     elif left:
-        return _invalid(filename, f"Invalid repeatable migration / callback name format: {filename} (It cannot "
-                                  f"contain a version and should look like this: {prefix}{sep}"
-                                  f"{raw_desc or 'description'}{suffix})")
-    return ResourceName(filename, prefix, kind, left, version, raw_desc.replace("_", " "), suffix, sep, None,
-                        raw_desc)
+        return _invalid(
+            filename,
+            f"Invalid repeatable migration / callback name format: {filename} (It cannot "
+            f"contain a version and should look like this: {prefix}{sep}"
+            f"{raw_desc or 'description'}{suffix})",
+        )
+    return ResourceName(filename, prefix, kind, left, version, raw_desc.replace("_", " "), suffix, sep, None, raw_desc)
 
 
 def _version_error(filename: str, prefix: str, left: str, sep: str, raw_desc: str, suffix: str) -> str:
     if not left:
-        return (f"Invalid versioned migration name format: {filename} (It must contain a version "
-                f"and should look like this: {prefix}1.2{sep}{raw_desc or 'description'}{suffix})")
+        return (
+            f"Invalid versioned migration name format: {filename} (It must contain a version "
+            f"and should look like this: {prefix}1.2{sep}{raw_desc or 'description'}{suffix})"
+        )
     return f"Invalid versioned migration name format: {filename} (could not recognise version number {left})"
 
 
@@ -176,23 +212,29 @@ def parse_java_migration_name(class_name: str) -> tuple[Version | None, str]:
     message when the name is malformed.
     """
     if class_name[:1] not in ("V", "R"):
-        raise MigrationNameError(f"Invalid Java-based migration class name: {class_name} => ensure it "
-                                 "starts with V or R")
+        raise MigrationNameError(
+            f"Invalid Java-based migration class name: {class_name} => ensure it starts with V or R"
+        )
     prefix, repeatable = class_name[0], class_name[0] == "R"
     left, found, right = class_name[1:].partition("__")
     description = right.replace("_", " ") if found else ""
     if left.strip():
         if repeatable:
-            raise MigrationNameError(f"Wrong repeatable migration name format: {class_name} (It cannot "
-                                     f"contain a version and should look like this: R__{description})")
+            raise MigrationNameError(
+                f"Wrong repeatable migration name format: {class_name} (It cannot "
+                f"contain a version and should look like this: R__{description})"
+            )
         try:
             return Version.parse(left), description
         except VersionError as exc:
-            raise MigrationNameError(f"Wrong versioned migration name format: {class_name} (could not "
-                                     f"recognise version number {left})") from exc
+            raise MigrationNameError(
+                f"Wrong versioned migration name format: {class_name} (could not recognise version number {left})"
+            ) from exc
     if not repeatable:
-        raise MigrationNameError(f"Wrong versioned migration name format: {class_name} (It must contain "
-                                 f"a version and should look like this: {prefix}1.2__{description})")
+        raise MigrationNameError(
+            f"Wrong versioned migration name format: {class_name} (It must contain "
+            f"a version and should look like this: {prefix}1.2__{description})"
+        )
     return None, description
 
 
@@ -216,9 +258,17 @@ class AliasName:
         return f"{prefix}{self.version.text}{self.suffix}"
 
     def resource_name(self, prefix: str = "V", separator: str = "__") -> ResourceName:
-        return ResourceName(filename=self.flyway_filename(prefix), prefix=prefix, kind=Kind.VERSIONED,
-                            raw_version=self.version.text, version=self.version, description="",
-                            suffix=self.suffix, separator=separator, raw_description="")
+        return ResourceName(
+            filename=self.flyway_filename(prefix),
+            prefix=prefix,
+            kind=Kind.VERSIONED,
+            raw_version=self.version.text,
+            version=self.version,
+            description="",
+            suffix=self.suffix,
+            separator=separator,
+            raw_description="",
+        )
 
 
 def seq_number(letters: str) -> int:
@@ -243,15 +293,21 @@ def _alias_release(text: str, filename: str, releases: Sequence[Version]) -> Ver
         raise MigrationNameError(
             f"Cannot resolve alias {filename}: no declared release is written {text} without dots",
             hint="declare the release in releases.toml, or write the version with dots "
-                 f"(e.g. V_{'.'.join(text)}_A{filename[filename.rfind('.'):]})", filename=filename)
+            f"(e.g. V_{'.'.join(text)}_A{filename[filename.rfind('.') :]})",
+            filename=filename,
+        )
     listed = ", ".join(m.text for m in matches)
-    raise MigrationNameError(f"Ambiguous alias {filename}: {text} could be release {listed}",
-                             hint="write the version with dots to say which release is meant",
-                             filename=filename, candidates=[m.text for m in matches])
+    raise MigrationNameError(
+        f"Ambiguous alias {filename}: {text} could be release {listed}",
+        hint="write the version with dots to say which release is meant",
+        filename=filename,
+        candidates=[m.text for m in matches],
+    )
 
 
-def parse_alias(filename: str, releases: Sequence[Version] = (), *, prefix: str = "V",
-                suffixes: Sequence[str] = ALIAS_SUFFIXES) -> AliasName | None:
+def parse_alias(
+    filename: str, releases: Sequence[Version] = (), *, prefix: str = "V", suffixes: Sequence[str] = ALIAS_SUFFIXES
+) -> AliasName | None:
     """Resolve ``V_<version>_<seq>.<ext>``; None when ``filename`` is not written that way.
 
     ``<version>`` is dotted (``4.1.0``, used as written) or compact digits (``410``) matched
@@ -259,7 +315,7 @@ def parse_alias(filename: str, releases: Sequence[Version] = (), *, prefix: str 
     ``<seq>`` is upper-case letters (A=1...). The result's version is ``<release>.<seq>``.
     """
     lowered = filename.lower()
-    suffix = next((filename[len(filename) - len(s):] for s in suffixes if lowered.endswith(s.lower())), None)
+    suffix = next((filename[len(filename) - len(s) :] for s in suffixes if lowered.endswith(s.lower())), None)
     head = f"{prefix}_"
     if suffix is None or not filename.startswith(head):
         return None

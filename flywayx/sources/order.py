@@ -51,8 +51,11 @@ def check_duplicates(migrations: Sequence[Migration]) -> None:
             head = f"Found more than one migration with version {group[0].version}"
         messages.append(f"{head}\nOffenders:\n{_offenders(group)}")
     if messages:
-        raise DuplicateMigrationError("\n".join(messages), hint="give each migration its own version "
-                                      "(or description, for repeatables) and delete or rename the others")
+        raise DuplicateMigrationError(
+            "\n".join(messages),
+            hint="give each migration its own version "
+            "(or description, for repeatables) and delete or rename the others",
+        )
 
 
 def order_callbacks(callbacks: Sequence[Migration]) -> dict[str, list[Migration]]:
@@ -67,7 +70,9 @@ def order_callbacks(callbacks: Sequence[Migration]) -> dict[str, list[Migration]
         if key in by_name:
             raise DuplicateMigrationError(
                 f"Found more than 1 SQL callback script called {key}!\nOffenders:\n"
-                f"-> {by_name[key].path}\n-> {cb.path}", hint="keep one script per callback name")
+                f"-> {by_name[key].path}\n-> {cb.path}",
+                hint="keep one script per callback name",
+            )
         by_name[key] = cb
     result: dict[str, list[Migration]] = {}
     for cb in sorted(callbacks, key=lambda c: (event_rank(_event(c)), java_order(c.description), c.path)):

@@ -39,8 +39,10 @@ def slug(description: str) -> str:
     """File-name form of a description: runs of anything but letters and digits become ``_``."""
     text = _WORD.sub("_", description).strip("_")
     if not text:
-        raise UsageError(f"description {description!r} has no letters or digits",
-                         hint='describe the change, e.g. flywayx new "add foo column"')
+        raise UsageError(
+            f"description {description!r} has no letters or digits",
+            hint='describe the change, e.g. flywayx new "add foo column"',
+        )
     return text
 
 
@@ -52,13 +54,22 @@ def pending_version(line: str, now: datetime, nonce: int) -> str:
     return f"{line}.{stamp}{nonce:06d}"
 
 
-def create_pending(directory: Path, line: str, description: str, now: datetime, nonce: int,
-                   suffix: str = ".sql", content: str | None = None) -> Path:
+def create_pending(
+    directory: Path,
+    line: str,
+    description: str,
+    now: datetime,
+    nonce: int,
+    suffix: str = ".sql",
+    content: str | None = None,
+) -> Path:
     """Create a pending migration in ``directory`` (empty, or holding ``content``); never overwrites a file."""
     name = f"V{pending_version(line, now, nonce)}__{slug(description)}{suffix}"
     path = directory / name
-    body = (f"-- {description}\n-- Pending migration of line {line}: `flywayx release cut` gives it its final\n"
-            "-- version. Write the SQL below; do not rename the file.\n")
+    body = (
+        f"-- {description}\n-- Pending migration of line {line}: `flywayx release cut` gives it its final\n"
+        "-- version. Write the SQL below; do not rename the file.\n"
+    )
     if suffix == ".py":
         body = f'"""{description} (pending migration of line {line})."""\n\n\ndef migrate(conn):\n    pass\n'
     if content is not None:
@@ -80,13 +91,14 @@ class Rename:
     new: Path
 
 
-def freeze_names(pending: Sequence[tuple[Path, Version, str, str]], release: str,
-                 taken: Sequence[Version] = ()) -> list[Rename]:
+def freeze_names(
+    pending: Sequence[tuple[Path, Version, str, str]], release: str, taken: Sequence[Version] = ()
+) -> list[Rename]:
     """New names for pending migrations ``(path, version, raw description, suffix)``, in the order
     given: ``V<release>.<n>`` numbered from 1 (after any ``taken`` version ``<release>.<n>``)."""
     base = version_parts(Version.parse(release))
     used = [version_parts(v) for v in taken]
-    start = max((p[len(base)] for p in used if len(p) == len(base) + 1 and p[:len(base)] == base), default=0)
+    start = max((p[len(base)] for p in used if len(p) == len(base) + 1 and p[: len(base)] == base), default=0)
     out = []
     for n, (path, _version, desc, suffix) in enumerate(pending, start=start + 1):
         name = f"V{release}.{n}__{desc}{suffix}" if desc else f"V{release}.{n}{suffix}"

@@ -25,8 +25,16 @@ from datetime import datetime
 from flywayx.errors import PlaceholderError
 
 FLYWAY_NAMESPACE = "flyway"
-BUILTIN_NAMES = ("defaultSchema", "user", "database", "timestamp", "workingDirectory", "table",
-                 "environment", "filename")
+BUILTIN_NAMES = (
+    "defaultSchema",
+    "user",
+    "database",
+    "timestamp",
+    "workingDirectory",
+    "table",
+    "environment",
+    "filename",
+)
 
 
 def _lookup(name: str, values: Mapping[str, str], prefix: str, suffix: str, separator: str) -> str:
@@ -35,31 +43,39 @@ def _lookup(name: str, values: Mapping[str, str], prefix: str, suffix: str, sepa
         return value
     shown = f"{prefix}{name}{suffix}"
     if name.lower().startswith(f"{FLYWAY_NAMESPACE}{separator}"):
-        raise PlaceholderError(f"Failed to populate value for default placeholder: {shown}",
-                               hint="this built-in placeholder does not exist; see the list of "
-                                    "flyway: placeholders in the documentation", placeholder=name)
-    raise PlaceholderError(f"No value provided for placeholder: {shown}.  Check your configuration!",
-                           hint=f"define it, e.g. flyway.placeholders.{name}=<value> in the configuration",
-                           placeholder=name)
+        raise PlaceholderError(
+            f"Failed to populate value for default placeholder: {shown}",
+            hint="this built-in placeholder does not exist; see the list of flyway: placeholders in the documentation",
+            placeholder=name,
+        )
+    raise PlaceholderError(
+        f"No value provided for placeholder: {shown}.  Check your configuration!",
+        hint=f"define it, e.g. flyway.placeholders.{name}=<value> in the configuration",
+        placeholder=name,
+    )
 
 
-def _open_at_eof(text: str, start: int, values: Mapping[str, str], prefix: str, suffix: str,
-                 separator: str) -> str:
+def _open_at_eof(text: str, start: int, values: Mapping[str, str], prefix: str, suffix: str, separator: str) -> str:
     """Value for a placeholder whose suffix never comes (see the module docstring)."""
     rest = text[start:]
     if len(rest) < len(suffix) or not rest:
-        raise PlaceholderError(f"Unterminated placeholder at end of text: {prefix}{rest}",
-                               hint=f"close the placeholder with '{suffix}' or remove '{prefix}'")
+        raise PlaceholderError(
+            f"Unterminated placeholder at end of text: {prefix}{rest}",
+            hint=f"close the placeholder with '{suffix}' or remove '{prefix}'",
+        )
     name = rest[: len(rest) - len(suffix)] if suffix else rest
     return _lookup(name, values, prefix, suffix, separator)
 
 
-def replace_placeholders(text: str, values: Mapping[str, str], prefix: str = "${", suffix: str = "}",
-                         separator: str = ":") -> str:
+def replace_placeholders(
+    text: str, values: Mapping[str, str], prefix: str = "${", suffix: str = "}", separator: str = ":"
+) -> str:
     """``text`` with every placeholder replaced by its value (see the module contract)."""
     if not prefix or not suffix:
-        raise PlaceholderError("Placeholder prefix and suffix cannot be empty",
-                               hint="set placeholderPrefix/placeholderSuffix to non-empty strings")
+        raise PlaceholderError(
+            "Placeholder prefix and suffix cannot be empty",
+            hint="set placeholderPrefix/placeholderSuffix to non-empty strings",
+        )
     lowered = {k.lower(): v for k, v in values.items()}
     out: list[str] = []
     i, first = 0, prefix[0]
@@ -93,17 +109,32 @@ def format_timestamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def builtin_placeholders(*, default_schema: str | None, user: str | None, database: str | None,
-                         timestamp: datetime | str, working_directory: str, table: str,
-                         environment: str = "default", separator: str = ":") -> dict[str, str]:
+def builtin_placeholders(
+    *,
+    default_schema: str | None,
+    user: str | None,
+    database: str | None,
+    timestamp: datetime | str,
+    working_directory: str,
+    table: str,
+    environment: str = "default",
+    separator: str = ":",
+) -> dict[str, str]:
     """The ``flyway:*`` map except ``filename`` (set per script with ``with_filename``).
 
     ``timestamp`` is fixed once per run by the caller (a datetime is formatted as Flyway does).
     A value that is unknown (None) is left out, so using it fails with Flyway's message.
     """
     stamp = timestamp if isinstance(timestamp, str) else format_timestamp(timestamp)
-    raw = {"defaultSchema": default_schema, "user": user, "database": database, "timestamp": stamp,
-           "workingDirectory": working_directory, "table": table, "environment": environment}
+    raw = {
+        "defaultSchema": default_schema,
+        "user": user,
+        "database": database,
+        "timestamp": stamp,
+        "workingDirectory": working_directory,
+        "table": table,
+        "environment": environment,
+    }
     return {placeholder_name(k, separator): v for k, v in raw.items() if v is not None}
 
 

@@ -83,8 +83,11 @@ def syntax_problems(text: str, file: str, whole: tomllib.TOMLDecodeError) -> lis
             continue
         except tomllib.TOMLDecodeError as err:
             local = _syntax_line(err)
-            out.append(ReleaseProblem(file, None if local is None else local + start,
-                                      f"invalid TOML: {_without_position(err)}"))
+            out.append(
+                ReleaseProblem(
+                    file, None if local is None else local + start, f"invalid TOML: {_without_position(err)}"
+                )
+            )
     return out or [ReleaseProblem(file, _syntax_line(whole), f"invalid TOML: {_without_position(whole)}")]
 
 
@@ -109,12 +112,17 @@ def raise_problems(problems: Sequence[ReleaseProblem], file: str) -> None:
 
 def _hint(problems: Sequence[ReleaseProblem]) -> str:
     if any(p.message.startswith("invalid TOML") for p in problems):
-        return ('fix the TOML syntax at each line listed: tables are written [release."4.6.1"], '
-                'values in double quotes (from = "4.6.0", merges = ["4.5.3"])')
-    if any("belongs to no release" in p.message or p.message.startswith(("[equivalent]", "[commutes]"))
-           for p in problems):
-        return ("declare the release each listed migration belongs to, or correct the version; "
-                "`flywayx graph --offline` draws the releases as declared")
+        return (
+            'fix the TOML syntax at each line listed: tables are written [release."4.6.1"], '
+            'values in double quotes (from = "4.6.0", merges = ["4.5.3"])'
+        )
+    if any(
+        "belongs to no release" in p.message or p.message.startswith(("[equivalent]", "[commutes]")) for p in problems
+    ):
+        return (
+            "declare the release each listed migration belongs to, or correct the version; "
+            "`flywayx graph --offline` draws the releases as declared"
+        )
     return "fix each entry listed (the format is described in docs/release-lines.md)"
 
 

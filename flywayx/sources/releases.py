@@ -44,8 +44,16 @@ from flywayx.model.release import (
 from flywayx.model.version import Version
 from flywayx.sources.release_problems import independent, load_toml, raise_problems
 
-__all__ = ["FILE_NAME", "Elsewhere", "check_migrations", "find_releases_file", "known_elsewhere", "load_releases",
-           "parse_releases", "raise_problems"]
+__all__ = [
+    "FILE_NAME",
+    "Elsewhere",
+    "check_migrations",
+    "find_releases_file",
+    "known_elsewhere",
+    "load_releases",
+    "parse_releases",
+    "raise_problems",
+]
 
 FILE_NAME = "releases.toml"
 _TOP_KEYS = {"lines", "release", "equivalent", "commutes", "repeatables"}
@@ -158,13 +166,14 @@ def _read_ordering(doc: Mapping[str, Any], c: _Collector) -> tuple[tuple[str, st
     lines = doc.get("lines", {})
     table = lines.get("ordering", {}) if isinstance(lines, dict) else {}
     if not isinstance(table, dict):
-        c.add("[lines.ordering] must be a table of line = \"strict\" | \"interleave\"", "lines", "ordering")
+        c.add('[lines.ordering] must be a table of line = "strict" | "interleave"', "lines", "ordering")
         return ()
     out = []
     for line, value in sorted(table.items()):
         if value not in ("strict", "interleave"):
-            c.add(f"ordering of line {line!r} must be \"strict\" or \"interleave\", got {value!r}",
-                  "lines", "ordering", line)
+            c.add(
+                f'ordering of line {line!r} must be "strict" or "interleave", got {value!r}', "lines", "ordering", line
+            )
             continue
         out.append((line, value))
     return tuple(out)
@@ -182,7 +191,7 @@ def _names(value: object, c: _Collector, *path: str) -> tuple[str, ...]:
 def _read_release_tables(doc: Mapping[str, Any], c: _Collector) -> dict[str, dict[str, Any]]:
     table = doc.get("release", {})
     if not isinstance(table, dict):
-        c.add("release must be a table of [release.\"X\"] tables", "release")
+        c.add('release must be a table of [release."X"] tables', "release")
         return {}
     out: dict[str, dict[str, Any]] = {}
     for name, body in table.items():
@@ -222,21 +231,31 @@ def _build_releases(
         merges = _names(body.get("merges", []), c, "release", name, "merges")
         for ref, key in [(b, "from") for b in branch] + [(m, "merges") for m in merges]:
             if ref == name:
-                why = (f'merges itself (remove "{name}" from its merges)' if key == "merges"
-                       else "branches from itself (its `from` must name an earlier release)")
+                why = (
+                    f'merges itself (remove "{name}" from its merges)'
+                    if key == "merges"
+                    else "branches from itself (its `from` must name an earlier release)"
+                )
                 c.add(f'release "{name}" {why}', "release", name, key)
             elif ref not in versions and ref not in tables:  # a declared but invalid name is reported once
                 c.add(f'release "{name}" {key} unknown release "{ref}"', "release", name, key)
         if len(branch) > 1:
-            c.add(f'release "{name}": from names one branch point, got {len(branch)}',
-                  "release", name, "from")
+            c.add(f'release "{name}": from names one branch point, got {len(branch)}', "release", name, "from")
         if line not in previous and not branch and index > 0:
-            c.add(f'release "{name}" is the first of line {line} but has no `from` (its branch point)',
-                  "release", name)
+            c.add(f'release "{name}" is the first of line {line} but has no `from` (its branch point)', "release", name)
         inline = (previous[line],) if line in previous else ()
         known = tuple(dict.fromkeys(p for p in inline + branch[:1] + merges if p in versions and p != name))
-        out.append(Release(name, versions[name], line, known, branch[0] if branch else None, merges,
-                           source_line=c.line("release", name)))
+        out.append(
+            Release(
+                name,
+                versions[name],
+                line,
+                known,
+                branch[0] if branch else None,
+                merges,
+                source_line=c.line("release", name),
+            )
+        )
         previous[line] = name
     return tuple(out)
 
@@ -260,7 +279,7 @@ def _find_cycles(releases: Sequence[Release]) -> list[list[str]]:
                 stack.append((node, i + 1))
                 kid = kids[i]
                 if state.get(kid) == 1:
-                    cycles.append(path[path.index(kid):])
+                    cycles.append(path[path.index(kid) :])
                 elif kid not in state:
                     stack.append((kid, 0))
             else:
@@ -269,8 +288,7 @@ def _find_cycles(releases: Sequence[Release]) -> list[list[str]]:
     return cycles
 
 
-def _read_pairs(doc: Mapping[str, Any], table: str, c: _Collector
-                ) -> list[tuple[Version, Version, int | None]]:
+def _read_pairs(doc: Mapping[str, Any], table: str, c: _Collector) -> list[tuple[Version, Version, int | None]]:
     body = doc.get(table, {})
     if not isinstance(body, dict):
         c.add(f"[{table}] must be a table", table)
@@ -341,8 +359,9 @@ class Elsewhere:
     releases_seen: frozenset[str] = frozenset()
 
 
-def check_migrations(graph: ReleaseGraph, migrations: Sequence[Migration],
-                     elsewhere: Elsewhere | None = None) -> list[ReleaseProblem]:
+def check_migrations(
+    graph: ReleaseGraph, migrations: Sequence[Migration], elsewhere: Elsewhere | None = None
+) -> list[ReleaseProblem]:
     """Problems between the graph and the resolved migrations, sorted by file then line.
 
     A versioned migration must belong to a release (see ``ReleaseGraph.owner``); every version named
@@ -359,22 +378,38 @@ def check_migrations(graph: ReleaseGraph, migrations: Sequence[Migration],
             continue
         if graph.owner(m.version, inclusive=m.kind is Kind.BASELINE) is None:
             line = line_key(m.version, graph.depth)
-            problems.append(ReleaseProblem(m.path or m.script, None, (
-                f"migration {m.version.text} belongs to no release: no declared release is a proper prefix "
-                f"of it and it does not sort after the last release of line {line}; declare its release")))
+            problems.append(
+                ReleaseProblem(
+                    m.path or m.script,
+                    None,
+                    (
+                        f"migration {m.version.text} belongs to no release: no declared release is a proper prefix "
+                        f"of it and it does not sort after the last release of line {line}; declare its release"
+                    ),
+                )
+            )
     pairs = [("equivalent", e.version, e.other, e.source_line) for e in graph.equivalents]
     pairs += [("commutes", r.version, r.other, r.source_line) for r in graph.resolutions]
     for table, left, right, line_no in pairs:
-        missing = [v.text for v in (left, right)
-                   if v not in versions and not known_elsewhere(graph, v, local_owners, elsewhere)]
+        missing = [
+            v.text
+            for v in (left, right)
+            if v not in versions and not known_elsewhere(graph, v, local_owners, elsewhere)
+        ]
         if missing:
-            problems.append(ReleaseProblem(file, line_no, (
-                f"[{table}] {left.text} = {right.text}: no migration with version {' or '.join(missing)}")))
+            problems.append(
+                ReleaseProblem(
+                    file,
+                    line_no,
+                    (f"[{table}] {left.text} = {right.text}: no migration with version {' or '.join(missing)}"),
+                )
+            )
     return sorted(problems, key=lambda p: (p.file, p.line or 0, p.message))
 
 
-def known_elsewhere(graph: ReleaseGraph, version: Version, local_owners: Collection[str | None],
-                    elsewhere: Elsewhere | None) -> bool:
+def known_elsewhere(
+    graph: ReleaseGraph, version: Version, local_owners: Collection[str | None], elsewhere: Elsewhere | None
+) -> bool:
     """Whether a version that has no file here is a migration all the same: git or the history
     knows it; or it belongs to a declared release none of whose migrations is here (a release of
     another branch) and git, when it could read that release's tag, did not say otherwise."""
@@ -394,8 +429,9 @@ def find_releases_file(locations: Sequence[str], explicit: str | None = None) ->
     if explicit is not None:
         path = Path(explicit)
         if not path.is_file():
-            raise ConfigError(f"releases file not found: {explicit}", hint="check --releases / releases=",
-                              file=explicit)
+            raise ConfigError(
+                f"releases file not found: {explicit}", hint="check --releases / releases=", file=explicit
+            )
         return path
     if not locations:
         return None
@@ -406,18 +442,23 @@ def find_releases_file(locations: Sequence[str], explicit: str | None = None) ->
     return candidate if candidate.is_file() else None
 
 
-def load_releases(path: Path, migrations: Sequence[Migration] = (),
-                  elsewhere: Callable[[ReleaseGraph], Elsewhere] | None = None) -> ReleaseGraph:
+def load_releases(
+    path: Path, migrations: Sequence[Migration] = (), elsewhere: Callable[[ReleaseGraph], Elsewhere] | None = None
+) -> ReleaseGraph:
     """Read, parse and validate a releases file against the migrations (and, through ``elsewhere``,
     the migrations known outside the working tree); raise ReleaseConfigError carrying every problem
     at once, none a consequence of another (``_independent``)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
-        hint = ("this user cannot read the file or a folder above it: fix the permissions (chmod/chown)"
-                if isinstance(err, PermissionError) else "releases.toml must be a readable UTF-8 text file")
-        raise ConfigError(f"cannot read {path}: {err.strerror if isinstance(err, OSError) else err}",
-                          hint=hint, file=str(path)) from None
+        hint = (
+            "this user cannot read the file or a folder above it: fix the permissions (chmod/chown)"
+            if isinstance(err, PermissionError)
+            else "releases.toml must be a readable UTF-8 text file"
+        )
+        raise ConfigError(
+            f"cannot read {path}: {err.strerror if isinstance(err, OSError) else err}", hint=hint, file=str(path)
+        ) from None
     graph, problems = parse_releases(text, str(path))
     known = elsewhere(graph) if elsewhere is not None and not problems else None
     raise_problems(problems + independent(problems, check_migrations(graph, migrations, known)), str(path))

@@ -47,8 +47,9 @@ def _existing_versions(files: Sequence[Path], naming: NamingConfig) -> dict[Vers
     return versions
 
 
-def _alias_renames(files: Sequence[Path], releases: Sequence[Version], naming: NamingConfig,
-                   problems: list[str]) -> list[_Planned]:
+def _alias_renames(
+    files: Sequence[Path], releases: Sequence[Version], naming: NamingConfig, problems: list[str]
+) -> list[_Planned]:
     planned = []
     for path in files:
         try:
@@ -76,8 +77,9 @@ def _collisions(planned: Sequence[_Planned], versions: dict[Version, list[Path]]
     return problems
 
 
-def plan_renames(paths: Iterable[str | os.PathLike[str]], releases: Sequence[Version], *,
-                 naming: NamingConfig | None = None) -> list[Rename]:
+def plan_renames(
+    paths: Iterable[str | os.PathLike[str]], releases: Sequence[Version], *, naming: NamingConfig | None = None
+) -> list[Rename]:
     """(old, new) pairs, sorted by old path, that turn every alias name into its Flyway name.
 
     ``paths`` are files and/or directories; ``releases`` resolve compact versions (``V_410_B``).
@@ -89,9 +91,11 @@ def plan_renames(paths: Iterable[str | os.PathLike[str]], releases: Sequence[Ver
     planned = _alias_renames(files, releases, naming, problems)
     problems += _collisions(planned, _existing_versions(files, naming))
     if problems:
-        raise MigrationNameError("Cannot rename: " + "; ".join(problems),
-                                 hint="resolve these by hand (or declare the missing releases) and run "
-                                      "rename again; nothing was renamed", problems=problems)
+        raise MigrationNameError(
+            "Cannot rename: " + "; ".join(problems),
+            hint="resolve these by hand (or declare the missing releases) and run rename again; nothing was renamed",
+            problems=problems,
+        )
     renames: list[Rename] = []
     for old, new, _ in planned:
         renames.append((old, new))
@@ -109,15 +113,19 @@ def apply_renames(renames: Sequence[Rename]) -> list[Rename]:
     """
     taken = [str(new) for _, new in renames if new.exists()]
     if taken:
-        raise MigrationNameError(f"Cannot rename: {', '.join(taken)} already exist(s)",
-                                 hint="plan again: the directory changed since the plan was made")
+        raise MigrationNameError(
+            f"Cannot rename: {', '.join(taken)} already exist(s)",
+            hint="plan again: the directory changed since the plan was made",
+        )
     done: list[Rename] = []
     for old, new in renames:
         try:
             os.rename(old, new)
         except OSError as exc:
-            raise MigrationNameError(f"Cannot rename {old} to {new}: {exc.strerror or exc}",
-                                     hint="fix the permissions and run rename again (it resumes)",
-                                     done=[(str(a), str(b)) for a, b in done]) from exc
+            raise MigrationNameError(
+                f"Cannot rename {old} to {new}: {exc.strerror or exc}",
+                hint="fix the permissions and run rename again (it resumes)",
+                done=[(str(a), str(b)) for a, b in done],
+            ) from exc
         done.append((old, new))
     return done

@@ -50,9 +50,23 @@ from flywayx.sources.order import check_duplicates, java_order, order_callbacks,
 from flywayx.sources.placeholders import replace_placeholders, with_filename
 from flywayx.sources.script_conf import ScriptConfig, parse_script_config, script_config
 
-__all__ = ["OTHER_SCRIPT_SUFFIXES", "PYTHON_SUFFIX", "SCRIPT_PLACEHOLDER_PREFIX", "SCRIPT_PLACEHOLDER_SUFFIX",
-           "InvalidName", "ScanResult", "ScriptConfig", "check_duplicates", "find_files", "java_order",
-           "location_path", "order_callbacks", "parse_script_config", "scan", "script_config"]
+__all__ = [
+    "OTHER_SCRIPT_SUFFIXES",
+    "PYTHON_SUFFIX",
+    "SCRIPT_PLACEHOLDER_PREFIX",
+    "SCRIPT_PLACEHOLDER_SUFFIX",
+    "InvalidName",
+    "ScanResult",
+    "ScriptConfig",
+    "check_duplicates",
+    "find_files",
+    "java_order",
+    "location_path",
+    "order_callbacks",
+    "parse_script_config",
+    "scan",
+    "script_config",
+]
 
 PYTHON_SUFFIX = ".py"
 OTHER_SCRIPT_SUFFIXES = (".sh", ".bash", ".ps1", ".cmd", ".bat")
@@ -96,6 +110,7 @@ class ScanResult:
 
 # --- building migrations -----------------------------------------------------------------------
 
+
 @dataclass
 class _Collector:
     """Mutable state of one scan; turned into a ScanResult at the end."""
@@ -127,8 +142,9 @@ class _Collector:
             target.append(_migration(file, name, self, alias_of))
 
 
-def _checksums(file: FoundFile, name: ResourceName, kind: Kind, conf: ScriptConfig,
-               col: _Collector) -> tuple[int, int | None]:
+def _checksums(
+    file: FoundFile, name: ResourceName, kind: Kind, conf: ScriptConfig, col: _Collector
+) -> tuple[int, int | None]:
     """(checksum, raw checksum) -- the raw one only for repeatables, as Flyway's equivalentChecksum."""
     config = col.config
     text = read_migration_text(file.path, conf.encoding or config.encoding, config.detect_encoding)
@@ -157,14 +173,26 @@ def _migration(file: FoundFile, name: ResourceName, col: _Collector, alias_of: s
         checksum, raw = None, None
     else:
         checksum, raw = _checksums(file, name, kind, conf, col)
-    mtype = MigrationType.SCRIPT if python else (
-        MigrationType.SQL_BASELINE if kind is Kind.BASELINE else MigrationType.SQL)
-    return Migration(kind=kind, version=name.version, description=name.description, script=file.script,
-                     path=file.path, type=mtype, checksum=checksum, raw_checksum=raw, location=file.location,
-                     name=name, encoding=conf.encoding or col.config.encoding,
-                     execute_in_transaction=conf.execute_in_transaction,
-                     placeholder_replacement=conf.placeholder_replacement,
-                     should_execute=conf.should_execute, alias_of=alias_of)
+    mtype = (
+        MigrationType.SCRIPT if python else (MigrationType.SQL_BASELINE if kind is Kind.BASELINE else MigrationType.SQL)
+    )
+    return Migration(
+        kind=kind,
+        version=name.version,
+        description=name.description,
+        script=file.script,
+        path=file.path,
+        type=mtype,
+        checksum=checksum,
+        raw_checksum=raw,
+        location=file.location,
+        name=name,
+        encoding=conf.encoding or col.config.encoding,
+        execute_in_transaction=conf.execute_in_transaction,
+        placeholder_replacement=conf.placeholder_replacement,
+        should_execute=conf.should_execute,
+        alias_of=alias_of,
+    )
 
 
 def _try_alias(file: FoundFile, filename: str, col: _Collector) -> bool:
@@ -177,8 +205,10 @@ def _try_alias(file: FoundFile, filename: str, col: _Collector) -> bool:
     if alias is None:
         return False
     col.take(file, alias.resource_name(col.naming.sql_prefix, col.naming.separator), alias_of=filename)
-    col.warnings.append(f"{file.script} uses the alias name {filename}, which Flyway ignores; "
-                        f"'flywayx rename' renames it to {alias.flyway_filename(col.naming.sql_prefix)}")
+    col.warnings.append(
+        f"{file.script} uses the alias name {filename}, which Flyway ignores; "
+        f"'flywayx rename' renames it to {alias.flyway_filename(col.naming.sql_prefix)}"
+    )
     return True
 
 
@@ -216,8 +246,10 @@ def _add_sql(file: FoundFile, filename: str, col: _Collector) -> None:
 def _add_script(file: FoundFile, filename: str, col: _Collector) -> None:
     lowered = filename.lower()
     if not lowered.endswith(PYTHON_SUFFIX):
-        if lowered.endswith(OTHER_SCRIPT_SUFFIXES) and parse_resource_name(
-                filename, prefixes=col.naming.with_suffixes(OTHER_SCRIPT_SUFFIXES)).valid:
+        if (
+            lowered.endswith(OTHER_SCRIPT_SUFFIXES)
+            and parse_resource_name(filename, prefixes=col.naming.with_suffixes(OTHER_SCRIPT_SUFFIXES)).valid
+        ):
             col.warnings.append(f"Skipping {file.script}: flywayx runs only .py script migrations")
         return
     name = parse_resource_name(filename, prefixes=col.naming.with_suffixes((PYTHON_SUFFIX,)))
@@ -256,18 +288,31 @@ def _add_operations(file: FoundFile, filename: str, col: _Collector) -> None:
     declared = operations.contract_version_of(parsed, first.version.text)
     version = Version.try_parse(declared)
     if version is None:
-        raise operations.OperationError(f"{file.script}: contract_version {declared!r} is not a version",
-                                        hint='write it like a migration version, e.g. "5.1"', path=file.path)
-    col.migrations.append(dataclasses.replace(first, version=version, description=first.description + " (contract)",
-                                              script=operations.contract_script(first.script)))
+        raise operations.OperationError(
+            f"{file.script}: contract_version {declared!r} is not a version",
+            hint='write it like a migration version, e.g. "5.1"',
+            path=file.path,
+        )
+    col.migrations.append(
+        dataclasses.replace(
+            first,
+            version=version,
+            description=first.description + " (contract)",
+            script=operations.contract_script(first.script),
+        )
+    )
 
 
 def _named_like_migration(filename: str, col: _Collector) -> bool:
     """Whether the scanner would offer ``filename`` as a migration (V, U, R, B prefixes) or callback,
     were it a file: SQL suffixes and ``.py``."""
     suffixes = (*col.naming.suffixes, PYTHON_SUFFIX)
-    prefixes = (col.naming.sql_prefix, col.naming.repeatable_prefix, col.naming.baseline_prefix,
-                col.config.undo_sql_migration_prefix)
+    prefixes = (
+        col.naming.sql_prefix,
+        col.naming.repeatable_prefix,
+        col.naming.baseline_prefix,
+        col.config.undo_sql_migration_prefix,
+    )
     if any(p and is_candidate(filename, p, suffixes) for p in prefixes):
         return True
     return parse_resource_name(filename, prefixes=col.naming.with_suffixes(suffixes)).kind is Kind.CALLBACK
@@ -289,8 +334,8 @@ def _add_file(file: FoundFile, col: _Collector) -> None:
         _add_operations(file, filename, col)
 
 
-
 # --- the result ----------------------------------------------------------------------------
+
 
 def _unreadable_problems(col: _Collector) -> None:
     """Refuse every entry named like a migration that is not a readable regular file: skipping it
@@ -298,26 +343,31 @@ def _unreadable_problems(col: _Collector) -> None:
     if not col.unreadable:
         return
     listed = "; ".join(f"{f.path} {f.problem}" for f in col.unreadable)
-    raise ChecksumError(f"Cannot read {'a migration' if len(col.unreadable) == 1 else 'migrations'}: {listed}",
-                        hint="a file named like a migration must be a readable regular file: restore it, fix "
-                             "its permissions or link, or move it out of the migration locations",
-                        paths=[f.path for f in col.unreadable])
+    raise ChecksumError(
+        f"Cannot read {'a migration' if len(col.unreadable) == 1 else 'migrations'}: {listed}",
+        hint="a file named like a migration must be a readable regular file: restore it, fix "
+        "its permissions or link, or move it out of the migration locations",
+        paths=[f.path for f in col.unreadable],
+    )
 
 
 def _naming_problems(col: _Collector) -> None:
     if col.alias_errors:
         messages = [err.message for err in col.alias_errors]
-        raise MigrationNameError("\n".join(messages), hint=col.alias_errors[0].hint,
-                                 problems=messages)
+        raise MigrationNameError("\n".join(messages), hint=col.alias_errors[0].hint, problems=messages)
     if not col.invalid:
         return
     if col.config.validate_migration_naming:
         listing = "\r\n".join(i.message for i in col.invalid)
-        raise MigrationNameError("Invalid SQL filenames found:\r\n" + listing,
-                                 hint="rename or remove these files, or set validateMigrationNaming=false "
-                                      "to skip them", invalid=[i.script for i in col.invalid])
-    col.warnings.append(f"{len(col.invalid)} SQL migrations were detected but not run because they did not "
-                        "follow the filename convention. Set 'validateMigrationNaming' to true to list them.")
+        raise MigrationNameError(
+            "Invalid SQL filenames found:\r\n" + listing,
+            hint="rename or remove these files, or set validateMigrationNaming=false to skip them",
+            invalid=[i.script for i in col.invalid],
+        )
+    col.warnings.append(
+        f"{len(col.invalid)} SQL migrations were detected but not run because they did not "
+        "follow the filename convention. Set 'validateMigrationNaming' to true to list them."
+    )
 
 
 def _collect(locations: Sequence[str], col: _Collector) -> None:
@@ -327,8 +377,13 @@ def _collect(locations: Sequence[str], col: _Collector) -> None:
         _add_file(file, col)
 
 
-def scan(config: Config, placeholders: Mapping[str, str] | None = None, *,
-         releases: Sequence[Version] = (), keep_operation_errors: bool = False) -> ScanResult:
+def scan(
+    config: Config,
+    placeholders: Mapping[str, str] | None = None,
+    *,
+    releases: Sequence[Version] = (),
+    keep_operation_errors: bool = False,
+) -> ScanResult:
     """Resolve every migration and callback in ``config.locations`` (see the module docstring).
 
     ``releases`` are the declared release versions, used only to resolve compact alias names
@@ -351,5 +406,6 @@ def scan(config: Config, placeholders: Mapping[str, str] | None = None, *,
     check_duplicates(migrations)
     undo = sorted(col.undo, key=resolved_order)
     check_duplicates(undo)
-    return ScanResult(migrations, order_callbacks(col.callbacks), col.invalid, col.warnings, undo, col.texts,
-                      col.operation_errors)
+    return ScanResult(
+        migrations, order_callbacks(col.callbacks), col.invalid, col.warnings, undo, col.texts, col.operation_errors
+    )

@@ -30,8 +30,9 @@ class ScriptConfig:
 
 def _bool(key: str, value: str) -> bool:
     if value.lower() not in ("true", "false"):
-        raise ConfigError(f"Invalid value for {key} (should be either true or false): {value}",
-                          hint="write true or false")
+        raise ConfigError(
+            f"Invalid value for {key} (should be either true or false): {value}", hint="write true or false"
+        )
     return value.lower() == "true"
 
 
@@ -50,14 +51,18 @@ def parse_script_config(text: str, source: str = "") -> ScriptConfig:
             continue
         key, value = _split_property(stripped)
         if key not in _SCRIPT_CONF_KEYS:
-            raise ConfigError(f"Unknown configuration property: {key}. Please check your script config "
-                              "files", hint=f"in {source}: allowed keys are {', '.join(_SCRIPT_CONF_KEYS)}")
+            raise ConfigError(
+                f"Unknown configuration property: {key}. Please check your script config files",
+                hint=f"in {source}: allowed keys are {', '.join(_SCRIPT_CONF_KEYS)}",
+            )
         values[key] = value
     flags = {k: _bool(k, v) for k, v in values.items() if k != "encoding" and v}
-    return ScriptConfig(execute_in_transaction=flags.get("executeInTransaction"),
-                        encoding=values.get("encoding") or None,
-                        placeholder_replacement=flags.get("placeholderReplacement"),
-                        should_execute=flags.get("shouldExecute", True))
+    return ScriptConfig(
+        execute_in_transaction=flags.get("executeInTransaction"),
+        encoding=values.get("encoding") or None,
+        placeholder_replacement=flags.get("placeholderReplacement"),
+        should_execute=flags.get("shouldExecute", True),
+    )
 
 
 def script_config(path: str, config: Config, listed: Container[str] | None = None) -> ScriptConfig:

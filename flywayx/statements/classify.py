@@ -89,7 +89,8 @@ class Tok:
         return text.lower()
 
 
-_MYSQL_TOKEN = re.compile(r"""
+_MYSQL_TOKEN = re.compile(
+    r"""
   (?P<ws>\s+)
 | (?P<line>\#[^\n]*|--(?=\s|\Z)[^\n]*)
 | (?P<vopen>/\*M?!)
@@ -102,9 +103,12 @@ _MYSQL_TOKEN = re.compile(r"""
 | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![A-Za-z_$])|0[xX][0-9a-fA-F]+)
 | (?P<word>[A-Za-z0-9_$\u0080-\uffff]+)
 | (?P<op>:=|<=>|<=|>=|<>|!=|\|\||&&|.)
-""", re.X | re.S)
+""",
+    re.X | re.S,
+)
 
-_PG_TOKEN = re.compile(r"""
+_PG_TOKEN = re.compile(
+    r"""
   (?P<ws>\s+)
 | (?P<line>--[^\n]*)
 | (?P<copen>/\*)
@@ -113,7 +117,9 @@ _PG_TOKEN = re.compile(r"""
 | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
 | (?P<word>[A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*)
 | (?P<op>::|:=|<=|>=|<>|!=|\|\||.)
-""", re.X | re.S)
+""",
+    re.X | re.S,
+)
 
 _VERSION = re.compile(r"\d{5}\d?")
 
@@ -165,14 +171,14 @@ def client_text(sql: str, server: Server = MARIADB) -> str:
     if server.dialect == "postgresql":
         lead = _PSQL_LEAD.match(sql)
         head = lead.group() if lead else ""
-        return _PSQL_KEY.sub("", head) + sql[len(head):] if "restrict" in head else sql
+        return _PSQL_KEY.sub("", head) + sql[len(head) :] if "restrict" in head else sql
     if not server.mysql_family or "--" not in sql[:2000]:
         return sql
     lead = _LEADING.match(sql)
     noise = lead.group() if lead else ""
     if re.search(r"(?:^|\n)[ \t]*--(?![\s])", noise) is None:
         return sql
-    return sql[len(noise):]
+    return sql[len(noise) :]
 
 
 def _line_end(sql: str, pos: int) -> int:
@@ -252,8 +258,9 @@ class StatementClass:
 
 
 # statements that run inside flywayx's transaction and never commit it (DML, queries, session state)
-_IN_TRANSACTION = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "SELECT", "WITH", "VALUES", "TABLE", "(",
-                             "SET", "USE", "DO"})
+_IN_TRANSACTION = frozenset(
+    {"INSERT", "UPDATE", "DELETE", "REPLACE", "SELECT", "WITH", "VALUES", "TABLE", "(", "SET", "USE", "DO"}
+)
 # statements that may return several results: procedures, prepared statements, compound statements
 _MANY_RESULTS = frozenset({"CALL", "EXECUTE", "IF", "CASE", "LOOP", "REPEAT", "WHILE", "FOR"})
 _HEAD_WORDS = 8
@@ -275,8 +282,9 @@ def classify(sql: str, server: Server = MARIADB) -> StatementClass:
 
 def _classify_mysql(words: tuple[str, ...], head: list[Tok], rest: Iterator[Tok]) -> StatementClass:
     first = words[0]
-    compound = (first == "BEGIN" and words[1:3] == ("NOT", "ATOMIC")) or (len(words) > 1 and words[1] == ":"
-                                                                      and head[0].kind in (WORD, QID))
+    compound = (first == "BEGIN" and words[1:3] == ("NOT", "ATOMIC")) or (
+        len(words) > 1 and words[1] == ":" and head[0].kind in (WORD, QID)
+    )
     if compound or first in _MANY_RESULTS:
         return StatementClass(words, True, None, True)
     if first == "SET":
@@ -288,8 +296,11 @@ def _classify_mysql(words: tuple[str, ...], head: list[Tok], rest: Iterator[Tok]
         return StatementClass(words, True, "lock")
     if first == "BEGIN" or (first == "START" and words[1:2] == ("TRANSACTION",)):
         return StatementClass(words, True, "unlock", opens=True)  # a transaction start releases table locks
-    if first == "SAVEPOINT" or (first == "RELEASE" and words[1:2] == ("SAVEPOINT",)) or \
-            (first == "ROLLBACK" and "TO" in words[1:3]):
+    if (
+        first == "SAVEPOINT"
+        or (first == "RELEASE" and words[1:2] == ("SAVEPOINT",))
+        or (first == "ROLLBACK" and "TO" in words[1:3])
+    ):
         return StatementClass(words, False)  # inside the script's transaction; nothing is committed
     return StatementClass(words, first not in _IN_TRANSACTION)
 
@@ -303,14 +314,25 @@ def _classify_set(words: tuple[str, ...], head: list[Tok], rest: Iterator[Tok]) 
         if inner is None:
             return StatementClass(words, True)
         return _classify_mysql(tuple(t.up for t in inner[:_HEAD_WORDS]), inner[:_HEAD_WORDS], iter(inner[_HEAD_WORDS:]))
-    commits = any(a.kind in ("password", "role") or a.scope == "next"
-                  or (a.scope == "session" and a.name in _SET_COMMITS) for a in parse_set(toks))
+    commits = any(
+        a.kind in ("password", "role") or a.scope == "next" or (a.scope == "session" and a.name in _SET_COMMITS)
+        for a in parse_set(toks)
+    )
     return StatementClass(words, commits)
 
 
 # session variables that commit, or that the server refuses to change inside a transaction
-_SET_COMMITS = frozenset({"autocommit", "sql_log_bin", "gtid_next", "transaction_isolation", "tx_isolation",
-                          "transaction_read_only", "tx_read_only"})
+_SET_COMMITS = frozenset(
+    {
+        "autocommit",
+        "sql_log_bin",
+        "gtid_next",
+        "transaction_isolation",
+        "tx_isolation",
+        "transaction_read_only",
+        "tx_read_only",
+    }
+)
 
 
 def _after_for(toks: list[Tok]) -> list[Tok] | None:
@@ -319,7 +341,7 @@ def _after_for(toks: list[Tok]) -> list[Tok] | None:
     for i, t in enumerate(toks):
         depth += (t.text == "(") - (t.text == ")")
         if depth == 0 and t.kind == WORD and t.up == "FOR":
-            return toks[i + 1:]
+            return toks[i + 1 :]
     return None
 
 
@@ -336,16 +358,19 @@ class Assignment:
     value: tuple[Tok, ...]
 
 
-_SCOPES = {"GLOBAL": "global", "SESSION": "session", "LOCAL": "session", "PERSIST": "global",
-           "PERSIST_ONLY": "global"}
+_SCOPES = {"GLOBAL": "global", "SESSION": "session", "LOCAL": "session", "PERSIST": "global", "PERSIST_ONLY": "global"}
 
 
 def parse_set(toks: list[Tok]) -> list[Assignment]:
     """The assignments of a MySQL ``SET`` statement (``toks`` starts with SET)."""
-    if (len(toks) > 1 and toks[1].up in ("PASSWORD", "ROLE")) or (toks[1:3] and toks[1].up == "DEFAULT" \
-            and len(toks) > 2 and toks[2].up == "ROLE"):
-        return [Assignment("password" if toks[1].up == "PASSWORD" else "role", toks[1].up.lower(), "global",
-                           tuple(toks[2:]))]
+    if (len(toks) > 1 and toks[1].up in ("PASSWORD", "ROLE")) or (
+        toks[1:3] and toks[1].up == "DEFAULT" and len(toks) > 2 and toks[2].up == "ROLE"
+    ):
+        return [
+            Assignment(
+                "password" if toks[1].up == "PASSWORD" else "role", toks[1].up.lower(), "global", tuple(toks[2:])
+            )
+        ]
     out: list[Assignment] = []
     scope = ""
     for item in _split_commas(toks[1:]):
@@ -363,8 +388,9 @@ def _assignment(item: list[Tok], explicit: str) -> Assignment:
         return Assignment("transaction", "transaction", explicit or "next", tuple(item[1:]))
     if first.kind == WORD and first.up == "NAMES":
         return Assignment("names", "names", scope, tuple(item[1:]))
-    if first.kind == WORD and (first.up == "CHARSET" or (first.up == "CHARACTER" and len(item) > 1
-                               and item[1].up == "SET")):
+    if first.kind == WORD and (
+        first.up == "CHARSET" or (first.up == "CHARACTER" and len(item) > 1 and item[1].up == "SET")
+    ):
         skip = 1 if first.up == "CHARSET" else 2
         return Assignment("charset", "charset", scope, tuple(item[skip:]))
     value = tuple(item[2:]) if len(item) > 1 and item[1].text in ("=", ":=") else tuple(item[1:])
@@ -373,7 +399,7 @@ def _assignment(item: list[Tok], explicit: str) -> Assignment:
     name = first.name
     for prefix, named in (("global.", "global"), ("session.", "session"), ("local.", "session")):
         if name.startswith(prefix):
-            name, scope = name[len(prefix):], named
+            name, scope = name[len(prefix) :], named
     return Assignment("system", name, scope, value)
 
 

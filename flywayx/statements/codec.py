@@ -34,8 +34,13 @@ def load_statements(rows: Any) -> list[Statement]:
         if not isinstance(row, list) or len(row) not in (5, 6):
             raise ValueError("statement: not a row")
         line, sql, delimiter, transactional, batchable = row[:5]
-        if not (type(line) is int and isinstance(sql, str) and isinstance(delimiter, str)
-                and type(transactional) is bool and type(batchable) is bool):
+        if not (
+            type(line) is int
+            and isinstance(sql, str)
+            and isinstance(delimiter, str)
+            and type(transactional) is bool
+            and type(batchable) is bool
+        ):
             raise ValueError("statement: wrong types")
         if len(row) == 6:
             if not isinstance(row[5], str):
@@ -54,8 +59,13 @@ def load_footprint(row: Any) -> Footprint:
     if not isinstance(row, list) or len(row) != 6:
         raise ValueError("footprint: not a row")
     phase, reads, writes, idempotent, lock, notes = row
-    if not (isinstance(reads, list) and isinstance(writes, list) and isinstance(notes, list)
-            and type(idempotent) is bool and (lock is None or isinstance(lock, str))
-            and all(isinstance(x, str) for x in (*reads, *writes, *notes))):
+    if not (
+        isinstance(reads, list)
+        and isinstance(writes, list)
+        and isinstance(notes, list)
+        and type(idempotent) is bool
+        and (lock is None or isinstance(lock, str))
+        and all(isinstance(x, str) for x in (*reads, *writes, *notes))
+    ):
         raise ValueError("footprint: wrong types")
     return Footprint(Phase(phase), frozenset(reads), frozenset(writes), idempotent, lock, tuple(notes))

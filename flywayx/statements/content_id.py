@@ -21,6 +21,7 @@ from flywayx.statements.analyze.tokens import COMMENT, KEYWORDS, WORD, code_text
 _TOKEN_SEP = " "
 _STATEMENT_SEP = "\n\x00\n"
 
+
 def normalized_statement(sql: str, dialect: str, *, lexed: bool = False) -> str:
     """The canonical text of one statement: code tokens joined by single spaces, case folded.
     ``lexed``: the analyser has just tokenised ``sql`` (``tokenize`` keeps the tokens): fold those
@@ -28,8 +29,11 @@ def normalized_statement(sql: str, dialect: str, *, lexed: bool = False) -> str:
     # MySQL keeps the case of table names on case-sensitive file systems: fold only keywords there.
     fold_all = family(dialect) != "mysql"
     if lexed:
-        return _TOKEN_SEP.join(t.up if t.kind == WORD and (fold_all or t.up in KEYWORDS) else t.text
-                               for t in tokenize(sql, dialect) if t.kind != COMMENT)
+        return _TOKEN_SEP.join(
+            t.up if t.kind == WORD and (fold_all or t.up in KEYWORDS) else t.text
+            for t in tokenize(sql, dialect)
+            if t.kind != COMMENT
+        )
     return _TOKEN_SEP.join(code_texts(sql, dialect, fold_all=fold_all))
 
 

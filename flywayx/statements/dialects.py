@@ -29,21 +29,49 @@ class LexicalFacts:
     peek_depth: int  # Flyway's PeekingReader depth: a longer delimiter is never recognised
 
 
-_MYSQL = LexicalFacts(family="mysql", identifier_quote="`", other_identifier_quotes=(), double_quoted_strings=True,
-                      backslash_escapes=True, escape_strings=False, dollar_quotes=False, hash_comments=True,
-                      versioned_comments=True, psql_key_lines=False, peek_depth=8)
+_MYSQL = LexicalFacts(
+    family="mysql",
+    identifier_quote="`",
+    other_identifier_quotes=(),
+    double_quoted_strings=True,
+    backslash_escapes=True,
+    escape_strings=False,
+    dollar_quotes=False,
+    hash_comments=True,
+    versioned_comments=True,
+    psql_key_lines=False,
+    peek_depth=8,
+)
 
 DIALECTS: dict[str, LexicalFacts] = {
     "mysql": _MYSQL,
     "mariadb": _MYSQL,
-    "postgresql": LexicalFacts(family="postgresql", identifier_quote='"', other_identifier_quotes=(),
-                               double_quoted_strings=False, backslash_escapes=False, escape_strings=True,
-                               dollar_quotes=True, hash_comments=False, versioned_comments=False,
-                               psql_key_lines=True, peek_depth=3),
-    "sqlite": LexicalFacts(family="sqlite", identifier_quote='"', other_identifier_quotes=("`", "["),
-                           double_quoted_strings=False, backslash_escapes=False, escape_strings=False,
-                           dollar_quotes=False, hash_comments=False, versioned_comments=False,
-                           psql_key_lines=False, peek_depth=3),
+    "postgresql": LexicalFacts(
+        family="postgresql",
+        identifier_quote='"',
+        other_identifier_quotes=(),
+        double_quoted_strings=False,
+        backslash_escapes=False,
+        escape_strings=True,
+        dollar_quotes=True,
+        hash_comments=False,
+        versioned_comments=False,
+        psql_key_lines=True,
+        peek_depth=3,
+    ),
+    "sqlite": LexicalFacts(
+        family="sqlite",
+        identifier_quote='"',
+        other_identifier_quotes=("`", "["),
+        double_quoted_strings=False,
+        backslash_escapes=False,
+        escape_strings=False,
+        dollar_quotes=False,
+        hash_comments=False,
+        versioned_comments=False,
+        psql_key_lines=False,
+        peek_depth=3,
+    ),
 }
 
 # Other spellings of a dialect's name the analyser accepts (a URL scheme, a short name).

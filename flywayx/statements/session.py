@@ -61,8 +61,9 @@ class _State:
     lock: int | None = None
 
 
-def plan_replay(statements: Sequence[Statement], k: int, server: Server,
-                routine: Callable[[str], str | None] | None = None) -> Replay:
+def plan_replay(
+    statements: Sequence[Statement], k: int, server: Server, routine: Callable[[str], str | None] | None = None
+) -> Replay:
     """The replay for resuming at statement ``k`` (0-based) of ``statements`` on ``server``. ``routine``:
     the body the database holds for a procedure name (None: unknown), for a ``CALL`` of a procedure the
     migration did not create itself (a callback's or an earlier migration's helper)."""
@@ -75,13 +76,17 @@ def plan_replay(statements: Sequence[Statement], k: int, server: Server,
     return Replay(tuple(st.replay), st.lock, tuple(refusals))
 
 
-def _read(st: _State, i: int, stmt: Statement, server: Server,
-          routine: Callable[[str], str | None] | None = None) -> None:
+def _read(
+    st: _State, i: int, stmt: Statement, server: Server, routine: Callable[[str], str | None] | None = None
+) -> None:
     c = classify(stmt.sql, server)
     if c.empty:
         return
-    toks = list(tokens(stmt.sql, server)) if c.head in ("SET", "PREPARE", "CREATE", "DROP", "LOCK", "CALL") or \
-        "@" in stmt.sql else None
+    toks = (
+        list(tokens(stmt.sql, server))
+        if c.head in ("SET", "PREPARE", "CREATE", "DROP", "LOCK", "CALL") or "@" in stmt.sql
+        else None
+    )
     where = f"line {stmt.line}"
     if c.head == "SET" and toks is not None and toks[1:2] and toks[1].up != "STATEMENT":
         _read_set(st, i, toks, where)
@@ -197,8 +202,24 @@ def _read_temporary(st: _State, toks: list[Tok], line: int) -> None:
         st.temporary.pop(name.split(".")[-1], None)
 
 
-_DDL_WORDS = frozenset({"CREATE", "DROP", "TEMPORARY", "TABLE", "IF", "NOT", "EXISTS", "OR", "REPLACE", "CASCADE",
-                        "RESTRICT", "LIKE", "AS", "SELECT"})
+_DDL_WORDS = frozenset(
+    {
+        "CREATE",
+        "DROP",
+        "TEMPORARY",
+        "TABLE",
+        "IF",
+        "NOT",
+        "EXISTS",
+        "OR",
+        "REPLACE",
+        "CASCADE",
+        "RESTRICT",
+        "LIKE",
+        "AS",
+        "SELECT",
+    }
+)
 
 
 def _lose(st: _State, name: str, why: str) -> None:
@@ -231,7 +252,8 @@ def _words(text: str) -> list[str]:
 
 
 # functions whose value depends only on their arguments (and the session variables replayed before)
-_PURE = frozenset(_words("""
+_PURE = frozenset(
+    _words("""
     CONCAT CONCAT_WS IF IFNULL NULLIF COALESCE LOWER UPPER LCASE UCASE SUBSTRING SUBSTR SUBSTRING_INDEX LEFT
     RIGHT TRIM LTRIM RTRIM LENGTH CHAR_LENGTH CHARACTER_LENGTH OCTET_LENGTH BIT_LENGTH CAST CONVERT REPLACE
     REPEAT REVERSE LPAD RPAD INSTR LOCATE POSITION FIND_IN_SET FIELD ELT ABS ROUND TRUNCATE FLOOR CEIL CEILING
@@ -242,14 +264,40 @@ _PURE = frozenset(_words("""
     REGEXP_REPLACE REGEXP_SUBSTR REGEXP_INSTR INET_ATON INET_NTOA INET6_ATON INET6_NTOA TO_BASE64 FROM_BASE64
     EXPORT_SET MAKE_SET CHARSET COLLATION IN AND OR NOT XOR IS LIKE BETWEEN REGEXP RLIKE DIV WHEN THEN ELSE
     BINARY INTERVAL COLLATE VALUES DATABASE SCHEMA USER CURRENT_USER SESSION_USER SYSTEM_USER VERSION
-"""))
+""")
+)
 # words that read the clock without parentheses
-_CLOCK = frozenset({"CURRENT_TIMESTAMP", "CURRENT_DATE", "CURRENT_TIME", "LOCALTIME", "LOCALTIMESTAMP",
-                    "UTC_DATE", "UTC_TIME", "UTC_TIMESTAMP"})
+_CLOCK = frozenset(
+    {
+        "CURRENT_TIMESTAMP",
+        "CURRENT_DATE",
+        "CURRENT_TIME",
+        "LOCALTIME",
+        "LOCALTIMESTAMP",
+        "UTC_DATE",
+        "UTC_TIME",
+        "UTC_TIMESTAMP",
+    }
+)
 # session variables the server changes on its own
-_VOLATILE = frozenset({"identity", "last_insert_id", "insert_id", "warning_count", "error_count", "timestamp",
-                       "rand_seed1", "rand_seed2", "pseudo_thread_id", "last_gtid", "gtid_seq_no",
-                       "session.timestamp", "session.last_insert_id", "session.insert_id"})
+_VOLATILE = frozenset(
+    {
+        "identity",
+        "last_insert_id",
+        "insert_id",
+        "warning_count",
+        "error_count",
+        "timestamp",
+        "rand_seed1",
+        "rand_seed2",
+        "pseudo_thread_id",
+        "last_gtid",
+        "gtid_seq_no",
+        "session.timestamp",
+        "session.last_insert_id",
+        "session.insert_id",
+    }
+)
 
 
 def _why_lost(value: tuple[Tok, ...] | list[Tok], st: _State) -> str | None:
@@ -290,10 +338,12 @@ def _refusals(st: _State, needs: tuple[set[str], set[str]]) -> list[str]:
     used, executed = needs
     out = [f"@{name}, {st.lost[name]}" for name in sorted(used) if name in st.lost]
     if st.opaque:
-        out += [f"@{name}, which {st.opaque} may have set" for name in sorted(used)
-                if name not in st.lost and name not in st.set_after_opaque]
-    out += [f"the prepared statement {name}, {st.prepared[name]}" for name in sorted(executed)
-            if st.prepared.get(name)]
+        out += [
+            f"@{name}, which {st.opaque} may have set"
+            for name in sorted(used)
+            if name not in st.lost and name not in st.set_after_opaque
+        ]
+    out += [f"the prepared statement {name}, {st.prepared[name]}" for name in sorted(executed) if st.prepared.get(name)]
     out += [f"session variable {what}" for what in st.system_lost]
     out += [f"the temporary table {name} created at line {line}" for name, line in sorted(st.temporary.items())]
     return out

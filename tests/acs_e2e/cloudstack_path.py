@@ -69,8 +69,18 @@ def _run_python(path: Path, conn: Any) -> None:
 Around = Callable[[dict[str, Any], Callable[[], None]], None]
 
 
-def install(source: Path, project: Path, release: str, *, host: str, port: int, user: str, conn: Any,
-            views: bool = True, around: Around | None = None) -> float:
+def install(
+    source: Path,
+    project: Path,
+    release: str,
+    *,
+    host: str,
+    port: int,
+    user: str,
+    conn: Any,
+    views: bool = True,
+    around: Around | None = None,
+) -> float:
     """Fresh install to ``release`` the way CloudStack does it; returns seconds spent.
 
     ``views=False`` for an older release: the views/ of main need columns that release lacks (that
@@ -99,8 +109,9 @@ def install(source: Path, project: Path, release: str, *, host: str, port: int, 
             elif part == "1" or part.startswith("2."):
                 buffer.append(_sql(project, name))
         # the row as CloudStack writes it; flywayx's own V<R>.4 row step is not CloudStack's
-        buffer.append(f"INSERT INTO `cloud`.`version` (version, updated, step) VALUES "
-                      f"('{row['release']}', now(), 'Upgrade');\n")
+        buffer.append(
+            f"INSERT INTO `cloud`.`version` (version, updated, step) VALUES ('{row['release']}', now(), 'Upgrade');\n"
+        )
         buffer += [_sql(project, n) for n in row["files"] if _part(row["release"], n) == "3"]
         buffer.append(f"UPDATE `cloud`.`version` SET step = 'Complete' WHERE version = '{row['release']}';\n")
     buffer += [_sql(project, f) for f in files if f.startswith("R__") and views]

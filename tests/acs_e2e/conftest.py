@@ -44,8 +44,9 @@ class CloudPair:
     def connect(self, database: str | None = None) -> object:
         import pymysql
 
-        return pymysql.connect(host=self.host, port=self.port, user=self.user, password=self.password,
-                               database=database, autocommit=True)
+        return pymysql.connect(
+            host=self.host, port=self.port, user=self.user, password=self.password, database=database, autocommit=True
+        )
 
     def drop(self) -> None:
         conn = self.connect()

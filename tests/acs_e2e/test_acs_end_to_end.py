@@ -109,8 +109,9 @@ def _routine_modes(pair: CloudPair) -> list[str]:
     conn: Any = pair.connect()
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT SQL_MODE FROM information_schema.ROUTINES"
-                        " WHERE ROUTINE_SCHEMA IN ('cloud', 'cloud_usage')")
+            cur.execute(
+                "SELECT SQL_MODE FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN ('cloud', 'cloud_usage')"
+            )
             return [str(r[0]) for r in cur.fetchall()]
     finally:
         conn.close()
@@ -137,8 +138,9 @@ def _reference(pair: CloudPair, source: Path, project: Path, release: str = LATE
 
 
 @needs_client
-def test_fresh_install_matches_cloudstacks_own_path(acs_tree: tuple[Path, Path], cloud_pair: CloudPair,
-                                                     flywayx: Any) -> None:
+def test_fresh_install_matches_cloudstacks_own_path(
+    acs_tree: tuple[Path, Path], cloud_pair: CloudPair, flywayx: Any
+) -> None:
     source, project = acs_tree
     # fresh installs of each stop, by CloudStack's own path (4.18.1.0: the last release whose
     # scripts still create the views; 4.21.0.0: after CloudStack moved them into views/)
@@ -187,16 +189,26 @@ def _noop_row(pair: CloudPair, version: str) -> None:
 # like 4.20.2.0 to 4.20.1.0, and the path from 4.19.1.0 is the case above (the choice of node is
 # tests/unit/test_acs_adoption_start.py's). The 4.8.2 and one 4.20.0.0 case upgrade with a plain `migrate`
 # (Flyway's order over the contract), the others with `migrate --to`.
-ADOPTIONS = [("4.5.3", None, True), ("4.9.3.0", None, True), ("4.10.0.0", None, True), ("4.19.1.0", None, True),
-             ("4.20.0.0", None, True), ("4.20.1.0", "4.20.2.0", True), ("4.18.1.0", "4.18.2.0", True),
-             ("4.8.1", "4.8.2", False), ("4.20.0.0", None, False)]
+ADOPTIONS = [
+    ("4.5.3", None, True),
+    ("4.9.3.0", None, True),
+    ("4.10.0.0", None, True),
+    ("4.19.1.0", None, True),
+    ("4.20.0.0", None, True),
+    ("4.20.1.0", "4.20.2.0", True),
+    ("4.18.1.0", "4.18.2.0", True),
+    ("4.8.1", "4.8.2", False),
+    ("4.20.0.0", None, False),
+]
 
 
 @needs_client
-@pytest.mark.parametrize(("adopted", "noop", "to"), ADOPTIONS,
-                         ids=[(a[1] or a[0]) + ("" if a[2] else "-plain") for a in ADOPTIONS])
-def test_adoption_then_upgrade_matches_cloudstack(acs_tree: tuple[Path, Path], cloud_pair: CloudPair,
-                                                  flywayx: Any, adopted: str, noop: str | None, to: bool) -> None:
+@pytest.mark.parametrize(
+    ("adopted", "noop", "to"), ADOPTIONS, ids=[(a[1] or a[0]) + ("" if a[2] else "-plain") for a in ADOPTIONS]
+)
+def test_adoption_then_upgrade_matches_cloudstack(
+    acs_tree: tuple[Path, Path], cloud_pair: CloudPair, flywayx: Any, adopted: str, noop: str | None, to: bool
+) -> None:
     source, project = acs_tree
     reference = _reference(cloud_pair, source, project)
     _cloudstack(cloud_pair, source, project, adopted, views=False)
@@ -232,8 +244,9 @@ def test_adoption_then_upgrade_matches_cloudstack(acs_tree: tuple[Path, Path], c
 
 
 @needs_client
-def test_adoption_at_the_trees_own_release_leaves_nothing_to_run(acs_tree: tuple[Path, Path], cloud_pair: CloudPair,
-                                                                flywayx: Any) -> None:
+def test_adoption_at_the_trees_own_release_leaves_nothing_to_run(
+    acs_tree: tuple[Path, Path], cloud_pair: CloudPair, flywayx: Any
+) -> None:
     """CloudStack brought the database to the tree's release and created its views: after adoption,
     validate passes and a plain migrate runs nothing, the views included."""
     source, project = acs_tree
@@ -247,34 +260,54 @@ def test_adoption_at_the_trees_own_release_leaves_nothing_to_run(acs_tree: tuple
     assert diff(before, _print(cloud_pair)) == []
 
 
-def test_adoption_refuses_an_unfinished_upgrade(acs_tree: tuple[Path, Path], mariadb: Any,
-                                                flywayx: Any) -> None:
+def test_adoption_refuses_an_unfinished_upgrade(acs_tree: tuple[Path, Path], mariadb: Any, flywayx: Any) -> None:
     _, project = acs_tree
     conn = mariadb.connect()
     with conn.cursor() as cur:
         cur.execute(VERSION_TABLE)
-        cur.execute("INSERT INTO version VALUES (1, '4.0.0', now(), 'Complete'), (2, '4.1.0', now(), 'Complete'),"
-                    " (3, '4.2.0', now(), 'Upgrade')")
+        cur.execute(
+            "INSERT INTO version VALUES (1, '4.0.0', now(), 'Complete'), (2, '4.1.0', now(), 'Complete'),"
+            " (3, '4.2.0', now(), 'Upgrade')"
+        )
     conn.close()
-    result = flywayx("--url", mariadb.url, "--working-directory", str(project),
-                     "--schemas", mariadb.name, "--default-schema", mariadb.name,
-                     "baseline", "--acs")
+    result = flywayx(
+        "--url",
+        mariadb.url,
+        "--working-directory",
+        str(project),
+        "--schemas",
+        mariadb.name,
+        "--default-schema",
+        mariadb.name,
+        "baseline",
+        "--acs",
+    )
     assert result.code != 0
     assert "4.2.0" in result.err and "Upgrade" in result.err and "4.1.0" in result.err
     assert "Traceback" not in result.err
 
 
-def test_adoption_baselines_at_the_newest_complete_release(acs_tree: tuple[Path, Path], mariadb: Any,
-                                                            flywayx: Any) -> None:
+def test_adoption_baselines_at_the_newest_complete_release(
+    acs_tree: tuple[Path, Path], mariadb: Any, flywayx: Any
+) -> None:
     _, project = acs_tree
     conn = mariadb.connect()
     with conn.cursor() as cur:
         cur.execute(VERSION_TABLE)
         cur.execute("INSERT INTO version VALUES (1, '4.0.0', now(), 'Complete'), (2, '4.9.3.0', now(), 'Complete')")
     conn.close()
-    result = flywayx("--url", mariadb.url, "--working-directory", str(project),
-                     "--schemas", mariadb.name, "--default-schema", mariadb.name,
-                     "baseline", "--acs")
+    result = flywayx(
+        "--url",
+        mariadb.url,
+        "--working-directory",
+        str(project),
+        "--schemas",
+        mariadb.name,
+        "--default-schema",
+        mariadb.name,
+        "baseline",
+        "--acs",
+    )
     assert result.code == 0, result.err
     assert "CloudStack release 4.9.3.0, from cloud.version" in result.out
     conn = mariadb.connect()

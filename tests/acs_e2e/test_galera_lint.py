@@ -14,8 +14,9 @@ from tests.e2e import harness
 
 def test_galera_errors_are_the_corpus_lock_tables_and_myisam(acs_tree: tuple[Path, Path]) -> None:
     _, project = acs_tree
-    p = harness.run("--locations", str(project), "--output-type", "json", "lint", "--cluster", "galera",
-                    "--dialect", "mariadb")
+    p = harness.run(
+        "--locations", str(project), "--output-type", "json", "lint", "--cluster", "galera", "--dialect", "mariadb"
+    )
     errors = [f for f in json.loads(p.out)["findings"] if f["rule"].startswith("galera") and f["severity"] == "error"]
     expected_lock = expected_myisam = 0
     for path in (ACS_CORPUS / "META-INF" / "db").glob("schema-*.sql"):

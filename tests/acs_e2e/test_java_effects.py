@@ -52,8 +52,9 @@ def _measure(pair: CloudPair, source: Path, project: Path) -> dict[str, tuple[di
 
 
 @needs_client
-def test_each_java_port_changes_exactly_the_schema_objects_it_declares(acs_tree: tuple[Path, Path],
-                                                                        cloud_pair: CloudPair) -> None:
+def test_each_java_port_changes_exactly_the_schema_objects_it_declares(
+    acs_tree: tuple[Path, Path], cloud_pair: CloudPair
+) -> None:
     source, project = acs_tree
     measured = _measure(cloud_pair, source, project)
     # every step of CloudStack's path whose Java has a migration ran through the callback
@@ -70,11 +71,14 @@ def test_each_java_port_changes_exactly_the_schema_objects_it_declares(acs_tree:
             problems.append(f"{release} {owner}: declares no SCHEMA_EFFECTS; measured {sorted(paths)}")
             continue
         if set(declared) != paths:
-            problems.append(f"{release} {owner}: declared but not measured {sorted(set(declared) - paths)}, "
-                            f"measured but not declared {sorted(paths - set(declared))}")
+            problems.append(
+                f"{release} {owner}: declared but not measured {sorted(set(declared) - paths)}, "
+                f"measured but not declared {sorted(paths - set(declared))}"
+            )
         if row["schema_effects"] != list(declared):
-            problems.append(f"{release} {owner}: import report lists {row['schema_effects']}, "
-                            f"the module declares {list(declared)}")
+            problems.append(
+                f"{release} {owner}: import report lists {row['schema_effects']}, the module declares {list(declared)}"
+            )
     assert problems == [], "\n".join(problems)
     # the measurement sees schema changes at all (ports that add columns, indexes, keys exist)
     assert sum(len(p) for _, p in measured.values()) >= 10

@@ -18,8 +18,9 @@ VENV_BIN = Path(sys.executable).parent
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_completion_prints_a_script_for_the_shell(shell: str) -> None:
-    out = subprocess.run([sys.executable, "-m", "flywayx", "completion", shell], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "flywayx", "completion", shell], capture_output=True, text=True, check=True
+    ).stdout
     assert "_FLYWAYX_COMPLETE" in out
     assert f"{shell}_complete" in out
 

@@ -8,7 +8,7 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
-USER_TEST = '''
+USER_TEST = """
 def test_books_table_is_there(flywayx_db):
     assert flywayx_db.query("SELECT count(*) FROM t") == [(0,)]
     assert [a.migration.script for a in flywayx_db.report.applied] == ["V1__t.sql", "V2__u.sql"]
@@ -19,7 +19,7 @@ def test_each_test_gets_its_own_database(flywayx_db):
 
 def test_and_this_one_starts_empty(flywayx_db):
     assert flywayx_db.query("SELECT id FROM t") == []
-'''
+"""
 
 
 def _user_project(pytester: pytest.Pytester, location: str = "sql") -> Path:

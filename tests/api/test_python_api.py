@@ -25,16 +25,18 @@ def _project(tmp_path: Path) -> Path:
 def test_migrate_applies_and_returns_the_report(tmp_path: Path) -> None:
     _project(tmp_path)
     db = tmp_path / "app.db"
-    report = flywayx.migrate(url=f"sqlite:///{db}", locations=[tmp_path / "sql"], placeholders={"tenant": "acme"},
-                             cwd=tmp_path)
+    report = flywayx.migrate(
+        url=f"sqlite:///{db}", locations=[tmp_path / "sql"], placeholders={"tenant": "acme"}, cwd=tmp_path
+    )
     assert [a.migration.version.text for a in report.applied if a.migration.version] == ["1", "2"]
     assert report.target_version == "2"
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT name FROM t").fetchall() == [("acme",)]
         rows = conn.execute("SELECT version, success FROM flyway_schema_history ORDER BY installed_rank").fetchall()
     assert rows == [("1", 1), ("2", 1)]
-    again = flywayx.migrate(url=f"sqlite:///{db}", locations=str(tmp_path / "sql"), placeholders={"tenant": "acme"},
-                            cwd=tmp_path)
+    again = flywayx.migrate(
+        url=f"sqlite:///{db}", locations=str(tmp_path / "sql"), placeholders={"tenant": "acme"}, cwd=tmp_path
+    )
     assert again.applied == []
 
 
@@ -49,8 +51,7 @@ def test_info_reports_states_without_changing_anything(tmp_path: Path) -> None:
 
 
 def test_snake_case_keys_are_flyway_keys(tmp_path: Path) -> None:
-    cfg = flywayx.api.config(url="sqlite:///x.db", locations=["a", "b"], out_of_order=True, table="hist",
-                             cwd=tmp_path)
+    cfg = flywayx.api.config(url="sqlite:///x.db", locations=["a", "b"], out_of_order=True, table="hist", cwd=tmp_path)
     assert cfg.out_of_order is True
     assert cfg.table == "hist"
     assert len(cfg.locations) == 2
@@ -83,14 +84,21 @@ def test_errors_are_typed_with_a_hint(tmp_path: Path) -> None:
 def test_progress_events_reach_the_callback(tmp_path: Path) -> None:
     _project(tmp_path)
     events: list[str] = []
-    flywayx.migrate(url=f"sqlite:///{tmp_path / 'app.db'}", locations=[tmp_path / "sql"], cwd=tmp_path,
-                    placeholders={"tenant": "x"}, on_event=lambda event, _data: events.append(event))
+    flywayx.migrate(
+        url=f"sqlite:///{tmp_path / 'app.db'}",
+        locations=[tmp_path / "sql"],
+        cwd=tmp_path,
+        placeholders={"tenant": "x"},
+        on_event=lambda event, _data: events.append(event),
+    )
     assert events.count("migration.done") == 2
 
 
 def test_import_flywayx_loads_no_driver_and_no_click() -> None:
-    code = ("import sys, flywayx; bad = [m for m in ('click', 'pymysql', 'psycopg', 'sqlite3', 'flywayx.api') "
-            "if m in sys.modules]; print(bad)")
+    code = (
+        "import sys, flywayx; bad = [m for m in ('click', 'pymysql', 'psycopg', 'sqlite3', 'flywayx.api') "
+        "if m in sys.modules]; print(bad)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

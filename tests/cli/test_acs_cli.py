@@ -11,8 +11,9 @@ from tests.conftest import CliResult
 SYNTHETIC = Path(__file__).resolve().parent.parent / "acs" / "tree"
 
 
-def test_cloudstack_overrides_ship_with_flywayx(acs_corpus: Path, tmp_path: Path,
-                                                cli_run: Callable[..., CliResult]) -> None:
+def test_cloudstack_overrides_ship_with_flywayx(
+    acs_corpus: Path, tmp_path: Path, cli_run: Callable[..., CliResult]
+) -> None:
     source = write_source_tree(acs_corpus, tmp_path / "source")
     done = cli_run("import", "acs", str(source), str(tmp_path / "out"), "--overrides", "cloudstack")
     assert done.code == 0, done.err

@@ -27,7 +27,9 @@ def test_explain_json_lists_statements_with_lines(tmp_path: Path, capsys: pytest
     got = json.loads(out)["files"][0]
     assert (got["kind"], got["version"], got["description"]) == ("versioned", "1.2", "add things")
     assert [(s["line"], s["sql"]) for s in got["statements"]] == [
-        (2, "-- header\nCREATE TABLE t (id INT)"), (4, "INSERT INTO t VALUES (1)")]
+        (2, "-- header\nCREATE TABLE t (id INT)"),
+        (4, "INSERT INTO t VALUES (1)"),
+    ]
     assert isinstance(got["checksum"], int)
 
 
@@ -72,8 +74,9 @@ def test_flyway_style_and_click_style_options_agree(tmp_path: Path, capsys: pyte
     db = tmp_path / "x.db"
     code, _, err = cli(capsys, f"-url=jdbc:sqlite:{db}", f"-locations=filesystem:{tmp_path}", "migrate")
     assert code == 0, err
-    code, out, _ = cli(capsys, "--url", f"sqlite:///{db}", "--locations", str(tmp_path), "info", "--output-type",
-                       "json")
+    code, out, _ = cli(
+        capsys, "--url", f"sqlite:///{db}", "--locations", str(tmp_path), "info", "--output-type", "json"
+    )
     assert [m["state"] for m in json.loads(out)["migrations"]] == ["Success"]
 
 
@@ -93,11 +96,20 @@ def test_explain_splits_acs_files_as_the_splitter_does(acs_corpus: Path, capsys:
     """Issue 2 acceptance: explain on every file of setup/db and META-INF/db/views shows Flyway's MariaDB split."""
     from flywayx.statements.splitter import split
 
-    files = sorted((acs_corpus / "setup" / "db").glob("*.sql")) + \
-        sorted((acs_corpus / "META-INF" / "db" / "views").glob("*.sql"))
+    files = sorted((acs_corpus / "setup" / "db").glob("*.sql")) + sorted(
+        (acs_corpus / "META-INF" / "db" / "views").glob("*.sql")
+    )
     assert len(files) > 40
-    code, out, _ = cli(capsys, "explain", *map(str, files), "--dialect", "mariadb", "--output-type", "json",
-                       "-placeholderReplacement=false")
+    code, out, _ = cli(
+        capsys,
+        "explain",
+        *map(str, files),
+        "--dialect",
+        "mariadb",
+        "--output-type",
+        "json",
+        "-placeholderReplacement=false",
+    )
     assert code == 0
     results = json.loads(out)["files"]
     for path, got in zip(files, results, strict=True):

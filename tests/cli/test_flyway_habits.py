@@ -46,6 +46,7 @@ def flywayx(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
 
 # --- item 5: shared options after the command name, Flyway's -q and -X ------------------------------
 
+
 @pytest.mark.parametrize("flag", ["--verbose", "-q", "--quiet", "-X", "--debug"])
 def test_shared_flags_are_accepted_after_the_command(flag: str, tmp_path: Path, fx: Fx) -> None:
     sql = project(tmp_path)
@@ -70,12 +71,15 @@ def test_debug_shows_each_statement_and_implies_verbose(tmp_path: Path) -> None:
         'DEBUG: Starting migration of schema "main" to version "1 - add t1" ...',
         'Migrating schema "main" to version "1 - add t1"',
         "DEBUG: statement 1/2 of V1__add_t1.sql done",
-        "DEBUG: statement 2/2 of V1__add_t1.sql done"]
+        "DEBUG: statement 2/2 of V1__add_t1.sql done",
+    ]
     assert done.stdout.splitlines()[5].startswith(
-        'Successfully completed migration of schema "main" to version "1 - add t1" (execution time 00:0')
+        'Successfully completed migration of schema "main" to version "1 - add t1" (execution time 00:0'
+    )
 
 
 # --- item 6: what Flyway prints, in a CI log and on a terminal ----------------------------------------
+
 
 def test_piped_output_has_flyways_lines_in_flyways_order(tmp_path: Path) -> None:
     sql = project(tmp_path)
@@ -83,21 +87,29 @@ def test_piped_output_has_flyways_lines_in_flyways_order(tmp_path: Path) -> None
     done = flywayx("migrate", "--url", url, "--locations", str(sql))
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[:4] == ['Current version of schema "main": << Empty Schema >>',
-                         'Migrating schema "main" to version "1 - add t1"',
-                         'Migrating schema "main" to version "2 - add t2"',
-                         'Migrating schema "main" to version "3 - add t3"']
-    assert re.fullmatch(r'Successfully applied 3 migrations to schema "main", now at version v3 '
-                        r"\(execution time \d\d:\d\d\.\d{3}s\)", lines[4])
+    assert lines[:4] == [
+        'Current version of schema "main": << Empty Schema >>',
+        'Migrating schema "main" to version "1 - add t1"',
+        'Migrating schema "main" to version "2 - add t2"',
+        'Migrating schema "main" to version "3 - add t3"',
+    ]
+    assert re.fullmatch(
+        r'Successfully applied 3 migrations to schema "main", now at version v3 '
+        r"\(execution time \d\d:\d\d\.\d{3}s\)",
+        lines[4],
+    )
     assert len(lines) == 5 and done.stderr == ""  # no progress bar in a log
     shown = flywayx("migrate", "--url", f"sqlite:///{tmp_path / 'b.db'}", "--locations", str(sql), "--dry-run")
-    assert shown.stdout.splitlines()[:2] == ['Current version of schema "main": << Empty Schema >>',  # first here too
-                                             "DRY RUN: nothing below is executed; no schema, history row, flywayx "
-                                             "table or lock is touched."]
+    assert shown.stdout.splitlines()[:2] == [
+        'Current version of schema "main": << Empty Schema >>',  # first here too
+        "DRY RUN: nothing below is executed; no schema, history row, flywayx table or lock is touched.",
+    ]
     assert 'Would migrate schema "main" to version "1 - add t1"' in shown.stdout  # quoted as the real run quotes it
     again = flywayx("migrate", "--url", url, "--locations", str(sql))
-    assert again.stdout.splitlines() == ['Current version of schema "main": 3',
-                                         'Schema "main" is up to date. No migration necessary.']
+    assert again.stdout.splitlines() == [
+        'Current version of schema "main": 3',
+        'Schema "main" is up to date. No migration necessary.',
+    ]
 
 
 def test_verbose_adds_each_migrations_execution_time(tmp_path: Path) -> None:
@@ -105,16 +117,21 @@ def test_verbose_adds_each_migrations_execution_time(tmp_path: Path) -> None:
     done = flywayx("--verbose", "migrate", "--url", f"sqlite:///{tmp_path / 'a.db'}", "--locations", str(sql))
     timed = [line for line in done.stdout.splitlines() if line.startswith("Successfully completed migration")]
     assert len(timed) == 2
-    assert re.fullmatch(r'Successfully completed migration of schema "main" to version "2 - add t2" '
-                        r"\(execution time \d\d:\d\d\.\d{3}s, 2 statements\)", timed[1])
+    assert re.fullmatch(
+        r'Successfully completed migration of schema "main" to version "2 - add t2" '
+        r"\(execution time \d\d:\d\d\.\d{3}s, 2 statements\)",
+        timed[1],
+    )
 
 
 def test_mariadb_schema_is_quoted_as_flyway_quotes_it(tmp_path: Path, mariadb: ScratchDb) -> None:
     sql = project(tmp_path, 1)
     done = flywayx("migrate", "--url", mariadb.url, "--locations", str(sql))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[:2] == [f"Current version of schema `{mariadb.name}`: << Empty Schema >>",
-                                            f'Migrating schema `{mariadb.name}` to version "1 - add t1"']
+    assert done.stdout.splitlines()[:2] == [
+        f"Current version of schema `{mariadb.name}`: << Empty Schema >>",
+        f'Migrating schema `{mariadb.name}` to version "1 - add t1"',
+    ]
 
 
 def test_out_of_order_is_marked(tmp_path: Path) -> None:
@@ -127,15 +144,22 @@ def test_out_of_order_is_marked(tmp_path: Path) -> None:
     assert done.stdout.splitlines()[:3] == [
         'Current version of schema "main": 3',
         'outOfOrder mode is active. Migration of schema "main" may not be reproducible.',
-        'Migrating schema "main" to version "2 - early" [out of order]']
+        'Migrating schema "main" to version "2 - early" [out of order]',
+    ]
 
 
 def test_on_a_terminal_the_lines_come_with_a_progress_bar(tmp_path: Path) -> None:
     sql = project(tmp_path, 2)
     master, slave = pty.openpty()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLYWAY")}
-    proc = subprocess.Popen([FLYWAYX, "migrate", "--url", f"sqlite:///{tmp_path / 'a.db'}", "--locations", str(sql)],
-                            stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
+    proc = subprocess.Popen(
+        [FLYWAYX, "migrate", "--url", f"sqlite:///{tmp_path / 'a.db'}", "--locations", str(sql)],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        close_fds=True,
+    )
     os.close(slave)
     seen = b""
     while True:
@@ -160,10 +184,12 @@ def test_on_a_terminal_the_lines_come_with_a_progress_bar(tmp_path: Path) -> Non
 
 # --- item 7: a releases.toml syntax error -------------------------------------------------------------
 
+
 def test_a_releases_toml_syntax_error_is_shown_alone_with_its_line(tmp_path: Path, fx: Fx) -> None:
     sql = project(tmp_path)
-    (sql / "releases.toml").write_text('[lines]\ndepth = 1\n\n[release."1"]\n[release."2"\nfrom = "1"\n\n'
-                                       '[release."3"]\nfrom = "2\n')
+    (sql / "releases.toml").write_text(
+        '[lines]\ndepth = 1\n\n[release."1"]\n[release."2"\nfrom = "1"\n\n[release."3"]\nfrom = "2\n'
+    )
     for args in (["--url", f"sqlite:///{tmp_path / 'a.db'}", "info"], ["graph", "--offline"]):
         r = fx("--locations", str(sql), *args)
         assert r.code == 1
@@ -172,10 +198,12 @@ def test_a_releases_toml_syntax_error_is_shown_alone_with_its_line(tmp_path: Pat
             f"  {sql / 'releases.toml'}:5: invalid TOML: Expected ']' at the end of a table declaration",
             f"  {sql / 'releases.toml'}:9: invalid TOML: Illegal character '\\n'",
             'hint: fix the TOML syntax at each line listed: tables are written [release."4.6.1"], values in '
-            'double quotes (from = "4.6.0", merges = ["4.5.3"])']
+            'double quotes (from = "4.6.0", merges = ["4.5.3"])',
+        ]
 
 
 # --- item 8: Flyway Teams undo migrations ---------------------------------------------------------------
+
 
 def test_undo_files_are_known_never_run_and_shown_as_undoable(tmp_path: Path, fx: Fx) -> None:
     import sqlite3
@@ -187,7 +215,9 @@ def test_undo_files_are_known_never_run_and_shown_as_undoable(tmp_path: Path, fx
     assert r.code == 0, r.err
     assert r.err == ""  # no "misnamed" warning, no error even with strict naming
     assert [line for line in r.out.splitlines() if line.startswith("Migrating")] == [
-        'Migrating schema "main" to version "1 - add t1"', 'Migrating schema "main" to version "2 - add t2"']
+        'Migrating schema "main" to version "1 - add t1"',
+        'Migrating schema "main" to version "2 - add t2"',
+    ]
     with sqlite3.connect(tmp_path / "a.db") as conn:
         assert conn.execute("SELECT id FROM t1").fetchall() == [(1,)]  # the undo never ran
     r = fx("--url", url, "--locations", str(sql), "info")
@@ -196,12 +226,15 @@ def test_undo_files_are_known_never_run_and_shown_as_undoable(tmp_path: Path, fx
     assert table[0][-1] == "Undoable"
     assert [(row[1], row[-1]) for row in table[1:]] == [("1", "Yes"), ("2", "No")]
     got = fx("--url", url, "--locations", str(sql), "info", "--output-type", "json").json()["migrations"]
-    assert [(m["version"], m["undoable"], Path(m["undoFilepath"]).name if m["undoFilepath"] else "")
-            for m in got] == [("1", "Yes", "U1__add_t1.sql"), ("2", "No", "")]
+    assert [(m["version"], m["undoable"], Path(m["undoFilepath"]).name if m["undoFilepath"] else "") for m in got] == [
+        ("1", "Yes", "U1__add_t1.sql"),
+        ("2", "No", ""),
+    ]
     assert fx("--url", url, "--locations", str(sql), "validate").code == 0
 
 
 # --- item 9: lint without --dialect -------------------------------------------------------------------------
+
 
 def test_lint_ci_as_the_docs_show_it_runs_without_a_dialect(tmp_path: Path) -> None:
     sql = project(tmp_path, 1)
@@ -215,14 +248,16 @@ def test_lint_ci_as_the_docs_show_it_runs_without_a_dialect(tmp_path: Path) -> N
 
 def test_lint_takes_the_dialect_from_the_url_in_flyway_toml(tmp_path: Path) -> None:
     sql = project(tmp_path, 1)
-    (tmp_path / "flyway.toml").write_text(f'[environments.default]\nurl = "jdbc:postgresql://127.0.0.1/app"\n'
-                                          f'[flyway]\nlocations = ["filesystem:{sql}"]\n')
+    (tmp_path / "flyway.toml").write_text(
+        f'[environments.default]\nurl = "jdbc:postgresql://127.0.0.1/app"\n[flyway]\nlocations = ["filesystem:{sql}"]\n'
+    )
     done = flywayx("lint", "--ci", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 migration(s) linted (postgresql" in done.stdout and "note:" not in done.stderr
 
 
 # --- item 10: info filters, plan without releases.toml, graph --to, backup, wrong password ------------------
+
 
 @pytest.fixture
 def dated(tmp_path: Path, fx: Fx) -> tuple[Path, str]:
@@ -236,8 +271,9 @@ def dated(tmp_path: Path, fx: Fx) -> tuple[Path, str]:
     assert fx("--url", url, "--locations", str(sql), "migrate", "-target=3").code == 0
     with sqlite3.connect(tmp_path / "a.db") as conn:
         for version, day in (("1", "2020-01-01"), ("2", "2020-06-01"), ("3", "2021-01-01")):
-            conn.execute("UPDATE flyway_schema_history SET installed_on = ? WHERE version = ?",
-                         (f"{day} 10:00:00", version))
+            conn.execute(
+                "UPDATE flyway_schema_history SET installed_on = ? WHERE version = ?", (f"{day} 10:00:00", version)
+            )
         conn.execute("UPDATE flyway_schema_history SET installed_on = '2021-01-01 10:00:00' WHERE version IS NULL")
     return sql, url
 
@@ -251,28 +287,59 @@ def _shown(fx: Fx, sql: Path, url: str, *filters: str) -> list[tuple[str, str]]:
 
 def test_info_filters_as_flyway_applies_them(dated: tuple[Path, str], fx: Fx) -> None:
     sql, url = dated
-    assert _shown(fx, sql, url) == [("1", "Success"), ("2", "Success"), ("3", "Success"), ("view", "Success"),
-                                    ("4", "Pending")]
-    assert _shown(fx, sql, url, "-infoSinceVersion=2") == [("2", "Success"), ("3", "Success"), ("view", "Success"),
-                                                           ("4", "Pending")]
+    assert _shown(fx, sql, url) == [
+        ("1", "Success"),
+        ("2", "Success"),
+        ("3", "Success"),
+        ("view", "Success"),
+        ("4", "Pending"),
+    ]
+    assert _shown(fx, sql, url, "-infoSinceVersion=2") == [
+        ("2", "Success"),
+        ("3", "Success"),
+        ("view", "Success"),
+        ("4", "Pending"),
+    ]
     assert _shown(fx, sql, url, "-infoUntilVersion=2") == [("1", "Success"), ("2", "Success")]
-    assert _shown(fx, sql, url, "-infoSinceDate=01/03/2020 00:00") == [("2", "Success"), ("3", "Success"),
-                                                                       ("view", "Success"), ("4", "Pending")]
+    assert _shown(fx, sql, url, "-infoSinceDate=01/03/2020 00:00") == [
+        ("2", "Success"),
+        ("3", "Success"),
+        ("view", "Success"),
+        ("4", "Pending"),
+    ]
     assert _shown(fx, sql, url, "-infoUntilDate=01/01/2021 10:00") == [("1", "Success"), ("2", "Success")]
     assert _shown(fx, sql, url, "-infoOfState=pending") == [("4", "Pending")]
     assert _shown(fx, sql, url, "--info-of-state", "SUCCESS,Pending", "--info-since-version", "3") == [
-        ("3", "Success"), ("view", "Success"), ("4", "Pending")]
-    got = fx("--url", url, "--locations", str(sql), "info", "-infoOfState=success", "-infoUntilVersion=1",
-             "--output-type", "json").json()
+        ("3", "Success"),
+        ("view", "Success"),
+        ("4", "Pending"),
+    ]
+    got = fx(
+        "--url",
+        url,
+        "--locations",
+        str(sql),
+        "info",
+        "-infoOfState=success",
+        "-infoUntilVersion=1",
+        "--output-type",
+        "json",
+    ).json()
     assert [m["version"] for m in got["migrations"]] == ["1"] and got["schemaVersion"] == "3"
 
 
-@pytest.mark.parametrize(("flag", "message"), [
-    ("-infoSinceDate=2020-01-01", "ERROR: '2020-01-01' is an invalid value for the infoSinceDate option. The expected "
-                                  "format is 'dd/mm/yyyy hh:mm', like '13/10/2020 16:30'."),
-    ("-infoOfState=done", "ERROR: 'done' is not a migration state (-infoOfState)"),
-    ("-infoUntilVersion=x.y", "ERROR: 'x.y' is an invalid value for the infoUntilVersion option"),
-])
+@pytest.mark.parametrize(
+    ("flag", "message"),
+    [
+        (
+            "-infoSinceDate=2020-01-01",
+            "ERROR: '2020-01-01' is an invalid value for the infoSinceDate option. The expected "
+            "format is 'dd/mm/yyyy hh:mm', like '13/10/2020 16:30'.",
+        ),
+        ("-infoOfState=done", "ERROR: 'done' is not a migration state (-infoOfState)"),
+        ("-infoUntilVersion=x.y", "ERROR: 'x.y' is an invalid value for the infoUntilVersion option"),
+    ],
+)
 def test_a_bad_info_filter_is_one_error_line(flag: str, message: str, tmp_path: Path, fx: Fx) -> None:
     r = fx("--url", f"sqlite:///{tmp_path / 'a.db'}", "--locations", str(project(tmp_path, 1)), "info", flag)
     assert r.code == 2
@@ -289,18 +356,25 @@ def test_plan_without_releases_toml_lists_pending_in_flyways_order(tmp_path: Pat
     r = fx("--url", url, "--locations", str(sql), "plan")
     assert r.code == 0, r.err
     assert r.out.splitlines()[0] == "Plan from schema version 1 to latest: 4 step(s)"
-    steps = r.out.splitlines()[r.out.splitlines().index("Steps") + 1:]  # after the operator's summary
+    steps = r.out.splitlines()[r.out.splitlines().index("Steps") + 1 :]  # after the operator's summary
     assert [line.split("—")[-1].strip() for line in steps] == [
-        "pending (plain Flyway order: no releases.toml)", "pending (plain Flyway order: no releases.toml)",
-        "repeatable: checksum changed", "repeatable: new"]
-    assert [s["description"] for s in fx("--url", url, "--locations", str(sql), "plan", "--output-type",
-                                         "json").json()["steps"]] == ["add t2", "add t3", "a view", "b view"]
+        "pending (plain Flyway order: no releases.toml)",
+        "pending (plain Flyway order: no releases.toml)",
+        "repeatable: checksum changed",
+        "repeatable: new",
+    ]
+    assert [
+        s["description"]
+        for s in fx("--url", url, "--locations", str(sql), "plan", "--output-type", "json").json()["steps"]
+    ] == ["add t2", "add t3", "a view", "b view"]
     # what plan listed is what migrate runs
     migrated = fx("--url", url, "--locations", str(sql), "migrate").out.splitlines()
     assert [line for line in migrated if line.startswith("Migrating")] == [
-        'Migrating schema "main" to version "2 - add t2"', 'Migrating schema "main" to version "3 - add t3"',
+        'Migrating schema "main" to version "2 - add t2"',
+        'Migrating schema "main" to version "3 - add t3"',
         'Migrating schema "main" with repeatable migration "a view"',
-        'Migrating schema "main" with repeatable migration "b view"']
+        'Migrating schema "main" with repeatable migration "b view"',
+    ]
 
 
 def test_graph_to_marks_the_target_and_explains_every_symbol(tmp_path: Path, fx: Fx) -> None:
@@ -315,7 +389,7 @@ def test_graph_to_marks_the_target_and_explains_every_symbol(tmp_path: Path, fx:
     assert r.code == 0, r.err
     lines = r.out.splitlines()
     assert lines[:5] == ["line 1", "  * 1.0", "  > 1.1", "  @ 1.2", "    1.3"]
-    legend = lines[lines.index("legend:") + 1:]
+    legend = lines[lines.index("legend:") + 1 :]
     for symbol in ("*", ">", "@"):
         assert any(entry.strip().startswith(symbol + " ") for entry in legend), symbol
     assert "target: 1.2" in lines and "database is at: 1.0" in lines
@@ -336,8 +410,9 @@ def test_migrate_backup_says_where_the_dump_went(tmp_path: Path, mariadb: Scratc
     assert first.startswith(f"Backup of {mariadb.name} written to {dump} (")
     assert first.endswith(f"put it back with: flywayx restore --force {dump}")
     assert f"Current version of schema `{mariadb.name}`" in done.stdout.splitlines()[1]
-    as_json = flywayx("migrate", "--url", mariadb.url, "--locations", str(sql), "--backup", str(backups),
-                      "--output-type", "json")
+    as_json = flywayx(
+        "migrate", "--url", mariadb.url, "--locations", str(sql), "--backup", str(backups), "--output-type", "json"
+    )
     import json
 
     assert Path(json.loads(as_json.stdout)["backup"]).exists()
@@ -354,11 +429,14 @@ def test_a_wrong_password_gets_an_authentication_hint(user: str, mariadb: Scratc
     assert "surely-wrong" not in done.stderr
 
 
-@pytest.mark.parametrize("libpq_text", [
-    'connection failed: connection to server at "127.0.0.1", port 5432 failed: FATAL:  password authentication '
-    'failed for user "app"',
-    'connection to server at "db", port 5432 failed: FATAL:  28P01: password authentication failed for user "app"',
-])
+@pytest.mark.parametrize(
+    "libpq_text",
+    [
+        'connection failed: connection to server at "127.0.0.1", port 5432 failed: FATAL:  password authentication '
+        'failed for user "app"',
+        'connection to server at "db", port 5432 failed: FATAL:  28P01: password authentication failed for user "app"',
+    ],
+)
 def test_postgres_authentication_failures_get_the_authentication_hint(libpq_text: str) -> None:
     # the local PostgreSQL trusts every connection, so libpq's own words (SQLSTATE 28P01) stand in for it
     from flywayx.config.urls import parse_url

@@ -21,8 +21,12 @@ merges = ["1.0.1"]
 [commutes]
 "1.0.1.1" = ["1.1.0.1"]
 """
-FILES = {"V1.0.0.1__t.sql": "CREATE TABLE t (id INT);", "V1.0.1.1__fix.sql": "UPDATE t SET id = id + 1;",
-         "V1.1.0.1__add.sql": "ALTER TABLE t ADD COLUMN a INT;", "V1.1.1.1__u.sql": "CREATE TABLE u (id INT);"}
+FILES = {
+    "V1.0.0.1__t.sql": "CREATE TABLE t (id INT);",
+    "V1.0.1.1__fix.sql": "UPDATE t SET id = id + 1;",
+    "V1.1.0.1__add.sql": "ALTER TABLE t ADD COLUMN a INT;",
+    "V1.1.1.1__u.sql": "CREATE TABLE u (id INT);",
+}
 
 
 def _project(tmp_path: Path) -> list[str]:
@@ -43,7 +47,7 @@ def test_the_summary_comes_first_and_repeatables_are_one_line(tmp_path: Path, cl
     assert "  from an empty database to latest: 4 step(s), 5 repeatable(s)" in out
     assert "  steps per release: 1.0.0: 1, 1.0.1: 1, 1.1.0: 1, 1.1.1: 1" in out
     assert any(line.startswith("  expand: adds only") for line in out)
-    steps = out[out.index("Steps") + 1:]
+    steps = out[out.index("Steps") + 1 :]
     assert len(steps) == 5 and "5 repeatable migration(s)" in steps[-1] and "5 new" in steps[-1]
     assert "R__v1.sql … R__v5.sql" in steps[-1]
     with_sql = cli_run(*run, "plan", "--sql").out
@@ -74,7 +78,8 @@ def test_migrate_says_what_it_will_do_before_it_starts(tmp_path: Path, cli_run: 
     run = _project(tmp_path)
     dry = cli_run(*run, "migrate", "--to", "1.1.0", "--dry-run").out.splitlines()
     assert dry[0] == "Summary" and dry.index("Summary") < dry.index("Phase words:") < dry.index(
-        'Current version of schema "main": << Empty Schema >>')
+        'Current version of schema "main": << Empty Schema >>'
+    )
     assert "  from an empty database to 1.1.0: 2 step(s), 5 repeatable(s)" in dry
     assert "  steps per release: 1.0.0: 1, 1.1.0: 1" in dry
     backup = tmp_path / "backup"
@@ -85,8 +90,10 @@ def test_migrate_says_what_it_will_do_before_it_starts(tmp_path: Path, cli_run: 
     first = next(i for i, line in enumerate(out) if line.startswith("Migrating schema"))
     assert str(backup) in out[said] and said < taken < first
     late = cli_run(*run, "migrate", "--to", "1.1.1").out
-    assert "rests on declarations in releases.toml ([commutes]/[equivalent]), not proven from the SQL: " \
-           "1 step(s): 1.0.1.1" in late
+    assert (
+        "rests on declarations in releases.toml ([commutes]/[equivalent]), not proven from the SQL: "
+        "1 step(s): 1.0.1.1" in late
+    )
     assert "(0 contract, 1 data, 0 unknown)" in late
     again = cli_run(*run, "migrate", "--to", "1.1.1").out
     assert "Summary" not in again and "is up to date. No migration necessary." in again
@@ -119,6 +126,8 @@ def test_repeatables_written_for_a_later_release_are_named_as_waiting(tmp_path: 
     toml.write_text('[repeatables]\nrelease = "1.1.1"\n\n' + RELEASES)
     out = cli_run(*run, "migrate", "--to", "1.1.0").out.splitlines()
     assert "  from an empty database to 1.1.0: 2 step(s), 0 repeatable(s), 5 deferred" in out
-    assert "  waiting for a later release: 5 repeatable(s): repeatable migrations are written for release 1.1.1 " \
-           "and run once an upgrade reaches it" in out
+    assert (
+        "  waiting for a later release: 5 repeatable(s): repeatable migrations are written for release 1.1.1 "
+        "and run once an upgrade reaches it" in out
+    )
     assert not any(line.startswith("Migrating schema") and "repeatable" in line for line in out)

@@ -23,8 +23,9 @@ GALERA_PORTS = (3311, 3312, 3313)
 
 def _script(name: str, *args: str, timeout: float = 240) -> None:
     try:
-        p = subprocess.run(["bash", str(HERE / name), *args], capture_output=True, text=True, timeout=timeout,
-                           check=False)
+        p = subprocess.run(
+            ["bash", str(HERE / name), *args], capture_output=True, text=True, timeout=timeout, check=False
+        )
     except subprocess.TimeoutExpired:
         msg = f"{name} {' '.join(args)} did not finish in {timeout:g} s"
     else:
@@ -46,8 +47,28 @@ def sql(port: int, statement: str, database: str | None = None) -> list[list[str
 
 
 def psql(port: int, statement: str, database: str = "postgres") -> list[list[str]]:
-    out = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d", database, "-At",
-                          "-F", "\t", "-c", statement], capture_output=True, text=True, check=True, timeout=60).stdout
+    out = subprocess.run(
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-U",
+            "postgres",
+            "-d",
+            database,
+            "-At",
+            "-F",
+            "\t",
+            "-c",
+            statement,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
     return [line.split("\t") for line in out.splitlines()]
 
 
@@ -71,8 +92,11 @@ class Galera:
         _script("galera.sh", "start-node", str(node), timeout=180)
 
     def state(self, node: int) -> str:
-        return self.sql(node, "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
-                              "WHERE VARIABLE_NAME = 'WSREP_LOCAL_STATE_COMMENT'")[0][0]
+        return self.sql(
+            node,
+            "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+            "WHERE VARIABLE_NAME = 'WSREP_LOCAL_STATE_COMMENT'",
+        )[0][0]
 
 
 @pytest.fixture(autouse=True)

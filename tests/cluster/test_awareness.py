@@ -44,8 +44,9 @@ def test_info_shows_each_galera_node_as_the_server_reports_it(galera: Galera, ga
         assert json.loads(j.out)["cluster"].startswith(f"Galera node node{node}: Synced")
 
 
-def test_a_desynced_galera_node_is_refused_and_nothing_is_written(galera: Galera, galera_db: str,
-                                                                 tmp_path: Path) -> None:
+def test_a_desynced_galera_node_is_refused_and_nothing_is_written(
+    galera: Galera, galera_db: str, tmp_path: Path
+) -> None:
     loc = str(_project(tmp_path))
     galera.sql(3, "SET GLOBAL wsrep_desync = ON")
     try:
@@ -74,13 +75,22 @@ def replica_db(replicas: None) -> object:
 def test_async_replica_and_read_only_server_are_refused_the_primary_migrates(replica_db: str, tmp_path: Path) -> None:
     loc = str(_project(tmp_path))
     source = sql(3322, "SHOW SLAVE STATUS")[0][1]  # Master_Host per the server
-    _refused(harness.run("--url", f"mysql://root@127.0.0.1:3322/{replica_db}", "--locations", loc, "migrate"),
-             "asynchronous replica", f"{source}:3321")
-    _refused(harness.run("--url", f"mysql://root@127.0.0.1:3323/{replica_db}", "--locations", loc, "migrate"),
-             "read-only (read_only=ON)")
+    _refused(
+        harness.run("--url", f"mysql://root@127.0.0.1:3322/{replica_db}", "--locations", loc, "migrate"),
+        "asynchronous replica",
+        f"{source}:3321",
+    )
+    _refused(
+        harness.run("--url", f"mysql://root@127.0.0.1:3323/{replica_db}", "--locations", loc, "migrate"),
+        "read-only (read_only=ON)",
+    )
     sql(3323, f"CREATE TABLE `{replica_db}`.keep (id INT PRIMARY KEY)")
-    _refused(harness.run("--url", f"mysql://root@127.0.0.1:3323/{replica_db}", "--locations", loc,
-                         "clean", "--clean-disabled=false"), "read-only")
+    _refused(
+        harness.run(
+            "--url", f"mysql://root@127.0.0.1:3323/{replica_db}", "--locations", loc, "clean", "--clean-disabled=false"
+        ),
+        "read-only",
+    )
     assert sql(3323, f"SHOW TABLES FROM `{replica_db}`") == [["keep"]]
     sql(3323, f"DROP TABLE `{replica_db}`.keep")
     assert sql(3323, f"SHOW TABLES FROM `{replica_db}`") == []
@@ -91,9 +101,11 @@ def test_async_replica_and_read_only_server_are_refused_the_primary_migrates(rep
     history = f"SELECT installed_rank, version, script, checksum, success FROM `{replica_db}`.flyway_schema_history"
     sql(3321, "FLUSH TABLES")
     for _ in range(50):  # the replica applies the primary's binary log asynchronously
-        if sql(3322, f"SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{replica_db}' "
-                     "AND TABLE_NAME = 'flyway_schema_history'") == [["1"]] and \
-                sql(3322, history) == sql(3321, history):
+        if sql(
+            3322,
+            f"SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{replica_db}' "
+            "AND TABLE_NAME = 'flyway_schema_history'",
+        ) == [["1"]] and sql(3322, history) == sql(3321, history):
             break
         time.sleep(0.2)
     assert sql(3322, history) == sql(3321, history)
@@ -106,21 +118,26 @@ def _backup(url: str, loc: str, where: Path) -> Path:
 
 
 def test_restore_is_refused_on_a_replica_a_read_only_server_and_a_desynced_node(
-        replica_db: str, galera: Galera, galera_db: str, tmp_path: Path) -> None:
+    replica_db: str, galera: Galera, galera_db: str, tmp_path: Path
+) -> None:
     """``restore`` writes as much as ``migrate``: the same servers refuse it, before anything is written."""
     loc = str(_project(tmp_path / "sql"))
     dump = _backup(f"mysql://root@127.0.0.1:3321/{replica_db}", loc, tmp_path / "bk")
     for port, words in ((3322, ("asynchronous replica", "refusing to restore")), (3323, ("read-only",))):
-        _refused(harness.run("--url", f"mysql://root@127.0.0.1:{port}/{replica_db}", "restore", "--force",
-                             str(dump)), *words)
+        _refused(
+            harness.run("--url", f"mysql://root@127.0.0.1:{port}/{replica_db}", "restore", "--force", str(dump)), *words
+        )
     assert sql(3323, f"SHOW TABLES FROM `{replica_db}`") == []
     assert sql(3323, f"SHOW DATABASES LIKE '{replica_db}\\_\\_fx%'") == []  # no scratch database either
     galera_dump = _backup(galera.url(1, galera_db), loc, tmp_path / "gbk")
     galera.sql(1, "DROP TABLE item", galera_db)
     galera.sql(3, "SET GLOBAL wsrep_desync = ON")
     try:
-        _refused(harness.run("--url", galera.url(3, galera_db), "restore", "--force", str(galera_dump)),
-                 "node3", "not Synced")
+        _refused(
+            harness.run("--url", galera.url(3, galera_db), "restore", "--force", str(galera_dump)),
+            "node3",
+            "not Synced",
+        )
     finally:
         galera.sql(3, "SET GLOBAL wsrep_desync = OFF")
     assert "item" not in [r[0] for r in galera.sql(1, f"SHOW TABLES FROM `{galera_db}`")]  # not restored
@@ -129,8 +146,15 @@ def test_restore_is_refused_on_a_replica_a_read_only_server_and_a_desynced_node(
 def test_postgresql_standby_is_refused(replicas: None, tmp_path: Path) -> None:
     loc = str(_project(tmp_path))
     assert psql(5442, "SELECT pg_is_in_recovery()") == [["t"]]
-    p = harness.run("--url", "postgresql://postgres@127.0.0.1:5442/postgres", "--schemas", "i20_standby",
-                    "--locations", loc, "migrate")
+    p = harness.run(
+        "--url",
+        "postgresql://postgres@127.0.0.1:5442/postgres",
+        "--schemas",
+        "i20_standby",
+        "--locations",
+        loc,
+        "migrate",
+    )
     _refused(p, "standby in recovery", "127.0.0.1:5442")
     info = harness.run("--url", "postgresql://postgres@127.0.0.1:5442/postgres", "--locations", loc, "info")
     assert "Server: PostgreSQL standby (in recovery)" in info.out, info.text

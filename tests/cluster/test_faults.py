@@ -34,7 +34,8 @@ def _project(where: Path) -> Path:
     for v in range(2, COUNT + 1):  # a DDL, and a DML that takes a moment (the kill often lands inside it)
         (where / f"V{v}__step_{v}.sql").write_text(
             f"CREATE TABLE t{v} (id INT PRIMARY KEY, note VARCHAR(20));\n"
-            f"INSERT INTO applied SELECT {v}, IF(SLEEP(0.15) = 0, @@wsrep_node_name, 'x');\n")
+            f"INSERT INTO applied SELECT {v}, IF(SLEEP(0.15) = 0, @@wsrep_node_name, 'x');\n"
+        )
     return where
 
 
@@ -47,8 +48,9 @@ def _converge(galera: Galera, node: int, db: str, loc: Path) -> harness.Proc:
 
 
 @pytest.mark.parametrize("trial", range(TRIALS))
-def test_killing_the_runners_node_mid_migration_converges_on_another_node(galera: Galera, trial: int,
-                                                                           tmp_path: Path) -> None:
+def test_killing_the_runners_node_mid_migration_converges_on_another_node(
+    galera: Galera, trial: int, tmp_path: Path
+) -> None:
     rnd = random.Random(SEED + trial)
     victim = rnd.choice((1, 2, 3))
     other = victim % 3 + 1
@@ -57,9 +59,13 @@ def test_killing_the_runners_node_mid_migration_converges_on_another_node(galera
     galera.sql(other, f"CREATE DATABASE `{db}`")
     loc = _project(tmp_path / "sql")
     try:
-        runner = subprocess.Popen([*harness.FLYWAYX, "--url", galera.url(victim, db), "--locations", str(loc),
-                                   "migrate"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                  env={**harness.env(), **TTL})
+        runner = subprocess.Popen(
+            [*harness.FLYWAYX, "--url", galera.url(victim, db), "--locations", str(loc), "migrate"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**harness.env(), **TTL},
+        )
         time.sleep(delay)
         galera.kill(victim)
         out, err = runner.communicate(timeout=120)

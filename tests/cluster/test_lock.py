@@ -21,8 +21,10 @@ from tests.e2e import harness
 
 pytestmark = pytest.mark.cluster
 TTL = {"FLYWAYX_CLUSTER_LOCK_TTL": "3"}
-HISTORY = "SELECT installed_rank, version, description, type, script, checksum, success FROM flyway_schema_history " \
-          "ORDER BY installed_rank"
+HISTORY = (
+    "SELECT installed_rank, version, description, type, script, checksum, success FROM flyway_schema_history "
+    "ORDER BY installed_rank"
+)
 
 
 def write_project(where: Path, count: int, body: str = "") -> Path:
@@ -30,7 +32,8 @@ def write_project(where: Path, count: int, body: str = "") -> Path:
     (where / "V1__applied.sql").write_text("CREATE TABLE applied (v INT NOT NULL, node VARCHAR(40));\n")
     for v in range(2, count + 1):
         (where / f"V{v}__step_{v}.sql").write_text(
-            f"INSERT INTO applied VALUES ({v}, @@wsrep_node_name);\n{body}CREATE TABLE t{v} (id INT PRIMARY KEY);\n")
+            f"INSERT INTO applied VALUES ({v}, @@wsrep_node_name);\n{body}CREATE TABLE t{v} (id INT PRIMARY KEY);\n"
+        )
     return where
 
 
@@ -48,13 +51,18 @@ def assert_converged(galera: Galera, db: str, count: int, nodes: tuple[int, ...]
 
 
 def _spawn(url: str, loc: Path, *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([*harness.FLYWAYX, "--url", url, "--locations", str(loc), "migrate", *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**harness.env(), **TTL})
+    return subprocess.Popen(
+        [*harness.FLYWAYX, "--url", url, "--locations", str(loc), "migrate", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**harness.env(), **TTL},
+    )
 
 
-def test_runners_on_three_nodes_at_once_apply_each_migration_once(galera: Galera, galera_db: str,
-                                                                  tmp_path: Path) -> None:
+def test_runners_on_three_nodes_at_once_apply_each_migration_once(
+    galera: Galera, galera_db: str, tmp_path: Path
+) -> None:
     count = 25
     loc = write_project(tmp_path / "sql", count)
     runners = [_spawn(galera.url(node, galera_db), loc) for node in (1, 2, 3, 1, 2, 3)]
@@ -73,10 +81,15 @@ def test_a_killed_holder_does_not_block_the_others(galera: Galera, galera_db: st
     holder = _spawn(galera.url(1, galera_db), loc)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:  # wait until it is inside a migration, holding the lock
-        rows = galera.sql(2, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_NAME = 't2' "
-                             f"AND TABLE_SCHEMA = '{galera_db}'")
-        if galera.sql(2, f"SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{galera_db}' "
-                         "AND TABLE_NAME = 'applied'") == [["1"]] and rows == [["0"]]:
+        rows = galera.sql(
+            2,
+            f"SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_NAME = 't2' AND TABLE_SCHEMA = '{galera_db}'",
+        )
+        if galera.sql(
+            2,
+            f"SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{galera_db}' "
+            "AND TABLE_NAME = 'applied'",
+        ) == [["1"]] and rows == [["0"]]:
             held = galera.sql(2, "SELECT holder, node FROM flywayx_lock", galera_db)
             if held:
                 break
@@ -92,8 +105,9 @@ def test_a_killed_holder_does_not_block_the_others(galera: Galera, galera_db: st
     assert waited < 30, f"the second runner waited {waited:.0f} s"  # lock_timeout is 600 s: it did not time out
     if p.code != 0:  # the killed runner left a migration half done: migrate says so and --resume finishes it
         assert "--resume" in p.err and "Traceback" not in p.text, p.text
-        p = harness.run("--url", galera.url(2, galera_db), "--locations", str(loc), "migrate", "--resume",
-                        extra_env=TTL)
+        p = harness.run(
+            "--url", galera.url(2, galera_db), "--locations", str(loc), "migrate", "--resume", extra_env=TTL
+        )
     assert p.code == 0, p.text
     assert_converged(galera, galera_db, count)
 
@@ -107,8 +121,9 @@ def test_info_after_a_killed_runner_writes_nothing(galera: Galera, galera_db: st
     (loc / "V2__b.sql").write_text("CREATE TABLE k (id INT);\nDO SLEEP(8);\nCREATE TABLE t2 (id INT);\n")
     holder = _spawn(galera.url(1, galera_db), loc)
     deadline = time.monotonic() + 30
-    while galera.sql(2, f"SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{galera_db}' "
-                        "AND TABLE_NAME = 'k'") != [["1"]]:
+    while galera.sql(
+        2, f"SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{galera_db}' AND TABLE_NAME = 'k'"
+    ) != [["1"]]:
         assert time.monotonic() < deadline, "the runner never reached V2"
         time.sleep(0.1)
     time.sleep(0.5)  # inside V2's DO SLEEP: the progress record says statement 1 is done
@@ -141,12 +156,14 @@ def test_first_runs_through_three_nodes_on_a_missing_database_create_it_once(gal
         outputs = [(r.wait(timeout=240), *r.communicate()) for r in runners]
         for code, out, err in outputs:
             assert code == 0, out + err
-        history = galera.sql(2, "SELECT installed_rank, version, type FROM flyway_schema_history "
-                                "ORDER BY installed_rank", name)
+        history = galera.sql(
+            2, "SELECT installed_rank, version, type FROM flyway_schema_history ORDER BY installed_rank", name
+        )
         assert history[0] == ["0", "NULL", "SCHEMA"], history
         assert [r[1] for r in history[1:]] == [str(v) for v in range(1, count + 1)], history
-        assert galera.sql(3, f"SELECT SCHEMA_COMMENT FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '{name}'"
-                          ) == [[""]]  # the creation mark is gone once the row is written
+        assert galera.sql(
+            3, f"SELECT SCHEMA_COMMENT FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '{name}'"
+        ) == [[""]]  # the creation mark is gone once the row is written
         for node in (1, 2, 3):
             rows = galera.sql(node, "SELECT v, COUNT(*) FROM applied GROUP BY v ORDER BY v", name)
             assert rows == [[str(v), "1"] for v in range(2, count + 1)], f"node {node}: {rows}"

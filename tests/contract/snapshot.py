@@ -26,8 +26,10 @@ def snapshot(t: ScratchDb) -> dict[str, Any]:
     if t.dialect == "sqlite":
         out["files"] = files
     if t.dialect == "postgresql":
-        out["schemas"] = t.query("SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
-                                 "AND nspname <> 'information_schema' ORDER BY 1")
+        out["schemas"] = t.query(
+            "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
+            "AND nspname <> 'information_schema' ORDER BY 1"
+        )
     return out
 
 
@@ -50,8 +52,10 @@ def _catalog(t: ScratchDb) -> list[tuple[Any, ...]]:
         f"SELECT 'routine', routine_name, routine_type FROM information_schema.routines WHERE routine_schema = '{s}'",
     ]
     if t.dialect == "mariadb":
-        queries.append(f"SELECT 'index', table_name, index_name, column_name, seq_in_index "
-                       f"FROM information_schema.statistics WHERE table_schema = '{s}'")
+        queries.append(
+            f"SELECT 'index', table_name, index_name, column_name, seq_in_index "
+            f"FROM information_schema.statistics WHERE table_schema = '{s}'"
+        )
     else:
         queries.append(f"SELECT 'index', tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = '{s}'")
     return sorted((tuple(r) for q in queries for r in t.query(q)), key=repr)

@@ -41,12 +41,10 @@ MARIADB_DDL = [
          CONSTRAINT fk_vm__account FOREIGN KEY (account_id) REFERENCES account (id) ON DELETE CASCADE)""",
     "CREATE VIEW v_vm AS SELECT vm_instance.id, account.name FROM vm_instance JOIN account "
     "ON account.id = vm_instance.account_id",
-    "CREATE PROCEDURE p_count(IN aid BIGINT)\nBEGIN\n"
-    "  SELECT COUNT(*) FROM vm_instance WHERE account_id = aid;\nEND",
+    "CREATE PROCEDURE p_count(IN aid BIGINT)\nBEGIN\n  SELECT COUNT(*) FROM vm_instance WHERE account_id = aid;\nEND",
     "CREATE FUNCTION f_one() RETURNS INT DETERMINISTIC RETURN 1",
     "CREATE EVENT ev_purge ON SCHEDULE EVERY 1 DAY DO DELETE FROM vm_instance WHERE state = 'Expunged'",
-    "CREATE TRIGGER trg_vm BEFORE INSERT ON vm_instance FOR EACH ROW "
-    "SET NEW.state = COALESCE(NEW.state, 'New')",
+    "CREATE TRIGGER trg_vm BEFORE INSERT ON vm_instance FOR EACH ROW SET NEW.state = COALESCE(NEW.state, 'New')",
 ]
 POSTGRES_DDL = [
     """CREATE TABLE account (id bigserial PRIMARY KEY, name varchar(255) NOT NULL UNIQUE,
@@ -78,8 +76,14 @@ def run_all(conn: Any, statements: list[str]) -> None:
 
 
 def maria_url(db: Any, user: str | None = None) -> DatabaseUrl:
-    return DatabaseUrl("mariadb", db.host, db.port, db.name, user or db.user,
-                       original=f"mysql://{user or db.user}@{db.host}:{db.port}/{db.name}")
+    return DatabaseUrl(
+        "mariadb",
+        db.host,
+        db.port,
+        db.name,
+        user or db.user,
+        original=f"mysql://{user or db.user}@{db.host}:{db.port}/{db.name}",
+    )
 
 
 def pg_url(db: Any) -> DatabaseUrl:
@@ -112,15 +116,28 @@ def assert_manifest(info: BackupInfo, schemas: tuple[str, ...], digest: str) -> 
 @requires("backup_client")
 def test_mariadb_backup_damage_restore_gives_back_the_schema_and_rows(mariadb: Any, tmp_path: Path) -> None:
     with closing(mariadb.connect()) as conn:
-        run_all(conn, [*MARIADB_DDL, "INSERT INTO account (name) VALUES ('a'), ('b')",
-                       "INSERT INTO vm_instance (account_id, foo) VALUES (2, 'x')"])
+        run_all(
+            conn,
+            [
+                *MARIADB_DDL,
+                "INSERT INTO account (name) VALUES ('a'), ('b')",
+                "INSERT INTO vm_instance (account_id, foo) VALUES (2, 'x')",
+            ],
+        )
         original = fingerprint(conn, "mariadb", [mariadb.name])
         info = backup(maria_url(mariadb), None, [mariadb.name], tmp_path)
         assert info.tool in ("mariadb-dump", "mysqldump")
         assert info.path.read_text().rstrip().splitlines()[-1].startswith("-- Dump completed")
         assert_manifest(info, (mariadb.name,), original.digest)
-        run_all(conn, ["DROP TRIGGER trg_vm", "ALTER TABLE vm_instance MODIFY foo VARCHAR(40)",
-                       "DROP PROCEDURE p_count", "DELETE FROM account WHERE name = 'a'"])
+        run_all(
+            conn,
+            [
+                "DROP TRIGGER trg_vm",
+                "ALTER TABLE vm_instance MODIFY foo VARCHAR(40)",
+                "DROP PROCEDURE p_count",
+                "DELETE FROM account WHERE name = 'a'",
+            ],
+        )
         assert diff(original, fingerprint(conn, "mariadb", [mariadb.name])) != []
     restore(info.path, maria_url(mariadb), None, force=True)
     with closing(mariadb.connect()) as conn:
@@ -133,17 +150,31 @@ def test_mariadb_backup_damage_restore_gives_back_the_schema_and_rows(mariadb: A
 @requires("backup_client")
 def test_postgres_backup_damage_restore_gives_back_the_schema_and_rows(postgres: Any, tmp_path: Path) -> None:
     with closing(postgres.connect()) as conn:
-        run_all(conn, [*POSTGRES_DDL, "CREATE SCHEMA audit", "CREATE TABLE audit.log (id int PRIMARY KEY)",
-                       "INSERT INTO account (name) VALUES ('a'), ('b')",
-                       "INSERT INTO vm_instance (account_id, foo) VALUES (2, 'x')"])
+        run_all(
+            conn,
+            [
+                *POSTGRES_DDL,
+                "CREATE SCHEMA audit",
+                "CREATE TABLE audit.log (id int PRIMARY KEY)",
+                "INSERT INTO account (name) VALUES ('a'), ('b')",
+                "INSERT INTO vm_instance (account_id, foo) VALUES (2, 'x')",
+            ],
+        )
         original = fingerprint(conn, "postgresql", ["audit", "public"])
         info = backup(pg_url(postgres), None, [], tmp_path)  # no schemas named: every user schema
         assert info.tool == "pg_dump"
         assert_manifest(info, ("audit", "public"), original.digest)
         listing = subprocess.run(["pg_restore", "--list", str(info.path)], capture_output=True, text=True)
         assert listing.returncode == 0 and "TABLE public account" in listing.stdout
-        run_all(conn, ["DROP TABLE vm_instance CASCADE", "ALTER TABLE account DROP CONSTRAINT chk_state",
-                       "CREATE TABLE audit.extra (x int)", "DELETE FROM account"])
+        run_all(
+            conn,
+            [
+                "DROP TABLE vm_instance CASCADE",
+                "ALTER TABLE account DROP CONSTRAINT chk_state",
+                "CREATE TABLE audit.extra (x int)",
+                "DELETE FROM account",
+            ],
+        )
     restore(info.path, pg_url(postgres), None, force=True)
     with closing(postgres.connect()) as conn:
         assert diff(original, fingerprint(conn, "postgresql", ["audit", "public"])) == []
@@ -195,8 +226,9 @@ def fake_client(bin_dir: Path, name: str, script: str) -> None:
 
 
 @pytest.mark.mariadb
-def test_a_mariadb_dump_without_its_trailer_is_rejected_and_removed(mariadb: Any, tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_mariadb_dump_without_its_trailer_is_rejected_and_removed(
+    mariadb: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake_client(tmp_path / "bin", "mariadb-dump", "echo '-- MariaDB dump'\necho 'CREATE TABLE t (a int);'\n")
     monkeypatch.setenv("PATH", str(tmp_path / "bin"))
     with pytest.raises(BackupFailed, match="Dump completed") as err:
@@ -206,8 +238,9 @@ def test_a_mariadb_dump_without_its_trailer_is_rejected_and_removed(mariadb: Any
 
 
 @pytest.mark.postgres
-def test_a_pg_dump_that_pg_restore_cannot_read_is_rejected(postgres: Any, tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_pg_dump_that_pg_restore_cannot_read_is_rejected(
+    postgres: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     script = 'for a in "$@"; do case "$a" in --file=*) f="${a#--file=}";; esac; done\necho garbage > "$f"\n'
     fake_client(tmp_path / "bin", "pg_dump", script)
     (tmp_path / "bin" / "pg_restore").symlink_to(shutil.which("pg_restore") or "/usr/bin/pg_restore")
@@ -224,7 +257,7 @@ def test_a_pg_dump_that_pg_restore_cannot_read_is_rejected(postgres: Any, tmp_pa
 def maria_user(mariadb: Any) -> Iterator[tuple[str, str]]:
     """A MariaDB user with a random password (quotes, backslash and $ included) owning the scratch db."""
     user = "fxu_" + secrets.token_hex(4)
-    password = secrets.token_urlsafe(12) + 'q"b\\c$d\'e'
+    password = secrets.token_urlsafe(12) + "q\"b\\c$d'e"
     hosts = ("%", "localhost", "127.0.0.1")
     with closing(mariadb.connect()) as conn, closing(conn.cursor()) as cur:
         for host in hosts:
@@ -240,9 +273,13 @@ def maria_user(mariadb: Any) -> Iterator[tuple[str, str]]:
 
 
 @pytest.mark.mariadb
-def test_a_password_protected_user_never_shows_its_password(mariadb: Any, maria_user: tuple[str, str],
-                                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                            capfd: pytest.CaptureFixture[str]) -> None:
+def test_a_password_protected_user_never_shows_its_password(
+    mariadb: Any,
+    maria_user: tuple[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
     user, password = maria_user
     seen: list[tuple[list[str], dict[str, str]]] = []
 
@@ -253,15 +290,19 @@ def test_a_password_protected_user_never_shows_its_password(mariadb: Any, maria_
 
     monkeypatch.setattr(subprocess, "Popen", Spy)
     url = maria_url(mariadb, user)
-    with closing(pymysql.connect(host=mariadb.host, port=mariadb.port, user=user, password=password,
-                                 database=mariadb.name, autocommit=True)) as conn:
+    with closing(
+        pymysql.connect(
+            host=mariadb.host, port=mariadb.port, user=user, password=password, database=mariadb.name, autocommit=True
+        )
+    ) as conn:
         run_all(conn, MARIADB_DDL)  # as the user, so that it owns (and may dump) the routines
     info = backup(url, password, [mariadb.name], tmp_path)  # succeeds: the client got the password
     restore(info.path, url, password, force=True)
     errors: list[FlywayxError] = []
     attempts: list[Callable[[], object]] = [
         lambda: backup(url, password, ["no_such_db_" + user], tmp_path),  # client error
-        lambda: backup(url, password + "x", [mariadb.name], tmp_path)]  # wrong password
+        lambda: backup(url, password + "x", [mariadb.name], tmp_path),
+    ]  # wrong password
     for bad in attempts:
         with pytest.raises((BackupFailed, ConnectionFailed)) as err:
             bad()
@@ -275,11 +316,11 @@ def test_a_password_protected_user_never_shows_its_password(mariadb: Any, maria_
 
 
 @pytest.mark.mariadb
-def test_a_client_that_prints_the_password_is_redacted(mariadb: Any, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_client_that_prints_the_password_is_redacted(
+    mariadb: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A client that echoes its option file (where the password is) into its error output.
-    script = ('for a in "$@"; do case "$a" in --defaults-extra-file=*) /bin/cat "${a#*=}" >&2;; esac; done\n'
-              "exit 2\n")
+    script = 'for a in "$@"; do case "$a" in --defaults-extra-file=*) /bin/cat "${a#*=}" >&2;; esac; done\nexit 2\n'
     fake_client(tmp_path / "bin", "mariadb-dump", script)
     monkeypatch.setenv("PATH", str(tmp_path / "bin"))
     password = "s3cret-" + secrets.token_hex(6)
@@ -301,15 +342,20 @@ def test_a_client_that_prints_the_password_is_redacted(mariadb: Any, tmp_path: P
 # ---------------------------------------------------------------- missing clients
 
 
-@pytest.mark.parametrize(("dialect", "package"), [("mariadb", "mariadb-client"), ("mysql", "mariadb-client"),
-                                                  ("postgresql", "postgresql-client")])
-def test_missing_clients_are_named_with_an_install_hint(dialect: str, package: str, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("dialect", "package"),
+    [("mariadb", "mariadb-client"), ("mysql", "mariadb-client"), ("postgresql", "postgresql-client")],
+)
+def test_missing_clients_are_named_with_an_install_hint(
+    dialect: str, package: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "empty").mkdir()
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     url = DatabaseUrl(dialect, "127.0.0.1", 1, "db", "u")  # never reached: the client check comes first
-    for call in (lambda: backup(url, "pw", ["db"], tmp_path / "out"),
-                 lambda: restore(tmp_path / "none.sql", url, "pw")):
+    for call in (
+        lambda: backup(url, "pw", ["db"], tmp_path / "out"),
+        lambda: restore(tmp_path / "none.sql", url, "pw"),
+    ):
         with pytest.raises(ToolMissing) as err:
             call()
         assert f"apt-get install {package}" in (err.value.hint or "")

@@ -50,8 +50,14 @@ def test_migrate_writes_flyway_rows(database: ScratchDb, tmp_path: Path, flywayx
     assert [g[:6] for g in got] == [
         (1, "1", "create person", "SQL", "V1__create_person.sql", checksum_of_text(v1)),
         (2, "1.1", "add people", "SQL", "V1_1__add_people.sql", checksum_of_text(v2)),
-        (3, None, "person view", "SQL", "R__person_view.sql",
-         checksum_of_text("CREATE VIEW person_names AS SELECT name FROM person;\n")),
+        (
+            3,
+            None,
+            "person view",
+            "SQL",
+            "R__person_view.sql",
+            checksum_of_text("CREATE VIEW person_names AS SELECT name FROM person;\n"),
+        ),
     ]
     expected_user = {"sqlite": "", "mariadb": "root", "postgresql": "postgres"}[t.dialect]
     assert all(g[6] == expected_user and bool(g[8]) for g in got)
@@ -131,10 +137,14 @@ def test_baseline_of_a_non_empty_schema(database: ScratchDb, tmp_path: Path, fly
     b = flywayx(*args(database, loc), "baseline")
     assert b.code == 0
     assert [(*r[:5], r[5], bool(r[8])) for r in rows(database)] == [
-        (1, "1", "<< Flyway Baseline >>", "BASELINE", "<< Flyway Baseline >>", None, True)]
+        (1, "1", "<< Flyway Baseline >>", "BASELINE", "<< Flyway Baseline >>", None, True)
+    ]
     info = flywayx(*args(database, loc), "info", "--output-type", "json")
-    assert states(info) == [("1", "Baseline"), ("1", "Ignored (Baseline)"), ("2", "Pending")] or \
-        states(info) == [("1", "Ignored (Baseline)"), ("1", "Baseline"), ("2", "Pending")]
+    assert states(info) == [("1", "Baseline"), ("1", "Ignored (Baseline)"), ("2", "Pending")] or states(info) == [
+        ("1", "Ignored (Baseline)"),
+        ("1", "Baseline"),
+        ("2", "Pending"),
+    ]
     assert flywayx(*args(database, loc), "migrate").code == 0
     assert [r[1] for r in rows(database)] == ["1", "2"]
     second = flywayx(*args(database, loc), "baseline", "--baseline-version", "5")
@@ -153,7 +163,10 @@ def test_out_of_order(database: ScratchDb, tmp_path: Path, flywayx: Callable[...
     ok = flywayx(*args(database, loc), "migrate", "--out-of-order")
     assert ok.code == 0
     assert states(flywayx(*args(database, loc), "info", "--output-type", "json")) == [
-        ("1", "Success"), ("3", "Success"), ("2", "Out of Order")]
+        ("1", "Success"),
+        ("3", "Success"),
+        ("2", "Out of Order"),
+    ]
 
 
 def test_target_and_missing_migration(database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]) -> None:
@@ -201,8 +214,9 @@ def test_placeholders_and_callbacks(database: ScratchDb, tmp_path: Path, flywayx
     assert database.query("SELECT note FROM audit_log") == [("afterMigrate.sql",)]
 
 
-def test_mixed_transactional_statements_on_postgres(postgres: object, tmp_path: Path,
-                                                    flywayx: Callable[..., Result]) -> None:
+def test_mixed_transactional_statements_on_postgres(
+    postgres: object, tmp_path: Path, flywayx: Callable[..., Result]
+) -> None:
     url = postgres.url  # type: ignore[attr-defined]
     loc = tmp_path / "m"
     write(loc, "V1__t.sql", "CREATE TABLE t (id INT);\n")

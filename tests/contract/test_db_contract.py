@@ -39,20 +39,33 @@ def history(database: ScratchDb, db: Any) -> SqlHistoryTable:
     return h
 
 
-def row(rank: int, version: str | None, description: str = "d", type_: str = "SQL", script: str = "s.sql",
-        checksum: int | None = 1, success: bool = True) -> HistoryRow:
-    return HistoryRow(rank, Version.parse(version) if version else None, description, type_, script, checksum,
-                      "tester", 5, success)
+def row(
+    rank: int,
+    version: str | None,
+    description: str = "d",
+    type_: str = "SQL",
+    script: str = "s.sql",
+    checksum: int | None = 1,
+    success: bool = True,
+) -> HistoryRow:
+    return HistoryRow(
+        rank, Version.parse(version) if version else None, description, type_, script, checksum, "tester", 5, success
+    )
 
 
 # --- the history table's definition, as the server reports it ---------------------------------------
 
 EXPECTED_COLUMNS = [  # name, generic type, length, nullable
-    ("installed_rank", "int", None, False), ("version", "varchar", 50, True),
-    ("description", "varchar", 200, False), ("type", "varchar", 20, False),
-    ("script", "varchar", 1000, False), ("checksum", "int", None, True),
-    ("installed_by", "varchar", 100, False), ("installed_on", "timestamp", None, False),
-    ("execution_time", "int", None, False), ("success", "bool", None, False),
+    ("installed_rank", "int", None, False),
+    ("version", "varchar", 50, True),
+    ("description", "varchar", 200, False),
+    ("type", "varchar", 20, False),
+    ("script", "varchar", 1000, False),
+    ("checksum", "int", None, True),
+    ("installed_by", "varchar", 100, False),
+    ("installed_on", "timestamp", None, False),
+    ("execution_time", "int", None, False),
+    ("success", "bool", None, False),
 ]
 
 
@@ -61,7 +74,9 @@ def _columns(database: ScratchDb, db: Any) -> list[tuple[str, str, int | None, b
         rows = db.query(
             "SELECT COLUMN_NAME, DATA_TYPE, CHARACTER_MAXIMUM_LENGTH, IS_NULLABLE, COLUMN_DEFAULT,"
             " COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?"
-            " ORDER BY ORDINAL_POSITION", (database.schema, TABLE))
+            " ORDER BY ORDINAL_POSITION",
+            (database.schema, TABLE),
+        )
         kinds = {"int": "int", "varchar": "varchar", "timestamp": "timestamp", "tinyint": "bool"}
         assert [r[5] for r in rows if r[1] == "tinyint"] == ["tinyint(1)"]  # what BOOL becomes
         return [(r[0], kinds[r[1]], r[2], r[3] == "YES", r[4]) for r in rows]
@@ -70,9 +85,14 @@ def _columns(database: ScratchDb, db: Any) -> list[tuple[str, str, int | None, b
             "SELECT column_name, data_type, character_maximum_length, is_nullable, column_default"
             " FROM information_schema.columns WHERE table_schema = ? AND table_name = ?"
             " ORDER BY ordinal_position",
-            (database.schema, TABLE))
-        kinds = {"integer": "int", "character varying": "varchar", "timestamp without time zone": "timestamp",
-                 "boolean": "bool"}
+            (database.schema, TABLE),
+        )
+        kinds = {
+            "integer": "int",
+            "character varying": "varchar",
+            "timestamp without time zone": "timestamp",
+            "boolean": "bool",
+        }
         return [(r[0], kinds[r[1]], r[2], r[3] == "YES", r[4]) for r in rows]
     rows = db.query(f'PRAGMA table_info("{TABLE}")')
     kinds = {"INT": "int", "VARCHAR": "varchar", "TEXT": "timestamp", "BOOLEAN": "bool"}
@@ -91,8 +111,11 @@ def test_history_table_columns_match_flyway(database: ScratchDb, db: Any) -> Non
     cols = _columns(database, db)
     assert [c[:4] for c in cols] == EXPECTED_COLUMNS
     defaults = {c[0]: (c[4] or "") for c in cols}
-    expected_default = {"mariadb": "current_timestamp()", "postgresql": "now()",
-                        "sqlite": "strftime('%Y-%m-%d %H:%M:%f','now')"}[database.dialect]
+    expected_default = {
+        "mariadb": "current_timestamp()",
+        "postgresql": "now()",
+        "sqlite": "strftime('%Y-%m-%d %H:%M:%f','now')",
+    }[database.dialect]
     assert expected_default in defaults["installed_on"].replace("CURRENT_TIMESTAMP", "current_timestamp")
     assert all(defaults[c] in ("", "NULL") for c in defaults if c != "installed_on")
 
@@ -100,18 +123,23 @@ def test_history_table_columns_match_flyway(database: ScratchDb, db: Any) -> Non
 def _indexes(database: ScratchDb, db: Any) -> dict[str, tuple[bool, tuple[str, ...]]]:
     """index name -> (unique, columns)."""
     if database.dialect == "mariadb":
-        rows = db.query("SELECT INDEX_NAME, NON_UNIQUE, COLUMN_NAME FROM information_schema.STATISTICS"
-                            " WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX",
-                            (database.schema, TABLE))
+        rows = db.query(
+            "SELECT INDEX_NAME, NON_UNIQUE, COLUMN_NAME FROM information_schema.STATISTICS"
+            " WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX",
+            (database.schema, TABLE),
+        )
         out: dict[str, tuple[bool, tuple[str, ...]]] = {}
         for name, non_unique, col in rows:
             out[name] = (not non_unique, (*out.get(name, (False, ()))[1], col))
         return out
     if database.dialect == "postgresql":
-        rows = db.query("SELECT i.relname, x.indisunique, a.attname FROM pg_index x"
-                            " JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid"
-                            " JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(x.indkey)"
-                            " WHERE t.relname = ? ORDER BY 1", (TABLE,))
+        rows = db.query(
+            "SELECT i.relname, x.indisunique, a.attname FROM pg_index x"
+            " JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid"
+            " JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(x.indkey)"
+            " WHERE t.relname = ? ORDER BY 1",
+            (TABLE,),
+        )
         return {name: (bool(u), (col,)) for name, u, col in rows}
     out = {}
     for _, name, unique, origin, _partial in db.query(f'PRAGMA index_list("{TABLE}")'):
@@ -139,6 +167,7 @@ def test_pk_rejects_duplicate_rank(database: ScratchDb, db: Any) -> None:
 
 # --- rows ----------------------------------------------------------------------------------------------
 
+
 def test_round_trip_of_every_column(database: ScratchDb, db: Any) -> None:
     h = history(database, db)
     h.create()
@@ -154,10 +183,33 @@ def test_round_trip_of_every_column(database: ScratchDb, db: Any) -> None:
     for r in written:
         h.insert(r)
     read = h.rows()
-    assert [(r.installed_rank, r.version.text if r.version else None, r.description, r.type, r.script,
-             r.checksum, r.installed_by, r.execution_time, r.success) for r in read] == [
-        (r.installed_rank, r.version.text if r.version else None, r.description, r.type, r.script, r.checksum,
-         r.installed_by, r.execution_time, r.success) for r in written]
+    assert [
+        (
+            r.installed_rank,
+            r.version.text if r.version else None,
+            r.description,
+            r.type,
+            r.script,
+            r.checksum,
+            r.installed_by,
+            r.execution_time,
+            r.success,
+        )
+        for r in read
+    ] == [
+        (
+            r.installed_rank,
+            r.version.text if r.version else None,
+            r.description,
+            r.type,
+            r.script,
+            r.checksum,
+            r.installed_by,
+            r.execution_time,
+            r.success,
+        )
+        for r in written
+    ]
     for r in read:  # filled by the database default; SQLite's is UTC, the others the session's time
         assert r.installed_on is not None and before < r.installed_on < datetime.now() + timedelta(days=1)
     assert [r.installed_rank for r in h.rows(after_rank=2)] == [3, 4]
@@ -174,13 +226,28 @@ def test_insert_abbreviates_as_flyway(database: ScratchDb, db: Any) -> None:
 
 def test_baseline_row_created_with_table(database: ScratchDb, db: Any) -> None:
     h = history(database, db)
-    base = HistoryRow(1, Version.parse("4.0.0"), "<< Flyway Baseline >>", "BASELINE", "<< Flyway Baseline >>",
-                      None, "o'brien", 0, True)
+    base = HistoryRow(
+        1,
+        Version.parse("4.0.0"),
+        "<< Flyway Baseline >>",
+        "BASELINE",
+        "<< Flyway Baseline >>",
+        None,
+        "o'brien",
+        0,
+        True,
+    )
     h.create(baseline=base)
     (r,) = h.rows()
     assert (r.version, r.description, r.type, r.script, r.checksum, r.installed_by, r.success) == (
-        Version.parse("4.0.0"), "<< Flyway Baseline >>", "BASELINE", "<< Flyway Baseline >>", None, "o'brien",
-        True)
+        Version.parse("4.0.0"),
+        "<< Flyway Baseline >>",
+        "BASELINE",
+        "<< Flyway Baseline >>",
+        None,
+        "o'brien",
+        True,
+    )
     assert _columns(database, db)[0][0] == "installed_rank"  # the CTAS kept Flyway's column definitions
     assert [c[:4] for c in _columns(database, db)] == EXPECTED_COLUMNS
 
@@ -188,8 +255,13 @@ def test_baseline_row_created_with_table(database: ScratchDb, db: Any) -> None:
 def test_delete_failed_removes_only_failed_rows_of_that_migration(database: ScratchDb, db: Any) -> None:
     h = history(database, db)
     h.create()
-    for r in (row(1, "1"), row(2, "2", success=False), row(3, None, "v", success=False),
-              row(4, None, "other", success=False), row(5, "2", "again")):
+    for r in (
+        row(1, "1"),
+        row(2, "2", success=False),
+        row(3, None, "v", success=False),
+        row(4, None, "other", success=False),
+        row(5, "2", "again"),
+    ):
         h.insert(r)
     assert h.delete_failed("2", None) == 1
     assert h.delete_failed(None, "v") == 1
@@ -215,6 +287,7 @@ def test_history_is_read_with_flyway_column_lookup(database: ScratchDb, db: Any)
 
 # --- schemas: emptiness and clean ------------------------------------------------------------------------
 
+
 def test_fresh_schema_is_empty_and_a_table_makes_it_not(database: ScratchDb, db: Any) -> None:
     assert db.schema_exists(database.schema)
     assert db.schema_is_empty(database.schema)
@@ -227,23 +300,29 @@ def test_history_table_alone_makes_schema_non_empty(database: ScratchDb, db: Any
     assert not db.schema_is_empty(database.schema)
 
 
-@pytest.mark.parametrize("ddl", [
-    "CREATE PROCEDURE p() BEGIN SELECT 1; END",
-    "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO SELECT 1",
-    "CREATE VIEW v AS SELECT 1 AS x",
-])
+@pytest.mark.parametrize(
+    "ddl",
+    [
+        "CREATE PROCEDURE p() BEGIN SELECT 1; END",
+        "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO SELECT 1",
+        "CREATE VIEW v AS SELECT 1 AS x",
+    ],
+)
 @pytest.mark.parametrize("database", ["mariadb"], indirect=True)
 def test_mysql_routines_events_views_make_schema_non_empty(database: ScratchDb, db: Any, ddl: str) -> None:
     db.execute(ddl)
     assert not db.schema_is_empty(database.schema)
 
 
-@pytest.mark.parametrize("ddl", [
-    "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
-    "CREATE TYPE mood AS ENUM ('ok')",
-    "CREATE SEQUENCE s",
-    "CREATE VIEW v AS SELECT 1 AS x",
-])
+@pytest.mark.parametrize(
+    "ddl",
+    [
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+        "CREATE TYPE mood AS ENUM ('ok')",
+        "CREATE SEQUENCE s",
+        "CREATE VIEW v AS SELECT 1 AS x",
+    ],
+)
 @pytest.mark.parametrize("database", ["postgres"], indirect=True)
 def test_pg_functions_types_sequences_views_make_schema_non_empty(database: ScratchDb, db: Any, ddl: str) -> None:
     db.execute(ddl)
@@ -267,20 +346,31 @@ def test_pg_extension_objects_keep_schema_empty(database: ScratchDb, db: Any) ->
 
 
 def _populate(database: ScratchDb, db: Any) -> None:
-    ddl = ["CREATE TABLE parent (id INT PRIMARY KEY)",
-           "CREATE TABLE child (id INT PRIMARY KEY, p INT REFERENCES parent(id))",
-           "CREATE VIEW v AS SELECT id FROM child"]
+    ddl = [
+        "CREATE TABLE parent (id INT PRIMARY KEY)",
+        "CREATE TABLE child (id INT PRIMARY KEY, p INT REFERENCES parent(id))",
+        "CREATE VIEW v AS SELECT id FROM child",
+    ]
     if database.dialect == "mariadb":
         ddl[1] = "CREATE TABLE child (id INT PRIMARY KEY, p INT, FOREIGN KEY (p) REFERENCES parent(id))"
-        ddl += ["CREATE PROCEDURE p() BEGIN SELECT 1; END", "CREATE FUNCTION f() RETURNS INT RETURN 1",
-                "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO SELECT 1", "CREATE SEQUENCE s",
-                "CREATE TRIGGER tr BEFORE INSERT ON child FOR EACH ROW SET NEW.p = NEW.p"]
+        ddl += [
+            "CREATE PROCEDURE p() BEGIN SELECT 1; END",
+            "CREATE FUNCTION f() RETURNS INT RETURN 1",
+            "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO SELECT 1",
+            "CREATE SEQUENCE s",
+            "CREATE TRIGGER tr BEFORE INSERT ON child FOR EACH ROW SET NEW.p = NEW.p",
+        ]
     elif database.dialect == "postgresql":
-        ddl += ["CREATE SEQUENCE s", "CREATE TYPE mood AS ENUM ('ok')",
-                "CREATE DOMAIN pos AS int CHECK (VALUE > 0)",
-                "CREATE TYPE pair AS (a int, b int)", "CREATE MATERIALIZED VIEW mv AS SELECT * FROM v",
-                "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'SELECT a'",
-                "CREATE PROCEDURE pr() LANGUAGE sql AS 'SELECT 1'", "CREATE EXTENSION hstore"]
+        ddl += [
+            "CREATE SEQUENCE s",
+            "CREATE TYPE mood AS ENUM ('ok')",
+            "CREATE DOMAIN pos AS int CHECK (VALUE > 0)",
+            "CREATE TYPE pair AS (a int, b int)",
+            "CREATE MATERIALIZED VIEW mv AS SELECT * FROM v",
+            "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'SELECT a'",
+            "CREATE PROCEDURE pr() LANGUAGE sql AS 'SELECT 1'",
+            "CREATE EXTENSION hstore",
+        ]
     else:
         ddl += ["CREATE TRIGGER tr AFTER INSERT ON parent BEGIN SELECT 1; END"]
     for sql in ddl:
@@ -325,6 +415,7 @@ def test_create_schema(database: ScratchDb, db: Any) -> None:
 
 # --- session, identity, statements ------------------------------------------------------------------------
 
+
 def test_identity(database: ScratchDb, db: Any) -> None:
     assert db.current_user() == ("" if database.dialect == "sqlite" else database.user)
     assert db.dialect == database.dialect
@@ -343,7 +434,8 @@ def test_restore_session_mysql(database: ScratchDb, db: Any) -> None:
         db.execute("USE fx_other_x")
         db.restore_session(database.schema)
         assert db.query("SELECT @@foreign_key_checks, @@sql_safe_updates, @leftover, DATABASE()") == [
-            (1, 0, None, database.schema)]
+            (1, 0, None, database.schema)
+        ]
     finally:
         db.execute("DROP DATABASE fx_other_x")
 
@@ -385,9 +477,11 @@ def test_rollback_undoes_ddl_only_where_ddl_is_transactional(database: ScratchDb
     db.execute("INSERT INTO kept (id) VALUES (1)")
     db.execute("CREATE TABLE maybe (id INT)")
     db.rollback()
-    tables = {"mariadb": "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
-              "postgresql": "SELECT tablename FROM pg_tables WHERE schemaname = 'public'",
-              "sqlite": "SELECT name FROM sqlite_master WHERE type = 'table'"}[database.dialect]
+    tables = {
+        "mariadb": "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
+        "postgresql": "SELECT tablename FROM pg_tables WHERE schemaname = 'public'",
+        "sqlite": "SELECT name FROM sqlite_master WHERE type = 'table'",
+    }[database.dialect]
     names = {r[0] for r in db.query(tables)}
     assert ("maybe" in names) is (not db.capabilities.transactional_ddl)
     # MySQL's CREATE TABLE committed the INSERT before it; elsewhere the whole block is gone.
@@ -479,6 +573,7 @@ def test_init_sql_runs_on_connect(database: ScratchDb, db: Any) -> None:
 
 # --- connecting ------------------------------------------------------------------------------------------
 
+
 def _assert_clear(err: ConnectionFailed, *parts: str, secret: str | None = None) -> None:
     assert "\n" not in err.message
     for part in parts:
@@ -495,8 +590,9 @@ def test_refused_port_and_unknown_host(kind: str) -> None:
         connect(DatabaseUrl(dialect, host="127.0.0.1", port=1, database="db1"), user="u", password="s3cret!")
     _assert_clear(refused.value, "127.0.0.1:1", "'db1'", "refused", secret="s3cret!")
     with pytest.raises(ConnectionFailed) as unknown:
-        connect(DatabaseUrl(dialect, host="no-such-host.invalid", port=3306, database="db1"),
-                user="u", password="s3cret!")
+        connect(
+            DatabaseUrl(dialect, host="no-such-host.invalid", port=3306, database="db1"), user="u", password="s3cret!"
+        )
     _assert_clear(unknown.value, "no-such-host.invalid:3306", secret="s3cret!")
     assert "host" in (unknown.value.hint or "")
 
@@ -509,8 +605,11 @@ def test_mariadb_wrong_password_and_unknown_database(database: ScratchDb, db: An
     _assert_clear(bad_pw.value, f"{url.host}:{url.port}", "Access denied", secret="wrong-pässword")
     assert "password" in (bad_pw.value.hint or "")
     with pytest.raises(ConnectionFailed) as bad_db:
-        connect(DatabaseUrl("mysql", host=url.host, port=url.port, database="fx_missing_db"),
-                user=url.user, password=url.password)
+        connect(
+            DatabaseUrl("mysql", host=url.host, port=url.port, database="fx_missing_db"),
+            user=url.user,
+            password=url.password,
+        )
     _assert_clear(bad_db.value, "'fx_missing_db'", "Unknown database")
     assert "create the database" in (bad_db.value.hint or "")
 
@@ -522,8 +621,11 @@ def test_pg_unknown_role_and_unknown_database(database: ScratchDb, db: Any) -> N
         connect(url, user="fx_nobody", password="hunter2-secret")
     _assert_clear(bad_user.value, f"{url.host}:{url.port}", "fx_nobody", secret="hunter2-secret")
     with pytest.raises(ConnectionFailed) as bad_db:
-        connect(DatabaseUrl("postgresql", host=url.host, port=url.port, database="fx_missing_db"),
-                user=url.user, password=None)
+        connect(
+            DatabaseUrl("postgresql", host=url.host, port=url.port, database="fx_missing_db"),
+            user=url.user,
+            password=None,
+        )
     _assert_clear(bad_db.value, "fx_missing_db", "does not exist")
 
 
@@ -533,8 +635,13 @@ def test_connect_retries_then_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     waits: list[float] = []
     monkeypatch.setattr(connect_module, "_sleep", waits.append)
     with pytest.raises(ConnectionFailed):
-        connect(DatabaseUrl("postgresql", host="127.0.0.1", port=1, database="x"), user=None, password=None,
-                connect_retries=4, connect_retries_interval=3)
+        connect(
+            DatabaseUrl("postgresql", host="127.0.0.1", port=1, database="x"),
+            user=None,
+            password=None,
+            connect_retries=4,
+            connect_retries_interval=3,
+        )
     assert waits == [1, 2, 3, 3]
 
 
@@ -548,8 +655,11 @@ def test_sqlite_missing_directory_is_an_error(tmp_path: Path) -> None:
 def test_sqlite_memory_and_foreign_keys_default_off(tmp_path: Path) -> None:
     mem = connect(DatabaseUrl("sqlite", database=":memory:"), user=None, password=None)
     assert mem.query("PRAGMA foreign_keys") == [(0,)]
-    on = connect(DatabaseUrl("sqlite", database=str(tmp_path / "fk.db"), params=(("foreign_keys", "true"),)),
-                 user=None, password=None)
+    on = connect(
+        DatabaseUrl("sqlite", database=str(tmp_path / "fk.db"), params=(("foreign_keys", "true"),)),
+        user=None,
+        password=None,
+    )
     assert on.query("PRAGMA foreign_keys") == [(1,)]
     mem.close()
     on.close()

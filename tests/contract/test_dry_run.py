@@ -22,8 +22,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "sql"
 def _project(tmp_path: Path) -> Path:
     loc = tmp_path / "sql"
     shutil.copytree(EXAMPLE, loc)
-    (loc / "beforeMigrate.sql").write_text("CREATE TABLE IF NOT EXISTS cb_log (event VARCHAR(40));\n",
-                                           encoding="utf-8")
+    (loc / "beforeMigrate.sql").write_text("CREATE TABLE IF NOT EXISTS cb_log (event VARCHAR(40));\n", encoding="utf-8")
     return loc
 
 
@@ -35,14 +34,19 @@ def _versions(r: Result) -> list[str]:
     return [m["version"] or m["description"] for m in r.json()["migrations"]]
 
 
-def test_dry_runs_on_an_empty_database_create_nothing(database: ScratchDb, tmp_path: Path,
-                                                      flywayx: Callable[..., Result]) -> None:
+def test_dry_runs_on_an_empty_database_create_nothing(
+    database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]
+) -> None:
     loc = _project(tmp_path)
     extra = [] if database.dialect == "sqlite" else ["--schemas", f"{database.schema},{database.schema}_dry"]
     before = snapshot(database)
-    for command in (["migrate", "--dry-run", "--sql"], ["migrate", "--to", "1.2.0", "--dry-run"],
-                    ["migrate", "--phase", "expand", "--to", "1.2.0", "--dry-run"], ["baseline", "--dry-run"],
-                    ["migrate", "--backup", str(tmp_path / "backups"), "--dry-run"]):
+    for command in (
+        ["migrate", "--dry-run", "--sql"],
+        ["migrate", "--to", "1.2.0", "--dry-run"],
+        ["migrate", "--phase", "expand", "--to", "1.2.0", "--dry-run"],
+        ["baseline", "--dry-run"],
+        ["migrate", "--backup", str(tmp_path / "backups"), "--dry-run"],
+    ):
         r = flywayx(*_args(database, loc, *extra), *command)
         assert r.code == 0, (command, r.err)
         assert snapshot(database) == before, command
@@ -54,14 +58,16 @@ def test_dry_runs_on_an_empty_database_create_nothing(database: ScratchDb, tmp_p
     done = flywayx(*_args(database, loc), "migrate", "--to", "1.2.0", "--output-type", "json")
     assert done.code == 0, done.err
     assert shown.json()["dryRun"] is True and "dryRun" not in done.json()
-    assert _versions(shown) == _versions(done) == ["1.0.0.1", "1.0.0.2", "1.1.0.1", "1.2.0.1", "1.2.0.2",
-                                                   "book summary"]
+    assert (
+        _versions(shown) == _versions(done) == ["1.0.0.1", "1.0.0.2", "1.1.0.1", "1.2.0.1", "1.2.0.2", "book summary"]
+    )
     actions = [a["action"] for a in shown.json()["actions"]]
     assert actions[:3] == ["createHistoryTable", "createFlywayxTables", "callback"]
 
 
-def test_the_sql_a_dry_run_prints_is_what_runs(database: ScratchDb, tmp_path: Path,
-                                               flywayx: Callable[..., Result]) -> None:
+def test_the_sql_a_dry_run_prints_is_what_runs(
+    database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]
+) -> None:
     loc = _project(tmp_path)
     r = flywayx(*_args(database, loc), "migrate", "--to", "1.1.0", "--dry-run", "--sql")
     assert r.code == 0, r.err
@@ -73,21 +79,31 @@ def test_the_sql_a_dry_run_prints_is_what_runs(database: ScratchDb, tmp_path: Pa
 
 
 def test_dry_runs_on_a_migrated_database_change_nothing_and_refuse_as_the_real_run(
-        database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]) -> None:
+    database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]
+) -> None:
     loc = _project(tmp_path)
     assert flywayx(*_args(database, loc), "migrate", "--to", "1.2.0").code == 0
     (loc / "V1.0.0.2__create_books.sql").write_text(  # an edit repair would realign
-        (loc / "V1.0.0.2__create_books.sql").read_text() + "\n-- reviewed\n", encoding="utf-8")
+        (loc / "V1.0.0.2__create_books.sql").read_text() + "\n-- reviewed\n", encoding="utf-8"
+    )
     before = snapshot(database)
-    accepted = (["migrate", "--to", "1.2.1", "--dry-run", "--no-validate-on-migrate"], ["repair", "--dry-run"],
-                ["clean", "--clean-disabled=false", "--dry-run"],
-                ["migrate", "--dry-run", "--no-validate-on-migrate", "--out-of-order"])
+    accepted = (
+        ["migrate", "--to", "1.2.1", "--dry-run", "--no-validate-on-migrate"],
+        ["repair", "--dry-run"],
+        ["clean", "--clean-disabled=false", "--dry-run"],
+        ["migrate", "--dry-run", "--no-validate-on-migrate", "--out-of-order"],
+    )
     for command in accepted:
         r = flywayx(*_args(database, loc), *command)
         assert r.code == 0, (command, r.out, r.err)
         assert snapshot(database) == before, command
-    refused = (["migrate", "--to", "1.1.1"], ["migrate", "--to", "1.2.1"], ["baseline"], ["migrate", "--resume"],
-               ["migrate", "--to", "9.9.9"])
+    refused = (
+        ["migrate", "--to", "1.1.1"],
+        ["migrate", "--to", "1.2.1"],
+        ["baseline"],
+        ["migrate", "--resume"],
+        ["migrate", "--to", "9.9.9"],
+    )
     for command in refused:
         dry = flywayx(*_args(database, loc), *command, "--dry-run")
         assert snapshot(database) == before, command
@@ -97,8 +113,9 @@ def test_dry_runs_on_a_migrated_database_change_nothing_and_refuse_as_the_real_r
     assert snapshot(database) == before
 
 
-def test_repair_and_clean_dry_runs_list_what_the_real_run_does(database: ScratchDb, tmp_path: Path,
-                                                               flywayx: Callable[..., Result]) -> None:
+def test_repair_and_clean_dry_runs_list_what_the_real_run_does(
+    database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]
+) -> None:
     loc = _project(tmp_path)
     assert flywayx(*_args(database, loc), "migrate", "--to", "1.1.0").code == 0
     (loc / "V1.1.0.1__add_book_isbn.sql").unlink()  # missing: repair marks it deleted
@@ -107,15 +124,17 @@ def test_repair_and_clean_dry_runs_list_what_the_real_run_does(database: Scratch
     assert shown.json()["dryRun"] is True
     assert shown.json()["migrationsDeleted"] == done.json()["migrationsDeleted"] != []
     listed = flywayx(*_args(database, loc), "clean", "--clean-disabled=false", "--dry-run", "--output-type", "json")
-    objects = {o for a in listed.json()["actions"] if a["action"] in ("cleanSchema", "dropSchema")
-               for o in a["objects"]}
+    objects = {
+        o for a in listed.json()["actions"] if a["action"] in ("cleanSchema", "dropSchema") for o in a["objects"]
+    }
     assert {"table authors", "table books", "table flyway_schema_history", "table cb_log"} <= objects
     assert flywayx(*_args(database, loc), "clean", "--clean-disabled=false").code == 0
     assert not set(snapshot(database).get("rows", {})) & {"authors", "books", "cb_log"}
 
 
-def test_restore_dry_run_checks_the_backup_and_replaces_nothing(database: ScratchDb, tmp_path: Path,
-                                                                flywayx: Callable[..., Result]) -> None:
+def test_restore_dry_run_checks_the_backup_and_replaces_nothing(
+    database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]
+) -> None:
     loc = _project(tmp_path)
     assert flywayx(*_args(database, loc), "migrate", "--to", "1.0.0").code == 0
     assert flywayx(*_args(database, loc), "migrate", "--to", "1.2.0", "--backup", str(tmp_path / "bk")).code == 0
@@ -140,8 +159,9 @@ def test_plan_refuses_what_migrate_refuses(database: ScratchDb, tmp_path: Path, 
     """``plan`` runs migrate's validation: an edited applied migration fails both with one message."""
     loc = _project(tmp_path)
     assert flywayx(*_args(database, loc), "migrate", "--to", "1.1.0").code == 0
-    (loc / "V1.1.0.1__add_book_isbn.sql").write_text("ALTER TABLE books ADD COLUMN isbn VARCHAR(20);\n",
-                                                     encoding="utf-8")
+    (loc / "V1.1.0.1__add_book_isbn.sql").write_text(
+        "ALTER TABLE books ADD COLUMN isbn VARCHAR(20);\n", encoding="utf-8"
+    )
     before = snapshot(database)
     planned = flywayx(*_args(database, loc), "plan", "--to", "1.2.1")
     migrated = flywayx(*_args(database, loc), "migrate", "--to", "1.2.1")
@@ -153,8 +173,9 @@ def test_plan_refuses_what_migrate_refuses(database: ScratchDb, tmp_path: Path, 
     assert ok.code == 0 and "Plan from 1.1.0 to 1.2.1: 3 step(s)" in ok.out, ok.out
 
 
-def test_resume_dry_run_shows_where_it_continues(mariadb: ScratchDb, tmp_path: Path,
-                                                 flywayx: Callable[..., Result]) -> None:
+def test_resume_dry_run_shows_where_it_continues(
+    mariadb: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]
+) -> None:
     """MySQL/MariaDB: a migration failed at its second statement; the dry run of ``--resume`` shows
     it continuing there, and changes nothing (Flyway's success=0 row and the progress record stay)."""
     url = mariadb.url
@@ -166,14 +187,13 @@ def test_resume_dry_run_shows_where_it_continues(mariadb: ScratchDb, tmp_path: P
     script.write_text("CREATE TABLE a (id INT);\nCREATE TABLE b (id INT);\n", encoding="utf-8")
     t = mariadb
     before = snapshot(t)
-    shown = flywayx("--url", url, "--locations", str(loc), "migrate", "--resume", "--dry-run",
-                    "--output-type", "json")
+    shown = flywayx("--url", url, "--locations", str(loc), "migrate", "--resume", "--dry-run", "--output-type", "json")
     assert shown.code == 0, shown.out
     actions = shown.json()["actions"]
     assert actions[0] == {"action": "resume", "script": "V1__two.sql", "statementsDone": 1, "total": 2}
     assert [(a["action"], a.get("skipStatements")) for a in actions if a["action"] == "migrate"] == [("migrate", 1)]
     assert snapshot(t) == before
     assert flywayx("--url", url, "--locations", str(loc), "migrate", "--resume").code == 0
-    assert t.query("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()"
-                   " AND table_name IN ('a', 'b')") == [(2,)]
-
+    assert t.query(
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN ('a', 'b')"
+    ) == [(2,)]

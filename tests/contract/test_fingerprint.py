@@ -119,62 +119,95 @@ def test_mariadb_fingerprint_holds_every_object_and_skips_history_tables(maria: 
     assert [(i.name, i.unique) for i in account.indexes] == [("uk_account_name", True)]
     fk = vm.foreign_keys[0]
     assert (fk.name, fk.columns, fk.ref_table, fk.ref_columns, fk.on_delete) == (
-        "fk_vm__account", ("account_id",), "account", ("id",), "CASCADE")
+        "fk_vm__account",
+        ("account_id",),
+        "account",
+        ("id",),
+        "CASCADE",
+    )
     assert [c.name for c in account.checks] == ["chk_state"]
     assert [v.name for v in schema.views] == ["v_vm"]
     assert name not in schema.views[0].definition  # own-schema qualifiers are stripped
     assert [(r.name, r.kind, r.signature) for r in schema.routines] == [
-        ("ev_purge", "EVENT", "EVERY 1 DAY"), ("f_one", "FUNCTION", "() RETURNS int"),
-        ("p_count", "PROCEDURE", "(IN aid bigint)")]
+        ("ev_purge", "EVENT", "EVERY 1 DAY"),
+        ("f_one", "FUNCTION", "() RETURNS int"),
+        ("p_count", "PROCEDURE", "(IN aid bigint)"),
+    ]
     assert schema.routines[2].body == "BEGIN SELECT COUNT(*) FROM vm_instance WHERE account_id = aid; END"
     assert [(t.name, t.table, t.timing, t.event) for t in schema.triggers] == [
-        ("trg_vm", "vm_instance", "BEFORE", "INSERT")]
+        ("trg_vm", "vm_instance", "BEFORE", "INSERT")
+    ]
 
 
 @pytest.mark.mariadb
 def test_mariadb_fingerprint_is_stable_across_data_and_json(maria: tuple[Any, str]) -> None:
     conn, name = maria
     before = fingerprint(conn, "mariadb", [name])
-    run_all(conn, ["INSERT INTO account (name) VALUES ('a'), ('b')",  # moves the auto_increment counter
-                   "INSERT INTO vm_instance (account_id) VALUES (1)",
-                   "INSERT INTO flyway_schema_history VALUES (1)"])
+    run_all(
+        conn,
+        [
+            "INSERT INTO account (name) VALUES ('a'), ('b')",  # moves the auto_increment counter
+            "INSERT INTO vm_instance (account_id) VALUES (1)",
+            "INSERT INTO flyway_schema_history VALUES (1)",
+        ],
+    )
     after = fingerprint(conn, "mariadb", [name])
     assert after.digest == before.digest
     assert SchemaFingerprint.from_json(after.to_json()) == before
 
 
 MARIADB_EDITS = [
-    (["ALTER TABLE vm_instance MODIFY foo VARCHAR(40)"],
-     ["table {s}.vm_instance column foo: type varchar(255) != varchar(40)"]),
-    (["ALTER TABLE account ALTER state SET DEFAULT 'Disabled'"],
-     ["table {s}.account column state: default Enabled != Disabled"]),
-    (["ALTER TABLE vm_instance MODIFY state VARCHAR(32) NOT NULL"],
-     ["table {s}.vm_instance column state: nullable true != false"]),
-    (["ALTER TABLE vm_instance DROP INDEX i_vm__state"],
-     ["table {s}.vm_instance index i_vm__state: missing"]),
+    (
+        ["ALTER TABLE vm_instance MODIFY foo VARCHAR(40)"],
+        ["table {s}.vm_instance column foo: type varchar(255) != varchar(40)"],
+    ),
+    (
+        ["ALTER TABLE account ALTER state SET DEFAULT 'Disabled'"],
+        ["table {s}.account column state: default Enabled != Disabled"],
+    ),
+    (
+        ["ALTER TABLE vm_instance MODIFY state VARCHAR(32) NOT NULL"],
+        ["table {s}.vm_instance column state: nullable true != false"],
+    ),
+    (["ALTER TABLE vm_instance DROP INDEX i_vm__state"], ["table {s}.vm_instance index i_vm__state: missing"]),
     (["ALTER TABLE account ADD COLUMN extra INT"], ["table {s}.account column extra: added"]),
-    (["ALTER TABLE vm_instance DROP FOREIGN KEY fk_vm__account",
-      "ALTER TABLE vm_instance ADD CONSTRAINT fk_vm__account FOREIGN KEY (account_id) REFERENCES account (id)"
-      " ON DELETE RESTRICT"],
-     ["table {s}.vm_instance foreign key fk_vm__account: on delete CASCADE != RESTRICT"]),
+    (
+        [
+            "ALTER TABLE vm_instance DROP FOREIGN KEY fk_vm__account",
+            "ALTER TABLE vm_instance ADD CONSTRAINT fk_vm__account FOREIGN KEY (account_id) REFERENCES account (id)"
+            " ON DELETE RESTRICT",
+        ],
+        ["table {s}.vm_instance foreign key fk_vm__account: on delete CASCADE != RESTRICT"],
+    ),
     (["DROP TRIGGER trg_vm"], ["trigger {s}.trg_vm on vm_instance: missing"]),
-    (["DROP PROCEDURE p_count", "CREATE PROCEDURE p_count(IN aid BIGINT) BEGIN SELECT 2; END"],
-     ["routine {s}.p_count: body BEGIN SELECT COUNT(*) FROM vm_instance WHERE account_id = aid; END"
-      " != BEGIN SELECT 2; END"]),
-    (["CREATE OR REPLACE VIEW v_vm AS SELECT id FROM vm_instance"],
-     ["view {s}.v_vm: definition select `vm_instance`.`id` AS `id`,`account`.`name` AS `name` from "
-      "(`vm_instance` join `account` on(`account`.`id` = `vm_instance`.`account_id`))"
-      " != select `vm_instance`.`id` AS `id` from `vm_instance`"]),
-    (["ALTER EVENT ev_purge ON SCHEDULE EVERY 2 HOUR"],
-     ["routine {s}.ev_purge: signature EVERY 1 DAY != EVERY 2 HOUR"]),
+    (
+        ["DROP PROCEDURE p_count", "CREATE PROCEDURE p_count(IN aid BIGINT) BEGIN SELECT 2; END"],
+        [
+            "routine {s}.p_count: body BEGIN SELECT COUNT(*) FROM vm_instance WHERE account_id = aid; END"
+            " != BEGIN SELECT 2; END"
+        ],
+    ),
+    (
+        ["CREATE OR REPLACE VIEW v_vm AS SELECT id FROM vm_instance"],
+        [
+            "view {s}.v_vm: definition select `vm_instance`.`id` AS `id`,`account`.`name` AS `name` from "
+            "(`vm_instance` join `account` on(`account`.`id` = `vm_instance`.`account_id`))"
+            " != select `vm_instance`.`id` AS `id` from `vm_instance`"
+        ],
+    ),
+    (
+        ["ALTER EVENT ev_purge ON SCHEDULE EVERY 2 HOUR"],
+        ["routine {s}.ev_purge: signature EVERY 1 DAY != EVERY 2 HOUR"],
+    ),
     (["ALTER TABLE flyway_schema_history ADD COLUMN z INT", "CREATE TABLE flywayx_other (x INT)"], []),
 ]
 
 
 @pytest.mark.mariadb
 @pytest.mark.parametrize(("edits", "expected"), MARIADB_EDITS)
-def test_mariadb_diff_names_exactly_the_hand_edit(maria: tuple[Any, str], edits: list[str],
-                                                  expected: list[str]) -> None:
+def test_mariadb_diff_names_exactly_the_hand_edit(
+    maria: tuple[Any, str], edits: list[str], expected: list[str]
+) -> None:
     conn, name = maria
     before = fingerprint(conn, "mariadb", [name])
     run_all(conn, edits)
@@ -217,34 +250,47 @@ def test_postgres_fingerprint_holds_every_object(pg: Any) -> None:
     account, vm = schema.tables
     assert account.columns[0].default == "nextval('account_id_seq'::regclass)"
     assert vm.columns[0].extra == "identity by default"
-    assert [(i.name, i.columns, i.unique) for i in vm.indexes] == [
-        ("i_vm__state", ("state", "foo DESC"), False)]
+    assert [(i.name, i.columns, i.unique) for i in vm.indexes] == [("i_vm__state", ("state", "foo DESC"), False)]
     assert [(i.name, i.unique) for i in account.indexes] == [("uk_account_name", True)]
     assert [(f.name, f.ref_table, f.on_delete, f.on_update) for f in vm.foreign_keys] == [
-        ("fk_vm__account", "account", "CASCADE", "NO ACTION")]
+        ("fk_vm__account", "account", "CASCADE", "NO ACTION")
+    ]
     assert [c.name for c in account.checks] == ["chk_state"]
     assert [v.name for v in schema.views] == ["v_vm"]
-    assert [(r.name, r.kind) for r in schema.routines] == [("p_count(IN aid bigint)", "PROCEDURE"),
-                                                           ("trg_vm_f()", "FUNCTION")]
+    assert [(r.name, r.kind) for r in schema.routines] == [
+        ("p_count(IN aid bigint)", "PROCEDURE"),
+        ("trg_vm_f()", "FUNCTION"),
+    ]
     assert [(t.name, t.timing, t.event) for t in schema.triggers] == [("trg_vm", "BEFORE", "INSERT")]
     assert pg.execute("SHOW search_path").fetchone()[0] == '"$user", public'  # session left as found
 
 
 POSTGRES_EDITS = [
-    (["ALTER TABLE vm_instance ALTER foo TYPE varchar(40)"],
-     ["table public.vm_instance column foo: type character varying(255) != character varying(40)"]),
-    (["ALTER TABLE account ALTER state SET DEFAULT 'Disabled'"],
-     ["table public.account column state: default 'Enabled'::character varying"
-      " != 'Disabled'::character varying"]),
+    (
+        ["ALTER TABLE vm_instance ALTER foo TYPE varchar(40)"],
+        ["table public.vm_instance column foo: type character varying(255) != character varying(40)"],
+    ),
+    (
+        ["ALTER TABLE account ALTER state SET DEFAULT 'Disabled'"],
+        ["table public.account column state: default 'Enabled'::character varying != 'Disabled'::character varying"],
+    ),
     (["DROP INDEX i_vm__state"], ["table public.vm_instance index i_vm__state: missing"]),
-    (["ALTER TABLE vm_instance DROP CONSTRAINT fk_vm__account",
-      "ALTER TABLE vm_instance ADD CONSTRAINT fk_vm__account FOREIGN KEY (account_id) REFERENCES account (id)"
-      " ON DELETE RESTRICT"],
-     ["table public.vm_instance foreign key fk_vm__account: on delete CASCADE != RESTRICT"]),
+    (
+        [
+            "ALTER TABLE vm_instance DROP CONSTRAINT fk_vm__account",
+            "ALTER TABLE vm_instance ADD CONSTRAINT fk_vm__account FOREIGN KEY (account_id) REFERENCES account (id)"
+            " ON DELETE RESTRICT",
+        ],
+        ["table public.vm_instance foreign key fk_vm__account: on delete CASCADE != RESTRICT"],
+    ),
     (["DROP TRIGGER trg_vm ON vm_instance"], ["trigger public.trg_vm on vm_instance: missing"]),
-    (["CREATE OR REPLACE PROCEDURE p_count(aid bigint) LANGUAGE sql AS $$ SELECT 2 $$"],
-     ["routine public.p_count(IN aid bigint): body SELECT count(*) FROM vm_instance WHERE account_id = aid"
-      " != SELECT 2"]),
+    (
+        ["CREATE OR REPLACE PROCEDURE p_count(aid bigint) LANGUAGE sql AS $$ SELECT 2 $$"],
+        [
+            "routine public.p_count(IN aid bigint): body SELECT count(*) FROM vm_instance WHERE account_id = aid"
+            " != SELECT 2"
+        ],
+    ),
     (["ALTER TABLE account DROP CONSTRAINT chk_state"], ["table public.account check chk_state: missing"]),
     (["ALTER TABLE flyway_schema_history ADD COLUMN z int"], []),
 ]
@@ -287,8 +333,7 @@ def test_sqlite_fingerprint_holds_every_object(lite: sqlite3.Connection) -> None
     assert account.columns[0].extra == "autoincrement"
     assert account.primary_key == ("id",)
     assert [(i.name, i.columns) for i in vm.indexes] == [("i_vm__state", ("state", "foo DESC"))]
-    assert [(f.columns, f.ref_table, f.on_delete) for f in vm.foreign_keys] == [(("account_id",), "account",
-                                                                                 "CASCADE")]
+    assert [(f.columns, f.ref_table, f.on_delete) for f in vm.foreign_keys] == [(("account_id",), "account", "CASCADE")]
     assert [v.name for v in schema.views] == ["v_vm"]
     assert [(t.name, t.timing, t.event) for t in schema.triggers] == [("trg_vm", "AFTER", "INSERT")]
 
@@ -297,17 +342,22 @@ SQLITE_EDITS = [
     (["ALTER TABLE account ADD COLUMN extra INT"], ["table main.account column extra: added"]),
     (["DROP INDEX i_vm__state"], ["table main.vm_instance index i_vm__state: missing"]),
     (["DROP TRIGGER trg_vm"], ["trigger main.trg_vm on vm_instance: missing"]),
-    (["DROP VIEW v_vm", "CREATE VIEW v_vm AS SELECT id FROM vm_instance"],
-     ["view main.v_vm: definition CREATE VIEW v_vm AS SELECT vm_instance.id, account.name FROM vm_instance"
-      " JOIN account ON account.id = vm_instance.account_id"
-      " != CREATE VIEW v_vm AS SELECT id FROM vm_instance"]),
+    (
+        ["DROP VIEW v_vm", "CREATE VIEW v_vm AS SELECT id FROM vm_instance"],
+        [
+            "view main.v_vm: definition CREATE VIEW v_vm AS SELECT vm_instance.id, account.name FROM vm_instance"
+            " JOIN account ON account.id = vm_instance.account_id"
+            " != CREATE VIEW v_vm AS SELECT id FROM vm_instance"
+        ],
+    ),
     (["CREATE INDEX i_new ON account (state)"], ["table main.account index i_new: added"]),
 ]
 
 
 @pytest.mark.parametrize(("edits", "expected"), SQLITE_EDITS)
-def test_sqlite_diff_names_exactly_the_hand_edit(lite: sqlite3.Connection, edits: list[str],
-                                                 expected: list[str]) -> None:
+def test_sqlite_diff_names_exactly_the_hand_edit(
+    lite: sqlite3.Connection, edits: list[str], expected: list[str]
+) -> None:
     before = fingerprint(lite, "sqlite", [])
     run_all(lite, edits)
     assert [str(d) for d in diff(before, fingerprint(lite, "sqlite", []))] == expected

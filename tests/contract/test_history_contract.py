@@ -58,10 +58,24 @@ def _args(t: ScratchDb, loc: Path) -> list[str]:
 
 
 def _rows(t: ScratchDb) -> list[HistoryRow]:
-    got = t.query("SELECT installed_rank, version, description, type, script, checksum, installed_by, "
-                  "execution_time, success FROM flyway_schema_history ORDER BY installed_rank")
-    return [HistoryRow(int(r[0]), Version.parse(str(r[1])) if r[1] is not None else None, r[2], r[3], r[4],
-                       int(r[5]) if r[5] is not None else None, r[6], int(r[7]), bool(r[8])) for r in got]
+    got = t.query(
+        "SELECT installed_rank, version, description, type, script, checksum, installed_by, "
+        "execution_time, success FROM flyway_schema_history ORDER BY installed_rank"
+    )
+    return [
+        HistoryRow(
+            int(r[0]),
+            Version.parse(str(r[1])) if r[1] is not None else None,
+            r[2],
+            r[3],
+            r[4],
+            int(r[5]) if r[5] is not None else None,
+            r[6],
+            int(r[7]),
+            bool(r[8]),
+        )
+        for r in got
+    ]
 
 
 def flyway_reads(t: ScratchDb, loc: Path) -> tuple[dict[str, str], list[str]]:
@@ -71,8 +85,9 @@ def flyway_reads(t: ScratchDb, loc: Path) -> tuple[dict[str, str], list[str]]:
     migrations = scan(Config(locations=(f"filesystem:{loc}",)), {}).migrations
     info = compute_info(migrations, _rows(t))
     issues = validate_info(info, parse_patterns(["*:ignored", "*:pending", "*:future"]))
-    return {m.version.text: m.state.value for m in info.migrations if m.version is not None}, \
-        [i.message for i in issues]
+    return {m.version.text: m.state.value for m in info.migrations if m.version is not None}, [
+        i.message for i in issues
+    ]
 
 
 def _executed(r: Result) -> list[str]:
@@ -89,8 +104,9 @@ def assert_contract(t: ScratchDb, loc: Path, flywayx: Callable[..., Result], clo
     versions = [str(r.version) for r in _rows(t) if r.version is not None and r.type != "DELETE"]
     assert sorted(v for v in versions if v in closure) == sorted(closure)  # each exactly once
     assert flywayx(*_args(t, loc), "validate").code == 0
-    info = {m["version"]: m["state"] for m in flywayx(*_args(t, loc), "info", "--output-type", "json").json()[
-        "migrations"]}
+    info = {
+        m["version"]: m["state"] for m in flywayx(*_args(t, loc), "info", "--output-type", "json").json()["migrations"]
+    }
     assert not [v for v in closure if info[v] == "Pending"]
     states, errors = flyway_reads(t, loc)
     assert errors == []
@@ -99,11 +115,14 @@ def assert_contract(t: ScratchDb, loc: Path, flywayx: Callable[..., Result], clo
     assert not set(_executed(again)) & set(closure)
 
 
-def test_an_equivalent_skipped_by_migrate_to_is_recorded(database: ScratchDb, tmp_path: Path,
-                                                          flywayx: Callable[..., Result]) -> None:
+def test_an_equivalent_skipped_by_migrate_to_is_recorded(
+    database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]
+) -> None:
     loc = _project(tmp_path)
-    assert _executed(flywayx(*_args(database, loc), "migrate", "--to", "1.0.1", "--output-type", "json")) == \
-        ["1.0.0.1", "1.0.1.1"]
+    assert _executed(flywayx(*_args(database, loc), "migrate", "--to", "1.0.1", "--output-type", "json")) == [
+        "1.0.0.1",
+        "1.0.1.1",
+    ]
     done = flywayx(*_args(database, loc), "migrate", "--to", "1.1.0", "--output-type", "json")
     assert _executed(done) == ["1.1.0.1"]
     assert _recorded(done) == [("1.1.0.2", "equivalent", "1.0.1.1")]
@@ -115,8 +134,9 @@ def test_an_equivalent_skipped_by_migrate_to_is_recorded(database: ScratchDb, tm
     assert _executed(late) == []
 
 
-def test_baseline_release_adopts_the_whole_closure(database: ScratchDb, tmp_path: Path,
-                                                   flywayx: Callable[..., Result]) -> None:
+def test_baseline_release_adopts_the_whole_closure(
+    database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]
+) -> None:
     loc = _project(tmp_path)
     database.execute("CREATE TABLE t (id INT, c INT)")
     database.execute("CREATE TABLE u (id INT)")
@@ -126,44 +146,56 @@ def test_baseline_release_adopts_the_whole_closure(database: ScratchDb, tmp_path
     assert snapshot(database) == before
     done = flywayx(*_args(database, loc), "baseline", "--release", "1.1.0", "--output-type", "json")
     assert done.code == 0, done.err
-    assert [a["version"] for a in shown.json()["actions"] if a["action"] == "record"] == \
-        ["1.0.0.1", "1.0.1.1", "1.1.0.1", "1.1.0.2"]
+    assert [a["version"] for a in shown.json()["actions"] if a["action"] == "record"] == [
+        "1.0.0.1",
+        "1.0.1.1",
+        "1.1.0.1",
+        "1.1.0.2",
+    ]
     assert [str(r.version) for r in _rows(database)] == ["1.0.0.1", "1.0.1.1", "1.1.0.1", "1.1.0.2"]
     assert not [r for r in _rows(database) if r.type == "BASELINE"]
     assert_contract(database, loc, flywayx, ["1.0.0.1", "1.0.1.1", "1.1.0.1", "1.1.0.2"])
     recorded = database.query("SELECT version, recorded_as, satisfied_by FROM flywayx_applied ORDER BY seq")
-    assert recorded[:4] == [("1.0.0.1", "adopted", "baseline --release 1.1.0"),
-                            ("1.0.1.1", "equivalent", "1.1.0.2"),
-                            ("1.1.0.1", "adopted", "baseline --release 1.1.0"),
-                            ("1.1.0.2", "adopted", "baseline --release 1.1.0")]
+    assert recorded[:4] == [
+        ("1.0.0.1", "adopted", "baseline --release 1.1.0"),
+        ("1.0.1.1", "equivalent", "1.1.0.2"),
+        ("1.1.0.1", "adopted", "baseline --release 1.1.0"),
+        ("1.1.0.2", "adopted", "baseline --release 1.1.0"),
+    ]
     refused = flywayx(*_args(database, loc), "baseline", "--release", "1.0.0")
     assert refused.code == 1 and "already contains migrations" in refused.err
 
 
-def test_baseline_release_then_validate_passes_with_a_repeatable_not_yet_run(database: ScratchDb, tmp_path: Path,
-                                                                            flywayx: Callable[..., Result]) -> None:
+def test_baseline_release_then_validate_passes_with_a_repeatable_not_yet_run(
+    database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]
+) -> None:
     """An adoption records the release's versioned migrations; a repeatable migration (a view) is what
     the next migrate brings: validate passes before it, as it does for releases not yet reached."""
     loc = _project(tmp_path)
-    (loc / "R__view_u.sql").write_text("CREATE OR REPLACE VIEW v_u AS SELECT id FROM u;\n"
-                                       if database.dialect != "sqlite" else
-                                       "DROP VIEW IF EXISTS v_u;\nCREATE VIEW v_u AS SELECT id FROM u;\n",
-                                       encoding="utf-8")
+    (loc / "R__view_u.sql").write_text(
+        "CREATE OR REPLACE VIEW v_u AS SELECT id FROM u;\n"
+        if database.dialect != "sqlite"
+        else "DROP VIEW IF EXISTS v_u;\nCREATE VIEW v_u AS SELECT id FROM u;\n",
+        encoding="utf-8",
+    )
     database.execute("CREATE TABLE t (id INT, c INT)")
     database.execute("CREATE TABLE u (id INT)")
     assert flywayx(*_args(database, loc), "baseline", "--release", "1.1.0").code == 0
     checked = flywayx(*_args(database, loc), "validate")
     assert checked.code == 0, checked.err
-    info = {m["description"]: m["state"] for m in flywayx(*_args(database, loc), "info", "--output-type",
-                                                           "json").json()["migrations"]}
+    info = {
+        m["description"]: m["state"]
+        for m in flywayx(*_args(database, loc), "info", "--output-type", "json").json()["migrations"]
+    }
     assert info["view u"] == "Pending"
     done = flywayx(*_args(database, loc), "migrate", "--to", "1.1.0", "--output-type", "json")
     assert [m["description"] for m in done.json()["migrations"]] == ["view u"]
     assert_contract(database, loc, flywayx, ["1.0.0.1", "1.0.1.1", "1.1.0.1", "1.1.0.2"])
 
 
-def test_a_baseline_row_at_a_release_is_upgraded_in_place(database: ScratchDb, tmp_path: Path,
-                                                          flywayx: Callable[..., Result]) -> None:
+def test_a_baseline_row_at_a_release_is_upgraded_in_place(
+    database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]
+) -> None:
     """flywayx's adoption before the contract wrote one BASELINE row at the release's version; its own
     migrations sort above it, so Flyway (and a plain migrate) saw them as pending."""
     loc = _project(tmp_path)
@@ -173,24 +205,27 @@ def test_a_baseline_row_at_a_release_is_upgraded_in_place(database: ScratchDb, t
     done = flywayx(*_args(database, loc), "migrate", "--output-type", "json")
     assert _executed(done) == ["1.1.1.1"]
     # versions at or below the BASELINE row stay Flyway's "Below Baseline"; those above get their rows
-    assert _recorded(done) == [("1.1.0.1", "adopted", "BASELINE row 1.1.0"),
-                               ("1.1.0.2", "adopted", "BASELINE row 1.1.0")]
+    assert _recorded(done) == [
+        ("1.1.0.1", "adopted", "BASELINE row 1.1.0"),
+        ("1.1.0.2", "adopted", "BASELINE row 1.1.0"),
+    ]
     assert_contract(database, loc, flywayx, ["1.1.0.1", "1.1.0.2", "1.1.1.1"])
 
 
-def test_plain_migrate_and_migrate_to_mix_in_any_order(database: ScratchDb, tmp_path: Path,
-                                                       flywayx: Callable[..., Result]) -> None:
+def test_plain_migrate_and_migrate_to_mix_in_any_order(
+    database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]
+) -> None:
     loc = _project(tmp_path)
     first = flywayx(*_args(database, loc), "migrate", "--target", "1.1.0.2", "--output-type", "json")
     assert _executed(first) == ["1.0.0.1", "1.0.1.1", "1.1.0.1"]  # Flyway's order; 1.1.0.2 is in already
     assert _recorded(first) == [("1.1.0.2", "equivalent", "1.0.1.1")]
-    assert _executed(flywayx(*_args(database, loc), "migrate", "--to", "1.1.1", "--output-type", "json")) == \
-        ["1.1.1.1"]
+    assert _executed(flywayx(*_args(database, loc), "migrate", "--to", "1.1.1", "--output-type", "json")) == ["1.1.1.1"]
     assert_contract(database, loc, flywayx, list(FILES_VERSIONS))
 
 
 def test_migrate_to_records_the_other_lines_equivalent_then_plain_migrate(
-        database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]) -> None:
+    database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]
+) -> None:
     loc = _project(tmp_path)
     to = flywayx(*_args(database, loc), "migrate", "--to", "1.1.0", "--output-type", "json")
     assert _executed(to) == ["1.0.0.1", "1.1.0.1", "1.1.0.2"]
@@ -203,8 +238,9 @@ def test_migrate_to_records_the_other_lines_equivalent_then_plain_migrate(
     assert_contract(database, loc, flywayx, list(FILES_VERSIONS))
 
 
-def test_a_release_cut_after_plain_migrate_is_recognised(database: ScratchDb, tmp_path: Path,
-                                                         flywayx: Callable[..., Result]) -> None:
+def test_a_release_cut_after_plain_migrate_is_recognised(
+    database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]
+) -> None:
     """A pending migration applied by plain migrate, then frozen into a release by ``release cut``."""
     loc = _project(tmp_path)
     pending = loc / "V1.1.20261123193000000001__p.sql"
@@ -218,13 +254,16 @@ def test_a_release_cut_after_plain_migrate_is_recognised(database: ScratchDb, tm
     done = flywayx(*_args(database, loc), "migrate", "--to", "1.1.2", "--output-type", "json")
     assert _executed(done) == []
     assert _recorded(done) == [("1.1.2.1", "renamed", "1.1.20261123193000000001")]
-    assert [(str(r.version), r.type) for r in _rows(database)][-2:] == [("1.1.20261123193000000001", "DELETE"),
-                                                                       ("1.1.2.1", "SQL")]
+    assert [(str(r.version), r.type) for r in _rows(database)][-2:] == [
+        ("1.1.20261123193000000001", "DELETE"),
+        ("1.1.2.1", "SQL"),
+    ]
     assert_contract(database, loc, flywayx, [*FILES_VERSIONS, "1.1.2.1"])
 
 
-def test_content_ids_missing_from_older_rows_are_filled(database: ScratchDb, tmp_path: Path,
-                                                        flywayx: Callable[..., Result]) -> None:
+def test_content_ids_missing_from_older_rows_are_filled(
+    database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]
+) -> None:
     loc = _project(tmp_path)
     assert flywayx(*_args(database, loc), "migrate", "--to", "1.0.1").code == 0
     database.execute("UPDATE flywayx_applied SET content_id = NULL")  # as an older flywayx left them
@@ -232,21 +271,25 @@ def test_content_ids_missing_from_older_rows_are_filled(database: ScratchDb, tmp
     assert database.query("SELECT COUNT(*) FROM flywayx_applied WHERE content_id IS NULL") == [(0,)]
 
 
-
 def test_a_failed_plain_migrate_still_records_what_its_steps_made_due(
-        database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]) -> None:
+    database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]
+) -> None:
     """Found by the model test: Flyway's order ran 1.0.1.1, which put the 1.1 line's rewrite of it in the
     database (release 1.1.0 reached), then failed at 1.0.1.2 before 1.1.0.1's turn. The run must still
     write 1.1.0.1's row: no later step would, and Flyway would read it as pending and run it again."""
     loc = tmp_path / "m"
     loc.mkdir()
-    (loc / "releases.toml").write_text('[lines]\ndepth = 2\n[release."1.0.0"]\n[release."1.0.1"]\n'
-                                       '[release."1.1.0"]\nfrom = "1.0.0"\n[equivalent]\n"1.1.0.1" = "1.0.1.1"\n',
-                                       encoding="utf-8")
-    for name, body in {"V1.0.0.1__t.sql": "CREATE TABLE t (id INT);\n",
-                       "V1.0.1.1__c.sql": "ALTER TABLE t ADD COLUMN c INT;\n",
-                       "V1.0.1.2__broken.sql": "INSERT INTO missing (id) VALUES (1);\n",
-                       "V1.1.0.1__c_again.sql": "ALTER TABLE t ADD c INT;\n"}.items():
+    (loc / "releases.toml").write_text(
+        '[lines]\ndepth = 2\n[release."1.0.0"]\n[release."1.0.1"]\n'
+        '[release."1.1.0"]\nfrom = "1.0.0"\n[equivalent]\n"1.1.0.1" = "1.0.1.1"\n',
+        encoding="utf-8",
+    )
+    for name, body in {
+        "V1.0.0.1__t.sql": "CREATE TABLE t (id INT);\n",
+        "V1.0.1.1__c.sql": "ALTER TABLE t ADD COLUMN c INT;\n",
+        "V1.0.1.2__broken.sql": "INSERT INTO missing (id) VALUES (1);\n",
+        "V1.1.0.1__c_again.sql": "ALTER TABLE t ADD c INT;\n",
+    }.items():
         (loc / name).write_text(body, encoding="utf-8")
     failed = flywayx(*_args(database, loc), "migrate")
     assert failed.code != 0 and "V1.0.1.2__broken.sql" in failed.err

@@ -102,7 +102,8 @@ def test_mysql_baseline_is_create_table_as_select() -> None:
     assert ddl.endswith(
         ') AS SELECT 1 as "installed_rank", ? as "version", ? as "description", ? as "type", ? as "script",'
         ' NULL as "checksum", ? as "installed_by", CURRENT_TIMESTAMP as "installed_on",'
-        ' 0 as "execution_time", TRUE as "success"')
+        ' 0 as "execution_time", TRUE as "success"'
+    )
     assert params == ("1", "<< Flyway Baseline >>", "BASELINE", "<< Flyway Baseline >>", "admin")
     assert index.startswith("CREATE INDEX") and no_params == ()
 
@@ -119,7 +120,7 @@ def test_mysql_tablespace() -> None:
     # Flyway writes TABLESPACE "ts1", a syntax error on MariaDB outside ANSI_QUOTES: flywayx quotes the
     # identifier with backticks (a backtick inside doubled), as every other MySQL identifier
     table = MySQLHistoryTable(_offline(MySQLDatabase, "mysql"), "db", "flyway_schema_history", "ts1")
-    assert '`installed_rank`)\n) TABLESPACE `ts1`;' in _script(table)
+    assert "`installed_rank`)\n) TABLESPACE `ts1`;" in _script(table)
     odd = MySQLHistoryTable(_offline(MySQLDatabase, "mysql"), "db", "flyway_schema_history", 'a`b"c')
     assert ') TABLESPACE `a``b"c`;' in _script(odd)
 
@@ -157,10 +158,20 @@ def test_quotes_inside_names_are_doubled() -> None:
 
 # --- reading ------------------------------------------------------------------------------------------------
 
+
 def _mapping(**over: Any) -> dict[str, Any]:
-    base = {"installed_rank": 3, "version": "1.10", "description": "d", "type": "SQL",
-            "script": "V1_10__d.sql", "checksum": -7, "installed_on": None, "installed_by": "me",
-            "execution_time": 12, "success": 1}
+    base = {
+        "installed_rank": 3,
+        "version": "1.10",
+        "description": "d",
+        "type": "SQL",
+        "script": "V1_10__d.sql",
+        "checksum": -7,
+        "installed_on": None,
+        "installed_by": "me",
+        "execution_time": 12,
+        "success": 1,
+    }
     return {**base, **over}
 
 
@@ -180,10 +191,17 @@ def test_unknown_types_survive_a_read() -> None:
 
 # --- MySQL's SELECT ... FOR UPDATE around inserts -------------------------------------------------------
 
+
 @pytest.fixture
 def maria_two(mariadb: Any) -> Iterator[tuple[Any, Any]]:
-    url = DatabaseUrl("mysql", host=mariadb.host, port=mariadb.port, database=mariadb.name, user=mariadb.user,
-                      password=mariadb.password or None)
+    url = DatabaseUrl(
+        "mysql",
+        host=mariadb.host,
+        port=mariadb.port,
+        database=mariadb.name,
+        user=mariadb.user,
+        password=mariadb.password or None,
+    )
     a, b = connect(url, user=None, password=None), connect(url, user=None, password=None)
     try:
         yield a, b

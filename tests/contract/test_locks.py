@@ -25,8 +25,9 @@ from flywayx.errors import LockTimeout
 from flywayx.model import DatabaseUrl
 from tests.databases import ScratchDb
 
-VECTORS = Path(os.environ.get("FLYWAYX_VECTORS", Path(__file__).resolve().parents[2] / "compat"
-                              / "flyway-vectors.json"))
+VECTORS = Path(
+    os.environ.get("FLYWAYX_VECTORS", Path(__file__).resolve().parents[2] / "compat" / "flyway-vectors.json")
+)
 TABLE = "flyway_schema_history"
 
 
@@ -38,6 +39,7 @@ def _lock_vectors() -> dict[str, Any]:
 
 
 # --- names and keys ------------------------------------------------------------------------------------
+
 
 def test_mysql_lock_names_match_flyway_vectors() -> None:
     cases = _lock_vectors()["mysql"]
@@ -55,16 +57,22 @@ def test_pg_lock_keys_match_flyway_vectors() -> None:
         assert case["advisory_lock_key"] == PG_LOCK_MAGIC + java_string_hash(case["table_to_string"])
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("", 0), ("a", 97), ("hello", 99162322),
-    ("polygenelubricants", -2147483648),  # wraps exactly to Integer.MIN_VALUE
-    ("\U0001F600", 55357 * 31 + 56832),  # hashed as its two UTF-16 surrogates
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("", 0),
+        ("a", 97),
+        ("hello", 99162322),
+        ("polygenelubricants", -2147483648),  # wraps exactly to Integer.MIN_VALUE
+        ("\U0001f600", 55357 * 31 + 56832),  # hashed as its two UTF-16 surrogates
+    ],
+)
 def test_java_string_hash(text: str, expected: int) -> None:
     assert java_string_hash(text) == expected
 
 
 # --- helpers -------------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def url(database: ScratchDb) -> DatabaseUrl:
@@ -101,6 +109,7 @@ def _acquire_in_thread(db: Any, schema: str, timeout: float) -> tuple[threading.
 
 # --- behaviour on every dialect ------------------------------------------------------------------------
 
+
 def test_second_runner_waits_then_proceeds(pair: tuple[Any, Any, str]) -> None:
     a, b, schema = pair
     with a.lock(schema, TABLE, 5):
@@ -135,6 +144,7 @@ def test_lock_is_reusable_and_released_on_error(pair: tuple[Any, Any, str]) -> N
 
 
 # --- MariaDB: GET_LOCK ---------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def maria_pair(mariadb: Any) -> Iterator[tuple[Any, Any, str]]:
@@ -199,6 +209,7 @@ def test_mariadb_closed_holder_frees_the_lock(maria_pair: tuple[Any, Any, str]) 
 
 
 # --- PostgreSQL: advisory lock -------------------------------------------------------------------------
+
 
 @pytest.fixture
 def pg_pair(postgres: Any) -> Iterator[tuple[Any, Any, str]]:
@@ -271,8 +282,12 @@ with file_lock(sys.argv[1], 5):
 def test_sqlite_killed_process_frees_the_lock_file(tmp_path: Path) -> None:
     path = str(tmp_path / "app.db")
     db = connect(DatabaseUrl("sqlite", database=path), user=None, password=None)
-    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, path], stdout=subprocess.PIPE, text=True,
-                              cwd=Path(__file__).resolve().parents[2])
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, path],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         with pytest.raises(LockTimeout, match="flywayx-lock"), db.lock("main", TABLE, 0.3):

@@ -43,30 +43,43 @@ def write_project(sc: Scenario, root: Path) -> Path:
 
 
 def snapshot(db: ScratchDb) -> tuple[list[tuple[str, str]], list[int]]:
-    cols = sorted((str(t), str(c)) for t, c in db.query(
-        "SELECT table_name, column_name FROM information_schema.columns"
-        f" WHERE table_schema = '{db.schema}' AND table_name NOT LIKE 'flyway%'"))
+    cols = sorted(
+        (str(t), str(c))
+        for t, c in db.query(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            f" WHERE table_schema = '{db.schema}' AND table_name NOT LIKE 'flyway%'"
+        )
+    )
     return cols, [int(v) for (v,) in db.query("SELECT v FROM s ORDER BY v")]
 
 
-SAMPLE = settings(max_examples=4, deadline=None, derandomize=True,
-                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+SAMPLE = settings(
+    max_examples=4,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 
 
 @pytest.mark.parametrize("server", ["mariadb", "postgres"])
 @SAMPLE
 @given(sc=scenarios(), data=st.data())
 def test_accepted_upgrades_equal_fresh_installs_on_servers(
-        server: str, sc: Scenario, data: st.DataObject, tmp_path_factory: pytest.TempPathFactory,
-        flywayx: Callable[..., Result]) -> None:
+    server: str,
+    sc: Scenario,
+    data: st.DataObject,
+    tmp_path_factory: pytest.TempPathFactory,
+    flywayx: Callable[..., Result],
+) -> None:
     start, target = data.draw(st.sampled_from(sc.names)), data.draw(st.sampled_from(sc.names))
     loc = write_project(sc, tmp_path_factory.mktemp("project"))
     folder = tmp_path_factory.mktemp("db")
     with scratch(server, folder) as fresh, scratch(server, folder) as upgraded:
         assert flywayx("--url", fresh.url, "--locations", str(loc), "migrate", "--to", target).code == 0
         assert flywayx("--url", upgraded.url, "--locations", str(loc), "migrate", "--to", start).code == 0
-        second = flywayx("--url", upgraded.url, "--locations", str(loc), "migrate", "--to", target,
-                         "--output-type", "json")
+        second = flywayx(
+            "--url", upgraded.url, "--locations", str(loc), "migrate", "--to", target, "--output-type", "json"
+        )
         if second.code != 0:  # a refusal must name its reason and leave the database as it was
             assert second.json()["error"]["errorCode"] == "PLAN_IMPOSSIBLE", second.out
             return

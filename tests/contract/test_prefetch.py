@@ -23,8 +23,14 @@ def kind(request: pytest.FixtureRequest) -> str:
 def dbs(kind: str, request: pytest.FixtureRequest) -> Iterator[tuple[Any, Any]]:
     """Two connections to a fresh database holding table ``t`` with one row."""
     scratch = request.getfixturevalue("mariadb" if kind == "mariadb" else "postgres")
-    url = DatabaseUrl("mysql" if kind == "mariadb" else "postgresql", host=scratch.host, port=scratch.port,
-                      database=scratch.name, user=scratch.user, password=scratch.password or None)
+    url = DatabaseUrl(
+        "mysql" if kind == "mariadb" else "postgresql",
+        host=scratch.host,
+        port=scratch.port,
+        database=scratch.name,
+        user=scratch.user,
+        password=scratch.password or None,
+    )
     one, other = connect(url, user=None, password=None), connect(url, user=None, password=None)
     try:
         one.execute("CREATE TABLE t (id INT)")
@@ -81,7 +87,8 @@ def _holder_sees(kind: str, other: Any, schema: str) -> bool:
 
 
 def test_a_lazily_released_lock_goes_with_the_next_statement_even_after_a_rollback(
-        kind: str, dbs: tuple[Any, Any]) -> None:
+    kind: str, dbs: tuple[Any, Any]
+) -> None:
     db, other = dbs
     schema = db.current_schema() or ""
     if kind == "postgres":

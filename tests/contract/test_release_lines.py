@@ -33,7 +33,8 @@ def history(t: ScratchDb) -> list[tuple[Any, ...]]:
 
 
 def test_plan_is_what_migrate_does_and_interleaving_is_flyway_readable(
-        database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]) -> None:
+    database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]
+) -> None:
     loc = example(tmp_path)
     assert flywayx(*args(database, loc), "migrate", "--to", "1.2.0").code == 0
     assert "1.1.1.1" not in [r[1] for r in history(database)]
@@ -62,7 +63,8 @@ def test_interleaved_upgrade_equals_fresh_install(tmp_path: Path, flywayx: Calla
 
 
 def test_impossible_path_is_refused_before_touching_the_database(
-        database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]) -> None:
+    database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]
+) -> None:
     loc = example(tmp_path)
     assert flywayx(*args(database, loc), "migrate", "--to", "1.2.0").code == 0
     before = history(database)
@@ -74,13 +76,16 @@ def test_impossible_path_is_refused_before_touching_the_database(
     assert history(database) == before
 
 
-def test_genuine_conflict_names_the_pair_and_the_column(database: ScratchDb, tmp_path: Path,
-                                                       flywayx: Callable[..., Result]) -> None:
+def test_genuine_conflict_names_the_pair_and_the_column(
+    database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]
+) -> None:
     loc = tmp_path / "m"
     loc.mkdir()
     (loc / "releases.toml").write_text(
         '[lines]\ndepth = 2\n[release."1.0.0"]\n[release."1.0.1"]\n[release."1.1.0"]\nfrom = "1.0.0"\n'
-        '[release."1.1.1"]\nmerges = ["1.0.1"]\n', encoding="utf-8")
+        '[release."1.1.1"]\nmerges = ["1.0.1"]\n',
+        encoding="utf-8",
+    )
     (loc / "V1.0.0.1__accounts.sql").write_text("CREATE TABLE accounts (id INT PRIMARY KEY, name VARCHAR(40));\n")
     (loc / "V1.0.1.1__widen_name.sql").write_text("UPDATE accounts SET name = 'x' WHERE name IS NULL;\n")
     (loc / "V1.1.0.1__rename_name.sql").write_text("ALTER TABLE accounts RENAME COLUMN name TO full_name;\n")
@@ -94,8 +99,9 @@ def test_genuine_conflict_names_the_pair_and_the_column(database: ScratchDb, tmp
     assert history(database) == before
 
 
-def test_database_migrated_by_plain_flyway_is_adopted(database: ScratchDb, tmp_path: Path,
-                                                      flywayx: Callable[..., Result]) -> None:
+def test_database_migrated_by_plain_flyway_is_adopted(
+    database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]
+) -> None:
     loc = example(tmp_path)
     assert flywayx(*args(database, loc), "migrate", "--target", "1.1.0.1").code == 0  # plain Flyway semantics
     info = flywayx(*args(database, loc), "info", "--output-type", "json").json()
@@ -105,8 +111,9 @@ def test_database_migrated_by_plain_flyway_is_adopted(database: ScratchDb, tmp_p
     assert [m["version"] for m in done.json()["migrations"]] == ["1.1.1.1", "1.2.0.1", "1.2.0.2"]
 
 
-def test_a_strict_line_refuses_late_changes(database: ScratchDb, tmp_path: Path,
-                                            flywayx: Callable[..., Result]) -> None:
+def test_a_strict_line_refuses_late_changes(
+    database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]
+) -> None:
     loc = example(tmp_path)
     toml = loc / "releases.toml"
     toml.write_text(toml.read_text() + '\n[lines.ordering]\n"1.1" = "strict"\n', encoding="utf-8")
@@ -125,5 +132,5 @@ def test_an_invalid_ordering_is_reported_with_its_line(tmp_path: Path, flywayx: 
     assert r.code == 1
     problems = r.json()["error"]["problems"]
     messages = " | ".join(p["message"] for p in problems)
-    assert "must be \"strict\" or \"interleave\"" in messages and "'9.9', which has no release" in messages
+    assert 'must be "strict" or "interleave"' in messages and "'9.9', which has no release" in messages
     assert all(p["line"] for p in problems)

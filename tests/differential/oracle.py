@@ -18,8 +18,14 @@ from pathlib import Path
 from tests.databases import ScratchDb
 from tests.e2e import harness
 
-OWN_TABLES = ("flyway_schema_history", "flywayx_runs", "flywayx_applied", "flywayx_progress",
-              "flywayx_schema_state", "flywayx_layout")
+OWN_TABLES = (
+    "flyway_schema_history",
+    "flywayx_runs",
+    "flywayx_applied",
+    "flywayx_progress",
+    "flywayx_schema_state",
+    "flywayx_layout",
+)
 
 
 @dataclass(frozen=True)
@@ -49,14 +55,36 @@ def client(db: ScratchDb, sql_file: Path, *, comments: bool = False) -> subproce
     w = where(db)
     if db.dialect == "mariadb":
         # the connection character set flywayx and Flyway's drivers use (this client's default is utf8mb3)
-        args = ["mariadb", *(["--comments"] if comments else []), "--default-character-set=utf8mb4", "-h", w.host,
-                "-P", str(w.port), "-u", w.user, w.database]
+        args = [
+            "mariadb",
+            *(["--comments"] if comments else []),
+            "--default-character-set=utf8mb4",
+            "-h",
+            w.host,
+            "-P",
+            str(w.port),
+            "-u",
+            w.user,
+            w.database,
+        ]
     else:
-        args = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", w.host, "-p", str(w.port), "-U", w.user, "-d",
-                w.database]
+        args = [
+            "psql",
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            w.host,
+            "-p",
+            str(w.port),
+            "-U",
+            w.user,
+            "-d",
+            w.database,
+        ]
     with sql_file.open("rb") as stdin:
-        return subprocess.run(args, stdin=stdin, capture_output=True, text=True, env=_env(w), timeout=120,
-                              check=False)
+        return subprocess.run(args, stdin=stdin, capture_output=True, text=True, env=_env(w), timeout=120, check=False)
 
 
 def _version_key(path: Path) -> tuple[int, ...]:
@@ -86,12 +114,40 @@ def describe(db: ScratchDb, *, keys: bool = True) -> str:
     a failed run that was rolled back has consumed some (AUTO_INCREMENT and sequences never go back)."""
     w = where(db)
     if db.dialect == "mariadb":
-        args = ["mariadb-dump", "-h", w.host, "-P", str(w.port), "-u", w.user, "--routines", "--events", "--triggers",
-                "--skip-comments", "--skip-dump-date", "--skip-extended-insert", "--order-by-primary",
-                "--no-create-db", *(f"--ignore-table={w.database}.{t}" for t in OWN_TABLES), w.database]
+        args = [
+            "mariadb-dump",
+            "-h",
+            w.host,
+            "-P",
+            str(w.port),
+            "-u",
+            w.user,
+            "--routines",
+            "--events",
+            "--triggers",
+            "--skip-comments",
+            "--skip-dump-date",
+            "--skip-extended-insert",
+            "--order-by-primary",
+            "--no-create-db",
+            *(f"--ignore-table={w.database}.{t}" for t in OWN_TABLES),
+            w.database,
+        ]
     else:
-        args = ["pg_dump", "-h", w.host, "-p", str(w.port), "-U", w.user, "--no-owner", "--no-privileges",
-                "--no-comments", *(f"--exclude-table={t}" for t in OWN_TABLES), w.database]
+        args = [
+            "pg_dump",
+            "-h",
+            w.host,
+            "-p",
+            str(w.port),
+            "-U",
+            w.user,
+            "--no-owner",
+            "--no-privileges",
+            "--no-comments",
+            *(f"--exclude-table={t}" for t in OWN_TABLES),
+            w.database,
+        ]
     out = subprocess.run(args, capture_output=True, text=True, env=_env(w), timeout=120, check=True).stdout
     if not keys:
         out = re.sub(r"(?m)^(INSERT INTO `[^`]+` VALUES \()-?\d+,", r"\1?,", out)

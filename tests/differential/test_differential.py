@@ -104,9 +104,13 @@ def test_a_pg_dump_file_of_a_real_database(cli_run: Cli, tmp_path: Path) -> None
     with databases.scratch("postgresql", tmp_path) as src:
         _pg_source(src)
         w = oracle.where(src)
-        dump = subprocess.run(["pg_dump", "-h", w.host, "-p", str(w.port), "-U", w.user, "--no-owner",
-                               "--no-privileges", w.database], capture_output=True, text=True, check=True,
-                              env=harness.env()).stdout
+        dump = subprocess.run(
+            ["pg_dump", "-h", w.host, "-p", str(w.port), "-U", w.user, "--no-owner", "--no-privileges", w.database],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=harness.env(),
+        ).stdout
     assert "FROM stdin;" in dump
     loc = tmp_path / "sql"
     loc.mkdir()

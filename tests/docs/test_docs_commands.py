@@ -59,8 +59,9 @@ def test_the_docs_show_commands() -> None:
 
 
 @pytest.mark.parametrize(("where", "needs", "body"), blocks(), ids=[b[0] for b in blocks()])
-def test_shell_block_runs(where: str, needs: str | None, body: str, tmp_path: Path,
-                          request: pytest.FixtureRequest) -> None:
+def test_shell_block_runs(
+    where: str, needs: str | None, body: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     script = _prepared(body)
     workdir = _workdir(tmp_path)
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLYWAY")}
@@ -74,15 +75,18 @@ def test_shell_block_runs(where: str, needs: str | None, body: str, tmp_path: Pa
         pytest.fail(f"{where}: unknown requirement {needs!r} (known: mariadb, golang_migrate)")
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
     env["NO_COLOR"] = "1"
-    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=workdir, env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, f"{where} failed ({done.returncode}):\n{script}\n--- stdout\n{done.stdout}" \
-                                 f"\n--- stderr\n{done.stderr}"
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], cwd=workdir, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, (
+        f"{where} failed ({done.returncode}):\n{script}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
+    )
 
 
 def test_command_reference_is_current() -> None:
-    done = subprocess.run([sys.executable, str(ROOT / "docs" / "gen_commands.py"), "--check"], cwd=ROOT,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "gen_commands.py"), "--check"], cwd=ROOT, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -90,8 +94,13 @@ def test_site_builds_with_warnings_as_errors(tmp_path: Path) -> None:
     mkdocs = VENV_BIN / "mkdocs"
     if not mkdocs.exists():
         pytest.skip("mkdocs is not installed (pip install mkdocs; it belongs to the test extra)")
-    done = subprocess.run([str(mkdocs), "build", "--strict", "-q", "-d", str(tmp_path / "site")], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [str(mkdocs), "build", "--strict", "-q", "-d", str(tmp_path / "site")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "site" / "commands" / "index.html").exists()
 
@@ -108,8 +117,9 @@ def test_demo_shows_the_release_graph(tmp_path: Path) -> None:
     upgrade, every release reached after it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLYWAY")}
     env["NO_COLOR"] = "1"
-    done = subprocess.run(["bash", "demo.sh"], cwd=_workdir(tmp_path), env=env, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        ["bash", "demo.sh"], cwd=_workdir(tmp_path), env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     before, after = done.stdout.split("Successfully applied", 2)[1:3]  # the migrate to 1.2.0, then to 1.2.1
     assert "> 1.1.1" in before and "@ 1.2.1  (merges 1.1.1)" in before and "legend:" in before

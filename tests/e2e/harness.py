@@ -46,8 +46,15 @@ def env() -> dict[str, str]:
 
 def run(*args: str, cwd: Path | None = None, extra_env: dict[str, str] | None = None, timeout: float = 120) -> Proc:
     """Run the console script as a user would; return exit code and both streams."""
-    p = subprocess.run([*FLYWAYX, *args], capture_output=True, text=True, cwd=cwd, timeout=timeout,
-                       env={**env(), **(extra_env or {})}, check=False)
+    p = subprocess.run(
+        [*FLYWAYX, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+        env={**env(), **(extra_env or {})},
+        check=False,
+    )
     return Proc(p.returncode, p.stdout, p.stderr)
 
 
@@ -55,11 +62,15 @@ def running(db: ScratchDb, like: str) -> bool:
     """Whether a session on ``db`` is running a statement ``LIKE like`` (the server is shared: only this
     database's sessions count, and not the query that asks)."""
     if db.dialect == "mariadb":
-        sql = (f"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = '{db.schema}' "
-               f"AND INFO LIKE '{like}' AND INFO NOT LIKE '%PROCESSLIST%'")
+        sql = (
+            f"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = '{db.schema}' "
+            f"AND INFO LIKE '{like}' AND INFO NOT LIKE '%PROCESSLIST%'"
+        )
     else:
-        sql = (f"SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
-               f"AND query LIKE '{like}' AND query NOT LIKE '%pg_stat_activity%'")
+        sql = (
+            f"SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
+            f"AND query LIKE '{like}' AND query NOT LIKE '%pg_stat_activity%'"
+        )
     return bool(db.query(sql)[0][0])
 
 
@@ -74,21 +85,37 @@ def write_migrations(root: Path, family: str, slow: float = 0.08) -> Path:
     loc = root / "sql"
     loc.mkdir(parents=True, exist_ok=True)
     (loc / "V1__accounts.sql").write_text(
-        "CREATE TABLE account (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL);\n" + pause
-        + "INSERT INTO account VALUES (1, 'admin');\n" + pause
-        + "INSERT INTO account VALUES (2, 'system');\n" + pause
-        + "CREATE TABLE domain (id INT PRIMARY KEY, path VARCHAR(100));\n" + pause)
+        "CREATE TABLE account (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL);\n"
+        + pause
+        + "INSERT INTO account VALUES (1, 'admin');\n"
+        + pause
+        + "INSERT INTO account VALUES (2, 'system');\n"
+        + pause
+        + "CREATE TABLE domain (id INT PRIMARY KEY, path VARCHAR(100));\n"
+        + pause
+    )
     (loc / "V2__hosts.sql").write_text(
-        "CREATE TABLE host (id INT PRIMARY KEY, name VARCHAR(40), account_id INT);\n" + pause
-        + "INSERT INTO host VALUES (1, 'h1', 1);\n" + pause
-        + "INSERT INTO host VALUES (2, 'h2', 2);\n" + pause
-        + "ALTER TABLE host ADD COLUMN state VARCHAR(20);\n" + pause
-        + "UPDATE host SET state = 'Up';\n" + pause
-        + "CREATE INDEX i_host_name ON host (name);\n" + pause)
+        "CREATE TABLE host (id INT PRIMARY KEY, name VARCHAR(40), account_id INT);\n"
+        + pause
+        + "INSERT INTO host VALUES (1, 'h1', 1);\n"
+        + pause
+        + "INSERT INTO host VALUES (2, 'h2', 2);\n"
+        + pause
+        + "ALTER TABLE host ADD COLUMN state VARCHAR(20);\n"
+        + pause
+        + "UPDATE host SET state = 'Up';\n"
+        + pause
+        + "CREATE INDEX i_host_name ON host (name);\n"
+        + pause
+    )
     (loc / "V3__events.sql").write_text(
-        "CREATE TABLE event (id INT PRIMARY KEY, host_id INT, what VARCHAR(40));\n" + pause
-        + "INSERT INTO event VALUES (1, 1, 'boot');\n" + pause
-        + "INSERT INTO domain VALUES (1, '/');\n" + pause)
+        "CREATE TABLE event (id INT PRIMARY KEY, host_id INT, what VARCHAR(40));\n"
+        + pause
+        + "INSERT INTO event VALUES (1, 1, 'boot');\n"
+        + pause
+        + "INSERT INTO domain VALUES (1, '/');\n"
+        + pause
+    )
     (loc / "R__host_view.sql").write_text("CREATE VIEW v_host AS SELECT id, name, state FROM host;\n")
     return loc
 
@@ -107,16 +134,20 @@ def snapshot(db: ScratchDb) -> dict[str, Any]:
     finally:
         conn.close()
     t = db.qualified("flyway_schema_history")
-    history = db.query(f"SELECT installed_rank, version, description, type, script, checksum, success FROM {t}"
-                       " ORDER BY installed_rank")
+    history = db.query(
+        f"SELECT installed_rank, version, description, type, script, checksum, success FROM {t} ORDER BY installed_rank"
+    )
     counts = {}
     for table in DATA_TABLES:
         try:
             counts[table] = db.query(f"SELECT COUNT(*) FROM {table}")[0][0]
         except Exception:  # an absent table counts as absent
             counts[table] = None
-    return {"fingerprint": fp.digest, "history": [tuple(int(v) if isinstance(v, bool) else v for v in r)
-                                                  for r in history], "rows": counts}
+    return {
+        "fingerprint": fp.digest,
+        "history": [tuple(int(v) if isinstance(v, bool) else v for v in r) for r in history],
+        "rows": counts,
+    }
 
 
 @dataclass

@@ -31,11 +31,16 @@ def _project(tmp: Path, family: str, point: str) -> Path:
     loc = tmp / "sql"
     loc.mkdir()
     mid = f"{_sleep(family)};\n" if point == "mid-statement" else ""
-    (loc / "V1__a.sql").write_text("CREATE TABLE a (id INT PRIMARY KEY);\nINSERT INTO a VALUES (1);\n"
-                                   + mid + "CREATE TABLE b (id INT);\nINSERT INTO b VALUES (7);\n")
+    (loc / "V1__a.sql").write_text(
+        "CREATE TABLE a (id INT PRIMARY KEY);\nINSERT INTO a VALUES (1);\n"
+        + mid
+        + "CREATE TABLE b (id INT);\nINSERT INTO b VALUES (7);\n"
+    )
     (loc / "V2__c.sql").write_text("CREATE TABLE c (id INT);\nINSERT INTO c VALUES (3);\n")
-    callback = {"between-statements": "afterEachMigrateStatement.sql",
-                "before-history-row": "afterEachMigrate.sql"}.get(point)
+    callback = {
+        "between-statements": "afterEachMigrateStatement.sql",
+        "before-history-row": "afterEachMigrate.sql",
+    }.get(point)
     if callback:
         (loc / callback).write_text(f"{_sleep(family)};\n")
     return loc

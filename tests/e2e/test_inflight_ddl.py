@@ -32,20 +32,24 @@ def _project(tmp: Path) -> Path:
     (loc / "V1__big.sql").write_text(
         "CREATE TABLE big (id INT PRIMARY KEY, v VARCHAR(40) NOT NULL);\n"
         "INSERT INTO big SELECT seq, CONCAT('row-', seq) FROM seq_1_to_200000;\n"
-        "CREATE TABLE note (id INT NOT NULL);\n")
+        "CREATE TABLE note (id INT NOT NULL);\n"
+    )
     (loc / "V2__slow_ddl.sql").write_text(
         "INSERT INTO note VALUES (1);\n"
         f"{ALTER};\n"
         "INSERT INTO note VALUES (2);\n"
         f"{INDEX};\n"
         "INSERT INTO note VALUES (3);\n"
-        "CREATE TABLE after_ddl (id INT);\n")
+        "CREATE TABLE after_ddl (id INT);\n"
+    )
     return loc
 
 
 def _server_thread(db: ScratchDb, prefix: str) -> int | None:
-    rows = db.query(f"SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '{db.schema}'"
-                    f" AND INFO LIKE '{prefix.split(' (')[0]}%'")
+    rows = db.query(
+        f"SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '{db.schema}'"
+        f" AND INFO LIKE '{prefix.split(' (')[0]}%'"
+    )
     return int(rows[0][0]) if rows else None
 
 
@@ -76,8 +80,12 @@ def _wait_gone(db: ScratchDb, thread: int) -> None:
 
 def _state(db: ScratchDb) -> dict[str, object]:
     snap = harness.snapshot(db)
-    return {"fingerprint": snap["fingerprint"], "history": snap["history"],
-            "note": db.query("SELECT id FROM note ORDER BY id"), "big": db.query("SELECT COUNT(*) FROM big")}
+    return {
+        "fingerprint": snap["fingerprint"],
+        "history": snap["history"],
+        "note": db.query("SELECT id FROM note ORDER BY id"),
+        "big": db.query("SELECT COUNT(*) FROM big"),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +97,9 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
 
 @pytest.mark.parametrize("statement", [ALTER, INDEX], ids=["alter-add-column", "create-index"])
 @pytest.mark.parametrize("server", ["completes", "aborts"])
-def test_kill_while_the_server_runs_a_ddl(reference: tuple[Path, dict[str, object]], statement: str, server: str,
-                                         tmp_path: Path) -> None:
+def test_kill_while_the_server_runs_a_ddl(
+    reference: tuple[Path, dict[str, object]], statement: str, server: str, tmp_path: Path
+) -> None:
     loc, want = reference
     with databases.scratch("mariadb", tmp_path) as db:
         thread = _kill_during(db, loc, statement)
@@ -117,7 +126,8 @@ def test_statement_that_cannot_be_judged_is_refused(tmp_path: Path) -> None:
     (loc / "V1__proc.sql").write_text(
         "CREATE TABLE hits (id INT);\n"
         "CREATE PROCEDURE slow_hit() BEGIN CREATE TABLE made (id INT); DO SLEEP(1.5);"
-        " INSERT INTO hits VALUES (1); END;\n")
+        " INSERT INTO hits VALUES (1); END;\n"
+    )
     (loc / "V2__call.sql").write_text("CALL slow_hit();\nCREATE TABLE later (id INT);\n")
     with databases.scratch("mariadb", tmp_path) as db:
         thread = _kill_during(db, loc, "DO SLEEP")  # the server shows the statement inside the CALL
@@ -128,13 +138,23 @@ def test_statement_that_cannot_be_judged_is_refused(tmp_path: Path) -> None:
         assert "Traceback" not in resumed.text
 
 
-@pytest.mark.parametrize(("sql", "commits"), [
-    ("INSERT INTO t VALUES (1)", False), ("  -- note\n/* c */ update t set a = 1", False),
-    ("WITH x AS (SELECT 1) SELECT * FROM x", False), ("SET foreign_key_checks = 0", False),
-    ("SET autocommit = 1", True), ("ALTER TABLE t ADD c INT", True), ("LOCK TABLES t WRITE", True),
-    ("CALL p()", True), ("/*!40101 SET NAMES utf8 */", False), ("/*!40000 ALTER TABLE t DISABLE KEYS */", True),
-    ("COMMIT", True), ("GRANT ALL ON t TO u", True),
-])
+@pytest.mark.parametrize(
+    ("sql", "commits"),
+    [
+        ("INSERT INTO t VALUES (1)", False),
+        ("  -- note\n/* c */ update t set a = 1", False),
+        ("WITH x AS (SELECT 1) SELECT * FROM x", False),
+        ("SET foreign_key_checks = 0", False),
+        ("SET autocommit = 1", True),
+        ("ALTER TABLE t ADD c INT", True),
+        ("LOCK TABLES t WRITE", True),
+        ("CALL p()", True),
+        ("/*!40101 SET NAMES utf8 */", False),
+        ("/*!40000 ALTER TABLE t DISABLE KEYS */", True),
+        ("COMMIT", True),
+        ("GRANT ALL ON t TO u", True),
+    ],
+)
 def test_which_statements_run_inside_the_progress_transaction(sql: str, commits: bool) -> None:
     """Only DML, SELECT and session SET run in the transaction that carries the progress record;
     everything else gets the in-flight record first (misjudging DML as DDL only costs a write)."""

@@ -24,15 +24,17 @@ def _project(tmp: Path, family: str) -> Path:
     loc = tmp / "sql"
     loc.mkdir()
     (loc / "V1__base.sql").write_text("CREATE TABLE base (id INT);\n")
-    (loc / "V2__slow.sql").write_text("CREATE TABLE a (id INT PRIMARY KEY);\nINSERT INTO a VALUES (1);\n"
-                                      f"{pause};\nCREATE TABLE b (id INT);\n")
+    (loc / "V2__slow.sql").write_text(
+        f"CREATE TABLE a (id INT PRIMARY KEY);\nINSERT INTO a VALUES (1);\n{pause};\nCREATE TABLE b (id INT);\n"
+    )
     return loc
 
 
 def _interrupt_at(db: ScratchDb, args: list[str], sql_like: str, sig: int) -> harness.Proc:
     """Start the console script, send ``sig`` once the server runs ``sql_like``, return what it said."""
-    proc = subprocess.Popen([*harness.FLYWAYX, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=harness.env())
+    proc = subprocess.Popen(
+        [*harness.FLYWAYX, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=harness.env()
+    )
     try:
         deadline = time.monotonic() + 60
         while not harness.running(db, sql_like):
@@ -63,8 +65,9 @@ def test_mariadb_interrupt_is_an_exact_failure_and_resumes(tmp_path: Path, sig: 
         assert got.code == 128 + sig, got.text
         assert got.err.count("ERROR:") == 1 and "Aborted" not in got.text and "Traceback" not in got.text
         assert f"Migration V2__slow.sql interrupted by {name} at V2__slow.sql line 3 (statement 3 of 4)" in got.err
-        assert "hint: 2 of 4 statements were applied; run `flywayx migrate --resume` to continue at statement 3" \
-            in got.err
+        assert (
+            "hint: 2 of 4 statements were applied; run `flywayx migrate --resume` to continue at statement 3" in got.err
+        )
         assert "Failed" in _state_of(db, loc, "2")
         assert [(r[1], r[6]) for r in harness.snapshot(db)["history"]] == [("1", 1), ("2", 0)]
         resumed = harness.run("--url", db.url, "--locations", str(loc), "-p", "pause=0", "migrate", "--resume")
@@ -116,12 +119,15 @@ def test_a_killed_run_reads_failed_in_info_unless_a_run_holds_the_lock(tmp_path:
     migration lock (then it is simply running)."""
     loc = _project(tmp_path, "mariadb")
     with databases.scratch("mariadb", tmp_path) as db:
-        got = _interrupt_at(db, ["--url", db.url, "--locations", str(loc), "-p", "pause=30", "migrate"],
-                            f"%{MARK}%", signal.SIGKILL)
+        got = _interrupt_at(
+            db, ["--url", db.url, "--locations", str(loc), "-p", "pause=30", "migrate"], f"%{MARK}%", signal.SIGKILL
+        )
         assert got.code == -signal.SIGKILL
         # the server runs the dead client's statement to its end (and keeps its lock) unless killed
-        for (thread,) in db.query(f"SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '{db.schema}' "
-                                  f"AND INFO LIKE '%{MARK}%' AND INFO NOT LIKE '%PROCESSLIST%'"):
+        for (thread,) in db.query(
+            f"SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '{db.schema}' "
+            f"AND INFO LIKE '%{MARK}%' AND INFO NOT LIKE '%PROCESSLIST%'"
+        ):
             db.query(f"KILL {thread}")
         deadline = time.monotonic() + 30
         while harness.running(db, f"%{MARK}%") and time.monotonic() < deadline:

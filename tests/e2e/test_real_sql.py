@@ -69,10 +69,12 @@ def test_calls_returning_0_1_2_result_sets_run_once(cli_run: Cli, tmp_path: Path
 def test_a_failing_call_is_named_undone_and_resumed_once(cli_run: Cli, tmp_path: Path) -> None:
     """The procedure inserts a row, returns a result set, then fails: the failure names the CALL,
     the row it inserted is rolled back with it, and --resume runs the CALL once."""
-    body = ("CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(20));\n"
-            "CREATE PROCEDURE p() BEGIN INSERT INTO t (note) VALUES ('x'); SELECT 'info'; "
-            "INSERT INTO t (note) SELECT note FROM prereq; END;\n"
-            "INSERT INTO t (note) VALUES ('before');\nCALL p();\nINSERT INTO t (note) VALUES ('after');\n")
+    body = (
+        "CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(20));\n"
+        "CREATE PROCEDURE p() BEGIN INSERT INTO t (note) VALUES ('x'); SELECT 'info'; "
+        "INSERT INTO t (note) SELECT note FROM prereq; END;\n"
+        "INSERT INTO t (note) VALUES ('before');\nCALL p();\nINSERT INTO t (note) VALUES ('after');\n"
+    )
     loc = _folder(tmp_path, {"V1__call.sql": body})
     with databases.scratch("mariadb", tmp_path) as db:
         failed = _migrate(cli_run, db, loc)
@@ -86,8 +88,9 @@ def test_a_failing_call_is_named_undone_and_resumed_once(cli_run: Cli, tmp_path:
         assert [r[0] for r in db.query("SELECT note FROM t ORDER BY id")] == ["before", "x", "after"]
 
 
-DUMP_TABLES = ("CREATE TABLE t (id INT PRIMARY KEY, n VARCHAR(40));\nCREATE TABLE u (id INT);\n"
-               "INSERT INTO t VALUES (1, 'a');\n")
+DUMP_TABLES = (
+    "CREATE TABLE t (id INT PRIMARY KEY, n VARCHAR(40));\nCREATE TABLE u (id INT);\nINSERT INTO t VALUES (1, 'a');\n"
+)
 
 
 @pytest.mark.mariadb
@@ -98,12 +101,15 @@ def test_lock_tables_after_a_comment_holds_the_lock_as_the_client_does(cli_run: 
     block = "--\n-- Dumping data for table `t`\n--\n\nLOCK TABLES `t` WRITE;\nINSERT INTO t VALUES (2, 'b');\n"
     ok = _folder(tmp_path / "ok", {"V1__tables.sql": DUMP_TABLES, "V2__data.sql": block + "UNLOCK TABLES;\n"})
     _same_as_the_client(cli_run, tmp_path, ok)
-    refused = _folder(tmp_path / "refused", {"V1__tables.sql": DUMP_TABLES,
-                                             "V2__data.sql": block + "INSERT INTO u VALUES (1);\nUNLOCK TABLES;\n"})
+    refused = _folder(
+        tmp_path / "refused",
+        {"V1__tables.sql": DUMP_TABLES, "V2__data.sql": block + "INSERT INTO u VALUES (1);\nUNLOCK TABLES;\n"},
+    )
     with databases.scratch("mariadb", tmp_path) as db, databases.scratch("mariadb", tmp_path) as theirs:
         assert _migrate(cli_run, db, refused).code == 1
-        ours = [ln for ln in cli_run("--url", db.url, "--locations", str(refused), "info").out.splitlines()
-                if "data" in ln]
+        ours = [
+            ln for ln in cli_run("--url", db.url, "--locations", str(refused), "info").out.splitlines() if "data" in ln
+        ]
         assert "Failed" in ours[0]
         assert oracle.client(theirs, refused / "V1__tables.sql").returncode == 0
         client = oracle.client(theirs, refused / "V2__data.sql")
@@ -116,8 +122,10 @@ def test_a_dump_file_of_a_real_database(cli_run: Cli, tmp_path: Path) -> None:
     """Every unedited ``mariadb-dump`` file: versioned comments, LOCK TABLES, DELIMITER ;; triggers and
     routines, views; applied by flywayx and by the client, the databases are the same."""
     with databases.scratch("mariadb", tmp_path) as src:
-        for stmt in (DUMP_TABLES + "INSERT INTO t VALUES (2, 'it''s; -- not a comment');\n"
-                     "CREATE VIEW v AS SELECT id, UPPER(n) AS n FROM t;\n").split(";\n"):
+        for stmt in (
+            DUMP_TABLES + "INSERT INTO t VALUES (2, 'it''s; -- not a comment');\n"
+            "CREATE VIEW v AS SELECT id, UPPER(n) AS n FROM t;\n"
+        ).split(";\n"):
             if stmt.strip():
                 src.query(stmt)
         src.query("CREATE PROCEDURE p() BEGIN SELECT COUNT(*) FROM t; END")
@@ -125,8 +133,24 @@ def test_a_dump_file_of_a_real_database(cli_run: Cli, tmp_path: Path) -> None:
         w = oracle.where(src)
         import subprocess
 
-        dump = subprocess.run(["mariadb-dump", "-h", w.host, "-P", str(w.port), "-u", w.user, "--routines",
-                               "--events", "--triggers", w.database], capture_output=True, text=True, check=True)
+        dump = subprocess.run(
+            [
+                "mariadb-dump",
+                "-h",
+                w.host,
+                "-P",
+                str(w.port),
+                "-u",
+                w.user,
+                "--routines",
+                "--events",
+                "--triggers",
+                w.database,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     loc = _folder(tmp_path, {"V1__dump.sql": dump.stdout})
     described = _same_as_the_client(cli_run, tmp_path, loc)
     assert "TRIGGER TR BEFORE INSERT ON U" in described.upper() and "it\\'s; -- not a comment" in described
@@ -159,20 +183,28 @@ def test_comments_inside_a_routine_are_kept_as_flyway_keeps_them(cli_run: Cli, t
     comments (a public Flyway project does this); migrations CALL it. Flyway's JDBC driver sends the
     comments, so the server stores the routine as written: flywayx does the same, which is what
     ``mariadb --comments`` gives (the client's default strips them; that is the only difference)."""
-    loc = _folder(tmp_path, {
-        "beforeMigrate__helpers.sql": HELPER,
-        "V1__t.sql": "CREATE TABLE t (id INT PRIMARY KEY);\nCALL add_column_v1('t', 'note', 'VARCHAR(20) NULL');\n",
-        "V2__again.sql": "CALL add_column_v1('t', 'note', 'VARCHAR(20) NULL');\n"
-                         "CALL add_column_v1('t', 'n', 'INT NOT NULL DEFAULT 0');\nINSERT INTO t (id) VALUES (1);\n",
-    })
-    with databases.scratch("mariadb", tmp_path) as ours, databases.scratch("mariadb", tmp_path) as theirs, \
-            databases.scratch("mariadb", tmp_path) as plain:
+    loc = _folder(
+        tmp_path,
+        {
+            "beforeMigrate__helpers.sql": HELPER,
+            "V1__t.sql": "CREATE TABLE t (id INT PRIMARY KEY);\nCALL add_column_v1('t', 'note', 'VARCHAR(20) NULL');\n",
+            "V2__again.sql": "CALL add_column_v1('t', 'note', 'VARCHAR(20) NULL');\n"
+            "CALL add_column_v1('t', 'n', 'INT NOT NULL DEFAULT 0');\nINSERT INTO t (id) VALUES (1);\n",
+        },
+    )
+    with (
+        databases.scratch("mariadb", tmp_path) as ours,
+        databases.scratch("mariadb", tmp_path) as theirs,
+        databases.scratch("mariadb", tmp_path) as plain,
+    ):
         assert _migrate(cli_run, ours, loc).code == 0
         oracle.client_apply(theirs, loc, comments=True)
         oracle.client_apply(plain, loc)
         got, want, stripped = oracle.describe(ours), oracle.describe(theirs), oracle.describe(plain)
-        body = ours.query("SELECT routine_definition FROM information_schema.routines "
-                          "WHERE routine_schema = DATABASE() AND routine_name = 'add_column_v1'")[0][0]
+        body = ours.query(
+            "SELECT routine_definition FROM information_schema.routines "
+            "WHERE routine_schema = DATABASE() AND routine_name = 'add_column_v1'"
+        )[0][0]
     assert got == want
     assert "-- only when the column is missing" in body and "/* built, then run */" in body
     assert "p_type VARCHAR(64) -- e.g. 'VARCHAR(255) DEFAULT NULL'" in got
@@ -180,22 +212,29 @@ def test_comments_inside_a_routine_are_kept_as_flyway_keeps_them(cli_run: Cli, t
     assert "INSERT INTO `t` VALUES (1,NULL,0);" in got
 
 
-CASE_3 = ("SET @tenant := 'acme';\nCREATE TABLE t (name VARCHAR(10));\nINSERT INTO t SELECT name FROM prereq;\n"
-          "INSERT INTO t VALUES (@tenant);\n")
-DUMP_SESSION = ("/*!40103 SET @OLD_TIME_ZONE=@@TIME_ZONE */;\n/*!40103 SET TIME_ZONE='+00:00' */;\n"
-                "CREATE TABLE ts (at TIMESTAMP NULL);\nINSERT INTO ts SELECT at FROM prereq;\n"
-                "INSERT INTO ts VALUES ('2024-01-01 00:00:00');\n/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;\n")
+CASE_3 = (
+    "SET @tenant := 'acme';\nCREATE TABLE t (name VARCHAR(10));\nINSERT INTO t SELECT name FROM prereq;\n"
+    "INSERT INTO t VALUES (@tenant);\n"
+)
+DUMP_SESSION = (
+    "/*!40103 SET @OLD_TIME_ZONE=@@TIME_ZONE */;\n/*!40103 SET TIME_ZONE='+00:00' */;\n"
+    "CREATE TABLE ts (at TIMESTAMP NULL);\nINSERT INTO ts SELECT at FROM prereq;\n"
+    "INSERT INTO ts VALUES ('2024-01-01 00:00:00');\n/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;\n"
+)
 
 # a public project's pattern: a value kept in @v, a helper procedure created, called and dropped, @v read after
-HELPER_CALLED = ("SET @tenant := 'acme';\nDROP PROCEDURE IF EXISTS make_t;\nDELIMITER $$\n"
-                 "CREATE PROCEDURE make_t()\nBEGIN\n    -- only when missing\n"
-                 "    CREATE TABLE IF NOT EXISTS t (name VARCHAR(10));\nEND $$\nDELIMITER ;\nCALL make_t();\n"
-                 "DROP PROCEDURE make_t;\nINSERT INTO t SELECT name FROM prereq;\nINSERT INTO t VALUES (@tenant);\n")
+HELPER_CALLED = (
+    "SET @tenant := 'acme';\nDROP PROCEDURE IF EXISTS make_t;\nDELIMITER $$\n"
+    "CREATE PROCEDURE make_t()\nBEGIN\n    -- only when missing\n"
+    "    CREATE TABLE IF NOT EXISTS t (name VARCHAR(10));\nEND $$\nDELIMITER ;\nCALL make_t();\n"
+    "DROP PROCEDURE make_t;\nINSERT INTO t SELECT name FROM prereq;\nINSERT INTO t VALUES (@tenant);\n"
+)
 
 
 @pytest.mark.mariadb
-@pytest.mark.parametrize("script", [CASE_3, DUMP_SESSION, HELPER_CALLED],
-                         ids=["user-variable", "dump-time-zone", "after-a-helper-call"])
+@pytest.mark.parametrize(
+    "script", [CASE_3, DUMP_SESSION, HELPER_CALLED], ids=["user-variable", "dump-time-zone", "after-a-helper-call"]
+)
 def test_resume_rebuilds_the_session(cli_run: Cli, tmp_path: Path, script: str) -> None:
     """Case 3: after the fix, --resume "succeeded" and t held NULL (the dump's TIME_ZONE restore failed
     with error 1231): the session the first statements built is rebuilt before continuing."""
@@ -218,13 +257,19 @@ def test_resume_rebuilds_the_session(cli_run: Cli, tmp_path: Path, script: str) 
 def test_resume_reads_a_callbacks_helper_from_the_database(cli_run: Cli, tmp_path: Path) -> None:
     """The helper comes from a ``beforeMigrate`` callback: its body is read from the database. A plain body
     sets nothing, so the resume goes on; one that runs dynamic SQL may set anything, so it is refused."""
-    helper = ("DROP PROCEDURE IF EXISTS ensure_t;\nDELIMITER $$\nCREATE PROCEDURE ensure_t()\nBEGIN\n"
-              "    CREATE TABLE IF NOT EXISTS t (name VARCHAR(10));{extra}\nEND $$\nDELIMITER ;\n")
-    script = ("SET @tenant := 'acme';\nCALL ensure_t();\nINSERT INTO t SELECT name FROM prereq;\n"
-              "INSERT INTO t VALUES (@tenant);\n")
+    helper = (
+        "DROP PROCEDURE IF EXISTS ensure_t;\nDELIMITER $$\nCREATE PROCEDURE ensure_t()\nBEGIN\n"
+        "    CREATE TABLE IF NOT EXISTS t (name VARCHAR(10));{extra}\nEND $$\nDELIMITER ;\n"
+    )
+    script = (
+        "SET @tenant := 'acme';\nCALL ensure_t();\nINSERT INTO t SELECT name FROM prereq;\n"
+        "INSERT INTO t VALUES (@tenant);\n"
+    )
     for extra, resumes in (("", True), ("\n    SET @s := 'SELECT 1'; PREPARE q FROM @s; EXECUTE q;", False)):
-        loc = _folder(tmp_path / ("plain" if resumes else "dynamic"),
-                      {"beforeMigrate__helpers.sql": helper.format(extra=extra), "V1__session.sql": script})
+        loc = _folder(
+            tmp_path / ("plain" if resumes else "dynamic"),
+            {"beforeMigrate__helpers.sql": helper.format(extra=extra), "V1__session.sql": script},
+        )
         with databases.scratch("mariadb", tmp_path) as db:
             assert _migrate(cli_run, db, loc).code == 1
             db.query("CREATE TABLE prereq (name VARCHAR(10))")
@@ -239,10 +284,13 @@ def test_resume_reads_a_callbacks_helper_from_the_database(cli_run: Cli, tmp_pat
 
 @pytest.mark.mariadb
 def test_resume_refuses_state_it_cannot_rebuild(cli_run: Cli, tmp_path: Path) -> None:
-    script = ("INSERT INTO log VALUES (1);\nSET @n = (SELECT COUNT(*) FROM log);\nINSERT INTO log VALUES (2);\n"
-              "INSERT INTO t SELECT x FROM prereq;\nINSERT INTO t VALUES (@n);\n")
-    loc = _folder(tmp_path, {"V1__log.sql": "CREATE TABLE log (id INT);\nCREATE TABLE t (x INT);\n",
-                             "V2__count.sql": script})
+    script = (
+        "INSERT INTO log VALUES (1);\nSET @n = (SELECT COUNT(*) FROM log);\nINSERT INTO log VALUES (2);\n"
+        "INSERT INTO t SELECT x FROM prereq;\nINSERT INTO t VALUES (@n);\n"
+    )
+    loc = _folder(
+        tmp_path, {"V1__log.sql": "CREATE TABLE log (id INT);\nCREATE TABLE t (x INT);\n", "V2__count.sql": script}
+    )
     with databases.scratch("mariadb", tmp_path) as db:
         assert _migrate(cli_run, db, loc).code == 1
         db.query("CREATE TABLE prereq (x INT)")
@@ -269,8 +317,13 @@ def test_a_rolled_back_failure_gives_no_resume_or_repair_advice(cli_run: Cli, tm
 
 @pytest.mark.mariadb
 def test_server_warnings_are_reported_as_flyway_does(cli_run: Cli, tmp_path: Path) -> None:
-    loc = _folder(tmp_path, {"V1__warn.sql": "CREATE TABLE t (id INT PRIMARY KEY);\nDROP TABLE IF EXISTS nosuch;\n"
-                                             "INSERT IGNORE INTO t VALUES (1), (1);\nINSERT INTO t VALUES (2);\n"})
+    loc = _folder(
+        tmp_path,
+        {
+            "V1__warn.sql": "CREATE TABLE t (id INT PRIMARY KEY);\nDROP TABLE IF EXISTS nosuch;\n"
+            "INSERT IGNORE INTO t VALUES (1), (1);\nINSERT INTO t VALUES (2);\n"
+        },
+    )
     with databases.scratch("mariadb", tmp_path) as db:
         done = _migrate(cli_run, db, loc)
         assert done.code == 0, done.err

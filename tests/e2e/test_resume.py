@@ -12,10 +12,12 @@ from tests.e2e import harness
 
 pytestmark = pytest.mark.mariadb
 
-BROKEN = ("CREATE TABLE t1 (id INT PRIMARY KEY);\n"
-          "INSERT INTO t1 VALUES (1);\n"
-          "INSERT INTO no_such_table VALUES (2);\n"
-          "CREATE TABLE t2 (id INT, note VARCHAR(20));\n")
+BROKEN = (
+    "CREATE TABLE t1 (id INT PRIMARY KEY);\n"
+    "INSERT INTO t1 VALUES (1);\n"
+    "INSERT INTO no_such_table VALUES (2);\n"
+    "CREATE TABLE t2 (id INT, note VARCHAR(20));\n"
+)
 FIXED = BROKEN.replace("INSERT INTO no_such_table VALUES (2);", "INSERT INTO t1 VALUES (2);")
 
 
@@ -90,8 +92,13 @@ def _inserts(ids: range) -> str:
 def test_a_failure_inside_a_run_of_dml_stops_at_that_statement(tmp_path: Path) -> None:
     """Consecutive DML goes to MariaDB in one round trip; a failure in the middle must still name the
     failed statement, keep exactly the statements before it, and resume there."""
-    broken = "CREATE TABLE t1 (id INT PRIMARY KEY);\n" + _inserts(range(1, 41)) + "INSERT INTO t1 VALUES (7);\n" \
-        + _inserts(range(41, 61)) + "CREATE TABLE t2 (id INT);\n"
+    broken = (
+        "CREATE TABLE t1 (id INT PRIMARY KEY);\n"
+        + _inserts(range(1, 41))
+        + "INSERT INTO t1 VALUES (7);\n"
+        + _inserts(range(41, 61))
+        + "CREATE TABLE t2 (id INT);\n"
+    )
     loc = _project(tmp_path, broken)
     with databases.scratch("mariadb", tmp_path) as db:
         failed = _migrate(db, loc)

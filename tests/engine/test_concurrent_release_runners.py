@@ -44,8 +44,10 @@ def test_concurrent_runners_on_release_lines(family: str, tmp_path: Path) -> Non
         base = [*harness.FLYWAYX, "--url", db.url, "--locations", str(loc), "--lock-timeout", "120"]
         assert harness.run("--url", db.url, "--locations", str(loc), "migrate", "--to", "1.1.0").code == 0
         commands = [["migrate", "--to", "1.1.1"]] * 4 + [["migrate"]]
-        procs = [subprocess.Popen([*base, *c], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                  env=harness.env()) for c in commands]
+        procs = [
+            subprocess.Popen([*base, *c], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=harness.env())
+            for c in commands
+        ]
         results = [(p.wait(timeout=300), *p.communicate()) for p in procs]
         for code, out, err in results:
             assert code == 0, err

@@ -37,8 +37,11 @@ class Counts:
 def counts(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counts]:
     c = Counts()
     rows, compute, live = SqlHistoryTable.rows, info_module.compute_info, safety.live_fingerprint
-    query_named, execute, run = (connect_module.DbapiDatabase.query_named, connect_module.DbapiDatabase.execute,
-                                 connect_module.DbapiDatabase.run)
+    query_named, execute, run = (
+        connect_module.DbapiDatabase.query_named,
+        connect_module.DbapiDatabase.execute,
+        connect_module.DbapiDatabase.run,
+    )
 
     def counted_rows(self: SqlHistoryTable, after_rank: int = -1) -> Any:
         c.reads += 1
@@ -83,8 +86,9 @@ def counts(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counts]:
 def _write(loc: Path, first: int, last: int) -> None:
     loc.mkdir(exist_ok=True)
     for i in range(first, last + 1):
-        (loc / f"V{i}__t{i}.sql").write_text(f"CREATE TABLE t{i} (id INT);\nINSERT INTO t{i} VALUES ({i});\n",
-                                             encoding="utf-8")
+        (loc / f"V{i}__t{i}.sql").write_text(
+            f"CREATE TABLE t{i} (id INT);\nINSERT INTO t{i} VALUES ({i});\n", encoding="utf-8"
+        )
 
 
 def _migrate(cli_run: Callable[..., CliResult], db: Path, loc: Path, command: str = "migrate") -> CliResult:
@@ -94,17 +98,23 @@ def _migrate(cli_run: Callable[..., CliResult], db: Path, loc: Path, command: st
 
 
 def _measure(counts: Counts, run: Callable[[], object]) -> Counts:
-    before = Counts(counts.reads, counts.infos, counts.fingerprints, counts.statements, counts.fetched,
-                    dict(counts.by_text))
+    before = Counts(
+        counts.reads, counts.infos, counts.fingerprints, counts.statements, counts.fetched, dict(counts.by_text)
+    )
     run()
-    return Counts(counts.reads - before.reads, counts.infos - before.infos,
-                  counts.fingerprints - before.fingerprints, counts.statements - before.statements,
-                  counts.fetched - before.fetched,
-                  {k: v - before.by_text.get(k, 0) for k, v in counts.by_text.items()})
+    return Counts(
+        counts.reads - before.reads,
+        counts.infos - before.infos,
+        counts.fingerprints - before.fingerprints,
+        counts.statements - before.statements,
+        counts.fetched - before.fetched,
+        {k: v - before.by_text.get(k, 0) for k, v in counts.by_text.items()},
+    )
 
 
-def test_a_run_reads_the_history_once_and_computes_info_once(tmp_path: Path, counts: Counts,
-                                                             cli_run: Callable[..., CliResult]) -> None:
+def test_a_run_reads_the_history_once_and_computes_info_once(
+    tmp_path: Path, counts: Counts, cli_run: Callable[..., CliResult]
+) -> None:
     loc, db = tmp_path / "m", tmp_path / "x.db"
     _write(loc, 1, 150)
     fresh = _measure(counts, lambda: _migrate(cli_run, db, loc))
@@ -121,7 +131,8 @@ def test_a_run_reads_the_history_once_and_computes_info_once(tmp_path: Path, cou
 
 
 def test_statements_and_rows_per_migration_do_not_grow_with_the_history(
-        tmp_path: Path, counts: Counts, cli_run: Callable[..., CliResult]) -> None:
+    tmp_path: Path, counts: Counts, cli_run: Callable[..., CliResult]
+) -> None:
     """Apply 25 migrations onto histories of 10, 60 and 300 rows: the statements sent per migration
     are the same each time, and the rows fetched grow by the history read once, not per migration."""
     loc, db = tmp_path / "m", tmp_path / "x.db"
@@ -147,7 +158,8 @@ def test_statements_and_rows_per_migration_do_not_grow_with_the_history(
 
 
 def test_a_no_op_migrate_keeps_the_recorded_state_so_verify_still_sees_drift(
-        tmp_path: Path, cli_run: Callable[..., CliResult]) -> None:
+    tmp_path: Path, cli_run: Callable[..., CliResult]
+) -> None:
     """Recording the schema again after a run that applied nothing would adopt a hand-made change as
     the expected schema; the record stays until the history changes."""
     loc, db = tmp_path / "m", tmp_path / "x.db"

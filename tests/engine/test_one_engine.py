@@ -20,8 +20,17 @@ from flywayx.db.history import SqlHistoryTable
 from flywayx.plan import info as info_module
 from tests.conftest import CliResult
 
-EVENTS = ("beforeMigrate", "beforeEachMigrate", "afterEachMigrate", "afterEachMigrateError", "afterVersioned",
-          "beforeRepeatables", "afterMigrateApplied", "afterMigrate", "afterMigrateError")
+EVENTS = (
+    "beforeMigrate",
+    "beforeEachMigrate",
+    "afterEachMigrate",
+    "afterEachMigrateError",
+    "afterVersioned",
+    "beforeRepeatables",
+    "afterMigrateApplied",
+    "afterMigrate",
+    "afterMigrateError",
+)
 
 
 def _project(tmp_path: Path, *, failing: bool = False) -> Path:
@@ -30,9 +39,10 @@ def _project(tmp_path: Path, *, failing: bool = False) -> Path:
     for event in EVENTS:
         (loc / f"{event}.sql").write_text(
             "CREATE TABLE IF NOT EXISTS cb_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, event TEXT);\n"
-            f"INSERT INTO cb_log (event) VALUES ('{event}');\n", encoding="utf-8")
-    (loc / "releases.toml").write_text('[lines]\ndepth = 2\n[release."1.0.0"]\n[release."1.0.1"]\n',
-                                       encoding="utf-8")
+            f"INSERT INTO cb_log (event) VALUES ('{event}');\n",
+            encoding="utf-8",
+        )
+    (loc / "releases.toml").write_text('[lines]\ndepth = 2\n[release."1.0.0"]\n[release."1.0.1"]\n', encoding="utf-8")
     (loc / "V1.0.0.1__a.sql").write_text("CREATE TABLE a (id INT);\n", encoding="utf-8")
     body = "INSERT INTO no_such_table VALUES (1);\n" if failing else "CREATE TABLE b (id INT);\n"
     (loc / "V1.0.1.1__b.sql").write_text(body, encoding="utf-8")
@@ -46,54 +56,77 @@ def _log(db: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("mode", [[], ["--to", "1.0.1"]], ids=["plain", "to-release"])
-def test_callbacks_fire_in_flyways_order_in_every_mode(mode: list[str], tmp_path: Path,
-                                                       cli_run: Callable[..., CliResult]) -> None:
+def test_callbacks_fire_in_flyways_order_in_every_mode(
+    mode: list[str], tmp_path: Path, cli_run: Callable[..., CliResult]
+) -> None:
     db = tmp_path / "x.db"
     r = cli_run("--url", f"sqlite:///{db}", "--locations", str(_project(tmp_path)), "migrate", *mode)
     assert r.code == 0, r.err
     each = ["beforeEachMigrate", "afterEachMigrate"]
-    assert _log(db) == ["beforeMigrate", *each, *each, "afterVersioned", "beforeRepeatables", *each,
-                        "afterMigrateApplied", "afterMigrate"]
+    assert _log(db) == [
+        "beforeMigrate",
+        *each,
+        *each,
+        "afterVersioned",
+        "beforeRepeatables",
+        *each,
+        "afterMigrateApplied",
+        "afterMigrate",
+    ]
 
 
 @pytest.mark.parametrize("mode", [[], ["--to", "1.0.1"]], ids=["plain", "to-release"])
-def test_a_failure_fires_the_error_events(mode: list[str], tmp_path: Path,
-                                          cli_run: Callable[..., CliResult]) -> None:
+def test_a_failure_fires_the_error_events(mode: list[str], tmp_path: Path, cli_run: Callable[..., CliResult]) -> None:
     db = tmp_path / "x.db"
     r = cli_run("--url", f"sqlite:///{db}", "--locations", str(_project(tmp_path, failing=True)), "migrate", *mode)
     assert r.code == 1 and "no_such_table" in r.err
     # the failed migration's own beforeEachMigrate rolled back with it (SQLite runs it in its transaction)
-    assert _log(db) == ["beforeMigrate", "beforeEachMigrate", "afterEachMigrate", "afterEachMigrateError",
-                        "afterMigrateError"]
+    assert _log(db) == [
+        "beforeMigrate",
+        "beforeEachMigrate",
+        "afterEachMigrate",
+        "afterEachMigrateError",
+        "afterMigrateError",
+    ]
 
 
 @pytest.mark.parametrize("output", ["text", "json"])
-def test_an_error_callback_that_fails_itself_is_shown_with_the_error(output: str, tmp_path: Path,
-                                                                      cli_run: Callable[..., CliResult]) -> None:
+def test_an_error_callback_that_fails_itself_is_shown_with_the_error(
+    output: str, tmp_path: Path, cli_run: Callable[..., CliResult]
+) -> None:
     loc = tmp_path / "m"
     loc.mkdir()
     (loc / "V1__a.sql").write_text("CREATE TABLE a (id INT);\nINSERT INTO nope VALUES (1);\n", encoding="utf-8")
     (loc / "afterMigrateError.sql").write_text("INSERT INTO missing_log VALUES (1);\n", encoding="utf-8")
     (loc / "afterEachMigrateError.sql").write_text("INSERT INTO missing_each VALUES (1);\n", encoding="utf-8")
-    r = cli_run("--url", f"sqlite:///{tmp_path / 'x.db'}", "--locations", str(loc), "migrate",
-                *(["--output-type", "json"] if output == "json" else []))
+    r = cli_run(
+        "--url",
+        f"sqlite:///{tmp_path / 'x.db'}",
+        "--locations",
+        str(loc),
+        "migrate",
+        *(["--output-type", "json"] if output == "json" else []),
+    )
     assert r.code == 1 and "Traceback" not in r.out + r.err
     if output == "text":
         lines = r.err.strip().splitlines()
         assert lines[0].startswith("ERROR: Migration V1__a.sql failed") and "nope" in lines[0], r.err
         assert lines[1].startswith("hint: ")
-        assert lines[2:] == ["warning: the afterEachMigrateError callback failed too: no such table: missing_each"
-                             " (error SQLITE_ERROR)",
-                             "warning: the afterMigrateError callback failed too: no such table: missing_log"
-                             " (error SQLITE_ERROR)"], r.err
+        assert lines[2:] == [
+            "warning: the afterEachMigrateError callback failed too: no such table: missing_each (error SQLITE_ERROR)",
+            "warning: the afterMigrateError callback failed too: no such table: missing_log (error SQLITE_ERROR)",
+        ], r.err
     else:
         warnings = json.loads(r.out)["error"]["warnings"]
-        assert [w.split(":")[0] for w in warnings] == ["the afterEachMigrateError callback failed too",
-                                                      "the afterMigrateError callback failed too"], warnings
+        assert [w.split(":")[0] for w in warnings] == [
+            "the afterEachMigrateError callback failed too",
+            "the afterMigrateError callback failed too",
+        ], warnings
 
 
-def test_a_run_reads_the_history_once(tmp_path: Path, cli_run: Callable[..., CliResult],
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_run_reads_the_history_once(
+    tmp_path: Path, cli_run: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
     loc = tmp_path / "m"
     loc.mkdir()
     for i in range(1, 201):

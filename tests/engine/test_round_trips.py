@@ -21,9 +21,11 @@ from tests.databases import ScratchDb
 def _write(loc: Path, first: int, last: int) -> None:
     loc.mkdir(exist_ok=True)
     for i in range(first, last + 1):
-        (loc / f"V{i}__t{i}.sql").write_text(f"CREATE TABLE t{i} (id INT PRIMARY KEY, v VARCHAR(9));\n"
-                                             f"INSERT INTO t{i} VALUES (1, 'a');\nINSERT INTO t{i} VALUES (2, 'b');\n",
-                                             encoding="utf-8")
+        (loc / f"V{i}__t{i}.sql").write_text(
+            f"CREATE TABLE t{i} (id INT PRIMARY KEY, v VARCHAR(9));\n"
+            f"INSERT INTO t{i} VALUES (1, 'a');\nINSERT INTO t{i} VALUES (2, 'b');\n",
+            encoding="utf-8",
+        )
 
 
 def _per_migration(db: ScratchDb, tmp_path: Path, cli_run: Callable[..., CliResult], count: list[int]) -> float:
@@ -42,9 +44,11 @@ def _per_migration(db: ScratchDb, tmp_path: Path, cli_run: Callable[..., CliResu
     conn: Any = db.connect()
     try:
         cur = conn.cursor()
-        cur.execute("SELECT COUNT(*), MAX(installed_rank), MIN(CAST(success AS INT)) FROM flyway_schema_history"
-                    if "postgresql" in db.url else
-                    "SELECT COUNT(*), MAX(installed_rank), MIN(success) FROM flyway_schema_history")
+        cur.execute(
+            "SELECT COUNT(*), MAX(installed_rank), MIN(CAST(success AS INT)) FROM flyway_schema_history"
+            if "postgresql" in db.url
+            else "SELECT COUNT(*), MAX(installed_rank), MIN(success) FROM flyway_schema_history"
+        )
         assert tuple(cur.fetchone()) == (30, 30, 1)
         cur.execute("SELECT COUNT(*) FROM t30")
         assert cur.fetchone()[0] == 2
@@ -55,8 +59,9 @@ def _per_migration(db: ScratchDb, tmp_path: Path, cli_run: Callable[..., CliResu
     return (after - before - base) / 20
 
 
-def test_mariadb_migration_round_trips(mariadb: ScratchDb, tmp_path: Path, cli_run: Callable[..., CliResult],
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_mariadb_migration_round_trips(
+    mariadb: ScratchDb, tmp_path: Path, cli_run: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import pymysql.connections as pc
 
     count = [0]
@@ -74,8 +79,9 @@ def test_mariadb_migration_round_trips(mariadb: ScratchDb, tmp_path: Path, cli_r
     assert per <= 5.0, per
 
 
-def test_postgresql_migration_round_trips(postgres: ScratchDb, tmp_path: Path, cli_run: Callable[..., CliResult],
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_postgresql_migration_round_trips(
+    postgres: ScratchDb, tmp_path: Path, cli_run: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import psycopg
 
     count = [0]

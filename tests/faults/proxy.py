@@ -201,16 +201,23 @@ def via(proxy: Proxy, url: str) -> str:
     return url.replace(f"@{u.hostname}:{u.port}", f"@127.0.0.1:{proxy.port}")
 
 
-def kill_once_replied(proxy: Proxy, url: str, loc: Path, *args: str, env: dict[str, str] | None = None,
-                      then: Callable[[], None] | None = None) -> None:
+def kill_once_replied(
+    proxy: Proxy,
+    url: str,
+    loc: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    then: Callable[[], None] | None = None,
+) -> None:
     """Run ``flywayx --url URL --locations LOC migrate ARGS`` through ``proxy`` (told what to hold with
     ``hold_replies_after`` first) and SIGKILL it once the server has answered: the server finished the
     statement, flywayx never heard it. ``then`` runs between the answer and the kill (to wait for more)."""
     from tests.e2e import harness
 
     command = [*harness.FLYWAYX, "--url", via(proxy, url), "--locations", str(loc), "migrate", *args]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**harness.env(), **(env or {})})
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**harness.env(), **(env or {})}
+    )
     try:
         if not proxy.replied.wait(60):
             raise AssertionError(f"the server never answered what the proxy waited for: {proc.communicate(timeout=1)}")

@@ -45,8 +45,10 @@ class _Model:
         t = _Table(self.fresh("t"), ["id", "a", "b"])
         self.tables.append(t)
         rows = ", ".join(f"({i}, {i * 10}, 'v{i}')" for i in range(1, self.rng.randint(2, 5)))
-        return [f"CREATE TABLE {t.name} (id INT NOT NULL, a INT, b VARCHAR(20))",
-                f"INSERT INTO {t.name} (id, a, b) VALUES {rows}"]
+        return [
+            f"CREATE TABLE {t.name} (id INT NOT NULL, a INT, b VARCHAR(20))",
+            f"INSERT INTO {t.name} (id, a, b) VALUES {rows}",
+        ]
 
     def rename_column(self) -> list[str]:
         t = self.table()
@@ -69,8 +71,10 @@ class _Model:
         t = self.table()
         col = self.fresh("c")
         t.cols.append(col)
-        return [f"ALTER TABLE {t.name} ADD COLUMN {col} INT NOT NULL DEFAULT {self.n}",
-                f"UPDATE {t.name} SET {col} = {col} + id"]
+        return [
+            f"ALTER TABLE {t.name} ADD COLUMN {col} INT NOT NULL DEFAULT {self.n}",
+            f"UPDATE {t.name} SET {col} = {col} + id",
+        ]
 
     def drop_column(self) -> list[str]:
         t = self.table()
@@ -108,8 +112,10 @@ class _Model:
         child.cols.append(col)
         child.used.add(col)
         parent.pinned = child.pinned = True
-        return [f"ALTER TABLE {child.name} ADD COLUMN {col} INT NULL",
-                f"ALTER TABLE {child.name} ADD CONSTRAINT {name} FOREIGN KEY ({col}) REFERENCES {parent.name} (id)"]
+        return [
+            f"ALTER TABLE {child.name} ADD COLUMN {col} INT NULL",
+            f"ALTER TABLE {child.name} ADD CONSTRAINT {name} FOREIGN KEY ({col}) REFERENCES {parent.name} (id)",
+        ]
 
     def add_check(self) -> list[str]:
         t = self.table()
@@ -158,13 +164,31 @@ class _Model:
 
     def dml(self) -> list[str]:
         t = self.table()
-        return [f"UPDATE {t.name} SET b = CONCAT(b, 'x') WHERE id > 1" if "b" in t.cols
-                else f"DELETE FROM {t.name} WHERE id > 3"]
+        return [
+            f"UPDATE {t.name} SET b = CONCAT(b, 'x') WHERE id > 1"
+            if "b" in t.cols
+            else f"DELETE FROM {t.name} WHERE id > 3"
+        ]
 
 
-_OPS = ("rename_column", "rename_table", "add_column", "drop_column", "add_index", "add_pk", "add_fk", "add_check",
-        "create_view", "create_routine", "create_sequence", "create_trigger", "create_event", "drop_object", "dml",
-        "create_table")
+_OPS = (
+    "rename_column",
+    "rename_table",
+    "add_column",
+    "drop_column",
+    "add_index",
+    "add_pk",
+    "add_fk",
+    "add_check",
+    "create_view",
+    "create_routine",
+    "create_sequence",
+    "create_trigger",
+    "create_event",
+    "drop_object",
+    "dml",
+    "create_table",
+)
 
 
 def generate(seed: int, dialect: str, n: int = 5) -> dict[str, str]:

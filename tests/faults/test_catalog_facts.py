@@ -35,8 +35,10 @@ MARIADB_CASES = [
     (BASE, "ALTER TABLE t ADD PRIMARY KEY (id)"),
     ("CREATE TABLE t (id INT PRIMARY KEY)", "ALTER TABLE t DROP PRIMARY KEY"),
     (BASE, "ALTER TABLE t ADD CONSTRAINT fk_t_p FOREIGN KEY (pid) REFERENCES p (id)"),
-    (BASE + "; ALTER TABLE t ADD CONSTRAINT fk_t_p FOREIGN KEY (pid) REFERENCES p (id)",
-     "ALTER TABLE t DROP FOREIGN KEY fk_t_p"),
+    (
+        BASE + "; ALTER TABLE t ADD CONSTRAINT fk_t_p FOREIGN KEY (pid) REFERENCES p (id)",
+        "ALTER TABLE t DROP FOREIGN KEY fk_t_p",
+    ),
     (BASE, "ALTER TABLE t ADD CONSTRAINT ck_a CHECK (a > 0)"),
     (BASE + "; ALTER TABLE t ADD CONSTRAINT ck_a CHECK (a > 0)", "ALTER TABLE t DROP CONSTRAINT ck_a"),
     (BASE, "CREATE TABLE n (id INT)"),
@@ -68,8 +70,10 @@ POSTGRES_CASES = [
     (BASE, "CREATE VIEW v AS SELECT id FROM t"),
     (BASE, "CREATE FUNCTION fn() RETURNS INT LANGUAGE sql AS 'SELECT 1'"),
     (BASE, "CREATE PROCEDURE pr() LANGUAGE sql AS 'SELECT 1'"),
-    (BASE + "; CREATE FUNCTION tf() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW;END'",
-     "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION tf()"),
+    (
+        BASE + "; CREATE FUNCTION tf() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW;END'",
+        "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION tf()",
+    ),
     (BASE, "CREATE SEQUENCE sq"),
     (BASE, "DROP TABLE t, p"),
 ]
@@ -106,11 +110,17 @@ def test_postgres_catalog_tells_before_from_after(postgres: Any, setup: str, sql
     _check(postgres.url, "public", setup, sql, "postgresql")
 
 
-@pytest.mark.parametrize("sql", [
-    "ALTER TABLE t ADD INDEX (a)", "ALTER TABLE t ADD FOREIGN KEY (pid) REFERENCES p (id)",
-    "ALTER TABLE t ADD CHECK (a > 0)", "ALTER TABLE t ADD UNIQUE (b)", "CALL pr()",
-    "ALTER TABLE t ADD PARTITION (PARTITION p1 VALUES LESS THAN (10))",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "ALTER TABLE t ADD INDEX (a)",
+        "ALTER TABLE t ADD FOREIGN KEY (pid) REFERENCES p (id)",
+        "ALTER TABLE t ADD CHECK (a > 0)",
+        "ALTER TABLE t ADD UNIQUE (b)",
+        "CALL pr()",
+        "ALTER TABLE t ADD PARTITION (PARTITION p1 VALUES LESS THAN (10))",
+    ],
+)
 def test_what_a_second_run_would_duplicate_is_not_judged(sql: str) -> None:
     """An unnamed index, key or check gets a server-chosen name: present or not, the catalog cannot
     say whether *this* statement made it, so --resume asks the operator."""
@@ -118,11 +128,19 @@ def test_what_a_second_run_would_duplicate_is_not_judged(sql: str) -> None:
     assert not effect.facts and not effect.repeatable and effect.unknown
 
 
-@pytest.mark.parametrize("sql", [
-    "CREATE TABLE IF NOT EXISTS t (id INT)", "CREATE OR REPLACE VIEW v AS SELECT 1", "DROP TABLE IF EXISTS t",
-    "ALTER TABLE t MODIFY a BIGINT", "ALTER TABLE t ADD COLUMN IF NOT EXISTS c INT", "GRANT SELECT ON t TO u",
-    "ALTER TABLE t ALTER COLUMN a SET DEFAULT 1, ENGINE=InnoDB", "ALTER VIEW v AS SELECT 2",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "CREATE TABLE IF NOT EXISTS t (id INT)",
+        "CREATE OR REPLACE VIEW v AS SELECT 1",
+        "DROP TABLE IF EXISTS t",
+        "ALTER TABLE t MODIFY a BIGINT",
+        "ALTER TABLE t ADD COLUMN IF NOT EXISTS c INT",
+        "GRANT SELECT ON t TO u",
+        "ALTER TABLE t ALTER COLUMN a SET DEFAULT 1, ENGINE=InnoDB",
+        "ALTER VIEW v AS SELECT 2",
+    ],
+)
 def test_statements_a_second_run_leaves_alone_are_repeatable(sql: str) -> None:
     effect = effect_of(sql, "mariadb")
     assert effect.repeatable and not effect.facts

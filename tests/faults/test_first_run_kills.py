@@ -28,8 +28,12 @@ def _steps(q: str) -> list[str]:
     the runs and applied tables (the flake's state: no progress table), after the progress table (no
     in-flight column yet), after the state table (the applied table still lacks step 4's columns),
     after the first layout row (versions 2-4 not recorded)."""
-    return [f"{q}flywayx_applied{q} (seq INT", f"{q}flywayx_progress{q} (mkey", f"{q}flywayx_schema_state{q} (seq INT",
-            f"{q}flywayx_layout{q} (version, description"]
+    return [
+        f"{q}flywayx_applied{q} (seq INT",
+        f"{q}flywayx_progress{q} (mkey",
+        f"{q}flywayx_schema_state{q} (seq INT",
+        f"{q}flywayx_layout{q} (version, description",
+    ]
 
 
 @pytest.mark.parametrize("family", FAMILIES)

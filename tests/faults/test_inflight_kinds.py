@@ -75,9 +75,12 @@ def project(tmp: Path) -> Path:
 
 def state(db: ScratchDb) -> dict[str, Any]:
     snap = harness.snapshot(db)
-    return {"fingerprint": snap["fingerprint"], "history": snap["history"],
-            "note": db.query("SELECT id FROM note ORDER BY id"),
-            "host": db.query("SELECT * FROM host") if db.query("SHOW TABLES LIKE 'host'") else None}
+    return {
+        "fingerprint": snap["fingerprint"],
+        "history": snap["history"],
+        "note": db.query("SELECT id FROM note ORDER BY id"),
+        "host": db.query("SELECT * FROM host") if db.query("SHOW TABLES LIKE 'host'") else None,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +109,10 @@ def until_finished(db: ScratchDb, statement: str, timeout: float = 120) -> None:
     the record's OK comes back while the DDL still runs (for seconds, under load); a kill then would
     let the server abort the DDL when it notices the client gone, the opposite of this case."""
     deadline = time.monotonic() + timeout
-    while db.query("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID()"
-                   f" AND DB = '{db.schema}' AND COMMAND = 'Query'")[0][0]:
+    while db.query(
+        "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID()"
+        f" AND DB = '{db.schema}' AND COMMAND = 'Query'"
+    )[0][0]:
         assert time.monotonic() < deadline, f"the server is still running {statement}"
         time.sleep(0.02)
 
@@ -125,8 +130,9 @@ def _kill_after_reply(db: ScratchDb, loc: Path, ddl: str, resume: bool) -> None:
 ON_HOST = [k for k in KINDS if k.startswith(("ALTER TABLE host", "CREATE INDEX", "DROP INDEX"))]
 
 
-def test_kill_right_after_the_server_completed_each_kind(reference: tuple[Path, dict[str, Any]],
-                                                          tmp_path: Path) -> None:
+def test_kill_right_after_the_server_completed_each_kind(
+    reference: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
     """One database, one kill per kind: each resumed run settles the statement the last kill left in
     flight (the server had completed it), goes on, and is killed right after the next kind. (The
     ALTERs of `host` are the next test's.)"""
@@ -137,8 +143,9 @@ def test_kill_right_after_the_server_completed_each_kind(reference: tuple[Path, 
         recover(db, loc, want, 2 * len(KINDS))
 
 
-def test_kill_while_each_kind_waits_and_the_server_aborts_it(reference: tuple[Path, dict[str, Any]],
-                                                             tmp_path: Path) -> None:
+def test_kill_while_each_kind_waits_and_the_server_aborts_it(
+    reference: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
     """One database; before each run another session holds a metadata lock on `host`, the next DDL
     on it waits, the run is killed there and the server aborts the statement: the record says "in
     flight", the catalog shows the state before it, so --resume runs it again. That resumed run is
@@ -177,8 +184,10 @@ def _kill_while_waiting(db: ScratchDb, loc: Path, resume: bool) -> str | None:
         deadline = time.monotonic() + 60
         while waiting is None and proc.poll() is None:
             assert time.monotonic() < deadline, "migrate neither finished nor waited"
-            rows = db.query("SELECT INFO FROM information_schema.PROCESSLIST WHERE STATE LIKE 'Waiting for table"
-                            f" metadata lock' AND DB = '{db.schema}'")
+            rows = db.query(
+                "SELECT INFO FROM information_schema.PROCESSLIST WHERE STATE LIKE 'Waiting for table"
+                f" metadata lock' AND DB = '{db.schema}'"
+            )
             waiting = next((k for k in KINDS for (info,) in rows if k in str(info)), None)
             time.sleep(0.01)
     finally:
@@ -188,9 +197,10 @@ def _kill_while_waiting(db: ScratchDb, loc: Path, resume: bool) -> str | None:
         assert proc.returncode == 0, err
         return None
     deadline = time.monotonic() + 30  # the server notices the client is gone and aborts the statement
-    while db.query(f"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = '{db.schema}'"
-                   " AND STATE LIKE 'Waiting for table metadata lock'")[0][0]:
+    while db.query(
+        f"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = '{db.schema}'"
+        " AND STATE LIKE 'Waiting for table metadata lock'"
+    )[0][0]:
         assert time.monotonic() < deadline, "the server never aborted the waiting statement"
         time.sleep(0.02)
     return waiting
-

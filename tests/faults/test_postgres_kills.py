@@ -39,10 +39,16 @@ def test_kill_around_the_commit_converges(point: str, tmp_path: Path) -> None:
         assert harness.snapshot(db) == want
 
 
-NON_TRANSACTIONAL = ["CREATE TABLE x (id INT)", "INSERT INTO x VALUES (1), (2)",
-                     "CREATE INDEX CONCURRENTLY i_x ON x (id)", "ALTER TABLE x RENAME COLUMN id TO xid",
-                     "ALTER TABLE x ADD CONSTRAINT ck_x CHECK (xid > 0)", "CREATE TABLE y (id INT)",
-                     "DROP INDEX CONCURRENTLY i_x", "INSERT INTO y VALUES (3)"]
+NON_TRANSACTIONAL = [
+    "CREATE TABLE x (id INT)",
+    "INSERT INTO x VALUES (1), (2)",
+    "CREATE INDEX CONCURRENTLY i_x ON x (id)",
+    "ALTER TABLE x RENAME COLUMN id TO xid",
+    "ALTER TABLE x ADD CONSTRAINT ck_x CHECK (xid > 0)",
+    "CREATE TABLE y (id INT)",
+    "DROP INDEX CONCURRENTLY i_x",
+    "INSERT INTO y VALUES (3)",
+]
 MIXED = {"FLYWAY_MIXED": "true"}
 
 

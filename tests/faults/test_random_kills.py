@@ -35,19 +35,24 @@ TRIALS = int(os.environ.get("FLYWAYX_SOAK_TRIALS", "0"))
 SEED = int(os.environ.get("FLYWAYX_SOAK_SEED", "1507"))
 DEFAULT = {"mariadb": 4, "postgresql": 2}
 PER_SET = 10
-FAMILIES = [pytest.param(f, marks=pytest.mark.mariadb if f == "mariadb" else pytest.mark.postgres)
-            for f in os.environ.get("FLYWAYX_SOAK_FAMILIES", "mariadb,postgresql").split(",")]
+FAMILIES = [
+    pytest.param(f, marks=pytest.mark.mariadb if f == "mariadb" else pytest.mark.postgres)
+    for f in os.environ.get("FLYWAYX_SOAK_FAMILIES", "mariadb,postgresql").split(",")
+]
 
 
 def state(db: ScratchDb) -> dict[str, Any]:
     """Fingerprint, history without times, and every row of every table of the migrations."""
     snap = harness.snapshot(db)
     if db.dialect == "mariadb":
-        names = db.query(f"SELECT table_name FROM information_schema.tables WHERE table_schema = '{db.schema}'"
-                         " AND table_type = 'BASE TABLE' AND table_name NOT LIKE 'flyway%' ORDER BY 1")
+        names = db.query(
+            f"SELECT table_name FROM information_schema.tables WHERE table_schema = '{db.schema}'"
+            " AND table_type = 'BASE TABLE' AND table_name NOT LIKE 'flyway%' ORDER BY 1"
+        )
     else:
-        names = db.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE"
-                         " 'flyway%' ORDER BY 1")
+        names = db.query(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'flyway%' ORDER BY 1"
+        )
     rows = {n: sorted(map(repr, db.query(f"SELECT * FROM {n}"))) for (n,) in names}
     return {"fingerprint": snap["fingerprint"], "history": snap["history"], "rows": rows}
 
@@ -62,8 +67,17 @@ class Trial:
 
 def _run_killed(db: ScratchDb, loc: Path, resume: bool, delay: float) -> tuple[int | None, str]:
     """Start the command; SIGKILL it after ``delay`` s. (None, '') when killed, else (code, stderr)."""
-    args = [*harness.FLYWAYX, "--url", db.url, "--locations", str(loc), "--lock-timeout", "60", "migrate",
-            *(["--resume"] if resume else [])]
+    args = [
+        *harness.FLYWAYX,
+        "--url",
+        db.url,
+        "--locations",
+        str(loc),
+        "--lock-timeout",
+        "60",
+        "migrate",
+        *(["--resume"] if resume else []),
+    ]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=harness.env(), text=True)
     try:
         proc.wait(timeout=delay)
@@ -98,8 +112,11 @@ def trial(db: ScratchDb, loc: Path, rng: random.Random, took: float, seed: int) 
     for _ in range(rng.randint(1, 3)):
         delay = rng.uniform(0.05, took)
         code, err = _run_killed(db, loc, resume, delay)
-        t.steps.append(f"{'--resume' if resume else 'migrate'} killed at {delay:.2f}s" if code is None
-                       else f"{'--resume' if resume else 'migrate'} -> {code}")
+        t.steps.append(
+            f"{'--resume' if resume else 'migrate'} killed at {delay:.2f}s"
+            if code is None
+            else f"{'--resume' if resume else 'migrate'} -> {code}"
+        )
         if code == 0:
             break
         resume = (code == 1 and "--resume" in err and "Nothing to resume" not in err) or (code is None and resume)

@@ -60,16 +60,17 @@ def _state(db: ScratchDb, name: str | None = None) -> dict[str, Any]:
         fp = fingerprint(conn, "mysql", [schema]).renamed({schema: "target"}).to_json()
         cur = conn.cursor()
         out: dict[str, Any] = {"fingerprint": fp}
-        for sql in (f"SELECT id, note FROM `{schema}`.base ORDER BY id",
-                    "SELECT TRIGGER_NAME, ACTION_STATEMENT FROM information_schema.TRIGGERS"
-                    f" WHERE TRIGGER_SCHEMA = '{schema}' ORDER BY 1",
-                    "SELECT ROUTINE_NAME, ROUTINE_DEFINITION FROM information_schema.ROUTINES"
-                    f" WHERE ROUTINE_SCHEMA = '{schema}' ORDER BY 1",
-                    f"SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = '{schema}' ORDER BY 1",
-                    "SELECT TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS"
-                    f" WHERE TABLE_SCHEMA = '{schema}' ORDER BY 1",
-                    "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA"
-                    f" WHERE SCHEMA_NAME = '{schema}'"):
+        for sql in (
+            f"SELECT id, note FROM `{schema}`.base ORDER BY id",
+            "SELECT TRIGGER_NAME, ACTION_STATEMENT FROM information_schema.TRIGGERS"
+            f" WHERE TRIGGER_SCHEMA = '{schema}' ORDER BY 1",
+            "SELECT ROUTINE_NAME, ROUTINE_DEFINITION FROM information_schema.ROUTINES"
+            f" WHERE ROUTINE_SCHEMA = '{schema}' ORDER BY 1",
+            f"SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = '{schema}' ORDER BY 1",
+            "SELECT TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS"
+            f" WHERE TABLE_SCHEMA = '{schema}' ORDER BY 1",
+            f"SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '{schema}'",
+        ):
             cur.execute(sql)
             out[sql.split()[1]] = [tuple(r) for r in cur.fetchall()]
         return out
@@ -78,8 +79,13 @@ def _state(db: ScratchDb, name: str | None = None) -> dict[str, Any]:
 
 
 def _side_databases(db: ScratchDb) -> list[str]:
-    return [r[0] for r in db.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE "
-                                   f"'{db.schema}\\_\\_fx%' ORDER BY 1")]
+    return [
+        r[0]
+        for r in db.query(
+            "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE "
+            f"'{db.schema}\\_\\_fx%' ORDER BY 1"
+        )
+    ]
 
 
 @pytest.fixture
@@ -110,8 +116,14 @@ def prepared(tmp_path: Path) -> Iterator[tuple[ScratchDb, Path, dict[str, Any], 
 
 
 def _killed_restore(db: ScratchDb, dump: Path, point: str) -> None:
-    p = subprocess.run([*harness.FLYWAYX, "--url", db.url, "restore", "--force", str(dump)], capture_output=True,
-                       text=True, env={**harness.env(), KILL_AT: point}, timeout=120, check=False)
+    p = subprocess.run(
+        [*harness.FLYWAYX, "--url", db.url, "restore", "--force", str(dump)],
+        capture_output=True,
+        text=True,
+        env={**harness.env(), KILL_AT: point},
+        timeout=120,
+        check=False,
+    )
     assert p.returncode == -signal.SIGKILL, (p.returncode, p.stdout, p.stderr)
 
 
@@ -136,8 +148,7 @@ def test_killed_after_the_rename_a_second_restore_finishes_the_swap(point: str, 
 
 
 @pytest.mark.parametrize("point", BEFORE_RENAME)
-def test_killed_before_the_rename_the_swap_rolls_back_then_a_second_restore_restores(point: str,
-                                                                                     prepared: Any) -> None:
+def test_killed_before_the_rename_the_swap_rolls_back_then_a_second_restore_restores(point: str, prepared: Any) -> None:
     db, dump, backed_up, live = prepared
     _killed_restore(db, dump, point)
     assert db.query("SELECT id, note FROM base ORDER BY id") == [(1, "one"), (2, "after the backup")]
@@ -151,7 +162,8 @@ def test_killed_before_the_rename_the_swap_rolls_back_then_a_second_restore_rest
     again = harness.run("--url", db.url, "--output-type", "json", "restore", "--force", str(dump))
     assert again.code == 0, again.text
     assert [r.split(":")[0] for r in json.loads(again.out)["recovered"]] == [
-        f"a restore into {db.schema} was killed before its swap"]
+        f"a restore into {db.schema} was killed before its swap"
+    ]
     assert _state(db) == backed_up
     assert _side_databases(db) == []
 

@@ -45,8 +45,9 @@ def _state(db: ScratchDb) -> dict[str, Any]:
 def _dry(db: ScratchDb, loc: Path) -> tuple[str, dict[str, Any]]:
     text = harness.run("--url", db.url, "--locations", str(loc), "migrate", "--resume", "--dry-run")
     assert text.code == 0, text.text
-    js = harness.run("--url", db.url, "--locations", str(loc), "--output-type", "json", "migrate", "--resume",
-                     "--dry-run")
+    js = harness.run(
+        "--url", db.url, "--locations", str(loc), "--output-type", "json", "migrate", "--resume", "--dry-run"
+    )
     assert js.code == 0, js.text
     resumed = [a for a in json.loads(js.out)["actions"] if a["action"] == "resume"]
     assert len(resumed) == 1, resumed
@@ -66,20 +67,28 @@ def _kill_while_waiting(db: ScratchDb, loc: Path) -> None:
         cur = blocker.cursor()
         cur.execute("BEGIN")
         cur.execute("SELECT COUNT(*) FROM host")  # a metadata lock: the RENAME COLUMN waits for it
-        proc = subprocess.Popen([*harness.FLYWAYX, "--url", db.url, "--locations", str(loc), "migrate"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=harness.env())
+        proc = subprocess.Popen(
+            [*harness.FLYWAYX, "--url", db.url, "--locations", str(loc), "migrate"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=harness.env(),
+        )
         try:
             deadline = time.monotonic() + 60
-            while not db.query("SELECT 1 FROM information_schema.PROCESSLIST WHERE STATE LIKE 'Waiting for table "
-                               f"metadata lock' AND DB = '{db.schema}' AND INFO LIKE 'ALTER TABLE host%'"):
+            while not db.query(
+                "SELECT 1 FROM information_schema.PROCESSLIST WHERE STATE LIKE 'Waiting for table "
+                f"metadata lock' AND DB = '{db.schema}' AND INFO LIKE 'ALTER TABLE host%'"
+            ):
                 assert proc.poll() is None and time.monotonic() < deadline, "the RENAME never waited"
                 time.sleep(0.01)
         finally:
             proc.send_signal(signal.SIGKILL)
             proc.communicate()
         deadline = time.monotonic() + 30
-        while db.query("SELECT 1 FROM information_schema.PROCESSLIST WHERE STATE LIKE 'Waiting for table metadata"
-                       f" lock' AND DB = '{db.schema}'"):  # the server aborts the orphaned statement
+        while db.query(
+            "SELECT 1 FROM information_schema.PROCESSLIST WHERE STATE LIKE 'Waiting for table metadata"
+            f" lock' AND DB = '{db.schema}'"
+        ):  # the server aborts the orphaned statement
             assert time.monotonic() < deadline
             time.sleep(0.02)
         cur.execute("COMMIT")
@@ -94,8 +103,13 @@ def test_dry_run_resume_shows_the_catalog_decision_and_resume_follows_it(outcome
     with databases.scratch("mariadb", tmp_path) as db:
         assert harness.run("--url", db.url, "--locations", str(loc), "migrate", "--target", "1").code == 0
         (_kill_after_reply if outcome == "completed" else _kill_while_waiting)(db, loc)
-        columns = {c for (c,) in db.query(f"SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA ="
-                                          f" '{db.schema}' AND TABLE_NAME = 'host'")}
+        columns = {
+            c
+            for (c,) in db.query(
+                f"SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA ="
+                f" '{db.schema}' AND TABLE_NAME = 'host'"
+            )
+        }
         assert ("new_col" in columns) == (outcome == "completed"), columns
         before = _state(db)
         text, action = _dry(db, loc)

@@ -57,8 +57,9 @@ def test_stalled_connection_ends_the_run_within_the_socket_timeout(family: str, 
     loc = _project(tmp_path)
     with databases.scratch(family, tmp_path) as db, Proxy(db.host, db.port) as proxy:
         proxy.hold_replies_after(b"VALUES (42)")
-        r = harness.run("--url", via(proxy, db.url), "--locations", str(loc), "--socket-timeout", str(SOCKET),
-                        "migrate", timeout=60)
+        r = harness.run(
+            "--url", via(proxy, db.url), "--locations", str(loc), "--socket-timeout", str(SOCKET), "migrate", timeout=60
+        )
         ended = time.monotonic()
         assert proxy.marked is not None
         assert SOCKET * 0.9 <= ended - proxy.marked <= SOCKET + SLACK, ended - proxy.marked
@@ -121,8 +122,18 @@ def test_waiting_for_a_busy_lock_is_not_a_silent_server(tmp_path: Path) -> None:
         release = threading.Timer(3 * SOCKET, holder.close)  # the other runner ends: its lock goes with it
         release.start()
         try:
-            r = harness.run("--url", db.url, "--locations", str(loc), "--socket-timeout", str(SOCKET),
-                            "--lock-timeout", "60", "migrate", timeout=120)
+            r = harness.run(
+                "--url",
+                db.url,
+                "--locations",
+                str(loc),
+                "--socket-timeout",
+                str(SOCKET),
+                "--lock-timeout",
+                "60",
+                "migrate",
+                timeout=120,
+            )
         finally:
             release.join()
         assert r.code == 0, r.err
@@ -142,8 +153,16 @@ def test_a_restore_through_a_stalled_connection_ends_within_the_socket_timeout(t
         db.query("INSERT INTO b VALUES (43)")
         with Proxy(db.host, db.port) as proxy:
             proxy.hold_replies_after(b"COPY public.b ")
-            r = harness.run("--url", via(proxy, db.url), "--socket-timeout", str(SOCKET), "restore", "--force",
-                            str(dump), timeout=60)
+            r = harness.run(
+                "--url",
+                via(proxy, db.url),
+                "--socket-timeout",
+                str(SOCKET),
+                "restore",
+                "--force",
+                str(dump),
+                timeout=60,
+            )
             ended = time.monotonic()
             assert proxy.marked is not None, r.text
             assert ended - proxy.marked <= SOCKET + SLACK, ended - proxy.marked

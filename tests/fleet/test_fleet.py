@@ -22,8 +22,13 @@ HOST, PORT = urlsplit(MARIADB_URL).hostname or "127.0.0.1", urlsplit(MARIADB_URL
 
 
 def my(sql: str) -> list[list[str]]:
-    out = subprocess.run(["mariadb", "-uroot", f"-h{HOST}", f"-P{PORT}", "-N", "-B", "-e", sql], capture_output=True,
-                         text=True, check=True, timeout=60).stdout
+    out = subprocess.run(
+        ["mariadb", "-uroot", f"-h{HOST}", f"-P{PORT}", "-N", "-B", "-e", sql],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
     return [line.split("\t") for line in out.splitlines()]
 
 
@@ -48,12 +53,12 @@ def _project(tmp_path: Path, count: int = 6) -> Path:
 
 def _fleet(tmp_path: Path, prefix: str) -> Path:
     path = tmp_path / "fleet.toml"
-    path.write_text(f'''[[query]]
+    path.write_text(f"""[[query]]
 url = "mysql://root@{HOST}:{PORT}/"
 sql = "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '{prefix}\\\\_%' ORDER BY 1"
 target = "mysql://root@{HOST}:{PORT}/{{0}}"
 name = "{{0}}"
-''')
+""")
     return path
 
 
@@ -62,7 +67,8 @@ def _runs(db: str) -> int:
 
 
 def test_a_failing_tenant_is_isolated_and_a_rerun_touches_only_the_tenants_behind(
-        tenants: tuple[str, list[str]], tmp_path: Path) -> None:
+    tenants: tuple[str, list[str]], tmp_path: Path
+) -> None:
     prefix, names = tenants
     loc, fleet = _project(tmp_path), _fleet(tmp_path, prefix)
     my(f"CREATE TABLE `{names[2]}`.stray (id INT)")  # a non-empty schema without history: Flyway refuses it
@@ -72,13 +78,16 @@ def test_a_failing_tenant_is_isolated_and_a_rerun_touches_only_the_tenants_behin
     assert f"ERROR: 1 of 4 target(s) failed: {names[2]}" in p.err
     assert f"[3/4] {names[2]}: failed: Found non-empty schema(s)" in p.err or f"{names[2]}: failed" in p.err
     for n in names:
-        rows = my(f"SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{n}' "
-                  "AND TABLE_NAME = 'flyway_schema_history'")
+        rows = my(
+            f"SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{n}' "
+            "AND TABLE_NAME = 'flyway_schema_history'"
+        )
         if n == names[2]:
             assert rows == [["0"]]
         else:
             assert my(f"SELECT COUNT(*), MAX(version) FROM `{n}`.flyway_schema_history WHERE success = 1") == [
-                ["6", "6"]]
+                ["6", "6"]
+            ]
     runs = {n: _runs(n) for n in names if n != names[2]}
     my(f"DROP TABLE `{names[2]}`.stray")
     p = harness.run("--locations", str(loc), "--output-type", "json", "migrate", "--fleet", str(fleet), "-j", "2")
@@ -109,16 +118,22 @@ def test_postgresql_schema_per_tenant_info_validate_plan(postgres: ScratchDb, tm
     loc = _project(tmp_path, 3)
     host = urlsplit(POSTGRES_URL).hostname
     fleet = tmp_path / "fleet.toml"
-    fleet.write_text(f'[[target]]\nname = "a"\nurl = "{url}"\nschemas = ["tenant_a"]\n'
-                     f'[[target]]\nname = "b"\nurl = "{url}"\nschemas = "tenant_b"\n')
+    fleet.write_text(
+        f'[[target]]\nname = "a"\nurl = "{url}"\nschemas = ["tenant_a"]\n'
+        f'[[target]]\nname = "b"\nurl = "{url}"\nschemas = "tenant_b"\n'
+    )
     p = harness.run("--locations", str(loc), "migrate", "--fleet", str(fleet), "-j", "2")
     assert p.code == 0, p.text
     assert "2 target(s), 2 migrated" in p.out
     db = postgres.name
     for schema in ("tenant_a", "tenant_b"):
         count = f"SELECT COUNT(*) FROM {schema}.flyway_schema_history WHERE version IS NOT NULL"
-        out = subprocess.run(["psql", "-h", host or "127.0.0.1", "-U", "postgres", "-d", db, "-At", "-c", count],
-                             capture_output=True, text=True, check=True).stdout.strip()
+        out = subprocess.run(
+            ["psql", "-h", host or "127.0.0.1", "-U", "postgres", "-d", db, "-At", "-c", count],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         assert out == "3"
     for command, status in (("info", "at goal"), ("validate", "valid"), ("plan", "at goal")):
         p = harness.run("--locations", str(loc), "--output-type", "json", command, "--fleet", str(fleet))

@@ -34,11 +34,16 @@ class Repo:
 
     def git(self, *args: str) -> str:
         self.clock += self.tick
-        env = {**os.environ, "GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.org",
-               "GIT_COMMITTER_NAME": "Dev", "GIT_COMMITTER_EMAIL": "dev@example.org",
-               "GIT_AUTHOR_DATE": f"@{self.clock} +0000", "GIT_COMMITTER_DATE": f"@{self.clock} +0000"}
-        done = subprocess.run(["git", "-C", str(self.path), *args], env=env, capture_output=True, text=True,
-                              check=True)
+        env = {
+            **os.environ,
+            "GIT_AUTHOR_NAME": "Dev",
+            "GIT_AUTHOR_EMAIL": "dev@example.org",
+            "GIT_COMMITTER_NAME": "Dev",
+            "GIT_COMMITTER_EMAIL": "dev@example.org",
+            "GIT_AUTHOR_DATE": f"@{self.clock} +0000",
+            "GIT_COMMITTER_DATE": f"@{self.clock} +0000",
+        }
+        done = subprocess.run(["git", "-C", str(self.path), *args], env=env, capture_output=True, text=True, check=True)
         return done.stdout.strip()
 
     def add(self, name: str, sql: str, message: str | None = None) -> str:

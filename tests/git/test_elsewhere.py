@@ -90,13 +90,18 @@ def test_every_command_works_on_main_with_the_derived_equivalence(project: Repo,
     r = run(fx, project, fresh, "migrate", "--to", "1.1.2")
     assert r.code == 0, r.err
     assert [line.split('"')[3] for line in r.out.splitlines() if line.startswith("Migrating")] == [
-        "1.0.0.1 - a", "1.0.1.1 - b", "1.1.0.1 - c", "1.1.2.1 - index a"]
+        "1.0.0.1 - a",
+        "1.0.1.1 - b",
+        "1.1.0.1 - c",
+        "1.1.2.1 - index a",
+    ]
     assert run(fx, project, fresh, "validate").code == 0
 
 
 @pytest.mark.parametrize("how", ["migrate", "migrate --to"])
-def test_a_database_at_the_maintenance_release_upgrades_from_main(how: str, project: Repo, fx: Fx,
-                                                                  tmp_path: Path) -> None:
+def test_a_database_at_the_maintenance_release_upgrades_from_main(
+    how: str, project: Repo, fx: Fx, tmp_path: Path
+) -> None:
     db, fresh = tmp_path / "at-1.0.2.db", tmp_path / "fresh.db"
     at_maintenance_release(fx, project, db, how)
     on_main_with_derived_releases(fx, project)
@@ -106,13 +111,15 @@ def test_a_database_at_the_maintenance_release_upgrades_from_main(how: str, proj
     r = run(fx, project, db, "migrate", "--to", "1.1.2")
     assert r.code == 0, r.err
     assert [line for line in r.out.splitlines() if line.startswith("Migrating")] == [
-        'Migrating schema "main" to version "1.1.0.1 - c" [out of order]']
+        'Migrating schema "main" to version "1.1.0.1 - c" [out of order]'
+    ]
     assert run(fx, project, fresh, "migrate", "--to", "1.1.2").code == 0
     assert diff(schema(fresh), schema(db)) == []  # the same schema as a fresh install of 1.1.2
 
 
-def test_a_fix_rewritten_for_main_is_satisfied_by_its_declared_equivalent(same_second_repo: Repo, fx: Fx,
-                                                                         tmp_path: Path) -> None:
+def test_a_fix_rewritten_for_main_is_satisfied_by_its_declared_equivalent(
+    same_second_repo: Repo, fx: Fx, tmp_path: Path
+) -> None:
     build(same_second_repo, fix_on_main="CREATE INDEX IF NOT EXISTS i_a ON a (id);")
     db = tmp_path / "at-1.0.2.db"
     at_maintenance_release(fx, same_second_repo, db, "migrate")
@@ -143,7 +150,8 @@ def test_without_git_the_history_and_the_declared_releases_suffice(project: Repo
     assert r.code == 0, r.err
     # 1.1.2.1 does not run (its change is in through 1.0.2.1): it is recorded (the history contract)
     assert [line for line in r.out.splitlines() if line.startswith("Migrating")] == [
-        'Migrating schema "main" to version "1.1.0.1 - c" [out of order]']
+        'Migrating schema "main" to version "1.1.0.1 - c" [out of order]'
+    ]
     assert "Recorded 1 migration as applied without running it" in r.out
     fresh = fx("--url", f"sqlite:///{tmp_path / 'fresh.db'}", "--locations", str(shipped), "migrate", "--to", "1.1.2")
     assert fresh.code == 0, fresh.err
@@ -157,7 +165,8 @@ def test_a_target_whose_fix_is_only_on_its_branch_is_refused_from_main(project: 
     assert r.code == 1
     assert r.err.splitlines()[0] == (
         "ERROR: the plan to 1.0.2 needs 1.0.2.1 (release 1.0.2, line 1.0), whose file is not in this working tree "
-        "(it was shipped on another branch) and no migration here is the same change")
+        "(it was shipped on another branch) and no migration here is the same change"
+    )
     assert r.err.splitlines()[1].startswith("hint: run this upgrade from a checkout of 1.0.2 (its tag)")
     graph = run(fx, project, db, "graph").out
     assert "  * 1.0.1" in graph and "  * 1.0.2" not in graph  # 1.0.2 is not reached: its fix is not applied
@@ -169,8 +178,18 @@ def test_from_main_every_accepted_upgrade_equals_a_fresh_install(repo: Repo, fx:
     from . import scenarios
 
     scenarios.build(repo)
-    tags = {"4.5.0": "4.5.0", "4.5.1": "4.5.1", "4.5.2": "4.5.2", "4.6.0": "v4.6.0", "4.6.1": "4.6.1",
-            "4.6.2": "4.6.2", "4.6.3": "4.6.3", "4.7.0": "4.7.0", "4.7.1": "4.7.1", "4.7.2": "4.7.2"}
+    tags = {
+        "4.5.0": "4.5.0",
+        "4.5.1": "4.5.1",
+        "4.5.2": "4.5.2",
+        "4.6.0": "v4.6.0",
+        "4.6.1": "4.6.1",
+        "4.6.2": "4.6.2",
+        "4.6.3": "4.6.3",
+        "4.7.0": "4.7.0",
+        "4.7.1": "4.7.1",
+        "4.7.2": "4.7.2",
+    }
     starts = {}
     for release, tag in tags.items():
         repo.git("checkout", "-q", tag)

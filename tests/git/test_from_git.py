@@ -56,7 +56,8 @@ def test_write_then_check_finds_the_forgotten_maintenance_fix(history: Repo, fx:
     r = check(fx, history)
     assert r.code == 1
     assert r.out.splitlines() == [
-        "- release 4.7.2 lacks 4.6.3.1 of 4.6.3: neither merged nor cherry-picked into line 4.7"]
+        "- release 4.7.2 lacks 4.6.3.1 of 4.6.3: neither merged nor cherry-picked into line 4.7"
+    ]
     assert "disagree in 1 place(s)" in r.err
 
 
@@ -65,30 +66,37 @@ def test_check_finds_a_declared_merge_that_git_lacks(history: Repo, fx: Fx) -> N
     (history.sql / "releases.toml").write_text(text)
     r = check(fx, history)
     assert r.code == 1
-    assert ("- releases.toml says 4.7.2 includes 4.6.3, but tag 4.7.2 does not contain tag 4.6.3 "
-            "(merge 4.6.3 into the 4.7 line, or drop it from releases.toml)") in r.out.splitlines()
+    assert (
+        "- releases.toml says 4.7.2 includes 4.6.3, but tag 4.7.2 does not contain tag 4.6.3 "
+        "(merge 4.6.3 into the 4.7 line, or drop it from releases.toml)"
+    ) in r.out.splitlines()
 
 
 def test_check_compares_meaning_not_text(history: Repo, fx: Fx) -> None:
     # 4.7.0 written as "from 4.6.0 plus merges 4.6.1": the same history as git's "from 4.6.1"
-    text = scenarios.EXPECTED.replace('[release."4.7.0"]\nfrom = "4.6.1"\n',
-                                      '[release."4.7.0"]\nfrom = "4.6.0"\nmerges = ["4.6.1"]\n')
+    text = scenarios.EXPECTED.replace(
+        '[release."4.7.0"]\nfrom = "4.6.1"\n', '[release."4.7.0"]\nfrom = "4.6.0"\nmerges = ["4.6.1"]\n'
+    )
     (history.sql / "releases.toml").write_text(text)
     r = check(fx, history)
     assert [line for line in r.out.splitlines() if "4.7.0" in line] == []
 
 
 def test_check_lists_every_kind_of_difference(history: Repo, fx: Fx) -> None:
-    text = (scenarios.EXPECTED.replace('merges = ["4.5.2"]\n', "")
-            .replace('[release."4.5.2"]\n\n', "")
-            .replace('"4.7.1.1" = "4.6.2.1"\n', '"4.7.1.1" = "4.6.2.1"\n"4.7.2.1" = "4.6.3.1"\n')
-            + '\n[release."4.8.0"]\nfrom = "4.7.2"\n')
+    text = (
+        scenarios.EXPECTED.replace('merges = ["4.5.2"]\n', "")
+        .replace('[release."4.5.2"]\n\n', "")
+        .replace('"4.7.1.1" = "4.6.2.1"\n', '"4.7.1.1" = "4.6.2.1"\n"4.7.2.1" = "4.6.3.1"\n')
+        + '\n[release."4.8.0"]\nfrom = "4.7.2"\n'
+    )
     (history.sql / "releases.toml").write_text(text)
     lines = check(fx, history).out.splitlines()
     assert "- release 4.8.0 is declared but no tag names it" in lines
     assert "- tag 4.5.2 is a release that releases.toml does not declare" in lines
-    assert ('- [equivalent] "4.7.2.1" = "4.6.3.1" is not a cherry-pick git can see (different content ids); '
-            "keep it only if the rewrite is deliberate") in lines
+    assert (
+        '- [equivalent] "4.7.2.1" = "4.6.3.1" is not a cherry-pick git can see (different content ids); '
+        "keep it only if the rewrite is deliberate"
+    ) in lines
 
 
 def test_check_reports_a_missing_equivalence_once(history: Repo, fx: Fx) -> None:
@@ -102,8 +110,9 @@ def test_a_merge_git_has_but_the_file_forgot(history: Repo, fx: Fx) -> None:
     lines = check(fx, history).out.splitlines()
     # reported at 4.6.1 only, not again for every later release that inherits it
     assert [line for line in lines if "contains tag 4.5.2" in line] == [
-        '- tag 4.6.1 contains tag 4.5.2, but releases.toml does not say 4.6.1 includes 4.5.2 '
-        '(add merges = ["4.5.2"] or the right `from` to [release."4.6.1"])']
+        "- tag 4.6.1 contains tag 4.5.2, but releases.toml does not say 4.6.1 includes 4.5.2 "
+        '(add merges = ["4.5.2"] or the right `from` to [release."4.6.1"])'
+    ]
 
 
 def test_tag_pattern_selects_releases(history: Repo, fx: Fx) -> None:
@@ -142,8 +151,7 @@ def test_bad_tag_pattern(history: Repo, fx: Fx) -> None:
     assert r.err.splitlines()[0].startswith("ERROR: --tags '(' is not a regular expression")
 
 
-def test_tags_in_the_same_second_give_the_same_graph_and_the_same_one_finding(same_second_repo: Repo,
-                                                                              fx: Fx) -> None:
+def test_tags_in_the_same_second_give_the_same_graph_and_the_same_one_finding(same_second_repo: Repo, fx: Fx) -> None:
     scenarios.build(same_second_repo)
     times = set(same_second_repo.git("log", "--all", "--format=%ct").split())
     assert len(times) == 1  # every commit and tag shares one second
@@ -151,7 +159,8 @@ def test_tags_in_the_same_second_give_the_same_graph_and_the_same_one_finding(sa
     assert body((same_second_repo.sql / "releases.toml").read_text()) == scenarios.EXPECTED
     r = check(fx, same_second_repo)
     assert r.out.splitlines() == [
-        "- release 4.7.2 lacks 4.6.3.1 of 4.6.3: neither merged nor cherry-picked into line 4.7"]
+        "- release 4.7.2 lacks 4.6.3.1 of 4.6.3: neither merged nor cherry-picked into line 4.7"
+    ]
 
 
 def late_maintenance(repo: Repo) -> None:
@@ -171,8 +180,7 @@ def late_maintenance(repo: Repo) -> None:
     repo.release("1.1.1")
 
 
-def test_a_late_maintenance_release_in_the_same_second_is_no_forgotten_fix(same_second_repo: Repo,
-                                                                            fx: Fx) -> None:
+def test_a_late_maintenance_release_in_the_same_second_is_no_forgotten_fix(same_second_repo: Repo, fx: Fx) -> None:
     late_maintenance(same_second_repo)
     r = derive(fx, same_second_repo, "--write")
     assert r.code == 0, r.err
@@ -181,8 +189,7 @@ def test_a_late_maintenance_release_in_the_same_second_is_no_forgotten_fix(same_
     assert (r.code, r.out) == (0, "releases.toml agrees with git\n"), r.out + r.err
 
 
-def test_a_line_that_never_receives_a_fix_is_reported_at_its_newest_release(same_second_repo: Repo,
-                                                                             fx: Fx) -> None:
+def test_a_line_that_never_receives_a_fix_is_reported_at_its_newest_release(same_second_repo: Repo, fx: Fx) -> None:
     late_maintenance(same_second_repo)
     same_second_repo.checkout("1.0")
     same_second_repo.add("V1.0.2.1__fix2.sql", "CREATE INDEX i_a2 ON a (id);")
@@ -192,4 +199,5 @@ def test_a_line_that_never_receives_a_fix_is_reported_at_its_newest_release(same
     r = check(fx, same_second_repo)
     assert r.code == 1
     assert r.out.splitlines() == [
-        "- release 1.1.1 lacks 1.0.2.1 of 1.0.2: neither merged nor cherry-picked into line 1.1"]
+        "- release 1.1.1 lacks 1.0.2.1 of 1.0.2: neither merged nor cherry-picked into line 1.1"
+    ]

@@ -36,8 +36,7 @@ def config(repo: Repo) -> Config:
 
 
 def write_new(repo: Repo, description: str, sql: str, nonce: int | None = None) -> Path:
-    path = gitflow.new_migration(config(repo), description, now=SAME_SECOND if nonce is not None else None,
-                                 nonce=nonce)
+    path = gitflow.new_migration(config(repo), description, now=SAME_SECOND if nonce is not None else None, nonce=nonce)
     path.write_text(path.read_text() + sql + "\n")
     repo.git("add", str(path))
     repo.git("commit", "-q", "-m", description)
@@ -80,13 +79,16 @@ def test_parallel_new_never_collides_and_both_apply(project: Repo, fx: Fx, tmp_p
 
 
 def test_a_real_conflict_surfaces_when_the_branches_merge(project: Repo, fx: Fx) -> None:
-    two_branches(project, "CREATE INDEX i_host_name ON host (name);",
-                 "ALTER TABLE host RENAME COLUMN name TO hostname;")
+    two_branches(
+        project, "CREATE INDEX i_host_name ON host (name);", "ALTER TABLE host RENAME COLUMN name TO hostname;"
+    )
     r = fx("--locations", str(project.sql), "releases", "check", "--dialect", "sqlite")
     assert r.code == 1
     [line] = r.out.splitlines()
-    assert line.startswith("- pending 4.6.20261123193000000002 and 4.6.20261123193000000001 were written on "
-                           "parallel branches and both touch column:host.name")
+    assert line.startswith(
+        "- pending 4.6.20261123193000000002 and 4.6.20261123193000000001 were written on "
+        "parallel branches and both touch column:host.name"
+    )
 
 
 def test_one_branch_building_on_its_own_change_is_no_conflict(project: Repo, fx: Fx) -> None:
@@ -101,7 +103,8 @@ def test_release_cut_freezes_pending_in_stamp_order(project: Repo, fx: Fx) -> No
     assert r.code == 0, r.err
     assert r.out.splitlines()[:2] == [
         "Renamed V4.6.20261123193000000001__change_a.sql -> V4.6.1.1__change_a.sql",
-        "Renamed V4.6.20261123193000000002__change_b.sql -> V4.6.1.2__change_b.sql"]
+        "Renamed V4.6.20261123193000000002__change_b.sql -> V4.6.1.2__change_b.sql",
+    ]
     names = sorted(p.name for p in project.sql.glob("V*.sql"))
     assert names == ["V4.6.0.1__host.sql", "V4.6.1.1__change_a.sql", "V4.6.1.2__change_b.sql"]
     graph, problems = parse_releases((project.sql / "releases.toml").read_text())
@@ -118,7 +121,10 @@ def test_cut_of_a_new_line_branches_from_the_last_release(project: Repo, fx: Fx)
     assert r.code == 0, r.err
     assert r.out.splitlines() == [
         "Would rename V4.6.20261123193000000007__zone.sql -> V4.7.0.1__zone.sql",
-        "Would add to releases.toml:", '[release."4.7.0"]', 'from = "4.6.0"']
+        "Would add to releases.toml:",
+        '[release."4.7.0"]',
+        'from = "4.6.0"',
+    ]
     assert (project.sql / "releases.toml").read_text() == RELEASES  # dry run: nothing changed
 
 
@@ -134,12 +140,13 @@ def test_cut_refuses_pending_that_clashes_with_a_merged_maintenance_fix(project:
     project.checkout("main")
     write_new(project, "rename name", "ALTER TABLE host RENAME COLUMN name TO hostname;", nonce=3)
     project.merge("4.6")
-    (project.sql / "releases.toml").write_text(
-        RELEASES + '\n[release."4.6.1"]\n\n[release."4.7.0"]\nfrom = "4.6.0"\n')
+    (project.sql / "releases.toml").write_text(RELEASES + '\n[release."4.6.1"]\n\n[release."4.7.0"]\nfrom = "4.6.0"\n')
     r = fx("--locations", str(project.sql), "release", "cut", "4.7.1", "--merges", "4.6.1")
     assert r.code == 1
-    assert r.err.splitlines()[:2] == ["ERROR: pending migrations conflict with merged maintenance releases:",
-                                      "  4.7.20261123193000000003 and 4.6.1.1 both touch column:host.name"]
+    assert r.err.splitlines()[:2] == [
+        "ERROR: pending migrations conflict with merged maintenance releases:",
+        "  4.7.20261123193000000003 and 4.6.1.1 both touch column:host.name",
+    ]
     assert list(project.sql.glob("V4.7.1*")) == []
 
 
@@ -177,8 +184,9 @@ def test_cut_of_a_python_migration_keeps_one_suffix_and_its_description(project:
 def test_cut_orders_by_ancestry_not_by_the_stamps_clock(project: Repo, fx: Fx) -> None:
     # the second change builds on the first, but was written on a machine whose clock was behind
     first = write_new(project, "add ip", "ALTER TABLE host ADD COLUMN ip VARCHAR(40);", nonce=5)
-    gitflow_later = gitflow.new_migration(config(project), "index ip", now=datetime(2026, 11, 23, 19, 29, tzinfo=UTC),
-                                          nonce=1)
+    gitflow_later = gitflow.new_migration(
+        config(project), "index ip", now=datetime(2026, 11, 23, 19, 29, tzinfo=UTC), nonce=1
+    )
     gitflow_later.write_text("CREATE INDEX i_host_ip ON host (ip);\n")
     project.git("add", str(gitflow_later))
     project.git("commit", "-q", "-m", "index ip")
@@ -189,8 +197,9 @@ def test_cut_orders_by_ancestry_not_by_the_stamps_clock(project: Repo, fx: Fx) -
 
 
 @pytest.mark.parametrize("first", [["migrate"], ["migrate", "--to", "4.6.next"]])
-def test_cut_is_a_no_op_for_a_database_that_ran_the_pending_files(first: list[str], project: Repo, fx: Fx,
-                                                                   tmp_path: Path) -> None:
+def test_cut_is_a_no_op_for_a_database_that_ran_the_pending_files(
+    first: list[str], project: Repo, fx: Fx, tmp_path: Path
+) -> None:
     write_new(project, "add ip", "ALTER TABLE host ADD COLUMN ip VARCHAR(40);", nonce=1)
     write_new(project, "backfill", "UPDATE host SET ip = '0.0.0.0';", nonce=2)
     dev = tmp_path / "dev.db"
@@ -206,13 +215,19 @@ def test_cut_is_a_no_op_for_a_database_that_ran_the_pending_files(first: list[st
     states = {m["version"]: m["state"] for m in fx(*url, "info", "--output-type", "json").json()["migrations"]}
     # the frozen versions get their own rows (the history contract: Flyway reads them as applied); the
     # pending versions' rows stay, retired with Flyway's DELETE rows
-    assert states == {"4.6.0.1": "Success", "4.6.1.1": "Success", "4.6.1.2": "Success",
-                      "4.6.20261123193000000001": "Deleted", "4.6.20261123193000000002": "Deleted"}
+    assert states == {
+        "4.6.0.1": "Success",
+        "4.6.1.1": "Success",
+        "4.6.1.2": "Success",
+        "4.6.20261123193000000001": "Deleted",
+        "4.6.20261123193000000002": "Deleted",
+    }
     # after the cut, a new pending change still applies on top, by either command
     write_new(project, "zone", "CREATE TABLE zone (id INTEGER);", nonce=3)
     r = fx(*url, *first)
     assert [line for line in r.out.splitlines() if line.startswith("Migrating")] == [
-        'Migrating schema "main" to version "4.6.20261123193000000003 - zone"']
+        'Migrating schema "main" to version "4.6.20261123193000000003 - zone"'
+    ]
     fresh = tmp_path / "fresh.db"
     assert fx("--url", f"sqlite:///{fresh}", "--locations", str(project.sql), "migrate").code == 0
     with sqlite3.connect(dev) as a, sqlite3.connect(fresh) as b:
@@ -221,12 +236,25 @@ def test_cut_is_a_no_op_for_a_database_that_ran_the_pending_files(first: list[st
 
 
 def test_cut_of_an_operations_file_renames_it_once_and_its_contract_part_follows(project: Repo, fx: Fx) -> None:
-    r = fx("--locations", str(project.sql), "new", "drop fax", "--op", "drop_column", "--arg", "table=host",
-           "--arg", "column=fax")
+    r = fx(
+        "--locations",
+        str(project.sql),
+        "new",
+        "drop fax",
+        "--op",
+        "drop_column",
+        "--arg",
+        "table=host",
+        "--arg",
+        "column=fax",
+    )
     assert r.code == 0, r.err
     r = fx("--locations", str(project.sql), "release", "cut", "4.6.1")
     assert r.code == 0, r.err
     assert [p.name for p in project.sql.glob("V4.6.1*")] == ["V4.6.1.1__drop_fax.toml"]
-    parts = sorted((m.version.text, m.script) for m in scan(config(project), {}).migrations
-                   if m.version and m.version.text.startswith("4.6.1"))
+    parts = sorted(
+        (m.version.text, m.script)
+        for m in scan(config(project), {}).migrations
+        if m.version and m.version.text.startswith("4.6.1")
+    )
     assert parts == [("4.6.1.1", "V4.6.1.1__drop_fax.toml"), ("4.6.1.1.1", "V4.6.1.1__drop_fax.toml#contract")]

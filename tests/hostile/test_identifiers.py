@@ -55,8 +55,7 @@ def _maria_tables(db: ScratchDb, schema: str) -> set[str]:
 
 
 @pytest.mark.mariadb
-def test_mariadb_hostile_schema_table_and_tablespace(maria_names: tuple[ScratchDb, str, str],
-                                                     tmp_path: Path) -> None:
+def test_mariadb_hostile_schema_table_and_tablespace(maria_names: tuple[ScratchDb, str, str], tmp_path: Path) -> None:
     db, schema, canary = maria_names
     loc = _project(tmp_path)
     table = f"hist`{MARIA_DROP.format(canary=canary)}"
@@ -96,7 +95,7 @@ def _pg_tables(db: ScratchDb, schema: str) -> set[str]:
 def test_postgres_hostile_schema_table_and_tablespace(pg_db: ScratchDb, tmp_path: Path) -> None:
     loc = _project(tmp_path)
     drop = "; DROP TABLE public.canary; -- x"
-    schema, table = f'app"{drop}\'', f'hist"{drop}'
+    schema, table = f"app\"{drop}'", f'hist"{drop}'
     args = ["--url", pg_db.url, f"-schemas={schema}", f"-table={table}", "--locations", str(loc)]
     bad = harness.run(*args, f'-tablespace=pg_default"{drop}', "migrate")
     assert bad.code == 1 and "Traceback" not in bad.text

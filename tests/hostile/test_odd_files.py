@@ -60,8 +60,11 @@ def _assert_refused(proc: harness.Proc, path: Path, reason: str) -> None:
 
 
 def _tables(db: ScratchDb) -> list[str]:
-    sql = {"mariadb": "SHOW TABLES", "sqlite": "SELECT name FROM sqlite_master WHERE type = 'table'",
-           "postgresql": "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"}[db.dialect]
+    sql = {
+        "mariadb": "SHOW TABLES",
+        "sqlite": "SELECT name FROM sqlite_master WHERE type = 'table'",
+        "postgresql": "SELECT tablename FROM pg_tables WHERE schemaname = 'public'",
+    }[db.dialect]
     return [r[0] for r in db.query(sql)]
 
 
@@ -72,8 +75,9 @@ def test_odd_entry_named_like_a_migration_is_refused(case: str, tmp_path: Path) 
     make(loc / name)
     with databases.scratch("sqlite", tmp_path) as db:
         for command in ("info", "validate", "migrate"):
-            _assert_refused(harness.run("--url", db.url, "--locations", str(loc), command, timeout=30),
-                            loc / name, reason)
+            _assert_refused(
+                harness.run("--url", db.url, "--locations", str(loc), command, timeout=30), loc / name, reason
+            )
         assert _tables(db) == []  # nothing applied, not even V1
 
 
@@ -114,17 +118,36 @@ def world_dir() -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
-                    reason="needs root and setpriv to run flywayx as an unprivileged user")
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root and setpriv to run flywayx as an unprivileged user",
+)
 def test_unreadable_migration_is_refused_for_the_user_that_cannot_read_it(world_dir: Path) -> None:
     loc = _project(world_dir)
     secret = loc / "V2__secret.sql"
     secret.write_text("CREATE TABLE secret (id INT);\n")
     secret.chmod(0o000)
     db = world_dir / "app.db"
-    cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *harness.FLYWAYX,
-           "--url", f"sqlite:///{db}", "--locations", str(loc), "migrate"]
-    p = subprocess.run(cmd, capture_output=True, text=True, cwd=world_dir, timeout=60, check=False,
-                       env={**harness.env(), "HOME": str(world_dir)})
+    cmd = [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        *harness.FLYWAYX,
+        "--url",
+        f"sqlite:///{db}",
+        "--locations",
+        str(loc),
+        "migrate",
+    ]
+    p = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        cwd=world_dir,
+        timeout=60,
+        check=False,
+        env={**harness.env(), "HOME": str(world_dir)},
+    )
     _assert_refused(harness.Proc(p.returncode, p.stdout, p.stderr), secret, "not readable by this user")
     assert not db.exists() or "flyway_schema_history" not in db.read_bytes().decode("latin-1")

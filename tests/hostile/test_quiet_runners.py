@@ -33,8 +33,10 @@ def test_six_concurrent_runners_leave_stderr_clean(family: str, tmp_path: Path) 
     for _ in range(ROUNDS):
         with databases.scratch(family, tmp_path) as db:
             args = [*harness.FLYWAYX, "--url", db.url, "--locations", str(loc), "--lock-timeout", "60", "migrate"]
-            procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                      env=harness.env()) for _ in range(6)]
+            procs = [
+                subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=harness.env())
+                for _ in range(6)
+            ]
             results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
             for code, _out, err in results:
                 assert code == 0, err
@@ -44,7 +46,8 @@ def test_six_concurrent_runners_leave_stderr_clean(family: str, tmp_path: Path) 
             # (one that applied nothing after another recorded): at least one, numbered in order, one a runner
             assert 1 <= len(states) <= 6 and [s[0] for s in states] == list(range(1, len(states) + 1)), states
             assert len({s[1] for s in states}) == len(states)
-            verify = subprocess.run([*harness.FLYWAYX, "--url", db.url, "verify"], capture_output=True, text=True,
-                                    env=harness.env())
+            verify = subprocess.run(
+                [*harness.FLYWAYX, "--url", db.url, "verify"], capture_output=True, text=True, env=harness.env()
+            )
             assert verify.returncode == 0, verify.stdout + verify.stderr  # the last record is this schema
             assert harness.snapshot(db)["rows"] == {"account": 2, "domain": 1, "host": 2, "event": 1}

@@ -54,18 +54,23 @@ def test_a_release_that_branches_from_itself_is_refused_naming_it(tmp_path: Path
 
 
 def test_a_cycle_is_refused_naming_its_releases(tmp_path: Path) -> None:
-    text = ('[release."1.0.0"]\n[release."1.1.0"]\nfrom = "1.3.0"\n[release."1.2.0"]\nfrom = "1.1.0"\n'
-            '[release."1.3.0"]\nfrom = "1.2.0"\n')
+    text = (
+        '[release."1.0.0"]\n[release."1.1.0"]\nfrom = "1.3.0"\n[release."1.2.0"]\nfrom = "1.1.0"\n'
+        '[release."1.3.0"]\nfrom = "1.2.0"\n'
+    )
     lines = _refused(tmp_path, text)
     assert len(lines) == 2 and "cycle: 1.1.0 -> 1.3.0 -> 1.2.0 -> 1.1.0" in lines[0], lines
 
 
-@pytest.mark.parametrize(("what", "body"), [
-    ("arrays", "merges = " + "[" * 5000 + "]" * 5000),
-    ("inline tables", "x = " + "{a = " * 5000 + "1" + "}" * 5000),
-    ("arrays within the parser's reach", "merges = " + "[" * 40 + "]" * 40),
-    ("dotted tables", "[release.\"1.0.0\"." + ".".join(["t"] * 20000) + "]"),
-])
+@pytest.mark.parametrize(
+    ("what", "body"),
+    [
+        ("arrays", "merges = " + "[" * 5000 + "]" * 5000),
+        ("inline tables", "x = " + "{a = " * 5000 + "1" + "}" * 5000),
+        ("arrays within the parser's reach", "merges = " + "[" * 40 + "]" * 40),
+        ("dotted tables", '[release."1.0.0".' + ".".join(["t"] * 20000) + "]"),
+    ],
+)
 def test_deep_nesting_is_one_line_not_a_recursion_error(what: str, body: str, tmp_path: Path) -> None:
     lines = _refused(tmp_path, '[release."1.0.0"]\n' + body + "\n")
     assert len(lines) == 2 and "nested too deeply" in lines[0] and "at most 16" in lines[0], (what, lines)
@@ -98,8 +103,14 @@ print(json.dumps({"codes": codes, "peak_kb": resource.getrusage(resource.RUSAGE_
 def _peak_mb(n: int, tmp: Path) -> float:
     loc = tmp / f"p{n}"
     last = write_release_lines(n, loc)
-    out = subprocess.run([sys.executable, "-c", CHILD, f"sqlite:///{tmp / f'{n}.db'}", str(loc), last],
-                         capture_output=True, text=True, timeout=600, check=False, env=harness.env())
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, f"sqlite:///{tmp / f'{n}.db'}", str(loc), last],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env=harness.env(),
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["codes"] == [0, 0, 0], out.stderr[-3000:]

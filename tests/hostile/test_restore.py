@@ -33,7 +33,8 @@ def _project(tmp: Path) -> Path:
     loc.mkdir(exist_ok=True)
     (loc / "V1__base.sql").write_text(
         "CREATE TABLE base (id INT PRIMARY KEY, note VARCHAR(40));\nINSERT INTO base VALUES (1, 'one');\n"
-        "CREATE VIEW v_base AS SELECT id FROM base;\n")
+        "CREATE VIEW v_base AS SELECT id FROM base;\n"
+    )
     return loc
 
 
@@ -70,8 +71,15 @@ def test_backup_files_are_private_whatever_the_umask(family: str, tmp_path: Path
     with databases.scratch(family, tmp_path) as db:
         assert _cli(db.url, loc, "migrate").code == 0
         args = [*harness.FLYWAYX, "--url", db.url, "--locations", str(loc), "migrate", "--backup", str(bk)]
-        p = subprocess.run(args, capture_output=True, text=True, env=harness.env(), timeout=120, check=False,
-                           preexec_fn=lambda: os.umask(0))
+        p = subprocess.run(
+            args,
+            capture_output=True,
+            text=True,
+            env=harness.env(),
+            timeout=120,
+            check=False,
+            preexec_fn=lambda: os.umask(0),
+        )
         assert p.returncode == 0, p.stderr
         files = sorted(bk.iterdir())
         assert len(files) == 3  # dump, manifest, fingerprint
@@ -82,8 +90,7 @@ def test_backup_files_are_private_whatever_the_umask(family: str, tmp_path: Path
 
 
 @pytest.mark.parametrize("family", ["mariadb", "postgresql", "sqlite"])
-def test_restore_goes_where_the_url_points_and_needs_force_for_a_non_empty_target(family: str,
-                                                                                  tmp_path: Path) -> None:
+def test_restore_goes_where_the_url_points_and_needs_force_for_a_non_empty_target(family: str, tmp_path: Path) -> None:
     loc = _project(tmp_path)
     bk = tmp_path / "bk"
     with ExitStack() as stack:
@@ -129,10 +136,15 @@ def _loading(db: ScratchDb, proc: subprocess.Popen[str]) -> bool:
     """Whether the restore is loading the data now (the server shows the load in progress)."""
     if db.dialect == "mariadb":
         scratch = db.schema + "__fx_restore"
-        return bool(db.query("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
-                             f"'{scratch}' AND TABLE_NAME = 'big'"))
-    return bool(db.query("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'"
-                         " AND query LIKE 'COPY public.big%'"))
+        return bool(
+            db.query(f"SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{scratch}' AND TABLE_NAME = 'big'")
+        )
+    return bool(
+        db.query(
+            "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'"
+            " AND query LIKE 'COPY public.big%'"
+        )
+    )
 
 
 @pytest.mark.parametrize("family", ["mariadb", "postgresql"])
@@ -169,8 +181,12 @@ def test_a_restore_killed_while_loading_leaves_the_previous_database_intact(fami
         after = _state(db)
         assert after["base"] == [(1, "one")] and after["big"] == [(ROWS, ROWS * (ROWS + 1) // 2)]
         if family == "mariadb":
-            assert db.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE "
-                            f"'{db.schema}\\_\\_fx%'") == []  # scratch and previous dropped
+            assert (
+                db.query(
+                    f"SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '{db.schema}\\_\\_fx%'"
+                )
+                == []
+            )  # scratch and previous dropped
 
 
 def test_a_sqlite_restore_killed_while_copying_leaves_the_previous_database_intact(tmp_path: Path) -> None:
@@ -181,8 +197,10 @@ def test_a_sqlite_restore_killed_while_copying_leaves_the_previous_database_inta
         assert _cli(db.url, loc, "migrate").code == 0
         with sqlite3.connect(db.url.removeprefix("sqlite:///")) as conn:
             conn.execute("CREATE TABLE big (id INT PRIMARY KEY, pad VARCHAR(120))")
-            conn.execute(f"INSERT INTO big WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
-                         f"WHERE i < {ROWS * 3}) SELECT i, printf('%.100c', 'x') FROM n")
+            conn.execute(
+                f"INSERT INTO big WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                f"WHERE i < {ROWS * 3}) SELECT i, printf('%.100c', 'x') FROM n"
+            )
         assert _cli(db.url, loc, "migrate", "--backup", str(tmp_path / "bk")).code == 0
         dump = _dump(tmp_path / "bk")
         db.query("DELETE FROM big WHERE id > 1000")
@@ -252,8 +270,12 @@ def test_a_mariadb_dump_failing_half_way_leaves_the_database_intact(tmp_path: Pa
         assert failed.code == 1 and "Traceback" not in failed.text
         assert failed.err.startswith("ERROR: ") and "no_such_table" in failed.err, failed.err
         assert _state(db) == before
-        assert db.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE "
-                        f"'{db.schema}\\_\\_fx%'") == []
+        assert (
+            db.query(
+                f"SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '{db.schema}\\_\\_fx%'"
+            )
+            == []
+        )
 
 
 @pytest.mark.parametrize("family", ["mariadb", "postgresql"])

@@ -24,8 +24,15 @@ def _run(*args: str, home: Path, cwd: Path) -> harness.Proc:
     prefix = NO_OVERRIDE if os.geteuid() == 0 else []
     if prefix and shutil.which("setpriv") is None:
         pytest.skip("as root this needs setpriv to drop the capabilities that bypass file permissions")
-    p = subprocess.run([*prefix, *harness.FLYWAYX, *args], capture_output=True, text=True, cwd=cwd, timeout=60,
-                       check=False, env={**harness.env(), "HOME": str(home)})
+    p = subprocess.run(
+        [*prefix, *harness.FLYWAYX, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+        check=False,
+        env={**harness.env(), "HOME": str(home)},
+    )
     return harness.Proc(p.returncode, p.stdout, p.stderr)
 
 
@@ -36,8 +43,9 @@ def test_unreadable_config_file_is_one_error_naming_it(where: str, name: str, tm
     home.mkdir()
     work.mkdir()
     config = home / name
-    config.write_text("[flyway]\nlocations = ['filesystem:sql']\n" if name.endswith(".toml")
-                      else "flyway.locations=filesystem:sql\n")
+    config.write_text(
+        "[flyway]\nlocations = ['filesystem:sql']\n" if name.endswith(".toml") else "flyway.locations=filesystem:sql\n"
+    )
     (home if where == "folder" else config).chmod(0o000)
     try:
         r = _run("--url", f"sqlite:///{work / 'app.db'}", "info", home=home, cwd=work)

@@ -56,14 +56,23 @@ def test_non_ascii_password_authenticates_on_both_url_spellings(password: str, t
             admin.cursor().execute(f"GRANT ALL ON `{db.schema}`.* TO %s@'%%'", (user,))
             host = db.url.split("@", 1)[1]
             env = {"FLYWAY_PASSWORD": password}
-            first = harness.run("--url", f"mysql://{host}", "--user", user, "--locations", str(loc), "migrate",
-                                extra_env=env)
+            first = harness.run(
+                "--url", f"mysql://{host}", "--user", user, "--locations", str(loc), "migrate", extra_env=env
+            )
             assert first.code == 0, first.err
             in_url = f"mariadb://{user}:{quote(password, safe='')}@{host}"
             second = harness.run("--url", in_url, "--locations", str(loc), "info")
             assert second.code == 0 and "Success" in second.out, second.err
-            wrong = harness.run("--url", f"mysql://{host}", "--user", user, "--locations", str(loc), "info",
-                                extra_env={"FLYWAY_PASSWORD": password[:-1]})
+            wrong = harness.run(
+                "--url",
+                f"mysql://{host}",
+                "--user",
+                user,
+                "--locations",
+                str(loc),
+                "info",
+                extra_env={"FLYWAY_PASSWORD": password[:-1]},
+            )
             assert wrong.code == 1 and "Access denied" in wrong.err and "Traceback" not in wrong.text
             for r in (first, second, wrong):
                 assert password not in r.text and quote(password, safe="") not in r.text
@@ -73,13 +82,15 @@ def test_non_ascii_password_authenticates_on_both_url_spellings(password: str, t
             admin.close()
 
 
-def test_non_ascii_password_reaches_the_dump_and_restore_clients(utf8_user: tuple[ScratchDb, str, str],
-                                                                 tmp_path: Path) -> None:
+def test_non_ascii_password_reaches_the_dump_and_restore_clients(
+    utf8_user: tuple[ScratchDb, str, str], tmp_path: Path
+) -> None:
     db, user, password = utf8_user
     loc = tmp_path / "sql"
     loc.mkdir()
-    (loc / "V1__base.sql").write_text("CREATE TABLE base (id INT PRIMARY KEY, note VARCHAR(20));\n"
-                                      "INSERT INTO base VALUES (1, 'ünïcødé');\n")
+    (loc / "V1__base.sql").write_text(
+        "CREATE TABLE base (id INT PRIMARY KEY, note VARCHAR(20));\nINSERT INTO base VALUES (1, 'ünïcødé');\n"
+    )
     host = db.url.split("@", 1)[1]
     env = {"FLYWAY_PASSWORD": password}
     common = ["--url", f"mysql://{host}", "--user", user, "--locations", str(loc)]

@@ -91,7 +91,9 @@ def test_values_decrypt_or_fail_as_on_the_jvm(jvm: Jvm) -> None:
                 encryptor.decrypt(value)
         else:
             assert (encryptor.decrypt(value), encryptor.current.name if encryptor.current else "") == (
-                want[1], {"V1": "LegacyBase64Encryptor", "V2": "AeadBase64Encryptor"}[want[0]])
+                want[1],
+                {"V1": "LegacyBase64Encryptor", "V2": "AeadBase64Encryptor"}[want[0]],
+            )
 
 
 def test_jasypt_reads_past_characters_outside_base64_the_jdk_decoder_does_not() -> None:
@@ -118,14 +120,18 @@ def _enc(secret: str, key: str = MGMT_KEY, kind: str = "v2") -> str:
 
 
 def _encrypting_server(conf_dir: Path, **extra: str) -> Path:
-    props = {"db.cloud.host": "localhost", "db.cloud.encryption.type": "file",
-             "db.cloud.encrypt.secret": _enc(DB_SECRET)}
+    props = {
+        "db.cloud.host": "localhost",
+        "db.cloud.encryption.type": "file",
+        "db.cloud.encrypt.secret": _enc(DB_SECRET),
+    }
     return write_server_conf(conf_dir, {**props, **extra}, key=MGMT_KEY)
 
 
 @pytest.mark.parametrize("version, expected", [("", "V2"), ("v1", "V1"), ("V2", "V2")])
-def test_file_encryption_uses_the_db_secret_from_db_properties(jvm: Jvm, conf_dir: Path, version: str,
-                                                               expected: str) -> None:
+def test_file_encryption_uses_the_db_secret_from_db_properties(
+    jvm: Jvm, conf_dir: Path, version: str, expected: str
+) -> None:
     _encrypting_server(conf_dir, **{"db.cloud.encryptor.version": version})
     assert dbe.use_encryption()
     assert dbe.db_properties()["db.cloud.encrypt.secret"] == DB_SECRET
@@ -136,8 +142,15 @@ def test_file_encryption_uses_the_db_secret_from_db_properties(jvm: Jvm, conf_di
 
 
 def test_the_management_key_may_have_encrypted_db_properties_with_v1(conf_dir: Path) -> None:
-    write_server_conf(conf_dir, {"db.cloud.encryption.type": "file", "db.cloud.password": _enc("pw", kind="v1"),
-                                 "db.cloud.encrypt.secret": _enc(DB_SECRET, kind="v1")}, key=MGMT_KEY)
+    write_server_conf(
+        conf_dir,
+        {
+            "db.cloud.encryption.type": "file",
+            "db.cloud.password": _enc("pw", kind="v1"),
+            "db.cloud.encrypt.secret": _enc(DB_SECRET, kind="v1"),
+        },
+        key=MGMT_KEY,
+    )
     assert dbe.db_properties()["db.cloud.password"] == "pw"
     assert dbe.db_properties()["db.cloud.encrypt.secret"] == DB_SECRET
 
@@ -156,7 +169,8 @@ def test_without_encryption_values_stay_as_they_are(conf_dir: Path, props: dict[
 
 
 def test_without_db_properties_values_stay_and_a_warning_names_the_directory(
-        conf_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    conf_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.WARNING, logger="flywayx.acs.dbencryption"):
         assert (dbe.encrypt("plain"), dbe.decrypt("plain")) == ("plain", "plain")
     assert f"no db.properties in {conf_dir}" in caplog.text
@@ -196,18 +210,35 @@ def test_web_type_waits_for_the_key_on_its_port(conf_dir: Path, monkeypatch: pyt
     sender.join()
 
 
-@pytest.mark.parametrize("props, key, error, match", [
-    ({"db.cloud.encryption.type": "file"}, None, dbe.EncryptionConfigError, "no file 'key'"),
-    ({"db.cloud.encryption.type": "file"}, "", dbe.EncryptionConfigError, "empty"),
-    ({"db.cloud.encryption.type": "files"}, MGMT_KEY, dbe.EncryptionConfigError, "not one of"),
-    ({"db.cloud.encryption.type": "file", "db.cloud.encrypt.secret": _enc(DB_SECRET, key="wrong")}, MGMT_KEY,
-     dbe.EncryptionConfigError, "db.cloud.encrypt.secret"),
-    ({"db.cloud.encryption.type": "file"}, MGMT_KEY, dbe.EncryptionFailed, "db.cloud.encrypt.secret"),
-    ({"db.cloud.encryption.type": "file", "db.cloud.encrypt.secret": DB_SECRET,
-      "db.cloud.encryptor.version": "v3"}, MGMT_KEY, dbe.EncryptionFailed, "v3"),
-], ids=["no-key-file", "empty-key-file", "bad-type", "wrong-management-key", "no-secret", "bad-version"])
-def test_unusable_settings_stop_the_step(conf_dir: Path, props: dict[str, str], key: str | None,
-                                         error: type[Exception], match: str) -> None:
+@pytest.mark.parametrize(
+    "props, key, error, match",
+    [
+        ({"db.cloud.encryption.type": "file"}, None, dbe.EncryptionConfigError, "no file 'key'"),
+        ({"db.cloud.encryption.type": "file"}, "", dbe.EncryptionConfigError, "empty"),
+        ({"db.cloud.encryption.type": "files"}, MGMT_KEY, dbe.EncryptionConfigError, "not one of"),
+        (
+            {"db.cloud.encryption.type": "file", "db.cloud.encrypt.secret": _enc(DB_SECRET, key="wrong")},
+            MGMT_KEY,
+            dbe.EncryptionConfigError,
+            "db.cloud.encrypt.secret",
+        ),
+        ({"db.cloud.encryption.type": "file"}, MGMT_KEY, dbe.EncryptionFailed, "db.cloud.encrypt.secret"),
+        (
+            {
+                "db.cloud.encryption.type": "file",
+                "db.cloud.encrypt.secret": DB_SECRET,
+                "db.cloud.encryptor.version": "v3",
+            },
+            MGMT_KEY,
+            dbe.EncryptionFailed,
+            "v3",
+        ),
+    ],
+    ids=["no-key-file", "empty-key-file", "bad-type", "wrong-management-key", "no-secret", "bad-version"],
+)
+def test_unusable_settings_stop_the_step(
+    conf_dir: Path, props: dict[str, str], key: str | None, error: type[Exception], match: str
+) -> None:
     write_server_conf(conf_dir, props, key=key)
     with pytest.raises(error, match=match):
         dbe.encrypt("v")
@@ -215,8 +246,9 @@ def test_unusable_settings_stop_the_step(conf_dir: Path, props: dict[str, str], 
         dbe.decrypt("v")
 
 
-def test_each_configuration_directory_is_its_own_server(jvm: Jvm, conf_dir: Path, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_configuration_directory_is_its_own_server(
+    jvm: Jvm, conf_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _encrypting_server(conf_dir)
     assert dbe.encrypt("v") != "v"
     monkeypatch.setenv("CLOUDSTACK_CONF_DIR", str(write_server_conf(tmp_path / "plain", {})))

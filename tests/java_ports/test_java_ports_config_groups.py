@@ -32,17 +32,24 @@ def _build_418_configuration(conn: Any, corpus: Path, cloud: str) -> None:
     def aim(statement: str) -> str:
         return statement.replace("`cloud`.", f"`{cloud}`.")
 
-    create = [s for s in _statements(corpus / "setup" / "db" / "create-schema.sql")
-              if s.startswith("CREATE TABLE  `cloud`.`configuration` (")]
-    added_430 = [s for s in _statements(corpus / "META-INF" / "db" / "schema-421to430.sql")
-                 if s.startswith("ALTER TABLE `cloud`.`configuration` ADD COLUMN")]
+    create = [
+        s
+        for s in _statements(corpus / "setup" / "db" / "create-schema.sql")
+        if s.startswith("CREATE TABLE  `cloud`.`configuration` (")
+    ]
+    added_430 = [
+        s
+        for s in _statements(corpus / "META-INF" / "db" / "schema-421to430.sql")
+        if s.startswith("ALTER TABLE `cloud`.`configuration` ADD COLUMN")
+    ]
     script_418 = _statements(corpus / "META-INF" / "db" / "schema-41720to41800.sql")
     assert len(create) == 1 and len(added_430) == 4
     for statement in create + added_430:
         _sql(conn, aim(statement))
     for statement in script_418:  # IDEMPOTENT_ADD_COLUMN is a stored procedure: same ALTER by hand
-        call = re.match(r"CALL `cloud`\.`IDEMPOTENT_ADD_COLUMN`\('cloud\.configuration', '(\w+)', '(.*)'\)$",
-                        statement, re.S)
+        call = re.match(
+            r"CALL `cloud`\.`IDEMPOTENT_ADD_COLUMN`\('cloud\.configuration', '(\w+)', '(.*)'\)$", statement, re.S
+        )
         if call:
             _sql(conn, f"ALTER TABLE `{cloud}`.`configuration` ADD COLUMN `{call[1]}` {call[2]}")
     for statement in script_418:
@@ -74,9 +81,12 @@ EXPECTED = {
 
 
 def _groups(conn: Any, cloud: str) -> dict[str, tuple[str, str]]:
-    found = _sql(conn, f"SELECT c.name, g.name, s.name FROM `{cloud}`.configuration c "
-                       f"JOIN `{cloud}`.configuration_group g ON g.id = c.group_id "
-                       f"JOIN `{cloud}`.configuration_subgroup s ON s.id = c.subgroup_id")
+    found = _sql(
+        conn,
+        f"SELECT c.name, g.name, s.name FROM `{cloud}`.configuration c "
+        f"JOIN `{cloud}`.configuration_group g ON g.id = c.group_id "
+        f"JOIN `{cloud}`.configuration_subgroup s ON s.id = c.subgroup_id",
+    )
     return {name: (group, subgroup) for name, group, subgroup in found}
 
 
@@ -85,11 +95,17 @@ def cloud(mariadb: Any, acs_corpus: Path) -> tuple[Any, str]:
     conn = mariadb.connect()
     _build_418_configuration(conn, acs_corpus, mariadb.name)
     for name in EXPECTED:
-        _sql(conn, "INSERT INTO configuration (category, instance, name, value) "
-                   "VALUES ('Advanced', 'DEFAULT', %s, '1')", name)
-    _sql(conn, "UPDATE configuration SET group_id = (SELECT id FROM configuration_group WHERE name = 'Compute'), "
-               "subgroup_id = (SELECT id FROM configuration_subgroup WHERE name = 'Kubernetes') "
-               "WHERE name = 'moved.by.user'")
+        _sql(
+            conn,
+            "INSERT INTO configuration (category, instance, name, value) VALUES ('Advanced', 'DEFAULT', %s, '1')",
+            name,
+        )
+    _sql(
+        conn,
+        "UPDATE configuration SET group_id = (SELECT id FROM configuration_group WHERE name = 'Compute'), "
+        "subgroup_id = (SELECT id FROM configuration_subgroup WHERE name = 'Kubernetes') "
+        "WHERE name = 'moved.by.user'",
+    )
     _sql(conn, "USE information_schema")  # the port must name the schema itself
     return conn, mariadb.name
 
@@ -104,11 +120,15 @@ def test_settings_are_filed_by_the_words_of_their_names(cloud: tuple[Any, str]) 
 
 
 def test_a_setting_that_cannot_be_updated_is_logged_and_the_rest_filed(
-        cloud: tuple[Any, str], caplog: pytest.LogCaptureFixture) -> None:
+    cloud: tuple[Any, str], caplog: pytest.LogCaptureFixture
+) -> None:
     conn, db = cloud
-    _sql(conn, f"CREATE TRIGGER `{db}`.refuse BEFORE UPDATE ON `{db}`.configuration FOR EACH ROW BEGIN "
-               "IF NEW.name = 'vm.instancename.flag' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused'; "
-               "END IF; END")
+    _sql(
+        conn,
+        f"CREATE TRIGGER `{db}`.refuse BEFORE UPDATE ON `{db}`.configuration FOR EACH ROW BEGIN "
+        "IF NEW.name = 'vm.instancename.flag' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused'; "
+        "END IF; END",
+    )
     with caplog.at_level(logging.ERROR, logger="flywayx.acs.41720to41800.config_groups"):
         update_configuration_groups(conn, cloud=db)
     assert _groups(conn, db) == {**EXPECTED, "vm.instancename.flag": ("Miscellaneous", "Others")}

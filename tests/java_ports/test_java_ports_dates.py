@@ -23,19 +23,22 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     time.tzset()
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("2023-05-01 13:45:00", dt.date(2023, 5, 1)),
-    ("2023-05-01 13:45:00.0", dt.date(2023, 5, 1)),          # trailing text ignored
-    ("05/31/2023 10:00:00", dt.date(2023, 5, 31)),
-    ("31/05/2023 10:00:00", dt.date(2025, 7, 5)),            # lenient MM/dd: month 31 rolls over
-    ("Tue Jun 13 10:24:01 UTC 2023", dt.date(2023, 6, 13)),
-    ("2023-05-01T23:30:00-02:00", dt.date(2023, 5, 2)),      # zoned: the UTC date of the instant
-    ("2023-05-01T23:30:00.123456+0000", dt.date(2023, 5, 1)),
-    ("2023-05-01T23:30:00Z", dt.date(2023, 5, 1)),
-    ("2023-05-01T23:30:00", None),                           # no zone, no 'yyyy-MM-dd HH' form
-    ("yesterday", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2023-05-01 13:45:00", dt.date(2023, 5, 1)),
+        ("2023-05-01 13:45:00.0", dt.date(2023, 5, 1)),  # trailing text ignored
+        ("05/31/2023 10:00:00", dt.date(2023, 5, 31)),
+        ("31/05/2023 10:00:00", dt.date(2025, 7, 5)),  # lenient MM/dd: month 31 rolls over
+        ("Tue Jun 13 10:24:01 UTC 2023", dt.date(2023, 6, 13)),
+        ("2023-05-01T23:30:00-02:00", dt.date(2023, 5, 2)),  # zoned: the UTC date of the instant
+        ("2023-05-01T23:30:00.123456+0000", dt.date(2023, 5, 1)),
+        ("2023-05-01T23:30:00Z", dt.date(2023, 5, 1)),
+        ("2023-05-01T23:30:00", None),  # no zone, no 'yyyy-MM-dd HH' form
+        ("yesterday", None),
+        (None, None),
+    ],
+)
 def test_backup_date_parsing_follows_the_java(utc: None, text: str | None, expected: dt.date | None) -> None:
     assert parse_backup_date(text) == expected
 
@@ -49,12 +52,14 @@ def _sql(conn: Any, sql: str, *args: object) -> Any:
 def _tables(conn: Any) -> None:
     _sql(conn, "CREATE TABLE account (id bigint unsigned PRIMARY KEY)")
     _sql(conn, "CREATE TABLE backups (id bigint unsigned PRIMARY KEY, `date` varchar(255), size bigint)")
-    _sql(conn, "CREATE TABLE alert (id bigint PRIMARY KEY, archived tinyint, created datetime, type int, "
-               "data_center_id bigint, pod_id bigint)")
+    _sql(
+        conn,
+        "CREATE TABLE alert (id bigint PRIMARY KEY, archived tinyint, created datetime, type int, "
+        "data_center_id bigint, pod_id bigint)",
+    )
     _sql(conn, "CREATE TABLE event (id bigint PRIMARY KEY, resource_type varchar(32), resource_id bigint)")
     _sql(conn, "CREATE TABLE quarantined_ips (id bigint PRIMARY KEY, remover_account_id bigint unsigned)")
-    _sql(conn, "CREATE TABLE configuration (category varchar(255), name varchar(255) PRIMARY KEY, "
-               "value varchar(4095))")
+    _sql(conn, "CREATE TABLE configuration (category varchar(255), name varchar(255) PRIMARY KEY, value varchar(4095))")
     for table in ("account_details", "domain_details"):  # the step's first call reads them
         _sql(conn, f"CREATE TABLE {table} (id bigint PRIMARY KEY, name varchar(255), value varchar(1024))")
 
@@ -66,17 +71,33 @@ def test_41810to41900_converts_backup_dates_and_adds_keys(utc: None, mariadb: An
     upgrade_41810to41900.migrate(conn, cloud=mariadb.name)
     got = dict(_sql(conn, "SELECT id, `date` FROM backups ORDER BY id"))
     assert got == {1: dt.datetime(2023, 5, 1), 2: None, 3: None}
-    columns = _sql(conn, "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema=%s "
-                         "AND table_name='backups' ORDER BY ordinal_position", mariadb.name)
+    columns = _sql(
+        conn,
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema=%s "
+        "AND table_name='backups' ORDER BY ordinal_position",
+        mariadb.name,
+    )
     assert columns == (("id", "bigint"), ("size", "bigint"), ("date", "datetime"))
     upgrade_41810to41900.migrate(conn, cloud=mariadb.name)  # a second run re-reads the dates: same values
     assert dict(_sql(conn, "SELECT id, `date` FROM backups ORDER BY id")) == got
-    names = {r[0] for r in _sql(conn, "SELECT DISTINCT index_name FROM information_schema.statistics "
-                                      "WHERE table_schema=%s", mariadb.name)}
-    assert {"i_alert__archived__created", "i_alert__type__data_center_id__pod_id",
-            "i_event__resource_type__resource_id", "fk_quarantined_ips__remover_account_id"} <= names
-    fks = _sql(conn, "SELECT constraint_name, referenced_table_name FROM information_schema.referential_constraints "
-                     "WHERE constraint_schema=%s", mariadb.name)
+    names = {
+        r[0]
+        for r in _sql(
+            conn, "SELECT DISTINCT index_name FROM information_schema.statistics WHERE table_schema=%s", mariadb.name
+        )
+    }
+    assert {
+        "i_alert__archived__created",
+        "i_alert__type__data_center_id__pod_id",
+        "i_event__resource_type__resource_id",
+        "fk_quarantined_ips__remover_account_id",
+    } <= names
+    fks = _sql(
+        conn,
+        "SELECT constraint_name, referenced_table_name FROM information_schema.referential_constraints "
+        "WHERE constraint_schema=%s",
+        mariadb.name,
+    )
     assert fks == (("fk_quarantined_ips__remover_account_id", "account"),)
 
 

@@ -33,13 +33,13 @@ def _sql(conn: Any, sql: str, *args: object) -> Any:
         return cur.fetchall()
 
 
-
 def _configure(kind: str, where: Path, monkeypatch: pytest.MonkeyPatch, jvm: Jvm) -> Iterator[str]:
     monkeypatch.setenv("CLOUDSTACK_CONF_DIR", str(where))
     if kind == "file":
         secret = jvm.encrypt(MGMT_KEY, "v2", [DB_SECRET])[0]
-        write_server_conf(where, {"db.cloud.encryption.type": "file", "db.cloud.encrypt.secret": f"ENC({secret})"},
-                          key=MGMT_KEY)
+        write_server_conf(
+            where, {"db.cloud.encryption.type": "file", "db.cloud.encrypt.secret": f"ENC({secret})"}, key=MGMT_KEY
+        )
     elif kind == "none":
         write_server_conf(where, {"db.cloud.encryption.type": "none", "db.cloud.encrypt.secret": "unused"})
     _dbencryption.reset()
@@ -48,8 +48,7 @@ def _configure(kind: str, where: Path, monkeypatch: pytest.MonkeyPatch, jvm: Jvm
 
 
 @pytest.fixture(params=["file", "none"])
-def server(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-           jvm: Jvm) -> Iterator[str]:
+def server(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jvm: Jvm) -> Iterator[str]:
     """The management server's configuration directory; yields its encryption type."""
     yield from _configure(str(request.param), tmp_path / "management", monkeypatch, jvm)
 
@@ -81,10 +80,12 @@ def _column(conn: Any, sql: str) -> list[Any]:
     return [r[0] for r in _sql(conn, sql)]
 
 
-def test_410to420_encrypts_site2site_psks_between_router_keys_and_iso_ids(mariadb: Any, server: str,
-                                                                          jvm: Jvm) -> None:
+def test_410to420_encrypts_site2site_psks_between_router_keys_and_iso_ids(mariadb: Any, server: str, jvm: Jvm) -> None:
     names = [name for name, _ in upgrade_410to420.CALLS]
-    assert names[names.index("fixRouterKeys") + 1:][:2] == ["encryptSite2SitePSK", "migrateDatafromIsoIdInVolumesTable"]
+    assert names[names.index("fixRouterKeys") + 1 :][:2] == [
+        "encryptSite2SitePSK",
+        "migrateDatafromIsoIdInVolumesTable",
+    ]
     conn = mariadb.connect()
     _sql(conn, "CREATE TABLE s2s_customer_gateway (id bigint PRIMARY KEY, ipsec_psk varchar(256))")
     _sql(conn, "INSERT INTO s2s_customer_gateway VALUES (1, 'psk-one'), (2, NULL), (3, ''), (4, 'psk-four')")
@@ -100,11 +101,17 @@ def test_410to420_encrypts_site2site_psks_between_router_keys_and_iso_ids(mariad
 
 def test_421to430_encrypts_image_store_keys_then_sizes_the_ssvm(mariadb: Any, server: str, jvm: Jvm) -> None:
     conn = mariadb.connect()
-    _sql(conn, "CREATE TABLE image_store_details (id bigint PRIMARY KEY, store_id bigint, name varchar(255), "
-               "value varchar(255))")
+    _sql(
+        conn,
+        "CREATE TABLE image_store_details (id bigint PRIMARY KEY, store_id bigint, name varchar(255), "
+        "value varchar(255))",
+    )
     _sql(conn, "CREATE TABLE service_offering (id bigint PRIMARY KEY, vm_type varchar(32), ram_size int)")
-    _sql(conn, "INSERT INTO image_store_details VALUES (1, 1, 'key', 'AKIA123'), (2, 1, 'secretkey', 's3cr3t/+='), "
-               "(3, 1, 'bucket', 'templates'), (4, 2, 'key', NULL)")
+    _sql(
+        conn,
+        "INSERT INTO image_store_details VALUES (1, 1, 'key', 'AKIA123'), (2, 1, 'secretkey', 's3cr3t/+='), "
+        "(3, 1, 'bucket', 'templates'), (4, 2, 'key', NULL)",
+    )
     _sql(conn, "INSERT INTO service_offering VALUES (4, 'secondarystoragevm', 256)")
     upgrade_421to430.migrate(conn, cloud=mariadb.name)
     stored = _column(conn, "SELECT value FROM image_store_details ORDER BY id")
@@ -115,13 +122,11 @@ def test_421to430_encrypts_image_store_keys_then_sizes_the_ssvm(mariadb: Any, se
 
 def test_442to450_writes_router_ram_size_256_as_the_server_stores_it(mariadb: Any, server: str, jvm: Jvm) -> None:
     conn = mariadb.connect()
-    _sql(conn, "CREATE TABLE configuration (category varchar(255), name varchar(255) PRIMARY KEY, "
-               "value varchar(4095))")
+    _sql(conn, "CREATE TABLE configuration (category varchar(255), name varchar(255) PRIMARY KEY, value varchar(4095))")
     _sql(conn, "CREATE TABLE storage_pool (id bigint PRIMARY KEY)")
     _sql(conn, "CREATE TABLE async_job_join_map (id bigint PRIMARY KEY)")
     _sql(conn, "CREATE TABLE service_offering (id bigint PRIMARY KEY, vm_type varchar(32), ram_size int)")
-    _sql(conn, "INSERT INTO configuration VALUES ('Hidden', 'router.ram.size', '128'), "
-               "('Hidden', 'other.hidden', 'x')")
+    _sql(conn, "INSERT INTO configuration VALUES ('Hidden', 'router.ram.size', '128'), ('Hidden', 'other.hidden', 'x')")
     for _ in range(2):  # a re-run writes 256 again
         upgrade_442to450.migrate(conn, cloud=mariadb.name)
         values = dict(_sql(conn, "SELECT name, value FROM configuration"))
@@ -132,8 +137,7 @@ def test_442to450_writes_router_ram_size_256_as_the_server_stores_it(mariadb: An
 
 def test_442to450_leaves_a_router_ram_size_that_is_not_hidden(mariadb: Any, server: str) -> None:
     conn = mariadb.connect()
-    _sql(conn, "CREATE TABLE configuration (category varchar(255), name varchar(255) PRIMARY KEY, "
-               "value varchar(4095))")
+    _sql(conn, "CREATE TABLE configuration (category varchar(255), name varchar(255) PRIMARY KEY, value varchar(4095))")
     _sql(conn, "INSERT INTO configuration VALUES ('Advanced', 'router.ram.size', '512')")
     upgrade_442to450.update_max_router_size_config(conn, mariadb.name)
     assert _sql(conn, "SELECT value FROM configuration") == (("512",),)
@@ -142,15 +146,24 @@ def test_442to450_leaves_a_router_ram_size_that_is_not_hidden(mariadb: Any, serv
 def _450to451_tables(conn: Any) -> None:
     _sql(conn, "CREATE TABLE keystore (id bigint PRIMARY KEY, `key` text)")
     _sql(conn, "CREATE TABLE remote_access_vpn (id bigint PRIMARY KEY, ipsec_psk varchar(256))")
-    _sql(conn, "CREATE TABLE storage_pool (id bigint PRIMARY KEY, cluster_id bigint, scope varchar(255), "
-               "pool_type varchar(32), path varchar(255), host_address varchar(255), user_info varchar(255))")
+    _sql(
+        conn,
+        "CREATE TABLE storage_pool (id bigint PRIMARY KEY, cluster_id bigint, scope varchar(255), "
+        "pool_type varchar(32), path varchar(255), host_address varchar(255), user_info varchar(255))",
+    )
     _sql(conn, "CREATE TABLE cluster (id bigint PRIMARY KEY, hypervisor_type varchar(32))")
     _sql(conn, "CREATE TABLE vm_template (id bigint PRIMARY KEY, hypervisor_type varchar(32))")
-    _sql(conn, "CREATE TABLE vm_template_details (id bigint PRIMARY KEY, template_id bigint, name varchar(255), "
-               "value varchar(1024), display tinyint(1))")
+    _sql(
+        conn,
+        "CREATE TABLE vm_template_details (id bigint PRIMARY KEY, template_id bigint, name varchar(255), "
+        "value varchar(1024), display tinyint(1))",
+    )
     _sql(conn, "CREATE TABLE vm_instance (id bigint PRIMARY KEY, vm_template_id bigint, removed datetime)")
-    _sql(conn, "CREATE TABLE user_vm_details (id bigint AUTO_INCREMENT PRIMARY KEY, vm_id bigint, name varchar(255), "
-               "value varchar(1024), display tinyint(1))")
+    _sql(
+        conn,
+        "CREATE TABLE user_vm_details (id bigint AUTO_INCREMENT PRIMARY KEY, vm_id bigint, name varchar(255), "
+        "value varchar(1024), display tinyint(1))",
+    )
 
 
 def test_450to451_encrypts_keystore_vpn_psks_and_pool_user_info(mariadb: Any, server: str, jvm: Jvm) -> None:
@@ -158,24 +171,35 @@ def test_450to451_encrypts_keystore_vpn_psks_and_pool_user_info(mariadb: Any, se
     _450to451_tables(conn)
     _sql(conn, "INSERT INTO keystore VALUES (1, '-----BEGIN PRIVATE KEY-----\\nMIIE\\n'), (2, NULL), (3, '')")
     _sql(conn, "INSERT INTO remote_access_vpn VALUES (1, 'vpn-psk'), (2, NULL)")
-    _sql(conn, "INSERT INTO storage_pool (id, scope, pool_type, user_info) VALUES "
-               "(1, 'CLUSTER', 'RBD', 'admin:AQBx=='), (2, 'CLUSTER', 'NetworkFilesystem', NULL)")
+    _sql(
+        conn,
+        "INSERT INTO storage_pool (id, scope, pool_type, user_info) VALUES "
+        "(1, 'CLUSTER', 'RBD', 'admin:AQBx=='), (2, 'CLUSTER', 'NetworkFilesystem', NULL)",
+    )
     upgrade_450to451.migrate(conn, cloud=mariadb.name)
     keys = _column(conn, "SELECT `key` FROM keystore ORDER BY id")
     assert keys[1:] == [None, ""]
     assert _plain(jvm, server, keys[:1]) == ["-----BEGIN PRIVATE KEY-----\nMIIE\n"]
     assert _plain(jvm, server, _column(conn, "SELECT ipsec_psk FROM remote_access_vpn ORDER BY id")) == [
-        "vpn-psk", None]
+        "vpn-psk",
+        None,
+    ]
     assert _plain(jvm, server, _column(conn, "SELECT user_info FROM storage_pool ORDER BY id")) == [
-        "admin:AQBx==", None]
+        "admin:AQBx==",
+        None,
+    ]
 
     upgrade_450to451.migrate(conn, cloud=mariadb.name)  # re-run: the VPN key is decrypted first, the others not
     assert _plain(jvm, server, _column(conn, "SELECT ipsec_psk FROM remote_access_vpn ORDER BY id")) == [
-        "vpn-psk", None]
+        "vpn-psk",
+        None,
+    ]
     assert _plain(jvm, server, _column(conn, "SELECT `key` FROM keystore WHERE id = 1"), times=2) == [
-        "-----BEGIN PRIVATE KEY-----\nMIIE\n"]
+        "-----BEGIN PRIVATE KEY-----\nMIIE\n"
+    ]
     assert _plain(jvm, server, _column(conn, "SELECT user_info FROM storage_pool WHERE id = 1"), times=2) == [
-        "admin:AQBx=="]
+        "admin:AQBx=="
+    ]
 
 
 def test_450to451_vpn_keys_already_encrypted_stay_encrypted_once(mariadb: Any, encrypting: str, jvm: Jvm) -> None:
@@ -193,48 +217,65 @@ def test_450to451_vpn_keys_already_encrypted_stay_encrypted_once(mariadb: Any, e
 
 def test_41100to41110_decrypts_secure_ldap_settings_into_advanced(mariadb: Any, server: str, jvm: Jvm) -> None:
     conn = mariadb.connect()
-    _sql(conn, "CREATE TABLE configuration (category varchar(255), name varchar(255) PRIMARY KEY, "
-               "value varchar(4095))")
+    _sql(conn, "CREATE TABLE configuration (category varchar(255), name varchar(255) PRIMARY KEY, value varchar(4095))")
     stored = {"ldap.basedn": "dc=example,dc=org", "ldap.user.object": "inetOrgPerson", "other.secret": "pw"}
     if server == "file":  # what a 4.11.0 server had written
         stored = dict(zip(stored, jvm.encrypt(DB_SECRET, "v1", list(stored.values())), strict=True))
-    _sql(conn, "INSERT INTO configuration VALUES ('Secure', 'ldap.basedn', %s), ('Secure', 'ldap.user.object', %s), "
-               "('Secure', 'other.secret', %s), ('Secure', 'ldap.truststore', NULL), "
-               "('Advanced', 'ldap.email.attribute', 'mail')", *stored.values())
+    _sql(
+        conn,
+        "INSERT INTO configuration VALUES ('Secure', 'ldap.basedn', %s), ('Secure', 'ldap.user.object', %s), "
+        "('Secure', 'other.secret', %s), ('Secure', 'ldap.truststore', NULL), "
+        "('Advanced', 'ldap.email.attribute', 'mail')",
+        *stored.values(),
+    )
     for _ in range(2):  # a re-run finds them Advanced and leaves them
         upgrade_41100to41110.migrate(conn, cloud=mariadb.name)
         assert {r[1]: (r[0], r[2]) for r in _sql(conn, "SELECT category, name, value FROM configuration")} == {
-            "ldap.basedn": ("Advanced", "dc=example,dc=org"), "ldap.user.object": ("Advanced", "inetOrgPerson"),
-            "ldap.truststore": ("Advanced", None), "ldap.email.attribute": ("Advanced", "mail"),
-            "other.secret": ("Secure", stored["other.secret"])}
+            "ldap.basedn": ("Advanced", "dc=example,dc=org"),
+            "ldap.user.object": ("Advanced", "inetOrgPerson"),
+            "ldap.truststore": ("Advanced", None),
+            "ldap.email.attribute": ("Advanced", "mail"),
+            "other.secret": ("Secure", stored["other.secret"]),
+        }
 
 
 def test_41100to41110_stops_at_a_value_it_cannot_decrypt(mariadb: Any, encrypting: str, jvm: Jvm) -> None:
     conn = mariadb.connect()
-    _sql(conn, "CREATE TABLE configuration (category varchar(255), name varchar(255) PRIMARY KEY, "
-               "value varchar(4095))")
+    _sql(conn, "CREATE TABLE configuration (category varchar(255), name varchar(255) PRIMARY KEY, value varchar(4095))")
     basedn = jvm.encrypt(DB_SECRET, "v2", ["dc=example"])[0]
-    _sql(conn, "INSERT INTO configuration VALUES ('Secure', 'ldap.basedn', %s), "
-               "('Secure', 'ldap.email.attribute', 'not-encrypted'), ('Secure', 'ldap.user.object', %s)",
-         basedn, basedn)
+    _sql(
+        conn,
+        "INSERT INTO configuration VALUES ('Secure', 'ldap.basedn', %s), "
+        "('Secure', 'ldap.email.attribute', 'not-encrypted'), ('Secure', 'ldap.user.object', %s)",
+        basedn,
+        basedn,
+    )
     with pytest.raises(StepFails):
         upgrade_41100to41110.migrate(conn, cloud=mariadb.name)
     assert dict(_sql(conn, "SELECT name, category FROM configuration")) == {
-        "ldap.basedn": "Advanced", "ldap.email.attribute": "Secure", "ldap.user.object": "Secure"}
+        "ldap.basedn": "Advanced",
+        "ldap.email.attribute": "Secure",
+        "ldap.user.object": "Secure",
+    }
 
 
 def _scoped_tables(conn: Any) -> None:
-    _sql(conn, "CREATE TABLE configuration (category varchar(255), name varchar(255) PRIMARY KEY, "
-               "value varchar(4095))")
+    _sql(conn, "CREATE TABLE configuration (category varchar(255), name varchar(255) PRIMARY KEY, value varchar(4095))")
     for table in ("account_details", "domain_details"):
-        _sql(conn, f"CREATE TABLE {table} (id bigint PRIMARY KEY, owner_id bigint, name varchar(255), "
-                   "value varchar(1024))")
-    _sql(conn, "INSERT INTO configuration VALUES ('Advanced', 'vm.network.throttling.rate', '200'), "
-               "('Hidden', 'hidden.one', NULL), ('Secure', 'secure.one', NULL), ('Alert', 'alert.email', NULL)")
+        _sql(
+            conn,
+            f"CREATE TABLE {table} (id bigint PRIMARY KEY, owner_id bigint, name varchar(255), value varchar(1024))",
+        )
+    _sql(
+        conn,
+        "INSERT INTO configuration VALUES ('Advanced', 'vm.network.throttling.rate', '200'), "
+        "('Hidden', 'hidden.one', NULL), ('Secure', 'secure.one', NULL), ('Alert', 'alert.email', NULL)",
+    )
 
 
 def test_41810to41900_decrypts_account_and_domain_settings_but_not_hidden_or_secure(
-        mariadb: Any, server: str, jvm: Jvm) -> None:
+    mariadb: Any, server: str, jvm: Jvm
+) -> None:
     conn = mariadb.connect()
     _scoped_tables(conn)
     plain = ["100", "ops@example.org", "hidden-value", "secure-value", ""]
@@ -251,33 +292,54 @@ def test_41810to41900_decrypts_account_and_domain_settings_but_not_hidden_or_sec
             upgrade_41810to41900.decrypt_scoped_configuration_values(conn, mariadb.name)
 
 
-def test_41810to41900_stops_where_the_java_hashmap_reaches_a_bad_value(mariadb: Any, encrypting: str,
-                                                                        jvm: Jvm) -> None:
+def test_41810to41900_stops_where_the_java_hashmap_reaches_a_bad_value(mariadb: Any, encrypting: str, jvm: Jvm) -> None:
     conn = mariadb.connect()
     _scoped_tables(conn)
     good = jvm.encrypt(DB_SECRET, "v2", ["1", "2"])
     # HashMap<Long, …> of 16 buckets visits ids 1, 17, 2: id 2 comes after the bad id 17
-    _sql(conn, "INSERT INTO account_details VALUES (1, 1, 'alert.email', %s), (2, 1, 'alert.email', %s), "
-               "(17, 1, 'alert.email', 'never-encrypted')", *good)
+    _sql(
+        conn,
+        "INSERT INTO account_details VALUES (1, 1, 'alert.email', %s), (2, 1, 'alert.email', %s), "
+        "(17, 1, 'alert.email', 'never-encrypted')",
+        *good,
+    )
     with pytest.raises(StepFails, match="account_details 17"):
         upgrade_41810to41900.migrate(conn, cloud=mariadb.name)
     assert dict(_sql(conn, "SELECT id, value FROM account_details")) == {1: "1", 2: good[1], 17: "never-encrypted"}
 
 
 SEEDS = [
-    ("CREATE TABLE s2s_customer_gateway (id bigint PRIMARY KEY, ipsec_psk varchar(256))",
-     "INSERT INTO s2s_customer_gateway VALUES (1, 'psk-one')", "SELECT ipsec_psk FROM s2s_customer_gateway"),
-    ("CREATE TABLE image_store_details (id bigint PRIMARY KEY, store_id bigint, name varchar(255), value varchar(255))",
-     "INSERT INTO image_store_details VALUES (1, 1, 'key', 'AKIA123')", "SELECT value FROM image_store_details"),
-    ("CREATE TABLE configuration (category varchar(255), name varchar(255) PRIMARY KEY, value varchar(4095))",
-     "INSERT INTO configuration VALUES ('Hidden', 'router.ram.size', '128'), ('Secure', 'ldap.basedn', 'ENC-ish')",
-     "SELECT category, value FROM configuration ORDER BY name"),
-    ("CREATE TABLE keystore (id bigint PRIMARY KEY, `key` text)", "INSERT INTO keystore VALUES (1, 'PRIVATE')",
-     "SELECT `key` FROM keystore"),
-    ("CREATE TABLE remote_access_vpn (id bigint PRIMARY KEY, ipsec_psk varchar(256))",
-     "INSERT INTO remote_access_vpn VALUES (1, 'vpn-psk')", "SELECT ipsec_psk FROM remote_access_vpn"),
-    ("CREATE TABLE storage_pool (id bigint PRIMARY KEY, user_info varchar(255))",
-     "INSERT INTO storage_pool VALUES (1, 'user:pw')", "SELECT user_info FROM storage_pool"),
+    (
+        "CREATE TABLE s2s_customer_gateway (id bigint PRIMARY KEY, ipsec_psk varchar(256))",
+        "INSERT INTO s2s_customer_gateway VALUES (1, 'psk-one')",
+        "SELECT ipsec_psk FROM s2s_customer_gateway",
+    ),
+    (
+        "CREATE TABLE image_store_details (id bigint PRIMARY KEY, store_id bigint, name varchar(255), "
+        "value varchar(255))",
+        "INSERT INTO image_store_details VALUES (1, 1, 'key', 'AKIA123')",
+        "SELECT value FROM image_store_details",
+    ),
+    (
+        "CREATE TABLE configuration (category varchar(255), name varchar(255) PRIMARY KEY, value varchar(4095))",
+        "INSERT INTO configuration VALUES ('Hidden', 'router.ram.size', '128'), ('Secure', 'ldap.basedn', 'ENC-ish')",
+        "SELECT category, value FROM configuration ORDER BY name",
+    ),
+    (
+        "CREATE TABLE keystore (id bigint PRIMARY KEY, `key` text)",
+        "INSERT INTO keystore VALUES (1, 'PRIVATE')",
+        "SELECT `key` FROM keystore",
+    ),
+    (
+        "CREATE TABLE remote_access_vpn (id bigint PRIMARY KEY, ipsec_psk varchar(256))",
+        "INSERT INTO remote_access_vpn VALUES (1, 'vpn-psk')",
+        "SELECT ipsec_psk FROM remote_access_vpn",
+    ),
+    (
+        "CREATE TABLE storage_pool (id bigint PRIMARY KEY, user_info varchar(255))",
+        "INSERT INTO storage_pool VALUES (1, 'user:pw')",
+        "SELECT user_info FROM storage_pool",
+    ),
 ]
 
 KEY_BOUND: list[tuple[str, Callable[[Any, str], object]]] = [
@@ -293,8 +355,13 @@ KEY_BOUND: list[tuple[str, Callable[[Any, str], object]]] = [
 
 @pytest.mark.parametrize(("call", "port"), KEY_BOUND, ids=[c for c, _ in KEY_BOUND])
 def test_without_the_servers_configuration_key_bound_calls_change_nothing(
-        mariadb: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
-        call: str, port: Callable[[Any, str], object]) -> None:
+    mariadb: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    call: str,
+    port: Callable[[Any, str], object],
+) -> None:
     """flywayx may run away from the management server: without its db.properties nobody knows whether
     the database is encrypted, so a key-bound call is skipped (and says so) rather than guessing."""
     monkeypatch.setenv("CLOUDSTACK_CONF_DIR", str(tmp_path / "nowhere"))

@@ -48,19 +48,50 @@ def _schema(mariadb: Any) -> Any:
     return conn
 
 
-def _os(conn: Any, category: int, name: str, *, user_defined: int = 0, removed: bool = False,
-        created: str = "2023-01-01 00:00:00") -> int:
-    _sql(conn, "INSERT INTO guest_os (uuid, category_id, display_name, created, removed, is_user_defined) "
-               "VALUES (UUID(), %s, %s, %s, IF(%s, NOW(), NULL), %s)", category, name, created, removed, user_defined)
+def _os(
+    conn: Any,
+    category: int,
+    name: str,
+    *,
+    user_defined: int = 0,
+    removed: bool = False,
+    created: str = "2023-01-01 00:00:00",
+) -> int:
+    _sql(
+        conn,
+        "INSERT INTO guest_os (uuid, category_id, display_name, created, removed, is_user_defined) "
+        "VALUES (UUID(), %s, %s, %s, IF(%s, NOW(), NULL), %s)",
+        category,
+        name,
+        created,
+        removed,
+        user_defined,
+    )
     return int(_sql(conn, "SELECT LAST_INSERT_ID()")[0][0])
 
 
-def _map(conn: Any, guest_os_id: int, hypervisor: str, version: str, name: str, *, user_defined: int = 0,
-         removed: bool = False) -> int:
-    _sql(conn, "INSERT INTO guest_os_hypervisor (uuid, hypervisor_type, hypervisor_version, guest_os_name, "
-               "guest_os_id, created, removed, is_user_defined) VALUES (UUID(), %s, %s, %s, %s, "
-               "'2023-01-01 00:00:00', IF(%s, NOW(), NULL), %s)",
-         hypervisor, version, name, guest_os_id, removed, user_defined)
+def _map(
+    conn: Any,
+    guest_os_id: int,
+    hypervisor: str,
+    version: str,
+    name: str,
+    *,
+    user_defined: int = 0,
+    removed: bool = False,
+) -> int:
+    _sql(
+        conn,
+        "INSERT INTO guest_os_hypervisor (uuid, hypervisor_type, hypervisor_version, guest_os_name, "
+        "guest_os_id, created, removed, is_user_defined) VALUES (UUID(), %s, %s, %s, %s, "
+        "'2023-01-01 00:00:00', IF(%s, NOW(), NULL), %s)",
+        hypervisor,
+        version,
+        name,
+        guest_os_id,
+        removed,
+        user_defined,
+    )
     return int(_sql(conn, "SELECT LAST_INSERT_ID()")[0][0])
 
 
@@ -70,14 +101,25 @@ def _names(conn: Any, *ids: int) -> list[str]:
 
 def _mappings(conn: Any, guest_os_id: int) -> list[tuple[str, str, str]]:
     """(hypervisor, version, name) of the not-removed mappings of a guest OS, in insertion order."""
-    return [tuple(r) for r in _sql(conn, "SELECT hypervisor_type, hypervisor_version, guest_os_name "
-                                         "FROM guest_os_hypervisor WHERE guest_os_id = %s AND removed IS NULL "
-                                         "ORDER BY id", guest_os_id)]
+    return [
+        tuple(r)
+        for r in _sql(
+            conn,
+            "SELECT hypervisor_type, hypervisor_version, guest_os_name "
+            "FROM guest_os_hypervisor WHERE guest_os_id = %s AND removed IS NULL "
+            "ORDER BY id",
+            guest_os_id,
+        )
+    ]
 
 
 def _os_ids(conn: Any, category: int, name: str) -> list[int]:
-    return [r[0] for r in _sql(conn, "SELECT id FROM guest_os WHERE category_id = %s AND display_name = %s "
-                                     "ORDER BY id", category, name)]
+    return [
+        r[0]
+        for r in _sql(
+            conn, "SELECT id FROM guest_os WHERE category_id = %s AND display_name = %s ORDER BY id", category, name
+        )
+    ]
 
 
 # ------------------------------------------------------------------------------------------ 4.18.0.0
@@ -94,8 +136,13 @@ def test_41800_correct_guest_os_names(mariadb: Any) -> None:
     _map(conn, suse, "VMware", "6.7.3", "opensuseGuest")
     upgrade_41720to41800.correct_guest_os_names(conn, cloud=mariadb.name)
     assert _names(conn, old, newest, mine, gone, other_category, suse) == [
-        "Fedora Linux", "Fedora Linux (32 bit)", "Mandriva Linux", "Mandriva Linux", "Mandriva Linux",
-        "OpenSUSE Linux (32 bit)"]
+        "Fedora Linux",
+        "Fedora Linux (32 bit)",
+        "Mandriva Linux",
+        "Mandriva Linux",
+        "Mandriva Linux",
+        "OpenSUSE Linux (32 bit)",
+    ]
 
 
 def test_41800_update_guest_os_mappings_adds_guest_oses_then_mappings_again_on_a_rerun(mariadb: Any) -> None:
@@ -107,11 +154,24 @@ def test_41800_update_guest_os_mappings_adds_guest_oses_then_mappings_again_on_a
 
     # a guest OS of addGuestOsAndHypervisorMappings is created, system defined, displayed, with its mappings
     (linux3,) = _os_ids(conn, 2, "Linux 3.x Kernel (64 bit)")
-    row = _sql(conn, "SELECT is_user_defined, display, removed, CHAR_LENGTH(uuid), created IS NOT NULL "
-                     "FROM guest_os WHERE id = %s", linux3)
+    row = _sql(
+        conn,
+        "SELECT is_user_defined, display, removed, CHAR_LENGTH(uuid), created IS NOT NULL FROM guest_os WHERE id = %s",
+        linux3,
+    )
     assert row == ((0, 1, None, 36, 1),)
     assert [v for _, v, _ in _mappings(conn, linux3)] == [
-        "6.0", "6.5", "6.7", "6.7.1", "6.7.2", "6.7.3", "7.0", "7.0.1.0", "7.0.2.0", "7.0.3.0"]
+        "6.0",
+        "6.5",
+        "6.7",
+        "6.7.1",
+        "6.7.2",
+        "6.7.3",
+        "7.0",
+        "7.0.1.0",
+        "7.0.2.0",
+        "7.0.3.0",
+    ]
     assert {(h, n) for h, _, n in _mappings(conn, linux3)} == {("VMware", "other3xLinux64Guest")}
     (ovf,) = _os_ids(conn, 11, "OVF Configured OS")
     assert _mappings(conn, ovf) == []
@@ -152,19 +212,26 @@ def test_41800_migrate_runs_the_six_calls_in_the_javas_order(mariadb: Any, monke
 
     def record(name: str) -> Any:
         def call(c: Any, **schemas: str) -> None:
-            renamed = _sql(c, f"SELECT COUNT(*) FROM `{mariadb.name}`.guest_os "
-                              "WHERE display_name = 'Fedora Linux (32 bit)'")
+            renamed = _sql(
+                c, f"SELECT COUNT(*) FROM `{mariadb.name}`.guest_os WHERE display_name = 'Fedora Linux (32 bit)'"
+            )
             calls.append((name, schemas, renamed[0][0]))
+
         return call
 
-    for name in ("convert_quota_tariffs_to_new_paradigm", "convert_vm_resources_quota_types_to_running_vm_quota_type",
-                 "update_configuration_groups"):
+    for name in (
+        "convert_quota_tariffs_to_new_paradigm",
+        "convert_vm_resources_quota_types_to_running_vm_quota_type",
+        "update_configuration_groups",
+    ):
         monkeypatch.setattr(upgrade_41720to41800, name, record(name))
     upgrade_41720to41800.migrate(conn, cloud=mariadb.name, cloud_usage="usage_x")
     both = {"cloud": mariadb.name, "cloud_usage": "usage_x"}
-    assert calls == [("convert_quota_tariffs_to_new_paradigm", both, 0),
-                     ("convert_vm_resources_quota_types_to_running_vm_quota_type", both, 0),
-                     ("update_configuration_groups", {"cloud": mariadb.name}, 1)]  # after the guest OS work
+    assert calls == [
+        ("convert_quota_tariffs_to_new_paradigm", both, 0),
+        ("convert_vm_resources_quota_types_to_running_vm_quota_type", both, 0),
+        ("update_configuration_groups", {"cloud": mariadb.name}, 1),
+    ]  # after the guest OS work
     assert _names(conn, fedora) == ["Fedora Linux (32 bit)"]
     assert upgrade_41720to41800.SCHEMA_EFFECTS == ()
     assert not hasattr(upgrade_41720to41800, "MISSING")
@@ -193,15 +260,27 @@ def test_41810_update_guest_os_mappings(mariadb: Any) -> None:
     upgrade_41800to41810.update_guest_os_mappings(conn, cloud=mariadb.name)
 
     assert _mappings(conn, ids["AlmaLinux 9"]) == [
-        ("VMware", "7.0.3.0", "otherLinux64Guest"), ("VMware", "8.0", "almalinux_64Guest"),
-        ("VMware", "8.0.0.1", "almalinux_64Guest")]
+        ("VMware", "7.0.3.0", "otherLinux64Guest"),
+        ("VMware", "8.0", "almalinux_64Guest"),
+        ("VMware", "8.0.0.1", "almalinux_64Guest"),
+    ]
     assert [n for _, _, n in _mappings(conn, ids["Rocky Linux 9"])][1:] == ["rockylinux_64Guest"] * 2
     assert [n for _, _, n in _mappings(conn, ids["rhel9"])] == ["rhel9_64Guest"] * 5
     assert _mappings(conn, focal) == [("VMware", v, "ubuntu64Guest") for v in upgrade_41800to41810.UBUNTU_VMWARE]
     (jammy,) = _os_ids(conn, 10, "Ubuntu 22.04 LTS")
     assert _mappings(conn, jammy)[0] == ("KVM", "default", "Ubuntu 22.04 LTS")
     assert {v for h, v, n in _mappings(conn, jammy) if h == "VMware" and n == "ubuntu64Guest"} == {
-        "6.5", "6.7", "6.7.1", "6.7.2", "6.7.3", "7.0", "7.0.1.0", "7.0.2.0", "7.0.3.0", "8.0"}
+        "6.5",
+        "6.7",
+        "6.7.1",
+        "6.7.2",
+        "6.7.3",
+        "7.0",
+        "7.0.1.0",
+        "7.0.2.0",
+        "7.0.3.0",
+        "8.0",
+    }
     (win11,) = _os_ids(conn, 6, "Windows 11 (64-bit)")
     assert _mappings(conn, win11) == [("VMware", "8.0", "windows11_64Guest")]
 
@@ -209,8 +288,11 @@ def test_41810_update_guest_os_mappings(mariadb: Any) -> None:
 def test_41810_fails_where_the_java_fails(mariadb: Any) -> None:
     conn = _schema(mariadb)
     ids = _nines(conn)
-    _sql(conn, "UPDATE guest_os_hypervisor SET removed = NOW() WHERE guest_os_id = %s AND hypervisor_version = '8.0'",
-         ids["Oracle Linux 9"])
+    _sql(
+        conn,
+        "UPDATE guest_os_hypervisor SET removed = NOW() WHERE guest_os_id = %s AND hypervisor_version = '8.0'",
+        ids["Oracle Linux 9"],
+    )
     with pytest.raises(LookupError, match=r"no VMware 8\.0 mapping"):
         upgrade_41800to41810.update_guest_os_mappings(conn, cloud=mariadb.name)
     with pytest.raises(LookupError, match=r"Red Hat Enterprise Linux 9\.0"):
@@ -218,9 +300,14 @@ def test_41810_fails_where_the_java_fails(mariadb: Any) -> None:
 
 
 def _state(conn: Any) -> tuple[Any, Any]:
-    return (_sql(conn, "SELECT id, display, removed FROM guest_os ORDER BY id"),
-            _sql(conn, "SELECT guest_os_id, hypervisor_type, hypervisor_version, guest_os_name, is_user_defined "
-                       "FROM guest_os_hypervisor ORDER BY id"))
+    return (
+        _sql(conn, "SELECT id, display, removed FROM guest_os ORDER BY id"),
+        _sql(
+            conn,
+            "SELECT guest_os_id, hypervisor_type, hypervisor_version, guest_os_name, is_user_defined "
+            "FROM guest_os_hypervisor ORDER BY id",
+        ),
+    )
 
 
 def test_41810_merge_duplicates_keeps_the_newest_system_guest_os(mariadb: Any) -> None:
@@ -250,8 +337,11 @@ def test_41810_merge_duplicates_keeps_the_newest_system_guest_os(mariadb: Any) -
     assert _sql(conn, "SELECT COUNT(*) FROM guest_os WHERE removed IS NOT NULL")[0][0] == 1  # nothing removed
     assert _sql(conn, "SELECT COUNT(*) FROM guest_os WHERE id = %s", ol9_centos) == template  # still referenceable
     assert _mappings(conn, ol9_oracle) == [
-        ("VMware", "7.0", "oracleLinux9_64Guest"), ("VMware", "8.0", "oracleLinux9_64Guest"),
-        ("KVM", "default", "Oracle Linux 9"), ("XenServer", "8.2.0", "Oracle Linux 9")]
+        ("VMware", "7.0", "oracleLinux9_64Guest"),
+        ("VMware", "8.0", "oracleLinux9_64Guest"),
+        ("KVM", "default", "Oracle Linux 9"),
+        ("XenServer", "8.2.0", "Oracle Linux 9"),
+    ]
     assert _mappings(conn, sco_system) == [("VMware", "7.0", "openServer5Guest")]
     assert _sql(conn, "SELECT is_user_defined FROM guest_os_hypervisor WHERE guest_os_id = %s", sco_system) == ((0,),)
     assert _mappings(conn, rhel90) == [("KVM", "default", "Red Hat Enterprise Linux 9")]
@@ -269,8 +359,12 @@ def test_41810_migrate_schema_effects_and_guest_os_work(mariadb: Any) -> None:
     conn = _schema(mariadb)
     for ref in ("user_data", "passphrase"):
         _sql(conn, f"CREATE TABLE {ref} (id bigint unsigned PRIMARY KEY)")
-    for table, column in (("user_vm", "user_data_id"), ("vm_template", "user_data_id"), ("volumes", "passphrase_id"),
-                          ("autoscale_vmprofiles", "user_data_id")):
+    for table, column in (
+        ("user_vm", "user_data_id"),
+        ("vm_template", "user_data_id"),
+        ("volumes", "passphrase_id"),
+        ("autoscale_vmprofiles", "user_data_id"),
+    ):
         _sql(conn, f"CREATE TABLE {table} (id bigint unsigned PRIMARY KEY, {column} bigint unsigned)")
     _sql(conn, "CREATE TABLE cluster_details (id bigint unsigned PRIMARY KEY, name varchar(255))")
     ids = _nines(conn)

@@ -26,10 +26,18 @@ def conf_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_properties_are_read_as_java_reads_them() -> None:
-    text = ("# comment\n! also a comment\n  region.id = 7\nkey:value\nspaced   value with spaces  \n"
-            "multi = one, \\\n    two\nescaped\\ key=a\\tb\\u0041\nempty=\n")
-    assert load_properties(text) == {"region.id": "7", "key": "value", "spaced": "value with spaces  ",
-                                     "multi": "one, two", "escaped key": "a\tbA", "empty": ""}
+    text = (
+        "# comment\n! also a comment\n  region.id = 7\nkey:value\nspaced   value with spaces  \n"
+        "multi = one, \\\n    two\nescaped\\ key=a\\tb\\u0041\nempty=\n"
+    )
+    assert load_properties(text) == {
+        "region.id": "7",
+        "key": "value",
+        "spaced": "value with spaces  ",
+        "multi": "one, two",
+        "escaped key": "a\tbA",
+        "empty": "",
+    }
 
 
 def _regions(conn: Any) -> list[int]:
@@ -39,8 +47,11 @@ def _regions(conn: Any) -> list[int]:
 def _region_table(conn: Any) -> None:
     _sql(conn, "CREATE TABLE region (id int NOT NULL PRIMARY KEY, name varchar(255))")
     _sql(conn, "INSERT INTO region VALUES (1, 'Local')")
-    _sql(conn, "CREATE TABLE firewall_rules (id bigint PRIMARY KEY, purpose varchar(32), ip_address_id bigint, "
-               "traffic_type varchar(16))")
+    _sql(
+        conn,
+        "CREATE TABLE firewall_rules (id bigint PRIMARY KEY, purpose varchar(32), ip_address_id bigint, "
+        "traffic_type varchar(16))",
+    )
     _sql(conn, "CREATE TABLE ntwk_service_map (network_id bigint, service varchar(255), provider varchar(255))")
 
 
@@ -64,8 +75,11 @@ def _configuration(conn: Any) -> list[tuple[Any, ...]]:
 
 
 def _config_tables(conn: Any) -> None:
-    _sql(conn, "CREATE TABLE configuration (category varchar(255) NOT NULL, instance varchar(255) NOT NULL, "
-               "name varchar(255) NOT NULL PRIMARY KEY, default_value varchar(4095), value varchar(4095))")
+    _sql(
+        conn,
+        "CREATE TABLE configuration (category varchar(255) NOT NULL, instance varchar(255) NOT NULL, "
+        "name varchar(255) NOT NULL PRIMARY KEY, default_value varchar(4095), value varchar(4095))",
+    )
     _sql(conn, "CREATE TABLE user_vm (id bigint PRIMARY KEY, user_data mediumtext)")
 
 
@@ -86,14 +100,16 @@ def test_dynamic_roles_are_switched_on_without_commands(mariadb: Any, conf_dir: 
 def test_an_existing_false_setting_is_turned_on(mariadb: Any, conf_dir: Path) -> None:
     conn = mariadb.connect()
     _config_tables(conn)
-    _sql(conn, "INSERT INTO configuration VALUES ('Advanced', 'DEFAULT', 'dynamic.apichecker.enabled', 'false', "
-               "'false')")
+    _sql(
+        conn, "INSERT INTO configuration VALUES ('Advanced', 'DEFAULT', 'dynamic.apichecker.enabled', 'false', 'false')"
+    )
     assert upgrade_41000to41100.check_and_enable_dynamic_roles(conn, mariadb.name)
     assert _configuration(conn) == ENABLED
 
 
-def test_a_static_commands_file_keeps_the_static_checker(mariadb: Any, conf_dir: Path,
-                                                           caplog: pytest.LogCaptureFixture) -> None:
+def test_a_static_commands_file_keeps_the_static_checker(
+    mariadb: Any, conf_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     conn = mariadb.connect()
     _config_tables(conn)
     (conf_dir / "commands.properties").write_text("listVirtualMachines=15\ndeployVirtualMachine=com.cloud.api;15\n")

@@ -45,8 +45,11 @@ def _build_418_quota_tariff(conn: Any, corpus: Path, usage: str, before_418: lis
 
 
 def _tariffs(conn: Any, usage: str) -> dict[int, tuple[Any, ...]]:
-    found = _sql(conn, f"SELECT id, usage_type, usage_name, name, effective_on, end_date, removed, currency_value, "
-                       f"activation_rule, uuid FROM `{usage}`.quota_tariff")
+    found = _sql(
+        conn,
+        f"SELECT id, usage_type, usage_name, name, effective_on, end_date, removed, currency_value, "
+        f"activation_rule, uuid FROM `{usage}`.quota_tariff",
+    )
     return {row[0]: row[1:] for row in found}
 
 
@@ -124,8 +127,12 @@ def test_cpu_speed_vcpu_and_memory_become_running_vm_rules(usage: tuple[Any, str
     got = sorted((row[2], row[3], row[7], row[6]) for row in new.values())
     resources = "value.computingResources"
     assert got == [
-        ("CPU_SPEED", dt.datetime(2010, 5, 4),
-         f"(({resources} ? ({resources}.cpuSpeed * {resources}.cpuNumber) : 0) / 100) * 2.50000", 0),
+        (
+            "CPU_SPEED",
+            dt.datetime(2010, 5, 4),
+            f"(({resources} ? ({resources}.cpuSpeed * {resources}.cpuNumber) : 0) / 100) * 2.50000",
+            0,
+        ),
         ("MEMORY", dt.datetime(2010, 5, 4), f"({resources} ? {resources}.memory : 0) * 0.01000", 0),
         ("vCPU", dt.datetime(2022, 1, 1), f"({resources} ? {resources}.cpuNumber : 0) * 3.00000", 0),
     ]  # the free 2010 vCPU tariff is not copied; the price is the activation rule's factor

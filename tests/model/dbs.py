@@ -24,8 +24,10 @@ def history(db: ScratchDb) -> list[tuple[int, str | None, str, str, str, int | N
     """(rank, version, description, type, script, checksum, success) of every row."""
     if not has_history(db):
         return []
-    rows = db.query("SELECT installed_rank, version, description, type, script, checksum, success "
-                    "FROM flyway_schema_history ORDER BY installed_rank")
+    rows = db.query(
+        "SELECT installed_rank, version, description, type, script, checksum, success "
+        "FROM flyway_schema_history ORDER BY installed_rank"
+    )
     return [(int(r[0]), r[1], str(r[2]), str(r[3]), str(r[4]), r[5], bool(r[6])) for r in rows]
 
 
@@ -58,8 +60,10 @@ def _columns(db: ScratchDb, table: str) -> list[tuple[str, str]]:
     if db.dialect == "sqlite":
         cols = [(r[1], r[2]) for r in db.query(f"PRAGMA table_info({table})")]
     else:
-        cols = db.query("SELECT column_name, data_type FROM information_schema.columns "
-                        f"WHERE table_schema = '{db.schema}' AND table_name = '{table}'")
+        cols = db.query(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            f"WHERE table_schema = '{db.schema}' AND table_name = '{table}'"
+        )
     return [(str(c), "VARCHAR" if "CHAR" in str(t).upper() else "INT") for c, t in cols]
 
 
@@ -67,5 +71,8 @@ def snapshot(db: ScratchDb) -> dict[str, Any]:
     """Every table's rows and the catalog (what a dry run or a refusal must leave untouched)."""
     files = sorted(p.name for p in db.path.parent.glob(db.path.name + "*")) if db.path is not None else []
     tables = db.tables()
-    return {"files": files, "tables": {t: sorted(map(repr, db.query(f"SELECT * FROM {t}"))) for t in tables},
-            "columns": {t: _columns(db, t) for t in tables}}
+    return {
+        "files": files,
+        "tables": {t: sorted(map(repr, db.query(f"SELECT * FROM {t}"))) for t in tables},
+        "columns": {t: _columns(db, t) for t in tables},
+    }

@@ -135,8 +135,7 @@ class ReleaseMachine(RuleBasedStateMachine):
         """Releases whose closure holds every effect in the database (the model's guess at what
         ``migrate --to`` accepts; a conflict can still refuse)."""
         present = set(dbs.effects(self.db)) if dbs.has_history(self.db) else set()
-        return [r for r in self.releases()
-                if present <= {self.m.migrations[v] for v in self.m.closure_versions(r)}]
+        return [r for r in self.releases() if present <= {self.m.migrations[v] for v in self.m.closure_versions(r)}]
 
     @rule(data=st.data(), dry=st.booleans(), likely=st.integers(0, 3))
     def migrate_to(self, data: st.DataObject, dry: bool, likely: int) -> None:
@@ -163,8 +162,9 @@ class ReleaseMachine(RuleBasedStateMachine):
             event(f"migrate --to recorded: {m['recordedAs']}")
         if any(s["out_of_order"] for s in planned.json()["steps"]):
             event("migrate --to: interleaved a late change")
-        assert [s["version"] or s["description"] for s in planned.json()["steps"]] == \
-            [m["version"] or m["description"] for m in done.json()["migrations"]]
+        assert [s["version"] or s["description"] for s in planned.json()["steps"]] == [
+            m["version"] or m["description"] for m in done.json()["migrations"]
+        ]
         assert sorted(r["version"] for r in planned.json()["records"]) == recorded
         if dry:
             assert [m["version"] for m in shown.json()["migrations"]] == executed
@@ -184,8 +184,9 @@ class ReleaseMachine(RuleBasedStateMachine):
             event(f"plain migrate recorded: {m['recordedAs']}")
         if dry and done.code == 0:
             assert shown.code == 0, shown.err
-            assert [m["version"] for m in shown.json()["migrations"]] == [m["version"] for m in done.json()[
-                "migrations"]]
+            assert [m["version"] for m in shown.json()["migrations"]] == [
+                m["version"] for m in done.json()["migrations"]
+            ]
         if done.code != 0:  # Flyway's order across all lines can meet a genuine conflict (an undeclared rewrite)
             assert dry is False or shown.code == 0
             self.genuine_conflict(done)
@@ -265,10 +266,12 @@ class ReleaseMachine(RuleBasedStateMachine):
         effects = dbs.effects(self.db)
         assert all(n == 1 for n in effects.values()), f"an effect applied twice: {effects}"
         expected = Counter(self.known[v] for v in live if v in self.known)
-        assert set(effects) == set(expected), ("the schema is not what the history says",
-                                               set(effects) ^ set(expected))
-        reached = [r for r in [*self.m.releases, *self.heads()]
-                   if all(self.m.migrations[v] in effects for v in self.m.closure_versions(r))]
+        assert set(effects) == set(expected), ("the schema is not what the history says", set(effects) ^ set(expected))
+        reached = [
+            r
+            for r in [*self.m.releases, *self.heads()]
+            if all(self.m.migrations[v] in effects for v in self.m.closure_versions(r))
+        ]
         closure = sorted({v for r in reached for v in self.m.closure_versions(r)}, key=vkey)
         gone = {self.known[v] for v in live if v not in self.m.migrations}  # renamed, not yet recorded
         renamed = [v for v in closure if v not in live and self.m.migrations[v] in gone]
@@ -303,8 +306,10 @@ class ReleaseMachine(RuleBasedStateMachine):
         info = self.fx("info", "--output-type", "json").json()
         states = {m["version"]: m["state"] for m in info["migrations"] if m["version"]}
         assert not [v for v in closure if states.get(v) == "Pending"], states
-        rows = [HistoryRow(rank, Version.parse(v) if v else None, desc, kind, script, checksum, "", 0, ok)
-                for rank, v, desc, kind, script, checksum, ok in dbs.history(self.db)]
+        rows = [
+            HistoryRow(rank, Version.parse(v) if v else None, desc, kind, script, checksum, "", 0, ok)
+            for rank, v, desc, kind, script, checksum, ok in dbs.history(self.db)
+        ]
         migrations = scan(Config(locations=(f"filesystem:{self.loc}",)), {}).migrations
         flyway = compute_info(migrations, rows)
         read = {m.version.text: m.state.value for m in flyway.migrations if m.version is not None}
@@ -357,10 +362,12 @@ class ReleaseMachine(RuleBasedStateMachine):
         scope = self.m.closure(target)
         order: list[str] = []
         while len(order) < len(scope):
-            ready = [r for r in scope - set(order)
-                     if all(p in order for p in (self.m.releases[r].parents if r in self.m.releases else []))]
+            ready = [
+                r
+                for r in scope - set(order)
+                if all(p in order for p in (self.m.releases[r].parents if r in self.m.releases else []))
+            ]
             order.append(min(ready, key=vkey))
         rank = {r: i for i, r in enumerate(order)}
         versions = self.m.closure_versions(target)
         return sorted(versions, key=lambda v: (rank[self.m.owner(v) or ""], vkey(v)))
-

@@ -107,8 +107,9 @@ def read_project(loc: Path) -> Model:
     for name in names:
         line = ".".join(name.split(".")[:2])
         table = data["release"][name]
-        previous = [r for r in names if r.startswith(line + ".") and vkey(r) < vkey(name)
-                    and r.count(".") == name.count(".")]
+        previous = [
+            r for r in names if r.startswith(line + ".") and vkey(r) < vkey(name) and r.count(".") == name.count(".")
+        ]
         parents = [max(previous, key=vkey)] if previous else []
         parents += [table["from"]] if "from" in table else []
         parents += list(table.get("merges", []))
@@ -212,18 +213,28 @@ def _migrations(draw: st.DrawFn, rels: list[tuple[str, str | None, list[str]]], 
                 out.sql[f"V{version}__fix_{n}.sql"] = f"ALTER TABLE {table} ADD COLUMN col_{n} INT;\n"
                 fixes.append((name, version, table, f"col_{n}"))
             else:
-                out.sql[f"V{version}__row_{n}.sql"] = f"INSERT INTO {draw(st.sampled_from(sorted(ancestors)))} (id) " \
-                                                     f"VALUES ({n});\n"
+                out.sql[f"V{version}__row_{n}.sql"] = (
+                    f"INSERT INTO {draw(st.sampled_from(sorted(ancestors)))} (id) VALUES ({n});\n"
+                )
     _related(draw, rels, graph, tables, fixes, out)
     return out
 
 
-def _related(draw: st.DrawFn, rels: list[tuple[str, str | None, list[str]]], graph: _Graph,
-             tables: dict[str, list[str]], fixes: list[tuple[str, str, str, str]], out: _Files) -> None:
+def _related(
+    draw: st.DrawFn,
+    rels: list[tuple[str, str | None, list[str]]],
+    graph: _Graph,
+    tables: dict[str, list[str]],
+    fixes: list[tuple[str, str, str, str]],
+    out: _Files,
+) -> None:
     """Equivalents, cherry-picks and conflicting fixes: a fix seen again on a line that lacks it."""
     for release, version, table, column in fixes:
-        homes = [r for r, _, _ in rels if release not in graph.closure(r) and r != release
-                 and any(table in tables[a] for a in graph.closure(r))]
+        homes = [
+            r
+            for r, _, _ in rels
+            if release not in graph.closure(r) and r != release and any(table in tables[a] for a in graph.closure(r))
+        ]
         if not homes or not draw(st.booleans()):
             continue
         home = draw(st.sampled_from(homes))

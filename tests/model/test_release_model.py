@@ -26,10 +26,18 @@ def _run(dialect: str, examples: int, steps: int, *, fixed: bool = False) -> Non
     STATS.clear()
     machine = type(f"{dialect.title()}ReleaseMachine", (ReleaseMachine,), {"dialect": dialect})
     repeat: dict[str, Any] = {"derandomize": True, "database": None} if fixed and not LONG else {}
-    run_state_machine_as_test(machine, settings=settings(
-        max_examples=LONG or examples, stateful_step_count=steps * (2 if LONG else 1), deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-        print_blob=True, phases=PHASES, **repeat))
+    run_state_machine_as_test(
+        machine,
+        settings=settings(
+            max_examples=LONG or examples,
+            stateful_step_count=steps * (2 if LONG else 1),
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+            print_blob=True,
+            phases=PHASES,
+            **repeat,
+        ),
+    )
     print(f"\nmodel on {dialect}:", ", ".join(f"{k}: {v}" for k, v in sorted(STATS.items())))
 
 

@@ -32,8 +32,15 @@ def test_the_hint_deletes_only_that_lock_row(mariadb: Any) -> None:
     import pymysql
 
     def connect() -> Any:
-        return pymysql.connect(host=mariadb.host, port=mariadb.port, user=mariadb.user, password=mariadb.password,
-                               database=mariadb.name, autocommit=True, charset="utf8mb4")
+        return pymysql.connect(
+            host=mariadb.host,
+            port=mariadb.port,
+            user=mariadb.user,
+            password=mariadb.password,
+            database=mariadb.name,
+            autocommit=True,
+            charset="utf8mb4",
+        )
 
     lock = ClusterLock(connect, mariadb.name, "flyway_schema_history", node="n1", ttl=60)
     lock.name = "it's \\ odd"  # a name no real lock has, to prove the quoting
@@ -41,8 +48,10 @@ def test_the_hint_deletes_only_that_lock_row(mariadb: Any) -> None:
     assert lock.try_acquire()
     other = connect()
     try:
-        other.cursor().execute("INSERT INTO flywayx_lock SELECT 'neighbour', holder, node, acquired_at, heartbeat_at,"
-                               " expires_at FROM flywayx_lock")
+        other.cursor().execute(
+            "INSERT INTO flywayx_lock SELECT 'neighbour', holder, node, acquired_at, heartbeat_at,"
+            " expires_at FROM flywayx_lock"
+        )
         described = lock.describe_holder()
         assert described is not None
         statement = described.split("; ", 1)[1].removesuffix(" frees it by hand")

@@ -23,15 +23,14 @@ def fx(cli_run: Callable[..., CliResult]) -> Callable[..., CliResult]:
 PROJECT = {
     "releases.toml": '[release."1.0.0"]\n[release."1.1.0"]\nfrom = "1.0.0"\n',
     "V1.0.0.1__accounts.sql": "CREATE TABLE accounts (id INT PRIMARY KEY, name VARCHAR(50) NOT NULL,"
-                              " legacy_code VARCHAR(20) NULL);\n",
+    " legacy_code VARCHAR(20) NULL);\n",
     "V1.1.0.1__email.sql": "ALTER TABLE accounts ADD COLUMN email VARCHAR(100) NULL;\n"
-                           "CREATE INDEX idx_accounts_name ON accounts (name);\n",
+    "CREATE INDEX idx_accounts_name ON accounts (name);\n",
     # PostgreSQL: the index is built CONCURRENTLY in --phase expand, which this migration allows
     "V1.1.0.1__email.sql.conf": "executeInTransaction=false\n",
     "V1.1.0.2__backfill_email.sql": "UPDATE accounts SET email = name WHERE email IS NULL;\n",
     "V1.1.0.3__cleanup.sql": "ALTER TABLE accounts DROP COLUMN legacy_code;\n",
-    "V1.1.0.4__audit.sql": "CREATE TABLE audit_log (id INT PRIMARY KEY, account_id INT NOT NULL,"
-                           " note VARCHAR(200));\n",
+    "V1.1.0.4__audit.sql": "CREATE TABLE audit_log (id INT PRIMARY KEY, account_id INT NOT NULL, note VARCHAR(200));\n",
 }
 
 

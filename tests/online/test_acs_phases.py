@@ -9,8 +9,13 @@ from tests.online.write_acs_doc import BEGIN, DOC, END, generated
 
 
 def test_acs_release_digits() -> None:
-    assert [acs_release(d) for d in ("41900", "42010", "452", "2210", "30")] == \
-        ["4.19.0.0", "4.20.1.0", "4.5.2", "2.2.10", "3.0"]
+    assert [acs_release(d) for d in ("41900", "42010", "452", "2210", "30")] == [
+        "4.19.0.0",
+        "4.20.1.0",
+        "4.5.2",
+        "2.2.10",
+        "3.0",
+    ]
 
 
 def test_per_release_expand_outweighs_contract_and_cleanups_are_contract_or_explained(acs_corpus: Path) -> None:
@@ -32,5 +37,6 @@ def test_per_release_expand_outweighs_contract_and_cleanups_are_contract_or_expl
 def test_docs_table_is_current(acs_corpus: Path) -> None:
     doc = DOC.read_text(encoding="utf-8")
     assert BEGIN in doc and END in doc
-    assert doc.split(BEGIN, 1)[1].split(END, 1)[0].strip() == generated(acs_corpus).strip(), \
+    assert doc.split(BEGIN, 1)[1].split(END, 1)[0].strip() == generated(acs_corpus).strip(), (
         "regenerate with: .venv/bin/python -m tests.online.write_acs_doc"
+    )

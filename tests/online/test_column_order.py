@@ -18,8 +18,9 @@ import pytest
 
 from tests.online.conftest import Ran, write_project
 
-RELEASES = ('[release."2.4.0"]\n[release."2.4.1"]\n[release."2.5.0"]\nfrom = "2.4.0"\n'
-            '[release."2.5.1"]\nmerges = ["2.4.1"]\n')
+RELEASES = (
+    '[release."2.4.0"]\n[release."2.4.1"]\n[release."2.5.0"]\nfrom = "2.4.0"\n[release."2.5.1"]\nmerges = ["2.4.1"]\n'
+)
 FILES = {
     "V2.4.0.1__customer.sql": "CREATE TABLE customer (id INT PRIMARY KEY, name VARCHAR(50) NOT NULL);\n",
     "V2.4.1.1__loyalty.sql": "ALTER TABLE customer ADD COLUMN loyalty INT NULL;\n",
@@ -38,8 +39,9 @@ def _one(db: Any, sql: str, database: str | None = None) -> Any:
         conn.close()
 
 
-def test_mariadb_late_column_takes_its_fresh_install_place(mariadb: Any, tmp_path: Path,
-                                                           fx: Callable[..., Ran]) -> None:
+def test_mariadb_late_column_takes_its_fresh_install_place(
+    mariadb: Any, tmp_path: Path, fx: Callable[..., Ran]
+) -> None:
     project = write_project(tmp_path / "sql", {"releases.toml": RELEASES, **FILES})
     base = ("--url", mariadb.url, "--locations", str(project))
     assert fx(*base, "migrate", "--to", "2.5.0").code == 0
@@ -70,17 +72,28 @@ def test_postgres_refuses_the_swap_unless_declared(postgres: Any, tmp_path: Path
     refused = fx(*base, "migrate", "--to", "2.5.1")
     assert refused.code == 1
     assert "2.4.1.1 would run after applied 2.5.0.1 but both touch order:customer" in refused.err
-    assert [r[0] for r in _one(postgres, "SELECT column_name FROM information_schema.columns WHERE table_name ="
-                                         " 'customer' ORDER BY ordinal_position")] == ["id", "name", "segment"]
+    assert [
+        r[0]
+        for r in _one(
+            postgres,
+            "SELECT column_name FROM information_schema.columns WHERE table_name ="
+            " 'customer' ORDER BY ordinal_position",
+        )
+    ] == ["id", "name", "segment"]
 
     (project / "releases.toml").write_text(RELEASES + '[commutes]\n"2.4.1.1" = ["2.5.0.1"]\n', encoding="utf-8")
     assert fx(*base, "plan", "--to", "2.5.1").code == 0  # the pair is declared
     (project / "releases.toml").write_text('[lines]\ncolumn_order = "any"\n' + RELEASES, encoding="utf-8")
     ran = fx(*base, "migrate", "--to", "2.5.1")  # or: the project does not care about column order
     assert ran.code == 0, ran.err
-    assert [r[0] for r in _one(postgres, "SELECT column_name FROM information_schema.columns WHERE table_name ="
-                                         " 'customer' ORDER BY ordinal_position")] == [
-        "id", "name", "segment", "loyalty", "note"]
+    assert [
+        r[0]
+        for r in _one(
+            postgres,
+            "SELECT column_name FROM information_schema.columns WHERE table_name ="
+            " 'customer' ORDER BY ordinal_position",
+        )
+    ] == ["id", "name", "segment", "loyalty", "note"]
 
 
 @pytest.mark.parametrize("dialect", ["postgresql", "mariadb"])
@@ -92,14 +105,18 @@ def test_operations_add_column_declares_the_column_order_on_postgres_only(dialec
     assert ("order:customer" in writes) == (dialect == "postgresql")
 
 
-def test_operations_file_history_rows_carry_flyways_checksum_of_the_file(mariadb: Any, tmp_path: Path,
-                                                                         fx: Callable[..., Ran]) -> None:
+def test_operations_file_history_rows_carry_flyways_checksum_of_the_file(
+    mariadb: Any, tmp_path: Path, fx: Callable[..., Ran]
+) -> None:
     import zlib
 
-    text = ('# rename\r\n[[operations]]\nop = "rename_column"\ntable = "customer"\nfrom = "name"\nto = "full_name"\n'
-            'type = "VARCHAR(50)"\n')
-    project = write_project(tmp_path / "sql", {"V1__customer.sql": FILES["V2.4.0.1__customer.sql"],
-                                               "V2__rename.toml": text})
+    text = (
+        '# rename\r\n[[operations]]\nop = "rename_column"\ntable = "customer"\nfrom = "name"\nto = "full_name"\n'
+        'type = "VARCHAR(50)"\n'
+    )
+    project = write_project(
+        tmp_path / "sql", {"V1__customer.sql": FILES["V2.4.0.1__customer.sql"], "V2__rename.toml": text}
+    )
     base = ("--url", mariadb.url, "--locations", str(project))
     assert fx(*base, "migrate").code == 0
     crc = 0
@@ -107,11 +124,18 @@ def test_operations_file_history_rows_carry_flyways_checksum_of_the_file(mariadb
         crc = zlib.crc32(line.encode("utf-8"), crc)
     signed = crc - (1 << 32) if crc >= 1 << 31 else crc
     rows = _one(mariadb, "SELECT version, script, type, checksum FROM flyway_schema_history ORDER BY installed_rank")
-    assert rows[1:] == (("2", "V2__rename.toml", "SCRIPT", signed),
-                        ("2.1", "V2__rename.toml#contract", "SCRIPT", signed))
-    assert [r[0] for r in _one(mariadb, "SELECT column_name FROM information_schema.columns WHERE table_schema = "
-                                        "DATABASE() AND table_name = 'customer' ORDER BY ordinal_position")] == [
-        "id", "full_name"]
+    assert rows[1:] == (
+        ("2", "V2__rename.toml", "SCRIPT", signed),
+        ("2.1", "V2__rename.toml#contract", "SCRIPT", signed),
+    )
+    assert [
+        r[0]
+        for r in _one(
+            mariadb,
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+            "DATABASE() AND table_name = 'customer' ORDER BY ordinal_position",
+        )
+    ] == ["id", "full_name"]
     (project / "V2__rename.toml").write_text(text.replace("VARCHAR(50)", "VARCHAR(60)"), encoding="utf-8")
     changed = fx(*base, "validate")
     assert changed.code == 1 and "checksum mismatch" in changed.err.lower()

@@ -25,17 +25,23 @@ from tests.unit.labelled import ROWS, Row
 
 # table -> statements creating and filling it (only the tables a statement names are built for it)
 MARIADB_FIXTURE = {
-    "users": ["CREATE TABLE users (id BIGINT AUTO_INCREMENT PRIMARY KEY, email VARCHAR(255) NOT NULL,"
-              " nickname VARCHAR(64))", "INSERT INTO users (id, email) VALUES (1, 'a@example.org')"],
+    "users": [
+        "CREATE TABLE users (id BIGINT AUTO_INCREMENT PRIMARY KEY, email VARCHAR(255) NOT NULL, nickname VARCHAR(64))",
+        "INSERT INTO users (id, email) VALUES (1, 'a@example.org')",
+    ],
     "p": ["CREATE TABLE p (id INT PRIMARY KEY, code VARCHAR(20))", "INSERT INTO p VALUES (1, 'a')"],
-    "t": ["CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, a INT, b VARCHAR(40) NOT NULL DEFAULT '', c VARCHAR(10),"
-          " d DECIMAL(5,2), e ENUM('x','y'), s SET('r','w'), j TEXT, ts TIMESTAMP NULL, p_id INT, user_id BIGINT,"
-          " KEY i_a (a), KEY i_c (c), CONSTRAINT fk_t_u FOREIGN KEY (user_id) REFERENCES users (id),"
-          " CONSTRAINT ck_a CHECK (a > -100))",
-          "INSERT INTO t (a, b, c, p_id, user_id) VALUES (1, 'x', 'y', 1, 1), (2, 'y', 'z', 1, 1)"],
-    "pt": ["CREATE TABLE pt (id INT NOT NULL, y INT NOT NULL, v VARCHAR(10), PRIMARY KEY (id, y))"
-           " PARTITION BY RANGE (y) (PARTITION p2019 VALUES LESS THAN (2020),"
-           " PARTITION p2020 VALUES LESS THAN (2021))"],
+    "t": [
+        "CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, a INT, b VARCHAR(40) NOT NULL DEFAULT '', c VARCHAR(10),"
+        " d DECIMAL(5,2), e ENUM('x','y'), s SET('r','w'), j TEXT, ts TIMESTAMP NULL, p_id INT, user_id BIGINT,"
+        " KEY i_a (a), KEY i_c (c), CONSTRAINT fk_t_u FOREIGN KEY (user_id) REFERENCES users (id),"
+        " CONSTRAINT ck_a CHECK (a > -100))",
+        "INSERT INTO t (a, b, c, p_id, user_id) VALUES (1, 'x', 'y', 1, 1), (2, 'y', 'z', 1, 1)",
+    ],
+    "pt": [
+        "CREATE TABLE pt (id INT NOT NULL, y INT NOT NULL, v VARCHAR(10), PRIMARY KEY (id, y))"
+        " PARTITION BY RANGE (y) (PARTITION p2019 VALUES LESS THAN (2020),"
+        " PARTITION p2020 VALUES LESS THAN (2021))"
+    ],
     "h": ["CREATE TABLE h (id INT PRIMARY KEY, v INT) PARTITION BY HASH (id) PARTITIONS 4"],
     "x": ["CREATE TABLE x (id INT NOT NULL, y INT NOT NULL, v VARCHAR(10), PRIMARY KEY (id, y))"],
 }
@@ -65,8 +71,11 @@ CREATE TRIGGER trg_audit BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION a
 CREATE SCHEMA app
 """
 
-_PARTITION_OP = re.compile(r"\b(ADD|DROP|TRUNCATE|EXCHANGE|REORGANIZE|COALESCE|REBUILD) PARTITION\b|\bPARTITION BY\b"
-                           r"|\bREMOVE PARTITIONING\b", re.I)
+_PARTITION_OP = re.compile(
+    r"\b(ADD|DROP|TRUNCATE|EXCHANGE|REORGANIZE|COALESCE|REBUILD) PARTITION\b|\bPARTITION BY\b"
+    r"|\bREMOVE PARTITIONING\b",
+    re.I,
+)
 _WEAKER = {"INPLACE": "INSTANT", "COPY": "INPLACE"}
 _NOT_SUPPORTED = (1845, 1846)  # ALGORITHM=... is not supported (for this operation / reason)
 
@@ -86,9 +95,16 @@ def _statements(text: str) -> list[str]:
 
 
 def _mariadb_rows() -> list[Row]:
-    return [r for r in ROWS if r.dialect == "mariadb" and r.server is None and r.lock is not None
-            and re.match(r"(ALTER TABLE|CREATE (UNIQUE )?INDEX|DROP INDEX)", r.sql, re.I)
-            and not _PARTITION_OP.search(r.sql) and not r.reason.startswith("conservative:")]
+    return [
+        r
+        for r in ROWS
+        if r.dialect == "mariadb"
+        and r.server is None
+        and r.lock is not None
+        and re.match(r"(ALTER TABLE|CREATE (UNIQUE )?INDEX|DROP INDEX)", r.sql, re.I)
+        and not _PARTITION_OP.search(r.sql)
+        and not r.reason.startswith("conservative:")
+    ]
 
 
 def _forced(sql: str, algorithm: str) -> str:
@@ -138,8 +154,15 @@ def test_mariadb_lock_claims_hold_on_the_server(mariadb: Any) -> None:
     import pymysql
     from pymysql.constants import CLIENT
 
-    conn: Any = pymysql.connect(host=mariadb.host, port=mariadb.port, user=mariadb.user, password=mariadb.password,
-                                database=mariadb.name, autocommit=True, client_flag=CLIENT.MULTI_STATEMENTS)
+    conn: Any = pymysql.connect(
+        host=mariadb.host,
+        port=mariadb.port,
+        user=mariadb.user,
+        password=mariadb.password,
+        database=mariadb.name,
+        autocommit=True,
+        client_flag=CLIENT.MULTI_STATEMENTS,
+    )
     results: dict[str, list[str]] = {}
     try:
         cur = conn.cursor()
@@ -155,16 +178,32 @@ def test_mariadb_lock_claims_hold_on_the_server(mariadb: Any) -> None:
 
 # ------------------------------------------------------------------------------------------ PostgreSQL
 
-_RANK = ["ACCESS SHARE", "ROW SHARE", "ROW EXCLUSIVE", "SHARE UPDATE EXCLUSIVE", "SHARE", "SHARE ROW EXCLUSIVE",
-         "EXCLUSIVE", "ACCESS EXCLUSIVE"]
+_RANK = [
+    "ACCESS SHARE",
+    "ROW SHARE",
+    "ROW EXCLUSIVE",
+    "SHARE UPDATE EXCLUSIVE",
+    "SHARE",
+    "SHARE ROW EXCLUSIVE",
+    "EXCLUSIVE",
+    "ACCESS EXCLUSIVE",
+]
 _TARGETS = [
     r"^ALTER (?:TABLE|INDEX|VIEW|SEQUENCE|MATERIALIZED VIEW)(?: IF EXISTS)?(?: ONLY)? (\w+)",
     r"^(?:CREATE|DROP) (?:OR REPLACE )?TRIGGER (?:IF EXISTS )?\w+ .*?\bON (\w+)",
-    r"^CREATE (?:UNIQUE )?INDEX .*?\bON (?:ONLY )?(\w+)", r"^ALTER TRIGGER \w+ ON (\w+)",
-    r"^TRUNCATE (?:TABLE )?(\w+)", r"^DROP (?:TABLE|VIEW|SEQUENCE|MATERIALIZED VIEW|INDEX)(?: IF EXISTS)? (\w+)",
-    r"^LOCK TABLE (\w+)", r"^REFRESH MATERIALIZED VIEW (\w+)", r"^CREATE OR REPLACE VIEW (\w+)",
-    r"^COMMENT ON (?:TABLE|COLUMN) (\w+)", r"^REINDEX TABLE (\w+)", r"^CLUSTER (\w+)", r"^ANALYZE (\w+)",
-    r"^CREATE TABLE \w+ PARTITION OF (\w+)", r"^CREATE POLICY \w+ ON (\w+)",
+    r"^CREATE (?:UNIQUE )?INDEX .*?\bON (?:ONLY )?(\w+)",
+    r"^ALTER TRIGGER \w+ ON (\w+)",
+    r"^TRUNCATE (?:TABLE )?(\w+)",
+    r"^DROP (?:TABLE|VIEW|SEQUENCE|MATERIALIZED VIEW|INDEX)(?: IF EXISTS)? (\w+)",
+    r"^LOCK TABLE (\w+)",
+    r"^REFRESH MATERIALIZED VIEW (\w+)",
+    r"^CREATE OR REPLACE VIEW (\w+)",
+    r"^COMMENT ON (?:TABLE|COLUMN) (\w+)",
+    r"^REINDEX TABLE (\w+)",
+    r"^CLUSTER (\w+)",
+    r"^ANALYZE (\w+)",
+    r"^CREATE TABLE \w+ PARTITION OF (\w+)",
+    r"^CREATE POLICY \w+ ON (\w+)",
     r"^CREATE (?:OR REPLACE )?RULE .*?\bTO (\w+)",
 ]
 
@@ -188,12 +227,18 @@ def _pg_observe(conn: Any, row: Row) -> str | None:
     try:
         for sql in row.context:
             conn.execute(sql)
-        before = {oid: name for oid, name in conn.execute(
-            "SELECT c.oid, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname IN ('public', 'app')").fetchall()}
+        before = {
+            oid: name
+            for oid, name in conn.execute(
+                "SELECT c.oid, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname IN ('public', 'app')"
+            ).fetchall()
+        }
         conn.execute(row.sql)
-        held = conn.execute("SELECT relation, mode FROM pg_locks WHERE pid = pg_backend_pid() "
-                            "AND locktype = 'relation' AND relation IS NOT NULL").fetchall()
+        held = conn.execute(
+            "SELECT relation, mode FROM pg_locks WHERE pid = pg_backend_pid() "
+            "AND locktype = 'relation' AND relation IS NOT NULL"
+        ).fetchall()
     except Exception:
         return None
     finally:
@@ -205,10 +250,14 @@ def _pg_observe(conn: Any, row: Row) -> str | None:
 
 
 def _pg_rows() -> list[Row]:
-    return [r for r in ROWS if r.dialect == "postgresql" and "CONCURRENTLY" not in r.sql.upper()
-            and not r.reason.startswith("conservative:")
-            and not re.match(r"(VACUUM|COPY|CREATE EXTENSION|DROP EXTENSION|ALTER ROLE|CREATE ROLE|DROP ROLE)",
-                             r.sql, re.I)]
+    return [
+        r
+        for r in ROWS
+        if r.dialect == "postgresql"
+        and "CONCURRENTLY" not in r.sql.upper()
+        and not r.reason.startswith("conservative:")
+        and not re.match(r"(VACUUM|COPY|CREATE EXTENSION|DROP EXTENSION|ALTER ROLE|CREATE ROLE|DROP ROLE)", r.sql, re.I)
+    ]
 
 
 @pytest.mark.postgres

@@ -17,7 +17,7 @@ MAINTENANCE = {
     "V1.0.0.1__t.sql": "CREATE TABLE t (id INT PRIMARY KEY, a VARCHAR(10), b VARCHAR(10));\n",
     "V1.0.1.1__drop_b.sql": "-- a fix that drops a column in a maintenance release\nALTER TABLE t DROP COLUMN b;\n",
     "V1.1.0.1__widen.sql": "ALTER TABLE t ADD COLUMN c INT NULL;\n"
-                           "ALTER TABLE t MODIFY a VARCHAR(40), ALGORITHM=COPY;\n",
+    "ALTER TABLE t MODIFY a VARCHAR(40), ALGORITHM=COPY;\n",
 }
 
 
@@ -26,7 +26,8 @@ def _lint(fx: Callable[..., Ran], root: Path, *extra: str) -> Ran:
 
 
 def test_maintenance_release_contract_is_an_error_with_statement_line_and_fix(
-        tmp_path: Path, fx: Callable[..., Ran]) -> None:
+    tmp_path: Path, fx: Callable[..., Ran]
+) -> None:
     root = write_project(tmp_path / "sql", MAINTENANCE)
     got = _lint(fx, root, "--output-type", "json")
     assert got.code == 1
@@ -44,7 +45,7 @@ def test_maintenance_release_contract_is_an_error_with_statement_line_and_fix(
 
 def test_policy_file_relaxes_and_ci_mode_fails_on_warnings(tmp_path: Path, fx: Callable[..., Ran]) -> None:
     root = write_project(tmp_path / "sql", MAINTENANCE)
-    (root / "lint.toml").write_text('[lint]\nmaintenance_expand_only = false\n', encoding="utf-8")
+    (root / "lint.toml").write_text("[lint]\nmaintenance_expand_only = false\n", encoding="utf-8")
     relaxed = _lint(fx, root)
     assert relaxed.code == 0, relaxed.out
     assert "release-policy" not in relaxed.out and "policy " in relaxed.out
@@ -58,7 +59,9 @@ def test_policy_severity_overrides_and_disabled_rules(tmp_path: Path, fx: Callab
     root = write_project(tmp_path / "sql", MAINTENANCE)
     (root / "lint.toml").write_text(
         '[lint]\nmaintenance_expand_only = false\ndisabled = ["destructive", "online-alter"]\n'
-        '[lint.severity]\nblocking-ddl = "error"\n', encoding="utf-8")
+        '[lint.severity]\nblocking-ddl = "error"\n',
+        encoding="utf-8",
+    )
     body = _lint(fx, root, "--output-type", "json").json()
     assert body["failed"] is True
     assert {f["rule"] for f in body["findings"]} == {"blocking-ddl"}
@@ -84,8 +87,9 @@ def test_lint_reads_the_dialect_from_the_url_else_assumes_mysql(tmp_path: Path, 
     root = write_project(tmp_path / "sql", PROJECT)
     missing = fx("--locations", str(root), "lint")
     assert "linting as mysql" in missing.err and "(mysql" in missing.out
-    via_url = fx("--url", f"sqlite:///{tmp_path / 'never-opened.db'}", "--locations", str(root), "lint",
-                 "--output-type", "json")
+    via_url = fx(
+        "--url", f"sqlite:///{tmp_path / 'never-opened.db'}", "--locations", str(root), "lint", "--output-type", "json"
+    )
     assert via_url.json()["dialect"] == "sqlite"
     assert not (tmp_path / "never-opened.db").exists()  # lint does not connect
 
@@ -99,8 +103,10 @@ def test_postgres_index_without_concurrently_is_blocking(tmp_path: Path, fx: Cal
 
 
 def test_pt_online_schema_change_offer(tmp_path: Path, fx: Callable[..., Ran]) -> None:
-    assert ptosc_command("ALTER TABLE `cloud`.`vm` MODIFY a VARCHAR(40), ALGORITHM=COPY") == \
-        'pt-online-schema-change --alter "MODIFY a VARCHAR(40)" D=cloud,t=vm --execute'
+    assert (
+        ptosc_command("ALTER TABLE `cloud`.`vm` MODIFY a VARCHAR(40), ALGORITHM=COPY")
+        == 'pt-online-schema-change --alter "MODIFY a VARCHAR(40)" D=cloud,t=vm --execute'
+    )
     assert ptosc_command("CREATE INDEX i ON t (a)") is None
     root = write_project(tmp_path / "sql", MAINTENANCE)
     body = _lint(fx, root, "--output-type", "json").json()

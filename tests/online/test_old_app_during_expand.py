@@ -62,8 +62,11 @@ class OldApp:
 def _seed(db: Any, dialect: str) -> None:
     conn: Any = db.connect()
     try:
-        source = (f"SELECT seq, CONCAT('n', seq), 'L0' FROM seq_1_to_{SEED_ROWS}" if dialect == "mariadb" else
-                  f"SELECT g, 'n' || g, 'L0' FROM generate_series(1, {SEED_ROWS}) g")
+        source = (
+            f"SELECT seq, CONCAT('n', seq), 'L0' FROM seq_1_to_{SEED_ROWS}"
+            if dialect == "mariadb"
+            else f"SELECT g, 'n' || g, 'L0' FROM generate_series(1, {SEED_ROWS}) g"
+        )
         conn.cursor().execute(f"INSERT INTO accounts (id, name, legacy_code) {source}")
     finally:
         conn.close()
@@ -73,8 +76,11 @@ def _applied(db: Any) -> list[str]:
     conn: Any = db.connect()
     try:
         cur = conn.cursor()
-        cur.execute("SELECT version FROM flyway_schema_history WHERE success = %s AND version IS NOT NULL"
-                    " ORDER BY installed_rank", (True,))
+        cur.execute(
+            "SELECT version FROM flyway_schema_history WHERE success = %s AND version IS NOT NULL"
+            " ORDER BY installed_rank",
+            (True,),
+        )
         return [r[0] for r in cur.fetchall()]
     finally:
         conn.close()
@@ -82,7 +88,8 @@ def _applied(db: Any) -> list[str]:
 
 @requires("server")
 def test_old_release_keeps_working_through_expand_new_release_after_contract(
-        database: ScratchDb, project: Path, fx: Callable[..., Ran]) -> None:
+    database: ScratchDb, project: Path, fx: Callable[..., Ran]
+) -> None:
     db = database
     dialect = database.dialect
     base = ("--url", db.url, "--locations", str(project))

@@ -15,12 +15,12 @@ from tests.online.conftest import Ran, write_project
 PROJECT = {
     "releases.toml": '[release."1.0.0"]\n[release."1.1.0"]\nfrom = "1.0.0"\n',
     "V1.0.0.1__items.sql": "CREATE TABLE items (id INT PRIMARY KEY, qty INT NULL, status VARCHAR(10) NULL,"
-                           " `order` INT NULL);\n"
-                           "INSERT INTO items VALUES (1, 5, 'open', 1), (2, -3, 'open', 1), (3, NULL, 'shut', NULL);\n",
+    " `order` INT NULL);\n"
+    "INSERT INTO items VALUES (1, 5, 'open', 1), (2, -3, 'open', 1), (3, NULL, 'shut', NULL);\n",
     # a reserved word in backquotes, and a literal that is also a column's name (left alone)
     "V1.1.0.1__checks.toml": '[[operations]]\nop = "add_check"\ntable = "items"\nname = "ck_items_qty"\n'
-                             'expression = "qty >= 0 AND status IN (\'open\', \'shut\', \'qty\') AND '
-                             '(`order` IS NULL OR `order` > 0)"\nenforce = "trigger"\n',
+    "expression = \"qty >= 0 AND status IN ('open', 'shut', 'qty') AND "
+    '(`order` IS NULL OR `order` > 0)"\nenforce = "trigger"\n',
 }
 
 
@@ -38,7 +38,8 @@ def _run(db: Any, sql: str) -> int | None:
 
 @pytest.mark.mariadb
 def test_a_check_kept_by_triggers_rejects_bad_writes_and_waits_for_bad_rows_to_be_fixed(
-        mariadb: Any, tmp_path: Path, fx: Callable[..., Ran]) -> None:
+    mariadb: Any, tmp_path: Path, fx: Callable[..., Ran]
+) -> None:
     base = ("--url", mariadb.url, "--locations", str(write_project(tmp_path / "sql", PROJECT)))
     assert fx(*base, "migrate", "--to", "1.1.0", "--phase", "expand").code == 0
 

@@ -49,7 +49,8 @@ def _query(dialect: str, params: dict[str, Any], sql: str, args: tuple[Any, ...]
 @requires("server")
 @pytest.mark.parametrize("operation", sorted(SCENARIOS))
 def test_old_and_new_app_keep_working_through_expand_data_and_contract(
-        operation: str, database: ScratchDb, tmp_path: Path, cli_run: Callable[..., Ran]) -> None:
+    operation: str, database: ScratchDb, tmp_path: Path, cli_run: Callable[..., Ran]
+) -> None:
     db = database
     dialect = database.dialect
     scenario = SCENARIOS[operation]
@@ -75,24 +76,37 @@ def test_old_and_new_app_keep_working_through_expand_data_and_contract(
     assert old_result.errors == [], old_result.errors[:3]
     assert new_result.errors == [], new_result.errors[:3]
     assert old_result.iterations >= 8 and new_result.iterations >= 8
-    versions = [r[0] for r in _query(dialect, params, "SELECT version FROM flyway_schema_history WHERE success = "
-                                                      + ("1" if dialect == "mariadb" else "TRUE")
-                                                      + " AND version IS NOT NULL ORDER BY installed_rank")]
+    versions = [
+        r[0]
+        for r in _query(
+            dialect,
+            params,
+            "SELECT version FROM flyway_schema_history WHERE success = "
+            + ("1" if dialect == "mariadb" else "TRUE")
+            + " AND version IS NOT NULL ORDER BY installed_rank",
+        )
+    ]
     assert versions == ["1.0.0.1", "1.1.0.1", "1.1.0.2"]
 
     new_rows = dict(_query(dialect, params, scenario.final_read, (NEW_BASE,)))
     assert set(new_rows) == set(new_result.written), "the new app's rows: none lost, none added"
     wrong = {i: (new_rows[i], v) for i, v in new_result.written.items() if not same(new_rows[i], v)}
     assert wrong == {}, f"new app rows (found, written): {dict(list(wrong.items())[:5])}"
-    old_rows = {i: v for i, v in _query(dialect, params, scenario.final_read_old or scenario.final_read, (OLD_BASE,))
-                if i < NEW_BASE}
+    old_rows = {
+        i: v
+        for i, v in _query(dialect, params, scenario.final_read_old or scenario.final_read, (OLD_BASE,))
+        if i < NEW_BASE
+    }
     assert set(old_rows) == set(old_result.written), "the old app's rows: none lost, none added"
-    wrong = {i: (old_rows[i], v) for i, v in old_result.written.items()
-             if not same(old_rows[i], scenario.final_of_old(v))}
+    wrong = {
+        i: (old_rows[i], v) for i, v in old_result.written.items() if not same(old_rows[i], scenario.final_of_old(v))
+    }
     assert wrong == {}, f"old app rows (found, written): {dict(list(wrong.items())[:5])}"
     check = scenario.check_sql(dialect)
     if check is not None:
         assert _query(dialect, params, check) == [(1,)], check
     stall = max(longest_gap(new_result.marks, 0, float("inf")), 0.0)
-    print(f"{operation} on {dialect}: old {old_result.iterations} / new {new_result.iterations} iterations, "
-          f"longest gap of the new app {stall * 1000:.0f} ms")
+    print(
+        f"{operation} on {dialect}: old {old_result.iterations} / new {new_result.iterations} iterations, "
+        f"longest gap of the new app {stall * 1000:.0f} ms"
+    )

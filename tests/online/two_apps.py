@@ -36,11 +36,15 @@ BASE_SQL = (
 def seed_sql(dialect: str, rows: int) -> str:
     """``rows`` seed rows: name n<id>, email e<id>, qty id % 100 (NULL when id % 7 = 0), note x."""
     if dialect == "mariadb":
-        return ("INSERT INTO item (id, name, email, qty, legacy, note, parent_id) SELECT seq, CONCAT('n', seq),"
-                " CONCAT('e', seq), IF(seq % 7 = 0, NULL, seq % 100), 'L', 'x', seq % 10 + 1"
-                f" FROM seq_1_to_{rows}")
-    return ("INSERT INTO item (id, name, email, qty, legacy, note, parent_id) SELECT g, 'n' || g, 'e' || g,"
-            f" CASE WHEN g % 7 = 0 THEN NULL ELSE g % 100 END, 'L', 'x', g % 10 + 1 FROM generate_series(1, {rows}) g")
+        return (
+            "INSERT INTO item (id, name, email, qty, legacy, note, parent_id) SELECT seq, CONCAT('n', seq),"
+            " CONCAT('e', seq), IF(seq % 7 = 0, NULL, seq % 100), 'L', 'x', seq % 10 + 1"
+            f" FROM seq_1_to_{rows}"
+        )
+    return (
+        "INSERT INTO item (id, name, email, qty, legacy, note, parent_id) SELECT g, 'n' || g, 'e' || g,"
+        f" CASE WHEN g % 7 = 0 THEN NULL ELSE g % 100 END, 'L', 'x', g % 10 + 1 FROM generate_series(1, {rows}) g"
+    )
 
 
 @dataclass(frozen=True)
@@ -78,16 +82,28 @@ def _s(i: int) -> str:
 
 
 def _name_app(table: str = "item", extra: str | None = None, seed_table: str | None = None) -> AppSql:
-    return AppSql(f"INSERT INTO {table} (id, name) VALUES (%s, %s)", f"UPDATE {table} SET name = %s WHERE id = %s",
-                  f"SELECT name FROM {table} WHERE id = %s", f"SELECT name FROM {seed_table or table} WHERE id = %s",
-                  _s, lambda i, g: f"v{g}-{i % 1000}", extra)
+    return AppSql(
+        f"INSERT INTO {table} (id, name) VALUES (%s, %s)",
+        f"UPDATE {table} SET name = %s WHERE id = %s",
+        f"SELECT name FROM {table} WHERE id = %s",
+        f"SELECT name FROM {seed_table or table} WHERE id = %s",
+        _s,
+        lambda i, g: f"v{g}-{i % 1000}",
+        extra,
+    )
 
 
-def _column_app(column: str, value: Callable[[int, int], Any], seed: Callable[[int], Any],
-                seed_column: str | None = None) -> AppSql:
-    return AppSql(f"INSERT INTO item (id, name, {column}) VALUES (%s, 'app', %s)",
-                  f"UPDATE item SET {column} = %s WHERE id = %s", f"SELECT {column} FROM item WHERE id = %s",
-                  f"SELECT {seed_column or column} FROM item WHERE id = %s", seed, value)
+def _column_app(
+    column: str, value: Callable[[int, int], Any], seed: Callable[[int], Any], seed_column: str | None = None
+) -> AppSql:
+    return AppSql(
+        f"INSERT INTO item (id, name, {column}) VALUES (%s, 'app', %s)",
+        f"UPDATE item SET {column} = %s WHERE id = %s",
+        f"SELECT {column} FROM item WHERE id = %s",
+        f"SELECT {seed_column or column} FROM item WHERE id = %s",
+        seed,
+        value,
+    )
 
 
 def _email(i: int, g: int) -> str:
@@ -98,85 +114,147 @@ def _qty(i: int, g: int) -> int:
     return (i + g) % 1000
 
 
-SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
-    Scenario("create_table", '[[operations]]\nop = "create_table"\ntable = "audit"\ncolumns = '
-             '[{ name = "id", type = "BIGINT", primary_key = true }, { name = "name", type = "VARCHAR(50)" }]\n',
-             _name_app(), _name_app("audit", seed_table="item"), "SELECT id, name FROM audit WHERE id >= %s",
-             final_read_old="SELECT id, name FROM item WHERE id >= %s"),
-    Scenario("add_column", '[[operations]]\nop = "add_column"\ntable = "item"\n'
-             'column = { name = "segment", type = "VARCHAR(20)", nullable = true }\nafter = "name"\n',
-             _name_app(), _column_app("segment", lambda i, g: f"s{g}", lambda i: None),
-             "SELECT id, COALESCE(segment, name) FROM item WHERE id >= %s"),
-    Scenario("drop_column", '[[operations]]\nop = "drop_column"\ntable = "item"\ncolumn = "legacy"\n',
-             _column_app("legacy", lambda i, g: f"L{g}", lambda i: "L"), _name_app(),
-             "SELECT id, name FROM item WHERE id >= %s", lambda v: "app",
-             "SELECT COUNT(*) + 1 FROM information_schema.columns WHERE table_schema = {schema}"
-             " AND table_name = 'item' AND column_name = 'legacy'"),
-    Scenario("rename_column", '[[operations]]\nop = "rename_column"\ntable = "item"\nfrom = "email"\nto = "mail"\n'
-             'type = "VARCHAR(100)"\n',
-             _column_app("email", _email, lambda i: f"e{i}"), _column_app("mail", _email, lambda i: f"e{i}"),
-             "SELECT id, mail FROM item WHERE id >= %s"),
-    Scenario("change_type", '[[operations]]\nop = "change_type"\ntable = "item"\ncolumn = "qty"\nto = "qty_dec"\n'
-             'type = "DECIMAL(12,2)"\nup = "qty"\ndown = "qty_dec"\n',
-             _column_app("qty", _qty, lambda i: None if i % 7 == 0 else i % 100),
-             _column_app("qty_dec", _qty, lambda i: None if i % 7 == 0 else i % 100),
-             "SELECT id, qty_dec FROM item WHERE id >= %s"),
-    Scenario("set_not_null", '[[operations]]\nop = "set_not_null"\ntable = "item"\ncolumn = "note"\n'
-             'type = "VARCHAR(50)"\n',
-             _column_app("note", lambda i, g: f"o{g}", lambda i: "x"), _column_app("note", lambda i, g: f"w{g}",
-                                                                                     lambda i: "x"),
-             "SELECT id, note FROM item WHERE id >= %s", final_check=(
-                 "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = {schema} AND table_name = 'item'"
-                 " AND column_name = 'note' AND is_nullable = 'NO'")),
-    Scenario("add_index", '[[operations]]\nop = "add_index"\ntable = "item"\nname = "ix_item_name"\n'
-             'columns = ["name"]\n', _name_app(), _name_app(), "SELECT id, name FROM item WHERE id >= %s",
-             final_check={"mariadb": "SELECT COUNT(DISTINCT index_name) FROM information_schema.statistics WHERE "
-                                     "table_schema = {schema} AND index_name = 'ix_item_name'",
-                          "postgresql": "SELECT COUNT(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
-                                        " WHERE c.relname = 'ix_item_name' AND i.indisvalid"}),
-    Scenario("add_foreign_key", '[[operations]]\nop = "add_foreign_key"\ntable = "item"\nname = "fk_item_parent"\n'
-             'columns = ["parent_id"]\nref_table = "parent"\nref_columns = ["id"]\n',
-             _column_app("parent_id", lambda i, g: (i + g) % 10 + 1, lambda i: i % 10 + 1),
-             _column_app("parent_id", lambda i, g: (i + g) % 10 + 1, lambda i: i % 10 + 1),
-             "SELECT id, parent_id FROM item WHERE id >= %s",
-             final_check="SELECT COUNT(*) FROM information_schema.table_constraints WHERE table_schema = {schema}"
-                         " AND constraint_name = 'fk_item_parent' AND constraint_type = 'FOREIGN KEY'"),
-    Scenario("add_check", '[[operations]]\nop = "add_check"\ntable = "item"\nname = "ck_item_qty"\n'
-             'expression = "qty >= 0"\n',
-             _column_app("qty", _qty, lambda i: None if i % 7 == 0 else i % 100),
-             _column_app("qty", _qty, lambda i: None if i % 7 == 0 else i % 100),
-             "SELECT id, qty FROM item WHERE id >= %s",
-             final_check="SELECT COUNT(*) FROM information_schema.table_constraints WHERE table_schema = {schema}"
-                         " AND constraint_name = 'ck_item_qty'"),
-    Scenario("add_check_trigger", '[[operations]]\nop = "add_check"\ntable = "item"\nname = "ck_item_qty"\n'
-             'expression = "qty >= 0"\nenforce = "trigger"\n',
-             _column_app("qty", _qty, lambda i: None if i % 7 == 0 else i % 100),
-             _column_app("qty", _qty, lambda i: None if i % 7 == 0 else i % 100),
-             "SELECT id, qty FROM item WHERE id >= %s",
-             final_check={"mariadb": "SELECT COUNT(*) - 1 FROM information_schema.triggers WHERE trigger_schema = "
-                                     "{schema} AND trigger_name LIKE 'fx_item_ck_item_qty_%'",
-                          "postgresql": "SELECT COUNT(*) FROM information_schema.table_constraints WHERE "
-                                        "table_schema = {schema} AND constraint_name = 'ck_item_qty'"}),
-    Scenario("drop_table", '[[operations]]\nop = "drop_table"\ntable = "old_log"\n',
-             _name_app(extra="INSERT INTO old_log (id, msg) VALUES (%s, 'old')"), _name_app(),
-             "SELECT id, name FROM item WHERE id >= %s",
-             final_check="SELECT COUNT(*) + 1 FROM information_schema.tables WHERE table_schema = {schema}"
-                         " AND table_name = 'old_log'"),
-    Scenario("rename_table", '[[operations]]\nop = "rename_table"\nfrom = "item"\nto = "product"\n',
-             _name_app(), _name_app("product"), "SELECT id, name FROM product WHERE id >= %s",
-             final_check="SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = {schema}"
-                         " AND table_name = 'product' AND table_type = 'BASE TABLE'"),
-    Scenario("backfill", '[[operations]]\nop = "backfill"\ntable = "item"\ncolumn = "qty"\nexpression = "0"\n'
-             'where = "qty IS NULL"\n',
-             _column_app("qty", _qty, lambda i: None if i % 7 == 0 else i % 100),
-             _column_app("qty", _qty, lambda i: 0 if i % 7 == 0 else i % 100, "COALESCE(qty, 0)"),
-             "SELECT id, qty FROM item WHERE id >= %s",
-             final_check="SELECT COUNT(*) + 1 FROM item WHERE qty IS NULL"),
-    Scenario("raw_sql", '[[operations]]\nop = "raw_sql"\nphase = "expand"\n'
-             'sql = "CREATE TABLE audit (id BIGINT PRIMARY KEY, name VARCHAR(50))"\nwrites = ["table:audit"]\n',
-             _name_app(), _name_app("audit", seed_table="item"), "SELECT id, name FROM audit WHERE id >= %s",
-             final_read_old="SELECT id, name FROM item WHERE id >= %s"),
-)}
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario(
+            "create_table",
+            '[[operations]]\nop = "create_table"\ntable = "audit"\ncolumns = '
+            '[{ name = "id", type = "BIGINT", primary_key = true }, { name = "name", type = "VARCHAR(50)" }]\n',
+            _name_app(),
+            _name_app("audit", seed_table="item"),
+            "SELECT id, name FROM audit WHERE id >= %s",
+            final_read_old="SELECT id, name FROM item WHERE id >= %s",
+        ),
+        Scenario(
+            "add_column",
+            '[[operations]]\nop = "add_column"\ntable = "item"\n'
+            'column = { name = "segment", type = "VARCHAR(20)", nullable = true }\nafter = "name"\n',
+            _name_app(),
+            _column_app("segment", lambda i, g: f"s{g}", lambda i: None),
+            "SELECT id, COALESCE(segment, name) FROM item WHERE id >= %s",
+        ),
+        Scenario(
+            "drop_column",
+            '[[operations]]\nop = "drop_column"\ntable = "item"\ncolumn = "legacy"\n',
+            _column_app("legacy", lambda i, g: f"L{g}", lambda i: "L"),
+            _name_app(),
+            "SELECT id, name FROM item WHERE id >= %s",
+            lambda v: "app",
+            "SELECT COUNT(*) + 1 FROM information_schema.columns WHERE table_schema = {schema}"
+            " AND table_name = 'item' AND column_name = 'legacy'",
+        ),
+        Scenario(
+            "rename_column",
+            '[[operations]]\nop = "rename_column"\ntable = "item"\nfrom = "email"\nto = "mail"\n'
+            'type = "VARCHAR(100)"\n',
+            _column_app("email", _email, lambda i: f"e{i}"),
+            _column_app("mail", _email, lambda i: f"e{i}"),
+            "SELECT id, mail FROM item WHERE id >= %s",
+        ),
+        Scenario(
+            "change_type",
+            '[[operations]]\nop = "change_type"\ntable = "item"\ncolumn = "qty"\nto = "qty_dec"\n'
+            'type = "DECIMAL(12,2)"\nup = "qty"\ndown = "qty_dec"\n',
+            _column_app("qty", _qty, lambda i: None if i % 7 == 0 else i % 100),
+            _column_app("qty_dec", _qty, lambda i: None if i % 7 == 0 else i % 100),
+            "SELECT id, qty_dec FROM item WHERE id >= %s",
+        ),
+        Scenario(
+            "set_not_null",
+            '[[operations]]\nop = "set_not_null"\ntable = "item"\ncolumn = "note"\ntype = "VARCHAR(50)"\n',
+            _column_app("note", lambda i, g: f"o{g}", lambda i: "x"),
+            _column_app("note", lambda i, g: f"w{g}", lambda i: "x"),
+            "SELECT id, note FROM item WHERE id >= %s",
+            final_check=(
+                "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = {schema} AND table_name = 'item'"
+                " AND column_name = 'note' AND is_nullable = 'NO'"
+            ),
+        ),
+        Scenario(
+            "add_index",
+            '[[operations]]\nop = "add_index"\ntable = "item"\nname = "ix_item_name"\ncolumns = ["name"]\n',
+            _name_app(),
+            _name_app(),
+            "SELECT id, name FROM item WHERE id >= %s",
+            final_check={
+                "mariadb": "SELECT COUNT(DISTINCT index_name) FROM information_schema.statistics WHERE "
+                "table_schema = {schema} AND index_name = 'ix_item_name'",
+                "postgresql": "SELECT COUNT(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                " WHERE c.relname = 'ix_item_name' AND i.indisvalid",
+            },
+        ),
+        Scenario(
+            "add_foreign_key",
+            '[[operations]]\nop = "add_foreign_key"\ntable = "item"\nname = "fk_item_parent"\n'
+            'columns = ["parent_id"]\nref_table = "parent"\nref_columns = ["id"]\n',
+            _column_app("parent_id", lambda i, g: (i + g) % 10 + 1, lambda i: i % 10 + 1),
+            _column_app("parent_id", lambda i, g: (i + g) % 10 + 1, lambda i: i % 10 + 1),
+            "SELECT id, parent_id FROM item WHERE id >= %s",
+            final_check="SELECT COUNT(*) FROM information_schema.table_constraints WHERE table_schema = {schema}"
+            " AND constraint_name = 'fk_item_parent' AND constraint_type = 'FOREIGN KEY'",
+        ),
+        Scenario(
+            "add_check",
+            '[[operations]]\nop = "add_check"\ntable = "item"\nname = "ck_item_qty"\nexpression = "qty >= 0"\n',
+            _column_app("qty", _qty, lambda i: None if i % 7 == 0 else i % 100),
+            _column_app("qty", _qty, lambda i: None if i % 7 == 0 else i % 100),
+            "SELECT id, qty FROM item WHERE id >= %s",
+            final_check="SELECT COUNT(*) FROM information_schema.table_constraints WHERE table_schema = {schema}"
+            " AND constraint_name = 'ck_item_qty'",
+        ),
+        Scenario(
+            "add_check_trigger",
+            '[[operations]]\nop = "add_check"\ntable = "item"\nname = "ck_item_qty"\n'
+            'expression = "qty >= 0"\nenforce = "trigger"\n',
+            _column_app("qty", _qty, lambda i: None if i % 7 == 0 else i % 100),
+            _column_app("qty", _qty, lambda i: None if i % 7 == 0 else i % 100),
+            "SELECT id, qty FROM item WHERE id >= %s",
+            final_check={
+                "mariadb": "SELECT COUNT(*) - 1 FROM information_schema.triggers WHERE trigger_schema = "
+                "{schema} AND trigger_name LIKE 'fx_item_ck_item_qty_%'",
+                "postgresql": "SELECT COUNT(*) FROM information_schema.table_constraints WHERE "
+                "table_schema = {schema} AND constraint_name = 'ck_item_qty'",
+            },
+        ),
+        Scenario(
+            "drop_table",
+            '[[operations]]\nop = "drop_table"\ntable = "old_log"\n',
+            _name_app(extra="INSERT INTO old_log (id, msg) VALUES (%s, 'old')"),
+            _name_app(),
+            "SELECT id, name FROM item WHERE id >= %s",
+            final_check="SELECT COUNT(*) + 1 FROM information_schema.tables WHERE table_schema = {schema}"
+            " AND table_name = 'old_log'",
+        ),
+        Scenario(
+            "rename_table",
+            '[[operations]]\nop = "rename_table"\nfrom = "item"\nto = "product"\n',
+            _name_app(),
+            _name_app("product"),
+            "SELECT id, name FROM product WHERE id >= %s",
+            final_check="SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = {schema}"
+            " AND table_name = 'product' AND table_type = 'BASE TABLE'",
+        ),
+        Scenario(
+            "backfill",
+            '[[operations]]\nop = "backfill"\ntable = "item"\ncolumn = "qty"\nexpression = "0"\n'
+            'where = "qty IS NULL"\n',
+            _column_app("qty", _qty, lambda i: None if i % 7 == 0 else i % 100),
+            _column_app("qty", _qty, lambda i: 0 if i % 7 == 0 else i % 100, "COALESCE(qty, 0)"),
+            "SELECT id, qty FROM item WHERE id >= %s",
+            final_check="SELECT COUNT(*) + 1 FROM item WHERE qty IS NULL",
+        ),
+        Scenario(
+            "raw_sql",
+            '[[operations]]\nop = "raw_sql"\nphase = "expand"\n'
+            'sql = "CREATE TABLE audit (id BIGINT PRIMARY KEY, name VARCHAR(50))"\nwrites = ["table:audit"]\n',
+            _name_app(),
+            _name_app("audit", seed_table="item"),
+            "SELECT id, name FROM audit WHERE id >= %s",
+            final_read_old="SELECT id, name FROM item WHERE id >= %s",
+        ),
+    )
+}
 
 
 def project_files(scenario: Scenario) -> dict[str, str]:
@@ -223,8 +301,17 @@ def _check(cur: Any, sql: str, params: tuple[Any, ...], want: Any, what: str, re
         res.errors.append(f"{what}: read {got!r}, expected {want!r}")
 
 
-def run_app(dialect: str, params: dict[str, Any], app: AppSql, base: int, seed_rows: int, stop: Any,
-            out: Any, max_seconds: float, count: Any = None) -> None:
+def run_app(
+    dialect: str,
+    params: dict[str, Any],
+    app: AppSql,
+    base: int,
+    seed_rows: int,
+    stop: Any,
+    out: Any,
+    max_seconds: float,
+    count: Any = None,
+) -> None:
     """The app's loop, in its own process; puts one AppResult on ``out``."""
     res = AppResult()
     rng = random.Random(base)
@@ -259,14 +346,18 @@ def run_app(dialect: str, params: dict[str, Any], app: AppSql, base: int, seed_r
 class App:
     """A running app process."""
 
-    def __init__(self, dialect: str, params: dict[str, Any], app: AppSql, base: int, seed_rows: int,
-                 max_seconds: float = 120.0) -> None:
+    def __init__(
+        self, dialect: str, params: dict[str, Any], app: AppSql, base: int, seed_rows: int, max_seconds: float = 120.0
+    ) -> None:
         ctx = multiprocessing.get_context("fork")
         self.stop = ctx.Event()
         self.out: Any = ctx.Queue()
         self.count: Any = ctx.Value("i", 0)
-        self.proc = ctx.Process(target=run_app, args=(dialect, params, app, base, seed_rows, self.stop, self.out,
-                                                      max_seconds, self.count), daemon=True)
+        self.proc = ctx.Process(
+            target=run_app,
+            args=(dialect, params, app, base, seed_rows, self.stop, self.out, max_seconds, self.count),
+            daemon=True,
+        )
         self.started = time.monotonic()
         self.proc.start()
 
@@ -294,5 +385,17 @@ def wait_iterations(app: App, more: int, timeout: float = 60.0) -> None:
         time.sleep(0.01)
 
 
-__all__ = ["NEW_BASE", "OLD_BASE", "SCENARIOS", "App", "AppResult", "Scenario", "connect", "longest_gap",
-           "project_files", "same", "seed_sql", "wait_iterations"]
+__all__ = [
+    "NEW_BASE",
+    "OLD_BASE",
+    "SCENARIOS",
+    "App",
+    "AppResult",
+    "Scenario",
+    "connect",
+    "longest_gap",
+    "project_files",
+    "same",
+    "seed_sql",
+    "wait_iterations",
+]

@@ -18,7 +18,7 @@ from flywayx.operations import OperationError, compiled
 from flywayx.operations.spec import OPERATIONS
 from tests.conftest import CliResult
 
-RENAME = '''contract_version = "5.1"
+RENAME = """contract_version = "5.1"
 
 [[operations]]
 op = "rename_column"
@@ -26,7 +26,7 @@ table = "account"
 from = "email"
 to = "email_address"
 type = "VARCHAR(255)"
-'''
+"""
 
 
 def _file(body: str) -> str:
@@ -34,7 +34,7 @@ def _file(body: str) -> str:
 
 
 def test_every_operation_compiles_for_both_dialects_into_its_phases() -> None:
-    text = '''contract_version = "9.1"
+    text = """contract_version = "9.1"
 [[operations]]
 op = "create_table"
 table = "segment"
@@ -100,7 +100,7 @@ op = "raw_sql"
 sql = "UPDATE customer SET name = TRIM(name)"
 phase = "data"
 writes = ["column:customer.name"]
-'''
+"""
     assert {line.split('"')[1] for line in text.splitlines() if line.startswith("op = ")} == set(OPERATIONS)
     for dialect, glot in (("mariadb", "mysql"), ("postgresql", "postgres")):
         c = compiled(text, "V9__all.toml", dialect)
@@ -129,20 +129,29 @@ writes = ["column:customer.name"]
     assert any("ALGORITHM=INPLACE LOCK=NONE" in s.sql for s in my["expand"])
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ('[[operations]]\nop = "rename_colum"\n', "unknown op 'rename_colum'"),
-    ('[[operations]]\nop = "drop_column"\ntable = "t"\n', "drop_column needs column"),
-    ('[[operations]]\nop = "drop_column"\ntable = "t"\ncolumn = "c"\ncascade = true\n', "unknown key(s) cascade"),
-    ('[[operations]]\nop = "add_column"\ntable = "t"\ncolumn = { name = "c", type = "INT", nullable = false }\n',
-     "NOT NULL without a default"),
-    ('[[operations]]\nop = "drop_column"\ntable = "t; DROP TABLE x"\ncolumn = "c"\n', "is not a plain SQL name"),
-    ('op = "x"\n', "unknown top-level key(s) op"),
-    ("[[operations]\n", "not valid TOML"),
-    ('[[operations]]\nop = "backfill"\ntable = "t"\ncolumn = "c"\nexpression = "0"\npause = -1\n',
-     "pause must be a number from 0 to 100"),
-    ('[[operations]]\nop = "add_check"\ntable = "t"\nname = "ck"\nexpression = "c > 0"\nenforce = "later"\n',
-     'enforce must be "check" or "trigger"'),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('[[operations]]\nop = "rename_colum"\n', "unknown op 'rename_colum'"),
+        ('[[operations]]\nop = "drop_column"\ntable = "t"\n', "drop_column needs column"),
+        ('[[operations]]\nop = "drop_column"\ntable = "t"\ncolumn = "c"\ncascade = true\n', "unknown key(s) cascade"),
+        (
+            '[[operations]]\nop = "add_column"\ntable = "t"\ncolumn = { name = "c", type = "INT", nullable = false }\n',
+            "NOT NULL without a default",
+        ),
+        ('[[operations]]\nop = "drop_column"\ntable = "t; DROP TABLE x"\ncolumn = "c"\n', "is not a plain SQL name"),
+        ('op = "x"\n', "unknown top-level key(s) op"),
+        ("[[operations]\n", "not valid TOML"),
+        (
+            '[[operations]]\nop = "backfill"\ntable = "t"\ncolumn = "c"\nexpression = "0"\npause = -1\n',
+            "pause must be a number from 0 to 100",
+        ),
+        (
+            '[[operations]]\nop = "add_check"\ntable = "t"\nname = "ck"\nexpression = "c > 0"\nenforce = "later"\n',
+            'enforce must be "check" or "trigger"',
+        ),
+    ],
+)
 def test_bad_files_are_refused_with_the_reason(body: str, message: str) -> None:
     with pytest.raises(OperationError, match=message.replace("(", r"\(").replace(")", r"\)")):
         compiled(body, "V2__bad.toml", "postgresql")
@@ -169,10 +178,13 @@ def test_explain_shows_sql_per_phase(tmp_path: Path, cli_run: Callable[..., CliR
 
 
 def test_a_bad_operations_file_in_a_project_is_one_error_line_with_a_hint(
-        tmp_path: Path, cli_run: Callable[..., CliResult]) -> None:
+    tmp_path: Path, cli_run: Callable[..., CliResult]
+) -> None:
     (tmp_path / "V1__t.sql").write_text("CREATE TABLE t (id INT PRIMARY KEY);\n", encoding="utf-8")
-    (tmp_path / "V2__bad.toml").write_text('[[operations]]\nop = "add_column"\ntable = "t"\n'
-                                          'column = { name = "c", type = "INT", nullable = false }\n', encoding="utf-8")
+    (tmp_path / "V2__bad.toml").write_text(
+        '[[operations]]\nop = "add_column"\ntable = "t"\ncolumn = { name = "c", type = "INT", nullable = false }\n',
+        encoding="utf-8",
+    )
     ran = cli_run("--url", f"sqlite:///{tmp_path / 'db.sqlite'}", "--locations", str(tmp_path), "info")
     assert ran.code != 0
     lines = ran.err.strip().splitlines()
@@ -184,29 +196,43 @@ def test_a_bad_operations_file_in_a_project_is_one_error_line_with_a_hint(
 def test_sqlalchemy_is_imported_only_when_an_operations_file_is_compiled(tmp_path: Path) -> None:
     (tmp_path / "V1__t.sql").write_text("CREATE TABLE t (id INT PRIMARY KEY);\n", encoding="utf-8")
     (tmp_path / "V2__c.toml").write_text(RENAME.replace('"5.1"', '"2.1"'), encoding="utf-8")
-    probe = ("import sys; from flywayx.cli.app import run\n"
-             "try:\n    run(sys.argv[1:], 'flywayx')\nexcept SystemExit:\n    pass\n"
-             "print('SQLALCHEMY', 'sqlalchemy' in sys.modules, file=sys.stderr)")
-    sql_only = subprocess.run([sys.executable, "-c", probe, "explain", str(tmp_path / "V1__t.sql")],
-                              capture_output=True, text=True, check=False)
+    probe = (
+        "import sys; from flywayx.cli.app import run\n"
+        "try:\n    run(sys.argv[1:], 'flywayx')\nexcept SystemExit:\n    pass\n"
+        "print('SQLALCHEMY', 'sqlalchemy' in sys.modules, file=sys.stderr)"
+    )
+    sql_only = subprocess.run(
+        [sys.executable, "-c", probe, "explain", str(tmp_path / "V1__t.sql")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert "SQLALCHEMY False" in sql_only.stderr, sql_only.stderr
-    ops = subprocess.run([sys.executable, "-c", probe, "explain", str(tmp_path / "V2__c.toml")],
-                         capture_output=True, text=True, check=False)
+    ops = subprocess.run(
+        [sys.executable, "-c", probe, "explain", str(tmp_path / "V2__c.toml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert "SQLALCHEMY True" in ops.stderr, ops.stderr
 
 
 def test_mysql_without_anonymous_blocks_is_refused_for_backfills_but_not_for_plain_ddl() -> None:
     with pytest.raises(OperationError, match="MySQL does not have"):
         compiled(RENAME, "V5__x.toml", "mysql")  # the copy of existing rows is a MariaDB block
-    plain = compiled('[[operations]]\nop = "add_column"\ntable = "t"\ncolumn = { name = "c", type = "INT" }\n',
-                     "V6__c.toml", "mysql")
+    plain = compiled(
+        '[[operations]]\nop = "add_column"\ntable = "t"\ncolumn = { name = "c", type = "INT" }\n', "V6__c.toml", "mysql"
+    )
     assert plain.first.statements[0].sql == "ALTER TABLE t ADD COLUMN c INT, ALGORITHM=INPLACE, LOCK=NONE"
 
 
 @pytest.mark.parametrize("dialect", ["mariadb", "postgresql"])
 def test_a_batched_copy_pauses_after_each_batch_as_long_as_it_took_unless_told_otherwise(dialect: str) -> None:
-    sleep = "DO SLEEP(TIMESTAMPDIFF(MICROSECOND, fx_t, SYSDATE(6)) * {} / 1000000)" if dialect == "mariadb" else (
-        "PERFORM pg_sleep(extract(epoch FROM clock_timestamp() - fx_t) * {})")
+    sleep = (
+        "DO SLEEP(TIMESTAMPDIFF(MICROSECOND, fx_t, SYSDATE(6)) * {} / 1000000)"
+        if dialect == "mariadb"
+        else ("PERFORM pg_sleep(extract(epoch FROM clock_timestamp() - fx_t) * {})")
+    )
     block = compiled(RENAME, "V5__x.toml", dialect).by_phase["data"][0].sql
     assert sleep.format(1) in block
     assert block.index("COMMIT;") < block.index(sleep.format(1))
@@ -217,8 +243,10 @@ def test_a_batched_copy_pauses_after_each_batch_as_long_as_it_took_unless_told_o
 
 
 def test_raw_sql_declares_its_footprint_in_the_directive_forms() -> None:
-    text = ('[[operations]]\nop = "raw_sql"\nphase = "data"\nsql = "UPDATE a SET b = 1;"\n'
-            'writes = ["a.b", "rows:a"]\nreads = ["C"]\n')
+    text = (
+        '[[operations]]\nop = "raw_sql"\nphase = "data"\nsql = "UPDATE a SET b = 1;"\n'
+        'writes = ["a.b", "rows:a"]\nreads = ["C"]\n'
+    )
     part = compiled(text, "V1__x.toml", "postgresql").first
     assert part.footprint.writes == {"column:a.b", "rows:a"} and part.footprint.reads == {"table:c"}
     assert part.phase.value == "data" and part.statements[0].sql == "UPDATE a SET b = 1"
@@ -227,11 +255,15 @@ def test_raw_sql_declares_its_footprint_in_the_directive_forms() -> None:
 
 
 def test_trigger_bodies_read_columns_from_the_new_row_but_never_rewrite_string_literals() -> None:
-    check = ('[[operations]]\nop = "add_check"\ntable = "t"\nname = "ck"\nenforce = "trigger"\n'
-             'expression = "status IN (\'status\', \'open\') AND `order` > LENGTH(status)"\n')
+    check = (
+        '[[operations]]\nop = "add_check"\ntable = "t"\nname = "ck"\nenforce = "trigger"\n'
+        "expression = \"status IN ('status', 'open') AND `order` > LENGTH(status)\"\n"
+    )
     body = compiled(check, "V7__ck.toml", "mariadb").by_phase["contract"][0].sql
     assert "IF NOT (NEW.status IN ('status', 'open') AND NEW.`order` > LENGTH(NEW.status)) THEN" in body
-    change = ('[[operations]]\nop = "change_type"\ntable = "t"\ncolumn = "qty"\nto = "qty_s"\ntype = "TEXT"\n'
-              'up = "CONCAT(qty, \' qty\')"\nold_type = "INT"\n')
+    change = (
+        '[[operations]]\nop = "change_type"\ntable = "t"\ncolumn = "qty"\nto = "qty_s"\ntype = "TEXT"\n'
+        'up = "CONCAT(qty, \' qty\')"\nold_type = "INT"\n'
+    )
     sync = compiled(change, "V8__ct.toml", "mariadb").by_phase["expand"][1].sql
     assert "SET NEW.qty_s = CONCAT(NEW.qty, ' qty')" in sync

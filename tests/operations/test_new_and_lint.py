@@ -10,12 +10,30 @@ from pathlib import Path
 from tests.conftest import CliResult
 
 
-def test_new_op_writes_a_pending_operations_file_that_compiles(tmp_path: Path,
-                                                                cli_run: Callable[..., CliResult]) -> None:
+def test_new_op_writes_a_pending_operations_file_that_compiles(
+    tmp_path: Path, cli_run: Callable[..., CliResult]
+) -> None:
     sql = tmp_path / "sql"
-    ran = cli_run("--locations", str(sql), "new", "rename email", "--line", "1.1", "--op", "rename_column",
-                  "--arg", "table=account", "--arg", "from=email", "--arg", "to=mail", "--arg", "type=VARCHAR(100)",
-                  "--arg", "nullable=false")
+    ran = cli_run(
+        "--locations",
+        str(sql),
+        "new",
+        "rename email",
+        "--line",
+        "1.1",
+        "--op",
+        "rename_column",
+        "--arg",
+        "table=account",
+        "--arg",
+        "from=email",
+        "--arg",
+        "to=mail",
+        "--arg",
+        "type=VARCHAR(100)",
+        "--arg",
+        "nullable=false",
+    )
     assert ran.code == 0, ran.err
     path = Path(ran.out.strip())
     assert path.parent == sql and path.name.startswith("V1.1.") and path.name.endswith("__rename_email.toml")
@@ -37,15 +55,18 @@ def test_new_op_with_a_missing_key_writes_nothing(tmp_path: Path, cli_run: Calla
 
 
 def test_lint_suggests_the_operation_for_a_raw_rename_and_its_command_works(
-        tmp_path: Path, cli_run: Callable[..., CliResult]) -> None:
+    tmp_path: Path, cli_run: Callable[..., CliResult]
+) -> None:
     sql = tmp_path / "sql"
     sql.mkdir()
     (sql / "V1__mail.sql").write_text("ALTER TABLE account CHANGE email mail VARCHAR(100) NULL;\n", encoding="utf-8")
     found = cli_run("--locations", str(sql), "lint", "--dialect", "mariadb", "--output-type", "json").json()
     rename = next(f for f in found["findings"] if "renames column account.email" in f["message"])
     command = rename["fix"].split("declare it as an operation: ", 1)[1]
-    assert command.startswith('flywayx new "rename column" --op rename_column --arg table=account --arg from=email '
-                              "--arg to=mail --arg type='varchar(100)'")
+    assert command.startswith(
+        'flywayx new "rename column" --op rename_column --arg table=account --arg from=email '
+        "--arg to=mail --arg type='varchar(100)'"
+    )
     args = shlex.split(command)[1:]  # the suggested command, as a shell would pass it
     (sql / "V1__mail.sql").unlink()
     made = cli_run("--locations", str(sql), *args, "--line", "1.1")

@@ -50,21 +50,31 @@ def adopt(config: Config, dry_run: bool) -> BaselineReport:
 
     with session(config, read_only=True) as s:
         if not s.db.column_names(s.default_schema, TABLE):
-            raise StateError(f"{TABLE} does not exist: golang-migrate has not migrated this database",
-                             hint="point --url at the database golang-migrate migrates")
+            raise StateError(
+                f"{TABLE} does not exist: golang-migrate has not migrated this database",
+                hint="point --url at the database golang-migrate migrates",
+            )
         rows = s.db.query(f"SELECT version, dirty FROM {s.db.quote(s.default_schema, TABLE)}")
     if not rows:
         raise StateError(f"{TABLE} is empty", hint="run golang-migrate's up first, or use plain `flywayx migrate`")
     version, dirty = rows[0]
     if dirty:
-        raise StateError(f"golang-migrate left version {version} dirty (a migration failed half-way)",
-                         hint="fix the database and run `migrate force`, then baseline again")
+        raise StateError(
+            f"golang-migrate left version {version} dirty (a migration failed half-way)",
+            hint="fix the database and run `migrate force`, then baseline again",
+        )
     return service.baseline(replace(config, baseline_version=str(version)), dry_run=dry_run)
 
 
 plugin = Plugin(
     name="golang-migrate",
     importers=importers,
-    baseline_adapters=(BaselineAdapter("golang-migrate", help="golang-migrate: baseline at its schema_migrations "
-                                       "version.", reads="reads the version from schema_migrations", adopt=adopt),),
+    baseline_adapters=(
+        BaselineAdapter(
+            "golang-migrate",
+            help="golang-migrate: baseline at its schema_migrations version.",
+            reads="reads the version from schema_migrations",
+            adopt=adopt,
+        ),
+    ),
 )

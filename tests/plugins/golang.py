@@ -31,7 +31,9 @@ def golang_migrate_project(source: Path, database: Path) -> None:
     (source / "000001_create_users.down.sql").write_text("DROP TABLE users;\n")
     (source / "000002_add_email.up.sql").write_text("ALTER TABLE users ADD COLUMN email TEXT;\n")
     with sqlite3.connect(database) as db:
-        db.executescript("CREATE TABLE users (id INTEGER PRIMARY KEY);"
-                         "CREATE TABLE schema_migrations (version BIGINT NOT NULL PRIMARY KEY, dirty BOOLEAN NOT NULL);"
-                         "INSERT INTO schema_migrations VALUES (1, 0);")
+        db.executescript(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY);"
+            "CREATE TABLE schema_migrations (version BIGINT NOT NULL PRIMARY KEY, dirty BOOLEAN NOT NULL);"
+            "INSERT INTO schema_migrations VALUES (1, 0);"
+        )
     db.close()

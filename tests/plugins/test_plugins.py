@@ -24,14 +24,25 @@ from tests.plugins.golang import EXAMPLE, golang_migrate_project, install
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _flywayx(cwd: Path, *args: str, site: Path | None = None, only: str | None = None,
-             ) -> subprocess.CompletedProcess[str]:
+def _flywayx(
+    cwd: Path,
+    *args: str,
+    site: Path | None = None,
+    only: str | None = None,
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "FLYWAYX_PLUGINS"}
     env["PYTHONPATH"] = os.pathsep.join([*([str(site)] if site else []), str(ROOT)])
     if only is not None:
         env["FLYWAYX_PLUGINS"] = only
-    return subprocess.run([sys.executable, "-m", "flywayx", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "flywayx", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_no_entry_points_no_plugins() -> None:
@@ -53,12 +64,14 @@ def test_the_core_works_with_no_plugin(tmp_path: Path) -> None:
 
 
 def test_a_plugin_that_fails_to_load_costs_one_warning_line(tmp_path: Path) -> None:
-    site = install(tmp_path, broken="flywayx_no_such_plugin:plugin", stray="json:dumps",
-                    raising="flywayx_raising_plugin:plugin")
+    site = install(
+        tmp_path, broken="flywayx_no_such_plugin:plugin", stray="json:dumps", raising="flywayx_raising_plugin:plugin"
+    )
     (site / "flywayx_raising_plugin.py").write_text(
         "from flywayx.plugins import Plugin\n\n\n"
         "def importers():\n    raise RuntimeError('importer module gone\\nsecond line')\n\n\n"
-        "plugin = Plugin(name='raising', importers=importers)\n")
+        "plugin = Plugin(name='raising', importers=importers)\n"
+    )
     helped = _flywayx(tmp_path, "--help", site=site)
     assert helped.returncode == 0
     assert helped.stderr.splitlines() == [
@@ -82,8 +95,10 @@ def test_the_session_runs_cloudstacks_settings_through_the_plugin_hook(tmp_path:
     (tmp_path / "db.properties").write_text("db.cloud.url.params=sessionVariables=sql_mode='ANSI'&serverTimezone=UTC\n")
     env = {"CLOUDSTACK_CONF_DIR": str(tmp_path)}
     imported = "/* cloudstack db.properties */ SET SESSION sql_mode = 'TRADITIONAL'"
-    assert session_init_sql(imported, env) == \
-        "/* cloudstack db.properties */ SET SESSION sql_mode = 'ANSI', time_zone = '+00:00'"
+    assert (
+        session_init_sql(imported, env)
+        == "/* cloudstack db.properties */ SET SESSION sql_mode = 'ANSI', time_zone = '+00:00'"
+    )
     assert session_init_sql("SET NAMES utf8mb4", env) == "SET NAMES utf8mb4"
     assert session_init_sql(None, env) is None
 
@@ -92,11 +107,13 @@ def test_cloudstack_keeps_baseline_acs_where_it_was(cli_run: Callable[..., CliRe
     helped = cli_run("baseline", "--help")
     assert helped.code == 0
     options = [line.split()[0] for line in helped.out.splitlines() if line.startswith("  --")]
-    assert options[options.index("--release"):options.index("--dry-run") + 1] == ["--release", "--acs", "--dry-run"]
+    assert options[options.index("--release") : options.index("--dry-run") + 1] == ["--release", "--acs", "--dry-run"]
     both = cli_run("baseline", "--acs", "--release", "4.20.0.0")
     assert both.code == 2
-    assert both.err.splitlines() == ["ERROR: --release cannot be combined with --acs or --baseline-version",
-                                     "hint: --release R records R's migrations; --acs reads R from cloud.version"]
+    assert both.err.splitlines() == [
+        "ERROR: --release cannot be combined with --acs or --baseline-version",
+        "hint: --release R records R's migrations; --acs reads R from cloud.version",
+    ]
 
 
 @pytest.mark.slow  # five flywayx processes: about 2 s on a quiet machine

@@ -30,6 +30,7 @@ def _sql(name: str, data: str | bytes) -> Setup:
     def setup(_root: Path, loc: Path) -> list[str]:
         _write(loc, name, data)
         return []
+
     return setup
 
 
@@ -45,6 +46,7 @@ def _config(text: str) -> Setup:
     def setup(root: Path, _loc: Path) -> list[str]:
         (root / "bad.toml").write_text(text)
         return ["--config-files", str(root / "bad.toml")]
+
     return setup
 
 
@@ -63,8 +65,9 @@ def _symlink_loop(_root: Path, loc: Path) -> list[str]:
 
 
 CASES: dict[str, Setup] = {
-    "malformed version (naming validated)": _both(_sql("V1.x__bad.sql", "SELECT 1;"),
-                                                  _args("-validateMigrationNaming=true")),
+    "malformed version (naming validated)": _both(
+        _sql("V1.x__bad.sql", "SELECT 1;"), _args("-validateMigrationNaming=true")
+    ),
     "duplicate version": _sql("V1__again.sql", "SELECT 1;"),
     "unterminated string": _sql("V2__str.sql", "CREATE TABLE t (id INT);\nINSERT INTO t VALUES ('oops);\n"),
     "bad DELIMITER": _sql("V2__delim.sql", "DELIMITER\nCREATE TABLE t (id INT);\n"),
@@ -86,8 +89,10 @@ CASES: dict[str, Setup] = {
 def _state(path: Path) -> tuple[object, ...]:
     with sqlite3.connect(path) as c:
         schema = c.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
-        history = c.execute("SELECT installed_rank, version, script, checksum, success FROM flyway_schema_history"
-                            " ORDER BY installed_rank").fetchall()
+        history = c.execute(
+            "SELECT installed_rank, version, script, checksum, success FROM flyway_schema_history"
+            " ORDER BY installed_rank"
+        ).fetchall()
     return tuple(schema), tuple(history)
 
 
@@ -109,8 +114,7 @@ def _assert_one_clean_error(r: harness.Proc) -> None:
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_bad_input_gives_one_error_and_changes_nothing(case: str, applied: tuple[Path, Path],
-                                                       tmp_path: Path) -> None:
+def test_bad_input_gives_one_error_and_changes_nothing(case: str, applied: tuple[Path, Path], tmp_path: Path) -> None:
     if case == "unreadable directory" and os.geteuid() == 0:
         pytest.skip("root reads any directory")
     db, loc = applied
@@ -153,8 +157,10 @@ def test_connection_killed_mid_migration(tmp_path: Path) -> None:
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=harness.env())
         victim: list[tuple[object, ...]] = []
         for _ in range(300):
-            victim = db.query(f"SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '{db.schema}' "
-                              "AND INFO LIKE '%SLEEP(5) AS fx_victim%' AND INFO NOT LIKE '%PROCESSLIST%'")
+            victim = db.query(
+                f"SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '{db.schema}' "
+                "AND INFO LIKE '%SLEEP(5) AS fx_victim%' AND INFO NOT LIKE '%PROCESSLIST%'"
+            )
             if victim:
                 break
             time.sleep(0.02)

@@ -61,17 +61,34 @@ def test_password_never_shown(account: tuple[ScratchDb, str, str], tmp_path: Pat
     }
     outputs: list[str] = []
     for name, (conn, env) in ways.items():
-        for command in (["migrate"], ["info"], ["validate"], ["verify"], ["migrate", "--backup", str(tmp_path / "bk")],
-                        ["repair"]):
+        for command in (
+            ["migrate"],
+            ["info"],
+            ["validate"],
+            ["verify"],
+            ["migrate", "--backup", str(tmp_path / "bk")],
+            ["repair"],
+        ):
             for json_flag in ([], ["--output-type", "json"]):
-                r = harness.run(*conn, "--locations", str(loc), *command, *json_flag,
-                                extra_env={**env, "FLYWAYX_QUIET_PASSWORD_WARNING": ""})
+                r = harness.run(
+                    *conn,
+                    "--locations",
+                    str(loc),
+                    *command,
+                    *json_flag,
+                    extra_env={**env, "FLYWAYX_QUIET_PASSWORD_WARNING": ""},
+                )
                 assert "Traceback" not in r.text, (name, command, r.text)
                 outputs.append(r.text)
                 if name in ("option", "flyway-style"):
                     assert "WARNING" in r.err and "command line" in r.err, (name, command, r.err)
-    wrong = harness.run("--url", in_url.replace(quote(password, safe=""), quote(password[::-1], safe="")),
-                        "--locations", str(loc), "info")
+    wrong = harness.run(
+        "--url",
+        in_url.replace(quote(password, safe=""), quote(password[::-1], safe="")),
+        "--locations",
+        str(loc),
+        "info",
+    )
     assert wrong.code != 0
     outputs.append(wrong.text)
     runs = db.query(f"SELECT * FROM `{db.schema}`.flywayx_runs")

@@ -14,16 +14,19 @@ HIERARCHY = Hierarchy(tuple(v for v, _ in NODES), "4.22.0.0")
 RELEASES = {v for v, _ in NODES} | {"4.19.2.0", "4.22.0.0", "4.4.4", "4.9.0"}  # + step targets
 
 
-@pytest.mark.parametrize(("db_version", "release"), [
-    ("4.18.2.0", "4.18.1.0"),   # 4.18.2.x shipped after 4.19.0.0 with no database change
-    ("4.18.2.5", "4.18.1.0"),
-    ("4.19.3.0", "4.19.1.0"),   # main registers no 4.19.2.0 node
-    ("4.20.2.0", "4.20.1.0"),   # released after 4.21.0.0, no node
-    ("4.8.2", "4.8.1"),         # 3-part: not equal to the node 4.8.2.0, which compares equal, not below
-    ("4.9.0.0", "4.8.2.0"),     # equals does not pad: the 4.9.0 node is missed, 4.8.1 -> 4.9.0 runs again
-    ("4.14.2.0", "4.14.1.0"),
-    ("4.22.0", "4.22.0.0"),     # compares equal to the latest version: nothing to upgrade
-])
+@pytest.mark.parametrize(
+    ("db_version", "release"),
+    [
+        ("4.18.2.0", "4.18.1.0"),  # 4.18.2.x shipped after 4.19.0.0 with no database change
+        ("4.18.2.5", "4.18.1.0"),
+        ("4.19.3.0", "4.19.1.0"),  # main registers no 4.19.2.0 node
+        ("4.20.2.0", "4.20.1.0"),  # released after 4.21.0.0, no node
+        ("4.8.2", "4.8.1"),  # 3-part: not equal to the node 4.8.2.0, which compares equal, not below
+        ("4.9.0.0", "4.8.2.0"),  # equals does not pad: the 4.9.0 node is missed, 4.8.1 -> 4.9.0 runs again
+        ("4.14.2.0", "4.14.1.0"),
+        ("4.22.0", "4.22.0.0"),  # compares equal to the latest version: nothing to upgrade
+    ],
+)
 def test_a_version_without_a_release_starts_where_cloudstack_does(db_version: str, release: str) -> None:
     got, why = adoption_start(db_version, RELEASES, HIERARCHY)
     assert got == release
@@ -40,11 +43,14 @@ def test_a_declared_release_is_adopted_as_it_is() -> None:
         assert adoption_start(version, RELEASES, HIERARCHY) == (version, "")
 
 
-@pytest.mark.parametrize(("db_version", "words"), [
-    ("4.23.0.0", "newer than this import's release 4.22.0.0"),
-    ("3.0.7", "before this import's first release"),
-    ("banana", "not a CloudStack version"),
-])
+@pytest.mark.parametrize(
+    ("db_version", "words"),
+    [
+        ("4.23.0.0", "newer than this import's release 4.22.0.0"),
+        ("3.0.7", "before this import's first release"),
+        ("banana", "not a CloudStack version"),
+    ],
+)
 def test_versions_cloudstack_would_not_upgrade_either_are_refused(db_version: str, words: str) -> None:
     with pytest.raises(StateError, match=words) as info:
         adoption_start(db_version, RELEASES, HIERARCHY)

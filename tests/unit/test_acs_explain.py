@@ -57,14 +57,21 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_explain_shows_what_scriptrunner_sends_for_every_converted_file(
-        imported: Path, acs_corpus: Path, cli_run: Callable[..., Any]) -> None:
+    imported: Path, acs_corpus: Path, cli_run: Callable[..., Any]
+) -> None:
     converted = sorted(p.name for p in imported.glob("*.sql") if FROM.search(p.read_text(encoding="utf-8")))
     kinds = {n[0] for n in converted}
     assert {"B", "V", "R", "b"} <= kinds  # baseline, steps, views and the beforeMigrate callback
     # --working-directory: the project's flyway.toml turns placeholder replacement off (ACS scripts
     # hold literal ${accountName}); explain does not read the per-script .conf files
-    result = cli_run("--working-directory", str(imported), "explain", "--output-type", "json",
-                     *(str(imported / n) for n in converted))
+    result = cli_run(
+        "--working-directory",
+        str(imported),
+        "explain",
+        "--output-type",
+        "json",
+        *(str(imported / n) for n in converted),
+    )
     assert result.code == 0, result.out[-2000:] + result.err
     files = json.loads(result.out)["files"]
     assert [Path(f["file"]).name for f in files] == converted
@@ -89,6 +96,7 @@ def test_cloudstack_version_steps_are_not_conversions(imported: Path, cli_run: C
     assert sql.startswith(
         "INSERT INTO `cloud`.`version` (`version`, `updated`, `step`) SELECT '4.20.1.0', now(), 'Complete' "
         "FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM `cloud`.`version` WHERE `version` = '4.20.1.0') "
-        "AND NOT EXISTS (SELECT 1 FROM `cloud`.`version` AS newer WHERE newer.`step` = 'Complete' AND ")
+        "AND NOT EXISTS (SELECT 1 FROM `cloud`.`version` AS newer WHERE newer.`step` = 'Complete' AND "
+    )
     assert sql.endswith("> '000004.000020.000001.000000')")  # no row older than a Complete one
     assert f["statements"][0]["writes"] == ["append:cloud.version"]

@@ -199,13 +199,21 @@ def _row(release: str, step: str, effects: tuple[str, ...] | None) -> StepRow:
 
 
 def test_effects_section_lists_release_step_and_object() -> None:
-    report = ImportReport("src", "out", steps=[
-        _row("4.6.0", "Upgrade452to460", ("table cloud.vpc column redundant", "table cloud.networks column redundant")),
-        _row("4.7.0", "Upgrade461to470", ()),
-        _row("4.9.0", "Upgrade481to490", None),
-    ])
+    report = ImportReport(
+        "src",
+        "out",
+        steps=[
+            _row(
+                "4.6.0",
+                "Upgrade452to460",
+                ("table cloud.vpc column redundant", "table cloud.networks column redundant"),
+            ),
+            _row("4.7.0", "Upgrade461to470", ()),
+            _row("4.9.0", "Upgrade481to490", None),
+        ],
+    )
     md = report.to_markdown()
-    section = md[md.index(EFFECTS_HEADING):md.index("## Anomalies")]
+    section = md[md.index(EFFECTS_HEADING) : md.index("## Anomalies")]
     assert "| release | step | object |" in section
     assert "| 4.6.0 | Upgrade452to460 | table cloud.vpc column redundant |" in section
     assert "| 4.6.0 | Upgrade452to460 | table cloud.networks column redundant |" in section
@@ -213,7 +221,10 @@ def test_effects_section_lists_release_step_and_object() -> None:
     assert "do not declare" in section and "4.9.0 Upgrade481to490" in section
     steps = json.loads(report.to_json())["steps"]
     assert [s["schema_effects"] for s in steps] == [
-        ["table cloud.vpc column redundant", "table cloud.networks column redundant"], [], None]
+        ["table cloud.vpc column redundant", "table cloud.networks column redundant"],
+        [],
+        None,
+    ]
     empty = ImportReport("src", "out", steps=[_row("4.7.0", "Upgrade461to470", ())]).to_markdown()
     assert "None: no ported step changes the schema." in empty and "| release | step | object |" not in empty
 
@@ -221,11 +232,16 @@ def test_effects_section_lists_release_step_and_object() -> None:
 def test_declared_effects_is_read_without_running_the_module() -> None:
     head = "import sys\nsys.exit('must not run')\n"
     assert declared_effects(head + "SCHEMA_EFFECTS: tuple[str, ...] = ('table cloud.a column b',)\n") == (
-        "table cloud.a column b",)
+        "table cloud.a column b",
+    )
     assert declared_effects(head + "SCHEMA_EFFECTS = ()\n") == ()
     assert declared_effects(head + "MISSING = ('x',)\n") is None
-    for bad in ("SCHEMA_EFFECTS = ['a']", "SCHEMA_EFFECTS = (1,)", "SCHEMA_EFFECTS = tuple(X)",
-                "SCHEMA_EFFECTS: tuple[str, ...]"):
+    for bad in (
+        "SCHEMA_EFFECTS = ['a']",
+        "SCHEMA_EFFECTS = (1,)",
+        "SCHEMA_EFFECTS = tuple(X)",
+        "SCHEMA_EFFECTS: tuple[str, ...]",
+    ):
         with pytest.raises(ValueError, match="literal tuple of strings"):
             declared_effects(bad)
 

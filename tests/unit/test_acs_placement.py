@@ -10,8 +10,9 @@ LIVE = ["id", "name", "removed", "delete_protection"]
 
 
 def _placed(sql: str, live: list[str]) -> str:
-    out = place_late_columns([Statement(1, sql)], {"volumes": {"delete_protection"}}, lambda t: live,
-                             lambda n: f"`{n}`")
+    out = place_late_columns(
+        [Statement(1, sql)], {"volumes": {"delete_protection"}}, lambda t: live, lambda n: f"`{n}`"
+    )
     return out[0].sql
 
 

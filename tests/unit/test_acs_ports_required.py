@@ -16,10 +16,19 @@ from typing import Any
 from tests.acs_e2e.java_fixture import DB_DIR, JAVA_DIR, NODES, STEPS, checker, java_class, write_source_tree
 from tests.conftest import corpus_or_skip
 
-NEW = ("Upgrade42200to42300", ("4.22.0.0", "4.23.0.0"), "4.23.0.0", ("schema-42200to42300.sql",),
-       ("schema-42200to42300-cleanup.sql",), ("migrateBackupOfferingPolicies", "updateSharedFsState"), ())
-SCHEMA = ("ALTER TABLE `cloud`.`volumes` ADD COLUMN `encrypt_format` varchar(64) DEFAULT NULL;\n"
-          "CREATE TABLE IF NOT EXISTS `cloud`.`sharedfs_state` (`id` bigint unsigned NOT NULL, PRIMARY KEY (`id`));\n")
+NEW = (
+    "Upgrade42200to42300",
+    ("4.22.0.0", "4.23.0.0"),
+    "4.23.0.0",
+    ("schema-42200to42300.sql",),
+    ("schema-42200to42300-cleanup.sql",),
+    ("migrateBackupOfferingPolicies", "updateSharedFsState"),
+    (),
+)
+SCHEMA = (
+    "ALTER TABLE `cloud`.`volumes` ADD COLUMN `encrypt_format` varchar(64) DEFAULT NULL;\n"
+    "CREATE TABLE IF NOT EXISTS `cloud`.`sharedfs_state` (`id` bigint unsigned NOT NULL, PRIMARY KEY (`id`));\n"
+)
 
 
 def _newer_tree(base: Path) -> Path:
@@ -56,9 +65,11 @@ def test_without_the_check_the_same_import_warns_and_succeeds(tmp_path: Path, cl
 
 
 def test_todays_tree_has_a_port_with_declared_effects_for_every_java_step(
-        tmp_path: Path, cli_run: Callable[..., Any]) -> None:
+    tmp_path: Path, cli_run: Callable[..., Any]
+) -> None:
     source = write_source_tree(corpus_or_skip(), tmp_path / "source")
-    result = cli_run("import", "acs", str(source), str(tmp_path / "project"), "--overrides", "cloudstack",
-                     "--require-ports")
+    result = cli_run(
+        "import", "acs", str(source), str(tmp_path / "project"), "--overrides", "cloudstack", "--require-ports"
+    )
     assert result.code == 0, result.err
     assert sum(1 for s in STEPS if s[5]) >= 26  # every step with Java calls was checked

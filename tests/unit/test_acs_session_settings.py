@@ -33,8 +33,9 @@ def test_session_variables_and_time_zone_become_one_statement() -> None:
 
 def test_several_session_variables_and_a_named_zone() -> None:
     text = "db.cloud.url.params=sessionVariables=sql_mode='A,B',wait_timeout=60&serverTimezone=Europe/Paris\n"
-    assert init_sql_from_properties(text, "x").endswith("sql_mode = 'A,B', wait_timeout = '60', "
-                                                         "time_zone = 'Europe/Paris'")
+    assert init_sql_from_properties(text, "x").endswith(
+        "sql_mode = 'A,B', wait_timeout = '60', time_zone = 'Europe/Paris'"
+    )
 
 
 def test_a_value_that_could_inject_sql_is_refused() -> None:

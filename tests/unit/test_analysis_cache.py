@@ -59,10 +59,23 @@ def plan(cli_run: Callable[..., object], tmp_path: Path) -> Callable[..., str]:
     loc = project(tmp_path)
 
     def run(*extra: str, output: str = "json") -> str:
-        result = cli_run("--url", f"sqlite:///{tmp_path / 'x.db'}", "--locations", str(loc), "-p", "who=me",
-                         "plan", "--to", "1.1.0", *extra, "--output-type", output)
+        result = cli_run(
+            "--url",
+            f"sqlite:///{tmp_path / 'x.db'}",
+            "--locations",
+            str(loc),
+            "-p",
+            "who=me",
+            "plan",
+            "--to",
+            "1.1.0",
+            *extra,
+            "--output-type",
+            output,
+        )
         assert result.code == 0, result.err  # type: ignore[attr-defined]
         return str(result.out)  # type: ignore[attr-defined]
+
     return run
 
 
@@ -86,8 +99,9 @@ def test_cache_files_are_private(plan: Callable[..., str], tmp_path: Path) -> No
     assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in entries(cache))
 
 
-def test_the_environment_variable_names_the_cache(plan: Callable[..., str], tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_environment_variable_names_the_cache(
+    plan: Callable[..., str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FLYWAYX_CACHE_DIR", str(tmp_path / "env-cache"))
     plan()
     assert entry_count(tmp_path / "env-cache") == 4
@@ -124,7 +138,7 @@ def _damage(path: Path, how: str, other: Path) -> None:
         path.write_bytes(data[: len(data) // 2])
     elif how == "flipped":
         at = len(data) - 20
-        path.write_bytes(data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1:])
+        path.write_bytes(data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1 :])
     elif how == "empty":
         path.write_bytes(b"")
     elif how == "foreign":  # a complete, valid pack of other entries
@@ -184,8 +198,11 @@ def _writer(root: str, n: int, seed: int) -> int:
             except FileNotFoundError:
                 continue  # merged away by another writer meanwhile
             lines = data.split(b"\n")
-            bad += not (lines[0] == b"flywayx-analysis-pack 2" and lines[-1] == b"" and all(
-                hashlib.sha256(ln[130:]).hexdigest().encode() == ln[65:129] for ln in lines[1:-1]))
+            bad += not (
+                lines[0] == b"flywayx-analysis-pack 2"
+                and lines[-1] == b""
+                and all(hashlib.sha256(ln[130:]).hexdigest().encode() == ln[65:129] for ln in lines[1:-1])
+            )
     return bad
 
 
@@ -203,8 +220,24 @@ def test_concurrent_writers_never_leave_half_a_pack(tmp_path: Path) -> None:
 
 def test_concurrent_runs_answer_alike(tmp_path: Path) -> None:
     loc = project(tmp_path)
-    cmd = [sys.executable, "-m", "flywayx", "--url", f"sqlite:///{tmp_path / 'x.db'}", "--locations", str(loc),
-           "-p", "who=me", "--cache-dir", str(tmp_path / "cache"), "plan", "--to", "1.1.0", "--output-type", "json"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "flywayx",
+        "--url",
+        f"sqlite:///{tmp_path / 'x.db'}",
+        "--locations",
+        str(loc),
+        "-p",
+        "who=me",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "plan",
+        "--to",
+        "1.1.0",
+        "--output-type",
+        "json",
+    ]
     runs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)]
     outs = [r.communicate(timeout=120) for r in runs]
     assert all(r.returncode == 0 for r in runs), [e for _, e in outs]
@@ -236,6 +269,7 @@ def test_explain_warm_is_explain_cold(cli_run: Callable[..., object], tmp_path: 
     def explain(*extra: str) -> str:
         result = cli_run("explain", "--dialect", "mysql", "-p", "who=me", *extra, *files, "--output-type", "json")
         return str(result.out)  # type: ignore[attr-defined]
+
     cache = str(tmp_path / "cache")
     fresh = explain("--no-cache")
     assert explain("--cache-dir", cache) == fresh
@@ -265,8 +299,9 @@ def test_reused_footprints_equal_fresh_ones_in_any_order(acs_corpus: Path, tmp_p
         for name, stmts in order:
             key = cache.entry_key(texts[name], "mariadb", "10.11.6-MariaDB")
             slots[name] = Slot(key, content_id(stmts, "mariadb"), cache.get(key))
-        assert footprints_now(order, "mariadb", "10.11.6-MariaDB", cache, slots) == \
-            footprints_now(order, "mariadb", "10.11.6-MariaDB")
+        assert footprints_now(order, "mariadb", "10.11.6-MariaDB", cache, slots) == footprints_now(
+            order, "mariadb", "10.11.6-MariaDB"
+        )
     assert any(s.entry is not None for s in slots.values())  # the last order did reuse entries
 
 

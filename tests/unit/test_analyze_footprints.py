@@ -24,28 +24,37 @@ def test_column_named_like_a_keyword_is_not_a_drop() -> None:
     assert f.phase == Phase.EXPAND and not any(n.startswith("drop") for n in f.notes)
 
 
-@pytest.mark.parametrize("sql", [
-    "SELECT 'DROP TABLE users'",
-    "-- DELETE FROM users\nSELECT 1",
-    "INSERT INTO log (msg) VALUES ('DELETE FROM t; DROP TABLE t')",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT 'DROP TABLE users'",
+        "-- DELETE FROM users\nSELECT 1",
+        "INSERT INTO log (msg) VALUES ('DELETE FROM t; DROP TABLE t')",
+    ],
+)
 def test_destructive_text_in_strings_and_comments_is_not_destructive(sql: str) -> None:
     f = fp(sql)
     assert f.phase == Phase.EXPAND and "rows:users" not in f.writes and "table:t" not in f.writes
 
 
-@pytest.mark.parametrize(("sql", "note"), [
-    ("ALTER TABLE t CHANGE a a VARCHAR(10)", "type-change: t.a"),
-    ("ALTER TABLE t MODIFY c INT NOT NULL", "not-null: t.c"),
-])
+@pytest.mark.parametrize(
+    ("sql", "note"),
+    [
+        ("ALTER TABLE t CHANGE a a VARCHAR(10)", "type-change: t.a"),
+        ("ALTER TABLE t MODIFY c INT NOT NULL", "not-null: t.c"),
+    ],
+)
 def test_harmless_looking_changes_are_contract(sql: str, note: str) -> None:
     f = fp(sql)
     assert f.phase == Phase.CONTRACT and any(n.startswith(note) for n in f.notes)
 
 
 def test_known_previous_type_tells_widening_from_narrowing() -> None:
-    stmts = split("CREATE TABLE t (a VARCHAR(64), n INT);\nALTER TABLE t MODIFY a VARCHAR(255);\n"
-                  "ALTER TABLE t MODIFY n BIGINT;\nALTER TABLE t MODIFY a VARCHAR(10);", "mysql")
+    stmts = split(
+        "CREATE TABLE t (a VARCHAR(64), n INT);\nALTER TABLE t MODIFY a VARCHAR(255);\n"
+        "ALTER TABLE t MODIFY n BIGINT;\nALTER TABLE t MODIFY a VARCHAR(10);",
+        "mysql",
+    )
     parts, total = analyze_migration(stmts, "mysql")
     assert [p.phase for p in parts] == [Phase.EXPAND, Phase.EXPAND, Phase.EXPAND, Phase.CONTRACT]
     assert any(n.startswith("narrowing: t.a varchar(255) -> varchar(10)") for n in parts[3].notes)
@@ -63,18 +72,21 @@ def test_insert_select_is_data_and_reads_its_sources() -> None:
     assert f.phase == Phase.DATA and f.writes == {"append:t"} and {"rows:u", "rows:v"} <= f.reads
 
 
-@pytest.mark.parametrize(("sql", "dialect"), [
-    ("CREATE TABLE IF NOT EXISTS t (a INT)", "mysql"),
-    ("DROP TABLE IF EXISTS t", "postgresql"),
-    ("CREATE OR REPLACE VIEW v AS SELECT 1", "mariadb"),
-    ("INSERT IGNORE INTO t VALUES (1)", "mysql"),
-    ("INSERT INTO t VALUES (1) ON DUPLICATE KEY UPDATE a = 1", "mysql"),
-    ("REPLACE INTO t VALUES (1)", "mysql"),
-    ("INSERT INTO t VALUES (1) ON CONFLICT DO NOTHING", "postgresql"),
-    ("INSERT OR IGNORE INTO t VALUES (1)", "sqlite"),
-    ("CREATE INDEX IF NOT EXISTS i ON t (a)", "sqlite"),
-    ("ALTER TABLE t ADD COLUMN IF NOT EXISTS a INT", "postgresql"),
-])
+@pytest.mark.parametrize(
+    ("sql", "dialect"),
+    [
+        ("CREATE TABLE IF NOT EXISTS t (a INT)", "mysql"),
+        ("DROP TABLE IF EXISTS t", "postgresql"),
+        ("CREATE OR REPLACE VIEW v AS SELECT 1", "mariadb"),
+        ("INSERT IGNORE INTO t VALUES (1)", "mysql"),
+        ("INSERT INTO t VALUES (1) ON DUPLICATE KEY UPDATE a = 1", "mysql"),
+        ("REPLACE INTO t VALUES (1)", "mysql"),
+        ("INSERT INTO t VALUES (1) ON CONFLICT DO NOTHING", "postgresql"),
+        ("INSERT OR IGNORE INTO t VALUES (1)", "sqlite"),
+        ("CREATE INDEX IF NOT EXISTS i ON t (a)", "sqlite"),
+        ("ALTER TABLE t ADD COLUMN IF NOT EXISTS a INT", "postgresql"),
+    ],
+)
 def test_idempotent_forms(sql: str, dialect: str) -> None:
     assert fp(sql, dialect).idempotent
 
@@ -113,8 +125,11 @@ def test_session_statements_have_empty_footprints() -> None:
 
 
 def test_foreign_key_checks_off_makes_fk_add_inplace_in_a_migration() -> None:
-    stmts = split("SET foreign_key_checks = 0;\nALTER TABLE a ADD CONSTRAINT f FOREIGN KEY (b) "
-                  "REFERENCES b (id);\nSET foreign_key_checks = 1;", "mysql")
+    stmts = split(
+        "SET foreign_key_checks = 0;\nALTER TABLE a ADD CONSTRAINT f FOREIGN KEY (b) "
+        "REFERENCES b (id);\nSET foreign_key_checks = 1;",
+        "mysql",
+    )
     parts, _ = analyze_migration(stmts, "mysql")
     assert parts[1].lock == "INPLACE"
     assert fp("ALTER TABLE a ADD CONSTRAINT f FOREIGN KEY (b) REFERENCES b (id)").lock == "COPY"
@@ -127,8 +142,7 @@ def test_drop_of_object_created_in_the_same_migration_is_not_contract() -> None:
 
 
 def test_view_dropped_and_recreated_is_expand_but_table_is_not() -> None:
-    _, view = analyze_migration(split("DROP VIEW IF EXISTS v;\nCREATE VIEW v AS SELECT * FROM t;", "mysql"),
-                                "mysql")
+    _, view = analyze_migration(split("DROP VIEW IF EXISTS v;\nCREATE VIEW v AS SELECT * FROM t;", "mysql"), "mysql")
     _, table = analyze_migration(split("DROP TABLE IF EXISTS t;\nCREATE TABLE t (a INT);", "mysql"), "mysql")
     assert view.phase == Phase.EXPAND and table.phase == Phase.CONTRACT
 
@@ -167,7 +181,20 @@ def test_pg_before_11_rewrites_for_any_default() -> None:
 
 
 def test_statements_never_raise() -> None:
-    for sql in ("", "(", "ALTER", "ALTER TABLE", "INSERT INTO", "UPDATE SET", "DELETE", "CREATE INDEX ON",
-                "'unterminated", "DROP", "WITH x AS (", "CALL", "/*! broken"):
+    for sql in (
+        "",
+        "(",
+        "ALTER",
+        "ALTER TABLE",
+        "INSERT INTO",
+        "UPDATE SET",
+        "DELETE",
+        "CREATE INDEX ON",
+        "'unterminated",
+        "DROP",
+        "WITH x AS (",
+        "CALL",
+        "/*! broken",
+    ):
         for dialect in ("mysql", "postgresql", "sqlite"):
             analyze_statement(Statement(1, sql), dialect)

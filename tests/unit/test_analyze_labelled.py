@@ -21,7 +21,8 @@ _DESTRUCTIVE = re.compile(
     r"^(DROP (TABLE|DATABASE|SCHEMA|COLUMN|VIEW|MATERIALIZED|SEQUENCE|TYPE|FUNCTION|PROCEDURE|TRIGGER|USER|ROLE)"
     r"|TRUNCATE|RENAME|REVOKE)|\bDROP (COLUMN|PARTITION|CONSTRAINT|FOREIGN|INDEX|PRIMARY)\b|\bTRUNCATE PARTITION\b"
     r"|\bRENAME (COLUMN|TO|VALUE)\b|\bDETACH PARTITION\b|\bEXCHANGE PARTITION\b|\bDROP DEFAULT\b"
-    r"|\bADD (CONSTRAINT|UNIQUE|PRIMARY|CHECK)\b|^CREATE UNIQUE INDEX")
+    r"|\bADD (CONSTRAINT|UNIQUE|PRIMARY|CHECK)\b|^CREATE UNIQUE INDEX"
+)
 
 
 def analyze(row: Row) -> Footprint:
@@ -43,17 +44,36 @@ def test_the_labelled_set_has_300_mysql_and_postgresql_statements_each_with_a_re
     assert len({(r.dialect, r.server, r.context, r.sql) for r in ROWS}) == len(ROWS), "duplicate rows"
 
 
-@pytest.mark.parametrize("topic", ["CONSTRAINT", "PARTITION", "GENERATED", "TRIGGER", "VIEW", "GRANT", "SEQUENCE",
-                                   "ENUM", "TYPE", "REVOKE", "INDEX", "POLICY"])
+@pytest.mark.parametrize(
+    "topic",
+    [
+        "CONSTRAINT",
+        "PARTITION",
+        "GENERATED",
+        "TRIGGER",
+        "VIEW",
+        "GRANT",
+        "SEQUENCE",
+        "ENUM",
+        "TYPE",
+        "REVOKE",
+        "INDEX",
+        "POLICY",
+    ],
+)
 def test_the_set_covers_each_topic_on_both_families(topic: str) -> None:
-    families = {("postgresql" if r.dialect == "postgresql" else "mysql") for r in _MYSQL_PG
-                if topic in r.sql.upper() or any(topic in c.upper() for c in r.context)}
+    families = {
+        ("postgresql" if r.dialect == "postgresql" else "mysql")
+        for r in _MYSQL_PG
+        if topic in r.sql.upper() or any(topic in c.upper() for c in r.context)
+    }
     assert families == {"mysql", "postgresql"} or topic in ("ENUM", "POLICY", "TYPE"), families
 
 
 def test_every_phase_is_as_labelled() -> None:
-    wrong = [(r.file, r.line, r.sql, r.phase.value, got.phase.value) for r in ROWS
-             if (got := analyze(r)).phase != r.phase]
+    wrong = [
+        (r.file, r.line, r.sql, r.phase.value, got.phase.value) for r in ROWS if (got := analyze(r)).phase != r.phase
+    ]
     assert wrong == []
 
 
@@ -76,9 +96,26 @@ def test_no_destructive_or_tightening_statement_is_classified_expand() -> None:
 def test_labels_marked_expand_are_never_destructive_by_the_pattern_unless_explained() -> None:
     """An expand label on a statement that looks destructive must be one of the known harmless
     forms (index/constraint rename, re-created index, relaxing a constraint, a directive)."""
-    harmless = ("RENAME INDEX", "RENAME KEY", "RENAME CONSTRAINT", "ALTER INDEX", "TRIGGER TRG_AUDIT ON",
-                "FLYWAYX:PHASE", "DROP INDEX I_C, ADD INDEX I_C", "DROP NOT NULL", "DROP EXPRESSION",
-                "ADD CONSTRAINT", "'DROP TABLE", "DROP TABLE USERS\n", "DROP TABLE USERS;")
-    odd = [r.sql for r in _MYSQL_PG if r.phase is Phase.EXPAND and _DESTRUCTIVE.search(_code(r.sql))
-           and not any(h in r.sql.upper() for h in harmless)]
+    harmless = (
+        "RENAME INDEX",
+        "RENAME KEY",
+        "RENAME CONSTRAINT",
+        "ALTER INDEX",
+        "TRIGGER TRG_AUDIT ON",
+        "FLYWAYX:PHASE",
+        "DROP INDEX I_C, ADD INDEX I_C",
+        "DROP NOT NULL",
+        "DROP EXPRESSION",
+        "ADD CONSTRAINT",
+        "'DROP TABLE",
+        "DROP TABLE USERS\n",
+        "DROP TABLE USERS;",
+    )
+    odd = [
+        r.sql
+        for r in _MYSQL_PG
+        if r.phase is Phase.EXPAND
+        and _DESTRUCTIVE.search(_code(r.sql))
+        and not any(h in r.sql.upper() for h in harmless)
+    ]
     assert odd == []

@@ -100,6 +100,7 @@ def test_a_failing_child_group_is_computed_here(monkeypatch: pytest.MonkeyPatch)
         if os.getpid() != parent:
             raise RuntimeError("a child that dies")
         return -x
+
     assert spread(fragile, list(range(10)), [5] * 10, min_weight=1) == [-x for x in range(10)]
 
 

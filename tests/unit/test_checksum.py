@@ -20,8 +20,7 @@ from flywayx.sources.checksum import (
 )
 
 # text biased towards the characters that matter: line breaks, BOMs, non-terminators, non-ASCII
-_ALPHABET = st.sampled_from(["\n", "\r", "\r\n", "\ufeff", "\x0b", "\x0c", "\x85", "\u2028", " ", "a", "é",
-                             "😀", ";"])
+_ALPHABET = st.sampled_from(["\n", "\r", "\r\n", "\ufeff", "\x0b", "\x0c", "\x85", "\u2028", " ", "a", "é", "😀", ";"])
 TEXTS = st.one_of(st.text(), st.lists(_ALPHABET, max_size=30).map("".join))
 
 

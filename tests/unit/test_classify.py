@@ -28,11 +28,24 @@ CASES: list[tuple[str, Server, str, bool, str | None, bool]] = [
     ("UNLOCK TABLES", MARIADB, "UNLOCK", True, "unlock", False),
     ("FLUSH TABLES t WITH READ LOCK", MARIADB, "FLUSH", True, "lock", False),
     ("/*!40000 ALTER TABLE `t` DISABLE KEYS */", MARIADB, "ALTER", True, None, False),
-    ("/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`%`*/ /*!50003 TRIGGER tr BEFORE INSERT ON t FOR EACH ROW"
-     " SET NEW.a = 1 */", MARIADB, "CREATE", True, None, False),
+    (
+        "/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`%`*/ /*!50003 TRIGGER tr BEFORE INSERT ON t FOR EACH ROW"
+        " SET NEW.a = 1 */",
+        MARIADB,
+        "CREATE",
+        True,
+        None,
+        False,
+    ),
     ("/*!40101 SET NAMES utf8mb4 */", MARIADB, "SET", False, None, False),
-    ("/*M!999999\\- enable the sandbox mode */ \n-- MariaDB dump\n/*!40101 SET @OLD_CSC=@@CHARACTER_SET_CLIENT */",
-     MARIADB, "SET", False, None, False),
+    (
+        "/*M!999999\\- enable the sandbox mode */ \n-- MariaDB dump\n/*!40101 SET @OLD_CSC=@@CHARACTER_SET_CLIENT */",
+        MARIADB,
+        "SET",
+        False,
+        None,
+        False,
+    ),
     # a version above the server's: the comment is skipped and nothing runs
     ("/*!101120 ALTER TABLE t ENGINE=InnoDB */", MARIADB, "", False, None, False),
     ("/*!101119 ALTER TABLE t ENGINE=InnoDB */", MARIADB, "ALTER", True, None, False),
@@ -81,8 +94,9 @@ CASES: list[tuple[str, Server, str, bool, str | None, bool]] = [
 ]
 
 
-@pytest.mark.parametrize(("sql", "server", "head", "commits", "lock", "many"), CASES,
-                         ids=[f"{i}-{c[0][:30]}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("sql", "server", "head", "commits", "lock", "many"), CASES, ids=[f"{i}-{c[0][:30]}" for i, c in enumerate(CASES)]
+)
 def test_classify(sql: str, server: Server, head: str, commits: bool, lock: str | None, many: bool) -> None:
     got = classify(sql, server)
     assert (got.head, got.commits, got.lock, got.many_results) == (head, commits, lock, many)
@@ -101,16 +115,23 @@ def test_server_version_parsing() -> None:
     assert Server.of("mysql", None).version_id is None
 
 
-@pytest.mark.parametrize(("sql", "expected"), [
-    ("SET @a = 1, @@session.sql_mode = '', NAMES utf8mb4", [("user", "a", "session"), ("system", "sql_mode", "session"),
-                                                          ("names", "names", "session")]),
-    ("SET GLOBAL max_connections = 10, SESSION x = 1", [("system", "max_connections", "global"),
-                                                        ("system", "x", "session")]),
-    ("SET CHARACTER SET utf8", [("charset", "charset", "session")]),
-    ("SET TRANSACTION READ ONLY", [("transaction", "transaction", "next")]),
-    ("SET @`odd name` := CONCAT('a', ',', 'b')", [("user", "odd name", "session")]),
-    ("SET @a = (SELECT COUNT(*) FROM t WHERE x IN (1, 2))", [("user", "a", "session")]),
-])
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        (
+            "SET @a = 1, @@session.sql_mode = '', NAMES utf8mb4",
+            [("user", "a", "session"), ("system", "sql_mode", "session"), ("names", "names", "session")],
+        ),
+        (
+            "SET GLOBAL max_connections = 10, SESSION x = 1",
+            [("system", "max_connections", "global"), ("system", "x", "session")],
+        ),
+        ("SET CHARACTER SET utf8", [("charset", "charset", "session")]),
+        ("SET TRANSACTION READ ONLY", [("transaction", "transaction", "next")]),
+        ("SET @`odd name` := CONCAT('a', ',', 'b')", [("user", "odd name", "session")]),
+        ("SET @a = (SELECT COUNT(*) FROM t WHERE x IN (1, 2))", [("user", "a", "session")]),
+    ],
+)
 def test_parse_set(sql: str, expected: list[tuple[str, str, str]]) -> None:
     assert [(a.kind, a.name, a.scope) for a in parse_set(list(tokens(sql)))] == expected
 

@@ -16,8 +16,15 @@ def test_every_option_is_a_key_the_loader_knows() -> None:
     assert [o.key for options in COMMAND_OPTIONS.values() for o in options if o.key not in BY_KEY] == []
 
 
-@pytest.mark.parametrize(("key", "option"), [("defaultSchema", "--default-schema"), ("url", "--url"),
-                                             ("lockTimeout", "--lock-timeout"), ("configFiles", "--config-files")])
+@pytest.mark.parametrize(
+    ("key", "option"),
+    [
+        ("defaultSchema", "--default-schema"),
+        ("url", "--url"),
+        ("lockTimeout", "--lock-timeout"),
+        ("configFiles", "--config-files"),
+    ],
+)
 def test_option_name_is_the_key_in_kebab_case(key: str, option: str) -> None:
     assert option_name(key) == option
 
@@ -34,9 +41,16 @@ def test_each_command_offers_every_common_option(command: str) -> None:
 
 # What each kind of key is typed as in Config (flywayx/model/config.py): the loader turns a value of that
 # kind into exactly this type, so a row of the key table and its Config field cannot disagree.
-KIND_TYPES = {"str": {"str", "str | None"}, "bool": {"bool"}, "int": {"int"}, "float": {"float", "float | None"},
-              "list": {"tuple[str, ...]"}, "url": {"DatabaseUrl | None"}, "output": {"str"},
-              "map": {"tuple[tuple[str, str], ...]"}}
+KIND_TYPES = {
+    "str": {"str", "str | None"},
+    "bool": {"bool"},
+    "int": {"int"},
+    "float": {"float", "float | None"},
+    "list": {"tuple[str, ...]"},
+    "url": {"DatabaseUrl | None"},
+    "output": {"str"},
+    "map": {"tuple[tuple[str, str], ...]"},
+}
 
 
 def test_every_config_field_is_a_key_typed_as_its_kind() -> None:
@@ -48,6 +62,7 @@ def test_every_config_field_is_a_key_typed_as_its_kind() -> None:
     types = {f.name: str(f.type) for f in dataclasses.fields(Config)}
     keyed = {spec.field: spec for spec in KEYS if spec.field}
     assert set(types) - set(keyed) == {"extra"}  # the keys flywayx accepts and ignores, by name
-    wrong = {field: (spec.kind, types[field]) for field, spec in keyed.items()
-             if types[field] not in KIND_TYPES[spec.kind]}
+    wrong = {
+        field: (spec.kind, types[field]) for field, spec in keyed.items() if types[field] not in KIND_TYPES[spec.kind]
+    }
     assert wrong == {}

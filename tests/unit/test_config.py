@@ -26,8 +26,13 @@ def dirs(tmp_path: Path) -> tuple[Path, Path]:
     return home, cwd
 
 
-def load(cwd: Path, home: Path | None = None, cli: dict[str, str] | None = None,
-         env: dict[str, str] | None = None, files: tuple[str, ...] = ()) -> Config:
+def load(
+    cwd: Path,
+    home: Path | None = None,
+    cli: dict[str, str] | None = None,
+    env: dict[str, str] | None = None,
+    files: tuple[str, ...] = (),
+) -> Config:
     return load_config(cli=cli or {}, env=env or {}, cwd=cwd, home=home, config_files=files)
 
 
@@ -67,9 +72,18 @@ def test_generated_doc_is_current() -> None:
 
 
 # ---------------------------------------------------------------- precedence matrix
-@pytest.mark.parametrize("layers", [
-    ("file",), ("env",), ("cli",), ("file", "env"), ("file", "cli"), ("env", "cli"), ("file", "env", "cli"),
-])
+@pytest.mark.parametrize(
+    "layers",
+    [
+        ("file",),
+        ("env",),
+        ("cli",),
+        ("file", "env"),
+        ("file", "cli"),
+        ("env", "cli"),
+        ("file", "env", "cli"),
+    ],
+)
 @pytest.mark.parametrize("fmt", ["toml", "conf"])
 def test_precedence_file_lt_env_lt_cli(dirs: tuple[Path, Path], layers: tuple[str, ...], fmt: str) -> None:
     home, cwd = dirs
@@ -92,15 +106,27 @@ def test_toml_file_order_home_then_cwd_then_user_then_working_dir(dirs: tuple[Pa
     work = cwd / "work"
     work.mkdir()
     keys = ["table", "encoding", "target", "baselineVersion", "installedBy", "defaultSchema"]
-    files = [home / "flyway.toml", home / "flyway.user.toml", cwd / "flyway.toml", cwd / "flyway.user.toml",
-             work / "flyway.toml", work / "flyway.user.toml"]
+    files = [
+        home / "flyway.toml",
+        home / "flyway.user.toml",
+        cwd / "flyway.toml",
+        cwd / "flyway.user.toml",
+        work / "flyway.toml",
+        work / "flyway.user.toml",
+    ]
     labels = ["home", "home_user", "cwd", "cwd_user", "work", "work_user"]
     for index, (path, label) in enumerate(zip(files, labels, strict=True)):
         # each file sets the keys from its own position on, so each key's winner is the last setter
         path.write_text("[flyway]\n" + "".join(f'{k} = "{label}"\n' for k in keys[index:]))
     config = load(cwd, home, cli={"workingDirectory": "work"})
-    got = (config.table, config.encoding, config.target, config.baseline_version, config.installed_by,
-           config.default_schema)
+    got = (
+        config.table,
+        config.encoding,
+        config.target,
+        config.baseline_version,
+        config.installed_by,
+        config.default_schema,
+    )
     assert got == ("home", "home_user", "cwd", "cwd_user", "work", "work_user")
 
 
@@ -193,8 +219,12 @@ def test_environment_flyway_override_beats_cli_flyway_key_like_flyway(dirs: tupl
 def test_env_and_cli_connection_keys_go_to_the_active_environment(dirs: tuple[Path, Path]) -> None:
     home, cwd = dirs
     (cwd / "flyway.toml").write_text(TOML)
-    config = load(cwd, home, cli={"environment": "prod", "user": "cli_user"},
-                  env={"FLYWAY_SCHEMAS": "a,b", "FLYWAY_PASSWORD": "pw"})
+    config = load(
+        cwd,
+        home,
+        cli={"environment": "prod", "user": "cli_user"},
+        env={"FLYWAY_SCHEMAS": "a,b", "FLYWAY_PASSWORD": "pw"},
+    )
     assert (config.user, config.password, config.schemas) == ("cli_user", "pw", ("a", "b"))
     assert config.url is not None and config.url.host == "prod.example"
 
@@ -202,8 +232,11 @@ def test_env_and_cli_connection_keys_go_to_the_active_environment(dirs: tuple[Pa
 def test_cli_named_environment_keys(dirs: tuple[Path, Path]) -> None:
     home, cwd = dirs
     (cwd / "flyway.toml").write_text(TOML)
-    config = load(cwd, home, cli={"environment": "prod", "environments.prod.url": "jdbc:mysql://other/db",
-                                  "url": "jdbc:mysql://plain/db"})
+    config = load(
+        cwd,
+        home,
+        cli={"environment": "prod", "environments.prod.url": "jdbc:mysql://other/db", "url": "jdbc:mysql://plain/db"},
+    )
     assert config.url is not None and config.url.host == "other"
 
 
@@ -217,8 +250,9 @@ def test_unknown_environment_is_an_error(dirs: tuple[Path, Path]) -> None:
     home, cwd = dirs
     (cwd / "flyway.toml").write_text(TOML)
     error = raised(cwd, home, cli={"environment": "staging"})
-    assert error.message == ("Environment 'staging' not found. "
-                             "Check that this environment exists in your configuration.")
+    assert error.message == (
+        "Environment 'staging' not found. Check that this environment exists in your configuration."
+    )
     assert error.hint is not None and "default, prod" in error.hint
 
 
@@ -271,7 +305,7 @@ def test_toml_syntax_error_names_file_and_line(dirs: tuple[Path, Path]) -> None:
 
 def test_toml_wrong_types(dirs: tuple[Path, Path]) -> None:
     home, cwd = dirs
-    (cwd / "flyway.toml").write_text('[flyway]\noutOfOrder = 1\n')
+    (cwd / "flyway.toml").write_text("[flyway]\noutOfOrder = 1\n")
     error = raised(cwd, home)
     assert error.message == "Invalid value for flyway.outOfOrder (should be either true or false): 1"
     assert error.hint is not None and "flyway.toml:2" in error.hint
@@ -281,8 +315,7 @@ def test_toml_wrong_types(dirs: tuple[Path, Path]) -> None:
 
 def test_toml_string_booleans_and_integers_are_accepted(dirs: tuple[Path, Path]) -> None:
     home, cwd = dirs
-    (cwd / "flyway.toml").write_text('[flyway]\noutOfOrder = "TRUE"\nlockRetryCount = "9"\n'
-                                     'baselineVersion = 2\n')
+    (cwd / "flyway.toml").write_text('[flyway]\noutOfOrder = "TRUE"\nlockRetryCount = "9"\nbaselineVersion = 2\n')
     config = load(cwd, home)
     assert (config.out_of_order, config.lock_retry_count, config.baseline_version) == (True, 9, "2")
 
@@ -291,8 +324,9 @@ def test_connection_key_in_flyway_table_is_rejected_with_hint(dirs: tuple[Path, 
     home, cwd = dirs
     (cwd / "flyway.toml").write_text('[flyway]\nurl = "jdbc:mysql://h/db"\n')
     error = raised(cwd, home)
-    assert error.message == ("Unknown configuration property: flyway.url. "
-                             "Please check your conf files or commandline parameters")
+    assert error.message == (
+        "Unknown configuration property: flyway.url. Please check your conf files or commandline parameters"
+    )
     assert error.hint is not None and "[environments.<name>]" in error.hint
 
 
@@ -411,24 +445,27 @@ def test_explicit_conf_file(dirs: tuple[Path, Path]) -> None:
 
 
 # ---------------------------------------------------------------- environment variables
-@pytest.mark.parametrize(("name", "key"), [
-    ("FLYWAY_URL", "url"),
-    ("FLYWAY_OUT_OF_ORDER", "outOfOrder"),
-    ("FLYWAY_DEFAULT_SCHEMA", "defaultSchema"),
-    ("FLYWAY_BASELINE_MIGRATION_PREFIX", "baselineMigrationPrefix"),
-    ("FLYWAY_POSTGRESQL_TRANSACTIONAL_LOCK", "postgresql.transactional.lock"),
-    ("FLYWAY_DRYRUN_OUTPUT", "dryRunOutput"),
-    ("FLYWAY_PLACEHOLDERS_MY_NAME", "placeholders.my_name"),
-    ("FLYWAY_JDBC_PROPERTIES_SSLMODE", "jdbcProperties.sslmode"),
-    ("FLYWAY_JDBC_PROPERTIES_ACCESSTOKEN", "jdbcProperties.accessToken"),
-    ("FLYWAY_RELEASES", "releases"),
-    ("FLYWAY_LOCK_TIMEOUT", "lockTimeout"),
-    ("FLYWAY_CONFIG_FILES", None),
-    ("FLYWAY_ENVIRONMENT", None),  # not one of Flyway's names
-    ("FLYWAY_PLACEHOLDERS_", None),
-    ("FLYWAY_SOMETHING_ELSE", None),
-    ("flyway_url", None),
-])
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("FLYWAY_URL", "url"),
+        ("FLYWAY_OUT_OF_ORDER", "outOfOrder"),
+        ("FLYWAY_DEFAULT_SCHEMA", "defaultSchema"),
+        ("FLYWAY_BASELINE_MIGRATION_PREFIX", "baselineMigrationPrefix"),
+        ("FLYWAY_POSTGRESQL_TRANSACTIONAL_LOCK", "postgresql.transactional.lock"),
+        ("FLYWAY_DRYRUN_OUTPUT", "dryRunOutput"),
+        ("FLYWAY_PLACEHOLDERS_MY_NAME", "placeholders.my_name"),
+        ("FLYWAY_JDBC_PROPERTIES_SSLMODE", "jdbcProperties.sslmode"),
+        ("FLYWAY_JDBC_PROPERTIES_ACCESSTOKEN", "jdbcProperties.accessToken"),
+        ("FLYWAY_RELEASES", "releases"),
+        ("FLYWAY_LOCK_TIMEOUT", "lockTimeout"),
+        ("FLYWAY_CONFIG_FILES", None),
+        ("FLYWAY_ENVIRONMENT", None),  # not one of Flyway's names
+        ("FLYWAY_PLACEHOLDERS_", None),
+        ("FLYWAY_SOMETHING_ELSE", None),
+        ("flyway_url", None),
+    ],
+)
 def test_env_var_names(name: str, key: str | None) -> None:
     assert flyway_env_key(name) == key
 
@@ -476,12 +513,21 @@ def test_flyway_environment_selected_by_lowercase_env(dirs: tuple[Path, Path]) -
 
 # ---------------------------------------------------------------- command line
 def test_split_flyway_args() -> None:
-    argv = ["migrate", "-url=jdbc:mysql://h/db?a=b", "-X", "--to=4.7", "-placeholders.x=v=w",
-            "-outputType=json", "--dry-run", "-locations=", "--", "-table=t"]
+    argv = [
+        "migrate",
+        "-url=jdbc:mysql://h/db?a=b",
+        "-X",
+        "--to=4.7",
+        "-placeholders.x=v=w",
+        "-outputType=json",
+        "--dry-run",
+        "-locations=",
+        "--",
+        "-table=t",
+    ]
     rest, options = split_flyway_args(argv)
     assert rest == ["migrate", "-X", "--to=4.7", "--dry-run", "--", "-table=t"]
-    assert options == {"url": "jdbc:mysql://h/db?a=b", "placeholders.x": "v=w", "outputType": "json",
-                       "locations": ""}
+    assert options == {"url": "jdbc:mysql://h/db?a=b", "placeholders.x": "v=w", "outputType": "json", "locations": ""}
 
 
 def test_split_flyway_args_rejects_duplicates() -> None:
@@ -492,10 +538,17 @@ def test_split_flyway_args_rejects_duplicates() -> None:
 
 def test_cli_keys(dirs: tuple[Path, Path]) -> None:
     home, cwd = dirs
-    _, cli = split_flyway_args([
-        "-url=postgresql://u:" + SECRET + "@h/db", "-outOfOrder=true", "-placeholders.Owner=me",
-        "-outputType=JSON", "-outputFile=out.json", "-schemas=a,b", "-lockTimeout=0",
-    ])
+    _, cli = split_flyway_args(
+        [
+            "-url=postgresql://u:" + SECRET + "@h/db",
+            "-outOfOrder=true",
+            "-placeholders.Owner=me",
+            "-outputType=JSON",
+            "-outputFile=out.json",
+            "-schemas=a,b",
+            "-lockTimeout=0",
+        ]
+    )
     config = load(cwd, home, cli=cli)
     assert (config.user, config.password) == ("u", SECRET)  # from the URL
     assert config.out_of_order is True
@@ -513,9 +566,16 @@ def test_separate_user_and_password_win_over_the_url(dirs: tuple[Path, Path]) ->
 def test_working_directory_makes_filesystem_locations_absolute(dirs: tuple[Path, Path]) -> None:
     home, cwd = dirs
     (cwd / "w").mkdir()
-    config = load(cwd, home, cli={"workingDirectory": "w",
-                                  "locations": "filesystem:sql,filesystem:/abs,classpath:db,other",
-                                  "callbackLocations": "filesystem:cb", "releases": "rel.toml"})
+    config = load(
+        cwd,
+        home,
+        cli={
+            "workingDirectory": "w",
+            "locations": "filesystem:sql,filesystem:/abs,classpath:db,other",
+            "callbackLocations": "filesystem:cb",
+            "releases": "rel.toml",
+        },
+    )
     assert config.locations == (f"filesystem:{cwd}/w/sql", "filesystem:/abs", "classpath:db", "other")
     assert config.callback_locations == (f"filesystem:{cwd}/w/cb",)
     assert (config.working_directory, config.releases_file) == (f"{cwd}/w", f"{cwd}/w/rel.toml")
@@ -531,20 +591,27 @@ def test_without_working_directory_locations_stay_relative_to_the_process(dirs: 
 
 
 # ---------------------------------------------------------------- validation messages
-@pytest.mark.parametrize(("cli", "message"), [
-    ({"outOfOrder": "yes"}, "Invalid value for flyway.outOfOrder (should be either true or false): yes"),
-    ({"connectRetries": "1.5"}, "Invalid value for flyway.connectRetries (should be an integer): 1.5"),
-    ({"lockRetryCount": "99999999999"},
-     "Invalid value for flyway.lockRetryCount (should be an integer): 99999999999"),
-    ({"lockTimeout": "-1"}, "Invalid value for flyway.lockTimeout (should be a number of seconds): -1"),
-    ({"outputType": "xml"}, "'xml' is an invalid value for the -outputType option. Use 'json'."),
-    ({"sqlMigrationSeparator": ""}, "sqlMigrationSeparator cannot be empty!"),
-    ({"placeholderPrefix": ""}, "placeholderPrefix cannot be empty!"),
-    ({"placeholders.flyway:x": "1"}, "Invalid placeholder ('flyway:' prefix is reserved): flyway:x"),
-    ({"bogus": "1"}, "Unknown configuration property: flyway.bogus. "
-                     "Please check your conf files or commandline parameters"),
-    ({"url": "oracle://h/db"}, "Unsupported database 'oracle' in URL: oracle://h/db"),
-])
+@pytest.mark.parametrize(
+    ("cli", "message"),
+    [
+        ({"outOfOrder": "yes"}, "Invalid value for flyway.outOfOrder (should be either true or false): yes"),
+        ({"connectRetries": "1.5"}, "Invalid value for flyway.connectRetries (should be an integer): 1.5"),
+        (
+            {"lockRetryCount": "99999999999"},
+            "Invalid value for flyway.lockRetryCount (should be an integer): 99999999999",
+        ),
+        ({"lockTimeout": "-1"}, "Invalid value for flyway.lockTimeout (should be a number of seconds): -1"),
+        ({"outputType": "xml"}, "'xml' is an invalid value for the -outputType option. Use 'json'."),
+        ({"sqlMigrationSeparator": ""}, "sqlMigrationSeparator cannot be empty!"),
+        ({"placeholderPrefix": ""}, "placeholderPrefix cannot be empty!"),
+        ({"placeholders.flyway:x": "1"}, "Invalid placeholder ('flyway:' prefix is reserved): flyway:x"),
+        (
+            {"bogus": "1"},
+            "Unknown configuration property: flyway.bogus. Please check your conf files or commandline parameters",
+        ),
+        ({"url": "oracle://h/db"}, "Unsupported database 'oracle' in URL: oracle://h/db"),
+    ],
+)
 def test_value_errors(dirs: tuple[Path, Path], cli: dict[str, str], message: str) -> None:
     home, cwd = dirs
     error = raised(cwd, home, cli=cli)
@@ -577,21 +644,27 @@ def test_accepted_and_ignored_flyway_keys_go_to_extra(dirs: tuple[Path, Path]) -
 # ---------------------------------------------------------------- passwords never shown
 def test_password_not_in_config_repr_or_str(dirs: tuple[Path, Path]) -> None:
     home, cwd = dirs
-    cli = {"url": f"mysql://u:{SECRET}@h/db?password={SECRET}", "password": SECRET,
-           "jdbcProperties.password": SECRET}
-    config = load(cwd, home, cli={k: v for k, v in cli.items() if k != "jdbcProperties.password"},
-                  env={"FLYWAY_JDBC_PROPERTIES_PASSWORD": SECRET})
+    cli = {"url": f"mysql://u:{SECRET}@h/db?password={SECRET}", "password": SECRET, "jdbcProperties.password": SECRET}
+    config = load(
+        cwd,
+        home,
+        cli={k: v for k, v in cli.items() if k != "jdbcProperties.password"},
+        env={"FLYWAY_JDBC_PROPERTIES_PASSWORD": SECRET},
+    )
     assert config.password == SECRET
     assert SECRET not in repr(config) and SECRET not in str(config)
     assert config.url is not None and SECRET not in config.url.redacted
 
 
-@pytest.mark.parametrize("cli", [
-    {"url": f"mysql://u:{SECRET}@h:bad/db"},
-    {"url": f"mysql://u:{SECRET}@h/db", "outOfOrder": "nope"},
-    {"url": f"jdbc:mysql://h/db?password={SECRET}&x", "bogus": "1"},
-    {"password": SECRET, "connectRetries": "x"},
-])
+@pytest.mark.parametrize(
+    "cli",
+    [
+        {"url": f"mysql://u:{SECRET}@h:bad/db"},
+        {"url": f"mysql://u:{SECRET}@h/db", "outOfOrder": "nope"},
+        {"url": f"jdbc:mysql://h/db?password={SECRET}&x", "bogus": "1"},
+        {"password": SECRET, "connectRetries": "x"},
+    ],
+)
 def test_password_not_in_any_error(dirs: tuple[Path, Path], cli: dict[str, str]) -> None:
     home, cwd = dirs
     with pytest.raises(FlywayxError) as info:
@@ -602,8 +675,9 @@ def test_password_not_in_any_error(dirs: tuple[Path, Path], cli: dict[str, str])
 
 def test_password_not_in_toml_errors(dirs: tuple[Path, Path]) -> None:
     home, cwd = dirs
-    (cwd / "flyway.toml").write_text(f'[environments.default]\npassword = "{SECRET}"\nconnectRetries = "x"\n'
-                                     f'url = "mysql://u:{SECRET}@h:bad/db"\n')
+    (cwd / "flyway.toml").write_text(
+        f'[environments.default]\npassword = "{SECRET}"\nconnectRetries = "x"\nurl = "mysql://u:{SECRET}@h:bad/db"\n'
+    )
     error = raised(cwd, home)
     assert SECRET not in f"{error} {error.hint} {error.details}"
     (cwd / "flyway.toml").write_text(f'[environments.default]\npassword = "{SECRET}\n')
@@ -612,20 +686,53 @@ def test_password_not_in_toml_errors(dirs: tuple[Path, Path]) -> None:
 
 
 # ---------------------------------------------------------------- robustness: only ConfigError, ever
-_TABLES = ["", "[flyway]", "[environments.default]", "[environments.default.flyway]", "[flyway.placeholders]",
-           "[environments.prod]", "[other]", "[flyway.postgresql.transactional]"]
+_TABLES = [
+    "",
+    "[flyway]",
+    "[environments.default]",
+    "[environments.default.flyway]",
+    "[flyway.placeholders]",
+    "[environments.prod]",
+    "[other]",
+    "[flyway.postgresql.transactional]",
+]
 _TOML_KEYS = [k.key.replace(".*", ".x") for k in KEYS] + ["bogus", '"quoted.key"', "flyway", "environments"]
-_TOML_VALUES = ['"text"', '""', "true", "1", "-7", "1.5", '["a", "b"]', "[]", "{ a = 1 }", "1979-05-27",
-                "[1, [2]]", '"${env.X}"', '"$${a.b}"', '"!{x}"', '"${nope.y}"', '"jdbc:mysql://h/db"',
-                "[{a=1}]"]
+_TOML_VALUES = [
+    '"text"',
+    '""',
+    "true",
+    "1",
+    "-7",
+    "1.5",
+    '["a", "b"]',
+    "[]",
+    "{ a = 1 }",
+    "1979-05-27",
+    "[1, [2]]",
+    '"${env.X}"',
+    '"$${a.b}"',
+    '"!{x}"',
+    '"${nope.y}"',
+    '"jdbc:mysql://h/db"',
+    "[{a=1}]",
+]
 
 
 @settings(max_examples=150, deadline=None)
-@given(lines=st.lists(st.one_of(st.sampled_from(_TABLES),
-                                st.builds("{} = {}".format, st.sampled_from(_TOML_KEYS),
-                                          st.sampled_from(_TOML_VALUES))), max_size=12),
-       env=st.dictionaries(st.sampled_from(["X", "FLYWAY_URL", "flyway_environment", "FLYWAY_OUT_OF_ORDER"]),
-                           st.sampled_from(["1", "true", "prod", "sqlite://", "x"]), max_size=3))
+@given(
+    lines=st.lists(
+        st.one_of(
+            st.sampled_from(_TABLES),
+            st.builds("{} = {}".format, st.sampled_from(_TOML_KEYS), st.sampled_from(_TOML_VALUES)),
+        ),
+        max_size=12,
+    ),
+    env=st.dictionaries(
+        st.sampled_from(["X", "FLYWAY_URL", "flyway_environment", "FLYWAY_OUT_OF_ORDER"]),
+        st.sampled_from(["1", "true", "prod", "sqlite://", "x"]),
+        max_size=3,
+    ),
+)
 def test_any_toml_loads_or_raises_config_error(lines: list[str], env: dict[str, str]) -> None:
     import tempfile
 
@@ -638,15 +745,27 @@ def test_any_toml_loads_or_raises_config_error(lines: list[str], env: dict[str, 
             assert error.message and "\n" not in error.message.split(" (and ")[0]
 
 
-_CONF_PIECES = [*"=:\\ #!${}_Abt,", "\n", "flyway.", "flyway.url=", "flyway.table", "flyway.placeholders.",
-                "true", "sqlite://"]
+_CONF_PIECES = [
+    *"=:\\ #!${}_Abt,",
+    "\n",
+    "flyway.",
+    "flyway.url=",
+    "flyway.table",
+    "flyway.placeholders.",
+    "true",
+    "sqlite://",
+]
 
 
 @settings(max_examples=150, deadline=None)
-@given(text=st.lists(st.sampled_from(_CONF_PIECES), max_size=40).map("".join),
-       cli=st.dictionaries(st.sampled_from([k.key.replace(".*", ".n") for k in KEYS] + ["x"]),
-                           st.sampled_from(["", "true", "0", "abc", "a,b", "-1", "sqlite://", "${env.A}"]),
-                           max_size=4))
+@given(
+    text=st.lists(st.sampled_from(_CONF_PIECES), max_size=40).map("".join),
+    cli=st.dictionaries(
+        st.sampled_from([k.key.replace(".*", ".n") for k in KEYS] + ["x"]),
+        st.sampled_from(["", "true", "0", "abc", "a,b", "-1", "sqlite://", "${env.A}"]),
+        max_size=4,
+    ),
+)
 def test_any_conf_and_cli_load_or_raise_config_error(text: str, cli: dict[str, str]) -> None:
     import tempfile
 

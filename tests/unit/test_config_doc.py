@@ -13,12 +13,19 @@ from flywayx.config.doc import BEGIN, END, render_reference
 
 
 def _doc(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "flywayx.config.doc", *args], cwd=cwd, capture_output=True,
-                          text=True, check=False, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "flywayx.config.doc", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
 
 
-@pytest.mark.parametrize(("args", "code"), [(["--help"], 0), (["-h"], 0), (["missing.md"], 2),
-                                            (["a.md", "b.md"], 2), (["-x"], 2)])
+@pytest.mark.parametrize(
+    ("args", "code"), [(["--help"], 0), (["-h"], 0), (["missing.md"], 2), (["a.md", "b.md"], 2), (["-x"], 2)]
+)
 def test_anything_but_a_page_with_the_markers_writes_nothing(tmp_path: Path, args: list[str], code: int) -> None:
     done = _doc(tmp_path, *args)
     assert done.returncode == code

@@ -22,25 +22,31 @@ def test_id_is_a_sha256_hex() -> None:
     assert len(value) == 64 and int(value, 16) >= 0
 
 
-@pytest.mark.parametrize("variant", [
-    "-- header comment\ncreate table t (\n  id int,\n  name varchar(10)\n);\n\n"
-    "insert into t values (1,'a b'); -- trailing",
-    "/* block */ CREATE   TABLE t(id INT,name VARCHAR(10));INSERT INTO t VALUES(1,'a b');",
-    "# hash comment\nCREATE TABLE t (id INT, name VARCHAR(10));\nINSERT INTO t VALUES (1, 'a b');",
-])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "-- header comment\ncreate table t (\n  id int,\n  name varchar(10)\n);\n\n"
+        "insert into t values (1,'a b'); -- trailing",
+        "/* block */ CREATE   TABLE t(id INT,name VARCHAR(10));INSERT INTO t VALUES(1,'a b');",
+        "# hash comment\nCREATE TABLE t (id INT, name VARCHAR(10));\nINSERT INTO t VALUES (1, 'a b');",
+    ],
+)
 def test_reformatting_and_comments_keep_the_id(variant: str) -> None:
     assert cid(variant) == cid(BASE)
 
 
-@pytest.mark.parametrize("variant", [
-    BASE.replace("'a b'", "'a  b'"),  # whitespace inside a string is data
-    BASE.replace("'a b'", "'A b'"),
-    BASE.replace("VARCHAR(10)", "VARCHAR(11)"),
-    BASE.replace("name", "nom"),
-    BASE.replace("(1,", "(2,"),
-    "INSERT INTO t VALUES (1, 'a b');\nCREATE TABLE t (id INT, name VARCHAR(10));",  # order matters
-    BASE + "DELETE FROM t;",
-])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        BASE.replace("'a b'", "'a  b'"),  # whitespace inside a string is data
+        BASE.replace("'a b'", "'A b'"),
+        BASE.replace("VARCHAR(10)", "VARCHAR(11)"),
+        BASE.replace("name", "nom"),
+        BASE.replace("(1,", "(2,"),
+        "INSERT INTO t VALUES (1, 'a b');\nCREATE TABLE t (id INT, name VARCHAR(10));",  # order matters
+        BASE + "DELETE FROM t;",
+    ],
+)
 def test_semantic_changes_alter_the_id(variant: str) -> None:
     assert cid(variant) != cid(BASE)
 
@@ -81,8 +87,9 @@ def test_python_syntax_error_is_a_typed_error() -> None:
 
 # Ids are stored in flywayx_applied and compared with later runs' ids: the same text must keep its
 # id across flywayx versions. These values were computed by the token-based implementation.
-TRICKY = ("create table `Mixed` (x int) -- c\n;\nselect \"q\" , E'\\\\n' , $$ body $$ from Foo where y = ?;"
-          " /*! 50001 hint */")
+TRICKY = (
+    "create table `Mixed` (x int) -- c\n;\nselect \"q\" , E'\\\\n' , $$ body $$ from Foo where y = ?; /*! 50001 hint */"
+)
 PINNED = [
     (BASE, "mariadb", "7ed1763823c499629b8c026bfbe010a081bd1b5de9d26fcdfb0bcbe734b5b54a"),
     (BASE, "postgresql", "70b6f7ab1be5b4be7db5477960406531062d1d7780d3eae744611c52dbb7d188"),
@@ -108,7 +115,8 @@ def test_normalisation_is_the_analysers_token_stream(acs_corpus: Path) -> None:
     for path in files:
         for stmt in split(path.read_text(encoding="utf-8", errors="replace"), "mariadb"):
             for dialect in ("mariadb", "postgresql"):
-                assert normalized_statement(stmt.sql, dialect) == normalized_statement(stmt.sql, dialect, lexed=True), \
+                assert normalized_statement(stmt.sql, dialect) == normalized_statement(stmt.sql, dialect, lexed=True), (
                     path.name
+                )
             checked += 1
     assert checked > 5000

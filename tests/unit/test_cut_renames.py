@@ -10,13 +10,15 @@ STAMP = "4.6.20261123193000000001"
 
 def mig(version: str, checksum: int, description: str = "add ip") -> Migration:
     name = f"V{version}__{description.replace(' ', '_')}.sql"
-    return Migration(Kind.VERSIONED, Version.parse(version), description, name, f"/p/{name}", MigrationType.SQL,
-                     checksum)
+    return Migration(
+        Kind.VERSIONED, Version.parse(version), description, name, f"/p/{name}", MigrationType.SQL, checksum
+    )
 
 
 def row(rank: int, version: str, checksum: int, description: str = "add ip", success: bool = True) -> HistoryRow:
-    return HistoryRow(rank, Version.parse(version), description, "SQL", f"V{version}__x.sql", checksum, "dev", 1,
-                      success)
+    return HistoryRow(
+        rank, Version.parse(version), description, "SQL", f"V{version}__x.sql", checksum, "dev", 1, success
+    )
 
 
 def test_a_cut_pending_row_reads_as_the_frozen_migration() -> None:

@@ -65,9 +65,7 @@ def test_identical_fingerprints_have_no_drift() -> None:
 
 def test_column_type_change_is_named_with_its_full_path() -> None:
     cols = (VM.columns[0], replace(VM.columns[1], type="varchar(40)"), VM.columns[2])
-    assert lines(FP, with_vm(columns=cols)) == [
-        "table cloud.vm_instance column foo: type varchar(255) != varchar(40)"
-    ]
+    assert lines(FP, with_vm(columns=cols)) == ["table cloud.vm_instance column foo: type varchar(255) != varchar(40)"]
 
 
 def test_missing_and_added_columns() -> None:
@@ -79,8 +77,7 @@ def test_missing_and_added_columns() -> None:
 
 
 def test_nullability_default_and_extra_are_compared() -> None:
-    cols = (replace(VM.columns[0], extra=""), VM.columns[1],
-            replace(VM.columns[2], nullable=True, default=None))
+    cols = (replace(VM.columns[0], extra=""), VM.columns[1], replace(VM.columns[2], nullable=True, default=None))
     assert lines(FP, with_vm(columns=cols)) == [
         "table cloud.vm_instance column id: extra auto_increment != ''",
         "table cloud.vm_instance column state: default Stopped != NULL",
@@ -125,13 +122,17 @@ def test_a_missing_table_is_one_drift_not_one_per_column() -> None:
 
 
 def test_views_routines_and_triggers() -> None:
-    actual = replace(FP, schemas=(replace(
-        CLOUD,
-        views=(View("v_vm", "select 1"),),
-        routines=(replace(CLOUD.routines[0], body="BEGIN SELECT 2; END"),),
-        triggers=(replace(CLOUD.triggers[0], timing="AFTER"),
-                  Trigger("t2", "account", "AFTER", "DELETE", "x")),
-    ),))
+    actual = replace(
+        FP,
+        schemas=(
+            replace(
+                CLOUD,
+                views=(View("v_vm", "select 1"),),
+                routines=(replace(CLOUD.routines[0], body="BEGIN SELECT 2; END"),),
+                triggers=(replace(CLOUD.triggers[0], timing="AFTER"), Trigger("t2", "account", "AFTER", "DELETE", "x")),
+            ),
+        ),
+    )
     assert lines(FP, actual) == [
         "routine cloud.p_count: body BEGIN SELECT 1; END != BEGIN SELECT 2; END",
         "trigger cloud.t2 on account: added",
@@ -179,10 +180,16 @@ def test_from_json_rejects_another_format() -> None:
 
 
 names = st.text("abcdefgh_", min_size=1, max_size=6)
-columns = st.builds(Column, names, st.sampled_from(["int", "text", "varchar(40)"]), st.booleans(),
-                    st.none() | st.sampled_from(["0", "x", "CURRENT_TIMESTAMP"]))
-tables = st.builds(lambda n, cs: Table(n, tuple({c.name: c for c in cs}.values())), names,
-                   st.lists(columns, max_size=4))
+columns = st.builds(
+    Column,
+    names,
+    st.sampled_from(["int", "text", "varchar(40)"]),
+    st.booleans(),
+    st.none() | st.sampled_from(["0", "x", "CURRENT_TIMESTAMP"]),
+)
+tables = st.builds(
+    lambda n, cs: Table(n, tuple({c.name: c for c in cs}.values())), names, st.lists(columns, max_size=4)
+)
 schemas = st.builds(
     lambda ts: Schema("s", tuple(sorted({t.name: t for t in ts}.values(), key=lambda t: t.name))),
     st.lists(tables, max_size=4),
@@ -211,16 +218,19 @@ def test_strip_qualifier_removes_only_the_own_schema() -> None:
     assert unquoted == "select t.a from t where x = 's.t'"
 
 
-@pytest.mark.parametrize(("raw", "mariadb", "want"), [
-    ("'Stopped'", True, "Stopped"),
-    ("'it''s'", True, "it's"),
-    ("NULL", True, None),
-    (None, True, None),
-    ("0", True, "0"),
-    ("current_timestamp()", True, "CURRENT_TIMESTAMP"),
-    ("CURRENT_TIMESTAMP", False, "CURRENT_TIMESTAMP"),
-    ("Stopped", False, "Stopped"),
-])
+@pytest.mark.parametrize(
+    ("raw", "mariadb", "want"),
+    [
+        ("'Stopped'", True, "Stopped"),
+        ("'it''s'", True, "it's"),
+        ("NULL", True, None),
+        (None, True, None),
+        ("0", True, "0"),
+        ("current_timestamp()", True, "CURRENT_TIMESTAMP"),
+        ("CURRENT_TIMESTAMP", False, "CURRENT_TIMESTAMP"),
+        ("Stopped", False, "Stopped"),
+    ],
+)
 def test_mysql_defaults_fold_mariadb_quoting(raw: str | None, mariadb: bool, want: str | None) -> None:
     assert mysql_default(raw, mariadb) == want
 

@@ -35,8 +35,14 @@ def fp(writes: str = "", reads: str = "", idempotent: bool = False, phase: Phase
     return Footprint(phase, frozenset(reads.split()), frozenset(writes.split()), idempotent)
 
 
-def change(version: str, footprint: Footprint | None = None, content: str | None = None,
-           kind: Kind = Kind.VERSIONED, checksum: int = 1, description: str = "c") -> Change:
+def change(
+    version: str,
+    footprint: Footprint | None = None,
+    content: str | None = None,
+    kind: Kind = Kind.VERSIONED,
+    checksum: int = 1,
+    description: str = "c",
+) -> Change:
     prefix = {Kind.VERSIONED: "V", Kind.BASELINE: "B", Kind.REPEATABLE: "R"}[kind]
     mtype = MigrationType.SQL_BASELINE if kind is Kind.BASELINE else MigrationType.SQL
     v = Version.parse(version) if kind is not Kind.REPEATABLE else None
@@ -45,8 +51,9 @@ def change(version: str, footprint: Footprint | None = None, content: str | None
     return Change(m, content, footprint or fp(f"table:t{version.replace('.', '_')}"))
 
 
-def row(rank: int, version: str | None, type_: str = "SQL", success: bool = True, checksum: int = 1,
-        description: str = "c") -> HistoryRow:
+def row(
+    rank: int, version: str | None, type_: str = "SQL", success: bool = True, checksum: int = 1, description: str = "c"
+) -> HistoryRow:
     v = Version.parse(version) if version else None
     return HistoryRow(rank, v, description, type_, "s", checksum, "me", 1, success)
 
@@ -90,16 +97,20 @@ def test_maintenance_change_arriving_late_runs_out_of_order_when_it_commutes() -
 
 
 def test_genuine_conflict_names_every_pair_and_objects_and_working_releases() -> None:
-    changes = [*BASE[:2],
-               change("1.0.1.1", fp("column:t.c", phase=Phase.CONTRACT)),
-               change("1.1.0.1", fp("column:t.c")),
-               change("1.1.0.2", fp("rows:t column:t.c", phase=Phase.DATA)),
-               BASE[5]]
+    changes = [
+        *BASE[:2],
+        change("1.0.1.1", fp("column:t.c", phase=Phase.CONTRACT)),
+        change("1.1.0.1", fp("column:t.c")),
+        change("1.1.0.2", fp("rows:t column:t.c", phase=Phase.DATA)),
+        BASE[5],
+    ]
     with pytest.raises(PlanError) as caught:
         plan_migrate(graph(), changes, history("1.0.0.1", "1.0.0.2", "1.1.0.1", "1.1.0.2"), "1.1.1")
     err = caught.value
-    assert err.details["conflicts"] == [Conflict("1.0.1.1", "1.1.0.1", ("column:t.c",)),
-                                        Conflict("1.0.1.1", "1.1.0.2", ("column:t.c",))]
+    assert err.details["conflicts"] == [
+        Conflict("1.0.1.1", "1.1.0.1", ("column:t.c",)),
+        Conflict("1.0.1.1", "1.1.0.2", ("column:t.c",)),
+    ]
     assert err.details["reachable"] == ["1.1.0"]
     assert "1.0.1.1 would run after applied 1.1.0.1 but both touch column:t.c" in err.message
     assert err.exit_code == 1 and err.error_code == "PLAN_IMPOSSIBLE"
@@ -107,15 +118,23 @@ def test_genuine_conflict_names_every_pair_and_objects_and_working_releases() ->
 
 def test_declared_resolution_lets_a_checked_pair_through() -> None:
     text = TOML + '[commutes]\n"1.0.1.1" = ["1.1.0.1"]\n'
-    changes = [*BASE[:2], change("1.0.1.1", fp("column:t.c", "table:t")),
-               change("1.1.0.1", fp("column:t.c", "table:t")), *BASE[4:]]
+    changes = [
+        *BASE[:2],
+        change("1.0.1.1", fp("column:t.c", "table:t")),
+        change("1.1.0.1", fp("column:t.c", "table:t")),
+        *BASE[4:],
+    ]
     plan = plan_migrate(graph(text), changes, history("1.0.0.1", "1.0.0.2", "1.1.0.1", "1.1.0.2"), "1.1.1")
     assert keys(plan) == ["1.0.1.1", "1.1.1.1"] and plan.steps[0].out_of_order
 
 
 def test_two_idempotent_changes_commute() -> None:
-    changes = [*BASE[:2], change("1.0.1.1", fp("index:t.i", "table:t", idempotent=True)),
-               change("1.1.0.1", fp("index:t.i", "table:t", idempotent=True)), *BASE[4:]]
+    changes = [
+        *BASE[:2],
+        change("1.0.1.1", fp("index:t.i", "table:t", idempotent=True)),
+        change("1.1.0.1", fp("index:t.i", "table:t", idempotent=True)),
+        *BASE[4:],
+    ]
     plan = plan_migrate(graph(), changes, history("1.0.0.1", "1.0.0.2", "1.1.0.1", "1.1.0.2"), "1.1.1")
     assert keys(plan)[0] == "1.0.1.1"
 
@@ -124,8 +143,10 @@ def test_unknown_footprint_conflicts_with_every_later_applied_change() -> None:
     changes = [*BASE[:2], Change(BASE[2].migration), *BASE[3:]]  # no footprint given: unknown
     with pytest.raises(PlanError) as caught:
         plan_migrate(graph(), changes, history("1.0.0.1", "1.0.0.2", "1.1.0.1", "1.1.0.2"), "1.1.1")
-    assert [(c.applied, c.objects) for c in caught.value.details["conflicts"]] == \
-        [("1.1.0.1", ("table:t1_1_0_1",)), ("1.1.0.2", ("table:t1_1_0_2",))]
+    assert [(c.applied, c.objects) for c in caught.value.details["conflicts"]] == [
+        ("1.1.0.1", ("table:t1_1_0_1",)),
+        ("1.1.0.2", ("table:t1_1_0_2",)),
+    ]
 
 
 def test_strict_line_policy_refuses_out_of_order_even_when_it_commutes() -> None:
@@ -153,8 +174,12 @@ def test_unreachable_target_names_the_change_and_the_covering_releases() -> None
 
 def test_identical_content_on_another_line_is_the_same_change() -> None:
     text = '[release."1.0.0"]\n[release."1.0.1"]\n[release."1.1.0"]\nfrom = "1.0.0"\n'
-    changes = [change("1.0.0.1"), change("1.0.1.1", fp("column:t.c", "table:t"), "abc"),
-               change("1.1.0.1", fp("column:t.c", "table:t"), "abc"), change("1.1.0.2")]
+    changes = [
+        change("1.0.0.1"),
+        change("1.0.1.1", fp("column:t.c", "table:t"), "abc"),
+        change("1.1.0.1", fp("column:t.c", "table:t"), "abc"),
+        change("1.1.0.2"),
+    ]
     plan = plan_migrate(graph(text), changes, history("1.0.0.1", "1.0.1.1"), "1.1.0")
     assert keys(plan) == ["1.1.0.2"]
     skipped = [(s.key, s.reason) for s in plan.skipped]
@@ -162,15 +187,21 @@ def test_identical_content_on_another_line_is_the_same_change() -> None:
 
 
 def test_declared_equivalence_makes_a_parallel_fix_reachable() -> None:
-    text = '[release."1.0.0"]\n[release."1.0.1"]\n[release."1.1.0"]\nfrom = "1.0.0"\n' \
-           '[release."1.1.1"]\n[equivalent]\n"1.1.1.1" = "1.0.1.1"\n'
-    changes = [change("1.0.0.1"), change("1.0.1.1", fp("column:t.c", "table:t"), "x"),
-               change("1.1.0.1"), change("1.1.1.1", fp("column:t.c", "table:t", idempotent=True), "y"),
-               change("1.1.1.2")]
+    text = (
+        '[release."1.0.0"]\n[release."1.0.1"]\n[release."1.1.0"]\nfrom = "1.0.0"\n'
+        '[release."1.1.1"]\n[equivalent]\n"1.1.1.1" = "1.0.1.1"\n'
+    )
+    changes = [
+        change("1.0.0.1"),
+        change("1.0.1.1", fp("column:t.c", "table:t"), "x"),
+        change("1.1.0.1"),
+        change("1.1.1.1", fp("column:t.c", "table:t", idempotent=True), "y"),
+        change("1.1.1.2"),
+    ]
     plan = plan_migrate(graph(text), changes, history("1.0.0.1", "1.0.1.1"), "1.1.1")
     assert keys(plan) == ["1.1.0.1", "1.1.1.2"]
     assert plan.skipped[0].reason == "satisfied by applied 1.0.1.1 (declared equivalent)"
-    with pytest.raises(PlanError):   # without the declaration 1.1.1 lacks 1.0.1.1
+    with pytest.raises(PlanError):  # without the declaration 1.1.1 lacks 1.0.1.1
         plan_migrate(graph(text.split("[equivalent]")[0]), changes, history("1.0.0.1", "1.0.1.1"), "1.1.1")
 
 
@@ -213,11 +244,16 @@ def test_renumbered_file_is_recognised_by_its_content_id() -> None:
 
 
 def test_repeatables_run_after_versioned_when_new_or_changed() -> None:
-    reps = [change("v_b", kind=Kind.REPEATABLE, description="b view", checksum=7),
-            change("v_a", kind=Kind.REPEATABLE, description="a view", checksum=5),
-            change("v_c", kind=Kind.REPEATABLE, description="c view", checksum=9)]
-    rows = [*history("1.0.0.1"), row(2, None, checksum=5, description="a view"),
-            row(3, None, checksum=8, description="c view")]
+    reps = [
+        change("v_b", kind=Kind.REPEATABLE, description="b view", checksum=7),
+        change("v_a", kind=Kind.REPEATABLE, description="a view", checksum=5),
+        change("v_c", kind=Kind.REPEATABLE, description="c view", checksum=9),
+    ]
+    rows = [
+        *history("1.0.0.1"),
+        row(2, None, checksum=5, description="a view"),
+        row(3, None, checksum=8, description="c view"),
+    ]
     plan = plan_migrate(graph(), [*BASE, *reps], rows, "1.0.0")
     assert keys(plan) == ["1.0.0.2", "b view", "c view"]
     assert [s.reason for s in plan.steps[1:]] == ["repeatable: new", "repeatable: checksum changed"]
@@ -236,8 +272,12 @@ def test_duplicate_versions_are_refused() -> None:
 
 
 def test_plan_and_refusal_do_not_depend_on_input_order() -> None:
-    changes = [*BASE[:2], change("1.0.1.1", fp("column:t.c", "table:t")),
-               change("1.1.0.1", fp("column:t.c", "table:t")), *BASE[4:]]
+    changes = [
+        *BASE[:2],
+        change("1.0.1.1", fp("column:t.c", "table:t")),
+        change("1.1.0.1", fp("column:t.c", "table:t")),
+        *BASE[4:],
+    ]
     rows = history("1.0.0.1", "1.0.0.2", "1.1.0.1", "1.1.0.2")
     messages = set()
     for seed in range(5):

@@ -14,8 +14,7 @@ from flywayx.statements.splitter import split
 def target(sql: str, dialect: str = "mysql", version: str = "4.6.0.1", path: str = "V.sql") -> LintTarget:
     stmts = split(sql, dialect)
     parts, _ = analyze_migration(stmts, dialect)
-    return LintTarget(path=path, version=Version.parse(version), statements=tuple(stmts),
-                      footprints=tuple(parts))
+    return LintTarget(path=path, version=Version.parse(version), statements=tuple(stmts), footprints=tuple(parts))
 
 
 def rules(sql: str, dialect: str = "mysql", version: str = "4.6.0.1", **policy: object) -> set[str]:
@@ -33,11 +32,14 @@ def test_rename_is_backward_incompatible(dialect: str) -> None:
     assert "backward-incompatible" in rules("ALTER TABLE users RENAME COLUMN a TO b;", dialect)
 
 
-@pytest.mark.parametrize(("sql", "dialect"), [
-    ("ALTER TABLE t MODIFY c INT NOT NULL;", "mysql"),
-    ("ALTER TABLE t ADD COLUMN c INT NOT NULL;", "mariadb"),
-    ("ALTER TABLE t ALTER COLUMN c SET NOT NULL;", "postgresql"),
-])
+@pytest.mark.parametrize(
+    ("sql", "dialect"),
+    [
+        ("ALTER TABLE t MODIFY c INT NOT NULL;", "mysql"),
+        ("ALTER TABLE t ADD COLUMN c INT NOT NULL;", "mariadb"),
+        ("ALTER TABLE t ALTER COLUMN c SET NOT NULL;", "postgresql"),
+    ],
+)
 def test_not_null_without_default(sql: str, dialect: str) -> None:
     assert "not-null-without-default" in rules(sql, dialect)
 
@@ -53,13 +55,16 @@ def test_type_narrowing_known_and_unknown() -> None:
     assert "type-narrowing" in rules("CREATE TABLE t (a BIGINT);\nALTER TABLE t MODIFY a INT;")
 
 
-@pytest.mark.parametrize(("sql", "dialect"), [
-    ("ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES p (id);", "mariadb"),
-    ("ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES p (id) NOT VALID;", "postgresql"),
-    ("CREATE UNIQUE INDEX u ON t (a);", "postgresql"),
-    ("ALTER TABLE t ADD UNIQUE KEY u (a);", "mysql"),
-    ("ALTER TABLE t ADD CONSTRAINT ck CHECK (a > 0);", "mariadb"),
-])
+@pytest.mark.parametrize(
+    ("sql", "dialect"),
+    [
+        ("ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES p (id);", "mariadb"),
+        ("ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES p (id) NOT VALID;", "postgresql"),
+        ("CREATE UNIQUE INDEX u ON t (a);", "postgresql"),
+        ("ALTER TABLE t ADD UNIQUE KEY u (a);", "mysql"),
+        ("ALTER TABLE t ADD CONSTRAINT ck CHECK (a > 0);", "mariadb"),
+    ],
+)
 def test_constraint_tightening_says_contract_and_how(sql: str, dialect: str) -> None:
     found = [f for f in lint([target(sql, dialect)]) if f.rule == "constraint-tightening"]
     assert len(found) == 1
@@ -72,11 +77,14 @@ def test_a_constraint_on_a_table_the_migration_creates_is_not_a_tightening() -> 
     assert "mixed-phase-migration" not in rules(sql, "postgresql")
 
 
-@pytest.mark.parametrize(("sql", "dialect"), [
-    ("REVOKE INSERT ON t FROM app;", "postgresql"),
-    ("ALTER TABLE t DISABLE TRIGGER trg;", "postgresql"),
-    ("ALTER TABLE t ENABLE ROW LEVEL SECURITY;", "postgresql"),
-])
+@pytest.mark.parametrize(
+    ("sql", "dialect"),
+    [
+        ("REVOKE INSERT ON t FROM app;", "postgresql"),
+        ("ALTER TABLE t DISABLE TRIGGER trg;", "postgresql"),
+        ("ALTER TABLE t ENABLE ROW LEVEL SECURITY;", "postgresql"),
+    ],
+)
 def test_behaviour_changes_are_backward_incompatible(sql: str, dialect: str) -> None:
     assert "backward-incompatible" in rules(sql, dialect)
 
@@ -109,8 +117,13 @@ def test_data_in_expand_and_mixed_phase() -> None:
 
 
 def test_lookalikes_raise_nothing() -> None:
-    assert rules("ALTER TABLE t ADD COLUMN drop_x INT NULL;\nSELECT 'DROP TABLE t';\n-- DELETE FROM t\n"
-                 "CREATE INDEX i_tmp ON t2 (a);\nDROP INDEX i_tmp ON t2;") == set()
+    assert (
+        rules(
+            "ALTER TABLE t ADD COLUMN drop_x INT NULL;\nSELECT 'DROP TABLE t';\n-- DELETE FROM t\n"
+            "CREATE INDEX i_tmp ON t2 (a);\nDROP INDEX i_tmp ON t2;"
+        )
+        == set()
+    )
 
 
 def test_contract_in_a_maintenance_release_is_an_error() -> None:
@@ -118,8 +131,9 @@ def test_contract_in_a_maintenance_release_is_an_error() -> None:
     policy = [f for f in findings if f.rule == "release-policy"]
     assert policy and policy[0].severity == Severity.ERROR and "4.5.3" in policy[0].message
     assert LintPolicy().fails(findings)
-    assert "release-policy" not in rules("ALTER TABLE t DROP COLUMN d;", version="4.5.3.1",
-                                         maintenance_expand_only=False)
+    assert "release-policy" not in rules(
+        "ALTER TABLE t DROP COLUMN d;", version="4.5.3.1", maintenance_expand_only=False
+    )
     assert "release-policy" not in rules("ALTER TABLE t DROP COLUMN d;", version="4.6.0.1")
 
 
@@ -130,14 +144,18 @@ def test_contract_only_in_minor_zero() -> None:
 
 
 def test_release_kinds() -> None:
-    assert [is_maintenance(Version.parse(v)) for v in ("4.5.3", "4.9.3.0", "4.17.0.1", "4.6.0", "4.10.0.0")] \
-        == [True, True, True, False, False]
+    assert [is_maintenance(Version.parse(v)) for v in ("4.5.3", "4.9.3.0", "4.17.0.1", "4.6.0", "4.10.0.0")] == [
+        True,
+        True,
+        True,
+        False,
+        False,
+    ]
     assert is_minor_zero(Version.parse("5.0.0")) and not is_minor_zero(Version.parse("4.6.0"))
 
 
 def test_findings_carry_statement_line_and_fix() -> None:
-    [f] = [f for f in lint([target("SELECT 1;\n\nDROP TABLE users;", path="V1__x.sql")])
-           if f.rule == "destructive"]
+    [f] = [f for f in lint([target("SELECT 1;\n\nDROP TABLE users;", path="V1__x.sql")]) if f.rule == "destructive"]
     assert isinstance(f, Finding)
     assert (f.path, f.line, f.statement) == ("V1__x.sql", 3, "DROP TABLE users")
     assert f.fix and "users" in f.message

@@ -26,8 +26,9 @@ RELEASES = [Version.parse(v) for v in ("4.0.0", "4.1.0", "4.1.1", "4.20", "4.9.3
 def test_callback_prefix_wins_over_baseline_and_case_matters() -> None:
     assert parse_resource_name("beforeMigrate.sql").kind is Kind.CALLBACK
     wrong_case = parse_resource_name("BeforeMigrate.sql")
-    assert wrong_case.error == ("Invalid versioned migration name format: BeforeMigrate.sql "
-                                "(could not recognise version number eforeMigrate)")
+    assert wrong_case.error == (
+        "Invalid versioned migration name format: BeforeMigrate.sql (could not recognise version number eforeMigrate)"
+    )
 
 
 def test_longest_event_prefix_is_taken() -> None:
@@ -38,16 +39,22 @@ def test_longest_event_prefix_is_taken() -> None:
 def test_repeatable_with_version_is_rejected_with_flyway_example() -> None:
     assert parse_resource_name("R1__x.sql").error == (
         "Invalid repeatable migration / callback name format: R1__x.sql "
-        "(It cannot contain a version and should look like this: R__x.sql)")
+        "(It cannot contain a version and should look like this: R__x.sql)"
+    )
     assert "should look like this: R__description.sql" in (parse_resource_name("README.sql").error or "")
 
 
 def test_naming_config_from_config_uses_custom_prefix_separator_and_suffixes() -> None:
-    naming = NamingConfig.from_config(Config(sql_migration_prefix="M", sql_migration_separator="-",
-                                             sql_migration_suffixes=(".psql", ".sql")))
+    naming = NamingConfig.from_config(
+        Config(sql_migration_prefix="M", sql_migration_separator="-", sql_migration_suffixes=(".psql", ".sql"))
+    )
     name = parse_resource_name("M2_1-add_col.PSQL", prefixes=naming)
     assert (name.kind, name.version, name.description, name.suffix) == (
-        Kind.VERSIONED, Version.parse("2.1"), "add col", ".PSQL")
+        Kind.VERSIONED,
+        Version.parse("2.1"),
+        "add col",
+        ".PSQL",
+    )
     assert name.rebuilt_filename == "M2_1-add_col.PSQL"
     unrecognised = parse_resource_name("V1__x.sql", prefixes=naming)
     assert unrecognised.error == "Unrecognised migration name format: V1__x.sql"
@@ -71,17 +78,20 @@ def test_event_ids_are_unique_and_ordered_like_flyway() -> None:
     assert event_rank("beforeMigrate") < event_rank("beforeEachMigrate") < event_rank("afterMigrate")
 
 
-@pytest.mark.parametrize(("filename", "version", "release"), [
-    ("V_4.1.0_A.sql", "4.1.0.1", "4.1.0"),
-    ("V_410_B.sql", "4.1.0.2", "4.1.0"),
-    ("V_4930_C.py", "4.9.3.0.3", "4.9.3.0"),
-    ("V_4.2.0_AA.sql", "4.2.0.27", "4.2.0"),
-])
+@pytest.mark.parametrize(
+    ("filename", "version", "release"),
+    [
+        ("V_4.1.0_A.sql", "4.1.0.1", "4.1.0"),
+        ("V_410_B.sql", "4.1.0.2", "4.1.0"),
+        ("V_4930_C.py", "4.9.3.0.3", "4.9.3.0"),
+        ("V_4.2.0_AA.sql", "4.2.0.27", "4.2.0"),
+    ],
+)
 def test_alias_resolves_to_release_and_sequence(filename: str, version: str, release: str) -> None:
     alias = parse_alias(filename, RELEASES)
     assert alias is not None
     assert (alias.version.text, alias.release.text) == (version, release)
-    assert alias.flyway_filename() == f"V{version}{filename[filename.rfind('.'):]}"
+    assert alias.flyway_filename() == f"V{version}{filename[filename.rfind('.') :]}"
     with_py = NamingConfig(suffixes=(".sql", ".py"))
     assert parse_resource_name(alias.flyway_filename(), prefixes=with_py).version == alias.version
 
@@ -98,8 +108,10 @@ def test_compact_alias_without_declared_release_is_an_error() -> None:
         parse_alias("V_999_A.sql", RELEASES)
 
 
-@pytest.mark.parametrize("filename", ["V1__x.sql", "V_4.1.0_a.sql", "V_4.1.0_A.txt", "V_4.1.0.sql",
-                                      "V_x_A.sql", "V__A.sql", "V_4.1.0_A1.sql"])
+@pytest.mark.parametrize(
+    "filename",
+    ["V1__x.sql", "V_4.1.0_a.sql", "V_4.1.0_A.txt", "V_4.1.0.sql", "V_x_A.sql", "V__A.sql", "V_4.1.0_A1.sql"],
+)
 def test_non_alias_names_are_not_aliases(filename: str) -> None:
     assert parse_alias(filename, RELEASES) is None
 

@@ -26,12 +26,15 @@ def test_missing_does_not_cover_failed_missing_but_star_does() -> None:
     assert IgnorePattern.parse("*:*").matches(versioned=True, state="Failed (Missing)")
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    ("pending", "Invalid pattern 'pending'. Pattern must be of the form <migration_type>:<migration_state>"),
-    ("a:b:c", "Invalid pattern 'a:b:c'"),
-    ("*:", "Invalid migration state ''. Valid states are: [*, missing, pending, ignored, future]"),
-    (",*:pending", "Invalid pattern ''"),
-])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("pending", "Invalid pattern 'pending'. Pattern must be of the form <migration_type>:<migration_state>"),
+        ("a:b:c", "Invalid pattern 'a:b:c'"),
+        ("*:", "Invalid migration state ''. Valid states are: [*, missing, pending, ignored, future]"),
+        (",*:pending", "Invalid pattern ''"),
+    ],
+)
 def test_invalid_patterns(value: str, message: str) -> None:
     with pytest.raises(ConfigError) as err:
         parse_patterns(value)

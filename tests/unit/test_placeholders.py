@@ -71,9 +71,14 @@ def test_empty_prefix_is_refused() -> None:
 
 
 def test_builtins_use_flyway_names_and_format_and_win_over_user_values() -> None:
-    builtins = builtin_placeholders(default_schema="app", user="bob", database="app",
-                                    timestamp=datetime(2024, 1, 15, 10, 0, 5), working_directory="/w",
-                                    table="flyway_schema_history")
+    builtins = builtin_placeholders(
+        default_schema="app",
+        user="bob",
+        database="app",
+        timestamp=datetime(2024, 1, 15, 10, 0, 5),
+        working_directory="/w",
+        table="flyway_schema_history",
+    )
     assert builtins["flyway:timestamp"] == "2024-01-15 10:00:05"
     assert builtins["flyway:environment"] == "default"
     values = with_filename(merge_placeholders({"flyway:user": "mallory", "x": "1"}, builtins), "R__v.sql")
@@ -82,13 +87,15 @@ def test_builtins_use_flyway_names_and_format_and_win_over_user_values() -> None
 
 
 def test_unknown_builtin_uses_the_default_placeholder_message() -> None:
-    values = builtin_placeholders(default_schema=None, user=None, database=None, timestamp="t",
-                                  working_directory="/w", table="t")
+    values = builtin_placeholders(
+        default_schema=None, user=None, database=None, timestamp="t", working_directory="/w", table="t"
+    )
     with pytest.raises(PlaceholderError, match=r"default placeholder: \$\{flyway:user\}"):
         replace_placeholders("${flyway:user}", values)
 
 
 def test_separator_changes_builtin_names() -> None:
-    values = builtin_placeholders(default_schema="s", user="u", database="d", timestamp="t",
-                                  working_directory="/w", table="h", separator="|")
+    values = builtin_placeholders(
+        default_schema="s", user="u", database="d", timestamp="t", working_directory="/w", table="h", separator="|"
+    )
     assert replace_placeholders("${flyway|table}", values, separator="|") == "h"

@@ -46,8 +46,9 @@ def op_sql(op: str, n: int) -> tuple[str, Footprint]:
     if op == "insert":
         return f"INSERT INTO s (v) VALUES ({n})", _fp(Phase.EXPAND, {"append:s"})
     if op == "idem":
-        return f"CREATE TABLE IF NOT EXISTS shared{n % 2} (id INTEGER)", \
-            _fp(Phase.EXPAND, {f"table:shared{n % 2}"}, idem=True)
+        return f"CREATE TABLE IF NOT EXISTS shared{n % 2} (id INTEGER)", _fp(
+            Phase.EXPAND, {f"table:shared{n % 2}"}, idem=True
+        )
     return f"CREATE TABLE u{n} (id INTEGER)", Footprint(Phase.UNKNOWN, writes=frozenset({UNKNOWN_OBJECT}))
 
 
@@ -66,8 +67,9 @@ class Scenario:
 OPS = ["create", "addcol", "update", "update", "insert", "insert", "idem", "unknown"]
 
 
-def _add(releases: list[Release], last_of: dict[str, Release], line: str, branch: str | None,
-         merges: tuple[str, ...]) -> str:
+def _add(
+    releases: list[Release], last_of: dict[str, Release], line: str, branch: str | None, merges: tuple[str, ...]
+) -> str:
     if line in last_of:
         name, parents = f"{line}.{int(last_of[line].name.split('.')[2]) + 1}", (last_of[line].name,)
     else:
@@ -133,8 +135,19 @@ class Simulated:
             assert step.migration.version is not None
             self.conn.execute(sc.sql[step.migration.version.text])
             rank = len(self.history) + 1
-            self.history.append(HistoryRow(rank, step.migration.version, step.migration.description, "SQL",
-                                           step.migration.script, 0, "test", 0, True))
+            self.history.append(
+                HistoryRow(
+                    rank,
+                    step.migration.version,
+                    step.migration.description,
+                    "SQL",
+                    step.migration.script,
+                    0,
+                    "test",
+                    0,
+                    True,
+                )
+            )
 
     def snapshot(self) -> list[tuple[str, tuple[str, ...], list[tuple[object, ...]]]]:
         tables = [t for (t,) in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
@@ -213,32 +226,56 @@ def test_fresh_install_is_always_accepted_and_runs_each_change_once(sc: Scenario
         assert not any(s.out_of_order for s in plan.steps)
 
 
-OBJECTS = ["table:t", "table:u", "column:t.a", "column:t.b", "column:u.a", "rows:t", "append:t", "append:u",
-           "index:t.i", "index:*.i", "fk:u.f", "view:v", "routine:p", "table:s1.t", "column:s1.t.a", UNKNOWN_OBJECT]
+OBJECTS = [
+    "table:t",
+    "table:u",
+    "column:t.a",
+    "column:t.b",
+    "column:u.a",
+    "rows:t",
+    "append:t",
+    "append:u",
+    "index:t.i",
+    "index:*.i",
+    "fk:u.f",
+    "view:v",
+    "routine:p",
+    "table:s1.t",
+    "column:s1.t.a",
+    UNKNOWN_OBJECT,
+]
 footprints = st.builds(
     lambda r, w, i: Footprint(Phase.EXPAND, frozenset(r), frozenset(w), i),
-    st.sets(st.sampled_from(OBJECTS), max_size=3), st.sets(st.sampled_from(OBJECTS), max_size=3), st.booleans())
-PAIR_GRAPH = ReleaseGraph((
-    Release("1.0.0", Version.parse("1.0.0"), "1.0"),
-    Release("1.0.1", Version.parse("1.0.1"), "1.0", ("1.0.0",)),
-    Release("1.1.0", Version.parse("1.1.0"), "1.1", ("1.0.0",), "1.0.0"),
-    Release("1.1.1", Version.parse("1.1.1"), "1.1", ("1.1.0", "1.0.1"), None, ("1.0.1",)),
-))
+    st.sets(st.sampled_from(OBJECTS), max_size=3),
+    st.sets(st.sampled_from(OBJECTS), max_size=3),
+    st.booleans(),
+)
+PAIR_GRAPH = ReleaseGraph(
+    (
+        Release("1.0.0", Version.parse("1.0.0"), "1.0"),
+        Release("1.0.1", Version.parse("1.0.1"), "1.0", ("1.0.0",)),
+        Release("1.1.0", Version.parse("1.1.0"), "1.1", ("1.0.0",), "1.0.0"),
+        Release("1.1.1", Version.parse("1.1.1"), "1.1", ("1.1.0", "1.0.1"), None, ("1.0.1",)),
+    )
+)
 
 
 @settings(max_examples=300, deadline=None)
 @given(footprints, footprints, st.lists(footprints, max_size=3))
 def test_index_never_misses_an_interference(late: Footprint, applied: Footprint, others: list[Footprint]) -> None:
     """A late change is refused exactly when shared_objects says it meets an applied change."""
+
     def mk(version: str, footprint: Footprint) -> Change:
         name = f"V{version}__x.sql"
-        return Change(Migration(Kind.VERSIONED, Version.parse(version), "x", name, name, MigrationType.SQL, 0),
-                      None, footprint)
+        return Change(
+            Migration(Kind.VERSIONED, Version.parse(version), "x", name, name, MigrationType.SQL, 0), None, footprint
+        )
 
     later = [applied, *others]
     changes = [mk("1.0.1.1", late)] + [mk(f"1.1.0.{i}", f) for i, f in enumerate(later, start=1)]
-    rows = [HistoryRow(i, Version.parse(f"1.1.0.{i}"), "x", "SQL", "x", 0, "t", 0, True)
-            for i in range(1, len(later) + 1)]
+    rows = [
+        HistoryRow(i, Version.parse(f"1.1.0.{i}"), "x", "SQL", "x", 0, "t", 0, True) for i in range(1, len(later) + 1)
+    ]
     expected = [f"1.1.0.{i}" for i, f in enumerate(later, start=1) if shared_objects(late, f)]
     try:
         plan = plan_migrate(PAIR_GRAPH, changes, rows, "1.1.1")

@@ -59,8 +59,12 @@ def test_canonical_order_is_topological_with_version_ties() -> None:
     assert index.order == ("4.5.2", "4.5.3", "4.6.0", "4.6.1", "4.6.next")
     fresh = [m.version.text for _, m in canonical_order(index, reversed(MIGS), "4.6.1") if m.version]
     assert fresh == ["4.5.2.1", "4.5.2.2", "4.5.3.1", "4.6.0.1", "4.6.0.2", "4.6.1.1", "4.6.1.2"]
-    assert [m.version.text for _, m in canonical_order(index, MIGS, "4.6.0") if m.version] == \
-        ["4.5.2.1", "4.5.2.2", "4.6.0.1", "4.6.0.2"]
+    assert [m.version.text for _, m in canonical_order(index, MIGS, "4.6.0") if m.version] == [
+        "4.5.2.1",
+        "4.5.2.2",
+        "4.6.0.1",
+        "4.6.0.2",
+    ]
 
 
 def test_parents_come_first_even_when_their_version_is_higher() -> None:
@@ -69,8 +73,10 @@ def test_parents_come_first_even_when_their_version_is_higher() -> None:
     g = graph(text)
     index = index_releases(g, [])
     assert index.order == ("1.0.0", "1.0.5", "1.1.0")
-    text = '[release."1.0.0"]\n[release."2.0.0"]\nfrom = "1.0.0"\n[release."2.0.1"]\nmerges = ["1.3.0"]\n' \
-           '[release."1.3.0"]\nfrom = "2.0.0"\n'
+    text = (
+        '[release."1.0.0"]\n[release."2.0.0"]\nfrom = "1.0.0"\n[release."2.0.1"]\nmerges = ["1.3.0"]\n'
+        '[release."1.3.0"]\nfrom = "2.0.0"\n'
+    )
     assert index_releases(graph(text)).order == ("1.0.0", "2.0.0", "1.3.0", "2.0.1")
 
 

@@ -46,8 +46,8 @@ def test_good_file_gives_lines_parents_and_source_lines() -> None:
     by = {r.name: r for r in graph.releases}
     assert [r.name for r in graph.releases] == ["4.5.2", "4.5.3", "4.6.0", "4.6.1"]
     assert by["4.5.3"].line == "4.5" and by["4.6.1"].line == "4.6"
-    assert by["4.5.3"].parents == ("4.5.2",)          # previous release of the line is implicit
-    assert by["4.6.0"].parents == ("4.5.2",)          # branch point
+    assert by["4.5.3"].parents == ("4.5.2",)  # previous release of the line is implicit
+    assert by["4.6.0"].parents == ("4.5.2",)  # branch point
     assert by["4.6.1"].parents == ("4.6.0", "4.5.3")  # previous, then merges
     assert (by["4.5.2"].source_line, by["4.6.0"].source_line) == (4, 6)
     equivalents = [(e.version.text, e.other.text, e.source_line) for e in graph.equivalents]
@@ -67,11 +67,11 @@ def test_ownership_by_longest_proper_prefix_and_unreleased_head() -> None:
     graph, _ = parse_releases(GOOD)
     assert graph.owner(Version.parse("4.6.0.2")) == "4.6.0"
     assert graph.owner(Version.parse("4.5.3.10")) == "4.5.3"
-    assert graph.owner(Version.parse("4.6.2.1")) == "4.6.next"   # after 4.6.1: the line's next release
-    assert graph.owner(Version.parse("4.6.1")) is None           # equal is not a proper prefix
+    assert graph.owner(Version.parse("4.6.2.1")) == "4.6.next"  # after 4.6.1: the line's next release
+    assert graph.owner(Version.parse("4.6.1")) is None  # equal is not a proper prefix
     assert graph.owner(Version.parse("4.6.1"), inclusive=True) == "4.6.1"
-    assert graph.owner(Version.parse("4.5.1.1")) is None         # inside line 4.5 but under no release
-    assert graph.owner(Version.parse("4.7.0.1")) is None         # line 4.7 has no release
+    assert graph.owner(Version.parse("4.5.1.1")) is None  # inside line 4.5 but under no release
+    assert graph.owner(Version.parse("4.7.0.1")) is None  # line 4.7 has no release
 
 
 def test_every_structural_problem_is_reported_with_its_line() -> None:
@@ -97,19 +97,19 @@ frm = "1.0.0"
     assert any(line == 12 and "'x.y' is not a version" in msg for line, msg in found)
     cycle = [msg for _, msg in found if "cycle" in msg]
     assert len(cycle) == 1 and "1.0.1" in cycle[0] and "1.1.1" in cycle[0]
-    assert (13, 'unknown key \'frm\' in [release."x.y"] (known: from, merges)') in found
+    assert (13, "unknown key 'frm' in [release.\"x.y\"] (known: from, merges)") in found
     assert len(found) == 6
 
 
 def test_project_first_release_needs_no_from_but_a_second_root_does() -> None:
     assert messages('[release."1.0.0"]\n') == []
     assert messages('[release."1.0.0"]\n[release."1.1.0"]\n') == [
-        (2, 'release "1.1.0" is the first of line 1.1 but has no `from` (its branch point)')]
+        (2, 'release "1.1.0" is the first of line 1.1 but has no `from` (its branch point)')
+    ]
 
 
 def test_same_version_spelled_twice_and_bad_types() -> None:
-    found = messages('[release."4.6"]\n[release."4.6.0"]\n[release."4.6.1"]\nmerges = 5\n'
-                     '[lines]\ndepth = 0\n')
+    found = messages('[release."4.6"]\n[release."4.6.0"]\n[release."4.6.1"]\nmerges = 5\n[lines]\ndepth = 0\n')
     assert (2, "release '4.6.0' is the same version as release '4.6'") in found
     assert (4, "merges must be a release name or a list of them, got 5") in found
     assert (6, "[lines] depth must be a positive integer, got 0") in found
@@ -123,8 +123,11 @@ def test_syntax_error_points_at_its_line() -> None:
 def test_migration_checks_name_the_file_and_the_equivalence_line() -> None:
     graph, _ = parse_releases(GOOD, "conf/releases.toml")
     git_saw_461 = Elsewhere({}, frozenset({"4.6.1"}))  # git read tag 4.6.1: it has no 4.6.1.1
-    problems = check_migrations(graph, [mig("4.5.2.1"), mig("4.5.3.1"), mig("4.6.0.1"), mig("4.7.0.1"),
-                                        mig("4.5.1.1"), mig("4.6.2.1")], git_saw_461)
+    problems = check_migrations(
+        graph,
+        [mig("4.5.2.1"), mig("4.5.3.1"), mig("4.6.0.1"), mig("4.7.0.1"), mig("4.5.1.1"), mig("4.6.2.1")],
+        git_saw_461,
+    )
     texts = [str(p) for p in problems]
     assert "conf/releases.toml:12: [equivalent] 4.6.1.1 = 4.5.3.1: no migration with version 4.6.1.1" in texts
     assert "conf/releases.toml:15: [commutes] 4.5.3.2 = 4.6.0.1: no migration with version 4.5.3.2" in texts
@@ -175,8 +178,10 @@ def test_find_releases_file(tmp_path: Path) -> None:
     (tmp_path / "sql").mkdir()
     assert find_releases_file([f"filesystem:{tmp_path / 'sql'}"]) is None
     (tmp_path / "sql" / "releases.toml").write_text(GOOD)
-    assert find_releases_file([f"filesystem:{tmp_path / 'sql'}", "filesystem:/nowhere"]) == \
-        tmp_path / "sql" / "releases.toml"
+    assert (
+        find_releases_file([f"filesystem:{tmp_path / 'sql'}", "filesystem:/nowhere"])
+        == tmp_path / "sql" / "releases.toml"
+    )
     explicit = tmp_path / "sql" / "releases.toml"
     assert find_releases_file([], str(explicit)) == explicit
     with pytest.raises(ConfigError):
@@ -189,7 +194,8 @@ def test_a_syntax_error_is_reported_alone_not_with_the_errors_it_causes(tmp_path
     with pytest.raises(ReleaseConfigError) as caught:
         load_releases(path, [mig(v) for v in ("1.0.0.1", "1.0.1.1", "1.1.0.1", "1.1.0.2")])
     assert [str(p) for p in caught.value.details["problems"]] == [
-        f"{path}:5: invalid TOML: Expected ']' at the end of a table declaration"]
+        f"{path}:5: invalid TOML: Expected ']' at the end of a table declaration"
+    ]
     assert "graph" not in (caught.value.hint or "")  # graph reads the same file: no help there
 
 
@@ -207,14 +213,16 @@ def test_a_dropped_release_does_not_also_orphan_its_migrations(tmp_path: Path) -
     with pytest.raises(ReleaseConfigError) as caught:
         load_releases(path, [mig("1.0.0.1"), mig("1.1.0.1")])
     assert [p.message for p in caught.value.details["problems"]] == [
-        "release name '1.x' is not a version (digits separated by dots)"]
+        "release name '1.x' is not a version (digits separated by dots)"
+    ]
 
 
 def test_problems_are_listed_in_the_files_line_order(tmp_path: Path) -> None:
     """An unknown key found while reading a later table is listed after an earlier table's bad parent."""
     path = tmp_path / "releases.toml"
-    path.write_text('[release."1.0.0"]\n[release."2.0.0"]\nfrom = "9.9.9"\n[release."2.1.0"]\nfrom = "2.0.0"\n'
-                    'mergez = ["1.0.0"]\n')
+    path.write_text(
+        '[release."1.0.0"]\n[release."2.0.0"]\nfrom = "9.9.9"\n[release."2.1.0"]\nfrom = "2.0.0"\nmergez = ["1.0.0"]\n'
+    )
     with pytest.raises(ReleaseConfigError) as caught:
         load_releases(path, [mig("1.0.0.1")])
     assert [p.line for p in caught.value.details["problems"]] == [3, 6]

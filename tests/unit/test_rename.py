@@ -26,12 +26,15 @@ def test_plan_and_apply_rename_aliases_and_their_conf(tmp_path: Path) -> None:
     touch(tmp_path / "V_4.1.0_A.sql.conf", "executeInTransaction=false\n")
     touch(tmp_path / "sub" / "V_420_B.py", "def migrate(conn):\n    pass\n")
     touch(tmp_path / "V4.1.0.5__keep.sql")
-    before = {m.version: m.checksum for m in scan(Config(locations=(f"filesystem:{tmp_path}",)),
-                                                  releases=RELEASES).migrations}
+    before = {
+        m.version: m.checksum for m in scan(Config(locations=(f"filesystem:{tmp_path}",)), releases=RELEASES).migrations
+    }
     plan = plan_renames([tmp_path], RELEASES)
     assert [(old.relative_to(tmp_path).as_posix(), new.name) for old, new in plan] == [
-        ("V_4.1.0_A.sql", "V4.1.0.1.sql"), ("V_4.1.0_A.sql.conf", "V4.1.0.1.sql.conf"),
-        ("sub/V_420_B.py", "V4.2.0.2.py")]
+        ("V_4.1.0_A.sql", "V4.1.0.1.sql"),
+        ("V_4.1.0_A.sql.conf", "V4.1.0.1.sql.conf"),
+        ("sub/V_420_B.py", "V4.2.0.2.py"),
+    ]
     assert apply_renames(plan) == plan
     after = scan(Config(locations=(f"filesystem:{tmp_path}",)))
     assert {m.version: m.checksum for m in after.migrations} == before  # same versions, same checksums

@@ -14,8 +14,16 @@ HEADERS = ["Category", "Version", "Description", "Type", "Installed On", "State"
 
 cell = st.one_of(
     st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=30),
-    st.sampled_from(["", " padded ", "Success", paint("Success", State.SUCCESS, True),
-                     paint("Pending", State.PENDING, True), "2026-12-07 05:00:00"]),
+    st.sampled_from(
+        [
+            "",
+            " padded ",
+            "Success",
+            paint("Success", State.SUCCESS, True),
+            paint("Pending", State.PENDING, True),
+            "2026-12-07 05:00:00",
+        ]
+    ),
 )
 
 
@@ -37,9 +45,18 @@ def test_other_cells_are_left_to_tabulate() -> None:
 def test_info_rows_take_the_fast_path() -> None:
     """What ``info`` draws (versions, dates, coloured states, empty cells) never falls back to tabulate;
     how fast that is, is bench/bench_speed.py's ``info`` row at 10,000 applied."""
-    rows = [["Versioned", str(i), f"row {i}", "SQL", "2026-12-07 05:00:00" if i % 3 else "",
-             paint("Success" if i % 2 else "Pending", State.SUCCESS if i % 2 else State.PENDING, True), "No"]
-            for i in range(1000)]
+    rows = [
+        [
+            "Versioned",
+            str(i),
+            f"row {i}",
+            "SQL",
+            "2026-12-07 05:00:00" if i % 3 else "",
+            paint("Success" if i % 2 else "Pending", State.SUCCESS if i % 2 else State.PENDING, True),
+            "No",
+        ]
+        for i in range(1000)
+    ]
     drawn = _plain_table(HEADERS, rows)
     assert drawn is not None
     assert drawn == _tabulated(HEADERS, rows)

@@ -56,7 +56,10 @@ def test_resolves_versioned_baseline_repeatable_and_python_in_flyway_order(tree:
     ]
     first = result.versioned[0]
     assert (first.description, first.path, first.location) == (
-        "first one", str(tree / "sub" / "V1_1__first_one.sql"), f"filesystem:{tree}")
+        "first one",
+        str(tree / "sub" / "V1_1__first_one.sql"),
+        f"filesystem:{tree}",
+    )
     assert first.checksum == checksum_of_text("CREATE TABLE a (id INT);\n")
 
 
@@ -89,7 +92,9 @@ def test_undo_migrations_are_kept_apart_and_never_among_the_migrations(tree: Pat
     write(tree, "U2__undo_py.py", "def migrate(conn):\n    pass\n")
     result = scan(config(tree), {"tenant": "x"})
     assert [(u.version.text if u.version else None, u.type.value) for u in result.undo] == [
-        ("1", "UNDO_SQL"), ("2", "UNDO_SCRIPT")]
+        ("1", "UNDO_SQL"),
+        ("2", "UNDO_SCRIPT"),
+    ]
     assert not any(m.script.startswith("U") for m in result.migrations)
     assert result.invalid == [i for i in result.invalid if not i.script.startswith("U")]
 
@@ -97,8 +102,11 @@ def test_undo_migrations_are_kept_apart_and_never_among_the_migrations(tree: Pat
 def test_invalid_names_collected_or_fatal_with_validate_migration_naming(tree: Path) -> None:
     result = scan(config(tree), {"tenant": "x"})
     assert [(i.script, i.message) for i in result.invalid] == [
-        ("V1_desc.sql", "Invalid versioned migration name format: V1_desc.sql "
-                        "(could not recognise version number 1_desc)")]
+        (
+            "V1_desc.sql",
+            "Invalid versioned migration name format: V1_desc.sql (could not recognise version number 1_desc)",
+        )
+    ]
     assert any("1 SQL migrations were detected but not run" in w for w in result.warnings)
     write(tree, "Q1__nope.sql")
     write(tree, "U1__undo.sql")  # a Flyway Teams undo migration: recognised, not invalid
@@ -107,7 +115,8 @@ def test_invalid_names_collected_or_fatal_with_validate_migration_naming(tree: P
     assert err.value.message == (
         "Invalid SQL filenames found:\r\n"
         "Unrecognised migration name format: Q1__nope.sql\r\n"
-        "Invalid versioned migration name format: V1_desc.sql (could not recognise version number 1_desc)")
+        "Invalid versioned migration name format: V1_desc.sql (could not recognise version number 1_desc)"
+    )
 
 
 def test_numerically_equal_versions_are_duplicates(tmp_path: Path) -> None:
@@ -115,9 +124,11 @@ def test_numerically_equal_versions_are_duplicates(tmp_path: Path) -> None:
     write(tmp_path, "x/V1.0__b.sql")
     with pytest.raises(DuplicateMigrationError) as err:
         scan(config(tmp_path))
-    assert err.value.message == ("Found more than one migration with version 1\nOffenders:\n"
-                                 f"-> {tmp_path / 'V1__a.sql'} (SQL)\n"
-                                 f"-> {tmp_path / 'x' / 'V1.0__b.sql'} (SQL)")
+    assert err.value.message == (
+        "Found more than one migration with version 1\nOffenders:\n"
+        f"-> {tmp_path / 'V1__a.sql'} (SQL)\n"
+        f"-> {tmp_path / 'x' / 'V1.0__b.sql'} (SQL)"
+    )
 
 
 def test_duplicate_repeatable_descriptions_and_sql_vs_python(tmp_path: Path) -> None:
@@ -193,7 +204,10 @@ def test_per_script_conf_sets_encoding_and_placeholder_replacement(tmp_path: Pat
     write(tmp_path, "R__raw.sql.conf", "placeholderReplacement = false\n")
     v1, raw = scan(config(tmp_path)).migrations
     assert (v1.encoding, v1.execute_in_transaction, v1.checksum) == (
-        "ISO-8859-1", False, checksum_of_text("SELECT 'é';\n"))
+        "ISO-8859-1",
+        False,
+        checksum_of_text("SELECT 'é';\n"),
+    )
     assert raw.placeholder_replacement is False and raw.checksum == raw.raw_checksum
 
 
@@ -211,9 +225,10 @@ def test_alias_names_are_resolved_with_declared_releases(tmp_path: Path) -> None
     write(tmp_path, "V_4.1.0_A.sql")
     write(tmp_path, "V_410_B.py", "def migrate(conn):\n    pass\n")
     result = scan(config(tmp_path), releases=[Version.parse("4.1.0")])
-    assert [(m.version.text if m.version else "", m.alias_of, m.name.rebuilt_filename if m.name else "")
-            for m in result.migrations] == [("4.1.0.1", "V_4.1.0_A.sql", "V4.1.0.1.sql"),
-                                           ("4.1.0.2", "V_410_B.py", "V4.1.0.2.py")]
+    assert [
+        (m.version.text if m.version else "", m.alias_of, m.name.rebuilt_filename if m.name else "")
+        for m in result.migrations
+    ] == [("4.1.0.1", "V_4.1.0_A.sql", "V4.1.0.1.sql"), ("4.1.0.2", "V_410_B.py", "V4.1.0.2.py")]
     assert result.invalid == [] and any("flywayx rename" in w for w in result.warnings)
     with pytest.raises(MigrationNameError, match=r"Ambiguous alias V_410_B\.py"):
         scan(config(tmp_path), releases=[Version.parse("4.1.0"), Version.parse("4.10")])

@@ -41,8 +41,9 @@ def test_delimiter_on_the_next_line_and_missing_delimiter() -> None:
 def test_versioned_comments_the_server_runs_are_statements() -> None:
     """Flyway sends ``/*!`` + 5 digits and discards the other executable comments; the server runs them
     all (MariaDB: ``/*M!``), so flywayx sends them as the client does."""
-    assert sqls("/*!40101 SET NAMES utf8 */;\n/*!4010 SET x */;\n/*! y */;\n/*M!100100 SET z */;\n"
-                "/* plain */;\nSELECT 1;") == [
+    assert sqls(
+        "/*!40101 SET NAMES utf8 */;\n/*!4010 SET x */;\n/*! y */;\n/*M!100100 SET z */;\n/* plain */;\nSELECT 1;"
+    ) == [
         "/*!40101 SET NAMES utf8 */",
         "/*!4010 SET x */",
         "/*! y */",

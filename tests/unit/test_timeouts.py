@@ -18,14 +18,17 @@ def _limits(url: str, connect: float | None = None, sock: float | None = None) -
     return resolve(u.dialect, u.params, connect, sock)
 
 
-@pytest.mark.parametrize(("url", "want"), [
-    ("jdbc:mysql://h:3306/db?connectTimeout=5000&socketTimeout=30000", Timeouts(5.0, 30.0)),
-    ("jdbc:mariadb://h/db?socketTimeout=1500", Timeouts(DEFAULT_CONNECT, 1.5)),
-    ("mysql://u@h/db", Timeouts(DEFAULT_CONNECT, 0.0)),
-    ("jdbc:postgresql://h/db?connectTimeout=5&socketTimeout=30", Timeouts(5.0, 30.0)),
-    ("postgresql://u@h/db?socketTimeout=2", Timeouts(DEFAULT_CONNECT, 2.0)),
-    ("jdbc:mysql://h/db?connectTimeout=0", Timeouts(DEFAULT_CONNECT, 0.0)),  # JDBC: 0 is the default
-])
+@pytest.mark.parametrize(
+    ("url", "want"),
+    [
+        ("jdbc:mysql://h:3306/db?connectTimeout=5000&socketTimeout=30000", Timeouts(5.0, 30.0)),
+        ("jdbc:mariadb://h/db?socketTimeout=1500", Timeouts(DEFAULT_CONNECT, 1.5)),
+        ("mysql://u@h/db", Timeouts(DEFAULT_CONNECT, 0.0)),
+        ("jdbc:postgresql://h/db?connectTimeout=5&socketTimeout=30", Timeouts(5.0, 30.0)),
+        ("postgresql://u@h/db?socketTimeout=2", Timeouts(DEFAULT_CONNECT, 2.0)),
+        ("jdbc:mysql://h/db?connectTimeout=0", Timeouts(DEFAULT_CONNECT, 0.0)),  # JDBC: 0 is the default
+    ],
+)
 def test_url_parameters_in_the_jdbc_drivers_units(url: str, want: Timeouts) -> None:
     assert _limits(url) == want
 
@@ -34,10 +37,13 @@ def test_flywayx_keys_are_seconds_and_win_over_the_url() -> None:
     assert _limits("jdbc:mysql://h/db?socketTimeout=30000", connect=3, sock=7) == Timeouts(3.0, 7.0)
 
 
-@pytest.mark.parametrize(("url", "named"), [
-    ("jdbc:mysql://h/db?socketTimeout=soon", "URL parameter socketTimeout"),
-    ("jdbc:postgresql://h/db?connectTimeout=-1", "URL parameter connectTimeout"),
-])
+@pytest.mark.parametrize(
+    ("url", "named"),
+    [
+        ("jdbc:mysql://h/db?socketTimeout=soon", "URL parameter socketTimeout"),
+        ("jdbc:postgresql://h/db?connectTimeout=-1", "URL parameter connectTimeout"),
+    ],
+)
 def test_a_bad_value_is_refused_naming_it(url: str, named: str) -> None:
     with pytest.raises(ConfigError, match=named):
         _limits(url)

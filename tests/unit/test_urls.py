@@ -12,34 +12,86 @@ from flywayx.errors import ConfigError
 # (url, dialect, host, port, database, user, password, params, unix_socket)
 GOOD = [
     ("mysql://root@127.0.0.1:3306/app", "mysql", "127.0.0.1", 3306, "app", "root", None, (), None),
-    ("mysql+pymysql://u:p@db/app?charset=utf8mb4", "mysql", "db", None, "app", "u", "p",
-     (("charset", "utf8mb4"),), None),
+    (
+        "mysql+pymysql://u:p@db/app?charset=utf8mb4",
+        "mysql",
+        "db",
+        None,
+        "app",
+        "u",
+        "p",
+        (("charset", "utf8mb4"),),
+        None,
+    ),
     ("mariadb://u:p@db:3307/", "mariadb", "db", 3307, None, "u", "p", (), None),
     ("mariadb+pymysql://u@db/x", "mariadb", "db", None, "x", "u", None, (), None),
-    ("postgresql://postgres@127.0.0.1:5432/postgres", "postgresql", "127.0.0.1", 5432, "postgres",
-     "postgres", None, (), None),
+    (
+        "postgresql://postgres@127.0.0.1:5432/postgres",
+        "postgresql",
+        "127.0.0.1",
+        5432,
+        "postgres",
+        "postgres",
+        None,
+        (),
+        None,
+    ),
     ("postgresql+psycopg://u:p@h/d", "postgresql", "h", None, "d", "u", "p", (), None),
     ("postgres://u@h/d", "postgresql", "h", None, "d", "u", None, (), None),
-    ("postgresql://u@/d?host=/var/run/postgresql", "postgresql", None, None, "d", "u", None, (),
-     "/var/run/postgresql"),
-    ("mysql://u@localhost/app?unix_socket=/run/mysqld/mysqld.sock", "mysql", "localhost", None, "app", "u",
-     None, (), "/run/mysqld/mysqld.sock"),
+    ("postgresql://u@/d?host=/var/run/postgresql", "postgresql", None, None, "d", "u", None, (), "/var/run/postgresql"),
+    (
+        "mysql://u@localhost/app?unix_socket=/run/mysqld/mysqld.sock",
+        "mysql",
+        "localhost",
+        None,
+        "app",
+        "u",
+        None,
+        (),
+        "/run/mysqld/mysqld.sock",
+    ),
     # percent-decoding of every part; '+' is a space in SQLAlchemy query strings
-    ("mysql://us%65r:p%40ss%3Aw%2Fd@h/my%20db?opt=a+b", "mysql", "h", None, "my db", "user", "p@ss:w/d",
-     (("opt", "a b"),), None),
+    (
+        "mysql://us%65r:p%40ss%3Aw%2Fd@h/my%20db?opt=a+b",
+        "mysql",
+        "h",
+        None,
+        "my db",
+        "user",
+        "p@ss:w/d",
+        (("opt", "a b"),),
+        None,
+    ),
     # an unescaped '/' in a password is accepted, as SQLAlchemy accepts it
     ("mysql://u:pa/ss@h/d", "mysql", "h", None, "d", "u", "pa/ss", (), None),
     ("mysql://u:p@[::1]:3306/d", "mysql", "::1", 3306, "d", "u", "p", (), None),
     ("jdbc:mysql://host:3306/db?x=y", "mysql", "host", 3306, "db", None, None, (("x", "y"),), None),
-    ("jdbc:mysql://host/db?user=app&password=s%26cret&useSSL=false", "mysql", "host", None, "db", "app",
-     "s&cret", (("useSSL", "false"),), None),
+    (
+        "jdbc:mysql://host/db?user=app&password=s%26cret&useSSL=false",
+        "mysql",
+        "host",
+        None,
+        "db",
+        "app",
+        "s&cret",
+        (("useSSL", "false"),),
+        None,
+    ),
     ("jdbc:mysql://h:3306/db?user=me@corp", "mysql", "h", 3306, "db", "me@corp", None, (), None),
     ("jdbc:mysql://u:p@h/db", "mysql", "h", None, "db", "u", "p", (), None),
-    ("jdbc:mariadb://h:3306/db?localSocket=/tmp/m.sock", "mariadb", "h", 3306, "db", None, None, (),
-     "/tmp/m.sock"),
+    ("jdbc:mariadb://h:3306/db?localSocket=/tmp/m.sock", "mariadb", "h", 3306, "db", None, None, (), "/tmp/m.sock"),
     # JDBC keeps '+' literally
-    ("jdbc:postgresql://h:5432/db?currentSchema=app&ApplicationName=a+b", "postgresql", "h", 5432, "db",
-     None, None, (("currentSchema", "app"), ("ApplicationName", "a+b")), None),
+    (
+        "jdbc:postgresql://h:5432/db?currentSchema=app&ApplicationName=a+b",
+        "postgresql",
+        "h",
+        5432,
+        "db",
+        None,
+        None,
+        (("currentSchema", "app"), ("ApplicationName", "a+b")),
+        None,
+    ),
     ("jdbc:postgresql:app", "postgresql", None, None, "app", None, None, (), None),
     ("JDBC:MySQL://h/db", "mysql", "h", None, "db", None, None, (), None),
     ("  mysql://u@h/d  ", "mysql", "h", None, "d", "u", None, (), None),
@@ -82,14 +134,29 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize(("url", "dialect", "host", "port", "database", "user", "password", "params", "sock"),
-                         GOOD)
-def test_network_urls(url: str, dialect: str, host: str | None, port: int | None, database: str | None,
-                      user: str | None, password: str | None, params: tuple[tuple[str, str], ...],
-                      sock: str | None) -> None:
+@pytest.mark.parametrize(("url", "dialect", "host", "port", "database", "user", "password", "params", "sock"), GOOD)
+def test_network_urls(
+    url: str,
+    dialect: str,
+    host: str | None,
+    port: int | None,
+    database: str | None,
+    user: str | None,
+    password: str | None,
+    params: tuple[tuple[str, str], ...],
+    sock: str | None,
+) -> None:
     parsed = parse_url(url)
-    got = (parsed.dialect, parsed.host, parsed.port, parsed.database, parsed.user, parsed.password,
-           parsed.params, parsed.unix_socket)
+    got = (
+        parsed.dialect,
+        parsed.host,
+        parsed.port,
+        parsed.database,
+        parsed.user,
+        parsed.password,
+        parsed.params,
+        parsed.unix_socket,
+    )
     assert got == (dialect, host, port, database, user, password, params, sock)
     assert parsed.original == url
 
@@ -111,15 +178,18 @@ def test_bad_urls_raise_config_error_with_accepted_forms(url: str, fragment: str
     assert error.exit_code == 1 and error.error_code == "CONFIGURATION"
 
 
-@pytest.mark.parametrize("url", [
-    "mysql://u:p@ss@h/db",  # '@' inside the password, unescaped
-    "oracle://u:p@ss@h/db",
-    "mysql://u:p@ss@h:bad/db",
-    "jdbc:oracle:thin:u/p@ss@h",
-    "mysql+bogus://u:p@ss@h/db?password=p@ss",
-    "mysql://u:p@ss#x@h/db",
-    "jdbc:mysql://h/db?password=p@ss#frag",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://u:p@ss@h/db",  # '@' inside the password, unescaped
+        "oracle://u:p@ss@h/db",
+        "mysql://u:p@ss@h:bad/db",
+        "jdbc:oracle:thin:u/p@ss@h",
+        "mysql+bogus://u:p@ss@h/db?password=p@ss",
+        "mysql://u:p@ss#x@h/db",
+        "jdbc:mysql://h/db?password=p@ss#frag",
+    ],
+)
 def test_error_messages_hide_passwords_even_when_malformed(url: str) -> None:
     with pytest.raises(ConfigError) as info:
         parse_url(url)
@@ -160,17 +230,22 @@ _PASSWORD = st.builds(
 
 
 @settings(max_examples=300, deadline=None)
-@given(password=_PASSWORD, template=st.sampled_from([
-    "mysql://user:{pw}@host/db",
-    "mysql://user:{pw}@host:99999/db",
-    "oracle://user:{pw}@host/db",
-    "mariadb+x://user:{pw}@host/db",
-    "jdbc:mysql://host/db?password={pw}",
-    "jdbc:nope://user:{pw}@host/db",
-    "postgresql://user:{pw}@host:port/db?password={pw}",
-    "mysql://user:{pw}@host/db",
-    "mysql://user:a/{pw}@host/db",
-]))
+@given(
+    password=_PASSWORD,
+    template=st.sampled_from(
+        [
+            "mysql://user:{pw}@host/db",
+            "mysql://user:{pw}@host:99999/db",
+            "oracle://user:{pw}@host/db",
+            "mariadb+x://user:{pw}@host/db",
+            "jdbc:mysql://host/db?password={pw}",
+            "jdbc:nope://user:{pw}@host/db",
+            "postgresql://user:{pw}@host:port/db?password={pw}",
+            "mysql://user:{pw}@host/db",
+            "mysql://user:a/{pw}@host/db",
+        ]
+    ),
+)
 def test_password_never_in_error_property(password: str, template: str) -> None:
     """Whatever the password holds, if parsing fails the password is nowhere in the error."""
     url = template.format(pw=password)

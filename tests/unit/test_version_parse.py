@@ -38,7 +38,8 @@ def reference(value: str) -> tuple[str, tuple[int, ...]] | Version | None:
 
 
 versions = st.text(alphabet=st.sampled_from("0123456789._+-a٣"), max_size=12) | st.sampled_from(
-    ["1", "1.0", "1.0.0", "01.2", "1_2", "9223372036854775807", "LATEST", "Next", "1..2", ".1", "1.", "0"])
+    ["1", "1.0", "1.0.0", "01.2", "1_2", "9223372036854775807", "LATEST", "Next", "1..2", ".1", "1.", "0"]
+)
 
 
 @given(versions)
@@ -58,8 +59,11 @@ def test_parse_agrees_with_the_rule(value: str) -> None:
     assert hash(got) == hash(Version.parse(expected[0]))
 
 
-@given(versions.filter(lambda v: "_" not in v), st.sampled_from(["V", "B", "R", "beforeMigrate", "X"]),
-       st.sampled_from([".sql", ".SQL"]))
+@given(
+    versions.filter(lambda v: "_" not in v),
+    st.sampled_from(["V", "B", "R", "beforeMigrate", "X"]),
+    st.sampled_from([".sql", ".SQL"]),
+)
 def test_resource_names_parse_as_the_rule_says(version: str, prefix: str, suffix: str) -> None:
     filename = f"{prefix}{version}__a_b{suffix}"
     name = parse_resource_name(filename, prefixes=NamingConfig(suffixes=(".sql",)))

@@ -67,8 +67,9 @@ def make_context(dialect: str, server_version: str | None = None) -> Context:
     return Context(family=fam, mariadb=mariadb, server=server)
 
 
-def analyze_statement(stmt: Statement, dialect: str, *, server_version: str | None = None,
-                      context: Context | None = None) -> Footprint:
+def analyze_statement(
+    stmt: Statement, dialect: str, *, server_version: str | None = None, context: Context | None = None
+) -> Footprint:
     """The footprint of one statement. ``context`` (from ``make_context``) carries knowledge
     between statements; without it each statement is analysed on its own."""
     ctx = context or make_context(dialect, server_version)
@@ -81,8 +82,9 @@ def analyze_statement(stmt: Statement, dialect: str, *, server_version: str | No
     return _apply_directives(acc, directives)
 
 
-def analyze_migration(statements: Sequence[Statement], dialect: str, *, server_version: str | None = None,
-                      context: Context | None = None) -> tuple[list[Footprint], Footprint]:
+def analyze_migration(
+    statements: Sequence[Statement], dialect: str, *, server_version: str | None = None, context: Context | None = None
+) -> tuple[list[Footprint], Footprint]:
     """Footprints of a migration's statements, in order, and their combination.
 
     A drop of an object created earlier in the same migration, and a drop followed by re-creating
@@ -118,8 +120,7 @@ def _with(c: Cursor, acc: Acc) -> None:
     ctes = skip_ctes(c)
     read_rows(acc, table_refs(c.toks[start : c.i], ctes))
     head = c.up()
-    handlers = {"INSERT": analyze_insert, "UPDATE": analyze_update, "DELETE": analyze_delete,
-                "SELECT": analyze_select}
+    handlers = {"INSERT": analyze_insert, "UPDATE": analyze_update, "DELETE": analyze_delete, "SELECT": analyze_select}
     if head in handlers:
         handlers[head](c, acc, ctes)
     else:

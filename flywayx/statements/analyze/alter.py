@@ -138,8 +138,12 @@ def _add_key(c: Cursor, table: str, name: str | None) -> Action:
     c.accept("IF", "NOT", "EXISTS")
     if c.accept("USING", "INDEX"):  # PostgreSQL: a key from an index built before (CONCURRENTLY)
         index = c.name()
-        return Action("add-pk" if kind == "PRIMARY" else "add-index", table, new_name=name or index or "?",
-                      flags=frozenset({kind.lower(), "using-index"}))
+        return Action(
+            "add-pk" if kind == "PRIMARY" else "add-index",
+            table,
+            new_name=name or index or "?",
+            flags=frozenset({kind.lower(), "using-index"}),
+        )
     if kind == "PRIMARY":
         cols = names_in_list(c.skip_group()) if c.up() == "(" else []
         return Action("add-pk", table, new_name="primary", columns=tuple(cols))
@@ -149,8 +153,9 @@ def _add_key(c: Cursor, table: str, name: str | None) -> Action:
         c.next()
     cols = names_in_list(c.skip_group())
     flags = {kind.lower()} | ({"using-index"} if c.accept("USING", "INDEX") else set())
-    return Action("add-index", table, new_name=name or (cols[0] if cols else "?"), columns=tuple(cols),
-                  flags=frozenset(flags))
+    return Action(
+        "add-index", table, new_name=name or (cols[0] if cols else "?"), columns=tuple(cols), flags=frozenset(flags)
+    )
 
 
 def _add_constraint(c: Cursor, table: str, name: str | None, kw: str) -> Action:
@@ -166,8 +171,9 @@ def _add_constraint(c: Cursor, table: str, name: str | None, kw: str) -> Action:
     rest = [t.up for t in c.rest()]
     flags = frozenset({"not-valid"}) if "VALID" in rest and "NOT" in rest else frozenset()
     op = {"FOREIGN": "add-fk", "CHECK": "add-check", "EXCLUDE": "add-exclude"}[kw]
-    return Action(op, table, new_name=name or f"{table.rsplit('.', 1)[-1]}_{op}", columns=tuple(cols),
-                  ref_table=ref, flags=flags)
+    return Action(
+        op, table, new_name=name or f"{table.rsplit('.', 1)[-1]}_{op}", columns=tuple(cols), ref_table=ref, flags=flags
+    )
 
 
 def _drop(c: Cursor, table: str, types: MutableMapping[str, str]) -> Action:
@@ -178,8 +184,14 @@ def _drop(c: Cursor, table: str, types: MutableMapping[str, str]) -> Action:
         c.accept("KEY")
         c.accept("IF", "EXISTS")
         names = names_in_list(c.rest())
-        op = {"INDEX": "drop-index", "KEY": "drop-index", "FOREIGN": "drop-fk",
-              "CONSTRAINT": "drop-constraint", "CHECK": "drop-fk", "PARTITION": "drop-partition"}[kw]
+        op = {
+            "INDEX": "drop-index",
+            "KEY": "drop-index",
+            "FOREIGN": "drop-fk",
+            "CONSTRAINT": "drop-constraint",
+            "CHECK": "drop-fk",
+            "PARTITION": "drop-partition",
+        }[kw]
         return Action(op, table, new_name=names[0] if names else "?", columns=tuple(names))
     c.accept("COLUMN")
     flags = frozenset({"if-exists"}) if c.accept("IF", "EXISTS") else frozenset()
@@ -243,10 +255,15 @@ def _alter_column(c: Cursor, table: str, types: MutableMapping[str, str]) -> Act
 
 
 _COLUMN_ATTRIBUTES = (  # PostgreSQL ALTER COLUMN forms beyond type, default and nullability
-    (("SET", "STATISTICS"), "set-statistics"), (("SET", "STORAGE"), "set-storage"),
-    (("SET", "COMPRESSION"), "set-storage"), (("SET", "("), "set-statistics"), (("RESET", "("), "set-statistics"),
-    (("DROP", "IDENTITY"), "drop-identity"), (("ADD", "GENERATED"), "add-identity"),
-    (("SET", "GENERATED"), "add-identity"), (("DROP", "EXPRESSION"), "drop-expression"),
+    (("SET", "STATISTICS"), "set-statistics"),
+    (("SET", "STORAGE"), "set-storage"),
+    (("SET", "COMPRESSION"), "set-storage"),
+    (("SET", "("), "set-statistics"),
+    (("RESET", "("), "set-statistics"),
+    (("DROP", "IDENTITY"), "drop-identity"),
+    (("ADD", "GENERATED"), "add-identity"),
+    (("SET", "GENERATED"), "add-identity"),
+    (("DROP", "EXPRESSION"), "drop-expression"),
 )
 
 
@@ -285,18 +302,56 @@ def _convert(c: Cursor, table: str, types: MutableMapping[str, str]) -> Action:
     return Action("convert-charset", table, new_name=charset.lower())
 
 
-_OPTION_OPS = {"ENGINE": "engine", "FORCE": "rebuild", "ROW_FORMAT": "rebuild", "KEY_BLOCK_SIZE": "rebuild",
-               "ORDER": "order-by", "ALGORITHM": "algorithm", "LOCK": "lock", "VALIDATE": "validate",
-               "OWNER": "table-option", "SET": "pg-set", "RESET": "pg-set", "ATTACH": "attach-partition",
-               "DETACH": "detach-partition", "CLUSTER": "pg-set", "REPLICA": "table-option", "INHERIT": "table-option",
-               "NO": "table-option", "OF": "table-option", "NOT": "table-option",
-               # MySQL/MariaDB partition maintenance (the data stays; DROP/TRUNCATE/EXCHANGE lose it)
-               "TRUNCATE": "truncate-partition", "EXCHANGE": "exchange-partition", "REORGANIZE": "repartition",
-               "COALESCE": "repartition", "REMOVE": "repartition", "PARTITION": "repartition",
-               "REBUILD": "repartition", "ANALYZE": "maintenance", "CHECK": "maintenance",
-               "OPTIMIZE": "rebuild", "REPAIR": "rebuild", "DISCARD": "table-option", "IMPORT": "table-option"}
-_PLAIN_OPTIONS = frozenset(("AUTO_INCREMENT", "COMMENT", "DEFAULT", "CHARACTER", "CHARSET", "COLLATE",
-                            "STATS_PERSISTENT", "STATS_AUTO_RECALC", "STATS_SAMPLE_PAGES", "PACK_KEYS", "CHECKSUM"))
+_OPTION_OPS = {
+    "ENGINE": "engine",
+    "FORCE": "rebuild",
+    "ROW_FORMAT": "rebuild",
+    "KEY_BLOCK_SIZE": "rebuild",
+    "ORDER": "order-by",
+    "ALGORITHM": "algorithm",
+    "LOCK": "lock",
+    "VALIDATE": "validate",
+    "OWNER": "table-option",
+    "SET": "pg-set",
+    "RESET": "pg-set",
+    "ATTACH": "attach-partition",
+    "DETACH": "detach-partition",
+    "CLUSTER": "pg-set",
+    "REPLICA": "table-option",
+    "INHERIT": "table-option",
+    "NO": "table-option",
+    "OF": "table-option",
+    "NOT": "table-option",
+    # MySQL/MariaDB partition maintenance (the data stays; DROP/TRUNCATE/EXCHANGE lose it)
+    "TRUNCATE": "truncate-partition",
+    "EXCHANGE": "exchange-partition",
+    "REORGANIZE": "repartition",
+    "COALESCE": "repartition",
+    "REMOVE": "repartition",
+    "PARTITION": "repartition",
+    "REBUILD": "repartition",
+    "ANALYZE": "maintenance",
+    "CHECK": "maintenance",
+    "OPTIMIZE": "rebuild",
+    "REPAIR": "rebuild",
+    "DISCARD": "table-option",
+    "IMPORT": "table-option",
+}
+_PLAIN_OPTIONS = frozenset(
+    (
+        "AUTO_INCREMENT",
+        "COMMENT",
+        "DEFAULT",
+        "CHARACTER",
+        "CHARSET",
+        "COLLATE",
+        "STATS_PERSISTENT",
+        "STATS_AUTO_RECALC",
+        "STATS_SAMPLE_PAGES",
+        "PACK_KEYS",
+        "CHECKSUM",
+    )
+)
 
 
 def _table_option(head: str, c: Cursor, table: str) -> Action:
@@ -330,5 +385,12 @@ def _switch(rest: list[str]) -> str | None:
     return None
 
 
-_ACTIONS = {"ADD": _add, "DROP": _drop, "MODIFY": _modify, "CHANGE": _change, "ALTER": _alter_column,
-            "RENAME": _rename, "CONVERT": _convert}
+_ACTIONS = {
+    "ADD": _add,
+    "DROP": _drop,
+    "MODIFY": _modify,
+    "CHANGE": _change,
+    "ALTER": _alter_column,
+    "RENAME": _rename,
+    "CONVERT": _convert,
+}

@@ -12,16 +12,42 @@ from dataclasses import dataclass
 
 from flywayx.statements.analyze.tokens import WORD, Token, words
 
-_INTS = {"tinyint": 1, "smallint": 2, "int2": 2, "mediumint": 3, "int": 4, "integer": 4, "int4": 4,
-         "serial": 4, "bigint": 8, "int8": 8, "bigserial": 8}
-_TEXTS = {"char": 1, "character": 1, "varchar": 1, "nvarchar": 1, "varchar2": 1, "tinytext": 255,
-          "text": 65535, "mediumtext": 16777215, "longtext": 4294967295}
-_BLOBS = {"binary": 1, "varbinary": 1, "tinyblob": 255, "blob": 65535, "mediumblob": 16777215,
-          "longblob": 4294967295, "bytea": 4294967295}
+_INTS = {
+    "tinyint": 1,
+    "smallint": 2,
+    "int2": 2,
+    "mediumint": 3,
+    "int": 4,
+    "integer": 4,
+    "int4": 4,
+    "serial": 4,
+    "bigint": 8,
+    "int8": 8,
+    "bigserial": 8,
+}
+_TEXTS = {
+    "char": 1,
+    "character": 1,
+    "varchar": 1,
+    "nvarchar": 1,
+    "varchar2": 1,
+    "tinytext": 255,
+    "text": 65535,
+    "mediumtext": 16777215,
+    "longtext": 4294967295,
+}
+_BLOBS = {
+    "binary": 1,
+    "varbinary": 1,
+    "tinyblob": 255,
+    "blob": 65535,
+    "mediumblob": 16777215,
+    "longblob": 4294967295,
+    "bytea": 4294967295,
+}
 _FLOATS = {"float": 4, "real": 4, "float4": 4, "double": 8, "float8": 8}
 # Defaults PostgreSQL must evaluate per row, which force a table rewrite when adding a column.
-VOLATILE = re.compile(r"\b(random|gen_random_uuid|uuid_generate_v\d|clock_timestamp|nextval|timeofday)\s*\(",
-                      re.I)
+VOLATILE = re.compile(r"\b(random|gen_random_uuid|uuid_generate_v\d|clock_timestamp|nextval|timeofday)\s*\(", re.I)
 
 
 @dataclass(frozen=True)
@@ -140,8 +166,11 @@ def widening(old: str, new: str) -> bool | None:
     ob, oa, ou = _split(old)
     nb, na, nu = _split(new)
     if members[0] is not None and nb in _TEXTS:  # ENUM/SET -> text: every value fits when the longest does
-        longest = max(map(len, members[0]), default=0) if old.startswith("enum(") else (
-            sum(map(len, members[0])) + len(members[0]) - 1)
+        longest = (
+            max(map(len, members[0]), default=0)
+            if old.startswith("enum(")
+            else (sum(map(len, members[0])) + len(members[0]) - 1)
+        )
         return _length(_TEXTS, nb, na) >= longest
     if ob in _INTS and nb in _INTS:
         grow = _INTS[nb] > _INTS[ob] or (_INTS[nb] == _INTS[ob] and ou == nu)

@@ -22,10 +22,22 @@ from flywayx.statements.analyze.tokens import STR, WORD, Token, words
 
 # CREATE <kind> -> object kind in the footprint
 _OBJECT_KINDS = {
-    "VIEW": "view", "PROCEDURE": "routine", "FUNCTION": "routine", "TRIGGER": "trigger",
-    "EVENT": "event", "SEQUENCE": "sequence", "SCHEMA": "schema", "DATABASE": "schema",
-    "TYPE": "type", "EXTENSION": "extension", "DOMAIN": "type", "ROLE": "role", "USER": "role",
-    "MATERIALIZED": "view", "AGGREGATE": "routine", "SYNONYM": "view",
+    "VIEW": "view",
+    "PROCEDURE": "routine",
+    "FUNCTION": "routine",
+    "TRIGGER": "trigger",
+    "EVENT": "event",
+    "SEQUENCE": "sequence",
+    "SCHEMA": "schema",
+    "DATABASE": "schema",
+    "TYPE": "type",
+    "EXTENSION": "extension",
+    "DOMAIN": "type",
+    "ROLE": "role",
+    "USER": "role",
+    "MATERIALIZED": "view",
+    "AGGREGATE": "routine",
+    "SYNONYM": "view",
 }
 # Words that may sit between CREATE and the object kind.
 _CREATE_MODIFIERS = frozenset(
@@ -115,8 +127,19 @@ def _create_table(c: Cursor, acc: Acc, temporary: bool) -> None:
 def _table_elements(acc: Acc, table: str, inner: list[Token]) -> None:
     for item in split_commas(inner):
         c = Cursor(item)
-        if c.up() in ("CONSTRAINT", "FOREIGN", "PRIMARY", "UNIQUE", "KEY", "INDEX", "CHECK",
-                      "FULLTEXT", "SPATIAL", "EXCLUDE", "PERIOD"):
+        if c.up() in (
+            "CONSTRAINT",
+            "FOREIGN",
+            "PRIMARY",
+            "UNIQUE",
+            "KEY",
+            "INDEX",
+            "CHECK",
+            "FULLTEXT",
+            "SPATIAL",
+            "EXCLUDE",
+            "PERIOD",
+        ):
             for target in _references(item):
                 acc.read("table", target)
             continue

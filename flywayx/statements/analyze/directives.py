@@ -16,8 +16,22 @@ from dataclasses import dataclass
 from flywayx.model.footprint import Phase
 
 _DIRECTIVE = re.compile(r"flywayx:(phase|reads|writes)\s*(=)?\s*(.*)", re.I)
-_KINDS = ("table", "column", "index", "fk", "rows", "append", "view", "routine", "trigger", "event",
-          "schema", "sequence", "type", "extension")
+_KINDS = (
+    "table",
+    "column",
+    "index",
+    "fk",
+    "rows",
+    "append",
+    "view",
+    "routine",
+    "trigger",
+    "event",
+    "schema",
+    "sequence",
+    "type",
+    "extension",
+)
 
 
 @dataclass(frozen=True)
@@ -61,7 +75,7 @@ def object_names(value: str) -> list[str]:
     """``a.b, rows:c`` -> ['column:a.b', 'rows:c']."""
     out = []
     for raw in value.split(","):
-        name = raw.strip().strip("`\"").lower()
+        name = raw.strip().strip('`"').lower()
         if not name:
             continue
         kind, sep, rest = name.partition(":")

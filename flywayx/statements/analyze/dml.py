@@ -163,8 +163,14 @@ def _insert_conflict(acc: Acc, ups: list[str], table: str, replace: bool) -> Non
             acc.bump(Phase.DATA)
 
 
-def _set_columns(acc: Acc, tokens: list[Token], default: str, read: bool = False,
-                 refs: dict[str, str] | None = None, targets: set[str] | None = None) -> None:
+def _set_columns(
+    acc: Acc,
+    tokens: list[Token],
+    default: str,
+    read: bool = False,
+    refs: dict[str, str] | None = None,
+    targets: set[str] | None = None,
+) -> None:
     """``a = expr, t.b = expr``: the assigned columns (written, or read for INSERT ... SET)."""
     depth = 0
     for k, t in enumerate(tokens):

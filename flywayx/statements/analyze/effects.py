@@ -34,15 +34,43 @@ from flywayx.statements.analyze.builder import Acc
 if TYPE_CHECKING:
     from flywayx.statements.analyze.alter import Action
 
-_EXPAND_ONLY = frozenset({"table-option", "engine", "rebuild", "order-by", "algorithm", "lock", "validate",
-                          "pg-set", "attach-partition", "rewrite", "drop-not-null", "set-default",
-                          "set-statistics", "set-storage", "add-identity", "drop-expression", "alter-constraint",
-                          "add-partition", "repartition", "maintenance"})
-_CONSTRAINTS = {"add-fk": "foreign key", "add-check": "check", "add-exclude": "exclusion constraint",
-                "add-pk": "primary key"}
-_LOSES_ROWS = {"drop-partition": "partition dropped", "truncate-partition": "partition truncated",
-               "exchange-partition": "partition exchanged", "detach-partition": "partition detached",
-               "convert-partition": "partition converted to a table"}
+_EXPAND_ONLY = frozenset(
+    {
+        "table-option",
+        "engine",
+        "rebuild",
+        "order-by",
+        "algorithm",
+        "lock",
+        "validate",
+        "pg-set",
+        "attach-partition",
+        "rewrite",
+        "drop-not-null",
+        "set-default",
+        "set-statistics",
+        "set-storage",
+        "add-identity",
+        "drop-expression",
+        "alter-constraint",
+        "add-partition",
+        "repartition",
+        "maintenance",
+    }
+)
+_CONSTRAINTS = {
+    "add-fk": "foreign key",
+    "add-check": "check",
+    "add-exclude": "exclusion constraint",
+    "add-pk": "primary key",
+}
+_LOSES_ROWS = {
+    "drop-partition": "partition dropped",
+    "truncate-partition": "partition truncated",
+    "exchange-partition": "partition exchanged",
+    "detach-partition": "partition detached",
+    "convert-partition": "partition converted to a table",
+}
 
 
 def apply_action(a: Action, acc: Acc) -> None:

@@ -39,14 +39,31 @@ def _at_least(ctx: Context, mariadb: tuple[int, ...], mysql: tuple[int, ...]) ->
 
 
 _MYSQL_FIXED = {
-    "add-index": "INPLACE", "add-pk": "INPLACE", "drop-index": "INPLACE", "drop-pk": "COPY",
-    "convert-charset": "COPY", "engine": "COPY", "order-by": "COPY", "rebuild": "INPLACE",
-    "table-option": "INSTANT", "set-default": "INSTANT", "drop-default": "INSTANT", "algorithm": None,
-    "lock": None, "add-check": "COPY", "set-not-null": "INPLACE", "drop-not-null": "INPLACE",
+    "add-index": "INPLACE",
+    "add-pk": "INPLACE",
+    "drop-index": "INPLACE",
+    "drop-pk": "COPY",
+    "convert-charset": "COPY",
+    "engine": "COPY",
+    "order-by": "COPY",
+    "rebuild": "INPLACE",
+    "table-option": "INSTANT",
+    "set-default": "INSTANT",
+    "drop-default": "INSTANT",
+    "algorithm": None,
+    "lock": None,
+    "add-check": "COPY",
+    "set-not-null": "INPLACE",
+    "drop-not-null": "INPLACE",
     # partition maintenance (MySQL's documented algorithms; MariaDB accepts no ALGORITHM clause here)
-    "add-partition": "INPLACE", "drop-partition": "INPLACE", "truncate-partition": "INPLACE",
-    "exchange-partition": "INPLACE", "repartition": "COPY", "convert-partition": "INPLACE",
-    "convert-table": "INPLACE", "maintenance": None,  # ANALYZE/CHECK PARTITION: no ALTER algorithm
+    "add-partition": "INPLACE",
+    "drop-partition": "INPLACE",
+    "truncate-partition": "INPLACE",
+    "exchange-partition": "INPLACE",
+    "repartition": "COPY",
+    "convert-partition": "INPLACE",
+    "convert-table": "INPLACE",
+    "maintenance": None,  # ANALYZE/CHECK PARTITION: no ALTER algorithm
 }
 
 
@@ -92,8 +109,13 @@ def _mysql_retype(a: Action, ctx: Context) -> str:
         if a.coldef is not None and a.coldef.not_null:
             return "INPLACE"
         return "INSTANT" if _at_least(ctx, (10, 5), (8, 0, 28)) else "INPLACE"
-    if a.widens and a.old_type and a.coldef and a.old_type.startswith(("enum(", "set(")) and (
-            a.coldef.type.startswith(("enum(", "set("))):
+    if (
+        a.widens
+        and a.old_type
+        and a.coldef
+        and a.old_type.startswith(("enum(", "set("))
+        and (a.coldef.type.startswith(("enum(", "set(")))
+    ):
         return "INSTANT"  # members appended at the end: metadata only
     if a.widens and a.old_type and a.coldef and _varchar_in_place(a.old_type, a.coldef.type, ctx):
         return "INSTANT" if ctx.mariadb and _at_least(ctx, (10, 4), (99,)) else "INPLACE"
@@ -119,8 +141,11 @@ def pg_lock(a: Action, ctx: Context) -> tuple[str, str | None]:
     if op == "add-column":
         return "ACCESS EXCLUSIVE", _pg_add_column_cost(a, ctx)
     if op in ("modify-column", "change-column"):
-        cheap = a.widens is None or (a.widens and a.coldef is not None and a.coldef.type.startswith(
-            ("varchar", "text", "character varying", "numeric", "decimal")))
+        cheap = a.widens is None or (
+            a.widens
+            and a.coldef is not None
+            and a.coldef.type.startswith(("varchar", "text", "character varying", "numeric", "decimal"))
+        )
         return "ACCESS EXCLUSIVE", None if cheap else REWRITE
     if op == "add-fk":
         return "SHARE ROW EXCLUSIVE", None if "not-valid" in a.flags else SCAN

@@ -69,18 +69,38 @@ def _settle_tightening(parts: list[Footprint]) -> list[Footprint]:
     for fp in parts:
         tags = [note_tag(n) for n in fp.notes]
         tight = [d for t, d in tags if t == TIGHTEN]
-        only = fp.phase == Phase.CONTRACT and tight and all(t in (TIGHTEN, CREATE_TABLE) or not _contract_tag(t)
-                                                              for t, _ in tags)
+        only = (
+            fp.phase == Phase.CONTRACT
+            and tight
+            and all(t in (TIGHTEN, CREATE_TABLE) or not _contract_tag(t) for t, _ in tags)
+        )
         if only and all(d.split(" ")[0].rpartition(".")[0] in created for d in tight):
-            fp = replace(fp, phase=Phase.EXPAND, notes=tuple(n for n in fp.notes if note_tag(n)[0] != TIGHTEN)
-                         + tuple(note(CREATED_HERE, d) for d in tight))
+            fp = replace(
+                fp,
+                phase=Phase.EXPAND,
+                notes=tuple(n for n in fp.notes if note_tag(n)[0] != TIGHTEN)
+                + tuple(note(CREATED_HERE, d) for d in tight),
+            )
         created.update(d for t, d in tags if t == CREATE_TABLE)
         out.append(fp)
     return out
 
 
-_CONTRACT_TAGS = frozenset({"drop-table", "drop-column", "truncate", "drop-schema", "drop-object", "rename",
-                            "type-change", "narrowing", "not-null", "drop-default", "behaviour"})
+_CONTRACT_TAGS = frozenset(
+    {
+        "drop-table",
+        "drop-column",
+        "truncate",
+        "drop-schema",
+        "drop-object",
+        "rename",
+        "type-change",
+        "narrowing",
+        "not-null",
+        "drop-default",
+        "behaviour",
+    }
+)
 
 
 def _contract_tag(tag: str) -> bool:

@@ -18,16 +18,34 @@ from flywayx.model.lint import BEHAVIOUR, DROP_OBJECT, RENAME, TIGHTEN
 from flywayx.statements.analyze.builder import Acc
 from flywayx.statements.analyze.cursor import Cursor
 
-_KINDS = {"VIEW": "view", "MATERIALIZED": "view", "PROCEDURE": "routine", "FUNCTION": "routine",
-          "EVENT": "event", "SEQUENCE": "sequence", "TYPE": "type", "DOMAIN": "type", "SCHEMA": "schema",
-          "DATABASE": "schema", "INDEX": "index", "TRIGGER": "trigger", "USER": "role", "ROLE": "role",
-          "POLICY": "policy", "RULE": "rule"}
-_VIEW_PREFIX = frozenset({"ALGORITHM", "DEFINER", "SQL", "SECURITY", "=", "UNDEFINED", "MERGE", "TEMPTABLE",
-                          "INVOKER"})
+_KINDS = {
+    "VIEW": "view",
+    "MATERIALIZED": "view",
+    "PROCEDURE": "routine",
+    "FUNCTION": "routine",
+    "EVENT": "event",
+    "SEQUENCE": "sequence",
+    "TYPE": "type",
+    "DOMAIN": "type",
+    "SCHEMA": "schema",
+    "DATABASE": "schema",
+    "INDEX": "index",
+    "TRIGGER": "trigger",
+    "USER": "role",
+    "ROLE": "role",
+    "POLICY": "policy",
+    "RULE": "rule",
+}
+_VIEW_PREFIX = frozenset({"ALGORITHM", "DEFINER", "SQL", "SECURITY", "=", "UNDEFINED", "MERGE", "TEMPTABLE", "INVOKER"})
 _ACCOUNT_CHANGES = frozenset({"PASSWORD", "IDENTIFIED", "ACCOUNT", "NOLOGIN", "VALID", "RENAME", "NOINHERIT"})
 # PostgreSQL: lock taken on the object by ALTER <kind> (ALTER SEQUENCE: RENAME/SET SCHEMA take more)
-_PG_ALTER_LOCK = {"view": "ACCESS EXCLUSIVE", "sequence": "SHARE ROW EXCLUSIVE", "index": "SHARE UPDATE EXCLUSIVE",
-                  "policy": "ACCESS EXCLUSIVE", "trigger": "ACCESS EXCLUSIVE"}
+_PG_ALTER_LOCK = {
+    "view": "ACCESS EXCLUSIVE",
+    "sequence": "SHARE ROW EXCLUSIVE",
+    "index": "SHARE UPDATE EXCLUSIVE",
+    "policy": "ACCESS EXCLUSIVE",
+    "trigger": "ACCESS EXCLUSIVE",
+}
 
 
 def alter_other(c: Cursor, acc: Acc) -> None:
@@ -91,10 +109,24 @@ def _alter_type(name: str, rest: list[str], acc: Acc, domain: bool) -> None:
         acc.bump(Phase.CONTRACT)
 
 
-_PG_MAINTENANCE = {"REINDEX": "SHARE", "VACUUM": "SHARE UPDATE EXCLUSIVE", "ANALYZE": "SHARE UPDATE EXCLUSIVE",
-                   "CLUSTER": "ACCESS EXCLUSIVE", "REFRESH": "ACCESS EXCLUSIVE", "LOCK": "ACCESS EXCLUSIVE"}
-_LOCK_MODES = ("ACCESS SHARE", "ROW SHARE", "ROW EXCLUSIVE", "SHARE UPDATE EXCLUSIVE", "SHARE ROW EXCLUSIVE",
-               "SHARE", "EXCLUSIVE", "ACCESS EXCLUSIVE")
+_PG_MAINTENANCE = {
+    "REINDEX": "SHARE",
+    "VACUUM": "SHARE UPDATE EXCLUSIVE",
+    "ANALYZE": "SHARE UPDATE EXCLUSIVE",
+    "CLUSTER": "ACCESS EXCLUSIVE",
+    "REFRESH": "ACCESS EXCLUSIVE",
+    "LOCK": "ACCESS EXCLUSIVE",
+}
+_LOCK_MODES = (
+    "ACCESS SHARE",
+    "ROW SHARE",
+    "ROW EXCLUSIVE",
+    "SHARE UPDATE EXCLUSIVE",
+    "SHARE ROW EXCLUSIVE",
+    "SHARE",
+    "EXCLUSIVE",
+    "ACCESS EXCLUSIVE",
+)
 
 
 def maintenance(c: Cursor, acc: Acc) -> None:

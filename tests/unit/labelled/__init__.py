@@ -34,8 +34,19 @@ def load(name: str) -> list[Row]:
         dialect, phase, lock, reason, sql = line.split("|", 4)
         dialect, _, server = dialect.partition(":")
         *context, sql = sql.replace("\\n", "\n").split(CONTEXT)
-        out.append(Row(name, n, dialect, server or None, Phase(phase), None if lock == "-" else lock,
-                       reason.strip(), tuple(context), sql))
+        out.append(
+            Row(
+                name,
+                n,
+                dialect,
+                server or None,
+                Phase(phase),
+                None if lock == "-" else lock,
+                reason.strip(),
+                tuple(context),
+                sql,
+            )
+        )
     return out
 
 
