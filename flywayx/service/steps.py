@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 
 from flywayx.apply import Applied
 from flywayx.apply.engine import Step, Token, history_token
+from flywayx.errors import PlanError
 from flywayx.model import HistoryRow, Migration, Statement, Version
 from flywayx.model.info import MigrationInfo
 from flywayx.model.plan import Change, Plan, PlanStep
@@ -35,7 +36,7 @@ from flywayx.model.work import Work
 from flywayx.plan.info import InfoResult, current_version
 from flywayx.plan.ledger import Ledger, Record, with_records
 from flywayx.plan.validate import ValidationIssue
-from flywayx.service import expand, lines, placement, resume
+from flywayx.service import expand, lines, merges, placement, resume
 from flywayx.service.kernel import Session, statements_of
 from flywayx.service.validation import refuse_failed, validation_issues
 from flywayx.statements.content_id import content_id
@@ -226,11 +227,20 @@ class FlywayOrder(_Source):
         super().__init__(s, graph, analysed)
         self.resume_run = resume_run
         self._queue: deque[MigrationInfo] = deque()
+        self._refusal: PlanError | None = None
         self.refresh()
 
     def refresh(self, rows: Sequence[HistoryRow] | None = None) -> None:
         self.read(rows)
-        self._queue = deque(self.info.pending())
+        pending, self._refusal = self.info.pending(), None
+        if self.graph is not None and self.analysed is not None and self.ledger is not None:
+            try:  # a release reached here includes fixes Flyway's order skips: run them where --to would
+                pending = merges.place_merged(
+                    self.s, self.graph, self.analysed, self.ledger, self.info.migrations, pending, self.projected()
+                )
+            except PlanError as e:  # refused when the run starts (validate and info still read the history)
+                self._refusal = e
+        self._queue = deque(pending)
 
     def validation(self) -> list[ValidationIssue]:
         """validateOnMigrate: Flyway's rules with ``*:pending`` ignored."""
@@ -240,11 +250,19 @@ class FlywayOrder(_Source):
         super().check(token)
         if not self.resume_run:
             self.refuse_interrupted(token)
+        self.refuse_unplaceable()
+
+    def refuse_unplaceable(self) -> None:
+        """A release the run reaches includes a fix Flyway's order skips, and ``migrate --to`` that
+        release would refuse: nothing runs (``service/merges.py``)."""
+        if self._refusal is not None:
+            raise self._refusal
 
     def next_step(self) -> Step | None:
         return self.before_and_after(self._main)
 
     def _main(self) -> Step | None:
+        self.refuse_unplaceable()
         if not self._queue:
             return None
         m = self._queue[0].resolved
@@ -288,6 +306,7 @@ class FlywayOrder(_Source):
         out (the operator's summary; empty without a ``releases.toml``: plain Flyway prints none)."""
         if self.analysed is None or self.ledger is None:
             return []
+        self.refuse_unplaceable()
         out, seen = [], {r.description for r in self.rows if r.version is None}
         for info in self._queue:
             change = self._change(info.resolved) if info.resolved is not None else None
