@@ -2,7 +2,9 @@
 
 - ``FlywayOrder``: plain Flyway — the pending migrations of ``info`` in info's order (versions
   ascending, out-of-order ones when ``outOfOrder`` is on, then repeatables by description), with
-  ``--resume`` continuing a failed migration at its failed statement.
+  ``--resume`` continuing a failed migration at its failed statement. With a ``releases.toml``, where
+  a pending migration's release includes migrations that order skips, they run where ``--to`` that
+  release runs them, or the run refuses up front (``service/merges.py``).
 - ``ReleasePlan``: ``--to R`` and ``--phase``: the steps of the release planner's plan
   (``plan/interleave.py``), only the expand steps for ``--phase expand``.
 

@@ -187,6 +187,15 @@ class ReleaseMachine(RuleBasedStateMachine):
             assert [m["version"] for m in shown.json()["migrations"]] == [
                 m["version"] for m in done.json()["migrations"]
             ]
+        if done.code != 0 and done.json()["error"].get("errorCode") == "PLAN_IMPOSSIBLE":
+            # a release the run reaches merges a fix Flyway's order skips, and the fix cannot be placed
+            assert "plain migrate would reach release" in done.error, done.error
+            self.refused_cleanly(done, before, "plain migrate")
+            assert not dry or shown.error == done.error
+            event("plain migrate: refused (merged fix cannot be placed)")
+            return
+        if done.code == 0 and not partly:
+            self.no_release_half_merged([m["version"] for m in done.json()["migrations"]])
         if done.code != 0:  # Flyway's order across all lines can meet a genuine conflict (an undeclared rewrite)
             assert dry is False or shown.code == 0
             self.genuine_conflict(done)
@@ -281,6 +290,16 @@ class ReleaseMachine(RuleBasedStateMachine):
         if renamed:
             event("rename pending")
         self.readers_agree([v for v in closure if v not in renamed], bool(gone))
+
+    def no_release_half_merged(self, ran: list[str]) -> None:
+        """After a whole plain migrate, a release whose own migrations it ran is reached: the fixes it
+        merges that Flyway's order skips (below the current version) ran too (issue 17: the contract's
+        invariant alone holds vacuously when the database is at no release at all)."""
+        effects = dbs.effects(self.db)
+        for r in sorted({self.m.owner(v) or "" for v in ran if v in self.m.migrations} - {""}, key=str):
+            missing = [v for v in self.m.closure_versions(r) if self.m.migrations[v] not in effects]
+            assert not missing, f"plain migrate ran release {r}'s migrations without {missing}"
+            event("plain migrate: reached every release it ran")
 
     def heads(self) -> list[str]:
         return self.m.pending_lines()
