@@ -69,7 +69,13 @@ def _parse_updated(value: object) -> datetime | None:
 
 
 def read_version_rows(db: Database, schema: str) -> list[VersionRow]:
-    """Rows of ``<schema>.version``; StateError when the table is absent (not a CloudStack database)."""
+    """Rows of ``<schema>.version``; StateError when the table is absent (not a CloudStack database)
+    or the server is not MySQL/MariaDB (CloudStack runs on no other)."""
+    if db.dialect not in ("mysql", "mariadb"):
+        raise StateError(
+            f"a {db.dialect} database is not a CloudStack database: CloudStack keeps its tables in MySQL or MariaDB",
+            hint="point --url at the management server's database (mysql://USER@HOST/cloud)",
+        )
     present = db.query(
         "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
         (schema, VERSION_TABLE),

@@ -116,6 +116,18 @@ def test_cloudstack_keeps_baseline_acs_where_it_was(cli_run: Callable[..., CliRe
     ]
 
 
+def test_baseline_acs_on_a_database_cloudstack_never_uses_says_so(
+    cli_run: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    """SQLite has no information_schema: the refusal names the cause instead of the failing query."""
+    adopted = cli_run(f"-url=sqlite:///{tmp_path / 'app.db'}", "baseline", "--acs")
+    assert adopted.code != 0
+    assert adopted.err.splitlines() == [
+        "ERROR: a sqlite database is not a CloudStack database: CloudStack keeps its tables in MySQL or MariaDB",
+        "hint: point --url at the management server's database (mysql://USER@HOST/cloud)",
+    ]
+
+
 @pytest.mark.slow  # five flywayx processes: about 2 s on a quiet machine
 def test_the_worked_example_imports_and_adopts_a_golang_migrate_project(tmp_path: Path) -> None:
     site = install(tmp_path, example=EXAMPLE)
