@@ -59,7 +59,8 @@ def place_merged(
         if info.resolved is not None and info.resolved.script not in steps:
             out.append(info)
         rest = [i for i in rest if i.resolved is None or i.resolved.script not in placed]
-        left_out = [i for i in left_out if i.change is not None and i.change.migration.script not in placed]
+        # the plan to the release accounted for its whole closure (ran, or the same change as another)
+        left_out = [i for i in left_out if not index.includes(item.owner, i.owner)]
     return out
 
 

@@ -239,6 +239,9 @@ def test_adoption_then_upgrade_matches_cloudstack(
     _fx(flywayx, cloud_pair, project, "validate")  # issue 13: it failed after every adoption + upgrade
     again = _fx(flywayx, cloud_pair, project, "migrate")
     assert "is up to date. No migration necessary." in again.out, again.out
+    # issue 17: after a plain migrate, --to refused ("4.19.2.0.1 would run after applied 4.20.1.0.1")
+    mixed = _fx(flywayx, cloud_pair, project, "migrate", "--to", LATEST)
+    assert "is up to date. No migration necessary." in mixed.out, mixed.out
     rows = _versions(cloud_pair)
     assert [r for r in rows if r[1] != "Complete"] == []
     assert len({v for v, _ in rows}) == len(rows)  # CloudStack's rows kept, none written twice
