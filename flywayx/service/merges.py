@@ -5,7 +5,9 @@ that sorts below it is *Ignored*. With a ``releases.toml``, a release that ``mer
 release includes it, so running that release's own migrations without the fix would leave the
 database at no release at all: neither the one before the merge nor the merge (history contract,
 docs/history-tables.md). ``place_merged`` puts each such fix where ``migrate --to`` the merging
-release would run it, or refuses before anything runs when ``migrate --to`` would refuse too.
+release would run it (on MySQL/MariaDB a late step's columns placed as ``--to`` places them: the
+planner's steps are returned beside the order), or refuses before anything runs when ``migrate --to``
+would refuse too.
 Migrations that no pending migration's release includes stay *Ignored*, as in Flyway.
 """
 
@@ -16,6 +18,7 @@ from collections.abc import Sequence
 from flywayx.errors import PlanError
 from flywayx.model import HistoryRow
 from flywayx.model.info import MigrationInfo
+from flywayx.model.plan import PlanStep
 from flywayx.model.release import ReleaseGraph
 from flywayx.plan.ledger import Ledger
 from flywayx.plan.world import Item
@@ -31,16 +34,18 @@ def place_merged(
     known: Sequence[MigrationInfo],
     pending: Sequence[MigrationInfo],
     rows: Sequence[HistoryRow],
-) -> list[MigrationInfo]:
+) -> tuple[list[MigrationInfo], dict[str, PlanStep]]:
     """``pending`` (Flyway's order) with the skipped migrations of each release it reaches placed as
-    ``migrate --to`` that release places them; raises PlanError (up front) where it would refuse.
+    ``migrate --to`` that release places them, and the planner's steps by script (a late step's
+    added columns are placed as ``--to`` places them); raises PlanError (up front) where it would refuse.
 
     ``known``: every migration info (the skipped ones among them); ``rows``: the history the steps
     start from."""
     queued = {i.resolved.script for i in pending if i.resolved is not None}
     left_out = [i for i in _missing(ledger) if i.change is not None and i.change.migration.script not in queued]
+    planned: dict[str, PlanStep] = {}
     if not left_out:
-        return list(pending)
+        return list(pending), planned
     by_script = {i.resolved.script: i for i in known if i.resolved is not None}
     index = ledger.world.index
     out: list[MigrationInfo] = []
@@ -53,7 +58,9 @@ def place_merged(
         if item is None or not skipped:
             out.append(info)
             continue
-        steps = _plan_to(s, graph, analysed, item.owner, skipped[0], [*rows, *_rows_of(out, rows)])
+        chosen = _plan_to(s, graph, analysed, item.owner, skipped[0], [*rows, *_rows_of(out, rows)])
+        planned.update((step.migration.script, step) for step in chosen)
+        steps = [step.migration.script for step in chosen]
         out.extend(by_script[script] for script in steps if script in by_script)
         placed = set(steps) | {info.resolved.script if info.resolved is not None else ""}
         if info.resolved is not None and info.resolved.script not in steps:
@@ -61,7 +68,7 @@ def place_merged(
         rest = [i for i in rest if i.resolved is None or i.resolved.script not in placed]
         # the plan to the release accounted for its whole closure (ran, or the same change as another)
         left_out = [i for i in left_out if not index.includes(item.owner, i.owner)]
-    return out
+    return out, planned
 
 
 def _missing(ledger: Ledger) -> list[Item]:
@@ -71,8 +78,8 @@ def _missing(ledger: Ledger) -> list[Item]:
 
 def _plan_to(
     s: Session, graph: ReleaseGraph, analysed: lines.Analysed, release: str, first: Item, rows: Sequence[HistoryRow]
-) -> list[str]:
-    """The scripts of the versioned steps ``migrate --to release`` would run from ``rows``, in its order."""
+) -> list[PlanStep]:
+    """The versioned steps ``migrate --to release`` would run from ``rows``, in its order."""
     try:
         plan = lines.make_plan(s, graph, analysed, release, rows=rows)
     except PlanError as e:
@@ -81,7 +88,7 @@ def _plan_to(
             f"which {release} includes and Flyway's order skips; {e.message}"
         )
         raise PlanError(message, e.hint, **e.details) from None
-    return [step.migration.script for step in plan.steps if step.migration.version is not None]
+    return [step for step in plan.steps if step.migration.version is not None]
 
 
 def _rows_of(infos: Sequence[MigrationInfo], rows: Sequence[HistoryRow]) -> list[HistoryRow]:

@@ -189,6 +189,24 @@ class _Source:
             return None
         return self.analysed.by_script.get(m.script)
 
+    def _placed(self, step: PlanStep, statements: Sequence[Statement]) -> list[Statement]:
+        """A late step's added columns where a fresh install has them (``service/placement.py``)."""
+        later: dict[str, set[str]] = {}
+        after = [m.script for m in step.runs_after]
+        if not after and step.migration.version is not None:  # footprints could not tell (procedure calls):
+            v = step.migration.version  # every applied change of a later version
+            after = [r.script for r in self.rows if r.success and r.version is not None and r.version > v]
+        for script in after:
+            for table, columns in placement.later_columns(self._statements(script) or ()).items():
+                later.setdefault(table, set()).update(columns)
+        if not later:
+            return list(statements)
+        db, schema = self.s.db, self.s.default_schema
+        return placement.place_late_columns(statements, later, lambda t: db.column_names(schema, t), db.quote)
+
+    def _statements(self, script: str) -> Sequence[Statement]:
+        return (self.analysed.statements.get(script) if self.analysed is not None else None) or ()
+
     def validation_of(self, patterns: Sequence[str]) -> list[ValidationIssue]:
         """Flyway's rules over the projected history; with releases, migrations of releases the
         database has not reached are not "missing" (they are what a later upgrade brings), nor are
@@ -230,14 +248,15 @@ class FlywayOrder(_Source):
         self.resume_run = resume_run
         self._queue: deque[MigrationInfo] = deque()
         self._refusal: PlanError | None = None
+        self._planned: dict[str, PlanStep] = {}  # steps placed by the release planner (service/merges.py)
         self.refresh()
 
     def refresh(self, rows: Sequence[HistoryRow] | None = None) -> None:
         self.read(rows)
-        pending, self._refusal = self.info.pending(), None
+        pending, self._refusal, self._planned = self.info.pending(), None, {}
         if self.graph is not None and self.analysed is not None and self.ledger is not None:
             try:  # a release reached here includes fixes Flyway's order skips: run them where --to would
-                pending = merges.place_merged(
+                pending, self._planned = merges.place_merged(
                     self.s, self.graph, self.analysed, self.ledger, self.info.migrations, pending, self.projected()
                 )
             except PlanError as e:  # refused when the run starts (validate and info still read the history)
@@ -277,6 +296,10 @@ class FlywayOrder(_Source):
         late = m.version is not None and self.latest is not None and m.version < self.latest
         skip = resume.resume_skip(self.s, m) if self.resume_run else 0
         statements = statements_of(self.s, m)
+        planned = self._planned.get(m.script)
+        mysql = self.s.dialect in ("mysql", "mariadb")
+        if late and mysql and planned is not None and planned.out_of_order and statements and not self.resume_run:
+            statements = self._placed(planned, statements)  # a late column where --to puts it (merges.py)
         work = Work(
             m,
             statements,
@@ -421,21 +444,6 @@ class ReleasePlan(_Source):
     def done(self, step: Step, applied: Applied) -> None:
         if not self.advance(step, applied) and self._queue and self._queue[0].migration is step.migration:
             self._queue.popleft()
-
-    def _placed(self, step: PlanStep, statements: Sequence[Statement]) -> list[Statement]:
-        """A late step's added columns where a fresh install has them (``service/placement.py``)."""
-        later: dict[str, set[str]] = {}
-        after = [m.script for m in step.runs_after]
-        if not after and step.migration.version is not None:  # footprints could not tell (procedure calls):
-            v = step.migration.version  # every applied change of a later version
-            after = [r.script for r in self.rows if r.success and r.version is not None and r.version > v]
-        for script in after:
-            for table, columns in placement.later_columns(self.analysed.statements.get(script) or ()).items():
-                later.setdefault(table, set()).update(columns)
-        if not later:
-            return list(statements)
-        db, schema = self.s.db, self.s.default_schema
-        return placement.place_late_columns(statements, later, lambda t: db.column_names(schema, t), db.quote)
 
 
 def _phase_of(change: Change) -> Callable[[], str]:

@@ -229,11 +229,10 @@ def test_adoption_then_upgrade_matches_cloudstack(
     assert f'to version "{adopted}.' not in upgrade.out and "Successfully applied" in upgrade.out  # nothing re-run
     final = _print(cloud_pair)
     _same(reference, final)
-    # from before 4.19.2.0 with --to: the fresh install's order, 4.19.2.0's late last_id placed AFTER. A plain
-    # migrate from 4.20.0.0 runs 4.19.2.0's scripts late too, where --to runs them (4.20.1.0 merges 4.19.2.0,
-    # service/merges.py), but in Flyway's order a late ADD COLUMN is not placed: last_id ends up after
-    # delete_protection, as on CloudStack's own path (main's order).
-    if to and version_key(adopted) < version_key("4.20.1.0"):
+    # from before 4.19.2.0: the fresh install's order, 4.19.2.0's late last_id placed AFTER. A plain migrate
+    # from 4.20.0.0 runs 4.19.2.0's scripts late too, where and as --to runs them (4.20.1.0 merges 4.19.2.0,
+    # service/merges.py).
+    if version_key(adopted) < version_key("4.20.1.0"):
         assert _volumes(final) == _fresh_volumes(reference)
     assert _management_server_release(cloud_pair) == LATEST
     _fx(flywayx, cloud_pair, project, "validate")  # issue 13: it failed after every adoption + upgrade

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import CliResult as Result
 from tests.databases import ScratchDb
 
@@ -107,3 +109,26 @@ def test_a_fix_no_pending_release_merges_stays_ignored(
     assert _executed(flywayx(*_args(database, loc), "migrate", "--output-type", "json")) == ["1.2.0.2"]
     states, _ = flyway_reads(database, loc)
     assert states["1.1.1.1"] == "Ignored"
+
+
+@pytest.mark.parametrize("database", ["mariadb"], indirect=True)
+def test_a_merged_fix_run_late_by_plain_migrate_places_its_column_as_migrate_to(
+    database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]
+) -> None:
+    """MySQL/MariaDB place a late ADD COLUMN where a fresh install has it (docs/release-lines.md,
+    column order): a plain migrate running the merged fix late does as ``migrate --to`` does."""
+    files = {
+        "V1.0.0.1__books.sql": "CREATE TABLE books (id INT);\n",
+        "V1.1.0.1__authors.sql": "CREATE TABLE authors (id INT);\n",
+        "V1.1.1.1__edition.sql": "ALTER TABLE books ADD COLUMN edition INT;\n",
+        "V1.2.0.1__shelf.sql": "ALTER TABLE books ADD COLUMN shelf INT;\n",
+    }
+    loc = _project(tmp_path, database, files)
+    assert flywayx(*_args(database, loc), "migrate", "--to", "1.2.0").code == 0
+    _project(tmp_path, database, {"V1.2.1.1__members.sql": "CREATE TABLE members (id INT);\n"})
+    assert _executed(flywayx(*_args(database, loc), "migrate", "--output-type", "json")) == ["1.1.1.1", "1.2.1.1"]
+    columns = database.query(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = DATABASE() "
+        "AND table_name = 'books' ORDER BY ordinal_position"
+    )
+    assert [c[0] for c in columns] == ["id", "edition", "shelf"]  # as a fresh install of 1.2.1 has them
