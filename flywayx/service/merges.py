@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from flywayx.errors import PlanError
 from flywayx.model import HistoryRow
-from flywayx.model.info import MigrationInfo
+from flywayx.model.info import MigrationInfo, State
 from flywayx.model.plan import PlanStep
 from flywayx.model.release import ReleaseGraph
 from flywayx.plan.ledger import Ledger
@@ -42,7 +42,8 @@ def place_merged(
     ``known``: every migration info (the skipped ones among them); ``rows``: the history the steps
     start from."""
     queued = {i.resolved.script for i in pending if i.resolved is not None}
-    left_out = [i for i in _missing(ledger) if i.change is not None and i.change.migration.script not in queued]
+    ignored = {i.resolved.script for i in known if i.resolved is not None and i.state is State.IGNORED}
+    left_out = [i for i in _missing(ledger) if i.change is not None and i.change.migration.script in ignored]
     planned: dict[str, PlanStep] = {}
     if not left_out:
         return list(pending), planned
@@ -59,6 +60,7 @@ def place_merged(
             out.append(info)
             continue
         chosen = _plan_to(s, graph, analysed, item.owner, skipped[0], [*rows, *_rows_of(out, rows)])
+        chosen = [step for step in chosen if step.migration.script in queued | ignored]  # never past -target
         planned.update((step.migration.script, step) for step in chosen)
         steps = [step.migration.script for step in chosen]
         out.extend(by_script[script] for script in steps if script in by_script)

@@ -132,3 +132,14 @@ def test_a_merged_fix_run_late_by_plain_migrate_places_its_column_as_migrate_to(
         "AND table_name = 'books' ORDER BY ordinal_position"
     )
     assert [c[0] for c in columns] == ["id", "edition", "shelf"]  # as a fresh install of 1.2.1 has them
+
+
+def test_plain_migrate_with_a_target_stops_there(
+    database: ScratchDb, tmp_path: Path, flywayx: Callable[..., Result]
+) -> None:
+    """Flyway's ``-target``: the merged fix runs, nothing of 1.2.1 past the target does."""
+    loc = _project(tmp_path, database, {**FILES, FIX[0]: FIX[1]})
+    assert flywayx(*_args(database, loc), "migrate", "--to", "1.2.0").code == 0
+    _project(tmp_path, database, {MERGE[0]: MERGE[1], "V1.2.1.2__shelves.sql": "CREATE TABLE shelves (id INT);\n"})
+    done = flywayx(*_args(database, loc), "migrate", "--target", "1.2.1.1", "--output-type", "json")
+    assert _executed(done) == ["1.1.1.1", "1.2.1.1"]
