@@ -10,6 +10,7 @@ dump asks for the big table's rows (the stall is mid-transfer: the file has a he
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -92,30 +93,42 @@ def test_a_dump_from_a_stalled_server_ends_within_the_socket_timeout(family: str
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_a_slow_dump_that_keeps_moving_is_not_ended(family: str, tmp_path: Path) -> None:
-    """Every chunk the proxy forwards waits 0.5 s: the dump takes several socket limits in all, yet
-    each pause is far shorter than one, so it must complete (the limit is 3 s here: flywayx's own
-    session, through the same proxy, needs a few chunks per answer)."""
+    """Once the dump asks for the big table's rows, every chunk the proxy forwards waits 1 s, for
+    several socket limits (3 s) in all: each pause is shorter than the limit, so the dump completes."""
+    limit, window = 3 * SOCKET, 8.0
     with databases.scratch(family, tmp_path) as db:
         loc = _project(tmp_path, db)
         bk = tmp_path / "bk"
         with Proxy(db.host, db.port) as proxy:
-            proxy.delay(0.5)
-            started = time.monotonic()
-            r = harness.run(
-                "--url",
-                via(proxy, db.url),
-                "--locations",
-                str(loc),
-                "--socket-timeout",
-                str(3 * SOCKET),
-                "migrate",
-                "--backup",
-                str(bk),
-                timeout=300,
-            )
-            took = time.monotonic() - started
+            proxy.delay(1.0, after=BIG_ROWS[family])
+
+            def back_to_speed() -> None:  # the rest of the run (flywayx's own statements) at full speed
+                while proxy.delay_started is None or time.monotonic() < proxy.delay_started + window:
+                    if stop.wait(0.1):
+                        return
+                proxy.delay(0)
+
+            stop = threading.Event()
+            speed = threading.Thread(target=back_to_speed, daemon=True)
+            speed.start()
+            try:
+                r = harness.run(
+                    "--url",
+                    via(proxy, db.url),
+                    "--locations",
+                    str(loc),
+                    "--socket-timeout",
+                    str(limit),
+                    "migrate",
+                    "--backup",
+                    str(bk),
+                    timeout=300,
+                )
+            finally:
+                stop.set()
+                speed.join()
         assert r.code == 0, r.text
-        assert took > 2 * 3 * SOCKET, f"the proxy did not slow the run down ({took:.1f} s): the test proves nothing"
+        assert proxy.delayed * 1.0 > 2 * limit, f"only {proxy.delayed} chunks were slowed: the test proves nothing"
         assert len(_dumps(bk)) == 1 and "c" in db.tables()
         r = harness.run("--url", db.url, "restore", "--force", str(_dumps(bk)[0]))
         assert r.code == 0, r.err
