@@ -87,6 +87,7 @@ SLOW: tuple[str, ...] = (
     *(
         f"tests/faults/{name}.py::"
         for name in (  # kills, stalls and restores through real servers
+            "test_client_stall",
             "test_first_run_kills",
             "test_inflight_kinds",
             "test_postgres_kills",

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flywayx.db import clients
+from flywayx.db import clients, timeouts
 from flywayx.db.clients import BackupFailed
 from flywayx.db.fingerprint import fingerprint
 from flywayx.errors import UsageError
@@ -84,20 +84,29 @@ class BackupInfo:
             ) from err
 
 
-def backup(url: DatabaseUrl, password: str | None, schemas: Sequence[str], dest_dir: Path) -> BackupInfo:
+def backup(
+    url: DatabaseUrl,
+    password: str | None,
+    schemas: Sequence[str],
+    dest_dir: Path,
+    limits: timeouts.Timeouts | None = None,
+) -> BackupInfo:
     """Dump ``schemas`` of the database at ``url`` into a new file under ``dest_dir`` and check it.
 
     ``password`` overrides the URL's. ``schemas``: MySQL databases (default: the URL's database),
     PostgreSQL schemas of the URL's database (default: all user schemas), ignored for SQLite.
     Raises ToolMissing when the client is absent, BackupFailed when the dump is incomplete,
     ConnectionFailed when the database cannot be reached. Messages never contain the password.
+    ``limits`` (default: the URL's JDBC parameters): the client gets the connect limit as its own
+    option, and is ended when it makes no progress for the socket limit (BackupFailed; the file goes).
     """
     family = clients.family(url)
+    limits = limits or timeouts.resolve(url.dialect, url.params, None, None)
     secret = password if password is not None else url.password
     tools = clients.tools(family)
     clients.private_dir(dest_dir)
     started = _now()
-    with clients.connection(url, secret) as conn:
+    with clients.connection(url, secret, limits=limits) as conn:
         names = _resolve_schemas(conn, family, url, schemas)
         fp = fingerprint(conn, family, names)
         server = _server_version(conn, family)
@@ -106,7 +115,7 @@ def backup(url: DatabaseUrl, password: str | None, schemas: Sequence[str], dest_
     path.chmod(0o600)
     dump = {"mysql": _dump_mysql, "postgresql": _dump_pg, "sqlite": _dump_sqlite}[family]
     try:
-        tool_version = dump(tools, url, secret, names, path)
+        tool_version = dump(tools, url, secret, names, path, limits)
     except BaseException:
         path.unlink(missing_ok=True)  # a dump that failed its check must not look like a backup
         raise
@@ -192,10 +201,14 @@ def _server_version(conn: Any, family: str) -> str:
 # ---------------------------------------------------------------- MySQL / MariaDB
 
 
-def _dump_mysql(tools: list[str], url: DatabaseUrl, secret: str | None, schemas: list[str], path: Path) -> str:
+def _dump_mysql(
+    tools: list[str], url: DatabaseUrl, secret: str | None, schemas: list[str], path: Path, limits: timeouts.Timeouts
+) -> str:
     opts = ["--single-transaction", "--routines", "--triggers", "--events", "--hex-blob", "--no-tablespaces"]
+    # mariadb-dump/mysqldump take no --connect-timeout: the stall watchdog bounds their connect too
+    cmd = [tools[0], *clients.mysql_args(url), *opts, "--databases", *schemas]
     with clients.mysql_auth(secret) as auth, path.open("r+b") as out:
-        clients.run([tools[0], *auth, *clients.mysql_args(url), *opts, "--databases", *schemas], secret, stdout=out)
+        clients.run([cmd[0], *auth, *cmd[1:]], secret, stdout=out, limits=limits, progress=clients.output_size(path))
     last = (_tail(path).rstrip().splitlines() or [""])[-1]
     if not last.startswith("-- Dump completed"):
         raise BackupFailed(
@@ -214,14 +227,18 @@ def _tail(path: Path, size: int = 4096) -> str:
 # ---------------------------------------------------------------- PostgreSQL
 
 
-def _dump_pg(tools: list[str], url: DatabaseUrl, secret: str | None, schemas: list[str], path: Path) -> str:
+def _dump_pg(
+    tools: list[str], url: DatabaseUrl, secret: str | None, schemas: list[str], path: Path, limits: timeouts.Timeouts
+) -> str:
     pg_dump, pg_restore = tools
     only = [f"--schema={_pg_pattern(s)}" for s in schemas]
     db = clients.pg_database(url)
     clients.run(
         [pg_dump, "--format=custom", *clients.pg_args(url), f"--file={path}", *only, f"--dbname={db}"],
         secret,
-        env=clients.pg_env(secret),
+        env=clients.pg_env(secret, limits),
+        limits=limits,
+        progress=clients.output_size(path),
     )
     listing = clients.run([pg_restore, "--list", str(path)], secret)
     if not any(ln and not ln.startswith(";") for ln in listing.splitlines()):
@@ -251,7 +268,9 @@ def sqlite_copy(src_path: str, dst_path: str) -> None:
         raise BackupFailed(f"SQLite integrity check of {dst_path} failed: {'; '.join(map(str, result[:5]))}")
 
 
-def _dump_sqlite(tools: list[str], url: DatabaseUrl, secret: str | None, schemas: list[str], path: Path) -> str:
+def _dump_sqlite(
+    tools: list[str], url: DatabaseUrl, secret: str | None, schemas: list[str], path: Path, limits: timeouts.Timeouts
+) -> str:
     sqlite_copy(clients.sqlite_path(url), str(path))
     return f"sqlite3 backup API {sqlite3.sqlite_version}"
 

@@ -4,7 +4,10 @@
 - ``tools(family, restore=...)``: absolute paths of the clients an operation needs, found on PATH
   (ToolMissing with an install hint otherwise).
 - ``run(cmd, secret, ...)``: one client process; a non-zero exit is BackupFailed with the client's
-  first error lines, the password redacted. ``spawn`` starts one for a pipeline. Every client
+  first error lines, the password redacted. With ``limits``, a client that makes no progress for
+  ``socketTimeout`` is ended by a ``flywayx.db.stall.Stall`` watchdog (``watch``; ``stalled`` is the
+  error), and ``mysql_args``/``pg_env`` pass the connect limit as the client's own option.
+  ``spawn`` starts one for a pipeline. Every client
   is started so that it dies with flywayx (Linux ``PR_SET_PDEATHSIG``): a killed backup or restore
   leaves no client behind to finish, half-way, what flywayx no longer supervises.
 - ``mysql_auth(secret)``: the password in a 0600 option file, never argv; ``pg_env``: ``PGPASSWORD``.
@@ -25,13 +28,14 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
 from flywayx.db import timeouts
+from flywayx.db.stall import Stall
 from flywayx.errors import ConnectionFailed, FlywayxError, ToolMissing, UsageError
 from flywayx.model.config import DatabaseUrl
 from flywayx.model.redact import redact_text
@@ -116,24 +120,50 @@ def failed(cmd: list[str], code: int, stderr: bytes, secret: str | None) -> Back
 
 
 def run(
-    cmd: list[str], secret: str | None, *, env: dict[str, str] | None = None, stdin: Any = None, stdout: Any = None
+    cmd: list[str],
+    secret: str | None,
+    *,
+    env: dict[str, str] | None = None,
+    stdin: Any = None,
+    stdout: Any = None,
+    limits: timeouts.Timeouts | None = None,
+    progress: Callable[[], int] | None = None,
 ) -> str:
-    """Run a client; return its stdout (when not redirected). Non-zero exit -> BackupFailed."""
-    try:
-        proc = subprocess.run(
-            cmd,
-            stdin=stdin,
-            stdout=stdout if stdout is not None else subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env={**os.environ, **(env or {})},
-            check=False,
-            preexec_fn=_die_with_parent,
-        )
-    except OSError as err:
-        raise ToolMissing(f"cannot run {Path(cmd[0]).name}: {err.strerror}", hint=None) from err
+    """Run a client; return its stdout (when not redirected). Non-zero exit -> BackupFailed. With
+    ``limits`` (a client that talks to the server), a ``Stall`` watchdog ends it after ``limits.socket``
+    seconds without progress (``progress``: what else counts, e.g. the dump file's size)."""
+    proc = spawn(cmd, env=env, stdin=stdin, stdout=stdout if stdout is not None else subprocess.PIPE)
+    with watch(proc, limits, progress) as dog:
+        out, err = proc.communicate()
+    if dog.fired:
+        raise stalled(cmd, dog.limit)
     if proc.returncode != 0:
-        raise failed(cmd, proc.returncode, proc.stderr, secret)
-    return proc.stdout.decode("utf-8", "replace") if stdout is None else ""
+        raise failed(cmd, proc.returncode, err, secret)
+    return out.decode("utf-8", "replace") if stdout is None else ""
+
+
+def watch(
+    proc: subprocess.Popen[bytes], limits: timeouts.Timeouts | None, progress: Callable[[], int] | None = None
+) -> Stall:
+    """The stall watchdog for a client (none without a socket limit); use it as a context manager."""
+    limit = limits.socket if limits is not None else 0.0
+    return Stall(proc, limit, progress, grace=limits.connect if limits is not None else 0.0)
+
+
+def stalled(cmd: list[str], limit: float) -> BackupFailed:
+    """A client ended by its stall watchdog: one line naming it, the limit and what to do."""
+    name = Path(cmd[0]).name
+    return BackupFailed(
+        f"{name} made no progress for socketTimeout ({limit:g} s) and was ended (the server, or the "
+        "network path to it, stopped answering)",
+        hint="check the server and the network path to it, then run again; raise socketTimeout if the "
+        "server legitimately pauses longer",
+    )
+
+
+def output_size(path: Path) -> Callable[[], int]:
+    """Progress of a client writing ``path``: its size."""
+    return lambda: path.stat().st_size
 
 
 def redact(text: str, secret: str | None) -> str:
@@ -236,8 +266,11 @@ def mysql_auth(secret: str | None) -> Iterator[list[str]]:
         os.unlink(name)
 
 
-def mysql_args(url: DatabaseUrl) -> list[str]:
-    args = [f"--host={url.host}"] if url.host else []
+def mysql_args(url: DatabaseUrl, limits: timeouts.Timeouts | None = None) -> list[str]:
+    """Connection options; with ``limits``, ``--connect-timeout`` from the connect limit (whole seconds,
+    at least 1): only for the ``mariadb``/``mysql`` client, the dump tools do not know the option."""
+    args = [f"--connect-timeout={max(1, math.ceil(limits.connect))}"] if limits is not None else []
+    args += [f"--host={url.host}"] if url.host else []
     args += [f"--port={url.port}"] if url.port else []
     args += [f"--user={url.user}"] if url.user else []
     args += [f"--socket={url.unix_socket}"] if url.unix_socket else []
@@ -257,8 +290,10 @@ def pg_args(url: DatabaseUrl) -> list[str]:
     return args
 
 
-def pg_env(secret: str | None) -> dict[str, str]:
-    return {"PGPASSWORD": secret} if secret else {}
+def pg_env(secret: str | None, limits: timeouts.Timeouts | None = None) -> dict[str, str]:
+    """``PGPASSWORD``, and ``PGCONNECT_TIMEOUT`` from the connect limit (libpq: whole seconds, at least 2)."""
+    env = {"PGPASSWORD": secret} if secret else {}
+    return {**env, "PGCONNECT_TIMEOUT": str(max(2, math.ceil(limits.connect)))} if limits is not None else env
 
 
 def pg_ident(name: str) -> str:

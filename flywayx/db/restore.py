@@ -102,7 +102,7 @@ def restore(
     if dry_run:
         return Restored(info, targets, recovered)
     if family == "mysql":
-        restore_mysql(tools, url, secret, backup_path, targets, _saved(info), info.sha256)
+        restore_mysql(tools, url, secret, backup_path, targets, _saved(info), info.sha256, limits)
     elif family == "postgresql":
         restore_pg(tools[0], url, secret, info.schemas, backup_path, _saved(info), limits)
     else:

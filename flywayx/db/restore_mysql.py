@@ -30,6 +30,7 @@ and DROP on the two side databases.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -41,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flywayx.db import clients
+from flywayx.db import clients, timeouts
 from flywayx.db.clients import BackupFailed
 from flywayx.db.fingerprint import fingerprint
 from flywayx.errors import StateError, UsageError
@@ -213,14 +214,16 @@ def restore_mysql(
     targets: dict[str, str],
     saved: SchemaFingerprint | None,
     sha256: str = "",
+    limits: timeouts.Timeouts | None = None,
 ) -> None:
-    """Steps 1-3 of the module docstring for every source -> target of ``targets``."""
+    """Steps 1-3 of the module docstring for every source -> target of ``targets``. ``limits``: the
+    client's connect option, and its stall watchdog (``clients.run``); the target is unchanged when it fires."""
     scratch = {source: side(target, SCRATCH) for source, target in targets.items()}
     with clients.connection(url, secret) as conn:
         for name in scratch.values():
             _rows(conn, f"DROP DATABASE IF EXISTS {clients.mysql_ident(name)}")  # a killed restore's leftover
     try:
-        _load(tools[0], url, secret, dump, scratch)
+        _load(tools[0], url, secret, dump, scratch, limits)
         with clients.connection(url, secret) as conn:
             if saved is not None:
                 loaded = fingerprint(conn, "mysql", list(scratch.values()))
@@ -233,39 +236,70 @@ def restore_mysql(
                         hint="the dump or the server lost something: use another backup",
                     )
     except BaseException:
-        with clients.connection(url, secret) as conn:
-            for name in scratch.values():
-                _rows(conn, f"DROP DATABASE IF EXISTS {clients.mysql_ident(name)}")
+        _drop_scratch(url, secret, list(scratch.values()), limits)
         raise
     with clients.connection(url, secret) as conn:
         for source, target in targets.items():
             _swap(conn, scratch[source], target, sha256)
 
 
-def _load(client: str, url: DatabaseUrl, secret: str | None, dump: Path, scratch: dict[str, str]) -> None:
-    """Feed the dump to ``mariadb`` with the source databases renamed to their scratch names."""
+def _drop_scratch(url: DatabaseUrl, secret: str | None, names: list[str], limits: timeouts.Timeouts | None) -> None:
+    """After a failed load: end the sessions still in the scratch databases (a stalled client's, whose
+    server side may hold table locks), then drop them. Best effort: when the server cannot be reached
+    either, the next restore drops them first; the target was never touched."""
+    try:
+        with clients.connection(url, secret, limits=limits) as conn:
+            marks = ", ".join(["%s"] * len(names))
+            for (session,) in _rows(
+                conn,
+                f"SELECT ID FROM information_schema.PROCESSLIST WHERE DB IN ({marks}) AND ID <> CONNECTION_ID()",
+                tuple(names),
+            ):
+                with contextlib.suppress(Exception):
+                    _rows(conn, f"KILL {int(session)}")
+            for name in names:
+                _rows(conn, f"DROP DATABASE IF EXISTS {clients.mysql_ident(name)}")
+    except Exception:  # the load's own error is the one to report
+        pass
+
+
+def _load(
+    client: str,
+    url: DatabaseUrl,
+    secret: str | None,
+    dump: Path,
+    scratch: dict[str, str],
+    limits: timeouts.Timeouts | None = None,
+) -> None:
+    """Feed the dump to ``mariadb`` with the source databases renamed to their scratch names; a
+    client that makes no progress (reads nothing, hears nothing) for the socket limit is ended."""
     renames = [(clients.mysql_ident(src).encode(), clients.mysql_ident(dst).encode()) for src, dst in scratch.items()]
+    fed = [0]
     with clients.mysql_auth(secret) as auth:
-        cmd = [client, *auth, *clients.mysql_args(url), "--binary-mode"]
+        cmd = [client, *auth, *clients.mysql_args(url, limits), "--binary-mode"]
         with tempfile.TemporaryFile() as errors:  # a file, not a pipe: the client never blocks on it
             proc = clients.spawn(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors)
             assert proc.stdin is not None
-            try:
-                with dump.open("rb") as fh, proc.stdin:
-                    for line in fh:
-                        stripped = line.lstrip()
-                        if stripped.startswith(_REWRITTEN) or (
-                            stripped.startswith(b"/*!") and b"ALTER DATABASE" in line
-                        ):
-                            for old, new in renames:
-                                line = line.replace(old, new)
-                        proc.stdin.write(line)
-            except BrokenPipeError:
-                pass  # the client stopped early: its exit code and stderr say why
-            finally:
-                proc.wait()
+            with clients.watch(proc, limits, lambda: fed[0]) as dog:
+                try:
+                    with dump.open("rb") as fh, proc.stdin:
+                        for line in fh:
+                            stripped = line.lstrip()
+                            if stripped.startswith(_REWRITTEN) or (
+                                stripped.startswith(b"/*!") and b"ALTER DATABASE" in line
+                            ):
+                                for old, new in renames:
+                                    line = line.replace(old, new)
+                            proc.stdin.write(line)
+                            fed[0] += len(line)
+                except BrokenPipeError:
+                    pass  # the client stopped early: its exit code and stderr say why
+                finally:
+                    proc.wait()
             errors.seek(0)
             err = errors.read()
+    if dog.fired:
+        raise clients.stalled(cmd, dog.limit)
     if proc.returncode != 0:
         raise clients.failed(cmd, proc.returncode, err, secret)
 

@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,7 +62,37 @@ def backup_before_migrate(s: Session, dest: str) -> BackupInfo | None:
     if not existing:
         return None
     names = [] if s.dialect == "sqlite" else existing
-    return take_backup(_url(s.config), s.config.password, names, Path(dest))
+    url = _url(s.config)
+    limits = timeouts.resolve(url.dialect, url.params, s.config.connect_timeout, s.config.socket_timeout)
+    with _kept_alive(s, limits.idle_expiry / 3):
+        return take_backup(url, s.config.password, names, Path(dest), limits)
+
+
+@contextmanager
+def _kept_alive(s: Session, every: float) -> Iterator[None]:
+    """While the dump runs (minutes, maybe), the session holding the migration lock sits idle; with a
+    socket limit the server ends it after ``Timeouts.idle_expiry`` (db/timeouts.py). A trivial query
+    every ``every`` seconds (0: none) keeps it alive; the caller does not touch the session meanwhile."""
+    if every <= 0:
+        yield
+        return
+    done = threading.Event()
+
+    def ping() -> None:
+        while not done.wait(every):
+            try:
+                s.db.query("SELECT 1")
+                s.db.rollback()
+            except Exception:  # the session is gone: migrate's next statement says so
+                return
+
+    thread = threading.Thread(target=ping, name="flywayx-backup-keepalive", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 def backup_preview(s: Session) -> list[str]:

@@ -13,7 +13,8 @@ to the server, byte for byte, in both directions, until told otherwise:
   is when the marker passed. ``stall_new=True``: from then on every connection stalls, new ones
   too (the server is unreachable: not even a closed connection is passed on).
 - ``cut()``: close every connection at once (both sides see a reset/EOF).
-- ``delay(seconds)``: each chunk waits that long before it is forwarded.
+- ``delay(seconds)``: each chunk waits that long before it is forwarded; ``delay(seconds, after=marker)``:
+  from the moment a client sends bytes containing ``marker`` (``delayed`` counts the late chunks).
 - ``resume()``: forward again, held bytes first.
 
 ``close()`` stops listening and closes everything (use it as a context manager).
@@ -67,6 +68,9 @@ class Proxy:
         self._stall_new_on_marker = False
         self._then: bytes | None = None
         self._delay = 0.0
+        self._delay_after: tuple[bytes, float] | None = None
+        self.delayed = 0  # chunks forwarded late
+        self.delay_started: float | None = None  # when the delay began (time.monotonic)
         self._stop = threading.Event()
         self.replied = threading.Event()  # a reply arrived after the marker and was held back
         self.connections = 0
@@ -89,8 +93,11 @@ class Proxy:
         self._marker, self._then = marker, then
         self._stall_new_on_marker = stall_new
 
-    def delay(self, seconds: float) -> None:
-        self._delay = seconds
+    def delay(self, seconds: float, *, after: bytes | None = None) -> None:
+        if after is None:
+            self._delay = seconds
+        else:
+            self._delay_after = (after, seconds)
 
     def cut(self) -> None:
         with self._lock:
@@ -161,6 +168,9 @@ class Proxy:
 
     def _forward(self, link: _Link, way: str, other: socket.socket, data: bytes) -> None:
         held = link.stalled or (way == "down" and link.hold_down)
+        if way == "up" and self._delay_after is not None and self._delay_after[0] in data:
+            self._delay, self._delay_after = self._delay_after[1], None
+            self.delay_started = time.monotonic()
         if way == "up" and self._marker is not None and self._marker in data and self._then is not None:
             self._marker, self._then = self._then, None  # armed: the next marker triggers
         elif way == "up" and self._marker is not None and self._marker in data:
@@ -174,6 +184,7 @@ class Proxy:
                 self.replied.set()
             return
         if self._delay:
+            self.delayed += 1
             time.sleep(self._delay)
         try:
             other.sendall(data)
