@@ -263,6 +263,12 @@ def test_adoption_at_the_trees_own_release_leaves_nothing_to_run(
     assert diff(before, _print(cloud_pair)) == []
 
 
+def _baseline_acs(flywayx: Any, mariadb: Any, project: Path) -> Any:
+    """``baseline --acs`` of the scratch database ``mariadb`` (schema and default schema) with ``project``."""
+    schema = ("--schemas", mariadb.name, "--default-schema", mariadb.name)
+    return flywayx("--url", mariadb.url, "--working-directory", str(project), *schema, "baseline", "--acs")
+
+
 def test_adoption_refuses_an_unfinished_upgrade(acs_tree: tuple[Path, Path], mariadb: Any, flywayx: Any) -> None:
     _, project = acs_tree
     conn = mariadb.connect()
@@ -273,18 +279,7 @@ def test_adoption_refuses_an_unfinished_upgrade(acs_tree: tuple[Path, Path], mar
             " (3, '4.2.0', now(), 'Upgrade')"
         )
     conn.close()
-    result = flywayx(
-        "--url",
-        mariadb.url,
-        "--working-directory",
-        str(project),
-        "--schemas",
-        mariadb.name,
-        "--default-schema",
-        mariadb.name,
-        "baseline",
-        "--acs",
-    )
+    result = _baseline_acs(flywayx, mariadb, project)
     assert result.code != 0
     assert "4.2.0" in result.err and "Upgrade" in result.err and "4.1.0" in result.err
     assert "Traceback" not in result.err
@@ -299,18 +294,7 @@ def test_adoption_baselines_at_the_newest_complete_release(
         cur.execute(VERSION_TABLE)
         cur.execute("INSERT INTO version VALUES (1, '4.0.0', now(), 'Complete'), (2, '4.9.3.0', now(), 'Complete')")
     conn.close()
-    result = flywayx(
-        "--url",
-        mariadb.url,
-        "--working-directory",
-        str(project),
-        "--schemas",
-        mariadb.name,
-        "--default-schema",
-        mariadb.name,
-        "baseline",
-        "--acs",
-    )
+    result = _baseline_acs(flywayx, mariadb, project)
     assert result.code == 0, result.err
     assert "CloudStack release 4.9.3.0, from cloud.version" in result.out
     conn = mariadb.connect()
