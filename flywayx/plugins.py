@@ -131,12 +131,18 @@ def installed() -> tuple[Plugin, ...]:
     return load(entry_points(GROUP), selected)
 
 
-@dataclass(frozen=True)
 class PathEntryPoint:
-    """An entry point read by ``entry_points``: ``module:attr`` loaded as ``importlib.metadata`` loads it."""
+    """An entry point read by ``entry_points``: ``module:attr`` loaded as ``importlib.metadata`` loads it.
+    (A plain class: a dataclass costs a millisecond to create, at every start-up.)"""
 
-    name: str
-    value: str
+    __slots__ = ("name", "value")
+
+    def __init__(self, name: str, value: str) -> None:
+        self.name = name
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"PathEntryPoint(name={self.name!r}, value={self.value!r})"
 
     def load(self) -> object:
         import importlib

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -268,6 +267,8 @@ def json_mode(ctx: click.Context) -> bool:
 
 
 def emit_json(payload: dict[str, Any]) -> None:
+    import json
+
     click.echo(json.dumps(payload, indent=2, default=str))
 
 

@@ -160,6 +160,8 @@ def info(ctx: click.Context) -> None:
     if result.cluster:
         say(ctx, f"Server: {result.cluster}")
     say(ctx, "")
+    if ctx.find_root().obj.get("quiet"):
+        return  # -q: the table is all that is left, and say() would drop it
     import sys
 
     headers, rows = info_rows(result.migrations, result.releases, color_enabled(sys.stdout), result.undo)

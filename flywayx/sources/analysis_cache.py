@@ -37,7 +37,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -194,6 +193,8 @@ class AnalysisCache:
     def _write_pack(self, shard: str, lines: list[bytes]) -> str:
         data = b"\n".join([_MAGIC, *lines]) + b"\n"
         path = os.path.join(self.root, f"{shard}-{hashlib.sha256(data).hexdigest()}.pack")
+        import tempfile  # a write of the cache: info and validate only read it
+
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.root)  # created 0600
         try:
             with os.fdopen(fd, "wb") as out:
