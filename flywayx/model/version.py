@@ -170,3 +170,14 @@ EMPTY = _marker(Special.EMPTY)
 CURRENT = _marker(Special.CURRENT)
 NEXT = _marker(Special.NEXT)
 LATEST = _marker(Special.LATEST)
+
+# Here rather than in ``model/release.py``: ``info`` reads history rows for
+# stamps on every run, and need not load the release model for it.
+PENDING_STAMP_DIGITS = 20  # flywayx new: <line>.<YYYYMMDDHHMMSS><6 random digits>
+
+
+def is_pending_stamp(version: Version) -> bool:
+    """Whether a version was made by ``flywayx new`` (its last part is a 20-digit stamp): a pending
+    migration, renamed to its release's version by ``flywayx release cut``."""
+    last = version.text.rsplit(".", 1)[-1]
+    return len(last) == PENDING_STAMP_DIGITS and last.isdigit()

@@ -15,20 +15,21 @@ from typing import TYPE_CHECKING
 
 from flywayx.errors import StateError
 from flywayx.model import HistoryRow, Migration, Statement
-from flywayx.model.footprint import Footprint, Phase, shared_objects
-from flywayx.model.plan import UNKNOWN_FOOTPRINT, Change, LineRecord, Plan, PlanStep
-from flywayx.model.release import ReleaseGraph
 from flywayx.model.version import Version
 from flywayx.service.kernel import Session, load_statements, sql_text
 from flywayx.sources.checksum import read_migration_text
-from flywayx.sources.releases import Elsewhere, find_releases_file, load_releases
+from flywayx.sources.release_file import find_releases_file
 
 # Without a releases.toml (``release_graph`` is None) nothing below it runs: the planner, the analysis
 # and the splitter are imported by the functions that use them, so plain ``info`` loads none of them.
 if TYPE_CHECKING:
+    from flywayx.model.footprint import Footprint
+    from flywayx.model.plan import Change, LineRecord, Plan, PlanStep
+    from flywayx.model.release import ReleaseGraph
     from flywayx.plan.ledger import Ledger
     from flywayx.plan.validate import ValidationIssue
     from flywayx.service.analysis import Slot
+    from flywayx.sources.releases import Elsewhere
 
 
 def release_graph(s: Session) -> ReleaseGraph | None:
@@ -37,6 +38,8 @@ def release_graph(s: Session) -> ReleaseGraph | None:
     path = find_releases_file(list(s.config.locations), s.config.releases_file)
     if path is None:
         return None
+    from flywayx.sources.releases import load_releases
+
     return load_releases(path, [m for m in s.found.migrations], lambda graph: known_elsewhere(s, graph))
 
 
@@ -93,6 +96,7 @@ def analyse(s: Session) -> Analysed:
     and split once (its text comes from the scan); with the analysis cache, a file analysed before
     is not split again (``cached_analysis``)."""
     from flywayx import operations
+    from flywayx.model.plan import UNKNOWN_FOOTPRINT, Change
     from flywayx.service.analysis import Footprints, jobs_of
     from flywayx.statements.content_id import content_id
 
@@ -177,6 +181,8 @@ def _server_version(s: Session) -> str | None:
 
 
 def line_records(s: Session) -> list[LineRecord]:
+    from flywayx.model.plan import LineRecord
+
     if not s.history.exists() or not s.own.exists():
         return []
     out = []
@@ -228,6 +234,8 @@ def shipped_elsewhere(s: Session, graph: ReleaseGraph, issue: ValidationIssue) -
 
 def select_phase(plan: Plan, phase: str | None, analysed: Analysed) -> list[PlanStep]:
     """``expand``: the expand steps that depend on no pending contract step; ``contract``/None: all."""
+    from flywayx.model.footprint import Footprint, Phase, shared_objects
+
     if phase != "expand":
         return list(plan.steps)
     prints = {c.migration.script: c.footprint for c in analysed.changes}
@@ -245,6 +253,8 @@ def select_phase(plan: Plan, phase: str | None, analysed: Analysed) -> list[Plan
 def flyway_plan(s: Session, analysed: Analysed) -> Plan:
     """Flyway's order, as ``info`` computes it: pending versions ascending (out-of-order ones only
     with outOfOrder), then new or changed repeatables by description; nothing else runs."""
+    from flywayx.model.plan import Plan, PlanStep
+
     result = s.info()
     current = result.current()
     at = current.version if current is not None else None
