@@ -258,8 +258,12 @@ def test_pruning_removes_unused_and_excess_entries(tmp_path: Path) -> None:
     fresh = AnalysisCache(tmp_path)
     assert [k for k in keys if fresh.get(k) is not None] == keys[1:4]
     assert len(list(tmp_path.rglob("a-*.pack"))) == 1
-    cache.prune_if_due(now)  # the first of the day runs
+    mark = tmp_path / "analysis-v2" / "last-prune"
+    cache.prune_if_due(now)  # a new cache: the day is marked, nothing to prune yet
+    assert mark.stat().st_mtime == pytest.approx(now)
     assert cache.prune_if_due(now + 60) == 0  # not twice a day
+    cache.prune_if_due(now + 86401)  # the next day's first run prunes
+    assert mark.stat().st_mtime == pytest.approx(now + 86401)
 
 
 def test_explain_warm_is_explain_cold(cli_run: Callable[..., object], tmp_path: Path) -> None:
