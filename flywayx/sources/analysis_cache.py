@@ -108,8 +108,15 @@ class AnalysisCache:
 
     def entry_key(self, text: str, dialect: str, server_version: str | None = None) -> str:
         """The key of the analysis of ``text`` for ``dialect`` (and ``server_version``)."""
+        return self.entry_key_of_digest(
+            hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest(), dialect, server_version
+        )
+
+    def entry_key_of_digest(self, digest: bytes, dialect: str, server_version: str | None = None) -> str:
+        """``entry_key`` of the text whose SHA-256 is ``digest`` (``sources/file_index.py``: a file
+        unchanged since an earlier run is not read)."""
         head = f"{self.stamp}\0{dialect}\0{server_version or ''}\0".encode()
-        return hashlib.sha256(head + text.encode("utf-8", "surrogatepass")).hexdigest()
+        return hashlib.sha256(head + digest).hexdigest()
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The stored value of ``key``, or None when absent or not a valid entry for this key."""
