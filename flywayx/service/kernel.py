@@ -27,6 +27,7 @@ from flywayx.plan.info import InfoOptions, InfoResult, compute_info
 from flywayx.plugins import session_init_sql
 from flywayx.sources.analysis_cache import AnalysisCache, open_cache
 from flywayx.sources.checksum import read_migration_text
+from flywayx.sources.file_index import open_index
 from flywayx.sources.placeholders import (
     builtin_placeholders,
     merge_placeholders,
@@ -166,7 +167,11 @@ def session(config: Config, *, read_only: bool = False) -> Iterator[Session]:
             separator=config.placeholder_separator,
         )
         values = merge_placeholders(config.placeholder_map, builtins)
-        found = scan(config, values)
+        cache = open_cache(config.cache_dir, config.cache, os.environ)
+        index = open_index(cache.root.parent, config.locations, config.placeholder_prefix) if cache else None
+        found = scan(config, values, index=index)
+        if index is not None:
+            index.save([m.path for m in (*found.migrations, *found.undo)])
         history = db.history(default, config.table, config.tablespace)
         s = Session(
             config,
@@ -179,7 +184,7 @@ def session(config: Config, *, read_only: bool = False) -> Iterator[Session]:
             values,
             installed_by,
             [s for s in (config.password,) if s],
-            cache=open_cache(config.cache_dir, config.cache, os.environ),
+            cache=cache,
         )
         try:
             yield s

@@ -145,12 +145,15 @@ def cached_analysis(s: Session, m: Migration, server: str | None) -> tuple[list[
     from flywayx.statements.content_id import content_id
     from flywayx.statements.splitter import split
 
-    text = sql_text(m, s.config, s.placeholders, s.found.texts.get(m.path))
+    text = s.found.texts.get(m.path)
     if s.cache is None:
-        stmts = split(text, s.dialect, path=m.script)
+        stmts = split(sql_text(m, s.config, s.placeholders, text), s.dialect, path=m.script)
         check_mixed(stmts, s.config.mixed, m.script)
         return stmts, content_id(stmts, s.dialect), None
-    key = s.cache.entry_key(text, s.dialect, server)
+    key = _entry_key(s, m, text, server)
+    if key is None:  # the file was not read (unchanged since an earlier scan) but placeholders change it
+        text = sql_text(m, s.config, s.placeholders)
+        key = s.cache.entry_key(text, s.dialect, server)
     entry = s.cache.get(key)
     try:
         if entry is None or not isinstance(entry.get("content_id"), str):
@@ -159,10 +162,28 @@ def cached_analysis(s: Session, m: Migration, server: str | None) -> tuple[list[
         cid = str(entry["content_id"])
     except ValueError:
         entry = None
-        stmts = split(text, s.dialect, path=m.script)
+        stmts = split(sql_text(m, s.config, s.placeholders, text), s.dialect, path=m.script)
         cid = content_id(stmts, s.dialect)
     check_mixed(stmts, s.config.mixed, m.script)
     return stmts, cid, Slot(key, cid, {"prints": entry.get("prints")} if entry is not None else None)
+
+
+def _entry_key(s: Session, m: Migration, text: str | None, server: str | None) -> str | None:
+    """The analysis cache key of ``m``'s text as it is split: from the text the scan read, or from the
+    digest of an unread file (``ScanResult.digests``) when no placeholder replacement changes it; None
+    when the file must be read for it."""
+    assert s.cache is not None
+    if text is not None:
+        return s.cache.entry_key(sql_text(m, s.config, s.placeholders, text), s.dialect, server)
+    known = s.found.digests.get(m.path)
+    if known is None:
+        return None
+    digest, has_prefix = known
+    replace = m.placeholder_replacement if m.placeholder_replacement is not None else s.config.placeholder_replacement
+    prefix, suffix = s.config.placeholder_prefix, s.config.placeholder_suffix
+    if replace and (has_prefix or not (prefix and suffix)):  # as ``sql_text`` decides
+        return None
+    return s.cache.entry_key_of_digest(digest, s.dialect, server)
 
 
 def _operations_footprint(s: Session, m: Migration) -> Footprint:
