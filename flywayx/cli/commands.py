@@ -22,7 +22,7 @@ from flywayx.cli.dryrun import say_actions
 from flywayx.cli.fleet import fleet_options
 
 if TYPE_CHECKING:
-    from flywayx.model.results import Waiting
+    from flywayx.model.write_results import Waiting
 
 
 @cli.command()
