@@ -396,7 +396,8 @@ KEYS: tuple[KeySpec, ...] = (
         "bool",
         F,
         "FLYWAYX_CACHE",
-        "Reuse and store analyses in the cache; --no-cache (or false) analyses every file afresh and writes nothing.",
+        "Reuse and store analyses (and the checksums of unchanged files) in the cache; --no-cache (or false) reads, "
+        "checksums and analyses every file afresh and writes nothing.",
         flywayx_only=True,
     ),
 )
@@ -474,7 +475,7 @@ COMMAND_LINE_OPTIONS: tuple[tuple[str, str], ...] = (
     ("installedBy", "Name recorded in installed_by."),
     ("workingDirectory", "Directory relative locations resolve against."),
     ("cacheDir", "Directory of the analysis cache (default ~/.cache/flywayx)."),
-    ("cache", "Use the analysis cache (default); --no-cache analyses every file afresh."),
+    ("cache", "Use the analysis cache (default); --no-cache reads, checksums and analyses every file afresh."),
 )
 
 

@@ -68,9 +68,26 @@ def footprints_now(
     ``cache`` where its entry (``slots``) was analysed from the same context, stored where not.
     ``over_cores``: the migrations without an entry are first analysed in parallel from guessed
     contexts (``guesses``); a guess is taken only where the real context agrees with it."""
+    out, write = footprints_then_write(jobs, dialect, server_version, cache, slots, over_cores=over_cores)
+    write()
+    return out
+
+
+def footprints_then_write(
+    jobs: Jobs,
+    dialect: str,
+    server_version: str | None,
+    cache: AnalysisCache | None = None,
+    slots: Slots | None = None,
+    *,
+    over_cores: bool = False,
+) -> tuple[dict[str, Footprint], Callable[[], None]]:
+    """``footprints_now``'s footprints, and the function that writes the new cache entries: the worker
+    hands its result over first and writes after (encoding and writing 10,000 entries takes ~0.3 s)."""
     ctx = make_context(dialect, server_version)
     guessed = guesses(jobs, dialect, server_version, slots if cache is not None else None) if over_cores else {}
     out: dict[str, Footprint] = {}
+    new: list[tuple[Slot, Sequence[Statement], Tracing]] = []
     for script, stmts in jobs:
         slot = slots.get(script) if slots is not None and cache is not None else None
         reused = reuse(slot.entry, ctx) if slot is not None else None
@@ -83,12 +100,17 @@ def footprints_now(
             done = guess
         else:
             done = analyse_tracked(stmts, dialect, ctx)
-        if cache is not None and slot is not None:
-            store(cache, slot, stmts, done)
+        if slot is not None:
+            new.append((slot, stmts, done))
         out[script] = done.combined
-    if cache is not None:
-        cache.close()
-    return out
+
+    def write() -> None:
+        if cache is not None:
+            for slot, stmts, done in new:
+                store(cache, slot, stmts, done)
+            cache.close()
+
+    return out, write
 
 
 def guesses(jobs: Jobs, dialect: str, server_version: str | None, slots: Slots | None) -> dict[str, Tracing]:
@@ -204,6 +226,7 @@ class Footprints:
     ) -> None:
         self._args = (list(jobs), dialect, server_version, cache, slots)
         self._result: dict[str, Footprint] | None = None
+        self._write: Callable[[], None] = lambda: None  # the worker's cache writes, after its result
         self._worker: Forked[dict[str, Footprint]] | None = None
         fresh = [
             stmts
@@ -211,7 +234,14 @@ class Footprints:
             if cache is None or slots is None or script not in slots or slots[script].entry is None
         ]
         if _worth_a_worker(sum(len(stmts) for stmts in fresh)):
-            self._worker = Forked(lambda: footprints_now(*self._args, over_cores=True))
+            self._worker = Forked(self._in_worker, then=self._write_in_worker)
+
+    def _in_worker(self) -> dict[str, Footprint]:
+        out, self._write = footprints_then_write(*self._args, over_cores=True)
+        return out
+
+    def _write_in_worker(self) -> None:
+        self._write()
 
     @property
     def _pid(self) -> int | None:

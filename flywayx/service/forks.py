@@ -3,7 +3,9 @@
 ``Forked(fn)`` runs ``fn()`` in a forked child that writes its pickled result to a pipe and leaves
 with ``os._exit`` (nothing of the parent is flushed or closed twice; it never touches an inherited
 connection). ``result()`` waits for it; None when the child failed, so the caller computes the value
-itself and the answer never depends on whether a child ran. ``spread(fn, items, weights)`` maps ``fn``
+itself and the answer never depends on whether a child ran. ``Forked(fn, then)`` runs ``then()`` in the
+child after the result is written (the analysis cache's writes: the parent goes on meanwhile, and
+waits for it in ``close``). ``spread(fn, items, weights)`` maps ``fn``
 over ``items`` in one child per extra core, in contiguous groups of about equal weight, this process
 doing the last group, and returns the results in order; ``spread_groups`` hands each group whole to
 its function. Only on Linux with two or more usable CPUs,
@@ -39,9 +41,10 @@ def cpus_for_workers() -> int:
 class Forked(Generic[T]):
     """``fn()`` computed in a forked child (see the module docstring); ``pid`` None when none runs."""
 
-    def __init__(self, fn: Callable[[], T]) -> None:
+    def __init__(self, fn: Callable[[], T], then: Callable[[], object] | None = None) -> None:
         self.pid: int | None = None
         self._fd: int | None = None
+        self._then = then is not None
         read_end, write_end = os.pipe()
         parent = os.getpid()
         try:
@@ -59,13 +62,16 @@ class Forked(Generic[T]):
                 with os.fdopen(write_end, "wb") as out:
                     out.write(data)
                 code = 0
+                if then is not None:
+                    then()
             finally:
                 os._exit(code)
         os.close(write_end)
         self.pid, self._fd = pid, read_end
 
     def result(self) -> T | None:
-        """The child's value, waiting for it; None when it failed or none was started."""
+        """The child's value, waiting for it (not for its ``then``: ``close`` does); None when it failed
+        or none was started."""
         if self._fd is None:
             return None
         chunks = []
@@ -73,7 +79,8 @@ class Forked(Generic[T]):
             self._fd = None
             while chunk := pipe.read(1 << 20):
                 chunks.append(chunk)
-        self.close()
+        if not self._then:
+            self.close()
         try:
             value: T = pickle.loads(b"".join(chunks))
         except Exception:  # the child died before writing everything

@@ -15,10 +15,8 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flywayx import apply, operations
-from flywayx.db.base import Database, HistoryTable
 from flywayx.db.own_tables import OwnTables
 from flywayx.errors import ConfigError, UsageError
 from flywayx.model import Config, HistoryRow, Migration, Statement
@@ -26,10 +24,10 @@ from flywayx.model.patterns import IgnorePattern, parse_patterns
 from flywayx.model.results import Header
 from flywayx.model.work import Work
 from flywayx.plan.info import InfoOptions, InfoResult, compute_info
-from flywayx.plan.mixed import check_mixed
 from flywayx.plugins import session_init_sql
 from flywayx.sources.analysis_cache import AnalysisCache, open_cache
 from flywayx.sources.checksum import read_migration_text
+from flywayx.sources.file_index import open_index
 from flywayx.sources.placeholders import (
     builtin_placeholders,
     merge_placeholders,
@@ -37,9 +35,12 @@ from flywayx.sources.placeholders import (
     with_filename,
 )
 from flywayx.sources.scan import ScanResult, scan
-from flywayx.statements.splitter import split
 
-Reporter = apply.Reporter
+if TYPE_CHECKING:  # what only migrate's path runs is imported there: info and validate load none of it
+    from flywayx.apply import ApplyOptions
+    from flywayx.db.base import Database, HistoryTable
+
+Reporter = Callable[[str, dict[str, Any]], None]  # flywayx.apply.Reporter: (event, data) -> None
 Fire = Callable[[str, Migration | None], None]
 
 
@@ -166,7 +167,11 @@ def session(config: Config, *, read_only: bool = False) -> Iterator[Session]:
             separator=config.placeholder_separator,
         )
         values = merge_placeholders(config.placeholder_map, builtins)
-        found = scan(config, values)
+        cache = open_cache(config.cache_dir, config.cache, os.environ)
+        index = open_index(cache.root.parent, config.locations, config.placeholder_prefix) if cache else None
+        found = scan(config, values, index=index)
+        if index is not None:
+            index.save([m.path for m in (*found.migrations, *found.undo)])
         history = db.history(default, config.table, config.tablespace)
         s = Session(
             config,
@@ -179,7 +184,7 @@ def session(config: Config, *, read_only: bool = False) -> Iterator[Session]:
             values,
             installed_by,
             [s for s in (config.password,) if s],
-            cache=open_cache(config.cache_dir, config.cache, os.environ),
+            cache=cache,
         )
         try:
             yield s
@@ -212,6 +217,10 @@ def load_statements(
     """Read, replace placeholders (unless disabled) and split one SQL migration or callback; compile
     an operations file's part (``flywayx.operations``: no placeholders, the SQL is generated).
     ``text``: the file's text when the caller has it already (``ScanResult.texts``)."""
+    from flywayx import operations
+    from flywayx.plan.mixed import check_mixed
+    from flywayx.statements.splitter import split
+
     if operations.is_operations(m.path):
         text = read_migration_text(m.path, m.encoding, config.detect_encoding) if text is None else text
         return operations.statements(text, m.path, m.script, dialect)
@@ -252,7 +261,9 @@ def callbacks(s: Session, report: Reporter) -> Fire:
     return fire
 
 
-def apply_options(s: Session, run_id: str | None, fire: Fire) -> apply.ApplyOptions:
+def apply_options(s: Session, run_id: str | None, fire: Fire) -> ApplyOptions:
+    from flywayx import apply
+
     each = not s.config.skip_default_callbacks and any(
         s.found.callbacks.get(e) for e in ("beforeEachMigrateStatement", "afterEachMigrateStatement")
     )

@@ -37,7 +37,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -108,8 +107,15 @@ class AnalysisCache:
 
     def entry_key(self, text: str, dialect: str, server_version: str | None = None) -> str:
         """The key of the analysis of ``text`` for ``dialect`` (and ``server_version``)."""
+        return self.entry_key_of_digest(
+            hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest(), dialect, server_version
+        )
+
+    def entry_key_of_digest(self, digest: bytes, dialect: str, server_version: str | None = None) -> str:
+        """``entry_key`` of the text whose SHA-256 is ``digest`` (``sources/file_index.py``: a file
+        unchanged since an earlier run is not read)."""
         head = f"{self.stamp}\0{dialect}\0{server_version or ''}\0".encode()
-        return hashlib.sha256(head + text.encode("utf-8", "surrogatepass")).hexdigest()
+        return hashlib.sha256(head + digest).hexdigest()
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The stored value of ``key``, or None when absent or not a valid entry for this key."""
@@ -194,6 +200,8 @@ class AnalysisCache:
     def _write_pack(self, shard: str, lines: list[bytes]) -> str:
         data = b"\n".join([_MAGIC, *lines]) + b"\n"
         path = os.path.join(self.root, f"{shard}-{hashlib.sha256(data).hexdigest()}.pack")
+        import tempfile  # a write of the cache: info and validate only read it
+
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.root)  # created 0600
         try:
             with os.fdopen(fd, "wb") as out:
@@ -242,9 +250,13 @@ class AnalysisCache:
     def prune_if_due(self, now: float | None = None) -> int:
         now = time.time() if now is None else now
         mark = self.root / _PRUNE_MARK
-        with contextlib.suppress(OSError):
+        try:
             if now - mark.stat().st_mtime < _DAY:
                 return 0
+        except FileNotFoundError:  # a new cache: nothing to prune yet (merging it is 30 % of a cold run's writing)
+            mark.touch(mode=0o600)
+            os.utime(mark, (now, now))
+            return 0
         mark.touch(mode=0o600)
         os.utime(mark, (now, now))
         return self.prune(now)
