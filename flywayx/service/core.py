@@ -22,13 +22,8 @@ from flywayx.apply.engine import Ran, RunOptions, RunRecord, Step, history_token
 from flywayx.errors import FlywayxError
 from flywayx.model import Config, HistoryRow, Kind, MigrationType, Statement
 from flywayx.model.plan import OperatorSummary, Plan, PlanStep
-from flywayx.model.results import (
-    TOOL_VERSION,
-    AppliedItem,
-    MigrateReport,
-    Recorded,
-    Waiting,
-)
+from flywayx.model.results import TOOL_VERSION
+from flywayx.model.write_results import AppliedItem, MigrateReport, Recorded, Waiting
 from flywayx.plan.ledger import Record
 from flywayx.plan.summary import summarize
 from flywayx.service import cluster, dryrun, lines, resume, rsu, steps, upgrade
