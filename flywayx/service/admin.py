@@ -22,6 +22,7 @@ from flywayx.service.prepare import (
     insert_marker,
     missing_schemas,
     release_claims,
+    require_history_schema,
 )
 from flywayx.service.steps import record_work
 
@@ -30,6 +31,7 @@ def baseline(config: Config, *, dry_run: bool = False) -> BaselineReport:
     """Flyway's baseline; ``dry_run``: the same checks and refusals, nothing written."""
     with session(config, read_only=dry_run) as s:
         version = Version.parse(config.baseline_version)
+        require_history_schema(s)
         if dry_run:
             created = missing_schemas(s)
             message, row = _baseline_decision(s, version)

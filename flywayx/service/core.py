@@ -28,7 +28,7 @@ from flywayx.plan.ledger import Record
 from flywayx.plan.summary import summarize
 from flywayx.service import cluster, dryrun, lines, resume, rsu, steps, upgrade
 from flywayx.service.kernel import Reporter, Session, apply_options, callbacks, session, statements_of
-from flywayx.service.prepare import announce, prepare_history
+from flywayx.service.prepare import announce, prepare_history, require_history_schema
 from flywayx.service.validation import validation_error
 
 # ---------------------------------------------------------------------------------------------------
@@ -57,6 +57,7 @@ def migrate(
     started = time.monotonic()
     with session(config, read_only=options.dry_run) as s:
         s.require_writable()  # a dry run is refused where the run would be
+        require_history_schema(s)
         if options.dry_run:
             recorder = dryrun.Recorder(s, options.show_sql)
             chosen = choose(s, options, recorder)
