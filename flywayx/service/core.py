@@ -10,6 +10,8 @@ are in ``service/admin.py``; ``--resume`` in ``service/resume.py``; the session 
 from __future__ import annotations
 
 import contextlib
+import functools
+import operator
 import os
 import time
 import uuid
@@ -38,6 +40,7 @@ from flywayx.service import cluster, dryrun, lines, resume, rsu, steps, upgrade
 from flywayx.service.kernel import Reporter, Session, apply_options, callbacks, session, statements_of
 from flywayx.service.prepare import announce, prepare_history
 from flywayx.service.validation import validation_error, validation_issues
+from flywayx.statements.codec import Later
 
 # ---------------------------------------------------------------------------------------------------
 # info / validate
@@ -270,7 +273,10 @@ def plan(config: Config, to_release: str | None, phase: str | None) -> PlanView:
             return PlanView(order, chosen, analysed.statements, [], [], operator_summary(s, source, None, chosen))
         summary = operator_summary(s, source, None)  # footprints now, while the background analysis is there
         before, after = source.records_due()
-        statements = {**source.analysed.statements, **source.sent()}
+        statements: Later[Sequence[Statement] | None] = Later()  # decoded from the cache only where shown
+        for script in source.analysed.statements:
+            statements.later(script, functools.partial(operator.getitem, source.analysed.statements, script))
+        statements.update(source.sent())
         return PlanView(source.plan, source.selected(), statements, before, after, summary, source.waiting())
 
 
@@ -303,7 +309,8 @@ def choose(
             raise validation_error([i.message for i in issues])
     if isinstance(source, steps.ReleasePlan):
         _ = source.plan  # refuse impossible paths before touching anything
-    cluster.refuse_unsafe_for_galera(s, _pending_statements(s, source))
+    if s.db.cluster().kind == "galera":  # the statements are decoded from the cache only to be checked
+        cluster.refuse_unsafe_for_galera(s, _pending_statements(s, source))
     return source
 
 

@@ -155,12 +155,28 @@ def test_a_damaged_entry_is_recomputed(plan: Callable[..., str], tmp_path: Path,
     victims = list(stored)
     for i, path in enumerate(victims):
         _damage(path, how, victims[(i + 1) % len(victims)])
+    for memo in cache.rglob("memo-*"):  # it would answer without the entries (``test_the_memo_...``)
+        memo.unlink()
     assert entry_count(cache) < 4  # the damage is real
     assert plan("--cache-dir", str(cache), output="text") == cold
     assert entry_count(cache) == 4  # recomputed and written again
     after = entries(cache)
     assert plan("--cache-dir", str(cache), output="text") == cold
     assert entries(cache) == after  # and now used: nothing more to write
+
+
+@pytest.mark.parametrize("how", ["truncated", "flipped", "empty", "garbage"])
+def test_the_memo_answers_and_a_damaged_one_is_ignored(plan: Callable[..., str], tmp_path: Path, how: str) -> None:
+    cache = tmp_path / "cache"
+    fresh = plan("--no-cache", "--sql"), plan("--no-cache")
+    assert (plan("--cache-dir", str(cache), "--sql"), plan("--cache-dir", str(cache))) == fresh
+    (memo,) = cache.rglob("memo-*")
+    for path in entries(cache):  # the memo gives ids and footprints; statements come from the entries
+        _damage(path, "garbage", path)
+    assert (plan("--cache-dir", str(cache), "--sql"), plan("--cache-dir", str(cache))) == fresh  # split again
+    _damage(memo, how, memo)
+    assert (plan("--cache-dir", str(cache), "--sql"), plan("--cache-dir", str(cache))) == fresh
+    assert entry_count(cache) == 4  # no memo: every entry read, recomputed and written again
 
 
 def test_an_entry_is_checked_against_its_key(tmp_path: Path) -> None:
@@ -436,3 +452,29 @@ def test_a_recent_file_is_not_recorded(tmp_path: Path) -> None:
     index.record(str(path), "UTF-8", False, 1, b"\x00" * 32, False)  # written just now: racy
     index.save([str(path)])
     assert open_index(tmp_path / "cache", [str(tmp_path)], "${").lookup(str(path), "UTF-8", False) is None
+
+
+def test_the_memo_keeps_ids_footprints_and_whether_a_migration_mixes() -> None:
+    import marshal
+
+    from flywayx.model import Statement
+    from flywayx.model.footprint import Footprint, Phase
+    from flywayx.service.analysis import Slot, dump_memo, load_memo
+
+    both = [Statement(1, "CREATE TABLE u (id INT)", ";", True, False), Statement(2, "VACUUM", ";", False, False)]
+    jobs = [("V1__a.sql", both), ("V2__b.sql", both[:1])]
+    slots = {"V1__a.sql": Slot("k1", "c1"), "V2__b.sql": Slot("k2", "c2")}
+    prints = {
+        "V1__a.sql": Footprint(Phase.EXPAND, frozenset({"t.u"}), frozenset({"t.u"}), True, "INSTANT", ("n",)),
+        "V2__b.sql": Footprint(),
+    }
+    value = marshal.loads(marshal.dumps(dump_memo(jobs, slots, prints)))  # as stored
+    assert load_memo(value, ["V1__a.sql", "V2__b.sql"]) == (
+        ["V1__a.sql", "V2__b.sql"],
+        ["c1", "c2"],
+        [prints["V1__a.sql"], prints["V2__b.sql"]],
+        [True, False],  # V1 mixes: a run from the memo checks Flyway's mixed rule on its statements
+    )
+    assert load_memo(value, ["V2__b.sql", "V1__a.sql"]) is None  # another project's order
+    assert load_memo((value[0], value[1], [("nonsense",)] * 2, value[3]), ["V1__a.sql", "V2__b.sql"]) is None
+    assert load_memo("garbage", ["V1__a.sql"]) is None
