@@ -282,9 +282,22 @@ def test_pruning_removes_unused_and_excess_entries(tmp_path: Path) -> None:
     assert mark.stat().st_mtime == pytest.approx(now + 86401)
 
 
-def test_explain_warm_is_explain_cold(cli_run: Callable[..., object], tmp_path: Path) -> None:
+def test_explain_warm_is_explain_cold(
+    cli_run: Callable[..., object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flywayx.service import explain as explainer
+    from flywayx.service import forks
+
     loc = project(tmp_path)
     files = [str(p) for p in sorted(loc.glob("*.sql"))]
+    analysed: list[int] = []  # how many files each run had to analyse (spread over the cores or not)
+    real = forks.spread_groups
+
+    def counting(fn: Callable[..., list[object]], items: list[int], *args: object) -> list[object]:
+        analysed.append(len(items))
+        return real(fn, items, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(explainer, "spread_groups", counting)
 
     def explain(*extra: str) -> str:
         result = cli_run("explain", "--dialect", "mysql", "-p", "who=me", *extra, *files, "--output-type", "json")
@@ -297,6 +310,7 @@ def test_explain_warm_is_explain_cold(cli_run: Callable[..., object], tmp_path: 
     assert entry_count(tmp_path / "cache") == 4
     assert explain("--cache-dir", cache) == fresh
     assert entries(tmp_path / "cache") == stored
+    assert analysed == [4, 4, 0]  # no cache, cold, warm: a warm run analyses (and forks) nothing
 
 
 def test_reused_footprints_equal_fresh_ones_in_any_order(acs_corpus: Path, tmp_path: Path) -> None:
