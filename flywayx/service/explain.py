@@ -48,13 +48,12 @@ def explain_files(paths: list[str], dialect: str, config: Config) -> list[dict[s
                 todo.append(i)
 
         def group(indices: Sequence[int]) -> list[dict[str, Any]]:
-            done = [_analysed_or_error(prepared[i][1] or "", dialect, prepared[i][0]["file"], cache) for i in indices]
-            if cache is not None:
-                cache.flush()  # a forked child's entries are written by the child
-            return done
+            return [_analysed_or_error(prepared[i][1] or "", dialect, prepared[i][0]["file"], cache) for i in indices]
 
+        # a forked child writes its own entries, after handing its results over; this process at close
+        flush = cache.flush if cache is not None else None
         sizes = [len(prepared[i][1] or "") for i in todo]
-        for i, found in zip(todo, spread_groups(group, todo, sizes, SPREAD_MIN_BYTES), strict=True):
+        for i, found in zip(todo, spread_groups(group, todo, sizes, SPREAD_MIN_BYTES, flush), strict=True):
             prepared[i][0].update(found)
         return [out for out, _ in prepared]
     finally:
