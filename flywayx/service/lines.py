@@ -9,7 +9,8 @@ only on another branch (``service/known.py``). ``migrate --to`` runs the plan th
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping, Sequence
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -156,29 +157,26 @@ def _from_memo(
     _, content_ids, footprints, mixed = memo
     for m, key, cid, mixes in zip(sql, keys, content_ids, mixed, strict=True):
         ids[m.script] = cid
-        statements.later(m.script, _statements_later(s, m, key))
-        s.statements.later(m.script, _pair_later(m, statements))
+        statements.later(m.script, functools.partial(_decoded, s, m, key))
+        s.statements.later(m.script, functools.partial(_with_path, m, statements))
         if mixes:  # Flyway's rule needs the statements of this one
             check_mixed(statements[m.script] or [], s.config.mixed, m.script)
     return Footprints([], s.dialect, None, known={m.script: fp for m, fp in zip(sql, footprints, strict=True)})
 
 
-def _statements_later(s: Session, m: Migration, key: str) -> Callable[[], list[Statement] | None]:
-    def decode() -> list[Statement] | None:
-        assert s.cache is not None
-        entry = s.cache.get(key)
-        with contextlib.suppress(ValueError):
-            if entry is not None:
-                return load_statements_json(entry.get("statements"))
-        return split(sql_text(m, s.config, s.placeholders, file_text(s, m)), s.dialect, path=m.script)
+def _decoded(s: Session, m: Migration, key: str) -> list[Statement] | None:
+    """``m``'s statements from its cache entry (``_from_memo``: asked for late); split again when the
+    entry is gone or damaged."""
+    assert s.cache is not None
+    entry = s.cache.get(key)
+    with contextlib.suppress(ValueError):
+        if entry is not None:
+            return load_statements_json(entry.get("statements"))
+    return split(sql_text(m, s.config, s.placeholders, file_text(s, m)), s.dialect, path=m.script)
 
-    return decode
 
-
-def _pair_later(
-    m: Migration, statements: Mapping[str, list[Statement] | None]
-) -> Callable[[], tuple[str, list[Statement]]]:
-    return lambda: (m.path, statements[m.script] or [])
+def _with_path(m: Migration, statements: Mapping[str, list[Statement] | None]) -> tuple[str, list[Statement]]:
+    return m.path, statements[m.script] or []
 
 
 def _analysed_one_by_one(

@@ -82,27 +82,33 @@ class FileIndex:
         self._changed = False
         self._now_ns = time.time_ns()
 
-    def lookup(self, path: str, encoding: str, detect: bool) -> tuple[int, bytes, bool] | None:
-        """(checksum, text digest, placeholder prefix occurs) of ``path`` when it is unchanged since
-        an earlier scan read it with this ``encoding``; None otherwise (the file is to be read)."""
+    def lookup(
+        self, path: str, st: os.stat_result | None, encoding: str, detect: bool
+    ) -> tuple[int, bytes, bool] | None:
+        """(checksum, text digest, placeholder prefix occurs) of ``path``, whose stat is ``st``, when
+        it is unchanged since an earlier scan read it with this ``encoding``; None otherwise (the file
+        is to be read)."""
         entry = self._entries.get(path)
-        if entry is None or not _valid(entry):
+        if entry is None or st is None or not _valid(entry):
             return None
         sig, enc, det, checksum, digest, has_prefix = entry
-        if enc != encoding or det != detect:
-            return None
-        try:
-            if _signature(os.stat(path)) != sig:
-                return None
-        except OSError:
+        if enc != encoding or det != detect or _signature(st) != sig:
             return None
         return checksum, digest, has_prefix
 
-    def record(self, path: str, encoding: str, detect: bool, checksum: int, digest: bytes, has_prefix: bool) -> None:
-        """Remember what reading ``path`` gave, unless it changed too recently to be trusted later."""
-        try:
-            st = os.stat(path)
-        except OSError:
+    def record(
+        self,
+        path: str,
+        st: os.stat_result | None,
+        encoding: str,
+        detect: bool,
+        checksum: int,
+        digest: bytes,
+        has_prefix: bool,
+    ) -> None:
+        """Remember what reading ``path`` gave; ``st``: its stat taken *before* it was read (a change
+        after that is a new signature next time). Not when it changed too recently to be trusted later."""
+        if st is None:
             return
         if max(st.st_mtime_ns, st.st_ctime_ns) > self._now_ns - SETTLED_NS:
             self._entries.pop(path, None)

@@ -463,9 +463,9 @@ def test_a_recent_file_is_not_recorded(tmp_path: Path) -> None:
     path = tmp_path / "V1__a.sql"
     path.write_text("SELECT 1;\n")
     index = open_index(tmp_path / "cache", [str(tmp_path)], "${")
-    index.record(str(path), "UTF-8", False, 1, b"\x00" * 32, False)  # written just now: racy
+    index.record(str(path), path.stat(), "UTF-8", False, 1, b"\x00" * 32, False)  # written just now: racy
     index.save([str(path)])
-    assert open_index(tmp_path / "cache", [str(tmp_path)], "${").lookup(str(path), "UTF-8", False) is None
+    assert open_index(tmp_path / "cache", [str(tmp_path)], "${").lookup(str(path), path.stat(), "UTF-8", False) is None
 
 
 def test_the_memo_keeps_ids_footprints_and_whether_a_migration_mixes() -> None:
