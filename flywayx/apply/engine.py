@@ -31,8 +31,9 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from flywayx.apply.ahead import Lookahead
 from flywayx.apply.record import record_satisfied
-from flywayx.apply.walk import Applied, ApplyOptions, Reporter, apply_one, quiet
+from flywayx.apply.walk import Applied, ApplyOptions, Reporter, Turn, apply_one, quiet
 from flywayx.db.base import Database, HistoryTable
 from flywayx.db.connect import one_line
 from flywayx.db.own_tables import OwnTables
@@ -138,10 +139,12 @@ def run_steps(
 ) -> Ran:
     """Apply ``source``'s steps one per lock; record the run's outcome; re-raise a failure."""
     record = opts.record
+    ahead = Lookahead(db, own, record.run_id, held=not opts.dry_run and not opts.stop_after_one)
     if opts.dry_run:
         ran = Ran()
-        _loop(db, history, own, source, opts, report, ran)
+        _loop(db, history, own, source, opts, report, ran, ahead)
         return ran
+    ahead.held = ahead.held and db.hold_run(record.run_id)  # sent with the run record
     own.start_run(
         record.run_id,
         from_release=record.from_release,
@@ -152,17 +155,17 @@ def run_steps(
     )
     ran = Ran()
     try:
-        _loop(db, history, own, source, opts, report, ran)
+        _loop(db, history, own, source, opts, report, ran, ahead)
     except Exception as err:
         _fire(opts, "afterMigrateError", report, quietly=True, failure=err)
         _record_due(db, history, own, source, opts, report, ran, err)
-        unclosed = _finish(db, own, record.run_id, "failed", str(err))
+        unclosed = _finish(db, own, record.run_id, "failed", str(err), ahead)
         if unclosed and isinstance(err, FlywayxError):
             err.warn(unclosed)
         elif unclosed:
             LOG.warning("WARNING: %s", unclosed)
         raise
-    unclosed = _finish(db, own, record.run_id, record.outcome, f"{len(ran.steps)} applied")
+    unclosed = _finish(db, own, record.run_id, record.outcome, f"{len(ran.steps)} applied", ahead)
     if unclosed:
         LOG.warning("WARNING: %s", unclosed)
     return ran
@@ -176,11 +179,13 @@ def _loop(
     opts: RunOptions,
     report: Reporter,
     ran: Ran,
+    ahead: Lookahead,
 ) -> None:
     _fire(opts, "beforeMigrate", report)
     repeatables = False
     expected = token = source.token
     lock = (lambda: nullcontext()) if opts.dry_run else opts.lock
+    peeked: list[Step | None] = [None]  # the next step, chosen before the previous one's COMMIT
     while True:
         if not opts.dry_run:  # the token and the session reset travel behind the lock (MySQL, PostgreSQL)
             db.prefetch(history.token_sql(own.running_sql()))
@@ -191,17 +196,24 @@ def _loop(
             if token != expected:  # another runner wrote to the history: read it again, choose again
                 source.refresh()
                 token = source.token or token
+                peeked[0] = None
             source.check(None if opts.dry_run else token)
-            step = source.next_step()
+            step = peeked[0] or source.next_step()
+            peeked[0] = None
+            written_ahead = step is not None and ahead.take(step.work)
             if step is None:
+                ahead.drop()
                 break
             if step.migration.version is None and not repeatables and not step.recorded:
                 _fire(opts, "afterVersioned", report)
                 _fire(opts, "beforeRepeatables", report)
                 repeatables = True
-            done = _apply(db, history, own, step, opts, report, None if token is None else (token[0] or 0) + 1)
+            rank = None if token is None else (token[0] or 0) + 1
+            turn = Turn(written_ahead, _Next(source, step, ahead, peeked), commit_later=True)
+            done = _apply(db, history, own, step, opts, report, rank, turn)
             ran.steps.append((step, done))
-            source.done(step, done)
+            if step.recorded or opts.dry_run:
+                source.done(step, done)
             expected = token if opts.dry_run or token is None else _advance(token, step.rows)
         if opts.stop_after_one and not step.recorded:
             break
@@ -212,6 +224,29 @@ def _loop(
     _fire(opts, "afterMigrate", report)
     if not opts.dry_run:
         db.commit()
+
+
+@dataclass
+class _Next:
+    """Called by ``apply_one`` before the step's COMMIT (still under the lock, the history as this run
+    expects it): advance the source past the step, choose the next step now and, where it pays, write
+    its progress record ahead in that COMMIT (``apply.ahead``)."""
+
+    source: StepSource
+    step: Step
+    ahead: Lookahead
+    peeked: list[Step | None]
+
+    def __call__(self, applied: Applied) -> None:
+        self.source.done(self.step, applied)
+        if not self.ahead.held:
+            return
+        try:
+            following = self.source.next_step()
+        except Exception:  # a refusal: the next turn of the loop raises it, under the lock, after check
+            return
+        if following is not None and not following.recorded and self.ahead.write(following.work):
+            self.peeked[0] = following
 
 
 def _record_due(
@@ -253,14 +288,16 @@ def _apply(
     opts: RunOptions,
     report: Reporter,
     rank: int | None,
+    turn: Turn | None = None,
 ) -> Applied:
-    """``rank``: the rank the step's row takes (the highest read under the lock, + 1)."""
+    """``rank``: the rank the step's row takes (the highest read under the lock, + 1). A run step's
+    ``turn.before_commit`` advances the source (``_Next``); the caller does it for the others."""
     if opts.dry_run:
         return _dry(step, opts, report)
     if step.recorded:
         return record_satisfied(db, history, own, step.work, opts.apply, report, step.retire)
     try:
-        return apply_one(db, history, own, step.work, opts.apply, report, rank)
+        return apply_one(db, history, own, step.work, opts.apply, report, rank, turn)
     except Exception as err:
         _fire(opts, "afterEachMigrateError", report, quietly=True, migration=step.migration, failure=err)
         raise
@@ -310,11 +347,13 @@ def _fire(
         report("callback.failed", {"event": event, "error": str(err)})
 
 
-def _finish(db: Database, own: OwnTables, run_id: str, outcome: str, detail: str) -> str | None:
-    """Close the run record. Never raises: a connection already gone leaves the record ``running`` and
-    the warning saying so is returned (the caller adds it to the run's error, or logs it)."""
+def _finish(db: Database, own: OwnTables, run_id: str, outcome: str, detail: str, ahead: Lookahead) -> str | None:
+    """Close the run record (and remove a progress record written ahead for a step that did not run).
+    Never raises: a connection already gone leaves the record ``running`` and the warning saying so is
+    returned (the caller adds it to the run's error, or logs it)."""
     try:
         db.rollback()
+        ahead.drop()
         own.finish_run(run_id, outcome, detail)
     except Exception as err:
         return (

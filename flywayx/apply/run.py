@@ -51,6 +51,8 @@ SAVEPOINT = "flywayx_statement"
 class Progress:
     """Statements applied so far and the running hash over them (survives an exception).
 
+    ``ahead``: the record was committed before the migration started, with its first statement in
+    flight (``OwnTables.start_progress_ahead``): neither it nor that statement's in-flight update is sent.
     ``durable``/``durable_digest``: the statements whose effect no rollback can undo (up to the last
     implicitly committing statement). ``locked``: a ``LOCK TABLES`` is in force. ``closed``: the
     last statement ended the transaction; the next DML (or the history row) opens one. ``own_txn``:
@@ -72,6 +74,7 @@ class Progress:
     sending: bool = False
     guarded: bool = False
     partial: bool = False
+    ahead: bool = False  # the record, naming the first statement in flight, was written ahead (engine)
 
     def __post_init__(self) -> None:
         self.durable, self.durable_digest = self.done, self.digest
@@ -120,7 +123,7 @@ class Body:
         p, total = self.p, len(self.statements)
         if self.replay.statements:
             self._send([self.text(i) for i in self.replay.statements], None)
-        if p.tracked:
+        if p.tracked and not p.ahead:
             assert self.own is not None
             self.own.start_progress(self.work, self.opts.run_id, p.done, p.digest)
         if self.replay.lock is not None:
@@ -135,7 +138,7 @@ class Body:
                 self._run_dml(i, end)
             else:
                 self._run_one(i)
-            i = end
+            i, p.ahead = end, False  # the record written ahead named the first statement only
 
     def _check_interrupt(self) -> None:
         signum = interrupt.requested()
@@ -189,7 +192,8 @@ class Body:
         assert self.own is not None
         p = self.p
         record = self.own.progress_statement(self.work, p.done, p.digest, _chain(p.digest, self.hashed[i]))
-        pre: list[str | tuple[str, tuple[Any, ...]]] = [record]
+        pre: list[str | tuple[str, tuple[Any, ...]]] = [] if p.ahead else [record]
+        p.ahead = False
         if c.many_results:  # the CALL's work, and only it, can be undone (inside the script's transaction too)
             pre += [*([] if p.own_txn else ["BEGIN"]), f"SAVEPOINT {SAVEPOINT}"]
         elif c.head == "ROLLBACK" and not p.own_txn:

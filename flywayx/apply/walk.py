@@ -47,6 +47,19 @@ class ApplyOptions:
 
 
 @dataclass(frozen=True)
+class Turn:
+    """What the engine asks of one step (docs/decisions/round-trips.md). ``ahead``: it wrote the step's
+    progress record ahead, with the first statement in flight (``apply.ahead``). ``before_commit``:
+    called with what the step did once its rows are queued, before the COMMIT that carries them.
+    ``commit_later``: the COMMIT may go with the next statement (``Database.commit_later``): the
+    engine sends one straight away (the next lock, or its own COMMIT)."""
+
+    ahead: bool = False
+    before_commit: Callable[[Applied], None] | None = None
+    commit_later: bool = False
+
+
+@dataclass(frozen=True)
 class Applied:
     """What one step did: its time, its statements, and the history rows it wrote (in rank order; a
     step source keeps them, so nothing this run wrote is read back)."""
@@ -65,6 +78,7 @@ def apply_one(
     opts: ApplyOptions,
     report: Reporter = quiet,
     rank: int | None = None,
+    turn: Turn | None = None,
 ) -> Applied:
     """Apply one migration and record it; raise MigrationFailed (after recording the failure).
 
@@ -75,10 +89,19 @@ def apply_one(
 
     ``--resume`` (``work.skip_statements``): the session the failed run had built is rebuilt first,
     or StateError (nothing recorded) names the state that cannot be. SIGINT/SIGTERM (``interrupt``)
-    end it as a failure of the statement that was running, or of the next one."""
+    end it as a failure of the statement that was running, or of the next one.
+
+    ``turn``: what the engine asks of the step's start and end (``Turn``)."""
+    turn = turn or Turn()
     with interrupt.migration(db):
-        _refuse_if_interrupted(work)
-        return _apply(db, history, own, work, opts, report, rank)
+        try:
+            _refuse_if_interrupted(work)
+        except Interrupted:
+            if turn.ahead and own is not None and opts.run_id is not None:
+                own.drop_ahead(work, opts.run_id)  # nothing of it ran: no record may say otherwise
+                db.commit()
+            raise
+        return _apply(db, history, own, work, opts, report, rank, turn)
 
 
 def _apply(
@@ -89,6 +112,7 @@ def _apply(
     opts: ApplyOptions,
     report: Reporter,
     rank: int | None,
+    turn: Turn,
 ) -> Applied:
     m = work.migration
     db.restore_session(opts.default_schema)
@@ -105,6 +129,9 @@ def _apply(
     p.tracked = not in_txn and db.capabilities.statement_record and own is not None and not m.is_python
     if p.tracked and db.capabilities.transactional_ddl:
         p.closed = True  # no BEGIN was sent: nothing is open until the history row's transaction
+    p.ahead = turn.ahead and p.tracked and work.skip_statements == 0 and not opts.skip_executing
+    if turn.ahead and not p.ahead and own is not None and opts.run_id is not None:
+        own.drop_ahead(work, opts.run_id)  # the engine's guess did not hold: the record goes
     invalid_before = indexes.watch(db, work.statements)
     try:
         _fire(opts, "beforeEachMigrate", m)
@@ -127,9 +154,15 @@ def _apply(
     history.insert_next(row)
     if own is not None:
         own.record_applied(work, opts.run_id, p.done, p.digest)
-    db.commit()  # MySQL: the rows, the progress record's removal and the trailing DML in one packet, one commit
+    applied = Applied(m, elapsed, p.done, (row,) if rank is not None else ())
+    if turn.before_commit is not None:
+        turn.before_commit(applied)
+    if turn.commit_later:  # MySQL: the rows, the progress record's removal and the COMMIT go in the next packet
+        db.commit_later()
+    else:
+        db.commit()
     report("migration.done", {"migration": m, "ms": elapsed, "statements": p.done})
-    return Applied(m, elapsed, p.done, (row,) if rank is not None else ())
+    return applied
 
 
 def _refuse_if_interrupted(work: Work) -> None:

@@ -149,6 +149,15 @@ class Database(Protocol):
         ``probe`` (read-only commands asking whether a runner is at work): LockTimeout when another
         runner holds it, and nothing created or written on the way (no cluster lock table, no row)."""
 
+    def hold_run(self, run_id: str) -> bool:
+        """Mark this session as the live owner of run ``run_id`` until it ends (MySQL/MariaDB on a
+        single server: a named lock, sent with the next statement), so that a progress record naming the
+        run reads as a live run's, not a killed one's (``live_run_sql``). False where there is none."""
+
+    def live_run_sql(self, run_id_column: str) -> str | None:
+        """A SQL condition true when the run named in ``run_id_column`` is held by a live session
+        (``hold_run``); None where runs are not marked."""
+
     def cluster(self) -> ClusterInfo:
         """Galera node, Group Replication member, replica, standby, read-only or single (probed once)."""
 
@@ -212,6 +221,10 @@ class Database(Protocol):
     def begin(self) -> None: ...
 
     def commit(self) -> None: ...
+
+    def commit_later(self) -> None:
+        """``COMMIT`` with the next statement (``later``) where ``capabilities.batches``; elsewhere now.
+        For a caller that sends one straight away: until then the transaction stays open."""
 
     def rollback(self) -> None: ...
 

@@ -75,6 +75,13 @@ class DbapiDatabase:
     def release_creation_claim(self, schema: str) -> None:
         return None
 
+    def hold_run(self, run_id: str) -> bool:
+        """No run marks by default (``Database.hold_run``)."""
+        return False
+
+    def live_run_sql(self, run_id_column: str) -> str | None:
+        return None
+
     def cluster(self) -> ClusterInfo:
         """What kind of server this is (``flywayx.db.cluster``), probed once per connection."""
         if self._cluster is None:
@@ -247,6 +254,9 @@ class DbapiDatabase:
         if self._in_tx or self._server_in_transaction():
             self._in_tx = False
             self.execute("COMMIT")
+
+    def commit_later(self) -> None:
+        self.commit()
 
     def rollback(self) -> None:
         if self._in_tx or self._server_in_transaction():

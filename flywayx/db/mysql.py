@@ -36,6 +36,7 @@ _HINTS = {
 }
 _UNREACHABLE = "check that the server runs and that host and port are right"
 _CREATION_CLAIM = "flywayx: created by migrate, schema history pending"  # see create_schema
+_RUN_LOCK = "flywayx-run:"  # + the run's id (36 characters): a live run's mark (hold_run)
 
 
 def open_mysql(
@@ -153,6 +154,11 @@ class MySQLDatabase(DbapiDatabase):
         """``BEGIN`` goes with the next statement (``later``)."""
         self.later("BEGIN")
         self._in_tx = True
+
+    def commit_later(self) -> None:
+        """``COMMIT`` goes with the next statement (``later``)."""
+        self.later("COMMIT")
+        self._in_tx = False
 
     def execute(self, sql: str) -> int:
         if not self._later:
@@ -398,6 +404,21 @@ class MySQLDatabase(DbapiDatabase):
             self._cluster_row(schema, table).require_free()
             return mysql_named_lock(self.query, schema, table, timeout, max_wait=self._lock_wait())
         return self._cluster_lock(schema, table, timeout)
+
+    def hold_run(self, run_id: str) -> bool:
+        """``GET_LOCK('flywayx-run:<run_id>', 0)`` with the next statement: the server frees it when this
+        session ends, so while another runner holds the migration lock, a progress record naming a held
+        run is one whose statement is not running (its owner sends statements only under the migration
+        lock). Named locks are per node: not on a cluster."""
+        if self.cluster().clustered:
+            return False
+        self.later(f"DO GET_LOCK({self._conn.escape(_RUN_LOCK + run_id)}, 0)")
+        return True
+
+    def live_run_sql(self, run_id_column: str) -> str | None:
+        if self.cluster().clustered:
+            return None
+        return f"IS_USED_LOCK(CONCAT('{_RUN_LOCK}', {run_id_column})) IS NOT NULL"
 
     def _cluster_row(self, schema: str, table: str) -> ClusterLock:
         key = (schema, table)

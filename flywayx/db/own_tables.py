@@ -21,9 +21,6 @@ timestamps are written by flywayx as UTC ISO text.
 
 from __future__ import annotations
 
-import getpass
-import random
-import socket
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -298,7 +295,7 @@ class OwnTables:
                 to_release,
                 phase,
                 installed_by or _os_user(),
-                socket.gethostname(),
+                _host(),
                 tool_version,
                 "running",
                 backup or self.pending_backup,
@@ -436,6 +433,30 @@ class OwnTables:
             (key, m.script[:1000], m.checksum, run_id, done, digest, len(work.statements or ()), "running", now()),
         )
 
+    def start_progress_ahead(self, work: Work, run_id: str, in_flight: str) -> None:
+        """The ``running`` record of ``work``, with its first statement in flight, written ahead: in the
+        packet (and the commit) of the previous migration's history row, so the first statement's own
+        implicit commit has nothing to flush. Only under ``Database.hold_run``: while the run lives,
+        the record is its own (``running_sql`` and ``pending_progress`` leave it out); once the run's
+        session ends it is an interrupted run's, exactly as one written with the statement."""
+        m = work.migration
+        key = _key(work)
+        self.db.later(f"DELETE FROM {self._t(PROGRESS)} WHERE mkey = ?", (key,))
+        self.db.later(
+            f"INSERT INTO {self._t(PROGRESS)} (mkey, script, checksum, run_id, statements_done,"
+            " statement_hash, inflight_hash, total, status, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (key, m.script[:1000], m.checksum, run_id, 0, "", in_flight, len(work.statements or ()), "running", now()),
+        )
+
+    def drop_ahead(self, work: Work, run_id: str) -> None:
+        """Remove the record ``start_progress_ahead`` wrote when ``work`` is not run after all (the run
+        chose another step, or stopped); with the next statement (``Database.later``)."""
+        self.db.later(
+            f"DELETE FROM {self._t(PROGRESS)} WHERE mkey = ? AND run_id = ? AND status = 'running'"
+            " AND statements_done = 0",
+            (_key(work), run_id),
+        )
+
     def progress(self, work: Work, done: int, digest: str, in_flight: str | None = None) -> None:
         """``done`` statements applied; ``in_flight``: hash through the next one, about to be sent."""
         self._exec(*self.progress_statement(work, done, digest, in_flight))
@@ -465,7 +486,7 @@ class OwnTables:
         extra = ", inflight_hash" if self._has(f"{PROGRESS}.inflight_hash") else ", NULL"
         rows = self.db.query(
             f"SELECT mkey, script, checksum, statements_done, statement_hash, total, status{extra}"
-            f" FROM {self._t(PROGRESS)} ORDER BY mkey"
+            f" FROM {self._t(PROGRESS)}{self._not_live(' WHERE')} ORDER BY mkey"
         )
         return [Progress(r[0], r[1], r[2], int(r[3]), r[4], int(r[5]), r[6], r[7]) for r in rows]
 
@@ -474,7 +495,14 @@ class OwnTables:
         mid-migration leaves one). The engine reads it with the history token, in the same query."""
         if not self._has(PROGRESS):
             return "0"
-        return f"(SELECT COUNT(*) FROM {self._t(PROGRESS)} WHERE status = 'running')"
+        return f"(SELECT COUNT(*) FROM {self._t(PROGRESS)} WHERE status = 'running'{self._not_live(' AND')})"
+
+    def _not_live(self, joiner: str) -> str:
+        """The condition leaving out the ``running`` records of live runs (``Database.live_run_sql``): a
+        record the engine wrote ahead for its next migration (``start_progress_ahead``) while its run
+        goes on. Records of runs that end or are killed are kept; elsewhere nothing is left out."""
+        live = self.db.live_run_sql("run_id")
+        return f"{joiner} NOT (status = 'running' AND {live})" if live else ""
 
     def clear_progress(self, key: str) -> None:
         if not self._has(PROGRESS):
@@ -503,6 +531,8 @@ class OwnTables:
                 self.db.rollback()
                 if attempt == _STATE_ATTEMPTS - 1:
                     raise
+                import random
+
                 time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
 
     def last_state(self, *, fingerprint: bool = True) -> dict[str, Any] | None:
@@ -558,7 +588,15 @@ def _key(work: Work) -> str:
     return migration_key(m.version.text if m.version else None, m.description)
 
 
+def _host() -> str:
+    import socket  # imported by the writers only: info and validate read
+
+    return socket.gethostname()
+
+
 def _os_user() -> str:
+    import getpass
+
     try:
         return getpass.getuser()
     except Exception:

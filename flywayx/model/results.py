@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flywayx.model.info import MigrationInfo, State
 from flywayx.model.migration import Migration
-from flywayx.model.plan import OperatorSummary
+
+if TYPE_CHECKING:  # the plan's model loads with migrate, not with info
+    from flywayx.model.plan import OperatorSummary
 
 TOOL_VERSION = "0.1.0"
 

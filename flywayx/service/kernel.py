@@ -15,18 +15,16 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flywayx import apply, operations
-from flywayx.db.base import Database, HistoryTable
 from flywayx.db.own_tables import OwnTables
 from flywayx.errors import ConfigError, UsageError
 from flywayx.model import Config, HistoryRow, Migration, Statement
+from flywayx.model.later import Later
 from flywayx.model.patterns import IgnorePattern, parse_patterns
 from flywayx.model.results import Header
 from flywayx.model.work import Work
 from flywayx.plan.info import InfoOptions, InfoResult, compute_info
-from flywayx.plan.mixed import check_mixed
 from flywayx.plugins import session_init_sql
 from flywayx.sources.analysis_cache import AnalysisCache, open_cache
 from flywayx.sources.checksum import read_migration_text
@@ -38,10 +36,12 @@ from flywayx.sources.placeholders import (
     with_filename,
 )
 from flywayx.sources.scan import ScanResult, scan
-from flywayx.statements.codec import Later
-from flywayx.statements.splitter import split
 
-Reporter = apply.Reporter
+if TYPE_CHECKING:  # what only migrate's path runs is imported there: info and validate load none of it
+    from flywayx.apply import ApplyOptions
+    from flywayx.db.base import Database, HistoryTable
+
+Reporter = Callable[[str, dict[str, Any]], None]  # flywayx.apply.Reporter: (event, data) -> None
 Fire = Callable[[str, Migration | None], None]
 
 
@@ -229,6 +229,10 @@ def load_statements(
     """Read, replace placeholders (unless disabled) and split one SQL migration or callback; compile
     an operations file's part (``flywayx.operations``: no placeholders, the SQL is generated).
     ``text``: the file's text when the caller has it already (``ScanResult.texts``)."""
+    from flywayx import operations
+    from flywayx.plan.mixed import check_mixed
+    from flywayx.statements.splitter import split
+
     if operations.is_operations(m.path):
         text = read_migration_text(m.path, m.encoding, config.detect_encoding) if text is None else text
         return operations.statements(text, m.path, m.script, dialect)
@@ -269,7 +273,9 @@ def callbacks(s: Session, report: Reporter) -> Fire:
     return fire
 
 
-def apply_options(s: Session, run_id: str | None, fire: Fire) -> apply.ApplyOptions:
+def apply_options(s: Session, run_id: str | None, fire: Fire) -> ApplyOptions:
+    from flywayx import apply
+
     each = not s.config.skip_default_callbacks and any(
         s.found.callbacks.get(e) for e in ("beforeEachMigrateStatement", "afterEachMigrateStatement")
     )

@@ -13,28 +13,26 @@ import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from flywayx import operations
 from flywayx.errors import StateError
 from flywayx.model import HistoryRow, Migration, Statement
-from flywayx.model.footprint import Footprint, Phase, shared_objects
-from flywayx.model.plan import UNKNOWN_FOOTPRINT, Change, LineRecord, Plan, PlanStep
-from flywayx.model.release import ReleaseGraph
+from flywayx.model.later import Later
 from flywayx.model.version import Version
-from flywayx.plan.interleave import plan_migrate
-from flywayx.plan.ledger import Ledger
-from flywayx.plan.mixed import check_mixed
-from flywayx.plan.releases import current_releases, infer_releases
-from flywayx.plan.validate import ValidationIssue
-from flywayx.service import known
-from flywayx.service.analysis import Footprints, Slot, load_memo
 from flywayx.service.kernel import Session, file_text, load_statements, sql_text
 from flywayx.sources.checksum import read_migration_text
-from flywayx.sources.releases import Elsewhere, find_releases_file, load_releases
-from flywayx.statements.codec import Later
-from flywayx.statements.codec import load_statements as load_statements_json
-from flywayx.statements.content_id import content_id, content_id_of_python
-from flywayx.statements.splitter import split
+from flywayx.sources.release_file import find_releases_file
+
+# Without a releases.toml (``release_graph`` is None) nothing below it runs: the planner, the analysis
+# and the splitter are imported by the functions that use them, so plain ``info`` loads none of them.
+if TYPE_CHECKING:
+    from flywayx.model.footprint import Footprint
+    from flywayx.model.plan import Change, LineRecord, Plan, PlanStep
+    from flywayx.model.release import ReleaseGraph
+    from flywayx.plan.ledger import Ledger
+    from flywayx.plan.validate import ValidationIssue
+    from flywayx.service.analysis import Footprints, Slot
+    from flywayx.sources.releases import Elsewhere
 
 
 def release_graph(s: Session) -> ReleaseGraph | None:
@@ -43,6 +41,8 @@ def release_graph(s: Session) -> ReleaseGraph | None:
     path = find_releases_file(list(s.config.locations), s.config.releases_file)
     if path is None:
         return None
+    from flywayx.sources.releases import load_releases
+
     return load_releases(path, [m for m in s.found.migrations], lambda graph: known_elsewhere(s, graph))
 
 
@@ -55,6 +55,8 @@ def _forget(key: int) -> None:
 
 def known_elsewhere(s: Session, graph: ReleaseGraph) -> Elsewhere:
     """Migrations whose file is not here (``service/known.py``), computed once per session."""
+    from flywayx.service import known
+
     key = id(s)
     if key not in _KNOWN:
         _KNOWN[key] = known.elsewhere(s.config, graph, s.found.migrations, s.dialect, s.rows(), line_records(s))
@@ -86,6 +88,8 @@ class Analysed:
 
 def python_content_id(m: Migration) -> str:
     """A Python migration's content id (its syntax tree)."""
+    from flywayx.statements.content_id import content_id_of_python
+
     return content_id_of_python(read_migration_text(m.path, m.encoding))
 
 
@@ -96,6 +100,10 @@ def analyse(s: Session) -> Analysed:
     is not split again (``cached_analysis``), and a project whose migrations are all as in an earlier
     run takes content ids and footprints from that run's memo and decodes statements only when asked
     (``_from_memo``)."""
+    from flywayx import operations
+    from flywayx.model.plan import UNKNOWN_FOOTPRINT, Change
+    from flywayx.statements.content_id import content_id
+
     statements: Later[list[Statement] | None] = Later()
     ids: dict[str, str] = {}
     server = _server_version(s)
@@ -150,6 +158,9 @@ def _from_memo(
 ) -> Footprints | None:
     """Content ids and footprints from the memo of an earlier run over the same migrations (the same
     keys in the same order); each one's statements decoded from its entry when first asked for."""
+    from flywayx.plan.mixed import check_mixed
+    from flywayx.service.analysis import Footprints, load_memo
+
     assert s.cache is not None
     memo = load_memo(s.cache.read_memo(s.cache.memo_key(keys)), [m.script for m in sql])
     if memo is None:
@@ -167,6 +178,9 @@ def _from_memo(
 def _decoded(s: Session, m: Migration, key: str) -> list[Statement] | None:
     """``m``'s statements from its cache entry (``_from_memo``: asked for late); split again when the
     entry is gone or damaged."""
+    from flywayx.statements.codec import load_statements as load_statements_json
+    from flywayx.statements.splitter import split
+
     assert s.cache is not None
     entry = s.cache.get(key)
     with contextlib.suppress(ValueError):
@@ -187,6 +201,8 @@ def _analysed_one_by_one(
     statements: Later[list[Statement] | None],
     ids: dict[str, str],
 ) -> Footprints:
+    from flywayx.service.analysis import Footprints
+
     slots: dict[str, Slot] = {}
     for i, m in enumerate(sql):
         stmts, ids[m.script], slot = cached_analysis(s, m, server, keys[i] if keys is not None else None)
@@ -204,6 +220,12 @@ def cached_analysis(
     """(statements, content id, cache slot) of a SQL migration: from its cache entry when there is a
     valid one, else split and hashed here (its footprint and entry follow in ``Footprints``).
     ``key``: its cache key, when the caller has it."""
+    from flywayx.plan.mixed import check_mixed
+    from flywayx.service.analysis import Slot
+    from flywayx.statements.codec import load_statements as load_statements_json
+    from flywayx.statements.content_id import content_id
+    from flywayx.statements.splitter import split
+
     if s.cache is None:
         stmts = split(sql_text(m, s.config, s.placeholders, file_text(s, m)), s.dialect, path=m.script)
         check_mixed(stmts, s.config.mixed, m.script)
@@ -243,6 +265,8 @@ def _entry_key(s: Session, m: Migration, text: str | None, server: str | None) -
 
 def _operations_footprint(s: Session, m: Migration) -> Footprint:
     """An operations file's part declares its footprint exactly: the planner never guesses it from SQL."""
+    from flywayx import operations
+
     text = read_migration_text(m.path, m.encoding, s.config.detect_encoding)
     return operations.part(text, m.path, m.script, s.dialect).footprint
 
@@ -255,6 +279,8 @@ def _server_version(s: Session) -> str | None:
 
 
 def line_records(s: Session) -> list[LineRecord]:
+    from flywayx.model.plan import LineRecord
+
     if not s.history.exists() or not s.own.exists():
         return []
     out = []
@@ -268,6 +294,9 @@ def make_plan(
     s: Session, graph: ReleaseGraph, analysed: Analysed, target: str | None, rows: Sequence[HistoryRow] | None = None
 ) -> Plan:
     """The plan to ``target`` from ``rows`` (default: the history as it is now); raises PlanError."""
+    from flywayx.plan.interleave import plan_migrate
+    from flywayx.service import known
+
     away = known_elsewhere(s, graph)
     return plan_migrate(
         graph,
@@ -282,6 +311,9 @@ def make_plan(
 
 def ledger(s: Session, graph: ReleaseGraph, analysed: Analysed, rows: Sequence[HistoryRow]) -> Ledger:
     """The history contract's ledger over ``rows``, knowing what the planner knows (``plan/ledger.py``)."""
+    from flywayx.plan.ledger import Ledger
+    from flywayx.service import known
+
     away = known_elsewhere(s, graph)
     return Ledger(graph, analysed.changes, rows, known.with_known_ids(line_records(s), away), away.content_ids)
 
@@ -289,6 +321,8 @@ def ledger(s: Session, graph: ReleaseGraph, analysed: Analysed, rows: Sequence[H
 def shipped_elsewhere(s: Session, graph: ReleaseGraph, issue: ValidationIssue) -> bool:
     """A "not resolved locally" migration of a release of another branch: the planner knows it
     (by content id or a declared equivalence) and decides whether the path is possible."""
+    from flywayx.service import known
+
     return (
         issue.code == "APPLIED_VERSIONED_MIGRATION_NOT_RESOLVED"
         and issue.version is not None
@@ -298,6 +332,8 @@ def shipped_elsewhere(s: Session, graph: ReleaseGraph, issue: ValidationIssue) -
 
 def select_phase(plan: Plan, phase: str | None, analysed: Analysed) -> list[PlanStep]:
     """``expand``: the expand steps that depend on no pending contract step; ``contract``/None: all."""
+    from flywayx.model.footprint import Footprint, Phase, shared_objects
+
     if phase != "expand":
         return list(plan.steps)
     prints = {c.migration.script: c.footprint for c in analysed.changes}
@@ -315,6 +351,8 @@ def select_phase(plan: Plan, phase: str | None, analysed: Analysed) -> list[Plan
 def flyway_plan(s: Session, analysed: Analysed) -> Plan:
     """Flyway's order, as ``info`` computes it: pending versions ascending (out-of-order ones only
     with outOfOrder), then new or changed repeatables by description; nothing else runs."""
+    from flywayx.model.plan import Plan, PlanStep
+
     result = s.info()
     current = result.current()
     at = current.version if current is not None else None
@@ -349,6 +387,8 @@ def release_columns(s: Session, graph: ReleaseGraph) -> dict[str, tuple[str | No
 
 
 def current(s: Session, graph: ReleaseGraph) -> list[str]:
+    from flywayx.plan.releases import infer_releases
+
     applied = [r.version for r in s.rows() if r.version is not None and r.success and r.type.upper() != "DELETE"]
     matches = infer_releases(graph, s.found.migrations, applied, known_elsewhere(s, graph).content_ids)
     exact = [m.release for m in matches if m.exact]
@@ -369,6 +409,8 @@ def phase_state(s: Session) -> str | None:
 
 def graph_view(s: Session, target: str | None) -> tuple[ReleaseGraph, list[str], list[str]]:
     """The graph, the database's current releases and the releases the plan to ``target`` passes."""
+    from flywayx.plan.releases import current_releases
+
     graph = require_graph(s)
     applied = [r.version for r in s.rows() if r.version is not None and r.success and r.type.upper() != "DELETE"]
     status = current_releases(graph, s.found.migrations, applied, known_elsewhere(s, graph).content_ids)

@@ -38,7 +38,6 @@ import hashlib
 import json
 import marshal
 import os
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -249,6 +248,8 @@ class AnalysisCache:
 
     def _write_file(self, path: str, data: bytes) -> str:
         """Write ``data`` to ``path`` whole or not at all (a temporary file renamed)."""
+        import tempfile  # a write of the cache: info and validate only read it
+
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.root)  # created 0600
         try:
             with os.fdopen(fd, "wb") as out:

@@ -29,7 +29,6 @@ import contextlib
 import hashlib
 import marshal
 import os
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -126,6 +125,8 @@ class FileIndex:
             return
         payload = marshal.dumps({p: e for p, e in self._entries.items() if p in keep})
         data = _MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
+        import tempfile  # a write: a run that changed nothing only reads the index
+
         with contextlib.suppress(OSError):
             directory = self.path.parent
             directory.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
