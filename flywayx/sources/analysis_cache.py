@@ -60,6 +60,8 @@ MAX_AGE_DAYS = 30
 MAX_ENTRIES = 96_000
 MAX_BYTES = 128 << 20
 MAX_PACKS = 8
+MAX_MEMOS = 16
+INDEX_DIR = "files-v1"  # the file indexes beside this cache (``sources/file_index.py``), pruned with it
 SHARDS = "0123456789abcdef"
 _DAY = 86400.0
 _PRUNE_MARK = "last-prune"
@@ -310,16 +312,26 @@ class AnalysisCache:
         return self.prune(now)
 
     def prune(self, now: float | None = None, max_entries: int | None = None) -> int:
-        """Merge every shard (see ``merge``) and delete stale temporary files; return the entries dropped."""
+        """Merge every shard (see ``merge``); delete stale temporary files, memos and file indexes unused
+        for ``MAX_AGE_DAYS`` days or beyond the ``MAX_MEMOS`` most recently used; return the entries
+        dropped."""
         now = time.time() if now is None else now
         dropped = sum(self.merge(shard, max_entries, now) for shard in SHARDS if self._packs(shard))
-        for name in os.listdir(self.root) if self.root.is_dir() else ():
-            path = os.path.join(self.root, name)
-            # a writer killed an hour ago left its temporary file; a memo unused for 30 days
-            limit = 3600 if name.startswith(".tmp-") else MAX_AGE_DAYS * _DAY if name.startswith("memo-") else None
+        memos: list[tuple[float, str]] = []
+        for directory in (self.root, self.root.parent / INDEX_DIR):
+            for name in os.listdir(directory) if directory.is_dir() else ():
+                path = os.path.join(directory, name)
+                # a writer killed an hour ago left its temporary file; a memo or an index unused for 30 days
+                limit = 3600 if name.startswith(".tmp-") else MAX_AGE_DAYS * _DAY
+                with contextlib.suppress(OSError):
+                    used = os.stat(path).st_mtime
+                    if (name.startswith((".tmp-", "memo-")) or name.endswith(".idx")) and now - used > limit:
+                        os.unlink(path)
+                    elif name.startswith("memo-"):
+                        memos.append((used, path))
+        for _used, path in sorted(memos, reverse=True)[MAX_MEMOS:]:  # a memo is a whole project's: keep a few
             with contextlib.suppress(OSError):
-                if limit is not None and now - os.stat(path).st_mtime > limit:
-                    os.unlink(path)
+                os.unlink(path)
         return dropped
 
 

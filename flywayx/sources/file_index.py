@@ -33,11 +33,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from flywayx.sources.analysis_cache import private
+from flywayx.sources.analysis_cache import INDEX_DIR, private
 
 __all__ = ["SETTLED_NS", "FileIndex", "IndexEntry", "open_index", "text_digest"]
 
-_FORMAT = "files-v1"
+_FORMAT = INDEX_DIR
+_DAY_NS = 86400 * 10**9
 _MAGIC = b"flywayx-file-index 1\n"
 SETTLED_NS = 3_000_000_000  # a file changed less than 3 s ago is read every time (FAT's mtime is 2 s coarse)
 
@@ -122,6 +123,9 @@ class FileIndex:
         to write only costs the speed-up."""
         keep = set(paths)
         if not self._changed and keep.issuperset(self._entries):
+            with contextlib.suppress(OSError):  # in use: touched at most once a day (pruned after 30 unused)
+                if self._now_ns - os.stat(self.path).st_mtime_ns > _DAY_NS:
+                    os.utime(self.path)
             return
         payload = marshal.dumps({p: e for p, e in self._entries.items() if p in keep})
         data = _MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload

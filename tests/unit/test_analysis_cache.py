@@ -492,3 +492,22 @@ def test_the_memo_keeps_ids_footprints_and_whether_a_migration_mixes() -> None:
     assert load_memo(value, ["V2__b.sql", "V1__a.sql"]) is None  # another project's order
     assert load_memo((value[0], value[1], [("nonsense",)] * 2, value[3]), ["V1__a.sql", "V2__b.sql"]) is None
     assert load_memo("garbage", ["V1__a.sql"]) is None
+
+
+def test_pruning_bounds_memos_and_file_indexes(tmp_path: Path) -> None:
+    from flywayx.sources.analysis_cache import MAX_MEMOS
+    from flywayx.sources.file_index import open_index
+
+    cache = AnalysisCache(tmp_path)
+    now = time.time()
+    for i in range(MAX_MEMOS + 3):
+        cache.write_memo(f"{i:064x}", ([f"V{i}"], [], [], []))
+        os.utime(cache.root / f"memo-{i:064x}", (now - i * 60, now - i * 60))  # memo i last used i minutes ago
+    stale = open_index(tmp_path, ["/nowhere"], "${").path
+    stale.parent.mkdir(mode=0o700)
+    stale.write_bytes(b"")
+    os.utime(stale, (now - (MAX_AGE_DAYS + 1) * 86400,) * 2)
+    cache.prune(now)
+    kept = sorted(p.name for p in cache.root.glob("memo-*"))
+    assert kept == [f"memo-{i:064x}" for i in range(MAX_MEMOS)]  # the most recently used
+    assert not stale.exists()
