@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from flywayx.db.own_tables import OwnTables
 from flywayx.errors import ConfigError, UsageError
 from flywayx.model import Config, HistoryRow, Migration, Statement
+from flywayx.model.later import Later
 from flywayx.model.patterns import IgnorePattern, parse_patterns
 from flywayx.model.results import Header
 from flywayx.plan.info import InfoOptions, InfoResult, compute_info
@@ -60,7 +61,7 @@ class Session:
     secrets: list[str] = field(default_factory=list)
     cleanups: list[Callable[[], None]] = field(default_factory=list)  # run when the session closes
     cache: AnalysisCache | None = None  # the analysis cache (``--cache-dir``), None with ``--no-cache``
-    statements: dict[str, tuple[str, list[Statement]]] = field(default_factory=dict)  # script -> (path, split)
+    statements: Later[tuple[str, list[Statement]]] = field(default_factory=Later)  # script -> (path, split)
 
     @property
     def dialect(self) -> str:
@@ -186,6 +187,8 @@ def session(config: Config, *, read_only: bool = False) -> Iterator[Session]:
             [s for s in (config.password,) if s],
             cache=cache,
         )
+        if cache is not None:
+            s.cleanups.append(cache.close)  # touches what the run used (a forked worker writes its own)
         try:
             yield s
         finally:
@@ -193,6 +196,15 @@ def session(config: Config, *, read_only: bool = False) -> Iterator[Session]:
                 cleanup()
     finally:
         db.close()
+
+
+def file_text(s: Session, m: Migration) -> str:
+    """The text of ``m``'s file, read once per run: the scan keeps what it read, and a file it did not
+    read (unchanged since an earlier scan, ``sources/file_index.py``) is read here and kept."""
+    text = s.found.texts.get(m.path)
+    if text is None:
+        text = s.found.texts[m.path] = read_migration_text(m.path, m.encoding, s.config.detect_encoding)
+    return text
 
 
 def sql_text(m: Migration, config: Config, placeholders: dict[str, str], text: str | None = None) -> str:
