@@ -37,10 +37,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from flywayx.model.config import Config
-from flywayx.model.results import BaselineReport
 
 if TYPE_CHECKING:
     import click
+
+    from flywayx.model.write_results import BaselineReport
 
 
 class EntryPoint(Protocol):

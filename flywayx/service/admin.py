@@ -11,7 +11,7 @@ from flywayx.db.own_tables import migration_key
 from flywayx.errors import StateError
 from flywayx.model import Config, HistoryRow, Version
 from flywayx.model.info import MigrationInfo, State
-from flywayx.model.results import BaselineReport, CleanReport, RepairItem, RepairReport
+from flywayx.model.write_results import BaselineReport, CleanReport, RepairItem, RepairReport
 from flywayx.plan.ledger import Ledger, Record, with_records
 from flywayx.service import lines
 from flywayx.service.kernel import Session, apply_options, callbacks, ignore_patterns, session

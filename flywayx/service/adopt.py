@@ -24,8 +24,8 @@ from flywayx.apply.record import record_all
 from flywayx.errors import StateError
 from flywayx.model import Config, HistoryRow, Migration
 from flywayx.model.plan import Change
-from flywayx.model.results import BaselineReport
 from flywayx.model.work import Work
+from flywayx.model.write_results import BaselineReport
 from flywayx.plan.interleave import plan_migrate
 from flywayx.plan.ledger import Ledger
 from flywayx.service import lines

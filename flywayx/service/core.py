@@ -10,6 +10,8 @@ are in ``service/admin.py``; ``--resume`` in ``service/resume.py``; the session 
 from __future__ import annotations
 
 import contextlib
+import functools
+import operator
 import os
 import time
 import uuid
@@ -21,14 +23,10 @@ from flywayx.apply import Applied
 from flywayx.apply.engine import Ran, RunOptions, RunRecord, Step, history_token, run_steps
 from flywayx.errors import FlywayxError
 from flywayx.model import Config, HistoryRow, Kind, MigrationType, Statement
+from flywayx.model.later import Later
 from flywayx.model.plan import OperatorSummary, Plan, PlanStep
-from flywayx.model.results import (
-    TOOL_VERSION,
-    AppliedItem,
-    MigrateReport,
-    Recorded,
-    Waiting,
-)
+from flywayx.model.results import TOOL_VERSION
+from flywayx.model.write_results import AppliedItem, MigrateReport, Recorded, Waiting
 from flywayx.plan.ledger import Record
 from flywayx.plan.summary import summarize
 from flywayx.service import cluster, dryrun, lines, resume, rsu, steps, upgrade
@@ -212,7 +210,10 @@ def plan(config: Config, to_release: str | None, phase: str | None) -> PlanView:
             return PlanView(order, chosen, analysed.statements, [], [], operator_summary(s, source, None, chosen))
         summary = operator_summary(s, source, None)  # footprints now, while the background analysis is there
         before, after = source.records_due()
-        statements = {**source.analysed.statements, **source.sent()}
+        statements: Later[Sequence[Statement] | None] = Later()  # decoded from the cache only where shown
+        for script in source.analysed.statements:
+            statements.later(script, functools.partial(operator.getitem, source.analysed.statements, script))
+        statements.update(source.sent())
         return PlanView(source.plan, source.selected(), statements, before, after, summary, source.waiting())
 
 
@@ -245,7 +246,8 @@ def choose(
             raise validation_error([i.message for i in issues])
     if isinstance(source, steps.ReleasePlan):
         _ = source.plan  # refuse impossible paths before touching anything
-    cluster.refuse_unsafe_for_galera(s, _pending_statements(s, source))
+    if s.db.cluster().kind == "galera":  # the statements are decoded from the cache only to be checked
+        cluster.refuse_unsafe_for_galera(s, _pending_statements(s, source))
     return source
 
 

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 from flywayx.db.own_tables import OwnTables
 from flywayx.errors import ConfigError, UsageError
 from flywayx.model import Config, HistoryRow, Migration, Statement
+from flywayx.model.later import Later
 from flywayx.model.patterns import IgnorePattern, parse_patterns
 from flywayx.model.results import Header
-from flywayx.model.work import Work
 from flywayx.plan.info import InfoOptions, InfoResult, compute_info
 from flywayx.plugins import session_init_sql
 from flywayx.sources.analysis_cache import AnalysisCache, open_cache
@@ -39,6 +39,7 @@ from flywayx.sources.scan import ScanResult, scan
 if TYPE_CHECKING:  # what only migrate's path runs is imported there: info and validate load none of it
     from flywayx.apply import ApplyOptions
     from flywayx.db.base import Database, HistoryTable
+    from flywayx.model.work import Work
 
 Reporter = Callable[[str, dict[str, Any]], None]  # flywayx.apply.Reporter: (event, data) -> None
 Fire = Callable[[str, Migration | None], None]
@@ -60,7 +61,7 @@ class Session:
     secrets: list[str] = field(default_factory=list)
     cleanups: list[Callable[[], None]] = field(default_factory=list)  # run when the session closes
     cache: AnalysisCache | None = None  # the analysis cache (``--cache-dir``), None with ``--no-cache``
-    statements: dict[str, tuple[str, list[Statement]]] = field(default_factory=dict)  # script -> (path, split)
+    statements: Later[tuple[str, list[Statement]]] = field(default_factory=Later)  # script -> (path, split)
 
     @property
     def dialect(self) -> str:
@@ -186,6 +187,8 @@ def session(config: Config, *, read_only: bool = False) -> Iterator[Session]:
             [s for s in (config.password,) if s],
             cache=cache,
         )
+        if cache is not None:
+            s.cleanups.append(cache.close)  # touches what the run used (a forked worker writes its own)
         try:
             yield s
         finally:
@@ -193,6 +196,15 @@ def session(config: Config, *, read_only: bool = False) -> Iterator[Session]:
                 cleanup()
     finally:
         db.close()
+
+
+def file_text(s: Session, m: Migration) -> str:
+    """The text of ``m``'s file, read once per run: the scan keeps what it read, and a file it did not
+    read (unchanged since an earlier scan, ``sources/file_index.py``) is read here and kept."""
+    text = s.found.texts.get(m.path)
+    if text is None:
+        text = s.found.texts[m.path] = read_migration_text(m.path, m.encoding, s.config.detect_encoding)
+    return text
 
 
 def sql_text(m: Migration, config: Config, placeholders: dict[str, str], text: str | None = None) -> str:
@@ -244,6 +256,8 @@ def statements_of(s: Session, m: Migration) -> list[Statement] | None:
 
 def work_for(s: Session, m: Migration, **extra: Any) -> Work:
     """``m`` ready to apply: its statements loaded, ``extra`` as ``Work`` fields."""
+    from flywayx.model.work import Work
+
     return Work(m, statements_of(s, m), **extra)
 
 

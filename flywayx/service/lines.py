@@ -8,15 +8,18 @@ only on another branch (``service/known.py``). ``migrate --to`` runs the plan th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from flywayx.errors import StateError
 from flywayx.model import HistoryRow, Migration, Statement
+from flywayx.model.later import Later
 from flywayx.model.version import Version
-from flywayx.service.kernel import Session, load_statements, sql_text
+from flywayx.service.kernel import Session, file_text, load_statements, sql_text
 from flywayx.sources.checksum import read_migration_text
 from flywayx.sources.release_file import find_releases_file
 
@@ -28,7 +31,7 @@ if TYPE_CHECKING:
     from flywayx.model.release import ReleaseGraph
     from flywayx.plan.ledger import Ledger
     from flywayx.plan.validate import ValidationIssue
-    from flywayx.service.analysis import Slot
+    from flywayx.service.analysis import Footprints, Slot
     from flywayx.sources.releases import Elsewhere
 
 
@@ -76,7 +79,7 @@ class Analysed:
     """Changes with their statements, computed once per command."""
 
     changes: list[Change]
-    statements: dict[str, list[Statement] | None]
+    statements: Mapping[str, list[Statement] | None]  # a ``Later``: decoded from the cache when asked for
 
     @cached_property
     def by_script(self) -> dict[str, Change]:
@@ -94,16 +97,17 @@ def analyse(s: Session) -> Analysed:
     """Content id of every versioned/baseline/repeatable migration now; footprints as they are
     needed (``service/analysis.py``: in a background worker for large projects). Each file is read
     and split once (its text comes from the scan); with the analysis cache, a file analysed before
-    is not split again (``cached_analysis``)."""
+    is not split again (``cached_analysis``), and a project whose migrations are all as in an earlier
+    run takes content ids and footprints from that run's memo and decodes statements only when asked
+    (``_from_memo``)."""
     from flywayx import operations
     from flywayx.model.plan import UNKNOWN_FOOTPRINT, Change
-    from flywayx.service.analysis import Footprints, jobs_of
     from flywayx.statements.content_id import content_id
 
-    statements: dict[str, list[Statement] | None] = {}
+    statements: Later[list[Statement] | None] = Later()
     ids: dict[str, str] = {}
-    slots: dict[str, Slot] = {}
     server = _server_version(s)
+    sql = [m for m in s.found.migrations if not m.is_python and not operations.is_operations(m.path)]
     for m in s.found.migrations:
         if m.is_python:
             ids[m.script] = python_content_id(m)
@@ -112,14 +116,10 @@ def analyse(s: Session) -> Analysed:
             stmts = load_statements(m, s.config, s.placeholders, s.dialect, s.found.texts.get(m.path))
             statements[m.script], ids[m.script] = stmts, content_id(stmts, s.dialect)
             s.statements[m.script] = (m.path, stmts)
-        else:
-            stmts, ids[m.script], slot = cached_analysis(s, m, server)
-            statements[m.script] = stmts
-            s.statements[m.script] = (m.path, stmts)
-            if slot is not None:
-                slots[m.script] = slot
-    sql = [m for m in s.found.migrations if not operations.is_operations(m.path)]
-    prints = Footprints(jobs_of(sql, statements), s.dialect, server, s.cache, slots)
+    keys = _keys(s, sql, server)
+    prints = _from_memo(s, sql, keys, statements, ids) if keys is not None else None
+    if prints is None:
+        prints = _analysed_one_by_one(s, sql, keys, server, statements, ids)
     s.cleanups.append(prints.close)
     changes = [
         Change(
@@ -127,33 +127,110 @@ def analyse(s: Session) -> Analysed:
             ids[m.script],
             _operations_footprint(s, m)
             if operations.is_operations(m.path)
-            else prints.of(m.script)
-            if statements[m.script] is not None
-            else UNKNOWN_FOOTPRINT,
+            else UNKNOWN_FOOTPRINT
+            if m.is_python
+            else prints.of(m.script),
         )
         for m in s.found.migrations
     ]
     return Analysed(changes, statements)
 
 
-def cached_analysis(s: Session, m: Migration, server: str | None) -> tuple[list[Statement], str, Slot | None]:
+def _keys(s: Session, sql: Sequence[Migration], server: str | None) -> list[str] | None:
+    """The analysis cache keys of the SQL migrations, in order; None without the cache."""
+    return [_key(s, m, server) for m in sql] if s.cache is not None else None
+
+
+def _key(s: Session, m: Migration, server: str | None) -> str:
+    assert s.cache is not None
+    key = _entry_key(s, m, s.found.texts.get(m.path), server)
+    if key is None:  # the file was not read (unchanged since an earlier scan) but placeholders change it
+        key = s.cache.entry_key(sql_text(m, s.config, s.placeholders, file_text(s, m)), s.dialect, server)
+    return key
+
+
+def _from_memo(
+    s: Session,
+    sql: Sequence[Migration],
+    keys: Sequence[str],
+    statements: Later[list[Statement] | None],
+    ids: dict[str, str],
+) -> Footprints | None:
+    """Content ids and footprints from the memo of an earlier run over the same migrations (the same
+    keys in the same order); each one's statements decoded from its entry when first asked for."""
+    from flywayx.plan.mixed import check_mixed
+    from flywayx.service.analysis import Footprints, load_memo
+
+    assert s.cache is not None
+    memo = load_memo(s.cache.read_memo(s.cache.memo_key(keys)), [m.script for m in sql])
+    if memo is None:
+        return None
+    _, content_ids, footprints, mixed = memo
+    for m, key, cid, mixes in zip(sql, keys, content_ids, mixed, strict=True):
+        ids[m.script] = cid
+        statements.later(m.script, functools.partial(_decoded, s, m, key))
+        s.statements.later(m.script, functools.partial(_with_path, m, statements))
+        if mixes:  # Flyway's rule needs the statements of this one
+            check_mixed(statements[m.script] or [], s.config.mixed, m.script)
+    return Footprints([], s.dialect, None, known={m.script: fp for m, fp in zip(sql, footprints, strict=True)})
+
+
+def _decoded(s: Session, m: Migration, key: str) -> list[Statement] | None:
+    """``m``'s statements from its cache entry (``_from_memo``: asked for late); split again when the
+    entry is gone or damaged."""
+    from flywayx.statements.codec import load_statements as load_statements_json
+    from flywayx.statements.splitter import split
+
+    assert s.cache is not None
+    entry = s.cache.get(key)
+    with contextlib.suppress(ValueError):
+        if entry is not None:
+            return load_statements_json(entry.get("statements"))
+    return split(sql_text(m, s.config, s.placeholders, file_text(s, m)), s.dialect, path=m.script)
+
+
+def _with_path(m: Migration, statements: Mapping[str, list[Statement] | None]) -> tuple[str, list[Statement]]:
+    return m.path, statements[m.script] or []
+
+
+def _analysed_one_by_one(
+    s: Session,
+    sql: Sequence[Migration],
+    keys: Sequence[str] | None,
+    server: str | None,
+    statements: Later[list[Statement] | None],
+    ids: dict[str, str],
+) -> Footprints:
+    from flywayx.service.analysis import Footprints
+
+    slots: dict[str, Slot] = {}
+    for i, m in enumerate(sql):
+        stmts, ids[m.script], slot = cached_analysis(s, m, server, keys[i] if keys is not None else None)
+        statements[m.script] = stmts
+        s.statements[m.script] = (m.path, stmts)
+        if slot is not None:
+            slots[m.script] = slot
+    jobs = [(m.script, statements[m.script] or []) for m in sql]
+    return Footprints(jobs, s.dialect, server, s.cache, slots)
+
+
+def cached_analysis(
+    s: Session, m: Migration, server: str | None, key: str | None = None
+) -> tuple[list[Statement], str, Slot | None]:
     """(statements, content id, cache slot) of a SQL migration: from its cache entry when there is a
-    valid one, else split and hashed here (its footprint and entry follow in ``Footprints``)."""
+    valid one, else split and hashed here (its footprint and entry follow in ``Footprints``).
+    ``key``: its cache key, when the caller has it."""
     from flywayx.plan.mixed import check_mixed
     from flywayx.service.analysis import Slot
     from flywayx.statements.codec import load_statements as load_statements_json
     from flywayx.statements.content_id import content_id
     from flywayx.statements.splitter import split
 
-    text = s.found.texts.get(m.path)
     if s.cache is None:
-        stmts = split(sql_text(m, s.config, s.placeholders, text), s.dialect, path=m.script)
+        stmts = split(sql_text(m, s.config, s.placeholders, file_text(s, m)), s.dialect, path=m.script)
         check_mixed(stmts, s.config.mixed, m.script)
         return stmts, content_id(stmts, s.dialect), None
-    key = _entry_key(s, m, text, server)
-    if key is None:  # the file was not read (unchanged since an earlier scan) but placeholders change it
-        text = sql_text(m, s.config, s.placeholders)
-        key = s.cache.entry_key(text, s.dialect, server)
+    key = key if key is not None else _key(s, m, server)
     entry = s.cache.get(key)
     try:
         if entry is None or not isinstance(entry.get("content_id"), str):
@@ -162,7 +239,7 @@ def cached_analysis(s: Session, m: Migration, server: str | None) -> tuple[list[
         cid = str(entry["content_id"])
     except ValueError:
         entry = None
-        stmts = split(sql_text(m, s.config, s.placeholders, text), s.dialect, path=m.script)
+        stmts = split(sql_text(m, s.config, s.placeholders, file_text(s, m)), s.dialect, path=m.script)
         cid = content_id(stmts, s.dialect)
     check_mixed(stmts, s.config.mixed, m.script)
     return stmts, cid, Slot(key, cid, {"prints": entry.get("prints")} if entry is not None else None)

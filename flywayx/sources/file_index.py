@@ -29,16 +29,16 @@ import contextlib
 import hashlib
 import marshal
 import os
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from flywayx.sources.analysis_cache import private
+from flywayx.sources.analysis_cache import INDEX_DIR, private
 
 __all__ = ["SETTLED_NS", "FileIndex", "IndexEntry", "open_index", "text_digest"]
 
-_FORMAT = "files-v1"
+_FORMAT = INDEX_DIR
+_DAY_NS = 86400 * 10**9
 _MAGIC = b"flywayx-file-index 1\n"
 SETTLED_NS = 3_000_000_000  # a file changed less than 3 s ago is read every time (FAT's mtime is 2 s coarse)
 
@@ -82,27 +82,33 @@ class FileIndex:
         self._changed = False
         self._now_ns = time.time_ns()
 
-    def lookup(self, path: str, encoding: str, detect: bool) -> tuple[int, bytes, bool] | None:
-        """(checksum, text digest, placeholder prefix occurs) of ``path`` when it is unchanged since
-        an earlier scan read it with this ``encoding``; None otherwise (the file is to be read)."""
+    def lookup(
+        self, path: str, st: os.stat_result | None, encoding: str, detect: bool
+    ) -> tuple[int, bytes, bool] | None:
+        """(checksum, text digest, placeholder prefix occurs) of ``path``, whose stat is ``st``, when
+        it is unchanged since an earlier scan read it with this ``encoding``; None otherwise (the file
+        is to be read)."""
         entry = self._entries.get(path)
-        if entry is None or not _valid(entry):
+        if entry is None or st is None or not _valid(entry):
             return None
         sig, enc, det, checksum, digest, has_prefix = entry
-        if enc != encoding or det != detect:
-            return None
-        try:
-            if _signature(os.stat(path)) != sig:
-                return None
-        except OSError:
+        if enc != encoding or det != detect or _signature(st) != sig:
             return None
         return checksum, digest, has_prefix
 
-    def record(self, path: str, encoding: str, detect: bool, checksum: int, digest: bytes, has_prefix: bool) -> None:
-        """Remember what reading ``path`` gave, unless it changed too recently to be trusted later."""
-        try:
-            st = os.stat(path)
-        except OSError:
+    def record(
+        self,
+        path: str,
+        st: os.stat_result | None,
+        encoding: str,
+        detect: bool,
+        checksum: int,
+        digest: bytes,
+        has_prefix: bool,
+    ) -> None:
+        """Remember what reading ``path`` gave; ``st``: its stat taken *before* it was read (a change
+        after that is a new signature next time). Not when it changed too recently to be trusted later."""
+        if st is None:
             return
         if max(st.st_mtime_ns, st.st_ctime_ns) > self._now_ns - SETTLED_NS:
             self._entries.pop(path, None)
@@ -117,15 +123,22 @@ class FileIndex:
         to write only costs the speed-up."""
         keep = set(paths)
         if not self._changed and keep.issuperset(self._entries):
+            with contextlib.suppress(OSError):  # in use: touched at most once a day (pruned after 30 unused)
+                if self._now_ns - os.stat(self.path).st_mtime_ns > _DAY_NS:
+                    os.utime(self.path)
             return
         payload = marshal.dumps({p: e for p, e in self._entries.items() if p in keep})
         data = _MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
+        import tempfile  # a write: a run that changed nothing only reads the index
+
         with contextlib.suppress(OSError):
             directory = self.path.parent
             directory.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             directory.mkdir(mode=0o700, exist_ok=True)
             if not private(directory) or not private(directory.parent):
                 return
+            import tempfile  # only a changed index is written: a repeated info loads no tempfile (4-6 ms)
+
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)  # created 0600
             try:
                 with os.fdopen(fd, "wb") as out:

@@ -155,7 +155,7 @@ def _checksums(
     config = col.config
     encoding = conf.encoding or config.encoding
     if kind is not Kind.REPEATABLE and col.index is not None:
-        known = col.index.lookup(file.path, encoding, config.detect_encoding)
+        known = col.index.lookup(file.path, file.stat, encoding, config.detect_encoding)
         if known is not None:
             col.digests[file.path] = known[1], known[2]
             return known[0], None
@@ -165,7 +165,8 @@ def _checksums(
     if kind is not Kind.REPEATABLE:
         if col.index is not None:
             marked = bool(config.placeholder_prefix) and config.placeholder_prefix in text
-            col.index.record(file.path, encoding, config.detect_encoding, raw, text_digest(text), marked)
+            digest = text_digest(text)
+            col.index.record(file.path, file.stat, encoding, config.detect_encoding, raw, digest, marked)
         return raw, None
     replacing = conf.placeholder_replacement
     if not (config.placeholder_replacement if replacing is None else replacing):
