@@ -398,6 +398,7 @@ def report_error(err: FlywayxError, as_json: bool, secrets: list[str]) -> int:
             "line",
             "statement",
             "applied_statements",
+            "recorded_after_failure",
             "warnings",
         ):
             if key in err.details:
@@ -411,6 +412,11 @@ def report_error(err: FlywayxError, as_json: bool, secrets: list[str]) -> int:
             click.echo(f"  {extra}", err=True)
         if err.hint:
             click.echo(f"hint: {redact_text(err.hint, secrets)}", err=True)
+        for row in err.details.get("recorded_after_failure", ()):  # the history has these rows too
+            from flywayx.service.steps import record_reason
+
+            why = record_reason(row["recordedAs"], row["satisfiedBy"])
+            click.echo(f"note: written after the failure: {row['version']} {row['description']}, {why}", err=True)
         for warning in err.details.get("warnings", ()):
             click.echo(f"warning: {redact_text(warning, secrets)}", err=True)
     return err.exit_code

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from flywayx import plugins
@@ -18,9 +20,9 @@ from flywayx.cli.app import (
 )
 from flywayx.cli.dryrun import say_actions
 from flywayx.cli.fleet import fleet_options
-from flywayx.cli.progress import flyway_time
-from flywayx.cli.render import color_enabled, flyway_table, info_rows
-from flywayx.model.results import Waiting
+
+if TYPE_CHECKING:
+    from flywayx.model.write_results import Waiting
 
 
 @cli.command()
@@ -59,6 +61,7 @@ def migrate(
 ) -> None:
     """Apply pending migrations (Flyway's migrate), or upgrade to a release with --to."""
     from flywayx import service
+    from flywayx.cli import progress
 
     if in_flight is not None and not resume:
         raise click.UsageError("--in-flight only applies with --resume")
@@ -118,7 +121,7 @@ def migrate(
         ctx,
         f"Successfully applied {len(result.applied)} migration{'s' if len(result.applied) != 1 else ''} to "
         f"schema {schema}, now at version v{result.target_version} "
-        f"(execution time {flyway_time(result.total_ms)})",
+        f"(execution time {progress.flyway_time(result.total_ms)})",
     )
     _say_waiting(ctx, result.waiting, result.to_release)
 
@@ -163,6 +166,8 @@ def info(ctx: click.Context) -> None:
     if ctx.find_root().obj.get("quiet"):
         return  # -q: the table is all that is left, and say() would drop it
     import sys
+
+    from flywayx.cli.render import color_enabled, flyway_table, info_rows
 
     headers, rows = info_rows(result.migrations, result.releases, color_enabled(sys.stdout), result.undo)
     say(ctx, flyway_table(headers, rows))

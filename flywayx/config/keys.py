@@ -248,7 +248,15 @@ KEYS: tuple[KeySpec, ...] = (
         "Baseline a non-empty schema without history on migrate.",
     ),
     _k("cleanDisabled", "clean_disabled", "bool", F, "FLYWAY_CLEAN_DISABLED", "Refuse the clean command."),
-    _k("createSchemas", "create_schemas", "bool", F, "FLYWAY_CREATE_SCHEMAS", "Create missing schemas."),
+    _k(
+        "createSchemas",
+        "create_schemas",
+        "bool",
+        F,
+        "FLYWAY_CREATE_SCHEMAS",
+        "Create missing schemas. When false, the schema that holds the history table must exist: migrate and "
+        "baseline refuse up front otherwise.",
+    ),
     _k("mixed", "mixed", "bool", F, "FLYWAY_MIXED", "Allow mixed transactionality."),
     _k("group", "group", "bool", F, "FLYWAY_GROUP", "Apply all pending migrations in one transaction."),
     _k(

@@ -24,11 +24,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flywayx.db.base import Database
 from flywayx.errors import StateError
-from flywayx.model.work import Work
+
+if TYPE_CHECKING:
+    from flywayx.model.work import Work
 
 RUNS = "flywayx_runs"
 APPLIED = "flywayx_applied"

@@ -16,6 +16,8 @@ from flywayx.errors import VersionError
 _SPLIT = re.compile(r"\.(?=[0-9])")
 _LATEST_NUMBER = "9223372036854775807"  # Long.MAX_VALUE: Flyway's LATEST
 _PART = re.compile(r"[+-]?\d+\Z")  # \d: any Unicode decimal digit, as Java's BigInteger accepts
+_PARSED: dict[str, Version] = {}  # Version.parse's texts, up to _PARSED_MAX (versions are immutable)
+_PARSED_MAX = 1 << 16
 
 
 class Special(Enum):
@@ -47,7 +49,19 @@ class Version:
 
     @classmethod
     def parse(cls, value: str) -> Version:
-        """Parse a version as ``MigrationVersion.fromVersion`` does; raise VersionError if invalid."""
+        """Parse a version as ``MigrationVersion.fromVersion`` does; raise VersionError if invalid.
+        Each text is parsed once per process (``_PARSED``): a command parses every version twice, from
+        its file name and from its history row."""
+        known = _PARSED.get(value)
+        if known is not None:
+            return known
+        version = cls._parse(value)
+        if len(_PARSED) < _PARSED_MAX:
+            _PARSED[value] = version
+        return version
+
+    @classmethod
+    def _parse(cls, value: str) -> Version:
         text = value.replace("_", ".")
         pieces = text.split(".")
         if text.isascii() and all(map(str.isdigit, pieces)) and value != _LATEST_NUMBER:

@@ -25,18 +25,13 @@ from flywayx.errors import FlywayxError
 from flywayx.model import Config, HistoryRow, Kind, MigrationType, Statement
 from flywayx.model.later import Later
 from flywayx.model.plan import OperatorSummary, Plan, PlanStep
-from flywayx.model.results import (
-    TOOL_VERSION,
-    AppliedItem,
-    MigrateReport,
-    Recorded,
-    Waiting,
-)
+from flywayx.model.results import TOOL_VERSION
+from flywayx.model.write_results import AppliedItem, MigrateReport, Recorded, Waiting
 from flywayx.plan.ledger import Record
 from flywayx.plan.summary import summarize
 from flywayx.service import cluster, dryrun, lines, resume, rsu, steps, upgrade
 from flywayx.service.kernel import Reporter, Session, apply_options, callbacks, session, statements_of
-from flywayx.service.prepare import announce, prepare_history
+from flywayx.service.prepare import announce, prepare_history, require_history_schema
 from flywayx.service.validation import validation_error
 
 # ---------------------------------------------------------------------------------------------------
@@ -65,6 +60,7 @@ def migrate(
     started = time.monotonic()
     with session(config, read_only=options.dry_run) as s:
         s.require_writable()  # a dry run is refused where the run would be
+        require_history_schema(s)
         if options.dry_run:
             recorder = dryrun.Recorder(s, options.show_sql)
             chosen = choose(s, options, recorder)

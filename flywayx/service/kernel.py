@@ -23,7 +23,6 @@ from flywayx.model import Config, HistoryRow, Migration, Statement
 from flywayx.model.later import Later
 from flywayx.model.patterns import IgnorePattern, parse_patterns
 from flywayx.model.results import Header
-from flywayx.model.work import Work
 from flywayx.plan.info import InfoOptions, InfoResult, compute_info
 from flywayx.plugins import session_init_sql
 from flywayx.sources.analysis_cache import AnalysisCache, open_cache
@@ -40,6 +39,7 @@ from flywayx.sources.scan import ScanResult, scan
 if TYPE_CHECKING:  # what only migrate's path runs is imported there: info and validate load none of it
     from flywayx.apply import ApplyOptions
     from flywayx.db.base import Database, HistoryTable
+    from flywayx.model.work import Work
 
 Reporter = Callable[[str, dict[str, Any]], None]  # flywayx.apply.Reporter: (event, data) -> None
 Fire = Callable[[str, Migration | None], None]
@@ -256,6 +256,8 @@ def statements_of(s: Session, m: Migration) -> list[Statement] | None:
 
 def work_for(s: Session, m: Migration, **extra: Any) -> Work:
     """``m`` ready to apply: its statements loaded, ``extra`` as ``Work`` fields."""
+    from flywayx.model.work import Work
+
     return Work(m, statements_of(s, m), **extra)
 
 

@@ -14,7 +14,6 @@ from flywayx.model import Config
 from flywayx.model.results import InfoReport, InvalidMigration, ValidateReport
 from flywayx.service import lines, resume
 from flywayx.service.kernel import callbacks, session
-from flywayx.service.validation import validation_issues
 
 if TYPE_CHECKING:
     from flywayx.plan.ledger import Record
@@ -53,6 +52,8 @@ def validate(config: Config) -> ValidateReport:
     """Flyway's validation. With a ``releases.toml``: of the history as the contract has it (rows the
     next migrate writes — a renamed file, an equivalent change — count, with a warning), and a
     migration of a release the database has not reached is not "not applied"."""
+    from flywayx.service.validation import validation_issues
+
     with session(config) as s:
         issues, count = validation_issues(s)
         warnings = [] if s.found.migrations else ["No migrations found. Are your locations set up correctly?"]

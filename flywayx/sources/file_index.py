@@ -137,6 +137,8 @@ class FileIndex:
             directory.mkdir(mode=0o700, exist_ok=True)
             if not private(directory) or not private(directory.parent):
                 return
+            import tempfile  # only a changed index is written: a repeated info loads no tempfile (4-6 ms)
+
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)  # created 0600
             try:
                 with os.fdopen(fd, "wb") as out:

@@ -26,6 +26,8 @@ NEVER = (
     "flywayx.plan.interleave",
     "flywayx.plan.ledger",
     "flywayx.model.plan",
+    "flywayx.model.work",
+    "flywayx.model.write_results",
     "flywayx.model.release",
     "flywayx.sources.releases",
     "flywayx.service.core",
