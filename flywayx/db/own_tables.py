@@ -38,6 +38,7 @@ APPLIED = "flywayx_applied"
 PROGRESS = "flywayx_progress"
 STATE = "flywayx_schema_state"
 LAYOUT_TABLE = "flywayx_layout"
+LIVE_RUN = 1_000_000  # running_sql: what a live run's record counts (another runner waits for that run)
 _STATE_ATTEMPTS = 8  # record_state: tries at the next free seq when runners finish together
 
 
@@ -181,6 +182,7 @@ class OwnTables:
         self.pending_backup: str | None = None  # set by migrate --backup; start_run records it
         self._present: dict[str, bool] = {}  # table or table.column -> found (probed once per session)
         self._complete = False  # ensure() has brought the layout to LAYOUT_VERSION in this session
+        self.run_id: str | None = None  # the run this session is (start_run): its records are its own
 
     def _t(self, name: str) -> str:
         return self.db.quote(self.schema, name)
@@ -288,6 +290,7 @@ class OwnTables:
         installed_by: str,
         backup: str | None = None,
     ) -> None:
+        self.run_id = run_id
         self._exec(
             f"INSERT INTO {self._t(RUNS)} (run_id, started_at, from_release, to_release, phase,"
             " installed_by, host, tool_version, outcome, backup) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -495,10 +498,20 @@ class OwnTables:
 
     def running_sql(self) -> str:
         """A scalar SQL expression: how many ``running`` progress records there are (a run killed
-        mid-migration leaves one). The engine reads it with the history token, in the same query."""
+        mid-migration leaves one), plus ``LIVE_RUN`` for each record another live run wrote ahead for
+        its next step (``start_progress_ahead``; this run's own are not counted). The engine reads it
+        with the history token, in the same query."""
         if not self._has(PROGRESS):
             return "0"
-        return f"(SELECT COUNT(*) FROM {self._t(PROGRESS)} WHERE status = 'running'{self._not_live(' AND')})"
+        live = self.db.live_run_sql("run_id")
+        if not live:
+            return f"(SELECT COUNT(*) FROM {self._t(PROGRESS)} WHERE status = 'running')"
+        plain = self.run_id is not None and self.run_id.replace("-", "").isalnum()  # a UUID: a safe literal
+        ours = f"run_id = '{self.run_id}'" if plain else "1 = 0"
+        return (
+            f"(SELECT COALESCE(SUM(CASE WHEN NOT ({live}) THEN 1 WHEN {ours} THEN 0 ELSE {LIVE_RUN} END), 0)"
+            f" FROM {self._t(PROGRESS)} WHERE status = 'running')"
+        )
 
     def _not_live(self, joiner: str) -> str:
         """The condition leaving out the ``running`` records of live runs (``Database.live_run_sql``): a
