@@ -388,7 +388,8 @@ def _as_installed() -> None:
     recompiles its sources, which a real install never does.
     """
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "flywayx")], check=True, capture_output=True)
+    packages = [str(ROOT / p) for p in ("flywayx", "flywayx_cloudstack")]  # the plugin loads at every start
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *packages], check=True, capture_output=True)
 
 
 def main() -> int:

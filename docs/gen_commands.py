@@ -18,12 +18,14 @@ OUT = Path(__file__).resolve().parent / "commands.md"
 
 
 def _app() -> click.Group:
-    """The root group with every command module of flywayx.cli imported (each registers its commands)."""
+    """The root group with every command module of flywayx.cli imported (each registers its commands) and
+    the installed plugins' commands added."""
     import flywayx.cli
-    from flywayx.cli import app
+    from flywayx.cli import app, plugins
 
     for module in sorted(pkgutil.iter_modules(flywayx.cli.__path__), key=lambda m: m.name):
         importlib.import_module(f"flywayx.cli.{module.name}")
+    plugins.register()
     return app.cli
 
 

@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from flywayx.model import Config
-from flywayx.model.results import InfoReport, MigrateReport, ValidateReport
+from flywayx.model.results import InfoReport, ValidateReport
+from flywayx.model.write_results import MigrateReport
 
 Reporter = Callable[[str, dict[str, Any]], None]
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from flywayx.model.results import MigrateReport
+from flywayx.model.write_results import MigrateReport
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from flywayx.model.config import Config
-from flywayx.model.results import BaselineReport
 from flywayx.plugins import BaselineAdapter, Plugin
 
 if TYPE_CHECKING:
     import click
+
+    from flywayx.model.results import BaselineReport
 
 
 def importers() -> Sequence[click.Command]:

@@ -43,7 +43,7 @@ class Lookahead:
         if not self.held or work is None or not self._worth(work):
             return False
         assert work.statements
-        self.own.start_progress_ahead(work, self.run_id, prefix_digest(work.statements, 1))
+        self.own.start_progress_ahead(work, self.run_id, prefix_digest(work.written or work.statements, 1))
         self.work = work
         return True
 

@@ -40,6 +40,7 @@ from flywayx.db.connect import one_line
 from flywayx.db.own_tables import LIVE_RUN, OwnTables
 from flywayx.errors import FlywayxError
 from flywayx.model import HistoryRow, Migration
+from flywayx.model.results import Recorded
 from flywayx.model.work import Work
 
 LOG = logging.getLogger(__name__)
@@ -279,9 +280,11 @@ def _record_due(
 ) -> None:
     """After a failed step: write the rows the steps that ran made due (e.g. another line's declared
     equivalent of a change that ran, its release now reached), which the run would have written at
-    its end or at their turn. Never raises: a failure here becomes a warning of the run's error."""
+    its end or at their turn; the failure (a FlywayxError) lists them (``recorded_after_failure``, in
+    the JSON error). Never raises: a failure here becomes a warning of the run's error."""
     if not any(not step.recorded for step, _ in ran.steps):
         return  # nothing ran: a refusal or a first failure changes nothing more
+    written: list[Step] = []
     try:
         db.rollback()
         with opts.lock():
@@ -290,12 +293,18 @@ def _record_due(
                 done = _apply(db, history, own, step, opts, report, None)
                 ran.steps.append((step, done))
                 source.done(step, done)
+                written.append(step)
     except Exception as err:
         text = f"the rows this run's migrations made due could not be written: {one_line(str(err))}"
         if isinstance(failure, FlywayxError):
             failure.warn(text)
         else:
             LOG.warning("WARNING: %s", text)
+    if written and isinstance(failure, FlywayxError):
+        failure.details["recorded_after_failure"] = [
+            Recorded(st.migration, st.work.recorded_as or "", st.work.satisfied_by or "", st.work.release).to_json()
+            for st in written
+        ]
 
 
 def _apply(

@@ -102,6 +102,7 @@ class Body:
 
     def __post_init__(self) -> None:
         self.statements: Sequence[Statement] = self.work.statements or ()
+        self.hashed: Sequence[Statement] = self.work.written or self.statements  # what the record's hashes cover
         self.classes: dict[int, StatementClass] = {}
 
     def cls(self, i: int) -> StatementClass:
@@ -203,7 +204,7 @@ class Body:
         with ``dml_end``, the DML after it up to there too (``_run_with_dml``)."""
         assert self.own is not None
         p = self.p
-        record = self.own.progress_statement(self.work, p.done, p.digest, _chain(p.digest, self.statements[i]))
+        record = self.own.progress_statement(self.work, p.done, p.digest, _chain(p.digest, self.hashed[i]))
         pre: list[str | tuple[str, tuple[Any, ...]]] = [] if p.ahead else [record]
         p.ahead = False
         if c.many_results:  # the CALL's work, and only it, can be undone (inside the script's transaction too)
@@ -295,7 +296,7 @@ class Body:
     def _done(self, i: int) -> None:
         p = self.p
         p.done += 1
-        p.digest = _chain(p.digest, self.statements[i])
+        p.digest = _chain(p.digest, self.hashed[i])
         if p.locked:  # under LOCK TABLES each statement commits on its own (no transaction is open)
             p.durable, p.durable_digest = p.done, p.digest
         self.report("statement.done", {"migration": self.work.migration, "done": p.done, "total": len(self.statements)})

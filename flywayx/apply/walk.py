@@ -123,7 +123,7 @@ def _apply(
     if in_txn or not db.capabilities.transactional_ddl:
         db.begin()  # non-transactional PostgreSQL statements (CREATE INDEX CONCURRENTLY…) refuse a BEGIN
     started = time.monotonic()
-    p = Progress(work.skip_statements, prefix_digest(work.statements, work.skip_statements))
+    p = Progress(work.skip_statements, prefix_digest(work.written or work.statements, work.skip_statements))
     # MySQL/MariaDB always; PostgreSQL when the migration runs outside a transaction (executeInTransaction
     # =false, CREATE INDEX CONCURRENTLY): each statement then commits on its own (run.py)
     p.tracked = not in_txn and db.capabilities.statement_record and own is not None and not m.is_python

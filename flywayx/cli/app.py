@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -202,7 +201,43 @@ def set_keys(ctx: click.Context, **values: Any) -> None:
 # ---------------------------------------------------------------------------------------------------
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+# The module that defines each core command: importing it registers the command on ``cli``.
+# ``flywayx info`` imports commands.py alone; ``--help``, completion and a name not listed here (a
+# plugin's command, a typo) import them all (``LazyGroup``), so what click shows never changes.
+COMMAND_MODULES: dict[str, str] = {
+    **dict.fromkeys(("migrate", "info", "validate", "baseline", "repair", "clean", "explain", "rename"), "commands"),
+    "completion": "extras",
+    **dict.fromkeys(("releases", "new", "release"), "gitflow"),
+    **dict.fromkeys(("plan", "graph"), "lines"),
+    "lint": "online",
+    **dict.fromkeys(("verify", "restore"), "safety"),
+}
+
+
+def load_commands(name: str | None = None) -> None:
+    """Register the core command ``name`` on ``cli`` (every command when ``name`` is None or not a core
+    command's) by importing the module that defines it."""
+    import importlib
+
+    module = COMMAND_MODULES.get(name or "")
+    for each in [module] if module else sorted(set(COMMAND_MODULES.values())):
+        importlib.import_module(f"flywayx.cli.{each}")
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported when click first asks for them (see ``COMMAND_MODULES``)."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            load_commands(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        load_commands()
+        return super().list_commands(ctx)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(__version__, "--version", prog_name="flywayx")
 @common_options
 @click.pass_context
@@ -232,6 +267,8 @@ def json_mode(ctx: click.Context) -> bool:
 
 
 def emit_json(payload: dict[str, Any]) -> None:
+    import json
+
     click.echo(json.dumps(payload, indent=2, default=str))
 
 
@@ -242,8 +279,10 @@ def say(ctx: click.Context, text: str) -> None:
 
 def run(args: list[str], prog_name: str) -> int:
     """Run the CLI; return the exit code. No traceback reaches the user."""
-    from flywayx.cli import commands, extras, gitflow, lines, online, plugins, safety  # noqa: F401 - registers the commands on ``cli``
+    from flywayx.cli import plugins  # each installed plugin's commands join ``cli`` (the core's: LazyGroup)
     from flywayx.config.load import split_flyway_args
+
+    plugins.register()
 
     try:
         rest, flyway_args = split_flyway_args(args)
@@ -359,6 +398,7 @@ def report_error(err: FlywayxError, as_json: bool, secrets: list[str]) -> int:
             "line",
             "statement",
             "applied_statements",
+            "recorded_after_failure",
             "warnings",
         ):
             if key in err.details:
@@ -372,6 +412,11 @@ def report_error(err: FlywayxError, as_json: bool, secrets: list[str]) -> int:
             click.echo(f"  {extra}", err=True)
         if err.hint:
             click.echo(f"hint: {redact_text(err.hint, secrets)}", err=True)
+        for row in err.details.get("recorded_after_failure", ()):  # the history has these rows too
+            from flywayx.service.steps import record_reason
+
+            why = record_reason(row["recordedAs"], row["satisfiedBy"])
+            click.echo(f"note: written after the failure: {row['version']} {row['description']}, {why}", err=True)
         for warning in err.details.get("warnings", ()):
             click.echo(f"warning: {redact_text(warning, secrets)}", err=True)
     return err.exit_code

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
+from flywayx import plugins
 from flywayx.cli.app import (
     GIVEN_KEY_OPTIONS,
     cli,
@@ -17,9 +20,9 @@ from flywayx.cli.app import (
 )
 from flywayx.cli.dryrun import say_actions
 from flywayx.cli.fleet import fleet_options
-from flywayx.cli.progress import flyway_time
-from flywayx.cli.render import color_enabled, flyway_table, info_rows
-from flywayx.model.results import Waiting
+
+if TYPE_CHECKING:
+    from flywayx.model.write_results import Waiting
 
 
 @cli.command()
@@ -58,6 +61,7 @@ def migrate(
 ) -> None:
     """Apply pending migrations (Flyway's migrate), or upgrade to a release with --to."""
     from flywayx import service
+    from flywayx.cli import progress
 
     if in_flight is not None and not resume:
         raise click.UsageError("--in-flight only applies with --resume")
@@ -117,7 +121,7 @@ def migrate(
         ctx,
         f"Successfully applied {len(result.applied)} migration{'s' if len(result.applied) != 1 else ''} to "
         f"schema {schema}, now at version v{result.target_version} "
-        f"(execution time {flyway_time(result.total_ms)})",
+        f"(execution time {progress.flyway_time(result.total_ms)})",
     )
     _say_waiting(ctx, result.waiting, result.to_release)
 
@@ -159,7 +163,11 @@ def info(ctx: click.Context) -> None:
     if result.cluster:
         say(ctx, f"Server: {result.cluster}")
     say(ctx, "")
+    if ctx.find_root().obj.get("quiet"):
+        return  # -q: the table is all that is left, and say() would drop it
     import sys
+
+    from flywayx.cli.render import color_enabled, flyway_table, info_rows
 
     headers, rows = info_rows(result.migrations, result.releases, color_enabled(sys.stdout), result.undo)
     say(ctx, flyway_table(headers, rows))
@@ -198,10 +206,10 @@ def validate(ctx: click.Context) -> None:
 @click.pass_context
 def baseline(ctx: click.Context, /, release: str | None, dry_run: bool, **adapters: bool) -> None:
     """Start history on an existing database at a version (or adopt it at a release)."""
-    from flywayx import plugins, service
+    from flywayx import service
     from flywayx.errors import UsageError
 
-    known = plugins.baseline_adapters()  # each adds its flag (--acs): flywayx/cli/plugins.py
+    known = plugins.baseline_adapters()  # each adds its flag (--acs): _add_adapter_flags
     chosen = [a for a in known if adapters.get(a.param)]
     if release is not None and (chosen or "baseline_version" in ctx.meta[GIVEN_KEY_OPTIONS]):
         flags = " or ".join([*(f"--{a.flag}" for a in known), "--baseline-version"])
@@ -230,6 +238,20 @@ def baseline(ctx: click.Context, /, release: str | None, dry_run: bool, **adapte
         say(ctx, f"Dry run: {result.message[:1].lower()}{result.message[1:]}; nothing was changed.")
     else:
         say(ctx, result.message)
+
+
+def _add_adapter_flags() -> None:
+    """Each installed plugin's baseline adapter as a flag of ``baseline`` (``--acs``), before ``--dry-run``;
+    of two with the same flag the first plugin's (one ``WARNING:`` line)."""
+    for adapter in (a for p in plugins.installed() for a in p.baseline_adapters):
+        if any(p.name == adapter.param for p in baseline.params):
+            plugins.warn(f"baseline --{adapter.flag} exists already; the second plugin's is left out")
+            continue
+        at = next((i for i, p in enumerate(baseline.params) if p.name == "dry_run"), len(baseline.params))
+        baseline.params.insert(at, click.Option([f"--{adapter.flag}"], is_flag=True, help=adapter.help))
+
+
+_add_adapter_flags()
 
 
 @cli.command()

@@ -1,21 +1,22 @@
-"""The installed plugins' command line (``flywayx.plugins``): importing this module registers it on ``cli``.
+"""The installed plugins' command line (``flywayx.plugins``): ``register``, called by ``run``, adds it to ``cli``.
 
-Each plugin's ``commands`` join ``flywayx`` itself, its ``importers`` join ``flywayx import`` (a group
-that exists only when some plugin brings an importer), and each baseline adapter becomes a flag of
-``flywayx baseline`` placed before ``--dry-run`` (``cli/commands.py`` calls the adapter). A command
-whose name is taken, or a plugin function that raises, costs one ``WARNING:`` line and is left out:
-the core's commands never depend on a plugin.
+Each plugin's ``commands`` join ``flywayx`` itself and its ``importers`` join ``flywayx import`` (a group
+that exists only when some plugin brings an importer); each baseline adapter's flag is added by
+``cli/commands.py`` itself, where ``baseline`` is defined (and calls the adapter). A command whose name
+is taken (a core command's, ``app.COMMAND_MODULES``: the core's are imported only when asked for), or a
+plugin function that raises, costs one ``WARNING:`` line and is left out: the core's commands never
+depend on a plugin.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 
 import click
 
 from flywayx import plugins
-from flywayx.cli.app import cli
-from flywayx.cli.commands import baseline
+from flywayx.cli.app import COMMAND_MODULES, cli
 
 
 @click.group(name="import")
@@ -32,32 +33,20 @@ def _commands(plugin: plugins.Plugin, what: str, get: Callable[[], Sequence[clic
 
 
 def _add(group: click.Group, plugin: plugins.Plugin, command: click.Command) -> None:
-    if command.name in group.commands:
+    if command.name in group.commands or (group is cli and command.name in COMMAND_MODULES):
         where = "flywayx" if group is cli else f"flywayx {group.name}"
         plugins.warn(f"plugin {plugin.name}: `{where} {command.name}` exists already; the plugin's is left out")
         return
     group.add_command(command)
 
 
-def _add_baseline_flag(adapter: plugins.BaselineAdapter) -> None:
-    if any(p.name == adapter.param for p in baseline.params):
-        plugins.warn(f"baseline --{adapter.flag} exists already; the second plugin's is left out")
-        return
-    at = next((i for i, p in enumerate(baseline.params) if p.name == "dry_run"), len(baseline.params))
-    baseline.params.insert(at, click.Option([f"--{adapter.flag}"], is_flag=True, help=adapter.help))
-
-
+@functools.cache
 def register() -> None:
-    """Add every installed plugin's commands, importers and baseline flags (once)."""
+    """Add every installed plugin's commands and importers to ``cli`` (once per process)."""
     for plugin in plugins.installed():
         for command in _commands(plugin, "commands", plugin.commands):
             _add(cli, plugin, command)
         for command in _commands(plugin, "importers", plugin.importers):
             _add(import_group, plugin, command)
-        for adapter in plugin.baseline_adapters:
-            _add_baseline_flag(adapter)
     if import_group.commands:
         cli.add_command(import_group)
-
-
-register()

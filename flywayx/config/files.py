@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -70,6 +69,8 @@ def parse_toml(text: str, source: str) -> dict[str, Setting]:
     Root tables other than ``[flyway]`` and ``[environments]`` are ignored (Flyway reads them as
     plugin namespaces).
     """
+    import tomllib  # only a project with a flyway.toml parses TOML
+
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -248,7 +248,15 @@ KEYS: tuple[KeySpec, ...] = (
         "Baseline a non-empty schema without history on migrate.",
     ),
     _k("cleanDisabled", "clean_disabled", "bool", F, "FLYWAY_CLEAN_DISABLED", "Refuse the clean command."),
-    _k("createSchemas", "create_schemas", "bool", F, "FLYWAY_CREATE_SCHEMAS", "Create missing schemas."),
+    _k(
+        "createSchemas",
+        "create_schemas",
+        "bool",
+        F,
+        "FLYWAY_CREATE_SCHEMAS",
+        "Create missing schemas. When false, the schema that holds the history table must exist: migrate and "
+        "baseline refuse up front otherwise.",
+    ),
     _k("mixed", "mixed", "bool", F, "FLYWAY_MIXED", "Allow mixed transactionality."),
     _k("group", "group", "bool", F, "FLYWAY_GROUP", "Apply all pending migrations in one transaction."),
     _k(
@@ -388,7 +396,8 @@ KEYS: tuple[KeySpec, ...] = (
         "bool",
         F,
         "FLYWAYX_CACHE",
-        "Reuse and store analyses in the cache; --no-cache (or false) analyses every file afresh and writes nothing.",
+        "Reuse and store analyses (and the checksums of unchanged files) in the cache; --no-cache (or false) reads, "
+        "checksums and analyses every file afresh and writes nothing.",
         flywayx_only=True,
     ),
 )
@@ -466,7 +475,7 @@ COMMAND_LINE_OPTIONS: tuple[tuple[str, str], ...] = (
     ("installedBy", "Name recorded in installed_by."),
     ("workingDirectory", "Directory relative locations resolve against."),
     ("cacheDir", "Directory of the analysis cache (default ~/.cache/flywayx)."),
-    ("cache", "Use the analysis cache (default); --no-cache analyses every file afresh."),
+    ("cache", "Use the analysis cache (default); --no-cache reads, checksums and analyses every file afresh."),
 )
 
 

@@ -20,7 +20,6 @@ them the same way; the directory of the file that named them plays no part).
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -266,6 +265,8 @@ def _unknown_hint(key: str, misplaced_level: str | None) -> str | None:
         return f"{key} belongs in [environments.<name>], not in [flyway]"
     if misplaced_level is not None:
         return f"{key} belongs in [flyway] or [environments.<name>.flyway]"
+    import difflib  # only for a key it does not know
+
     close = difflib.get_close_matches(key, list(BY_KEY), n=1)
     return f"did you mean {close[0]}?" if close else None
 

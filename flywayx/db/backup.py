@@ -33,7 +33,7 @@ from typing import Any
 from flywayx.db import clients, timeouts
 from flywayx.db.clients import BackupFailed
 from flywayx.db.fingerprint import fingerprint
-from flywayx.errors import UsageError
+from flywayx.errors import FlywayxError, UsageError
 from flywayx.model.config import DatabaseUrl
 
 _EXT = {"mysql": ".sql", "postgresql": ".dump", "sqlite": ".sqlite"}
@@ -107,9 +107,23 @@ def backup(
     clients.private_dir(dest_dir)
     started = _now()
     with clients.connection(url, secret, limits=limits) as conn:
-        names = _resolve_schemas(conn, family, url, schemas)
-        fp = fingerprint(conn, family, names)
-        server = _server_version(conn, family)
+        # PostgreSQL's driver has no socket limit of its own: the watchdog is it (PyMySQL's is set)
+        dog = timeouts.Watchdog(limits.socket if family == "postgresql" else 0.0, lambda: int(conn.fileno()))
+        try:
+            with dog.guard():
+                names = _resolve_schemas(conn, family, url, schemas)
+                fp = fingerprint(conn, family, names)
+                server = _server_version(conn, family)
+        except FlywayxError:
+            raise
+        except Exception as err:  # the driver's: a lost connection, the socket limit
+            raise BackupFailed(
+                f"cannot read the schemas to back up: {clients.first_lines(clients.redact(str(err), secret))}"
+                + (f" (socketTimeout is {limits.socket:g} s)" if limits.socket else ""),
+                hint="check the server and the network path to it, then run again",
+            ) from err
+        finally:
+            dog.close()
     path = _new_path(dest_dir, family, url, names)
     path.touch(mode=0o600, exist_ok=False)  # mode 0600 before a byte is written; the clients keep it
     path.chmod(0o600)
@@ -205,10 +219,19 @@ def _dump_mysql(
     tools: list[str], url: DatabaseUrl, secret: str | None, schemas: list[str], path: Path, limits: timeouts.Timeouts
 ) -> str:
     opts = ["--single-transaction", "--routines", "--triggers", "--events", "--hex-blob", "--no-tablespaces"]
-    # mariadb-dump/mysqldump take no --connect-timeout: the stall watchdog bounds their connect too
+    # mariadb-dump/mysqldump take no --connect-timeout, not even from an option file: the stall watchdog
+    # ends one that has not connected within the connect limit
     cmd = [tools[0], *clients.mysql_args(url), *opts, "--databases", *schemas]
     with clients.mysql_auth(secret) as auth, path.open("r+b") as out:
-        clients.run([cmd[0], *auth, *cmd[1:]], secret, stdout=out, limits=limits, progress=clients.output_size(path))
+        clients.run(
+            [cmd[0], *auth, *cmd[1:]],
+            secret,
+            stdout=out,
+            limits=limits,
+            progress=clients.output_size(path),
+            own_connect=False,
+            ends=lambda dog: clients.end_mysql_sessions(url, secret, limits, dog.endpoints),
+        )
     last = (_tail(path).rstrip().splitlines() or [""])[-1]
     if not last.startswith("-- Dump completed"):
         raise BackupFailed(
@@ -233,12 +256,14 @@ def _dump_pg(
     pg_dump, pg_restore = tools
     only = [f"--schema={_pg_pattern(s)}" for s in schemas]
     db = clients.pg_database(url)
+    name = clients.app_name("pg_dump")  # its session, should the watchdog end it, is found by this name
     clients.run(
         [pg_dump, "--format=custom", *clients.pg_args(url), f"--file={path}", *only, f"--dbname={db}"],
         secret,
-        env=clients.pg_env(secret, limits),
+        env={**clients.pg_env(secret, limits), "PGAPPNAME": name},
         limits=limits,
         progress=clients.output_size(path),
+        ends=lambda dog: clients.end_pg_sessions(url, secret, limits, app_name=name),
     )
     listing = clients.run([pg_restore, "--list", str(path)], secret)
     if not any(ln and not ln.startswith(";") for ln in listing.splitlines()):

@@ -6,8 +6,15 @@
 - ``run(cmd, secret, ...)``: one client process; a non-zero exit is BackupFailed with the client's
   first error lines, the password redacted. With ``limits``, a client that makes no progress for
   ``socketTimeout`` is ended by a ``flywayx.db.stall.Stall`` watchdog (``watch``; ``stalled`` is the
-  error), and ``mysql_args``/``pg_env`` pass the connect limit as the client's own option.
-  ``spawn`` starts one for a pipeline. Every client
+  error), and ``mysql_args``/``pg_env`` pass the connect limit as the client's own option; a client
+  without one (``mariadb-dump``) is ended by the watchdog when it has not connected within it.
+  ``spawn`` starts one for a pipeline.
+- ``end_mysql_sessions``/``end_pg_sessions``: after the watchdog ended a client, its session on the
+  server (which a broken network path never told) is ended from a new connection: MySQL/MariaDB ``KILL``
+  of the session whose client address is the ended client's (``Stall.endpoints``), PostgreSQL
+  ``pg_terminate_backend`` of the sessions named by the client's ``PGAPPNAME`` (``app_name``) or of a
+  known backend. Such a session may hold locks (``pg_dump`` holds one on every table it dumps) or an
+  open transaction until the server's own timeouts end it, hours later. Every client
   is started so that it dies with flywayx (Linux ``PR_SET_PDEATHSIG``): a killed backup or restore
   leaves no client behind to finish, half-way, what flywayx no longer supervises.
 - ``mysql_auth(secret)``: the password in a 0600 option file, never argv; ``pg_env``: ``PGPASSWORD``.
@@ -22,13 +29,15 @@ import contextlib
 import ctypes
 import math
 import os
+import secrets
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -116,7 +125,12 @@ def spawn(
 
 def failed(cmd: list[str], code: int, stderr: bytes, secret: str | None) -> BackupFailed:
     err_text = redact(stderr.decode("utf-8", "replace").strip(), secret)
-    return BackupFailed(f"{Path(cmd[0]).name} failed (exit {code}): {first_lines(err_text)}", stderr=err_text)
+    name = Path(cmd[0]).name
+    return BackupFailed(
+        f"{name} failed (exit {code}): {first_lines(err_text)}",
+        hint=f"that is {name}'s own message: fix what it names (server, network, rights, disk), then run again",
+        stderr=err_text,
+    )
 
 
 def run(
@@ -128,37 +142,127 @@ def run(
     stdout: Any = None,
     limits: timeouts.Timeouts | None = None,
     progress: Callable[[], int] | None = None,
+    own_connect: bool = True,
+    ends: Callable[[Stall], bool] | None = None,
 ) -> str:
     """Run a client; return its stdout (when not redirected). Non-zero exit -> BackupFailed. With
     ``limits`` (a client that talks to the server), a ``Stall`` watchdog ends it after ``limits.socket``
-    seconds without progress (``progress``: what else counts, e.g. the dump file's size)."""
+    seconds without progress (``progress``: what else counts, e.g. the dump file's size), or, when it
+    has no connect timeout of its own (``own_connect`` False), after ``limits.connect`` seconds without
+    connecting; ``ends`` then ends its session on the server (True when it found one)."""
     proc = spawn(cmd, env=env, stdin=stdin, stdout=stdout if stdout is not None else subprocess.PIPE)
-    with watch(proc, limits, progress) as dog:
+    with watch(proc, limits, progress, own_connect=own_connect) as dog:
         out, err = proc.communicate()
     if dog.fired:
-        raise stalled(cmd, dog.limit)
+        assert limits is not None
+        raise stalled(cmd, dog, limits, ended=ends is not None and not dog.connecting and ends(dog))
     if proc.returncode != 0:
         raise failed(cmd, proc.returncode, err, secret)
     return out.decode("utf-8", "replace") if stdout is None else ""
 
 
 def watch(
-    proc: subprocess.Popen[bytes], limits: timeouts.Timeouts | None, progress: Callable[[], int] | None = None
+    proc: subprocess.Popen[bytes],
+    limits: timeouts.Timeouts | None,
+    progress: Callable[[], int] | None = None,
+    *,
+    own_connect: bool = True,
 ) -> Stall:
-    """The stall watchdog for a client (none without a socket limit); use it as a context manager."""
-    limit = limits.socket if limits is not None else 0.0
-    return Stall(proc, limit, progress, grace=limits.connect if limits is not None else 0.0)
+    """The stall watchdog for a client; use it as a context manager. Without limits it watches nothing.
+    A client with a connect timeout of its own (``own_connect``) gets it first: the watchdog then allows
+    the connect and the socket limit before the first progress, and watches nothing without a socket limit."""
+    if limits is None:
+        return Stall(proc, 0.0, progress)
+    if own_connect:
+        return Stall(proc, limits.socket, progress, first=limits.socket + limits.connect if limits.socket else 0.0)
+    return Stall(proc, limits.socket, progress, first=limits.connect)
 
 
-def stalled(cmd: list[str], limit: float) -> BackupFailed:
+def stalled(cmd: list[str], dog: Stall, limits: timeouts.Timeouts, *, ended: bool = False) -> BackupFailed:
     """A client ended by its stall watchdog: one line naming it, the limit and what to do."""
     name = Path(cmd[0]).name
+    if dog.connecting:
+        return BackupFailed(
+            f"{name} could not connect within connectTimeout ({limits.connect:g} s) and was ended (the server, "
+            "or the network path to it, does not answer)",
+            hint="check that the server is up and reachable from here, then run again; raise connectTimeout "
+            "if connecting legitimately takes longer",
+        )
+    session = "; its session on the server was ended too" if ended else ""
     return BackupFailed(
-        f"{name} made no progress for socketTimeout ({limit:g} s) and was ended (the server, or the "
-        "network path to it, stopped answering)",
+        f"{name} made no progress for socketTimeout ({limits.socket:g} s) and was ended (the server, or the "
+        f"network path to it, stopped answering){session}",
         hint="check the server and the network path to it, then run again; raise socketTimeout if the "
         "server legitimately pauses longer",
     )
+
+
+def end_mysql_sessions(
+    url: DatabaseUrl, secret: str | None, limits: timeouts.Timeouts | None, endpoints: Sequence[tuple[str, int]]
+) -> bool:
+    """KILL the sessions whose client address (PROCESSLIST ``HOST``, ``ip:port``) is one of ``endpoints``
+    (and whose user is the URL's); True when one was found. Best effort: False when the server cannot be
+    reached, or sees another address (a proxy or NAT between): then its own timeouts end the session."""
+    if not endpoints:
+        return False
+    try:
+        with connection(url, secret, limits=limits) as conn, closing(conn.cursor()) as cur:
+            cur.execute("SELECT ID, HOST, USER FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID()")
+            found = [
+                int(sid)
+                for sid, host, user in cur.fetchall()
+                if (not url.user or user == url.user) and _is_endpoint(str(host or ""), endpoints)
+            ]
+            for sid in found:
+                with contextlib.suppress(Exception):  # it may have ended meanwhile
+                    cur.execute(f"KILL {sid}")
+            return bool(found)
+    except Exception:  # the client's own error is the one to report
+        return False
+
+
+def _is_endpoint(host: str, endpoints: Sequence[tuple[str, int]]) -> bool:
+    """``host`` (``ip:port``, ``name:port``, ``[v6]:port``) names one of ``endpoints``."""
+    name, _, port_text = host.rpartition(":")
+    if not port_text.isdigit():
+        return False  # a Unix socket ("localhost"): its client's end closes with the client
+    name, port = name.strip("[]"), int(port_text)
+    ips = {ip for ip, p in endpoints if p == port}
+    if not ips or name in ips:
+        return bool(ips)
+    try:  # the server resolved the client's address to a name
+        resolved = {str(a[4][0]).removeprefix("::ffff:") for a in socket.getaddrinfo(name, port)}
+    except OSError:
+        return False
+    return bool(resolved & ips)
+
+
+def end_pg_sessions(
+    url: DatabaseUrl, secret: str | None, limits: timeouts.Timeouts | None, *, app_name: str = "", pid: int = 0
+) -> bool:
+    """``pg_terminate_backend`` of the sessions named ``app_name`` (a client's ``PGAPPNAME``), or of the
+    backend ``pid``; True when one was found. Best effort, as ``end_mysql_sessions``."""
+    limits = limits or timeouts.resolve(url.dialect, url.params, None, None)
+    try:
+        with connection(url, secret, limits=limits) as conn, closing(conn.cursor()) as cur:
+            dog = timeouts.Watchdog(limits.socket, conn.fileno)
+            with dog.guard():
+                if app_name:
+                    cur.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE application_name = %s AND pid <> pg_backend_pid()",
+                        (app_name,),
+                    )
+                else:
+                    cur.execute("SELECT pg_terminate_backend(%s)", (pid,))
+                return any(row[0] for row in cur.fetchall())
+    except Exception:  # the client's own error is the one to report
+        return False
+
+
+def app_name(client: str) -> str:
+    """A name no other session has, for a client's ``PGAPPNAME`` (``end_pg_sessions`` finds it by it)."""
+    return f"flywayx-{client}-{secrets.token_hex(6)}"
 
 
 def output_size(path: Path) -> Callable[[], int]:
@@ -224,10 +328,11 @@ def connection(
                 database=database,
                 charset="utf8mb4",
                 autocommit=True,
-                connect_timeout=limits.connect,
-                read_timeout=limits.socket or None,
-                write_timeout=limits.socket or None,
+                connect_timeout=limits.connect,  # PyMySQL: the TCP connect only
+                read_timeout=limits.connect,  # the greeting and the login: a silent server ends here too
+                write_timeout=limits.connect,
             )
+            conn._read_timeout = conn._write_timeout = limits.socket or None  # from now on the socket limit
         elif kind == "postgresql":
             import psycopg
 

@@ -21,17 +21,16 @@ timestamps are written by flywayx as UTC ISO text.
 
 from __future__ import annotations
 
-import getpass
-import random
-import socket
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flywayx.db.base import Database
 from flywayx.errors import StateError
-from flywayx.model.work import Work
+
+if TYPE_CHECKING:
+    from flywayx.model.work import Work
 
 RUNS = "flywayx_runs"
 APPLIED = "flywayx_applied"
@@ -301,7 +300,7 @@ class OwnTables:
                 to_release,
                 phase,
                 installed_by or _os_user(),
-                socket.gethostname(),
+                _host(),
                 tool_version,
                 "running",
                 backup or self.pending_backup,
@@ -547,6 +546,8 @@ class OwnTables:
                 self.db.rollback()
                 if attempt == _STATE_ATTEMPTS - 1:
                     raise
+                import random
+
                 time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
 
     def last_state(self, *, fingerprint: bool = True) -> dict[str, Any] | None:
@@ -602,7 +603,15 @@ def _key(work: Work) -> str:
     return migration_key(m.version.text if m.version else None, m.description)
 
 
+def _host() -> str:
+    import socket  # imported by the writers only: info and validate read
+
+    return socket.gethostname()
+
+
 def _os_user() -> str:
+    import getpass
+
     try:
         return getpass.getuser()
     except Exception:

@@ -299,7 +299,9 @@ def _load(
             errors.seek(0)
             err = errors.read()
     if dog.fired:
-        raise clients.stalled(cmd, dog.limit)
+        assert limits is not None
+        ended = not dog.connecting and clients.end_mysql_sessions(url, secret, limits, dog.endpoints)
+        raise clients.stalled(cmd, dog, limits, ended=ended)
     if proc.returncode != 0:
         raise clients.failed(cmd, proc.returncode, err, secret)
 

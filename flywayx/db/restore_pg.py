@@ -14,6 +14,9 @@ Before the COMMIT, in that same transaction, the restored schemas are fingerprin
 with the fingerprint saved with the backup: a difference (or any error, or a kill of flywayx, whose
 connection the server then rolls back) leaves the database exactly as it was. SQL text is passed
 on as bytes in the dump's own ``client_encoding`` (the script sets it; the server decodes it).
+When the socket limit ends the load, the server may not have noticed (a broken network path): its
+session, which holds every lock of the schemas being replaced, is ended with ``pg_terminate_backend``
+from a new connection when the server can be reached.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ def restore_pg(
         try:
             with clients.connection(url, secret, limits=limits) as conn:
                 conn.autocommit = False
+                backend = conn.info.backend_pid
                 dog = timeouts.Watchdog(limits.socket, conn.fileno)
                 try:
                     with closing(conn.cursor()) as cur:
@@ -75,10 +79,11 @@ def restore_pg(
                     raise
                 except Exception as err:
                     _rollback(conn)
-                    if dog.fired:
+                    if dog.fired:  # the server may not know: end the session, whose locks cover the schemas
+                        ended = clients.end_pg_sessions(url, secret, limits, pid=backend)
                         raise BackupFailed(
                             f"restore stopped: {limits.stalled()}; nothing was changed (the server "
-                            "rolls the transaction back)",
+                            f"rolls the transaction back{', its session was ended' if ended else ''})",
                             hint="check the server and the network path to it, then restore "
                             "again; raise socketTimeout if the load legitimately waits "
                             "longer",

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import math
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -149,6 +148,8 @@ class Watchdog:
 
 def _shutdown(fileno: Callable[[], int]) -> None:
     """Shut the socket down in both directions: a read blocked on it returns at once."""
+    import socket  # only a stalled statement gets here: a command's start-up does not load it
+
     try:
         fd = os.dup(fileno())
     except (OSError, ValueError, TypeError):

@@ -37,16 +37,6 @@ def line_key(version: Version, depth: int) -> str:
     return ".".join(str(p) for p in version_parts(version)[:depth])
 
 
-PENDING_STAMP_DIGITS = 20  # flywayx new: <line>.<YYYYMMDDHHMMSS><6 random digits>
-
-
-def is_pending_stamp(version: Version) -> bool:
-    """Whether a version was made by ``flywayx new`` (its last part is a 20-digit stamp): a pending
-    migration, renamed to its release's version by ``flywayx release cut``."""
-    last = version.text.rsplit(".", 1)[-1]
-    return len(last) == PENDING_STAMP_DIGITS and last.isdigit()
-
-
 def head_name(line: str) -> str:
     """Name of the synthetic unreleased head of a line (``4.6`` -> ``4.6.next``)."""
     return line + HEAD_SUFFIX

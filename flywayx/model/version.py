@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from functools import total_ordering
 
 from flywayx.errors import VersionError
 
 _SPLIT = re.compile(r"\.(?=[0-9])")
 _LATEST_NUMBER = "9223372036854775807"  # Long.MAX_VALUE: Flyway's LATEST
 _PART = re.compile(r"[+-]?\d+\Z")  # \d: any Unicode decimal digit, as Java's BigInteger accepts
+_PARSED: dict[str, Version] = {}  # Version.parse's texts, up to _PARSED_MAX (versions are immutable)
+_PARSED_MAX = 1 << 16
 
 
 class Special(Enum):
@@ -34,7 +35,6 @@ _SPECIAL_TEXT = {
 }
 
 
-@total_ordering
 class Version:
     """An immutable Flyway version. Compare and hash by numeric parts, display by ``text``."""
 
@@ -49,7 +49,19 @@ class Version:
 
     @classmethod
     def parse(cls, value: str) -> Version:
-        """Parse a version as ``MigrationVersion.fromVersion`` does; raise VersionError if invalid."""
+        """Parse a version as ``MigrationVersion.fromVersion`` does; raise VersionError if invalid.
+        Each text is parsed once per process (``_PARSED``): a command parses every version twice, from
+        its file name and from its history row."""
+        known = _PARSED.get(value)
+        if known is not None:
+            return known
+        version = cls._parse(value)
+        if len(_PARSED) < _PARSED_MAX:
+            _PARSED[value] = version
+        return version
+
+    @classmethod
+    def _parse(cls, value: str) -> Version:
         text = value.replace("_", ".")
         pieces = text.split(".")
         if text.isascii() and all(map(str.isdigit, pieces)) and value != _LATEST_NUMBER:
@@ -127,8 +139,19 @@ class Version:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Version) and self._key == other._key
 
+    # All four spelled out (not functools.total_ordering, whose derived ones cost two calls): info
+    # and validate compare versions tens of thousands of times on a large project.
     def __lt__(self, other: Version) -> bool:
         return self._key < other._key
+
+    def __le__(self, other: Version) -> bool:
+        return self._key <= other._key
+
+    def __gt__(self, other: Version) -> bool:
+        return self._key > other._key
+
+    def __ge__(self, other: Version) -> bool:
+        return self._key >= other._key
 
     def __hash__(self) -> int:
         return hash(self._key)
@@ -170,3 +193,14 @@ EMPTY = _marker(Special.EMPTY)
 CURRENT = _marker(Special.CURRENT)
 NEXT = _marker(Special.NEXT)
 LATEST = _marker(Special.LATEST)
+
+# Here rather than in ``model/release.py``: ``info`` reads history rows for
+# stamps on every run, and need not load the release model for it.
+PENDING_STAMP_DIGITS = 20  # flywayx new: <line>.<YYYYMMDDHHMMSS><6 random digits>
+
+
+def is_pending_stamp(version: Version) -> bool:
+    """Whether a version was made by ``flywayx new`` (its last part is a 20-digit stamp): a pending
+    migration, renamed to its release's version by ``flywayx release cut``."""
+    last = version.text.rsplit(".", 1)[-1]
+    return len(last) == PENDING_STAMP_DIGITS and last.isdigit()

@@ -20,6 +20,9 @@ class Work:
     content_id: str | None = None
     out_of_order: bool = False
     skip_statements: int = 0  # --resume: statements already applied by a failed run
+    # the file's statements when ``statements`` are rewritten (a late column placed, service/placement.py):
+    # the progress record hashes these, so --resume checks the applied part against the file
+    written: Sequence[Statement] | None = None
     recorded_as: str | None = None  # recorded without running: how it is in the database (ledger.py)
     satisfied_by: str | None = None  # ... and by what
 

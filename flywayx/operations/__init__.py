@@ -15,11 +15,38 @@ Both record the file's checksum (Flyway's CRC32 over its lines).
 
 from __future__ import annotations
 
+import importlib
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-from flywayx.model.migration import Statement
-from flywayx.operations.compile import Compiled, Part, compile_file, dialect_matches
-from flywayx.operations.spec import OPERATIONS, OperationError, OperationFile, contract_version_of, has_contract, parse
+# A scan asks ``is_operations`` of every file: ``compile`` and ``spec`` (and the names re-exported from
+# them, ``__getattr__``) are imported only when a project has an operations file.
+if TYPE_CHECKING:
+    from flywayx.model.migration import Statement
+    from flywayx.operations.compile import Compiled, Part, dialect_matches
+    from flywayx.operations.spec import (
+        OPERATIONS,
+        OperationError,
+        OperationFile,
+        contract_version_of,
+        has_contract,
+        parse,
+    )
+
+_HOME = {
+    **dict.fromkeys(("Compiled", "Part", "dialect_matches"), "compile"),
+    **dict.fromkeys(
+        ("OPERATIONS", "OperationError", "OperationFile", "contract_version_of", "has_contract", "parse"), "spec"
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'flywayx.operations' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"flywayx.operations.{home}"), name)
+
 
 SUFFIX = ".toml"
 CONTRACT_MARK = "#contract"
@@ -41,6 +68,9 @@ def is_contract_part(script: str) -> bool:
 
 @lru_cache(maxsize=256)
 def _compiled(text: str, path: str, dialect: str) -> Compiled:
+    from flywayx.operations.compile import compile_file
+    from flywayx.operations.spec import parse
+
     return compile_file(parse(text, path), dialect)
 
 
@@ -51,6 +81,8 @@ def compiled(text: str, path: str, dialect: str) -> Compiled:
 
 def part(text: str, path: str, script: str, dialect: str) -> Part:
     """The part of the file a migration with this ``script`` name runs (its first or its contract part)."""
+    from flywayx.operations.spec import OperationError
+
     c = compiled(text, path, dialect)
     if is_contract_part(script):
         if c.contract is None:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from flywayx.model.history import HistoryRow
 from flywayx.model.migration import Kind, Migration
-from flywayx.model.release import is_pending_stamp
+from flywayx.model.version import is_pending_stamp
 
 
 def recognise_cut_renames(rows: Sequence[HistoryRow], migrations: Sequence[Migration]) -> list[HistoryRow]:

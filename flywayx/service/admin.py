@@ -11,7 +11,7 @@ from flywayx.db.own_tables import migration_key
 from flywayx.errors import StateError
 from flywayx.model import Config, HistoryRow, Version
 from flywayx.model.info import MigrationInfo, State
-from flywayx.model.results import BaselineReport, CleanReport, RepairItem, RepairReport
+from flywayx.model.write_results import BaselineReport, CleanReport, RepairItem, RepairReport
 from flywayx.plan.ledger import Ledger, Record, with_records
 from flywayx.service import lines
 from flywayx.service.kernel import Session, apply_options, callbacks, ignore_patterns, session
@@ -22,6 +22,7 @@ from flywayx.service.prepare import (
     insert_marker,
     missing_schemas,
     release_claims,
+    require_history_schema,
 )
 from flywayx.service.steps import record_work
 
@@ -30,6 +31,7 @@ def baseline(config: Config, *, dry_run: bool = False) -> BaselineReport:
     """Flyway's baseline; ``dry_run``: the same checks and refusals, nothing written."""
     with session(config, read_only=dry_run) as s:
         version = Version.parse(config.baseline_version)
+        require_history_schema(s)
         if dry_run:
             created = missing_schemas(s)
             message, row = _baseline_decision(s, version)

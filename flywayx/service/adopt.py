@@ -24,13 +24,20 @@ from flywayx.apply.record import record_all
 from flywayx.errors import StateError
 from flywayx.model import Config, HistoryRow, Migration
 from flywayx.model.plan import Change
-from flywayx.model.results import BaselineReport
 from flywayx.model.work import Work
+from flywayx.model.write_results import BaselineReport
 from flywayx.plan.interleave import plan_migrate
 from flywayx.plan.ledger import Ledger
 from flywayx.service import lines
 from flywayx.service.kernel import Session, apply_options, session
-from flywayx.service.prepare import create_schemas, created_by_flywayx, insert_marker, missing_schemas, release_claims
+from flywayx.service.prepare import (
+    create_schemas,
+    created_by_flywayx,
+    insert_marker,
+    missing_schemas,
+    release_claims,
+    require_history_schema,
+)
 from flywayx.service.steps import record_reason
 
 
@@ -48,6 +55,7 @@ class Adopted:
 def baseline_release(config: Config, release: str, *, dry_run: bool = False, note: str = "") -> BaselineReport:
     """Adopt the database at ``release`` (a release name or version); ``note`` ends the message."""
     with session(config, read_only=dry_run) as s:
+        require_history_schema(s)
         target, adopted = adoption(s, release)
         if dry_run:
             message = _decide(s, target, adopted) or f"Would adopt release {target}: {len(adopted)} migrations"

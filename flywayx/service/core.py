@@ -1,4 +1,4 @@
-"""Flyway's info, validate and migrate (flyway-semantics.md §5).
+"""Flyway's migrate and flywayx's plan (flyway-semantics.md §5); info and validate are ``service/status.py``.
 
 ``migrate`` gathers (the session), chooses (a step source from ``service/steps.py``: Flyway's order,
 or a release plan with ``--to``/``--phase``), validates the same way for every source, prepares
@@ -10,10 +10,12 @@ are in ``service/admin.py``; ``--resume`` in ``service/resume.py``; the session 
 from __future__ import annotations
 
 import contextlib
+import functools
+import operator
 import os
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from flywayx import apply
@@ -21,79 +23,16 @@ from flywayx.apply import Applied
 from flywayx.apply.engine import Ran, RunOptions, RunRecord, Step, history_token, run_steps
 from flywayx.errors import FlywayxError
 from flywayx.model import Config, HistoryRow, Kind, MigrationType, Statement
+from flywayx.model.later import Later
 from flywayx.model.plan import OperatorSummary, Plan, PlanStep
-from flywayx.model.results import (
-    TOOL_VERSION,
-    AppliedItem,
-    InfoReport,
-    InvalidMigration,
-    MigrateReport,
-    Recorded,
-    ValidateReport,
-    Waiting,
-)
+from flywayx.model.results import TOOL_VERSION
+from flywayx.model.write_results import AppliedItem, MigrateReport, Recorded, Waiting
 from flywayx.plan.ledger import Record
 from flywayx.plan.summary import summarize
 from flywayx.service import cluster, dryrun, lines, resume, rsu, steps, upgrade
 from flywayx.service.kernel import Reporter, Session, apply_options, callbacks, session, statements_of
-from flywayx.service.prepare import announce, prepare_history
-from flywayx.service.validation import validation_error, validation_issues
-
-# ---------------------------------------------------------------------------------------------------
-# info / validate
-
-
-def info(config: Config) -> InfoReport:
-    with session(config) as s:
-        callbacks(s, apply.quiet)("beforeInfo", None)
-        result = s.info(extra_rows=resume.interrupted_rows(s))  # a killed run's migration reads Failed
-        current = result.current()
-        empty = all(s.schema_empty(name) for name in s.schemas)
-        report = InfoReport(
-            s.header(),
-            list(result.migrations),
-            current.version.text if current and current.version else None,
-            empty,
-            warnings=list(s.found.warnings),
-            undo={u.version.text: u.path for u in s.found.undo if u.version is not None},
-        )
-        server = s.db.cluster()
-        if server.kind != "single" or server.read_only:  # a plain server's info stays Flyway's
-            report.cluster = server.describe()
-        graph = lines.release_graph(s)
-        if graph is not None:
-            report.releases = lines.release_columns(s, graph)
-            report.current_releases = lines.current(s, graph)
-            report.phase_state = lines.phase_state(s)
-        return report
-
-
-def validate(config: Config) -> ValidateReport:
-    """Flyway's validation. With a ``releases.toml``: of the history as the contract has it (rows the
-    next migrate writes — a renamed file, an equivalent change — count, with a warning), and a
-    migration of a release the database has not reached is not "not applied"."""
-    with session(config) as s:
-        issues, count = validation_issues(s)
-        warnings = [] if s.found.migrations else ["No migrations found. Are your locations set up correctly?"]
-        graph = lines.release_graph(s)
-        if graph is not None:
-            source = steps.FlywayOrder(s, graph, lines.analyse(s))
-            issues = source.validation_of([])
-            warnings += _unwritten(source.start)
-        invalid = [InvalidMigration(i.version, i.description, i.script, i.code, i.message) for i in issues]
-        return ValidateReport(s.header(), invalid, count, warnings + list(s.found.warnings))
-
-
-def _unwritten(records: Iterable[Record]) -> list[str]:
-    """Rows the contract misses until the next migrate writes them (Flyway would not see them yet)."""
-    out = [f"{r.change.migration.script}: {steps.record_reason(r.how, r.by)}" for r in records]
-    if out:
-        out.append(
-            "run `flywayx migrate` (or `migrate --dry-run` to see it) to write these rows before Flyway "
-            "reads this database"
-        )
-    return out
-
+from flywayx.service.prepare import announce, prepare_history, require_history_schema
+from flywayx.service.validation import validation_error
 
 # ---------------------------------------------------------------------------------------------------
 # migrate
@@ -121,6 +60,7 @@ def migrate(
     started = time.monotonic()
     with session(config, read_only=options.dry_run) as s:
         s.require_writable()  # a dry run is refused where the run would be
+        require_history_schema(s)
         if options.dry_run:
             recorder = dryrun.Recorder(s, options.show_sql)
             chosen = choose(s, options, recorder)
@@ -270,7 +210,10 @@ def plan(config: Config, to_release: str | None, phase: str | None) -> PlanView:
             return PlanView(order, chosen, analysed.statements, [], [], operator_summary(s, source, None, chosen))
         summary = operator_summary(s, source, None)  # footprints now, while the background analysis is there
         before, after = source.records_due()
-        statements = {**source.analysed.statements, **source.sent()}
+        statements: Later[Sequence[Statement] | None] = Later()  # decoded from the cache only where shown
+        for script in source.analysed.statements:
+            statements.later(script, functools.partial(operator.getitem, source.analysed.statements, script))
+        statements.update(source.sent())
         return PlanView(source.plan, source.selected(), statements, before, after, summary, source.waiting())
 
 
@@ -303,7 +246,8 @@ def choose(
             raise validation_error([i.message for i in issues])
     if isinstance(source, steps.ReleasePlan):
         _ = source.plan  # refuse impossible paths before touching anything
-    cluster.refuse_unsafe_for_galera(s, _pending_statements(s, source))
+    if s.db.cluster().kind == "galera":  # the statements are decoded from the cache only to be checked
+        cluster.refuse_unsafe_for_galera(s, _pending_statements(s, source))
     return source
 
 
@@ -391,4 +335,4 @@ def _record_state(s: Session, run_id: str | None, rows: list[HistoryRow], *, cha
     return []
 
 
-__all__ = ["Kind", "MigrateOptions", "MigrationType", "info", "migrate", "plan", "validate"]
+__all__ = ["Kind", "MigrateOptions", "MigrationType", "migrate", "plan"]

@@ -18,7 +18,8 @@ from typing import Any
 from flywayx.apply import Applied
 from flywayx.apply.engine import RunOptions, RunRecord, Step, run_steps
 from flywayx.model import Migration
-from flywayx.model.results import TOOL_VERSION, AppliedItem, MigrateReport, Recorded
+from flywayx.model.results import TOOL_VERSION
+from flywayx.model.write_results import AppliedItem, MigrateReport, Recorded
 from flywayx.service.kernel import Session, apply_options, load_statements, statements_of
 from flywayx.service.prepare import Preparation, missing_schemas, preparation
 from flywayx.service.steps import ReleasePlan, Source, one_step_only

@@ -28,7 +28,7 @@ from flywayx.model import Migration, Statement
 from flywayx.model.footprint import Footprint, Phase
 from flywayx.model.lint import INDEX_LOCK, Finding, LintTarget, note_tag
 from flywayx.model.plan import PlanStep
-from flywayx.model.results import Waiting
+from flywayx.model.write_results import Waiting
 from flywayx.plan.lint import lint
 from flywayx.statements.analyze import analyze_migration
 

@@ -32,18 +32,30 @@ from flywayx.statements.splitter import split
 
 def explain_files(paths: list[str], dialect: str, config: Config) -> list[dict[str, Any]]:
     """One dict per file: kind, version, description, checksum, statements — or the error. Each file is
-    analysed on its own (a fresh analysis context), through the analysis cache unless it is off."""
+    analysed on its own (a fresh analysis context), through the analysis cache unless it is off. Every
+    file is read here; those with a cache entry are answered here, and only the others are spread over
+    the cores (a warm run forks nothing)."""
     naming = NamingConfig.from_config(config)
     cache = open_cache(config.cache_dir, config.cache, os.environ)
     try:
+        prepared = [_prepare(p, dialect, config, naming) for p in paths]
+        todo = []
+        for i, (out, sql) in enumerate(prepared):
+            known = _from_cache(sql, dialect, cache) if sql is not None else None
+            if known is not None:
+                out.update(known)
+            elif sql is not None:
+                todo.append(i)
 
-        def group(files: Sequence[str]) -> list[dict[str, Any]]:
-            done = [_explain(p, dialect, config, naming, cache) for p in files]
-            if cache is not None:
-                cache.flush()  # a forked child's entries are written by the child
-            return done
+        def group(indices: Sequence[int]) -> list[dict[str, Any]]:
+            return [_analysed_or_error(prepared[i][1] or "", dialect, prepared[i][0]["file"], cache) for i in indices]
 
-        return spread_groups(group, paths, [_size(p) for p in paths], SPREAD_MIN_BYTES)
+        # a forked child writes its own entries, after handing its results over; this process at close
+        flush = cache.flush if cache is not None else None
+        sizes = [len(prepared[i][1] or "") for i in todo]
+        for i, found in zip(todo, spread_groups(group, todo, sizes, SPREAD_MIN_BYTES, flush), strict=True):
+            prepared[i][0].update(found)
+        return [out for out, _ in prepared]
     finally:
         if cache is not None:
             cache.close()
@@ -53,33 +65,40 @@ def explain_files(paths: list[str], dialect: str, config: Config) -> list[dict[s
 SPREAD_MIN_BYTES = 512 * 1024
 
 
-def _size(path: str) -> int:
+def _from_cache(sql: str, dialect: str, cache: AnalysisCache | None) -> dict[str, Any] | None:
+    """content_id, phase and statements of one file's SQL from its cache entry; None without one."""
+    if cache is None:
+        return None
+    entry = cache.get(cache.entry_key(sql, dialect))
+    reused = reuse(entry, make_context(dialect)) if entry is not None else None
+    if entry is None or reused is None or not isinstance(entry.get("content_id"), str):
+        return None
+    with contextlib.suppress(ValueError, TypeError):
+        statements = load_statements(entry.get("statements"))
+        parts = json.loads(reused[0])
+        if isinstance(parts, list) and len(parts) == len(statements):
+            return {
+                "content_id": entry["content_id"],
+                "phase": reused[1].phase.value,
+                "statements": [_statement(s, load_footprint(fp)) for s, fp in zip(statements, parts, strict=True)],
+            }
+    return None
+
+
+def _analysed_or_error(sql: str, dialect: str, path: str, cache: AnalysisCache | None) -> dict[str, Any]:
     try:
-        return os.stat(path).st_size
-    except OSError:
-        return 0
+        return _analysed(sql, dialect, path, cache)
+    except FlywayxError as err:
+        return {"error": err.message}
 
 
 def _analysed(sql: str, dialect: str, path: str, cache: AnalysisCache | None) -> dict[str, Any]:
-    """content_id, phase and statements of one file's SQL; from its cache entry when there is one."""
-    key = cache.entry_key(sql, dialect) if cache is not None else None
-    entry = cache.get(key) if cache is not None and key is not None else None
-    reused = reuse(entry, make_context(dialect)) if entry is not None else None
-    if entry is not None and reused is not None and isinstance(entry.get("content_id"), str):
-        with contextlib.suppress(ValueError, TypeError):
-            statements = load_statements(entry.get("statements"))
-            parts = json.loads(reused[0])
-            if isinstance(parts, list) and len(parts) == len(statements):
-                return {
-                    "content_id": entry["content_id"],
-                    "phase": reused[1].phase.value,
-                    "statements": [_statement(s, load_footprint(fp)) for s, fp in zip(statements, parts, strict=True)],
-                }
+    """content_id, phase and statements of one file's SQL, analysed (and stored in the cache)."""
     statements = split(sql, dialect, path=path)
     done = analyse_tracked(statements, dialect, make_context(dialect))
     cid = content_id(statements, dialect, lexed=True)  # the analysis just tokenised them
-    if cache is not None and key is not None:
-        store(cache, Slot(key, cid), statements, done)
+    if cache is not None:
+        store(cache, Slot(cache.entry_key(sql, dialect), cid), statements, done)
     return {
         "content_id": cid,
         "phase": done.combined.phase.value,
@@ -87,16 +106,16 @@ def _analysed(sql: str, dialect: str, path: str, cache: AnalysisCache | None) ->
     }
 
 
-def _explain(
-    path: str, dialect: str, config: Config, naming: NamingConfig, cache: AnalysisCache | None
-) -> dict[str, Any]:
+def _prepare(path: str, dialect: str, config: Config, naming: NamingConfig) -> tuple[dict[str, Any], str | None]:
+    """What the file is, and the SQL to analyse (placeholders replaced); None when nothing is to be
+    analysed (an operations or Python file, a misnamed one, an error)."""
     out: dict[str, Any] = {"file": path}
     if operations.is_operations(path):
-        return _explain_operations(path, dialect, config, naming, out)
+        return _explain_operations(path, dialect, config, naming, out), None
     name = parse_resource_name(os.path.basename(path), prefixes=naming)
     if not name.valid and not (name.error or "").startswith("Unrecognised migration name format"):
         out["error"] = name.error  # looks like a migration but is misnamed: Flyway would skip it
-        return out
+        return out, None
     # a plain .sql file (no migration prefix) is still explained: kind "file", the statements it sends
     out.update(
         {
@@ -112,7 +131,7 @@ def _explain(
         if path.endswith(".py"):
             out["statements"] = []
             out["python"] = True
-            return out
+            return out, None
         sql = text
         replace = conf.placeholder_replacement
         if replace if replace is not None else config.placeholder_replacement:
@@ -122,10 +141,10 @@ def _explain(
             )
             if name.kind is Kind.REPEATABLE:
                 out["checksum"] = checksum_of_text(sql)
-        out.update(_analysed(sql, dialect, path, cache))
     except FlywayxError as err:
         out["error"] = err.message
-    return out
+        return out, None
+    return out, sql
 
 
 def _explain_operations(

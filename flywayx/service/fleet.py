@@ -43,7 +43,7 @@ from flywayx.config.urls import parse_url
 from flywayx.errors import ConfigError, FlywayxError
 from flywayx.model import Config
 from flywayx.model.info import State
-from flywayx.service import core
+from flywayx.service import core, status
 
 Progress = Callable[[str, "Target", dict[str, Any]], None]
 COMMANDS = ("migrate", "info", "validate", "plan")
@@ -329,13 +329,13 @@ def _migrate(config: Config, t: Target, opts: FleetOptions, progress: Progress) 
 
 
 def _info(config: Config, t: Target, opts: FleetOptions, progress: Progress) -> TargetResult:
-    report = core.info(config)
+    report = status.info(config)
     pending = sum(1 for m in report.migrations if m.state == State.PENDING)
     return TargetResult(t, "behind" if pending else "at goal", report.schema_version, report.schema_version, pending)
 
 
 def _validate(config: Config, t: Target, opts: FleetOptions, progress: Progress) -> TargetResult:
-    report = core.validate(config)
+    report = status.validate(config)
     if report.successful:
         return TargetResult(t, "valid")
     first = report.invalid[0]

@@ -3,7 +3,9 @@
 ``Forked(fn)`` runs ``fn()`` in a forked child that writes its pickled result to a pipe and leaves
 with ``os._exit`` (nothing of the parent is flushed or closed twice; it never touches an inherited
 connection). ``result()`` waits for it; None when the child failed, so the caller computes the value
-itself and the answer never depends on whether a child ran. ``spread(fn, items, weights)`` maps ``fn``
+itself and the answer never depends on whether a child ran. ``Forked(fn, then)`` runs ``then()`` in the
+child after the result is written (the analysis cache's writes: the parent goes on meanwhile, and
+waits for it in ``close``). ``spread(fn, items, weights)`` maps ``fn``
 over ``items`` in one child per extra core, in contiguous groups of about equal weight, this process
 doing the last group, and returns the results in order; ``spread_groups`` hands each group whole to
 its function. Only on Linux with two or more usable CPUs,
@@ -12,6 +14,7 @@ and never when ``FLYWAYX_ANALYSIS_WORKER=0``.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import pickle
@@ -39,9 +42,12 @@ def cpus_for_workers() -> int:
 class Forked(Generic[T]):
     """``fn()`` computed in a forked child (see the module docstring); ``pid`` None when none runs."""
 
-    def __init__(self, fn: Callable[[], T]) -> None:
+    def __init__(self, fn: Callable[[], T], then: Callable[[], object] | None = None) -> None:
         self.pid: int | None = None
         self._fd: int | None = None
+        self._then = then is not None
+        self._delivered = False  # its result was read whole: only its ``then`` may still run
+        _reap_finished()
         read_end, write_end = os.pipe()
         parent = os.getpid()
         try:
@@ -59,13 +65,16 @@ class Forked(Generic[T]):
                 with os.fdopen(write_end, "wb") as out:
                     out.write(data)
                 code = 0
+                if then is not None:
+                    then()
             finally:
                 os._exit(code)
         os.close(write_end)
         self.pid, self._fd = pid, read_end
 
     def result(self) -> T | None:
-        """The child's value, waiting for it; None when it failed or none was started."""
+        """The child's value, waiting for it (not for its ``then``: ``close`` does); None when it failed
+        or none was started."""
         if self._fd is None:
             return None
         chunks = []
@@ -73,15 +82,23 @@ class Forked(Generic[T]):
             self._fd = None
             while chunk := pipe.read(1 << 20):
                 chunks.append(chunk)
-        self.close()
+        if not self._then:
+            self.close()
         try:
             value: T = pickle.loads(b"".join(chunks))
         except Exception:  # the child died before writing everything
             return None
+        self._delivered = True
         return value
 
     def close(self) -> None:
-        """Reap the child; one whose result was never asked for is stopped."""
+        """Reap the child; one whose result was never asked for is stopped. One that handed its result
+        over and is running its ``then`` (writing the analysis cache) is left to finish while this
+        process prints its answer: it is reaped later, at the latest when this process exits."""
+        if self._delivered and self._then and self.pid is not None:
+            _LATE.append(self.pid)
+            self.pid = None
+            return
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
@@ -92,6 +109,30 @@ class Forked(Generic[T]):
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self.pid, 0)
             self.pid = None
+
+
+_LATE: list[int] = []  # children finishing their ``then`` after handing their result over
+
+
+def _reap_finished() -> None:
+    """Reap the late children that have ended (a long-lived caller does not gather zombies)."""
+    for pid in list(_LATE):
+        with contextlib.suppress(ChildProcessError):
+            if os.waitpid(pid, os.WNOHANG)[0] == 0:
+                continue
+        _LATE.remove(pid)
+
+
+@atexit.register
+def _reap_late() -> None:
+    """At exit, after the answer is out: wait for the late children (they die with this process, so
+    leaving without waiting would lose what they write)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    while _LATE:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(_LATE.pop(), 0)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -126,11 +167,16 @@ def spread(fn: Callable[[T], R], items: Sequence[T], weights: Sequence[int], min
 
 
 def spread_groups(
-    fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], weights: Sequence[int], min_weight: int
+    fn: Callable[[Sequence[T]], list[R]],
+    items: Sequence[T],
+    weights: Sequence[int],
+    min_weight: int,
+    then: Callable[[], object] | None = None,
 ) -> list[R]:
     """``fn`` over contiguous groups of ``items`` (one group per usable core, about equal weight; one
     group when the total weight is below ``min_weight``), each giving one result per item, joined in
-    order. ``fn`` sees each group whole, so it may carry state from one item to the next."""
+    order. ``fn`` sees each group whole, so it may carry state from one item to the next. ``then``: run
+    in each child after it has handed its results over (``Forked``), e.g. writing what it cached."""
     cpus = cpus_for_workers()
     if cpus < 2 or sum(weights) < min_weight or len(items) < 2:
         return fn(items)
@@ -139,7 +185,7 @@ def spread_groups(
     def group(g: Sequence[T]) -> Callable[[], list[R]]:
         return lambda: fn(g)
 
-    children = [Forked(group(g)) for g in groups[:-1]]
+    children = [Forked(group(g), then) for g in groups[:-1]]
     try:
         out: list[R] = fn(groups[-1])
         done: list[R] = []

@@ -15,21 +15,19 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flywayx import apply, operations
-from flywayx.db.base import Database, HistoryTable
 from flywayx.db.own_tables import OwnTables
 from flywayx.errors import ConfigError, UsageError
 from flywayx.model import Config, HistoryRow, Migration, Statement
+from flywayx.model.later import Later
 from flywayx.model.patterns import IgnorePattern, parse_patterns
 from flywayx.model.results import Header
-from flywayx.model.work import Work
 from flywayx.plan.info import InfoOptions, InfoResult, compute_info
-from flywayx.plan.mixed import check_mixed
 from flywayx.plugins import session_init_sql
 from flywayx.sources.analysis_cache import AnalysisCache, open_cache
 from flywayx.sources.checksum import read_migration_text
+from flywayx.sources.file_index import open_index
 from flywayx.sources.placeholders import (
     builtin_placeholders,
     merge_placeholders,
@@ -37,9 +35,13 @@ from flywayx.sources.placeholders import (
     with_filename,
 )
 from flywayx.sources.scan import ScanResult, scan
-from flywayx.statements.splitter import split
 
-Reporter = apply.Reporter
+if TYPE_CHECKING:  # what only migrate's path runs is imported there: info and validate load none of it
+    from flywayx.apply import ApplyOptions
+    from flywayx.db.base import Database, HistoryTable
+    from flywayx.model.work import Work
+
+Reporter = Callable[[str, dict[str, Any]], None]  # flywayx.apply.Reporter: (event, data) -> None
 Fire = Callable[[str, Migration | None], None]
 
 
@@ -59,7 +61,7 @@ class Session:
     secrets: list[str] = field(default_factory=list)
     cleanups: list[Callable[[], None]] = field(default_factory=list)  # run when the session closes
     cache: AnalysisCache | None = None  # the analysis cache (``--cache-dir``), None with ``--no-cache``
-    statements: dict[str, tuple[str, list[Statement]]] = field(default_factory=dict)  # script -> (path, split)
+    statements: Later[tuple[str, list[Statement]]] = field(default_factory=Later)  # script -> (path, split)
 
     @property
     def dialect(self) -> str:
@@ -166,7 +168,11 @@ def session(config: Config, *, read_only: bool = False) -> Iterator[Session]:
             separator=config.placeholder_separator,
         )
         values = merge_placeholders(config.placeholder_map, builtins)
-        found = scan(config, values)
+        cache = open_cache(config.cache_dir, config.cache, os.environ)
+        index = open_index(cache.root.parent, config.locations, config.placeholder_prefix) if cache else None
+        found = scan(config, values, index=index)
+        if index is not None:
+            index.save([m.path for m in (*found.migrations, *found.undo)])
         history = db.history(default, config.table, config.tablespace)
         s = Session(
             config,
@@ -179,8 +185,10 @@ def session(config: Config, *, read_only: bool = False) -> Iterator[Session]:
             values,
             installed_by,
             [s for s in (config.password,) if s],
-            cache=open_cache(config.cache_dir, config.cache, os.environ),
+            cache=cache,
         )
+        if cache is not None:
+            s.cleanups.append(cache.close)  # touches what the run used (a forked worker writes its own)
         try:
             yield s
         finally:
@@ -188,6 +196,15 @@ def session(config: Config, *, read_only: bool = False) -> Iterator[Session]:
                 cleanup()
     finally:
         db.close()
+
+
+def file_text(s: Session, m: Migration) -> str:
+    """The text of ``m``'s file, read once per run: the scan keeps what it read, and a file it did not
+    read (unchanged since an earlier scan, ``sources/file_index.py``) is read here and kept."""
+    text = s.found.texts.get(m.path)
+    if text is None:
+        text = s.found.texts[m.path] = read_migration_text(m.path, m.encoding, s.config.detect_encoding)
+    return text
 
 
 def sql_text(m: Migration, config: Config, placeholders: dict[str, str], text: str | None = None) -> str:
@@ -212,6 +229,10 @@ def load_statements(
     """Read, replace placeholders (unless disabled) and split one SQL migration or callback; compile
     an operations file's part (``flywayx.operations``: no placeholders, the SQL is generated).
     ``text``: the file's text when the caller has it already (``ScanResult.texts``)."""
+    from flywayx import operations
+    from flywayx.plan.mixed import check_mixed
+    from flywayx.statements.splitter import split
+
     if operations.is_operations(m.path):
         text = read_migration_text(m.path, m.encoding, config.detect_encoding) if text is None else text
         return operations.statements(text, m.path, m.script, dialect)
@@ -235,6 +256,8 @@ def statements_of(s: Session, m: Migration) -> list[Statement] | None:
 
 def work_for(s: Session, m: Migration, **extra: Any) -> Work:
     """``m`` ready to apply: its statements loaded, ``extra`` as ``Work`` fields."""
+    from flywayx.model.work import Work
+
     return Work(m, statements_of(s, m), **extra)
 
 
@@ -252,7 +275,9 @@ def callbacks(s: Session, report: Reporter) -> Fire:
     return fire
 
 
-def apply_options(s: Session, run_id: str | None, fire: Fire) -> apply.ApplyOptions:
+def apply_options(s: Session, run_id: str | None, fire: Fire) -> ApplyOptions:
+    from flywayx import apply
+
     each = not s.config.skip_default_callbacks and any(
         s.found.callbacks.get(e) for e in ("beforeEachMigrateStatement", "afterEachMigrateStatement")
     )

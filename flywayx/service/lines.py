@@ -8,30 +8,31 @@ only on another branch (``service/known.py``). ``migrate --to`` runs the plan th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from flywayx import operations
 from flywayx.errors import StateError
 from flywayx.model import HistoryRow, Migration, Statement
-from flywayx.model.footprint import Footprint, Phase, shared_objects
-from flywayx.model.plan import UNKNOWN_FOOTPRINT, Change, LineRecord, Plan, PlanStep
-from flywayx.model.release import ReleaseGraph
+from flywayx.model.later import Later
 from flywayx.model.version import Version
-from flywayx.plan.interleave import plan_migrate
-from flywayx.plan.ledger import Ledger
-from flywayx.plan.mixed import check_mixed
-from flywayx.plan.releases import current_releases, infer_releases
-from flywayx.plan.validate import ValidationIssue
-from flywayx.service import known
-from flywayx.service.analysis import Footprints, Slot, jobs_of
-from flywayx.service.kernel import Session, load_statements, sql_text
+from flywayx.service.kernel import Session, file_text, load_statements, sql_text
 from flywayx.sources.checksum import read_migration_text
-from flywayx.sources.releases import Elsewhere, find_releases_file, load_releases
-from flywayx.statements.codec import load_statements as load_statements_json
-from flywayx.statements.content_id import content_id, content_id_of_python
-from flywayx.statements.splitter import split
+from flywayx.sources.release_file import find_releases_file
+
+# Without a releases.toml (``release_graph`` is None) nothing below it runs: the planner, the analysis
+# and the splitter are imported by the functions that use them, so plain ``info`` loads none of them.
+if TYPE_CHECKING:
+    from flywayx.model.footprint import Footprint
+    from flywayx.model.plan import Change, LineRecord, Plan, PlanStep
+    from flywayx.model.release import ReleaseGraph
+    from flywayx.plan.ledger import Ledger
+    from flywayx.plan.validate import ValidationIssue
+    from flywayx.service.analysis import Footprints, Slot
+    from flywayx.sources.releases import Elsewhere
 
 
 def release_graph(s: Session) -> ReleaseGraph | None:
@@ -40,6 +41,8 @@ def release_graph(s: Session) -> ReleaseGraph | None:
     path = find_releases_file(list(s.config.locations), s.config.releases_file)
     if path is None:
         return None
+    from flywayx.sources.releases import load_releases
+
     return load_releases(path, [m for m in s.found.migrations], lambda graph: known_elsewhere(s, graph))
 
 
@@ -52,6 +55,8 @@ def _forget(key: int) -> None:
 
 def known_elsewhere(s: Session, graph: ReleaseGraph) -> Elsewhere:
     """Migrations whose file is not here (``service/known.py``), computed once per session."""
+    from flywayx.service import known
+
     key = id(s)
     if key not in _KNOWN:
         _KNOWN[key] = known.elsewhere(s.config, graph, s.found.migrations, s.dialect, s.rows(), line_records(s))
@@ -74,7 +79,7 @@ class Analysed:
     """Changes with their statements, computed once per command."""
 
     changes: list[Change]
-    statements: dict[str, list[Statement] | None]
+    statements: Mapping[str, list[Statement] | None]  # a ``Later``: decoded from the cache when asked for
 
     @cached_property
     def by_script(self) -> dict[str, Change]:
@@ -83,6 +88,8 @@ class Analysed:
 
 def python_content_id(m: Migration) -> str:
     """A Python migration's content id (its syntax tree)."""
+    from flywayx.statements.content_id import content_id_of_python
+
     return content_id_of_python(read_migration_text(m.path, m.encoding))
 
 
@@ -90,11 +97,17 @@ def analyse(s: Session) -> Analysed:
     """Content id of every versioned/baseline/repeatable migration now; footprints as they are
     needed (``service/analysis.py``: in a background worker for large projects). Each file is read
     and split once (its text comes from the scan); with the analysis cache, a file analysed before
-    is not split again (``cached_analysis``)."""
-    statements: dict[str, list[Statement] | None] = {}
+    is not split again (``cached_analysis``), and a project whose migrations are all as in an earlier
+    run takes content ids and footprints from that run's memo and decodes statements only when asked
+    (``_from_memo``)."""
+    from flywayx import operations
+    from flywayx.model.plan import UNKNOWN_FOOTPRINT, Change
+    from flywayx.statements.content_id import content_id
+
+    statements: Later[list[Statement] | None] = Later()
     ids: dict[str, str] = {}
-    slots: dict[str, Slot] = {}
     server = _server_version(s)
+    sql = [m for m in s.found.migrations if not m.is_python and not operations.is_operations(m.path)]
     for m in s.found.migrations:
         if m.is_python:
             ids[m.script] = python_content_id(m)
@@ -103,14 +116,10 @@ def analyse(s: Session) -> Analysed:
             stmts = load_statements(m, s.config, s.placeholders, s.dialect, s.found.texts.get(m.path))
             statements[m.script], ids[m.script] = stmts, content_id(stmts, s.dialect)
             s.statements[m.script] = (m.path, stmts)
-        else:
-            stmts, ids[m.script], slot = cached_analysis(s, m, server)
-            statements[m.script] = stmts
-            s.statements[m.script] = (m.path, stmts)
-            if slot is not None:
-                slots[m.script] = slot
-    sql = [m for m in s.found.migrations if not operations.is_operations(m.path)]
-    prints = Footprints(jobs_of(sql, statements), s.dialect, server, s.cache, slots)
+    keys = _keys(s, sql, server)
+    prints = _from_memo(s, sql, keys, statements, ids) if keys is not None else None
+    if prints is None:
+        prints = _analysed_one_by_one(s, sql, keys, server, statements, ids)
     s.cleanups.append(prints.close)
     changes = [
         Change(
@@ -118,24 +127,110 @@ def analyse(s: Session) -> Analysed:
             ids[m.script],
             _operations_footprint(s, m)
             if operations.is_operations(m.path)
-            else prints.of(m.script)
-            if statements[m.script] is not None
-            else UNKNOWN_FOOTPRINT,
+            else UNKNOWN_FOOTPRINT
+            if m.is_python
+            else prints.of(m.script),
         )
         for m in s.found.migrations
     ]
     return Analysed(changes, statements)
 
 
-def cached_analysis(s: Session, m: Migration, server: str | None) -> tuple[list[Statement], str, Slot | None]:
+def _keys(s: Session, sql: Sequence[Migration], server: str | None) -> list[str] | None:
+    """The analysis cache keys of the SQL migrations, in order; None without the cache."""
+    return [_key(s, m, server) for m in sql] if s.cache is not None else None
+
+
+def _key(s: Session, m: Migration, server: str | None) -> str:
+    assert s.cache is not None
+    key = _entry_key(s, m, s.found.texts.get(m.path), server)
+    if key is None:  # the file was not read (unchanged since an earlier scan) but placeholders change it
+        key = s.cache.entry_key(sql_text(m, s.config, s.placeholders, file_text(s, m)), s.dialect, server)
+    return key
+
+
+def _from_memo(
+    s: Session,
+    sql: Sequence[Migration],
+    keys: Sequence[str],
+    statements: Later[list[Statement] | None],
+    ids: dict[str, str],
+) -> Footprints | None:
+    """Content ids and footprints from the memo of an earlier run over the same migrations (the same
+    keys in the same order); each one's statements decoded from its entry when first asked for."""
+    from flywayx.plan.mixed import check_mixed
+    from flywayx.service.analysis import Footprints, load_memo
+
+    assert s.cache is not None
+    memo = load_memo(s.cache.read_memo(s.cache.memo_key(keys)), [m.script for m in sql])
+    if memo is None:
+        return None
+    _, content_ids, footprints, mixed = memo
+    for m, key, cid, mixes in zip(sql, keys, content_ids, mixed, strict=True):
+        ids[m.script] = cid
+        statements.later(m.script, functools.partial(_decoded, s, m, key))
+        s.statements.later(m.script, functools.partial(_with_path, m, statements))
+        if mixes:  # Flyway's rule needs the statements of this one
+            check_mixed(statements[m.script] or [], s.config.mixed, m.script)
+    return Footprints([], s.dialect, None, known={m.script: fp for m, fp in zip(sql, footprints, strict=True)})
+
+
+def _decoded(s: Session, m: Migration, key: str) -> list[Statement] | None:
+    """``m``'s statements from its cache entry (``_from_memo``: asked for late); split again when the
+    entry is gone or damaged."""
+    from flywayx.statements.codec import load_statements as load_statements_json
+    from flywayx.statements.splitter import split
+
+    assert s.cache is not None
+    entry = s.cache.get(key)
+    with contextlib.suppress(ValueError):
+        if entry is not None:
+            return load_statements_json(entry.get("statements"))
+    return split(sql_text(m, s.config, s.placeholders, file_text(s, m)), s.dialect, path=m.script)
+
+
+def _with_path(m: Migration, statements: Mapping[str, list[Statement] | None]) -> tuple[str, list[Statement]]:
+    return m.path, statements[m.script] or []
+
+
+def _analysed_one_by_one(
+    s: Session,
+    sql: Sequence[Migration],
+    keys: Sequence[str] | None,
+    server: str | None,
+    statements: Later[list[Statement] | None],
+    ids: dict[str, str],
+) -> Footprints:
+    from flywayx.service.analysis import Footprints
+
+    slots: dict[str, Slot] = {}
+    for i, m in enumerate(sql):
+        stmts, ids[m.script], slot = cached_analysis(s, m, server, keys[i] if keys is not None else None)
+        statements[m.script] = stmts
+        s.statements[m.script] = (m.path, stmts)
+        if slot is not None:
+            slots[m.script] = slot
+    jobs = [(m.script, statements[m.script] or []) for m in sql]
+    return Footprints(jobs, s.dialect, server, s.cache, slots)
+
+
+def cached_analysis(
+    s: Session, m: Migration, server: str | None, key: str | None = None
+) -> tuple[list[Statement], str, Slot | None]:
     """(statements, content id, cache slot) of a SQL migration: from its cache entry when there is a
-    valid one, else split and hashed here (its footprint and entry follow in ``Footprints``)."""
-    text = sql_text(m, s.config, s.placeholders, s.found.texts.get(m.path))
+    valid one, else split and hashed here (its footprint and entry follow in ``Footprints``).
+    ``key``: its cache key, when the caller has it."""
+    from flywayx.plan.mixed import check_mixed
+    from flywayx.service.analysis import Slot
+    from flywayx.statements.codec import load_statements as load_statements_json
+    from flywayx.statements.content_id import content_id
+    from flywayx.statements.splitter import split
+
     if s.cache is None:
-        stmts = split(text, s.dialect, path=m.script)
+        stmts = split(sql_text(m, s.config, s.placeholders, file_text(s, m)), s.dialect, path=m.script)
         check_mixed(stmts, s.config.mixed, m.script)
         return stmts, content_id(stmts, s.dialect), None
-    key = s.cache.entry_key(text, s.dialect, server)
+    key = key if key is not None else _key(s, m, server)
     entry = s.cache.get(key)
     try:
         if entry is None or not isinstance(entry.get("content_id"), str):
@@ -144,14 +239,34 @@ def cached_analysis(s: Session, m: Migration, server: str | None) -> tuple[list[
         cid = str(entry["content_id"])
     except ValueError:
         entry = None
-        stmts = split(text, s.dialect, path=m.script)
+        stmts = split(sql_text(m, s.config, s.placeholders, file_text(s, m)), s.dialect, path=m.script)
         cid = content_id(stmts, s.dialect)
     check_mixed(stmts, s.config.mixed, m.script)
     return stmts, cid, Slot(key, cid, {"prints": entry.get("prints")} if entry is not None else None)
 
 
+def _entry_key(s: Session, m: Migration, text: str | None, server: str | None) -> str | None:
+    """The analysis cache key of ``m``'s text as it is split: from the text the scan read, or from the
+    digest of an unread file (``ScanResult.digests``) when no placeholder replacement changes it; None
+    when the file must be read for it."""
+    assert s.cache is not None
+    if text is not None:
+        return s.cache.entry_key(sql_text(m, s.config, s.placeholders, text), s.dialect, server)
+    known = s.found.digests.get(m.path)
+    if known is None:
+        return None
+    digest, has_prefix = known
+    replace = m.placeholder_replacement if m.placeholder_replacement is not None else s.config.placeholder_replacement
+    prefix, suffix = s.config.placeholder_prefix, s.config.placeholder_suffix
+    if replace and (has_prefix or not (prefix and suffix)):  # as ``sql_text`` decides
+        return None
+    return s.cache.entry_key_of_digest(digest, s.dialect, server)
+
+
 def _operations_footprint(s: Session, m: Migration) -> Footprint:
     """An operations file's part declares its footprint exactly: the planner never guesses it from SQL."""
+    from flywayx import operations
+
     text = read_migration_text(m.path, m.encoding, s.config.detect_encoding)
     return operations.part(text, m.path, m.script, s.dialect).footprint
 
@@ -164,6 +279,8 @@ def _server_version(s: Session) -> str | None:
 
 
 def line_records(s: Session) -> list[LineRecord]:
+    from flywayx.model.plan import LineRecord
+
     if not s.history.exists() or not s.own.exists():
         return []
     out = []
@@ -177,6 +294,9 @@ def make_plan(
     s: Session, graph: ReleaseGraph, analysed: Analysed, target: str | None, rows: Sequence[HistoryRow] | None = None
 ) -> Plan:
     """The plan to ``target`` from ``rows`` (default: the history as it is now); raises PlanError."""
+    from flywayx.plan.interleave import plan_migrate
+    from flywayx.service import known
+
     away = known_elsewhere(s, graph)
     return plan_migrate(
         graph,
@@ -191,6 +311,9 @@ def make_plan(
 
 def ledger(s: Session, graph: ReleaseGraph, analysed: Analysed, rows: Sequence[HistoryRow]) -> Ledger:
     """The history contract's ledger over ``rows``, knowing what the planner knows (``plan/ledger.py``)."""
+    from flywayx.plan.ledger import Ledger
+    from flywayx.service import known
+
     away = known_elsewhere(s, graph)
     return Ledger(graph, analysed.changes, rows, known.with_known_ids(line_records(s), away), away.content_ids)
 
@@ -198,6 +321,8 @@ def ledger(s: Session, graph: ReleaseGraph, analysed: Analysed, rows: Sequence[H
 def shipped_elsewhere(s: Session, graph: ReleaseGraph, issue: ValidationIssue) -> bool:
     """A "not resolved locally" migration of a release of another branch: the planner knows it
     (by content id or a declared equivalence) and decides whether the path is possible."""
+    from flywayx.service import known
+
     return (
         issue.code == "APPLIED_VERSIONED_MIGRATION_NOT_RESOLVED"
         and issue.version is not None
@@ -207,6 +332,8 @@ def shipped_elsewhere(s: Session, graph: ReleaseGraph, issue: ValidationIssue) -
 
 def select_phase(plan: Plan, phase: str | None, analysed: Analysed) -> list[PlanStep]:
     """``expand``: the expand steps that depend on no pending contract step; ``contract``/None: all."""
+    from flywayx.model.footprint import Footprint, Phase, shared_objects
+
     if phase != "expand":
         return list(plan.steps)
     prints = {c.migration.script: c.footprint for c in analysed.changes}
@@ -224,6 +351,8 @@ def select_phase(plan: Plan, phase: str | None, analysed: Analysed) -> list[Plan
 def flyway_plan(s: Session, analysed: Analysed) -> Plan:
     """Flyway's order, as ``info`` computes it: pending versions ascending (out-of-order ones only
     with outOfOrder), then new or changed repeatables by description; nothing else runs."""
+    from flywayx.model.plan import Plan, PlanStep
+
     result = s.info()
     current = result.current()
     at = current.version if current is not None else None
@@ -258,6 +387,8 @@ def release_columns(s: Session, graph: ReleaseGraph) -> dict[str, tuple[str | No
 
 
 def current(s: Session, graph: ReleaseGraph) -> list[str]:
+    from flywayx.plan.releases import infer_releases
+
     applied = [r.version for r in s.rows() if r.version is not None and r.success and r.type.upper() != "DELETE"]
     matches = infer_releases(graph, s.found.migrations, applied, known_elsewhere(s, graph).content_ids)
     exact = [m.release for m in matches if m.exact]
@@ -278,6 +409,8 @@ def phase_state(s: Session) -> str | None:
 
 def graph_view(s: Session, target: str | None) -> tuple[ReleaseGraph, list[str], list[str]]:
     """The graph, the database's current releases and the releases the plan to ``target`` passes."""
+    from flywayx.plan.releases import current_releases
+
     graph = require_graph(s)
     applied = [r.version for r in s.rows() if r.version is not None and r.success and r.type.upper() != "DELETE"]
     status = current_releases(graph, s.found.migrations, applied, known_elsewhere(s, graph).content_ids)

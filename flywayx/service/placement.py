@@ -141,7 +141,7 @@ def place_late_columns(
         for i, column, placed in adds:
             anchor = next((c for c in live if c in later[table]), None)
             if placed or anchor is None:
-                live.append(column)
+                _add(live, column, clauses[i])
                 continue
             at = live.index(anchor)
             where = "FIRST" if at == 0 else f"AFTER {quote(live[at - 1])}"
@@ -150,6 +150,20 @@ def place_late_columns(
         text = head.group(1) + head.group(2) + head.group(3) + ",".join(clauses)
         out.append(replace(stmt, sql=text))
     return out
+
+
+def _add(live: list[str], column: str, clause: str) -> None:
+    """Follow an addition the server places as ``clause`` says (``FIRST``, ``AFTER c``), else at the end,
+    so the columns after it are placed from the order the table will have."""
+    m = _PLACED.search(" " + clause.strip())
+    where = m.group(1).split(None, 1) if m is not None else []
+    after = _bare(where[1]) if len(where) == 2 else None
+    if where and where[0].upper() == "FIRST":
+        live.insert(0, column)
+    elif after is not None and after in live:
+        live.insert(live.index(after) + 1, column)
+    else:
+        live.append(column)
 
 
 def _place_call(
@@ -166,7 +180,7 @@ def _place_call(
     if column in live:  # the call changes nothing: the column is there
         return stmt
     if placed or anchor is None:
-        live.append(column)
+        _add(live, column, call.group(6).replace("''", "'"))
         return stmt
     at = live.index(anchor)
     where = "FIRST" if at == 0 else f"AFTER {quote(live[at - 1])}"

@@ -55,6 +55,22 @@ def preparation(s: Session, created: Sequence[str]) -> Preparation:
     return Preparation(tuple(created), history, baseline, marker, not s.own.exists())
 
 
+def require_history_schema(s: Session) -> None:
+    """``createSchemas=false``: the schema that holds the history table must exist. Flyway only warns and
+    then fails creating the table; this refuses up front, reads only, before any lock is taken (on a
+    Galera node the cluster-wide lock's row would live in that schema: only the node's lock could be
+    had) and before anything is created or backed up. Called by every command that writes history."""
+    if s.config.create_schemas or s.db.schema_exists(s.default_schema):
+        return
+    raise StateError(
+        f"Schema {s.quoted(s.default_schema)} does not exist and createSchemas is false: the schema history "
+        f"table {s.quoted(s.config.table)} cannot be created in it, and flywayx creates no schema",
+        hint=f"create the schema {s.quoted(s.default_schema)} first, or leave createSchemas on (the default) "
+        "so that flywayx creates it",
+        schema=s.default_schema,
+    )
+
+
 def missing_schemas(s: Session) -> list[str]:
     """The configured schemas a run would create (none unless createSchemas)."""
     return [n for n in s.schemas if not s.db.schema_exists(n)] if s.config.create_schemas else []
@@ -151,4 +167,5 @@ __all__ = [
     "preparation",
     "prepare_history",
     "release_claims",
+    "require_history_schema",
 ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flywayx import apply
 from flywayx.db.own_tables import Progress, migration_key
 from flywayx.errors import LockTimeout, StateError
 from flywayx.model import HistoryRow, Migration, Statement, Version
@@ -153,6 +152,8 @@ def prepare_resume(s: Session, in_flight: str | None = None) -> None:
     or, for a failed row, for the failed statement (``done``: its effect is in the database, continue
     after it). Refused when no statement is in flight or failed.
     """
+    from flywayx import apply  # the engine: only a resumed run loads it
+
     _require_history(s)
     with s.lock():
         s.own.ensure()  # a progress table from an older flywayx gains its in-flight column
@@ -180,6 +181,8 @@ def preview(s: Session, in_flight: str | None = None) -> tuple[Resumption, list[
     resumed migration (script, statements done, total; for a statement left in flight or failed: its
     number, text, what the catalog shows and the decision ``done``/``redo``/``send``). Raises what
     ``prepare_resume`` would raise, a statement the catalog cannot settle included."""
+    from flywayx import apply  # the engine: only a resumed run loads it
+
     r = resumption(s)
     if in_flight is not None and not r.failed and not any(p.in_flight for p, _ in r.interrupted):
         raise StateError(
@@ -223,6 +226,8 @@ def preview(s: Session, in_flight: str | None = None) -> tuple[Resumption, list[
 
 def _check_in_flight(s: Session, p: Progress) -> list[Statement]:
     """An interrupted run's statements, after checking its applied prefix and in-flight statement."""
+    from flywayx import apply  # the engine: only a resumed run loads it
+
     statements = _check_prefix(s, _local_for_key(s, p.key, p.script), p.statements_done, p.statement_hash)
     done = p.statements_done
     if p.in_flight is not None and (
@@ -238,6 +243,8 @@ def _check_in_flight(s: Session, p: Progress) -> list[Statement]:
 
 def _settle(s: Session, p: Progress, statements: list[Statement], in_flight: str | None) -> None:
     """Settle a statement left in flight and record the outcome durably."""
+    from flywayx import apply  # the engine: only a resumed run loads it
+
     if p.in_flight is None:
         return
     done = p.statements_done
@@ -272,6 +279,8 @@ def _local_for(s: Session, row: HistoryRow) -> Migration:
 
 def _check_prefix(s: Session, m: Migration, done: int, digest: str) -> list[Statement]:
     """The migration's statements, after checking the first ``done`` are those that were applied."""
+    from flywayx import apply  # the engine: only a resumed run loads it
+
     statements = load_statements(m, s.config, s.placeholders, s.dialect)
     if len(statements) < done or apply.prefix_digest(statements, done) != digest:
         raise StateError(

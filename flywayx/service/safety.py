@@ -23,19 +23,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flywayx.db import timeouts
-from flywayx.db.backup import BackupInfo
-from flywayx.db.backup import backup as take_backup
-from flywayx.db.fingerprint import fingerprint
-from flywayx.db.restore import restore as put_back
 from flywayx.errors import StateError, UsageError
 from flywayx.model import Config, HistoryRow
-from flywayx.model.config import DatabaseUrl
-from flywayx.model.fingerprint import Drift, SchemaFingerprint, diff
 from flywayx.model.results import Header
 from flywayx.service.kernel import Session, session
+
+# A migrate with nothing to do only compares history digests (``record_state``): the dump and restore
+# clients and the fingerprint readers are imported by the functions that use them.
+if TYPE_CHECKING:
+    from flywayx.db.backup import BackupInfo
+    from flywayx.model.config import DatabaseUrl
+    from flywayx.model.fingerprint import Drift, SchemaFingerprint
 
 
 def _url(config: Config) -> DatabaseUrl:
@@ -57,6 +57,9 @@ def backup_before_migrate(s: Session, dest: str) -> BackupInfo | None:
     Raises ToolMissing (client not installed), BackupFailed (incomplete dump) or ConnectionFailed;
     migrate must stop on any of them before it changes the database.
     """
+    from flywayx.db import timeouts
+    from flywayx.db.backup import backup as take_backup
+
     existing = [n for n in s.schemas if s.db.schema_exists(n)]
     s.db.rollback()  # end the read transaction: the dump runs on its own connection
     if not existing:
@@ -138,6 +141,10 @@ def restore(config: Config, backup_path: str, *, force: bool = False, dry_run: b
     ``dry_run``: every check before the restore (file, manifest, digest, dialect, clients, target),
     and nothing replaced.
     """
+    from flywayx.db import timeouts
+    from flywayx.db.backup import BackupInfo
+    from flywayx.db.restore import restore as put_back
+
     path = Path(backup_path)
     if not path.is_file():
         raise UsageError(
@@ -207,6 +214,8 @@ def history_digest(rows: list[HistoryRow]) -> str:
 
 def live_fingerprint(s: Session) -> SchemaFingerprint:
     """The live schema of the session's schemas, without Flyway's and flywayx's own tables."""
+    from flywayx.db.fingerprint import fingerprint
+
     names = ["main"] if s.dialect == "sqlite" else [n for n in s.schemas if s.db.schema_exists(n)]
     try:
         return fingerprint(s.db.raw, s.dialect, names, exclude_tables=(s.config.table, "flywayx_*"))
@@ -274,6 +283,8 @@ class VerifyReport:
 
 def verify(config: Config) -> VerifyReport:
     """Compare the live schema with the state recorded by the last successful migrate."""
+    from flywayx.model.fingerprint import SchemaFingerprint, diff
+
     with session(config) as s:
         state = s.own.last_state() if s.history.exists() and s.own.exists() else None
         if state is None:

@@ -189,8 +189,10 @@ class _Source:
             return None
         return self.analysed.by_script.get(m.script)
 
-    def _placed(self, step: PlanStep, statements: Sequence[Statement]) -> list[Statement]:
-        """A late step's added columns where a fresh install has them (``service/placement.py``)."""
+    def _placed(self, step: PlanStep, statements: Sequence[Statement], skip: int = 0) -> list[Statement]:
+        """A late step's added columns where a fresh install has them (``service/placement.py``).
+        ``skip`` (``--resume``): the first ``skip`` statements are applied and stay as written; the rest
+        are placed from the table as the applied ones left it, as the failed run would have placed them."""
         later: dict[str, set[str]] = {}
         after = [m.script for m in step.runs_after]
         if not after and step.migration.version is not None:  # footprints could not tell (procedure calls):
@@ -202,7 +204,8 @@ class _Source:
         if not later:
             return list(statements)
         db, schema = self.s.db, self.s.default_schema
-        return placement.place_late_columns(statements, later, lambda t: db.column_names(schema, t), db.quote)
+        rest = placement.place_late_columns(statements[skip:], later, lambda t: db.column_names(schema, t), db.quote)
+        return [*statements[:skip], *rest]
 
     def _statements(self, script: str) -> Sequence[Statement]:
         return (self.analysed.statements.get(script) if self.analysed is not None else None) or ()
@@ -298,8 +301,9 @@ class FlywayOrder(_Source):
         statements = statements_of(self.s, m)
         planned = self._planned.get(m.script)
         mysql = self.s.dialect in ("mysql", "mariadb")
-        if late and mysql and planned is not None and planned.out_of_order and statements and not self.resume_run:
-            statements = self._placed(planned, statements)  # a late column where --to puts it (merges.py)
+        written = statements
+        if late and mysql and planned is not None and planned.out_of_order and statements:
+            statements = self._placed(planned, statements, skip)  # a late column where --to puts it (merges.py)
         work = Work(
             m,
             statements,
@@ -309,6 +313,7 @@ class FlywayOrder(_Source):
             self._content_id(m, change, statements),
             late,
             skip,
+            written=written if statements != written else None,
         )
         return Step(work, "pending (out of order)" if late else "pending")
 
@@ -433,11 +438,18 @@ class ReleasePlan(_Source):
         step = self._queue[0]
         change = step.change
         script = step.migration.script
-        statements = self._sent.get(script, self.analysed.statements[script])
+        statements = written = self._sent.get(script, self.analysed.statements[script])
         if step.out_of_order and statements and self.s.dialect in ("mysql", "mariadb"):
             statements = self._placed(step, statements)
         work = Work(
-            step.migration, statements, step.release, step.line, _phase_of(change), change.content_id, step.out_of_order
+            step.migration,
+            statements,
+            step.release,
+            step.line,
+            _phase_of(change),
+            change.content_id,
+            step.out_of_order,
+            written=written if statements != written else None,
         )
         return Step(work, step.reason)
 

@@ -36,10 +36,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import marshal
 import os
-import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,9 +60,12 @@ MAX_AGE_DAYS = 30
 MAX_ENTRIES = 96_000
 MAX_BYTES = 128 << 20
 MAX_PACKS = 8
+MAX_MEMOS = 16
+INDEX_DIR = "files-v1"  # the file indexes beside this cache (``sources/file_index.py``), pruned with it
 SHARDS = "0123456789abcdef"
 _DAY = 86400.0
 _PRUNE_MARK = "last-prune"
+_MEMO_MAGIC = b"flywayx-analysis-memo 1\n"
 
 # The code whose output an entry holds: a change to any of these files is another key.
 _CODE = ("__init__.py", "statements", "model/footprint.py", "model/migration.py", "sources/analysis_cache.py")
@@ -105,11 +108,19 @@ class AnalysisCache:
         self._shards: dict[str, dict[str, tuple[bytes, str]]] = {}  # shard -> key -> (line, pack)
         self._used: set[str] = set()  # packs an entry was taken from
         self._new: dict[str, bytes] = {}  # key -> line, written by flush
+        self._touch_later: dict[str, float] = {}  # memo path -> its mtime when read
 
     def entry_key(self, text: str, dialect: str, server_version: str | None = None) -> str:
         """The key of the analysis of ``text`` for ``dialect`` (and ``server_version``)."""
+        return self.entry_key_of_digest(
+            hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest(), dialect, server_version
+        )
+
+    def entry_key_of_digest(self, digest: bytes, dialect: str, server_version: str | None = None) -> str:
+        """``entry_key`` of the text whose SHA-256 is ``digest`` (``sources/file_index.py``: a file
+        unchanged since an earlier run is not read)."""
         head = f"{self.stamp}\0{dialect}\0{server_version or ''}\0".encode()
-        return hashlib.sha256(head + text.encode("utf-8", "surrogatepass")).hexdigest()
+        return hashlib.sha256(head + digest).hexdigest()
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The stored value of ``key``, or None when absent or not a valid entry for this key."""
@@ -156,10 +167,51 @@ class AnalysisCache:
             with contextlib.suppress(OSError):
                 if now - os.stat(pack).st_mtime > _DAY:
                     os.utime(pack)
+        for memo, used in self._touch_later.items():
+            with contextlib.suppress(OSError):
+                if now - used > _DAY:
+                    os.utime(memo)
         self._used.clear()
+        self._touch_later.clear()
         if self.wrote:
             with contextlib.suppress(OSError):
                 self.prune_if_due(now)
+
+    # --- memos: a whole project's analysis, by the keys of its migrations in order ------------------
+
+    def memo_key(self, keys: Sequence[str]) -> str:
+        """The key of the memo of a project whose migrations have the entry ``keys``, in order."""
+        return hashlib.sha256("\n".join(keys).encode("ascii", "replace")).hexdigest()
+
+    def read_memo(self, key: str) -> Any:
+        """The value ``write_memo`` stored under ``key``, or None when absent, damaged or not private."""
+        path = self.root / f"memo-{key}"
+        if not private(self.root):
+            return None
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+                used = os.fstat(f.fileno()).st_mtime
+        except OSError:
+            return None
+        head = len(_MEMO_MAGIC)
+        payload = data[head + 65 :]
+        if data[:head] != _MEMO_MAGIC or data[head : head + 64] != hashlib.sha256(payload).hexdigest().encode():
+            return None
+        try:
+            value = marshal.loads(payload)
+        except (ValueError, EOFError, TypeError):
+            return None
+        self._touch_later[str(path)] = used
+        return value
+
+    def write_memo(self, key: str, value: Any) -> None:
+        """Store ``value`` (ints, strings, bools, None, tuples, lists, frozensets) under ``key``."""
+        payload = marshal.dumps(value)
+        data = _MEMO_MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
+        with contextlib.suppress(OSError):
+            self._mkdirs()
+            self._write_file(str(self.root / f"memo-{key}"), data)
 
     # --- packs -------------------------------------------------------------------------------------
 
@@ -194,6 +246,12 @@ class AnalysisCache:
     def _write_pack(self, shard: str, lines: list[bytes]) -> str:
         data = b"\n".join([_MAGIC, *lines]) + b"\n"
         path = os.path.join(self.root, f"{shard}-{hashlib.sha256(data).hexdigest()}.pack")
+        return self._write_file(path, data)
+
+    def _write_file(self, path: str, data: bytes) -> str:
+        """Write ``data`` to ``path`` whole or not at all (a temporary file renamed)."""
+        import tempfile  # a write of the cache: info and validate only read it
+
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.root)  # created 0600
         try:
             with os.fdopen(fd, "wb") as out:
@@ -242,22 +300,38 @@ class AnalysisCache:
     def prune_if_due(self, now: float | None = None) -> int:
         now = time.time() if now is None else now
         mark = self.root / _PRUNE_MARK
-        with contextlib.suppress(OSError):
+        try:
             if now - mark.stat().st_mtime < _DAY:
                 return 0
+        except FileNotFoundError:  # a new cache: nothing to prune yet (merging it is 30 % of a cold run's writing)
+            mark.touch(mode=0o600)
+            os.utime(mark, (now, now))
+            return 0
         mark.touch(mode=0o600)
         os.utime(mark, (now, now))
         return self.prune(now)
 
     def prune(self, now: float | None = None, max_entries: int | None = None) -> int:
-        """Merge every shard (see ``merge``) and delete stale temporary files; return the entries dropped."""
+        """Merge every shard (see ``merge``); delete stale temporary files, memos and file indexes unused
+        for ``MAX_AGE_DAYS`` days or beyond the ``MAX_MEMOS`` most recently used; return the entries
+        dropped."""
         now = time.time() if now is None else now
         dropped = sum(self.merge(shard, max_entries, now) for shard in SHARDS if self._packs(shard))
-        for name in os.listdir(self.root) if self.root.is_dir() else ():
-            path = os.path.join(self.root, name)
+        memos: list[tuple[float, str]] = []
+        for directory in (self.root, self.root.parent / INDEX_DIR):
+            for name in os.listdir(directory) if directory.is_dir() else ():
+                path = os.path.join(directory, name)
+                # a writer killed an hour ago left its temporary file; a memo or an index unused for 30 days
+                limit = 3600 if name.startswith(".tmp-") else MAX_AGE_DAYS * _DAY
+                with contextlib.suppress(OSError):
+                    used = os.stat(path).st_mtime
+                    if (name.startswith((".tmp-", "memo-")) or name.endswith(".idx")) and now - used > limit:
+                        os.unlink(path)
+                    elif name.startswith("memo-"):
+                        memos.append((used, path))
+        for _used, path in sorted(memos, reverse=True)[MAX_MEMOS:]:  # a memo is a whole project's: keep a few
             with contextlib.suppress(OSError):
-                if name.startswith(".tmp-") and now - os.stat(path).st_mtime > 3600:
-                    os.unlink(path)
+                os.unlink(path)
         return dropped
 
 

@@ -15,7 +15,7 @@ import glob
 import os
 import stat
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flywayx.errors import ConfigError
 from flywayx.model.config import Config
@@ -29,6 +29,8 @@ class FoundFile:
     script: str  # relative to its location, '/'-separated
     location: str  # the location as configured
     problem: str | None = None  # why it cannot be read as a file, "is a directory" (None: a readable file)
+    # what os.stat said when it was found (the file index compares it with what it recorded)
+    stat: os.stat_result | None = field(default=None, compare=False, repr=False)
 
 
 def location_path(location: str, working_directory: str | None = None) -> str:
@@ -87,15 +89,25 @@ def _walk(root: str, location: str, warnings: list[str]) -> Iterator[FoundFile]:
         head = "" if rel == "." else rel + "/"
         for name in [*filenames, *dirnames]:
             full = os.path.join(dirpath, name)
-            yield FoundFile(full, head + name, location, _problem(full))
+            problem, file_stat = _inspect(full)
+            yield FoundFile(full, head + name, location, problem, file_stat)
 
 
-def _problem(path: str) -> str | None:
+def _inspect(path: str) -> tuple[str | None, os.stat_result | None]:
+    """(``_problem``, what os.stat said: None when it failed)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return _problem(path), None
+    return _problem(path, st), st
+
+
+def _problem(path: str, st: os.stat_result | None = None) -> str | None:
     """Why ``path`` cannot be read as a migration file; None for a regular file this user can read.
 
     Never opens the file: opening a FIFO would block until something writes to it."""
     try:
-        st = os.stat(path)
+        st = os.stat(path) if st is None else st
     except FileNotFoundError:
         return f"is a dangling symbolic link to {os.readlink(path)}" if os.path.islink(path) else "is gone"
     except OSError as err:

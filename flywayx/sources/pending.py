@@ -28,8 +28,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flywayx.errors import ConfigError, StateError, UsageError
-from flywayx.model.release import PENDING_STAMP_DIGITS, version_parts
-from flywayx.model.version import Version
+from flywayx.model.release import version_parts
+from flywayx.model.version import PENDING_STAMP_DIGITS, Version
 
 STAMP_DIGITS = PENDING_STAMP_DIGITS
 _WORD = re.compile(r"[^0-9A-Za-z]+")

@@ -5,12 +5,14 @@ file:line and a hint that fits the kind of problem. Pure, apart from raising."""
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flywayx.errors import ReleaseConfigError
 from flywayx.model.release import ReleaseProblem
+
+if TYPE_CHECKING:  # tomllib is imported when a releases.toml is read: a plain project never loads it
+    import tomllib
 
 # The problems that drop a release table (sources.releases._declared_versions): its migrations then
 # belong nowhere, which is not worth a second report.
@@ -55,6 +57,8 @@ def nesting(value: object) -> int:
 def load_toml(text: str, file: str) -> tuple[dict[str, Any] | None, list[ReleaseProblem]]:
     """The parsed document and no problem, or None and the problems that stop it: syntax errors
     (``syntax_problems``), or nesting deeper than ``MAX_NESTING`` (one problem, never a RecursionError)."""
+    import tomllib
+
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -72,6 +76,8 @@ def syntax_problems(text: str, file: str, whole: tomllib.TOMLDecodeError) -> lis
     the lines up to the next one) is parsed on its own, so an error in one cannot hide or fake an
     error in the next. When every table parses alone, the whole-file error (a table declared twice)
     is the one to report."""
+    import tomllib
+
     lines = text.splitlines(keepends=True)
     starts = [0] + [i for i, line in enumerate(lines) if i and _SECTION.match(line)]
     out: list[ReleaseProblem] = []

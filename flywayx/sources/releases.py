@@ -42,6 +42,7 @@ from flywayx.model.release import (
     line_key,
 )
 from flywayx.model.version import Version
+from flywayx.sources.release_file import FILE_NAME, find_releases_file
 from flywayx.sources.release_problems import independent, load_toml, raise_problems
 
 __all__ = [
@@ -55,7 +56,6 @@ __all__ = [
     "raise_problems",
 ]
 
-FILE_NAME = "releases.toml"
 _TOP_KEYS = {"lines", "release", "equivalent", "commutes", "repeatables"}
 _RELEASE_KEYS = {"from", "merges"}
 _HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$")
@@ -421,25 +421,6 @@ def known_elsewhere(
     if elsewhere is not None and owner in elsewhere.releases_seen:
         return False  # git shows that release's tree and the version is not in it
     return owner not in local_owners
-
-
-def find_releases_file(locations: Sequence[str], explicit: str | None = None) -> Path | None:
-    """``--releases FILE`` if given (must exist), else ``releases.toml`` at the root of the first
-    filesystem location, else None (plain Flyway behaviour)."""
-    if explicit is not None:
-        path = Path(explicit)
-        if not path.is_file():
-            raise ConfigError(
-                f"releases file not found: {explicit}", hint="check --releases / releases=", file=explicit
-            )
-        return path
-    if not locations:
-        return None
-    first = locations[0]
-    if first.startswith("classpath:"):
-        return None
-    candidate = Path(first.removeprefix("filesystem:")) / FILE_NAME
-    return candidate if candidate.is_file() else None
 
 
 def load_releases(

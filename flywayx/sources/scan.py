@@ -38,6 +38,7 @@ from flywayx.model.config import Config
 from flywayx.model.migration import Kind, Migration, MigrationType, ResourceName
 from flywayx.model.version import Version
 from flywayx.sources.checksum import checksum_of_text, read_migration_text
+from flywayx.sources.file_index import FileIndex, text_digest
 from flywayx.sources.locations import FoundFile, find_files, location_path
 from flywayx.sources.names import (
     AliasName,
@@ -93,6 +94,9 @@ class ScanResult:
     undo: list[Migration] = field(default_factory=list)  # Flyway Teams undo files: known, never run
     # path -> the text read for the checksum, so a run reads each file once (``kernel.statements_of``)
     texts: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # path -> (SHA-256 of the text, placeholder prefix occurs) of the files not read: unchanged since an
+    # earlier scan (``sources/file_index.py``); the analysis cache's key is made from the digest
+    digests: dict[str, tuple[bytes, bool]] = field(default_factory=dict, repr=False, compare=False)
     operation_errors: list[FlywayxError] = field(default_factory=list)  # only with keep_operation_errors
 
     @property
@@ -131,6 +135,8 @@ class _Collector:
     take_callbacks: bool = True
     listed: set[str] = field(default_factory=set)  # every path the walk found (``script_config``)
     texts: dict[str, str] = field(default_factory=dict)  # path -> text read for the checksum
+    index: FileIndex | None = None  # checksums of the files unchanged since an earlier scan
+    digests: dict[str, tuple[bytes, bool]] = field(default_factory=dict)  # ScanResult.digests
 
     def wants(self, kind: Kind | None) -> bool:
         return self.take_callbacks if kind is Kind.CALLBACK else self.take_migrations
@@ -147,10 +153,20 @@ def _checksums(
 ) -> tuple[int, int | None]:
     """(checksum, raw checksum) -- the raw one only for repeatables, as Flyway's equivalentChecksum."""
     config = col.config
-    text = read_migration_text(file.path, conf.encoding or config.encoding, config.detect_encoding)
+    encoding = conf.encoding or config.encoding
+    if kind is not Kind.REPEATABLE and col.index is not None:
+        known = col.index.lookup(file.path, file.stat, encoding, config.detect_encoding)
+        if known is not None:
+            col.digests[file.path] = known[1], known[2]
+            return known[0], None
+    text = read_migration_text(file.path, encoding, config.detect_encoding)
     col.texts[file.path] = text
     raw = checksum_of_text(text)
     if kind is not Kind.REPEATABLE:
+        if col.index is not None:
+            marked = bool(config.placeholder_prefix) and config.placeholder_prefix in text
+            digest = text_digest(text)
+            col.index.record(file.path, file.stat, encoding, config.detect_encoding, raw, digest, marked)
         return raw, None
     replacing = conf.placeholder_replacement
     if not (config.placeholder_replacement if replacing is None else replacing):
@@ -383,15 +399,18 @@ def scan(
     *,
     releases: Sequence[Version] = (),
     keep_operation_errors: bool = False,
+    index: FileIndex | None = None,
 ) -> ScanResult:
     """Resolve every migration and callback in ``config.locations`` (see the module docstring).
 
     ``releases`` are the declared release versions, used only to resolve compact alias names
     (``V_410_B.sql``). Raises typed errors only: an operations file that does not parse raises its
     first problem, unless ``keep_operation_errors`` (``flywayx lint``, which reports them all) keeps
-    them in ``ScanResult.operation_errors``.
+    them in ``ScanResult.operation_errors``. ``index``: take the checksums of the versioned files unchanged
+    since an earlier scan from it (``sources/file_index.py``), and record what reading the others gave
+    (the caller saves it).
     """
-    col = _Collector(config, NamingConfig.from_config(config), placeholders or {}, releases)
+    col = _Collector(config, NamingConfig.from_config(config), placeholders or {}, releases, index=index)
     separate = bool(config.callback_locations)
     col.take_callbacks = not separate and not config.skip_default_callbacks
     _collect(config.locations, col)
@@ -407,5 +426,12 @@ def scan(
     undo = sorted(col.undo, key=resolved_order)
     check_duplicates(undo)
     return ScanResult(
-        migrations, order_callbacks(col.callbacks), col.invalid, col.warnings, undo, col.texts, col.operation_errors
+        migrations,
+        order_callbacks(col.callbacks),
+        col.invalid,
+        col.warnings,
+        undo,
+        col.texts,
+        digests=col.digests,
+        operation_errors=col.operation_errors,
     )

@@ -291,10 +291,22 @@ def test_a_failed_plain_migrate_still_records_what_its_steps_made_due(
         "V1.1.0.1__c_again.sql": "ALTER TABLE t ADD c INT;\n",
     }.items():
         (loc / name).write_text(body, encoding="utf-8")
-    failed = flywayx(*_args(database, loc), "migrate")
-    assert failed.code != 0 and "V1.0.1.2__broken.sql" in failed.err
+    failed = flywayx(*_args(database, loc), "migrate", "--output-type", "json")
+    error = failed.json()["error"]
+    assert failed.code != 0 and "V1.0.1.2__broken.sql" in error["message"]
+    # the JSON error lists the row written after the failure, as a successful run lists its "recorded"
+    assert [(r["version"], r["recordedAs"], r["satisfiedBy"]) for r in error["recorded_after_failure"]] == [
+        ("1.1.0.1", "equivalent", "1.0.1.1")
+    ]
     live = [(str(r.version), r.type) for r in _rows(database) if r.success]
     assert live == [("1.0.0.1", "SQL"), ("1.0.1.1", "SQL"), ("1.1.0.1", "SQL")]
+    if database.dialect == "sqlite":  # the text form says it too, after the error and its hint
+        again = tmp_path / "again.db"
+        text = flywayx("--url", f"sqlite:///{again}", "--locations", str(loc), "migrate")
+        assert text.err.splitlines()[-1] == (
+            "note: written after the failure: 1.1.0.1 c again, recorded, not run: declared equivalent of "
+            "applied 1.0.1.1"
+        ), text.err
     ids = database.query("SELECT recorded_as, satisfied_by FROM flywayx_applied WHERE version = '1.1.0.1'")
     assert ids == [("equivalent", "1.0.1.1")]
     (loc / "V1.0.1.2__broken.sql").write_text("CREATE TABLE missing (id INT);\n", encoding="utf-8")

@@ -306,3 +306,50 @@ def test_sqlite_memory_database_needs_no_lock() -> None:
     with db.lock("main", TABLE, 0), db.lock("main", TABLE, 0):
         pass
     db.close()
+
+
+# --- createSchemas=false and a missing history schema -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command", [["migrate"], ["migrate", "--dry-run"], ["baseline"], ["baseline", "--release", "1"]]
+)
+def test_a_missing_history_schema_with_create_schemas_off_is_refused_before_any_lock(
+    database: ScratchDb, tmp_path: Path, cli_run: Any, command: list[str]
+) -> None:
+    """``createSchemas=false`` and the schema meant to hold the history does not exist: one error naming
+    the schema and the setting, before any lock (here held by another session the whole time: a run
+    that asked for it would fail on the lock timeout instead) and with nothing created."""
+    loc = tmp_path / "sql"
+    loc.mkdir()
+    (loc / "V1__a.sql").write_text("CREATE TABLE a (id INT);\n", encoding="utf-8")
+    (loc / "releases.toml").write_text('[release."1"]\n', encoding="utf-8")
+    missing = f"{database.schema}_missing" if database.dialect != "sqlite" else "elsewhere"
+    holder = database.connect() if database.caps.server else None
+    try:
+        if holder is not None and database.dialect == "mariadb":
+            holder.cursor().execute("SELECT GET_LOCK(%s, 0)", (mysql_lock_name(missing, TABLE),))
+        elif holder is not None:
+            holder.execute("SELECT pg_advisory_lock(%s)", (pg_lock_key(missing, TABLE),))
+        r = cli_run(
+            "--url", database.url, "--schemas", missing, "--locations", str(loc), "-createSchemas=false",
+            "--lock-timeout", "30", *command,
+        )  # fmt: skip
+    finally:
+        if holder is not None:
+            holder.close()
+    assert r.code == 1, r.out + r.err
+    quoted = {"mariadb": f"`{missing}`"}.get(database.dialect, f'"{missing}"')
+    assert r.err.splitlines()[0] == (
+        f"ERROR: Schema {quoted} does not exist and createSchemas is false: the schema history table "
+        f"{quoted.replace(missing, TABLE)} cannot be created in it, and flywayx creates no schema"
+    ), r.err
+    assert r.err.splitlines()[1].startswith("hint: create the schema") and len(r.err.splitlines()) == 2, r.err
+    if database.dialect == "mariadb":
+        found = database.query(f"SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '{missing}'")
+        assert found == [(0,)], "nothing may be created"
+    elif database.dialect == "postgresql":
+        found = database.query(f"SELECT COUNT(*) FROM pg_namespace WHERE nspname = '{missing}'")
+        assert found == [(0,)], "nothing may be created"
+    else:
+        assert database.tables() == [], "nothing may be created"

@@ -11,7 +11,12 @@ to the server, byte for byte, in both directions, until told otherwise:
   to the server and every reply from then on is held back: the server finished the statement, the
   client never hears it. ``replied`` is set when the server's first held reply arrived, ``marked``
   is when the marker passed. ``stall_new=True``: from then on every connection stalls, new ones
-  too (the server is unreachable: not even a closed connection is passed on).
+  too (the server is unreachable: not even a closed connection is passed on). ``stall_link=True``:
+  the connection that sent the marker stalls in both directions, its client's close is not passed on
+  either (that one path broke); the others and new ones carry on.
+- ``stall_new_after(marker)``: once a client sends bytes containing ``marker``, every connection
+  opened from then on stalls from its first byte (a server that stopped accepting work: the TCP
+  handshake completes, the greeting never comes); the open ones carry on.
 - ``cut()``: close every connection at once (both sides see a reset/EOF).
 - ``delay(seconds)``: each chunk waits that long before it is forwarded; ``delay(seconds, after=marker)``:
   from the moment a client sends bytes containing ``marker`` (``delayed`` counts the late chunks).
@@ -66,8 +71,10 @@ class Proxy:
         self._stall_new = False
         self._marker: bytes | None = None
         self._stall_new_on_marker = False
+        self._stall_link_on_marker = False
         self._then: bytes | None = None
         self._delay = 0.0
+        self._stall_new_after: bytes | None = None
         self._delay_after: tuple[bytes, float] | None = None
         self.delayed = 0  # chunks forwarded late
         self.delay_started: float | None = None  # when the delay began (time.monotonic)
@@ -85,13 +92,19 @@ class Proxy:
                 link.stalled = True
             self._stall_new = new
 
-    def hold_replies_after(self, marker: bytes, *, then: bytes | None = None, stall_new: bool = False) -> None:
+    def hold_replies_after(
+        self, marker: bytes, *, then: bytes | None = None, stall_new: bool = False, stall_link: bool = False
+    ) -> None:
         """``then``: the marker arms, and the first later packet containing ``then`` triggers (e.g. the
         COMMIT after a given statement). ``stall_new``: from the moment it triggers, connections opened
         later stall too (the server is unreachable, not just this connection's path)."""
         self.replied.clear()
         self._marker, self._then = marker, then
         self._stall_new_on_marker = stall_new
+        self._stall_link_on_marker = stall_link
+
+    def stall_new_after(self, marker: bytes) -> None:
+        self._stall_new_after = marker
 
     def delay(self, seconds: float, *, after: bytes | None = None) -> None:
         if after is None:
@@ -168,6 +181,9 @@ class Proxy:
 
     def _forward(self, link: _Link, way: str, other: socket.socket, data: bytes) -> None:
         held = link.stalled or (way == "down" and link.hold_down)
+        if way == "up" and self._stall_new_after is not None and self._stall_new_after in data:
+            with self._lock:
+                self._stall_new, self._stall_new_after = True, None
         if way == "up" and self._delay_after is not None and self._delay_after[0] in data:
             self._delay, self._delay_after = self._delay_after[1], None
             self.delay_started = time.monotonic()
@@ -178,6 +194,8 @@ class Proxy:
             self.marked = time.monotonic()
             if self._stall_new_on_marker:  # the whole path breaks: this link, the others, new ones
                 self.stall(new=True)
+            if self._stall_link_on_marker:  # this link's path breaks: its client's close stays here too
+                link.stalled = True
         if held:
             link.held[way].append(data)
             if way == "down" and link.hold_down:

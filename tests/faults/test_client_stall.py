@@ -10,6 +10,10 @@ dump asks for the big table's rows (the stall is mid-transfer: the file has a he
 
 from __future__ import annotations
 
+import ctypes
+import os
+import socket
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -165,3 +169,141 @@ def test_a_mariadb_restore_through_a_stalled_connection_ends_within_the_socket_t
         assert "c" in db.tables()
         leftovers = db.query(f"SHOW DATABASES LIKE '{db.name}\\_\\_fx\\_%'")
         assert leftovers == [], leftovers
+
+
+def _dump_sessions(db: ScratchDb) -> list[tuple[object, ...]]:
+    """The sessions of this database's dump left on the server (the one asking is not counted)."""
+    if db.dialect == "mariadb":
+        return db.query(
+            "SELECT ID, STATE, INFO FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() "
+            f"AND INFO LIKE '%`big`%' AND (DB = '{db.schema}' OR INFO LIKE '%{db.schema}%')"
+        )
+    return db.query(
+        "SELECT pid, state, query FROM pg_stat_activity WHERE datname = current_database() "
+        "AND application_name LIKE 'flywayx-pg_dump-%'"
+    )
+
+
+def _hold_client_socket(parent: subprocess.Popen[str], name: str, port: int) -> list[socket.socket]:
+    """Copies of the TCP sockets to ``port`` of ``parent``'s child process ``name``, once it has one
+    (``pidfd_getfd``): while the test keeps them open, the child's end of the connection does not close
+    when the child dies, as when the network path broke and its FIN never arrives."""
+    libc, deadline = ctypes.CDLL(None, use_errno=True), time.monotonic() + 30
+    while time.monotonic() < deadline and parent.poll() is None:
+        for pid in (int(p) for p in os.listdir("/proc") if p.isdigit()):
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+                fds = os.listdir(f"/proc/{pid}/fd")
+            except OSError:
+                continue
+            comm, fields = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
+            if comm != name or int(fields[1]) != parent.pid:
+                continue
+            held, pidfd = [], os.pidfd_open(pid)
+            try:
+                for fd in fds:
+                    try:
+                        if not os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:"):
+                            continue
+                    except OSError:
+                        continue
+                    got = libc.syscall(438, pidfd, int(fd), 0)  # pidfd_getfd
+                    if got < 0:
+                        continue
+                    sock = socket.socket(fileno=got)
+                    try:
+                        ours = sock.type == socket.SOCK_STREAM and sock.getpeername()[1] == port
+                    except (OSError, IndexError, TypeError):
+                        ours = False
+                    held.append(sock) if ours else sock.close()
+            finally:
+                os.close(pidfd)
+            if held:
+                return held
+        time.sleep(0.02)
+    raise AssertionError(f"no {name} connected to port {port}")
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_the_server_session_of_an_ended_dump_is_ended_too(family: str, tmp_path: Path) -> None:
+    """The stall watchdog ends the dump client, and the server never hears of it (the network path
+    broke), so the client's session would live on, with its transaction and locks (pg_dump's: one on
+    every table it dumps), until the server's own timeouts, hours later. flywayx ends it from a new
+    connection.
+
+    MariaDB, found by the client's address: the dump waits for a table another session has locked,
+    and the test keeps a copy of the client's socket, so the client's close never reaches the server.
+    PostgreSQL, found by the name the dump connects with: the path of the dump's connection breaks
+    once it asks for the big table's rows (the proxy passes nothing more, not even the close; pg_dump,
+    ended, cancels its query over a new connection, which leaves its session idle in the aborted
+    transaction, locks held)."""
+    with databases.scratch(family, tmp_path) as db, Proxy(db.host, db.port) as proxy:
+        loc = _project(tmp_path, db)
+        bk = tmp_path / "bk"
+        locker, held = db.connect(), []
+        try:
+            if family == "mariadb":
+                url = db.url
+                locker.cursor().execute(f"LOCK TABLES {db.qualified('big')} WRITE")
+            else:
+                url = via(proxy, db.url)
+                proxy.hold_replies_after(BIG_ROWS[family], stall_link=True)
+            run = subprocess.Popen(
+                [*harness.FLYWAYX, "--url", url, "--locations", str(loc), "--socket-timeout", str(SOCKET), "migrate",
+                 "--backup", str(bk)],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=harness.env(),
+            )  # fmt: skip
+            if family == "mariadb":
+                held = _hold_client_socket(run, CLIENT[family], db.port)
+            _, err = run.communicate(timeout=60)
+            assert run.returncode == 1, err
+            assert f"{CLIENT[family]} made no progress for socketTimeout ({SOCKET:g} s) and was ended" in err, err
+            assert "its session on the server was ended too" in err, err
+            _one_error(err)
+            left, deadline = _dump_sessions(db), time.monotonic() + 5
+            while left and time.monotonic() < deadline:  # KILL and pg_terminate_backend end it asynchronously
+                time.sleep(0.1)
+                left = _dump_sessions(db)
+            assert left == [], f"the dump's session is still on the server: {left}"
+        finally:
+            for sock in held:
+                sock.close()
+            locker.close()
+        assert _dumps(bk) == [] and "c" not in db.tables()
+        r = harness.run(
+            "--url", db.url, "--locations", str(loc), "--lock-timeout", "10", "migrate", "--backup", str(bk)
+        )
+        assert r.code == 0, r.err
+        assert len(_dumps(bk)) == 1 and "c" in db.tables()
+
+
+# the last statement of the backup's own reads, before it starts the dump (its fingerprint's last, on MariaDB)
+LAST_READ = {"mariadb": b"SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE", "postgresql": b"SHOW server_version"}
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_a_dump_that_cannot_connect_ends_within_the_connect_timeout(family: str, tmp_path: Path) -> None:
+    """Once the backup has read what it needs over its own connection, the server stops greeting new
+    connections (TCP accepted, no handshake). Without a socket limit, the dump client must still give
+    up after connectTimeout: pg_dump by its own PGCONNECT_TIMEOUT, mariadb-dump (which has no connect
+    timeout, not even from an option file) by flywayx's watchdog."""
+    connect = 2.0
+    with databases.scratch(family, tmp_path) as db:
+        loc = _project(tmp_path, db)
+        bk = tmp_path / "bk"
+        with Proxy(db.host, db.port) as proxy:
+            proxy.stall_new_after(LAST_READ[family])
+            started = time.monotonic()
+            r = harness.run(
+                "--url", via(proxy, db.url), "--locations", str(loc), "--connect-timeout", str(connect), "migrate",
+                "--backup", str(bk), timeout=60,
+            )  # fmt: skip
+            took = time.monotonic() - started
+        assert r.code == 1, r.text
+        if family == "mariadb":
+            assert "mariadb-dump could not connect within connectTimeout (2 s)" in r.err, r.err
+        else:
+            assert "pg_dump failed" in r.err and "timeout expired" in r.err, r.err
+        _one_error(r.err)
+        assert took <= connect + SLACK + 5, took  # flywayx's start and its own statements (~1-3 s) included
+        assert _dumps(bk) == [] and "c" not in db.tables()

@@ -139,3 +139,43 @@ def test_operations_file_history_rows_carry_flyways_checksum_of_the_file(
     (project / "V2__rename.toml").write_text(text.replace("VARCHAR(50)", "VARCHAR(60)"), encoding="utf-8")
     changed = fx(*base, "validate")
     assert changed.code == 1 and "checksum mismatch" in changed.err.lower()
+
+
+def _columns(db: Any, table: str = "customer") -> list[str]:
+    return [
+        r[0]
+        for r in _one(
+            db,
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name ="
+            f" '{table}' ORDER BY ordinal_position",
+        )
+    ]
+
+
+@pytest.mark.parametrize("how", ["--to", "plain"])
+@pytest.mark.parametrize("fails_at", [1, 2])
+def test_mariadb_resume_of_a_late_step_places_its_columns_as_the_run_did(
+    mariadb: Any, tmp_path: Path, fx: Callable[..., Ran], how: str, fails_at: int
+) -> None:
+    """A late step fails part-way (after one placed ADD COLUMN, or before any); the failed statement is
+    fixed and ``migrate --resume`` finishes it: the applied part is recognised as the file's, and the
+    remaining ADD COLUMNs go where the failed run would have put them (a fresh install's order)."""
+    late = ["ALTER TABLE customer ADD COLUMN loyalty INT NULL;", "ALTER TABLE customer ADD COLUMN tier INT NULL;"]
+    broken = [*late]
+    broken.insert(fails_at - 1, "INSERT INTO no_such_table VALUES (1);")
+    fixed = [*late]
+    fixed.insert(fails_at - 1, "UPDATE customer SET name = name;")
+    files = {**FILES, "V2.4.1.1__loyalty.sql": "\n".join(broken) + "\n"}
+    project = write_project(tmp_path / "sql", {"releases.toml": RELEASES, **files})
+    base = ("--url", mariadb.url, "--locations", str(project))
+    assert fx(*base, "migrate", "--to", "2.5.0").code == 0
+    failed = fx(*base, "migrate", *(["--to", "2.5.1"] if how == "--to" else []))
+    assert failed.code != 0 and "no_such_table" in failed.err, failed.err
+    assert _columns(mariadb) == ["id", "name", *(["loyalty"] if fails_at == 2 else []), "segment"]
+
+    (project / "V2.4.1.1__loyalty.sql").write_text("\n".join(fixed) + "\n", encoding="utf-8")
+    resumed = fx(*base, "migrate", "--resume")
+    assert resumed.code == 0, resumed.err
+    assert _columns(mariadb) == ["id", "name", "loyalty", "tier", "segment", "note"]
+    rows = _one(mariadb, "SELECT version, success FROM flyway_schema_history ORDER BY installed_rank")
+    assert [r for r in rows if r[0] is not None][-2:] == [("2.4.1.1", 1), ("2.5.1.1", 1)]

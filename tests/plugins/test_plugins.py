@@ -159,3 +159,21 @@ def test_docs_show_the_example_that_runs() -> None:
     doc = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
     example = (ROOT / "tests" / "plugins" / "example.py").read_text(encoding="utf-8")
     assert f"```python\n{example}```" in doc
+
+
+def test_a_plugin_command_named_as_a_core_command_is_left_out(tmp_path: Path) -> None:
+    """The core's commands are imported only when asked for (cli/app.py LazyGroup), yet a plugin's
+    command of the same name still loses to the core's, with one warning, and its other commands work."""
+    site = install(tmp_path, twin="flywayx_twin_plugin:plugin")
+    (site / "flywayx_twin_plugin.py").write_text(
+        "import click\n\nfrom flywayx.plugins import Plugin\n\n\n"
+        "@click.command(name='info')\ndef info():\n    click.echo('the plugin info')\n\n\n"
+        "@click.command(name='hello')\ndef hello():\n    click.echo('hello from the plugin')\n\n\n"
+        "plugin = Plugin(name='twin', commands=lambda: (info, hello))\n"
+    )
+    warning = "WARNING: plugin twin: `flywayx info` exists already; the plugin's is left out"
+    hello = _flywayx(tmp_path, "hello", site=site)
+    assert (hello.returncode, hello.stdout, hello.stderr.splitlines()) == (0, "hello from the plugin\n", [warning])
+    core = _flywayx(tmp_path, "info", "--help", site=site)
+    assert core.returncode == 0 and "Show every migration with its state" in core.stdout
+    assert core.stderr.splitlines() == [warning]

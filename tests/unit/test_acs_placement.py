@@ -37,3 +37,19 @@ def test_a_call_for_a_column_already_there_or_placed_is_sent_as_written() -> Non
 def test_quotes_in_the_definition_survive() -> None:
     call = "CALL IDEMPOTENT_ADD_COLUMN('cloud.volumes', 'last_id', 'bigint COMMENT ''last one''')"
     assert _placed(call, LIVE).endswith("COMMENT ''last one'' AFTER `removed`')")
+
+
+def test_a_column_placed_by_the_file_counts_where_it_goes() -> None:
+    """An earlier ``ADD … AFTER``/``FIRST`` of the same step is followed where the server puts it: the
+    next unplaced column goes after it, as on a fresh install."""
+    stmts = [
+        Statement(1, "ALTER TABLE volumes ADD COLUMN a INT AFTER `name`"),
+        Statement(2, "ALTER TABLE volumes ADD COLUMN b INT"),
+        Statement(3, "ALTER TABLE volumes ADD COLUMN z INT FIRST, ADD COLUMN c INT"),
+    ]
+    out = place_late_columns(stmts, {"volumes": {"removed"}}, lambda t: LIVE, lambda n: f"`{n}`")
+    assert [s.sql for s in out] == [
+        stmts[0].sql,
+        "ALTER TABLE volumes ADD COLUMN b INT AFTER `a`",
+        "ALTER TABLE volumes ADD COLUMN z INT FIRST, ADD COLUMN c INT AFTER `b`",
+    ]

@@ -155,12 +155,28 @@ def test_a_damaged_entry_is_recomputed(plan: Callable[..., str], tmp_path: Path,
     victims = list(stored)
     for i, path in enumerate(victims):
         _damage(path, how, victims[(i + 1) % len(victims)])
+    for memo in cache.rglob("memo-*"):  # it would answer without the entries (``test_the_memo_...``)
+        memo.unlink()
     assert entry_count(cache) < 4  # the damage is real
     assert plan("--cache-dir", str(cache), output="text") == cold
     assert entry_count(cache) == 4  # recomputed and written again
     after = entries(cache)
     assert plan("--cache-dir", str(cache), output="text") == cold
     assert entries(cache) == after  # and now used: nothing more to write
+
+
+@pytest.mark.parametrize("how", ["truncated", "flipped", "empty", "garbage"])
+def test_the_memo_answers_and_a_damaged_one_is_ignored(plan: Callable[..., str], tmp_path: Path, how: str) -> None:
+    cache = tmp_path / "cache"
+    fresh = plan("--no-cache", "--sql"), plan("--no-cache")
+    assert (plan("--cache-dir", str(cache), "--sql"), plan("--cache-dir", str(cache))) == fresh
+    (memo,) = cache.rglob("memo-*")
+    for path in entries(cache):  # the memo gives ids and footprints; statements come from the entries
+        _damage(path, "garbage", path)
+    assert (plan("--cache-dir", str(cache), "--sql"), plan("--cache-dir", str(cache))) == fresh  # split again
+    _damage(memo, how, memo)
+    assert (plan("--cache-dir", str(cache), "--sql"), plan("--cache-dir", str(cache))) == fresh
+    assert entry_count(cache) == 4  # no memo: every entry read, recomputed and written again
 
 
 def test_an_entry_is_checked_against_its_key(tmp_path: Path) -> None:
@@ -258,13 +274,30 @@ def test_pruning_removes_unused_and_excess_entries(tmp_path: Path) -> None:
     fresh = AnalysisCache(tmp_path)
     assert [k for k in keys if fresh.get(k) is not None] == keys[1:4]
     assert len(list(tmp_path.rglob("a-*.pack"))) == 1
-    cache.prune_if_due(now)  # the first of the day runs
+    mark = tmp_path / "analysis-v2" / "last-prune"
+    cache.prune_if_due(now)  # a new cache: the day is marked, nothing to prune yet
+    assert mark.stat().st_mtime == pytest.approx(now)
     assert cache.prune_if_due(now + 60) == 0  # not twice a day
+    cache.prune_if_due(now + 86401)  # the next day's first run prunes
+    assert mark.stat().st_mtime == pytest.approx(now + 86401)
 
 
-def test_explain_warm_is_explain_cold(cli_run: Callable[..., object], tmp_path: Path) -> None:
+def test_explain_warm_is_explain_cold(
+    cli_run: Callable[..., object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flywayx.service import explain as explainer
+    from flywayx.service import forks
+
     loc = project(tmp_path)
     files = [str(p) for p in sorted(loc.glob("*.sql"))]
+    analysed: list[int] = []  # how many files each run had to analyse (spread over the cores or not)
+    real = forks.spread_groups
+
+    def counting(fn: Callable[..., list[object]], items: list[int], *args: object) -> list[object]:
+        analysed.append(len(items))
+        return real(fn, items, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(explainer, "spread_groups", counting)
 
     def explain(*extra: str) -> str:
         result = cli_run("explain", "--dialect", "mysql", "-p", "who=me", *extra, *files, "--output-type", "json")
@@ -277,6 +310,7 @@ def test_explain_warm_is_explain_cold(cli_run: Callable[..., object], tmp_path: 
     assert entry_count(tmp_path / "cache") == 4
     assert explain("--cache-dir", cache) == fresh
     assert entries(tmp_path / "cache") == stored
+    assert analysed == [4, 4, 0]  # no cache, cold, warm: a warm run analyses (and forks) nothing
 
 
 def test_reused_footprints_equal_fresh_ones_in_any_order(acs_corpus: Path, tmp_path: Path) -> None:
@@ -334,3 +368,146 @@ def test_the_default_place_follows_xdg() -> None:
     assert default_cache_dir({"XDG_CACHE_HOME": "/var/cache/me"}) == Path("/var/cache/me/flywayx")
     assert default_cache_dir({"XDG_CACHE_HOME": "relative"}) == Path.home() / ".cache" / "flywayx"  # as the spec says
     assert default_cache_dir({}) == Path.home() / ".cache" / "flywayx"
+
+
+# --- the file index (sources/file_index.py): an unchanged file is not read again -------------------
+
+
+@pytest.fixture
+def settled(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Files count as settled at once (not 3 s after they were written); returns the migration files read."""
+    from flywayx.service import kernel
+    from flywayx.sources import checksum, file_index, scan
+
+    monkeypatch.setattr(file_index, "SETTLED_NS", 0)
+    reads: list[str] = []
+    real = checksum.read_migration_text
+
+    def counting(path: str, *args: object, **kwargs: object) -> str:
+        reads.append(os.path.basename(path))
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scan, "read_migration_text", counting)
+    monkeypatch.setattr(kernel, "read_migration_text", counting)
+    return reads
+
+
+def test_an_unchanged_file_is_not_read_again(plan: Callable[..., str], tmp_path: Path, settled: list[str]) -> None:
+    cache = tmp_path / "cache"
+    fresh = plan("--no-cache")
+    assert len(settled) == 4 and not cache.exists()
+    settled.clear()
+    assert plan("--cache-dir", str(cache)) == fresh
+    assert len(settled) == 4 and len(list((cache / "files-v1").glob("*.idx"))) == 1
+    settled.clear()
+    assert plan("--cache-dir", str(cache)) == fresh
+    assert settled == [
+        "V1.0.1.1__fix.sql"
+    ]  # only the one with ${who}: every other checksum and key came from the index
+    # same size, mtime put back: the ctime still tells
+    path = tmp_path / "sql" / "V1.0.0.1__t.sql"
+    before = path.stat()
+    path.write_text("CREATE TABLE t (id INT, c VARCHAR(50));\n"[: before.st_size].ljust(before.st_size - 1) + "\n")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    settled.clear()
+    changed = plan("--cache-dir", str(cache))
+    assert settled == ["V1.0.0.1__t.sql", "V1.0.1.1__fix.sql"]
+    assert changed == plan("--no-cache") != fresh
+
+
+def test_a_file_with_placeholders_is_read_for_its_key(
+    plan: Callable[..., str], tmp_path: Path, settled: list[str]
+) -> None:
+    cache = tmp_path / "cache"
+    plan("--cache-dir", str(cache))
+    plan("--cache-dir", str(cache))
+    settled.clear()
+    plan("--cache-dir", str(cache), "-p", "who=you")
+    assert settled == ["V1.0.1.1__fix.sql"]  # ${who}: its text as split depends on the value
+    plan("--cache-dir", str(cache), "-placeholderReplacement=false")  # its text unreplaced: a new entry
+    settled.clear()
+    plan("--cache-dir", str(cache), "-placeholderReplacement=false")
+    assert settled == []  # without replacement the text as split is the file's: its key comes from the index
+    assert entry_count(cache) == 6  # who=me, who=you, unreplaced
+
+
+@pytest.mark.parametrize("how", ["garbage", "truncated", "flipped", "empty"])
+def test_a_damaged_index_is_ignored(plan: Callable[..., str], tmp_path: Path, settled: list[str], how: str) -> None:
+    cache = tmp_path / "cache"
+    fresh = plan("--no-cache")
+    plan("--cache-dir", str(cache))
+    (index,) = (cache / "files-v1").glob("*.idx")
+    data = index.read_bytes()
+    index.write_bytes(
+        {"garbage": b"\x00\xff" * 40, "truncated": data[: len(data) // 2], "empty": b""}.get(how)
+        or data[:-5] + bytes([data[-5] ^ 0x10]) + data[-4:]
+    )
+    settled.clear()
+    assert plan("--cache-dir", str(cache)) == fresh
+    assert len(settled) == 4  # read again, every one
+    settled.clear()
+    assert plan("--cache-dir", str(cache)) == fresh and settled == ["V1.0.1.1__fix.sql"]  # the index rewritten
+
+
+def test_no_cache_reads_every_file(plan: Callable[..., str], tmp_path: Path, settled: list[str]) -> None:
+    cache = tmp_path / "cache"
+    plan("--cache-dir", str(cache))
+    settled.clear()
+    plan("--cache-dir", str(cache), "--no-cache")
+    assert len(settled) == 4
+
+
+def test_a_recent_file_is_not_recorded(tmp_path: Path) -> None:
+    from flywayx.sources.file_index import open_index
+
+    path = tmp_path / "V1__a.sql"
+    path.write_text("SELECT 1;\n")
+    index = open_index(tmp_path / "cache", [str(tmp_path)], "${")
+    index.record(str(path), path.stat(), "UTF-8", False, 1, b"\x00" * 32, False)  # written just now: racy
+    index.save([str(path)])
+    assert open_index(tmp_path / "cache", [str(tmp_path)], "${").lookup(str(path), path.stat(), "UTF-8", False) is None
+
+
+def test_the_memo_keeps_ids_footprints_and_whether_a_migration_mixes() -> None:
+    import marshal
+
+    from flywayx.model import Statement
+    from flywayx.model.footprint import Footprint, Phase
+    from flywayx.service.analysis import Slot, dump_memo, load_memo
+
+    both = [Statement(1, "CREATE TABLE u (id INT)", ";", True, False), Statement(2, "VACUUM", ";", False, False)]
+    jobs = [("V1__a.sql", both), ("V2__b.sql", both[:1])]
+    slots = {"V1__a.sql": Slot("k1", "c1"), "V2__b.sql": Slot("k2", "c2")}
+    prints = {
+        "V1__a.sql": Footprint(Phase.EXPAND, frozenset({"t.u"}), frozenset({"t.u"}), True, "INSTANT", ("n",)),
+        "V2__b.sql": Footprint(),
+    }
+    value = marshal.loads(marshal.dumps(dump_memo(jobs, slots, prints)))  # as stored
+    assert load_memo(value, ["V1__a.sql", "V2__b.sql"]) == (
+        ["V1__a.sql", "V2__b.sql"],
+        ["c1", "c2"],
+        [prints["V1__a.sql"], prints["V2__b.sql"]],
+        [True, False],  # V1 mixes: a run from the memo checks Flyway's mixed rule on its statements
+    )
+    assert load_memo(value, ["V2__b.sql", "V1__a.sql"]) is None  # another project's order
+    assert load_memo((value[0], value[1], [("nonsense",)] * 2, value[3]), ["V1__a.sql", "V2__b.sql"]) is None
+    assert load_memo("garbage", ["V1__a.sql"]) is None
+
+
+def test_pruning_bounds_memos_and_file_indexes(tmp_path: Path) -> None:
+    from flywayx.sources.analysis_cache import MAX_MEMOS
+    from flywayx.sources.file_index import open_index
+
+    cache = AnalysisCache(tmp_path)
+    now = time.time()
+    for i in range(MAX_MEMOS + 3):
+        cache.write_memo(f"{i:064x}", ([f"V{i}"], [], [], []))
+        os.utime(cache.root / f"memo-{i:064x}", (now - i * 60, now - i * 60))  # memo i last used i minutes ago
+    stale = open_index(tmp_path, ["/nowhere"], "${").path
+    stale.parent.mkdir(mode=0o700)
+    stale.write_bytes(b"")
+    os.utime(stale, (now - (MAX_AGE_DAYS + 1) * 86400,) * 2)
+    cache.prune(now)
+    kept = sorted(p.name for p in cache.root.glob("memo-*"))
+    assert kept == [f"memo-{i:064x}" for i in range(MAX_MEMOS)]  # the most recently used
+    assert not stale.exists()

@@ -160,3 +160,29 @@ def test_a_forked_child_does_not_outlive_its_parent(tmp_path: Path, monkeypatch:
         time.sleep(0.05)
     else:
         pytest.fail("the worker's child outlived it")
+
+
+def test_a_child_finishes_its_writing_after_handing_its_result_over(tmp_path: Path) -> None:
+    """``Forked(fn, then)``: the parent has the result and goes on (prints its answer) while the child
+    runs ``then`` (writes the cache); the parent waits for it only when it exits."""
+    import time
+
+    from flywayx.service import forks
+
+    go, note = tmp_path / "go", tmp_path / "written"
+
+    def then() -> None:
+        for _ in range(600):  # until the test says go (at most 30 s)
+            if go.exists():
+                break
+            time.sleep(0.05)
+        note.write_text("done")
+
+    child = forks.Forked(lambda: 42, then)
+    assert child.result() == 42
+    started = time.monotonic()
+    child.close()  # does not wait for ``then``
+    assert time.monotonic() - started < 20 and not note.exists()
+    go.touch()
+    forks._reap_late()  # what the exit of the parent does
+    assert note.read_text() == "done" and not forks._LATE
