@@ -26,6 +26,7 @@ decides nothing.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from flywayx.apply.record import record_satisfied
 from flywayx.apply.walk import Applied, ApplyOptions, Reporter, Turn, apply_one, quiet
 from flywayx.db.base import Database, HistoryTable
 from flywayx.db.connect import one_line
-from flywayx.db.own_tables import OwnTables
+from flywayx.db.own_tables import LIVE_RUN, OwnTables
 from flywayx.errors import FlywayxError
 from flywayx.model import HistoryRow, Migration
 from flywayx.model.results import Recorded
@@ -187,13 +188,19 @@ def _loop(
     expected = token = source.token
     lock = (lambda: nullcontext()) if opts.dry_run else opts.lock
     peeked: list[Step | None] = [None]  # the next step, chosen before the previous one's COMMIT
+    waits = 0
     while True:
+        _yield(db, waits)
         if not opts.dry_run:  # the token and the session reset travel behind the lock (MySQL, PostgreSQL)
             db.prefetch(history.token_sql(own.running_sql()))
             db.restore_session(opts.apply.default_schema, ahead=True)
         with lock():
             if not opts.dry_run:
                 token = history_token(history, own)
+                if token[2] >= LIVE_RUN:  # another live run is between two of its steps: let it go on
+                    waits += 1
+                    continue
+                waits = 0
             if token != expected:  # another runner wrote to the history: read it again, choose again
                 source.refresh()
                 token = source.token or token
@@ -225,6 +232,17 @@ def _loop(
     _fire(opts, "afterMigrate", report)
     if not opts.dry_run:
         db.commit()
+
+
+def _yield(db: Database, waits: int) -> None:
+    """``waits`` times in a row, another live run had written its next step's progress record ahead
+    (``apply.ahead``): it waits for the lock this runner held. The first time, the release goes with
+    the next GET_LOCK, which the server then makes wait for that run's step. Seen again, that run is
+    not waiting (its session is ending: the server frees its locks one by one): the lock goes now, and
+    a pause that grows with each turn keeps this from being a busy loop."""
+    if waits > 1:
+        db.commit()  # sends the queued release
+        time.sleep(min(0.01 * waits, 0.5))
 
 
 @dataclass

@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flywayx.apply import interrupt
-from flywayx.db.base import Database, DbWarning
+from flywayx.db.base import SHOW_WARNINGS, Database, DbWarning
 from flywayx.db.own_tables import OwnTables
 from flywayx.errors import MigrationFailed, StateError
 from flywayx.model import Migration, Statement
@@ -136,6 +136,9 @@ class Body:
             end = self._dml_end(i) if batching and not p.locked else i + 1
             if end - i > 1:
                 self._run_dml(i, end)
+            elif batching and not p.locked and self._leads_dml(i):
+                end = self._dml_end(i + 1)
+                self._run_committing(i, self.cls(i), end)
             else:
                 self._run_one(i)
             i, p.ahead = end, False  # the record written ahead named the first statement only
@@ -162,6 +165,15 @@ class Body:
             end += 1
         return max(end, i + 1)
 
+    def _leads_dml(self, i: int) -> bool:
+        """Statement ``i`` commits (a plain DDL: not a CALL, a transaction's start or end, a table lock or
+        a COPY) and DML follows it: both go in one packet (``_run_with_dml``)."""
+        c = self.cls(i)
+        if not c.commits or c.many_results or c.opens or c.lock is not None or c.head in ("COMMIT", "ROLLBACK"):
+            return False
+        following = i + 1 < len(self.statements) and _batchable(self.cls(i + 1))
+        return following and _copy_data(self.statements[i]) is None and _copy_data(self.statements[i + 1]) is None
+
     def _run_dml(self, i: int, end: int) -> None:
         """A run of DML: one round trip; the progress record still commits with it."""
         self._reopen()
@@ -187,8 +199,9 @@ class Body:
             self._after_commit(i, c) if c.commits else self._done(i)
         self._fire("afterEachMigrateStatement")
 
-    def _run_committing(self, i: int, c: StatementClass) -> None:
-        """The in-flight record and the statement in one packet, in that order (see the module doc)."""
+    def _run_committing(self, i: int, c: StatementClass, dml_end: int | None = None) -> None:
+        """The in-flight record and the statement in one packet, in that order (see the module doc);
+        with ``dml_end``, the DML after it up to there too (``_run_with_dml``)."""
         assert self.own is not None
         p = self.p
         record = self.own.progress_statement(self.work, p.done, p.digest, _chain(p.digest, self.hashed[i]))
@@ -204,6 +217,9 @@ class Body:
             if failure is None:
                 completed, failure = self._send_statement(i)
                 completed += len(pre)
+        elif dml_end is not None:
+            self._run_with_dml(i, c, pre, dml_end)
+            return
         else:
             completed, failure = self._send([*pre, self.text(i)], len(pre), first=i - len(pre))
         if failure is not None:
@@ -212,6 +228,29 @@ class Body:
             raise failure
         p.sending = False
         self._after_commit(i, c)
+
+    def _run_with_dml(self, i: int, c: StatementClass, pre: list[str | tuple[str, tuple[Any, ...]]], end: int) -> None:
+        """[record, statement ``i``, its warnings, BEGIN, the DML up to ``end``] in one packet: what the
+        two packets ``_run_committing`` and ``_run_dml`` send, in the same order, so a kill leaves what
+        they could have left (the statement's commit keeps the record; the DML's open transaction dies
+        with the session). The results read say which statement failed, as in any batch."""
+        p, n = self.p, len(pre)
+        batch = [*pre, self.text(i), SHOW_WARNINGS, "BEGIN", *(self.text(j) for j in range(i + 1, end))]
+        owners: list[int | None] = [*([None] * n), i, None, None, *range(i + 1, end)]
+        with interrupt.statement():
+            completed, failure = self.db.run_batch(batch, warnings_from=n)
+        self._warn(lambda k: owners[k] if k < len(owners) else None)
+        if completed <= n:  # the record, or the statement, failed
+            p.sending = completed >= n
+            assert failure is not None
+            raise failure
+        p.sending = False
+        self._after_commit(i, c)
+        p.closed = completed < n + 3  # BEGIN ran: the DML's transaction is open
+        for j in range(i + 1, i + 1 + max(completed - n - 3, 0)):
+            self._done(j)
+        if failure is not None:
+            raise failure
 
     def _send_statement(self, i: int) -> tuple[int, Exception | None]:
         data = _copy_data(self.statements[i])
@@ -232,7 +271,7 @@ class Body:
         with interrupt.statement():
             completed, failure = self.db.run_batch(batch, warnings_from=warnings_from)
         if warnings_from is not None:
-            self._warn(first)
+            self._warn(lambda k: first + k)
         if failure is not None and warnings_from is None:
             raise StateError(
                 f"Cannot rebuild the session: {failure}",
@@ -240,10 +279,13 @@ class Body:
             )
         return completed, failure
 
-    def _warn(self, first: int) -> None:
+    def _warn(self, owner: Callable[[int], int | None]) -> None:
+        """Report the warnings kept by the last batch, each with its statement (``owner`` of its index)."""
         by_index: dict[int, list[DbWarning]] = {}
         for w in self.db.take_warnings():
-            by_index.setdefault(first + w.index, []).append(w)
+            j = owner(w.index)
+            if j is not None:
+                by_index.setdefault(j, []).append(w)
         for j, found in sorted(by_index.items()):
             stmt = self.statements[j]
             self.report(

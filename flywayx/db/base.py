@@ -15,6 +15,11 @@ from typing import Any, Protocol
 from flywayx.db.cluster import ClusterInfo
 from flywayx.model import HistoryRow
 
+# In a ``run_batch`` where ``capabilities.batches``: a statement whose rows are the warnings of the
+# statement before it, which are then reported with their text (a batch otherwise keeps only the last
+# statement's text; the others' warnings are known by count).
+SHOW_WARNINGS = "SHOW WARNINGS /* of the statement before */"
+
 
 @dataclass(frozen=True)
 class Capabilities:

@@ -133,14 +133,19 @@ class MySQLDatabase(DbapiDatabase):
         (a CALL, say) any number. ``\\n;\\n`` joins them: a statement's trailing ``--`` comment ends
         at the newline. For the CloudStack corpus this saves a round trip on each of ~4,800 DML
         statements. Warnings: the server keeps the text of the last statement's only (SHOW WARNINGS,
-        one more round trip when there are some); earlier statements' are known by count. Statements
+        one more round trip when there are some); earlier statements' are known by count, unless the
+        next text is ``mysql_packet.SHOW_WARNINGS`` (then theirs come from its rows). Statements
         queued with ``later`` go first in the same packet; a failure of one of them is raised."""
         texts = [s if isinstance(s, str) else self._inline(*s) for s in statements]
         sent = self._packet(texts)
         if sent.failure is not None and sent.failed_later:
             raise sent.failure
         if warnings_from is not None:
-            self._keep_warnings({i: n for i, n in sent.warnings.items() if i >= warnings_from}, len(texts) - 1)
+            counts = {i: n for i, n in sent.warnings.items() if i >= warnings_from and i + 1 not in sent.shown}
+            for index in sorted(i - 1 for i in sent.shown if i - 1 >= warnings_from):
+                for _level, code, message in sent.shown[index + 1]:
+                    self._warnings.append(DbWarning(index, str(message), int(code)))
+            self._keep_warnings({i: n for i, n in counts.items() if i not in sent.shown}, len(texts) - 1)
         return sent.completed, sent.failure
 
     def later(self, sql: str, params: tuple[Any, ...] = ()) -> None:

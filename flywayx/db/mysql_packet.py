@@ -6,6 +6,9 @@ server stops at the first error, so the results read before it say which stateme
 statement but the last gives one result; the last (a CALL) may give several. Counts and warning indexes
 in the returned ``Sent`` are of ``texts`` only; ``failed_later`` says a queued statement failed.
 
+A text equal to ``SHOW_WARNINGS`` keeps its rows in ``Sent.shown``: the text of the
+warnings of the statement before it, which the server otherwise keeps for the last statement only.
+
 ``after``: reads sent behind ``texts`` in the same packet (``MySQLDatabase.prefetch``), each giving one
 result; their rows are returned in ``Sent.after`` (None for one that failed or was not reached). Their
 failure is not the packet's: ``texts`` completed, and whoever wanted the rows asks again.
@@ -17,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flywayx.db.base import SHOW_WARNINGS
 from flywayx.errors import FlywayxError
 
 
@@ -33,6 +37,7 @@ class Sent:
     columns: list[str] | None = None
     warnings: dict[int, int] = field(default_factory=dict)
     after: list[list[tuple[Any, ...]] | None] = field(default_factory=list)
+    shown: dict[int, list[tuple[Any, ...]]] = field(default_factory=dict)  # SHOW_WARNINGS rows, by index
 
 
 def send(
@@ -61,6 +66,8 @@ def send(
             results += 1
             if after and results - 1 > last:  # one of ``after`` (behind a last text of one result)
                 sent.after[results - 2 - last] = [tuple(r) for r in cur.fetchall()] if cur.description else []
+            elif len(queued) <= results - 1 < last and allof[results - 1] == SHOW_WARNINGS:
+                sent.shown[results - 1 - len(queued)] = [tuple(r) for r in cur.fetchall()]
             else:
                 _take(cur, sent, results, last, len(queued), rows)
             if not cur.nextset():

@@ -12,142 +12,38 @@
   statement: written just before it is sent, made durable by the DDL's own implicit commit.
 - ``flywayx_schema_state``: the schema fingerprint recorded at the end of each successful migrate, with
   a digest of the history it belongs to; ``flywayx verify`` compares the live schema with the latest.
-- ``flywayx_layout``: one row per version of this layout applied (``LAYOUT``), so a later release can
-  change these tables safely: ``ensure`` brings any earlier or partial layout up to date in one step.
-
-Portable DDL (VARCHAR/INT only) so the same statements work on MySQL/MariaDB, PostgreSQL, SQLite;
-timestamps are written by flywayx as UTC ISO text.
+- ``flywayx_layout``: one row per version of this layout applied (``own_layout.LAYOUT``), so a later
+  release can change these tables safely: ``ensure`` brings any earlier or partial layout up to date
+  in one step.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from flywayx.db.base import Database
+from flywayx.db.own_layout import (
+    APPLIED,
+    LAYOUT,
+    LAYOUT_TABLE,
+    LAYOUT_VERSION,
+    PROGRESS,
+    RUNS,
+    STATE,
+    Column,
+    columns,
+    now,
+    upgrade,
+)
 from flywayx.errors import StateError
 
 if TYPE_CHECKING:
     from flywayx.model.work import Work
 
-RUNS = "flywayx_runs"
-APPLIED = "flywayx_applied"
-PROGRESS = "flywayx_progress"
-STATE = "flywayx_schema_state"
-LAYOUT_TABLE = "flywayx_layout"
+LIVE_RUN = 1_000_000  # running_sql: what a live run's record counts (another runner waits for that run)
 _STATE_ATTEMPTS = 8  # record_state: tries at the next free seq when runners finish together
-
-
-@dataclass(frozen=True)
-class Table:
-    """A table of the layout: created when missing (``{big}``: the dialect's large text type)."""
-
-    name: str
-    columns: str
-
-
-@dataclass(frozen=True)
-class Column:
-    """A column a later layout added: added to the table when missing."""
-
-    table: str
-    name: str
-    type: str
-
-
-@dataclass(frozen=True)
-class Step:
-    """One version of the layout: what it adds to the previous one. Each change is applied only when
-    its table or column is missing, so any subset of an earlier run's work completes the step."""
-
-    version: int
-    description: str
-    changes: tuple[Table | Column, ...]
-
-
-# The layout of flywayx's tables, one step per version (as Sqitch versions its registry). A release
-# that needs a change appends a step here and never edits an earlier one; databases at any earlier
-# version (recorded in flywayx_layout, or none: made before the layout was versioned) are brought up to
-# the last step by ``OwnTables.ensure``.
-LAYOUT: tuple[Step, ...] = (
-    Step(
-        1,
-        "runs, applied migrations, statement progress",
-        (
-            Table(
-                RUNS,
-                "run_id VARCHAR(40) NOT NULL PRIMARY KEY, started_at VARCHAR(32) NOT NULL, finished_at VARCHAR(32),"
-                " from_release VARCHAR(100), to_release VARCHAR(100), phase VARCHAR(20), installed_by VARCHAR(100),"
-                " host VARCHAR(255), tool_version VARCHAR(40), outcome VARCHAR(20) NOT NULL,"
-                " detail VARCHAR(2000), backup VARCHAR(1000)",
-            ),
-            Table(
-                APPLIED,
-                "seq INT NOT NULL PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL,"
-                " script VARCHAR(1000) NOT NULL, content_id VARCHAR(64), release_name VARCHAR(100),"
-                " line_name VARCHAR(100), phase VARCHAR(20), run_id VARCHAR(40), statements INT NOT NULL,"
-                " statement_hash VARCHAR(64), success INT NOT NULL, applied_at VARCHAR(32) NOT NULL",
-            ),
-            Table(
-                PROGRESS,
-                "mkey VARCHAR(255) NOT NULL PRIMARY KEY, script VARCHAR(1000) NOT NULL, checksum INT,"
-                " run_id VARCHAR(40), statements_done INT NOT NULL, statement_hash VARCHAR(64) NOT NULL,"
-                " total INT NOT NULL, status VARCHAR(20) NOT NULL, updated_at VARCHAR(32) NOT NULL",
-            ),
-        ),
-    ),
-    Step(2, "the statement in flight when a run was killed", (Column(PROGRESS, "inflight_hash", "VARCHAR(64)"),)),
-    Step(
-        3,
-        "the schema fingerprint recorded for verify",
-        (
-            Table(
-                STATE,
-                "seq INT NOT NULL PRIMARY KEY, run_id VARCHAR(40), recorded_at VARCHAR(32) NOT NULL,"
-                " history_rank INT NOT NULL, history_digest VARCHAR(64) NOT NULL, digest VARCHAR(64) NOT NULL,"
-                " fingerprint {big} NOT NULL",
-            ),
-        ),
-    ),
-    Step(
-        4,
-        "migrations recorded as applied without running, how and by what",
-        (
-            Column(APPLIED, "recorded_as", "VARCHAR(20)"),
-            Column(APPLIED, "satisfied_by", "VARCHAR(255)"),
-        ),
-    ),
-)
-LAYOUT_VERSION = LAYOUT[-1].version
-_LAYOUT_DDL = Table(
-    LAYOUT_TABLE,
-    "version INT NOT NULL PRIMARY KEY, description VARCHAR(200) NOT NULL,"
-    " applied_at VARCHAR(32) NOT NULL, tool_version VARCHAR(40)",
-)
-# the one column that outgrows VARCHAR: a fingerprint of a large schema (CloudStack: ~1 MB of JSON)
-_BIG_TEXT = {"mysql": "LONGTEXT", "mariadb": "LONGTEXT"}
-
-
-def _columns(table: str) -> list[str]:
-    """Every column the current layout gives ``table``."""
-    cols: list[str] = []
-    for step in LAYOUT:
-        for change in step.changes:
-            if isinstance(change, Table) and change.name == table:
-                cols += [
-                    c.strip().split()[0]
-                    for c in change.columns.split(",")
-                    if c.strip()[:1].isalpha() and not c.strip().upper().startswith(("PRIMARY", "CONSTRAINT"))
-                ]
-            elif isinstance(change, Column) and change.table == table:
-                cols.append(change.name)
-    return cols
-
-
-def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(frozen=True)
@@ -180,6 +76,7 @@ class OwnTables:
         self.pending_backup: str | None = None  # set by migrate --backup; start_run records it
         self._present: dict[str, bool] = {}  # table or table.column -> found (probed once per session)
         self._complete = False  # ensure() has brought the layout to LAYOUT_VERSION in this session
+        self.run_id: str | None = None  # the run this session is (start_run): its records are its own
 
     def _t(self, name: str) -> str:
         return self.db.quote(self.schema, name)
@@ -222,7 +119,7 @@ class OwnTables:
         """The recorded layout version, and whether every table and column of the current layout is
         there (one query when both hold)."""
         names = [RUNS, APPLIED, PROGRESS, STATE]
-        probe = " AND ".join(f"t{i}.{c} IS NULL" for i, name in enumerate(names) for c in _columns(name))
+        probe = " AND ".join(f"t{i}.{c} IS NULL" for i, name in enumerate(names) for c in columns(name))
         tables = ", ".join(f"{self._t(name)} t{i}" for i, name in enumerate(names))
         try:
             row = self.db.query(
@@ -235,32 +132,14 @@ class OwnTables:
         return (int(row[0]) if row[0] is not None else None), True
 
     def _upgrade(self) -> None:
-        """Apply every step (each change only where missing), then record the versions not recorded."""
+        """Create what is missing, add what a table lacks, record the steps (``own_layout.upgrade``)."""
         from flywayx.model.results import TOOL_VERSION
 
-        self._create(_LAYOUT_DDL)
+        upgrade(self.db, self.schema, TOOL_VERSION)
         for step in LAYOUT:
             for change in step.changes:
-                self._create(change) if isinstance(change, Table) else self._add(change)
-        known = {int(r[0]) for r in self.db.query(f"SELECT version FROM {self._t(LAYOUT_TABLE)}")}
-        for step in LAYOUT:
-            if step.version not in known:
-                self._exec(
-                    f"INSERT INTO {self._t(LAYOUT_TABLE)} (version, description, applied_at, tool_version)"
-                    " VALUES (?,?,?,?)",
-                    (step.version, step.description, now(), TOOL_VERSION),
-                )
-        self.db.commit()
-
-    def _create(self, table: Table) -> None:
-        big = _BIG_TEXT.get(self.db.dialect, "TEXT")
-        self.db.execute(f"CREATE TABLE IF NOT EXISTS {self._t(table.name)} ({table.columns.format(big=big)})")
-        self._present[table.name] = True
-
-    def _add(self, column: Column) -> None:
-        if not self._has(f"{column.table}.{column.name}"):
-            self.db.execute(f"ALTER TABLE {self._t(column.table)} ADD COLUMN {column.name} {column.type}")
-            self._present[f"{column.table}.{column.name}"] = True
+                if isinstance(change, Column):
+                    self._present[f"{change.table}.{change.name}"] = True
 
     def _has(self, what: str) -> bool:
         """Whether a table (``name``) or a column (``table.column``) is there; a found one is remembered."""
@@ -287,6 +166,7 @@ class OwnTables:
         installed_by: str,
         backup: str | None = None,
     ) -> None:
+        self.run_id = run_id
         self._exec(
             f"INSERT INTO {self._t(RUNS)} (run_id, started_at, from_release, to_release, phase,"
             " installed_by, host, tool_version, outcome, backup) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -494,10 +374,20 @@ class OwnTables:
 
     def running_sql(self) -> str:
         """A scalar SQL expression: how many ``running`` progress records there are (a run killed
-        mid-migration leaves one). The engine reads it with the history token, in the same query."""
+        mid-migration leaves one), plus ``LIVE_RUN`` for each record another live run wrote ahead for
+        its next step (``start_progress_ahead``; this run's own are not counted). The engine reads it
+        with the history token, in the same query."""
         if not self._has(PROGRESS):
             return "0"
-        return f"(SELECT COUNT(*) FROM {self._t(PROGRESS)} WHERE status = 'running'{self._not_live(' AND')})"
+        live = self.db.live_run_sql("run_id")
+        if not live:
+            return f"(SELECT COUNT(*) FROM {self._t(PROGRESS)} WHERE status = 'running')"
+        plain = self.run_id is not None and self.run_id.replace("-", "").isalnum()  # a UUID: a safe literal
+        ours = f"run_id = '{self.run_id}'" if plain else "1 = 0"
+        return (
+            f"(SELECT COALESCE(SUM(CASE WHEN NOT ({live}) THEN 1 WHEN {ours} THEN 0 ELSE {LIVE_RUN} END), 0)"
+            f" FROM {self._t(PROGRESS)} WHERE status = 'running')"
+        )
 
     def _not_live(self, joiner: str) -> str:
         """The condition leaving out the ``running`` records of live runs (``Database.live_run_sql``): a
@@ -603,3 +493,19 @@ def _os_user() -> str:
         return getpass.getuser()
     except Exception:
         return ""
+
+
+__all__ = [
+    "APPLIED",
+    "LAYOUT",
+    "LAYOUT_TABLE",
+    "LAYOUT_VERSION",
+    "LIVE_RUN",
+    "PROGRESS",
+    "RUNS",
+    "STATE",
+    "OwnTables",
+    "Progress",
+    "migration_key",
+    "now",
+]
