@@ -57,3 +57,28 @@ def test_a_failed_before_migrate_callback_names_its_script(tmp_path: Path) -> No
         failed = harness.run("--url", db.url, "--locations", str(loc), "migrate")
         assert failed.code == 1 and "Traceback" not in failed.text
         assert "Callback beforeMigrate.sql (beforeMigrate) failed at line 1" in failed.err
+
+
+@pytest.mark.mariadb
+def test_a_kill_between_two_migrations_says_none_of_the_next_is_applied(tmp_path: Path) -> None:
+    """The next migration's record is written ahead in the previous COMMIT (apply/ahead.py): a kill right
+    after that COMMIT leaves it ``running`` with 0 statements done. migrate said its changes were
+    "partly applied"; it now says none is known to be, and ``--resume`` finishes like a clean run."""
+    from tests.faults.proxy import Proxy, kill_once_replied
+
+    loc = tmp_path / "sql"
+    loc.mkdir()
+    (loc / "V1__a.sql").write_text("CREATE TABLE a (id INT);\n")
+    (loc / "V2__b.sql").write_text("CREATE TABLE b (id INT);\n")
+    with databases.scratch("mariadb", tmp_path) as db:
+        with Proxy(db.host, db.port) as proxy:
+            proxy.hold_replies_after(b"V2__b.sql")  # the packet of V1's history row, its COMMIT and V2's record
+            kill_once_replied(proxy, db.url, loc)
+        assert db.query("SELECT COUNT(*) FROM flyway_schema_history WHERE success = 1") == [(1,)]
+        refused = harness.run("--url", db.url, "--locations", str(loc), "migrate")
+        assert refused.code == 1, refused.text
+        assert "interrupted after 0 of 1 statements" in refused.err
+        assert "partly applied" not in refused.err and "none of its statements is known to be applied" in refused.err
+        done = harness.run("--url", db.url, "--locations", str(loc), "migrate", "--resume")
+        assert done.code == 0, done.err
+        assert db.query("SELECT COUNT(*) FROM b") == [(0,)]
