@@ -94,6 +94,13 @@ class MigrationFailed(FlywayxError):
     error_code = "FAILED_MIGRATION"
 
 
+class CallbackFailed(FlywayxError):
+    """A statement of a SQL callback script (``beforeMigrate.sql``, ``afterEachMigrate__x.sql`` …)
+    failed. ``details``: ``event``, ``callback`` (the script); the server's error is the cause."""
+
+    error_code = "ERROR"
+
+
 class StateError(FlywayxError):
     """The database is in a state the command cannot proceed from (failed rows, non-empty schema...)."""
 

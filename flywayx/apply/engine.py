@@ -38,7 +38,7 @@ from flywayx.apply.walk import Applied, ApplyOptions, Reporter, Turn, apply_one,
 from flywayx.db.base import Database, HistoryTable
 from flywayx.db.connect import one_line
 from flywayx.db.own_tables import LIVE_RUN, OwnTables
-from flywayx.errors import FlywayxError
+from flywayx.errors import CallbackFailed, FlywayxError
 from flywayx.model import HistoryRow, Migration
 from flywayx.model.results import Recorded
 from flywayx.model.work import Work
@@ -367,7 +367,8 @@ def _fire(
     try:
         fire(event, migration)
     except Exception as err:
-        text = f"the {event} callback failed too: {one_line(str(err))}"
+        cause = err.__cause__ if isinstance(err, CallbackFailed) and err.__cause__ else err  # already names the event
+        text = f"the {event} callback failed too: {one_line(str(cause))}"
         if isinstance(failure, FlywayxError):
             failure.warn(text)
         else:

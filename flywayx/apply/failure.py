@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from flywayx.apply import interrupt
 from flywayx.apply.run import Progress
 from flywayx.db.connect import LOST_CONNECTION, StatementFailed
-from flywayx.errors import FlywayxError, Interrupted, MigrationFailed
+from flywayx.errors import CallbackFailed, FlywayxError, Interrupted, MigrationFailed
 from flywayx.model.redact import redact_text
 from flywayx.model.work import Work
 
@@ -36,6 +36,8 @@ def failure(err: Exception, work: Work, p: Progress, opts: ApplyOptions, in_txn:
     where = m.script + (f" line {stmt.line}" if stmt else "")
     text = str(err).strip()
     reason = redact_text(text.splitlines()[0] if text else type(err).__name__, opts.secrets)
+    if signum is None and isinstance(err, CallbackFailed):  # the migration's own statements did not fail
+        stmt, where, reason = None, f"{m.script}: {reason}", ""
     label = f"version {m.version}" if m.version is not None else f'repeatable "{m.description}"'
     details = {
         "migration": label,
@@ -45,6 +47,8 @@ def failure(err: Exception, work: Work, p: Progress, opts: ApplyOptions, in_txn:
         "applied_statements": p.done,
     }
     hint = _hint(work, p, in_txn, signum is not None, failed_at)
+    if signum is None and isinstance(err, CallbackFailed):
+        hint = _callback_hint(work, p, in_txn, err.details.get("callback", "the callback"))
     if signum is None and isinstance(err, StatementFailed) and err.details.get("timeout"):
         kept = (
             "the whole migration was rolled back (when the server ends the session)"
@@ -71,7 +75,29 @@ def failure(err: Exception, work: Work, p: Progress, opts: ApplyOptions, in_txn:
             signum=signum,
             **details,
         )
+    if signum is None and isinstance(err, CallbackFailed):
+        return MigrationFailed(f"Migration {where}", hint=hint, **details)
     return MigrationFailed(f"Migration {m.script} failed at {where}: {reason}", hint=hint, **details)
+
+
+def _callback_hint(work: Work, p: Progress, in_txn: bool, script: str) -> str:
+    """What to do when a callback run with the migration (``beforeEachMigrate`` …) failed."""
+    total, done = len(work.statements or ()), p.done
+    if in_txn:
+        return (
+            f"nothing of it was applied: the whole migration was rolled back; fix {script} and run "
+            "`flywayx migrate` again"
+        )
+    if p.tracked:
+        return (
+            f"{done} of {total} statements of the migration were applied; fix {script}, then run `flywayx "
+            f"migrate --resume` to {'finish it' if done >= total else f'continue at statement {done + 1}'} "
+            "(the callbacks run again)"
+        )
+    return (
+        f"{done} of {total} statements were applied and stay applied (the migration did not run in a "
+        f"transaction): fix {script}, undo them or finish the migration by hand, then run `flywayx repair`"
+    )
 
 
 def _hint(work: Work, p: Progress, in_txn: bool, interrupted: bool, failed_at: int) -> str:

@@ -202,10 +202,11 @@ def set_keys(ctx: click.Context, **values: Any) -> None:
 
 
 # The module that defines each core command: importing it registers the command on ``cli``.
-# ``flywayx info`` imports commands.py alone; ``--help``, completion and a name not listed here (a
+# ``flywayx info`` imports status.py alone; ``--help``, completion and a name not listed here (a
 # plugin's command, a typo) import them all (``LazyGroup``), so what click shows never changes.
 COMMAND_MODULES: dict[str, str] = {
-    **dict.fromkeys(("migrate", "info", "validate", "baseline", "repair", "clean", "explain", "rename"), "commands"),
+    **dict.fromkeys(("migrate", "baseline", "repair", "clean", "explain", "rename"), "commands"),
+    **dict.fromkeys(("info", "validate"), "status"),
     "completion": "extras",
     **dict.fromkeys(("releases", "new", "release"), "gitflow"),
     **dict.fromkeys(("plan", "graph"), "lines"),
@@ -275,6 +276,12 @@ def emit_json(payload: dict[str, Any]) -> None:
 def say(ctx: click.Context, text: str) -> None:
     if not ctx.find_root().obj.get("quiet"):
         click.echo(text)
+
+
+def warn_all(warnings: list[str]) -> None:
+    """Scanner and run warnings (a skipped location, an ignored file) on stderr, as Flyway logs them."""
+    for w in warnings:
+        click.echo(f"WARNING: {w}", err=True)
 
 
 def run(args: list[str], prog_name: str) -> int:

@@ -1,4 +1,4 @@
-"""Flyway's commands: migrate, info, validate, baseline, repair, clean, and explain."""
+"""Flyway's commands: migrate, baseline, repair, clean, explain and rename (info and validate: ``status.py``)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from flywayx.cli.app import (
     key_options,
     progress_reporter,
     say,
+    warn_all,
 )
 from flywayx.cli.dryrun import say_actions
 from flywayx.cli.fleet import fleet_options
@@ -81,7 +82,7 @@ def migrate(
     if json_mode(ctx):
         emit_json(result.to_json())
         return
-    _warn(result.warnings)
+    warn_all(result.warnings)
     schema = reporter.schema or result.header.schema_name.split(", ")[0]
     if not reporter.announced:  # first, as Flyway prints it (also before what a dry run would do)
         say(ctx, f"Current version of schema {schema}: {result.initial_version or '<< Empty Schema >>'}")
@@ -134,64 +135,6 @@ def _say_waiting(ctx: click.Context, waiting: list[Waiting], release: str | None
     say(ctx, f"Waiting for `flywayx migrate{to} --phase contract` (after every server runs the new release):")
     for w in waiting:
         say(ctx, f"  {w.script} ({w.phase}): {w.why}")
-
-
-@cli.command()
-@common_options
-@key_options("info")
-@click.pass_context
-@fleet_options("info")
-def info(ctx: click.Context) -> None:
-    """Show every migration with its state, like Flyway's info."""
-    from flywayx import service
-    from flywayx.plan.info_filter import parse_filter
-
-    chosen = parse_filter(_info_filter_values(ctx))  # bad values fail before connecting
-    result = service.info(config_from(ctx))
-    if chosen.active:
-        result.migrations = chosen.apply(result.migrations)
-    if json_mode(ctx):
-        emit_json(result.to_json())
-        return
-    _warn(result.warnings)
-    schema = result.header.schema_name.split(", ")[0]
-    say(ctx, f"Schema version: {result.schema_version or '<< Empty Schema >>'}")
-    if result.current_releases:
-        say(ctx, f"Release: {', '.join(result.current_releases)}")
-    if result.phase_state:
-        say(ctx, result.phase_state)
-    if result.cluster:
-        say(ctx, f"Server: {result.cluster}")
-    say(ctx, "")
-    if ctx.find_root().obj.get("quiet"):
-        return  # -q: the table is all that is left, and say() would drop it
-    import sys
-
-    from flywayx.cli.render import color_enabled, flyway_table, info_rows
-
-    headers, rows = info_rows(result.migrations, result.releases, color_enabled(sys.stdout), result.undo)
-    say(ctx, flyway_table(headers, rows))
-    del schema
-
-
-@cli.command()
-@common_options
-@key_options("validate")
-@click.pass_context
-@fleet_options("validate")
-def validate(ctx: click.Context) -> None:
-    """Check applied migrations against local files (checksums, descriptions, missing, pending)."""
-    from flywayx import service
-
-    result = service.validate(config_from(ctx))
-    if json_mode(ctx):
-        emit_json(result.to_json())  # Flyway exits 0 here even when validation failed
-        return
-    for w in result.warnings:
-        click.echo(f"WARNING: {w}", err=True)
-    if not result.successful:
-        raise service.validation_error([i.message for i in result.invalid])
-    say(ctx, f"Successfully validated {result.validate_count} migration{'s' if result.validate_count != 1 else ''}")
 
 
 @cli.command()
@@ -353,18 +296,3 @@ def rename(ctx: click.Context, paths: tuple[str, ...], dry_run: bool) -> None:
         say(ctx, f"{'would rename' if dry_run else 'renamed'} {old} -> {new}")
     if not done:
         say(ctx, "No alias names found.")
-
-
-def _info_filter_values(ctx: click.Context) -> dict[str, str]:
-    """Flyway-style -infoSinceDate=… arguments, overridden by the click-style options (``key_options``)."""
-    from flywayx.plan.info_filter import KEYS
-
-    root = ctx.find_root().obj
-    given = {**root.get("flyway_args", {}), **root.get("cli", {})}
-    return {k: str(v) for k, v in given.items() if k in KEYS}
-
-
-def _warn(warnings: list[str]) -> None:
-    """Scanner and run warnings (a skipped location, an ignored file) on stderr, as Flyway logs them."""
-    for w in warnings:
-        click.echo(f"WARNING: {w}", err=True)

@@ -248,7 +248,17 @@ class OwnTables:
         exactly ``statements`` applied (nothing in flight), else only its status changes."""
         self._insert_applied(work, run_id, statements, digest, success=False)
         if tracked:
-            self.settle(_key(work), statements, digest, "failed")
+            key = _key(work)
+            if statements == 0 and not self.db.query(f"SELECT 1 FROM {self._t(PROGRESS)} WHERE mkey = ?", (key,)):
+                # it failed before its first statement was sent (a beforeEachMigrate callback), so no
+                # record was written with it: one is now, so --resume can start it at statement 1
+                m = work.migration
+                self._exec(
+                    f"INSERT INTO {self._t(PROGRESS)} (mkey, script, checksum, run_id, statements_done,"
+                    " statement_hash, total, status, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (key, m.script[:1000], m.checksum, run_id, 0, digest, len(work.statements or ()), "failed", now()),
+                )
+            self.settle(key, statements, digest, "failed")
             return
         self._exec(
             f"UPDATE {self._t(PROGRESS)} SET status = ?, updated_at = ? WHERE mkey = ?", ("failed", now(), _key(work))

@@ -82,18 +82,19 @@ def restore(
         )
     secret = password if password is not None else url.password
     targets = _targets(info, url)
+    opening = clients.opening(limits)  # every connection opens within connectTimeout
     recovered: tuple[Interrupted, ...] = ()
     if family == "mysql":  # a killed restore's swap: finished or rolled back from its journal first
-        recovered = tuple(interrupted_mysql(url, secret, list(targets.values()), dry_run=dry_run))
+        recovered = tuple(interrupted_mysql(url, secret, list(targets.values()), dry_run=dry_run, limits=opening))
         if (
             recovered
             and not dry_run
             and all(r.swapped and r.sha256 == info.sha256 for r in recovered)
             and len(recovered) == len(targets)
         ):
-            _check_restored(info, url, secret, targets)  # that restore was of this very backup: it is done
+            _check_restored(info, url, secret, targets, opening)  # that restore was of this very backup: done
             return Restored(info, targets, recovered)
-    occupied = [] if dry_run and recovered else _occupied(family, url, secret, targets)
+    occupied = [] if dry_run and recovered else _occupied(family, url, secret, targets, opening)
     if occupied and not force:
         raise StateError(
             f"restore would replace {'; '.join(occupied)}",
@@ -107,7 +108,7 @@ def restore(
         restore_pg(tools[0], url, secret, info.schemas, backup_path, _saved(info), limits)
     else:
         _restore_sqlite(backup_path, url)
-    _check_restored(info, url, secret, targets)
+    _check_restored(info, url, secret, targets, opening)
     return Restored(info, targets, recovered)
 
 
@@ -120,13 +121,15 @@ def _targets(info: BackupInfo, url: DatabaseUrl) -> dict[str, str]:
     return {"main": clients.sqlite_path(url)}
 
 
-def _occupied(family: str, url: DatabaseUrl, secret: str | None, targets: dict[str, str]) -> list[str]:
+def _occupied(
+    family: str, url: DatabaseUrl, secret: str | None, targets: dict[str, str], limits: Timeouts | None
+) -> list[str]:
     """Each target that holds something, described ("database app (3 tables, 1 view)")."""
     if family == "mysql":
-        with clients.connection(url, secret) as conn:
+        with clients.connection(url, secret, limits=limits) as conn:
             return occupied_mysql(conn, list(targets.values()))
     if family == "postgresql":
-        with clients.connection(url, secret) as conn, closing(conn.cursor()) as cur:
+        with clients.connection(url, secret, limits=limits) as conn, closing(conn.cursor()) as cur:
             found = []
             for schema in targets:
                 cur.execute(
@@ -154,12 +157,14 @@ def _saved(info: BackupInfo) -> SchemaFingerprint | None:
         return None  # older backups without a saved fingerprint: the client's exit code is all we have
 
 
-def _check_restored(info: BackupInfo, url: DatabaseUrl, secret: str | None, targets: dict[str, str]) -> None:
+def _check_restored(
+    info: BackupInfo, url: DatabaseUrl, secret: str | None, targets: dict[str, str], limits: Timeouts | None
+) -> None:
     saved = _saved(info)
     if saved is None:
         return
     names = list(targets.values()) if info.dialect == "mysql" else list(info.schemas)
-    with clients.connection(url, secret) as conn:
+    with clients.connection(url, secret, limits=limits) as conn:
         now = fingerprint(conn, info.dialect, names)
     if info.dialect == "mysql":
         now = now.renamed({t: s for s, t in targets.items()})

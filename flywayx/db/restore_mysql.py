@@ -134,14 +134,19 @@ class Interrupted:
 
 
 def interrupted_mysql(
-    url: DatabaseUrl, secret: str | None, targets: Sequence[str], *, dry_run: bool = False
+    url: DatabaseUrl,
+    secret: str | None,
+    targets: Sequence[str],
+    *,
+    dry_run: bool = False,
+    limits: timeouts.Timeouts | None = None,
 ) -> list[Interrupted]:
     """Find the swaps killed restores left in ``targets`` (a ``__fx_previous`` database with a journal)
     and, unless ``dry_run``, finish each (killed after its RENAME) or roll it back (killed before).
     A ``__fx_previous`` without journal and without tables (killed before the journal was written) is
     dropped: nothing had changed yet. Anything else is left for ``occupied_mysql`` to refuse."""
     found = []
-    with clients.connection(url, secret) as conn:
+    with clients.connection(url, secret, limits=limits) as conn:
         for target in targets:
             previous = side(target, PREVIOUS)
             if not _exists(conn, previous):
@@ -219,12 +224,13 @@ def restore_mysql(
     """Steps 1-3 of the module docstring for every source -> target of ``targets``. ``limits``: the
     client's connect option, and its stall watchdog (``clients.run``); the target is unchanged when it fires."""
     scratch = {source: side(target, SCRATCH) for source, target in targets.items()}
-    with clients.connection(url, secret) as conn:
+    opening = clients.opening(limits)  # DDL may legitimately take long; opening may not
+    with clients.connection(url, secret, limits=opening) as conn:
         for name in scratch.values():
             _rows(conn, f"DROP DATABASE IF EXISTS {clients.mysql_ident(name)}")  # a killed restore's leftover
     try:
         _load(tools[0], url, secret, dump, scratch, limits)
-        with clients.connection(url, secret) as conn:
+        with clients.connection(url, secret, limits=opening) as conn:
             if saved is not None:
                 loaded = fingerprint(conn, "mysql", list(scratch.values()))
                 drift = diff(saved, loaded.renamed({s: src for src, s in scratch.items()}))
@@ -238,7 +244,7 @@ def restore_mysql(
     except BaseException:
         _drop_scratch(url, secret, list(scratch.values()), limits)
         raise
-    with clients.connection(url, secret) as conn:
+    with clients.connection(url, secret, limits=opening) as conn:
         for source, target in targets.items():
             _swap(conn, scratch[source], target, sha256)
 

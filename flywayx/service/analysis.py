@@ -107,7 +107,7 @@ def footprints_then_write(
     def write() -> None:
         if cache is not None:
             for slot, stmts, done in new:
-                store(cache, slot, stmts, done)
+                store(cache, slot, stmts, done, parts=False)
             if slots is not None and all(script in slots for script, _ in jobs):
                 keys = [slots[script].key for script, _ in jobs]
                 cache.write_memo(cache.memo_key(keys), dump_memo(jobs, slots, out))
@@ -203,10 +203,10 @@ def _move(after: Mapping[str, str | None], types: MutableMapping[str, str]) -> N
             types[k] = v
 
 
-def reuse(entry: Mapping[str, Any] | None, ctx: Context) -> tuple[str, Footprint] | None:
-    """(per-statement footprints as stored: a JSON text, decoded only by who needs them; the combined
-    footprint) of a cache entry analysed from a context that agrees with ``ctx``, whose state it then
-    moves on; None when it cannot be used."""
+def reuse(entry: Mapping[str, Any] | None, ctx: Context) -> tuple[str | None, Footprint] | None:
+    """(per-statement footprints as stored: a JSON text, decoded only by who needs them, None when the
+    entry was written without them; the combined footprint) of a cache entry analysed from a context
+    that agrees with ``ctx``, whose state it then moves on; None when it cannot be used."""
     prints = entry.get("prints") if entry is not None else None
     if not isinstance(prints, dict):
         return None
@@ -216,7 +216,7 @@ def reuse(entry: Mapping[str, Any] | None, ctx: Context) -> tuple[str, Footprint
         and isinstance(after, dict)
         and _is_state(before)
         and _is_state(after)
-        and isinstance(parts, str)
+        and (parts is None or isinstance(parts, str))
     ):
         return None
     if not _agrees(before, ctx.types):
@@ -256,9 +256,11 @@ def analyse_tracked(stmts: Sequence[Statement], dialect: str, ctx: Context) -> T
     return Tracing(parts, combined, tracked.before, {k: raw.get(k) for k in tracked.before})
 
 
-def store(cache: AnalysisCache, slot: Slot, stmts: Sequence[Statement], done: Tracing) -> None:
+def store(cache: AnalysisCache, slot: Slot, stmts: Sequence[Statement], done: Tracing, *, parts: bool = True) -> None:
     """Write the cache entry of one analysed migration: statements, content id, footprints, and the
-    context it was analysed from (``Tracing``)."""
+    context it was analysed from (``Tracing``). ``parts``: the per-statement footprints too, which only
+    ``explain`` shows (a third of the cost of an entry; a run that plans leaves them out, and
+    ``explain`` analyses such an entry's file again)."""
     cache.put(
         slot.key,
         {
@@ -267,7 +269,7 @@ def store(cache: AnalysisCache, slot: Slot, stmts: Sequence[Statement], done: Tr
             "prints": {
                 "before": done.before,
                 "after": done.after,
-                "parts": json.dumps([dump_footprint(p) for p in done.parts], separators=(",", ":")),
+                "parts": json.dumps([dump_footprint(p) for p in done.parts], separators=(",", ":")) if parts else None,
                 "combined": dump_footprint(done.combined),
             },
         },

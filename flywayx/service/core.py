@@ -246,6 +246,8 @@ def choose(
             raise validation_error([i.message for i in issues])
     if isinstance(source, steps.ReleasePlan):
         _ = source.plan  # refuse impossible paths before touching anything
+        if options.resume:
+            source.require_resumed_first()
     if s.db.cluster().kind == "galera":  # the statements are decoded from the cache only to be checked
         cluster.refuse_unsafe_for_galera(s, _pending_statements(s, source))
     return source

@@ -71,8 +71,8 @@ def _from_cache(sql: str, dialect: str, cache: AnalysisCache | None) -> dict[str
         return None
     entry = cache.get(cache.entry_key(sql, dialect))
     reused = reuse(entry, make_context(dialect)) if entry is not None else None
-    if entry is None or reused is None or not isinstance(entry.get("content_id"), str):
-        return None
+    if entry is None or reused is None or reused[0] is None or not isinstance(entry.get("content_id"), str):
+        return None  # no entry, or one a plan wrote without the per-statement footprints
     with contextlib.suppress(ValueError, TypeError):
         statements = load_statements(entry.get("statements"))
         parts = json.loads(reused[0])

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flywayx.db.own_tables import OwnTables
-from flywayx.errors import ConfigError, UsageError
+from flywayx.errors import CallbackFailed, ConfigError, FlywayxError, UsageError
 from flywayx.model import Config, HistoryRow, Migration, Statement
 from flywayx.model.later import Later
 from flywayx.model.patterns import IgnorePattern, parse_patterns
+from flywayx.model.redact import redact_text
 from flywayx.model.results import Header
 from flywayx.plan.info import InfoOptions, InfoResult, compute_info
 from flywayx.plugins import session_init_sql
@@ -262,7 +263,9 @@ def work_for(s: Session, m: Migration, **extra: Any) -> Work:
 
 
 def callbacks(s: Session, report: Reporter) -> Fire:
-    """The dispatcher of SQL callbacks (``beforeMigrate.sql`` …): runs every script of an event."""
+    """The dispatcher of SQL callbacks (``beforeMigrate.sql`` …): runs every script of an event. A
+    statement the server rejects raises ``CallbackFailed`` naming the script, so that a failure in
+    ``beforeEachMigrate.sql`` is not reported as one of the migration's own statements."""
 
     def fire(event: str, _m: Migration | None) -> None:
         if s.config.skip_default_callbacks:
@@ -270,7 +273,17 @@ def callbacks(s: Session, report: Reporter) -> Fire:
         for cb in s.found.callbacks.get(event, []):
             report("callback", {"event": event, "script": cb.script})
             for stmt in load_statements(cb, s.config, s.placeholders, s.dialect):
-                s.db.execute(stmt.sql)
+                try:
+                    s.db.execute(stmt.sql)
+                except FlywayxError as err:
+                    reason = redact_text((str(err).strip().splitlines() or [type(err).__name__])[0], s.secrets)
+                    raise CallbackFailed(
+                        f"Callback {cb.script} ({event}) failed at line {stmt.line}: {reason}",
+                        hint=f"fix {cb.script}, then run the command again",
+                        event=event,
+                        callback=cb.script,
+                        line=stmt.line,
+                    ) from err
 
     return fire
 

@@ -35,9 +35,11 @@ def refuse_interrupted(s: Session) -> None:
         if p.in_flight
         else ""
     )
+    # with a record written ahead (apply/ahead.py) a kill between two migrations leaves 0 done: say so
+    kept = "its changes are partly applied" if p.statements_done else "none of its statements is known to be applied"
     raise StateError(
         f"Migration {p.script} was interrupted after {p.statements_done} of {p.total} statements: the process "
-        f"running it stopped before writing its history row, so its changes are partly applied{flight}",
+        f"running it stopped before writing its history row, so {kept}{flight}",
         hint=f"run `flywayx migrate --resume` to continue at statement {p.statements_done + 1}, or restore the "
         "backup (or undo those statements by hand) and run `flywayx repair`",
         script=p.script,

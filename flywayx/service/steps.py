@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 
 from flywayx.apply import Applied
 from flywayx.apply.engine import Step, Token, history_token
-from flywayx.errors import PlanError
+from flywayx.errors import PlanError, StateError
 from flywayx.model import HistoryRow, Migration, Statement, Version
 from flywayx.model.info import MigrationInfo
 from flywayx.model.plan import Change, Plan, PlanStep
@@ -357,10 +357,17 @@ class ReleasePlan(_Source):
     """``migrate --to R`` / ``--phase``: the planner's steps, re-planned when the history changes."""
 
     def __init__(
-        self, s: Session, graph: ReleaseGraph, analysed: lines.Analysed, target: str | None, phase: str | None
+        self,
+        s: Session,
+        graph: ReleaseGraph,
+        analysed: lines.Analysed,
+        target: str | None,
+        phase: str | None,
+        *,
+        resume_run: bool = False,
     ) -> None:
         super().__init__(s, graph, analysed)
-        self.target, self.phase = target, phase
+        self.target, self.phase, self.resume_run = target, phase, resume_run
         self.analysed: lines.Analysed = analysed
         self._plan: Plan | None = None
         self._queue: deque[PlanStep] = deque()
@@ -426,7 +433,23 @@ class ReleasePlan(_Source):
 
     def check(self, token: Token | None) -> None:
         super().check(token)
-        self.refuse_interrupted(token)  # another runner may have been killed mid-migration
+        if not self.resume_run:
+            self.refuse_interrupted(token)  # another runner may have been killed mid-migration
+
+    def require_resumed_first(self) -> None:
+        """``--resume`` with ``--to``/``--phase``: the migrations the failed or killed run left partly
+        applied must be the plan's first steps, or the run would go on over them; raises StateError
+        before any step runs."""
+        left = sorted(p.script for p in self.s.own.pending_progress() if p.status in ("running", "failed"))
+        first = sorted(step.migration.script for step in self.selected()[: len(left)])
+        if left and first != left:
+            how = f"--to {self.target}" if self.target else f"--phase {self.phase}"
+            raise StateError(
+                f"migrate --resume {how}: this plan does not start with {', '.join(left)}, which the failed "
+                "run left partly applied",
+                hint="run `flywayx migrate --resume` (Flyway's order), or --resume --to a release whose plan "
+                "runs it first",
+            )
 
     def next_step(self) -> Step | None:
         _ = self.plan
@@ -439,8 +462,9 @@ class ReleasePlan(_Source):
         change = step.change
         script = step.migration.script
         statements = written = self._sent.get(script, self.analysed.statements[script])
+        skip = resume.resume_skip(self.s, step.migration) if self.resume_run else 0
         if step.out_of_order and statements and self.s.dialect in ("mysql", "mariadb"):
-            statements = self._placed(step, statements)
+            statements = self._placed(step, statements, skip)
         work = Work(
             step.migration,
             statements,
@@ -449,6 +473,7 @@ class ReleasePlan(_Source):
             _phase_of(change),
             change.content_id,
             step.out_of_order,
+            skip,
             written=written if statements != written else None,
         )
         return Step(work, step.reason)
@@ -471,7 +496,7 @@ def source_for(
     else Flyway's order (keeping the contract when a ``releases.toml`` exists)."""
     if release or to_release is not None or phase in ("expand", "contract"):
         required = lines.require_graph(s)
-        return ReleasePlan(s, required, lines.analyse(s), to_release, phase)
+        return ReleasePlan(s, required, lines.analyse(s), to_release, phase, resume_run=resume_run)
     graph = lines.release_graph(s)
     return FlywayOrder(s, graph, lines.analyse(s) if graph is not None else None, resume_run=resume_run)
 

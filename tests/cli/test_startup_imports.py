@@ -33,6 +33,7 @@ NEVER = (
     "flywayx.service.core",
     "flywayx.service.steps",
     "flywayx.service.analysis",
+    "flywayx.cli.commands",
     "flywayx.cli.gitflow",
     "flywayx.cli.lines",
     "flywayx.cli.online",

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -307,3 +308,64 @@ def test_a_dump_that_cannot_connect_ends_within_the_connect_timeout(family: str,
         _one_error(r.err)
         assert took <= connect + SLACK + 5, took  # flywayx's start and its own statements (~1-3 s) included
         assert _dumps(bk) == [] and "c" not in db.tables()
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts TCP connections and never says a word (a server that stopped greeting)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        stop.set()
+        thread.join()
+        for conn in accepted:
+            conn.close()
+        listener.close()
+
+
+@pytest.mark.parametrize("what", ["mysql connection", "postgresql connection", "mariadb-dump", "pg_dump"])
+def test_every_connection_and_client_gives_up_on_a_silent_server_within_the_connect_limit(
+    what: str, silent_port: int, tmp_path: Path
+) -> None:
+    """No server needed: the listener accepts and stays silent, no socket limit is set. flywayx's raw
+    connections (backup, restore) bound the greeting too (PyMySQL's own connect_timeout covers only the
+    TCP connect), pg_dump by PGCONNECT_TIMEOUT, mariadb-dump (no option of its own) by the watchdog."""
+    from flywayx.config.urls import parse_url
+    from flywayx.db import backup, clients
+    from flywayx.db.timeouts import Timeouts
+    from flywayx.errors import FlywayxError
+
+    family = what.split()[0].replace("-dump", "").replace("mariadb", "mysql").replace("pg_dump", "postgresql")
+    url = parse_url(f"{family}://root@127.0.0.1:{silent_port}/x")
+    limits, out = Timeouts(2.0, 0.0), tmp_path / "out"
+    out.touch()
+    started = time.monotonic()
+    with pytest.raises(FlywayxError) as err:
+        if what.endswith("connection"):
+            with clients.connection(url, None, limits=limits):
+                pass
+        else:  # the dump functions as backup() calls them, after its own reads
+            dump = backup._dump_mysql if family == "mysql" else backup._dump_pg
+            dump(clients.tools(family), url, None, ["x"], out, limits)
+    took = time.monotonic() - started
+    assert 1.5 <= took <= 2.0 + SLACK, (took, err.value.message)
+    if what == "mariadb-dump":
+        assert "mariadb-dump could not connect within connectTimeout (2 s)" in err.value.message
+    elif what == "pg_dump":
+        assert "timeout expired" in err.value.message and err.value.hint
+    else:
+        assert "cannot connect" in err.value.message

@@ -152,7 +152,7 @@ def _columns(db: Any, table: str = "customer") -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("how", ["--to", "plain"])
+@pytest.mark.parametrize("how", ["--to", "plain", "--to, resumed --to"])
 @pytest.mark.parametrize("fails_at", [1, 2])
 def test_mariadb_resume_of_a_late_step_places_its_columns_as_the_run_did(
     mariadb: Any, tmp_path: Path, fx: Callable[..., Ran], how: str, fails_at: int
@@ -169,12 +169,15 @@ def test_mariadb_resume_of_a_late_step_places_its_columns_as_the_run_did(
     project = write_project(tmp_path / "sql", {"releases.toml": RELEASES, **files})
     base = ("--url", mariadb.url, "--locations", str(project))
     assert fx(*base, "migrate", "--to", "2.5.0").code == 0
-    failed = fx(*base, "migrate", *(["--to", "2.5.1"] if how == "--to" else []))
+    failed = fx(*base, "migrate", *(["--to", "2.5.1"] if how.startswith("--to") else []))
     assert failed.code != 0 and "no_such_table" in failed.err, failed.err
     assert _columns(mariadb) == ["id", "name", *(["loyalty"] if fails_at == 2 else []), "segment"]
 
     (project / "V2.4.1.1__loyalty.sql").write_text("\n".join(fixed) + "\n", encoding="utf-8")
-    resumed = fx(*base, "migrate", "--resume")
+    if how.endswith("resumed --to"):  # a plan that does not start with the failed migration is refused
+        early = fx(*base, "migrate", "--resume", "--to", "2.5.0")
+        assert early.code == 1 and "this plan does not start with V2.4.1.1__loyalty.sql" in early.err, early.err
+    resumed = fx(*base, "migrate", "--resume", *(["--to", "2.5.1"] if how.endswith("resumed --to") else []))
     assert resumed.code == 0, resumed.err
     assert _columns(mariadb) == ["id", "name", "loyalty", "tier", "segment", "note"]
     rows = _one(mariadb, "SELECT version, success FROM flyway_schema_history ORDER BY installed_rank")

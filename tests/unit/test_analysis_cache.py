@@ -511,3 +511,24 @@ def test_pruning_bounds_memos_and_file_indexes(tmp_path: Path) -> None:
     kept = sorted(p.name for p in cache.root.glob("memo-*"))
     assert kept == [f"memo-{i:064x}" for i in range(MAX_MEMOS)]  # the most recently used
     assert not stale.exists()
+
+
+def test_an_entry_without_per_statement_footprints_serves_plan_not_explain(tmp_path: Path) -> None:
+    """A planning run leaves the per-statement footprints out of its entries (only explain shows them):
+    the entry still gives the combined footprint; explain analyses such a file again."""
+    from flywayx.service.analysis import Slot, analyse_tracked, reuse, store
+    from flywayx.service.explain import _from_cache
+    from flywayx.statements.analyze import make_context
+    from flywayx.statements.splitter import split
+
+    sql = "CREATE TABLE t (id INT);\nALTER TABLE t ADD COLUMN c INT;\n"
+    cache = AnalysisCache(tmp_path)
+    stmts = split(sql, "mysql")
+    done = analyse_tracked(stmts, "mysql", make_context("mysql"))
+    store(cache, Slot(cache.entry_key(sql, "mysql"), "cid"), stmts, done, parts=False)
+    entry = cache.get(cache.entry_key(sql, "mysql"))
+    assert reuse(entry, make_context("mysql")) == (None, done.combined)
+    assert _from_cache(sql, "mysql", cache) is None
+    store(cache, Slot(cache.entry_key(sql, "mysql"), "cid"), stmts, done)
+    found = _from_cache(sql, "mysql", cache)
+    assert found is not None and [s["sql"] for s in found["statements"]] == [s.sql for s in stmts]

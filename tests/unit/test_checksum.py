@@ -92,3 +92,15 @@ def test_utf16_detected_by_bom(tmp_path: Path) -> None:
     path = tmp_path / "V1__u16.sql"
     path.write_bytes("\ufeffSELECT 1;\n".encode("utf-16-le"))
     assert checksum_of_file(path, detect_encoding=True) == checksum_of_text("SELECT 1;")
+
+
+def test_read_bytes_reads_a_large_file_whole_and_refuses_a_directory(tmp_path: Path) -> None:
+    from flywayx.sources.checksum import read_bytes
+
+    big = tmp_path / "V1__big.sql"
+    data = b"INSERT INTO t VALUES (1);\n" * 150_000  # 3.9 MB: read in several chunks
+    big.write_bytes(data)
+    assert read_bytes(big) == data
+    (tmp_path / "V2__dir.sql").mkdir()
+    with pytest.raises(ChecksumError, match="Is a directory"):
+        read_bytes(tmp_path / "V2__dir.sql")
