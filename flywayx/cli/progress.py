@@ -55,6 +55,9 @@ class MigrateOutput:
         self.bar: ProgressBar | None = None
 
     def __call__(self, event: str, data: dict[str, Any]) -> None:
+        if event == "migrate.warning":  # -q keeps warnings
+            click.echo(f"WARNING: {data['text']}", err=True)
+            return
         if self.quiet:
             return
         handler = {

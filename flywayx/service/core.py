@@ -74,7 +74,7 @@ def migrate(
             return dry
         if options.backup_dir is not None and options.resume:  # settling a resumed run writes: dump first
             _backup_first(s, options.backup_dir, report)
-        source = choose(s, options)
+        source = choose(s, options, report=report)
         summary = _due(operator_summary(s, source, options.backup_dir))
         _say_summary(report, summary)  # before the backup and the first step: what the run will do
         if options.backup_dir is not None and not options.resume:  # a refused run takes no backup
@@ -218,7 +218,12 @@ def plan(config: Config, to_release: str | None, phase: str | None) -> PlanView:
 
 
 def choose(
-    s: Session, options: MigrateOptions, recorder: dryrun.Recorder | None = None, *, release: bool = False
+    s: Session,
+    options: MigrateOptions,
+    recorder: dryrun.Recorder | None = None,
+    *,
+    release: bool = False,
+    report: Reporter = apply.quiet,
 ) -> steps.Source:
     """Settle a resumed run, pick the step source, validate, plan: every refusal happens here, before
     anything changes, and identically for a dry run (``recorder`` set: nothing is written).
@@ -231,7 +236,8 @@ def choose(
         if recorder is not None:
             failed = _preview_resume(s, recorder, options.in_flight)
         else:
-            resume.prepare_resume(s, options.in_flight)
+            for warning in resume.prepare_resume(s, options.in_flight):
+                report("migrate.warning", {"text": warning})  # before the run: it may fail on those ids
     elif dry:
         resume.refuse_interrupted(s)
     else:

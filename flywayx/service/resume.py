@@ -164,7 +164,7 @@ def _require_history(s: Session) -> None:
         )
 
 
-def prepare_resume(s: Session, in_flight: str | None = None) -> None:
+def prepare_resume(s: Session, in_flight: str | None = None) -> list[str]:
     """Turn a recorded failure or interruption into a resumable state (under the migration lock).
 
     Failed rows: the prefix is checked, Flyway's ``success=0`` row dropped and the progress record set
@@ -176,6 +176,10 @@ def prepare_resume(s: Session, in_flight: str | None = None) -> None:
     ``in_flight`` (``--in-flight done|redo``): the operator's answer for the statement left in flight
     or, for a failed row, for the failed statement (``done``: its effect is in the database, continue
     after it). Refused when no statement is in flight or failed.
+
+    Last, the AUTO_INCREMENT counters the statements to run again had consumed are set back
+    (``apply.restore_counters``); returns its warnings (tables whose generated ids may differ from a
+    clean run's), one line per resumed migration that has any.
     """
     from flywayx import apply  # the engine: only a resumed run loads it
 
@@ -189,16 +193,20 @@ def prepare_resume(s: Session, in_flight: str | None = None) -> None:
                 hint="run `flywayx migrate --resume` without --in-flight",
             )
         s.db.begin()
+        resumed: list[tuple[str, list[Statement], int]] = []
         for row, p in r.failed:
             s.history.delete_failed(row.version.text if row.version else None, None if row.version else row.description)
             done, digest = p.statements_done, p.statement_hash
+            statements = load_statements(_local_for(s, row), s.config, s.placeholders, s.dialect)
             if in_flight == "done" and done < p.total:  # the operator says the failed statement took effect
-                statements = load_statements(_local_for(s, row), s.config, s.placeholders, s.dialect)
                 done, digest = done + 1, apply.prefix_digest(statements, done + 1)
             s.own.settle(p.key, done, digest)
+            resumed.append((row.script, statements, done))
         s.db.commit()
         for p, statements in r.interrupted:
-            _settle(s, p, statements, in_flight)
+            resumed.append((p.script, statements, _settle(s, p, statements, in_flight)))
+        found = (apply.restore_counters(s.db, st, done, s.default_schema, script) for script, st, done in resumed)
+        return [w for w in found if w is not None]
 
 
 def preview(s: Session, in_flight: str | None = None) -> tuple[Resumption, list[dict[str, object]]]:
@@ -266,18 +274,19 @@ def _check_in_flight(s: Session, p: Progress) -> list[Statement]:
     return statements
 
 
-def _settle(s: Session, p: Progress, statements: list[Statement], in_flight: str | None) -> None:
-    """Settle a statement left in flight and record the outcome durably."""
+def _settle(s: Session, p: Progress, statements: list[Statement], in_flight: str | None) -> int:
+    """Settle a statement left in flight and record the outcome durably; the statements now done."""
     from flywayx import apply  # the engine: only a resumed run loads it
 
     if p.in_flight is None:
-        return
+        return p.statements_done
     done = p.statements_done
     if apply.settle_in_flight(s.db, statements, done, s.default_schema, p.script, in_flight):
         done += 1
     s.db.rollback()
     s.own.settle(p.key, done, apply.prefix_digest(statements, done))
     s.db.commit()
+    return done
 
 
 def _local_for_key(s: Session, key: str, script: str) -> Migration:
