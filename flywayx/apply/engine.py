@@ -38,7 +38,7 @@ from flywayx.apply.walk import Applied, ApplyOptions, Reporter, Turn, apply_one,
 from flywayx.db.base import Database, HistoryTable
 from flywayx.db.connect import one_line
 from flywayx.db.own_tables import LIVE_RUN, OwnTables
-from flywayx.errors import CallbackFailed, FlywayxError
+from flywayx.errors import CallbackFailed, FlywayxError, LockTimeout
 from flywayx.model import HistoryRow, Migration
 from flywayx.model.results import Recorded
 from flywayx.model.work import Work
@@ -116,6 +116,7 @@ class RunOptions:
     record: RunRecord
     stop_after_one: bool = False
     dry_run: bool = False  # record what would run; write nothing, take no lock
+    lock_timeout: float = 600.0  # also bounds the time spent leaving the lock to another live run (_yield)
 
 
 @dataclass
@@ -189,6 +190,7 @@ def _loop(
     lock = (lambda: nullcontext()) if opts.dry_run else opts.lock
     peeked: list[Step | None] = [None]  # the next step, chosen before the previous one's COMMIT
     waits = 0
+    yielding_since = 0.0
     while True:
         _yield(db, waits)
         if not opts.dry_run:  # the token and the session reset travel behind the lock (MySQL, PostgreSQL)
@@ -198,9 +200,12 @@ def _loop(
             if not opts.dry_run:
                 token = history_token(history, own)
                 if token[2] >= LIVE_RUN:  # another live run is between two of its steps: let it go on
+                    yielding_since = yielding_since or time.monotonic()
+                    if time.monotonic() - yielding_since > opts.lock_timeout:
+                        raise _stuck_live_run(opts.lock_timeout)
                     waits += 1
                     continue
-                waits = 0
+                waits, yielding_since = 0, 0.0
             if token != expected:  # another runner wrote to the history: read it again, choose again
                 source.refresh()
                 token = source.token or token
@@ -232,6 +237,20 @@ def _loop(
     _fire(opts, "afterMigrate", report)
     if not opts.dry_run:
         db.commit()
+
+
+def _stuck_live_run(timeout: float) -> LockTimeout:
+    """Another run's session is alive and has written its next step's record, but for ``timeout`` seconds
+    has not come back for the lock to run it (a stopped process, a stalled network the server has not
+    noticed): this run gives up instead of leaving the lock to it forever."""
+    return LockTimeout(
+        f"Another flywayx run has been about to run its next migration for over {timeout:g} s without taking "
+        "the migration lock (its session is alive, its progress record written ahead)",
+        hint="if that run's process is stopped or gone, end its session on the server (the session holding "
+        "the lock named 'flywayx-run:<run id>', see `SELECT * FROM flywayx_progress`), then run again; or "
+        "raise lock_timeout",
+        timeout=timeout,
+    )
 
 
 def _yield(db: Database, waits: int) -> None:

@@ -300,6 +300,7 @@ def _run_options(
         apply_options(s, run_id, callbacks(s, report)),
         record,
         stop_after_one=steps.one_step_only(s, source),
+        lock_timeout=s.config.lock_timeout,
     )
 
 
