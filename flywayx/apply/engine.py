@@ -264,8 +264,9 @@ class _Next:
             following = self.source.next_step()
         except Exception:  # a refusal: the next turn of the loop raises it, under the lock, after check
             return
-        if following is not None and not following.recorded and self.ahead.write(following.work):
-            self.peeked[0] = following
+        self.peeked[0] = following  # the loop takes it unless another runner changed the history
+        if following is not None and not following.recorded:
+            self.ahead.write(following.work)
 
 
 def _record_due(

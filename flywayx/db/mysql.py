@@ -103,9 +103,11 @@ class MySQLDatabase(DbapiDatabase):
         super().__init__(conn, secrets)
         self._later: list[str] = []  # sent with the next statement (``later``)
         self._ahead: list[str] = []  # sent behind the next query (``prefetch``)
-        self._version = str(self.query("SELECT VERSION()")[0][0])
+        version, fk, safe, user = self.query(
+            "SELECT VERSION(), @@foreign_key_checks, @@sql_safe_updates, SUBSTRING_INDEX(USER(),'@',1)"
+        )[0]  # one round trip: what every command asks of a new session
+        self._version, self._user = str(version), str(user)
         self.dialect = "mariadb" if "mariadb" in self._version.lower() else "mysql"
-        fk, safe = self.query("SELECT @@foreign_key_checks, @@sql_safe_updates")[0]
         self._original = (int(fk), int(safe))
         self._user_vars_sql: str | bool | None = False  # False: not probed yet; None: not available
         self.where: dict[str, Any] = {}  # host, port, user, password, unix_socket: cancel() connects again
@@ -269,7 +271,8 @@ class MySQLDatabase(DbapiDatabase):
         self.execute("UNLOCK TABLES")
 
     def current_user(self) -> str:
-        return str(self.query("SELECT SUBSTRING_INDEX(USER(),'@',1)")[0][0])
+        """The user name of ``USER()``, read with the session (it is the session's for its life)."""
+        return self._user
 
     def current_schema(self) -> str | None:
         value = self.query("SELECT DATABASE()")[0][0]

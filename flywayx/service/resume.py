@@ -26,7 +26,7 @@ def refuse_interrupted(s: Session) -> None:
     """
     if not s.own.exists():
         return
-    stale = [p for p in s.own.pending_progress() if p.status == "running"]
+    stale = [p for p in s.own.pending_progress() if p.status == "running" and not _never_started(s, p)]
     if not stale:
         return
     p = stale[0]
@@ -45,6 +45,29 @@ def refuse_interrupted(s: Session) -> None:
         script=p.script,
         applied_statements=p.statements_done,
     )
+
+
+def _never_started(s: Session, p: Progress) -> bool:
+    """A record with none of its statements done and its first in flight (a kill between two migrations,
+    the record written ahead by ``apply/ahead.py``) whose first statement the catalog shows NOT applied
+    (``apply.judge_in_flight`` says redo, from the file as it was): nothing of the migration is in the
+    database, so the record goes and the migration runs from its start, as before records were written
+    ahead. Any doubt (edited, cannot be judged, applied) keeps the record and the refusal."""
+    if p.statements_done or p.in_flight is None:
+        return False
+    from flywayx import apply  # the engine: only loaded when a record was left behind
+
+    try:
+        statements = _check_in_flight(s, p)
+        verdict = apply.judge_in_flight(s.db, statements, 0, s.default_schema, p.script)
+    except Exception:  # edited, gone, or cannot be read: refuse as before
+        return False
+    if verdict.action != "redo":
+        return False
+    s.db.rollback()
+    s.own.clear_progress(p.key)
+    s.db.commit()
+    return True
 
 
 def interrupted_rows(s: Session) -> list[HistoryRow]:
