@@ -138,8 +138,8 @@ def _warning(script: str, kept: list[str], gaps: list[str]) -> str | None:
         )
     if gaps:
         reasons.append(
-            f"{', '.join(gaps)} lost or skipped rows earlier in this migration, and its counter was set back "
-            "to max(id)+1 at most"
+            f"{', '.join(gaps)} had rows deleted or skipped earlier in this migration, so a clean run's "
+            "counter may be above the max(id)+1 it was set back to"
         )
     if not reasons:
         return None
