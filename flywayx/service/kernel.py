@@ -63,6 +63,7 @@ class Session:
     cleanups: list[Callable[[], None]] = field(default_factory=list)  # run when the session closes
     cache: AnalysisCache | None = None  # the analysis cache (``--cache-dir``), None with ``--no-cache``
     statements: Later[tuple[str, list[Statement]]] = field(default_factory=Later)  # script -> (path, split)
+    read_only: bool = False  # the connection refuses writes (``--dry-run``): the command writes nothing
 
     @property
     def dialect(self) -> str:
@@ -187,6 +188,7 @@ def session(config: Config, *, read_only: bool = False) -> Iterator[Session]:
             installed_by,
             [s for s in (config.password,) if s],
             cache=cache,
+            read_only=read_only,
         )
         if cache is not None:
             s.cleanups.append(cache.close)  # touches what the run used (a forked worker writes its own)

@@ -64,6 +64,8 @@ def _never_started(s: Session, p: Progress) -> bool:
         return False
     if verdict.action != "redo":
         return False
+    if s.read_only:  # --dry-run: what the run would do (drop the record, run the migration), writing nothing
+        return True
     s.db.rollback()
     s.own.clear_progress(p.key)
     s.db.commit()

@@ -76,6 +76,11 @@ def test_a_kill_between_two_migrations_says_none_of_the_next_is_applied(tmp_path
             proxy.hold_replies_after(b"V2__b.sql")  # the packet of V1's history row, its COMMIT and V2's record
             kill_once_replied(proxy, db.url, loc)
         assert db.query("SELECT COUNT(*) FROM flyway_schema_history WHERE success = 1") == [(1,)]
+        # a dry run says what the run will do, and writes nothing: the record stays
+        preview = harness.run("--url", db.url, "--locations", str(loc), "migrate", "--dry-run")
+        assert preview.code == 0, preview.err
+        assert "would apply 1 migration" in preview.out and "reaching version v2" in preview.out
+        assert db.query("SELECT COUNT(*) FROM flywayx_progress WHERE status = 'running'") == [(1,)]
         # the catalog shows V2's first statement not applied: plain migrate runs V2 from its start
         done = harness.run("--url", db.url, "--locations", str(loc), "migrate")
         assert done.code == 0, done.err
