@@ -89,3 +89,31 @@ def test_a_live_runs_record_is_not_an_interrupted_one_until_its_session_ends(
         assert [p.key for p in own.pending_progress()] == ["V:2"]
     r = cli_run("--url", mariadb.url, "--locations", str(loc), "migrate")
     assert r.code != 0 and "interrupted" in r.err, r.err
+
+
+def test_leaving_the_lock_to_a_live_run_that_never_comes_back_ends_at_lock_timeout(
+    mariadb: ScratchDb, tmp_path: Path, cli_run: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A live run's session holds its mark and a record written ahead, but the run never comes back for
+    the lock (a stopped process, a network the server has not noticed): another runner leaves it the
+    lock only until lock_timeout, then fails with one error instead of waiting forever."""
+    loc = tmp_path / "m"
+    _write(loc, 1, 1)
+    assert cli_run("--url", mariadb.url, "--locations", str(loc), "migrate").code == 0
+    _write(loc, 2, 2)
+    run_id = "00000000-0000-4000-8000-00000000dcba"
+    with closing(_session(mariadb)) as owner:
+        assert owner.hold_run(run_id)
+        owner.execute(
+            "INSERT INTO flywayx_progress (mkey, script, checksum, run_id, statements_done, statement_hash,"
+            f" inflight_hash, total, status, updated_at) VALUES ('V:2', 'V2__t2.sql', 1, '{run_id}', 0, '',"
+            " 'h', 2, 'running', 'now')"
+        )
+        monkeypatch.setenv("FLYWAY_LOCK_TIMEOUT", "2")
+        started = time.monotonic()
+        r = cli_run("--url", mariadb.url, "--locations", str(loc), "migrate")
+        took = time.monotonic() - started
+    assert r.code != 0, r.out
+    assert "Traceback" not in r.err and "without taking the migration lock" in r.err, r.err
+    assert took < 30, took
+    assert mariadb.query("SELECT COUNT(*) FROM flyway_schema_history WHERE success = 1") == [(1,)]
