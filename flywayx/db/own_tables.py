@@ -316,14 +316,7 @@ class OwnTables:
     def start_progress(self, work: Work, run_id: str | None, done: int, digest: str) -> None:
         """Write the ``running`` record; the caller's transaction (or the next DDL) commits it. It goes
         with the migration's first statement (``Database.later``)."""
-        m = work.migration
-        key = _key(work)
-        self.db.later(f"DELETE FROM {self._t(PROGRESS)} WHERE mkey = ?", (key,))
-        self.db.later(
-            f"INSERT INTO {self._t(PROGRESS)} (mkey, script, checksum, run_id, statements_done,"
-            " statement_hash, total, status, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
-            (key, m.script[:1000], m.checksum, run_id, done, digest, len(work.statements or ()), "running", now()),
-        )
+        self._queue_running(work, run_id, done, digest)
 
     def start_progress_ahead(self, work: Work, run_id: str, in_flight: str) -> None:
         """The ``running`` record of ``work``, with its first statement in flight, written ahead: in the
@@ -331,13 +324,23 @@ class OwnTables:
         implicit commit has nothing to flush. Only under ``Database.hold_run``: while the run lives,
         the record is its own (``running_sql`` and ``pending_progress`` leave it out); once the run's
         session ends it is an interrupted run's, exactly as one written with the statement."""
+        self._queue_running(work, run_id, 0, "", in_flight)
+
+    def _queue_running(
+        self, work: Work, run_id: str | None, done: int, digest: str, in_flight: str | None = None
+    ) -> None:
+        """Queue (``Database.later``) the replacement of ``work``'s record by a ``running`` one."""
         m = work.migration
         key = _key(work)
+        flight = ("inflight_hash",) if in_flight is not None else ()
+        columns = ("mkey", "script", "checksum", "run_id", "statements_done", "statement_hash", *flight)
+        values = (key, m.script[:1000], m.checksum, run_id, done, digest, *((in_flight,) if flight else ()))
+        columns += ("total", "status", "updated_at")
+        values += (len(work.statements or ()), "running", now())
         self.db.later(f"DELETE FROM {self._t(PROGRESS)} WHERE mkey = ?", (key,))
         self.db.later(
-            f"INSERT INTO {self._t(PROGRESS)} (mkey, script, checksum, run_id, statements_done,"
-            " statement_hash, inflight_hash, total, status, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (key, m.script[:1000], m.checksum, run_id, 0, "", in_flight, len(work.statements or ()), "running", now()),
+            f"INSERT INTO {self._t(PROGRESS)} ({', '.join(columns)}) VALUES ({','.join('?' * len(values))})",
+            values,
         )
 
     def drop_ahead(self, work: Work, run_id: str) -> None:
