@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from flywayx.db.own_tables import Progress, migration_key
 from flywayx.errors import LockTimeout, StateError
 from flywayx.model import HistoryRow, Migration, Statement, Version
+from flywayx.plugins import repeatable_procedure
 from flywayx.service.kernel import Session, load_statements
 
 
@@ -243,7 +244,9 @@ def preview(s: Session, in_flight: str | None = None) -> tuple[Resumption, list[
             "inFlight": p.in_flight is not None,
         }
         if p.in_flight is not None:
-            verdict = apply.judge_in_flight(s.db, statements, p.statements_done, s.default_schema, p.script, in_flight)
+            verdict = apply.judge_in_flight(
+                s.db, statements, p.statements_done, s.default_schema, p.script, in_flight, repeatable_procedure
+            )
             s.db.rollback()  # catalog reads only: end the read transaction
             if verdict.error is not None:
                 raise verdict.error
@@ -283,7 +286,7 @@ def _settle(s: Session, p: Progress, statements: list[Statement], in_flight: str
     if p.in_flight is None:
         return p.statements_done
     done = p.statements_done
-    if apply.settle_in_flight(s.db, statements, done, s.default_schema, p.script, in_flight):
+    if apply.settle_in_flight(s.db, statements, done, s.default_schema, p.script, in_flight, repeatable_procedure):
         done += 1
     s.db.rollback()
     s.own.settle(p.key, done, apply.prefix_digest(statements, done))
