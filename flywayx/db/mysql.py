@@ -75,9 +75,7 @@ def open_mysql(
         raise _failure(url, err, password) from None
     # from now on the socket limit (PyMySQL reads these before every socket operation; None: no limit)
     conn._read_timeout = conn._write_timeout = limits.socket or None
-    db = MySQLDatabase(conn, [password or ""])
-    db.where = where
-    db.limits = limits
+    db = MySQLDatabase(conn, [password or ""], limits=limits, where=where)
     if read_only:
         db.execute("SET SESSION TRANSACTION READ ONLY")
     return db
@@ -99,8 +97,14 @@ class MySQLDatabase(DbapiDatabase):
 
     capabilities = CAPABILITIES
 
-    def __init__(self, conn: Any, secrets: list[str]) -> None:
+    def __init__(
+        self, conn: Any, secrets: list[str], *, limits: Timeouts | None = None, where: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(conn, secrets)
+        # host, port, user, password, unix_socket: cancel() and a stalled session's KILL connect again
+        self.where: dict[str, Any] = where or {}
+        if limits is not None:  # before the first query: a server silent from the start is bounded too
+            self.limits = limits
         self._later: list[str] = []  # sent with the next statement (``later``)
         self._ahead: list[str] = []  # sent behind the next query (``prefetch``)
         version, fk, safe, user = self.query(
@@ -110,7 +114,6 @@ class MySQLDatabase(DbapiDatabase):
         self.dialect = "mariadb" if "mariadb" in self._version.lower() else "mysql"
         self._original = (int(fk), int(safe))
         self._user_vars_sql: str | bool | None = False  # False: not probed yet; None: not available
-        self.where: dict[str, Any] = {}  # host, port, user, password, unix_socket: cancel() connects again
         self._row_locks: dict[tuple[str, str], ClusterLock] = {}
         self._comments: bool | None = None  # schema comments (MariaDB 10.5+), probed once
 
@@ -319,8 +322,8 @@ class MySQLDatabase(DbapiDatabase):
         """No tables, views, constraints, triggers, routines or events (Flyway's ``MySQLSchema#doEmpty``)."""
         probes = (
             ("TABLES", "TABLE_SCHEMA"),
-            ("TABLE_CONSTRAINTS", "CONSTRAINT_SCHEMA"),
-            ("TRIGGERS", "TRIGGER_SCHEMA"),
+            ("TABLE_CONSTRAINTS", "TABLE_SCHEMA"),
+            ("TRIGGERS", "EVENT_OBJECT_SCHEMA"),
             ("ROUTINES", "ROUTINE_SCHEMA"),
             ("EVENTS", "EVENT_SCHEMA"),
         )
