@@ -112,6 +112,10 @@ class Database(Protocol):
     def raw(self) -> Any:
         """The DBAPI connection, for Python migrations (``def migrate(conn)``)."""
 
+    def reads(self) -> AbstractContextManager[Any]:
+        """The DBAPI connection for flywayx's own reads around this interface (a schema fingerprint):
+        each wait bounded by the socket limit, a driver error a ``StatementFailed``."""
+
     def quote(self, *names: str) -> str:
         """Quote and join identifiers: ``quote('db', 't')`` -> `` `db`.`t` `` on MySQL."""
 

@@ -75,9 +75,7 @@ def open_mysql(
         raise _failure(url, err, password) from None
     # from now on the socket limit (PyMySQL reads these before every socket operation; None: no limit)
     conn._read_timeout = conn._write_timeout = limits.socket or None
-    db = MySQLDatabase(conn, [password or ""])
-    db.where = where
-    db.limits = limits
+    db = MySQLDatabase(conn, [password or ""], limits=limits, where=where)
     if read_only:
         db.execute("SET SESSION TRANSACTION READ ONLY")
     return db
@@ -99,8 +97,14 @@ class MySQLDatabase(DbapiDatabase):
 
     capabilities = CAPABILITIES
 
-    def __init__(self, conn: Any, secrets: list[str]) -> None:
+    def __init__(
+        self, conn: Any, secrets: list[str], *, limits: Timeouts | None = None, where: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(conn, secrets)
+        # host, port, user, password, unix_socket: cancel() and a stalled session's KILL connect again
+        self.where: dict[str, Any] = where or {}
+        if limits is not None:  # before the first query: a server silent from the start is bounded too
+            self.limits = limits
         self._later: list[str] = []  # sent with the next statement (``later``)
         self._ahead: list[str] = []  # sent behind the next query (``prefetch``)
         version, fk, safe, user = self.query(
@@ -110,7 +114,6 @@ class MySQLDatabase(DbapiDatabase):
         self.dialect = "mariadb" if "mariadb" in self._version.lower() else "mysql"
         self._original = (int(fk), int(safe))
         self._user_vars_sql: str | bool | None = False  # False: not probed yet; None: not available
-        self.where: dict[str, Any] = {}  # host, port, user, password, unix_socket: cancel() connects again
         self._row_locks: dict[tuple[str, str], ClusterLock] = {}
         self._comments: bool | None = None  # schema comments (MariaDB 10.5+), probed once
 
@@ -319,8 +322,8 @@ class MySQLDatabase(DbapiDatabase):
         """No tables, views, constraints, triggers, routines or events (Flyway's ``MySQLSchema#doEmpty``)."""
         probes = (
             ("TABLES", "TABLE_SCHEMA"),
-            ("TABLE_CONSTRAINTS", "CONSTRAINT_SCHEMA"),
-            ("TRIGGERS", "TRIGGER_SCHEMA"),
+            ("TABLE_CONSTRAINTS", "TABLE_SCHEMA"),
+            ("TRIGGERS", "EVENT_OBJECT_SCHEMA"),
             ("ROUTINES", "ROUTINE_SCHEMA"),
             ("EVENTS", "EVENT_SCHEMA"),
         )
@@ -436,16 +439,55 @@ class MySQLDatabase(DbapiDatabase):
 
     @contextmanager
     def _cluster_lock(self, schema: str, table: str, timeout: float) -> Iterator[None]:
-        with (
-            self._cluster_row(schema, table).hold(timeout),
-            mysql_named_lock(self.query, schema, table, timeout, max_wait=self._lock_wait()),
-        ):
-            yield
-
-    def _lock_connection(self) -> Any:
         import pymysql
 
-        return pymysql.connect(**self.where, charset="utf8mb4", autocommit=True, connect_timeout=10)
+        try:
+            with (
+                self._cluster_row(schema, table).hold(timeout),
+                mysql_named_lock(self.query, schema, table, timeout, max_wait=self._lock_wait()),
+            ):
+                yield
+        except pymysql.MySQLError as err:  # the lock's own connection (the runner's are translated already)
+            raise self._lock_failed(err) from None
+
+    def _lock_connection(self) -> Any:
+        """The cluster lock's own connection to this node, bounded as the runner's (``open_mysql``): the
+        connect limit covers the TCP connect and the greeting, the socket limit every later wait."""
+        import pymysql
+
+        bound = min(max(self.limits.connect, 0.001), 31536000.0)
+        try:
+            conn = pymysql.connect(
+                **self.where,
+                charset="utf8mb4",
+                autocommit=True,
+                connect_timeout=bound,
+                read_timeout=bound,
+                write_timeout=bound,
+            )
+        except pymysql.MySQLError as err:
+            reason = str(err.args[1]) if len(err.args) > 1 else str(err)
+            if "timed out" in reason:
+                reason = f"no answer within connectTimeout ({self.limits.connect:g} s)"
+            raise ConnectionFailed(
+                f"Unable to open the cluster lock's connection to {self._where_text()}: {reason}",
+                hint=_UNREACHABLE + "; raise connectTimeout if connecting legitimately takes longer",
+            ) from None
+        conn._read_timeout = conn._write_timeout = self.limits.socket or None
+        return conn
+
+    def _lock_failed(self, err: Exception) -> ConnectionFailed:
+        """A statement of the cluster lock's connection failed: the socket limit, or a lost node."""
+        reason, code, _ = self._describe(err)
+        if self.limits.socket > 0 and "timed out" in reason:
+            reason = self.limits.stalled()
+        elif code:
+            reason = f"{reason} (error {code})"
+        return ConnectionFailed(
+            f"The cluster migration lock's connection to {self._where_text()} failed: {reason}",
+            hint="check the node and the network path to it, then run the command again (a killed "
+            "runner's lock lapses by itself after its time to live)",
+        )
 
     def cluster(self) -> ClusterInfo:
         """The probe of ``DbapiDatabase.cluster``; on Galera this connection's reads then wait for the

@@ -82,10 +82,7 @@ def open_postgres(
         )
     except psycopg.Error as err:
         raise _failure(url, str(err), password) from None
-    db = PostgresDatabase(conn, [password or ""])
-    db.limits, db.where = limits, (url, user, password)
-    if limits.socket > 0:
-        db.guard_socket()
+    db = PostgresDatabase(conn, [password or ""], limits=limits, where=(url, user, password))
     if params.get("currentSchema"):
         db.query("SELECT set_config('search_path', ?, false)", (params["currentSchema"],))
         db.capture_session()
@@ -121,14 +118,25 @@ class PostgresDatabase(DbapiDatabase):
     dialect = "postgresql"
     capabilities = CAPABILITIES
 
-    def __init__(self, conn: Any, secrets: list[str]) -> None:
+    def __init__(
+        self,
+        conn: Any,
+        secrets: list[str],
+        *,
+        limits: Timeouts | None = None,
+        where: tuple[DatabaseUrl, str | None, str | None] | None = None,
+    ) -> None:
         super().__init__(conn, secrets)
         self._notices: list[tuple[str, int | None, str | None]] = []
         self._later: list[str] = []  # ``later``: sent with the COMMIT
         self._ahead: list[str] = []  # ``prefetch``: sent behind the next query
         self._release: list[str] = []  # the lock's release: sent before the next statement
         self._pid = 0
-        self.where: tuple[DatabaseUrl, str | None, str | None] | None = None  # what a new connection needs
+        self.where = where  # what a new connection needs
+        if limits is not None:  # before the first query: a server silent from the start is bounded too
+            self.limits = limits
+            if limits.socket > 0:
+                self.guard_socket()
         conn.add_notice_handler(self._notice)
         self.capture_session()
 
