@@ -8,12 +8,13 @@ parameters sets the search path, as the JDBC driver does.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from flywayx.db.base import Capabilities
-from flywayx.db.connect import AUTH_HINT, DbapiDatabase, connection_failed
+from flywayx.db.base import Capabilities, DbWarning
+from flywayx.db.connect import AUTH_HINT, DbapiDatabase, StatementFailed, connection_failed
 from flywayx.db.locks import pg_advisory_lock
 from flywayx.db.postgres_history import PostgresHistoryTable
 from flywayx.db.timeouts import Timeouts, Watchdog
@@ -21,8 +22,35 @@ from flywayx.errors import ConnectionFailed
 from flywayx.model import DatabaseUrl
 
 CAPABILITIES = Capabilities(
-    transactional_ddl=True, lock_kind="advisory", has_schemas=True, quote='"', statement_record=True
+    transactional_ddl=True,
+    lock_kind="advisory",
+    has_schemas=True,
+    quote='"',
+    statement_record=True,
+    pipelines=True,
 )
+
+# What a pipeline (``run_batch`` inside a transaction) may carry: one command of these kinds, alone in its
+# text (no ``;`` at all: a DO block or a function body holding one is sent alone, in the simple protocol,
+# as psql sends it; so is a text holding two commands, which the extended protocol refuses). Never COPY,
+# never a statement that ends or opens a transaction (the pipeline relies on staying inside one).
+_PIPELINED = frozenset(
+    {
+        "ALTER", "ANALYZE", "CALL", "COMMENT", "CREATE", "DELETE", "DO", "DROP", "GRANT", "INSERT", "LOCK",
+        "MERGE", "REFRESH", "RESET", "REVOKE", "SELECT", "SET", "TABLE", "TRUNCATE", "UPDATE", "VALUES", "WITH",
+    }
+)  # fmt: skip
+_LEADING = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*(?:(?!/\*)[\s\S])*?\*/)*")  # not a nested comment
+_HEAD = re.compile(r"[A-Za-z]+")
+
+
+def pipelinable(sql: str) -> bool:
+    """Whether ``sql`` may travel in a pipeline (see ``_PIPELINED``)."""
+    if ";" in sql:
+        return False
+    head = _HEAD.match(sql, _LEADING.match(sql).end())  # type: ignore[union-attr]
+    return head is not None and head.group().upper() in _PIPELINED
+
 
 _NOT_EXTENSION = "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.objid = {oid} AND d.deptype = 'e')"
 _RELATIONS = (
@@ -127,6 +155,7 @@ class PostgresDatabase(DbapiDatabase):
         self._later: list[str] = []  # ``later``: sent with the COMMIT
         self._ahead: list[str] = []  # ``prefetch``: sent behind the next query
         self._release: list[str] = []  # the lock's release: sent before the next statement
+        self._begin_pending = False  # ``begin``: BEGIN goes in front of the next statement
         self._pid = 0
         self.where: tuple[DatabaseUrl, str | None, str | None] | None = None  # what a new connection needs
         conn.add_notice_handler(self._notice)
@@ -351,7 +380,9 @@ class PostgresDatabase(DbapiDatabase):
         released = self._releasing()
         if not released and not texts:
             return []
-        joined = ";\n".join([*released, *texts])
+        begin = ["BEGIN"] if self._begin_pending and texts else []
+        self._begin_pending = self._begin_pending and not begin
+        joined = ";\n".join([*released, *begin, *texts])
         out: list[list[Any] | None] = []
         with self._cursor(joined) as cur:
             cur.execute(joined)
@@ -359,7 +390,7 @@ class PostgresDatabase(DbapiDatabase):
                 out.append([tuple(r) for r in cur.fetchall()] if cur.description is not None else None)
                 if not cur.nextset():
                     break
-        return out[len(released) :]
+        return out[len(released) + len(begin) :]
 
     def _with_ahead(self, text: str) -> list[Any]:
         """The ``later`` queue, the query ``text``, then what was ``prefetch``ed, in one query."""
@@ -378,8 +409,118 @@ class PostgresDatabase(DbapiDatabase):
         if released:
             with super()._cursor(";\n".join(released)) as cur:
                 cur.execute(";\n".join(released))
+        if self._begin_pending:
+            self._begin_pending = False
+            with super()._cursor("BEGIN") as cur:
+                cur.execute("BEGIN")
         with super()._cursor(sql) as cur:
             yield cur
+
+    # --- the migration's statements in a pipeline -------------------------------------------------------
+    def begin(self) -> None:
+        """``BEGIN`` goes in front of the next statement: in a pipeline with the migration's statements,
+        in the query of flywayx's own rows, or alone before anything else (``_cursor``)."""
+        if self._in_tx and not self._begin_pending:
+            super().begin()
+            return
+        self._begin_pending = self._in_tx = True
+
+    def run_batch(
+        self, statements: Sequence[str | tuple[str, tuple[Any, ...]]], *, warnings_from: int | None = None
+    ) -> tuple[int, Exception | None]:
+        """Inside a transaction (flywayx's BEGIN sent or queued, the server in it): each run of statements
+        a pipeline may carry (``pipelinable``) goes in one round trip, each statement its own query of the
+        extended protocol followed by its own Sync, so its result, its error and its notices are its own
+        (a notice is read before the next statement's first message). After a failure the server skips
+        nothing it was sent but fails it (the transaction is aborted): nothing after it takes effect.
+        Other statements, and every statement outside a transaction, go one by one as before."""
+        texts = [s if isinstance(s, str) else self._literal(*s) for s in statements]
+        done = 0
+        while done < len(texts):
+            end = done
+            if self._pipelining():
+                while end < len(texts) and pipelinable(texts[end]):
+                    end += 1
+            if end > done:
+                completed, failure = self._pipeline(texts[done:end], done, warnings_from)
+            else:
+                end = done + 1
+                completed, failure = self._one(texts[done], done, warnings_from)
+            done += completed
+            if failure is not None:
+                return done, failure
+        return done, None
+
+    def _pipelining(self) -> bool:
+        """A transaction is open (or its BEGIN queued): a failed statement aborts what follows it."""
+        from psycopg.pq import TransactionStatus
+
+        if self._begin_pending:
+            return True
+        return self._in_tx and self._conn.info.transaction_status == TransactionStatus.INTRANS
+
+    def _one(self, sql: str, index: int, warnings_from: int | None) -> tuple[int, Exception | None]:
+        self._drain_notices()
+        try:
+            self.execute(sql)
+        except StatementFailed as err:
+            return 0, err
+        finally:
+            self._keep_warnings(index, self._drain_notices(), warnings_from)
+        return 1, None
+
+    def _keep_warnings(
+        self, index: int, notices: list[tuple[str, int | None, str | None]], warnings_from: int | None
+    ) -> None:
+        if warnings_from is not None and index >= warnings_from:
+            self._warnings.extend(DbWarning(index, *n) for n in notices)
+
+    def _pipeline(self, texts: list[str], first: int, warnings_from: int | None) -> tuple[int, Exception | None]:
+        """``texts`` (and the queued BEGIN first) in pipeline mode, one round trip; (completed, failure)."""
+        import psycopg
+        from psycopg import pq
+        from psycopg.generators import fetch_many, send
+
+        if self._later:
+            self._send_queued(None)
+        queries = [*(["BEGIN"] if self._begin_pending else []), *texts]
+        lead = len(queries) - len(texts)
+        self._begin_pending = False
+        conn, outcomes = self._conn, []
+        pg, encoding = conn.pgconn, conn.info.encoding
+
+        def talk() -> Any:
+            yield from send(pg)
+            for _ in queries:
+                results = yield from fetch_many(pg)
+                outcomes.append((results, self._drain_notices()))
+                yield from fetch_many(pg)  # the statement's Sync: what it reads is the next statement's
+
+        self._drain_notices()
+        failure: Exception | None = None
+        with self._cursor(queries[lead]):  # the queued release first; the socket limit; driver errors
+            pg.enter_pipeline_mode()
+            try:
+                for query in queries:
+                    pg.send_query_params(query.encode(encoding), None)
+                    pg.pipeline_sync()
+                conn.wait(talk())
+            except psycopg.Error as err:  # the connection failed under the statement whose results were awaited
+                failure = self._statement_failed(err, queries[min(len(outcomes), len(queries) - 1)])
+            finally:
+                if pg.status == pq.ConnStatus.OK:
+                    pg.exit_pipeline_mode()
+        done = 0
+        for k, (results, notices) in enumerate(outcomes):
+            if k >= lead:
+                self._keep_warnings(first + k - lead, notices, warnings_from)
+            bad = next((r for r in results if r.status == pq.ExecStatus.FATAL_ERROR), None)
+            if failure is None and bad is not None:
+                error = psycopg.errors.error_from_result(bad, encoding=encoding)
+                failure = self._statement_failed(error, queries[k])
+            elif failure is None and k >= lead:
+                done += 1
+        return done, failure
 
     def execute(self, sql: str) -> int:
         if self._later:
@@ -407,14 +548,22 @@ class PostgresDatabase(DbapiDatabase):
             self._in_tx = False
             self._send_queued("COMMIT")
             return
+        if self._begin_pending:  # nothing was sent in the transaction: nothing to commit
+            self._begin_pending = self._in_tx = False
+            return
         super().commit()
 
     def rollback(self) -> None:
         self._later = []
+        if self._begin_pending:
+            self._begin_pending = self._in_tx = False
         super().rollback()
 
     @property
     def raw(self) -> Any:
-        if self._later or self._release:
+        if self._later or self._release or self._begin_pending:
             self._send_queued(None)
+        if self._begin_pending:
+            with self._cursor("BEGIN"):  # sends the queued BEGIN: the script runs in the transaction
+                pass
         return self._conn

@@ -1,0 +1,50 @@
+"""Which statements PostgreSQL's pipeline carries (``flywayx.db.postgres.pipelinable``): one command that
+runs inside a transaction and neither ends nor opens one; everything else keeps the one-by-one path."""
+
+from __future__ import annotations
+
+import pytest
+
+from flywayx.db.postgres import pipelinable
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20))",
+        "insert into t values (1, 'a')",
+        "-- the first row\nINSERT INTO t VALUES (1, 'a')",
+        "/* a comment */ /* another */\n  UPDATE t SET v = 'b'",
+        "WITH x AS (SELECT 1) SELECT * FROM x",
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$",
+        "ALTER TABLE t ADD COLUMN w INT",
+        "DO $$ BEGIN PERFORM 1 END $$",
+    ],
+)
+def test_one_command_that_stays_in_the_transaction_is_pipelined(sql: str) -> None:
+    assert pipelinable(sql)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)",  # two commands: the extended protocol refuses them
+        "DO $$ BEGIN INSERT INTO t VALUES (1); END $$",  # a body with statements: sent as psql sends it
+        "INSERT INTO t VALUES ('a;b')",
+        "COPY t FROM STDIN",
+        "COMMIT",
+        "BEGIN",
+        "START TRANSACTION",
+        "END",
+        "ROLLBACK",
+        "SAVEPOINT a",
+        "RELEASE SAVEPOINT a",
+        "PREPARE TRANSACTION 'x'",
+        "VACUUM t",
+        "/* outer /* nested */ still a comment */ COMMIT",  # a nested comment is not read past
+        "-- only a comment",
+        "",
+    ],
+)
+def test_anything_else_goes_alone(sql: str) -> None:
+    assert not pipelinable(sql)
