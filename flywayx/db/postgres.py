@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from flywayx.db.base import Capabilities, DbWarning
@@ -86,6 +86,22 @@ _DROP_RELATION = {
 _DROP_ROUTINE = {"p": "PROCEDURE", "a": "AGGREGATE"}
 
 
+def _quoted(value: Any) -> str | None:
+    """A parameter as a literal, exactly as psycopg's client-side binding writes it, for the types flywayx's
+    own rows hold (None for another type). Strings: standard quoting; with a backslash the ``E''`` form,
+    which reads the same whatever ``standard_conforming_strings`` says."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value) if value >= 0 else f" {value}"
+    if isinstance(value, str):
+        text = value.replace("'", "''")
+        return f"'{text}'" if "\\" not in text else " E'" + text.replace("\\", "\\\\") + "'"
+    return None
+
+
 def open_postgres(
     url: DatabaseUrl, user: str | None, password: str | None, *, read_only: bool = False, limits: Timeouts | None = None
 ) -> PostgresDatabase:
@@ -156,6 +172,7 @@ class PostgresDatabase(DbapiDatabase):
         self._ahead: list[str] = []  # ``prefetch``: sent behind the next query
         self._release: list[str] = []  # the lock's release: sent before the next statement
         self._begin_pending = False  # ``begin``: BEGIN goes in front of the next statement
+        self._mogrifier: Any = None  # a ClientCursor: binds parameters client-side (``_literal``)
         self._pid = 0
         self.where: tuple[DatabaseUrl, str | None, str | None] | None = None  # what a new connection needs
         conn.add_notice_handler(self._notice)
@@ -218,7 +235,7 @@ class PostgresDatabase(DbapiDatabase):
     def _server_in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus
 
-        return bool(self._conn.info.transaction_status != TransactionStatus.IDLE)
+        return bool(self._conn.pgconn.transaction_status != TransactionStatus.IDLE)
 
     def server_version(self) -> str:
         return str(self.query("SHOW server_version")[0][0])
@@ -342,11 +359,21 @@ class PostgresDatabase(DbapiDatabase):
         self._later.append(self._literal(sql, params))
 
     def _literal(self, sql: str, params: tuple[Any, ...]) -> str:
+        """``sql`` with its ``?`` parameters bound client-side (``_quoted``; other types as psycopg binds them)."""
         if not params:
             return sql
-        import psycopg
+        parts = sql.split("?")
+        quoted = [_quoted(v) for v in params]
+        if len(parts) == len(params) + 1 and None not in quoted:
+            out = [parts[0]]
+            for value, part in zip(quoted, parts[1:], strict=True):
+                out += [value or "", part]
+            return "".join(out)
+        if self._mogrifier is None:
+            import psycopg
 
-        return psycopg.ClientCursor(self._conn).mogrify(self._native(sql), params)
+            self._mogrifier = psycopg.ClientCursor(self._conn)
+        return str(self._mogrifier.mogrify(self._native(sql), params))
 
     def prefetch(self, sql: str) -> None:
         """``sql`` (a read giving one result) goes behind the next query of flywayx's own (a ``SELECT``: the
@@ -383,14 +410,45 @@ class PostgresDatabase(DbapiDatabase):
         begin = ["BEGIN"] if self._begin_pending and texts else []
         self._begin_pending = self._begin_pending and not begin
         joined = ";\n".join([*released, *begin, *texts])
+        return self._simple(joined)[len(released) + len(begin) :]
+
+    def _simple(self, joined: str) -> list[list[Any] | None]:
+        """One simple-protocol query on the connection itself (psycopg's cursor costs ~3x the CPU here, at
+        every step): each statement's rows (None without rows); the server's error as ``StatementFailed``."""
+        import psycopg
+        from psycopg import pq
+        from psycopg.adapt import Transformer
+        from psycopg.generators import execute
+
         out: list[list[Any] | None] = []
-        with self._cursor(joined) as cur:
-            cur.execute(joined)
-            while True:
-                out.append([tuple(r) for r in cur.fetchall()] if cur.description is not None else None)
-                if not cur.nextset():
-                    break
-        return out[len(released) + len(begin) :]
+        conn = self._conn
+        with self._guard(joined):
+            encoding = conn.info.encoding
+            conn.pgconn.send_query(joined.encode(encoding))
+            results = conn.wait(execute(conn.pgconn))
+            loader = Transformer(conn)
+            for result in results:
+                if result.status == pq.ExecStatus.FATAL_ERROR:
+                    raise psycopg.errors.error_from_result(result, encoding=encoding)
+                if result.status == pq.ExecStatus.TUPLES_OK:
+                    loader.set_pgresult(result)
+                    out.append(loader.load_rows(0, result.ntuples, tuple))
+                else:
+                    out.append(None)
+        return out
+
+    @contextmanager
+    def _guard(self, sql: str) -> Iterator[None]:
+        """What ``_cursor`` does around a statement, without a cursor: the socket limit, a driver error as
+        ``StatementFailed`` naming ``sql``; a prefetched read is kept only until something is sent."""
+        import psycopg
+
+        self._fetched.clear()
+        try:
+            with self._watchdog.guard() if self._watchdog is not None else nullcontext():
+                yield
+        except psycopg.Error as err:
+            raise self._statement_failed(err, sql) from None
 
     def _with_ahead(self, text: str) -> list[Any]:
         """The ``later`` queue, the query ``text``, then what was ``prefetch``ed, in one query."""
@@ -476,49 +534,60 @@ class PostgresDatabase(DbapiDatabase):
             self._warnings.extend(DbWarning(index, *n) for n in notices)
 
     def _pipeline(self, texts: list[str], first: int, warnings_from: int | None) -> tuple[int, Exception | None]:
-        """``texts`` (and the queued BEGIN first) in pipeline mode, one round trip; (completed, failure)."""
+        """``texts`` (the queued BEGIN first) in pipeline mode, one round trip and one Sync; (completed,
+        failure). Notices are read in order with the results, each statement's after its result; one the
+        server raises while parsing the next statement would come before that statement's first message,
+        so an empty query goes between two statements and what is read with it is the next one's."""
         import psycopg
         from psycopg import pq
         from psycopg.generators import fetch_many, send
 
         if self._later:
             self._send_queued(None)
-        queries = [*(["BEGIN"] if self._begin_pending else []), *texts]
-        lead = len(queries) - len(texts)
+        released = self._releasing()
+        # (text, the statement whose notices are read with it, whether it is that statement)
+        queries: list[tuple[str, int, bool]] = [("BEGIN", 0, False)] if self._begin_pending else []
+        for k, text in enumerate(texts):
+            queries += [("", k, False)] if k else []
+            queries.append((text, k, True))
         self._begin_pending = False
-        conn, outcomes = self._conn, []
-        pg, encoding = conn.pgconn, conn.info.encoding
+        self._fetched.clear()
+        conn, pg, encoding = self._conn, self._conn.pgconn, self._conn.info.encoding
+        outcomes: list[list[Any]] = []
+        notices: list[list[tuple[str, int | None, str | None]]] = [[] for _ in texts]
 
         def talk() -> Any:
             yield from send(pg)
-            for _ in queries:
-                results = yield from fetch_many(pg)
-                outcomes.append((results, self._drain_notices()))
-                yield from fetch_many(pg)  # the statement's Sync: what it reads is the next statement's
+            for _, owner, _ in queries:
+                outcomes.append((yield from fetch_many(pg)))
+                notices[owner] += self._drain_notices()
+            yield from fetch_many(pg)  # the Sync
 
         self._drain_notices()
         failure: Exception | None = None
-        with self._cursor(queries[lead]):  # the queued release first; the socket limit; driver errors
+        if released:
+            self._simple(";\n".join(released))
+        with self._watchdog.guard() if self._watchdog is not None else nullcontext():
             pg.enter_pipeline_mode()
             try:
-                for query in queries:
-                    pg.send_query_params(query.encode(encoding), None)
-                    pg.pipeline_sync()
+                for text, _, _ in queries:
+                    pg.send_query_params(text.encode(encoding), None)
+                pg.pipeline_sync()
                 conn.wait(talk())
-            except psycopg.Error as err:  # the connection failed under the statement whose results were awaited
-                failure = self._statement_failed(err, queries[min(len(outcomes), len(queries) - 1)])
+            except psycopg.Error as err:  # the connection failed while this statement's results were awaited
+                failure = self._statement_failed(err, texts[queries[min(len(outcomes), len(queries) - 1)][1]])
             finally:
                 if pg.status == pq.ConnStatus.OK:
                     pg.exit_pipeline_mode()
+        for k, found in enumerate(notices):
+            self._keep_warnings(first + k, found, warnings_from)
         done = 0
-        for k, (results, notices) in enumerate(outcomes):
-            if k >= lead:
-                self._keep_warnings(first + k - lead, notices, warnings_from)
+        for (_, owner, own), results in zip(queries, outcomes, strict=False):
             bad = next((r for r in results if r.status == pq.ExecStatus.FATAL_ERROR), None)
             if failure is None and bad is not None:
                 error = psycopg.errors.error_from_result(bad, encoding=encoding)
-                failure = self._statement_failed(error, queries[k])
-            elif failure is None and k >= lead:
+                failure = self._statement_failed(error, texts[owner])
+            elif failure is None and own:
                 done += 1
         return done, failure
 

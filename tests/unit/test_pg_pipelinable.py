@@ -1,11 +1,15 @@
 """Which statements PostgreSQL's pipeline carries (``flywayx.db.postgres.pipelinable``): one command that
-runs inside a transaction and neither ends nor opens one; everything else keeps the one-by-one path."""
+runs inside a transaction and neither ends nor opens one; everything else keeps the one-by-one path. And
+the client-side binding of flywayx's own rows, against psycopg's."""
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from psycopg import sql
 
-from flywayx.db.postgres import pipelinable
+from flywayx.db.postgres import _quoted, pipelinable
 
 
 @pytest.mark.parametrize(
@@ -48,3 +52,9 @@ def test_one_command_that_stays_in_the_transaction_is_pipelined(sql: str) -> Non
 )
 def test_anything_else_goes_alone(sql: str) -> None:
     assert not pipelinable(sql)
+
+
+@given(st.one_of(st.none(), st.booleans(), st.integers(), st.text().filter(lambda t: "\x00" not in t)))
+def test_own_rows_are_bound_as_psycopg_binds_them(value: object) -> None:
+    """``_quoted`` (the fast client-side binding of flywayx's own rows) writes what psycopg's would."""
+    assert _quoted(value) == sql.quote(value)
