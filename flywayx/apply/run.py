@@ -130,11 +130,16 @@ class Body:
             self._send([self.text(self.replay.lock)], None)
             p.locked = p.closed = True
         batching = p.tracked and self.db.capabilities.batches and not self.opts.each_statement
+        # in the migration's transaction (PostgreSQL): runs of statements in one round trip (a pipeline)
+        pipelining = not p.tracked and self.db.capabilities.pipelines and not self.opts.each_statement
         i = self.work.skip_statements
         while i < total:
             self._check_interrupt()
             end = self._dml_end(i) if batching and not p.locked else i + 1
-            if end - i > 1:
+            if pipelining and _copy_data(self.statements[i]) is None:
+                end = self._pipeline_end(i)
+                self._run_dml(i, end)
+            elif end - i > 1:
                 self._run_dml(i, end)
             elif batching and not p.locked and self._leads_dml(i):
                 end = self._dml_end(i + 1)
@@ -159,6 +164,18 @@ class Body:
             and _batchable(self.cls(end))
             and not _copy_data(self.statements[end])
         ):
+            size += len(self.statements[end].sql)
+            if size > self._BATCH_BYTES and end > i:
+                break
+            end += 1
+        return max(end, i + 1)
+
+    def _pipeline_end(self, i: int) -> int:
+        """End (exclusive) of the statements from ``i`` up to the next COPY that fit one round trip."""
+        end, size = i, 0
+        while end < len(self.statements) and end - i < self._BATCH_STATEMENTS:
+            if _copy_data(self.statements[end]) is not None:
+                break
             size += len(self.statements[end].sql)
             if size > self._BATCH_BYTES and end > i:
                 break

@@ -30,6 +30,9 @@ class Capabilities:
     has_schemas: bool
     quote: str  # identifier quote character
     batches: bool = False  # run_batch sends several statements in one round trip
+    # inside a transaction, run_batch sends statements in one round trip each with its own result, error
+    # and notices (PostgreSQL's pipeline mode): a migration's statements go there, not one by one
+    pipelines: bool = False
     # a migration outside a transaction keeps flywayx_progress (statements done, the one in flight), so a
     # failure or a kill resumes with ``migrate --resume``: needs flywayx's tables and a catalog to ask
     statement_record: bool = False

@@ -8,12 +8,13 @@ parameters sets the search path, as the JDBC driver does.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
-from flywayx.db.base import Capabilities
-from flywayx.db.connect import AUTH_HINT, DbapiDatabase, connection_failed
+from flywayx.db.base import Capabilities, DbWarning
+from flywayx.db.connect import AUTH_HINT, DbapiDatabase, StatementFailed, connection_failed
 from flywayx.db.locks import pg_advisory_lock
 from flywayx.db.postgres_history import PostgresHistoryTable
 from flywayx.db.timeouts import Timeouts, Watchdog
@@ -21,8 +22,35 @@ from flywayx.errors import ConnectionFailed
 from flywayx.model import DatabaseUrl
 
 CAPABILITIES = Capabilities(
-    transactional_ddl=True, lock_kind="advisory", has_schemas=True, quote='"', statement_record=True
+    transactional_ddl=True,
+    lock_kind="advisory",
+    has_schemas=True,
+    quote='"',
+    statement_record=True,
+    pipelines=True,
 )
+
+# What a pipeline (``run_batch`` inside a transaction) may carry: one command of these kinds, alone in its
+# text (no ``;`` at all: a DO block or a function body holding one is sent alone, in the simple protocol,
+# as psql sends it; so is a text holding two commands, which the extended protocol refuses). Never COPY,
+# never a statement that ends or opens a transaction (the pipeline relies on staying inside one).
+_PIPELINED = frozenset(
+    {
+        "ALTER", "ANALYZE", "CALL", "COMMENT", "CREATE", "DELETE", "DO", "DROP", "GRANT", "INSERT", "LOCK",
+        "MERGE", "REFRESH", "RESET", "REVOKE", "SELECT", "SET", "TABLE", "TRUNCATE", "UPDATE", "VALUES", "WITH",
+    }
+)  # fmt: skip
+_LEADING = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*(?:(?!/\*)[\s\S])*?\*/)*")  # not a nested comment
+_HEAD = re.compile(r"[A-Za-z]+")
+
+
+def pipelinable(sql: str) -> bool:
+    """Whether ``sql`` may travel in a pipeline (see ``_PIPELINED``)."""
+    if ";" in sql:
+        return False
+    head = _HEAD.match(sql, _LEADING.match(sql).end())  # type: ignore[union-attr]
+    return head is not None and head.group().upper() in _PIPELINED
+
 
 _NOT_EXTENSION = "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.objid = {oid} AND d.deptype = 'e')"
 _RELATIONS = (
@@ -56,6 +84,22 @@ _DROP_RELATION = {
     "S": "SEQUENCE",
 }
 _DROP_ROUTINE = {"p": "PROCEDURE", "a": "AGGREGATE"}
+
+
+def _quoted(value: Any) -> str | None:
+    """A parameter as a literal, exactly as psycopg's client-side binding writes it, for the types flywayx's
+    own rows hold (None for another type). Strings: standard quoting; with a backslash the ``E''`` form,
+    which reads the same whatever ``standard_conforming_strings`` says."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value) if value >= 0 else f" {value}"
+    if isinstance(value, str):
+        text = value.replace("'", "''")
+        return f"'{text}'" if "\\" not in text else " E'" + text.replace("\\", "\\\\") + "'"
+    return None
 
 
 def open_postgres(
@@ -131,6 +175,8 @@ class PostgresDatabase(DbapiDatabase):
         self._later: list[str] = []  # ``later``: sent with the COMMIT
         self._ahead: list[str] = []  # ``prefetch``: sent behind the next query
         self._release: list[str] = []  # the lock's release: sent before the next statement
+        self._begin_pending = False  # ``begin``: BEGIN goes in front of the next statement
+        self._mogrifier: Any = None  # a ClientCursor: binds parameters client-side (``_literal``)
         self._pid = 0
         self.where = where  # what a new connection needs
         if limits is not None:  # before the first query: a server silent from the start is bounded too
@@ -197,7 +243,7 @@ class PostgresDatabase(DbapiDatabase):
     def _server_in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus
 
-        return bool(self._conn.info.transaction_status != TransactionStatus.IDLE)
+        return bool(self._conn.pgconn.transaction_status != TransactionStatus.IDLE)
 
     def server_version(self) -> str:
         return str(self.query("SHOW server_version")[0][0])
@@ -321,11 +367,21 @@ class PostgresDatabase(DbapiDatabase):
         self._later.append(self._literal(sql, params))
 
     def _literal(self, sql: str, params: tuple[Any, ...]) -> str:
+        """``sql`` with its ``?`` parameters bound client-side (``_quoted``; other types as psycopg binds them)."""
         if not params:
             return sql
-        import psycopg
+        parts = sql.split("?")
+        quoted = [_quoted(v) for v in params]
+        if len(parts) == len(params) + 1 and None not in quoted:
+            out = [parts[0]]
+            for value, part in zip(quoted, parts[1:], strict=True):
+                out += [value or "", part]
+            return "".join(out)
+        if self._mogrifier is None:
+            import psycopg
 
-        return psycopg.ClientCursor(self._conn).mogrify(self._native(sql), params)
+            self._mogrifier = psycopg.ClientCursor(self._conn)
+        return str(self._mogrifier.mogrify(self._native(sql), params))
 
     def prefetch(self, sql: str) -> None:
         """``sql`` (a read giving one result) goes behind the next query of flywayx's own (a ``SELECT``: the
@@ -359,15 +415,48 @@ class PostgresDatabase(DbapiDatabase):
         released = self._releasing()
         if not released and not texts:
             return []
-        joined = ";\n".join([*released, *texts])
+        begin = ["BEGIN"] if self._begin_pending and texts else []
+        self._begin_pending = self._begin_pending and not begin
+        joined = ";\n".join([*released, *begin, *texts])
+        return self._simple(joined)[len(released) + len(begin) :]
+
+    def _simple(self, joined: str) -> list[list[Any] | None]:
+        """One simple-protocol query on the connection itself (psycopg's cursor costs ~3x the CPU here, at
+        every step): each statement's rows (None without rows); the server's error as ``StatementFailed``."""
+        import psycopg
+        from psycopg import pq
+        from psycopg.adapt import Transformer
+        from psycopg.generators import execute
+
         out: list[list[Any] | None] = []
-        with self._cursor(joined) as cur:
-            cur.execute(joined)
-            while True:
-                out.append([tuple(r) for r in cur.fetchall()] if cur.description is not None else None)
-                if not cur.nextset():
-                    break
-        return out[len(released) :]
+        conn = self._conn
+        with self._guard(joined):
+            encoding = conn.info.encoding
+            conn.pgconn.send_query(joined.encode(encoding))
+            results = conn.wait(execute(conn.pgconn))
+            loader = Transformer(conn)
+            for result in results:
+                if result.status == pq.ExecStatus.FATAL_ERROR:
+                    raise psycopg.errors.error_from_result(result, encoding=encoding)
+                if result.status == pq.ExecStatus.TUPLES_OK:
+                    loader.set_pgresult(result)
+                    out.append(loader.load_rows(0, result.ntuples, tuple))
+                else:
+                    out.append(None)
+        return out
+
+    @contextmanager
+    def _guard(self, sql: str) -> Iterator[None]:
+        """What ``_cursor`` does around a statement, without a cursor: the socket limit, a driver error as
+        ``StatementFailed`` naming ``sql``; a prefetched read is kept only until something is sent."""
+        import psycopg
+
+        self._fetched.clear()
+        try:
+            with self._watchdog.guard() if self._watchdog is not None else nullcontext():
+                yield
+        except psycopg.Error as err:
+            raise self._statement_failed(err, sql) from None
 
     def _with_ahead(self, text: str) -> list[Any]:
         """The ``later`` queue, the query ``text``, then what was ``prefetch``ed, in one query."""
@@ -386,8 +475,129 @@ class PostgresDatabase(DbapiDatabase):
         if released:
             with super()._cursor(";\n".join(released)) as cur:
                 cur.execute(";\n".join(released))
+        if self._begin_pending:
+            self._begin_pending = False
+            with super()._cursor("BEGIN") as cur:
+                cur.execute("BEGIN")
         with super()._cursor(sql) as cur:
             yield cur
+
+    # --- the migration's statements in a pipeline -------------------------------------------------------
+    def begin(self) -> None:
+        """``BEGIN`` goes in front of the next statement: in a pipeline with the migration's statements,
+        in the query of flywayx's own rows, or alone before anything else (``_cursor``)."""
+        if self._in_tx and not self._begin_pending:
+            super().begin()
+            return
+        self._begin_pending = self._in_tx = True
+
+    def run_batch(
+        self, statements: Sequence[str | tuple[str, tuple[Any, ...]]], *, warnings_from: int | None = None
+    ) -> tuple[int, Exception | None]:
+        """Inside a transaction (flywayx's BEGIN sent or queued, the server in it): each run of statements
+        a pipeline may carry (``pipelinable``) goes in one round trip, each statement its own query of the
+        extended protocol followed by its own Sync, so its result, its error and its notices are its own
+        (a notice is read before the next statement's first message). After a failure the server skips
+        nothing it was sent but fails it (the transaction is aborted): nothing after it takes effect.
+        Other statements, and every statement outside a transaction, go one by one as before."""
+        texts = [s if isinstance(s, str) else self._literal(*s) for s in statements]
+        done = 0
+        while done < len(texts):
+            end = done
+            if self._pipelining():
+                while end < len(texts) and pipelinable(texts[end]):
+                    end += 1
+            if end > done:
+                completed, failure = self._pipeline(texts[done:end], done, warnings_from)
+            else:
+                end = done + 1
+                completed, failure = self._one(texts[done], done, warnings_from)
+            done += completed
+            if failure is not None:
+                return done, failure
+        return done, None
+
+    def _pipelining(self) -> bool:
+        """A transaction is open (or its BEGIN queued): a failed statement aborts what follows it."""
+        from psycopg.pq import TransactionStatus
+
+        if self._begin_pending:
+            return True
+        return self._in_tx and self._conn.info.transaction_status == TransactionStatus.INTRANS
+
+    def _one(self, sql: str, index: int, warnings_from: int | None) -> tuple[int, Exception | None]:
+        self._drain_notices()
+        try:
+            self.execute(sql)
+        except StatementFailed as err:
+            return 0, err
+        finally:
+            self._keep_warnings(index, self._drain_notices(), warnings_from)
+        return 1, None
+
+    def _keep_warnings(
+        self, index: int, notices: list[tuple[str, int | None, str | None]], warnings_from: int | None
+    ) -> None:
+        if warnings_from is not None and index >= warnings_from:
+            self._warnings.extend(DbWarning(index, *n) for n in notices)
+
+    def _pipeline(self, texts: list[str], first: int, warnings_from: int | None) -> tuple[int, Exception | None]:
+        """``texts`` (the queued BEGIN first) in pipeline mode, one round trip and one Sync; (completed,
+        failure). Notices are read in order with the results, each statement's after its result; one the
+        server raises while parsing the next statement would come before that statement's first message,
+        so an empty query goes between two statements and what is read with it is the next one's."""
+        import psycopg
+        from psycopg import pq
+        from psycopg.generators import fetch_many, send
+
+        if self._later:
+            self._send_queued(None)
+        released = self._releasing()
+        # (text, the statement whose notices are read with it, whether it is that statement)
+        queries: list[tuple[str, int, bool]] = [("BEGIN", 0, False)] if self._begin_pending else []
+        for k, text in enumerate(texts):
+            queries += [("", k, False)] if k else []
+            queries.append((text, k, True))
+        self._begin_pending = False
+        self._fetched.clear()
+        conn, pg, encoding = self._conn, self._conn.pgconn, self._conn.info.encoding
+        outcomes: list[list[Any]] = []
+        notices: list[list[tuple[str, int | None, str | None]]] = [[] for _ in texts]
+
+        def talk() -> Any:
+            yield from send(pg)
+            for _, owner, _ in queries:
+                outcomes.append((yield from fetch_many(pg)))
+                notices[owner] += self._drain_notices()
+            yield from fetch_many(pg)  # the Sync
+
+        self._drain_notices()
+        failure: Exception | None = None
+        if released:
+            self._simple(";\n".join(released))
+        with self._watchdog.guard() if self._watchdog is not None else nullcontext():
+            pg.enter_pipeline_mode()
+            try:
+                for text, _, _ in queries:
+                    pg.send_query_params(text.encode(encoding), None)
+                pg.pipeline_sync()
+                conn.wait(talk())
+            except psycopg.Error as err:  # the connection failed while this statement's results were awaited
+                failure = self._statement_failed(err, texts[queries[min(len(outcomes), len(queries) - 1)][1]])
+            finally:
+                if pg.status == pq.ConnStatus.OK:
+                    pg.exit_pipeline_mode()
+        for k, found in enumerate(notices):
+            self._keep_warnings(first + k, found, warnings_from)
+        done = 0
+        for (_, owner, own), results in zip(queries, outcomes, strict=False):
+            bad = next((r for r in results if r.status == pq.ExecStatus.FATAL_ERROR), None)
+            if failure is None and bad is not None:
+                error = psycopg.errors.error_from_result(bad, encoding=encoding)
+                failure = self._statement_failed(error, texts[owner])
+            elif failure is None and own:
+                done += 1
+        return done, failure
 
     def execute(self, sql: str) -> int:
         if self._later:
@@ -415,14 +625,22 @@ class PostgresDatabase(DbapiDatabase):
             self._in_tx = False
             self._send_queued("COMMIT")
             return
+        if self._begin_pending:  # nothing was sent in the transaction: nothing to commit
+            self._begin_pending = self._in_tx = False
+            return
         super().commit()
 
     def rollback(self) -> None:
         self._later = []
+        if self._begin_pending:
+            self._begin_pending = self._in_tx = False
         super().rollback()
 
     @property
     def raw(self) -> Any:
-        if self._later or self._release:
+        if self._later or self._release or self._begin_pending:
             self._send_queued(None)
+        if self._begin_pending:
+            with self._cursor("BEGIN"):  # sends the queued BEGIN: the script runs in the transaction
+                pass
         return self._conn
