@@ -58,7 +58,6 @@ from flywayx.service.kernel import Session, session
 from flywayx.sources.file_index import SETTLED_NS
 from flywayx.sources.locations import location_path
 from flywayx.sources.release_file import find_releases_file
-from flywayx.sources.scan import SCRIPT_PLACEHOLDER_PREFIX
 
 Answer = list[tuple[bool, str]]  # (to stderr, line) in the order printed
 _FORMAT = "flywayx-answer 1"
@@ -315,6 +314,8 @@ def _key(s: Session, question: Sequence[str]) -> tuple[str, bool]:
 def _uses_placeholders(s: Session) -> bool:
     """Whether a migration's text the run read may change with the run's time (``${flyway:timestamp}``),
     or a file the run did not read has the placeholder prefix."""
+    from flywayx.sources.scan import SCRIPT_PLACEHOLDER_PREFIX
+
     prefix = s.config.placeholder_prefix
     if any(has and path not in s.found.texts for path, (_, has) in s.found.digests.items()):
         return True

@@ -52,17 +52,16 @@ def run(cli_run: Callable[..., CliResult], tmp_path: Path, loc: Path) -> Callabl
 @pytest.fixture
 def scans(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """The scans of the locations that runs make (a run answered from its memo makes none)."""
-    from flywayx.service import kernel
-    from flywayx.sources.scan import scan
+    from flywayx.sources import scan
 
     made: list[str] = []
-    real = scan
+    real = scan.scan
 
     def counting(config: object, *args: object, **kwargs: object) -> object:
         made.append("scan")
         return real(config, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(kernel, "scan", counting)
+    monkeypatch.setattr(scan, "scan", counting)
     yield made
 
 
