@@ -328,9 +328,12 @@ def remembered(config: Config, question: Sequence[str], compute: Callable[[Sessi
     has changed (see the module docstring); ``question`` names the command and every option that
     changes what it prints."""
     with session(config, read_only=True, scan_later=True) as s:
-        if s.cache is None:
+        try:
+            key, settled = _key(s, question) if s.cache is not None else ("", False)
+        except OSError:  # a location or the releases file vanished meanwhile: the command says what
+            key, settled = "", False
+        if s.cache is None or not key:
             return compute(s)
-        key, settled = _key(s, question)
         memo = s.cache.read_memo(key, "answer")
         if _valid(memo) and _replays(s, memo[1]):
             return [(bool(err), str(text)) for err, text in memo[2]]
