@@ -58,7 +58,6 @@ from flywayx.service.kernel import Session, session
 from flywayx.sources.file_index import SETTLED_NS
 from flywayx.sources.locations import location_path
 from flywayx.sources.release_file import find_releases_file
-from flywayx.sources.scan import SCRIPT_PLACEHOLDER_PREFIX
 
 Answer = list[tuple[bool, str]]  # (to stderr, line) in the order printed
 _FORMAT = "flywayx-answer 1"
@@ -315,6 +314,8 @@ def _key(s: Session, question: Sequence[str]) -> tuple[str, bool]:
 def _uses_placeholders(s: Session) -> bool:
     """Whether a migration's text the run read may change with the run's time (``${flyway:timestamp}``),
     or a file the run did not read has the placeholder prefix."""
+    from flywayx.sources.scan import SCRIPT_PLACEHOLDER_PREFIX
+
     prefix = s.config.placeholder_prefix
     if any(has and path not in s.found.texts for path, (_, has) in s.found.digests.items()):
         return True
@@ -327,9 +328,12 @@ def remembered(config: Config, question: Sequence[str], compute: Callable[[Sessi
     has changed (see the module docstring); ``question`` names the command and every option that
     changes what it prints."""
     with session(config, read_only=True, scan_later=True) as s:
-        if s.cache is None:
+        try:
+            key, settled = _key(s, question) if s.cache is not None else ("", False)
+        except OSError:  # a location or the releases file vanished meanwhile: the command says what
+            key, settled = "", False
+        if s.cache is None or not key:
             return compute(s)
-        key, settled = _key(s, question)
         memo = s.cache.read_memo(key, "answer")
         if _valid(memo) and _replays(s, memo[1]):
             return [(bool(err), str(text)) for err, text in memo[2]]

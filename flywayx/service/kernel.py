@@ -35,12 +35,13 @@ from flywayx.sources.placeholders import (
     replace_placeholders,
     with_filename,
 )
-from flywayx.sources.scan import ScanResult, scan
 
 if TYPE_CHECKING:  # what only migrate's path runs is imported there: info and validate load none of it
+    # the scan is imported where it runs: a remembered answer (``answers``) needs none
     from flywayx.apply import ApplyOptions
     from flywayx.db.base import Database, HistoryTable
     from flywayx.model.work import Work
+    from flywayx.sources.scan import ScanResult
 
 Reporter = Callable[[str, dict[str, Any]], None]  # flywayx.apply.Reporter: (event, data) -> None
 Fire = Callable[[str, Migration | None], None]
@@ -186,6 +187,8 @@ def session(config: Config, *, read_only: bool = False, scan_later: bool = False
         cache = open_cache(config.cache_dir, config.cache, os.environ)
 
         def scanner() -> ScanResult:
+            from flywayx.sources.scan import scan
+
             index = open_index(cache.root.parent, config.locations, config.placeholder_prefix) if cache else None
             found = scan(config, values, index=index)
             if index is not None:

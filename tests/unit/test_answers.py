@@ -52,17 +52,16 @@ def run(cli_run: Callable[..., CliResult], tmp_path: Path, loc: Path) -> Callabl
 @pytest.fixture
 def scans(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """The scans of the locations that runs make (a run answered from its memo makes none)."""
-    from flywayx.service import kernel
-    from flywayx.sources.scan import scan
+    from flywayx.sources import scan
 
     made: list[str] = []
-    real = scan
+    real = scan.scan
 
     def counting(config: object, *args: object, **kwargs: object) -> object:
         made.append("scan")
         return real(config, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(kernel, "scan", counting)
+    monkeypatch.setattr(scan, "scan", counting)
     yield made
 
 
@@ -217,3 +216,26 @@ def test_a_read_that_is_not_plain_data_spoils_the_memo() -> None:
     assert log.plain and [c[1] for c in log.calls] == ["exists", "dialect"]  # an unchanged attribute once
     db.raw()
     assert not log.plain
+
+
+def test_concurrent_runners_answer_alike(tmp_path: Path, loc: Path) -> None:
+    """Separate processes, as users run them (files settled for 3 s): four at once write the memo, four
+    at once read it; every one prints what a run without any cache prints."""
+    import subprocess
+    import sys
+    import time
+
+    time.sleep(3.2)  # what users get: a file is remembered once 3 s old
+    base = [sys.executable, "-m", "flywayx", "--url", f"sqlite:///{tmp_path / 'x.db'}", "--locations", str(loc)]
+    question = ["-p", "change=ALTER TABLE t ADD COLUMN d INT", "plan", "--to", "1.1.0", "--output-type", "json"]
+    fresh = subprocess.run([*base, "--no-cache", *question], capture_output=True, timeout=120)
+    assert fresh.returncode == 0, fresh.stderr
+    cached = [*base, "--cache-dir", str(tmp_path / "cache"), *question]
+    written = None
+    for _wave in ("write", "read"):
+        runs = [subprocess.Popen(cached, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)]
+        outs = [r.communicate(timeout=120) for r in runs]
+        assert [(r.returncode, *o) for r, o in zip(runs, outs, strict=True)] == [(0, fresh.stdout, fresh.stderr)] * 4
+        (memo,) = answers(tmp_path)
+        assert written is None or memo.stat().st_ino == written  # the readers answered from it: none rewrote it
+        written = memo.stat().st_ino
