@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flywayx.db.base import SHOW_WARNINGS
+from flywayx.db.mysql_wire import Result, read_result, send_query
 from flywayx.errors import FlywayxError
 
 
@@ -59,18 +60,18 @@ def send(
     if not allof:
         return sent
     results, last = 0, len(allof) - 1
-    cur = conn.cursor()
     try:
-        cur.execute("\n;\n".join([*allof, *after]))
+        send_query(conn, "\n;\n".join([*allof, *after]))
         while True:
+            got = read_result(conn)
             results += 1
             if after and results - 1 > last:  # one of ``after`` (behind a last text of one result)
-                sent.after[results - 2 - last] = [tuple(r) for r in cur.fetchall()] if cur.description else []
+                sent.after[results - 2 - last] = got.rows or []
             elif len(queued) <= results - 1 < last and allof[results - 1] == SHOW_WARNINGS:
-                sent.shown[results - 1 - len(queued)] = [tuple(r) for r in cur.fetchall()]
+                sent.shown[results - 1 - len(queued)] = got.rows or []
             else:
-                _take(cur, sent, results, last, len(queued), rows)
-            if not cur.nextset():
+                _take(got, sent, results, last, len(queued), rows)
+            if not got.has_next:
                 break
     except pymysql.MySQLError as err:
         if after and results > last:  # ``texts`` completed; a read of ``after`` failed
@@ -80,22 +81,20 @@ def send(
         sent.failure, sent.failed_later = failed(err, allof[at]), at < len(queued)
         sent.completed = max(at - len(queued), 0)
         return sent
-    finally:
-        cur.close()
     sent.completed = len(texts)
     return sent
 
 
-def _take(cur: Any, sent: Sent, results: int, last: int, queued: int, rows: bool) -> None:
+def _take(got: Result, sent: Sent, results: int, last: int, queued: int, rows: bool) -> None:
     """Warnings of the ``results``-th result, and the count, rows and columns of the last statement's."""
     index = min(results - 1, last) - queued
-    if cur.warning_count and index >= 0:
-        sent.warnings[index] = sent.warnings.get(index, 0) + cur.warning_count
+    if got.warning_count and index >= 0:
+        sent.warnings[index] = sent.warnings.get(index, 0) + got.warning_count
     if results - 1 == last:
-        sent.rowcount = max(int(cur.rowcount), 0)
-        if rows and cur.description is not None:
-            sent.columns = [d[0].lower() for d in cur.description]
-            sent.rows = [tuple(r) for r in cur.fetchall()]
+        sent.rowcount = max(got.rowcount, 0)
+        if rows and got.columns is not None:
+            sent.columns = [c.lower() for c in got.columns]
+            sent.rows = got.rows or []
 
 
 __all__ = ["Sent", "send"]
