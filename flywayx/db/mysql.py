@@ -7,7 +7,7 @@ and in sequences, which only MariaDB has. The schema is the database (``USE db``
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
@@ -103,6 +103,7 @@ class MySQLDatabase(DbapiDatabase):
         super().__init__(conn, secrets)
         self._later: list[str] = []  # sent with the next statement (``later``)
         self._ahead: list[str] = []  # sent behind the next query (``prefetch``)
+        self._idle: list[Callable[[], object]] = []  # run while the server works on the next packet (``idle``)
         version, fk, safe, user = self.query(
             "SELECT VERSION(), @@foreign_key_checks, @@sql_safe_updates, SUBSTRING_INDEX(USER(),'@',1)"
         )[0]  # one round trip: what every command asks of a new session
@@ -184,6 +185,10 @@ class MySQLDatabase(DbapiDatabase):
         text until anything else is sent (``Database.prefetch``)."""
         self._ahead.append(sql)
 
+    def idle(self, task: Callable[[], object]) -> None:
+        """``task`` runs once, after the next packet is sent, before its results are read (``Database.idle``)."""
+        self._idle.append(task)
+
     def query_named(self, sql: str, params: tuple[Any, ...] = (), named: bool = True) -> list[Any]:
         text = self._inline(sql, params) if params else sql
         kept = None if named else self._fetched.pop(text, None)
@@ -215,7 +220,8 @@ class MySQLDatabase(DbapiDatabase):
         if rows and len(texts) == 1 and texts[0].lstrip()[:6].upper() == "SELECT":
             ahead, self._ahead = self._ahead, []
         self._fetched.clear()
-        sent = send(self._conn, queued, texts, rows=rows, failed=self._statement_failed, after=ahead)
+        idle, self._idle = self._idle, []
+        sent = send(self._conn, queued, texts, rows=rows, failed=self._statement_failed, after=ahead, idle=idle)
         if sent.failure is None:
             for sql, got in zip(ahead, sent.after, strict=True):
                 if got is None:

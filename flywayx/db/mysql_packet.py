@@ -9,6 +9,8 @@ in the returned ``Sent`` are of ``texts`` only; ``failed_later`` says a queued s
 A text equal to ``SHOW_WARNINGS`` keeps its rows in ``Sent.shown``: the text of the
 warnings of the statement before it, which the server otherwise keeps for the last statement only.
 
+``idle``: work run after the packet is sent and before its results are read (``Database.idle``).
+
 ``after``: reads sent behind ``texts`` in the same packet (``MySQLDatabase.prefetch``), each giving one
 result; their rows are returned in ``Sent.after`` (None for one that failed or was not reached). Their
 failure is not the packet's: ``texts`` completed, and whoever wanted the rows asks again.
@@ -49,6 +51,7 @@ def send(
     rows: bool,
     failed: Callable[[Exception, str], FlywayxError],
     after: Sequence[str] = (),
+    idle: Sequence[Callable[[], object]] = (),
 ) -> Sent:
     """Send ``queued``, ``texts``, then ``after`` in one packet (see the module doc); ``rows``: keep the
     last text's rows. ``failed`` turns a driver error and the statement's text into the error to report.
@@ -62,6 +65,7 @@ def send(
     results, last = 0, len(allof) - 1
     try:
         send_query(conn, "\n;\n".join([*allof, *after]))
+        _run(idle)
         while True:
             got = read_result(conn)
             results += 1
@@ -83,6 +87,16 @@ def send(
         return sent
     sent.completed = len(texts)
     return sent
+
+
+def _run(tasks: Sequence[Callable[[], object]]) -> None:
+    """``idle`` tasks, while the server runs the packet just sent; a task's failure is dropped (whoever
+    needs its result computes it again and meets the failure there)."""
+    for task in tasks:
+        try:
+            task()
+        except Exception:  # by contract (Database.idle): whoever needs its result meets the failure
+            continue
 
 
 def _take(got: Result, sent: Sent, results: int, last: int, queued: int, rows: bool) -> None:
