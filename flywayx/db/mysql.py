@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
+from flywayx.db import mysql_driver
 from flywayx.db.base import Capabilities, DbWarning
 from flywayx.db.cluster import ClusterInfo
 from flywayx.db.cluster_lock import TABLE as CLUSTER_LOCK_TABLE
@@ -47,7 +48,7 @@ def open_mysql(
     ``limits``: the connect limit bounds the TCP connect and every read of the handshake; the socket
     limit is PyMySQL's read and write timeout from then on (db/timeouts.py)."""
     limits = limits or Timeouts()
-    import pymysql
+    pymysql = mysql_driver.pymysql()  # without cryptography until a password exchange needs it
     from pymysql.constants import CLIENT
 
     # PyMySQL encodes a str password as latin-1 (a non-latin-1 one fails, an accented one is sent as

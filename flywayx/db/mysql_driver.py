@@ -1,0 +1,60 @@
+"""PyMySQL, imported without ``cryptography`` until a connection needs it.
+
+PyMySQL imports ``cryptography`` when it is imported itself, for one use: RSA-encrypting the password
+of a ``sha256_password`` or ``caching_sha2_password`` account (MySQL 8's default) on a connection
+without TLS, when the server asks for it. That import was a third of what importing PyMySQL cost,
+paid by every command on MySQL/MariaDB: ~30-50 ms of a 300-migration ``migrate``'s CPU. ``pymysql()``
+imports PyMySQL with ``cryptography`` hidden, then gives PyMySQL's RSA step a stand-in that imports
+``cryptography`` the first time it is called and hands over to PyMySQL's own, so that exchange works
+exactly as before (and without ``cryptography`` installed fails with PyMySQL's own error).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+
+def pymysql() -> Any:
+    """The ``pymysql`` module (imported once; see the module doc)."""
+    loaded = sys.modules.get("pymysql")
+    if loaded is not None:
+        return loaded
+    hidden = "cryptography" not in sys.modules
+    if hidden:
+        sys.modules["cryptography"] = None  # type: ignore[assignment]  # an import of it fails: ImportError
+    try:
+        import pymysql as module
+    finally:
+        if hidden and sys.modules.get("cryptography", 0) is None:
+            del sys.modules["cryptography"]
+    auth = getattr(module, "_auth", None)
+    original = getattr(auth, "sha2_rsa_encrypt", None)
+    if hidden and auth is not None and original is not None and not getattr(auth, "_have_cryptography", True):
+        auth.sha2_rsa_encrypt = _rsa_on_first_use(auth, original)
+    return module
+
+
+def _rsa_on_first_use(auth: Any, original: Any) -> Any:
+    def sha2_rsa_encrypt(password: bytes, salt: bytes, public_key: bytes) -> Any:
+        try:
+            from cryptography.hazmat.backends import default_backend
+            from cryptography.hazmat.primitives import hashes, serialization
+            from cryptography.hazmat.primitives.asymmetric import padding
+        except ImportError:  # not installed: PyMySQL's own function says so
+            pass
+        else:  # what PyMySQL's import would have set
+            auth.default_backend, auth.hashes, auth.serialization, auth.padding = (
+                default_backend,
+                hashes,
+                serialization,
+                padding,
+            )
+            auth._have_cryptography = True
+        auth.sha2_rsa_encrypt = original
+        return original(password, salt, public_key)
+
+    return sha2_rsa_encrypt
+
+
+__all__ = ["pymysql"]
