@@ -62,7 +62,7 @@ def open_mysql(
     }
     try:
         bound = min(max(limits.connect, 0.001), 31536000.0)
-        conn = pymysql.connect(
+        conn = mysql_driver.connect(
             **where,
             database=url.database or None,
             charset="utf8mb4",

@@ -1,4 +1,5 @@
-"""PyMySQL, imported without ``cryptography`` until a connection needs it.
+"""PyMySQL, imported without ``cryptography`` until a connection needs it; connections that build a TLS
+context only for a server that offers TLS.
 
 PyMySQL imports ``cryptography`` when it is imported itself, for one use: RSA-encrypting the password
 of a ``sha256_password`` or ``caching_sha2_password`` account (MySQL 8's default) on a connection
@@ -7,6 +8,12 @@ paid by every command on MySQL/MariaDB: ~30-50 ms of a 300-migration ``migrate``
 imports PyMySQL with ``cryptography`` hidden, then gives PyMySQL's RSA step a stand-in that imports
 ``cryptography`` the first time it is called and hands over to PyMySQL's own, so that exchange works
 exactly as before (and without ``cryptography`` installed fails with PyMySQL's own error).
+
+``connect``: PyMySQL's ``connect``. Without TLS options PyMySQL prefers TLS: it uses it when the
+server offers it, and builds the TLS context (the system's CA certificates loaded) for every
+connection before it knows, ~20-50 ms of CPU a connection. Here that context is built when the
+handshake wraps the socket, so only for a server that offers TLS; the context and what it does are
+PyMySQL's own. With TLS options given, the context is built up front, as PyMySQL does.
 """
 
 from __future__ import annotations
@@ -57,4 +64,38 @@ def _rsa_on_first_use(auth: Any, original: Any) -> Any:
     return sha2_rsa_encrypt
 
 
-__all__ = ["pymysql"]
+def connect(**options: Any) -> Any:
+    """A PyMySQL connection, its TLS context built only if the server offers TLS (see the module doc)."""
+    global _CONNECTION
+    if _CONNECTION is None:
+        _CONNECTION = _connection_class(pymysql().connections.Connection)
+    return _CONNECTION(**options)
+
+
+_CONNECTION: Any = None
+
+
+def _connection_class(base: Any) -> Any:
+    class Connection(base):  # type: ignore[misc]
+        def _create_ssl_ctx(self, sslp: Any) -> Any:
+            if sslp:  # TLS options given: PyMySQL's own context, now
+                return base._create_ssl_ctx(self, sslp)
+            return _OnFirstUse(lambda: base._create_ssl_ctx(self, sslp))
+
+    return Connection
+
+
+class _OnFirstUse:
+    """Stands for the object ``make`` returns, made when first used."""
+
+    def __init__(self, make: Any) -> None:
+        self._make = make
+        self._made: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._made is None:
+            self._made = self._make()
+        return getattr(self._made, name)
+
+
+__all__ = ["connect", "pymysql"]

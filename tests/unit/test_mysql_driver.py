@@ -44,3 +44,18 @@ def test_the_rsa_password_exchange_still_encrypts_what_the_server_decrypts() -> 
         "print(bytes(b ^ salt[i % len(salt)] for i, b in enumerate(plain)))\n"
     )
     assert out == repr(b"s3cret\x00")
+
+
+def test_a_connection_builds_pymysqls_own_tls_context_only_when_used() -> None:
+    """Without TLS options PyMySQL prefers TLS: the context is built when the handshake wraps the
+    socket (a server offering TLS), and it is PyMySQL's own: no certificate check, as before."""
+    out = _run(
+        "import ssl\n"
+        "from flywayx.db.mysql_driver import _connection_class, pymysql\n"
+        "cls = _connection_class(pymysql().connections.Connection)\n"
+        "lazy = cls._create_ssl_ctx(cls.__new__(cls), {})\n"
+        "before = lazy._made is None\n"
+        "print(before, lazy.verify_mode == ssl.CERT_NONE, lazy.check_hostname,"
+        " isinstance(lazy._made, ssl.SSLContext))\n"
+    )
+    assert out == "True True False True"
