@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
@@ -130,6 +130,9 @@ class DbapiDatabase:
 
     def prefetch(self, sql: str) -> None:
         """Where a query cannot carry others: nothing; ``query`` sends ``sql`` when asked (``Database.prefetch``)."""
+
+    def idle(self, task: Callable[[], object]) -> None:
+        """Where a statement is sent and read in one call: the task is dropped (``Database.idle``)."""
 
     def run_batch(
         self, statements: Sequence[str | tuple[str, tuple[Any, ...]]], *, warnings_from: int | None = None

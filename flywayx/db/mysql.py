@@ -7,10 +7,11 @@ and in sequences, which only MariaDB has. The schema is the database (``USE db``
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
+from flywayx.db import mysql_driver
 from flywayx.db.base import Capabilities, DbWarning
 from flywayx.db.cluster import ClusterInfo
 from flywayx.db.cluster_lock import TABLE as CLUSTER_LOCK_TABLE
@@ -47,7 +48,7 @@ def open_mysql(
     ``limits``: the connect limit bounds the TCP connect and every read of the handshake; the socket
     limit is PyMySQL's read and write timeout from then on (db/timeouts.py)."""
     limits = limits or Timeouts()
-    import pymysql
+    pymysql = mysql_driver.pymysql()  # without cryptography until a password exchange needs it
     from pymysql.constants import CLIENT
 
     # PyMySQL encodes a str password as latin-1 (a non-latin-1 one fails, an accented one is sent as
@@ -61,7 +62,7 @@ def open_mysql(
     }
     try:
         bound = min(max(limits.connect, 0.001), 31536000.0)
-        conn = pymysql.connect(
+        conn = mysql_driver.connect(
             **where,
             database=url.database or None,
             charset="utf8mb4",
@@ -107,6 +108,7 @@ class MySQLDatabase(DbapiDatabase):
             self.limits = limits
         self._later: list[str] = []  # sent with the next statement (``later``)
         self._ahead: list[str] = []  # sent behind the next query (``prefetch``)
+        self._idle: list[Callable[[], object]] = []  # run while the server works on the next packet (``idle``)
         version, fk, safe, user = self.query(
             "SELECT VERSION(), @@foreign_key_checks, @@sql_safe_updates, SUBSTRING_INDEX(USER(),'@',1)"
         )[0]  # one round trip: what every command asks of a new session
@@ -187,6 +189,10 @@ class MySQLDatabase(DbapiDatabase):
         text until anything else is sent (``Database.prefetch``)."""
         self._ahead.append(sql)
 
+    def idle(self, task: Callable[[], object]) -> None:
+        """``task`` runs once, after the next packet is sent, before its results are read (``Database.idle``)."""
+        self._idle.append(task)
+
     def query_named(self, sql: str, params: tuple[Any, ...] = (), named: bool = True) -> list[Any]:
         text = self._inline(sql, params) if params else sql
         kept = None if named else self._fetched.pop(text, None)
@@ -218,7 +224,8 @@ class MySQLDatabase(DbapiDatabase):
         if rows and len(texts) == 1 and texts[0].lstrip()[:6].upper() == "SELECT":
             ahead, self._ahead = self._ahead, []
         self._fetched.clear()
-        sent = send(self._conn, queued, texts, rows=rows, failed=self._statement_failed, after=ahead)
+        idle, self._idle = self._idle, []
+        sent = send(self._conn, queued, texts, rows=rows, failed=self._statement_failed, after=ahead, idle=idle)
         if sent.failure is None:
             for sql, got in zip(ahead, sent.after, strict=True):
                 if got is None:
