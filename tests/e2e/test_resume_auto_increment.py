@@ -16,6 +16,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,7 +39,7 @@ def _counter(db: databases.ScratchDb, table: str) -> int:
     )
 
 
-def _dry_resume(db: databases.ScratchDb, loc: Path) -> tuple[str, dict[str, object]]:
+def _dry_resume(db: databases.ScratchDb, loc: Path) -> tuple[str, dict[str, Any]]:
     """``migrate --resume --dry-run``'s text, and its one ``resume`` action as JSON."""
     text = harness.run("--url", db.url, "--locations", str(loc), "migrate", "--resume", "--dry-run")
     assert text.code == 0, text.text
