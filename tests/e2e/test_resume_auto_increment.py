@@ -16,6 +16,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,7 +39,7 @@ def _counter(db: databases.ScratchDb, table: str) -> int:
     )
 
 
-def _dry_resume(db: databases.ScratchDb, loc: Path) -> tuple[str, dict[str, object]]:
+def _dry_resume(db: databases.ScratchDb, loc: Path) -> tuple[str, dict[str, Any]]:
     """``migrate --resume --dry-run``'s text, and its one ``resume`` action as JSON."""
     text = harness.run("--url", db.url, "--locations", str(loc), "migrate", "--resume", "--dry-run")
     assert text.code == 0, text.text
@@ -60,12 +61,16 @@ def test_a_resumed_insert_numbers_its_rows_as_a_clean_run(tmp_path: Path) -> Non
         failed = harness.run("--url", db.url, "--locations", str(loc), "migrate")
         assert failed.code == 1 and "Fix statement 2" in failed.err
         (loc / "V1__t.sql").write_text(FIXED)  # what the hint says: fix statement 2, then --resume
-        assert _counter(db, "t") == 4  # the rolled-back INSERT consumed 1, 2, 3
+        # the rolled-back INSERT took 1, 2, 3: the counter is 4, or 3 once InnoDB evicted the table from its
+        # cache and reopened it (it restarts from the value persisted with the last row written)
+        assert _counter(db, "t") in (3, 4)
         text, action = _dry_resume(db, loc)
-        assert action["counters"] == [{"table": "t", "from": 4, "to": 1}], action
+        (reset,) = action["counters"]
+        assert reset["table"] == "t" and reset["from"] in (3, 4) and reset["to"] == 1, action
         assert "countersWarning" not in action, action
-        assert "resume V1__t.sql after statement 1 of 2; first, AUTO_INCREMENT set back: t 4 -> 1" in text, text
-        assert _counter(db, "t") == 4, "a dry run changes nothing"
+        shown = f"resume V1__t.sql after statement 1 of 2; first, AUTO_INCREMENT set back: t {reset['from']} -> 1"
+        assert shown in text, text
+        assert _counter(db, "t") in (3, 4), "a dry run changes nothing"
         done = harness.run("--url", db.url, "--locations", str(loc), "migrate", "--resume")
         assert done.code == 0, done.err
         assert db.query("SELECT id, name FROM t ORDER BY id") == [(1, "a"), (2, "b"), (3, "c")]

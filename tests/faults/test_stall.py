@@ -224,15 +224,21 @@ def test_every_command_ends_within_the_socket_timeout_when_the_server_stops_answ
             r = harness.run("--url", via(proxy, db.url), "--locations", str(loc), *limits, *args, timeout=60)
             assert r.code == 0, r.text
             middle = proxy.sent // 2
-        if not read_only:
-            db = stack.enter_context(databases.scratch(family, tmp_path))
-            args = _prepared(command, db, tmp_path, loc)
-        with Proxy(db.host, db.port) as proxy:
-            proxy.hold_replies_at(middle)
-            r = harness.run("--url", via(proxy, db.url), "--locations", str(loc), *limits, *args, timeout=60)
-            ended = time.monotonic()
-            assert proxy.marked is not None, r.text
-            assert ended - proxy.marked <= SOCKET + SLACK, (ended - proxy.marked, r.text)
+        # what a client sends in one write may arrive in fewer, larger chunks another time (a restore's
+        # data): a run that ends before the point proves nothing and is run again with an earlier one
+        for point in (middle, middle // 2):
+            if not read_only:
+                db = stack.enter_context(databases.scratch(family, tmp_path))
+                args = _prepared(command, db, tmp_path, loc)
+            with Proxy(db.host, db.port) as proxy:
+                proxy.hold_replies_at(point)
+                r = harness.run("--url", via(proxy, db.url), "--locations", str(loc), *limits, *args, timeout=60)
+                ended = time.monotonic()
+            if proxy.marked is not None:
+                break
+            assert r.code == 0, r.text
+        assert proxy.marked is not None, f"the command sent fewer than {point} chunks twice: {r.text}"
+        assert ended - proxy.marked <= SOCKET + SLACK, (ended - proxy.marked, r.text)
         assert r.code == 1, r.text
         assert "socketTimeout" in r.err, r.err
         _one_error(r.err)
