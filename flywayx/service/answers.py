@@ -204,7 +204,8 @@ def _code() -> str:
                 if name.endswith(".py"):
                     st = os.stat(os.path.join(dirpath, name))
                     rows.append((dirpath, name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
-        _CODE.append(_digest((sys.version, sys.prefix, str(root), rows)))
+        # no source files to sign (flywayx run from a zip): no key, nothing remembered
+        _CODE.append(_digest((sys.version, sys.prefix, str(root), rows)) if rows else "")
     return _CODE[0]
 
 
@@ -269,7 +270,10 @@ def _listing(locations: Sequence[str], config: Config, newest: list[int]) -> str
 
 
 def _key(s: Session, question: Sequence[str]) -> tuple[str, bool]:
-    """(the memo's key, whether every file listed is settled: older than ``SETTLED_NS``)."""
+    """(the memo's key, whether every file listed is settled: older than ``SETTLED_NS``); no key ("")
+    when flywayx's own code cannot be signed."""
+    if not _code():
+        return "", False
     config = s.config
     newest: list[int] = []
     listing = _listing(config.locations, config, newest)
