@@ -119,9 +119,14 @@ class _Log:
         self.calls: list[Call] = []
         self.plain = True
         self._last: dict[tuple[str, str], str] = {}
+        self._seen: set[Call] = set()
 
     def note(self, call: Call) -> None:
-        self.calls.append(call)
+        """A call: noted unless the same call returned the same already (``history.rows()`` is read by
+        several parts of a plan: a replay reads it once)."""
+        if call not in self._seen:
+            self._seen.add(call)
+            self.calls.append(call)
 
     def read(self, target: str, attr: str, digest: str) -> None:
         """An attribute read: noted when its value differs from the last read of it (``db.dialect`` is
@@ -154,7 +159,8 @@ class _Recorded:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             if attr.startswith("_") or not _plain_args(args, kwargs):
-                log.spoil()
+                log.spoil()  # not replayable: nothing to note
+                return value(*args, **kwargs)
             try:
                 result = value(*args, **kwargs)
             except Exception as err:
