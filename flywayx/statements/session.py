@@ -12,8 +12,15 @@ returns what to run again, in order, before statement ``k``, or the state that c
 - replayed: ``SET`` of session and user variables whose values are rebuilt by running the same
   statement again in the same order (literals, ``@v``/``@@v`` read back, pure functions), ``USE``,
   ``PREPARE``/``DEALLOCATE PREPARE``, and the ``LOCK TABLES`` in force (last, see ``Replay.lock``);
-- not rebuildable: a user variable set from a query, a clock, a random or connection-bound function
-  (``SET @n = (SELECT COUNT(*) …)``, ``SELECT … INTO @v``, ``LAST_INSERT_ID()``, ``NOW()``), anything a
+- replayed too: a variable set from a query (``SET @n = (SELECT COUNT(*) FROM information_schema…)``,
+  the "does the index exist yet" check before a ``PREPARE``/``EXECUTE``) while no statement after it
+  (up to the resume point) may have changed the database: the query gives again the answer it gave
+  (or, where another session changed the data meanwhile, the answer the rest of the migration would get
+  if it ran now), so the variables, and what ``SET``/``PREPARE`` built from them, are rebuilt by running
+  them again;
+- not rebuildable: a user variable set from a query before a statement that may have changed the
+  database, or from a clock, a random or connection-bound function (``SET @n = (SELECT COUNT(*) …)``
+  then an ``INSERT``, ``SELECT … INTO @v``, ``LAST_INSERT_ID()``, ``NOW()``), anything a
   ``CALL``/``EXECUTE``/compound statement may have set, a session variable set that way, a temporary
   table still present. A ``CALL`` of a procedure whose body has no user variable, ``CALL`` or dynamic
   SQL sets nothing: one the migration created earlier (the common "add the column if it is missing"
@@ -58,6 +65,12 @@ class _State:
     plain: set[str] = field(default_factory=set)  # procedures created here whose body sets no user variable
     defined: set[str] = field(default_factory=set)  # procedures this migration created or dropped
     set_after_opaque: set[str] = field(default_factory=set)
+    # replayed while nothing after them changed the database (``_read_set``): a query's answers, and what
+    # was built from them; all lost at the first statement that may have changed it (``_changed``)
+    pending: list[int] = field(default_factory=list)  # their statements, in the replay
+    pending_vars: dict[str, str] = field(default_factory=dict)  # user variable -> where it was set
+    pending_system: list[tuple[str, str]] = field(default_factory=list)  # (session variable, where)
+    pending_prepared: dict[str, str] = field(default_factory=dict)  # prepared statement -> where
     lock: int | None = None
 
 
@@ -88,6 +101,8 @@ def _read(
         else None
     )
     where = f"line {stmt.line}"
+    if st.pending and not _reads_only(c.head, c.words, toks, stmt.sql, server):
+        _changed(st, where)
     if c.head == "SET" and toks is not None and toks[1:2] and toks[1].up != "STATEMENT":
         _read_set(st, i, toks, where)
     elif c.head == "USE":
@@ -163,17 +178,35 @@ def _read_set(st: _State, i: int, toks: list[Tok], where: str) -> None:
     if not session:
         return  # SET GLOBAL / PASSWORD / DEFAULT ROLE / TRANSACTION: the server keeps it, not the session
     reasons = [r for r in (_why_lost(a.value, st) for a in session) if r]
+    # read from the database (a query, or a variable read from one) while it has not changed since
+    pending = bool(reasons) and all(r == _QUERIED for r in reasons)
+    pending = pending or (not reasons and any(_reads_pending(a.value, st) for a in session))
     for a in session:
         if a.kind == "user":
-            if reasons:
+            if reasons and not pending:
                 _lose(st, a.name, f"set at {where} from {reasons[0]}")
+                continue
+            st.lost.pop(a.name, None)
+            st.set_after_opaque.add(a.name)
+            if pending:
+                st.pending_vars[a.name] = where
             else:
-                st.lost.pop(a.name, None)
-                st.set_after_opaque.add(a.name)
+                st.pending_vars.pop(a.name, None)
+        elif pending:
+            st.pending_system.append((_label(a), where))
         elif reasons:
             st.system_lost.append(f"{_label(a)} set at {where} from {reasons[0]}")
-    if not reasons:
+    if not reasons or pending:
         st.replay.append(i)
+    if pending:
+        st.pending.append(i)
+
+
+_QUERIED = "a query"  # a query that gives the same answer from the same data (``_why_lost``)
+
+
+def _reads_pending(value: Sequence[Tok], st: _State) -> bool:
+    return any(t.kind == VAR and t.name in st.pending_vars for t in value)
 
 
 def _read_prepare(st: _State, i: int, toks: list[Tok], where: str) -> None:
@@ -184,10 +217,15 @@ def _read_prepare(st: _State, i: int, toks: list[Tok], where: str) -> None:
         source = words[3:4] if len(words) > 3 else []
         why = _why_lost(tuple(source), st)
         st.prepared[name] = f"prepared at {where} from {why}" if why else None
+        st.pending_prepared.pop(name, None)
         if why:
             return
+        if _reads_pending(source, st):
+            st.pending_prepared[name] = where
+            st.pending.append(i)
     else:
         st.prepared.pop(name, None)
+        st.pending_prepared.pop(name, None)
     st.replay.append(i)
 
 
@@ -225,6 +263,40 @@ _DDL_WORDS = frozenset(
 def _lose(st: _State, name: str, why: str) -> None:
     st.lost[name] = why
     st.set_after_opaque.discard(name)
+    st.pending_vars.pop(name, None)
+
+
+# statements that read and leave the database as it was (a SELECT only when every function it calls does)
+_READS_ONLY = frozenset({"SET", "USE", "PREPARE", "DEALLOCATE", "SELECT", "DO"})
+
+
+def _reads_only(head: str | None, words: tuple[str, ...], toks: list[Tok] | None, sql: str, server: Server) -> bool:
+    if head not in _READS_ONLY and words[:2] != ("DROP", "PREPARE"):
+        return False
+    if head in ("SET", "USE", "PREPARE", "DEALLOCATE") or words[:2] == ("DROP", "PREPARE"):
+        return head != "SET" or (
+            toks is not None and not any(t.kind == WORD and t.up == "STATEMENT" for t in toks[1:2])
+        )
+    body = toks if toks is not None else list(tokens(sql, server))
+    return _deterministic(body)
+
+
+def _deterministic(value: Sequence[Tok]) -> bool:
+    """Every function ``value`` calls depends only on its arguments and the data it reads."""
+    return _why_lost_calls(value, _QUERY_PURE) is None
+
+
+def _changed(st: _State, where: str) -> None:
+    """The statement at ``where`` may have changed the database: what was read from it before is lost."""
+    since = f"and the statement at {where} may have changed the database since"
+    st.replay = [i for i in st.replay if i not in st.pending]
+    for name, at in list(st.pending_vars.items()):
+        _lose(st, name, f"set at {at} from a query, {since}")
+    st.system_lost += [f"{label} set at {at} from a query, {since}" for label, at in st.pending_system]
+    for name, at in st.pending_prepared.items():
+        if name in st.prepared:
+            st.prepared[name] = f"prepared at {at} from a value read by a query, {since}"
+    st.pending, st.pending_vars, st.pending_system, st.pending_prepared = [], {}, [], {}
 
 
 def _label(a: Assignment) -> str:
@@ -300,15 +372,38 @@ _VOLATILE = frozenset(
 )
 
 
+# what a query may call beside _PURE and still give the same answer from the same data
+_QUERY_PURE = _PURE | frozenset(
+    _words("""
+    SELECT COUNT SUM MIN MAX AVG GROUP_CONCAT BIT_AND BIT_OR BIT_XOR EXISTS ANY SOME ALL FROM WHERE
+""")
+)
+
+
 def _why_lost(value: tuple[Tok, ...] | list[Tok], st: _State) -> str | None:
-    """Why running an expression again may not give the value it had (None: it gives the same)."""
-    for t, nxt in zip(value, [*value[1:], None], strict=True):
+    """Why running an expression again may not give the value it had (None: it gives the same;
+    ``_QUERIED``: it reads the database and otherwise gives the same)."""
+    for t in value:
         if t.kind == WORD and t.up == "SELECT":
-            return "a query"
-        if t.kind == WORD and (t.up in _CLOCK or (nxt is not None and nxt.text == "(" and t.up not in _PURE)):
+            if _deterministic(value) and not _why_lost_vars(value, st):
+                return _QUERIED
+            return _why_lost_vars(value, st) or f"a query calling {_why_lost_calls(value, _QUERY_PURE)}"
+    return _why_lost_vars(value, st) or _why_lost_calls(value)
+
+
+def _why_lost_calls(value: Sequence[Tok], pure: frozenset[str] = _PURE) -> str | None:
+    """A clock, a function not in ``pure``, or a variable the server changes on its own."""
+    for t, nxt in zip(value, [*value[1:], None], strict=True):
+        if t.kind == WORD and (t.up in _CLOCK or (nxt is not None and nxt.text == "(" and t.up not in pure)):
             return f"{t.up}()" if t.up not in _CLOCK else t.up
         if t.kind == SYSVAR and t.name in _VOLATILE:
             return t.text
+    return None
+
+
+def _why_lost_vars(value: tuple[Tok, ...] | list[Tok], st: _State) -> str | None:
+    """A user variable whose value cannot be rebuilt."""
+    for t in value:
         if t.kind == VAR and t.name in st.lost:
             return f"@{t.name}, which was {st.lost[t.name]}"
         if t.kind == VAR and st.opaque and t.name not in st.set_after_opaque:

@@ -230,10 +230,22 @@ HELPER_CALLED = (
     "DROP PROCEDURE make_t;\nINSERT INTO t SELECT name FROM prereq;\nINSERT INTO t VALUES (@tenant);\n"
 )
 
+# a public project's pattern (Netflix/conductor): the catalog asked whether an index exists, the answer kept in
+# @v, the statement built from it prepared and executed
+QUERY_CHECKED = (
+    "CREATE TABLE t (name VARCHAR(10));\n"
+    "SET @exist := (SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = DATABASE()"
+    " AND table_name = 't' AND index_name = 'i_name');\n"
+    "SET @sql := IF(@exist > 0, 'SELECT 1', 'INSERT INTO t SELECT name FROM prereq');\n"
+    "PREPARE stmt FROM @sql;\nEXECUTE stmt;\nDEALLOCATE PREPARE stmt;\nINSERT INTO t VALUES ('acme');\n"
+)
+
 
 @pytest.mark.mariadb
 @pytest.mark.parametrize(
-    "script", [CASE_3, DUMP_SESSION, HELPER_CALLED], ids=["user-variable", "dump-time-zone", "after-a-helper-call"]
+    "script",
+    [CASE_3, DUMP_SESSION, HELPER_CALLED, QUERY_CHECKED],
+    ids=["user-variable", "dump-time-zone", "after-a-helper-call", "set-from-a-query"],
 )
 def test_resume_rebuilds_the_session(cli_run: Cli, tmp_path: Path, script: str) -> None:
     """Case 3: after the fix, --resume "succeeded" and t held NULL (the dump's TIME_ZONE restore failed

@@ -126,6 +126,46 @@ def test_what_is_replayed(script: str, failed_at: str, replayed: list[str]) -> N
     assert (got, refused) == (replayed, "")
 
 
+CHECKED = (
+    "SET @exist := (SELECT COUNT(*) FROM information_schema.statistics WHERE table_name = 't' AND index_name = 'i');\n"
+    "SET @sql := IF(@exist > 0, 'SELECT 1', 'CREATE INDEX i ON t (c)');\nPREPARE stmt FROM @sql;\n{between}"
+    "EXECUTE stmt;\nDEALLOCATE PREPARE stmt;\n"
+)
+
+
+def test_a_query_read_while_the_database_did_not_change_since_is_asked_again() -> None:
+    """Killed or failed before the EXECUTE: nothing since the query changed the database, so running the
+    query again gives the answer it gave, and the statements built from it are rebuilt."""
+    replayed, _, refused = _plan(CHECKED.format(between="SET @note := 'x';\nSELECT @note;\n"), "EXECUTE")
+    assert refused == ""
+    assert [r.split(" :=")[0].split(" FROM")[0] for r in replayed] == [
+        "SET @exist",
+        "SET @sql",
+        "PREPARE stmt",
+        "SET @note",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("between", "refusal"),
+    [
+        ("INSERT INTO log VALUES (1);\n", "the statement at line 4 may have changed the database since"),
+        ("CALL p();\n", "the statement at line 4 may have changed the database since"),
+        ("SELECT next_id('t');\n", "the statement at line 4 may have changed the database since"),
+    ],
+)
+def test_a_query_read_before_a_change_is_not_asked_again(between: str, refusal: str) -> None:
+    replayed, _, refused = _plan(CHECKED.format(between=between), "EXECUTE")
+    assert replayed == []
+    assert "the prepared statement stmt, prepared at line 3 from a value read by a query" in refused
+    assert refusal in refused
+
+
+def test_a_query_that_reads_the_clock_is_not_asked_again() -> None:
+    script = "SET @n := (SELECT COUNT(*) FROM t WHERE at < NOW());\nSET @m := 1;\nINSERT INTO log VALUES (@n);\n"
+    assert "@n, set at line 1 from a query calling NOW()" in _plan(script, "INSERT INTO log")[2]
+
+
 def test_other_dialects_and_the_first_statement_replay_nothing() -> None:
     statements = [Statement(1, "SET @a = 1"), Statement(2, "SELECT @a")]
     assert plan_replay(statements, 1, Server("postgresql")).statements == ()
