@@ -221,6 +221,7 @@ def test_a_read_that_is_not_plain_data_spoils_the_memo() -> None:
     assert not spoilt.plain and spoilt.calls == []
 
 
+@pytest.mark.slow  # 3 s for the files to settle, then eight processes
 def test_concurrent_runners_answer_alike(tmp_path: Path, loc: Path) -> None:
     """Separate processes, as users run them (files settled for 3 s): four at once write the memo, four
     at once read it; every one prints what a run without any cache prints."""
