@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from typing import Any
 
 from flywayx.db.base import Capabilities, DbWarning
@@ -173,6 +173,7 @@ class PostgresDatabase(DbapiDatabase):
         self._release: list[str] = []  # the lock's release: sent before the next statement
         self._begin_pending = False  # ``begin``: BEGIN goes in front of the next statement
         self._mogrifier: Any = None  # a ClientCursor: binds parameters client-side (``_literal``)
+        self._idle: Callable[[], object] | None = None  # ``idle``: run while the server works
         self._pid = 0
         self.where: tuple[DatabaseUrl, str | None, str | None] | None = None  # what a new connection needs
         conn.add_notice_handler(self._notice)
@@ -428,14 +429,16 @@ class PostgresDatabase(DbapiDatabase):
         import psycopg
         from psycopg import pq
         from psycopg.adapt import Transformer
-        from psycopg.generators import execute
+        from psycopg.generators import fetch_many, send
 
         out: list[list[Any] | None] = []
         conn = self._conn
         with self._guard(joined):
             encoding = conn.info.encoding
             conn.pgconn.send_query(joined.encode(encoding))
-            results = conn.wait(execute(conn.pgconn))
+            conn.wait(send(conn.pgconn))
+            self._run_idle()
+            results = conn.wait(fetch_many(conn.pgconn))
             loader = Transformer(conn)
             for result in results:
                 if result.status == pq.ExecStatus.FATAL_ERROR:
@@ -446,6 +449,18 @@ class PostgresDatabase(DbapiDatabase):
                 else:
                     out.append(None)
         return out
+
+    def idle(self, task: Callable[[], object]) -> None:
+        """``task`` runs once, after the next query of the connection's own (a pipeline, or flywayx's
+        multi-statement query) is sent and before its results are read: flywayx's CPU beside the
+        server's. Whatever it raises is dropped (who needs its result computes it again)."""
+        self._idle = task
+
+    def _run_idle(self) -> None:
+        task, self._idle = self._idle, None
+        if task is not None:
+            with suppress(Exception):  # who needs the task's result meets the error again there
+                task()
 
     @contextmanager
     def _guard(self, sql: str) -> Iterator[None]:
@@ -568,6 +583,7 @@ class PostgresDatabase(DbapiDatabase):
 
         def talk() -> Any:
             yield from send(pg)
+            self._run_idle()
             for _, owner, _ in queries:
                 outcomes.append((yield from fetch_many(pg)))
                 notices[owner] += self._drain_notices()
