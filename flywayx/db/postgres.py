@@ -42,14 +42,19 @@ _PIPELINED = frozenset(
 )  # fmt: skip
 _LEADING = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*(?:(?!/\*)[\s\S])*?\*/)*")  # not a nested comment
 _HEAD = re.compile(r"[A-Za-z]+")
+_ENCODING = re.compile(r"encoding|\bnames\b|\breset\s+all\b", re.IGNORECASE)
 
 
 def pipelinable(sql: str) -> bool:
-    """Whether ``sql`` may travel in a pipeline (see ``_PIPELINED``)."""
+    """Whether ``sql`` may travel in a pipeline (see ``_PIPELINED``). Not a statement that may change the
+    client encoding (``SET NAMES``, ``client_encoding``, ``RESET ALL``): the statements behind it in the
+    pipeline were encoded before it ran."""
     if ";" in sql:
         return False
     head = _HEAD.match(sql, _LEADING.match(sql).end())  # type: ignore[union-attr]
-    return head is not None and head.group().upper() in _PIPELINED
+    if head is None or head.group().upper() not in _PIPELINED:
+        return False
+    return _ENCODING.search(sql) is None
 
 
 _NOT_EXTENSION = "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.objid = {oid} AND d.deptype = 'e')"

@@ -154,3 +154,19 @@ def test_idle_work_runs_once_while_the_server_has_the_statements(postgres: Scrat
     assert db.run_batch(["INSERT INTO p VALUES (4)"]) == (1, None)
     db.commit()
     assert postgres.query("SELECT id FROM p ORDER BY id") == [(1,), (2,), (3,), (4,)]
+
+
+def test_a_statement_changing_the_client_encoding_is_not_followed_by_text_encoded_before_it(
+    postgres: ScratchDb, db: Any
+) -> None:
+    db.begin()
+    batch = [
+        "CREATE TABLE e (v TEXT)",
+        "SET client_encoding = 'LATIN1'",
+        "INSERT INTO e VALUES ('café')",
+        "SET client_encoding = 'UTF8'",
+        "INSERT INTO e VALUES ('thé')",
+    ]
+    assert db.run_batch(batch) == (len(batch), None)
+    db.commit()
+    assert postgres.query("SELECT v FROM e ORDER BY v") == [("café",), ("thé",)]

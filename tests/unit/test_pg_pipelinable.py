@@ -48,6 +48,10 @@ def test_one_command_that_stays_in_the_transaction_is_pipelined(sql: str) -> Non
         "/* outer /* nested */ still a comment */ COMMIT",  # a nested comment is not read past
         "-- only a comment",
         "",
+        "SET NAMES 'LATIN1'",  # the statements behind it were encoded before it ran
+        "SET client_encoding = 'LATIN1'",
+        "SELECT set_config('client_encoding', 'LATIN1', false)",
+        "RESET ALL",
     ],
 )
 def test_anything_else_goes_alone(sql: str) -> None:
