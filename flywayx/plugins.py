@@ -20,6 +20,9 @@ What a plugin can add (docs/plugins.md has the whole contract and a worked examp
   at the release or version the product recorded in it (``BaselineAdapter``).
 - ``init_sql``: a function ``(initSql as configured, environment) -> initSql`` applied to every new
   connection's ``initSql``, in plugin order (CloudStack's session settings from ``db.properties``).
+- ``procedures``: stored procedures the product's migrations call, described so the core can reason
+  about a call as it does about the statement the procedure runs (``Procedure``: safe to send again
+  on ``--resume``; adds a column, so a late step's call is placed like that column).
 
 Migration kinds are not a hook: a plugin's importer writes ordinary migrations (SQL, ``V…py``
 modules calling the plugin's own Python package, Flyway script configuration), which the core
@@ -85,6 +88,29 @@ class BaselineAdapter:
 
 
 @dataclass(frozen=True)
+class Procedure:
+    """A stored procedure a product's migrations call (``CALL name(...)``), described for the core.
+
+    ``name`` is matched case-insensitively, without the schema; a trailing ``*`` matches every name
+    that starts with the rest. ``repeatable``: the procedure checks before it changes, so a call a
+    killed run left in flight is sent again by ``migrate --resume`` (success, or the server's "already
+    so" error, means done) instead of being refused. ``adds_column``: its arguments are
+    ``('db.table', 'column', 'definition')`` and it adds that column, so a call run late (a maintenance
+    fix after a newer release) gets the column's place in a fresh install, as an ``ALTER TABLE … ADD``
+    would."""
+
+    name: str
+    repeatable: bool = False
+    adds_column: bool = False
+
+    def matches(self, name: str) -> bool:
+        """Whether ``name`` (backquotes and schema allowed) is this procedure."""
+        bare = name.rpartition(".")[2].strip("`").upper()
+        want = self.name.upper()
+        return bare.startswith(want[:-1]) if want.endswith("*") else bare == want
+
+
+@dataclass(frozen=True)
 class Plugin:
     """What one plugin adds to flywayx; every part is optional."""
 
@@ -93,6 +119,7 @@ class Plugin:
     importers: Callable[[], Sequence[click.Command]] = _no_commands
     baseline_adapters: Sequence[BaselineAdapter] = field(default_factory=tuple)
     init_sql: InitSql | None = None
+    procedures: Sequence[Procedure] = field(default_factory=tuple)
 
 
 def warn(text: str) -> None:
@@ -241,6 +268,16 @@ def session_init_sql(configured: str | None, env: Mapping[str, str]) -> str | No
     return value
 
 
+def procedures() -> tuple[Procedure, ...]:
+    """Every installed plugin's procedures, in plugin order."""
+    return tuple(proc for plugin in installed() for proc in plugin.procedures)
+
+
+def repeatable_procedure(name: str) -> bool:
+    """Whether a plugin says a call of ``name`` may be sent again (``Procedure.repeatable``)."""
+    return any(proc.repeatable and proc.matches(name) for proc in procedures())
+
+
 __all__ = [
     "GROUP",
     "SELECT_ENV",
@@ -248,10 +285,13 @@ __all__ = [
     "InitSql",
     "PathEntryPoint",
     "Plugin",
+    "Procedure",
     "baseline_adapters",
     "entry_points",
     "installed",
     "load",
+    "procedures",
+    "repeatable_procedure",
     "session_init_sql",
     "warn",
 ]

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from flywayx.model.config import Config
-from flywayx.plugins import BaselineAdapter, Plugin
+from flywayx.plugins import BaselineAdapter, Plugin, Procedure
 
 if TYPE_CHECKING:
     import click
@@ -55,4 +55,11 @@ plugin = Plugin(
         ),
     ),
     init_sql=init_sql,
+    # The helpers CloudStack's upgrade scripts call (META-INF/db/procedures/): each checks the catalog
+    # before it changes anything, and IDEMPOTENT_ADD_COLUMN('db.table', 'column', 'definition') adds
+    # one column.
+    procedures=(
+        Procedure("IDEMPOTENT_ADD_COLUMN", repeatable=True, adds_column=True),
+        Procedure("IDEMPOTENT_*", repeatable=True),
+    ),
 )

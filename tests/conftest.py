@@ -42,6 +42,16 @@ def pytest_configure(config: pytest.Config) -> None:
 _SESSION_CACHE = [""]  # the cache directory this process made (removed at the end)
 
 
+@pytest.fixture(autouse=True)
+def _answers_remembered_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process runs remember their answers even over files written a moment ago (a user's files are
+    remembered 3 s after their last change, ``service/answers.py``): every test that runs ``plan``
+    twice then also checks that the second answer, from the memo, is the one a fresh run gives."""
+    from flywayx.service import answers
+
+    monkeypatch.setattr(answers, "SETTLED_NS", 0)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _SESSION_CACHE[0]:
         import shutil

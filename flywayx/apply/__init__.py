@@ -14,7 +14,7 @@ The names other layers use are re-exported here, so ``from flywayx import apply`
 ``apply.apply_one(...)`` is the way in.
 """
 
-from flywayx.apply.counters import restore_counters
+from flywayx.apply.counters import plan_counters, restore_counters
 from flywayx.apply.run import prefix_digest, server_of
 from flywayx.apply.settle import IDEMPOTENT_ERRORS, Verdict, judge_in_flight, settle_in_flight
 from flywayx.apply.walk import Applied, ApplyOptions, Reporter, apply_one, implicit_commit, quiet, session_replay
@@ -28,6 +28,7 @@ __all__ = [
     "apply_one",
     "implicit_commit",
     "judge_in_flight",
+    "plan_counters",
     "prefix_digest",
     "quiet",
     "restore_counters",

@@ -53,39 +53,74 @@ class _Start:
     gaps: bool = False
 
 
-def restore_counters(
+@dataclass(frozen=True)
+class CounterReset:
+    """One counter ``--resume`` sets back: ``ALTER TABLE <quoted> AUTO_INCREMENT = <start>``, which InnoDB
+    raises to ``top + 1`` when rows are above it (``value`` is what the table's counter then is)."""
+
+    table: str
+    quoted: str
+    counter: int | None  # what it is now
+    start: int
+    top: int  # max(id) now
+
+    @property
+    def value(self) -> int:
+        return max(self.start, self.top + 1)
+
+
+@dataclass(frozen=True)
+class CounterPlan:
+    """What ``restore_counters`` does, read first (``migrate --resume --dry-run`` shows it)."""
+
+    resets: tuple[CounterReset, ...] = ()
+    warning: str | None = None
+
+
+def plan_counters(
     db: Database, statements: Sequence[Statement], done: int, default_schema: str, script: str
-) -> str | None:
-    """Set back the counters of the tables ``statements[done:]`` insert into (see the module doc); the
-    warning line naming the tables whose generated ids may still differ from a clean run's, or None."""
+) -> CounterPlan:
+    """The counters ``statements[done:]`` need set back (see the module doc), and the warning line naming
+    the tables whose generated ids may still differ from a clean run's; reads only."""
     if db.dialect not in ("mysql", "mariadb") or done >= len(statements):
-        return None
+        return CounterPlan()
     server = server_of(db)
     schema = default_schema.lower()
     targets = _targets(statements[done:], db.dialect, schema)
     if not targets:
-        return None
+        return CounterPlan()
     starts = _starts(statements[:done], db.dialect, server, schema)
     if db.dialect == "mysql":  # MySQL 8 caches TABLES.AUTO_INCREMENT for a day; 5.7 has no such variable
         with contextlib.suppress(FlywayxError):
             db.execute("SET SESSION information_schema_stats_expiry = 0")
-    kept, gaps = [], []
+    resets, kept, gaps = [], [], []
     for name in sorted(targets):
         found = db.query(_COUNTER, tuple(name.split(".", 1)))
         if not found:
             continue  # no AUTO_INCREMENT column, or no such table (yet)
         real_schema, table, column, counter = found[0]
         quoted = db.quote(str(real_schema), str(table))
+        top = int(db.query(f"SELECT COALESCE(MAX({db.quote(str(column))}), 0) FROM {quoted}")[0][0])
+        now = None if counter is None else int(counter)
         start = starts.get(name)
         if start is not None:
-            db.execute(f"ALTER TABLE {quoted} AUTO_INCREMENT = {start.value}")
+            resets.append(CounterReset(str(table), quoted, now, start.value, top))
             if start.gaps:
                 gaps.append(str(table))
-            continue
-        top = db.query(f"SELECT COALESCE(MAX({db.quote(str(column))}), 0) FROM {quoted}")[0][0]
-        if counter is not None and int(counter) > int(top) + 1:
+        elif now is not None and now > top + 1:
             kept.append(str(table))
-    return _warning(script, kept, gaps)
+    return CounterPlan(tuple(resets), _warning(script, kept, gaps))
+
+
+def restore_counters(
+    db: Database, statements: Sequence[Statement], done: int, default_schema: str, script: str
+) -> str | None:
+    """Set back the counters of the tables ``statements[done:]`` insert into (``plan_counters``); the
+    warning line naming the tables whose generated ids may still differ from a clean run's, or None."""
+    plan = plan_counters(db, statements, done, default_schema, script)
+    for reset in plan.resets:
+        db.execute(f"ALTER TABLE {reset.quoted} AUTO_INCREMENT = {reset.start}")
+    return plan.warning
 
 
 def _targets(statements: Sequence[Statement], dialect: str, schema: str) -> set[str]:

@@ -91,6 +91,11 @@ class StepSource(Protocol):
     def done(self, step: Step, applied: Applied) -> None:
         """``step`` ran and wrote ``applied.rows``: advance past it."""
 
+    def prepare(self) -> None:
+        """Do ahead what the coming steps will need that comes from files alone (their statements),
+        choosing nothing and reading nothing from the database: the engine hands it to
+        ``Database.idle``, so it runs while the server works on a step."""
+
     def due_after_failure(self) -> list[Step]:
         """A step failed: the records the steps that did run made due (the history contract's rows,
         ``plan/ledger.py``), written before the failure is reported; none when nothing ran."""
@@ -222,6 +227,8 @@ def _loop(
                 _fire(opts, "beforeRepeatables", report)
                 repeatables = True
             rank = None if token is None else (token[0] or 0) + 1
+            if not opts.dry_run and not step.recorded:
+                db.idle(source.prepare)  # while the server runs the step's statements
             turn = Turn(written_ahead, _Next(source, step, ahead, peeked), commit_later=True)
             done = _apply(db, history, own, step, opts, report, rank, turn)
             ran.steps.append((step, done))

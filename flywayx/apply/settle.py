@@ -9,7 +9,7 @@ again where a second run is harmless, and otherwise refuses with the command tha
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,6 +27,14 @@ if TYPE_CHECKING:
 # the server's "already so" answers when a completed DDL statement is sent again: table/column/key/
 # constraint/routine/trigger/event/database exists, or the object to drop is gone
 IDEMPOTENT_ERRORS = frozenset({1050, 1060, 1061, 1091, 1022, 1826, 1051, 1304, 1359, 1537, 1007, 1008})
+
+RepeatableCall = Callable[[str], bool]
+"""Whether a stored procedure (named as in the CALL) checks before it changes: from the plugins
+(``flywayx.plugins.repeatable_procedure``); the core knows no product's procedures."""
+
+
+def _no_procedure(name: str) -> bool:
+    return False
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ def judge_in_flight(
     default_schema: str,
     script: str = "the migration",
     choice: str | None = None,
+    repeatable_call: RepeatableCall = _no_procedure,
 ) -> Verdict:
     """The read-only half of ``settle_in_flight``: its decision for statement ``done + 1``, from the
     operator's ``choice``, the statement's kind and the catalog; nothing is sent but catalog reads."""
@@ -67,7 +76,7 @@ def judge_in_flight(
     effect = effect_of(client_text(stmt.sql, server), db.dialect)
     if effect.facts:
         return _judge(db, effect.facts, default_schema, stmt, done, script)
-    if not effect.repeatable and not _idempotent_call(c.words):
+    if not effect.repeatable and not _repeatable_call(c.words, repeatable_call):
         return Verdict(
             "refuse",
             "cannot be judged from the catalog",
@@ -93,6 +102,7 @@ def settle_in_flight(
     default_schema: str,
     script: str = "the migration",
     choice: str | None = None,
+    repeatable_call: RepeatableCall = _no_procedure,
 ) -> bool:
     """An interrupted run left statement ``done + 1`` in flight: True when its effect is present (it
     completed, or it was just run again here), False when it must run again.
@@ -101,12 +111,13 @@ def settle_in_flight(
     statements with no lasting effect (SET, LOCK TABLES…) run again; a DDL statement whose effect the
     catalog shows (``ddl_effect``: every object in its state after the statement -> done; every one
     in its state before -> run again; a mix -> refused); statements a second run leaves as the first
-    (``IF [NOT] EXISTS``, ``OR REPLACE``, MODIFY…) and CloudStack's ``CALL IDEMPOTENT_*`` are sent
-    again, where success or one of ``IDEMPOTENT_ERRORS`` means done. Anything else (another CALL, LOAD,
+    (``IF [NOT] EXISTS``, ``OR REPLACE``, MODIFY…) and calls of procedures ``repeatable_call`` names
+    (a plugin's, such as CloudStack's ``IDEMPOTENT_*``) are sent again, where success or one of
+    ``IDEMPOTENT_ERRORS`` means done. Anything else (another CALL, LOAD,
     an index, foreign key or check added without a name) raises StateError naming the statement, what
     was found and the command that settles it: re-running could apply it twice, and flywayx does not
     guess. DDL is atomic on MariaDB 10.6+, MySQL 8 and PostgreSQL: a statement is complete or absent."""
-    verdict = judge_in_flight(db, statements, done, default_schema, script, choice)
+    verdict = judge_in_flight(db, statements, done, default_schema, script, choice, repeatable_call)
     if verdict.error is not None:
         raise verdict.error
     if verdict.action != "send":
@@ -161,7 +172,7 @@ def _rebuild_session(db: Database, statements: Sequence[Statement], done: int, s
             raise failure
 
 
-def _idempotent_call(words: tuple[str, ...]) -> bool:
-    """``CALL [schema.]IDEMPOTENT_…(…)``: CloudStack's procedures that check before they change."""
+def _repeatable_call(words: tuple[str, ...], repeatable: RepeatableCall) -> bool:
+    """``CALL [schema.]name(…)`` of a procedure ``repeatable`` says checks before it changes."""
     name = words[3] if len(words) > 3 and words[2] == "." else words[1] if len(words) > 1 else ""
-    return words[:1] == ("CALL",) and name.strip("`").upper().startswith("IDEMPOTENT_")
+    return words[:1] == ("CALL",) and bool(name) and repeatable(name)

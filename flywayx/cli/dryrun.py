@@ -58,7 +58,20 @@ _DECISIONS = {
 
 
 def _resume_text(a: dict[str, Any]) -> str:
-    """One resumed migration; for the statement left in flight (or failed), what resume decided and why."""
+    """One resumed migration; for the statement left in flight (or failed), what resume decided and why;
+    the AUTO_INCREMENT counters it sets back first, and its warning about them."""
+    text = _resume_decision(a)
+    moved = [c for c in a.get("counters", ()) if c["from"] != c["to"]]
+    if moved:
+        text += "; first, AUTO_INCREMENT set back: " + ", ".join(
+            f"{c['table']} {c['from']} -> {c['to']}" for c in moved
+        )
+    if a.get("countersWarning"):
+        text += f"; {str(a['countersWarning']).removeprefix('Resuming ' + str(a['script']) + ': ')}"
+    return text
+
+
+def _resume_decision(a: dict[str, Any]) -> str:
     text = f"resume {a['script']} after statement {a['statementsDone']} of {a['total']}"
     if "decision" not in a:
         return text

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from flywayx.cli.app import cli, common_options, config_from, emit_json, json_mode, say
 from flywayx.cli.fleet import fleet_options
-from flywayx.cli.plan_view import GROUP_REPEATABLES, repeatable_lines, summary_lines
+
+if TYPE_CHECKING:
+    from flywayx.service.answers import Answer
+    from flywayx.service.core import PlanView
+    from flywayx.service.kernel import Session
 
 
 @cli.command()
@@ -21,15 +25,41 @@ from flywayx.cli.plan_view import GROUP_REPEATABLES, repeatable_lines, summary_l
 @fleet_options("plan")
 def plan(ctx: click.Context, to_release: str | None, phase: str | None, show_sql: bool) -> None:
     """Show the ordered steps an upgrade will take, and why. Executes nothing."""
-    from flywayx import service
+    from flywayx.service.answers import remembered
+
+    quiet, as_json = bool(ctx.find_root().obj.get("quiet")), json_mode(ctx)
+
+    def answer(s: Session) -> Answer:
+        from flywayx.service.core import plan_in
+
+        return _plan_lines(plan_in(s, to_release, None if phase == "all" else phase), phase, show_sql, quiet, as_json)
+
+    config = config_from(ctx)
+    if show_sql:  # the statements are decoded from the cache only where shown: not remembered
+        from flywayx.service.kernel import session
+
+        with session(config, read_only=True) as s:
+            printed = answer(s)
+    else:
+        question = ("plan", to_release or "", phase or "", "quiet" if quiet else "", "json" if as_json else "")
+        printed = remembered(config, question, answer)
+    for err, text in printed:
+        click.echo(text, err=err)
+
+
+def _plan_lines(view: PlanView, phase: str | None, show_sql: bool, quiet: bool, as_json: bool) -> Answer:
+    """What ``plan`` prints of ``view``: (to stderr, line) in order; with ``quiet`` only the warnings."""
+    from flywayx.cli.plan_view import GROUP_REPEATABLES, repeatable_lines, summary_lines
     from flywayx.service.steps import record_reason
 
-    view = service.plan(config_from(ctx), to_release, None if phase == "all" else phase)
     full, steps = view.plan, view.steps
     records = [("before", r) for r in view.before] + [("after", r) for r in view.after]
     deferred = [k for k in full.skipped if k.reason.startswith("deferred:")]
     summary = view.summary
-    if json_mode(ctx):
+    out: Answer = []
+    if as_json:
+        import json
+
         payload = full.to_dict()
         payload["operation"] = "plan"
         payload["phase"] = phase
@@ -48,55 +78,69 @@ def plan(ctx: click.Context, to_release: str | None, phase: str | None, show_sql
             }
             for when, r in records
         ]
-        emit_json(payload)
-        return
-    say(
-        ctx,
-        f"Plan from {summary.origin} to {summary.target}: {len(steps)} step(s)"
-        + (f" ({phase} phase)" if phase and phase != "all" else ""),
-    )
-    for line in summary_lines(summary):
-        say(ctx, line)
-    say(ctx, "Steps")
-    grouped = not show_sql and sum(1 for st in steps if st.migration.version is None) > GROUP_REPEATABLES
-    for i, st in enumerate(steps, 1):
-        if grouped and st.migration.version is None:
-            continue
-        v = st.migration.version.text if st.migration.version is not None else "R"
-        late = "  [out of order]" if st.out_of_order else ""
-        say(
-            ctx,
-            f"{i:3}. {v:<14} {st.release or '-':<12} {st.phase.value:<9} {st.migration.description}"
-            f"  — {st.reason}{late}",
+        return [(False, json.dumps(payload, indent=2, default=str))]  # as ``emit_json`` prints it
+    if not quiet:
+        add = out.append
+        add(
+            (
+                False,
+                f"Plan from {summary.origin} to {summary.target}: {len(steps)} step(s)"
+                + (f" ({phase} phase)" if phase and phase != "all" else ""),
+            )
         )
-        if show_sql:
-            for stmt in view.statements.get(st.migration.script) or []:
-                say(ctx, "       " + stmt.sql.replace("\n", "\n       ") + ";")
-    if grouped:
-        for line in repeatable_lines(steps, 1 + sum(1 for st in steps if st.migration.version is not None)):
-            say(ctx, line)
-    if view.waiting:
-        say(ctx, f"Waiting for --phase contract ({len(view.waiting)}):")
-        for wait in view.waiting:
-            say(ctx, f"     {wait.script} ({wait.phase}): {wait.why}")
-    if deferred:
-        say(
-            ctx,
-            f"Deferred ({len(deferred)}): {deferred[0].reason.removeprefix('deferred: ')}: "
-            + ", ".join(k.key for k in deferred[:3])
-            + (", ..." if len(deferred) > 3 else ""),
-        )
-    if records:
-        say(ctx, f"Recorded as applied without running ({len(records)}): their changes are already in the database")
-    for when, r in records:
-        m = r.change.migration
-        say(
-            ctx,
-            f"     {m.version.text if m.version else 'R':<14} {r.release or '-':<12} {m.description}"
-            f"  — {record_reason(r.how, r.by)} ({when} the steps)",
-        )
-    for w in full.warnings:
-        click.echo(f"WARNING: {w}", err=True)
+        for line in summary_lines(summary):
+            add((False, line))
+        add((False, "Steps"))
+        grouped = not show_sql and sum(1 for st in steps if st.migration.version is None) > GROUP_REPEATABLES
+        for i, st in enumerate(steps, 1):
+            if grouped and st.migration.version is None:
+                continue
+            v = st.migration.version.text if st.migration.version is not None else "R"
+            late = "  [out of order]" if st.out_of_order else ""
+            add(
+                (
+                    False,
+                    f"{i:3}. {v:<14} {st.release or '-':<12} {st.phase.value:<9} {st.migration.description}"
+                    f"  — {st.reason}{late}",
+                )
+            )
+            if show_sql:
+                for stmt in view.statements.get(st.migration.script) or []:
+                    add((False, "       " + stmt.sql.replace("\n", "\n       ") + ";"))
+        if grouped:
+            for line in repeatable_lines(steps, 1 + sum(1 for st in steps if st.migration.version is not None)):
+                add((False, line))
+        if view.waiting:
+            add((False, f"Waiting for --phase contract ({len(view.waiting)}):"))
+            for wait in view.waiting:
+                add((False, f"     {wait.script} ({wait.phase}): {wait.why}"))
+        if deferred:
+            add(
+                (
+                    False,
+                    f"Deferred ({len(deferred)}): {deferred[0].reason.removeprefix('deferred: ')}: "
+                    + ", ".join(k.key for k in deferred[:3])
+                    + (", ..." if len(deferred) > 3 else ""),
+                )
+            )
+        if records:
+            add(
+                (
+                    False,
+                    f"Recorded as applied without running ({len(records)}): their changes are already in the database",
+                )
+            )
+        for when, r in records:
+            m = r.change.migration
+            add(
+                (
+                    False,
+                    f"     {m.version.text if m.version else 'R':<14} {r.release or '-':<12} {m.description}"
+                    f"  — {record_reason(r.how, r.by)} ({when} the steps)",
+                )
+            )
+    out += [(True, f"WARNING: {w}") for w in full.warnings]
+    return out
 
 
 def _target_name(graph: Any, to_release: str | None) -> str | None:

@@ -109,11 +109,11 @@ def backup(
     with clients.connection(url, secret, limits=limits) as conn:
         # PostgreSQL's driver has no socket limit of its own: the watchdog is it (PyMySQL's is set)
         dog = timeouts.Watchdog(limits.socket if family == "postgresql" else 0.0, lambda: int(conn.fileno()))
+        reads = timeouts.Bounded(conn, dog)  # each answer within the limit (not all of them together)
         try:
-            with dog.guard():
-                names = _resolve_schemas(conn, family, url, schemas)
-                fp = fingerprint(conn, family, names)
-                server = _server_version(conn, family)
+            names = _resolve_schemas(reads, family, url, schemas)
+            fp = fingerprint(reads, family, names)
+            server = _server_version(reads, family)
         except FlywayxError:
             raise
         except Exception as err:  # the driver's: a lost connection, the socket limit

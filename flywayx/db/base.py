@@ -7,7 +7,7 @@ one with ``flywayx.db.connect.connect``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -115,6 +115,10 @@ class Database(Protocol):
     def raw(self) -> Any:
         """The DBAPI connection, for Python migrations (``def migrate(conn)``)."""
 
+    def reads(self) -> AbstractContextManager[Any]:
+        """The DBAPI connection for flywayx's own reads around this interface (a schema fingerprint):
+        each wait bounded by the socket limit, a driver error a ``StatementFailed``."""
+
     def quote(self, *names: str) -> str:
         """Quote and join identifiers: ``quote('db', 't')`` -> `` `db`.`t` `` on MySQL."""
 
@@ -185,6 +189,13 @@ class Database(Protocol):
         and its rows kept for a ``query`` of exactly this text asked before anything else is sent; an
         answer from before any other statement of this session is the answer the query would get
         (docs/decisions/round-trips.md). Elsewhere nothing: the query runs when asked."""
+
+    def idle(self, task: Callable[[], object]) -> None:
+        """Work for the time the server runs the next packet: where sending and reading are apart
+        (MySQL/MariaDB), ``task`` runs once, after the next packet is sent and before its results are
+        read, so flywayx's CPU and the server's overlap. Only work from files and memory, never this
+        connection; whatever it raises is dropped (who needs its result computes it again). Elsewhere
+        nothing: the task is dropped."""
 
     def run_batch(
         self, statements: Sequence[str | tuple[str, tuple[Any, ...]]], *, warnings_from: int | None = None

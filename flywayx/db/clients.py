@@ -305,12 +305,6 @@ def write_private(path: Path, text: str) -> None:
 # ---------------------------------------------------------------- connections and client options
 
 
-def opening(limits: timeouts.Timeouts | None) -> timeouts.Timeouts | None:
-    """The connect limit alone: for a connection whose statements may legitimately wait long (a
-    restore's DDL), which must still open within ``connectTimeout``."""
-    return timeouts.Timeouts(limits.connect, 0.0) if limits is not None else None
-
-
 @contextmanager
 def connection(
     url: DatabaseUrl, secret: str | None, *, database: str | None = None, limits: timeouts.Timeouts | None = None

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
@@ -95,6 +95,17 @@ class DbapiDatabase:
     def raw(self) -> Any:
         return self._conn
 
+    @contextmanager
+    def reads(self) -> Iterator[Any]:
+        """The driver connection for flywayx's own reads that go around this class (a schema fingerprint),
+        bounded as its statements are: each cursor call within the socket limit (the watchdog, where the
+        driver has none); a driver error is a StatementFailed (the stall's, the session ended, when the
+        limit fired)."""
+        try:
+            yield self._conn if self._watchdog is None else timeouts.Bounded(self._conn, self._watchdog)
+        except self._driver_errors() as err:
+            raise self._statement_failed(err, "-- flywayx's reads of the schema") from None
+
     @property
     def in_transaction(self) -> bool:
         return self._in_tx
@@ -119,6 +130,9 @@ class DbapiDatabase:
 
     def prefetch(self, sql: str) -> None:
         """Where a query cannot carry others: nothing; ``query`` sends ``sql`` when asked (``Database.prefetch``)."""
+
+    def idle(self, task: Callable[[], object]) -> None:
+        """Where a statement is sent and read in one call: the task is dropped (``Database.idle``)."""
 
     def run_batch(
         self, statements: Sequence[str | tuple[str, tuple[Any, ...]]], *, warnings_from: int | None = None

@@ -78,9 +78,9 @@ _MY_FKS = """SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME,
     IF(k.REFERENCED_TABLE_SCHEMA = k.TABLE_SCHEMA, k.REFERENCED_TABLE_NAME,
        CONCAT(k.REFERENCED_TABLE_SCHEMA, '.', k.REFERENCED_TABLE_NAME)),
     k.REFERENCED_COLUMN_NAME, r.DELETE_RULE, r.UPDATE_RULE
-    FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.REFERENTIAL_CONSTRAINTS r
-      ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME
-     AND r.TABLE_NAME = k.TABLE_NAME
+    FROM information_schema.KEY_COLUMN_USAGE k JOIN (
+      SELECT CONSTRAINT_NAME, TABLE_NAME, DELETE_RULE, UPDATE_RULE FROM information_schema.REFERENTIAL_CONSTRAINTS
+      WHERE CONSTRAINT_SCHEMA = %s) r ON r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME
     WHERE k.TABLE_SCHEMA = %s AND k.REFERENCED_TABLE_NAME IS NOT NULL
     ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION"""
 _MY_CHECKS_MARIADB = """SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE
@@ -101,14 +101,17 @@ _MY_ROUTINES = """SELECT ROUTINE_NAME, ROUTINE_TYPE, DTD_IDENTIFIER, ROUTINE_DEF
 _MY_EVENTS = """SELECT EVENT_NAME, EVENT_DEFINITION, EVENT_TYPE, EXECUTE_AT, INTERVAL_VALUE, INTERVAL_FIELD,
     STATUS, ON_COMPLETION, EVENT_COMMENT FROM information_schema.EVENTS WHERE EVENT_SCHEMA = %s"""
 _MY_TRIGGERS = """SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_STATEMENT
-    FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = %s"""
+    FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = %s"""
 
 
 def read_mysql(conn: Any, schema: str, skip: Excluder) -> Schema:
     mariadb = "mariadb" in str(query(conn, "SELECT VERSION()")[0][0]).lower()
     p = (schema,)
     heads = [r for r in query(conn, _MY_TABLES, p) if not skip(r[0])]
-    cols, stats, fks = (grouped(query(conn, sql, p)) for sql in (_MY_COLUMNS, _MY_STATS, _MY_FKS))
+    # each read names the schema as a constant of every information_schema table it reads: the server
+    # then opens that schema's tables only (a join ON the schema opened every table of the server)
+    cols, stats = (grouped(query(conn, sql, p)) for sql in (_MY_COLUMNS, _MY_STATS))
+    fks = grouped(query(conn, _MY_FKS, (schema, schema)))
     checks = grouped(query(conn, _mysql_checks_sql(conn), p))
     tables = [_mysql_table(h, cols[h[0]], stats[h[0]], fks[h[0]], checks[h[0]], mariadb) for h in heads]
     return schema_of(

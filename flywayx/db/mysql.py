@@ -7,10 +7,11 @@ and in sequences, which only MariaDB has. The schema is the database (``USE db``
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
+from flywayx.db import mysql_driver
 from flywayx.db.base import Capabilities, DbWarning
 from flywayx.db.cluster import ClusterInfo
 from flywayx.db.cluster_lock import TABLE as CLUSTER_LOCK_TABLE
@@ -47,7 +48,7 @@ def open_mysql(
     ``limits``: the connect limit bounds the TCP connect and every read of the handshake; the socket
     limit is PyMySQL's read and write timeout from then on (db/timeouts.py)."""
     limits = limits or Timeouts()
-    import pymysql
+    pymysql = mysql_driver.pymysql()  # without cryptography until a password exchange needs it
     from pymysql.constants import CLIENT
 
     # PyMySQL encodes a str password as latin-1 (a non-latin-1 one fails, an accented one is sent as
@@ -61,7 +62,7 @@ def open_mysql(
     }
     try:
         bound = min(max(limits.connect, 0.001), 31536000.0)
-        conn = pymysql.connect(
+        conn = mysql_driver.connect(
             **where,
             database=url.database or None,
             charset="utf8mb4",
@@ -75,9 +76,7 @@ def open_mysql(
         raise _failure(url, err, password) from None
     # from now on the socket limit (PyMySQL reads these before every socket operation; None: no limit)
     conn._read_timeout = conn._write_timeout = limits.socket or None
-    db = MySQLDatabase(conn, [password or ""])
-    db.where = where
-    db.limits = limits
+    db = MySQLDatabase(conn, [password or ""], limits=limits, where=where)
     if read_only:
         db.execute("SET SESSION TRANSACTION READ ONLY")
     return db
@@ -99,10 +98,17 @@ class MySQLDatabase(DbapiDatabase):
 
     capabilities = CAPABILITIES
 
-    def __init__(self, conn: Any, secrets: list[str]) -> None:
+    def __init__(
+        self, conn: Any, secrets: list[str], *, limits: Timeouts | None = None, where: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(conn, secrets)
+        # host, port, user, password, unix_socket: cancel() and a stalled session's KILL connect again
+        self.where: dict[str, Any] = where or {}
+        if limits is not None:  # before the first query: a server silent from the start is bounded too
+            self.limits = limits
         self._later: list[str] = []  # sent with the next statement (``later``)
         self._ahead: list[str] = []  # sent behind the next query (``prefetch``)
+        self._idle: list[Callable[[], object]] = []  # run while the server works on the next packet (``idle``)
         version, fk, safe, user = self.query(
             "SELECT VERSION(), @@foreign_key_checks, @@sql_safe_updates, SUBSTRING_INDEX(USER(),'@',1)"
         )[0]  # one round trip: what every command asks of a new session
@@ -110,7 +116,6 @@ class MySQLDatabase(DbapiDatabase):
         self.dialect = "mariadb" if "mariadb" in self._version.lower() else "mysql"
         self._original = (int(fk), int(safe))
         self._user_vars_sql: str | bool | None = False  # False: not probed yet; None: not available
-        self.where: dict[str, Any] = {}  # host, port, user, password, unix_socket: cancel() connects again
         self._row_locks: dict[tuple[str, str], ClusterLock] = {}
         self._comments: bool | None = None  # schema comments (MariaDB 10.5+), probed once
 
@@ -184,6 +189,10 @@ class MySQLDatabase(DbapiDatabase):
         text until anything else is sent (``Database.prefetch``)."""
         self._ahead.append(sql)
 
+    def idle(self, task: Callable[[], object]) -> None:
+        """``task`` runs once, after the next packet is sent, before its results are read (``Database.idle``)."""
+        self._idle.append(task)
+
     def query_named(self, sql: str, params: tuple[Any, ...] = (), named: bool = True) -> list[Any]:
         text = self._inline(sql, params) if params else sql
         kept = None if named else self._fetched.pop(text, None)
@@ -215,7 +224,8 @@ class MySQLDatabase(DbapiDatabase):
         if rows and len(texts) == 1 and texts[0].lstrip()[:6].upper() == "SELECT":
             ahead, self._ahead = self._ahead, []
         self._fetched.clear()
-        sent = send(self._conn, queued, texts, rows=rows, failed=self._statement_failed, after=ahead)
+        idle, self._idle = self._idle, []
+        sent = send(self._conn, queued, texts, rows=rows, failed=self._statement_failed, after=ahead, idle=idle)
         if sent.failure is None:
             for sql, got in zip(ahead, sent.after, strict=True):
                 if got is None:
@@ -319,8 +329,8 @@ class MySQLDatabase(DbapiDatabase):
         """No tables, views, constraints, triggers, routines or events (Flyway's ``MySQLSchema#doEmpty``)."""
         probes = (
             ("TABLES", "TABLE_SCHEMA"),
-            ("TABLE_CONSTRAINTS", "CONSTRAINT_SCHEMA"),
-            ("TRIGGERS", "TRIGGER_SCHEMA"),
+            ("TABLE_CONSTRAINTS", "TABLE_SCHEMA"),
+            ("TRIGGERS", "EVENT_OBJECT_SCHEMA"),
             ("ROUTINES", "ROUTINE_SCHEMA"),
             ("EVENTS", "EVENT_SCHEMA"),
         )
@@ -436,16 +446,55 @@ class MySQLDatabase(DbapiDatabase):
 
     @contextmanager
     def _cluster_lock(self, schema: str, table: str, timeout: float) -> Iterator[None]:
-        with (
-            self._cluster_row(schema, table).hold(timeout),
-            mysql_named_lock(self.query, schema, table, timeout, max_wait=self._lock_wait()),
-        ):
-            yield
-
-    def _lock_connection(self) -> Any:
         import pymysql
 
-        return pymysql.connect(**self.where, charset="utf8mb4", autocommit=True, connect_timeout=10)
+        try:
+            with (
+                self._cluster_row(schema, table).hold(timeout),
+                mysql_named_lock(self.query, schema, table, timeout, max_wait=self._lock_wait()),
+            ):
+                yield
+        except pymysql.MySQLError as err:  # the lock's own connection (the runner's are translated already)
+            raise self._lock_failed(err) from None
+
+    def _lock_connection(self) -> Any:
+        """The cluster lock's own connection to this node, bounded as the runner's (``open_mysql``): the
+        connect limit covers the TCP connect and the greeting, the socket limit every later wait."""
+        import pymysql
+
+        bound = min(max(self.limits.connect, 0.001), 31536000.0)
+        try:
+            conn = pymysql.connect(
+                **self.where,
+                charset="utf8mb4",
+                autocommit=True,
+                connect_timeout=bound,
+                read_timeout=bound,
+                write_timeout=bound,
+            )
+        except pymysql.MySQLError as err:
+            reason = str(err.args[1]) if len(err.args) > 1 else str(err)
+            if "timed out" in reason:
+                reason = f"no answer within connectTimeout ({self.limits.connect:g} s)"
+            raise ConnectionFailed(
+                f"Unable to open the cluster lock's connection to {self._where_text()}: {reason}",
+                hint=_UNREACHABLE + "; raise connectTimeout if connecting legitimately takes longer",
+            ) from None
+        conn._read_timeout = conn._write_timeout = self.limits.socket or None
+        return conn
+
+    def _lock_failed(self, err: Exception) -> ConnectionFailed:
+        """A statement of the cluster lock's connection failed: the socket limit, or a lost node."""
+        reason, code, _ = self._describe(err)
+        if self.limits.socket > 0 and "timed out" in reason:
+            reason = self.limits.stalled()
+        elif code:
+            reason = f"{reason} (error {code})"
+        return ConnectionFailed(
+            f"The cluster migration lock's connection to {self._where_text()} failed: {reason}",
+            hint="check the node and the network path to it, then run the command again (a killed "
+            "runner's lock lapses by itself after its time to live)",
+        )
 
     def cluster(self) -> ClusterInfo:
         """The probe of ``DbapiDatabase.cluster``; on Galera this connection's reads then wait for the

@@ -131,10 +131,7 @@ def open_postgres(
         )
     except psycopg.Error as err:
         raise _failure(url, str(err), password) from None
-    db = PostgresDatabase(conn, [password or ""])
-    db.limits, db.where = limits, (url, user, password)
-    if limits.socket > 0:
-        db.guard_socket()
+    db = PostgresDatabase(conn, [password or ""], limits=limits, where=(url, user, password))
     if params.get("currentSchema"):
         db.query("SELECT set_config('search_path', ?, false)", (params["currentSchema"],))
         db.capture_session()
@@ -170,7 +167,14 @@ class PostgresDatabase(DbapiDatabase):
     dialect = "postgresql"
     capabilities = CAPABILITIES
 
-    def __init__(self, conn: Any, secrets: list[str]) -> None:
+    def __init__(
+        self,
+        conn: Any,
+        secrets: list[str],
+        *,
+        limits: Timeouts | None = None,
+        where: tuple[DatabaseUrl, str | None, str | None] | None = None,
+    ) -> None:
         super().__init__(conn, secrets)
         self._notices: list[tuple[str, int | None, str | None]] = []
         self._later: list[str] = []  # ``later``: sent with the COMMIT
@@ -180,7 +184,11 @@ class PostgresDatabase(DbapiDatabase):
         self._mogrifier: Any = None  # a ClientCursor: binds parameters client-side (``_literal``)
         self._idle: Callable[[], object] | None = None  # ``idle``: run while the server works
         self._pid = 0
-        self.where: tuple[DatabaseUrl, str | None, str | None] | None = None  # what a new connection needs
+        self.where = where  # what a new connection needs
+        if limits is not None:  # before the first query: a server silent from the start is bounded too
+            self.limits = limits
+            if limits.socket > 0:
+                self.guard_socket()
         conn.add_notice_handler(self._notice)
         self.capture_session()
 

@@ -27,9 +27,11 @@ saved fingerprint (BackupFailed naming the drift).
 from __future__ import annotations
 
 import sqlite3
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flywayx.db import clients
 from flywayx.db.backup import BackupInfo, file_digest, sqlite_copy
@@ -37,8 +39,8 @@ from flywayx.db.clients import BackupFailed
 from flywayx.db.fingerprint import fingerprint
 from flywayx.db.restore_mysql import Interrupted, interrupted_mysql, mysql_targets, occupied_mysql, restore_mysql
 from flywayx.db.restore_pg import restore_pg
-from flywayx.db.timeouts import Timeouts
-from flywayx.errors import StateError, UsageError
+from flywayx.db.timeouts import Bounded, Timeouts, Watchdog, resolve
+from flywayx.errors import FlywayxError, StateError, UsageError
 from flywayx.model.config import DatabaseUrl
 from flywayx.model.fingerprint import SchemaFingerprint, diff
 
@@ -68,7 +70,8 @@ def restore(
     differs), UsageError (dialect mismatch, no target), StateError (target not empty without
     ``force``; an earlier restore interrupted during its swap). ``dry_run``: every check up to the
     first change, nothing changed. ``limits``: the connect and socket limits (PostgreSQL's load is
-    bounded by them; default: the URL's JDBC parameters).
+    bounded by them; default: the URL's JDBC parameters). A server that stops answering ends it with
+    BackupFailed, the target as it was (or its swap journaled, for the next restore to finish).
     """
     family = clients.family(url)
     tools = clients.tools(family, restore=True)
@@ -82,19 +85,50 @@ def restore(
         )
     secret = password if password is not None else url.password
     targets = _targets(info, url)
-    opening = clients.opening(limits)  # every connection opens within connectTimeout
+    limits = limits or resolve(url.dialect, url.params, None, None)
+    try:
+        return _restore(info, tools, family, url, secret, targets, force=force, dry_run=dry_run, limits=limits)
+    except FlywayxError:
+        raise
+    except Exception as err:  # a driver's: the socket limit fired (PyMySQL's own), or the connection broke
+        reason = clients.first_lines(clients.redact(str(err), secret))
+        raise _stopped(limits.stalled() if limits.socket > 0 and "timed out" in reason else reason) from None
+
+
+def _stopped(reason: str) -> BackupFailed:
+    return BackupFailed(
+        f"restore stopped: {reason}",
+        hint="check the server and the network path to it, then run the same restore again: the target is "
+        "as it was, or a swap under way is finished or rolled back from its journal; raise socketTimeout "
+        "if the server legitimately pauses longer",
+    )
+
+
+def _restore(
+    info: BackupInfo,
+    tools: list[str],
+    family: str,
+    url: DatabaseUrl,
+    secret: str | None,
+    targets: dict[str, str],
+    *,
+    force: bool,
+    dry_run: bool,
+    limits: Timeouts,
+) -> Restored:
+    backup_path = info.path
     recovered: tuple[Interrupted, ...] = ()
     if family == "mysql":  # a killed restore's swap: finished or rolled back from its journal first
-        recovered = tuple(interrupted_mysql(url, secret, list(targets.values()), dry_run=dry_run, limits=opening))
+        recovered = tuple(interrupted_mysql(url, secret, list(targets.values()), dry_run=dry_run, limits=limits))
         if (
             recovered
             and not dry_run
             and all(r.swapped and r.sha256 == info.sha256 for r in recovered)
             and len(recovered) == len(targets)
         ):
-            _check_restored(info, url, secret, targets, opening)  # that restore was of this very backup: done
+            _check_restored(info, url, secret, targets, limits)  # that restore was of this very backup: done
             return Restored(info, targets, recovered)
-    occupied = [] if dry_run and recovered else _occupied(family, url, secret, targets, opening)
+    occupied = [] if dry_run and recovered else _occupied(family, url, secret, targets, limits)
     if occupied and not force:
         raise StateError(
             f"restore would replace {'; '.join(occupied)}",
@@ -108,7 +142,7 @@ def restore(
         restore_pg(tools[0], url, secret, info.schemas, backup_path, _saved(info), limits)
     else:
         _restore_sqlite(backup_path, url)
-    _check_restored(info, url, secret, targets, opening)
+    _check_restored(info, url, secret, targets, limits)
     return Restored(info, targets, recovered)
 
 
@@ -129,7 +163,11 @@ def _occupied(
         with clients.connection(url, secret, limits=limits) as conn:
             return occupied_mysql(conn, list(targets.values()))
     if family == "postgresql":
-        with clients.connection(url, secret, limits=limits) as conn, closing(conn.cursor()) as cur:
+        with (
+            clients.connection(url, secret, limits=limits) as conn,
+            _guarded(conn, limits) as reads,
+            closing(reads.cursor()) as cur,
+        ):
             found = []
             for schema in targets:
                 cur.execute(
@@ -164,14 +202,33 @@ def _check_restored(
     if saved is None:
         return
     names = list(targets.values()) if info.dialect == "mysql" else list(info.schemas)
-    with clients.connection(url, secret, limits=limits) as conn:
-        now = fingerprint(conn, info.dialect, names)
+    with clients.connection(url, secret, limits=limits) as conn, _guarded(conn, limits) as reads:
+        now = fingerprint(reads, info.dialect, names)
     if info.dialect == "mysql":
         now = now.renamed({t: s for s, t in targets.items()})
     drift = diff(saved, now)
     if drift:
         shown = "; ".join(str(d) for d in drift[:10]) + (" ..." if len(drift) > 10 else "")
         raise BackupFailed(f"restored schema differs from the backup: {shown}", drift=[str(d) for d in drift])
+
+
+@contextmanager
+def _guarded(conn: Any, limits: Timeouts | None) -> Iterator[Any]:
+    """``conn`` with the socket limit on each of its waits (psycopg has none; PyMySQL's is set)."""
+    if limits is None or not limits.socket or isinstance(conn, sqlite3.Connection) or not hasattr(conn, "pgconn"):
+        yield conn
+        return
+    dog = Watchdog(limits.socket, conn.fileno)
+    try:
+        yield Bounded(conn, dog)  # each answer within the limit
+    except FlywayxError:
+        raise
+    except Exception:
+        if dog.fired:
+            raise _stopped(limits.stalled()) from None
+        raise
+    finally:
+        dog.close()
 
 
 # ---------------------------------------------------------------- SQLite

@@ -224,13 +224,12 @@ def restore_mysql(
     """Steps 1-3 of the module docstring for every source -> target of ``targets``. ``limits``: the
     client's connect option, and its stall watchdog (``clients.run``); the target is unchanged when it fires."""
     scratch = {source: side(target, SCRATCH) for source, target in targets.items()}
-    opening = clients.opening(limits)  # DDL may legitimately take long; opening may not
-    with clients.connection(url, secret, limits=opening) as conn:
+    with clients.connection(url, secret, limits=limits) as conn:
         for name in scratch.values():
             _rows(conn, f"DROP DATABASE IF EXISTS {clients.mysql_ident(name)}")  # a killed restore's leftover
     try:
         _load(tools[0], url, secret, dump, scratch, limits)
-        with clients.connection(url, secret, limits=opening) as conn:
+        with clients.connection(url, secret, limits=limits) as conn:
             if saved is not None:
                 loaded = fingerprint(conn, "mysql", list(scratch.values()))
                 drift = diff(saved, loaded.renamed({s: src for src, s in scratch.items()}))
@@ -244,9 +243,30 @@ def restore_mysql(
     except BaseException:
         _drop_scratch(url, secret, list(scratch.values()), limits)
         raise
-    with clients.connection(url, secret, limits=opening) as conn:
+    with clients.connection(url, secret, limits=limits) as conn:
         for source, target in targets.items():
-            _swap(conn, scratch[source], target, sha256)
+            try:
+                _swap(conn, scratch[source], target, sha256)
+            except BackupFailed:
+                raise
+            except Exception as err:  # the socket limit, a lost connection: the server may go on without us
+                if not _lost(err):
+                    raise
+                # end the session, so no statement of it still runs
+                with contextlib.suppress(Exception), clients.connection(url, secret, limits=limits) as killer:
+                    _rows(killer, f"KILL {int(conn.thread_id())}")
+                raise BackupFailed(
+                    f"restore stopped during the swap into {target}: {clients.first_lines(str(err))}; its "
+                    f"journal is in {side(target, PREVIOUS)}",
+                    hint="run the same restore again once the server answers: it finishes the swap, or "
+                    "rolls it back, from the journal (nothing is lost meanwhile)",
+                ) from None
+
+
+def _lost(err: Exception) -> bool:
+    """A PyMySQL error saying the connection is gone (2006, 2013: the socket limit, a cut; 0: already seen)."""
+    code = err.args[0] if err.args and isinstance(err.args[0], int) else None
+    return code in (0, 2006, 2013, 2055) or isinstance(err, OSError)
 
 
 def _drop_scratch(url: DatabaseUrl, secret: str | None, names: list[str], limits: timeouts.Timeouts | None) -> None:
@@ -340,7 +360,7 @@ def _objects(conn: Any, db: str) -> _Objects:
             out.tables.append(str(name))
     for (name,) in _rows(
         conn,
-        "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = %s"
+        "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = %s"
         " ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER",
         (db,),
     ):
@@ -431,6 +451,8 @@ def _swap(conn: Any, scratch: str, target: str, sha256: str) -> None:
             if moves:
                 _rows(conn, "RENAME TABLE " + ", ".join(moves))  # the one atomic step
         except Exception as err:
+            if _lost(err):  # the RENAME may still run, or have run: the next restore reads which
+                raise
             _roll_back(conn, target, journal)
             raise BackupFailed(
                 f"restore could not swap the backup into {target}: {err}; {target} is unchanged"
@@ -446,7 +468,7 @@ def _roll_back(conn: Any, target: str, journal: dict[str, Any]) -> None:
     present = {
         str(r[0])
         for r in _rows(
-            conn, "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = %s", (target,)
+            conn, "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = %s", (target,)
         )
     }
     for name, mode, ddl in journal["old_triggers"]:

@@ -23,6 +23,8 @@ the server cannot be reached.
 
 ``Watchdog`` is the socket limit for drivers without one of their own (psycopg): a daemon thread
 shuts the socket down when a guarded call runs past the limit, which ends the driver's blocked read.
+``Bounded(conn, dog)`` guards each cursor call of a connection handed to code that reads through it
+(a schema fingerprint).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from flywayx.errors import ConfigError
 
@@ -146,6 +149,40 @@ class Watchdog:
             self._deadline = None
 
 
+class Bounded:
+    """A driver connection whose cursors wait for each answer within ``dog``'s limit (each call its own
+    deadline: a long series of quick reads is not a stall)."""
+
+    def __init__(self, conn: Any, dog: Watchdog) -> None:
+        self._conn, self._dog = conn, dog
+
+    def cursor(self) -> BoundedCursor:
+        return BoundedCursor(self._conn.cursor(), self._dog)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+
+class BoundedCursor:
+    def __init__(self, cur: Any, dog: Watchdog) -> None:
+        self._cur, self._dog = cur, dog
+
+    def execute(self, *args: Any) -> Any:
+        with self._dog.guard():
+            return self._cur.execute(*args)
+
+    def fetchall(self) -> Any:
+        with self._dog.guard():
+            return self._cur.fetchall()
+
+    def fetchone(self) -> Any:
+        with self._dog.guard():
+            return self._cur.fetchone()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cur, name)
+
+
 def _shutdown(fileno: Callable[[], int]) -> None:
     """Shut the socket down in both directions: a read blocked on it returns at once."""
     import socket  # only a stalled statement gets here: a command's start-up does not load it
@@ -167,4 +204,4 @@ def _shutdown(fileno: Callable[[], int]) -> None:
         sock.close()
 
 
-__all__ = ["DEFAULT_CONNECT", "Timeouts", "Watchdog", "resolve"]
+__all__ = ["DEFAULT_CONNECT", "Bounded", "Timeouts", "Watchdog", "resolve"]

@@ -40,7 +40,7 @@ from flywayx.plan.footprint_index import FootprintIndex, Pos
 from flywayx.plan.interleave_errors import absent_error, conflict_error, unreachable_error
 from flywayx.plan.releases import ReleaseIndex, covering
 from flywayx.plan.renames import recognise_cut_renames
-from flywayx.plan.world import Item, World, build_world, link_peers, mark_applied
+from flywayx.plan.world import Item, World, linked_world, mark_applied
 
 
 def _unreachable(world: World, scope: frozenset[str]) -> list[Item]:
@@ -237,8 +237,7 @@ def plan_migrate(
     have to run one refuses (PlanError with ``details['absent']``).
     """
     history = recognise_cut_renames(history, [c.migration for c in changes])
-    world = build_world(graph, changes, history, elsewhere or {})
-    link_peers(world)
+    world = linked_world(graph, changes, history, elsewhere or {})
     mark_applied(world, history, line_records)
     policies = _normalise_policy(policy)
     target = _resolve_target(world.index, target)

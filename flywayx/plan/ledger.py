@@ -33,7 +33,7 @@ from flywayx.model.plan import Change, LineRecord
 from flywayx.model.release import ReleaseGraph
 from flywayx.model.version import EMPTY, Version
 from flywayx.plan.info import is_baseline_row
-from flywayx.plan.world import Item, World, build_world, link_peers, mark_applied, mark_baseline_migration
+from flywayx.plan.world import Item, World, linked_world, mark_applied, mark_baseline_migration
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,7 @@ class Ledger:
         records: Sequence[LineRecord] = (),
         elsewhere: Mapping[Version, str | None] | None = None,
     ) -> None:
-        self.world: World = build_world(graph, changes, rows, elsewhere)
-        link_peers(self.world)
+        self.world: World = linked_world(graph, changes, rows, elsewhere)
         mark_applied(self.world, rows, records)
         live = _live(rows)
         self.rowed: set[int] = {id(i) for i in self.world.items if (i.version, i.baseline) in live}

@@ -12,6 +12,7 @@ contract's bookkeeping (``ledger.py``) both read this world.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -169,6 +170,58 @@ def build_world(
         resolutions=pairs | {(b, a) for a, b in pairs},
         column_order_matters=graph.column_order != "any",
     )
+
+
+# The last linked world's inputs (its changes as they were) and that world, with nothing applied.
+_LAST: list[
+    tuple[ReleaseGraph, tuple[Change, ...], frozenset[Version], frozenset[Version], tuple[object, ...], World]
+] = []
+
+
+def linked_world(
+    graph: ReleaseGraph,
+    changes: Sequence[Change],
+    history: Sequence[HistoryRow],
+    elsewhere: Mapping[Version, str | None] | None = None,
+) -> World:
+    """``build_world`` then ``link_peers``, with nothing applied yet. A plan reads the same changes three
+    times (the ledger of the history, the plan, the ledger once the steps ran): the changes, their
+    release index and equivalence classes are then shared with the last world built from the same
+    graph and the same changes, when the history's versions that no change has (they may add release
+    heads to the index) and ``elsewhere`` are the same too. Each world has its own applied state and
+    warnings; nothing changes an item once ``link_peers`` has run."""
+    known = tuple(sorted((elsewhere or {}).items()))
+    if _LAST:
+        last_graph, last_changes, local, foreign, last_known, shared = _LAST[0]
+        if (
+            last_graph is graph
+            and len(last_changes) == len(changes)
+            and all(map(operator.is_, last_changes, changes))
+            and last_known == known
+            and _foreign(history, local) == foreign
+        ):
+            return _fresh(shared)
+    world = build_world(graph, changes, history, elsewhere)
+    link_peers(world)
+    local = frozenset(c.migration.version for c in changes if c.migration.version is not None)
+    _LAST[:] = [(graph, tuple(changes), local, _foreign(history, local), known, world)]
+    return _fresh(world)
+
+
+def _fresh(world: World) -> World:
+    """``world``'s changes, index and classes, nothing applied."""
+    return World(
+        world.index,
+        world.items,
+        world.by_version,
+        resolutions=world.resolutions,
+        column_order_matters=world.column_order_matters,
+    )
+
+
+def _foreign(history: Sequence[HistoryRow], local: frozenset[Version]) -> frozenset[Version]:
+    """The history's versions that no change has (what ``build_world`` adds to the release index)."""
+    return frozenset(v for r in history if (v := r.version) is not None and not v.is_special and v not in local)
 
 
 def ghost(world: World, row: HistoryRow, record: LineRecord | None, baseline: bool) -> Item:

@@ -325,7 +325,8 @@ def _objects(s: Session, schema: str) -> list[str]:
 
     name = "main" if s.dialect == "sqlite" else schema
     try:
-        fp = fingerprint(s.db.raw, s.dialect, [name], exclude_tables=())
+        with s.db.reads() as conn:  # bounded by the socket limit as every statement is
+            fp = fingerprint(conn, s.dialect, [name], exclude_tables=())
     finally:
         s.db.rollback()
     out = []

@@ -199,22 +199,27 @@ class PlanView:
 def plan(config: Config, to_release: str | None, phase: str | None) -> PlanView:
     """``flywayx plan``: the release plan ``migrate --to`` would run, after the same validation and
     refusals (a plan that migrate would refuse is refused with migrate's error). Reads only."""
-    options = MigrateOptions(dry_run=True, to_release=to_release, phase=phase)
     with session(config, read_only=True) as s:
-        plain = to_release is None and lines.release_graph(s) is None  # no releases.toml: Flyway's order
-        source = choose(s, options, dryrun.Recorder(s, False), release=not plain)
-        if isinstance(source, steps.FlywayOrder):
-            analysed = lines.analyse(s)
-            order = lines.flyway_plan(s, analysed)
-            chosen = lines.select_phase(order, phase, analysed)
-            return PlanView(order, chosen, analysed.statements, [], [], operator_summary(s, source, None, chosen))
-        summary = operator_summary(s, source, None)  # footprints now, while the background analysis is there
-        before, after = source.records_due()
-        statements: Later[Sequence[Statement] | None] = Later()  # decoded from the cache only where shown
-        for script in source.analysed.statements:
-            statements.later(script, functools.partial(operator.getitem, source.analysed.statements, script))
-        statements.update(source.sent())
-        return PlanView(source.plan, source.selected(), statements, before, after, summary, source.waiting())
+        return plan_in(s, to_release, phase)
+
+
+def plan_in(s: Session, to_release: str | None, phase: str | None) -> PlanView:
+    """``plan`` in a session opened read-only (``service/answers.py`` remembers what it printed)."""
+    options = MigrateOptions(dry_run=True, to_release=to_release, phase=phase)
+    plain = to_release is None and lines.release_graph(s) is None  # no releases.toml: Flyway's order
+    source = choose(s, options, dryrun.Recorder(s, False), release=not plain)
+    if isinstance(source, steps.FlywayOrder):
+        analysed = lines.analyse(s)
+        order = lines.flyway_plan(s, analysed)
+        chosen = lines.select_phase(order, phase, analysed)
+        return PlanView(order, chosen, analysed.statements, [], [], operator_summary(s, source, None, chosen))
+    summary = operator_summary(s, source, None)  # footprints now, while the background analysis is there
+    before, after = source.records_due()
+    statements: Later[Sequence[Statement] | None] = Later()  # decoded from the cache only where shown
+    for script in source.analysed.statements:
+        statements.later(script, functools.partial(operator.getitem, source.analysed.statements, script))
+    statements.update(source.sent())
+    return PlanView(source.plan, source.selected(), statements, before, after, summary, source.waiting())
 
 
 def choose(
@@ -344,4 +349,4 @@ def _record_state(s: Session, run_id: str | None, rows: list[HistoryRow], *, cha
     return []
 
 
-__all__ = ["Kind", "MigrateOptions", "MigrationType", "migrate", "plan"]
+__all__ = ["Kind", "MigrateOptions", "MigrationType", "migrate", "plan", "plan_in"]

@@ -35,12 +35,13 @@ from flywayx.sources.placeholders import (
     replace_placeholders,
     with_filename,
 )
-from flywayx.sources.scan import ScanResult, scan
 
 if TYPE_CHECKING:  # what only migrate's path runs is imported there: info and validate load none of it
+    # the scan is imported where it runs: a remembered answer (``answers``) needs none
     from flywayx.apply import ApplyOptions
     from flywayx.db.base import Database, HistoryTable
     from flywayx.model.work import Work
+    from flywayx.sources.scan import ScanResult
 
 Reporter = Callable[[str, dict[str, Any]], None]  # flywayx.apply.Reporter: (event, data) -> None
 Fire = Callable[[str, Migration | None], None]
@@ -56,7 +57,7 @@ class Session:
     default_schema: str
     history: HistoryTable
     own: OwnTables
-    found: ScanResult
+    scanner: Callable[[], ScanResult]  # the scan of the locations, run once, on first use of ``found``
     placeholders: dict[str, str]
     installed_by: str
     secrets: list[str] = field(default_factory=list)
@@ -64,6 +65,17 @@ class Session:
     cache: AnalysisCache | None = None  # the analysis cache (``--cache-dir``), None with ``--no-cache``
     statements: Later[tuple[str, list[Statement]]] = field(default_factory=Later)  # script -> (path, split)
     read_only: bool = False  # the connection refuses writes (``--dry-run``): the command writes nothing
+    # why this run's answer must not be remembered (``service/answers.py``): it read something its key
+    # does not cover (git's release tags)
+    volatile: list[str] = field(default_factory=list)
+    _found: ScanResult | None = field(default=None, repr=False)
+
+    @property
+    def found(self) -> ScanResult:
+        """The migrations and callbacks in the locations (scanned when first asked for)."""
+        if self._found is None:
+            self._found = self.scanner()
+        return self._found
 
     @property
     def dialect(self) -> str:
@@ -152,9 +164,11 @@ def _schemas(config: Config, db: Database) -> tuple[list[str], str]:
 
 
 @contextmanager
-def session(config: Config, *, read_only: bool = False) -> Iterator[Session]:
+def session(config: Config, *, read_only: bool = False, scan_later: bool = False) -> Iterator[Session]:
     """Connect, pick schemas, fill placeholders, scan locations; close on exit. ``read_only``: the
-    connection refuses writes (``--dry-run``; ``flywayx.db.connect.connect``)."""
+    connection refuses writes (``--dry-run``; ``flywayx.db.connect.connect``). ``scan_later``: the
+    locations are scanned when ``Session.found`` is first used (``service/answers.py`` answers
+    from its memo without a scan), not before the session starts."""
     db = _connect(config, read_only)
     try:
         schemas, default = _schemas(config, db)
@@ -171,10 +185,17 @@ def session(config: Config, *, read_only: bool = False) -> Iterator[Session]:
         )
         values = merge_placeholders(config.placeholder_map, builtins)
         cache = open_cache(config.cache_dir, config.cache, os.environ)
-        index = open_index(cache.root.parent, config.locations, config.placeholder_prefix) if cache else None
-        found = scan(config, values, index=index)
-        if index is not None:
-            index.save([m.path for m in (*found.migrations, *found.undo)])
+
+        def scanner() -> ScanResult:
+            from flywayx.sources.scan import scan
+
+            index = open_index(cache.root.parent, config.locations, config.placeholder_prefix) if cache else None
+            found = scan(config, values, index=index)
+            if index is not None:
+                index.save([m.path for m in (*found.migrations, *found.undo)])
+            return found
+
+        found = None if scan_later else scanner()
         history = db.history(default, config.table, config.tablespace)
         s = Session(
             config,
@@ -183,12 +204,13 @@ def session(config: Config, *, read_only: bool = False) -> Iterator[Session]:
             default,
             history,
             OwnTables(db, default),
-            found,
+            scanner,
             values,
             installed_by,
             [s for s in (config.password,) if s],
             cache=cache,
             read_only=read_only,
+            _found=found,
         )
         if cache is not None:
             s.cleanups.append(cache.close)  # touches what the run used (a forked worker writes its own)

@@ -59,6 +59,8 @@ def known_elsewhere(s: Session, graph: ReleaseGraph) -> Elsewhere:
 
     key = id(s)
     if key not in _KNOWN:
+        if known.releases_without_files(graph, s.found.migrations):  # git's release tags are read
+            s.volatile.append("git")  # which ``service/answers.py``'s key does not cover
         _KNOWN[key] = known.elsewhere(s.config, graph, s.found.migrations, s.dialect, s.rows(), line_records(s))
         s.cleanups.append(lambda: _forget(key))
     return _KNOWN[key]

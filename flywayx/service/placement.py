@@ -9,16 +9,19 @@ first column), read from the live table, so the table ends up equal to a fresh i
 cannot place a column: there the analyser makes two such additions non-commuting (``order:t``)
 unless releases.toml declares them ``[commutes]``.
 
-CloudStack's scripts add columns through ``CALL IDEMPOTENT_ADD_COLUMN('db.table', 'column',
-'definition')``; such a call is placed the same way, by appending the placement to its definition.
+A plugin may name procedures that add one column (``Procedure.adds_column``, arguments ``('db.table',
+'column', 'definition')``: CloudStack's ``IDEMPOTENT_ADD_COLUMN``); such a call is placed the same way,
+by appending the placement to its definition.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from flywayx import plugins
 from flywayx.model import Statement
 
 _NAME = r"(?:`(?:[^`]|``)+`|[\w$]+)"
@@ -68,27 +71,37 @@ def _clauses(text: str) -> list[str]:
     return parts
 
 
-# A procedure call that adds one column: CALL [`db`.]`IDEMPOTENT_ADD_COLUMN`('db.table', 'column',
-# 'definition'), the helper of Apache CloudStack's upgrade scripts, which runs ALTER TABLE <table> ADD
-# COLUMN <column> <definition>; a placement goes at the end of the definition.
-_CALL = re.compile(
-    rf"\A({_LEAD}CALL\s+(?:{_NAME}\.)?`?IDEMPOTENT_ADD_COLUMN`?\s*\(\s*)'([^']+)'(\s*,\s*)'([^']+)'"
-    r"(\s*,\s*)'((?:[^']|'')*)'(\s*\)\s*)\Z",
-    re.IGNORECASE | re.DOTALL,
-)
+# A call of a procedure that adds one column: CALL [`db`.]`name`('db.table', 'column', 'definition'),
+# which runs ALTER TABLE <table> ADD COLUMN <column> <definition>; a placement goes at the end of the
+# definition.
+_ARGS = r"\s*\(\s*)'([^']+)'(\s*,\s*)'([^']+)'(\s*,\s*)'((?:[^']|'')*)'(\s*\)\s*)\Z"
+
+
+@functools.cache
+def _call_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    """The call of any of ``names`` (``*`` at the end: any name that starts so); None for none."""
+    if not names:
+        return None
+    alts = "|".join(re.escape(n[:-1]) + r"\w*" if n.endswith("*") else re.escape(n) for n in names)
+    return re.compile(rf"\A({_LEAD}CALL\s+(?:{_NAME}\.)?`?(?:{alts})`?{_ARGS}", re.IGNORECASE | re.DOTALL)
+
+
+def _call_match(sql: str) -> re.Match[str] | None:
+    pattern = _call_pattern(tuple(p.name for p in plugins.procedures() if p.adds_column))
+    return None if pattern is None else pattern.match(sql)
 
 
 def _call(sql: str) -> tuple[str, str, bool] | None:
-    """(table, column, placed) of an ``IDEMPOTENT_ADD_COLUMN`` call; else None."""
-    m = _CALL.match(sql)
+    """(table, column, placed) of a call of a procedure that adds a column; else None."""
+    m = _call_match(sql)
     if m is None:
         return None
     return _bare(m.group(2)), _bare(m.group(4)), _PLACED.search(" " + m.group(6).strip()) is not None
 
 
 def added_columns(sql: str) -> tuple[str, list[tuple[int, str, bool]]] | None:
-    """(table, [(clause index, column, placed)]) of an ALTER TABLE (or an ``IDEMPOTENT_ADD_COLUMN``
-    call) that adds columns; else None."""
+    """(table, [(clause index, column, placed)]) of an ALTER TABLE (or a call of a procedure that adds a
+    column) that adds columns; else None."""
     call = _call(sql)
     if call is not None:
         return call[0], [(0, call[1], call[2])]
@@ -131,7 +144,7 @@ def place_late_columns(
             continue
         table, adds = got
         live = order.setdefault(table, [c.lower() for c in columns_of(table)])
-        call = _CALL.match(stmt.sql)
+        call = _call_match(stmt.sql)
         if call is not None:
             out.append(_place_call(stmt, call, live, later[table], adds[0], quote))
             continue

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from flywayx.db.own_tables import Progress, migration_key
 from flywayx.errors import LockTimeout, StateError
 from flywayx.model import HistoryRow, Migration, Statement, Version
+from flywayx.plugins import repeatable_procedure
 from flywayx.service.kernel import Session, load_statements
 
 
@@ -227,6 +228,7 @@ def preview(s: Session, in_flight: str | None = None) -> tuple[Resumption, list[
     out: list[dict[str, object]] = []
     for row, p in r.failed:
         entry: dict[str, object] = {"script": row.script, "statementsDone": p.statements_done, "total": p.total}
+        done = p.statements_done
         if in_flight is not None and p.statements_done < p.total:
             entry.update(
                 statement=p.statements_done + 1,
@@ -234,7 +236,9 @@ def preview(s: Session, in_flight: str | None = None) -> tuple[Resumption, list[
                 finding=f"--in-flight {in_flight}: the operator says the failed statement "
                 f"{'took effect' if in_flight == 'done' else 'must run again'}",
             )
-        out.append(entry)
+            done += in_flight == "done"
+        statements = load_statements(_local_for(s, row), s.config, s.placeholders, s.dialect)
+        out.append(_with_counters(s, entry, statements, done, row.script))
     for p, statements in r.interrupted:
         entry = {
             "script": p.script,
@@ -243,7 +247,9 @@ def preview(s: Session, in_flight: str | None = None) -> tuple[Resumption, list[
             "inFlight": p.in_flight is not None,
         }
         if p.in_flight is not None:
-            verdict = apply.judge_in_flight(s.db, statements, p.statements_done, s.default_schema, p.script, in_flight)
+            verdict = apply.judge_in_flight(
+                s.db, statements, p.statements_done, s.default_schema, p.script, in_flight, repeatable_procedure
+            )
             s.db.rollback()  # catalog reads only: end the read transaction
             if verdict.error is not None:
                 raise verdict.error
@@ -255,8 +261,25 @@ def preview(s: Session, in_flight: str | None = None) -> tuple[Resumption, list[
                 decision=verdict.action,
                 finding=verdict.finding,
             )
-        out.append(entry)
+        done = p.statements_done + (p.in_flight is not None and entry.get("decision") == "done")
+        out.append(_with_counters(s, entry, statements, done, p.script))
     return r, out
+
+
+def _with_counters(
+    s: Session, entry: dict[str, object], statements: list[Statement], done: int, script: str
+) -> dict[str, object]:
+    """``entry`` with the AUTO_INCREMENT counters ``--resume`` would set back before running
+    ``statements[done:]`` (``counters``: table, from, to) and the warning it would print (``countersWarning``)."""
+    from flywayx import apply  # the engine: only a resumed run loads it
+
+    plan = apply.plan_counters(s.db, statements, done, s.default_schema, script)
+    s.db.rollback()  # catalog reads only: end the read transaction
+    if plan.resets:
+        entry["counters"] = [{"table": c.table, "from": c.counter, "to": c.value} for c in plan.resets]
+    if plan.warning:
+        entry["countersWarning"] = plan.warning
+    return entry
 
 
 def _check_in_flight(s: Session, p: Progress) -> list[Statement]:
@@ -283,7 +306,7 @@ def _settle(s: Session, p: Progress, statements: list[Statement], in_flight: str
     if p.in_flight is None:
         return p.statements_done
     done = p.statements_done
-    if apply.settle_in_flight(s.db, statements, done, s.default_schema, p.script, in_flight):
+    if apply.settle_in_flight(s.db, statements, done, s.default_schema, p.script, in_flight, repeatable_procedure):
         done += 1
     s.db.rollback()
     s.own.settle(p.key, done, apply.prefix_digest(statements, done))

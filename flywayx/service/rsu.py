@@ -126,6 +126,9 @@ class RollingSource:
     def due_after_failure(self) -> list[Step]:
         return self.inner.due_after_failure()
 
+    def prepare(self) -> None:
+        self.inner.prepare()
+
     def next_step(self) -> Step | None:
         step = self.inner.next_step()
         script = step.migration.script if step is not None else None

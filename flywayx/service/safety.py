@@ -218,7 +218,8 @@ def live_fingerprint(s: Session) -> SchemaFingerprint:
 
     names = ["main"] if s.dialect == "sqlite" else [n for n in s.schemas if s.db.schema_exists(n)]
     try:
-        return fingerprint(s.db.raw, s.dialect, names, exclude_tables=(s.config.table, "flywayx_*"))
+        with s.db.reads() as conn:  # bounded by the socket limit as every statement is
+            return fingerprint(conn, s.dialect, names, exclude_tables=(s.config.table, "flywayx_*"))
     finally:
         s.db.rollback()  # fingerprinting only reads; leave no transaction open
 

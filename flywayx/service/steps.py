@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 
 from flywayx.apply import Applied
 from flywayx.apply.engine import Step, Token, history_token
+from flywayx.apply.run import server_of
 from flywayx.errors import PlanError, StateError
 from flywayx.model import HistoryRow, Migration, Statement, Version
 from flywayx.model.info import MigrationInfo
@@ -41,6 +42,7 @@ from flywayx.plan.validate import ValidationIssue
 from flywayx.service import expand, lines, merges, placement, resume
 from flywayx.service.kernel import Session, statements_of
 from flywayx.service.validation import refuse_failed, validation_issues
+from flywayx.statements.classify import classify
 from flywayx.statements.content_id import content_id
 
 _HOW = {
@@ -163,6 +165,9 @@ class _Source:
             self.end = deque(self.ledger.records()) if self.ledger is not None else deque()
         return self.record_step(self.end[0]) if self.end else None
 
+    def prepare(self) -> None:
+        """Nothing to do ahead by default (``StepSource.prepare``)."""
+
     def due_after_failure(self) -> list[Step]:
         """The records due now (a release the steps reached): a step failed, no end will write them."""
         return [self.record_step(r) for r in self.ledger.records()] if self.ledger is not None else []
@@ -252,6 +257,7 @@ class FlywayOrder(_Source):
         self._queue: deque[MigrationInfo] = deque()
         self._refusal: PlanError | None = None
         self._planned: dict[str, PlanStep] = {}  # steps placed by the release planner (service/merges.py)
+        self._ids: dict[str, str | None] = {}  # content ids of the file's statements taken ahead (prepare)
         self.refresh()
 
     def refresh(self, rows: Sequence[HistoryRow] | None = None) -> None:
@@ -285,6 +291,21 @@ class FlywayOrder(_Source):
     def next_step(self) -> Step | None:
         return self.before_and_after(self._main)
 
+    def prepare(self) -> None:
+        """Split the next pending SQL migration not split yet (of the first three in the queue: the
+        running one, the next, the one after) and take its content id and the classes of its
+        statements, from its file alone; one migration a call (``StepSource.prepare``)."""
+        for info in list(self._queue)[:3]:
+            m = info.resolved
+            if m is None or m.is_python or m.script in self._ids:
+                continue
+            statements = statements_of(self.s, m)
+            self._ids[m.script] = self._content_id(m, self._change(m), statements)
+            server = server_of(self.s.db)
+            for st in statements or ():
+                classify(st.sql, server)
+            return
+
     def _main(self) -> Step | None:
         self.refuse_unplaceable()
         if not self._queue:
@@ -310,12 +331,18 @@ class FlywayOrder(_Source):
             item.owner if item else None,
             item.line if item else None,
             _phase_of(change) if change else "unknown",
-            self._content_id(m, change, statements),
+            self._id(m, change, statements) if statements is written else self._content_id(m, change, statements),
             late,
             skip,
             written=written if statements != written else None,
         )
         return Step(work, "pending (out of order)" if late else "pending")
+
+    def _id(self, m: Migration, change: Change | None, statements: Sequence[Statement] | None) -> str | None:
+        """The content id of ``m``'s own statements, taken once (``prepare`` may have taken it)."""
+        if m.script not in self._ids:
+            self._ids[m.script] = self._content_id(m, change, statements)
+        return self._ids[m.script]
 
     def _content_id(self, m: Migration, change: Change | None, statements: Sequence[object] | None) -> str | None:
         if change is not None:

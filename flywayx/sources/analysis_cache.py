@@ -183,9 +183,10 @@ class AnalysisCache:
         """The key of the memo of a project whose migrations have the entry ``keys``, in order."""
         return hashlib.sha256("\n".join(keys).encode("ascii", "replace")).hexdigest()
 
-    def read_memo(self, key: str) -> Any:
-        """The value ``write_memo`` stored under ``key``, or None when absent, damaged or not private."""
-        path = self.root / f"memo-{key}"
+    def read_memo(self, key: str, kind: str = "memo") -> Any:
+        """The value ``write_memo`` stored under ``key``, or None when absent, damaged or not private.
+        ``kind``: ``memo`` (a project's analysis), ``answer`` (a command's, ``service/answers.py``)."""
+        path = self.root / f"{kind}-{key}"
         if not private(self.root):
             return None
         try:
@@ -205,13 +206,13 @@ class AnalysisCache:
         self._touch_later[str(path)] = used
         return value
 
-    def write_memo(self, key: str, value: Any) -> None:
+    def write_memo(self, key: str, value: Any, kind: str = "memo") -> None:
         """Store ``value`` (ints, strings, bools, None, tuples, lists, frozensets) under ``key``."""
         payload = marshal.dumps(value)
         data = _MEMO_MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
         with contextlib.suppress(OSError):
             self._mkdirs()
-            self._write_file(str(self.root / f"memo-{key}"), data)
+            self._write_file(str(self.root / f"{kind}-{key}"), data)
 
     # --- packs -------------------------------------------------------------------------------------
 
@@ -317,7 +318,7 @@ class AnalysisCache:
         dropped."""
         now = time.time() if now is None else now
         dropped = sum(self.merge(shard, max_entries, now) for shard in SHARDS if self._packs(shard))
-        memos: list[tuple[float, str]] = []
+        memos: dict[str, list[tuple[float, str]]] = {"memo-": [], "answer-": []}
         for directory in (self.root, self.root.parent / INDEX_DIR):
             for name in os.listdir(directory) if directory.is_dir() else ():
                 path = os.path.join(directory, name)
@@ -325,13 +326,14 @@ class AnalysisCache:
                 limit = 3600 if name.startswith(".tmp-") else MAX_AGE_DAYS * _DAY
                 with contextlib.suppress(OSError):
                     used = os.stat(path).st_mtime
-                    if (name.startswith((".tmp-", "memo-")) or name.endswith(".idx")) and now - used > limit:
+                    if (name.startswith((".tmp-", *memos)) or name.endswith(".idx")) and now - used > limit:
                         os.unlink(path)
-                    elif name.startswith("memo-"):
-                        memos.append((used, path))
-        for _used, path in sorted(memos, reverse=True)[MAX_MEMOS:]:  # a memo is a whole project's: keep a few
-            with contextlib.suppress(OSError):
-                os.unlink(path)
+                    elif name.startswith(tuple(memos)):
+                        memos["memo-" if name.startswith("memo-") else "answer-"].append((used, path))
+        for kept in memos.values():  # a memo is a whole project's (an answer a whole command's): keep a few
+            for _used, path in sorted(kept, reverse=True)[MAX_MEMOS:]:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
         return dropped
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 WORD, QID, STR, NUM, VAR, SYSVAR, OP = "word", "qid", "str", "num", "var", "sysvar", "op"
 
@@ -266,8 +267,10 @@ _MANY_RESULTS = frozenset({"CALL", "EXECUTE", "IF", "CASE", "LOOP", "REPEAT", "W
 _HEAD_WORDS = 8
 
 
+@lru_cache(maxsize=4096)
 def classify(sql: str, server: Server = MARIADB) -> StatementClass:
-    """Classify one statement (the text flywayx sends) as ``server`` runs it."""
+    """Classify one statement (the text flywayx sends) as ``server`` runs it. Remembered: the runner, the
+    record written ahead and the work prepared while the server runs (``Database.idle``) ask again."""
     toks = tokens(sql, server)
     head = []
     for t in toks:

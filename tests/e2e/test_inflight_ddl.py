@@ -138,6 +138,37 @@ def test_statement_that_cannot_be_judged_is_refused(tmp_path: Path) -> None:
         assert "Traceback" not in resumed.text
 
 
+@pytest.mark.parametrize("plugins", ["cloudstack", ""], ids=["with-the-plugin", "without-plugins"])
+def test_a_call_a_plugin_says_is_repeatable_is_sent_again(tmp_path: Path, plugins: str) -> None:
+    """The core knows no product's procedures: the CloudStack plugin says its ``IDEMPOTENT_*`` helpers
+    check before they change, so a call of one left in flight is sent again and the run goes on;
+    with plugins switched off the same call is refused like any other."""
+    loc = tmp_path / "sql"
+    loc.mkdir()
+    (loc / "V1__proc.sql").write_text(
+        "CREATE TABLE hits (id INT);\n"
+        "CREATE PROCEDURE IDEMPOTENT_MAKE() BEGIN CREATE TABLE IF NOT EXISTS made (id INT); DO SLEEP(1.5);"
+        " INSERT INTO hits SELECT 1 FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM hits); END;\n"
+    )
+    (loc / "V2__call.sql").write_text("CALL IDEMPOTENT_MAKE();\nCREATE TABLE later (id INT);\n")
+    with databases.scratch("mariadb", tmp_path) as db:
+        thread = _kill_during(db, loc, "DO SLEEP")
+        _wait_gone(db, thread)
+        resumed = harness.run(
+            "--url", db.url, "--locations", str(loc), "migrate", "--resume", extra_env={"FLYWAYX_PLUGINS": plugins}
+        )
+        assert "Traceback" not in resumed.text
+        if plugins:
+            assert resumed.code == 0, resumed.err
+            assert db.query("SELECT COUNT(*) FROM later") == [(0,)]
+        else:
+            assert resumed.code == 1 and "Cannot tell whether statement 1" in resumed.err, resumed.err
+            assert not db.query(
+                f"SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{db.schema}' AND TABLE_NAME = 'later'"
+            )
+        assert db.query("SELECT COUNT(*) FROM hits") == [(1,)]
+
+
 @pytest.mark.parametrize(
     ("sql", "commits"),
     [

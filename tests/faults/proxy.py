@@ -14,6 +14,8 @@ to the server, byte for byte, in both directions, until told otherwise:
   too (the server is unreachable: not even a closed connection is passed on). ``stall_link=True``:
   the connection that sent the marker stalls in both directions, its client's close is not passed on
   either (that one path broke); the others and new ones carry on.
+- ``hold_replies_at(n)``: the same as ``hold_replies_after``, at the ``n``-th chunk a client sends (1 is
+  the first; ``sent`` counts them, so a clean run through the proxy tells how many a command sends).
 - ``stall_new_after(marker)``: once a client sends bytes containing ``marker``, every connection
   opened from then on stalls from its first byte (a server that stopped accepting work: the TCP
   handshake completes, the greeting never comes); the open ones carry on.
@@ -77,6 +79,8 @@ class Proxy:
         self._stall_new_after: bytes | None = None
         self._delay_after: tuple[bytes, float] | None = None
         self.delayed = 0  # chunks forwarded late
+        self.sent = 0  # chunks the clients sent
+        self._hold_at = 0
         self.delay_started: float | None = None  # when the delay began (time.monotonic)
         self._stop = threading.Event()
         self.replied = threading.Event()  # a reply arrived after the marker and was held back
@@ -102,6 +106,12 @@ class Proxy:
         self._marker, self._then = marker, then
         self._stall_new_on_marker = stall_new
         self._stall_link_on_marker = stall_link
+
+    def hold_replies_at(self, n: int) -> None:
+        """From the ``n``-th chunk any client sends (that chunk reaches the server), that connection's
+        replies are held back."""
+        self.replied.clear()
+        self._hold_at = n
 
     def stall_new_after(self, marker: bytes) -> None:
         self._stall_new_after = marker
@@ -181,6 +191,12 @@ class Proxy:
 
     def _forward(self, link: _Link, way: str, other: socket.socket, data: bytes) -> None:
         held = link.stalled or (way == "down" and link.hold_down)
+        if way == "up":
+            with self._lock:  # one pump thread per connection
+                self.sent += 1
+                if self.sent == self._hold_at:
+                    link.hold_down = True
+                    self.marked = time.monotonic()
         if way == "up" and self._stall_new_after is not None and self._stall_new_after in data:
             with self._lock:
                 self._stall_new, self._stall_new_after = True, None

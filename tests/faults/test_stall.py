@@ -8,6 +8,7 @@ server, and from then on nothing comes back (the server completed it; the client
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from pathlib import Path
@@ -181,3 +182,86 @@ def test_a_restore_through_a_stalled_connection_ends_within_the_socket_timeout(t
                 left = db.query(others)
             assert left == [], f"the restore's session is still on the server: {left}"
         assert sorted(db.query("SELECT id FROM b")) == [(42,), (43,)]
+
+
+COMMANDS = ["info", "validate", "repair", "baseline", "clean", "verify", "backup", "restore"]
+
+
+def _prepared(command: str, db: ScratchDb, tmp: Path, loc: Path) -> list[str]:
+    """``db`` made ready for ``command``; the command's arguments (after the URL and locations)."""
+    if command == "baseline":  # an existing schema without history
+        db.execute(f"CREATE TABLE {db.qualified('legacy')} (id INT)")
+        return ["baseline"]
+    assert harness.run("--url", db.url, "--locations", str(loc), "migrate").code == 0
+    if command == "backup":
+        return ["migrate", "--backup", str(tmp / f"bk-{db.name}")]
+    if command == "restore":
+        backups = tmp / "bk"
+        if not backups.exists():  # one backup, restored into each database
+            r = harness.run("--url", db.url, "--locations", str(loc), "migrate", "--backup", str(backups))
+            assert r.code == 0, r.err
+        return ["restore", "--force", str(next(p for p in backups.iterdir() if p.suffix in (".sql", ".dump")))]
+    return ["clean", "--clean-disabled=false"] if command == "clean" else [command]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("family", FAMILIES)
+def test_every_command_ends_within_the_socket_timeout_when_the_server_stops_answering(
+    family: str, command: str, tmp_path: Path
+) -> None:
+    """A clean run of the command through the proxy counts what its connections send; a run on a database
+    in the same state (the same one for a read-only command) hears nothing more from the middle one on
+    (the server got it, answered, the answer never came). It ends within the socket limit with one
+    error, and a command that takes the lock, run again without the proxy (the server reachable: the
+    stalled session was ended), does its job."""
+    loc = _project(tmp_path)
+    limits = ["--connect-timeout", str(CONNECT), "--socket-timeout", str(SOCKET)]
+    read_only = command in ("info", "validate", "verify")
+    with contextlib.ExitStack() as stack:
+        db = stack.enter_context(databases.scratch(family, tmp_path))
+        args = _prepared(command, db, tmp_path, loc)
+        with Proxy(db.host, db.port) as proxy:
+            r = harness.run("--url", via(proxy, db.url), "--locations", str(loc), *limits, *args, timeout=60)
+            assert r.code == 0, r.text
+            middle = proxy.sent // 2
+        # what a client sends in one write may arrive in fewer, larger chunks another time (a restore's
+        # data): a run that ends before the point proves nothing and is run again with an earlier one
+        for point in (middle, middle // 2):
+            if not read_only:
+                db = stack.enter_context(databases.scratch(family, tmp_path))
+                args = _prepared(command, db, tmp_path, loc)
+            with Proxy(db.host, db.port) as proxy:
+                proxy.hold_replies_at(point)
+                r = harness.run("--url", via(proxy, db.url), "--locations", str(loc), *limits, *args, timeout=60)
+                ended = time.monotonic()
+            if proxy.marked is not None:
+                break
+            assert r.code == 0, r.text
+        assert proxy.marked is not None, f"the command sent fewer than {point} chunks twice: {r.text}"
+        assert ended - proxy.marked <= SOCKET + SLACK, (ended - proxy.marked, r.text)
+        assert r.code == 1, r.text
+        assert "socketTimeout" in r.err, r.err
+        _one_error(r.err)
+        if not read_only:  # the lock did not outlive the run
+            again = harness.run("--url", db.url, "--locations", str(loc), "--lock-timeout", "10", *args, timeout=120)
+            assert again.code == 0, again.text
+
+
+# the first statement of a session, sent by the driver's opener right after the login
+FIRST_QUERY = {"mariadb": b"SELECT VERSION(), @@foreign_key_checks", "postgresql": b"current_setting('search_path')"}
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_a_server_silent_from_the_first_query_on_ends_the_run_within_the_socket_timeout(
+    family: str, tmp_path: Path
+) -> None:
+    """The login completes, then the server stops answering: the session's very first query is bounded
+    too (PostgreSQL's waited forever: the socket limit was armed only after it)."""
+    with databases.scratch(family, tmp_path) as db, Proxy(db.host, db.port) as proxy:
+        proxy.hold_replies_after(FIRST_QUERY[family])
+        r = harness.run("--url", via(proxy, db.url), "--socket-timeout", str(SOCKET), "info", timeout=60)
+        ended = time.monotonic()
+        assert proxy.marked is not None, r.text
+        assert SOCKET * 0.9 <= ended - proxy.marked <= SOCKET + SLACK, ended - proxy.marked
+        assert r.code == 1 and f"no answer from the server within socketTimeout ({SOCKET:g} s)" in r.err, r.err
+        _one_error(r.err)

@@ -215,3 +215,17 @@ def test_from_main_every_accepted_upgrade_equals_a_fresh_install(repo: Repo, fx:
     assert {("4.6.2", "4.7.1"), ("4.6.2", "4.7.2"), ("4.5.2", "4.7.2"), ("4.6.1", "4.7.2")} <= accepted
     # 4.6.3's fix never did; no release is reached backwards
     assert {("4.6.3", "4.7.2"), ("4.6.2", "4.7.0"), ("4.7.0", "4.6.1")} <= refused
+
+
+def test_a_plan_that_read_the_release_tags_is_not_remembered(project: Repo, fx: Fx, tmp_path: Path) -> None:
+    """1.0.2's migrations are known from its tag only: git's tags are not part of what decides whether
+    a plan is answered from its memo (``service/answers.py``), so such a plan is never remembered."""
+    on_main_with_derived_releases(fx, project)
+    cache = tmp_path / "cache"
+    first = run(fx, project, tmp_path / "x.db", "--cache-dir", str(cache), "plan", "--to", "1.1.2")
+    assert first.code == 0, first.err
+    assert not list(cache.rglob("answer-*"))
+    project.git("tag", "-d", "1.0.2")  # what git knows changes; the files here do not
+    second = run(fx, project, tmp_path / "x.db", "--cache-dir", str(cache), "plan", "--to", "1.1.2")
+    fresh = run(fx, project, tmp_path / "x.db", "--no-cache", "plan", "--to", "1.1.2")
+    assert (second.code, second.out, second.err) == (fresh.code, fresh.out, fresh.err)

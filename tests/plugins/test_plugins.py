@@ -177,3 +177,29 @@ def test_a_plugin_command_named_as_a_core_command_is_left_out(tmp_path: Path) ->
     core = _flywayx(tmp_path, "info", "--help", site=site)
     assert core.returncode == 0 and "Show every migration with its state" in core.stdout
     assert core.stderr.splitlines() == [warning]
+
+
+@pytest.mark.parametrize(
+    ("declared", "called", "same"),
+    [
+        ("IDEMPOTENT_*", "IDEMPOTENT_ADD_KEY", True),
+        ("IDEMPOTENT_*", "`cloud`.`idempotent_drop_index`", True),
+        ("IDEMPOTENT_*", "NOT_IDEMPOTENT_X", False),
+        ("ADD_COL", "add_col", True),
+        ("ADD_COL", "ADD_COLUMN", False),
+        ("ADD_COL", "other.ADD_COL", True),
+    ],
+)
+def test_a_procedure_is_matched_by_name_without_case_quotes_or_schema(declared: str, called: str, same: bool) -> None:
+    from flywayx.plugins import Procedure
+
+    assert Procedure(declared).matches(called) is same
+
+
+def test_only_procedures_a_plugin_declares_repeatable_are_sent_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flywayx import plugins
+
+    assert plugins.repeatable_procedure("cloud.IDEMPOTENT_ADD_COLUMN")  # the CloudStack plugin, installed
+    monkeypatch.setattr(plugins, "installed", lambda: (plugins.Plugin("x", procedures=(plugins.Procedure("P"),)),))
+    assert not plugins.repeatable_procedure("P")  # named, but not said to be repeatable
+    assert not plugins.repeatable_procedure("IDEMPOTENT_ADD_COLUMN")

@@ -1,7 +1,11 @@
-"""CloudStack's ``IDEMPOTENT_ADD_COLUMN`` calls take a fresh install's place when they run late."""
+"""CloudStack's ``IDEMPOTENT_ADD_COLUMN`` calls take a fresh install's place when they run late: the
+CloudStack plugin names the procedure (``Procedure.adds_column``); the core knows none."""
 
 from __future__ import annotations
 
+import pytest
+
+from flywayx import plugins
 from flywayx.model import Statement
 from flywayx.service.placement import added_columns, place_late_columns
 
@@ -21,6 +25,21 @@ def test_the_call_is_read_as_adding_one_column() -> None:
     placed = CALL.replace("NULL')", "NULL AFTER `x`')")
     assert added_columns(placed) == ("volumes", [(0, "last_id", True)])
     assert added_columns("CALL `cloud`.`IDEMPOTENT_ADD_KEY`('i', 'cloud.volumes', '(name)')") is None
+
+
+def test_without_the_plugin_the_call_is_an_opaque_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(plugins, "installed", lambda: ())
+    assert added_columns(CALL) is None
+    assert _placed(CALL, LIVE) == CALL
+
+
+def test_a_plugin_procedure_that_adds_a_column_is_placed(monkeypatch: pytest.MonkeyPatch) -> None:
+    own = plugins.Plugin("shop", procedures=(plugins.Procedure("ADD_COL_*", adds_column=True),))
+    monkeypatch.setattr(plugins, "installed", lambda: (own,))
+    call = "CALL add_col_safe('shop.volumes', 'last_id', 'int')"
+    assert added_columns(call) == ("volumes", [(0, "last_id", False)])
+    assert _placed(call, LIVE) == "CALL add_col_safe('shop.volumes', 'last_id', 'int AFTER `removed`')"
+    assert added_columns(CALL) is None
 
 
 def test_a_late_call_goes_before_the_columns_added_after_it() -> None:

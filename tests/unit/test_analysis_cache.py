@@ -30,6 +30,15 @@ from = "1.0.0"
 """
 
 
+@pytest.fixture(autouse=True)
+def _no_remembered_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests look at the analysis under ``plan``: no run answers from its memo
+    (``service/answers.py``, tested in test_answers.py)."""
+    from flywayx.service import answers
+
+    monkeypatch.setattr(answers, "SETTLED_NS", 1 << 62)
+
+
 def project(root: Path) -> Path:
     """Two lines; the second migration widens a column the first created (a context dependency)."""
     loc = root / "sql"

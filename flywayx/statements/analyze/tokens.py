@@ -145,6 +145,17 @@ def _pattern(fam: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?P<{k}>{parts[k]})" for k in _ORDER if k in parts))
 
 
+@cache
+def _scanner(fam: str) -> re.Pattern[str]:
+    """``_pattern`` for ``finditer``: whitespace is taken before each token rather than as one, and a
+    character no rule accepts is a token of its own (``any``), so the matches cover the text with no
+    gap and the loop runs once a token, in C between them. No rule's match starts with whitespace,
+    so the tokens (``m.group(m.lastgroup)``) are ``_pattern``'s."""
+    parts = {**_COMMON, **_dialect_parts(facts(fam))}
+    rules = "|".join(f"(?P<{k}>{parts[k]})" for k in _ORDER if k in parts and k != "ws")
+    return re.compile(rf"\s*(?:{rules}|(?P<any>\S))")
+
+
 def tokenize(sql: str, dialect: str) -> list[Token]:
     """All tokens of ``sql`` except whitespace, comments included, in order.
 
@@ -157,22 +168,18 @@ def tokenize(sql: str, dialect: str) -> list[Token]:
 @lru_cache(maxsize=16384)
 def _tokenize(sql: str, fam: str) -> tuple[Token, ...]:
     out: list[Token] = []
-    pat = _pattern(fam)
-    pos, n = 0, len(sql)
-    while pos < n:
-        m = pat.match(sql, pos)
-        if m is None:  # a character no rule accepts: keep it as an operator, move on
-            out.append(Token(OP, sql[pos], sql[pos], pos))
-            pos += 1
-            continue
-        kind = m.lastgroup or OP
-        if kind == "dq":
-            kind = STR
-        text = m.group()
-        if kind != "ws":
-            out.append(Token(kind, text, text.upper() if kind == WORD else text, pos))
-        pos = m.end()
+    add = out.append
+    for m in _scanner(fam).finditer(sql):
+        kind = m.lastgroup or "any"
+        text = m.group(kind)
+        if kind == WORD:
+            add(Token(WORD, text, text.upper(), m.end() - len(text)))
+        else:
+            add(Token(_KINDS.get(kind, kind), text, text, m.end() - len(text)))
     return tuple(out)
+
+
+_KINDS = {"any": OP, "dq": STR}  # a character no rule accepts is an operator; a dollar quote a string
 
 
 def code_texts(sql: str, dialect: str, *, fold_all: bool) -> list[str]:
@@ -181,22 +188,14 @@ def code_texts(sql: str, dialect: str, *, fold_all: bool) -> list[str]:
     ``tokenize``, without building (or caching) tokens, which is most of its cost."""
     out: list[str] = []
     add = out.append
-    match = _pattern(family(dialect)).match
-    pos, n = 0, len(sql)
-    while pos < n:
-        m = match(sql, pos)
-        if m is None:
-            add(sql[pos])
-            pos += 1
-            continue
-        end, kind = m.end(), m.lastgroup
+    for m in _scanner(family(dialect)).finditer(sql):
+        kind = m.lastgroup or "any"
         if kind == WORD:
-            text = sql[pos:end]
+            text = m.group(kind)
             up = text.upper()
             add(up if fold_all or up in KEYWORDS else text)
-        elif kind != "ws" and kind != COMMENT:
-            add(sql[pos:end])
-        pos = end
+        elif kind != COMMENT:
+            add(m.group(kind))
     return out
 
 

@@ -1,0 +1,44 @@
+"""The analyser's lexer (statements/analyze/tokens.py) covers the text: every character is in exactly
+one token or in the whitespace between two, each token's text is the text at its position, and the
+content id's token texts are those tokens' (comments dropped, words folded as the dialect folds)."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flywayx.statements.analyze.tokens import COMMENT, KEYWORDS, WORD, code_texts, tokenize
+
+PIECES = [
+    *"ab_ \t\n'\"`$;:@?#-/*!.,()[]{}0123456789eExX\\ü€",
+    "--",
+    "/*",
+    "*/",
+    "$$",
+    "$x$",
+    "/*!40101",
+    "E'",
+    "@@",
+    "::",
+    "->>",
+    "select",
+    "SeLeCt",
+]
+SQL = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(SQL, st.sampled_from(["mysql", "mariadb", "postgresql", "sqlite"]))
+def test_tokens_cover_the_text(sql: str, dialect: str) -> None:
+    tokens = tokenize(sql, dialect)
+    at = 0
+    for t in tokens:
+        assert t.pos >= at and sql[at : t.pos].strip() == ""  # only whitespace between tokens
+        assert t.text and sql[t.pos : t.pos + len(t.text)] == t.text
+        assert t.up == (t.text.upper() if t.kind == WORD else t.text)
+        at = t.pos + len(t.text)
+    assert sql[at:].strip() == ""
+    fold_all = dialect in ("postgresql", "sqlite")
+    assert code_texts(sql, dialect, fold_all=fold_all) == [
+        t.up if t.kind == WORD and (fold_all or t.up in KEYWORDS) else t.text for t in tokens if t.kind != COMMENT
+    ]
