@@ -119,9 +119,14 @@ class _Log:
         self.calls: list[Call] = []
         self.plain = True
         self._last: dict[tuple[str, str], str] = {}
+        self._seen: set[Call] = set()
 
     def note(self, call: Call) -> None:
-        self.calls.append(call)
+        """A call: noted unless the same call returned the same already (``history.rows()`` is read by
+        several parts of a plan: a replay reads it once)."""
+        if call not in self._seen:
+            self._seen.add(call)
+            self.calls.append(call)
 
     def read(self, target: str, attr: str, digest: str) -> None:
         """An attribute read: noted when its value differs from the last read of it (``db.dialect`` is
@@ -154,7 +159,8 @@ class _Recorded:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             if attr.startswith("_") or not _plain_args(args, kwargs):
-                log.spoil()
+                log.spoil()  # not replayable: nothing to note
+                return value(*args, **kwargs)
             try:
                 result = value(*args, **kwargs)
             except Exception as err:
@@ -204,7 +210,8 @@ def _code() -> str:
                 if name.endswith(".py"):
                     st = os.stat(os.path.join(dirpath, name))
                     rows.append((dirpath, name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
-        _CODE.append(_digest((sys.version, sys.prefix, str(root), rows)))
+        # no source files to sign (flywayx run from a zip): no key, nothing remembered
+        _CODE.append(_digest((sys.version, sys.prefix, str(root), rows)) if rows else "")
     return _CODE[0]
 
 
@@ -269,7 +276,10 @@ def _listing(locations: Sequence[str], config: Config, newest: list[int]) -> str
 
 
 def _key(s: Session, question: Sequence[str]) -> tuple[str, bool]:
-    """(the memo's key, whether every file listed is settled: older than ``SETTLED_NS``)."""
+    """(the memo's key, whether every file listed is settled: older than ``SETTLED_NS``); no key ("")
+    when flywayx's own code cannot be signed."""
+    if not _code():
+        return "", False
     config = s.config
     newest: list[int] = []
     listing = _listing(config.locations, config, newest)

@@ -204,7 +204,7 @@ def test_a_read_that_is_not_plain_data_spoils_the_memo() -> None:
     class Db:
         dialect = "sqlite"
 
-        def exists(self) -> bool:
+        def exists(self, *args: object) -> bool:
             return True
 
         def raw(self) -> object:
@@ -212,10 +212,13 @@ def test_a_read_that_is_not_plain_data_spoils_the_memo() -> None:
 
     log = _Log()
     db = _Recorded(Db(), "db", log)
-    assert db.exists() and db.dialect == "sqlite" and db.dialect == "sqlite"
-    assert log.plain and [c[1] for c in log.calls] == ["exists", "dialect"]  # an unchanged attribute once
+    assert db.exists() and db.dialect == "sqlite" and db.dialect == "sqlite" and db.exists()
+    assert log.plain and [c[1] for c in log.calls] == ["exists", "dialect"]  # the same answer once
     db.raw()
     assert not log.plain
+    spoilt = _Log()
+    assert _Recorded(Db(), "db", spoilt).exists([1]) is True  # an argument no memo can replay
+    assert not spoilt.plain and spoilt.calls == []
 
 
 def test_concurrent_runners_answer_alike(tmp_path: Path, loc: Path) -> None:
