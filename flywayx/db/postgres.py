@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from typing import Any
 
 from flywayx.db.base import Capabilities, DbWarning
@@ -42,14 +42,19 @@ _PIPELINED = frozenset(
 )  # fmt: skip
 _LEADING = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*(?:(?!/\*)[\s\S])*?\*/)*")  # not a nested comment
 _HEAD = re.compile(r"[A-Za-z]+")
+_ENCODING = re.compile(r"encoding|\bnames\b|\breset\s+all\b", re.IGNORECASE)
 
 
 def pipelinable(sql: str) -> bool:
-    """Whether ``sql`` may travel in a pipeline (see ``_PIPELINED``)."""
+    """Whether ``sql`` may travel in a pipeline (see ``_PIPELINED``). Not a statement that may change the
+    client encoding (``SET NAMES``, ``client_encoding``, ``RESET ALL``): the statements behind it in the
+    pipeline were encoded before it ran."""
     if ";" in sql:
         return False
     head = _HEAD.match(sql, _LEADING.match(sql).end())  # type: ignore[union-attr]
-    return head is not None and head.group().upper() in _PIPELINED
+    if head is None or head.group().upper() not in _PIPELINED:
+        return False
+    return _ENCODING.search(sql) is None
 
 
 _NOT_EXTENSION = "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.objid = {oid} AND d.deptype = 'e')"
@@ -177,6 +182,7 @@ class PostgresDatabase(DbapiDatabase):
         self._release: list[str] = []  # the lock's release: sent before the next statement
         self._begin_pending = False  # ``begin``: BEGIN goes in front of the next statement
         self._mogrifier: Any = None  # a ClientCursor: binds parameters client-side (``_literal``)
+        self._idle: Callable[[], object] | None = None  # ``idle``: run while the server works
         self._pid = 0
         self.where = where  # what a new connection needs
         if limits is not None:  # before the first query: a server silent from the start is bounded too
@@ -212,6 +218,16 @@ class PostgresDatabase(DbapiDatabase):
             return f"{self._conn.info.host}:{self._conn.info.port}"
         except Exception:  # a connection without the info attribute: messages then omit where
             return ""
+
+    def column_names(self, schema: str, table: str) -> list[str]:
+        """From the catalog itself: ``information_schema.columns`` is a view costing several ms a call
+        (a first run asks it for each of flywayx's tables)."""
+        rows = self.query(
+            "SELECT CAST(attname AS TEXT) FROM pg_catalog.pg_attribute WHERE attrelid ="
+            " to_regclass(quote_ident(?) || '.' || quote_ident(?)) AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+            (schema, table),
+        )
+        return [str(r[0]) for r in rows]
 
     def invalid_indexes(self) -> frozenset[tuple[str, str]]:
         rows = self.query(
@@ -426,14 +442,16 @@ class PostgresDatabase(DbapiDatabase):
         import psycopg
         from psycopg import pq
         from psycopg.adapt import Transformer
-        from psycopg.generators import execute
+        from psycopg.generators import fetch_many, send
 
         out: list[list[Any] | None] = []
         conn = self._conn
         with self._guard(joined):
             encoding = conn.info.encoding
             conn.pgconn.send_query(joined.encode(encoding))
-            results = conn.wait(execute(conn.pgconn))
+            conn.wait(send(conn.pgconn))
+            self._run_idle()
+            results = conn.wait(fetch_many(conn.pgconn))
             loader = Transformer(conn)
             for result in results:
                 if result.status == pq.ExecStatus.FATAL_ERROR:
@@ -444,6 +462,18 @@ class PostgresDatabase(DbapiDatabase):
                 else:
                     out.append(None)
         return out
+
+    def idle(self, task: Callable[[], object]) -> None:
+        """``task`` runs once, after the next query of the connection's own (a pipeline, or flywayx's
+        multi-statement query) is sent and before its results are read: flywayx's CPU beside the
+        server's. Whatever it raises is dropped (who needs its result computes it again)."""
+        self._idle = task
+
+    def _run_idle(self) -> None:
+        task, self._idle = self._idle, None
+        if task is not None:
+            with suppress(Exception):  # who needs the task's result meets the error again there
+                task()
 
     @contextmanager
     def _guard(self, sql: str) -> Iterator[None]:
@@ -566,6 +596,7 @@ class PostgresDatabase(DbapiDatabase):
 
         def talk() -> Any:
             yield from send(pg)
+            self._run_idle()
             for _, owner, _ in queries:
                 outcomes.append((yield from fetch_many(pg)))
                 notices[owner] += self._drain_notices()

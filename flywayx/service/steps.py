@@ -294,7 +294,9 @@ class FlywayOrder(_Source):
     def prepare(self) -> None:
         """Split the next pending SQL migration not split yet (of the first three in the queue: the
         running one, the next, the one after) and take its content id and the classes of its
-        statements, from its file alone; one migration a call (``StepSource.prepare``)."""
+        statements, from its file alone; one migration a call (``StepSource.prepare``). The classes only
+        where the runner reads them (MySQL/MariaDB: PostgreSQL classifies no statement of a migration run
+        in a transaction, and its pipeline needs none)."""
         for info in list(self._queue)[:3]:
             m = info.resolved
             if m is None or m.is_python or m.script in self._ids:
@@ -302,7 +304,7 @@ class FlywayOrder(_Source):
             statements = statements_of(self.s, m)
             self._ids[m.script] = self._content_id(m, self._change(m), statements)
             server = server_of(self.s.db)
-            for st in statements or ():
+            for st in statements or () if server.mysql_family else ():
                 classify(st.sql, server)
             return
 

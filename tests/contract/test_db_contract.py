@@ -685,3 +685,15 @@ def test_sqlite_clean_with_foreign_keys_enforced(tmp_path: Path) -> None:
     assert db.schema_is_empty("main")
     assert db.query("PRAGMA foreign_keys") == [(1,)]
     db.close()
+
+
+def test_column_names_follow_the_table_as_it_is_now(database: ScratchDb, db: Any) -> None:
+    """In order, a dropped column gone, a mixed-case name as written; none for a table that is not there."""
+    q = db.capabilities.quote
+    db.execute(f"CREATE TABLE cols (a INT, {q}Mixed Case{q} INT, gone INT, z INT)")
+    db.execute("ALTER TABLE cols DROP COLUMN gone")
+    db.execute("ALTER TABLE cols ADD COLUMN late INT")
+    assert db.column_names(database.schema, "cols") == ["a", "Mixed Case", "z", "late"]
+    assert db.column_names(database.schema, "no_such_table") == []
+    if database.dialect == "postgresql":  # a name is exact there: an unquoted COLS would be cols
+        assert db.column_names(database.schema, "COLS") == []

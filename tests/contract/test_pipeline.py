@@ -128,3 +128,45 @@ def test_a_begin_with_nothing_after_it_costs_nothing_and_opens_nothing(postgres:
     db.rollback()
     assert postgres.query("SELECT to_regclass('p')") == [(None,)]
     assert sent == []  # no "there is already a transaction in progress" on the way
+
+
+def test_idle_work_runs_once_while_the_server_has_the_statements(postgres: ScratchDb, db: Any) -> None:
+    """``Database.idle``: the task runs after a pipeline (or flywayx's own query) is sent and before its
+    results are read (libpq says a command is in progress), once; a task that fails changes nothing."""
+    from psycopg.pq import TransactionStatus
+
+    seen: list[TransactionStatus] = []
+
+    def task() -> None:
+        seen.append(TransactionStatus(db._conn.pgconn.transaction_status))
+
+    db.idle(task)
+    db.begin()
+    assert db.run_batch(["CREATE TABLE p (id INT)", "INSERT INTO p VALUES (1)"]) == (2, None)
+    assert db.run_batch(["INSERT INTO p VALUES (2)"]) == (1, None)
+    assert seen == [TransactionStatus.ACTIVE]
+    db.later("INSERT INTO p VALUES (?)", (3,))
+    db.idle(task)
+    db.commit()  # the queued row and the COMMIT: one query of flywayx's own
+    assert seen == [TransactionStatus.ACTIVE] * 2
+    db.idle(lambda: 1 / 0)
+    db.begin()
+    assert db.run_batch(["INSERT INTO p VALUES (4)"]) == (1, None)
+    db.commit()
+    assert postgres.query("SELECT id FROM p ORDER BY id") == [(1,), (2,), (3,), (4,)]
+
+
+def test_a_statement_changing_the_client_encoding_is_not_followed_by_text_encoded_before_it(
+    postgres: ScratchDb, db: Any
+) -> None:
+    db.begin()
+    batch = [
+        "CREATE TABLE e (v TEXT)",
+        "SET client_encoding = 'LATIN1'",
+        "INSERT INTO e VALUES ('café')",
+        "SET client_encoding = 'UTF8'",
+        "INSERT INTO e VALUES ('thé')",
+    ]
+    assert db.run_batch(batch) == (len(batch), None)
+    db.commit()
+    assert postgres.query("SELECT v FROM e ORDER BY v") == [("café",), ("thé",)]

@@ -48,6 +48,10 @@ def test_one_command_that_stays_in_the_transaction_is_pipelined(sql: str) -> Non
         "/* outer /* nested */ still a comment */ COMMIT",  # a nested comment is not read past
         "-- only a comment",
         "",
+        "SET NAMES 'LATIN1'",  # the statements behind it were encoded before it ran
+        "SET client_encoding = 'LATIN1'",
+        "SELECT set_config('client_encoding', 'LATIN1', false)",
+        "RESET ALL",
     ],
 )
 def test_anything_else_goes_alone(sql: str) -> None:
@@ -58,3 +62,19 @@ def test_anything_else_goes_alone(sql: str) -> None:
 def test_own_rows_are_bound_as_psycopg_binds_them(value: object) -> None:
     """``_quoted`` (the fast client-side binding of flywayx's own rows) writes what psycopg's would."""
     assert _quoted(value) == sql.quote(value)
+
+
+def test_the_psycopg_internals_the_pipeline_uses_are_there() -> None:
+    """``db/postgres.py`` drives libpq through psycopg's generators (``send``, ``fetch_many``: not
+    documented API) and ``Connection.wait``; checked on psycopg 3.3.9. A psycopg without them must fail
+    here, loudly, not at a user's first migration."""
+    import psycopg
+    from psycopg import generators, pq
+    from psycopg.adapt import Transformer
+
+    assert callable(generators.send) and callable(generators.fetch_many)
+    assert callable(psycopg.Connection.wait) and callable(psycopg.errors.error_from_result)
+    assert callable(Transformer.set_pgresult) and callable(Transformer.load_rows)
+    for name in ("enter_pipeline_mode", "exit_pipeline_mode", "pipeline_sync", "send_query_params", "send_query"):
+        assert callable(getattr(pq.PGconn, name)), name
+    assert psycopg.Pipeline.is_supported(), "the libpq psycopg is built with has no pipeline mode"
