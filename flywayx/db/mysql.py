@@ -170,7 +170,7 @@ class MySQLDatabase(DbapiDatabase):
         self._in_tx = False
 
     def execute(self, sql: str) -> int:
-        if not self._later:
+        if not self._later and not self._idle:
             return super().execute(sql)
         sent = self._packet([sql])
         if sent.failure is not None:
@@ -178,7 +178,7 @@ class MySQLDatabase(DbapiDatabase):
         return sent.rowcount
 
     def run(self, sql: str, params: tuple[Any, ...] = ()) -> int:
-        return self.execute(self._inline(sql, params)) if self._later else super().run(sql, params)
+        return self.execute(self._inline(sql, params)) if self._later or self._idle else super().run(sql, params)
 
     def prefetch(self, sql: str) -> None:
         """``sql`` (a read, or a session setting, giving one result) goes behind the next query of
@@ -195,7 +195,7 @@ class MySQLDatabase(DbapiDatabase):
         kept = None if named else self._fetched.pop(text, None)
         if kept is not None:
             return list(kept)
-        if not self._later and not self._ahead:
+        if not self._later and not self._ahead and not self._idle:
             return super().query_named(sql, params, named)
         sent = self._packet([text], rows=True)
         if sent.failure is not None:
