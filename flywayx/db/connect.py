@@ -67,6 +67,7 @@ class DbapiDatabase:
         self._stall_handled = False
         self._cluster: ClusterInfo | None = None
         self._fetched: dict[str, list[Any]] = {}  # rows of ``prefetch``ed reads, until the next statement
+        self._quoted: dict[tuple[str, ...], str] = {}  # ``quote``'s answers
 
     def creation_claimed(self, schema: str) -> bool | None:
         """No creation mark by default (``Database.creation_claimed``)."""
@@ -100,8 +101,11 @@ class DbapiDatabase:
         return self._in_tx
 
     def quote(self, *names: str) -> str:
-        q = self.capabilities.quote
-        return ".".join(q + n.replace(q, q + q) + q for n in names)
+        quoted = self._quoted.get(names)
+        if quoted is None:  # the same few names are quoted for every statement of a run: once each
+            q = self.capabilities.quote
+            quoted = self._quoted[names] = ".".join(q + n.replace(q, q + q) + q for n in names)
+        return quoted
 
     def execute(self, sql: str) -> int:
         """Run one statement (no parameters), consume every result set, return the first row count."""

@@ -262,7 +262,17 @@ class MySQLDatabase(DbapiDatabase):
 
     def _inline(self, sql: str, params: tuple[Any, ...]) -> str:
         """``sql`` with its ``?`` parameters as escaped literals (the driver's own escaping)."""
-        return self._native(sql) % tuple(self._conn.escape(v) for v in params)
+        return self._native(sql) % tuple(map(self._literal, params))
+
+    def _literal(self, value: Any) -> str:
+        """The driver's escaping of ``value`` (``Connection.escape``), its two plainest cases without
+        the driver's type dispatch: an integer's digits and NULL."""
+        kind = type(value)
+        if kind is int:
+            return str(value)
+        if value is None:
+            return "NULL"
+        return str(self._conn.escape(value))
 
     def transaction_alive(self) -> bool:
         """MariaDB's ``@@in_transaction``; MySQL has none: an InnoDB transaction of this connection."""
