@@ -16,6 +16,7 @@ the history table while it waits for the migration lock.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -39,6 +40,13 @@ LOST_HINT = (
     "restarted): run `flywayx info` on a healthy server (another Synced node of a cluster), then "
     "`flywayx migrate` there; it says when `--resume` is needed for a migration left half done"
 )
+
+
+@functools.lru_cache(maxsize=4096)
+def _quoted(q: str, names: tuple[str, ...]) -> str:
+    """``names`` quoted with ``q`` and joined by dots (``quote``: the same few names are quoted for
+    every statement of a run, so each once)."""
+    return ".".join(q + n.replace(q, q + q) + q for n in names)
 
 
 class StatementFailed(FlywayxError):
@@ -67,7 +75,6 @@ class DbapiDatabase:
         self._stall_handled = False
         self._cluster: ClusterInfo | None = None
         self._fetched: dict[str, list[Any]] = {}  # rows of ``prefetch``ed reads, until the next statement
-        self._quoted: dict[tuple[str, ...], str] = {}  # ``quote``'s answers
 
     def creation_claimed(self, schema: str) -> bool | None:
         """No creation mark by default (``Database.creation_claimed``)."""
@@ -101,11 +108,7 @@ class DbapiDatabase:
         return self._in_tx
 
     def quote(self, *names: str) -> str:
-        quoted = self._quoted.get(names)
-        if quoted is None:  # the same few names are quoted for every statement of a run: once each
-            q = self.capabilities.quote
-            quoted = self._quoted[names] = ".".join(q + n.replace(q, q + q) + q for n in names)
-        return quoted
+        return _quoted(self.capabilities.quote, names)
 
     def execute(self, sql: str) -> int:
         """Run one statement (no parameters), consume every result set, return the first row count."""
