@@ -16,6 +16,7 @@ the history table while it waits for the migration lock.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -39,6 +40,13 @@ LOST_HINT = (
     "restarted): run `flywayx info` on a healthy server (another Synced node of a cluster), then "
     "`flywayx migrate` there; it says when `--resume` is needed for a migration left half done"
 )
+
+
+@functools.lru_cache(maxsize=4096)
+def _quoted(q: str, names: tuple[str, ...]) -> str:
+    """``names`` quoted with ``q`` and joined by dots (``quote``: the same few names are quoted for
+    every statement of a run, so each once)."""
+    return ".".join(q + n.replace(q, q + q) + q for n in names)
 
 
 class StatementFailed(FlywayxError):
@@ -111,8 +119,7 @@ class DbapiDatabase:
         return self._in_tx
 
     def quote(self, *names: str) -> str:
-        q = self.capabilities.quote
-        return ".".join(q + n.replace(q, q + q) + q for n in names)
+        return _quoted(self.capabilities.quote, names)
 
     def execute(self, sql: str) -> int:
         """Run one statement (no parameters), consume every result set, return the first row count."""

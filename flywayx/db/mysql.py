@@ -173,7 +173,7 @@ class MySQLDatabase(DbapiDatabase):
         self._in_tx = False
 
     def execute(self, sql: str) -> int:
-        if not self._later:
+        if not self._later and not self._idle:
             return super().execute(sql)
         sent = self._packet([sql])
         if sent.failure is not None:
@@ -181,7 +181,7 @@ class MySQLDatabase(DbapiDatabase):
         return sent.rowcount
 
     def run(self, sql: str, params: tuple[Any, ...] = ()) -> int:
-        return self.execute(self._inline(sql, params)) if self._later else super().run(sql, params)
+        return self.execute(self._inline(sql, params)) if self._later or self._idle else super().run(sql, params)
 
     def prefetch(self, sql: str) -> None:
         """``sql`` (a read, or a session setting, giving one result) goes behind the next query of
@@ -198,7 +198,7 @@ class MySQLDatabase(DbapiDatabase):
         kept = None if named else self._fetched.pop(text, None)
         if kept is not None:
             return list(kept)
-        if not self._later and not self._ahead:
+        if not self._later and not self._ahead and not self._idle:
             return super().query_named(sql, params, named)
         sent = self._packet([text], rows=True)
         if sent.failure is not None:
@@ -265,7 +265,17 @@ class MySQLDatabase(DbapiDatabase):
 
     def _inline(self, sql: str, params: tuple[Any, ...]) -> str:
         """``sql`` with its ``?`` parameters as escaped literals (the driver's own escaping)."""
-        return self._native(sql) % tuple(self._conn.escape(v) for v in params)
+        return self._native(sql) % tuple(map(self._literal, params))
+
+    def _literal(self, value: Any) -> str:
+        """The driver's escaping of ``value`` (``Connection.escape``), its two plainest cases without
+        the driver's type dispatch: an integer's digits and NULL."""
+        kind = type(value)
+        if kind is int:
+            return str(value)
+        if value is None:
+            return "NULL"
+        return str(self._conn.escape(value))
 
     def transaction_alive(self) -> bool:
         """MariaDB's ``@@in_transaction``; MySQL has none: an InnoDB transaction of this connection."""

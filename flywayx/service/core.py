@@ -75,6 +75,8 @@ def migrate(
         if options.backup_dir is not None and options.resume:  # settling a resumed run writes: dump first
             _backup_first(s, options.backup_dir, report)
         source = choose(s, options, report=report)
+        for _ in range(2):  # the first steps split while the server prepares the history (Database.idle)
+            s.db.idle(source.prepare)
         summary = _due(operator_summary(s, source, options.backup_dir))
         _say_summary(report, summary)  # before the backup and the first step: what the run will do
         if options.backup_dir is not None and not options.resume:  # a refused run takes no backup

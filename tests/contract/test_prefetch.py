@@ -42,6 +42,7 @@ def dbs(kind: str, request: pytest.FixtureRequest) -> Iterator[tuple[Any, Any]]:
 
 
 COUNT = "SELECT COUNT(*) FROM t"
+PROCESSLIST = "SELECT INFO FROM information_schema.PROCESSLIST WHERE INFO LIKE '%SLEEP(0.3)%' AND ID <> CONNECTION_ID()"
 
 
 def test_a_prefetched_read_answers_as_of_the_query_that_carried_it(dbs: tuple[Any, Any]) -> None:
@@ -101,3 +102,27 @@ def test_a_lazily_released_lock_goes_with_the_next_statement_even_after_a_rollba
     db.rollback()  # the transaction's queue is dropped; the release is not
     db.query("SELECT 1")
     assert _holder_sees(kind, other, schema)
+
+
+def test_idle_work_runs_once_while_the_server_runs_the_next_statement(dbs: tuple[Any, Any], kind: str) -> None:
+    """``Database.idle``: on MariaDB the task runs after the next statement is sent, while the server
+    is still running it (seen from another session), once; what it raises does not touch the
+    statement. Where a statement is sent and read in one call (PostgreSQL) the task is dropped."""
+    db, other = dbs
+    seen: list[list[tuple[Any, ...]]] = []
+
+    def look() -> None:
+        seen.append(other.query(PROCESSLIST))
+
+    def fail() -> None:
+        raise RuntimeError("dropped")
+
+    db.idle(look)
+    db.idle(fail)
+    sleep = "SLEEP(0.3)" if kind == "mariadb" else "pg_sleep(0.3)"
+    assert db.query(f"SELECT {sleep}, 7")[0][1] == 7
+    assert db.query("SELECT 8") == [(8,)]  # the tasks ran once, with the statement before
+    if kind == "mariadb":
+        assert len(seen) == 1 and seen[0], seen  # the sleeping statement was running on the server
+    else:
+        assert seen == []
