@@ -266,19 +266,16 @@ def _lose(st: _State, name: str, why: str) -> None:
     st.pending_vars.pop(name, None)
 
 
-# statements that read and leave the database as it was (a SELECT only when every function it calls does)
-_READS_ONLY = frozenset({"SET", "USE", "PREPARE", "DEALLOCATE", "SELECT", "DO"})
-
-
 def _reads_only(head: str | None, words: tuple[str, ...], toks: list[Tok] | None, sql: str, server: Server) -> bool:
-    if head not in _READS_ONLY and words[:2] != ("DROP", "PREPARE"):
-        return False
-    if head in ("SET", "USE", "PREPARE", "DEALLOCATE") or words[:2] == ("DROP", "PREPARE"):
-        return head != "SET" or (
-            toks is not None and not any(t.kind == WORD and t.up == "STATEMENT" for t in toks[1:2])
-        )
-    body = toks if toks is not None else list(tokens(sql, server))
-    return _deterministic(body)
+    """The statement leaves the database as it was: a session statement, or a SELECT/DO whose functions
+    are all pure (``SET STATEMENT … FOR`` runs its statement, so it may change it)."""
+    if head == "SET":
+        return toks is not None and not any(t.kind == WORD and t.up == "STATEMENT" for t in toks[1:2])
+    if head in ("USE", "PREPARE", "DEALLOCATE") or words[:2] == ("DROP", "PREPARE"):
+        return True
+    if head in ("SELECT", "DO"):
+        return _deterministic(toks if toks is not None else list(tokens(sql, server)))
+    return False
 
 
 def _deterministic(value: Sequence[Tok]) -> bool:
