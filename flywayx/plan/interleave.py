@@ -10,13 +10,17 @@
 2. reachability: every applied change must be in ``closure(target)`` or equivalent to a change there
    (declared in ``[equivalent]`` or identical content id), else ``PlanError`` naming each such change
    and the minimal releases whose closure covers the database;
-3. pending = closure(target) - applied - changes equivalent to an applied or earlier planned change;
+3. pending = closure(target) - applied - changes equivalent to an applied one; a class of equivalent
+   changes runs once, as its stand-in (the first on the target's mainline, else the first in its
+   closure: ``_stand_in``), and an applied change takes its stand-in's place in the order;
 4. canonical order (``flywayx.plan.releases``);
 5. interleaving: a pending change that the canonical order puts before an applied change runs late
    only if its line's policy is ``interleave`` and it commutes (``shared_objects == ()``, both
    idempotent, or a ``[commutes]`` declaration) with every applied change after it. Otherwise
    ``PlanError`` lists every conflicting pair with the objects both touch, and the releases that
-   would plan cleanly. Footprints are indexed by table/object, so the check is near linear.
+   would plan cleanly. Footprints are indexed by table/object, so the check is near linear. Applied
+   changes that the target orders otherwise than they ran (only a stand-in's place can do that) must
+   commute too (``_reordered``).
 
 Nothing depends on input order: every output is sorted by canonical position or name.
 
@@ -57,11 +61,34 @@ def _covering_releases(world: World) -> set[str]:
     )
 
 
-def _effective_pos(item: Item, scope: frozenset[str]) -> Pos:
-    """Where an applied change sits in the target's canonical order (its in-scope equivalent's place)."""
-    if item.owner in scope:
+@dataclass(frozen=True)
+class _Scope:
+    """A target's closure (``releases``) and its ``mainline``: the releases a database passes through
+    when it follows the target's own line up to it (``ReleaseIndex.mainline``)."""
+
+    releases: frozenset[str]
+    mainline: frozenset[str]
+
+    def __contains__(self, release: object) -> bool:
+        return release in self.releases
+
+
+def _stand_in(item: Item, scope: _Scope) -> Item:
+    """The member of ``item``'s equivalence class that runs for it in a target's closure: the first, in
+    canonical order, of those on the target's mainline (a fix merged from an older line runs where the
+    target's own line put it, a fix rewritten for the newer line in its rewritten form, and a change
+    repeated along one line where it first ran), else the first in the closure; a member whose file is
+    here is preferred to one whose file is not."""
+    inside = [p for p in item.peers if p.owner in scope] or [item]
+    here = [p for p in inside if p.change is not None] or inside
+    return min(here, key=lambda p: (p.owner not in scope.mainline, p.pos))
+
+
+def _effective_pos(item: Item, scope: _Scope) -> Pos:
+    """Where an applied change sits in the target's canonical order (its class's stand-in's place)."""
+    if len(item.peers) == 1 and item.owner in scope:
         return item.pos
-    return min(p.pos for p in item.peers if p.owner in scope)
+    return _stand_in(item, scope).pos
 
 
 @dataclass
@@ -70,11 +97,13 @@ class _Outcome:
     later: dict[int, tuple[Item, ...]] = field(default_factory=dict)  # id(late item) -> applied after it
     skipped: list[Skipped] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
+    reordered: list[Conflict] = field(default_factory=list)  # applied pairs the target orders otherwise
+    moved: dict[str, str] = field(default_factory=dict)  # applied change -> what runs for it in the target
     strict: list[Conflict] = field(default_factory=list)
     absent: list[Item] = field(default_factory=list)  # must run, but its file is not here
 
 
-def _baseline_choice(world: World, scope: frozenset[str], out: _Outcome) -> set[int]:
+def _baseline_choice(world: World, scope: _Scope, out: _Outcome) -> set[int]:
     """Ids of items that baselines settle: on an empty schema the last baseline migration in scope
     stands for its release's closure; otherwise baseline migrations never run (Flyway)."""
     bases = [i for i in world.items if i.baseline and i.owner in scope and not world.is_applied(i)]
@@ -94,27 +123,24 @@ def _baseline_choice(world: World, scope: frozenset[str], out: _Outcome) -> set[
     return settled
 
 
-def _pending(world: World, scope: frozenset[str], out: _Outcome) -> list[Item]:
+def _pending(world: World, scope: _Scope, out: _Outcome) -> list[Item]:
     settled = _baseline_choice(world, scope, out)
-    chosen: set[int] = set()
     pending: list[Item] = []
     for item in world.items:
         if item.owner not in scope or world.is_applied(item) or id(item) in settled:
             continue
         done = next((p for p in item.peers if world.is_applied(p)), None)
-        earlier = next((p for p in item.peers if id(p) in chosen), None)
-        here = next((p for p in item.peers if p.change is not None and p.owner in scope), None)
+        stand_in = _stand_in(item, scope) if len(item.peers) > 1 else item
         if done is not None:
             how = "identical content" if done.content_id == item.content_id else "declared equivalent"
             out.skipped.append(Skipped(item.key, f"satisfied by applied {done.key} ({how})"))
-        elif earlier is not None:
-            out.skipped.append(Skipped(item.key, f"same change as {earlier.key}, planned earlier"))
-        elif item.change is None and here is not None:
-            out.skipped.append(Skipped(item.key, f"its file is not here; the same change runs as {here.key}"))
+        elif stand_in is not item and item.change is None:
+            out.skipped.append(Skipped(item.key, f"its file is not here; the same change runs as {stand_in.key}"))
+        elif stand_in is not item:
+            out.skipped.append(Skipped(item.key, f"same change as {stand_in.key}, which runs in its place"))
         elif item.change is None:
             out.absent.append(item)
         else:
-            chosen.add(id(item))
             pending.append(item)
     return pending
 
@@ -131,9 +157,10 @@ def _declared(world: World, a: Item, b: Item) -> bool:
 
 
 def _interleave(
-    world: World, scope: frozenset[str], pending: list[Item], policy: Mapping[str, Ordering], target: str, out: _Outcome
+    world: World, scope: _Scope, pending: list[Item], policy: Mapping[str, Ordering], target: str, out: _Outcome
 ) -> None:
     applied = [(_effective_pos(a, scope), a) for a in world.applied.values()]
+    out.reordered += _reordered(world, scope, applied, out.moved)
     last = max((p for p, _ in applied), default=None)
     fx = FootprintIndex(applied) if any(last is not None and p.pos < last for p in pending) else None
     for item in pending:
@@ -158,6 +185,27 @@ def _interleave(
             )
             out.steps.append((item, True, why))
             out.later[id(item)] = tuple(_same_tables(fx, item))
+
+
+def _reordered(world: World, scope: _Scope, applied: list[tuple[Pos, Item]], moved: dict[str, str]) -> list[Conflict]:
+    """Applied pairs that ran in one order where the target's canonical order has the other, and that
+    do not commute. Only a change that stands in for another (its class runs elsewhere in the target)
+    can be out of place: 1.0.3.1 ran before 1.0.3.2, but in 1.1.1 the same change runs as 1.1.0.1,
+    after 1.0.3.2. ``applied`` is in the order the changes ran (the history's); ``moved`` receives, for
+    each change found out of place, the change that runs for it in the target."""
+    found: dict[tuple[str, str], Conflict] = {}
+    for i, (p, a) in enumerate(applied):
+        if p == a.pos:
+            continue
+        for j, (q, b) in enumerate(applied):
+            if b.peers is a.peers or (i < j) == (p < q):
+                continue
+            first, second = (a, b) if p < q else (b, a)
+            objects = () if _declared(world, a, b) else _shared(world, a, b)
+            if objects:
+                found[(first.key, second.key)] = Conflict(first.key, second.key, objects)
+                moved[a.key] = _stand_in(a, scope).key
+    return [found[k] for k in sorted(found)]
 
 
 def _same_tables(fx: FootprintIndex[Item], item: Item) -> list[Item]:
@@ -191,7 +239,7 @@ def _resolve_target(index: ReleaseIndex, target: str | None) -> str | None:
 
 
 def _attempt(world: World, target: str | None, policy: Mapping[str, Ordering]) -> _Outcome:
-    scope = world.index.closure(target)
+    scope = _Scope(world.index.closure(target), world.index.mainline(target))
     out = _Outcome()
     _interleave(world, scope, _pending(world, scope, out), policy, target or "latest", out)
     return out
@@ -210,11 +258,11 @@ def _raise_unreachable(world: World, target: str | None, bad: list[Item]) -> Non
 def _raise_conflicts(world: World, target: str | None, out: _Outcome, policy: Mapping[str, Ordering]) -> None:
     candidates = [r for r in world.index.order if r != target and r in _covering_releases(world)]
     working = [r for r in candidates if _clean(_attempt(world, r, policy))]
-    raise conflict_error(target, out.conflicts, out.strict, working)
+    raise conflict_error(target, out.conflicts, out.strict, working, out.reordered, out.moved)
 
 
 def _clean(out: _Outcome) -> bool:
-    return not out.conflicts and not out.strict and not out.absent
+    return not out.conflicts and not out.reordered and not out.strict and not out.absent
 
 
 def plan_migrate(

@@ -8,7 +8,7 @@ JSON output show.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from flywayx.errors import Conflict, PlanError
@@ -79,21 +79,41 @@ def unreachable_error(
 
 
 def conflict_error(
-    target: str | None, conflicts: list[Conflict], strict: list[Conflict], working: list[str]
+    target: str | None,
+    conflicts: list[Conflict],
+    strict: list[Conflict],
+    working: list[str],
+    reordered: Sequence[Conflict] = (),
+    moved: Mapping[str, str] | None = None,
 ) -> PlanError:
-    """Late changes cannot run: ``conflicts`` (pairs sharing objects) or, when there are none,
-    ``strict`` (late changes on a strict line); ``working``: other releases that plan cleanly."""
-    pairs = conflicts or strict
-    first = pairs[0]
-    what = f"both touch {', '.join(first.objects)}" if first.objects else "its line's ordering policy is strict"
+    """Late changes cannot run: ``conflicts`` (pairs sharing objects), ``reordered`` (applied pairs that
+    ran in the other order than the target's, sharing objects; ``moved`` maps an applied change to the
+    change that runs for it in the target) or, when there are neither, ``strict``
+    (late changes on a strict line); ``working``: other releases that plan cleanly."""
+    name = target or "latest"
+    problems = len(conflicts) + len(reordered) + len(strict)
+    if conflicts:
+        first = conflicts[0]
+        what = f"{first.pending} would run after applied {first.applied} but both touch {', '.join(first.objects)}"
+    elif reordered:
+        first, moved = reordered[0], moved or {}
+        a, b = (first.pending, first.applied) if first.pending in moved else (first.applied, first.pending)
+        what = (
+            f"applied {a} and {b} ran in the other order than {name} runs them "
+            f"({a} is the same change as {moved.get(a, a)}, which {name} runs "
+            f"{'before' if a == first.pending else 'after'} {b}) and both touch {', '.join(first.objects)}"
+        )
+    else:
+        first = strict[0]
+        what = f"{first.pending} would run after applied {first.applied} but its line's ordering policy is strict"
     return PlanError(
-        f"cannot migrate to {target or 'latest'}: {first.pending} would run after applied {first.applied} "
-        f"but {what}" + (f" ({len(conflicts) + len(strict)} problems)" if len(pairs) > 1 else ""),
+        f"cannot migrate to {name}: {what}" + (f" ({problems} problems)" if problems > 1 else ""),
         hint=("releases that plan cleanly from here: " + ", ".join(working))
         if working
         else "once a pair is checked, declare it in [commutes] of releases.toml, or reorder the changes",
         target=target,
         conflicts=conflicts,
+        reordered=list(reordered),
         strict=strict,
         reachable=working,
     )

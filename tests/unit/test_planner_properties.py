@@ -19,6 +19,7 @@ import random
 import sqlite3
 from dataclasses import dataclass
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -283,3 +284,72 @@ def test_index_never_misses_an_interference(late: Footprint, applied: Footprint,
         assert [c.applied for c in err.details["conflicts"]] == expected
     else:
         assert expected == [] and plan.steps[0].out_of_order
+
+
+def _updates(graph: ReleaseGraph, spec: dict[str, int]) -> Scenario:
+    """A scenario whose migrations are all ``UPDATE s SET v = v * 2 + n`` (``spec``: version -> n)."""
+    changes, sql = [], {}
+    for version, n in spec.items():
+        sql[version], footprint = op_sql("update", n)
+        name = f"V{version}__update.sql"
+        m = Migration(Kind.VERSIONED, Version.parse(version), "update", name, name, MigrationType.SQL, 0)
+        changes.append(Change(m, hashlib.sha256(sql[version].encode()).hexdigest(), footprint))
+    return Scenario(graph, changes, sql)
+
+
+def _merge_graph(*old_line: str) -> ReleaseGraph:
+    """1.0.0, line 1.0 continuing with ``old_line``; 1.1.0 branched from 1.0.0; 1.1.1 merging the last of 1.0."""
+    releases, parent = [Release("1.0.0", Version.parse("1.0.0"), "1.0")], "1.0.0"
+    for name in old_line:
+        releases.append(Release(name, Version.parse(name), "1.0", (parent,)))
+        parent = name
+    releases += [
+        Release("1.1.0", Version.parse("1.1.0"), "1.1", ("1.0.0",), "1.0.0"),
+        Release("1.1.1", Version.parse("1.1.1"), "1.1", ("1.1.0", parent), None, (parent,)),
+    ]
+    return ReleaseGraph(tuple(releases), depth=2)
+
+
+def test_a_fix_on_both_lines_runs_where_the_target_line_put_it() -> None:
+    # Found by hypothesis: 1.0.3.1 and 1.1.0.2 are the same change (identical SQL). 1.1.1 merges 1.0.3,
+    # so a fresh 1.1.1 once ran it at 1.0.3.1's place, before 1.1.0.1 (v = 6), while a database that
+    # came up line 1.1 ran it after 1.1.0.1 (v = 5), and the upgrade 1.1.0 -> 1.1.1 was accepted.
+    sc = _updates(_merge_graph("1.0.1", "1.0.2", "1.0.3"), {"1.0.3.1": 1, "1.1.0.1": 0, "1.1.0.2": 1})
+    assert fresh(sc, "1.1.1").snapshot() == [("s", ("v",), [(5,)])]
+    db = fresh(sc, "1.1.0")
+    assert migrate_or_refuse(sc, db, "1.1.1")
+    assert db.snapshot() == fresh(sc, "1.1.1").snapshot()
+    # coming from 1.0.3, 1.1.0.1 would run after the fix that 1.1.1 runs before it
+    db = fresh(sc, "1.0.3")
+    assert refusal(sc, db.history, "1.1.1", 0) == (
+        "cannot migrate to 1.1.1: 1.1.0.1 would run after applied 1.0.3.1 but both touch column:s.v, rows:s",
+        repr(sorted(_conflict_details(sc, db, "1.1.1").items())),
+    )
+
+
+def test_applied_changes_the_target_orders_otherwise_are_refused_unless_they_commute() -> None:
+    # 1.0.3 ran the fix (1.0.3.1) before 1.0.3.2; in 1.1.1 the fix runs as 1.1.0.1, after 1.0.3.2
+    sc = _updates(_merge_graph("1.0.3"), {"1.0.3.1": 1, "1.0.3.2": 2, "1.1.0.1": 1})
+    db = fresh(sc, "1.0.3")
+    with pytest.raises(PlanError) as caught:
+        plan_migrate(sc.graph, sc.changes, db.history, "1.1.1")
+    assert caught.value.message == (
+        "cannot migrate to 1.1.1: applied 1.0.3.1 and 1.0.3.2 ran in the other order than 1.1.1 runs them "
+        "(1.0.3.1 is the same change as 1.1.0.1, which 1.1.1 runs after 1.0.3.2) and both touch column:s.v, rows:s"
+    )
+    assert [(c.pending, c.applied) for c in caught.value.details["reordered"]] == [("1.0.3.2", "1.0.3.1")]
+    # the same shape where the two commute (1.0.3.2 creates a table) upgrades to what a fresh 1.1.1 holds
+    commuting = _updates(_merge_graph("1.0.3"), {"1.0.3.1": 1, "1.1.0.1": 1})
+    text, footprint = op_sql("create", 7)
+    m = Migration(Kind.VERSIONED, Version.parse("1.0.3.2"), "create", "V1.0.3.2__create.sql", "", MigrationType.SQL, 0)
+    commuting.changes.append(Change(m, hashlib.sha256(text.encode()).hexdigest(), footprint))
+    commuting.sql["1.0.3.2"] = text
+    db = fresh(commuting, "1.0.3")
+    assert migrate_or_refuse(commuting, db, "1.1.1")
+    assert db.snapshot() == fresh(commuting, "1.1.1").snapshot()
+
+
+def _conflict_details(sc: Scenario, db: Simulated, target: str) -> dict[str, object]:
+    with pytest.raises(PlanError) as caught:
+        plan_migrate(sc.graph, sc.changes, db.history, target)
+    return caught.value.details
