@@ -191,14 +191,19 @@ def _reordered(world: World, scope: _Scope, applied: list[tuple[Pos, Item]], mov
     """Applied pairs that ran in one order where the target's canonical order has the other, and that
     do not commute. Only a change that stands in for another (its class runs elsewhere in the target)
     can be out of place: 1.0.3.1 ran before 1.0.3.2, but in 1.1.1 the same change runs as 1.1.0.1,
-    after 1.0.3.2. ``applied`` is in the order the changes ran (the history's); ``moved`` receives, for
-    each change found out of place, the change that runs for it in the target."""
+    after 1.0.3.2. ``applied`` is in the history's order; a class's first row there is when the change
+    ran (a later row of the same class records it as satisfied: ``plan/ledger.py``). ``moved`` receives,
+    for each change found out of place, the change that runs for it in the target."""
     found: dict[tuple[str, str], Conflict] = {}
-    for i, (p, a) in enumerate(applied):
+    by_class: dict[int, tuple[Pos, Item]] = {}
+    for p, a in applied:
+        by_class.setdefault(id(a.peers), (p, a))
+    ran = list(by_class.values())
+    for i, (p, a) in enumerate(ran):
         if p == a.pos:
             continue
-        for j, (q, b) in enumerate(applied):
-            if b.peers is a.peers or (i < j) == (p < q):
+        for j, (q, b) in enumerate(ran):
+            if (i < j) == (p < q):
                 continue
             first, second = (a, b) if p < q else (b, a)
             objects = () if _declared(world, a, b) else _shared(world, a, b)

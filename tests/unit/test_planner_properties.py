@@ -29,6 +29,7 @@ from flywayx.model.footprint import UNKNOWN_OBJECT, Footprint, Phase, shared_obj
 from flywayx.model.plan import Change, Plan
 from flywayx.model.release import Release, ReleaseGraph, line_key
 from flywayx.plan.interleave import plan_migrate
+from flywayx.plan.ledger import Ledger, with_records
 
 
 def _fp(phase: Phase, writes: set[str], reads: set[str] | None = None, idem: bool = False) -> Footprint:
@@ -132,6 +133,8 @@ class Simulated:
         self.history: list[HistoryRow] = []
 
     def apply(self, sc: Scenario, plan: Plan) -> None:
+        """Run the plan's steps, then write the rows the history contract wants, as a migrate run does
+        (``plan/ledger.py``: a change in the database through an identical one gets its own row)."""
         for step in plan.steps:
             assert step.migration.version is not None
             self.conn.execute(sc.sql[step.migration.version.text])
@@ -149,6 +152,7 @@ class Simulated:
                     True,
                 )
             )
+        self.history = with_records(self.history, Ledger(sc.graph, sc.changes, self.history).records(), "test")
 
     def snapshot(self) -> list[tuple[str, tuple[str, ...], list[tuple[object, ...]]]]:
         tables = [t for (t,) in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
@@ -353,3 +357,18 @@ def _conflict_details(sc: Scenario, db: Simulated, target: str) -> dict[str, obj
     with pytest.raises(PlanError) as caught:
         plan_migrate(sc.graph, sc.changes, db.history, target)
     return caught.value.details
+
+
+def test_a_row_recording_a_change_as_satisfied_is_not_when_it_ran() -> None:
+    # 1.1.1 runs the fix as 1.1.1.1, then 1.1.1.2; the contract then records 1.0.3.1 (the same fix,
+    # merged from 1.0.3) as satisfied, in a row after 1.1.1.2's: the next upgrade must read that row
+    # as bookkeeping, not as the fix running after 1.1.1.2 (found on CloudStack: 4.19.2.0.3 and
+    # 4.20.1.0.3 are one cleanup, and every upgrade past 4.20.1.0 was refused)
+    graph = _merge_graph("1.0.3")
+    graph = ReleaseGraph((*graph.releases, Release("1.1.2", Version.parse("1.1.2"), "1.1", ("1.1.1",))), depth=2)
+    sc = _updates(graph, {"1.0.3.1": 1, "1.1.1.1": 1, "1.1.1.2": 2, "1.1.2.1": 3})
+    db = fresh(sc, "1.1.0")
+    assert migrate_or_refuse(sc, db, "1.1.1")
+    assert [r.version.text for r in db.history if r.version] == ["1.1.1.1", "1.1.1.2", "1.0.3.1"]
+    assert migrate_or_refuse(sc, db, "1.1.2")
+    assert db.snapshot() == fresh(sc, "1.1.2").snapshot()
