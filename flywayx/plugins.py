@@ -22,7 +22,9 @@ What a plugin can add (docs/plugins.md has the whole contract and a worked examp
   connection's ``initSql``, in plugin order (CloudStack's session settings from ``db.properties``).
 - ``procedures``: stored procedures the product's migrations call, described so the core can reason
   about a call as it does about the statement the procedure runs (``Procedure``: safe to send again
-  on ``--resume``; adds a column, so a late step's call is placed like that column).
+  on ``--resume``; adds a column, so a late step's call is placed like that column). A project without
+  a plugin declares its repeatable procedures in the ``resumeRepeatableProcedures`` key instead;
+  ``procedures(config)`` returns both.
 
 Migration kinds are not a hook: a plugin's importer writes ordinary migrations (SQL, ``V…py``
 modules calling the plugin's own Python package, Flyway script configuration), which the core
@@ -268,14 +270,18 @@ def session_init_sql(configured: str | None, env: Mapping[str, str]) -> str | No
     return value
 
 
-def procedures() -> tuple[Procedure, ...]:
-    """Every installed plugin's procedures, in plugin order."""
-    return tuple(proc for plugin in installed() for proc in plugin.procedures)
+def procedures(config: Config | None = None) -> tuple[Procedure, ...]:
+    """Every installed plugin's procedures, in plugin order, then the ones ``config`` declares repeatable
+    (``resumeRepeatableProcedures``: a user's ``Procedure(name, repeatable=True)`` for a project that has no
+    plugin; a schema written before a name is dropped, as ``Procedure.matches`` drops it from the CALL)."""
+    declared = () if config is None else config.resume_repeatable_procedures
+    users = (Procedure(n.rpartition(".")[2].strip().strip("`"), repeatable=True) for n in declared)
+    return tuple(proc for plugin in installed() for proc in plugin.procedures) + tuple(p for p in users if p.name)
 
 
-def repeatable_procedure(name: str) -> bool:
-    """Whether a plugin says a call of ``name`` may be sent again (``Procedure.repeatable``)."""
-    return any(proc.repeatable and proc.matches(name) for proc in procedures())
+def repeatable_procedure(name: str, config: Config | None = None) -> bool:
+    """Whether a plugin or ``config`` says a call of ``name`` may be sent again (``Procedure.repeatable``)."""
+    return any(proc.repeatable and proc.matches(name) for proc in procedures(config))
 
 
 __all__ = [

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flywayx.apply.run import server_of
+from flywayx.db import catalog
 from flywayx.db.base import Database
 from flywayx.errors import FlywayxError
 from flywayx.model import Statement
@@ -38,11 +39,14 @@ from flywayx.statements.classify import Server, classify, client_text
 _START = re.compile(r"\bAUTO_INCREMENT\s*(?:=\s*)?(\d+)", re.IGNORECASE)
 _SKIPPING = ("DELETE", "REPLACE", "LOAD", "INSERT")  # with a rows: write (or IGNORE): rows gone or skipped
 
-_COUNTER = (
-    "SELECT t.TABLE_SCHEMA, t.TABLE_NAME, c.COLUMN_NAME, t.AUTO_INCREMENT FROM information_schema.TABLES t"
-    " JOIN information_schema.COLUMNS c ON c.TABLE_SCHEMA = t.TABLE_SCHEMA AND c.TABLE_NAME = t.TABLE_NAME"
-    " WHERE LOWER(t.TABLE_SCHEMA) = ? AND LOWER(t.TABLE_NAME) = ? AND c.EXTRA LIKE '%auto_increment%'"
+# Two reads, each keyed by the schema as the server spells it (db.catalog.spellings) with ``=``: MariaDB
+# then opens that one database (and the second read, given the table's own name, that one table). A join
+# of TABLES and COLUMNS, or LOWER() on the schema column, made it open every database on the server.
+_COUNTER_COLUMN = (
+    "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS"
+    " WHERE TABLE_SCHEMA = ? AND LOWER(TABLE_NAME) = ? AND EXTRA LIKE '%auto_increment%'"
 )
+_COUNTER = "SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?"
 
 
 @dataclass
@@ -94,22 +98,38 @@ def plan_counters(
         with contextlib.suppress(FlywayxError):
             db.execute("SET SESSION information_schema_stats_expiry = 0")
     resets, kept, gaps = [], [], []
+    spelled: dict[str, list[str]] = {}
     for name in sorted(targets):
-        found = db.query(_COUNTER, tuple(name.split(".", 1)))
-        if not found:
+        found = _counter_of(db, name, spelled)
+        if found is None:
             continue  # no AUTO_INCREMENT column, or no such table (yet)
-        real_schema, table, column, counter = found[0]
-        quoted = db.quote(str(real_schema), str(table))
-        top = int(db.query(f"SELECT COALESCE(MAX({db.quote(str(column))}), 0) FROM {quoted}")[0][0])
-        now = None if counter is None else int(counter)
+        real_schema, table, column, now = found
+        quoted = db.quote(real_schema, table)
+        top = int(db.query(f"SELECT COALESCE(MAX({db.quote(column)}), 0) FROM {quoted}")[0][0])
         start = starts.get(name)
         if start is not None:
-            resets.append(CounterReset(str(table), quoted, now, start.value, top))
+            resets.append(CounterReset(table, quoted, now, start.value, top))
             if start.gaps:
-                gaps.append(str(table))
+                gaps.append(table)
         elif now is not None and now > top + 1:
-            kept.append(str(table))
+            kept.append(table)
     return CounterPlan(tuple(resets), _warning(script, kept, gaps))
+
+
+def _counter_of(db: Database, name: str, spelled: dict[str, list[str]]) -> tuple[str, str, str, int | None] | None:
+    """(schema, table, AUTO_INCREMENT column, counter) of ``name`` (``schema.table`` lower-cased), or None;
+    ``spelled`` remembers each schema's spellings on the server (``catalog.spellings``)."""
+    schema, _, table = name.partition(".")
+    if schema not in spelled:
+        spelled[schema] = catalog.spellings(db, schema)
+    for each in spelled[schema]:
+        found = db.query(_COUNTER_COLUMN, (each, table))
+        if found:
+            real_schema, real_table, column = (str(v) for v in found[0])
+            counter = db.query(_COUNTER, (real_schema, real_table))
+            value = counter[0][0] if counter else None
+            return real_schema, real_table, column, None if value is None else int(value)
+    return None
 
 
 def restore_counters(

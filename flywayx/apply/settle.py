@@ -9,6 +9,7 @@ again where a second run is harmless, and otherwise refuses with the command tha
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -29,8 +30,9 @@ if TYPE_CHECKING:
 IDEMPOTENT_ERRORS = frozenset({1050, 1060, 1061, 1091, 1022, 1826, 1051, 1304, 1359, 1537, 1007, 1008})
 
 RepeatableCall = Callable[[str], bool]
-"""Whether a stored procedure (named as in the CALL) checks before it changes: from the plugins
-(``flywayx.plugins.repeatable_procedure``); the core knows no product's procedures."""
+"""Whether a stored procedure (named as in the CALL) checks before it changes: from the plugins and the
+``resumeRepeatableProcedures`` key (``flywayx.plugins.repeatable_procedure``); the core knows no product's
+procedures."""
 
 
 def _no_procedure(name: str) -> bool:
@@ -76,7 +78,8 @@ def judge_in_flight(
     effect = effect_of(client_text(stmt.sql, server), db.dialect)
     if effect.facts:
         return _judge(db, effect.facts, default_schema, stmt, done, script)
-    if not effect.repeatable and not _repeatable_call(c.words, repeatable_call):
+    called = _called(c.words)
+    if not effect.repeatable and not (called and repeatable_call(called)):
         return Verdict(
             "refuse",
             "cannot be judged from the catalog",
@@ -86,6 +89,7 @@ def judge_in_flight(
                 script,
                 (effect.unknown or "a statement") + " cannot be judged from the catalog, and "
                 "running it again could apply it twice",
+                called,
             ),
         )
     return Verdict(
@@ -148,14 +152,25 @@ def _judge(db: Database, facts: Sequence[Fact], schema: str, stmt: Statement, do
     )
 
 
-def _refusal(stmt: Statement, done: int, script: str, found: str) -> StateError:
+def _refusal(stmt: Statement, done: int, script: str, found: str, called: str = "") -> StateError:
+    """The refusal for statement ``done + 1``; for a CALL of ``called``, the hint also names the setting
+    that declares a procedure repeatable (``resumeRepeatableProcedures``), the way out without a guess."""
     text = " ".join(stmt.sql.split())
     shown = text if len(text) <= 120 else text[:117] + "..."
+    written = re.search(re.escape(called), text, re.IGNORECASE) if called else None
+    called = (written.group(0) if written else called).strip("`")  # as the file spells it
+    declare = (
+        f"; if {called} checks before it changes (safe to call twice), list it in resumeRepeatableProcedures "
+        f"(`--resume-repeatable-procedures {called}` or FLYWAYX_RESUME_REPEATABLE_PROCEDURES) and "
+        "`flywayx migrate --resume` sends the call again"
+        if called
+        else ""
+    )
     return StateError(
         f"Cannot tell whether statement {done + 1} of {script} (line {stmt.line}) completed: `{shown}` was "
         f"running on the server when the process running it died; {found}",
         hint="check its effect by hand, then run `flywayx migrate --resume --in-flight done` if it is in the "
-        "database, or `flywayx migrate --resume --in-flight redo` to run the statement again",
+        f"database, or `flywayx migrate --resume --in-flight redo` to run the statement again{declare}",
         statement=stmt.sql,
         line=stmt.line,
         applied_statements=done,
@@ -172,7 +187,8 @@ def _rebuild_session(db: Database, statements: Sequence[Statement], done: int, s
             raise failure
 
 
-def _repeatable_call(words: tuple[str, ...], repeatable: RepeatableCall) -> bool:
-    """``CALL [schema.]name(…)`` of a procedure ``repeatable`` says checks before it changes."""
-    name = words[3] if len(words) > 3 and words[2] == "." else words[1] if len(words) > 1 else ""
-    return words[:1] == ("CALL",) and bool(name) and repeatable(name)
+def _called(words: tuple[str, ...]) -> str:
+    """The procedure ``CALL [schema.]name(…)`` calls, as written; "" for any other statement."""
+    if words[:1] != ("CALL",):
+        return ""
+    return words[3] if len(words) > 3 and words[2] == "." else words[1] if len(words) > 1 else ""

@@ -400,6 +400,17 @@ KEYS: tuple[KeySpec, ...] = (
         "checksums and analyses every file afresh and writes nothing.",
         flywayx_only=True,
     ),
+    _k(
+        "resumeRepeatableProcedures",
+        "resume_repeatable_procedures",
+        "list",
+        F,
+        "FLYWAYX_RESUME_REPEATABLE_PROCEDURES",
+        "Stored procedures (comma list, case-insensitive, no schema; a trailing * matches a prefix) that check "
+        "before they change: a CALL of one that a killed run left in flight is sent again by migrate --resume "
+        "instead of being refused.",
+        flywayx_only=True,
+    ),
 )
 
 BY_KEY: dict[str, KeySpec] = {spec.key: spec for spec in KEYS}
@@ -500,6 +511,11 @@ COMMAND_OPTIONS: dict[str, tuple[CommandOption, ...]] = {
         CommandOption("baselineOnMigrate", "Baseline a non-empty schema without history first."),
         CommandOption("ignoreMigrationPatterns", "Comma-separated type:state patterns validation ignores."),
         CommandOption("validateOnMigrate", "Validate first (default on)."),
+        CommandOption(
+            "resumeRepeatableProcedures",
+            "With --resume: comma-separated procedures whose CALL left in flight may be sent again.",
+            "NAMES",
+        ),
     ),
     "info": (
         CommandOption("target", "Show states relative to this target version."),

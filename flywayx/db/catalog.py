@@ -1,10 +1,11 @@
 """Whether one object is in the catalog: the question ``--resume`` asks after a kill.
 
 ``has(db, kind, schema, name, table)`` looks ``name`` up in information_schema (MySQL/MariaDB) or
-pg_catalog (PostgreSQL); names compare case-insensitively. Kinds: ``relation`` (table, view,
-sequence), ``column``, ``index``, ``primary`` (the table has a primary key), ``constraint`` (foreign
-key, check, unique), ``procedure``, ``function``, ``trigger``, ``event``, ``schema``. ``table`` None
-for an index, constraint or trigger means any table of the schema. An unknown kind raises KeyError.
+pg_catalog (PostgreSQL); names compare case-insensitively (a MySQL/MariaDB schema through
+``spellings``). Kinds: ``relation`` (table, view, sequence), ``column``, ``index``, ``primary`` (the
+table has a primary key), ``constraint`` (foreign key, check, unique), ``procedure``, ``function``,
+``trigger``, ``event``, ``schema``. ``table`` None for an index, constraint or trigger means any table
+of the schema. An unknown kind raises KeyError.
 """
 
 from __future__ import annotations
@@ -12,21 +13,25 @@ from __future__ import annotations
 from flywayx.db.base import Database
 
 _IS = "information_schema"
+# The schema column is compared with ``=`` and the schema as the server spells it (``spellings``): that
+# equality is what lets MariaDB open one database; a function on the column (LOWER) scans them all. The
+# column must be the one MariaDB looks databases up by: TABLE_SCHEMA of TABLE_CONSTRAINTS (a constraint
+# lives in its table's schema), EVENT_OBJECT_SCHEMA of TRIGGERS (so does a trigger); CONSTRAINT_SCHEMA
+# and TRIGGER_SCHEMA scan every database. ROUTINES and EVENTS read mysql.proc / mysql.event, no database.
 _MYSQL = {
-    "relation": f"SELECT COUNT(*) FROM {_IS}.TABLES WHERE LOWER(TABLE_SCHEMA) = ? AND LOWER(TABLE_NAME) = ?",
-    "column": f"SELECT COUNT(*) FROM {_IS}.COLUMNS WHERE LOWER(TABLE_SCHEMA) = ? AND LOWER(COLUMN_NAME) = ?"
+    "relation": f"SELECT COUNT(*) FROM {_IS}.TABLES WHERE TABLE_SCHEMA = ? AND LOWER(TABLE_NAME) = ?",
+    "column": f"SELECT COUNT(*) FROM {_IS}.COLUMNS WHERE TABLE_SCHEMA = ? AND LOWER(COLUMN_NAME) = ?"
     " AND LOWER(TABLE_NAME) = ?",
-    "index": f"SELECT COUNT(*) FROM {_IS}.STATISTICS WHERE LOWER(TABLE_SCHEMA) = ? AND LOWER(INDEX_NAME) = ?",
-    "primary": f"SELECT COUNT(*) FROM {_IS}.TABLE_CONSTRAINTS WHERE LOWER(TABLE_SCHEMA) = ? AND ? = 'primary'"
+    "index": f"SELECT COUNT(*) FROM {_IS}.STATISTICS WHERE TABLE_SCHEMA = ? AND LOWER(INDEX_NAME) = ?",
+    "primary": f"SELECT COUNT(*) FROM {_IS}.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = ? AND ? = 'primary'"
     " AND CONSTRAINT_TYPE = 'PRIMARY KEY'",
-    "constraint": f"SELECT COUNT(*) FROM {_IS}.TABLE_CONSTRAINTS WHERE LOWER(CONSTRAINT_SCHEMA) = ?"
-    " AND LOWER(CONSTRAINT_NAME) = ?",
-    "procedure": f"SELECT COUNT(*) FROM {_IS}.ROUTINES WHERE LOWER(ROUTINE_SCHEMA) = ? AND LOWER(ROUTINE_NAME) = ?"
+    "constraint": f"SELECT COUNT(*) FROM {_IS}.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = ? AND LOWER(CONSTRAINT_NAME) = ?",
+    "procedure": f"SELECT COUNT(*) FROM {_IS}.ROUTINES WHERE ROUTINE_SCHEMA = ? AND LOWER(ROUTINE_NAME) = ?"
     " AND ROUTINE_TYPE = 'PROCEDURE'",
-    "function": f"SELECT COUNT(*) FROM {_IS}.ROUTINES WHERE LOWER(ROUTINE_SCHEMA) = ? AND LOWER(ROUTINE_NAME) = ?"
+    "function": f"SELECT COUNT(*) FROM {_IS}.ROUTINES WHERE ROUTINE_SCHEMA = ? AND LOWER(ROUTINE_NAME) = ?"
     " AND ROUTINE_TYPE = 'FUNCTION'",
-    "trigger": f"SELECT COUNT(*) FROM {_IS}.TRIGGERS WHERE LOWER(TRIGGER_SCHEMA) = ? AND LOWER(TRIGGER_NAME) = ?",
-    "event": f"SELECT COUNT(*) FROM {_IS}.EVENTS WHERE LOWER(EVENT_SCHEMA) = ? AND LOWER(EVENT_NAME) = ?",
+    "trigger": f"SELECT COUNT(*) FROM {_IS}.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = ? AND LOWER(TRIGGER_NAME) = ?",
+    "event": f"SELECT COUNT(*) FROM {_IS}.EVENTS WHERE EVENT_SCHEMA = ? AND LOWER(EVENT_NAME) = ?",
     "schema": f"SELECT COUNT(*) FROM {_IS}.SCHEMATA WHERE ? = ? AND LOWER(SCHEMA_NAME) = ?",
 }
 _MYSQL_TABLE = {
@@ -35,6 +40,8 @@ _MYSQL_TABLE = {
     "constraint": " AND LOWER(TABLE_NAME) = ?",
     "trigger": " AND LOWER(EVENT_OBJECT_TABLE) = ?",
 }
+# SCHEMATA lists the server's database names without opening any of them
+_SPELLINGS = f"SELECT SCHEMA_NAME FROM {_IS}.SCHEMATA WHERE LOWER(SCHEMA_NAME) = ? ORDER BY SCHEMA_NAME"
 
 _NS = "JOIN pg_catalog.pg_namespace n ON n.oid = {rel}.{col} WHERE LOWER(n.nspname) = ?"
 _PG = {
@@ -81,15 +88,25 @@ def has(db: Database, kind: str, schema: str, name: str, table: str | None = Non
     else:
         queries, by_table = _MYSQL, _MYSQL_TABLE
     sql = queries[kind]
-    params: tuple[str, ...] = (schema.lower(), name.lower())
+    rest: tuple[str, ...] = (name.lower(),)
     if kind in ("schema", "event") and "? = ?" in sql:
-        params = ("", "", name.lower())
+        return bool(db.query(sql, ("", "", name.lower()))[0][0])
     if kind == "column":
-        params += ((table or "").lower(),)
+        rest += ((table or "").lower(),)
     elif table is not None and kind in by_table:
         sql += by_table[kind]
-        params += (table.lower(),)
-    return bool(db.query(sql, params)[0][0])
+        rest += (table.lower(),)
+    if db.dialect == "postgresql":
+        return bool(db.query(sql, (schema.lower(), *rest))[0][0])
+    return any(db.query(sql, (spelled, *rest))[0][0] for spelled in spellings(db, schema))
 
 
-__all__ = ["has"]
+def spellings(db: Database, schema: str) -> list[str]:
+    """MySQL/MariaDB: the databases named ``schema`` but for case, as the server spells them (several only
+    where names are case-sensitive, ``lower_case_table_names = 0``). A read of ``information_schema`` keyed
+    ``<X>_SCHEMA = spelled`` opens that one database; the analyser's names are lower-cased, and with that
+    setting the server finds a database only under its own spelling."""
+    return [str(row[0]) for row in db.query(_SPELLINGS, (schema.lower(),))]
+
+
+__all__ = ["has", "spellings"]

@@ -73,7 +73,7 @@ def open_mysql(
             client_flag=CLIENT.MULTI_STATEMENTS,  # run_batch: a run of DML in one round trip
         )
     except pymysql.MySQLError as err:
-        raise _failure(url, err, password) from None
+        raise _failure(url, err, password, limits) from None
     # from now on the socket limit (PyMySQL reads these before every socket operation; None: no limit)
     conn._read_timeout = conn._write_timeout = limits.socket or None
     db = MySQLDatabase(conn, [password or ""], limits=limits, where=where)
@@ -82,11 +82,17 @@ def open_mysql(
     return db
 
 
-def _failure(url: DatabaseUrl, err: Exception, password: str | None) -> ConnectionFailed:
+def _failure(url: DatabaseUrl, err: Exception, password: str | None, limits: Timeouts) -> ConnectionFailed:
+    """The ConnectionFailed for a connect that raised ``err``. The connect limit bounds the TCP connect and
+    every read of the handshake (greeting, login), so PyMySQL's "(timed out)" there, error 2003 or 2013,
+    is that limit: said by its name, as a statement's stall names socketTimeout."""
     code = err.args[0] if err.args and isinstance(err.args[0], int) else None
     reason = str(err.args[1]) if len(err.args) > 1 else str(err)
     hint = _HINTS.get(code or 0, _UNREACHABLE)
-    if "Name or service not known" in reason or "nodename nor servname" in reason:
+    if "timed out" in reason:
+        reason = f"no answer within connectTimeout ({limits.connect:g} s) (error {code})"
+        hint = _UNREACHABLE + "; raise connectTimeout if connecting legitimately takes longer"
+    elif "Name or service not known" in reason or "nodename nor servname" in reason:
         reason, hint = f"unknown host '{url.host}' ({reason})", "check the host name in the URL"
     elif "Connection refused" in reason:
         reason = f"connection refused ({reason})"

@@ -101,6 +101,8 @@ class Config:
     socket_timeout: float | None = None  # seconds; None: the URL's JDBC parameter, else no limit
     cache_dir: str | None = None  # the analysis cache; None: $XDG_CACHE_HOME/flywayx or ~/.cache/flywayx
     cache: bool = True  # reuse and store analyses in the cache (--no-cache: off)
+    # procedures whose CALL migrate --resume may send again (as a plugin's Procedure(repeatable=True))
+    resume_repeatable_procedures: tuple[str, ...] = ()
     # Flyway keys flywayx accepts but does not use (driver, jdbcProperties.*, ...); repr=False
     # because some (jdbcProperties.password) are secrets.
     extra: tuple[tuple[str, str], ...] = field(default_factory=tuple, repr=False)

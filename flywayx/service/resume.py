@@ -9,6 +9,7 @@ and tells ``migrate`` where to continue. A plain ``migrate`` meeting such a reco
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from flywayx.db.own_tables import Progress, migration_key
@@ -248,7 +249,7 @@ def preview(s: Session, in_flight: str | None = None) -> tuple[Resumption, list[
         }
         if p.in_flight is not None:
             verdict = apply.judge_in_flight(
-                s.db, statements, p.statements_done, s.default_schema, p.script, in_flight, repeatable_procedure
+                s.db, statements, p.statements_done, s.default_schema, p.script, in_flight, _repeatable(s)
             )
             s.db.rollback()  # catalog reads only: end the read transaction
             if verdict.error is not None:
@@ -306,12 +307,17 @@ def _settle(s: Session, p: Progress, statements: list[Statement], in_flight: str
     if p.in_flight is None:
         return p.statements_done
     done = p.statements_done
-    if apply.settle_in_flight(s.db, statements, done, s.default_schema, p.script, in_flight, repeatable_procedure):
+    if apply.settle_in_flight(s.db, statements, done, s.default_schema, p.script, in_flight, _repeatable(s)):
         done += 1
     s.db.rollback()
     s.own.settle(p.key, done, apply.prefix_digest(statements, done))
     s.db.commit()
     return done
+
+
+def _repeatable(s: Session) -> functools.partial[bool]:
+    """Whether a CALL of a procedure may be sent again: a plugin or ``resumeRepeatableProcedures`` says so."""
+    return functools.partial(repeatable_procedure, config=s.config)
 
 
 def _local_for_key(s: Session, key: str, script: str) -> Migration:

@@ -169,6 +169,55 @@ def test_a_call_a_plugin_says_is_repeatable_is_sent_again(tmp_path: Path, plugin
         assert db.query("SELECT COUNT(*) FROM hits") == [(1,)]
 
 
+FIX_PK = (
+    "CREATE TABLE queue (id INT NOT NULL, v INT);\n"
+    "CREATE PROCEDURE FixPkIfNeeded() BEGIN\n"
+    "  IF NOT EXISTS (SELECT 1 FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = DATABASE()\n"
+    "      AND TABLE_NAME = 'queue' AND CONSTRAINT_TYPE = 'PRIMARY KEY') THEN\n"
+    "    DO SLEEP(1.5);\n"
+    "    ALTER TABLE queue ADD PRIMARY KEY (id);\n"
+    "  END IF;\n"
+    "END;\n"
+)
+
+
+@pytest.mark.parametrize("declared", ["env", "option", "undeclared"])
+def test_a_call_the_user_declares_repeatable_is_sent_again(tmp_path: Path, declared: str) -> None:
+    """A project without a plugin (Netflix conductor's ``FixPkIfNeeded`` checks information_schema before it
+    alters) lists the procedure in ``resumeRepeatableProcedures``, in any case: the call left in flight is
+    sent again and the run goes on. Undeclared, it is refused, and the refusal names the setting."""
+    loc = tmp_path / "sql"
+    loc.mkdir()
+    (loc / "V1__proc.sql").write_text(FIX_PK)
+    (loc / "V2__call.sql").write_text("CALL FixPkIfNeeded();\nCREATE TABLE later (id INT);\n")
+    env = {"FLYWAYX_PLUGINS": ""}
+    option: list[str] = []
+    if declared == "env":
+        env["FLYWAYX_RESUME_REPEATABLE_PROCEDURES"] = "other_proc, fixpkifneeded"
+    elif declared == "option":
+        option = ["--resume-repeatable-procedures", "FIXPKIFNEEDED"]
+    with databases.scratch("mariadb", tmp_path) as db:
+        thread = _kill_during(db, loc, "DO SLEEP")
+        _wait_gone(db, thread)
+        args = ["--url", db.url, "--locations", str(loc), "migrate", "--resume", *option]
+        resumed = harness.run(*args, extra_env=env)
+        assert "Traceback" not in resumed.text
+        later = f"SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{db.schema}' AND TABLE_NAME = 'later'"
+        if declared == "undeclared":
+            assert resumed.code == 1 and resumed.err.count("ERROR:") == 1, resumed.err
+            assert "Cannot tell whether statement 1 of V2__call.sql" in resumed.err
+            assert "`CALL FixPkIfNeeded()`" in resumed.err and "--in-flight redo" in resumed.err
+            assert "FixPkIfNeeded" in resumed.err.partition("--in-flight redo")[2]
+            assert "resumeRepeatableProcedures" in resumed.err
+            assert not db.query(later)
+        else:
+            assert resumed.code == 0, resumed.err
+            assert db.query(later) == [(1,)]
+            history = db.query("SELECT version, success FROM flyway_schema_history WHERE version IS NOT NULL")
+            assert sorted(history) == [("1", 1), ("2", 1)]
+        assert db.query("SHOW KEYS FROM queue WHERE Key_name = 'PRIMARY'")  # the server finished the call
+
+
 @pytest.mark.parametrize(
     ("sql", "commits"),
     [

@@ -108,8 +108,31 @@ def test_silent_server_ends_the_connect_within_the_connect_timeout(family: str, 
         r = harness.run("--url", via(proxy, db.url), *limit, "info", timeout=60, cwd=tmp_path)
         took = time.monotonic() - proxy.accepted[0]  # from the TCP connect (not the process start) to its end
         assert r.code == 1 and "Unable to connect" in r.err, r.err
+        if family == "mariadb":
+            assert f"no answer within connectTimeout ({CONNECT:g} s)" in r.err, r.err
         _one_error(r.err)
         assert took <= CONNECT + SLACK, took
+
+
+@pytest.mark.mariadb
+@pytest.mark.parametrize("command", ["info", "verify"])
+@pytest.mark.parametrize("point", [1, 2], ids=["login", "after-login"])
+def test_a_server_silent_during_the_handshake_names_the_connect_timeout(
+    command: str, point: int, tmp_path: Path
+) -> None:
+    """The greeting comes, then the answer to the login (or to what follows it in the handshake) never
+    does: the connect limit bounds it, and the error says so by name (it read as the driver's raw
+    "Lost connection to MySQL server during query (timed out)", error 2013, for every command)."""
+    loc = _project(tmp_path)
+    with databases.scratch("mariadb", tmp_path) as db:
+        assert harness.run("--url", db.url, "--locations", str(loc), "migrate").code == 0
+        with Proxy(db.host, db.port) as proxy:
+            proxy.hold_replies_at(point)
+            limits = ["--connect-timeout", str(CONNECT), "--socket-timeout", str(SOCKET)]
+            r = harness.run("--url", via(proxy, db.url), "--locations", str(loc), *limits, command, timeout=60)
+        assert r.code == 1 and f"no answer within connectTimeout ({CONNECT:g} s)" in r.err, r.err
+        assert "raise connectTimeout" in r.err and "Lost connection" not in r.err
+        _one_error(r.err)
 
 
 @pytest.mark.mariadb

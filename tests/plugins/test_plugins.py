@@ -203,3 +203,24 @@ def test_only_procedures_a_plugin_declares_repeatable_are_sent_again(monkeypatch
     monkeypatch.setattr(plugins, "installed", lambda: (plugins.Plugin("x", procedures=(plugins.Procedure("P"),)),))
     assert not plugins.repeatable_procedure("P")  # named, but not said to be repeatable
     assert not plugins.repeatable_procedure("IDEMPOTENT_ADD_COLUMN")
+
+
+def test_procedures_the_configuration_declares_are_repeatable_as_a_plugins_are(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``resumeRepeatableProcedures`` adds ``Procedure(name, repeatable=True)`` values to the plugins' own,
+    matched the same way: case-insensitive, schema and backquotes dropped on both sides, ``*`` a prefix."""
+    from flywayx import plugins
+    from flywayx.model.config import Config
+
+    monkeypatch.setattr(plugins, "installed", lambda: ())
+    config = Config(resume_repeatable_procedures=("FixPkIfNeeded", " app.`Ensure_*` ", ""))
+    assert plugins.procedures(config) == (
+        plugins.Procedure("FixPkIfNeeded", repeatable=True),
+        plugins.Procedure("Ensure_*", repeatable=True),
+    )
+    assert plugins.repeatable_procedure("fixpkifneeded", config)
+    assert plugins.repeatable_procedure("`conductor`.`FIXPKIFNEEDED`", config)
+    assert plugins.repeatable_procedure("ENSURE_INDEX", config)
+    assert not plugins.repeatable_procedure("FixPkIfNeeded")  # without the configuration: nothing declared
+    assert not plugins.repeatable_procedure("FixPk", config)

@@ -775,3 +775,16 @@ def test_any_conf_and_cli_load_or_raise_config_error(text: str, cli: dict[str, s
         (cwd / "flyway.conf").write_text(text)
         with contextlib.suppress(ConfigError):
             load(cwd, None, cli=cli)
+
+
+def test_repeatable_procedures_from_conf_env_and_command_line(dirs: tuple[Path, Path]) -> None:
+    """``resumeRepeatableProcedures`` is a flywayx key like ``cacheDir``: ``flyway.`` in flyway.conf,
+    ``FLYWAYX_RESUME_REPEATABLE_PROCEDURES``, ``--resume-repeatable-procedures`` (migrate); a comma list."""
+    home, cwd = dirs
+    (cwd / "flyway.conf").write_text("flyway.resumeRepeatableProcedures=FixPkIfNeeded, ensure_index\n")
+    assert load(cwd, home).resume_repeatable_procedures == ("FixPkIfNeeded", "ensure_index")
+    env = {"FLYWAYX_RESUME_REPEATABLE_PROCEDURES": "A,B"}
+    assert load(cwd, home, env=env).resume_repeatable_procedures == ("A", "B")
+    cli = {"resumeRepeatableProcedures": "C"}
+    assert load(cwd, home, env=env, cli=cli).resume_repeatable_procedures == ("C",)
+    assert load(home).resume_repeatable_procedures == ()
