@@ -86,7 +86,7 @@ def _callback_hint(work: Work, p: Progress, in_txn: bool, script: str) -> str:
     total, done = len(work.statements or ()), p.done
     committed = _script_commit(work, total) if in_txn else None
     if committed is not None:
-        return _committed_hint(work, committed, f"fix {script}")
+        return _committed_hint(work, committed, script)
     if in_txn:
         return (
             f"nothing of it was applied: the whole migration was rolled back; fix {script} and run "
@@ -115,12 +115,14 @@ def _script_commit(work: Work, before: int) -> int | None:
     return None
 
 
-def _committed_hint(work: Work, k: int, fix: str) -> str:
-    """What stays after a transactional migration's failure when its own COMMIT (statement ``k``) ran."""
+def _committed_hint(work: Work, k: int, fix: str | None) -> str:
+    """What stays after a transactional migration's failure when its own COMMIT (statement ``k``) ran;
+    ``fix``: what to fix first, if anything."""
     line = (work.statements or ())[k].line
+    steps = f"undo those by hand, fix {fix}," if fix else "undo those by hand"
     return (
         f"statements 1 to {k + 1} stay applied: the script's own COMMIT at line {line} committed them; the "
-        f"rest was rolled back. Undo those by hand, {fix}, and run `flywayx migrate` (the whole migration "
+        f"rest was rolled back. To apply it again, {steps} and run `flywayx migrate` (the whole migration "
         "runs again)"
     )
 
@@ -129,7 +131,7 @@ def _hint(work: Work, p: Progress, in_txn: bool, interrupted: bool, failed_at: i
     m, total, done = work.migration, len(work.statements or ()), p.done
     committed = _script_commit(work, failed_at) if in_txn else None
     if committed is not None:
-        return _committed_hint(work, committed, "then" if interrupted else "fix the migration")
+        return _committed_hint(work, committed, None if interrupted else "the migration")
     if in_txn:
         return (
             "nothing of it was applied: the whole migration was rolled back; run `flywayx migrate` to apply it again"
