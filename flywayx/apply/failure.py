@@ -19,6 +19,7 @@ from flywayx.db.connect import LOST_CONNECTION, StatementFailed
 from flywayx.errors import CallbackFailed, FlywayxError, Interrupted, MigrationFailed
 from flywayx.model.redact import redact_text
 from flywayx.model.work import Work
+from flywayx.statements.classify import Server, classify
 
 if TYPE_CHECKING:
     from flywayx.apply.walk import ApplyOptions
@@ -83,6 +84,9 @@ def failure(err: Exception, work: Work, p: Progress, opts: ApplyOptions, in_txn:
 def _callback_hint(work: Work, p: Progress, in_txn: bool, script: str) -> str:
     """What to do when a callback run with the migration (``beforeEachMigrate`` …) failed."""
     total, done = len(work.statements or ()), p.done
+    committed = _script_commit(work, total) if in_txn else None
+    if committed is not None:
+        return _committed_hint(work, committed, script)
     if in_txn:
         return (
             f"nothing of it was applied: the whole migration was rolled back; fix {script} and run "
@@ -100,8 +104,34 @@ def _callback_hint(work: Work, p: Progress, in_txn: bool, script: str) -> str:
     )
 
 
+def _script_commit(work: Work, before: int) -> int | None:
+    """The last statement before ``before`` (0-based) that is the script's own ``COMMIT``/``END``: in a
+    migration run in a transaction it committed everything before it, and the transaction reopened."""
+    statements = work.statements or ()
+    for i in range(min(before, len(statements)) - 1, -1, -1):
+        words = classify(statements[i].sql, Server("postgresql")).words
+        if words[:1] in (("COMMIT",), ("END",)) and words[1:2] != ("PREPARED",):
+            return i
+    return None
+
+
+def _committed_hint(work: Work, k: int, fix: str | None) -> str:
+    """What stays after a transactional migration's failure when its own COMMIT (statement ``k``) ran;
+    ``fix``: what to fix first, if anything."""
+    line = (work.statements or ())[k].line
+    steps = f"undo those by hand, fix {fix}," if fix else "undo those by hand"
+    return (
+        f"statements 1 to {k + 1} stay applied: the script's own COMMIT at line {line} committed them; the "
+        f"rest was rolled back. To apply it again, {steps} and run `flywayx migrate` (the whole migration "
+        "runs again)"
+    )
+
+
 def _hint(work: Work, p: Progress, in_txn: bool, interrupted: bool, failed_at: int) -> str:
     m, total, done = work.migration, len(work.statements or ()), p.done
+    committed = _script_commit(work, failed_at) if in_txn else None
+    if committed is not None:
+        return _committed_hint(work, committed, None if interrupted else "the migration")
     if in_txn:
         return (
             "nothing of it was applied: the whole migration was rolled back; run `flywayx migrate` to apply it again"

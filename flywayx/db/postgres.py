@@ -533,6 +533,7 @@ class PostgresDatabase(DbapiDatabase):
         texts = [s if isinstance(s, str) else self._literal(*s) for s in statements]
         done = 0
         while done < len(texts):
+            self._reopen_after_script_end()
             end = done
             if self._pipelining():
                 while end < len(texts) and pipelinable(texts[end]):
@@ -546,6 +547,15 @@ class PostgresDatabase(DbapiDatabase):
             if failure is not None:
                 return done, failure
         return done, None
+
+    def _reopen_after_script_end(self) -> None:
+        """The migration's transaction was ended by the script's own ``COMMIT`` (``END``, ``ROLLBACK``):
+        what follows runs in a new one, committed with the history row or rolled back on a failure, as
+        Flyway's JDBC connection (autocommit off) opens one before the next statement."""
+        from psycopg.pq import TransactionStatus
+
+        if self._in_tx and not self._begin_pending and self._conn.info.transaction_status == TransactionStatus.IDLE:
+            self._begin_pending = True
 
     def _pipelining(self) -> bool:
         """A transaction is open (or its BEGIN queued): a failed statement aborts what follows it."""
