@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flywayx.statements.analyze.tokens import COMMENT, QID, STR, WORD, Token, tokenize
+from flywayx.statements.tokens import COMMENT, QID, STR, WORD, Token, tokenize
 
 
 @dataclass(frozen=True)

@@ -222,6 +222,10 @@ class Database(Protocol):
     def column_names(self, schema: str, table: str) -> list[str]:
         """The columns of ``schema.table`` in their order (empty when the table does not exist)."""
 
+    def table_columns(self, schema: str, tables: Sequence[str]) -> dict[str, list[str]]:
+        """The columns of each of ``tables`` in ``schema`` that exists, in their order, read in one query
+        where the catalog allows (a missing table has no key)."""
+
     def invalid_indexes(self) -> frozenset[tuple[str, str]]:
         """(schema, index) of every index a failed ``CREATE INDEX CONCURRENTLY`` left invalid
         (PostgreSQL); empty where index builds are atomic."""

@@ -17,7 +17,7 @@ from flywayx.db.fingerprint_rows import (
     Rows,
     grouped,
     options,
-    query,
+    queries,
     schema_of,
     to_checks,
     to_fks,
@@ -105,28 +105,47 @@ _MY_TRIGGERS = """SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_
 
 
 def read_mysql(conn: Any, schema: str, skip: Excluder) -> Schema:
-    mariadb = "mariadb" in str(query(conn, "SELECT VERSION()")[0][0]).lower()
+    """Two round trips where the connection takes several statements a query (``queries``): the server's
+    kind and its ``CHECK_CONSTRAINTS`` columns, then every catalog read."""
+    version, has = queries(conn, [("SELECT VERSION()", ()), (_MY_CHECKS_COLUMNS, ())])
+    mariadb = "mariadb" in str(version[0][0]).lower()
     p = (schema,)
-    heads = [r for r in query(conn, _MY_TABLES, p) if not skip(r[0])]
     # each read names the schema as a constant of every information_schema table it reads: the server
     # then opens that schema's tables only (a join ON the schema opened every table of the server)
-    cols, stats = (grouped(query(conn, sql, p)) for sql in (_MY_COLUMNS, _MY_STATS))
-    fks = grouped(query(conn, _MY_FKS, (schema, schema)))
-    checks = grouped(query(conn, _mysql_checks_sql(conn), p))
-    tables = [_mysql_table(h, cols[h[0]], stats[h[0]], fks[h[0]], checks[h[0]], mariadb) for h in heads]
-    return schema_of(
-        schema, tables, _mysql_views(conn, schema), _mysql_routines(conn, schema), _mysql_triggers(conn, schema, skip)
-    )
-
-
-def _mysql_checks_sql(conn: Any) -> str:
-    """MariaDB's CHECK_CONSTRAINTS names the table; MySQL 8's must be joined to TABLE_CONSTRAINTS;
-    servers without the view (MySQL < 8.0.16) have no enforced checks to read."""
-    has = query(
+    heads, cols, stats, fks, checks, views, params, routines, events, triggers = queries(
         conn,
-        "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
-        "'information_schema' AND TABLE_NAME = 'CHECK_CONSTRAINTS'",
+        [
+            (_MY_TABLES, p),
+            (_MY_COLUMNS, p),
+            (_MY_STATS, p),
+            (_MY_FKS, (schema, schema)),
+            (_mysql_checks_sql(has), p),
+            (_MY_VIEWS, p),
+            (_MY_PARAMS, p),
+            (_MY_ROUTINES, p),
+            (_MY_EVENTS, p),
+            (_MY_TRIGGERS, p),
+        ],
     )
+    c, st, f, ch = (grouped(rows) for rows in (cols, stats, fks, checks))
+    tables = [_mysql_table(h, c[h[0]], st[h[0]], f[h[0]], ch[h[0]], mariadb) for h in heads if not skip(h[0])]
+    return schema_of(
+        schema,
+        tables,
+        _mysql_views(views, schema),
+        _mysql_routines(params, routines, schema) + _mysql_events(events, schema),
+        _mysql_triggers(triggers, schema, skip),
+    )
+
+
+_MY_CHECKS_COLUMNS = """SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA =
+    'information_schema' AND TABLE_NAME = 'CHECK_CONSTRAINTS'"""
+
+
+def _mysql_checks_sql(has: Rows) -> str:
+    """MariaDB's CHECK_CONSTRAINTS names the table; MySQL 8's must be joined to TABLE_CONSTRAINTS;
+    servers without the view (MySQL < 8.0.16) have no enforced checks to read. ``has``: the view's
+    columns (``_MY_CHECKS_COLUMNS``)."""
     names = {str(r[0]).upper() for r in has}
     if "TABLE_NAME" in names:
         return _MY_CHECKS_MARIADB
@@ -163,17 +182,15 @@ def _mysql_table(head: tuple[Any, ...], cols: Rows, stats: Rows, fks: Rows, chec
     )
 
 
-def _mysql_views(conn: Any, schema: str) -> list[View]:
-    rows = query(conn, _MY_VIEWS, (schema,))
+def _mysql_views(rows: Rows, schema: str) -> list[View]:
     return [
         View(n, normalise_sql(strip_qualifier(d or "", schema)), options(check_option=c, security=s))
         for n, d, c, s in rows
     ]
 
 
-def _mysql_routines(conn: Any, schema: str) -> list[Routine]:
-    params = grouped(query(conn, _MY_PARAMS, (schema,)))
-    rows = query(conn, _MY_ROUTINES, (schema,))
+def _mysql_routines(param_rows: Rows, rows: Rows, schema: str) -> list[Routine]:
+    params = grouped(param_rows)
     out = []
     for name, kind, returns, body, det, access, security, comment in rows:
         args = ", ".join(" ".join(x for x in (m, n, mysql_type(t or "")) if x) for m, n, t in params[name])
@@ -187,13 +204,13 @@ def _mysql_routines(conn: Any, schema: str) -> list[Routine]:
                 options(deterministic=det, data_access=access, security=security, comment=comment),
             )
         )
-    return out + _mysql_events(conn, schema)
+    return out
 
 
-def _mysql_events(conn: Any, schema: str) -> list[Routine]:
+def _mysql_events(rows: Rows, schema: str) -> list[Routine]:
     """Scheduled events, as routines of kind EVENT whose signature is the schedule."""
     out = []
-    for name, body, kind, at, every, unit, status, completion, comment in query(conn, _MY_EVENTS, (schema,)):
+    for name, body, kind, at, every, unit, status, completion, comment in rows:
         schedule = f"AT {at}" if kind == "ONE TIME" else f"EVERY {every} {unit}"
         out.append(
             Routine(
@@ -207,8 +224,7 @@ def _mysql_events(conn: Any, schema: str) -> list[Routine]:
     return out
 
 
-def _mysql_triggers(conn: Any, schema: str, skip: Excluder) -> list[Trigger]:
-    rows = query(conn, _MY_TRIGGERS, (schema,))
+def _mysql_triggers(rows: Rows, schema: str, skip: Excluder) -> list[Trigger]:
     return [
         Trigger(n, t, tm, ev, normalise_sql(strip_qualifier(b or "", schema)))
         for n, t, tm, ev, b in rows

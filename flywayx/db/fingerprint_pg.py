@@ -15,6 +15,7 @@ from flywayx.db.fingerprint_rows import (
     Rows,
     grouped,
     options,
+    queries,
     query,
     schema_of,
     to_checks,
@@ -99,19 +100,28 @@ _PG_TRIGGERS = (
 
 
 def read_pg(conn: Any, schema: str, skip: Excluder) -> Schema:
-    saved = query(conn, "SELECT current_setting('search_path')")[0][0]
-    query(conn, "SELECT set_config('search_path', quote_ident(%s), false)", (schema,))
+    """Two round trips where the connection takes several statements a query (``queries``): the search
+    path saved, set to ``schema`` and every catalog read; then the search path restored. When the first
+    fails, the server undid its ``set_config`` with the failed statement's transaction."""
+    p = (schema,)
+    saved, _, heads, *parts, views, routines, triggers = queries(
+        conn,
+        [
+            ("SELECT current_setting('search_path')", ()),
+            ("SELECT set_config('search_path', quote_ident(%s), false)", p),
+            (_PG_TABLES, p),
+            *((sql, p) for sql in (_PG_COLUMNS, _PG_PK, _PG_INDEXES, _PG_FKS, _PG_CHECKS)),
+            (_PG_VIEWS, p),
+            (_PG_ROUTINES, p),
+            (_PG_TRIGGERS, p),
+        ],
+    )
     try:
-        heads = [r for r in query(conn, _PG_TABLES, (schema,)) if not skip(r[0])]
-        parts = [
-            grouped(query(conn, sql, (schema,))) for sql in (_PG_COLUMNS, _PG_PK, _PG_INDEXES, _PG_FKS, _PG_CHECKS)
-        ]
-        tables = [_pg_table(h, *(p[h[0]] for p in parts)) for h in heads]
-        return schema_of(
-            schema, tables, _pg_views(conn, schema), _pg_routines(conn, schema), _pg_triggers(conn, schema, skip)
-        )
+        by_table = [grouped(rows) for rows in parts]
+        tables = [_pg_table(h, *(g[h[0]] for g in by_table)) for h in heads if not skip(h[0])]
+        return schema_of(schema, tables, _pg_views(views), _pg_routines(routines), _pg_triggers(triggers, skip))
     finally:
-        query(conn, "SELECT set_config('search_path', %s, false)", (saved,))
+        query(conn, "SELECT set_config('search_path', %s, false)", (saved[0][0],))
 
 
 def _pg_table(head: tuple[Any, ...], cols: Rows, pk: Rows, idx: Rows, fks: Rows, checks: Rows) -> Table:
@@ -141,14 +151,13 @@ def _pg_extra(identity: str, generated: str) -> str:
     return "generated stored" if generated == "s" else ""
 
 
-def _pg_views(conn: Any, schema: str) -> list[View]:
-    rows = query(conn, _PG_VIEWS, (schema,))
+def _pg_views(rows: Rows) -> list[View]:
     return [View(n, normalise_sql(d), options(materialized="yes" if k == "m" else None)) for n, k, d in rows]
 
 
-def _pg_routines(conn: Any, schema: str) -> list[Routine]:
+def _pg_routines(rows: Rows) -> list[Routine]:
     out = []
-    for name, kind, args, res, src, lang, vol, secdef in query(conn, _PG_ROUTINES, (schema,)):
+    for name, kind, args, res, src, lang, vol, secdef in rows:
         opts = options(
             language=lang, volatility=_PG_VOLATILITY.get(vol, vol), security_definer="yes" if secdef else None
         )
@@ -157,8 +166,7 @@ def _pg_routines(conn: Any, schema: str) -> list[Routine]:
     return out
 
 
-def _pg_triggers(conn: Any, schema: str, skip: Excluder) -> list[Trigger]:
-    rows = query(conn, _PG_TRIGGERS, (schema,))
+def _pg_triggers(rows: Rows, skip: Excluder) -> list[Trigger]:
     return [Trigger(n, t, *pg_trigger_type(tp), normalise_sql(d)) for n, t, tp, d in rows if not skip(t)]
 
 

@@ -38,6 +38,39 @@ def query(conn: Any, sql: str, params: Sequence[Any] = ()) -> Rows:
         cur.close()
 
 
+def queries(conn: Any, reads: Sequence[tuple[str, Sequence[Any]]]) -> list[Rows]:
+    """Every row of each read (``%s`` parameters; every read a ``SELECT``), in one round trip where the
+    connection sends several statements in one query (PyMySQL with ``CLIENT.MULTI_STATEMENTS``,
+    psycopg's simple protocol): parameters are bound client-side as the driver's own cursor binds them;
+    the server runs the statements in order and stops at the first that fails, whose error is the
+    driver's, as a single read's would be. Elsewhere one by one."""
+    texts = _bound(conn, reads)
+    if texts is None:
+        return [query(conn, sql, params) for sql, params in reads]
+    cur = conn.cursor()
+    try:
+        cur.execute("\n;\n".join(texts))
+        out = [[tuple(r) for r in cur.fetchall()]]
+        while cur.nextset():
+            out.append([tuple(r) for r in cur.fetchall()])
+    finally:
+        cur.close()
+    return out
+
+
+def _bound(conn: Any, reads: Sequence[tuple[str, Sequence[Any]]]) -> list[str] | None:
+    """Each read's text with its parameters bound client-side; None when ``conn`` takes one statement
+    a query (sqlite3, a PyMySQL connection opened without ``CLIENT.MULTI_STATEMENTS``)."""
+    if getattr(conn, "pgconn", None) is not None:  # psycopg 3
+        from psycopg.sql import quote
+
+        return [sql % tuple(quote(v, conn) for v in params) if params else sql for sql, params in reads]
+    flags = getattr(conn, "client_flag", None)
+    if isinstance(flags, int) and flags & 65536:  # PyMySQL, CLIENT.MULTI_STATEMENTS
+        return [sql % tuple(conn.escape(v) for v in params) if params else sql for sql, params in reads]
+    return None
+
+
 def grouped(rows: Rows) -> dict[str, Rows]:
     """Rows keyed by their first column (a table name), order kept."""
     out: dict[str, Rows] = defaultdict(list)

@@ -131,23 +131,29 @@ def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def upgrade(db: Database, schema: str, tool_version: str) -> None:
+def upgrade(db: Database, schema: str, tool_version: str, have: dict[str, list[str]] | None = None) -> None:
     """Bring flywayx's tables in ``schema`` to the current layout (call under the migration lock):
     create each missing table whole, add each missing column, record each step not yet recorded, commit.
-    Reads the columns of each table once (``Database.column_names``: none when it is missing)."""
-    for table in (LAYOUT_DDL, *(c for step in LAYOUT for c in step.changes if isinstance(c, Table))):
-        have = set(db.column_names(schema, table.name))
+    Reads the columns of every table in one query (``Database.table_columns``), unless the caller
+    just read them (``have``). The changes travel with the read of the layout's rows (``Database.later``:
+    one packet where the server takes several statements, so a first run creates its tables in one
+    round trip; SQLite runs each at once)."""
+    tables = (LAYOUT_DDL, *(c for step in LAYOUT for c in step.changes if isinstance(c, Table)))
+    if have is None:
+        have = db.table_columns(schema, [t.name for t in tables])
+    for table in tables:
+        present = set(have.get(table.name, ()))
         later = [c for step in LAYOUT for c in step.changes if isinstance(c, Column) and c.table == table.name]
-        if not have:
+        if not present:
             body = ", ".join([table.columns, *(f"{c.name} {c.type}" for c in later)])
             big = _BIG_TEXT.get(db.dialect, "TEXT")
-            db.execute(f"CREATE TABLE IF NOT EXISTS {db.quote(schema, table.name)} ({body.format(big=big)})")
+            db.later(f"CREATE TABLE IF NOT EXISTS {db.quote(schema, table.name)} ({body.format(big=big)})")
             continue
         for column in later:
-            if column.name not in have:
-                db.execute(f"ALTER TABLE {db.quote(schema, table.name)} ADD COLUMN {column.name} {column.type}")
+            if column.name not in present:
+                db.later(f"ALTER TABLE {db.quote(schema, table.name)} ADD COLUMN {column.name} {column.type}")
     layout = db.quote(schema, LAYOUT_TABLE)
-    known = {int(r[0]) for r in db.query(f"SELECT version FROM {layout}")}
+    known = {int(r[0]) for r in db.query(f"SELECT version FROM {layout}")}  # sends the changes first
     missing = [step for step in LAYOUT if step.version not in known]
     if missing:  # one statement: every step not recorded
         db.query(

@@ -77,6 +77,7 @@ class OwnTables:
         self._present: dict[str, bool] = {}  # table or table.column -> found (probed once per session)
         self._complete = False  # ensure() has brought the layout to LAYOUT_VERSION in this session
         self.run_id: str | None = None  # the run this session is (start_run): its records are its own
+        self._have: dict[str, list[str]] | None = None  # ensure: the tables' columns just read (one query)
 
     def _t(self, name: str) -> str:
         return self.db.quote(self.schema, name)
@@ -84,7 +85,12 @@ class OwnTables:
     def exists(self) -> bool:
         """Whether any of flywayx's tables is there (asked before every step of a migrate; a table once
         seen is remembered for the session: only ``clean`` drops them)."""
-        return self._complete or any(self._has(name) for name in (RUNS, APPLIED, PROGRESS, STATE))
+        names = (RUNS, APPLIED, PROGRESS, STATE)
+        if self._complete or any(self._present.get(name) for name in names):
+            return True
+        if not self.db.table_columns(self.schema, names):  # one catalog query; a first run has none
+            return False
+        return any(self._has(name) for name in names)
 
     def ensure(self) -> None:
         """Create or upgrade flywayx's tables to the current layout as one idempotent step (call under
@@ -128,14 +134,17 @@ class OwnTables:
             )[0]
         except Exception:
             self.db.rollback()
-            return self.layout_version(), False
+            have = self.db.table_columns(self.schema, [LAYOUT_TABLE, *names])
+            self._have = have  # ``_upgrade`` creates what is missing from this reading
+            return (self.layout_version() if LAYOUT_TABLE in have else None), False
         return (int(row[0]) if row[0] is not None else None), True
 
     def _upgrade(self) -> None:
         """Create what is missing, add what a table lacks, record the steps (``own_layout.upgrade``)."""
         from flywayx.model.results import TOOL_VERSION
 
-        upgrade(self.db, self.schema, TOOL_VERSION)
+        have, self._have = self._have, None
+        upgrade(self.db, self.schema, TOOL_VERSION, have)
         for step in LAYOUT:
             for change in step.changes:
                 if isinstance(change, Column):

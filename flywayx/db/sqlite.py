@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,11 @@ class SqliteDatabase(DbapiDatabase):
 
     def column_names(self, schema: str, table: str) -> list[str]:
         return [str(r[1]) for r in self.query(f"PRAGMA {self.quote(schema)}.table_info({self.quote(table)})")]
+
+    def table_columns(self, schema: str, tables: Sequence[str]) -> dict[str, list[str]]:
+        """A pragma per table: SQLite answers in-process, no round trip to save."""
+        found = {table: self.column_names(schema, table) for table in tables}
+        return {table: cols for table, cols in found.items() if cols}
 
     def schema_exists(self, schema: str) -> bool:
         return any(row[1] == schema for row in self.query("PRAGMA database_list"))

@@ -179,6 +179,10 @@ class BoundedCursor:
         with self._dog.guard():
             return self._cur.fetchone()
 
+    def nextset(self) -> Any:  # PyMySQL reads the next result of a multi-statement query from the socket
+        with self._dog.guard():
+            return self._cur.nextset()
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._cur, name)
 

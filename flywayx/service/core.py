@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from flywayx import apply
 from flywayx.apply import Applied
@@ -29,10 +30,15 @@ from flywayx.model.results import TOOL_VERSION
 from flywayx.model.write_results import AppliedItem, MigrateReport, Recorded, Waiting
 from flywayx.plan.ledger import Record
 from flywayx.plan.summary import summarize
-from flywayx.service import cluster, dryrun, lines, resume, rsu, steps, upgrade
+from flywayx.service import lines, resume, steps, upgrade
 from flywayx.service.kernel import Reporter, Session, apply_options, callbacks, session, statements_of
 from flywayx.service.prepare import announce, prepare_history, require_history_schema
 from flywayx.service.validation import validation_error
+
+# What a plain migrate does not run is imported where it is used: the dry run (``--dry-run``, ``plan``),
+# the Galera checks (a Galera node) and the rolling schema upgrade (``--rsu``) (docs/decisions/startup.md).
+if TYPE_CHECKING:
+    from flywayx.service import dryrun
 
 # ---------------------------------------------------------------------------------------------------
 # migrate
@@ -62,6 +68,8 @@ def migrate(
         s.require_writable()  # a dry run is refused where the run would be
         require_history_schema(s)
         if options.dry_run:
+            from flywayx.service import dryrun, rsu
+
             recorder = dryrun.Recorder(s, options.show_sql)
             chosen = choose(s, options, recorder)
             if options.rsu:
@@ -83,6 +91,8 @@ def migrate(
             _backup_first(s, options.backup_dir, report)
         pending = _pending_statements(s, source) if options.rsu else []
         if options.rsu:
+            from flywayx.service import rsu
+
             rsu.check(s, options.phase, pending)
         prepare_history(s)
         upgrade.fill_content_ids(s, source.analysed)
@@ -153,6 +163,8 @@ def _rolling(
     s: Session, source: steps.Source, statements: dict[str, Sequence[Statement]], opts: RunOptions, report: Reporter
 ) -> Ran:
     """The engine's run with each step applied to the other nodes first, then here, all in RSU mode."""
+    from flywayx.service import rsu
+
     rolling = rsu.RollingSource(source, s, statements, report)
     s.db.execute("SET SESSION wsrep_OSU_method = 'RSU'")
     try:
@@ -209,6 +221,8 @@ def plan_in(s: Session, to_release: str | None, phase: str | None) -> PlanView:
     """``plan`` in a session opened read-only (``service/answers.py`` remembers what it printed)."""
     options = MigrateOptions(dry_run=True, to_release=to_release, phase=phase)
     plain = to_release is None and lines.release_graph(s) is None  # no releases.toml: Flyway's order
+    from flywayx.service import dryrun
+
     source = choose(s, options, dryrun.Recorder(s, False), release=not plain)
     if isinstance(source, steps.FlywayOrder):
         analysed = lines.analyse(s)
@@ -262,6 +276,8 @@ def choose(
         if options.resume:
             source.require_resumed_first()
     if s.db.cluster().kind == "galera":  # the statements are decoded from the cache only to be checked
+        from flywayx.service import cluster
+
         cluster.refuse_unsafe_for_galera(s, _pending_statements(s, source))
     return source
 

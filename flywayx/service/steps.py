@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from flywayx.apply import Applied
 from flywayx.apply.engine import Step, Token, history_token
@@ -39,11 +40,14 @@ from flywayx.model.work import Work
 from flywayx.plan.info import InfoResult, current_version
 from flywayx.plan.ledger import Ledger, Record, with_records
 from flywayx.plan.validate import ValidationIssue
-from flywayx.service import expand, lines, merges, placement, resume
+from flywayx.service import lines, merges, resume
 from flywayx.service.kernel import Session, statements_of
 from flywayx.service.validation import refuse_failed, validation_issues
 from flywayx.statements.classify import classify
 from flywayx.statements.content_id import content_id
+
+if TYPE_CHECKING:
+    from flywayx.service import expand
 
 _HOW = {
     "identical": "identical to applied {by}",
@@ -198,6 +202,8 @@ class _Source:
         """A late step's added columns where a fresh install has them (``service/placement.py``).
         ``skip`` (``--resume``): the first ``skip`` statements are applied and stay as written; the rest
         are placed from the table as the applied ones left it, as the failed run would have placed them."""
+        from flywayx.service import placement  # only release plans place columns: a plain migrate skips it
+
         later: dict[str, set[str]] = {}
         after = [m.script for m in step.runs_after]
         if not after and step.migration.version is not None:  # footprints could not tell (procedure calls):
@@ -417,6 +423,8 @@ class ReleasePlan(_Source):
             self._chosen = lines.select_phase(self._plan, self.phase, self.analysed)
             self._queue = deque(self._chosen)
             if self.phase == "expand":
+                from flywayx.service import expand  # the statement analyser: loaded for --phase expand only
+
                 self._sent = expand.guard(self._queue, self.analysed.statements, self.s.dialect)
         return self._plan
 
@@ -429,6 +437,8 @@ class ReleasePlan(_Source):
         """``--phase expand``: the plan's steps this run leaves for ``--phase contract``, and why."""
         if self.phase != "expand":
             return []
+        from flywayx.service import expand
+
         return expand.waiting(self.plan.steps, self._chosen, self.analysed.statements, self.s.dialect)
 
     def selected(self) -> list[PlanStep]:

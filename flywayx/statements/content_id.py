@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from flywayx.errors import ChecksumError
 from flywayx.model.migration import Statement
-from flywayx.statements.analyze.tokens import COMMENT, KEYWORDS, WORD, code_texts, family, tokenize
+from flywayx.statements.tokens import COMMENT, KEYWORDS, WORD, code_texts, family, tokenize
 
 # Separates tokens and statements in the hashed text; neither can occur inside a token.
 _TOKEN_SEP = " "

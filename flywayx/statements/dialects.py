@@ -1,5 +1,5 @@
 """Each dialect's lexical facts, frozen, in one table: the splitter (``split_lexer``) and the analyser's
-lexer (``analyze/tokens``) both build their patterns from it.
+lexer (``tokens``) both build their patterns from it.
 
 A fact here is what the database's own reader does with a character: which quote opens an identifier,
 whether ``"…"`` is a string, whether a backslash escapes inside a literal, whether ``#`` starts a comment,

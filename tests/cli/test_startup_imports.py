@@ -94,3 +94,25 @@ def test_help_still_loads_every_command(tmp_path: Path) -> None:
 def test_migrate_loads_the_engine(tmp_path: Path, project: list[str]) -> None:
     """The probe sees what a command loads: migrate, even with nothing to do, runs through the engine."""
     assert "flywayx.apply.engine" in _loaded(tmp_path, *project, "migrate")
+
+
+# Loaded by no plain migrate (no releases.toml, no --dry-run, --rsu or --phase, not a Galera node): the
+# statement analyser (the content id reads the lexer only, statements/tokens.py), the dry run, the Galera
+# checks and the rolling schema upgrade, the expand phase and the placement of late columns.
+NOT_BY_MIGRATE = (
+    "flywayx.statements.analyze",
+    "flywayx.service.dryrun",
+    "flywayx.service.cluster",
+    "flywayx.service.rsu",
+    "flywayx.service.expand",
+    "flywayx.service.placement",
+    "flywayx.plan.galera",
+)
+
+
+def test_a_plain_migrate_loads_only_what_it_runs(tmp_path: Path, project: list[str]) -> None:
+    (tmp_path / "sql" / "V4__t4.sql").write_text("CREATE TABLE t4 (id INTEGER PRIMARY KEY);\n")
+    loaded = _loaded(tmp_path, *project, "migrate")
+    assert "flywayx.statements.content_id" in loaded  # the probe applied a migration
+    assert [m for m in loaded if any(m == p or m.startswith(p + ".") for p in NOT_BY_MIGRATE)] == []
+    assert sqlite3.connect(tmp_path / "app.db").execute("SELECT COUNT(*) FROM flyway_schema_history").fetchone()[0] == 4

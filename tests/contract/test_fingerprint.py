@@ -216,6 +216,22 @@ def test_mariadb_diff_names_exactly_the_hand_edit(
 
 
 @pytest.mark.mariadb
+def test_mariadb_reads_in_one_packet_give_the_fingerprint_of_one_read_at_a_time(
+    maria: tuple[Any, str], mariadb: Any
+) -> None:
+    """flywayx's own connection takes several statements a packet (``CLIENT.MULTI_STATEMENTS``) and the
+    reads go in two packets; a connection without it (the fixture's) reads one statement at a time."""
+    import pymysql
+    from pymysql.constants import CLIENT
+
+    conn, name = maria
+    with closing(pymysql.connect(**mariadb.connect_params(), client_flag=CLIENT.MULTI_STATEMENTS)) as multi:
+        batched = fingerprint(multi, "mariadb", [name])
+    one_by_one = fingerprint(conn, "mariadb", [name])
+    assert batched == one_by_one and batched.schema(name) is not None
+
+
+@pytest.mark.mariadb
 def test_mariadb_same_ddl_in_two_databases_has_no_drift(maria: tuple[Any, str], mariadb: Any) -> None:
     conn, name = maria
     twin = name + "_b"

@@ -1,4 +1,4 @@
-"""The analyser's lexer (statements/analyze/tokens.py) covers the text: every character is in exactly
+"""The analyser's lexer (statements/tokens.py) covers the text: every character is in exactly
 one token or in the whitespace between two, each token's text is the text at its position, and the
 content id's token texts are those tokens' (comments dropped, words folded as the dialect folds)."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flywayx.statements.analyze.tokens import COMMENT, KEYWORDS, WORD, code_texts, tokenize
+from flywayx.statements.tokens import COMMENT, KEYWORDS, WORD, code_texts, tokenize
 
 PIECES = [
     *"ab_ \t\n'\"`$;:@?#-/*!.,()[]{}0123456789eExX\\ü€",

@@ -38,8 +38,8 @@ from flywayx.statements.analyze.dml import (
 )
 from flywayx.statements.analyze.migration import settle_migration
 from flywayx.statements.analyze.objects import maintenance, revoke
-from flywayx.statements.analyze.tokens import EXEC, Token, code_tokens, family, leading_comments, tokenize, words
 from flywayx.statements.classify import classify
+from flywayx.statements.tokens import EXEC, Token, code_tokens, family, leading_comments, tokenize, words
 
 __all__ = ["Context", "analyze_migration", "analyze_statement", "make_context"]
 

@@ -15,7 +15,7 @@ from flywayx.statements.analyze.cursor import Cursor, names_in_list, split_comma
 from flywayx.statements.analyze.effects import apply_action
 from flywayx.statements.analyze.locks import lock_for
 from flywayx.statements.analyze.objects import alter_other
-from flywayx.statements.analyze.tokens import OP, QID, WORD, Token
+from flywayx.statements.tokens import OP, QID, WORD, Token
 
 
 @dataclass(frozen=True)

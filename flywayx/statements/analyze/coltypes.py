@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flywayx.statements.analyze.tokens import WORD, Token, words
+from flywayx.statements.tokens import WORD, Token, words
 
 _INTS = {
     "tinyint": 1,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flywayx.statements.analyze.tokens import QID, WORD, Token
+from flywayx.statements.tokens import QID, WORD, Token
 
 _NAME_KINDS = (WORD, QID)
 

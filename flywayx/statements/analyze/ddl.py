@@ -18,7 +18,7 @@ from flywayx.statements.analyze.coltypes import parse_column_def
 from flywayx.statements.analyze.cursor import Cursor, names_in_list, split_commas
 from flywayx.statements.analyze.dml import read_rows, table_refs
 from flywayx.statements.analyze.objects import policy_or_rule
-from flywayx.statements.analyze.tokens import STR, WORD, Token, words
+from flywayx.statements.tokens import STR, WORD, Token, words
 
 # CREATE <kind> -> object kind in the footprint
 _OBJECT_KINDS = {

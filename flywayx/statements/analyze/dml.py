@@ -11,7 +11,7 @@ from __future__ import annotations
 from flywayx.model.footprint import Phase
 from flywayx.statements.analyze.builder import Acc
 from flywayx.statements.analyze.cursor import Cursor, names_in_list
-from flywayx.statements.analyze.tokens import KEYWORDS, QID, WORD, Token
+from flywayx.statements.tokens import KEYWORDS, QID, WORD, Token
 
 # FROM inside these calls is not a table list: EXTRACT(YEAR FROM d), TRIM(x FROM s) ...
 _FROM_FUNCS = frozenset({"EXTRACT", "TRIM", "SUBSTRING", "SUBSTR", "POSITION", "OVERLAY"})
