@@ -11,8 +11,8 @@
    (declared in ``[equivalent]`` or identical content id), else ``PlanError`` naming each such change
    and the minimal releases whose closure covers the database;
 3. pending = closure(target) - applied - changes equivalent to an applied one; a class of equivalent
-   changes runs once, as its stand-in (the first on the target's mainline, else the first in its
-   closure: ``_stand_in``), and an applied change takes its stand-in's place in the order;
+   changes runs once, as its stand-in (the first in the target's closure: ``_stand_in``), and an
+   applied change takes its stand-in's place in the order;
 4. canonical order (``flywayx.plan.releases``);
 5. interleaving: a pending change that the canonical order puts before an applied change runs late
    only if its line's policy is ``interleave`` and it commutes (``shared_objects == ()``, both
@@ -61,30 +61,16 @@ def _covering_releases(world: World) -> set[str]:
     )
 
 
-@dataclass(frozen=True)
-class _Scope:
-    """A target's closure (``releases``) and its ``mainline``: the releases a database passes through
-    when it follows the target's own line up to it (``ReleaseIndex.mainline``)."""
-
-    releases: frozenset[str]
-    mainline: frozenset[str]
-
-    def __contains__(self, release: object) -> bool:
-        return release in self.releases
-
-
-def _stand_in(item: Item, scope: _Scope) -> Item:
-    """The member of ``item``'s equivalence class that runs for it in a target's closure: the first, in
-    canonical order, of those on the target's mainline (a fix merged from an older line runs where the
-    target's own line put it, a fix rewritten for the newer line in its rewritten form, and a change
-    repeated along one line where it first ran), else the first in the closure; a member whose file is
-    here is preferred to one whose file is not."""
+def _stand_in(item: Item, scope: frozenset[str]) -> Item:
+    """The member of ``item``'s equivalence class that runs for it in a target's closure: the first in
+    canonical order (a fix merged from an older line runs where that line put it, as Flyway's version
+    order runs it), one whose file is here before one whose file is not."""
     inside = [p for p in item.peers if p.owner in scope] or [item]
     here = [p for p in inside if p.change is not None] or inside
-    return min(here, key=lambda p: (p.owner not in scope.mainline, p.pos))
+    return min(here, key=lambda p: p.pos)
 
 
-def _effective_pos(item: Item, scope: _Scope) -> Pos:
+def _effective_pos(item: Item, scope: frozenset[str]) -> Pos:
     """Where an applied change sits in the target's canonical order (its class's stand-in's place)."""
     if len(item.peers) == 1 and item.owner in scope:
         return item.pos
@@ -103,7 +89,7 @@ class _Outcome:
     absent: list[Item] = field(default_factory=list)  # must run, but its file is not here
 
 
-def _baseline_choice(world: World, scope: _Scope, out: _Outcome) -> set[int]:
+def _baseline_choice(world: World, scope: frozenset[str], out: _Outcome) -> set[int]:
     """Ids of items that baselines settle: on an empty schema the last baseline migration in scope
     stands for its release's closure; otherwise baseline migrations never run (Flyway)."""
     bases = [i for i in world.items if i.baseline and i.owner in scope and not world.is_applied(i)]
@@ -123,7 +109,7 @@ def _baseline_choice(world: World, scope: _Scope, out: _Outcome) -> set[int]:
     return settled
 
 
-def _pending(world: World, scope: _Scope, out: _Outcome) -> list[Item]:
+def _pending(world: World, scope: frozenset[str], out: _Outcome) -> list[Item]:
     settled = _baseline_choice(world, scope, out)
     pending: list[Item] = []
     for item in world.items:
@@ -157,7 +143,7 @@ def _declared(world: World, a: Item, b: Item) -> bool:
 
 
 def _interleave(
-    world: World, scope: _Scope, pending: list[Item], policy: Mapping[str, Ordering], target: str, out: _Outcome
+    world: World, scope: frozenset[str], pending: list[Item], policy: Mapping[str, Ordering], target: str, out: _Outcome
 ) -> None:
     applied = [(_effective_pos(a, scope), a) for a in world.applied.values()]
     out.reordered += _reordered(world, scope, applied, out.moved)
@@ -187,13 +173,15 @@ def _interleave(
             out.later[id(item)] = tuple(_same_tables(fx, item))
 
 
-def _reordered(world: World, scope: _Scope, applied: list[tuple[Pos, Item]], moved: dict[str, str]) -> list[Conflict]:
+def _reordered(
+    world: World, scope: frozenset[str], applied: list[tuple[Pos, Item]], moved: dict[str, str]
+) -> list[Conflict]:
     """Applied pairs that ran in one order where the target's canonical order has the other, and that
-    do not commute. Only a change that stands in for another (its class runs elsewhere in the target)
-    can be out of place: 1.0.3.1 ran before 1.0.3.2, but in 1.1.1 the same change runs as 1.1.0.1,
-    after 1.0.3.2. ``applied`` is in the history's order; a class's first row there is when the change
-    ran (a later row of the same class records it as satisfied: ``plan/ledger.py``). ``moved`` receives,
-    for each change found out of place, the change that runs for it in the target."""
+    do not commute. Only a change whose class runs elsewhere in the target can be out of place:
+    1.1.0.1 ran before 1.1.0.2, but in 1.1.1 the same change as 1.1.0.2 runs as 1.0.3.1, before 1.1.0.1.
+    ``applied`` is in the history's order; a class's first row there is when the change ran (a later
+    row of the same class records it as satisfied: ``plan/ledger.py``). ``moved`` receives, for each
+    change found out of place, the change that runs for it in the target."""
     found: dict[tuple[str, str], Conflict] = {}
     by_class: dict[int, tuple[Pos, Item]] = {}
     for p, a in applied:
@@ -244,7 +232,7 @@ def _resolve_target(index: ReleaseIndex, target: str | None) -> str | None:
 
 
 def _attempt(world: World, target: str | None, policy: Mapping[str, Ordering]) -> _Outcome:
-    scope = _Scope(world.index.closure(target), world.index.mainline(target))
+    scope = world.index.closure(target)
     out = _Outcome()
     _interleave(world, scope, _pending(world, scope, out), policy, target or "latest", out)
     return out

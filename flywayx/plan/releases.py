@@ -53,18 +53,6 @@ class ReleaseIndex:
             _keep(self._closures, name, found)
         return found
 
-    def mainline(self, name: str | None) -> frozenset[str]:
-        """``name`` and its first parents (git's ``--first-parent``): the previous release of its line,
-        and before a line's first release the release it branched from. None: from the last release."""
-        name = self.order[-1] if name is None and self.order else name
-        chain: set[str] = set()
-        while name is not None and name in self.rank and name not in chain:
-            chain.add(name)
-            r = self.releases[name]
-            name = next((p for p in r.parents if p not in r.merges and self.releases[p].line == r.line), None)
-            name = name if name is not None else r.branch_from
-        return frozenset(chain)
-
     def includes(self, name: str, member: str) -> bool:
         """Whether ``member`` is in ``closure(name)``."""
         return member in self.closure(name)

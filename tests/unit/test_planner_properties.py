@@ -314,61 +314,54 @@ def _merge_graph(*old_line: str) -> ReleaseGraph:
     return ReleaseGraph(tuple(releases), depth=2)
 
 
-def test_a_fix_on_both_lines_runs_where_the_target_line_put_it() -> None:
+def test_an_upgrade_that_would_run_a_shared_fix_in_another_place_is_refused() -> None:
     # Found by hypothesis: 1.0.3.1 and 1.1.0.2 are the same change (identical SQL). 1.1.1 merges 1.0.3,
-    # so a fresh 1.1.1 once ran it at 1.0.3.1's place, before 1.1.0.1 (v = 6), while a database that
-    # came up line 1.1 ran it after 1.1.0.1 (v = 5), and the upgrade 1.1.0 -> 1.1.1 was accepted.
+    # so a fresh 1.1.1 runs it at 1.0.3.1's place, before 1.1.0.1 (v = 6), while a database at 1.1.0
+    # ran it after 1.1.0.1 (v = 5): the upgrade 1.1.0 -> 1.1.1 was accepted and left v = 5.
     sc = _updates(_merge_graph("1.0.1", "1.0.2", "1.0.3"), {"1.0.3.1": 1, "1.1.0.1": 0, "1.1.0.2": 1})
-    assert fresh(sc, "1.1.1").snapshot() == [("s", ("v",), [(5,)])]
+    assert fresh(sc, "1.1.1").snapshot() == [("s", ("v",), [(6,)])]
+    db = fresh(sc, "1.0.3")
+    assert migrate_or_refuse(sc, db, "1.1.1")
+    assert db.snapshot() == fresh(sc, "1.1.1").snapshot()
+    db = fresh(sc, "1.1.0")
+    details = _conflict_details(sc, db, "1.1.1")
+    reordered = details["reordered"]
+    assert isinstance(reordered, list)
+    assert [(c.pending, c.applied, c.objects) for c in reordered] == [("1.1.0.2", "1.1.0.1", ("column:s.v", "rows:s"))]
+    assert refusal(sc, db.history, "1.1.1", 0) == (
+        "cannot migrate to 1.1.1: applied 1.1.0.2 and 1.1.0.1 ran in the other order than 1.1.1 runs them "
+        "(1.1.0.2 is the same change as 1.0.3.1, which 1.1.1 runs before 1.1.0.1) and both touch column:s.v, rows:s",
+        repr(sorted(details.items())),
+    )
+
+
+def test_applied_changes_the_target_orders_otherwise_may_move_when_they_commute() -> None:
+    # the same shape, but 1.1.0.1 creates a table: the fix may take 1.0.3.1's place
+    sc = _updates(_merge_graph("1.0.3"), {"1.0.3.1": 1, "1.1.0.2": 1})
+    text, footprint = op_sql("create", 7)
+    m = Migration(Kind.VERSIONED, Version.parse("1.1.0.1"), "create", "V1.1.0.1__create.sql", "", MigrationType.SQL, 0)
+    sc.changes.append(Change(m, hashlib.sha256(text.encode()).hexdigest(), footprint))
+    sc.sql["1.1.0.1"] = text
     db = fresh(sc, "1.1.0")
     assert migrate_or_refuse(sc, db, "1.1.1")
     assert db.snapshot() == fresh(sc, "1.1.1").snapshot()
-    # coming from 1.0.3, 1.1.0.1 would run after the fix that 1.1.1 runs before it
-    db = fresh(sc, "1.0.3")
-    assert refusal(sc, db.history, "1.1.1", 0) == (
-        "cannot migrate to 1.1.1: 1.1.0.1 would run after applied 1.0.3.1 but both touch column:s.v, rows:s",
-        repr(sorted(_conflict_details(sc, db, "1.1.1").items())),
-    )
 
 
-def test_applied_changes_the_target_orders_otherwise_are_refused_unless_they_commute() -> None:
-    # 1.0.3 ran the fix (1.0.3.1) before 1.0.3.2; in 1.1.1 the fix runs as 1.1.0.1, after 1.0.3.2
-    sc = _updates(_merge_graph("1.0.3"), {"1.0.3.1": 1, "1.0.3.2": 2, "1.1.0.1": 1})
-    db = fresh(sc, "1.0.3")
-    with pytest.raises(PlanError) as caught:
-        plan_migrate(sc.graph, sc.changes, db.history, "1.1.1")
-    assert caught.value.message == (
-        "cannot migrate to 1.1.1: applied 1.0.3.1 and 1.0.3.2 ran in the other order than 1.1.1 runs them "
-        "(1.0.3.1 is the same change as 1.1.0.1, which 1.1.1 runs after 1.0.3.2) and both touch column:s.v, rows:s"
-    )
-    assert [(c.pending, c.applied) for c in caught.value.details["reordered"]] == [("1.0.3.2", "1.0.3.1")]
-    # the same shape where the two commute (1.0.3.2 creates a table) upgrades to what a fresh 1.1.1 holds
-    commuting = _updates(_merge_graph("1.0.3"), {"1.0.3.1": 1, "1.1.0.1": 1})
-    text, footprint = op_sql("create", 7)
-    m = Migration(Kind.VERSIONED, Version.parse("1.0.3.2"), "create", "V1.0.3.2__create.sql", "", MigrationType.SQL, 0)
-    commuting.changes.append(Change(m, hashlib.sha256(text.encode()).hexdigest(), footprint))
-    commuting.sql["1.0.3.2"] = text
-    db = fresh(commuting, "1.0.3")
-    assert migrate_or_refuse(commuting, db, "1.1.1")
-    assert db.snapshot() == fresh(commuting, "1.1.1").snapshot()
+def test_a_row_recording_a_change_as_satisfied_is_not_when_it_ran() -> None:
+    # 1.1.0 -> 1.1.1 runs the fix as 1.0.3.1, then 1.1.1.2; the contract then records 1.1.1.1 (the same
+    # fix) as satisfied, in a row after 1.1.1.2's: the next upgrade must read that row as bookkeeping,
+    # not as the fix running after 1.1.1.2
+    graph = _merge_graph("1.0.3")
+    graph = ReleaseGraph((*graph.releases, Release("1.1.2", Version.parse("1.1.2"), "1.1", ("1.1.1",))), depth=2)
+    sc = _updates(graph, {"1.0.3.1": 1, "1.1.1.1": 1, "1.1.1.2": 2, "1.1.2.1": 3})
+    db = fresh(sc, "1.1.0")
+    assert migrate_or_refuse(sc, db, "1.1.1")
+    assert [r.version.text for r in db.history if r.version] == ["1.0.3.1", "1.1.1.2", "1.1.1.1"]
+    assert migrate_or_refuse(sc, db, "1.1.2")
+    assert db.snapshot() == fresh(sc, "1.1.2").snapshot()
 
 
 def _conflict_details(sc: Scenario, db: Simulated, target: str) -> dict[str, object]:
     with pytest.raises(PlanError) as caught:
         plan_migrate(sc.graph, sc.changes, db.history, target)
     return caught.value.details
-
-
-def test_a_row_recording_a_change_as_satisfied_is_not_when_it_ran() -> None:
-    # 1.1.1 runs the fix as 1.1.1.1, then 1.1.1.2; the contract then records 1.0.3.1 (the same fix,
-    # merged from 1.0.3) as satisfied, in a row after 1.1.1.2's: the next upgrade must read that row
-    # as bookkeeping, not as the fix running after 1.1.1.2 (found on CloudStack: 4.19.2.0.3 and
-    # 4.20.1.0.3 are one cleanup, and every upgrade past 4.20.1.0 was refused)
-    graph = _merge_graph("1.0.3")
-    graph = ReleaseGraph((*graph.releases, Release("1.1.2", Version.parse("1.1.2"), "1.1", ("1.1.1",))), depth=2)
-    sc = _updates(graph, {"1.0.3.1": 1, "1.1.1.1": 1, "1.1.1.2": 2, "1.1.2.1": 3})
-    db = fresh(sc, "1.1.0")
-    assert migrate_or_refuse(sc, db, "1.1.1")
-    assert [r.version.text for r in db.history if r.version] == ["1.1.1.1", "1.1.1.2", "1.0.3.1"]
-    assert migrate_or_refuse(sc, db, "1.1.2")
-    assert db.snapshot() == fresh(sc, "1.1.2").snapshot()
