@@ -19,7 +19,7 @@ from flywayx.db.connect import LOST_CONNECTION, StatementFailed
 from flywayx.errors import CallbackFailed, FlywayxError, Interrupted, MigrationFailed
 from flywayx.model.redact import redact_text
 from flywayx.model.work import Work
-from flywayx.statements.classify import Server, classify
+from flywayx.statements.classify import Server, classify, ends_script_transaction
 
 if TYPE_CHECKING:
     from flywayx.apply.walk import ApplyOptions
@@ -109,8 +109,7 @@ def _script_commit(work: Work, before: int) -> int | None:
     migration run in a transaction it committed everything before it, and the transaction reopened."""
     statements = work.statements or ()
     for i in range(min(before, len(statements)) - 1, -1, -1):
-        words = classify(statements[i].sql, Server("postgresql")).words
-        if words[:1] in (("COMMIT",), ("END",)) and words[1:2] != ("PREPARED",):
+        if ends_script_transaction(classify(statements[i].sql, Server("postgresql"))):
             return i
     return None
 

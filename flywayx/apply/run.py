@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -38,13 +39,14 @@ from flywayx.db.own_tables import OwnTables
 from flywayx.errors import MigrationFailed, StateError
 from flywayx.model import Migration, Statement
 from flywayx.model.work import Work
-from flywayx.statements.classify import Server, StatementClass, classify, client_text
+from flywayx.statements.classify import Server, StatementClass, classify, client_text, ends_script_transaction
 from flywayx.statements.session import Replay
 
 if TYPE_CHECKING:
     from flywayx.apply.walk import ApplyOptions, Reporter
 
 SAVEPOINT = "flywayx_statement"
+_COMMIT_WORD = re.compile(r"\b(?:COMMIT|END)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -75,6 +77,7 @@ class Progress:
     guarded: bool = False
     partial: bool = False
     ahead: bool = False  # the record, naming the first statement in flight, was written ahead (engine)
+    script_committed: bool = False  # a record went with the script's own COMMIT (in the migration's transaction)
 
     def __post_init__(self) -> None:
         self.durable, self.durable_digest = self.done, self.digest
@@ -138,6 +141,7 @@ class Body:
             end = self._dml_end(i) if batching and not p.locked else i + 1
             if pipelining and _copy_data(self.statements[i]) is None:
                 end = self._pipeline_end(i)
+                self._record_script_commit(i, end)
                 self._run_dml(i, end)
             elif end - i > 1:
                 self._run_dml(i, end)
@@ -171,7 +175,8 @@ class Body:
         return max(end, i + 1)
 
     def _pipeline_end(self, i: int) -> int:
-        """End (exclusive) of the statements from ``i`` up to the next COPY that fit one round trip."""
+        """End (exclusive) of the statements from ``i`` up to the next COPY that fit one round trip; a
+        script's own COMMIT ends the run (``_record_script_commit``)."""
         end, size = i, 0
         while end < len(self.statements) and end - i < self._BATCH_STATEMENTS:
             if _copy_data(self.statements[end]) is not None:
@@ -180,7 +185,27 @@ class Body:
             if size > self._BATCH_BYTES and end > i:
                 break
             end += 1
+            if self._script_commit(end - 1):
+                break
         return max(end, i + 1)
+
+    def _script_commit(self, i: int) -> bool:
+        # most statements say neither word: no classification for them
+        return _COMMIT_WORD.search(self.statements[i].sql) is not None and ends_script_transaction(self.cls(i))
+
+    def _record_script_commit(self, i: int, end: int) -> None:
+        """The run ``i``..``end`` ends with the script's own COMMIT (PostgreSQL, in the migration's
+        transaction): a ``running`` record saying "statements 1 to ``end`` applied" goes in front of it, in
+        the same transaction, so that COMMIT keeps it with them. A kill after the COMMIT then leaves it, and
+        the next ``migrate`` says what the COMMIT kept (``service.resume``); the history row's transaction
+        removes it, a failure after the COMMIT too (``walk``)."""
+        if self.own is None or not self.db.capabilities.transactional_ddl or not self._script_commit(end - 1):
+            return
+        digest = self.p.digest
+        for j in range(i, end):
+            digest = _chain(digest, self.hashed[j])
+        self.own.start_progress(self.work, self.opts.run_id, end, digest)
+        self.p.script_committed = True
 
     def _leads_dml(self, i: int) -> bool:
         """Statement ``i`` commits (a plain DDL: not a CALL, a transaction's start or end, a table lock or
@@ -208,6 +233,8 @@ class Body:
         else:
             if not c.commits:
                 self._reopen()
+            if not p.tracked:
+                self._record_script_commit(i, i + 1)
             p.sending = c.commits
             _, failure = self._send_statement(i)
             if failure is not None:

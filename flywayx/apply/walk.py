@@ -19,7 +19,7 @@ from flywayx.apply.failure import failure
 from flywayx.apply.run import Body, Progress, prefix_digest, run_python, server_of, undo_guarded
 from flywayx.db.base import Database, HistoryTable
 from flywayx.db.connect import one_line
-from flywayx.db.own_tables import OwnTables
+from flywayx.db.own_tables import OwnTables, migration_key
 from flywayx.errors import Interrupted, StateError
 from flywayx.model import HistoryRow, Migration, Statement
 from flywayx.model.abbrev import abbreviate_description, abbreviate_script
@@ -266,13 +266,29 @@ def _record_failure(
         db.rollback()
     except Exception as err:
         return unrecorded(work, err)
-    if in_txn:
-        return None  # rolled back completely: Flyway writes no row
+    if in_txn:  # rolled back (after the script's own COMMIT: what followed it): Flyway writes no row
+        return _forget_script_commit(db, own, work, p)
     try:
         db.begin()
         _insert_row(db, history, work.migration, opts, elapsed, success=False)
         if own is not None:
             own.record_failed(work, opts.run_id, p.done, p.digest)
+        db.commit()
+    except Exception as err:
+        return unrecorded(work, err)
+    return None
+
+
+def _forget_script_commit(db: Database, own: OwnTables | None, work: Work, p: Progress) -> str | None:
+    """The record the script's own COMMIT kept (``Body._record_script_commit``) was for a kill: the failure's
+    hint says what that COMMIT kept and what to do, and the next ``migrate`` runs the whole migration."""
+    if not p.script_committed or own is None:
+        return None
+    try:
+        db.begin()
+        own.clear_progress(
+            migration_key(work.migration.version.text if work.migration.version else None, work.migration.description)
+        )
         db.commit()
     except Exception as err:
         return unrecorded(work, err)

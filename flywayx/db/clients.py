@@ -126,9 +126,15 @@ def spawn(
 def failed(cmd: list[str], code: int, stderr: bytes, secret: str | None) -> BackupFailed:
     err_text = redact(stderr.decode("utf-8", "replace").strip(), secret)
     name = Path(cmd[0]).name
+    hint = f"that is {name}'s own message: fix what it names (server, network, rights, disk), then run again"
+    if "timeout expired" in err_text:  # libpq's connect limit (PGCONNECT_TIMEOUT, from connectTimeout)
+        hint = (
+            f"{name} got no answer within connectTimeout: check that the server runs and that host and port "
+            f"are right; {timeouts.RAISE_CONNECT}"
+        )
     return BackupFailed(
         f"{name} failed (exit {code}): {first_lines(err_text)}",
-        hint=f"that is {name}'s own message: fix what it names (server, network, rights, disk), then run again",
+        hint=hint,
         stderr=err_text,
     )
 
@@ -343,13 +349,12 @@ def connection(
                 password=secret,
                 dbname=url.database,
                 autocommit=True,
-                connect_timeout=max(2, math.ceil(limits.connect)),
+                connect_timeout=timeouts.libpq_connect(limits),
             )
         else:
             conn = sqlite3.connect(sqlite_path(url))
     except Exception as err:  # every driver's connection error becomes one typed error
-        where = url.redacted or url.dialect
-        raise ConnectionFailed(f"cannot connect to {where}: {redact(str(err), secret)}") from err
+        raise _connect_failed(url, err, secret, limits) from err
     with closing(conn):
         yield conn
 
@@ -398,7 +403,7 @@ def pg_args(url: DatabaseUrl) -> list[str]:
 def pg_env(secret: str | None, limits: timeouts.Timeouts | None = None) -> dict[str, str]:
     """``PGPASSWORD``, and ``PGCONNECT_TIMEOUT`` from the connect limit (libpq: whole seconds, at least 2)."""
     env = {"PGPASSWORD": secret} if secret else {}
-    return {**env, "PGCONNECT_TIMEOUT": str(max(2, math.ceil(limits.connect)))} if limits is not None else env
+    return {**env, "PGCONNECT_TIMEOUT": str(timeouts.libpq_connect(limits))} if limits is not None else env
 
 
 def pg_ident(name: str) -> str:
@@ -415,3 +420,18 @@ def sqlite_path(url: DatabaseUrl) -> str:
     if not url.database or url.database == ":memory:":
         raise UsageError("an in-memory SQLite database cannot be backed up or restored", hint="use a file database")
     return url.database
+
+
+def _connect_failed(
+    url: DatabaseUrl, err: Exception, secret: str | None, limits: timeouts.Timeouts
+) -> ConnectionFailed:
+    """One line for a raw connection that could not open: the connect limit by its name when it fired
+    (PyMySQL's "timed out", libpq's "timeout expired"), else the driver's first line."""
+    where, text = url.redacted or url.dialect, redact(str(err), secret)
+    if "timed out" in text or "timeout expired" in text:
+        floor = timeouts.LIBPQ_FLOOR if family(url) == "postgresql" else 0.0
+        return ConnectionFailed(
+            f"cannot connect to {where}: {limits.connect_stalled(floor)}",
+            hint=f"check that the server runs and that host and port are right; {timeouts.RAISE_CONNECT}",
+        )
+    return ConnectionFailed(f"cannot connect to {where}: {first_lines(text)}")

@@ -21,7 +21,7 @@ from flywayx.db.locks import MYSQL_GET_LOCK_WAIT, mysql_named_lock
 from flywayx.db.mysql_history import MySQLHistoryTable
 from flywayx.db.mysql_packet import Sent, send
 from flywayx.db.mysql_session import kill, probe_user_variables, reset_statements
-from flywayx.db.timeouts import Timeouts
+from flywayx.db.timeouts import RAISE_CONNECT, Timeouts
 from flywayx.errors import ConnectionFailed
 from flywayx.model import DatabaseUrl
 
@@ -90,8 +90,8 @@ def _failure(url: DatabaseUrl, err: Exception, password: str | None, limits: Tim
     reason = str(err.args[1]) if len(err.args) > 1 else str(err)
     hint = _HINTS.get(code or 0, _UNREACHABLE)
     if "timed out" in reason:
-        reason = f"no answer within connectTimeout ({limits.connect:g} s) (error {code})"
-        hint = _UNREACHABLE + "; raise connectTimeout if connecting legitimately takes longer"
+        reason = f"{limits.connect_stalled()} (error {code})"
+        hint = f"{_UNREACHABLE}; {RAISE_CONNECT}"
     elif "Name or service not known" in reason or "nodename nor servname" in reason:
         reason, hint = f"unknown host '{url.host}' ({reason})", "check the host name in the URL"
     elif "Connection refused" in reason:
@@ -491,10 +491,10 @@ class MySQLDatabase(DbapiDatabase):
         except pymysql.MySQLError as err:
             reason = str(err.args[1]) if len(err.args) > 1 else str(err)
             if "timed out" in reason:
-                reason = f"no answer within connectTimeout ({self.limits.connect:g} s)"
+                reason = self.limits.connect_stalled()
             raise ConnectionFailed(
                 f"Unable to open the cluster lock's connection to {self._where_text()}: {reason}",
-                hint=_UNREACHABLE + "; raise connectTimeout if connecting legitimately takes longer",
+                hint=f"{_UNREACHABLE}; {RAISE_CONNECT}",
             ) from None
         conn._read_timeout = conn._write_timeout = self.limits.socket or None
         return conn

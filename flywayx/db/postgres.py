@@ -7,7 +7,6 @@ parameters sets the search path, as the JDBC driver does.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
@@ -17,7 +16,7 @@ from flywayx.db.base import Capabilities, DbWarning
 from flywayx.db.connect import AUTH_HINT, DbapiDatabase, StatementFailed, connection_failed
 from flywayx.db.locks import pg_advisory_lock
 from flywayx.db.postgres_history import PostgresHistoryTable
-from flywayx.db.timeouts import Timeouts, Watchdog
+from flywayx.db.timeouts import LIBPQ_FLOOR, RAISE_CONNECT, Timeouts, Watchdog, libpq_connect
 from flywayx.errors import ConnectionFailed
 from flywayx.model import DatabaseUrl
 
@@ -126,11 +125,11 @@ def open_postgres(
             password=password or None,
             dbname=url.database or "postgres",
             autocommit=True,
-            connect_timeout=max(2, math.ceil(limits.connect)),
+            connect_timeout=libpq_connect(limits),
             application_name="flywayx",
         )
     except psycopg.Error as err:
-        raise _failure(url, str(err), password) from None
+        raise _failure(url, str(err), password, limits) from None
     db = PostgresDatabase(conn, [password or ""], limits=limits, where=(url, user, password))
     if params.get("currentSchema"):
         db.query("SELECT set_config('search_path', ?, false)", (params["currentSchema"],))
@@ -144,9 +143,15 @@ def open_postgres(
 _AUTH_FAILED = ("password authentication failed", "28P01", "authentication failed for user")
 
 
-def _failure(url: DatabaseUrl, text: str, password: str | None) -> ConnectionFailed:
+def _failure(url: DatabaseUrl, text: str, password: str | None, limits: Timeouts | None = None) -> ConnectionFailed:
+    """The ConnectionFailed for a connect that raised ``text``. libpq's "timeout expired" (the greeting,
+    TLS or login did not come within ``connect_timeout``) is the connect limit: said by its name, as
+    MySQL's and a statement's stall (socketTimeout) are."""
     reason = text.split("FATAL:", 1)[1] if "FATAL:" in text else text
-    if any(s in reason for s in _AUTH_FAILED) or ("role" in reason and "does not exist" in reason):
+    if "timeout expired" in reason:
+        reason = (limits or Timeouts()).connect_stalled(LIBPQ_FLOOR)
+        hint = f"check that the server runs and that host and port are right; {RAISE_CONNECT}"
+    elif any(s in reason for s in _AUTH_FAILED) or ("role" in reason and "does not exist" in reason):
         hint = AUTH_HINT
     elif "no password supplied" in reason:
         hint = "the server asks for a password: set FLYWAY_PASSWORD, pass --ask-password, or put it in flyway.toml"
@@ -362,7 +367,7 @@ class PostgresDatabase(DbapiDatabase):
                 password=password or None,
                 dbname=url.database or "postgres",
                 autocommit=True,
-                connect_timeout=max(2, math.ceil(self.limits.connect)),
+                connect_timeout=libpq_connect(self.limits),
                 application_name="flywayx",
             ) as killer:
                 killer.execute("SELECT pg_terminate_backend(%s)", (self._pid,))

@@ -56,12 +56,27 @@ class Timeouts:
         socket limit, and at least 10 s more: flywayx's own pauses between statements are far shorter."""
         return 0 if self.socket <= 0 else math.ceil(max(2 * self.socket, self.socket + 10))
 
+    def connect_stalled(self, floor: float = 0.0) -> str:
+        """The reason a connect ended when the connect limit fired. ``floor``: the driver's least wait
+        (libpq's 2 s), said when it is longer than the limit asked for."""
+        waited = f"; the driver waits {floor:g} s at least" if floor > self.connect else ""
+        return f"no answer within connectTimeout ({self.connect:g} s{waited})"
+
     def stalled(self) -> str:
         """The reason a statement ended when the socket limit fired."""
         return (
             f"no answer from the server within socketTimeout ({self.socket:g} s); the connection was "
             "closed (the server, or the network path to it, stopped answering)"
         )
+
+
+RAISE_CONNECT = "raise connectTimeout if connecting legitimately takes longer"
+LIBPQ_FLOOR = 2.0  # libpq's connect_timeout: whole seconds, and 2 at least
+
+
+def libpq_connect(limits: Timeouts) -> int:
+    """The ``connect_timeout`` libpq is given for the connect limit."""
+    return max(int(LIBPQ_FLOOR), math.ceil(limits.connect))
 
 
 def resolve(
@@ -208,4 +223,13 @@ def _shutdown(fileno: Callable[[], int]) -> None:
         sock.close()
 
 
-__all__ = ["DEFAULT_CONNECT", "Bounded", "Timeouts", "Watchdog", "resolve"]
+__all__ = [
+    "DEFAULT_CONNECT",
+    "LIBPQ_FLOOR",
+    "RAISE_CONNECT",
+    "Bounded",
+    "Timeouts",
+    "Watchdog",
+    "libpq_connect",
+    "resolve",
+]

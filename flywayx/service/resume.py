@@ -32,6 +32,9 @@ def refuse_interrupted(s: Session) -> None:
     if not stale:
         return
     p = stale[0]
+    line = _kept_by_script_commit(s, p)
+    if line is not None:
+        raise _interrupted_after_script_commit(p, line)
     flight = (
         f"; statement {p.statements_done + 1} was running on the server and may have completed (--resume checks)"
         if p.in_flight
@@ -46,6 +49,42 @@ def refuse_interrupted(s: Session) -> None:
         "backup (or undo those statements by hand) and run `flywayx repair`",
         script=p.script,
         applied_statements=p.statements_done,
+    )
+
+
+def _kept_by_script_commit(s: Session, p: Progress) -> int | None:
+    """PostgreSQL: the line of the script's own COMMIT that kept ``p`` with the statements before it (the
+    runner writes a record in front of such a COMMIT, in its transaction: ``apply.run``), else None. A file
+    edited since, or gone, gets the general refusal."""
+    if not s.db.capabilities.transactional_ddl or p.in_flight is not None or not p.statements_done:
+        return None
+    from flywayx.statements.classify import Server, classify, ends_script_transaction  # a record was left
+
+    try:
+        statements = _check_prefix(s, _local_for_key(s, p.key, p.script), p.statements_done, p.statement_hash)
+    except StateError:
+        return None
+    last = statements[p.statements_done - 1]
+    return last.line if ends_script_transaction(classify(last.sql, Server(s.db.dialect))) else None
+
+
+def _interrupted_after_script_commit(p: Progress, line: int) -> StateError:
+    """A kill after the script's own COMMIT: that COMMIT kept the statements up to it, the transaction
+    after it died with the process; what is in the database, and the two ways on."""
+    done, total = p.statements_done, p.total
+    if done >= total:
+        rest, resume = "nothing followed it", "write its history row"
+    else:
+        span = f"statement {total}" if done + 1 == total else f"statements {done + 1} to {total}"
+        rest = f"{span} after it were rolled back with their transaction"
+        resume = f"run {span} (in one transaction, with the history row)"
+    return StateError(
+        f"Migration {p.script} was interrupted after the script's own COMMIT at line {line}: that COMMIT kept "
+        f"statements 1 to {done} (they are applied), {rest}, and no history row was written",
+        hint=f"run `flywayx migrate --resume` to {resume}, or undo statements 1 to {done} by hand and run "
+        "`flywayx repair` (then `flywayx migrate` runs the whole migration)",
+        script=p.script,
+        applied_statements=done,
     )
 
 

@@ -258,6 +258,12 @@ class StatementClass:
         return self.words[0] if self.words else ""
 
 
+def ends_script_transaction(c: StatementClass) -> bool:
+    """The script's own ``COMMIT``/``END`` (not ``COMMIT PREPARED``): in a migration run in a transaction it
+    commits everything before it, and the statements after it run in a new transaction."""
+    return c.words[:1] in (("COMMIT",), ("END",)) and c.words[1:2] != ("PREPARED",)
+
+
 # statements that run inside flywayx's transaction and never commit it (DML, queries, session state)
 _IN_TRANSACTION = frozenset(
     {"INSERT", "UPDATE", "DELETE", "REPLACE", "SELECT", "WITH", "VALUES", "TABLE", "(", "SET", "USE", "DO"}

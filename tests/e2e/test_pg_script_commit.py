@@ -56,6 +56,12 @@ def test_a_failure_after_the_scripts_commit_rolls_back_only_what_followed_it(
     assert "statements 1 to 4 stay applied" in failed.err and "COMMIT at line 4" in failed.err, failed.err
     assert "nothing of it was applied" not in failed.err
     assert postgres.query("SELECT count(*) FROM flyway_schema_history WHERE version = '1'") == [(0,)]
+    # as the hint says: undo those by hand, fix the migration, migrate (the whole migration runs again)
+    postgres.query("DROP TABLE kept, kept_too")
+    (tmp_path / "V1__rebuild.sql").write_text(REBUILD)
+    again = flywayx("--url", postgres.url, "--locations", str(tmp_path), "migrate")
+    assert again.code == 0, again.err
+    assert _tables(postgres) == {"kept", "kept_too", "later"}
 
 
 def test_without_its_own_commit_a_failure_still_applies_nothing(

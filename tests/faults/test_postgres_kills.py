@@ -77,3 +77,56 @@ def test_non_transactional_migration_killed_after_each_ddl_resumes(tmp_path: Pat
         done = harness.run("--url", db.url, "--locations", str(loc), "migrate", "--resume", extra_env=MIXED)
         assert done.code == 0, done.err
         assert (harness.snapshot(db), db.query("SELECT * FROM x ORDER BY 1"), db.query("SELECT * FROM y")) == want
+
+
+# the script commits part of its work itself (tests/e2e/test_pg_script_commit.py): statements 1 to 4 stay
+REBUILD = """CREATE TABLE kept (id INT);
+BEGIN;
+CREATE TABLE kept_too (id INT);
+COMMIT;
+CREATE TABLE later (id INT);
+INSERT INTO later VALUES (1);
+"""
+
+
+@pytest.mark.parametrize("way", ["resume", "repair"])
+@pytest.mark.parametrize("point", ["at-commit", "after-commit"])
+def test_kill_after_the_scripts_own_commit_says_what_it_kept(point: str, way: str, tmp_path: Path) -> None:
+    """Killed once the script's own COMMIT has committed (right then, or while the statements after it
+    run in their new transaction): the next `migrate` says which statements that COMMIT kept, that the
+    rest was rolled back and no history row written, and offers `--resume` (runs the rest) or undoing
+    them by hand and `repair` (then the whole migration runs). Both reach the clean run's state. It
+    said "nothing of it was applied: the whole migration was rolled back", then failed on `kept`."""
+    loc = tmp_path / "sql"
+    loc.mkdir()
+    (loc / "V1__rebuild.sql").write_text(REBUILD)
+    (loc / "V2__after.sql").write_text("INSERT INTO later VALUES (2);\n")
+    want, _ = harness.reference("postgresql", tmp_path, loc, timed=False)
+    with databases.scratch("postgresql", tmp_path) as db:
+        with Proxy(db.host, db.port) as proxy:
+            if point == "at-commit":
+                proxy.hold_replies_after(b"kept_too", then=b"COMMIT")
+            else:
+                proxy.hold_replies_after(b"CREATE TABLE later")
+            kill_once_replied(proxy, db.url, loc)
+        tables = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'flyway%'"
+        assert sorted(r[0] for r in db.query(tables)) == ["kept", "kept_too"]
+        first = harness.run("--url", db.url, "--locations", str(loc), "migrate")
+        assert first.code == 1 and first.err.count("ERROR:") == 1 and "Traceback" not in first.text, first.err
+        assert (
+            "interrupted after the script's own COMMIT at line 4: that COMMIT kept statements 1 to 4 (they are "
+            "applied), statements 5 to 6 after it were rolled back with their transaction, and no history row "
+            "was written" in first.err
+        ), first.err
+        assert "`flywayx migrate --resume` to run statements 5 to 6" in first.err, first.err
+        assert "undo statements 1 to 4 by hand and run `flywayx repair`" in first.err, first.err
+        if way == "resume":
+            done = harness.run("--url", db.url, "--locations", str(loc), "migrate", "--resume")
+        else:
+            db.query("DROP TABLE kept, kept_too")
+            assert harness.run("--url", db.url, "--locations", str(loc), "repair").code == 0
+            done = harness.run("--url", db.url, "--locations", str(loc), "migrate")
+        assert done.code == 0, done.err
+        assert harness.snapshot(db)["history"] == want["history"]
+        assert harness.snapshot(db)["fingerprint"] == want["fingerprint"]
+        assert db.query("SELECT id FROM later ORDER BY id") == [(1,), (2,)]
