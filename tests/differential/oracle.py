@@ -48,11 +48,18 @@ def _env(w: Where) -> dict[str, str]:
     return env
 
 
-def client(db: ScratchDb, sql_file: Path, *, comments: bool = False) -> subprocess.CompletedProcess[str]:
+def client(
+    db: ScratchDb, sql_file: Path, *, comments: bool = False, search_path: str = "", single_transaction: bool = False
+) -> subprocess.CompletedProcess[str]:
     """One file through the real client; the caller checks ``returncode``. ``comments``: ``mariadb
     --comments``, which sends comments to the server as Flyway's JDBC driver does (the client's default
-    strips ``--`` comments, also inside a routine's body, so the server stores the routine without them)."""
+    strips ``--`` comments, also inside a routine's body, so the server stores the routine without them).
+    ``search_path``: psql's session search path (what Flyway sets for its ``schemas``). ``single_transaction``:
+    ``psql --single-transaction``, the file in one transaction as Flyway runs a transactional migration."""
     w = where(db)
+    env = _env(w)
+    if search_path:
+        env["PGOPTIONS"] = f"-c search_path={search_path}"
     if db.dialect == "mariadb":
         # the connection character set flywayx and Flyway's drivers use (this client's default is utf8mb3)
         args = [
@@ -74,6 +81,7 @@ def client(db: ScratchDb, sql_file: Path, *, comments: bool = False) -> subproce
             "-q",
             "-v",
             "ON_ERROR_STOP=1",
+            *(["--single-transaction"] if single_transaction else []),
             "-h",
             w.host,
             "-p",
@@ -84,7 +92,7 @@ def client(db: ScratchDb, sql_file: Path, *, comments: bool = False) -> subproce
             w.database,
         ]
     with sql_file.open("rb") as stdin:
-        return subprocess.run(args, stdin=stdin, capture_output=True, text=True, env=_env(w), timeout=120, check=False)
+        return subprocess.run(args, stdin=stdin, capture_output=True, text=True, env=env, timeout=600, check=False)
 
 
 def _version_key(path: Path) -> tuple[int, ...]:
@@ -108,11 +116,13 @@ def client_apply(db: ScratchDb, location: Path, *, comments: bool = False) -> No
         assert done.returncode == 0, f"the client failed on {path.name}: {done.stderr}"
 
 
-def describe(db: ScratchDb, *, keys: bool = True) -> str:
+def describe(db: ScratchDb, *, keys: bool = True, history: str = "flyway_schema_history") -> str:
     """Schema and data, as the dump tool writes them, normalised so two databases compare. Without
     ``keys`` the values of generated keys (each table's first column, sequence positions) are masked:
-    a failed run that was rolled back has consumed some (AUTO_INCREMENT and sequences never go back)."""
+    a failed run that was rolled back has consumed some (AUTO_INCREMENT and sequences never go back).
+    ``history``: the history table's name when it is not Flyway's default (left out like it)."""
     w = where(db)
+    own = (*OWN_TABLES, history)
     if db.dialect == "mariadb":
         args = [
             "mariadb-dump",
@@ -130,7 +140,7 @@ def describe(db: ScratchDb, *, keys: bool = True) -> str:
             "--skip-extended-insert",
             "--order-by-primary",
             "--no-create-db",
-            *(f"--ignore-table={w.database}.{t}" for t in OWN_TABLES),
+            *(f"--ignore-table={w.database}.{t}" for t in own),
             w.database,
         ]
     else:
@@ -145,7 +155,7 @@ def describe(db: ScratchDb, *, keys: bool = True) -> str:
             "--no-owner",
             "--no-privileges",
             "--no-comments",
-            *(f"--exclude-table={t}" for t in OWN_TABLES),
+            *(f"--exclude-table=*.{t}" for t in own),
             w.database,
         ]
     out = subprocess.run(args, capture_output=True, text=True, env=_env(w), timeout=120, check=True).stdout

@@ -1,0 +1,122 @@
+"""The hold-out command (holdout.py): its own reading of Flyway's order and placeholders, its verdict, and
+one run per server on a small folder that uses what public projects use (subfolders, callbacks, a
+placeholder, a repeatable, DELIMITER or ``$$`` bodies)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.differential import holdout
+from tests.differential.holdout import Outcome
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def test_flyway_order_is_numeric_merged_and_wraps_callbacks(tmp_path: Path) -> None:
+    a = _write(
+        tmp_path / "a",
+        {
+            "V1_10__ten.sql": "",
+            "sub/V1_9__nine.sql": "",
+            "V1.1__one.sql": "",
+            "R__b.sql": "",
+            "R__a.sql": "",
+            "afterMigrate.sql": "",
+            "beforeEachMigrate__x.sql": "",
+            "V2_bad.sql": "",  # skipped by Flyway: "2_bad" is no version
+            "README.md": "",
+            ".hidden/V0__h.sql": "",
+        },
+    )
+    b = _write(tmp_path / "b", {"V1_2__two.sql": "", "beforeMigrate.sql": ""})
+    names = [p.name for p in holdout.flyway_order([a, b])]
+    each = "beforeEachMigrate__x.sql"
+    assert names == [
+        "beforeMigrate.sql",
+        *(x for v in ["V1.1__one.sql", "V1_2__two.sql", "V1_9__nine.sql", "V1_10__ten.sql"] for x in (each, v)),
+        each,
+        "R__a.sql",
+        each,
+        "R__b.sql",
+        "afterMigrate.sql",
+    ]
+    kept = [p.name for p in holdout.flyway_order([a], target="1.9") if p.name.startswith("V")]
+    assert kept == ["V1.1__one.sql", "V1_9__nine.sql"]
+
+
+def test_an_empty_prefix_and_a_baseline_migration(tmp_path: Path) -> None:
+    bare = _write(tmp_path / "bare", {"20170101__a.sql": "", "20160101__b.sql": "", "V4__x.sql": ""})
+    assert [p.name for p in holdout.flyway_order([bare], holdout.Naming(prefix=""))] == [
+        "20160101__b.sql",
+        "20170101__a.sql",
+    ]  # V4 is no version without the V prefix: skipped, as Flyway skips it
+    based = _write(tmp_path / "based", {"V1__a.sql": "", "B3__base.sql": "", "V4__x.sql": ""})
+    assert [p.name for p in holdout.flyway_order([based])] == ["B3__base.sql", "V4__x.sql"]
+
+
+def test_placeholders_as_flyway_replaces_them() -> None:
+    text = "-- ${Who}\nSELECT '${who}', '$${who}', '${flyway:table}';"
+    got = holdout.replace_placeholders(text, {"WHO": "x${who}", "flyway:table": "t"})
+    assert got == "-- x${who}\nSELECT 'x${who}', '$x${who}', 't';"
+    with pytest.raises(holdout.PlaceholderMissing, match=r"\$\{nope\}"):
+        holdout.replace_placeholders("SELECT ${nope};", {})
+
+
+def test_values_a_clock_gave_are_told_apart_from_other_differences() -> None:
+    now = 1796672459.0
+    ours = Outcome(True, 1, dump="(1,1796672456000,'a','2026-12-07 19:31:06',1234567890)")
+    theirs = Outcome(True, 1, dump="(1,1796672459000,'a','2026-12-07 19:31:09',1234567890)")
+    code, lines = holdout.verdict(ours, theirs, now)
+    assert code == 0 and "differ only in clock values" in "\n".join(lines)
+    other = Outcome(True, 1, dump="(2,1796672459000,'a','2026-12-07 19:31:09',1234567890)")
+    assert holdout.verdict(ours, other, now)[0] == 1
+    old = Outcome(True, 1, dump="(1,1796672456000,'a','2026-12-07 19:31:06',1234567891)")
+    assert holdout.verdict(ours, old, now)[0] == 1  # far from now: data, not a clock
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "code", "says"),
+    [
+        (Outcome(True, 1, dump="a\nb"), Outcome(True, 1, dump="a\nb"), 0, "MATCH: the databases describe the same"),
+        (Outcome(True, 1, dump="a\nb"), Outcome(True, 1, dump="a\nc"), 1, "DIFFERENCE: the databases differ"),
+        (Outcome(False, 1, "V2__x.sql", "boom"), Outcome(True, 1), 1, "flywayx failed where the client went"),
+        (Outcome(True, 1), Outcome(False, 1, "V2__x.sql", "boom"), 1, "the client failed where flywayx went"),
+        (Outcome(False, 1, "V2__x.sql"), Outcome(False, 1, "V3__y.sql"), 1, "stopped at different files"),
+        (Outcome(False, 1, "V2__x.sql"), Outcome(False, 1, "V2__x.sql"), 0, "MATCH: both stopped at the same file"),
+    ],
+)
+def test_the_verdict(ours: Outcome, theirs: Outcome, code: int, says: str) -> None:
+    got, lines = holdout.verdict(ours, theirs)
+    assert got == code and says in "\n".join(lines)
+
+
+MARIADB = {
+    "V1__t.sql": "CREATE TABLE t (id INT PRIMARY KEY, who VARCHAR(20));\n",
+    "sub/V1_1__p.sql": "DELIMITER $$\nCREATE PROCEDURE p()\nBEGIN\n  -- kept\n  INSERT INTO t VALUES (1, '${who}');\n"
+    "END $$\nDELIMITER ;\nCALL p();\n",
+    "R__v.sql": "CREATE OR REPLACE VIEW v AS SELECT who FROM t;\n",
+    "afterMigrate.sql": "UPDATE t SET who = CONCAT(who, '!');\n",
+}
+POSTGRES = {
+    "V1__t.sql": "CREATE TABLE t (id INT PRIMARY KEY, who TEXT);\n",
+    "sub/V1_1__f.sql": "CREATE FUNCTION f() RETURNS TEXT AS $$ SELECT '${who}'; $$ LANGUAGE sql;\n"
+    "INSERT INTO t VALUES (1, f());\n",
+    "R__v.sql": "CREATE OR REPLACE VIEW v AS SELECT who FROM t;\n",
+}
+
+
+@pytest.mark.parametrize("family", ["mariadb", "postgresql"])
+def test_a_small_project_matches(tmp_path: Path, capsys: pytest.CaptureFixture[str], family: str) -> None:
+    loc = _write(tmp_path / "sql", MARIADB if family == "mariadb" else POSTGRES)
+    code = holdout.main([str(loc), "--dialect", family, "-p", "who=acme"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "MATCH: the databases describe the same" in out
+    assert f"{len(MARIADB if family == 'mariadb' else POSTGRES)} files" in out
