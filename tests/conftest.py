@@ -20,12 +20,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests import markers
 from tests.databases import CAPABILITIES, DIALECTS, FAMILY, INSTALLED, REQUIRE, ScratchDb, scratch
 
 ROOT = Path(__file__).resolve().parent.parent
 ACS_CORPUS = Path(os.environ.get("FLYWAYX_ACS_CORPUS", ROOT.parent / "shared" / "corpus" / "acs"))
+
+# Property tests check answers, not speed (bench/ measures speed): on a loaded machine one example can
+# take longer than hypothesis's 200 ms deadline, and its data generation than its health check allows.
+settings.register_profile("flywayx", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("flywayx")
 
 
 def pytest_configure(config: pytest.Config) -> None:
