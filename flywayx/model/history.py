@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flywayx.model.migration import MigrationType
+from flywayx.model.quick import quick_init
 from flywayx.model.version import Version
 
 
+@quick_init
 @dataclass(frozen=True)
 class HistoryRow:
     """One row of the Flyway history table, read or about to be written.

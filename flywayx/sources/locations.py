@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 
 from flywayx.errors import ConfigError
 from flywayx.model.config import Config
+from flywayx.model.quick import quick_init
 
 
+@quick_init
 @dataclass(frozen=True)
 class FoundFile:
     """A file found in a location."""
