@@ -33,10 +33,7 @@ class HistoryRow:
 
     @property
     def mtype(self) -> MigrationType | None:
-        try:
-            return MigrationType(self.type.upper())
-        except ValueError:
-            return None
+        return _TYPES.get(self.type.upper())  # a dict, not MigrationType(): asked per row by info and validate
 
     @property
     def is_synthetic(self) -> bool:
@@ -46,3 +43,6 @@ class HistoryRow:
     @property
     def is_repeatable(self) -> bool:
         return self.version is None
+
+
+_TYPES = {t.value: t for t in MigrationType}
