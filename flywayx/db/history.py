@@ -12,7 +12,7 @@ they are; ``HistoryRow.type`` keeps the raw string.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -47,19 +47,23 @@ READ_COLUMNS = (
 
 def row_from_mapping(m: Mapping[str, Any]) -> HistoryRow:
     """A HistoryRow from a result row keyed by lower-cased column name."""
-    version = m["version"]
-    checksum = m["checksum"]
+    return row_from_values(tuple(m[c] for c in READ_COLUMNS))
+
+
+def row_from_values(values: Sequence[Any]) -> HistoryRow:
+    """A HistoryRow from the values of ``READ_COLUMNS``, in that order (a driver's row as it comes)."""
+    rank, version, description, mtype, script, checksum, installed_on, installed_by, took, success = values
     return HistoryRow(
-        installed_rank=int(m["installed_rank"]),
-        version=Version.parse(str(version)) if version is not None else None,
-        description=m["description"] or "",
-        type=str(m["type"]),
-        script=m["script"] or "",
-        checksum=int(checksum) if checksum is not None else None,
-        installed_by=m["installed_by"] or "",
-        execution_time=int(m["execution_time"] or 0),
-        success=bool(int(m["success"])),
-        installed_on=parse_installed_on(m["installed_on"]),
+        int(rank),
+        None if version is None else Version.parse(str(version)),
+        description or "",
+        str(mtype),
+        script or "",
+        None if checksum is None else int(checksum),
+        installed_by or "",
+        int(took or 0),
+        bool(int(success)),
+        parse_installed_on(installed_on),
     )
 
 
@@ -130,7 +134,7 @@ class SqlHistoryTable:
             f"SELECT {', '.join(self._q(c) for c in READ_COLUMNS)} FROM {self.qualified}"
             f" WHERE {self._q('installed_rank')} > ? ORDER BY {self._q('installed_rank')}"
         )
-        return [row_from_mapping(m) for m in self.db.query_named(self._read_prefix() + sql, (after_rank,))]
+        return list(map(row_from_values, self.db.query(self._read_prefix() + sql, (after_rank,))))
 
     def _read_prefix(self) -> str:
         return ""

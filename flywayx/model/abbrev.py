@@ -27,7 +27,9 @@ def java_length(text: str) -> int:
 
 def abbreviate_description(description: str) -> str:
     """At most 200 units: the first 197 plus ``...`` when longer."""
-    if java_length(description) <= DESCRIPTION_MAX:
+    if (
+        len(description) <= DESCRIPTION_MAX // 2 or java_length(description) <= DESCRIPTION_MAX
+    ):  # 2 units a code point at most
         return description
     return _from_units(_units(description)[: 2 * (DESCRIPTION_MAX - 3)]) + ELLIPSIS
 

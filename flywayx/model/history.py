@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flywayx.model.migration import MigrationType
+from flywayx.model.quick import quick_init
 from flywayx.model.version import Version
 
 
+@quick_init
 @dataclass(frozen=True)
 class HistoryRow:
     """One row of the Flyway history table, read or about to be written.
@@ -31,10 +33,7 @@ class HistoryRow:
 
     @property
     def mtype(self) -> MigrationType | None:
-        try:
-            return MigrationType(self.type.upper())
-        except ValueError:
-            return None
+        return _TYPES.get(self.type.upper())  # a dict, not MigrationType(): asked per row by info and validate
 
     @property
     def is_synthetic(self) -> bool:
@@ -44,3 +43,6 @@ class HistoryRow:
     @property
     def is_repeatable(self) -> bool:
         return self.version is None
+
+
+_TYPES = {t.value: t for t in MigrationType}

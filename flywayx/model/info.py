@@ -7,6 +7,7 @@ from enum import Enum
 
 from flywayx.model.history import HistoryRow
 from flywayx.model.migration import Migration
+from flywayx.model.quick import quick_init
 from flywayx.model.version import Version
 
 
@@ -41,6 +42,7 @@ class State(Enum):
         return self in (State.MISSING_SUCCESS, State.MISSING_FAILED, State.FUTURE_SUCCESS, State.FUTURE_FAILED)
 
 
+@quick_init
 @dataclass(frozen=True)
 class MigrationInfo:
     """One line of ``info``: a local migration, an applied row, or both."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from flywayx.model.quick import quick_init
 from flywayx.model.version import Version
 
 
@@ -46,6 +47,7 @@ class MigrationType(str, Enum):
         return self in (MigrationType.UNDO_SQL, MigrationType.UNDO_JDBC, MigrationType.UNDO_SCRIPT)
 
 
+@quick_init
 @dataclass(frozen=True)
 class ResourceName:
     """A file name parsed as ``ResourceNameParser`` does. ``error`` is set when invalid."""
@@ -87,6 +89,7 @@ class Statement:
     batchable: bool = False
 
 
+@quick_init
 @dataclass(frozen=True)
 class Migration:
     """A migration found in a location (versioned, repeatable, baseline or callback).

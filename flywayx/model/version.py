@@ -62,6 +62,8 @@ class Version:
 
     @classmethod
     def _parse(cls, value: str) -> Version:
+        if value.isascii() and value.isdigit() and value != _LATEST_NUMBER:  # "12": one part, as _of makes it
+            return cls(value, (int(value),), value)
         text = value.replace("_", ".")
         pieces = text.split(".")
         if text.isascii() and all(map(str.isdigit, pieces)) and value != _LATEST_NUMBER:
@@ -95,6 +97,12 @@ class Version:
             return cls.parse(value)
         except VersionError:
             return None
+
+    @property
+    def sort_key(self) -> tuple[int, tuple[int, ...]]:
+        """What ``==``, ``<`` and ``hash`` compare, as a plain tuple: a sort or a dict over many
+        versions keyed by it compares tuples in C instead of calling ``Version.__lt__``/``__eq__``."""
+        return self._key
 
     @property
     def is_special(self) -> bool:

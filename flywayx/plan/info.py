@@ -92,8 +92,13 @@ def is_baseline_row(row: HistoryRow) -> bool:
     return row.type.upper() in _BASELINE_TYPES
 
 
-def _key(version: Version, baseline: bool) -> tuple[Version, bool]:
-    return version, baseline
+_Key = tuple[tuple[int, tuple[int, ...]], bool]
+
+
+def _key(version: Version, baseline: bool) -> _Key:
+    """A migration's identity in info (its version, and whether it is a baseline): the version's sort
+    key, so the dicts over 10,000 of them hash and compare tuples in C, not ``Version.__hash__``/``__eq__``."""
+    return version.sort_key, baseline
 
 
 def compute_info(
@@ -116,7 +121,7 @@ def compute_info(
     pending_b = [
         m.version
         for m in versioned
-        if m.kind is Kind.BASELINE and m.version is not None and (m.version, True) not in applied_keys
+        if m.kind is Kind.BASELINE and m.version is not None and _key(m.version, True) not in applied_keys
     ]
     ctx.pending_baseline = max(pending_b, default=EMPTY)
     ctx.target = _resolve_target(options.target, versioned, live, ctx)
@@ -245,7 +250,7 @@ def _resolved_only(
     versioned: list[Migration],
     repeatables: list[Migration],
     rows: list[HistoryRow],
-    applied_keys: dict[tuple[Version, bool], HistoryRow],
+    applied_keys: dict[_Key, HistoryRow],
     ctx: _Context,
 ) -> list[MigrationInfo]:
     out = []
@@ -304,12 +309,12 @@ def java_string_key(s: str) -> bytes:
 
 def _sort_key(i: MigrationInfo) -> tuple[object, ...]:
     if i.applied is None and i.state in (State.BELOW_BASELINE, State.BASELINE_IGNORED):
-        return (0, i.version or EMPTY, _baseline_last(i), b"")
+        return (0, (i.version or EMPTY).sort_key, _baseline_last(i), b"")
     if i.applied is not None:
         return (1, i.applied.installed_rank, 0, b"")
     if i.version is not None:
-        return (2, i.version, _baseline_last(i), b"")
-    return (3, EMPTY, 0, java_string_key(i.description))
+        return (2, i.version.sort_key, _baseline_last(i), b"")
+    return (3, EMPTY.sort_key, 0, java_string_key(i.description))
 
 
 def _baseline_last(i: MigrationInfo) -> int:

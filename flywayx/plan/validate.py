@@ -46,7 +46,7 @@ def validate_info(info: InfoResult, patterns: Sequence[Pattern]) -> list[Validat
         ),
         default=None,
     )  # once: asking per migration made validate quadratic (12 s at 10,000)
-    any_of: Sequence[Pattern] = [_AnyOf(patterns)] if patterns else ()
+    any_of = _AnyOf(patterns)
     for m in info.migrations:
         issue = _check(m, any_of, future_ignored, baseline)
         if issue is not None:
@@ -56,35 +56,26 @@ def validate_info(info: InfoResult, patterns: Sequence[Pattern]) -> list[Validat
 
 class _AnyOf:
     """Whether any of ``patterns`` matches, remembered per (versioned, state): a pattern looks at nothing
-    else, and 10,000 migrations have a handful of those pairs (``_ignored`` asks twice per migration)."""
+    else, and 10,000 migrations have a handful of those pairs (``_check`` asks twice per migration)."""
 
     def __init__(self, patterns: Sequence[Pattern]) -> None:
         self.patterns = patterns
-        self.known: dict[tuple[bool, str], bool] = {}
+        self.known: dict[tuple[bool, State], bool] = {}
 
-    def matches(self, *, versioned: bool, state: str) -> bool:
+    def __call__(self, versioned: bool, state: State) -> bool:
         hit = self.known.get((versioned, state))
         if hit is None:
-            hit = self.known[versioned, state] = any(p.matches(versioned=versioned, state=state) for p in self.patterns)
+            value = state.value
+            hit = self.known[versioned, state] = any(p.matches(versioned=versioned, state=value) for p in self.patterns)
         return hit
 
 
-def _ignored(m: MigrationInfo, patterns: Sequence[Pattern]) -> bool:
-    return any(p.matches(versioned=m.version is not None, state=m.state.value) for p in patterns)
-
-
-def _pending_ignored(m: MigrationInfo, patterns: Sequence[Pattern]) -> bool:
-    return any(p.matches(versioned=m.version is not None, state=State.PENDING.value) for p in patterns)
-
-
-def _check(
-    m: MigrationInfo, patterns: Sequence[Pattern], future_ignored: bool, baseline: Version | None
-) -> ValidationIssue | None:
+def _check(m: MigrationInfo, ignored: _AnyOf, future_ignored: bool, baseline: Version | None) -> ValidationIssue | None:
     if m.state in (State.UNDONE, State.ABOVE_TARGET, State.DELETED):
         return None
-    if _ignored(m, patterns):
-        return None
     versioned = m.version is not None
+    if ignored(versioned, m.state):
+        return None
     if m.state.failed and not (m.state is State.FUTURE_FAILED and future_ignored):
         if versioned:
             return _issue(
@@ -112,11 +103,12 @@ def _check(
             f"Detected applied {label}migration not resolved locally: {what}.\n"
             "If you removed this migration intentionally, run repair to mark the migration as deleted.",
         )
-    return _check_resolved(m, patterns, baseline)
+    return _check_resolved(m, versioned, ignored(versioned, State.PENDING), baseline)
 
 
-def _check_resolved(m: MigrationInfo, patterns: Sequence[Pattern], baseline: Version | None) -> ValidationIssue | None:
-    versioned = m.version is not None
+def _check_resolved(
+    m: MigrationInfo, versioned: bool, pending_ok: bool, baseline: Version | None
+) -> ValidationIssue | None:
     baseline_type = m.type.upper() in ("SQL_BASELINE", "JDBC_BASELINE", "BASELINE")
     if m.state is State.IGNORED and not baseline_type:
         if versioned:
@@ -133,7 +125,6 @@ def _check_resolved(m: MigrationInfo, patterns: Sequence[Pattern], baseline: Ver
             f"Detected resolved repeatable migration not applied to database: {m.description}.\n"
             "To ignore this migration, set -ignoreMigrationPatterns='*:ignored'.",
         )
-    pending_ok = _pending_ignored(m, patterns)
     if m.state is State.PENDING and not pending_ok:
         what = (
             f"migration not applied to database: {m.version}"
@@ -160,11 +151,14 @@ def _check_resolved(m: MigrationInfo, patterns: Sequence[Pattern], baseline: Ver
 def _check_mismatch(m: MigrationInfo, pending_ok: bool, baseline: Version | None) -> ValidationIssue | None:
     """Type, checksum, description of an applied migration against its file (above the baseline)."""
     row, local = m.applied, m.resolved
-    if row is None or local is None or row.type.upper() == "DELETE" or row.type.upper().startswith("UNDO"):
+    if row is None or local is None:
+        return None
+    applied_type = row.type.upper()
+    if applied_type == "DELETE" or applied_type.startswith("UNDO"):
         return None
     if row.version is not None and baseline is not None and not row.version > baseline:
         return None
-    if row.type.upper() != local.type.value:
+    if applied_type != local.type:  # a str enum: compares as its value
         return _mismatch(m, "TYPE_MISMATCH", "type", _ident(row), row.type, local.type.value)
     check_sum = row.version is not None or (pending_ok and m.state not in (State.OUTDATED, State.SUPERSEDED))
     if check_sum and not local.checksum_matches(row.checksum):

@@ -45,6 +45,7 @@ SETTLED_NS = 3_000_000_000  # a file changed less than 3 s ago is read every tim
 Signature = tuple[int, int, int, int, int]  # size, mtime_ns, ctime_ns, inode, device
 # (signature, encoding, detect_encoding, checksum, SHA-256 of the text, placeholder prefix occurs)
 IndexEntry = tuple[Signature, str, bool, int, bytes, bool]
+_SIGNATURE_TYPES = [int] * 5
 
 
 def text_digest(text: str) -> bytes:
@@ -62,8 +63,7 @@ def _valid(entry: object) -> bool:
     sig, encoding, detect, checksum, digest, has_prefix = entry
     return (
         isinstance(sig, tuple)
-        and len(sig) == 5
-        and all(type(x) is int for x in sig)
+        and list(map(type, sig)) == _SIGNATURE_TYPES
         and isinstance(encoding, str)
         and type(detect) is bool
         and type(checksum) is int

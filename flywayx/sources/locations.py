@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 
 from flywayx.errors import ConfigError
 from flywayx.model.config import Config
+from flywayx.model.quick import quick_init
 
 
+@quick_init
 @dataclass(frozen=True)
 class FoundFile:
     """A file found in a location."""
@@ -87,8 +89,9 @@ def _walk(root: str, location: str, warnings: list[str]) -> Iterator[FoundFile]:
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         rel = os.path.relpath(dirpath, root).replace(os.sep, "/")  # once per directory, not per file
         head = "" if rel == "." else rel + "/"
+        base = os.path.join(dirpath, "")  # os.path.join(dirpath, name) for every name, joined once
         for name in [*filenames, *dirnames]:
-            full = os.path.join(dirpath, name)
+            full = base + name
             problem, file_stat = _inspect(full)
             yield FoundFile(full, head + name, location, problem, file_stat)
 
@@ -99,6 +102,8 @@ def _inspect(path: str) -> tuple[str | None, os.stat_result | None]:
         st = os.stat(path)
     except OSError:
         return _problem(path), None
+    if stat.S_ISREG(st.st_mode) and os.access(path, os.R_OK):  # the usual case, as _problem decides it
+        return None, st
     return _problem(path, st), st
 
 

@@ -144,8 +144,11 @@ def is_candidate(filename: str, prefix: str, suffixes: Sequence[str]) -> bool:
     """
     if not filename.startswith(prefix):
         return False
-    lowered = filename.lower()
-    return any(lowered.endswith(s.lower()) and len(filename) > len(prefix) + len(s) for s in suffixes)
+    lowered, room = filename.lower(), len(filename) - len(prefix)
+    for suffix in suffixes:  # noqa: SIM110 - a loop, not any() over a generator: called twice a file found
+        if room > len(suffix) and lowered.endswith(suffix.lower()):
+            return True
+    return False
 
 
 def _invalid(filename: str, message: str) -> ResourceName:

@@ -22,8 +22,8 @@ def java_order(text: str) -> bytes:
 
 
 def resolved_order(m: Migration) -> tuple[object, ...]:
-    if m.version is not None:
-        return (0, m.version, m.kind is Kind.BASELINE, m.script)
+    if m.version is not None:  # the version's sort key: tuples compare in C (10,000 files, ~140,000 comparisons)
+        return (0, m.version.sort_key, m.kind is Kind.BASELINE, m.script)
     return (1, java_order(m.description), m.script)
 
 
@@ -39,7 +39,7 @@ def check_duplicates(migrations: Sequence[Migration]) -> None:
     """
     groups: dict[tuple[object, ...], list[Migration]] = {}
     for m in migrations:
-        key: tuple[object, ...] = ("R", m.description) if m.version is None else (m.kind, m.version)
+        key: tuple[object, ...] = ("R", m.description) if m.version is None else (m.kind, m.version.sort_key)
         groups.setdefault(key, []).append(m)
     messages = []
     for key, group in groups.items():

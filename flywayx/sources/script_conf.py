@@ -28,6 +28,9 @@ class ScriptConfig:
     should_execute: bool = True
 
 
+_NONE = ScriptConfig()  # a script without a .conf (nearly all): one shared value, not one a file
+
+
 def _bool(key: str, value: str) -> bool:
     if value.lower() not in ("true", "false"):
         raise ConfigError(
@@ -71,7 +74,7 @@ def script_config(path: str, config: Config, listed: Container[str] | None = Non
     not looked for on disk."""
     conf = path + ".conf"
     if listed is not None and conf not in listed:
-        return ScriptConfig()
+        return _NONE
     if not os.path.isfile(conf):
-        return ScriptConfig()
+        return _NONE
     return parse_script_config(read_migration_text(conf, config.encoding), conf)
