@@ -325,9 +325,10 @@ class Engine:
         return None
 
     def _detection_live(self, parts: list[str]) -> bool:
-        """Could more keywords still make this a stored program / BEGIN NOT ATOMIC? (fast-path guard)"""
+        """Could more keywords still make this a stored program / BEGIN NOT ATOMIC (or a PostgreSQL COPY)?
+        (fast-path guard; SQLite has no statement type that changes parsing)"""
         if not self.mysql:
-            return True
+            return self.dialect == "postgresql"
         if parts[0] == "CREATE":
             return len(parts) < 2 or parts[1] in _SP_SECOND
         if self.mariadb and parts[0] == "BEGIN":
@@ -342,8 +343,12 @@ class Engine:
             old = self.pg_major is not None and self.pg_major < 12
             if old and _PG_ADD_VALUE.fullmatch(simplified):
                 return False
-        elif self.dialect == "sqlite" and simplified == "PRAGMA FOREIGN_KEYS":
-            return False
+        elif self.dialect == "sqlite":
+            # only PRAGMA FOREIGN_KEYS is not; a statement whose keywords no longer lead to it is, as
+            # Flyway decides at its end (the keywords only grow), so the splitter stops collecting them
+            if simplified == "PRAGMA FOREIGN_KEYS":
+                return False
+            return default if simplified == "PRAGMA" else True
         return True if self.mysql else default
 
     def _adjust_block(self, word: str, prev0: str | None, block: int, stmt_pos: int) -> int:
