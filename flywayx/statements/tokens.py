@@ -171,14 +171,17 @@ def _scanner(fam: str) -> re.Pattern[str]:
     gap and the loop runs once a token, in C between them. No rule's match starts with whitespace,
     so the tokens are ``_pattern``'s. Words, most of the tokens, are tried first (the regex engine
     tries the alternatives in order: the other rules first cost 40 % of the scan): no other rule's
-    match can start with a word's first character but a PostgreSQL ``E'…'`` string, which the word
-    rule leaves to it."""
+    match can start with a word's first character but a PostgreSQL ``E'…'`` string, which is tried
+    just before the words (``estr``): where it does not match (``E'\\`` at the end of the text), ``E``
+    is a word, as the rules read in order say."""
     f = facts(fam)
     parts = {**_COMMON, **_dialect_parts(f, fast=True)}
-    if f.escape_strings:
-        parts["word"] = r"(?![eE]')" + parts["word"]
     parts["punct"] = r"[,();=]"  # operators that start no other rule and no longer operator
-    order = ("punct", WORD, *(k for k in _ORDER if k not in ("ws", WORD) and k in parts))
+    first: tuple[str, ...] = ("punct",)
+    if f.escape_strings:
+        parts["estr"] = "[eE]" + _literal("'", True, True)
+        first += ("estr",)
+    order = (*first, WORD, *(k for k in _ORDER if k not in ("ws", WORD) and k in parts))
     rules = "|".join(f"(?P<{k}>{parts[k]})" for k in order)
     return re.compile(rf"\s*(?:{rules}|(?P<any>\S))")
 
@@ -214,7 +217,8 @@ def _tokenize(sql: str, fam: str) -> tuple[Token, ...]:
     return tuple(out)
 
 
-_KINDS = {"any": OP, "punct": OP, "dq": STR}  # a character no rule accepts is an operator; a dollar quote a string
+# a character no rule accepts is an operator; a dollar quote and an E-string are strings
+_KINDS = {"any": OP, "punct": OP, "dq": STR, "estr": STR}
 
 
 def code_texts(sql: str, dialect: str, *, fold_all: bool) -> list[str]:

@@ -66,6 +66,7 @@ def _one_rule_at_a_time(sql: str, dialect: str) -> list[tuple[str, str, int]]:
 @settings(max_examples=600, deadline=None)
 @given(SQL, st.sampled_from(["mysql", "mariadb", "postgresql", "sqlite"]))
 @example("SELECT E'a\\'b', e'', ee'x'", "postgresql")  # a word's first letter that opens a string
+@example("E'\\", "postgresql")  # an E-string that cannot match (a lone escape at the end): E is a word
 @example("x\u00a0", "mysql")  # a trailing no-break space: whitespace to \s, a word to the word rule
 def test_tokens_are_the_rules_read_in_order(sql: str, dialect: str) -> None:
     assert [(t.kind, t.text, t.pos) for t in tokenize(sql, dialect)] == _one_rule_at_a_time(sql, dialect)
