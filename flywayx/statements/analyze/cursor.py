@@ -22,8 +22,9 @@ class Cursor:
         return self.toks[j] if j < len(self.toks) else None
 
     def up(self, k: int = 0) -> str:
-        t = self.peek(k)
-        return t.up if t is not None and t.kind == WORD else (t.text if t is not None else "")
+        # a token's ``up`` is its text but for words (``tokens.Token``): no test of its kind needed
+        j = self.i + k
+        return self.toks[j].up if j < len(self.toks) else ""
 
     def next(self) -> Token | None:
         t = self.peek()
@@ -32,10 +33,12 @@ class Cursor:
 
     def accept(self, *words: str) -> bool:
         """Consume the exact keyword sequence if it is next; report whether it was."""
+        toks, i = self.toks, self.i
+        n = len(toks)
         for k, w in enumerate(words):
-            if self.up(k) != w:
+            if (toks[i + k].up if i + k < n else "") != w:
                 return False
-        self.i += len(words)
+        self.i = i + len(words)
         return True
 
     def accept_any(self, *words: str) -> str | None:
