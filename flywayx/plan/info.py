@@ -53,7 +53,7 @@ class InfoResult:
         applied = [m for m in self.migrations if _counts_as_applied(m)]
         versioned = [m for m in applied if m.version is not None]
         if versioned:
-            return max(versioned, key=lambda m: m.version or EMPTY)
+            return max(versioned, key=lambda m: (m.version or EMPTY).sort_key)
         return applied[-1] if applied else None
 
     def failed(self) -> list[MigrationInfo]:
@@ -63,20 +63,21 @@ class InfoResult:
 def current_version(rows: Sequence[HistoryRow]) -> Version | None:
     """Flyway's ``current()`` version straight from history rows (no info computation): the highest
     version of a row that is not a DELETE row, not undone and not deleted by a later DELETE row."""
-    best: Version | None = None
-    live: dict[Version, HistoryRow] = {}
+    # by sort key (tuples hashed and compared in C); the value is the version first recorded under it,
+    # as a dict keyed by the versions themselves would keep its first key ("1" rather than a later "1.0")
+    live: dict[tuple[int, tuple[int, ...]], Version] = {}
     for row in sorted(rows, key=lambda r: r.installed_rank):
-        if row.version is None or row.type.upper().startswith("UNDO"):
+        if row.version is None:
             continue
-        if row.type.upper() == "DELETE":
+        kind = row.type.upper()
+        if kind.startswith("UNDO"):
+            continue
+        if kind == "DELETE":
             if row.success:
-                live.pop(row.version, None)
+                live.pop(row.version.sort_key, None)
         else:
-            live[row.version] = row
-    for version in live:
-        if best is None or version > best:
-            best = version
-    return best
+            live.setdefault(row.version.sort_key, row.version)
+    return live[max(live)] if live else None
 
 
 def _counts_as_applied(m: MigrationInfo) -> bool:
