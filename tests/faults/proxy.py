@@ -18,7 +18,7 @@ to the server, byte for byte, in both directions, until told otherwise:
   the first; ``sent`` counts them, so a clean run through the proxy tells how many a command sends).
 - ``stall_new_after(marker)``: once a client sends bytes containing ``marker``, every connection
   opened from then on stalls from its first byte (a server that stopped accepting work: the TCP
-  handshake completes, the greeting never comes); the open ones carry on.
+  handshake completes, the greeting never comes); the open ones carry on. ``stalled_new`` is when.
 - ``cut()``: close every connection at once (both sides see a reset/EOF).
 - ``delay(seconds)``: each chunk waits that long before it is forwarded; ``delay(seconds, after=marker)``:
   from the moment a client sends bytes containing ``marker`` (``delayed`` counts the late chunks).
@@ -87,6 +87,7 @@ class Proxy:
         self.connections = 0
         self.accepted: list[float] = []  # when each connection came in (time.monotonic)
         self.marked: float | None = None  # when the marker passed (time.monotonic)
+        self.stalled_new: float | None = None  # when ``stall_new_after``'s marker passed (time.monotonic)
         threading.Thread(target=self._accept, daemon=True).start()
 
     # control ---------------------------------------------------------------------------------
@@ -200,6 +201,7 @@ class Proxy:
         if way == "up" and self._stall_new_after is not None and self._stall_new_after in data:
             with self._lock:
                 self._stall_new, self._stall_new_after = True, None
+                self.stalled_new = time.monotonic()
         if way == "up" and self._delay_after is not None and self._delay_after[0] in data:
             self._delay, self._delay_after = self._delay_after[1], None
             self.delay_started = time.monotonic()

@@ -328,19 +328,21 @@ def test_a_dump_that_cannot_connect_ends_within_the_connect_timeout(family: str,
         bk = tmp_path / "bk"
         with Proxy(db.host, db.port) as proxy:
             proxy.stall_new_after(LAST_READ[family])
-            started = time.monotonic()
             r = harness.run(
                 "--url", via(proxy, db.url), "--locations", str(loc), "--connect-timeout", str(connect), "migrate",
-                "--backup", str(bk), timeout=60,
+                "--backup", str(bk), timeout=120,
             )  # fmt: skip
-            took = time.monotonic() - started
+            assert proxy.stalled_new is not None, r.text
+            # from the moment the server stopped greeting (not from the process start: flywayx's start and
+            # its own statements took up to 12 s at load 19, and failed a bound that included them)
+            took = time.monotonic() - proxy.stalled_new
         assert r.code == 1, r.text
         if family == "mariadb":
             assert "mariadb-dump could not connect within connectTimeout (2 s)" in r.err, r.err
         else:
             assert "pg_dump failed" in r.err and "timeout expired" in r.err and "raise connectTimeout" in r.err, r.err
         _one_error(r.err)
-        assert took <= connect + SLACK + 5, took  # flywayx's start and its own statements (~1-3 s) included
+        assert took <= connect + SLACK, took  # the client's start and the run's end included
         assert _dumps(bk) == [] and "c" not in db.tables()
 
 
