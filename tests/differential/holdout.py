@@ -40,6 +40,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tests.databases import ScratchDb
 
+from tests.differential import flyway_history
+
 # statements Flyway runs outside a transaction on PostgreSQL (flyway-semantics.md §9.2)
 NON_TRANSACTIONAL = re.compile(
     r"\b(?:(?:CREATE|DROP)\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY|(?:CREATE|DROP)\s+(?:DATABASE|TABLESPACE|SUBSCRIPTION)"
@@ -74,7 +76,7 @@ def version_key(text: str) -> tuple[int, ...] | None:
     return tuple(nums)
 
 
-def _parse(name: str, naming: Naming) -> tuple[str, str, str] | None:
+def parse_name(name: str, naming: Naming) -> tuple[str, str, str] | None:
     """(prefix, version text, description) of a file name, or None when Flyway skips it (§1.2, §1.4)."""
     suffix = next((s for s in naming.suffixes if name.lower().endswith(s.lower())), None)
     if suffix is None or len(name) <= len(suffix):
@@ -104,7 +106,7 @@ def flyway_order(locations: Sequence[Path], naming: Naming = Naming(), target: s
     repeatable: list[tuple[str, Path]] = []
     events: dict[str, list[tuple[str, Path]]] = {e: [] for e in EVENTS}
     for path in (p for loc in locations for p in _files(loc)):
-        parsed = _parse(path.name, naming)
+        parsed = parse_name(path.name, naming)
         if parsed is None:
             continue
         prefix, left, desc = parsed
@@ -191,17 +193,27 @@ def run_client(
     return Outcome(True, time.monotonic() - started)
 
 
-def run_flywayx(url: str, locations: Sequence[Path], args: Sequence[str], steps: list[Path]) -> Outcome:
-    """``flywayx migrate`` as a user runs it (its own process, a fresh analysis cache)."""
+def _flywayx(
+    url: str, locations: Sequence[Path], args: Sequence[str], command: str
+) -> subprocess.CompletedProcess[str]:
     from tests.e2e import harness
 
-    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="holdout-cache-") as cache:
         where = ",".join(f"filesystem:{loc}" for loc in locations)
-        cmd = [*harness.FLYWAYX, "--url", url, "--locations", where, "--cache-dir", cache, *args, "migrate"]
-        done = subprocess.run(cmd, capture_output=True, text=True, env=harness.env(), timeout=3600, check=False)
+        cmd = [*harness.FLYWAYX, "--url", url, "--locations", where, "--cache-dir", cache, *args, command]
+        return subprocess.run(cmd, capture_output=True, text=True, env=harness.env(), timeout=3600, check=False)
+
+
+def run_flywayx(url: str, locations: Sequence[Path], args: Sequence[str], steps: list[Path]) -> Outcome:
+    """``flywayx migrate`` as a user runs it (its own process, a fresh analysis cache); after a success,
+    ``flywayx validate`` must pass too (the run's history is consistent with the files)."""
+    started = time.monotonic()
+    done = _flywayx(url, locations, args, "migrate")
     seconds = time.monotonic() - started
     if done.returncode == 0:
+        check = _flywayx(url, locations, args, "validate")
+        if check.returncode != 0:
+            return Outcome(False, seconds, "validate after migrate", check.stderr or check.stdout)
         return Outcome(True, seconds)
     named = [p for p in steps if p.name in done.stderr]
     failed = _shown(named[0], locations) if named else "?"
@@ -245,14 +257,10 @@ def verdict(ours: Outcome, theirs: Outcome, now: float | None = None) -> tuple[i
         return 0, [*lines, f"MATCH: {both}the databases describe the same ({len(ours.dump.splitlines())} dump lines)"]
     diff = difflib.unified_diff(theirs.dump.splitlines(), ours.dump.splitlines(), "client", "flywayx", n=1, lineterm="")
     shown = list(diff)
-    more = f" (first {SHOWN} of {len(shown)} diff lines)" if len(shown) > SHOWN else ""
     at = time.time() if now is None else now
-    if mask_clock(ours.dump, at) == mask_clock(theirs.dump, at):
-        return 0, [
-            *lines,
-            f"MATCH: {both}the databases differ only in clock values taken as each ran{more}",
-            *shown[:SHOWN],
-        ]
+    if mask_clock(ours.dump, at) == mask_clock(theirs.dump, at):  # a few lines show which values
+        return 0, [*lines, f"MATCH: {both}the databases differ only in clock values taken as each ran", *shown[:6]]
+    more = f" (first {SHOWN} of {len(shown)} diff lines)" if len(shown) > SHOWN else ""
     return 1, [*lines, f"DIFFERENCE: {both}the databases differ{more}", *shown[:SHOWN]]
 
 
@@ -299,7 +307,42 @@ def compare(opts: argparse.Namespace, ours_db: ScratchDb, theirs_db: ScratchDb) 
     if (ours.ok and theirs.ok) or opts.dialect == "mariadb":  # MariaDB keeps what ran before a failure
         ours.dump, theirs.dump = (oracle.describe(db, history=opts.table) for db in (ours_db, theirs_db))
     code, lines = verdict(ours, theirs)
+    if ours.ok:
+        ours_values = {**values, **builtin, "flyway:database": ours_db.name}
+        parted, history = check_history(opts, ours_db, steps, locations, ours_values)
+        code, lines = max(code, int(parted)), [*lines, *history]
     return code, [head, *lines]
+
+
+def check_history(
+    opts: argparse.Namespace, db: ScratchDb, steps: list[Path], locations: Sequence[Path], values: dict[str, str]
+) -> tuple[bool, list[str]]:
+    """The history rows flywayx wrote against the rows Flyway writes (flyway_history.py): whether they part,
+    and the lines that say so."""
+    naming = Naming(prefix=opts.prefix, separator=opts.separator)
+
+    def replaced(path: Path) -> str:
+        filename = path.name[:-6] + path.name[-4:] if path.name.endswith("__.sql") else path.name
+        return replace_placeholders(path.read_text(encoding="utf-8"), {**values, "flyway:filename": filename})
+
+    def script(path: Path) -> str:
+        return _shown(path, locations).replace("\\", "/")
+
+    kinds = (naming.prefix, naming.baseline, naming.repeatable)
+    want = flyway_history.expected_rows(steps, script, lambda n: parse_name(n, naming), kinds, replaced)
+    got = flyway_history.applied_rows(db, opts.table, opts.schema)
+    if got == want:
+        return False, [
+            f"history: the {len(got)} rows are the ones Flyway writes (version, description, script, checksum)"
+        ]
+    parted = next(i for i in range(max(len(got), len(want))) if i >= min(len(got), len(want)) or got[i] != want[i])
+    flyway = want[parted] if parted < len(want) else "(none)"
+    flywayx = got[parted] if parted < len(got) else "(none)"
+    return True, [
+        f"DIFFERENCE: history row {parted + 1} of {len(want)}",
+        f"  Flyway:  {flyway}",
+        f"  flywayx: {flywayx}",
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
