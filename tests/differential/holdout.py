@@ -48,6 +48,7 @@ NON_TRANSACTIONAL = re.compile(
     r"|ALTER\s+SYSTEM|REINDEX\s+(?:VERBOSE\s+)?(?:SCHEMA|DATABASE|SYSTEM)|VACUUM|DISCARD\s+ALL)\b",
     re.IGNORECASE,
 )
+BARE_DELIMITER = re.compile(r"(?im)^([ \t]*DELIMITER)[ \t]*\n\s*(\S+)[ \t]*$")
 EVENTS = ("beforeMigrate", "beforeEachMigrate", "afterEachMigrate", "afterMigrate")
 SHOWN = 30  # lines of the first differences printed
 
@@ -133,11 +134,15 @@ class PlaceholderMissing(Exception):
 
 def replace_placeholders(text: str, values: dict[str, str]) -> str:
     """Flyway's replacement (§6.1, §6.3): ``${name}`` looked up case-insensitively, the value inserted
-    as-is and not rescanned, comments and strings included."""
+    as-is and not rescanned, comments and strings included. A ``$`` followed by another character than
+    ``{`` is passed over together with that character, so ``$${a}`` stays as it is (Flyway's reader)."""
     lowered = {k.lower(): v for k, v in values.items()}
     out: list[str] = []
-    pos = 0
-    while (start := text.find("${", pos)) >= 0:
+    pos = scan = 0
+    while (start := text.find("$", scan)) >= 0:
+        if text[start + 1 : start + 2] != "{":
+            scan = start + 2
+            continue
         end = text.find("}", start + 2)
         if end < 0:
             break
@@ -145,7 +150,7 @@ def replace_placeholders(text: str, values: dict[str, str]) -> str:
         if name.lower() not in lowered:
             raise PlaceholderMissing(f"No value provided for placeholder: ${{{name}}}")
         out += [text[pos:start], lowered[name.lower()]]
-        pos = end + 1
+        pos = scan = end + 1
     return "".join([*out, text[pos:]])
 
 
@@ -164,6 +169,17 @@ def _shown(path: Path, locations: Sequence[Path]) -> str:
     return str(path.relative_to(root))
 
 
+def history_ddl(dialect: str, table: str, schema: str) -> str:
+    """Flyway's history table (§4.1), empty: what a project's own file may read or alter on the client's side."""
+    cols = (
+        "installed_rank INT NOT NULL PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL, "
+        "type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, checksum INT, installed_by VARCHAR(100) NOT NULL, "
+        "installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, execution_time INT NOT NULL, success BOOL NOT NULL"
+    )
+    name = f"`{schema}`.`{table}`" if dialect == "mariadb" else f'"{schema}"."{table}"'
+    return f"CREATE TABLE {name} ({cols})"
+
+
 def run_client(
     db: ScratchDb, steps: list[Path], locations: Sequence[Path], values: dict[str, str], opts: argparse.Namespace
 ) -> Outcome:
@@ -175,6 +191,7 @@ def run_client(
     started = time.monotonic()
     if opts.schema:
         db.query(f'CREATE SCHEMA IF NOT EXISTS "{opts.schema}"')
+    db.query(history_ddl(db.dialect, opts.table, opts.schema or db.schema))  # some projects' files touch it
     with tempfile.TemporaryDirectory(prefix="holdout-") as tmp:
         for path in steps:
             filename = path.name[:-6] + path.name[-4:] if path.name.endswith("__.sql") else path.name  # §1.3
@@ -182,6 +199,10 @@ def run_client(
                 text = replace_placeholders(path.read_text(encoding="utf-8"), {**values, "flyway:filename": filename})
             except PlaceholderMissing as err:
                 return Outcome(False, time.monotonic() - started, _shown(path, locations), str(err))
+            if (
+                db.dialect == "mariadb"
+            ):  # §9.1: a bare DELIMITER takes the next non-empty line; the client wants one line
+                text = BARE_DELIMITER.sub(r"\1 \2", text)
             replaced = Path(tmp) / path.name
             replaced.write_text(text, encoding="utf-8")
             whole = db.dialect == "postgresql" and not NON_TRANSACTIONAL.search(text)  # Flyway's one transaction
@@ -236,6 +257,14 @@ def mask_clock(dump: str, now: float) -> str:
     return re.sub(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:\.\d+)?", stamp, text)
 
 
+def volatile(dump: str, now: float) -> list[str]:
+    """The dump's lines, sorted, with what the server makes up as a statement runs masked: clock values and
+    generated ids (``UUID_SHORT()``'s 17-19 digits, ``UUID()``'s text); rows keyed by such an id move."""
+    text = re.sub(r"(?<![\d.])\d{17,19}(?![\d.])", "<id>", mask_clock(dump, now))
+    text = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-1[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}", "<uuid>", text)
+    return sorted(text.splitlines())
+
+
 def verdict(ours: Outcome, theirs: Outcome, now: float | None = None) -> tuple[int, list[str]]:
     """Exit code and the lines that say what was found (``dump`` compared when both carry one)."""
     lines = [
@@ -258,8 +287,9 @@ def verdict(ours: Outcome, theirs: Outcome, now: float | None = None) -> tuple[i
     diff = difflib.unified_diff(theirs.dump.splitlines(), ours.dump.splitlines(), "client", "flywayx", n=1, lineterm="")
     shown = list(diff)
     at = time.time() if now is None else now
-    if mask_clock(ours.dump, at) == mask_clock(theirs.dump, at):  # a few lines show which values
-        return 0, [*lines, f"MATCH: {both}the databases differ only in clock values taken as each ran", *shown[:6]]
+    if volatile(ours.dump, at) == volatile(theirs.dump, at):  # a few lines show which values
+        what = "clock values taken" if mask_clock(ours.dump, at) == mask_clock(theirs.dump, at) else "values made"
+        return 0, [*lines, f"MATCH: {both}the databases differ only in {what} as each ran", *shown[:6]]
     more = f" (first {SHOWN} of {len(shown)} diff lines)" if len(shown) > SHOWN else ""
     return 1, [*lines, f"DIFFERENCE: {both}the databases differ{more}", *shown[:SHOWN]]
 

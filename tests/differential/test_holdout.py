@@ -92,11 +92,20 @@ def test_the_expected_rows(tmp_path: Path) -> None:
 
 
 def test_placeholders_as_flyway_replaces_them() -> None:
-    text = "-- ${Who}\nSELECT '${who}', '$${who}', '${flyway:table}';"
-    got = holdout.replace_placeholders(text, {"WHO": "x${who}", "flyway:table": "t"})
-    assert got == "-- x${who}\nSELECT 'x${who}', '$x${who}', 't';"
-    with pytest.raises(holdout.PlaceholderMissing, match=r"\$\{nope\}"):
-        holdout.replace_placeholders("SELECT ${nope};", {})
+    """Against the vectors Flyway's own reader computed (those that end in an output or a missing value)."""
+    cases = json.loads(VECTORS.read_text())["placeholder_replacement"]
+    for case in cases:
+        if "unterminated" in case["name"] or case["input"].startswith("${flyway:"):
+            continue  # quirks at the end of the text; the built-ins are filled by the caller
+        if "error" in case:
+            with pytest.raises(holdout.PlaceholderMissing):
+                holdout.replace_placeholders(case["input"], case["placeholders"])
+        else:
+            assert holdout.replace_placeholders(case["input"], case["placeholders"]) == case["output"], case["name"]
+    got = holdout.replace_placeholders(
+        "-- ${Who}\nSELECT '${who}', '$${who}', '$$x$$', '${flyway:table}';", {"WHO": "x${who}", "flyway:table": "t"}
+    )
+    assert got == "-- x${who}\nSELECT 'x${who}', '$${who}', '$$x$$', 't';"
 
 
 def test_values_a_clock_gave_are_told_apart_from_other_differences() -> None:
@@ -107,6 +116,10 @@ def test_values_a_clock_gave_are_told_apart_from_other_differences() -> None:
     assert code == 0 and "differ only in clock values" in "\n".join(lines)
     other = Outcome(True, 1, dump="(2,1796672459000,'a','2026-12-07 19:31:09',1234567890)")
     assert holdout.verdict(ours, other, now)[0] == 1
+    ids = Outcome(True, 1, dump="('102200716738694829','x')\n('102200716738694830','y')")
+    made = Outcome(True, 1, dump="('102200716738695202','x')\n('102200716738695203','y')")
+    code, lines = holdout.verdict(ids, made, now)
+    assert code == 0 and "differ only in values made as each ran" in "\n".join(lines)
     old = Outcome(True, 1, dump="(1,1796672456000,'a','2026-12-07 19:31:06',1234567891)")
     assert holdout.verdict(ours, old, now)[0] == 1  # far from now: data, not a clock
 
