@@ -40,12 +40,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tests.databases import ScratchDb
 
+from tests.differential import flyway_history
+
 # statements Flyway runs outside a transaction on PostgreSQL (flyway-semantics.md §9.2)
 NON_TRANSACTIONAL = re.compile(
     r"\b(?:(?:CREATE|DROP)\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY|(?:CREATE|DROP)\s+(?:DATABASE|TABLESPACE|SUBSCRIPTION)"
     r"|ALTER\s+SYSTEM|REINDEX\s+(?:VERBOSE\s+)?(?:SCHEMA|DATABASE|SYSTEM)|VACUUM|DISCARD\s+ALL)\b",
     re.IGNORECASE,
 )
+BARE_DELIMITER = re.compile(r"(?im)^([ \t]*DELIMITER)[ \t]*\n\s*(\S+)[ \t]*$")
 EVENTS = ("beforeMigrate", "beforeEachMigrate", "afterEachMigrate", "afterMigrate")
 SHOWN = 30  # lines of the first differences printed
 
@@ -74,7 +77,7 @@ def version_key(text: str) -> tuple[int, ...] | None:
     return tuple(nums)
 
 
-def _parse(name: str, naming: Naming) -> tuple[str, str, str] | None:
+def parse_name(name: str, naming: Naming) -> tuple[str, str, str] | None:
     """(prefix, version text, description) of a file name, or None when Flyway skips it (§1.2, §1.4)."""
     suffix = next((s for s in naming.suffixes if name.lower().endswith(s.lower())), None)
     if suffix is None or len(name) <= len(suffix):
@@ -104,7 +107,7 @@ def flyway_order(locations: Sequence[Path], naming: Naming = Naming(), target: s
     repeatable: list[tuple[str, Path]] = []
     events: dict[str, list[tuple[str, Path]]] = {e: [] for e in EVENTS}
     for path in (p for loc in locations for p in _files(loc)):
-        parsed = _parse(path.name, naming)
+        parsed = parse_name(path.name, naming)
         if parsed is None:
             continue
         prefix, left, desc = parsed
@@ -131,11 +134,15 @@ class PlaceholderMissing(Exception):
 
 def replace_placeholders(text: str, values: dict[str, str]) -> str:
     """Flyway's replacement (§6.1, §6.3): ``${name}`` looked up case-insensitively, the value inserted
-    as-is and not rescanned, comments and strings included."""
+    as-is and not rescanned, comments and strings included. A ``$`` followed by another character than
+    ``{`` is passed over together with that character, so ``$${a}`` stays as it is (Flyway's reader)."""
     lowered = {k.lower(): v for k, v in values.items()}
     out: list[str] = []
-    pos = 0
-    while (start := text.find("${", pos)) >= 0:
+    pos = scan = 0
+    while (start := text.find("$", scan)) >= 0:
+        if text[start + 1 : start + 2] != "{":
+            scan = start + 2
+            continue
         end = text.find("}", start + 2)
         if end < 0:
             break
@@ -143,7 +150,7 @@ def replace_placeholders(text: str, values: dict[str, str]) -> str:
         if name.lower() not in lowered:
             raise PlaceholderMissing(f"No value provided for placeholder: ${{{name}}}")
         out += [text[pos:start], lowered[name.lower()]]
-        pos = end + 1
+        pos = scan = end + 1
     return "".join([*out, text[pos:]])
 
 
@@ -162,6 +169,17 @@ def _shown(path: Path, locations: Sequence[Path]) -> str:
     return str(path.relative_to(root))
 
 
+def history_ddl(dialect: str, table: str, schema: str) -> str:
+    """Flyway's history table (§4.1), empty: what a project's own file may read or alter on the client's side."""
+    cols = (
+        "installed_rank INT NOT NULL PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL, "
+        "type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, checksum INT, installed_by VARCHAR(100) NOT NULL, "
+        "installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, execution_time INT NOT NULL, success BOOL NOT NULL"
+    )
+    name = f"`{schema}`.`{table}`" if dialect == "mariadb" else f'"{schema}"."{table}"'
+    return f"CREATE TABLE {name} ({cols})"
+
+
 def run_client(
     db: ScratchDb, steps: list[Path], locations: Sequence[Path], values: dict[str, str], opts: argparse.Namespace
 ) -> Outcome:
@@ -173,6 +191,7 @@ def run_client(
     started = time.monotonic()
     if opts.schema:
         db.query(f'CREATE SCHEMA IF NOT EXISTS "{opts.schema}"')
+    db.query(history_ddl(db.dialect, opts.table, opts.schema or db.schema))  # some projects' files touch it
     with tempfile.TemporaryDirectory(prefix="holdout-") as tmp:
         for path in steps:
             filename = path.name[:-6] + path.name[-4:] if path.name.endswith("__.sql") else path.name  # §1.3
@@ -180,6 +199,10 @@ def run_client(
                 text = replace_placeholders(path.read_text(encoding="utf-8"), {**values, "flyway:filename": filename})
             except PlaceholderMissing as err:
                 return Outcome(False, time.monotonic() - started, _shown(path, locations), str(err))
+            if (
+                db.dialect == "mariadb"
+            ):  # §9.1: a bare DELIMITER takes the next non-empty line; the client wants one line
+                text = BARE_DELIMITER.sub(r"\1 \2", text)
             replaced = Path(tmp) / path.name
             replaced.write_text(text, encoding="utf-8")
             whole = db.dialect == "postgresql" and not NON_TRANSACTIONAL.search(text)  # Flyway's one transaction
@@ -191,17 +214,27 @@ def run_client(
     return Outcome(True, time.monotonic() - started)
 
 
-def run_flywayx(url: str, locations: Sequence[Path], args: Sequence[str], steps: list[Path]) -> Outcome:
-    """``flywayx migrate`` as a user runs it (its own process, a fresh analysis cache)."""
+def _flywayx(
+    url: str, locations: Sequence[Path], args: Sequence[str], command: str
+) -> subprocess.CompletedProcess[str]:
     from tests.e2e import harness
 
-    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="holdout-cache-") as cache:
         where = ",".join(f"filesystem:{loc}" for loc in locations)
-        cmd = [*harness.FLYWAYX, "--url", url, "--locations", where, "--cache-dir", cache, *args, "migrate"]
-        done = subprocess.run(cmd, capture_output=True, text=True, env=harness.env(), timeout=3600, check=False)
+        cmd = [*harness.FLYWAYX, "--url", url, "--locations", where, "--cache-dir", cache, *args, command]
+        return subprocess.run(cmd, capture_output=True, text=True, env=harness.env(), timeout=3600, check=False)
+
+
+def run_flywayx(url: str, locations: Sequence[Path], args: Sequence[str], steps: list[Path]) -> Outcome:
+    """``flywayx migrate`` as a user runs it (its own process, a fresh analysis cache); after a success,
+    ``flywayx validate`` must pass too (the run's history is consistent with the files)."""
+    started = time.monotonic()
+    done = _flywayx(url, locations, args, "migrate")
     seconds = time.monotonic() - started
     if done.returncode == 0:
+        check = _flywayx(url, locations, args, "validate")
+        if check.returncode != 0:
+            return Outcome(False, seconds, "validate after migrate", check.stderr or check.stdout)
         return Outcome(True, seconds)
     named = [p for p in steps if p.name in done.stderr]
     failed = _shown(named[0], locations) if named else "?"
@@ -222,6 +255,14 @@ def mask_clock(dump: str, now: float) -> str:
 
     text = re.sub(r"(?<![\d.])\d{10}(?:\d{3})?(?![\d.])", epoch, dump)
     return re.sub(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:\.\d+)?", stamp, text)
+
+
+def volatile(dump: str, now: float) -> list[str]:
+    """The dump's lines, sorted, with what the server makes up as a statement runs masked: clock values and
+    generated ids (``UUID_SHORT()``'s 17-19 digits, ``UUID()``'s text); rows keyed by such an id move."""
+    text = re.sub(r"(?<![\d.])\d{17,19}(?![\d.])", "<id>", mask_clock(dump, now))
+    text = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-1[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}", "<uuid>", text)
+    return sorted(text.splitlines())
 
 
 def verdict(ours: Outcome, theirs: Outcome, now: float | None = None) -> tuple[int, list[str]]:
@@ -245,14 +286,11 @@ def verdict(ours: Outcome, theirs: Outcome, now: float | None = None) -> tuple[i
         return 0, [*lines, f"MATCH: {both}the databases describe the same ({len(ours.dump.splitlines())} dump lines)"]
     diff = difflib.unified_diff(theirs.dump.splitlines(), ours.dump.splitlines(), "client", "flywayx", n=1, lineterm="")
     shown = list(diff)
-    more = f" (first {SHOWN} of {len(shown)} diff lines)" if len(shown) > SHOWN else ""
     at = time.time() if now is None else now
-    if mask_clock(ours.dump, at) == mask_clock(theirs.dump, at):
-        return 0, [
-            *lines,
-            f"MATCH: {both}the databases differ only in clock values taken as each ran{more}",
-            *shown[:SHOWN],
-        ]
+    if volatile(ours.dump, at) == volatile(theirs.dump, at):  # a few lines show which values
+        what = "clock values taken" if mask_clock(ours.dump, at) == mask_clock(theirs.dump, at) else "values made"
+        return 0, [*lines, f"MATCH: {both}the databases differ only in {what} as each ran", *shown[:6]]
+    more = f" (first {SHOWN} of {len(shown)} diff lines)" if len(shown) > SHOWN else ""
     return 1, [*lines, f"DIFFERENCE: {both}the databases differ{more}", *shown[:SHOWN]]
 
 
@@ -299,7 +337,42 @@ def compare(opts: argparse.Namespace, ours_db: ScratchDb, theirs_db: ScratchDb) 
     if (ours.ok and theirs.ok) or opts.dialect == "mariadb":  # MariaDB keeps what ran before a failure
         ours.dump, theirs.dump = (oracle.describe(db, history=opts.table) for db in (ours_db, theirs_db))
     code, lines = verdict(ours, theirs)
+    if ours.ok:
+        ours_values = {**values, **builtin, "flyway:database": ours_db.name}
+        parted, history = check_history(opts, ours_db, steps, locations, ours_values)
+        code, lines = max(code, int(parted)), [*lines, *history]
     return code, [head, *lines]
+
+
+def check_history(
+    opts: argparse.Namespace, db: ScratchDb, steps: list[Path], locations: Sequence[Path], values: dict[str, str]
+) -> tuple[bool, list[str]]:
+    """The history rows flywayx wrote against the rows Flyway writes (flyway_history.py): whether they part,
+    and the lines that say so."""
+    naming = Naming(prefix=opts.prefix, separator=opts.separator)
+
+    def replaced(path: Path) -> str:
+        filename = path.name[:-6] + path.name[-4:] if path.name.endswith("__.sql") else path.name
+        return replace_placeholders(path.read_text(encoding="utf-8"), {**values, "flyway:filename": filename})
+
+    def script(path: Path) -> str:
+        return _shown(path, locations).replace("\\", "/")
+
+    kinds = (naming.prefix, naming.baseline, naming.repeatable)
+    want = flyway_history.expected_rows(steps, script, lambda n: parse_name(n, naming), kinds, replaced)
+    got = flyway_history.applied_rows(db, opts.table, opts.schema)
+    if got == want:
+        return False, [
+            f"history: the {len(got)} rows are the ones Flyway writes (version, description, script, checksum)"
+        ]
+    parted = next(i for i in range(max(len(got), len(want))) if i >= min(len(got), len(want)) or got[i] != want[i])
+    flyway = want[parted] if parted < len(want) else "(none)"
+    flywayx = got[parted] if parted < len(got) else "(none)"
+    return True, [
+        f"DIFFERENCE: history row {parted + 1} of {len(want)}",
+        f"  Flyway:  {flyway}",
+        f"  flywayx: {flywayx}",
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

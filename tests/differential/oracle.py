@@ -138,6 +138,7 @@ def describe(db: ScratchDb, *, keys: bool = True, history: str = "flyway_schema_
             "--skip-comments",
             "--skip-dump-date",
             "--skip-extended-insert",
+            "--hex-blob",  # binary columns as text that compares (and decodes)
             "--order-by-primary",
             "--no-create-db",
             *(f"--ignore-table={w.database}.{t}" for t in own),
