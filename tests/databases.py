@@ -272,9 +272,10 @@ def _admin(dialect: str) -> Any:
 
 
 def create(dialect: str, folder: Path, prefix: str = "fx_") -> ScratchDb:
-    """A new scratch database of ``dialect`` (sqlite, mariadb/mysql, postgres/postgresql); ``drop`` it after."""
+    """A new scratch database of ``dialect`` (sqlite, mariadb/mysql, postgres/postgresql); ``drop`` it after.
+    ``FLYWAYX_TEST_DB_PREFIX`` goes in front of its name (whose databases these are, on a shared server)."""
     family = FAMILY[dialect]
-    name = prefix + uuid.uuid4().hex[:10]
+    name = os.environ.get("FLYWAYX_TEST_DB_PREFIX", "") + prefix + uuid.uuid4().hex[:10]
     caps = CAPABILITIES[family]
     if family == "sqlite":
         path = folder / f"{name}.db"

@@ -1,6 +1,7 @@
 """Fault-injection harness: real ``flywayx`` processes, real servers, SIGKILL at random moments.
 
-Used by ``test_crash.py`` (a few seeded trials) and ``bench/bench_soak.py`` (many). A trial:
+Used by ``test_crash.py`` (a few seeded trials on a small fixed set; the soak over random DDL-heavy
+migrations, with kills aimed at DDL statements, is ``tests/faults/soak.py``). A trial:
 run ``flywayx migrate`` on a fresh database, kill it after a random delay, recover the way
 docs/operations.md tells an operator to (``migrate``; ``migrate --resume`` when migrate says the
 run was interrupted or failed mid-way), then compare the schema fingerprint, the history rows

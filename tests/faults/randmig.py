@@ -3,8 +3,10 @@
 ``generate(seed, dialect, n)`` returns ``n`` migrations (``V1__r.sql`` …) built from a small model of
 the schema, so every statement is valid where it runs: tables with data, renamed columns and tables,
 added and dropped columns, named indexes, primary keys, foreign keys, checks, views, procedures,
-functions, triggers, events and sequences (MariaDB; PostgreSQL gets the kinds it has), with DML in
-between. Every name is fresh: the run itself never depends on what a kill left behind.
+functions, triggers, events and sequences (MariaDB; PostgreSQL gets the kinds it has), each dropped
+again now and then (indexes, foreign keys, checks and tables too), with DML in between; on PostgreSQL
+some migrations run outside a transaction. Every name is fresh: the run itself never depends on what a
+kill left behind.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ class _Model:
     def __init__(self, rng: random.Random, dialect: str) -> None:
         self.rng, self.maria = rng, dialect != "postgresql"
         self.tables: list[_Table] = []
-        self.drops: list[str] = []  # droppable objects: "VIEW v", "PROCEDURE p", "SEQUENCE s", "FUNCTION f"
+        self.drops: list[str] = []  # droppable objects: "VIEW v", "PROCEDURE p", "SEQUENCE s", "TRIGGER t" …
+        self.indexes: list[tuple[str, _Table]] = []  # named indexes, droppable
+        self.constraints: list[tuple[str, _Table, str]] = []  # (name, table, "fk" or "ck"), droppable
         self.n = 0
 
     def fresh(self, prefix: str) -> str:
@@ -91,6 +95,7 @@ class _Model:
             return []
         t.used.add(col)
         name = self.fresh("i")
+        self.indexes.append((name, t))
         if self.maria and self.rng.random() < 0.5:
             return [f"ALTER TABLE {t.name} ADD INDEX {name} ({col})"]
         return [f"CREATE INDEX {name} ON {t.name} ({col})"]
@@ -112,6 +117,7 @@ class _Model:
         child.cols.append(col)
         child.used.add(col)
         parent.pinned = child.pinned = True
+        self.constraints.append((name, child, "fk"))
         return [
             f"ALTER TABLE {child.name} ADD COLUMN {col} INT NULL",
             f"ALTER TABLE {child.name} ADD CONSTRAINT {name} FOREIGN KEY ({col}) REFERENCES {parent.name} (id)",
@@ -119,7 +125,9 @@ class _Model:
 
     def add_check(self) -> list[str]:
         t = self.table()
-        return [f"ALTER TABLE {t.name} ADD CONSTRAINT {self.fresh('ck')} CHECK (id > 0)"]
+        name = self.fresh("ck")
+        self.constraints.append((name, t, "ck"))
+        return [f"ALTER TABLE {t.name} ADD CONSTRAINT {name} CHECK (id > 0)"]
 
     def create_view(self) -> list[str]:
         t = self.table()
@@ -149,18 +157,51 @@ class _Model:
             return []
         t = self.table()
         t.pinned = True
-        return [f"CREATE TRIGGER {self.fresh('tr')} BEFORE INSERT ON {t.name} FOR EACH ROW SET NEW.id = NEW.id"]
+        name = self.fresh("tr")
+        self.drops.append(f"TRIGGER {name}")
+        return [f"CREATE TRIGGER {name} BEFORE INSERT ON {t.name} FOR EACH ROW SET NEW.id = NEW.id"]
 
     def create_event(self) -> list[str]:
         if not self.maria:
             return []
-        return [f"CREATE EVENT {self.fresh('e')} ON SCHEDULE EVERY 1 DAY DISABLE DO SELECT 1"]
+        name = self.fresh("e")
+        self.drops.append(f"EVENT {name}")
+        return [f"CREATE EVENT {name} ON SCHEDULE EVERY 1 DAY DISABLE DO SELECT 1"]
 
     def drop_object(self) -> list[str]:
         if not self.drops:
             return []
         what = self.drops.pop(self.rng.randrange(len(self.drops)))
         return [f"DROP {what}" + ("()" if what.startswith("FUNCTION") and not self.maria else "")]
+
+    def drop_index(self) -> list[str]:
+        if not self.indexes:
+            return []
+        name, t = self.indexes.pop(self.rng.randrange(len(self.indexes)))
+        if not self.maria:
+            return [f"DROP INDEX {name}"]
+        return [
+            f"DROP INDEX {name} ON {t.name}" if self.rng.random() < 0.5 else f"ALTER TABLE {t.name} DROP INDEX {name}"
+        ]
+
+    def drop_constraint(self) -> list[str]:
+        if not self.constraints:
+            return []
+        name, t, kind = self.constraints.pop(self.rng.randrange(len(self.constraints)))
+        if self.maria and kind == "fk":
+            return [f"ALTER TABLE {t.name} DROP FOREIGN KEY {name}"]
+        return [f"ALTER TABLE {t.name} DROP CONSTRAINT {name}"]
+
+    def drop_table(self) -> list[str]:
+        """A table nothing refers to (no view, trigger or foreign key), its indexes and checks with it."""
+        free = [t for t in self.tables if not t.pinned]
+        if len(self.tables) < 2 or not free:
+            return []
+        t = self.rng.choice(free)
+        self.tables.remove(t)
+        self.indexes = [(n, x) for n, x in self.indexes if x is not t]
+        self.constraints = [c for c in self.constraints if c[1] is not t]
+        return [f"DROP TABLE {t.name}"]
 
     def dml(self) -> list[str]:
         t = self.table()
@@ -186,13 +227,18 @@ _OPS = (
     "create_trigger",
     "create_event",
     "drop_object",
+    "drop_index",
+    "drop_constraint",
+    "drop_table",
     "dml",
     "create_table",
 )
 
 
 def generate(seed: int, dialect: str, n: int = 5) -> dict[str, str]:
-    """``{file name: text}`` of ``n`` versioned migrations."""
+    """``{file name: text}`` of ``n`` versioned migrations. On PostgreSQL about half of them (never the
+    first) run outside a transaction (a ``.sql.conf`` with ``executeInTransaction=false``): each statement
+    then commits on its own and a kill can leave one in flight, as on MariaDB."""
     rng = random.Random(seed)
     model = _Model(rng, dialect)
     files: dict[str, str] = {}
@@ -201,4 +247,6 @@ def generate(seed: int, dialect: str, n: int = 5) -> dict[str, str]:
         while len(statements) < rng.randint(6, 12):
             statements += getattr(model, rng.choice(_OPS))()
         files[f"V{v}__r{v}.sql"] = "".join(f"{s};\n" for s in statements)
+        if dialect == "postgresql" and v > 1 and rng.random() < 0.5:
+            files[f"V{v}__r{v}.sql.conf"] = "executeInTransaction=false\n"
     return files
