@@ -31,6 +31,7 @@ import importlib.util
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from flywayx.apply import interrupt
@@ -85,9 +86,13 @@ class Progress:
 
 def server_of(db: Database) -> Server:
     """The server statements are classified for (its version decides versioned comments)."""
-    if db.dialect not in ("mysql", "mariadb"):
-        return Server(db.dialect)
-    return Server.of(db.dialect, db.server_version())
+    return _server(db.dialect, db.server_version() if db.dialect in ("mysql", "mariadb") else None)
+
+
+@lru_cache(maxsize=16)
+def _server(dialect: str, version: str | None) -> Server:
+    """Asked several times a migration, always of the same server."""
+    return Server.of(dialect, version) if version is not None else Server(dialect)
 
 
 @dataclass

@@ -10,31 +10,20 @@ widths and MariaDB's quoting of defaults are folded to MySQL's form, ``utf8`` is
 on PostgreSQL the session ``search_path`` is set to each schema while it is read and restored
 afterwards (so that expressions render unqualified), which is the only session state touched.
 
-This module holds the entry point, ``fingerprint()``, and re-exports the MySQL normalisers and
-``pg_trigger_type`` under their old import path.
+This module holds the entry point, ``fingerprint()``; it imports the reader of the dialect asked for
+only (a ``migrate`` fingerprints one kind of server).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from flywayx.db.fingerprint_mysql import mysql_charset, mysql_default, mysql_extra, mysql_type, read_mysql
-from flywayx.db.fingerprint_pg import pg_trigger_type, read_pg
 from flywayx.db.fingerprint_rows import Excluder
-from flywayx.db.fingerprint_sqlite import read_sqlite
 from flywayx.errors import UsageError
-from flywayx.model.fingerprint import SchemaFingerprint
+from flywayx.model.fingerprint import Schema, SchemaFingerprint
 
-__all__ = [
-    "DEFAULT_EXCLUDE",
-    "fingerprint",
-    "mysql_charset",
-    "mysql_default",
-    "mysql_extra",
-    "mysql_type",
-    "pg_trigger_type",
-]
+__all__ = ["DEFAULT_EXCLUDE", "fingerprint"]
 
 DEFAULT_EXCLUDE = ("flyway_schema_history", "flywayx_*")
 _FAMILY = {
@@ -64,6 +53,20 @@ def fingerprint(
     if not names:
         raise UsageError("no schema to fingerprint", hint="name at least one schema")
     skip = Excluder(exclude_tables)
-    reader = {"mysql": read_mysql, "postgresql": read_pg, "sqlite": read_sqlite}[family]
+    reader = _reader(family)
     read = [reader(conn, s, skip) for s in names]
     return SchemaFingerprint(family, tuple(sorted(read, key=lambda s: s.name)))
+
+
+def _reader(family: str) -> Callable[[Any, str, Excluder], Schema]:
+    if family == "mysql":
+        from flywayx.db.fingerprint_mysql import read_mysql
+
+        return read_mysql
+    if family == "postgresql":
+        from flywayx.db.fingerprint_pg import read_pg
+
+        return read_pg
+    from flywayx.db.fingerprint_sqlite import read_sqlite
+
+    return read_sqlite

@@ -89,6 +89,7 @@ class SqlHistoryTable:
         self.schema = schema
         self.table = table
         self.tablespace = tablespace
+        self._texts: dict[tuple[object, ...], str] = {}  # SQL text asked for at every step, built once
 
     @property
     def qualified(self) -> str:
@@ -146,7 +147,11 @@ class SqlHistoryTable:
     def insert_next(self, row: HistoryRow) -> None:
         """Insert ``row`` as the next rank (highest + 1, taken by the server in the same statement;
         ``row.installed_rank`` is not used), sent with the next statement (``Database.later``)."""
-        sql, values = self._numbered_insert(self._values(row)[1:])
+        values = self._values(row)[1:]
+        key = ("insert_next", self.schema, self.table, len(values))
+        sql = self._texts.get(key)
+        if sql is None:
+            sql = self._texts[key] = self._numbered_insert(values)[0]
         self.db.later(sql, values)
 
     def _numbered_insert(self, values: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
@@ -198,12 +203,16 @@ class SqlHistoryTable:
 
     def token_sql(self, also: str = "0") -> str:
         """The query ``token`` sends (the engine ``prefetch``es it with the lock)."""
-        q = self._q
-        return (
-            f"SELECT (SELECT MAX({q('installed_rank')}) FROM {self.qualified}),"
-            f" (SELECT COUNT(*) FROM {self.qualified} WHERE {q('success')} = {self.false_literal}),"
-            f" {also}"
-        )
+        key = ("token", self.schema, self.table, also)
+        known = self._texts.get(key)
+        if known is None:
+            q = self._q
+            known = self._texts[key] = (
+                f"SELECT (SELECT MAX({q('installed_rank')}) FROM {self.qualified}),"
+                f" (SELECT COUNT(*) FROM {self.qualified} WHERE {q('success')} = {self.false_literal}),"
+                f" {also}"
+            )
+        return known
 
     def next_rank(self) -> int:
         self.lock_rows()

@@ -78,6 +78,7 @@ class OwnTables:
         self._complete = False  # ensure() has brought the layout to LAYOUT_VERSION in this session
         self.run_id: str | None = None  # the run this session is (start_run): its records are its own
         self._have: dict[str, list[str]] | None = None  # ensure: the tables' columns just read (one query)
+        self._texts: dict[tuple[object, ...], str] = {}  # the SQL text of each step's writes, built once
 
     def _t(self, name: str) -> str:
         return self.db.quote(self.schema, name)
@@ -229,26 +230,32 @@ class OwnTables:
         m = work.migration
         values = _applied_values(work, run_id, statements, digest, success=True)
         self.db.later(*self._numbered_insert(values))
-        self.db.later(
-            f"DELETE FROM {self._t(PROGRESS)} WHERE mkey = ?",
-            (migration_key(m.version.text if m.version else None, m.description),),
-        )
+        self.db.later(self._delete_progress(), (migration_key(m.version.text if m.version else None, m.description),))
+
+    def _delete_progress(self) -> str:
+        key = ("delete", self.schema)
+        sql = self._texts.get(key)
+        if sql is None:
+            sql = self._texts[key] = f"DELETE FROM {self._t(PROGRESS)} WHERE mkey = ?"
+        return sql
 
     def _numbered_insert(self, values: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
         """INSERT of a ``flywayx_applied`` row whose ``seq`` the server takes (highest + 1) in the same
         statement. MySQL refuses a subquery on the target table in VALUES, but reads it in INSERT … SELECT;
         elsewhere VALUES keeps the parameters typed by their columns."""
-        table, marks = self._t(APPLIED), ", ".join("?" * len(values))
-        if self.db.dialect in ("mysql", "mariadb"):
-            return (
-                f"INSERT INTO {table} ({_APPLIED_COLUMNS}) SELECT COALESCE(MAX(seq), 0) + 1, {marks} FROM {table}",
-                values,
-            )
-        return (
-            f"INSERT INTO {table} ({_APPLIED_COLUMNS}) VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM {table}),"
-            f" {marks})",
-            values,
-        )
+        key = ("applied", self.schema, len(values))
+        sql = self._texts.get(key)
+        if sql is None:
+            table, marks = self._t(APPLIED), ", ".join("?" * len(values))
+            if self.db.dialect in ("mysql", "mariadb"):
+                sql = f"INSERT INTO {table} ({_APPLIED_COLUMNS}) SELECT COALESCE(MAX(seq), 0) + 1, {marks} FROM {table}"
+            else:
+                sql = (
+                    f"INSERT INTO {table} ({_APPLIED_COLUMNS}) VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM {table}),"
+                    f" {marks})"
+                )
+            self._texts[key] = sql
+        return sql, values
 
     def record_failed(
         self, work: Work, run_id: str | None, statements: int, digest: str, *, tracked: bool = False
@@ -346,11 +353,13 @@ class OwnTables:
         values = (key, m.script[:1000], m.checksum, run_id, done, digest, *((in_flight,) if flight else ()))
         columns += ("total", "status", "updated_at")
         values += (len(work.statements or ()), "running", now())
-        self.db.later(f"DELETE FROM {self._t(PROGRESS)} WHERE mkey = ?", (key,))
-        self.db.later(
-            f"INSERT INTO {self._t(PROGRESS)} ({', '.join(columns)}) VALUES ({','.join('?' * len(values))})",
-            values,
-        )
+        text = ("running", self.schema, columns)
+        insert = self._texts.get(text)
+        if insert is None:
+            insert = f"INSERT INTO {self._t(PROGRESS)} ({', '.join(columns)}) VALUES ({','.join('?' * len(values))})"
+            self._texts[text] = insert
+        self.db.later(self._delete_progress(), (key,))
+        self.db.later(insert, values)
 
     def drop_ahead(self, work: Work, run_id: str) -> None:
         """Remove the record ``start_progress_ahead`` wrote when ``work`` is not run after all (the run
@@ -401,6 +410,13 @@ class OwnTables:
         with the history token, in the same query."""
         if not self._has(PROGRESS):
             return "0"
+        key = ("running_sql", self.schema, self.run_id)
+        known = self._texts.get(key)
+        if known is None:
+            known = self._texts[key] = self._running_sql()
+        return known
+
+    def _running_sql(self) -> str:
         live = self.db.live_run_sql("run_id")
         if not live:
             return f"(SELECT COUNT(*) FROM {self._t(PROGRESS)} WHERE status = 'running')"

@@ -164,11 +164,24 @@ def _rename_fk(fk: ForeignKey, names: Mapping[str, str]) -> ForeignKey:
 
 
 def _plain(value: Any) -> Any:
-    if hasattr(value, "__dataclass_fields__"):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    """JSON's value of a field: dataclasses as dicts, tuples as lists (each field of each table of a
+    schema passes here once: the field names are looked up once per class)."""
+    kind = type(value)
+    if kind is str or kind is bool or kind is int or value is None:
+        return value
+    if kind is tuple:
+        return [_plain(v) for v in value]
+    if hasattr(kind, "__dataclass_fields__"):
+        names = _FIELD_NAMES.get(kind)
+        if names is None:
+            names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(value))
+        return {name: _plain(getattr(value, name)) for name in names}
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
     return value
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # a dataclass's field names, in order
 
 
 def _pairs(raw: Iterable[Iterable[str]]) -> tuple[tuple[str, str], ...]:

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flywayx.db.fingerprint import mysql_charset, mysql_default, mysql_extra, mysql_type, pg_trigger_type
+from flywayx.db.fingerprint_mysql import mysql_charset, mysql_default, mysql_extra, mysql_type
+from flywayx.db.fingerprint_pg import pg_trigger_type
 from flywayx.model.fingerprint import (
     Check,
     Column,
