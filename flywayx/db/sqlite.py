@@ -98,6 +98,16 @@ class SqliteDatabase(DbapiDatabase):
     def _server_in_transaction(self) -> bool:
         return bool(self._conn.in_transaction)
 
+    def execute(self, sql: str) -> int:
+        """As ``DbapiDatabase.execute``; a statement that ended flywayx's transaction (the script's own
+        ``COMMIT``, ``END`` or ``ROLLBACK``) is followed by a ``BEGIN``: what follows runs in a new
+        transaction, committed with the history row or rolled back on a failure, as on PostgreSQL and
+        as Flyway's JDBC connection (autocommit off) opens one before the next statement."""
+        count = super().execute(sql)
+        if self._in_tx and not self._conn.in_transaction:
+            super().execute("BEGIN")
+        return count
+
     def server_version(self) -> str:
         return str(self.query("SELECT sqlite_version()")[0][0])
 
