@@ -26,6 +26,7 @@ from typing import Any
 
 _MORE_RESULTS = 8  # SERVER_STATUS.SERVER_MORE_RESULTS_EXISTS
 _BINARY = 63  # the binary character set: a TEXT/BLOB column of it is bytes
+_UNTRACKED = object()  # a PyMySQL without ``Connection._current_timeout`` (1.1)
 _MAX_PACKET = 2**24 - 1  # a payload this long goes on in the next packet (pymysql.connections.MAX_PACKET_LEN)
 
 
@@ -106,7 +107,10 @@ def _result_set(conn: Any, data: bytes) -> Result:
 def _packet(conn: Any) -> bytes:
     """The payload of the next packet, read and checked as ``Connection._read_packet`` does (see the
     module doc); an error packet raises the server's error."""
-    if conn._current_timeout != conn._read_timeout:
+    # PyMySQL 1.2 switches the socket between its read and write timeouts (``_current_timeout``);
+    # 1.1 sets the read timeout once, at connect, and has no such attribute
+    current = getattr(conn, "_current_timeout", _UNTRACKED)
+    if current is not _UNTRACKED and current != conn._read_timeout:
         conn._sock.settimeout(conn._read_timeout)
         conn._current_timeout = conn._read_timeout
     read = conn._read_bytes
