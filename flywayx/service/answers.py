@@ -64,6 +64,10 @@ _FORMAT = "flywayx-answer 1"
 _TARGETS = ("db", "history", "own")  # the session's ways to the database
 
 
+_IMMUTABLE = (str, int, bool, bytes)
+_MISSING = object()
+
+
 class _NotPlain(Exception):
     """A value a memo cannot compare: the answer is not remembered."""
 
@@ -119,6 +123,7 @@ class _Log:
         self.calls: list[Call] = []
         self.plain = True
         self._last: dict[tuple[str, str], str] = {}
+        self._last_value: dict[tuple[str, str], Any] = {}
         self._seen: set[Call] = set()
 
     def note(self, call: Call) -> None:
@@ -128,12 +133,21 @@ class _Log:
             self._seen.add(call)
             self.calls.append(call)
 
-    def read(self, target: str, attr: str, digest: str) -> None:
+    def read(self, target: str, attr: str, digest: str, value: Any = None) -> None:
         """An attribute read: noted when its value differs from the last read of it (``db.dialect`` is
         read once a migration)."""
         if self._last.get((target, attr)) != digest:
             self._last[(target, attr)] = digest
             self.calls.append((target, attr, False, (), (), digest))
+        if type(value) in _IMMUTABLE:
+            self._last_value[(target, attr)] = value
+        else:
+            self._last_value.pop((target, attr), None)
+
+    def same_as_last(self, target: str, attr: str, value: Any) -> bool:
+        """Whether ``value`` is the very object the last read of the attribute returned, and of a type
+        that cannot change in place (so its digest is the one already noted)."""
+        return type(value) in _IMMUTABLE and self._last_value.get((target, attr), _MISSING) is value
 
     def spoil(self) -> None:
         self.plain = False
@@ -151,8 +165,10 @@ class _Recorded:
         target, name, log = self._target, self._name, self._log
         value = getattr(target, attr)
         if not callable(value):
+            if log.same_as_last(name, attr, value):
+                return value  # ``db.dialect`` is read once a statement: its digest is not taken again
             try:
-                log.read(name, attr, _digest(value))
+                log.read(name, attr, _digest(value), value)
             except _NotPlain:
                 log.spoil()
             return value

@@ -229,9 +229,10 @@ def cached_analysis(
     from flywayx.statements.splitter import split
 
     if s.cache is None:
-        stmts = split(sql_text(m, s.config, s.placeholders, file_text(s, m)), s.dialect, path=m.script)
+        dialect = s.dialect
+        stmts = split(sql_text(m, s.config, s.placeholders, file_text(s, m)), dialect, path=m.script)
         check_mixed(stmts, s.config.mixed, m.script)
-        return stmts, content_id(stmts, s.dialect), None
+        return stmts, content_id(stmts, dialect), None
     key = key if key is not None else _key(s, m, server)
     entry = s.cache.get(key)
     try:
@@ -241,8 +242,9 @@ def cached_analysis(
         cid = str(entry["content_id"])
     except ValueError:
         entry = None
-        stmts = split(sql_text(m, s.config, s.placeholders, file_text(s, m)), s.dialect, path=m.script)
-        cid = content_id(stmts, s.dialect)
+        dialect = s.dialect
+        stmts = split(sql_text(m, s.config, s.placeholders, file_text(s, m)), dialect, path=m.script)
+        cid = content_id(stmts, dialect)
     check_mixed(stmts, s.config.mixed, m.script)
     return stmts, cid, Slot(key, cid, {"prints": entry.get("prints")} if entry is not None else None)
 

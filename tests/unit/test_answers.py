@@ -221,6 +221,27 @@ def test_a_read_that_is_not_plain_data_spoils_the_memo() -> None:
     assert not spoilt.plain and spoilt.calls == []
 
 
+def test_an_attribute_that_changes_and_changes_back_is_noted_each_time() -> None:
+    """A read of the same value is noted once (``db.dialect`` is read once a statement), but a value
+    that changes, even to one that is not plain data and back, is noted again: the memo's replay
+    must see every value the plan depended on, in order."""
+    from flywayx.service.answers import _Log, _Recorded
+
+    class Db:
+        mode = "a"
+
+    target = Db()
+    log = _Log()
+    db = _Recorded(target, "db", log)
+    assert [db.mode for _ in range(3)] == ["a"] * 3
+    target.mode = ["b"]  # type: ignore[assignment]  # mutable: its digest is taken every read
+    assert db.mode == ["b"] and db.mode == ["b"]
+    target.mode = "a"
+    assert db.mode == "a"
+    assert [c[5] for c in log.calls] == [log.calls[0][5], log.calls[1][5], log.calls[0][5]]
+    assert log.calls[0][5] != log.calls[1][5] and log.plain
+
+
 @pytest.mark.slow  # 3 s for the files to settle, then eight processes
 def test_concurrent_runners_answer_alike(tmp_path: Path, loc: Path) -> None:
     """Separate processes, as users run them (files settled for 3 s): four at once write the memo, four
