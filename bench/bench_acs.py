@@ -10,6 +10,7 @@ every run. Prints a table.
 
 from __future__ import annotations
 
+import argparse
 import fcntl
 import statistics
 import sys
@@ -33,13 +34,13 @@ GOAL = 1.05  # issue 19: flywayx at most 1.05x the client, median of 5 runs
 
 
 def main() -> None:
-    args = sys.argv[1:]
-    repeat = 5
-    if "--repeat" in args:
-        at = args.index("--repeat")
-        repeat = int(args[at + 1])
-        del args[at : at + 2]
-    corpus = Path(args[0]) if args else ROOT.parent / "shared" / "corpus" / "acs"
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("corpus", nargs="?", type=Path, default=ROOT.parent / "shared" / "corpus" / "acs")
+    parser.add_argument("--repeat", type=int, default=5, help="fresh installs of each path (default 5)")
+    args = parser.parse_args()
+    corpus, repeat = args.corpus, args.repeat
+    if not (corpus / "META-INF" / "db").is_dir():
+        parser.error(f"no CloudStack corpus at {corpus} (META-INF/db missing); give its directory")
     base = Path(tempfile.mkdtemp(prefix="bench_acs_"))
     source = write_source_tree(corpus, base / "source")
     t0 = time.monotonic()

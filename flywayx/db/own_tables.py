@@ -445,9 +445,9 @@ class OwnTables:
         when a database migrated by an older flywayx lacks it."""
         if not self._has(STATE):
             self.ensure()
-        # Runs record their state after the migration lock is released, so two runners finishing
-        # together can pick the same next ``seq``: the loser of that race (its INSERT hits the primary
-        # key) takes the next free number. Any other failure repeats too and is raised at the end.
+        # The state is recorded under the migration lock (``service.core``), so the next ``seq`` is this
+        # runner's; should the INSERT still hit the primary key (a writer that does not take the lock),
+        # it takes the next free number. Any other failure repeats too and is raised at the end.
         for attempt in range(_STATE_ATTEMPTS):
             seq = (self.db.query(f"SELECT MAX(seq) FROM {self._t(STATE)}")[0][0] or 0) + 1
             try:
