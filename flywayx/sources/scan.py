@@ -28,7 +28,6 @@ checks in ``flywayx.sources.order``; this module turns file names into migration
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -335,7 +334,7 @@ def _named_like_migration(filename: str, col: _Collector) -> bool:
 
 
 def _add_file(file: FoundFile, col: _Collector) -> None:
-    filename = os.path.basename(file.path)
+    filename = file.script.rpartition("/")[2]  # its name: ``script`` is '/'-separated and ends with it
     if file.problem is not None:
         if _named_like_migration(filename, col) and file.path not in {f.path for f in col.unreadable}:
             col.unreadable.append(file)

@@ -541,3 +541,89 @@ def test_an_entry_without_per_statement_footprints_serves_plan_not_explain(tmp_p
     store(cache, Slot(cache.entry_key(sql, "mysql"), "cid"), stmts, done)
     found = _from_cache(sql, "mysql", cache)
     assert found is not None and [s["sql"] for s in found["statements"]] == [s.sql for s in stmts]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "short digest",
+        "checksum a str",
+        "detection an int",
+        "prefix flag an int",
+        "signature a list",
+        "five fields",
+        "not a tuple",
+    ],
+)
+def test_an_entry_of_another_shape_reads_as_absent(tmp_path: Path, bad: str) -> None:
+    """The index's entries are trusted only in the shape ``IndexEntry`` says (a signature that matches
+    and then a value of another type, as a foreign or buggy writer could leave, is a miss)."""
+    import marshal
+
+    from flywayx.sources import file_index
+
+    path = tmp_path / "V1__a.sql"
+    path.write_text("SELECT 1;\n")
+    st = path.stat()
+    sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+    good = (sig, "UTF-8", False, 7, b"\x01" * 32, False)
+    entry: object = {
+        "short digest": (sig, "UTF-8", False, 7, b"\x01" * 31, False),
+        "checksum a str": (sig, "UTF-8", False, "7", b"\x01" * 32, False),
+        "detection an int": (sig, "UTF-8", 0, 7, b"\x01" * 32, False),
+        "prefix flag an int": (sig, "UTF-8", False, 7, b"\x01" * 32, 0),
+        "signature a list": (list(sig), "UTF-8", False, 7, b"\x01" * 32, False),
+        "five fields": good[:5],
+        "not a tuple": list(good),
+    }[bad]
+    index = file_index.open_index(tmp_path / "cache", [str(tmp_path)], "${")
+    index.path.parent.mkdir(parents=True, mode=0o700)
+    os.chmod(index.path.parent.parent, 0o700)
+
+    def write(entries: dict[str, object]) -> file_index.FileIndex:
+        payload = marshal.dumps(entries)
+        index.path.write_bytes(
+            b"flywayx-file-index 1\n" + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
+        )
+        return file_index.open_index(tmp_path / "cache", [str(tmp_path)], "${")
+
+    assert write({str(path): good}).lookup(str(path), st, "UTF-8", False) == (7, b"\x01" * 32, False)
+    assert write({str(path): entry}).lookup(str(path), st, "UTF-8", False) is None
+
+
+def test_validate_with_the_index_catches_what_it_caught_without(
+    cli_run: Callable[..., object], tmp_path: Path, settled: list[str]
+) -> None:
+    """A no-op validate takes unchanged files' checksums from the index; an edited file (size kept, mtime
+    put back: the ctime tells), a missing file and a new file are reported exactly as ``--no-cache``
+    reports them."""
+    loc = tmp_path / "sql"
+    loc.mkdir()
+    for i in range(1, 6):
+        (loc / f"V{i}__m{i}.sql").write_text(f"CREATE TABLE t{i} (id INT);\n")
+    cache = tmp_path / "cache"
+
+    def run(command: str, *extra: str) -> tuple[int, str]:
+        args = ["--url", f"sqlite:///{tmp_path / 'x.db'}", "--locations", str(loc), command, *extra]
+        result = cli_run(*args, "--output-type", "json")
+        return result.code, result.out  # type: ignore[attr-defined]
+
+    assert run("migrate", "--cache-dir", str(cache))[0] == 0
+    assert run("validate", "--cache-dir", str(cache)) == run("validate", "--no-cache")
+    settled.clear()
+    assert json.loads(run("validate", "--cache-dir", str(cache))[1])["validationSuccessful"]
+    assert settled == []  # every checksum from the index
+    edited = loc / "V2__m2.sql"
+    before = edited.stat()
+    edited.write_text("CREATE TABLE t9 (id INT);\n")  # same size
+    os.utime(edited, ns=(before.st_atime_ns, before.st_mtime_ns))
+    (loc / "V4__m4.sql").unlink()
+    (loc / "V6__m6.sql").write_text("CREATE TABLE t6 (id INT);\n")
+    warm = run("validate", "--cache-dir", str(cache))
+    assert warm == run("validate", "--no-cache")
+    codes = sorted(e["errorDetails"]["errorCode"] for e in json.loads(warm[1])["invalidMigrations"])
+    assert codes == [
+        "APPLIED_VERSIONED_MIGRATION_NOT_RESOLVED",
+        "CHECKSUM_MISMATCH",
+        "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED",
+    ]
