@@ -3,7 +3,8 @@ database and by the real client (``mariadb``/``psql``), file by file in Flyway's
 both described by the dump tools (oracle.py) and compared.
 
     python -m tests.differential.holdout LOCATION [LOCATION ...] --dialect mariadb|postgresql [--url URL]
-        [-p NAME=VALUE ...] [--flyway -key=value ...] [--prefix V] [--separator __] [--keep]
+        [-p NAME=VALUE ...] [--flyway -key=value ...] [--prefix V] [--separator __] [--suffix .sql ...]
+        [--placeholder-prefix '${' --placeholder-suffix '}' | --no-replacement] [--keep]
 
 Exit 0: both ran every file and the databases describe the same (or both stopped at the same file).
 Exit 1: a difference: the databases differ, flywayx failed where the client went through, the client
@@ -18,7 +19,9 @@ there is one), repeatables by description, ``beforeMigrate``/``beforeEachMigrate
 ``flyway:environment``. On PostgreSQL each file runs as one transaction (``psql --single-transaction``)
 unless it holds a statement Flyway runs outside one (§9.2). The MariaDB client runs with ``--comments``
 (Flyway's driver sends comments; the client's default strips them, also inside routine bodies);
-``--strip-comments`` gives the client's default.
+``--strip-comments`` gives the client's default. A ``--comment`` line with no space after the dashes between
+two statements (the server reads two minus signs) is dropped from the client's copy, as the client's default
+drops it and flywayx does; ``--comments`` would send it and fail.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tests.databases import ScratchDb
 
-from tests.differential import flyway_history
+from tests.differential import client_text, flyway_history
 
 # statements Flyway runs outside a transaction on PostgreSQL (flyway-semantics.md §9.2)
 NON_TRANSACTIONAL = re.compile(
@@ -48,7 +51,6 @@ NON_TRANSACTIONAL = re.compile(
     r"|ALTER\s+SYSTEM|REINDEX\s+(?:VERBOSE\s+)?(?:SCHEMA|DATABASE|SYSTEM)|VACUUM|DISCARD\s+ALL)\b",
     re.IGNORECASE,
 )
-BARE_DELIMITER = re.compile(r"(?im)^([ \t]*DELIMITER)[ \t]*\n\s*(\S+)[ \t]*$")
 EVENTS = ("beforeMigrate", "beforeEachMigrate", "afterEachMigrate", "afterMigrate")
 SHOWN = 30  # lines of the first differences printed
 
@@ -91,6 +93,31 @@ def parse_name(name: str, naming: Naming) -> tuple[str, str, str] | None:
     return prefix, left, desc.replace("_", " ")
 
 
+def flyway_filename(name: str, naming: Naming) -> str:
+    """The ``flyway:filename`` placeholder's value (§1.3): the name rebuilt from its parts, so an empty
+    description drops its separator (``V1__.sql`` is ``V1.sql``)."""
+    suffix = next((s for s in naming.suffixes if name.lower().endswith(s.lower())), "")
+    parsed = parse_name(name, naming)
+    if parsed is None or parsed[2] or not suffix:
+        return name
+    stem = name[: -len(suffix)]
+    return stem.removesuffix(naming.separator) + name[-len(suffix) :] if stem.endswith(naming.separator) else name
+
+
+def script_text(path: Path, values: dict[str, str], opts: argparse.Namespace) -> str:
+    """A file's text as Flyway runs it: placeholders replaced (unless ``--no-replacement``), with the
+    file's own ``flyway:filename``."""
+    text = path.read_text(encoding="utf-8")
+    if opts.no_replacement:
+        return text
+    values = {**values, "flyway:filename": flyway_filename(path.name, naming_of(opts))}
+    return client_text.replace_placeholders(text, values, opts.placeholder_prefix, opts.placeholder_suffix)
+
+
+def naming_of(opts: argparse.Namespace) -> Naming:
+    return Naming(prefix=opts.prefix, separator=opts.separator, suffixes=tuple(opts.suffix or [".sql"]))
+
+
 def _files(location: Path) -> Iterator[Path]:
     for path in sorted(location.rglob("*")):
         hidden = any(part.startswith(".") for part in path.relative_to(location).parts[:-1])
@@ -126,32 +153,6 @@ def flyway_order(locations: Sequence[Path], naming: Naming = Naming(), target: s
     for _, path in [*versioned, *sorted(repeatable, key=lambda kv: kv[0])]:
         steps += [*(p for _, p in each[1]), path, *(p for _, p in each[2])]
     return steps + [p for _, p in each[3]]
-
-
-class PlaceholderMissing(Exception):
-    pass
-
-
-def replace_placeholders(text: str, values: dict[str, str]) -> str:
-    """Flyway's replacement (§6.1, §6.3): ``${name}`` looked up case-insensitively, the value inserted
-    as-is and not rescanned, comments and strings included. A ``$`` followed by another character than
-    ``{`` is passed over together with that character, so ``$${a}`` stays as it is (Flyway's reader)."""
-    lowered = {k.lower(): v for k, v in values.items()}
-    out: list[str] = []
-    pos = scan = 0
-    while (start := text.find("$", scan)) >= 0:
-        if text[start + 1 : start + 2] != "{":
-            scan = start + 2
-            continue
-        end = text.find("}", start + 2)
-        if end < 0:
-            break
-        name = text[start + 2 : end]
-        if name.lower() not in lowered:
-            raise PlaceholderMissing(f"No value provided for placeholder: ${{{name}}}")
-        out += [text[pos:start], lowered[name.lower()]]
-        pos = scan = end + 1
-    return "".join([*out, text[pos:]])
 
 
 @dataclass
@@ -194,15 +195,12 @@ def run_client(
     db.query(history_ddl(db.dialect, opts.table, opts.schema or db.schema))  # some projects' files touch it
     with tempfile.TemporaryDirectory(prefix="holdout-") as tmp:
         for path in steps:
-            filename = path.name[:-6] + path.name[-4:] if path.name.endswith("__.sql") else path.name  # §1.3
             try:
-                text = replace_placeholders(path.read_text(encoding="utf-8"), {**values, "flyway:filename": filename})
-            except PlaceholderMissing as err:
+                text = script_text(path, values, opts)
+            except client_text.PlaceholderMissing as err:
                 return Outcome(False, time.monotonic() - started, _shown(path, locations), str(err))
-            if (
-                db.dialect == "mariadb"
-            ):  # §9.1: a bare DELIMITER takes the next non-empty line; the client wants one line
-                text = BARE_DELIMITER.sub(r"\1 \2", text)
+            if db.dialect == "mariadb":  # where the client reads a file otherwise than Flyway (client_text.py)
+                text = client_text.for_mariadb_client(text)
             replaced = Path(tmp) / path.name
             replaced.write_text(text, encoding="utf-8")
             whole = db.dialect == "postgresql" and not NON_TRANSACTIONAL.search(text)  # Flyway's one transaction
@@ -303,6 +301,10 @@ def _options(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--flyway", action="append", default=[], metavar="-key=value", help="more flywayx options")
     ap.add_argument("--prefix", default="V", help="sqlMigrationPrefix (also passed to flywayx)")
     ap.add_argument("--separator", default="__", help="sqlMigrationSeparator (also passed to flywayx)")
+    ap.add_argument("--suffix", action="append", default=[], help="sqlMigrationSuffixes, one each (passed to flywayx)")
+    ap.add_argument("--placeholder-prefix", default="${", help="placeholderPrefix (also passed to flywayx)")
+    ap.add_argument("--placeholder-suffix", default="}", help="placeholderSuffix (also passed to flywayx)")
+    ap.add_argument("--no-replacement", action="store_true", help="placeholderReplacement=false, for both sides")
     ap.add_argument("--table", default="flyway_schema_history", help="the history table (also passed to flywayx)")
     ap.add_argument("--schema", default="", help="PostgreSQL: Flyway's schemas (one; passed to flywayx)")
     ap.add_argument("--target", default="", help="stop after this version (passed to flywayx)")
@@ -316,13 +318,17 @@ def compare(opts: argparse.Namespace, ours_db: ScratchDb, theirs_db: ScratchDb) 
     from tests.differential import oracle
 
     locations = [loc.resolve() for loc in opts.locations]
-    steps = flyway_order(locations, Naming(prefix=opts.prefix, separator=opts.separator), opts.target)
+    steps = flyway_order(locations, naming_of(opts), opts.target)
     values = dict(p.split("=", 1) for p in opts.placeholder)
     args = [*(f"-placeholders.{k}={v}" for k, v in values.items()), *opts.flyway]
     args += [f"-sqlMigrationPrefix={opts.prefix}", f"-sqlMigrationSeparator={opts.separator}", f"-table={opts.table}"]
     args += [
         *([f"-schemas={opts.schema}"] if opts.schema else []),
         *([f"-target={opts.target}"] if opts.target else []),
+        *([f"-sqlMigrationSuffixes={','.join(opts.suffix)}"] if opts.suffix else []),
+        *([f"-placeholderPrefix={opts.placeholder_prefix}"] if opts.placeholder_prefix != "${" else []),
+        *([f"-placeholderSuffix={opts.placeholder_suffix}"] if opts.placeholder_suffix != "}" else []),
+        *(["-placeholderReplacement=false"] if opts.no_replacement else []),
     ]
     builtin = {
         "flyway:defaultSchema": opts.schema or theirs_db.schema,
@@ -349,11 +355,10 @@ def check_history(
 ) -> tuple[bool, list[str]]:
     """The history rows flywayx wrote against the rows Flyway writes (flyway_history.py): whether they part,
     and the lines that say so."""
-    naming = Naming(prefix=opts.prefix, separator=opts.separator)
+    naming = naming_of(opts)
 
     def replaced(path: Path) -> str:
-        filename = path.name[:-6] + path.name[-4:] if path.name.endswith("__.sql") else path.name
-        return replace_placeholders(path.read_text(encoding="utf-8"), {**values, "flyway:filename": filename})
+        return script_text(path, values, opts)
 
     def script(path: Path) -> str:
         return _shown(path, locations).replace("\\", "/")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.differential import flyway_history, holdout
+from tests.differential import client_text, flyway_history, holdout
 from tests.differential.holdout import Outcome
 
 VECTORS = Path(__file__).parents[2] / "compat" / "flyway-vectors.json"
@@ -98,14 +98,48 @@ def test_placeholders_as_flyway_replaces_them() -> None:
         if "unterminated" in case["name"] or case["input"].startswith("${flyway:"):
             continue  # quirks at the end of the text; the built-ins are filled by the caller
         if "error" in case:
-            with pytest.raises(holdout.PlaceholderMissing):
-                holdout.replace_placeholders(case["input"], case["placeholders"])
+            with pytest.raises(client_text.PlaceholderMissing):
+                client_text.replace_placeholders(case["input"], case["placeholders"])
         else:
-            assert holdout.replace_placeholders(case["input"], case["placeholders"]) == case["output"], case["name"]
-    got = holdout.replace_placeholders(
+            assert client_text.replace_placeholders(case["input"], case["placeholders"]) == case["output"], case["name"]
+    got = client_text.replace_placeholders(
         "-- ${Who}\nSELECT '${who}', '$${who}', '$$x$$', '${flyway:table}';", {"WHO": "x${who}", "flyway:table": "t"}
     )
     assert got == "-- x${who}\nSELECT 'x${who}', '$${who}', '$$x$$', 't';"
+
+
+def test_a_custom_placeholder_prefix_as_flyways_reader_takes_it() -> None:
+    """Flyway's reader reads on while the text follows the prefix and passes over what it read when a character
+    parts from it, that character included (PlaceholderReplacingReader, read by hand)."""
+    values = {"a": "1"}
+    assert client_text.replace_placeholders("$$$${a} $${a} ${a} $$x$$", values, "$${") == "$$$${a} 1 ${a} $$x$$"
+    assert client_text.replace_placeholders("##{a}## #{a}## ###{a}##", values, "##{", "}##") == "1 #{a}## ###{a}##"
+    with pytest.raises(client_text.PlaceholderMissing, match=r"##\{b\}##"):
+        client_text.replace_placeholders("##{b}##", values, "##{", "}##")
+
+
+def test_file_names_with_a_custom_suffix() -> None:
+    naming = holdout.Naming(suffixes=("DB.sql",))
+    assert holdout.parse_name("V1_2__init___DB.sql", naming) == ("V", "1_2", "init   ")
+    assert holdout.parse_name("V1_2__init.sql", naming) is None
+    assert holdout.flyway_filename("V1__db.sql", naming) == "V1db.sql"  # an empty description: §1.3
+    assert holdout.flyway_filename("V1____DB.sql", naming) == "V1____DB.sql"  # the description is "  "
+    assert holdout.flyway_filename("R__v.sql", holdout.Naming()) == "R__v.sql"
+
+
+def test_dash_lines_between_statements_are_dropped_for_the_client() -> None:
+    text = (
+        "--a\nSELECT 1;\n  --b\nSELECT 'x\n--in a literal\n';\nSELECT 2 -- c\n--d\n;\n/* x\n--e */\n"
+        "DELIMITER //\n--f\nCREATE PROCEDURE p() BEGIN\n--g\nSELECT 'it''s'; END//\n-- h\n--i"
+    )
+    kept = client_text.drop_dash_lines(text)
+    assert [ln for ln in kept.splitlines() if ln.lstrip().startswith("--")] == [
+        "--in a literal",
+        "--d",
+        "--e */",
+        "--g",
+        "-- h",
+    ]
 
 
 def test_values_a_clock_gave_are_told_apart_from_other_differences() -> None:
@@ -164,3 +198,23 @@ def test_a_small_project_matches(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "MATCH: the databases describe the same" in out
     assert f"{len(MARIADB if family == 'mariadb' else POSTGRES)} files" in out
     assert "history: the 3 rows are the ones Flyway writes" in out
+
+
+@pytest.mark.mariadb
+def test_suffix_placeholder_prefix_and_dash_comments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The settings hawkbit, mifosx and dinky run with, and a ``--comment`` line the mariadb client drops."""
+    loc = _write(
+        tmp_path / "sql",
+        {
+            "V1__t___DB.sql": "CREATE TABLE t (id INT PRIMARY KEY, who VARCHAR(40));\n--no space\n"
+            "INSERT INTO t VALUES (1, '##{who}##');\n",
+            "V2__s___DB.sql": "INSERT INTO t VALUES (2, 'a\n--inside a literal\n${kept}');\n",
+            "V3__other.sql": "CREATE TABLE nope (id INT);\n",  # not a migration with the suffix DB.sql
+        },
+    )
+    args = ["--suffix", "DB.sql", "--placeholder-prefix", "##{", "--placeholder-suffix", "}##", "-p", "who=acme"]
+    code = holdout.main([str(loc), "--dialect", "mariadb", *args])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "2 files on mariadb" in out and "MATCH: the databases describe the same" in out
+    assert "history: the 2 rows are the ones Flyway writes" in out
