@@ -28,7 +28,6 @@ from flywayx.model.later import Later
 from flywayx.model.plan import OperatorSummary, Plan, PlanStep
 from flywayx.model.results import TOOL_VERSION
 from flywayx.model.write_results import AppliedItem, MigrateReport, Recorded, Waiting
-from flywayx.plan.ledger import Record
 from flywayx.plan.summary import summarize
 from flywayx.service import lines, resume, steps, upgrade
 from flywayx.service.kernel import Reporter, Session, apply_options, callbacks, session, statements_of
@@ -38,6 +37,7 @@ from flywayx.service.validation import validation_error
 # What a plain migrate does not run is imported where it is used: the dry run (``--dry-run``, ``plan``),
 # the Galera checks (a Galera node) and the rolling schema upgrade (``--rsu``) (docs/decisions/startup.md).
 if TYPE_CHECKING:
+    from flywayx.plan.ledger import Record  # a releases.toml's history contract (service/steps.py)
     from flywayx.service import dryrun
 
 # ---------------------------------------------------------------------------------------------------

@@ -34,19 +34,22 @@ from flywayx.apply.run import server_of
 from flywayx.errors import PlanError, StateError
 from flywayx.model import HistoryRow, Migration, Statement, Version
 from flywayx.model.info import MigrationInfo
-from flywayx.model.plan import Change, Plan, PlanStep
-from flywayx.model.release import ReleaseGraph
+from flywayx.model.plan import PlanStep
 from flywayx.model.work import Work
 from flywayx.plan.info import InfoResult, current_version
-from flywayx.plan.ledger import Ledger, Record, with_records
 from flywayx.plan.validate import ValidationIssue
-from flywayx.service import lines, merges, resume
+from flywayx.service import lines, resume
 from flywayx.service.kernel import Session, statements_of
 from flywayx.service.validation import refuse_failed, validation_issues
 from flywayx.statements.classify import classify
 from flywayx.statements.content_id import content_id
 
+# The history contract's ledger and the release model serve a project with a releases.toml only: a
+# plain migrate does not load them (docs/decisions/startup.md).
 if TYPE_CHECKING:
+    from flywayx.model.plan import Change, Plan
+    from flywayx.model.release import ReleaseGraph
+    from flywayx.plan.ledger import Ledger, Record
     from flywayx.service import expand
 
 _HOW = {
@@ -134,6 +137,10 @@ class _Source:
 
     def projected(self) -> list[HistoryRow]:
         """The history once the start records are written (what the steps are chosen from)."""
+        if not self.start:  # records come from a ledger only, so from a releases.toml
+            return list(self.rows)
+        from flywayx.plan.ledger import with_records
+
         return with_records(self.rows, self.start, self.s.installed_by)
 
     def current_text(self) -> str | None:
@@ -270,6 +277,8 @@ class FlywayOrder(_Source):
         self.read(rows)
         pending, self._refusal, self._planned = self.info.pending(), None, {}
         if self.graph is not None and self.analysed is not None and self.ledger is not None:
+            from flywayx.service import merges
+
             try:  # a release reached here includes fixes Flyway's order skips: run them where --to would
                 pending, self._planned = merges.place_merged(
                     self.s, self.graph, self.analysed, self.ledger, self.info.migrations, pending, self.projected()
@@ -324,6 +333,8 @@ class FlywayOrder(_Source):
         item = self.ledger.item(change) if self.ledger is not None and change is not None else None
         why = self.ledger.why(item) if self.ledger is not None and item is not None else None
         if change is not None and item is not None and why is not None:
+            from flywayx.plan.ledger import Record
+
             return self.record_step(Record(change, why[0], why[1], item.owner, item.line))
         late = m.version is not None and self.latest is not None and m.version < self.latest
         skip = resume.resume_skip(self.s, m) if self.resume_run else 0

@@ -33,6 +33,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
+from flywayx.statements.dialects import WORD_CHAR, WORD_REST, WORD_START
+
 WORD, QID, STR, NUM, VAR, SYSVAR, OP = "word", "qid", "str", "num", "var", "sysvar", "op"
 
 
@@ -90,13 +92,12 @@ class Tok:
         return text.lower()
 
 
-# Each dialect's token pattern is compiled the first time a statement of that dialect is read: their
-# Unicode ranges make them the slowest patterns flywayx compiles (~5-10 ms each), and a run reads one
-# dialect only.
+# Each dialect's token pattern is compiled the first time a statement of that dialect is read: a run
+# reads one dialect only. Their word classes are ``statements/dialects.py``'s, written to compile fast.
 @cache
 def _mysql_token() -> re.Pattern[str]:
     return re.compile(
-        r"""
+        rf"""
       (?P<ws>\s+)
     | (?P<line>\#[^\n]*|--(?=\s|\Z)[^\n]*)
     | (?P<vopen>/\*M?!)
@@ -107,7 +108,7 @@ def _mysql_token() -> re.Pattern[str]:
     | (?P<sysvar>@@(?:[A-Za-z0-9_$.]+|`(?:[^`]|``)*`))
     | (?P<var>@(?:[A-Za-z0-9_$.]+|`(?:[^`]|``)*`|'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*"))
     | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![A-Za-z_$])|0[xX][0-9a-fA-F]+)
-    | (?P<word>[A-Za-z0-9_$\u0080-\uffff]+)
+    | (?P<word>{WORD_CHAR}+)
     | (?P<op>:=|<=>|<=|>=|<>|!=|\|\||&&|.)
     """,
         re.X | re.S,
@@ -117,14 +118,14 @@ def _mysql_token() -> re.Pattern[str]:
 @cache
 def _pg_token() -> re.Pattern[str]:
     return re.compile(
-        r"""
+        rf"""
       (?P<ws>\s+)
     | (?P<line>--[^\n]*)
     | (?P<copen>/\*)
     | (?P<str>[eE]'(?:[^'\\]|\\.|'')*'|'(?:[^']|'')*'|(?P<dq>\$(?:[A-Za-z_]\w*)?\$).*?(?P=dq))
     | (?P<qid>"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\])
     | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
-    | (?P<word>[A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*)
+    | (?P<word>{WORD_START}{WORD_REST})
     | (?P<op>::|:=|<=|>=|<>|!=|\|\||.)
     """,
         re.X | re.S,

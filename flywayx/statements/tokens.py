@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from functools import cache, lru_cache
 
-from flywayx.statements.dialects import LexicalFacts, facts
+from flywayx.statements.dialects import WORD_REST, WORD_START, LexicalFacts, facts
 
 WORD, QID, STR, NUM, OP, VAR, COMMENT, EXEC = "word", "qid", "str", "num", "op", "var", "comment", "exec"
 
@@ -22,7 +22,7 @@ _COMMON = {
     "ws": r"\s+",
     "comment": r"--[^\n]*|/\*(?!!\d{5})[\s\S]*?(?:\*/|\Z)",
     "num": r"(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w$])|0[xX][0-9a-fA-F]+",
-    "word": r"[A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*",
+    "word": WORD_START + WORD_REST,  # [A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*
     "op": r"<=>|<>|!=|<=|>=|:=|::|\|\||&&|->>|->|[-+*/%=<>!~^&|,.;()\[\]{}?:@$\\]",
 }
 # Bind parameters and variables: a dialect's syntax, not a lexical fact of its reader.

@@ -98,7 +98,8 @@ def test_migrate_loads_the_engine(tmp_path: Path, project: list[str]) -> None:
 
 # Loaded by no plain migrate (no releases.toml, no --dry-run, --rsu or --phase, not a Galera node): the
 # statement analyser (the content id reads the lexer only, statements/tokens.py), the dry run, the Galera
-# checks and the rolling schema upgrade, the expand phase and the placement of late columns.
+# checks and the rolling schema upgrade, the expand phase and the placement of late columns, and what a
+# releases.toml needs: the release model, the history contract's ledger and the release merges.
 NOT_BY_MIGRATE = (
     "flywayx.statements.analyze",
     "flywayx.service.dryrun",
@@ -107,6 +108,11 @@ NOT_BY_MIGRATE = (
     "flywayx.service.expand",
     "flywayx.service.placement",
     "flywayx.plan.galera",
+    "flywayx.model.release",
+    "flywayx.plan.releases",
+    "flywayx.plan.world",
+    "flywayx.plan.ledger",
+    "flywayx.service.merges",
 )
 
 
