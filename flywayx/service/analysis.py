@@ -39,6 +39,7 @@ from flywayx.statements.analyze.builder import Tracked
 from flywayx.statements.codec import dump_footprint, dump_statements, load_footprint
 
 BACKGROUND_MIN_STATEMENTS = 1000
+_JSON = json.JSONEncoder(separators=(",", ":"))  # one for every entry's parts (``json.dumps`` makes one a call)
 
 Jobs = Sequence[tuple[str, Sequence[Statement]]]  # (script, statements) in migration order
 
@@ -269,7 +270,7 @@ def store(cache: AnalysisCache, slot: Slot, stmts: Sequence[Statement], done: Tr
             "prints": {
                 "before": done.before,
                 "after": done.after,
-                "parts": json.dumps([dump_footprint(p) for p in done.parts], separators=(",", ":")) if parts else None,
+                "parts": _JSON.encode([dump_footprint(p) for p in done.parts]) if parts else None,
                 "combined": dump_footprint(done.combined),
             },
         },

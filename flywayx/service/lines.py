@@ -140,14 +140,17 @@ def analyse(s: Session) -> Analysed:
 
 def _keys(s: Session, sql: Sequence[Migration], server: str | None) -> list[str] | None:
     """The analysis cache keys of the SQL migrations, in order; None without the cache."""
-    return [_key(s, m, server) for m in sql] if s.cache is not None else None
+    if s.cache is None:
+        return None
+    dialect = s.dialect  # once: a remembered answer's session notes each read of the connection
+    return [_key(s, m, server, dialect) for m in sql]
 
 
-def _key(s: Session, m: Migration, server: str | None) -> str:
+def _key(s: Session, m: Migration, server: str | None, dialect: str) -> str:
     assert s.cache is not None
-    key = _entry_key(s, m, s.found.texts.get(m.path), server)
+    key = _entry_key(s, m, s.found.texts.get(m.path), server, dialect)
     if key is None:  # the file was not read (unchanged since an earlier scan) but placeholders change it
-        key = s.cache.entry_key(sql_text(m, s.config, s.placeholders, file_text(s, m)), s.dialect, server)
+        key = s.cache.entry_key(sql_text(m, s.config, s.placeholders, file_text(s, m)), dialect, server)
     return key
 
 
@@ -206,34 +209,35 @@ def _analysed_one_by_one(
     from flywayx.service.analysis import Footprints
 
     slots: dict[str, Slot] = {}
+    dialect = s.dialect  # once: a remembered answer's session notes each read of the connection
     for i, m in enumerate(sql):
-        stmts, ids[m.script], slot = cached_analysis(s, m, server, keys[i] if keys is not None else None)
+        stmts, ids[m.script], slot = cached_analysis(s, m, server, keys[i] if keys is not None else None, dialect)
         statements[m.script] = stmts
         s.statements[m.script] = (m.path, stmts)
         if slot is not None:
             slots[m.script] = slot
     jobs = [(m.script, statements[m.script] or []) for m in sql]
-    return Footprints(jobs, s.dialect, server, s.cache, slots)
+    return Footprints(jobs, dialect, server, s.cache, slots)
 
 
 def cached_analysis(
-    s: Session, m: Migration, server: str | None, key: str | None = None
+    s: Session, m: Migration, server: str | None, key: str | None = None, dialect: str | None = None
 ) -> tuple[list[Statement], str, Slot | None]:
     """(statements, content id, cache slot) of a SQL migration: from its cache entry when there is a
     valid one, else split and hashed here (its footprint and entry follow in ``Footprints``).
-    ``key``: its cache key, when the caller has it."""
+    ``key``: its cache key, ``dialect`` the session's, when the caller has them."""
     from flywayx.plan.mixed import check_mixed
     from flywayx.service.analysis import Slot
     from flywayx.statements.codec import load_statements as load_statements_json
     from flywayx.statements.content_id import content_id
     from flywayx.statements.splitter import split
 
+    dialect = s.dialect if dialect is None else dialect
     if s.cache is None:
-        dialect = s.dialect
         stmts = split(sql_text(m, s.config, s.placeholders, file_text(s, m)), dialect, path=m.script)
         check_mixed(stmts, s.config.mixed, m.script)
         return stmts, content_id(stmts, dialect), None
-    key = key if key is not None else _key(s, m, server)
+    key = key if key is not None else _key(s, m, server, dialect)
     entry = s.cache.get(key)
     try:
         if entry is None or not isinstance(entry.get("content_id"), str):
@@ -242,21 +246,23 @@ def cached_analysis(
         cid = str(entry["content_id"])
     except ValueError:
         entry = None
-        dialect = s.dialect
         stmts = split(sql_text(m, s.config, s.placeholders, file_text(s, m)), dialect, path=m.script)
         cid = content_id(stmts, dialect)
     check_mixed(stmts, s.config.mixed, m.script)
     return stmts, cid, Slot(key, cid, {"prints": entry.get("prints")} if entry is not None else None)
 
 
-def _entry_key(s: Session, m: Migration, text: str | None, server: str | None) -> str | None:
-    """The analysis cache key of ``m``'s text as it is split: from the text the scan read, or from the
-    digest of an unread file (``ScanResult.digests``) when no placeholder replacement changes it; None
-    when the file must be read for it."""
+def _entry_key(s: Session, m: Migration, text: str | None, server: str | None, dialect: str) -> str | None:
+    """The analysis cache key of ``m``'s text as it is split: from the digest the scan took of the file's
+    text (``ScanResult.digests``; the file read or not) when no placeholder replacement changes it, else
+    from the text the scan read; None when the file must be read for it."""
     assert s.cache is not None
-    if text is not None:
-        return s.cache.entry_key(sql_text(m, s.config, s.placeholders, text), s.dialect, server)
     known = s.found.digests.get(m.path)
+    if text is not None:
+        split_text = sql_text(m, s.config, s.placeholders, text)
+        if split_text is text and known is not None:  # nothing replaced: the digest is the text's
+            return s.cache.entry_key_of_digest(known[0], dialect, server)
+        return s.cache.entry_key(split_text, dialect, server)
     if known is None:
         return None
     digest, has_prefix = known
@@ -264,7 +270,7 @@ def _entry_key(s: Session, m: Migration, text: str | None, server: str | None) -
     prefix, suffix = s.config.placeholder_prefix, s.config.placeholder_suffix
     if replace and (has_prefix or not (prefix and suffix)):  # as ``sql_text`` decides
         return None
-    return s.cache.entry_key_of_digest(digest, s.dialect, server)
+    return s.cache.entry_key_of_digest(digest, dialect, server)
 
 
 def _operations_footprint(s: Session, m: Migration) -> Footprint:

@@ -66,6 +66,9 @@ SHARDS = "0123456789abcdef"
 _DAY = 86400.0
 _PRUNE_MARK = "last-prune"
 _MEMO_MAGIC = b"flywayx-analysis-memo 1\n"
+# One encoder for every entry: ``json.dumps`` with options builds a new one each call, which was a
+# third of the cost of encoding an entry (2.6 of 7 µs).
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 # The code whose output an entry holds: a change to any of these files is another key.
 _CODE = ("__init__.py", "statements", "model/footprint.py", "model/migration.py", "sources/analysis_cache.py")
@@ -138,7 +141,8 @@ class AnalysisCache:
 
     def put(self, key: str, value: dict[str, Any]) -> None:
         """Keep ``value`` (JSON-able) for ``key``; ``flush`` writes it."""
-        body = json.dumps({"key": key, "value": value}, separators=(",", ":"), ensure_ascii=False).encode()
+        # the bytes of ``{"key": key, "value": value}`` encoded compactly, without encoding that dict
+        body = f'{{"key":{_JSON.encode(key)},"value":{_JSON.encode(value)}}}'.encode()
         self._new[key] = key.encode() + b" " + hashlib.sha256(body).hexdigest().encode() + b" " + body
 
     def flush(self) -> None:

@@ -93,8 +93,9 @@ class ScanResult:
     undo: list[Migration] = field(default_factory=list)  # Flyway Teams undo files: known, never run
     # path -> the text read for the checksum, so a run reads each file once (``kernel.statements_of``)
     texts: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
-    # path -> (SHA-256 of the text, placeholder prefix occurs) of the files not read: unchanged since an
-    # earlier scan (``sources/file_index.py``); the analysis cache's key is made from the digest
+    # path -> (SHA-256 of the text, placeholder prefix occurs) of the versioned files the file index
+    # knows: unchanged since an earlier scan (not read: ``sources/file_index.py``) or read and recorded
+    # by this one; the analysis cache's key is made from the digest (the text is not hashed twice)
     digests: dict[str, tuple[bytes, bool]] = field(default_factory=dict, repr=False, compare=False)
     operation_errors: list[FlywayxError] = field(default_factory=list)  # only with keep_operation_errors
 
@@ -166,6 +167,7 @@ def _checksums(
             marked = bool(config.placeholder_prefix) and config.placeholder_prefix in text
             digest = text_digest(text)
             col.index.record(file.path, file.stat, encoding, config.detect_encoding, raw, digest, marked)
+            col.digests[file.path] = digest, marked
         return raw, None
     replacing = conf.placeholder_replacement
     if not (config.placeholder_replacement if replacing is None else replacing):
