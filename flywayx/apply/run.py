@@ -26,6 +26,7 @@ then fails like any other.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import re
@@ -233,7 +234,9 @@ class Body:
     def _run_one(self, i: int) -> None:
         p, c = self.p, self.cls(i) if self.p.tracked else _PLAIN
         self._fire("beforeEachMigrateStatement")
-        if p.tracked and c.commits and not p.locked:
+        if p.tracked and self._dml_outside_transaction(i):
+            self._run_dml_with_record(i, c)
+        elif p.tracked and c.commits and not p.locked:
             self._run_committing(i, c)
         else:
             if not c.commits:
@@ -247,6 +250,32 @@ class Body:
             p.sending = False
             self._after_commit(i, c) if c.commits else self._done(i)
         self._fire("afterEachMigrateStatement")
+
+    def _dml_outside_transaction(self, i: int) -> bool:
+        """PostgreSQL outside a transaction (``executeInTransaction=false``), no script transaction open:
+        statement ``i`` is plain DML (INSERT, UPDATE, DELETE, MERGE), which runs in a transaction anyway."""
+        if self.server.mysql_family or self.p.own_txn or self.p.locked or _copy_data(self.statements[i]) is not None:
+            return False
+        c = classify(self.statements[i].sql, self.server)  # as the server reads it, before ``cls`` says "commits"
+        return c.head in _DML and not (c.commits or c.many_results or c.opens or c.lock is not None)
+
+    def _run_dml_with_record(self, i: int, c: StatementClass) -> None:
+        """The statement and the record saying it is done in one transaction of their own, as autocommit
+        would have run the statement alone: a kill leaves both or neither, so ``--resume`` never meets a
+        DML statement in flight, which the catalog cannot judge. A failure rolls both back."""
+        assert self.own is not None
+        p = self.p
+        record = self.own.progress_statement(self.work, p.done + 1, _chain(p.digest, self.hashed[i]))
+        self.db.begin()
+        with interrupt.statement():
+            _, failure = self.db.run_batch([self.text(i), record], warnings_from=0)
+        self._warn(lambda k: i if k == 0 else None)
+        if failure is not None:
+            with contextlib.suppress(Exception):  # a lost connection: the server rolls it back itself
+                self.db.rollback()
+            raise failure
+        self.db.commit()
+        self._after_commit(i, c)
 
     def _run_committing(self, i: int, c: StatementClass, dml_end: int | None = None) -> None:
         """The in-flight record and the statement in one packet, in that order (see the module doc);
@@ -377,6 +406,7 @@ class Body:
             self.opts.callbacks(event, self.work.migration)
 
 
+_DML = ("INSERT", "UPDATE", "DELETE", "MERGE")
 _PLAIN = StatementClass(("?",), False)  # untracked: every statement simply runs in the migration's transaction
 
 

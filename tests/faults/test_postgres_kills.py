@@ -130,3 +130,40 @@ def test_kill_after_the_scripts_own_commit_says_what_it_kept(point: str, way: st
         assert harness.snapshot(db)["history"] == want["history"]
         assert harness.snapshot(db)["fingerprint"] == want["fingerprint"]
         assert db.query("SELECT id FROM later ORDER BY id") == [(1,), (2,)]
+
+
+# outside a transaction, a statement run twice would show: n is 11 only when each UPDATE ran exactly once
+COUNTED = [
+    "CREATE TABLE z (id INT, n INT)",
+    "INSERT INTO z VALUES (1, 0)",
+    "UPDATE z SET n = n + 1",
+    "CREATE INDEX CONCURRENTLY i_z ON z (id)",
+    "UPDATE z SET n = n + 10",
+]
+
+
+@pytest.mark.parametrize("point", ["before-commit", "after-commit"])
+def test_non_transactional_dml_killed_in_flight_resumes_exactly_once(point: str, tmp_path: Path) -> None:
+    """``executeInTransaction=false``: a DML statement runs in a transaction of its own with the record
+    saying it is done, as autocommit would run it alone. Killed once the server has run the UPDATE (its
+    COMMIT not sent yet, or committed and the answer held back), `--resume` neither refuses ("a DML
+    statement cannot be judged from the catalog", as it did when the UPDATE autocommitted after its
+    in-flight record) nor runs it twice: n is the clean run's 11."""
+    loc = tmp_path / "sql"
+    loc.mkdir()
+    (loc / "V1__z.sql").write_text("".join(f"{s};\n" for s in COUNTED))
+    (loc / "V1__z.sql.conf").write_text("executeInTransaction=false\n")
+    with databases.scratch("postgresql", tmp_path) as ref:
+        assert harness.run("--url", ref.url, "--locations", str(loc), "migrate", extra_env=MIXED).code == 0
+        want = harness.snapshot(ref)
+    with databases.scratch("postgresql", tmp_path) as db:
+        with Proxy(db.host, db.port) as proxy:
+            proxy.hold_replies_after(b"n = n + 1", then=b"COMMIT" if point == "after-commit" else None)
+            kill_once_replied(proxy, db.url, loc, env=MIXED)
+        assert db.query("SELECT n FROM z") == [(1 if point == "after-commit" else 0,)]
+        first = harness.run("--url", db.url, "--locations", str(loc), "migrate", extra_env=MIXED)
+        assert first.code == 1 and "--resume" in first.err and "cannot be judged" not in first.err, first.err
+        done = harness.run("--url", db.url, "--locations", str(loc), "migrate", "--resume", extra_env=MIXED)
+        assert done.code == 0, done.err
+        assert db.query("SELECT n FROM z") == [(11,)]
+        assert harness.snapshot(db) == want
