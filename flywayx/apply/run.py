@@ -14,6 +14,9 @@ Tracked migrations (MySQL/MariaDB, where DDL commits implicitly) keep an exact r
   fails, what its procedure did is rolled back (as Flyway's transaction would), so ``--resume`` runs it
   once more from a clean start; only work its procedure committed itself (DDL inside) stays, and the
   failure says so. A completed CALL is counted, so ``--resume`` never runs it again.
+- PostgreSQL outside a transaction (``executeInTransaction=false``) is tracked the same way, each
+  statement committing on its own; a DML statement there runs in a transaction of its own with the
+  record saying it is done (``_run_dml_with_record``), so it is never left in flight.
 - Under ``LOCK TABLES`` no BEGIN is sent (it would release the locks) and nothing is written to
   flywayx's tables (they are not locked); the statements commit one by one, as with the client.
 - A script's own BEGIN/START TRANSACTION … COMMIT/ROLLBACK is left to the script; a ROLLBACK outside
