@@ -130,5 +130,7 @@ def test_memory_grows_linearly_with_the_number_of_releases(tmp_path: Path) -> No
     assert peaks[2] < LIMIT_MB, peaks
     first, second = peaks[1] - peaks[0], peaks[2] - peaks[1]
     expected = (large - middle) / (middle - small)  # the ratio of the two growths if linear
-    # quadratic growth would give ((large² - middle²) / (middle² - small²)), 5.5x this at the defaults
-    assert second <= 1.6 * expected * max(first, 2.0), (SIZES, peaks)
+    # quadratic growth would give ((large² - middle²) / (middle² - small²)), 5.5x this at the defaults.
+    # The first growth is a few MB of the process's own peak (VmHWM), where the allocator's arenas make
+    # ±1 MB noise: it counts as at least 4 MB (a CI run measured 39.8, 42.2, 53.0 MB: 2.5 then 10.7)
+    assert second <= 1.6 * expected * max(first, 4.0), (SIZES, peaks)
